@@ -1,0 +1,63 @@
+/**
+ * One error type for the whole codebase. Every failure a client can see has a
+ * stable `SY_ERR_*` code, an HTTP status and whether retrying may help; the
+ * server's single error handler turns it into a JSON body.
+ */
+export const errorCodes = {
+  SY_ERR_INVALID_JSON: 400,
+  SY_ERR_VALIDATION: 400,
+  SY_ERR_UPSTREAM_BAD_REQUEST: 400,
+  SY_ERR_UNAUTHORIZED: 401,
+  SY_ERR_INVALID_API_KEY: 401,
+  SY_ERR_API_KEY_REVOKED: 401,
+  SY_ERR_API_KEY_ENV_MISMATCH: 401,
+  SY_ERR_FORBIDDEN: 403,
+  SY_ERR_NOT_FOUND: 404,
+  SY_ERR_MODEL_NOT_FOUND: 404,
+  SY_ERR_SETTING_NOT_FOUND: 404,
+  SY_ERR_METHOD_NOT_ALLOWED: 405,
+  SY_ERR_CONFLICT: 409,
+  SY_ERR_PAYLOAD_TOO_LARGE: 413,
+  SY_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  SY_ERR_RATE_LIMITED: 429,
+  SY_ERR_UPSTREAM_RATE_LIMITED: 429,
+  SY_ERR_INTERNAL: 500,
+  SY_ERR_UPSTREAM: 502,
+  SY_ERR_UPSTREAM_UNAVAILABLE: 503,
+  SY_ERR_DEPENDENCY_UNAVAILABLE: 503,
+  SY_ERR_SHUTTING_DOWN: 503,
+  SY_ERR_UPSTREAM_TIMEOUT: 504,
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export interface SwitchyardErrorOptions {
+  status?: number;
+  isRetryable?: boolean;
+  details?: Record<string, unknown>;
+  cause?: unknown;
+  /** Seconds after which a retry may succeed (sent as Retry-After). */
+  retryAfterSeconds?: number;
+}
+
+export class SwitchyardError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly isRetryable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: SwitchyardErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SwitchyardError';
+    this.code = code;
+    this.status = options.status ?? errorCodes[code];
+    this.isRetryable = options.isRetryable ?? (this.status === 429 || this.status >= 502);
+    this.details = options.details;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+export function isSwitchyardError(value: unknown): value is SwitchyardError {
+  return value instanceof SwitchyardError;
+}

@@ -1,0 +1,146 @@
+import { SwitchyardError } from './errors';
+
+export type SettingType = 'integer' | 'boolean' | 'string';
+export type SettingValue = number | boolean | string;
+
+export interface SettingDefinition {
+  key: string;
+  type: SettingType;
+  defaultValue: SettingValue;
+  description: string;
+  minimum?: number;
+  maximum?: number;
+}
+
+/** Every setting Switchyard knows; values live in the prod database's settings table. */
+export const settingDefinitions: readonly SettingDefinition[] = Object.freeze([
+  {
+    key: 'rate_limit.chat.prod',
+    type: 'integer',
+    defaultValue: 15,
+    description: 'Chat requests per minute per API key (or per client IP for anonymous callers) in prod',
+    minimum: 0,
+    maximum: 10_000_000,
+  },
+  {
+    key: 'rate_limit.chat.dev',
+    type: 'integer',
+    defaultValue: 60,
+    description: 'Chat requests per minute per API key (or per client IP for anonymous callers) in dev',
+    minimum: 0,
+    maximum: 10_000_000,
+  },
+  {
+    key: 'rate_limit.image.prod',
+    type: 'integer',
+    defaultValue: 5,
+    description: 'Image generation requests per minute per API key (or client IP) in prod',
+    minimum: 0,
+    maximum: 10_000_000,
+  },
+  {
+    key: 'rate_limit.image.dev',
+    type: 'integer',
+    defaultValue: 20,
+    description: 'Image generation requests per minute per API key (or client IP) in dev',
+    minimum: 0,
+    maximum: 10_000_000,
+  },
+  {
+    key: 'ai.image.max_per_day_free.prod',
+    type: 'integer',
+    defaultValue: 10,
+    description: 'Daily image quota per API key (or client IP) in prod',
+    minimum: 0,
+    maximum: 10_000_000,
+  },
+  {
+    key: 'ai.image.max_per_day_free.dev',
+    type: 'integer',
+    defaultValue: 50,
+    description: 'Daily image quota per API key (or client IP) in dev',
+    minimum: 0,
+    maximum: 10_000_000,
+  },
+] satisfies SettingDefinition[]);
+
+const definitionsByKey = new Map(settingDefinitions.map((definition) => [definition.key, definition]));
+
+export function findSettingDefinition(key: string): SettingDefinition | undefined {
+  return definitionsByKey.get(key);
+}
+
+/** Checks a value against its definition; throws SY_ERR_* errors a client can act on. */
+export function validateSettingValue(key: string, value: unknown): SettingValue {
+  const definition = definitionsByKey.get(key);
+  if (!definition) {
+    throw new SwitchyardError('SY_ERR_SETTING_NOT_FOUND', `Unknown setting '${key}'`);
+  }
+  switch (definition.type) {
+    case 'integer': {
+      if (typeof value !== 'number' || !Number.isInteger(value)) {
+        throw new SwitchyardError('SY_ERR_VALIDATION', `Setting '${key}' must be an integer`);
+      }
+      if (definition.minimum !== undefined && value < definition.minimum) {
+        throw new SwitchyardError('SY_ERR_VALIDATION', `Setting '${key}' must be at least ${definition.minimum}`);
+      }
+      if (definition.maximum !== undefined && value > definition.maximum) {
+        throw new SwitchyardError('SY_ERR_VALIDATION', `Setting '${key}' must be at most ${definition.maximum}`);
+      }
+      return value;
+    }
+    case 'boolean':
+      if (typeof value !== 'boolean') {
+        throw new SwitchyardError('SY_ERR_VALIDATION', `Setting '${key}' must be a boolean`);
+      }
+      return value;
+    case 'string':
+      if (typeof value !== 'string') {
+        throw new SwitchyardError('SY_ERR_VALIDATION', `Setting '${key}' must be a string`);
+      }
+      return value;
+  }
+}
+
+/** An in-memory view of the settings, read on the hot path without a database round trip. */
+export interface SettingsSnapshot {
+  get(key: string): SettingValue;
+  getInteger(key: string): number;
+  entries(): Array<{ definition: SettingDefinition; value: SettingValue; updatedAt: Date | null }>;
+}
+
+export function createSettingsSnapshot(
+  stored: ReadonlyArray<{ key: string; value: unknown; updatedAt: Date | null }>,
+): SettingsSnapshot {
+  const values = new Map<string, { value: SettingValue; updatedAt: Date | null }>();
+  for (const definition of settingDefinitions) {
+    values.set(definition.key, { value: definition.defaultValue, updatedAt: null });
+  }
+  for (const row of stored) {
+    const definition = definitionsByKey.get(row.key);
+    if (!definition) continue;
+    try {
+      values.set(row.key, { value: validateSettingValue(row.key, row.value), updatedAt: row.updatedAt });
+    } catch {
+      // A stored value that no longer validates falls back to the default rather than breaking boot.
+    }
+  }
+  return {
+    get(key) {
+      const entry = values.get(key);
+      if (!entry) throw new SwitchyardError('SY_ERR_SETTING_NOT_FOUND', `Unknown setting '${key}'`);
+      return entry.value;
+    },
+    getInteger(key) {
+      const value = this.get(key);
+      if (typeof value !== 'number') throw new SwitchyardError('SY_ERR_INTERNAL', `Setting '${key}' is not a number`);
+      return value;
+    },
+    entries() {
+      return settingDefinitions.map((definition) => {
+        const entry = values.get(definition.key);
+        return { definition, value: entry?.value ?? definition.defaultValue, updatedAt: entry?.updatedAt ?? null };
+      });
+    },
+  };
+}

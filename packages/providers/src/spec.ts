@@ -1,0 +1,127 @@
+/**
+ * The provider spec, version 1. Switchyard speaks the OpenAI chat-completions
+ * format internally; every adapter translates between it and its upstream's
+ * protocol. Adapters receive a plain config object and never touch Fastify.
+ */
+export const providerSpecVersion = 1 as const;
+
+export type ChatRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+
+export interface TextContentPart {
+  type: 'text';
+  text: string;
+}
+export interface ImageContentPart {
+  type: 'image_url';
+  image_url: { url: string; detail?: 'auto' | 'low' | 'high' };
+}
+export type ContentPart = TextContentPart | ImageContentPart;
+
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+export interface ChatMessage {
+  role: ChatRole;
+  content: string | ContentPart[] | null;
+  name?: string;
+  tool_calls?: ToolCall[];
+  tool_call_id?: string;
+}
+
+/** An OpenAI chat-completions request body, with `model` already resolved to the upstream model name. */
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  temperature?: number;
+  top_p?: number;
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  stop?: string | string[];
+  seed?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  user?: string;
+  response_format?: { type: 'text' | 'json_object' | 'json_schema'; json_schema?: unknown };
+  tools?: unknown[];
+  tool_choice?: unknown;
+  [extra: string]: unknown;
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | null;
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export interface ChatCompletion {
+  id: string;
+  object: 'chat.completion';
+  created: number;
+  model: string;
+  choices: Array<{
+    index: number;
+    message: { role: 'assistant'; content: string | null; tool_calls?: ToolCall[] };
+    finish_reason: FinishReason;
+    logprobs?: null;
+  }>;
+  usage?: Usage;
+  system_fingerprint?: string | null;
+}
+
+export interface ChatCompletionChunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  choices: Array<{
+    index: number;
+    delta: {
+      role?: 'assistant';
+      content?: string | null;
+      tool_calls?: Array<Partial<ToolCall> & { index: number }>;
+    };
+    finish_reason: FinishReason;
+    logprobs?: null;
+  }>;
+  usage?: Usage | null;
+}
+
+export interface UpstreamModel {
+  /** The model name the upstream knows it by. */
+  id: string;
+  ownedBy?: string;
+}
+
+export interface CallOptions {
+  /** Aborted when the client disconnects or a deadline passes; adapters must abort the upstream request. */
+  signal?: AbortSignal;
+}
+
+export interface ProviderConfig {
+  /** Our name for this provider instance, e.g. `openai` or `local-ollama`. */
+  id: string;
+  type: 'openai-compatible' | 'ollama' | 'echo';
+  baseURL: string;
+  apiKey?: string;
+  /** Extra headers sent with every upstream request. */
+  headers?: Record<string, string>;
+  /** Total time allowed for one upstream request, in milliseconds. */
+  timeoutMs?: number;
+}
+
+export interface ProviderAdapter {
+  readonly specVersion: typeof providerSpecVersion;
+  readonly id: string;
+  readonly type: ProviderConfig['type'];
+  /** The upstream's models; throws SwitchyardError when the upstream cannot be reached. */
+  listModels(options?: CallOptions): Promise<UpstreamModel[]>;
+  chat(request: ChatRequest, options?: CallOptions): Promise<ChatCompletion>;
+  /** Yields OpenAI-format chunks; the last chunk carries `usage` when the upstream reports it. */
+  streamChat(request: ChatRequest, options?: CallOptions): AsyncIterable<ChatCompletionChunk>;
+  close(): Promise<void>;
+}
