@@ -110,8 +110,14 @@ export interface ProviderConfig {
   apiKey?: string;
   /** Extra headers sent with every upstream request. */
   headers?: Record<string, string>;
-  /** Total time allowed for one upstream request, in milliseconds. */
+  /**
+   * Total time allowed for one upstream request, in milliseconds. Streams may run
+   * longer while tokens keep coming: for them it bounds the wait for the response
+   * and for each next chunk.
+   */
   timeoutMs?: number;
+  /** Echo provider only: pause between streamed words, to simulate a slow model. */
+  echoDelayMs?: number;
 }
 
 export interface ProviderAdapter {

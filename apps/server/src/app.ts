@@ -1,0 +1,84 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { SwitchyardError } from '@switchyard/core';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { sendError } from './http/error-handler';
+import { registerRequestHooks } from './http/hooks';
+import { registerAdminRoutes } from './routes/admin';
+import { registerNativeChatRoutes } from './routes/native-chat';
+import { registerOpenAIRoutes } from './routes/openai';
+import { registerOperationsRoutes } from './routes/operations';
+import type { Runtime } from './runtime/runtime';
+
+export const version = '0.1.0';
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  /** Flips /ready to 503 so load balancers stop sending traffic while in-flight requests finish. */
+  startDraining(): void;
+}
+
+/** The HTTP API on top of a runtime. Tests build it and call `inject` or listen on port 0. */
+export async function buildApp(runtime: Runtime): Promise<BuiltApp> {
+  let draining = false;
+  const app = Fastify({
+    loggerInstance: runtime.logger as FastifyBaseLogger,
+    bodyLimit: runtime.config.bodyLimitBytes,
+    trustProxy: runtime.config.trustProxy,
+    // Keep-alive sockets are closed when idle at shutdown; busy ones finish their response first.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    logController: new LogController({ disableRequestLogging: true }),
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Switchyard API',
+        version,
+        description:
+          'Self-hosted AI gateway. Native API under /v1 (chat, status, admin) and OpenAI-compatible routes ' +
+          '(/v1/chat/completions, /v1/models). Authenticate with `Authorization: Bearer <key>`; keys start with ' +
+          '`prod_` or `dev_` and every response says its environment in `X-Environment`. Errors are ' +
+          '`{"error":{"code":"SY_ERR_*","message":"..."}}` (OpenAI-shaped on OpenAI-compatible routes).',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'prod_…, dev_… or gt_… key' } },
+      },
+      tags: [
+        { name: 'Chat', description: 'Native chat API' },
+        { name: 'OpenAI-compatible', description: 'Works with official OpenAI client libraries' },
+        { name: 'Admin', description: 'Settings and keys (admin keys only)' },
+        { name: 'Operations', description: 'Health, readiness, metrics, status' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+
+  // Only JSON bodies are accepted; text/plain gets a clear 415 instead of a confusing schema error.
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      request,
+      reply,
+      new SwitchyardError('SY_ERR_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
+    ),
+  );
+  registerRequestHooks(app, runtime);
+
+  registerOperationsRoutes(app, runtime, () => draining);
+  registerNativeChatRoutes(app, runtime);
+  registerOpenAIRoutes(app, runtime);
+  registerAdminRoutes(app, runtime);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  return {
+    app,
+    startDraining() {
+      draining = true;
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import { isSwitchyardError, SwitchyardError } from '@switchyard/core';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+const openaiTypes: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  409: 'conflict_error',
+  413: 'invalid_request_error',
+  415: 'invalid_request_error',
+  429: 'rate_limit_error',
+};
+
+/** Turns anything thrown into a SwitchyardError with a stable code; unknown errors become a bare 500. */
+export function normalizeError(error: unknown): SwitchyardError {
+  if (isSwitchyardError(error)) return error;
+  const fastifyError = error as FastifyError & { validationContext?: string };
+  if (fastifyError.validation) {
+    const first = fastifyError.validation[0];
+    const where = fastifyError.validationContext ?? 'body';
+    const path = first?.instancePath ? `${where}${first.instancePath.replaceAll('/', '.')}` : where;
+    const message = first ? `${path} ${first.message ?? 'is invalid'}` : fastifyError.message;
+    return new SwitchyardError('SY_ERR_VALIDATION', message, { cause: error });
+  }
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new SwitchyardError('SY_ERR_PAYLOAD_TOO_LARGE', 'The request body is larger than the server accepts', {
+        cause: error,
+      });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new SwitchyardError('SY_ERR_UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json', {
+        cause: error,
+      });
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new SwitchyardError('SY_ERR_INVALID_JSON', 'The body is empty; send a JSON object', { cause: error });
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new SwitchyardError('SY_ERR_INVALID_JSON', 'The body is not valid JSON', { cause: error });
+  }
+  if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
+    return new SwitchyardError('SY_ERR_INVALID_JSON', 'The body is not valid JSON', { cause: error });
+  }
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return new SwitchyardError('SY_ERR_VALIDATION', fastifyError.message, {
+      status: fastifyError.statusCode,
+      cause: error,
+    });
+  }
+  return new SwitchyardError('SY_ERR_INTERNAL', 'Internal server error', { cause: error });
+}
+
+export function errorBody(error: SwitchyardError, openai: boolean): unknown {
+  if (openai) {
+    return {
+      error: {
+        message: error.message,
+        type: openaiTypes[error.status] ?? 'api_error',
+        param: (error.details?.param as string | undefined) ?? null,
+        code: error.code,
+      },
+    };
+  }
+  return { error: { code: error.code, message: error.message } };
+}
+
+export function wantsOpenaiErrors(request: FastifyRequest): boolean {
+  const behaviour = request.routeOptions.config?.behaviour;
+  if (behaviour) return behaviour.openaiErrors === true;
+  const path = request.url.split('?')[0] ?? '';
+  return path === '/v1/chat/completions' || path === '/v1/models' || path.startsWith('/v1/models/');
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: unknown): FastifyReply {
+  const error = normalizeError(thrown);
+  if (error.status >= 500) {
+    request.log.error({ err: thrown, code: error.code }, 'request failed');
+  } else {
+    request.log.info({ code: error.code, status: error.status }, error.message);
+  }
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+  return reply
+    .code(error.status)
+    .type('application/json; charset=utf-8')
+    .send(errorBody(error, wantsOpenaiErrors(request)));
+}

@@ -1,0 +1,157 @@
+import { environmentOfKey, hashApiKey, SwitchyardError } from '@switchyard/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Runtime } from '../runtime/runtime';
+import type { Principal, RouteBehaviour } from './principal';
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match?.[1]) {
+    throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'The Authorization header must be "Bearer <api key>"');
+  }
+  return match[1];
+}
+
+/** Validates a key against the in-memory cache: prefix, existence, revocation, environment match. */
+export function principalForKey(runtime: Runtime, key: string): Principal {
+  const prefixEnvironment = environmentOfKey(key);
+  if (!prefixEnvironment) {
+    throw new SwitchyardError('SY_ERR_INVALID_API_KEY', 'API keys start with prod_, dev_ or gt_');
+  }
+  const cached = runtime.keys.findByHash(hashApiKey(key));
+  if (!cached) throw new SwitchyardError('SY_ERR_INVALID_API_KEY', 'The API key is not valid');
+  if (cached.revoked) throw new SwitchyardError('SY_ERR_API_KEY_REVOKED', 'The API key has been revoked');
+  if (cached.environment !== prefixEnvironment) {
+    throw new SwitchyardError(
+      'SY_ERR_API_KEY_ENV_MISMATCH',
+      `The key's prefix names ${prefixEnvironment} but the key belongs to ${cached.environment}`,
+    );
+  }
+  return {
+    kind: 'key',
+    environment: cached.environment,
+    keyId: cached.id,
+    keyName: cached.name,
+    keyPrefix: cached.keyPrefix,
+    isAdmin: cached.isAdmin,
+    subject: `key:${cached.id}`,
+  };
+}
+
+function anonymous(request: FastifyRequest): Principal {
+  return {
+    kind: 'anonymous',
+    environment: 'prod',
+    keyId: null,
+    keyName: null,
+    keyPrefix: null,
+    isAdmin: false,
+    subject: `ip:${request.ip}`,
+  };
+}
+
+async function authenticate(runtime: Runtime, request: FastifyRequest, reply: FastifyReply, behaviour: RouteBehaviour) {
+  let token: string | undefined;
+  try {
+    token = bearerToken(request);
+  } catch (error) {
+    if (behaviour.auth === 'none') return;
+    throw error;
+  }
+  if (token === undefined) {
+    if (behaviour.auth === 'required' || behaviour.auth === 'admin') {
+      throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'This endpoint needs an API key: Authorization: Bearer <key>');
+    }
+    if (behaviour.auth === 'optional' && !runtime.config.allowAnonymous) {
+      throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'Anonymous access is disabled; send an API key');
+    }
+    request.principal = anonymous(request);
+    return;
+  }
+  // The environment of a bad key's prefix still tags the error response.
+  reply.header('x-environment', environmentOfKey(token) ?? 'prod');
+  try {
+    request.principal = principalForKey(runtime, token);
+  } catch (error) {
+    if (behaviour.auth === 'none') return;
+    throw error;
+  }
+  if (behaviour.auth === 'admin' && !request.principal.isAdmin) {
+    throw new SwitchyardError('SY_ERR_FORBIDDEN', 'This endpoint needs an admin API key');
+  }
+}
+
+async function applyRateLimit(runtime: Runtime, request: FastifyRequest, reply: FastifyReply, name: 'chat' | 'image') {
+  const principal = request.principal;
+  if (!principal) return;
+  const environment = principal.environment;
+  const limit = runtime.settings.current().getInteger(`rate_limit.${name}.${environment}`);
+  const decision = await runtime.limiter.hit(`${name}:${environment}:${principal.subject}`, limit);
+  const resetSeconds = Math.ceil(decision.resetMs / 1000);
+  reply.header('x-ratelimit-limit', String(decision.limit));
+  reply.header('x-ratelimit-remaining', String(decision.remaining));
+  reply.header('x-ratelimit-reset', String(resetSeconds));
+  if (!decision.allowed) {
+    runtime.metrics.rateLimitRejections.inc({ environment, route: request.routeOptions.url ?? 'unknown' });
+    throw new SwitchyardError(
+      'SY_ERR_RATE_LIMITED',
+      `Rate limit of ${decision.limit} ${name} requests per minute reached for this ${
+        principal.kind === 'key' ? 'API key' : 'client'
+      } in ${environment}; retry in ${resetSeconds}s`,
+      { retryAfterSeconds: Math.max(1, resetSeconds) },
+    );
+  }
+}
+
+/** Auth, environment tagging, rate limits, usage rows and metrics for every route. */
+export function registerRequestHooks(app: FastifyInstance, runtime: Runtime): void {
+  app.decorateRequest('principal', null);
+  app.decorateRequest('usageInfo', null);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-environment', 'prod');
+    const behaviour = request.routeOptions.config?.behaviour;
+    if (!behaviour) return;
+    await authenticate(runtime, request, reply, behaviour);
+    if (request.principal) reply.header('x-environment', request.principal.environment);
+    if (behaviour.rateLimit) await applyRateLimit(runtime, request, reply, behaviour.rateLimit);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const behaviour = request.routeOptions.config?.behaviour;
+    const route = request.routeOptions.url ?? 'unmatched';
+    const environment = request.principal?.environment ?? 'prod';
+    const model = request.usageInfo?.model ?? null;
+    const seconds = reply.elapsedTime / 1000;
+    const metricModel = model ?? '';
+    runtime.metrics.httpRequests.inc({
+      environment,
+      route,
+      method: request.method,
+      status: String(reply.statusCode),
+      model: metricModel,
+    });
+    runtime.metrics.httpDuration.observe({ environment, route, model: metricModel }, seconds);
+    if (behaviour?.usage === false || (!behaviour && !route.startsWith('/v1'))) return;
+    const usage = request.usageInfo;
+    if (usage?.promptTokens)
+      runtime.metrics.tokens.inc({ environment, model: metricModel, kind: 'prompt' }, usage.promptTokens);
+    if (usage?.completionTokens) {
+      runtime.metrics.tokens.inc({ environment, model: metricModel, kind: 'completion' }, usage.completionTokens);
+    }
+    runtime.usage.record({
+      environment,
+      apiKeyId: request.principal?.keyId ?? null,
+      clientIp: request.ip,
+      method: request.method,
+      route,
+      model,
+      status: reply.statusCode,
+      latencyMs: reply.elapsedTime,
+      promptTokens: usage?.promptTokens ?? null,
+      completionTokens: usage?.completionTokens ?? null,
+      createdAt: new Date(),
+    });
+  });
+}

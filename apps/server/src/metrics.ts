@@ -1,0 +1,73 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpRequests: Counter<'environment' | 'route' | 'method' | 'status' | 'model'>;
+  readonly httpDuration: Histogram<'environment' | 'route' | 'model'>;
+  readonly upstreamDuration: Histogram<'provider' | 'model' | 'outcome'>;
+  readonly tokens: Counter<'environment' | 'model' | 'kind'>;
+  readonly rateLimitRejections: Counter<'environment' | 'route'>;
+  readonly usageRowsPending: Gauge<'environment'>;
+  readonly usageRowsWritten: Counter<'environment'>;
+  readonly usageWriteFailures: Counter<'environment'>;
+}
+
+/** One registry per server instance, so tests can run several servers in one process. */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'switchyard_process_' });
+  const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'switchyard_http_requests_total',
+      help: 'HTTP requests answered, by environment, route, method, status and model',
+      labelNames: ['environment', 'route', 'method', 'status', 'model'],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'switchyard_http_request_duration_seconds',
+      help: 'Time from request received to response finished',
+      labelNames: ['environment', 'route', 'model'],
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    upstreamDuration: new Histogram({
+      name: 'switchyard_upstream_duration_seconds',
+      help: 'Time spent waiting on upstream providers',
+      labelNames: ['provider', 'model', 'outcome'],
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    tokens: new Counter({
+      name: 'switchyard_tokens_total',
+      help: 'Tokens processed, by environment, model and kind (prompt or completion)',
+      labelNames: ['environment', 'model', 'kind'],
+      registers: [registry],
+    }),
+    rateLimitRejections: new Counter({
+      name: 'switchyard_rate_limit_rejections_total',
+      help: 'Requests rejected with 429 by the rate limiter',
+      labelNames: ['environment', 'route'],
+      registers: [registry],
+    }),
+    usageRowsPending: new Gauge({
+      name: 'switchyard_usage_rows_pending',
+      help: 'Usage log rows buffered and not yet written',
+      labelNames: ['environment'],
+      registers: [registry],
+    }),
+    usageRowsWritten: new Counter({
+      name: 'switchyard_usage_rows_written_total',
+      help: 'Usage log rows written to the database',
+      labelNames: ['environment'],
+      registers: [registry],
+    }),
+    usageWriteFailures: new Counter({
+      name: 'switchyard_usage_write_failures_total',
+      help: 'Failed batch inserts of usage rows (rows are kept and retried)',
+      labelNames: ['environment'],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,126 @@
+import type { ChatCompletionChunk, ChatRequest, Usage } from '@switchyard/providers';
+import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
+import Type from 'typebox';
+import { clientDisconnectSignal, completeChat, resolveModel, streamChat } from '../http/chat-execution';
+import { errorBody, normalizeError } from '../http/error-handler';
+import type { RouteBehaviour } from '../http/principal';
+import { ChatCompletionRequest, OpenAIErrorResponse, OpenAIModel } from '../http/schemas';
+import { sendEventStream } from '../http/sse';
+import type { Runtime } from '../runtime/runtime';
+
+const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat', openaiErrors: true };
+const modelsBehaviour: RouteBehaviour = { auth: 'optional', openaiErrors: true };
+const errorResponses = {
+  400: OpenAIErrorResponse,
+  401: OpenAIErrorResponse,
+  404: OpenAIErrorResponse,
+  429: OpenAIErrorResponse,
+};
+
+/** The OpenAI-compatible surface: official OpenAI clients work against it unchanged. */
+export function registerOpenAIRoutes(app: FastifyInstance, runtime: Runtime): void {
+  const bootTime = Math.floor(Date.now() / 1000);
+
+  app.get(
+    '/v1/models',
+    {
+      config: { behaviour: modelsBehaviour },
+      schema: {
+        tags: ['OpenAI-compatible'],
+        summary: 'List models',
+        security: [{ bearer: [] }, {}],
+        response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(OpenAIModel) }) },
+      },
+    },
+    async () => ({
+      object: 'list' as const,
+      data: runtime.models.list().map((model) => ({
+        id: model.id,
+        object: 'model' as const,
+        created: bootTime,
+        owned_by: model.providerId,
+      })),
+    }),
+  );
+
+  app.post<{ Body: Static<typeof ChatCompletionRequest> }>(
+    '/v1/chat/completions',
+    {
+      config: { behaviour: chatBehaviour },
+      schema: {
+        tags: ['OpenAI-compatible'],
+        summary: 'Create a chat completion (streaming with `stream: true`)',
+        description:
+          'OpenAI chat-completions request and response. With `stream: true` the answer is a stream of ' +
+          '`data: {chunk}` server-sent events ending in `data: [DONE]`; `stream_options.include_usage` adds a ' +
+          'final chunk with token usage. Bearer key optional: without one the call is anonymous, prod, limited per IP.',
+        security: [{ bearer: [] }, {}],
+        body: ChatCompletionRequest,
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const route = resolveModel(runtime, body.model);
+      request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
+      const signal = clientDisconnectSignal(request, reply);
+      const { stream, stream_options: streamOptions, ...rest } = body;
+      const upstreamRequest = rest as unknown as ChatRequest;
+
+      if (!stream) {
+        const completion = await completeChat(runtime, route, upstreamRequest, signal);
+        request.usageInfo = {
+          model: route.id,
+          promptTokens: completion.usage?.prompt_tokens ?? null,
+          completionTokens: completion.usage?.completion_tokens ?? null,
+        };
+        completion.model = route.id;
+        return completion;
+      }
+
+      const includeUsage = streamOptions?.include_usage === true;
+      let usage: Usage | null = null;
+      let lastChunk: ChatCompletionChunk | null = null;
+      return sendEventStream(reply, streamChat(runtime, route, upstreamRequest, signal), {
+        frame(chunk) {
+          lastChunk = chunk;
+          if (chunk.usage) {
+            usage = chunk.usage;
+            request.usageInfo = {
+              model: route.id,
+              promptTokens: chunk.usage.prompt_tokens,
+              completionTokens: chunk.usage.completion_tokens,
+            };
+          }
+          if (chunk.choices.length === 0) return null;
+          const { usage: _dropped, ...withoutUsage } = chunk;
+          const out = includeUsage
+            ? { ...withoutUsage, model: route.id, usage: null }
+            : { ...withoutUsage, model: route.id };
+          return `data: ${JSON.stringify(out)}\n\n`;
+        },
+        end() {
+          const last = lastChunk as ChatCompletionChunk | null;
+          const usageFrame =
+            includeUsage && usage && last
+              ? `data: ${JSON.stringify({
+                  id: last.id,
+                  object: 'chat.completion.chunk',
+                  created: last.created,
+                  model: route.id,
+                  choices: [],
+                  usage,
+                })}\n\n`
+              : '';
+          return `${usageFrame}data: [DONE]\n\n`;
+        },
+        error(error) {
+          const normalized = normalizeError(error);
+          request.log.warn({ code: normalized.code }, 'stream ended by an upstream error');
+          return `data: ${JSON.stringify(errorBody(normalized, true))}\n\n`;
+        },
+      });
+    },
+  );
+}

@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import type { Environment, SwitchyardConfig } from '@switchyard/core';
+import { openDatabase, type SwitchyardDatabase } from '@switchyard/db';
+
+export type Databases = Readonly<Record<Environment, SwitchyardDatabase>>;
+
+export const isServerMode = (config: SwitchyardConfig): boolean => config.databaseUrl !== null;
+
+/**
+ * Opens (and migrates) both environments' databases: PGlite under the data
+ * dir in embedded mode, PostgreSQL in server mode. Embedded callers must hold
+ * the data-dir lock first.
+ */
+export async function openDatabases(config: SwitchyardConfig): Promise<Databases> {
+  if (config.databaseUrl !== null && config.devDatabaseUrl !== null) {
+    const [prod, dev] = await Promise.all([
+      openDatabase({ kind: 'postgres', url: config.databaseUrl }),
+      openDatabase({ kind: 'postgres', url: config.devDatabaseUrl }),
+    ]);
+    return { prod, dev };
+  }
+  const prod = await openDatabase({ kind: 'pglite', dataDir: join(config.dataDir, 'prod') });
+  try {
+    const dev = await openDatabase({ kind: 'pglite', dataDir: join(config.dataDir, 'dev') });
+    return { prod, dev };
+  } catch (error) {
+    await prod.close();
+    throw error;
+  }
+}
+
+export async function closeDatabases(databases: Databases): Promise<void> {
+  await Promise.allSettled([databases.prod.close(), databases.dev.close()]);
+}
+
+/** Channel on which every process hears that keys or settings changed. */
+export const changeChannel = 'switchyard_changes';
+export type ChangeTopic = 'keys' | 'settings';

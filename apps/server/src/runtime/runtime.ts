@@ -1,0 +1,164 @@
+import type { Environment, RateLimiter, SwitchyardConfig } from '@switchyard/core';
+import { createMemoryRateLimiter, createRedisRateLimiter, SwitchyardError, settingDefinitions } from '@switchyard/core';
+import { createKeyRepository, createSettingsRepository, createUsageRepository } from '@switchyard/db';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createMetrics, type Metrics } from '../metrics';
+import { acquireDataDirLock, adminSocketPath, type DataDirLock } from './data-dir-lock';
+import {
+  type ChangeTopic,
+  changeChannel,
+  closeDatabases,
+  type Databases,
+  isServerMode,
+  openDatabases,
+} from './databases';
+import { createKeyService, type KeyService } from './key-service';
+import { createKeyStore, type KeyStore } from './key-store';
+import { createModelRegistry, type ModelRegistry } from './model-registry';
+import { createSettingsStore, type SettingsStore } from './settings-store';
+import { createUsageWriter, type UsageWriter } from './usage-writer';
+
+export type Role = 'all' | 'api';
+
+export interface Runtime {
+  readonly config: SwitchyardConfig;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly role: Role;
+  readonly mode: 'embedded' | 'server';
+  readonly databases: Databases;
+  readonly keys: KeyStore;
+  readonly keyService: KeyService;
+  readonly settings: SettingsStore;
+  readonly limiter: RateLimiter;
+  readonly usage: UsageWriter;
+  readonly models: ModelRegistry;
+  readonly redis: Redis | null;
+  /** Embedded mode: the socket through which the CLI reaches this server. */
+  readonly adminSocketPath: string | null;
+  close(): Promise<void>;
+}
+
+async function connectRedis(url: string, logger: Logger): Promise<Redis> {
+  const client = new Redis(url, { maxRetriesPerRequest: 2, enableReadyCheck: true, lazyConnect: true });
+  client.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (error) {
+    client.disconnect();
+    throw new SwitchyardError('SY_ERR_DEPENDENCY_UNAVAILABLE', `Redis at REDIS_URL is not reachable`, { cause: error });
+  }
+  return client;
+}
+
+/**
+ * Builds every long-lived part of a Switchyard process from the frozen config.
+ * Nothing here knows about HTTP; the Fastify app is built on top of it.
+ */
+export async function createRuntime(config: SwitchyardConfig, logger: Logger, role: Role): Promise<Runtime> {
+  const mode = isServerMode(config) ? 'server' : 'embedded';
+  const socketPath = mode === 'embedded' ? adminSocketPath(config.dataDir) : null;
+  const lock: DataDirLock | null =
+    mode === 'embedded' ? acquireDataDirLock(config.dataDir, { role: 'server', socketPath }) : null;
+  const cleanups: Array<() => Promise<void> | void> = [];
+  if (lock) cleanups.push(() => lock.release());
+  try {
+    const databases = await openDatabases(config);
+    cleanups.unshift(() => closeDatabases(databases));
+    const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
+    if (redis) cleanups.unshift(() => void redis.disconnect());
+
+    const metrics = createMetrics();
+    const keyRepository = createKeyRepository(databases.prod.db);
+    const settingsRepository = createSettingsRepository(databases.prod.db);
+    await settingsRepository.seedDefaults(settingDefinitions);
+
+    const keys = createKeyStore(() => keyRepository.list({ includeRevoked: true }), logger);
+    const announce = (topic: ChangeTopic) => databases.prod.notify(changeChannel, topic);
+    const settings = createSettingsStore(
+      {
+        list: () => settingsRepository.list(),
+        set: (key, value) => settingsRepository.set(key, value),
+        announce: () => announce('settings'),
+      },
+      logger,
+    );
+    await Promise.all([keys.reload(), settings.reload()]);
+
+    const reloadAll = () => {
+      keys.reload().catch(() => {});
+      settings.reload().catch(() => {});
+    };
+    const unlisten = await databases.prod.listen(
+      changeChannel,
+      (payload) => {
+        if (payload === 'keys') keys.reload().catch(() => {});
+        if (payload === 'settings') settings.reload().catch(() => {});
+      },
+      // Notifications sent while the LISTEN connection was down are lost: reload everything.
+      { onReconnect: reloadAll },
+    );
+    cleanups.unshift(unlisten);
+    // Safety net for a notification lost while a LISTEN connection was being re-established.
+    const refresh = setInterval(reloadAll, 60_000);
+    refresh.unref();
+    cleanups.unshift(() => clearInterval(refresh));
+
+    const keyService = createKeyService(keyRepository, async () => {
+      await keys.reload();
+      await announce('keys');
+    });
+
+    const usageRepositories: Record<Environment, ReturnType<typeof createUsageRepository>> = {
+      prod: createUsageRepository(databases.prod.db),
+      dev: createUsageRepository(databases.dev.db),
+    };
+    const usage = createUsageWriter({
+      insert: {
+        prod: async (rows) => void (await usageRepositories.prod.insertMany(rows)),
+        dev: async (rows) => void (await usageRepositories.dev.insertMany(rows)),
+      },
+      logger,
+      metrics,
+    });
+    cleanups.unshift(() => usage.close());
+
+    const limiter = redis ? createRedisRateLimiter(redis) : createMemoryRateLimiter();
+    const models = createModelRegistry(config, logger);
+    cleanups.unshift(() => models.close());
+
+    let closed = false;
+    return {
+      config,
+      logger,
+      metrics,
+      role,
+      mode,
+      databases,
+      keys,
+      keyService,
+      settings,
+      limiter,
+      usage,
+      models,
+      redis,
+      adminSocketPath: socketPath,
+      async close() {
+        if (closed) return;
+        closed = true;
+        for (const cleanup of cleanups) {
+          try {
+            await cleanup();
+          } catch (error) {
+            logger.error({ err: error }, 'error during shutdown');
+          }
+        }
+      },
+    };
+  } catch (error) {
+    for (const cleanup of cleanups) await Promise.resolve(cleanup()).catch(() => {});
+    throw error;
+  }
+}

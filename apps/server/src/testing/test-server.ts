@@ -1,0 +1,68 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { type EnvironmentVariables, loadConfig } from '@switchyard/core';
+import { stringify } from 'yaml';
+import { createLogger } from '../logger';
+import type { Role } from '../runtime/runtime';
+import { type RunningServer, startServer } from '../server';
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  /** Every log line the server wrote, parsed. */
+  logs: Array<Record<string, unknown>>;
+  /** Creates a key through the same service the CLI uses and returns the plaintext. */
+  createKey(environment: 'prod' | 'dev', options?: { admin?: boolean; name?: string }): Promise<string>;
+  /** Stops the server and deletes its data dir. */
+  destroy(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  /** The YAML config file's content (providers, models, ...). */
+  config?: Record<string, unknown>;
+  variables?: EnvironmentVariables;
+  role?: Role;
+  /** Reuse a data dir (e.g. to restart on the same data); default is a fresh temp dir. */
+  dataDir?: string;
+}
+
+/** Starts a real Switchyard on 127.0.0.1, an ephemeral port and a fresh data dir. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'switchyard-test-')));
+  const configPath = join(dataDir, 'switchyard.config.yaml');
+  await writeFile(configPath, stringify(options.config ?? { ollama: { autodetect: false } }));
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SWITCHYARD_DATA_DIR: dataDir,
+    SWITCHYARD_CONFIG: configPath,
+    LOG_LEVEL: 'info',
+    ...options.variables,
+  });
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line.trim()) logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  const server = await startServer(config, createLogger('info', sink), options.role ?? 'all');
+  return {
+    ...server,
+    dataDir,
+    logs,
+    async createKey(environment, keyOptions = {}) {
+      const created = await server.runtime.keyService.create({
+        name: keyOptions.name ?? `${environment} test key`,
+        environment,
+        admin: keyOptions.admin === true,
+      });
+      return created.key;
+    },
+    async destroy() {
+      await server.close();
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { type Environment, SwitchyardError } from '@switchyard/core';
+import { desc, eq, isNull, sql } from 'drizzle-orm';
+import type { Db } from './client';
+import { sqlStateOf, sqlStates } from './errors';
+import { type ApiKeyRecord, apiKeys } from './schema';
+
+export interface NewApiKey {
+  name: string;
+  keyHash: string;
+  keyPrefix: string;
+  environment: Environment;
+  isAdmin: boolean;
+}
+
+export interface KeyRepository {
+  /** Throws SY_ERR_CONFLICT when a key with the same hash exists. */
+  create(key: NewApiKey): Promise<ApiKeyRecord>;
+  /** Newest first; revoked keys only when asked for. */
+  list(options?: { includeRevoked?: boolean }): Promise<ApiKeyRecord[]>;
+  listActive(): Promise<ApiKeyRecord[]>;
+  findById(id: string): Promise<ApiKeyRecord | undefined>;
+  findByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  /** Keeps the first revocation time when called again; undefined for an unknown id. */
+  revoke(id: string): Promise<ApiKeyRecord | undefined>;
+}
+
+export function createKeyRepository(db: Db): KeyRepository {
+  const list = async (options: { includeRevoked?: boolean } = {}) =>
+    db
+      .select()
+      .from(apiKeys)
+      .where(options.includeRevoked ? undefined : isNull(apiKeys.revokedAt))
+      .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+
+  return {
+    async create(key) {
+      try {
+        const [created] = await db.insert(apiKeys).values(key).returning();
+        if (!created) throw new SwitchyardError('SY_ERR_INTERNAL', 'Inserting an API key returned no row');
+        return created;
+      } catch (error) {
+        if (sqlStateOf(error) === sqlStates.uniqueViolation) {
+          throw new SwitchyardError('SY_ERR_CONFLICT', 'An API key with this hash already exists', { cause: error });
+        }
+        throw error;
+      }
+    },
+
+    list,
+
+    listActive: () => list({ includeRevoked: false }),
+
+    async findById(id) {
+      const [found] = await db.select().from(apiKeys).where(eq(apiKeys.id, id));
+      return found;
+    },
+
+    async findByHash(keyHash) {
+      const [found] = await db.select().from(apiKeys).where(eq(apiKeys.keyHash, keyHash));
+      return found;
+    },
+
+    async revoke(id) {
+      const [revoked] = await db
+        .update(apiKeys)
+        .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` })
+        .where(eq(apiKeys.id, id))
+        .returning();
+      return revoked;
+    },
+  };
+}

@@ -1,0 +1,243 @@
+import { Pool } from 'undici';
+import {
+  abortError,
+  type HeaderValues,
+  type UpstreamErrorContext,
+  upstreamNetworkError,
+  upstreamProtocolError,
+  upstreamStatusError,
+  upstreamTimeoutError,
+} from './errors';
+
+/** Generous because local runtimes (Ollama) may load a model before the first byte. */
+export const defaultTimeoutMs = 300_000;
+const maxErrorBodyBytes = 64 * 1024;
+
+export interface UpstreamHttpOptions {
+  providerId: string;
+  baseURL: string;
+  /** Sent with every request; `authorization` here wins over `apiKey`. */
+  headers?: Record<string, string>;
+  apiKey?: string;
+  timeoutMs?: number;
+}
+
+export interface UpstreamRequest {
+  method: 'GET' | 'POST';
+  /** Appended to the base URL's path, e.g. `/chat/completions`. */
+  path: string;
+  body?: unknown;
+  signal?: AbortSignal | undefined;
+  /**
+   * Streams may legitimately run longer than `timeoutMs` while tokens keep
+   * flowing, so for them the timeout bounds the wait for headers and for each
+   * next chunk instead of the whole exchange.
+   */
+  streaming?: boolean;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: HeaderValues;
+  /** Decoded UTF-8 text as it arrives; transport failures come out as SwitchyardError. */
+  chunks(): AsyncGenerator<string, void, undefined>;
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+  /** Reads and drops what is left so the keep-alive connection can be reused. */
+  discard(): Promise<void>;
+}
+
+export interface UpstreamHttpClient {
+  readonly errorContext: UpstreamErrorContext;
+  readonly timeoutMs: number;
+  /** Resolves for 2xx answers; any other status is thrown as a mapped SwitchyardError. */
+  send(request: UpstreamRequest): Promise<UpstreamResponse>;
+  close(): Promise<void>;
+}
+
+interface Deadline {
+  readonly signal: AbortSignal;
+  readonly expired: boolean;
+  arm(): void;
+  disarm(): void;
+}
+
+function createDeadline(timeoutMs: number): Deadline {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let expired = false;
+  return {
+    signal: controller.signal,
+    get expired() {
+      return expired;
+    },
+    arm() {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        expired = true;
+        controller.abort(new DOMException('Upstream deadline passed', 'TimeoutError'));
+      }, timeoutMs);
+    },
+    disarm() {
+      clearTimeout(timer);
+    },
+  };
+}
+
+function trimTrailingSlashes(value: string): string {
+  return value.replace(/\/+$/, '');
+}
+
+export function createUpstreamHttpClient(options: UpstreamHttpOptions): UpstreamHttpClient {
+  const base = new URL(options.baseURL);
+  const pathPrefix = trimTrailingSlashes(base.pathname);
+  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+  const errorContext: UpstreamErrorContext = {
+    providerId: options.providerId,
+    secrets: options.apiKey === undefined ? [] : [options.apiKey],
+  };
+  // One keep-alive pool per provider; our own deadline replaces undici's
+  // header/body timeouts so every timeout maps to the same error.
+  const pool = new Pool(base.origin, {
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    connect: { timeout: Math.min(timeoutMs, 10_000) },
+  });
+  const baseHeaders: Record<string, string> = {
+    accept: 'application/json, text/event-stream, application/x-ndjson',
+    'user-agent': 'switchyard',
+  };
+  if (options.apiKey !== undefined && options.apiKey !== '') {
+    baseHeaders.authorization = `Bearer ${options.apiKey}`;
+  }
+  for (const [name, value] of Object.entries(options.headers ?? {})) baseHeaders[name.toLowerCase()] = value;
+
+  function failure(
+    error: unknown,
+    callerSignal: AbortSignal | undefined,
+    deadline: Deadline,
+    phase: 'connect' | 'body',
+  ) {
+    if (callerSignal?.aborted) return abortError(callerSignal);
+    if (deadline.expired) return upstreamTimeoutError(errorContext, timeoutMs, error);
+    return upstreamNetworkError(errorContext, error, phase, timeoutMs);
+  }
+
+  async function send(request: UpstreamRequest): Promise<UpstreamResponse> {
+    const callerSignal = request.signal;
+    if (callerSignal?.aborted) throw abortError(callerSignal);
+    const deadline = createDeadline(timeoutMs);
+    const signal = callerSignal === undefined ? deadline.signal : AbortSignal.any([callerSignal, deadline.signal]);
+    const headers = { ...baseHeaders };
+    let body: string | undefined;
+    if (request.body !== undefined) {
+      body = JSON.stringify(request.body);
+      headers['content-type'] = 'application/json';
+    }
+    deadline.arm();
+    let answer: Awaited<ReturnType<typeof pool.request>>;
+    try {
+      answer = await pool.request({
+        origin: base.origin,
+        path: `${pathPrefix}${request.path}`,
+        method: request.method,
+        headers,
+        body: body ?? null,
+        signal,
+      });
+    } catch (error) {
+      deadline.disarm();
+      throw failure(error, callerSignal, deadline, 'connect');
+    }
+    const upstreamBody = answer.body;
+    const streaming = request.streaming === true;
+
+    async function* chunks(): AsyncGenerator<string, void, undefined> {
+      const decoder = new TextDecoder();
+      const iterator = upstreamBody[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      let finished = false;
+      try {
+        while (true) {
+          if (callerSignal?.aborted) throw abortError(callerSignal);
+          if (streaming) deadline.arm();
+          let step: IteratorResult<Buffer>;
+          try {
+            step = await iterator.next();
+          } catch (error) {
+            throw failure(error, callerSignal, deadline, 'body');
+          }
+          if (streaming) deadline.disarm();
+          if (step.done) break;
+          const text = decoder.decode(step.value, { stream: true });
+          if (text !== '') yield text;
+        }
+        finished = true;
+        const tail = decoder.decode();
+        if (tail !== '') yield tail;
+      } finally {
+        deadline.disarm();
+        // Leaving early (consumer stopped, error) must tear down the upstream
+        // request so the model stops generating for nobody.
+        if (!finished && !upstreamBody.destroyed) upstreamBody.destroy();
+      }
+    }
+
+    async function text(): Promise<string> {
+      let collected = '';
+      for await (const piece of chunks()) collected += piece;
+      return collected;
+    }
+
+    async function json(): Promise<unknown> {
+      const raw = await text();
+      try {
+        return JSON.parse(raw);
+      } catch (error) {
+        throw upstreamProtocolError(errorContext, 'answered with invalid JSON', error);
+      }
+    }
+
+    async function discard(): Promise<void> {
+      deadline.disarm();
+      try {
+        await upstreamBody.dump({ limit: maxErrorBodyBytes });
+      } catch {
+        // Nothing useful is lost: the answer was already complete.
+      }
+    }
+
+    if (answer.statusCode < 200 || answer.statusCode >= 300) {
+      let errorBody: unknown;
+      try {
+        errorBody = await readLimited(chunks(), maxErrorBodyBytes);
+      } catch {
+        if (callerSignal?.aborted) throw abortError(callerSignal);
+        errorBody = undefined;
+      }
+      throw upstreamStatusError(errorContext, answer.statusCode, answer.headers, errorBody);
+    }
+    // A non-stream deadline covers the whole exchange, so its timer keeps running into the body.
+    if (streaming) deadline.disarm();
+    return { status: answer.statusCode, headers: answer.headers, chunks, text, json, discard };
+  }
+
+  return {
+    errorContext,
+    timeoutMs,
+    send,
+    async close() {
+      await pool.close();
+    },
+  };
+}
+
+async function readLimited(source: AsyncGenerator<string, void, undefined>, limit: number): Promise<string> {
+  let collected = '';
+  for await (const piece of source) {
+    collected += piece;
+    if (collected.length >= limit) break;
+  }
+  return collected;
+}

@@ -1,0 +1,250 @@
+import { SwitchyardError } from '@switchyard/core';
+import { createCompletionId, createToolCallId, unixSeconds } from '../completion-id';
+import { type UpstreamErrorContext, upstreamProtocolError, upstreamStreamError } from '../errors';
+import { textOfContent } from '../message-text';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatMessage,
+  ChatRequest,
+  FinishReason,
+  ToolCall,
+  UpstreamModel,
+  Usage,
+} from '../spec';
+
+/** Ollama's native `/api/chat` protocol (https://docs.ollama.com/api/chat). */
+export interface OllamaToolCall {
+  function: { name: string; arguments: Record<string, unknown> };
+}
+
+export interface OllamaMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string;
+  images?: string[];
+  tool_calls?: OllamaToolCall[];
+  tool_name?: string;
+}
+
+export interface OllamaChatRequest {
+  model: string;
+  messages: OllamaMessage[];
+  stream: boolean;
+  options?: Record<string, unknown>;
+  format?: 'json' | Record<string, unknown>;
+  tools?: unknown[];
+  keep_alive?: string | number;
+}
+
+export interface OllamaChatResponse {
+  model?: string;
+  created_at?: string;
+  message?: { role?: string; content?: string; tool_calls?: OllamaToolCall[] };
+  done?: boolean;
+  done_reason?: string;
+  prompt_eval_count?: number;
+  eval_count?: number;
+  error?: string;
+}
+
+function invalid(message: string): SwitchyardError {
+  return new SwitchyardError('SY_ERR_VALIDATION', message, { isRetryable: false });
+}
+
+/** Ollama only takes inline base64; fetching remote image URLs on a client's behalf would be an SSRF hole. */
+function imageFromUrl(url: string): string {
+  const match = /^data:([^,]*?),(.*)$/s.exec(url);
+  if (match === null) throw invalid('Ollama models accept images only as data: URLs');
+  const [, meta = '', data = ''] = match;
+  return meta.endsWith(';base64') ? data : Buffer.from(decodeURIComponent(data)).toString('base64');
+}
+
+function toolArguments(raw: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = raw.trim() === '' ? {} : JSON.parse(raw);
+  } catch {
+    throw invalid('Tool call arguments must be a JSON object');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw invalid('Tool call arguments must be a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function toOllamaMessage(message: ChatMessage): OllamaMessage {
+  // Ollama has no `developer` role; it plays the same part as `system`.
+  const role = message.role === 'developer' ? 'system' : message.role;
+  const translated: OllamaMessage = { role, content: textOfContent(message.content) };
+  if (Array.isArray(message.content)) {
+    const images = message.content.flatMap((part) =>
+      part.type === 'image_url' ? [imageFromUrl(part.image_url.url)] : [],
+    );
+    if (images.length > 0) translated.images = images;
+  }
+  if (message.tool_calls !== undefined && message.tool_calls.length > 0) {
+    translated.tool_calls = message.tool_calls.map((call) => ({
+      function: { name: call.function.name, arguments: toolArguments(call.function.arguments) },
+    }));
+  }
+  if (message.role === 'tool' && message.name !== undefined) translated.tool_name = message.name;
+  return translated;
+}
+
+export function toOllamaRequest(request: ChatRequest, stream: boolean): OllamaChatRequest {
+  const options: Record<string, unknown> = {};
+  // Native Ollama options (num_ctx, ...) pass through; the OpenAI fields below win over them.
+  if (request.options !== null && typeof request.options === 'object') Object.assign(options, request.options);
+  if (request.temperature !== undefined) options.temperature = request.temperature;
+  if (request.top_p !== undefined) options.top_p = request.top_p;
+  const maxTokens = request.max_completion_tokens ?? request.max_tokens;
+  if (maxTokens !== undefined) options.num_predict = maxTokens;
+  if (request.stop !== undefined) options.stop = typeof request.stop === 'string' ? [request.stop] : request.stop;
+  if (request.seed !== undefined) options.seed = request.seed;
+  if (request.presence_penalty !== undefined) options.presence_penalty = request.presence_penalty;
+  if (request.frequency_penalty !== undefined) options.frequency_penalty = request.frequency_penalty;
+
+  const body: OllamaChatRequest = { model: request.model, messages: request.messages.map(toOllamaMessage), stream };
+  if (Object.keys(options).length > 0) body.options = options;
+  const format = request.response_format;
+  if (format?.type === 'json_object') body.format = 'json';
+  if (format?.type === 'json_schema') {
+    const schema = (format.json_schema as { schema?: unknown } | undefined)?.schema;
+    body.format = schema !== null && typeof schema === 'object' ? (schema as Record<string, unknown>) : 'json';
+  }
+  if (request.tools !== undefined && request.tools.length > 0) body.tools = request.tools;
+  if (typeof request.keep_alive === 'string' || typeof request.keep_alive === 'number') {
+    body.keep_alive = request.keep_alive;
+  }
+  return body;
+}
+
+function finishReasonOf(doneReason: string | undefined, sawToolCalls: boolean): FinishReason {
+  if (sawToolCalls) return 'tool_calls';
+  return doneReason === 'length' ? 'length' : 'stop';
+}
+
+function usageOf(response: OllamaChatResponse): Usage {
+  // Ollama leaves prompt_eval_count out when the whole prompt came from its cache.
+  const promptTokens = response.prompt_eval_count ?? 0;
+  const completionTokens = response.eval_count ?? 0;
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
+}
+
+function createdOf(response: OllamaChatResponse): number {
+  const parsed = response.created_at === undefined ? Number.NaN : Date.parse(response.created_at);
+  return Number.isNaN(parsed) ? unixSeconds() : Math.floor(parsed / 1000);
+}
+
+function toToolCalls(calls: OllamaToolCall[]): ToolCall[] {
+  return calls.map((call) => ({
+    id: createToolCallId(),
+    type: 'function',
+    function: { name: call.function.name, arguments: JSON.stringify(call.function.arguments ?? {}) },
+  }));
+}
+
+function asResponse(value: unknown, context: UpstreamErrorContext): OllamaChatResponse {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw upstreamProtocolError(context, 'sent an unreadable answer');
+  }
+  const response = value as OllamaChatResponse;
+  // Ollama reports failures after a 200 (e.g. the runner crashed) as an `error` line.
+  if (response.error !== undefined) throw upstreamStreamError(context, response);
+  return response;
+}
+
+export function fromOllamaResponse(
+  value: unknown,
+  request: ChatRequest,
+  context: UpstreamErrorContext,
+): ChatCompletion {
+  const response = asResponse(value, context);
+  const toolCalls = response.message?.tool_calls ?? [];
+  const message: ChatCompletion['choices'][number]['message'] = {
+    role: 'assistant',
+    content: response.message?.content ?? '',
+  };
+  if (toolCalls.length > 0) message.tool_calls = toToolCalls(toolCalls);
+  return {
+    id: createCompletionId(),
+    object: 'chat.completion',
+    created: createdOf(response),
+    model: response.model ?? request.model,
+    choices: [
+      { index: 0, message, finish_reason: finishReasonOf(response.done_reason, toolCalls.length > 0), logprobs: null },
+    ],
+    usage: usageOf(response),
+  };
+}
+
+/** Turns NDJSON lines into OpenAI chunks that share one id, with the role first and usage last. */
+export function createChunkTranslator(request: ChatRequest, context: UpstreamErrorContext) {
+  const id = createCompletionId();
+  let created: number | undefined;
+  let sentRole = false;
+  let toolCallCount = 0;
+  let done = false;
+
+  function chunk(
+    response: OllamaChatResponse,
+    delta: ChatCompletionChunk['choices'][number]['delta'],
+    finishReason: FinishReason,
+  ): ChatCompletionChunk {
+    created ??= createdOf(response);
+    return {
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model: response.model ?? request.model,
+      choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
+    };
+  }
+
+  return {
+    get done() {
+      return done;
+    },
+    translate(line: string): ChatCompletionChunk[] {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch (error) {
+        throw upstreamProtocolError(context, 'sent an unreadable stream line', error);
+      }
+      const response = asResponse(parsed, context);
+      const chunks: ChatCompletionChunk[] = [];
+      const content = response.message?.content ?? '';
+      const toolCalls = response.message?.tool_calls ?? [];
+      if (!sentRole || content !== '' || toolCalls.length > 0) {
+        const delta: ChatCompletionChunk['choices'][number]['delta'] = { content };
+        if (!sentRole) delta.role = 'assistant';
+        if (toolCalls.length > 0) {
+          delta.tool_calls = toToolCalls(toolCalls).map((call) => ({ ...call, index: toolCallCount++ }));
+        }
+        sentRole = true;
+        chunks.push(chunk(response, delta, null));
+      }
+      if (response.done === true) {
+        done = true;
+        const final = chunk(response, {}, finishReasonOf(response.done_reason, toolCallCount > 0));
+        final.usage = usageOf(response);
+        chunks.push(final);
+      }
+      return chunks;
+    },
+  };
+}
+
+export function fromOllamaTags(body: unknown, context: UpstreamErrorContext): UpstreamModel[] {
+  const models = (body as { models?: unknown } | null)?.models;
+  if (!Array.isArray(models)) throw upstreamProtocolError(context, 'answered the model list without a models array');
+  return models.flatMap((entry: unknown) => {
+    const name = (entry as { name?: unknown; model?: unknown } | null)?.name ?? (entry as { model?: unknown })?.model;
+    return typeof name === 'string' ? [{ id: name }] : [];
+  });
+}

@@ -1,0 +1,78 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { upstreamProtocolError } from '../errors';
+import { createUpstreamHttpClient } from '../http';
+import {
+  type CallOptions,
+  type ChatCompletionChunk,
+  type ChatRequest,
+  type ProviderAdapter,
+  type ProviderConfig,
+  providerSpecVersion,
+} from '../spec';
+import { fromUpstreamChunk, fromUpstreamCompletion, fromUpstreamModels, toUpstreamRequest } from './translate';
+
+/** OpenAI and every server that copies its API: vLLM, xAI, OpenRouter, LM Studio. `baseURL` includes `/v1`. */
+export function createOpenAICompatibleProvider(config: ProviderConfig): ProviderAdapter {
+  const http = createUpstreamHttpClient({
+    providerId: config.id,
+    baseURL: config.baseURL,
+    ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }),
+    ...(config.headers === undefined ? {} : { headers: config.headers }),
+    ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
+  });
+  const context = http.errorContext;
+
+  async function* streamChat(request: ChatRequest, options: CallOptions = {}): AsyncGenerator<ChatCompletionChunk> {
+    const response = await http.send({
+      method: 'POST',
+      path: '/chat/completions',
+      body: toUpstreamRequest(request, true),
+      signal: options.signal,
+      streaming: true,
+    });
+    const events: EventSourceMessage[] = [];
+    const parser = createParser({ onEvent: (event) => events.push(event) });
+    let sawDone = false;
+    try {
+      for await (const text of response.chunks()) {
+        // After [DONE] the rest is read, not dropped, so the keep-alive connection survives.
+        if (sawDone) continue;
+        parser.feed(text);
+        while (events.length > 0 && !sawDone) {
+          const event = events.shift() as EventSourceMessage;
+          const data = event.data.trim();
+          if (data === '[DONE]') sawDone = true;
+          else if (data !== '') yield fromUpstreamChunk(event.data, request, context);
+        }
+      }
+    } catch (error) {
+      // The answer was complete; trouble while draining the connection is not the caller's.
+      if (!sawDone) throw error;
+    }
+    if (!sawDone) {
+      // Without the terminator we cannot tell a finished answer from a truncated one.
+      throw upstreamProtocolError(context, 'ended the stream before [DONE]');
+    }
+  }
+
+  return {
+    specVersion: providerSpecVersion,
+    id: config.id,
+    type: config.type,
+    async listModels(options = {}) {
+      const response = await http.send({ method: 'GET', path: '/models', signal: options.signal });
+      return fromUpstreamModels(await response.json(), context);
+    },
+    async chat(request, options = {}) {
+      const response = await http.send({
+        method: 'POST',
+        path: '/chat/completions',
+        body: toUpstreamRequest(request, false),
+        signal: options.signal,
+      });
+      return fromUpstreamCompletion(await response.json(), request, context);
+    },
+    streamChat,
+    close: () => http.close(),
+  };
+}

@@ -1,0 +1,83 @@
+import { type UpstreamErrorContext, upstreamProtocolError, upstreamStreamError } from '../errors';
+import type { ChatCompletion, ChatCompletionChunk, ChatRequest, UpstreamModel } from '../spec';
+
+/**
+ * The upstream already speaks our format, so translation is mostly pass-through:
+ * it pins `model`, owns the `stream` flags and normalises answers from servers
+ * (vLLM, LM Studio, proxies) that leave out fields OpenAI always sends.
+ */
+export function toUpstreamRequest(request: ChatRequest, stream: boolean): Record<string, unknown> {
+  const { stream: _stream, stream_options: streamOptions, ...rest } = request;
+  const body: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(rest)) {
+    if (value !== undefined) body[key] = value;
+  }
+  body.model = request.model;
+  if (stream) {
+    body.stream = true;
+    const callerOptions = streamOptions !== null && typeof streamOptions === 'object' ? streamOptions : {};
+    // Usage is how Switchyard meters streams, so it is always requested.
+    body.stream_options = { ...callerOptions, include_usage: true };
+  } else {
+    body.stream = false;
+  }
+  return body;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+export function fromUpstreamCompletion(
+  body: unknown,
+  request: ChatRequest,
+  context: UpstreamErrorContext,
+): ChatCompletion {
+  if (!isRecord(body) || !Array.isArray(body.choices)) {
+    throw upstreamProtocolError(context, 'answered without a choices array');
+  }
+  return {
+    ...body,
+    id: typeof body.id === 'string' ? body.id : '',
+    object: 'chat.completion',
+    created: typeof body.created === 'number' ? body.created : Math.floor(Date.now() / 1000),
+    model: typeof body.model === 'string' ? body.model : request.model,
+    choices: body.choices as ChatCompletion['choices'],
+  } as ChatCompletion;
+}
+
+/** One SSE `data:` payload; an `error` object inside a 200 stream becomes a thrown SwitchyardError. */
+export function fromUpstreamChunk(
+  data: string,
+  request: ChatRequest,
+  context: UpstreamErrorContext,
+): ChatCompletionChunk {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch (error) {
+    throw upstreamProtocolError(context, 'sent an unreadable stream event', error);
+  }
+  if (!isRecord(parsed)) throw upstreamProtocolError(context, 'sent an unreadable stream event');
+  if (parsed.error !== undefined && parsed.error !== null) throw upstreamStreamError(context, parsed);
+  return {
+    ...parsed,
+    id: typeof parsed.id === 'string' ? parsed.id : '',
+    object: 'chat.completion.chunk',
+    created: typeof parsed.created === 'number' ? parsed.created : Math.floor(Date.now() / 1000),
+    model: typeof parsed.model === 'string' ? parsed.model : request.model,
+    choices: Array.isArray(parsed.choices) ? (parsed.choices as ChatCompletionChunk['choices']) : [],
+  } as ChatCompletionChunk;
+}
+
+export function fromUpstreamModels(body: unknown, context: UpstreamErrorContext): UpstreamModel[] {
+  if (!isRecord(body) || !Array.isArray(body.data)) {
+    throw upstreamProtocolError(context, 'answered the model list without a data array');
+  }
+  const models: UpstreamModel[] = [];
+  for (const entry of body.data) {
+    if (!isRecord(entry) || typeof entry.id !== 'string') continue;
+    models.push(typeof entry.owned_by === 'string' ? { id: entry.id, ownedBy: entry.owned_by } : { id: entry.id });
+  }
+  return models;
+}

@@ -1,0 +1,261 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  countWords,
+  type FakeBehaviour,
+  type FakeExchange,
+  type FakeServerOptions,
+  type FakeUpstreamServer,
+  lastUserMessageText,
+  limitAnswer,
+  promptWordCount,
+  splitAnswer,
+  startFakeHttpServer,
+  writeFrame,
+} from './fake-http-server';
+
+export interface FakeOpenAIOptions extends FakeServerOptions {
+  /** When set, requests must carry `Authorization: Bearer <apiKey>` or get OpenAI's 401. */
+  apiKey?: string;
+}
+
+export type FakeOpenAIServer = FakeUpstreamServer;
+
+interface OpenAIErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+function openAIError(
+  message: string,
+  type: string,
+  code: string | null = null,
+  param: string | null = null,
+): OpenAIErrorBody {
+  return { error: { message, type, param, code } };
+}
+
+/** The bodies OpenAI really sends for common failures, so error mapping is tested against realistic input. */
+function defaultErrorBody(status: number): OpenAIErrorBody {
+  switch (status) {
+    case 400:
+      return openAIError(
+        "Invalid value for 'temperature': expected a number.",
+        'invalid_request_error',
+        null,
+        'temperature',
+      );
+    case 401:
+      return openAIError(
+        'Incorrect API key provided: sk-proj-****************************abcd. You can find your API key at https://platform.openai.com/account/api-keys.',
+        'invalid_request_error',
+        'invalid_api_key',
+      );
+    case 404:
+      return openAIError(
+        'The model `missing-model` does not exist or you do not have access to it.',
+        'invalid_request_error',
+        'model_not_found',
+      );
+    case 429:
+      return openAIError(
+        'Rate limit reached for gpt-4o-mini in organization org-fake on requests per min (RPM): Limit 3, Used 3, Requested 1.',
+        'requests',
+        'rate_limit_exceeded',
+      );
+    default:
+      return openAIError('The server had an error while processing your request. Sorry about that!', 'server_error');
+  }
+}
+
+function sendJson(exchange: FakeExchange, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  exchange.response.writeHead(status, {
+    'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+    'x-request-id': `req_${randomBytes(16).toString('hex')}`,
+    ...headers,
+  });
+  exchange.response.end(text);
+}
+
+function completionId(): string {
+  return `chatcmpl-${randomBytes(15).toString('base64url').replace(/[-_]/g, 'x')}`;
+}
+
+/** A fake of OpenAI's `/v1` API: chat completions (JSON and SSE) and the model list. */
+export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAIServer> {
+  const models = options.models ?? ['gpt-4o-mini'];
+  const created = 1_715_367_049;
+
+  async function handle(exchange: FakeExchange): Promise<void> {
+    const { record } = exchange;
+    const path = record.path.split('?')[0] ?? '';
+    if (options.apiKey !== undefined && record.headers.authorization !== `Bearer ${options.apiKey}`) {
+      sendJson(exchange, 401, defaultErrorBody(401));
+      return;
+    }
+    if (record.method === 'GET' && path === '/v1/models') {
+      sendJson(exchange, 200, {
+        object: 'list',
+        data: models.map((id) => ({ id, object: 'model', created, owned_by: 'system' })),
+      });
+      return;
+    }
+    const modelMatch = /^\/v1\/models\/(.+)$/.exec(path);
+    if (record.method === 'GET' && modelMatch !== null) {
+      const id = decodeURIComponent(modelMatch[1] ?? '');
+      if (models.includes(id)) sendJson(exchange, 200, { id, object: 'model', created, owned_by: 'system' });
+      else sendJson(exchange, 404, defaultErrorBody(404));
+      return;
+    }
+    if (record.method === 'POST' && path === '/v1/chat/completions') {
+      await chatCompletions(exchange);
+      return;
+    }
+    sendJson(exchange, 404, openAIError(`Invalid URL (${record.method} ${path})`, 'invalid_request_error'));
+  }
+
+  async function chatCompletions(exchange: FakeExchange): Promise<void> {
+    const body = exchange.record.body;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      sendJson(
+        exchange,
+        400,
+        openAIError('We could not parse the JSON body of your request.', 'invalid_request_error'),
+      );
+      return;
+    }
+    const request = body as Record<string, unknown>;
+    if (typeof request.model !== 'string') {
+      sendJson(exchange, 400, openAIError('you must provide a model parameter', 'invalid_request_error'));
+      return;
+    }
+    if (!models.includes(request.model)) {
+      sendJson(
+        exchange,
+        404,
+        openAIError(
+          `The model \`${request.model}\` does not exist or you do not have access to it.`,
+          'invalid_request_error',
+          'model_not_found',
+        ),
+      );
+      return;
+    }
+    if (!Array.isArray(request.messages) || request.messages.length === 0) {
+      sendJson(
+        exchange,
+        400,
+        openAIError("Invalid 'messages': empty array.", 'invalid_request_error', null, 'messages'),
+      );
+      return;
+    }
+    const fullAnswer = options.reply?.(request) ?? `fake: ${lastUserMessageText(request.messages)}`;
+    const limited = limitAnswer(fullAnswer, request.max_completion_tokens ?? request.max_tokens);
+    const finishReason = limited.truncated ? 'length' : 'stop';
+    const promptTokens = promptWordCount(request.messages);
+    const completionTokens = countWords(limited.text);
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+      completion_tokens_details: {
+        reasoning_tokens: 0,
+        audio_tokens: 0,
+        accepted_prediction_tokens: 0,
+        rejected_prediction_tokens: 0,
+      },
+    };
+    const id = completionId();
+    const now = Math.floor(Date.now() / 1000);
+    const fingerprint = `fp_${createHash('sha256').update(request.model).digest('hex').slice(0, 10)}`;
+
+    if (request.stream !== true) {
+      if (exchange.behaviour.kind === 'cut-stream') {
+        exchange.cut();
+        return;
+      }
+      sendJson(exchange, 200, {
+        id,
+        object: 'chat.completion',
+        created: now,
+        model: request.model,
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: limited.text, refusal: null, annotations: [] },
+            logprobs: null,
+            finish_reason: finishReason,
+          },
+        ],
+        usage,
+        service_tier: 'default',
+        system_fingerprint: fingerprint,
+      });
+      return;
+    }
+
+    const includeUsage = (request.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({
+      id,
+      object: 'chat.completion.chunk',
+      created: now,
+      model: request.model,
+      service_tier: 'default',
+      system_fingerprint: fingerprint,
+      choices,
+      // With include_usage OpenAI sends `usage: null` on every chunk but the last.
+      ...(includeUsage ? { usage: null } : {}),
+      ...extra,
+    });
+    const frames: Array<{ payload: unknown; delayed: boolean }> = [
+      {
+        payload: chunk([
+          { index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null },
+        ]),
+        delayed: false,
+      },
+      ...splitAnswer(limited.text, options.streamChunks).map((piece) => ({
+        payload: chunk([{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }]),
+        delayed: true,
+      })),
+      { payload: chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }]), delayed: false },
+    ];
+    if (includeUsage) frames.push({ payload: chunk([], { usage }), delayed: false });
+
+    exchange.response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-request-id': `req_${randomBytes(16).toString('hex')}`,
+    });
+    exchange.response.flushHeaders();
+    const behaviour: FakeBehaviour = exchange.behaviour;
+    let sent = 0;
+    for (const frame of frames) {
+      if (behaviour.kind === 'cut-stream' && sent >= behaviour.afterChunks) {
+        exchange.cut();
+        return;
+      }
+      if (behaviour.kind === 'stream-error' && sent >= behaviour.afterChunks) {
+        const message = behaviour.message ?? 'The server had an error while processing your request. Sorry about that!';
+        await writeFrame(exchange, `data: ${JSON.stringify(openAIError(message, 'server_error'))}\n\n`, options);
+        exchange.response.end();
+        return;
+      }
+      if (frame.delayed && options.chunkDelayMs !== undefined) await sleep(options.chunkDelayMs);
+      if (exchange.closed()) return;
+      await writeFrame(exchange, `data: ${JSON.stringify(frame.payload)}\n\n`, options);
+      sent += 1;
+    }
+    await writeFrame(exchange, 'data: [DONE]\n\n', options);
+    exchange.response.end();
+  }
+
+  return startFakeHttpServer(
+    handle,
+    (exchange, behaviour) => {
+      sendJson(exchange, behaviour.status, behaviour.body ?? defaultErrorBody(behaviour.status), behaviour.headers);
+    },
+    '/v1',
+  );
+}
