@@ -8,7 +8,13 @@ import { SwitchyardError } from './errors';
 const ProviderSchema = Type.Object(
   {
     id: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$' }),
-    type: Type.Union([Type.Literal('openai-compatible'), Type.Literal('ollama'), Type.Literal('echo')]),
+    type: Type.Union([
+      Type.Literal('openai-compatible'),
+      Type.Literal('ollama'),
+      Type.Literal('anthropic'),
+      Type.Literal('gemini'),
+      Type.Literal('echo'),
+    ]),
     baseURL: Type.Optional(Type.String({ minLength: 1 })),
     apiKey: Type.Optional(Type.String()),
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),

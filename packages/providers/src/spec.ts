@@ -105,7 +105,7 @@ export interface CallOptions {
 export interface ProviderConfig {
   /** Our name for this provider instance, e.g. `openai` or `local-ollama`. */
   id: string;
-  type: 'openai-compatible' | 'ollama' | 'echo';
+  type: 'openai-compatible' | 'ollama' | 'anthropic' | 'gemini' | 'echo';
   baseURL: string;
   apiKey?: string;
   /** Extra headers sent with every upstream request. */
