@@ -1,4 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -9,6 +12,13 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import {
+  defaultTemplateCacheDir,
+  isInitialisedDataDir,
+  readTemplate,
+  templateFileName,
+  writeTemplate,
+} from './pglite-template';
+import {
   assertChannelName,
   createPostgresListener,
   type DatabaseErrorReporter,
@@ -16,6 +26,22 @@ import {
   type NotificationHandler,
 } from './postgres-listener';
 import * as schema from './schema';
+
+const pgliteVersion = readPackageVersion('@electric-sql/pglite');
+
+/** The package does not export its package.json, so find it from its entry point. */
+function readPackageVersion(name: string): string {
+  let directory = dirname(createRequire(import.meta.url).resolve(name));
+  while (directory !== dirname(directory)) {
+    const candidate = join(directory, 'package.json');
+    if (existsSync(candidate)) {
+      const manifest = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === name && manifest.version) return manifest.version;
+    }
+    directory = dirname(directory);
+  }
+  return 'unknown';
+}
 
 export type { DatabaseErrorReporter, ListenOptions, NotificationHandler } from './postgres-listener';
 
@@ -28,6 +54,12 @@ export interface PgliteDatabaseOptions extends CommonDatabaseOptions {
   kind: 'pglite';
   /** `null` keeps the database in memory. */
   dataDir: string | null;
+  /**
+   * Where dumps of a freshly migrated database are kept so new databases start
+   * in about a second instead of running initdb; `null` disables the cache.
+   * Default: a per-user cache directory.
+   */
+  templateCacheDir?: string | null;
 }
 
 export interface PostgresDatabaseOptions extends CommonDatabaseOptions {
@@ -86,17 +118,26 @@ const defaultErrorReporter: DatabaseErrorReporter = (error, context) => {
 export async function openDatabase(options: DatabaseOptions): Promise<SwitchyardDatabase> {
   const reportError = options.onError ?? defaultErrorReporter;
   return options.kind === 'pglite'
-    ? openPglite(options.dataDir, reportError)
+    ? openPglite(options.dataDir, options.templateCacheDir ?? defaultTemplateCacheDir(), reportError)
     : openPostgres(options.url, options.poolSize ?? 10, reportError);
 }
 
-async function openPglite(dataDir: string | null, reportError: DatabaseErrorReporter): Promise<SwitchyardDatabase> {
+async function openPglite(
+  dataDir: string | null,
+  templateCacheDir: string | null,
+  reportError: DatabaseErrorReporter,
+): Promise<SwitchyardDatabase> {
   if (dataDir !== null) await mkdir(dataDir, { recursive: true });
-  const client = dataDir === null ? await PGlite.create() : await PGlite.create(dataDir);
+  const fresh = dataDir === null || !isInitialisedDataDir(dataDir);
+  const templateName = fresh && templateCacheDir ? await templateFileName(migrationsFolder, pgliteVersion) : null;
+  const template = templateName && templateCacheDir ? await readTemplate(templateCacheDir, templateName) : null;
+  const options = template ? { loadDataDir: template } : {};
+  const client = dataDir === null ? await PGlite.create(options) : await PGlite.create(dataDir, options);
   const db = drizzlePglite({ client, schema });
   const migrate = () => migratePglite(db, { migrationsFolder });
   try {
     await migrate();
+    if (templateName && templateCacheDir && !template) await writeTemplate(client, templateCacheDir, templateName);
   } catch (error) {
     await client.close().catch(() => {});
     throw error;

@@ -1,0 +1,90 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { interpolateEnvironment, loadConfig } from './config';
+
+function withConfigFile(yaml: string): string {
+  const directory = mkdtempSync(join(tmpdir(), 'switchyard-config-'));
+  writeFileSync(join(directory, 'switchyard.config.yaml'), yaml);
+  return directory;
+}
+
+describe('loadConfig', () => {
+  it('gives the embedded defaults with no file and no variables', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'switchyard-config-'));
+    const config = loadConfig({}, directory);
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      dataDir: join(directory, 'data'),
+      databaseUrl: null,
+      redisUrl: null,
+      allowAnonymous: true,
+      providers: [],
+      models: [],
+      configPath: null,
+    });
+    expect(config.ollama.autodetect).toBe(true);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.ollama)).toBe(true);
+  });
+
+  it('reads providers and models, interpolating secrets from the environment', () => {
+    const directory = withConfigFile(`
+providers:
+  - id: openai
+    type: openai-compatible
+    baseURL: https://api.openai.com/v1
+    apiKey: \${OPENAI_API_KEY}
+models:
+  - id: smart
+    provider: openai
+    upstreamModel: gpt-4o-mini
+    label: Smart
+defaultModel: smart
+`);
+    const config = loadConfig({ OPENAI_API_KEY: 'sk-test: with # yaml chars', PORT: '9090' }, directory);
+    expect(config.providers[0]?.apiKey).toBe('sk-test: with # yaml chars');
+    expect(config.models[0]).toMatchObject({ id: 'smart', upstreamModel: 'gpt-4o-mini', label: 'Smart' });
+    expect(config.defaultModel).toBe('smart');
+    expect(config.port).toBe(9090);
+    expect(config.configPath).toBe(join(directory, 'switchyard.config.yaml'));
+  });
+
+  it.each([
+    [
+      'a missing secret',
+      'providers:\n  - { id: a, type: openai-compatible, baseURL: "http://x/v1", apiKey: "${NOPE}" }',
+      /NOPE is not set/,
+    ],
+    ['an unknown provider type', 'providers:\n  - { id: a, type: carrier-pigeon, baseURL: "http://x" }', /providers/],
+    ['an unknown top-level field', 'provders: []', /provders|additional/i],
+    ['a model naming an unknown provider', 'models:\n  - { id: m, provider: ghost }', /unknown provider 'ghost'/],
+    ['a provider without baseURL', 'providers:\n  - { id: a, type: ollama }', /needs a baseURL/],
+    ['a non-http baseURL', 'providers:\n  - { id: a, type: ollama, baseURL: "file:///etc" }', /must be http/],
+    [
+      'a duplicate provider id',
+      'providers:\n  - { id: a, type: ollama, baseURL: "http://x" }\n  - { id: a, type: ollama, baseURL: "http://y" }',
+      /used twice/,
+    ],
+    ['a default model that is not a model', 'defaultModel: ghost', /defaultModel 'ghost'/],
+    ['broken YAML', 'providers: [\n', /not valid YAML/],
+  ])('rejects %s with a message naming the file', (_name, yaml, pattern) => {
+    const directory = withConfigFile(yaml);
+    expect(() => loadConfig({}, directory)).toThrow(pattern);
+    expect(() => loadConfig({}, directory)).toThrow(/switchyard\.config\.yaml|environment variable/);
+  });
+
+  it('rejects a bad PORT, half a server-mode setup, and a SWITCHYARD_CONFIG that does not exist', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'switchyard-config-'));
+    expect(() => loadConfig({ PORT: 'eighty' }, directory)).toThrow(/PORT must be/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://x/y' }, directory)).toThrow(/DEV_DATABASE_URL/);
+    expect(() => loadConfig({ SWITCHYARD_CONFIG: 'missing.yaml' }, directory)).toThrow(/does not exist/);
+  });
+
+  it('interpolates with fallbacks', () => {
+    expect(interpolateEnvironment('${A:-x}-${B}', { B: 'b' }, 'test')).toBe('x-b');
+    expect(interpolateEnvironment('${A:-x}', { A: 'a' }, 'test')).toBe('a');
+  });
+});
