@@ -68,6 +68,11 @@ export async function buildApp(runtime: Runtime): Promise<BuiltApp> {
     ),
   );
   registerRequestHooks(app, runtime);
+  // A keep-alive connection that was busy when draining began (a long stream) stays open after its
+  // response ends, holding shutdown until the client lets go or the timeout cuts it: close it once idle.
+  app.addHook('onResponse', async () => {
+    if (draining) setImmediate(() => app.server.closeIdleConnections());
+  });
 
   registerOperationsRoutes(app, runtime, () => draining);
   registerNativeChatRoutes(app, runtime);

@@ -5,3 +5,7 @@ export * from './rate-limit/memory-limiter';
 export * from './rate-limit/rate-limiter';
 export * from './rate-limit/redis-limiter';
 export * from './settings';
+export * from './routing/backoff';
+export * from './routing/fallback';
+export * from './routing/key-pool';
+export * from './routing/load-balancer';

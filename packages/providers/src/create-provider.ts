@@ -1,5 +1,7 @@
 import { SwitchyardError } from '@switchyard/core';
+import { createAnthropicProvider } from './anthropic';
 import { createEchoProvider } from './echo';
+import { createGeminiProvider } from './gemini';
 import { createOllamaProvider } from './ollama';
 import { createOpenAICompatibleProvider } from './openai-compatible';
 import type { ProviderAdapter, ProviderConfig } from './spec';
@@ -10,6 +12,10 @@ export function createProvider(config: ProviderConfig): ProviderAdapter {
       return createOpenAICompatibleProvider(config);
     case 'ollama':
       return createOllamaProvider(config);
+    case 'anthropic':
+      return createAnthropicProvider(config);
+    case 'gemini':
+      return createGeminiProvider(config);
     case 'echo':
       return createEchoProvider(config);
     default: {

@@ -1,6 +1,8 @@
+export { createAnthropicProvider, defaultAnthropicBaseURL } from './anthropic';
 export * from './create-provider';
 export { createEchoProvider } from './echo';
 export * from './errors';
+export { createGeminiProvider, defaultGeminiBaseURL } from './gemini';
 export { createUpstreamHttpClient, defaultTimeoutMs, type UpstreamHttpClient, type UpstreamHttpOptions } from './http';
 export { lastUserText, textOfContent } from './message-text';
 export { createOllamaProvider } from './ollama';

@@ -23,6 +23,14 @@ export interface ToolCall {
   function: { name: string; arguments: string };
 }
 
+/** A piece of a streamed tool call: the first piece names it, later ones append to `arguments`. */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: 'function';
+  function?: { name?: string; arguments?: string };
+}
+
 export interface ChatMessage {
   role: ChatRole;
   content: string | ContentPart[] | null;
@@ -83,7 +91,7 @@ export interface ChatCompletionChunk {
     delta: {
       role?: 'assistant';
       content?: string | null;
-      tool_calls?: Array<Partial<ToolCall> & { index: number }>;
+      tool_calls?: ToolCallDelta[];
     };
     finish_reason: FinishReason;
     logprobs?: null;
@@ -100,6 +108,29 @@ export interface UpstreamModel {
 export interface CallOptions {
   /** Aborted when the client disconnects or a deadline passes; adapters must abort the upstream request. */
   signal?: AbortSignal;
+}
+
+/** An OpenAI embeddings request body, with `model` already resolved to the upstream model name. */
+export interface EmbeddingsRequest {
+  model: string;
+  input: string | string[];
+  dimensions?: number;
+  /** Only floats: adapters always ask their upstream for floats; base64 is a concern of the HTTP layer. */
+  encoding_format?: 'float';
+  user?: string;
+}
+
+export interface Embedding {
+  object: 'embedding';
+  index: number;
+  embedding: number[];
+}
+
+export interface EmbeddingsResponse {
+  object: 'list';
+  data: Embedding[];
+  model: string;
+  usage: { prompt_tokens: number; total_tokens: number };
 }
 
 export interface ProviderConfig {
@@ -129,5 +160,7 @@ export interface ProviderAdapter {
   chat(request: ChatRequest, options?: CallOptions): Promise<ChatCompletion>;
   /** Yields OpenAI-format chunks; the last chunk carries `usage` when the upstream reports it. */
   streamChat(request: ChatRequest, options?: CallOptions): AsyncIterable<ChatCompletionChunk>;
+  /** Present only when the upstream can embed text; one vector per input, in input order. */
+  embed?(request: EmbeddingsRequest, options?: CallOptions): Promise<EmbeddingsResponse>;
   close(): Promise<void>;
 }

@@ -1,6 +1,9 @@
+export * from './contracts/key-pool-contract';
+export * from './contracts/provider-contract';
 export * from './contracts/rate-limiter-contract';
 export * from './database/database-contract';
 export * from './database/postgres';
+export * from './fakes/anthropic-server';
 export type {
   FakeBehaviour,
   FakeServerOptions,
@@ -8,6 +11,9 @@ export type {
   FakeUpstreamServer,
   RecordedRequest,
 } from './fakes/fake-http-server';
+export * from './fakes/gemini-server';
 export * from './fakes/ollama-server';
 export * from './fakes/openai-server';
 export * from './redis';
+export * from './storage/object-store-contract';
+export * from './storage/s3-server';

@@ -9,7 +9,14 @@ import {
   type ProviderConfig,
   providerSpecVersion,
 } from '../spec';
-import { createChunkTranslator, fromOllamaResponse, fromOllamaTags, toOllamaRequest } from './translate';
+import {
+  createChunkTranslator,
+  fromOllamaEmbed,
+  fromOllamaResponse,
+  fromOllamaTags,
+  toOllamaEmbedRequest,
+  toOllamaRequest,
+} from './translate';
 
 /** Ollama's native API; `baseURL` is the server root, e.g. `http://127.0.0.1:11434`. */
 export function createOllamaProvider(config: ProviderConfig): ProviderAdapter {
@@ -66,6 +73,15 @@ export function createOllamaProvider(config: ProviderConfig): ProviderAdapter {
       return fromOllamaResponse(await response.json(), request, context);
     },
     streamChat,
+    async embed(request, options = {}) {
+      const response = await http.send({
+        method: 'POST',
+        path: '/api/embed',
+        body: toOllamaEmbedRequest(request),
+        signal: options.signal,
+      });
+      return fromOllamaEmbed(await response.json(), request, context);
+    },
     close: () => http.close(),
   };
 }

@@ -7,6 +7,8 @@ import type {
   ChatCompletionChunk,
   ChatMessage,
   ChatRequest,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
   FinishReason,
   ToolCall,
   UpstreamModel,
@@ -247,4 +249,33 @@ export function fromOllamaTags(body: unknown, context: UpstreamErrorContext): Up
     const name = (entry as { name?: unknown; model?: unknown } | null)?.name ?? (entry as { model?: unknown })?.model;
     return typeof name === 'string' ? [{ id: name }] : [];
   });
+}
+
+/** Ollama's `/api/embed` (not the older single-input `/api/embeddings`). */
+export function toOllamaEmbedRequest(request: EmbeddingsRequest): Record<string, unknown> {
+  const body: Record<string, unknown> = { model: request.model, input: request.input };
+  if (request.dimensions !== undefined) body.dimensions = request.dimensions;
+  return body;
+}
+
+export function fromOllamaEmbed(
+  body: unknown,
+  request: EmbeddingsRequest,
+  context: UpstreamErrorContext,
+): EmbeddingsResponse {
+  const answer = body as { embeddings?: unknown; model?: unknown; prompt_eval_count?: unknown } | null;
+  if (answer === null || typeof answer !== 'object' || !Array.isArray(answer.embeddings)) {
+    throw upstreamProtocolError(context, 'answered the embed request without an embeddings array');
+  }
+  const data = answer.embeddings.map((embedding: unknown, index) => {
+    if (!Array.isArray(embedding)) throw upstreamProtocolError(context, 'answered with an unreadable embedding');
+    return { object: 'embedding' as const, index, embedding: embedding as number[] };
+  });
+  const promptTokens = typeof answer.prompt_eval_count === 'number' ? answer.prompt_eval_count : 0;
+  return {
+    object: 'list',
+    data,
+    model: typeof answer.model === 'string' ? answer.model : request.model,
+    usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+  };
 }

@@ -9,7 +9,14 @@ import {
   type ProviderConfig,
   providerSpecVersion,
 } from '../spec';
-import { fromUpstreamChunk, fromUpstreamCompletion, fromUpstreamModels, toUpstreamRequest } from './translate';
+import {
+  fromUpstreamChunk,
+  fromUpstreamCompletion,
+  fromUpstreamEmbeddings,
+  fromUpstreamModels,
+  toUpstreamEmbeddingsRequest,
+  toUpstreamRequest,
+} from './translate';
 
 /** OpenAI and every server that copies its API: vLLM, xAI, OpenRouter, LM Studio. `baseURL` includes `/v1`. */
 export function createOpenAICompatibleProvider(config: ProviderConfig): ProviderAdapter {
@@ -73,6 +80,15 @@ export function createOpenAICompatibleProvider(config: ProviderConfig): Provider
       return fromUpstreamCompletion(await response.json(), request, context);
     },
     streamChat,
+    async embed(request, options = {}) {
+      const response = await http.send({
+        method: 'POST',
+        path: '/embeddings',
+        body: toUpstreamEmbeddingsRequest(request),
+        signal: options.signal,
+      });
+      return fromUpstreamEmbeddings(await response.json(), request, context);
+    },
     close: () => http.close(),
   };
 }

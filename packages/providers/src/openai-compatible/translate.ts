@@ -1,5 +1,12 @@
 import { type UpstreamErrorContext, upstreamProtocolError, upstreamStreamError } from '../errors';
-import type { ChatCompletion, ChatCompletionChunk, ChatRequest, UpstreamModel } from '../spec';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatRequest,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+  UpstreamModel,
+} from '../spec';
 
 /**
  * The upstream already speaks our format, so translation is mostly pass-through:
@@ -80,4 +87,39 @@ export function fromUpstreamModels(body: unknown, context: UpstreamErrorContext)
     models.push(typeof entry.owned_by === 'string' ? { id: entry.id, ownedBy: entry.owned_by } : { id: entry.id });
   }
   return models;
+}
+
+export function toUpstreamEmbeddingsRequest(request: EmbeddingsRequest): Record<string, unknown> {
+  const body: Record<string, unknown> = { model: request.model, input: request.input };
+  if (request.dimensions !== undefined) body.dimensions = request.dimensions;
+  if (request.user !== undefined) body.user = request.user;
+  // Always floats: the spec promises number[], and base64 is re-encoded for clients by the HTTP layer.
+  body.encoding_format = 'float';
+  return body;
+}
+
+export function fromUpstreamEmbeddings(
+  body: unknown,
+  request: EmbeddingsRequest,
+  context: UpstreamErrorContext,
+): EmbeddingsResponse {
+  if (!isRecord(body) || !Array.isArray(body.data)) {
+    throw upstreamProtocolError(context, 'answered the embeddings request without a data array');
+  }
+  const data = body.data.map((entry: unknown, position) => {
+    if (!isRecord(entry) || !Array.isArray(entry.embedding)) {
+      throw upstreamProtocolError(context, 'answered with an unreadable embedding');
+    }
+    const index = typeof entry.index === 'number' ? entry.index : position;
+    return { object: 'embedding' as const, index, embedding: entry.embedding as number[] };
+  });
+  const usage = isRecord(body.usage) ? body.usage : {};
+  const promptTokens = typeof usage.prompt_tokens === 'number' ? usage.prompt_tokens : 0;
+  const totalTokens = typeof usage.total_tokens === 'number' ? usage.total_tokens : promptTokens;
+  return {
+    object: 'list',
+    data: data.sort((left, right) => left.index - right.index),
+    model: typeof body.model === 'string' ? body.model : request.model,
+    usage: { prompt_tokens: promptTokens, total_tokens: totalTokens },
+  };
 }

@@ -12,6 +12,7 @@ import {
   startFakeHttpServer,
   writeFrame,
 } from './fake-http-server';
+import { fakeEmbedding } from './openai-server';
 
 export type FakeOllamaOptions = FakeServerOptions;
 export type FakeOllamaServer = FakeUpstreamServer;
@@ -85,8 +86,33 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
       await chat(exchange);
       return;
     }
+    if (record.method === 'POST' && path === '/api/embed') {
+      embed(exchange);
+      return;
+    }
     // Ollama's Go router answers unknown routes with plain text.
     sendJson(exchange, 404, '404 page not found');
+  }
+
+  function embed(exchange: FakeExchange): void {
+    const request = (exchange.record.body ?? {}) as Record<string, unknown>;
+    if (typeof request.model !== 'string' || !models.includes(request.model)) {
+      sendJson(exchange, 404, { error: `model "${String(request.model)}" not found, try pulling it first` });
+      return;
+    }
+    const inputs = typeof request.input === 'string' ? [request.input] : request.input;
+    if (!Array.isArray(inputs)) {
+      sendJson(exchange, 400, { error: 'invalid input type' });
+      return;
+    }
+    const dimensions = typeof request.dimensions === 'number' ? request.dimensions : undefined;
+    sendJson(exchange, 200, {
+      model: request.model,
+      embeddings: inputs.map((input: unknown) => fakeEmbedding(String(input), dimensions)),
+      total_duration: 14_143_917,
+      load_duration: 1_019_500,
+      prompt_eval_count: inputs.reduce((sum: number, input: unknown) => sum + countWords(String(input)), 0),
+    });
   }
 
   async function chat(exchange: FakeExchange): Promise<void> {
@@ -108,6 +134,18 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
     const text = options.reply?.(request) ?? `fake: ${lastUserMessageText(request.messages)}`;
     const answer = request.format === undefined ? text : JSON.stringify({ answer: text });
     const limited = limitAnswer(answer, requestOptions.num_predict);
+    // Tool-call mode: the request offers tools and the last message is a user asking to "call tool".
+    const toolName = (
+      Array.isArray(request.tools) ? (request.tools[0] as { function?: { name?: unknown } }) : undefined
+    )?.function?.name;
+    const lastRole = Array.isArray(request.messages)
+      ? (request.messages.at(-1) as { role?: unknown })?.role
+      : undefined;
+    const userText = lastUserMessageText(request.messages);
+    const toolCalls =
+      typeof toolName === 'string' && lastRole === 'user' && /call tool/i.test(userText)
+        ? [{ function: { name: toolName, arguments: { query: userText } } }]
+        : undefined;
     const statistics = {
       done_reason: limited.truncated ? 'length' : 'stop',
       done: true,
@@ -115,7 +153,7 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
       load_duration: 12_345_678,
       prompt_eval_count: promptWordCount(request.messages),
       prompt_eval_duration: 23_456_789,
-      eval_count: countWords(limited.text),
+      eval_count: toolCalls === undefined ? countWords(limited.text) : 1,
       eval_duration: 987_654_321,
     };
     const model = request.model;
@@ -130,7 +168,7 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
       sendJson(exchange, 200, {
         model,
         created_at: createdAt(),
-        message: { role: 'assistant', content: limited.text },
+        message: { role: 'assistant', content: toolCalls === undefined ? limited.text : '', tool_calls: toolCalls },
         ...statistics,
       });
       return;
@@ -141,10 +179,22 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
     const behaviour = exchange.behaviour;
     const pieces = splitAnswer(limited.text, options.streamChunks);
     const lines = [
-      ...pieces.map((piece) => ({
-        line: { model, created_at: '', message: { role: 'assistant', content: piece }, done: false },
-        delayed: true,
-      })),
+      ...(toolCalls === undefined
+        ? pieces.map((piece) => ({
+            line: { model, created_at: '', message: { role: 'assistant', content: piece }, done: false },
+            delayed: true,
+          }))
+        : [
+            {
+              line: {
+                model,
+                created_at: '',
+                message: { role: 'assistant', content: '', tool_calls: toolCalls },
+                done: false,
+              },
+              delayed: true,
+            },
+          ]),
       { line: { model, created_at: '', message: { role: 'assistant', content: '' }, ...statistics }, delayed: false },
     ];
     let sent = 0;

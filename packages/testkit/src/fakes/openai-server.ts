@@ -77,6 +77,55 @@ function sendJson(exchange: FakeExchange, status: number, body: unknown, headers
   exchange.response.end(text);
 }
 
+/**
+ * A small deterministic vector derived from the text, so tests can compare
+ * embeddings across calls without a model. Values lie in [-1, 1].
+ */
+export function fakeEmbedding(text: string, dimensions = 8): number[] {
+  const values: number[] = [];
+  let block = createHash('sha256').update(text).digest();
+  while (values.length < dimensions) {
+    for (const byte of block) {
+      if (values.length === dimensions) break;
+      values.push(Math.round((byte / 127.5 - 1) * 10_000) / 10_000);
+    }
+    block = createHash('sha256').update(block).digest();
+  }
+  return values;
+}
+
+interface FakeToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/** Tool-call mode: the request offers tools and the last message is a user asking to "call tool". */
+function fakeToolCall(tools: unknown, messages: unknown): FakeToolCall | undefined {
+  const name = (Array.isArray(tools) ? (tools[0] as { function?: { name?: unknown } } | undefined) : undefined)
+    ?.function?.name;
+  const last = Array.isArray(messages) ? (messages.at(-1) as { role?: unknown } | undefined) : undefined;
+  if (typeof name !== 'string' || last?.role !== 'user') return undefined;
+  const text = lastUserMessageText(messages);
+  if (!/call tool/i.test(text)) return undefined;
+  return {
+    id: `call_${randomBytes(12).toString('hex')}`,
+    type: 'function',
+    function: { name, arguments: JSON.stringify({ query: text }) },
+  };
+}
+
+/** Streams a tool call as OpenAI does: id and name first, then the arguments in pieces. */
+function toolCallFrames(call: FakeToolCall): unknown[] {
+  const { name, arguments: json } = call.function;
+  const middle = Math.floor(json.length / 2);
+  return [
+    { tool_calls: [{ index: 0, id: call.id, type: 'function', function: { name, arguments: '' } }] },
+    { tool_calls: [{ index: 0, function: { arguments: json.slice(0, middle) } }] },
+    { tool_calls: [{ index: 0, function: { arguments: json.slice(middle) } }] },
+  ];
+}
+
 function completionId(): string {
   return `chatcmpl-${randomBytes(15).toString('base64url').replace(/[-_]/g, 'x')}`;
 }
@@ -111,7 +160,36 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       await chatCompletions(exchange);
       return;
     }
+    if (record.method === 'POST' && path === '/v1/embeddings') {
+      embeddings(exchange);
+      return;
+    }
     sendJson(exchange, 404, openAIError(`Invalid URL (${record.method} ${path})`, 'invalid_request_error'));
+  }
+
+  function embeddings(exchange: FakeExchange): void {
+    const request = (exchange.record.body ?? {}) as Record<string, unknown>;
+    const inputs = typeof request.input === 'string' ? [request.input] : request.input;
+    if (typeof request.model !== 'string' || !Array.isArray(inputs) || inputs.length === 0) {
+      sendJson(exchange, 400, openAIError("'input' : input cannot be an empty string", 'invalid_request_error'));
+      return;
+    }
+    const dimensions = typeof request.dimensions === 'number' ? request.dimensions : undefined;
+    const promptTokens = inputs.reduce((sum: number, input: unknown) => sum + countWords(String(input)), 0);
+    sendJson(exchange, 200, {
+      object: 'list',
+      data: inputs.map((input: unknown, index) => {
+        const vector = fakeEmbedding(String(input), dimensions);
+        // The official SDK asks for base64 unless told otherwise: little-endian float32s.
+        const embedding =
+          request.encoding_format === 'base64'
+            ? Buffer.from(new Float32Array(vector).buffer).toString('base64')
+            : vector;
+        return { object: 'embedding', index, embedding };
+      }),
+      model: request.model,
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+    });
   }
 
   async function chatCompletions(exchange: FakeExchange): Promise<void> {
@@ -151,9 +229,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     }
     const fullAnswer = options.reply?.(request) ?? `fake: ${lastUserMessageText(request.messages)}`;
     const limited = limitAnswer(fullAnswer, request.max_completion_tokens ?? request.max_tokens);
-    const finishReason = limited.truncated ? 'length' : 'stop';
+    const toolCall = fakeToolCall(request.tools, request.messages);
+    const finishReason = toolCall !== undefined ? 'tool_calls' : limited.truncated ? 'length' : 'stop';
     const promptTokens = promptWordCount(request.messages);
-    const completionTokens = countWords(limited.text);
+    const completionTokens = countWords(toolCall?.function.arguments ?? limited.text);
     const usage = {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
@@ -183,7 +262,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         choices: [
           {
             index: 0,
-            message: { role: 'assistant', content: limited.text, refusal: null, annotations: [] },
+            message:
+              toolCall === undefined
+                ? { role: 'assistant', content: limited.text, refusal: null, annotations: [] }
+                : { role: 'assistant', content: null, tool_calls: [toolCall], refusal: null, annotations: [] },
             logprobs: null,
             finish_reason: finishReason,
           },
@@ -215,10 +297,15 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         ]),
         delayed: false,
       },
-      ...splitAnswer(limited.text, options.streamChunks).map((piece) => ({
-        payload: chunk([{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }]),
-        delayed: true,
-      })),
+      ...(toolCall === undefined
+        ? splitAnswer(limited.text, options.streamChunks).map((piece) => ({
+            payload: chunk([{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }]),
+            delayed: true,
+          }))
+        : toolCallFrames(toolCall).map((delta) => ({
+            payload: chunk([{ index: 0, delta, logprobs: null, finish_reason: null }]),
+            delayed: true,
+          }))),
       { payload: chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }]), delayed: false },
     ];
     if (includeUsage) frames.push({ payload: chunk([], { usage }), delayed: false });

@@ -1,0 +1,83 @@
+import { isSwitchyardError, SwitchyardError } from '../errors';
+import { backoffDelayMs, type RetryPolicy, sleep } from './backoff';
+
+export interface AttemptFailure<C> {
+  candidate: C;
+  error: unknown;
+  round: number;
+}
+
+export interface FallbackOptions<C> {
+  signal?: AbortSignal;
+  /** Called for every failed attempt (for logs and metrics). */
+  onFailure?(failure: AttemptFailure<C>): void;
+  random?: () => number;
+  now?: () => number;
+}
+
+export interface FallbackResult<C, T> {
+  value: T;
+  candidate: C;
+  attempts: number;
+}
+
+function retryAfterOf(error: unknown): number | undefined {
+  return isSwitchyardError(error) ? error.retryAfterSeconds : undefined;
+}
+
+export function isRetryableError(error: unknown): boolean {
+  return isSwitchyardError(error) && error.isRetryable;
+}
+
+/**
+ * Tries candidates in order; a retryable failure (429, 5xx, timeout,
+ * connection error) moves on to the next one at once. When a whole round
+ * failed, waits with jittered exponential back-off (at least what Retry-After
+ * asked) and starts another round, within `maxAttempts` rounds and the total
+ * deadline. A non-retryable failure ends everything at once: another
+ * deployment would reject the same bad request.
+ */
+export async function runWithFallbacks<C, T>(
+  candidates: readonly C[],
+  attempt: (candidate: C, attemptSignal: AbortSignal) => Promise<T>,
+  policy: RetryPolicy,
+  options: FallbackOptions<C> = {},
+): Promise<FallbackResult<C, T>> {
+  if (candidates.length === 0) throw new SwitchyardError('SY_ERR_MODEL_NOT_FOUND', 'No deployment can serve this model');
+  const now = options.now ?? Date.now;
+  const deadlineAt = now() + policy.deadlineMs;
+  const deadline = AbortSignal.timeout(policy.deadlineMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  let attempts = 0;
+  let lastError: unknown;
+  for (let round = 1; round <= Math.max(1, policy.maxAttempts); round += 1) {
+    let shortestRetryAfter: number | undefined;
+    for (const candidate of candidates) {
+      if (signal.aborted) break;
+      attempts += 1;
+      try {
+        return { value: await attempt(candidate, signal), candidate, attempts };
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        lastError = error;
+        options.onFailure?.({ candidate, error, round });
+        if (!isRetryableError(error)) throw error;
+        const retryAfter = retryAfterOf(error);
+        if (retryAfter !== undefined) shortestRetryAfter = Math.min(shortestRetryAfter ?? retryAfter, retryAfter);
+      }
+    }
+    if (round >= policy.maxAttempts || signal.aborted) break;
+    const delay = backoffDelayMs(round, policy, shortestRetryAfter, options.random);
+    if (now() + delay >= deadlineAt) break;
+    try {
+      await sleep(delay, signal);
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      break;
+    }
+  }
+  if (deadline.aborted && !isSwitchyardError(lastError)) {
+    throw new SwitchyardError('SY_ERR_UPSTREAM_TIMEOUT', 'No deployment answered within the request deadline');
+  }
+  throw lastError ?? new SwitchyardError('SY_ERR_UPSTREAM_TIMEOUT', 'No deployment answered within the request deadline');
+}

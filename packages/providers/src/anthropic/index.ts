@@ -1,0 +1,124 @@
+import { isSwitchyardError, SwitchyardError } from '@switchyard/core';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { upstreamProtocolError } from '../errors';
+import { createUpstreamHttpClient, type UpstreamRequest, type UpstreamResponse } from '../http';
+import {
+  type CallOptions,
+  type ChatCompletionChunk,
+  type ChatRequest,
+  type ProviderAdapter,
+  type ProviderConfig,
+  providerSpecVersion,
+  type UpstreamModel,
+} from '../spec';
+import {
+  anthropicVersion,
+  createAnthropicStreamTranslator,
+  fromAnthropicMessage,
+  fromAnthropicModels,
+  toAnthropicRequest,
+} from './translate';
+
+export const defaultAnthropicBaseURL = 'https://api.anthropic.com';
+
+/** Pages of the model list followed at most; Anthropic has a few dozen models, so this is never reached. */
+const maxModelPages = 20;
+
+/** Anthropic's Messages API; `baseURL` is the server root without `/v1`, e.g. `https://api.anthropic.com`. */
+export function createAnthropicProvider(config: ProviderConfig): ProviderAdapter {
+  const headers: Record<string, string> = { 'anthropic-version': anthropicVersion };
+  if (config.apiKey !== undefined && config.apiKey !== '') headers['x-api-key'] = config.apiKey;
+  // Configured headers come last so an operator can pin another version or add `anthropic-beta`.
+  for (const [name, value] of Object.entries(config.headers ?? {})) headers[name.toLowerCase()] = value;
+  const http = createUpstreamHttpClient({
+    providerId: config.id,
+    baseURL: config.baseURL === '' ? defaultAnthropicBaseURL : config.baseURL,
+    headers,
+    ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
+  });
+  const context = http.errorContext;
+  // The key travels in x-api-key rather than as a Bearer token, so the client does not know to redact it.
+  if (config.apiKey !== undefined) context.secrets = [config.apiKey];
+
+  async function send(request: UpstreamRequest): Promise<UpstreamResponse> {
+    try {
+      return await http.send(request);
+    } catch (error) {
+      // Anthropic answers an unknown model with a bare `not_found_error` ("model: x") that the shared mapping cannot recognise.
+      if (
+        isSwitchyardError(error) &&
+        error.details?.upstreamStatus === 404 &&
+        error.details.upstreamType === 'not_found_error' &&
+        request.path === '/v1/messages'
+      ) {
+        throw new SwitchyardError('SY_ERR_MODEL_NOT_FOUND', `Upstream ${config.id} does not know this model`, {
+          isRetryable: false,
+          details: error.details,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async function* streamChat(request: ChatRequest, options: CallOptions = {}): AsyncGenerator<ChatCompletionChunk> {
+    const response = await send({
+      method: 'POST',
+      path: '/v1/messages',
+      body: toAnthropicRequest(request, true),
+      signal: options.signal,
+      streaming: true,
+    });
+    const events: EventSourceMessage[] = [];
+    const parser = createParser({ onEvent: (event) => events.push(event) });
+    const translator = createAnthropicStreamTranslator(request, context);
+    try {
+      for await (const text of response.chunks()) {
+        // After message_stop the rest is read, not dropped, so the keep-alive connection survives.
+        if (translator.done) continue;
+        parser.feed(text);
+        while (events.length > 0 && !translator.done) {
+          const event = events.shift() as EventSourceMessage;
+          if (event.data.trim() !== '') yield* translator.translate(event.data);
+        }
+      }
+    } catch (error) {
+      // The answer was complete; trouble while draining the connection is not the caller's.
+      if (!translator.done) throw error;
+    }
+    if (!translator.done) {
+      // Without message_stop we cannot tell a finished answer from a truncated one.
+      throw upstreamProtocolError(context, 'ended the stream before message_stop');
+    }
+  }
+
+  return {
+    specVersion: providerSpecVersion,
+    id: config.id,
+    type: config.type,
+    async listModels(options = {}) {
+      const models: UpstreamModel[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < maxModelPages; page += 1) {
+        const query = after === undefined ? '' : `&after_id=${encodeURIComponent(after)}`;
+        const response = await send({ method: 'GET', path: `/v1/models?limit=1000${query}`, signal: options.signal });
+        const answer = fromAnthropicModels(await response.json(), context);
+        models.push(...answer.models);
+        if (answer.next === undefined) break;
+        after = answer.next;
+      }
+      return models;
+    },
+    async chat(request, options = {}) {
+      const response = await send({
+        method: 'POST',
+        path: '/v1/messages',
+        body: toAnthropicRequest(request, false),
+        signal: options.signal,
+      });
+      return fromAnthropicMessage(await response.json(), request, context);
+    },
+    streamChat,
+    close: () => http.close(),
+  };
+}
