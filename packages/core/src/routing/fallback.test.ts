@@ -6,7 +6,11 @@ import { createInFlightTracker, orderDeployments } from './load-balancer';
 
 const policy = { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 50, deadlineMs: 5_000 };
 const rateLimited = (seconds?: number) =>
-  new SwitchyardError('SY_ERR_UPSTREAM_RATE_LIMITED', 'slow down', seconds === undefined ? {} : { retryAfterSeconds: seconds });
+  new SwitchyardError(
+    'SY_ERR_UPSTREAM_RATE_LIMITED',
+    'slow down',
+    seconds === undefined ? {} : { retryAfterSeconds: seconds },
+  );
 
 describe('runWithFallbacks', () => {
   it('moves to the next candidate on a retryable failure and says who answered', async () => {
@@ -115,7 +119,10 @@ describe('load balancing', () => {
       seed = (seed * 16807) % 2147483647;
       return seed / 2147483647;
     };
-    const firsts = Array.from({ length: 4000 }, () => orderDeployments(deployments, 'weighted', () => 0, random)[0]?.id);
+    const firsts = Array.from(
+      { length: 4000 },
+      () => orderDeployments(deployments, 'weighted', () => 0, random)[0]?.id,
+    );
     const heavyShare = firsts.filter((id) => id === 'heavy').length / firsts.length;
     expect(heavyShare).toBeGreaterThan(0.7);
     expect(heavyShare).toBeLessThan(0.8);

@@ -43,7 +43,8 @@ export async function runWithFallbacks<C, T>(
   policy: RetryPolicy,
   options: FallbackOptions<C> = {},
 ): Promise<FallbackResult<C, T>> {
-  if (candidates.length === 0) throw new SwitchyardError('SY_ERR_MODEL_NOT_FOUND', 'No deployment can serve this model');
+  if (candidates.length === 0)
+    throw new SwitchyardError('SY_ERR_MODEL_NOT_FOUND', 'No deployment can serve this model');
   const now = options.now ?? Date.now;
   const deadlineAt = now() + policy.deadlineMs;
   const deadline = AbortSignal.timeout(policy.deadlineMs);
@@ -79,5 +80,7 @@ export async function runWithFallbacks<C, T>(
   if (deadline.aborted && !isSwitchyardError(lastError)) {
     throw new SwitchyardError('SY_ERR_UPSTREAM_TIMEOUT', 'No deployment answered within the request deadline');
   }
-  throw lastError ?? new SwitchyardError('SY_ERR_UPSTREAM_TIMEOUT', 'No deployment answered within the request deadline');
+  throw (
+    lastError ?? new SwitchyardError('SY_ERR_UPSTREAM_TIMEOUT', 'No deployment answered within the request deadline')
+  );
 }

@@ -22,7 +22,11 @@ export interface KeyPoolStore {
   /** Skips a key until `until` (epoch ms), e.g. after a 429. */
   coolDown(poolId: string, keyId: string, until: number, now?: number): Promise<void>;
   /** Per key: requests in the current window and cooldown end (0 if none). For status and tests. */
-  inspect(poolId: string, keyIds: readonly string[], now?: number): Promise<Array<{ used: number; coolingUntil: number }>>;
+  inspect(
+    poolId: string,
+    keyIds: readonly string[],
+    now?: number,
+  ): Promise<Array<{ used: number; coolingUntil: number }>>;
 }
 
 export const keyWindowMs = 60_000;
