@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { type Dispatcher, Pool, ProxyAgent } from 'undici';
 import {
   abortError,
   type HeaderValues,
@@ -8,6 +8,7 @@ import {
   upstreamStatusError,
   upstreamTimeoutError,
 } from './errors';
+import type { ProviderConfig } from './spec';
 
 /** Generous because local runtimes (Ollama) may load a model before the first byte. */
 export const defaultTimeoutMs = 300_000;
@@ -20,6 +21,28 @@ export interface UpstreamHttpOptions {
   headers?: Record<string, string>;
   apiKey?: string;
   timeoutMs?: number;
+  connectTimeoutMs?: number;
+  firstTokenTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  totalTimeoutMs?: number;
+  proxy?: string;
+}
+
+type TransportOptions = Pick<
+  UpstreamHttpOptions,
+  'timeoutMs' | 'connectTimeoutMs' | 'firstTokenTimeoutMs' | 'idleTimeoutMs' | 'totalTimeoutMs' | 'proxy'
+>;
+
+/** The timeouts and proxy of a provider's config, in the shape the HTTP client takes. */
+export function transportOptions(config: ProviderConfig): TransportOptions {
+  const options: TransportOptions = {};
+  if (config.timeoutMs !== undefined) options.timeoutMs = config.timeoutMs;
+  if (config.connectTimeoutMs !== undefined) options.connectTimeoutMs = config.connectTimeoutMs;
+  if (config.firstTokenTimeoutMs !== undefined) options.firstTokenTimeoutMs = config.firstTokenTimeoutMs;
+  if (config.idleTimeoutMs !== undefined) options.idleTimeoutMs = config.idleTimeoutMs;
+  if (config.totalTimeoutMs !== undefined) options.totalTimeoutMs = config.totalTimeoutMs;
+  if (config.proxy !== undefined) options.proxy = config.proxy;
+  return options;
 }
 
 export interface UpstreamRequest {
@@ -58,25 +81,32 @@ export interface UpstreamHttpClient {
 interface Deadline {
   readonly signal: AbortSignal;
   readonly expired: boolean;
-  arm(): void;
+  /** The duration of the timer that fired, for the error message. */
+  readonly expiredAfterMs: number;
+  arm(durationMs: number): void;
   disarm(): void;
 }
 
-function createDeadline(timeoutMs: number): Deadline {
+function createDeadline(): Deadline {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let expired = false;
+  let expiredAfterMs = 0;
   return {
     signal: controller.signal,
     get expired() {
       return expired;
     },
-    arm() {
+    get expiredAfterMs() {
+      return expiredAfterMs;
+    },
+    arm(durationMs) {
       clearTimeout(timer);
       timer = setTimeout(() => {
         expired = true;
+        expiredAfterMs = durationMs;
         controller.abort(new DOMException('Upstream deadline passed', 'TimeoutError'));
-      }, timeoutMs);
+      }, durationMs);
     },
     disarm() {
       clearTimeout(timer);
@@ -98,13 +128,26 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
   };
   // One keep-alive pool per provider; our own deadline replaces undici's
   // header/body timeouts so every timeout maps to the same error.
-  const pool = new Pool(base.origin, {
-    keepAliveTimeout: 30_000,
-    keepAliveMaxTimeout: 600_000,
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    connect: { timeout: Math.min(timeoutMs, 10_000) },
-  });
+  const connectTimeout = options.connectTimeoutMs ?? Math.min(timeoutMs, 10_000);
+  const firstTokenTimeoutMs = options.firstTokenTimeoutMs ?? timeoutMs;
+  const idleTimeoutMs = options.idleTimeoutMs ?? timeoutMs;
+  const pool: Dispatcher = options.proxy
+    ? // Seed 002 routes Gemini through an outbound proxy: CONNECT tunnels for https, absolute URLs for http.
+      new ProxyAgent({
+        uri: options.proxy,
+        keepAliveTimeout: 30_000,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        connect: { timeout: connectTimeout },
+        proxyTls: { timeout: connectTimeout },
+      })
+    : new Pool(base.origin, {
+        keepAliveTimeout: 30_000,
+        keepAliveMaxTimeout: 600_000,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        connect: { timeout: connectTimeout },
+      });
   const baseHeaders: Record<string, string> = {
     accept: 'application/json, text/event-stream, application/x-ndjson',
     'user-agent': 'switchyard',
@@ -121,22 +164,33 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
     phase: 'connect' | 'body',
   ) {
     if (callerSignal?.aborted) return abortError(callerSignal);
-    if (deadline.expired) return upstreamTimeoutError(errorContext, timeoutMs, error);
+    if (deadline.expired) return upstreamTimeoutError(errorContext, deadline.expiredAfterMs, error);
     return upstreamNetworkError(errorContext, error, phase, timeoutMs);
   }
 
   async function send(request: UpstreamRequest): Promise<UpstreamResponse> {
     const callerSignal = request.signal;
     if (callerSignal?.aborted) throw abortError(callerSignal);
-    const deadline = createDeadline(timeoutMs);
-    const signal = callerSignal === undefined ? deadline.signal : AbortSignal.any([callerSignal, deadline.signal]);
+    const streaming = request.streaming === true;
+    // Streams: a first-token timer, then an idle timer re-armed per chunk, plus an optional cap on the whole
+    // exchange. Everything else: one timer for the whole exchange.
+    const deadline = createDeadline();
+    const total = createDeadline();
+    const signals = [deadline.signal, total.signal, ...(callerSignal ? [callerSignal] : [])];
+    const signal = AbortSignal.any(signals);
+    const expiredDeadline = (): Deadline => (total.expired ? total : deadline);
     const headers = { ...baseHeaders };
     let body: string | undefined;
     if (request.body !== undefined) {
       body = JSON.stringify(request.body);
       headers['content-type'] = 'application/json';
     }
-    deadline.arm();
+    if (streaming) {
+      deadline.arm(firstTokenTimeoutMs);
+      if (options.totalTimeoutMs !== undefined) total.arm(options.totalTimeoutMs);
+    } else {
+      deadline.arm(options.totalTimeoutMs ?? timeoutMs);
+    }
     let answer: Awaited<ReturnType<typeof pool.request>>;
     try {
       answer = await pool.request({
@@ -149,10 +203,11 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
       });
     } catch (error) {
       deadline.disarm();
-      throw failure(error, callerSignal, deadline, 'connect');
+      total.disarm();
+      throw failure(error, callerSignal, expiredDeadline(), 'connect');
     }
     const upstreamBody = answer.body;
-    const streaming = request.streaming === true;
+    let firstChunk = true;
 
     async function* chunks(): AsyncGenerator<string, void, undefined> {
       const decoder = new TextDecoder();
@@ -161,14 +216,16 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
       try {
         while (true) {
           if (callerSignal?.aborted) throw abortError(callerSignal);
-          if (streaming) deadline.arm();
+          // The first-token timer has run since the request was sent; later chunks each get the idle timer.
+          if (streaming && !firstChunk) deadline.arm(idleTimeoutMs);
           let step: IteratorResult<Buffer>;
           try {
             step = await iterator.next();
           } catch (error) {
-            throw failure(error, callerSignal, deadline, 'body');
+            throw failure(error, callerSignal, expiredDeadline(), 'body');
           }
           if (streaming) deadline.disarm();
+          firstChunk = false;
           if (step.done) break;
           const text = decoder.decode(step.value, { stream: true });
           if (text !== '') yield text;
@@ -178,6 +235,7 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
         if (tail !== '') yield tail;
       } finally {
         deadline.disarm();
+        total.disarm();
         // Leaving early (consumer stopped, error) must tear down the upstream
         // request so the model stops generating for nobody.
         if (!finished && !upstreamBody.destroyed) upstreamBody.destroy();
@@ -201,6 +259,7 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
 
     async function discard(): Promise<void> {
       deadline.disarm();
+      total.disarm();
       try {
         await upstreamBody.dump({ limit: maxErrorBodyBytes });
       } catch {
@@ -218,8 +277,8 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
       }
       throw upstreamStatusError(errorContext, answer.statusCode, answer.headers, errorBody);
     }
-    // A non-stream deadline covers the whole exchange, so its timer keeps running into the body.
-    if (streaming) deadline.disarm();
+    // A non-stream deadline covers the whole exchange, so its timer keeps running into the body; a stream's
+    // first-token timer keeps running until the first chunk arrives.
     return { status: answer.statusCode, headers: answer.headers, chunks, text, json, discard };
   }
 

@@ -147,6 +147,16 @@ export interface ProviderConfig {
    * and for each next chunk.
    */
   timeoutMs?: number;
+  /** Time allowed to open the TCP/TLS connection. Default: min(timeoutMs, 10 s). */
+  connectTimeoutMs?: number;
+  /** Streaming: time allowed until the first chunk arrives. Default: timeoutMs. */
+  firstTokenTimeoutMs?: number;
+  /** Streaming: longest silence allowed between two chunks. Default: timeoutMs. */
+  idleTimeoutMs?: number;
+  /** The whole exchange, streams included. Default: none for streams, timeoutMs otherwise. */
+  totalTimeoutMs?: number;
+  /** Outbound HTTP(S) proxy for this provider, e.g. `http://proxy.internal:3128`. */
+  proxy?: string;
   /** Echo provider only: pause between streamed words, to simulate a slow model. */
   echoDelayMs?: number;
 }

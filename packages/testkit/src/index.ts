@@ -12,6 +12,7 @@ export type {
   RecordedRequest,
 } from './fakes/fake-http-server';
 export * from './fakes/gemini-server';
+export * from './fakes/http-proxy';
 export * from './fakes/ollama-server';
 export * from './fakes/openai-server';
 export * from './redis';

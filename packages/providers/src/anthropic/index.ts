@@ -1,7 +1,7 @@
 import { isSwitchyardError, SwitchyardError } from '@switchyard/core';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { upstreamProtocolError } from '../errors';
-import { createUpstreamHttpClient, type UpstreamRequest, type UpstreamResponse } from '../http';
+import { createUpstreamHttpClient, transportOptions, type UpstreamRequest, type UpstreamResponse } from '../http';
 import {
   type CallOptions,
   type ChatCompletionChunk,
@@ -34,7 +34,7 @@ export function createAnthropicProvider(config: ProviderConfig): ProviderAdapter
     providerId: config.id,
     baseURL: config.baseURL === '' ? defaultAnthropicBaseURL : config.baseURL,
     headers,
-    ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
+    ...transportOptions(config),
   });
   const context = http.errorContext;
   // The key travels in x-api-key rather than as a Bearer token, so the client does not know to redact it.

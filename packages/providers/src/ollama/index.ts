@@ -1,5 +1,5 @@
 import { upstreamProtocolError } from '../errors';
-import { createUpstreamHttpClient } from '../http';
+import { createUpstreamHttpClient, transportOptions } from '../http';
 import { createLineSplitter } from '../ndjson';
 import {
   type CallOptions,
@@ -25,7 +25,7 @@ export function createOllamaProvider(config: ProviderConfig): ProviderAdapter {
     baseURL: config.baseURL,
     ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }),
     ...(config.headers === undefined ? {} : { headers: config.headers }),
-    ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
+    ...transportOptions(config),
   });
   const context = http.errorContext;
 

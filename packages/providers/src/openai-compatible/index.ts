@@ -1,6 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { upstreamProtocolError } from '../errors';
-import { createUpstreamHttpClient } from '../http';
+import { createUpstreamHttpClient, transportOptions } from '../http';
 import {
   type CallOptions,
   type ChatCompletionChunk,
@@ -25,7 +25,7 @@ export function createOpenAICompatibleProvider(config: ProviderConfig): Provider
     baseURL: config.baseURL,
     ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }),
     ...(config.headers === undefined ? {} : { headers: config.headers }),
-    ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
+    ...transportOptions(config),
   });
   const context = http.errorContext;
 
