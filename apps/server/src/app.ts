@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { sendError } from './http/error-handler';
 import { registerRequestHooks } from './http/hooks';
 import { registerAdminRoutes } from './routes/admin';
+import { registerEmbeddingsRoutes } from './routes/embeddings';
 import { registerNativeChatRoutes } from './routes/native-chat';
 import { registerOpenAIRoutes } from './routes/openai';
 import { registerOperationsRoutes } from './routes/operations';
@@ -77,6 +78,7 @@ export async function buildApp(runtime: Runtime): Promise<BuiltApp> {
   registerOperationsRoutes(app, runtime, () => draining);
   registerNativeChatRoutes(app, runtime);
   registerOpenAIRoutes(app, runtime);
+  registerEmbeddingsRoutes(app, runtime);
   registerAdminRoutes(app, runtime);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

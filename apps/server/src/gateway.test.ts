@@ -97,7 +97,8 @@ describe('OpenAI-compatible API with the official openai client', () => {
       messages: [{ role: 'user', content: 'hi upstream' }],
     });
     expect(completion.choices[0]?.message.content).toBe('fake: hi upstream');
-    expect(completion.model).toBe('smart');
+    // The body names the model that answered, as OpenAI does; the header names the deployment.
+    expect(completion.model).toBe('gpt-4o-mini');
     const received = fakeOpenAI.requests.at(-1);
     expect(received?.body).toMatchObject({ model: 'gpt-4o-mini' });
     expect(received?.headers.authorization).toBe('Bearer sk-upstream-canary-123');

@@ -7,6 +7,10 @@ export interface Metrics {
   readonly upstreamDuration: Histogram<'provider' | 'model' | 'outcome'>;
   readonly tokens: Counter<'environment' | 'model' | 'kind'>;
   readonly rateLimitRejections: Counter<'environment' | 'route'>;
+  readonly upstreamFailures: Counter<'provider' | 'model' | 'code'>;
+  readonly fallbacks: Counter<'model' | 'deployment'>;
+  readonly keyCooldowns: Counter<'provider'>;
+  readonly cacheLookups: Counter<'environment' | 'result'>;
   readonly usageRowsPending: Gauge<'environment'>;
   readonly usageRowsWritten: Counter<'environment'>;
   readonly usageWriteFailures: Counter<'environment'>;
@@ -15,6 +19,30 @@ export interface Metrics {
 /** One registry per server instance, so tests can run several servers in one process. */
 export function createMetrics(): Metrics {
   const registry = new Registry();
+  const cacheLookups = new Counter({
+    name: 'switchyard_cache_lookups_total',
+    help: 'Response cache lookups by result (hit or miss)',
+    labelNames: ['environment', 'result'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'switchyard_cache_hit_ratio',
+    help: 'Response cache hits / lookups since start, per environment',
+    labelNames: ['environment'],
+    registers: [registry],
+    async collect() {
+      const totals: Record<string, { hit: number; all: number }> = {};
+      for (const sample of (await cacheLookups.get()).values) {
+        const environment = String(sample.labels.environment);
+        totals[environment] ??= { hit: 0, all: 0 };
+        totals[environment].all += sample.value;
+        if (sample.labels.result === 'hit') totals[environment].hit += sample.value;
+      }
+      for (const [environment, total] of Object.entries(totals)) {
+        this.set({ environment }, total.all === 0 ? 0 : total.hit / total.all);
+      }
+    },
+  });
   collectDefaultMetrics({ register: registry, prefix: 'switchyard_process_' });
   const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
   return {
@@ -51,6 +79,25 @@ export function createMetrics(): Metrics {
       labelNames: ['environment', 'route'],
       registers: [registry],
     }),
+    upstreamFailures: new Counter({
+      name: 'switchyard_upstream_failures_total',
+      help: 'Failed upstream attempts (each may be followed by a retry or fallback), by error code',
+      labelNames: ['provider', 'model', 'code'],
+      registers: [registry],
+    }),
+    fallbacks: new Counter({
+      name: 'switchyard_fallbacks_total',
+      help: 'Requests answered by a deployment other than the first choice',
+      labelNames: ['model', 'deployment'],
+      registers: [registry],
+    }),
+    keyCooldowns: new Counter({
+      name: 'switchyard_upstream_key_cooldowns_total',
+      help: 'Upstream keys put in cooldown after a 429',
+      labelNames: ['provider'],
+      registers: [registry],
+    }),
+    cacheLookups,
     usageRowsPending: new Gauge({
       name: 'switchyard_usage_rows_pending',
       help: 'Usage log rows buffered and not yet written',

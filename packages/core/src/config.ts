@@ -5,6 +5,8 @@ import Value from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { SwitchyardError } from './errors';
 
+const positiveInteger = Type.Integer({ minimum: 1 });
+
 const ProviderSchema = Type.Object(
   {
     id: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$' }),
@@ -17,9 +19,31 @@ const ProviderSchema = Type.Object(
     ]),
     baseURL: Type.Optional(Type.String({ minLength: 1 })),
     apiKey: Type.Optional(Type.String()),
+    /** Several upstream keys, rotated: each request takes the least-used key that is not cooling down. */
+    apiKeys: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    /** Requests per minute each upstream key may make. */
+    keyRpm: Type.Optional(positiveInteger),
+    /** How long a key that got a 429 is skipped when the upstream does not say (Retry-After). */
+    keyCooldownMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** When every key is busy or cooling down: wait for one (within the deadline) or fall back at once. */
+    onKeysExhausted: Type.Optional(Type.Union([Type.Literal('wait'), Type.Literal('fallback')])),
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),
-    timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    timeoutMs: Type.Optional(positiveInteger),
+    connectTimeoutMs: Type.Optional(positiveInteger),
+    firstTokenTimeoutMs: Type.Optional(positiveInteger),
+    idleTimeoutMs: Type.Optional(positiveInteger),
+    totalTimeoutMs: Type.Optional(positiveInteger),
+    proxy: Type.Optional(Type.String({ minLength: 1 })),
     echoDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+const DeploymentSchema = Type.Object(
+  {
+    provider: Type.String({ minLength: 1 }),
+    upstreamModel: Type.Optional(Type.String({ minLength: 1 })),
+    weight: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   },
   { additionalProperties: false },
 );
@@ -27,10 +51,39 @@ const ProviderSchema = Type.Object(
 const ModelSchema = Type.Object(
   {
     id: Type.String({ minLength: 1 }),
-    provider: Type.String({ minLength: 1 }),
+    /** Shorthand for a single deployment. */
+    provider: Type.Optional(Type.String({ minLength: 1 })),
     upstreamModel: Type.Optional(Type.String({ minLength: 1 })),
+    deployments: Type.Optional(Type.Array(DeploymentSchema, { minItems: 1 })),
+    loadBalancing: Type.Optional(Type.Union([Type.Literal('weighted'), Type.Literal('least-busy')])),
+    /** Other model ids tried, in order, when every deployment of this one failed. */
+    fallbacks: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    aliases: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     label: Type.Optional(Type.String()),
     description: Type.Optional(Type.String()),
+    contextWindow: Type.Optional(positiveInteger),
+    environments: Type.Optional(Type.Array(Type.Union([Type.Literal('prod'), Type.Literal('dev')]), { minItems: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+const RoutingSchema = Type.Object(
+  {
+    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
+    baseDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    maxDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    deadlineMs: Type.Optional(positiveInteger),
+  },
+  { additionalProperties: false },
+);
+
+const CacheSchema = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean()),
+    /** `deterministic`: only requests with temperature 0; `all`: every request. */
+    mode: Type.Optional(Type.Union([Type.Literal('deterministic'), Type.Literal('all')])),
+    maxEntries: Type.Optional(positiveInteger),
+    maxEntryBytes: Type.Optional(positiveInteger),
   },
   { additionalProperties: false },
 );
@@ -60,12 +113,29 @@ const FileSchema = Type.Object(
     providers: Type.Optional(Type.Array(ProviderSchema)),
     models: Type.Optional(Type.Array(ModelSchema)),
     defaultModel: Type.Optional(Type.String()),
+    routing: Type.Optional(RoutingSchema),
+    cache: Type.Optional(CacheSchema),
   },
   { additionalProperties: false },
 );
 
 export type ProviderEntry = Static<typeof ProviderSchema>;
 export type ModelEntry = Static<typeof ModelSchema>;
+export type DeploymentEntry = Static<typeof DeploymentSchema>;
+
+export interface RoutingConfig {
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly deadlineMs: number;
+}
+
+export interface CacheConfig {
+  readonly enabled: boolean;
+  readonly mode: 'deterministic' | 'all';
+  readonly maxEntries: number;
+  readonly maxEntryBytes: number;
+}
 
 export interface SwitchyardConfig {
   readonly configPath: string | null;
@@ -84,6 +154,8 @@ export interface SwitchyardConfig {
   readonly providers: readonly ProviderEntry[];
   readonly models: readonly ModelEntry[];
   readonly defaultModel: string | null;
+  readonly routing: RoutingConfig;
+  readonly cache: CacheConfig;
   readonly shutdownTimeoutMs: number;
 }
 
@@ -155,17 +227,63 @@ function checkReferences(providers: readonly ProviderEntry[], models: readonly M
       }
     }
   }
-  const modelIds = new Set<string>();
+  const modelNames = new Set<string>(['echo']);
   for (const model of models) {
-    if (modelIds.has(model.id)) {
-      throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: model id '${model.id}' is used twice`);
+    for (const name of [model.id, ...(model.aliases ?? [])]) {
+      if (modelNames.has(name) && !(name === 'echo' && model.id === 'echo')) {
+        throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: model id or alias '${name}' is used twice`);
+      }
+      modelNames.add(name);
     }
-    modelIds.add(model.id);
-    if (!providerIds.has(model.provider) && model.provider !== 'echo') {
+    if (!model.provider && !model.deployments) {
+      throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: model '${model.id}' needs a provider or deployments`);
+    }
+    if (model.provider && model.deployments) {
       throw new SwitchyardError(
         'SY_ERR_VALIDATION',
-        `${source}: model '${model.id}' names unknown provider '${model.provider}'`,
+        `${source}: model '${model.id}' has both provider and deployments; use one`,
       );
+    }
+    const named = model.deployments?.map((deployment) => deployment.provider) ?? [model.provider ?? ''];
+    for (const providerId of named) {
+      if (!providerIds.has(providerId) && providerId !== 'echo') {
+        throw new SwitchyardError(
+          'SY_ERR_VALIDATION',
+          `${source}: model '${model.id}' names unknown provider '${providerId}'`,
+        );
+      }
+    }
+  }
+  for (const model of models) {
+    for (const fallback of model.fallbacks ?? []) {
+      if (!modelNames.has(fallback)) {
+        throw new SwitchyardError(
+          'SY_ERR_VALIDATION',
+          `${source}: model '${model.id}' falls back to unknown model '${fallback}'`,
+        );
+      }
+      if (fallback === model.id) {
+        throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: model '${model.id}' cannot fall back to itself`);
+      }
+    }
+  }
+  for (const provider of providers) {
+    if (provider.apiKey !== undefined && provider.apiKeys !== undefined) {
+      throw new SwitchyardError(
+        'SY_ERR_VALIDATION',
+        `${source}: provider '${provider.id}' has both apiKey and apiKeys; use one`,
+      );
+    }
+    if (provider.proxy !== undefined) {
+      let url: URL;
+      try {
+        url = new URL(provider.proxy);
+      } catch {
+        throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: provider '${provider.id}' proxy is not a URL`);
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: provider '${provider.id}' proxy must be http(s)`);
+      }
     }
   }
 }
@@ -185,7 +303,11 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
   const providers = file.providers ?? [];
   const models = file.models ?? [];
   checkReferences(providers, models, source);
-  if (file.defaultModel && !models.some((model) => model.id === file.defaultModel) && file.defaultModel !== 'echo') {
+  if (
+    file.defaultModel &&
+    !models.some((model) => model.id === file.defaultModel || model.aliases?.includes(file.defaultModel ?? '')) &&
+    file.defaultModel !== 'echo'
+  ) {
     throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: defaultModel '${file.defaultModel}' is not a model`);
   }
   const trustProxyVariable = variables.TRUST_PROXY;
@@ -220,6 +342,18 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
     providers,
     models,
     defaultModel: file.defaultModel ?? null,
+    routing: {
+      maxAttempts: file.routing?.maxAttempts ?? 2,
+      baseDelayMs: file.routing?.baseDelayMs ?? 250,
+      maxDelayMs: file.routing?.maxDelayMs ?? 8_000,
+      deadlineMs: file.routing?.deadlineMs ?? 120_000,
+    },
+    cache: {
+      enabled: file.cache?.enabled ?? true,
+      mode: file.cache?.mode ?? 'deterministic',
+      maxEntries: file.cache?.maxEntries ?? 10_000,
+      maxEntryBytes: file.cache?.maxEntryBytes ?? 1_048_576,
+    },
     shutdownTimeoutMs: parseInteger('SHUTDOWN_TIMEOUT_MS', variables.SHUTDOWN_TIMEOUT_MS, 10_000),
   };
   if ((config.databaseUrl === null) !== (config.devDatabaseUrl === null)) {

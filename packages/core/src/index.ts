@@ -1,3 +1,4 @@
+export * from './cache/response-cache';
 export * from './config';
 export * from './environment';
 export * from './errors';

@@ -62,6 +62,14 @@ export const settingDefinitions: readonly SettingDefinition[] = Object.freeze([
     minimum: 0,
     maximum: 10_000_000,
   },
+  {
+    key: 'cache.ttl_seconds',
+    type: 'integer',
+    defaultValue: 3600,
+    description: 'How long identical chat requests are answered from the response cache (0 turns caching off)',
+    minimum: 0,
+    maximum: 2_592_000,
+  },
 ] satisfies SettingDefinition[]);
 
 const definitionsByKey = new Map(settingDefinitions.map((definition) => [definition.key, definition]));

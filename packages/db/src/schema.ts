@@ -10,6 +10,7 @@ import {
   index,
   integer,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   varchar,
@@ -108,9 +109,93 @@ export const chatMessages = pgTable(
   ],
 );
 
+export const jobStatuses = ['waiting', 'delayed', 'active', 'completed', 'dead'] as const;
+export type JobStatusColumn = (typeof jobStatuses)[number];
+
+/** What a failed attempt left behind: shown in the dead-letter list and the admin API. */
+export interface StoredJobError {
+  message: string;
+  code: string | null;
+}
+
+/**
+ * The embedded job queue. A row is claimed by setting `locked_by` and a lease
+ * (`lock_expires_at`) that the worker keeps renewing; a row whose lease ran out
+ * belongs to a crashed process and is claimed again.
+ */
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: text('id')
+      .primaryKey()
+      .$defaultFn(() => randomUUID()),
+    name: text('name').notNull(),
+    environment: environmentColumn().notNull(),
+    payload: jsonValue('payload').notNull(),
+    status: text('status', { enum: jobStatuses }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    runAt: timestamp('run_at', { withTimezone: true, mode: 'date' }).notNull(),
+    lockedBy: text('locked_by'),
+    lockExpiresAt: timestamp('lock_expires_at', { withTimezone: true, mode: 'date' }),
+    lastError: jsonValue('last_error').$type<StoredJobError | null>(),
+    result: jsonValue('result'),
+    progress: jsonValue('progress'),
+    createdAt: createdAtColumn(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  },
+  (table) => [
+    check('jobs_environment_check', sql`${table.environment} IN ('prod', 'dev')`),
+    check('jobs_status_check', sql`${table.status} IN ('waiting', 'delayed', 'active', 'completed', 'dead')`),
+    index('jobs_status_run_at_idx').on(table.status, table.runAt),
+    index('jobs_name_idx').on(table.name),
+  ],
+);
+
+/** Last sign of life of every embedded job worker, for the admin API and /ready. */
+export const jobWorkers = pgTable('job_workers', {
+  workerId: text('worker_id').primaryKey(),
+  names: jsonValue('names').$type<string[]>().notNull(),
+  active: integer('active').notNull().default(0),
+  startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull(),
+  lastSeenAt: timestamp('last_seen_at', { withTimezone: true, mode: 'date' }).notNull(),
+});
+
+export const idempotencyStatuses = ['in_progress', 'done'] as const;
+
+/**
+ * `Idempotency-Key` bookkeeping for POSTs that create work. `scope` keeps two
+ * callers' keys apart (the API key id, or the client IP for anonymous callers).
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    status: text('status', { enum: idempotencyStatuses }).notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: jsonValue('response_body'),
+    responseHeaders: jsonValue('response_headers').$type<Record<string, string> | null>(),
+    createdAt: createdAtColumn(),
+    /** An in-progress entry whose owner died is taken over after this time. */
+    lockedUntil: timestamp('locked_until', { withTimezone: true, mode: 'date' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (table) => [
+    primaryKey({ name: 'idempotency_keys_pkey', columns: [table.scope, table.key] }),
+    check('idempotency_keys_status_check', sql`${table.status} IN ('in_progress', 'done')`),
+    index('idempotency_keys_expires_at_idx').on(table.expiresAt),
+  ],
+);
+
 export type ApiKeyRecord = typeof apiKeys.$inferSelect;
 export type SettingRecord = typeof settings.$inferSelect;
 export type UsageLogRecord = typeof apiKeyUsageLog.$inferSelect;
 export type UsageLogInsert = Omit<typeof apiKeyUsageLog.$inferInsert, 'id'>;
 export type ChatMessageRecord = typeof chatMessages.$inferSelect;
 export type ChatMessageInsert = Omit<typeof chatMessages.$inferInsert, 'sequence'>;
+export type JobRow = typeof jobs.$inferSelect;
+export type JobWorkerRow = typeof jobWorkers.$inferSelect;
+export type IdempotencyKeyRow = typeof idempotencyKeys.$inferSelect;

@@ -81,6 +81,7 @@ export const NativeChatResponse = Type.Object({
   id: Type.String(),
   model: Type.String(),
   environment: Type.Union([Type.Literal('prod'), Type.Literal('dev')]),
+  served_by: Type.String({ description: 'The deployment that answered: provider/upstream model' }),
   message: Type.Object({ role: Type.Literal('assistant'), content: Type.String() }),
   finish_reason: Type.Union([Type.String(), Type.Null()]),
   usage: Usage,

@@ -3,11 +3,11 @@ import type { FastifyReply } from 'fastify';
 import { sseHeaders } from './chat-execution';
 
 /**
- * Starts the upstream stream before answering, so a failure before the first
- * chunk still becomes a proper HTTP error status; after that, frames are
- * written as they come and an error ends the stream with an error frame.
+ * Writes frames as the source yields them. The source has already started
+ * (see startChatStream), so failures before the first token were proper HTTP
+ * errors; a failure after it ends the stream with the error frame.
  */
-export async function sendEventStream<T>(
+export function sendEventStream<T>(
   reply: FastifyReply,
   source: AsyncIterable<T>,
   frames: {
@@ -15,23 +15,16 @@ export async function sendEventStream<T>(
     end(): string;
     error(error: unknown): string;
   },
-): Promise<FastifyReply> {
-  const iterator = source[Symbol.asyncIterator]();
-  const first = await iterator.next();
+): FastifyReply {
   async function* body(): AsyncGenerator<string> {
     try {
-      let current = first;
-      while (!current.done) {
-        const text = frames.frame(current.value);
+      for await (const item of source) {
+        const text = frames.frame(item);
         if (text) yield text;
-        current = await iterator.next();
       }
       yield frames.end();
     } catch (error) {
       yield frames.error(error);
-    } finally {
-      // Stops the upstream when the client left early (the stream is destroyed, not drained).
-      await iterator.return?.();
     }
   }
   reply.headers(sseHeaders);

@@ -3,12 +3,13 @@ import type { ChatMessage, ChatRequest } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import Type from 'typebox';
-import { clientDisconnectSignal, completeChat, resolveModel, streamChat } from '../http/chat-execution';
+import { clientDisconnectSignal, completeChat, resolveModel, startChatStream } from '../http/chat-execution';
 import { errorBody, normalizeError } from '../http/error-handler';
 import type { RouteBehaviour } from '../http/principal';
 import { ErrorResponse, NativeChatRequest, NativeChatResponse, NativeModel } from '../http/schemas';
 import { sendEventStream } from '../http/sse';
 import type { Runtime } from '../runtime/runtime';
+import { visibleModels } from './model-list';
 
 const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat' };
 
@@ -46,9 +47,9 @@ export function registerNativeChatRoutes(app: FastifyInstance, runtime: Runtime)
         response: { 200: Type.Object({ models: Type.Array(NativeModel), default: Type.String() }) },
       },
     },
-    async () => ({
+    async (request) => ({
       default: runtime.models.defaultModelId,
-      models: runtime.models.list().map((model) => ({
+      models: visibleModels(runtime, request.principal?.environment ?? 'prod').map((model) => ({
         id: model.id,
         label: model.label,
         description: model.description,
@@ -83,15 +84,15 @@ export function registerNativeChatRoutes(app: FastifyInstance, runtime: Runtime)
     },
     async (request, reply) => {
       const body = request.body;
-      const route = resolveModel(runtime, body.model ?? runtime.models.defaultModelId);
-      const chatRequest = toChatRequest(body);
       const environment = request.principal?.environment ?? 'prod';
+      const route = resolveModel(runtime, body.model ?? runtime.models.defaultModelId, environment);
+      const chatRequest = toChatRequest(body);
       request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
       const signal = clientDisconnectSignal(request, reply);
-      const started = performance.now();
+      const startedAt = performance.now();
 
       if (!body.stream) {
-        const completion = await completeChat(runtime, route, chatRequest, signal);
+        const { completion, deployment } = await completeChat(runtime, request, reply, route, chatRequest, signal);
         const choice = completion.choices[0];
         const usage = completion.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
         request.usageInfo = {
@@ -103,25 +104,27 @@ export function registerNativeChatRoutes(app: FastifyInstance, runtime: Runtime)
           id: completion.id,
           model: route.id,
           environment,
+          served_by: deployment,
           message: {
             role: 'assistant' as const,
             content: typeof choice?.message.content === 'string' ? choice.message.content : '',
           },
           finish_reason: choice?.finish_reason ?? null,
           usage,
-          latency_ms: Math.round((performance.now() - started) * 100) / 100,
+          latency_ms: Math.round((performance.now() - startedAt) * 100) / 100,
         };
       }
 
       let sentStart = false;
       let finishReason: string | null = null;
       let usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
-      return sendEventStream(reply, streamChat(runtime, route, chatRequest, signal), {
+      const started = await startChatStream(runtime, request, reply, route, chatRequest, signal);
+      return sendEventStream(reply, started.chunks, {
         frame(chunk) {
           let text = '';
           if (!sentStart) {
             sentStart = true;
-            text += sseEvent('start', { id: chunk.id, model: route.id, environment });
+            text += sseEvent('start', { id: chunk.id, model: route.id, environment, served_by: started.deployment });
           }
           if (chunk.usage) {
             usage = chunk.usage;
@@ -141,7 +144,7 @@ export function registerNativeChatRoutes(app: FastifyInstance, runtime: Runtime)
           sseEvent('done', {
             finish_reason: finishReason,
             usage,
-            latency_ms: Math.round((performance.now() - started) * 100) / 100,
+            latency_ms: Math.round((performance.now() - startedAt) * 100) / 100,
           }),
         error: (error) => sseEvent('error', errorBody(normalizeError(error), false)),
       });

@@ -2,12 +2,13 @@ import type { ChatCompletionChunk, ChatRequest, Usage } from '@switchyard/provid
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import Type from 'typebox';
-import { clientDisconnectSignal, completeChat, resolveModel, streamChat } from '../http/chat-execution';
+import { clientDisconnectSignal, completeChat, resolveModel, startChatStream } from '../http/chat-execution';
 import { errorBody, normalizeError } from '../http/error-handler';
 import type { RouteBehaviour } from '../http/principal';
 import { ChatCompletionRequest, OpenAIErrorResponse, OpenAIModel } from '../http/schemas';
 import { sendEventStream } from '../http/sse';
 import type { Runtime } from '../runtime/runtime';
+import { visibleModels } from './model-list';
 
 const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat', openaiErrors: true };
 const modelsBehaviour: RouteBehaviour = { auth: 'optional', openaiErrors: true };
@@ -33,9 +34,9 @@ export function registerOpenAIRoutes(app: FastifyInstance, runtime: Runtime): vo
         response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(OpenAIModel) }) },
       },
     },
-    async () => ({
+    async (request) => ({
       object: 'list' as const,
-      data: runtime.models.list().map((model) => ({
+      data: visibleModels(runtime, request.principal?.environment ?? 'prod').map((model) => ({
         id: model.id,
         object: 'model' as const,
         created: bootTime,
@@ -62,27 +63,28 @@ export function registerOpenAIRoutes(app: FastifyInstance, runtime: Runtime): vo
     },
     async (request, reply) => {
       const body = request.body;
-      const route = resolveModel(runtime, body.model);
+      const environment = request.principal?.environment ?? 'prod';
+      const route = resolveModel(runtime, body.model, environment);
       request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
       const signal = clientDisconnectSignal(request, reply);
       const { stream, stream_options: streamOptions, ...rest } = body;
       const upstreamRequest = rest as unknown as ChatRequest;
 
       if (!stream) {
-        const completion = await completeChat(runtime, route, upstreamRequest, signal);
+        const { completion } = await completeChat(runtime, request, reply, route, upstreamRequest, signal);
         request.usageInfo = {
           model: route.id,
           promptTokens: completion.usage?.prompt_tokens ?? null,
           completionTokens: completion.usage?.completion_tokens ?? null,
         };
-        completion.model = route.id;
         return completion;
       }
 
       const includeUsage = streamOptions?.include_usage === true;
       let usage: Usage | null = null;
       let lastChunk: ChatCompletionChunk | null = null;
-      return sendEventStream(reply, streamChat(runtime, route, upstreamRequest, signal), {
+      const started = await startChatStream(runtime, request, reply, route, upstreamRequest, signal);
+      return sendEventStream(reply, started.chunks, {
         frame(chunk) {
           lastChunk = chunk;
           if (chunk.usage) {
@@ -95,10 +97,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, runtime: Runtime): vo
           }
           if (chunk.choices.length === 0) return null;
           const { usage: _dropped, ...withoutUsage } = chunk;
-          const out = includeUsage
-            ? { ...withoutUsage, model: route.id, usage: null }
-            : { ...withoutUsage, model: route.id };
-          return `data: ${JSON.stringify(out)}\n\n`;
+          return `data: ${JSON.stringify(includeUsage ? { ...withoutUsage, usage: null } : withoutUsage)}\n\n`;
         },
         end() {
           const last = lastChunk as ChatCompletionChunk | null;
@@ -108,7 +107,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, runtime: Runtime): vo
                   id: last.id,
                   object: 'chat.completion.chunk',
                   created: last.created,
-                  model: route.id,
+                  model: last.model,
                   choices: [],
                   usage,
                 })}\n\n`
@@ -118,7 +117,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, runtime: Runtime): vo
         error(error) {
           const normalized = normalizeError(error);
           request.log.warn({ code: normalized.code }, 'stream ended by an upstream error');
-          return `data: ${JSON.stringify(errorBody(normalized, true))}\n\n`;
+          // An error frame tells clients the answer is incomplete; [DONE] then closes the stream as they expect.
+          return `data: ${JSON.stringify(errorBody(normalized, true))}\n\ndata: [DONE]\n\n`;
         },
       });
     },

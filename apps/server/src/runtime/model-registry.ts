@@ -1,20 +1,46 @@
-import type { ModelEntry, ProviderEntry, SwitchyardConfig } from '@switchyard/core';
+import type { DeploymentEntry, Environment, ModelEntry, ProviderEntry, SwitchyardConfig } from '@switchyard/core';
+import { type BalanceStrategy, upstreamKeyId } from '@switchyard/core';
 import { createProvider, type ProviderAdapter, type ProviderConfig } from '@switchyard/providers';
 import type { Logger } from 'pino';
+
+/** One configured upstream: an adapter per upstream key (one when it has a single key or none). */
+export interface ProviderRuntime {
+  id: string;
+  type: ProviderConfig['type'];
+  adapters: ProviderAdapter[];
+  /** Hashes of the upstream keys, parallel to `adapters`; empty when the provider has no key pool. */
+  keyIds: string[];
+  keyRpm: number;
+  keyCooldownMs: number;
+  onKeysExhausted: 'wait' | 'fallback';
+}
+
+export interface Deployment {
+  /** `provider/upstreamModel`, as reported in X-Switchyard-Model. */
+  id: string;
+  provider: ProviderRuntime;
+  upstreamModel: string;
+  weight: number;
+}
 
 export interface ModelRoute {
   /** The public id clients send as `model`. */
   id: string;
+  aliases: string[];
   label: string | null;
   description: string | null;
+  contextWindow: number | null;
+  environments: readonly Environment[];
+  strategy: BalanceStrategy;
+  deployments: Deployment[];
+  fallbacks: string[];
+  /** The first deployment's provider, shown in model lists. */
   providerId: string;
-  providerType: ProviderConfig['type'];
-  upstreamModel: string;
-  adapter: ProviderAdapter;
   source: 'config' | 'builtin' | 'autodetected';
 }
 
 export interface ModelRegistry {
+  /** By id or alias. */
   resolve(id: string): ModelRoute | undefined;
   list(): ModelRoute[];
   readonly defaultModelId: string;
@@ -36,72 +62,111 @@ const echoEntry: ModelEntry = {
   description: 'Test model: streams your last message back word by word',
 };
 
-function toProviderConfig(entry: ProviderEntry): ProviderConfig {
+const allEnvironments: readonly Environment[] = ['prod', 'dev'];
+
+function toProviderConfig(entry: ProviderEntry, apiKey: string | undefined): ProviderConfig {
   const config: ProviderConfig = { id: entry.id, type: entry.type, baseURL: entry.baseURL ?? '' };
-  if (entry.apiKey !== undefined) config.apiKey = entry.apiKey;
+  if (apiKey !== undefined) config.apiKey = apiKey;
   if (entry.headers !== undefined) config.headers = entry.headers;
   if (entry.timeoutMs !== undefined) config.timeoutMs = entry.timeoutMs;
+  if (entry.connectTimeoutMs !== undefined) config.connectTimeoutMs = entry.connectTimeoutMs;
+  if (entry.firstTokenTimeoutMs !== undefined) config.firstTokenTimeoutMs = entry.firstTokenTimeoutMs;
+  if (entry.idleTimeoutMs !== undefined) config.idleTimeoutMs = entry.idleTimeoutMs;
+  if (entry.totalTimeoutMs !== undefined) config.totalTimeoutMs = entry.totalTimeoutMs;
+  if (entry.proxy !== undefined) config.proxy = entry.proxy;
   if (entry.echoDelayMs !== undefined) config.echoDelayMs = entry.echoDelayMs;
   return config;
 }
 
+function createProviderRuntime(entry: ProviderEntry): ProviderRuntime {
+  const keys = entry.apiKeys ?? [];
+  return {
+    id: entry.id,
+    type: entry.type,
+    adapters:
+      keys.length > 0
+        ? keys.map((key) => createProvider(toProviderConfig(entry, key)))
+        : [createProvider(toProviderConfig(entry, entry.apiKey))],
+    keyIds: keys.map(upstreamKeyId),
+    keyRpm: entry.keyRpm ?? Number.MAX_SAFE_INTEGER,
+    keyCooldownMs: entry.keyCooldownMs ?? 60_000,
+    onKeysExhausted: entry.onKeysExhausted ?? 'fallback',
+  };
+}
+
 export function createModelRegistry(config: SwitchyardConfig, logger: Logger): ModelRegistry {
-  const adapters = new Map<string, ProviderAdapter>();
-  const providerEntries = new Map<string, ProviderEntry>();
-  for (const entry of config.providers) {
-    providerEntries.set(entry.id, entry);
-    adapters.set(entry.id, createProvider(toProviderConfig(entry)));
-  }
-  if (!adapters.has('echo')) {
-    adapters.set('echo', createProvider({ id: 'echo', type: 'echo', baseURL: '' }));
-    providerEntries.set('echo', { id: 'echo', type: 'echo' });
-  }
+  const providers = new Map<string, ProviderRuntime>();
+  for (const entry of config.providers) providers.set(entry.id, createProviderRuntime(entry));
+  if (!providers.has('echo')) providers.set('echo', createProviderRuntime({ id: 'echo', type: 'echo' }));
+
+  const deploymentOf = (model: ModelEntry, entry: DeploymentEntry): Deployment | null => {
+    const provider = providers.get(entry.provider);
+    if (!provider) return null;
+    const upstreamModel = entry.upstreamModel ?? model.upstreamModel ?? model.id;
+    return { id: `${provider.id}/${upstreamModel}`, provider, upstreamModel, weight: entry.weight ?? 1 };
+  };
+
+  const toRoute = (model: ModelEntry, source: ModelRoute['source']): ModelRoute => {
+    const entries: DeploymentEntry[] = model.deployments ?? [
+      { provider: model.provider ?? 'echo', ...(model.upstreamModel ? { upstreamModel: model.upstreamModel } : {}) },
+    ];
+    const deployments = entries
+      .map((entry) => deploymentOf(model, entry))
+      .filter((deployment): deployment is Deployment => deployment !== null);
+    return {
+      id: model.id,
+      aliases: model.aliases ?? [],
+      label: model.label ?? null,
+      description: model.description ?? null,
+      contextWindow: model.contextWindow ?? null,
+      environments: model.environments ?? allEnvironments,
+      strategy: model.loadBalancing ?? 'weighted',
+      deployments,
+      fallbacks: model.fallbacks ?? [],
+      providerId: deployments[0]?.provider.id ?? 'echo',
+      source,
+    };
+  };
 
   const configured = new Map<string, ModelRoute>();
-  const addRoute = (routes: Map<string, ModelRoute>, entry: ModelEntry, source: ModelRoute['source']) => {
-    const adapter = adapters.get(entry.provider);
-    const provider = providerEntries.get(entry.provider);
-    if (!adapter || !provider) return;
-    routes.set(entry.id, {
-      id: entry.id,
-      label: entry.label ?? null,
-      description: entry.description ?? null,
-      providerId: entry.provider,
-      providerType: provider.type,
-      upstreamModel: entry.upstreamModel ?? entry.id,
-      adapter,
-      source,
-    });
+  const byName = new Map<string, ModelRoute>();
+  const addConfigured = (route: ModelRoute) => {
+    configured.set(route.id, route);
+    for (const name of [route.id, ...route.aliases]) byName.set(name, route);
   };
-  for (const entry of config.models) addRoute(configured, entry, 'config');
-  if (!configured.has('echo')) addRoute(configured, echoEntry, 'builtin');
+  for (const model of config.models) addConfigured(toRoute(model, 'config'));
+  if (!configured.has('echo')) addConfigured(toRoute(echoEntry, 'builtin'));
 
   let detected = new Map<string, ModelRoute>();
   let detectTimer: NodeJS.Timeout | null = null;
   const ollamaConfigured = config.providers.some(
     (provider) => provider.type === 'ollama' && provider.baseURL?.replace(/\/$/, '') === config.ollama.baseURL,
   );
-  const autodetectAdapter =
+  const autodetectProvider =
     config.ollama.autodetect && !ollamaConfigured
-      ? createProvider({ id: 'ollama', type: 'ollama', baseURL: config.ollama.baseURL, timeoutMs: 60_000 })
+      ? createProviderRuntime({ id: 'ollama', type: 'ollama', baseURL: config.ollama.baseURL, timeoutMs: 300_000 })
       : null;
 
   async function detectOllama(): Promise<void> {
-    if (!autodetectAdapter) return;
+    const adapter = autodetectProvider?.adapters[0];
+    if (!autodetectProvider || !adapter) return;
     try {
-      const models = await autodetectAdapter.listModels({ signal: AbortSignal.timeout(1500) });
+      const models = await adapter.listModels({ signal: AbortSignal.timeout(1500) });
       const next = new Map<string, ModelRoute>();
       for (const model of models) {
-        if (configured.has(model.id)) continue;
+        if (byName.has(model.id)) continue;
         const known = knownOllamaLabels[model.id];
         next.set(model.id, {
           id: model.id,
+          aliases: [],
           label: known?.label ?? null,
           description: known?.description ?? `Local Ollama model ${model.id}`,
+          contextWindow: null,
+          environments: allEnvironments,
+          strategy: 'weighted',
+          deployments: [{ id: `ollama/${model.id}`, provider: autodetectProvider, upstreamModel: model.id, weight: 1 }],
+          fallbacks: [],
           providerId: 'ollama',
-          providerType: 'ollama',
-          upstreamModel: model.id,
-          adapter: autodetectAdapter,
           source: 'autodetected',
         });
       }
@@ -113,23 +178,22 @@ export function createModelRegistry(config: SwitchyardConfig, logger: Logger): M
     }
   }
 
-  const defaultModelId = config.defaultModel ?? config.models[0]?.id ?? 'echo';
+  const defaultModelId = byName.get(config.defaultModel ?? '')?.id ?? config.models[0]?.id ?? 'echo';
 
   return {
-    resolve: (id) => configured.get(id) ?? detected.get(id),
+    resolve: (id) => byName.get(id) ?? detected.get(id),
     list: () => [...configured.values(), ...detected.values()],
     defaultModelId,
     startAutodetect() {
-      if (!autodetectAdapter || detectTimer) return;
+      if (!autodetectProvider || detectTimer) return;
       void detectOllama();
       detectTimer = setInterval(() => void detectOllama(), 30_000);
       detectTimer.unref();
     },
     async close() {
       if (detectTimer) clearInterval(detectTimer);
-      await Promise.allSettled(
-        [...adapters.values(), ...(autodetectAdapter ? [autodetectAdapter] : [])].map((a) => a.close()),
-      );
+      const all = [...providers.values(), ...(autodetectProvider ? [autodetectProvider] : [])];
+      await Promise.allSettled(all.flatMap((provider) => provider.adapters.map((adapter) => adapter.close())));
     },
   };
 }

@@ -1,9 +1,19 @@
-import type { Environment, RateLimiter, SwitchyardConfig } from '@switchyard/core';
-import { createMemoryRateLimiter, createRedisRateLimiter, SwitchyardError, settingDefinitions } from '@switchyard/core';
+import type { Environment, KeyPoolStore, RateLimiter, ResponseCacheStore, SwitchyardConfig } from '@switchyard/core';
+import {
+  createMemoryKeyPoolStore,
+  createMemoryRateLimiter,
+  createMemoryResponseCache,
+  createRedisKeyPoolStore,
+  createRedisRateLimiter,
+  createRedisResponseCache,
+  SwitchyardError,
+  settingDefinitions,
+} from '@switchyard/core';
 import { createKeyRepository, createSettingsRepository, createUsageRepository } from '@switchyard/db';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createMetrics, type Metrics } from '../metrics';
+import { createRouter, type Router } from '../routing/router';
 import { acquireDataDirLock, adminSocketPath, type DataDirLock } from './data-dir-lock';
 import {
   type ChangeTopic,
@@ -34,6 +44,9 @@ export interface Runtime {
   readonly limiter: RateLimiter;
   readonly usage: UsageWriter;
   readonly models: ModelRegistry;
+  readonly router: Router;
+  readonly keyPools: KeyPoolStore;
+  readonly responseCache: ResponseCacheStore;
   readonly redis: Redis | null;
   /** Embedded mode: the socket through which the CLI reaches this server. */
   readonly adminSocketPath: string | null;
@@ -128,6 +141,9 @@ export async function createRuntime(config: SwitchyardConfig, logger: Logger, ro
     const limiter = redis ? createRedisRateLimiter(redis) : createMemoryRateLimiter();
     const models = createModelRegistry(config, logger);
     cleanups.unshift(() => models.close());
+    const keyPools = redis ? createRedisKeyPoolStore(redis) : createMemoryKeyPoolStore();
+    const responseCache = redis ? createRedisResponseCache(redis) : createMemoryResponseCache(config.cache.maxEntries);
+    const router = createRouter({ models, keyPools, policy: config.routing, metrics, logger });
 
     let closed = false;
     return {
@@ -143,6 +159,9 @@ export async function createRuntime(config: SwitchyardConfig, logger: Logger, ro
       limiter,
       usage,
       models,
+      router,
+      keyPools,
+      responseCache,
       redis,
       adminSocketPath: socketPath,
       async close() {

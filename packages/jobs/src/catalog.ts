@@ -1,0 +1,184 @@
+import { environments } from '@switchyard/core';
+import Type, { type Static, type TSchema } from 'typebox';
+
+/**
+ * Seed 002's escalating back-off: a failed attempt is retried after 1 minute,
+ * then 10 minutes, 1 hour and 1 day; the attempt after that goes to the
+ * dead-letter queue. Upstream outages and exhausted quotas heal on that scale.
+ */
+export const defaultBackoffScheduleMs: readonly number[] = Object.freeze([60_000, 600_000, 3_600_000, 86_400_000]);
+
+export interface JobDefinition<Name extends string = string, Payload extends TSchema = TSchema> {
+  readonly name: Name;
+  /** Checked on enqueue and again before every attempt (the schema may have changed in between). */
+  readonly payload: Payload;
+  /** Total attempts, the first one included; every start counts, also one a crashed worker never finished. */
+  readonly attempts: number;
+  /** Delay before retry n is `backoffMs[n - 1]`; the last entry repeats when there are more attempts than entries. */
+  readonly backoffMs: readonly number[];
+  /** An attempt running longer is aborted (its signal fires) and counts as a retryable failure. */
+  readonly timeoutMs: number;
+  /** Default number of jobs one worker runs at the same time. */
+  readonly concurrency: number;
+  /** `false`: every failure goes to the dead-letter queue at once (e.g. sending a message twice is worse than not at all). */
+  readonly retryable: boolean;
+}
+
+export interface JobDefinitionOptions<Payload extends TSchema> {
+  payload: Payload;
+  /** Default: one more than the back-off schedule has entries. */
+  attempts?: number;
+  backoffMs?: readonly number[];
+  timeoutMs?: number;
+  concurrency?: number;
+  retryable?: boolean;
+}
+
+export type JobCatalog = { readonly [name: string]: JobDefinition };
+export type JobName<Catalog extends JobCatalog> = keyof Catalog & string;
+export type JobPayload<Catalog extends JobCatalog, Name extends JobName<Catalog>> = Static<Catalog[Name]['payload']>;
+
+const defaultTimeoutMs = 5 * 60_000;
+
+export function defineJob<const Name extends string, Payload extends TSchema>(
+  name: Name,
+  options: JobDefinitionOptions<Payload>,
+): JobDefinition<Name, Payload> {
+  const backoffMs = Object.freeze([...(options.backoffMs ?? defaultBackoffScheduleMs)]);
+  const definition: JobDefinition<Name, Payload> = {
+    name,
+    payload: options.payload,
+    attempts: options.attempts ?? backoffMs.length + 1,
+    backoffMs,
+    timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
+    concurrency: options.concurrency ?? 1,
+    retryable: options.retryable ?? true,
+  };
+  assertValidDefinition(definition);
+  return Object.freeze(definition);
+}
+
+function assertValidDefinition(definition: JobDefinition): void {
+  const problem = (message: string) => new Error(`Job '${definition.name}': ${message}`);
+  // BullMQ queue names and Redis keys use ':' as a separator.
+  if (!/^[a-z][a-z0-9_.-]*$/.test(definition.name)) throw problem('name must be lower-case letters, digits, . _ -');
+  if (!Number.isInteger(definition.attempts) || definition.attempts < 1) throw problem('attempts must be ≥ 1');
+  if (definition.backoffMs.some((delay) => !Number.isFinite(delay) || delay < 0)) {
+    throw problem('back-off delays must be finite and ≥ 0');
+  }
+  if (!Number.isFinite(definition.timeoutMs) || definition.timeoutMs <= 0) throw problem('timeoutMs must be > 0');
+  if (!Number.isInteger(definition.concurrency) || definition.concurrency < 1) throw problem('concurrency must be ≥ 1');
+}
+
+/** Keys a list of definitions by name, keeping each name's payload type. */
+export function defineCatalog<const Definitions extends readonly JobDefinition[]>(
+  definitions: Definitions,
+): { readonly [Definition in Definitions[number] as Definition['name']]: Definition } {
+  const catalog: Record<string, JobDefinition> = {};
+  for (const definition of definitions) {
+    if (catalog[definition.name]) throw new Error(`Job '${definition.name}' is defined twice`);
+    catalog[definition.name] = definition;
+  }
+  return Object.freeze(catalog) as { readonly [Definition in Definitions[number] as Definition['name']]: Definition };
+}
+
+/** The same catalog with another back-off schedule everywhere, e.g. milliseconds instead of hours in tests. */
+export function withBackoffSchedule<Catalog extends JobCatalog>(catalog: Catalog, backoffMs: readonly number[]): Catalog {
+  const copy: Record<string, JobDefinition> = {};
+  for (const [name, definition] of Object.entries(catalog)) {
+    copy[name] = defineJob(definition.name, {
+      payload: definition.payload,
+      attempts: definition.attempts,
+      backoffMs,
+      timeoutMs: definition.timeoutMs,
+      concurrency: definition.concurrency,
+      retryable: definition.retryable,
+    });
+  }
+  return Object.freeze(copy) as Catalog;
+}
+
+/** How long to wait before the attempt after `failedAttempt` (1-based). */
+export function retryDelayMs(definition: Pick<JobDefinition, 'backoffMs'>, failedAttempt: number): number {
+  const schedule = definition.backoffMs;
+  return schedule[Math.max(0, failedAttempt - 1)] ?? schedule.at(-1) ?? 0;
+}
+
+export function findJobDefinition(catalog: JobCatalog, name: string): JobDefinition | undefined {
+  return Object.hasOwn(catalog, name) ? catalog[name] : undefined;
+}
+
+const EnvironmentSchema = Type.Union(environments.map((environment) => Type.Literal(environment)));
+const Identifier = Type.String({ minLength: 1, maxLength: 200 });
+
+const ChatMessageSchema = Type.Object({
+  role: Type.Union([Type.Literal('system'), Type.Literal('user'), Type.Literal('assistant'), Type.Literal('tool')]),
+  // Plain text or OpenAI content parts; the provider layer validates the parts.
+  content: Type.Union([Type.String(), Type.Array(Type.Record(Type.String(), Type.Unknown())), Type.Null()]),
+  name: Type.Optional(Type.String()),
+  tool_call_id: Type.Optional(Type.String()),
+  tool_calls: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()))),
+});
+
+/** Async chat (seed 002): the answer is written to the conversation when it arrives. */
+export const chatCompleteJob = defineJob('chat.complete', {
+  payload: Type.Object({
+    environment: EnvironmentSchema,
+    apiKeyId: Type.Union([Identifier, Type.Null()]),
+    model: Identifier,
+    messages: Type.Array(ChatMessageSchema, { minItems: 1 }),
+    /** temperature, max_tokens, ...: passed to the provider as given. */
+    params: Type.Record(Type.String(), Type.Unknown()),
+    conversationId: Type.Optional(Identifier),
+  }),
+  timeoutMs: 5 * 60_000,
+  concurrency: 4,
+});
+
+export const imageGenerateJob = defineJob('image.generate', {
+  payload: Type.Object({
+    environment: EnvironmentSchema,
+    /** Who the image counts against for quotas: an API key id, or `ip:<address>` for anonymous callers. */
+    subject: Identifier,
+    prompt: Type.String({ minLength: 1, maxLength: 4_000 }),
+    negativePrompt: Type.Optional(Type.String({ maxLength: 4_000 })),
+    width: Type.Integer({ minimum: 64, maximum: 4_096 }),
+    height: Type.Integer({ minimum: 64, maximum: 4_096 }),
+    steps: Type.Integer({ minimum: 1, maximum: 200 }),
+    seed: Type.Optional(Type.Integer({ minimum: 0 })),
+    imageId: Identifier,
+  }),
+  timeoutMs: 10 * 60_000,
+  concurrency: 1,
+});
+
+export const documentExtractJob = defineJob('document.extract', {
+  payload: Type.Object({
+    environment: EnvironmentSchema,
+    documentId: Identifier,
+    /** Where the uploaded file sits in object storage. */
+    objectKey: Identifier,
+    mimeType: Type.String({ minLength: 1 }),
+    /** Run OCR on images and scanned PDFs. */
+    ocr: Type.Optional(Type.Boolean()),
+  }),
+  timeoutMs: 5 * 60_000,
+  concurrency: 2,
+});
+
+export const messageSendJob = defineJob('message.send', {
+  payload: Type.Object({
+    environment: EnvironmentSchema,
+    apiKeyId: Type.Union([Identifier, Type.Null()]),
+    channel: Type.Literal('whatsapp'),
+    /** E.164 phone number. */
+    to: Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$' }),
+    text: Type.String({ minLength: 1, maxLength: 4_096 }),
+  }),
+  timeoutMs: 30_000,
+  concurrency: 4,
+});
+
+/** Every job the platform runs. Producers and processors take their payload types from here. */
+export const platformJobs = defineCatalog([chatCompleteJob, imageGenerateJob, documentExtractJob, messageSendJob]);
+export type PlatformJobs = typeof platformJobs;
