@@ -212,7 +212,8 @@ function checkReferences(providers: readonly ProviderEntry[], models: readonly M
       throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: provider id '${provider.id}' is used twice`);
     }
     providerIds.add(provider.id);
-    if (provider.type !== 'echo' && !provider.baseURL) {
+    // Anthropic and Gemini have well-known default endpoints; the others have no sensible default.
+    if ((provider.type === 'openai-compatible' || provider.type === 'ollama') && !provider.baseURL) {
       throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: provider '${provider.id}' needs a baseURL`);
     }
     if (provider.baseURL) {

@@ -1,0 +1,41 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config';
+
+const root = join(import.meta.dirname, '..', '..', '..');
+
+function load(yaml: string) {
+  const directory = mkdtempSync(join(tmpdir(), 'switchyard-documented-'));
+  writeFileSync(join(directory, 'switchyard.config.yaml'), yaml);
+  // Every ${VAR} without a fallback that the documents use, so the examples validate as written.
+  const variables = Object.fromEntries(
+    [...yaml.matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((match) => [match[1] as string, `value-of-${match[1]}`]),
+  );
+  return loadConfig(variables, directory);
+}
+
+describe('the configuration examples in the docs are valid', () => {
+  it('switchyard.config.example.yaml', () => {
+    const config = load(readFileSync(join(root, 'switchyard.config.example.yaml'), 'utf8'));
+    expect(config.models.map((model) => model.id)).toContain('balanced');
+    expect(config.providers.find((provider) => provider.id === 'gemini')?.apiKeys).toHaveLength(2);
+  });
+
+  it('the complete example in docs/routing.md', () => {
+    const markdown = readFileSync(join(root, 'docs', 'routing.md'), 'utf8');
+    const section = markdown.slice(markdown.indexOf('## A complete example'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(yaml).toBeDefined();
+    const config = load(yaml ?? '');
+    expect(config.models.find((model) => model.id === 'smart')?.fallbacks).toEqual(['gpt-4o-mini']);
+  });
+
+  it('the README example', () => {
+    const markdown = readFileSync(join(root, 'README.md'), 'utf8');
+    const yaml = /```yaml\n(providers:[\s\S]*?)```/.exec(markdown)?.[1];
+    expect(yaml).toBeDefined();
+    expect(load(yaml ?? '').defaultModel).toBe('fast');
+  });
+});
