@@ -10,6 +10,7 @@ import {
 } from '@switchyard/core';
 import { createKeyRepository, openDatabase } from '@switchyard/db';
 import { version } from './app';
+import { parseWorkerCount, runClustered } from './cluster';
 import { createLogger } from './logger';
 import { acquireDataDirLock, readLock } from './runtime/data-dir-lock';
 import { changeChannel, closeDatabases, isServerMode, openDatabases } from './runtime/databases';
@@ -20,7 +21,7 @@ const usage = `switchyard ${version} — self-hosted AI gateway
 
 Usage:
   switchyard start                      all roles in one process (what npm start runs)
-  switchyard api                        the API role only (server mode)
+  switchyard api [--workers N|auto]     the API role only (server mode); N processes share the port
   switchyard migrate                    apply database migrations to prod and dev
   switchyard keys create --env prod|dev --name NAME [--admin]
                                         create an API key; prints the key alone on stdout
@@ -238,8 +239,22 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'start':
       return runServer(config, 'all');
-    case 'api':
-      return runServer(config, 'api');
+    case 'api': {
+      const { values } = parseArgs({ args: rest, options: { workers: { type: 'string' } } });
+      let workers: number;
+      try {
+        workers = parseWorkerCount(values.workers);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+      if (workers === 1) return runServer(config, 'api');
+      if (!isServerMode(config)) {
+        throw new UsageError(
+          '--workers needs server mode (DATABASE_URL and DEV_DATABASE_URL): PGlite is single-process',
+        );
+      }
+      return runClustered(workers, createLogger(config.logLevel), () => runServer(config, 'api'));
+    }
     case 'migrate':
       return migrate(config);
     case 'keys':
