@@ -4,6 +4,7 @@ export { createEchoProvider } from './echo';
 export * from './errors';
 export { createGeminiProvider, defaultGeminiBaseURL } from './gemini';
 export { createUpstreamHttpClient, defaultTimeoutMs, type UpstreamHttpClient, type UpstreamHttpOptions } from './http';
+export * from './images';
 export { lastUserText, textOfContent } from './message-text';
 export { createOllamaProvider } from './ollama';
 export { createOpenAICompatibleProvider } from './openai-compatible';

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fakeImageColor, solidColorPng } from './comfyui-server';
 import {
   countWords,
   type FakeBehaviour,
@@ -17,6 +18,13 @@ import {
 export interface FakeOpenAIOptions extends FakeServerOptions {
   /** When set, requests must carry `Authorization: Bearer <apiKey>` or get OpenAI's 401. */
   apiKey?: string;
+  /**
+   * Origin of the image URLs `/v1/images/generations` hands out for `response_format: 'url'`;
+   * default the fake's own (which serves them). Another origin mimics OpenAI's CDN links.
+   */
+  imageUrlOrigin?: string;
+  /** Answer images in this format whatever the request asks, as some OpenAI-compatible servers do. */
+  imageResponseFormat?: 'url' | 'b64_json';
 }
 
 export type FakeOpenAIServer = FakeUpstreamServer;
@@ -134,6 +142,7 @@ function completionId(): string {
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAIServer> {
   const models = options.models ?? ['gpt-4o-mini'];
   const created = 1_715_367_049;
+  const imageFiles = new Map<string, Buffer>();
 
   async function handle(exchange: FakeExchange): Promise<void> {
     const { record } = exchange;
@@ -164,7 +173,68 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       embeddings(exchange);
       return;
     }
+    if (record.method === 'POST' && path === '/v1/images/generations') {
+      imageGenerations(exchange);
+      return;
+    }
+    const fileMatch = /^\/v1\/images\/files\/([\w-]+)\.png$/.exec(path);
+    if (record.method === 'GET' && fileMatch !== null) {
+      const png = imageFiles.get(fileMatch[1] ?? '');
+      if (png === undefined) {
+        sendJson(exchange, 404, openAIError('File not found', 'invalid_request_error'));
+        return;
+      }
+      exchange.response.writeHead(200, { 'content-type': 'image/png', 'content-length': String(png.length) });
+      exchange.response.end(png);
+      return;
+    }
     sendJson(exchange, 404, openAIError(`Invalid URL (${record.method} ${path})`, 'invalid_request_error'));
+  }
+
+  /**
+   * Images API: a solid-colour PNG per image whose colour depends on the prompt.
+   * Like OpenAI, dall-e models answer with URLs unless asked for base64, and
+   * gpt-image models always answer in base64.
+   */
+  function imageGenerations(exchange: FakeExchange): void {
+    const request = (exchange.record.body ?? {}) as Record<string, unknown>;
+    if (typeof request.prompt !== 'string' || request.prompt === '') {
+      sendJson(
+        exchange,
+        400,
+        openAIError(
+          "Missing required parameter: 'prompt'.",
+          'invalid_request_error',
+          'missing_required_parameter',
+          'prompt',
+        ),
+      );
+      return;
+    }
+    const model = typeof request.model === 'string' ? request.model : 'dall-e-2';
+    const size = typeof request.size === 'string' ? request.size : '1024x1024';
+    if (!/^[1-9]\d{0,4}x[1-9]\d{0,4}$/.test(size)) {
+      sendJson(
+        exchange,
+        400,
+        openAIError(`Invalid value for 'size': '${size}'.`, 'invalid_request_error', 'invalid_value', 'size'),
+      );
+      return;
+    }
+    const count = typeof request.n === 'number' ? Math.max(1, Math.min(10, Math.trunc(request.n))) : 1;
+    const format =
+      options.imageResponseFormat ?? (model.startsWith('gpt-image') ? 'b64_json' : (request.response_format ?? 'url'));
+    const seed = createHash('sha256').update(request.prompt).digest().readUInt32BE(0);
+    const origin = options.imageUrlOrigin ?? new URL(server.url).origin;
+    const data = Array.from({ length: count }, (_, index) => {
+      const png = solidColorPng(fakeImageColor(seed + index));
+      const revised = model === 'dall-e-3' ? { revised_prompt: `A detailed rendering of ${request.prompt}` } : {};
+      if (format === 'b64_json') return { b64_json: png.toString('base64'), ...revised };
+      const id = randomBytes(12).toString('hex');
+      imageFiles.set(id, png);
+      return { url: `${origin}/v1/images/files/${id}.png`, ...revised };
+    });
+    sendJson(exchange, 200, { created: Math.floor(Date.now() / 1000), data });
   }
 
   function embeddings(exchange: FakeExchange): void {
@@ -338,11 +408,12 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     exchange.response.end();
   }
 
-  return startFakeHttpServer(
+  const server = await startFakeHttpServer(
     handle,
     (exchange, behaviour) => {
       sendJson(exchange, behaviour.status, behaviour.body ?? defaultErrorBody(behaviour.status), behaviour.headers);
     },
     '/v1',
   );
+  return server;
 }

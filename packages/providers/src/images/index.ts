@@ -1,0 +1,12 @@
+export { createComfyUIProvider, defaultPollIntervalMs } from './comfyui';
+export {
+  type ComfyNode,
+  type ComfyWorkflow,
+  defaultCheckpoint,
+  defaultSdxlWorkflow,
+  fillWorkflow,
+  parseWorkflowTemplate,
+} from './comfyui/workflow';
+export { createImageProvider } from './create-image-provider';
+export { createOpenAIImagesProvider } from './openai-images';
+export * from './spec';
