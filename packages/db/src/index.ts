@@ -7,3 +7,4 @@ export * from './keys-repository';
 export * from './schema';
 export * from './settings-repository';
 export * from './usage-repository';
+export * from './users-repository';

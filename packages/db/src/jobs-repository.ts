@@ -1,5 +1,5 @@
 import type { Environment } from '@switchyard/core';
-import { and, asc, desc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from './client';
 import { type JobRow, type JobStatusColumn, type JobWorkerRow, jobs, jobWorkers, type StoredJobError } from './schema';
 
@@ -253,17 +253,17 @@ export function createJobsRepository(db: Db): JobsRepository {
     },
 
     async countByName(now, since) {
-      const counted = sql<number>`count(*)::int`;
+      const counted = (condition: SQL) => sql<number>`(count(*) filter (where ${condition}))::int`;
       const rows = await db
         .select({
           name: jobs.name,
-          waiting: sql<number>`${counted} filter (where ${jobs.status} in ('waiting', 'delayed') and ${jobs.runAt} <= ${now})`,
-          delayed: sql<number>`${counted} filter (where ${jobs.status} in ('waiting', 'delayed') and ${jobs.runAt} > ${now})`,
-          active: sql<number>`${counted} filter (where ${jobs.status} = 'active')`,
-          completed: sql<number>`${counted} filter (where ${jobs.status} = 'completed')`,
-          dead: sql<number>`${counted} filter (where ${jobs.status} = 'dead')`,
-          completedRecently: sql<number>`${counted} filter (where ${jobs.status} = 'completed' and ${jobs.finishedAt} > ${since})`,
-          deadRecently: sql<number>`${counted} filter (where ${jobs.status} = 'dead' and ${jobs.finishedAt} > ${since})`,
+          waiting: counted(sql`${jobs.status} in ('waiting', 'delayed') and ${jobs.runAt} <= ${now}`),
+          delayed: counted(sql`${jobs.status} in ('waiting', 'delayed') and ${jobs.runAt} > ${now}`),
+          active: counted(sql`${jobs.status} = 'active'`),
+          completed: counted(sql`${jobs.status} = 'completed'`),
+          dead: counted(sql`${jobs.status} = 'dead'`),
+          completedRecently: counted(sql`${jobs.status} = 'completed' and ${jobs.finishedAt} > ${since}`),
+          deadRecently: counted(sql`${jobs.status} = 'dead' and ${jobs.finishedAt} > ${since}`),
         })
         .from(jobs)
         .groupBy(jobs.name)

@@ -1,5 +1,5 @@
-import { type Environment, SwitchyardError } from '@switchyard/core';
-import { desc, eq, isNull, sql } from 'drizzle-orm';
+import { type Environment, type KeyScope, SwitchyardError } from '@switchyard/core';
+import { and, count, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from './client';
 import { sqlStateOf, sqlStates } from './errors';
 import { type ApiKeyRecord, apiKeys } from './schema';
@@ -10,6 +10,10 @@ export interface NewApiKey {
   keyPrefix: string;
   environment: Environment;
   isAdmin: boolean;
+  /** Default: chat, images, messages. */
+  scopes?: KeyScope[];
+  /** The owner, for keys a user created through /api/keys. */
+  userId?: string | null;
 }
 
 export interface KeyRepository {
@@ -17,11 +21,16 @@ export interface KeyRepository {
   create(key: NewApiKey): Promise<ApiKeyRecord>;
   /** Newest first; revoked keys only when asked for. */
   list(options?: { includeRevoked?: boolean }): Promise<ApiKeyRecord[]>;
+  /** One user's keys, newest first. */
+  listForUser(userId: string, options?: { includeRevoked?: boolean }): Promise<ApiKeyRecord[]>;
+  countActiveForUser(userId: string): Promise<number>;
   listActive(): Promise<ApiKeyRecord[]>;
   findById(id: string): Promise<ApiKeyRecord | undefined>;
   findByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
   /** Keeps the first revocation time when called again; undefined for an unknown id. */
   revoke(id: string): Promise<ApiKeyRecord | undefined>;
+  /** Like revoke, but only a key this user owns; undefined for any other id. */
+  revokeForUser(id: string, userId: string): Promise<ApiKeyRecord | undefined>;
 }
 
 export function createKeyRepository(db: Db): KeyRepository {
@@ -50,6 +59,22 @@ export function createKeyRepository(db: Db): KeyRepository {
 
     listActive: () => list({ includeRevoked: false }),
 
+    async listForUser(userId, options = {}) {
+      return db
+        .select()
+        .from(apiKeys)
+        .where(and(eq(apiKeys.userId, userId), options.includeRevoked ? undefined : isNull(apiKeys.revokedAt)))
+        .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+    },
+
+    async countActiveForUser(userId) {
+      const [row] = await db
+        .select({ value: count() })
+        .from(apiKeys)
+        .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)));
+      return row?.value ?? 0;
+    },
+
     async findById(id) {
       const [found] = await db.select().from(apiKeys).where(eq(apiKeys.id, id));
       return found;
@@ -65,6 +90,15 @@ export function createKeyRepository(db: Db): KeyRepository {
         .update(apiKeys)
         .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` })
         .where(eq(apiKeys.id, id))
+        .returning();
+      return revoked;
+    },
+
+    async revokeForUser(id, userId) {
+      const [revoked] = await db
+        .update(apiKeys)
+        .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` })
+        .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId)))
         .returning();
       return revoked;
     },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { environments } from '@switchyard/core';
+import { defaultKeyScopes, environments, type KeyScope } from '@switchyard/core';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -15,6 +15,10 @@ import {
   timestamp,
   varchar,
 } from 'drizzle-orm/pg-core';
+import { users } from './accounts-schema';
+
+export * from './accounts-schema';
+export * from './images-schema';
 
 /**
  * Both drivers already parse jsonb into JavaScript values. Drizzle's own jsonb
@@ -42,10 +46,20 @@ export const apiKeys = pgTable(
     keyPrefix: text('key_prefix').notNull(),
     environment: environmentColumn().notNull().default('prod'),
     isAdmin: boolean('is_admin').notNull().default(false),
+    /** The user who created it through /api/keys; null for keys made by an admin or the CLI. */
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    scopes: text('scopes')
+      .array()
+      .$type<KeyScope[]>()
+      .notNull()
+      .default(sql.raw(`ARRAY[${defaultKeyScopes.map((scope) => `'${scope}'`).join(', ')}]::text[]`)),
     createdAt: createdAtColumn(),
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
   },
-  (table) => [check('api_keys_environment_check', sql`${table.environment} IN ('prod', 'dev')`)],
+  (table) => [
+    check('api_keys_environment_check', sql`${table.environment} IN ('prod', 'dev')`),
+    index('api_keys_user_id_idx').on(table.userId),
+  ],
 );
 
 /** Control plane: only the prod database's table is used. */

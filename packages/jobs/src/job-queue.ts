@@ -61,7 +61,9 @@ export interface JobContext<Payload> {
   reportProgress(data: JsonValue): Promise<void>;
 }
 
-export type JobHandler<Payload> = (context: JobContext<Payload>) => Promise<JsonValue | undefined> | JsonValue | undefined;
+export type JobHandler<Payload> = (
+  context: JobContext<Payload>,
+) => Promise<JsonValue | undefined> | JsonValue | undefined;
 
 export type JobEvent =
   | { type: 'progress'; jobId: string; name: string; data: JsonValue }

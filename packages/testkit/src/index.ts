@@ -4,6 +4,7 @@ export * from './contracts/rate-limiter-contract';
 export * from './database/database-contract';
 export * from './database/postgres';
 export * from './fakes/anthropic-server';
+export * from './fakes/comfyui-server';
 export type {
   FakeBehaviour,
   FakeServerOptions,
@@ -15,6 +16,10 @@ export * from './fakes/gemini-server';
 export * from './fakes/http-proxy';
 export * from './fakes/ollama-server';
 export * from './fakes/openai-server';
+export * from './jobs/contract-catalog';
+export * from './jobs/idempotency-contract';
+export * from './jobs/job-queue-contract';
 export * from './redis';
+export * from './smtp';
 export * from './storage/object-store-contract';
 export * from './storage/s3-server';

@@ -4,14 +4,13 @@ import { type Job, Queue, UnrecoverableError, WaitingError, Worker } from 'bullm
 import { Redis } from 'ioredis';
 import { type JobCatalog, type JobDefinition, retryDelayMs } from '../catalog';
 import { checkEnqueue, clampLimit, defaultWorkerId, requireDefinition } from '../enqueue-checks';
-import { emptyCounts } from '../embedded/job-row';
 import { createEventHub } from '../event-hub';
 import { isUnrecoverable, jobErrorCodes } from '../failure';
+import { addCounts, emptyStats } from '../job-counts';
 import {
   type Clock,
   type JobEvent,
   type JobQueue,
-  type JobQueueStats,
   type JobRecord,
   type JsonValue,
   systemClock,
@@ -114,8 +113,13 @@ export function createBullmqJobQueue<Catalog extends JobCatalog>(
     return found.find((job) => job !== undefined);
   }
 
-  async function toRecord(job: Job, knownState?: string): Promise<JobRecord> {
+  async function toRecord(found: Job, knownState?: string): Promise<JobRecord> {
+    let job = found;
     const state = knownState ?? (await job.getState());
+    if ((state === 'completed' || state === 'failed') && !job.finishedOn && job.id) {
+      // The job finished between reading it and reading its state: read it again for its result or error.
+      job = (await queueFor(job.name).getJob(job.id)) ?? job;
+    }
     let delayedUntil: number | null = null;
     if (state === 'delayed' && job.id) {
       const score = await client.zscore(queueFor(job.name).keys.delayed ?? '', job.id);
@@ -137,8 +141,8 @@ export function createBullmqJobQueue<Catalog extends JobCatalog>(
 
   function createProcessor(definition: JobDefinition, handler: Parameters<JobQueue<Catalog>['process']>[1]) {
     return async (job: Job, token?: string, signal?: AbortSignal): Promise<JsonValue> => {
-      // A "crashed" instance must not write anything, not even for a job fetched a moment before.
-      if (state === 'crashed') return new Promise<never>(() => {});
+      // A closed or "crashed" instance must not run anything, not even a job fetched a moment before.
+      if (state === 'crashed' || state === 'closed') return new Promise<never>(() => {});
       const jobId = job.id ?? '';
       const envelope = job.data as JobEnvelope;
       const controller = new AbortController();
@@ -228,7 +232,7 @@ export function createBullmqJobQueue<Catalog extends JobCatalog>(
         await Promise.allSettled([...workers.values()].map((worker) => worker.close(true)));
         subscriber?.disconnect();
         client.disconnect();
-        state = 'closed';
+        // The state stays 'crashed': BullMQ may still hand over a job it fetched before the close.
         return;
       }
       state = 'draining';
@@ -275,7 +279,11 @@ export function createBullmqJobQueue<Catalog extends JobCatalog>(
         removeOnFail: false,
       });
       if (enqueueOptions.jobId === undefined) {
-        return jobToRecord(job, delayMs > 0 ? 'delayed' : 'waiting', delayMs > 0 ? job.timestamp + delayMs : null) as JobRecord<never>;
+        return jobToRecord(
+          job,
+          delayMs > 0 ? 'delayed' : 'waiting',
+          delayMs > 0 ? job.timestamp + delayMs : null,
+        ) as JobRecord<never>;
       }
       // BullMQ ignores an add with a known id; report what is actually stored.
       const stored = await find(id);
@@ -332,7 +340,9 @@ export function createBullmqJobQueue<Catalog extends JobCatalog>(
       const offset = Math.max(0, Math.trunc(listOptions.offset ?? 0));
       const names = listOptions.name === undefined ? [...queues.keys()] : [listOptions.name];
       const perQueue = await Promise.all(
-        names.filter((name) => queues.has(name)).map((name) => queueFor(name).getJobs(['failed'], 0, offset + limit - 1)),
+        names
+          .filter((name) => queues.has(name))
+          .map((name) => queueFor(name).getJobs(['failed'], 0, offset + limit - 1)),
       );
       const jobs = perQueue
         .flat()
@@ -345,9 +355,8 @@ export function createBullmqJobQueue<Catalog extends JobCatalog>(
     async replay(id) {
       const job = await requireDead(id, 'replayed');
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-      const replayed = await find(id);
-      if (!replayed) throw new SwitchyardError('SY_ERR_NOT_FOUND', `No job '${id}'`);
-      return toRecord(replayed);
+      // Built from the retried job, not read back: a worker may already have taken it.
+      return jobToRecord(job, 'waiting', null);
     },
 
     async discard(id) {
@@ -357,19 +366,11 @@ export function createBullmqJobQueue<Catalog extends JobCatalog>(
 
     async stats() {
       const since = clock.now() - 60_000;
-      const stats: JobQueueStats = { ...emptyCounts(), byName: {}, rates: { completedPerMinute: 0, deadPerMinute: 0 } };
+      const stats = emptyStats([...queues.keys()]);
       await Promise.all(
         [...queues.entries()].map(async ([name, queue]) => {
           const [counts, completedRecently, deadRecently] = await Promise.all([
-            queue.getJobCounts(
-              'wait',
-              'prioritized',
-              'waiting-children',
-              'delayed',
-              'active',
-              'completed',
-              'failed',
-            ),
+            queue.getJobCounts('wait', 'prioritized', 'waiting-children', 'delayed', 'active', 'completed', 'failed'),
             client.zcount(queue.keys.completed ?? '', `(${since}`, '+inf'),
             client.zcount(queue.keys.failed ?? '', `(${since}`, '+inf'),
           ]);
@@ -381,14 +382,7 @@ export function createBullmqJobQueue<Catalog extends JobCatalog>(
             completed: count('completed'),
             dead: count('failed'),
           };
-          stats.byName[name] = perName;
-          stats.waiting += perName.waiting;
-          stats.delayed += perName.delayed;
-          stats.active += perName.active;
-          stats.completed += perName.completed;
-          stats.dead += perName.dead;
-          stats.rates.completedPerMinute += completedRecently;
-          stats.rates.deadPerMinute += deadRecently;
+          addCounts(stats, name, perName, { completed: completedRecently, dead: deadRecently });
         }),
       );
       return stats;

@@ -12,6 +12,15 @@ type Message =
 
 type SerializedEvent = Omit<Extract<JobEvent, { type: 'failed' }>, 'retryAt'> & { retryAt: string | null };
 
+type LocalReceiver = (origin: string, event: JobEvent) => void;
+
+/**
+ * PGlite belongs to one process, so every queue instance on it shares its
+ * database object: events go straight to them instead of through NOTIFY,
+ * which would cost a query per event on a single-threaded database.
+ */
+const localReceivers = new WeakMap<SwitchyardDatabase, Set<LocalReceiver>>();
+
 export interface DatabaseEvents {
   publish(event: JobEvent): Promise<void>;
   /** LISTENs once; later calls only wait for the first. */
@@ -20,10 +29,10 @@ export interface DatabaseEvents {
 }
 
 /**
- * Job events between processes that share one PostgreSQL database, over
- * LISTEN/NOTIFY, so a subscriber in an API process hears about a job that a
- * worker process runs. Events from the own process are delivered locally and
- * skipped here.
+ * Job events between queue instances that share one database: over
+ * LISTEN/NOTIFY on PostgreSQL, so a subscriber in an API process hears about a
+ * job that a worker process runs; in memory on PGlite. An instance delivers
+ * its own events locally and skips them here.
  */
 export function createDatabaseEvents(
   database: SwitchyardDatabase,
@@ -31,7 +40,56 @@ export function createDatabaseEvents(
   loadJob: (id: string) => Promise<JobRow | undefined>,
   reportError: (error: unknown, context: string) => void,
 ): DatabaseEvents {
+  return database.kind === 'pglite'
+    ? createLocalEvents(database, origin, reportError)
+    : createNotifyEvents(database, origin, loadJob, reportError);
+}
+
+function createLocalEvents(
+  database: SwitchyardDatabase,
+  origin: string,
+  reportError: (error: unknown, context: string) => void,
+): DatabaseEvents {
+  let receivers = localReceivers.get(database);
+  if (!receivers) {
+    receivers = new Set();
+    localReceivers.set(database, receivers);
+  }
+  const shared = receivers;
+  let receiver: LocalReceiver | undefined;
+  return {
+    async publish(event) {
+      for (const deliver of [...shared]) {
+        try {
+          deliver(origin, event);
+        } catch (error) {
+          reportError(error, 'job event delivery failed');
+        }
+      }
+    },
+    async start(deliver) {
+      if (receiver) return;
+      receiver = (from, event) => {
+        if (from !== origin) deliver(event);
+      };
+      shared.add(receiver);
+    },
+    async stop() {
+      if (receiver) shared.delete(receiver);
+      receiver = undefined;
+    },
+  };
+}
+
+function createNotifyEvents(
+  database: SwitchyardDatabase,
+  origin: string,
+  loadJob: (id: string) => Promise<JobRow | undefined>,
+  reportError: (error: unknown, context: string) => void,
+): DatabaseEvents {
   let listening: Promise<() => Promise<void>> | undefined;
+  let queue: Promise<void> = Promise.resolve();
+  let receiving: Promise<void> = Promise.resolve();
 
   async function receive(payload: string, deliver: (event: JobEvent) => void): Promise<void> {
     const message = JSON.parse(payload) as Message;
@@ -79,13 +137,19 @@ export function createDatabaseEvents(
           reference: { type: event.type, jobId: event.jobId, name: event.name, attempt },
         } satisfies Message);
       }
-      await database.notify(channel, payload);
+      // One NOTIFY at a time: on a connection pool, concurrent ones could commit, and arrive, out of order.
+      const sent = queue.then(() => database.notify(channel, payload));
+      queue = sent.catch(() => {});
+      await sent;
     },
 
     async start(deliver) {
       if (!listening) {
         const started = database.listen(channel, (payload) => {
-          receive(payload, deliver).catch((error: unknown) => reportError(error, 'job event notification failed'));
+          // In arrival order, also when an oversized event has to be read from its row first.
+          receiving = receiving
+            .then(() => receive(payload, deliver))
+            .catch((error: unknown) => reportError(error, 'job event notification failed'));
         });
         listening = started;
         // A failed LISTEN is tried again by the next subscriber instead of failing every later one.

@@ -91,8 +91,8 @@ export function createEmbeddedJobQueue<Catalog extends JobCatalog>(
   const consumers = new Map<string, Consumer>();
   const wakeTimers = new Set<NodeJS.Timeout>();
   const instanceId = randomUUID();
-  const crossProcess =
-    database.kind === 'postgres' ? createDatabaseEvents(database, instanceId, repository.findById, reportError) : null;
+  // NOTIFY also on PGlite: several queue instances may share one in-process database (and tests do).
+  const databaseEvents = createDatabaseEvents(database, instanceId, repository.findById, reportError);
   let state: State = 'running';
   let closing: Promise<void> | undefined;
   let renewTimer: NodeJS.Timeout | undefined;
@@ -104,7 +104,7 @@ export function createEmbeddedJobQueue<Catalog extends JobCatalog>(
 
   function publish(event: JobEvent): void {
     hub.emit(event);
-    crossProcess?.publish(event).catch((error: unknown) => reportError(error, 'publishing a job event failed'));
+    databaseEvents.publish(event).catch((error: unknown) => reportError(error, 'publishing a job event failed'));
   }
 
   function schedulePump(consumer: Consumer, delayMs: number): void {
@@ -125,39 +125,39 @@ export function createEmbeddedJobQueue<Catalog extends JobCatalog>(
       return consumer.pumping;
     }
     clearTimeout(consumer.pollTimer);
-    consumer.pumping = (async () => {
-      try {
-        do {
-          consumer.pumpAgain = false;
-          while (state === 'running' && consumer.running.size < consumer.concurrency) {
-            const free = consumer.concurrency - consumer.running.size;
-            const at = clock.now();
-            const rows = await repository.claim({
-              name: consumer.definition.name,
-              workerId,
-              limit: free,
-              now: new Date(at),
-              lockExpiresAt: new Date(at + leaseMs),
-            });
-            if (state !== 'running') {
-              await giveBack(rows);
-              return;
-            }
-            for (const row of rows) start(consumer, row);
-            if (rows.length < free) break;
-          }
-        } while (consumer.pumpAgain && state === 'running');
-      } catch (error) {
-        reportError(error, `claiming '${consumer.definition.name}' jobs failed`);
-      } finally {
+    // `.finally` runs after the assignment even when claimUntilFull finishes without awaiting anything.
+    consumer.pumping = claimUntilFull(consumer)
+      .catch((error: unknown) => reportError(error, `claiming '${consumer.definition.name}' jobs failed`))
+      .finally(() => {
         consumer.pumping = undefined;
-        if (state === 'running') {
-          consumer.pollTimer = setTimeout(() => void pump(consumer), pollIntervalMs);
-          consumer.pollTimer.unref();
-        }
-      }
-    })();
+        if (state !== 'running') return;
+        consumer.pollTimer = setTimeout(() => void pump(consumer), pollIntervalMs);
+        consumer.pollTimer.unref();
+      });
     return consumer.pumping;
+  }
+
+  async function claimUntilFull(consumer: Consumer): Promise<void> {
+    do {
+      consumer.pumpAgain = false;
+      while (state === 'running' && consumer.running.size < consumer.concurrency) {
+        const free = consumer.concurrency - consumer.running.size;
+        const at = clock.now();
+        const rows = await repository.claim({
+          name: consumer.definition.name,
+          workerId,
+          limit: free,
+          now: new Date(at),
+          lockExpiresAt: new Date(at + leaseMs),
+        });
+        if (state !== 'running') {
+          await giveBack(rows);
+          return;
+        }
+        for (const row of rows) start(consumer, row);
+        if (rows.length < free) break;
+      }
+    } while (consumer.pumpAgain && state === 'running');
   }
 
   /** Rows claimed while a close began: hand them back at once unless this instance plays dead. */
@@ -268,9 +268,20 @@ export function createEmbeddedJobQueue<Catalog extends JobCatalog>(
     return [...consumers.values()].flatMap((consumer) => [...consumer.running.values()]);
   }
 
+  let renewing = false;
   async function renewLeases(): Promise<void> {
     const running = allRunning();
-    if (running.length === 0) return;
+    // One renewal at a time: on a slow database, piled-up renewals would only slow it down further.
+    if (running.length === 0 || renewing) return;
+    renewing = true;
+    try {
+      await renewHeldLeases(running);
+    } finally {
+      renewing = false;
+    }
+  }
+
+  async function renewHeldLeases(running: readonly RunningJob[]): Promise<void> {
     const at = clock.now();
     const held = new Set(
       await repository.renewLeases(
@@ -304,9 +315,12 @@ export function createEmbeddedJobQueue<Catalog extends JobCatalog>(
 
   function startBackgroundTimers(): void {
     if (!renewTimer) {
-      renewTimer = setInterval(() => {
-        renewLeases().catch((error: unknown) => reportError(error, 'renewing job leases failed'));
-      }, Math.max(10, Math.floor(leaseMs / 3)));
+      renewTimer = setInterval(
+        () => {
+          renewLeases().catch((error: unknown) => reportError(error, 'renewing job leases failed'));
+        },
+        Math.max(10, Math.floor(leaseMs / 3)),
+      );
       renewTimer.unref();
     }
     if (!heartbeatTimer) {
@@ -347,8 +361,8 @@ export function createEmbeddedJobQueue<Catalog extends JobCatalog>(
         // Like a killed process: nothing more is written, leases simply run out.
         stopTimers();
         for (const job of allRunning()) job.controller.abort(new JobInterruption('crash'));
-        await crossProcess?.stop().catch(() => {});
-        state = 'closed';
+        // The state stays 'crashed': a write that was still pending must never land.
+        await databaseEvents.stop().catch(() => {});
         return;
       }
       await Promise.all([...consumers.values()].map((consumer) => consumer.pumping));
@@ -366,7 +380,7 @@ export function createEmbeddedJobQueue<Catalog extends JobCatalog>(
       await Promise.allSettled(unfinished.map((job) => job.done));
       stopTimers();
       if (startedAt) await repository.removeWorker(workerId).catch((error) => reportError(error, 'removing worker'));
-      await crossProcess?.stop().catch((error: unknown) => reportError(error, 'stopping job event listener'));
+      await databaseEvents.stop().catch((error: unknown) => reportError(error, 'stopping job event listener'));
       state = 'closed';
     })();
     return closing;
@@ -458,7 +472,7 @@ export function createEmbeddedJobQueue<Catalog extends JobCatalog>(
     async subscribe(jobId, listener) {
       const remove = hub.add(jobId, listener);
       try {
-        await crossProcess?.start((event) => hub.emit(event));
+        await databaseEvents.start((event) => hub.emit(event));
       } catch (error) {
         remove();
         throw error;

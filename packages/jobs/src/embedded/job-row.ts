@@ -1,5 +1,6 @@
 import type { JobRow, JobStatusCount } from '@switchyard/db';
-import type { JobCounts, JobQueueStats, JobRecord, JobStatus, JsonValue } from '../job-queue';
+import { addCounts, emptyStats } from '../job-counts';
+import type { JobQueueStats, JobRecord, JobStatus, JsonValue } from '../job-queue';
 
 /** A delayed row whose time has come is reported as waiting, like BullMQ promotes it. */
 export function rowToRecord(row: JobRow, now: number): JobRecord {
@@ -22,29 +23,11 @@ export function rowToRecord(row: JobRow, now: number): JobRecord {
   };
 }
 
-export function emptyCounts(): JobCounts {
-  return { waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0 };
-}
-
 export function countsToStats(counts: readonly JobStatusCount[], names: readonly string[]): JobQueueStats {
-  const stats: JobQueueStats = { ...emptyCounts(), byName: {}, rates: { completedPerMinute: 0, deadPerMinute: 0 } };
-  for (const name of names) stats.byName[name] = emptyCounts();
+  const stats = emptyStats(names);
   for (const count of counts) {
-    const perName: JobCounts = {
-      waiting: count.waiting,
-      delayed: count.delayed,
-      active: count.active,
-      completed: count.completed,
-      dead: count.dead,
-    };
-    stats.byName[count.name] = perName;
-    stats.waiting += perName.waiting;
-    stats.delayed += perName.delayed;
-    stats.active += perName.active;
-    stats.completed += perName.completed;
-    stats.dead += perName.dead;
-    stats.rates.completedPerMinute += count.completedRecently;
-    stats.rates.deadPerMinute += count.deadRecently;
+    const { name, completedRecently, deadRecently, ...perName } = count;
+    addCounts(stats, name, perName, { completed: completedRecently, dead: deadRecently });
   }
   return stats;
 }

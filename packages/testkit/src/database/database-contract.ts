@@ -113,11 +113,17 @@ export function describeDatabaseContract(
       const constraints = await database.db.execute<{ conname: string }>(
         sql`SELECT conname FROM pg_constraint WHERE contype = 'c' AND conname LIKE '%environment_check' ORDER BY conname`,
       );
-      expect(constraints.rows.map((row) => row.conname)).toEqual([
-        'api_key_usage_log_environment_check',
-        'api_keys_environment_check',
-        'chat_messages_environment_check',
-      ]);
+      // Every table that holds per-environment data carries the CHECK; later tables add to this list.
+      expect(constraints.rows.map((row) => row.conname)).toEqual(
+        expect.arrayContaining([
+          'api_key_usage_log_environment_check',
+          'api_keys_environment_check',
+          'chat_messages_environment_check',
+          'jobs_environment_check',
+          'images_environment_check',
+          'image_usage_environment_check',
+        ]),
+      );
       const indexes = await database.db.execute<{ indexname: string }>(
         sql`SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname LIKE '%_idx' ORDER BY indexname`,
       );
@@ -138,6 +144,12 @@ export function describeDatabaseContract(
           sql`INSERT INTO api_key_usage_log (environment, method, route, status, latency_ms) VALUES (${environment}, 'GET', '/v1/models', 200, 1)`,
         chat_messages: (environment: string) =>
           sql`INSERT INTO chat_messages (id, environment, role, content) VALUES (${environment}, ${environment}, 'user', 'hi')`,
+        jobs: (environment: string) =>
+          sql`INSERT INTO jobs (id, name, environment, payload, status, max_attempts, run_at) VALUES (${environment}, 'test.echo', ${environment}, '{}', 'waiting', 1, now())`,
+        images: (environment: string) =>
+          sql`INSERT INTO images (id, environment, subject, prompt, width, height, model, status) VALUES (${environment}, ${environment}, 'ip:1', 'a cat', 512, 512, 'm', 'queued')`,
+        image_usage: (environment: string) =>
+          sql`INSERT INTO image_usage (environment, subject, day, count) VALUES (${environment}, 'ip:1', '2026-01-01', 1)`,
       };
 
       for (const [table, insert] of Object.entries(insertWithEnvironment)) {
