@@ -1,5 +1,5 @@
 import { chmod, rm } from 'node:fs/promises';
-import { type Environment, isEnvironment, SwitchyardError } from '@switchyard/core';
+import { type Environment, isEnvironment, isKeyScope, SwitchyardError } from '@switchyard/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { errorBody, normalizeError } from './http/error-handler';
 import type { Runtime } from './runtime/runtime';
@@ -19,17 +19,37 @@ export async function startAdminSocket(runtime: Runtime, socketPath: string): Pr
   app.get<{ Querystring: { includeRevoked?: string } }>('/keys', async (request) => ({
     keys: await runtime.keyService.list({ includeRevoked: request.query.includeRevoked === 'true' }),
   }));
-  app.post<{ Body: { name?: unknown; environment?: unknown; admin?: unknown } }>('/keys', async (request, reply) => {
-    const { name, environment, admin } = request.body ?? {};
-    if (typeof name !== 'string' || !isEnvironment(environment)) {
-      throw new SwitchyardError('SY_ERR_VALIDATION', 'name (string) and environment (prod|dev) are required');
+  app.post<{ Body: { name?: unknown; environment?: unknown; admin?: unknown; scopes?: unknown } }>(
+    '/keys',
+    async (request, reply) => {
+      const { name, environment, admin, scopes } = request.body ?? {};
+      if (typeof name !== 'string' || !isEnvironment(environment)) {
+        throw new SwitchyardError('SY_ERR_VALIDATION', 'name (string) and environment (prod|dev) are required');
+      }
+      if (scopes !== undefined && !(Array.isArray(scopes) && scopes.every(isKeyScope))) {
+        throw new SwitchyardError('SY_ERR_VALIDATION', 'scopes must be a list of chat, images, messages, admin');
+      }
+      const created = await runtime.keyService.create({
+        name,
+        environment: environment as Environment,
+        admin: admin === true,
+        ...(scopes ? { scopes } : {}),
+      });
+      return reply.code(201).send(created);
+    },
+  );
+  app.post<{ Body: { email?: unknown; password?: unknown; name?: unknown } }>('/admins', async (request, reply) => {
+    const { email, password, name } = request.body ?? {};
+    if (typeof email !== 'string' || typeof password !== 'string' || (name !== undefined && typeof name !== 'string')) {
+      throw new SwitchyardError('SY_ERR_VALIDATION', 'email and password (strings) are required');
     }
-    const created = await runtime.keyService.create({
-      name,
-      environment: environment as Environment,
-      admin: admin === true,
+    const user = await runtime.accounts.createUser({
+      email,
+      password,
+      role: 'admin',
+      ...(typeof name === 'string' ? { name } : {}),
     });
-    return reply.code(201).send(created);
+    return reply.code(201).send(user);
   });
   app.post<{ Params: { id: string } }>('/keys/:id/revoke', async (request) =>
     runtime.keyService.revoke(request.params.id),

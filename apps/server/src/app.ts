@@ -2,13 +2,19 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { SwitchyardError } from '@switchyard/core';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { registerAuthRoutes } from './accounts/auth-routes';
 import { sendError } from './http/error-handler';
 import { registerRequestHooks } from './http/hooks';
+import { registerAccountKeyRoutes } from './routes/account-keys';
 import { registerAdminRoutes } from './routes/admin';
+import { registerAdminJobRoutes } from './routes/admin-jobs';
+import { registerAsyncChatRoutes } from './routes/async-chat';
 import { registerEmbeddingsRoutes } from './routes/embeddings';
+import { registerImageRoutes } from './routes/images';
 import { registerNativeChatRoutes } from './routes/native-chat';
 import { registerOpenAIRoutes } from './routes/openai';
 import { registerOperationsRoutes } from './routes/operations';
+import { registerUserRoutes } from './routes/users';
 import type { Runtime } from './runtime/runtime';
 
 export const version = '0.1.0';
@@ -51,8 +57,13 @@ export async function buildApp(runtime: Runtime): Promise<BuiltApp> {
       tags: [
         { name: 'Chat', description: 'Native chat API' },
         { name: 'OpenAI-compatible', description: 'Works with official OpenAI client libraries' },
-        { name: 'Admin', description: 'Settings and keys (admin keys only)' },
+        { name: 'Images', description: 'Image generation (jobs, quotas)' },
+        { name: 'Admin', description: 'Settings, keys and jobs (admin keys only)' },
         { name: 'Operations', description: 'Health, readiness, metrics, status' },
+        {
+          name: 'Accounts',
+          description: 'Users, your own API keys and roles; sign-in itself is under /api/auth (better-auth)',
+        },
       ],
     },
   });
@@ -79,7 +90,13 @@ export async function buildApp(runtime: Runtime): Promise<BuiltApp> {
   registerNativeChatRoutes(app, runtime);
   registerOpenAIRoutes(app, runtime);
   registerEmbeddingsRoutes(app, runtime);
+  registerAsyncChatRoutes(app, runtime);
+  registerImageRoutes(app, runtime);
+  registerAdminJobRoutes(app, runtime);
   registerAdminRoutes(app, runtime);
+  registerAuthRoutes(app, runtime);
+  registerUserRoutes(app, runtime);
+  registerAccountKeyRoutes(app, runtime);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   return {

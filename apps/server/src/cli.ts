@@ -5,16 +5,20 @@ import {
   type Environment,
   isEnvironment,
   isSwitchyardError,
+  type KeyScope,
   loadConfig,
+  parseKeyScopes,
   type SwitchyardConfig,
 } from '@switchyard/core';
 import { createKeyRepository, openDatabase } from '@switchyard/db';
+import { createAdmin } from './accounts/create-admin';
 import { version } from './app';
 import { parseWorkerCount, runClustered } from './cluster';
 import { createLogger } from './logger';
 import { acquireDataDirLock, readLock } from './runtime/data-dir-lock';
 import { changeChannel, closeDatabases, isServerMode, openDatabases } from './runtime/databases';
-import { createKeyService, type KeyService, type PublicKey } from './runtime/key-service';
+import { createKeyService, type KeyAdministration, type PublicKey } from './runtime/key-service';
+import { createRuntime } from './runtime/runtime';
 import { startServer } from './server';
 
 const usage = `switchyard ${version} — self-hosted AI gateway
@@ -22,19 +26,27 @@ const usage = `switchyard ${version} — self-hosted AI gateway
 Usage:
   switchyard start                      all roles in one process (what npm start runs)
   switchyard api [--workers N|auto]     the API role only (server mode); N processes share the port
+  switchyard worker                     job processors only (server mode)
   switchyard migrate                    apply database migrations to prod and dev
-  switchyard keys create --env prod|dev --name NAME [--admin]
+  switchyard keys create --env prod|dev --name NAME [--admin] [--scopes chat,images,messages]
                                         create an API key; prints the key alone on stdout
+  switchyard admin create --email EMAIL --password PASSWORD [--name NAME]
+                                        create an admin account (the first one, usually);
+                                        prints its user id on stdout
   switchyard keys list [--all] [--json] list keys (--all includes revoked ones)
   switchyard keys revoke ID             revoke a key at once, on every process
 
 Environment: PORT (8080), HOST (127.0.0.1), SWITCHYARD_DATA_DIR (./data), SWITCHYARD_CONFIG
-(./switchyard.config.yaml), DATABASE_URL + DEV_DATABASE_URL (server mode), REDIS_URL, LOG_LEVEL.`;
+(./switchyard.config.yaml), DATABASE_URL + DEV_DATABASE_URL (server mode), REDIS_URL, AUTH_SECRET,
+PUBLIC_URL, SMTP_URL, LOG_LEVEL.`;
 
 class UsageError extends Error {}
 
 /** Exactly one way to reach key management: the running server's socket, or the database directly. */
-async function withKeyService<T>(config: SwitchyardConfig, action: (service: KeyService) => Promise<T>): Promise<T> {
+async function withKeyService<T>(
+  config: SwitchyardConfig,
+  action: (service: KeyAdministration) => Promise<T>,
+): Promise<T> {
   if (isServerMode(config)) {
     // PostgreSQL serves many processes; write directly and NOTIFY every running server.
     const prod = await openDatabase({ kind: 'postgres', url: config.databaseUrl ?? '' });
@@ -92,7 +104,7 @@ function callSocket<T>(socketPath: string, method: string, path: string, body?: 
   });
 }
 
-function socketKeyService(socketPath: string): KeyService {
+function socketKeyService(socketPath: string): KeyAdministration {
   return {
     create: (input) => callSocket(socketPath, 'POST', '/keys', input),
     list: async (options) =>
@@ -119,6 +131,36 @@ async function runServer(config: SwitchyardConfig, role: 'all' | 'api'): Promise
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+/** Job processors without the HTTP API (server mode: PGlite cannot be shared with an API process). */
+async function runWorker(config: SwitchyardConfig): Promise<void> {
+  if (!isServerMode(config)) {
+    throw new UsageError(
+      'worker needs server mode (DATABASE_URL and DEV_DATABASE_URL); switchyard start runs the workers in-process',
+    );
+  }
+  const logger = createLogger(config.logLevel);
+  const runtime = await createRuntime(config, logger, 'worker');
+  logger.info(
+    { backend: runtime.platform.jobs.backend, workerId: runtime.platform.jobs.workerId },
+    'Switchyard worker running',
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'worker shutting down: finishing or returning active jobs');
+    runtime.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'worker shutdown failed');
         process.exit(1);
       },
     );
@@ -190,6 +232,7 @@ async function keysCommand(config: SwitchyardConfig, args: string[]): Promise<vo
       admin: { type: 'boolean', default: false },
       all: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      scopes: { type: 'string' },
     },
   });
   switch (subcommand) {
@@ -198,12 +241,20 @@ async function keysCommand(config: SwitchyardConfig, args: string[]): Promise<vo
       if (!values.name) throw new UsageError('keys create needs --name NAME');
       const environment: Environment = values.env;
       const name = values.name;
+      let scopes: KeyScope[] | undefined;
+      if (values.scopes !== undefined) {
+        try {
+          scopes = parseKeyScopes(values.scopes);
+        } catch (error) {
+          throw new UsageError((error as Error).message);
+        }
+      }
       const created = await withKeyService(config, (service) =>
-        service.create({ name, environment, admin: values.admin === true }),
+        service.create({ name, environment, admin: values.admin === true, ...(scopes ? { scopes } : {}) }),
       );
       process.stdout.write(`${created.key}\n`);
       process.stderr.write(
-        `Created ${created.record.environment} key '${created.record.name}' (id ${created.record.id}${created.record.admin ? ', admin' : ''}). ` +
+        `Created ${created.record.environment} key '${created.record.name}' (id ${created.record.id}${created.record.admin ? ', admin' : ''}; scopes ${created.record.scopes.join(', ')}). ` +
           'Store it now: it is not shown again.\n',
       );
       return;
@@ -223,6 +274,24 @@ async function keysCommand(config: SwitchyardConfig, args: string[]): Promise<vo
     default:
       throw new UsageError(`unknown keys command '${subcommand ?? ''}'`);
   }
+}
+
+async function adminCommand(config: SwitchyardConfig, args: string[]): Promise<void> {
+  const [subcommand, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } },
+  });
+  if (subcommand !== 'create') throw new UsageError(`unknown admin command '${subcommand ?? ''}'`);
+  if (!values.email) throw new UsageError('admin create needs --email EMAIL');
+  if (!values.password) throw new UsageError('admin create needs --password PASSWORD');
+  const user = await createAdmin(
+    config,
+    { email: values.email, password: values.password, ...(values.name ? { name: values.name } : {}) },
+    callSocket,
+  );
+  process.stdout.write(`${user.id}\n`);
+  process.stderr.write(`Created admin ${user.email} (id ${user.id}). Sign in at /api/auth/sign-in/email.\n`);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -255,10 +324,14 @@ async function main(argv: string[]): Promise<void> {
       }
       return runClustered(workers, createLogger(config.logLevel), () => runServer(config, 'api'));
     }
+    case 'worker':
+      return runWorker(config);
     case 'migrate':
       return migrate(config);
     case 'keys':
       return keysCommand(config, rest);
+    case 'admin':
+      return adminCommand(config, rest);
     default:
       throw new UsageError(`unknown command '${command}'`);
   }

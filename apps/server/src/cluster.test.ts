@@ -37,6 +37,7 @@ describe.skipIf(!postgres.available || !hasRedis)('switchyard api --workers', ()
       DATABASE_URL: prod?.url ?? '',
       DEV_DATABASE_URL: dev?.url ?? '',
       REDIS_URL: testRedisUrl(),
+      AUTH_SECRET: 'cluster-test-session-signing-secret-0123456789',
     };
     const server = await startCliServer(['api', '--workers', '2'], { cwd: directory, variables });
     try {

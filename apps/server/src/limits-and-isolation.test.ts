@@ -74,8 +74,8 @@ describe('per-environment chat rate limits from settings', () => {
     }
   });
 
-  it('limits anonymous callers per client IP, in prod', async () => {
-    await putSetting('rate_limit.chat.prod', 2);
+  it('limits anonymous callers per client IP, in prod, by their own setting', async () => {
+    await putSetting('rate_limit.anonymous.per_minute', 2);
     try {
       expect((await chat()).status).toBe(200);
       expect((await chat()).status).toBe(200);
@@ -85,7 +85,7 @@ describe('per-environment chat rate limits from settings', () => {
       // A key is its own bucket, even from the same IP.
       expect((await chat(await server.createKey('prod'))).status).toBe(200);
     } finally {
-      await putSetting('rate_limit.chat.prod', 15);
+      await putSetting('rate_limit.anonymous.per_minute', 20);
     }
   });
 

@@ -118,3 +118,34 @@ export function createMetrics(): Metrics {
     }),
   };
 }
+
+interface JobStatsSource {
+  stats(): Promise<{ byName: Record<string, Record<'waiting' | 'delayed' | 'active' | 'completed' | 'dead', number>> }>;
+  heartbeats(): Promise<Array<{ lastSeenAt: Date }>>;
+}
+
+/** Queue depth per job and state, and live workers, read from the queue at scrape time. */
+export function registerJobMetrics(metrics: Metrics, jobs: JobStatsSource): void {
+  new Gauge({
+    name: 'switchyard_jobs',
+    help: 'Jobs by name and state (waiting, delayed, active, completed, dead)',
+    labelNames: ['name', 'state'],
+    registers: [metrics.registry],
+    async collect() {
+      this.reset();
+      const stats = await jobs.stats().catch(() => null);
+      for (const [name, counts] of Object.entries(stats?.byName ?? {})) {
+        for (const [state, value] of Object.entries(counts)) this.set({ name, state }, value);
+      }
+    },
+  });
+  new Gauge({
+    name: 'switchyard_job_workers_alive',
+    help: 'Job workers that sent a heartbeat in the last minute',
+    registers: [metrics.registry],
+    async collect() {
+      const workers = await jobs.heartbeats().catch(() => []);
+      this.set(workers.filter((worker) => Date.now() - worker.lastSeenAt.getTime() < 60_000).length);
+    },
+  });
+}

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { startAdminSocket } from './admin-socket';
 import { buildApp } from './app';
+import type { PlatformDependencies } from './platform/platform';
 import { createRuntime, type Role, type Runtime } from './runtime/runtime';
 
 export interface RunningServer {
@@ -14,9 +15,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: SwitchyardConfig, logger: Logger, role: Role): Promise<RunningServer> {
+export async function startServer(
+  config: SwitchyardConfig,
+  logger: Logger,
+  role: Role,
+  platformOptions: Pick<PlatformDependencies, 'jobsCatalog'> = {},
+): Promise<RunningServer> {
   const bootStarted = performance.now();
-  const runtime = await createRuntime(config, logger, role);
+  const runtime = await createRuntime(config, logger, role, platformOptions);
   let adminSocket: FastifyInstance | null = null;
   try {
     const { app, startDraining } = await buildApp(runtime);

@@ -88,12 +88,51 @@ const CacheSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const OAuthClientSchema = Type.Object(
+  { clientId: Type.String({ minLength: 1 }), clientSecret: Type.String({ minLength: 1 }) },
+  { additionalProperties: false },
+);
+
+const SmtpSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1 }),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
+    secure: Type.Optional(Type.Boolean()),
+    user: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    from: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+const ImageModelSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._:-]+$' }),
+    type: Type.Union([Type.Literal('comfyui'), Type.Literal('openai-images')]),
+    baseURL: Type.String({ minLength: 1 }),
+    apiKey: Type.Optional(Type.String()),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    /** The checkpoint (ComfyUI) or model name (OpenAI images). */
+    model: Type.Optional(Type.String({ minLength: 1 })),
+    /** A ComfyUI API-format workflow JSON file used instead of the built-in SDXL template. */
+    workflowFile: Type.Optional(Type.String({ minLength: 1 })),
+    label: Type.Optional(Type.String()),
+    timeoutMs: Type.Optional(positiveInteger),
+    proxy: Type.Optional(Type.String({ minLength: 1 })),
+    pollIntervalMs: Type.Optional(positiveInteger),
+  },
+  { additionalProperties: false },
+);
+
 const FileSchema = Type.Object(
   {
     server: Type.Optional(
       Type.Object(
         {
           host: Type.Optional(Type.String()),
+          /** The address users reach Switchyard at: reset links and OAuth callbacks are built from it. */
+          publicUrl: Type.Optional(Type.String({ minLength: 1 })),
           port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
           bodyLimitBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
           trustProxy: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
@@ -102,8 +141,19 @@ const FileSchema = Type.Object(
       ),
     ),
     auth: Type.Optional(
-      Type.Object({ allowAnonymous: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+      Type.Object(
+        {
+          allowAnonymous: Type.Optional(Type.Boolean()),
+          allowSignUp: Type.Optional(Type.Boolean()),
+          /** Other origins (a separate web front end) allowed to send cookie-authenticated requests. */
+          trustedOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+          github: Type.Optional(OAuthClientSchema),
+          google: Type.Optional(OAuthClientSchema),
+        },
+        { additionalProperties: false },
+      ),
     ),
+    smtp: Type.Optional(SmtpSchema),
     ollama: Type.Optional(
       Type.Object(
         { autodetect: Type.Optional(Type.Boolean()), baseURL: Type.Optional(Type.String()) },
@@ -115,6 +165,8 @@ const FileSchema = Type.Object(
     defaultModel: Type.Optional(Type.String()),
     routing: Type.Optional(RoutingSchema),
     cache: Type.Optional(CacheSchema),
+    imageModels: Type.Optional(Type.Array(ImageModelSchema)),
+    defaultImageModel: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );
@@ -122,6 +174,20 @@ const FileSchema = Type.Object(
 export type ProviderEntry = Static<typeof ProviderSchema>;
 export type ModelEntry = Static<typeof ModelSchema>;
 export type DeploymentEntry = Static<typeof DeploymentSchema>;
+export type ImageModelEntry = Static<typeof ImageModelSchema>;
+
+/** Object storage: a directory on disk (embedded) or an S3-compatible bucket (server mode, MinIO). */
+export type StorageConfig =
+  | { readonly kind: 'disk'; readonly root: string }
+  | {
+      readonly kind: 's3';
+      readonly endpoint: string | null;
+      readonly bucket: string;
+      readonly region: string;
+      readonly accessKeyId: string;
+      readonly secretAccessKey: string;
+      readonly forcePathStyle: boolean;
+    };
 
 export interface RoutingConfig {
   readonly maxAttempts: number;
@@ -137,6 +203,28 @@ export interface CacheConfig {
   readonly maxEntryBytes: number;
 }
 
+export interface OAuthClientConfig {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+export interface AccountsConfig {
+  /** Whether anyone may create an account with email and password (the first admin comes from the CLI). */
+  readonly allowSignUp: boolean;
+  readonly trustedOrigins: readonly string[];
+  readonly github: OAuthClientConfig | null;
+  readonly google: OAuthClientConfig | null;
+}
+
+export interface SmtpConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly secure: boolean;
+  readonly user: string | null;
+  readonly password: string | null;
+  readonly from: string;
+}
+
 export interface SwitchyardConfig {
   readonly configPath: string | null;
   readonly host: string;
@@ -150,12 +238,22 @@ export interface SwitchyardConfig {
   readonly redisUrl: string | null;
   readonly metricsToken: string | null;
   readonly allowAnonymous: boolean;
+  /** `PUBLIC_URL` / `server.publicUrl`: an origin such as https://ai.example.com, or null (loopback only). */
+  readonly publicUrl: string | null;
+  /** `AUTH_SECRET`: signs session cookies. Embedded mode generates one in the data dir when unset. */
+  readonly authSecret: string | null;
+  readonly accounts: AccountsConfig;
+  /** Where password-reset mail goes out; null logs the link instead. */
+  readonly smtp: SmtpConfig | null;
   readonly ollama: { readonly autodetect: boolean; readonly baseURL: string };
   readonly providers: readonly ProviderEntry[];
   readonly models: readonly ModelEntry[];
   readonly defaultModel: string | null;
   readonly routing: RoutingConfig;
   readonly cache: CacheConfig;
+  readonly imageModels: readonly ImageModelEntry[];
+  readonly defaultImageModel: string | null;
+  readonly storage: StorageConfig;
   readonly shutdownTimeoutMs: number;
 }
 
@@ -178,6 +276,75 @@ function parseInteger(name: string, raw: string | undefined, fallback: number): 
     throw new SwitchyardError('SY_ERR_VALIDATION', `${name} must be a non-negative integer, got '${raw}'`);
   }
   return value;
+}
+
+function parsePublicUrl(raw: string | undefined, source: string): string | null {
+  if (raw === undefined || raw === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new SwitchyardError('SY_ERR_VALIDATION', `${source} is not a URL: '${raw}'`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search || url.hash) {
+    throw new SwitchyardError(
+      'SY_ERR_VALIDATION',
+      `${source} must be an http(s) origin without a path, such as https://ai.example.com; got '${raw}'`,
+    );
+  }
+  return url.origin;
+}
+
+function parseAuthSecret(raw: string | undefined): string | null {
+  if (raw === undefined || raw === '') return null;
+  // Shorter secrets make forged session cookies feasible to brute-force.
+  if (raw.length < 32) {
+    throw new SwitchyardError(
+      'SY_ERR_VALIDATION',
+      'AUTH_SECRET must be at least 32 characters; generate one with: openssl rand -base64 32',
+    );
+  }
+  return raw;
+}
+
+const defaultMailFrom = 'Switchyard <switchyard@localhost>';
+
+/** `SMTP_URL` (smtp://user:password@host:587 or smtps://…:465) wins over the file's `smtp` section. */
+function parseSmtp(
+  url: string | undefined,
+  from: string | undefined,
+  file: Static<typeof SmtpSchema> | undefined,
+): SmtpConfig | null {
+  if (url !== undefined && url !== '') {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new SwitchyardError('SY_ERR_VALIDATION', 'SMTP_URL is not a URL (smtp://user:password@host:587)');
+    }
+    if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') {
+      throw new SwitchyardError('SY_ERR_VALIDATION', 'SMTP_URL must start with smtp:// or smtps://');
+    }
+    const secure = parsed.protocol === 'smtps:';
+    return {
+      host: parsed.hostname,
+      port: parsed.port ? Number(parsed.port) : secure ? 465 : 587,
+      secure,
+      user: parsed.username ? decodeURIComponent(parsed.username) : null,
+      password: parsed.password ? decodeURIComponent(parsed.password) : null,
+      from: from || file?.from || defaultMailFrom,
+    };
+  }
+  if (!file) return null;
+  const secure = file.secure ?? file.port === 465;
+  return {
+    host: file.host,
+    port: file.port ?? (secure ? 465 : 587),
+    secure,
+    user: file.user || null,
+    password: file.password || null,
+    from: from || file.from || defaultMailFrom,
+  };
 }
 
 function describeSchemaErrors(value: unknown): string {
@@ -304,6 +471,7 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
   const providers = file.providers ?? [];
   const models = file.models ?? [];
   checkReferences(providers, models, source);
+  checkImageModels(file.imageModels ?? [], file.defaultImageModel ?? null, source);
   if (
     file.defaultModel &&
     !models.some((model) => model.id === file.defaultModel || model.aliases?.includes(file.defaultModel ?? '')) &&
@@ -336,6 +504,19 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
     redisUrl: variables.REDIS_URL || null,
     metricsToken: variables.METRICS_TOKEN || null,
     allowAnonymous: file.auth?.allowAnonymous ?? true,
+    publicUrl: variables.PUBLIC_URL
+      ? parsePublicUrl(variables.PUBLIC_URL, 'PUBLIC_URL')
+      : parsePublicUrl(file.server?.publicUrl, `${source}: server.publicUrl`),
+    authSecret: parseAuthSecret(variables.AUTH_SECRET),
+    accounts: {
+      allowSignUp: file.auth?.allowSignUp ?? true,
+      trustedOrigins: (file.auth?.trustedOrigins ?? []).map((origin) =>
+        parsePublicUrl(origin, `${source}: auth.trustedOrigins`),
+      ) as string[],
+      github: file.auth?.github ?? null,
+      google: file.auth?.google ?? null,
+    },
+    smtp: parseSmtp(variables.SMTP_URL, variables.SMTP_FROM, file.smtp),
     ollama: {
       autodetect: file.ollama?.autodetect ?? true,
       baseURL: variables.OLLAMA_BASE_URL || file.ollama?.baseURL || 'http://127.0.0.1:11434',
@@ -343,6 +524,9 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
     providers,
     models,
     defaultModel: file.defaultModel ?? null,
+    imageModels: file.imageModels ?? [],
+    defaultImageModel: file.defaultImageModel ?? file.imageModels?.[0]?.id ?? null,
+    storage: storageConfig(variables, resolve(cwd, variables.SWITCHYARD_DATA_DIR || './data')),
     routing: {
       maxAttempts: file.routing?.maxAttempts ?? 2,
       baseDelayMs: file.routing?.baseDelayMs ?? 250,
@@ -364,6 +548,53 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
     );
   }
   return deepFreeze(config);
+}
+
+function checkImageModels(models: readonly ImageModelEntry[], defaultModel: string | null, source: string): void {
+  const ids = new Set<string>();
+  for (const model of models) {
+    if (ids.has(model.id))
+      throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: image model '${model.id}' is used twice`);
+    ids.add(model.id);
+    let url: URL;
+    try {
+      url = new URL(model.baseURL);
+    } catch {
+      throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: image model '${model.id}' baseURL is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: image model '${model.id}' baseURL must be http(s)`);
+    }
+  }
+  if (defaultModel !== null && models.length > 0 && !ids.has(defaultModel)) {
+    throw new SwitchyardError(
+      'SY_ERR_VALIDATION',
+      `${source}: defaultImageModel '${defaultModel}' is not an image model`,
+    );
+  }
+}
+
+function storageConfig(variables: EnvironmentVariables, dataDir: string): StorageConfig {
+  if (!variables.S3_BUCKET) return { kind: 'disk', root: resolve(dataDir, 'objects') };
+  const accessKeyId = variables.S3_ACCESS_KEY_ID;
+  const secretAccessKey = variables.S3_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) {
+    throw new SwitchyardError(
+      'SY_ERR_VALIDATION',
+      'S3_BUCKET is set: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are needed too',
+    );
+  }
+  const endpoint = variables.S3_ENDPOINT || null;
+  return {
+    kind: 's3',
+    endpoint,
+    bucket: variables.S3_BUCKET,
+    region: variables.S3_REGION || 'us-east-1',
+    accessKeyId,
+    secretAccessKey,
+    // MinIO and most self-hosted S3 servers need path-style addressing.
+    forcePathStyle: variables.S3_FORCE_PATH_STYLE ? variables.S3_FORCE_PATH_STYLE === 'true' : endpoint !== null,
+  };
 }
 
 function deepFreeze<T>(value: T): T {

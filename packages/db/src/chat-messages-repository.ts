@@ -1,10 +1,12 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from './client';
 import { type ChatMessageInsert, type ChatMessageRecord, chatMessages } from './schema';
 
 export interface ChatMessageRepository {
   /** One multi-row INSERT; rows keep their order within a conversation. */
   insertMany(rows: readonly ChatMessageInsert[]): Promise<void>;
+  /** Like insertMany, but a row whose id exists is replaced: retried jobs write the same ids. */
+  upsertMany(rows: readonly ChatMessageInsert[]): Promise<void>;
   /** Oldest first, in the order the messages were written. */
   listByConversation(conversationId: string): Promise<ChatMessageRecord[]>;
 }
@@ -14,6 +16,22 @@ export function createChatMessageRepository(db: Db): ChatMessageRepository {
     async insertMany(rows) {
       if (rows.length === 0) return;
       await db.insert(chatMessages).values([...rows]);
+    },
+
+    async upsertMany(rows) {
+      if (rows.length === 0) return;
+      await db
+        .insert(chatMessages)
+        .values([...rows])
+        .onConflictDoUpdate({
+          target: chatMessages.id,
+          set: {
+            content: sql`excluded.content`,
+            model: sql`excluded.model`,
+            promptTokens: sql`excluded.prompt_tokens`,
+            completionTokens: sql`excluded.completion_tokens`,
+          },
+        });
     },
 
     listByConversation: (conversationId) =>

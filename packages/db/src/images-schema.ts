@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { check, date, index, integer, pgTable, primaryKey, text, timestamp, varchar } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  check,
+  date,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  varchar,
+} from 'drizzle-orm/pg-core';
 
 /** Generated images, in the database of the environment that asked for them (seed 000). */
 export const images = pgTable(
@@ -15,7 +26,8 @@ export const images = pgTable(
     width: integer('width').notNull(),
     height: integer('height').notNull(),
     steps: integer('steps'),
-    seed: integer('seed'),
+    /** ComfyUI seeds go up to 2^64; JavaScript numbers keep 2^53 exactly, which is what our API accepts. */
+    seed: bigint('seed', { mode: 'number' }),
     model: text('model').notNull(),
     /** queued | running | ready | failed */
     status: text('status').notNull(),

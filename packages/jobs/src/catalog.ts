@@ -128,6 +128,8 @@ export const chatCompleteJob = defineJob('chat.complete', {
   payload: Type.Object({
     environment: EnvironmentSchema,
     apiKeyId: Type.Union([Identifier, Type.Null()]),
+    /** Who asked (`key:<id>`, `user:<id>` or `ip:<address>`); only they may read the job. */
+    subject: Type.Optional(Identifier),
     model: Identifier,
     messages: Type.Array(ChatMessageSchema, { minItems: 1 }),
     /** temperature, max_tokens, ...: passed to the provider as given. */
@@ -149,6 +151,8 @@ export const imageGenerateJob = defineJob('image.generate', {
     height: Type.Integer({ minimum: 64, maximum: 4_096 }),
     steps: Type.Integer({ minimum: 1, maximum: 200 }),
     seed: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** The image model (from `imageModels` in the configuration); the default one when absent. */
+    model: Type.Optional(Identifier),
     imageId: Identifier,
   }),
   timeoutMs: 10 * 60_000,

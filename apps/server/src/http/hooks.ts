@@ -1,5 +1,14 @@
-import { environmentOfKey, hashApiKey, SwitchyardError } from '@switchyard/core';
+import {
+  defaultKeyScopes,
+  environmentOfKey,
+  hashApiKey,
+  type KeyScope,
+  keyScopes,
+  SwitchyardError,
+} from '@switchyard/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SessionUser } from '../accounts/account-service';
+import { assertTrustedOrigin } from '../accounts/origin-check';
 import type { Runtime } from '../runtime/runtime';
 import type { Principal, RouteBehaviour } from './principal';
 
@@ -35,8 +44,45 @@ export function principalForKey(runtime: Runtime, key: string): Principal {
     keyName: cached.name,
     keyPrefix: cached.keyPrefix,
     isAdmin: cached.isAdmin,
+    userId: cached.userId,
+    role: null,
+    scopes: cached.scopes,
     subject: `key:${cached.id}`,
   };
+}
+
+function principalForUser(user: SessionUser): Principal {
+  const isAdmin = user.role === 'admin';
+  return {
+    kind: 'user',
+    // Sessions belong to the control plane; what a signed-in user does in the browser is prod.
+    environment: 'prod',
+    keyId: null,
+    keyName: null,
+    keyPrefix: null,
+    isAdmin,
+    userId: user.userId,
+    role: user.role,
+    scopes: isAdmin ? keyScopes : defaultKeyScopes,
+    subject: `user:${user.userId}`,
+  };
+}
+
+/** The signed-in user behind the session cookie, with their current role; null without a valid session. */
+async function sessionPrincipal(runtime: Runtime, request: FastifyRequest): Promise<Principal | null> {
+  const cookie = request.headers.cookie;
+  if (!runtime.accounts.hasSessionCookie(cookie)) return null;
+  const user = await runtime.accounts.sessionFromHeaders({ cookie, host: request.headers.host });
+  if (!user) return null;
+  assertTrustedOrigin(request, runtime.config);
+  return principalForUser(user);
+}
+
+function requiredScope(behaviour: RouteBehaviour): KeyScope | undefined {
+  if (behaviour.scope) return behaviour.scope;
+  if (behaviour.rateLimit === 'chat') return 'chat';
+  if (behaviour.rateLimit === 'image') return 'images';
+  return undefined;
 }
 
 function anonymous(request: FastifyRequest): Principal {
@@ -47,11 +93,26 @@ function anonymous(request: FastifyRequest): Principal {
     keyName: null,
     keyPrefix: null,
     isAdmin: false,
+    userId: null,
+    role: null,
+    scopes: [],
     subject: `ip:${request.ip}`,
   };
 }
 
 async function authenticate(runtime: Runtime, request: FastifyRequest, reply: FastifyReply, behaviour: RouteBehaviour) {
+  if (behaviour.auth === 'session') {
+    // Only a signed-in user: a key must not mint or manage other keys.
+    const user = await sessionPrincipal(runtime, request);
+    if (!user) {
+      throw new SwitchyardError(
+        'SY_ERR_UNAUTHORIZED',
+        'This endpoint needs a signed-in user (session cookie from POST /api/auth/sign-in/email)',
+      );
+    }
+    request.principal = user;
+    return;
+  }
   let token: string | undefined;
   try {
     token = bearerToken(request);
@@ -60,6 +121,16 @@ async function authenticate(runtime: Runtime, request: FastifyRequest, reply: Fa
     throw error;
   }
   if (token === undefined) {
+    if (behaviour.auth === 'optional' || behaviour.auth === 'admin') {
+      const user = await sessionPrincipal(runtime, request);
+      if (user) {
+        if (behaviour.auth === 'admin' && !user.isAdmin) {
+          throw new SwitchyardError('SY_ERR_FORBIDDEN', 'This endpoint needs an admin');
+        }
+        request.principal = user;
+        return;
+      }
+    }
     if (behaviour.auth === 'required' || behaviour.auth === 'admin') {
       throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'This endpoint needs an API key: Authorization: Bearer <key>');
     }
@@ -82,11 +153,27 @@ async function authenticate(runtime: Runtime, request: FastifyRequest, reply: Fa
   }
 }
 
+function checkScope(principal: Principal | null, behaviour: RouteBehaviour): void {
+  const scope = requiredScope(behaviour);
+  if (!scope || !principal || principal.kind === 'anonymous' || principal.scopes.includes(scope)) return;
+  throw new SwitchyardError(
+    'SY_ERR_FORBIDDEN',
+    principal.kind === 'key' ? `This key lacks the '${scope}' scope` : `This account may not use '${scope}'`,
+  );
+}
+
+/** Keys count against their environment's limit; signed-in users and anonymous clients have their own. */
+function limitSetting(principal: Principal, name: 'chat' | 'image'): string {
+  if (name === 'chat' && principal.kind === 'user') return 'rate_limit.user.per_minute';
+  if (name === 'chat' && principal.kind === 'anonymous') return 'rate_limit.anonymous.per_minute';
+  return `rate_limit.${name}.${principal.environment}`;
+}
+
 async function applyRateLimit(runtime: Runtime, request: FastifyRequest, reply: FastifyReply, name: 'chat' | 'image') {
   const principal = request.principal;
   if (!principal) return;
   const environment = principal.environment;
-  const limit = runtime.settings.current().getInteger(`rate_limit.${name}.${environment}`);
+  const limit = runtime.settings.current().getInteger(limitSetting(principal, name));
   const decision = await runtime.limiter.hit(`${name}:${environment}:${principal.subject}`, limit);
   const resetSeconds = Math.ceil(decision.resetMs / 1000);
   reply.header('x-ratelimit-limit', String(decision.limit));
@@ -97,7 +184,7 @@ async function applyRateLimit(runtime: Runtime, request: FastifyRequest, reply: 
     throw new SwitchyardError(
       'SY_ERR_RATE_LIMITED',
       `Rate limit of ${decision.limit} ${name} requests per minute reached for this ${
-        principal.kind === 'key' ? 'API key' : 'client'
+        principal.kind === 'key' ? 'API key' : principal.kind === 'user' ? 'user' : 'client'
       } in ${environment}; retry in ${resetSeconds}s`,
       { retryAfterSeconds: Math.max(1, resetSeconds) },
     );
@@ -115,6 +202,7 @@ export function registerRequestHooks(app: FastifyInstance, runtime: Runtime): vo
     if (!behaviour) return;
     await authenticate(runtime, request, reply, behaviour);
     if (request.principal) reply.header('x-environment', request.principal.environment);
+    checkScope(request.principal, behaviour);
     if (behaviour.rateLimit) await applyRateLimit(runtime, request, reply, behaviour.rateLimit);
   });
 

@@ -1,21 +1,38 @@
-import type { Environment } from '@switchyard/core';
+import type { Environment, KeyScope, UserRole } from '@switchyard/core';
 
-/** Who is calling: an API key, or an anonymous client counted by IP. */
+/** Who is calling: an API key, a signed-in user (session cookie), or an anonymous client counted by IP. */
 export interface Principal {
-  kind: 'key' | 'anonymous';
+  kind: 'key' | 'user' | 'anonymous';
   environment: Environment;
   keyId: string | null;
   keyName: string | null;
   keyPrefix: string | null;
+  /** An admin key, or a user whose current role is admin. */
   isAdmin: boolean;
+  /** The signed-in user, or the owner of a user's key. */
+  userId: string | null;
+  /** For users: the role read on this request, never one remembered in the cookie. */
+  role: UserRole | null;
+  /** What this caller may do: a key's scopes; for a user everything their role allows. */
+  scopes: readonly KeyScope[];
   /** The subject rate limits and quotas are counted against. */
   subject: string;
 }
 
-export type AuthRequirement = 'none' | 'optional' | 'required' | 'admin';
+/**
+ * none/optional/required: about API keys (optional routes also accept a
+ * session, whose user then replaces "anonymous"); session: a signed-in user
+ * only; admin: an admin key or a signed-in admin.
+ */
+export type AuthRequirement = 'none' | 'optional' | 'required' | 'session' | 'admin';
 
 export interface RouteBehaviour {
   auth: AuthRequirement;
+  /**
+   * The key scope the route needs (403 without it). Default: 'chat' for routes
+   * with the chat rate limit, 'images' for the image one, none otherwise.
+   */
+  scope?: KeyScope;
   /** Which per-environment rate limit (setting `rate_limit.<name>.<env>`) applies. */
   rateLimit?: 'chat' | 'image';
   /** Errors in OpenAI's shape instead of ours. */

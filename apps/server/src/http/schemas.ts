@@ -65,6 +65,9 @@ export const NativeChatRequest = Type.Object(
     messages: Type.Optional(Type.Array(ChatMessageSchema, { minItems: 1 })),
     system: Type.Optional(Type.String({ description: 'System prompt placed before the messages' })),
     stream: Type.Optional(Type.Boolean({ description: 'Stream the answer as server-sent events' })),
+    async: Type.Optional(
+      Type.Boolean({ description: 'Queue the request as a job: 202 with the job id; see GET /v1/chat/jobs/{id}' }),
+    ),
     temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
     max_tokens: Type.Optional(Type.Integer({ minimum: 1 })),
   },

@@ -2,6 +2,7 @@ import { findSettingDefinition, SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import Type from 'typebox';
+import { KeyScopesSchema, PublicKeySchema as PublicKey } from '../http/key-schemas';
 import type { RouteBehaviour } from '../http/principal';
 import { ErrorResponse } from '../http/schemas';
 import type { Runtime } from '../runtime/runtime';
@@ -21,21 +22,12 @@ const Setting = Type.Object({
   updatedAt: Type.Union([Type.String(), Type.Null()]),
 });
 
-const PublicKey = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  prefix: Type.String(),
-  environment: Type.String(),
-  admin: Type.Boolean(),
-  createdAt: Type.String(),
-  revokedAt: Type.Union([Type.String(), Type.Null()]),
-});
-
 const CreateKeyBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
     environment: Type.Union([Type.Literal('prod'), Type.Literal('dev')]),
     admin: Type.Optional(Type.Boolean({ default: false })),
+    scopes: Type.Optional(KeyScopesSchema),
   },
   { additionalProperties: false },
 );
@@ -103,7 +95,7 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime): voi
     },
   );
 
-  app.get<{ Querystring: { include_revoked?: boolean } }>(
+  app.get<{ Querystring: { include_revoked?: 'true' | 'false' } }>(
     '/v1/admin/keys',
     {
       config: { behaviour: adminBehaviour },
@@ -111,12 +103,15 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime): voi
         tags: ['Admin'],
         summary: 'List API keys (never their secrets)',
         security,
-        querystring: Type.Object({ include_revoked: Type.Optional(Type.Boolean()) }),
+        // Query strings are text and the server does not coerce types, so a Boolean schema would refuse "true".
+        querystring: Type.Object({
+          include_revoked: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+        }),
         response: { 200: Type.Object({ keys: Type.Array(PublicKey) }), ...errors },
       },
     },
     async (request) => ({
-      keys: await runtime.keyService.list({ includeRevoked: request.query.include_revoked === true }),
+      keys: await runtime.keyService.list({ includeRevoked: request.query.include_revoked === 'true' }),
     }),
   );
 
@@ -137,6 +132,7 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime): voi
         name: request.body.name,
         environment: request.body.environment,
         admin: request.body.admin === true,
+        ...(request.body.scopes ? { scopes: request.body.scopes } : {}),
       });
       return reply.code(201).send(created);
     },

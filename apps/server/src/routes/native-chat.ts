@@ -9,6 +9,7 @@ import type { RouteBehaviour } from '../http/principal';
 import { ErrorResponse, NativeChatRequest, NativeChatResponse, NativeModel } from '../http/schemas';
 import { sendEventStream } from '../http/sse';
 import type { Runtime } from '../runtime/runtime';
+import { enqueueChat } from './async-chat';
 import { visibleModels } from './model-list';
 
 const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat' };
@@ -88,6 +89,10 @@ export function registerNativeChatRoutes(app: FastifyInstance, runtime: Runtime)
       const route = resolveModel(runtime, body.model ?? runtime.models.defaultModelId, environment);
       const chatRequest = toChatRequest(body);
       request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
+      if (body.async) {
+        if (body.stream) throw new SwitchyardError('SY_ERR_VALIDATION', 'Use either async or stream, not both');
+        return enqueueChat(runtime, request, reply, route, chatRequest);
+      }
       const signal = clientDisconnectSignal(request, reply);
       const startedAt = performance.now();
 

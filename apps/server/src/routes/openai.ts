@@ -8,6 +8,7 @@ import type { RouteBehaviour } from '../http/principal';
 import { ChatCompletionRequest, OpenAIErrorResponse, OpenAIModel } from '../http/schemas';
 import { sendEventStream } from '../http/sse';
 import type { Runtime } from '../runtime/runtime';
+import { enqueueChat } from './async-chat';
 import { visibleModels } from './model-list';
 
 const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat', openaiErrors: true };
@@ -66,9 +67,12 @@ export function registerOpenAIRoutes(app: FastifyInstance, runtime: Runtime): vo
       const environment = request.principal?.environment ?? 'prod';
       const route = resolveModel(runtime, body.model, environment);
       request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
-      const signal = clientDisconnectSignal(request, reply);
       const { stream, stream_options: streamOptions, ...rest } = body;
       const upstreamRequest = rest as unknown as ChatRequest;
+      if (/\brespond-async\b/i.test(String(request.headers.prefer ?? ''))) {
+        return enqueueChat(runtime, request, reply, route, upstreamRequest);
+      }
+      const signal = clientDisconnectSignal(request, reply);
 
       if (!stream) {
         const { completion } = await completeChat(runtime, request, reply, route, upstreamRequest, signal);

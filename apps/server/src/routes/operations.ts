@@ -60,6 +60,13 @@ export function registerOperationsRoutes(app: FastifyInstance, runtime: Runtime,
       };
       const redis = runtime.redis;
       if (redis) checks.redis = await checkDependency(() => redis.ping());
+      checks.object_storage = await checkDependency(() => runtime.platform.storage.ping());
+      // Jobs wait in the queue until some worker takes them: no live worker means async work stalls.
+      checks.job_workers = await checkDependency(async () => {
+        const workers = await runtime.platform.jobs.heartbeats();
+        const alive = workers.filter((worker) => Date.now() - worker.lastSeenAt.getTime() < 60_000);
+        if (alive.length === 0) throw new Error('no job worker has sent a heartbeat in the last minute');
+      });
       const ready = !isDraining() && Object.values(checks).every((check) => check.ok);
       return reply.code(ready ? 200 : 503).send({
         status: ready ? 'ready' : isDraining() ? 'draining' : 'unavailable',

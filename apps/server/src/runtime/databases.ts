@@ -33,6 +33,6 @@ export async function closeDatabases(databases: Databases): Promise<void> {
   await Promise.allSettled([databases.prod.close(), databases.dev.close()]);
 }
 
-/** Channel on which every process hears that keys or settings changed. */
+/** Channel on which every process hears that keys, settings or users (sessions, roles) changed. */
 export const changeChannel = 'switchyard_changes';
-export type ChangeTopic = 'keys' | 'settings';
+export type ChangeTopic = 'keys' | 'settings' | 'users';

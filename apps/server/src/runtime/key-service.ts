@@ -1,4 +1,13 @@
-import { displayPrefixOfKey, type Environment, generateApiKey, hashApiKey, SwitchyardError } from '@switchyard/core';
+import {
+  defaultKeyScopes,
+  displayPrefixOfKey,
+  type Environment,
+  generateApiKey,
+  hashApiKey,
+  type KeyScope,
+  SwitchyardError,
+} from '@switchyard/core';
+import { effectiveScopes } from './key-store';
 
 export interface KeyRecord {
   id: string;
@@ -6,6 +15,8 @@ export interface KeyRecord {
   keyPrefix: string;
   environment: string;
   isAdmin: boolean;
+  scopes: readonly string[];
+  userId: string | null;
   createdAt: Date;
   revokedAt: Date | null;
 }
@@ -17,9 +28,14 @@ export interface KeyRepositoryPort {
     keyPrefix: string;
     environment: Environment;
     isAdmin: boolean;
+    scopes: KeyScope[];
+    userId: string | null;
   }): Promise<KeyRecord>;
   list(options?: { includeRevoked?: boolean }): Promise<KeyRecord[]>;
+  listForUser(userId: string, options?: { includeRevoked?: boolean }): Promise<KeyRecord[]>;
+  countActiveForUser(userId: string): Promise<number>;
   revoke(id: string): Promise<KeyRecord | undefined>;
+  revokeForUser(id: string, userId: string): Promise<KeyRecord | undefined>;
 }
 
 /** What a key looks like anywhere outside the database: never its hash. */
@@ -29,6 +45,9 @@ export interface PublicKey {
   prefix: string;
   environment: string;
   admin: boolean;
+  scopes: KeyScope[];
+  /** The user who owns it (created through /api/keys), or null. */
+  userId: string | null;
   createdAt: string;
   revokedAt: string | null;
 }
@@ -40,20 +59,52 @@ export function toPublicKey(record: KeyRecord): PublicKey {
     prefix: record.keyPrefix,
     environment: record.environment,
     admin: record.isAdmin,
+    scopes: effectiveScopes(record),
+    userId: record.userId,
     createdAt: record.createdAt.toISOString(),
     revokedAt: record.revokedAt ? record.revokedAt.toISOString() : null,
   };
 }
 
+export interface CreateKeyInput {
+  name: string;
+  environment: Environment;
+  admin: boolean;
+  /** Default: chat, images, messages (plus admin for an admin key). */
+  scopes?: readonly KeyScope[];
+  /** Set only by /api/keys, from the session, never from a request body. */
+  userId?: string | null;
+}
+
+/** How many unrevoked keys one user may hold; a runaway script should not fill the table. */
+export const maxActiveKeysPerUser = 50;
+
 export interface KeyService {
   /** Returns the only copy of the plaintext key that will ever exist. */
-  create(input: {
-    name: string;
-    environment: Environment;
-    admin: boolean;
-  }): Promise<{ key: string; record: PublicKey }>;
+  create(input: CreateKeyInput): Promise<{ key: string; record: PublicKey }>;
   list(options?: { includeRevoked?: boolean }): Promise<PublicKey[]>;
   revoke(id: string): Promise<PublicKey>;
+  listForUser(userId: string, options?: { includeRevoked?: boolean }): Promise<PublicKey[]>;
+  /** SY_ERR_NOT_FOUND for a key that does not exist or belongs to someone else: the two look the same. */
+  revokeForUser(id: string, userId: string): Promise<PublicKey>;
+}
+
+/** What the CLI needs: the same operations whether they go through the admin socket or the database. */
+export type KeyAdministration = Pick<KeyService, 'create' | 'list' | 'revoke'>;
+
+function scopesFor(admin: boolean, requested: readonly KeyScope[] | undefined): KeyScope[] {
+  const scopes = [...new Set(requested ?? defaultKeyScopes)];
+  if (scopes.length === 0) throw new SwitchyardError('SY_ERR_VALIDATION', 'A key needs at least one scope');
+  if (scopes.includes('admin') && !admin) {
+    throw new SwitchyardError('SY_ERR_VALIDATION', "The 'admin' scope belongs to admin keys only");
+  }
+  return admin && !scopes.includes('admin') ? [...scopes, 'admin'] : scopes;
+}
+
+/** A malformed id is simply an id that does not exist. */
+function missingOnBadId(error: unknown): undefined {
+  if (String((error as Error).message).includes('invalid input syntax')) return undefined;
+  throw error;
 }
 
 /**
@@ -62,10 +113,17 @@ export interface KeyService {
  */
 export function createKeyService(repository: KeyRepositoryPort, announce: () => Promise<void>): KeyService {
   return {
-    async create({ name, environment, admin }) {
+    async create({ name, environment, admin, scopes, userId = null }) {
       const trimmed = name.trim();
       if (trimmed.length === 0 || trimmed.length > 200) {
         throw new SwitchyardError('SY_ERR_VALIDATION', 'A key name must be 1 to 200 characters');
+      }
+      const keyScopes = scopesFor(admin, scopes);
+      if (userId !== null && (await repository.countActiveForUser(userId)) >= maxActiveKeysPerUser) {
+        throw new SwitchyardError(
+          'SY_ERR_CONFLICT',
+          `A user may hold at most ${maxActiveKeysPerUser} active keys; revoke one first`,
+        );
       }
       const key = generateApiKey(environment);
       const record = await repository.create({
@@ -74,6 +132,8 @@ export function createKeyService(repository: KeyRepositoryPort, announce: () => 
         keyPrefix: displayPrefixOfKey(key),
         environment,
         isAdmin: admin,
+        scopes: keyScopes,
+        userId,
       });
       await announce();
       return { key, record: toPublicKey(record) };
@@ -82,11 +142,16 @@ export function createKeyService(repository: KeyRepositoryPort, announce: () => 
       return (await repository.list(options)).map(toPublicKey);
     },
     async revoke(id) {
-      const record = await repository.revoke(id).catch((error: unknown) => {
-        // A malformed id is simply an id that does not exist.
-        if (String((error as Error).message).includes('invalid input syntax')) return undefined;
-        throw error;
-      });
+      const record = await repository.revoke(id).catch(missingOnBadId);
+      if (!record) throw new SwitchyardError('SY_ERR_NOT_FOUND', `No API key with id '${id}'`);
+      await announce();
+      return toPublicKey(record);
+    },
+    async listForUser(userId, options) {
+      return (await repository.listForUser(userId, options)).map(toPublicKey);
+    },
+    async revokeForUser(id, userId) {
+      const record = await repository.revokeForUser(id, userId).catch(missingOnBadId);
       if (!record) throw new SwitchyardError('SY_ERR_NOT_FOUND', `No API key with id '${id}'`);
       await announce();
       return toPublicKey(record);

@@ -1,4 +1,4 @@
-import type { Environment } from '@switchyard/core';
+import { type Environment, isKeyScope, type KeyScope } from '@switchyard/core';
 import type { Logger } from 'pino';
 
 export interface CachedKey {
@@ -7,6 +7,9 @@ export interface CachedKey {
   keyPrefix: string;
   environment: Environment;
   isAdmin: boolean;
+  /** What the key may do; an admin key always includes 'admin'. */
+  scopes: readonly KeyScope[];
+  userId: string | null;
   revoked: boolean;
 }
 
@@ -24,7 +27,15 @@ interface StoredKey {
   keyPrefix: string;
   environment: string;
   isAdmin: boolean;
+  scopes: readonly string[];
+  userId: string | null;
   revokedAt: Date | null;
+}
+
+/** Keys made before scopes existed, and every admin key, can administer; only admin keys can. */
+export function effectiveScopes(row: { isAdmin: boolean; scopes: readonly string[] }): KeyScope[] {
+  const scopes = row.scopes.filter(isKeyScope).filter((scope) => scope !== 'admin');
+  return row.isAdmin ? [...scopes, 'admin'] : scopes;
 }
 
 /**
@@ -48,6 +59,8 @@ export function createKeyStore(loadAll: () => Promise<StoredKey[]>, logger: Logg
         keyPrefix: row.keyPrefix,
         environment: row.environment,
         isAdmin: row.isAdmin,
+        scopes: effectiveScopes(row),
+        userId: row.userId,
         revoked: row.revokedAt !== null,
       });
     }

@@ -12,7 +12,10 @@ import {
 import { createKeyRepository, createSettingsRepository, createUsageRepository } from '@switchyard/db';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { createMetrics, type Metrics } from '../metrics';
+import { type AccountService, createAccountService } from '../accounts/account-service';
+import { resolveAuthSecret } from '../accounts/auth-secret';
+import { createMetrics, type Metrics, registerJobMetrics } from '../metrics';
+import { createPlatform, type Platform, type PlatformDependencies } from '../platform/platform';
 import { createRouter, type Router } from '../routing/router';
 import { acquireDataDirLock, adminSocketPath, type DataDirLock } from './data-dir-lock';
 import {
@@ -29,7 +32,7 @@ import { createModelRegistry, type ModelRegistry } from './model-registry';
 import { createSettingsStore, type SettingsStore } from './settings-store';
 import { createUsageWriter, type UsageWriter } from './usage-writer';
 
-export type Role = 'all' | 'api';
+export type Role = 'all' | 'api' | 'worker';
 
 export interface Runtime {
   readonly config: SwitchyardConfig;
@@ -40,6 +43,8 @@ export interface Runtime {
   readonly databases: Databases;
   readonly keys: KeyStore;
   readonly keyService: KeyService;
+  /** Users, sessions and roles (better-auth on the prod database). */
+  readonly accounts: AccountService;
   readonly settings: SettingsStore;
   readonly limiter: RateLimiter;
   readonly usage: UsageWriter;
@@ -47,6 +52,8 @@ export interface Runtime {
   readonly router: Router;
   readonly keyPools: KeyPoolStore;
   readonly responseCache: ResponseCacheStore;
+  /** Jobs, object storage, image models, quotas and idempotency. */
+  readonly platform: Platform;
   readonly redis: Redis | null;
   /** Embedded mode: the socket through which the CLI reaches this server. */
   readonly adminSocketPath: string | null;
@@ -70,7 +77,12 @@ async function connectRedis(url: string, logger: Logger): Promise<Redis> {
  * Builds every long-lived part of a Switchyard process from the frozen config.
  * Nothing here knows about HTTP; the Fastify app is built on top of it.
  */
-export async function createRuntime(config: SwitchyardConfig, logger: Logger, role: Role): Promise<Runtime> {
+export async function createRuntime(
+  config: SwitchyardConfig,
+  logger: Logger,
+  role: Role,
+  platformOptions: Pick<PlatformDependencies, 'jobsCatalog'> = {},
+): Promise<Runtime> {
   const mode = isServerMode(config) ? 'server' : 'embedded';
   const socketPath = mode === 'embedded' ? adminSocketPath(config.dataDir) : null;
   const lock: DataDirLock | null =
@@ -78,6 +90,8 @@ export async function createRuntime(config: SwitchyardConfig, logger: Logger, ro
   const cleanups: Array<() => Promise<void> | void> = [];
   if (lock) cleanups.push(() => lock.release());
   try {
+    // Before opening anything: server mode without AUTH_SECRET must fail at once with a clear message.
+    const authSecret = resolveAuthSecret(config, mode);
     const databases = await openDatabases(config);
     cleanups.unshift(() => closeDatabases(databases));
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
@@ -99,16 +113,26 @@ export async function createRuntime(config: SwitchyardConfig, logger: Logger, ro
       logger,
     );
     await Promise.all([keys.reload(), settings.reload()]);
+    const accounts = createAccountService({
+      db: databases.prod.db,
+      secret: authSecret,
+      config,
+      logger,
+      announce: () => announce('users'),
+    });
+    cleanups.unshift(() => accounts.close());
 
     const reloadAll = () => {
       keys.reload().catch(() => {});
       settings.reload().catch(() => {});
+      accounts.forget();
     };
     const unlisten = await databases.prod.listen(
       changeChannel,
       (payload) => {
         if (payload === 'keys') keys.reload().catch(() => {});
         if (payload === 'settings') settings.reload().catch(() => {});
+        if (payload === 'users') accounts.forget();
       },
       // Notifications sent while the LISTEN connection was down are lost: reload everything.
       { onReconnect: reloadAll },
@@ -144,6 +168,11 @@ export async function createRuntime(config: SwitchyardConfig, logger: Logger, ro
     const keyPools = redis ? createRedisKeyPoolStore(redis) : createMemoryKeyPoolStore();
     const responseCache = redis ? createRedisResponseCache(redis) : createMemoryResponseCache(config.cache.maxEntries);
     const router = createRouter({ models, keyPools, policy: config.routing, metrics, logger });
+    const platform = await createPlatform({ config, logger, databases, redis, models, router, ...platformOptions });
+    // Closed before the databases and Redis it uses (cleanups run front to back).
+    cleanups.unshift(() => platform.close());
+    if (role === 'all' || role === 'worker') await platform.startProcessors();
+    registerJobMetrics(metrics, platform.jobs);
 
     let closed = false;
     return {
@@ -155,6 +184,7 @@ export async function createRuntime(config: SwitchyardConfig, logger: Logger, ro
       databases,
       keys,
       keyService,
+      accounts,
       settings,
       limiter,
       usage,
@@ -162,6 +192,7 @@ export async function createRuntime(config: SwitchyardConfig, logger: Logger, ro
       router,
       keyPools,
       responseCache,
+      platform,
       redis,
       adminSocketPath: socketPath,
       async close() {

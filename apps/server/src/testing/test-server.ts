@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { type EnvironmentVariables, loadConfig } from '@switchyard/core';
+import { type EnvironmentVariables, type KeyScope, loadConfig } from '@switchyard/core';
+import type { PlatformJobs } from '@switchyard/jobs';
 import { stringify } from 'yaml';
 import { createLogger } from '../logger';
 import type { Role } from '../runtime/runtime';
@@ -13,7 +14,10 @@ export interface TestServer extends RunningServer {
   /** Every log line the server wrote, parsed. */
   logs: Array<Record<string, unknown>>;
   /** Creates a key through the same service the CLI uses and returns the plaintext. */
-  createKey(environment: 'prod' | 'dev', options?: { admin?: boolean; name?: string }): Promise<string>;
+  createKey(
+    environment: 'prod' | 'dev',
+    options?: { admin?: boolean; name?: string; scopes?: KeyScope[] },
+  ): Promise<string>;
   /** Stops the server and deletes its data dir. */
   destroy(): Promise<void>;
 }
@@ -25,7 +29,15 @@ export interface TestServerOptions {
   role?: Role;
   /** Reuse a data dir (e.g. to restart on the same data); default is a fresh temp dir. */
   dataDir?: string;
+  /** A job catalog with shortened retry schedules. */
+  jobsCatalog?: PlatformJobs;
 }
+
+/**
+ * Server mode needs AUTH_SECRET; test servers sharing one database share this
+ * one unless a test passes its own (an empty string tests the missing case).
+ */
+export const testAuthSecret = 'test-only-session-signing-secret-0123456789abcdef';
 
 /** Starts a real Switchyard on 127.0.0.1, an ephemeral port and a fresh data dir. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -38,6 +50,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     SWITCHYARD_DATA_DIR: dataDir,
     SWITCHYARD_CONFIG: configPath,
     LOG_LEVEL: 'info',
+    ...(options.variables?.DATABASE_URL ? { AUTH_SECRET: testAuthSecret } : {}),
     ...options.variables,
   });
   const logs: Array<Record<string, unknown>> = [];
@@ -47,7 +60,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       done();
     },
   });
-  const server = await startServer(config, createLogger('info', sink), options.role ?? 'all');
+  const server = await startServer(
+    config,
+    createLogger('info', sink),
+    options.role ?? 'all',
+    options.jobsCatalog ? { jobsCatalog: options.jobsCatalog } : {},
+  );
   return {
     ...server,
     dataDir,
@@ -57,6 +75,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         name: keyOptions.name ?? `${environment} test key`,
         environment,
         admin: keyOptions.admin === true,
+        ...(keyOptions.scopes ? { scopes: keyOptions.scopes } : {}),
       });
       return created.key;
     },

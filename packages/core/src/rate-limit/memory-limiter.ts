@@ -1,10 +1,10 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { countingCeiling, type RateLimiter, rateLimitWindowMs, wrapFlexibleLimiter } from './rate-limiter';
+import { countingCeiling, type RateLimiter, wrapFlexibleLimiter } from './rate-limiter';
 
 /** Embedded mode: counters live in this process. */
 export function createMemoryRateLimiter(): RateLimiter {
   return wrapFlexibleLimiter(
     'memory',
-    new RateLimiterMemory({ points: countingCeiling, duration: rateLimitWindowMs / 1000 }),
+    (windowMs) => new RateLimiterMemory({ points: countingCeiling, duration: windowMs / 1000 }),
   );
 }

@@ -9,15 +9,24 @@ export interface RateLimitDecision {
   resetMs: number;
 }
 
+export interface RateLimitWindowOptions {
+  /** Length of the fixed window; default `rateLimitWindowMs` (one minute). */
+  windowMs?: number;
+}
+
 /**
- * Fixed one-minute windows counted per bucket. The limit is passed on every
- * call, not fixed at construction, so an admin's change to a setting applies
- * to the next request without resetting anyone's counter.
+ * Fixed windows (one minute unless a call names another length) counted per
+ * bucket. The limit is passed on every call, not fixed at construction, so an
+ * admin's change to a setting applies to the next request without resetting
+ * anyone's counter. A bucket counted in one window length is independent of
+ * the same name counted in another.
  */
 export interface RateLimiter {
   readonly backend: 'memory' | 'redis';
-  hit(bucket: string, limit: number): Promise<RateLimitDecision>;
-  peek(bucket: string, limit: number): Promise<RateLimitDecision>;
+  hit(bucket: string, limit: number, options?: RateLimitWindowOptions): Promise<RateLimitDecision>;
+  peek(bucket: string, limit: number, options?: RateLimitWindowOptions): Promise<RateLimitDecision>;
+  /** Gives one hit back, e.g. after a sign-in attempt that succeeded and should not count as a failure. */
+  refund(bucket: string, options?: RateLimitWindowOptions): Promise<void>;
 }
 
 export const rateLimitWindowMs = 60_000;
@@ -38,13 +47,34 @@ function isLimiterResult(value: unknown): value is RateLimiterRes {
   return typeof value === 'object' && value !== null && 'consumedPoints' in value && 'msBeforeNext' in value;
 }
 
-/** Wraps one rate-limiter-flexible limiter (memory or Redis) in our interface. */
-export function wrapFlexibleLimiter(backend: RateLimiter['backend'], limiter: RateLimiterAbstract): RateLimiter {
+/**
+ * Wraps rate-limiter-flexible limiters (memory or Redis) in our interface.
+ * rate-limiter-flexible fixes the window length per instance, so one instance
+ * is made per window length on first use.
+ */
+export function wrapFlexibleLimiter(
+  backend: RateLimiter['backend'],
+  createForWindow: (windowMs: number) => RateLimiterAbstract,
+): RateLimiter {
   const unavailable = (cause: unknown) =>
     new SwitchyardError('SY_ERR_DEPENDENCY_UNAVAILABLE', 'The rate limiter store is unavailable', { cause });
+  const limiters = new Map<number, RateLimiterAbstract>();
+  const limiterFor = (options: RateLimitWindowOptions | undefined) => {
+    const windowMs = options?.windowMs ?? rateLimitWindowMs;
+    if (!Number.isInteger(windowMs) || windowMs < 1000 || windowMs % 1000 !== 0) {
+      throw new SwitchyardError('SY_ERR_INTERNAL', `A rate limit window must be whole seconds, got ${windowMs} ms`);
+    }
+    let limiter = limiters.get(windowMs);
+    if (!limiter) {
+      limiter = createForWindow(windowMs);
+      limiters.set(windowMs, limiter);
+    }
+    return { limiter, windowMs };
+  };
   return {
     backend,
-    async hit(bucket, limit) {
+    async hit(bucket, limit, options) {
+      const { limiter } = limiterFor(options);
       try {
         const result = await limiter.consume(bucket, 1);
         return decide(result.consumedPoints, result.msBeforeNext, limit);
@@ -54,11 +84,23 @@ export function wrapFlexibleLimiter(backend: RateLimiter['backend'], limiter: Ra
         throw unavailable(error);
       }
     },
-    async peek(bucket, limit) {
+    async peek(bucket, limit, options) {
+      const { limiter, windowMs } = limiterFor(options);
       try {
         const result = await limiter.get(bucket);
-        if (!result) return decide(0, rateLimitWindowMs, limit);
+        if (!result) return decide(0, windowMs, limit);
         return decide(result.consumedPoints, result.msBeforeNext, limit);
+      } catch (error) {
+        throw unavailable(error);
+      }
+    },
+    async refund(bucket, options) {
+      const { limiter } = limiterFor(options);
+      try {
+        const result = await limiter.get(bucket);
+        // Nothing counted (or the window already ended): there is nothing to give back.
+        if (!result || result.consumedPoints <= 0) return;
+        await limiter.reward(bucket, 1);
       } catch (error) {
         throw unavailable(error);
       }

@@ -6,12 +6,14 @@ import { countingCeiling, type RateLimiter, rateLimitWindowMs, wrapFlexibleLimit
 export function createRedisRateLimiter(client: Redis, keyPrefix = 'sy:rl'): RateLimiter {
   return wrapFlexibleLimiter(
     'redis',
-    new RateLimiterRedis({
-      storeClient: client,
-      points: countingCeiling,
-      duration: rateLimitWindowMs / 1000,
-      keyPrefix,
-      rejectIfRedisNotReady: true,
-    }),
+    (windowMs) =>
+      new RateLimiterRedis({
+        storeClient: client,
+        points: countingCeiling,
+        duration: windowMs / 1000,
+        // The one-minute window keeps its original key names; other lengths get their own namespace.
+        keyPrefix: windowMs === rateLimitWindowMs ? keyPrefix : `${keyPrefix}:w${windowMs / 1000}`,
+        rejectIfRedisNotReady: true,
+      }),
   );
 }

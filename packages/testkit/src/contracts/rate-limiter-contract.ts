@@ -46,6 +46,34 @@ export function describeRateLimiterContract(backendName: string, open: () => Pro
       expect((await limiter.hit('bucket-zero', 0)).allowed).toBe(false);
     });
 
+    it('counts a longer window separately, with a reset time within that window', async () => {
+      const limiter = await open();
+      const fifteenMinutes = 15 * 60_000;
+      await limiter.hit('bucket-window', 1, { windowMs: fifteenMinutes });
+      const rejected = await limiter.hit('bucket-window', 1, { windowMs: fifteenMinutes });
+      expect(rejected.allowed).toBe(false);
+      expect(rejected.resetMs).toBeGreaterThan(60_000);
+      expect(rejected.resetMs).toBeLessThanOrEqual(fifteenMinutes);
+      // The same bucket name in the default one-minute window is a different counter.
+      expect((await limiter.hit('bucket-window', 1)).allowed).toBe(true);
+      expect(await limiter.peek('bucket-window', 1, { windowMs: fifteenMinutes })).toMatchObject({ remaining: 0 });
+    });
+
+    it('refunds one hit, never below zero', async () => {
+      const limiter = await open();
+      const window = { windowMs: 120_000 };
+      await limiter.hit('bucket-refund', 2, window);
+      await limiter.hit('bucket-refund', 2, window);
+      await limiter.refund('bucket-refund', window);
+      expect(await limiter.peek('bucket-refund', 2, window)).toMatchObject({ remaining: 1 });
+      await limiter.refund('bucket-refund', window);
+      await limiter.refund('bucket-refund', window);
+      expect(await limiter.peek('bucket-refund', 2, window)).toMatchObject({ remaining: 2 });
+      expect((await limiter.hit('bucket-refund', 2, window)).remaining).toBe(1);
+      await limiter.refund('bucket-never-hit');
+      expect(await limiter.peek('bucket-never-hit', 3)).toMatchObject({ remaining: 3 });
+    });
+
     it('counts concurrent hits atomically', async () => {
       const limiter = await open();
       const decisions = await Promise.all(Array.from({ length: 200 }, () => limiter.hit('bucket-race', 10)));

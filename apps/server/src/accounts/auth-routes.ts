@@ -1,0 +1,148 @@
+import { SwitchyardError } from '@switchyard/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import type { RouteBehaviour } from '../http/principal';
+import type { Runtime } from '../runtime/runtime';
+import { authBasePath, clientIpHeader } from './better-auth';
+
+const fifteenMinutes = { windowMs: 15 * 60_000 };
+const behaviour: RouteBehaviour = { auth: 'none', usage: false };
+/** Request headers that describe the original body or connection, not the one handed to better-auth. */
+const droppedHeaders = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', clientIpHeader]);
+const loopbackHost = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i;
+
+interface LimitedBucket {
+  bucket: string;
+  limit: number;
+  /** Given back when the attempt succeeds: only failures count towards a lock. */
+  refundOnSuccess: boolean;
+}
+
+function emailOf(body: unknown): string {
+  const email = (body as { email?: unknown } | null)?.email;
+  return typeof email === 'string' ? email.trim().toLowerCase() : '';
+}
+
+/**
+ * Brute-force protection in front of better-auth, counted in the shared rate
+ * limiter (Redis in server mode) over 15 minutes: failed sign-ins per email
+ * and per client IP. Password-reset requests count every attempt against the
+ * same limits, so nobody can mail-bomb an address.
+ */
+function bucketsFor(runtime: Runtime, request: FastifyRequest, path: string): LimitedBucket[] {
+  if (request.method !== 'POST') return [];
+  const settings = runtime.settings.current();
+  const perAccount = settings.getInteger('auth.signin.per_account_per_15min');
+  const perIp = settings.getInteger('auth.signin.per_ip_per_15min');
+  const email = emailOf(request.body);
+  switch (path) {
+    case `${authBasePath}/sign-in/email`:
+      return [
+        { bucket: `signin:account:${email}`, limit: perAccount, refundOnSuccess: true },
+        { bucket: `signin:ip:${request.ip}`, limit: perIp, refundOnSuccess: true },
+      ];
+    case `${authBasePath}/request-password-reset`:
+      return [
+        { bucket: `reset:account:${email}`, limit: perAccount, refundOnSuccess: false },
+        { bucket: `reset:ip:${request.ip}`, limit: perIp, refundOnSuccess: false },
+      ];
+    default:
+      return [];
+  }
+}
+
+async function enforceLimits(runtime: Runtime, buckets: LimitedBucket[]): Promise<void> {
+  let retryMs = 0;
+  for (const { bucket, limit } of buckets) {
+    const decision = await runtime.limiter.hit(`auth:${bucket}`, limit, fifteenMinutes);
+    if (!decision.allowed) retryMs = Math.max(retryMs, decision.resetMs);
+  }
+  if (retryMs > 0) {
+    const seconds = Math.max(1, Math.ceil(retryMs / 1000));
+    throw new SwitchyardError(
+      'SY_ERR_RATE_LIMITED',
+      `Too many attempts; try again in ${Math.ceil(seconds / 60)} minute(s)`,
+      { retryAfterSeconds: seconds },
+    );
+  }
+}
+
+function toWebRequest(request: FastifyRequest): Request {
+  const url = new URL(request.url, `${request.protocol}://${request.host}`);
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined || droppedHeaders.has(name)) continue;
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else headers.set(name, value);
+  }
+  // The IP Fastify resolved (trustProxy applied), so sessions record the real client and nobody can spoof it.
+  headers.set(clientIpHeader, request.ip);
+  const hasBody = request.method === 'POST' && request.body !== undefined && request.body !== null;
+  return new Request(url, {
+    method: request.method,
+    headers,
+    ...(hasBody ? { body: JSON.stringify(request.body) } : {}),
+  });
+}
+
+async function sendWebResponse(reply: FastifyReply, response: Response): Promise<FastifyReply> {
+  reply.code(response.status);
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie' && name !== 'content-length' && name !== 'transfer-encoding') reply.header(name, value);
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) reply.header('set-cookie', cookies);
+  return reply.send(response.body ? Buffer.from(await response.arrayBuffer()) : null);
+}
+
+/** better-auth's endpoints (sign-up, sign-in, sign-out, sessions, password reset, OAuth) under /api/auth. */
+export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void {
+  app.route({
+    method: ['GET', 'POST'],
+    url: `${authBasePath}/*`,
+    config: { behaviour },
+    schema: { hide: true },
+    async handler(request, reply) {
+      if (!runtime.config.publicUrl && !loopbackHost.test(request.host)) {
+        throw new SwitchyardError(
+          'SY_ERR_FORBIDDEN',
+          'Accounts answer on localhost only until PUBLIC_URL (the address users reach this server at) is set',
+        );
+      }
+      const path = request.url.split('?')[0] ?? '';
+      const buckets = bucketsFor(runtime, request, path);
+      await enforceLimits(runtime, buckets);
+      const response = await runtime.accounts.handle(toWebRequest(request));
+      if (response.ok) {
+        for (const { bucket } of buckets.filter((entry) => entry.refundOnSuccess)) {
+          await runtime.limiter.refund(`auth:${bucket}`, fifteenMinutes);
+        }
+      }
+      return sendWebResponse(reply, response);
+    },
+  });
+
+  app.get(
+    '/api/auth-config',
+    {
+      config: { behaviour: { auth: 'none', usage: false } },
+      schema: {
+        tags: ['Accounts'],
+        summary: 'How users can sign in here: email and password, and which OAuth providers are set up',
+        response: {
+          200: Type.Object({
+            emailAndPassword: Type.Object({ signUp: Type.Boolean(), passwordReset: Type.String() }),
+            socialProviders: Type.Array(Type.String()),
+          }),
+        },
+      },
+    },
+    async () => ({
+      emailAndPassword: {
+        signUp: runtime.config.accounts.allowSignUp,
+        passwordReset: runtime.accounts.passwordResetDelivery === 'smtp' ? 'email' : 'log',
+      },
+      socialProviders: [...runtime.accounts.socialProviders],
+    }),
+  );
+}

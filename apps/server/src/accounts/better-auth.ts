@@ -1,0 +1,123 @@
+import type { SwitchyardConfig } from '@switchyard/core';
+import { accounts, type Db, sessions, users, verifications } from '@switchyard/db';
+import { APIError, betterAuth } from 'better-auth';
+import { drizzleAdapter } from 'better-auth/adapters/drizzle';
+import type { Logger } from 'pino';
+import type { Mailer } from './mailer';
+
+/** Our hook puts the client IP Fastify resolved (honouring trustProxy) here; clients cannot set it. */
+export const clientIpHeader = 'x-switchyard-client-ip';
+export const cookiePrefix = 'switchyard';
+export const authBasePath = '/api/auth';
+/** Where a password-reset link lands when the client named no page: the web app's reset form. */
+export const defaultResetPage = '/reset-password';
+
+export interface BetterAuthOptions {
+  db: Db;
+  secret: string;
+  config: SwitchyardConfig;
+  mailer: Mailer;
+  logger: Logger;
+}
+
+/**
+ * Without PUBLIC_URL only loopback hosts are served: building reset links and
+ * OAuth callbacks from whatever Host header arrives would let anyone point
+ * them at a site of their choosing.
+ */
+function baseURLOption(publicUrl: string | null) {
+  if (publicUrl) return publicUrl;
+  return {
+    allowedHosts: ['localhost', 'localhost:*', '127.0.0.1', '127.0.0.1:*', '[::1]', '[::1]:*'],
+    protocol: 'http' as const,
+  };
+}
+
+/** A reset link whose client asked for no page would end on an error page; send it to the web app's form. */
+function withResetPage(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.get('callbackURL')) parsed.searchParams.set('callbackURL', defaultResetPage);
+  return parsed.toString();
+}
+
+export function createBetterAuth({ db, secret, config, mailer, logger }: BetterAuthOptions) {
+  const authLogger = logger.child({ component: 'better-auth' });
+  const { github, google } = config.accounts;
+  return betterAuth({
+    appName: 'Switchyard',
+    baseURL: baseURLOption(config.publicUrl),
+    basePath: authBasePath,
+    secret,
+    database: drizzleAdapter(db, {
+      provider: 'pg',
+      schema: { user: users, session: sessions, account: accounts, verification: verifications },
+    }),
+    emailAndPassword: {
+      enabled: true,
+      disableSignUp: !config.accounts.allowSignUp,
+      minPasswordLength: 8,
+      maxPasswordLength: 128,
+      resetPasswordTokenExpiresIn: 3600,
+      // Whoever had the old password (or a stolen cookie) is signed out everywhere.
+      revokeSessionsOnPasswordReset: true,
+      async sendResetPassword({ user, url }) {
+        // Not awaited: how long a real send takes would tell a caller whether the address has an account.
+        void mailer.sendPasswordReset({ to: user.email, name: user.name, url: withResetPage(url) });
+      },
+    },
+    socialProviders: {
+      ...(github ? { github: { clientId: github.clientId, clientSecret: github.clientSecret } } : {}),
+      ...(google ? { google: { clientId: google.clientId, clientSecret: google.clientSecret } } : {}),
+    },
+    user: {
+      additionalFields: {
+        // input: false — sign-up and update-user bodies can never set it; only an admin's role change can.
+        role: { type: 'string', required: false, defaultValue: 'user', input: false },
+      },
+    },
+    databaseHooks: {
+      user: {
+        create: {
+          // Every new account starts as a user, however it was created (email, OAuth profile, CLI).
+          before: async (user) => ({ data: { ...user, role: 'user' } }),
+        },
+      },
+    },
+    session: {
+      expiresIn: 7 * 24 * 3600,
+      updateAge: 24 * 3600,
+      // A cookie-cached session would outlive sign-out-everywhere and role changes on other devices.
+      cookieCache: { enabled: false },
+    },
+    trustedOrigins: [...config.accounts.trustedOrigins],
+    // Sign-in attempts are limited by our own limiter (shared across processes through Redis).
+    rateLimit: { enabled: false },
+    advanced: {
+      // Explicit, because better-auth switches both off by itself when it detects a test run.
+      disableOriginCheck: false,
+      disableCSRFCheck: false,
+      cookiePrefix,
+      useSecureCookies: config.publicUrl?.startsWith('https://') === true,
+      ipAddress: { ipAddressHeaders: [clientIpHeader] },
+    },
+    onAPIError: {
+      onError(error) {
+        // A wrong password or a foreign origin is an answer to the client, not a fault of the server.
+        if (error instanceof APIError && error.statusCode < 500) {
+          authLogger.info({ status: error.statusCode }, error.message);
+        } else {
+          authLogger.error({ err: error }, 'an account request failed');
+        }
+      },
+    },
+    telemetry: { enabled: false },
+    logger: {
+      level: 'warn',
+      log(level, message) {
+        authLogger[level](message);
+      },
+    },
+  });
+}
+
+export type SwitchyardAuth = ReturnType<typeof createBetterAuth>;

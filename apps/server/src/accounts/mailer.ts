@@ -1,0 +1,74 @@
+import type { SmtpConfig } from '@switchyard/core';
+import { createTransport, type Transporter } from 'nodemailer';
+import type { Logger } from 'pino';
+
+export interface PasswordResetMail {
+  to: string;
+  name: string;
+  url: string;
+}
+
+export interface Mailer {
+  /** 'smtp' sends mail; 'log' writes the link to the log (no SMTP configured). */
+  readonly delivery: 'smtp' | 'log';
+  sendPasswordReset(mail: PasswordResetMail): Promise<void>;
+  close(): void;
+}
+
+function resetText(mail: PasswordResetMail): string {
+  return [
+    `Hello ${mail.name || mail.to},`,
+    '',
+    'Someone asked to reset the password of your Switchyard account. To choose a new one, open:',
+    '',
+    mail.url,
+    '',
+    'The link works once and expires in one hour. If you did not ask for this, ignore this mail;',
+    'your password stays as it is.',
+  ].join('\n');
+}
+
+/**
+ * Outgoing account mail. Without SMTP settings the reset link goes to the
+ * log at warn level, so a single-user install can still recover its account.
+ */
+export function createMailer(smtp: SmtpConfig | null, logger: Logger): Mailer {
+  if (!smtp) {
+    return {
+      delivery: 'log',
+      async sendPasswordReset(mail) {
+        logger.warn({ to: mail.to, url: mail.url }, 'SMTP is not configured: password reset link written here instead');
+      },
+      close() {},
+    };
+  }
+  const transport: Transporter = createTransport({
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.secure,
+    ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 20_000,
+  });
+  return {
+    delivery: 'smtp',
+    async sendPasswordReset(mail) {
+      try {
+        await transport.sendMail({
+          from: smtp.from,
+          to: mail.to,
+          subject: 'Reset your Switchyard password',
+          text: resetText(mail),
+        });
+        logger.info({ to: mail.to }, 'password reset mail sent');
+      } catch (error) {
+        // The client always hears "check your mail" (no account enumeration); the operator needs to know.
+        logger.error({ err: error, to: mail.to, smtpHost: smtp.host }, 'sending the password reset mail failed');
+      }
+    },
+    close() {
+      transport.close();
+    },
+  };
+}
