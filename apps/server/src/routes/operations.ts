@@ -54,20 +54,22 @@ export function registerOperationsRoutes(app: FastifyInstance, runtime: Runtime,
       },
     },
     async (_request, reply) => {
-      const checks: Record<string, { ok: boolean; latency_ms: number; error?: string }> = {
+      const checks: Record<string, { ok: boolean; latency_ms: number; error?: string; required?: boolean }> = {
         database_prod: await checkDependency(() => runtime.databases.prod.ping()),
         database_dev: await checkDependency(() => runtime.databases.dev.ping()),
       };
       const redis = runtime.redis;
       if (redis) checks.redis = await checkDependency(() => redis.ping());
       checks.object_storage = await checkDependency(() => runtime.platform.storage.ping());
-      // Jobs wait in the queue until some worker takes them: no live worker means async work stalls.
-      checks.job_workers = await checkDependency(async () => {
-        const workers = await runtime.platform.jobs.heartbeats();
-        const alive = workers.filter((worker) => Date.now() - worker.lastSeenAt.getTime() < 60_000);
+      // Reported, not required: an API process can serve chat with every worker down, and a load
+      // balancer must not pull it out of rotation for that. Alert on switchyard_job_workers_alive instead.
+      const workers = await checkDependency(async () => {
+        const heartbeats = await runtime.platform.jobs.heartbeats();
+        const alive = heartbeats.filter((worker) => Date.now() - worker.lastSeenAt.getTime() < 60_000);
         if (alive.length === 0) throw new Error('no job worker has sent a heartbeat in the last minute');
       });
       const ready = !isDraining() && Object.values(checks).every((check) => check.ok);
+      checks.job_workers = { ...workers, required: false };
       return reply.code(ready ? 200 : 503).send({
         status: ready ? 'ready' : isDraining() ? 'draining' : 'unavailable',
         mode: runtime.mode,

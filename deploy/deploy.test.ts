@@ -1,0 +1,471 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '@switchyard/core';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+
+// Static checks of everything under deploy/: the files parse, and every name they use
+// (environment variables, CLI commands, metric names) is one the server really has.
+
+const deployDir = dirname(fileURLToPath(import.meta.url));
+const root = dirname(deployDir);
+const composeDir = join(deployDir, 'compose');
+const chartDir = join(deployDir, 'helm', 'switchyard');
+const templatesDir = join(chartDir, 'templates');
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+function walk(directory: string): string[] {
+  return readdirSync(directory).flatMap((name) => {
+    const path = join(directory, name);
+    return statSync(path).isDirectory() ? walk(path) : [path];
+  });
+}
+
+function read(path: string): string {
+  return readFileSync(path, 'utf8');
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function object(value: unknown, what: string): JsonObject {
+  if (!isObject(value)) throw new Error(`${what} is not a mapping`);
+  return value;
+}
+
+function readYaml(path: string): JsonObject {
+  return object(parseYaml(read(path), { merge: true }), relative(root, path));
+}
+
+/** Environment variables the server reads, found in its source rather than listed here. */
+function serverVariables(): Set<string> {
+  const sources = [
+    join(root, 'packages', 'core', 'src', 'config.ts'),
+    ...walk(join(root, 'apps', 'server', 'src')).filter((path) => path.endsWith('.ts') && !path.endsWith('.test.ts')),
+  ];
+  const names = new Set<string>();
+  for (const source of sources) {
+    for (const match of read(source).matchAll(/\b(?:variables|process\.env)\.([A-Z][A-Z0-9_]*)\b/g)) {
+      names.add(match[1] as string);
+    }
+  }
+  return names;
+}
+
+/** `${NAME}` / `${NAME:-default}` references in a Switchyard config file: the config reads these too. */
+function configReferences(text: string): Set<string> {
+  return new Set([...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g)].map((match) => match[1] as string));
+}
+
+/** The subcommands named in the CLI's usage text. */
+function cliCommands(): Set<string> {
+  const source = read(join(root, 'apps', 'server', 'src', 'cli.ts'));
+  const usage = source.slice(
+    source.indexOf('const usage = `'),
+    source.indexOf('`;', source.indexOf('const usage = `')),
+  );
+  return new Set([...usage.matchAll(/^ {2}switchyard ([a-z-]+)/gm)].map((match) => match[1] as string));
+}
+
+/** Metric names registered in apps/server/src/metrics.ts (histograms expose _bucket, _sum, _count). */
+function metricNames(): { names: Set<string>; prefixes: string[] } {
+  const source = read(join(root, 'apps', 'server', 'src', 'metrics.ts'));
+  const names = new Set<string>();
+  for (const match of source.matchAll(/new (Counter|Gauge|Histogram)\(\{\s*name: '([a-z_:]+)'/g)) {
+    const name = match[2] as string;
+    names.add(name);
+    if (match[1] === 'Histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(name + suffix);
+  }
+  const prefixes = [...source.matchAll(/collectDefaultMetrics\(\{[^}]*prefix: '([a-z_]+)'/g)].map(
+    (match) => match[1] as string,
+  );
+  return { names, prefixes };
+}
+
+const known = serverVariables();
+const composeConfigText = read(join(composeDir, 'switchyard.config.yaml'));
+const values = readYaml(join(chartDir, 'values.yaml'));
+const chartConfigText = JSON.stringify(values.config);
+const knownWithConfig = new Set([
+  ...known,
+  ...configReferences(composeConfigText),
+  ...configReferences(chartConfigText),
+]);
+
+describe('the known sets are found in the source', () => {
+  it('finds the server variables, CLI commands and metrics', () => {
+    for (const name of ['DATABASE_URL', 'DEV_DATABASE_URL', 'REDIS_URL', 'AUTH_SECRET', 'METRICS_TOKEN', 'S3_BUCKET']) {
+      expect(known).toContain(name);
+    }
+    expect([...cliCommands()]).toEqual(expect.arrayContaining(['start', 'api', 'worker', 'migrate', 'keys', 'admin']));
+    expect(metricNames().names).toContain('switchyard_http_requests_total');
+  });
+});
+
+describe('every YAML and JSON file under deploy/ parses', () => {
+  const files = walk(deployDir).filter((path) => !path.startsWith(templatesDir));
+  const yamlFiles = files.filter((path) => /\.ya?ml$/.test(path));
+  const jsonFiles = files.filter((path) => path.endsWith('.json'));
+
+  it.each(yamlFiles.map((path) => [relative(deployDir, path), path]))('%s', (_name, path) => {
+    for (const document of parseAllDocuments(read(path), { merge: true })) {
+      expect(document.errors.map((error) => error.message)).toEqual([]);
+    }
+  });
+
+  it.each(jsonFiles.map((path) => [relative(deployDir, path), path]))('%s', (_name, path) => {
+    expect(() => JSON.parse(read(path))).not.toThrow();
+  });
+
+  it('Helm templates balance {{ and }}', () => {
+    for (const path of walk(templatesDir)) {
+      const text = read(path);
+      expect(text.split('{{').length, relative(deployDir, path)).toBe(text.split('}}').length);
+      let depth = 0;
+      for (const token of text.matchAll(/\{\{|\}\}/g)) {
+        depth += token[0] === '{{' ? 1 : -1;
+        expect(depth, `${relative(deployDir, path)} at offset ${token.index}`).toBeGreaterThanOrEqual(0);
+        expect(depth).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  it('Helm control blocks open and close in pairs', () => {
+    for (const path of walk(templatesDir)) {
+      const actions = [...read(path).matchAll(/\{\{-?\s*(if|range|with|define|end)\b/g)].map((match) => match[1]);
+      const opened = actions.filter((action) => action !== 'end').length;
+      expect(actions.filter((action) => action === 'end').length, relative(deployDir, path)).toBe(opened);
+    }
+  });
+});
+
+describe('docker compose', () => {
+  const composeFiles = ['docker-compose.yml', 'docker-compose.server.yml'];
+  const commands = cliCommands();
+
+  it.each(composeFiles)('%s: Switchyard services use known variables and CLI commands', (file) => {
+    const services = object(readYaml(join(composeDir, file)).services, `${file} services`);
+    let switchyardServices = 0;
+    for (const [name, raw] of Object.entries(services)) {
+      const service = object(raw, name);
+      if (!String(service.image ?? '').includes('switchyard')) continue;
+      switchyardServices += 1;
+      const command = service.command;
+      expect(Array.isArray(command), `${name}: command is a list`).toBe(true);
+      expect(commands, `${name}: '${(command as Json[])[0]}' is a switchyard command`).toContain(
+        (command as Json[])[0],
+      );
+      const environment = object(service.environment, `${name} environment`);
+      for (const variable of Object.keys(environment)) {
+        expect(knownWithConfig, `${file} ${name}: ${variable} is read by the server or its config`).toContain(variable);
+      }
+    }
+    expect(switchyardServices).toBeGreaterThan(0);
+  });
+
+  it('server mode runs migrate, api and worker, with the two databases, Redis and MinIO', () => {
+    const services = object(readYaml(join(composeDir, 'docker-compose.server.yml')).services, 'services');
+    const commandOf = (name: string) => (object(services[name], name).command as Json[]).join(' ');
+    expect(commandOf('switchyard-migrate')).toBe('migrate');
+    expect(commandOf('api')).toMatch(/^api --workers /);
+    expect(commandOf('worker')).toBe('worker');
+    for (const name of ['postgres-prod', 'postgres-dev', 'redis', 'minio', 'minio-init', 'caddy', 'prometheus']) {
+      expect(Object.keys(services)).toContain(name);
+    }
+    expect(object(services['minio-init'], 'minio-init').image).toMatch(/^minio\/mc/);
+    const environment = object(object(services.api, 'api').environment, 'api environment');
+    expect(String(environment.DATABASE_URL)).toContain('@postgres-prod:');
+    expect(String(environment.DEV_DATABASE_URL)).toContain('@postgres-dev:');
+  });
+
+  it.each(composeFiles)('%s: depends_on conditions fit their targets', (file) => {
+    const services = object(readYaml(join(composeDir, file)).services, 'services');
+    for (const [name, raw] of Object.entries(services)) {
+      const dependsOn = object(raw, name).depends_on;
+      if (dependsOn === undefined) continue;
+      for (const [target, rawCondition] of Object.entries(object(dependsOn, `${name} depends_on`))) {
+        const condition = object(rawCondition, `${name} -> ${target}`).condition;
+        const targetService = object(services[target], `${name} depends on unknown service ${target}`);
+        if (condition === 'service_healthy') {
+          const healthcheck = object(targetService.healthcheck, `${target} healthcheck (needed by ${name})`);
+          expect(healthcheck.disable, `${target} healthcheck`).not.toBe(true);
+        } else {
+          expect(condition).toBe('service_completed_successfully');
+          expect(targetService.restart, `${target} is one-shot`).toBe('no');
+        }
+      }
+    }
+  });
+
+  it('.env.example names only variables the server or the compose files use, and all of them', () => {
+    const example = read(join(composeDir, '.env.example'));
+    const exampleNames = new Set(
+      [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1] as string),
+    );
+    const composeText = composeFiles.map((file) => read(join(composeDir, file))).join('\n');
+    const interpolated = new Set(
+      [...composeText.matchAll(/\$\{([A-Z][A-Z0-9_]*)(?::?[-?][^}]*)?\}/g)].map((match) => match[1] as string),
+    );
+    for (const name of exampleNames) {
+      expect(
+        known.has(name) || interpolated.has(name),
+        `${name} in .env.example is neither read by the server nor used by compose`,
+      ).toBe(true);
+    }
+    for (const name of interpolated) expect(exampleNames, `${name} used by compose`).toContain(name);
+    for (const name of [
+      'AUTH_SECRET',
+      'PUBLIC_URL',
+      'DATABASE_URL',
+      'DEV_DATABASE_URL',
+      'REDIS_URL',
+      'METRICS_TOKEN',
+    ]) {
+      expect(exampleNames).toContain(name);
+    }
+    for (const name of ['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_ENDPOINT', 'S3_REGION']) {
+      expect(exampleNames).toContain(name);
+    }
+  });
+
+  it('`docker compose config` accepts both files', (context) => {
+    const modern = spawnSync('docker', ['compose', 'version']).status === 0;
+    const legacy = !modern && spawnSync('docker-compose', ['version']).status === 0;
+    if (!modern && !legacy) {
+      context.skip('neither `docker compose` nor `docker-compose` is installed; skipped compose validation');
+      return;
+    }
+    const directory = mkdtempSync(join(tmpdir(), 'switchyard-compose-'));
+    try {
+      // Every variable set to a placeholder, so `${X:?}` checks pass; ports and counts need numbers.
+      const envFile = join(directory, '.env');
+      const example = read(join(composeDir, '.env.example'));
+      const names = [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1] as string);
+      const placeholder = (name: string) => (/(_PORT|_REPLICAS)$/.test(name) ? '8080' : 'placeholder-value');
+      writeFileSync(envFile, names.map((name) => `${name}=${placeholder(name)}`).join('\n'));
+      for (const file of composeFiles) {
+        let path = join(composeDir, file);
+        if (legacy) {
+          // docker-compose 1.x predates the top-level `name` key; everything else it checks as Compose v2 does.
+          path = join(directory, file);
+          writeFileSync(path, read(join(composeDir, file)).replace(/^name: .*$/m, ''));
+        }
+        const [command, ...args] = modern ? ['docker', 'compose'] : ['docker-compose'];
+        const result = spawnSync(
+          command as string,
+          [...args, '--project-directory', composeDir, '--env-file', envFile, '-f', path, 'config', '-q'],
+          { encoding: 'utf8' },
+        );
+        expect(result.status, `${file}: ${result.stderr}`).toBe(0);
+      }
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the shipped Switchyard config files load', () => {
+  // No provider keys at all, as with a fresh .env: the defaults in the files must carry the start.
+  const variables = {};
+
+  it('deploy/compose/switchyard.config.yaml', () => {
+    const config = loadConfig({ ...variables, SWITCHYARD_CONFIG: join(composeDir, 'switchyard.config.yaml') }, root);
+    expect(config.providers.length).toBeGreaterThan(0);
+  });
+
+  it('the Helm chart default config (values.config)', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'switchyard-chart-'));
+    try {
+      const path = join(directory, 'switchyard.config.yaml');
+      writeFileSync(path, chartConfigText);
+      expect(loadConfig({ ...variables, SWITCHYARD_CONFIG: path }, root).configPath).toBe(path);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Helm chart', () => {
+  const templates = walk(templatesDir).map((path) => ({ path, text: read(path) }));
+
+  it('sets only environment variables the server reads (env, Secret keys, providerKeys)', () => {
+    const names = new Set<string>();
+    for (const { text } of templates) {
+      for (const match of text.matchAll(/^\s*- name: ([A-Z][A-Z0-9_]*)\s*$/gm)) names.add(match[1] as string);
+    }
+    const secret = read(join(templatesDir, 'secret.yaml'));
+    const stringData = secret.slice(secret.indexOf('stringData:'));
+    for (const match of stringData.matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)) names.add(match[1] as string);
+    for (const name of Object.keys(object(values.providerKeys ?? {}, 'providerKeys'))) names.add(name);
+    expect(names.size).toBeGreaterThan(10);
+    for (const name of names) expect(knownWithConfig, `${name} set by the chart`).toContain(name);
+    for (const name of ['DATABASE_URL', 'DEV_DATABASE_URL', 'REDIS_URL', 'AUTH_SECRET', 'METRICS_TOKEN']) {
+      expect(names).toContain(name);
+    }
+  });
+
+  it('renders numbers from values.yaml as integers (Helm reads them as floats: 1048576 would become 1.048576e+06)', () => {
+    for (const { path, text } of templates) {
+      for (const match of text.matchAll(/\.Values\.([A-Za-z0-9_.]+)\s*\|\s*quote/g)) {
+        const value = (match[1] as string)
+          .split('.')
+          .reduce<Json | undefined>((node, key) => (isObject(node) ? node[key] : undefined), values);
+        expect(typeof value, `${relative(deployDir, path)}: .Values.${match[1]} | quote needs | int`).not.toBe(
+          'number',
+        );
+      }
+    }
+  });
+
+  it('runs valid CLI commands', () => {
+    const commands = cliCommands();
+    const used = templates.flatMap(({ text }) =>
+      [...text.matchAll(/^\s*args: \["([a-z-]+)"/gm)].map((match) => match[1] as string),
+    );
+    expect(used.sort()).toEqual(['api', 'migrate', 'worker']);
+    for (const command of used) expect(commands).toContain(command);
+  });
+
+  it('probes /ready and /health, and waits longer than SHUTDOWN_TIMEOUT_MS on termination', () => {
+    const api = read(join(templatesDir, 'api-deployment.yaml'));
+    expect(api).toMatch(/readinessProbe:\s*\n\s*httpGet: \{ path: \/ready/);
+    expect(api).toMatch(/livenessProbe:\s*\n\s*httpGet: \{ path: \/health/);
+    const apiValues = object(values.api, 'api');
+    const graceMs = Number(apiValues.terminationGracePeriodSeconds) * 1000;
+    const neededMs = Number(values.shutdownTimeoutMs) + Number(apiValues.preStopSleepSeconds) * 1000;
+    expect(graceMs).toBeGreaterThan(neededMs);
+  });
+
+  it('runs migrations as a pre-install/pre-upgrade hook, after the Secret it reads', () => {
+    const job = read(join(templatesDir, 'migrate-job.yaml'));
+    expect(job).toContain('helm.sh/hook: pre-install,pre-upgrade');
+    const weight = (text: string) => Number(/helm\.sh\/hook-weight: "(-?\d+)"/.exec(text)?.[1]);
+    expect(weight(read(join(templatesDir, 'secret.yaml')))).toBeLessThan(weight(job));
+  });
+
+  it('the ingress annotations turn off buffering for server-sent events', () => {
+    const annotations = object(object(values.ingress, 'ingress').annotations, 'ingress annotations');
+    expect(annotations['nginx.ingress.kubernetes.io/proxy-buffering']).toBe('off');
+  });
+
+  it('Chart.yaml names the chart and its versions', () => {
+    const chart = readYaml(join(chartDir, 'Chart.yaml'));
+    expect(chart).toMatchObject({ apiVersion: 'v2', name: 'switchyard' });
+    expect(chart.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('monitoring', () => {
+  it('the Grafana dashboard queries only metrics the server exports', () => {
+    const dashboard = JSON.parse(read(join(deployDir, 'grafana', 'dashboards', 'switchyard.json'))) as {
+      panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+      templating: { list: Array<{ definition?: string }> };
+    };
+    const { names, prefixes } = metricNames();
+    const expressions = [
+      ...dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr)),
+      ...dashboard.templating.list.map((variable) => variable.definition ?? ''),
+    ];
+    const used = new Set(
+      expressions.flatMap((expr) => [...expr.matchAll(/\bswitchyard_[a-z0-9_]+/g)].map((m) => m[0])),
+    );
+    expect(used.size).toBeGreaterThan(8);
+    for (const name of used) {
+      const exported = names.has(name) || prefixes.some((prefix) => name.startsWith(prefix));
+      expect(exported, `${name} is not in apps/server/src/metrics.ts`).toBe(true);
+    }
+    for (const name of [
+      'switchyard_http_requests_total',
+      'switchyard_http_request_duration_seconds_bucket',
+      'switchyard_tokens_total',
+      'switchyard_rate_limit_rejections_total',
+      'switchyard_cache_lookups_total',
+      'switchyard_jobs',
+      'switchyard_job_workers_alive',
+    ]) {
+      expect(used).toContain(name);
+    }
+  });
+
+  it('the dashboard uses the provisioned datasource', () => {
+    const datasources = readYaml(join(deployDir, 'grafana', 'provisioning', 'datasources', 'prometheus.yml'));
+    const uid = (datasources.datasources as JsonObject[])[0]?.uid;
+    const dashboard = read(join(deployDir, 'grafana', 'dashboards', 'switchyard.json'));
+    const uids = new Set([...dashboard.matchAll(/"uid": "([^"]+)"/g)].map((match) => match[1]));
+    uids.delete('switchyard');
+    expect([...uids]).toEqual([uid]);
+  });
+
+  it('Prometheus scrapes /metrics with the METRICS_TOKEN bearer that compose writes', () => {
+    const prometheus = readYaml(join(deployDir, 'prometheus', 'prometheus.yml'));
+    const job = (prometheus.scrape_configs as JsonObject[]).find((config) => config.job_name === 'switchyard');
+    expect(job?.metrics_path).toBe('/metrics');
+    const authorization = object(job?.authorization, 'authorization');
+    expect(authorization.type).toBe('Bearer');
+    const compose = read(join(composeDir, 'docker-compose.server.yml'));
+    expect(compose).toContain(`"$$METRICS_TOKEN" > ${authorization.credentials_file}`);
+  });
+});
+
+describe('Caddy', () => {
+  const caddyfile = read(join(deployDir, 'caddy', 'Caddyfile'));
+
+  it('does not buffer or compress server-sent events', () => {
+    const proxy = caddyfile.slice(caddyfile.indexOf('reverse_proxy'));
+    expect(proxy).toMatch(/^\s*flush_interval -1\s*$/m);
+    expect(caddyfile).not.toMatch(/text\/\*/);
+    expect(caddyfile).not.toMatch(/header Content-Type text\/event-stream/);
+  });
+
+  it('`caddy adapt` accepts the Caddyfile', (context) => {
+    if (spawnSync('caddy', ['version']).status !== 0) {
+      context.skip('caddy is not installed; skipped Caddyfile validation');
+      return;
+    }
+    const output = execFileSync('caddy', ['adapt', '--config', join(deployDir, 'caddy', 'Caddyfile')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(output).toContain('"flush_interval":-1');
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read(join(root, 'Dockerfile'));
+
+  it('keeps every workspace package.json in the build context before npm ci', () => {
+    const rootPackage = JSON.parse(read(join(root, 'package.json'))) as { workspaces: string[] };
+    const workspaces = rootPackage.workspaces.flatMap((pattern) =>
+      pattern.endsWith('/*')
+        ? readdirSync(join(root, pattern.slice(0, -2)))
+            .map((name) => `${pattern.slice(0, -2)}/${name}`)
+            .filter((path) => statSync(join(root, path)).isDirectory())
+        : [pattern],
+    );
+    const ignored = read(join(root, '.dockerignore'))
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#'));
+    for (const workspace of workspaces) {
+      const excluded = ignored.some((line) => workspace === line || workspace.startsWith(`${line}/`));
+      if (excluded) expect(ignored, `.dockerignore drops ${workspace}`).toContain(`!${workspace}/package.json`);
+    }
+    const install = dockerfile.indexOf('npm ci --omit=dev');
+    expect(install).toBeGreaterThan(0);
+    expect(dockerfile.slice(0, install)).toContain('COPY . .');
+  });
+
+  it('runs the CLI as a non-root user with a health check', () => {
+    expect(dockerfile).toContain('ENTRYPOINT ["node", "apps/server/bin/switchyard.js"]');
+    expect(dockerfile).toContain('CMD ["start"]');
+    expect(dockerfile).toMatch(/^USER (?!root)\S+/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK[\s\S]*\/health/m);
+    expect(dockerfile).toContain('EXPOSE 8080');
+  });
+});
