@@ -71,6 +71,22 @@ export const settingDefinitions: readonly SettingDefinition[] = Object.freeze([
     maximum: 10_000_000,
   },
   {
+    key: 'files.max_bytes',
+    type: 'integer',
+    defaultValue: 20 * 1024 * 1024,
+    description: 'Largest file a user may upload to POST /api/files, in bytes',
+    minimum: 1,
+    maximum: 1024 * 1024 * 1024,
+  },
+  {
+    key: 'files.max_per_user',
+    type: 'integer',
+    defaultValue: 200,
+    description: 'Files a user may keep; uploads beyond it are refused until some are deleted',
+    minimum: 0,
+    maximum: 10_000_000,
+  },
+  {
     key: 'rate_limit.anonymous.per_minute',
     type: 'integer',
     defaultValue: 20,

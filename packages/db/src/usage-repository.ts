@@ -1,5 +1,5 @@
 import type { Environment } from '@switchyard/core';
-import { and, count, desc, eq, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { Db } from './client';
 import { apiKeyUsageLog, type UsageLogInsert, type UsageLogRecord } from './schema';
 
@@ -18,25 +18,53 @@ export interface UsageRepository {
   count(options?: { environment?: Environment }): Promise<number>;
 }
 
-/**
- * PostgreSQL accepts at most 65,535 bind parameters per statement; with twelve
- * columns that is 5,461 rows. Larger batches are split, inside one transaction.
- */
-const maximumRowsPerStatement = 5_000;
-
 export function createUsageRepository(db: Db): UsageRepository {
   return {
+    /**
+     * One statement however many rows: each column travels as one array
+     * parameter and `unnest` turns them back into rows. Building that is a
+     * handful of array pushes, where a VALUES list costs a bound parameter (and
+     * an ORM object) per cell on the gateway's hot path.
+     */
     async insertMany(rows) {
       if (rows.length === 0) return;
-      if (rows.length <= maximumRowsPerStatement) {
-        await db.insert(apiKeyUsageLog).values([...rows]);
-        return;
+      const columns = {
+        environment: [] as string[],
+        apiKeyId: [] as Array<string | null>,
+        clientIp: [] as Array<string | null>,
+        method: [] as string[],
+        route: [] as string[],
+        model: [] as Array<string | null>,
+        status: [] as number[],
+        latencyMs: [] as number[],
+        promptTokens: [] as Array<number | null>,
+        completionTokens: [] as Array<number | null>,
+        createdAt: [] as string[],
+      };
+      const now = new Date().toISOString();
+      for (const row of rows) {
+        columns.environment.push(row.environment);
+        columns.apiKeyId.push(row.apiKeyId ?? null);
+        columns.clientIp.push(row.clientIp ?? null);
+        columns.method.push(row.method);
+        columns.route.push(row.route);
+        columns.model.push(row.model ?? null);
+        columns.status.push(row.status);
+        columns.latencyMs.push(row.latencyMs);
+        columns.promptTokens.push(row.promptTokens ?? null);
+        columns.completionTokens.push(row.completionTokens ?? null);
+        columns.createdAt.push(row.createdAt ? row.createdAt.toISOString() : now);
       }
-      await db.transaction(async (transaction) => {
-        for (let start = 0; start < rows.length; start += maximumRowsPerStatement) {
-          await transaction.insert(apiKeyUsageLog).values(rows.slice(start, start + maximumRowsPerStatement));
-        }
-      });
+      await db.execute(sql`
+        INSERT INTO api_key_usage_log
+          (environment, api_key_id, client_ip, method, route, model, status, latency_ms,
+           prompt_tokens, completion_tokens, created_at)
+        SELECT * FROM unnest(
+          ${sql.param(columns.environment)}::varchar[], ${sql.param(columns.apiKeyId)}::text[], ${sql.param(columns.clientIp)}::text[],
+          ${sql.param(columns.method)}::text[], ${sql.param(columns.route)}::text[], ${sql.param(columns.model)}::text[], ${sql.param(columns.status)}::int[],
+          ${sql.param(columns.latencyMs)}::float8[], ${sql.param(columns.promptTokens)}::int[], ${sql.param(columns.completionTokens)}::int[],
+          ${sql.param(columns.createdAt)}::timestamptz[]
+        )`);
     },
 
     list(options = {}) {

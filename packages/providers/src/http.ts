@@ -87,8 +87,8 @@ interface Deadline {
   disarm(): void;
 }
 
-function createDeadline(): Deadline {
-  const controller = new AbortController();
+/** A timer that aborts the request's one shared controller; it remembers whether it was the one that fired. */
+function createDeadline(controller: AbortController): Deadline {
   let timer: NodeJS.Timeout | undefined;
   let expired = false;
   let expiredAfterMs = 0;
@@ -174,10 +174,13 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
     const streaming = request.streaming === true;
     // Streams: a first-token timer, then an idle timer re-armed per chunk, plus an optional cap on the whole
     // exchange. Everything else: one timer for the whole exchange.
-    const deadline = createDeadline();
-    const total = createDeadline();
-    const signals = [deadline.signal, total.signal, ...(callerSignal ? [callerSignal] : [])];
-    const signal = AbortSignal.any(signals);
+    // One controller per request that the timers and the caller's signal all abort: cheaper on the hot
+    // path than a controller per timer joined with AbortSignal.any.
+    const controller = new AbortController();
+    const deadline = createDeadline(controller);
+    const total = createDeadline(controller);
+    callerSignal?.addEventListener('abort', () => controller.abort(callerSignal.reason), { once: true });
+    const signal = controller.signal;
     const expiredDeadline = (): Deadline => (total.expired ? total : deadline);
     const headers = { ...baseHeaders };
     let body: string | undefined;

@@ -195,8 +195,18 @@ async function applyRateLimit(runtime: Runtime, request: FastifyRequest, reply: 
 export function registerRequestHooks(app: FastifyInstance, runtime: Runtime): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('usageInfo', null);
+  app.decorateRequest('receivedAt', null);
 
   app.addHook('onRequest', async (request, reply) => {
+    request.receivedAt = performance.now();
+    // A client that leaves before the response is complete gets no onResponse (Fastify's
+    // onRequestAbort only covers a body still being uploaded); count it as 499 so every request
+    // that reached the gateway, and maybe the upstream, leaves a usage row.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) {
+        recordRequest(runtime, request, 499, performance.now() - (request.receivedAt ?? performance.now()));
+      }
+    });
     reply.header('x-environment', 'prod');
     const behaviour = request.routeOptions.config?.behaviour;
     if (!behaviour) return;
@@ -207,39 +217,43 @@ export function registerRequestHooks(app: FastifyInstance, runtime: Runtime): vo
   });
 
   app.addHook('onResponse', async (request, reply) => {
-    const behaviour = request.routeOptions.config?.behaviour;
-    const route = request.routeOptions.url ?? 'unmatched';
-    const environment = request.principal?.environment ?? 'prod';
-    const model = request.usageInfo?.model ?? null;
-    const seconds = reply.elapsedTime / 1000;
-    const metricModel = model ?? '';
-    runtime.metrics.httpRequests.inc({
-      environment,
-      route,
-      method: request.method,
-      status: String(reply.statusCode),
-      model: metricModel,
-    });
-    runtime.metrics.httpDuration.observe({ environment, route, model: metricModel }, seconds);
-    if (behaviour?.usage === false || (!behaviour && !route.startsWith('/v1'))) return;
-    const usage = request.usageInfo;
-    if (usage?.promptTokens)
-      runtime.metrics.tokens.inc({ environment, model: metricModel, kind: 'prompt' }, usage.promptTokens);
-    if (usage?.completionTokens) {
-      runtime.metrics.tokens.inc({ environment, model: metricModel, kind: 'completion' }, usage.completionTokens);
-    }
-    runtime.usage.record({
-      environment,
-      apiKeyId: request.principal?.keyId ?? null,
-      clientIp: request.ip,
-      method: request.method,
-      route,
-      model,
-      status: reply.statusCode,
-      latencyMs: reply.elapsedTime,
-      promptTokens: usage?.promptTokens ?? null,
-      completionTokens: usage?.completionTokens ?? null,
-      createdAt: new Date(),
-    });
+    recordRequest(runtime, request, reply.statusCode, reply.elapsedTime);
+  });
+}
+
+/** Metrics and one usage row for a finished (or abandoned) request. */
+function recordRequest(runtime: Runtime, request: FastifyRequest, status: number, elapsedMs: number): void {
+  const behaviour = request.routeOptions.config?.behaviour;
+  const route = request.routeOptions.url ?? 'unmatched';
+  const environment = request.principal?.environment ?? 'prod';
+  const model = request.usageInfo?.model ?? null;
+  const metricModel = model ?? '';
+  runtime.metrics.httpRequests.inc({
+    environment,
+    route,
+    method: request.method,
+    status: String(status),
+    model: metricModel,
+  });
+  runtime.metrics.httpDuration.observe({ environment, route, model: metricModel }, elapsedMs / 1000);
+  if (behaviour?.usage === false || (!behaviour && !route.startsWith('/v1'))) return;
+  const usage = request.usageInfo;
+  if (usage?.promptTokens)
+    runtime.metrics.tokens.inc({ environment, model: metricModel, kind: 'prompt' }, usage.promptTokens);
+  if (usage?.completionTokens) {
+    runtime.metrics.tokens.inc({ environment, model: metricModel, kind: 'completion' }, usage.completionTokens);
+  }
+  runtime.usage.record({
+    environment,
+    apiKeyId: request.principal?.keyId ?? null,
+    clientIp: request.ip,
+    method: request.method,
+    route,
+    model,
+    status,
+    latencyMs: elapsedMs,
+    promptTokens: usage?.promptTokens ?? null,
+    completionTokens: usage?.completionTokens ?? null,
+    createdAt: new Date(),
   });
 }

@@ -51,6 +51,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
     usageInfo: UsageInfo | null;
+    /** performance.now() when the request arrived, for requests that never get a response. */
+    receivedAt: number | null;
   }
   interface FastifyContextConfig {
     behaviour?: RouteBehaviour;

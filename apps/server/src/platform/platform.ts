@@ -20,6 +20,7 @@ import { createObjectStore, type ObjectStore } from '@switchyard/storage';
 import { eq } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { createDocumentExtractor } from '../chat/document-extraction';
 import type { Router } from '../routing/router';
 import type { Databases } from '../runtime/databases';
 import type { ModelRegistry } from '../runtime/model-registry';
@@ -153,6 +154,7 @@ export async function createPlatform(dependencies: PlatformDependencies): Promis
         throw error;
       }
     });
+    await jobs.process('document.extract', createDocumentExtractor(databases, storage));
     logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
   }
 

@@ -54,9 +54,14 @@ export function createUsageWriter(options: UsageWriterOptions): UsageWriter {
   }, options.flushIntervalMs ?? 1000);
   timer.unref();
 
-  async function writeBatches(environment: Environment): Promise<void> {
+  /**
+   * Writes full batches; with `everything`, the remainder too. Under steady load
+   * the timer (not each arriving row) decides when a partial batch goes out, so
+   * inserts stay large instead of chasing the rows that arrive meanwhile.
+   */
+  async function writeBatches(environment: Environment, everything: boolean): Promise<void> {
     const buffer = buffers[environment];
-    while (buffer.length > 0) {
+    while (buffer.length >= batchSize || (everything && buffer.length > 0)) {
       const batch = buffer.splice(0, batchSize);
       try {
         await options.insert[environment](batch);
@@ -69,14 +74,16 @@ export function createUsageWriter(options: UsageWriterOptions): UsageWriter {
       } finally {
         options.metrics.usageRowsPending.set({ environment }, buffer.length);
       }
+      // Rows that arrived while this batch was written wait for the next timer tick unless a batch is full.
+      everything = false;
     }
   }
 
-  function flushEnvironment(environment: Environment): Promise<void> {
+  function flushEnvironment(environment: Environment, everything = true): Promise<void> {
     const running = flushing[environment];
     if (running) return running;
     if (buffers[environment].length === 0) return Promise.resolve();
-    const next = writeBatches(environment)
+    const next = writeBatches(environment, everything)
       .catch(() => {})
       .finally(() => {
         flushing[environment] = null;
@@ -96,13 +103,17 @@ export function createUsageWriter(options: UsageWriterOptions): UsageWriter {
           'usage buffer full; dropped rows',
         );
       }
-      if (buffer.length >= batchSize && !closed) void flushEnvironment(row.environment);
+      if (buffer.length >= batchSize && !closed) void flushEnvironment(row.environment, false);
     },
     async flush() {
       // A flush already running may have started before the newest rows arrived: wait, then go again.
       for (const environment of ['prod', 'dev'] as const) {
         await flushing[environment];
-        await flushEnvironment(environment);
+        while (buffers[environment].length > 0) {
+          const before = buffers[environment].length;
+          await flushEnvironment(environment);
+          if (buffers[environment].length >= before) break;
+        }
       }
     },
     async close() {
