@@ -8,13 +8,19 @@ import { registerRequestHooks } from './http/hooks';
 import { registerAccountKeyRoutes } from './routes/account-keys';
 import { registerAdminRoutes } from './routes/admin';
 import { registerAdminJobRoutes } from './routes/admin-jobs';
+import { registerAdminUsageRoutes } from './routes/admin-usage';
 import { registerAsyncChatRoutes } from './routes/async-chat';
+import { registerChatSessionRoutes } from './routes/chat-sessions';
+import { registerConversationRoutes } from './routes/conversations';
 import { registerEmbeddingsRoutes } from './routes/embeddings';
+import { registerFileRoutes } from './routes/files';
 import { registerImageRoutes } from './routes/images';
 import { registerNativeChatRoutes } from './routes/native-chat';
 import { registerOpenAIRoutes } from './routes/openai';
 import { registerOperationsRoutes } from './routes/operations';
+import { registerTemplateRoutes } from './routes/templates';
 import { registerUserRoutes } from './routes/users';
+import { registerWebApp } from './routes/web-app';
 import type { Runtime } from './runtime/runtime';
 
 export const version = '0.1.0';
@@ -61,6 +67,10 @@ export async function buildApp(runtime: Runtime): Promise<BuiltApp> {
         { name: 'Admin', description: 'Settings, keys and jobs (admin keys only)' },
         { name: 'Operations', description: 'Health, readiness, metrics, status' },
         {
+          name: 'Conversations',
+          description: 'Chats, messages, templates, search, shares, streaming answers and files (signed-in users)',
+        },
+        {
           name: 'Accounts',
           description: 'Users, your own API keys and roles; sign-in itself is under /api/auth (better-auth)',
         },
@@ -97,7 +107,13 @@ export async function buildApp(runtime: Runtime): Promise<BuiltApp> {
   registerAuthRoutes(app, runtime);
   registerUserRoutes(app, runtime);
   registerAccountKeyRoutes(app, runtime);
+  registerConversationRoutes(app, runtime);
+  registerTemplateRoutes(app, runtime);
+  registerChatSessionRoutes(app, runtime);
+  registerFileRoutes(app, runtime);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  registerAdminUsageRoutes(app, runtime);
+  await registerWebApp(app);
 
   return {
     app,

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './testing/test-server';
+
+let server: TestServer;
+let adminKey: string;
+let devKey: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  adminKey = await server.createKey('prod', { admin: true });
+  devKey = await server.createKey('dev');
+});
+afterAll(() => server?.destroy());
+
+const get = (path: string, key = adminKey) =>
+  fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+
+describe('GET /v1/admin/usage', () => {
+  it('aggregates requests, tokens, errors and latency percentiles per bucket and model', async () => {
+    const chat = (message: string, extra: Record<string, unknown> = {}) =>
+      fetch(`${server.url}/v1/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${devKey}` },
+        body: JSON.stringify({ model: 'echo', message, ...extra }),
+      });
+    for (const message of ['one two', 'three four five', 'six']) expect((await chat(message)).status).toBe(200);
+    expect((await chat('x', { unknown_field: true })).status).toBe(400);
+    await server.runtime.usage.flush();
+
+    const response = await get('/v1/admin/usage?environment=dev&bucket=minute');
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      environment: string;
+      bucket: string;
+      buckets: Array<{ start: string; requests: number }>;
+      models: Array<{ model: string | null; requests: number; tokens: number; latency_p95_ms: number | null }>;
+      totals: { requests: number; errors: number; error_rate: number; latency_p50_ms: number; latency_p99_ms: number };
+    };
+    expect(body.environment).toBe('dev');
+    expect(body.bucket).toBe('minute');
+    expect(body.totals.requests).toBe(4);
+    expect(body.totals.errors).toBe(1);
+    expect(body.totals.error_rate).toBe(0.25);
+    expect(body.totals.latency_p50_ms).toBeGreaterThan(0);
+    expect(body.totals.latency_p99_ms).toBeGreaterThanOrEqual(body.totals.latency_p50_ms);
+    expect(body.buckets.reduce((sum, bucket) => sum + bucket.requests, 0)).toBe(4);
+    expect(new Date(body.buckets[0]?.start ?? '').getUTCSeconds()).toBe(0);
+    const echo = body.models.find((row) => row.model === 'echo');
+    expect(echo?.requests).toBe(3);
+    expect(echo?.tokens).toBeGreaterThan(0);
+
+    const prod = (await (await get('/v1/admin/usage?environment=prod&bucket=hour')).json()) as {
+      totals: { requests: number };
+    };
+    expect(prod.totals.requests).toBeLessThan(4);
+  });
+
+  it('is for admins only and validates its query', async () => {
+    expect((await get('/v1/admin/usage', devKey)).status).toBe(403);
+    expect((await get('/v1/admin/usage?bucket=day')).status).toBe(400);
+    expect((await get('/v1/admin/usage?since=yesterday')).status).toBe(400);
+  });
+});
+
+describe('web app serving', () => {
+  it('keeps API 404s and serves the app (or the build hint) elsewhere', async () => {
+    const missing = await fetch(`${server.url}/v1/no-such-route`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('SY_ERR_NOT_FOUND');
+    const page = await fetch(`${server.url}/chat`);
+    expect([200, 503]).toContain(page.status);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('Switchyard');
+  });
+});

@@ -1,0 +1,126 @@
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** Seconds, from Retry-After, when the server sent one. */
+    readonly retryAfter: number | null = null,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface FriendlyError {
+  title: string;
+  detail: string;
+  signIn?: boolean;
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
+
+/** What the UI says about a failed request. */
+export function describeError(error: unknown): FriendlyError {
+  if (!(error instanceof ApiError)) {
+    if (error instanceof Error && error.name === 'AbortError')
+      return { title: 'Stopped', detail: 'Request cancelled.' };
+    return {
+      title: 'Network problem',
+      detail: error instanceof Error ? error.message : 'The server could not be reached.',
+    };
+  }
+  if (error.status === 401 || error.code === 'SY_ERR_UNAUTHORIZED') {
+    return { title: 'Please sign in', detail: error.message || 'Your session has ended.', signIn: true };
+  }
+  switch (error.code) {
+    case 'SY_ERR_RATE_LIMITED':
+    case 'SY_ERR_UPSTREAM_RATE_LIMITED':
+      return {
+        title: 'Too many requests',
+        detail:
+          error.retryAfter !== null
+            ? `Try again in ${formatSeconds(error.retryAfter)}.`
+            : 'Wait a moment and try again.',
+      };
+    case 'SY_ERR_QUOTA_EXCEEDED':
+      return { title: 'Quota used up', detail: error.message };
+    case 'SY_ERR_MODEL_NOT_ALLOWED':
+      return { title: 'Model not allowed', detail: error.message };
+    case 'SY_ERR_MODEL_NOT_FOUND':
+      return { title: 'Unknown model', detail: error.message };
+    case 'SY_ERR_FORBIDDEN':
+      return { title: 'Not allowed', detail: error.message };
+    case 'SY_ERR_VALIDATION':
+      return { title: 'Invalid input', detail: error.message };
+  }
+  if (error.status >= 500) return { title: 'Server problem', detail: error.message || `HTTP ${error.status}` };
+  return { title: `Request failed (${error.status})`, detail: error.message };
+}
+
+/** Builds an ApiError from a non-2xx response: Switchyard's, OpenAI's and better-auth's error shapes. */
+export async function errorFromResponse(response: Response): Promise<ApiError> {
+  let code = `HTTP_${response.status}`;
+  let message = response.statusText;
+  try {
+    const body = (await response.json()) as {
+      error?: { code?: string; message?: string } | string;
+      code?: string;
+      message?: string;
+    };
+    if (body.error && typeof body.error === 'object') {
+      code = body.error.code ?? code;
+      message = body.error.message ?? message;
+    } else {
+      code = body.code ?? code;
+      message = body.message ?? (typeof body.error === 'string' ? body.error : message);
+    }
+  } catch {
+    // not JSON
+  }
+  const retry = response.headers.get('retry-after');
+  const retryAfter = retry !== null && /^\d+$/.test(retry) ? Number(retry) : null;
+  return new ApiError(response.status, code, message, retryAfter);
+}
+
+let onUnauthorized: () => void = () => {};
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+export async function request(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (init.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
+  const response = await fetch(path, { credentials: 'same-origin', ...init, headers });
+  if (!response.ok) {
+    const error = await errorFromResponse(response);
+    if (error.status === 401 && !path.startsWith('/api/auth') && path !== '/api/me') onUnauthorized();
+    throw error;
+  }
+  return response;
+}
+
+export async function api<T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
+  const { json, ...rest } = init;
+  const response = await request(path, json === undefined ? rest : { ...rest, body: JSON.stringify(json) });
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export interface Me {
+  id: string;
+  email: string;
+  name: string;
+  role: 'admin' | 'user' | string;
+}
+
+export interface ChatModel {
+  id: string;
+  label: string;
+  description?: string;
+  default?: boolean;
+}

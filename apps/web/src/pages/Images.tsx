@@ -1,0 +1,87 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { buttonClass, ErrorBox, Field, inputClass } from '../components/ui';
+import { api } from '../lib/api';
+
+interface Quota {
+  environment: string;
+  used: number;
+  limit: number;
+  remaining: number;
+  resets_at: string;
+}
+interface ImageJob {
+  id: string;
+  status: 'queued' | 'running' | 'ready' | 'failed';
+  error?: string | null;
+}
+
+export function ImagePanel() {
+  const client = useQueryClient();
+  const quota = useQuery({ queryKey: ['image-quota'], queryFn: () => api<Quota>('/v1/image/quota') });
+  const [prompt, setPrompt] = useState('');
+  const [jobId, setJobId] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const job = useQuery({
+    queryKey: ['image', jobId],
+    enabled: jobId !== null,
+    queryFn: () => api<ImageJob>(`/v1/image/${jobId}`),
+    refetchInterval: (query) =>
+      query.state.data && ['ready', 'failed'].includes(query.state.data.status) ? false : 1000,
+  });
+  const generate = async () => {
+    setError(null);
+    try {
+      const created = await api<{ id: string }>('/v1/image/generate', { method: 'POST', json: { prompt } });
+      setJobId(created.id);
+      await client.invalidateQueries({ queryKey: ['image-quota'] });
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+  return (
+    <div className="mx-auto w-full max-w-3xl flex-1 space-y-4 overflow-auto p-4">
+      <form
+        className="space-y-2"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void generate();
+        }}
+      >
+        <Field label="Image prompt">
+          <textarea
+            className={inputClass}
+            rows={2}
+            value={prompt}
+            onChange={(e) => setPrompt(e.target.value)}
+            required
+          />
+        </Field>
+        <div className="flex items-center gap-3">
+          <button type="submit" className={buttonClass} disabled={!prompt.trim()}>
+            Generate
+          </button>
+          {quota.data && (
+            <span className="text-sm text-slate-600 dark:text-slate-300" data-testid="image-quota">
+              {quota.data.remaining} of {quota.data.limit} images left today ({quota.data.environment})
+            </span>
+          )}
+        </div>
+      </form>
+      <ErrorBox error={error ?? quota.error} />
+      {job.data && (
+        <div role="status">
+          <p className="text-sm">Status: {job.data.status}</p>
+          {job.data.status === 'failed' && <p className="text-red-600">{job.data.error}</p>}
+          {job.data.status === 'ready' && (
+            <img
+              className="mt-2 max-w-full rounded border"
+              src={`/v1/image/${job.data.id}/content`}
+              alt={prompt || 'Generated image'}
+            />
+          )}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,140 @@
+/// <reference lib="dom" />
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliServer, runCli, startCliServer } from '../apps/server/src/testing/cli-process';
+import { chromiumArgs, chromiumPath } from './chromium';
+
+/**
+ * End to end: a real `switchyard start` on the embedded defaults, driven by Debian's chromium.
+ * Screenshots of each main screen go to e2e/artifacts/ (git-ignored).
+ */
+const hasChromium = existsSync(chromiumPath);
+const hasBuild = existsSync(join(import.meta.dirname, '../apps/web/dist/index.html'));
+if (!hasChromium) console.warn(`e2e skipped: ${chromiumPath} is missing (apt-get install -y chromium)`);
+if (!hasBuild) console.warn('e2e skipped: apps/web/dist is missing (npm run build -w @switchyard/web)');
+
+const artifacts = join(import.meta.dirname, 'artifacts');
+const admin = { email: 'admin@example.com', password: 'a long password 123' };
+
+describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
+  let dataDir: string;
+  let server: CliServer;
+  let browser: Browser;
+  let page: Page;
+  const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: false });
+
+  beforeAll(async () => {
+    await mkdir(artifacts, { recursive: true });
+    dataDir = await mkdtemp(join(tmpdir(), 'switchyard-e2e-'));
+    const variables = { SWITCHYARD_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+    const created = await runCli(['admin', 'create', '--email', admin.email, '--password', admin.password], {
+      cwd: dataDir,
+      variables,
+    });
+    expect(created.code, created.stderr).toBe(0);
+    server = await startCliServer(['start'], { cwd: dataDir, variables });
+    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.child.kill('SIGTERM');
+    await server?.exited;
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('signs up, chats with the echo model and generates an image', async () => {
+    await page.goto(server.url);
+    await page.getByRole('heading', { name: 'Switchyard' }).waitFor();
+    await shot('landing');
+
+    await page.getByRole('button', { name: 'Create an account' }).click();
+    await page.getByLabel('Name').fill('Ada');
+    await page.getByLabel('Email').fill('ada@example.com');
+    await page.getByLabel('Password').fill('another long password 456');
+    await shot('sign-up');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.waitForURL('**/chat');
+
+    const composer = page.getByLabel('Message', { exact: true });
+    await composer.fill('Hello **streaming** world');
+    await composer.press('Control+Enter');
+    await page.getByRole('article', { name: 'Assistant' }).getByText('streaming').waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: 'Regenerate' }).waitFor();
+    expect(await page.getByRole('article', { name: 'Assistant' }).innerText()).toContain('world');
+    await shot('chat');
+
+    await page.setViewportSize({ width: 390, height: 800 });
+    await shot('chat-phone');
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    await page.getByRole('tab', { name: 'Images' }).click();
+    await page.getByLabel('Image prompt').fill('a red square');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    const image = page.getByRole('img', { name: 'a red square' });
+    await image.waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() => (document.querySelector('img[alt="a red square"]') as HTMLImageElement)?.complete);
+    expect(await image.evaluate((element: HTMLImageElement) => element.naturalWidth)).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('image-quota').innerText()).toContain('9 of 10');
+    await shot('images');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).first().waitFor();
+  }, 120_000);
+
+  it('as admin: creates a dev key, changes a rate limit and sees usage', async () => {
+    await page.goto(`${server.url}/signin`);
+    await page.getByLabel('Email').fill(admin.email);
+    await page.getByLabel('Password').fill(admin.password);
+    await page.getByRole('button', { name: 'Sign in' }).last().click();
+    await page.waitForURL('**/chat');
+    await page.getByRole('link', { name: 'Admin' }).click();
+
+    await page.getByRole('tab', { name: 'Keys' }).click();
+    await page.getByLabel('Key name').fill('e2e dev key');
+    await page.getByLabel('Key environment').selectOption('dev');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const key = (await page.getByTestId('new-key').innerText()).trim();
+    expect(key).toMatch(/^dev_/);
+    await page.getByRole('cell', { name: 'e2e dev key', exact: true }).waitFor();
+    await shot('admin-keys');
+
+    await page.getByRole('tab', { name: 'Settings' }).click();
+    const limit = page.getByLabel('rate_limit.chat.dev', { exact: true });
+    await limit.fill('30');
+    await page.getByRole('button', { name: 'Save rate_limit.chat.dev' }).click();
+    await page.getByText('Saved').waitFor();
+    await expect.poll(() => page.getByLabel('rate_limit.chat.dev', { exact: true }).inputValue()).toBe('30');
+    await page.getByLabel('rate_limit.chat.dev', { exact: true }).fill('-5');
+    await page.getByRole('button', { name: 'Save rate_limit.chat.dev' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Invalid input' }).first().waitFor();
+    await shot('admin-settings');
+
+    const chat = await fetch(`${server.url}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: 'echo', message: 'usage please' }),
+    });
+    expect(chat.status).toBe(200);
+    expect(chat.headers.get('x-ratelimit-limit')).toBe('30');
+
+    await page.getByRole('tab', { name: 'Usage' }).click();
+    await page.getByLabel('Environment').selectOption('dev');
+    await expect
+      .poll(() => page.getByTestId('usage-totals').innerText(), { timeout: 20_000 })
+      .toMatch(/Requests\s+1\b/);
+    await page.getByRole('cell', { name: 'echo', exact: true }).waitFor();
+    await shot('admin-usage');
+
+    for (const tab of ['Users', 'Jobs', 'Health']) {
+      await page.getByRole('tab', { name: tab }).click();
+      await page.waitForTimeout(300);
+      await shot(`admin-${tab.toLowerCase()}`);
+    }
+  }, 120_000);
+});
