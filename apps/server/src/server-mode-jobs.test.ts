@@ -9,8 +9,11 @@ import {
   testRedisUrl,
 } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signUpUser } from './testing/chat-client';
+import { makePdf } from './testing/documents';
 import { type Json, readJson } from './testing/read-json';
 import { startTestServer, type TestServer } from './testing/test-server';
+import { settledFile, uploadFile } from './testing/upload';
 
 const postgres = await probePostgres();
 const hasRedis = await redisAvailable();
@@ -147,5 +150,18 @@ describe.skipIf(!postgres.available || !hasRedis)(
       expect(statuses.filter((status) => status === 202)).toHaveLength(10);
       expect(statuses.filter((status) => status === 429)).toHaveLength(190);
     });
+
+    it('extracts an uploaded PDF on the worker, with the file in S3', async () => {
+      const { browser } = await signUpUser(api.url, 'server-mode-uploader');
+      const response = await uploadFile(api.url, browser, 'tides.pdf', makePdf('Spring tides in server mode'));
+      expect(response.status).toBe(201);
+      const created = await readJson(response);
+      const file = await settledFile(browser, created.id, 60_000);
+      expect(file).toMatchObject({ status: 'ready', mimeType: 'application/pdf' });
+      const text = await readJson(await browser.get(`/api/files/${created.id}/text`));
+      expect(text.text).toContain('Spring tides in server mode');
+      const stored = await api.runtime.platform.storage.list('files/');
+      expect(stored.items.length).toBeGreaterThan(0);
+    }, 90_000);
   },
 );
