@@ -118,6 +118,39 @@ function trimTrailingSlashes(value: string): string {
   return value.replace(/\/+$/, '');
 }
 
+export interface ProviderHttpOptions {
+  /** Used when the config leaves `baseURL` empty (providers with a well-known endpoint). */
+  defaultBaseURL?: string;
+  /** The header the upstream reads its key from; default: `Authorization: Bearer <key>`. */
+  keyHeader?: string;
+  /** Sent before the configured headers, so an operator's headers win. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * The HTTP client every adapter builds from its config: base URL, key,
+ * headers, timeouts and proxy. A key sent in a header of its own is added to
+ * the secrets that error messages are scrubbed of.
+ */
+export function createProviderHttpClient(
+  config: ProviderConfig,
+  options: ProviderHttpOptions = {},
+): UpstreamHttpClient {
+  const headers: Record<string, string> = { ...options.headers };
+  const hasKey = config.apiKey !== undefined && config.apiKey !== '';
+  if (hasKey && options.keyHeader) headers[options.keyHeader] = config.apiKey as string;
+  for (const [name, value] of Object.entries(config.headers ?? {})) headers[name.toLowerCase()] = value;
+  const http = createUpstreamHttpClient({
+    providerId: config.id,
+    baseURL: config.baseURL === '' && options.defaultBaseURL ? options.defaultBaseURL : config.baseURL,
+    headers,
+    ...(hasKey && !options.keyHeader ? { apiKey: config.apiKey as string } : {}),
+    ...transportOptions(config),
+  });
+  if (hasKey && options.keyHeader) http.errorContext.secrets = [config.apiKey as string];
+  return http;
+}
+
 export function createUpstreamHttpClient(options: UpstreamHttpOptions): UpstreamHttpClient {
   const base = new URL(options.baseURL);
   const pathPrefix = trimTrailingSlashes(base.pathname);

@@ -1,7 +1,7 @@
 import { isSwitchyardError, SwitchyardError } from '@switchyard/core';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { upstreamProtocolError } from '../errors';
-import { createUpstreamHttpClient, transportOptions, type UpstreamRequest, type UpstreamResponse } from '../http';
+import { createProviderHttpClient, type UpstreamRequest, type UpstreamResponse } from '../http';
 import {
   type CallOptions,
   type ChatCompletionChunk,
@@ -26,19 +26,13 @@ const maxModelPages = 20;
 
 /** Anthropic's Messages API; `baseURL` is the server root without `/v1`, e.g. `https://api.anthropic.com`. */
 export function createAnthropicProvider(config: ProviderConfig): ProviderAdapter {
-  const headers: Record<string, string> = { 'anthropic-version': anthropicVersion };
-  if (config.apiKey !== undefined && config.apiKey !== '') headers['x-api-key'] = config.apiKey;
-  // Configured headers come last so an operator can pin another version or add `anthropic-beta`.
-  for (const [name, value] of Object.entries(config.headers ?? {})) headers[name.toLowerCase()] = value;
-  const http = createUpstreamHttpClient({
-    providerId: config.id,
-    baseURL: config.baseURL === '' ? defaultAnthropicBaseURL : config.baseURL,
-    headers,
-    ...transportOptions(config),
+  // Configured headers come after these, so an operator can pin another version or add `anthropic-beta`.
+  const http = createProviderHttpClient(config, {
+    defaultBaseURL: defaultAnthropicBaseURL,
+    keyHeader: 'x-api-key',
+    headers: { 'anthropic-version': anthropicVersion },
   });
   const context = http.errorContext;
-  // The key travels in x-api-key rather than as a Bearer token, so the client does not know to redact it.
-  if (config.apiKey !== undefined) context.secrets = [config.apiKey];
 
   async function send(request: UpstreamRequest): Promise<UpstreamResponse> {
     try {

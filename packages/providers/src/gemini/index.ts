@@ -1,7 +1,7 @@
 import { isSwitchyardError, SwitchyardError } from '@switchyard/core';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { upstreamProtocolError } from '../errors';
-import { createUpstreamHttpClient, transportOptions, type UpstreamRequest, type UpstreamResponse } from '../http';
+import { createProviderHttpClient, type UpstreamRequest, type UpstreamResponse } from '../http';
 import {
   type CallOptions,
   type ChatCompletionChunk,
@@ -32,18 +32,8 @@ function isGenerationPath(path: string): boolean {
 
 /** Google's Gemini API; `baseURL` is the server root without `/v1beta`, e.g. `https://generativelanguage.googleapis.com`. */
 export function createGeminiProvider(config: ProviderConfig): ProviderAdapter {
-  const headers: Record<string, string> = {};
-  if (config.apiKey !== undefined && config.apiKey !== '') headers['x-goog-api-key'] = config.apiKey;
-  for (const [name, value] of Object.entries(config.headers ?? {})) headers[name.toLowerCase()] = value;
-  const http = createUpstreamHttpClient({
-    providerId: config.id,
-    baseURL: config.baseURL === '' ? defaultGeminiBaseURL : config.baseURL,
-    headers,
-    ...transportOptions(config),
-  });
+  const http = createProviderHttpClient(config, { defaultBaseURL: defaultGeminiBaseURL, keyHeader: 'x-goog-api-key' });
   const context = http.errorContext;
-  // The key travels in x-goog-api-key rather than as a Bearer token, so the client does not know to redact it.
-  if (config.apiKey !== undefined) context.secrets = [config.apiKey];
 
   async function send(request: UpstreamRequest): Promise<UpstreamResponse> {
     try {

@@ -1,5 +1,5 @@
 import { upstreamProtocolError } from '../errors';
-import { createUpstreamHttpClient, transportOptions } from '../http';
+import { createProviderHttpClient } from '../http';
 import { createLineSplitter } from '../ndjson';
 import {
   type CallOptions,
@@ -20,13 +20,7 @@ import {
 
 /** Ollama's native API; `baseURL` is the server root, e.g. `http://127.0.0.1:11434`. */
 export function createOllamaProvider(config: ProviderConfig): ProviderAdapter {
-  const http = createUpstreamHttpClient({
-    providerId: config.id,
-    baseURL: config.baseURL,
-    ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }),
-    ...(config.headers === undefined ? {} : { headers: config.headers }),
-    ...transportOptions(config),
-  });
+  const http = createProviderHttpClient(config);
   const context = http.errorContext;
 
   async function* streamChat(request: ChatRequest, options: CallOptions = {}): AsyncGenerator<ChatCompletionChunk> {

@@ -1,6 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { upstreamProtocolError } from '../errors';
-import { createUpstreamHttpClient, transportOptions } from '../http';
+import { createProviderHttpClient } from '../http';
 import {
   type CallOptions,
   type ChatCompletionChunk,
@@ -20,13 +20,7 @@ import {
 
 /** OpenAI and every server that copies its API: vLLM, xAI, OpenRouter, LM Studio. `baseURL` includes `/v1`. */
 export function createOpenAICompatibleProvider(config: ProviderConfig): ProviderAdapter {
-  const http = createUpstreamHttpClient({
-    providerId: config.id,
-    baseURL: config.baseURL,
-    ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }),
-    ...(config.headers === undefined ? {} : { headers: config.headers }),
-    ...transportOptions(config),
-  });
+  const http = createProviderHttpClient(config);
   const context = http.errorContext;
 
   async function* streamChat(request: ChatRequest, options: CallOptions = {}): AsyncGenerator<ChatCompletionChunk> {
