@@ -1,13 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createUsageRepository } from '@switchyard/db';
-import {
-  type FakeUpstreamServer,
-  startFakeAnthropic,
-  startFakeGemini,
-  startFakeOllama,
-  startFakeOpenAI,
-} from '@switchyard/testkit';
+import { type FakeUpstreamServer, startFakeOpenAI } from '@switchyard/testkit';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJson } from './testing/read-json';
