@@ -84,6 +84,30 @@ function looksLikeUnknownModel(fields: UpstreamErrorFields): boolean {
 }
 
 /** An upstream answered with a non-2xx status. */
+/**
+ * Google APIs say how long to wait in the body rather than in Retry-After:
+ * `error.details[] {"@type": "…google.rpc.RetryInfo", "retryDelay": "30s"}`.
+ */
+export function retryDelayFromBody(body: unknown): number | undefined {
+  let parsed = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  const details = (parsed as { error?: { details?: unknown } } | null)?.error?.details;
+  if (!Array.isArray(details)) return undefined;
+  for (const detail of details) {
+    const entry = detail as { '@type'?: unknown; retryDelay?: unknown };
+    if (typeof entry['@type'] !== 'string' || !entry['@type'].endsWith('RetryInfo')) continue;
+    const match = typeof entry.retryDelay === 'string' ? /^(\d+(?:\.\d+)?)s$/.exec(entry.retryDelay) : null;
+    if (match?.[1]) return Math.ceil(Number(match[1]));
+  }
+  return undefined;
+}
+
 export function upstreamStatusError(
   context: UpstreamErrorContext,
   status: number,
@@ -121,7 +145,7 @@ export function upstreamStatusError(
     );
   }
   if (status === 429) {
-    const retryAfterSeconds = parseRetryAfter(headers);
+    const retryAfterSeconds = parseRetryAfter(headers) ?? retryDelayFromBody(body);
     return new SwitchyardError('SY_ERR_UPSTREAM_RATE_LIMITED', `Upstream ${providerId} is rate limiting requests`, {
       isRetryable: true,
       details,
