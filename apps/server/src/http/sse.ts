@@ -2,6 +2,11 @@ import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { sseHeaders } from './chat-execution';
 
+/** One server-sent event; `id` lets a client resume with Last-Event-ID. */
+export function sseEvent(event: string, data: unknown, id?: number | string): string {
+  return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
 /**
  * Writes frames as the source yields them. The source has already started
  * (see startChatStream), so failures before the first token were proper HTTP

@@ -7,6 +7,7 @@ import { notFound, ownerOf } from '../chat/owner';
 import type { SessionEvent } from '../chat/session-log';
 import { clientDisconnectSignal, sseHeaders } from '../http/chat-execution';
 import type { RouteBehaviour } from '../http/principal';
+import { sseEvent } from '../http/sse';
 import type { Runtime } from '../runtime/runtime';
 
 const startBehaviour: RouteBehaviour = { auth: 'session', rateLimit: 'chat', usage: false };
@@ -31,7 +32,7 @@ const SessionBody = Type.Object(
 );
 
 function frame(event: SessionEvent): string {
-  return `id: ${event.id}\nevent: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
+  return sseEvent(event.event, event.data, event.id);
 }
 
 /** Reads `Last-Event-ID` (EventSource sends it on reconnect) or `lastEventId` for clients that cannot set headers. */

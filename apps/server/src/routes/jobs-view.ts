@@ -2,6 +2,7 @@ import { SwitchyardError } from '@switchyard/core';
 import type { JobRecord } from '@switchyard/jobs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sseHeaders } from '../http/chat-execution';
+import { sseEvent } from '../http/sse';
 import type { Runtime } from '../runtime/runtime';
 
 export type PublicJobStatus = 'queued' | 'running' | 'completed' | 'failed';
@@ -42,10 +43,6 @@ export async function ownedJob(
   return job;
 }
 
-function sse(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-}
-
 /**
  * Streams a job's progress as server-sent events: its state now, then
  * `progress`, `retrying`, and finally `completed` or `failed`, after which the
@@ -73,19 +70,19 @@ export async function streamJobEvents(
   };
   const heartbeat = setInterval(() => write(': keep-alive\n\n'), 15_000);
   const unsubscribe = runtime.platform.jobs.subscribe(job.id, (event) => {
-    if (event.type === 'progress') write(sse('progress', event.data));
+    if (event.type === 'progress') write(sseEvent('progress', event.data));
     if (event.type === 'completed') {
       void runtime.platform.jobs.get(job.id).then((latest) => {
-        write(sse('completed', latest ? describe(latest) : { id: job.id, status: 'completed' }));
+        write(sseEvent('completed', latest ? describe(latest) : { id: job.id, status: 'completed' }));
         finish();
       });
     }
     if (event.type === 'failed') {
       if (event.dead) {
-        write(sse('failed', { id: job.id, status: 'failed', error: event.error }));
+        write(sseEvent('failed', { id: job.id, status: 'failed', error: event.error }));
         finish();
       } else {
-        write(sse('retrying', { attempt: event.attempt, error: event.error, retry_at: event.retryAt }));
+        write(sseEvent('retrying', { attempt: event.attempt, error: event.error, retry_at: event.retryAt }));
       }
     }
   });
@@ -93,12 +90,12 @@ export async function streamJobEvents(
   await unsubscribe;
   // The job may have finished before the subscription was in place.
   const current = (await runtime.platform.jobs.get(job.id)) ?? job;
-  write(sse('status', describe(current)));
+  write(sseEvent('status', describe(current)));
   if (current.status === 'completed') {
-    write(sse('completed', describe(current)));
+    write(sseEvent('completed', describe(current)));
     finish();
   } else if (current.status === 'dead') {
-    write(sse('failed', { id: current.id, status: 'failed', error: current.lastError }));
+    write(sseEvent('failed', { id: current.id, status: 'failed', error: current.lastError }));
     finish();
   }
 }

@@ -7,16 +7,12 @@ import { clientDisconnectSignal, completeChat, resolveModel, startChatStream } f
 import { errorBody, normalizeError } from '../http/error-handler';
 import type { RouteBehaviour } from '../http/principal';
 import { ErrorResponse, NativeChatRequest, NativeChatResponse, NativeModel } from '../http/schemas';
-import { sendEventStream } from '../http/sse';
+import { sendEventStream, sseEvent } from '../http/sse';
 import type { Runtime } from '../runtime/runtime';
 import { enqueueChat } from './async-chat';
 import { visibleModels } from './model-list';
 
 const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat' };
-
-function sseEvent(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-}
 
 function toChatRequest(body: Static<typeof NativeChatRequest>): ChatRequest {
   const conversation: ChatMessage[] = body.messages

@@ -9,4 +9,5 @@ export {
 } from './comfyui/workflow';
 export { createImageProvider } from './create-image-provider';
 export { createOpenAIImagesProvider } from './openai-images';
+export * from './solid-png';
 export * from './spec';
