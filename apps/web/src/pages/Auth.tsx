@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, type ReactNode, useState } from 'react';
 import { buttonClass, ErrorBox, Field, inputClass } from '../components/ui';
 import { api } from '../lib/api';
 import { navigate } from '../lib/router';
@@ -13,7 +13,7 @@ function useAuthConfig() {
   return useQuery({ queryKey: ['auth-config'], queryFn: () => api<AuthConfig>('/api/auth-config') });
 }
 
-function Card({ title, children }: { title: string; children: React.ReactNode }) {
+function Card({ title, children }: { title: string; children: ReactNode }) {
   return (
     <main className="mx-auto max-w-sm px-4 py-12">
       <h1 className="mb-6 text-2xl font-semibold">{title}</h1>
@@ -22,7 +22,47 @@ function Card({ title, children }: { title: string; children: React.ReactNode })
   );
 }
 
-function useSubmit(action: () => Promise<void>) {
+/** A labelled, required text input bound to a string state. */
+function TextField({
+  label,
+  value,
+  onChange,
+  type = 'text',
+  autoComplete,
+  minLength,
+}: {
+  label: string;
+  value: string;
+  onChange(value: string): void;
+  type?: 'text' | 'email' | 'password';
+  autoComplete?: string;
+  minLength?: number;
+}) {
+  return (
+    <Field label={label}>
+      <input
+        className={inputClass}
+        type={type}
+        autoComplete={autoComplete}
+        minLength={minLength}
+        required
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </Field>
+  );
+}
+
+/** A form that runs `action` on submit, shows its error and disables the button while it runs. */
+function AuthForm({
+  action,
+  submitLabel,
+  children,
+}: {
+  action: () => Promise<void>;
+  submitLabel: string;
+  children: ReactNode;
+}) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const onSubmit = async (event: FormEvent) => {
@@ -37,7 +77,30 @@ function useSubmit(action: () => Promise<void>) {
       setBusy(false);
     }
   };
-  return { error, busy, onSubmit };
+  return (
+    <form className="space-y-4" onSubmit={onSubmit}>
+      {children}
+      <ErrorBox error={error} />
+      <button type="submit" className={`${buttonClass} w-full`} disabled={busy}>
+        {submitLabel}
+      </button>
+    </form>
+  );
+}
+
+function AppLink({ to, children }: { to: string; children: ReactNode }) {
+  return (
+    <a
+      className="underline"
+      href={to}
+      onClick={(e) => {
+        e.preventDefault();
+        navigate(to);
+      }}
+    >
+      {children}
+    </a>
+  );
 }
 
 function SocialButtons() {
@@ -71,62 +134,26 @@ export function SignIn() {
   const client = useQueryClient();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const { error, busy, onSubmit } = useSubmit(async () => {
+  const signIn = async () => {
     await api('/api/auth/sign-in/email', { method: 'POST', json: { email, password } });
     await client.invalidateQueries({ queryKey: ['me'] });
     navigate('/chat');
-  });
+  };
   return (
     <Card title="Sign in">
-      <form className="space-y-4" onSubmit={onSubmit}>
-        <Field label="Email">
-          <input
-            className={inputClass}
-            type="email"
-            autoComplete="email"
-            required
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-          />
-        </Field>
-        <Field label="Password">
-          <input
-            className={inputClass}
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </Field>
-        <ErrorBox error={error} />
-        <button type="submit" className={`${buttonClass} w-full`} disabled={busy}>
-          Sign in
-        </button>
-      </form>
+      <AuthForm action={signIn} submitLabel="Sign in">
+        <TextField label="Email" type="email" autoComplete="email" value={email} onChange={setEmail} />
+        <TextField
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          value={password}
+          onChange={setPassword}
+        />
+      </AuthForm>
       <SocialButtons />
       <p className="mt-6 text-sm">
-        <a
-          className="underline"
-          href="/signup"
-          onClick={(e) => {
-            e.preventDefault();
-            navigate('/signup');
-          }}
-        >
-          Create an account
-        </a>{' '}
-        ·{' '}
-        <a
-          className="underline"
-          href="/forgot-password"
-          onClick={(e) => {
-            e.preventDefault();
-            navigate('/forgot-password');
-          }}
-        >
-          Forgot password?
-        </a>
+        <AppLink to="/signup">Create an account</AppLink> · <AppLink to="/forgot-password">Forgot password?</AppLink>
       </p>
     </Card>
   );
@@ -138,11 +165,11 @@ export function SignUp() {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const { error, busy, onSubmit } = useSubmit(async () => {
+  const signUp = async () => {
     await api('/api/auth/sign-up/email', { method: 'POST', json: { name, email, password } });
     await client.invalidateQueries({ queryKey: ['me'] });
     navigate('/chat');
-  });
+  };
   if (config.data && !config.data.emailAndPassword.signUp) {
     return (
       <Card title="Sign up">
@@ -152,42 +179,18 @@ export function SignUp() {
   }
   return (
     <Card title="Create an account">
-      <form className="space-y-4" onSubmit={onSubmit}>
-        <Field label="Name">
-          <input
-            className={inputClass}
-            autoComplete="name"
-            required
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-          />
-        </Field>
-        <Field label="Email">
-          <input
-            className={inputClass}
-            type="email"
-            autoComplete="email"
-            required
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-          />
-        </Field>
-        <Field label="Password">
-          <input
-            className={inputClass}
-            type="password"
-            autoComplete="new-password"
-            minLength={8}
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </Field>
-        <ErrorBox error={error} />
-        <button type="submit" className={`${buttonClass} w-full`} disabled={busy}>
-          Sign up
-        </button>
-      </form>
+      <AuthForm action={signUp} submitLabel="Sign up">
+        <TextField label="Name" autoComplete="name" value={name} onChange={setName} />
+        <TextField label="Email" type="email" autoComplete="email" value={email} onChange={setEmail} />
+        <TextField
+          label="Password"
+          type="password"
+          autoComplete="new-password"
+          minLength={8}
+          value={password}
+          onChange={setPassword}
+        />
+      </AuthForm>
       <SocialButtons />
     </Card>
   );
@@ -196,30 +199,18 @@ export function SignUp() {
 export function ForgotPassword() {
   const [email, setEmail] = useState('');
   const [sent, setSent] = useState(false);
-  const { error, busy, onSubmit } = useSubmit(async () => {
+  const requestReset = async () => {
     await api('/api/auth/request-password-reset', { method: 'POST', json: { email, redirectTo: '/reset-password' } });
     setSent(true);
-  });
+  };
   return (
     <Card title="Reset your password">
       {sent ? (
         <p role="status">If that address has an account, a reset link is on its way.</p>
       ) : (
-        <form className="space-y-4" onSubmit={onSubmit}>
-          <Field label="Email">
-            <input
-              className={inputClass}
-              type="email"
-              required
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-            />
-          </Field>
-          <ErrorBox error={error} />
-          <button type="submit" className={`${buttonClass} w-full`} disabled={busy}>
-            Send reset link
-          </button>
-        </form>
+        <AuthForm action={requestReset} submitLabel="Send reset link">
+          <TextField label="Email" type="email" value={email} onChange={setEmail} />
+        </AuthForm>
       )}
     </Card>
   );
@@ -229,10 +220,10 @@ export function ResetPassword() {
   const token = new URLSearchParams(location.search).get('token') ?? '';
   const [password, setPassword] = useState('');
   const [done, setDone] = useState(false);
-  const { error, busy, onSubmit } = useSubmit(async () => {
+  const reset = async () => {
     await api('/api/auth/reset-password', { method: 'POST', json: { token, newPassword: password } });
     setDone(true);
-  });
+  };
   if (!token) {
     return (
       <Card title="Choose a new password">
@@ -244,29 +235,19 @@ export function ResetPassword() {
     <Card title="Choose a new password">
       {done ? (
         <p role="status">
-          Password changed.{' '}
-          <a className="underline" href="/signin">
-            Sign in
-          </a>
+          Password changed. <AppLink to="/signin">Sign in</AppLink>
         </p>
       ) : (
-        <form className="space-y-4" onSubmit={onSubmit}>
-          <Field label="New password">
-            <input
-              className={inputClass}
-              type="password"
-              autoComplete="new-password"
-              minLength={8}
-              required
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          </Field>
-          <ErrorBox error={error} />
-          <button type="submit" className={`${buttonClass} w-full`} disabled={busy}>
-            Set password
-          </button>
-        </form>
+        <AuthForm action={reset} submitLabel="Set password">
+          <TextField
+            label="New password"
+            type="password"
+            autoComplete="new-password"
+            minLength={8}
+            value={password}
+            onChange={setPassword}
+          />
+        </AuthForm>
       )}
     </Card>
   );
