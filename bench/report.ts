@@ -405,6 +405,19 @@ function metCell(row: MetricRow, present: TargetName[]): string {
   return parts.join(' ');
 }
 
+/** A Markdown table: a header row, the separator, one line per row ("|" inside cells escaped). */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const line = (cells: readonly string[]) => `| ${cells.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`;
+  return [line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)];
+}
+
+/** A details section: heading, optional explanation, table, blank line. */
+function section(title: string, intro: string | null, header: readonly string[], rows: readonly string[][]): string[] {
+  return [`### ${title}`, '', ...(intro ? [intro, ''] : []), ...markdownTable(header, rows), ''];
+}
+
+const mb = (bytes: number | null | undefined) => format(megabytes(bytes), 0);
+
 /** The summary table in Markdown: one row per metric, one column per target, ratios, goal and verdict. */
 export function renderTable(results: BenchResults, rows: MetricRow[]): string {
   const present = columns.filter(
@@ -419,101 +432,128 @@ export function renderTable(results: BenchResults, rows: MetricRow[]): string {
     'target',
     'met?',
   ];
-  const lines = [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`];
-  for (const row of rows) {
-    const cells = [
-      row.metric,
-      row.unit,
-      ...present.map((name) => format(row.values[name], row.decimals)),
-      row.vsPortkey ? ratioCell(row, present, 'portkey') : '',
-      row.vsDirect ? ratioCell(row, present, 'direct') : '',
-      row.goal?.text ?? '',
-      metCell(row, present),
-    ];
-    lines.push(`| ${cells.join(' | ')} |`);
-  }
-  return lines.join('\n');
+  const body = rows.map((row) => [
+    row.metric,
+    row.unit,
+    ...present.map((name) => format(row.values[name], row.decimals)),
+    row.vsPortkey ? ratioCell(row, present, 'portkey') : '',
+    row.vsDirect ? ratioCell(row, present, 'direct') : '',
+    row.goal?.text ?? '',
+    metCell(row, present),
+  ]);
+  return markdownTable(header, body).join('\n');
 }
 
 function coldStartLines(results: BenchResults): string[] {
   const cold = results.coldStart;
   if (!cold) return [];
-  const describe = (label: string, coldCase: ColdStartCase | null) =>
-    coldCase
-      ? `| ${label} | ${coldCase.samplesMs.map((value) => value.toFixed(0)).join(', ')} | ${format(coldCase.medianMs, 0)} | ${
-          coldCase.bootMs.length ? coldCase.bootMs.join(', ') : '—'
-        } | ${format(megabytes(coldCase.rssAtReadyBytes), 0)} |`
-      : `| ${label} | not run | | | |`;
-  return [
-    '### Cold start',
-    '',
-    'Spawn to first `200` from `/health` (Portkey: `/`). `bootMs` is what Switchyard logs itself (runtime and app, after its modules are loaded), so the difference is Node start plus module loading (tsx transpiles on the fly).',
-    '',
-    '| case | samples (ms) | median (ms) | Switchyard `bootMs` | RSS at ready (MB) |',
-    '| --- | --- | --- | --- | --- |',
-    describe('Switchyard embedded, first ever (empty template cache)', cold.embeddedFirstEver),
-    describe('Switchyard embedded, fresh data dir (template cached)', cold.embeddedFreshDataDir),
-    describe('Switchyard embedded, existing data dir', cold.embeddedExistingDataDir),
-    describe('Switchyard server, empty databases (migrations run)', cold.serverFreshDatabases),
-    describe('Switchyard server, migrated databases', cold.serverExistingDatabases),
-    describe('Portkey', cold.portkey),
-    '',
+  const cases: [string, ColdStartCase | null][] = [
+    ['Switchyard embedded, first ever (empty template cache)', cold.embeddedFirstEver],
+    ['Switchyard embedded, fresh data dir (template cached)', cold.embeddedFreshDataDir],
+    ['Switchyard embedded, existing data dir', cold.embeddedExistingDataDir],
+    ['Switchyard server, empty databases (migrations run)', cold.serverFreshDatabases],
+    ['Switchyard server, migrated databases', cold.serverExistingDatabases],
+    ['Portkey', cold.portkey],
   ];
+  return section(
+    'Cold start',
+    'Spawn to first `200` from `/health` (Portkey: `/`). `bootMs` is what Switchyard logs itself (runtime and app, after its modules are loaded), so the difference is Node start plus module loading.',
+    ['case', 'samples (ms)', 'median (ms)', 'Switchyard `bootMs`', 'RSS at ready (MB)'],
+    cases.map(([label, coldCase]) =>
+      coldCase
+        ? [
+            label,
+            coldCase.samplesMs.map((value) => value.toFixed(0)).join(', '),
+            format(coldCase.medianMs, 0),
+            coldCase.bootMs.length ? coldCase.bootMs.join(', ') : '—',
+            mb(coldCase.rssAtReadyBytes),
+          ]
+        : [label, 'not run', '', '', ''],
+    ),
+  );
 }
 
 function usageLines(results: BenchResults): string[] {
-  const lines = [
-    '### Usage logging',
-    '',
-    'Every chat request through Switchyard writes one row to `api_key_usage_log`. After the runs the gateway gets SIGTERM (which flushes), then the rows are counted in the prod database (PGlite opened by the bench after the server exited, or PostgreSQL). INSERT statements are counted exactly by a statement-level trigger the bench adds to its own database.',
-    '',
-    '| target | completed (seen by clients) | counted by the gateway | served by the upstream | rows | INSERTs | rows/INSERT | lost | upstream requests without a row | rows/INSERT at peak | SIGTERM to exit (ms) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ];
+  const rows: string[][] = [];
   for (const name of switchyardColumns) {
     const target = results.targets[name];
     const usage = target?.usage;
     if (!target || !usage) continue;
-    lines.push(
-      `| ${shortNames[name]} | ${format(usage.completedByClients, 0)} | ${format(usage.countedByGateway, 0)} | ${format(usage.upstreamRequests, 0)} | ${format(usage.rows, 0)} | ${format(
-        usage.insertStatements,
-        0,
-      )} | ${format(usage.rowsPerInsert, 1)} | ${format(usage.lost, 0)} | ${format(usage.withoutRow, 0)} | ${format(target.peakPhaseUsage?.rowsPerInsert, 1)} | ${format(usage.stopMs, 0)} |`,
-    );
+    rows.push([
+      shortNames[name],
+      format(usage.completedByClients, 0),
+      format(usage.countedByGateway, 0),
+      format(usage.upstreamRequests, 0),
+      format(usage.rows, 0),
+      format(usage.insertStatements, 0),
+      format(usage.rowsPerInsert, 1),
+      format(usage.lost, 0),
+      format(usage.withoutRow, 0),
+      format(target.peakPhaseUsage?.rowsPerInsert, 1),
+      format(usage.stopMs, 0),
+    ]);
   }
-  return [...lines, ''];
+  return section(
+    'Usage logging',
+    'Every chat request through Switchyard writes one row to `api_key_usage_log`. After the runs the gateway gets SIGTERM (which flushes), then the rows are counted in the prod database (PGlite opened by the bench after the server exited, or PostgreSQL). INSERT statements are counted exactly by a statement-level trigger the bench adds to its own database.',
+    [
+      'target',
+      'completed (seen by clients)',
+      'counted by the gateway',
+      'served by the upstream',
+      'rows',
+      'INSERTs',
+      'rows/INSERT',
+      'lost',
+      'upstream requests without a row',
+      'rows/INSERT at peak',
+      'SIGTERM to exit (ms)',
+    ],
+    rows,
+  );
 }
 
 function openStreamLines(results: BenchResults): string[] {
-  const lines = [
-    '### Open streams',
-    '',
-    '| target | requested | opened | failed | upstream saw open | RSS before (MB) | RSS open (MB) | RSS after close (MB) | KB/stream | seconds to open | first error |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ];
+  const rows: string[][] = [];
   for (const name of columns) {
     const open = results.targets[name]?.openStreams;
     if (!open) continue;
-    lines.push(
-      `| ${shortNames[name]} | ${open.requested} | ${open.opened} | ${open.failed} | ${open.upstreamOpen} | ${format(
-        megabytes(open.rssBeforeBytes),
-        0,
-      )} | ${format(megabytes(open.rssOpenBytes), 0)} | ${format(megabytes(open.rssAfterCloseBytes), 0)} | ${format(
-        open.bytesPerStream / 1024,
-        1,
-      )} | ${format(open.openSeconds, 1)} | ${open.firstError ?? ''} |`,
-    );
+    rows.push([
+      shortNames[name],
+      String(open.requested),
+      String(open.opened),
+      String(open.failed),
+      String(open.upstreamOpen),
+      mb(open.rssBeforeBytes),
+      mb(open.rssOpenBytes),
+      mb(open.rssAfterCloseBytes),
+      format(open.bytesPerStream / 1024, 1),
+      format(open.openSeconds, 1),
+      open.firstError ?? '',
+    ]);
   }
-  return [...lines, ''];
+  return section(
+    'Open streams',
+    null,
+    [
+      'target',
+      'requested',
+      'opened',
+      'failed',
+      'upstream saw open',
+      'RSS before (MB)',
+      'RSS open (MB)',
+      'RSS after close (MB)',
+      'KB/stream',
+      'seconds to open',
+      'first error',
+    ],
+    rows,
+  );
 }
 
 function loadLines(results: BenchResults): string[] {
-  const lines = [
-    '### Load runs (autocannon)',
-    '',
-    '| target | connections | req/s | responses | non-2xx | errors | autocannon p50 / p99 (ms) | RSS during load (MB) | CPU µs/request |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ];
+  const rows: string[][] = [];
   for (const name of columns) {
     const target = results.targets[name];
     if (!target) continue;
@@ -521,36 +561,60 @@ function loadLines(results: BenchResults): string[] {
       ...(target.latency
         ? [{ ...target.latency, connections: 1, rssDuringLoadBytes: null, cpuMicrosecondsPerRequest: null }]
         : []),
+      ...target.throughput,
     ];
-    for (const run of [...runs, ...target.throughput]) {
-      lines.push(
-        `| ${shortNames[name]} | ${run.connections} | ${format(run.requestsPerSecond, 0)} | ${format(run.responses, 0)} | ${run.non2xx} | ${run.errors} | ${run.latencyMilliseconds.p50} / ${run.latencyMilliseconds.p99} | ${format(megabytes(run.rssDuringLoadBytes), 0)} | ${format(run.cpuMicrosecondsPerRequest, 0)} |`,
-      );
+    for (const run of runs) {
+      rows.push([
+        shortNames[name],
+        String(run.connections),
+        format(run.requestsPerSecond, 0),
+        format(run.responses, 0),
+        String(run.non2xx),
+        String(run.errors),
+        `${run.latencyMilliseconds.p50} / ${run.latencyMilliseconds.p99}`,
+        mb(run.rssDuringLoadBytes),
+        format(run.cpuMicrosecondsPerRequest, 0),
+      ]);
     }
   }
-  return [...lines, ''];
+  return section(
+    'Load runs (autocannon)',
+    null,
+    [
+      'target',
+      'connections',
+      'req/s',
+      'responses',
+      'non-2xx',
+      'errors',
+      'autocannon p50 / p99 (ms)',
+      'RSS during load (MB)',
+      'CPU µs/request',
+    ],
+    rows,
+  );
 }
 
 function noiseLines(results: BenchResults): string[] {
-  const lines = [
-    '### Other load on the machine',
-    '',
-    'CPU used by processes outside the bench during each measurement (1.00 = one core). Before each one the bench waits (up to a limit) for less than 0.25 cores of other load.',
-    '',
-    '| target | phase | waited for quiet (s) | other processes (cores) | busiest other process |',
-    '| --- | --- | --- | --- | --- |',
-  ];
+  const rows: string[][] = [];
   for (const name of columns) {
     for (const entry of results.targets[name]?.noise ?? []) {
       const busiest = entry.busiest[0];
-      lines.push(
-        `| ${shortNames[name]} | ${entry.phase} | ${(entry.waitedForQuietMs / 1000).toFixed(1)} | ${entry.foreignCores.toFixed(2)} | ${
-          busiest ? `\`${busiest.command.replaceAll('|', '/').slice(0, 80)}\` (${busiest.cores})` : ''
-        } |`,
-      );
+      rows.push([
+        shortNames[name],
+        entry.phase,
+        (entry.waitedForQuietMs / 1000).toFixed(1),
+        entry.foreignCores.toFixed(2),
+        busiest ? `\`${busiest.command.slice(0, 80)}\` (${busiest.cores})` : '',
+      ]);
     }
   }
-  return [...lines, ''];
+  return section(
+    'Other load on the machine',
+    'CPU used by processes outside the bench during each measurement (1.00 = one core). Before each one the bench waits (up to a limit) for less than 0.25 cores of other load.',
+    ['target', 'phase', 'waited for quiet (s)', 'other processes (cores)', 'busiest other process'],
+    rows,
+  );
 }
 
 function profileLines(results: BenchResults): string[] {
@@ -563,19 +627,22 @@ function profileSection(profile: ProfileSummary): string[] {
     '',
     `${format(profile.requestsPerSecond, 0)} req/s while profiled; main thread busy ${profile.busyPercent}% of ${profile.samples} samples. Self time as a share of busy samples:`,
     '',
-    '| function | where | self % |',
-    '| --- | --- | --- |',
-    ...profile.topFunctions.map((entry) => `| \`${entry.name}\` | ${entry.where} | ${entry.selfPercent} |`),
+    ...markdownTable(
+      ['function', 'where', 'self %'],
+      profile.topFunctions.map((entry) => [`\`${entry.name}\``, entry.where, String(entry.selfPercent)]),
+    ),
     '',
     'Inclusive time (the function and everything it calls), scheduler frames left out:',
     '',
-    '| function | where | inclusive % |',
-    '| --- | --- | --- |',
-    ...profile.topInclusive.map((entry) => `| \`${entry.name}\` | ${entry.where} | ${entry.selfPercent} |`),
+    ...markdownTable(
+      ['function', 'where', 'inclusive %'],
+      profile.topInclusive.map((entry) => [`\`${entry.name}\``, entry.where, String(entry.selfPercent)]),
+    ),
     '',
-    '| package | self % |',
-    '| --- | --- |',
-    ...profile.byPackage.map((entry) => `| ${entry.name} | ${entry.selfPercent} |`),
+    ...markdownTable(
+      ['package', 'self %'],
+      profile.byPackage.map((entry) => [entry.name, String(entry.selfPercent)]),
+    ),
     '',
   ];
 }
