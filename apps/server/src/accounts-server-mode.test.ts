@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestPostgresDatabase, probePostgres, redisAvailable, testRedisUrl } from '@switchyard/testkit';
+import { createServerModeEnvironment, type ServerModeEnvironment, serverModeAvailable } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type Browser, createBrowser } from './testing/browser';
@@ -10,16 +10,12 @@ import { eventually, runCli } from './testing/cli-process';
 import { readJson } from './testing/read-json';
 import { startTestServer, type TestServer, testAuthSecret } from './testing/test-server';
 
-const postgres = await probePostgres();
-const hasRedis = await redisAvailable();
-if (!postgres.available || !hasRedis) {
-  console.warn('[skip] accounts in server mode: needs PostgreSQL and Redis (TEST_DATABASE_URL, TEST_REDIS_URL)');
-}
+const available = await serverModeAvailable('accounts in server mode');
 
 const password = 'correct horse battery';
 
-describe.skipIf(!postgres.available || !hasRedis)('accounts across two API processes on PostgreSQL', () => {
-  const drops: Array<() => Promise<void>> = [];
+describe.skipIf(!available)('accounts across two API processes on PostgreSQL', () => {
+  let environment: ServerModeEnvironment | undefined;
   let variables: Record<string, string>;
   let serverA: TestServer;
   let serverB: TestServer;
@@ -27,12 +23,8 @@ describe.skipIf(!postgres.available || !hasRedis)('accounts across two API proce
   let workDir: string;
 
   beforeAll(async () => {
-    const prod = await createTestPostgresDatabase();
-    const dev = await createTestPostgresDatabase();
-    if (prod) drops.push(prod.drop);
-    if (dev) drops.push(dev.drop);
-    if (!prod || !dev) throw new Error('PostgreSQL answered the probe but no test database could be created');
-    variables = { DATABASE_URL: prod.url, DEV_DATABASE_URL: dev.url, REDIS_URL: testRedisUrl() };
+    environment = await createServerModeEnvironment();
+    variables = environment.variables;
     serverA = await startTestServer({ variables });
     serverB = await startTestServer({ variables });
     adminKey = await serverA.createKey('prod', { admin: true });
@@ -43,7 +35,7 @@ describe.skipIf(!postgres.available || !hasRedis)('accounts across two API proce
   afterAll(async () => {
     await serverA?.destroy();
     await serverB?.destroy();
-    for (const drop of drops) await drop();
+    await environment?.drop();
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 

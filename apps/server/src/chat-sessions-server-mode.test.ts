@@ -1,20 +1,11 @@
-import { createTestPostgresDatabase, probePostgres, redisAvailable, testRedisUrl } from '@switchyard/testkit';
+import { createServerModeEnvironment, type ServerModeEnvironment, serverModeAvailable } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, createBrowser } from './testing/browser';
 import { deltaText, readEvents, signUpUser } from './testing/chat-client';
 import { readJson } from './testing/read-json';
 import { startTestServer, type TestServer } from './testing/test-server';
 
-const postgres = await probePostgres();
-const hasRedis = await redisAvailable();
-if (!postgres.available) {
-  console.warn(
-    `[skip] chat session resume across processes: no PostgreSQL (${postgres.reason}); set TEST_DATABASE_URL`,
-  );
-}
-if (!hasRedis) {
-  console.warn(`[skip] chat session resume across processes: no Redis at ${testRedisUrl()}; set TEST_REDIS_URL`);
-}
+const available = await serverModeAvailable('chat session resume across processes');
 
 const config = {
   ollama: { autodetect: false },
@@ -23,20 +14,16 @@ const config = {
 };
 const longMessage = Array.from({ length: 30 }, (_unused, index) => `word${index}`).join(' ');
 
-describe.skipIf(!postgres.available || !hasRedis)('chat sessions across two API processes sharing Redis', () => {
-  const drops: Array<() => Promise<void>> = [];
+describe.skipIf(!available)('chat sessions across two API processes sharing Redis', () => {
+  let environment: ServerModeEnvironment | undefined;
   let serverA: TestServer;
   let serverB: TestServer;
   let onA: Browser;
   let onB: Browser;
 
   beforeAll(async () => {
-    const prod = await createTestPostgresDatabase();
-    const dev = await createTestPostgresDatabase();
-    if (prod) drops.push(prod.drop);
-    if (dev) drops.push(dev.drop);
-    if (!prod || !dev) throw new Error('PostgreSQL answered the probe but no test database could be created');
-    const variables = { DATABASE_URL: prod.url, DEV_DATABASE_URL: dev.url, REDIS_URL: testRedisUrl() };
+    environment = await createServerModeEnvironment();
+    const variables = environment.variables;
     serverA = await startTestServer({ config, variables });
     serverB = await startTestServer({ config, variables });
     onA = (await signUpUser(serverA.url, 'roamer')).browser;
@@ -48,7 +35,7 @@ describe.skipIf(!postgres.available || !hasRedis)('chat sessions across two API 
   afterAll(async () => {
     await serverA?.destroy();
     await serverB?.destroy();
-    for (const drop of drops) await drop();
+    await environment?.drop();
   });
 
   it('resumes on another process from Last-Event-ID without loss or duplication', async () => {

@@ -1,12 +1,10 @@
 import {
-  createTestPostgresDatabase,
+  createServerModeEnvironment,
   type FakeComfyUIServer,
-  probePostgres,
-  redisAvailable,
+  serverModeAvailable,
   startFakeComfyUI,
   startFakeOpenAI,
   startTestS3Server,
-  testRedisUrl,
 } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUpUser } from './testing/chat-client';
@@ -15,13 +13,9 @@ import { type Json, readJson } from './testing/read-json';
 import { startTestServer, type TestServer } from './testing/test-server';
 import { settledFile, uploadFile } from './testing/upload';
 
-const postgres = await probePostgres();
-const hasRedis = await redisAvailable();
-if (!postgres.available || !hasRedis) {
-  console.warn('[skip] server-mode jobs and images: needs PostgreSQL and Redis (TEST_DATABASE_URL, TEST_REDIS_URL)');
-}
+const available = await serverModeAvailable('server-mode jobs and images');
 
-describe.skipIf(!postgres.available || !hasRedis)(
+describe.skipIf(!available)(
   'server mode: API and worker processes on PostgreSQL, Redis (BullMQ) and S3',
   () => {
     const cleanups: Array<() => Promise<void>> = [];
@@ -32,10 +26,8 @@ describe.skipIf(!postgres.available || !hasRedis)(
     let adminKey: string;
 
     beforeAll(async () => {
-      const prod = await createTestPostgresDatabase();
-      const dev = await createTestPostgresDatabase();
-      if (!prod || !dev) throw new Error('no test databases');
-      cleanups.push(prod.drop, dev.drop);
+      const environment = await createServerModeEnvironment();
+      cleanups.push(environment.drop);
       const s3 = await startTestS3Server();
       cleanups.push(s3.close);
       bucket = s3.bucket;
@@ -44,9 +36,7 @@ describe.skipIf(!postgres.available || !hasRedis)(
       comfy = await startFakeComfyUI({ finishDelayMs: 50 });
       cleanups.push(comfy.close);
       const variables = {
-        DATABASE_URL: prod.url,
-        DEV_DATABASE_URL: dev.url,
-        REDIS_URL: testRedisUrl(),
+        ...environment.variables,
         S3_ENDPOINT: s3.endpoint,
         S3_BUCKET: s3.bucket,
         S3_ACCESS_KEY_ID: s3.accessKeyId,

@@ -2,37 +2,26 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createUsageRepository } from '@switchyard/db';
-import { createTestPostgresDatabase, probePostgres, redisAvailable, testRedisUrl } from '@switchyard/testkit';
+import { createServerModeEnvironment, type ServerModeEnvironment, serverModeAvailable } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { eventually, runCli } from './testing/cli-process';
 import { readJson } from './testing/read-json';
 import { startTestServer, type TestServer } from './testing/test-server';
 
-const postgres = await probePostgres();
-const hasRedis = await redisAvailable();
-if (!postgres.available) {
-  console.warn(`[skip] server mode tests: no PostgreSQL (${postgres.reason}); set TEST_DATABASE_URL`);
-}
-if (!hasRedis) console.warn(`[skip] server mode tests: no Redis at ${testRedisUrl()}; set TEST_REDIS_URL`);
+const available = await serverModeAvailable('server mode tests');
 
-describe.skipIf(!postgres.available || !hasRedis)('server mode: two API processes on PostgreSQL and Redis', () => {
-  const drops: Array<() => Promise<void>> = [];
-  let prodUrl: string;
-  let devUrl: string;
+describe.skipIf(!available)('server mode: two API processes on PostgreSQL and Redis', () => {
+  let environment: ServerModeEnvironment | undefined;
+  let serverVariables: ServerModeEnvironment['variables'];
   let serverA: TestServer;
   let serverB: TestServer;
   let adminKey: string;
 
   beforeAll(async () => {
-    const prod = await createTestPostgresDatabase();
-    const dev = await createTestPostgresDatabase();
-    if (prod) drops.push(prod.drop);
-    if (dev) drops.push(dev.drop);
-    if (!prod || !dev) throw new Error('PostgreSQL answered the probe but no test database could be created');
-    prodUrl = prod.url;
-    devUrl = dev.url;
-    const variables = { DATABASE_URL: prodUrl, DEV_DATABASE_URL: devUrl, REDIS_URL: testRedisUrl() };
+    environment = await createServerModeEnvironment();
+    const { variables } = environment;
+    serverVariables = variables;
     serverA = await startTestServer({ variables });
     adminKey = await serverA.createKey('prod', { admin: true, name: 'server mode admin' });
     // B starts after the admin key exists, so it loads it at boot rather than by notification.
@@ -42,7 +31,7 @@ describe.skipIf(!postgres.available || !hasRedis)('server mode: two API processe
   afterAll(async () => {
     await serverA?.destroy();
     await serverB?.destroy();
-    for (const drop of drops) await drop();
+    await environment?.drop();
   });
 
   function admin(server: TestServer, method: string, path: string, body?: unknown) {
@@ -191,9 +180,7 @@ describe.skipIf(!postgres.available || !hasRedis)('server mode: two API processe
       const configPath = join(workDir, 'switchyard.config.yaml');
       await writeFile(configPath, stringify({ ollama: { autodetect: false } }));
       variables = {
-        DATABASE_URL: prodUrl,
-        DEV_DATABASE_URL: devUrl,
-        REDIS_URL: testRedisUrl(),
+        ...serverVariables,
         SWITCHYARD_CONFIG: configPath,
         // Server mode keeps nothing here; the CLI must not need it to exist.
         SWITCHYARD_DATA_DIR: join(workDir, 'data'),

@@ -21,6 +21,7 @@ export * from './jobs/contract-catalog';
 export * from './jobs/idempotency-contract';
 export * from './jobs/job-queue-contract';
 export * from './redis';
+export * from './server-mode';
 export * from './smtp';
 export * from './storage/object-store-contract';
 export * from './storage/s3-server';
