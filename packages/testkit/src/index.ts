@@ -20,6 +20,7 @@ export * from './fakes/openai-server';
 export * from './jobs/contract-catalog';
 export * from './jobs/idempotency-contract';
 export * from './jobs/job-queue-contract';
+export * from './provider-test-helpers';
 export * from './redis';
 export * from './server-mode';
 export * from './smtp';

@@ -1,23 +1,24 @@
-import { isSwitchyardError, type SwitchyardError } from '@switchyard/core';
-import { type FakeAnthropicServer, startFakeAnthropic } from '@switchyard/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import {
+  closeAfterEach,
+  collectChunks,
+  type FakeAnthropicServer,
+  startFakeAnthropic,
+  switchyardFailure,
+} from '@switchyard/testkit';
+import { describe, expect, it } from 'vitest';
 import type { ChatCompletionChunk, ChatRequest, ProviderAdapter, ProviderConfig } from '../spec';
 import { createAnthropicProvider } from '.';
 import { createAnthropicStreamTranslator, fromAnthropicMessage } from './translate';
 
 const apiKey = 'sk-ant-test-secret-key-1234567890';
-const opened: Array<{ close(): Promise<void> }> = [];
-
-afterEach(async () => {
-  for (const item of opened.splice(0).reverse()) await item.close();
-});
+const track = closeAfterEach();
 
 async function setup(
   fakeOptions: Parameters<typeof startFakeAnthropic>[0] = {},
   config: Partial<ProviderConfig> = {},
 ): Promise<{ fake: FakeAnthropicServer; provider: ProviderAdapter }> {
   const fake = await startFakeAnthropic({ apiKey, ...fakeOptions });
-  opened.push(fake);
+  track(fake);
   const provider = createAnthropicProvider({
     id: 'anthropic',
     type: 'anthropic',
@@ -25,7 +26,7 @@ async function setup(
     apiKey,
     ...config,
   });
-  opened.push(provider);
+  track(provider);
   return { fake, provider };
 }
 
@@ -38,21 +39,6 @@ const request: ChatRequest = {
 };
 
 const context = { providerId: 'anthropic' };
-
-async function collect(stream: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletionChunk[]> {
-  const chunks: ChatCompletionChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
-
-async function failure(promise: Promise<unknown>): Promise<SwitchyardError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!isSwitchyardError(error)) throw new Error(`expected a SwitchyardError, got ${String(error)}`);
-  return error;
-}
 
 describe('anthropic provider', () => {
   it('answers a chat with the key and version headers and a default max_tokens', async () => {
@@ -202,7 +188,7 @@ describe('anthropic provider', () => {
       ],
     });
 
-    const error = await failure(
+    const error = await switchyardFailure(
       provider.chat({
         model: 'claude-sonnet-4-5',
         messages: [
@@ -216,7 +202,7 @@ describe('anthropic provider', () => {
 
   it('streams SSE split across TCP packets into OpenAI chunks with one id, role first and usage last', async () => {
     const { fake, provider } = await setup({ fragmentWrites: true });
-    const chunks = await collect(provider.streamChat(request));
+    const chunks = await collectChunks(provider.streamChat(request));
     expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('')).toBe('fake: hello there switchyard');
     expect(chunks[0]?.choices[0]?.delta).toEqual({ role: 'assistant', content: '' });
     expect(new Set(chunks.map((chunk) => chunk.id)).size).toBe(1);
@@ -228,7 +214,7 @@ describe('anthropic provider', () => {
 
   it('streams a tool call as OpenAI tool_calls deltas', async () => {
     const { provider } = await setup();
-    const chunks = await collect(
+    const chunks = await collectChunks(
       provider.streamChat({
         model: 'claude-sonnet-4-5',
         tools: [{ type: 'function', function: { name: 'lookup' } }],
@@ -254,14 +240,17 @@ describe('anthropic provider', () => {
 
   it('maps an unknown model to SY_ERR_MODEL_NOT_FOUND', async () => {
     const { provider } = await setup();
-    const error = await failure(provider.chat({ ...request, model: 'claude-nope' }));
+    const error = await switchyardFailure(provider.chat({ ...request, model: 'claude-nope' }));
     expect(error).toMatchObject({ code: 'SY_ERR_MODEL_NOT_FOUND', status: 404, isRetryable: false });
   });
 
   it('maps 529 overloaded to a retryable error and a bad key to a non-retryable 502 without the key', async () => {
     const { fake, provider } = await setup();
     fake.setBehaviour({ kind: 'error', status: 529 });
-    expect(await failure(provider.chat(request))).toMatchObject({ code: 'SY_ERR_UPSTREAM', isRetryable: true });
+    expect(await switchyardFailure(provider.chat(request))).toMatchObject({
+      code: 'SY_ERR_UPSTREAM',
+      isRetryable: true,
+    });
 
     const wrongKey = 'sk-ant-wrong-key-abcdefghijkl';
     const stranger = createAnthropicProvider({
@@ -270,9 +259,9 @@ describe('anthropic provider', () => {
       baseURL: fake.url,
       apiKey: wrongKey,
     });
-    opened.push(stranger);
+    track(stranger);
     fake.setBehaviour({ kind: 'ok' });
-    const error = await failure(stranger.chat(request));
+    const error = await switchyardFailure(stranger.chat(request));
     expect(error).toMatchObject({ code: 'SY_ERR_UPSTREAM', status: 502, isRetryable: false });
     expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain(wrongKey);
   });
@@ -280,7 +269,7 @@ describe('anthropic provider', () => {
   it('maps an error event inside the stream', async () => {
     const { fake, provider } = await setup();
     fake.setBehaviour({ kind: 'stream-error', afterChunks: 3, message: 'Overloaded' });
-    const error = await failure(collect(provider.streamChat(request)));
+    const error = await switchyardFailure(collectChunks(provider.streamChat(request)));
     expect(error).toMatchObject({ code: 'SY_ERR_UPSTREAM', status: 502, isRetryable: true });
     expect(error.message).toContain('Overloaded');
     expect(error.details?.upstreamType).toBe('overloaded_error');
@@ -291,7 +280,7 @@ describe('anthropic provider', () => {
     // message_start, block start, ping, 4 deltas, block stop, message_delta: 9 frames, then the cut.
     fake.setBehaviour({ kind: 'cut-stream', afterChunks: 9 });
     const received: ChatCompletionChunk[] = [];
-    const error = await failure(
+    const error = await switchyardFailure(
       (async () => {
         for await (const chunk of provider.streamChat(request)) received.push(chunk);
       })(),

@@ -1,15 +1,10 @@
+import { collectChunks } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
 import { createProvider } from '../create-provider';
-import type { ChatCompletionChunk, ChatRequest } from '../spec';
+import type { ChatRequest } from '../spec';
 import { createEchoProvider } from '.';
 
 const config = { id: 'echo', type: 'echo', baseURL: 'echo://local' } as const;
-
-async function collect(stream: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletionChunk[]> {
-  const chunks: ChatCompletionChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
 
 function ask(text: string): ChatRequest {
   return {
@@ -36,7 +31,7 @@ describe('echo provider', () => {
   it('streams word by word so the deltas concatenate to the exact input', async () => {
     const provider = createEchoProvider(config);
     const text = ' tabs\tand  double  spaces\n\nand a trailing newline\n';
-    const chunks = await collect(provider.streamChat(ask(text)));
+    const chunks = await collectChunks(provider.streamChat(ask(text)));
     expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('')).toBe(text);
     expect(chunks[0]?.choices[0]?.delta.role).toBe('assistant');
     expect(chunks.length).toBe(2 + 8);
@@ -49,7 +44,7 @@ describe('echo provider', () => {
   it('answers an empty last user message with an empty string', async () => {
     const provider = createEchoProvider(config);
     expect((await provider.chat(ask(''))).choices[0]?.message.content).toBe('');
-    const chunks = await collect(provider.streamChat(ask('')));
+    const chunks = await collectChunks(provider.streamChat(ask('')));
     expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('')).toBe('');
     expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('stop');
     expect(chunks.at(-1)?.usage?.completion_tokens).toBe(0);

@@ -1,25 +1,27 @@
-import { isSwitchyardError, type SwitchyardError } from '@switchyard/core';
-import { type FakeGeminiServer, fakeThoughtSignature, startFakeGemini } from '@switchyard/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import {
+  closeAfterEach,
+  collectChunks,
+  type FakeGeminiServer,
+  fakeThoughtSignature,
+  startFakeGemini,
+  switchyardFailure,
+} from '@switchyard/testkit';
+import { describe, expect, it } from 'vitest';
 import type { ChatCompletionChunk, ChatRequest, ProviderAdapter, ProviderConfig } from '../spec';
 import { createGeminiProvider } from '.';
 import { fromGeminiResponse, geminiModelResource } from './translate';
 
 const apiKey = 'AIzaTestSecretKey1234567890';
-const opened: Array<{ close(): Promise<void> }> = [];
-
-afterEach(async () => {
-  for (const item of opened.splice(0).reverse()) await item.close();
-});
+const track = closeAfterEach();
 
 async function setup(
   fakeOptions: Parameters<typeof startFakeGemini>[0] = {},
   config: Partial<ProviderConfig> = {},
 ): Promise<{ fake: FakeGeminiServer; provider: ProviderAdapter }> {
   const fake = await startFakeGemini({ apiKey, ...fakeOptions });
-  opened.push(fake);
+  track(fake);
   const provider = createGeminiProvider({ id: 'gemini', type: 'gemini', baseURL: fake.url, apiKey, ...config });
-  opened.push(provider);
+  track(provider);
   return { fake, provider };
 }
 
@@ -40,21 +42,6 @@ const lookupTool = {
     parameters: { type: 'object', properties: { query: { type: 'string' } }, additionalProperties: false },
   },
 };
-
-async function collect(stream: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletionChunk[]> {
-  const chunks: ChatCompletionChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
-
-async function failure(promise: Promise<unknown>): Promise<SwitchyardError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!isSwitchyardError(error)) throw new Error(`expected a SwitchyardError, got ${String(error)}`);
-  return error;
-}
 
 describe('gemini provider', () => {
   it('answers a chat and translates the request to generateContent', async () => {
@@ -122,7 +109,7 @@ describe('gemini provider', () => {
         { role: 'user', parts: [{ text: 'what is this?' }, { inlineData: { mimeType: 'image/jpeg', data: pixel } }] },
       ],
     });
-    const error = await failure(
+    const error = await switchyardFailure(
       provider.chat({
         model: 'gemini-2.5-flash',
         messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/x.png' } }] }],
@@ -203,7 +190,7 @@ describe('gemini provider', () => {
 
   it('refuses a tool result for a call it cannot name', async () => {
     const { fake, provider } = await setup();
-    const error = await failure(
+    const error = await switchyardFailure(
       provider.chat({
         model: 'gemini-2.5-flash',
         messages: [
@@ -218,7 +205,7 @@ describe('gemini provider', () => {
 
   it('streams SSE split across TCP packets into OpenAI chunks with one id, role first and usage last', async () => {
     const { fake, provider } = await setup({ fragmentWrites: true });
-    const chunks = await collect(provider.streamChat(request));
+    const chunks = await collectChunks(provider.streamChat(request));
     expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('')).toBe('fake: hello there switchyard');
     expect(chunks[0]?.choices[0]?.delta.role).toBe('assistant');
     expect(chunks.slice(1).every((chunk) => chunk.choices[0]?.delta.role === undefined)).toBe(true);
@@ -260,20 +247,20 @@ describe('gemini provider', () => {
 
   it('maps an unknown model, a bad key and an overloaded model', async () => {
     const { fake, provider } = await setup();
-    expect(await failure(provider.chat({ ...request, model: 'gemini-nope' }))).toMatchObject({
+    expect(await switchyardFailure(provider.chat({ ...request, model: 'gemini-nope' }))).toMatchObject({
       code: 'SY_ERR_MODEL_NOT_FOUND',
       isRetryable: false,
     });
 
     const wrongKey = 'AIzaWrongKey0987654321';
     const stranger = createGeminiProvider({ id: 'gemini', type: 'gemini', baseURL: fake.url, apiKey: wrongKey });
-    opened.push(stranger);
-    const badKey = await failure(stranger.chat(request));
+    track(stranger);
+    const badKey = await switchyardFailure(stranger.chat(request));
     expect(badKey).toMatchObject({ code: 'SY_ERR_UPSTREAM', status: 502, isRetryable: false });
     expect(JSON.stringify({ message: badKey.message, details: badKey.details })).not.toContain(wrongKey);
 
     fake.setBehaviour({ kind: 'error', status: 503 });
-    expect(await failure(collect(provider.streamChat(request)))).toMatchObject({
+    expect(await switchyardFailure(collectChunks(provider.streamChat(request)))).toMatchObject({
       code: 'SY_ERR_UPSTREAM',
       isRetryable: true,
     });
@@ -283,7 +270,7 @@ describe('gemini provider', () => {
     const { fake, provider } = await setup();
     fake.setBehaviour({ kind: 'cut-stream', afterChunks: 3 });
     const received: ChatCompletionChunk[] = [];
-    const error = await failure(
+    const error = await switchyardFailure(
       (async () => {
         for await (const chunk of provider.streamChat(request)) received.push(chunk);
       })(),

@@ -1,24 +1,26 @@
 import { createServer } from 'node:net';
-import { isSwitchyardError, type SwitchyardError } from '@switchyard/core';
-import { type FakeOllamaServer, startFakeOllama } from '@switchyard/testkit';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  closeAfterEach,
+  collectChunks,
+  type FakeOllamaServer,
+  startFakeOllama,
+  streamedText,
+  switchyardFailure,
+} from '@switchyard/testkit';
+import { describe, expect, it, vi } from 'vitest';
 import type { ChatCompletionChunk, ChatRequest, ProviderAdapter, ProviderConfig } from '../spec';
 import { createOllamaProvider } from '.';
 
-const opened: Array<{ close(): Promise<void> }> = [];
-
-afterEach(async () => {
-  for (const item of opened.splice(0).reverse()) await item.close();
-});
+const track = closeAfterEach();
 
 async function setup(
   fakeOptions: Parameters<typeof startFakeOllama>[0] = {},
   config: Partial<ProviderConfig> = {},
 ): Promise<{ fake: FakeOllamaServer; provider: ProviderAdapter }> {
   const fake = await startFakeOllama(fakeOptions);
-  opened.push(fake);
+  track(fake);
   const provider = createOllamaProvider({ id: 'local-ollama', type: 'ollama', baseURL: fake.url, ...config });
-  opened.push(provider);
+  track(provider);
   return { fake, provider };
 }
 
@@ -29,25 +31,6 @@ const request: ChatRequest = {
     { role: 'user', content: 'hello there switchyard' },
   ],
 };
-
-async function collect(stream: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletionChunk[]> {
-  const chunks: ChatCompletionChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
-
-function contentOf(chunks: ChatCompletionChunk[]): string {
-  return chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
-}
-
-async function failure(promise: Promise<unknown>): Promise<SwitchyardError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!isSwitchyardError(error)) throw new Error(`expected a SwitchyardError, got ${String(error)}`);
-  return error;
-}
 
 describe('ollama provider', () => {
   it('answers a chat and translates the request to the native protocol', async () => {
@@ -115,7 +98,7 @@ describe('ollama provider', () => {
 
   it('refuses remote image URLs instead of fetching them', async () => {
     const { fake, provider } = await setup();
-    const error = await failure(
+    const error = await switchyardFailure(
       provider.chat({
         model: 'llama3.1:8b',
         messages: [
@@ -132,15 +115,15 @@ describe('ollama provider', () => {
     const completion = await provider.chat({ ...request, max_tokens: 2 });
     expect(completion.choices[0]?.message.content).toBe('fake: hello');
     expect(completion.choices[0]?.finish_reason).toBe('length');
-    const chunks = await collect(provider.streamChat({ ...request, max_tokens: 2 }));
+    const chunks = await collectChunks(provider.streamChat({ ...request, max_tokens: 2 }));
     expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('length');
   });
 
   it('streams NDJSON split across TCP packets into OpenAI chunks with one id, role first and usage last', async () => {
     const { fake, provider } = await setup({ fragmentWrites: true });
-    const chunks = await collect(provider.streamChat(request));
+    const chunks = await collectChunks(provider.streamChat(request));
 
-    expect(contentOf(chunks)).toBe('fake: hello there switchyard');
+    expect(streamedText(chunks)).toBe('fake: hello there switchyard');
     expect(chunks[0]?.choices[0]?.delta.role).toBe('assistant');
     expect(chunks.slice(1).every((chunk) => chunk.choices[0]?.delta.role === undefined)).toBe(true);
     expect(new Set(chunks.map((chunk) => chunk.id)).size).toBe(1);
@@ -160,7 +143,7 @@ describe('ollama provider', () => {
 
   it('maps an unknown model to SY_ERR_MODEL_NOT_FOUND', async () => {
     const { provider } = await setup();
-    const error = await failure(provider.chat({ ...request, model: 'mistral:7b' }));
+    const error = await switchyardFailure(provider.chat({ ...request, model: 'mistral:7b' }));
     expect(error.code).toBe('SY_ERR_MODEL_NOT_FOUND');
     expect(error.message).toContain('mistral:7b');
   });
@@ -168,16 +151,16 @@ describe('ollama provider', () => {
   it('maps 400, 429 and 500 answers', async () => {
     const { fake, provider } = await setup();
     fake.setBehaviour({ kind: 'error', status: 400 });
-    const badRequest = await failure(provider.chat(request));
+    const badRequest = await switchyardFailure(provider.chat(request));
     expect(badRequest).toMatchObject({ code: 'SY_ERR_UPSTREAM_BAD_REQUEST', status: 400, isRetryable: false });
     expect(badRequest.message).toContain('invalid options');
 
     fake.setBehaviour({ kind: 'error', status: 429, headers: { 'retry-after': '3' } });
-    const limited = await failure(provider.chat(request));
+    const limited = await switchyardFailure(provider.chat(request));
     expect(limited).toMatchObject({ code: 'SY_ERR_UPSTREAM_RATE_LIMITED', retryAfterSeconds: 3, isRetryable: true });
 
     fake.setBehaviour({ kind: 'error', status: 500 });
-    const crashed = await failure(collect(provider.streamChat(request)));
+    const crashed = await switchyardFailure(collectChunks(provider.streamChat(request)));
     expect(crashed).toMatchObject({ code: 'SY_ERR_UPSTREAM', status: 502, isRetryable: true });
     expect(crashed.message).not.toContain('llama runner');
   });
@@ -193,15 +176,15 @@ describe('ollama provider', () => {
       type: 'ollama',
       baseURL: `http://127.0.0.1:${address.port}`,
     });
-    opened.push(provider);
-    const error = await failure(collect(provider.streamChat(request)));
+    track(provider);
+    const error = await switchyardFailure(collectChunks(provider.streamChat(request)));
     expect(error).toMatchObject({ code: 'SY_ERR_UPSTREAM_UNAVAILABLE', status: 503, isRetryable: true });
   });
 
   it('times out a hanging upstream', async () => {
     const { fake, provider } = await setup({}, { timeoutMs: 200 });
     fake.setBehaviour({ kind: 'hang' });
-    const error = await failure(provider.listModels());
+    const error = await switchyardFailure(provider.listModels());
     expect(error).toMatchObject({ code: 'SY_ERR_UPSTREAM_TIMEOUT', status: 504, isRetryable: true });
     await vi.waitFor(() => expect(fake.abortedRequests).toBe(1));
   });
@@ -210,19 +193,19 @@ describe('ollama provider', () => {
     const { fake, provider } = await setup();
     fake.setBehaviour({ kind: 'cut-stream', afterChunks: 2 });
     const received: ChatCompletionChunk[] = [];
-    const error = await failure(
+    const error = await switchyardFailure(
       (async () => {
         for await (const chunk of provider.streamChat(request)) received.push(chunk);
       })(),
     );
-    expect(contentOf(received)).toBe('fake: hello ');
+    expect(streamedText(received)).toBe('fake: hello ');
     expect(error).toMatchObject({ code: 'SY_ERR_UPSTREAM', isRetryable: true });
   });
 
   it('maps an error line inside the stream', async () => {
     const { fake, provider } = await setup();
     fake.setBehaviour({ kind: 'stream-error', afterChunks: 1, message: 'model runner crashed' });
-    const error = await failure(collect(provider.streamChat(request)));
+    const error = await switchyardFailure(collectChunks(provider.streamChat(request)));
     expect(error).toMatchObject({ code: 'SY_ERR_UPSTREAM', status: 502, isRetryable: true });
     expect(error.message).toContain('model runner crashed');
   });

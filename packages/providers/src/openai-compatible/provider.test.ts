@@ -1,24 +1,27 @@
-import { createServer } from 'node:net';
-import { isSwitchyardError, type SwitchyardError } from '@switchyard/core';
-import { type FakeOpenAIServer, startFakeOpenAI } from '@switchyard/testkit';
+import { isSwitchyardError } from '@switchyard/core';
+import {
+  closeAfterEach,
+  closedPortUrl,
+  collectChunks,
+  type FakeOpenAIServer,
+  startFakeOpenAI,
+  streamedText,
+  switchyardFailure,
+} from '@switchyard/testkit';
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ChatCompletionChunk, ChatRequest, ProviderAdapter, ProviderConfig } from '../spec';
 import { createOpenAICompatibleProvider } from '.';
 
 const apiKey = 'sk-test-secret-key-1234567890';
-const opened: Array<{ close(): Promise<void> }> = [];
-
-afterEach(async () => {
-  for (const item of opened.splice(0).reverse()) await item.close();
-});
+const track = closeAfterEach();
 
 async function setup(
   fakeOptions: Parameters<typeof startFakeOpenAI>[0] = {},
   config: Partial<ProviderConfig> = {},
 ): Promise<{ fake: FakeOpenAIServer; provider: ProviderAdapter }> {
   const fake = await startFakeOpenAI({ apiKey, ...fakeOptions });
-  opened.push(fake);
+  track(fake);
   const provider = createOpenAICompatibleProvider({
     id: 'openai',
     type: 'openai-compatible',
@@ -26,7 +29,7 @@ async function setup(
     apiKey,
     ...config,
   });
-  opened.push(provider);
+  track(provider);
   return { fake, provider };
 }
 
@@ -37,34 +40,6 @@ const request: ChatRequest = {
     { role: 'user', content: 'hello there switchyard' },
   ],
 };
-
-async function collect(stream: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletionChunk[]> {
-  const chunks: ChatCompletionChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
-
-function contentOf(chunks: ChatCompletionChunk[]): string {
-  return chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
-}
-
-async function failure(promise: Promise<unknown>): Promise<SwitchyardError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!isSwitchyardError(error)) throw new Error(`expected a SwitchyardError, got ${String(error)}`);
-  return error;
-}
-
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return `http://127.0.0.1:${address.port}/v1`;
-}
 
 describe('openai-compatible provider', () => {
   it('answers a chat and sends the key, model and extra headers upstream', async () => {
@@ -95,9 +70,11 @@ describe('openai-compatible provider', () => {
 
   it('streams chunks whose content adds up to the answer, with usage last', async () => {
     const { fake, provider } = await setup({ fragmentWrites: true });
-    const chunks = await collect(provider.streamChat({ ...request, stream_options: { include_obfuscation: false } }));
+    const chunks = await collectChunks(
+      provider.streamChat({ ...request, stream_options: { include_obfuscation: false } }),
+    );
 
-    expect(contentOf(chunks)).toBe('fake: hello there switchyard');
+    expect(streamedText(chunks)).toBe('fake: hello there switchyard');
     expect(chunks[0]?.choices[0]?.delta.role).toBe('assistant');
     expect(new Set(chunks.map((chunk) => chunk.id)).size).toBe(1);
     const last = chunks.at(-1);
@@ -117,7 +94,7 @@ describe('openai-compatible provider', () => {
     const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
     await provider.chat(request);
     await settle();
-    await collect(provider.streamChat(request));
+    await collectChunks(provider.streamChat(request));
     await settle();
     await provider.chat(request);
     expect(fake.requests).toHaveLength(3);
@@ -136,7 +113,7 @@ describe('openai-compatible provider', () => {
   it('maps 400 to SY_ERR_UPSTREAM_BAD_REQUEST with the upstream message', async () => {
     const { fake, provider } = await setup();
     fake.setBehaviour({ kind: 'error', status: 400 });
-    const error = await failure(provider.chat(request));
+    const error = await switchyardFailure(provider.chat(request));
     expect(error.code).toBe('SY_ERR_UPSTREAM_BAD_REQUEST');
     expect(error.status).toBe(400);
     expect(error.isRetryable).toBe(false);
@@ -145,7 +122,7 @@ describe('openai-compatible provider', () => {
 
   it('maps an unknown model to SY_ERR_MODEL_NOT_FOUND', async () => {
     const { provider } = await setup();
-    const error = await failure(provider.chat({ ...request, model: 'gpt-nope' }));
+    const error = await switchyardFailure(provider.chat({ ...request, model: 'gpt-nope' }));
     expect(error.code).toBe('SY_ERR_MODEL_NOT_FOUND');
     expect(error.status).toBe(404);
     expect(error.isRetryable).toBe(false);
@@ -153,7 +130,7 @@ describe('openai-compatible provider', () => {
 
   it('maps 401 to a non-retryable 502 that never echoes the key', async () => {
     const fake = await startFakeOpenAI({ apiKey });
-    opened.push(fake);
+    track(fake);
     const wrongKey = 'sk-wrong-key-abcdefghijklmnop';
     const provider = createOpenAICompatibleProvider({
       id: 'openai',
@@ -161,7 +138,7 @@ describe('openai-compatible provider', () => {
       baseURL: fake.url,
       apiKey: wrongKey,
     });
-    opened.push(provider);
+    track(provider);
     fake.setBehaviour({
       kind: 'error',
       status: 401,
@@ -169,7 +146,7 @@ describe('openai-compatible provider', () => {
         error: { message: `Incorrect API key provided: ${wrongKey}`, type: 'invalid_request_error', code: null },
       },
     });
-    const error = await failure(provider.chat(request));
+    const error = await switchyardFailure(provider.chat(request));
     expect(error.code).toBe('SY_ERR_UPSTREAM');
     expect(error.status).toBe(502);
     expect(error.isRetryable).toBe(false);
@@ -179,7 +156,7 @@ describe('openai-compatible provider', () => {
   it('maps 429 to SY_ERR_UPSTREAM_RATE_LIMITED with Retry-After in seconds or as a date', async () => {
     const { fake, provider } = await setup();
     fake.setBehaviour({ kind: 'error', status: 429, headers: { 'retry-after': '7' } });
-    const inSeconds = await failure(provider.chat(request));
+    const inSeconds = await switchyardFailure(provider.chat(request));
     expect(inSeconds.code).toBe('SY_ERR_UPSTREAM_RATE_LIMITED');
     expect(inSeconds.status).toBe(429);
     expect(inSeconds.isRetryable).toBe(true);
@@ -191,7 +168,7 @@ describe('openai-compatible provider', () => {
       status: 429,
       headers: { 'retry-after': new Date(Date.now() + 30_000).toUTCString() },
     });
-    const asDate = await failure(provider.chat(request));
+    const asDate = await switchyardFailure(provider.chat(request));
     expect(asDate.retryAfterSeconds).toBeGreaterThanOrEqual(28);
     expect(asDate.retryAfterSeconds).toBeLessThanOrEqual(31);
   });
@@ -203,7 +180,7 @@ describe('openai-compatible provider', () => {
       status: 500,
       body: { error: { message: 'stack trace at /srv/internal.py:42' } },
     });
-    const error = await failure(provider.chat(request));
+    const error = await switchyardFailure(provider.chat(request));
     expect(error.code).toBe('SY_ERR_UPSTREAM');
     expect(error.status).toBe(502);
     expect(error.isRetryable).toBe(true);
@@ -214,21 +191,21 @@ describe('openai-compatible provider', () => {
     const provider = createOpenAICompatibleProvider({
       id: 'openai',
       type: 'openai-compatible',
-      baseURL: await closedPortUrl(),
+      baseURL: await closedPortUrl('/v1'),
     });
-    opened.push(provider);
-    const error = await failure(provider.chat(request));
+    track(provider);
+    const error = await switchyardFailure(provider.chat(request));
     expect(error.code).toBe('SY_ERR_UPSTREAM_UNAVAILABLE');
     expect(error.status).toBe(503);
     expect(error.isRetryable).toBe(true);
-    const listError = await failure(provider.listModels());
+    const listError = await switchyardFailure(provider.listModels());
     expect(listError.code).toBe('SY_ERR_UPSTREAM_UNAVAILABLE');
   });
 
   it('maps a connection reset before the answer to SY_ERR_UPSTREAM_UNAVAILABLE', async () => {
     const { fake, provider } = await setup();
     fake.setBehaviour({ kind: 'cut-stream', afterChunks: 0 });
-    const error = await failure(provider.chat(request));
+    const error = await switchyardFailure(provider.chat(request));
     expect(error.code).toBe('SY_ERR_UPSTREAM_UNAVAILABLE');
   });
 
@@ -236,14 +213,14 @@ describe('openai-compatible provider', () => {
     const { fake, provider } = await setup({}, { timeoutMs: 200 });
     fake.setBehaviour({ kind: 'hang' });
     const started = Date.now();
-    const error = await failure(provider.chat(request));
+    const error = await switchyardFailure(provider.chat(request));
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(error.code).toBe('SY_ERR_UPSTREAM_TIMEOUT');
     expect(error.status).toBe(504);
     expect(error.isRetryable).toBe(true);
     await vi.waitFor(() => expect(fake.abortedRequests).toBe(1));
 
-    const streamError = await failure(collect(provider.streamChat(request)));
+    const streamError = await switchyardFailure(collectChunks(provider.streamChat(request)));
     expect(streamError.code).toBe('SY_ERR_UPSTREAM_TIMEOUT');
   });
 
@@ -252,23 +229,23 @@ describe('openai-compatible provider', () => {
     fake.setBehaviour({ kind: 'delay', ms: 50 });
     expect((await provider.chat(request)).choices[0]?.message.content).toBe('fake: hello there switchyard');
     fake.setBehaviour({ kind: 'delay', ms: 600 });
-    const error = await failure(provider.chat(request));
+    const error = await switchyardFailure(provider.chat(request));
     expect(error.code).toBe('SY_ERR_UPSTREAM_TIMEOUT');
   });
 
   it('lets a slow stream run past timeoutMs while chunks keep coming', async () => {
     const { provider } = await setup({ chunkDelayMs: 60 }, { timeoutMs: 150 });
-    const chunks = await collect(
+    const chunks = await collectChunks(
       provider.streamChat({ ...request, messages: [{ role: 'user', content: 'one two three four five' }] }),
     );
-    expect(contentOf(chunks)).toBe('fake: one two three four five');
+    expect(streamedText(chunks)).toBe('fake: one two three four five');
   });
 
   it('throws a retryable SY_ERR_UPSTREAM when the stream is cut mid-way', async () => {
     const { fake, provider } = await setup();
     fake.setBehaviour({ kind: 'cut-stream', afterChunks: 2 });
     const received: ChatCompletionChunk[] = [];
-    const error = await failure(
+    const error = await switchyardFailure(
       (async () => {
         for await (const chunk of provider.streamChat(request)) received.push(chunk);
       })(),
@@ -281,14 +258,14 @@ describe('openai-compatible provider', () => {
   it('throws when the stream ends without [DONE]', async () => {
     const { fake, provider } = await setup();
     fake.setBehaviour({ kind: 'stream-error', afterChunks: 2, message: 'ignored' });
-    const error = await failure(collect(provider.streamChat(request)));
+    const error = await switchyardFailure(collectChunks(provider.streamChat(request)));
     expect(error.code).toBe('SY_ERR_UPSTREAM');
   });
 
   it('maps an error frame inside the stream', async () => {
     const { fake, provider } = await setup();
     fake.setBehaviour({ kind: 'stream-error', afterChunks: 1, message: 'The server had an error' });
-    const error = await failure(collect(provider.streamChat(request)));
+    const error = await switchyardFailure(collectChunks(provider.streamChat(request)));
     expect(error.code).toBe('SY_ERR_UPSTREAM');
     expect(error.status).toBe(502);
     expect(error.isRetryable).toBe(true);
@@ -341,7 +318,7 @@ describe('openai-compatible provider', () => {
 describe('fake OpenAI server', () => {
   it('speaks the protocol the official openai client expects', async () => {
     const fake = await startFakeOpenAI({ apiKey, streamChunks: 2 });
-    opened.push(fake);
+    track(fake);
     const client = new OpenAI({ apiKey, baseURL: fake.url, maxRetries: 0 });
 
     const completion = await client.chat.completions.create({

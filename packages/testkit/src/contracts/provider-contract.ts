@@ -1,8 +1,7 @@
-import { createServer } from 'node:net';
-import { isSwitchyardError, type SwitchyardError } from '@switchyard/core';
 import type { ChatCompletionChunk, ChatRequest, ProviderAdapter, ToolCall } from '@switchyard/providers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FakeUpstreamServer } from '../fakes/fake-http-server';
+import { closedPortUrl, collectChunks, streamedText, switchyardFailure } from '../provider-test-helpers';
 
 export interface ProviderContractCapabilities {
   tools: boolean;
@@ -61,16 +60,6 @@ const weatherTool = {
 // A 1×1 transparent PNG.
 const pixel = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
 
-async function collect(stream: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletionChunk[]> {
-  const chunks: ChatCompletionChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
-
-function contentOf(chunks: ChatCompletionChunk[]): string {
-  return chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
-}
-
 function finishReasonsOf(chunks: ChatCompletionChunk[]): unknown[] {
   return chunks.flatMap((chunk) => (chunk.choices[0]?.finish_reason ? [chunk.choices[0].finish_reason] : []));
 }
@@ -88,24 +77,6 @@ function toolCallsOf(chunks: ChatCompletionChunk[]): ToolCall[] {
     }
   }
   return calls;
-}
-
-async function failure(promise: Promise<unknown>): Promise<SwitchyardError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!isSwitchyardError(error)) throw new Error(`expected a SwitchyardError, got ${String(error)}`);
-  return error;
-}
-
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return `http://127.0.0.1:${address.port}`;
 }
 
 function lastBody(fake: FakeUpstreamServer): unknown {
@@ -159,11 +130,11 @@ export function describeProviderContract(name: string, setup: ProviderContractSe
     it('streams chunks that add up to the chat answer, role first and usage last', async () => {
       const target = await start();
       const completion = await target.adapter.chat(request(target));
-      const chunks = await collect(target.adapter.streamChat(request(target)));
+      const chunks = await collectChunks(target.adapter.streamChat(request(target)));
       expect(chunks[0]?.choices[0]?.delta.role).toBe('assistant');
       expect(chunks.every((chunk) => chunk.object === 'chat.completion.chunk')).toBe(true);
       expect(new Set(chunks.map((chunk) => chunk.id)).size).toBe(1);
-      expect(contentOf(chunks)).toBe(completion.choices[0]?.message.content);
+      expect(streamedText(chunks)).toBe(completion.choices[0]?.message.content);
       expect(finishReasonsOf(chunks)).toEqual(['stop']);
       const usage = chunks.at(-1)?.usage;
       expect(usage?.completion_tokens).toBeGreaterThan(0);
@@ -232,7 +203,7 @@ export function describeProviderContract(name: string, setup: ProviderContractSe
       expect(call?.function.name).toBe('lookup_weather');
       expect(JSON.parse(call?.function.arguments ?? 'null')).toEqual({ query: 'please call tool for Lisbon' });
 
-      const streamed = await collect(target.adapter.streamChat(ask));
+      const streamed = await collectChunks(target.adapter.streamChat(ask));
       expect(streamed[0]?.choices[0]?.delta.role).toBe('assistant');
       expect(finishReasonsOf(streamed)).toEqual(['tool_calls']);
       const streamedCalls = toolCallsOf(streamed);
@@ -292,7 +263,7 @@ export function describeProviderContract(name: string, setup: ProviderContractSe
       upstreamOf(target, skip);
       const completion = await target.adapter.chat({ ...request(target), max_tokens: 2 });
       expect(completion.choices[0]?.finish_reason).toBe('length');
-      const chunks = await collect(target.adapter.streamChat({ ...request(target), max_tokens: 2 }));
+      const chunks = await collectChunks(target.adapter.streamChat({ ...request(target), max_tokens: 2 }));
       expect(finishReasonsOf(chunks)).toEqual(['length']);
     });
 
@@ -300,9 +271,9 @@ export function describeProviderContract(name: string, setup: ProviderContractSe
       const target = await start();
       const { fake } = upstreamOf(target, skip);
       fake.setBehaviour({ kind: 'error', status: 429, headers: { 'retry-after': '7' } });
-      const error = await failure(target.adapter.chat(request(target)));
+      const error = await switchyardFailure(target.adapter.chat(request(target)));
       expect(error).toMatchObject({ code: 'SY_ERR_UPSTREAM_RATE_LIMITED', isRetryable: true, retryAfterSeconds: 7 });
-      const streamError = await failure(collect(target.adapter.streamChat(request(target))));
+      const streamError = await switchyardFailure(collectChunks(target.adapter.streamChat(request(target))));
       expect(streamError).toMatchObject({ code: 'SY_ERR_UPSTREAM_RATE_LIMITED', retryAfterSeconds: 7 });
     });
 
@@ -310,7 +281,7 @@ export function describeProviderContract(name: string, setup: ProviderContractSe
       const target = await start();
       const { fake } = upstreamOf(target, skip);
       fake.setBehaviour({ kind: 'error', status: 500 });
-      const error = await failure(target.adapter.chat(request(target)));
+      const error = await switchyardFailure(target.adapter.chat(request(target)));
       expect(error).toMatchObject({ code: 'SY_ERR_UPSTREAM', status: 502, isRetryable: true });
     });
 
@@ -318,7 +289,7 @@ export function describeProviderContract(name: string, setup: ProviderContractSe
       const target = await start();
       const { fake } = upstreamOf(target, skip);
       fake.setBehaviour({ kind: 'error', status: 400 });
-      const error = await failure(target.adapter.chat(request(target)));
+      const error = await switchyardFailure(target.adapter.chat(request(target)));
       expect(error).toMatchObject({ code: 'SY_ERR_UPSTREAM_BAD_REQUEST', status: 400, isRetryable: false });
     });
 
@@ -326,9 +297,9 @@ export function describeProviderContract(name: string, setup: ProviderContractSe
       const target = await start({ baseURL: await closedPortUrl() });
       // Echo never opens a connection.
       upstreamOf(target, skip);
-      const error = await failure(target.adapter.chat(request(target)));
+      const error = await switchyardFailure(target.adapter.chat(request(target)));
       expect(error).toMatchObject({ code: 'SY_ERR_UPSTREAM_UNAVAILABLE', isRetryable: true });
-      const streamError = await failure(collect(target.adapter.streamChat(request(target))));
+      const streamError = await switchyardFailure(collectChunks(target.adapter.streamChat(request(target))));
       expect(streamError.code).toBe('SY_ERR_UPSTREAM_UNAVAILABLE');
     });
 
@@ -337,11 +308,11 @@ export function describeProviderContract(name: string, setup: ProviderContractSe
       const { fake } = upstreamOf(target, skip);
       fake.setBehaviour({ kind: 'hang' });
       const started = Date.now();
-      const error = await failure(target.adapter.chat(request(target)));
+      const error = await switchyardFailure(target.adapter.chat(request(target)));
       expect(Date.now() - started).toBeLessThan(2_000);
       expect(error).toMatchObject({ code: 'SY_ERR_UPSTREAM_TIMEOUT', isRetryable: true });
       await vi.waitFor(() => expect(fake.abortedRequests).toBe(1));
-      const streamError = await failure(collect(target.adapter.streamChat(request(target))));
+      const streamError = await switchyardFailure(collectChunks(target.adapter.streamChat(request(target))));
       expect(streamError.code).toBe('SY_ERR_UPSTREAM_TIMEOUT');
     });
 
@@ -350,7 +321,7 @@ export function describeProviderContract(name: string, setup: ProviderContractSe
       const { fake } = upstreamOf(target, skip);
       fake.setBehaviour({ kind: 'cut-stream', afterChunks: 2 });
       const long = request(target, 'one two three four five six seven eight');
-      const error = await failure(collect(target.adapter.streamChat(long)));
+      const error = await switchyardFailure(collectChunks(target.adapter.streamChat(long)));
       expect(error).toMatchObject({ code: 'SY_ERR_UPSTREAM', isRetryable: true });
     });
 
@@ -358,7 +329,7 @@ export function describeProviderContract(name: string, setup: ProviderContractSe
       const target = await start();
       const { fake } = upstreamOf(target, skip);
       fake.setBehaviour({ kind: 'stream-error', afterChunks: 1, message: 'upstream fell over' });
-      const error = await failure(collect(target.adapter.streamChat(request(target))));
+      const error = await switchyardFailure(collectChunks(target.adapter.streamChat(request(target))));
       expect(error).toMatchObject({ code: 'SY_ERR_UPSTREAM', isRetryable: true });
     });
 

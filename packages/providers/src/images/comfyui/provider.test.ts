@@ -1,32 +1,29 @@
-import { createServer } from 'node:net';
-import { isSwitchyardError, type SwitchyardError } from '@switchyard/core';
 import {
+  closeAfterEach,
+  closedPortUrl,
   type FakeComfyUIOptions,
   type FakeComfyUIServer,
   fakeImageColor,
   readSolidPngColor,
   startFakeComfyUI,
   startTestHttpProxy,
+  switchyardFailure,
 } from '@switchyard/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createImageProvider } from '../create-image-provider';
 import type { ImageProvider, ImageProviderConfig, ImageRequest } from '../spec';
 import { createComfyUIProvider } from '.';
 import { type ComfyWorkflow, defaultSdxlWorkflow } from './workflow';
 
 const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const opened: Array<{ close(): Promise<void> }> = [];
-
-afterEach(async () => {
-  for (const item of opened.splice(0).reverse()) await item.close();
-});
+const track = closeAfterEach();
 
 async function setup(
   fakeOptions: FakeComfyUIOptions = {},
   config: Partial<ImageProviderConfig> = {},
 ): Promise<{ fake: FakeComfyUIServer; provider: ImageProvider }> {
   const fake = await startFakeComfyUI({ finishDelayMs: 30, ...fakeOptions });
-  opened.push(fake);
+  track(fake);
   const provider = createComfyUIProvider({
     id: 'comfyui',
     type: 'comfyui',
@@ -34,29 +31,11 @@ async function setup(
     pollIntervalMs: 20,
     ...config,
   });
-  opened.push(provider);
+  track(provider);
   return { fake, provider };
 }
 
 const request: ImageRequest = { prompt: 'a lighthouse at dusk', width: 1024, height: 768, seed: 42 };
-
-async function failure(promise: Promise<unknown>): Promise<SwitchyardError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!isSwitchyardError(error)) throw new Error(`expected a SwitchyardError, got ${String(error)}`);
-  return error;
-}
-
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return `http://127.0.0.1:${address.port}`;
-}
 
 /** The graph of the n-th POST /prompt, as the fake received it. */
 function submittedGraph(fake: FakeComfyUIServer, index = 0): ComfyWorkflow {
@@ -202,7 +181,7 @@ describe('comfyui image provider', () => {
     const withoutOutput = defaultSdxlWorkflow();
     delete withoutOutput['9'];
     const { fake, provider } = await setup({}, { workflow: withoutOutput });
-    const error = await failure(provider.generate(request));
+    const error = await switchyardFailure(provider.generate(request));
 
     expect(error.code).toBe('SY_ERR_UPSTREAM_BAD_REQUEST');
     expect(error.isRetryable).toBe(false);
@@ -213,7 +192,7 @@ describe('comfyui image provider', () => {
 
   it('maps node_errors for an unknown checkpoint to SY_ERR_UPSTREAM_BAD_REQUEST', async () => {
     const { provider } = await setup();
-    const error = await failure(provider.generate({ ...request, model: 'missing.safetensors' }));
+    const error = await switchyardFailure(provider.generate({ ...request, model: 'missing.safetensors' }));
 
     expect(error.code).toBe('SY_ERR_UPSTREAM_BAD_REQUEST');
     expect(error.isRetryable).toBe(false);
@@ -223,7 +202,7 @@ describe('comfyui image provider', () => {
   it('maps an execution error in the history to a non-retryable SY_ERR_UPSTREAM', async () => {
     const { fake, provider } = await setup();
     fake.setBehaviour({ kind: 'execution-error', message: 'CUDA out of memory at /opt/ComfyUI/models' });
-    const error = await failure(provider.generate(request));
+    const error = await switchyardFailure(provider.generate(request));
 
     expect(error.code).toBe('SY_ERR_UPSTREAM');
     expect(error.status).toBe(502);
@@ -237,7 +216,7 @@ describe('comfyui image provider', () => {
   it('maps a 5xx from ComfyUI to a retryable SY_ERR_UPSTREAM without its body', async () => {
     const { fake, provider } = await setup();
     fake.setBehaviour({ kind: 'error', status: 500, body: 'Traceback: /opt/ComfyUI/server.py secret' });
-    const error = await failure(provider.generate(request));
+    const error = await switchyardFailure(provider.generate(request));
 
     expect(error.code).toBe('SY_ERR_UPSTREAM');
     expect(error.isRetryable).toBe(true);
@@ -271,7 +250,7 @@ describe('comfyui image provider', () => {
   it('gives up with SY_ERR_UPSTREAM_TIMEOUT when the job outlasts timeoutMs', async () => {
     const { fake, provider } = await setup({ finishDelayMs: 60_000 }, { timeoutMs: 300 });
     const started = Date.now();
-    const error = await failure(provider.generate(request));
+    const error = await switchyardFailure(provider.generate(request));
 
     expect(error.code).toBe('SY_ERR_UPSTREAM_TIMEOUT');
     expect(error.isRetryable).toBe(true);
@@ -284,19 +263,19 @@ describe('comfyui image provider', () => {
   it('gives up with SY_ERR_UPSTREAM_TIMEOUT when ComfyUI never answers', async () => {
     const { fake, provider } = await setup({}, { timeoutMs: 200 });
     fake.setBehaviour({ kind: 'hang' });
-    const error = await failure(provider.generate(request));
+    const error = await switchyardFailure(provider.generate(request));
 
     expect(error.code).toBe('SY_ERR_UPSTREAM_TIMEOUT');
   });
 
   it('maps a refused connection to SY_ERR_UPSTREAM_UNAVAILABLE', async () => {
     const provider = createComfyUIProvider({ id: 'comfyui', type: 'comfyui', baseURL: await closedPortUrl() });
-    opened.push(provider);
+    track(provider);
 
-    const error = await failure(provider.generate(request));
+    const error = await switchyardFailure(provider.generate(request));
     expect(error.code).toBe('SY_ERR_UPSTREAM_UNAVAILABLE');
     expect(error.isRetryable).toBe(true);
-    expect((await failure(provider.health())).code).toBe('SY_ERR_UPSTREAM_UNAVAILABLE');
+    expect((await switchyardFailure(provider.health())).code).toBe('SY_ERR_UPSTREAM_UNAVAILABLE');
   });
 
   it('checks health with /system_stats', async () => {
@@ -307,7 +286,7 @@ describe('comfyui image provider', () => {
 
   it('sends every request, image downloads included, through the configured proxy', async () => {
     const proxy = await startTestHttpProxy();
-    opened.push(proxy);
+    track(proxy);
     const { fake } = await setup();
     const provider = createImageProvider({
       id: 'comfyui',
@@ -317,7 +296,7 @@ describe('comfyui image provider', () => {
       proxy: proxy.url,
       headers: { 'x-gpu-pool': 'a' },
     });
-    opened.push(provider);
+    track(provider);
     const [image] = await provider.generate(request);
 
     expect(image?.bytes.subarray(0, 8).equals(pngSignature)).toBe(true);

@@ -1,24 +1,25 @@
-import { isSwitchyardError, type SwitchyardError } from '@switchyard/core';
-import { type FakeOpenAIServer, readSolidPngColor, startFakeOpenAI } from '@switchyard/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import {
+  closeAfterEach,
+  type FakeOpenAIServer,
+  readSolidPngColor,
+  startFakeOpenAI,
+  switchyardFailure,
+} from '@switchyard/testkit';
+import { describe, expect, it } from 'vitest';
 import { createImageProvider } from '../create-image-provider';
 import type { ImageProvider, ImageProviderConfig, ImageRequest } from '../spec';
 import { createOpenAIImagesProvider } from '.';
 
 const apiKey = 'sk-test-image-key-1234567890';
 const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const opened: Array<{ close(): Promise<void> }> = [];
-
-afterEach(async () => {
-  for (const item of opened.splice(0).reverse()) await item.close();
-});
+const track = closeAfterEach();
 
 async function setup(
   fakeOptions: Parameters<typeof startFakeOpenAI>[0] = {},
   config: Partial<ImageProviderConfig> = {},
 ): Promise<{ fake: FakeOpenAIServer; provider: ImageProvider }> {
   const fake = await startFakeOpenAI({ apiKey, ...fakeOptions });
-  opened.push(fake);
+  track(fake);
   const provider = createOpenAIImagesProvider({
     id: 'openai-images',
     type: 'openai-images',
@@ -27,20 +28,11 @@ async function setup(
     model: 'dall-e-3',
     ...config,
   });
-  opened.push(provider);
+  track(provider);
   return { fake, provider };
 }
 
 const request: ImageRequest = { prompt: 'a red bicycle', width: 1024, height: 1792, seed: 3, steps: 30 };
-
-async function failure(promise: Promise<unknown>): Promise<SwitchyardError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!isSwitchyardError(error)) throw new Error(`expected a SwitchyardError, got ${String(error)}`);
-  return error;
-}
 
 describe('openai-images provider', () => {
   it('asks for base64 and decodes it into PNG bytes', async () => {
@@ -92,7 +84,7 @@ describe('openai-images provider', () => {
 
   it('refuses an image URL on a foreign origin instead of fetching it', async () => {
     const { fake, provider } = await setup({ imageResponseFormat: 'url', imageUrlOrigin: 'http://169.254.169.254' });
-    const error = await failure(provider.generate(request));
+    const error = await switchyardFailure(provider.generate(request));
 
     expect(error.code).toBe('SY_ERR_UPSTREAM');
     expect(error.isRetryable).toBe(false);
@@ -104,12 +96,12 @@ describe('openai-images provider', () => {
   it('maps upstream refusals and credential failures without leaking the key', async () => {
     const { fake, provider } = await setup();
     fake.setBehaviour({ kind: 'error', status: 400 });
-    const rejected = await failure(provider.generate(request));
+    const rejected = await switchyardFailure(provider.generate(request));
     expect(rejected.code).toBe('SY_ERR_UPSTREAM_BAD_REQUEST');
     expect(rejected.isRetryable).toBe(false);
 
     fake.setBehaviour({ kind: 'error', status: 401 });
-    const unauthorized = await failure(provider.generate(request));
+    const unauthorized = await switchyardFailure(provider.generate(request));
     expect(unauthorized.code).toBe('SY_ERR_UPSTREAM');
     expect(unauthorized.message).not.toContain('sk-');
   });
@@ -117,7 +109,7 @@ describe('openai-images provider', () => {
   it('times out with SY_ERR_UPSTREAM_TIMEOUT and honours an abort', async () => {
     const { fake, provider } = await setup({}, { timeoutMs: 200 });
     fake.setBehaviour({ kind: 'hang' });
-    expect((await failure(provider.generate(request))).code).toBe('SY_ERR_UPSTREAM_TIMEOUT');
+    expect((await switchyardFailure(provider.generate(request))).code).toBe('SY_ERR_UPSTREAM_TIMEOUT');
 
     const controller = new AbortController();
     const pending = provider.generate(request, { signal: controller.signal });
@@ -127,9 +119,9 @@ describe('openai-images provider', () => {
 
   it('checks health with the model list and is created by the factory', async () => {
     const fake = await startFakeOpenAI({ apiKey });
-    opened.push(fake);
+    track(fake);
     const provider = createImageProvider({ id: 'images', type: 'openai-images', baseURL: fake.url, apiKey });
-    opened.push(provider);
+    track(provider);
 
     await provider.health();
     expect(fake.requests.map((recorded) => recorded.path)).toEqual(['/v1/models']);
