@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -31,6 +31,15 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
     await mkdir(artifacts, { recursive: true });
     dataDir = await mkdtemp(join(tmpdir(), 'switchyard-e2e-'));
     const variables = { SWITCHYARD_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+    // `slow` answers a word every 150 ms: slow enough to press Stop in the middle of an answer.
+    await writeFile(
+      join(dataDir, 'switchyard.config.yaml'),
+      JSON.stringify({
+        ollama: { autodetect: false },
+        providers: [{ id: 'slow-echo', type: 'echo', echoDelayMs: 150 }],
+        models: [{ id: 'slow', provider: 'slow-echo', label: 'Slow' }],
+      }),
+    );
     const created = await runCli(['admin', 'create', '--email', admin.email, '--password', admin.password], {
       cwd: dataDir,
       variables,
@@ -38,7 +47,7 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
     expect(created.code, created.stderr).toBe(0);
     server = await startCliServer(['start'], { cwd: dataDir, variables });
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   }, 120_000);
 
   afterAll(async () => {
@@ -48,7 +57,7 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('signs up, chats with the echo model and generates an image', async () => {
+  it('signs up, chats through the server store, survives a reload, attaches, templates, stops and shares', async () => {
     await page.goto(server.url);
     await page.getByRole('heading', { name: 'Switchyard' }).waitFor();
     await shot('landing');
@@ -61,13 +70,101 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
     await page.getByRole('button', { name: 'Sign up' }).click();
     await page.waitForURL('**/chat');
 
+    // Sent with POST /api/chat/start, streamed from GET /api/chat/stream.
+    const started = page.waitForResponse((response) => response.url().endsWith('/api/chat/start'));
     const composer = page.getByLabel('Message', { exact: true });
+    await page.getByLabel('Model').selectOption('echo');
     await composer.fill('Hello **streaming** world');
     await composer.press('Control+Enter');
-    await page.getByRole('article', { name: 'Assistant' }).getByText('streaming').waitFor({ timeout: 20_000 });
+    expect((await started).status()).toBe(201);
+    const answers = page.getByRole('article', { name: 'Assistant' });
+    await answers.getByText('streaming').waitFor({ timeout: 20_000 });
     await page.getByRole('button', { name: 'Regenerate' }).waitFor();
-    expect(await page.getByRole('article', { name: 'Assistant' }).innerText()).toContain('world');
+    expect(await answers.last().innerText()).toContain('world');
+    await expect.poll(() => new URL(page.url()).searchParams.get('chat')).toMatch(/^chat_/);
     await shot('chat');
+
+    // The conversation is on the server: a reload (nothing in localStorage) shows it again.
+    expect(await page.evaluate(() => Object.keys(localStorage).filter((key) => key.includes('conversation')))).toEqual(
+      [],
+    );
+    await page.reload();
+    await page.getByRole('article', { name: 'You' }).getByText('Hello **streaming** world').waitFor();
+    expect(await answers.last().innerText()).toContain('world');
+    await page.getByRole('navigation', { name: 'Conversations' }).getByText('Hello **streaming** world').waitFor();
+
+    // Rename from the sidebar; the new title survives a reload too.
+    await page.getByRole('button', { name: 'Rename Hello **streaming** world' }).click();
+    await page.getByLabel('New title').fill('Greetings');
+    await page.getByLabel('New title').press('Enter');
+    await page.getByRole('button', { name: 'Greetings', exact: true }).waitFor();
+
+    // Attach a text file, wait until its text is extracted, send with it: the echo model repeats what it was given.
+    const notes = join(dataDir, 'notes.txt');
+    await writeFile(notes, 'The secret word is pineapple.\n');
+    await page.getByTestId('attach-input').setInputFiles(notes);
+    await page.getByRole('list', { name: 'Attachments' }).getByText('Ready').waitFor({ timeout: 30_000 });
+    await shot('chat-attachment');
+    await composer.fill('What does the file say?');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await answers.last().getByText('pineapple').waitFor({ timeout: 20_000 });
+    await page.getByRole('list', { name: 'Attached files' }).getByText('notes.txt').waitFor();
+    await page.getByRole('button', { name: 'Regenerate' }).waitFor();
+
+    // A template with a variable, filled in and inserted into the draft.
+    await page.getByRole('button', { name: 'Templates' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Translate');
+    await page.getByLabel('Template text').fill('Translate into {{language}}: good morning');
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await page.getByRole('button', { name: 'Use template Translate' }).click();
+    await page.getByLabel('language').fill('French');
+    await shot('chat-template');
+    await page.getByRole('button', { name: 'Insert' }).click();
+    await expect.poll(() => composer.inputValue()).toBe('Translate into French: good morning');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await answers.last().getByText('Translate into French').waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: 'Regenerate' }).waitFor();
+
+    // Stop: the slow model answers a word every 150 ms; the partial answer stays, marked partial, also after a reload.
+    await page.getByLabel('Model').selectOption('slow');
+    await composer.fill(Array.from({ length: 60 }, (_, i) => `word${i}`).join(' '));
+    await page.getByRole('button', { name: 'Send' }).click();
+    await answers.last().getByText('word3').waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await answers.last().getByText('Partial answer').waitFor({ timeout: 20_000 });
+    const partial = await answers.last().innerText();
+    expect(partial).not.toContain('word59');
+    await shot('chat-stopped');
+    await page.reload();
+    await answers.last().getByText('Partial answer').waitFor();
+    expect(await answers.last().innerText()).not.toContain('word59');
+
+    // Share: create a link that opens without an account, then revoke it.
+    await page.getByRole('button', { name: 'Share' }).click();
+    await page.getByRole('button', { name: 'Create link' }).click();
+    const link = await page.getByLabel('Share link').inputValue();
+    expect(link).toMatch(/\/api\/share\/[\w-]{20,}$/);
+    await shot('chat-share');
+    const anonymous = await browser.newPage();
+    const opened = await anonymous.goto(link);
+    expect(opened?.status()).toBe(200);
+    const shared = JSON.parse(await anonymous.innerText('body')) as { title: string; messages: unknown[] };
+    expect(shared.title).toBe('Greetings');
+    expect(shared.messages.length).toBeGreaterThanOrEqual(8);
+    await page.getByRole('button', { name: 'Revoke all links' }).click();
+    await page.getByText('1 link revoked.').waitFor();
+    expect((await anonymous.goto(link))?.status()).toBe(404);
+    await anonymous.close();
+
+    // Export as Markdown (a download).
+    await page.getByRole('button', { name: 'Export' }).click();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download Markdown' }).click(),
+    ]);
+    const markdown = await readFile((await download.path()) ?? '', 'utf8');
+    expect(markdown).toContain('# Greetings');
+    expect(markdown).toContain('pineapple');
 
     await page.setViewportSize({ width: 390, height: 800 });
     await shot('chat-phone');
@@ -85,7 +182,7 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).first().waitFor();
-  }, 120_000);
+  }, 180_000);
 
   it('as admin: creates a dev key, changes a rate limit and sees usage', async () => {
     await page.goto(`${server.url}/signin`);

@@ -1,5 +1,5 @@
-import { memo, type ReactNode, useState } from 'react';
-import ReactMarkdown from 'react-markdown';
+import { memo, type ReactElement, type ReactNode, useState } from 'react';
+import renderTree from 'react-markdown';
 import rehypeHighlight from 'rehype-highlight';
 
 function textOf(node: ReactNode): string {
@@ -32,16 +32,64 @@ function CodeBlock({ children }: { children?: ReactNode }) {
   );
 }
 
-/** Memoized: while an answer streams, only the growing message re-renders its Markdown. */
-export const Markdown = memo(function Markdown({ text }: { text: string }) {
+const highlightOptions = { detect: false, ignoreMissing: true };
+const components = { pre: CodeBlock };
+
+/** Markdown → React elements (parse, sanitize by not allowing raw HTML, highlight): the expensive part. */
+export function renderMarkdown(text: string): ReactElement {
+  // react-markdown's synchronous Markdown is a plain function without hooks, so its tree can be kept.
+  return renderTree({ children: text, rehypePlugins: [[rehypeHighlight, highlightOptions]], components });
+}
+
+/**
+ * Rendered trees by message id, checked against the text: a row scrolled out and back in, or a
+ * list re-rendered by a streaming answer, reuses the tree instead of parsing and highlighting again.
+ * Least recently used entries go first.
+ */
+export class MarkdownCache {
+  private entries = new Map<string, { text: string; tree: ReactElement }>();
+  hits = 0;
+  misses = 0;
+  constructor(readonly capacity = 4_000) {}
+
+  get(key: string, text: string): ReactElement {
+    const entry = this.entries.get(key);
+    if (entry && entry.text === text) {
+      this.hits++;
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      return entry.tree;
+    }
+    this.misses++;
+    const tree = renderMarkdown(text);
+    this.entries.delete(key);
+    this.entries.set(key, { text, tree });
+    if (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    return tree;
+  }
+
+  has(key: string, text: string): boolean {
+    return this.entries.get(key)?.text === text;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+export const markdownCache = new MarkdownCache();
+
+/**
+ * Memoized on its props; with `cacheKey` (a message id) the parsed tree is also kept across
+ * unmounts. A streaming answer passes no key: its text changes on every delta.
+ */
+export const Markdown = memo(function Markdown({ text, cacheKey }: { text: string; cacheKey?: string }) {
   return (
     <div className="markdown break-words">
-      <ReactMarkdown
-        rehypePlugins={[[rehypeHighlight, { detect: false, ignoreMissing: true }]]}
-        components={{ pre: CodeBlock }}
-      >
-        {text}
-      </ReactMarkdown>
+      {cacheKey === undefined ? renderMarkdown(text) : markdownCache.get(cacheKey, text)}
     </div>
   );
 });

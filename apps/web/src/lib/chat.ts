@@ -1,45 +1,149 @@
-import { request } from './api';
-import type { ChatMessage } from './conversations';
+import { ApiError, api, errorFromResponse } from './api';
 import { readSse } from './sse';
 
-export interface StreamHandlers {
-  onDelta(text: string): void;
-  onStart?(info: { id: string; model: string; environment: string }): void;
+/** POST /api/chat/start: stores the user message (creating the chat without chatId) and starts the answer. */
+export interface StartInput {
+  chatId?: string;
+  model?: string;
+  message: string;
+  templateId?: string;
+  variables?: Record<string, string>;
+  attachments?: string[];
 }
 
-export interface StreamResult {
+export interface StartedSession {
+  sessionId: string;
+  chatId: string;
+  /** The id the assistant's answer will be stored under. */
+  messageId: string;
+}
+
+export function startChat(input: StartInput): Promise<StartedSession> {
+  return api<StartedSession>('/api/chat/start', { method: 'POST', json: input });
+}
+
+/** POST /api/chat/stop: the server keeps the text so far (status partial) and ends the stream with `done`. */
+export function stopChat(sessionId: string): Promise<{ stopped: boolean }> {
+  return api<{ stopped: boolean }>('/api/chat/stop', { method: 'POST', json: { sessionId } });
+}
+
+export interface SessionHandlers {
+  onStart?(info: { sessionId: string; chatId: string; messageId: string; model: string }): void;
+  onDelta(text: string): void;
+  /** Called before each reconnect, with the attempt number (1, 2, …) and the last event id received. */
+  onReconnect?(attempt: number, lastEventId: number): void;
+}
+
+export interface SessionResult {
+  messageId: string | null;
+  status: 'complete' | 'stopped' | 'failed';
   finishReason: string | null;
   usage: unknown;
+  /** The `error` event's payload, when the model failed. */
+  error: { code: string; message: string } | null;
 }
 
-/** POST /v1/chat with stream: true; the session cookie authenticates. Throws ApiError / AbortError. */
-export async function streamChat(
-  model: string,
-  history: readonly ChatMessage[],
-  handlers: StreamHandlers,
-  signal?: AbortSignal,
-): Promise<StreamResult> {
-  const response = await request('/v1/chat', {
-    method: 'POST',
-    body: JSON.stringify({
-      model,
-      stream: true,
-      messages: history.map((message) => ({ role: message.role, content: message.content })),
-    }),
-    ...(signal ? { signal } : {}),
+export interface FollowOptions {
+  signal?: AbortSignal;
+  /** Injected in tests. */
+  fetch?: typeof fetch;
+  /** Consecutive failed connections before giving up (progress resets the count). */
+  maxAttempts?: number;
+  /** Delay before reconnect attempt n: base × 2^(n-1), capped at 5 s. */
+  retryDelayMs?: number;
+}
+
+const abortError = () => new DOMException('The stream was stopped', 'AbortError');
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError());
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
-  if (!response.body) throw new Error('The response has no body');
-  let result: StreamResult = { finishReason: null, usage: null };
-  for await (const event of readSse(response.body)) {
-    const data = event.data ? (JSON.parse(event.data) as Record<string, unknown>) : {};
-    if (event.event === 'start') handlers.onStart?.(data as { id: string; model: string; environment: string });
-    else if (event.event === 'delta' && typeof data.content === 'string') handlers.onDelta(data.content);
-    else if (event.event === 'done') {
-      result = { finishReason: (data.finish_reason as string) ?? null, usage: data.usage ?? null };
-    } else if (event.event === 'error') {
-      const error = data.error as { code?: string; message?: string } | undefined;
-      throw new Error(error?.message ?? 'The stream failed');
+}
+
+/** 4xx answers (not found, forbidden, validation) will not change on retry; 408, 429 and 5xx may. */
+const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
+
+/**
+ * GET /api/chat/stream?sessionId= until the `done` event. When the connection drops (a network
+ * error, or the body ending before `done`), it reconnects with `Last-Event-ID: <last id seen>`:
+ * the server replays exactly the events after it, and any event id already seen is skipped as
+ * well, so no text is lost or repeated. Aborting the signal stops listening (the answer goes on
+ * being generated on the server); use stopChat to stop the answer itself.
+ */
+export async function followSession(
+  sessionId: string,
+  handlers: SessionHandlers,
+  options: FollowOptions = {},
+): Promise<SessionResult> {
+  const fetcher = options.fetch ?? ((input, init) => fetch(input, init));
+  const maxAttempts = options.maxAttempts ?? 8;
+  const baseDelay = options.retryDelayMs ?? 500;
+  const { signal } = options;
+  let lastId = 0;
+  let failures = 0;
+  let error: SessionResult['error'] = null;
+  while (true) {
+    if (signal?.aborted) throw abortError();
+    let progressed = false;
+    try {
+      const headers: Record<string, string> = { accept: 'text/event-stream' };
+      if (lastId > 0) headers['last-event-id'] = String(lastId);
+      const response = await fetcher(`/api/chat/stream?sessionId=${encodeURIComponent(sessionId)}`, {
+        credentials: 'same-origin',
+        headers,
+        cache: 'no-store',
+        ...(signal ? { signal } : {}),
+      });
+      if (!response.ok) {
+        const failure = await errorFromResponse(response);
+        if (!retryable(response.status)) throw failure;
+        throw Object.assign(failure, { retry: true });
+      }
+      if (!response.body) throw new TypeError('The stream has no body');
+      for await (const event of readSse(response.body, { discardPartial: true })) {
+        const id = event.id !== undefined && /^\d+$/.test(event.id) ? Number(event.id) : null;
+        if (id !== null) {
+          if (id <= lastId) continue; // already seen: a replay overlapping what arrived before the drop
+          lastId = id;
+        }
+        progressed = true;
+        const data = event.data ? (JSON.parse(event.data) as Record<string, unknown>) : {};
+        if (event.event === 'start') handlers.onStart?.(data as Parameters<NonNullable<SessionHandlers['onStart']>>[0]);
+        else if (event.event === 'delta' && typeof data.content === 'string') handlers.onDelta(data.content);
+        else if (event.event === 'error') {
+          const payload = data.error as { code?: string; message?: string } | undefined;
+          error = { code: payload?.code ?? 'SY_ERR_UPSTREAM', message: payload?.message ?? 'The model failed' };
+        } else if (event.event === 'done') {
+          const status = data.status === 'stopped' || data.status === 'failed' ? data.status : 'complete';
+          return {
+            messageId: typeof data.messageId === 'string' ? data.messageId : null,
+            status,
+            finishReason: typeof data.finish_reason === 'string' ? data.finish_reason : null,
+            usage: data.usage ?? null,
+            error,
+          };
+        }
+      }
+      // The body ended without `done`: the connection was cut; resume below.
+    } catch (caught) {
+      if (signal?.aborted || (caught instanceof Error && caught.name === 'AbortError')) throw abortError();
+      if (caught instanceof ApiError && !(caught as ApiError & { retry?: boolean }).retry) throw caught;
+      if (caught instanceof SyntaxError) throw caught; // a malformed event is a bug, not a network blip
     }
+    failures = progressed ? 1 : failures + 1;
+    if (failures > maxAttempts)
+      throw new Error('The answer stream kept disconnecting; reload to see the stored answer');
+    handlers.onReconnect?.(failures, lastId);
+    await sleep(Math.min(5_000, baseDelay * 2 ** (failures - 1)), signal);
   }
-  return result;
 }

@@ -1,85 +1,236 @@
-export interface ChatMessage {
-  id: string;
-  role: 'user' | 'assistant';
-  content: string;
-  error?: string;
-}
+import type { InfiniteData, QueryClient } from '@tanstack/react-query';
+import { api } from './api';
 
-export interface ConversationSummary {
+/**
+ * Conversations live on the server (/api/chats, docs/chat-api.md); this module is the client
+ * side: the row shapes, the requests, and the pure functions that apply a change to TanStack
+ * Query's cached lists so the sidebar updates before the server answers (optimistic updates).
+ */
+
+export interface ChatSummary {
   id: string;
   title: string;
+  model: string | null;
+  folder: string | null;
+  tags: string[];
   pinned: boolean;
-  updatedAt: number;
-  model?: string;
+  archived: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ChatMessage {
+  id: string;
+  role: 'user' | 'assistant' | 'system';
+  content: string;
+  model?: string | null;
+  status?: 'complete' | 'partial' | 'failed';
+  error?: string | null;
+  /** File ids (POST /api/files) sent with the message. */
+  attachments?: string[];
+  createdAt?: string;
+}
+
+export type ChatFields = Partial<Pick<ChatSummary, 'title' | 'folder' | 'tags' | 'pinned' | 'archived' | 'model'>>;
+
+/** Which list the sidebar shows: the server filters on folder and archived. */
+export interface ChatFilter {
+  folder?: string;
+  archived: boolean;
+}
+
+export const chatPageSize = 100; // the server's maximum for /api/chats
+export const messagePageSize = 500; // and for /api/chats/:id/messages
+
+export const chatKeys = {
+  lists: ['chats', 'list'] as const,
+  list: (filter: ChatFilter) => ['chats', 'list', filter] as const,
+  messages: (id: string) => ['chats', 'messages', id] as const,
+  search: (q: string) => ['chats', 'search', q] as const,
+};
+
+export type ChatPages = InfiniteData<ChatSummary[], number>;
+
+function query(params: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
+  return search.toString();
+}
+
+export async function fetchChatPage(filter: ChatFilter, offset: number): Promise<ChatSummary[]> {
+  const body = await api<{ chats: ChatSummary[] }>(
+    `/api/chats?${query({ limit: chatPageSize, offset, archived: String(filter.archived), folder: filter.folder })}`,
+  );
+  return body.chats;
+}
+
+/** The offset of the next page: what is loaded so far (creations and deletions keep it right), or none after a short page. */
+export function nextChatOffset(lastPage: readonly ChatSummary[], pages: readonly ChatSummary[][]): number | undefined {
+  if (lastPage.length < chatPageSize) return undefined;
+  return pages.reduce((sum, page) => sum + page.length, 0);
 }
 
 /**
- * Where conversations live. Today: localStorage in this browser. A server-backed store
- * (/api/chats) can implement the same interface later without touching the screens.
+ * Every message of a chat, oldest first, in pages of 500. The first page shows whether there are
+ * more; the rest are fetched a few at a time in parallel until a short page.
  */
-export interface ConversationStore {
-  list(): ConversationSummary[];
-  messages(id: string): ChatMessage[];
-  upsert(summary: ConversationSummary, messages?: ChatMessage[]): void;
-  remove(id: string): void;
-  subscribe(listener: () => void): () => void;
-}
-
-const indexKey = 'switchyard.conversations';
-const messagesKey = (id: string) => `switchyard.conversation.${id}`;
-
-export function createLocalStore(storage: Storage = localStorage): ConversationStore {
-  let index: ConversationSummary[] = read<ConversationSummary[]>(storage, indexKey) ?? [];
-  const listeners = new Set<() => void>();
-  const emit = () => {
-    for (const listener of listeners) listener();
-  };
-  const persist = () => storage.setItem(indexKey, JSON.stringify(index));
-  return {
-    list: () => index,
-    messages: (id) => read<ChatMessage[]>(storage, messagesKey(id)) ?? [],
-    upsert(summary, messages) {
-      const position = index.findIndex((entry) => entry.id === summary.id);
-      index = position === -1 ? [summary, ...index] : index.map((entry, i) => (i === position ? summary : entry));
-      persist();
-      if (messages) storage.setItem(messagesKey(summary.id), JSON.stringify(messages));
-      emit();
-    },
-    remove(id) {
-      index = index.filter((entry) => entry.id !== id);
-      persist();
-      storage.removeItem(messagesKey(id));
-      emit();
-    },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-  };
-}
-
-function read<T>(storage: Storage, key: string): T | null {
-  try {
-    const raw = storage.getItem(key);
-    return raw ? (JSON.parse(raw) as T) : null;
-  } catch {
-    return null;
+export async function fetchAllMessages(
+  chatId: string,
+  fetchPage: (offset: number) => Promise<ChatMessage[]> = (offset) => fetchMessagePage(chatId, offset),
+  parallel = 4,
+): Promise<ChatMessage[]> {
+  const first = await fetchPage(0);
+  if (first.length < messagePageSize) return first;
+  const all = [...first];
+  let offset = messagePageSize;
+  while (true) {
+    const offsets = Array.from({ length: parallel }, (_, i) => offset + i * messagePageSize);
+    const pages = await Promise.all(offsets.map(fetchPage));
+    for (const page of pages) {
+      all.push(...page);
+      if (page.length < messagePageSize) return all;
+    }
+    offset += parallel * messagePageSize;
   }
 }
 
-/** Pinned first, then newest; filtered by a case-insensitive title search. */
-export function sortAndFilter(list: readonly ConversationSummary[], query: string): ConversationSummary[] {
-  const needle = query.trim().toLowerCase();
-  const matching = needle ? list.filter((entry) => entry.title.toLowerCase().includes(needle)) : [...list];
-  return matching.sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.updatedAt - a.updatedAt);
+export async function fetchMessagePage(chatId: string, offset: number): Promise<ChatMessage[]> {
+  const body = await api<{ messages: ChatMessage[] }>(
+    `/api/chats/${encodeURIComponent(chatId)}/messages?${query({ limit: messagePageSize, offset })}`,
+  );
+  return body.messages;
 }
 
+export interface SearchHit {
+  chatId: string;
+  chatTitle: string;
+  messageId: string;
+  role: string;
+  snippet: string;
+  createdAt: string;
+}
+
+export async function searchChats(q: string): Promise<SearchHit[]> {
+  const body = await api<{ results: SearchHit[] }>(`/api/chats/search?${query({ q, limit: 50 })}`);
+  return body.results;
+}
+
+export const getChat = (id: string) => api<ChatSummary>(`/api/chats/${encodeURIComponent(id)}`);
+export const patchChat = (id: string, fields: ChatFields) =>
+  api<ChatSummary>(`/api/chats/${encodeURIComponent(id)}`, { method: 'PATCH', json: fields });
+export const deleteChat = (id: string) => api<void>(`/api/chats/${encodeURIComponent(id)}`, { method: 'DELETE' });
+export const deleteMessage = (chatId: string, messageId: string) =>
+  api<void>(`/api/chats/${encodeURIComponent(chatId)}/messages/${encodeURIComponent(messageId)}`, {
+    method: 'DELETE',
+  });
+export const shareChat = (id: string) =>
+  api<{ token: string; path: string }>(`/api/chats/${encodeURIComponent(id)}/share`, { method: 'POST' });
+export const revokeShares = (id: string) =>
+  api<{ revoked: number }>(`/api/chats/${encodeURIComponent(id)}/share`, { method: 'DELETE' });
+export const exportUrl = (id: string, format: 'json' | 'markdown') =>
+  `/api/chats/${encodeURIComponent(id)}/export${format === 'markdown' ? '?format=markdown' : ''}`;
+
+/** Deletes messages (edit-and-resend, regenerate) a few at a time. */
+export async function deleteMessages(chatId: string, ids: readonly string[], parallel = 6): Promise<void> {
+  for (let i = 0; i < ids.length; i += parallel) {
+    await Promise.all(ids.slice(i, i + parallel).map((id) => deleteMessage(chatId, id)));
+  }
+}
+
+/** The server's order: pinned first, then most recently updated, then id (all descending). */
+export function compareChats(a: ChatSummary, b: ChatSummary): number {
+  if (a.pinned !== b.pinned) return a.pinned ? -1 : 1;
+  const at = Date.parse(a.updatedAt);
+  const bt = Date.parse(b.updatedAt);
+  if (at !== bt) return bt - at;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/** The loaded pages as one list in the server's order, each chat once (a page may overlap after changes). */
+export function flattenChats(data: ChatPages | undefined): ChatSummary[] {
+  if (!data) return [];
+  const seen = new Set<string>();
+  const list: ChatSummary[] = [];
+  for (const page of data.pages) {
+    for (const chat of page) {
+      if (seen.has(chat.id)) continue;
+      seen.add(chat.id);
+      list.push(chat);
+    }
+  }
+  return list.sort(compareChats);
+}
+
+export function matchesFilter(chat: ChatSummary, filter: ChatFilter): boolean {
+  if (chat.archived !== filter.archived) return false;
+  return filter.folder === undefined || chat.folder === filter.folder;
+}
+
+/**
+ * One chat changed (or appeared): replace it where it is; drop it from a list whose filter it no
+ * longer matches; put it on the first page of a list it now belongs to.
+ */
+export function upsertChat(data: ChatPages | undefined, filter: ChatFilter, chat: ChatSummary): ChatPages | undefined {
+  if (!data) return data;
+  const belongs = matchesFilter(chat, filter);
+  let found = false;
+  const pages = data.pages.map((page) => {
+    if (!page.some((entry) => entry.id === chat.id)) return page;
+    found = true;
+    return belongs ? page.map((entry) => (entry.id === chat.id ? chat : entry)) : page.filter((e) => e.id !== chat.id);
+  });
+  if (!found && belongs) pages[0] = [chat, ...(pages[0] ?? [])];
+  return { ...data, pages };
+}
+
+export function removeChat(data: ChatPages | undefined, id: string): ChatPages | undefined {
+  if (!data) return data;
+  return { ...data, pages: data.pages.map((page) => page.filter((entry) => entry.id !== id)) };
+}
+
+/** Applies a change to every cached chat list (each with its own filter); returns the old data to roll back. */
+export function updateChatLists(
+  client: QueryClient,
+  change: (data: ChatPages | undefined, filter: ChatFilter) => ChatPages | undefined,
+): Array<[readonly unknown[], ChatPages | undefined]> {
+  const previous = client.getQueriesData<ChatPages>({ queryKey: chatKeys.lists });
+  for (const [key, data] of previous) {
+    const filter = key[2] as ChatFilter;
+    client.setQueryData(key, change(data, filter));
+  }
+  return previous;
+}
+
+export function findChat(client: QueryClient, id: string): ChatSummary | undefined {
+  for (const [, data] of client.getQueriesData<ChatPages>({ queryKey: chatKeys.lists })) {
+    for (const page of data?.pages ?? []) {
+      const chat = page.find((entry) => entry.id === id);
+      if (chat) return chat;
+    }
+  }
+  return undefined;
+}
+
+/** Folder names seen in the loaded lists, sorted. */
+export function knownFolders(client: QueryClient): string[] {
+  const folders = new Set<string>();
+  for (const [, data] of client.getQueriesData<ChatPages>({ queryKey: chatKeys.lists })) {
+    for (const page of data?.pages ?? []) for (const chat of page) if (chat.folder) folders.add(chat.folder);
+  }
+  return [...folders].sort((a, b) => a.localeCompare(b));
+}
+
+/** Titles come from the first line, like the server's (60 characters). */
 export function titleFrom(text: string): string {
-  const line = text.trim().split('\n')[0] ?? '';
-  return line.length > 60 ? `${line.slice(0, 57)}…` : line || 'New chat';
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length === 0) return 'New chat';
+  return flat.length <= 60 ? flat : `${flat.slice(0, 59).trimEnd()}…`;
 }
 
-export const newId = () =>
-  typeof crypto !== 'undefined' && 'randomUUID' in crypto
-    ? crypto.randomUUID()
-    : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+export function filterByTitle(list: readonly ChatSummary[], q: string): ChatSummary[] {
+  const needle = q.trim().toLowerCase();
+  return needle ? list.filter((chat) => chat.title.toLowerCase().includes(needle)) : [...list];
+}
+
+export const localId = () =>
+  `local-${typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`}`;

@@ -41,3 +41,24 @@ describe('SseParser', () => {
     ]);
   });
 });
+
+describe('SSE ids and cut-off events', () => {
+  it('keeps the id of each event', () => {
+    const parser = new SseParser();
+    expect(parser.push('id: 7\nevent: delta\ndata: {"content":"a"}\n\nretry: 1000\n\n')).toEqual([
+      { event: 'delta', data: '{"content":"a"}', id: '7' },
+    ]);
+  });
+
+  it('drops an event cut off before its blank line when asked (the server sends it again on resume)', async () => {
+    const text = 'id: 1\nevent: delta\ndata: {"content":"a"}\n\nid: 2\nevent: delta\ndata: {"content":"b"}\n';
+    const read = async (discardPartial: boolean) => {
+      const events = [];
+      const body = new Response(text).body as ReadableStream<Uint8Array>;
+      for await (const event of readSse(body, { discardPartial })) events.push(event.id);
+      return events;
+    };
+    expect(await read(true)).toEqual(['1']);
+    expect(await read(false)).toEqual(['1', '2']);
+  });
+});

@@ -1,6 +1,8 @@
 export interface SseEvent {
   event: string;
   data: string;
+  /** The event's `id:` field, when it has one (what a reconnect sends back as Last-Event-ID). */
+  id?: string;
 }
 
 /** Incremental parser for text/event-stream: feed it chunks, get complete events back. */
@@ -38,6 +40,7 @@ export class SseParser {
 
 function parseBlock(block: string): SseEvent | null {
   let event = 'message';
+  let id: string | undefined;
   const data: string[] = [];
   for (const line of block.split('\n')) {
     if (line === '' || line.startsWith(':')) continue;
@@ -47,25 +50,37 @@ function parseBlock(block: string): SseEvent | null {
     if (value.startsWith(' ')) value = value.slice(1);
     if (field === 'event') event = value;
     else if (field === 'data') data.push(value);
+    else if (field === 'id' && !value.includes('\0')) id = value;
   }
   if (data.length === 0 && event === 'message') return null;
-  return { event, data: data.join('\n') };
+  return id === undefined ? { event, data: data.join('\n') } : { event, data: data.join('\n'), id };
 }
 
-/** Reads a fetch body as SSE events until it ends or the signal aborts. */
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+/**
+ * Reads a fetch body as SSE events until it ends (a dropped connection makes the reader throw).
+ * `discardPartial`: an event cut off before its blank line is dropped, as the SSE spec says; a
+ * resumable stream wants that, because the server sends that event again after Last-Event-ID.
+ */
+export async function* readSse(
+  body: ReadableStream<Uint8Array>,
+  options: { discardPartial?: boolean } = {},
+): AsyncGenerator<SseEvent> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   const parser = new SseParser();
+  let finished = false;
   try {
     while (true) {
       const { done, value } = await reader.read();
       if (done) break;
       yield* parser.push(decoder.decode(value, { stream: true }));
     }
+    finished = true;
     yield* parser.push(decoder.decode());
-    yield* parser.flush();
+    if (!options.discardPartial) yield* parser.flush();
   } finally {
+    // A consumer that stops early (after `done`) closes the connection instead of leaving it open.
+    if (!finished) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
 }

@@ -1,375 +1,298 @@
-import { useQuery } from '@tanstack/react-query';
-import { useVirtualizer } from '@tanstack/react-virtual';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { Markdown } from '../components/Markdown';
+import { AttachButton, AttachmentList, useAttachments } from '../components/Attachments';
+import { ChatSidebar } from '../components/ChatSidebar';
+import { type LiveAnswer, MessageList, type StreamStatus } from '../components/MessageList';
+import { ShareExport } from '../components/ShareExport';
+import { TemplatePicker } from '../components/TemplatePicker';
 import { buttonClass, ErrorBox, inputClass, secondaryButtonClass, selectClass } from '../components/ui';
-import { api, type ChatModel, describeError } from '../lib/api';
-import { streamChat } from '../lib/chat';
+import { ApiError, api, type ChatModel } from '../lib/api';
+import { followSession, startChat, stopChat } from '../lib/chat';
+import { setMessages, useMessages } from '../lib/chat-queries';
 import {
   type ChatMessage,
-  type ConversationStore,
-  type ConversationSummary,
-  createLocalStore,
-  newId,
-  sortAndFilter,
+  type ChatSummary,
+  chatKeys,
+  deleteMessages,
+  fetchMessagePage,
+  findChat,
+  getChat,
+  localId,
+  messagePageSize,
   titleFrom,
+  updateChatLists,
+  upsertChat,
 } from '../lib/conversations';
+import { createStreamText } from '../lib/stream-text';
 import { ImagePanel } from './Images';
 
-let sharedStore: ConversationStore | null = null;
-const store = () => {
-  sharedStore ??= createLocalStore();
-  return sharedStore;
-};
-
-export function Sidebar({
-  conversations,
-  activeId,
-  onSelect,
-  onNew,
-  conversationStore,
-}: {
-  conversations: readonly ConversationSummary[];
-  activeId: string | null;
-  onSelect(id: string): void;
-  onNew(): void;
-  conversationStore: ConversationStore;
-}) {
-  const [query, setQuery] = useState('');
-  const [renaming, setRenaming] = useState<string | null>(null);
-  const list = useMemo(() => sortAndFilter(conversations, query), [conversations, query]);
-  const parent = useRef<HTMLDivElement>(null);
-  const virtualizer = useVirtualizer({
-    count: list.length,
-    getScrollElement: () => parent.current,
-    estimateSize: () => 40,
-    overscan: 10,
-    initialRect: { width: 260, height: 800 },
-  });
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      const target = event.target as HTMLElement | null;
-      if (event.key === '/' && target?.tagName !== 'INPUT' && target?.tagName !== 'TEXTAREA') {
-        event.preventDefault();
-        document.getElementById('conversation-search')?.focus();
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
-  return (
-    <nav aria-label="Conversations" className="flex h-full flex-col gap-2 p-2">
-      <button type="button" className={buttonClass} onClick={onNew}>
-        New chat
-      </button>
-      <input
-        id="conversation-search"
-        className={inputClass}
-        type="search"
-        placeholder="Search (/)"
-        aria-label="Search conversations"
-        value={query}
-        onChange={(e) => setQuery(e.target.value)}
-      />
-      <div ref={parent} className="min-h-0 flex-1 overflow-auto" data-testid="conversation-list">
-        <ul style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-          {virtualizer.getVirtualItems().map((item) => {
-            const conversation = list[item.index];
-            if (!conversation) return null;
-            const active = conversation.id === activeId;
-            return (
-              <li
-                key={conversation.id}
-                className={`absolute left-0 flex w-full items-center gap-1 rounded px-1 text-sm ${active ? 'bg-indigo-100 dark:bg-indigo-900' : ''}`}
-                style={{ top: item.start, height: item.size }}
-              >
-                {renaming === conversation.id ? (
-                  <input
-                    className={inputClass}
-                    aria-label="New title"
-                    defaultValue={conversation.title}
-                    // biome-ignore lint/a11y/noAutofocus: focus follows the rename action
-                    autoFocus
-                    onKeyDown={(e) => {
-                      if (e.key === 'Enter') {
-                        conversationStore.upsert({
-                          ...conversation,
-                          title: e.currentTarget.value || conversation.title,
-                        });
-                        setRenaming(null);
-                      } else if (e.key === 'Escape') setRenaming(null);
-                    }}
-                    onBlur={() => setRenaming(null)}
-                  />
-                ) : (
-                  <>
-                    <button
-                      type="button"
-                      className="min-w-0 flex-1 truncate py-2 text-left"
-                      aria-current={active ? 'page' : undefined}
-                      onClick={() => onSelect(conversation.id)}
-                    >
-                      {conversation.pinned ? '📌 ' : ''}
-                      {conversation.title}
-                    </button>
-                    <button
-                      type="button"
-                      className="px-1 opacity-60 hover:opacity-100"
-                      aria-label={`${conversation.pinned ? 'Unpin' : 'Pin'} ${conversation.title}`}
-                      onClick={() => conversationStore.upsert({ ...conversation, pinned: !conversation.pinned })}
-                    >
-                      {conversation.pinned ? '★' : '☆'}
-                    </button>
-                    <button
-                      type="button"
-                      className="px-1 opacity-60 hover:opacity-100"
-                      aria-label={`Rename ${conversation.title}`}
-                      onClick={() => setRenaming(conversation.id)}
-                    >
-                      ✎
-                    </button>
-                    <button
-                      type="button"
-                      className="px-1 opacity-60 hover:opacity-100"
-                      aria-label={`Delete ${conversation.title}`}
-                      onClick={() => {
-                        if (confirm(`Delete "${conversation.title}"?`)) conversationStore.remove(conversation.id);
-                      }}
-                    >
-                      ✕
-                    </button>
-                  </>
-                )}
-              </li>
-            );
-          })}
-        </ul>
-      </div>
-      <p className="text-xs text-slate-500">{list.length.toLocaleString()} conversations</p>
-    </nav>
-  );
+/** The open chat is in the address (?chat=…), so a reload or a shared tab opens the same one. */
+function chatFromAddress(): string | null {
+  return new URLSearchParams(location.search).get('chat');
+}
+function writeAddress(chatId: string | null): void {
+  const url = new URL(location.href);
+  if (chatId) url.searchParams.set('chat', chatId);
+  else url.searchParams.delete('chat');
+  if (url.toString() !== location.href) history.replaceState(history.state, '', url);
 }
 
-function MessageList({
-  messages,
-  streaming,
-  onRegenerate,
-  onEdit,
-}: {
-  messages: readonly ChatMessage[];
-  streaming: boolean;
-  onRegenerate(): void;
-  onEdit(index: number, text: string): void;
-}) {
-  const parent = useRef<HTMLDivElement>(null);
-  const [editing, setEditing] = useState<number | null>(null);
-  const virtualizer = useVirtualizer({
-    count: messages.length,
-    getScrollElement: () => parent.current,
-    estimateSize: () => 80,
-    overscan: 6,
-    initialRect: { width: 800, height: 800 },
-  });
-  const last = messages.length - 1;
-  const lastContent = messages[last]?.content;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: follow the stream as it grows
-  useEffect(() => {
-    if (last >= 0) virtualizer.scrollToIndex(last, { align: 'end' });
-  }, [last, lastContent]);
-  return (
-    <div ref={parent} className="min-h-0 flex-1 overflow-auto" data-testid="message-list" aria-live="polite">
-      <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-        {virtualizer.getVirtualItems().map((item) => {
-          const message = messages[item.index];
-          if (!message) return null;
-          return (
-            <article
-              key={message.id}
-              data-index={item.index}
-              ref={virtualizer.measureElement}
-              aria-label={message.role === 'user' ? 'You' : 'Assistant'}
-              className="absolute left-0 w-full px-4 py-2"
-              style={{ transform: `translateY(${item.start}px)` }}
-            >
-              <div
-                className={`mx-auto max-w-3xl rounded-lg p-3 ${message.role === 'user' ? 'bg-indigo-50 dark:bg-indigo-950' : 'bg-slate-50 dark:bg-slate-900'}`}
-              >
-                <div className="mb-1 text-xs font-semibold text-slate-500">
-                  {message.role === 'user' ? 'You' : 'Assistant'}
-                </div>
-                {editing === item.index ? (
-                  <form
-                    onSubmit={(e) => {
-                      e.preventDefault();
-                      const text = new FormData(e.currentTarget).get('text');
-                      setEditing(null);
-                      onEdit(item.index, String(text ?? ''));
-                    }}
-                  >
-                    <textarea
-                      name="text"
-                      aria-label="Edit message"
-                      className={inputClass}
-                      defaultValue={message.content}
-                      rows={3}
-                    />
-                    <div className="mt-2 flex gap-2">
-                      <button type="submit" className={buttonClass}>
-                        Save and resend
-                      </button>
-                      <button type="button" className={secondaryButtonClass} onClick={() => setEditing(null)}>
-                        Cancel
-                      </button>
-                    </div>
-                  </form>
-                ) : message.role === 'user' ? (
-                  <p className="whitespace-pre-wrap">{message.content}</p>
-                ) : (
-                  <Markdown text={message.content || (streaming && item.index === last ? '…' : '')} />
-                )}
-                {message.error && (
-                  <p role="alert" className="mt-1 text-sm text-red-600">
-                    {message.error}
-                  </p>
-                )}
-                {!streaming && editing === null && (
-                  <div className="mt-1 flex gap-2 text-xs">
-                    {message.role === 'user' && (
-                      <button type="button" className="underline" onClick={() => setEditing(item.index)}>
-                        Edit
-                      </button>
-                    )}
-                    {message.role === 'assistant' && item.index === last && (
-                      <button type="button" className="underline" onClick={onRegenerate}>
-                        Regenerate
-                      </button>
-                    )}
-                  </div>
-                )}
-              </div>
-            </article>
-          );
-        })}
-      </div>
-    </div>
-  );
+interface Turn {
+  /** The chat the answer belongs to (null until start answers for a new chat). */
+  chatId: string | null;
+  sessionId: string | null;
+  /** Shown until the stored messages are fetched back. */
+  user: ChatMessage;
+  status: StreamStatus;
+  stopRequested: boolean;
+  controller: AbortController;
 }
 
 export function ChatPage() {
-  const conversationStore = store();
-  const conversations = useSyncExternalStore(conversationStore.subscribe, conversationStore.list);
+  const client = useQueryClient();
   const models = useQuery({
     queryKey: ['chat-models'],
     queryFn: () => api<{ models: ChatModel[]; default: string }>('/v1/chat/models'),
   });
-  const [model, setModel] = useState<string>('');
-  const [activeId, setActiveId] = useState<string | null>(
-    () => sortAndFilter(conversationStore.list(), '')[0]?.id ?? null,
-  );
-  const [messages, setMessages] = useState<ChatMessage[]>(() => (activeId ? conversationStore.messages(activeId) : []));
+  const [model, setModel] = useState('');
+  const [activeId, setActiveId] = useState<string | null>(chatFromAddress);
+  const [focusMessageId, setFocusMessageId] = useState<string | null>(null);
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<unknown>(null);
-  const [streaming, setStreaming] = useState(false);
+  const [turn, setTurn] = useState<Turn | null>(null);
   const [panel, setPanel] = useState<'chat' | 'images'>('chat');
   const [sidebarOpen, setSidebarOpen] = useState(false);
-  const abort = useRef<AbortController | null>(null);
+  const [streamText] = useState(() => createStreamText());
+  const attachments = useAttachments();
   const composer = useRef<HTMLTextAreaElement>(null);
+  const turnRef = useRef<Turn | null>(null);
+  turnRef.current = turn;
+  const messagesQuery = useMessages(activeId);
+  const stored = messagesQuery.data;
   const chosenModel = model || models.data?.default || '';
 
-  const select = (id: string | null) => {
-    abort.current?.abort();
-    setActiveId(id);
-    setMessages(id ? conversationStore.messages(id) : []);
-    setError(null);
-    setSidebarOpen(false);
-  };
+  useEffect(() => writeAddress(activeId), [activeId]);
 
-  const run = useCallback(
-    async (history: ChatMessage[]) => {
-      const id = activeId ?? newId();
-      if (!activeId) setActiveId(id);
-      const existing = conversationStore.list().find((entry) => entry.id === id);
-      const summary: ConversationSummary = {
-        id,
-        title: existing?.title ?? titleFrom(history[0]?.content ?? ''),
-        pinned: existing?.pinned ?? false,
-        updatedAt: Date.now(),
-        model: chosenModel,
-      };
-      const answer: ChatMessage = { id: newId(), role: 'assistant', content: '' };
-      let current = [...history, answer];
-      setMessages(current);
-      conversationStore.upsert(summary, history);
-      setError(null);
-      setStreaming(true);
-      const controller = new AbortController();
-      abort.current = controller;
-      try {
-        await streamChat(
-          chosenModel,
-          history,
-          {
-            onDelta(text) {
-              answer.content += text;
-              current = [...history, { ...answer }];
-              setMessages(current);
-            },
-          },
-          controller.signal,
-        );
-      } catch (caught) {
-        if ((caught as Error).name !== 'AbortError') {
-          setError(caught);
-          if (!answer.content) current = history;
-          else current = [...history, { ...answer, error: describeError(caught).detail }];
-          setMessages(current);
-        }
-      } finally {
-        setStreaming(false);
-        abort.current = null;
-        conversationStore.upsert({ ...summary, updatedAt: Date.now() }, current);
+  // With no chat in the address, open the most recent one once the list arrives.
+  const openedFirst = useRef(activeId !== null);
+  useEffect(() => {
+    if (openedFirst.current) return;
+    return client.getQueryCache().subscribe(() => {
+      if (openedFirst.current) return;
+      const list = client.getQueryData<{ pages: ChatSummary[][] }>(chatKeys.list({ archived: false }));
+      if (!list) return;
+      openedFirst.current = true;
+      const first = list.pages[0]?.[0];
+      if (first && !turnRef.current) setActiveId((current) => current ?? first.id);
+    });
+  }, [client]);
+
+  const chat = useSyncExternalStore(
+    useCallback((listener: () => void) => client.getQueryCache().subscribe(listener), [client]),
+    () => (activeId ? findChat(client, activeId) : undefined),
+  );
+  const messages = useMemo(() => {
+    const list = stored ?? [];
+    return turn && turn.chatId === activeId ? [...list, turn.user] : list;
+  }, [stored, turn, activeId]);
+  const live: LiveAnswer | null = turn && turn.chatId === activeId ? { text: streamText, status: turn.status } : null;
+
+  const select = useCallback(
+    (id: string | null, messageId?: string) => {
+      const current = turnRef.current;
+      if (current && current.chatId !== id) {
+        // Stop listening; the answer goes on on the server and is there when the chat is opened again.
+        current.controller.abort();
+        if (current.chatId) void client.invalidateQueries({ queryKey: chatKeys.messages(current.chatId) });
       }
+      setActiveId(id);
+      setFocusMessageId(messageId ?? null);
+      setError(null);
+      setSidebarOpen(false);
+      openedFirst.current = true;
     },
-    [activeId, chosenModel, conversationStore],
+    [client],
   );
 
+  const refreshChat = async (chatId: string) => {
+    const row = await getChat(chatId);
+    updateChatLists(client, (data, filter) => upsertChat(data, filter, row));
+  };
+
+  /** Sends `text` (after the optimistic user message is shown) and follows the answer to its end. */
+  const run = async (text: string, files: string[], chatId: string | null, storedCount: number) => {
+    const controller = new AbortController();
+    const first: Turn = {
+      chatId,
+      sessionId: null,
+      user: { id: localId(), role: 'user', content: text, attachments: files },
+      status: 'waiting',
+      stopRequested: false,
+      controller,
+    };
+    const update = (change: Partial<Turn>) => {
+      const next = { ...(turnRef.current ?? first), ...change };
+      turnRef.current = next;
+      setTurn(next);
+    };
+    streamText.reset();
+    turnRef.current = first;
+    setTurn(first);
+    setError(null);
+    let targetChat = chatId;
+    try {
+      const started = await startChat({
+        ...(chatId ? { chatId } : {}),
+        ...(chosenModel ? { model: chosenModel } : {}),
+        message: text,
+        ...(files.length > 0 ? { attachments: files } : {}),
+      });
+      targetChat = started.chatId;
+      if (!chatId) {
+        const now = new Date().toISOString();
+        const summary: ChatSummary = {
+          id: started.chatId,
+          title: titleFrom(text),
+          model: chosenModel || null,
+          folder: null,
+          tags: [],
+          pinned: false,
+          archived: false,
+          createdAt: now,
+          updatedAt: now,
+        };
+        updateChatLists(client, (data, filter) => upsertChat(data, filter, summary));
+        client.setQueryData<ChatMessage[]>(chatKeys.messages(started.chatId), []);
+        openedFirst.current = true;
+        setActiveId(started.chatId);
+      }
+      const stopEarly = turnRef.current?.stopRequested === true;
+      update({ chatId: started.chatId, sessionId: started.sessionId, status: stopEarly ? 'stopping' : 'streaming' });
+      if (stopEarly) void stopChat(started.sessionId).catch(() => controller.abort());
+      const result = await followSession(
+        started.sessionId,
+        {
+          onDelta: (delta) => streamText.append(delta),
+          onReconnect: () => update({ status: 'reconnecting' }),
+          onStart: () => {
+            if (turnRef.current?.status === 'reconnecting') update({ status: 'streaming' });
+          },
+        },
+        { signal: controller.signal },
+      );
+      if (result.error) setError(new ApiError(502, result.error.code, result.error.message));
+    } catch (caught) {
+      if ((caught as Error).name !== 'AbortError') {
+        setError(caught);
+        if (targetChat === chatId && !turnRef.current?.sessionId) {
+          // Refused before anything was stored (rate limit, model, quota…): the draft comes back.
+          setDraft((current) => current || text);
+        }
+      }
+    } finally {
+      streamText.flush();
+      if (targetChat) {
+        // What the server stored (the user message, the answer with its status) replaces the local copies.
+        try {
+          const tail = await fetchMessagePage(targetChat, storedCount);
+          setMessages(client, targetChat, (old) => [...old.slice(0, storedCount), ...tail]);
+          if (tail.length === messagePageSize)
+            await client.invalidateQueries({ queryKey: chatKeys.messages(targetChat) });
+          await refreshChat(targetChat);
+        } catch (caught) {
+          setError(caught);
+        }
+      }
+      turnRef.current = null;
+      setTurn(null);
+      streamText.reset();
+    }
+  };
+
+  const busy = turn !== null;
   const send = () => {
     const text = draft.trim();
-    if (!text || streaming) return;
+    if (!text || busy || attachments.busy) return;
+    const files = attachments.readyIds;
     setDraft('');
-    void run([...messages, { id: newId(), role: 'user', content: text }]);
+    attachments.clear();
+    void run(text, files, activeId, stored?.length ?? 0);
   };
-  const stop = () => abort.current?.abort();
-  const regenerate = () => {
-    const lastUser = messages.map((m) => m.role).lastIndexOf('user');
-    if (lastUser >= 0) void run(messages.slice(0, lastUser + 1));
+
+  const stop = async () => {
+    const current = turnRef.current;
+    if (!current) return;
+    turnRef.current = { ...current, stopRequested: true, status: 'stopping' };
+    setTurn(turnRef.current);
+    if (!current.sessionId) return; // sent once start answers
+    try {
+      await stopChat(current.sessionId);
+    } catch (caught) {
+      setError(caught);
+      current.controller.abort();
+    }
   };
-  const edit = (index: number, text: string) => {
-    const original = messages[index];
-    if (!original || !text.trim()) return;
-    void run([...messages.slice(0, index), { ...original, content: text }]);
+
+  // Regenerate and edit-and-resend: the server keeps one line of messages, so the messages from the
+  // edited one (or the last question and its answer) are deleted, then the text is sent again.
+  const resend = async (from: number, text: string) => {
+    if (!activeId || !stored || busy) return;
+    const original = stored[from];
+    if (!original) return;
+    const removed = stored.slice(from);
+    setMessages(client, activeId, (old) => old.slice(0, from));
+    try {
+      await deleteMessages(
+        activeId,
+        removed.map((message) => message.id),
+      );
+    } catch (caught) {
+      setError(caught);
+      void client.invalidateQueries({ queryKey: chatKeys.messages(activeId) });
+      return;
+    }
+    void run(text, original.attachments ?? [], activeId, from);
   };
+  const resendRef = useRef(resend);
+  resendRef.current = resend;
+  const regenerate = useCallback(() => {
+    const list = stored ?? [];
+    const lastUser = list.map((message) => message.role).lastIndexOf('user');
+    const question = list[lastUser];
+    if (question) void resendRef.current(lastUser, question.content);
+  }, [stored]);
+  const edit = useCallback((index: number, text: string) => {
+    if (text.trim()) void resendRef.current(index, text.trim());
+  }, []);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape' && abort.current) stop();
+      if (event.key === 'Escape' && turnRef.current) void stop();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   });
+
+  const insertText = (text: string) => {
+    const element = composer.current;
+    if (!element) return setDraft((current) => current + text);
+    const start = element.selectionStart ?? draft.length;
+    const end = element.selectionEnd ?? draft.length;
+    setDraft(draft.slice(0, start) + text + draft.slice(end));
+    requestAnimationFrame(() => {
+      element.focus();
+      element.setSelectionRange(start + text.length, start + text.length);
+    });
+  };
+
+  const missing = messagesQuery.error instanceof ApiError && messagesQuery.error.status === 404;
 
   return (
     <div className="flex h-[calc(100dvh-3rem)]">
       <aside
         className={`${sidebarOpen ? 'fixed inset-y-12 left-0 z-20 w-72 bg-white shadow-lg dark:bg-slate-950' : 'hidden'} border-r border-slate-200 md:static md:block md:w-72 dark:border-slate-800`}
       >
-        <Sidebar
-          conversations={conversations}
-          activeId={activeId}
-          onSelect={select}
-          onNew={() => select(null)}
-          conversationStore={conversationStore}
-        />
+        <ChatSidebar activeId={activeId} onSelect={select} onNew={() => select(null)} />
       </aside>
       <section className="flex min-w-0 flex-1 flex-col" aria-label="Chat">
         <div className="flex flex-wrap items-center gap-2 border-b border-slate-200 p-2 dark:border-slate-800">
@@ -396,35 +319,61 @@ export function ChatPage() {
               ))}
             </select>
           </label>
-          <div role="tablist" aria-label="Panel" className="ml-auto flex gap-1">
-            {(['chat', 'images'] as const).map((name) => (
-              <button
-                key={name}
-                type="button"
-                role="tab"
-                aria-selected={panel === name}
-                className={panel === name ? buttonClass : secondaryButtonClass}
-                onClick={() => setPanel(name)}
-              >
-                {name === 'chat' ? 'Chat' : 'Images'}
-              </button>
-            ))}
+          {chat && (
+            <h1 className="min-w-0 max-w-xs truncate text-sm font-semibold" title={chat.title}>
+              {chat.title}
+              {chat.folder ? <span className="ml-1 font-normal text-slate-500">in {chat.folder}</span> : null}
+            </h1>
+          )}
+          <div className="ml-auto flex items-center gap-1">
+            {activeId && !missing && panel === 'chat' && <ShareExport key={activeId} chatId={activeId} />}
+            <div role="tablist" aria-label="Panel" className="flex gap-1">
+              {(['chat', 'images'] as const).map((name) => (
+                <button
+                  key={name}
+                  type="button"
+                  role="tab"
+                  aria-selected={panel === name}
+                  className={panel === name ? buttonClass : secondaryButtonClass}
+                  onClick={() => setPanel(name)}
+                >
+                  {name === 'chat' ? 'Chat' : 'Images'}
+                </button>
+              ))}
+            </div>
           </div>
         </div>
         {panel === 'images' ? (
           <ImagePanel />
         ) : (
           <>
-            {messages.length === 0 ? (
+            {missing ? (
+              <div className="flex flex-1 items-center justify-center p-4 text-slate-500">
+                This chat does not exist any more.
+              </div>
+            ) : messagesQuery.isLoading ? (
+              <div className="flex flex-1 items-center justify-center p-4 text-slate-500" role="status">
+                Loading messages…
+              </div>
+            ) : messages.length === 0 && !live ? (
               <div className="flex flex-1 items-center justify-center p-4 text-slate-500">
                 Ask anything. Ctrl+Enter sends, Esc stops, / searches.
               </div>
             ) : (
-              <MessageList messages={messages} streaming={streaming} onRegenerate={regenerate} onEdit={edit} />
+              <MessageList
+                chatId={activeId}
+                messages={messages}
+                live={live}
+                busy={busy}
+                focusMessageId={focusMessageId}
+                onRegenerate={regenerate}
+                onEdit={edit}
+              />
             )}
             <div className="border-t border-slate-200 p-2 dark:border-slate-800">
               <div className="mx-auto max-w-3xl space-y-2">
-                <ErrorBox error={error} />
+                <ErrorBox error={error ?? (missing ? null : messagesQuery.error)} />
+                <AttachmentList attachments={attachments} />
                 <form
                   className="flex gap-2"
                   onSubmit={(e) => {
@@ -447,16 +396,33 @@ export function ChatPage() {
                       }
                     }}
                   />
-                  {streaming ? (
-                    <button type="button" className={secondaryButtonClass} onClick={stop}>
-                      Stop
-                    </button>
-                  ) : (
-                    <button type="submit" className={buttonClass} disabled={!draft.trim()}>
-                      Send
-                    </button>
-                  )}
+                  <div className="flex flex-col gap-1">
+                    {busy ? (
+                      <button
+                        type="button"
+                        className={secondaryButtonClass}
+                        onClick={() => void stop()}
+                        disabled={turn?.stopRequested}
+                      >
+                        Stop
+                      </button>
+                    ) : (
+                      <button
+                        type="submit"
+                        className={buttonClass}
+                        disabled={!draft.trim() || attachments.busy}
+                        title={attachments.busy ? 'Waiting for attachments to be ready' : undefined}
+                      >
+                        Send
+                      </button>
+                    )}
+                  </div>
                 </form>
+                <div className="flex flex-wrap items-center gap-2">
+                  <AttachButton attachments={attachments} disabled={busy} />
+                  <TemplatePicker onInsert={insertText} />
+                  {attachments.busy && <span className="text-xs text-slate-500">Preparing attachments…</span>}
+                </div>
               </div>
             </div>
           </>

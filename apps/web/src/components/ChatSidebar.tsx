@@ -1,0 +1,320 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { memo, useEffect, useMemo, useRef, useState } from 'react';
+import { useChatActions, useChatList } from '../lib/chat-queries';
+import {
+  type ChatFields,
+  type ChatFilter,
+  type ChatSummary,
+  chatKeys,
+  filterByTitle,
+  knownFolders,
+  type SearchHit,
+  searchChats,
+} from '../lib/conversations';
+import { buttonClass, ErrorBox, inputClass, selectClass } from './ui';
+
+type Row =
+  | { kind: 'chat'; key: string; chat: ChatSummary }
+  | { kind: 'header'; key: string; label: string }
+  | { kind: 'hit'; key: string; hit: SearchHit }
+  | { kind: 'note'; key: string; label: string };
+
+const rowHeight = 40;
+const allChats = '';
+const archivedView = '\u0000archived';
+
+function useDebounced<T>(value: T, ms: number): T {
+  const [debounced, setDebounced] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setDebounced(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return debounced;
+}
+
+const iconButton = 'px-1 opacity-60 hover:opacity-100 focus:opacity-100';
+
+const ChatRow = memo(function ChatRow({
+  chat,
+  active,
+  onSelect,
+  onUpdate,
+  onDelete,
+}: {
+  chat: ChatSummary;
+  active: boolean;
+  onSelect(id: string): void;
+  onUpdate(chat: ChatSummary, fields: ChatFields): void;
+  onDelete(chat: ChatSummary): void;
+}) {
+  const [editing, setEditing] = useState<'title' | 'folder' | null>(null);
+  if (editing) {
+    const commit = (value: string) => {
+      const text = value.trim();
+      if (editing === 'title' && text && text !== chat.title) onUpdate(chat, { title: text });
+      if (editing === 'folder' && (text || null) !== chat.folder) onUpdate(chat, { folder: text || null });
+      setEditing(null);
+    };
+    return (
+      <input
+        className={inputClass}
+        aria-label={editing === 'title' ? 'New title' : 'Folder name (empty: no folder)'}
+        placeholder={editing === 'folder' ? 'Folder (empty: none)' : undefined}
+        list={editing === 'folder' ? 'chat-folders' : undefined}
+        defaultValue={editing === 'title' ? chat.title : (chat.folder ?? '')}
+        // biome-ignore lint/a11y/noAutofocus: focus follows the rename or move action
+        autoFocus
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') commit(e.currentTarget.value);
+          else if (e.key === 'Escape') setEditing(null);
+        }}
+        onBlur={() => setEditing(null)}
+      />
+    );
+  }
+  return (
+    <>
+      <button
+        type="button"
+        className="min-w-0 flex-1 truncate py-2 text-left"
+        aria-current={active ? 'page' : undefined}
+        title={chat.folder ? `${chat.title} (${chat.folder})` : chat.title}
+        onClick={() => onSelect(chat.id)}
+      >
+        {chat.pinned ? '📌 ' : ''}
+        {chat.title}
+      </button>
+      <span className="flex shrink-0 opacity-0 group-hover:opacity-100 group-focus-within:opacity-100 max-md:opacity-100">
+        <button
+          type="button"
+          className={iconButton}
+          aria-label={`${chat.pinned ? 'Unpin' : 'Pin'} ${chat.title}`}
+          onClick={() => onUpdate(chat, { pinned: !chat.pinned })}
+        >
+          {chat.pinned ? '★' : '☆'}
+        </button>
+        <button
+          type="button"
+          className={iconButton}
+          aria-label={`Rename ${chat.title}`}
+          onClick={() => setEditing('title')}
+        >
+          ✎
+        </button>
+        <button
+          type="button"
+          className={iconButton}
+          aria-label={`Move ${chat.title} to a folder`}
+          onClick={() => setEditing('folder')}
+        >
+          🗀
+        </button>
+        <button
+          type="button"
+          className={iconButton}
+          aria-label={`${chat.archived ? 'Unarchive' : 'Archive'} ${chat.title}`}
+          onClick={() => onUpdate(chat, { archived: !chat.archived })}
+        >
+          {chat.archived ? '⇡' : '⇣'}
+        </button>
+        <button
+          type="button"
+          className={iconButton}
+          aria-label={`Delete ${chat.title}`}
+          onClick={() => {
+            if (confirm(`Delete "${chat.title}"?`)) onDelete(chat);
+          }}
+        >
+          ✕
+        </button>
+      </span>
+    </>
+  );
+});
+
+/**
+ * Conversations from /api/chats: pages of 100 loaded as the list scrolls, one virtualized list
+ * (10,000 chats render ~30 rows). Search filters the loaded titles (loading the remaining pages
+ * while a search is typed) and searches message content on the server.
+ */
+export function ChatSidebar({
+  activeId,
+  onSelect,
+  onNew,
+}: {
+  activeId: string | null;
+  onSelect(id: string, messageId?: string): void;
+  onNew(): void;
+}) {
+  const client = useQueryClient();
+  const [query, setQuery] = useState('');
+  const [view, setView] = useState(allChats);
+  const [error, setError] = useState<unknown>(null);
+  const filter: ChatFilter = useMemo(
+    () =>
+      view === archivedView
+        ? { archived: true }
+        : view === allChats
+          ? { archived: false }
+          : { archived: false, folder: view },
+    [view],
+  );
+  const list = useChatList(filter);
+  const actions = useChatActions(setError);
+  const q = query.trim();
+  const debounced = useDebounced(q, 250);
+  const search = useQuery({
+    queryKey: chatKeys.search(debounced),
+    queryFn: () => searchChats(debounced),
+    enabled: debounced.length >= 2,
+    staleTime: 10_000,
+  });
+  // biome-ignore lint/correctness/useExhaustiveDependencies: recomputed whenever any list changes
+  const folders = useMemo(() => {
+    const names = new Set(knownFolders(client));
+    if (filter.folder) names.add(filter.folder);
+    return [...names].sort((a, b) => a.localeCompare(b));
+  }, [client, list.chats, filter.folder]);
+
+  const rows: Row[] = useMemo(() => {
+    if (!q) return list.chats.map((chat) => ({ kind: 'chat', key: chat.id, chat }));
+    const titles = filterByTitle(list.chats, q);
+    const result: Row[] = [{ kind: 'header', key: 'h-titles', label: `Titles (${titles.length})` }];
+    for (const chat of titles) result.push({ kind: 'chat', key: chat.id, chat });
+    if (q.length >= 2) {
+      result.push({ kind: 'header', key: 'h-messages', label: 'In messages' });
+      if (search.isFetching && !search.data) result.push({ kind: 'note', key: 'n-searching', label: 'Searching…' });
+      else if (search.data?.length === 0) result.push({ kind: 'note', key: 'n-none', label: 'No messages match' });
+      for (const hit of search.data ?? []) result.push({ kind: 'hit', key: `hit-${hit.messageId}`, hit });
+    }
+    return result;
+  }, [q, list.chats, search.data, search.isFetching]);
+
+  const parent = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => parent.current,
+    estimateSize: (index) => (rows[index]?.kind === 'hit' ? 56 : rowHeight),
+    getItemKey: (index) => rows[index]?.key ?? index,
+    overscan: 10,
+    initialRect: { width: 260, height: 800 },
+    useFlushSync: false,
+  });
+  const items = virtualizer.getVirtualItems();
+  const lastVisible = items.at(-1)?.index ?? 0;
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = list;
+  // Next page when the window nears the end of what is loaded; all pages while a title search is typed.
+  useEffect(() => {
+    if (!hasNextPage || isFetchingNextPage) return;
+    if (q || lastVisible >= rows.length - 30) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage, lastVisible, rows.length, q]);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      const target = event.target as HTMLElement | null;
+      if (event.key === '/' && target?.tagName !== 'INPUT' && target?.tagName !== 'TEXTAREA') {
+        event.preventDefault();
+        document.getElementById('conversation-search')?.focus();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  return (
+    <nav aria-label="Conversations" className="flex h-full flex-col gap-2 p-2">
+      <button type="button" className={buttonClass} onClick={onNew}>
+        New chat
+      </button>
+      <input
+        id="conversation-search"
+        className={inputClass}
+        type="search"
+        placeholder="Search titles and messages (/)"
+        aria-label="Search conversations"
+        value={query}
+        onChange={(e) => setQuery(e.target.value)}
+      />
+      <label className="flex items-center gap-2 text-sm">
+        <span>Show</span>
+        <select
+          className={`${selectClass} min-w-0 flex-1`}
+          aria-label="Show folder"
+          value={view}
+          onChange={(e) => setView(e.target.value)}
+        >
+          <option value={allChats}>All chats</option>
+          {folders.map((folder) => (
+            <option key={folder} value={folder}>
+              🗀 {folder}
+            </option>
+          ))}
+          <option value={archivedView}>Archived</option>
+        </select>
+      </label>
+      <datalist id="chat-folders">
+        {folders.map((folder) => (
+          <option key={folder} value={folder} />
+        ))}
+      </datalist>
+      <ErrorBox error={error ?? list.error ?? search.error} />
+      <div ref={parent} className="min-h-0 flex-1 overflow-auto" data-testid="conversation-list">
+        <ul style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+          {items.map((item) => {
+            const row = rows[item.index];
+            if (!row) return null;
+            const style = { transform: `translateY(${item.start}px)`, height: item.size };
+            if (row.kind === 'header' || row.kind === 'note') {
+              return (
+                <li
+                  key={row.key}
+                  className={`absolute top-0 left-0 flex w-full items-end px-1 pb-1 text-xs ${row.kind === 'header' ? 'font-semibold uppercase text-slate-500' : 'text-slate-500'}`}
+                  style={style}
+                >
+                  {row.label}
+                </li>
+              );
+            }
+            if (row.kind === 'hit') {
+              return (
+                <li key={row.key} className="absolute top-0 left-0 w-full" style={style}>
+                  <button
+                    type="button"
+                    className="block h-full w-full overflow-hidden rounded px-1 py-1 text-left text-sm hover:bg-slate-100 dark:hover:bg-slate-800"
+                    onClick={() => onSelect(row.hit.chatId, row.hit.messageId)}
+                  >
+                    <span className="block truncate font-medium">{row.hit.chatTitle}</span>
+                    <span className="block truncate text-xs text-slate-500">{row.hit.snippet}</span>
+                  </button>
+                </li>
+              );
+            }
+            const active = row.chat.id === activeId;
+            return (
+              <li
+                key={row.key}
+                className={`group absolute top-0 left-0 flex w-full items-center gap-1 rounded px-1 text-sm ${active ? 'bg-indigo-100 dark:bg-indigo-900' : ''}`}
+                style={style}
+              >
+                <ChatRow
+                  chat={row.chat}
+                  active={active}
+                  onSelect={onSelect}
+                  onUpdate={actions.update}
+                  onDelete={actions.remove}
+                />
+              </li>
+            );
+          })}
+        </ul>
+        {list.isLoading && <p className="p-2 text-sm text-slate-500">Loading…</p>}
+      </div>
+      <p className="text-xs text-slate-500" data-testid="conversation-count">
+        {list.chats.length.toLocaleString()}
+        {list.hasNextPage ? '+' : ''} {filter.archived ? 'archived ' : ''}conversations
+        {isFetchingNextPage ? ' (loading more…)' : ''}
+      </p>
+    </nav>
+  );
+}

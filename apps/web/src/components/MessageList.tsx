@@ -1,0 +1,279 @@
+import { useQueries } from '@tanstack/react-query';
+import { useVirtualizer, type Virtualizer } from '@tanstack/react-virtual';
+import { memo, useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { api } from '../lib/api';
+import type { ChatMessage } from '../lib/conversations';
+import type { StreamText } from '../lib/stream-text';
+import { Markdown } from './Markdown';
+import { buttonClass, inputClass, secondaryButtonClass } from './ui';
+
+export type StreamStatus = 'waiting' | 'streaming' | 'reconnecting' | 'stopping';
+
+export interface LiveAnswer {
+  text: StreamText;
+  status: StreamStatus;
+}
+
+/**
+ * A guess at a message's rendered height before it is measured: close guesses keep the scrollbar
+ * and the rows from jumping while a long conversation scrolls into rows never seen before.
+ */
+export function estimateMessageHeight(content: string, width = 768): number {
+  const charsPerLine = Math.max(20, Math.floor((Math.min(width, 768) - 56) / 8));
+  let height = 0;
+  let inCode = false;
+  let blank = false;
+  for (const line of content.split('\n')) {
+    if (line.startsWith('```')) {
+      height += inCode ? 12 : 20; // pre padding, copy button
+      inCode = !inCode;
+      continue;
+    }
+    if (inCode) height += 20;
+    else if (line.trim() === '') {
+      if (!blank) height += 16; // paragraph gap
+    } else height += 24 * Math.max(1, Math.ceil(line.length / charsPerLine));
+    blank = line.trim() === '';
+  }
+  return Math.round(16 + 24 + 20 + Math.max(24, height) + 20);
+}
+
+function AttachmentNames({ ids }: { ids: readonly string[] }) {
+  const files = useQueries({
+    queries: ids.map((id) => ({
+      queryKey: ['file', id],
+      queryFn: () => api<{ id: string; name: string }>(`/api/files/${encodeURIComponent(id)}`),
+      staleTime: Number.POSITIVE_INFINITY,
+      retry: false,
+    })),
+  });
+  return (
+    <ul className="mt-1 flex flex-wrap gap-1" aria-label="Attached files">
+      {ids.map((id, index) => {
+        const file = files[index];
+        const name = file?.data?.name ?? (file?.isError ? 'deleted file' : '…');
+        return (
+          <li key={id} className="rounded border border-slate-300 px-2 py-0.5 text-xs dark:border-slate-700">
+            📎 {name}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+const MessageRow = memo(function MessageRow({
+  message,
+  index,
+  isLastAnswer,
+  actionsEnabled,
+  highlighted,
+  onRegenerate,
+  onEdit,
+}: {
+  message: ChatMessage;
+  index: number;
+  isLastAnswer: boolean;
+  actionsEnabled: boolean;
+  highlighted: boolean;
+  onRegenerate(): void;
+  onEdit(index: number, text: string): void;
+}) {
+  const [editing, setEditing] = useState(false);
+  const label = message.role === 'user' ? 'You' : message.role === 'assistant' ? 'Assistant' : 'System';
+  const partial = message.status === 'partial';
+  const failed = message.status === 'failed';
+  const local = message.id.startsWith('local-');
+  return (
+    <div
+      className={`mx-auto max-w-3xl rounded-lg p-3 ${message.role === 'user' ? 'bg-indigo-50 dark:bg-indigo-950' : 'bg-slate-50 dark:bg-slate-900'} ${highlighted ? 'ring-2 ring-amber-400' : ''}`}
+    >
+      <div className="mb-1 flex gap-2 text-xs font-semibold text-slate-500">
+        <span>{label}</span>
+        {partial && (
+          <span className="rounded bg-amber-100 px-1 text-amber-900 dark:bg-amber-900 dark:text-amber-100">
+            Partial answer
+          </span>
+        )}
+      </div>
+      {editing ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            const text = String(new FormData(e.currentTarget).get('text') ?? '');
+            setEditing(false);
+            onEdit(index, text);
+          }}
+        >
+          <textarea
+            name="text"
+            aria-label="Edit message"
+            className={inputClass}
+            defaultValue={message.content}
+            rows={3}
+          />
+          <div className="mt-2 flex gap-2">
+            <button type="submit" className={buttonClass}>
+              Save and resend
+            </button>
+            <button type="button" className={secondaryButtonClass} onClick={() => setEditing(false)}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      ) : message.role === 'assistant' ? (
+        <Markdown text={message.content} cacheKey={message.id} />
+      ) : (
+        <p className="whitespace-pre-wrap break-words">{message.content}</p>
+      )}
+      {message.attachments && message.attachments.length > 0 && <AttachmentNames ids={message.attachments} />}
+      {message.error && (
+        <p role={failed ? 'alert' : undefined} className={`mt-1 text-sm ${failed ? 'text-red-600' : 'text-slate-500'}`}>
+          {partial ? `Stopped early: ${message.error}` : message.error}
+        </p>
+      )}
+      {actionsEnabled && !editing && !local && (
+        <div className="mt-1 flex gap-2 text-xs">
+          {message.role === 'user' && (
+            <button type="button" className="underline" onClick={() => setEditing(true)}>
+              Edit
+            </button>
+          )}
+          {isLastAnswer && (
+            <button type="button" className="underline" onClick={onRegenerate}>
+              Regenerate
+            </button>
+          )}
+        </div>
+      )}
+    </div>
+  );
+});
+
+/** The answer being streamed: the only row that re-renders on each (frame-batched) delta. */
+function LiveRow({ live, onGrow }: { live: LiveAnswer; onGrow(): void }) {
+  const text = useSyncExternalStore(live.text.subscribe, live.text.get);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: follow the answer as it grows
+  useLayoutEffect(() => onGrow(), [text]);
+  const note =
+    live.status === 'waiting'
+      ? 'Thinking…'
+      : live.status === 'reconnecting'
+        ? 'Connection lost, reconnecting…'
+        : live.status === 'stopping'
+          ? 'Stopping…'
+          : null;
+  return (
+    <div className="mx-auto max-w-3xl rounded-lg bg-slate-50 p-3 dark:bg-slate-900">
+      <div className="mb-1 text-xs font-semibold text-slate-500">Assistant</div>
+      <Markdown text={text || '…'} />
+      {note && <p className="mt-1 text-xs text-slate-500">{note}</p>}
+    </div>
+  );
+}
+
+function nearBottom(element: HTMLElement | null): boolean {
+  if (!element) return true;
+  return element.scrollHeight - element.scrollTop - element.clientHeight < 160;
+}
+
+/**
+ * The open conversation, virtualized: only the rows in view (plus a few) are in the DOM; their
+ * Markdown comes from the per-message cache; rows are keyed by message id so measured heights
+ * stay with their message. The streaming answer is a separate row fed by `live.text`.
+ */
+export function MessageList({
+  chatId,
+  messages,
+  live,
+  busy,
+  focusMessageId,
+  onRegenerate,
+  onEdit,
+}: {
+  chatId: string | null;
+  messages: readonly ChatMessage[];
+  live: LiveAnswer | null;
+  busy: boolean;
+  focusMessageId: string | null;
+  onRegenerate(): void;
+  onEdit(index: number, text: string): void;
+}) {
+  const parent = useRef<HTMLDivElement>(null);
+  const count = messages.length + (live ? 1 : 0);
+  const widthRef = useRef(768);
+  const virtualizer: Virtualizer<HTMLDivElement, Element> = useVirtualizer({
+    count,
+    getScrollElement: () => parent.current,
+    estimateSize: (index) => {
+      const message = messages[index];
+      return message ? estimateMessageHeight(message.content, widthRef.current) : 120;
+    },
+    getItemKey: (index) => messages[index]?.id ?? 'live-answer',
+    overscan: 4,
+    initialRect: { width: 800, height: 800 },
+    useFlushSync: false,
+  });
+  widthRef.current = parent.current?.clientWidth ?? 768;
+  let lastAnswer = -1;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i]?.role === 'assistant') {
+      lastAnswer = i === messages.length - 1 ? i : -1;
+      break;
+    }
+  }
+
+  // A newly opened chat, or a new message, starts at the bottom; a search hit scrolls to its message.
+  const [highlight, setHighlight] = useState<string | null>(null);
+  const lastKey = `${chatId}:${count}`;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: run when the chat or the number of rows changes
+  useEffect(() => {
+    if (count === 0) return;
+    const target = focusMessageId ? messages.findIndex((m) => m.id === focusMessageId) : -1;
+    if (target >= 0) {
+      virtualizer.scrollToIndex(target, { align: 'center' });
+      setHighlight(focusMessageId);
+    } else virtualizer.scrollToIndex(count - 1, { align: 'end' });
+  }, [lastKey, focusMessageId]);
+
+  const onGrow = () => {
+    if (nearBottom(parent.current)) virtualizer.scrollToIndex(count - 1, { align: 'end' });
+  };
+
+  return (
+    <div ref={parent} className="min-h-0 flex-1 overflow-auto" data-testid="message-list">
+      <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+        {virtualizer.getVirtualItems().map((item) => {
+          const message = messages[item.index];
+          return (
+            <article
+              key={item.key}
+              data-index={item.index}
+              ref={virtualizer.measureElement}
+              aria-label={message ? (message.role === 'user' ? 'You' : 'Assistant') : 'Assistant'}
+              className="absolute top-0 left-0 w-full px-4 py-2"
+              style={{ transform: `translateY(${item.start}px)` }}
+            >
+              {message ? (
+                <MessageRow
+                  message={message}
+                  index={item.index}
+                  isLastAnswer={item.index === lastAnswer}
+                  actionsEnabled={!busy}
+                  highlighted={highlight === message.id}
+                  onRegenerate={onRegenerate}
+                  onEdit={onEdit}
+                />
+              ) : live ? (
+                <LiveRow live={live} onGrow={onGrow} />
+              ) : null}
+            </article>
+          );
+        })}
+      </div>
+      <p className="sr-only" aria-live="polite">
+        {live ? 'The assistant is answering…' : ''}
+      </p>
+    </div>
+  );
+}

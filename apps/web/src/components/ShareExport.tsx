@@ -1,0 +1,128 @@
+import { useState } from 'react';
+import { exportUrl, revokeShares, shareChat } from '../lib/conversations';
+import { ErrorBox, inputClass, secondaryButtonClass } from './ui';
+
+/**
+ * The chat header's Share and Export: a read-only link (POST /api/chats/:id/share; anyone with it
+ * can read the chat, no account needed) with copy and revoke, and downloads of the chat as JSON
+ * (re-importable) or Markdown.
+ */
+export function ShareExport({ chatId }: { chatId: string }) {
+  const [open, setOpen] = useState<'share' | 'export' | null>(null);
+  const [link, setLink] = useState<string | null>(null);
+  const [status, setStatus] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [working, setWorking] = useState(false);
+
+  const create = async () => {
+    setWorking(true);
+    setError(null);
+    try {
+      const share = await shareChat(chatId);
+      setLink(new URL(share.path, location.origin).toString());
+      setStatus('Link created: anyone with it can read this chat.');
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setWorking(false);
+    }
+  };
+  const revoke = async () => {
+    setWorking(true);
+    setError(null);
+    try {
+      const { revoked } = await revokeShares(chatId);
+      setLink(null);
+      setStatus(`${revoked} link${revoked === 1 ? '' : 's'} revoked.`);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setWorking(false);
+    }
+  };
+  const copy = async () => {
+    if (!link) return;
+    try {
+      await navigator.clipboard.writeText(link);
+      setStatus('Copied.');
+    } catch {
+      setStatus('Copy failed: select the link and copy it.');
+    }
+  };
+
+  return (
+    <div className="relative flex gap-1">
+      <button
+        type="button"
+        className={secondaryButtonClass}
+        aria-expanded={open === 'share'}
+        onClick={() => setOpen(open === 'share' ? null : 'share')}
+      >
+        Share
+      </button>
+      <button
+        type="button"
+        className={secondaryButtonClass}
+        aria-expanded={open === 'export'}
+        onClick={() => setOpen(open === 'export' ? null : 'export')}
+      >
+        Export
+      </button>
+      {open === 'share' && (
+        <section
+          aria-label="Share this chat"
+          className="absolute top-10 right-0 z-30 w-96 max-w-[90vw] space-y-2 rounded-md border border-slate-300 bg-white p-3 text-sm shadow-lg dark:border-slate-700 dark:bg-slate-950"
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') setOpen(null);
+          }}
+        >
+          <p>A share link shows this chat read-only to anyone who has it.</p>
+          {link && (
+            <input
+              className={inputClass}
+              readOnly
+              value={link}
+              aria-label="Share link"
+              onFocus={(e) => e.target.select()}
+            />
+          )}
+          <div className="flex flex-wrap gap-2">
+            <button type="button" className={secondaryButtonClass} disabled={working} onClick={create}>
+              {link ? 'New link' : 'Create link'}
+            </button>
+            {link && (
+              <>
+                <button type="button" className={secondaryButtonClass} onClick={copy}>
+                  Copy link
+                </button>
+                <a className={secondaryButtonClass} href={link} target="_blank" rel="noreferrer">
+                  Open
+                </a>
+              </>
+            )}
+            <button type="button" className={secondaryButtonClass} disabled={working} onClick={revoke}>
+              Revoke all links
+            </button>
+          </div>
+          <p role="status" className="text-xs text-slate-500">
+            {status}
+          </p>
+          <ErrorBox error={error} />
+        </section>
+      )}
+      {open === 'export' && (
+        <section
+          aria-label="Export this chat"
+          className="absolute top-10 right-0 z-30 flex gap-2 rounded-md border border-slate-300 bg-white p-3 text-sm shadow-lg dark:border-slate-700 dark:bg-slate-950"
+        >
+          <a className={secondaryButtonClass} href={exportUrl(chatId, 'json')} download>
+            Download JSON
+          </a>
+          <a className={secondaryButtonClass} href={exportUrl(chatId, 'markdown')} download>
+            Download Markdown
+          </a>
+        </section>
+      )}
+    </div>
+  );
+}
