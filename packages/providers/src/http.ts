@@ -79,40 +79,86 @@ export interface UpstreamHttpClient {
 }
 
 interface Deadline {
-  readonly signal: AbortSignal;
   readonly expired: boolean;
   /** The duration of the timer that fired, for the error message. */
   readonly expiredAfterMs: number;
+  /** Starts (or restarts) a wait of at most `durationMs` from now. */
   arm(durationMs: number): void;
+  /** Not waiting any more; the time until the next `arm` does not count. */
   disarm(): void;
+  /** Stops the timer for good. */
+  stop(): void;
 }
 
-/** A timer that aborts the request's one shared controller; it remembers whether it was the one that fired. */
+/**
+ * A deadline that aborts the request's one shared controller; it remembers
+ * whether it was the one that fired. Re-arming (a stream's idle timer, once
+ * per chunk) only records a timestamp: the one underlying timer checks, when
+ * it fires, whether the current wait has really lasted its whole duration and
+ * otherwise sleeps for what is left. A timer re-armed per chunk cost
+ * measurably on the streaming path.
+ */
 function createDeadline(controller: AbortController): Deadline {
   let timer: NodeJS.Timeout | undefined;
   let expired = false;
   let expiredAfterMs = 0;
+  let waiting = false;
+  let waitStartedAt = 0;
+  let durationMs = 0;
+  let stopped = false;
+  const check = () => {
+    timer = undefined;
+    if (stopped) return;
+    if (!waiting) {
+      // Not waiting on the upstream now: look again one full duration later at the earliest.
+      timer = setTimeout(check, durationMs);
+      return;
+    }
+    const left = waitStartedAt + durationMs - performance.now();
+    if (left > 1) {
+      timer = setTimeout(check, left);
+      return;
+    }
+    expired = true;
+    expiredAfterMs = durationMs;
+    controller.abort(new DOMException('Upstream deadline passed', 'TimeoutError'));
+  };
   return {
-    signal: controller.signal,
     get expired() {
       return expired;
     },
     get expiredAfterMs() {
       return expiredAfterMs;
     },
-    arm(durationMs) {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        expired = true;
-        expiredAfterMs = durationMs;
-        controller.abort(new DOMException('Upstream deadline passed', 'TimeoutError'));
-      }, durationMs);
+    arm(duration) {
+      if (stopped) return;
+      waiting = true;
+      waitStartedAt = performance.now();
+      if (timer === undefined) {
+        durationMs = duration;
+        timer = setTimeout(check, duration);
+      } else if (duration < durationMs) {
+        // A shorter wait than the sleeping timer covers: restart it (rare: first-token → idle).
+        durationMs = duration;
+        clearTimeout(timer);
+        timer = setTimeout(check, duration);
+      } else {
+        durationMs = duration;
+      }
     },
     disarm() {
-      clearTimeout(timer);
+      waiting = false;
+    },
+    stop() {
+      stopped = true;
+      waiting = false;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
     },
   };
 }
+
+const streamDecode = { stream: true } as const;
 
 function trimTrailingSlashes(value: string): string {
   return value.replace(/\/+$/, '');
@@ -238,8 +284,8 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
         signal,
       });
     } catch (error) {
-      deadline.disarm();
-      total.disarm();
+      deadline.stop();
+      total.stop();
       throw failure(error, callerSignal, expiredDeadline(), 'connect');
     }
     const upstreamBody = answer.body;
@@ -263,25 +309,40 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
           if (streaming) deadline.disarm();
           firstChunk = false;
           if (step.done) break;
-          const text = decoder.decode(step.value, { stream: true });
+          const text = decoder.decode(step.value, streamDecode);
           if (text !== '') yield text;
         }
         finished = true;
         const tail = decoder.decode();
         if (tail !== '') yield tail;
       } finally {
-        deadline.disarm();
-        total.disarm();
+        deadline.stop();
+        total.stop();
         // Leaving early (consumer stopped, error) must tear down the upstream
         // request so the model stops generating for nobody.
         if (!finished && !upstreamBody.destroyed) upstreamBody.destroy();
       }
     }
 
+    /** The whole body in one read: no async generator and no per-piece decoding on the non-streaming path. */
     async function text(): Promise<string> {
-      let collected = '';
-      for await (const piece of chunks()) collected += piece;
-      return collected;
+      if (callerSignal?.aborted) {
+        deadline.stop();
+        total.stop();
+        if (!upstreamBody.destroyed) upstreamBody.destroy();
+        throw abortError(callerSignal);
+      }
+      if (streaming && !firstChunk) deadline.arm(idleTimeoutMs);
+      firstChunk = false;
+      try {
+        return await upstreamBody.text();
+      } catch (error) {
+        if (!upstreamBody.destroyed) upstreamBody.destroy();
+        throw failure(error, callerSignal, expiredDeadline(), 'body');
+      } finally {
+        deadline.stop();
+        total.stop();
+      }
     }
 
     async function json(): Promise<unknown> {
@@ -294,8 +355,8 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
     }
 
     async function discard(): Promise<void> {
-      deadline.disarm();
-      total.disarm();
+      deadline.stop();
+      total.stop();
       try {
         await upstreamBody.dump({ limit: maxErrorBodyBytes });
       } catch {
