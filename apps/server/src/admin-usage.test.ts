@@ -33,13 +33,32 @@ describe('GET /v1/admin/usage', () => {
       environment: string;
       bucket: string;
       buckets: Array<{ start: string; requests: number }>;
-      models: Array<{ model: string | null; requests: number; tokens: number; latency_p95_ms: number | null }>;
-      totals: { requests: number; errors: number; error_rate: number; latency_p50_ms: number; latency_p99_ms: number };
+      model: string | null;
+      models: Array<{
+        model: string | null;
+        provider: string | null;
+        requests: number;
+        tokens: number;
+        prompt_tokens: number;
+        completion_tokens: number;
+        latency_p95_ms: number | null;
+      }>;
+      providers: Array<{ provider: string; models: string[]; requests: number; errors: number; server_errors: number }>;
+      totals: {
+        requests: number;
+        errors: number;
+        server_errors: number;
+        error_rate: number;
+        latency_p50_ms: number;
+        latency_p99_ms: number;
+      };
     };
     expect(body.environment).toBe('dev');
     expect(body.bucket).toBe('minute');
+    expect(body.model).toBeNull();
     expect(body.totals.requests).toBe(4);
     expect(body.totals.errors).toBe(1);
+    expect(body.totals.server_errors).toBe(0);
     expect(body.totals.error_rate).toBe(0.25);
     expect(body.totals.latency_p50_ms).toBeGreaterThan(0);
     expect(body.totals.latency_p99_ms).toBeGreaterThanOrEqual(body.totals.latency_p50_ms);
@@ -47,18 +66,47 @@ describe('GET /v1/admin/usage', () => {
     expect(new Date(body.buckets[0]?.start ?? '').getUTCSeconds()).toBe(0);
     const echo = body.models.find((row) => row.model === 'echo');
     expect(echo?.requests).toBe(3);
-    expect(echo?.tokens).toBeGreaterThan(0);
+    expect(echo?.provider).toBe('echo');
+    expect(echo?.prompt_tokens).toBeGreaterThan(0);
+    expect(echo?.completion_tokens).toBeGreaterThan(0);
+    expect(echo?.tokens).toBe((echo?.prompt_tokens ?? 0) + (echo?.completion_tokens ?? 0));
+    const echoProvider = body.providers.find((row) => row.provider === 'echo');
+    expect(echoProvider?.models).toContain('echo');
+    expect(echoProvider).toMatchObject({ requests: 3, errors: 0, server_errors: 0 });
+
+    // Narrowed to one model: buckets and totals follow, the model list still offers every choice.
+    const narrowed = (await (
+      await get('/v1/admin/usage?environment=dev&bucket=minute&model=echo')
+    ).json()) as typeof body;
+    expect(narrowed.model).toBe('echo');
+    expect(narrowed.totals).toMatchObject({ requests: 3, errors: 0, error_rate: 0 });
+    expect(narrowed.buckets.reduce((sum, bucket) => sum + bucket.requests, 0)).toBe(3);
+    expect(narrowed.models.map((row) => row.model)).toEqual(body.models.map((row) => row.model));
+    const nothing = (await (await get('/v1/admin/usage?environment=dev&model=no-such-model')).json()) as typeof body;
+    expect(nothing.totals).toMatchObject({ requests: 0, latency_p50_ms: null });
+    expect(nothing.buckets).toEqual([]);
 
     const prod = (await (await get('/v1/admin/usage?environment=prod&bucket=hour')).json()) as {
       totals: { requests: number };
     };
     expect(prod.totals.requests).toBeLessThan(4);
+
+    // The dashboard polls this route; its own reads are not usage and must not show up in the charts.
+    await server.runtime.usage.flush();
+    const read = async () =>
+      ((await (await get('/v1/admin/usage?environment=prod')).json()) as { totals: { requests: number } }).totals
+        .requests;
+    const before = await read();
+    await read();
+    await server.runtime.usage.flush();
+    expect(await read()).toBe(before);
   });
 
   it('is for admins only and validates its query', async () => {
     expect((await get('/v1/admin/usage', devKey)).status).toBe(403);
     expect((await get('/v1/admin/usage?bucket=day')).status).toBe(400);
     expect((await get('/v1/admin/usage?since=yesterday')).status).toBe(400);
+    expect((await get('/v1/admin/usage?model=')).status).toBe(400);
   });
 });
 

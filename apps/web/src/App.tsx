@@ -1,19 +1,61 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect } from 'react';
-import { ErrorBoundary, secondaryButtonClass } from './components/ui';
+import { type ComponentType, lazy, Suspense, useEffect } from 'react';
+import { buttonClass, ErrorBoundary, secondaryButtonClass } from './components/ui';
 import { api, type Me, setUnauthorizedHandler } from './lib/api';
 import { navigate, useLocation } from './lib/router';
 import { toggleTheme } from './lib/theme';
-import { AdminPage } from './pages/Admin';
 import { ForgotPassword, ResetPassword, SignIn, SignUp } from './pages/Auth';
-import { ChatPage } from './pages/Chat';
 import { Landing } from './pages/Landing';
+
+// Chat (Markdown, highlighting, virtual lists) and the admin console are their own chunks: the landing and
+// sign-in pages load without them, and someone who never opens /admin never downloads it.
+const loaders = {
+  '/chat': () => import('./pages/Chat').then((module) => module.ChatPage),
+  '/admin': () => import('./pages/Admin').then((module) => module.AdminPage),
+};
+
+function PageLoadFailed({ error }: { error: unknown }) {
+  return (
+    <div role="alert" className="mx-auto max-w-xl p-8">
+      <h1 className="mb-2 text-xl font-semibold">This page could not be loaded</h1>
+      <p className="mb-4 text-sm">
+        {error instanceof Error ? error.message : 'The download failed.'} If Switchyard was just updated, reloading
+        fetches the new version.
+      </p>
+      <button type="button" className={buttonClass} onClick={() => location.reload()}>
+        Reload
+      </button>
+    </div>
+  );
+}
+
+/** React.lazy caches a failed import for good, so a failure becomes a page that offers a reload instead. */
+function lazyPage(load: () => Promise<ComponentType>) {
+  return lazy(async () => {
+    try {
+      return { default: await load() };
+    } catch (error) {
+      return { default: () => <PageLoadFailed error={error} /> };
+    }
+  });
+}
+
+const ChatPage = lazyPage(loaders['/chat']);
+const AdminPage = lazyPage(loaders['/admin']);
+
+/** Starts downloading a page's chunk before the click (hover, focus); the browser caches it for the lazy import. */
+function preload(path: string) {
+  const load = loaders[path as keyof typeof loaders];
+  if (load) void load().catch(() => {});
+}
 
 function Link({ to, children }: { to: string; children: React.ReactNode }) {
   return (
     <a
       href={to}
       className="rounded px-2 py-1 text-sm hover:bg-slate-100 dark:hover:bg-slate-800"
+      onMouseEnter={() => preload(to)}
+      onFocus={() => preload(to)}
       onClick={(event) => {
         event.preventDefault();
         navigate(to);
@@ -53,6 +95,11 @@ export function App() {
   useEffect(() => {
     if (!me.isLoading && needsUser && !user) navigate('/signin');
   }, [me.isLoading, needsUser, user]);
+  // Signed-in people go to chat next; fetch it while they read the page they are on.
+  const signedIn = user !== null;
+  useEffect(() => {
+    if (signedIn) preload('/chat');
+  }, [signedIn]);
 
   let page: React.ReactNode;
   if (path === '/signin') page = <SignIn />;
@@ -101,7 +148,17 @@ export function App() {
         </div>
       </header>
       <div id="main">
-        <ErrorBoundary key={path}>{me.isLoading ? <p className="p-8">Loading…</p> : page}</ErrorBoundary>
+        <ErrorBoundary key={path}>
+          <Suspense
+            fallback={
+              <p role="status" className="p-8">
+                Loading…
+              </p>
+            }
+          >
+            {me.isLoading ? <p className="p-8">Loading…</p> : page}
+          </Suspense>
+        </ErrorBoundary>
       </div>
     </div>
   );

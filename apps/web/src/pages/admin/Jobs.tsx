@@ -1,0 +1,189 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { ErrorBox, secondaryButtonClass } from '../../components/ui';
+import { api } from '../../lib/api';
+
+interface JobCounts {
+  waiting: number;
+  delayed: number;
+  active: number;
+  completed: number;
+  dead: number;
+}
+
+interface JobStats extends JobCounts {
+  backend: string;
+  byName: Record<string, JobCounts>;
+  rates: { completedPerMinute: number; deadPerMinute: number };
+  workers: { worker_id: string; names: string[]; active: number; started_at: string; last_seen_at: string }[];
+}
+
+interface DeadJob {
+  id: string;
+  name: string;
+  environment: string;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  payload: unknown;
+  created_at: string;
+  finished_at: string | null;
+  updated_at: string;
+}
+
+const states: (keyof JobCounts)[] = ['waiting', 'delayed', 'active', 'completed', 'dead'];
+const refreshMs = 5000;
+
+/** Queue depth per job name, rates, workers, and the dead-letter queue with replay and discard. */
+export function Jobs() {
+  const client = useQueryClient();
+  const stats = useQuery({
+    queryKey: ['jobs'],
+    queryFn: () => api<JobStats>('/v1/admin/jobs'),
+    refetchInterval: refreshMs,
+  });
+  const dead = useQuery({
+    queryKey: ['dead'],
+    queryFn: () => api<{ jobs: DeadJob[] }>('/v1/admin/jobs/dead?limit=100'),
+    refetchInterval: refreshMs,
+  });
+  const act = useMutation({
+    mutationFn: ({ id, action }: { id: string; action: 'replay' | 'discard' }) =>
+      action === 'replay'
+        ? api(`/v1/admin/jobs/${encodeURIComponent(id)}/replay`, { method: 'POST' })
+        : api(`/v1/admin/jobs/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+    onSettled: () => {
+      void client.invalidateQueries({ queryKey: ['dead'] });
+      void client.invalidateQueries({ queryKey: ['jobs'] });
+    },
+  });
+  const data = stats.data;
+  const now = Date.now();
+  return (
+    <section aria-labelledby="jobs-heading" className="space-y-4">
+      <h2 id="jobs-heading" className="text-lg font-semibold">
+        Jobs
+      </h2>
+      <ErrorBox error={stats.error ?? dead.error ?? act.error} />
+      {data && (
+        <>
+          <p className="text-sm">
+            Queue backend <strong>{data.backend}</strong>; in the last minute {data.rates.completedPerMinute} completed
+            and {data.rates.deadPerMinute} dead-lettered.
+          </p>
+          <div className="overflow-x-auto">
+            <table className="w-full text-left text-sm">
+              <caption className="text-left font-medium">Queues</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Job</th>
+                  {states.map((state) => (
+                    <th key={state} scope="col">
+                      {state}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {Object.entries(data.byName).map(([name, counts]) => (
+                  <tr key={name}>
+                    <th scope="row" className="font-normal">
+                      <code>{name}</code>
+                    </th>
+                    {states.map((state) => (
+                      <td key={state}>{counts[state]}</td>
+                    ))}
+                  </tr>
+                ))}
+                <tr className="font-semibold">
+                  <th scope="row">All</th>
+                  {states.map((state) => (
+                    <td key={state}>{data[state]}</td>
+                  ))}
+                </tr>
+              </tbody>
+            </table>
+          </div>
+          <div className="overflow-x-auto">
+            <table className="w-full text-left text-sm">
+              <caption className="text-left font-medium">Workers</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Worker</th>
+                  <th scope="col">Running</th>
+                  <th scope="col">Last heartbeat</th>
+                  <th scope="col">Jobs it takes</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.workers.length === 0 && (
+                  <tr>
+                    <td colSpan={4} className="text-red-700 dark:text-red-400">
+                      No worker has reported: jobs wait until one starts.
+                    </td>
+                  </tr>
+                )}
+                {data.workers.map((worker) => {
+                  const seconds = Math.max(0, Math.round((now - new Date(worker.last_seen_at).getTime()) / 1000));
+                  return (
+                    <tr key={worker.worker_id}>
+                      <td>
+                        <code>{worker.worker_id}</code>
+                      </td>
+                      <td>{worker.active}</td>
+                      <td className={seconds > 60 ? 'text-red-700 dark:text-red-400' : undefined}>
+                        {seconds} s ago{seconds > 60 && ' (stale)'}
+                      </td>
+                      <td className="text-xs">{worker.names.join(', ')}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+      <h3 className="font-semibold">Dead-letter queue</h3>
+      {dead.data?.jobs.length === 0 && <p className="text-sm text-slate-500">Empty: no job has run out of attempts.</p>}
+      <ul className="space-y-2">
+        {dead.data?.jobs.map((job) => (
+          <li key={job.id} className="rounded border border-slate-200 p-2 text-sm dark:border-slate-800">
+            <div className="flex flex-wrap items-center gap-2">
+              <code className="font-semibold">{job.name}</code>
+              <span className="text-xs text-slate-500">
+                {job.environment} · {job.attempts}/{job.max_attempts} attempts · failed{' '}
+                {new Date(job.finished_at ?? job.updated_at).toLocaleString('en-GB')} · <code>{job.id}</code>
+              </span>
+              <span className="ml-auto flex gap-2">
+                <button
+                  type="button"
+                  className={secondaryButtonClass}
+                  aria-label={`Replay ${job.name} ${job.id}`}
+                  disabled={act.isPending}
+                  onClick={() => act.mutate({ id: job.id, action: 'replay' })}
+                >
+                  Replay
+                </button>
+                <button
+                  type="button"
+                  className={secondaryButtonClass}
+                  aria-label={`Discard ${job.name} ${job.id}`}
+                  disabled={act.isPending}
+                  onClick={() => act.mutate({ id: job.id, action: 'discard' })}
+                >
+                  Discard
+                </button>
+              </span>
+            </div>
+            {job.last_error && <p className="mt-1 text-red-700 dark:text-red-400">{job.last_error}</p>}
+            <details className="mt-1">
+              <summary className="cursor-pointer text-xs">Payload</summary>
+              <pre className="overflow-auto rounded bg-slate-100 p-2 text-xs dark:bg-slate-900">
+                {JSON.stringify(job.payload, null, 2)}
+              </pre>
+            </details>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,101 @@
+/** The numbers `GET /v1/admin/usage` gives for a bucket, a model, a provider and the totals. */
+export interface UsageStats {
+  requests: number;
+  tokens: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  errors: number;
+  server_errors: number;
+  error_rate: number;
+  latency_p50_ms: number | null;
+  latency_p95_ms: number | null;
+  latency_p99_ms: number | null;
+}
+
+export interface UsageResponse {
+  environment: 'prod' | 'dev';
+  since: string;
+  bucket: 'minute' | 'hour';
+  model: string | null;
+  buckets: (UsageStats & { start: string })[];
+  models: (UsageStats & { model: string | null; provider: string | null })[];
+  providers: (UsageStats & { provider: string; models: string[] })[];
+  totals: UsageStats;
+}
+
+export interface UsageRange {
+  id: string;
+  label: string;
+  bucket: 'minute' | 'hour';
+  slots: number;
+}
+
+export const usageRanges: readonly UsageRange[] = [
+  { id: '1h', label: 'Last hour, per minute', bucket: 'minute', slots: 60 },
+  { id: '6h', label: 'Last 6 hours, per minute', bucket: 'minute', slots: 360 },
+  { id: '24h', label: 'Last 24 hours, per hour', bucket: 'hour', slots: 24 },
+  { id: '7d', label: 'Last 7 days, per hour', bucket: 'hour', slots: 168 },
+];
+
+export const stepOf = (bucket: 'minute' | 'hour') => (bucket === 'minute' ? 60_000 : 3_600_000);
+
+/** The start of the oldest slot: whole minutes or hours (UTC, like the server's date_trunc), the current one last. */
+export function rangeStart(range: UsageRange, now: number): number {
+  const step = stepOf(range.bucket);
+  return Math.floor(now / step) * step - (range.slots - 1) * step;
+}
+
+export type Slot = UsageStats & { start: number };
+
+const emptyStats: UsageStats = {
+  requests: 0,
+  tokens: 0,
+  prompt_tokens: 0,
+  completion_tokens: 0,
+  errors: 0,
+  server_errors: 0,
+  error_rate: 0,
+  latency_p50_ms: null,
+  latency_p95_ms: null,
+  latency_p99_ms: null,
+};
+
+/**
+ * One entry per time slot, zero (and no latency) where nothing happened, so every chart has the same steady
+ * time axis. The server only returns buckets that had requests.
+ */
+export function fillSlots(buckets: UsageResponse['buckets'], since: number, step: number, count: number): Slot[] {
+  const byStart = new Map(buckets.map((entry) => [new Date(entry.start).getTime(), entry]));
+  return Array.from({ length: count }, (_, index) => {
+    const start = since + index * step;
+    const entry = byStart.get(start);
+    return { ...emptyStats, ...entry, start };
+  });
+}
+
+export function formatNumber(value: number | null, digits = 0): string {
+  if (value === null) return '–';
+  return value.toLocaleString('en-US', { maximumFractionDigits: digits });
+}
+
+export const formatPercent = (rate: number) => `${(rate * 100).toFixed(1)}%`;
+export const formatMs = (value: number | null) =>
+  value === null ? '–' : `${formatNumber(value, value < 10 ? 1 : 0)} ms`;
+
+export function formatSlot(start: number, bucket: 'minute' | 'hour'): string {
+  const date = new Date(start);
+  const time = date.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  if (bucket === 'minute') return time;
+  return `${date.toLocaleDateString('en-GB', { day: 'numeric', month: 'short' })} ${time}`;
+}
+
+export type Health = 'idle' | 'healthy' | 'degraded' | 'failing';
+
+/** A provider's state from its recent traffic: the share of answers that were server errors (5xx). */
+export function healthOf(stats: Pick<UsageStats, 'requests' | 'server_errors'>): Health {
+  if (stats.requests === 0) return 'idle';
+  const rate = stats.server_errors / stats.requests;
+  if (rate >= 0.5) return 'failing';
+  if (rate >= 0.05) return 'degraded';
+  return 'healthy';
+}
