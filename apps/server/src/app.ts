@@ -22,8 +22,9 @@ import { registerTemplateRoutes } from './routes/templates';
 import { registerUserRoutes } from './routes/users';
 import { registerWebApp } from './routes/web-app';
 import type { Runtime } from './runtime/runtime';
+import { version } from './version';
 
-export const version = '0.1.0';
+export { version };
 
 export interface BuiltApp {
   app: FastifyInstance;

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,17 +11,16 @@ import {
   parseKeyScopes,
   type SwitchyardConfig,
 } from '@switchyard/core';
-import { createKeyRepository, openDatabase } from '@switchyard/db';
-import { createAdmin } from './accounts/create-admin';
-import { version } from './app';
 import { parseWorkerCount, runClustered } from './cluster';
 import { createLogger } from './logger';
 import { acquireDataDirLock, readLock } from './runtime/data-dir-lock';
 import { changeChannel, closeDatabases, isServerMode, openDatabases } from './runtime/databases';
-import { createKeyService, type KeyAdministration, type PublicKey } from './runtime/key-service';
-import { createRuntime } from './runtime/runtime';
-import { startServer } from './server';
+import type { KeyAdministration, PublicKey } from './runtime/key-service';
+import { version } from './version';
 
+// Everything heavy (Fastify, the providers, better-auth, PGlite, pg, BullMQ) is imported by the
+// command that needs it: `keys` through a running server's socket, `--help` or the primary of
+// `api --workers N` load almost nothing.
 const usage = `switchyard ${version} — self-hosted AI gateway
 
 Usage:
@@ -48,6 +48,10 @@ async function withKeyService<T>(
   action: (service: KeyAdministration) => Promise<T>,
 ): Promise<T> {
   if (isServerMode(config)) {
+    const [{ createKeyRepository, openDatabase }, { createKeyService }] = await Promise.all([
+      import('@switchyard/db'),
+      import('./runtime/key-service'),
+    ]);
     // PostgreSQL serves many processes; write directly and NOTIFY every running server.
     const prod = await openDatabase({ kind: 'postgres', url: config.databaseUrl ?? '' });
     try {
@@ -60,6 +64,10 @@ async function withKeyService<T>(
   if (holder?.role === 'server' && holder.socketPath) return action(socketKeyService(holder.socketPath));
   const lock = acquireDataDirLock(config.dataDir, { role: 'cli', socketPath: null });
   try {
+    const [{ createKeyRepository, openDatabase }, { createKeyService }] = await Promise.all([
+      import('@switchyard/db'),
+      import('./runtime/key-service'),
+    ]);
     const prod = await openDatabase({ kind: 'pglite', dataDir: join(config.dataDir, 'prod') });
     try {
       return await action(createKeyService(createKeyRepository(prod.db), async () => {}));
@@ -121,7 +129,9 @@ function socketKeyService(socketPath: string): KeyAdministration {
 
 async function runServer(config: SwitchyardConfig, role: 'all' | 'api'): Promise<void> {
   const logger = createLogger(config.logLevel);
+  const { startServer } = await import('./server');
   const server = await startServer(config, logger, role);
+  if (cluster.isWorker) (await import('./cluster-metrics')).useClusterMetrics(server.runtime.metrics.registry);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -147,6 +157,7 @@ async function runWorker(config: SwitchyardConfig): Promise<void> {
     );
   }
   const logger = createLogger(config.logLevel);
+  const { createRuntime } = await import('./runtime/runtime');
   const runtime = await createRuntime(config, logger, 'worker');
   logger.info(
     { backend: runtime.platform.jobs.backend, workerId: runtime.platform.jobs.workerId },
@@ -181,7 +192,7 @@ async function migrate(config: SwitchyardConfig): Promise<void> {
   }
   const lock = isServerMode(config) ? null : acquireDataDirLock(config.dataDir, { role: 'cli', socketPath: null });
   try {
-    const databases = await openDatabases(config);
+    const databases = await openDatabases(config, { eager: true });
     await closeDatabases(databases);
     process.stderr.write(
       `Migrations applied to prod and dev (${isServerMode(config) ? 'PostgreSQL' : config.dataDir}).\n`,
@@ -285,6 +296,7 @@ async function adminCommand(config: SwitchyardConfig, args: string[]): Promise<v
   if (subcommand !== 'create') throw new UsageError(`unknown admin command '${subcommand ?? ''}'`);
   if (!values.email) throw new UsageError('admin create needs --email EMAIL');
   if (!values.password) throw new UsageError('admin create needs --password PASSWORD');
+  const { createAdmin } = await import('./accounts/create-admin');
   const user = await createAdmin(
     config,
     { email: values.email, password: values.password, ...(values.name ? { name: values.name } : {}) },

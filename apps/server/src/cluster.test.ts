@@ -24,6 +24,16 @@ function childPids(parent: number): number[] {
   }
 }
 
+/** Sums a Prometheus metric's samples whose line contains `labelFilter`. */
+function sumSeries(text: string, metric: string, labelFilter = ''): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!(line.startsWith(`${metric}{`) || line.startsWith(`${metric} `)) || !line.includes(labelFilter)) continue;
+    total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
 describe.skipIf(!postgres.available || !hasRedis)('switchyard api --workers', () => {
   it('runs N worker processes on one port and drains them all on SIGTERM', async () => {
     const prod = await createTestPostgresDatabase();
@@ -62,6 +72,20 @@ describe.skipIf(!postgres.available || !hasRedis)('switchyard api --workers', ()
           body: JSON.stringify({ model: 'echo', message: `hello ${index}` }),
         });
         expect(response.status).toBe(200);
+      }
+      // /metrics is the whole cluster's, whichever worker the scrape lands on: all 10 chats counted.
+      for (let scrape = 0; scrape < 4; scrape += 1) {
+        let chats = 0;
+        let residentProcesses = 0;
+        for (let attempt = 0; attempt < 20; attempt += 1) {
+          const text = await (await fetch(`${server.url}/metrics`, { headers: { connection: 'close' } })).text();
+          chats = sumSeries(text, 'switchyard_http_requests_total', 'route="/v1/chat"');
+          residentProcesses = sumSeries(text, 'switchyard_api_worker_up');
+          if (chats === 10) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(chats).toBe(10);
+        expect(residentProcesses).toBe(2);
       }
       server.child.kill('SIGTERM');
       const exit = await server.exited;

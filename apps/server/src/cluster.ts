@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
+import { serveClusterMetrics } from './cluster-metrics';
 
 /** `--workers auto` means one per core. */
 export function parseWorkerCount(value: string | undefined): number {
@@ -16,11 +17,14 @@ export function parseWorkerCount(value: string | undefined): number {
 /**
  * Runs `count` copies of the API in worker processes sharing one listening
  * port (Node's cluster module hands connections out round-robin). A worker
- * that dies is replaced; SIGTERM drains every worker, then the primary exits.
+ * that dies is replaced; SIGTERM drains every worker, then the primary exits. The primary only
+ * forks and merges the workers' /metrics: callers import the server in `runWorker`, so the
+ * primary never loads it (and stays a few tens of MB).
  */
 export function runClustered(count: number, logger: Logger, runWorker: () => Promise<void>): Promise<void> {
   if (!cluster.isPrimary) return runWorker();
   cluster.setupPrimary({ silent: false });
+  serveClusterMetrics();
   let stopping = false;
   for (let index = 0; index < count; index += 1) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {

@@ -3,14 +3,11 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
-import { drizzle as drizzleNodePostgres } from 'drizzle-orm/node-postgres';
-import { migrate as migrateNodePostgres } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import pg from 'pg';
+import type pg from 'pg';
+import { assertChannelName } from './channel-name';
 import {
   defaultTemplateCacheDir,
   isInitialisedDataDir,
@@ -18,16 +15,12 @@ import {
   templateFileName,
   writeTemplate,
 } from './pglite-template';
-import {
-  assertChannelName,
-  createPostgresListener,
-  type DatabaseErrorReporter,
-  type ListenOptions,
-  type NotificationHandler,
-} from './postgres-listener';
+import type { DatabaseErrorReporter, ListenOptions, NotificationHandler } from './postgres-listener';
 import * as schema from './schema';
 
-const pgliteVersion = readPackageVersion('@electric-sql/pglite');
+// The drivers (PGlite's WebAssembly build, node-postgres) are imported by the open function that
+// needs them: server mode never loads PGlite, embedded mode never loads pg.
+let pgliteVersion: string | undefined;
 
 /** The package does not export its package.json, so find it from its entry point. */
 function readPackageVersion(name: string): string {
@@ -60,6 +53,17 @@ export interface PgliteDatabaseOptions extends CommonDatabaseOptions {
    * Default: a per-user cache directory.
    */
   templateCacheDir?: string | null;
+  /**
+   * PostgreSQL's `shared_buffers` inside PGlite's WebAssembly memory. PGlite's default (128MB)
+   * is touched at start and makes ~235 MB of RSS per database; 16MB gives ~75 MB, which is plenty
+   * for the embedded workload (pages beyond it come from the OS page cache). Default '16MB'.
+   */
+  sharedBuffers?: string;
+  /**
+   * Open on first use instead of now: `openDatabase` returns at once and the first query opens
+   * and migrates the database (embedded mode's dev database, which many installations never use).
+   */
+  lazy?: boolean;
 }
 
 export interface PostgresDatabaseOptions extends CommonDatabaseOptions {
@@ -117,31 +121,100 @@ const defaultErrorReporter: DatabaseErrorReporter = (error, context) => {
 /** Opens the database and brings its schema up to date; applying migrations twice is a no-op. */
 export async function openDatabase(options: DatabaseOptions): Promise<SwitchyardDatabase> {
   const reportError = options.onError ?? defaultErrorReporter;
-  return options.kind === 'pglite'
-    ? openPglite(options.dataDir, options.templateCacheDir ?? defaultTemplateCacheDir(), reportError)
-    : openPostgres(options.url, options.poolSize ?? 10, reportError);
+  if (options.kind === 'postgres') return openPostgres(options.url, options.poolSize ?? 10, reportError);
+  const pgliteOptions: PgliteOpenOptions = {
+    dataDir: options.dataDir,
+    templateCacheDir: options.templateCacheDir === undefined ? defaultTemplateCacheDir() : options.templateCacheDir,
+    sharedBuffers: options.sharedBuffers ?? '16MB',
+    reportError,
+  };
+  return options.lazy ? openLazyPglite(pgliteOptions) : openPglite(pgliteOptions);
 }
 
-async function openPglite(
-  dataDir: string | null,
-  templateCacheDir: string | null,
-  reportError: DatabaseErrorReporter,
-): Promise<SwitchyardDatabase> {
+interface PgliteOpenOptions {
+  dataDir: string | null;
+  templateCacheDir: string | null;
+  sharedBuffers: string;
+  reportError: DatabaseErrorReporter;
+}
+
+async function openPgliteClient(options: PgliteOpenOptions): Promise<PGlite> {
+  const { dataDir, templateCacheDir } = options;
+  const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+    import('drizzle-orm/pglite/migrator'),
+  ]);
   if (dataDir !== null) await mkdir(dataDir, { recursive: true });
   const fresh = dataDir === null || !isInitialisedDataDir(dataDir);
+  pgliteVersion ??= readPackageVersion('@electric-sql/pglite');
   const templateName = fresh && templateCacheDir ? await templateFileName(migrationsFolder, pgliteVersion) : null;
   const template = templateName && templateCacheDir ? await readTemplate(templateCacheDir, templateName) : null;
-  const options = template ? { loadDataDir: template } : {};
-  const client = dataDir === null ? await PGlite.create(options) : await PGlite.create(dataDir, options);
-  const db = drizzlePglite({ client, schema });
-  const migrate = () => migratePglite(db, { migrationsFolder });
+  const createOptions = {
+    ...(template ? { loadDataDir: template } : {}),
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${options.sharedBuffers}`],
+  };
+  const client = dataDir === null ? await PGlite.create(createOptions) : await PGlite.create(dataDir, createOptions);
   try {
-    await migrate();
+    await migrate(drizzle({ client, schema }), { migrationsFolder });
     if (templateName && templateCacheDir && !template) await writeTemplate(client, templateCacheDir, templateName);
   } catch (error) {
     await client.close().catch(() => {});
     throw error;
   }
+  return client;
+}
+
+async function openPglite(options: PgliteOpenOptions): Promise<SwitchyardDatabase> {
+  const client = await openPgliteClient(options);
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const { migrate: migratePglite } = await import('drizzle-orm/pglite/migrator');
+  const db = drizzle({ client, schema }) as unknown as Db;
+  return pgliteDatabase(db, () => Promise.resolve(client), options.reportError, {
+    migrate: () => migratePglite(db as never, { migrationsFolder }),
+    close: () => client.close(),
+  });
+}
+
+/**
+ * What Drizzle's PGlite session calls on its client (`query`, `transaction`); each waits for the
+ * database to open (and migrate) on first use. A failed open is retried by the next query.
+ */
+async function openLazyPglite(options: PgliteOpenOptions): Promise<SwitchyardDatabase> {
+  const { drizzle } = await import('drizzle-orm/pglite');
+  let opening: Promise<PGlite> | null = null;
+  let closed = false;
+  const client = (): Promise<PGlite> => {
+    if (closed) return Promise.reject(new Error('the database is closed'));
+    opening ??= openPgliteClient(options).catch((error: unknown) => {
+      opening = null;
+      throw error;
+    });
+    return opening;
+  };
+  const lazyClient = {
+    query: async (...args: Parameters<PGlite['query']>) => (await client()).query(...args),
+    transaction: async (...args: Parameters<PGlite['transaction']>) => (await client()).transaction(...args),
+  };
+  const db = drizzle({ client: lazyClient as unknown as PGlite, schema }) as unknown as Db;
+  return pgliteDatabase(db, client, options.reportError, {
+    // Opening migrates; a database that was never opened has nothing to migrate yet.
+    migrate: async () => void (await client()),
+    async close() {
+      closed = true;
+      const pending = opening;
+      opening = null;
+      if (pending) await (await pending.catch(() => null))?.close();
+    },
+  });
+}
+
+function pgliteDatabase(
+  db: Db,
+  client: () => Promise<PGlite>,
+  reportError: DatabaseErrorReporter,
+  lifecycle: { migrate: () => Promise<void>; close: () => Promise<void> },
+): SwitchyardDatabase {
   const database: SwitchyardDatabase = {
     kind: 'pglite',
     db,
@@ -149,7 +222,7 @@ async function openPglite(
     async listen(channel, handler) {
       assertChannelName(channel);
       // PGlite calls handlers from a microtask, where a throw would be an uncaught exception.
-      const unlisten = await client.listen(channel, (payload) => {
+      const unlisten = await (await client()).listen(channel, (payload) => {
         try {
           handler(payload);
         } catch (error) {
@@ -159,9 +232,9 @@ async function openPglite(
       return () => unlisten();
     },
     notify: (channel, payload) => notify(db, channel, payload),
-    close: () => client.close(),
+    close: lifecycle.close,
   };
-  migrators.set(database, migrate);
+  migrators.set(database, lifecycle.migrate);
   return database;
 }
 
@@ -170,6 +243,11 @@ async function openPostgres(
   poolSize: number,
   reportError: DatabaseErrorReporter,
 ): Promise<SwitchyardDatabase> {
+  const [{ default: pg }, { drizzle: drizzleNodePostgres }, { createPostgresListener }] = await Promise.all([
+    import('pg'),
+    import('drizzle-orm/node-postgres'),
+    import('./postgres-listener'),
+  ]);
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
   // An idle pooled connection that drops emits 'error'; unhandled, it would end the process.
   pool.on('error', (error) => reportError(error, 'idle PostgreSQL connection failed'));
@@ -198,6 +276,10 @@ async function openPostgres(
 
 /** The advisory lock belongs to a session, so the lock and the migration share one connection. */
 async function migratePostgres(pool: pg.Pool): Promise<void> {
+  const [{ drizzle: drizzleNodePostgres }, { migrate: migrateNodePostgres }] = await Promise.all([
+    import('drizzle-orm/node-postgres'),
+    import('drizzle-orm/node-postgres/migrator'),
+  ]);
   const connection = await pool.connect();
   let broken: Error | undefined;
   try {

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { assertChannelName } from './channel-name';
 
 export type NotificationHandler = (payload: string) => void;
 
@@ -25,12 +26,7 @@ export interface PostgresListener {
 const initialBackOffMs = 100;
 const maximumBackOffMs = 10_000;
 
-/** LISTEN cannot take bind parameters, so channel names are limited to plain identifiers. */
-export function assertChannelName(channel: string): void {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) {
-    throw new Error(`Invalid notification channel '${channel}': use lower-case letters, digits and underscores`);
-  }
-}
+export { assertChannelName };
 
 /**
  * One dedicated connection for LISTEN, kept outside the pool because a pooled

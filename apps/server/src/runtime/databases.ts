@@ -1,17 +1,27 @@
 import { join } from 'node:path';
 import type { Environment, SwitchyardConfig } from '@switchyard/core';
-import { openDatabase, type SwitchyardDatabase } from '@switchyard/db';
+import type { SwitchyardDatabase } from '@switchyard/db';
 
 export type Databases = Readonly<Record<Environment, SwitchyardDatabase>>;
 
 export const isServerMode = (config: SwitchyardConfig): boolean => config.databaseUrl !== null;
+
+export interface OpenDatabasesOptions {
+  /**
+   * Embedded mode opens the dev database on its first use (a dev key's request, a dev job, /ready):
+   * each PGlite database costs ~75 MB of memory and ~0.5–1 s to open, and many installations never
+   * touch dev. `eager` opens and migrates both now (`switchyard migrate`).
+   */
+  eager?: boolean;
+}
 
 /**
  * Opens (and migrates) both environments' databases: PGlite under the data
  * dir in embedded mode, PostgreSQL in server mode. Embedded callers must hold
  * the data-dir lock first.
  */
-export async function openDatabases(config: SwitchyardConfig): Promise<Databases> {
+export async function openDatabases(config: SwitchyardConfig, options: OpenDatabasesOptions = {}): Promise<Databases> {
+  const { openDatabase } = await import('@switchyard/db');
   if (config.databaseUrl !== null && config.devDatabaseUrl !== null) {
     const [prod, dev] = await Promise.all([
       openDatabase({ kind: 'postgres', url: config.databaseUrl }),
@@ -21,7 +31,7 @@ export async function openDatabases(config: SwitchyardConfig): Promise<Databases
   }
   const prod = await openDatabase({ kind: 'pglite', dataDir: join(config.dataDir, 'prod') });
   try {
-    const dev = await openDatabase({ kind: 'pglite', dataDir: join(config.dataDir, 'dev') });
+    const dev = await openDatabase({ kind: 'pglite', dataDir: join(config.dataDir, 'dev'), lazy: !options.eager });
     return { prod, dev };
   } catch (error) {
     await prod.close();
