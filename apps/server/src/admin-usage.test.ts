@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './testing/test-server';
 
@@ -100,6 +101,20 @@ describe('GET /v1/admin/usage', () => {
     await read();
     await server.runtime.usage.flush();
     expect(await read()).toBe(before);
+  });
+
+  it('starts hour buckets on whole UTC hours whatever the database time zone', async () => {
+    const db = server.runtime.databases.dev.db;
+    await db.execute(sql`set time zone 'Asia/Kolkata'`);
+    try {
+      const body = (await (await get('/v1/admin/usage?environment=dev&bucket=hour')).json()) as {
+        buckets: Array<{ start: string; requests: number }>;
+      };
+      expect(body.buckets.length).toBeGreaterThan(0);
+      for (const bucket of body.buckets) expect(new Date(bucket.start).getUTCMinutes()).toBe(0);
+    } finally {
+      await db.execute(sql`set time zone 'UTC'`);
+    }
   });
 
   it('is for admins only and validates its query', async () => {

@@ -160,7 +160,10 @@ export function registerAdminUsageRoutes(app: FastifyInstance, runtime: Runtime)
       const db = runtime.databases[environment].db;
       const window = and(eq(apiKeyUsageLog.environment, environment), gte(apiKeyUsageLog.createdAt, since));
       const where = model === null ? window : and(window, eq(apiKeyUsageLog.model, model));
-      const start = sql<string>`date_trunc(${sql.raw(`'${bucket}'`)}, ${apiKeyUsageLog.createdAt})`;
+      // Whole UTC minutes or hours from the epoch, not date_trunc: that follows the session's TimeZone, and a
+      // server set to a half-hour zone (Asia/Kolkata) would start hour buckets at :30 UTC.
+      const seconds = sql.raw(bucket === 'minute' ? '60' : '3600');
+      const start = sql<string>`to_timestamp(floor(extract(epoch from ${apiKeyUsageLog.createdAt}) / ${seconds}) * ${seconds})`;
       const providerOf = providerExpression(runtime);
       const [buckets, models, providerRows, totals] = await Promise.all([
         db
