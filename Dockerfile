@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Switchyard: one image for every role (start | api | worker | migrate | keys | admin).
-# The server runs its TypeScript through tsx, so the only build step is the web app,
-# which the root `prepare` script builds during `npm ci`.
+# The root `prepare` script builds the web app and the server bundle (apps/server/dist)
+# during `npm ci`; bin/switchyard.js runs the bundle while it matches the sources.
 #   docker build -t switchyard .
 
 FROM node:20-bookworm-slim AS build
@@ -12,6 +12,7 @@ COPY . .
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --no-audit --no-fund \
     && test -f apps/web/dist/index.html \
+    && test -f apps/server/dist/cli.js \
     && rm -rf /root/.cache
 
 FROM node:20-bookworm-slim AS runtime
@@ -26,6 +27,9 @@ RUN groupadd --system --gid 10001 switchyard \
 WORKDIR /app
 # Owned by root and read-only to the server: only /data (and /tmp) are written.
 COPY --from=build /app /app
+# The bin falls back to the TypeScript source (slower start, more memory) when the bundle does not
+# match the files: refuse to build such an image.
+RUN node --input-type=module -e "const { currentBundle } = await import('/app/apps/server/bin/current-bundle.js'); if (!currentBundle()) { console.error('apps/server/dist does not match the sources'); process.exit(1); }"
 USER switchyard
 VOLUME ["/data"]
 EXPOSE 8080
