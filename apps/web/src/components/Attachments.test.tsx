@@ -221,6 +221,18 @@ describe('useAttachments with AttachButton and AttachmentList', () => {
     expect(calls).toEqual([]);
   });
 
+  it('counts files added in the same tick against the limit, and can remove one at once', async () => {
+    await mount();
+    await run(() => {
+      hook.add([file('one.txt')]);
+      hook.add([file('two.txt')]);
+      hook.remove('attachment-1');
+    });
+    expect(FakeXhr.sent).toHaveLength(2);
+    expect(FakeXhr.sent[0]?.aborted).toBe(true);
+    expect(hook.items.map((item) => item.name)).toEqual(['two.txt']);
+  });
+
   it('gives up polling after repeated failures with the error described', async () => {
     await mount();
     await run(() => hook.add([file()]));

@@ -170,6 +170,8 @@ export function useAttachments(limits: Partial<FileLimits> = {}): Attachments {
           },
         );
       }
+      // Two adds (or an add then a remove) in one tick must see each other before React re-renders.
+      itemsRef.current = [...itemsRef.current, ...added];
       setItems((current) => [...current, ...added]);
     },
     [maxBytes, maxFiles, poll, update],
