@@ -111,6 +111,10 @@ function route(method: string, url: URL, body: unknown): Response {
     });
   }
   if (path === '/v1/admin/jobs/dead') {
+    // Like the server: query strings are not coerced, so a numeric limit would be refused.
+    if (url.searchParams.has('limit')) {
+      return json(400, { error: { code: 'SY_ERR_VALIDATION', message: 'querystring.limit must be integer' } });
+    }
     return json(200, {
       jobs: [
         {
@@ -330,6 +334,7 @@ describe('admin console', () => {
   it('lists queues and replays a dead-lettered job', async () => {
     await act(async () => tab('Jobs').click());
     await waitFor(() => container.textContent?.includes('storage unavailable'));
+    expect(container.querySelector('[role="alert"]')).toBeNull();
     expect(container.textContent).toContain('No worker has reported');
     await act(async () => buttonNamed('Replay document.extract job_9')?.click());
     await waitFor(() => requests.find((entry) => entry.method === 'POST'));

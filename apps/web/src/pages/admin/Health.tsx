@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { ErrorBox } from '../../components/ui';
 import { api } from '../../lib/api';
+import { tableClass } from './table';
 import { formatMs, formatPercent, type Health as HealthState, healthOf, type UsageResponse } from './usage-data';
 
 interface Ready {
@@ -58,7 +59,7 @@ function ProviderHealth() {
       </p>
       <ErrorBox error={usage.error} />
       <div className="overflow-x-auto">
-        <table className="w-full text-left text-sm">
+        <table className={tableClass}>
           <thead>
             <tr>
               <th scope="col">Provider</th>
@@ -120,7 +121,7 @@ export function Health() {
         )}
       </p>
       <div className="overflow-x-auto">
-        <table className="w-full text-left text-sm">
+        <table className={tableClass}>
           <caption className="text-left font-semibold">Dependencies</caption>
           <thead>
             <tr>

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ErrorBox, secondaryButtonClass } from '../../components/ui';
 import { api } from '../../lib/api';
+import { tableClass } from './table';
 
 interface JobCounts {
   waiting: number;
@@ -43,7 +44,8 @@ export function Jobs() {
   });
   const dead = useQuery({
     queryKey: ['dead'],
-    queryFn: () => api<{ jobs: DeadJob[] }>('/v1/admin/jobs/dead?limit=100'),
+    // The server's default page (the newest 50); it does not coerce query strings, so no ?limit here.
+    queryFn: () => api<{ jobs: DeadJob[] }>('/v1/admin/jobs/dead'),
     refetchInterval: refreshMs,
   });
   const act = useMutation({
@@ -71,7 +73,7 @@ export function Jobs() {
             and {data.rates.deadPerMinute} dead-lettered.
           </p>
           <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm">
+            <table className={tableClass}>
               <caption className="text-left font-medium">Queues</caption>
               <thead>
                 <tr>
@@ -104,7 +106,7 @@ export function Jobs() {
             </table>
           </div>
           <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm">
+            <table className={tableClass}>
               <caption className="text-left font-medium">Workers</caption>
               <thead>
                 <tr>
@@ -144,6 +146,9 @@ export function Jobs() {
       )}
       <h3 className="font-semibold">Dead-letter queue</h3>
       {dead.data?.jobs.length === 0 && <p className="text-sm text-slate-500">Empty: no job has run out of attempts.</p>}
+      {dead.data?.jobs.length === 50 && (
+        <p className="text-sm text-slate-500">The newest 50; replay or discard them to see older ones.</p>
+      )}
       <ul className="space-y-2">
         {dead.data?.jobs.map((job) => (
           <li key={job.id} className="rounded border border-slate-200 p-2 text-sm dark:border-slate-800">

@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { buttonClass, ErrorBox, inputClass, secondaryButtonClass, selectClass } from '../../components/ui';
 import { api } from '../../lib/api';
+import { tableClass } from './table';
 
 interface KeyRecord {
   id: string;
@@ -62,7 +63,7 @@ export function Keys() {
         }}
       >
         <input
-          className={`${inputClass} w-64`}
+          className={inputClass.replace('w-full', 'w-64 max-w-full')}
           aria-label="Key name"
           placeholder="Key name"
           required
@@ -126,7 +127,7 @@ export function Keys() {
         </label>
       </div>
       <div className="overflow-x-auto">
-        <table className="w-full text-left text-sm">
+        <table className={tableClass}>
           <thead>
             <tr>
               <th scope="col">Name</th>

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { ErrorBox, secondaryButtonClass, selectClass } from '../../components/ui';
 import { api } from '../../lib/api';
 import { TimeChart } from './TimeChart';
+import { tableClass } from './table';
 import {
   fillSlots,
   formatMs,
@@ -183,7 +184,7 @@ export function UsageDashboard() {
             />
           </div>
           <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm">
+            <table className={tableClass}>
               <caption className="text-left font-medium">Per model ({range.label.toLowerCase()})</caption>
               <thead>
                 <tr>

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ErrorBox, selectClass } from '../../components/ui';
 import { api, type Me } from '../../lib/api';
+import { tableClass } from './table';
 
 interface User {
   id: string;
@@ -36,7 +37,7 @@ export function Users() {
         </p>
       )}
       <div className="overflow-x-auto">
-        <table className="w-full text-left text-sm">
+        <table className={tableClass}>
           <thead>
             <tr>
               <th scope="col">Email</th>
@@ -62,7 +63,18 @@ export function Users() {
                     className={selectClass}
                     value={user.role}
                     disabled={setRole.isPending}
-                    onChange={(event) => setRole.mutate({ id: user.id, role: event.target.value })}
+                    onChange={(event) => {
+                      const role = event.target.value;
+                      // Demoting yourself locks you out of this console at once; make sure it is meant.
+                      if (
+                        me?.id === user.id &&
+                        role !== 'admin' &&
+                        !window.confirm('Remove your own admin role? You will lose access to this console.')
+                      ) {
+                        return;
+                      }
+                      setRole.mutate({ id: user.id, role });
+                    }}
                   >
                     <option value="user">user</option>
                     <option value="admin">admin</option>
