@@ -103,6 +103,26 @@ describe('GET /v1/admin/usage', () => {
     expect(await read()).toBe(before);
   });
 
+  it('does not count the console polling admin reads, but counts admin changes', async () => {
+    const prodRequests = async () => {
+      await server.runtime.usage.flush();
+      const body = (await (await get('/v1/admin/usage?environment=prod')).json()) as { totals: { requests: number } };
+      return body.totals.requests;
+    };
+    const before = await prodRequests();
+    for (const path of ['/v1/admin/settings', '/v1/admin/keys', '/v1/admin/jobs', '/v1/admin/jobs/dead']) {
+      expect((await get(path)).status, path).toBe(200);
+    }
+    expect(await prodRequests()).toBe(before);
+    const created = await fetch(`${server.url}/v1/admin/keys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
+      body: JSON.stringify({ environment: 'dev', name: 'counted' }),
+    });
+    expect(created.status).toBe(201);
+    expect(await prodRequests()).toBe(before + 1);
+  });
+
   it('starts hour buckets on whole UTC hours whatever the database time zone', async () => {
     const db = server.runtime.databases.dev.db;
     await db.execute(sql`set time zone 'Asia/Kolkata'`);

@@ -7,6 +7,8 @@ import { ErrorResponse } from '../http/schemas';
 import type { Runtime } from '../runtime/runtime';
 
 const behaviour: RouteBehaviour = { auth: 'admin' };
+/** The console polls these reads; they are not API usage and would crowd the usage charts. */
+const readBehaviour: RouteBehaviour = { auth: 'admin', usage: false };
 const security = [{ bearer: [] }];
 const errors = { 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
 
@@ -36,7 +38,7 @@ export function registerAdminJobRoutes(app: FastifyInstance, runtime: Runtime): 
   app.get(
     '/v1/admin/jobs',
     {
-      config: { behaviour },
+      config: { behaviour: readBehaviour },
       schema: { tags: ['Admin'], summary: 'Queues: depth by state and job name, rates, worker heartbeats', security },
     },
     async () => {
@@ -58,7 +60,7 @@ export function registerAdminJobRoutes(app: FastifyInstance, runtime: Runtime): 
   app.get<{ Querystring: { name?: string; limit?: number; offset?: number } }>(
     '/v1/admin/jobs/dead',
     {
-      config: { behaviour },
+      config: { behaviour: readBehaviour },
       schema: {
         tags: ['Admin'],
         summary: 'Dead-lettered jobs, newest first, with their error and attempts',
@@ -84,7 +86,7 @@ export function registerAdminJobRoutes(app: FastifyInstance, runtime: Runtime): 
   app.get<{ Params: { id: string } }>(
     '/v1/admin/jobs/:id',
     {
-      config: { behaviour },
+      config: { behaviour: readBehaviour },
       schema: {
         tags: ['Admin'],
         summary: 'One job',

@@ -8,6 +8,8 @@ import { ErrorResponse } from '../http/schemas';
 import type { Runtime } from '../runtime/runtime';
 
 const adminBehaviour: RouteBehaviour = { auth: 'admin' };
+/** The console polls these reads; they are not API usage and would crowd the usage charts. */
+const adminReadBehaviour: RouteBehaviour = { auth: 'admin', usage: false };
 const security = [{ bearer: [] }];
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse };
 
@@ -56,7 +58,7 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime): voi
   app.get(
     '/v1/admin/settings',
     {
-      config: { behaviour: adminBehaviour },
+      config: { behaviour: adminReadBehaviour },
       schema: {
         tags: ['Admin'],
         summary: 'List settings with their values, defaults and limits',
@@ -98,7 +100,7 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime): voi
   app.get<{ Querystring: { include_revoked?: 'true' | 'false' } }>(
     '/v1/admin/keys',
     {
-      config: { behaviour: adminBehaviour },
+      config: { behaviour: adminReadBehaviour },
       schema: {
         tags: ['Admin'],
         summary: 'List API keys (never their secrets)',
