@@ -24,11 +24,11 @@ export function resolveModel(runtime: Runtime, modelId: string, environment: Env
  * complete, so the upstream request is cancelled with it.
  */
 export function clientDisconnectSignal(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+  if (request.disconnect) return request.disconnect.signal;
   const controller = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
-  });
-  request.raw.once('aborted', () => controller.abort(new Error('client disconnected')));
+  request.disconnect = controller;
+  // The request hook's close listener aborts it; already gone (a body upload was slow): abort now.
+  if (reply.raw.destroyed && !reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
   return controller.signal;
 }
 

@@ -9,8 +9,30 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SessionUser } from '../accounts/account-service';
 import { assertTrustedOrigin } from '../accounts/origin-check';
+import type { CachedKey } from '../runtime/key-store';
 import type { Runtime } from '../runtime/runtime';
 import type { Principal, RouteBehaviour } from './principal';
+
+/**
+ * SHA-256 of a key, remembered per key string: a client sends the same key on
+ * every request. Only the hash is cached, never a verdict: every request still
+ * looks the hash up in the key cache, so a revocation applies at once. Bounded
+ * (cleared when full) so random keys cannot grow it; never logged.
+ */
+const keyHashCacheLimit = 1024;
+const keyHashes = new Map<string, string>();
+function cachedKeyHash(key: string): string {
+  let hash = keyHashes.get(key);
+  if (hash === undefined) {
+    hash = hashApiKey(key);
+    if (keyHashes.size >= keyHashCacheLimit) keyHashes.clear();
+    keyHashes.set(key, hash);
+  }
+  return hash;
+}
+
+/** One principal per cached key record: a key reload (revocation, scope change) makes new records. */
+const keyPrincipals = new WeakMap<CachedKey, Principal>();
 
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -28,7 +50,7 @@ export function principalForKey(runtime: Runtime, key: string): Principal {
   if (!prefixEnvironment) {
     throw new SwitchyardError('SY_ERR_INVALID_API_KEY', 'API keys start with prod_, dev_ or gt_');
   }
-  const cached = runtime.keys.findByHash(hashApiKey(key));
+  const cached = runtime.keys.findByHash(cachedKeyHash(key));
   if (!cached) throw new SwitchyardError('SY_ERR_INVALID_API_KEY', 'The API key is not valid');
   if (cached.revoked) throw new SwitchyardError('SY_ERR_API_KEY_REVOKED', 'The API key has been revoked');
   if (cached.environment !== prefixEnvironment) {
@@ -37,7 +59,9 @@ export function principalForKey(runtime: Runtime, key: string): Principal {
       `The key's prefix names ${prefixEnvironment} but the key belongs to ${cached.environment}`,
     );
   }
-  return {
+  let principal = keyPrincipals.get(cached);
+  if (principal) return principal;
+  principal = {
     kind: 'key',
     environment: cached.environment,
     keyId: cached.id,
@@ -48,7 +72,9 @@ export function principalForKey(runtime: Runtime, key: string): Principal {
     role: null,
     scopes: cached.scopes,
     subject: `key:${cached.id}`,
-  };
+  } satisfies Principal;
+  keyPrincipals.set(cached, principal);
+  return principal;
 }
 
 function principalForUser(user: SessionUser): Principal {
@@ -196,14 +222,17 @@ export function registerRequestHooks(app: FastifyInstance, runtime: Runtime): vo
   app.decorateRequest('principal', null);
   app.decorateRequest('usageInfo', null);
   app.decorateRequest('receivedAt', null);
+  app.decorateRequest('disconnect', null);
 
   app.addHook('onRequest', async (request, reply) => {
     request.receivedAt = performance.now();
     // A client that leaves before the response is complete gets no onResponse (Fastify's
     // onRequestAbort only covers a body still being uploaded); count it as 499 so every request
-    // that reached the gateway, and maybe the upstream, leaves a usage row.
+    // that reached the gateway, and maybe the upstream, leaves a usage row. The same (only)
+    // close listener cancels the upstream call through request.disconnect.
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) {
+        request.disconnect?.abort(new Error('client disconnected'));
         recordRequest(runtime, request, 499, performance.now() - (request.receivedAt ?? performance.now()));
       }
     });

@@ -53,6 +53,8 @@ declare module 'fastify' {
     usageInfo: UsageInfo | null;
     /** performance.now() when the request arrived, for requests that never get a response. */
     receivedAt: number | null;
+    /** Aborted when the client leaves before the response is complete (made on first use). */
+    disconnect: AbortController | null;
   }
   interface FastifyContextConfig {
     behaviour?: RouteBehaviour;
