@@ -8,4 +8,5 @@ export * from './images';
 export { lastUserText, textOfContent } from './message-text';
 export { createOllamaProvider } from './ollama';
 export { createOpenAICompatibleProvider } from './openai-compatible';
+export { rawJsonOf, withRawJson } from './raw-json';
 export * from './spec';

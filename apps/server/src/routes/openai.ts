@@ -1,4 +1,4 @@
-import type { ChatCompletionChunk, ChatRequest, Usage } from '@switchyard/providers';
+import { type ChatCompletionChunk, type ChatRequest, rawJsonOf, type Usage } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import Type from 'typebox';
@@ -81,6 +81,9 @@ export function registerOpenAIRoutes(app: FastifyInstance, runtime: Runtime): vo
           promptTokens: completion.usage?.prompt_tokens ?? null,
           completionTokens: completion.usage?.completion_tokens ?? null,
         };
+        // An upstream answer that passed through unchanged goes out as the upstream's own bytes.
+        const raw = rawJsonOf(completion);
+        if (raw !== undefined) return reply.type('application/json; charset=utf-8').send(raw);
         return completion;
       }
 

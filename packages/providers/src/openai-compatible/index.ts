@@ -1,6 +1,7 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { upstreamProtocolError } from '../errors';
 import { createProviderHttpClient } from '../http';
+import { withRawJson } from '../raw-json';
 import {
   type CallOptions,
   type ChatCompletionChunk,
@@ -71,7 +72,16 @@ export function createOpenAICompatibleProvider(config: ProviderConfig): Provider
         body: toUpstreamRequest(request, false),
         signal: options.signal,
       });
-      return fromUpstreamCompletion(await response.json(), request, context);
+      const text = await response.text();
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (error) {
+        throw upstreamProtocolError(context, 'answered with invalid JSON', error);
+      }
+      const completion = fromUpstreamCompletion(parsed, request, context);
+      // Unchanged by the translation: the gateway may send the upstream's bytes as they came.
+      return completion === parsed ? withRawJson(completion, text) : completion;
     },
     streamChat,
     async embed(request, options = {}) {

@@ -16,7 +16,8 @@ import type {
 export function toUpstreamRequest(request: ChatRequest, stream: boolean): Record<string, unknown> {
   const { stream: _stream, stream_options: streamOptions, ...rest } = request;
   const body: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(rest)) {
+  for (const key in rest) {
+    const value = (rest as Record<string, unknown>)[key];
     if (value !== undefined) body[key] = value;
   }
   body.model = request.model;
@@ -42,6 +43,15 @@ export function fromUpstreamCompletion(
 ): ChatCompletion {
   if (!isRecord(body) || !Array.isArray(body.choices)) {
     throw upstreamProtocolError(context, 'answered without a choices array');
+  }
+  if (
+    typeof body.id === 'string' &&
+    body.object === 'chat.completion' &&
+    typeof body.created === 'number' &&
+    typeof body.model === 'string'
+  ) {
+    // Already complete (OpenAI and most servers): the parsed body is the answer, no copy.
+    return body as unknown as ChatCompletion;
   }
   return {
     ...body,
