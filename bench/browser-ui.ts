@@ -1,13 +1,15 @@
 /// <reference lib="dom" />
 /**
  * Browser benchmark of the web app (npm run bench:ui): a real Switchyard on the embedded defaults,
- * Debian's chromium, localStorage seeded with 10,000 conversations and one of 2,000 messages.
- * Reports time to first render and requestAnimationFrame deltas while scrolling both virtualized
- * lists programmatically. Writes bench/results/<date>-ui.{json,md}.
+ * Debian's chromium, a user whose server-side store holds 10,000 conversations and one of 2,000
+ * messages (seeded with POST /api/chats/import, 200 chats per request, the route's limit).
+ * Reports time to first render, the time to page the whole sidebar in, requestAnimationFrame
+ * deltas while scrolling both virtualized lists programmatically, and frame times while an
+ * answer streams into the 2,000-message conversation. Writes bench/results/<date>-ui.{json,md}.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startCliServer } from '../apps/server/src/testing/cli-process';
@@ -44,6 +46,15 @@ function frameStats(deltas: number[]): FrameStats {
 async function main() {
   if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: apt-get install -y chromium`);
   const dataDir = await mkdtemp(join(tmpdir(), 'switchyard-bench-ui-'));
+  // `paced` streams a word every 20 ms: the streaming measurement's answer.
+  await writeFile(
+    join(dataDir, 'switchyard.config.yaml'),
+    JSON.stringify({
+      ollama: { autodetect: false },
+      providers: [{ id: 'paced-echo', type: 'echo', echoDelayMs: 20 }],
+      models: [{ id: 'paced', provider: 'paced-echo' }],
+    }),
+  );
   const server = await startCliServer(['start'], {
     cwd: dataDir,
     variables: { SWITCHYARD_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
@@ -65,36 +76,61 @@ async function main() {
         return { name: pair.slice(0, separator), value: pair.slice(separator + 1), domain: hostname, path: '/' };
       }),
     );
-    const page = await context.newPage();
-    await page.goto(`${server.url}/`);
-    await page.evaluate(
-      ({ conversations, messages }) => {
-        const now = Date.now();
-        const index = Array.from({ length: conversations }, (_, i) => ({
-          id: `c${i}`,
-          title: `Conversation ${i}: ${['deploy plan', 'SQL question', 'poem', 'refactor'][i % 4]}`,
-          pinned: i % 500 === 0,
-          updatedAt: now - i * 1000,
-        }));
-        index[0] = { id: 'big', title: 'The long one', pinned: true, updatedAt: now + 1000 };
-        localStorage.setItem('switchyard.conversations', JSON.stringify(index));
-        const body = 'Some **markdown** with a list:\n\n- one\n- two\n\n```js\nconst answer = 42;\n```\n';
-        localStorage.setItem(
-          'switchyard.conversation.big',
-          JSON.stringify(
-            Array.from({ length: messages }, (_, i) => ({
-              id: `m${i}`,
-              role: i % 2 === 0 ? 'user' : 'assistant',
-              content: i % 2 === 0 ? `Question ${i}` : `Answer ${i}. ${body}`,
-            })),
-          ),
-        );
-      },
-      { conversations, messages },
-    );
+    const cookie = signUp.headers
+      .getSetCookie()
+      .map((entry) => entry.split(';')[0])
+      .join('; ');
+    const call = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { cookie, origin: server.url, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+      return response.status === 204 ? null : ((await response.json()) as Record<string, unknown>);
+    };
 
+    // Seed through the server, oldest first so the list's order is the index order (newest on top).
+    const seedStarted = Date.now();
+    const topics = ['deploy plan', 'SQL question', 'poem', 'refactor'];
+    const folders = [null, 'Work', null, 'Home'];
+    const ids: string[] = [];
+    for (let first = conversations - 1; first > 0; first -= 200) {
+      const chats = [];
+      for (let i = first; i > Math.max(0, first - 200); i--) {
+        chats.push({
+          title: `Conversation ${i}: ${topics[i % 4]}`,
+          folder: folders[i % 4],
+          messages: [{ role: 'user', content: `Question about the ${topics[i % 4]} number ${i}` }],
+        });
+      }
+      const imported = (await call('POST', '/api/chats/import', { chats })) as { chatIds: string[] };
+      ids.push(...imported.chatIds);
+    }
+    const body = 'Some **markdown** with a list:\n\n- one\n- two\n\n```js\nconst answer = 42;\n```\n';
+    const big = (await call('POST', '/api/chats/import', {
+      chats: [
+        {
+          title: 'The long one',
+          messages: Array.from({ length: messages }, (_, i) => ({
+            role: i % 2 === 0 ? 'user' : 'assistant',
+            content: i % 2 === 0 ? `Question ${i}` : `Answer ${i}. ${body}`,
+          })),
+        },
+      ],
+    })) as { chatIds: string[] };
+    const bigId = big.chatIds[0] ?? '';
+    await call('PATCH', `/api/chats/${bigId}`, { pinned: true });
+    for (let i = 0; i < ids.length; i += 500)
+      await call('PATCH', `/api/chats/${ids[ids.length - 1 - i]}`, { pinned: true });
+    const seedMs = Date.now() - seedStarted;
+    console.log(`seeded ${conversations} chats and ${messages} messages in ${seedMs} ms`);
+
+    // tsx (esbuild) wraps named functions in __name(); functions sent to page.evaluate need it there too.
+    await context.addInitScript('globalThis.__name = (fn) => fn;');
+    const page = await context.newPage();
     const started = Date.now();
-    await page.goto(`${server.url}/chat`);
+    await page.goto(`${server.url}/chat?chat=${bigId}`);
     await page.locator('[data-testid="conversation-list"] li').first().waitFor();
     await page.locator('[data-testid="message-list"] article').first().waitFor();
     const firstRender = Date.now() - started;
@@ -122,19 +158,78 @@ async function main() {
         }
         return { deltas, scrollHeight: element.scrollHeight };
       }, testId);
-    const sidebar = await scroll('conversation-list');
+    // The conversation first, right after it opened (rows never rendered before), then again.
+    const chatFirst = await scroll('message-list');
     const chat = await scroll('message-list');
+    const sidebarPaging = await scroll('conversation-list');
+    // Page the rest of the sidebar in by scrolling to the end until every chat is loaded.
+    const loadStarted = Date.now();
+    await page.evaluate(async (total) => {
+      const element = document.querySelector('[data-testid="conversation-list"]') as HTMLElement;
+      const count = () =>
+        Number(
+          (document.querySelector('[data-testid="conversation-count"]')?.textContent ?? '').replace(/[^0-9]/g, ''),
+        );
+      const deadline = Date.now() + 120_000;
+      while (count() < total && Date.now() < deadline) {
+        element.scrollTop = element.scrollHeight;
+        await new Promise((resolve) => setTimeout(resolve, 16));
+      }
+    }, ids.length + 1);
+    const sidebarLoadAllMs = Date.now() - loadStarted;
+    const sidebar = await scroll('conversation-list');
+
+    // Frames while an answer streams into the open 2,000-message conversation (a word every 20 ms).
+    await page.getByLabel('Model').selectOption('paced');
+    await page.getByLabel('Message', { exact: true }).fill(Array.from({ length: 150 }, (_, i) => `w${i}`).join(' '));
+    const streaming = await page.evaluate(async () => {
+      const deltas: number[] = [];
+      let last = performance.now();
+      let running = true;
+      const tick = (now: number) => {
+        deltas.push(now - last);
+        last = now;
+        if (running) requestAnimationFrame(tick);
+      };
+      (document.querySelector('form button[type="submit"]') as HTMLButtonElement).click();
+      requestAnimationFrame((now) => {
+        last = now;
+        requestAnimationFrame(tick);
+      });
+      const started = performance.now();
+      await new Promise<void>((resolve) => {
+        const check = () => {
+          const done = Array.from(document.querySelectorAll('button')).some((b) => b.textContent === 'Regenerate');
+          const answering = Array.from(document.querySelectorAll('button')).some((b) => b.textContent === 'Stop');
+          if ((done && !answering && performance.now() - started > 500) || performance.now() - started > 60_000)
+            resolve();
+          else setTimeout(check, 50);
+        };
+        setTimeout(check, 200);
+      });
+      running = false;
+      return { deltas, ms: Math.round(performance.now() - started) };
+    });
     const results = {
       date: new Date().toISOString(),
       chromium: browser.version(),
       conversations,
       messages,
+      machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`,
+      seed_ms: seedMs,
       time_to_first_render_ms: firstRender,
+      sidebar_load_all_ms: sidebarLoadAllMs,
       dom_content_loaded_ms: navigation,
       rendered_rows: renderedRows,
       rendered_messages: renderedMessages,
+      sidebar_scroll_while_paging: {
+        scroll_height_px: sidebarPaging.scrollHeight,
+        ...frameStats(sidebarPaging.deltas),
+      },
       sidebar_scroll: { scroll_height_px: sidebar.scrollHeight, ...frameStats(sidebar.deltas) },
+      conversation_scroll_first_pass: { scroll_height_px: chatFirst.scrollHeight, ...frameStats(chatFirst.deltas) },
       conversation_scroll: { scroll_height_px: chat.scrollHeight, ...frameStats(chat.deltas) },
+      streaming_answer: { duration_ms: streaming.ms, scroll_height_px: 0, ...frameStats(streaming.deltas) },
     };
     const day = results.date.slice(0, 10);
     const directory = join(import.meta.dirname, 'results');
@@ -145,17 +240,21 @@ async function main() {
     const markdown = [
       `# Web UI benchmark, ${day}`,
       '',
-      `Chromium ${results.chromium}, headless, 1280×800; ${conversations.toLocaleString('en')} conversations in the sidebar, one conversation of ${messages.toLocaleString('en')} messages (Markdown with code) open.`,
+      `Chromium ${results.chromium}, headless, 1280×800, on ${results.machine}; ${conversations.toLocaleString('en')} conversations in the sidebar and one conversation of ${messages.toLocaleString('en')} messages (Markdown with code) open, all stored on the server (seeded with POST /api/chats/import in ${seedMs} ms).`,
       '',
       `- Time to first render (navigation to both lists showing rows): **${firstRender} ms** (DOMContentLoaded ${navigation} ms)`,
+      `- Paging the whole sidebar in (100 chats per GET /api/chats, scrolling to the end): ${sidebarLoadAllMs} ms`,
       `- DOM rows rendered: ${renderedRows} sidebar rows, ${renderedMessages} messages (virtualized)`,
       '',
       'Frame times while scrolling top to bottom in 240 programmatic steps (one per requestAnimationFrame):',
       '',
       '| list | frames | mean ms | p50 | p95 | p99 | max | frames > 33 ms |',
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
-      row('sidebar (10,000)', results.sidebar_scroll),
-      row('conversation (2,000)', results.conversation_scroll),
+      row('sidebar, first pass (pages load as it scrolls)', results.sidebar_scroll_while_paging),
+      row('sidebar (10,000 loaded)', results.sidebar_scroll),
+      row('conversation (2,000), first pass right after opening', results.conversation_scroll_first_pass),
+      row('conversation (2,000), second pass', results.conversation_scroll),
+      row(`streaming a 150-word answer into it (${streaming.ms} ms)`, results.streaming_answer),
       '',
     ].join('\n');
     await writeFile(join(directory, `${day}-ui.md`), markdown);

@@ -94,7 +94,8 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
     await page.getByRole('navigation', { name: 'Conversations' }).getByText('Hello **streaming** world').waitFor();
 
     // Rename from the sidebar; the new title survives a reload too.
-    await page.getByRole('button', { name: 'Rename Hello **streaming** world' }).click();
+    await page.getByRole('button', { name: 'Actions for Hello **streaming** world' }).click();
+    await page.getByRole('menuitem', { name: 'Rename Hello **streaming** world' }).click();
     await page.getByLabel('New title').fill('Greetings');
     await page.getByLabel('New title').press('Enter');
     await page.getByRole('button', { name: 'Greetings', exact: true }).waitFor();

@@ -61,11 +61,18 @@ const rowTitles = () =>
       '[data-testid="conversation-list"] li button[aria-current], [data-testid="conversation-list"] li > button:first-child',
     ),
   ].map((button) => button.textContent);
-const button = (label: string) => {
-  const found = container.querySelector<HTMLButtonElement>(`button[aria-label="${label}"]`);
-  if (!found) throw new Error(`no button ${label}`);
+/** A row action: opens the row's "Actions for …" menu, then finds the item. */
+async function action(label: string): Promise<HTMLButtonElement> {
+  const title = label
+    .replace(/^(Pin|Unpin|Rename|Archive|Unarchive|Delete) /, '')
+    .replace(/^Move (.*) to a folder$/, '$1');
+  const opener = container.querySelector<HTMLButtonElement>(`button[aria-label="Actions for ${title}"]`);
+  if (!opener) throw new Error(`no row ${title}`);
+  await act(async () => opener.click());
+  const found = container.querySelector<HTMLButtonElement>(`[role="menu"] button[aria-label="${label}"]`);
+  if (!found) throw new Error(`no menu item ${label}`);
   return found;
-};
+}
 
 beforeEach(async () => {
   // happy-dom does no layout: give the scrolling list the size it has in a browser.
@@ -115,7 +122,8 @@ describe('ChatSidebar (server-backed)', () => {
   });
 
   it('pins at once, sends PATCH, and puts the list back when the server refuses', async () => {
-    await act(async () => button('Pin Chat 3').click());
+    const menuItem = await action('Pin Chat 3');
+    await act(async () => menuItem.click());
     expect(rowTitles()[0]).toBe('📌 Chat 3'); // before the server answered
     const patch = server.held.at(-1);
     expect(patch).toMatchObject({ method: 'PATCH', url: '/api/chats/c003', body: { pinned: true } });
@@ -127,7 +135,8 @@ describe('ChatSidebar (server-backed)', () => {
   });
 
   it('renames and deletes optimistically and keeps the server answer', async () => {
-    await act(async () => button('Rename Chat 2').click());
+    const rename = await action('Rename Chat 2');
+    await act(async () => rename.click());
     const input = container.querySelector<HTMLInputElement>('input[aria-label="New title"]');
     if (!input) throw new Error('no rename input');
     await act(async () => {
@@ -144,13 +153,15 @@ describe('ChatSidebar (server-backed)', () => {
     await settle();
     expect(rowTitles()[0]).toBe('Trip ideas (server)');
 
-    await act(async () => button('Delete Chat 0').click());
+    const remove = await action('Delete Chat 0');
+    await act(async () => remove.click());
     expect(rowTitles()).not.toContain('Chat 0');
     expect(server.held.at(-1)).toMatchObject({ method: 'DELETE', url: '/api/chats/c000' });
   });
 
   it('moves a chat to a folder and filters by folder on the server', async () => {
-    await act(async () => button('Move Chat 1 to a folder').click());
+    const menuItem = await action('Move Chat 1 to a folder');
+    await act(async () => menuItem.click());
     const input = container.querySelector<HTMLInputElement>('input[list="chat-folders"]');
     if (!input) throw new Error('no folder input');
     await act(async () => {

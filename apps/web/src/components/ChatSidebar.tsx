@@ -1,6 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useChatActions, useChatList } from '../lib/chat-queries';
 import {
   type ChatFields,
@@ -33,7 +33,7 @@ function useDebounced<T>(value: T, ms: number): T {
   return debounced;
 }
 
-const iconButton = 'px-1 opacity-60 hover:opacity-100 focus:opacity-100';
+const iconButton = 'rounded px-2 py-1 opacity-60 hover:opacity-100 focus:opacity-100';
 
 const ChatRow = memo(function ChatRow({
   chat,
@@ -49,6 +49,7 @@ const ChatRow = memo(function ChatRow({
   onDelete(chat: ChatSummary): void;
 }) {
   const [editing, setEditing] = useState<'title' | 'folder' | null>(null);
+  const [menu, setMenu] = useState(false);
   if (editing) {
     const commit = (value: string) => {
       const text = value.trim();
@@ -85,50 +86,68 @@ const ChatRow = memo(function ChatRow({
         {chat.pinned ? '📌 ' : ''}
         {chat.title}
       </button>
-      <span className="flex shrink-0 opacity-0 group-hover:opacity-100 group-focus-within:opacity-100 max-md:opacity-100">
-        <button
-          type="button"
-          className={iconButton}
-          aria-label={`${chat.pinned ? 'Unpin' : 'Pin'} ${chat.title}`}
-          onClick={() => onUpdate(chat, { pinned: !chat.pinned })}
-        >
-          {chat.pinned ? '★' : '☆'}
-        </button>
-        <button
-          type="button"
-          className={iconButton}
-          aria-label={`Rename ${chat.title}`}
-          onClick={() => setEditing('title')}
-        >
-          ✎
-        </button>
-        <button
-          type="button"
-          className={iconButton}
-          aria-label={`Move ${chat.title} to a folder`}
-          onClick={() => setEditing('folder')}
-        >
-          🗀
-        </button>
-        <button
-          type="button"
-          className={iconButton}
-          aria-label={`${chat.archived ? 'Unarchive' : 'Archive'} ${chat.title}`}
-          onClick={() => onUpdate(chat, { archived: !chat.archived })}
-        >
-          {chat.archived ? '⇡' : '⇣'}
-        </button>
-        <button
-          type="button"
-          className={iconButton}
-          aria-label={`Delete ${chat.title}`}
-          onClick={() => {
-            if (confirm(`Delete "${chat.title}"?`)) onDelete(chat);
+      <button
+        type="button"
+        className={`${iconButton} shrink-0`}
+        aria-label={`Actions for ${chat.title}`}
+        aria-haspopup="menu"
+        aria-expanded={menu}
+        onClick={() => setMenu(!menu)}
+      >
+        ⋯
+      </button>
+      {menu && (
+        // One menu per row, opened on demand: each of 10,000 rows carries two buttons, not six.
+        <div
+          role="menu"
+          aria-label={`Actions for ${chat.title}`}
+          className="absolute top-9 right-0 z-10 flex w-44 flex-col rounded-md border border-slate-300 bg-white py-1 text-left shadow-lg dark:border-slate-700 dark:bg-slate-900"
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') setMenu(false);
+          }}
+          onBlur={(e) => {
+            if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setMenu(false);
           }}
         >
-          ✕
-        </button>
-      </span>
+          {[
+            {
+              label: `${chat.pinned ? 'Unpin' : 'Pin'} ${chat.title}`,
+              text: chat.pinned ? 'Unpin' : 'Pin',
+              run: () => onUpdate(chat, { pinned: !chat.pinned }),
+            },
+            { label: `Rename ${chat.title}`, text: 'Rename', run: () => setEditing('title') },
+            { label: `Move ${chat.title} to a folder`, text: 'Move to folder…', run: () => setEditing('folder') },
+            {
+              label: `${chat.archived ? 'Unarchive' : 'Archive'} ${chat.title}`,
+              text: chat.archived ? 'Unarchive' : 'Archive',
+              run: () => onUpdate(chat, { archived: !chat.archived }),
+            },
+            {
+              label: `Delete ${chat.title}`,
+              text: 'Delete',
+              run: () => {
+                if (confirm(`Delete "${chat.title}"?`)) onDelete(chat);
+              },
+            },
+          ].map((item, index) => (
+            <button
+              key={item.text}
+              type="button"
+              role="menuitem"
+              aria-label={item.label}
+              className="px-3 py-1.5 text-left text-sm hover:bg-slate-100 focus:bg-slate-100 dark:hover:bg-slate-800 dark:focus:bg-slate-800"
+              // biome-ignore lint/a11y/noAutofocus: a menu opened by its button focuses its first item
+              autoFocus={index === 0}
+              onClick={() => {
+                setMenu(false);
+                item.run();
+              }}
+            >
+              {item.text}
+            </button>
+          ))}
+        </div>
+      )}
     </>
   );
 });
@@ -192,11 +211,14 @@ export function ChatSidebar({
   }, [q, list.chats, search.data, search.isFetching]);
 
   const parent = useRef<HTMLDivElement>(null);
+  // Stable callbacks: a new function each render would make the virtualizer rebuild 10,000 measurements.
+  const estimateSize = useCallback((index: number) => (rows[index]?.kind === 'hit' ? 56 : rowHeight), [rows]);
+  const getItemKey = useCallback((index: number) => rows[index]?.key ?? index, [rows]);
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => parent.current,
-    estimateSize: (index) => (rows[index]?.kind === 'hit' ? 56 : rowHeight),
-    getItemKey: (index) => rows[index]?.key ?? index,
+    estimateSize,
+    getItemKey,
     overscan: 10,
     initialRect: { width: 260, height: 800 },
     useFlushSync: false,

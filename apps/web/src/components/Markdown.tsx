@@ -32,13 +32,19 @@ function CodeBlock({ children }: { children?: ReactNode }) {
   );
 }
 
-const highlightOptions = { detect: false, ignoreMissing: true };
+/**
+ * rehype-highlight builds a lowlight instance (compiling ~35 grammars) each time the plugin is
+ * attached, and react-markdown attaches plugins on every render: that was most of the cost of a
+ * message's Markdown. The transformer is made once and the plugin hands back the same one.
+ */
+const highlightTransformer = rehypeHighlight({ detect: false });
+const sharedHighlight = () => highlightTransformer;
 const components = { pre: CodeBlock };
 
 /** Markdown → React elements (parse, sanitize by not allowing raw HTML, highlight): the expensive part. */
 export function renderMarkdown(text: string): ReactElement {
   // react-markdown's synchronous Markdown is a plain function without hooks, so its tree can be kept.
-  return renderTree({ children: text, rehypePlugins: [[rehypeHighlight, highlightOptions]], components });
+  return renderTree({ children: text, rehypePlugins: [sharedHighlight], components });
 }
 
 /**

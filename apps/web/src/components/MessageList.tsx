@@ -1,10 +1,10 @@
 import { useQueries } from '@tanstack/react-query';
 import { useVirtualizer, type Virtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { api } from '../lib/api';
 import type { ChatMessage } from '../lib/conversations';
 import type { StreamText } from '../lib/stream-text';
-import { Markdown } from './Markdown';
+import { Markdown, markdownCache } from './Markdown';
 import { buttonClass, inputClass, secondaryButtonClass } from './ui';
 
 export type StreamStatus = 'waiting' | 'streaming' | 'reconnecting' | 'stopping';
@@ -15,27 +15,37 @@ export interface LiveAnswer {
 }
 
 /**
- * A guess at a message's rendered height before it is measured: close guesses keep the scrollbar
- * and the rows from jumping while a long conversation scrolls into rows never seen before.
+ * A guess at a message's rendered height before it is measured (index.css: 24 px lines, paragraph
+ * margins of 0.4rem, code blocks with 12 px padding and 20 px lines): close guesses keep the
+ * scrollbar and the rows from jumping while a long conversation scrolls into rows never seen.
  */
-export function estimateMessageHeight(content: string, width = 768): number {
-  const charsPerLine = Math.max(20, Math.floor((Math.min(width, 768) - 56) / 8));
-  let height = 0;
+export function estimateMessageHeight(message: Pick<ChatMessage, 'role' | 'content' | 'attachments'>, width = 768) {
+  const charsPerLine = Math.max(20, Math.floor((Math.min(width, 768) - 56) / 8.5));
+  const chrome = 16 + 24 + 20 + (message.role === 'user' ? 20 : 0) + (message.attachments?.length ? 28 : 0);
+  const lines = message.content.split('\n');
+  if (message.role !== 'assistant') {
+    return chrome + lines.reduce((sum, line) => sum + 24 * Math.max(1, Math.ceil(line.length / charsPerLine)), 0);
+  }
+  let height = 6;
   let inCode = false;
-  let blank = false;
-  for (const line of content.split('\n')) {
+  let gap = false;
+  for (const line of lines) {
     if (line.startsWith('```')) {
-      height += inCode ? 12 : 20; // pre padding, copy button
+      if (!inCode) height += 24; // the block's padding
       inCode = !inCode;
+      gap = false;
       continue;
     }
     if (inCode) height += 20;
     else if (line.trim() === '') {
-      if (!blank) height += 16; // paragraph gap
-    } else height += 24 * Math.max(1, Math.ceil(line.length / charsPerLine));
-    blank = line.trim() === '';
+      if (!gap) height += 6;
+      gap = true;
+    } else {
+      height += 24 * Math.max(1, Math.ceil(line.length / (charsPerLine - 3)));
+      gap = false;
+    }
   }
-  return Math.round(16 + 24 + 20 + Math.max(24, height) + 20);
+  return Math.round(chrome + Math.max(24, height));
 }
 
 function AttachmentNames({ ids }: { ids: readonly string[] }) {
@@ -201,20 +211,20 @@ export function MessageList({
 }) {
   const parent = useRef<HTMLDivElement>(null);
   const count = messages.length + (live ? 1 : 0);
-  const widthRef = useRef(768);
+  // Estimates are computed once per message list (not on every render: 2,000 of them), and the
+  // callbacks are stable so the virtualizer does not rebuild its measurements on each render.
+  const estimates = useMemo(() => messages.map((message) => estimateMessageHeight(message)), [messages]);
+  const estimateSize = useCallback((index: number) => estimates[index] ?? 120, [estimates]);
+  const getItemKey = useCallback((index: number) => messages[index]?.id ?? 'live-answer', [messages]);
   const virtualizer: Virtualizer<HTMLDivElement, Element> = useVirtualizer({
     count,
     getScrollElement: () => parent.current,
-    estimateSize: (index) => {
-      const message = messages[index];
-      return message ? estimateMessageHeight(message.content, widthRef.current) : 120;
-    },
-    getItemKey: (index) => messages[index]?.id ?? 'live-answer',
+    estimateSize,
+    getItemKey,
     overscan: 4,
     initialRect: { width: 800, height: 800 },
     useFlushSync: false,
   });
-  widthRef.current = parent.current?.clientWidth ?? 768;
   let lastAnswer = -1;
   for (let i = messages.length - 1; i >= 0; i--) {
     if (messages[i]?.role === 'assistant') {
@@ -222,6 +232,32 @@ export function MessageList({
       break;
     }
   }
+
+  // While the browser is idle, parse the answers not yet seen, newest first (the likeliest to be
+  // scrolled to), so scrolling back through a long conversation finds their Markdown ready.
+  useEffect(() => {
+    let cancelled = false;
+    let next = messages.length - 1;
+    const idle =
+      typeof requestIdleCallback === 'function'
+        ? requestIdleCallback
+        : (callback: IdleRequestCallback) =>
+            setTimeout(() => callback({ didTimeout: false, timeRemaining: () => 8 } as IdleDeadline), 50);
+    const work = (deadline: IdleDeadline) => {
+      if (cancelled) return;
+      while (next >= 0 && deadline.timeRemaining() > 3) {
+        const message = messages[next--];
+        if (message?.role === 'assistant' && !markdownCache.has(message.id, message.content)) {
+          markdownCache.get(message.id, message.content);
+        }
+      }
+      if (next >= 0 && next >= messages.length - markdownCache.capacity) idle(work);
+    };
+    idle(work);
+    return () => {
+      cancelled = true;
+    };
+  }, [messages]);
 
   // A newly opened chat, or a new message, starts at the bottom; a search hit scrolls to its message.
   const [highlight, setHighlight] = useState<string | null>(null);
@@ -252,7 +288,8 @@ export function MessageList({
               ref={virtualizer.measureElement}
               aria-label={message ? (message.role === 'user' ? 'You' : 'Assistant') : 'Assistant'}
               className="absolute top-0 left-0 w-full px-4 py-2"
-              style={{ transform: `translateY(${item.start}px)` }}
+              // Layout containment: a row's insides never make the browser lay out the other rows.
+              style={{ transform: `translateY(${item.start}px)`, contain: 'layout style' }}
             >
               {message ? (
                 <MessageRow
