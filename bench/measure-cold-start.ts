@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createBenchDatabases, defaultRedisUrl } from './postgres';
 import { freePort, stopProcess, treeMemory } from './processes';
 import { median } from './stats';
-import { type SwitchyardSetup, startSwitchyard, writeSwitchyardConfig } from './switchyard';
+import { type SwitchyardSetup, startSwitchyard, switchyardBuild, writeSwitchyardConfig } from './switchyard';
 import { startPortkeyProcess } from './targets';
 
 export interface ColdStartCase {
@@ -18,6 +18,8 @@ export interface ColdStartCase {
 }
 
 export interface ColdStartResult {
+  /** What was started: the prebuilt bundle (apps/server/dist) or the TypeScript source through tsx. */
+  build: 'bundle' | 'source';
   /** No PGlite template cached anywhere (a first-ever start on this machine). */
   embeddedFirstEver: ColdStartCase;
   /** A new data dir, with the per-user template cache warm (the usual "new project"). */
@@ -76,6 +78,7 @@ export async function measureColdStarts(options: {
   const cacheHome = join(directory, 'xdg-cache');
   const base = { mode: 'embedded' as const, port: 0, configPath, extra: { XDG_CACHE_HOME: cacheHome } };
   const result: ColdStartResult = {
+    build: switchyardBuild(),
     embeddedFirstEver: emptyCase(),
     embeddedFreshDataDir: emptyCase(),
     embeddedExistingDataDir: emptyCase(),

@@ -1,6 +1,6 @@
-import { type ChildProcess, execFile } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +10,30 @@ import { insertCounterStatements, insertCountQuery, type UsageCounts, usageRowsQ
 import { childEnvironment, killTree, spawnNode, switchyardBin, waitForHealthy } from './processes';
 
 const run = promisify(execFile);
+
+let entry: string | null = null;
+
+/**
+ * What the bench runs: the prebuilt bundle as `npm ci` / `npm start` leave it, built (when a
+ * source changed) once at the first start and then run directly, so files edited while the bench
+ * runs cannot switch it to the TypeScript source halfway. SWITCHYARD_FROM_SOURCE=1 measures the
+ * source through tsx instead.
+ */
+export function switchyardEntry(): string {
+  if (entry) return entry;
+  if (process.env.SWITCHYARD_FROM_SOURCE === '1') {
+    entry = switchyardBin;
+    return entry;
+  }
+  const serverDir = join(switchyardBin, '../..');
+  execFileSync(process.execPath, [join(serverDir, 'build.mjs'), '--if-stale'], { stdio: 'inherit' });
+  const bundle = join(serverDir, 'dist/cli.js');
+  entry = existsSync(bundle) ? bundle : switchyardBin;
+  return entry;
+}
+
+/** `bundle` or `source`, for the results. */
+export const switchyardBuild = (): 'bundle' | 'source' => (switchyardEntry() === switchyardBin ? 'source' : 'bundle');
 
 export type SwitchyardMode = 'embedded' | 'server';
 
@@ -61,6 +85,7 @@ export function switchyardEnvironment(setup: SwitchyardSetup): Record<string, st
           AUTH_SECRET: benchAuthSecret,
         }
       : {}),
+    ...(process.env.SWITCHYARD_FROM_SOURCE === '1' ? { SWITCHYARD_FROM_SOURCE: '1' } : {}),
     ...setup.extra,
   });
 }
@@ -80,7 +105,7 @@ export async function startSwitchyard(
   if (options.workers !== undefined && options.workers > 1) args.push('--workers', String(options.workers));
   const baseUrl = `http://127.0.0.1:${setup.port}`;
   const started = performance.now();
-  const child = spawnNode(switchyardBin, args, {
+  const child = spawnNode(switchyardEntry(), args, {
     env: switchyardEnvironment(setup),
     logFile: options.logFile,
     ...(options.nodeOptions ? { nodeOptions: options.nodeOptions } : {}),
@@ -98,7 +123,7 @@ export async function startSwitchyard(
 export async function createAdminKey(setup: SwitchyardSetup): Promise<string> {
   const { stdout } = await run(
     process.execPath,
-    [switchyardBin, 'keys', 'create', '--env', 'prod', '--name', 'bench', '--admin'],
+    [switchyardEntry(), 'keys', 'create', '--env', 'prod', '--name', 'bench', '--admin'],
     { env: switchyardEnvironment(setup), timeout: 60_000 },
   );
   const key = stdout.trim();
@@ -108,11 +133,19 @@ export async function createAdminKey(setup: SwitchyardSetup): Promise<string> {
 
 /** Rate limiting stays on, with a limit no run reaches. */
 export async function raiseRateLimit(baseUrl: string, adminKey: string): Promise<void> {
-  const response = await fetch(`${baseUrl}/v1/admin/settings/rate_limit.chat.prod`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ value: 10_000_000 }),
-  });
+  // Server mode: `keys create` writes to PostgreSQL and NOTIFYs; the server reloads its keys a few ms
+  // later, so a request sent the instant the CLI exits can still get 401. Retry briefly.
+  let response: Response;
+  for (let attempt = 0; ; attempt += 1) {
+    response = await fetch(`${baseUrl}/v1/admin/settings/rate_limit.chat.prod`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ value: 10_000_000 }),
+    });
+    if (response.status !== 401 || attempt >= 20) break;
+    await response.text();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   if (!response.ok) throw new Error(`raising the rate limit failed: ${response.status} ${await response.text()}`);
 }
 

@@ -109,6 +109,9 @@ export async function build({ bundlePackages = true } = {}) {
     chunkNames: '[name]-[hash]',
     sourcemap: 'linked',
     sourcesContent: false,
+    // Whitespace and syntax only: names stay readable in stack traces. ~10 MB less RSS (parsed code).
+    minifyWhitespace: true,
+    minifySyntax: true,
     metafile: true,
     logLevel: 'warning',
     plugins: [externalPackages(bundlePackages), sourceImportMetaUrl],
