@@ -98,7 +98,7 @@ interface Deadline {
  * otherwise sleeps for what is left. A timer re-armed per chunk cost
  * measurably on the streaming path.
  */
-function createDeadline(controller: AbortController): Deadline {
+function createDeadline(abort: (reason: unknown) => void): Deadline {
   let timer: NodeJS.Timeout | undefined;
   let expired = false;
   let expiredAfterMs = 0;
@@ -121,7 +121,7 @@ function createDeadline(controller: AbortController): Deadline {
     }
     expired = true;
     expiredAfterMs = durationMs;
-    controller.abort(new DOMException('Upstream deadline passed', 'TimeoutError'));
+    abort(new DOMException('Upstream deadline passed', 'TimeoutError'));
   };
   return {
     get expired() {
@@ -247,6 +247,115 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
     return upstreamNetworkError(errorContext, error, phase, timeoutMs);
   }
 
+  /**
+   * A non-streamed exchange, without a Readable body stream, an AbortSignal or
+   * an async generator: undici's dispatch API with a handler that collects the
+   * body, and one deadline that aborts the request through undici's own abort
+   * callback. (An AbortSignal alone cost ~4 µs to create on Node 20.)
+   */
+  function sendBuffered(
+    request: UpstreamRequest,
+    headers: Record<string, string>,
+    body: string | null,
+  ): Promise<UpstreamResponse> {
+    const callerSignal = request.signal;
+    return new Promise<UpstreamResponse>((resolve, reject) => {
+      let abortRequest: ((reason: unknown) => void) | null = null;
+      let pendingAbort: unknown;
+      let aborted = false;
+      let settled = false;
+      const abort = (reason: unknown) => {
+        if (aborted || settled) return;
+        aborted = true;
+        pendingAbort = reason;
+        abortRequest?.(reason);
+      };
+      const deadline = createDeadline(abort);
+      const onCallerAbort = () => abort(callerSignal?.reason);
+      callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+      let statusCode = 0;
+      let responseHeaders: HeaderValues = {};
+      let gotHeaders = false;
+      const pieces: Buffer[] = [];
+      let size = 0;
+      const finish = () => {
+        settled = true;
+        deadline.stop();
+        callerSignal?.removeEventListener('abort', onCallerAbort);
+      };
+      deadline.arm(options.totalTimeoutMs ?? timeoutMs);
+      const handler: Dispatcher.DispatchHandler = {
+        onConnect(abortThis) {
+          abortRequest = (reason) => abortThis(reason as Error);
+          if (aborted) abortThis(pendingAbort as Error);
+        },
+        onHeaders(status, rawHeaders) {
+          statusCode = status;
+          responseHeaders = parseRawHeaders(rawHeaders);
+          gotHeaders = true;
+          return true;
+        },
+        onData(chunk) {
+          // An error answer is only read for its message: keep its first 64 KiB, drain the rest.
+          if (statusCode >= 200 && statusCode < 300) pieces.push(chunk);
+          else if (size < maxErrorBodyBytes) pieces.push(chunk);
+          size += chunk.length;
+          return true;
+        },
+        onComplete() {
+          finish();
+          const text =
+            pieces.length === 1 ? (pieces[0] as Buffer).toString('utf8') : Buffer.concat(pieces).toString('utf8');
+          if (statusCode < 200 || statusCode >= 300) {
+            reject(upstreamStatusError(errorContext, statusCode, responseHeaders, text));
+            return;
+          }
+          resolve(bufferedResponse(statusCode, responseHeaders, text));
+        },
+        onError(error) {
+          finish();
+          if (callerSignal?.aborted) {
+            reject(abortError(callerSignal));
+            return;
+          }
+          if (deadline.expired) {
+            reject(upstreamTimeoutError(errorContext, deadline.expiredAfterMs, error));
+            return;
+          }
+          reject(upstreamNetworkError(errorContext, error, gotHeaders ? 'body' : 'connect', timeoutMs));
+        },
+      };
+      if (callerSignal?.aborted) {
+        finish();
+        reject(abortError(callerSignal));
+        return;
+      }
+      pool.dispatch(
+        { origin: base.origin, path: `${pathPrefix}${request.path}`, method: request.method, headers, body },
+        handler,
+      );
+    });
+  }
+
+  function bufferedResponse(status: number, headers: HeaderValues, text: string): UpstreamResponse {
+    return {
+      status,
+      headers,
+      async *chunks() {
+        if (text !== '') yield text;
+      },
+      text: async () => text,
+      async json() {
+        try {
+          return JSON.parse(text);
+        } catch (error) {
+          throw upstreamProtocolError(errorContext, 'answered with invalid JSON', error);
+        }
+      },
+      discard: async () => {},
+    };
+  }
+
   async function send(request: UpstreamRequest): Promise<UpstreamResponse> {
     const callerSignal = request.signal;
     if (callerSignal?.aborted) throw abortError(callerSignal);
@@ -255,18 +364,20 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
     // exchange. Everything else: one timer for the whole exchange.
     // One controller per request that the timers and the caller's signal all abort: cheaper on the hot
     // path than a controller per timer joined with AbortSignal.any.
-    const controller = new AbortController();
-    const deadline = createDeadline(controller);
-    const total = createDeadline(controller);
-    callerSignal?.addEventListener('abort', () => controller.abort(callerSignal.reason), { once: true });
-    const signal = controller.signal;
-    const expiredDeadline = (): Deadline => (total.expired ? total : deadline);
     const headers = { ...baseHeaders };
     let body: string | undefined;
     if (request.body !== undefined) {
       body = JSON.stringify(request.body);
       headers['content-type'] = 'application/json';
     }
+    if (!streaming) return sendBuffered(request, headers, body ?? null);
+    const controller = new AbortController();
+    const abort = (reason: unknown) => controller.abort(reason);
+    const deadline = createDeadline(abort);
+    const total = createDeadline(abort);
+    callerSignal?.addEventListener('abort', () => controller.abort(callerSignal.reason), { once: true });
+    const signal = controller.signal;
+    const expiredDeadline = (): Deadline => (total.expired ? total : deadline);
     if (streaming) {
       deadline.arm(firstTokenTimeoutMs);
       if (options.totalTimeoutMs !== undefined) total.arm(options.totalTimeoutMs);
@@ -396,4 +507,19 @@ async function readLimited(source: AsyncGenerator<string, void, undefined>, limi
     if (collected.length >= limit) break;
   }
   return collected;
+}
+
+/** undici's raw header list (name, value, name, value… as Buffers) as lower-case names; repeats become arrays. */
+function parseRawHeaders(raw: Buffer[] | null | undefined): HeaderValues {
+  const headers: HeaderValues = {};
+  if (!raw) return headers;
+  for (let index = 0; index + 1 < raw.length; index += 2) {
+    const name = (raw[index] as Buffer).toString('latin1').toLowerCase();
+    const value = (raw[index + 1] as Buffer).toString('latin1');
+    const existing = headers[name];
+    if (existing === undefined) headers[name] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else headers[name] = [existing, value];
+  }
+  return headers;
 }
