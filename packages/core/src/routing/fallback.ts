@@ -58,11 +58,16 @@ export async function runWithFallbacks<C, T>(
   const forwardAbort = () => controller.abort(options.signal?.reason);
   if (options.signal?.aborted) forwardAbort();
   else options.signal?.addEventListener('abort', forwardAbort, { once: true });
+  let succeeded = false;
   try {
-    return await attemptAll();
+    const result = await attemptAll();
+    succeeded = true;
+    return result;
   } finally {
     clearTimeout(timer);
-    options.signal?.removeEventListener('abort', forwardAbort);
+    // The winning attempt's signal stays linked to the caller's: a stream that outlives this call
+    // is still cancelled at once when the caller goes away (a client that disconnects mid-stream).
+    if (!succeeded) options.signal?.removeEventListener('abort', forwardAbort);
   }
 
   async function attemptAll(): Promise<FallbackResult<C, T>> {
