@@ -334,7 +334,8 @@ export function ChatSidebar({
       </div>
       <p className="text-xs text-slate-500" data-testid="conversation-count">
         {list.chats.length.toLocaleString()}
-        {list.hasNextPage ? '+' : ''} {filter.archived ? 'archived ' : ''}conversations
+        {list.hasNextPage ? '+' : ''} {filter.archived ? 'archived ' : ''}
+        {list.chats.length === 1 && !list.hasNextPage ? 'conversation' : 'conversations'}
         {isFetchingNextPage ? ' (loading more…)' : ''}
       </p>
     </nav>

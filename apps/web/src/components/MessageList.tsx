@@ -15,36 +15,53 @@ export interface LiveAnswer {
 }
 
 /**
- * A guess at a message's rendered height before it is measured (index.css: 24 px lines, paragraph
- * margins of 0.4rem, code blocks with 12 px padding and 20 px lines): close guesses keep the
+ * A guess at a message's rendered height before it is measured, from the styles in index.css:
+ * 24 px lines; paragraphs with 0.4rem margins (collapsing with their neighbours'); lists and
+ * headings without; code blocks with 12 px padding and 20 px lines. Close guesses keep the
  * scrollbar and the rows from jumping while a long conversation scrolls into rows never seen.
  */
 export function estimateMessageHeight(message: Pick<ChatMessage, 'role' | 'content' | 'attachments'>, width = 768) {
   const charsPerLine = Math.max(20, Math.floor((Math.min(width, 768) - 56) / 8.5));
+  const wrapped = (line: string, indent = 0) => 24 * Math.max(1, Math.ceil(line.length / (charsPerLine - indent)));
   const chrome = 16 + 24 + 20 + (message.role === 'user' ? 20 : 0) + (message.attachments?.length ? 28 : 0);
   const lines = message.content.split('\n');
-  if (message.role !== 'assistant') {
-    return chrome + lines.reduce((sum, line) => sum + 24 * Math.max(1, Math.ceil(line.length / charsPerLine)), 0);
-  }
-  let height = 6;
-  let inCode = false;
-  let gap = false;
+  if (message.role !== 'assistant') return chrome + lines.reduce((sum, line) => sum + wrapped(line), 0);
+  // Blocks: [height, margin] where margin is the paragraph's 6.4 px (collapsed with the neighbour's).
+  const blocks: Array<[number, number]> = [];
+  let current: { kind: 'p' | 'list' | 'code'; height: number } | null = null;
+  const close = () => {
+    if (current)
+      blocks.push([current.kind === 'code' ? current.height + 24 : current.height, current.kind === 'p' ? 6.4 : 0]);
+    current = null;
+  };
   for (const line of lines) {
-    if (line.startsWith('```')) {
-      if (!inCode) height += 24; // the block's padding
-      inCode = !inCode;
-      gap = false;
+    if (current?.kind === 'code') {
+      if (line.startsWith('```')) close();
+      else current.height += 20;
       continue;
     }
-    if (inCode) height += 20;
-    else if (line.trim() === '') {
-      if (!gap) height += 6;
-      gap = true;
+    if (line.startsWith('```')) {
+      close();
+      current = { kind: 'code', height: 0 };
+    } else if (line.trim() === '') close();
+    else if (/^\s*([-*+]|\d+\.)\s/.test(line)) {
+      if (current?.kind !== 'list') close();
+      current ??= { kind: 'list', height: 0 };
+      current.height += wrapped(line, 3);
+    } else if (/^#{1,6}\s/.test(line)) {
+      close();
+      blocks.push([32, 8]);
     } else {
-      height += 24 * Math.max(1, Math.ceil(line.length / (charsPerLine - 3)));
-      gap = false;
+      if (current?.kind !== 'p') close();
+      current ??= { kind: 'p', height: 0 };
+      current.height += wrapped(line);
     }
   }
+  close();
+  let height = blocks[0]?.[1] ?? 0;
+  blocks.forEach(([block, margin], index) => {
+    height += block + Math.max(margin, blocks[index + 1]?.[1] ?? (index === blocks.length - 1 ? margin : 0));
+  });
   return Math.round(chrome + Math.max(24, height));
 }
 
@@ -221,7 +238,7 @@ export function MessageList({
     getScrollElement: () => parent.current,
     estimateSize,
     getItemKey,
-    overscan: 4,
+    overscan: 2,
     initialRect: { width: 800, height: 800 },
     useFlushSync: false,
   });

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { exportUrl, revokeShares, shareChat } from '../lib/conversations';
 import { ErrorBox, inputClass, secondaryButtonClass } from './ui';
 
@@ -13,6 +13,16 @@ export function ShareExport({ chatId }: { chatId: string }) {
   const [status, setStatus] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [working, setWorking] = useState(false);
+  const box = useRef<HTMLDivElement>(null);
+  // A click outside closes the open panel.
+  useEffect(() => {
+    if (!open) return;
+    const onPointer = (event: PointerEvent) => {
+      if (!box.current?.contains(event.target as Node)) setOpen(null);
+    };
+    document.addEventListener('pointerdown', onPointer);
+    return () => document.removeEventListener('pointerdown', onPointer);
+  }, [open]);
 
   const create = async () => {
     setWorking(true);
@@ -51,7 +61,7 @@ export function ShareExport({ chatId }: { chatId: string }) {
   };
 
   return (
-    <div className="relative flex gap-1">
+    <div ref={box} className="relative flex gap-1">
       <button
         type="button"
         className={secondaryButtonClass}
