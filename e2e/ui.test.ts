@@ -100,6 +100,26 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
     await page.getByLabel('New title').press('Enter');
     await page.getByRole('button', { name: 'Greetings', exact: true }).waitFor();
 
+    // Conversations an older version left in localStorage move to the account on the next visit.
+    await page.evaluate(() => {
+      localStorage.setItem(
+        'switchyard.conversations',
+        JSON.stringify([{ id: 'old1', title: 'From before', pinned: false, updatedAt: 1 }]),
+      );
+      localStorage.setItem(
+        'switchyard.conversation.old1',
+        JSON.stringify([
+          { id: 'a', role: 'user', content: 'an old question' },
+          { id: 'b', role: 'assistant', content: 'an old answer' },
+        ]),
+      );
+    });
+    await page.reload();
+    await page.getByText('Moved 1 conversation from this browser to your account.').waitFor();
+    await page.getByRole('navigation', { name: 'Conversations' }).getByText('From before').waitFor();
+    expect(await page.evaluate(() => localStorage.getItem('switchyard.conversations'))).toBeNull();
+    await page.getByRole('article', { name: 'You' }).getByText('Hello **streaming** world').waitFor();
+
     // Attach a text file, wait until its text is extracted, send with it: the echo model repeats what it was given.
     const notes = join(dataDir, 'notes.txt');
     await writeFile(notes, 'The secret word is pineapple.\n');

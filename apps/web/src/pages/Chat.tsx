@@ -23,6 +23,7 @@ import {
   updateChatLists,
   upsertChat,
 } from '../lib/conversations';
+import { importLegacyConversations } from '../lib/legacy-import';
 import { createStreamText } from '../lib/stream-text';
 import { ImagePanel } from './Images';
 
@@ -36,6 +37,9 @@ function writeAddress(chatId: string | null): void {
   else url.searchParams.delete('chat');
   if (url.toString() !== location.href) history.replaceState(history.state, '', url);
 }
+
+/** Once per page load (React may mount twice in development): conversations left in localStorage by older versions. */
+let legacyImport: Promise<number> | null = null;
 
 interface Turn {
   /** The chat the answer belongs to (null until start answers for a new chat). */
@@ -72,6 +76,21 @@ export function ChatPage() {
   const chosenModel = model || models.data?.default || '';
 
   useEffect(() => writeAddress(activeId), [activeId]);
+
+  const [notice, setNotice] = useState<string | null>(null);
+  useEffect(() => {
+    legacyImport ??= importLegacyConversations();
+    legacyImport
+      .then((count) => {
+        if (count === 0) return;
+        setNotice(`Moved ${count} conversation${count === 1 ? '' : 's'} from this browser to your account.`);
+        void client.invalidateQueries({ queryKey: chatKeys.lists });
+      })
+      .catch((caught: unknown) => {
+        legacyImport = null; // tried again on the next visit; the conversations stay in this browser
+        setError(caught);
+      });
+  }, [client]);
 
   // With no chat in the address, open the most recent one once the list arrives.
   const openedFirst = useRef(activeId !== null);
@@ -373,6 +392,11 @@ export function ChatPage() {
             <div className="border-t border-slate-200 p-2 dark:border-slate-800">
               <div className="mx-auto max-w-3xl space-y-2">
                 <ErrorBox error={error ?? (missing ? null : messagesQuery.error)} />
+                {notice && (
+                  <p role="status" className="text-sm text-slate-600 dark:text-slate-400">
+                    {notice}
+                  </p>
+                )}
                 <AttachmentList attachments={attachments} />
                 <form
                   className="flex gap-2"
