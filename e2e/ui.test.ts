@@ -132,6 +132,16 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
     await page.getByRole('list', { name: 'Attached files' }).getByText('notes.txt').waitFor();
     await page.getByRole('button', { name: 'Regenerate' }).waitFor();
 
+    // Search finds message content on the server; a hit opens its chat.
+    await page.getByLabel('Search conversations').fill('pineapple');
+    await page.getByRole('navigation', { name: 'Conversations' }).getByText('In messages').waitFor();
+    await page
+      .getByRole('navigation', { name: 'Conversations' })
+      .getByText(/secret word is pineapple/)
+      .first()
+      .click();
+    await page.getByLabel('Search conversations').fill('');
+
     // A template with a variable, filled in and inserted into the draft.
     await page.getByRole('button', { name: 'Templates' }).click();
     await page.getByLabel('Name', { exact: true }).fill('Translate');

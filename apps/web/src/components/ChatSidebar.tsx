@@ -181,6 +181,16 @@ export function ChatSidebar({
   );
   const list = useChatList(filter);
   const actions = useChatActions(setError);
+  // Deleting the open chat leaves an empty composer rather than a chat that is gone.
+  const activeRef = useRef(activeId);
+  activeRef.current = activeId;
+  const onDelete = useCallback(
+    (chat: ChatSummary) => {
+      if (chat.id === activeRef.current) onNew();
+      actions.remove(chat);
+    },
+    [actions, onNew],
+  );
   const q = query.trim();
   const debounced = useDebounced(q, 250);
   const search = useQuery({
@@ -324,7 +334,7 @@ export function ChatSidebar({
                   active={active}
                   onSelect={onSelect}
                   onUpdate={actions.update}
-                  onDelete={actions.remove}
+                  onDelete={onDelete}
                 />
               </li>
             );

@@ -133,6 +133,8 @@ export function ChatPage() {
     [client],
   );
 
+  const newChat = useCallback(() => select(null), [select]);
+
   const refreshChat = async (chatId: string) => {
     const row = await getChat(chatId);
     updateChatLists(client, (data, filter) => upsertChat(data, filter, row));
@@ -311,7 +313,7 @@ export function ChatPage() {
       <aside
         className={`${sidebarOpen ? 'fixed inset-y-12 left-0 z-20 w-72 bg-white shadow-lg dark:bg-slate-950' : 'hidden'} border-r border-slate-200 md:static md:block md:w-72 dark:border-slate-800`}
       >
-        <ChatSidebar activeId={activeId} onSelect={select} onNew={() => select(null)} />
+        <ChatSidebar activeId={activeId} onSelect={select} onNew={newChat} />
       </aside>
       <section className="flex min-w-0 flex-1 flex-col" aria-label="Chat">
         <div className="flex flex-wrap items-center gap-2 border-b border-slate-200 p-2 dark:border-slate-800">
