@@ -43,8 +43,6 @@ const alwaysExternal = [
   'unpdf',
   'mammoth',
   'pg-native',
-  'pino',
-  'thread-stream',
 ];
 
 const isAlwaysExternal = (path) => alwaysExternal.some((name) => path === name || path.startsWith(`${name}/`));
