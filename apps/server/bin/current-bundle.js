@@ -7,8 +7,8 @@ const serverDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * The bundle's entry file when apps/server/dist holds a bundle built from exactly the sources on
- * disk (every input's mtime and size as recorded at build time), otherwise null. Paths in the
- * manifest are relative to the repository root. Costs a stat per input (~1 ms for ~250 files).
+ * disk (every input's mtime, to the second, and size as recorded at build time), otherwise null.
+ * Paths in the manifest are relative to the repository root. Costs a stat per input (a few ms).
  */
 export function currentBundle(directory = serverDir) {
   const distDir = join(directory, 'dist');
@@ -19,7 +19,8 @@ export function currentBundle(directory = serverDir) {
     if (entries.length === 0) return null;
     for (const [path, [mtimeMs, size]] of entries) {
       const info = statSync(join(repoRoot, path));
-      if (info.mtimeMs !== mtimeMs || info.size !== size) return null;
+      // Whole seconds: image builders (docker COPY) and some file systems truncate mtimes.
+      if (Math.floor(info.mtimeMs / 1000) !== Math.floor(mtimeMs / 1000) || info.size !== size) return null;
     }
     return join(distDir, 'cli.js');
   } catch {
