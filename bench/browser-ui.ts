@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startCliServer } from '../apps/server/src/testing/cli-process';
@@ -158,9 +158,23 @@ async function main() {
         }
         return { deltas, scrollHeight: element.scrollHeight };
       }, testId);
+    /**
+     * The machine may be shared (other builds and tests): each of these lists is scrolled in five
+     * passes and the pass with the median p95 is reported, with every pass's p95 alongside.
+     */
+    const repeated = async (testId: string) => {
+      const passes = [];
+      for (let i = 0; i < 5; i++) passes.push(await scroll(testId));
+      const p95s = passes.map((pass) => frameStats(pass.deltas).p95_ms);
+      const median = [...p95s].sort((a, b) => a - b)[2];
+      const chosen = passes[p95s.indexOf(median ?? 0)] ?? passes[0];
+      if (!chosen) throw new Error('no pass');
+      return { ...chosen, p95s };
+    };
+    const loadBefore = loadavg()[0] ?? 0;
     // The conversation first, right after it opened (rows never rendered before), then again.
     const chatFirst = await scroll('message-list');
-    const chat = await scroll('message-list');
+    const chat = await repeated('message-list');
     const sidebarPaging = await scroll('conversation-list');
     // Page the rest of the sidebar in by scrolling to the end until every chat is loaded.
     const loadStarted = Date.now();
@@ -177,7 +191,7 @@ async function main() {
       }
     }, ids.length + 1);
     const sidebarLoadAllMs = Date.now() - loadStarted;
-    const sidebar = await scroll('conversation-list');
+    const sidebar = await repeated('conversation-list');
 
     // Frames while an answer streams into the open 2,000-message conversation (a word every 20 ms).
     await page.getByLabel('Model').selectOption('paced');
@@ -226,9 +240,21 @@ async function main() {
         scroll_height_px: sidebarPaging.scrollHeight,
         ...frameStats(sidebarPaging.deltas),
       },
-      sidebar_scroll: { scroll_height_px: sidebar.scrollHeight, ...frameStats(sidebar.deltas) },
+      sidebar_scroll: {
+        scroll_height_px: sidebar.scrollHeight,
+        ...frameStats(sidebar.deltas),
+        p95_of_each_pass_ms: sidebar.p95s,
+      },
       conversation_scroll_first_pass: { scroll_height_px: chatFirst.scrollHeight, ...frameStats(chatFirst.deltas) },
-      conversation_scroll: { scroll_height_px: chat.scrollHeight, ...frameStats(chat.deltas) },
+      conversation_scroll: {
+        scroll_height_px: chat.scrollHeight,
+        ...frameStats(chat.deltas),
+        p95_of_each_pass_ms: chat.p95s,
+      },
+      load_average_1m: {
+        before: Math.round(loadBefore * 100) / 100,
+        after: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+      },
       streaming_answer: { duration_ms: streaming.ms, scroll_height_px: 0, ...frameStats(streaming.deltas) },
     };
     const day = results.date.slice(0, 10);
@@ -251,10 +277,12 @@ async function main() {
       '| list | frames | mean ms | p50 | p95 | p99 | max | frames > 33 ms |',
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
       row('sidebar, first pass (pages load as it scrolls)', results.sidebar_scroll_while_paging),
-      row('sidebar (10,000 loaded)', results.sidebar_scroll),
+      row('sidebar (10,000 loaded), median of 5 passes', results.sidebar_scroll),
       row('conversation (2,000), first pass right after opening', results.conversation_scroll_first_pass),
-      row('conversation (2,000), second pass', results.conversation_scroll),
+      row('conversation (2,000), again: median of 5 passes', results.conversation_scroll),
       row(`streaming a 150-word answer into it (${streaming.ms} ms)`, results.streaming_answer),
+      '',
+      `p95 of each pass: sidebar ${results.sidebar_scroll.p95_of_each_pass_ms.join(', ')} ms; conversation ${results.conversation_scroll.p95_of_each_pass_ms.join(', ')} ms. Load average (1 min) ${results.load_average_1m.before} before the scrolling, ${results.load_average_1m.after} after: this machine is shared, frame times move with it.`,
       '',
     ].join('\n');
     await writeFile(join(directory, `${day}-ui.md`), markdown);
