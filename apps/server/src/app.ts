@@ -93,8 +93,9 @@ export async function buildApp(runtime: Runtime): Promise<BuiltApp> {
   registerRequestHooks(app, runtime);
   // A keep-alive connection that was busy when draining began (a long stream) stays open after its
   // response ends, holding shutdown until the client lets go or the timeout cuts it: close it once idle.
-  app.addHook('onResponse', async () => {
+  app.addHook('onResponse', (_request, _reply, done) => {
     if (draining) setImmediate(() => app.server.closeIdleConnections());
+    done();
   });
 
   registerOperationsRoutes(app, runtime, () => draining);

@@ -245,8 +245,10 @@ export function registerRequestHooks(app: FastifyInstance, runtime: Runtime): vo
     if (behaviour.rateLimit) await applyRateLimit(runtime, request, reply, behaviour.rateLimit);
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  // Callback style, not async: no promise per request for a hook that never waits.
+  app.addHook('onResponse', (request, reply, done) => {
     recordRequest(runtime, request, reply.statusCode, reply.elapsedTime);
+    done();
   });
 }
 
