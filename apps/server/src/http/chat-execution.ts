@@ -1,6 +1,7 @@
 import { type Environment, responseCacheKey, SwitchyardError } from '@switchyard/core';
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, Usage } from '@switchyard/providers';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Cancellation } from '../routing/router';
 import type { ModelRoute } from '../runtime/model-registry';
 import type { Runtime } from '../runtime/runtime';
 
@@ -20,16 +21,23 @@ export function resolveModel(runtime: Runtime, modelId: string, environment: Env
 }
 
 /**
- * An AbortSignal that fires when the client goes away before the response is
- * complete, so the upstream request is cancelled with it.
+ * The request's controller that is aborted when the client goes away before
+ * the response is complete (by the request hook's close listener), so the
+ * upstream request is cancelled with it. Handing the controller itself to the
+ * router spares an AbortSignal and a listener per request.
  */
-export function clientDisconnectSignal(request: FastifyRequest, reply: FastifyReply): AbortSignal {
-  if (request.disconnect) return request.disconnect.signal;
+export function clientDisconnectController(request: FastifyRequest, reply: FastifyReply): AbortController {
+  if (request.disconnect) return request.disconnect;
   const controller = new AbortController();
   request.disconnect = controller;
-  // The request hook's close listener aborts it; already gone (a body upload was slow): abort now.
+  // Already gone (a body upload was slow): abort now.
   if (reply.raw.destroyed && !reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
-  return controller.signal;
+  return controller;
+}
+
+/** The signal of {@link clientDisconnectController}. */
+export function clientDisconnectSignal(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+  return clientDisconnectController(request, reply).signal;
 }
 
 export const sseHeaders = {
@@ -110,7 +118,7 @@ export async function completeChat(
   reply: FastifyReply,
   route: ModelRoute,
   body: ChatRequest,
-  signal: AbortSignal,
+  cancel: Cancellation,
 ): Promise<CompletedChat> {
   const plan = planCache(runtime, request, route, body);
   const cached = await readCache(runtime, request, plan);
@@ -118,7 +126,7 @@ export async function completeChat(
     tagResponse(reply, cached.deployment, 'HIT');
     return cached;
   }
-  const routed = await runtime.router.complete(route, body, signal);
+  const routed = await runtime.router.complete(route, body, cancel);
   const answer = { completion: routed.value, deployment: routed.deployment.id };
   tagResponse(reply, answer.deployment, plan.key ? 'MISS' : 'BYPASS');
   const finish = routed.value.choices[0]?.finish_reason;
@@ -164,7 +172,7 @@ export async function startChatStream(
   reply: FastifyReply,
   route: ModelRoute,
   body: ChatRequest,
-  signal: AbortSignal,
+  cancel: Cancellation,
 ): Promise<StartedChatStream> {
   const plan = planCache(runtime, request, route, body);
   const cached = await readCache(runtime, request, plan);
@@ -172,7 +180,7 @@ export async function startChatStream(
     tagResponse(reply, cached.deployment, 'HIT');
     return { chunks: replay(cached), deployment: cached.deployment };
   }
-  const routed = await runtime.router.stream(route, body, signal);
+  const routed = await runtime.router.stream(route, body, cancel);
   const deployment = routed.deployment.id;
   tagResponse(reply, deployment, plan.key ? 'MISS' : 'BYPASS');
   const { first, rest, release } = routed.value;

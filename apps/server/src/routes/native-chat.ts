@@ -3,7 +3,7 @@ import type { ChatMessage, ChatRequest } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import Type from 'typebox';
-import { clientDisconnectSignal, completeChat, resolveModel, startChatStream } from '../http/chat-execution';
+import { clientDisconnectController, completeChat, resolveModel, startChatStream } from '../http/chat-execution';
 import { errorBody, normalizeError } from '../http/error-handler';
 import type { RouteBehaviour } from '../http/principal';
 import { ErrorResponse, NativeChatRequest, NativeChatResponse, NativeModel } from '../http/schemas';
@@ -89,7 +89,7 @@ export function registerNativeChatRoutes(app: FastifyInstance, runtime: Runtime)
         if (body.stream) throw new SwitchyardError('SY_ERR_VALIDATION', 'Use either async or stream, not both');
         return enqueueChat(runtime, request, reply, route, chatRequest);
       }
-      const signal = clientDisconnectSignal(request, reply);
+      const signal = clientDisconnectController(request, reply);
       const startedAt = performance.now();
 
       if (!body.stream) {

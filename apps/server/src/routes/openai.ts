@@ -2,7 +2,7 @@ import { type ChatCompletionChunk, type ChatRequest, rawJsonOf, type Usage } fro
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import Type from 'typebox';
-import { clientDisconnectSignal, completeChat, resolveModel, startChatStream } from '../http/chat-execution';
+import { clientDisconnectController, completeChat, resolveModel, startChatStream } from '../http/chat-execution';
 import { errorBody, normalizeError } from '../http/error-handler';
 import type { RouteBehaviour } from '../http/principal';
 import { ChatCompletionRequest, OpenAIErrorResponse, OpenAIModel } from '../http/schemas';
@@ -72,7 +72,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, runtime: Runtime): vo
       if (/\brespond-async\b/i.test(String(request.headers.prefer ?? ''))) {
         return enqueueChat(runtime, request, reply, route, upstreamRequest);
       }
-      const signal = clientDisconnectSignal(request, reply);
+      const signal = clientDisconnectController(request, reply);
 
       if (!stream) {
         const { completion } = await completeChat(runtime, request, reply, route, upstreamRequest, signal);

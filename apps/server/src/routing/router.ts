@@ -34,12 +34,18 @@ export interface StartedStream {
   release(): void;
 }
 
+/**
+ * What cancels a routed call: a signal, or the caller's own controller, which
+ * is then used for the attempts as it is (one AbortSignal less per request).
+ */
+export type Cancellation = AbortSignal | AbortController;
+
 export interface Router {
   /** The deployments tried, in order: the model's own (balanced), then each fallback model's. */
   candidates(route: ModelRoute): Deployment[];
-  complete(route: ModelRoute, request: ChatRequest, signal: AbortSignal): Promise<Routed<ChatCompletion>>;
-  stream(route: ModelRoute, request: ChatRequest, signal: AbortSignal): Promise<Routed<StartedStream>>;
-  embed(route: ModelRoute, request: EmbeddingsRequest, signal: AbortSignal): Promise<Routed<EmbeddingsResponse>>;
+  complete(route: ModelRoute, request: ChatRequest, cancel: Cancellation): Promise<Routed<ChatCompletion>>;
+  stream(route: ModelRoute, request: ChatRequest, cancel: Cancellation): Promise<Routed<StartedStream>>;
+  embed(route: ModelRoute, request: EmbeddingsRequest, cancel: Cancellation): Promise<Routed<EmbeddingsResponse>>;
 }
 
 export interface RouterDependencies {
@@ -123,11 +129,12 @@ export function createRouter(dependencies: RouterDependencies): Router {
 
   async function route<T>(
     modelRoute: ModelRoute,
-    signal: AbortSignal,
+    cancel: Cancellation,
     attempt: (adapter: ProviderAdapter, deployment: Deployment, attemptSignal: AbortSignal) => Promise<T>,
     keepInFlight = false,
   ): Promise<Routed<T> & { release: () => void }> {
     const list = candidates(modelRoute);
+    const signal = cancel instanceof AbortController ? cancel.signal : cancel;
     let release = () => {};
     const result = await runWithFallbacks(
       list,
@@ -154,7 +161,7 @@ export function createRouter(dependencies: RouterDependencies): Router {
       },
       policy,
       {
-        signal,
+        ...(cancel instanceof AbortController ? { controller: cancel } : { signal: cancel }),
         onFailure: ({ candidate, error }) => {
           metrics.upstreamFailures.inc({
             provider: candidate.provider.id,
@@ -174,16 +181,16 @@ export function createRouter(dependencies: RouterDependencies): Router {
 
   return {
     candidates,
-    async complete(modelRoute, request, signal) {
-      const { value, deployment, attempts } = await route(modelRoute, signal, (adapter, target, attemptSignal) =>
+    async complete(modelRoute, request, cancel) {
+      const { value, deployment, attempts } = await route(modelRoute, cancel, (adapter, target, attemptSignal) =>
         adapter.chat({ ...request, model: target.upstreamModel }, { signal: attemptSignal }),
       );
       return { value, deployment, attempts };
     },
-    async stream(modelRoute, request, signal) {
+    async stream(modelRoute, request, cancel) {
       const routed = await route(
         modelRoute,
-        signal,
+        cancel,
         async (adapter, target, attemptSignal) => {
           const iterator = adapter
             .streamChat({ ...request, model: target.upstreamModel }, { signal: attemptSignal })
@@ -199,8 +206,8 @@ export function createRouter(dependencies: RouterDependencies): Router {
         attempts: routed.attempts,
       };
     },
-    async embed(modelRoute, request, signal) {
-      const { value, deployment, attempts } = await route(modelRoute, signal, (adapter, target, attemptSignal) => {
+    async embed(modelRoute, request, cancel) {
+      const { value, deployment, attempts } = await route(modelRoute, cancel, (adapter, target, attemptSignal) => {
         if (!adapter.embed) {
           throw new SwitchyardError('SY_ERR_UPSTREAM_BAD_REQUEST', `Provider ${target.provider.id} has no embeddings`);
         }

@@ -9,6 +9,12 @@ export interface AttemptFailure<C> {
 
 export interface FallbackOptions<C> {
   signal?: AbortSignal;
+  /**
+   * Instead of `signal`: the caller's own controller, used for the attempts as
+   * it is (aborting it cancels them; the deadline aborts it too). Saves an
+   * AbortSignal and a listener per call, which cost measurably on Node 20.
+   */
+  controller?: AbortController;
   /** Called for every failed attempt (for logs and metrics). */
   onFailure?(failure: AttemptFailure<C>): void;
   random?: () => number;
@@ -48,16 +54,21 @@ export async function runWithFallbacks<C, T>(
   const now = options.now ?? Date.now;
   const deadlineAt = now() + policy.deadlineMs;
   // One controller and one timer per request: AbortSignal.timeout/any cost measurably on the hot path.
-  const controller = new AbortController();
+  const own = options.controller === undefined;
+  const controller = options.controller ?? new AbortController();
   const signal = controller.signal;
   let deadlinePassed = false;
   const timer = setTimeout(() => {
     deadlinePassed = true;
     controller.abort(new DOMException('The request deadline passed', 'TimeoutError'));
   }, policy.deadlineMs);
+  /** The caller gave up (as opposed to the deadline passing). */
+  const callerAborted = () => (own ? options.signal?.aborted === true : signal.aborted && !deadlinePassed);
   const forwardAbort = () => controller.abort(options.signal?.reason);
-  if (options.signal?.aborted) forwardAbort();
-  else options.signal?.addEventListener('abort', forwardAbort, { once: true });
+  if (own) {
+    if (options.signal?.aborted) forwardAbort();
+    else options.signal?.addEventListener('abort', forwardAbort, { once: true });
+  }
   let succeeded = false;
   try {
     const result = await attemptAll();
@@ -67,7 +78,7 @@ export async function runWithFallbacks<C, T>(
     clearTimeout(timer);
     // The winning attempt's signal stays linked to the caller's: a stream that outlives this call
     // is still cancelled at once when the caller goes away (a client that disconnects mid-stream).
-    if (!succeeded) options.signal?.removeEventListener('abort', forwardAbort);
+    if (own && !succeeded) options.signal?.removeEventListener('abort', forwardAbort);
   }
 
   async function attemptAll(): Promise<FallbackResult<C, T>> {
@@ -81,7 +92,7 @@ export async function runWithFallbacks<C, T>(
         try {
           return { value: await attempt(candidate, signal), candidate, attempts };
         } catch (error) {
-          if (options.signal?.aborted) throw error;
+          if (callerAborted()) throw error;
           lastError = error;
           options.onFailure?.({ candidate, error, round });
           if (!isRetryableError(error)) throw error;
@@ -95,7 +106,7 @@ export async function runWithFallbacks<C, T>(
       try {
         await sleep(delay, signal);
       } catch (error) {
-        if (options.signal?.aborted) throw error;
+        if (callerAborted()) throw error;
         break;
       }
     }
