@@ -45,6 +45,8 @@ interface Turn {
   /** The chat the answer belongs to (null until start answers for a new chat). */
   chatId: string | null;
   sessionId: string | null;
+  /** The id the answer is stored under (from start). */
+  answerId: string | null;
   /** Shown until the stored messages are fetched back. */
   user: ChatMessage;
   status: StreamStatus;
@@ -110,11 +112,17 @@ export function ChatPage() {
     useCallback((listener: () => void) => client.getQueryCache().subscribe(listener), [client]),
     () => (activeId ? findChat(client, activeId) : undefined),
   );
+  // The local question and the live answer show until the stored answer arrives, never beside it.
+  const settled = useMemo(
+    () => turn?.answerId != null && (stored ?? []).some((message) => message.id === turn.answerId),
+    [stored, turn?.answerId],
+  );
+  const pending = turn && turn.chatId === activeId && !settled ? turn : null;
   const messages = useMemo(() => {
     const list = stored ?? [];
-    return turn && turn.chatId === activeId ? [...list, turn.user] : list;
-  }, [stored, turn, activeId]);
-  const live: LiveAnswer | null = turn && turn.chatId === activeId ? { text: streamText, status: turn.status } : null;
+    return pending ? [...list, pending.user] : list;
+  }, [stored, pending]);
+  const live: LiveAnswer | null = pending ? { text: streamText, status: pending.status } : null;
 
   const select = useCallback(
     (id: string | null, messageId?: string) => {
@@ -146,6 +154,7 @@ export function ChatPage() {
     const first: Turn = {
       chatId,
       sessionId: null,
+      answerId: null,
       user: { id: localId(), role: 'user', content: text, attachments: files },
       status: 'waiting',
       stopRequested: false,
@@ -188,7 +197,12 @@ export function ChatPage() {
         setActiveId(started.chatId);
       }
       const stopEarly = turnRef.current?.stopRequested === true;
-      update({ chatId: started.chatId, sessionId: started.sessionId, status: stopEarly ? 'stopping' : 'streaming' });
+      update({
+        chatId: started.chatId,
+        sessionId: started.sessionId,
+        answerId: started.messageId,
+        status: stopEarly ? 'stopping' : 'streaming',
+      });
       if (stopEarly) void stopChat(started.sessionId).catch(() => controller.abort());
       const result = await followSession(
         started.sessionId,
@@ -212,21 +226,28 @@ export function ChatPage() {
       }
     } finally {
       streamText.flush();
+      let tail: ChatMessage[] | null = null;
       if (targetChat) {
-        // What the server stored (the user message, the answer with its status) replaces the local copies.
         try {
-          const tail = await fetchMessagePage(targetChat, storedCount);
-          setMessages(client, targetChat, (old) => [...old.slice(0, storedCount), ...tail]);
-          if (tail.length === messagePageSize)
-            await client.invalidateQueries({ queryKey: chatKeys.messages(targetChat) });
-          await refreshChat(targetChat);
+          tail = await fetchMessagePage(targetChat, storedCount);
         } catch (caught) {
           setError(caught);
         }
       }
+      // What the server stored (the question, the answer with its status) replaces the local copies;
+      // the list hides those as soon as the stored answer is there (see `settled`), whichever lands first.
+      if (targetChat && tail) {
+        const stored = tail;
+        setMessages(client, targetChat, (old) => [...old.slice(0, storedCount), ...stored]);
+      }
       turnRef.current = null;
       setTurn(null);
       streamText.reset();
+      if (targetChat) {
+        if (tail?.length === messagePageSize)
+          void client.invalidateQueries({ queryKey: chatKeys.messages(targetChat) });
+        refreshChat(targetChat).catch(setError);
+      }
     }
   };
 
