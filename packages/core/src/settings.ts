@@ -10,7 +10,15 @@ export interface SettingDefinition {
   description: string;
   minimum?: number;
   maximum?: number;
+  /** For strings: the form the value must have, and how to say it in an error. */
+  pattern?: { regex: RegExp; description: string };
 }
+
+/** A comma-separated list of model ids (or aliases); empty for none. */
+const modelListPattern = {
+  regex: /^\s*(?:[\w.:/@-]+(?:\s*,\s*[\w.:/@-]+)*)?\s*$/,
+  description: 'a comma-separated list of model ids, e.g. "gpt-4o, llama3.1:8b", or empty',
+};
 
 /** Every setting Switchyard knows; values live in the prod database's settings table. */
 export const settingDefinitions: readonly SettingDefinition[] = Object.freeze([
@@ -111,6 +119,22 @@ export const settingDefinitions: readonly SettingDefinition[] = Object.freeze([
     maximum: 1_000_000,
   },
   {
+    key: 'models.disabled.prod',
+    type: 'string',
+    defaultValue: '',
+    description:
+      'Models (ids or aliases, comma-separated) turned off in prod on top of the config file; requests for them get 403 SY_ERR_MODEL_NOT_ALLOWED and they leave the model lists',
+    pattern: modelListPattern,
+  },
+  {
+    key: 'models.disabled.dev',
+    type: 'string',
+    defaultValue: '',
+    description:
+      'Models (ids or aliases, comma-separated) turned off in dev on top of the config file; requests for them get 403 SY_ERR_MODEL_NOT_ALLOWED and they leave the model lists',
+    pattern: modelListPattern,
+  },
+  {
     key: 'cache.ttl_seconds',
     type: 'integer',
     defaultValue: 3600,
@@ -154,8 +178,19 @@ export function validateSettingValue(key: string, value: unknown): SettingValue 
       if (typeof value !== 'string') {
         throw new SwitchyardError('SY_ERR_VALIDATION', `Setting '${key}' must be a string`);
       }
+      if (definition.pattern && !definition.pattern.regex.test(value)) {
+        throw new SwitchyardError('SY_ERR_VALIDATION', `Setting '${key}' must be ${definition.pattern.description}`);
+      }
       return value;
   }
+}
+
+/** The entries of a comma-separated list setting, trimmed, empty ones dropped. */
+export function listSettingEntries(value: string): string[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
 }
 
 /** An in-memory view of the settings, read on the hot path without a database round trip. */

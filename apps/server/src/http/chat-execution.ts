@@ -1,6 +1,7 @@
 import { type Environment, responseCacheKey, SwitchyardError } from '@switchyard/core';
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, Usage } from '@switchyard/providers';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { modelAllowed } from '../routes/model-list';
 import type { Cancellation } from '../routing/router';
 import type { ModelRoute } from '../runtime/model-registry';
 import type { Runtime } from '../runtime/runtime';
@@ -12,7 +13,7 @@ export function resolveModel(runtime: Runtime, modelId: string, environment: Env
       details: { param: 'model' },
     });
   }
-  if (!route.environments.includes(environment)) {
+  if (!modelAllowed(runtime, route, environment)) {
     throw new SwitchyardError('SY_ERR_MODEL_NOT_ALLOWED', `The model '${modelId}' is not available in ${environment}`, {
       details: { param: 'model' },
     });

@@ -1,4 +1,4 @@
-import { findSettingDefinition, SwitchyardError } from '@switchyard/core';
+import { findSettingDefinition, listSettingEntries, SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import Type from 'typebox';
@@ -90,6 +90,15 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime): voi
     async (request) => {
       if (!findSettingDefinition(request.params.key)) {
         throw new SwitchyardError('SY_ERR_SETTING_NOT_FOUND', `Unknown setting '${request.params.key}'`);
+      }
+      if (request.params.key.startsWith('models.disabled.') && typeof request.body.value === 'string') {
+        const unknown = listSettingEntries(request.body.value).filter((id) => !runtime.models.resolve(id));
+        if (unknown.length > 0) {
+          throw new SwitchyardError(
+            'SY_ERR_VALIDATION',
+            `Unknown model${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`,
+          );
+        }
       }
       await runtime.settings.set(request.params.key, request.body.value);
       request.log.info({ setting: request.params.key, by: request.principal?.keyId }, 'setting changed');

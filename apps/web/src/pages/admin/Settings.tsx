@@ -20,6 +20,7 @@ interface Setting {
 const groups: { title: string; matches(key: string): boolean }[] = [
   { title: 'Rate limits (requests per minute)', matches: (key) => key.startsWith('rate_limit.') },
   { title: 'Quotas', matches: (key) => key.startsWith('ai.') || key.includes('quota') },
+  { title: 'Model access', matches: (key) => key.startsWith('models.') },
   { title: 'Files', matches: (key) => key.startsWith('files.') },
   { title: 'Sign-in protection', matches: (key) => key.startsWith('auth.') },
 ];
@@ -159,8 +160,9 @@ export function Settings() {
         Settings
       </h2>
       <p className="text-sm text-slate-600 dark:text-slate-400">
-        Changes apply to the next request in every process, without a restart. Which models each environment may use is
-        set per model in the config file (<code>environments</code>).
+        Changes apply to the next request in every process, without a restart. Which models each environment may use:
+        the config file sets it per model (<code>environments</code>); <em>Model access</em> below turns models off on
+        top of that.
       </p>
       <ErrorBox error={settings.error} />
       {[...grouped].map(([title, entries]) => (
