@@ -4,10 +4,11 @@ import type { Runtime } from '../runtime/runtime';
 
 const emptySet: ReadonlySet<string> = new Set();
 const parsed = new Map<string, ReadonlySet<string>>();
+const settingKeys: Record<Environment, string> = { prod: 'models.disabled.prod', dev: 'models.disabled.dev' };
 
 /** The ids and aliases the setting `models.disabled.<env>` turns off (parsed once per distinct value). */
 function disabledModels(runtime: Runtime, environment: Environment): ReadonlySet<string> {
-  const value = String(runtime.settings.current().get(`models.disabled.${environment}`));
+  const value = String(runtime.settings.current().get(settingKeys[environment]));
   if (value === '') return emptySet;
   let ids = parsed.get(value);
   if (!ids) {

@@ -75,7 +75,6 @@ export function ChatPage() {
   turnRef.current = turn;
   const messagesQuery = useMessages(activeId);
   const stored = messagesQuery.data;
-  const chosenModel = model || models.data?.default || '';
 
   useEffect(() => writeAddress(activeId), [activeId]);
 
@@ -108,10 +107,13 @@ export function ChatPage() {
     });
   }, [client]);
 
-  const chat = useSyncExternalStore(
+  const chat: ChatSummary | undefined = useSyncExternalStore(
     useCallback((listener: () => void) => client.getQueryCache().subscribe(listener), [client]),
     () => (activeId ? findChat(client, activeId) : undefined),
   );
+  // The model picked here, else the open chat's (when still offered), else the server's default.
+  const chatModel = chat?.model && models.data?.models.some((entry) => entry.id === chat.model) ? chat.model : null;
+  const chosenModel = model || chatModel || models.data?.default || '';
   // The local question and the live answer show until the stored answer arrives, never beside it.
   const settled = useMemo(
     () => turn?.answerId != null && (stored ?? []).some((message) => message.id === turn.answerId),
