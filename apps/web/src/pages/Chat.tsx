@@ -196,7 +196,8 @@ export function ChatPage() {
         updateChatLists(client, (data, filter) => upsertChat(data, filter, summary));
         client.setQueryData<ChatMessage[]>(chatKeys.messages(started.chatId), []);
         openedFirst.current = true;
-        setActiveId(started.chatId);
+        // Unless another chat was opened meanwhile (which stopped listening to this one).
+        if (!controller.signal.aborted) setActiveId(started.chatId);
       }
       const stopEarly = turnRef.current?.stopRequested === true;
       update({
