@@ -170,6 +170,33 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
     await answers.last().getByText('Partial answer').waitFor();
     expect(await answers.last().innerText()).not.toContain('word59');
 
+    // The connection drops mid-answer (the first stream's body is cut inside an event, before
+    // `done`): the client reconnects with Last-Event-ID and the answer ends up whole, every word
+    // once, in order.
+    let cut = false;
+    let resumedWith: string | null = null;
+    await page.route('**/api/chat/stream?*', async (route) => {
+      if (cut) {
+        resumedWith = (await route.request().allHeaders())['last-event-id'] ?? null;
+        return route.continue();
+      }
+      cut = true;
+      const response = await route.fetch();
+      const events = (await response.text()).split('\n\n');
+      await route.fulfill({ response, body: `${events.slice(0, 8).join('\n\n')}\n\n${events[8]?.slice(0, 12) ?? ''}` });
+    });
+    const words = Array.from({ length: 20 }, (_, i) => `part${i}`).join(' ');
+    await composer.fill(words);
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByText('Connection lost, reconnecting…').waitFor({ timeout: 20_000 });
+    await shot('chat-reconnecting');
+    await page.getByRole('button', { name: 'Regenerate' }).waitFor({ timeout: 30_000 });
+    await page.unroute('**/api/chat/stream?*');
+    expect(resumedWith).toMatch(/^\d+$/);
+    const resumed = (await answers.last().innerText()).replace(/\s+/g, ' ');
+    expect(resumed).toContain(words);
+    expect(resumed.split('part19').length).toBe(2);
+
     // Share: create a link that opens without an account, then revoke it.
     await page.getByRole('button', { name: 'Share' }).click();
     await page.getByRole('button', { name: 'Create link' }).click();

@@ -77,9 +77,14 @@ describe('followSession (resumable answer stream)', () => {
     const server = fakeServer(all, [firstCut, secondCut, null]);
     let text = '';
     const reconnects: Array<[number, number]> = [];
+    const resumed: number[] = [];
     const result = await followSession(
       's1',
-      { onDelta: (d) => (text += d), onReconnect: (attempt, last) => reconnects.push([attempt, last]) },
+      {
+        onDelta: (d) => (text += d),
+        onReconnect: (attempt, last) => reconnects.push([attempt, last]),
+        onResumed: (last) => resumed.push(last),
+      },
       { fetch: server.fetcher, retryDelayMs: 1 },
     );
     expect(text).toBe(words.join(''));
@@ -89,6 +94,7 @@ describe('followSession (resumable answer stream)', () => {
       [1, 10],
       [1, 20],
     ]);
+    expect(resumed).toEqual([10, 20]);
   });
 
   it('skips events it already has when a replay overlaps', async () => {

@@ -32,6 +32,8 @@ export interface SessionHandlers {
   onDelta(text: string): void;
   /** Called before each reconnect, with the attempt number (1, 2, …) and the last event id received. */
   onReconnect?(attempt: number, lastEventId: number): void;
+  /** Called when a reconnect got the stream back (its events follow). */
+  onResumed?(lastEventId: number): void;
 }
 
 export interface SessionResult {
@@ -110,6 +112,7 @@ export async function followSession(
         throw Object.assign(failure, { retry: true });
       }
       if (!response.body) throw new TypeError('The stream has no body');
+      if (lastId > 0 || failures > 0) handlers.onResumed?.(lastId);
       for await (const event of readSse(response.body, { discardPartial: true })) {
         const id = event.id !== undefined && /^\d+$/.test(event.id) ? Number(event.id) : null;
         if (id !== null) {

@@ -212,7 +212,7 @@ export function ChatPage() {
         {
           onDelta: (delta) => streamText.append(delta),
           onReconnect: () => update({ status: 'reconnecting' }),
-          onStart: () => {
+          onResumed: () => {
             if (turnRef.current?.status === 'reconnecting') update({ status: 'streaming' });
           },
         },
