@@ -2,6 +2,7 @@ export * from './cache/response-cache';
 export * from './config';
 export * from './environment';
 export * from './errors';
+export * from './rate-limit/batched-limiter';
 export * from './rate-limit/memory-limiter';
 export * from './rate-limit/rate-limiter';
 export * from './rate-limit/redis-limiter';

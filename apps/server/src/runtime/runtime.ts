@@ -1,5 +1,6 @@
 import type { Environment, KeyPoolStore, RateLimiter, ResponseCacheStore, SwitchyardConfig } from '@switchyard/core';
 import {
+  createBatchedRateLimiter,
   createMemoryKeyPoolStore,
   createMemoryRateLimiter,
   createMemoryResponseCache,
@@ -162,7 +163,8 @@ export async function createRuntime(
     });
     cleanups.unshift(() => usage.close());
 
-    const limiter = redis ? createRedisRateLimiter(redis) : createMemoryRateLimiter();
+    // Server mode: hits are reserved from Redis in batches for large limits (see createBatchedRateLimiter).
+    const limiter = redis ? createBatchedRateLimiter(createRedisRateLimiter(redis)) : createMemoryRateLimiter();
     const models = createModelRegistry(config, logger);
     cleanups.unshift(() => models.close());
     const keyPools = redis ? createRedisKeyPoolStore(redis) : createMemoryKeyPoolStore();

@@ -27,6 +27,16 @@ export interface RateLimiter {
   peek(bucket: string, limit: number, options?: RateLimitWindowOptions): Promise<RateLimitDecision>;
   /** Gives one hit back, e.g. after a sign-in attempt that succeeded and should not count as a failure. */
   refund(bucket: string, options?: RateLimitWindowOptions): Promise<void>;
+  /**
+   * Counts `points` hits at once and says how many the bucket holds now
+   * (these included) and when its window ends. For local reservations
+   * (see createBatchedRateLimiter); optional for other backends.
+   */
+  reserve?(
+    bucket: string,
+    points: number,
+    options?: RateLimitWindowOptions,
+  ): Promise<{ consumed: number; resetMs: number }>;
 }
 
 export const rateLimitWindowMs = 60_000;
@@ -81,6 +91,16 @@ export function wrapFlexibleLimiter(
       } catch (error) {
         // With the ceiling this high a rejection can only be a store failure, never "too many".
         if (isLimiterResult(error)) return decide(error.consumedPoints, error.msBeforeNext, limit);
+        throw unavailable(error);
+      }
+    },
+    async reserve(bucket, points, options) {
+      const { limiter } = limiterFor(options);
+      try {
+        const result = await limiter.consume(bucket, points);
+        return { consumed: result.consumedPoints, resetMs: Math.max(0, result.msBeforeNext) };
+      } catch (error) {
+        if (isLimiterResult(error)) return { consumed: error.consumedPoints, resetMs: Math.max(0, error.msBeforeNext) };
         throw unavailable(error);
       }
     },
