@@ -188,7 +188,11 @@ describe('share links', () => {
     await addMessage(alice, chat.id, 'user', 'public question');
     const shared = await alice.post(`/api/chats/${chat.id}/share`);
     expect(shared.status).toBe(201);
-    const { token } = await readJson(shared);
+    const { token, path, url } = await readJson(shared);
+    expect(path).toBe(`/api/share/${token}`);
+    expect(url).toBe(`/share/${token}`);
+    // The page is the web app (or its build hint when the app was not built), never an API 404.
+    expect((await fetch(`${server.url}${url}`)).headers.get('content-type')).toContain('text/html');
 
     const anonymous = await fetch(`${server.url}/api/share/${token}`);
     expect(anonymous.status).toBe(200);

@@ -13,6 +13,7 @@ const loaders = {
   '/chat': () => import('./pages/Chat').then((module) => module.ChatPage),
   '/admin': () => import('./pages/Admin').then((module) => module.AdminPage),
 };
+const SharedChatPage = lazy(() => import('./pages/Shared').then((module) => ({ default: module.SharedChatPage })));
 
 function PageLoadFailed({ error }: { error: unknown }) {
   return (
@@ -110,6 +111,8 @@ export function App() {
   else if (path === '/admin')
     page = user?.role === 'admin' ? <AdminPage /> : user ? <p className="p-8">Admins only.</p> : null;
   else if (path === '/') page = <Landing signedIn={user !== null} />;
+  else if (path.startsWith('/share/'))
+    page = <SharedChatPage token={decodeURIComponent(path.slice('/share/'.length))} />;
   else
     page = (
       <p className="p-8">

@@ -244,7 +244,8 @@ export function registerConversationRoutes(app: FastifyInstance, runtime: Runtim
     { config, schema: { tags, summary: 'Create a read-only share link', params: IdParams } },
     async (request, reply) => {
       const token = await createShare(ownerOf(runtime, request), request.params.id);
-      return reply.code(201).send({ token, path: `/api/share/${token}` });
+      // `path` is the JSON API; `url` is the page in the web app that shows it.
+      return reply.code(201).send({ token, path: `/api/share/${token}`, url: `/share/${token}` });
     },
   );
 

@@ -29,7 +29,7 @@ export function ShareExport({ chatId }: { chatId: string }) {
     setError(null);
     try {
       const share = await shareChat(chatId);
-      setLink(new URL(share.path, location.origin).toString());
+      setLink(new URL(share.url, location.origin).toString());
       setStatus('Link created: anyone with it can read this chat.');
     } catch (caught) {
       setError(caught);

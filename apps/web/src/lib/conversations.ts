@@ -124,7 +124,7 @@ export const deleteMessage = (chatId: string, messageId: string) =>
     method: 'DELETE',
   });
 export const shareChat = (id: string) =>
-  api<{ token: string; path: string }>(`/api/chats/${encodeURIComponent(id)}/share`, { method: 'POST' });
+  api<{ token: string; path: string; url: string }>(`/api/chats/${encodeURIComponent(id)}/share`, { method: 'POST' });
 export const revokeShares = (id: string) =>
   api<{ revoked: number }>(`/api/chats/${encodeURIComponent(id)}/share`, { method: 'DELETE' });
 export const exportUrl = (id: string, format: 'json' | 'markdown') =>
