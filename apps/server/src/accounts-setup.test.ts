@@ -57,6 +57,7 @@ describe('embedded mode without SMTP, with GitHub sign-in configured', () => {
     expect(await readJson(await fetch(`${server.url}/api/auth-config`))).toEqual({
       emailAndPassword: { signUp: true, passwordReset: 'log' },
       socialProviders: ['github'],
+      firstAccountBecomesAdmin: false,
     });
   });
 

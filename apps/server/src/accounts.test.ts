@@ -127,6 +127,7 @@ describe('sign-up, sign-in and sessions', () => {
     expect(await readJson(response)).toEqual({
       emailAndPassword: { signUp: true, passwordReset: 'email' },
       socialProviders: [],
+      firstAccountBecomesAdmin: false,
     });
     // No OAuth client configured: the provider does not exist.
     const social = await createBrowser(server.url).post('/api/auth/sign-in/social', { provider: 'github' });

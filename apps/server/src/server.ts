@@ -44,6 +44,14 @@ export async function startServer(
       },
       `Switchyard listening on ${url} (API docs at ${url}/docs)`,
     );
+    if (role !== 'worker') {
+      void runtime.accounts
+        .nextAccountBecomesAdmin()
+        .then((noAdminYet) => {
+          if (noAdminYet) logger.info(`No admin yet: the first account to sign up at ${url}/signup becomes the admin`);
+        })
+        .catch(() => {});
+    }
 
     let closing: Promise<void> | null = null;
     return {

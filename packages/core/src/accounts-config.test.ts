@@ -16,7 +16,13 @@ describe('account configuration', () => {
     expect(config.publicUrl).toBeNull();
     expect(config.authSecret).toBeNull();
     expect(config.smtp).toBeNull();
-    expect(config.accounts).toEqual({ allowSignUp: true, trustedOrigins: [], github: null, google: null });
+    expect(config.accounts).toEqual({
+      allowSignUp: true,
+      firstUserAdmin: true,
+      trustedOrigins: [],
+      github: null,
+      google: null,
+    });
   });
 
   it('reads OAuth clients, trusted origins and SMTP from the file, secrets interpolated', () => {
@@ -24,6 +30,7 @@ describe('account configuration', () => {
 server: { publicUrl: "https://ai.example.com/" }
 auth:
   allowSignUp: false
+  firstUserAdmin: false
   trustedOrigins: ["https://app.example.com"]
   github: { clientId: gh-id, clientSecret: "\${GITHUB_SECRET}" }
 smtp: { host: mail.example.com, user: sy, password: "\${SMTP_PASSWORD}", from: "Sy <sy@example.com>" }
@@ -32,6 +39,7 @@ smtp: { host: mail.example.com, user: sy, password: "\${SMTP_PASSWORD}", from: "
     expect(config.publicUrl).toBe('https://ai.example.com');
     expect(config.accounts).toEqual({
       allowSignUp: false,
+      firstUserAdmin: false,
       trustedOrigins: ['https://app.example.com'],
       github: { clientId: 'gh-id', clientSecret: 'gh-secret' },
       google: null,

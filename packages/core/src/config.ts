@@ -145,6 +145,8 @@ const FileSchema = Type.Object(
         {
           allowAnonymous: Type.Optional(Type.Boolean()),
           allowSignUp: Type.Optional(Type.Boolean()),
+          /** While no admin exists, the first account made becomes admin (default true). */
+          firstUserAdmin: Type.Optional(Type.Boolean()),
           /** Other origins (a separate web front end) allowed to send cookie-authenticated requests. */
           trustedOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
           github: Type.Optional(OAuthClientSchema),
@@ -211,6 +213,8 @@ export interface OAuthClientConfig {
 export interface AccountsConfig {
   /** Whether anyone may create an account with email and password (the first admin comes from the CLI). */
   readonly allowSignUp: boolean;
+  /** While nobody is admin, the first account created (sign-up or OAuth) becomes admin. */
+  readonly firstUserAdmin: boolean;
   readonly trustedOrigins: readonly string[];
   readonly github: OAuthClientConfig | null;
   readonly google: OAuthClientConfig | null;
@@ -510,6 +514,7 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
     authSecret: parseAuthSecret(variables.AUTH_SECRET),
     accounts: {
       allowSignUp: file.auth?.allowSignUp ?? true,
+      firstUserAdmin: file.auth?.firstUserAdmin ?? true,
       trustedOrigins: (file.auth?.trustedOrigins ?? []).map((origin) =>
         parsePublicUrl(origin, `${source}: auth.trustedOrigins`),
       ) as string[],

@@ -1,5 +1,5 @@
 import type { UserRole } from '@switchyard/core';
-import { asc, count, eq } from 'drizzle-orm';
+import { asc, count, eq, sql } from 'drizzle-orm';
 import { type UserRow, users } from './accounts-schema';
 import type { Db } from './client';
 
@@ -11,6 +11,11 @@ export interface UsersRepository {
   /** Undefined for an unknown id. */
   setRole(id: string, role: UserRole): Promise<UserRow | undefined>;
   countByRole(role: UserRole): Promise<number>;
+  /**
+   * Makes the user admin when nobody is admin yet and it is the oldest account; one statement,
+   * so of two accounts created at once only the older can win. True when it was promoted.
+   */
+  promoteIfFirst(id: string): Promise<boolean>;
 }
 
 /** Reads and role changes on better-auth's user table; sign-up, sessions and passwords stay with better-auth. */
@@ -38,6 +43,19 @@ export function createUsersRepository(db: Db): UsersRepository {
     async setRole(id, role) {
       const [updated] = await db.update(users).set({ role, updatedAt: new Date() }).where(eq(users.id, id)).returning();
       return updated;
+    },
+
+    async promoteIfFirst(id) {
+      const promoted = await db
+        .update(users)
+        .set({ role: 'admin', updatedAt: new Date() })
+        .where(
+          sql`${users.id} = ${id}
+            AND NOT EXISTS (SELECT 1 FROM ${users} WHERE ${users.role} = 'admin')
+            AND ${users.id} = (SELECT ${users.id} FROM ${users} ORDER BY ${users.createdAt}, ${users.id} LIMIT 1)`,
+        )
+        .returning({ id: users.id });
+      return promoted.length > 0;
     },
 
     async countByRole(role) {

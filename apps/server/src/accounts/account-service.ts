@@ -42,6 +42,8 @@ export interface AccountService {
   /** Null when the request carries no valid, unexpired session. */
   sessionFromHeaders(headers: { cookie?: string | undefined; host?: string | undefined }): Promise<SessionUser | null>;
   listUsers(options?: { limit?: number; offset?: number }): Promise<PublicUser[]>;
+  /** Whether the next account made becomes admin: `auth.firstUserAdmin` is on and there is no admin yet. */
+  nextAccountBecomesAdmin(): Promise<boolean>;
   setRole(id: string, role: UserRole): Promise<PublicUser>;
   /** For the CLI's `admin create`: a credential account exactly as sign-up makes one, then the role. */
   createUser(input: CreateUserInput): Promise<PublicUser>;
@@ -100,8 +102,20 @@ function checkCredentials(input: CreateUserInput): { email: string; name: string
 
 export function createAccountService({ db, secret, config, logger, announce }: AccountServiceOptions): AccountService {
   const mailer = createMailer(config.smtp, logger);
-  const auth = createBetterAuth({ db, secret, config, mailer, logger });
   const users = createUsersRepository(db);
+  const auth = createBetterAuth({
+    db,
+    secret,
+    config,
+    mailer,
+    logger,
+    // A fresh install has no admin: the first account made (sign-up or OAuth) becomes it, as the sign-up page says.
+    onUserCreated: config.accounts.firstUserAdmin
+      ? async (id) => {
+          if (await users.promoteIfFirst(id)) logger.info({ userId: id }, 'the first account is the admin');
+        }
+      : undefined,
+  });
   // One second: the longest a session revoked on another process could still be honoured here.
   const cache = createSessionCache<SessionUser | null>({ ttlMs: 1000, maxEntries: 10_000 });
 
@@ -160,6 +174,10 @@ export function createAccountService({ db, secret, config, logger, announce }: A
           : null;
       cache.set(token, user, generation);
       return user;
+    },
+
+    async nextAccountBecomesAdmin() {
+      return config.accounts.firstUserAdmin && (await users.countByRole('admin')) === 0;
     },
 
     async listUsers(options) {

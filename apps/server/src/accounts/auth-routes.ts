@@ -133,6 +133,8 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
           200: Type.Object({
             emailAndPassword: Type.Object({ signUp: Type.Boolean(), passwordReset: Type.String() }),
             socialProviders: Type.Array(Type.String()),
+            /** True while there is no admin and `auth.firstUserAdmin` is on: the next account becomes admin. */
+            firstAccountBecomesAdmin: Type.Boolean(),
           }),
         },
       },
@@ -143,6 +145,7 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
         passwordReset: runtime.accounts.passwordResetDelivery === 'smtp' ? 'email' : 'log',
       },
       socialProviders: [...runtime.accounts.socialProviders],
+      firstAccountBecomesAdmin: await runtime.accounts.nextAccountBecomesAdmin(),
     }),
   );
 }

@@ -18,6 +18,8 @@ export interface BetterAuthOptions {
   config: SwitchyardConfig;
   mailer: Mailer;
   logger: Logger;
+  /** Runs after every new account is stored (sign-up, OAuth, CLI). */
+  onUserCreated?: ((userId: string) => Promise<void>) | undefined;
 }
 
 /**
@@ -40,7 +42,7 @@ function withResetPage(url: string): string {
   return parsed.toString();
 }
 
-export function createBetterAuth({ db, secret, config, mailer, logger }: BetterAuthOptions) {
+export function createBetterAuth({ db, secret, config, mailer, logger, onUserCreated }: BetterAuthOptions) {
   const authLogger = logger.child({ component: 'better-auth' });
   const { github, google } = config.accounts;
   return betterAuth({
@@ -80,6 +82,9 @@ export function createBetterAuth({ db, secret, config, mailer, logger }: BetterA
         create: {
           // Every new account starts as a user, however it was created (email, OAuth profile, CLI).
           before: async (user) => ({ data: { ...user, role: 'user' } }),
+          after: async (user) => {
+            await onUserCreated?.(user.id);
+          },
         },
       },
     },

@@ -43,7 +43,10 @@ export const testAuthSecret = 'test-only-session-signing-secret-0123456789abcdef
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'switchyard-test-')));
   const configPath = join(dataDir, 'switchyard.config.yaml');
-  await writeFile(configPath, stringify(options.config ?? { ollama: { autodetect: false } }));
+  const fileConfig = options.config ?? { ollama: { autodetect: false } };
+  // Tests make their admins explicitly; the first sign-up becoming admin is tested where it is the subject.
+  const auth = { firstUserAdmin: false, ...(fileConfig.auth as Record<string, unknown> | undefined) };
+  await writeFile(configPath, stringify({ ...fileConfig, auth }));
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',

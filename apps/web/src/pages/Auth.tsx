@@ -7,6 +7,8 @@ import { navigate } from '../lib/router';
 interface AuthConfig {
   emailAndPassword: { signUp: boolean; passwordReset: string | false };
   socialProviders: string[];
+  /** No admin yet: the account made next becomes the administrator. */
+  firstAccountBecomesAdmin?: boolean;
 }
 
 function useAuthConfig() {
@@ -179,6 +181,15 @@ export function SignUp() {
   }
   return (
     <Card title="Create an account">
+      {config.data?.firstAccountBecomesAdmin && (
+        <p
+          role="note"
+          className="mb-4 rounded-md border border-indigo-300 bg-indigo-50 p-3 text-sm dark:border-indigo-800 dark:bg-indigo-950"
+        >
+          This server has no administrator yet: the account you create now becomes its admin (API keys, settings,
+          users).
+        </p>
+      )}
       <AuthForm action={signUp} submitLabel="Sign up">
         <TextField label="Name" autoComplete="name" value={name} onChange={setName} />
         <TextField label="Email" type="email" autoComplete="email" value={email} onChange={setEmail} />
