@@ -168,6 +168,10 @@ async function authenticate(runtime: Runtime, request: FastifyRequest, reply: Fa
   }
   // The environment of a bad key's prefix still tags the error response.
   reply.header('x-environment', environmentOfKey(token) ?? 'prod');
+  // A key this process has not heard of yet (created a moment ago elsewhere): look once more before refusing.
+  if (runtime.keys.findByHash(cachedKeyHash(token)) === undefined && environmentOfKey(token)) {
+    await runtime.keys.reloadForMiss();
+  }
   try {
     request.principal = principalForKey(runtime, token);
   } catch (error) {

@@ -17,6 +17,13 @@ export interface KeyStore {
   /** O(1) lookup by SHA-256 hash; never touches the database. */
   findByHash(keyHash: string): CachedKey | undefined;
   reload(): Promise<void>;
+  /**
+   * For a key not in memory: a key created a moment ago on another process (or by the CLI) may not
+   * have reached this one yet. Resolves once a reload that started after the call has finished;
+   * reloads are at least 250 ms apart (a caller waits for the window), so a flood of made-up keys
+   * costs at most four reloads a second and slows only itself. Never rejects.
+   */
+  reloadForMiss(): Promise<void>;
   readonly size: number;
 }
 
@@ -47,8 +54,11 @@ export function createKeyStore(loadAll: () => Promise<StoredKey[]>, logger: Logg
   let byHash = new Map<string, CachedKey>();
   let inFlight: Promise<void> | null = null;
   let again = false;
+  let lastStartedAt = 0;
+  const missReloadIntervalMs = 250;
 
   async function loadOnce(): Promise<void> {
+    lastStartedAt = performance.now();
     const rows = await loadAll();
     const next = new Map<string, CachedKey>();
     for (const row of rows) {
@@ -67,10 +77,21 @@ export function createKeyStore(loadAll: () => Promise<StoredKey[]>, logger: Logg
     byHash = next;
   }
 
-  return {
+  const store: KeyStore = {
     findByHash: (keyHash) => byHash.get(keyHash),
     get size() {
       return byHash.size;
+    },
+    async reloadForMiss() {
+      const missAt = performance.now();
+      const wait = lastStartedAt + missReloadIntervalMs - missAt;
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      // Someone else's reload started after this miss: it sees whatever this caller could.
+      if (lastStartedAt >= missAt) {
+        await inFlight?.catch(() => {});
+        return;
+      }
+      await store.reload().catch(() => {});
     },
     reload() {
       // Coalesce bursts: one reload in flight, at most one queued behind it.
@@ -94,4 +115,5 @@ export function createKeyStore(loadAll: () => Promise<StoredKey[]>, logger: Logg
       return inFlight;
     },
   };
+  return store;
 }
