@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { ErrorBox } from '../../components/ui';
 import { api } from '../../lib/api';
-import { tableClass } from './table';
+import { AdminTable } from './AdminTable';
 import { formatMs, formatPercent, type Health as HealthState, healthOf, type UsageResponse } from './usage-data';
 
 interface Ready {
@@ -58,46 +58,32 @@ function ProviderHealth() {
         From the last 15 minutes of requests: degraded at 5% server errors (5xx), failing at 50%.
       </p>
       <ErrorBox error={usage.error} />
-      <div className="overflow-x-auto">
-        <table className={tableClass}>
-          <thead>
+      <AdminTable columns={['Provider', 'Env', 'State', 'Requests', 'Server errors', 'All errors', 'p95', 'Models']}>
+        <tbody>
+          {usage.data && rows.length === 0 && (
             <tr>
-              <th scope="col">Provider</th>
-              <th scope="col">Env</th>
-              <th scope="col">State</th>
-              <th scope="col">Requests</th>
-              <th scope="col">Server errors</th>
-              <th scope="col">All errors</th>
-              <th scope="col">p95</th>
-              <th scope="col">Models</th>
+              <td colSpan={8} className="text-slate-500">
+                No providers configured.
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {usage.data && rows.length === 0 && (
-              <tr>
-                <td colSpan={8} className="text-slate-500">
-                  No providers configured.
-                </td>
+          )}
+          {rows.map((row) => {
+            const state = healthOf(row);
+            return (
+              <tr key={`${row.environment}:${row.provider}`}>
+                <td>{row.provider}</td>
+                <td>{row.environment}</td>
+                <td className={healthColour[state]}>{healthText[state]}</td>
+                <td>{row.requests}</td>
+                <td>{row.server_errors}</td>
+                <td>{formatPercent(row.error_rate)}</td>
+                <td>{formatMs(row.latency_p95_ms)}</td>
+                <td className="text-xs">{row.models.join(', ')}</td>
               </tr>
-            )}
-            {rows.map((row) => {
-              const state = healthOf(row);
-              return (
-                <tr key={`${row.environment}:${row.provider}`}>
-                  <td>{row.provider}</td>
-                  <td>{row.environment}</td>
-                  <td className={healthColour[state]}>{healthText[state]}</td>
-                  <td>{row.requests}</td>
-                  <td>{row.server_errors}</td>
-                  <td>{formatPercent(row.error_rate)}</td>
-                  <td>{formatMs(row.latency_p95_ms)}</td>
-                  <td className="text-xs">{row.models.join(', ')}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+            );
+          })}
+        </tbody>
+      </AdminTable>
     </div>
   );
 }
@@ -120,35 +106,24 @@ export function Health() {
           </span>
         )}
       </p>
-      <div className="overflow-x-auto">
-        <table className={tableClass}>
-          <caption className="text-left font-semibold">Dependencies</caption>
-          <thead>
-            <tr>
-              <th scope="col">Dependency</th>
-              <th scope="col">State</th>
-              <th scope="col">Latency</th>
-              <th scope="col">Detail</th>
+      <AdminTable caption="Dependencies" columns={['Dependency', 'State', 'Latency', 'Detail']}>
+        <tbody>
+          {Object.entries(ready.data?.checks ?? {}).map(([name, check]) => (
+            <tr key={name}>
+              <td>
+                {name.replaceAll('_', ' ')}
+                {check.required === false && <span className="text-xs text-slate-500"> (not required)</span>}
+              </td>
+              <td className={check.ok ? 'text-green-700 dark:text-green-400' : 'text-red-700 dark:text-red-400'}>
+                <span aria-hidden="true">{check.ok ? '● ' : '▲ '}</span>
+                {check.ok ? 'ok' : 'failing'}
+              </td>
+              <td>{check.latency_ms === undefined ? '–' : formatMs(check.latency_ms)}</td>
+              <td className="text-xs">{check.error}</td>
             </tr>
-          </thead>
-          <tbody>
-            {Object.entries(ready.data?.checks ?? {}).map(([name, check]) => (
-              <tr key={name}>
-                <td>
-                  {name.replaceAll('_', ' ')}
-                  {check.required === false && <span className="text-xs text-slate-500"> (not required)</span>}
-                </td>
-                <td className={check.ok ? 'text-green-700 dark:text-green-400' : 'text-red-700 dark:text-red-400'}>
-                  <span aria-hidden="true">{check.ok ? '● ' : '▲ '}</span>
-                  {check.ok ? 'ok' : 'failing'}
-                </td>
-                <td>{check.latency_ms === undefined ? '–' : formatMs(check.latency_ms)}</td>
-                <td className="text-xs">{check.error}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+          ))}
+        </tbody>
+      </AdminTable>
       <ProviderHealth />
     </section>
   );

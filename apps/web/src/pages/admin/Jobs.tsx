@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ErrorBox, secondaryButtonClass } from '../../components/ui';
 import { api } from '../../lib/api';
-import { tableClass } from './table';
+import { AdminTable } from './AdminTable';
 
 interface JobCounts {
   waiting: number;
@@ -72,76 +72,52 @@ export function Jobs() {
             Queue backend <strong>{data.backend}</strong>; in the last minute {data.rates.completedPerMinute} completed
             and {data.rates.deadPerMinute} dead-lettered.
           </p>
-          <div className="overflow-x-auto">
-            <table className={tableClass}>
-              <caption className="text-left font-medium">Queues</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Job</th>
+          <AdminTable caption="Queues" columns={['Job', ...states]}>
+            <tbody>
+              {Object.entries(data.byName).map(([name, counts]) => (
+                <tr key={name}>
+                  <th scope="row" className="font-normal">
+                    <code>{name}</code>
+                  </th>
                   {states.map((state) => (
-                    <th key={state} scope="col">
-                      {state}
-                    </th>
+                    <td key={state}>{counts[state]}</td>
                   ))}
                 </tr>
-              </thead>
-              <tbody>
-                {Object.entries(data.byName).map(([name, counts]) => (
-                  <tr key={name}>
-                    <th scope="row" className="font-normal">
-                      <code>{name}</code>
-                    </th>
-                    {states.map((state) => (
-                      <td key={state}>{counts[state]}</td>
-                    ))}
-                  </tr>
+              ))}
+              <tr className="font-semibold">
+                <th scope="row">All</th>
+                {states.map((state) => (
+                  <td key={state}>{data[state]}</td>
                 ))}
-                <tr className="font-semibold">
-                  <th scope="row">All</th>
-                  {states.map((state) => (
-                    <td key={state}>{data[state]}</td>
-                  ))}
-                </tr>
-              </tbody>
-            </table>
-          </div>
-          <div className="overflow-x-auto">
-            <table className={tableClass}>
-              <caption className="text-left font-medium">Workers</caption>
-              <thead>
+              </tr>
+            </tbody>
+          </AdminTable>
+          <AdminTable caption="Workers" columns={['Worker', 'Running', 'Last heartbeat', 'Jobs it takes']}>
+            <tbody>
+              {data.workers.length === 0 && (
                 <tr>
-                  <th scope="col">Worker</th>
-                  <th scope="col">Running</th>
-                  <th scope="col">Last heartbeat</th>
-                  <th scope="col">Jobs it takes</th>
+                  <td colSpan={4} className="text-red-700 dark:text-red-400">
+                    No worker has reported: jobs wait until one starts.
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {data.workers.length === 0 && (
-                  <tr>
-                    <td colSpan={4} className="text-red-700 dark:text-red-400">
-                      No worker has reported: jobs wait until one starts.
+              )}
+              {data.workers.map((worker) => {
+                const seconds = Math.max(0, Math.round((now - new Date(worker.last_seen_at).getTime()) / 1000));
+                return (
+                  <tr key={worker.worker_id}>
+                    <td>
+                      <code>{worker.worker_id}</code>
                     </td>
+                    <td>{worker.active}</td>
+                    <td className={seconds > 60 ? 'text-red-700 dark:text-red-400' : undefined}>
+                      {seconds} s ago{seconds > 60 && ' (stale)'}
+                    </td>
+                    <td className="text-xs">{worker.names.join(', ')}</td>
                   </tr>
-                )}
-                {data.workers.map((worker) => {
-                  const seconds = Math.max(0, Math.round((now - new Date(worker.last_seen_at).getTime()) / 1000));
-                  return (
-                    <tr key={worker.worker_id}>
-                      <td>
-                        <code>{worker.worker_id}</code>
-                      </td>
-                      <td>{worker.active}</td>
-                      <td className={seconds > 60 ? 'text-red-700 dark:text-red-400' : undefined}>
-                        {seconds} s ago{seconds > 60 && ' (stale)'}
-                      </td>
-                      <td className="text-xs">{worker.names.join(', ')}</td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+                );
+              })}
+            </tbody>
+          </AdminTable>
         </>
       )}
       <h3 className="font-semibold">Dead-letter queue</h3>

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { buttonClass, ErrorBox, inputClass, secondaryButtonClass, selectClass } from '../../components/ui';
 import { api } from '../../lib/api';
-import { tableClass } from './table';
+import { AdminTable } from './AdminTable';
 
 interface KeyRecord {
   id: string;
@@ -126,74 +126,60 @@ export function Keys() {
           Show revoked keys
         </label>
       </div>
-      <div className="overflow-x-auto">
-        <table className={tableClass}>
-          <thead>
+      <AdminTable
+        columns={['Name', 'Environment', 'Prefix', 'Scopes', 'Made by', 'Created', 'Status', { hidden: 'Actions' }]}
+      >
+        <tbody>
+          {keys.data && shown.length === 0 && (
             <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Environment</th>
-              <th scope="col">Prefix</th>
-              <th scope="col">Scopes</th>
-              <th scope="col">Made by</th>
-              <th scope="col">Created</th>
-              <th scope="col">Status</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
+              <td colSpan={8} className="text-slate-500">
+                No keys.
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {keys.data && shown.length === 0 && (
-              <tr>
-                <td colSpan={8} className="text-slate-500">
-                  No keys.
-                </td>
-              </tr>
-            )}
-            {shown.map((key) => (
-              <tr key={key.id} className={key.revokedAt ? 'text-slate-400' : undefined}>
-                <td>{key.name}</td>
-                <td>{key.environment}</td>
-                <td>
-                  <code>{key.prefix}</code>
-                </td>
-                <td>{key.admin ? `admin, ${key.scopes.join(', ')}` : key.scopes.join(', ')}</td>
-                <td>{key.userId ? 'a user (/api/keys)' : 'an admin'}</td>
-                <td>{new Date(key.createdAt).toLocaleString('en-GB')}</td>
-                <td>{key.revokedAt ? `revoked ${new Date(key.revokedAt).toLocaleString('en-GB')}` : 'active'}</td>
-                <td className="whitespace-nowrap">
-                  {!key.revokedAt &&
-                    (confirming === key.id ? (
-                      <>
-                        <button
-                          type="button"
-                          className="text-red-700 underline dark:text-red-400"
-                          aria-label={`Confirm revoking ${key.name}`}
-                          disabled={revoke.isPending}
-                          onClick={() => revoke.mutate(key.id)}
-                        >
-                          Really revoke
-                        </button>{' '}
-                        <button type="button" className="underline" onClick={() => setConfirming(null)}>
-                          Keep
-                        </button>
-                      </>
-                    ) : (
+          )}
+          {shown.map((key) => (
+            <tr key={key.id} className={key.revokedAt ? 'text-slate-400' : undefined}>
+              <td>{key.name}</td>
+              <td>{key.environment}</td>
+              <td>
+                <code>{key.prefix}</code>
+              </td>
+              <td>{key.admin ? `admin, ${key.scopes.join(', ')}` : key.scopes.join(', ')}</td>
+              <td>{key.userId ? 'a user (/api/keys)' : 'an admin'}</td>
+              <td>{new Date(key.createdAt).toLocaleString('en-GB')}</td>
+              <td>{key.revokedAt ? `revoked ${new Date(key.revokedAt).toLocaleString('en-GB')}` : 'active'}</td>
+              <td className="whitespace-nowrap">
+                {!key.revokedAt &&
+                  (confirming === key.id ? (
+                    <>
                       <button
                         type="button"
-                        className="underline"
-                        aria-label={`Revoke ${key.name}`}
-                        onClick={() => setConfirming(key.id)}
+                        className="text-red-700 underline dark:text-red-400"
+                        aria-label={`Confirm revoking ${key.name}`}
+                        disabled={revoke.isPending}
+                        onClick={() => revoke.mutate(key.id)}
                       >
-                        Revoke
+                        Really revoke
+                      </button>{' '}
+                      <button type="button" className="underline" onClick={() => setConfirming(null)}>
+                        Keep
                       </button>
-                    ))}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+                    </>
+                  ) : (
+                    <button
+                      type="button"
+                      className="underline"
+                      aria-label={`Revoke ${key.name}`}
+                      onClick={() => setConfirming(key.id)}
+                    >
+                      Revoke
+                    </button>
+                  ))}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </AdminTable>
     </section>
   );
 }

@@ -2,8 +2,8 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ErrorBox, secondaryButtonClass, selectClass } from '../../components/ui';
 import { api } from '../../lib/api';
+import { AdminTable } from './AdminTable';
 import { TimeChart } from './TimeChart';
-import { tableClass } from './table';
 import {
   fillSlots,
   formatMs,
@@ -183,47 +183,35 @@ export function UsageDashboard() {
               summary={`Latency overall p50 ${formatMs(totals.latency_p50_ms)}, p95 ${formatMs(totals.latency_p95_ms)}, p99 ${formatMs(totals.latency_p99_ms)} (${scope}); highest p95 in a slot ${formatMs(worstLatency || null)}.`}
             />
           </div>
-          <div className="overflow-x-auto">
-            <table className={tableClass}>
-              <caption className="text-left font-medium">Per model ({range.label.toLowerCase()})</caption>
-              <thead>
+          <AdminTable
+            caption={<>Per model ({range.label.toLowerCase()})</>}
+            columns={['Model', 'Requests', 'Prompt tokens', 'Completion tokens', 'Errors', 'p50', 'p95', 'p99']}
+          >
+            <tbody>
+              {data.models.length === 0 && (
                 <tr>
-                  <th scope="col">Model</th>
-                  <th scope="col">Requests</th>
-                  <th scope="col">Prompt tokens</th>
-                  <th scope="col">Completion tokens</th>
-                  <th scope="col">Errors</th>
-                  <th scope="col">p50</th>
-                  <th scope="col">p95</th>
-                  <th scope="col">p99</th>
+                  <td colSpan={8} className="text-slate-500">
+                    No requests in this period.
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {data.models.length === 0 && (
-                  <tr>
-                    <td colSpan={8} className="text-slate-500">
-                      No requests in this period.
-                    </td>
-                  </tr>
-                )}
-                {data.models.map((row) => (
-                  <tr
-                    key={row.model ?? '(none)'}
-                    className={row.model === model ? 'bg-indigo-50 dark:bg-indigo-950' : undefined}
-                  >
-                    <td>{row.model ?? '(none)'}</td>
-                    <td>{formatNumber(row.requests)}</td>
-                    <td>{formatNumber(row.prompt_tokens)}</td>
-                    <td>{formatNumber(row.completion_tokens)}</td>
-                    <td>{formatPercent(row.error_rate)}</td>
-                    <td>{formatMs(row.latency_p50_ms)}</td>
-                    <td>{formatMs(row.latency_p95_ms)}</td>
-                    <td>{formatMs(row.latency_p99_ms)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+              )}
+              {data.models.map((row) => (
+                <tr
+                  key={row.model ?? '(none)'}
+                  className={row.model === model ? 'bg-indigo-50 dark:bg-indigo-950' : undefined}
+                >
+                  <td>{row.model ?? '(none)'}</td>
+                  <td>{formatNumber(row.requests)}</td>
+                  <td>{formatNumber(row.prompt_tokens)}</td>
+                  <td>{formatNumber(row.completion_tokens)}</td>
+                  <td>{formatPercent(row.error_rate)}</td>
+                  <td>{formatMs(row.latency_p50_ms)}</td>
+                  <td>{formatMs(row.latency_p95_ms)}</td>
+                  <td>{formatMs(row.latency_p99_ms)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </AdminTable>
         </>
       )}
     </section>

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ErrorBox, selectClass } from '../../components/ui';
 import { api, type Me } from '../../lib/api';
-import { tableClass } from './table';
+import { AdminTable } from './AdminTable';
 
 interface User {
   id: string;
@@ -36,55 +36,44 @@ export function Users() {
           {setRole.data.email} is now {setRole.data.role === 'admin' ? 'an admin' : 'a user'}.
         </p>
       )}
-      <div className="overflow-x-auto">
-        <table className={tableClass}>
-          <thead>
-            <tr>
-              <th scope="col">Email</th>
-              <th scope="col">Name</th>
-              <th scope="col">Verified</th>
-              <th scope="col">Joined</th>
-              <th scope="col">Role</th>
+      <AdminTable columns={['Email', 'Name', 'Verified', 'Joined', 'Role']}>
+        <tbody>
+          {users.data?.users.map((user) => (
+            <tr key={user.id}>
+              <td>
+                {user.email}
+                {me?.id === user.id && ' (you)'}
+              </td>
+              <td>{user.name}</td>
+              <td>{user.emailVerified ? 'yes' : 'no'}</td>
+              <td>{new Date(user.createdAt).toLocaleDateString('en-GB')}</td>
+              <td>
+                <select
+                  aria-label={`Role of ${user.email}`}
+                  className={selectClass}
+                  value={user.role}
+                  disabled={setRole.isPending}
+                  onChange={(event) => {
+                    const role = event.target.value;
+                    // Demoting yourself locks you out of this console at once; make sure it is meant.
+                    if (
+                      me?.id === user.id &&
+                      role !== 'admin' &&
+                      !window.confirm('Remove your own admin role? You will lose access to this console.')
+                    ) {
+                      return;
+                    }
+                    setRole.mutate({ id: user.id, role });
+                  }}
+                >
+                  <option value="user">user</option>
+                  <option value="admin">admin</option>
+                </select>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {users.data?.users.map((user) => (
-              <tr key={user.id}>
-                <td>
-                  {user.email}
-                  {me?.id === user.id && ' (you)'}
-                </td>
-                <td>{user.name}</td>
-                <td>{user.emailVerified ? 'yes' : 'no'}</td>
-                <td>{new Date(user.createdAt).toLocaleDateString('en-GB')}</td>
-                <td>
-                  <select
-                    aria-label={`Role of ${user.email}`}
-                    className={selectClass}
-                    value={user.role}
-                    disabled={setRole.isPending}
-                    onChange={(event) => {
-                      const role = event.target.value;
-                      // Demoting yourself locks you out of this console at once; make sure it is meant.
-                      if (
-                        me?.id === user.id &&
-                        role !== 'admin' &&
-                        !window.confirm('Remove your own admin role? You will lose access to this console.')
-                      ) {
-                        return;
-                      }
-                      setRole.mutate({ id: user.id, role });
-                    }}
-                  >
-                    <option value="user">user</option>
-                    <option value="admin">admin</option>
-                  </select>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+          ))}
+        </tbody>
+      </AdminTable>
     </section>
   );
 }
