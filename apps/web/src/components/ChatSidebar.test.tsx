@@ -1,9 +1,8 @@
 // @vitest-environment happy-dom
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChatSummary } from '../lib/conversations';
+import { type Mounted, mountWithQueryClient } from '../testing/mount';
 import { ChatSidebar } from './ChatSidebar';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -48,7 +47,7 @@ function fakeServer() {
 }
 
 let container: HTMLDivElement;
-let root: Root;
+let mounted: Mounted;
 let server: ReturnType<typeof fakeServer>;
 const selected: string[] = [];
 
@@ -81,23 +80,15 @@ beforeEach(async () => {
   server = fakeServer();
   vi.stubGlobal('fetch', server.fetchMock);
   vi.stubGlobal('confirm', () => true);
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
-  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  await act(async () =>
-    root.render(
-      <QueryClientProvider client={client}>
-        <ChatSidebar activeId={null} onSelect={(id) => selected.push(id)} onNew={() => {}} />
-      </QueryClientProvider>,
-    ),
+  mounted = await mountWithQueryClient(
+    <ChatSidebar activeId={null} onSelect={(id) => selected.push(id)} onNew={() => {}} />,
   );
+  ({ container } = mounted);
   await settle();
 });
 
-afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
+afterEach(async () => {
+  await mounted.unmount();
   vi.unstubAllGlobals();
   vi.restoreAllMocks();
 });

@@ -1,8 +1,7 @@
 // @vitest-environment happy-dom
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type Mounted, mountWithQueryClient } from '../testing/mount';
 import { TemplatePicker } from './TemplatePicker';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -72,7 +71,7 @@ function fakeServer() {
 
 let server: ReturnType<typeof fakeServer>;
 let container: HTMLDivElement;
-let root: Root;
+let mounted: Mounted;
 let inserted: string[];
 
 const settle = () =>
@@ -117,22 +116,12 @@ beforeEach(async () => {
   server = fakeServer();
   vi.stubGlobal('fetch', server.fetch);
   inserted = [];
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
-  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  await act(async () =>
-    root.render(
-      <QueryClientProvider client={client}>
-        <TemplatePicker onInsert={(text) => inserted.push(text)} />
-      </QueryClientProvider>,
-    ),
-  );
+  mounted = await mountWithQueryClient(<TemplatePicker onInsert={(text) => inserted.push(text)} />);
+  ({ container } = mounted);
 });
 
 afterEach(async () => {
-  await act(async () => root.unmount());
-  container.remove();
+  await mounted.unmount();
   vi.unstubAllGlobals();
 });
 

@@ -1,8 +1,7 @@
 // @vitest-environment happy-dom
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type Mounted, mountWithQueryClient } from '../testing/mount';
 import { AdminPage } from './Admin';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -137,7 +136,7 @@ function route(method: string, url: URL, body: unknown): Response {
 }
 
 let container: HTMLDivElement;
-let root: Root;
+let mounted: Mounted;
 
 beforeEach(async () => {
   requests = [];
@@ -152,22 +151,12 @@ beforeEach(async () => {
       return route(method, url, body);
     }),
   );
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
-  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  await act(async () =>
-    root.render(
-      <QueryClientProvider client={client}>
-        <AdminPage />
-      </QueryClientProvider>,
-    ),
-  );
+  mounted = await mountWithQueryClient(<AdminPage />);
+  ({ container } = mounted);
 });
 
 afterEach(async () => {
-  await act(async () => root.unmount());
-  container.remove();
+  await mounted.unmount();
   vi.useRealTimers();
   vi.unstubAllGlobals();
 });
