@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { registerAuthRoutes } from './accounts/auth-routes';
 import { sendError } from './http/error-handler';
 import { registerRequestHooks } from './http/hooks';
+import { createLazyCompilers } from './http/lazy-compilers';
 import { registerAccountKeyRoutes } from './routes/account-keys';
 import { registerAdminRoutes } from './routes/admin';
 import { registerAdminJobRoutes } from './routes/admin-jobs';
@@ -30,11 +31,14 @@ export interface BuiltApp {
   app: FastifyInstance;
   /** Flips /ready to 503 so load balancers stop sending traffic while in-flight requests finish. */
   startDraining(): void;
+  /** Route validators and serializers are compiled on first use; this compiles the rest now (tests). */
+  compilePendingSchemas(): number;
 }
 
 /** The HTTP API on top of a runtime. Tests build it and call `inject` or listen on port 0. */
 export async function buildApp(runtime: Runtime): Promise<BuiltApp> {
   let draining = false;
+  const lazyCompilers = createLazyCompilers();
   const app = Fastify({
     loggerInstance: runtime.logger as FastifyBaseLogger,
     bodyLimit: runtime.config.bodyLimitBytes,
@@ -44,6 +48,8 @@ export async function buildApp(runtime: Runtime): Promise<BuiltApp> {
     return503OnClosing: true,
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // Each route's ajv validator and response serializer is generated on its first request, not at start.
+    schemaController: { compilersFactory: lazyCompilers.compilersFactory },
   });
 
   await app.register(swagger, {
@@ -122,5 +128,6 @@ export async function buildApp(runtime: Runtime): Promise<BuiltApp> {
     startDraining() {
       draining = true;
     },
+    compilePendingSchemas: () => lazyCompilers.compilePending(),
   };
 }
