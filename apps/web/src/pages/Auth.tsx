@@ -55,6 +55,11 @@ function TextField({
   );
 }
 
+/** A password being chosen: the server's minimum length, and the browser may suggest one. */
+function NewPasswordField(props: { label: string; value: string; onChange(value: string): void }) {
+  return <TextField {...props} type="password" autoComplete="new-password" minLength={8} />;
+}
+
 /** A form that runs `action` on submit, shows its error and disables the button while it runs. */
 function AuthForm({
   action,
@@ -193,14 +198,7 @@ export function SignUp() {
       <AuthForm action={signUp} submitLabel="Sign up">
         <TextField label="Name" autoComplete="name" value={name} onChange={setName} />
         <TextField label="Email" type="email" autoComplete="email" value={email} onChange={setEmail} />
-        <TextField
-          label="Password"
-          type="password"
-          autoComplete="new-password"
-          minLength={8}
-          value={password}
-          onChange={setPassword}
-        />
+        <NewPasswordField label="Password" value={password} onChange={setPassword} />
       </AuthForm>
       <SocialButtons />
     </Card>
@@ -250,14 +248,7 @@ export function ResetPassword() {
         </p>
       ) : (
         <AuthForm action={reset} submitLabel="Set password">
-          <TextField
-            label="New password"
-            type="password"
-            autoComplete="new-password"
-            minLength={8}
-            value={password}
-            onChange={setPassword}
-          />
+          <NewPasswordField label="New password" value={password} onChange={setPassword} />
         </AuthForm>
       )}
     </Card>
