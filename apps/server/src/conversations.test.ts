@@ -182,6 +182,30 @@ describe('export and import', () => {
   });
 });
 
+describe('folders', () => {
+  it("lists your own folders with their chat counts, archived chats included, never anyone else's", async () => {
+    const carol = (await signUpUser(server.url, 'carol')).browser;
+    const dave = (await signUpUser(server.url, 'dave')).browser;
+    await createChat(carol, { title: 'a', folder: 'Recipes' });
+    await createChat(carol, { title: 'b', folder: 'Recipes', archived: true });
+    await createChat(carol, { title: 'c', folder: 'Bills' });
+    await createChat(carol, { title: 'd' });
+    await createChat(dave, { title: 'e', folder: 'Secret plans' });
+
+    const folders = await readJson(await carol.get('/api/chats/folders'));
+    expect(folders).toEqual({
+      folders: [
+        { name: 'Bills', chats: 1 },
+        { name: 'Recipes', chats: 2 },
+      ],
+    });
+    expect((await readJson(await dave.get('/api/chats/folders'))).folders).toEqual([
+      { name: 'Secret plans', chats: 1 },
+    ]);
+    expect((await fetch(`${server.url}/api/chats/folders`)).status).toBe(401);
+  });
+});
+
 describe('share links', () => {
   it('are readable without an account until revoked', async () => {
     const chat = await createChat(alice, { title: 'Shared' });

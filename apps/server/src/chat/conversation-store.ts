@@ -7,7 +7,7 @@ import {
   conversations,
   type Db,
 } from '@switchyard/db';
-import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import { notFound, type Owner, type Page } from './owner';
 
 export const newConversationId = () => `chat_${randomUUID().replaceAll('-', '')}`;
@@ -94,6 +94,17 @@ export async function listConversations(
     .orderBy(desc(conversations.pinned), desc(conversations.updatedAt), desc(conversations.id))
     .limit(page.limit)
     .offset(page.offset);
+}
+
+/** The owner's folders (named on any chat, archived ones too) with how many chats each holds, by name. */
+export async function listFolders(owner: Owner): Promise<Array<{ name: string; chats: number }>> {
+  const rows = await owner.db
+    .select({ name: conversations.folder, chats: count() })
+    .from(conversations)
+    .where(and(eq(conversations.userId, owner.userId), isNotNull(conversations.folder)))
+    .groupBy(conversations.folder)
+    .orderBy(conversations.folder);
+  return rows.flatMap((row) => (row.name === null ? [] : [{ name: row.name, chats: Number(row.chats) }]));
 }
 
 export async function updateConversation(

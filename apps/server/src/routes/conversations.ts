@@ -10,6 +10,7 @@ import {
   deleteMessage,
   findShared,
   listConversations,
+  listFolders,
   listMessages,
   requireConversation,
   revokeShares,
@@ -91,6 +92,21 @@ export function registerConversationRoutes(app: FastifyInstance, runtime: Runtim
       });
       return { chats: chats.map(publicChat), limit: page.limit, offset: page.offset };
     },
+  );
+
+  app.get(
+    '/api/chats/folders',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Your folders, each with how many chats it holds (archived ones included), by name',
+        response: {
+          200: Type.Object({ folders: Type.Array(Type.Object({ name: Type.String(), chats: Type.Integer() })) }),
+        },
+      },
+    },
+    async (request) => ({ folders: await listFolders(ownerOf(runtime, request)) }),
   );
 
   app.get<{ Querystring: { q: string; limit?: string; offset?: string } }>(

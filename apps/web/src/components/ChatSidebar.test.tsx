@@ -17,7 +17,7 @@ function fakeServer() {
     id: `c${String(i).padStart(3, '0')}`,
     title: `Chat ${i}`,
     model: null,
-    folder: i === 5 ? 'Work' : null,
+    folder: i === 5 ? 'Work' : i === 240 ? 'Taxes' : null,
     tags: [],
     pinned: false,
     archived: false,
@@ -39,6 +39,11 @@ function fakeServer() {
       return json(200, { chats: list.slice(offset, offset + limit), limit, offset });
     }
     if (method === 'GET' && url.startsWith('/api/chats/search')) return json(200, { results: [] });
+    if (method === 'GET' && url === '/api/chats/folders') {
+      const counts = new Map<string, number>();
+      for (const chat of chats) if (chat.folder) counts.set(chat.folder, (counts.get(chat.folder) ?? 0) + 1);
+      return json(200, { folders: [...counts].map(([name, count]) => ({ name, chats: count })) });
+    }
     return new Promise<Response>((resolve) =>
       held.push({ resolve, method, url, body: init?.body ? JSON.parse(String(init.body)) : undefined }),
     );
@@ -171,5 +176,16 @@ describe('ChatSidebar (server-backed)', () => {
     await settle();
     expect(server.requests).toContain('GET /api/chats?limit=100&offset=0&archived=false&folder=Work');
     expect(rowTitles()).toEqual(['Chat 5']);
+  });
+
+  it('offers every folder the server knows, also those of chats not loaded yet', async () => {
+    await settle();
+    expect(server.requests).toContain('GET /api/chats/folders');
+    const select = container.querySelector<HTMLSelectElement>('select[aria-label="Show folder"]');
+    const options = [...(select?.options ?? [])].map((option) => option.textContent);
+    // Chat 240 (folder "Taxes") is on the third page, which has not been fetched.
+    expect(server.requests.filter((request) => request.includes('offset=200'))).toEqual([]);
+    expect(options).toContain('🗀 Taxes');
+    expect(options).toContain('🗀 Work');
   });
 });

@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { useChatActions, useChatList } from '../lib/chat-queries';
+import { useChatActions, useChatList, useFolders } from '../lib/chat-queries';
 import {
   type ChatFields,
   type ChatFilter,
@@ -199,12 +199,14 @@ export function ChatSidebar({
     enabled: debounced.length >= 2,
     staleTime: 10_000,
   });
+  // The server's folder list, plus any a chat just moved into before that list is fetched again.
+  const serverFolders = useFolders().data;
   // biome-ignore lint/correctness/useExhaustiveDependencies: recomputed whenever any list changes
   const folders = useMemo(() => {
-    const names = new Set(knownFolders(client));
+    const names = new Set([...(serverFolders ?? []).map((folder) => folder.name), ...knownFolders(client)]);
     if (filter.folder) names.add(filter.folder);
     return [...names].sort((a, b) => a.localeCompare(b));
-  }, [client, list.chats, filter.folder]);
+  }, [client, list.chats, filter.folder, serverFolders]);
 
   const rows: Row[] = useMemo(() => {
     if (!q) return list.chats.map((chat) => ({ kind: 'chat', key: chat.id, chat }));

@@ -10,6 +10,7 @@ import {
   deleteChat,
   fetchAllMessages,
   fetchChatPage,
+  fetchFolders,
   flattenChats,
   nextChatOffset,
   patchChat,
@@ -31,6 +32,11 @@ export function useChatList(filter: ChatFilter) {
   });
   const chats = useMemo(() => flattenChats(query.data), [query.data]);
   return { ...query, chats };
+}
+
+/** Every folder the user has, from the server (not only those of the chats loaded so far). */
+export function useFolders() {
+  return useQuery({ queryKey: chatKeys.folders, queryFn: fetchFolders, staleTime: 60_000 });
 }
 
 /** Every message of the open chat (pages of 500 fetched in parallel). */
@@ -61,8 +67,9 @@ export function useChatActions(onError: (error: unknown) => void) {
       for (const [key, data] of previous ?? []) client.setQueryData(key, data);
       onError(error);
     },
-    onSuccess: (row) => {
+    onSuccess: (row, { fields }) => {
       updateChatLists(client, (data, filter) => upsertChat(data, filter, row));
+      if ('folder' in fields) void client.invalidateQueries({ queryKey: chatKeys.folders });
     },
   });
   const remove = useMutation({
@@ -77,6 +84,7 @@ export function useChatActions(onError: (error: unknown) => void) {
     },
     onSuccess: (_result, chat) => {
       client.removeQueries({ queryKey: chatKeys.messages(chat.id) });
+      if (chat.folder) void client.invalidateQueries({ queryKey: chatKeys.folders });
     },
   });
   // mutate is stable, so the rows (memoized) do not re-render when the sidebar does.

@@ -47,6 +47,7 @@ export const chatKeys = {
   list: (filter: ChatFilter) => ['chats', 'list', filter] as const,
   messages: (id: string) => ['chats', 'messages', id] as const,
   search: (q: string) => ['chats', 'search', q] as const,
+  folders: ['chats', 'folders'] as const,
 };
 
 export type ChatPages = InfiniteData<ChatSummary[], number>;
@@ -115,6 +116,9 @@ export async function searchChats(q: string): Promise<SearchHit[]> {
   return body.results;
 }
 
+/** Every folder the user has named (GET /api/chats/folders), with its chat count. */
+export const fetchFolders = async () =>
+  (await api<{ folders: Array<{ name: string; chats: number }> }>('/api/chats/folders')).folders;
 export const getChat = (id: string) => api<ChatSummary>(`/api/chats/${encodeURIComponent(id)}`);
 export const patchChat = (id: string, fields: ChatFields) =>
   api<ChatSummary>(`/api/chats/${encodeURIComponent(id)}`, { method: 'PATCH', json: fields });
