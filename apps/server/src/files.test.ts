@@ -124,9 +124,13 @@ describe('file uploads and text extraction', () => {
     expect((await fetch(`${server.url}/api/files/${created.id}/content`)).status).toBe(401);
   });
 
-  it('enforces the size and per-user count limits from settings', async () => {
+  it('enforces the size and per-user count limits from settings, and tells the signed-in user what they are', async () => {
+    const limits = async () => readJson(await alice.get('/api/files/limits'));
+    expect(await limits()).toEqual({ maxBytes: 20 * 1024 * 1024, maxFiles: 200 });
+    expect((await fetch(`${server.url}/api/files/limits`)).status).toBe(401);
     await setSetting('files.max_bytes', 1024);
     try {
+      expect(await limits()).toEqual({ maxBytes: 1024, maxFiles: 200 });
       const big = await upload('big.txt', Buffer.alloc(2048, 'a'));
       expect(big.status).toBe(413);
       expect((await upload('small.txt', Buffer.alloc(512, 'a'))).status).toBe(201);

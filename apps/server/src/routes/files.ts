@@ -102,6 +102,25 @@ export function registerFileRoutes(app: FastifyInstance, runtime: Runtime): void
       },
     );
 
+    scope.get(
+      '/api/files/limits',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'The upload limits in force now (settings files.max_bytes and files.max_per_user)',
+          response: { 200: Type.Object({ maxBytes: Type.Integer(), maxFiles: Type.Integer() }) },
+        },
+      },
+      async () => {
+        const settings = runtime.settings.current();
+        return {
+          maxBytes: settings.getInteger('files.max_bytes'),
+          maxFiles: settings.getInteger('files.max_per_user'),
+        };
+      },
+    );
+
     scope.get<{ Querystring: { limit?: string; offset?: string } }>(
       '/api/files',
       {

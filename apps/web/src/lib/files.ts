@@ -12,15 +12,18 @@ export interface UploadedFile {
 }
 
 /**
- * The server's defaults for `files.max_bytes` and `files.max_per_user`. An admin can change them at run time
- * and users cannot read settings, so these only catch the obvious cases early; the server's 413/429 stays the
- * final word and is shown as it comes.
+ * The server's defaults for `files.max_bytes` and `files.max_per_user`, used until `GET /api/files/limits`
+ * answers with the values in force (an admin can change them at run time). The checks only catch the obvious
+ * cases early; the server's 413/429 stays the final word and is shown as it comes.
  */
 export const defaultFileLimits = { maxBytes: 20 * 1024 * 1024, maxFiles: 200 } as const;
 export interface FileLimits {
   maxBytes: number;
   maxFiles: number;
 }
+
+/** The upload limits in force now. */
+export const fetchFileLimits = () => api<FileLimits>('/api/files/limits');
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

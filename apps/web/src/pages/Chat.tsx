@@ -23,6 +23,7 @@ import {
   updateChatLists,
   upsertChat,
 } from '../lib/conversations';
+import { fetchFileLimits } from '../lib/files';
 import { importLegacyConversations } from '../lib/legacy-import';
 import { createStreamText } from '../lib/stream-text';
 import { ImagePanel } from './Images';
@@ -69,7 +70,8 @@ export function ChatPage() {
   const [panel, setPanel] = useState<'chat' | 'images'>('chat');
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const [streamText] = useState(() => createStreamText());
-  const attachments = useAttachments();
+  const fileLimits = useQuery({ queryKey: ['file-limits'], queryFn: fetchFileLimits, staleTime: 60_000 });
+  const attachments = useAttachments(fileLimits.data ?? {});
   const composer = useRef<HTMLTextAreaElement>(null);
   const turnRef = useRef<Turn | null>(null);
   turnRef.current = turn;
