@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type Browser, createBrowser } from './testing/browser';
 import { eventually, runCli } from './testing/cli-process';
+import { keyRequest } from './testing/key-request';
 import { readJson } from './testing/read-json';
 import { startTestServer, type TestServer, testAuthSecret } from './testing/test-server';
 
@@ -54,14 +55,7 @@ describe.skipIf(!available)('accounts across two API processes on PostgreSQL', (
   }
 
   function asAdmin(server: TestServer, method: string, path: string, body?: unknown) {
-    return fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${adminKey}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    return keyRequest(server.url, adminKey, method, path, body);
   }
 
   it('accepts a session made by one process on the other', async () => {

@@ -1,6 +1,7 @@
 import { startTestSmtpServer, type TestSmtpServer } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, createBrowser } from './testing/browser';
+import { keyRequest } from './testing/key-request';
 import { readJson } from './testing/read-json';
 import { startTestServer, type TestServer } from './testing/test-server';
 
@@ -52,14 +53,7 @@ async function signIn(email: string, secret = password, headers: Record<string, 
 }
 
 function withAdminKey(method: string, path: string, body?: unknown) {
-  return fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${adminKey}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  return keyRequest(server.url, adminKey, method, path, body);
 }
 
 async function setSetting(key: string, value: number) {

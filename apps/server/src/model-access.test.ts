@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyRequest } from './testing/key-request';
 import { startTestServer, type TestServer } from './testing/test-server';
 
 let server: TestServer;
@@ -15,14 +16,7 @@ beforeAll(async () => {
 afterAll(() => server?.destroy());
 
 const call = (method: string, path: string, key: string, body?: unknown) =>
-  fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  keyRequest(server.url, key, method, path, body);
 const setDisabled = (environment: string, value: unknown) =>
   call('PUT', `/v1/admin/settings/models.disabled.${environment}`, adminKey, { value });
 const chat = (key: string) =>

@@ -6,6 +6,7 @@ import { createServerModeEnvironment, type ServerModeEnvironment, serverModeAvai
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { eventually, runCli } from './testing/cli-process';
+import { keyRequest } from './testing/key-request';
 import { readJson } from './testing/read-json';
 import { startTestServer, type TestServer } from './testing/test-server';
 
@@ -35,14 +36,7 @@ describe.skipIf(!available)('server mode: two API processes on PostgreSQL and Re
   });
 
   function admin(server: TestServer, method: string, path: string, body?: unknown) {
-    return fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${adminKey}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    return keyRequest(server.url, adminKey, method, path, body);
   }
 
   function chat(server: TestServer, key: string) {
