@@ -2,19 +2,10 @@ import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { isSwitchyardError } from '@switchyard/core';
-import { startTestS3Server, type TestS3Server } from '@switchyard/testkit';
+import { errorOf, startTestS3Server, type TestS3Server } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createObjectStore } from './create-object-store';
 import { createS3ObjectStore, type S3ObjectStore, type S3ObjectStoreOptions } from './s3-store';
-
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the operation to fail, but it succeeded');
-}
 
 /** Everything an error handler or logger could print about an error, flattened to one string. */
 function everythingPrintable(error: unknown): string {

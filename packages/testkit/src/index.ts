@@ -4,6 +4,7 @@ export * from './contracts/rate-limiter-contract';
 export * from './database/accounts-contract';
 export * from './database/database-contract';
 export * from './database/postgres';
+export * from './error-of';
 export * from './fakes/anthropic-server';
 export * from './fakes/comfyui-server';
 export type {

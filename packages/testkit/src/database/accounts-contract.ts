@@ -8,15 +8,7 @@ import {
 } from '@switchyard/db';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the operation to fail, but it succeeded');
-}
+import { errorOf } from '../error-of';
 
 /**
  * The account tables (better-auth's user/session/account/verification plus

@@ -15,15 +15,7 @@ import {
 } from '@switchyard/db';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the operation to fail, but it succeeded');
-}
+import { errorOf } from '../error-of';
 
 /** Resolves with the first payload on `channel`, or rejects after `timeoutMs`. */
 function nextPayload(

@@ -9,6 +9,7 @@ import {
   markUnrecoverable,
 } from '@switchyard/jobs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { errorOf } from '../error-of';
 import { contractBackoffMs, contractJobs, previousContractJobs } from './contract-catalog';
 
 /**
@@ -20,15 +21,6 @@ export interface JobQueueContractFixture {
   connect<Catalog extends JobCatalog>(catalog: Catalog): Promise<JobQueue<Catalog>>;
   reset(): Promise<void>;
   cleanup(): Promise<void>;
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the operation to fail, but it succeeded');
 }
 
 /** Polls `get` until the job satisfies `done`, or fails with the last record seen. */
