@@ -96,7 +96,7 @@ export async function build({ bundlePackages = true } = {}) {
   const startedAt = Date.now();
   const result = await esbuild.build({
     absWorkingDir: repoRoot,
-    entryPoints: { cli: join(serverDir, 'src/cli.ts') },
+    entryPoints: { cli: join(serverDir, 'src/cli/cli.ts') },
     outdir: outDir,
     write: false,
     bundle: true,

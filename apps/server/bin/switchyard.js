@@ -11,5 +11,5 @@ if (bundle) {
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  await import('../src/cli.ts');
+  await import('../src/cli/cli.ts');
 }

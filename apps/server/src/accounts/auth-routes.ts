@@ -1,8 +1,8 @@
 import { SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import type { RouteBehaviour } from '../http/principal';
-import type { Runtime } from '../runtime/runtime';
+import type { Runtime } from '../composition/runtime';
+import type { RouteBehaviour } from '../edge/principal';
 import { authBasePath, clientIpHeader } from './better-auth';
 
 const fifteenMinutes = { windowMs: 15 * 60_000 };

@@ -5,9 +5,9 @@ import { Writable } from 'node:stream';
 import { type EnvironmentVariables, type KeyScope, loadConfig } from '@switchyard/core';
 import type { PlatformJobs } from '@switchyard/jobs';
 import { stringify } from 'yaml';
-import { createLogger } from '../logger';
-import type { Role } from '../runtime/runtime';
-import { type RunningServer, startServer } from '../server';
+import type { Role } from '../composition/runtime';
+import { type RunningServer, startServer } from '../composition/server';
+import { createLogger } from '../operations/logger';
 
 export interface TestServer extends RunningServer {
   dataDir: string;

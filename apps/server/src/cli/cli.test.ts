@@ -1,0 +1,310 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createUsageRepository, openDatabase } from '@switchyard/db';
+import { type FakeUpstreamServer, startFakeOpenAI } from '@switchyard/testkit';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { adminSocketPath, lockFileName } from '../composition/data-dir-lock';
+import { type CliResult, type CliServer, runCli, startCliServer } from '../testing/cli-process';
+import { readJson } from '../testing/read-json';
+
+const devKeyPattern = /^dev_[A-Za-z0-9_-]{43}$/;
+const prodKeyPattern = /^prod_[A-Za-z0-9_-]{43}$/;
+// The fake upstream answers "fake: <prompt>", one word per frame: 20 frames, 100 ms apart.
+const slowPrompt = 'w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15 w16 w17 w18 w19';
+
+interface Workspace {
+  directory: string;
+  dataDir: string;
+  variables: Record<string, string>;
+  cli(args: string[]): Promise<CliResult>;
+  start(): Promise<CliServer>;
+}
+
+async function createWorkspace(config: Record<string, unknown>): Promise<Workspace> {
+  const directory = await mkdtemp(join(tmpdir(), 'switchyard-cli-'));
+  const dataDir = join(directory, 'data');
+  const configPath = join(directory, 'switchyard.config.yaml');
+  await writeFile(configPath, stringify(config));
+  const variables = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SWITCHYARD_DATA_DIR: dataDir,
+    SWITCHYARD_CONFIG: configPath,
+    LOG_LEVEL: 'info',
+  };
+  return {
+    directory,
+    dataDir,
+    variables,
+    cli: (args) => runCli(args, { cwd: directory, variables, timeoutMs: 90_000 }),
+    start: () => startCliServer(['start'], { cwd: directory, variables, timeoutMs: 120_000 }),
+  };
+}
+
+function chat(url: string, key: string, body: Record<string, unknown> = {}) {
+  return fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ model: 'echo', messages: [{ role: 'user', content: 'hello there' }], ...body }),
+  });
+}
+
+/** The id the CLI reports on stderr after creating a key. */
+function createdKeyId(result: CliResult): string {
+  const match = /\(id ([0-9a-f-]{36})/.exec(result.stderr);
+  if (!match?.[1]) throw new Error(`no key id in: ${result.stderr}`);
+  return match[1];
+}
+
+function describeResult(result: CliResult): string {
+  return `exit ${result.code ?? result.signal}${result.timedOut ? ' (timed out)' : ''}; stderr: ${result.stderr}`;
+}
+
+describe('switchyard CLI against a running embedded server', () => {
+  let fakeUpstream: FakeUpstreamServer;
+  let workspace: Workspace;
+  let server: CliServer;
+
+  beforeAll(async () => {
+    fakeUpstream = await startFakeOpenAI({ chunkDelayMs: 100, streamChunks: 20 });
+    workspace = await createWorkspace({
+      ollama: { autodetect: false },
+      providers: [{ id: 'slow-upstream', type: 'openai-compatible', baseURL: fakeUpstream.url }],
+      models: [{ id: 'slow', provider: 'slow-upstream', upstreamModel: 'gpt-4o-mini' }],
+    });
+    server = await workspace.start();
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.kill();
+    await fakeUpstream?.close();
+    if (workspace) await rm(workspace.directory, { recursive: true, force: true });
+  });
+
+  it('start on a fresh data dir becomes healthy and logs where it listens', async () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const listening = server.logs.find((entry) => String(entry.msg).startsWith('Switchyard listening on'));
+    expect(listening).toMatchObject({ url: server.url, mode: 'embedded', dataDir: workspace.dataDir });
+    expect(listening?.msg).toContain(server.url);
+
+    const health = await fetch(`${server.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await readJson(health)).toEqual({ status: 'ok' });
+
+    const lock = JSON.parse(await readFile(join(workspace.dataDir, lockFileName), 'utf8'));
+    expect(lock).toMatchObject({ pid: server.child.pid, role: 'server' });
+  });
+
+  it('keys create prints only the key, and the key works at once', async () => {
+    const dev = await workspace.cli(['keys', 'create', '--env', 'dev', '--name', 'demo']);
+    expect(dev.code, describeResult(dev)).toBe(0);
+    const devLines = dev.stdout.split('\n');
+    expect(devLines).toHaveLength(2);
+    expect(devLines[1]).toBe('');
+    const devKey = devLines[0] ?? '';
+    expect(devKey).toMatch(devKeyPattern);
+    expect(dev.stderr).not.toContain(devKey);
+
+    const answer = await chat(server.url, devKey);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('x-environment')).toBe('dev');
+    expect((await readJson(answer)).choices[0].message.content).toBe('hello there');
+
+    const admin = await workspace.cli(['keys', 'create', '--env', 'prod', '--name', 'ops', '--admin']);
+    expect(admin.code, describeResult(admin)).toBe(0);
+    const adminKey = admin.stdout.trim();
+    expect(admin.stdout).toBe(`${adminKey}\n`);
+    expect(adminKey).toMatch(prodKeyPattern);
+    const settings = await fetch(`${server.url}/v1/admin/settings`, {
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
+    expect(settings.status).toBe(200);
+    expect(settings.headers.get('x-environment')).toBe('prod');
+    const keys = (await readJson(settings)).settings.map((setting: { key: string }) => setting.key);
+    expect(keys).toContain('rate_limit.chat.prod');
+
+    // A key without --admin must not reach the admin API.
+    const forbidden = await fetch(`${server.url}/v1/admin/settings`, {
+      headers: { authorization: `Bearer ${devKey}` },
+    });
+    expect(forbidden.status).toBe(403);
+  });
+
+  it('keys list shows ids and prefixes but never a full key; --json is parseable', async () => {
+    const created = await workspace.cli(['keys', 'create', '--env', 'dev', '--name', 'listed']);
+    expect(created.code, describeResult(created)).toBe(0);
+    const key = created.stdout.trim();
+    const id = createdKeyId(created);
+
+    const table = await workspace.cli(['keys', 'list']);
+    expect(table.code, describeResult(table)).toBe(0);
+    const row = table.stdout.split('\n').find((line) => line.startsWith(id));
+    expect(row).toBeDefined();
+    expect(row).toContain('listed');
+    expect(table.stdout).not.toContain(key);
+
+    const json = await workspace.cli(['keys', 'list', '--json']);
+    expect(json.code, describeResult(json)).toBe(0);
+    expect(json.stdout).not.toContain(key);
+    const listed = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
+    const entry = listed.find((candidate) => candidate.id === id);
+    expect(entry).toMatchObject({ name: 'listed', environment: 'dev', admin: false, revokedAt: null });
+    const prefix = String(entry?.prefix);
+    expect(prefix.startsWith('dev_')).toBe(true);
+    expect(key.startsWith(prefix)).toBe(true);
+    expect(prefix.length).toBeLessThan(key.length);
+    expect(row).toContain(prefix);
+  });
+
+  it('keys revoke makes the next request with that key fail with SY_ERR_API_KEY_REVOKED', async () => {
+    const created = await workspace.cli(['keys', 'create', '--env', 'dev', '--name', 'short-lived']);
+    expect(created.code, describeResult(created)).toBe(0);
+    const key = created.stdout.trim();
+    expect((await chat(server.url, key)).status).toBe(200);
+
+    const revoked = await workspace.cli(['keys', 'revoke', createdKeyId(created)]);
+    expect(revoked.code, describeResult(revoked)).toBe(0);
+    expect(revoked.stderr).toContain('short-lived');
+
+    const rejected = await chat(server.url, key);
+    expect(rejected.status).toBe(401);
+    expect((await readJson(rejected)).error.code).toBe('SY_ERR_API_KEY_REVOKED');
+
+    const withRevoked = await workspace.cli(['keys', 'list', '--all', '--json']);
+    const entry = (JSON.parse(withRevoked.stdout) as Array<Record<string, unknown>>).find(
+      (candidate) => candidate.id === createdKeyId(created),
+    );
+    expect(entry?.revokedAt).toEqual(expect.any(String));
+  });
+
+  it('a second start on the same data dir fails clearly and leaves the first server alone', async () => {
+    const second = await workspace.cli(['start']);
+    expect(second.timedOut).toBe(false);
+    expect(second.code).not.toBe(0);
+    expect(second.code).not.toBeNull();
+    expect(second.stderr).toContain('already using the data directory');
+    expect(second.stderr).toContain(workspace.dataDir);
+    expect(second.stderr).toContain(`pid ${server.child.pid}`);
+
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    const lock = JSON.parse(await readFile(join(workspace.dataDir, lockFileName), 'utf8'));
+    expect(lock.pid).toBe(server.child.pid);
+    // The CLI still reaches the first server through its admin socket.
+    const list = await workspace.cli(['keys', 'list', '--json']);
+    expect(list.code, describeResult(list)).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'demo' })]));
+  });
+
+  it('exits with code 2 and the usage text on a usage error', async () => {
+    const missingEnvironment = await workspace.cli(['keys', 'create', '--name', 'no-env']);
+    expect(missingEnvironment.code).toBe(2);
+    expect(missingEnvironment.stdout).toBe('');
+    expect(missingEnvironment.stderr).toContain('--env');
+    expect(missingEnvironment.stderr).toContain('Usage:');
+
+    const unknown = await workspace.cli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+    expect(unknown.stderr).toContain('Usage:');
+  });
+
+  it('on SIGTERM finishes an in-flight stream, flushes usage rows, releases the data dir and exits 0', async () => {
+    const created = await workspace.cli(['keys', 'create', '--env', 'prod', '--name', 'drain']);
+    expect(created.code, describeResult(created)).toBe(0);
+    const key = created.stdout.trim();
+    const keyId = createdKeyId(created);
+    for (let index = 0; index < 3; index += 1) expect((await chat(server.url, key)).status).toBe(200);
+
+    // A client that keeps idle connections for long, as a reverse proxy does: shutdown must not wait for it.
+    const patientClient = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 60_000 });
+    const response = await undiciFetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: 'slow', stream: true, messages: [{ role: 'user', content: slowPrompt }] }),
+      dispatcher: patientClient,
+    });
+    expect(response.status).toBe(200);
+    const reader = response.body?.getReader();
+    if (!reader) throw new Error('no response body');
+    const decoder = new TextDecoder();
+    let text = '';
+    const first = await reader.read();
+    text += decoder.decode(first.value, { stream: true });
+    expect(text).not.toContain('[DONE]');
+
+    server.child.kill('SIGTERM');
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    const content = text
+      .split('\n')
+      .filter((line) => line.startsWith('data: {'))
+      .map((line) => JSON.parse(line.slice('data: '.length)).choices[0]?.delta?.content ?? '')
+      .join('');
+    expect(content).toBe(`fake: ${slowPrompt}`);
+
+    const exit = await server.exited;
+    await patientClient.close();
+    expect(exit, server.stderr()).toEqual({ code: 0, signal: null });
+    expect(server.logs.some((entry) => entry.msg === 'Switchyard stopped')).toBe(true);
+    // The stream's connection was closed once it ended, not cut by the shutdown timeout.
+    expect(server.logs.some((entry) => String(entry.msg).includes('did not finish in time'))).toBe(false);
+    expect(existsSync(join(workspace.dataDir, lockFileName))).toBe(false);
+    expect(existsSync(adminSocketPath(workspace.dataDir))).toBe(false);
+
+    const prod = await openDatabase({ kind: 'pglite', dataDir: join(workspace.dataDir, 'prod') });
+    try {
+      const rows = await createUsageRepository(prod.db).list({ apiKeyId: keyId });
+      expect(rows).toHaveLength(4);
+      expect(rows.every((row) => row.environment === 'prod' && row.status === 200)).toBe(true);
+      expect(rows.filter((row) => row.model === 'slow')).toHaveLength(1);
+      expect(rows.filter((row) => row.model === 'echo')).toHaveLength(3);
+    } finally {
+      await prod.close();
+    }
+  }, 60_000);
+});
+
+describe('switchyard CLI with no server running', () => {
+  let workspace: Workspace;
+  let server: CliServer | undefined;
+
+  beforeAll(async () => {
+    workspace = await createWorkspace({ ollama: { autodetect: false } });
+  });
+
+  afterAll(async () => {
+    await server?.kill();
+    if (workspace) await rm(workspace.directory, { recursive: true, force: true });
+  });
+
+  it('creates a key directly on the data dir, migrates, and a server started later accepts the key', async () => {
+    const created = await workspace.cli(['keys', 'create', '--env', 'prod', '--name', 'offline']);
+    expect(created.code, describeResult(created)).toBe(0);
+    const key = created.stdout.trim();
+    expect(created.stdout).toBe(`${key}\n`);
+    expect(key).toMatch(prodKeyPattern);
+    // The CLI held the data dir only while it ran.
+    expect(existsSync(join(workspace.dataDir, lockFileName))).toBe(false);
+
+    const migrated = await workspace.cli(['migrate']);
+    expect(migrated.code, describeResult(migrated)).toBe(0);
+    expect(migrated.stderr).toContain('Migrations applied');
+    expect(existsSync(join(workspace.dataDir, 'dev'))).toBe(true);
+
+    server = await workspace.start();
+    const answer = await chat(server.url, key);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('x-environment')).toBe('prod');
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+  }, 180_000);
+});

@@ -1,0 +1,124 @@
+import { Readable } from 'node:stream';
+import { SwitchyardError } from '@switchyard/core';
+import type { FastifyInstance } from 'fastify';
+import Type, { type Static } from 'typebox';
+import type { Runtime } from '../composition/runtime';
+import { notFound, ownerOf } from '../edge/owner';
+import type { RouteBehaviour } from '../edge/principal';
+import { sseEvent } from '../edge/sse';
+import { clientDisconnectSignal, sseHeaders } from '../gateway/chat-execution';
+import { type ChatSessions, createChatSessions } from './chat-sessions';
+import type { SessionEvent } from './session-log';
+
+const startBehaviour: RouteBehaviour = { auth: 'session', rateLimit: 'chat', usage: false };
+const sessionBehaviour: RouteBehaviour = { auth: 'session', usage: false };
+const tags = ['Conversations'];
+const keepAliveMs = 15_000;
+
+const StartBody = Type.Object(
+  {
+    chatId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    model: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    message: Type.String({ minLength: 1, maxLength: 200_000 }),
+    templateId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    variables: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 100_000 }))),
+    attachments: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 10 })),
+  },
+  { additionalProperties: false },
+);
+const SessionBody = Type.Object(
+  { sessionId: Type.String({ minLength: 1, maxLength: 100 }) },
+  { additionalProperties: false },
+);
+
+function frame(event: SessionEvent): string {
+  return sseEvent(event.event, event.data, event.id);
+}
+
+/** Reads `Last-Event-ID` (EventSource sends it on reconnect) or `lastEventId` for clients that cannot set headers. */
+function resumeAfter(header: string | string[] | undefined, query: string | undefined): number {
+  const value = (Array.isArray(header) ? header[0] : header) ?? query;
+  if (value === undefined || value === '') return 0;
+  if (!/^\d{1,9}$/.test(value)) throw new SwitchyardError('SY_ERR_VALIDATION', 'Last-Event-ID must be an event id');
+  return Number(value);
+}
+
+async function* follow(sessions: ChatSessions, sessionId: string, afterId: number, signal: AbortSignal) {
+  yield 'retry: 1000\n\n';
+  let last = afterId;
+  let lastWrite = Date.now();
+  while (!signal.aborted) {
+    const events = await sessions.log.read(sessionId, last);
+    for (const event of events) {
+      last = event.id;
+      lastWrite = Date.now();
+      yield frame(event);
+      if (event.event === 'done') return;
+    }
+    if (events.length > 0) continue;
+    // A comment now and then keeps proxies from closing a stream while the model thinks.
+    if (Date.now() - lastWrite >= keepAliveMs) {
+      lastWrite = Date.now();
+      yield ': keep-alive\n\n';
+    }
+    await sessions.log.wait(sessionId, last, signal);
+  }
+}
+
+/** Seed 004's streaming chat: start stores the question, stream delivers the answer (resumable), stop ends it. */
+export function registerChatSessionRoutes(app: FastifyInstance, runtime: Runtime): void {
+  const sessions = createChatSessions(runtime);
+  // Before the server stops accepting: open answers end as stopped (partial text stored) and their streams finish.
+  app.addHook('preClose', async () => sessions.close());
+
+  app.post<{ Body: Static<typeof StartBody> }>(
+    '/api/chat/start',
+    {
+      config: { behaviour: startBehaviour },
+      schema: {
+        tags,
+        summary: 'Store a message and start the answer; read it from GET /api/chat/stream?sessionId=',
+        body: StartBody,
+      },
+    },
+    async (request, reply) => reply.code(201).send(await sessions.start(ownerOf(runtime, request), request.body)),
+  );
+
+  app.get<{ Querystring: { sessionId: string; lastEventId?: string } }>(
+    '/api/chat/stream',
+    {
+      config: { behaviour: sessionBehaviour },
+      schema: {
+        tags,
+        summary: 'The answer as server-sent events (start, delta…, error?, done); resumes after Last-Event-ID',
+        querystring: Type.Object({
+          sessionId: Type.String({ minLength: 1, maxLength: 100 }),
+          lastEventId: Type.Optional(Type.String({ maxLength: 12 })),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const owner = ownerOf(runtime, request);
+      const meta = await sessions.log.meta(request.query.sessionId);
+      if (!meta || meta.userId !== owner.userId) throw notFound('chat session');
+      const afterId = resumeAfter(request.headers['last-event-id'], request.query.lastEventId);
+      const signal = clientDisconnectSignal(request, reply);
+      reply.headers(sseHeaders);
+      return reply.send(
+        Readable.from(follow(sessions, request.query.sessionId, afterId, signal), { objectMode: false }),
+      );
+    },
+  );
+
+  app.post<{ Body: Static<typeof SessionBody> }>(
+    '/api/chat/stop',
+    {
+      config: { behaviour: sessionBehaviour },
+      schema: { tags, summary: 'Stop an answer; the text so far is kept', body: SessionBody },
+    },
+    async (request) => {
+      await sessions.stop(ownerOf(runtime, request), request.body.sessionId);
+      return { stopped: true };
+    },
+  );
+}

@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { SwitchyardError } from '@switchyard/core';
+import { uploadedFiles } from '@switchyard/db';
+import type { ChatMessage, ChatRequest, Usage } from '@switchyard/providers';
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Runtime } from '../composition/runtime';
+import { notFound, type Owner } from '../edge/owner';
+import { resolveModel } from '../gateway/chat-execution';
+import { renderTemplate } from '../templates/prompt-template';
+import { requireTemplate } from '../templates/template-store';
+import {
+  addMessages,
+  createConversation,
+  listMessages,
+  newMessageId,
+  requireConversation,
+  titleFrom,
+} from './conversation-store';
+import { createMemorySessionLog, createRedisSessionLog, type SessionLog } from './session-log';
+
+/** Roughly 4 characters per token: good enough to keep attachments inside a model's window. */
+const charactersPerToken = 4;
+const defaultContextWindow = 8192;
+const historyMessages = 40;
+
+export interface StartInput {
+  chatId?: string;
+  model?: string;
+  message: string;
+  templateId?: string;
+  variables?: Record<string, string>;
+  attachments?: string[];
+}
+
+export interface ChatSessions {
+  readonly log: SessionLog;
+  start(owner: Owner, input: StartInput): Promise<{ sessionId: string; chatId: string; messageId: string }>;
+  /** Stops a generation running in any process; the partial answer is stored. */
+  stop(owner: Owner, sessionId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Extracted text of the owner's ready files, cut to the characters left in the window. */
+async function attachmentContext(owner: Owner, fileIds: readonly string[], budget: number): Promise<string> {
+  if (fileIds.length === 0) return '';
+  const rows = await owner.db
+    .select()
+    .from(uploadedFiles)
+    .where(and(inArray(uploadedFiles.id, [...fileIds]), eq(uploadedFiles.userId, owner.userId)));
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const sections: string[] = [];
+  for (const id of fileIds) {
+    const file = byId.get(id);
+    if (!file) throw notFound(`file ${id}`);
+    if (file.status !== 'ready') {
+      throw new SwitchyardError('SY_ERR_CONFLICT', `The file ${id} is ${file.status}; attach it once it is ready`);
+    }
+    sections.push(`[Attached file: ${file.name}]\n${file.extractedText ?? ''}`);
+  }
+  const context = sections.join('\n\n');
+  return context.length <= budget ? context : `${context.slice(0, Math.max(0, budget - 20))}\n[…truncated]`;
+}
+
+export function createChatSessions(runtime: Runtime): ChatSessions {
+  const log = runtime.redis ? createRedisSessionLog(runtime.redis) : createMemorySessionLog();
+  const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+
+  async function generate(
+    owner: Owner,
+    sessionId: string,
+    chatId: string,
+    messageId: string,
+    modelId: string,
+    request: ChatRequest,
+    controller: AbortController,
+  ): Promise<void> {
+    const started = Date.now();
+    let content = '';
+    let usage: Usage | undefined;
+    let firstTokenMs: number | null = null;
+    let failure: SwitchyardError | null = null;
+    let finishReason: string | null = null;
+    // Another process's stop lands in the shared log; only Redis needs polling for it.
+    const stopPoll = runtime.redis
+      ? setInterval(() => {
+          log
+            .stopRequested(sessionId)
+            .then((stop) => stop && controller.abort(new Error('stopped')))
+            .catch(() => {});
+        }, 200)
+      : null;
+    try {
+      await log.append(sessionId, 'start', { sessionId, chatId, messageId, model: modelId });
+      const route = resolveModel(runtime, modelId, 'prod');
+      const routed = await runtime.router.stream(route, { ...request, model: route.id }, controller.signal);
+      const { first, rest, release } = routed.value;
+      try {
+        const observe = async (chunk: typeof first) => {
+          if (!chunk) return;
+          const choice = chunk.choices[0];
+          const piece = choice?.delta.content;
+          if (piece) {
+            if (firstTokenMs === null) firstTokenMs = Date.now() - started;
+            content += piece;
+            await log.append(sessionId, 'delta', { content: piece });
+          }
+          if (choice?.finish_reason) finishReason = choice.finish_reason;
+          if (chunk.usage) usage = chunk.usage;
+        };
+        await observe(first);
+        while (!controller.signal.aborted) {
+          const step = await rest.next();
+          if (step.done) break;
+          await observe(step.value);
+        }
+      } finally {
+        release();
+        await rest.return?.(undefined).catch(() => {});
+      }
+    } catch (error) {
+      if (!controller.signal.aborted) {
+        failure =
+          error instanceof SwitchyardError
+            ? error
+            : new SwitchyardError('SY_ERR_UPSTREAM', 'The model failed while answering', { cause: error });
+      }
+    } finally {
+      if (stopPoll) clearInterval(stopPoll);
+    }
+    const stopped = controller.signal.aborted;
+    // One usage row per answer, like the gateway routes: the start request itself is not logged.
+    runtime.usage.record({
+      environment: 'prod',
+      apiKeyId: null,
+      clientIp: null,
+      method: 'POST',
+      route: '/api/chat/start',
+      model: modelId,
+      status: failure ? failure.status : 200,
+      latencyMs: Date.now() - started,
+      promptTokens: usage?.prompt_tokens ?? null,
+      completionTokens: usage?.completion_tokens ?? null,
+      createdAt: new Date(),
+    });
+    const status = failure || stopped ? 'partial' : 'complete';
+    await addMessages(owner, chatId, [
+      {
+        id: messageId,
+        role: 'assistant',
+        content,
+        model: modelId,
+        status: failure && content.length === 0 ? 'failed' : status,
+        error: failure ? failure.message : stopped ? 'stopped by the user' : null,
+        promptTokens: usage?.prompt_tokens ?? null,
+        completionTokens: usage?.completion_tokens ?? null,
+        firstTokenMs,
+        durationMs: Date.now() - started,
+      },
+    ]).then(async ([stored]) => {
+      if (failure) {
+        await log.append(sessionId, 'error', { error: { code: failure.code, message: failure.message } });
+      }
+      await log.append(sessionId, 'done', {
+        messageId: stored?.id ?? messageId,
+        status: stopped ? 'stopped' : failure ? 'failed' : 'complete',
+        finish_reason: stopped ? 'stopped' : failure ? 'error' : finishReason,
+        usage: usage ?? null,
+      });
+    });
+  }
+
+  return {
+    log,
+    async start(owner, input) {
+      // Everything that can be refused is checked before a chat is created, so a refusal leaves nothing behind.
+      const existing = input.chatId ? await requireConversation(owner, input.chatId) : null;
+      const modelId = input.model ?? existing?.model ?? runtime.models.defaultModelId;
+      const route = resolveModel(runtime, modelId, 'prod');
+      const text = input.templateId
+        ? renderTemplate((await requireTemplate(owner, input.templateId)).body, {
+            ...input.variables,
+            message: input.message,
+          })
+        : input.message;
+      const windowCharacters = (route.contextWindow ?? defaultContextWindow) * charactersPerToken;
+      const context = await attachmentContext(
+        owner,
+        input.attachments ?? [],
+        Math.max(0, Math.floor(windowCharacters / 2) - text.length),
+      );
+      const chat = existing ?? (await createConversation(owner, { title: titleFrom(text), model: route.id }));
+      const history = await listMessages(owner.db, chat.id, { limit: 10_000, offset: 0 });
+      await addMessages(owner, chat.id, [
+        { role: 'user', content: text, model: route.id, attachments: input.attachments ?? [] },
+      ]);
+      // History is cut from the oldest end so the newest turns and the attachments fit the window.
+      let remaining = windowCharacters - text.length - context.length;
+      const earlier: ChatMessage[] = [];
+      for (const message of history.slice(-historyMessages).reverse()) {
+        if (message.status === 'failed') continue;
+        if (message.content.length > remaining) break;
+        remaining -= message.content.length;
+        earlier.unshift({ role: message.role as ChatMessage['role'], content: message.content });
+      }
+      const request: ChatRequest = {
+        model: route.id,
+        messages: [...earlier, { role: 'user', content: context ? `${context}\n\n${text}` : text }],
+      };
+      const sessionId = `cs_${randomUUID().replaceAll('-', '')}`;
+      const messageId = newMessageId();
+      await log.create(sessionId, { userId: owner.userId, chatId: chat.id });
+      const controller = new AbortController();
+      // Not awaited: the answer is generated whether or not a client is listening.
+      const done = generate(owner, sessionId, chat.id, messageId, route.id, request, controller)
+        .catch((error: unknown) => runtime.logger.error({ err: error, sessionId }, 'chat session failed'))
+        .finally(() => running.delete(sessionId));
+      running.set(sessionId, { controller, done });
+      return { sessionId, chatId: chat.id, messageId };
+    },
+    async stop(owner, sessionId) {
+      const meta = await log.meta(sessionId);
+      if (!meta || meta.userId !== owner.userId) throw notFound('chat session');
+      running.get(sessionId)?.controller.abort(new Error('stopped'));
+      await log.requestStop(sessionId);
+    },
+    async close() {
+      for (const session of running.values()) session.controller.abort(new Error('shutting down'));
+      await Promise.allSettled([...running.values()].map((session) => session.done));
+      log.close();
+    },
+  };
+}

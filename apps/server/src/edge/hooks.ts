@@ -1,0 +1,294 @@
+import {
+  defaultKeyScopes,
+  environmentOfKey,
+  hashApiKey,
+  type KeyScope,
+  keyScopes,
+  SwitchyardError,
+} from '@switchyard/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SessionUser } from '../accounts/account-service';
+import { assertTrustedOrigin } from '../accounts/origin-check';
+import type { Runtime } from '../composition/runtime';
+import type { CachedKey } from '../keys/key-store';
+import type { Principal, RouteBehaviour } from './principal';
+
+/**
+ * SHA-256 of a key, remembered per key string: a client sends the same key on
+ * every request. Only the hash is cached, never a verdict: every request still
+ * looks the hash up in the key cache, so a revocation applies at once. Bounded
+ * (cleared when full) so random keys cannot grow it; never logged.
+ */
+const keyHashCacheLimit = 1024;
+const keyHashes = new Map<string, string>();
+function cachedKeyHash(key: string): string {
+  let hash = keyHashes.get(key);
+  if (hash === undefined) {
+    hash = hashApiKey(key);
+    if (keyHashes.size >= keyHashCacheLimit) keyHashes.clear();
+    keyHashes.set(key, hash);
+  }
+  return hash;
+}
+
+/** One principal per cached key record: a key reload (revocation, scope change) makes new records. */
+const keyPrincipals = new WeakMap<CachedKey, Principal>();
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match?.[1]) {
+    throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'The Authorization header must be "Bearer <api key>"');
+  }
+  return match[1];
+}
+
+/** Validates a key against the in-memory cache: prefix, existence, revocation, environment match. */
+export function principalForKey(runtime: Runtime, key: string): Principal {
+  const prefixEnvironment = environmentOfKey(key);
+  if (!prefixEnvironment) {
+    throw new SwitchyardError('SY_ERR_INVALID_API_KEY', 'API keys start with prod_, dev_ or gt_');
+  }
+  const cached = runtime.keys.findByHash(cachedKeyHash(key));
+  if (!cached) throw new SwitchyardError('SY_ERR_INVALID_API_KEY', 'The API key is not valid');
+  if (cached.revoked) throw new SwitchyardError('SY_ERR_API_KEY_REVOKED', 'The API key has been revoked');
+  if (cached.environment !== prefixEnvironment) {
+    throw new SwitchyardError(
+      'SY_ERR_API_KEY_ENV_MISMATCH',
+      `The key's prefix names ${prefixEnvironment} but the key belongs to ${cached.environment}`,
+    );
+  }
+  let principal = keyPrincipals.get(cached);
+  if (principal) return principal;
+  principal = {
+    kind: 'key',
+    environment: cached.environment,
+    keyId: cached.id,
+    keyName: cached.name,
+    keyPrefix: cached.keyPrefix,
+    isAdmin: cached.isAdmin,
+    userId: cached.userId,
+    role: null,
+    scopes: cached.scopes,
+    subject: `key:${cached.id}`,
+  } satisfies Principal;
+  keyPrincipals.set(cached, principal);
+  return principal;
+}
+
+function principalForUser(user: SessionUser): Principal {
+  const isAdmin = user.role === 'admin';
+  return {
+    kind: 'user',
+    // Sessions belong to the control plane; what a signed-in user does in the browser is prod.
+    environment: 'prod',
+    keyId: null,
+    keyName: null,
+    keyPrefix: null,
+    isAdmin,
+    userId: user.userId,
+    role: user.role,
+    scopes: isAdmin ? keyScopes : defaultKeyScopes,
+    subject: `user:${user.userId}`,
+  };
+}
+
+/** The signed-in user behind the session cookie, with their current role; null without a valid session. */
+async function sessionPrincipal(runtime: Runtime, request: FastifyRequest): Promise<Principal | null> {
+  const cookie = request.headers.cookie;
+  if (!runtime.accounts.hasSessionCookie(cookie)) return null;
+  const user = await runtime.accounts.sessionFromHeaders({ cookie, host: request.headers.host });
+  if (!user) return null;
+  assertTrustedOrigin(request, runtime.config);
+  return principalForUser(user);
+}
+
+function requiredScope(behaviour: RouteBehaviour): KeyScope | undefined {
+  if (behaviour.scope) return behaviour.scope;
+  if (behaviour.rateLimit === 'chat') return 'chat';
+  if (behaviour.rateLimit === 'image') return 'images';
+  return undefined;
+}
+
+function anonymous(request: FastifyRequest): Principal {
+  return {
+    kind: 'anonymous',
+    environment: 'prod',
+    keyId: null,
+    keyName: null,
+    keyPrefix: null,
+    isAdmin: false,
+    userId: null,
+    role: null,
+    scopes: [],
+    subject: `ip:${request.ip}`,
+  };
+}
+
+async function authenticate(runtime: Runtime, request: FastifyRequest, reply: FastifyReply, behaviour: RouteBehaviour) {
+  if (behaviour.auth === 'session') {
+    // Only a signed-in user: a key must not mint or manage other keys.
+    const user = await sessionPrincipal(runtime, request);
+    if (!user) {
+      throw new SwitchyardError(
+        'SY_ERR_UNAUTHORIZED',
+        'This endpoint needs a signed-in user (session cookie from POST /api/auth/sign-in/email)',
+      );
+    }
+    request.principal = user;
+    return;
+  }
+  let token: string | undefined;
+  try {
+    token = bearerToken(request);
+  } catch (error) {
+    if (behaviour.auth === 'none') return;
+    throw error;
+  }
+  if (token === undefined) {
+    if (behaviour.auth === 'optional' || behaviour.auth === 'admin') {
+      const user = await sessionPrincipal(runtime, request);
+      if (user) {
+        if (behaviour.auth === 'admin' && !user.isAdmin) {
+          throw new SwitchyardError('SY_ERR_FORBIDDEN', 'This endpoint needs an admin');
+        }
+        request.principal = user;
+        return;
+      }
+    }
+    if (behaviour.auth === 'required' || behaviour.auth === 'admin') {
+      throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'This endpoint needs an API key: Authorization: Bearer <key>');
+    }
+    if (behaviour.auth === 'optional' && !runtime.config.allowAnonymous) {
+      throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'Anonymous access is disabled; send an API key');
+    }
+    request.principal = anonymous(request);
+    return;
+  }
+  // The environment of a bad key's prefix still tags the error response.
+  reply.header('x-environment', environmentOfKey(token) ?? 'prod');
+  // A key this process has not heard of yet (created a moment ago elsewhere): look once more before refusing.
+  if (runtime.keys.findByHash(cachedKeyHash(token)) === undefined && environmentOfKey(token)) {
+    await runtime.keys.reloadForMiss();
+  }
+  try {
+    request.principal = principalForKey(runtime, token);
+  } catch (error) {
+    if (behaviour.auth === 'none') return;
+    throw error;
+  }
+  if (behaviour.auth === 'admin' && !request.principal.isAdmin) {
+    throw new SwitchyardError('SY_ERR_FORBIDDEN', 'This endpoint needs an admin API key');
+  }
+}
+
+function checkScope(principal: Principal | null, behaviour: RouteBehaviour): void {
+  const scope = requiredScope(behaviour);
+  if (!scope || !principal || principal.kind === 'anonymous' || principal.scopes.includes(scope)) return;
+  throw new SwitchyardError(
+    'SY_ERR_FORBIDDEN',
+    principal.kind === 'key' ? `This key lacks the '${scope}' scope` : `This account may not use '${scope}'`,
+  );
+}
+
+/** Keys count against their environment's limit; signed-in users and anonymous clients have their own. */
+function limitSetting(principal: Principal, name: 'chat' | 'image'): string {
+  if (name === 'chat' && principal.kind === 'user') return 'rate_limit.user.per_minute';
+  if (name === 'chat' && principal.kind === 'anonymous') return 'rate_limit.anonymous.per_minute';
+  return `rate_limit.${name}.${principal.environment}`;
+}
+
+async function applyRateLimit(runtime: Runtime, request: FastifyRequest, reply: FastifyReply, name: 'chat' | 'image') {
+  const principal = request.principal;
+  if (!principal) return;
+  const environment = principal.environment;
+  const limit = runtime.settings.current().getInteger(limitSetting(principal, name));
+  const decision = await runtime.limiter.hit(`${name}:${environment}:${principal.subject}`, limit);
+  const resetSeconds = Math.ceil(decision.resetMs / 1000);
+  reply.header('x-ratelimit-limit', String(decision.limit));
+  reply.header('x-ratelimit-remaining', String(decision.remaining));
+  reply.header('x-ratelimit-reset', String(resetSeconds));
+  if (!decision.allowed) {
+    runtime.metrics.rateLimitRejections.inc({ environment, route: request.routeOptions.url ?? 'unknown' });
+    throw new SwitchyardError(
+      'SY_ERR_RATE_LIMITED',
+      `Rate limit of ${decision.limit} ${name} requests per minute reached for this ${
+        principal.kind === 'key' ? 'API key' : principal.kind === 'user' ? 'user' : 'client'
+      } in ${environment}; retry in ${resetSeconds}s`,
+      { retryAfterSeconds: Math.max(1, resetSeconds) },
+    );
+  }
+}
+
+/** Auth, environment tagging, rate limits, usage rows and metrics for every route. */
+export function registerRequestHooks(app: FastifyInstance, runtime: Runtime): void {
+  app.decorateRequest('principal', null);
+  app.decorateRequest('usageInfo', null);
+  app.decorateRequest('receivedAt', null);
+  app.decorateRequest('disconnect', null);
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.receivedAt = performance.now();
+    // A client that leaves before the response is complete gets no onResponse (Fastify's
+    // onRequestAbort only covers a body still being uploaded); count it as 499 so every request
+    // that reached the gateway, and maybe the upstream, leaves a usage row. The same (only)
+    // close listener cancels the upstream call through request.disconnect.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) {
+        request.disconnect?.abort(new Error('client disconnected'));
+        recordRequest(runtime, request, 499, performance.now() - (request.receivedAt ?? performance.now()));
+      }
+    });
+    reply.header('x-environment', 'prod');
+    const behaviour = request.routeOptions.config?.behaviour;
+    if (!behaviour) return;
+    await authenticate(runtime, request, reply, behaviour);
+    if (request.principal) reply.header('x-environment', request.principal.environment);
+    checkScope(request.principal, behaviour);
+    if (behaviour.rateLimit) await applyRateLimit(runtime, request, reply, behaviour.rateLimit);
+  });
+
+  // Callback style, not async: no promise per request for a hook that never waits.
+  app.addHook('onResponse', (request, reply, done) => {
+    recordRequest(runtime, request, reply.statusCode, reply.elapsedTime);
+    done();
+  });
+}
+
+/** Metrics and one usage row for a finished (or abandoned) request. */
+function recordRequest(runtime: Runtime, request: FastifyRequest, status: number, elapsedMs: number): void {
+  const behaviour = request.routeOptions.config?.behaviour;
+  const route = request.routeOptions.url ?? 'unmatched';
+  const environment = request.principal?.environment ?? 'prod';
+  const model = request.usageInfo?.model ?? null;
+  const metricModel = model ?? '';
+  runtime.metrics.httpRequests.inc({
+    environment,
+    route,
+    method: request.method,
+    status: String(status),
+    model: metricModel,
+  });
+  runtime.metrics.httpDuration.observe({ environment, route, model: metricModel }, elapsedMs / 1000);
+  if (behaviour?.usage === false || (!behaviour && !route.startsWith('/v1'))) return;
+  const usage = request.usageInfo;
+  if (usage?.promptTokens)
+    runtime.metrics.tokens.inc({ environment, model: metricModel, kind: 'prompt' }, usage.promptTokens);
+  if (usage?.completionTokens) {
+    runtime.metrics.tokens.inc({ environment, model: metricModel, kind: 'completion' }, usage.completionTokens);
+  }
+  runtime.usage.record({
+    environment,
+    apiKeyId: request.principal?.keyId ?? null,
+    clientIp: request.ip,
+    method: request.method,
+    route,
+    model,
+    status,
+    latencyMs: elapsedMs,
+    promptTokens: usage?.promptTokens ?? null,
+    completionTokens: usage?.completionTokens ?? null,
+    createdAt: new Date(),
+  });
+}

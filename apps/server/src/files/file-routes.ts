@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import multipart from '@fastify/multipart';
+import { SwitchyardError } from '@switchyard/core';
+import { type UploadedFileRow, uploadedFiles } from '@switchyard/db';
+import { and, count, desc, eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import Type, { type Static } from 'typebox';
+import type { Runtime } from '../composition/runtime';
+import { notFound, type Owner, ownerOf, pageOf, sessionOnly } from '../edge/owner';
+import { sanitizeFileName, sniffFileType } from './file-types';
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+const tags = ['Conversations'];
+
+function publicFile(file: UploadedFileRow) {
+  const { userId: _owner, objectKey: _key, extractedText, ...rest } = file;
+  return { ...rest, extractedCharacters: extractedText?.length ?? null };
+}
+
+async function requireFile(owner: Owner, id: string): Promise<UploadedFileRow> {
+  const [row] = await owner.db
+    .select()
+    .from(uploadedFiles)
+    .where(and(eq(uploadedFiles.id, id), eq(uploadedFiles.userId, owner.userId)));
+  if (!row) throw notFound('file');
+  return row;
+}
+
+/** RFC 6266: an ASCII fallback plus the exact UTF-8 name. */
+function attachmentDisposition(name: string): string {
+  const fallback = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+/** Uploads to object storage with text extraction in a job; files are only ever served to their owner. */
+export function registerFileRoutes(app: FastifyInstance, runtime: Runtime): void {
+  app.register(async (scope) => {
+    // Only this scope parses multipart bodies; everything else stays JSON-only.
+    await scope.register(multipart, { limits: { files: 1, fields: 5, parts: 6 } });
+    const config = { behaviour: sessionOnly };
+
+    scope.post(
+      '/api/files',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Upload one file (multipart field "file"); its text is extracted in the background',
+          consumes: ['multipart/form-data'],
+        },
+      },
+      async (request, reply) => {
+        const owner = ownerOf(runtime, request);
+        const settings = runtime.settings.current();
+        const maximumBytes = settings.getInteger('files.max_bytes');
+        const maximumFiles = settings.getInteger('files.max_per_user');
+        const [held] = await owner.db
+          .select({ total: count() })
+          .from(uploadedFiles)
+          .where(eq(uploadedFiles.userId, owner.userId));
+        if ((held?.total ?? 0) >= maximumFiles) {
+          throw new SwitchyardError(
+            'SY_ERR_QUOTA_EXCEEDED',
+            `You can keep at most ${maximumFiles} files; delete some first`,
+          );
+        }
+        if (!request.isMultipart()) {
+          throw new SwitchyardError(
+            'SY_ERR_UNSUPPORTED_MEDIA_TYPE',
+            'Send the file as multipart/form-data (field "file")',
+          );
+        }
+        const part = await request.file({ limits: { fileSize: maximumBytes } });
+        if (!part) throw new SwitchyardError('SY_ERR_VALIDATION', 'No file in the request: send the field "file"');
+        let bytes: Buffer;
+        try {
+          bytes = await part.toBuffer();
+        } catch (error) {
+          if (error instanceof Error && 'code' in error && error.code === 'FST_REQ_FILE_TOO_LARGE') {
+            throw new SwitchyardError('SY_ERR_PAYLOAD_TOO_LARGE', `Files may be at most ${maximumBytes} bytes`);
+          }
+          throw error;
+        }
+        if (bytes.length === 0) throw new SwitchyardError('SY_ERR_VALIDATION', 'The file is empty');
+        const name = sanitizeFileName(part.filename);
+        const mimeType = sniffFileType(bytes, name);
+        const id = `file_${randomUUID().replaceAll('-', '')}`;
+        const environment = request.principal?.environment ?? 'prod';
+        // The key is ours alone: the client's file name never becomes a storage path.
+        const objectKey = `files/${environment}/${id}`;
+        await runtime.platform.storage.put(objectKey, bytes, { contentType: mimeType });
+        const [row] = await owner.db
+          .insert(uploadedFiles)
+          .values({ id, userId: owner.userId, name, mimeType, bytes: bytes.length, objectKey, status: 'pending' })
+          .returning();
+        await runtime.platform.jobs.enqueue(
+          'document.extract',
+          { environment, documentId: id, objectKey, mimeType },
+          { environment, jobId: id },
+        );
+        return reply.code(201).send(row ? publicFile(row) : { id });
+      },
+    );
+
+    scope.get(
+      '/api/files/limits',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'The upload limits in force now (settings files.max_bytes and files.max_per_user)',
+          response: { 200: Type.Object({ maxBytes: Type.Integer(), maxFiles: Type.Integer() }) },
+        },
+      },
+      async () => {
+        const settings = runtime.settings.current();
+        return {
+          maxBytes: settings.getInteger('files.max_bytes'),
+          maxFiles: settings.getInteger('files.max_per_user'),
+        };
+      },
+    );
+
+    scope.get<{ Querystring: { limit?: string; offset?: string } }>(
+      '/api/files',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Your files, newest first',
+          querystring: Type.Object({ limit: Type.Optional(Type.String()), offset: Type.Optional(Type.String()) }),
+        },
+      },
+      async (request) => {
+        const owner = ownerOf(runtime, request);
+        const page = pageOf(request.query);
+        const rows = await owner.db
+          .select()
+          .from(uploadedFiles)
+          .where(eq(uploadedFiles.userId, owner.userId))
+          .orderBy(desc(uploadedFiles.createdAt), desc(uploadedFiles.id))
+          .limit(page.limit)
+          .offset(page.offset);
+        return { files: rows.map(publicFile), ...page };
+      },
+    );
+
+    scope.get<{ Params: Static<typeof IdParams> }>(
+      '/api/files/:id',
+      { config, schema: { tags, summary: 'A file: status pending | ready | failed (with error)', params: IdParams } },
+      async (request) => publicFile(await requireFile(ownerOf(runtime, request), request.params.id)),
+    );
+
+    scope.get<{ Params: Static<typeof IdParams> }>(
+      '/api/files/:id/text',
+      { config, schema: { tags, summary: 'The text extracted from a file', params: IdParams } },
+      async (request) => {
+        const file = await requireFile(ownerOf(runtime, request), request.params.id);
+        if (file.status !== 'ready') throw new SwitchyardError('SY_ERR_CONFLICT', `The file is ${file.status}`);
+        return { text: file.extractedText ?? '' };
+      },
+    );
+
+    scope.get<{ Params: Static<typeof IdParams> }>(
+      '/api/files/:id/content',
+      { config, schema: { tags, summary: 'Download your file (always as an attachment)', params: IdParams } },
+      async (request, reply) => {
+        const file = await requireFile(ownerOf(runtime, request), request.params.id);
+        const { body } = await runtime.platform.storage.get(file.objectKey);
+        reply.header('content-type', file.mimeType);
+        // Never rendered inline on our origin: an uploaded HTML or SVG cannot run script here.
+        reply.header('content-disposition', attachmentDisposition(file.name));
+        reply.header('x-content-type-options', 'nosniff');
+        reply.header('cache-control', 'private, no-store');
+        return reply.send(body);
+      },
+    );
+
+    scope.delete<{ Params: Static<typeof IdParams> }>(
+      '/api/files/:id',
+      { config, schema: { tags, summary: 'Delete a file and its stored bytes', params: IdParams } },
+      async (request, reply) => {
+        const owner = ownerOf(runtime, request);
+        const file = await requireFile(owner, request.params.id);
+        await owner.db.delete(uploadedFiles).where(eq(uploadedFiles.id, file.id));
+        await runtime.platform.storage.delete(file.objectKey);
+        return reply.code(204).send();
+      },
+    );
+  });
+}

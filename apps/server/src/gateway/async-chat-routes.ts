@@ -1,0 +1,124 @@
+import type { JobRecord } from '@switchyard/jobs';
+import type { ChatRequest } from '@switchyard/providers';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import type { Runtime } from '../composition/runtime';
+import { runIdempotent } from '../edge/idempotency';
+import type { RouteBehaviour } from '../edge/principal';
+import { ErrorResponse } from '../edge/schemas';
+import { ownedJob, publicStatus, streamJobEvents } from '../jobs/jobs-view';
+import type { ModelRoute } from './model-registry';
+
+const ChatJob = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('chat.job'),
+    status: Type.Union([
+      Type.Literal('queued'),
+      Type.Literal('running'),
+      Type.Literal('completed'),
+      Type.Literal('failed'),
+    ]),
+    model: Type.String(),
+    environment: Type.String(),
+    attempts: Type.Integer(),
+    result: Type.Optional(Type.Unknown({ description: 'The chat completion, once completed' })),
+    error: Type.Optional(Type.Object({ code: Type.Union([Type.String(), Type.Null()]), message: Type.String() })),
+    created_at: Type.String(),
+    finished_at: Type.Union([Type.String(), Type.Null()]),
+    status_url: Type.String(),
+    events_url: Type.String(),
+  },
+  { additionalProperties: true },
+);
+
+export function describeChatJob(job: JobRecord): Record<string, unknown> {
+  const payload = job.payload as { model?: string };
+  return {
+    id: job.id,
+    object: 'chat.job',
+    status: publicStatus(job),
+    model: payload.model ?? '',
+    environment: job.environment,
+    attempts: job.attempts,
+    ...(job.status === 'completed' ? { result: job.result } : {}),
+    ...(job.status === 'dead' && job.lastError ? { error: job.lastError } : {}),
+    created_at: job.createdAt.toISOString(),
+    finished_at: job.finishedAt ? job.finishedAt.toISOString() : null,
+    status_url: `/v1/chat/jobs/${job.id}`,
+    events_url: `/v1/chat/jobs/${job.id}/events`,
+  };
+}
+
+/**
+ * Seed 002's queue flow: the request is stored as a `chat.complete` job and
+ * answered 202 at once; a worker calls the model with the gateway's routing and
+ * stores the answer in the environment's database.
+ */
+export async function enqueueChat(
+  runtime: Runtime,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  route: ModelRoute,
+  chatRequest: ChatRequest,
+): Promise<FastifyReply> {
+  return runIdempotent(runtime, request, reply, async () => {
+    const principal = request.principal;
+    const environment = principal?.environment ?? 'prod';
+    const { model: _model, messages, stream: _stream, stream_options: _streamOptions, ...params } = chatRequest;
+    const job = await runtime.platform.jobs.enqueue(
+      'chat.complete',
+      {
+        environment,
+        apiKeyId: principal?.keyId ?? null,
+        subject: principal?.subject ?? `ip:${request.ip}`,
+        model: route.id,
+        messages: messages as never,
+        params,
+      },
+      { environment },
+    );
+    const body = describeChatJob(job);
+    return { status: 202, body, headers: { location: String(body.status_url) } };
+  });
+}
+
+const jobBehaviour: RouteBehaviour = { auth: 'optional', scope: 'chat' };
+
+export function registerAsyncChatRoutes(app: FastifyInstance, runtime: Runtime): void {
+  app.get<{ Params: { id: string } }>(
+    '/v1/chat/jobs/:id',
+    {
+      config: { behaviour: jobBehaviour },
+      schema: {
+        tags: ['Chat'],
+        summary: 'Status and result of an async chat job',
+        description: 'Only the key (or anonymous client) that created the job, in its environment, can see it.',
+        security: [{ bearer: [] }, {}],
+        params: Type.Object({ id: Type.String({ maxLength: 200 }) }),
+        response: { 200: ChatJob, 404: ErrorResponse },
+      },
+    },
+    async (request) => describeChatJob(await ownedJob(runtime, request, request.params.id, 'chat.complete')),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/chat/jobs/:id/events',
+    {
+      config: { behaviour: jobBehaviour },
+      schema: {
+        tags: ['Chat'],
+        summary: 'Progress of an async chat job as server-sent events',
+        description:
+          'Events: `status` (the job now), `progress`, `retrying` ({attempt, error, retry_at}), then `completed` ' +
+          '(the job with its result) or `failed` ({error}); the stream ends after either.',
+        security: [{ bearer: [] }, {}],
+        params: Type.Object({ id: Type.String({ maxLength: 200 }) }),
+      },
+    },
+    async (request, reply) => {
+      const job = await ownedJob(runtime, request, request.params.id, 'chat.complete');
+      await streamJobEvents(runtime, request, reply, job, describeChatJob);
+    },
+  );
+}

@@ -1,0 +1,58 @@
+import type { EmbeddingsRequest } from '@switchyard/providers';
+import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
+import Type from 'typebox';
+import type { Runtime } from '../composition/runtime';
+import type { RouteBehaviour } from '../edge/principal';
+import { OpenAIErrorResponse } from '../edge/schemas';
+import { clientDisconnectSignal, resolveModel } from './chat-execution';
+
+const EmbeddingsBody = Type.Object(
+  {
+    model: Type.String({ minLength: 1 }),
+    input: Type.Union([
+      Type.String({ minLength: 1 }),
+      Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 2048 }),
+    ]),
+    dimensions: Type.Optional(Type.Integer({ minimum: 1 })),
+    encoding_format: Type.Optional(Type.Literal('float')),
+    user: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+const behaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat', openaiErrors: true };
+
+/** OpenAI-compatible embeddings, routed to OpenAI-compatible, Ollama and Gemini deployments. */
+export function registerEmbeddingsRoutes(app: FastifyInstance, runtime: Runtime): void {
+  app.post<{ Body: Static<typeof EmbeddingsBody> }>(
+    '/v1/embeddings',
+    {
+      config: { behaviour },
+      schema: {
+        tags: ['OpenAI-compatible'],
+        summary: 'Create embeddings',
+        description: 'OpenAI embeddings request and response (`encoding_format` float only).',
+        security: [{ bearer: [] }, {}],
+        body: EmbeddingsBody,
+        response: {
+          400: OpenAIErrorResponse,
+          401: OpenAIErrorResponse,
+          404: OpenAIErrorResponse,
+          429: OpenAIErrorResponse,
+        },
+      },
+    },
+    async (request, reply) => {
+      const environment = request.principal?.environment ?? 'prod';
+      const route = resolveModel(runtime, request.body.model, environment);
+      request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
+      const embeddingsRequest: EmbeddingsRequest = { model: route.id, input: request.body.input };
+      if (request.body.dimensions !== undefined) embeddingsRequest.dimensions = request.body.dimensions;
+      const routed = await runtime.router.embed(route, embeddingsRequest, clientDisconnectSignal(request, reply));
+      reply.header('x-switchyard-model', routed.deployment.id);
+      request.usageInfo = { model: route.id, promptTokens: routed.value.usage.prompt_tokens, completionTokens: 0 };
+      return routed.value;
+    },
+  );
+}

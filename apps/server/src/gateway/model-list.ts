@@ -1,0 +1,36 @@
+import { type Environment, listSettingEntries } from '@switchyard/core';
+import type { Runtime } from '../composition/runtime';
+import type { ModelRoute } from './model-registry';
+
+const emptySet: ReadonlySet<string> = new Set();
+const parsed = new Map<string, ReadonlySet<string>>();
+const settingKeys: Record<Environment, string> = { prod: 'models.disabled.prod', dev: 'models.disabled.dev' };
+
+/** The ids and aliases the setting `models.disabled.<env>` turns off (parsed once per distinct value). */
+function disabledModels(runtime: Runtime, environment: Environment): ReadonlySet<string> {
+  const value = String(runtime.settings.current().get(settingKeys[environment]));
+  if (value === '') return emptySet;
+  let ids = parsed.get(value);
+  if (!ids) {
+    if (parsed.size >= 16) parsed.clear();
+    ids = new Set(listSettingEntries(value));
+    parsed.set(value, ids);
+  }
+  return ids;
+}
+
+/**
+ * Whether callers in this environment may use the model: the config file's `environments`
+ * and the run-time setting `models.disabled.<env>` (by id or any alias).
+ */
+export function modelAllowed(runtime: Runtime, model: ModelRoute, environment: Environment): boolean {
+  if (!model.environments.includes(environment)) return false;
+  const disabled = disabledModels(runtime, environment);
+  if (disabled.size === 0) return true;
+  return !disabled.has(model.id) && !model.aliases.some((alias) => disabled.has(alias));
+}
+
+/** The models a caller in this environment may use. */
+export function visibleModels(runtime: Runtime, environment: Environment): ModelRoute[] {
+  return runtime.models.list().filter((model) => modelAllowed(runtime, model, environment));
+}

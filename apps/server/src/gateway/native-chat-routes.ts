@@ -1,0 +1,154 @@
+import { SwitchyardError } from '@switchyard/core';
+import type { ChatMessage, ChatRequest } from '@switchyard/providers';
+import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
+import Type from 'typebox';
+import type { Runtime } from '../composition/runtime';
+import { errorBody, normalizeError } from '../edge/error-handler';
+import type { RouteBehaviour } from '../edge/principal';
+import { ErrorResponse, NativeChatRequest, NativeChatResponse, NativeModel } from '../edge/schemas';
+import { sendEventStream, sseEvent } from '../edge/sse';
+import { enqueueChat } from './async-chat-routes';
+import { clientDisconnectController, completeChat, resolveModel, startChatStream } from './chat-execution';
+import { visibleModels } from './model-list';
+
+const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat' };
+
+function toChatRequest(body: Static<typeof NativeChatRequest>): ChatRequest {
+  const conversation: ChatMessage[] = body.messages
+    ? (body.messages as ChatMessage[])
+    : body.message !== undefined
+      ? [{ role: 'user', content: body.message }]
+      : [];
+  if (conversation.length === 0) {
+    throw new SwitchyardError('SY_ERR_VALIDATION', 'Send `message` (a string) or `messages` (a non-empty array)');
+  }
+  const messages: ChatMessage[] = body.system
+    ? [{ role: 'system', content: body.system }, ...conversation]
+    : conversation;
+  const request: ChatRequest = { model: '', messages };
+  if (body.temperature !== undefined) request.temperature = body.temperature;
+  if (body.max_tokens !== undefined) request.max_tokens = body.max_tokens;
+  return request;
+}
+
+/** Switchyard's native chat API (seed 000): simpler than OpenAI's, with labelled models. */
+export function registerNativeChatRoutes(app: FastifyInstance, runtime: Runtime): void {
+  app.get(
+    '/v1/chat/models',
+    {
+      config: { behaviour: { auth: 'none' } },
+      schema: {
+        tags: ['Chat'],
+        summary: 'Models available for chat, with labels such as Fast and Smart',
+        response: { 200: Type.Object({ models: Type.Array(NativeModel), default: Type.String() }) },
+      },
+    },
+    async (request) => ({
+      default: runtime.models.defaultModelId,
+      models: visibleModels(runtime, request.principal?.environment ?? 'prod').map((model) => ({
+        id: model.id,
+        label: model.label,
+        description: model.description,
+        provider: model.providerId,
+        default: model.id === runtime.models.defaultModelId,
+      })),
+    }),
+  );
+
+  app.post<{ Body: Static<typeof NativeChatRequest> }>(
+    '/v1/chat',
+    {
+      config: { behaviour: chatBehaviour },
+      schema: {
+        tags: ['Chat'],
+        summary: 'Chat with a model',
+        description:
+          'Send `message` (or `messages`), optionally `model` and `system`. Without `stream` the answer is one JSON ' +
+          'object. With `stream: true` it is server-sent events: `event: start` ({id, model}), then `event: delta` ' +
+          '({content}) per piece of text, then `event: done` ({finish_reason, usage}); a failure mid-way sends ' +
+          '`event: error` ({error: {code, message}}). Bearer key optional (anonymous = prod, limited per IP).',
+        security: [{ bearer: [] }, {}],
+        body: NativeChatRequest,
+        response: {
+          200: NativeChatResponse,
+          400: ErrorResponse,
+          401: ErrorResponse,
+          404: ErrorResponse,
+          429: ErrorResponse,
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const environment = request.principal?.environment ?? 'prod';
+      const route = resolveModel(runtime, body.model ?? runtime.models.defaultModelId, environment);
+      const chatRequest = toChatRequest(body);
+      request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
+      if (body.async) {
+        if (body.stream) throw new SwitchyardError('SY_ERR_VALIDATION', 'Use either async or stream, not both');
+        return enqueueChat(runtime, request, reply, route, chatRequest);
+      }
+      const signal = clientDisconnectController(request, reply);
+      const startedAt = performance.now();
+
+      if (!body.stream) {
+        const { completion, deployment } = await completeChat(runtime, request, reply, route, chatRequest, signal);
+        const choice = completion.choices[0];
+        const usage = completion.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+        request.usageInfo = {
+          model: route.id,
+          promptTokens: usage.prompt_tokens,
+          completionTokens: usage.completion_tokens,
+        };
+        return {
+          id: completion.id,
+          model: route.id,
+          environment,
+          served_by: deployment,
+          message: {
+            role: 'assistant' as const,
+            content: typeof choice?.message.content === 'string' ? choice.message.content : '',
+          },
+          finish_reason: choice?.finish_reason ?? null,
+          usage,
+          latency_ms: Math.round((performance.now() - startedAt) * 100) / 100,
+        };
+      }
+
+      let sentStart = false;
+      let finishReason: string | null = null;
+      let usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+      const started = await startChatStream(runtime, request, reply, route, chatRequest, signal);
+      return sendEventStream(reply, started.chunks, {
+        frame(chunk) {
+          let text = '';
+          if (!sentStart) {
+            sentStart = true;
+            text += sseEvent('start', { id: chunk.id, model: route.id, environment, served_by: started.deployment });
+          }
+          if (chunk.usage) {
+            usage = chunk.usage;
+            request.usageInfo = {
+              model: route.id,
+              promptTokens: chunk.usage.prompt_tokens,
+              completionTokens: chunk.usage.completion_tokens,
+            };
+          }
+          const choice = chunk.choices[0];
+          if (choice?.finish_reason) finishReason = choice.finish_reason;
+          const content = choice?.delta.content;
+          if (content) text += sseEvent('delta', { content });
+          return text || null;
+        },
+        end: () =>
+          sseEvent('done', {
+            finish_reason: finishReason,
+            usage,
+            latency_ms: Math.round((performance.now() - startedAt) * 100) / 100,
+          }),
+        error: (error) => sseEvent('error', errorBody(normalizeError(error), false)),
+      });
+    },
+  );
+}

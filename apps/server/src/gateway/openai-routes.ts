@@ -1,0 +1,133 @@
+import { type ChatCompletionChunk, type ChatRequest, rawJsonOf, type Usage } from '@switchyard/providers';
+import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
+import Type from 'typebox';
+import type { Runtime } from '../composition/runtime';
+import { errorBody, normalizeError } from '../edge/error-handler';
+import type { RouteBehaviour } from '../edge/principal';
+import { ChatCompletionRequest, OpenAIErrorResponse, OpenAIModel } from '../edge/schemas';
+import { sendEventStream } from '../edge/sse';
+import { enqueueChat } from './async-chat-routes';
+import { clientDisconnectController, completeChat, resolveModel, startChatStream } from './chat-execution';
+import { visibleModels } from './model-list';
+
+const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat', openaiErrors: true };
+const modelsBehaviour: RouteBehaviour = { auth: 'optional', openaiErrors: true };
+const errorResponses = {
+  400: OpenAIErrorResponse,
+  401: OpenAIErrorResponse,
+  404: OpenAIErrorResponse,
+  429: OpenAIErrorResponse,
+};
+
+/** The OpenAI-compatible surface: official OpenAI clients work against it unchanged. */
+export function registerOpenAIRoutes(app: FastifyInstance, runtime: Runtime): void {
+  const bootTime = Math.floor(Date.now() / 1000);
+
+  app.get(
+    '/v1/models',
+    {
+      config: { behaviour: modelsBehaviour },
+      schema: {
+        tags: ['OpenAI-compatible'],
+        summary: 'List models',
+        security: [{ bearer: [] }, {}],
+        response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(OpenAIModel) }) },
+      },
+    },
+    async (request) => ({
+      object: 'list' as const,
+      data: visibleModels(runtime, request.principal?.environment ?? 'prod').map((model) => ({
+        id: model.id,
+        object: 'model' as const,
+        created: bootTime,
+        owned_by: model.providerId,
+      })),
+    }),
+  );
+
+  app.post<{ Body: Static<typeof ChatCompletionRequest> }>(
+    '/v1/chat/completions',
+    {
+      config: { behaviour: chatBehaviour },
+      schema: {
+        tags: ['OpenAI-compatible'],
+        summary: 'Create a chat completion (streaming with `stream: true`)',
+        description:
+          'OpenAI chat-completions request and response. With `stream: true` the answer is a stream of ' +
+          '`data: {chunk}` server-sent events ending in `data: [DONE]`; `stream_options.include_usage` adds a ' +
+          'final chunk with token usage. Bearer key optional: without one the call is anonymous, prod, limited per IP.',
+        security: [{ bearer: [] }, {}],
+        body: ChatCompletionRequest,
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const environment = request.principal?.environment ?? 'prod';
+      const route = resolveModel(runtime, body.model, environment);
+      request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
+      const { stream, stream_options: streamOptions, ...rest } = body;
+      const upstreamRequest = rest as unknown as ChatRequest;
+      if (/\brespond-async\b/i.test(String(request.headers.prefer ?? ''))) {
+        return enqueueChat(runtime, request, reply, route, upstreamRequest);
+      }
+      const signal = clientDisconnectController(request, reply);
+
+      if (!stream) {
+        const { completion } = await completeChat(runtime, request, reply, route, upstreamRequest, signal);
+        request.usageInfo = {
+          model: route.id,
+          promptTokens: completion.usage?.prompt_tokens ?? null,
+          completionTokens: completion.usage?.completion_tokens ?? null,
+        };
+        // An upstream answer that passed through unchanged goes out as the upstream's own bytes.
+        const raw = rawJsonOf(completion);
+        if (raw !== undefined) return reply.type('application/json; charset=utf-8').send(raw);
+        return completion;
+      }
+
+      const includeUsage = streamOptions?.include_usage === true;
+      let usage: Usage | null = null;
+      let lastChunk: ChatCompletionChunk | null = null;
+      const started = await startChatStream(runtime, request, reply, route, upstreamRequest, signal);
+      return sendEventStream(reply, started.chunks, {
+        frame(chunk) {
+          lastChunk = chunk;
+          if (chunk.usage) {
+            usage = chunk.usage;
+            request.usageInfo = {
+              model: route.id,
+              promptTokens: chunk.usage.prompt_tokens,
+              completionTokens: chunk.usage.completion_tokens,
+            };
+          }
+          if (chunk.choices.length === 0) return null;
+          const { usage: _dropped, ...withoutUsage } = chunk;
+          return `data: ${JSON.stringify(includeUsage ? { ...withoutUsage, usage: null } : withoutUsage)}\n\n`;
+        },
+        end() {
+          const last = lastChunk as ChatCompletionChunk | null;
+          const usageFrame =
+            includeUsage && usage && last
+              ? `data: ${JSON.stringify({
+                  id: last.id,
+                  object: 'chat.completion.chunk',
+                  created: last.created,
+                  model: last.model,
+                  choices: [],
+                  usage,
+                })}\n\n`
+              : '';
+          return `${usageFrame}data: [DONE]\n\n`;
+        },
+        error(error) {
+          const normalized = normalizeError(error);
+          request.log.warn({ code: normalized.code }, 'stream ended by an upstream error');
+          // An error frame tells clients the answer is incomplete; [DONE] then closes the stream as they expect.
+          return `data: ${JSON.stringify(errorBody(normalized, true))}\n\ndata: [DONE]\n\n`;
+        },
+      });
+    },
+  );
+}

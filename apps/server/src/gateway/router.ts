@@ -1,0 +1,219 @@
+import {
+  createInFlightTracker,
+  isSwitchyardError,
+  type KeyPoolStore,
+  orderDeployments,
+  type RoutingConfig,
+  runWithFallbacks,
+  SwitchyardError,
+  sleep,
+} from '@switchyard/core';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatRequest,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+  ProviderAdapter,
+} from '@switchyard/providers';
+import type { Logger } from 'pino';
+import type { Metrics } from '../operations/metrics';
+import type { Deployment, ModelRegistry, ModelRoute, ProviderRuntime } from './model-registry';
+
+export interface Routed<T> {
+  value: T;
+  deployment: Deployment;
+  attempts: number;
+}
+
+export interface StartedStream {
+  /** The first chunk, already received: a stream that fails before it falls back like any other failure. */
+  first: ChatCompletionChunk | null;
+  rest: AsyncIterator<ChatCompletionChunk>;
+  /** Ends the least-busy in-flight count; call when the stream is over. */
+  release(): void;
+}
+
+/**
+ * What cancels a routed call: a signal, or the caller's own controller, which
+ * is then used for the attempts as it is (one AbortSignal less per request).
+ */
+export type Cancellation = AbortSignal | AbortController;
+
+export interface Router {
+  /** The deployments tried, in order: the model's own (balanced), then each fallback model's. */
+  candidates(route: ModelRoute): Deployment[];
+  complete(route: ModelRoute, request: ChatRequest, cancel: Cancellation): Promise<Routed<ChatCompletion>>;
+  stream(route: ModelRoute, request: ChatRequest, cancel: Cancellation): Promise<Routed<StartedStream>>;
+  embed(route: ModelRoute, request: EmbeddingsRequest, cancel: Cancellation): Promise<Routed<EmbeddingsResponse>>;
+}
+
+export interface RouterDependencies {
+  models: ModelRegistry;
+  keyPools: KeyPoolStore;
+  policy: RoutingConfig;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+const isUpstreamRateLimit = (error: unknown): error is SwitchyardError =>
+  isSwitchyardError(error) && error.code === 'SY_ERR_UPSTREAM_RATE_LIMITED' && error.details?.keyPool !== true;
+
+/**
+ * Routing for every upstream call: balanced deployments, then fallback models;
+ * retries with back-off within a deadline; multi-key rotation with per-key
+ * budgets and cooldowns. The adapters know nothing of it.
+ */
+export function createRouter(dependencies: RouterDependencies): Router {
+  const { models, keyPools, policy, metrics, logger } = dependencies;
+  const inFlight = createInFlightTracker();
+
+  function candidates(route: ModelRoute): Deployment[] {
+    const ordered = orderDeployments(route.deployments, route.strategy, inFlight.count);
+    const seen = new Set(ordered.map((deployment) => deployment.id));
+    for (const fallbackId of route.fallbacks) {
+      const fallback = models.resolve(fallbackId);
+      if (!fallback) continue;
+      for (const deployment of orderDeployments(fallback.deployments, fallback.strategy, inFlight.count)) {
+        if (seen.has(deployment.id)) continue;
+        seen.add(deployment.id);
+        ordered.push(deployment);
+      }
+    }
+    return ordered;
+  }
+
+  /** Runs `call` with one of the provider's keys, rotating away from keys the upstream rate-limits. */
+  async function withKey<T>(
+    provider: ProviderRuntime,
+    signal: AbortSignal,
+    call: (adapter: ProviderAdapter) => Promise<T>,
+  ): Promise<T> {
+    const only = provider.adapters[0];
+    if (provider.keyIds.length === 0 && only) return call(only);
+    for (let tries = 0; tries <= provider.keyIds.length; tries += 1) {
+      const pick = await keyPools.pick(provider.id, provider.keyIds, provider.keyRpm);
+      if (!pick.ok) {
+        if (provider.onKeysExhausted === 'wait' && pick.waitMs < policy.deadlineMs) {
+          await sleep(pick.waitMs, signal);
+          tries -= 1;
+          continue;
+        }
+        throw new SwitchyardError(
+          'SY_ERR_UPSTREAM_RATE_LIMITED',
+          `Every key of provider ${provider.id} is at its budget or cooling down`,
+          { retryAfterSeconds: Math.ceil(pick.waitMs / 1000), details: { keyPool: true, provider: provider.id } },
+        );
+      }
+      const adapter = provider.adapters[pick.lease.index];
+      const keyId = provider.keyIds[pick.lease.index];
+      if (!adapter || !keyId) break;
+      try {
+        return await call(adapter);
+      } catch (error) {
+        if (!isUpstreamRateLimit(error)) throw error;
+        const coolMs = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : provider.keyCooldownMs;
+        await keyPools.coolDown(provider.id, keyId, Date.now() + coolMs);
+        metrics.keyCooldowns.inc({ provider: provider.id });
+        logger.warn(
+          { provider: provider.id, key: pick.lease.index, coolMs },
+          'upstream key rate-limited; cooling down',
+        );
+      }
+    }
+    throw new SwitchyardError('SY_ERR_UPSTREAM_RATE_LIMITED', `Every key of provider ${provider.id} was rate-limited`, {
+      retryAfterSeconds: Math.ceil(provider.keyCooldownMs / 1000),
+      details: { keyPool: true, provider: provider.id },
+    });
+  }
+
+  async function route<T>(
+    modelRoute: ModelRoute,
+    cancel: Cancellation,
+    attempt: (adapter: ProviderAdapter, deployment: Deployment, attemptSignal: AbortSignal) => Promise<T>,
+    keepInFlight = false,
+  ): Promise<Routed<T> & { release: () => void }> {
+    const list = candidates(modelRoute);
+    const signal = cancel instanceof AbortController ? cancel.signal : cancel;
+    let release = () => {};
+    const result = await runWithFallbacks(
+      list,
+      async (deployment, attemptSignal) => {
+        const started = performance.now();
+        const done = inFlight.start(deployment.id);
+        let outcome = 'ok';
+        try {
+          const value = await withKey(deployment.provider, attemptSignal, (adapter) =>
+            attempt(adapter, deployment, attemptSignal),
+          );
+          if (keepInFlight) release = done;
+          return value;
+        } catch (error) {
+          outcome = signal.aborted ? 'aborted' : isSwitchyardError(error) ? error.code : 'error';
+          throw error;
+        } finally {
+          if (!keepInFlight || outcome !== 'ok') done();
+          metrics.upstreamDuration.observe(
+            { provider: deployment.provider.id, model: modelRoute.id, outcome },
+            (performance.now() - started) / 1000,
+          );
+        }
+      },
+      policy,
+      {
+        ...(cancel instanceof AbortController ? { controller: cancel } : { signal: cancel }),
+        onFailure: ({ candidate, error }) => {
+          metrics.upstreamFailures.inc({
+            provider: candidate.provider.id,
+            model: modelRoute.id,
+            code: isSwitchyardError(error) ? error.code : 'unknown',
+          });
+          logger.warn(
+            { deployment: candidate.id, model: modelRoute.id, code: isSwitchyardError(error) ? error.code : undefined },
+            'upstream attempt failed',
+          );
+        },
+      },
+    );
+    if (result.candidate !== list[0]) metrics.fallbacks.inc({ model: modelRoute.id, deployment: result.candidate.id });
+    return { value: result.value, deployment: result.candidate, attempts: result.attempts, release };
+  }
+
+  return {
+    candidates,
+    async complete(modelRoute, request, cancel) {
+      const { value, deployment, attempts } = await route(modelRoute, cancel, (adapter, target, attemptSignal) =>
+        adapter.chat({ ...request, model: target.upstreamModel }, { signal: attemptSignal }),
+      );
+      return { value, deployment, attempts };
+    },
+    async stream(modelRoute, request, cancel) {
+      const routed = await route(
+        modelRoute,
+        cancel,
+        async (adapter, target, attemptSignal) => {
+          const iterator = adapter
+            .streamChat({ ...request, model: target.upstreamModel }, { signal: attemptSignal })
+            [Symbol.asyncIterator]();
+          const first = await iterator.next();
+          return { first: first.done ? null : first.value, rest: iterator };
+        },
+        true,
+      );
+      return {
+        value: { ...routed.value, release: routed.release },
+        deployment: routed.deployment,
+        attempts: routed.attempts,
+      };
+    },
+    async embed(modelRoute, request, cancel) {
+      const { value, deployment, attempts } = await route(modelRoute, cancel, (adapter, target, attemptSignal) => {
+        if (!adapter.embed) {
+          throw new SwitchyardError('SY_ERR_UPSTREAM_BAD_REQUEST', `Provider ${target.provider.id} has no embeddings`);
+        }
+        return adapter.embed({ ...request, model: target.upstreamModel }, { signal: attemptSignal });
+      });
+      return { value, deployment, attempts };
+    },
+  };
+}

@@ -1,0 +1,381 @@
+import { SwitchyardError } from '@switchyard/core';
+import { images } from '@switchyard/db';
+import { and, eq } from 'drizzle-orm';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Static } from 'typebox';
+import Type from 'typebox';
+import { newImageId } from '../composition/platform';
+import type { Runtime } from '../composition/runtime';
+import { runIdempotent } from '../edge/idempotency';
+import type { RouteBehaviour } from '../edge/principal';
+import { ErrorResponse, OpenAIErrorResponse } from '../edge/schemas';
+
+const GenerateBody = Type.Object(
+  {
+    prompt: Type.String({ minLength: 1, maxLength: 4_000 }),
+    negative_prompt: Type.Optional(Type.String({ maxLength: 4_000 })),
+    model: Type.Optional(Type.String({ minLength: 1, description: 'An image model; the default one if omitted' })),
+    width: Type.Optional(Type.Integer({ minimum: 256, maximum: 2048, default: 1024 })),
+    height: Type.Optional(Type.Integer({ minimum: 256, maximum: 2048, default: 1024 })),
+    steps: Type.Optional(Type.Integer({ minimum: 1, maximum: 150, default: 30 })),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 })),
+  },
+  { additionalProperties: false },
+);
+
+const OpenAIImageBody = Type.Object(
+  {
+    prompt: Type.String({ minLength: 1, maxLength: 4_000 }),
+    model: Type.Optional(Type.String({ minLength: 1 })),
+    n: Type.Optional(Type.Integer({ minimum: 1, maximum: 1 })),
+    size: Type.Optional(Type.String({ pattern: '^[0-9]{3,4}x[0-9]{3,4}$', default: '1024x1024' })),
+    response_format: Type.Optional(Type.Union([Type.Literal('b64_json'), Type.Literal('url')])),
+    quality: Type.Optional(Type.String()),
+    style: Type.Optional(Type.String()),
+    user: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+const ImageStatus = Type.Object({
+  id: Type.String(),
+  status: Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('ready'), Type.Literal('failed')]),
+  environment: Type.String(),
+  model: Type.String(),
+  prompt: Type.String(),
+  width: Type.Integer(),
+  height: Type.Integer(),
+  seed: Type.Union([Type.Integer(), Type.Null()]),
+  url: Type.Union([Type.String(), Type.Null()], { description: 'GET it (with the same key) for the image bytes' }),
+  error: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.String(),
+  finished_at: Type.Union([Type.String(), Type.Null()]),
+});
+
+const imageBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'image' };
+const readBehaviour: RouteBehaviour = { auth: 'optional', scope: 'images' };
+
+interface GenerationInput {
+  prompt: string;
+  negativePrompt?: string;
+  model?: string;
+  width: number;
+  height: number;
+  steps: number;
+  seed?: number;
+}
+
+/** Takes one unit of the caller's daily quota, stores the image row and queues the job. */
+async function startGeneration(runtime: Runtime, request: FastifyRequest, input: GenerationInput) {
+  const principal = request.principal;
+  const environment = principal?.environment ?? 'prod';
+  const subject = principal?.subject ?? `ip:${request.ip}`;
+  const model = runtime.platform.imageModels.resolve(input.model);
+  const limit = runtime.settings.current().getInteger(`ai.image.max_per_day_free.${environment}`);
+  const quota = await runtime.platform.imageQuota.take(environment, subject, limit);
+  if (!quota.allowed) {
+    const seconds = Math.max(1, Math.ceil((quota.resetsAt.getTime() - Date.now()) / 1000));
+    throw new SwitchyardError(
+      'SY_ERR_QUOTA_EXCEEDED',
+      `Daily image quota of ${limit} reached in ${environment}; it resets at ${quota.resetsAt.toISOString()}`,
+      { retryAfterSeconds: seconds },
+    );
+  }
+  const id = newImageId();
+  try {
+    await runtime.databases[environment].db.insert(images).values({
+      id,
+      environment,
+      subject,
+      apiKeyId: principal?.keyId ?? null,
+      prompt: input.prompt,
+      negativePrompt: input.negativePrompt ?? null,
+      width: input.width,
+      height: input.height,
+      steps: input.steps,
+      seed: input.seed ?? null,
+      model: model.id,
+      status: 'queued',
+      jobId: id,
+    });
+    await runtime.platform.jobs.enqueue(
+      'image.generate',
+      {
+        environment,
+        subject,
+        prompt: input.prompt,
+        width: input.width,
+        height: input.height,
+        steps: input.steps,
+        model: model.id,
+        imageId: id,
+        ...(input.negativePrompt ? { negativePrompt: input.negativePrompt } : {}),
+        ...(input.seed !== undefined ? { seed: input.seed } : {}),
+      },
+      { environment, jobId: id },
+    );
+  } catch (error) {
+    await runtime.platform.imageQuota.release(environment, subject).catch(() => {});
+    throw error;
+  }
+  request.usageInfo = { model: model.id, promptTokens: null, completionTokens: null };
+  return { id, environment, model: model.id, quota };
+}
+
+async function ownedImage(runtime: Runtime, request: FastifyRequest, id: string) {
+  const environment = request.principal?.environment ?? 'prod';
+  const subject = request.principal?.subject ?? `ip:${request.ip}`;
+  const rows = await runtime.databases[environment].db
+    .select()
+    .from(images)
+    .where(and(eq(images.id, id), eq(images.subject, subject)));
+  const row = rows[0];
+  // Another key's or environment's image is indistinguishable from one that does not exist.
+  if (!row) throw new SwitchyardError('SY_ERR_NOT_FOUND', `No image with id '${id}'`);
+  return row;
+}
+
+function describeImage(row: Awaited<ReturnType<typeof ownedImage>>) {
+  return {
+    id: row.id,
+    status: row.status as 'queued' | 'running' | 'ready' | 'failed',
+    environment: row.environment,
+    model: row.model,
+    prompt: row.prompt,
+    width: row.width,
+    height: row.height,
+    seed: row.seed,
+    url: row.status === 'ready' ? `/v1/image/${row.id}/content` : null,
+    error: row.error,
+    created_at: row.createdAt.toISOString(),
+    finished_at: row.finishedAt ? row.finishedAt.toISOString() : null,
+  };
+}
+
+/** Waits for an image job to finish (for the synchronous OpenAI-compatible route). */
+async function waitForImage(runtime: Runtime, id: string, signal: AbortSignal): Promise<void> {
+  const jobs = runtime.platform.jobs;
+  await new Promise<void>((resolve, reject) => {
+    let stop: (() => void) | undefined;
+    const settle = (error?: unknown) => {
+      stop?.();
+      signal.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onAbort = () => settle(new SwitchyardError('SY_ERR_UPSTREAM_TIMEOUT', 'The image was not ready in time'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    void jobs
+      .subscribe(id, (event) => {
+        if (event.type === 'completed') settle();
+        if (event.type === 'failed' && event.dead) {
+          settle(new SwitchyardError('SY_ERR_UPSTREAM', event.error.message, { isRetryable: false }));
+        }
+      })
+      .then(async (unsubscribe) => {
+        stop = unsubscribe;
+        const job = await jobs.get(id);
+        if (job?.status === 'completed') settle();
+        if (job?.status === 'dead') settle(new SwitchyardError('SY_ERR_UPSTREAM', job.lastError?.message ?? 'failed'));
+      }, settle);
+  });
+}
+
+async function sendImageBytes(runtime: Runtime, reply: FastifyReply, objectKey: string): Promise<FastifyReply> {
+  const { info, body } = await runtime.platform.storage.getBuffer(objectKey);
+  return reply
+    .type(info.contentType || 'image/png')
+    .header('x-content-type-options', 'nosniff')
+    .header('cache-control', 'private, max-age=86400')
+    .send(body);
+}
+
+/** Seed 000's image API plus the OpenAI-compatible one, on the job platform. */
+export function registerImageRoutes(app: FastifyInstance, runtime: Runtime): void {
+  app.post<{ Body: Static<typeof GenerateBody> }>(
+    '/v1/image/generate',
+    {
+      config: { behaviour: imageBehaviour },
+      schema: {
+        tags: ['Images'],
+        summary: 'Queue an image generation (counts against the daily quota)',
+        description:
+          'Answers 202 with the image id at once; poll GET /v1/image/{id}. Send `Idempotency-Key` to make retries safe. ' +
+          'Quota per key (or client IP) and day: the settings ai.image.max_per_day_free.<env>; over it: 429 SY_ERR_QUOTA_EXCEEDED.',
+        security: [{ bearer: [] }, {}],
+        body: GenerateBody,
+        response: { 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse },
+      },
+    },
+    async (request, reply) =>
+      runIdempotent(runtime, request, reply, async () => {
+        const body = request.body;
+        const started = await startGeneration(runtime, request, {
+          prompt: body.prompt,
+          width: body.width ?? 1024,
+          height: body.height ?? 1024,
+          steps: body.steps ?? 30,
+          ...(body.negative_prompt ? { negativePrompt: body.negative_prompt } : {}),
+          ...(body.model ? { model: body.model } : {}),
+          ...(body.seed !== undefined ? { seed: body.seed } : {}),
+        });
+        return {
+          status: 202,
+          headers: { location: `/v1/image/${started.id}` },
+          body: {
+            id: started.id,
+            status: 'queued',
+            model: started.model,
+            environment: started.environment,
+            status_url: `/v1/image/${started.id}`,
+            quota: {
+              used: started.quota.used,
+              limit: started.quota.limit,
+              resets_at: started.quota.resetsAt.toISOString(),
+            },
+          },
+        };
+      }),
+  );
+
+  app.get(
+    '/v1/image/quota',
+    {
+      config: { behaviour: readBehaviour },
+      schema: {
+        tags: ['Images'],
+        summary: "The caller's daily image quota in its environment",
+        security: [{ bearer: [] }, {}],
+        response: {
+          200: Type.Object({
+            environment: Type.String(),
+            used: Type.Integer(),
+            limit: Type.Integer(),
+            remaining: Type.Integer(),
+            resets_at: Type.String(),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const environment = request.principal?.environment ?? 'prod';
+      const subject = request.principal?.subject ?? `ip:${request.ip}`;
+      const limit = runtime.settings.current().getInteger(`ai.image.max_per_day_free.${environment}`);
+      const usage = await runtime.platform.imageQuota.usage(environment, subject, limit);
+      return {
+        environment,
+        used: usage.used,
+        limit,
+        remaining: Math.max(0, limit - usage.used),
+        resets_at: usage.resetsAt.toISOString(),
+      };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/image/:id',
+    {
+      config: { behaviour: readBehaviour },
+      schema: {
+        tags: ['Images'],
+        summary: 'Status of an image, with its URL once ready',
+        description: "Only within the caller's environment and for the caller: another key's image is 404.",
+        security: [{ bearer: [] }, {}],
+        params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+        response: { 200: ImageStatus, 404: ErrorResponse },
+      },
+    },
+    async (request) => describeImage(await ownedImage(runtime, request, request.params.id)),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/image/:id/content',
+    {
+      config: { behaviour: readBehaviour },
+      schema: {
+        tags: ['Images'],
+        summary: 'The image bytes (PNG)',
+        security: [{ bearer: [] }, {}],
+        params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+      },
+    },
+    async (request, reply) => {
+      const row = await ownedImage(runtime, request, request.params.id);
+      if (row.status !== 'ready' || !row.objectKey) {
+        throw new SwitchyardError('SY_ERR_CONFLICT', `The image is ${row.status}, not ready yet`, {
+          retryAfterSeconds: 2,
+        });
+      }
+      return sendImageBytes(runtime, reply, row.objectKey);
+    },
+  );
+
+  app.post<{ Body: Static<typeof OpenAIImageBody> }>(
+    '/v1/images/generations',
+    {
+      config: { behaviour: { ...imageBehaviour, openaiErrors: true } },
+      schema: {
+        tags: ['OpenAI-compatible'],
+        summary: 'Create an image (waits for it)',
+        description: 'OpenAI images request and response; `n` must be 1. Runs as a job and waits up to 5 minutes.',
+        security: [{ bearer: [] }, {}],
+        body: OpenAIImageBody,
+        response: { 400: OpenAIErrorResponse, 401: OpenAIErrorResponse, 429: OpenAIErrorResponse },
+      },
+    },
+    async (request, reply) =>
+      runIdempotent(runtime, request, reply, async () => {
+        const body = request.body;
+        const [width, height] = (body.size ?? '1024x1024').split('x').map(Number);
+        if (!width || !height || width < 256 || height < 256 || width > 2048 || height > 2048) {
+          throw new SwitchyardError('SY_ERR_VALIDATION', 'size must be WIDTHxHEIGHT, each from 256 to 2048', {
+            details: { param: 'size' },
+          });
+        }
+        const started = await startGeneration(runtime, request, {
+          prompt: body.prompt,
+          width,
+          height,
+          steps: 30,
+          ...(body.model ? { model: body.model } : {}),
+        });
+        await waitForImage(runtime, started.id, AbortSignal.timeout(300_000));
+        const row = await ownedImage(runtime, request, started.id);
+        const created = Math.floor(Date.now() / 1000);
+        if (body.response_format === 'url') {
+          const origin = `${request.protocol}://${request.host}`;
+          return { status: 200, body: { created, data: [{ url: `${origin}/v1/image/${row.id}/content` }] } };
+        }
+        const { body: bytes } = await runtime.platform.storage.getBuffer(row.objectKey ?? '');
+        return {
+          status: 200,
+          body: { created, data: [{ b64_json: bytes.toString('base64'), revised_prompt: row.prompt }] },
+        };
+      }),
+  );
+
+  app.get(
+    '/v1/image/models',
+    {
+      config: { behaviour: { auth: 'none' } },
+      schema: {
+        tags: ['Images'],
+        summary: 'Image models',
+        response: {
+          200: Type.Object({
+            default: Type.String(),
+            models: Type.Array(
+              Type.Object({ id: Type.String(), label: Type.Union([Type.String(), Type.Null()]), type: Type.String() }),
+            ),
+          }),
+        },
+      },
+    },
+    async () => ({
+      default: runtime.platform.imageModels.defaultId,
+      models: runtime.platform.imageModels
+        .list()
+        .map((model) => ({ id: model.id, label: model.label, type: model.type })),
+    }),
+  );
+}

@@ -1,0 +1,95 @@
+import { SwitchyardError } from '@switchyard/core';
+import type { FastifyInstance } from 'fastify';
+import Type, { type Static } from 'typebox';
+import type { Runtime } from '../composition/runtime';
+import type { RouteBehaviour } from '../edge/principal';
+import { ErrorResponse } from '../edge/schemas';
+import { KeyScopesSchema, PublicKeySchema } from './key-schemas';
+
+const sessionBehaviour: RouteBehaviour = { auth: 'session', usage: false };
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
+
+// Unknown fields (userId, admin, isAdmin, …) are rejected: the owner comes from the session, never the body.
+const CreateKeyBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    environment: Type.Union([Type.Literal('prod'), Type.Literal('dev')]),
+    scopes: Type.Optional(KeyScopesSchema),
+  },
+  { additionalProperties: false },
+);
+
+function signedInUser(userId: string | null | undefined): string {
+  // The session hook guarantees a user; this keeps the type honest if a route is misconfigured.
+  if (!userId) throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'This endpoint needs a signed-in user');
+  return userId;
+}
+
+/** A signed-in user's own API keys (seed 000: POST /api/keys with a session). */
+export function registerAccountKeyRoutes(app: FastifyInstance, runtime: Runtime): void {
+  app.post<{ Body: Static<typeof CreateKeyBody> }>(
+    '/api/keys',
+    {
+      config: { behaviour: sessionBehaviour },
+      schema: {
+        tags: ['Accounts'],
+        summary: 'Create an API key for yourself; the response holds the key, shown this once',
+        body: CreateKeyBody,
+        response: { 201: Type.Object({ key: Type.String(), record: PublicKeySchema }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const userId = signedInUser(request.principal?.userId);
+      if (request.body.scopes?.includes('admin')) {
+        throw new SwitchyardError(
+          'SY_ERR_FORBIDDEN',
+          "The 'admin' scope belongs to admin keys, which an admin creates with POST /v1/admin/keys",
+        );
+      }
+      const created = await runtime.keyService.create({
+        name: request.body.name,
+        environment: request.body.environment,
+        admin: false,
+        ...(request.body.scopes ? { scopes: request.body.scopes } : {}),
+        userId,
+      });
+      request.log.info({ keyId: created.record.id, userId }, 'user created an API key');
+      return reply.code(201).send(created);
+    },
+  );
+
+  app.get<{ Querystring: { include_revoked?: 'true' | 'false' } }>(
+    '/api/keys',
+    {
+      config: { behaviour: sessionBehaviour },
+      schema: {
+        tags: ['Accounts'],
+        summary: 'Your API keys (never their secrets)',
+        // Query strings are text and the server does not coerce types.
+        querystring: Type.Object({
+          include_revoked: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+        }),
+        response: { 200: Type.Object({ keys: Type.Array(PublicKeySchema) }), ...errors },
+      },
+    },
+    async (request) => ({
+      keys: await runtime.keyService.listForUser(signedInUser(request.principal?.userId), {
+        includeRevoked: request.query.include_revoked === 'true',
+      }),
+    }),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/keys/:id',
+    {
+      config: { behaviour: sessionBehaviour },
+      schema: {
+        tags: ['Accounts'],
+        summary: "Revoke one of your keys; another user's key id answers 404",
+        params: Type.Object({ id: Type.String() }),
+        response: { 200: PublicKeySchema, ...errors },
+      },
+    },
+    async (request) => runtime.keyService.revokeForUser(request.params.id, signedInUser(request.principal?.userId)),
+  );
+}

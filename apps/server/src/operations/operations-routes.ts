@@ -1,0 +1,153 @@
+import { SwitchyardError } from '@switchyard/core';
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import type { Runtime } from '../composition/runtime';
+import { ErrorResponse } from '../edge/schemas';
+
+const LimitStatus = Type.Object({
+  limit: Type.Integer({ description: 'Requests per minute' }),
+  remaining: Type.Integer(),
+  reset_seconds: Type.Integer({ description: 'Seconds until the current window ends' }),
+});
+
+async function checkDependency(
+  check: () => Promise<unknown>,
+): Promise<{ ok: boolean; latency_ms: number; error?: string }> {
+  const started = performance.now();
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_resolve, reject) => setTimeout(() => reject(new Error('timed out after 2s')), 2000).unref()),
+    ]);
+    return { ok: true, latency_ms: Math.round((performance.now() - started) * 100) / 100 };
+  } catch (error) {
+    return {
+      ok: false,
+      latency_ms: Math.round((performance.now() - started) * 100) / 100,
+      error: (error as Error).message.slice(0, 200),
+    };
+  }
+}
+
+/** Liveness, readiness, Prometheus metrics and the caller's own status. */
+export function registerOperationsRoutes(app: FastifyInstance, runtime: Runtime, isDraining: () => boolean): void {
+  app.get(
+    '/health',
+    {
+      config: { behaviour: { auth: 'none', usage: false } },
+      schema: {
+        tags: ['Operations'],
+        summary: 'Liveness: the process is up',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/ready',
+    {
+      config: { behaviour: { auth: 'none', usage: false } },
+      schema: {
+        tags: ['Operations'],
+        summary: 'Readiness: databases (and Redis when configured) answer',
+      },
+    },
+    async (_request, reply) => {
+      const checks: Record<string, { ok: boolean; latency_ms: number; error?: string; required?: boolean }> = {
+        database_prod: await checkDependency(() => runtime.databases.prod.ping()),
+        database_dev: await checkDependency(() => runtime.databases.dev.ping()),
+      };
+      const redis = runtime.redis;
+      if (redis) checks.redis = await checkDependency(() => redis.ping());
+      checks.object_storage = await checkDependency(() => runtime.platform.storage.ping());
+      // Reported, not required: an API process can serve chat with every worker down, and a load
+      // balancer must not pull it out of rotation for that. Alert on switchyard_job_workers_alive instead.
+      const workers = await checkDependency(async () => {
+        const heartbeats = await runtime.platform.jobs.heartbeats();
+        const alive = heartbeats.filter((worker) => Date.now() - worker.lastSeenAt.getTime() < 60_000);
+        if (alive.length === 0) throw new Error('no job worker has sent a heartbeat in the last minute');
+      });
+      const ready = !isDraining() && Object.values(checks).every((check) => check.ok);
+      checks.job_workers = { ...workers, required: false };
+      return reply.code(ready ? 200 : 503).send({
+        status: ready ? 'ready' : isDraining() ? 'draining' : 'unavailable',
+        mode: runtime.mode,
+        role: runtime.role,
+        checks,
+      });
+    },
+  );
+
+  app.get(
+    '/metrics',
+    {
+      config: { behaviour: { auth: 'none', usage: false } },
+      schema: {
+        tags: ['Operations'],
+        summary: 'Prometheus metrics (Bearer METRICS_TOKEN when configured)',
+        hide: false,
+      },
+    },
+    async (request, reply) => {
+      const token = runtime.config.metricsToken;
+      if (token && request.headers.authorization !== `Bearer ${token}`) {
+        throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'Metrics need Authorization: Bearer <METRICS_TOKEN>');
+      }
+      return reply.type(runtime.metrics.registry.contentType).send(await runtime.metrics.registry.metrics());
+    },
+  );
+
+  app.get(
+    '/v1/status',
+    {
+      config: { behaviour: { auth: 'required' } },
+      schema: {
+        tags: ['Operations'],
+        summary: "The key's environment, limits and what remains of them",
+        security: [{ bearer: [] }],
+        response: {
+          200: Type.Object({
+            environment: Type.String(),
+            key: Type.Object({ id: Type.String(), name: Type.String(), prefix: Type.String(), admin: Type.Boolean() }),
+            limits: Type.Object({ chat: LimitStatus, image: LimitStatus }),
+            quotas: Type.Object({ image_per_day: Type.Integer() }),
+            mode: Type.String(),
+          }),
+          401: ErrorResponse,
+        },
+      },
+    },
+    async (request) => {
+      const principal = request.principal;
+      if (principal?.kind !== 'key' || !principal.keyId) {
+        throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'This endpoint needs an API key');
+      }
+      const settings = runtime.settings.current();
+      const environment = principal.environment;
+      const limitStatus = async (name: 'chat' | 'image') => {
+        const decision = await runtime.limiter.peek(
+          `${name}:${environment}:${principal.subject}`,
+          settings.getInteger(`rate_limit.${name}.${environment}`),
+        );
+        return {
+          limit: decision.limit,
+          remaining: decision.remaining,
+          reset_seconds: Math.ceil(decision.resetMs / 1000),
+        };
+      };
+      return {
+        environment,
+        key: {
+          id: principal.keyId,
+          name: principal.keyName ?? '',
+          prefix: principal.keyPrefix ?? '',
+          admin: principal.isAdmin,
+        },
+        limits: { chat: await limitStatus('chat'), image: await limitStatus('image') },
+        quotas: { image_per_day: settings.getInteger(`ai.image.max_per_day_free.${environment}`) },
+        mode: runtime.mode,
+      };
+    },
+  );
+}

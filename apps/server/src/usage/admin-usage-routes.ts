@@ -1,0 +1,211 @@
+import { SwitchyardError } from '@switchyard/core';
+import { apiKeyUsageLog } from '@switchyard/db';
+import { and, eq, gte, type SQL, sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import type { Runtime } from '../composition/runtime';
+import type { RouteBehaviour } from '../edge/principal';
+import { ErrorResponse } from '../edge/schemas';
+
+// Not logged itself: the dashboard polls this every few seconds and would otherwise chart its own polling.
+const behaviour: RouteBehaviour = { auth: 'admin', usage: false };
+const security = [{ bearer: [] }];
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse };
+
+const Stats = {
+  requests: Type.Number(),
+  tokens: Type.Number({ description: 'prompt_tokens + completion_tokens' }),
+  prompt_tokens: Type.Number(),
+  completion_tokens: Type.Number(),
+  errors: Type.Number({ description: 'Responses with status 400 or above (refusals, rate limits, upstream failures)' }),
+  server_errors: Type.Number({ description: 'Responses with status 500 or above' }),
+  error_rate: Type.Number({ description: 'errors / requests, 0 to 1' }),
+  latency_p50_ms: Type.Union([Type.Number(), Type.Null()]),
+  latency_p95_ms: Type.Union([Type.Number(), Type.Null()]),
+  latency_p99_ms: Type.Union([Type.Number(), Type.Null()]),
+};
+
+const UsageResponse = Type.Object({
+  environment: Type.String(),
+  since: Type.String(),
+  bucket: Type.String(),
+  model: Type.Union([Type.String(), Type.Null()], { description: "The 'model' filter, null for every model" }),
+  buckets: Type.Array(Type.Object({ start: Type.String(), ...Stats }), {
+    description: 'Only buckets with requests, oldest first (narrowed by model)',
+  }),
+  models: Type.Array(
+    Type.Object({
+      model: Type.Union([Type.String(), Type.Null()]),
+      provider: Type.Union([Type.String(), Type.Null()], { description: 'The provider the model routes to now' }),
+      ...Stats,
+    }),
+    {
+      description:
+        "Every model with requests in the window, busiest first (not narrowed by 'model', so it lists the choices)",
+    },
+  ),
+  providers: Type.Array(Type.Object({ provider: Type.String(), models: Type.Array(Type.String()), ...Stats }), {
+    description: 'Traffic per configured provider, idle ones included (not narrowed by model)',
+  }),
+  totals: Type.Object(Stats, { description: 'The whole window (narrowed by model)' }),
+});
+
+interface UsageQuery {
+  environment?: 'prod' | 'dev';
+  since?: string;
+  bucket?: 'minute' | 'hour';
+  model?: string;
+}
+
+function aggregates() {
+  return {
+    requests: sql<number>`count(*)::int`,
+    promptTokens: sql<number>`coalesce(sum(${apiKeyUsageLog.promptTokens}), 0)::bigint`,
+    completionTokens: sql<number>`coalesce(sum(${apiKeyUsageLog.completionTokens}), 0)::bigint`,
+    errors: sql<number>`(count(*) filter (where ${apiKeyUsageLog.status} >= 400))::int`,
+    serverErrors: sql<number>`(count(*) filter (where ${apiKeyUsageLog.status} >= 500))::int`,
+    p50: sql<number | null>`percentile_cont(0.5) within group (order by ${apiKeyUsageLog.latencyMs})`,
+    p95: sql<number | null>`percentile_cont(0.95) within group (order by ${apiKeyUsageLog.latencyMs})`,
+    p99: sql<number | null>`percentile_cont(0.99) within group (order by ${apiKeyUsageLog.latencyMs})`,
+  };
+}
+
+interface Row {
+  requests: number;
+  promptTokens: number | string;
+  completionTokens: number | string;
+  errors: number;
+  serverErrors: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+const round = (value: number | null) => (value === null ? null : Math.round(Number(value) * 100) / 100);
+
+function stats(row: Row | undefined) {
+  const requests = Number(row?.requests ?? 0);
+  const errorCount = Number(row?.errors ?? 0);
+  const promptTokens = Number(row?.promptTokens ?? 0);
+  const completionTokens = Number(row?.completionTokens ?? 0);
+  return {
+    requests,
+    tokens: promptTokens + completionTokens,
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    errors: errorCount,
+    server_errors: Number(row?.serverErrors ?? 0),
+    error_rate: requests === 0 ? 0 : Math.round((errorCount / requests) * 10_000) / 10_000,
+    latency_p50_ms: round(row?.p50 ?? null),
+    latency_p95_ms: round(row?.p95 ?? null),
+    latency_p99_ms: round(row?.p99 ?? null),
+  };
+}
+
+/** Provider id → the model ids (and aliases) that route to it now, from the model registry. */
+function providerModels(runtime: Runtime): Map<string, string[]> {
+  const providers = new Map<string, string[]>();
+  for (const route of runtime.models.list()) {
+    const ids = providers.get(route.providerId) ?? [];
+    ids.push(route.id);
+    providers.set(route.providerId, ids);
+  }
+  return providers;
+}
+
+/**
+ * The usage log records the model, not the provider; this maps each model id and alias to its provider in
+ * SQL so percentiles can be taken per provider. Null when no model is configured.
+ */
+function providerExpression(runtime: Runtime): SQL<string> | null {
+  const cases = runtime.models
+    .list()
+    .flatMap((route) => [route.id, ...route.aliases].map((id) => sql`when ${id} then ${route.providerId}`));
+  if (cases.length === 0) return null;
+  return sql<string>`(case ${apiKeyUsageLog.model} ${sql.join(cases, sql` `)} else null end)`;
+}
+
+/** Usage dashboard data: api_key_usage_log of one environment, by time bucket and by model. */
+export function registerAdminUsageRoutes(app: FastifyInstance, runtime: Runtime): void {
+  app.get<{ Querystring: UsageQuery }>(
+    '/v1/admin/usage',
+    {
+      config: { behaviour },
+      schema: {
+        tags: ['Admin'],
+        summary: 'Requests, tokens, error rate and latency percentiles per time bucket and per model',
+        security,
+        querystring: Type.Object(
+          {
+            environment: Type.Optional(Type.Union([Type.Literal('prod'), Type.Literal('dev')])),
+            since: Type.Optional(Type.String({ description: 'ISO timestamp; defaults to 24 hours ago' })),
+            bucket: Type.Optional(Type.Union([Type.Literal('minute'), Type.Literal('hour')])),
+            model: Type.Optional(
+              Type.String({ minLength: 1, maxLength: 200, description: 'Only this model in buckets and totals' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: UsageResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const environment = request.query.environment ?? 'prod';
+      const bucket = request.query.bucket ?? 'hour';
+      const since = request.query.since ? new Date(request.query.since) : new Date(Date.now() - 24 * 3_600_000);
+      if (Number.isNaN(since.getTime())) {
+        throw new SwitchyardError('SY_ERR_VALIDATION', "'since' must be an ISO date-time");
+      }
+      const model = request.query.model ?? null;
+      const db = runtime.databases[environment].db;
+      const window = and(eq(apiKeyUsageLog.environment, environment), gte(apiKeyUsageLog.createdAt, since));
+      const where = model === null ? window : and(window, eq(apiKeyUsageLog.model, model));
+      // Whole UTC minutes or hours from the epoch, not date_trunc: that follows the session's TimeZone, and a
+      // server set to a half-hour zone (Asia/Kolkata) would start hour buckets at :30 UTC.
+      const seconds = sql.raw(bucket === 'minute' ? '60' : '3600');
+      const start = sql<string>`to_timestamp(floor(extract(epoch from ${apiKeyUsageLog.createdAt}) / ${seconds}) * ${seconds})`;
+      const providerOf = providerExpression(runtime);
+      const [buckets, models, providerRows, totals] = await Promise.all([
+        db
+          .select({ start, ...aggregates() })
+          .from(apiKeyUsageLog)
+          .where(where)
+          .groupBy(sql`1`)
+          .orderBy(sql`1`),
+        db
+          .select({ model: apiKeyUsageLog.model, ...aggregates() })
+          .from(apiKeyUsageLog)
+          .where(window)
+          .groupBy(apiKeyUsageLog.model)
+          .orderBy(sql`count(*) desc`),
+        providerOf
+          ? db
+              .select({ provider: providerOf, ...aggregates() })
+              .from(apiKeyUsageLog)
+              .where(and(window, sql`${providerOf} is not null`))
+              .groupBy(sql`1`)
+          : Promise.resolve([]),
+        db.select(aggregates()).from(apiKeyUsageLog).where(where),
+      ]);
+      const byProvider = new Map(providerRows.map((row) => [row.provider, row]));
+      return {
+        environment,
+        since: since.toISOString(),
+        bucket,
+        model,
+        buckets: buckets.map((row) => ({ start: new Date(row.start).toISOString(), ...stats(row) })),
+        models: models.map((row) => ({
+          model: row.model,
+          provider: row.model === null ? null : (runtime.models.resolve(row.model)?.providerId ?? null),
+          ...stats(row),
+        })),
+        providers: [...providerModels(runtime)].map(([provider, ids]) => ({
+          provider,
+          models: ids,
+          ...stats(byProvider.get(provider)),
+        })),
+        totals: stats(totals[0]),
+      };
+    },
+  );
+}
