@@ -29,7 +29,7 @@ describe.skipIf(!available)('accounts across two API processes on PostgreSQL', (
     serverA = await startTestServer({ variables });
     serverB = await startTestServer({ variables });
     adminKey = await serverA.createKey('prod', { admin: true });
-    await serverA.runtime.accounts.createUser({ email: 'root@example.com', password, role: 'admin' });
+    await serverA.parts.accounts.createUser({ email: 'root@example.com', password, role: 'admin' });
     workDir = await mkdtemp(join(tmpdir(), 'switchyard-accounts-pg-'));
   }, 120_000);
 

@@ -22,7 +22,7 @@ beforeAll(async () => {
     variables: { SMTP_URL: smtp.url, SMTP_FROM: 'Switchyard <accounts@switchyard.test>' },
   });
   adminKey = await server.createKey('prod', { admin: true, name: 'accounts admin' });
-  firstAdmin = await server.runtime.accounts.createUser({ email: 'root@example.com', password, role: 'admin' });
+  firstAdmin = await server.parts.accounts.createUser({ email: 'root@example.com', password, role: 'admin' });
 });
 
 afterAll(async () => {

@@ -1,9 +1,19 @@
+import type { RateLimiter, SwitchyardConfig } from '@switchyard/core';
 import { SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import type { Runtime } from '../composition/runtime';
 import type { RouteBehaviour } from '../edge/principal';
+import type { SettingsStore } from '../settings/settings-store';
+import type { AccountService } from './account-service';
 import { authBasePath, clientIpHeader } from './better-auth';
+
+export interface AuthRouteDependencies {
+  readonly accounts: AccountService;
+  readonly config: Pick<SwitchyardConfig, 'accounts' | 'publicUrl'>;
+  /** Sign-in, sign-up and reset attempts are counted per account and per client IP. */
+  readonly limiter: Pick<RateLimiter, 'hit' | 'refund'>;
+  readonly settings: Pick<SettingsStore, 'current'>;
+}
 
 const fifteenMinutes = { windowMs: 15 * 60_000 };
 const behaviour: RouteBehaviour = { auth: 'none', usage: false };
@@ -29,9 +39,9 @@ function emailOf(body: unknown): string {
  * and per client IP. Password-reset requests count every attempt against the
  * same limits, so nobody can mail-bomb an address.
  */
-function bucketsFor(runtime: Runtime, request: FastifyRequest, path: string): LimitedBucket[] {
+function bucketsFor(auth: AuthRouteDependencies, request: FastifyRequest, path: string): LimitedBucket[] {
   if (request.method !== 'POST') return [];
-  const settings = runtime.settings.current();
+  const settings = auth.settings.current();
   const perAccount = settings.getInteger('auth.signin.per_account_per_15min');
   const perIp = settings.getInteger('auth.signin.per_ip_per_15min');
   const email = emailOf(request.body);
@@ -51,10 +61,10 @@ function bucketsFor(runtime: Runtime, request: FastifyRequest, path: string): Li
   }
 }
 
-async function enforceLimits(runtime: Runtime, buckets: LimitedBucket[]): Promise<void> {
+async function enforceLimits(auth: AuthRouteDependencies, buckets: LimitedBucket[]): Promise<void> {
   let retryMs = 0;
   for (const { bucket, limit } of buckets) {
-    const decision = await runtime.limiter.hit(`auth:${bucket}`, limit, fifteenMinutes);
+    const decision = await auth.limiter.hit(`auth:${bucket}`, limit, fifteenMinutes);
     if (!decision.allowed) retryMs = Math.max(retryMs, decision.resetMs);
   }
   if (retryMs > 0) {
@@ -96,26 +106,26 @@ async function sendWebResponse(reply: FastifyReply, response: Response): Promise
 }
 
 /** better-auth's endpoints (sign-up, sign-in, sign-out, sessions, password reset, OAuth) under /api/auth. */
-export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void {
+export function registerAuthRoutes(app: FastifyInstance, auth: AuthRouteDependencies): void {
   app.route({
     method: ['GET', 'POST'],
     url: `${authBasePath}/*`,
     config: { behaviour },
     schema: { hide: true },
     async handler(request, reply) {
-      if (!runtime.config.publicUrl && !loopbackHost.test(request.host)) {
+      if (!auth.config.publicUrl && !loopbackHost.test(request.host)) {
         throw new SwitchyardError(
           'SY_ERR_FORBIDDEN',
           'Accounts answer on localhost only until PUBLIC_URL (the address users reach this server at) is set',
         );
       }
       const path = request.url.split('?')[0] ?? '';
-      const buckets = bucketsFor(runtime, request, path);
-      await enforceLimits(runtime, buckets);
-      const response = await runtime.accounts.handle(toWebRequest(request));
+      const buckets = bucketsFor(auth, request, path);
+      await enforceLimits(auth, buckets);
+      const response = await auth.accounts.handle(toWebRequest(request));
       if (response.ok) {
         for (const { bucket } of buckets.filter((entry) => entry.refundOnSuccess)) {
-          await runtime.limiter.refund(`auth:${bucket}`, fifteenMinutes);
+          await auth.limiter.refund(`auth:${bucket}`, fifteenMinutes);
         }
       }
       return sendWebResponse(reply, response);
@@ -141,11 +151,11 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
     },
     async () => ({
       emailAndPassword: {
-        signUp: runtime.config.accounts.allowSignUp,
-        passwordReset: runtime.accounts.passwordResetDelivery === 'smtp' ? 'email' : 'log',
+        signUp: auth.config.accounts.allowSignUp,
+        passwordReset: auth.accounts.passwordResetDelivery === 'smtp' ? 'email' : 'log',
       },
-      socialProviders: [...runtime.accounts.socialProviders],
-      firstAccountBecomesAdmin: await runtime.accounts.nextAccountBecomesAdmin(),
+      socialProviders: [...auth.accounts.socialProviders],
+      firstAccountBecomesAdmin: await auth.accounts.nextAccountBecomesAdmin(),
     }),
   );
 }

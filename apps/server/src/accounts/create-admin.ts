@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { SwitchyardConfig } from '@switchyard/core';
 import { openDatabase, type SwitchyardDatabase } from '@switchyard/db';
-import { acquireDataDirLock, readLock } from '../composition/data-dir-lock';
-import { changeChannel, isServerMode } from '../composition/databases';
-import { createLogger } from '../operations/logger';
+import { acquireDataDirLock, readLock } from '../infrastructure/data-dir-lock';
+import { changeChannel, isServerMode } from '../infrastructure/databases';
+import { createLogger } from '../infrastructure/logger';
 import { createAccountService, type PublicUser } from './account-service';
 import { resolveAuthSecret } from './auth-secret';
 

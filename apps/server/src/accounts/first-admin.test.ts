@@ -45,7 +45,7 @@ describe('the first account on a fresh install', () => {
 
   it('stays a user when an admin exists already (made with the CLI) or the option is off', async () => {
     server = await startTestServer({ config: { ollama: { autodetect: false }, auth: { firstUserAdmin: true } } });
-    await server.runtime.accounts.createUser({ email: 'root@example.com', password, role: 'admin' });
+    await server.parts.accounts.createUser({ email: 'root@example.com', password, role: 'admin' });
     expect(await firstAccountBecomesAdmin(server)).toBe(false);
     expect((await signUp(server, 'late@example.com')).role).toBe('user');
     await server.destroy();

@@ -1,9 +1,9 @@
 import { SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
-import type { Runtime } from '../composition/runtime';
 import type { RouteBehaviour } from '../edge/principal';
 import { ErrorResponse } from '../edge/schemas';
+import type { AccountService } from './account-service';
 
 const adminBehaviour: RouteBehaviour = { auth: 'admin', usage: false };
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
@@ -23,7 +23,10 @@ const PublicUser = Type.Object({
 const RoleBody = Type.Object({ role: RoleSchema }, { additionalProperties: false });
 
 /** Who is signed in, and the admin's view of all users with role changes that apply on the next request. */
-export function registerUserRoutes(app: FastifyInstance, runtime: Runtime): void {
+export function registerUserRoutes(
+  app: FastifyInstance,
+  accounts: Pick<AccountService, 'sessionFromHeaders' | 'listUsers' | 'setRole'>,
+): void {
   app.get(
     '/api/me',
     {
@@ -38,7 +41,7 @@ export function registerUserRoutes(app: FastifyInstance, runtime: Runtime): void
       },
     },
     async (request) => {
-      const user = await runtime.accounts.sessionFromHeaders({
+      const user = await accounts.sessionFromHeaders({
         cookie: request.headers.cookie,
         host: request.headers.host,
       });
@@ -66,7 +69,7 @@ export function registerUserRoutes(app: FastifyInstance, runtime: Runtime): void
     },
     async (request) => {
       const limit = Math.min(1000, Math.max(1, Number(request.query.limit ?? 100)));
-      return { users: await runtime.accounts.listUsers({ limit, offset: Number(request.query.offset ?? 0) }) };
+      return { users: await accounts.listUsers({ limit, offset: Number(request.query.offset ?? 0) }) };
     },
   );
 
@@ -84,7 +87,7 @@ export function registerUserRoutes(app: FastifyInstance, runtime: Runtime): void
       },
     },
     async (request) => {
-      const updated = await runtime.accounts.setRole(request.params.id, request.body.role);
+      const updated = await accounts.setRole(request.params.id, request.body.role);
       request.log.info(
         { userId: updated.id, role: updated.role, by: request.principal?.userId ?? request.principal?.keyId },
         'user role changed',

@@ -1,23 +1,30 @@
 import { chmod, rm } from 'node:fs/promises';
 import { type Environment, isEnvironment, isKeyScope, SwitchyardError } from '@switchyard/core';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Runtime } from '../composition/runtime';
+import type { AccountService } from '../accounts/account-service';
 import { errorBody, normalizeError } from '../edge/error-handler';
+import type { KeyAdministration } from '../keys/key-service';
+
+export interface AdminSocketDependencies {
+  readonly mode: 'embedded' | 'server';
+  readonly keyService: KeyAdministration;
+  readonly accounts: Pick<AccountService, 'createUser'>;
+}
 
 /**
  * Embedded mode: PGlite is single-process, so the CLI never opens the data
  * directory a running server holds. It talks to the server over this Unix
  * socket instead; the socket file is readable by the owner only.
  */
-export async function startAdminSocket(runtime: Runtime, socketPath: string): Promise<FastifyInstance> {
+export async function startAdminSocket(parts: AdminSocketDependencies, socketPath: string): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024 });
   app.setErrorHandler((error, _request, reply) => {
     const normalized = normalizeError(error);
     return reply.code(normalized.status).send(errorBody(normalized, false));
   });
-  app.get('/ping', async () => ({ pid: process.pid, mode: runtime.mode }));
+  app.get('/ping', async () => ({ pid: process.pid, mode: parts.mode }));
   app.get<{ Querystring: { includeRevoked?: string } }>('/keys', async (request) => ({
-    keys: await runtime.keyService.list({ includeRevoked: request.query.includeRevoked === 'true' }),
+    keys: await parts.keyService.list({ includeRevoked: request.query.includeRevoked === 'true' }),
   }));
   app.post<{ Body: { name?: unknown; environment?: unknown; admin?: unknown; scopes?: unknown } }>(
     '/keys',
@@ -29,7 +36,7 @@ export async function startAdminSocket(runtime: Runtime, socketPath: string): Pr
       if (scopes !== undefined && !(Array.isArray(scopes) && scopes.every(isKeyScope))) {
         throw new SwitchyardError('SY_ERR_VALIDATION', 'scopes must be a list of chat, images, messages, admin');
       }
-      const created = await runtime.keyService.create({
+      const created = await parts.keyService.create({
         name,
         environment: environment as Environment,
         admin: admin === true,
@@ -43,7 +50,7 @@ export async function startAdminSocket(runtime: Runtime, socketPath: string): Pr
     if (typeof email !== 'string' || typeof password !== 'string' || (name !== undefined && typeof name !== 'string')) {
       throw new SwitchyardError('SY_ERR_VALIDATION', 'email and password (strings) are required');
     }
-    const user = await runtime.accounts.createUser({
+    const user = await parts.accounts.createUser({
       email,
       password,
       role: 'admin',
@@ -52,7 +59,7 @@ export async function startAdminSocket(runtime: Runtime, socketPath: string): Pr
     return reply.code(201).send(user);
   });
   app.post<{ Params: { id: string } }>('/keys/:id/revoke', async (request) =>
-    runtime.keyService.revoke(request.params.id),
+    parts.keyService.revoke(request.params.id),
   );
 
   app.addHook('onClose', async () => {

@@ -7,7 +7,7 @@ import { type FakeUpstreamServer, startFakeOpenAI } from '@switchyard/testkit';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { adminSocketPath, lockFileName } from '../composition/data-dir-lock';
+import { adminSocketPath, lockFileName } from '../infrastructure/data-dir-lock';
 import { type CliResult, type CliServer, runCli, startCliServer } from '../testing/cli-process';
 import { readJson } from '../testing/read-json';
 

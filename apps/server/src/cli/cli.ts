@@ -11,11 +11,11 @@ import {
   parseKeyScopes,
   type SwitchyardConfig,
 } from '@switchyard/core';
-import { acquireDataDirLock, readLock } from '../composition/data-dir-lock';
-import { changeChannel, closeDatabases, isServerMode, openDatabases } from '../composition/databases';
+import { acquireDataDirLock, readLock } from '../infrastructure/data-dir-lock';
+import { changeChannel, closeDatabases, isServerMode, openDatabases } from '../infrastructure/databases';
+import { createLogger } from '../infrastructure/logger';
 import type { KeyAdministration, PublicKey } from '../keys/key-service';
 import { parseWorkerCount, runClustered } from '../operations/cluster';
-import { createLogger } from '../operations/logger';
 import { version } from '../version';
 
 // Everything heavy (Fastify, the providers, better-auth, PGlite, pg, BullMQ) is imported by the
@@ -132,7 +132,7 @@ async function runServer(config: SwitchyardConfig, role: 'all' | 'api'): Promise
   const { startServer } = await import('../composition/server');
   const server = await startServer(config, logger, role);
   if (cluster.isWorker)
-    (await import('../operations/cluster-metrics')).useClusterMetrics(server.runtime.metrics.registry);
+    (await import('../operations/cluster-metrics')).useClusterMetrics(server.parts.metrics.registry);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -158,18 +158,15 @@ async function runWorker(config: SwitchyardConfig): Promise<void> {
     );
   }
   const logger = createLogger(config.logLevel);
-  const { createRuntime } = await import('../composition/runtime');
-  const runtime = await createRuntime(config, logger, 'worker');
-  logger.info(
-    { backend: runtime.platform.jobs.backend, workerId: runtime.platform.jobs.workerId },
-    'Switchyard worker running',
-  );
+  const { createServerParts } = await import('../composition/server-parts');
+  const parts = await createServerParts(config, logger, 'worker');
+  logger.info({ backend: parts.jobs.backend, workerId: parts.jobs.workerId }, 'Switchyard worker running');
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'worker shutting down: finishing or returning active jobs');
-    runtime.close().then(
+    parts.close().then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'worker shutdown failed');

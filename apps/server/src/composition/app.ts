@@ -6,6 +6,7 @@ import { registerAuthRoutes } from '../accounts/auth-routes';
 import { registerUserRoutes } from '../accounts/user-routes';
 import { registerChatSessionRoutes } from '../conversations/chat-session-routes';
 import { registerConversationRoutes } from '../conversations/conversation-routes';
+import { createMemorySessionLog, createRedisSessionLog } from '../conversations/session-log';
 import { sendError } from '../edge/error-handler';
 import { registerRequestHooks } from '../edge/hooks';
 import { createLazyCompilers } from '../edge/lazy-compilers';
@@ -17,13 +18,14 @@ import { registerOpenAIRoutes } from '../gateway/openai-routes';
 import { registerImageRoutes } from '../images/image-routes';
 import { registerAdminJobRoutes } from '../jobs/admin-job-routes';
 import { registerAccountKeyRoutes } from '../keys/account-key-routes';
-import { registerAdminRoutes } from '../keys/admin-routes';
+import { registerAdminKeyRoutes } from '../keys/admin-key-routes';
 import { registerOperationsRoutes } from '../operations/operations-routes';
+import { registerAdminSettingRoutes } from '../settings/admin-setting-routes';
 import { registerTemplateRoutes } from '../templates/template-routes';
 import { registerAdminUsageRoutes } from '../usage/admin-usage-routes';
 import { version } from '../version';
 import { registerWebApp } from '../web-app/web-app-routes';
-import type { Runtime } from './runtime';
+import type { ServerParts } from './server-parts';
 
 export { version };
 
@@ -35,14 +37,17 @@ export interface BuiltApp {
   compilePendingSchemas(): number;
 }
 
-/** The HTTP API on top of a runtime. Tests build it and call `inject` or listen on port 0. */
-export async function buildApp(runtime: Runtime): Promise<BuiltApp> {
+/**
+ * The HTTP API on top of the server's parts: each capability registers its routes and gets
+ * exactly the parts its dependency type names. Tests build it and call `inject` or listen on port 0.
+ */
+export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   let draining = false;
   const lazyCompilers = createLazyCompilers();
   const app = Fastify({
-    loggerInstance: runtime.logger as FastifyBaseLogger,
-    bodyLimit: runtime.config.bodyLimitBytes,
-    trustProxy: runtime.config.trustProxy,
+    loggerInstance: parts.logger as FastifyBaseLogger,
+    bodyLimit: parts.config.bodyLimitBytes,
+    trustProxy: parts.config.trustProxy,
     // Keep-alive sockets are closed when idle at shutdown; busy ones finish their response first.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
@@ -96,7 +101,7 @@ export async function buildApp(runtime: Runtime): Promise<BuiltApp> {
       new SwitchyardError('SY_ERR_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
     ),
   );
-  registerRequestHooks(app, runtime);
+  registerRequestHooks(app, parts);
   // A keep-alive connection that was busy when draining began (a long stream) stays open after its
   // response ends, holding shutdown until the client lets go or the timeout cuts it: close it once idle.
   app.addHook('onResponse', (_request, _reply, done) => {
@@ -104,23 +109,29 @@ export async function buildApp(runtime: Runtime): Promise<BuiltApp> {
     done();
   });
 
-  registerOperationsRoutes(app, runtime, () => draining);
-  registerNativeChatRoutes(app, runtime);
-  registerOpenAIRoutes(app, runtime);
-  registerEmbeddingsRoutes(app, runtime);
-  registerAsyncChatRoutes(app, runtime);
-  registerImageRoutes(app, runtime);
-  registerAdminJobRoutes(app, runtime);
-  registerAdminRoutes(app, runtime);
-  registerAuthRoutes(app, runtime);
-  registerUserRoutes(app, runtime);
-  registerAccountKeyRoutes(app, runtime);
-  registerConversationRoutes(app, runtime);
-  registerTemplateRoutes(app, runtime);
-  registerChatSessionRoutes(app, runtime);
-  registerFileRoutes(app, runtime);
+  registerOperationsRoutes(app, parts, () => draining);
+  registerNativeChatRoutes(app, parts);
+  registerOpenAIRoutes(app, parts);
+  registerEmbeddingsRoutes(app, parts);
+  registerAsyncChatRoutes(app, parts);
+  registerImageRoutes(app, parts);
+  registerAdminJobRoutes(app, parts.jobs);
+  registerAdminSettingRoutes(app, { store: parts.settings, models: parts.models });
+  registerAdminKeyRoutes(app, parts.keyService);
+  registerAdminUsageRoutes(app, parts);
+  registerAuthRoutes(app, parts);
+  registerUserRoutes(app, parts.accounts);
+  registerAccountKeyRoutes(app, parts.keyService);
+  registerConversationRoutes(app, parts.databases);
+  registerTemplateRoutes(app, parts.databases);
+  registerChatSessionRoutes(app, {
+    ...parts,
+    // With Redis every API process can resume, stop and read any answer; alone, memory is enough.
+    log: parts.redis ? createRedisSessionLog(parts.redis) : createMemorySessionLog(),
+    sharedLog: parts.redis !== null,
+  });
+  registerFileRoutes(app, parts);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  registerAdminUsageRoutes(app, runtime);
   await registerWebApp(app);
 
   return {

@@ -149,11 +149,11 @@ describe.skipIf(!available)('server mode: two API processes on PostgreSQL and Re
     expect((await chat(serverA, prod.key)).status).toBe(200);
 
     const repositories = {
-      prod: createUsageRepository(serverA.runtime.databases.prod.db),
-      dev: createUsageRepository(serverB.runtime.databases.dev.db),
+      prod: createUsageRepository(serverA.parts.databases.prod.db),
+      dev: createUsageRepository(serverB.parts.databases.dev.db),
     };
     const rowsOf = async (environment: 'prod' | 'dev', apiKeyId: string) => {
-      await Promise.all([serverA.runtime.usage.flush(), serverB.runtime.usage.flush()]);
+      await Promise.all([serverA.parts.usage.flush(), serverB.parts.usage.flush()]);
       return repositories[environment].list({ apiKeyId });
     };
     // A row is queued when the response has finished, which may be just after the client read it.

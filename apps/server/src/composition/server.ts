@@ -3,11 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { startAdminSocket } from '../cli/admin-socket';
 import { buildApp } from './app';
-import type { PlatformDependencies } from './platform';
-import { createRuntime, type Role, type Runtime } from './runtime';
+import { createServerParts, type Role, type ServerParts, type ServerPartsOptions } from './server-parts';
 
 export interface RunningServer {
-  runtime: Runtime;
+  parts: ServerParts;
   app: FastifyInstance;
   /** The address it listens on, e.g. http://127.0.0.1:8080 */
   url: string;
@@ -19,33 +18,33 @@ export async function startServer(
   config: SwitchyardConfig,
   logger: Logger,
   role: Role,
-  platformOptions: Pick<PlatformDependencies, 'jobsCatalog'> = {},
+  options: ServerPartsOptions = {},
 ): Promise<RunningServer> {
   const bootStarted = performance.now();
-  const runtime = await createRuntime(config, logger, role, platformOptions);
+  const parts = await createServerParts(config, logger, role, options);
   let adminSocket: FastifyInstance | null = null;
   try {
-    const { app, startDraining } = await buildApp(runtime);
-    if (runtime.adminSocketPath) adminSocket = await startAdminSocket(runtime, runtime.adminSocketPath);
+    const { app, startDraining } = await buildApp(parts);
+    if (parts.adminSocketPath) adminSocket = await startAdminSocket(parts, parts.adminSocketPath);
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host}:${port}`;
-    runtime.models.startAutodetect();
+    parts.models.startAutodetect();
     logger.info(
       {
         url,
-        mode: runtime.mode,
+        mode: parts.mode,
         role,
-        dataDir: runtime.mode === 'embedded' ? config.dataDir : undefined,
-        models: runtime.models.list().map((model) => model.id),
+        dataDir: parts.mode === 'embedded' ? config.dataDir : undefined,
+        models: parts.models.list().map((model) => model.id),
         bootMs: Math.round(performance.now() - bootStarted),
       },
       `Switchyard listening on ${url} (API docs at ${url}/docs)`,
     );
     if (role !== 'worker') {
-      void runtime.accounts
+      void parts.accounts
         .nextAccountBecomesAdmin()
         .then((noAdminYet) => {
           if (noAdminYet) logger.info(`No admin yet: the first account to sign up at ${url}/signup becomes the admin`);
@@ -55,7 +54,7 @@ export async function startServer(
 
     let closing: Promise<void> | null = null;
     return {
-      runtime,
+      parts,
       app,
       url,
       close() {
@@ -69,7 +68,7 @@ export async function startServer(
           await app.close();
           clearTimeout(timeout);
           await adminSocket?.close();
-          await runtime.close();
+          await parts.close();
           logger.info('Switchyard stopped');
         })();
         return closing;
@@ -77,7 +76,7 @@ export async function startServer(
     };
   } catch (error) {
     await adminSocket?.close().catch(() => {});
-    await runtime.close();
+    await parts.close();
     throw error;
   }
 }

@@ -2,12 +2,12 @@ import { Readable } from 'node:stream';
 import { SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
-import type { Runtime } from '../composition/runtime';
+import { clientDisconnectSignal } from '../edge/client-disconnect';
 import { notFound, ownerOf } from '../edge/owner';
 import type { RouteBehaviour } from '../edge/principal';
-import { sseEvent } from '../edge/sse';
-import { clientDisconnectSignal, sseHeaders } from '../gateway/chat-execution';
-import { type ChatSessions, createChatSessions } from './chat-sessions';
+import { sseEvent, sseHeaders } from '../edge/sse';
+import type { Databases } from '../infrastructure/databases';
+import { type ChatSessionDependencies, type ChatSessions, createChatSessions } from './chat-sessions';
 import type { SessionEvent } from './session-log';
 
 const startBehaviour: RouteBehaviour = { auth: 'session', rateLimit: 'chat', usage: false };
@@ -66,8 +66,11 @@ async function* follow(sessions: ChatSessions, sessionId: string, afterId: numbe
 }
 
 /** Seed 004's streaming chat: start stores the question, stream delivers the answer (resumable), stop ends it. */
-export function registerChatSessionRoutes(app: FastifyInstance, runtime: Runtime): void {
-  const sessions = createChatSessions(runtime);
+export function registerChatSessionRoutes(
+  app: FastifyInstance,
+  chat: ChatSessionDependencies & { readonly databases: Databases },
+): void {
+  const sessions = createChatSessions(chat);
   // Before the server stops accepting: open answers end as stopped (partial text stored) and their streams finish.
   app.addHook('preClose', async () => sessions.close());
 
@@ -81,7 +84,8 @@ export function registerChatSessionRoutes(app: FastifyInstance, runtime: Runtime
         body: StartBody,
       },
     },
-    async (request, reply) => reply.code(201).send(await sessions.start(ownerOf(runtime, request), request.body)),
+    async (request, reply) =>
+      reply.code(201).send(await sessions.start(ownerOf(chat.databases, request), request.body)),
   );
 
   app.get<{ Querystring: { sessionId: string; lastEventId?: string } }>(
@@ -98,7 +102,7 @@ export function registerChatSessionRoutes(app: FastifyInstance, runtime: Runtime
       },
     },
     async (request, reply) => {
-      const owner = ownerOf(runtime, request);
+      const owner = ownerOf(chat.databases, request);
       const meta = await sessions.log.meta(request.query.sessionId);
       if (!meta || meta.userId !== owner.userId) throw notFound('chat session');
       const afterId = resumeAfter(request.headers['last-event-id'], request.query.lastEventId);
@@ -117,7 +121,7 @@ export function registerChatSessionRoutes(app: FastifyInstance, runtime: Runtime
       schema: { tags, summary: 'Stop an answer; the text so far is kept', body: SessionBody },
     },
     async (request) => {
-      await sessions.stop(ownerOf(runtime, request), request.body.sessionId);
+      await sessions.stop(ownerOf(chat.databases, request), request.body.sessionId);
       return { stopped: true };
     },
   );

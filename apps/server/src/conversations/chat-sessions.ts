@@ -3,11 +3,14 @@ import { SwitchyardError } from '@switchyard/core';
 import { uploadedFiles } from '@switchyard/db';
 import type { ChatMessage, ChatRequest, Usage } from '@switchyard/providers';
 import { and, eq, inArray } from 'drizzle-orm';
-import type { Runtime } from '../composition/runtime';
+import type { Logger } from 'pino';
 import { notFound, type Owner } from '../edge/owner';
 import { resolveModel } from '../gateway/chat-execution';
+import type { ModelAccess } from '../gateway/model-list';
+import type { Router } from '../gateway/router';
 import { renderTemplate } from '../templates/prompt-template';
 import { requireTemplate } from '../templates/template-store';
+import type { UsageWriter } from '../usage/usage-writer';
 import {
   addMessages,
   createConversation,
@@ -16,7 +19,7 @@ import {
   requireConversation,
   titleFrom,
 } from './conversation-store';
-import { createMemorySessionLog, createRedisSessionLog, type SessionLog } from './session-log';
+import type { SessionLog } from './session-log';
 
 /** Roughly 4 characters per token: good enough to keep attachments inside a model's window. */
 const charactersPerToken = 4;
@@ -30,6 +33,17 @@ export interface StartInput {
   templateId?: string;
   variables?: Record<string, string>;
   attachments?: string[];
+}
+
+export interface ChatSessionDependencies extends ModelAccess {
+  readonly models: ModelAccess['models'] & { readonly defaultModelId: string };
+  readonly router: Pick<Router, 'stream'>;
+  readonly usage: Pick<UsageWriter, 'record'>;
+  readonly logger: Pick<Logger, 'error'>;
+  /** Where answers are written as they stream; with several processes it must be shared (Redis). */
+  readonly log: SessionLog;
+  /** Whether other processes write to the log too, so a stop from elsewhere must be polled for. */
+  readonly sharedLog: boolean;
 }
 
 export interface ChatSessions {
@@ -61,8 +75,8 @@ async function attachmentContext(owner: Owner, fileIds: readonly string[], budge
   return context.length <= budget ? context : `${context.slice(0, Math.max(0, budget - 20))}\n[…truncated]`;
 }
 
-export function createChatSessions(runtime: Runtime): ChatSessions {
-  const log = runtime.redis ? createRedisSessionLog(runtime.redis) : createMemorySessionLog();
+export function createChatSessions(dependencies: ChatSessionDependencies): ChatSessions {
+  const { log } = dependencies;
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
 
   async function generate(
@@ -81,7 +95,7 @@ export function createChatSessions(runtime: Runtime): ChatSessions {
     let failure: SwitchyardError | null = null;
     let finishReason: string | null = null;
     // Another process's stop lands in the shared log; only Redis needs polling for it.
-    const stopPoll = runtime.redis
+    const stopPoll = dependencies.sharedLog
       ? setInterval(() => {
           log
             .stopRequested(sessionId)
@@ -91,8 +105,8 @@ export function createChatSessions(runtime: Runtime): ChatSessions {
       : null;
     try {
       await log.append(sessionId, 'start', { sessionId, chatId, messageId, model: modelId });
-      const route = resolveModel(runtime, modelId, 'prod');
-      const routed = await runtime.router.stream(route, { ...request, model: route.id }, controller.signal);
+      const route = resolveModel(dependencies, modelId, 'prod');
+      const routed = await dependencies.router.stream(route, { ...request, model: route.id }, controller.signal);
       const { first, rest, release } = routed.value;
       try {
         const observe = async (chunk: typeof first) => {
@@ -129,7 +143,7 @@ export function createChatSessions(runtime: Runtime): ChatSessions {
     }
     const stopped = controller.signal.aborted;
     // One usage row per answer, like the gateway routes: the start request itself is not logged.
-    runtime.usage.record({
+    dependencies.usage.record({
       environment: 'prod',
       apiKeyId: null,
       clientIp: null,
@@ -174,8 +188,8 @@ export function createChatSessions(runtime: Runtime): ChatSessions {
     async start(owner, input) {
       // Everything that can be refused is checked before a chat is created, so a refusal leaves nothing behind.
       const existing = input.chatId ? await requireConversation(owner, input.chatId) : null;
-      const modelId = input.model ?? existing?.model ?? runtime.models.defaultModelId;
-      const route = resolveModel(runtime, modelId, 'prod');
+      const modelId = input.model ?? existing?.model ?? dependencies.models.defaultModelId;
+      const route = resolveModel(dependencies, modelId, 'prod');
       const text = input.templateId
         ? renderTemplate((await requireTemplate(owner, input.templateId)).body, {
             ...input.variables,
@@ -212,7 +226,7 @@ export function createChatSessions(runtime: Runtime): ChatSessions {
       const controller = new AbortController();
       // Not awaited: the answer is generated whether or not a client is listening.
       const done = generate(owner, sessionId, chat.id, messageId, route.id, request, controller)
-        .catch((error: unknown) => runtime.logger.error({ err: error, sessionId }, 'chat session failed'))
+        .catch((error: unknown) => dependencies.logger.error({ err: error, sessionId }, 'chat session failed'))
         .finally(() => running.delete(sessionId));
       running.set(sessionId, { controller, done });
       return { sessionId, chatId: chat.id, messageId };

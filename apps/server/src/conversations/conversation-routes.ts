@@ -1,9 +1,9 @@
 import type { ConversationMessageRow, ConversationRow } from '@switchyard/db';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
-import type { Runtime } from '../composition/runtime';
 import { notFound, ownerOf, pageOf, sessionOnly } from '../edge/owner';
 import type { RouteBehaviour } from '../edge/principal';
+import type { Databases } from '../infrastructure/databases';
 import { chatToMarkdown, exportChat, parseImport } from './chat-transfer';
 import {
   addMessages,
@@ -64,14 +64,14 @@ function publicMessage(message: ConversationMessageRow) {
 }
 
 /** A signed-in user's chats and messages, search, export/import and share links. */
-export function registerConversationRoutes(app: FastifyInstance, runtime: Runtime): void {
+export function registerConversationRoutes(app: FastifyInstance, databases: Databases): void {
   const config = { behaviour: sessionOnly };
 
   app.post<{ Body: Static<typeof CreateChat> }>(
     '/api/chats',
     { config, schema: { tags, summary: 'Create a chat', body: CreateChat } },
     async (request, reply) => {
-      const chat = await createConversation(ownerOf(runtime, request), request.body);
+      const chat = await createConversation(ownerOf(databases, request), request.body);
       return reply.code(201).send(publicChat(chat));
     },
   );
@@ -85,7 +85,7 @@ export function registerConversationRoutes(app: FastifyInstance, runtime: Runtim
     async (request) => {
       const page = pageOf(request.query);
       const { archived, folder, tag } = request.query;
-      const chats = await listConversations(ownerOf(runtime, request), page, {
+      const chats = await listConversations(ownerOf(databases, request), page, {
         ...(archived ? { archived: archived === 'true' } : {}),
         ...(folder !== undefined ? { folder } : {}),
         ...(tag !== undefined ? { tag } : {}),
@@ -106,7 +106,7 @@ export function registerConversationRoutes(app: FastifyInstance, runtime: Runtim
         },
       },
     },
-    async (request) => ({ folders: await listFolders(ownerOf(runtime, request)) }),
+    async (request) => ({ folders: await listFolders(ownerOf(databases, request)) }),
   );
 
   app.get<{ Querystring: { q: string; limit?: string; offset?: string } }>(
@@ -121,7 +121,7 @@ export function registerConversationRoutes(app: FastifyInstance, runtime: Runtim
     },
     async (request) => {
       const page = pageOf(request.query);
-      return { results: await searchMessages(ownerOf(runtime, request), request.query.q, page), ...page };
+      return { results: await searchMessages(ownerOf(databases, request), request.query.q, page), ...page };
     },
   );
 
@@ -136,7 +136,7 @@ export function registerConversationRoutes(app: FastifyInstance, runtime: Runtim
       },
     },
     async (request, reply) => {
-      const owner = ownerOf(runtime, request);
+      const owner = ownerOf(databases, request);
       const imported = parseImport(request.body, maximumImportedChats);
       const created: string[] = [];
       for (const chat of imported) {
@@ -156,7 +156,7 @@ export function registerConversationRoutes(app: FastifyInstance, runtime: Runtim
   app.get<{ Params: Static<typeof IdParams> }>(
     '/api/chats/:id',
     { config, schema: { tags, summary: 'One of your chats', params: IdParams } },
-    async (request) => publicChat(await requireConversation(ownerOf(runtime, request), request.params.id)),
+    async (request) => publicChat(await requireConversation(ownerOf(databases, request), request.params.id)),
   );
 
   app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateChat> }>(
@@ -165,14 +165,15 @@ export function registerConversationRoutes(app: FastifyInstance, runtime: Runtim
       config,
       schema: { tags, summary: 'Rename, move, tag, pin or archive a chat', params: IdParams, body: UpdateChat },
     },
-    async (request) => publicChat(await updateConversation(ownerOf(runtime, request), request.params.id, request.body)),
+    async (request) =>
+      publicChat(await updateConversation(ownerOf(databases, request), request.params.id, request.body)),
   );
 
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/api/chats/:id',
     { config, schema: { tags, summary: 'Delete a chat with its messages and share links', params: IdParams } },
     async (request, reply) => {
-      await deleteConversation(ownerOf(runtime, request), request.params.id);
+      await deleteConversation(ownerOf(databases, request), request.params.id);
       return reply.code(204).send();
     },
   );
@@ -189,7 +190,7 @@ export function registerConversationRoutes(app: FastifyInstance, runtime: Runtim
       },
     },
     async (request) => {
-      const owner = ownerOf(runtime, request);
+      const owner = ownerOf(databases, request);
       const chat = await requireConversation(owner, request.params.id);
       const page = pageOf(request.query, 500);
       return { messages: (await listMessages(owner.db, chat.id, page)).map(publicMessage), ...page };
@@ -203,7 +204,7 @@ export function registerConversationRoutes(app: FastifyInstance, runtime: Runtim
       schema: { tags, summary: 'Add a message without calling a model', params: IdParams, body: AddMessage },
     },
     async (request, reply) => {
-      const owner = ownerOf(runtime, request);
+      const owner = ownerOf(databases, request);
       const chat = await requireConversation(owner, request.params.id);
       const [message] = await addMessages(owner, chat.id, [request.body]);
       return reply.code(201).send(message ? publicMessage(message) : null);
@@ -221,7 +222,7 @@ export function registerConversationRoutes(app: FastifyInstance, runtime: Runtim
       },
     },
     async (request, reply) => {
-      const owner = ownerOf(runtime, request);
+      const owner = ownerOf(databases, request);
       await requireConversation(owner, request.params.id);
       await deleteMessage(owner, request.params.id, request.params.messageId);
       return reply.code(204).send();
@@ -242,7 +243,7 @@ export function registerConversationRoutes(app: FastifyInstance, runtime: Runtim
       },
     },
     async (request, reply) => {
-      const owner = ownerOf(runtime, request);
+      const owner = ownerOf(databases, request);
       const chat = await requireConversation(owner, request.params.id);
       const exported = exportChat(chat, await listMessages(owner.db, chat.id, { limit: 100_000, offset: 0 }));
       if (request.query.format === 'markdown') {
@@ -259,7 +260,7 @@ export function registerConversationRoutes(app: FastifyInstance, runtime: Runtim
     '/api/chats/:id/share',
     { config, schema: { tags, summary: 'Create a read-only share link', params: IdParams } },
     async (request, reply) => {
-      const token = await createShare(ownerOf(runtime, request), request.params.id);
+      const token = await createShare(ownerOf(databases, request), request.params.id);
       // `path` is the JSON API; `url` is the page in the web app that shows it.
       return reply.code(201).send({ token, path: `/api/share/${token}`, url: `/share/${token}` });
     },
@@ -268,7 +269,7 @@ export function registerConversationRoutes(app: FastifyInstance, runtime: Runtim
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/api/chats/:id/share',
     { config, schema: { tags, summary: 'Revoke every share link of a chat', params: IdParams } },
-    async (request) => ({ revoked: await revokeShares(ownerOf(runtime, request), request.params.id) }),
+    async (request) => ({ revoked: await revokeShares(ownerOf(databases, request), request.params.id) }),
   );
 
   const publicBehaviour: RouteBehaviour = { auth: 'none', usage: false };
@@ -284,7 +285,7 @@ export function registerConversationRoutes(app: FastifyInstance, runtime: Runtim
     },
     async (request, reply) => {
       // Shares are made by signed-in users, whose data is in prod.
-      const db = runtime.databases.prod.db;
+      const db = databases.prod.db;
       const chat = await findShared(db, request.params.token);
       if (!chat) throw notFound('share link');
       reply.header('cache-control', 'no-store');

@@ -1,3 +1,4 @@
+import type { RateLimiter, SwitchyardConfig } from '@switchyard/core';
 import {
   defaultKeyScopes,
   environmentOfKey,
@@ -7,11 +8,24 @@ import {
   SwitchyardError,
 } from '@switchyard/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { SessionUser } from '../accounts/account-service';
-import { assertTrustedOrigin } from '../accounts/origin-check';
-import type { Runtime } from '../composition/runtime';
-import type { CachedKey } from '../keys/key-store';
+import type { AccountService, SessionUser } from '../accounts/account-service';
+import type { Metrics } from '../infrastructure/metrics';
+import type { CachedKey, KeyStore } from '../keys/key-store';
+import type { SettingsStore } from '../settings/settings-store';
+import type { UsageWriter } from '../usage/usage-writer';
+import { assertTrustedOrigin } from './origin-check';
 import type { Principal, RouteBehaviour } from './principal';
+
+/** What the request hooks use: who is calling (keys, sessions), their limits, and what to record. */
+export interface EdgeDependencies {
+  readonly config: Pick<SwitchyardConfig, 'allowAnonymous' | 'publicUrl' | 'accounts'>;
+  readonly keys: Pick<KeyStore, 'findByHash' | 'reloadForMiss'>;
+  readonly accounts: Pick<AccountService, 'hasSessionCookie' | 'sessionFromHeaders'>;
+  readonly settings: Pick<SettingsStore, 'current'>;
+  readonly limiter: Pick<RateLimiter, 'hit'>;
+  readonly metrics: Pick<Metrics, 'httpRequests' | 'httpDuration' | 'tokens' | 'rateLimitRejections'>;
+  readonly usage: Pick<UsageWriter, 'record'>;
+}
 
 /**
  * SHA-256 of a key, remembered per key string: a client sends the same key on
@@ -45,12 +59,12 @@ function bearerToken(request: FastifyRequest): string | undefined {
 }
 
 /** Validates a key against the in-memory cache: prefix, existence, revocation, environment match. */
-export function principalForKey(runtime: Runtime, key: string): Principal {
+export function principalForKey(edge: EdgeDependencies, key: string): Principal {
   const prefixEnvironment = environmentOfKey(key);
   if (!prefixEnvironment) {
     throw new SwitchyardError('SY_ERR_INVALID_API_KEY', 'API keys start with prod_, dev_ or gt_');
   }
-  const cached = runtime.keys.findByHash(cachedKeyHash(key));
+  const cached = edge.keys.findByHash(cachedKeyHash(key));
   if (!cached) throw new SwitchyardError('SY_ERR_INVALID_API_KEY', 'The API key is not valid');
   if (cached.revoked) throw new SwitchyardError('SY_ERR_API_KEY_REVOKED', 'The API key has been revoked');
   if (cached.environment !== prefixEnvironment) {
@@ -95,12 +109,12 @@ function principalForUser(user: SessionUser): Principal {
 }
 
 /** The signed-in user behind the session cookie, with their current role; null without a valid session. */
-async function sessionPrincipal(runtime: Runtime, request: FastifyRequest): Promise<Principal | null> {
+async function sessionPrincipal(edge: EdgeDependencies, request: FastifyRequest): Promise<Principal | null> {
   const cookie = request.headers.cookie;
-  if (!runtime.accounts.hasSessionCookie(cookie)) return null;
-  const user = await runtime.accounts.sessionFromHeaders({ cookie, host: request.headers.host });
+  if (!edge.accounts.hasSessionCookie(cookie)) return null;
+  const user = await edge.accounts.sessionFromHeaders({ cookie, host: request.headers.host });
   if (!user) return null;
-  assertTrustedOrigin(request, runtime.config);
+  assertTrustedOrigin(request, edge.config);
   return principalForUser(user);
 }
 
@@ -126,10 +140,15 @@ function anonymous(request: FastifyRequest): Principal {
   };
 }
 
-async function authenticate(runtime: Runtime, request: FastifyRequest, reply: FastifyReply, behaviour: RouteBehaviour) {
+async function authenticate(
+  edge: EdgeDependencies,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  behaviour: RouteBehaviour,
+) {
   if (behaviour.auth === 'session') {
     // Only a signed-in user: a key must not mint or manage other keys.
-    const user = await sessionPrincipal(runtime, request);
+    const user = await sessionPrincipal(edge, request);
     if (!user) {
       throw new SwitchyardError(
         'SY_ERR_UNAUTHORIZED',
@@ -148,7 +167,7 @@ async function authenticate(runtime: Runtime, request: FastifyRequest, reply: Fa
   }
   if (token === undefined) {
     if (behaviour.auth === 'optional' || behaviour.auth === 'admin') {
-      const user = await sessionPrincipal(runtime, request);
+      const user = await sessionPrincipal(edge, request);
       if (user) {
         if (behaviour.auth === 'admin' && !user.isAdmin) {
           throw new SwitchyardError('SY_ERR_FORBIDDEN', 'This endpoint needs an admin');
@@ -160,7 +179,7 @@ async function authenticate(runtime: Runtime, request: FastifyRequest, reply: Fa
     if (behaviour.auth === 'required' || behaviour.auth === 'admin') {
       throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'This endpoint needs an API key: Authorization: Bearer <key>');
     }
-    if (behaviour.auth === 'optional' && !runtime.config.allowAnonymous) {
+    if (behaviour.auth === 'optional' && !edge.config.allowAnonymous) {
       throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'Anonymous access is disabled; send an API key');
     }
     request.principal = anonymous(request);
@@ -169,11 +188,11 @@ async function authenticate(runtime: Runtime, request: FastifyRequest, reply: Fa
   // The environment of a bad key's prefix still tags the error response.
   reply.header('x-environment', environmentOfKey(token) ?? 'prod');
   // A key this process has not heard of yet (created a moment ago elsewhere): look once more before refusing.
-  if (runtime.keys.findByHash(cachedKeyHash(token)) === undefined && environmentOfKey(token)) {
-    await runtime.keys.reloadForMiss();
+  if (edge.keys.findByHash(cachedKeyHash(token)) === undefined && environmentOfKey(token)) {
+    await edge.keys.reloadForMiss();
   }
   try {
-    request.principal = principalForKey(runtime, token);
+    request.principal = principalForKey(edge, token);
   } catch (error) {
     if (behaviour.auth === 'none') return;
     throw error;
@@ -199,18 +218,23 @@ function limitSetting(principal: Principal, name: 'chat' | 'image'): string {
   return `rate_limit.${name}.${principal.environment}`;
 }
 
-async function applyRateLimit(runtime: Runtime, request: FastifyRequest, reply: FastifyReply, name: 'chat' | 'image') {
+async function applyRateLimit(
+  edge: EdgeDependencies,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  name: 'chat' | 'image',
+) {
   const principal = request.principal;
   if (!principal) return;
   const environment = principal.environment;
-  const limit = runtime.settings.current().getInteger(limitSetting(principal, name));
-  const decision = await runtime.limiter.hit(`${name}:${environment}:${principal.subject}`, limit);
+  const limit = edge.settings.current().getInteger(limitSetting(principal, name));
+  const decision = await edge.limiter.hit(`${name}:${environment}:${principal.subject}`, limit);
   const resetSeconds = Math.ceil(decision.resetMs / 1000);
   reply.header('x-ratelimit-limit', String(decision.limit));
   reply.header('x-ratelimit-remaining', String(decision.remaining));
   reply.header('x-ratelimit-reset', String(resetSeconds));
   if (!decision.allowed) {
-    runtime.metrics.rateLimitRejections.inc({ environment, route: request.routeOptions.url ?? 'unknown' });
+    edge.metrics.rateLimitRejections.inc({ environment, route: request.routeOptions.url ?? 'unknown' });
     throw new SwitchyardError(
       'SY_ERR_RATE_LIMITED',
       `Rate limit of ${decision.limit} ${name} requests per minute reached for this ${
@@ -222,7 +246,7 @@ async function applyRateLimit(runtime: Runtime, request: FastifyRequest, reply: 
 }
 
 /** Auth, environment tagging, rate limits, usage rows and metrics for every route. */
-export function registerRequestHooks(app: FastifyInstance, runtime: Runtime): void {
+export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencies): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('usageInfo', null);
   app.decorateRequest('receivedAt', null);
@@ -237,48 +261,48 @@ export function registerRequestHooks(app: FastifyInstance, runtime: Runtime): vo
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) {
         request.disconnect?.abort(new Error('client disconnected'));
-        recordRequest(runtime, request, 499, performance.now() - (request.receivedAt ?? performance.now()));
+        recordRequest(edge, request, 499, performance.now() - (request.receivedAt ?? performance.now()));
       }
     });
     reply.header('x-environment', 'prod');
     const behaviour = request.routeOptions.config?.behaviour;
     if (!behaviour) return;
-    await authenticate(runtime, request, reply, behaviour);
+    await authenticate(edge, request, reply, behaviour);
     if (request.principal) reply.header('x-environment', request.principal.environment);
     checkScope(request.principal, behaviour);
-    if (behaviour.rateLimit) await applyRateLimit(runtime, request, reply, behaviour.rateLimit);
+    if (behaviour.rateLimit) await applyRateLimit(edge, request, reply, behaviour.rateLimit);
   });
 
   // Callback style, not async: no promise per request for a hook that never waits.
   app.addHook('onResponse', (request, reply, done) => {
-    recordRequest(runtime, request, reply.statusCode, reply.elapsedTime);
+    recordRequest(edge, request, reply.statusCode, reply.elapsedTime);
     done();
   });
 }
 
 /** Metrics and one usage row for a finished (or abandoned) request. */
-function recordRequest(runtime: Runtime, request: FastifyRequest, status: number, elapsedMs: number): void {
+function recordRequest(edge: EdgeDependencies, request: FastifyRequest, status: number, elapsedMs: number): void {
   const behaviour = request.routeOptions.config?.behaviour;
   const route = request.routeOptions.url ?? 'unmatched';
   const environment = request.principal?.environment ?? 'prod';
   const model = request.usageInfo?.model ?? null;
   const metricModel = model ?? '';
-  runtime.metrics.httpRequests.inc({
+  edge.metrics.httpRequests.inc({
     environment,
     route,
     method: request.method,
     status: String(status),
     model: metricModel,
   });
-  runtime.metrics.httpDuration.observe({ environment, route, model: metricModel }, elapsedMs / 1000);
+  edge.metrics.httpDuration.observe({ environment, route, model: metricModel }, elapsedMs / 1000);
   if (behaviour?.usage === false || (!behaviour && !route.startsWith('/v1'))) return;
   const usage = request.usageInfo;
   if (usage?.promptTokens)
-    runtime.metrics.tokens.inc({ environment, model: metricModel, kind: 'prompt' }, usage.promptTokens);
+    edge.metrics.tokens.inc({ environment, model: metricModel, kind: 'prompt' }, usage.promptTokens);
   if (usage?.completionTokens) {
-    runtime.metrics.tokens.inc({ environment, model: metricModel, kind: 'completion' }, usage.completionTokens);
+    edge.metrics.tokens.inc({ environment, model: metricModel, kind: 'completion' }, usage.completionTokens);
   }
-  runtime.usage.record({
+  edge.usage.record({
     environment,
     apiKeyId: request.principal?.keyId ?? null,
     clientIp: request.ip,

@@ -1,7 +1,7 @@
 import { SwitchyardError } from '@switchyard/core';
+import type { IdempotencyRepository } from '@switchyard/db';
 import { idempotencyRequestHash } from '@switchyard/jobs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Runtime } from '../composition/runtime';
 
 export interface WorkResponse {
   status: number;
@@ -16,7 +16,7 @@ export interface WorkResponse {
  * for at least 24 hours. Without the header the work simply runs.
  */
 export async function runIdempotent(
-  runtime: Runtime,
+  idempotency: IdempotencyRepository,
   request: FastifyRequest,
   reply: FastifyReply,
   work: () => Promise<WorkResponse>,
@@ -38,7 +38,6 @@ export async function runIdempotent(
     path: request.routeOptions.url ?? request.url,
     body: request.body,
   });
-  const { idempotency } = runtime.platform;
   const started = await idempotency.begin(scope, key, hash);
   switch (started.state) {
     case 'replay':

@@ -10,7 +10,7 @@ afterAll(() => server?.destroy());
 
 describe('route validators and serializers compiled on first use', () => {
   it('every route schema compiles (what a lazy start would otherwise only find on a first request)', async () => {
-    const built = await buildApp(server.runtime);
+    const built = await buildApp(server.parts);
     await built.app.ready();
     const compiled = built.compilePendingSchemas();
     expect(compiled).toBeGreaterThan(50);

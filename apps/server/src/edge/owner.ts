@@ -1,7 +1,7 @@
 import { SwitchyardError } from '@switchyard/core';
 import type { Db } from '@switchyard/db';
 import type { FastifyRequest } from 'fastify';
-import type { Runtime } from '../composition/runtime';
+import type { Databases } from '../infrastructure/databases';
 import type { RouteBehaviour } from './principal';
 
 export const sessionOnly: RouteBehaviour = { auth: 'session', usage: false };
@@ -12,10 +12,10 @@ export interface Owner {
 }
 
 /** The signed-in user and the database their data lives in (their environment's; prod for sessions). */
-export function ownerOf(runtime: Runtime, request: FastifyRequest): Owner {
+export function ownerOf(databases: Databases, request: FastifyRequest): Owner {
   const principal = request.principal;
   if (!principal?.userId) throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'This endpoint needs a signed-in user');
-  return { userId: principal.userId, db: runtime.databases[principal.environment].db };
+  return { userId: principal.userId, db: databases[principal.environment].db };
 }
 
 export const notFound = (what: string) => new SwitchyardError('SY_ERR_NOT_FOUND', `No such ${what}`);

@@ -1,6 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
-import { sseHeaders } from '../gateway/chat-execution';
+
+export const sseHeaders = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  // Proxies such as nginx buffer responses unless told not to; SSE must not be buffered.
+  'x-accel-buffering': 'no',
+} as const;
 
 /** One server-sent event; `id` lets a client resume with Last-Event-ID. */
 export function sseEvent(event: string, data: unknown, id?: number | string): string {

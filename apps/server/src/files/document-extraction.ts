@@ -3,7 +3,7 @@ import { uploadedFiles } from '@switchyard/db';
 import type { JobContext, JobPayload, PlatformJobs } from '@switchyard/jobs';
 import type { ObjectStore } from '@switchyard/storage';
 import { eq } from 'drizzle-orm';
-import type { Databases } from '../composition/databases';
+import type { Databases } from '../infrastructure/databases';
 import { extractText } from './extract-text';
 
 type ExtractContext = JobContext<JobPayload<PlatformJobs, 'document.extract'>>;

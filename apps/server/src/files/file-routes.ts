@@ -5,8 +5,8 @@ import { type UploadedFileRow, uploadedFiles } from '@switchyard/db';
 import { and, count, desc, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
-import type { Runtime } from '../composition/runtime';
 import { notFound, type Owner, ownerOf, pageOf, sessionOnly } from '../edge/owner';
+import type { FileDependencies } from './file-dependencies';
 import { sanitizeFileName, sniffFileType } from './file-types';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
@@ -33,7 +33,7 @@ function attachmentDisposition(name: string): string {
 }
 
 /** Uploads to object storage with text extraction in a job; files are only ever served to their owner. */
-export function registerFileRoutes(app: FastifyInstance, runtime: Runtime): void {
+export function registerFileRoutes(app: FastifyInstance, files: FileDependencies): void {
   app.register(async (scope) => {
     // Only this scope parses multipart bodies; everything else stays JSON-only.
     await scope.register(multipart, { limits: { files: 1, fields: 5, parts: 6 } });
@@ -50,8 +50,8 @@ export function registerFileRoutes(app: FastifyInstance, runtime: Runtime): void
         },
       },
       async (request, reply) => {
-        const owner = ownerOf(runtime, request);
-        const settings = runtime.settings.current();
+        const owner = ownerOf(files.databases, request);
+        const settings = files.settings.current();
         const maximumBytes = settings.getInteger('files.max_bytes');
         const maximumFiles = settings.getInteger('files.max_per_user');
         const [held] = await owner.db
@@ -88,12 +88,12 @@ export function registerFileRoutes(app: FastifyInstance, runtime: Runtime): void
         const environment = request.principal?.environment ?? 'prod';
         // The key is ours alone: the client's file name never becomes a storage path.
         const objectKey = `files/${environment}/${id}`;
-        await runtime.platform.storage.put(objectKey, bytes, { contentType: mimeType });
+        await files.storage.put(objectKey, bytes, { contentType: mimeType });
         const [row] = await owner.db
           .insert(uploadedFiles)
           .values({ id, userId: owner.userId, name, mimeType, bytes: bytes.length, objectKey, status: 'pending' })
           .returning();
-        await runtime.platform.jobs.enqueue(
+        await files.jobs.enqueue(
           'document.extract',
           { environment, documentId: id, objectKey, mimeType },
           { environment, jobId: id },
@@ -113,7 +113,7 @@ export function registerFileRoutes(app: FastifyInstance, runtime: Runtime): void
         },
       },
       async () => {
-        const settings = runtime.settings.current();
+        const settings = files.settings.current();
         return {
           maxBytes: settings.getInteger('files.max_bytes'),
           maxFiles: settings.getInteger('files.max_per_user'),
@@ -132,7 +132,7 @@ export function registerFileRoutes(app: FastifyInstance, runtime: Runtime): void
         },
       },
       async (request) => {
-        const owner = ownerOf(runtime, request);
+        const owner = ownerOf(files.databases, request);
         const page = pageOf(request.query);
         const rows = await owner.db
           .select()
@@ -148,14 +148,14 @@ export function registerFileRoutes(app: FastifyInstance, runtime: Runtime): void
     scope.get<{ Params: Static<typeof IdParams> }>(
       '/api/files/:id',
       { config, schema: { tags, summary: 'A file: status pending | ready | failed (with error)', params: IdParams } },
-      async (request) => publicFile(await requireFile(ownerOf(runtime, request), request.params.id)),
+      async (request) => publicFile(await requireFile(ownerOf(files.databases, request), request.params.id)),
     );
 
     scope.get<{ Params: Static<typeof IdParams> }>(
       '/api/files/:id/text',
       { config, schema: { tags, summary: 'The text extracted from a file', params: IdParams } },
       async (request) => {
-        const file = await requireFile(ownerOf(runtime, request), request.params.id);
+        const file = await requireFile(ownerOf(files.databases, request), request.params.id);
         if (file.status !== 'ready') throw new SwitchyardError('SY_ERR_CONFLICT', `The file is ${file.status}`);
         return { text: file.extractedText ?? '' };
       },
@@ -165,8 +165,8 @@ export function registerFileRoutes(app: FastifyInstance, runtime: Runtime): void
       '/api/files/:id/content',
       { config, schema: { tags, summary: 'Download your file (always as an attachment)', params: IdParams } },
       async (request, reply) => {
-        const file = await requireFile(ownerOf(runtime, request), request.params.id);
-        const { body } = await runtime.platform.storage.get(file.objectKey);
+        const file = await requireFile(ownerOf(files.databases, request), request.params.id);
+        const { body } = await files.storage.get(file.objectKey);
         reply.header('content-type', file.mimeType);
         // Never rendered inline on our origin: an uploaded HTML or SVG cannot run script here.
         reply.header('content-disposition', attachmentDisposition(file.name));
@@ -180,10 +180,10 @@ export function registerFileRoutes(app: FastifyInstance, runtime: Runtime): void
       '/api/files/:id',
       { config, schema: { tags, summary: 'Delete a file and its stored bytes', params: IdParams } },
       async (request, reply) => {
-        const owner = ownerOf(runtime, request);
+        const owner = ownerOf(files.databases, request);
         const file = await requireFile(owner, request.params.id);
         await owner.db.delete(uploadedFiles).where(eq(uploadedFiles.id, file.id));
-        await runtime.platform.storage.delete(file.objectKey);
+        await files.storage.delete(file.objectKey);
         return reply.code(204).send();
       },
     );

@@ -2,11 +2,11 @@ import type { JobRecord } from '@switchyard/jobs';
 import type { ChatRequest } from '@switchyard/providers';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import type { Runtime } from '../composition/runtime';
 import { runIdempotent } from '../edge/idempotency';
 import type { RouteBehaviour } from '../edge/principal';
 import { ErrorResponse } from '../edge/schemas';
 import { ownedJob, publicStatus, streamJobEvents } from '../jobs/jobs-view';
+import type { GatewayDependencies } from './gateway-dependencies';
 import type { ModelRoute } from './model-registry';
 
 const ChatJob = Type.Object(
@@ -56,17 +56,17 @@ export function describeChatJob(job: JobRecord): Record<string, unknown> {
  * stores the answer in the environment's database.
  */
 export async function enqueueChat(
-  runtime: Runtime,
+  gateway: GatewayDependencies,
   request: FastifyRequest,
   reply: FastifyReply,
   route: ModelRoute,
   chatRequest: ChatRequest,
 ): Promise<FastifyReply> {
-  return runIdempotent(runtime, request, reply, async () => {
+  return runIdempotent(gateway.idempotency, request, reply, async () => {
     const principal = request.principal;
     const environment = principal?.environment ?? 'prod';
     const { model: _model, messages, stream: _stream, stream_options: _streamOptions, ...params } = chatRequest;
-    const job = await runtime.platform.jobs.enqueue(
+    const job = await gateway.jobs.enqueue(
       'chat.complete',
       {
         environment,
@@ -85,7 +85,7 @@ export async function enqueueChat(
 
 const jobBehaviour: RouteBehaviour = { auth: 'optional', scope: 'chat' };
 
-export function registerAsyncChatRoutes(app: FastifyInstance, runtime: Runtime): void {
+export function registerAsyncChatRoutes(app: FastifyInstance, gateway: GatewayDependencies): void {
   app.get<{ Params: { id: string } }>(
     '/v1/chat/jobs/:id',
     {
@@ -99,7 +99,7 @@ export function registerAsyncChatRoutes(app: FastifyInstance, runtime: Runtime):
         response: { 200: ChatJob, 404: ErrorResponse },
       },
     },
-    async (request) => describeChatJob(await ownedJob(runtime, request, request.params.id, 'chat.complete')),
+    async (request) => describeChatJob(await ownedJob(gateway.jobs, request, request.params.id, 'chat.complete')),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -117,8 +117,8 @@ export function registerAsyncChatRoutes(app: FastifyInstance, runtime: Runtime):
       },
     },
     async (request, reply) => {
-      const job = await ownedJob(runtime, request, request.params.id, 'chat.complete');
-      await streamJobEvents(runtime, request, reply, job, describeChatJob);
+      const job = await ownedJob(gateway.jobs, request, request.params.id, 'chat.complete');
+      await streamJobEvents(gateway.jobs, request, reply, job, describeChatJob);
     },
   );
 }

@@ -1,53 +1,39 @@
-import { type Environment, responseCacheKey, SwitchyardError } from '@switchyard/core';
+import {
+  type Environment,
+  type ResponseCacheStore,
+  responseCacheKey,
+  type SwitchyardConfig,
+  SwitchyardError,
+} from '@switchyard/core';
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, Usage } from '@switchyard/providers';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Runtime } from '../composition/runtime';
-import { modelAllowed } from './model-list';
+import type { Metrics } from '../infrastructure/metrics';
+import { type ModelAccess, modelAllowed } from './model-list';
 import type { ModelRoute } from './model-registry';
-import type { Cancellation } from './router';
+import type { Cancellation, Router } from './router';
 
-export function resolveModel(runtime: Runtime, modelId: string, environment: Environment): ModelRoute {
-  const route = runtime.models.resolve(modelId);
+/** What answering a chat request needs: model access, the router, and the response cache with its settings. */
+export interface ChatExecution extends ModelAccess {
+  readonly config: { readonly cache: SwitchyardConfig['cache'] };
+  readonly metrics: Pick<Metrics, 'cacheLookups'>;
+  readonly responseCache: ResponseCacheStore;
+  readonly router: Pick<Router, 'complete' | 'stream'>;
+}
+
+export function resolveModel(access: ModelAccess, modelId: string, environment: Environment): ModelRoute {
+  const route = access.models.resolve(modelId);
   if (!route) {
     throw new SwitchyardError('SY_ERR_MODEL_NOT_FOUND', `The model '${modelId}' does not exist or is not available`, {
       details: { param: 'model' },
     });
   }
-  if (!modelAllowed(runtime, route, environment)) {
+  if (!modelAllowed(access, route, environment)) {
     throw new SwitchyardError('SY_ERR_MODEL_NOT_ALLOWED', `The model '${modelId}' is not available in ${environment}`, {
       details: { param: 'model' },
     });
   }
   return route;
 }
-
-/**
- * The request's controller that is aborted when the client goes away before
- * the response is complete (by the request hook's close listener), so the
- * upstream request is cancelled with it. Handing the controller itself to the
- * router spares an AbortSignal and a listener per request.
- */
-export function clientDisconnectController(request: FastifyRequest, reply: FastifyReply): AbortController {
-  if (request.disconnect) return request.disconnect;
-  const controller = new AbortController();
-  request.disconnect = controller;
-  // Already gone (a body upload was slow): abort now.
-  if (reply.raw.destroyed && !reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
-  return controller;
-}
-
-/** The signal of {@link clientDisconnectController}. */
-export function clientDisconnectSignal(request: FastifyRequest, reply: FastifyReply): AbortSignal {
-  return clientDisconnectController(request, reply).signal;
-}
-
-export const sseHeaders = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache, no-transform',
-  connection: 'keep-alive',
-  // Proxies such as nginx buffer responses unless told not to; SSE must not be buffered.
-  'x-accel-buffering': 'no',
-} as const;
 
 interface CachedAnswer {
   completion: ChatCompletion;
@@ -62,11 +48,11 @@ interface CachePlan {
 }
 
 /** Only deterministic requests (temperature 0) are cached unless `cache.mode: all`; clients opt out per request. */
-function planCache(runtime: Runtime, request: FastifyRequest, route: ModelRoute, body: ChatRequest): CachePlan {
+function planCache(gateway: ChatExecution, request: FastifyRequest, route: ModelRoute, body: ChatRequest): CachePlan {
   const none: CachePlan = { key: null, read: false, write: false, ttlMs: 0 };
-  const config = runtime.config.cache;
+  const config = gateway.config.cache;
   if (!config.enabled) return none;
-  const ttlMs = runtime.settings.current().getInteger('cache.ttl_seconds') * 1000;
+  const ttlMs = gateway.settings.current().getInteger('cache.ttl_seconds') * 1000;
   if (ttlMs <= 0) return none;
   if (config.mode === 'deterministic' && body.temperature !== 0) return none;
   if (typeof body.n === 'number' && body.n > 1) return none;
@@ -80,11 +66,15 @@ function planCache(runtime: Runtime, request: FastifyRequest, route: ModelRoute,
   };
 }
 
-async function readCache(runtime: Runtime, request: FastifyRequest, plan: CachePlan): Promise<CachedAnswer | null> {
+async function readCache(
+  gateway: ChatExecution,
+  request: FastifyRequest,
+  plan: CachePlan,
+): Promise<CachedAnswer | null> {
   const environment = request.principal?.environment ?? 'prod';
   if (!plan.key || !plan.read) return null;
-  const stored = await runtime.responseCache.get(plan.key);
-  runtime.metrics.cacheLookups.inc({ environment, result: stored ? 'hit' : 'miss' });
+  const stored = await gateway.responseCache.get(plan.key);
+  gateway.metrics.cacheLookups.inc({ environment, result: stored ? 'hit' : 'miss' });
   if (!stored) return null;
   try {
     return JSON.parse(stored) as CachedAnswer;
@@ -93,11 +83,11 @@ async function readCache(runtime: Runtime, request: FastifyRequest, plan: CacheP
   }
 }
 
-function writeCache(runtime: Runtime, request: FastifyRequest, plan: CachePlan, answer: CachedAnswer): void {
+function writeCache(gateway: ChatExecution, request: FastifyRequest, plan: CachePlan, answer: CachedAnswer): void {
   if (!plan.key || !plan.write) return;
   const value = JSON.stringify(answer);
-  if (Buffer.byteLength(value) > runtime.config.cache.maxEntryBytes) return;
-  runtime.responseCache.set(plan.key, value, plan.ttlMs).catch((error: unknown) => {
+  if (Buffer.byteLength(value) > gateway.config.cache.maxEntryBytes) return;
+  gateway.responseCache.set(plan.key, value, plan.ttlMs).catch((error: unknown) => {
     request.log.warn({ err: error }, 'storing a response in the cache failed');
   });
 }
@@ -114,24 +104,24 @@ export interface CompletedChat {
 
 /** A non-streamed answer: from the cache, or routed to a deployment (with retries and fallbacks). */
 export async function completeChat(
-  runtime: Runtime,
+  gateway: ChatExecution,
   request: FastifyRequest,
   reply: FastifyReply,
   route: ModelRoute,
   body: ChatRequest,
   cancel: Cancellation,
 ): Promise<CompletedChat> {
-  const plan = planCache(runtime, request, route, body);
-  const cached = await readCache(runtime, request, plan);
+  const plan = planCache(gateway, request, route, body);
+  const cached = await readCache(gateway, request, plan);
   if (cached) {
     tagResponse(reply, cached.deployment, 'HIT');
     return cached;
   }
-  const routed = await runtime.router.complete(route, body, cancel);
+  const routed = await gateway.router.complete(route, body, cancel);
   const answer = { completion: routed.value, deployment: routed.deployment.id };
   tagResponse(reply, answer.deployment, plan.key ? 'MISS' : 'BYPASS');
   const finish = routed.value.choices[0]?.finish_reason;
-  if (finish === 'stop' || finish === 'length') writeCache(runtime, request, plan, answer);
+  if (finish === 'stop' || finish === 'length') writeCache(gateway, request, plan, answer);
   return answer;
 }
 
@@ -168,20 +158,20 @@ export interface StartedChatStream {
  * error; a completed stream is stored in the cache as a whole answer.
  */
 export async function startChatStream(
-  runtime: Runtime,
+  gateway: ChatExecution,
   request: FastifyRequest,
   reply: FastifyReply,
   route: ModelRoute,
   body: ChatRequest,
   cancel: Cancellation,
 ): Promise<StartedChatStream> {
-  const plan = planCache(runtime, request, route, body);
-  const cached = await readCache(runtime, request, plan);
+  const plan = planCache(gateway, request, route, body);
+  const cached = await readCache(gateway, request, plan);
   if (cached) {
     tagResponse(reply, cached.deployment, 'HIT');
     return { chunks: replay(cached), deployment: cached.deployment };
   }
-  const routed = await runtime.router.stream(route, body, cancel);
+  const routed = await gateway.router.stream(route, body, cancel);
   const deployment = routed.deployment.id;
   tagResponse(reply, deployment, plan.key ? 'MISS' : 'BYPASS');
   const { first, rest, release } = routed.value;
@@ -213,7 +203,7 @@ export async function startChatStream(
       }
       const final = last as ChatCompletionChunk | null;
       if (cacheable && final && (finishReason === 'stop' || finishReason === 'length')) {
-        writeCache(runtime, request, plan, {
+        writeCache(gateway, request, plan, {
           deployment,
           completion: {
             id: final.id,

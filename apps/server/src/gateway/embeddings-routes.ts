@@ -2,10 +2,11 @@ import type { EmbeddingsRequest } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import Type from 'typebox';
-import type { Runtime } from '../composition/runtime';
+import { clientDisconnectSignal } from '../edge/client-disconnect';
 import type { RouteBehaviour } from '../edge/principal';
 import { OpenAIErrorResponse } from '../edge/schemas';
-import { clientDisconnectSignal, resolveModel } from './chat-execution';
+import { resolveModel } from './chat-execution';
+import type { GatewayDependencies } from './gateway-dependencies';
 
 const EmbeddingsBody = Type.Object(
   {
@@ -24,7 +25,7 @@ const EmbeddingsBody = Type.Object(
 const behaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat', openaiErrors: true };
 
 /** OpenAI-compatible embeddings, routed to OpenAI-compatible, Ollama and Gemini deployments. */
-export function registerEmbeddingsRoutes(app: FastifyInstance, runtime: Runtime): void {
+export function registerEmbeddingsRoutes(app: FastifyInstance, gateway: GatewayDependencies): void {
   app.post<{ Body: Static<typeof EmbeddingsBody> }>(
     '/v1/embeddings',
     {
@@ -45,11 +46,11 @@ export function registerEmbeddingsRoutes(app: FastifyInstance, runtime: Runtime)
     },
     async (request, reply) => {
       const environment = request.principal?.environment ?? 'prod';
-      const route = resolveModel(runtime, request.body.model, environment);
+      const route = resolveModel(gateway, request.body.model, environment);
       request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
       const embeddingsRequest: EmbeddingsRequest = { model: route.id, input: request.body.input };
       if (request.body.dimensions !== undefined) embeddingsRequest.dimensions = request.body.dimensions;
-      const routed = await runtime.router.embed(route, embeddingsRequest, clientDisconnectSignal(request, reply));
+      const routed = await gateway.router.embed(route, embeddingsRequest, clientDisconnectSignal(request, reply));
       reply.header('x-switchyard-model', routed.deployment.id);
       request.usageInfo = { model: route.id, promptTokens: routed.value.usage.prompt_tokens, completionTokens: 0 };
       return routed.value;

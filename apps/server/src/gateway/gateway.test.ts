@@ -330,14 +330,14 @@ describe('API keys', () => {
     const { hashApiKey, displayPrefixOfKey } = await import('@switchyard/core');
     const { createKeyRepository } = await import('@switchyard/db');
     const forged = 'dev_forgedkeywhosecolumnsaysprod000000000000000';
-    await createKeyRepository(server.runtime.databases.prod.db).create({
+    await createKeyRepository(server.parts.databases.prod.db).create({
       name: 'mismatch',
       keyHash: hashApiKey(forged),
       keyPrefix: displayPrefixOfKey(forged),
       environment: 'prod',
       isAdmin: false,
     });
-    await server.runtime.keys.reload();
+    await server.parts.keys.reload();
     const response = await chat(forged);
     expect(response.status).toBe(401);
     expect((await readJson(response)).error.code).toBe('SY_ERR_API_KEY_ENV_MISMATCH');
@@ -346,7 +346,7 @@ describe('API keys', () => {
   it('stores keys only as SHA-256 hashes', async () => {
     const key = await server.createKey('dev', { name: 'hash check' });
     const { apiKeys } = await import('@switchyard/db');
-    const rows = await server.runtime.databases.prod.db.select().from(apiKeys);
+    const rows = await server.parts.databases.prod.db.select().from(apiKeys);
     expect(JSON.stringify(rows)).not.toContain(key);
     const { hashApiKey } = await import('@switchyard/core');
     expect(rows.map((row) => row.keyHash)).toContain(hashApiKey(key));

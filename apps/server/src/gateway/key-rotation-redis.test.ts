@@ -46,9 +46,9 @@ describe.skipIf(!hasRedis)('multi-key rotation shared through Redis by two serve
       expect(upstream.requests).toHaveLength(30);
 
       // A cooldown set by one server is honoured by the other.
-      const keyIds = first.runtime.models.resolve('pooled')?.deployments[0]?.provider.keyIds ?? [];
-      await first.runtime.keyPools.coolDown(providerId, keyIds[0] ?? '', Date.now() + 60_000);
-      const state = await second.runtime.keyPools.inspect(providerId, keyIds);
+      const keyIds = first.parts.models.resolve('pooled')?.deployments[0]?.provider.keyIds ?? [];
+      await first.parts.keyPools.coolDown(providerId, keyIds[0] ?? '', Date.now() + 60_000);
+      const state = await second.parts.keyPools.inspect(providerId, keyIds);
       expect(state[0]?.coolingUntil).toBeGreaterThan(Date.now() + 50_000);
     } finally {
       await first.destroy();

@@ -149,15 +149,15 @@ describe('environment isolation of usage rows', () => {
   it('writes a dev key’s rows only to the dev database and a prod key’s only to prod', async () => {
     const devKey = await server.createKey('dev');
     const prodKey = await server.createKey('prod');
-    const devId = server.runtime.keys.findByHash((await import('@switchyard/core')).hashApiKey(devKey))?.id;
-    const prodId = server.runtime.keys.findByHash((await import('@switchyard/core')).hashApiKey(prodKey))?.id;
+    const devId = server.parts.keys.findByHash((await import('@switchyard/core')).hashApiKey(devKey))?.id;
+    const prodId = server.parts.keys.findByHash((await import('@switchyard/core')).hashApiKey(prodKey))?.id;
     expect(devId && prodId).toBeTruthy();
     for (let index = 0; index < 3; index += 1) await chat(devKey);
     for (let index = 0; index < 2; index += 1) await chat(prodKey);
-    await server.runtime.usage.flush();
+    await server.parts.usage.flush();
 
-    const prodUsage = createUsageRepository(server.runtime.databases.prod.db);
-    const devUsage = createUsageRepository(server.runtime.databases.dev.db);
+    const prodUsage = createUsageRepository(server.parts.databases.prod.db);
+    const devUsage = createUsageRepository(server.parts.databases.dev.db);
     const devRowsInDev = await devUsage.list({ apiKeyId: devId ?? '' });
     const devRowsInProd = await prodUsage.list({ apiKeyId: devId ?? '' });
     const prodRowsInProd = await prodUsage.list({ apiKeyId: prodId ?? '' });
@@ -180,14 +180,14 @@ describe('environment isolation of usage rows', () => {
 
   it('logs rejected requests too, in the environment of the key', async () => {
     const devKey = await server.createKey('dev');
-    const devId = server.runtime.keys.findByHash((await import('@switchyard/core')).hashApiKey(devKey))?.id ?? '';
+    const devId = server.parts.keys.findByHash((await import('@switchyard/core')).hashApiKey(devKey))?.id ?? '';
     await fetch(`${server.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${devKey}` },
       body: JSON.stringify({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }),
     });
-    await server.runtime.usage.flush();
-    const rows = await createUsageRepository(server.runtime.databases.dev.db).list({ apiKeyId: devId });
+    await server.parts.usage.flush();
+    const rows = await createUsageRepository(server.parts.databases.dev.db).list({ apiKeyId: devId });
     expect(rows.map((row) => row.status)).toEqual([404]);
   });
 });

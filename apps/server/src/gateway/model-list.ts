@@ -1,14 +1,20 @@
 import { type Environment, listSettingEntries } from '@switchyard/core';
-import type { Runtime } from '../composition/runtime';
-import type { ModelRoute } from './model-registry';
+import type { SettingsStore } from '../settings/settings-store';
+import type { ModelRegistry, ModelRoute } from './model-registry';
+
+/** What deciding model access needs: the catalog and the run-time setting that turns models off. */
+export interface ModelAccess {
+  readonly models: Pick<ModelRegistry, 'resolve' | 'list'>;
+  readonly settings: Pick<SettingsStore, 'current'>;
+}
 
 const emptySet: ReadonlySet<string> = new Set();
 const parsed = new Map<string, ReadonlySet<string>>();
 const settingKeys: Record<Environment, string> = { prod: 'models.disabled.prod', dev: 'models.disabled.dev' };
 
 /** The ids and aliases the setting `models.disabled.<env>` turns off (parsed once per distinct value). */
-function disabledModels(runtime: Runtime, environment: Environment): ReadonlySet<string> {
-  const value = String(runtime.settings.current().get(settingKeys[environment]));
+function disabledModels(access: ModelAccess, environment: Environment): ReadonlySet<string> {
+  const value = String(access.settings.current().get(settingKeys[environment]));
   if (value === '') return emptySet;
   let ids = parsed.get(value);
   if (!ids) {
@@ -23,14 +29,14 @@ function disabledModels(runtime: Runtime, environment: Environment): ReadonlySet
  * Whether callers in this environment may use the model: the config file's `environments`
  * and the run-time setting `models.disabled.<env>` (by id or any alias).
  */
-export function modelAllowed(runtime: Runtime, model: ModelRoute, environment: Environment): boolean {
+export function modelAllowed(access: ModelAccess, model: ModelRoute, environment: Environment): boolean {
   if (!model.environments.includes(environment)) return false;
-  const disabled = disabledModels(runtime, environment);
+  const disabled = disabledModels(access, environment);
   if (disabled.size === 0) return true;
   return !disabled.has(model.id) && !model.aliases.some((alias) => disabled.has(alias));
 }
 
 /** The models a caller in this environment may use. */
-export function visibleModels(runtime: Runtime, environment: Environment): ModelRoute[] {
-  return runtime.models.list().filter((model) => modelAllowed(runtime, model, environment));
+export function visibleModels(access: ModelAccess, environment: Environment): ModelRoute[] {
+  return access.models.list().filter((model) => modelAllowed(access, model, environment));
 }

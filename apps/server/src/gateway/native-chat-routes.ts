@@ -3,13 +3,14 @@ import type { ChatMessage, ChatRequest } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import Type from 'typebox';
-import type { Runtime } from '../composition/runtime';
+import { clientDisconnectController } from '../edge/client-disconnect';
 import { errorBody, normalizeError } from '../edge/error-handler';
 import type { RouteBehaviour } from '../edge/principal';
 import { ErrorResponse, NativeChatRequest, NativeChatResponse, NativeModel } from '../edge/schemas';
 import { sendEventStream, sseEvent } from '../edge/sse';
 import { enqueueChat } from './async-chat-routes';
-import { clientDisconnectController, completeChat, resolveModel, startChatStream } from './chat-execution';
+import { completeChat, resolveModel, startChatStream } from './chat-execution';
+import type { GatewayDependencies } from './gateway-dependencies';
 import { visibleModels } from './model-list';
 
 const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat' };
@@ -33,7 +34,7 @@ function toChatRequest(body: Static<typeof NativeChatRequest>): ChatRequest {
 }
 
 /** Switchyard's native chat API (seed 000): simpler than OpenAI's, with labelled models. */
-export function registerNativeChatRoutes(app: FastifyInstance, runtime: Runtime): void {
+export function registerNativeChatRoutes(app: FastifyInstance, gateway: GatewayDependencies): void {
   app.get(
     '/v1/chat/models',
     {
@@ -45,13 +46,13 @@ export function registerNativeChatRoutes(app: FastifyInstance, runtime: Runtime)
       },
     },
     async (request) => ({
-      default: runtime.models.defaultModelId,
-      models: visibleModels(runtime, request.principal?.environment ?? 'prod').map((model) => ({
+      default: gateway.models.defaultModelId,
+      models: visibleModels(gateway, request.principal?.environment ?? 'prod').map((model) => ({
         id: model.id,
         label: model.label,
         description: model.description,
         provider: model.providerId,
-        default: model.id === runtime.models.defaultModelId,
+        default: model.id === gateway.models.defaultModelId,
       })),
     }),
   );
@@ -82,18 +83,18 @@ export function registerNativeChatRoutes(app: FastifyInstance, runtime: Runtime)
     async (request, reply) => {
       const body = request.body;
       const environment = request.principal?.environment ?? 'prod';
-      const route = resolveModel(runtime, body.model ?? runtime.models.defaultModelId, environment);
+      const route = resolveModel(gateway, body.model ?? gateway.models.defaultModelId, environment);
       const chatRequest = toChatRequest(body);
       request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
       if (body.async) {
         if (body.stream) throw new SwitchyardError('SY_ERR_VALIDATION', 'Use either async or stream, not both');
-        return enqueueChat(runtime, request, reply, route, chatRequest);
+        return enqueueChat(gateway, request, reply, route, chatRequest);
       }
       const signal = clientDisconnectController(request, reply);
       const startedAt = performance.now();
 
       if (!body.stream) {
-        const { completion, deployment } = await completeChat(runtime, request, reply, route, chatRequest, signal);
+        const { completion, deployment } = await completeChat(gateway, request, reply, route, chatRequest, signal);
         const choice = completion.choices[0];
         const usage = completion.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
         request.usageInfo = {
@@ -119,7 +120,7 @@ export function registerNativeChatRoutes(app: FastifyInstance, runtime: Runtime)
       let sentStart = false;
       let finishReason: string | null = null;
       let usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
-      const started = await startChatStream(runtime, request, reply, route, chatRequest, signal);
+      const started = await startChatStream(gateway, request, reply, route, chatRequest, signal);
       return sendEventStream(reply, started.chunks, {
         frame(chunk) {
           let text = '';

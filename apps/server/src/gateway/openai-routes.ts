@@ -2,13 +2,14 @@ import { type ChatCompletionChunk, type ChatRequest, rawJsonOf, type Usage } fro
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import Type from 'typebox';
-import type { Runtime } from '../composition/runtime';
+import { clientDisconnectController } from '../edge/client-disconnect';
 import { errorBody, normalizeError } from '../edge/error-handler';
 import type { RouteBehaviour } from '../edge/principal';
 import { ChatCompletionRequest, OpenAIErrorResponse, OpenAIModel } from '../edge/schemas';
 import { sendEventStream } from '../edge/sse';
 import { enqueueChat } from './async-chat-routes';
-import { clientDisconnectController, completeChat, resolveModel, startChatStream } from './chat-execution';
+import { completeChat, resolveModel, startChatStream } from './chat-execution';
+import type { GatewayDependencies } from './gateway-dependencies';
 import { visibleModels } from './model-list';
 
 const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat', openaiErrors: true };
@@ -21,7 +22,7 @@ const errorResponses = {
 };
 
 /** The OpenAI-compatible surface: official OpenAI clients work against it unchanged. */
-export function registerOpenAIRoutes(app: FastifyInstance, runtime: Runtime): void {
+export function registerOpenAIRoutes(app: FastifyInstance, gateway: GatewayDependencies): void {
   const bootTime = Math.floor(Date.now() / 1000);
 
   app.get(
@@ -37,7 +38,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, runtime: Runtime): vo
     },
     async (request) => ({
       object: 'list' as const,
-      data: visibleModels(runtime, request.principal?.environment ?? 'prod').map((model) => ({
+      data: visibleModels(gateway, request.principal?.environment ?? 'prod').map((model) => ({
         id: model.id,
         object: 'model' as const,
         created: bootTime,
@@ -65,17 +66,17 @@ export function registerOpenAIRoutes(app: FastifyInstance, runtime: Runtime): vo
     async (request, reply) => {
       const body = request.body;
       const environment = request.principal?.environment ?? 'prod';
-      const route = resolveModel(runtime, body.model, environment);
+      const route = resolveModel(gateway, body.model, environment);
       request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
       const { stream, stream_options: streamOptions, ...rest } = body;
       const upstreamRequest = rest as unknown as ChatRequest;
       if (/\brespond-async\b/i.test(String(request.headers.prefer ?? ''))) {
-        return enqueueChat(runtime, request, reply, route, upstreamRequest);
+        return enqueueChat(gateway, request, reply, route, upstreamRequest);
       }
       const signal = clientDisconnectController(request, reply);
 
       if (!stream) {
-        const { completion } = await completeChat(runtime, request, reply, route, upstreamRequest, signal);
+        const { completion } = await completeChat(gateway, request, reply, route, upstreamRequest, signal);
         request.usageInfo = {
           model: route.id,
           promptTokens: completion.usage?.prompt_tokens ?? null,
@@ -90,7 +91,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, runtime: Runtime): vo
       const includeUsage = streamOptions?.include_usage === true;
       let usage: Usage | null = null;
       let lastChunk: ChatCompletionChunk | null = null;
-      const started = await startChatStream(runtime, request, reply, route, upstreamRequest, signal);
+      const started = await startChatStream(gateway, request, reply, route, upstreamRequest, signal);
       return sendEventStream(reply, started.chunks, {
         frame(chunk) {
           lastChunk = chunk;

@@ -120,10 +120,10 @@ describe('upstream keys never leak', () => {
     expect(echoed.status).toBe(400);
     expect(await echoed.text()).not.toContain(canary);
 
-    await server.runtime.usage.flush();
+    await server.parts.usage.flush();
     const rows = [
-      ...(await createUsageRepository(server.runtime.databases.prod.db).list({ limit: 1000 })),
-      ...(await createUsageRepository(server.runtime.databases.dev.db).list({ limit: 1000 })),
+      ...(await createUsageRepository(server.parts.databases.prod.db).list({ limit: 1000 })),
+      ...(await createUsageRepository(server.parts.databases.dev.db).list({ limit: 1000 })),
     ];
     expect(rows.length).toBeGreaterThan(0);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();

@@ -17,7 +17,7 @@ import type {
   ProviderAdapter,
 } from '@switchyard/providers';
 import type { Logger } from 'pino';
-import type { Metrics } from '../operations/metrics';
+import type { Metrics } from '../infrastructure/metrics';
 import type { Deployment, ModelRegistry, ModelRoute, ProviderRuntime } from './model-registry';
 
 export interface Routed<T> {

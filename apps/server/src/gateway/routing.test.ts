@@ -257,9 +257,9 @@ describe('multi-key rotation', () => {
       // same request moves on to the cool key. It is never tried again.
       expect(seen.filter((value) => value === 'Bearer sk-hot')).toHaveLength(1);
       expect(seen.filter((value) => value === 'Bearer sk-cool')).toHaveLength(6);
-      const state = await server.runtime.keyPools.inspect(
+      const state = await server.parts.keyPools.inspect(
         providerId,
-        server.runtime.models.resolve('pair')?.deployments[0]?.provider.keyIds ?? [],
+        server.parts.models.resolve('pair')?.deployments[0]?.provider.keyIds ?? [],
       );
       expect(state[0]?.coolingUntil).toBeGreaterThan(Date.now() + 50_000);
       expect(state[1]?.coolingUntil).toBe(0);

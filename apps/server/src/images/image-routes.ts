@@ -4,11 +4,11 @@ import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import Type from 'typebox';
-import { newImageId } from '../composition/platform';
-import type { Runtime } from '../composition/runtime';
 import { runIdempotent } from '../edge/idempotency';
 import type { RouteBehaviour } from '../edge/principal';
 import { ErrorResponse, OpenAIErrorResponse } from '../edge/schemas';
+import type { ImageDependencies } from './image-dependencies';
+import { newImageId } from './image-job';
 
 const GenerateBody = Type.Object(
   {
@@ -66,13 +66,13 @@ interface GenerationInput {
 }
 
 /** Takes one unit of the caller's daily quota, stores the image row and queues the job. */
-async function startGeneration(runtime: Runtime, request: FastifyRequest, input: GenerationInput) {
+async function startGeneration(dependencies: ImageDependencies, request: FastifyRequest, input: GenerationInput) {
   const principal = request.principal;
   const environment = principal?.environment ?? 'prod';
   const subject = principal?.subject ?? `ip:${request.ip}`;
-  const model = runtime.platform.imageModels.resolve(input.model);
-  const limit = runtime.settings.current().getInteger(`ai.image.max_per_day_free.${environment}`);
-  const quota = await runtime.platform.imageQuota.take(environment, subject, limit);
+  const model = dependencies.imageModels.resolve(input.model);
+  const limit = dependencies.settings.current().getInteger(`ai.image.max_per_day_free.${environment}`);
+  const quota = await dependencies.imageQuota.take(environment, subject, limit);
   if (!quota.allowed) {
     const seconds = Math.max(1, Math.ceil((quota.resetsAt.getTime() - Date.now()) / 1000));
     throw new SwitchyardError(
@@ -83,7 +83,7 @@ async function startGeneration(runtime: Runtime, request: FastifyRequest, input:
   }
   const id = newImageId();
   try {
-    await runtime.databases[environment].db.insert(images).values({
+    await dependencies.databases[environment].db.insert(images).values({
       id,
       environment,
       subject,
@@ -98,7 +98,7 @@ async function startGeneration(runtime: Runtime, request: FastifyRequest, input:
       status: 'queued',
       jobId: id,
     });
-    await runtime.platform.jobs.enqueue(
+    await dependencies.jobs.enqueue(
       'image.generate',
       {
         environment,
@@ -115,17 +115,17 @@ async function startGeneration(runtime: Runtime, request: FastifyRequest, input:
       { environment, jobId: id },
     );
   } catch (error) {
-    await runtime.platform.imageQuota.release(environment, subject).catch(() => {});
+    await dependencies.imageQuota.release(environment, subject).catch(() => {});
     throw error;
   }
   request.usageInfo = { model: model.id, promptTokens: null, completionTokens: null };
   return { id, environment, model: model.id, quota };
 }
 
-async function ownedImage(runtime: Runtime, request: FastifyRequest, id: string) {
+async function ownedImage(dependencies: ImageDependencies, request: FastifyRequest, id: string) {
   const environment = request.principal?.environment ?? 'prod';
   const subject = request.principal?.subject ?? `ip:${request.ip}`;
-  const rows = await runtime.databases[environment].db
+  const rows = await dependencies.databases[environment].db
     .select()
     .from(images)
     .where(and(eq(images.id, id), eq(images.subject, subject)));
@@ -153,8 +153,8 @@ function describeImage(row: Awaited<ReturnType<typeof ownedImage>>) {
 }
 
 /** Waits for an image job to finish (for the synchronous OpenAI-compatible route). */
-async function waitForImage(runtime: Runtime, id: string, signal: AbortSignal): Promise<void> {
-  const jobs = runtime.platform.jobs;
+async function waitForImage(dependencies: ImageDependencies, id: string, signal: AbortSignal): Promise<void> {
+  const jobs = dependencies.jobs;
   await new Promise<void>((resolve, reject) => {
     let stop: (() => void) | undefined;
     const settle = (error?: unknown) => {
@@ -181,8 +181,12 @@ async function waitForImage(runtime: Runtime, id: string, signal: AbortSignal): 
   });
 }
 
-async function sendImageBytes(runtime: Runtime, reply: FastifyReply, objectKey: string): Promise<FastifyReply> {
-  const { info, body } = await runtime.platform.storage.getBuffer(objectKey);
+async function sendImageBytes(
+  dependencies: ImageDependencies,
+  reply: FastifyReply,
+  objectKey: string,
+): Promise<FastifyReply> {
+  const { info, body } = await dependencies.storage.getBuffer(objectKey);
   return reply
     .type(info.contentType || 'image/png')
     .header('x-content-type-options', 'nosniff')
@@ -191,7 +195,7 @@ async function sendImageBytes(runtime: Runtime, reply: FastifyReply, objectKey: 
 }
 
 /** Seed 000's image API plus the OpenAI-compatible one, on the job platform. */
-export function registerImageRoutes(app: FastifyInstance, runtime: Runtime): void {
+export function registerImageRoutes(app: FastifyInstance, dependencies: ImageDependencies): void {
   app.post<{ Body: Static<typeof GenerateBody> }>(
     '/v1/image/generate',
     {
@@ -208,9 +212,9 @@ export function registerImageRoutes(app: FastifyInstance, runtime: Runtime): voi
       },
     },
     async (request, reply) =>
-      runIdempotent(runtime, request, reply, async () => {
+      runIdempotent(dependencies.idempotency, request, reply, async () => {
         const body = request.body;
-        const started = await startGeneration(runtime, request, {
+        const started = await startGeneration(dependencies, request, {
           prompt: body.prompt,
           width: body.width ?? 1024,
           height: body.height ?? 1024,
@@ -260,8 +264,8 @@ export function registerImageRoutes(app: FastifyInstance, runtime: Runtime): voi
     async (request) => {
       const environment = request.principal?.environment ?? 'prod';
       const subject = request.principal?.subject ?? `ip:${request.ip}`;
-      const limit = runtime.settings.current().getInteger(`ai.image.max_per_day_free.${environment}`);
-      const usage = await runtime.platform.imageQuota.usage(environment, subject, limit);
+      const limit = dependencies.settings.current().getInteger(`ai.image.max_per_day_free.${environment}`);
+      const usage = await dependencies.imageQuota.usage(environment, subject, limit);
       return {
         environment,
         used: usage.used,
@@ -285,7 +289,7 @@ export function registerImageRoutes(app: FastifyInstance, runtime: Runtime): voi
         response: { 200: ImageStatus, 404: ErrorResponse },
       },
     },
-    async (request) => describeImage(await ownedImage(runtime, request, request.params.id)),
+    async (request) => describeImage(await ownedImage(dependencies, request, request.params.id)),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -300,13 +304,13 @@ export function registerImageRoutes(app: FastifyInstance, runtime: Runtime): voi
       },
     },
     async (request, reply) => {
-      const row = await ownedImage(runtime, request, request.params.id);
+      const row = await ownedImage(dependencies, request, request.params.id);
       if (row.status !== 'ready' || !row.objectKey) {
         throw new SwitchyardError('SY_ERR_CONFLICT', `The image is ${row.status}, not ready yet`, {
           retryAfterSeconds: 2,
         });
       }
-      return sendImageBytes(runtime, reply, row.objectKey);
+      return sendImageBytes(dependencies, reply, row.objectKey);
     },
   );
 
@@ -324,7 +328,7 @@ export function registerImageRoutes(app: FastifyInstance, runtime: Runtime): voi
       },
     },
     async (request, reply) =>
-      runIdempotent(runtime, request, reply, async () => {
+      runIdempotent(dependencies.idempotency, request, reply, async () => {
         const body = request.body;
         const [width, height] = (body.size ?? '1024x1024').split('x').map(Number);
         if (!width || !height || width < 256 || height < 256 || width > 2048 || height > 2048) {
@@ -332,21 +336,21 @@ export function registerImageRoutes(app: FastifyInstance, runtime: Runtime): voi
             details: { param: 'size' },
           });
         }
-        const started = await startGeneration(runtime, request, {
+        const started = await startGeneration(dependencies, request, {
           prompt: body.prompt,
           width,
           height,
           steps: 30,
           ...(body.model ? { model: body.model } : {}),
         });
-        await waitForImage(runtime, started.id, AbortSignal.timeout(300_000));
-        const row = await ownedImage(runtime, request, started.id);
+        await waitForImage(dependencies, started.id, AbortSignal.timeout(300_000));
+        const row = await ownedImage(dependencies, request, started.id);
         const created = Math.floor(Date.now() / 1000);
         if (body.response_format === 'url') {
           const origin = `${request.protocol}://${request.host}`;
           return { status: 200, body: { created, data: [{ url: `${origin}/v1/image/${row.id}/content` }] } };
         }
-        const { body: bytes } = await runtime.platform.storage.getBuffer(row.objectKey ?? '');
+        const { body: bytes } = await dependencies.storage.getBuffer(row.objectKey ?? '');
         return {
           status: 200,
           body: { created, data: [{ b64_json: bytes.toString('base64'), revised_prompt: row.prompt }] },
@@ -372,10 +376,8 @@ export function registerImageRoutes(app: FastifyInstance, runtime: Runtime): voi
       },
     },
     async () => ({
-      default: runtime.platform.imageModels.defaultId,
-      models: runtime.platform.imageModels
-        .list()
-        .map((model) => ({ id: model.id, label: model.label, type: model.type })),
+      default: dependencies.imageModels.defaultId,
+      models: dependencies.imageModels.list().map((model) => ({ id: model.id, label: model.label, type: model.type })),
     }),
   );
 }

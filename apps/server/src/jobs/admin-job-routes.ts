@@ -2,9 +2,9 @@ import { SwitchyardError } from '@switchyard/core';
 import type { JobRecord } from '@switchyard/jobs';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import type { Runtime } from '../composition/runtime';
 import type { RouteBehaviour } from '../edge/principal';
 import { ErrorResponse } from '../edge/schemas';
+import type { PlatformJobQueue } from './job-queue';
 
 const behaviour: RouteBehaviour = { auth: 'admin' };
 /** The console polls these reads; they are not API usage and would crowd the usage charts. */
@@ -32,9 +32,7 @@ function describeJob(job: JobRecord) {
 }
 
 /** Queue depth and rates, worker heartbeats, and the dead-letter queue with replay and discard. */
-export function registerAdminJobRoutes(app: FastifyInstance, runtime: Runtime): void {
-  const jobs = () => runtime.platform.jobs;
-
+export function registerAdminJobRoutes(app: FastifyInstance, jobs: PlatformJobQueue): void {
   app.get(
     '/v1/admin/jobs',
     {
@@ -42,9 +40,9 @@ export function registerAdminJobRoutes(app: FastifyInstance, runtime: Runtime): 
       schema: { tags: ['Admin'], summary: 'Queues: depth by state and job name, rates, worker heartbeats', security },
     },
     async () => {
-      const [stats, workers] = await Promise.all([jobs().stats(), jobs().heartbeats()]);
+      const [stats, workers] = await Promise.all([jobs.stats(), jobs.heartbeats()]);
       return {
-        backend: jobs().backend,
+        backend: jobs.backend,
         ...stats,
         workers: workers.map((worker) => ({
           worker_id: worker.workerId,
@@ -74,7 +72,7 @@ export function registerAdminJobRoutes(app: FastifyInstance, runtime: Runtime): 
     },
     async (request) => {
       const { name, limit, offset } = request.query;
-      const dead = await jobs().listDead({
+      const dead = await jobs.listDead({
         ...(name ? { name } : {}),
         ...(limit !== undefined ? { limit } : {}),
         ...(offset !== undefined ? { offset } : {}),
@@ -96,7 +94,7 @@ export function registerAdminJobRoutes(app: FastifyInstance, runtime: Runtime): 
       },
     },
     async (request) => {
-      const job = await jobs().get(request.params.id);
+      const job = await jobs.get(request.params.id);
       if (!job) {
         throw new SwitchyardError('SY_ERR_NOT_FOUND', `No job with id '${request.params.id}'`);
       }
@@ -116,7 +114,7 @@ export function registerAdminJobRoutes(app: FastifyInstance, runtime: Runtime): 
         response: errors,
       },
     },
-    async (request) => describeJob(await jobs().replay(request.params.id)),
+    async (request) => describeJob(await jobs.replay(request.params.id)),
   );
 
   app.delete<{ Params: { id: string } }>(
@@ -132,7 +130,7 @@ export function registerAdminJobRoutes(app: FastifyInstance, runtime: Runtime): 
       },
     },
     async (request, reply) => {
-      await jobs().discard(request.params.id);
+      await jobs.discard(request.params.id);
       return reply.code(204).send();
     },
   );

@@ -1,9 +1,8 @@
 import { SwitchyardError } from '@switchyard/core';
 import type { JobRecord } from '@switchyard/jobs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Runtime } from '../composition/runtime';
-import { sseEvent } from '../edge/sse';
-import { sseHeaders } from '../gateway/chat-execution';
+import { sseEvent, sseHeaders } from '../edge/sse';
+import type { PlatformJobQueue } from './job-queue';
 
 export type PublicJobStatus = 'queued' | 'running' | 'completed' | 'failed';
 
@@ -23,12 +22,12 @@ export function publicStatus(job: JobRecord): PublicJobStatus {
 
 /** A job the caller may see: same environment and same subject, anything else is 404 (never 403, which would confirm it exists). */
 export async function ownedJob(
-  runtime: Runtime,
+  jobs: PlatformJobQueue,
   request: FastifyRequest,
   id: string,
   name: string,
 ): Promise<JobRecord> {
-  const job = await runtime.platform.jobs.get(id).catch(() => undefined);
+  const job = await jobs.get(id).catch(() => undefined);
   const principal = request.principal;
   const payload = job?.payload as { subject?: string } | undefined;
   if (
@@ -49,7 +48,7 @@ export async function ownedJob(
  * stream ends. A comment line every 15 s keeps proxies from closing it.
  */
 export async function streamJobEvents(
-  runtime: Runtime,
+  jobs: PlatformJobQueue,
   request: FastifyRequest,
   reply: FastifyReply,
   job: JobRecord,
@@ -69,10 +68,10 @@ export async function streamJobEvents(
     if (!reply.raw.writableEnded) reply.raw.end();
   };
   const heartbeat = setInterval(() => write(': keep-alive\n\n'), 15_000);
-  const unsubscribe = runtime.platform.jobs.subscribe(job.id, (event) => {
+  const unsubscribe = jobs.subscribe(job.id, (event) => {
     if (event.type === 'progress') write(sseEvent('progress', event.data));
     if (event.type === 'completed') {
-      void runtime.platform.jobs.get(job.id).then((latest) => {
+      void jobs.get(job.id).then((latest) => {
         write(sseEvent('completed', latest ? describe(latest) : { id: job.id, status: 'completed' }));
         finish();
       });
@@ -89,7 +88,7 @@ export async function streamJobEvents(
   request.raw.once('close', finish);
   await unsubscribe;
   // The job may have finished before the subscription was in place.
-  const current = (await runtime.platform.jobs.get(job.id)) ?? job;
+  const current = (await jobs.get(job.id)) ?? job;
   write(sseEvent('status', describe(current)));
   if (current.status === 'completed') {
     write(sseEvent('completed', describe(current)));

@@ -73,12 +73,12 @@ describe('async chat (seed 002 flow)', () => {
     expect(finished.result.choices[0].message.content).toBe('async: "do it later"');
     expect(finished.result.served_by).toBe('up/gpt-4o-mini');
 
-    const devMessages = await createChatMessageRepository(server.runtime.databases.dev.db).listByConversation(job.id);
+    const devMessages = await createChatMessageRepository(server.parts.databases.dev.db).listByConversation(job.id);
     expect(devMessages.map((message) => [message.role, message.content])).toEqual([
       ['user', 'do it later'],
       ['assistant', 'async: "do it later"'],
     ]);
-    const prodMessages = await createChatMessageRepository(server.runtime.databases.prod.db).listByConversation(job.id);
+    const prodMessages = await createChatMessageRepository(server.parts.databases.prod.db).listByConversation(job.id);
     expect(prodMessages).toHaveLength(0);
   });
 
@@ -221,10 +221,10 @@ describe('Idempotency-Key', () => {
   });
 
   it('answers 409 while the first request with the key is still running', async () => {
-    const principalScope = `dev:key:${server.runtime.keys.findByHash((await import('@switchyard/core')).hashApiKey(devKey))?.id}`;
+    const principalScope = `dev:key:${server.parts.keys.findByHash((await import('@switchyard/core')).hashApiKey(devKey))?.id}`;
     const body = { model: 'queued', message: 'x', async: true };
     const { idempotencyRequestHash } = await import('@switchyard/jobs');
-    await server.runtime.platform.idempotency.begin(
+    await server.parts.idempotency.begin(
       principalScope,
       'in-flight',
       idempotencyRequestHash({ method: 'POST', path: '/v1/chat', body }),

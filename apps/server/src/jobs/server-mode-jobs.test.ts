@@ -84,9 +84,9 @@ describe.skipIf(!available)('server mode: API and worker processes on PostgreSQL
   }
 
   it('uses BullMQ and S3', () => {
-    expect(api.runtime.platform.jobs.backend).toBe('bullmq');
-    expect(api.runtime.platform.storage.backend).toBe('s3');
-    expect(api.runtime.platform.imageQuota.backend).toBe('redis');
+    expect(api.parts.jobs.backend).toBe('bullmq');
+    expect(api.parts.storage.backend).toBe('s3');
+    expect(api.parts.imageQuota.backend).toBe('redis');
   });
 
   it('runs an async chat on the worker process', async () => {
@@ -108,7 +108,7 @@ describe.skipIf(!available)('server mode: API and worker processes on PostgreSQL
     const { id } = accepted;
     const ready = await until(`/v1/image/${id}`, key, (body) => body.status === 'ready' || body.status === 'failed');
     expect(ready.status, JSON.stringify(ready)).toBe('ready');
-    const stored = await api.runtime.platform.storage.head(`images/dev/${id}.png`);
+    const stored = await api.parts.storage.head(`images/dev/${id}.png`);
     expect(stored?.size).toBeGreaterThan(0);
     expect(bucket).toBeTruthy();
     const content = await get(`/v1/image/${id}/content`, key);
@@ -148,7 +148,7 @@ describe.skipIf(!available)('server mode: API and worker processes on PostgreSQL
     expect(file).toMatchObject({ status: 'ready', mimeType: 'application/pdf' });
     const text = await readJson(await browser.get(`/api/files/${created.id}/text`));
     expect(text.text).toContain('Spring tides in server mode');
-    const stored = await api.runtime.platform.storage.list('files/');
+    const stored = await api.parts.storage.list('files/');
     expect(stored.items.length).toBeGreaterThan(0);
   }, 90_000);
 });

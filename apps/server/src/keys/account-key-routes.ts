@@ -1,10 +1,10 @@
 import { SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
-import type { Runtime } from '../composition/runtime';
 import type { RouteBehaviour } from '../edge/principal';
 import { ErrorResponse } from '../edge/schemas';
 import { KeyScopesSchema, PublicKeySchema } from './key-schemas';
+import type { KeyService } from './key-service';
 
 const sessionBehaviour: RouteBehaviour = { auth: 'session', usage: false };
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
@@ -26,7 +26,7 @@ function signedInUser(userId: string | null | undefined): string {
 }
 
 /** A signed-in user's own API keys (seed 000: POST /api/keys with a session). */
-export function registerAccountKeyRoutes(app: FastifyInstance, runtime: Runtime): void {
+export function registerAccountKeyRoutes(app: FastifyInstance, keys: KeyService): void {
   app.post<{ Body: Static<typeof CreateKeyBody> }>(
     '/api/keys',
     {
@@ -46,7 +46,7 @@ export function registerAccountKeyRoutes(app: FastifyInstance, runtime: Runtime)
           "The 'admin' scope belongs to admin keys, which an admin creates with POST /v1/admin/keys",
         );
       }
-      const created = await runtime.keyService.create({
+      const created = await keys.create({
         name: request.body.name,
         environment: request.body.environment,
         admin: false,
@@ -73,7 +73,7 @@ export function registerAccountKeyRoutes(app: FastifyInstance, runtime: Runtime)
       },
     },
     async (request) => ({
-      keys: await runtime.keyService.listForUser(signedInUser(request.principal?.userId), {
+      keys: await keys.listForUser(signedInUser(request.principal?.userId), {
         includeRevoked: request.query.include_revoked === 'true',
       }),
     }),
@@ -90,6 +90,6 @@ export function registerAccountKeyRoutes(app: FastifyInstance, runtime: Runtime)
         response: { 200: PublicKeySchema, ...errors },
       },
     },
-    async (request) => runtime.keyService.revokeForUser(request.params.id, signedInUser(request.principal?.userId)),
+    async (request) => keys.revokeForUser(request.params.id, signedInUser(request.principal?.userId)),
   );
 }

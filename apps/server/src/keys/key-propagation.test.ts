@@ -16,7 +16,7 @@ describe('a key created elsewhere a moment ago', () => {
   it('works on its first request, before any change notification reaches this process', async () => {
     // Straight into the database, as another process or the CLI would, and no announcement.
     const key = generateApiKey('dev');
-    await createKeyRepository(server.runtime.databases.prod.db).create({
+    await createKeyRepository(server.parts.databases.prod.db).create({
       name: 'made elsewhere',
       keyHash: hashApiKey(key),
       keyPrefix: displayPrefixOfKey(key),
@@ -25,7 +25,7 @@ describe('a key created elsewhere a moment ago', () => {
       scopes: ['chat'],
       userId: null,
     });
-    expect(server.runtime.keys.findByHash(hashApiKey(key))).toBeUndefined();
+    expect(server.parts.keys.findByHash(hashApiKey(key))).toBeUndefined();
     expect(await status(key)).toBe(200);
   });
 

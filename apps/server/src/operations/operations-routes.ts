@@ -1,8 +1,8 @@
 import { SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import type { Runtime } from '../composition/runtime';
 import { ErrorResponse } from '../edge/schemas';
+import type { OperationsDependencies } from './operations-dependencies';
 
 const LimitStatus = Type.Object({
   limit: Type.Integer({ description: 'Requests per minute' }),
@@ -30,7 +30,11 @@ async function checkDependency(
 }
 
 /** Liveness, readiness, Prometheus metrics and the caller's own status. */
-export function registerOperationsRoutes(app: FastifyInstance, runtime: Runtime, isDraining: () => boolean): void {
+export function registerOperationsRoutes(
+  app: FastifyInstance,
+  operations: OperationsDependencies,
+  isDraining: () => boolean,
+): void {
   app.get(
     '/health',
     {
@@ -55,16 +59,16 @@ export function registerOperationsRoutes(app: FastifyInstance, runtime: Runtime,
     },
     async (_request, reply) => {
       const checks: Record<string, { ok: boolean; latency_ms: number; error?: string; required?: boolean }> = {
-        database_prod: await checkDependency(() => runtime.databases.prod.ping()),
-        database_dev: await checkDependency(() => runtime.databases.dev.ping()),
+        database_prod: await checkDependency(() => operations.databases.prod.ping()),
+        database_dev: await checkDependency(() => operations.databases.dev.ping()),
       };
-      const redis = runtime.redis;
+      const redis = operations.redis;
       if (redis) checks.redis = await checkDependency(() => redis.ping());
-      checks.object_storage = await checkDependency(() => runtime.platform.storage.ping());
+      checks.object_storage = await checkDependency(() => operations.storage.ping());
       // Reported, not required: an API process can serve chat with every worker down, and a load
       // balancer must not pull it out of rotation for that. Alert on switchyard_job_workers_alive instead.
       const workers = await checkDependency(async () => {
-        const heartbeats = await runtime.platform.jobs.heartbeats();
+        const heartbeats = await operations.jobs.heartbeats();
         const alive = heartbeats.filter((worker) => Date.now() - worker.lastSeenAt.getTime() < 60_000);
         if (alive.length === 0) throw new Error('no job worker has sent a heartbeat in the last minute');
       });
@@ -72,8 +76,8 @@ export function registerOperationsRoutes(app: FastifyInstance, runtime: Runtime,
       checks.job_workers = { ...workers, required: false };
       return reply.code(ready ? 200 : 503).send({
         status: ready ? 'ready' : isDraining() ? 'draining' : 'unavailable',
-        mode: runtime.mode,
-        role: runtime.role,
+        mode: operations.mode,
+        role: operations.role,
         checks,
       });
     },
@@ -90,11 +94,11 @@ export function registerOperationsRoutes(app: FastifyInstance, runtime: Runtime,
       },
     },
     async (request, reply) => {
-      const token = runtime.config.metricsToken;
+      const token = operations.config.metricsToken;
       if (token && request.headers.authorization !== `Bearer ${token}`) {
         throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'Metrics need Authorization: Bearer <METRICS_TOKEN>');
       }
-      return reply.type(runtime.metrics.registry.contentType).send(await runtime.metrics.registry.metrics());
+      return reply.type(operations.metrics.registry.contentType).send(await operations.metrics.registry.metrics());
     },
   );
 
@@ -123,10 +127,10 @@ export function registerOperationsRoutes(app: FastifyInstance, runtime: Runtime,
       if (principal?.kind !== 'key' || !principal.keyId) {
         throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'This endpoint needs an API key');
       }
-      const settings = runtime.settings.current();
+      const settings = operations.settings.current();
       const environment = principal.environment;
       const limitStatus = async (name: 'chat' | 'image') => {
-        const decision = await runtime.limiter.peek(
+        const decision = await operations.limiter.peek(
           `${name}:${environment}:${principal.subject}`,
           settings.getInteger(`rate_limit.${name}.${environment}`),
         );
@@ -146,7 +150,7 @@ export function registerOperationsRoutes(app: FastifyInstance, runtime: Runtime,
         },
         limits: { chat: await limitStatus('chat'), image: await limitStatus('image') },
         quotas: { image_per_day: settings.getInteger(`ai.image.max_per_day_free.${environment}`) },
-        mode: runtime.mode,
+        mode: operations.mode,
       };
     },
   );

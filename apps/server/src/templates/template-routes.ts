@@ -1,8 +1,8 @@
 import type { PromptTemplateRow } from '@switchyard/db';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
-import type { Runtime } from '../composition/runtime';
 import { ownerOf, pageOf, sessionOnly } from '../edge/owner';
+import type { Databases } from '../infrastructure/databases';
 import { renderTemplate, templateVariables } from './prompt-template';
 import { createTemplate, deleteTemplate, listTemplates, requireTemplate, updateTemplate } from './template-store';
 
@@ -29,14 +29,14 @@ function publicTemplate(template: PromptTemplateRow) {
 }
 
 /** Prompt templates with `{{variables}}`, per user. */
-export function registerTemplateRoutes(app: FastifyInstance, runtime: Runtime): void {
+export function registerTemplateRoutes(app: FastifyInstance, databases: Databases): void {
   const config = { behaviour: sessionOnly };
 
   app.post<{ Body: Static<typeof CreateTemplate> }>(
     '/api/templates',
     { config, schema: { tags, summary: 'Create a prompt template', body: CreateTemplate } },
     async (request, reply) =>
-      reply.code(201).send(publicTemplate(await createTemplate(ownerOf(runtime, request), request.body))),
+      reply.code(201).send(publicTemplate(await createTemplate(ownerOf(databases, request), request.body))),
   );
 
   app.get<{ Querystring: { limit?: string; offset?: string } }>(
@@ -51,27 +51,28 @@ export function registerTemplateRoutes(app: FastifyInstance, runtime: Runtime): 
     },
     async (request) => {
       const page = pageOf(request.query);
-      return { templates: (await listTemplates(ownerOf(runtime, request), page)).map(publicTemplate), ...page };
+      return { templates: (await listTemplates(ownerOf(databases, request), page)).map(publicTemplate), ...page };
     },
   );
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/api/templates/:id',
     { config, schema: { tags, summary: 'One prompt template', params: IdParams } },
-    async (request) => publicTemplate(await requireTemplate(ownerOf(runtime, request), request.params.id)),
+    async (request) => publicTemplate(await requireTemplate(ownerOf(databases, request), request.params.id)),
   );
 
   app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateTemplate> }>(
     '/api/templates/:id',
     { config, schema: { tags, summary: 'Change a prompt template', params: IdParams, body: UpdateTemplate } },
-    async (request) => publicTemplate(await updateTemplate(ownerOf(runtime, request), request.params.id, request.body)),
+    async (request) =>
+      publicTemplate(await updateTemplate(ownerOf(databases, request), request.params.id, request.body)),
   );
 
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/api/templates/:id',
     { config, schema: { tags, summary: 'Delete a prompt template', params: IdParams } },
     async (request, reply) => {
-      await deleteTemplate(ownerOf(runtime, request), request.params.id);
+      await deleteTemplate(ownerOf(databases, request), request.params.id);
       return reply.code(204).send();
     },
   );
@@ -83,7 +84,7 @@ export function registerTemplateRoutes(app: FastifyInstance, runtime: Runtime): 
       schema: { tags, summary: 'Fill in a template; every variable is required', params: IdParams, body: RenderBody },
     },
     async (request) => {
-      const template = await requireTemplate(ownerOf(runtime, request), request.params.id);
+      const template = await requireTemplate(ownerOf(databases, request), request.params.id);
       return { text: renderTemplate(template.body, request.body.variables) };
     },
   );

@@ -5,9 +5,9 @@ import { Writable } from 'node:stream';
 import { type EnvironmentVariables, type KeyScope, loadConfig } from '@switchyard/core';
 import type { PlatformJobs } from '@switchyard/jobs';
 import { stringify } from 'yaml';
-import type { Role } from '../composition/runtime';
 import { type RunningServer, startServer } from '../composition/server';
-import { createLogger } from '../operations/logger';
+import type { Role } from '../composition/server-parts';
+import { createLogger } from '../infrastructure/logger';
 
 export interface TestServer extends RunningServer {
   dataDir: string;
@@ -74,7 +74,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     dataDir,
     logs,
     async createKey(environment, keyOptions = {}) {
-      const created = await server.runtime.keyService.create({
+      const created = await server.parts.keyService.create({
         name: keyOptions.name ?? `${environment} test key`,
         environment,
         admin: keyOptions.admin === true,

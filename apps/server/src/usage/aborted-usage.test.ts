@@ -29,8 +29,8 @@ it('writes a 499 usage row for a request whose client left before the answer', a
     let rows: Awaited<ReturnType<ReturnType<typeof createUsageRepository>['list']>> = [];
     while (rows.length === 0 && Date.now() - started < 5_000) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      await server.runtime.usage.flush();
-      rows = await createUsageRepository(server.runtime.databases.dev.db).list({ environment: 'dev' });
+      await server.parts.usage.flush();
+      rows = await createUsageRepository(server.parts.databases.dev.db).list({ environment: 'dev' });
     }
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: 499, model: 'slow', route: '/v1/chat/completions' });

@@ -3,9 +3,16 @@ import { apiKeyUsageLog } from '@switchyard/db';
 import { and, eq, gte, type SQL, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import type { Runtime } from '../composition/runtime';
 import type { RouteBehaviour } from '../edge/principal';
 import { ErrorResponse } from '../edge/schemas';
+import type { ModelRegistry } from '../gateway/model-registry';
+import type { Databases } from '../infrastructure/databases';
+
+export interface AdminUsageDependencies {
+  readonly databases: Databases;
+  /** Usage rows name models; the catalog says which provider serves each. */
+  readonly models: Pick<ModelRegistry, 'list' | 'resolve'>;
+}
 
 // Not logged itself: the dashboard polls this every few seconds and would otherwise chart its own polling.
 const behaviour: RouteBehaviour = { auth: 'admin', usage: false };
@@ -103,9 +110,9 @@ function stats(row: Row | undefined) {
 }
 
 /** Provider id → the model ids (and aliases) that route to it now, from the model registry. */
-function providerModels(runtime: Runtime): Map<string, string[]> {
+function providerModels(usage: AdminUsageDependencies): Map<string, string[]> {
   const providers = new Map<string, string[]>();
-  for (const route of runtime.models.list()) {
+  for (const route of usage.models.list()) {
     const ids = providers.get(route.providerId) ?? [];
     ids.push(route.id);
     providers.set(route.providerId, ids);
@@ -117,8 +124,8 @@ function providerModels(runtime: Runtime): Map<string, string[]> {
  * The usage log records the model, not the provider; this maps each model id and alias to its provider in
  * SQL so percentiles can be taken per provider. Null when no model is configured.
  */
-function providerExpression(runtime: Runtime): SQL<string> | null {
-  const cases = runtime.models
+function providerExpression(usage: AdminUsageDependencies): SQL<string> | null {
+  const cases = usage.models
     .list()
     .flatMap((route) => [route.id, ...route.aliases].map((id) => sql`when ${id} then ${route.providerId}`));
   if (cases.length === 0) return null;
@@ -126,7 +133,7 @@ function providerExpression(runtime: Runtime): SQL<string> | null {
 }
 
 /** Usage dashboard data: api_key_usage_log of one environment, by time bucket and by model. */
-export function registerAdminUsageRoutes(app: FastifyInstance, runtime: Runtime): void {
+export function registerAdminUsageRoutes(app: FastifyInstance, usage: AdminUsageDependencies): void {
   app.get<{ Querystring: UsageQuery }>(
     '/v1/admin/usage',
     {
@@ -157,14 +164,14 @@ export function registerAdminUsageRoutes(app: FastifyInstance, runtime: Runtime)
         throw new SwitchyardError('SY_ERR_VALIDATION', "'since' must be an ISO date-time");
       }
       const model = request.query.model ?? null;
-      const db = runtime.databases[environment].db;
+      const db = usage.databases[environment].db;
       const window = and(eq(apiKeyUsageLog.environment, environment), gte(apiKeyUsageLog.createdAt, since));
       const where = model === null ? window : and(window, eq(apiKeyUsageLog.model, model));
       // Whole UTC minutes or hours from the epoch, not date_trunc: that follows the session's TimeZone, and a
       // server set to a half-hour zone (Asia/Kolkata) would start hour buckets at :30 UTC.
       const seconds = sql.raw(bucket === 'minute' ? '60' : '3600');
       const start = sql<string>`to_timestamp(floor(extract(epoch from ${apiKeyUsageLog.createdAt}) / ${seconds}) * ${seconds})`;
-      const providerOf = providerExpression(runtime);
+      const providerOf = providerExpression(usage);
       const [buckets, models, providerRows, totals] = await Promise.all([
         db
           .select({ start, ...aggregates() })
@@ -196,10 +203,10 @@ export function registerAdminUsageRoutes(app: FastifyInstance, runtime: Runtime)
         buckets: buckets.map((row) => ({ start: new Date(row.start).toISOString(), ...stats(row) })),
         models: models.map((row) => ({
           model: row.model,
-          provider: row.model === null ? null : (runtime.models.resolve(row.model)?.providerId ?? null),
+          provider: row.model === null ? null : (usage.models.resolve(row.model)?.providerId ?? null),
           ...stats(row),
         })),
-        providers: [...providerModels(runtime)].map(([provider, ids]) => ({
+        providers: [...providerModels(usage)].map(([provider, ids]) => ({
           provider,
           models: ids,
           ...stats(byProvider.get(provider)),

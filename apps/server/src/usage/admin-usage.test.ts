@@ -26,7 +26,7 @@ describe('GET /v1/admin/usage', () => {
       });
     for (const message of ['one two', 'three four five', 'six']) expect((await chat(message)).status).toBe(200);
     expect((await chat('x', { unknown_field: true })).status).toBe(400);
-    await server.runtime.usage.flush();
+    await server.parts.usage.flush();
 
     const response = await get('/v1/admin/usage?environment=dev&bucket=minute');
     expect(response.status).toBe(200);
@@ -93,19 +93,19 @@ describe('GET /v1/admin/usage', () => {
     expect(prod.totals.requests).toBeLessThan(4);
 
     // The dashboard polls this route; its own reads are not usage and must not show up in the charts.
-    await server.runtime.usage.flush();
+    await server.parts.usage.flush();
     const read = async () =>
       ((await (await get('/v1/admin/usage?environment=prod')).json()) as { totals: { requests: number } }).totals
         .requests;
     const before = await read();
     await read();
-    await server.runtime.usage.flush();
+    await server.parts.usage.flush();
     expect(await read()).toBe(before);
   });
 
   it('does not count the console polling admin reads, but counts admin changes', async () => {
     const prodRequests = async () => {
-      await server.runtime.usage.flush();
+      await server.parts.usage.flush();
       const body = (await (await get('/v1/admin/usage?environment=prod')).json()) as { totals: { requests: number } };
       return body.totals.requests;
     };
@@ -124,7 +124,7 @@ describe('GET /v1/admin/usage', () => {
   });
 
   it('starts hour buckets on whole UTC hours whatever the database time zone', async () => {
-    const db = server.runtime.databases.dev.db;
+    const db = server.parts.databases.dev.db;
     await db.execute(sql`set time zone 'Asia/Kolkata'`);
     try {
       const body = (await (await get('/v1/admin/usage?environment=dev&bucket=hour')).json()) as {

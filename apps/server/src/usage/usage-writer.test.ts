@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../operations/logger';
-import { createMetrics } from '../operations/metrics';
+import { createLogger } from '../infrastructure/logger';
+import { createMetrics } from '../infrastructure/metrics';
 import { createUsageWriter, type UsageRow } from './usage-writer';
 
 const silent = createLogger('silent');

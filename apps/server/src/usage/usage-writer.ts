@@ -1,6 +1,6 @@
 import type { Environment } from '@switchyard/core';
 import type { Logger } from 'pino';
-import type { Metrics } from '../operations/metrics';
+import type { Metrics } from '../infrastructure/metrics';
 
 export interface UsageRow {
   environment: Environment;

@@ -10,19 +10,27 @@ import {
   SwitchyardError,
   settingDefinitions,
 } from '@switchyard/core';
-import { createKeyRepository, createSettingsRepository, createUsageRepository } from '@switchyard/db';
+import {
+  createIdempotencyRepository,
+  createKeyRepository,
+  createSettingsRepository,
+  createUsageRepository,
+  type IdempotencyRepository,
+} from '@switchyard/db';
+import { type PlatformJobs, platformJobs } from '@switchyard/jobs';
+import type { ObjectStore } from '@switchyard/storage';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type AccountService, createAccountService } from '../accounts/account-service';
 import { resolveAuthSecret } from '../accounts/auth-secret';
+import { createDocumentExtractor } from '../files/document-extraction';
+import { registerChatJob } from '../gateway/chat-job';
 import { createModelRegistry, type ModelRegistry } from '../gateway/model-registry';
 import { createRouter, type Router } from '../gateway/router';
-import { createKeyService, type KeyService } from '../keys/key-service';
-import { createKeyStore, type KeyStore } from '../keys/key-store';
-import { createMetrics, type Metrics, registerJobMetrics } from '../operations/metrics';
-import { createSettingsStore, type SettingsStore } from '../settings/settings-store';
-import { createUsageWriter, type UsageWriter } from '../usage/usage-writer';
-import { acquireDataDirLock, adminSocketPath, type DataDirLock } from './data-dir-lock';
+import { registerImageJob } from '../images/image-job';
+import { createImageModels, type ImageModels } from '../images/image-models';
+import { createDatabaseImageQuota, createRedisImageQuota, type ImageQuota } from '../images/image-quota';
+import { acquireDataDirLock, adminSocketPath, type DataDirLock } from '../infrastructure/data-dir-lock';
 import {
   type ChangeTopic,
   changeChannel,
@@ -30,12 +38,28 @@ import {
   type Databases,
   isServerMode,
   openDatabases,
-} from './databases';
-import { createPlatform, type Platform, type PlatformDependencies } from './platform';
+} from '../infrastructure/databases';
+import { createMetrics, type Metrics, registerJobMetrics } from '../infrastructure/metrics';
+import { closeObjectStore, openObjectStore } from '../infrastructure/object-store';
+import { createJobQueue, type PlatformJobQueue } from '../jobs/job-queue';
+import { createKeyService, type KeyService } from '../keys/key-service';
+import { createKeyStore, type KeyStore } from '../keys/key-store';
+import { createSettingsStore, type SettingsStore } from '../settings/settings-store';
+import { createUsageWriter, type UsageWriter } from '../usage/usage-writer';
 
 export type Role = 'all' | 'api' | 'worker';
 
-export interface Runtime {
+export interface ServerPartsOptions {
+  /** Test hook: shorter retry schedules. */
+  jobsCatalog?: PlatformJobs;
+}
+
+/**
+ * Every long-lived part of a process, built once by {@link createServerParts}. Only the
+ * composition root (the HTTP app, the server, the CLI) and tests see this whole object: each
+ * capability is handed the few parts it names in its own dependency type.
+ */
+export interface ServerParts {
   readonly config: SwitchyardConfig;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -53,8 +77,11 @@ export interface Runtime {
   readonly router: Router;
   readonly keyPools: KeyPoolStore;
   readonly responseCache: ResponseCacheStore;
-  /** Jobs, object storage, image models, quotas and idempotency. */
-  readonly platform: Platform;
+  readonly jobs: PlatformJobQueue;
+  readonly storage: ObjectStore;
+  readonly imageModels: ImageModels;
+  readonly imageQuota: ImageQuota;
+  readonly idempotency: IdempotencyRepository;
   readonly redis: Redis | null;
   /** Embedded mode: the socket through which the CLI reaches this server. */
   readonly adminSocketPath: string | null;
@@ -78,12 +105,12 @@ async function connectRedis(url: string, logger: Logger): Promise<Redis> {
  * Builds every long-lived part of a Switchyard process from the frozen config.
  * Nothing here knows about HTTP; the Fastify app is built on top of it.
  */
-export async function createRuntime(
+export async function createServerParts(
   config: SwitchyardConfig,
   logger: Logger,
   role: Role,
-  platformOptions: Pick<PlatformDependencies, 'jobsCatalog'> = {},
-): Promise<Runtime> {
+  options: ServerPartsOptions = {},
+): Promise<ServerParts> {
   const mode = isServerMode(config) ? 'server' : 'embedded';
   const socketPath = mode === 'embedded' ? adminSocketPath(config.dataDir) : null;
   const lock: DataDirLock | null =
@@ -170,11 +197,35 @@ export async function createRuntime(
     const keyPools = redis ? createRedisKeyPoolStore(redis) : createMemoryKeyPoolStore();
     const responseCache = redis ? createRedisResponseCache(redis) : createMemoryResponseCache(config.cache.maxEntries);
     const router = createRouter({ models, keyPools, policy: config.routing, metrics, logger });
-    const platform = await createPlatform({ config, logger, databases, redis, models, router, ...platformOptions });
+    const jobs = createJobQueue({
+      config,
+      database: databases.prod,
+      catalog: options.jobsCatalog ?? platformJobs,
+      logger,
+    });
     // Closed before the databases and Redis it uses (cleanups run front to back).
-    cleanups.unshift(() => platform.close());
-    if (role === 'all' || role === 'worker') await platform.startProcessors();
-    registerJobMetrics(metrics, platform.jobs);
+    cleanups.unshift(() => jobs.close({ graceful: true, timeoutMs: config.shutdownTimeoutMs }));
+    const storage = await openObjectStore(config, logger);
+    cleanups.unshift(() => closeObjectStore(storage));
+    const imageModels = createImageModels(config);
+    cleanups.unshift(() => imageModels.close());
+    const environmentDatabases = { prod: databases.prod.db, dev: databases.dev.db };
+    const imageQuota = redis
+      ? createRedisImageQuota(redis, environmentDatabases)
+      : createDatabaseImageQuota(environmentDatabases);
+    const idempotency = createIdempotencyRepository(databases.prod.db);
+    const purge = setInterval(() => void idempotency.purgeExpired().catch(() => {}), 3_600_000);
+    purge.unref();
+    cleanups.unshift(() => clearInterval(purge));
+
+    if (role === 'all' || role === 'worker') {
+      // Each capability registers the handlers of its own jobs.
+      await registerChatJob(jobs, { models, router, databases });
+      await registerImageJob(jobs, { databases, storage, imageModels });
+      await jobs.process('document.extract', createDocumentExtractor(databases, storage));
+      logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
+    }
+    registerJobMetrics(metrics, jobs);
 
     let closed = false;
     return {
@@ -194,7 +245,11 @@ export async function createRuntime(
       router,
       keyPools,
       responseCache,
-      platform,
+      jobs,
+      storage,
+      imageModels,
+      imageQuota,
+      idempotency,
       redis,
       adminSocketPath: socketPath,
       async close() {

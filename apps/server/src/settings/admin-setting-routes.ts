@@ -1,11 +1,16 @@
 import { findSettingDefinition, listSettingEntries, SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
-import type { Static } from 'typebox';
 import Type from 'typebox';
-import type { Runtime } from '../composition/runtime';
 import type { RouteBehaviour } from '../edge/principal';
 import { ErrorResponse } from '../edge/schemas';
-import { KeyScopesSchema, PublicKeySchema as PublicKey } from './key-schemas';
+import type { ModelRegistry } from '../gateway/model-registry';
+import type { SettingsStore } from './settings-store';
+
+export interface AdminSettingDependencies {
+  readonly store: SettingsStore;
+  /** Model ids named by models.disabled.* are checked against the catalog. */
+  readonly models: Pick<ModelRegistry, 'resolve'>;
+}
 
 const adminBehaviour: RouteBehaviour = { auth: 'admin' };
 /** The console polls these reads; they are not API usage and would crowd the usage charts. */
@@ -24,18 +29,8 @@ const Setting = Type.Object({
   updatedAt: Type.Union([Type.String(), Type.Null()]),
 });
 
-const CreateKeyBody = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    environment: Type.Union([Type.Literal('prod'), Type.Literal('dev')]),
-    admin: Type.Optional(Type.Boolean({ default: false })),
-    scopes: Type.Optional(KeyScopesSchema),
-  },
-  { additionalProperties: false },
-);
-
-function describeSetting(runtime: Runtime, key: string) {
-  const entry = runtime.settings
+function describeSetting(settings: AdminSettingDependencies, key: string) {
+  const entry = settings.store
     .current()
     .entries()
     .find((candidate) => candidate.definition.key === key);
@@ -53,8 +48,8 @@ function describeSetting(runtime: Runtime, key: string) {
   };
 }
 
-/** Global settings and API keys, for admin keys only. Settings apply to the next request, everywhere. */
-export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
+/** Global settings, for admins. A change applies to the next request, everywhere. */
+export function registerAdminSettingRoutes(app: FastifyInstance, settings: AdminSettingDependencies): void {
   app.get(
     '/v1/admin/settings',
     {
@@ -67,10 +62,10 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime): voi
       },
     },
     async () => ({
-      settings: runtime.settings
+      settings: settings.store
         .current()
         .entries()
-        .map((entry) => describeSetting(runtime, entry.definition.key)),
+        .map((entry) => describeSetting(settings, entry.definition.key)),
     }),
   );
 
@@ -92,7 +87,7 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime): voi
         throw new SwitchyardError('SY_ERR_SETTING_NOT_FOUND', `Unknown setting '${request.params.key}'`);
       }
       if (request.params.key.startsWith('models.disabled.') && typeof request.body.value === 'string') {
-        const unknown = listSettingEntries(request.body.value).filter((id) => !runtime.models.resolve(id));
+        const unknown = listSettingEntries(request.body.value).filter((id) => !settings.models.resolve(id));
         if (unknown.length > 0) {
           throw new SwitchyardError(
             'SY_ERR_VALIDATION',
@@ -100,67 +95,9 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime): voi
           );
         }
       }
-      await runtime.settings.set(request.params.key, request.body.value);
+      await settings.store.set(request.params.key, request.body.value);
       request.log.info({ setting: request.params.key, by: request.principal?.keyId }, 'setting changed');
-      return describeSetting(runtime, request.params.key);
+      return describeSetting(settings, request.params.key);
     },
-  );
-
-  app.get<{ Querystring: { include_revoked?: 'true' | 'false' } }>(
-    '/v1/admin/keys',
-    {
-      config: { behaviour: adminReadBehaviour },
-      schema: {
-        tags: ['Admin'],
-        summary: 'List API keys (never their secrets)',
-        security,
-        // Query strings are text and the server does not coerce types, so a Boolean schema would refuse "true".
-        querystring: Type.Object({
-          include_revoked: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
-        }),
-        response: { 200: Type.Object({ keys: Type.Array(PublicKey) }), ...errors },
-      },
-    },
-    async (request) => ({
-      keys: await runtime.keyService.list({ includeRevoked: request.query.include_revoked === 'true' }),
-    }),
-  );
-
-  app.post<{ Body: Static<typeof CreateKeyBody> }>(
-    '/v1/admin/keys',
-    {
-      config: { behaviour: adminBehaviour },
-      schema: {
-        tags: ['Admin'],
-        summary: 'Create an API key; the response holds the key, shown this once',
-        security,
-        body: CreateKeyBody,
-        response: { 201: Type.Object({ key: Type.String(), record: PublicKey }), ...errors },
-      },
-    },
-    async (request, reply) => {
-      const created = await runtime.keyService.create({
-        name: request.body.name,
-        environment: request.body.environment,
-        admin: request.body.admin === true,
-        ...(request.body.scopes ? { scopes: request.body.scopes } : {}),
-      });
-      return reply.code(201).send(created);
-    },
-  );
-
-  app.delete<{ Params: { id: string } }>(
-    '/v1/admin/keys/:id',
-    {
-      config: { behaviour: adminBehaviour },
-      schema: {
-        tags: ['Admin'],
-        summary: 'Revoke an API key; every process rejects it from the next request',
-        security,
-        params: Type.Object({ id: Type.String() }),
-        response: { 200: PublicKey, ...errors },
-      },
-    },
-    async (request) => runtime.keyService.revoke(request.params.id),
   );
 }

@@ -19,7 +19,10 @@ function hostOf(url: string | undefined): string | null {
  * `auth.trustedOrigins`. better-auth applies the same rule under /api/auth.
  * Comparing hosts, not schemes, keeps it working behind a TLS-terminating proxy.
  */
-export function assertTrustedOrigin(request: FastifyRequest, config: SwitchyardConfig): void {
+export function assertTrustedOrigin(
+  request: FastifyRequest,
+  config: Pick<SwitchyardConfig, 'publicUrl' | 'accounts'>,
+): void {
   if (safeMethods.has(request.method)) return;
   const origin = request.headers.origin;
   const sourceHost = origin && origin !== 'null' ? hostOf(origin) : hostOf(request.headers.referer);
