@@ -213,6 +213,23 @@ export function upstreamProtocolError(
   });
 }
 
+/**
+ * The upstream answered 2xx with JSON of the wrong shape: a field Switchyard reads is missing or of another
+ * type. Not retryable: the same upstream answers the same way again. `problem` names the field, never its value.
+ */
+export function upstreamShapeError(context: UpstreamErrorContext, what: string, problem: string): SwitchyardError {
+  const clean = sanitizeUpstreamMessage(problem, context.secrets);
+  return new SwitchyardError(
+    'SY_ERR_UPSTREAM',
+    `Upstream ${context.providerId} sent ${what} Switchyard cannot read: ${clean}`,
+    {
+      status: 502,
+      isRetryable: false,
+      details: { provider: context.providerId, problem: clean },
+    },
+  );
+}
+
 export function upstreamTimeoutError(
   context: UpstreamErrorContext,
   timeoutMs: number,

@@ -62,8 +62,11 @@ export interface UpstreamRequest {
 export interface UpstreamResponse {
   status: number;
   headers: HeaderValues;
-  /** Decoded UTF-8 text as it arrives; transport failures come out as SwitchyardError. */
-  chunks(): AsyncGenerator<string, void, undefined>;
+  /**
+   * The body's bytes as they arrive, for `stream-reader.ts`; transport failures come out as SwitchyardError, and
+   * leaving before the end tears the request down.
+   */
+  body(): AsyncIterable<Uint8Array>;
   text(): Promise<string>;
   json(): Promise<unknown>;
   /** Reads and drops what is left so the keep-alive connection can be reused. */
@@ -157,8 +160,6 @@ function createDeadline(abort: (reason: unknown) => void): Deadline {
     },
   };
 }
-
-const streamDecode = { stream: true } as const;
 
 function trimTrailingSlashes(value: string): string {
   return value.replace(/\/+$/, '');
@@ -341,8 +342,8 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
     return {
       status,
       headers,
-      async *chunks() {
-        if (text !== '') yield text;
+      async *body() {
+        if (text !== '') yield Buffer.from(text);
       },
       text: async () => text,
       async json() {
@@ -365,12 +366,12 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
     // One controller per request that the timers and the caller's signal all abort: cheaper on the hot
     // path than a controller per timer joined with AbortSignal.any.
     const headers = { ...baseHeaders };
-    let body: string | undefined;
+    let payload: string | undefined;
     if (request.body !== undefined) {
-      body = JSON.stringify(request.body);
+      payload = JSON.stringify(request.body);
       headers['content-type'] = 'application/json';
     }
-    if (!streaming) return sendBuffered(request, headers, body ?? null);
+    if (!streaming) return sendBuffered(request, headers, payload ?? null);
     const controller = new AbortController();
     const abort = (reason: unknown) => controller.abort(reason);
     const deadline = createDeadline(abort);
@@ -391,7 +392,7 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
         path: `${pathPrefix}${request.path}`,
         method: request.method,
         headers,
-        body: body ?? null,
+        body: payload ?? null,
         signal,
       });
     } catch (error) {
@@ -402,37 +403,53 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
     const upstreamBody = answer.body;
     let firstChunk = true;
 
-    async function* chunks(): AsyncGenerator<string, void, undefined> {
-      const decoder = new TextDecoder();
+    /**
+     * A plain iterator chaining on undici's own promise rather than an async generator: it sits under every
+     * streamed chunk, where each async layer costs measurably.
+     */
+    function body(): AsyncIterableIterator<Uint8Array> {
       const iterator = upstreamBody[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-      let finished = false;
-      try {
-        while (true) {
-          if (callerSignal?.aborted) throw abortError(callerSignal);
-          // The first-token timer has run since the request was sent; later chunks each get the idle timer.
-          if (streaming && !firstChunk) deadline.arm(idleTimeoutMs);
-          let step: IteratorResult<Buffer>;
-          try {
-            step = await iterator.next();
-          } catch (error) {
-            throw failure(error, callerSignal, expiredDeadline(), 'body');
-          }
-          if (streaming) deadline.disarm();
-          firstChunk = false;
-          if (step.done) break;
-          const text = decoder.decode(step.value, streamDecode);
-          if (text !== '') yield text;
-        }
-        finished = true;
-        const tail = decoder.decode();
-        if (tail !== '') yield tail;
-      } finally {
+      const finished: IteratorReturnResult<undefined> = { done: true, value: undefined };
+      let open = true;
+      const close = (complete: boolean) => {
+        if (!open) return;
+        open = false;
         deadline.stop();
         total.stop();
         // Leaving early (consumer stopped, error) must tear down the upstream
         // request so the model stops generating for nobody.
-        if (!finished && !upstreamBody.destroyed) upstreamBody.destroy();
-      }
+        if (!complete && !upstreamBody.destroyed) upstreamBody.destroy();
+      };
+      const received = (step: IteratorResult<Buffer>) => {
+        if (streaming) deadline.disarm();
+        firstChunk = false;
+        if (step.done) close(true);
+        return step;
+      };
+      const broken = (error: unknown): never => {
+        const mapped = failure(error, callerSignal, expiredDeadline(), 'body');
+        close(false);
+        throw mapped;
+      };
+      return {
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+        next() {
+          if (!open) return Promise.resolve(finished);
+          if (callerSignal?.aborted) {
+            close(false);
+            return Promise.reject(abortError(callerSignal));
+          }
+          // The first-token timer has run since the request was sent; later chunks each get the idle timer.
+          if (streaming && !firstChunk) deadline.arm(idleTimeoutMs);
+          return iterator.next().then(received, broken);
+        },
+        async return() {
+          close(false);
+          return finished;
+        },
+      };
     }
 
     /** The whole body in one read: no async generator and no per-piece decoding on the non-streaming path. */
@@ -478,7 +495,7 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
     if (answer.statusCode < 200 || answer.statusCode >= 300) {
       let errorBody: unknown;
       try {
-        errorBody = await readLimited(chunks(), maxErrorBodyBytes);
+        errorBody = await readLimited(body(), maxErrorBodyBytes);
       } catch {
         if (callerSignal?.aborted) throw abortError(callerSignal);
         errorBody = undefined;
@@ -487,7 +504,7 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
     }
     // A non-stream deadline covers the whole exchange, so its timer keeps running into the body; a stream's
     // first-token timer keeps running until the first chunk arrives.
-    return { status: answer.statusCode, headers: answer.headers, chunks, text, json, discard };
+    return { status: answer.statusCode, headers: answer.headers, body, text, json, discard };
   }
 
   return {
@@ -500,13 +517,15 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
   };
 }
 
-async function readLimited(source: AsyncGenerator<string, void, undefined>, limit: number): Promise<string> {
-  let collected = '';
+async function readLimited(source: AsyncIterable<Uint8Array>, limit: number): Promise<string> {
+  const pieces: Uint8Array[] = [];
+  let size = 0;
   for await (const piece of source) {
-    collected += piece;
-    if (collected.length >= limit) break;
+    pieces.push(piece);
+    size += piece.length;
+    if (size >= limit) break;
   }
-  return collected;
+  return Buffer.concat(pieces).toString('utf8');
 }
 
 /** undici's raw header list (name, value, name, value… as Buffers) as lower-case names; repeats become arrays. */

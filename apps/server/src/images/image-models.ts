@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type ImageModelEntry, type SwitchyardConfig, SwitchyardError } from '@switchyard/core';
-import { createImageProvider, type ImageProvider, type ImageProviderConfig } from '@switchyard/providers';
-import { createPlaceholderImageProvider } from './placeholder-image';
+import {
+  createImageProvider,
+  createPlaceholderImageProvider,
+  type ImageProvider,
+  type ImageProviderConfig,
+} from '@switchyard/providers';
 
 export interface ImageModel {
   id: string;

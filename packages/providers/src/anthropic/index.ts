@@ -1,6 +1,4 @@
 import { isSwitchyardError, SwitchyardError } from '@switchyard/core';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { upstreamProtocolError } from '../errors';
 import { createProviderHttpClient, type UpstreamRequest, type UpstreamResponse } from '../http';
 import {
   type CallOptions,
@@ -11,6 +9,7 @@ import {
   providerSpecVersion,
   type UpstreamModel,
 } from '../spec';
+import { readServerSentEvents } from '../stream-reader';
 import {
   anthropicVersion,
   createAnthropicStreamTranslator,
@@ -63,26 +62,16 @@ export function createAnthropicProvider(config: ProviderConfig): ProviderAdapter
       signal: options.signal,
       streaming: true,
     });
-    const events: EventSourceMessage[] = [];
-    const parser = createParser({ onEvent: (event) => events.push(event) });
     const translator = createAnthropicStreamTranslator(request, context);
-    try {
-      for await (const text of response.chunks()) {
-        // After message_stop the rest is read, not dropped, so the keep-alive connection survives.
-        if (translator.done) continue;
-        parser.feed(text);
-        while (events.length > 0 && !translator.done) {
-          const event = events.shift() as EventSourceMessage;
-          if (event.data.trim() !== '') yield* translator.translate(event.data);
+    const stream = readServerSentEvents(response.body(), { context, endMarker: 'message_stop' });
+    for await (const events of stream) {
+      for (const event of events) {
+        if (event.data.trim() !== '') yield* translator.translate(event.data);
+        if (translator.done) {
+          stream.end();
+          break;
         }
       }
-    } catch (error) {
-      // The answer was complete; trouble while draining the connection is not the caller's.
-      if (!translator.done) throw error;
-    }
-    if (!translator.done) {
-      // Without message_stop we cannot tell a finished answer from a truncated one.
-      throw upstreamProtocolError(context, 'ended the stream before message_stop');
     }
   }
 

@@ -318,6 +318,21 @@ describe('anthropic translation', () => {
     expect(refused.choices[0]?.finish_reason).toBe('content_filter');
   });
 
+  it('refuses stream events and answers of the wrong shape with a non-retryable error', () => {
+    const translator = createAnthropicStreamTranslator(request, context);
+    const event = { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: { secret: 1 } } };
+    expect(() => translator.translate(JSON.stringify(event))).toThrowError(
+      expect.objectContaining({
+        code: 'SY_ERR_UPSTREAM',
+        isRetryable: false,
+        message: expect.stringContaining('/delta/text must be string'),
+      }),
+    );
+    expect(() => fromAnthropicMessage({ type: 'message', content: 'hello' }, request, context)).toThrowError(
+      expect.objectContaining({ isRetryable: false, message: expect.stringContaining('/content must be array') }),
+    );
+  });
+
   it('turns a rate_limit_error event into SY_ERR_UPSTREAM_RATE_LIMITED', () => {
     const translator = createAnthropicStreamTranslator(request, context);
     expect(() =>

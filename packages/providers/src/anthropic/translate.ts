@@ -1,4 +1,5 @@
 import { SwitchyardError } from '@switchyard/core';
+import Type, { type Static } from 'typebox';
 import { createCompletionId, unixSeconds } from '../completion-id';
 import { type UpstreamErrorContext, upstreamProtocolError, upstreamStreamError } from '../errors';
 import { textOfContent } from '../message-text';
@@ -12,6 +13,7 @@ import type {
   UpstreamModel,
   Usage,
 } from '../spec';
+import { upstreamShape } from '../upstream-shape';
 
 /** Anthropic's Messages API (https://docs.anthropic.com/en/api/messages), version 2023-06-01. */
 export const anthropicVersion = '2023-06-01';
@@ -51,29 +53,67 @@ export interface AnthropicRequest {
   stream: boolean;
 }
 
-interface AnthropicUsage {
-  input_tokens?: number;
-  output_tokens?: number;
-  cache_creation_input_tokens?: number | null;
-  cache_read_input_tokens?: number | null;
-}
+/*
+ * What arrives from Anthropic, as far as it is read here: blocks and events of
+ * types added later pass as long as the fields below have these types.
+ */
+const optionalCount = Type.Optional(Type.Union([Type.Number(), Type.Null()]));
+const usageSchema = Type.Object({
+  input_tokens: Type.Optional(Type.Number()),
+  output_tokens: Type.Optional(Type.Number()),
+  cache_creation_input_tokens: optionalCount,
+  cache_read_input_tokens: optionalCount,
+});
+type AnthropicUsage = Static<typeof usageSchema>;
 
-interface AnthropicResponseBlock {
-  type?: string;
-  text?: string;
-  id?: string;
-  name?: string;
-  input?: unknown;
-}
+const blockSchema = Type.Object({
+  type: Type.String(),
+  text: Type.Optional(Type.String()),
+  id: Type.Optional(Type.String()),
+  name: Type.Optional(Type.String()),
+  input: Type.Optional(Type.Unknown()),
+});
 
-interface AnthropicResponse {
-  id?: string;
-  type?: string;
-  model?: string;
-  content?: AnthropicResponseBlock[];
-  stop_reason?: string | null;
-  usage?: AnthropicUsage;
-}
+const messageAnswer = upstreamShape(
+  'an answer',
+  Type.Object({
+    model: Type.Optional(Type.String()),
+    content: Type.Array(blockSchema),
+    stop_reason: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    usage: Type.Optional(usageSchema),
+  }),
+);
+
+const messageStart = upstreamShape(
+  'a stream event',
+  Type.Object({
+    message: Type.Optional(Type.Object({ model: Type.Optional(Type.String()), usage: Type.Optional(usageSchema) })),
+  }),
+);
+const contentBlockStart = upstreamShape(
+  'a stream event',
+  Type.Object({ index: Type.Optional(Type.Number()), content_block: Type.Optional(blockSchema) }),
+);
+const contentBlockDelta = upstreamShape(
+  'a stream event',
+  Type.Object({
+    index: Type.Optional(Type.Number()),
+    delta: Type.Optional(
+      Type.Object({
+        type: Type.Optional(Type.String()),
+        text: Type.Optional(Type.String()),
+        partial_json: Type.Optional(Type.String()),
+      }),
+    ),
+  }),
+);
+const messageDelta = upstreamShape(
+  'a stream event',
+  Type.Object({
+    delta: Type.Optional(Type.Object({ stop_reason: Type.Optional(Type.Union([Type.String(), Type.Null()])) })),
+    usage: Type.Optional(usageSchema),
+  }),
+);
 
 function invalid(message: string): SwitchyardError {
   return new SwitchyardError('SY_ERR_VALIDATION', message, { isRetryable: false });
@@ -289,13 +329,10 @@ export function fromAnthropicMessage(
   request: ChatRequest,
   context: UpstreamErrorContext,
 ): ChatCompletion {
-  if (!isRecord(body) || !Array.isArray(body.content)) {
-    throw upstreamProtocolError(context, 'answered without a content array');
-  }
-  const response = body as AnthropicResponse;
+  const response = messageAnswer.read(body, context);
   let text = '';
   const toolCalls: ToolCall[] = [];
-  for (const block of response.content ?? []) {
+  for (const block of response.content) {
     if (block.type === 'text' && typeof block.text === 'string') text += block.text;
     if (block.type === 'tool_use' && typeof block.id === 'string' && typeof block.name === 'string') {
       toolCalls.push({
@@ -361,16 +398,16 @@ export function createAnthropicStreamTranslator(request: ChatRequest, context: U
       if (!isRecord(parsed)) throw upstreamProtocolError(context, 'sent an unreadable stream event');
       switch (parsed.type) {
         case 'message_start': {
-          const message = isRecord(parsed.message) ? (parsed.message as AnthropicResponse) : {};
-          if (typeof message.model === 'string') model = message.model;
-          inputUsage = message.usage;
+          const { message } = messageStart.read(parsed, context);
+          if (message?.model !== undefined) model = message.model;
+          inputUsage = message?.usage;
           return [chunk({ role: 'assistant', content: '' })];
         }
         case 'content_block_start': {
-          const block = isRecord(parsed.content_block) ? (parsed.content_block as AnthropicResponseBlock) : {};
-          if (block.type !== 'tool_use' || typeof parsed.index !== 'number') return [];
+          const { index, content_block: block } = contentBlockStart.read(parsed, context);
+          if (block?.type !== 'tool_use' || index === undefined) return [];
           const toolIndex = toolIndexByBlock.size;
-          toolIndexByBlock.set(parsed.index, toolIndex);
+          toolIndexByBlock.set(index, toolIndex);
           return [
             chunk({
               tool_calls: [
@@ -385,12 +422,12 @@ export function createAnthropicStreamTranslator(request: ChatRequest, context: U
           ];
         }
         case 'content_block_delta': {
-          const delta = isRecord(parsed.delta) ? parsed.delta : {};
-          if (delta.type === 'text_delta' && typeof delta.text === 'string' && delta.text !== '') {
+          const { index, delta = {} } = contentBlockDelta.read(parsed, context);
+          if (delta.type === 'text_delta' && delta.text !== undefined && delta.text !== '') {
             return [chunk({ content: delta.text })];
           }
-          if (delta.type === 'input_json_delta' && typeof delta.partial_json === 'string') {
-            const toolIndex = typeof parsed.index === 'number' ? toolIndexByBlock.get(parsed.index) : undefined;
+          if (delta.type === 'input_json_delta' && delta.partial_json !== undefined) {
+            const toolIndex = index === undefined ? undefined : toolIndexByBlock.get(index);
             if (toolIndex === undefined || delta.partial_json === '') return [];
             return [chunk({ tool_calls: [{ index: toolIndex, function: { arguments: delta.partial_json } }] })];
           }
@@ -398,12 +435,11 @@ export function createAnthropicStreamTranslator(request: ChatRequest, context: U
           return [];
         }
         case 'message_delta': {
-          const delta = isRecord(parsed.delta) ? parsed.delta : {};
-          if (typeof delta.stop_reason === 'string') stopReason = delta.stop_reason;
-          const usage = isRecord(parsed.usage) ? (parsed.usage as AnthropicUsage) : undefined;
-          if (typeof usage?.output_tokens === 'number') outputTokens = usage.output_tokens;
+          const { delta, usage } = messageDelta.read(parsed, context);
+          if (typeof delta?.stop_reason === 'string') stopReason = delta.stop_reason;
+          if (usage?.output_tokens !== undefined) outputTokens = usage.output_tokens;
           // Newer API versions repeat the final input counts here; they win over message_start's.
-          if (typeof usage?.input_tokens === 'number') inputUsage = { ...inputUsage, ...usage };
+          if (usage?.input_tokens !== undefined) inputUsage = { ...inputUsage, ...usage };
           return [];
         }
         case 'message_stop': {

@@ -1,6 +1,4 @@
 import { isSwitchyardError, SwitchyardError } from '@switchyard/core';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { upstreamProtocolError } from '../errors';
 import { createProviderHttpClient, type UpstreamRequest, type UpstreamResponse } from '../http';
 import {
   type CallOptions,
@@ -11,6 +9,7 @@ import {
   providerSpecVersion,
   type UpstreamModel,
 } from '../spec';
+import { readServerSentEvents } from '../stream-reader';
 import {
   createGeminiStreamTranslator,
   fromGeminiEmbeddings,
@@ -69,24 +68,24 @@ export function createGeminiProvider(config: ProviderConfig): ProviderAdapter {
       signal: options.signal,
       streaming: true,
     });
-    const events: EventSourceMessage[] = [];
-    const parser = createParser({ onEvent: (event) => events.push(event) });
     const translator = createGeminiStreamTranslator(request, context);
-    try {
-      for await (const text of response.chunks()) {
-        parser.feed(text);
-        while (events.length > 0) {
-          const event = events.shift() as EventSourceMessage;
-          if (event.data.trim() !== '') yield* translator.translate(event.data);
+    // Gemini's only end marker is the finish reason, and usage may still follow it, so the body is read to its end.
+    const stream = readServerSentEvents(response.body(), { context, endMarker: 'a finish reason' });
+    for await (const events of stream) {
+      for (const event of events) {
+        if (event.data.trim() === '') continue;
+        let chunks: ChatCompletionChunk[];
+        try {
+          chunks = translator.translate(event.data);
+        } catch (error) {
+          // After the finish reason the answer is complete; a broken frame behind it cannot spoil it.
+          if (!translator.finished) throw error;
+          stream.end();
+          break;
         }
+        if (translator.finished) stream.complete();
+        yield* chunks;
       }
-    } catch (error) {
-      // After the finish reason the answer is complete; trouble while draining the connection is not the caller's.
-      if (!translator.finished) throw error;
-    }
-    if (!translator.finished) {
-      // Gemini's only end marker is the finish reason; a stream without one was cut off.
-      throw upstreamProtocolError(context, 'ended the stream before a finish reason');
     }
     yield translator.finish();
   }

@@ -308,6 +308,19 @@ describe('gemini translation', () => {
     expect(truncated.choices[0]?.finish_reason).toBe('length');
   });
 
+  it('refuses an answer of the wrong shape with a non-retryable error that names the field', () => {
+    const answer = { candidates: [{ content: { parts: [{ text: 'fine' }, { functionCall: { args: {} } }] } }] };
+    expect(() => fromGeminiResponse(answer, request, context)).toThrowError(
+      expect.objectContaining({
+        code: 'SY_ERR_UPSTREAM',
+        isRetryable: false,
+        message: expect.stringContaining(
+          '/candidates/0/content/parts/1/functionCall must have required properties name',
+        ),
+      }),
+    );
+  });
+
   it('addresses plain model names under models/ and tuned models by their full name', () => {
     expect(geminiModelResource('gemini-2.5-flash')).toBe('models/gemini-2.5-flash');
     expect(geminiModelResource('tunedModels/my-model-1')).toBe('tunedModels/my-model-1');

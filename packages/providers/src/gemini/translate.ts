@@ -1,4 +1,5 @@
 import { SwitchyardError } from '@switchyard/core';
+import Type, { type Static } from 'typebox';
 import { createCompletionId, createToolCallId, unixSeconds } from '../completion-id';
 import { type UpstreamErrorContext, upstreamProtocolError, upstreamStreamError } from '../errors';
 import { textOfContent } from '../message-text';
@@ -14,6 +15,7 @@ import type {
   UpstreamModel,
   Usage,
 } from '../spec';
+import { type UpstreamShape, upstreamShape } from '../upstream-shape';
 
 /** Google's Gemini API, v1beta (https://ai.google.dev/api/generate-content). */
 export interface GeminiPart {
@@ -38,24 +40,48 @@ export interface GeminiRequest {
   toolConfig?: { functionCallingConfig: Record<string, unknown> };
 }
 
-interface GeminiUsage {
-  promptTokenCount?: number;
-  candidatesTokenCount?: number;
-  thoughtsTokenCount?: number;
-  totalTokenCount?: number;
-}
-
-interface GeminiCandidate {
-  content?: { role?: string; parts?: GeminiPart[] };
-  finishReason?: string;
-}
-
-interface GeminiResponse {
-  candidates?: GeminiCandidate[];
-  promptFeedback?: { blockReason?: string };
-  usageMetadata?: GeminiUsage;
-  modelVersion?: string;
-}
+/** A GenerateContentResponse (whole, or one frame of a stream), as far as it is read here. */
+const usageSchema = Type.Object({
+  promptTokenCount: Type.Optional(Type.Number()),
+  candidatesTokenCount: Type.Optional(Type.Number()),
+  thoughtsTokenCount: Type.Optional(Type.Number()),
+  totalTokenCount: Type.Optional(Type.Number()),
+});
+type GeminiUsage = Static<typeof usageSchema>;
+const responseSchema = Type.Object({
+  candidates: Type.Optional(
+    Type.Array(
+      Type.Object({
+        content: Type.Optional(
+          Type.Object({
+            parts: Type.Optional(
+              Type.Array(
+                Type.Object({
+                  text: Type.Optional(Type.String()),
+                  thought: Type.Optional(Type.Boolean()),
+                  functionCall: Type.Optional(
+                    Type.Object({
+                      name: Type.String(),
+                      args: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+                    }),
+                  ),
+                  thoughtSignature: Type.Optional(Type.String()),
+                }),
+              ),
+            ),
+          }),
+        ),
+        finishReason: Type.Optional(Type.String()),
+      }),
+    ),
+  ),
+  promptFeedback: Type.Optional(Type.Object({ blockReason: Type.Optional(Type.String()) })),
+  usageMetadata: Type.Optional(usageSchema),
+  modelVersion: Type.Optional(Type.String()),
+});
+type GeminiResponse = Static<typeof responseSchema>;
+const answerShape = upstreamShape('an answer', responseSchema);
+const frameShape = upstreamShape('a stream event', responseSchema);
 
 /**
  * Gemini 3 rejects a replayed function call without the thought signature it
@@ -281,10 +307,14 @@ function usageOf(usage: GeminiUsage | undefined): Usage {
   };
 }
 
-function asResponse(value: unknown, context: UpstreamErrorContext): GeminiResponse {
+function asResponse(
+  value: unknown,
+  shape: UpstreamShape<GeminiResponse>,
+  context: UpstreamErrorContext,
+): GeminiResponse {
   if (!isRecord(value)) throw upstreamProtocolError(context, 'sent an unreadable answer');
   if (value.error !== undefined && value.error !== null) throw upstreamStreamError(context, value);
-  return value as GeminiResponse;
+  return shape.read(value, context);
 }
 
 interface CandidateOutput {
@@ -320,7 +350,7 @@ export function fromGeminiResponse(
   request: ChatRequest,
   context: UpstreamErrorContext,
 ): ChatCompletion {
-  const response = asResponse(value, context);
+  const response = asResponse(value, answerShape, context);
   if (response.candidates === undefined && response.promptFeedback === undefined) {
     throw upstreamProtocolError(context, 'answered without candidates');
   }
@@ -385,7 +415,7 @@ export function createGeminiStreamTranslator(request: ChatRequest, context: Upst
       } catch (error) {
         throw upstreamProtocolError(context, 'sent an unreadable stream event', error);
       }
-      const response = asResponse(parsed, context);
+      const response = asResponse(parsed, frameShape, context);
       if (typeof response.modelVersion === 'string') model = response.modelVersion;
       if (response.usageMetadata !== undefined) usage = response.usageMetadata;
       const output = readCandidate(response);
@@ -440,20 +470,18 @@ export function toGeminiEmbedRequest(request: EmbeddingsRequest): Record<string,
   };
 }
 
+const embeddingsShape = upstreamShape(
+  'embeddings',
+  Type.Object({ embeddings: Type.Array(Type.Object({ values: Type.Array(Type.Number()) })) }),
+);
+
 export function fromGeminiEmbeddings(
   body: unknown,
   request: EmbeddingsRequest,
   context: UpstreamErrorContext,
 ): EmbeddingsResponse {
-  const embeddings = isRecord(body) ? body.embeddings : undefined;
-  if (!Array.isArray(embeddings)) throw upstreamProtocolError(context, 'answered without an embeddings array');
-  const data = embeddings.map((entry: unknown, index) => {
-    const values = isRecord(entry) ? entry.values : undefined;
-    if (!Array.isArray(values) || !values.every((value) => typeof value === 'number')) {
-      throw upstreamProtocolError(context, 'answered with an unreadable embedding');
-    }
-    return { object: 'embedding' as const, index, embedding: values as number[] };
-  });
+  const { embeddings } = embeddingsShape.read(body, context);
+  const data = embeddings.map((entry, index) => ({ object: 'embedding' as const, index, embedding: entry.values }));
   // batchEmbedContents reports no token counts.
   return { object: 'list', data, model: request.model, usage: { prompt_tokens: 0, total_tokens: 0 } };
 }

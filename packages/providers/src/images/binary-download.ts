@@ -26,8 +26,9 @@ export interface BinaryDownloader {
 }
 
 /**
- * The shared HTTP client decodes bodies as UTF-8 text, which corrupts image
- * bytes, so downloads get their own small keep-alive pool with the same
+ * The shared HTTP client decodes answers as UTF-8 text (only streams come
+ * out as bytes, and with stream timeouts), which corrupts image bytes, so
+ * downloads get their own small keep-alive pool with the same
  * headers, proxy, timeout and error mapping. It is pinned to the base URL's
  * origin and never follows redirects: an image URL chosen by the upstream
  * must not be able to point us (and our credentials) anywhere else.

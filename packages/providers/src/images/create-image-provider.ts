@@ -1,6 +1,7 @@
 import { SwitchyardError } from '@switchyard/core';
 import { createComfyUIProvider } from './comfyui';
 import { createOpenAIImagesProvider } from './openai-images';
+import { createPlaceholderImageProvider } from './placeholder';
 import type { ImageProvider, ImageProviderConfig } from './spec';
 
 export function createImageProvider(config: ImageProviderConfig): ImageProvider {
@@ -9,6 +10,8 @@ export function createImageProvider(config: ImageProviderConfig): ImageProvider 
       return createComfyUIProvider(config);
     case 'openai-images':
       return createOpenAIImagesProvider(config);
+    case 'placeholder':
+      return createPlaceholderImageProvider(config);
     default: {
       // Configs come from YAML and env at run time, so the type system alone cannot rule this out.
       const type: string = (config as { type: string }).type;

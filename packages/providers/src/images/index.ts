@@ -9,5 +9,6 @@ export {
 } from './comfyui/workflow';
 export { createImageProvider } from './create-image-provider';
 export { createOpenAIImagesProvider } from './openai-images';
+export { createPlaceholderImageProvider } from './placeholder';
 export * from './solid-png';
 export * from './spec';

@@ -21,8 +21,10 @@ function pngChunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([length, typeAndData, crc]);
 }
 
-/** A solid-colour 8-bit RGB PNG; small sizes keep fakes fast while staying a file any decoder accepts. */
-/** Also the output of the built-in `test-image` model. */
+/**
+ * A solid-colour 8-bit RGB PNG; small sizes keep fakes fast while staying a
+ * file any decoder accepts. Also what the placeholder provider draws.
+ */
 export function solidColorPng(color: readonly [number, number, number], width = 8, height = 8): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);

@@ -37,7 +37,8 @@ export interface ImageGenerateOptions {
   onProgress?(fraction: number): void;
 }
 
-export type ImageProviderType = 'comfyui' | 'openai-images';
+/** `placeholder` is the built-in `test-image` model, which draws without any upstream. */
+export type ImageProviderType = 'comfyui' | 'openai-images' | 'placeholder';
 
 export interface ImageProviderConfig {
   /** Our name for this provider instance, e.g. `local-comfyui`. */

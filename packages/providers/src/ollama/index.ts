@@ -1,6 +1,4 @@
-import { upstreamProtocolError } from '../errors';
 import { createProviderHttpClient } from '../http';
-import { createLineSplitter } from '../ndjson';
 import {
   type CallOptions,
   type ChatCompletionChunk,
@@ -9,6 +7,7 @@ import {
   type ProviderConfig,
   providerSpecVersion,
 } from '../spec';
+import { readJsonLines } from '../stream-reader';
 import {
   createChunkTranslator,
   fromOllamaEmbed,
@@ -32,24 +31,17 @@ export function createOllamaProvider(config: ProviderConfig): ProviderAdapter {
       signal: options.signal,
       streaming: true,
     });
-    const lines = createLineSplitter();
     const translator = createChunkTranslator(request, context);
-    try {
-      for await (const text of response.chunks()) {
-        for (const line of lines.push(text)) {
-          if (!translator.done) yield* translator.translate(line);
+    // A stream without its `done:true` line was cut off; passing it on as complete would hide that.
+    const stream = readJsonLines(response.body(), { context, endMarker: 'its final line' });
+    for await (const lines of stream) {
+      for (const line of lines) {
+        yield* translator.translate(line);
+        if (translator.done) {
+          stream.end();
+          break;
         }
       }
-      for (const line of lines.end()) {
-        if (!translator.done) yield* translator.translate(line);
-      }
-    } catch (error) {
-      // The answer was complete; trouble while draining the connection is not the caller's.
-      if (!translator.done) throw error;
-    }
-    if (!translator.done) {
-      // A stream without its `done:true` line was cut off; passing it on as complete would hide that.
-      throw upstreamProtocolError(context, 'ended the stream before its final line');
     }
   }
 

@@ -210,6 +210,19 @@ describe('ollama provider', () => {
     expect(error.message).toContain('model runner crashed');
   });
 
+  it('refuses an answer of the wrong shape with a non-retryable error that names the field', async () => {
+    const { fake, provider } = await setup();
+    fake.setBehaviour({
+      kind: 'error',
+      status: 200,
+      body: { model: 'llama3.2', message: { role: 'assistant', content: ['private text'] }, done: true },
+    });
+    const error = await switchyardFailure(provider.chat(request));
+    expect(error).toMatchObject({ code: 'SY_ERR_UPSTREAM', status: 502, isRetryable: false });
+    expect(error.message).toContain('/message/content must be string');
+    expect(error.message).not.toContain('private text');
+  });
+
   it('stops quickly on caller abort mid-stream and closes the upstream request', async () => {
     const { fake, provider } = await setup({ chunkDelayMs: 100 });
     const controller = new AbortController();

@@ -1,4 +1,5 @@
 import { SwitchyardError } from '@switchyard/core';
+import Type, { type Static } from 'typebox';
 import { createCompletionId, createToolCallId, unixSeconds } from '../completion-id';
 import { type UpstreamErrorContext, upstreamProtocolError, upstreamStreamError } from '../errors';
 import { textOfContent } from '../message-text';
@@ -14,6 +15,7 @@ import type {
   UpstreamModel,
   Usage,
 } from '../spec';
+import { type UpstreamShape, upstreamShape } from '../upstream-shape';
 
 /** Ollama's native `/api/chat` protocol (https://docs.ollama.com/api/chat). */
 export interface OllamaToolCall {
@@ -38,16 +40,34 @@ export interface OllamaChatRequest {
   keep_alive?: string | number;
 }
 
-export interface OllamaChatResponse {
-  model?: string;
-  created_at?: string;
-  message?: { role?: string; content?: string; tool_calls?: OllamaToolCall[] };
-  done?: boolean;
-  done_reason?: string;
-  prompt_eval_count?: number;
-  eval_count?: number;
-  error?: string;
-}
+/** One answer of `/api/chat`, or one line of its stream; only the fields read here. */
+const chatResponseSchema = Type.Object({
+  model: Type.Optional(Type.String()),
+  created_at: Type.Optional(Type.String()),
+  message: Type.Optional(
+    Type.Object({
+      content: Type.Optional(Type.String()),
+      tool_calls: Type.Optional(
+        Type.Array(
+          Type.Object({
+            function: Type.Object({
+              name: Type.String(),
+              arguments: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+            }),
+          }),
+        ),
+      ),
+    }),
+  ),
+  done: Type.Optional(Type.Boolean()),
+  done_reason: Type.Optional(Type.String()),
+  prompt_eval_count: Type.Optional(Type.Number()),
+  eval_count: Type.Optional(Type.Number()),
+});
+export type OllamaChatResponse = Static<typeof chatResponseSchema>;
+type OllamaResponseToolCall = NonNullable<NonNullable<OllamaChatResponse['message']>['tool_calls']>[number];
+const chatAnswer = upstreamShape('an answer', chatResponseSchema);
+const streamLine = upstreamShape('a stream line', chatResponseSchema);
 
 function invalid(message: string): SwitchyardError {
   return new SwitchyardError('SY_ERR_VALIDATION', message, { isRetryable: false });
@@ -142,7 +162,7 @@ function createdOf(response: OllamaChatResponse): number {
   return Number.isNaN(parsed) ? unixSeconds() : Math.floor(parsed / 1000);
 }
 
-function toToolCalls(calls: OllamaToolCall[]): ToolCall[] {
+function toToolCalls(calls: OllamaResponseToolCall[]): ToolCall[] {
   return calls.map((call) => ({
     id: createToolCallId(),
     type: 'function',
@@ -150,14 +170,19 @@ function toToolCalls(calls: OllamaToolCall[]): ToolCall[] {
   }));
 }
 
-function asResponse(value: unknown, context: UpstreamErrorContext): OllamaChatResponse {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw upstreamProtocolError(context, 'sent an unreadable answer');
-  }
-  const response = value as OllamaChatResponse;
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function asResponse(
+  value: unknown,
+  shape: UpstreamShape<OllamaChatResponse>,
+  context: UpstreamErrorContext,
+): OllamaChatResponse {
+  if (!isRecord(value)) throw upstreamProtocolError(context, 'sent an unreadable answer');
   // Ollama reports failures after a 200 (e.g. the runner crashed) as an `error` line.
-  if (response.error !== undefined) throw upstreamStreamError(context, response);
-  return response;
+  if (value.error !== undefined) throw upstreamStreamError(context, value);
+  return shape.read(value, context);
 }
 
 export function fromOllamaResponse(
@@ -165,7 +190,7 @@ export function fromOllamaResponse(
   request: ChatRequest,
   context: UpstreamErrorContext,
 ): ChatCompletion {
-  const response = asResponse(value, context);
+  const response = asResponse(value, chatAnswer, context);
   const toolCalls = response.message?.tool_calls ?? [];
   const message: ChatCompletion['choices'][number]['message'] = {
     role: 'assistant',
@@ -218,7 +243,7 @@ export function createChunkTranslator(request: ChatRequest, context: UpstreamErr
       } catch (error) {
         throw upstreamProtocolError(context, 'sent an unreadable stream line', error);
       }
-      const response = asResponse(parsed, context);
+      const response = asResponse(parsed, streamLine, context);
       const chunks: ChatCompletionChunk[] = [];
       const content = response.message?.content ?? '';
       const toolCalls = response.message?.tool_calls ?? [];
@@ -243,10 +268,11 @@ export function createChunkTranslator(request: ChatRequest, context: UpstreamErr
 }
 
 export function fromOllamaTags(body: unknown, context: UpstreamErrorContext): UpstreamModel[] {
-  const models = (body as { models?: unknown } | null)?.models;
+  const models = isRecord(body) ? body.models : undefined;
   if (!Array.isArray(models)) throw upstreamProtocolError(context, 'answered the model list without a models array');
+  // Entries without a name are skipped rather than failing the whole list.
   return models.flatMap((entry: unknown) => {
-    const name = (entry as { name?: unknown; model?: unknown } | null)?.name ?? (entry as { model?: unknown })?.model;
+    const name = isRecord(entry) ? (entry.name ?? entry.model) : undefined;
     return typeof name === 'string' ? [{ id: name }] : [];
   });
 }
@@ -258,24 +284,27 @@ export function toOllamaEmbedRequest(request: EmbeddingsRequest): Record<string,
   return body;
 }
 
+const embedAnswer = upstreamShape(
+  'embeddings',
+  Type.Object({
+    embeddings: Type.Array(Type.Array(Type.Number())),
+    model: Type.Optional(Type.String()),
+    prompt_eval_count: Type.Optional(Type.Number()),
+  }),
+);
+
 export function fromOllamaEmbed(
   body: unknown,
   request: EmbeddingsRequest,
   context: UpstreamErrorContext,
 ): EmbeddingsResponse {
-  const answer = body as { embeddings?: unknown; model?: unknown; prompt_eval_count?: unknown } | null;
-  if (answer === null || typeof answer !== 'object' || !Array.isArray(answer.embeddings)) {
-    throw upstreamProtocolError(context, 'answered the embed request without an embeddings array');
-  }
-  const data = answer.embeddings.map((embedding: unknown, index) => {
-    if (!Array.isArray(embedding)) throw upstreamProtocolError(context, 'answered with an unreadable embedding');
-    return { object: 'embedding' as const, index, embedding: embedding as number[] };
-  });
-  const promptTokens = typeof answer.prompt_eval_count === 'number' ? answer.prompt_eval_count : 0;
+  const answer = embedAnswer.read(body, context);
+  const data = answer.embeddings.map((embedding, index) => ({ object: 'embedding' as const, index, embedding }));
+  const promptTokens = answer.prompt_eval_count ?? 0;
   return {
     object: 'list',
     data,
-    model: typeof answer.model === 'string' ? answer.model : request.model,
+    model: answer.model ?? request.model,
     usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
   };
 }

@@ -1,4 +1,3 @@
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { upstreamProtocolError } from '../errors';
 import { createProviderHttpClient } from '../http';
 import { withRawJson } from '../raw-json';
@@ -10,6 +9,7 @@ import {
   type ProviderConfig,
   providerSpecVersion,
 } from '../spec';
+import { readServerSentEvents } from '../stream-reader';
 import {
   fromUpstreamChunk,
   fromUpstreamCompletion,
@@ -32,28 +32,16 @@ export function createOpenAICompatibleProvider(config: ProviderConfig): Provider
       signal: options.signal,
       streaming: true,
     });
-    const events: EventSourceMessage[] = [];
-    const parser = createParser({ onEvent: (event) => events.push(event) });
-    let sawDone = false;
-    try {
-      for await (const text of response.chunks()) {
-        // After [DONE] the rest is read, not dropped, so the keep-alive connection survives.
-        if (sawDone) continue;
-        parser.feed(text);
-        while (events.length > 0 && !sawDone) {
-          const event = events.shift() as EventSourceMessage;
-          const data = event.data.trim();
-          if (data === '[DONE]') sawDone = true;
-          else if (data !== '') yield fromUpstreamChunk(event.data, request, context);
+    const stream = readServerSentEvents(response.body(), { context, endMarker: '[DONE]' });
+    for await (const events of stream) {
+      for (const event of events) {
+        const data = event.data.trim();
+        if (data === '[DONE]') {
+          stream.end();
+          break;
         }
+        if (data !== '') yield fromUpstreamChunk(event.data, request, context);
       }
-    } catch (error) {
-      // The answer was complete; trouble while draining the connection is not the caller's.
-      if (!sawDone) throw error;
-    }
-    if (!sawDone) {
-      // Without the terminator we cannot tell a finished answer from a truncated one.
-      throw upstreamProtocolError(context, 'ended the stream before [DONE]');
     }
   }
 

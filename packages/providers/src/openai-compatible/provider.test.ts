@@ -12,6 +12,7 @@ import OpenAI from 'openai';
 import { describe, expect, it, vi } from 'vitest';
 import type { ChatCompletionChunk, ChatRequest, ProviderAdapter, ProviderConfig } from '../spec';
 import { createOpenAICompatibleProvider } from '.';
+import { fromUpstreamChunk } from './translate';
 
 const apiKey = 'sk-test-secret-key-1234567890';
 const track = closeAfterEach();
@@ -260,6 +261,40 @@ describe('openai-compatible provider', () => {
     fake.setBehaviour({ kind: 'stream-error', afterChunks: 2, message: 'ignored' });
     const error = await switchyardFailure(collectChunks(provider.streamChat(request)));
     expect(error.code).toBe('SY_ERR_UPSTREAM');
+  });
+
+  it('refuses an answer of the wrong shape with a non-retryable error that names the field, not the body', async () => {
+    const { fake, provider } = await setup();
+    fake.setBehaviour({
+      kind: 'error',
+      status: 200,
+      body: { id: 'x', choices: [{ index: 0, message: 'private text' }] },
+    });
+    const error = await switchyardFailure(provider.chat(request));
+    expect(error).toMatchObject({ code: 'SY_ERR_UPSTREAM', status: 502, isRetryable: false });
+    expect(error.message).toContain('/choices/0/message must be object');
+    expect(error.message).not.toContain('private text');
+  });
+
+  it('checks each stream event for what Switchyard reads and passes everything else through', () => {
+    const context = { providerId: 'openai' };
+    const event = {
+      id: 'chatcmpl-1',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: 'gpt-4o-mini',
+      service_tier: 'default',
+      choices: [{ index: 0, delta: { content: 'hi' }, finish_reason: null, logprobs: { content: [] } }],
+    };
+    expect(fromUpstreamChunk(JSON.stringify(event), request, context)).toEqual(event);
+    const broken = { ...event, choices: [{ index: 0, delta: { content: 7 }, finish_reason: null }] };
+    expect(() => fromUpstreamChunk(JSON.stringify(broken), request, context)).toThrowError(
+      expect.objectContaining({
+        code: 'SY_ERR_UPSTREAM',
+        isRetryable: false,
+        message: expect.stringContaining('/choices/0/delta/content must be string or null'),
+      }),
+    );
   });
 
   it('maps an error frame inside the stream', async () => {

@@ -1,3 +1,4 @@
+import Type from 'typebox';
 import { type UpstreamErrorContext, upstreamProtocolError, upstreamStreamError } from '../errors';
 import type {
   ChatCompletion,
@@ -6,7 +7,9 @@ import type {
   EmbeddingsRequest,
   EmbeddingsResponse,
   UpstreamModel,
+  Usage,
 } from '../spec';
+import { upstreamShape } from '../upstream-shape';
 
 /**
  * The upstream already speaks our format, so translation is mostly pass-through:
@@ -36,31 +39,92 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/*
+ * Answers pass through to clients as the upstream sent them, so their choices
+ * and usage are checked only for what Switchyard itself reads (content, tool
+ * calls, finish reason, token counts) and are declared with the spec's types:
+ * the rest is OpenAI's format as clients expect it, finish reasons beyond the
+ * spec's four (OpenRouter's `error`, the legacy `function_call`) and logprobs
+ * objects included, and is not Switchyard's to reject.
+ */
+const nullableString = Type.Union([Type.String(), Type.Null()]);
+const toolCalls = Type.Optional(Type.Array(Type.Object({})));
+const usage = Type.Unsafe<Usage>(
+  Type.Object({
+    prompt_tokens: Type.Number(),
+    completion_tokens: Type.Number(),
+    total_tokens: Type.Optional(Type.Number()),
+  }),
+);
+const completionChoices = Type.Unsafe<ChatCompletion['choices']>(
+  Type.Array(
+    Type.Object({
+      message: Type.Object({ content: Type.Optional(nullableString), tool_calls: toolCalls }),
+      finish_reason: Type.Optional(nullableString),
+    }),
+  ),
+);
+const chunkChoices = Type.Unsafe<ChatCompletionChunk['choices']>(
+  Type.Array(
+    Type.Object({
+      delta: Type.Object({ content: Type.Optional(nullableString), tool_calls: toolCalls }),
+      finish_reason: Type.Optional(nullableString),
+    }),
+  ),
+);
+
+/** What OpenAI itself sends: such an answer goes out as it came, without a copy. */
+const completeCompletion = upstreamShape(
+  'an answer',
+  Type.Object({
+    id: Type.String(),
+    object: Type.Literal('chat.completion'),
+    created: Type.Number(),
+    model: Type.String(),
+    choices: completionChoices,
+    usage: Type.Optional(usage),
+  }),
+);
+
+/** Servers that leave out fields OpenAI always sends (vLLM, LM Studio, proxies) get them filled in. */
+const upstreamCompletion = upstreamShape(
+  'an answer',
+  Type.Object({
+    id: Type.Optional(Type.String()),
+    created: Type.Optional(Type.Number()),
+    model: Type.Optional(Type.String()),
+    choices: completionChoices,
+    usage: Type.Optional(Type.Union([usage, Type.Null()])),
+  }),
+);
+
+const upstreamChunk = upstreamShape(
+  'a stream event',
+  Type.Object({
+    id: Type.Optional(Type.String()),
+    created: Type.Optional(Type.Number()),
+    model: Type.Optional(Type.String()),
+    // Usage-only chunks come with an empty list, or from some servers with none or null.
+    choices: Type.Optional(Type.Union([chunkChoices, Type.Null()])),
+    usage: Type.Optional(Type.Union([usage, Type.Null()])),
+  }),
+);
+
 export function fromUpstreamCompletion(
   body: unknown,
   request: ChatRequest,
   context: UpstreamErrorContext,
 ): ChatCompletion {
-  if (!isRecord(body) || !Array.isArray(body.choices)) {
-    throw upstreamProtocolError(context, 'answered without a choices array');
-  }
-  if (
-    typeof body.id === 'string' &&
-    body.object === 'chat.completion' &&
-    typeof body.created === 'number' &&
-    typeof body.model === 'string'
-  ) {
-    // Already complete (OpenAI and most servers): the parsed body is the answer, no copy.
-    return body as unknown as ChatCompletion;
-  }
+  if (completeCompletion.check(body)) return body;
+  const { usage: reported, ...completion } = upstreamCompletion.read(body, context);
   return {
-    ...body,
-    id: typeof body.id === 'string' ? body.id : '',
+    ...completion,
+    id: completion.id ?? '',
     object: 'chat.completion',
-    created: typeof body.created === 'number' ? body.created : Math.floor(Date.now() / 1000),
-    model: typeof body.model === 'string' ? body.model : request.model,
-    choices: body.choices as ChatCompletion['choices'],
-  } as ChatCompletion;
+    created: completion.created ?? Math.floor(Date.now() / 1000),
+    model: completion.model ?? request.model,
+    ...(reported ? { usage: reported } : {}),
+  };
 }
 
 /** One SSE `data:` payload; an `error` object inside a 200 stream becomes a thrown SwitchyardError. */
@@ -77,14 +141,15 @@ export function fromUpstreamChunk(
   }
   if (!isRecord(parsed)) throw upstreamProtocolError(context, 'sent an unreadable stream event');
   if (parsed.error !== undefined && parsed.error !== null) throw upstreamStreamError(context, parsed);
+  const chunk = upstreamChunk.read(parsed, context);
   return {
-    ...parsed,
-    id: typeof parsed.id === 'string' ? parsed.id : '',
+    ...chunk,
+    id: chunk.id ?? '',
     object: 'chat.completion.chunk',
-    created: typeof parsed.created === 'number' ? parsed.created : Math.floor(Date.now() / 1000),
-    model: typeof parsed.model === 'string' ? parsed.model : request.model,
-    choices: Array.isArray(parsed.choices) ? (parsed.choices as ChatCompletionChunk['choices']) : [],
-  } as ChatCompletionChunk;
+    created: chunk.created ?? Math.floor(Date.now() / 1000),
+    model: chunk.model ?? request.model,
+    choices: chunk.choices ?? [],
+  };
 }
 
 export function fromUpstreamModels(body: unknown, context: UpstreamErrorContext): UpstreamModel[] {
@@ -108,28 +173,34 @@ export function toUpstreamEmbeddingsRequest(request: EmbeddingsRequest): Record<
   return body;
 }
 
+const upstreamEmbeddings = upstreamShape(
+  'embeddings',
+  Type.Object({
+    data: Type.Array(Type.Object({ embedding: Type.Array(Type.Number()), index: Type.Optional(Type.Number()) })),
+    model: Type.Optional(Type.String()),
+    usage: Type.Optional(
+      Type.Object({ prompt_tokens: Type.Optional(Type.Number()), total_tokens: Type.Optional(Type.Number()) }),
+    ),
+  }),
+);
+
 export function fromUpstreamEmbeddings(
   body: unknown,
   request: EmbeddingsRequest,
   context: UpstreamErrorContext,
 ): EmbeddingsResponse {
-  if (!isRecord(body) || !Array.isArray(body.data)) {
-    throw upstreamProtocolError(context, 'answered the embeddings request without a data array');
-  }
-  const data = body.data.map((entry: unknown, position) => {
-    if (!isRecord(entry) || !Array.isArray(entry.embedding)) {
-      throw upstreamProtocolError(context, 'answered with an unreadable embedding');
-    }
-    const index = typeof entry.index === 'number' ? entry.index : position;
-    return { object: 'embedding' as const, index, embedding: entry.embedding as number[] };
-  });
-  const usage = isRecord(body.usage) ? body.usage : {};
-  const promptTokens = typeof usage.prompt_tokens === 'number' ? usage.prompt_tokens : 0;
-  const totalTokens = typeof usage.total_tokens === 'number' ? usage.total_tokens : promptTokens;
+  const answer = upstreamEmbeddings.read(body, context);
+  const data = answer.data.map((entry, position) => ({
+    object: 'embedding' as const,
+    index: entry.index ?? position,
+    embedding: entry.embedding,
+  }));
+  const promptTokens = answer.usage?.prompt_tokens ?? 0;
+  const totalTokens = answer.usage?.total_tokens ?? promptTokens;
   return {
     object: 'list',
     data: data.sort((left, right) => left.index - right.index),
-    model: typeof body.model === 'string' ? body.model : request.model,
+    model: answer.model ?? request.model,
     usage: { prompt_tokens: promptTokens, total_tokens: totalTokens },
   };
 }
