@@ -5,7 +5,6 @@ export * from './errors';
 export * from './rate-limit/batched-limiter';
 export * from './rate-limit/memory-limiter';
 export * from './rate-limit/rate-limiter';
-export * from './rate-limit/redis-limiter';
 export * from './roles';
 export * from './routing/backoff';
 export * from './routing/fallback';

@@ -4,13 +4,11 @@ import {
   createMemoryKeyPoolStore,
   createMemoryRateLimiter,
   createMemoryResponseCache,
-  createRedisKeyPoolStore,
-  createRedisRateLimiter,
-  createRedisResponseCache,
   SwitchyardError,
   settingDefinitions,
 } from '@switchyard/core';
 import { createKeyRepository, createSettingsRepository, createUsageRepository } from '@switchyard/db';
+import { createRedisKeyPoolStore, createRedisRateLimiter, createRedisResponseCache } from '@switchyard/redis';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type AccountService, createAccountService } from '../accounts/account-service';

@@ -1,11 +1,7 @@
+import { createRedisResponseCache } from '@switchyard/redis';
 import { createTestRedis, redisAvailable, testRedisUrl } from '@switchyard/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  createMemoryResponseCache,
-  createRedisResponseCache,
-  type ResponseCacheStore,
-  responseCacheKey,
-} from './response-cache';
+import { createMemoryResponseCache, type ResponseCacheStore, responseCacheKey } from './response-cache';
 
 function describeResponseCache(name: string, open: () => Promise<ResponseCacheStore>) {
   describe(`response cache store: ${name}`, () => {

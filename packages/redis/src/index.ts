@@ -1,0 +1,3 @@
+export * from './redis-key-pool-store';
+export * from './redis-rate-limiter';
+export * from './redis-response-cache';
