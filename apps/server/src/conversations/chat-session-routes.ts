@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { SwitchyardError } from '@switchyard/core';
+import { type SessionEvent, SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import type { Runtime } from '../composition/runtime';
@@ -8,7 +8,6 @@ import type { RouteBehaviour } from '../edge/principal';
 import { sseEvent } from '../edge/sse';
 import { clientDisconnectSignal, sseHeaders } from '../gateway/chat-execution';
 import { type ChatSessions, createChatSessions } from './chat-sessions';
-import type { SessionEvent } from './session-log';
 
 const startBehaviour: RouteBehaviour = { auth: 'session', rateLimit: 'chat', usage: false };
 const sessionBehaviour: RouteBehaviour = { auth: 'session', usage: false };

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { SwitchyardError } from '@switchyard/core';
+import { createMemorySessionLog, type SessionLog, SwitchyardError } from '@switchyard/core';
 import { uploadedFiles } from '@switchyard/db';
 import type { ChatMessage, ChatRequest, Usage } from '@switchyard/providers';
+import { createRedisSessionLog } from '@switchyard/redis';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Runtime } from '../composition/runtime';
 import { notFound, type Owner } from '../edge/owner';
@@ -16,7 +17,6 @@ import {
   requireConversation,
   titleFrom,
 } from './conversation-store';
-import { createMemorySessionLog, createRedisSessionLog, type SessionLog } from './session-log';
 
 /** Roughly 4 characters per token: good enough to keep attachments inside a model's window. */
 const charactersPerToken = 4;
