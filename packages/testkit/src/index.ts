@@ -1,6 +1,7 @@
 export * from './contracts/key-pool-contract';
 export * from './contracts/provider-contract';
 export * from './contracts/rate-limiter-contract';
+export * from './contracts/response-cache-contract';
 export * from './contracts/session-log-contract';
 export * from './database/accounts-contract';
 export * from './database/database-contract';
