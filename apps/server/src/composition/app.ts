@@ -1,12 +1,12 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { SwitchyardError } from '@switchyard/core';
+import { createMemorySessionLog, SwitchyardError } from '@switchyard/core';
+import { createRedisSessionLog } from '@switchyard/redis';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { registerAuthRoutes } from '../accounts/auth-routes';
 import { registerUserRoutes } from '../accounts/user-routes';
 import { registerChatSessionRoutes } from '../conversations/chat-session-routes';
 import { registerConversationRoutes } from '../conversations/conversation-routes';
-import { createMemorySessionLog, createRedisSessionLog } from '../conversations/session-log';
 import { sendError } from '../edge/error-handler';
 import { registerRequestHooks } from '../edge/hooks';
 import { createLazyCompilers } from '../edge/lazy-compilers';

@@ -4,9 +4,6 @@ import {
   createMemoryKeyPoolStore,
   createMemoryRateLimiter,
   createMemoryResponseCache,
-  createRedisKeyPoolStore,
-  createRedisRateLimiter,
-  createRedisResponseCache,
   SwitchyardError,
   settingDefinitions,
 } from '@switchyard/core';
@@ -18,6 +15,7 @@ import {
   type IdempotencyRepository,
 } from '@switchyard/db';
 import { type PlatformJobs, platformJobs } from '@switchyard/jobs';
+import { createRedisKeyPoolStore, createRedisRateLimiter, createRedisResponseCache } from '@switchyard/redis';
 import type { ObjectStore } from '@switchyard/storage';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { SwitchyardError } from '@switchyard/core';
+import { type SessionEvent, SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
@@ -8,7 +8,6 @@ import type { RouteBehaviour } from '../edge/principal';
 import { sseEvent, sseHeaders } from '../edge/sse';
 import type { Databases } from '../infrastructure/databases';
 import { type ChatSessionDependencies, type ChatSessions, createChatSessions } from './chat-sessions';
-import type { SessionEvent } from './session-log';
 
 const startBehaviour: RouteBehaviour = { auth: 'session', rateLimit: 'chat', usage: false };
 const sessionBehaviour: RouteBehaviour = { auth: 'session', usage: false };

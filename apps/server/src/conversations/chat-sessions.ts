@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SwitchyardError } from '@switchyard/core';
+import { type SessionLog, SwitchyardError } from '@switchyard/core';
 import { uploadedFiles } from '@switchyard/db';
 import type { ChatMessage, ChatRequest, Usage } from '@switchyard/providers';
 import { and, eq, inArray } from 'drizzle-orm';
@@ -19,7 +19,6 @@ import {
   requireConversation,
   titleFrom,
 } from './conversation-store';
-import type { SessionLog } from './session-log';
 
 /** Roughly 4 characters per token: good enough to keep attachments inside a model's window. */
 const charactersPerToken = 4;

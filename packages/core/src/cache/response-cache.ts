@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { SwitchyardError } from '../errors';
 
 /** Stores serialized answers under a hashed key with a TTL. */
 export interface ResponseCacheStore {
@@ -66,30 +64,6 @@ export function createMemoryResponseCache(maxEntries = 10_000): ResponseCacheSto
         const oldest = entries.keys().next().value;
         if (oldest === undefined) break;
         entries.delete(oldest);
-      }
-    },
-  };
-}
-
-/** Shared by every process in server mode. A Redis failure is a miss, never a failed request. */
-export function createRedisResponseCache(client: Redis, keyPrefix = 'sy:cache'): ResponseCacheStore {
-  return {
-    backend: 'redis',
-    async get(key) {
-      try {
-        return (await client.get(`${keyPrefix}:${key}`)) ?? undefined;
-      } catch {
-        return undefined;
-      }
-    },
-    async set(key, value, ttlMs) {
-      if (ttlMs <= 0) return;
-      try {
-        await client.set(`${keyPrefix}:${key}`, value, 'PX', Math.round(ttlMs));
-      } catch (error) {
-        throw new SwitchyardError('SY_ERR_DEPENDENCY_UNAVAILABLE', 'The response cache (Redis) is unavailable', {
-          cause: error,
-        });
       }
     },
   };

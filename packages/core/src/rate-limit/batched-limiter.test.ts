@@ -1,9 +1,9 @@
+import { createRedisRateLimiter } from '@switchyard/redis';
 import { createTestRedis, describeRateLimiterContract, redisAvailable } from '@switchyard/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBatchedRateLimiter, reservationSize } from './batched-limiter';
 import { createMemoryRateLimiter } from './memory-limiter';
 import type { RateLimiter } from './rate-limiter';
-import { createRedisRateLimiter } from './redis-limiter';
 
 /** A shared store (one memory limiter) that counts the round trips made to it. */
 function countingStore(): { store: RateLimiter; calls: () => number } {

@@ -1,7 +1,7 @@
+import { createRedisRateLimiter } from '@switchyard/redis';
 import { createTestRedis, describeRateLimiterContract, redisAvailable, testRedisUrl } from '@switchyard/testkit';
 import { afterAll, describe } from 'vitest';
 import { createMemoryRateLimiter } from './memory-limiter';
-import { createRedisRateLimiter } from './redis-limiter';
 
 describeRateLimiterContract('memory', async () => createMemoryRateLimiter());
 

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { createRedisKeyPoolStore } from '@switchyard/redis';
 import { createTestRedis, describeKeyPoolContract, redisAvailable, testRedisUrl } from '@switchyard/testkit';
 import { afterAll, describe } from 'vitest';
-import { createMemoryKeyPoolStore, createRedisKeyPoolStore } from './key-pool';
+import { createMemoryKeyPoolStore } from './key-pool';
 
 describeKeyPoolContract('memory', async () => {
   const store = createMemoryKeyPoolStore();

@@ -1,6 +1,4 @@
 import { EventEmitter, on } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 
 export interface SessionEvent {
   /** 1, 2, 3, … per session: what `Last-Event-ID` refers to. */
@@ -33,9 +31,15 @@ export interface SessionLog {
 }
 
 /** Sessions are replayable for this long after they start. */
-const retentionSeconds = 3600;
+export const sessionRetentionSeconds = 3600;
 
-export function createMemorySessionLog(): SessionLog {
+export interface MemorySessionLogOptions {
+  /** Default {@link sessionRetentionSeconds}; shorter only so tests can watch a session expire. */
+  retentionSeconds?: number;
+}
+
+export function createMemorySessionLog(options: MemorySessionLogOptions = {}): SessionLog {
+  const retentionSeconds = options.retentionSeconds ?? sessionRetentionSeconds;
   const sessions = new Map<string, { meta: SessionMeta; events: SessionEvent[]; stop: boolean }>();
   const changes = new EventEmitter();
   changes.setMaxListeners(0);
@@ -83,46 +87,5 @@ export function createMemorySessionLog(): SessionLog {
       for (const timer of timers) clearTimeout(timer);
       sessions.clear();
     },
-  };
-}
-
-/**
- * Server mode: a Redis list per session (JSON events, index + 1 = id) with a
- * TTL, so any API process can replay and follow. Followers poll briefly
- * instead of holding a subscriber connection per open stream.
- */
-export function createRedisSessionLog(redis: Redis, pollMs = 100): SessionLog {
-  const key = (sessionId: string, part: string) => `switchyard:chat-session:${sessionId}:${part}`;
-  return {
-    async create(sessionId, meta) {
-      await redis.set(key(sessionId, 'meta'), JSON.stringify(meta), 'EX', retentionSeconds);
-    },
-    async meta(sessionId) {
-      const stored = await redis.get(key(sessionId, 'meta'));
-      return stored ? (JSON.parse(stored) as SessionMeta) : undefined;
-    },
-    async append(sessionId, event, data) {
-      const eventsKey = key(sessionId, 'events');
-      // The id is the list length after the push, so ids stay dense even with concurrent readers.
-      const length = await redis.rpush(eventsKey, JSON.stringify({ event, data }));
-      if (length === 1) await redis.expire(eventsKey, retentionSeconds);
-    },
-    async read(sessionId, afterId) {
-      const items = await redis.lrange(key(sessionId, 'events'), Math.max(0, afterId), -1);
-      return items.map((item, index) => {
-        const parsed = JSON.parse(item) as { event: string; data: unknown };
-        return { id: Math.max(0, afterId) + index + 1, event: parsed.event, data: parsed.data };
-      });
-    },
-    async wait(_sessionId, _afterId, signal) {
-      await sleep(pollMs, undefined, { signal }).catch(() => {});
-    },
-    async requestStop(sessionId) {
-      await redis.set(key(sessionId, 'stop'), '1', 'EX', retentionSeconds);
-    },
-    async stopRequested(sessionId) {
-      return (await redis.exists(key(sessionId, 'stop'))) === 1;
-    },
-    close() {},
   };
 }

@@ -1,6 +1,6 @@
+import { countingCeiling, type RateLimiter, rateLimitWindowMs, wrapFlexibleLimiter } from '@switchyard/core';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { countingCeiling, type RateLimiter, rateLimitWindowMs, wrapFlexibleLimiter } from './rate-limiter';
 
 /** Server mode: one atomic counter per bucket in Redis, shared by every API process. */
 export function createRedisRateLimiter(client: Redis, keyPrefix = 'sy:rl'): RateLimiter {

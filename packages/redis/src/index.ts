@@ -1,0 +1,4 @@
+export * from './redis-key-pool-store';
+export * from './redis-rate-limiter';
+export * from './redis-response-cache';
+export * from './redis-session-log';
