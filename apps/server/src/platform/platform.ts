@@ -3,8 +3,8 @@ import { type Environment, type SwitchyardConfig, SwitchyardError } from '@switc
 import {
   createChatMessageRepository,
   createIdempotencyRepository,
+  createImageRepository,
   type IdempotencyRepository,
-  images,
 } from '@switchyard/db';
 import {
   createBullmqJobQueue,
@@ -17,7 +17,6 @@ import {
 } from '@switchyard/jobs';
 import type { ChatMessage, ChatRequest } from '@switchyard/providers';
 import { createObjectStore, type ObjectStore } from '@switchyard/storage';
-import { eq } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createDocumentExtractor } from '../chat/document-extraction';
@@ -142,14 +141,10 @@ export async function createPlatform(dependencies: PlatformDependencies): Promis
         const final =
           context.attempt >= context.maxAttempts || !(error instanceof SwitchyardError && error.isRetryable);
         if (final) {
-          await databases[context.payload.environment].db
-            .update(images)
-            .set({
-              status: 'failed',
-              error: error instanceof Error ? error.message.slice(0, 500) : 'failed',
-              finishedAt: new Date(),
-            })
-            .where(eq(images.id, context.payload.imageId));
+          await createImageRepository(databases[context.payload.environment].db).markFailed(
+            context.payload.imageId,
+            error instanceof Error ? error.message.slice(0, 500) : 'failed',
+          );
         }
         throw error;
       }
@@ -164,8 +159,8 @@ export async function createPlatform(dependencies: PlatformDependencies): Promis
     reportProgress,
   }: JobContext<JobPayload<PlatformJobs, 'image.generate'>>) {
     {
-      const database = databases[payload.environment].db;
-      await database.update(images).set({ status: 'running' }).where(eq(images.id, payload.imageId));
+      const images = createImageRepository(databases[payload.environment].db);
+      await images.markRunning(payload.imageId);
       const model = imageModels.resolve(payload.model);
       const generated = await model.provider.generate(
         {
@@ -182,17 +177,12 @@ export async function createPlatform(dependencies: PlatformDependencies): Promis
       if (!image) throw new SwitchyardError('SY_ERR_UPSTREAM', 'The image model returned no image');
       const objectKey = imageObjectKey(payload.environment, payload.imageId);
       await storage.put(objectKey, image.bytes, { contentType: image.mimeType });
-      await database
-        .update(images)
-        .set({
-          status: 'ready',
-          objectKey,
-          mimeType: image.mimeType,
-          bytes: image.bytes.length,
-          seed: image.seed ?? payload.seed ?? null,
-          finishedAt: new Date(),
-        })
-        .where(eq(images.id, payload.imageId));
+      await images.markReady(payload.imageId, {
+        objectKey,
+        mimeType: image.mimeType,
+        bytes: image.bytes.length,
+        seed: image.seed ?? payload.seed ?? null,
+      });
       return { imageId: payload.imageId, bytes: image.bytes.length, mimeType: image.mimeType };
     }
   }
