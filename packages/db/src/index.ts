@@ -1,10 +1,16 @@
 export * from './chat-messages-repository';
 export * from './client';
+export * from './conversations-repository';
 export * from './errors';
+export * from './files-repository';
 export * from './idempotency-repository';
+export * from './images-repository';
 export * from './jobs-repository';
 export * from './keys-repository';
+export * from './page';
 export * from './schema';
 export * from './settings-repository';
+export * from './templates-repository';
+export type { UsageAggregates, UsageDashboard, UsageDashboardQuery } from './usage-dashboard';
 export * from './usage-repository';
 export * from './users-repository';

@@ -2,6 +2,7 @@ import type { Environment } from '@switchyard/core';
 import { and, count, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { Db } from './client';
 import { apiKeyUsageLog, type UsageLogInsert, type UsageLogRecord } from './schema';
+import { queryUsageDashboard, type UsageDashboard, type UsageDashboardQuery } from './usage-dashboard';
 
 export interface UsageListOptions {
   environment?: Environment;
@@ -16,6 +17,8 @@ export interface UsageRepository {
   /** Newest first. */
   list(options?: UsageListOptions): Promise<UsageLogRecord[]>;
   count(options?: { environment?: Environment }): Promise<number>;
+  /** Requests, tokens, errors and latency percentiles per time bucket, model and provider, and in total. */
+  dashboard(query: UsageDashboardQuery): Promise<UsageDashboard>;
 }
 
 export function createUsageRepository(db: Db): UsageRepository {
@@ -87,5 +90,7 @@ export function createUsageRepository(db: Db): UsageRepository {
         .where(options.environment ? eq(apiKeyUsageLog.environment, options.environment) : undefined);
       return result?.value ?? 0;
     },
+
+    dashboard: (query) => queryUsageDashboard(db, query),
   };
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type SessionLog, SwitchyardError } from '@switchyard/core';
-import { uploadedFiles } from '@switchyard/db';
+import { createFileRepository } from '@switchyard/db';
 import type { ChatMessage, ChatRequest, Usage } from '@switchyard/providers';
-import { and, eq, inArray } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { notFound, type Owner } from '../edge/owner';
 import { resolveModel } from '../gateway/chat-execution';
@@ -56,10 +55,7 @@ export interface ChatSessions {
 /** Extracted text of the owner's ready files, cut to the characters left in the window. */
 async function attachmentContext(owner: Owner, fileIds: readonly string[], budget: number): Promise<string> {
   if (fileIds.length === 0) return '';
-  const rows = await owner.db
-    .select()
-    .from(uploadedFiles)
-    .where(and(inArray(uploadedFiles.id, [...fileIds]), eq(uploadedFiles.userId, owner.userId)));
+  const rows = await createFileRepository(owner.db).findManyForUser(fileIds, owner.userId);
   const byId = new Map(rows.map((row) => [row.id, row]));
   const sections: string[] = [];
   for (const id of fileIds) {

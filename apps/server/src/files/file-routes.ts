@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import { SwitchyardError } from '@switchyard/core';
-import { type UploadedFileRow, uploadedFiles } from '@switchyard/db';
-import { and, count, desc, eq } from 'drizzle-orm';
+import { createFileRepository, type UploadedFileRow } from '@switchyard/db';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { notFound, type Owner, ownerOf, pageOf, sessionOnly } from '../edge/owner';
@@ -18,10 +17,7 @@ function publicFile(file: UploadedFileRow) {
 }
 
 async function requireFile(owner: Owner, id: string): Promise<UploadedFileRow> {
-  const [row] = await owner.db
-    .select()
-    .from(uploadedFiles)
-    .where(and(eq(uploadedFiles.id, id), eq(uploadedFiles.userId, owner.userId)));
+  const row = await createFileRepository(owner.db).findForUser(id, owner.userId);
   if (!row) throw notFound('file');
   return row;
 }
@@ -54,11 +50,8 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
         const settings = files.settings.current();
         const maximumBytes = settings.getInteger('files.max_bytes');
         const maximumFiles = settings.getInteger('files.max_per_user');
-        const [held] = await owner.db
-          .select({ total: count() })
-          .from(uploadedFiles)
-          .where(eq(uploadedFiles.userId, owner.userId));
-        if ((held?.total ?? 0) >= maximumFiles) {
+        const held = await createFileRepository(owner.db).countForUser(owner.userId);
+        if (held >= maximumFiles) {
           throw new SwitchyardError(
             'SY_ERR_QUOTA_EXCEEDED',
             `You can keep at most ${maximumFiles} files; delete some first`,
@@ -89,16 +82,21 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
         // The key is ours alone: the client's file name never becomes a storage path.
         const objectKey = `files/${environment}/${id}`;
         await files.storage.put(objectKey, bytes, { contentType: mimeType });
-        const [row] = await owner.db
-          .insert(uploadedFiles)
-          .values({ id, userId: owner.userId, name, mimeType, bytes: bytes.length, objectKey, status: 'pending' })
-          .returning();
+        const row = await createFileRepository(owner.db).create({
+          id,
+          userId: owner.userId,
+          name,
+          mimeType,
+          bytes: bytes.length,
+          objectKey,
+          status: 'pending',
+        });
         await files.jobs.enqueue(
           'document.extract',
           { environment, documentId: id, objectKey, mimeType },
           { environment, jobId: id },
         );
-        return reply.code(201).send(row ? publicFile(row) : { id });
+        return reply.code(201).send(publicFile(row));
       },
     );
 
@@ -134,13 +132,7 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
       async (request) => {
         const owner = ownerOf(files.databases, request);
         const page = pageOf(request.query);
-        const rows = await owner.db
-          .select()
-          .from(uploadedFiles)
-          .where(eq(uploadedFiles.userId, owner.userId))
-          .orderBy(desc(uploadedFiles.createdAt), desc(uploadedFiles.id))
-          .limit(page.limit)
-          .offset(page.offset);
+        const rows = await createFileRepository(owner.db).listForUser(owner.userId, page);
         return { files: rows.map(publicFile), ...page };
       },
     );
@@ -182,7 +174,7 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
       async (request, reply) => {
         const owner = ownerOf(files.databases, request);
         const file = await requireFile(owner, request.params.id);
-        await owner.db.delete(uploadedFiles).where(eq(uploadedFiles.id, file.id));
+        await createFileRepository(owner.db).delete(file.id);
         await files.storage.delete(file.objectKey);
         return reply.code(204).send();
       },

@@ -345,8 +345,8 @@ describe('API keys', () => {
 
   it('stores keys only as SHA-256 hashes', async () => {
     const key = await server.createKey('dev', { name: 'hash check' });
-    const { apiKeys } = await import('@switchyard/db');
-    const rows = await server.parts.databases.prod.db.select().from(apiKeys);
+    const { createKeyRepository } = await import('@switchyard/db');
+    const rows = await createKeyRepository(server.parts.databases.prod.db).list({ includeRevoked: true });
     expect(JSON.stringify(rows)).not.toContain(key);
     const { hashApiKey } = await import('@switchyard/core');
     expect(rows.map((row) => row.keyHash)).toContain(hashApiKey(key));

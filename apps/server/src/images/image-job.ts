@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Environment, SwitchyardError } from '@switchyard/core';
-import { images } from '@switchyard/db';
+import { createImageRepository } from '@switchyard/db';
 import type { JobContext, JobPayload, PlatformJobs } from '@switchyard/jobs';
 import type { ObjectStore } from '@switchyard/storage';
-import { eq } from 'drizzle-orm';
 import type { Databases } from '../infrastructure/databases';
 import type { PlatformJobQueue } from '../jobs/job-queue';
 import type { ImageModels } from './image-models';
@@ -28,14 +27,10 @@ export async function registerImageJob(jobs: PlatformJobQueue, dependencies: Ima
       // The last attempt (or a failure retrying cannot fix) leaves the image failed, with a reason a client can read.
       const final = context.attempt >= context.maxAttempts || !(error instanceof SwitchyardError && error.isRetryable);
       if (final) {
-        await databases[context.payload.environment].db
-          .update(images)
-          .set({
-            status: 'failed',
-            error: error instanceof Error ? error.message.slice(0, 500) : 'failed',
-            finishedAt: new Date(),
-          })
-          .where(eq(images.id, context.payload.imageId));
+        await createImageRepository(databases[context.payload.environment].db).markFailed(
+          context.payload.imageId,
+          error instanceof Error ? error.message.slice(0, 500) : 'failed',
+        );
       }
       throw error;
     }
@@ -45,37 +40,30 @@ export async function registerImageJob(jobs: PlatformJobQueue, dependencies: Ima
     signal,
     reportProgress,
   }: JobContext<JobPayload<PlatformJobs, 'image.generate'>>) {
-    {
-      const database = databases[payload.environment].db;
-      await database.update(images).set({ status: 'running' }).where(eq(images.id, payload.imageId));
-      const model = imageModels.resolve(payload.model);
-      const generated = await model.provider.generate(
-        {
-          prompt: payload.prompt,
-          width: payload.width,
-          height: payload.height,
-          steps: payload.steps,
-          ...(payload.negativePrompt ? { negativePrompt: payload.negativePrompt } : {}),
-          ...(payload.seed !== undefined ? { seed: payload.seed } : {}),
-        },
-        { signal, onProgress: (fraction) => void reportProgress({ fraction }).catch(() => {}) },
-      );
-      const image = generated[0];
-      if (!image) throw new SwitchyardError('SY_ERR_UPSTREAM', 'The image model returned no image');
-      const objectKey = imageObjectKey(payload.environment, payload.imageId);
-      await storage.put(objectKey, image.bytes, { contentType: image.mimeType });
-      await database
-        .update(images)
-        .set({
-          status: 'ready',
-          objectKey,
-          mimeType: image.mimeType,
-          bytes: image.bytes.length,
-          seed: image.seed ?? payload.seed ?? null,
-          finishedAt: new Date(),
-        })
-        .where(eq(images.id, payload.imageId));
-      return { imageId: payload.imageId, bytes: image.bytes.length, mimeType: image.mimeType };
-    }
+    const images = createImageRepository(databases[payload.environment].db);
+    await images.markRunning(payload.imageId);
+    const model = imageModels.resolve(payload.model);
+    const generated = await model.provider.generate(
+      {
+        prompt: payload.prompt,
+        width: payload.width,
+        height: payload.height,
+        steps: payload.steps,
+        ...(payload.negativePrompt ? { negativePrompt: payload.negativePrompt } : {}),
+        ...(payload.seed !== undefined ? { seed: payload.seed } : {}),
+      },
+      { signal, onProgress: (fraction) => void reportProgress({ fraction }).catch(() => {}) },
+    );
+    const image = generated[0];
+    if (!image) throw new SwitchyardError('SY_ERR_UPSTREAM', 'The image model returned no image');
+    const objectKey = imageObjectKey(payload.environment, payload.imageId);
+    await storage.put(objectKey, image.bytes, { contentType: image.mimeType });
+    await images.markReady(payload.imageId, {
+      objectKey,
+      mimeType: image.mimeType,
+      bytes: image.bytes.length,
+      seed: image.seed ?? payload.seed ?? null,
+    });
+    return { imageId: payload.imageId, bytes: image.bytes.length, mimeType: image.mimeType };
   }
 }

@@ -1,6 +1,5 @@
 import { type Environment, SwitchyardError } from '@switchyard/core';
-import { type Db, imageUsage } from '@switchyard/db';
-import { and, eq, sql } from 'drizzle-orm';
+import { createImageRepository, type Db } from '@switchyard/db';
 import type { Redis } from 'ioredis';
 
 export interface QuotaDecision {
@@ -39,35 +38,20 @@ export function createDatabaseImageQuota(databases: Readonly<Record<Environment,
       const resetsAt = nextMidnight(now);
       if (limit <= 0)
         return { allowed: false, used: (await this.usage(environment, subject, limit, now)).used, limit, resetsAt };
-      const rows = await databases[environment]
-        .insert(imageUsage)
-        .values({ environment, subject, day: dayOf(now), count: 1 })
-        .onConflictDoUpdate({
-          target: [imageUsage.environment, imageUsage.subject, imageUsage.day],
-          set: { count: sql`${imageUsage.count} + 1` },
-          setWhere: sql`${imageUsage.count} < ${limit}`,
-        })
-        .returning({ count: imageUsage.count });
-      const taken = rows[0];
-      if (taken) return { allowed: true, used: taken.count, limit, resetsAt };
+      const taken = await createImageRepository(databases[environment]).incrementDailyCount(
+        environment,
+        subject,
+        dayOf(now),
+        limit,
+      );
+      if (taken !== undefined) return { allowed: true, used: taken, limit, resetsAt };
       return { allowed: false, used: limit, limit, resetsAt };
     },
     async release(environment, subject, now = new Date()) {
-      await databases[environment]
-        .update(imageUsage)
-        .set({ count: sql`GREATEST(${imageUsage.count} - 1, 0)` })
-        .where(
-          and(eq(imageUsage.environment, environment), eq(imageUsage.subject, subject), eq(imageUsage.day, dayOf(now))),
-        );
+      await createImageRepository(databases[environment]).decrementDailyCount(environment, subject, dayOf(now));
     },
     async usage(environment, subject, limit, now = new Date()) {
-      const rows = await databases[environment]
-        .select({ count: imageUsage.count })
-        .from(imageUsage)
-        .where(
-          and(eq(imageUsage.environment, environment), eq(imageUsage.subject, subject), eq(imageUsage.day, dayOf(now))),
-        );
-      const used = rows[0]?.count ?? 0;
+      const used = await createImageRepository(databases[environment]).dailyCount(environment, subject, dayOf(now));
       return { allowed: used < limit, used, limit, resetsAt: nextMidnight(now) };
     },
   };

@@ -1,6 +1,5 @@
 import { SwitchyardError } from '@switchyard/core';
-import { images } from '@switchyard/db';
-import { and, eq } from 'drizzle-orm';
+import { createImageRepository } from '@switchyard/db';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import Type from 'typebox';
@@ -83,7 +82,7 @@ async function startGeneration(dependencies: ImageDependencies, request: Fastify
   }
   const id = newImageId();
   try {
-    await dependencies.databases[environment].db.insert(images).values({
+    await createImageRepository(dependencies.databases[environment].db).create({
       id,
       environment,
       subject,
@@ -125,11 +124,7 @@ async function startGeneration(dependencies: ImageDependencies, request: Fastify
 async function ownedImage(dependencies: ImageDependencies, request: FastifyRequest, id: string) {
   const environment = request.principal?.environment ?? 'prod';
   const subject = request.principal?.subject ?? `ip:${request.ip}`;
-  const rows = await dependencies.databases[environment].db
-    .select()
-    .from(images)
-    .where(and(eq(images.id, id), eq(images.subject, subject)));
-  const row = rows[0];
+  const row = await createImageRepository(dependencies.databases[environment].db).findForSubject(id, subject);
   // Another key's or environment's image is indistinguishable from one that does not exist.
   if (!row) throw new SwitchyardError('SY_ERR_NOT_FOUND', `No image with id '${id}'`);
   return row;

@@ -1,13 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { type PromptTemplateRow, promptTemplates } from '@switchyard/db';
-import { and, desc, eq } from 'drizzle-orm';
+import { createTemplateRepository, type PromptTemplateRow } from '@switchyard/db';
 import { notFound, type Owner, type Page } from '../edge/owner';
 
 export async function requireTemplate(owner: Owner, id: string): Promise<PromptTemplateRow> {
-  const [row] = await owner.db
-    .select()
-    .from(promptTemplates)
-    .where(and(eq(promptTemplates.id, id), eq(promptTemplates.userId, owner.userId)));
+  const row = await createTemplateRepository(owner.db).findForUser(id, owner.userId);
   if (!row) throw notFound('template');
   return row;
 }
@@ -16,47 +12,28 @@ export async function createTemplate(
   owner: Owner,
   fields: { name: string; body: string; description?: string | null },
 ): Promise<PromptTemplateRow> {
-  const [row] = await owner.db
-    .insert(promptTemplates)
-    .values({
-      id: `tpl_${randomUUID().replaceAll('-', '')}`,
-      userId: owner.userId,
-      name: fields.name,
-      body: fields.body,
-      description: fields.description ?? null,
-    })
-    .returning();
-  if (!row) throw new Error('insert returned no row');
-  return row;
+  return createTemplateRepository(owner.db).create({
+    id: `tpl_${randomUUID().replaceAll('-', '')}`,
+    userId: owner.userId,
+    name: fields.name,
+    body: fields.body,
+    description: fields.description ?? null,
+  });
 }
 
 export const listTemplates = (owner: Owner, page: Page) =>
-  owner.db
-    .select()
-    .from(promptTemplates)
-    .where(eq(promptTemplates.userId, owner.userId))
-    .orderBy(desc(promptTemplates.updatedAt), desc(promptTemplates.id))
-    .limit(page.limit)
-    .offset(page.offset);
+  createTemplateRepository(owner.db).listForUser(owner.userId, page);
 
 export async function updateTemplate(
   owner: Owner,
   id: string,
   fields: { name?: string; body?: string; description?: string | null },
 ): Promise<PromptTemplateRow> {
-  const [row] = await owner.db
-    .update(promptTemplates)
-    .set({ ...fields, updatedAt: new Date() })
-    .where(and(eq(promptTemplates.id, id), eq(promptTemplates.userId, owner.userId)))
-    .returning();
+  const row = await createTemplateRepository(owner.db).updateForUser(id, owner.userId, fields);
   if (!row) throw notFound('template');
   return row;
 }
 
 export async function deleteTemplate(owner: Owner, id: string): Promise<void> {
-  const deleted = await owner.db
-    .delete(promptTemplates)
-    .where(and(eq(promptTemplates.id, id), eq(promptTemplates.userId, owner.userId)))
-    .returning({ id: promptTemplates.id });
-  if (deleted.length === 0) throw notFound('template');
+  if (!(await createTemplateRepository(owner.db).deleteForUser(id, owner.userId))) throw notFound('template');
 }

@@ -1,6 +1,5 @@
 import { SwitchyardError } from '@switchyard/core';
-import { apiKeyUsageLog } from '@switchyard/db';
-import { and, eq, gte, type SQL, sql } from 'drizzle-orm';
+import { createUsageRepository, type UsageAggregates } from '@switchyard/db';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { RouteBehaviour } from '../edge/principal';
@@ -64,33 +63,9 @@ interface UsageQuery {
   model?: string;
 }
 
-function aggregates() {
-  return {
-    requests: sql<number>`count(*)::int`,
-    promptTokens: sql<number>`coalesce(sum(${apiKeyUsageLog.promptTokens}), 0)::bigint`,
-    completionTokens: sql<number>`coalesce(sum(${apiKeyUsageLog.completionTokens}), 0)::bigint`,
-    errors: sql<number>`(count(*) filter (where ${apiKeyUsageLog.status} >= 400))::int`,
-    serverErrors: sql<number>`(count(*) filter (where ${apiKeyUsageLog.status} >= 500))::int`,
-    p50: sql<number | null>`percentile_cont(0.5) within group (order by ${apiKeyUsageLog.latencyMs})`,
-    p95: sql<number | null>`percentile_cont(0.95) within group (order by ${apiKeyUsageLog.latencyMs})`,
-    p99: sql<number | null>`percentile_cont(0.99) within group (order by ${apiKeyUsageLog.latencyMs})`,
-  };
-}
-
-interface Row {
-  requests: number;
-  promptTokens: number | string;
-  completionTokens: number | string;
-  errors: number;
-  serverErrors: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
-
 const round = (value: number | null) => (value === null ? null : Math.round(Number(value) * 100) / 100);
 
-function stats(row: Row | undefined) {
+function stats(row: UsageAggregates | undefined) {
   const requests = Number(row?.requests ?? 0);
   const errorCount = Number(row?.errors ?? 0);
   const promptTokens = Number(row?.promptTokens ?? 0);
@@ -121,15 +96,13 @@ function providerModels(usage: AdminUsageDependencies): Map<string, string[]> {
 }
 
 /**
- * The usage log records the model, not the provider; this maps each model id and alias to its provider in
- * SQL so percentiles can be taken per provider. Null when no model is configured.
+ * The usage log records the model, not the provider; this maps each model id and alias to its provider so
+ * the repository can take percentiles per provider. Empty when no model is configured.
  */
-function providerExpression(usage: AdminUsageDependencies): SQL<string> | null {
-  const cases = usage.models
+function providerOfModel(usage: AdminUsageDependencies): Array<{ model: string; provider: string }> {
+  return usage.models
     .list()
-    .flatMap((route) => [route.id, ...route.aliases].map((id) => sql`when ${id} then ${route.providerId}`));
-  if (cases.length === 0) return null;
-  return sql<string>`(case ${apiKeyUsageLog.model} ${sql.join(cases, sql` `)} else null end)`;
+    .flatMap((route) => [route.id, ...route.aliases].map((id) => ({ model: id, provider: route.providerId })));
 }
 
 /** Usage dashboard data: api_key_usage_log of one environment, by time bucket and by model. */
@@ -164,36 +137,14 @@ export function registerAdminUsageRoutes(app: FastifyInstance, usage: AdminUsage
         throw new SwitchyardError('SY_ERR_VALIDATION', "'since' must be an ISO date-time");
       }
       const model = request.query.model ?? null;
-      const db = usage.databases[environment].db;
-      const window = and(eq(apiKeyUsageLog.environment, environment), gte(apiKeyUsageLog.createdAt, since));
-      const where = model === null ? window : and(window, eq(apiKeyUsageLog.model, model));
-      // Whole UTC minutes or hours from the epoch, not date_trunc: that follows the session's TimeZone, and a
-      // server set to a half-hour zone (Asia/Kolkata) would start hour buckets at :30 UTC.
-      const seconds = sql.raw(bucket === 'minute' ? '60' : '3600');
-      const start = sql<string>`to_timestamp(floor(extract(epoch from ${apiKeyUsageLog.createdAt}) / ${seconds}) * ${seconds})`;
-      const providerOf = providerExpression(usage);
-      const [buckets, models, providerRows, totals] = await Promise.all([
-        db
-          .select({ start, ...aggregates() })
-          .from(apiKeyUsageLog)
-          .where(where)
-          .groupBy(sql`1`)
-          .orderBy(sql`1`),
-        db
-          .select({ model: apiKeyUsageLog.model, ...aggregates() })
-          .from(apiKeyUsageLog)
-          .where(window)
-          .groupBy(apiKeyUsageLog.model)
-          .orderBy(sql`count(*) desc`),
-        providerOf
-          ? db
-              .select({ provider: providerOf, ...aggregates() })
-              .from(apiKeyUsageLog)
-              .where(and(window, sql`${providerOf} is not null`))
-              .groupBy(sql`1`)
-          : Promise.resolve([]),
-        db.select(aggregates()).from(apiKeyUsageLog).where(where),
-      ]);
+      const dashboard = await createUsageRepository(usage.databases[environment].db).dashboard({
+        environment,
+        since,
+        bucket,
+        model,
+        providerOfModel: providerOfModel(usage),
+      });
+      const { buckets, models, providers: providerRows, totals } = dashboard;
       const byProvider = new Map(providerRows.map((row) => [row.provider, row]));
       return {
         environment,
@@ -211,7 +162,7 @@ export function registerAdminUsageRoutes(app: FastifyInstance, usage: AdminUsage
           models: ids,
           ...stats(byProvider.get(provider)),
         })),
-        totals: stats(totals[0]),
+        totals: stats(totals),
       };
     },
   );

@@ -1,0 +1,216 @@
+import { SwitchyardError } from '@switchyard/core';
+import { and, asc, count, desc, eq, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
+import type { Db } from './client';
+import {
+  type ConversationMessageRow,
+  type ConversationRow,
+  conversationMessages,
+  conversationShares,
+  conversations,
+} from './conversations-schema';
+import type { PageOptions } from './page';
+
+export type NewConversation = Pick<
+  typeof conversations.$inferInsert,
+  'id' | 'userId' | 'title' | 'model' | 'folder' | 'tags' | 'pinned' | 'archived'
+>;
+
+/** The fields a user may change on their chat. */
+export type ConversationChanges = Partial<
+  Pick<ConversationRow, 'title' | 'model' | 'folder' | 'tags' | 'pinned' | 'archived'>
+>;
+
+export interface ConversationFilter {
+  archived?: boolean;
+  folder?: string;
+  /** Chats carrying this tag among theirs. */
+  tag?: string;
+}
+
+/** A message row as the caller built it; the conversation comes from the call. */
+export type NewConversationMessage = Omit<typeof conversationMessages.$inferInsert, 'conversationId'>;
+
+export interface ConversationFolder {
+  name: string;
+  chats: number;
+}
+
+export interface MessageSearchRow {
+  chatId: string;
+  chatTitle: string;
+  messageId: string;
+  role: string;
+  content: string;
+  createdAt: Date;
+}
+
+/**
+ * Chats, their messages and share links, in the database of the owner's environment.
+ * Every method that takes a userId touches only that user's rows: another user's id
+ * reads as missing.
+ */
+export interface ConversationRepository {
+  create(conversation: NewConversation): Promise<ConversationRow>;
+  findForUser(id: string, userId: string): Promise<ConversationRow | undefined>;
+  /** Pinned first, then the most recently updated. */
+  listForUser(userId: string, filter: ConversationFilter, page: PageOptions): Promise<ConversationRow[]>;
+  /** Folders named on any of the user's chats (archived ones too), by name, with how many chats each holds. */
+  listFoldersForUser(userId: string): Promise<ConversationFolder[]>;
+  /** Moves updatedAt to now; undefined when the user has no such chat. */
+  updateForUser(id: string, userId: string, changes: ConversationChanges): Promise<ConversationRow | undefined>;
+  /** Messages and share links go with the chat (ON DELETE CASCADE). False when the user has no such chat. */
+  deleteForUser(id: string, userId: string): Promise<boolean>;
+  /** Oldest first. No ownership check: callers check the chat first (or come through a share link). */
+  listMessages(conversationId: string, page: PageOptions): Promise<ConversationMessageRow[]>;
+  /** Inserts the messages in one statement, then moves the chat's updatedAt to now. */
+  addMessages(conversationId: string, messages: readonly NewConversationMessage[]): Promise<ConversationMessageRow[]>;
+  /** False when the user has no such message in that chat. */
+  deleteMessageForUser(messageId: string, conversationId: string, userId: string): Promise<boolean>;
+  /**
+   * Full-text search (the 'simple' configuration, as the GIN index) over the user's own messages,
+   * best match first, then newest; `websearch_to_tsquery` accepts whatever people type.
+   */
+  searchMessagesForUser(userId: string, query: string, page: PageOptions): Promise<MessageSearchRow[]>;
+  createShare(share: { token: string; conversationId: string; userId: string }): Promise<void>;
+  /** Revokes the user's live links to the chat; returns how many. */
+  revokeSharesForUser(conversationId: string, userId: string): Promise<number>;
+  /** The chat a live (not revoked) link points to. */
+  findShared(token: string): Promise<ConversationRow | undefined>;
+}
+
+export function createConversationRepository(db: Db): ConversationRepository {
+  const ownedChat = (id: string, userId: string) => and(eq(conversations.id, id), eq(conversations.userId, userId));
+
+  return {
+    async create(conversation) {
+      const [row] = await db.insert(conversations).values(conversation).returning();
+      if (!row) throw new SwitchyardError('SY_ERR_INTERNAL', 'Inserting a conversation returned no row');
+      return row;
+    },
+
+    async findForUser(id, userId) {
+      const [row] = await db.select().from(conversations).where(ownedChat(id, userId));
+      return row;
+    },
+
+    listForUser(userId, filter, page) {
+      const conditions: SQL[] = [eq(conversations.userId, userId)];
+      if (filter.archived !== undefined) conditions.push(eq(conversations.archived, filter.archived));
+      if (filter.folder !== undefined) conditions.push(eq(conversations.folder, filter.folder));
+      if (filter.tag !== undefined) conditions.push(sql`${filter.tag} = ANY(${conversations.tags})`);
+      return db
+        .select()
+        .from(conversations)
+        .where(and(...conditions))
+        .orderBy(desc(conversations.pinned), desc(conversations.updatedAt), desc(conversations.id))
+        .limit(page.limit)
+        .offset(page.offset);
+    },
+
+    async listFoldersForUser(userId) {
+      const rows = await db
+        .select({ name: conversations.folder, chats: count() })
+        .from(conversations)
+        .where(and(eq(conversations.userId, userId), isNotNull(conversations.folder)))
+        .groupBy(conversations.folder)
+        .orderBy(conversations.folder);
+      return rows.flatMap((row) => (row.name === null ? [] : [{ name: row.name, chats: Number(row.chats) }]));
+    },
+
+    async updateForUser(id, userId, changes) {
+      const [row] = await db
+        .update(conversations)
+        .set({ ...changes, updatedAt: new Date() })
+        .where(ownedChat(id, userId))
+        .returning();
+      return row;
+    },
+
+    async deleteForUser(id, userId) {
+      const deleted = await db.delete(conversations).where(ownedChat(id, userId)).returning({ id: conversations.id });
+      return deleted.length > 0;
+    },
+
+    listMessages: (conversationId, page) =>
+      db
+        .select()
+        .from(conversationMessages)
+        .where(eq(conversationMessages.conversationId, conversationId))
+        .orderBy(asc(conversationMessages.createdAt), asc(conversationMessages.id))
+        .limit(page.limit)
+        .offset(page.offset),
+
+    async addMessages(conversationId, messages) {
+      if (messages.length === 0) return [];
+      const rows = await db
+        .insert(conversationMessages)
+        .values(messages.map((message) => ({ ...message, conversationId })))
+        .returning();
+      await db.update(conversations).set({ updatedAt: new Date() }).where(eq(conversations.id, conversationId));
+      return rows;
+    },
+
+    async deleteMessageForUser(messageId, conversationId, userId) {
+      const deleted = await db
+        .delete(conversationMessages)
+        .where(
+          and(
+            eq(conversationMessages.id, messageId),
+            eq(conversationMessages.conversationId, conversationId),
+            eq(conversationMessages.userId, userId),
+          ),
+        )
+        .returning({ id: conversationMessages.id });
+      return deleted.length > 0;
+    },
+
+    searchMessagesForUser(userId, query, page) {
+      // The same expression as conversation_messages_search_idx, so the index serves the match.
+      const vector = sql`to_tsvector('simple', ${conversationMessages.content})`;
+      const tsQuery = sql`websearch_to_tsquery('simple', ${query})`;
+      return db
+        .select({
+          chatId: conversations.id,
+          chatTitle: conversations.title,
+          messageId: conversationMessages.id,
+          role: conversationMessages.role,
+          content: conversationMessages.content,
+          createdAt: conversationMessages.createdAt,
+        })
+        .from(conversationMessages)
+        .innerJoin(conversations, eq(conversations.id, conversationMessages.conversationId))
+        .where(and(eq(conversationMessages.userId, userId), sql`${vector} @@ ${tsQuery}`))
+        .orderBy(desc(sql`ts_rank(${vector}, ${tsQuery})`), desc(conversationMessages.createdAt))
+        .limit(page.limit)
+        .offset(page.offset);
+    },
+
+    async createShare(share) {
+      await db.insert(conversationShares).values(share);
+    },
+
+    async revokeSharesForUser(conversationId, userId) {
+      const revoked = await db
+        .update(conversationShares)
+        .set({ revokedAt: new Date() })
+        .where(
+          and(
+            eq(conversationShares.conversationId, conversationId),
+            eq(conversationShares.userId, userId),
+            isNull(conversationShares.revokedAt),
+          ),
+        )
+        .returning({ token: conversationShares.token });
+      return revoked.length;
+    },
+
+    async findShared(token) {
+      const [row] = await db
+        .select({ conversation: conversations })
+        .from(conversationShares)
+        .innerJoin(conversations, eq(conversations.id, conversationShares.conversationId))
+        .where(and(eq(conversationShares.token, token), isNull(conversationShares.revokedAt)));
+      return row?.conversation;
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import { SwitchyardError } from '@switchyard/core';
+import { and, count, desc, eq, inArray } from 'drizzle-orm';
+import type { Db } from './client';
+import { type UploadedFileRow, uploadedFiles } from './conversations-schema';
+import type { PageOptions } from './page';
+
+export type NewUploadedFile = Pick<
+  typeof uploadedFiles.$inferInsert,
+  'id' | 'userId' | 'name' | 'mimeType' | 'bytes' | 'objectKey' | 'status'
+>;
+
+/**
+ * Users' uploads and the text extracted from them. The methods named ForUser touch only that
+ * user's rows; the others take an id the caller already checked (or a job's own document).
+ */
+export interface FileRepository {
+  create(file: NewUploadedFile): Promise<UploadedFileRow>;
+  findForUser(id: string, userId: string): Promise<UploadedFileRow | undefined>;
+  /** The user's files among these ids, in no particular order; unknown and foreign ids are left out. */
+  findManyForUser(ids: readonly string[], userId: string): Promise<UploadedFileRow[]>;
+  countForUser(userId: string): Promise<number>;
+  /** Newest first. */
+  listForUser(userId: string, page: PageOptions): Promise<UploadedFileRow[]>;
+  delete(id: string): Promise<void>;
+  /** Extraction succeeded: the file is ready with its text, and any earlier error is cleared. */
+  markReady(id: string, extractedText: string): Promise<void>;
+  /** Extraction failed for good. */
+  markFailed(id: string, error: string): Promise<void>;
+}
+
+export function createFileRepository(db: Db): FileRepository {
+  return {
+    async create(file) {
+      const [row] = await db.insert(uploadedFiles).values(file).returning();
+      if (!row) throw new SwitchyardError('SY_ERR_INTERNAL', 'Inserting a file returned no row');
+      return row;
+    },
+
+    async findForUser(id, userId) {
+      const [row] = await db
+        .select()
+        .from(uploadedFiles)
+        .where(and(eq(uploadedFiles.id, id), eq(uploadedFiles.userId, userId)));
+      return row;
+    },
+
+    findManyForUser: (ids, userId) =>
+      db
+        .select()
+        .from(uploadedFiles)
+        .where(and(inArray(uploadedFiles.id, [...ids]), eq(uploadedFiles.userId, userId))),
+
+    async countForUser(userId) {
+      const [row] = await db.select({ total: count() }).from(uploadedFiles).where(eq(uploadedFiles.userId, userId));
+      return row?.total ?? 0;
+    },
+
+    listForUser: (userId, page) =>
+      db
+        .select()
+        .from(uploadedFiles)
+        .where(eq(uploadedFiles.userId, userId))
+        .orderBy(desc(uploadedFiles.createdAt), desc(uploadedFiles.id))
+        .limit(page.limit)
+        .offset(page.offset),
+
+    async delete(id) {
+      await db.delete(uploadedFiles).where(eq(uploadedFiles.id, id));
+    },
+
+    async markReady(id, extractedText) {
+      await db
+        .update(uploadedFiles)
+        .set({ status: 'ready', extractedText, error: null, finishedAt: new Date() })
+        .where(eq(uploadedFiles.id, id));
+    },
+
+    async markFailed(id, error) {
+      await db
+        .update(uploadedFiles)
+        .set({ status: 'failed', error, finishedAt: new Date() })
+        .where(eq(uploadedFiles.id, id));
+    },
+  };
+}

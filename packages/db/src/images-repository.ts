@@ -1,0 +1,98 @@
+import type { Environment } from '@switchyard/core';
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from './client';
+import { type ImageInsert, type ImageRow, images, imageUsage } from './images-schema';
+
+export interface StoredImage {
+  objectKey: string;
+  mimeType: string;
+  bytes: number;
+  seed: number | null;
+}
+
+/** Generated images and the daily image counts, in the database of the environment that asked. */
+export interface ImageRepository {
+  create(image: ImageInsert): Promise<void>;
+  /** The image if this subject asked for it; another subject's image reads as missing. */
+  findForSubject(id: string, subject: string): Promise<ImageRow | undefined>;
+  markRunning(id: string): Promise<void>;
+  markReady(id: string, stored: StoredImage): Promise<void>;
+  markFailed(id: string, error: string): Promise<void>;
+  /**
+   * Counts one more image for the subject on that day (a 'YYYY-MM-DD' UTC date) while the count
+   * is under the limit, in one statement that the database serialises per row. The new count,
+   * or undefined when the limit was already reached.
+   */
+  incrementDailyCount(
+    environment: Environment,
+    subject: string,
+    day: string,
+    limit: number,
+  ): Promise<number | undefined>;
+  /** Takes one back, never below zero; a day without a row stays without one. */
+  decrementDailyCount(environment: Environment, subject: string, day: string): Promise<void>;
+  /** 0 for a day without a row. */
+  dailyCount(environment: Environment, subject: string, day: string): Promise<number>;
+}
+
+export function createImageRepository(db: Db): ImageRepository {
+  const usageRow = (environment: Environment, subject: string, day: string) =>
+    and(eq(imageUsage.environment, environment), eq(imageUsage.subject, subject), eq(imageUsage.day, day));
+
+  return {
+    async create(image) {
+      await db.insert(images).values(image);
+    },
+
+    async findForSubject(id, subject) {
+      const [row] = await db
+        .select()
+        .from(images)
+        .where(and(eq(images.id, id), eq(images.subject, subject)));
+      return row;
+    },
+
+    async markRunning(id) {
+      await db.update(images).set({ status: 'running' }).where(eq(images.id, id));
+    },
+
+    async markReady(id, stored) {
+      await db
+        .update(images)
+        .set({ status: 'ready', ...stored, finishedAt: new Date() })
+        .where(eq(images.id, id));
+    },
+
+    async markFailed(id, error) {
+      await db.update(images).set({ status: 'failed', error, finishedAt: new Date() }).where(eq(images.id, id));
+    },
+
+    async incrementDailyCount(environment, subject, day, limit) {
+      const rows = await db
+        .insert(imageUsage)
+        .values({ environment, subject, day, count: 1 })
+        .onConflictDoUpdate({
+          target: [imageUsage.environment, imageUsage.subject, imageUsage.day],
+          set: { count: sql`${imageUsage.count} + 1` },
+          setWhere: sql`${imageUsage.count} < ${limit}`,
+        })
+        .returning({ count: imageUsage.count });
+      return rows[0]?.count;
+    },
+
+    async decrementDailyCount(environment, subject, day) {
+      await db
+        .update(imageUsage)
+        .set({ count: sql`GREATEST(${imageUsage.count} - 1, 0)` })
+        .where(usageRow(environment, subject, day));
+    },
+
+    async dailyCount(environment, subject, day) {
+      const rows = await db
+        .select({ count: imageUsage.count })
+        .from(imageUsage)
+        .where(usageRow(environment, subject, day));
+      return rows[0]?.count ?? 0;
+    },
+  };
+}
