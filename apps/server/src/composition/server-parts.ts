@@ -16,6 +16,7 @@ import {
 } from '@switchyard/db';
 import { type PlatformJobs, platformJobs } from '@switchyard/jobs';
 import { createRedisKeyPoolStore, createRedisRateLimiter, createRedisResponseCache } from '@switchyard/redis';
+import { createModelRegistry, createRouter, type ModelRegistry, type Router } from '@switchyard/routing';
 import type { ObjectStore } from '@switchyard/storage';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -23,8 +24,6 @@ import { type AccountService, createAccountService } from '../accounts/account-s
 import { resolveAuthSecret } from '../accounts/auth-secret';
 import { createDocumentExtractor } from '../files/document-extraction';
 import { registerChatJob } from '../gateway/chat-job';
-import { createModelRegistry, type ModelRegistry } from '../gateway/model-registry';
-import { createRouter, type Router } from '../gateway/router';
 import { registerImageJob } from '../images/image-job';
 import { createImageModels, type ImageModels } from '../images/image-models';
 import { createDatabaseImageQuota, createRedisImageQuota, type ImageQuota } from '../images/image-quota';

@@ -1,13 +1,13 @@
 import type { JobRecord } from '@switchyard/jobs';
 import type { ChatRequest } from '@switchyard/providers';
+import type { ModelRoute } from '@switchyard/routing';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { runIdempotent } from '../edge/idempotency';
 import type { RouteBehaviour } from '../edge/principal';
 import { ErrorResponse } from '../edge/schemas';
-import { ownedJob, publicStatus, streamJobEvents } from '../jobs/jobs-view';
+import { ownedJob, publicStatus, streamJobEvents } from '../jobs/job-http';
 import type { GatewayDependencies } from './gateway-dependencies';
-import type { ModelRoute } from './model-registry';
 
 const ChatJob = Type.Object(
   {

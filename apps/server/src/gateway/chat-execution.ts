@@ -6,11 +6,10 @@ import {
   SwitchyardError,
 } from '@switchyard/core';
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, Usage } from '@switchyard/providers';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Cancellation, ModelRoute, Router } from '@switchyard/routing';
+import type { Logger } from 'pino';
 import type { Metrics } from '../infrastructure/metrics';
 import { type ModelAccess, modelAllowed } from './model-list';
-import type { ModelRoute } from './model-registry';
-import type { Cancellation, Router } from './router';
 
 /** What answering a chat request needs: model access, the router, and the response cache with its settings. */
 export interface ChatExecution extends ModelAccess {
@@ -47,8 +46,19 @@ interface CachePlan {
   ttlMs: number;
 }
 
+/** The caller's side of one chat request, without the HTTP framework. */
+export interface ChatCall {
+  readonly environment: Environment;
+  /** The request's Cache-Control header: no-cache skips reading the cache, no-store skips both. */
+  readonly cacheControl: string | undefined;
+  /** Where a failed cache write is reported. */
+  readonly log: Pick<Logger, 'warn'>;
+}
+
+export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS';
+
 /** Only deterministic requests (temperature 0) are cached unless `cache.mode: all`; clients opt out per request. */
-function planCache(gateway: ChatExecution, request: FastifyRequest, route: ModelRoute, body: ChatRequest): CachePlan {
+function planCache(gateway: ChatExecution, call: ChatCall, route: ModelRoute, body: ChatRequest): CachePlan {
   const none: CachePlan = { key: null, read: false, write: false, ttlMs: 0 };
   const config = gateway.config.cache;
   if (!config.enabled) return none;
@@ -56,25 +66,19 @@ function planCache(gateway: ChatExecution, request: FastifyRequest, route: Model
   if (ttlMs <= 0) return none;
   if (config.mode === 'deterministic' && body.temperature !== 0) return none;
   if (typeof body.n === 'number' && body.n > 1) return none;
-  const directives = String(request.headers['cache-control'] ?? '').toLowerCase();
-  const environment = request.principal?.environment ?? 'prod';
+  const directives = (call.cacheControl ?? '').toLowerCase();
   return {
-    key: responseCacheKey({ environment, model: route.id, request: body }),
+    key: responseCacheKey({ environment: call.environment, model: route.id, request: body }),
     read: !directives.includes('no-cache') && !directives.includes('no-store'),
     write: !directives.includes('no-store'),
     ttlMs,
   };
 }
 
-async function readCache(
-  gateway: ChatExecution,
-  request: FastifyRequest,
-  plan: CachePlan,
-): Promise<CachedAnswer | null> {
-  const environment = request.principal?.environment ?? 'prod';
+async function readCache(gateway: ChatExecution, call: ChatCall, plan: CachePlan): Promise<CachedAnswer | null> {
   if (!plan.key || !plan.read) return null;
   const stored = await gateway.responseCache.get(plan.key);
-  gateway.metrics.cacheLookups.inc({ environment, result: stored ? 'hit' : 'miss' });
+  gateway.metrics.cacheLookups.inc({ environment: call.environment, result: stored ? 'hit' : 'miss' });
   if (!stored) return null;
   try {
     return JSON.parse(stored) as CachedAnswer;
@@ -83,46 +87,37 @@ async function readCache(
   }
 }
 
-function writeCache(gateway: ChatExecution, request: FastifyRequest, plan: CachePlan, answer: CachedAnswer): void {
+function writeCache(gateway: ChatExecution, call: ChatCall, plan: CachePlan, answer: CachedAnswer): void {
   if (!plan.key || !plan.write) return;
   const value = JSON.stringify(answer);
   if (Buffer.byteLength(value) > gateway.config.cache.maxEntryBytes) return;
   gateway.responseCache.set(plan.key, value, plan.ttlMs).catch((error: unknown) => {
-    request.log.warn({ err: error }, 'storing a response in the cache failed');
+    call.log.warn({ err: error }, 'storing a response in the cache failed');
   });
-}
-
-function tagResponse(reply: FastifyReply, deployment: string, cache: 'HIT' | 'MISS' | 'BYPASS'): void {
-  reply.header('x-switchyard-model', deployment);
-  reply.header('x-cache', cache);
 }
 
 export interface CompletedChat {
   completion: ChatCompletion;
   deployment: string;
+  cache: CacheStatus;
 }
 
 /** A non-streamed answer: from the cache, or routed to a deployment (with retries and fallbacks). */
 export async function completeChat(
   gateway: ChatExecution,
-  request: FastifyRequest,
-  reply: FastifyReply,
+  call: ChatCall,
   route: ModelRoute,
   body: ChatRequest,
   cancel: Cancellation,
 ): Promise<CompletedChat> {
-  const plan = planCache(gateway, request, route, body);
-  const cached = await readCache(gateway, request, plan);
-  if (cached) {
-    tagResponse(reply, cached.deployment, 'HIT');
-    return cached;
-  }
+  const plan = planCache(gateway, call, route, body);
+  const cached = await readCache(gateway, call, plan);
+  if (cached) return { ...cached, cache: 'HIT' };
   const routed = await gateway.router.complete(route, body, cancel);
   const answer = { completion: routed.value, deployment: routed.deployment.id };
-  tagResponse(reply, answer.deployment, plan.key ? 'MISS' : 'BYPASS');
   const finish = routed.value.choices[0]?.finish_reason;
-  if (finish === 'stop' || finish === 'length') writeCache(gateway, request, plan, answer);
-  return answer;
+  if (finish === 'stop' || finish === 'length') writeCache(gateway, call, plan, answer);
+  return { ...answer, cache: plan.key ? 'MISS' : 'BYPASS' };
 }
 
 /** Replays a cached answer as the chunks a live stream would have sent. */
@@ -150,6 +145,7 @@ async function* replay(answer: CachedAnswer): AsyncGenerator<ChatCompletionChunk
 export interface StartedChatStream {
   chunks: AsyncIterable<ChatCompletionChunk>;
   deployment: string;
+  cache: CacheStatus;
 }
 
 /**
@@ -159,21 +155,16 @@ export interface StartedChatStream {
  */
 export async function startChatStream(
   gateway: ChatExecution,
-  request: FastifyRequest,
-  reply: FastifyReply,
+  call: ChatCall,
   route: ModelRoute,
   body: ChatRequest,
   cancel: Cancellation,
 ): Promise<StartedChatStream> {
-  const plan = planCache(gateway, request, route, body);
-  const cached = await readCache(gateway, request, plan);
-  if (cached) {
-    tagResponse(reply, cached.deployment, 'HIT');
-    return { chunks: replay(cached), deployment: cached.deployment };
-  }
+  const plan = planCache(gateway, call, route, body);
+  const cached = await readCache(gateway, call, plan);
+  if (cached) return { chunks: replay(cached), deployment: cached.deployment, cache: 'HIT' };
   const routed = await gateway.router.stream(route, body, cancel);
   const deployment = routed.deployment.id;
-  tagResponse(reply, deployment, plan.key ? 'MISS' : 'BYPASS');
   const { first, rest, release } = routed.value;
 
   async function* chunks(): AsyncGenerator<ChatCompletionChunk> {
@@ -203,7 +194,7 @@ export async function startChatStream(
       }
       const final = last as ChatCompletionChunk | null;
       if (cacheable && final && (finishReason === 'stop' || finishReason === 'length')) {
-        writeCache(gateway, request, plan, {
+        writeCache(gateway, call, plan, {
           deployment,
           completion: {
             id: final.id,
@@ -220,5 +211,5 @@ export async function startChatStream(
       await rest.return?.();
     }
   }
-  return { chunks: chunks(), deployment };
+  return { chunks: chunks(), deployment, cache: plan.key ? 'MISS' : 'BYPASS' };
 }

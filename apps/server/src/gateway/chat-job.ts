@@ -1,10 +1,9 @@
 import { SwitchyardError } from '@switchyard/core';
 import { createChatMessageRepository } from '@switchyard/db';
 import type { ChatMessage, ChatRequest } from '@switchyard/providers';
+import type { ModelRegistry, Router } from '@switchyard/routing';
 import type { Databases } from '../infrastructure/databases';
 import type { PlatformJobQueue } from '../jobs/job-queue';
-import type { ModelRegistry } from './model-registry';
-import type { Router } from './router';
 
 export interface ChatJobDependencies {
   readonly models: Pick<ModelRegistry, 'resolve'>;

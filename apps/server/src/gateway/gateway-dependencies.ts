@@ -1,8 +1,7 @@
 import type { IdempotencyRepository } from '@switchyard/db';
+import type { ModelRegistry, Router } from '@switchyard/routing';
 import type { PlatformJobQueue } from '../jobs/job-queue';
 import type { ChatExecution } from './chat-execution';
-import type { ModelRegistry } from './model-registry';
-import type { Router } from './router';
 
 /** What the gateway's routes use: chat execution, embeddings, and the job queue for async chat. */
 export interface GatewayDependencies extends ChatExecution {

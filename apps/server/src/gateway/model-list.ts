@@ -1,6 +1,6 @@
 import { type Environment, listSettingEntries } from '@switchyard/core';
+import type { ModelRegistry, ModelRoute } from '@switchyard/routing';
 import type { SettingsStore } from '../settings/settings-store';
-import type { ModelRegistry, ModelRoute } from './model-registry';
 
 /** What deciding model access needs: the catalog and the run-time setting that turns models off. */
 export interface ModelAccess {

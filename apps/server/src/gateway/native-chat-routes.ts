@@ -10,6 +10,7 @@ import { ErrorResponse, NativeChatRequest, NativeChatResponse, NativeModel } fro
 import { sendEventStream, sseEvent } from '../edge/sse';
 import { enqueueChat } from './async-chat-routes';
 import { completeChat, resolveModel, startChatStream } from './chat-execution';
+import { chatCallOf, tagAnswer } from './chat-http';
 import type { GatewayDependencies } from './gateway-dependencies';
 import { visibleModels } from './model-list';
 
@@ -94,7 +95,9 @@ export function registerNativeChatRoutes(app: FastifyInstance, gateway: GatewayD
       const startedAt = performance.now();
 
       if (!body.stream) {
-        const { completion, deployment } = await completeChat(gateway, request, reply, route, chatRequest, signal);
+        const answer = await completeChat(gateway, chatCallOf(request), route, chatRequest, signal);
+        tagAnswer(reply, answer);
+        const { completion, deployment } = answer;
         const choice = completion.choices[0];
         const usage = completion.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
         request.usageInfo = {
@@ -120,7 +123,8 @@ export function registerNativeChatRoutes(app: FastifyInstance, gateway: GatewayD
       let sentStart = false;
       let finishReason: string | null = null;
       let usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
-      const started = await startChatStream(gateway, request, reply, route, chatRequest, signal);
+      const started = await startChatStream(gateway, chatCallOf(request), route, chatRequest, signal);
+      tagAnswer(reply, started);
       return sendEventStream(reply, started.chunks, {
         frame(chunk) {
           let text = '';

@@ -9,6 +9,7 @@ import { ChatCompletionRequest, OpenAIErrorResponse, OpenAIModel } from '../edge
 import { sendEventStream } from '../edge/sse';
 import { enqueueChat } from './async-chat-routes';
 import { completeChat, resolveModel, startChatStream } from './chat-execution';
+import { chatCallOf, tagAnswer } from './chat-http';
 import type { GatewayDependencies } from './gateway-dependencies';
 import { visibleModels } from './model-list';
 
@@ -76,7 +77,9 @@ export function registerOpenAIRoutes(app: FastifyInstance, gateway: GatewayDepen
       const signal = clientDisconnectController(request, reply);
 
       if (!stream) {
-        const { completion } = await completeChat(gateway, request, reply, route, upstreamRequest, signal);
+        const answer = await completeChat(gateway, chatCallOf(request), route, upstreamRequest, signal);
+        tagAnswer(reply, answer);
+        const { completion } = answer;
         request.usageInfo = {
           model: route.id,
           promptTokens: completion.usage?.prompt_tokens ?? null,
@@ -91,7 +94,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, gateway: GatewayDepen
       const includeUsage = streamOptions?.include_usage === true;
       let usage: Usage | null = null;
       let lastChunk: ChatCompletionChunk | null = null;
-      const started = await startChatStream(gateway, request, reply, route, upstreamRequest, signal);
+      const started = await startChatStream(gateway, chatCallOf(request), route, upstreamRequest, signal);
+      tagAnswer(reply, started);
       return sendEventStream(reply, started.chunks, {
         frame(chunk) {
           lastChunk = chunk;

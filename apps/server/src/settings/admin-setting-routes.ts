@@ -1,9 +1,9 @@
 import { findSettingDefinition, listSettingEntries, SwitchyardError } from '@switchyard/core';
+import type { ModelRegistry } from '@switchyard/routing';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { RouteBehaviour } from '../edge/principal';
 import { ErrorResponse } from '../edge/schemas';
-import type { ModelRegistry } from '../gateway/model-registry';
 import type { SettingsStore } from './settings-store';
 
 export interface AdminSettingDependencies {

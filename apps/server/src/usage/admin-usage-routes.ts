@@ -1,10 +1,10 @@
 import { SwitchyardError } from '@switchyard/core';
 import { createUsageRepository, type UsageAggregates } from '@switchyard/db';
+import type { ModelRegistry } from '@switchyard/routing';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { RouteBehaviour } from '../edge/principal';
 import { ErrorResponse } from '../edge/schemas';
-import type { ModelRegistry } from '../gateway/model-registry';
 import type { Databases } from '../infrastructure/databases';
 
 export interface AdminUsageDependencies {

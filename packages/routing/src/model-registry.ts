@@ -1,7 +1,7 @@
 import type { DeploymentEntry, Environment, ModelEntry, ProviderEntry, SwitchyardConfig } from '@switchyard/core';
 import { type BalanceStrategy, upstreamKeyId } from '@switchyard/core';
 import { createProvider, type ProviderAdapter, type ProviderConfig } from '@switchyard/providers';
-import type { Logger } from 'pino';
+import type { RoutingLogger } from './observer';
 
 /** One configured upstream: an adapter per upstream key (one when it has a single key or none). */
 export interface ProviderRuntime {
@@ -94,7 +94,7 @@ function createProviderRuntime(entry: ProviderEntry): ProviderRuntime {
   };
 }
 
-export function createModelRegistry(config: SwitchyardConfig, logger: Logger): ModelRegistry {
+export function createModelRegistry(config: SwitchyardConfig, logger: RoutingLogger): ModelRegistry {
   const providers = new Map<string, ProviderRuntime>();
   for (const entry of config.providers) providers.set(entry.id, createProviderRuntime(entry));
   if (!providers.has('echo')) providers.set('echo', createProviderRuntime({ id: 'echo', type: 'echo' }));

@@ -16,9 +16,8 @@ import type {
   EmbeddingsResponse,
   ProviderAdapter,
 } from '@switchyard/providers';
-import type { Logger } from 'pino';
-import type { Metrics } from '../infrastructure/metrics';
 import type { Deployment, ModelRegistry, ModelRoute, ProviderRuntime } from './model-registry';
+import type { RoutingLogger, RoutingMetrics } from './observer';
 
 export interface Routed<T> {
   value: T;
@@ -52,8 +51,8 @@ export interface RouterDependencies {
   models: ModelRegistry;
   keyPools: KeyPoolStore;
   policy: RoutingConfig;
-  metrics: Metrics;
-  logger: Logger;
+  metrics: RoutingMetrics;
+  logger: RoutingLogger;
 }
 
 const isUpstreamRateLimit = (error: unknown): error is SwitchyardError =>

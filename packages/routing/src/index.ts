@@ -1,0 +1,3 @@
+export * from './model-registry';
+export * from './observer';
+export * from './router';
