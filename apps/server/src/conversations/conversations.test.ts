@@ -77,33 +77,6 @@ describe('chats', () => {
   });
 });
 
-describe('prompt templates', () => {
-  it('renders {{variables}} and names the missing ones', async () => {
-    const created = await alice.post('/api/templates', {
-      name: 'Summary',
-      body: 'Summarize {{ topic }} for {{audience}} in {{topic}} terms',
-    });
-    expect(created.status).toBe(201);
-    const template = await readJson(created);
-    expect(template.variables).toEqual(['topic', 'audience']);
-
-    const missing = await alice.post(`/api/templates/${template.id}/render`, { variables: { topic: 'tides' } });
-    expect(missing.status).toBe(400);
-    expect((await readJson(missing)).error.message).toContain('audience');
-
-    const rendered = await alice.post(`/api/templates/${template.id}/render`, {
-      variables: { topic: 'tides', audience: 'sailors' },
-    });
-    expect(await readJson(rendered)).toEqual({ text: 'Summarize tides for sailors in tides terms' });
-
-    const updated = await alice.request('PATCH', `/api/templates/${template.id}`, { body: { body: 'Hi {{name}}' } });
-    expect((await readJson(updated)).variables).toEqual(['name']);
-    expect((await readJson(await alice.get('/api/templates'))).templates.length).toBeGreaterThan(0);
-    expect((await alice.request('DELETE', `/api/templates/${template.id}`)).status).toBe(204);
-    expect((await alice.get(`/api/templates/${template.id}`)).status).toBe(404);
-  });
-});
-
 describe('search', () => {
   it("finds one's own messages only", async () => {
     const mine = await createChat(alice, { title: 'Sailing' });
