@@ -65,7 +65,7 @@ function configReferences(text: string): Set<string> {
 
 /** The subcommands named in the CLI's usage text. */
 function cliCommands(): Set<string> {
-  const source = read(join(root, 'apps', 'server', 'src', 'cli.ts'));
+  const source = read(join(root, 'apps', 'server', 'src', 'cli', 'cli.ts'));
   const usage = source.slice(
     source.indexOf('const usage = `'),
     source.indexOf('`;', source.indexOf('const usage = `')),
@@ -73,9 +73,9 @@ function cliCommands(): Set<string> {
   return new Set([...usage.matchAll(/^ {2}switchyard ([a-z-]+)/gm)].map((match) => match[1] as string));
 }
 
-/** Metric names registered in apps/server/src/metrics.ts (histograms expose _bucket, _sum, _count). */
+/** Metric names registered in apps/server/src/infrastructure/metrics.ts (histograms expose _bucket, _sum, _count). */
 function metricNames(): { names: Set<string>; prefixes: string[] } {
-  const source = read(join(root, 'apps', 'server', 'src', 'metrics.ts'));
+  const source = read(join(root, 'apps', 'server', 'src', 'infrastructure', 'metrics.ts'));
   const names = new Set<string>();
   for (const match of source.matchAll(/new (Counter|Gauge|Histogram)\(\{\s*name: '([a-z_:]+)'/g)) {
     const name = match[2] as string;
@@ -378,7 +378,7 @@ describe('monitoring', () => {
     expect(used.size).toBeGreaterThan(8);
     for (const name of used) {
       const exported = names.has(name) || prefixes.some((prefix) => name.startsWith(prefix));
-      expect(exported, `${name} is not in apps/server/src/metrics.ts`).toBe(true);
+      expect(exported, `${name} is not in apps/server/src/infrastructure/metrics.ts`).toBe(true);
     }
     for (const name of [
       'switchyard_http_requests_total',
