@@ -56,8 +56,21 @@ let mounted: Mounted;
 let server: ReturnType<typeof fakeServer>;
 const selected: string[] = [];
 
-async function settle() {
-  for (let i = 0; i < 5; i++) await act(async () => new Promise((resolve) => setTimeout(resolve, 5)));
+/**
+ * Waits for the page to reach a state: runs the check after each turn of React's
+ * queue (react-query schedules its updates with timers) until it passes. Time never
+ * decides the outcome; the bound only ends a wait for something that never comes.
+ */
+async function until(check: () => void, turns = 2000): Promise<void> {
+  for (let turn = 0; ; turn++) {
+    try {
+      check();
+      return;
+    } catch (error) {
+      if (turn >= turns) throw error;
+      await act(async () => new Promise((resolve) => setTimeout(resolve, 5)));
+    }
+  }
 }
 const rowTitles = () =>
   [
@@ -89,7 +102,7 @@ beforeEach(async () => {
     <ChatSidebar activeId={null} onSelect={(id) => selected.push(id)} onNew={() => {}} />,
   );
   ({ container } = mounted);
-  await settle();
+  await until(() => expect(rowTitles()[0]).toBe('Chat 0'));
 });
 
 afterEach(async () => {
@@ -112,22 +125,23 @@ describe('ChatSidebar (server-backed)', () => {
       list.scrollTop = 100 * 40 - 800;
       list.dispatchEvent(new Event('scroll'));
     });
-    await settle();
-    expect(server.requests).toContain('GET /api/chats?limit=100&offset=100&archived=false');
+    await until(() => expect(server.requests).toContain('GET /api/chats?limit=100&offset=100&archived=false'));
+    await until(() =>
+      expect(container.querySelector('[data-testid="conversation-count"]')?.textContent).toContain('200+'),
+    );
     expect(container.querySelector('[data-testid="conversation-count"]')?.textContent).toContain('200+');
   });
 
   it('pins at once, sends PATCH, and puts the list back when the server refuses', async () => {
     const menuItem = await action('Pin Chat 3');
     await act(async () => menuItem.click());
-    expect(rowTitles()[0]).toBe('📌 Chat 3'); // before the server answered
+    await until(() => expect(rowTitles()[0]).toBe('📌 Chat 3')); // before the server answered
     const patch = server.held.at(-1);
     expect(patch).toMatchObject({ method: 'PATCH', url: '/api/chats/c003', body: { pinned: true } });
     await act(async () => patch?.resolve(json(429, { error: { code: 'SY_ERR_RATE_LIMITED', message: 'slow down' } })));
-    await settle();
-    expect(rowTitles()[0]).toBe('Chat 0');
+    await until(() => expect(rowTitles()[0]).toBe('Chat 0'));
     expect(rowTitles()[3]).toBe('Chat 3');
-    expect(container.querySelector('[role="alert"]')?.textContent).toContain('Too many requests');
+    await until(() => expect(container.querySelector('[role="alert"]')?.textContent).toContain('Too many requests'));
   });
 
   it('renames and deletes optimistically and keeps the server answer', async () => {
@@ -141,17 +155,16 @@ describe('ChatSidebar (server-backed)', () => {
       input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
     });
     // Renaming touches updatedAt on the server, so the chat moves to the top right away.
-    expect(rowTitles()[0]).toBe('Trip ideas');
+    await until(() => expect(rowTitles()[0]).toBe('Trip ideas'));
     const patch = server.held.at(-1);
     expect(patch).toMatchObject({ method: 'PATCH', url: '/api/chats/c002', body: { title: 'Trip ideas' } });
     const stored = { ...server.chats[2], title: 'Trip ideas (server)', updatedAt: new Date().toISOString() };
     await act(async () => patch?.resolve(json(200, stored)));
-    await settle();
-    expect(rowTitles()[0]).toBe('Trip ideas (server)');
+    await until(() => expect(rowTitles()[0]).toBe('Trip ideas (server)'));
 
     const remove = await action('Delete Chat 0');
     await act(async () => remove.click());
-    expect(rowTitles()).not.toContain('Chat 0');
+    await until(() => expect(rowTitles()).not.toContain('Chat 0'));
     expect(server.held.at(-1)).toMatchObject({ method: 'DELETE', url: '/api/chats/c000' });
   });
 
@@ -165,27 +178,31 @@ describe('ChatSidebar (server-backed)', () => {
       setter?.call(input, 'Work');
       input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
     });
-    expect(server.held.at(-1)).toMatchObject({ method: 'PATCH', url: '/api/chats/c001', body: { folder: 'Work' } });
+    await until(() =>
+      expect(server.held.at(-1)).toMatchObject({ method: 'PATCH', url: '/api/chats/c001', body: { folder: 'Work' } }),
+    );
     const select = container.querySelector<HTMLSelectElement>('select[aria-label="Show folder"]');
-    expect([...(select?.options ?? [])].map((option) => option.textContent)).toContain('🗀 Work');
+    await until(() => expect([...(select?.options ?? [])].map((option) => option.textContent)).toContain('🗀 Work'));
     await act(async () => {
       if (!select) return;
       select.value = 'Work';
       select.dispatchEvent(new Event('change', { bubbles: true }));
     });
-    await settle();
-    expect(server.requests).toContain('GET /api/chats?limit=100&offset=0&archived=false&folder=Work');
-    expect(rowTitles()).toEqual(['Chat 5']);
+    await until(() =>
+      expect(server.requests).toContain('GET /api/chats?limit=100&offset=0&archived=false&folder=Work'),
+    );
+    await until(() => expect(rowTitles()).toEqual(['Chat 5']));
   });
 
   it('offers every folder the server knows, also those of chats not loaded yet', async () => {
-    await settle();
-    expect(server.requests).toContain('GET /api/chats/folders');
-    const select = container.querySelector<HTMLSelectElement>('select[aria-label="Show folder"]');
-    const options = [...(select?.options ?? [])].map((option) => option.textContent);
+    await until(() => expect(server.requests).toContain('GET /api/chats/folders'));
+    const options = () =>
+      [...(container.querySelector<HTMLSelectElement>('select[aria-label="Show folder"]')?.options ?? [])].map(
+        (option) => option.textContent,
+      );
+    await until(() => expect(options()).toContain('🗀 Taxes'));
     // Chat 240 (folder "Taxes") is on the third page, which has not been fetched.
     expect(server.requests.filter((request) => request.includes('offset=200'))).toEqual([]);
-    expect(options).toContain('🗀 Taxes');
-    expect(options).toContain('🗀 Work');
+    expect(options()).toContain('🗀 Work');
   });
 });
