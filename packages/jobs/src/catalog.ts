@@ -1,3 +1,4 @@
+import { ChatMessageSchema } from '@switchyard/api-schemas';
 import Type, { type Static, type TSchema } from 'typebox';
 
 /**
@@ -114,15 +115,6 @@ export function findJobDefinition(catalog: JobCatalog, name: string): JobDefinit
 export const EnvironmentSchema = Type.Union([Type.Literal('prod'), Type.Literal('dev')]);
 const Identifier = Type.String({ minLength: 1, maxLength: 200 });
 
-const ChatMessageSchema = Type.Object({
-  role: Type.Union([Type.Literal('system'), Type.Literal('user'), Type.Literal('assistant'), Type.Literal('tool')]),
-  // Plain text or OpenAI content parts; the provider layer validates the parts.
-  content: Type.Union([Type.String(), Type.Array(Type.Record(Type.String(), Type.Unknown())), Type.Null()]),
-  name: Type.Optional(Type.String()),
-  tool_call_id: Type.Optional(Type.String()),
-  tool_calls: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()))),
-});
-
 /** Async chat (seed 002): the answer is written to the conversation when it arrives. */
 export const chatCompleteJob = defineJob('chat.complete', {
   payload: Type.Object({
@@ -131,6 +123,7 @@ export const chatCompleteJob = defineJob('chat.complete', {
     /** Who asked (`key:<id>`, `user:<id>` or `ip:<address>`); only they may read the job. */
     subject: Type.Optional(Identifier),
     model: Identifier,
+    /** The conversation as the HTTP API accepted it (@switchyard/api-schemas), nulls removed. */
     messages: Type.Array(ChatMessageSchema, { minItems: 1 }),
     /** temperature, max_tokens, ...: passed to the provider as given. */
     params: Type.Record(Type.String(), Type.Unknown()),

@@ -1,11 +1,11 @@
-import type { ChatMessage, ContentPart } from './spec';
+import { type ChatMessage, isTextPart } from './spec';
 
 /** The text of a message; multi-part content keeps its text parts, one per line. */
 export function textOfContent(content: ChatMessage['content']): string {
   if (content === null) return '';
   if (typeof content === 'string') return content;
   return content
-    .filter((part): part is Extract<ContentPart, { type: 'text' }> => part.type === 'text')
+    .filter(isTextPart)
     .map((part) => part.text)
     .join('\n');
 }

@@ -3,25 +3,25 @@
  * format internally; every adapter translates between it and its upstream's
  * protocol. Adapters receive a plain config object and never touch Fastify.
  */
+import type {
+  ChatCompletionRequest,
+  ChatMessage,
+  ChatRole,
+  ContentPart,
+  ImageContentPart,
+  TextContentPart,
+  ToolCall,
+} from '@switchyard/api-schemas';
+
 export const providerSpecVersion = 1 as const;
 
-export type ChatRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+// The request side is the HTTP API's own shape (@switchyard/api-schemas), so validation, the
+// OpenAPI document and the adapters cannot drift apart. The edge drops fields sent as null
+// (OpenAI clients send `stop: null`), so adapters only ever see a value or nothing.
+export type { ChatMessage, ChatRole, ContentPart, ImageContentPart, TextContentPart, ToolCall };
 
-export interface TextContentPart {
-  type: 'text';
-  text: string;
-}
-export interface ImageContentPart {
-  type: 'image_url';
-  image_url: { url: string; detail?: 'auto' | 'low' | 'high' };
-}
-export type ContentPart = TextContentPart | ImageContentPart;
-
-export interface ToolCall {
-  id: string;
-  type: 'function';
-  function: { name: string; arguments: string };
-}
+/** Fields the client sent as null are gone: a value or nothing. */
+export type WithoutNulls<T> = { [K in keyof T]: Exclude<T[K], null> };
 
 /** A piece of a streamed tool call: the first piece names it, later ones append to `arguments`. */
 export interface ToolCallDelta {
@@ -31,32 +31,17 @@ export interface ToolCallDelta {
   function?: { name?: string; arguments?: string };
 }
 
-export interface ChatMessage {
-  role: ChatRole;
-  content: string | ContentPart[] | null;
-  name?: string;
-  tool_calls?: ToolCall[];
-  tool_call_id?: string;
-}
-
-/** An OpenAI chat-completions request body, with `model` already resolved to the upstream model name. */
-export interface ChatRequest {
-  model: string;
-  messages: ChatMessage[];
-  temperature?: number;
-  top_p?: number;
-  max_tokens?: number;
-  max_completion_tokens?: number;
-  stop?: string | string[];
-  seed?: number;
-  presence_penalty?: number;
-  frequency_penalty?: number;
-  user?: string;
-  response_format?: { type: 'text' | 'json_object' | 'json_schema'; json_schema?: unknown };
-  tools?: unknown[];
-  tool_choice?: unknown;
+/**
+ * An OpenAI chat-completions request body (POST /v1/chat/completions without the HTTP-only
+ * `stream` fields, nulls removed), with `model` already resolved to the upstream model name.
+ * Unknown fields pass through to upstreams that speak OpenAI.
+ */
+export type ChatRequest = WithoutNulls<Omit<ChatCompletionRequest, 'stream' | 'stream_options'>> & {
   [extra: string]: unknown;
-}
+};
+
+export const isTextPart = (part: ContentPart): part is TextContentPart => part.type === 'text';
+export const isImagePart = (part: ContentPart): part is ImageContentPart => part.type === 'image_url';
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | null;
 

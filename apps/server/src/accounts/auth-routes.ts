@@ -1,7 +1,7 @@
+import { AuthConfig } from '@switchyard/api-schemas';
 import type { RateLimiter, SwitchyardConfig } from '@switchyard/core';
 import { SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import Type from 'typebox';
 import type { RouteBehaviour } from '../edge/principal';
 import type { SettingsStore } from '../settings/settings-store';
 import type { AccountService } from './account-service';
@@ -139,14 +139,7 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthRouteDependen
       schema: {
         tags: ['Accounts'],
         summary: 'How users can sign in here: email and password, and which OAuth providers are set up',
-        response: {
-          200: Type.Object({
-            emailAndPassword: Type.Object({ signUp: Type.Boolean(), passwordReset: Type.String() }),
-            socialProviders: Type.Array(Type.String()),
-            /** True while there is no admin and `auth.firstUserAdmin` is on: the next account becomes admin. */
-            firstAccountBecomesAdmin: Type.Boolean(),
-          }),
-        },
+        response: { 200: AuthConfig },
       },
     },
     async () => ({

@@ -1,26 +1,21 @@
+import {
+  AnyIdParams,
+  ErrorResponse,
+  Me,
+  PublicUser,
+  RoleRequest,
+  UserList,
+  UserListQuery,
+} from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
-import Type, { type Static } from 'typebox';
+import type { Static } from 'typebox';
 import type { RouteBehaviour } from '../edge/principal';
-import { ErrorResponse } from '../edge/schemas';
 import type { AccountService } from './account-service';
 
 const adminBehaviour: RouteBehaviour = { auth: 'admin', usage: false };
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
 const security = [{ bearer: [] }];
-
-const RoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('user')]);
-
-const PublicUser = Type.Object({
-  id: Type.String(),
-  email: Type.String(),
-  name: Type.String(),
-  role: RoleSchema,
-  emailVerified: Type.Boolean(),
-  createdAt: Type.String(),
-});
-
-const RoleBody = Type.Object({ role: RoleSchema }, { additionalProperties: false });
 
 /** Who is signed in, and the admin's view of all users with role changes that apply on the next request. */
 export function registerUserRoutes(
@@ -35,7 +30,7 @@ export function registerUserRoutes(
         tags: ['Accounts'],
         summary: 'The signed-in user, with the role in force now',
         response: {
-          200: Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), role: RoleSchema }),
+          200: Me,
           401: ErrorResponse,
         },
       },
@@ -51,7 +46,7 @@ export function registerUserRoutes(
     },
   );
 
-  app.get<{ Querystring: { limit?: string; offset?: string } }>(
+  app.get<{ Querystring: Static<typeof UserListQuery> }>(
     '/api/users',
     {
       config: { behaviour: adminBehaviour },
@@ -60,11 +55,8 @@ export function registerUserRoutes(
         summary: 'All users, oldest first (admins only)',
         security,
         // Query strings are text and the server does not coerce types.
-        querystring: Type.Object({
-          limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: '1 to 1000, default 100' })),
-          offset: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$' })),
-        }),
-        response: { 200: Type.Object({ users: Type.Array(PublicUser) }), ...errors },
+        querystring: UserListQuery,
+        response: { 200: UserList, ...errors },
       },
     },
     async (request) => {
@@ -73,7 +65,7 @@ export function registerUserRoutes(
     },
   );
 
-  app.put<{ Params: { id: string }; Body: Static<typeof RoleBody> }>(
+  app.put<{ Params: Static<typeof AnyIdParams>; Body: RoleRequest }>(
     '/api/users/:id/role',
     {
       config: { behaviour: adminBehaviour },
@@ -81,8 +73,8 @@ export function registerUserRoutes(
         tags: ['Accounts'],
         summary: "Change a user's role; every session of theirs sees it on its next request",
         security,
-        params: Type.Object({ id: Type.String() }),
-        body: RoleBody,
+        params: AnyIdParams,
+        body: RoleRequest,
         response: { 200: PublicUser, ...errors },
       },
     },

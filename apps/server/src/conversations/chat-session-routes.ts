@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
+import { ChatSessionRequest, ChatStreamQuery, StartChatRequest } from '@switchyard/api-schemas';
 import { type SessionEvent, SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
-import Type, { type Static } from 'typebox';
+import type { Static } from 'typebox';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
 import { notFound, ownerOf } from '../edge/owner';
 import type { RouteBehaviour } from '../edge/principal';
@@ -13,22 +14,6 @@ const startBehaviour: RouteBehaviour = { auth: 'session', rateLimit: 'chat', usa
 const sessionBehaviour: RouteBehaviour = { auth: 'session', usage: false };
 const tags = ['Conversations'];
 const keepAliveMs = 15_000;
-
-const StartBody = Type.Object(
-  {
-    chatId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-    model: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    message: Type.String({ minLength: 1, maxLength: 200_000 }),
-    templateId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-    variables: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 100_000 }))),
-    attachments: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 10 })),
-  },
-  { additionalProperties: false },
-);
-const SessionBody = Type.Object(
-  { sessionId: Type.String({ minLength: 1, maxLength: 100 }) },
-  { additionalProperties: false },
-);
 
 function frame(event: SessionEvent): string {
   return sseEvent(event.event, event.data, event.id);
@@ -73,31 +58,28 @@ export function registerChatSessionRoutes(
   // Before the server stops accepting: open answers end as stopped (partial text stored) and their streams finish.
   app.addHook('preClose', async () => sessions.close());
 
-  app.post<{ Body: Static<typeof StartBody> }>(
+  app.post<{ Body: StartChatRequest }>(
     '/api/chat/start',
     {
       config: { behaviour: startBehaviour },
       schema: {
         tags,
         summary: 'Store a message and start the answer; read it from GET /api/chat/stream?sessionId=',
-        body: StartBody,
+        body: StartChatRequest,
       },
     },
     async (request, reply) =>
       reply.code(201).send(await sessions.start(ownerOf(chat.databases, request), request.body)),
   );
 
-  app.get<{ Querystring: { sessionId: string; lastEventId?: string } }>(
+  app.get<{ Querystring: Static<typeof ChatStreamQuery> }>(
     '/api/chat/stream',
     {
       config: { behaviour: sessionBehaviour },
       schema: {
         tags,
         summary: 'The answer as server-sent events (start, delta…, error?, done); resumes after Last-Event-ID',
-        querystring: Type.Object({
-          sessionId: Type.String({ minLength: 1, maxLength: 100 }),
-          lastEventId: Type.Optional(Type.String({ maxLength: 12 })),
-        }),
+        querystring: ChatStreamQuery,
       },
     },
     async (request, reply) => {
@@ -113,11 +95,11 @@ export function registerChatSessionRoutes(
     },
   );
 
-  app.post<{ Body: Static<typeof SessionBody> }>(
+  app.post<{ Body: ChatSessionRequest }>(
     '/api/chat/stop',
     {
       config: { behaviour: sessionBehaviour },
-      schema: { tags, summary: 'Stop an answer; the text so far is kept', body: SessionBody },
+      schema: { tags, summary: 'Stop an answer; the text so far is kept', body: ChatSessionRequest },
     },
     async (request) => {
       await sessions.stop(ownerOf(chat.databases, request), request.body.sessionId);

@@ -1,6 +1,27 @@
+import {
+  AddMessageRequest,
+  ChatList,
+  ChatListQuery,
+  ChatSearchQuery,
+  ChatSummary,
+  CreateChatRequest,
+  ExportQuery,
+  FolderList,
+  IdParams,
+  ImportChatsRequest,
+  MessageList,
+  MessageParams,
+  PageQuery,
+  RevokedShares,
+  SearchResults,
+  SharedChat,
+  ShareLink,
+  ShareParams,
+  UpdateChatRequest,
+} from '@switchyard/api-schemas';
 import type { ConversationMessageRow, ConversationRow } from '@switchyard/db';
 import type { FastifyInstance } from 'fastify';
-import Type, { type Static } from 'typebox';
+import type { Static } from 'typebox';
 import { notFound, ownerOf, pageOf, sessionOnly } from '../edge/owner';
 import type { RouteBehaviour } from '../edge/principal';
 import type { Databases } from '../infrastructure/databases';
@@ -21,35 +42,6 @@ import {
   updateConversation,
 } from './conversation-store';
 
-// additionalProperties: false everywhere: userId, role or environment in a body is a 400, never stored.
-const ChatFields = {
-  title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-  model: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()])),
-  folder: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()])),
-  tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 20 })),
-  pinned: Type.Optional(Type.Boolean()),
-  archived: Type.Optional(Type.Boolean()),
-};
-const CreateChat = Type.Object(ChatFields, { additionalProperties: false });
-const UpdateChat = Type.Object(ChatFields, { additionalProperties: false, minProperties: 1 });
-const AddMessage = Type.Object(
-  {
-    role: Type.Union([Type.Literal('user'), Type.Literal('assistant'), Type.Literal('system')]),
-    content: Type.String({ minLength: 1, maxLength: 200_000 }),
-  },
-  { additionalProperties: false },
-);
-const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
-const PageQuery = {
-  limit: Type.Optional(Type.String()),
-  offset: Type.Optional(Type.String()),
-};
-const ListQuery = Type.Object({
-  ...PageQuery,
-  archived: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
-  folder: Type.Optional(Type.String({ maxLength: 200 })),
-  tag: Type.Optional(Type.String({ maxLength: 50 })),
-});
 const tags = ['Conversations'];
 const maximumImportedChats = 200;
 
@@ -67,20 +59,25 @@ function publicMessage(message: ConversationMessageRow) {
 export function registerConversationRoutes(app: FastifyInstance, databases: Databases): void {
   const config = { behaviour: sessionOnly };
 
-  app.post<{ Body: Static<typeof CreateChat> }>(
+  app.post<{ Body: CreateChatRequest }>(
     '/api/chats',
-    { config, schema: { tags, summary: 'Create a chat', body: CreateChat } },
+    { config, schema: { tags, summary: 'Create a chat', body: CreateChatRequest, response: { 201: ChatSummary } } },
     async (request, reply) => {
       const chat = await createConversation(ownerOf(databases, request), request.body);
       return reply.code(201).send(publicChat(chat));
     },
   );
 
-  app.get<{ Querystring: Static<typeof ListQuery> }>(
+  app.get<{ Querystring: ChatListQuery }>(
     '/api/chats',
     {
       config,
-      schema: { tags, summary: 'Your chats, pinned first, then most recently updated', querystring: ListQuery },
+      schema: {
+        tags,
+        summary: 'Your chats, pinned first, then most recently updated',
+        querystring: ChatListQuery,
+        response: { 200: ChatList },
+      },
     },
     async (request) => {
       const page = pageOf(request.query);
@@ -101,22 +98,21 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
       schema: {
         tags,
         summary: 'Your folders, each with how many chats it holds (archived ones included), by name',
-        response: {
-          200: Type.Object({ folders: Type.Array(Type.Object({ name: Type.String(), chats: Type.Integer() })) }),
-        },
+        response: { 200: FolderList },
       },
     },
     async (request) => ({ folders: await listFolders(ownerOf(databases, request)) }),
   );
 
-  app.get<{ Querystring: { q: string; limit?: string; offset?: string } }>(
+  app.get<{ Querystring: Static<typeof ChatSearchQuery> }>(
     '/api/chats/search',
     {
       config,
       schema: {
         tags,
         summary: 'Full-text search over your own messages (web-search syntax: "quoted phrase", -word, or)',
-        querystring: Type.Object({ q: Type.String({ minLength: 1, maxLength: 500 }), ...PageQuery }),
+        querystring: ChatSearchQuery,
+        response: { 200: SearchResults },
       },
     },
     async (request) => {
@@ -132,7 +128,7 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
       schema: {
         tags,
         summary: "Import chats: Switchyard's export or ChatGPT's conversations.json",
-        body: Type.Union([Type.Object({}), Type.Array(Type.Unknown())]),
+        body: ImportChatsRequest,
       },
     },
     async (request, reply) => {
@@ -155,15 +151,21 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/api/chats/:id',
-    { config, schema: { tags, summary: 'One of your chats', params: IdParams } },
+    { config, schema: { tags, summary: 'One of your chats', params: IdParams, response: { 200: ChatSummary } } },
     async (request) => publicChat(await requireConversation(ownerOf(databases, request), request.params.id)),
   );
 
-  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateChat> }>(
+  app.patch<{ Params: Static<typeof IdParams>; Body: UpdateChatRequest }>(
     '/api/chats/:id',
     {
       config,
-      schema: { tags, summary: 'Rename, move, tag, pin or archive a chat', params: IdParams, body: UpdateChat },
+      schema: {
+        tags,
+        summary: 'Rename, move, tag, pin or archive a chat',
+        params: IdParams,
+        body: UpdateChatRequest,
+        response: { 200: ChatSummary },
+      },
     },
     async (request) =>
       publicChat(await updateConversation(ownerOf(databases, request), request.params.id, request.body)),
@@ -186,7 +188,8 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
         tags,
         summary: 'Messages of a chat, oldest first',
         params: IdParams,
-        querystring: Type.Object(PageQuery),
+        querystring: PageQuery,
+        response: { 200: MessageList },
       },
     },
     async (request) => {
@@ -197,11 +200,11 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
     },
   );
 
-  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof AddMessage> }>(
+  app.post<{ Params: Static<typeof IdParams>; Body: AddMessageRequest }>(
     '/api/chats/:id/messages',
     {
       config,
-      schema: { tags, summary: 'Add a message without calling a model', params: IdParams, body: AddMessage },
+      schema: { tags, summary: 'Add a message without calling a model', params: IdParams, body: AddMessageRequest },
     },
     async (request, reply) => {
       const owner = ownerOf(databases, request);
@@ -211,14 +214,14 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
     },
   );
 
-  app.delete<{ Params: { id: string; messageId: string } }>(
+  app.delete<{ Params: Static<typeof MessageParams> }>(
     '/api/chats/:id/messages/:messageId',
     {
       config,
       schema: {
         tags,
         summary: 'Delete one message',
-        params: Type.Object({ id: Type.String({ maxLength: 100 }), messageId: Type.String({ maxLength: 100 }) }),
+        params: MessageParams,
       },
     },
     async (request, reply) => {
@@ -229,7 +232,7 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
     },
   );
 
-  app.get<{ Params: Static<typeof IdParams>; Querystring: { format?: 'json' | 'markdown' } }>(
+  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof ExportQuery> }>(
     '/api/chats/:id/export',
     {
       config,
@@ -237,9 +240,7 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
         tags,
         summary: 'Export a chat as JSON (re-importable) or Markdown',
         params: IdParams,
-        querystring: Type.Object({
-          format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('markdown')])),
-        }),
+        querystring: ExportQuery,
       },
     },
     async (request, reply) => {
@@ -258,7 +259,10 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
 
   app.post<{ Params: Static<typeof IdParams> }>(
     '/api/chats/:id/share',
-    { config, schema: { tags, summary: 'Create a read-only share link', params: IdParams } },
+    {
+      config,
+      schema: { tags, summary: 'Create a read-only share link', params: IdParams, response: { 201: ShareLink } },
+    },
     async (request, reply) => {
       const token = await createShare(ownerOf(databases, request), request.params.id);
       // `path` is the JSON API; `url` is the page in the web app that shows it.
@@ -268,19 +272,28 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
 
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/api/chats/:id/share',
-    { config, schema: { tags, summary: 'Revoke every share link of a chat', params: IdParams } },
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Revoke every share link of a chat',
+        params: IdParams,
+        response: { 200: RevokedShares },
+      },
+    },
     async (request) => ({ revoked: await revokeShares(ownerOf(databases, request), request.params.id) }),
   );
 
   const publicBehaviour: RouteBehaviour = { auth: 'none', usage: false };
-  app.get<{ Params: { token: string } }>(
+  app.get<{ Params: Static<typeof ShareParams> }>(
     '/api/share/:token',
     {
       config: { behaviour: publicBehaviour },
       schema: {
         tags,
         summary: 'A shared chat, read-only, for anyone with the link',
-        params: Type.Object({ token: Type.String({ minLength: 10, maxLength: 100 }) }),
+        params: ShareParams,
+        response: { 200: SharedChat },
       },
     },
     async (request, reply) => {

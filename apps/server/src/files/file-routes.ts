@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
+import { FileLimits, FileList, FileText, IdParams, PageQuery, UploadedFile } from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
 import { createFileRepository, type UploadedFileRow } from '@switchyard/db';
 import type { FastifyInstance } from 'fastify';
-import Type, { type Static } from 'typebox';
+import type { Static } from 'typebox';
 import { notFound, type Owner, ownerOf, pageOf, sessionOnly } from '../edge/owner';
 import type { FileDependencies } from './file-dependencies';
 import { sanitizeFileName, sniffFileType } from './file-types';
 
-const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 const tags = ['Conversations'];
 
 function publicFile(file: UploadedFileRow) {
@@ -43,6 +43,7 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
           tags,
           summary: 'Upload one file (multipart field "file"); its text is extracted in the background',
           consumes: ['multipart/form-data'],
+          response: { 201: UploadedFile },
         },
       },
       async (request, reply) => {
@@ -107,7 +108,7 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
         schema: {
           tags,
           summary: 'The upload limits in force now (settings files.max_bytes and files.max_per_user)',
-          response: { 200: Type.Object({ maxBytes: Type.Integer(), maxFiles: Type.Integer() }) },
+          response: { 200: FileLimits },
         },
       },
       async () => {
@@ -126,7 +127,8 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
         schema: {
           tags,
           summary: 'Your files, newest first',
-          querystring: Type.Object({ limit: Type.Optional(Type.String()), offset: Type.Optional(Type.String()) }),
+          querystring: PageQuery,
+          response: { 200: FileList },
         },
       },
       async (request) => {
@@ -139,13 +141,24 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
 
     scope.get<{ Params: Static<typeof IdParams> }>(
       '/api/files/:id',
-      { config, schema: { tags, summary: 'A file: status pending | ready | failed (with error)', params: IdParams } },
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'A file: status pending | ready | failed (with error)',
+          params: IdParams,
+          response: { 200: UploadedFile },
+        },
+      },
       async (request) => publicFile(await requireFile(ownerOf(files.databases, request), request.params.id)),
     );
 
     scope.get<{ Params: Static<typeof IdParams> }>(
       '/api/files/:id/text',
-      { config, schema: { tags, summary: 'The text extracted from a file', params: IdParams } },
+      {
+        config,
+        schema: { tags, summary: 'The text extracted from a file', params: IdParams, response: { 200: FileText } },
+      },
       async (request) => {
         const file = await requireFile(ownerOf(files.databases, request), request.params.id);
         if (file.status !== 'ready') throw new SwitchyardError('SY_ERR_CONFLICT', `The file is ${file.status}`);

@@ -1,36 +1,13 @@
+import { ChatJob, ChatJobParams, ErrorResponse } from '@switchyard/api-schemas';
 import type { JobRecord } from '@switchyard/jobs';
 import type { ChatRequest } from '@switchyard/providers';
 import type { ModelRoute } from '@switchyard/routing';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import Type from 'typebox';
+import type { Static } from 'typebox';
 import { runIdempotent } from '../edge/idempotency';
 import type { RouteBehaviour } from '../edge/principal';
-import { ErrorResponse } from '../edge/schemas';
 import { ownedJob, publicStatus, streamJobEvents } from '../jobs/job-http';
 import type { GatewayDependencies } from './gateway-dependencies';
-
-const ChatJob = Type.Object(
-  {
-    id: Type.String(),
-    object: Type.Literal('chat.job'),
-    status: Type.Union([
-      Type.Literal('queued'),
-      Type.Literal('running'),
-      Type.Literal('completed'),
-      Type.Literal('failed'),
-    ]),
-    model: Type.String(),
-    environment: Type.String(),
-    attempts: Type.Integer(),
-    result: Type.Optional(Type.Unknown({ description: 'The chat completion, once completed' })),
-    error: Type.Optional(Type.Object({ code: Type.Union([Type.String(), Type.Null()]), message: Type.String() })),
-    created_at: Type.String(),
-    finished_at: Type.Union([Type.String(), Type.Null()]),
-    status_url: Type.String(),
-    events_url: Type.String(),
-  },
-  { additionalProperties: true },
-);
 
 export function describeChatJob(job: JobRecord): Record<string, unknown> {
   const payload = job.payload as { model?: string };
@@ -86,7 +63,7 @@ export async function enqueueChat(
 const jobBehaviour: RouteBehaviour = { auth: 'optional', scope: 'chat' };
 
 export function registerAsyncChatRoutes(app: FastifyInstance, gateway: GatewayDependencies): void {
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: Static<typeof ChatJobParams> }>(
     '/v1/chat/jobs/:id',
     {
       config: { behaviour: jobBehaviour },
@@ -95,14 +72,14 @@ export function registerAsyncChatRoutes(app: FastifyInstance, gateway: GatewayDe
         summary: 'Status and result of an async chat job',
         description: 'Only the key (or anonymous client) that created the job, in its environment, can see it.',
         security: [{ bearer: [] }, {}],
-        params: Type.Object({ id: Type.String({ maxLength: 200 }) }),
+        params: ChatJobParams,
         response: { 200: ChatJob, 404: ErrorResponse },
       },
     },
     async (request) => describeChatJob(await ownedJob(gateway.jobs, request, request.params.id, 'chat.complete')),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: Static<typeof ChatJobParams> }>(
     '/v1/chat/jobs/:id/events',
     {
       config: { behaviour: jobBehaviour },
@@ -113,7 +90,7 @@ export function registerAsyncChatRoutes(app: FastifyInstance, gateway: GatewayDe
           'Events: `status` (the job now), `progress`, `retrying` ({attempt, error, retry_at}), then `completed` ' +
           '(the job with its result) or `failed` ({error}); the stream ends after either.',
         security: [{ bearer: [] }, {}],
-        params: Type.Object({ id: Type.String({ maxLength: 200 }) }),
+        params: ChatJobParams,
       },
     },
     async (request, reply) => {

@@ -1,6 +1,6 @@
 import { SwitchyardError } from '@switchyard/core';
 import { createChatMessageRepository } from '@switchyard/db';
-import type { ChatMessage, ChatRequest } from '@switchyard/providers';
+import type { ChatRequest } from '@switchyard/providers';
 import type { ModelRegistry, Router } from '@switchyard/routing';
 import type { Databases } from '../infrastructure/databases';
 import type { PlatformJobQueue } from '../jobs/job-queue';
@@ -21,11 +21,7 @@ export async function registerChatJob(jobs: PlatformJobQueue, dependencies: Chat
         isRetryable: false,
       });
     await reportProgress({ stage: 'calling-model' });
-    const request = {
-      ...payload.params,
-      model: route.id,
-      messages: payload.messages as unknown as ChatMessage[],
-    } as ChatRequest;
+    const request: ChatRequest = { ...payload.params, model: route.id, messages: payload.messages };
     const routed = await router.complete(route, request, signal);
     const completion = { ...routed.value, served_by: routed.deployment.id };
     const answer = completion.choices[0]?.message.content;

@@ -1,32 +1,16 @@
+import { EmbeddingsRequest as EmbeddingsRequestBody, OpenAIErrorResponse } from '@switchyard/api-schemas';
 import type { EmbeddingsRequest } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
-import type { Static } from 'typebox';
-import Type from 'typebox';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
 import type { RouteBehaviour } from '../edge/principal';
-import { OpenAIErrorResponse } from '../edge/schemas';
 import { resolveModel } from './chat-execution';
 import type { GatewayDependencies } from './gateway-dependencies';
-
-const EmbeddingsBody = Type.Object(
-  {
-    model: Type.String({ minLength: 1 }),
-    input: Type.Union([
-      Type.String({ minLength: 1 }),
-      Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 2048 }),
-    ]),
-    dimensions: Type.Optional(Type.Integer({ minimum: 1 })),
-    encoding_format: Type.Optional(Type.Literal('float')),
-    user: Type.Optional(Type.String()),
-  },
-  { additionalProperties: false },
-);
 
 const behaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat', openaiErrors: true };
 
 /** OpenAI-compatible embeddings, routed to OpenAI-compatible, Ollama and Gemini deployments. */
 export function registerEmbeddingsRoutes(app: FastifyInstance, gateway: GatewayDependencies): void {
-  app.post<{ Body: Static<typeof EmbeddingsBody> }>(
+  app.post<{ Body: EmbeddingsRequestBody }>(
     '/v1/embeddings',
     {
       config: { behaviour },
@@ -35,7 +19,7 @@ export function registerEmbeddingsRoutes(app: FastifyInstance, gateway: GatewayD
         summary: 'Create embeddings',
         description: 'OpenAI embeddings request and response (`encoding_format` float only).',
         security: [{ bearer: [] }, {}],
-        body: EmbeddingsBody,
+        body: EmbeddingsRequestBody,
         response: {
           400: OpenAIErrorResponse,
           401: OpenAIErrorResponse,

@@ -1,12 +1,10 @@
+import { ErrorResponse, NativeChatRequest, NativeChatResponse, NativeModelList } from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
 import type { ChatMessage, ChatRequest } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
-import type { Static } from 'typebox';
-import Type from 'typebox';
 import { clientDisconnectController } from '../edge/client-disconnect';
 import { errorBody, normalizeError } from '../edge/error-handler';
 import type { RouteBehaviour } from '../edge/principal';
-import { ErrorResponse, NativeChatRequest, NativeChatResponse, NativeModel } from '../edge/schemas';
 import { sendEventStream, sseEvent } from '../edge/sse';
 import { enqueueChat } from './async-chat-routes';
 import { completeChat, resolveModel, startChatStream } from './chat-execution';
@@ -16,9 +14,9 @@ import { visibleModels } from './model-list';
 
 const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat' };
 
-function toChatRequest(body: Static<typeof NativeChatRequest>): ChatRequest {
+function toChatRequest(body: NativeChatRequest): ChatRequest {
   const conversation: ChatMessage[] = body.messages
-    ? (body.messages as ChatMessage[])
+    ? body.messages
     : body.message !== undefined
       ? [{ role: 'user', content: body.message }]
       : [];
@@ -43,7 +41,7 @@ export function registerNativeChatRoutes(app: FastifyInstance, gateway: GatewayD
       schema: {
         tags: ['Chat'],
         summary: 'Models available for chat, with labels such as Fast and Smart',
-        response: { 200: Type.Object({ models: Type.Array(NativeModel), default: Type.String() }) },
+        response: { 200: NativeModelList },
       },
     },
     async (request) => ({
@@ -58,7 +56,7 @@ export function registerNativeChatRoutes(app: FastifyInstance, gateway: GatewayD
     }),
   );
 
-  app.post<{ Body: Static<typeof NativeChatRequest> }>(
+  app.post<{ Body: NativeChatRequest }>(
     '/v1/chat',
     {
       config: { behaviour: chatBehaviour },

@@ -1,12 +1,12 @@
+import { ChatCompletionRequest, OpenAIErrorResponse, OpenAIModelList } from '@switchyard/api-schemas';
 import { type ChatCompletionChunk, type ChatRequest, rawJsonOf, type Usage } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import Type from 'typebox';
 import { clientDisconnectController } from '../edge/client-disconnect';
 import { errorBody, normalizeError } from '../edge/error-handler';
 import type { RouteBehaviour } from '../edge/principal';
-import { ChatCompletionRequest, OpenAIErrorResponse, OpenAIModel } from '../edge/schemas';
 import { sendEventStream } from '../edge/sse';
+import { withoutNulls } from '../edge/without-nulls';
 import { enqueueChat } from './async-chat-routes';
 import { completeChat, resolveModel, startChatStream } from './chat-execution';
 import { chatCallOf, tagAnswer } from './chat-http';
@@ -34,7 +34,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, gateway: GatewayDepen
         tags: ['OpenAI-compatible'],
         summary: 'List models',
         security: [{ bearer: [] }, {}],
-        response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(OpenAIModel) }) },
+        response: { 200: OpenAIModelList },
       },
     },
     async (request) => ({
@@ -70,7 +70,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, gateway: GatewayDepen
       const route = resolveModel(gateway, body.model, environment);
       request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
       const { stream, stream_options: streamOptions, ...rest } = body;
-      const upstreamRequest = rest as unknown as ChatRequest;
+      const upstreamRequest: ChatRequest = withoutNulls(rest);
       if (/\brespond-async\b/i.test(String(request.headers.prefer ?? ''))) {
         return enqueueChat(gateway, request, reply, route, upstreamRequest);
       }

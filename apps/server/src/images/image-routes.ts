@@ -1,55 +1,21 @@
+import {
+  ErrorResponse,
+  GenerateImageRequest,
+  ImageModelList,
+  ImageQuota,
+  ImageStatus,
+  OpenAIErrorResponse,
+  OpenAIImageRequest,
+  ShortIdParams,
+} from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
 import { createImageRepository } from '@switchyard/db';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
-import Type from 'typebox';
 import { runIdempotent } from '../edge/idempotency';
 import type { RouteBehaviour } from '../edge/principal';
-import { ErrorResponse, OpenAIErrorResponse } from '../edge/schemas';
 import type { ImageDependencies } from './image-dependencies';
 import { newImageId } from './image-job';
-
-const GenerateBody = Type.Object(
-  {
-    prompt: Type.String({ minLength: 1, maxLength: 4_000 }),
-    negative_prompt: Type.Optional(Type.String({ maxLength: 4_000 })),
-    model: Type.Optional(Type.String({ minLength: 1, description: 'An image model; the default one if omitted' })),
-    width: Type.Optional(Type.Integer({ minimum: 256, maximum: 2048, default: 1024 })),
-    height: Type.Optional(Type.Integer({ minimum: 256, maximum: 2048, default: 1024 })),
-    steps: Type.Optional(Type.Integer({ minimum: 1, maximum: 150, default: 30 })),
-    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 })),
-  },
-  { additionalProperties: false },
-);
-
-const OpenAIImageBody = Type.Object(
-  {
-    prompt: Type.String({ minLength: 1, maxLength: 4_000 }),
-    model: Type.Optional(Type.String({ minLength: 1 })),
-    n: Type.Optional(Type.Integer({ minimum: 1, maximum: 1 })),
-    size: Type.Optional(Type.String({ pattern: '^[0-9]{3,4}x[0-9]{3,4}$', default: '1024x1024' })),
-    response_format: Type.Optional(Type.Union([Type.Literal('b64_json'), Type.Literal('url')])),
-    quality: Type.Optional(Type.String()),
-    style: Type.Optional(Type.String()),
-    user: Type.Optional(Type.String()),
-  },
-  { additionalProperties: false },
-);
-
-const ImageStatus = Type.Object({
-  id: Type.String(),
-  status: Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('ready'), Type.Literal('failed')]),
-  environment: Type.String(),
-  model: Type.String(),
-  prompt: Type.String(),
-  width: Type.Integer(),
-  height: Type.Integer(),
-  seed: Type.Union([Type.Integer(), Type.Null()]),
-  url: Type.Union([Type.String(), Type.Null()], { description: 'GET it (with the same key) for the image bytes' }),
-  error: Type.Union([Type.String(), Type.Null()]),
-  created_at: Type.String(),
-  finished_at: Type.Union([Type.String(), Type.Null()]),
-});
 
 const imageBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'image' };
 const readBehaviour: RouteBehaviour = { auth: 'optional', scope: 'images' };
@@ -191,7 +157,7 @@ async function sendImageBytes(
 
 /** Seed 000's image API plus the OpenAI-compatible one, on the job platform. */
 export function registerImageRoutes(app: FastifyInstance, dependencies: ImageDependencies): void {
-  app.post<{ Body: Static<typeof GenerateBody> }>(
+  app.post<{ Body: GenerateImageRequest }>(
     '/v1/image/generate',
     {
       config: { behaviour: imageBehaviour },
@@ -202,7 +168,7 @@ export function registerImageRoutes(app: FastifyInstance, dependencies: ImageDep
           'Answers 202 with the image id at once; poll GET /v1/image/{id}. Send `Idempotency-Key` to make retries safe. ' +
           'Quota per key (or client IP) and day: the settings ai.image.max_per_day_free.<env>; over it: 429 SY_ERR_QUOTA_EXCEEDED.',
         security: [{ bearer: [] }, {}],
-        body: GenerateBody,
+        body: GenerateImageRequest,
         response: { 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse },
       },
     },
@@ -246,13 +212,7 @@ export function registerImageRoutes(app: FastifyInstance, dependencies: ImageDep
         summary: "The caller's daily image quota in its environment",
         security: [{ bearer: [] }, {}],
         response: {
-          200: Type.Object({
-            environment: Type.String(),
-            used: Type.Integer(),
-            limit: Type.Integer(),
-            remaining: Type.Integer(),
-            resets_at: Type.String(),
-          }),
+          200: ImageQuota,
         },
       },
     },
@@ -271,7 +231,7 @@ export function registerImageRoutes(app: FastifyInstance, dependencies: ImageDep
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: Static<typeof ShortIdParams> }>(
     '/v1/image/:id',
     {
       config: { behaviour: readBehaviour },
@@ -280,14 +240,14 @@ export function registerImageRoutes(app: FastifyInstance, dependencies: ImageDep
         summary: 'Status of an image, with its URL once ready',
         description: "Only within the caller's environment and for the caller: another key's image is 404.",
         security: [{ bearer: [] }, {}],
-        params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+        params: ShortIdParams,
         response: { 200: ImageStatus, 404: ErrorResponse },
       },
     },
     async (request) => describeImage(await ownedImage(dependencies, request, request.params.id)),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: Static<typeof ShortIdParams> }>(
     '/v1/image/:id/content',
     {
       config: { behaviour: readBehaviour },
@@ -295,7 +255,7 @@ export function registerImageRoutes(app: FastifyInstance, dependencies: ImageDep
         tags: ['Images'],
         summary: 'The image bytes (PNG)',
         security: [{ bearer: [] }, {}],
-        params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+        params: ShortIdParams,
       },
     },
     async (request, reply) => {
@@ -309,7 +269,7 @@ export function registerImageRoutes(app: FastifyInstance, dependencies: ImageDep
     },
   );
 
-  app.post<{ Body: Static<typeof OpenAIImageBody> }>(
+  app.post<{ Body: OpenAIImageRequest }>(
     '/v1/images/generations',
     {
       config: { behaviour: { ...imageBehaviour, openaiErrors: true } },
@@ -318,7 +278,7 @@ export function registerImageRoutes(app: FastifyInstance, dependencies: ImageDep
         summary: 'Create an image (waits for it)',
         description: 'OpenAI images request and response; `n` must be 1. Runs as a job and waits up to 5 minutes.',
         security: [{ bearer: [] }, {}],
-        body: OpenAIImageBody,
+        body: OpenAIImageRequest,
         response: { 400: OpenAIErrorResponse, 401: OpenAIErrorResponse, 429: OpenAIErrorResponse },
       },
     },
@@ -361,12 +321,7 @@ export function registerImageRoutes(app: FastifyInstance, dependencies: ImageDep
         tags: ['Images'],
         summary: 'Image models',
         response: {
-          200: Type.Object({
-            default: Type.String(),
-            models: Type.Array(
-              Type.Object({ id: Type.String(), label: Type.Union([Type.String(), Type.Null()]), type: Type.String() }),
-            ),
-          }),
+          200: ImageModelList,
         },
       },
     },

@@ -1,9 +1,9 @@
+import { AnyIdParams, DeadJobsQuery, ErrorResponse } from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
 import type { JobRecord } from '@switchyard/jobs';
 import type { FastifyInstance } from 'fastify';
-import Type from 'typebox';
+import type { Static } from 'typebox';
 import type { RouteBehaviour } from '../edge/principal';
-import { ErrorResponse } from '../edge/schemas';
 import type { PlatformJobQueue } from './job-queue';
 
 const behaviour: RouteBehaviour = { auth: 'admin' };
@@ -55,7 +55,7 @@ export function registerAdminJobRoutes(app: FastifyInstance, jobs: PlatformJobQu
     },
   );
 
-  app.get<{ Querystring: { name?: string; limit?: number; offset?: number } }>(
+  app.get<{ Querystring: Static<typeof DeadJobsQuery> }>(
     '/v1/admin/jobs/dead',
     {
       config: { behaviour: readBehaviour },
@@ -63,11 +63,7 @@ export function registerAdminJobRoutes(app: FastifyInstance, jobs: PlatformJobQu
         tags: ['Admin'],
         summary: 'Dead-lettered jobs, newest first, with their error and attempts',
         security,
-        querystring: Type.Object({
-          name: Type.Optional(Type.String()),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-          offset: Type.Optional(Type.Integer({ minimum: 0 })),
-        }),
+        querystring: DeadJobsQuery,
       },
     },
     async (request) => {
@@ -89,7 +85,7 @@ export function registerAdminJobRoutes(app: FastifyInstance, jobs: PlatformJobQu
         tags: ['Admin'],
         summary: 'One job',
         security,
-        params: Type.Object({ id: Type.String() }),
+        params: AnyIdParams,
         response: errors,
       },
     },
@@ -110,7 +106,7 @@ export function registerAdminJobRoutes(app: FastifyInstance, jobs: PlatformJobQu
         tags: ['Admin'],
         summary: 'Send a dead-lettered job back to the queue with its attempts reset',
         security,
-        params: Type.Object({ id: Type.String() }),
+        params: AnyIdParams,
         response: errors,
       },
     },
@@ -125,7 +121,7 @@ export function registerAdminJobRoutes(app: FastifyInstance, jobs: PlatformJobQu
         tags: ['Admin'],
         summary: 'Discard a dead-lettered job',
         security,
-        params: Type.Object({ id: Type.String() }),
+        params: AnyIdParams,
         response: errors,
       },
     },

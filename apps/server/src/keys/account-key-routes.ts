@@ -1,23 +1,20 @@
+import {
+  AnyIdParams,
+  CreateAccountKeyRequest,
+  CreatedKey,
+  ErrorResponse,
+  IncludeRevokedQuery,
+  KeyList,
+  PublicKeySchema,
+} from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
-import Type, { type Static } from 'typebox';
+import type { Static } from 'typebox';
 import type { RouteBehaviour } from '../edge/principal';
-import { ErrorResponse } from '../edge/schemas';
-import { KeyScopesSchema, PublicKeySchema } from './key-schemas';
 import type { KeyService } from './key-service';
 
 const sessionBehaviour: RouteBehaviour = { auth: 'session', usage: false };
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
-
-// Unknown fields (userId, admin, isAdmin, …) are rejected: the owner comes from the session, never the body.
-const CreateKeyBody = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    environment: Type.Union([Type.Literal('prod'), Type.Literal('dev')]),
-    scopes: Type.Optional(KeyScopesSchema),
-  },
-  { additionalProperties: false },
-);
 
 function signedInUser(userId: string | null | undefined): string {
   // The session hook guarantees a user; this keeps the type honest if a route is misconfigured.
@@ -27,15 +24,15 @@ function signedInUser(userId: string | null | undefined): string {
 
 /** A signed-in user's own API keys (seed 000: POST /api/keys with a session). */
 export function registerAccountKeyRoutes(app: FastifyInstance, keys: KeyService): void {
-  app.post<{ Body: Static<typeof CreateKeyBody> }>(
+  app.post<{ Body: CreateAccountKeyRequest }>(
     '/api/keys',
     {
       config: { behaviour: sessionBehaviour },
       schema: {
         tags: ['Accounts'],
         summary: 'Create an API key for yourself; the response holds the key, shown this once',
-        body: CreateKeyBody,
-        response: { 201: Type.Object({ key: Type.String(), record: PublicKeySchema }), ...errors },
+        body: CreateAccountKeyRequest,
+        response: { 201: CreatedKey, ...errors },
       },
     },
     async (request, reply) => {
@@ -58,7 +55,7 @@ export function registerAccountKeyRoutes(app: FastifyInstance, keys: KeyService)
     },
   );
 
-  app.get<{ Querystring: { include_revoked?: 'true' | 'false' } }>(
+  app.get<{ Querystring: Static<typeof IncludeRevokedQuery> }>(
     '/api/keys',
     {
       config: { behaviour: sessionBehaviour },
@@ -66,10 +63,8 @@ export function registerAccountKeyRoutes(app: FastifyInstance, keys: KeyService)
         tags: ['Accounts'],
         summary: 'Your API keys (never their secrets)',
         // Query strings are text and the server does not coerce types.
-        querystring: Type.Object({
-          include_revoked: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
-        }),
-        response: { 200: Type.Object({ keys: Type.Array(PublicKeySchema) }), ...errors },
+        querystring: IncludeRevokedQuery,
+        response: { 200: KeyList, ...errors },
       },
     },
     async (request) => ({
@@ -86,7 +81,7 @@ export function registerAccountKeyRoutes(app: FastifyInstance, keys: KeyService)
       schema: {
         tags: ['Accounts'],
         summary: "Revoke one of your keys; another user's key id answers 404",
-        params: Type.Object({ id: Type.String() }),
+        params: AnyIdParams,
         response: { 200: PublicKeySchema, ...errors },
       },
     },

@@ -1,9 +1,15 @@
+import {
+  AnyIdParams,
+  CreateAdminKeyRequest,
+  CreatedKey,
+  ErrorResponse,
+  IncludeRevokedQuery,
+  KeyList,
+  PublicKeySchema,
+} from '@switchyard/api-schemas';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import Type from 'typebox';
 import type { RouteBehaviour } from '../edge/principal';
-import { ErrorResponse } from '../edge/schemas';
-import { KeyScopesSchema, PublicKeySchema as PublicKey } from './key-schemas';
 import type { KeyAdministration } from './key-service';
 
 const adminBehaviour: RouteBehaviour = { auth: 'admin' };
@@ -12,19 +18,9 @@ const adminReadBehaviour: RouteBehaviour = { auth: 'admin', usage: false };
 const security = [{ bearer: [] }];
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse };
 
-const CreateKeyBody = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    environment: Type.Union([Type.Literal('prod'), Type.Literal('dev')]),
-    admin: Type.Optional(Type.Boolean({ default: false })),
-    scopes: Type.Optional(KeyScopesSchema),
-  },
-  { additionalProperties: false },
-);
-
 /** API keys of every user and environment, for admins. */
 export function registerAdminKeyRoutes(app: FastifyInstance, keys: KeyAdministration): void {
-  app.get<{ Querystring: { include_revoked?: 'true' | 'false' } }>(
+  app.get<{ Querystring: Static<typeof IncludeRevokedQuery> }>(
     '/v1/admin/keys',
     {
       config: { behaviour: adminReadBehaviour },
@@ -33,10 +29,8 @@ export function registerAdminKeyRoutes(app: FastifyInstance, keys: KeyAdministra
         summary: 'List API keys (never their secrets)',
         security,
         // Query strings are text and the server does not coerce types, so a Boolean schema would refuse "true".
-        querystring: Type.Object({
-          include_revoked: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
-        }),
-        response: { 200: Type.Object({ keys: Type.Array(PublicKey) }), ...errors },
+        querystring: IncludeRevokedQuery,
+        response: { 200: KeyList, ...errors },
       },
     },
     async (request) => ({
@@ -44,7 +38,7 @@ export function registerAdminKeyRoutes(app: FastifyInstance, keys: KeyAdministra
     }),
   );
 
-  app.post<{ Body: Static<typeof CreateKeyBody> }>(
+  app.post<{ Body: CreateAdminKeyRequest }>(
     '/v1/admin/keys',
     {
       config: { behaviour: adminBehaviour },
@@ -52,8 +46,8 @@ export function registerAdminKeyRoutes(app: FastifyInstance, keys: KeyAdministra
         tags: ['Admin'],
         summary: 'Create an API key; the response holds the key, shown this once',
         security,
-        body: CreateKeyBody,
-        response: { 201: Type.Object({ key: Type.String(), record: PublicKey }), ...errors },
+        body: CreateAdminKeyRequest,
+        response: { 201: CreatedKey, ...errors },
       },
     },
     async (request, reply) => {
@@ -75,8 +69,8 @@ export function registerAdminKeyRoutes(app: FastifyInstance, keys: KeyAdministra
         tags: ['Admin'],
         summary: 'Revoke an API key; every process rejects it from the next request',
         security,
-        params: Type.Object({ id: Type.String() }),
-        response: { 200: PublicKey, ...errors },
+        params: AnyIdParams,
+        response: { 200: PublicKeySchema, ...errors },
       },
     },
     async (request) => keys.revoke(request.params.id),

@@ -1,14 +1,7 @@
+import { ErrorResponse, Health, KeyStatus } from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
-import Type from 'typebox';
-import { ErrorResponse } from '../edge/schemas';
 import type { OperationsDependencies } from './operations-dependencies';
-
-const LimitStatus = Type.Object({
-  limit: Type.Integer({ description: 'Requests per minute' }),
-  remaining: Type.Integer(),
-  reset_seconds: Type.Integer({ description: 'Seconds until the current window ends' }),
-});
 
 async function checkDependency(
   check: () => Promise<unknown>,
@@ -42,7 +35,7 @@ export function registerOperationsRoutes(
       schema: {
         tags: ['Operations'],
         summary: 'Liveness: the process is up',
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        response: { 200: Health },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -111,13 +104,7 @@ export function registerOperationsRoutes(
         summary: "The key's environment, limits and what remains of them",
         security: [{ bearer: [] }],
         response: {
-          200: Type.Object({
-            environment: Type.String(),
-            key: Type.Object({ id: Type.String(), name: Type.String(), prefix: Type.String(), admin: Type.Boolean() }),
-            limits: Type.Object({ chat: LimitStatus, image: LimitStatus }),
-            quotas: Type.Object({ image_per_day: Type.Integer() }),
-            mode: Type.String(),
-          }),
+          200: KeyStatus,
           401: ErrorResponse,
         },
       },

@@ -1,9 +1,9 @@
+import { ErrorResponse, SetSettingRequest, Setting, SettingList, SettingParams } from '@switchyard/api-schemas';
 import { findSettingDefinition, listSettingEntries, SwitchyardError } from '@switchyard/core';
 import type { ModelRegistry } from '@switchyard/routing';
 import type { FastifyInstance } from 'fastify';
-import Type from 'typebox';
+import type { Static } from 'typebox';
 import type { RouteBehaviour } from '../edge/principal';
-import { ErrorResponse } from '../edge/schemas';
 import type { SettingsStore } from './settings-store';
 
 export interface AdminSettingDependencies {
@@ -17,17 +17,6 @@ const adminBehaviour: RouteBehaviour = { auth: 'admin' };
 const adminReadBehaviour: RouteBehaviour = { auth: 'admin', usage: false };
 const security = [{ bearer: [] }];
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse };
-
-const Setting = Type.Object({
-  key: Type.String(),
-  value: Type.Union([Type.Number(), Type.Boolean(), Type.String()]),
-  type: Type.String(),
-  description: Type.String(),
-  default: Type.Union([Type.Number(), Type.Boolean(), Type.String()]),
-  minimum: Type.Optional(Type.Number()),
-  maximum: Type.Optional(Type.Number()),
-  updatedAt: Type.Union([Type.String(), Type.Null()]),
-});
 
 function describeSetting(settings: AdminSettingDependencies, key: string) {
   const entry = settings.store
@@ -58,7 +47,7 @@ export function registerAdminSettingRoutes(app: FastifyInstance, settings: Admin
         tags: ['Admin'],
         summary: 'List settings with their values, defaults and limits',
         security,
-        response: { 200: Type.Object({ settings: Type.Array(Setting) }), ...errors },
+        response: { 200: SettingList, ...errors },
       },
     },
     async () => ({
@@ -69,7 +58,7 @@ export function registerAdminSettingRoutes(app: FastifyInstance, settings: Admin
     }),
   );
 
-  app.put<{ Params: { key: string }; Body: { value: unknown } }>(
+  app.put<{ Params: Static<typeof SettingParams>; Body: SetSettingRequest }>(
     '/v1/admin/settings/:key',
     {
       config: { behaviour: adminBehaviour },
@@ -77,8 +66,8 @@ export function registerAdminSettingRoutes(app: FastifyInstance, settings: Admin
         tags: ['Admin'],
         summary: 'Change a setting; takes effect on the next request without a restart',
         security,
-        params: Type.Object({ key: Type.String() }),
-        body: Type.Object({ value: Type.Unknown() }, { required: ['value'], additionalProperties: false }),
+        params: SettingParams,
+        body: SetSettingRequest,
         response: { 200: Setting, ...errors },
       },
     },

@@ -1,26 +1,21 @@
+import {
+  CreateTemplateRequest,
+  IdParams,
+  PageQuery,
+  PromptTemplate,
+  RenderedTemplate,
+  RenderTemplateRequest,
+  TemplateList,
+  UpdateTemplateRequest,
+} from '@switchyard/api-schemas';
 import type { PromptTemplateRow } from '@switchyard/db';
 import type { FastifyInstance } from 'fastify';
-import Type, { type Static } from 'typebox';
+import type { Static } from 'typebox';
 import { ownerOf, pageOf, sessionOnly } from '../edge/owner';
 import type { Databases } from '../infrastructure/databases';
 import { renderTemplate, templateVariables } from './prompt-template';
 import { createTemplate, deleteTemplate, listTemplates, requireTemplate, updateTemplate } from './template-store';
 
-const Fields = {
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-  body: Type.String({ minLength: 1, maxLength: 50_000 }),
-  description: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
-};
-const CreateTemplate = Type.Object(Fields, { additionalProperties: false });
-const UpdateTemplate = Type.Object(
-  { name: Type.Optional(Fields.name), body: Type.Optional(Fields.body), description: Fields.description },
-  { additionalProperties: false, minProperties: 1 },
-);
-const RenderBody = Type.Object(
-  { variables: Type.Record(Type.String(), Type.String({ maxLength: 100_000 })) },
-  { additionalProperties: false },
-);
-const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 const tags = ['Conversations'];
 
 function publicTemplate(template: PromptTemplateRow) {
@@ -32,9 +27,17 @@ function publicTemplate(template: PromptTemplateRow) {
 export function registerTemplateRoutes(app: FastifyInstance, databases: Databases): void {
   const config = { behaviour: sessionOnly };
 
-  app.post<{ Body: Static<typeof CreateTemplate> }>(
+  app.post<{ Body: CreateTemplateRequest }>(
     '/api/templates',
-    { config, schema: { tags, summary: 'Create a prompt template', body: CreateTemplate } },
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Create a prompt template',
+        body: CreateTemplateRequest,
+        response: { 201: PromptTemplate },
+      },
+    },
     async (request, reply) =>
       reply.code(201).send(publicTemplate(await createTemplate(ownerOf(databases, request), request.body))),
   );
@@ -46,7 +49,8 @@ export function registerTemplateRoutes(app: FastifyInstance, databases: Database
       schema: {
         tags,
         summary: 'Your prompt templates',
-        querystring: Type.Object({ limit: Type.Optional(Type.String()), offset: Type.Optional(Type.String()) }),
+        querystring: PageQuery,
+        response: { 200: TemplateList },
       },
     },
     async (request) => {
@@ -57,13 +61,22 @@ export function registerTemplateRoutes(app: FastifyInstance, databases: Database
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/api/templates/:id',
-    { config, schema: { tags, summary: 'One prompt template', params: IdParams } },
+    { config, schema: { tags, summary: 'One prompt template', params: IdParams, response: { 200: PromptTemplate } } },
     async (request) => publicTemplate(await requireTemplate(ownerOf(databases, request), request.params.id)),
   );
 
-  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateTemplate> }>(
+  app.patch<{ Params: Static<typeof IdParams>; Body: UpdateTemplateRequest }>(
     '/api/templates/:id',
-    { config, schema: { tags, summary: 'Change a prompt template', params: IdParams, body: UpdateTemplate } },
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Change a prompt template',
+        params: IdParams,
+        body: UpdateTemplateRequest,
+        response: { 200: PromptTemplate },
+      },
+    },
     async (request) =>
       publicTemplate(await updateTemplate(ownerOf(databases, request), request.params.id, request.body)),
   );
@@ -77,11 +90,17 @@ export function registerTemplateRoutes(app: FastifyInstance, databases: Database
     },
   );
 
-  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof RenderBody> }>(
+  app.post<{ Params: Static<typeof IdParams>; Body: RenderTemplateRequest }>(
     '/api/templates/:id/render',
     {
       config,
-      schema: { tags, summary: 'Fill in a template; every variable is required', params: IdParams, body: RenderBody },
+      schema: {
+        tags,
+        summary: 'Fill in a template; every variable is required',
+        params: IdParams,
+        body: RenderTemplateRequest,
+        response: { 200: RenderedTemplate },
+      },
     },
     async (request) => {
       const template = await requireTemplate(ownerOf(databases, request), request.params.id);

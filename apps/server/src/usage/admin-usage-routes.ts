@@ -1,10 +1,9 @@
+import { ErrorResponse, UsageQuery, UsageResponse } from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
 import { createUsageRepository, type UsageAggregates } from '@switchyard/db';
 import type { ModelRegistry } from '@switchyard/routing';
 import type { FastifyInstance } from 'fastify';
-import Type from 'typebox';
 import type { RouteBehaviour } from '../edge/principal';
-import { ErrorResponse } from '../edge/schemas';
 import type { Databases } from '../infrastructure/databases';
 
 export interface AdminUsageDependencies {
@@ -17,51 +16,6 @@ export interface AdminUsageDependencies {
 const behaviour: RouteBehaviour = { auth: 'admin', usage: false };
 const security = [{ bearer: [] }];
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse };
-
-const Stats = {
-  requests: Type.Number(),
-  tokens: Type.Number({ description: 'prompt_tokens + completion_tokens' }),
-  prompt_tokens: Type.Number(),
-  completion_tokens: Type.Number(),
-  errors: Type.Number({ description: 'Responses with status 400 or above (refusals, rate limits, upstream failures)' }),
-  server_errors: Type.Number({ description: 'Responses with status 500 or above' }),
-  error_rate: Type.Number({ description: 'errors / requests, 0 to 1' }),
-  latency_p50_ms: Type.Union([Type.Number(), Type.Null()]),
-  latency_p95_ms: Type.Union([Type.Number(), Type.Null()]),
-  latency_p99_ms: Type.Union([Type.Number(), Type.Null()]),
-};
-
-const UsageResponse = Type.Object({
-  environment: Type.String(),
-  since: Type.String(),
-  bucket: Type.String(),
-  model: Type.Union([Type.String(), Type.Null()], { description: "The 'model' filter, null for every model" }),
-  buckets: Type.Array(Type.Object({ start: Type.String(), ...Stats }), {
-    description: 'Only buckets with requests, oldest first (narrowed by model)',
-  }),
-  models: Type.Array(
-    Type.Object({
-      model: Type.Union([Type.String(), Type.Null()]),
-      provider: Type.Union([Type.String(), Type.Null()], { description: 'The provider the model routes to now' }),
-      ...Stats,
-    }),
-    {
-      description:
-        "Every model with requests in the window, busiest first (not narrowed by 'model', so it lists the choices)",
-    },
-  ),
-  providers: Type.Array(Type.Object({ provider: Type.String(), models: Type.Array(Type.String()), ...Stats }), {
-    description: 'Traffic per configured provider, idle ones included (not narrowed by model)',
-  }),
-  totals: Type.Object(Stats, { description: 'The whole window (narrowed by model)' }),
-});
-
-interface UsageQuery {
-  environment?: 'prod' | 'dev';
-  since?: string;
-  bucket?: 'minute' | 'hour';
-  model?: string;
-}
 
 const round = (value: number | null) => (value === null ? null : Math.round(Number(value) * 100) / 100);
 
@@ -115,17 +69,7 @@ export function registerAdminUsageRoutes(app: FastifyInstance, usage: AdminUsage
         tags: ['Admin'],
         summary: 'Requests, tokens, error rate and latency percentiles per time bucket and per model',
         security,
-        querystring: Type.Object(
-          {
-            environment: Type.Optional(Type.Union([Type.Literal('prod'), Type.Literal('dev')])),
-            since: Type.Optional(Type.String({ description: 'ISO timestamp; defaults to 24 hours ago' })),
-            bucket: Type.Optional(Type.Union([Type.Literal('minute'), Type.Literal('hour')])),
-            model: Type.Optional(
-              Type.String({ minLength: 1, maxLength: 200, description: 'Only this model in buckets and totals' }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: UsageQuery,
         response: { 200: UsageResponse, ...errors },
       },
     },

@@ -13,6 +13,7 @@ import type {
   UpstreamModel,
   Usage,
 } from '../spec';
+import { isImagePart, isTextPart } from '../spec';
 import { upstreamShape } from '../upstream-shape';
 
 /** Anthropic's Messages API (https://docs.anthropic.com/en/api/messages), version 2023-06-01. */
@@ -160,10 +161,10 @@ function contentBlocks(content: ChatMessage['content']): AnthropicContentBlock[]
   if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
   const blocks: AnthropicContentBlock[] = [];
   for (const part of content) {
-    if (part.type === 'text') {
+    if (isTextPart(part)) {
       // Anthropic rejects empty text blocks.
       if (part.text !== '') blocks.push({ type: 'text', text: part.text });
-    } else if (part.type === 'image_url') {
+    } else if (isImagePart(part)) {
       blocks.push(imageBlock(part.image_url.url));
     }
   }

@@ -15,6 +15,7 @@ import type {
   UpstreamModel,
   Usage,
 } from '../spec';
+import { isImagePart, isTextPart } from '../spec';
 import { type UpstreamShape, upstreamShape } from '../upstream-shape';
 
 /** Google's Gemini API, v1beta (https://ai.google.dev/api/generate-content). */
@@ -134,8 +135,8 @@ function contentParts(content: ChatMessage['content']): GeminiPart[] {
   const parts: GeminiPart[] = [];
   for (const part of content) {
     // Gemini rejects empty text parts.
-    if (part.type === 'text' && part.text !== '') parts.push({ text: part.text });
-    else if (part.type === 'image_url') parts.push(inlineImage(part.image_url.url));
+    if (isTextPart(part) && part.text !== '') parts.push({ text: part.text });
+    else if (isImagePart(part)) parts.push(inlineImage(part.image_url.url));
   }
   return parts;
 }

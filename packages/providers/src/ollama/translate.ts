@@ -15,6 +15,7 @@ import type {
   UpstreamModel,
   Usage,
 } from '../spec';
+import { isImagePart } from '../spec';
 import { type UpstreamShape, upstreamShape } from '../upstream-shape';
 
 /** Ollama's native `/api/chat` protocol (https://docs.ollama.com/api/chat). */
@@ -99,9 +100,7 @@ function toOllamaMessage(message: ChatMessage): OllamaMessage {
   const role = message.role === 'developer' ? 'system' : message.role;
   const translated: OllamaMessage = { role, content: textOfContent(message.content) };
   if (Array.isArray(message.content)) {
-    const images = message.content.flatMap((part) =>
-      part.type === 'image_url' ? [imageFromUrl(part.image_url.url)] : [],
-    );
+    const images = message.content.flatMap((part) => (isImagePart(part) ? [imageFromUrl(part.image_url.url)] : []));
     if (images.length > 0) translated.images = images;
   }
   if (message.tool_calls !== undefined && message.tool_calls.length > 0) {

@@ -1,0 +1,208 @@
+import Type, { type Static, type TSchema } from 'typebox';
+import { Environment } from './common';
+
+/**
+ * The OpenAI chat-completions shapes Switchyard accepts (POST /v1/chat/completions) and the
+ * native chat API (POST /v1/chat). packages/providers derives its ChatRequest from these.
+ */
+
+export const ChatRoleSchema = Type.Union([
+  Type.Literal('system'),
+  Type.Literal('developer'),
+  Type.Literal('user'),
+  Type.Literal('assistant'),
+  Type.Literal('tool'),
+]);
+
+/** A text part; `text` is required, so adapters never meet a text part without text. */
+export const TextContentPartSchema = Type.Object(
+  { type: Type.Literal('text'), text: Type.String() },
+  { additionalProperties: true },
+);
+export type TextContentPart = Static<typeof TextContentPartSchema>;
+
+export const ImageContentPartSchema = Type.Object(
+  {
+    type: Type.Literal('image_url'),
+    image_url: Type.Object(
+      {
+        url: Type.String({ minLength: 1, description: 'https URL or data: URL' }),
+        detail: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('low'), Type.Literal('high')])),
+      },
+      { additionalProperties: true },
+    ),
+  },
+  { additionalProperties: true },
+);
+export type ImageContentPart = Static<typeof ImageContentPartSchema>;
+
+/** Any other part (input_audio, file, ...): passed to upstreams that understand it, skipped by the others. */
+export const OtherContentPartSchema = Type.Object(
+  { type: Type.String({ minLength: 1, not: { enum: ['text', 'image_url'] } }) },
+  { additionalProperties: true },
+);
+
+export const ContentPartSchema = Type.Union([TextContentPartSchema, ImageContentPartSchema, OtherContentPartSchema]);
+export type ContentPart = Static<typeof ContentPartSchema>;
+
+/** A tool call the assistant made, as it comes back in the conversation. */
+export const ToolCallSchema = Type.Object(
+  {
+    id: Type.String(),
+    type: Type.Literal('function'),
+    function: Type.Object({ name: Type.String(), arguments: Type.String() }, { additionalProperties: true }),
+  },
+  { additionalProperties: true },
+);
+export type ToolCall = Static<typeof ToolCallSchema>;
+
+export const ChatMessageSchema = Type.Object(
+  {
+    role: ChatRoleSchema,
+    content: Type.Union([Type.String(), Type.Array(ContentPartSchema), Type.Null()]),
+    name: Type.Optional(Type.String()),
+    tool_calls: Type.Optional(Type.Array(ToolCallSchema)),
+    tool_call_id: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+export type ChatMessage = Static<typeof ChatMessageSchema>;
+export type ChatRole = Static<typeof ChatRoleSchema>;
+
+const nullable = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
+
+export const ChatCompletionRequest = Type.Object(
+  {
+    model: Type.String({ minLength: 1, description: 'A model id from GET /v1/models' }),
+    messages: Type.Array(ChatMessageSchema, { minItems: 1 }),
+    stream: Type.Optional(Type.Boolean()),
+    stream_options: nullable(Type.Object({ include_usage: Type.Optional(Type.Boolean()) })),
+    temperature: nullable(Type.Number({ minimum: 0, maximum: 2 })),
+    top_p: nullable(Type.Number({ minimum: 0, maximum: 1 })),
+    max_tokens: nullable(Type.Integer({ minimum: 1 })),
+    max_completion_tokens: nullable(Type.Integer({ minimum: 1 })),
+    n: nullable(Type.Integer({ minimum: 1, maximum: 1 })),
+    stop: nullable(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 4 })])),
+    seed: nullable(Type.Integer()),
+    presence_penalty: nullable(Type.Number({ minimum: -2, maximum: 2 })),
+    frequency_penalty: nullable(Type.Number({ minimum: -2, maximum: 2 })),
+    user: Type.Optional(Type.String()),
+    response_format: nullable(
+      Type.Object(
+        {
+          type: Type.Union([Type.Literal('text'), Type.Literal('json_object'), Type.Literal('json_schema')]),
+          json_schema: Type.Optional(Type.Unknown()),
+        },
+        { additionalProperties: true },
+      ),
+    ),
+    tools: nullable(Type.Array(Type.Unknown())),
+    tool_choice: Type.Optional(Type.Unknown()),
+  },
+  {
+    additionalProperties: true,
+    description:
+      'OpenAI chat-completions request; unknown fields pass to the upstream, fields sent as null count as not sent',
+  },
+);
+export type ChatCompletionRequest = Static<typeof ChatCompletionRequest>;
+
+export const NativeChatRequest = Type.Object(
+  {
+    model: Type.Optional(
+      Type.String({ minLength: 1, description: 'Model id from GET /v1/chat/models; default if omitted' }),
+    ),
+    message: Type.Optional(Type.String({ description: 'A single user message (shortcut for `messages`)' })),
+    messages: Type.Optional(Type.Array(ChatMessageSchema, { minItems: 1 })),
+    system: Type.Optional(Type.String({ description: 'System prompt placed before the messages' })),
+    stream: Type.Optional(Type.Boolean({ description: 'Stream the answer as server-sent events' })),
+    async: Type.Optional(
+      Type.Boolean({ description: 'Queue the request as a job: 202 with the job id; see GET /v1/chat/jobs/{id}' }),
+    ),
+    temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
+    max_tokens: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type NativeChatRequest = Static<typeof NativeChatRequest>;
+
+export const Usage = Type.Object({
+  prompt_tokens: Type.Integer(),
+  completion_tokens: Type.Integer(),
+  total_tokens: Type.Integer(),
+});
+
+export const NativeChatResponse = Type.Object({
+  id: Type.String(),
+  model: Type.String(),
+  environment: Environment,
+  served_by: Type.String({ description: 'The deployment that answered: provider/upstream model' }),
+  message: Type.Object({ role: Type.Literal('assistant'), content: Type.String() }),
+  finish_reason: Type.Union([Type.String(), Type.Null()]),
+  usage: Usage,
+  latency_ms: Type.Number(),
+});
+export type NativeChatResponse = Static<typeof NativeChatResponse>;
+
+export const NativeModel = Type.Object({
+  id: Type.String(),
+  label: Type.Union([Type.String(), Type.Null()], { description: 'Fast, Smart, Test, ...' }),
+  description: Type.Union([Type.String(), Type.Null()]),
+  provider: Type.String(),
+  default: Type.Boolean(),
+});
+export type NativeModel = Static<typeof NativeModel>;
+
+export const NativeModelList = Type.Object({ models: Type.Array(NativeModel), default: Type.String() });
+export type NativeModelList = Static<typeof NativeModelList>;
+
+export const OpenAIModel = Type.Object({
+  id: Type.String(),
+  object: Type.Literal('model'),
+  created: Type.Integer(),
+  owned_by: Type.String(),
+});
+
+export const OpenAIModelList = Type.Object({ object: Type.Literal('list'), data: Type.Array(OpenAIModel) });
+
+export const EmbeddingsRequest = Type.Object(
+  {
+    model: Type.String({ minLength: 1 }),
+    input: Type.Union([
+      Type.String({ minLength: 1 }),
+      Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 2048 }),
+    ]),
+    dimensions: Type.Optional(Type.Integer({ minimum: 1 })),
+    encoding_format: Type.Optional(Type.Literal('float')),
+    user: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type EmbeddingsRequest = Static<typeof EmbeddingsRequest>;
+
+/** An async chat job (POST /v1/chat with `async: true`, GET /v1/chat/jobs/:id). */
+export const ChatJob = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('chat.job'),
+    status: Type.Union([
+      Type.Literal('queued'),
+      Type.Literal('running'),
+      Type.Literal('completed'),
+      Type.Literal('failed'),
+    ]),
+    model: Type.String(),
+    environment: Type.String(),
+    attempts: Type.Integer(),
+    result: Type.Optional(Type.Unknown({ description: 'The chat completion, once completed' })),
+    error: Type.Optional(Type.Object({ code: Type.Union([Type.String(), Type.Null()]), message: Type.String() })),
+    created_at: Type.String(),
+    finished_at: Type.Union([Type.String(), Type.Null()]),
+    status_url: Type.String(),
+    events_url: Type.String(),
+  },
+  { additionalProperties: true },
+);
+export type ChatJob = Static<typeof ChatJob>;
+
+export const ChatJobParams = Type.Object({ id: Type.String({ maxLength: 200 }) });

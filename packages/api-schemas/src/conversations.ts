@@ -1,0 +1,239 @@
+import Type, { type Static } from 'typebox';
+
+/**
+ * A signed-in user's chats (/api/chats), the streamed answers (/api/chat), prompt templates
+ * (/api/templates) and files (/api/files). additionalProperties: false on every body: userId,
+ * role or environment in a body is a 400, never stored.
+ */
+
+const chatFields = {
+  title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  model: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()])),
+  folder: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()])),
+  tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 20 })),
+  pinned: Type.Optional(Type.Boolean()),
+  archived: Type.Optional(Type.Boolean()),
+};
+export const CreateChatRequest = Type.Object(chatFields, { additionalProperties: false });
+export type CreateChatRequest = Static<typeof CreateChatRequest>;
+export const UpdateChatRequest = Type.Object(chatFields, { additionalProperties: false, minProperties: 1 });
+export type UpdateChatRequest = Static<typeof UpdateChatRequest>;
+
+/** A chat as the API shows it (never its owner). */
+export const ChatSummary = Type.Object({
+  id: Type.String(),
+  title: Type.String(),
+  model: Type.Union([Type.String(), Type.Null()]),
+  folder: Type.Union([Type.String(), Type.Null()]),
+  tags: Type.Array(Type.String()),
+  pinned: Type.Boolean(),
+  archived: Type.Boolean(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export type ChatSummary = Static<typeof ChatSummary>;
+
+export const ChatListQuery = Type.Object({
+  limit: Type.Optional(Type.String()),
+  offset: Type.Optional(Type.String()),
+  archived: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+  folder: Type.Optional(Type.String({ maxLength: 200 })),
+  tag: Type.Optional(Type.String({ maxLength: 50 })),
+});
+export type ChatListQuery = Static<typeof ChatListQuery>;
+
+export const ChatList = Type.Object({ chats: Type.Array(ChatSummary), limit: Type.Integer(), offset: Type.Integer() });
+export type ChatList = Static<typeof ChatList>;
+
+export const FolderList = Type.Object({
+  folders: Type.Array(Type.Object({ name: Type.String(), chats: Type.Integer() })),
+});
+export type FolderList = Static<typeof FolderList>;
+
+export const ChatSearchQuery = Type.Object({
+  q: Type.String({ minLength: 1, maxLength: 500 }),
+  limit: Type.Optional(Type.String()),
+  offset: Type.Optional(Type.String()),
+});
+
+export const SearchHit = Type.Object({
+  chatId: Type.String(),
+  chatTitle: Type.String(),
+  messageId: Type.String(),
+  role: Type.String(),
+  snippet: Type.String(),
+  createdAt: Type.String(),
+});
+export type SearchHit = Static<typeof SearchHit>;
+
+export const SearchResults = Type.Object({
+  results: Type.Array(SearchHit),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
+export type SearchResults = Static<typeof SearchResults>;
+
+/** Switchyard's own export, or ChatGPT's conversations.json (an array). */
+export const ImportChatsRequest = Type.Union([Type.Object({}), Type.Array(Type.Unknown())]);
+
+export const AddMessageRequest = Type.Object(
+  {
+    role: Type.Union([Type.Literal('user'), Type.Literal('assistant'), Type.Literal('system')]),
+    content: Type.String({ minLength: 1, maxLength: 200_000 }),
+  },
+  { additionalProperties: false },
+);
+export type AddMessageRequest = Static<typeof AddMessageRequest>;
+
+/** A stored message of a chat. */
+export const ConversationMessage = Type.Object({
+  id: Type.String(),
+  conversationId: Type.String(),
+  role: Type.Union([Type.Literal('user'), Type.Literal('assistant'), Type.Literal('system')]),
+  content: Type.String(),
+  model: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Union([Type.Literal('complete'), Type.Literal('partial'), Type.Literal('failed')], {
+    description: 'partial: stopped or failed mid-way, the text so far is kept',
+  }),
+  error: Type.Union([Type.String(), Type.Null()]),
+  promptTokens: Type.Union([Type.Integer(), Type.Null()]),
+  completionTokens: Type.Union([Type.Integer(), Type.Null()]),
+  firstTokenMs: Type.Union([Type.Integer(), Type.Null()]),
+  durationMs: Type.Union([Type.Integer(), Type.Null()]),
+  attachments: Type.Array(Type.String(), { description: 'File ids (POST /api/files) sent with the message' }),
+  createdAt: Type.String(),
+});
+export type ConversationMessage = Static<typeof ConversationMessage>;
+
+export const MessageList = Type.Object({
+  messages: Type.Array(ConversationMessage),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
+export type MessageList = Static<typeof MessageList>;
+
+export const MessageParams = Type.Object({
+  id: Type.String({ maxLength: 100 }),
+  messageId: Type.String({ maxLength: 100 }),
+});
+
+export const ExportQuery = Type.Object({
+  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('markdown')])),
+});
+
+export const ShareLink = Type.Object({
+  token: Type.String(),
+  path: Type.String({ description: 'The JSON API of the shared chat' }),
+  url: Type.String({ description: 'The page of the web app that shows it' }),
+});
+export type ShareLink = Static<typeof ShareLink>;
+
+export const RevokedShares = Type.Object({ revoked: Type.Integer() });
+export type RevokedShares = Static<typeof RevokedShares>;
+
+export const ShareParams = Type.Object({ token: Type.String({ minLength: 10, maxLength: 100 }) });
+
+export const SharedChat = Type.Object({
+  title: Type.String(),
+  model: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String(),
+  messages: Type.Array(Type.Object({ role: Type.String(), content: Type.String(), createdAt: Type.String() })),
+});
+export type SharedChat = Static<typeof SharedChat>;
+
+/** POST /api/chat: start an answer; it streams from GET /api/chat/stream. */
+export const StartChatRequest = Type.Object(
+  {
+    chatId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    model: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    message: Type.String({ minLength: 1, maxLength: 200_000 }),
+    templateId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    variables: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 100_000 }))),
+    attachments: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 10 })),
+  },
+  { additionalProperties: false },
+);
+export type StartChatRequest = Static<typeof StartChatRequest>;
+
+export const ChatSessionRequest = Type.Object(
+  { sessionId: Type.String({ minLength: 1, maxLength: 100 }) },
+  { additionalProperties: false },
+);
+export type ChatSessionRequest = Static<typeof ChatSessionRequest>;
+
+export const ChatStreamQuery = Type.Object({
+  sessionId: Type.String({ minLength: 1, maxLength: 100 }),
+  lastEventId: Type.Optional(Type.String({ maxLength: 12 })),
+});
+
+// Prompt templates
+
+const templateFields = {
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  body: Type.String({ minLength: 1, maxLength: 50_000 }),
+  description: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
+};
+export const CreateTemplateRequest = Type.Object(templateFields, { additionalProperties: false });
+export type CreateTemplateRequest = Static<typeof CreateTemplateRequest>;
+export const UpdateTemplateRequest = Type.Object(
+  {
+    name: Type.Optional(templateFields.name),
+    body: Type.Optional(templateFields.body),
+    description: templateFields.description,
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateTemplateRequest = Static<typeof UpdateTemplateRequest>;
+
+export const RenderTemplateRequest = Type.Object(
+  { variables: Type.Record(Type.String(), Type.String({ maxLength: 100_000 })) },
+  { additionalProperties: false },
+);
+export type RenderTemplateRequest = Static<typeof RenderTemplateRequest>;
+
+export const RenderedTemplate = Type.Object({ text: Type.String() });
+export type RenderedTemplate = Static<typeof RenderedTemplate>;
+
+/** A prompt template; `variables` are the `{{names}}` found in the body. */
+export const PromptTemplate = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  body: Type.String(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  variables: Type.Array(Type.String()),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export type PromptTemplate = Static<typeof PromptTemplate>;
+
+export const TemplateList = Type.Object({
+  templates: Type.Array(PromptTemplate),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
+export type TemplateList = Static<typeof TemplateList>;
+
+// Files
+
+/** An uploaded file (never its storage key or text: GET /api/files/:id/text has that). */
+export const UploadedFile = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  mimeType: Type.String({ description: 'Sniffed from the bytes, never taken from the client' }),
+  bytes: Type.Integer(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('ready'), Type.Literal('failed')]),
+  error: Type.Union([Type.String(), Type.Null()]),
+  extractedCharacters: Type.Union([Type.Integer(), Type.Null()]),
+  createdAt: Type.String(),
+  finishedAt: Type.Union([Type.String(), Type.Null()]),
+});
+export type UploadedFile = Static<typeof UploadedFile>;
+
+export const FileList = Type.Object({ files: Type.Array(UploadedFile), limit: Type.Integer(), offset: Type.Integer() });
+export type FileList = Static<typeof FileList>;
+
+export const FileLimits = Type.Object({ maxBytes: Type.Integer(), maxFiles: Type.Integer() });
+export type FileLimits = Static<typeof FileLimits>;
+
+export const FileText = Type.Object({ text: Type.String() });
+export type FileText = Static<typeof FileText>;

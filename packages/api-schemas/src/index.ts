@@ -1,0 +1,13 @@
+/**
+ * @switchyard/api-schemas: every request and response shape of Switchyard's HTTP API, once, as
+ * TypeBox schemas with their `Static` types. The server registers these schemas on its routes (so
+ * validation and the OpenAPI document use them), packages/providers derives its chat request from
+ * them, and the web app imports the types (`import type`, so no schema code reaches the bundle).
+ */
+export * from './accounts';
+export * from './admin';
+export * from './chat';
+export * from './common';
+export * from './conversations';
+export * from './images';
+export * from './keys';
