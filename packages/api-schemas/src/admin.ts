@@ -93,6 +93,40 @@ export const DeadJobsQuery = Type.Object({
 });
 export type DeadJobsQuery = Static<typeof DeadJobsQuery>;
 
+export const JobError = Type.Object({
+  message: Type.String(),
+  code: Type.Union([Type.String(), Type.Null()], { description: 'A stable SY_ERR_* code when the failure had one' }),
+});
+export type JobError = Static<typeof JobError>;
+
+const jobCounts = {
+  waiting: Type.Integer(),
+  delayed: Type.Integer(),
+  active: Type.Integer(),
+  completed: Type.Integer(),
+  dead: Type.Integer(),
+};
+export const JobCounts = Type.Object(jobCounts);
+export type JobCounts = Static<typeof JobCounts>;
+
+/** GET /v1/admin/jobs (documentation and the web's type; the route does not filter it). */
+export const AdminJobStats = Type.Object({
+  ...jobCounts,
+  backend: Type.String(),
+  byName: Type.Record(Type.String(), JobCounts),
+  rates: Type.Object({ completedPerMinute: Type.Number(), deadPerMinute: Type.Number() }),
+  workers: Type.Array(
+    Type.Object({
+      worker_id: Type.String(),
+      names: Type.Array(Type.String()),
+      active: Type.Integer(),
+      started_at: Type.String(),
+      last_seen_at: Type.String(),
+    }),
+  ),
+});
+export type AdminJobStats = Static<typeof AdminJobStats>;
+
 /** A job as the admin API shows it (documentation and the web's type; the routes do not filter it). */
 export const AdminJob = Type.Object({
   id: Type.String(),
@@ -102,7 +136,7 @@ export const AdminJob = Type.Object({
   attempts: Type.Integer(),
   max_attempts: Type.Integer(),
   run_at: Type.String(),
-  last_error: Type.Union([Type.Object({ message: Type.String() }, { additionalProperties: true }), Type.Null()]),
+  last_error: Type.Union([JobError, Type.Null()]),
   result: Type.Unknown(),
   progress: Type.Unknown(),
   payload: Type.Unknown(),

@@ -137,7 +137,13 @@ export const SharedChat = Type.Object({
   title: Type.String(),
   model: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
-  messages: Type.Array(Type.Object({ role: Type.String(), content: Type.String(), createdAt: Type.String() })),
+  messages: Type.Array(
+    Type.Object({
+      role: Type.Union([Type.Literal('user'), Type.Literal('assistant'), Type.Literal('system')]),
+      content: Type.String(),
+      createdAt: Type.String(),
+    }),
+  ),
 });
 export type SharedChat = Static<typeof SharedChat>;
 

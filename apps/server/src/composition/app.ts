@@ -9,7 +9,7 @@ import { registerChatSessionRoutes } from '../conversations/chat-session-routes'
 import { registerConversationRoutes } from '../conversations/conversation-routes';
 import { sendError } from '../edge/error-handler';
 import { registerRequestHooks } from '../edge/hooks';
-import { createLazyCompilers } from '../edge/lazy-compilers';
+import { createLazyCompilers, type RouteSchema } from '../edge/lazy-compilers';
 import { registerFileRoutes } from '../files/file-routes';
 import { registerAsyncChatRoutes } from '../gateway/async-chat-routes';
 import { registerEmbeddingsRoutes } from '../gateway/embeddings-routes';
@@ -35,6 +35,8 @@ export interface BuiltApp {
   startDraining(): void;
   /** Route validators and serializers are compiled on first use; this compiles the rest now (tests). */
   compilePendingSchemas(): number;
+  /** Every schema the routes registered (a test checks each comes from @switchyard/api-schemas). */
+  routeSchemas(): readonly RouteSchema[];
 }
 
 /**
@@ -140,5 +142,6 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
       draining = true;
     },
     compilePendingSchemas: () => lazyCompilers.compilePending(),
+    routeSchemas: () => lazyCompilers.routeSchemas(),
   };
 }

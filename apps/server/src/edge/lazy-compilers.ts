@@ -18,16 +18,45 @@ interface Validator {
 
 type CompilerFactory = (...factoryArgs: unknown[]) => (route: unknown) => unknown;
 
+/** One schema a route registered: its body, querystring, params or headers, or a response by status. */
+export interface RouteSchema {
+  method: string;
+  url: string;
+  /** `body`, `querystring`, `params`, `headers`, or `response <status>`. */
+  part: string;
+  schema: unknown;
+}
+
 export interface LazyCompilers {
   /** For Fastify's `schemaController.compilersFactory`. */
   compilersFactory: FastifyCompilersFactory;
   /** Compiles every validator and serializer not used yet; returns how many it built. */
   compilePending(): number;
+  /** Every schema the routes registered, as Fastify handed them over (tests check where they come from). */
+  routeSchemas(): readonly RouteSchema[];
+}
+
+interface RouteDefinition {
+  schema?: unknown;
+  method?: string;
+  url?: string;
+  httpPart?: string;
+  httpStatus?: string;
 }
 
 /** One per Fastify instance, as Fastify makes its own compilers per instance. */
 export function createLazyCompilers(): LazyCompilers {
   const pending = new Set<() => unknown>();
+  const registered: RouteSchema[] = [];
+  const record = (route: unknown, part: (definition: RouteDefinition) => string) => {
+    const definition = route as RouteDefinition;
+    registered.push({
+      method: String(definition.method),
+      url: String(definition.url),
+      part: part(definition),
+      schema: definition.schema,
+    });
+  };
   const lazily = <T extends (data: unknown) => unknown>(
     build: () => T,
     afterCall?: (wrapper: T, target: T) => void,
@@ -54,18 +83,23 @@ export function createLazyCompilers(): LazyCompilers {
   const compilersFactory = {
     buildValidator(...factoryArgs: unknown[]) {
       const compile = buildValidatorEagerly(...factoryArgs);
-      return (route: unknown) =>
-        lazily(
+      return (route: unknown) => {
+        record(route, (definition) => String(definition.httpPart));
+        return lazily(
           () => compile(route) as Validator,
           // ajv reports what failed on the function itself; Fastify reads it from the one it called.
           (wrapper: Validator, target: Validator) => {
             wrapper.errors = target.errors;
           },
         );
+      };
     },
     buildSerializer(...factoryArgs: unknown[]) {
       const compile = buildSerializerEagerly(...factoryArgs);
-      return (route: unknown) => lazily(() => compile(route) as (data: unknown) => string);
+      return (route: unknown) => {
+        record(route, (definition) => `response ${String(definition.httpStatus)}`);
+        return lazily(() => compile(route) as (data: unknown) => string);
+      };
     },
   };
   return {
@@ -75,5 +109,6 @@ export function createLazyCompilers(): LazyCompilers {
       for (const build of builds) build();
       return builds.length;
     },
+    routeSchemas: () => registered,
   };
 }

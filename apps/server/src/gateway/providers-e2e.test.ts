@@ -86,6 +86,53 @@ describe('the official openai client against every provider', () => {
     expect(result.data[0]?.embedding).not.toEqual(result.data[1]?.embedding);
   });
 
+  it.each(['gpt', 'llama', 'claude', 'gemini'])(
+    '%s: fields sent as null (stop, temperature, ...) count as not sent and never reach the upstream',
+    async (model) => {
+      const fake =
+        fakes[model === 'gpt' ? 'openai' : model === 'llama' ? 'ollama' : model === 'claude' ? 'anthropic' : 'gemini'];
+      const before = fake?.requests.length ?? 0;
+      const response = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model,
+          messages: [{ role: 'user', content: 'nulls' }],
+          stop: null,
+          temperature: null,
+          top_p: null,
+          max_tokens: null,
+          seed: null,
+          presence_penalty: null,
+          response_format: null,
+          tools: null,
+          logprobs: null,
+        }),
+      });
+      expect(response.status).toBe(200);
+      expect((await readJson(response)).choices[0].message.content).toBe('fake: nulls');
+      const sent = JSON.stringify(fake?.requests.slice(before).map((request) => request.body));
+      expect(sent).toContain('nulls');
+      expect(sent).not.toContain('null');
+    },
+  );
+
+  it.each([
+    ['a text part without text', [{ type: 'text' }]],
+    ['an image part without a url', [{ type: 'image_url', image_url: {} }]],
+    ['an image part without image_url', [{ type: 'image_url' }]],
+  ])('refuses %s with a 400 before any adapter sees it', async (_case, content) => {
+    const before = fakes.anthropic?.requests.length ?? 0;
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude', messages: [{ role: 'user', content }] }),
+    });
+    expect(response.status).toBe(400);
+    expect((await readJson(response)).error.code).toBe('SY_ERR_VALIDATION');
+    expect(fakes.anthropic?.requests.length).toBe(before);
+  });
+
   it('rejects embeddings input of the wrong shape', async () => {
     const response = await fetch(`${server.url}/v1/embeddings`, {
       method: 'POST',

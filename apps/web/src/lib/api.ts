@@ -111,16 +111,5 @@ export async function api<T>(path: string, init: RequestInit & { json?: unknown 
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-export interface Me {
-  id: string;
-  email: string;
-  name: string;
-  role: 'admin' | 'user' | string;
-}
-
-export interface ChatModel {
-  id: string;
-  label: string;
-  description?: string;
-  default?: boolean;
-}
+// Wire shapes come from the server's own schemas (types only: nothing of the package is bundled).
+export type { Me, NativeModel as ChatModel, NativeModelList as ChatModelList } from '@switchyard/api-schemas';

@@ -1,3 +1,12 @@
+import type {
+  ChatSummary,
+  ConversationMessage,
+  FolderList,
+  RevokedShares,
+  SearchHit,
+  ShareLink,
+  UpdateChatRequest,
+} from '@switchyard/api-schemas';
 import type { InfiniteData, QueryClient } from '@tanstack/react-query';
 import { api } from './api';
 
@@ -7,31 +16,17 @@ import { api } from './api';
  * Query's cached lists so the sidebar updates before the server answers (optimistic updates).
  */
 
-export interface ChatSummary {
-  id: string;
-  title: string;
-  model: string | null;
-  folder: string | null;
-  tags: string[];
-  pinned: boolean;
-  archived: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+export type { ChatSummary, SearchHit };
 
-export interface ChatMessage {
-  id: string;
-  role: 'user' | 'assistant' | 'system';
-  content: string;
-  model?: string | null;
-  status?: 'complete' | 'partial' | 'failed';
-  error?: string | null;
-  /** File ids (POST /api/files) sent with the message. */
-  attachments?: string[];
-  createdAt?: string;
-}
+/**
+ * A message as the server stores it; the fields the server fills in (status, model, ...) are
+ * optional because the UI shows its own messages before the server has them.
+ */
+export type ChatMessage = Pick<ConversationMessage, 'id' | 'role' | 'content'> &
+  Partial<Pick<ConversationMessage, 'model' | 'status' | 'error' | 'attachments' | 'createdAt'>>;
 
-export type ChatFields = Partial<Pick<ChatSummary, 'title' | 'folder' | 'tags' | 'pinned' | 'archived' | 'model'>>;
+/** What PATCH /api/chats/:id accepts. */
+export type ChatFields = UpdateChatRequest;
 
 /** Which list the sidebar shows: the server filters on folder and archived. */
 export interface ChatFilter {
@@ -102,23 +97,13 @@ export async function fetchMessagePage(chatId: string, offset: number): Promise<
   return body.messages;
 }
 
-export interface SearchHit {
-  chatId: string;
-  chatTitle: string;
-  messageId: string;
-  role: string;
-  snippet: string;
-  createdAt: string;
-}
-
 export async function searchChats(q: string): Promise<SearchHit[]> {
   const body = await api<{ results: SearchHit[] }>(`/api/chats/search?${query({ q, limit: 50 })}`);
   return body.results;
 }
 
 /** Every folder the user has named (GET /api/chats/folders), with its chat count. */
-export const fetchFolders = async () =>
-  (await api<{ folders: Array<{ name: string; chats: number }> }>('/api/chats/folders')).folders;
+export const fetchFolders = async () => (await api<FolderList>('/api/chats/folders')).folders;
 export const getChat = (id: string) => api<ChatSummary>(`/api/chats/${encodeURIComponent(id)}`);
 export const patchChat = (id: string, fields: ChatFields) =>
   api<ChatSummary>(`/api/chats/${encodeURIComponent(id)}`, { method: 'PATCH', json: fields });
@@ -128,9 +113,9 @@ export const deleteMessage = (chatId: string, messageId: string) =>
     method: 'DELETE',
   });
 export const shareChat = (id: string) =>
-  api<{ token: string; path: string; url: string }>(`/api/chats/${encodeURIComponent(id)}/share`, { method: 'POST' });
+  api<ShareLink>(`/api/chats/${encodeURIComponent(id)}/share`, { method: 'POST' });
 export const revokeShares = (id: string) =>
-  api<{ revoked: number }>(`/api/chats/${encodeURIComponent(id)}/share`, { method: 'DELETE' });
+  api<RevokedShares>(`/api/chats/${encodeURIComponent(id)}/share`, { method: 'DELETE' });
 export const exportUrl = (id: string, format: 'json' | 'markdown') =>
   `/api/chats/${encodeURIComponent(id)}/export${format === 'markdown' ? '?format=markdown' : ''}`;
 

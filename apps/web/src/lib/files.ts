@@ -1,15 +1,7 @@
+import type { FileLimits, UploadedFile } from '@switchyard/api-schemas';
 import { ApiError, api, errorFromResponse } from './api';
 
-/** What `GET /api/files/:id` answers (the fields the UI reads). */
-export interface UploadedFile {
-  id: string;
-  name: string;
-  mimeType: string;
-  bytes: number;
-  status: 'pending' | 'ready' | 'failed';
-  error?: string | null;
-  extractedCharacters?: number | null;
-}
+export type { FileLimits, UploadedFile };
 
 /**
  * The server's defaults for `files.max_bytes` and `files.max_per_user`, used until `GET /api/files/limits`
@@ -17,10 +9,6 @@ export interface UploadedFile {
  * cases early; the server's 413/429 stays the final word and is shown as it comes.
  */
 export const defaultFileLimits = { maxBytes: 20 * 1024 * 1024, maxFiles: 200 } as const;
-export interface FileLimits {
-  maxBytes: number;
-  maxFiles: number;
-}
 
 /** The upload limits in force now. */
 export const fetchFileLimits = () => api<FileLimits>('/api/files/limits');

@@ -1,26 +1,13 @@
+import type { CreateTemplateRequest, PromptTemplate, RenderedTemplate, TemplateList } from '@switchyard/api-schemas';
 import { api } from './api';
 
-/** A prompt template as `/api/templates` returns it; `variables` are the `{{names}}` found in the body. */
-export interface PromptTemplate {
-  id: string;
-  name: string;
-  body: string;
-  description: string | null;
-  variables: string[];
-  createdAt?: string;
-  updatedAt?: string;
-}
-
-export interface NewTemplate {
-  name: string;
-  body: string;
-  description?: string;
-}
+export type { PromptTemplate };
+/** What POST /api/templates accepts. */
+export type NewTemplate = CreateTemplateRequest;
 
 export const templatesQueryKey = ['templates'] as const;
 
-export const listTemplates = () =>
-  api<{ templates: PromptTemplate[] }>('/api/templates?limit=100').then((page) => page.templates);
+export const listTemplates = () => api<TemplateList>('/api/templates?limit=100').then((page) => page.templates);
 
 export const createTemplate = (template: NewTemplate) =>
   api<PromptTemplate>('/api/templates', { method: 'POST', json: template });
@@ -29,7 +16,7 @@ export const deleteTemplate = (id: string) =>
   api<void>(`/api/templates/${encodeURIComponent(id)}`, { method: 'DELETE' });
 
 export const renderTemplate = (id: string, variables: Record<string, string>) =>
-  api<{ text: string }>(`/api/templates/${encodeURIComponent(id)}/render`, {
+  api<RenderedTemplate>(`/api/templates/${encodeURIComponent(id)}/render`, {
     method: 'POST',
     json: { variables },
   }).then((result) => result.text);

@@ -122,7 +122,8 @@ function route(method: string, url: URL, body: unknown): Response {
           environment: 'prod',
           attempts: 5,
           max_attempts: 5,
-          last_error: 'storage unavailable',
+          // The server sends the error as { message, code } (the web once rendered the object itself).
+          last_error: { message: 'storage unavailable', code: 'SY_ERR_STORAGE_UNAVAILABLE' },
           payload: { documentId: 'file_1' },
           created_at: '2026-11-22T10:00:00.000Z',
           updated_at: '2026-11-22T10:05:00.000Z',

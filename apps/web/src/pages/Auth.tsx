@@ -1,15 +1,9 @@
+import type { AuthConfig } from '@switchyard/api-schemas';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { buttonClass, ErrorBox, Field, inputClass } from '../components/ui';
 import { api } from '../lib/api';
 import { navigate } from '../lib/router';
-
-interface AuthConfig {
-  emailAndPassword: { signUp: boolean; passwordReset: string | false };
-  socialProviders: string[];
-  /** No admin yet: the account made next becomes the administrator. */
-  firstAccountBecomesAdmin?: boolean;
-}
 
 function useAuthConfig() {
   return useQuery({ queryKey: ['auth-config'], queryFn: () => api<AuthConfig>('/api/auth-config') });

@@ -1,20 +1,8 @@
+import type { ImageStatus as ImageJob, ImageQuota as Quota } from '@switchyard/api-schemas';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { buttonClass, ErrorBox, Field, inputClass } from '../components/ui';
 import { api } from '../lib/api';
-
-interface Quota {
-  environment: string;
-  used: number;
-  limit: number;
-  remaining: number;
-  resets_at: string;
-}
-interface ImageJob {
-  id: string;
-  status: 'queued' | 'running' | 'ready' | 'failed';
-  error?: string | null;
-}
 
 export function ImagePanel() {
   const client = useQueryClient();

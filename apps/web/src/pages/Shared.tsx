@@ -1,14 +1,8 @@
+import type { SharedChat } from '@switchyard/api-schemas';
 import { useQuery } from '@tanstack/react-query';
 import { Markdown } from '../components/Markdown';
 import { ErrorBox } from '../components/ui';
 import { api } from '../lib/api';
-
-interface SharedChat {
-  title: string;
-  model: string | null;
-  createdAt: string;
-  messages: Array<{ role: 'user' | 'assistant' | 'system'; content: string; createdAt: string }>;
-}
 
 /** /share/<token>: a chat someone shared, read-only, for anyone with the link (no account needed). */
 export function SharedChatPage({ token }: { token: string }) {

@@ -1,35 +1,10 @@
+import type { AdminJob, JobCounts, AdminJobStats as JobStats } from '@switchyard/api-schemas';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ErrorBox, secondaryButtonClass } from '../../components/ui';
 import { api } from '../../lib/api';
 import { AdminTable } from './AdminTable';
 
-interface JobCounts {
-  waiting: number;
-  delayed: number;
-  active: number;
-  completed: number;
-  dead: number;
-}
-
-interface JobStats extends JobCounts {
-  backend: string;
-  byName: Record<string, JobCounts>;
-  rates: { completedPerMinute: number; deadPerMinute: number };
-  workers: { worker_id: string; names: string[]; active: number; started_at: string; last_seen_at: string }[];
-}
-
-interface DeadJob {
-  id: string;
-  name: string;
-  environment: string;
-  attempts: number;
-  max_attempts: number;
-  last_error: string | null;
-  payload: unknown;
-  created_at: string;
-  finished_at: string | null;
-  updated_at: string;
-}
+type DeadJob = Omit<AdminJob, 'status' | 'run_at' | 'result' | 'progress'>;
 
 const states: (keyof JobCounts)[] = ['waiting', 'delayed', 'active', 'completed', 'dead'];
 const refreshMs = 5000;
@@ -155,7 +130,7 @@ export function Jobs() {
                 </button>
               </span>
             </div>
-            {job.last_error && <p className="mt-1 text-red-700 dark:text-red-400">{job.last_error}</p>}
+            {job.last_error && <p className="mt-1 text-red-700 dark:text-red-400">{job.last_error.message}</p>}
             <details className="mt-1">
               <summary className="cursor-pointer text-xs">Payload</summary>
               <pre className="overflow-auto rounded bg-slate-100 p-2 text-xs dark:bg-slate-900">

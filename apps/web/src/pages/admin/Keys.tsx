@@ -1,20 +1,9 @@
+import type { CreatedKey, KeyList, PublicKey as KeyRecord } from '@switchyard/api-schemas';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { buttonClass, ErrorBox, inputClass, secondaryButtonClass, selectClass } from '../../components/ui';
 import { api } from '../../lib/api';
 import { AdminTable } from './AdminTable';
-
-interface KeyRecord {
-  id: string;
-  name: string;
-  prefix: string;
-  environment: 'prod' | 'dev' | string;
-  admin: boolean;
-  scopes: string[];
-  userId: string | null;
-  createdAt: string;
-  revokedAt: string | null;
-}
 
 /** API keys of both environments: create (the secret is shown once), list, filter, revoke. */
 export function Keys() {
@@ -23,11 +12,11 @@ export function Keys() {
   const [filter, setFilter] = useState<'all' | 'prod' | 'dev'>('all');
   const keys = useQuery({
     queryKey: ['keys', showRevoked],
-    queryFn: () => api<{ keys: KeyRecord[] }>(`/v1/admin/keys?include_revoked=${showRevoked}`),
+    queryFn: () => api<KeyList>(`/v1/admin/keys?include_revoked=${showRevoked}`),
   });
   const [name, setName] = useState('');
   const [environment, setEnvironment] = useState<'prod' | 'dev'>('dev');
-  const [created, setCreated] = useState<{ key: string; record: KeyRecord } | null>(null);
+  const [created, setCreated] = useState<CreatedKey | null>(null);
   const [copied, setCopied] = useState(false);
   const [confirming, setConfirming] = useState<string | null>(null);
   const create = useMutation({

@@ -1,21 +1,9 @@
+import type { Setting, SettingList, SettingValue } from '@switchyard/api-schemas';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { ErrorBox, inputClass, secondaryButtonClass, selectClass } from '../../components/ui';
 import { api } from '../../lib/api';
 import { formatBytes } from '../../lib/files';
-
-type SettingValue = number | boolean | string;
-
-interface Setting {
-  key: string;
-  value: SettingValue;
-  type: 'integer' | 'number' | 'boolean' | 'string' | string;
-  description: string;
-  default: SettingValue;
-  minimum?: number;
-  maximum?: number;
-  updatedAt: string | null;
-}
 
 const groups: { title: string; matches(key: string): boolean }[] = [
   { title: 'Rate limits (requests per minute)', matches: (key) => key.startsWith('rate_limit.') },

@@ -1,22 +1,14 @@
+import type { PublicUser as User, UserList } from '@switchyard/api-schemas';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ErrorBox, selectClass } from '../../components/ui';
 import { api, type Me } from '../../lib/api';
 import { AdminTable } from './AdminTable';
 
-interface User {
-  id: string;
-  email: string;
-  name: string;
-  role: 'admin' | 'user';
-  emailVerified: boolean;
-  createdAt: string;
-}
-
 /** Every account and its role; a change applies to that user's sessions on their next request. */
 export function Users() {
   const client = useQueryClient();
   const me = client.getQueryData<Me | null>(['me']);
-  const users = useQuery({ queryKey: ['users'], queryFn: () => api<{ users: User[] }>('/api/users?limit=1000') });
+  const users = useQuery({ queryKey: ['users'], queryFn: () => api<UserList>('/api/users?limit=1000') });
   const setRole = useMutation({
     mutationFn: ({ id, role }: { id: string; role: string }) =>
       api<User>(`/api/users/${encodeURIComponent(id)}/role`, { method: 'PUT', json: { role } }),

@@ -1,27 +1,7 @@
-/** The numbers `GET /v1/admin/usage` gives for a bucket, a model, a provider and the totals. */
-export interface UsageStats {
-  requests: number;
-  tokens: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  errors: number;
-  server_errors: number;
-  error_rate: number;
-  latency_p50_ms: number | null;
-  latency_p95_ms: number | null;
-  latency_p99_ms: number | null;
-}
+import type { UsageResponse, UsageStats } from '@switchyard/api-schemas';
 
-export interface UsageResponse {
-  environment: 'prod' | 'dev';
-  since: string;
-  bucket: 'minute' | 'hour';
-  model: string | null;
-  buckets: (UsageStats & { start: string })[];
-  models: (UsageStats & { model: string | null; provider: string | null })[];
-  providers: (UsageStats & { provider: string; models: string[] })[];
-  totals: UsageStats;
-}
+/** What `GET /v1/admin/usage` answers: the server's schema, the numbers per bucket, model, provider and in total. */
+export type { UsageResponse, UsageStats };
 
 export interface UsageRange {
   id: string;
