@@ -1,4 +1,4 @@
-import type { Setting, SettingList, SettingValue } from '@switchyard/api-schemas';
+import type { Setting, SettingList } from '@switchyard/api-schemas';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { ErrorBox, inputClass, secondaryButtonClass, selectClass } from '../../components/ui';
@@ -135,7 +135,7 @@ function SettingRow({ setting }: { setting: Setting }) {
 export function Settings() {
   const settings = useQuery({
     queryKey: ['settings'],
-    queryFn: () => api<{ settings: Setting[] }>('/v1/admin/settings'),
+    queryFn: () => api<SettingList>('/v1/admin/settings'),
   });
   const grouped = new Map<string, Setting[]>();
   for (const setting of settings.data?.settings ?? []) {
