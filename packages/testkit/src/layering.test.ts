@@ -42,6 +42,12 @@ describe('layering', () => {
     expect(violations(files, (specifier) => infrastructureLibraries.test(specifier))).toEqual([]);
   });
 
+  it('keeps @switchyard/api-schemas to TypeBox alone, so the web app and every package can use it', () => {
+    const files = sourceFiles(join(root, 'packages/api-schemas/src'));
+    expect(files.length).toBeGreaterThan(3);
+    expect(violations(files, (specifier) => specifier !== 'typebox' && !specifier.startsWith('./'))).toEqual([]);
+  });
+
   it('keeps every database query in packages/db: no Drizzle in the server', () => {
     expect(violations(sourceFiles(serverSource), (specifier) => specifier.startsWith('drizzle-orm'))).toEqual([]);
   });
