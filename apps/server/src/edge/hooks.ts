@@ -25,6 +25,30 @@ export interface EdgeDependencies {
   readonly limiter: Pick<RateLimiter, 'hit'>;
   readonly metrics: Pick<Metrics, 'httpRequests' | 'httpDuration' | 'tokens' | 'rateLimitRejections'>;
   readonly usage: Pick<UsageWriter, 'record'>;
+  /** True once shutdown began: new requests are refused with SY_ERR_SHUTTING_DOWN. */
+  readonly isDraining?: () => boolean;
+}
+
+/** Liveness and readiness still answer while draining, so a load balancer sees the drain. */
+const answeredWhileDraining = new Set(['/health', '/ready']);
+
+/**
+ * A request that arrives once shutdown began (on a kept-alive or pipelined connection) gets
+ * the documented error shape, is told to close the connection, and leaves a usage row (under
+ * its key when the key is known to this process: no database lookup while shutting down).
+ */
+function refuseWhileDraining(edge: EdgeDependencies, request: FastifyRequest, reply: FastifyReply): void {
+  try {
+    const token = bearerToken(request);
+    if (token !== undefined) request.principal = principalForKey(edge, token);
+  } catch {
+    // An unknown or malformed key is refused for shutting down all the same.
+  }
+  if (request.principal) reply.header('x-environment', request.principal.environment);
+  reply.header('connection', 'close');
+  throw new SwitchyardError('SY_ERR_SHUTTING_DOWN', 'The server is shutting down; retry the request', {
+    retryAfterSeconds: 1,
+  });
 }
 
 /**
@@ -265,6 +289,9 @@ export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencie
       }
     });
     reply.header('x-environment', 'prod');
+    if (edge.isDraining?.() && !answeredWhileDraining.has(request.routeOptions.url ?? '')) {
+      refuseWhileDraining(edge, request, reply);
+    }
     const behaviour = request.routeOptions.config?.behaviour;
     if (!behaviour) return;
     await authenticate(edge, request, reply, behaviour);
