@@ -117,7 +117,10 @@ export async function createServerParts(
   try {
     // Before opening anything: server mode without AUTH_SECRET must fail at once with a clear message.
     const authSecret = resolveAuthSecret(config, mode);
-    const databases = await openDatabases(config);
+    const databases = await openDatabases(config, {
+      onError: (error, context) =>
+        logger.warn({ reason: error instanceof Error ? error.message : String(error) }, `database: ${context}`),
+    });
     cleanups.unshift(() => closeDatabases(databases));
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
     if (redis) cleanups.unshift(() => void redis.disconnect());
