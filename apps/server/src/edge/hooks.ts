@@ -19,7 +19,7 @@ import type { Principal, RouteBehaviour } from './principal';
 /** What the request hooks use: who is calling (keys, sessions), their limits, and what to record. */
 export interface EdgeDependencies {
   readonly config: Pick<SwitchyardConfig, 'allowAnonymous' | 'publicUrl' | 'accounts'>;
-  readonly keys: Pick<KeyStore, 'findByHash' | 'reloadForMiss'>;
+  readonly keys: Pick<KeyStore, 'findByHash' | 'reloadForMiss' | 'ensureFresh'>;
   readonly accounts: Pick<AccountService, 'hasSessionCookie' | 'sessionFromHeaders'>;
   readonly settings: Pick<SettingsStore, 'current'>;
   readonly limiter: Pick<RateLimiter, 'hit'>;
@@ -211,6 +211,9 @@ async function authenticate(
   }
   // The environment of a bad key's prefix still tags the error response.
   reply.header('x-environment', environmentOfKey(token) ?? 'prod');
+  // A key revoked on another process a moment ago: with a shared change counter, this request sees it.
+  const fresh = edge.keys.ensureFresh();
+  if (fresh) await fresh;
   // A key this process has not heard of yet (created a moment ago elsewhere): look once more before refusing.
   if (edge.keys.findByHash(cachedKeyHash(token)) === undefined && environmentOfKey(token)) {
     await edge.keys.reloadForMiss();
