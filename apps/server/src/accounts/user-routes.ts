@@ -1,6 +1,7 @@
 import { SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
+import { assertAdministersAll } from '../edge/admin-environments';
 import type { RouteBehaviour } from '../edge/principal';
 import { ErrorResponse } from '../edge/schemas';
 import type { AccountService } from './account-service';
@@ -68,6 +69,8 @@ export function registerUserRoutes(
       },
     },
     async (request) => {
+      // Users live in the control plane and sign in to prod: a dev admin key must not read them.
+      assertAdministersAll(request.principal, 'Users');
       const limit = Math.min(1000, Math.max(1, Number(request.query.limit ?? 100)));
       return { users: await accounts.listUsers({ limit, offset: Number(request.query.offset ?? 0) }) };
     },
@@ -87,6 +90,7 @@ export function registerUserRoutes(
       },
     },
     async (request) => {
+      assertAdministersAll(request.principal, 'User roles');
       const updated = await accounts.setRole(request.params.id, request.body.role);
       request.log.info(
         { userId: updated.id, role: updated.role, by: request.principal?.userId ?? request.principal?.keyId },

@@ -58,6 +58,12 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   });
 
   await app.register(swagger, {
+    // Each operation says who may call it (x-switchyard-auth: none, optional, required, session or admin),
+    // so clients, and the test that checks every admin route's environment isolation, can read it.
+    transform: ({ schema, url, route }) => {
+      const auth = route.config?.behaviour?.auth;
+      return auth ? { schema: { ...schema, 'x-switchyard-auth': auth } as typeof schema, url } : { schema, url };
+    },
     openapi: {
       openapi: '3.1.0',
       info: {
