@@ -1,5 +1,6 @@
 import { createJobsRepository } from '@switchyard/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBrowser } from '../testing/browser';
 import { type Json, readJson } from '../testing/read-json';
 import { startTestServer, type TestServer } from '../testing/test-server';
 
@@ -273,6 +274,21 @@ describe('admin routes and environments', () => {
       expect(result.status, operation).toBe(403);
       expect(result.body.error.code, operation).toBe('SY_ERR_FORBIDDEN');
     }
+  });
+
+  it('a signed-in admin (the control plane) still administers prod and dev', async () => {
+    const password = 'an admin password 789';
+    await server.parts.accounts.createUser({ email: 'root@example.test', name: 'Root', password, role: 'admin' });
+    const browser = createBrowser(server.url);
+    const signedIn = await browser.post('/api/auth/sign-in/email', { email: 'root@example.test', password });
+    expect(signedIn.status).toBe(200);
+    expect((await browser.get('/api/users')).status).toBe(200);
+    expect((await readJson(await browser.get('/v1/admin/usage?environment=prod'))).environment).toBe('prod');
+    expect((await readJson(await browser.get('/v1/admin/usage?environment=dev'))).environment).toBe('dev');
+    const keys = (await readJson(await browser.get('/v1/admin/keys'))).keys as Json[];
+    expect(new Set(keys.map((record) => record.environment))).toEqual(new Set(['prod', 'dev']));
+    const setting = await browser.request('PUT', '/v1/admin/settings/files.max_per_user', { body: { value: 99 } });
+    expect(setting.status).toBe(200);
   });
 
   for (const [operation, check] of Object.entries(checks)) {
