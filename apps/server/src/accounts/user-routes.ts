@@ -1,6 +1,7 @@
 import { SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
+import { assertAdministersAll } from '../edge/admin-environments';
 import { pageOf, pageQuery } from '../edge/paging';
 import type { RouteBehaviour } from '../edge/principal';
 import { ErrorResponse } from '../edge/schemas';
@@ -68,6 +69,8 @@ export function registerUserRoutes(
       },
     },
     async (request) => {
+      // Users live in the control plane and sign in to prod: a dev admin key must not read them.
+      assertAdministersAll(request.principal, 'Users');
       return { users: await accounts.listUsers(pageOf(request.query, userPage)) };
     },
   );
@@ -86,6 +89,7 @@ export function registerUserRoutes(
       },
     },
     async (request) => {
+      assertAdministersAll(request.principal, 'User roles');
       const updated = await accounts.setRole(request.params.id, request.body.role);
       request.log.info(
         { userId: updated.id, role: updated.role, by: request.principal?.userId ?? request.principal?.keyId },

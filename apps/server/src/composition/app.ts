@@ -10,6 +10,7 @@ import { registerConversationRoutes } from '../conversations/conversation-routes
 import { sendError } from '../edge/error-handler';
 import { registerRequestHooks } from '../edge/hooks';
 import { createLazyCompilers } from '../edge/lazy-compilers';
+import { docsCsp, registerSecurityHeaders } from '../edge/security-headers';
 import { registerFileRoutes } from '../files/file-routes';
 import { registerAsyncChatRoutes } from '../gateway/async-chat-routes';
 import { registerEmbeddingsRoutes } from '../gateway/embeddings-routes';
@@ -58,7 +59,14 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
     schemaController: { compilersFactory: lazyCompilers.compilersFactory },
   });
 
+  await registerSecurityHeaders(app);
   await app.register(swagger, {
+    // Each operation says who may call it (x-switchyard-auth: none, optional, required, session or admin),
+    // so clients, and the test that checks every admin route's environment isolation, can read it.
+    transform: ({ schema, url, route }) => {
+      const auth = route.config?.behaviour?.auth;
+      return auth ? { schema: { ...schema, 'x-switchyard-auth': auth } as typeof schema, url } : { schema, url };
+    },
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -90,7 +98,12 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
       ],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // The docs page has its own policy (see docsCsp).
+    staticCSP: docsCsp,
+    uiConfig: { deepLinking: true },
+  });
 
   // Only JSON bodies are accepted; text/plain gets a clear 415 instead of a confusing schema error.
   app.removeContentTypeParser('text/plain');

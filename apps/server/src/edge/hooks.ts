@@ -2,6 +2,7 @@ import type { RateLimiter, SwitchyardConfig } from '@switchyard/core';
 import {
   defaultKeyScopes,
   environmentOfKey,
+  environments,
   hashApiKey,
   type KeyScope,
   keyScopes,
@@ -106,6 +107,8 @@ export function principalForKey(edge: EdgeDependencies, key: string): Principal 
     keyName: cached.name,
     keyPrefix: cached.keyPrefix,
     isAdmin: cached.isAdmin,
+    // prod is the control plane: its admin keys administer every environment; a dev admin key only dev.
+    adminEnvironments: !cached.isAdmin ? [] : cached.environment === 'prod' ? environments : [cached.environment],
     userId: cached.userId,
     role: null,
     scopes: cached.scopes,
@@ -125,6 +128,8 @@ function principalForUser(user: SessionUser): Principal {
     keyName: null,
     keyPrefix: null,
     isAdmin,
+    // The control plane's admins: keys, users and settings of every environment are theirs.
+    adminEnvironments: isAdmin ? environments : [],
     userId: user.userId,
     role: user.role,
     scopes: isAdmin ? keyScopes : defaultKeyScopes,
@@ -157,6 +162,7 @@ function anonymous(request: FastifyRequest): Principal {
     keyName: null,
     keyPrefix: null,
     isAdmin: false,
+    adminEnvironments: [],
     userId: null,
     role: null,
     scopes: [],

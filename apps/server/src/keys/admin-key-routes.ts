@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import Type from 'typebox';
+import { administeredEnvironments, assertAdministers } from '../edge/admin-environments';
 import type { RouteBehaviour } from '../edge/principal';
 import { ErrorResponse } from '../edge/schemas';
 import { KeyScopesSchema, PublicKeySchema as PublicKey } from './key-schemas';
@@ -22,7 +23,7 @@ const CreateKeyBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** API keys of every user and environment, for admins. */
+/** API keys of every user, for admins of their environment (a dev admin key sees and makes dev keys only). */
 export function registerAdminKeyRoutes(app: FastifyInstance, keys: KeyAdministration): void {
   app.get<{ Querystring: { include_revoked?: 'true' | 'false' } }>(
     '/v1/admin/keys',
@@ -40,7 +41,10 @@ export function registerAdminKeyRoutes(app: FastifyInstance, keys: KeyAdministra
       },
     },
     async (request) => ({
-      keys: await keys.list({ includeRevoked: request.query.include_revoked === 'true' }),
+      keys: await keys.list({
+        includeRevoked: request.query.include_revoked === 'true',
+        environments: administeredEnvironments(request.principal),
+      }),
     }),
   );
 
@@ -57,6 +61,7 @@ export function registerAdminKeyRoutes(app: FastifyInstance, keys: KeyAdministra
       },
     },
     async (request, reply) => {
+      assertAdministers(request.principal, request.body.environment);
       const created = await keys.create({
         name: request.body.name,
         environment: request.body.environment,
@@ -79,6 +84,7 @@ export function registerAdminKeyRoutes(app: FastifyInstance, keys: KeyAdministra
         response: { 200: PublicKey, ...errors },
       },
     },
-    async (request) => keys.revoke(request.params.id),
+    // A key of an environment the caller does not administer looks like a missing one.
+    async (request) => keys.revoke(request.params.id, { environments: administeredEnvironments(request.principal) }),
   );
 }

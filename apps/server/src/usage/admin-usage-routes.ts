@@ -3,6 +3,7 @@ import { createUsageRepository, type UsageAggregates } from '@switchyard/db';
 import type { ModelRegistry } from '@switchyard/routing';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
+import { administeredEnvironment } from '../edge/admin-environments';
 import type { RouteBehaviour } from '../edge/principal';
 import { ErrorResponse } from '../edge/schemas';
 import type { Databases } from '../infrastructure/databases';
@@ -117,7 +118,11 @@ export function registerAdminUsageRoutes(app: FastifyInstance, usage: AdminUsage
         security,
         querystring: Type.Object(
           {
-            environment: Type.Optional(Type.Union([Type.Literal('prod'), Type.Literal('dev')])),
+            environment: Type.Optional(
+              Type.Union([Type.Literal('prod'), Type.Literal('dev')], {
+                description: "Default: the caller's own (prod, dev for a dev admin key); another is refused with 403",
+              }),
+            ),
             since: Type.Optional(Type.String({ description: 'ISO timestamp; defaults to 24 hours ago' })),
             bucket: Type.Optional(Type.Union([Type.Literal('minute'), Type.Literal('hour')])),
             model: Type.Optional(
@@ -130,7 +135,8 @@ export function registerAdminUsageRoutes(app: FastifyInstance, usage: AdminUsage
       },
     },
     async (request) => {
-      const environment = request.query.environment ?? 'prod';
+      // A dev admin key reads dev by default and is refused prod.
+      const environment = administeredEnvironment(request.principal, request.query.environment);
       const bucket = request.query.bucket ?? 'hour';
       const since = request.query.since ? new Date(request.query.since) : new Date(Date.now() - 24 * 3_600_000);
       if (Number.isNaN(since.getTime())) {
