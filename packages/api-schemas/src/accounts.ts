@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { pageQueryFields, userPage } from './common';
 
 export const RoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('user')]);
 export type Role = Static<typeof RoleSchema>;
@@ -20,10 +21,7 @@ export type PublicUser = Static<typeof PublicUser>;
 export const UserList = Type.Object({ users: Type.Array(PublicUser) });
 export type UserList = Static<typeof UserList>;
 
-export const UserListQuery = Type.Object({
-  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: '1 to 1000, default 100' })),
-  offset: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$' })),
-});
+export const UserListQuery = Type.Object(pageQueryFields(userPage));
 
 export const RoleRequest = Type.Object({ role: RoleSchema }, { additionalProperties: false });
 export type RoleRequest = Static<typeof RoleRequest>;

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { Environment } from './common';
+import { deadJobPage, pageQueryFields } from './common';
 
 // Settings
 
@@ -47,7 +47,11 @@ export type UsageStats = Static<typeof UsageStats>;
 
 export const UsageQuery = Type.Object(
   {
-    environment: Type.Optional(Environment),
+    environment: Type.Optional(
+      Type.Union([Type.Literal('prod'), Type.Literal('dev')], {
+        description: "Default: the caller's own (prod, dev for a dev admin key); another is refused with 403",
+      }),
+    ),
     since: Type.Optional(Type.String({ description: 'ISO timestamp; defaults to 24 hours ago' })),
     bucket: Type.Optional(Type.Union([Type.Literal('minute'), Type.Literal('hour')])),
     model: Type.Optional(
@@ -88,8 +92,7 @@ export type UsageResponse = Static<typeof UsageResponse>;
 
 export const DeadJobsQuery = Type.Object({
   name: Type.Optional(Type.String()),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  ...pageQueryFields(deadJobPage),
 });
 export type DeadJobsQuery = Static<typeof DeadJobsQuery>;
 

@@ -27,8 +27,38 @@ export const AnyIdParams = Type.Object({ id: Type.String() });
 /** `:id` of an image or an image job. */
 export const ShortIdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 
-/** Query strings are text and the server does not coerce types: numbers arrive as digits. */
-export const PageQuery = Type.Object({ limit: Type.Optional(Type.String()), offset: Type.Optional(Type.String()) });
+export interface PageRule {
+  /** The page size when the client names none. */
+  readonly defaultLimit: number;
+  /** The largest page a client may ask for. */
+  readonly maximum: number;
+}
+
+/** Chats, files, templates: pages of 50, at most 100. */
+export const standardPage: PageRule = { defaultLimit: 50, maximum: 100 };
+/** A chat's messages come in longer pages. */
+export const messagePage: PageRule = { defaultLimit: 50, maximum: 500 };
+/** Admins page through users a thousand at a time. */
+export const userPage: PageRule = { defaultLimit: 100, maximum: 1000 };
+/** Dead-lettered jobs. */
+export const deadJobPage: PageRule = { defaultLimit: 50, maximum: 1000 };
+
+/**
+ * `limit` and `offset` for a list route's querystring. The server does not coerce query strings,
+ * so they are text here and the server's `pageOf` reads them, refusing anything but a whole
+ * number in range with one clear SY_ERR_VALIDATION.
+ */
+export function pageQueryFields(rule: PageRule = standardPage) {
+  return {
+    limit: Type.Optional(
+      Type.String({ description: `Page size: 1 to ${rule.maximum}, default ${rule.defaultLimit}`, examples: ['20'] }),
+    ),
+    offset: Type.Optional(Type.String({ description: 'How many items to skip, default 0', examples: ['0'] })),
+  };
+}
+
+export const PageQuery = Type.Object(pageQueryFields());
+export const MessagePageQuery = Type.Object(pageQueryFields(messagePage));
 
 /** `?include_revoked=true|false` on key lists. */
 export const IncludeRevokedQuery = Type.Object({

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { pageQueryFields } from './common';
 
 /**
  * A signed-in user's chats (/api/chats), the streamed answers (/api/chat), prompt templates
@@ -34,8 +35,7 @@ export const ChatSummary = Type.Object({
 export type ChatSummary = Static<typeof ChatSummary>;
 
 export const ChatListQuery = Type.Object({
-  limit: Type.Optional(Type.String()),
-  offset: Type.Optional(Type.String()),
+  ...pageQueryFields(),
   archived: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
   folder: Type.Optional(Type.String({ maxLength: 200 })),
   tag: Type.Optional(Type.String({ maxLength: 50 })),
@@ -52,8 +52,7 @@ export type FolderList = Static<typeof FolderList>;
 
 export const ChatSearchQuery = Type.Object({
   q: Type.String({ minLength: 1, maxLength: 500 }),
-  limit: Type.Optional(Type.String()),
-  offset: Type.Optional(Type.String()),
+  ...pageQueryFields(),
 });
 
 export const SearchHit = Type.Object({

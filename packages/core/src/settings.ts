@@ -1,3 +1,4 @@
+import { type Environment, isEnvironment } from './environment';
 import { SwitchyardError } from './errors';
 
 export type SettingType = 'integer' | 'boolean' | 'string';
@@ -148,6 +149,15 @@ const definitionsByKey = new Map(settingDefinitions.map((definition) => [definit
 
 export function findSettingDefinition(key: string): SettingDefinition | undefined {
   return definitionsByKey.get(key);
+}
+
+/**
+ * The environment a setting governs: keys ending in `.prod` or `.dev` are per-environment (rate limits,
+ * quotas, disabled models); every other setting is global and affects prod too.
+ */
+export function environmentOfSetting(key: string): Environment | null {
+  const suffix = key.slice(key.lastIndexOf('.') + 1);
+  return isEnvironment(suffix) ? suffix : null;
 }
 
 /** Checks a value against its definition; throws SY_ERR_* errors a client can act on. */

@@ -61,11 +61,17 @@ export interface JobsRepository {
   ): Promise<boolean>;
   /** Hands a claimed job back as waiting and gives the attempt back (shutdown, not the job's fault). */
   release(lease: JobLease, now: Date): Promise<boolean>;
-  listDead(options: { name?: string; limit: number; offset: number }): Promise<JobRow[]>;
+  /** `environments`: only jobs of these (an admin's own); every environment when absent. */
+  listDead(options: {
+    name?: string;
+    environments?: readonly Environment[];
+    limit: number;
+    offset: number;
+  }): Promise<JobRow[]>;
   replay(id: string, now: Date): Promise<{ row: JobRow } | { problem: 'not-found' | 'not-dead' }>;
   discard(id: string): Promise<'discarded' | 'not-found' | 'not-dead'>;
   /** Counts per name; "recently" means finished after `since`. */
-  countByName(now: Date, since: Date): Promise<JobStatusCount[]>;
+  countByName(now: Date, since: Date, environments?: readonly Environment[]): Promise<JobStatusCount[]>;
   purgeCompleted(finishedBefore: Date): Promise<number>;
   heartbeat(worker: Omit<JobWorkerRow, 'startedAt'> & { startedAt: Date }): Promise<void>;
   removeWorker(workerId: string): Promise<void>;
@@ -213,6 +219,7 @@ export function createJobsRepository(db: Db): JobsRepository {
     listDead(options) {
       const conditions = [eq(jobs.status, deadStatus)];
       if (options.name !== undefined) conditions.push(eq(jobs.name, options.name));
+      if (options.environments !== undefined) conditions.push(inArray(jobs.environment, [...options.environments]));
       return db
         .select()
         .from(jobs)
@@ -252,7 +259,7 @@ export function createJobsRepository(db: Db): JobsRepository {
       return (await findById(id)) ? 'not-dead' : 'not-found';
     },
 
-    async countByName(now, since) {
+    async countByName(now, since, environments) {
       const counted = (condition: SQL) => sql<number>`(count(*) filter (where ${condition}))::int`;
       const rows = await db
         .select({
@@ -266,6 +273,7 @@ export function createJobsRepository(db: Db): JobsRepository {
           deadRecently: counted(sql`${jobs.status} = 'dead' and ${jobs.finishedAt} > ${since}`),
         })
         .from(jobs)
+        .where(environments === undefined ? undefined : inArray(jobs.environment, [...environments]))
         .groupBy(jobs.name)
         .orderBy(asc(jobs.name));
       return rows.map((row) => ({

@@ -1,5 +1,5 @@
 import { type Environment, type KeyScope, SwitchyardError } from '@switchyard/core';
-import { and, count, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from './client';
 import { sqlStateOf, sqlStates } from './errors';
 import { type ApiKeyRecord, apiKeys } from './schema';
@@ -16,29 +16,41 @@ export interface NewApiKey {
   userId?: string | null;
 }
 
+export interface KeyListOptions {
+  includeRevoked?: boolean;
+  environments?: readonly Environment[];
+}
+
+/** No condition when every environment is allowed; none matches an empty list. */
+const inEnvironments = (environments: readonly Environment[] | undefined) =>
+  environments === undefined ? undefined : inArray(apiKeys.environment, [...environments]);
+
 export interface KeyRepository {
   /** Throws SY_ERR_CONFLICT when a key with the same hash exists. */
   create(key: NewApiKey): Promise<ApiKeyRecord>;
-  /** Newest first; revoked keys only when asked for. */
-  list(options?: { includeRevoked?: boolean }): Promise<ApiKeyRecord[]>;
+  /** Newest first; revoked keys only when asked for; only the given environments when named. */
+  list(options?: KeyListOptions): Promise<ApiKeyRecord[]>;
   /** One user's keys, newest first. */
   listForUser(userId: string, options?: { includeRevoked?: boolean }): Promise<ApiKeyRecord[]>;
   countActiveForUser(userId: string): Promise<number>;
   listActive(): Promise<ApiKeyRecord[]>;
   findById(id: string): Promise<ApiKeyRecord | undefined>;
   findByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
-  /** Keeps the first revocation time when called again; undefined for an unknown id. */
-  revoke(id: string): Promise<ApiKeyRecord | undefined>;
+  /**
+   * Keeps the first revocation time when called again; undefined for an unknown id, or for a key outside
+   * `environments` when they are named.
+   */
+  revoke(id: string, options?: { environments?: readonly Environment[] }): Promise<ApiKeyRecord | undefined>;
   /** Like revoke, but only a key this user owns; undefined for any other id. */
   revokeForUser(id: string, userId: string): Promise<ApiKeyRecord | undefined>;
 }
 
 export function createKeyRepository(db: Db): KeyRepository {
-  const list = async (options: { includeRevoked?: boolean } = {}) =>
+  const list = async (options: KeyListOptions = {}) =>
     db
       .select()
       .from(apiKeys)
-      .where(options.includeRevoked ? undefined : isNull(apiKeys.revokedAt))
+      .where(and(options.includeRevoked ? undefined : isNull(apiKeys.revokedAt), inEnvironments(options.environments)))
       .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
 
   return {
@@ -85,11 +97,11 @@ export function createKeyRepository(db: Db): KeyRepository {
       return found;
     },
 
-    async revoke(id) {
+    async revoke(id, options = {}) {
       const [revoked] = await db
         .update(apiKeys)
         .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` })
-        .where(eq(apiKeys.id, id))
+        .where(and(eq(apiKeys.id, id), inEnvironments(options.environments)))
         .returning();
       return revoked;
     },

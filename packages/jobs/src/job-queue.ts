@@ -86,7 +86,12 @@ export interface ProcessOptions {
   concurrency?: number;
 }
 
-export interface ListDeadOptions {
+/** Admin reads narrowed to the environments the caller administers; every environment when absent. */
+export interface EnvironmentFilter {
+  environments?: readonly Environment[];
+}
+
+export interface ListDeadOptions extends EnvironmentFilter {
   name?: string;
   /** Default 50, at most 1,000. */
   limit?: number;
@@ -157,13 +162,14 @@ export interface JobQueue<Catalog extends JobCatalog = JobCatalog> {
     handler: JobHandler<JobPayload<Catalog, Name>>,
     options?: ProcessOptions,
   ): Promise<void>;
-  /** Newest first. */
+  /** Newest first; only the named environments' jobs when `environments` is given. */
   listDead(options?: ListDeadOptions): Promise<JobRecord[]>;
   /** Moves a dead job back to waiting with its attempts reset; SY_ERR_NOT_FOUND / SY_ERR_CONFLICT otherwise. */
   replay(id: string): Promise<JobRecord>;
   /** Deletes a dead job; SY_ERR_NOT_FOUND / SY_ERR_CONFLICT when there is no such dead job. */
   discard(id: string): Promise<void>;
-  stats(): Promise<JobQueueStats>;
+  /** Counts of the named environments' jobs only, when named. */
+  stats(options?: EnvironmentFilter): Promise<JobQueueStats>;
   /** Resolves once events for `jobId` will be delivered; the returned function unsubscribes. */
   subscribe(jobId: string, listener: JobEventListener): Promise<() => void>;
   /** Workers of every process on the same store, with when each was last seen. */

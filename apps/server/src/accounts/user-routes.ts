@@ -6,10 +6,13 @@ import {
   RoleRequest,
   UserList,
   UserListQuery,
+  userPage,
 } from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
+import { assertAdministersAll } from '../edge/admin-environments';
+import { pageOf } from '../edge/paging';
 import type { RouteBehaviour } from '../edge/principal';
 import type { AccountService } from './account-service';
 
@@ -54,14 +57,14 @@ export function registerUserRoutes(
         tags: ['Accounts'],
         summary: 'All users, oldest first (admins only)',
         security,
-        // Query strings are text and the server does not coerce types.
         querystring: UserListQuery,
         response: { 200: UserList, ...errors },
       },
     },
     async (request) => {
-      const limit = Math.min(1000, Math.max(1, Number(request.query.limit ?? 100)));
-      return { users: await accounts.listUsers({ limit, offset: Number(request.query.offset ?? 0) }) };
+      // Users live in the control plane and sign in to prod: a dev admin key must not read them.
+      assertAdministersAll(request.principal, 'Users');
+      return { users: await accounts.listUsers(pageOf(request.query, userPage)) };
     },
   );
 
@@ -79,6 +82,7 @@ export function registerUserRoutes(
       },
     },
     async (request) => {
+      assertAdministersAll(request.principal, 'User roles');
       const updated = await accounts.setRole(request.params.id, request.body.role);
       request.log.info(
         { userId: updated.id, role: updated.role, by: request.principal?.userId ?? request.principal?.keyId },

@@ -10,6 +10,7 @@ import { registerConversationRoutes } from '../conversations/conversation-routes
 import { sendError } from '../edge/error-handler';
 import { registerRequestHooks } from '../edge/hooks';
 import { createLazyCompilers, type RouteSchema } from '../edge/lazy-compilers';
+import { docsCsp, registerSecurityHeaders } from '../edge/security-headers';
 import { registerFileRoutes } from '../files/file-routes';
 import { registerAsyncChatRoutes } from '../gateway/async-chat-routes';
 import { registerEmbeddingsRoutes } from '../gateway/embeddings-routes';
@@ -52,14 +53,22 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
     trustProxy: parts.config.trustProxy,
     // Keep-alive sockets are closed when idle at shutdown; busy ones finish their response first.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Requests that arrive while draining get SY_ERR_SHUTTING_DOWN from the edge hooks (with a usage row).
+    return503OnClosing: false,
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // Each route's ajv validator and response serializer is generated on its first request, not at start.
     schemaController: { compilersFactory: lazyCompilers.compilersFactory },
   });
 
+  await registerSecurityHeaders(app);
   await app.register(swagger, {
+    // Each operation says who may call it (x-switchyard-auth: none, optional, required, session or admin),
+    // so clients, and the test that checks every admin route's environment isolation, can read it.
+    transform: ({ schema, url, route }) => {
+      const auth = route.config?.behaviour?.auth;
+      return auth ? { schema: { ...schema, 'x-switchyard-auth': auth } as typeof schema, url } : { schema, url };
+    },
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -91,7 +100,12 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
       ],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // The docs page has its own policy (see docsCsp).
+    staticCSP: docsCsp,
+    uiConfig: { deepLinking: true },
+  });
 
   // Only JSON bodies are accepted; text/plain gets a clear 415 instead of a confusing schema error.
   app.removeContentTypeParser('text/plain');
@@ -103,7 +117,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
       new SwitchyardError('SY_ERR_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
     ),
   );
-  registerRequestHooks(app, parts);
+  registerRequestHooks(app, { ...parts, isDraining: () => draining });
   // A keep-alive connection that was busy when draining began (a long stream) stays open after its
   // response ends, holding shutdown until the client lets go or the timeout cuts it: close it once idle.
   app.addHook('onResponse', (_request, _reply, done) => {

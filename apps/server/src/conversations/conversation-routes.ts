@@ -10,8 +10,9 @@ import {
   IdParams,
   ImportChatsRequest,
   MessageList,
+  MessagePageQuery,
   MessageParams,
-  PageQuery,
+  messagePage,
   RevokedShares,
   SearchResults,
   SharedChat,
@@ -22,7 +23,8 @@ import {
 import type { ConversationMessageRow, ConversationRow } from '@switchyard/db';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { notFound, ownerOf, pageOf, sessionOnly } from '../edge/owner';
+import { notFound, ownerOf, sessionOnly } from '../edge/owner';
+import { pageOf } from '../edge/paging';
 import type { RouteBehaviour } from '../edge/principal';
 import type { Databases } from '../infrastructure/databases';
 import { chatToMarkdown, exportChat, parseImport } from './chat-transfer';
@@ -188,14 +190,14 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
         tags,
         summary: 'Messages of a chat, oldest first',
         params: IdParams,
-        querystring: PageQuery,
+        querystring: MessagePageQuery,
         response: { 200: MessageList },
       },
     },
     async (request) => {
       const owner = ownerOf(databases, request);
       const chat = await requireConversation(owner, request.params.id);
-      const page = pageOf(request.query, 500);
+      const page = pageOf(request.query, messagePage);
       return { messages: (await listMessages(owner.db, chat.id, page)).map(publicMessage), ...page };
     },
   );

@@ -9,6 +9,12 @@ export interface Principal {
   keyPrefix: string | null;
   /** An admin key, or a user whose current role is admin. */
   isAdmin: boolean;
+  /**
+   * The environments whose data this caller may administer: a dev admin key dev only (it never reaches prod),
+   * a prod admin key or a signed-in admin every one (prod is the control plane), anyone else none. Admin
+   * routes filter and refuse by this.
+   */
+  adminEnvironments: readonly Environment[];
   /** The signed-in user, or the owner of a user's key. */
   userId: string | null;
   /** For users: the role read on this request, never one remembered in the cookie. */

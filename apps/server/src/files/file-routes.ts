@@ -5,7 +5,8 @@ import { SwitchyardError } from '@switchyard/core';
 import { createFileRepository, type UploadedFileRow } from '@switchyard/db';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { notFound, type Owner, ownerOf, pageOf, sessionOnly } from '../edge/owner';
+import { notFound, type Owner, ownerOf, sessionOnly } from '../edge/owner';
+import { pageOf } from '../edge/paging';
 import type { FileDependencies } from './file-dependencies';
 import { sanitizeFileName, sniffFileType } from './file-types';
 

@@ -1,8 +1,10 @@
-import { AnyIdParams, DeadJobsQuery, ErrorResponse } from '@switchyard/api-schemas';
-import { SwitchyardError } from '@switchyard/core';
-import type { JobRecord } from '@switchyard/jobs';
-import type { FastifyInstance } from 'fastify';
+import { AnyIdParams, DeadJobsQuery, deadJobPage, ErrorResponse } from '@switchyard/api-schemas';
+import { environments, SwitchyardError } from '@switchyard/core';
+import type { EnvironmentFilter, JobRecord } from '@switchyard/jobs';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
+import { administeredEnvironments, administers } from '../edge/admin-environments';
+import { pageOf } from '../edge/paging';
 import type { RouteBehaviour } from '../edge/principal';
 import type { PlatformJobQueue } from './job-queue';
 
@@ -10,6 +12,8 @@ const behaviour: RouteBehaviour = { auth: 'admin' };
 /** The console polls these reads; they are not API usage and would crowd the usage charts. */
 const readBehaviour: RouteBehaviour = { auth: 'admin', usage: false };
 const security = [{ bearer: [] }];
+/** The dead-letter list: 50 by default, up to 1,000. */
+const deadPage = deadJobPage;
 const errors = { 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
 
 function describeJob(job: JobRecord) {
@@ -31,6 +35,24 @@ function describeJob(job: JobRecord) {
   };
 }
 
+/** No filter for an admin of every environment; a dev admin key sees dev jobs only. */
+function environmentFilter(request: FastifyRequest): EnvironmentFilter {
+  const administered = administeredEnvironments(request.principal);
+  return environments.every((environment) => administered.includes(environment)) ? {} : { environments: administered };
+}
+
+/** The job, if the caller administers its environment; another environment's job looks like a missing one. */
+async function administeredJob(
+  jobs: PlatformJobQueue,
+  request: FastifyRequest<{ Params: { id: string } }>,
+): Promise<JobRecord> {
+  const job = await jobs.get(request.params.id);
+  if (!job || !administers(request.principal, job.environment)) {
+    throw new SwitchyardError('SY_ERR_NOT_FOUND', `No job with id '${request.params.id}'`);
+  }
+  return job;
+}
+
 /** Queue depth and rates, worker heartbeats, and the dead-letter queue with replay and discard. */
 export function registerAdminJobRoutes(app: FastifyInstance, jobs: PlatformJobQueue): void {
   app.get(
@@ -39,8 +61,8 @@ export function registerAdminJobRoutes(app: FastifyInstance, jobs: PlatformJobQu
       config: { behaviour: readBehaviour },
       schema: { tags: ['Admin'], summary: 'Queues: depth by state and job name, rates, worker heartbeats', security },
     },
-    async () => {
-      const [stats, workers] = await Promise.all([jobs.stats(), jobs.heartbeats()]);
+    async (request) => {
+      const [stats, workers] = await Promise.all([jobs.stats(environmentFilter(request)), jobs.heartbeats()]);
       return {
         backend: jobs.backend,
         ...stats,
@@ -67,11 +89,11 @@ export function registerAdminJobRoutes(app: FastifyInstance, jobs: PlatformJobQu
       },
     },
     async (request) => {
-      const { name, limit, offset } = request.query;
+      const { name } = request.query;
       const dead = await jobs.listDead({
+        ...environmentFilter(request),
         ...(name ? { name } : {}),
-        ...(limit !== undefined ? { limit } : {}),
-        ...(offset !== undefined ? { offset } : {}),
+        ...pageOf(request.query, deadPage),
       });
       return { jobs: dead.map(describeJob) };
     },
@@ -89,13 +111,7 @@ export function registerAdminJobRoutes(app: FastifyInstance, jobs: PlatformJobQu
         response: errors,
       },
     },
-    async (request) => {
-      const job = await jobs.get(request.params.id);
-      if (!job) {
-        throw new SwitchyardError('SY_ERR_NOT_FOUND', `No job with id '${request.params.id}'`);
-      }
-      return describeJob(job);
-    },
+    async (request) => describeJob(await administeredJob(jobs, request)),
   );
 
   app.post<{ Params: { id: string } }>(
@@ -110,7 +126,10 @@ export function registerAdminJobRoutes(app: FastifyInstance, jobs: PlatformJobQu
         response: errors,
       },
     },
-    async (request) => describeJob(await jobs.replay(request.params.id)),
+    async (request) => {
+      await administeredJob(jobs, request);
+      return describeJob(await jobs.replay(request.params.id));
+    },
   );
 
   app.delete<{ Params: { id: string } }>(
@@ -126,6 +145,7 @@ export function registerAdminJobRoutes(app: FastifyInstance, jobs: PlatformJobQu
       },
     },
     async (request, reply) => {
+      await administeredJob(jobs, request);
       await jobs.discard(request.params.id);
       return reply.code(204).send();
     },

@@ -9,6 +9,7 @@ import {
 } from '@switchyard/api-schemas';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
+import { administeredEnvironments, assertAdministers } from '../edge/admin-environments';
 import type { RouteBehaviour } from '../edge/principal';
 import type { KeyAdministration } from './key-service';
 
@@ -18,7 +19,7 @@ const adminReadBehaviour: RouteBehaviour = { auth: 'admin', usage: false };
 const security = [{ bearer: [] }];
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse };
 
-/** API keys of every user and environment, for admins. */
+/** API keys of every user, for admins of their environment (a dev admin key sees and makes dev keys only). */
 export function registerAdminKeyRoutes(app: FastifyInstance, keys: KeyAdministration): void {
   app.get<{ Querystring: Static<typeof IncludeRevokedQuery> }>(
     '/v1/admin/keys',
@@ -34,7 +35,10 @@ export function registerAdminKeyRoutes(app: FastifyInstance, keys: KeyAdministra
       },
     },
     async (request) => ({
-      keys: await keys.list({ includeRevoked: request.query.include_revoked === 'true' }),
+      keys: await keys.list({
+        includeRevoked: request.query.include_revoked === 'true',
+        environments: administeredEnvironments(request.principal),
+      }),
     }),
   );
 
@@ -51,6 +55,7 @@ export function registerAdminKeyRoutes(app: FastifyInstance, keys: KeyAdministra
       },
     },
     async (request, reply) => {
+      assertAdministers(request.principal, request.body.environment);
       const created = await keys.create({
         name: request.body.name,
         environment: request.body.environment,
@@ -73,6 +78,7 @@ export function registerAdminKeyRoutes(app: FastifyInstance, keys: KeyAdministra
         response: { 200: PublicKeySchema, ...errors },
       },
     },
-    async (request) => keys.revoke(request.params.id),
+    // A key of an environment the caller does not administer looks like a missing one.
+    async (request) => keys.revoke(request.params.id, { environments: administeredEnvironments(request.principal) }),
   );
 }

@@ -21,6 +21,12 @@ export interface KeyRecord {
   revokedAt: Date | null;
 }
 
+export interface KeyListOptions {
+  includeRevoked?: boolean;
+  /** Only keys of these environments (an admin's own); every key when absent. */
+  environments?: readonly Environment[];
+}
+
 export interface KeyRepositoryPort {
   create(input: {
     name: string;
@@ -31,10 +37,10 @@ export interface KeyRepositoryPort {
     scopes: KeyScope[];
     userId: string | null;
   }): Promise<KeyRecord>;
-  list(options?: { includeRevoked?: boolean }): Promise<KeyRecord[]>;
+  list(options?: KeyListOptions): Promise<KeyRecord[]>;
   listForUser(userId: string, options?: { includeRevoked?: boolean }): Promise<KeyRecord[]>;
   countActiveForUser(userId: string): Promise<number>;
-  revoke(id: string): Promise<KeyRecord | undefined>;
+  revoke(id: string, options?: { environments?: readonly Environment[] }): Promise<KeyRecord | undefined>;
   revokeForUser(id: string, userId: string): Promise<KeyRecord | undefined>;
 }
 
@@ -82,8 +88,9 @@ export const maxActiveKeysPerUser = 50;
 export interface KeyService {
   /** Returns the only copy of the plaintext key that will ever exist. */
   create(input: CreateKeyInput): Promise<{ key: string; record: PublicKey }>;
-  list(options?: { includeRevoked?: boolean }): Promise<PublicKey[]>;
-  revoke(id: string): Promise<PublicKey>;
+  list(options?: KeyListOptions): Promise<PublicKey[]>;
+  /** SY_ERR_NOT_FOUND for a key that does not exist or lies outside `environments`: the two look the same. */
+  revoke(id: string, options?: { environments?: readonly Environment[] }): Promise<PublicKey>;
   listForUser(userId: string, options?: { includeRevoked?: boolean }): Promise<PublicKey[]>;
   /** SY_ERR_NOT_FOUND for a key that does not exist or belongs to someone else: the two look the same. */
   revokeForUser(id: string, userId: string): Promise<PublicKey>;
@@ -141,8 +148,8 @@ export function createKeyService(repository: KeyRepositoryPort, announce: () => 
     async list(options) {
       return (await repository.list(options)).map(toPublicKey);
     },
-    async revoke(id) {
-      const record = await repository.revoke(id).catch(missingOnBadId);
+    async revoke(id, options) {
+      const record = await repository.revoke(id, options).catch(missingOnBadId);
       if (!record) throw new SwitchyardError('SY_ERR_NOT_FOUND', `No API key with id '${id}'`);
       await announce();
       return toPublicKey(record);

@@ -1,9 +1,16 @@
 import { ErrorResponse, SetSettingRequest, Setting, SettingList, SettingParams } from '@switchyard/api-schemas';
-import { findSettingDefinition, listSettingEntries, SwitchyardError } from '@switchyard/core';
+import {
+  environmentOfSetting,
+  environments,
+  findSettingDefinition,
+  listSettingEntries,
+  SwitchyardError,
+} from '@switchyard/core';
 import type { ModelRegistry } from '@switchyard/routing';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import type { RouteBehaviour } from '../edge/principal';
+import { administers, assertAdministers, assertAdministersAll } from '../edge/admin-environments';
+import type { Principal, RouteBehaviour } from '../edge/principal';
 import type { SettingsStore } from './settings-store';
 
 export interface AdminSettingDependencies {
@@ -37,6 +44,15 @@ function describeSetting(settings: AdminSettingDependencies, key: string) {
   };
 }
 
+/**
+ * A per-environment setting (`….prod`, `….dev`) belongs to that environment's admins; a global one affects
+ * prod too, so only an admin of every environment sees or changes it.
+ */
+function mayAdminister(principal: Principal | null, key: string): boolean {
+  const environment = environmentOfSetting(key);
+  return environment ? administers(principal, environment) : environments.every((each) => administers(principal, each));
+}
+
 /** Global settings, for admins. A change applies to the next request, everywhere. */
 export function registerAdminSettingRoutes(app: FastifyInstance, settings: AdminSettingDependencies): void {
   app.get(
@@ -50,10 +66,11 @@ export function registerAdminSettingRoutes(app: FastifyInstance, settings: Admin
         response: { 200: SettingList, ...errors },
       },
     },
-    async () => ({
+    async (request) => ({
       settings: settings.store
         .current()
         .entries()
+        .filter((entry) => mayAdminister(request.principal, entry.definition.key))
         .map((entry) => describeSetting(settings, entry.definition.key)),
     }),
   );
@@ -75,6 +92,9 @@ export function registerAdminSettingRoutes(app: FastifyInstance, settings: Admin
       if (!findSettingDefinition(request.params.key)) {
         throw new SwitchyardError('SY_ERR_SETTING_NOT_FOUND', `Unknown setting '${request.params.key}'`);
       }
+      const environment = environmentOfSetting(request.params.key);
+      if (environment) assertAdministers(request.principal, environment);
+      else assertAdministersAll(request.principal, `The setting '${request.params.key}'`);
       if (request.params.key.startsWith('models.disabled.') && typeof request.body.value === 'string') {
         const unknown = listSettingEntries(request.body.value).filter((id) => !settings.models.resolve(id));
         if (unknown.length > 0) {

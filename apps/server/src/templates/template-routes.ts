@@ -11,7 +11,8 @@ import {
 import type { PromptTemplateRow } from '@switchyard/db';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { ownerOf, pageOf, sessionOnly } from '../edge/owner';
+import { ownerOf, sessionOnly } from '../edge/owner';
+import { pageOf } from '../edge/paging';
 import type { Databases } from '../infrastructure/databases';
 import { renderTemplate, templateVariables } from './prompt-template';
 import { createTemplate, deleteTemplate, listTemplates, requireTemplate, updateTemplate } from './template-store';

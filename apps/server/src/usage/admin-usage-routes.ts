@@ -3,6 +3,7 @@ import { SwitchyardError } from '@switchyard/core';
 import { createUsageRepository, type UsageAggregates } from '@switchyard/db';
 import type { ModelRegistry } from '@switchyard/routing';
 import type { FastifyInstance } from 'fastify';
+import { administeredEnvironment } from '../edge/admin-environments';
 import type { RouteBehaviour } from '../edge/principal';
 import type { Databases } from '../infrastructure/databases';
 
@@ -74,7 +75,8 @@ export function registerAdminUsageRoutes(app: FastifyInstance, usage: AdminUsage
       },
     },
     async (request) => {
-      const environment = request.query.environment ?? 'prod';
+      // A dev admin key reads dev by default and is refused prod.
+      const environment = administeredEnvironment(request.principal, request.query.environment);
       const bucket = request.query.bucket ?? 'hour';
       const since = request.query.since ? new Date(request.query.since) : new Date(Date.now() - 24 * 3_600_000);
       if (Number.isNaN(since.getTime())) {

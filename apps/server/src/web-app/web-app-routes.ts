@@ -14,8 +14,9 @@ export function isApiPath(url: string): boolean {
   return path === '/v1' || path === '/api' || apiPrefixes.some((prefix) => path.startsWith(prefix));
 }
 
+// No inline style: the Content-Security-Policy (edge/security-headers.ts) allows styles from files only.
 const missingPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Switchyard</title></head>
-<body style="font-family:system-ui;max-width:40rem;margin:4rem auto;padding:0 1rem">
+<body>
 <h1>Switchyard is running</h1>
 <p>The web app has not been built: run <code>npm run build -w @switchyard/web</code> (or <code>npm ci</code>, whose
 <code>prepare</code> script builds it) and reload.</p>

@@ -1,6 +1,7 @@
 import { memo, type ReactElement, type ReactNode, useState } from 'react';
-import renderTree from 'react-markdown';
+import renderTree, { defaultUrlTransform, type UrlTransform } from 'react-markdown';
 import rehypeHighlight from 'rehype-highlight';
+import { inlineImage, MarkdownImage } from './MarkdownImage';
 
 function textOf(node: ReactNode): string {
   if (typeof node === 'string' || typeof node === 'number') return String(node);
@@ -39,12 +40,16 @@ function CodeBlock({ children }: { children?: ReactNode }) {
  */
 const highlightTransformer = rehypeHighlight({ detect: false });
 const sharedHighlight = () => highlightTransformer;
-const components = { pre: CodeBlock };
+const components = { pre: CodeBlock, img: MarkdownImage };
+
+/** react-markdown's safe URLs, plus raster data URLs for images (MarkdownImage decides what loads). */
+const urlTransform: UrlTransform = (url, key, node) =>
+  key === 'src' && node.tagName === 'img' && inlineImage.test(url) ? url : defaultUrlTransform(url);
 
 /** Markdown → React elements (parse, sanitize by not allowing raw HTML, highlight): the expensive part. */
 export function renderMarkdown(text: string): ReactElement {
   // react-markdown's synchronous Markdown is a plain function without hooks, so its tree can be kept.
-  return renderTree({ children: text, rehypePlugins: [sharedHighlight], components });
+  return renderTree({ children: text, rehypePlugins: [sharedHighlight], components, urlTransform });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { SwitchyardError } from '@switchyard/core';
-import { type Job, Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import { type Environment, SwitchyardError } from '@switchyard/core';
+import { type Job, type JobType, Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type JobCatalog, type JobDefinition, retryDelayMs } from '../catalog';
 import { checkEnqueue, clampLimit, defaultWorkerId, requireDefinition } from '../enqueue-checks';
@@ -9,6 +9,7 @@ import { isUnrecoverable, jobErrorCodes } from '../failure';
 import { addCounts, emptyStats } from '../job-counts';
 import {
   type Clock,
+  type JobCounts,
   type JobEvent,
   type JobQueue,
   type JobRecord,
@@ -126,6 +127,55 @@ export function createBullmqJobQueue<Catalog extends JobCatalog>(
       if (score !== null) delayedUntil = Math.floor(Number(score) / delayedScoreFactor);
     }
     return jobToRecord(job, state, delayedUntil);
+  }
+
+  /**
+   * BullMQ keeps one queue per job name with no index by environment (it rides in the job's data), so an
+   * environment-narrowed read walks the state's jobs newest first in pages and keeps the matching ones,
+   * up to `wanted`. Only admins of a single environment pay for this walk.
+   */
+  async function jobsOfEnvironments(
+    queue: Queue,
+    states: JobType[],
+    environments: readonly Environment[],
+    wanted = Number.POSITIVE_INFINITY,
+  ): Promise<Job[]> {
+    const page = 500;
+    const matching: Job[] = [];
+    for (let start = 0; matching.length < wanted; start += page) {
+      const batch = (await queue.getJobs(states, start, start + page - 1)).filter(
+        (job): job is Job => job !== undefined,
+      );
+      for (const job of batch) {
+        if (environments.includes((job.data as JobEnvelope).environment)) matching.push(job);
+      }
+      if (batch.length < page) break;
+    }
+    return matching.slice(0, wanted);
+  }
+
+  /** Per-name counts of only the given environments' jobs (see jobsOfEnvironments). */
+  async function countOfEnvironments(
+    queue: Queue,
+    environments: readonly Environment[],
+    since: number,
+  ): Promise<[JobCounts, { completed: number; dead: number }]> {
+    const [waiting, delayed, active, completed, dead] = await Promise.all(
+      (
+        [['wait', 'prioritized', 'waiting-children'], ['delayed'], ['active'], ['completed'], ['failed']] as JobType[][]
+      ).map((states) => jobsOfEnvironments(queue, states, environments)),
+    );
+    const recent = (jobs: Job[] | undefined) => (jobs ?? []).filter((job) => (job.finishedOn ?? 0) > since).length;
+    return [
+      {
+        waiting: waiting?.length ?? 0,
+        delayed: delayed?.length ?? 0,
+        active: active?.length ?? 0,
+        completed: completed?.length ?? 0,
+        dead: dead?.length ?? 0,
+      },
+      { completed: recent(completed), dead: recent(dead) },
+    ];
   }
 
   async function requireDead(id: string, action: string): Promise<Job> {
@@ -339,10 +389,15 @@ export function createBullmqJobQueue<Catalog extends JobCatalog>(
       const limit = clampLimit(listOptions.limit, 50, 1_000);
       const offset = Math.max(0, Math.trunc(listOptions.offset ?? 0));
       const names = listOptions.name === undefined ? [...queues.keys()] : [listOptions.name];
+      const wanted = offset + limit;
       const perQueue = await Promise.all(
         names
           .filter((name) => queues.has(name))
-          .map((name) => queueFor(name).getJobs(['failed'], 0, offset + limit - 1)),
+          .map((name) =>
+            listOptions.environments === undefined
+              ? queueFor(name).getJobs(['failed'], 0, wanted - 1)
+              : jobsOfEnvironments(queueFor(name), ['failed'], listOptions.environments, wanted),
+          ),
       );
       const jobs = perQueue
         .flat()
@@ -364,11 +419,16 @@ export function createBullmqJobQueue<Catalog extends JobCatalog>(
       await job.remove();
     },
 
-    async stats() {
+    async stats(filter = {}) {
       const since = clock.now() - 60_000;
       const stats = emptyStats([...queues.keys()]);
+      const { environments } = filter;
       await Promise.all(
         [...queues.entries()].map(async ([name, queue]) => {
+          if (environments !== undefined) {
+            addCounts(stats, name, ...(await countOfEnvironments(queue, environments, since)));
+            return;
+          }
           const [counts, completedRecently, deadRecently] = await Promise.all([
             queue.getJobCounts('wait', 'prioritized', 'waiting-children', 'delayed', 'active', 'completed', 'failed'),
             client.zcount(queue.keys.completed ?? '', `(${since}`, '+inf'),

@@ -443,6 +443,7 @@ export function createEmbeddedJobQueue<Catalog extends JobCatalog>(
     async listDead(listOptions = {}) {
       const rows = await repository.listDead({
         ...(listOptions.name === undefined ? {} : { name: listOptions.name }),
+        ...(listOptions.environments === undefined ? {} : { environments: listOptions.environments }),
         limit: clampLimit(listOptions.limit, 50, 1_000),
         offset: Math.max(0, Math.trunc(listOptions.offset ?? 0)),
       });
@@ -463,9 +464,9 @@ export function createEmbeddedJobQueue<Catalog extends JobCatalog>(
       if (outcome !== 'discarded') await requireRow(id, 'discarded');
     },
 
-    async stats() {
+    async stats(filter = {}) {
       const at = clock.now();
-      const counts = await repository.countByName(new Date(at), new Date(at - 60_000));
+      const counts = await repository.countByName(new Date(at), new Date(at - 60_000), filter.environments);
       return countsToStats(counts, Object.keys(catalog));
     },
 

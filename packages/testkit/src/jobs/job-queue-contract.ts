@@ -295,6 +295,33 @@ export function describeJobQueueContract(backendName: string, open: () => Promis
       expect(await errorOf(queue.discard(first.id))).toMatchObject({ code: 'SY_ERR_CONFLICT' });
     });
 
+    it('narrows dead jobs and counts to the environments asked for (a dev admin sees no prod job)', async () => {
+      const queue = await fixture.connect(contractJobs);
+      await queue.process('test.flaky', () => {
+        throw new SwitchyardError('SY_ERR_FORBIDDEN', 'no');
+      });
+      const prodDead = await queue.enqueue('test.flaky', { failTimes: -1, failure: 'plain' }, { environment: 'prod' });
+      const devDead = await queue.enqueue('test.flaky', { failTimes: -1, failure: 'plain' }, { environment: 'dev' });
+      await waitForJob(queue, prodDead.id, hasStatus('dead'));
+      await waitForJob(queue, devDead.id, hasStatus('dead'));
+      await queue.enqueue('test.echo', { value: 'prod' }, { environment: 'prod' });
+      await queue.enqueue('test.echo', { value: 'prod' }, { environment: 'prod' });
+      await queue.enqueue('test.echo', { value: 'dev' }, { environment: 'dev' });
+
+      expect((await queue.listDead({ environments: ['dev'] })).map((job) => job.id)).toEqual([devDead.id]);
+      expect((await queue.listDead({ environments: ['prod'] })).map((job) => job.id)).toEqual([prodDead.id]);
+      expect(await queue.listDead({ environments: ['dev'], offset: 1 })).toEqual([]);
+      expect(await queue.listDead({ environments: [] })).toEqual([]);
+      expect((await queue.listDead()).map((job) => job.id).sort()).toEqual([prodDead.id, devDead.id].sort());
+
+      const dev = await queue.stats({ environments: ['dev'] });
+      expect(dev).toMatchObject({ waiting: 1, dead: 1 });
+      expect(dev.byName['test.echo']).toMatchObject({ waiting: 1 });
+      expect(dev.rates.deadPerMinute).toBe(1);
+      expect(await queue.stats({ environments: ['prod'] })).toMatchObject({ waiting: 2, dead: 1 });
+      expect(await queue.stats()).toMatchObject({ waiting: 3, dead: 2 });
+    });
+
     it('delivers progress, completed and failed events to subscribers in other instances', async () => {
       const api = await fixture.connect(contractJobs);
       const worker = await fixture.connect(contractJobs);

@@ -1,0 +1,297 @@
+import { createJobsRepository } from '@switchyard/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBrowser } from '../testing/browser';
+import { type Json, readJson } from '../testing/read-json';
+import { startTestServer, type TestServer } from '../testing/test-server';
+
+/**
+ * Environment isolation of administration: a dev admin key administers dev only and never reaches prod
+ * data or anything global; a prod admin key (the control plane's) still administers everything. Every
+ * admin operation of the OpenAPI document needs an entry in `checks`, so a new admin route without the
+ * environment check fails here.
+ */
+
+let server: TestServer;
+let prodAdmin: string;
+let devAdmin: string;
+let devUser: string;
+let prodUser: string;
+const ids = {
+  prodKey: '',
+  devKey: '',
+  prodJob: '',
+  devJob: '',
+  prodDeadForReplay: '',
+  prodDeadForDiscard: '',
+  devDead: '',
+  userId: '',
+};
+
+async function call(method: string, path: string, key: string, body?: unknown) {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : null) as Json };
+}
+
+const refusedForEnvironment = (result: { status: number; body: Json }) => {
+  expect(result.status, JSON.stringify(result.body)).toBe(403);
+  expect(result.body.error.code).toBe('SY_ERR_ENVIRONMENT_FORBIDDEN');
+};
+
+const keyId = async (key: string, admin = prodAdmin) => {
+  const { body } = await call('GET', '/v1/admin/keys', admin);
+  return (body.keys as Json[]).find((record) => key.startsWith(record.prefix))?.id as string;
+};
+
+/** A waiting message.send job: no worker runs in the 'api' role, so it stays as it is. */
+async function enqueue(environment: 'prod' | 'dev', text: string): Promise<string> {
+  const job = await server.parts.jobs.enqueue(
+    'message.send',
+    { environment, apiKeyId: null, channel: 'whatsapp', to: '+15551234567', text },
+    { environment },
+  );
+  return job.id;
+}
+
+/** Dead-letters every waiting message.send job, as a worker whose attempt failed for good would. */
+async function deadLetterWaiting(): Promise<void> {
+  const repository = createJobsRepository(server.parts.databases.prod.db);
+  const now = new Date();
+  const claimed = await repository.claim({
+    name: 'message.send',
+    workerId: 'admin-environment-test',
+    limit: 100,
+    now,
+    lockExpiresAt: new Date(now.getTime() + 60_000),
+  });
+  for (const row of claimed) {
+    await repository.fail(
+      { id: row.id, workerId: 'admin-environment-test', attempt: row.attempts },
+      { error: { message: 'upstream said no', code: 'SY_ERR_UPSTREAM' }, retryAt: null },
+      now,
+    );
+  }
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ role: 'api' });
+  prodAdmin = await server.createKey('prod', { admin: true, name: 'prod admin' });
+  devAdmin = await server.createKey('dev', { admin: true, name: 'dev admin' });
+  prodUser = await server.createKey('prod', { name: 'prod user' });
+  devUser = await server.createKey('dev', { name: 'dev user' });
+  ids.prodKey = await keyId(prodUser);
+  ids.devKey = await keyId(devUser);
+
+  ids.prodDeadForReplay = await enqueue('prod', 'prod secret one');
+  ids.prodDeadForDiscard = await enqueue('prod', 'prod secret two');
+  ids.devDead = await enqueue('dev', 'dev text');
+  await deadLetterWaiting();
+  ids.prodJob = await enqueue('prod', 'prod secret waiting');
+  ids.devJob = await enqueue('dev', 'dev waiting');
+
+  // A usage row in each environment.
+  for (const key of [prodUser, devUser]) await call('GET', '/v1/models', key);
+  await server.parts.usage.flush();
+
+  const user = await server.parts.accounts.createUser({
+    email: 'someone@example.test',
+    name: 'Someone',
+    password: 'a-long-enough-password',
+    role: 'user',
+  });
+  ids.userId = user.id;
+});
+
+afterAll(async () => {
+  await server?.destroy();
+});
+
+type Check = () => Promise<void>;
+
+/** One entry per admin operation (OpenAPI path and method): what a dev admin gets, and that a prod admin still works. */
+const checks: Record<string, Check> = {
+  'GET /v1/admin/keys': async () => {
+    const dev = await call('GET', '/v1/admin/keys?include_revoked=true', devAdmin);
+    expect(dev.status).toBe(200);
+    const environments = new Set((dev.body.keys as Json[]).map((record) => record.environment));
+    expect([...environments]).toEqual(['dev']);
+    expect((dev.body.keys as Json[]).map((record) => record.id)).toContain(ids.devKey);
+    const prod = await call('GET', '/v1/admin/keys', prodAdmin);
+    expect((prod.body.keys as Json[]).map((record) => record.id)).toEqual(
+      expect.arrayContaining([ids.prodKey, ids.devKey]),
+    );
+  },
+
+  'POST /v1/admin/keys': async () => {
+    refusedForEnvironment(
+      await call('POST', '/v1/admin/keys', devAdmin, { name: 'x', environment: 'prod', admin: true }),
+    );
+    refusedForEnvironment(await call('POST', '/v1/admin/keys', devAdmin, { name: 'x', environment: 'prod' }));
+    const dev = await call('POST', '/v1/admin/keys', devAdmin, { name: 'dev made', environment: 'dev' });
+    expect(dev.status).toBe(201);
+    expect(dev.body.key).toMatch(/^dev_/);
+    const prod = await call('POST', '/v1/admin/keys', prodAdmin, { name: 'p', environment: 'prod', admin: true });
+    expect(prod.status).toBe(201);
+    expect(prod.body.key).toMatch(/^prod_/);
+  },
+
+  'DELETE /v1/admin/keys/{id}': async () => {
+    const refused = await call('DELETE', `/v1/admin/keys/${ids.prodKey}`, devAdmin);
+    expect(refused.status).toBe(404);
+    expect((await call('GET', '/v1/models', prodUser)).status).toBe(200);
+    const victim = await server.createKey('dev', { name: 'to revoke' });
+    const revoked = await call('DELETE', `/v1/admin/keys/${await keyId(victim)}`, devAdmin);
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.revokedAt).not.toBeNull();
+    const prodVictim = await server.createKey('prod', { name: 'prod to revoke' });
+    expect((await call('DELETE', `/v1/admin/keys/${await keyId(prodVictim)}`, prodAdmin)).status).toBe(200);
+  },
+
+  'GET /v1/admin/usage': async () => {
+    const dev = await call('GET', '/v1/admin/usage', devAdmin);
+    expect(dev.status).toBe(200);
+    expect(dev.body.environment).toBe('dev');
+    expect(dev.body.totals.requests).toBeGreaterThan(0);
+    refusedForEnvironment(await call('GET', '/v1/admin/usage?environment=prod', devAdmin));
+    const prod = await call('GET', '/v1/admin/usage?environment=prod', prodAdmin);
+    expect(prod.status).toBe(200);
+    expect(prod.body.totals.requests).toBeGreaterThan(0);
+  },
+
+  'GET /v1/admin/jobs': async () => {
+    const dev = await call('GET', '/v1/admin/jobs', devAdmin);
+    expect(dev.status).toBe(200);
+    expect(dev.body.byName['message.send']).toMatchObject({ waiting: 1, dead: 1 });
+    const prod = await call('GET', '/v1/admin/jobs', prodAdmin);
+    expect(prod.body.byName['message.send'].waiting + prod.body.byName['message.send'].dead).toBeGreaterThanOrEqual(4);
+  },
+
+  'GET /v1/admin/jobs/dead': async () => {
+    const dev = await call('GET', '/v1/admin/jobs/dead', devAdmin);
+    expect(dev.status).toBe(200);
+    expect((dev.body.jobs as Json[]).map((job) => job.id)).toEqual([ids.devDead]);
+    expect(JSON.stringify(dev.body)).not.toContain('prod secret');
+    const prod = await call('GET', '/v1/admin/jobs/dead', prodAdmin);
+    expect((prod.body.jobs as Json[]).map((job) => job.id)).toEqual(
+      expect.arrayContaining([ids.prodDeadForReplay, ids.devDead]),
+    );
+  },
+
+  'GET /v1/admin/jobs/{id}': async () => {
+    const refused = await call('GET', `/v1/admin/jobs/${ids.prodJob}`, devAdmin);
+    expect(refused.status).toBe(404);
+    expect(JSON.stringify(refused.body)).not.toContain('prod secret');
+    expect((await call('GET', `/v1/admin/jobs/${ids.devJob}`, devAdmin)).body.payload.text).toBe('dev waiting');
+    expect((await call('GET', `/v1/admin/jobs/${ids.prodJob}`, prodAdmin)).body.payload.text).toBe(
+      'prod secret waiting',
+    );
+  },
+
+  'POST /v1/admin/jobs/{id}/replay': async () => {
+    expect((await call('POST', `/v1/admin/jobs/${ids.prodDeadForReplay}/replay`, devAdmin)).status).toBe(404);
+    expect((await server.parts.jobs.get(ids.prodDeadForReplay))?.status).toBe('dead');
+    const replayed = await call('POST', `/v1/admin/jobs/${ids.prodDeadForReplay}/replay`, prodAdmin);
+    expect(replayed.status).toBe(200);
+    expect(replayed.body.status).toBe('waiting');
+  },
+
+  'DELETE /v1/admin/jobs/{id}': async () => {
+    expect((await call('DELETE', `/v1/admin/jobs/${ids.prodDeadForDiscard}`, devAdmin)).status).toBe(404);
+    expect((await server.parts.jobs.get(ids.prodDeadForDiscard))?.status).toBe('dead');
+    expect((await call('DELETE', `/v1/admin/jobs/${ids.prodDeadForDiscard}`, prodAdmin)).status).toBe(204);
+    expect(await server.parts.jobs.get(ids.prodDeadForDiscard)).toBeUndefined();
+  },
+
+  'GET /v1/admin/settings': async () => {
+    const dev = await call('GET', '/v1/admin/settings', devAdmin);
+    expect(dev.status).toBe(200);
+    const devKeys = (dev.body.settings as Json[]).map((setting) => setting.key as string);
+    expect(devKeys).toContain('rate_limit.chat.dev');
+    expect(devKeys.filter((key) => !key.endsWith('.dev'))).toEqual([]);
+    const prod = await call('GET', '/v1/admin/settings', prodAdmin);
+    expect((prod.body.settings as Json[]).map((setting) => setting.key)).toEqual(
+      expect.arrayContaining(['rate_limit.chat.prod', 'rate_limit.chat.dev', 'files.max_bytes']),
+    );
+  },
+
+  'PUT /v1/admin/settings/{key}': async () => {
+    refusedForEnvironment(await call('PUT', '/v1/admin/settings/rate_limit.chat.prod', devAdmin, { value: 1 }));
+    refusedForEnvironment(await call('PUT', '/v1/admin/settings/files.max_bytes', devAdmin, { value: 1024 }));
+    expect(server.parts.settings.current().get('rate_limit.chat.prod')).toBe(15);
+    const dev = await call('PUT', '/v1/admin/settings/rate_limit.chat.dev', devAdmin, { value: 77 });
+    expect(dev.status).toBe(200);
+    expect(dev.body.value).toBe(77);
+    const prod = await call('PUT', '/v1/admin/settings/rate_limit.chat.prod', prodAdmin, { value: 16 });
+    expect(prod.status).toBe(200);
+    expect(prod.body.value).toBe(16);
+  },
+
+  'GET /api/users': async () => {
+    refusedForEnvironment(await call('GET', '/api/users', devAdmin));
+    const prod = await call('GET', '/api/users', prodAdmin);
+    expect(prod.status).toBe(200);
+    expect((prod.body.users as Json[]).map((user) => user.id)).toContain(ids.userId);
+  },
+
+  'PUT /api/users/{id}/role': async () => {
+    refusedForEnvironment(await call('PUT', `/api/users/${ids.userId}/role`, devAdmin, { role: 'admin' }));
+    const prod = await call('PUT', `/api/users/${ids.userId}/role`, prodAdmin, { role: 'admin' });
+    expect(prod.status).toBe(200);
+    expect(prod.body.role).toBe('admin');
+  },
+};
+
+async function adminOperations(): Promise<string[]> {
+  const document = (await readJson(await fetch(`${server.url}/openapi.json`))) as Json;
+  const operations: string[] = [];
+  for (const [path, methods] of Object.entries(document.paths as Record<string, Record<string, Json>>)) {
+    for (const [method, operation] of Object.entries(methods)) {
+      if (operation['x-switchyard-auth'] === 'admin') operations.push(`${method.toUpperCase()} ${path}`);
+    }
+  }
+  return operations.sort();
+}
+
+describe('admin routes and environments', () => {
+  it('has an environment check for every admin operation in the OpenAPI document', async () => {
+    const operations = await adminOperations();
+    expect(operations.length).toBeGreaterThanOrEqual(Object.keys(checks).length);
+    expect(operations).toEqual(Object.keys(checks).sort());
+  });
+
+  it('refuses every admin operation to a non-admin dev key', async () => {
+    for (const operation of await adminOperations()) {
+      const [method = 'GET', path = ''] = operation.split(' ');
+      const concrete = path.replace(/\{[^}]+\}/g, 'some-id');
+      const result = await call(method, concrete, devUser, method === 'GET' || method === 'DELETE' ? undefined : {});
+      expect(result.status, operation).toBe(403);
+      expect(result.body.error.code, operation).toBe('SY_ERR_FORBIDDEN');
+    }
+  });
+
+  it('a signed-in admin (the control plane) still administers prod and dev', async () => {
+    const password = 'an admin password 789';
+    await server.parts.accounts.createUser({ email: 'root@example.test', name: 'Root', password, role: 'admin' });
+    const browser = createBrowser(server.url);
+    const signedIn = await browser.post('/api/auth/sign-in/email', { email: 'root@example.test', password });
+    expect(signedIn.status).toBe(200);
+    expect((await browser.get('/api/users')).status).toBe(200);
+    expect((await readJson(await browser.get('/v1/admin/usage?environment=prod'))).environment).toBe('prod');
+    expect((await readJson(await browser.get('/v1/admin/usage?environment=dev'))).environment).toBe('dev');
+    const keys = (await readJson(await browser.get('/v1/admin/keys'))).keys as Json[];
+    expect(new Set(keys.map((record) => record.environment))).toEqual(new Set(['prod', 'dev']));
+    const setting = await browser.request('PUT', '/v1/admin/settings/files.max_per_user', { body: { value: 99 } });
+    expect(setting.status).toBe(200);
+  });
+
+  for (const [operation, check] of Object.entries(checks)) {
+    it(`${operation}: a dev admin key gets dev only, a prod admin key still works`, check);
+  }
+});

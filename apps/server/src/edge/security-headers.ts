@@ -1,0 +1,58 @@
+import helmet from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * The web app's Content-Security-Policy. Scripts only from this origin (no inline script, no eval), so an
+ * injected tag cannot run; images only from this origin or data:/blob: URLs, so a remote Markdown image
+ * cannot carry chat text away in its URL; no framing (clickjacking); no plugins; no <base> rewriting.
+ * No upgrade-insecure-requests: a self-hosted server on plain http (a LAN address) must keep working.
+ */
+export const webAppCspDirectives = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  scriptSrcAttr: ["'none'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:', 'blob:'],
+  fontSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  mediaSrc: ["'self'", 'blob:'],
+  workerSrc: ["'self'", 'blob:'],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  upgradeInsecureRequests: null,
+};
+
+/**
+ * Swagger UI at /docs sets element styles from its bundle (React inline styles and <style> tags), so its
+ * page alone also allows inline styles; scripts stay 'self' only.
+ */
+export const docsCsp = {
+  'default-src': ["'self'"],
+  'script-src': ["'self'"],
+  'script-src-attr': ["'none'"],
+  'style-src': ["'self'", "'unsafe-inline'"],
+  'img-src': ["'self'", 'data:'],
+  'font-src': ["'self'", 'data:'],
+  'connect-src': ["'self'"],
+  'object-src': ["'none'"],
+  'base-uri': ["'none'"],
+  'form-action': ["'self'"],
+  'frame-ancestors': ["'none'"],
+};
+
+/**
+ * Security headers on every response (HTML pages, static files and API JSON): CSP, nosniff, no framing,
+ * no Referer (a shared page's URL holds its token), same-origin opener and resource policies.
+ */
+export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: { useDefaults: false, directives: webAppCspDirectives },
+    referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
+    // Only honoured over https; not for subdomains, which this server does not own.
+    strictTransportSecurity: { maxAge: 15_552_000, includeSubDomains: false },
+  });
+}
