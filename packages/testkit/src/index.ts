@@ -1,4 +1,5 @@
 export * from './clock';
+export * from './contracts/image-quota-contract';
 export * from './contracts/key-pool-contract';
 export * from './contracts/provider-contract';
 export * from './contracts/rate-limiter-contract';
