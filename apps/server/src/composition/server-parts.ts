@@ -1,4 +1,11 @@
-import type { Environment, KeyPoolStore, RateLimiter, ResponseCacheStore, SwitchyardConfig } from '@switchyard/core';
+import type {
+  Environment,
+  ImageQuota,
+  KeyPoolStore,
+  RateLimiter,
+  ResponseCacheStore,
+  SwitchyardConfig,
+} from '@switchyard/core';
 import {
   createBatchedRateLimiter,
   createMemoryKeyPoolStore,
@@ -8,6 +15,7 @@ import {
   settingDefinitions,
 } from '@switchyard/core';
 import {
+  createDatabaseImageQuota,
   createIdempotencyRepository,
   createKeyRepository,
   createSettingsRepository,
@@ -17,6 +25,7 @@ import {
 import { type PlatformJobs, platformJobs } from '@switchyard/jobs';
 import {
   createRedisChangeCounter,
+  createRedisImageQuota,
   createRedisKeyPoolStore,
   createRedisRateLimiter,
   createRedisResponseCache,
@@ -31,7 +40,6 @@ import { createDocumentExtractor } from '../files/document-extraction';
 import { registerChatJob } from '../gateway/chat-job';
 import { registerImageJob } from '../images/image-job';
 import { createImageModels, type ImageModels } from '../images/image-models';
-import { createDatabaseImageQuota, createRedisImageQuota, type ImageQuota } from '../images/image-quota';
 import { acquireDataDirLock, adminSocketPath, type DataDirLock } from '../infrastructure/data-dir-lock';
 import {
   type ChangeTopic,
@@ -221,9 +229,9 @@ export async function createServerParts(
     const imageModels = createImageModels(config);
     cleanups.unshift(() => imageModels.close());
     const environmentDatabases = { prod: databases.prod.db, dev: databases.dev.db };
-    const imageQuota = redis
-      ? createRedisImageQuota(redis, environmentDatabases)
-      : createDatabaseImageQuota(environmentDatabases);
+    const databaseImageQuota = createDatabaseImageQuota(environmentDatabases);
+    // With Redis, Redis decides and the database only records the count for reporting.
+    const imageQuota = redis ? createRedisImageQuota(redis, { record: databaseImageQuota }) : databaseImageQuota;
     const idempotency = createIdempotencyRepository(databases.prod.db);
     const purge = setInterval(() => void idempotency.purgeExpired().catch(() => {}), 3_600_000);
     purge.unref();
