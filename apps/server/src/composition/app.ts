@@ -93,12 +93,13 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
 
   // Only JSON bodies are accepted; text/plain gets a clear 415 instead of a confusing schema error.
   app.removeContentTypeParser('text/plain');
-  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error, parts.secrets));
   app.setNotFoundHandler((request, reply) =>
     sendError(
       request,
       reply,
       new SwitchyardError('SY_ERR_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
+      parts.secrets,
     ),
   );
   registerRequestHooks(app, parts);

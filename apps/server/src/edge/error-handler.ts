@@ -1,4 +1,4 @@
-import { isSwitchyardError, SwitchyardError } from '@switchyard/core';
+import { isSwitchyardError, type SecretScrubber, SwitchyardError } from '@switchyard/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 const openaiTypes: Record<number, string> = {
@@ -49,18 +49,23 @@ export function normalizeError(error: unknown): SwitchyardError {
   return new SwitchyardError('SY_ERR_INTERNAL', 'Internal server error', { cause: error });
 }
 
-export function errorBody(error: SwitchyardError, openai: boolean): unknown {
+/**
+ * The body a caller sees. The message is scrubbed of every configured secret: upstream messages are
+ * quoted in it, and an upstream may echo the credential it received.
+ */
+export function errorBody(error: SwitchyardError, openai: boolean, secrets: SecretScrubber): unknown {
+  const message = secrets.scrub(error.message);
   if (openai) {
     return {
       error: {
-        message: error.message,
+        message,
         type: openaiTypes[error.status] ?? 'api_error',
         param: (error.details?.param as string | undefined) ?? null,
         code: error.code,
       },
     };
   }
-  return { error: { code: error.code, message: error.message } };
+  return { error: { code: error.code, message } };
 }
 
 export function wantsOpenaiErrors(request: FastifyRequest): boolean {
@@ -70,7 +75,12 @@ export function wantsOpenaiErrors(request: FastifyRequest): boolean {
   return path === '/v1/chat/completions' || path === '/v1/models' || path.startsWith('/v1/models/');
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: unknown): FastifyReply {
+export function sendError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  thrown: unknown,
+  secrets: SecretScrubber,
+): FastifyReply {
   const error = normalizeError(thrown);
   if (error.status >= 500) {
     request.log.error({ err: thrown, code: error.code }, 'request failed');
@@ -81,5 +91,5 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: 
   return reply
     .code(error.status)
     .type('application/json; charset=utf-8')
-    .send(errorBody(error, wantsOpenaiErrors(request)));
+    .send(errorBody(error, wantsOpenaiErrors(request), secrets));
 }
