@@ -10,6 +10,7 @@ import { registerConversationRoutes } from '../conversations/conversation-routes
 import { sendError } from '../edge/error-handler';
 import { registerRequestHooks } from '../edge/hooks';
 import { createLazyCompilers } from '../edge/lazy-compilers';
+import { registerTextInputCheck } from '../edge/text-input';
 import { registerFileRoutes } from '../files/file-routes';
 import { registerAsyncChatRoutes } from '../gateway/async-chat-routes';
 import { registerEmbeddingsRoutes } from '../gateway/embeddings-routes';
@@ -103,6 +104,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
     ),
   );
   registerRequestHooks(app, parts);
+  registerTextInputCheck(app);
   // A keep-alive connection that was busy when draining began (a long stream) stays open after its
   // response ends, holding shutdown until the client lets go or the timeout cuts it: close it once idle.
   app.addHook('onResponse', (_request, _reply, done) => {

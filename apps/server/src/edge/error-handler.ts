@@ -12,8 +12,33 @@ const openaiTypes: Record<number, string> = {
   429: 'rate_limit_error',
 };
 
+/**
+ * PostgreSQL's codes for text it cannot store: 22021 character_not_in_repertoire (a NUL or invalid
+ * UTF-8 in text), 22P05 untranslatable_character (`\u0000` in jsonb). The request hook refuses such
+ * input first; this catches any path it does not cover.
+ */
+const invalidTextCodes = new Set(['22021', '22P05']);
+
+function databaseErrorCode(error: unknown): string | undefined {
+  let current = error;
+  for (let depth = 0; depth < 6 && current !== null && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && invalidTextCodes.has(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** Turns anything thrown into a SwitchyardError with a stable code; unknown errors become a bare 500. */
 export function normalizeError(error: unknown): SwitchyardError {
+  if (isSwitchyardError(error) && error.code !== 'SY_ERR_INTERNAL') return error;
+  if (databaseErrorCode(error) !== undefined) {
+    return new SwitchyardError(
+      'SY_ERR_INVALID_TEXT',
+      'The request holds text that cannot be stored (a NUL character or an unpaired surrogate)',
+      { cause: error },
+    );
+  }
   if (isSwitchyardError(error)) return error;
   const fastifyError = error as FastifyError & { validationContext?: string };
   if (fastifyError.validation) {
