@@ -12,6 +12,7 @@ import { startTestServer, type TestServer } from '../testing/test-server';
  * a registered secret, so an upstream error echoing it reached callers, logs and stored error columns.
  */
 const secret = 'azure-key-7f3c9e1d2b4a6c8e0f1a3b5c7d9e';
+const imageSecret = 'azure-image-key-0a2b4c6d8e';
 
 let server: TestServer;
 let upstream: FakeUpstreamServer;
@@ -32,7 +33,7 @@ const echoKey = (request: RecordedRequest) => ({
 beforeAll(async () => {
   upstream = await startFakeOpenAI({ models: ['gpt-4o'] });
   server = await startTestServer({
-    variables: { AZURE_OPENAI_KEY: secret },
+    variables: { AZURE_OPENAI_KEY: secret, AZURE_IMAGE_KEY: imageSecret },
     config: {
       ollama: { autodetect: false },
       routing: { maxAttempts: 1 },
@@ -45,6 +46,14 @@ beforeAll(async () => {
         },
       ],
       models: [{ id: 'azure-gpt', provider: 'azure', upstreamModel: 'gpt-4o' }],
+      imageModels: [
+        {
+          id: 'azure-images',
+          type: 'openai-images',
+          baseURL: upstream.url,
+          headers: { 'api-key': '${AZURE_IMAGE_KEY}' },
+        },
+      ],
     },
   });
   key = await server.createKey('prod');
@@ -77,6 +86,7 @@ function expectKeyWasSent() {
 function expectNoSecretInLogs() {
   const lines = server.logs.slice(logsBefore);
   expect(JSON.stringify(lines)).not.toContain(secret);
+  expect(JSON.stringify(lines)).not.toContain(imageSecret);
 }
 
 describe('a provider key sent in a custom header never leaks', () => {
@@ -170,6 +180,26 @@ describe('a provider key sent in a custom header never leaks', () => {
     const failed = messages.find((message) => message.role === 'assistant');
     expect(failed?.error).toContain('[redacted]');
     expect(failed?.error).not.toContain(secret);
+    expectNoSecretInLogs();
+  });
+
+  it("an image model's header key: neither the image's error nor its job's last_error holds it", async () => {
+    const accepted = await post('/v1/image/generate', { prompt: 'a lighthouse', model: 'azure-images' });
+    expect(accepted.status, await accepted.clone().text()).toBe(202);
+    const { id } = (await readJson(accepted)) as { id: string };
+    let image: Record<string, unknown> = {};
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const response = await fetch(`${server.url}/v1/image/${id}`, { headers: { authorization: `Bearer ${key}` } });
+      image = (await readJson(response)) as Record<string, unknown>;
+      if (image.status === 'failed') break;
+      await sleep(50);
+    }
+    expect(image.status).toBe('failed');
+    expect(upstream.requests.at(-1)?.headers['api-key']).toBe(imageSecret);
+    expect(String(image.error)).toContain('[redacted]');
+    expect(JSON.stringify(image)).not.toContain(imageSecret);
+    const job = await createJobsRepository(server.parts.databases.prod.db).findById(id);
+    expect(JSON.stringify(job?.lastError)).not.toContain(imageSecret);
     expectNoSecretInLogs();
   });
 });
