@@ -56,11 +56,11 @@ describe('collectSecretValues', () => {
       'rotated-key-one',
       'image-model-key-123',
       'image-header-secret',
-      // api-version's value is a query parameter too: scrubbed, though harmless.
-      '2024-06-01',
     ]) {
       expect(values).toContain(secret);
     }
+    // A date-like API version is public; scrubbing it would garble every date in the logs.
+    expect(values).not.toContain('2024-06-01');
   });
 
   it('counts any value an environment variable put into a provider, whatever the field', () => {

@@ -18,6 +18,12 @@ export interface UpstreamCredentials {
   readonly proxy?: string | undefined;
 }
 
+/**
+ * Query parameters known to hold no secret. Azure's `api-version=2024-06-01` would otherwise scrub
+ * that date from every message and log line.
+ */
+const publicQueryParameters = new Set(['api-version']);
+
 /** User name, password and query parameter values of a URL (`https://user:pass@host/?key=...`). */
 export function urlSecretValues(text: string | null | undefined): string[] {
   if (!text) return [];
@@ -28,7 +34,9 @@ export function urlSecretValues(text: string | null | undefined): string[] {
     return [];
   }
   const values = [decodeURIComponent(url.username), decodeURIComponent(url.password), url.username, url.password];
-  for (const value of url.searchParams.values()) values.push(value, encodeURIComponent(value));
+  for (const [name, value] of url.searchParams) {
+    if (!publicQueryParameters.has(name.toLowerCase())) values.push(value, encodeURIComponent(value));
+  }
   return values;
 }
 
