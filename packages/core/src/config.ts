@@ -259,15 +259,31 @@ export interface SwitchyardConfig {
   readonly defaultImageModel: string | null;
   readonly storage: StorageConfig;
   readonly shutdownTimeoutMs: number;
+  /**
+   * Values that `${VARIABLE}` substitution put into provider and image-model settings: scrubbed from
+   * errors and logs like keys (see secrets.ts), whatever field they landed in.
+   */
+  readonly substitutedSecrets?: readonly string[];
 }
 
 export type EnvironmentVariables = Readonly<Record<string, string | undefined>>;
 
-/** Replaces `${NAME}` (and `${NAME:-fallback}`) with environment variables; a missing one is an error. */
-export function interpolateEnvironment(text: string, variables: EnvironmentVariables, source: string): string {
+/**
+ * Replaces `${NAME}` (and `${NAME:-fallback}`) with environment variables; a missing one is an error.
+ * `substituted` collects the variables' values that went in.
+ */
+export function interpolateEnvironment(
+  text: string,
+  variables: EnvironmentVariables,
+  source: string,
+  substituted?: string[],
+): string {
   return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_match, name: string, fallback?: string) => {
     const value = variables[name];
-    if (value !== undefined && value !== '') return value;
+    if (value !== undefined && value !== '') {
+      substituted?.push(value);
+      return value;
+    }
     if (fallback !== undefined) return fallback;
     throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: environment variable ${name} is not set`);
   });
@@ -358,7 +374,32 @@ function describeSchemaErrors(value: unknown): string {
     .join('; ');
 }
 
-function readConfigFile(path: string, variables: EnvironmentVariables): Static<typeof FileSchema> {
+/** Fields of a provider or image model that name things rather than hold credentials. */
+const namingFields = new Set(['id', 'type', 'model', 'upstreamModel', 'label', 'workflowFile']);
+
+/** The values substituted into provider and image-model settings, outside their naming fields. */
+function upstreamSubstitutions(parsed: unknown, variables: EnvironmentVariables, path: string): string[] {
+  const substituted: string[] = [];
+  const walk = (value: unknown, field: string | null): void => {
+    if (typeof value === 'string') {
+      if (field === null || !namingFields.has(field)) interpolateEnvironment(value, variables, path, substituted);
+    } else if (Array.isArray(value)) {
+      for (const item of value) walk(item, field);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [name, inner] of Object.entries(value)) walk(inner, name);
+    }
+  };
+  const file = parsed as { providers?: unknown; imageModels?: unknown } | null;
+  for (const section of [file?.providers, file?.imageModels]) {
+    if (Array.isArray(section)) for (const entry of section) walk(entry, null);
+  }
+  return substituted;
+}
+
+function readConfigFile(
+  path: string,
+  variables: EnvironmentVariables,
+): Static<typeof FileSchema> & { substitutedSecrets?: string[] } {
   let parsed: unknown;
   try {
     parsed = parseYaml(readFileSync(path, 'utf8'));
@@ -373,7 +414,7 @@ function readConfigFile(path: string, variables: EnvironmentVariables): Static<t
   if (!Value.Check(FileSchema, interpolated)) {
     throw new SwitchyardError('SY_ERR_VALIDATION', `${path}: ${describeSchemaErrors(interpolated)}`);
   }
-  return interpolated;
+  return { ...interpolated, substitutedSecrets: upstreamSubstitutions(parsed, variables, path) };
 }
 
 function checkReferences(providers: readonly ProviderEntry[], models: readonly ModelEntry[], source: string): void {
@@ -545,6 +586,7 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
       maxEntryBytes: file.cache?.maxEntryBytes ?? 1_048_576,
     },
     shutdownTimeoutMs: parseInteger('SHUTDOWN_TIMEOUT_MS', variables.SHUTDOWN_TIMEOUT_MS, 10_000),
+    substitutedSecrets: file.substitutedSecrets ?? [],
   };
   if ((config.databaseUrl === null) !== (config.devDatabaseUrl === null)) {
     throw new SwitchyardError(

@@ -6,6 +6,8 @@
 export const errorCodes = {
   SY_ERR_INVALID_JSON: 400,
   SY_ERR_VALIDATION: 400,
+  /** Text holding U+0000 or an unpaired surrogate, which cannot be stored or encoded as UTF-8. */
+  SY_ERR_INVALID_TEXT: 400,
   SY_ERR_UPSTREAM_BAD_REQUEST: 400,
   SY_ERR_UNAUTHORIZED: 401,
   SY_ERR_INVALID_API_KEY: 401,

@@ -14,4 +14,5 @@ export * from './routing/fallback';
 export * from './routing/key-pool';
 export * from './routing/load-balancer';
 export * from './scopes';
+export * from './secrets';
 export * from './settings';

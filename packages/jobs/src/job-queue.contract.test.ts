@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { openDatabase, type SwitchyardDatabase } from '@switchyard/db';
 import {
+  contractScrubErrorMessage,
   createTestPostgresDatabase,
   describeJobQueueContract,
   type JobQueueContractFixture,
@@ -47,6 +48,7 @@ function embeddedFixture(
         heartbeatIntervalMs: 200,
         shutdownTimeoutMs: 2_000,
         onError: testErrorReporter,
+        scrubErrorMessage: contractScrubErrorMessage,
       });
       opened.push(queue as unknown as JobQueue);
       return queue;
@@ -111,6 +113,7 @@ describe.skipIf(!hasRedis)('Redis', () => {
           heartbeatIntervalMs: 200,
           shutdownTimeoutMs: 2_000,
           onError: testErrorReporter,
+          scrubErrorMessage: contractScrubErrorMessage,
         });
         opened.push(queue as unknown as JobQueue);
         return queue;

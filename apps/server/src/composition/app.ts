@@ -11,6 +11,7 @@ import { sendError } from '../edge/error-handler';
 import { registerRequestHooks } from '../edge/hooks';
 import { createLazyCompilers } from '../edge/lazy-compilers';
 import { docsCsp, registerSecurityHeaders } from '../edge/security-headers';
+import { registerTextInputCheck } from '../edge/text-input';
 import { registerFileRoutes } from '../files/file-routes';
 import { registerAsyncChatRoutes } from '../gateway/async-chat-routes';
 import { registerEmbeddingsRoutes } from '../gateway/embeddings-routes';
@@ -107,15 +108,17 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
 
   // Only JSON bodies are accepted; text/plain gets a clear 415 instead of a confusing schema error.
   app.removeContentTypeParser('text/plain');
-  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error, parts.secrets));
   app.setNotFoundHandler((request, reply) =>
     sendError(
       request,
       reply,
       new SwitchyardError('SY_ERR_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
+      parts.secrets,
     ),
   );
   registerRequestHooks(app, { ...parts, isDraining: () => draining });
+  registerTextInputCheck(app);
   // A keep-alive connection that was busy when draining began (a long stream) stays open after its
   // response ends, holding shutdown until the client lets go or the timeout cuts it: close it once idle.
   app.addHook('onResponse', (_request, _reply, done) => {

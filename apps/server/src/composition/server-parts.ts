@@ -7,10 +7,13 @@ import type {
   SwitchyardConfig,
 } from '@switchyard/core';
 import {
+  collectSecretValues,
   createBatchedRateLimiter,
   createMemoryKeyPoolStore,
   createMemoryRateLimiter,
   createMemoryResponseCache,
+  createSecretScrubber,
+  type SecretScrubber,
   SwitchyardError,
   settingDefinitions,
 } from '@switchyard/core';
@@ -72,6 +75,8 @@ export interface ServerPartsOptions {
 export interface ServerParts {
   readonly config: SwitchyardConfig;
   readonly logger: Logger;
+  /** Every configured secret value, scrubbed from error bodies, stored errors and logs. */
+  readonly secrets: SecretScrubber;
   readonly metrics: Metrics;
   readonly role: Role;
   readonly mode: 'embedded' | 'server';
@@ -122,6 +127,7 @@ export async function createServerParts(
   options: ServerPartsOptions = {},
 ): Promise<ServerParts> {
   const mode = isServerMode(config) ? 'server' : 'embedded';
+  const secrets = createSecretScrubber(collectSecretValues(config));
   const socketPath = mode === 'embedded' ? adminSocketPath(config.dataDir) : null;
   const lock: DataDirLock | null =
     mode === 'embedded' ? acquireDataDirLock(config.dataDir, { role: 'server', socketPath }) : null;
@@ -221,6 +227,7 @@ export async function createServerParts(
       database: databases.prod,
       catalog: options.jobsCatalog ?? platformJobs,
       logger,
+      secrets,
     });
     // Closed before the databases and Redis it uses (cleanups run front to back).
     cleanups.unshift(() => jobs.close({ graceful: true, timeoutMs: config.shutdownTimeoutMs }));
@@ -240,7 +247,7 @@ export async function createServerParts(
     if (role === 'all' || role === 'worker') {
       // Each capability registers the handlers of its own jobs.
       await registerChatJob(jobs, { models, router, databases });
-      await registerImageJob(jobs, { databases, storage, imageModels });
+      await registerImageJob(jobs, { databases, storage, imageModels, secrets });
       await jobs.process('document.extract', createDocumentExtractor(databases, storage));
       logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
     }
@@ -250,6 +257,7 @@ export async function createServerParts(
     return {
       config,
       logger,
+      secrets,
       metrics,
       role,
       mode,

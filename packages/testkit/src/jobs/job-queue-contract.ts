@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SwitchyardError, sleep } from '@switchyard/core';
 import {
   type Clock,
@@ -29,6 +30,10 @@ export interface JobQueueContractFixture {
   reset(): Promise<void>;
   cleanup(): Promise<void>;
 }
+
+/** A configured secret as the server scrubs it; every fixture passes this as `scrubErrorMessage`. */
+export const contractSecret = 'contract-secret-0123456789';
+export const contractScrubErrorMessage = (message: string): string => message.replaceAll(contractSecret, '[redacted]');
 
 /** Polls `get` until the job satisfies `done`, or fails with the last record seen. */
 async function waitForJob(
@@ -254,6 +259,31 @@ export function describeJobQueueContract(backendName: string, open: () => Promis
       });
       // attempts: 1 on each record already shows no retry; the handler ran exactly once per job.
       expect(runs).toBe(2);
+    });
+
+    it('stores and publishes a failure message scrubbed of configured secrets', async () => {
+      const queue = await fixture.connect(contractJobs);
+      const failures: JobEvent[] = [];
+      const jobId = `scrubbed-${randomUUID()}`;
+      const unsubscribe = await queue.subscribe(jobId, (event) => {
+        if (event.type === 'failed') failures.push(event);
+      });
+      await queue.process('test.flaky', () => {
+        throw new SwitchyardError('SY_ERR_UPSTREAM_BAD_REQUEST', `upstream refused key ${contractSecret}`);
+      });
+      const job = await queue.enqueue(
+        'test.flaky',
+        { failTimes: -1, failure: 'non-retryable-switchyard' },
+        { environment: 'prod', jobId },
+      );
+      const dead = await waitForJob(queue, job.id, hasStatus('dead'));
+      expect(dead.lastError).toEqual({
+        code: 'SY_ERR_UPSTREAM_BAD_REQUEST',
+        message: 'upstream refused key [redacted]',
+      });
+      await waitUntil(() => failures.length > 0, 5_000, 'a failed event');
+      expect(JSON.stringify(failures)).not.toContain(contractSecret);
+      unsubscribe();
     });
 
     it('dead-letters a payload that no longer matches the schema without running the handler', async () => {
