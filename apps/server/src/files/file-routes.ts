@@ -5,6 +5,8 @@ import { createFileRepository, type UploadedFileRow } from '@switchyard/db';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { notFound, type Owner, ownerOf, pageOf, sessionOnly } from '../edge/owner';
+import { extractionLimits } from './document-extraction';
+import { precheckUpload } from './extract-text';
 import type { FileDependencies } from './file-dependencies';
 import { sanitizeFileName, sniffFileType } from './file-types';
 import { readUpload } from './read-upload';
@@ -62,6 +64,9 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
         if (bytes.length === 0) throw new SwitchyardError('SY_ERR_VALIDATION', 'The file is empty');
         const name = sanitizeFileName(fileName);
         const mimeType = sniffFileType(bytes, name);
+        // A decompression bomb (a ZIP that unpacks to gigabytes, an image header claiming a huge canvas)
+        // is refused here from its directory or header alone; the job enforces time and memory too.
+        precheckUpload(bytes, mimeType, extractionLimits(files.settings));
         const id = `file_${randomUUID().replaceAll('-', '')}`;
         const environment = request.principal?.environment ?? 'prod';
         // The key is ours alone: the client's file name never becomes a storage path.

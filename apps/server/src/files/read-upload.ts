@@ -1,5 +1,19 @@
 import { SwitchyardError } from '@switchyard/core';
-import type { FastifyRequest } from 'fastify';
+
+/**
+ * What readUpload needs of a request: the part of a Fastify request that @fastify/multipart adds,
+ * written out so this file stays free of framework types (the layering rules).
+ */
+export interface MultipartRequest {
+  readonly headers: { readonly 'content-type'?: string | undefined };
+  isMultipart(): boolean;
+  parts(options: {
+    limits: { fileSize: number };
+  }): AsyncIterable<
+    | { readonly type: 'field'; readonly fieldname: string }
+    | { readonly type: 'file'; readonly fieldname: string; readonly filename: string; toBuffer(): Promise<Buffer> }
+  >;
+}
 
 /** The one file of an upload: the client's name for it (not yet sanitized) and its bytes. */
 export interface Upload {
@@ -28,7 +42,7 @@ function boundaryOf(contentType: string): string | undefined {
  * in another field, no file, more than one) is the client's fault: 400 SY_ERR_INVALID_MULTIPART with
  * a message that says which, never a 500. A file over `maximumBytes` is 413 SY_ERR_PAYLOAD_TOO_LARGE.
  */
-export async function readUpload(request: FastifyRequest, maximumBytes: number): Promise<Upload> {
+export async function readUpload(request: MultipartRequest, maximumBytes: number): Promise<Upload> {
   if (!request.isMultipart()) {
     throw new SwitchyardError(
       'SY_ERR_UNSUPPORTED_MEDIA_TYPE',
