@@ -5,7 +5,7 @@ import type { ObjectStore } from '@switchyard/storage';
 import type { Databases } from '../infrastructure/databases';
 import type { SettingsStore } from '../settings/settings-store';
 import { extractInWorker, type WorkerLimits } from './extract-in-worker';
-import { type ExtractionLimits, maximumExtractedCharacters } from './extract-text';
+import { type ExtractionLimits, extractText, maximumExtractedCharacters } from './extract-text';
 
 type ExtractContext = JobContext<JobPayload<PlatformJobs, 'document.extract'>>;
 type Settings = Pick<SettingsStore, 'current'>;
@@ -40,7 +40,7 @@ const storedError = (error: unknown) =>
 
 /**
  * The document.extract job: reads the upload back from storage, extracts its text in a worker
- * thread (never on this process's event loop) and stores it on the file row.
+ * process (PDF, DOCX, images: never on this process's event loop) and stores it on the file row.
  */
 export function createDocumentExtractor(databases: Databases, storage: ObjectStore, settings: Settings) {
   return async (context: ExtractContext) => {
@@ -48,7 +48,12 @@ export function createDocumentExtractor(databases: Databases, storage: ObjectSto
     const files = createFileRepository(databases[payload.environment].db);
     try {
       const { body } = await storage.getBuffer(payload.objectKey);
-      const text = await extractInWorker(body, payload.mimeType, workerLimits(settings));
+      const limits = workerLimits(settings);
+      // Text is only decoded (at most the character cap's worth of bytes): no parser, no process to start.
+      const plainText = payload.mimeType.startsWith('text/') || payload.mimeType === 'application/json';
+      const text = plainText
+        ? await extractText(body, payload.mimeType, limits)
+        : await extractInWorker(body, payload.mimeType, limits);
       await files.markReady(payload.documentId, text);
       return { documentId: payload.documentId, characters: text.length };
     } catch (error) {

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { SwitchyardError } from '@switchyard/core';
+// The errors module alone: the whole core package costs the extraction worker seconds to load.
+import { SwitchyardError } from '@switchyard/core/errors';
 import { docxMimeType } from './file-types';
 import { checkImageSize } from './image-dimensions';
 import { readZipDirectory, verifyZipEntries } from './zip-directory';

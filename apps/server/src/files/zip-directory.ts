@@ -1,5 +1,6 @@
 import { inflateRawSync } from 'node:zlib';
-import { SwitchyardError } from '@switchyard/core';
+// The errors module alone: the whole core package costs the extraction worker seconds to load.
+import { SwitchyardError } from '@switchyard/core/errors';
 
 /**
  * Reads a ZIP archive's central directory (the table at its end that lists every entry with its
