@@ -1,4 +1,5 @@
 export * from './cache/response-cache';
+export * from './changes/change-counter';
 export * from './chat-session/session-log';
 export * from './config';
 export * from './environment';

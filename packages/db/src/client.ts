@@ -114,8 +114,9 @@ export async function migrateDatabase(database: SwitchyardDatabase): Promise<voi
   await migrator();
 }
 
+/** One line with the reason: a driver error object carries the client (and its connection settings). */
 const defaultErrorReporter: DatabaseErrorReporter = (error, context) => {
-  console.warn(`[switchyard/db] ${context}:`, error);
+  console.warn(`[switchyard/db] ${context}: ${error instanceof Error ? error.message : String(error)}`);
 };
 
 /** Opens the database and brings its schema up to date; applying migrations twice is a no-op. */

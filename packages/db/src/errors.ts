@@ -30,3 +30,47 @@ export function violatedConstraintOf(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** Node socket errors that mean the database server could not be reached or went away. */
+const unreachableErrnos = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+/** What node-postgres says when a connection ends or never comes (it sets no code on these). */
+const unreachableMessages = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Connection ended unexpectedly',
+];
+
+/**
+ * Whether a failed query failed because the database is unavailable (refused, cut, timed out,
+ * shutting down, out of connections) rather than because of the query: callers answer 503 and
+ * may retry. Looks along the cause chain (Drizzle wraps driver errors) and into AggregateError
+ * (a connect attempt to several addresses).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const pending: unknown[] = [error];
+  for (let seen = 0; pending.length > 0 && seen < 20; seen += 1) {
+    const current = pending.shift();
+    if (!(current instanceof Error)) continue;
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      if (unreachableErrnos.has(code)) return true;
+      // SQLSTATE class 08 (connection exception), server shutting down or starting, too many connections.
+      if (/^08[0-9A-Z]{3}$/.test(code) || ['57P01', '57P02', '57P03', '53300'].includes(code)) return true;
+    }
+    if (unreachableMessages.some((message) => current.message.includes(message))) return true;
+    if (current.cause !== undefined) pending.push(current.cause);
+    if (current instanceof AggregateError) pending.push(...current.errors);
+  }
+  return false;
+}

@@ -1,3 +1,4 @@
+export * from './redis-change-counter';
 export * from './redis-key-pool-store';
 export * from './redis-rate-limiter';
 export * from './redis-response-cache';

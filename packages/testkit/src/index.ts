@@ -20,6 +20,7 @@ export * from './fakes/gemini-server';
 export * from './fakes/http-proxy';
 export * from './fakes/ollama-server';
 export * from './fakes/openai-server';
+export * from './fakes/tcp-proxy';
 export * from './jobs/contract-catalog';
 export * from './jobs/idempotency-contract';
 export * from './jobs/job-queue-contract';

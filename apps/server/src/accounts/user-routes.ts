@@ -1,9 +1,13 @@
 import { SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
+import { pageOf, pageQuery } from '../edge/paging';
 import type { RouteBehaviour } from '../edge/principal';
 import { ErrorResponse } from '../edge/schemas';
 import type { AccountService } from './account-service';
+
+/** Admins page through users a thousand at a time. */
+const userPage = { defaultLimit: 100, maximum: 1000 };
 
 const adminBehaviour: RouteBehaviour = { auth: 'admin', usage: false };
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
@@ -59,17 +63,12 @@ export function registerUserRoutes(
         tags: ['Accounts'],
         summary: 'All users, oldest first (admins only)',
         security,
-        // Query strings are text and the server does not coerce types.
-        querystring: Type.Object({
-          limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: '1 to 1000, default 100' })),
-          offset: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$' })),
-        }),
+        querystring: Type.Object(pageQuery(userPage)),
         response: { 200: Type.Object({ users: Type.Array(PublicUser) }), ...errors },
       },
     },
     async (request) => {
-      const limit = Math.min(1000, Math.max(1, Number(request.query.limit ?? 100)));
-      return { users: await accounts.listUsers({ limit, offset: Number(request.query.offset ?? 0) }) };
+      return { users: await accounts.listUsers(pageOf(request.query, userPage)) };
     },
   );
 

@@ -42,6 +42,18 @@ PUBLIC_URL, SMTP_URL, LOG_LEVEL.`;
 
 class UsageError extends Error {}
 
+/** The key-change counter in Redis, for a CLI that changes keys in server mode. */
+async function connectCliRedis(url: string) {
+  const [{ Redis }, { createRedisChangeCounter }, { keyChangeCounterKey }] = await Promise.all([
+    import('ioredis'),
+    import('@switchyard/redis'),
+    import('../keys/key-store'),
+  ]);
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  await client.connect();
+  return { client, counter: createRedisChangeCounter(client, keyChangeCounterKey) };
+}
+
 /** Exactly one way to reach key management: the running server's socket, or the database directly. */
 async function withKeyService<T>(
   config: SwitchyardConfig,
@@ -52,11 +64,19 @@ async function withKeyService<T>(
       import('@switchyard/db'),
       import('../keys/key-service'),
     ]);
-    // PostgreSQL serves many processes; write directly and NOTIFY every running server.
+    // PostgreSQL serves many processes; write directly, bump the shared change counter (with Redis,
+    // every server sees the change on its next request) and NOTIFY every running server.
     const prod = await openDatabase({ kind: 'postgres', url: config.databaseUrl ?? '' });
+    const redis = config.redisUrl ? await connectCliRedis(config.redisUrl) : null;
     try {
-      return await action(createKeyService(createKeyRepository(prod.db), () => prod.notify(changeChannel, 'keys')));
+      return await action(
+        createKeyService(createKeyRepository(prod.db), async () => {
+          if (redis) await redis.counter.bump();
+          await prod.notify(changeChannel, 'keys');
+        }),
+      );
     } finally {
+      redis?.client.disconnect();
       await prod.close();
     }
   }

@@ -50,7 +50,8 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
     trustProxy: parts.config.trustProxy,
     // Keep-alive sockets are closed when idle at shutdown; busy ones finish their response first.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Requests that arrive while draining get SY_ERR_SHUTTING_DOWN from the edge hooks (with a usage row).
+    return503OnClosing: false,
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // Each route's ajv validator and response serializer is generated on its first request, not at start.
@@ -101,7 +102,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
       new SwitchyardError('SY_ERR_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
     ),
   );
-  registerRequestHooks(app, parts);
+  registerRequestHooks(app, { ...parts, isDraining: () => draining });
   // A keep-alive connection that was busy when draining began (a long stream) stays open after its
   // response ends, holding shutdown until the client lets go or the timeout cuts it: close it once idle.
   app.addHook('onResponse', (_request, _reply, done) => {

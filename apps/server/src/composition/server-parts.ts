@@ -15,7 +15,12 @@ import {
   type IdempotencyRepository,
 } from '@switchyard/db';
 import { type PlatformJobs, platformJobs } from '@switchyard/jobs';
-import { createRedisKeyPoolStore, createRedisRateLimiter, createRedisResponseCache } from '@switchyard/redis';
+import {
+  createRedisChangeCounter,
+  createRedisKeyPoolStore,
+  createRedisRateLimiter,
+  createRedisResponseCache,
+} from '@switchyard/redis';
 import { createModelRegistry, createRouter, type ModelRegistry, type Router } from '@switchyard/routing';
 import type { ObjectStore } from '@switchyard/storage';
 import { Redis } from 'ioredis';
@@ -40,7 +45,7 @@ import { createMetrics, type Metrics, registerJobMetrics } from '../infrastructu
 import { closeObjectStore, openObjectStore } from '../infrastructure/object-store';
 import { createJobQueue, type PlatformJobQueue } from '../jobs/job-queue';
 import { createKeyService, type KeyService } from '../keys/key-service';
-import { createKeyStore, type KeyStore } from '../keys/key-store';
+import { createKeyStore, type KeyStore, keyChangeCounterKey } from '../keys/key-store';
 import { createSettingsStore, type SettingsStore } from '../settings/settings-store';
 import { createUsageWriter, type UsageWriter } from '../usage/usage-writer';
 
@@ -117,7 +122,10 @@ export async function createServerParts(
   try {
     // Before opening anything: server mode without AUTH_SECRET must fail at once with a clear message.
     const authSecret = resolveAuthSecret(config, mode);
-    const databases = await openDatabases(config);
+    const databases = await openDatabases(config, {
+      onError: (error, context) =>
+        logger.warn({ reason: error instanceof Error ? error.message : String(error) }, `database: ${context}`),
+    });
     cleanups.unshift(() => closeDatabases(databases));
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
     if (redis) cleanups.unshift(() => void redis.disconnect());
@@ -127,7 +135,12 @@ export async function createServerParts(
     const settingsRepository = createSettingsRepository(databases.prod.db);
     await settingsRepository.seedDefaults(settingDefinitions);
 
-    const keys = createKeyStore(() => keyRepository.list({ includeRevoked: true }), logger);
+    // With Redis, a revocation reaches every process's next request through a shared counter.
+    const keys = createKeyStore(
+      () => keyRepository.list({ includeRevoked: true }),
+      logger,
+      redis ? createRedisChangeCounter(redis, keyChangeCounterKey) : null,
+    );
     const announce = (topic: ChangeTopic) => databases.prod.notify(changeChannel, topic);
     const settings = createSettingsStore(
       {
@@ -169,6 +182,7 @@ export async function createServerParts(
     cleanups.unshift(() => clearInterval(refresh));
 
     const keyService = createKeyService(keyRepository, async () => {
+      await keys.markChanged();
       await keys.reload();
       await announce('keys');
     });

@@ -1,7 +1,8 @@
 import type { ConversationMessageRow, ConversationRow } from '@switchyard/db';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
-import { notFound, ownerOf, pageOf, sessionOnly } from '../edge/owner';
+import { notFound, ownerOf, sessionOnly } from '../edge/owner';
+import { pageOf, pageQuery } from '../edge/paging';
 import type { RouteBehaviour } from '../edge/principal';
 import type { Databases } from '../infrastructure/databases';
 import { chatToMarkdown, exportChat, parseImport } from './chat-transfer';
@@ -40,10 +41,9 @@ const AddMessage = Type.Object(
   { additionalProperties: false },
 );
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
-const PageQuery = {
-  limit: Type.Optional(Type.String()),
-  offset: Type.Optional(Type.String()),
-};
+const PageQuery = pageQuery();
+/** A chat's messages come in longer pages. */
+const messagePage = { defaultLimit: 50, maximum: 500 };
 const ListQuery = Type.Object({
   ...PageQuery,
   archived: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
@@ -186,13 +186,13 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
         tags,
         summary: 'Messages of a chat, oldest first',
         params: IdParams,
-        querystring: Type.Object(PageQuery),
+        querystring: Type.Object(pageQuery(messagePage)),
       },
     },
     async (request) => {
       const owner = ownerOf(databases, request);
       const chat = await requireConversation(owner, request.params.id);
-      const page = pageOf(request.query, 500);
+      const page = pageOf(request.query, messagePage);
       return { messages: (await listMessages(owner.db, chat.id, page)).map(publicMessage), ...page };
     },
   );

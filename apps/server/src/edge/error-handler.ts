@@ -1,4 +1,5 @@
 import { isSwitchyardError, SwitchyardError } from '@switchyard/core';
+import { isDatabaseUnavailable } from '@switchyard/db';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 const openaiTypes: Record<number, string> = {
@@ -46,8 +47,17 @@ export function normalizeError(error: unknown): SwitchyardError {
       cause: error,
     });
   }
+  if (isDatabaseUnavailable(error)) {
+    return new SwitchyardError('SY_ERR_DEPENDENCY_UNAVAILABLE', 'The database is unavailable; retry shortly', {
+      cause: error,
+      retryAfterSeconds: databaseRetryAfterSeconds,
+    });
+  }
   return new SwitchyardError('SY_ERR_INTERNAL', 'Internal server error', { cause: error });
 }
+
+/** How long a client is asked to wait when the database is down: reconnecting takes a few seconds. */
+const databaseRetryAfterSeconds = 5;
 
 export function errorBody(error: SwitchyardError, openai: boolean): unknown {
   if (openai) {
@@ -72,7 +82,10 @@ export function wantsOpenaiErrors(request: FastifyRequest): boolean {
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: unknown): FastifyReply {
   const error = normalizeError(thrown);
-  if (error.status >= 500) {
+  if (error.code === 'SY_ERR_DEPENDENCY_UNAVAILABLE') {
+    // An outage is not a bug: one line with the reason, not the driver's error object and stack.
+    request.log.warn({ code: error.code, reason: reasonOf(thrown) }, error.message);
+  } else if (error.status >= 500) {
     request.log.error({ err: thrown, code: error.code }, 'request failed');
   } else {
     request.log.info({ code: error.code, status: error.status }, error.message);
@@ -82,4 +95,16 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: 
     .code(error.status)
     .type('application/json; charset=utf-8')
     .send(errorBody(error, wantsOpenaiErrors(request)));
+}
+
+/** The innermost message of an error chain (the driver's own words), without parameters or stack. */
+function reasonOf(thrown: unknown): string {
+  let current: unknown = thrown;
+  let reason = String((thrown as Error)?.message ?? thrown);
+  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    reason = typeof code === 'string' ? `${code}: ${current.message}` : current.message;
+    current = current.cause;
+  }
+  return reason.slice(0, 300);
 }

@@ -19,12 +19,36 @@ import type { Principal, RouteBehaviour } from './principal';
 /** What the request hooks use: who is calling (keys, sessions), their limits, and what to record. */
 export interface EdgeDependencies {
   readonly config: Pick<SwitchyardConfig, 'allowAnonymous' | 'publicUrl' | 'accounts'>;
-  readonly keys: Pick<KeyStore, 'findByHash' | 'reloadForMiss'>;
+  readonly keys: Pick<KeyStore, 'findByHash' | 'reloadForMiss' | 'ensureFresh'>;
   readonly accounts: Pick<AccountService, 'hasSessionCookie' | 'sessionFromHeaders'>;
   readonly settings: Pick<SettingsStore, 'current'>;
   readonly limiter: Pick<RateLimiter, 'hit'>;
   readonly metrics: Pick<Metrics, 'httpRequests' | 'httpDuration' | 'tokens' | 'rateLimitRejections'>;
   readonly usage: Pick<UsageWriter, 'record'>;
+  /** True once shutdown began: new requests are refused with SY_ERR_SHUTTING_DOWN. */
+  readonly isDraining?: () => boolean;
+}
+
+/** Liveness and readiness still answer while draining, so a load balancer sees the drain. */
+const answeredWhileDraining = new Set(['/health', '/ready']);
+
+/**
+ * A request that arrives once shutdown began (on a kept-alive or pipelined connection) gets
+ * the documented error shape, is told to close the connection, and leaves a usage row (under
+ * its key when the key is known to this process: no database lookup while shutting down).
+ */
+function refuseWhileDraining(edge: EdgeDependencies, request: FastifyRequest, reply: FastifyReply): void {
+  try {
+    const token = bearerToken(request);
+    if (token !== undefined) request.principal = principalForKey(edge, token);
+  } catch {
+    // An unknown or malformed key is refused for shutting down all the same.
+  }
+  if (request.principal) reply.header('x-environment', request.principal.environment);
+  reply.header('connection', 'close');
+  throw new SwitchyardError('SY_ERR_SHUTTING_DOWN', 'The server is shutting down; retry the request', {
+    retryAfterSeconds: 1,
+  });
 }
 
 /**
@@ -187,6 +211,9 @@ async function authenticate(
   }
   // The environment of a bad key's prefix still tags the error response.
   reply.header('x-environment', environmentOfKey(token) ?? 'prod');
+  // A key revoked on another process a moment ago: with a shared change counter, this request sees it.
+  const fresh = edge.keys.ensureFresh();
+  if (fresh) await fresh;
   // A key this process has not heard of yet (created a moment ago elsewhere): look once more before refusing.
   if (edge.keys.findByHash(cachedKeyHash(token)) === undefined && environmentOfKey(token)) {
     await edge.keys.reloadForMiss();
@@ -265,6 +292,9 @@ export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencie
       }
     });
     reply.header('x-environment', 'prod');
+    if (edge.isDraining?.() && !answeredWhileDraining.has(request.routeOptions.url ?? '')) {
+      refuseWhileDraining(edge, request, reply);
+    }
     const behaviour = request.routeOptions.config?.behaviour;
     if (!behaviour) return;
     await authenticate(edge, request, reply, behaviour);

@@ -4,7 +4,8 @@ import { SwitchyardError } from '@switchyard/core';
 import { createFileRepository, type UploadedFileRow } from '@switchyard/db';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
-import { notFound, type Owner, ownerOf, pageOf, sessionOnly } from '../edge/owner';
+import { notFound, type Owner, ownerOf, sessionOnly } from '../edge/owner';
+import { pageOf, pageQuery } from '../edge/paging';
 import { extractionLimits } from './document-extraction';
 import { precheckUpload } from './extract-text';
 import type { FileDependencies } from './file-dependencies';
@@ -116,7 +117,7 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
         schema: {
           tags,
           summary: 'Your files, newest first',
-          querystring: Type.Object({ limit: Type.Optional(Type.String()), offset: Type.Optional(Type.String()) }),
+          querystring: Type.Object(pageQuery()),
         },
       },
       async (request) => {

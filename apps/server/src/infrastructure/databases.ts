@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Environment, SwitchyardConfig } from '@switchyard/core';
-import type { SwitchyardDatabase } from '@switchyard/db';
+import type { DatabaseErrorReporter, SwitchyardDatabase } from '@switchyard/db';
 
 export type Databases = Readonly<Record<Environment, SwitchyardDatabase>>;
 
@@ -13,6 +13,8 @@ export interface OpenDatabasesOptions {
    * touch dev. `eager` opens and migrates both now (`switchyard migrate`).
    */
   eager?: boolean;
+  /** Where connection errors nobody awaits go (a dropped idle connection, a failed reconnect). */
+  onError?: DatabaseErrorReporter;
 }
 
 /**
@@ -22,16 +24,22 @@ export interface OpenDatabasesOptions {
  */
 export async function openDatabases(config: SwitchyardConfig, options: OpenDatabasesOptions = {}): Promise<Databases> {
   const { openDatabase } = await import('@switchyard/db');
+  const reporter = options.onError ? { onError: options.onError } : {};
   if (config.databaseUrl !== null && config.devDatabaseUrl !== null) {
     const [prod, dev] = await Promise.all([
-      openDatabase({ kind: 'postgres', url: config.databaseUrl }),
-      openDatabase({ kind: 'postgres', url: config.devDatabaseUrl }),
+      openDatabase({ kind: 'postgres', url: config.databaseUrl, ...reporter }),
+      openDatabase({ kind: 'postgres', url: config.devDatabaseUrl, ...reporter }),
     ]);
     return { prod, dev };
   }
-  const prod = await openDatabase({ kind: 'pglite', dataDir: join(config.dataDir, 'prod') });
+  const prod = await openDatabase({ kind: 'pglite', dataDir: join(config.dataDir, 'prod'), ...reporter });
   try {
-    const dev = await openDatabase({ kind: 'pglite', dataDir: join(config.dataDir, 'dev'), lazy: !options.eager });
+    const dev = await openDatabase({
+      kind: 'pglite',
+      dataDir: join(config.dataDir, 'dev'),
+      lazy: !options.eager,
+      ...reporter,
+    });
     return { prod, dev };
   } catch (error) {
     await prod.close();

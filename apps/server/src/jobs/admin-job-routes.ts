@@ -2,6 +2,7 @@ import { SwitchyardError } from '@switchyard/core';
 import type { JobRecord } from '@switchyard/jobs';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
+import { pageOf, pageQuery } from '../edge/paging';
 import type { RouteBehaviour } from '../edge/principal';
 import { ErrorResponse } from '../edge/schemas';
 import type { PlatformJobQueue } from './job-queue';
@@ -10,6 +11,8 @@ const behaviour: RouteBehaviour = { auth: 'admin' };
 /** The console polls these reads; they are not API usage and would crowd the usage charts. */
 const readBehaviour: RouteBehaviour = { auth: 'admin', usage: false };
 const security = [{ bearer: [] }];
+/** The dead-letter list: 50 by default, up to 1,000. */
+const deadPage = { defaultLimit: 50, maximum: 1000 };
 const errors = { 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
 
 function describeJob(job: JobRecord) {
@@ -55,7 +58,7 @@ export function registerAdminJobRoutes(app: FastifyInstance, jobs: PlatformJobQu
     },
   );
 
-  app.get<{ Querystring: { name?: string; limit?: number; offset?: number } }>(
+  app.get<{ Querystring: { name?: string; limit?: string; offset?: string } }>(
     '/v1/admin/jobs/dead',
     {
       config: { behaviour: readBehaviour },
@@ -65,18 +68,13 @@ export function registerAdminJobRoutes(app: FastifyInstance, jobs: PlatformJobQu
         security,
         querystring: Type.Object({
           name: Type.Optional(Type.String()),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-          offset: Type.Optional(Type.Integer({ minimum: 0 })),
+          ...pageQuery(deadPage),
         }),
       },
     },
     async (request) => {
-      const { name, limit, offset } = request.query;
-      const dead = await jobs.listDead({
-        ...(name ? { name } : {}),
-        ...(limit !== undefined ? { limit } : {}),
-        ...(offset !== undefined ? { offset } : {}),
-      });
+      const { name } = request.query;
+      const dead = await jobs.listDead({ ...(name ? { name } : {}), ...pageOf(request.query, deadPage) });
       return { jobs: dead.map(describeJob) };
     },
   );

@@ -1,4 +1,4 @@
-import { type Environment, isKeyScope, type KeyScope } from '@switchyard/core';
+import { type ChangeCounter, type Environment, isKeyScope, type KeyScope } from '@switchyard/core';
 import type { Logger } from 'pino';
 
 export interface CachedKey {
@@ -24,8 +24,21 @@ export interface KeyStore {
    * costs at most four reloads a second and slows only itself. Never rejects.
    */
   reloadForMiss(): Promise<void>;
+  /**
+   * With a shared change counter (server mode with Redis): when another process revoked or
+   * changed a key since this cache was loaded, reloads before resolving, so the change applies
+   * to this request; `undefined` when the cache is known to be fresh (no counter), so the
+   * request path awaits nothing. If the counter cannot be read, resolves at once (the change
+   * notification still arrives) and logs a warning at most once a minute.
+   */
+  ensureFresh(): Promise<void> | undefined;
+  /** Tells every process's `ensureFresh` that keys changed; call after the change is committed. */
+  markChanged(): Promise<void>;
   readonly size: number;
 }
+
+/** The Redis key of the shared key-change counter (every process and the CLI bump and read it). */
+export const keyChangeCounterKey = 'sy:keys:changes';
 
 interface StoredKey {
   id: string;
@@ -50,8 +63,15 @@ export function effectiveScopes(row: { isAdmin: boolean; scopes: readonly string
  * memory. Reloads are triggered by change notifications from any process and,
  * as a safety net against a missed notification, on a timer.
  */
-export function createKeyStore(loadAll: () => Promise<StoredKey[]>, logger: Logger): KeyStore {
+export function createKeyStore(
+  loadAll: () => Promise<StoredKey[]>,
+  logger: Logger,
+  counter: ChangeCounter | null = null,
+): KeyStore {
   let byHash = new Map<string, CachedKey>();
+  /** The counter's value read before the rows in memory were loaded: they hold every change up to it. */
+  let loadedAt = 0;
+  let warnedAt = Number.NEGATIVE_INFINITY;
   let inFlight: Promise<void> | null = null;
   let again = false;
   let lastStartedAt = 0;
@@ -59,6 +79,7 @@ export function createKeyStore(loadAll: () => Promise<StoredKey[]>, logger: Logg
 
   async function loadOnce(): Promise<void> {
     lastStartedAt = performance.now();
+    const generation = counter ? await counter.read().catch(() => null) : 0;
     const rows = await loadAll();
     const next = new Map<string, CachedKey>();
     for (const row of rows) {
@@ -75,6 +96,43 @@ export function createKeyStore(loadAll: () => Promise<StoredKey[]>, logger: Logg
       });
     }
     byHash = next;
+    if (generation !== null) loadedAt = Math.max(loadedAt, generation);
+  }
+
+  function reload(): Promise<void> {
+    // Coalesce bursts: one reload in flight, at most one queued behind it.
+    if (inFlight) {
+      again = true;
+      return inFlight;
+    }
+    inFlight = (async () => {
+      try {
+        do {
+          again = false;
+          await loadOnce();
+        } while (again);
+      } catch (error) {
+        logger.error({ err: error }, 'reloading API keys failed; keeping the previous set');
+        throw error;
+      } finally {
+        inFlight = null;
+      }
+    })();
+    return inFlight;
+  }
+
+  async function reloadIfBehind(shared: ChangeCounter): Promise<void> {
+    let current: number;
+    try {
+      current = await shared.read();
+    } catch (error) {
+      if (performance.now() - warnedAt > 60_000) {
+        warnedAt = performance.now();
+        logger.warn({ reason: (error as Error).message }, 'key change counter unreadable; using the keys in memory');
+      }
+      return;
+    }
+    if (current > loadedAt) await reload().catch(() => {});
   }
 
   const store: KeyStore = {
@@ -91,28 +149,17 @@ export function createKeyStore(loadAll: () => Promise<StoredKey[]>, logger: Logg
         await inFlight?.catch(() => {});
         return;
       }
-      await store.reload().catch(() => {});
+      await reload().catch(() => {});
     },
-    reload() {
-      // Coalesce bursts: one reload in flight, at most one queued behind it.
-      if (inFlight) {
-        again = true;
-        return inFlight;
-      }
-      inFlight = (async () => {
-        try {
-          do {
-            again = false;
-            await loadOnce();
-          } while (again);
-        } catch (error) {
-          logger.error({ err: error }, 'reloading API keys failed; keeping the previous set');
-          throw error;
-        } finally {
-          inFlight = null;
-        }
-      })();
-      return inFlight;
+    // Notifications and the timer reload through the store object; the request path (ensureFresh)
+    // through the function itself.
+    reload: () => reload(),
+    ensureFresh: () => (counter ? reloadIfBehind(counter) : undefined),
+    async markChanged() {
+      // The change is committed already: if the counter is down, the notification still carries it.
+      await counter?.bump().catch((error: Error) => {
+        logger.warn({ reason: error.message }, 'key change counter unwritable; other processes learn by notification');
+      });
     },
   };
   return store;

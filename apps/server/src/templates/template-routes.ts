@@ -1,7 +1,8 @@
 import type { PromptTemplateRow } from '@switchyard/db';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
-import { ownerOf, pageOf, sessionOnly } from '../edge/owner';
+import { ownerOf, sessionOnly } from '../edge/owner';
+import { pageOf, pageQuery } from '../edge/paging';
 import type { Databases } from '../infrastructure/databases';
 import { renderTemplate, templateVariables } from './prompt-template';
 import { createTemplate, deleteTemplate, listTemplates, requireTemplate, updateTemplate } from './template-store';
@@ -46,7 +47,7 @@ export function registerTemplateRoutes(app: FastifyInstance, databases: Database
       schema: {
         tags,
         summary: 'Your prompt templates',
-        querystring: Type.Object({ limit: Type.Optional(Type.String()), offset: Type.Optional(Type.String()) }),
+        querystring: Type.Object(pageQuery()),
       },
     },
     async (request) => {

@@ -8,6 +8,8 @@ export type FakeBehaviour =
   | { kind: 'error'; status: number; body?: unknown; headers?: Record<string, string> }
   | { kind: 'delay'; ms: number }
   | { kind: 'hang' }
+  /** Answers normally once `until` settles: a test decides when (e.g. after it started a shutdown). */
+  | { kind: 'hold'; until: Promise<unknown> }
   /** Destroys the socket after this many stream frames (a non-stream request gets its socket destroyed unanswered). */
   | { kind: 'cut-stream'; afterChunks: number }
   /** Sends the protocol's in-stream error after this many frames, then ends the response. */
@@ -113,6 +115,7 @@ export async function startFakeHttpServer(
     };
     if (current.kind === 'hang') return;
     if (current.kind === 'delay') await sleep(current.ms);
+    if (current.kind === 'hold') await current.until.catch(() => {});
     if (exchange.closed()) return;
     if (current.kind === 'error') {
       errorResponder(exchange, current);
