@@ -96,6 +96,48 @@ export const settingDefinitions: readonly SettingDefinition[] = Object.freeze([
     maximum: 10_000_000,
   },
   {
+    key: 'files.extract.max_uncompressed_bytes',
+    type: 'integer',
+    defaultValue: 100 * 1024 * 1024,
+    description:
+      'Largest total unpacked size of a DOCX (or other ZIP-based document), read from its directory before anything is inflated; larger ones get 422 SY_ERR_FILE_TOO_COMPLEX',
+    minimum: 1024,
+    maximum: 4 * 1024 * 1024 * 1024,
+  },
+  {
+    key: 'files.extract.max_entries',
+    type: 'integer',
+    defaultValue: 10_000,
+    description: 'Most entries a DOCX (or other ZIP-based document) may hold; more get 422 SY_ERR_FILE_TOO_COMPLEX',
+    minimum: 1,
+    maximum: 1_000_000,
+  },
+  {
+    key: 'files.extract.max_pixels',
+    type: 'integer',
+    defaultValue: 50_000_000,
+    description:
+      'Most pixels (width × height, read from the header) of an image given to OCR; larger ones get 422 SY_ERR_FILE_TOO_COMPLEX',
+    minimum: 1,
+    maximum: 1_000_000_000,
+  },
+  {
+    key: 'files.extract.timeout_ms',
+    type: 'integer',
+    defaultValue: 120_000,
+    description: 'Longest a text extraction may run (in its worker thread) before it is stopped and the file fails',
+    minimum: 100,
+    maximum: 3_600_000,
+  },
+  {
+    key: 'files.extract.memory_mb',
+    type: 'integer',
+    defaultValue: 512,
+    description: 'JavaScript heap limit of the worker thread that extracts one file, in MiB; past it the file fails',
+    minimum: 16,
+    maximum: 16_384,
+  },
+  {
     key: 'rate_limit.anonymous.per_minute',
     type: 'integer',
     defaultValue: 20,

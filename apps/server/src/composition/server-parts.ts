@@ -248,7 +248,7 @@ export async function createServerParts(
       // Each capability registers the handlers of its own jobs.
       await registerChatJob(jobs, { models, router, databases });
       await registerImageJob(jobs, { databases, storage, imageModels, secrets });
-      await jobs.process('document.extract', createDocumentExtractor(databases, storage));
+      await jobs.process('document.extract', createDocumentExtractor(databases, storage, settings));
       logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
     }
     registerJobMetrics(metrics, jobs);
