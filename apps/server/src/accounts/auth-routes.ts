@@ -5,6 +5,7 @@ import Type from 'typebox';
 import type { RouteBehaviour } from '../edge/principal';
 import type { SettingsStore } from '../settings/settings-store';
 import type { AccountService } from './account-service';
+import { resolveAuthPath } from './auth-path';
 import { authBasePath, clientIpHeader } from './better-auth';
 
 export interface AuthRouteDependencies {
@@ -119,7 +120,15 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthRouteDependen
           'Accounts answer on localhost only until PUBLIC_URL (the address users reach this server at) is set',
         );
       }
-      const path = request.url.split('?')[0] ?? '';
+      // better-auth serves what `new URL()` makes of the target: limits must count that path, and only
+      // its one spelling is served, so no other spelling (./, x/../, %2e/, \, #) slips past them.
+      const { path, canonical } = resolveAuthPath(request.url);
+      if (!canonical) {
+        throw new SwitchyardError(
+          'SY_ERR_NOT_FOUND',
+          'No auth endpoint here: spell the path without ./, ../, %2e, \\ or #',
+        );
+      }
       const buckets = bucketsFor(auth, request, path);
       await enforceLimits(auth, buckets);
       const response = await auth.accounts.handle(toWebRequest(request));
