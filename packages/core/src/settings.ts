@@ -146,6 +146,15 @@ export const settingDefinitions: readonly SettingDefinition[] = Object.freeze([
     maximum: 10_000_000,
   },
   {
+    key: 'rate_limit.auth_failures.per_ip',
+    type: 'integer',
+    defaultValue: 60,
+    description:
+      'Failed authentications (invalid, revoked or malformed API keys, bad password-reset tokens) per client IP per minute before further failing attempts get 429; valid keys keep working',
+    minimum: 1,
+    maximum: 10_000_000,
+  },
+  {
     key: 'auth.signin.per_account_per_15min',
     type: 'integer',
     defaultValue: 10,
