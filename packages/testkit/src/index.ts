@@ -30,3 +30,4 @@ export * from './server-mode';
 export * from './smtp';
 export * from './storage/object-store-contract';
 export * from './storage/s3-server';
+export * from './mcp';

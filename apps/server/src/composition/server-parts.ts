@@ -27,6 +27,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type AccountService, createAccountService } from '../accounts/account-service';
 import { resolveAuthSecret } from '../accounts/auth-secret';
+import { type AppRegistry, createAppRegistry } from '../apps/app-registry';
 import { createDocumentExtractor } from '../files/document-extraction';
 import { registerChatJob } from '../gateway/chat-job';
 import { registerImageJob } from '../images/image-job';
@@ -82,6 +83,8 @@ export interface ServerParts {
   readonly jobs: PlatformJobQueue;
   readonly storage: ObjectStore;
   readonly imageModels: ImageModels;
+  /** Apps (MCP servers) whose skills clients and models call. */
+  readonly apps: AppRegistry;
   readonly imageQuota: ImageQuota;
   readonly idempotency: IdempotencyRepository;
   readonly redis: Redis | null;
@@ -220,6 +223,9 @@ export async function createServerParts(
     cleanups.unshift(() => closeObjectStore(storage));
     const imageModels = createImageModels(config);
     cleanups.unshift(() => imageModels.close());
+    // Apps connect on first use: a server that is down does not hold up the start.
+    const apps = createAppRegistry({ apps: config.apps, logger, metrics });
+    cleanups.unshift(() => apps.close());
     const environmentDatabases = { prod: databases.prod.db, dev: databases.dev.db };
     const imageQuota = redis
       ? createRedisImageQuota(redis, environmentDatabases)
@@ -259,6 +265,7 @@ export async function createServerParts(
       jobs,
       storage,
       imageModels,
+      apps,
       imageQuota,
       idempotency,
       redis,
