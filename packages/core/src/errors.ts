@@ -18,6 +18,8 @@ export const errorCodes = {
   SY_ERR_ENVIRONMENT_FORBIDDEN: 403,
   SY_ERR_MODEL_NOT_ALLOWED: 403,
   SY_ERR_NOT_FOUND: 404,
+  SY_ERR_APP_NOT_FOUND: 404,
+  SY_ERR_SKILL_NOT_FOUND: 404,
   SY_ERR_MODEL_NOT_FOUND: 404,
   SY_ERR_SETTING_NOT_FOUND: 404,
   SY_ERR_METHOD_NOT_ALLOWED: 405,
@@ -33,8 +35,12 @@ export const errorCodes = {
   SY_ERR_UPSTREAM: 502,
   SY_ERR_UPSTREAM_UNAVAILABLE: 503,
   SY_ERR_DEPENDENCY_UNAVAILABLE: 503,
+  /** An app (MCP server) could not be reached or broke the protocol. */
+  SY_ERR_APP_UNAVAILABLE: 503,
   SY_ERR_SHUTTING_DOWN: 503,
   SY_ERR_UPSTREAM_TIMEOUT: 504,
+  /** A skill did not answer within its app's timeout. */
+  SY_ERR_SKILL_TIMEOUT: 504,
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,3 +1,4 @@
+export * from './apps/skills';
 export * from './cache/response-cache';
 export * from './changes/change-counter';
 export * from './chat-session/session-log';

@@ -33,3 +33,4 @@ export * from './server-mode';
 export * from './smtp';
 export * from './storage/object-store-contract';
 export * from './storage/s3-server';
+export * from './mcp';

@@ -5,6 +5,7 @@ import { createRedisSessionLog } from '@switchyard/redis';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { registerAuthRoutes } from '../accounts/auth-routes';
 import { registerUserRoutes } from '../accounts/user-routes';
+import { registerAppRoutes } from '../apps/app-routes';
 import { registerChatSessionRoutes } from '../conversations/chat-session-routes';
 import { registerConversationRoutes } from '../conversations/conversation-routes';
 import { sendError } from '../edge/error-handler';
@@ -86,6 +87,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
         { name: 'Chat', description: 'Native chat API' },
         { name: 'OpenAI-compatible', description: 'Works with official OpenAI client libraries' },
         { name: 'Images', description: 'Image generation (jobs, quotas)' },
+        { name: 'Apps', description: 'Apps (MCP servers) and their skills' },
         { name: 'Admin', description: 'Settings, keys and jobs (admin keys only)' },
         { name: 'Operations', description: 'Health, readiness, metrics, status' },
         {
@@ -148,6 +150,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
     sharedLog: parts.redis !== null,
   });
   registerFileRoutes(app, parts);
+  registerAppRoutes(app, parts);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await registerWebApp(app);
 

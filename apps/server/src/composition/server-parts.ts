@@ -39,6 +39,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type AccountService, createAccountService } from '../accounts/account-service';
 import { resolveAuthSecret } from '../accounts/auth-secret';
+import { type AppRegistry, createAppRegistry } from '../apps/app-registry';
 import { createDocumentExtractor } from '../files/document-extraction';
 import { registerChatJob } from '../gateway/chat-job';
 import { registerImageJob } from '../images/image-job';
@@ -95,6 +96,8 @@ export interface ServerParts {
   readonly jobs: PlatformJobQueue;
   readonly storage: ObjectStore;
   readonly imageModels: ImageModels;
+  /** Apps (MCP servers) whose skills clients and models call. */
+  readonly apps: AppRegistry;
   readonly imageQuota: ImageQuota;
   readonly idempotency: IdempotencyRepository;
   readonly redis: Redis | null;
@@ -235,6 +238,9 @@ export async function createServerParts(
     cleanups.unshift(() => closeObjectStore(storage));
     const imageModels = createImageModels(config);
     cleanups.unshift(() => imageModels.close());
+    // Apps connect on first use: a server that is down does not hold up the start.
+    const apps = createAppRegistry({ apps: config.apps, logger, metrics });
+    cleanups.unshift(() => apps.close());
     const environmentDatabases = { prod: databases.prod.db, dev: databases.dev.db };
     const databaseImageQuota = createDatabaseImageQuota(environmentDatabases);
     // With Redis, Redis decides and the database only records the count for reporting.
@@ -275,6 +281,7 @@ export async function createServerParts(
       jobs,
       storage,
       imageModels,
+      apps,
       imageQuota,
       idempotency,
       redis,
