@@ -96,7 +96,13 @@ export async function build({ bundlePackages = true } = {}) {
   const startedAt = Date.now();
   const result = await esbuild.build({
     absWorkingDir: repoRoot,
-    entryPoints: { cli: join(serverDir, 'src/cli/cli.ts') },
+    // The extraction worker thread runs its own entry (see src/files/extract-in-worker.ts).
+    entryPoints: {
+      cli: join(serverDir, 'src/cli/cli.ts'),
+      'extract-worker': join(serverDir, 'src/files/extract-worker.ts'),
+    },
+    // Tells the source it runs from the bundle (for the worker's entry file).
+    define: { SWITCHYARD_BUNDLE: 'true' },
     outdir: outDir,
     write: false,
     bundle: true,
@@ -161,7 +167,7 @@ async function pruneOldChunks(current) {
   const dayAgo = Date.now() - 24 * 3_600_000;
   for (const name of await readdir(outDir)) {
     const path = join(outDir, name);
-    if (current.has(path) || ['cli.js', 'manifest.json', 'meta.json'].includes(name)) continue;
+    if (current.has(path) || ['cli.js', 'extract-worker.js', 'manifest.json', 'meta.json'].includes(name)) continue;
     const info = await stat(path).catch(() => null);
     if (info && info.mtimeMs < dayAgo) await rm(path, { force: true });
   }

@@ -6,6 +6,7 @@
  */
 export * from './accounts';
 export * from './admin';
+export * from './apps';
 export * from './chat';
 export * from './common';
 export * from './conversations';

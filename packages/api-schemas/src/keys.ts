@@ -3,12 +3,12 @@ import { Environment } from './common';
 
 /** The scopes a key can hold; packages/core's `keyScopes` lists the same (a server test checks). */
 export const KeyScopeSchema = Type.Union(
-  [Type.Literal('chat'), Type.Literal('images'), Type.Literal('messages'), Type.Literal('admin')],
-  { description: "What a key may do: chat, images, messages; 'admin' only on admin keys" },
+  [Type.Literal('chat'), Type.Literal('images'), Type.Literal('messages'), Type.Literal('apps'), Type.Literal('admin')],
+  { description: "What a key may do: chat, images, messages, apps; 'admin' only on admin keys" },
 );
 export type KeyScope = Static<typeof KeyScopeSchema>;
 
-export const KeyScopesSchema = Type.Array(KeyScopeSchema, { minItems: 1, maxItems: 4, uniqueItems: true });
+export const KeyScopesSchema = Type.Array(KeyScopeSchema, { minItems: 1, maxItems: 5, uniqueItems: true });
 
 /** A key as it is shown anywhere: never its secret or hash. */
 export const PublicKeySchema = Type.Object({

@@ -125,6 +125,33 @@ const ImageModelSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** An app the gateway runs skills of: an MCP server over stdio (`command`) or Streamable HTTP (`url`). */
+const AppSchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }),
+    type: Type.Literal('mcp'),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    /** `["node", "server.mjs"]`: started as a child process, spoken to over stdin/stdout. */
+    command: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    /** Environment variables for the command (the rest of Switchyard's environment is not passed). */
+    env: Type.Optional(Type.Record(Type.String(), Type.String())),
+    cwd: Type.Optional(Type.String({ minLength: 1 })),
+    /** A Streamable HTTP MCP endpoint, e.g. http://127.0.0.1:9000/mcp. */
+    url: Type.Optional(Type.String({ minLength: 1 })),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    /** Which environments may use it; default both. */
+    environments: Type.Optional(
+      Type.Array(Type.Union([Type.Literal('prod'), Type.Literal('dev')]), { minItems: 1, uniqueItems: true }),
+    ),
+    /** Per skill call; default 30 s. */
+    timeoutMs: Type.Optional(positiveInteger),
+    /** A result larger than this (UTF-8 bytes of its text) is cut and marked; default 64 KiB. */
+    maxOutputBytes: Type.Optional(positiveInteger),
+  },
+  { additionalProperties: false },
+);
+
 const FileSchema = Type.Object(
   {
     server: Type.Optional(
@@ -169,6 +196,7 @@ const FileSchema = Type.Object(
     cache: Type.Optional(CacheSchema),
     imageModels: Type.Optional(Type.Array(ImageModelSchema)),
     defaultImageModel: Type.Optional(Type.String()),
+    apps: Type.Optional(Type.Array(AppSchema)),
   },
   { additionalProperties: false },
 );
@@ -177,6 +205,7 @@ export type ProviderEntry = Static<typeof ProviderSchema>;
 export type ModelEntry = Static<typeof ModelSchema>;
 export type DeploymentEntry = Static<typeof DeploymentSchema>;
 export type ImageModelEntry = Static<typeof ImageModelSchema>;
+export type AppEntry = Static<typeof AppSchema>;
 
 /** Object storage: a directory on disk (embedded) or an S3-compatible bucket (server mode, MinIO). */
 export type StorageConfig =
@@ -257,17 +286,35 @@ export interface SwitchyardConfig {
   readonly cache: CacheConfig;
   readonly imageModels: readonly ImageModelEntry[];
   readonly defaultImageModel: string | null;
+  /** Apps from the config file (MCP servers); built-in apps are always there. */
+  readonly apps: readonly AppEntry[];
   readonly storage: StorageConfig;
   readonly shutdownTimeoutMs: number;
+  /**
+   * Values that `${VARIABLE}` substitution put into provider and image-model settings: scrubbed from
+   * errors and logs like keys (see secrets.ts), whatever field they landed in.
+   */
+  readonly substitutedSecrets?: readonly string[];
 }
 
 export type EnvironmentVariables = Readonly<Record<string, string | undefined>>;
 
-/** Replaces `${NAME}` (and `${NAME:-fallback}`) with environment variables; a missing one is an error. */
-export function interpolateEnvironment(text: string, variables: EnvironmentVariables, source: string): string {
+/**
+ * Replaces `${NAME}` (and `${NAME:-fallback}`) with environment variables; a missing one is an error.
+ * `substituted` collects the variables' values that went in.
+ */
+export function interpolateEnvironment(
+  text: string,
+  variables: EnvironmentVariables,
+  source: string,
+  substituted?: string[],
+): string {
   return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_match, name: string, fallback?: string) => {
     const value = variables[name];
-    if (value !== undefined && value !== '') return value;
+    if (value !== undefined && value !== '') {
+      substituted?.push(value);
+      return value;
+    }
     if (fallback !== undefined) return fallback;
     throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: environment variable ${name} is not set`);
   });
@@ -358,7 +405,32 @@ function describeSchemaErrors(value: unknown): string {
     .join('; ');
 }
 
-function readConfigFile(path: string, variables: EnvironmentVariables): Static<typeof FileSchema> {
+/** Fields of a provider or image model that name things rather than hold credentials. */
+const namingFields = new Set(['id', 'type', 'model', 'upstreamModel', 'label', 'workflowFile']);
+
+/** The values substituted into provider and image-model settings, outside their naming fields. */
+function upstreamSubstitutions(parsed: unknown, variables: EnvironmentVariables, path: string): string[] {
+  const substituted: string[] = [];
+  const walk = (value: unknown, field: string | null): void => {
+    if (typeof value === 'string') {
+      if (field === null || !namingFields.has(field)) interpolateEnvironment(value, variables, path, substituted);
+    } else if (Array.isArray(value)) {
+      for (const item of value) walk(item, field);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [name, inner] of Object.entries(value)) walk(inner, name);
+    }
+  };
+  const file = parsed as { providers?: unknown; imageModels?: unknown } | null;
+  for (const section of [file?.providers, file?.imageModels]) {
+    if (Array.isArray(section)) for (const entry of section) walk(entry, null);
+  }
+  return substituted;
+}
+
+function readConfigFile(
+  path: string,
+  variables: EnvironmentVariables,
+): Static<typeof FileSchema> & { substitutedSecrets?: string[] } {
   let parsed: unknown;
   try {
     parsed = parseYaml(readFileSync(path, 'utf8'));
@@ -373,7 +445,38 @@ function readConfigFile(path: string, variables: EnvironmentVariables): Static<t
   if (!Value.Check(FileSchema, interpolated)) {
     throw new SwitchyardError('SY_ERR_VALIDATION', `${path}: ${describeSchemaErrors(interpolated)}`);
   }
-  return interpolated;
+  return { ...interpolated, substitutedSecrets: upstreamSubstitutions(parsed, variables, path) };
+}
+
+/** Built-in apps' ids are taken; an MCP app names exactly one way to reach it. */
+export const builtinAppIds: readonly string[] = ['web'];
+
+function checkApps(apps: readonly AppEntry[], source: string): void {
+  const seen = new Set<string>();
+  for (const app of apps) {
+    if (builtinAppIds.includes(app.id)) {
+      throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: app id '${app.id}' is a built-in app's`);
+    }
+    if (seen.has(app.id)) throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: app '${app.id}' appears twice`);
+    seen.add(app.id);
+    if ((app.command === undefined) === (app.url === undefined)) {
+      throw new SwitchyardError(
+        'SY_ERR_VALIDATION',
+        `${source}: app '${app.id}' needs exactly one of command (stdio) or url (Streamable HTTP)`,
+      );
+    }
+    if (app.url !== undefined) {
+      let url: URL;
+      try {
+        url = new URL(app.url);
+      } catch {
+        throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: app '${app.id}' url is not a URL`);
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: app '${app.id}' url must be http or https`);
+      }
+    }
+  }
 }
 
 function checkReferences(providers: readonly ProviderEntry[], models: readonly ModelEntry[], source: string): void {
@@ -476,6 +579,7 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
   const models = file.models ?? [];
   checkReferences(providers, models, source);
   checkImageModels(file.imageModels ?? [], file.defaultImageModel ?? null, source);
+  checkApps(file.apps ?? [], source);
   if (
     file.defaultModel &&
     !models.some((model) => model.id === file.defaultModel || model.aliases?.includes(file.defaultModel ?? '')) &&
@@ -531,6 +635,7 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
     defaultModel: file.defaultModel ?? null,
     imageModels: file.imageModels ?? [],
     defaultImageModel: file.defaultImageModel ?? file.imageModels?.[0]?.id ?? null,
+    apps: file.apps ?? [],
     storage: storageConfig(variables, resolve(cwd, variables.SWITCHYARD_DATA_DIR || './data')),
     routing: {
       maxAttempts: file.routing?.maxAttempts ?? 2,
@@ -545,6 +650,7 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
       maxEntryBytes: file.cache?.maxEntryBytes ?? 1_048_576,
     },
     shutdownTimeoutMs: parseInteger('SHUTDOWN_TIMEOUT_MS', variables.SHUTDOWN_TIMEOUT_MS, 10_000),
+    substitutedSecrets: file.substitutedSecrets ?? [],
   };
   if ((config.databaseUrl === null) !== (config.devDatabaseUrl === null)) {
     throw new SwitchyardError(

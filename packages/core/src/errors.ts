@@ -6,6 +6,9 @@
 export const errorCodes = {
   SY_ERR_INVALID_JSON: 400,
   SY_ERR_VALIDATION: 400,
+  /** Text holding U+0000 or an unpaired surrogate, which cannot be stored or encoded as UTF-8. */
+  SY_ERR_INVALID_TEXT: 400,
+  SY_ERR_INVALID_MULTIPART: 400,
   SY_ERR_UPSTREAM_BAD_REQUEST: 400,
   SY_ERR_UNAUTHORIZED: 401,
   SY_ERR_INVALID_API_KEY: 401,
@@ -15,11 +18,14 @@ export const errorCodes = {
   SY_ERR_ENVIRONMENT_FORBIDDEN: 403,
   SY_ERR_MODEL_NOT_ALLOWED: 403,
   SY_ERR_NOT_FOUND: 404,
+  SY_ERR_APP_NOT_FOUND: 404,
+  SY_ERR_SKILL_NOT_FOUND: 404,
   SY_ERR_MODEL_NOT_FOUND: 404,
   SY_ERR_SETTING_NOT_FOUND: 404,
   SY_ERR_METHOD_NOT_ALLOWED: 405,
   SY_ERR_CONFLICT: 409,
   SY_ERR_IDEMPOTENCY_MISMATCH: 422,
+  SY_ERR_FILE_TOO_COMPLEX: 422,
   SY_ERR_PAYLOAD_TOO_LARGE: 413,
   SY_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   SY_ERR_RATE_LIMITED: 429,
@@ -29,8 +35,12 @@ export const errorCodes = {
   SY_ERR_UPSTREAM: 502,
   SY_ERR_UPSTREAM_UNAVAILABLE: 503,
   SY_ERR_DEPENDENCY_UNAVAILABLE: 503,
+  /** An app (MCP server) could not be reached or broke the protocol. */
+  SY_ERR_APP_UNAVAILABLE: 503,
   SY_ERR_SHUTTING_DOWN: 503,
   SY_ERR_UPSTREAM_TIMEOUT: 504,
+  /** A skill did not answer within its app's timeout. */
+  SY_ERR_SKILL_TIMEOUT: 504,
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,9 +1,11 @@
+export * from './apps/skills';
 export * from './cache/response-cache';
 export * from './changes/change-counter';
 export * from './chat-session/session-log';
 export * from './config';
 export * from './environment';
 export * from './errors';
+export * from './quota/image-quota';
 export * from './rate-limit/batched-limiter';
 export * from './rate-limit/memory-limiter';
 export * from './rate-limit/rate-limiter';
@@ -13,4 +15,5 @@ export * from './routing/fallback';
 export * from './routing/key-pool';
 export * from './routing/load-balancer';
 export * from './scopes';
+export * from './secrets';
 export * from './settings';

@@ -4,11 +4,11 @@ import { SwitchyardError } from './errors';
  * What an API key may be used for. A route names the scope it needs; a key
  * without it gets 403. `admin` belongs only to admin keys.
  */
-export const keyScopes = ['chat', 'images', 'messages', 'admin'] as const;
+export const keyScopes = ['chat', 'images', 'messages', 'apps', 'admin'] as const;
 export type KeyScope = (typeof keyScopes)[number];
 
 /** A key created without a scope list may do everything but administration. */
-export const defaultKeyScopes: readonly KeyScope[] = Object.freeze(['chat', 'images', 'messages']);
+export const defaultKeyScopes: readonly KeyScope[] = Object.freeze(['chat', 'images', 'messages', 'apps']);
 
 export function isKeyScope(value: unknown): value is KeyScope {
   return typeof value === 'string' && (keyScopes as readonly string[]).includes(value);

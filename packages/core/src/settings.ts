@@ -96,11 +96,62 @@ export const settingDefinitions: readonly SettingDefinition[] = Object.freeze([
     maximum: 10_000_000,
   },
   {
+    key: 'files.extract.max_uncompressed_bytes',
+    type: 'integer',
+    defaultValue: 100 * 1024 * 1024,
+    description:
+      'Largest total unpacked size of a DOCX (or other ZIP-based document), read from its directory before anything is inflated; larger ones get 422 SY_ERR_FILE_TOO_COMPLEX',
+    minimum: 1024,
+    maximum: 4 * 1024 * 1024 * 1024,
+  },
+  {
+    key: 'files.extract.max_entries',
+    type: 'integer',
+    defaultValue: 10_000,
+    description: 'Most entries a DOCX (or other ZIP-based document) may hold; more get 422 SY_ERR_FILE_TOO_COMPLEX',
+    minimum: 1,
+    maximum: 1_000_000,
+  },
+  {
+    key: 'files.extract.max_pixels',
+    type: 'integer',
+    defaultValue: 50_000_000,
+    description:
+      'Most pixels (width × height, read from the header) of an image given to OCR; larger ones get 422 SY_ERR_FILE_TOO_COMPLEX',
+    minimum: 1,
+    maximum: 1_000_000_000,
+  },
+  {
+    key: 'files.extract.timeout_ms',
+    type: 'integer',
+    defaultValue: 120_000,
+    description: 'Longest a text extraction may run (in its worker thread) before it is stopped and the file fails',
+    minimum: 100,
+    maximum: 3_600_000,
+  },
+  {
+    key: 'files.extract.memory_mb',
+    type: 'integer',
+    defaultValue: 512,
+    description: 'JavaScript heap limit of the worker thread that extracts one file, in MiB; past it the file fails',
+    minimum: 16,
+    maximum: 16_384,
+  },
+  {
     key: 'rate_limit.anonymous.per_minute',
     type: 'integer',
     defaultValue: 20,
     description: 'Chat requests per minute per client IP for callers without a key or session',
     minimum: 0,
+    maximum: 10_000_000,
+  },
+  {
+    key: 'rate_limit.auth_failures.per_ip',
+    type: 'integer',
+    defaultValue: 60,
+    description:
+      'Failed authentications (invalid, revoked or malformed API keys, bad password-reset tokens) per client IP per minute before further failing attempts get 429; valid keys keep working',
+    minimum: 1,
     maximum: 10_000_000,
   },
   {

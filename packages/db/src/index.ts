@@ -4,6 +4,7 @@ export * from './conversations-repository';
 export * from './errors';
 export * from './files-repository';
 export * from './idempotency-repository';
+export * from './image-quota';
 export * from './images-repository';
 export * from './jobs-repository';
 export * from './keys-repository';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { defaultKeyScopes, environments, type KeyScope } from '@switchyard/core';
+import { environments, type KeyScope } from '@switchyard/core';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -53,7 +53,8 @@ export const apiKeys = pgTable(
       .array()
       .$type<KeyScope[]>()
       .notNull()
-      .default(sql.raw(`ARRAY[${defaultKeyScopes.map((scope) => `'${scope}'`).join(', ')}]::text[]`)),
+      // The column default as migrated; the key service always writes the scopes (defaultKeyScopes).
+      .default(sql.raw(`ARRAY['chat', 'images', 'messages']::text[]`)),
     createdAt: createdAtColumn(),
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
   },

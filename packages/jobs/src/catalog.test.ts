@@ -178,6 +178,17 @@ describe('runAttempt', () => {
     expect(await running).toEqual({ kind: 'interrupted', reason: 'lease-lost' });
   });
 
+  it('scrubs the failure message before the backend stores it as last_error', async () => {
+    const outcome = await runAttempt({
+      ...base,
+      handler: () => {
+        throw new Error('upstream said: bad key header-secret-123');
+      },
+      scrubErrorMessage: (message) => message.replaceAll('header-secret-123', '[redacted]'),
+    });
+    expect(outcome).toMatchObject({ kind: 'failed', error: { message: 'upstream said: bad key [redacted]' } });
+  });
+
   it('fails a payload that does not match the schema without calling the handler', async () => {
     let called = false;
     const outcome = await runAttempt({

@@ -46,6 +46,8 @@ export interface AttemptInput {
   /** Aborted with a JobInterruption when the backend stops the attempt. */
   interrupt: AbortSignal;
   reportProgress(data: JsonValue): Promise<void>;
+  /** Applied to a failure's message before anything stores or publishes it (configured secrets). */
+  scrubErrorMessage?: ((message: string) => string) | undefined;
 }
 
 const validators = new WeakMap<JobDefinition, Validator>();
@@ -80,6 +82,13 @@ function interruptionReason(signal: AbortSignal): InterruptReason {
  * Both backends share it, so they agree on what counts as what.
  */
 export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
+  const outcome = await runAttemptUnscrubbed(input);
+  const scrub = input.scrubErrorMessage;
+  if (outcome.kind !== 'failed' || scrub === undefined) return outcome;
+  return { ...outcome, error: { ...outcome.error, message: scrub(outcome.error.message) } };
+}
+
+async function runAttemptUnscrubbed(input: AttemptInput): Promise<AttemptOutcome> {
   const { definition, job, interrupt } = input;
   const problem = payloadProblem(definition, job.payload);
   if (problem !== undefined) {

@@ -1,3 +1,4 @@
+import { upstreamSecretValues } from '@switchyard/core';
 import { type Dispatcher, Pool, ProxyAgent } from 'undici';
 import {
   abortError,
@@ -26,6 +27,11 @@ export interface UpstreamHttpOptions {
   idleTimeoutMs?: number;
   totalTimeoutMs?: number;
   proxy?: string;
+  /**
+   * Values scrubbed from error messages. Default: the key, every header value, and the credentials and
+   * query parameters of the base URL and proxy.
+   */
+  secrets?: readonly string[];
 }
 
 type TransportOptions = Pick<
@@ -176,8 +182,10 @@ export interface ProviderHttpOptions {
 
 /**
  * The HTTP client every adapter builds from its config: base URL, key,
- * headers, timeouts and proxy. A key sent in a header of its own is added to
- * the secrets that error messages are scrubbed of.
+ * headers, timeouts and proxy. Error messages are scrubbed of every
+ * credential-like value of the config (key, configured header values such as
+ * Azure's `api-key`, URL and proxy credentials), not of the adapter's own
+ * fixed headers.
  */
 export function createProviderHttpClient(
   config: ProviderConfig,
@@ -193,8 +201,8 @@ export function createProviderHttpClient(
     headers,
     ...(hasKey && !options.keyHeader ? { apiKey: config.apiKey as string } : {}),
     ...transportOptions(config),
+    secrets: upstreamSecretValues(config),
   });
-  if (hasKey && options.keyHeader) http.errorContext.secrets = [config.apiKey as string];
   return http;
 }
 
@@ -204,7 +212,7 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   const errorContext: UpstreamErrorContext = {
     providerId: options.providerId,
-    secrets: options.apiKey === undefined ? [] : [options.apiKey],
+    secrets: options.secrets ?? upstreamSecretValues(options),
   };
   // One keep-alive pool per provider; our own deadline replaces undici's
   // header/body timeouts so every timeout maps to the same error.

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { keyWindowOf } from '@switchyard/core';
 import { createTestRedis, redisAvailable, testRedisUrl } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisImageQuota } from './redis-image-quota';
 import { createRedisKeyPoolStore } from './redis-key-pool-store';
 import { createRedisRateLimiter } from './redis-rate-limiter';
 import { createRedisResponseCache } from './redis-response-cache';
@@ -46,6 +47,11 @@ describe.skipIf(!hasRedis)('default Redis key names', () => {
     await store.pick(`pool-${unique}`, ['key-a'], 10, now);
     await store.coolDown(`pool-${unique}`, 'key-a', now + 60_000, now);
     await expectKeys([`sy:kp:pool-${unique}:n:key-a:${keyWindowOf(now)}`, `sy:kp:pool-${unique}:cd:key-a`]);
+  });
+
+  it('image quota: sy:quota:image:<environment>:<day>:<subject>', async () => {
+    const decision = await createRedisImageQuota(redis.client).take('dev', `key:${unique}`, 5);
+    await expectKeys([`sy:quota:image:dev:${decision.day}:key:${unique}`]);
   });
 
   it('response cache: sy:cache:<key>', async () => {

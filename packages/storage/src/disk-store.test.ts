@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { errorOf } from '@switchyard/testkit';
+import { errorOf, eventually } from '@switchyard/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDiskObjectStore, type DiskObjectStore } from './disk-store';
 
@@ -16,11 +16,9 @@ async function filesUnder(directory: string): Promise<string[]> {
 
 /** Resolves once `predicate` holds, polling the filesystem, so a test can catch a write mid-flight. */
 async function waitFor(predicate: () => Promise<boolean>): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    if (await predicate()) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error('condition not reached within a second');
+  await eventually(async () => {
+    if (!(await predicate())) throw new Error('condition not reached');
+  });
 }
 
 describe('disk object store', () => {

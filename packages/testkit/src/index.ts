@@ -1,3 +1,5 @@
+export * from './clock';
+export * from './contracts/image-quota-contract';
 export * from './contracts/key-pool-contract';
 export * from './contracts/provider-contract';
 export * from './contracts/rate-limiter-contract';
@@ -7,6 +9,7 @@ export * from './database/accounts-contract';
 export * from './database/database-contract';
 export * from './database/postgres';
 export * from './error-of';
+export * from './eventually';
 export * from './fakes/anthropic-server';
 export * from './fakes/comfyui-server';
 export type {
@@ -30,3 +33,4 @@ export * from './server-mode';
 export * from './smtp';
 export * from './storage/object-store-contract';
 export * from './storage/s3-server';
+export * from './mcp';

@@ -1,7 +1,8 @@
 import { isUserRole, type SwitchyardConfig, SwitchyardError, type UserRole } from '@switchyard/core';
 import { createUsersRepository, type Db, type UserRow } from '@switchyard/db';
 import type { Logger } from 'pino';
-import { authBasePath, cookiePrefix, createBetterAuth } from './better-auth';
+import { authOrigins } from './auth-origin';
+import { authBasePath, cookiePrefix, createBetterAuth, type SwitchyardAuth } from './better-auth';
 import { createMailer } from './mailer';
 import { createSessionCache } from './session-cache';
 
@@ -47,6 +48,11 @@ export interface AccountService {
   setRole(id: string, role: UserRole): Promise<PublicUser>;
   /** For the CLI's `admin create`: a credential account exactly as sign-up makes one, then the role. */
   createUser(input: CreateUserInput): Promise<PublicUser>;
+  /**
+   * The port the server listens on, once it does: without PUBLIC_URL it is part of the one origin
+   * accounts trust and build links from (PORT=0 picks it only at listen time).
+   */
+  listeningOn(port: number): void;
   /** Drops cached sessions and roles: called when another process announces an account change. */
   forget(): void;
   close(): void;
@@ -103,19 +109,26 @@ function checkCredentials(input: CreateUserInput): { email: string; name: string
 export function createAccountService({ db, secret, config, logger, announce }: AccountServiceOptions): AccountService {
   const mailer = createMailer(config.smtp, logger);
   const users = createUsersRepository(db);
-  const auth = createBetterAuth({
-    db,
-    secret,
-    config,
-    mailer,
-    logger,
-    // A fresh install has no admin: the first account made (sign-up or OAuth) becomes it, as the sign-up page says.
-    onUserCreated: config.accounts.firstUserAdmin
-      ? async (id) => {
-          if (await users.promoteIfFirst(id)) logger.info({ userId: id }, 'the first account is the admin');
-        }
-      : undefined,
-  });
+  let port = config.port;
+  let instance: SwitchyardAuth | null = null;
+  // Made on first use, so that without PUBLIC_URL it knows the port the server really listens on.
+  const betterAuth = () => {
+    instance ??= createBetterAuth({
+      db,
+      secret,
+      config,
+      mailer,
+      logger,
+      origins: authOrigins(config, port),
+      // A fresh install has no admin: the first account made (sign-up or OAuth) becomes it, as the sign-up page says.
+      onUserCreated: config.accounts.firstUserAdmin
+        ? async (id) => {
+            if (await users.promoteIfFirst(id)) logger.info({ userId: id }, 'the first account is the admin');
+          }
+        : undefined,
+    });
+    return instance;
+  };
   // One second: the longest a session revoked on another process could still be honoured here.
   const cache = createSessionCache<SessionUser | null>({ ttlMs: 1000, maxEntries: 10_000 });
 
@@ -140,7 +153,7 @@ export function createAccountService({ db, secret, config, logger, announce }: A
     passwordResetDelivery: mailer.delivery,
 
     async handle(request) {
-      const response = await auth.handler(request);
+      const response = await betterAuth().handler(request);
       if (request.method === 'POST' && response.ok && sessionChangingPaths.has(new URL(request.url).pathname)) {
         await changed();
       }
@@ -160,7 +173,7 @@ export function createAccountService({ db, secret, config, logger, announce }: A
       const headers = new Headers({ cookie });
       if (host) headers.set('host', host);
       // Read-only: refreshing the expiry is left to the web app's own get-session calls.
-      const found = await auth.api.getSession({ headers, query: { disableRefresh: true } });
+      const found = await betterAuth().api.getSession({ headers, query: { disableRefresh: true } });
       const role = found?.user.role;
       const user: SessionUser | null =
         found && isUserRole(role)
@@ -200,7 +213,7 @@ export function createAccountService({ db, secret, config, logger, announce }: A
       if (await users.findByEmail(email)) {
         throw new SwitchyardError('SY_ERR_CONFLICT', `A user with the email ${email} exists already`);
       }
-      const context = await auth.$context;
+      const context = await betterAuth().$context;
       const hash = await context.password.hash(input.password);
       const created = await context.internalAdapter.createUser(
         { email, name, emailVerified: false },
@@ -216,6 +229,12 @@ export function createAccountService({ db, secret, config, logger, announce }: A
       if (!withRole) throw new SwitchyardError('SY_ERR_INTERNAL', 'The new user disappeared before its role was set');
       await changed();
       return toPublicUser(withRole);
+    },
+
+    listeningOn(listeningPort) {
+      if (listeningPort === port) return;
+      port = listeningPort;
+      instance = null;
     },
 
     forget() {

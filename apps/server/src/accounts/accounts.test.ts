@@ -264,7 +264,7 @@ describe("a user's own API keys", () => {
     const { key, record } = await readJson(created);
     expect(key).toMatch(/^dev_[A-Za-z0-9_-]{43}$/);
     expect(record).toMatchObject({ name: 'laptop', environment: 'dev', admin: false, userId: alice.id });
-    expect(record.scopes).toEqual(['chat', 'images', 'messages']);
+    expect(record.scopes).toEqual(['chat', 'images', 'messages', 'apps']);
     const answer = await chatWithKey(key);
     expect(answer.status).toBe(200);
     expect(answer.headers.get('x-environment')).toBe('dev');

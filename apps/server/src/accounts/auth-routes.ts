@@ -2,16 +2,18 @@ import { AuthConfig } from '@switchyard/api-schemas';
 import type { RateLimiter, SwitchyardConfig } from '@switchyard/core';
 import { SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createAuthFailureLimit } from '../edge/auth-failure-limit';
 import type { RouteBehaviour } from '../edge/principal';
 import type { SettingsStore } from '../settings/settings-store';
 import type { AccountService } from './account-service';
+import { resolveAuthPath } from './auth-path';
 import { authBasePath, clientIpHeader } from './better-auth';
 
 export interface AuthRouteDependencies {
   readonly accounts: AccountService;
   readonly config: Pick<SwitchyardConfig, 'accounts' | 'publicUrl'>;
-  /** Sign-in, sign-up and reset attempts are counted per account and per client IP. */
-  readonly limiter: Pick<RateLimiter, 'hit' | 'refund'>;
+  /** Sign-in, sign-up and reset attempts are counted per account and per client IP; bad reset tokens per IP. */
+  readonly limiter: Pick<RateLimiter, 'hit' | 'peek' | 'refund'>;
   readonly settings: Pick<SettingsStore, 'current'>;
 }
 
@@ -61,6 +63,19 @@ function bucketsFor(auth: AuthRouteDependencies, request: FastifyRequest, path: 
   }
 }
 
+/** The two endpoints that take a password-reset token: the mailed link (GET) and the new-password form (POST). */
+function takesResetToken(method: string, path: string): boolean {
+  if (method === 'POST') return path === `${authBasePath}/reset-password`;
+  return method === 'GET' && path.startsWith(`${authBasePath}/reset-password/`);
+}
+
+/** better-auth answers a bad token with 400 (POST) or a redirect carrying error=INVALID_TOKEN (GET). */
+function resetTokenFailed(response: Response): boolean {
+  if (response.status >= 400) return true;
+  const location = response.headers.get('location');
+  return location !== null && /[?&]error=/.test(location);
+}
+
 async function enforceLimits(auth: AuthRouteDependencies, buckets: LimitedBucket[]): Promise<void> {
   let retryMs = 0;
   for (const { bucket, limit } of buckets) {
@@ -107,6 +122,7 @@ async function sendWebResponse(reply: FastifyReply, response: Response): Promise
 
 /** better-auth's endpoints (sign-up, sign-in, sign-out, sessions, password reset, OAuth) under /api/auth. */
 export function registerAuthRoutes(app: FastifyInstance, auth: AuthRouteDependencies): void {
+  const failures = createAuthFailureLimit(auth);
   app.route({
     method: ['GET', 'POST'],
     url: `${authBasePath}/*`,
@@ -119,10 +135,21 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthRouteDependen
           'Accounts answer on localhost only until PUBLIC_URL (the address users reach this server at) is set',
         );
       }
-      const path = request.url.split('?')[0] ?? '';
+      // better-auth serves what `new URL()` makes of the target: limits must count that path, and only
+      // its one spelling is served, so no other spelling (./, x/../, %2e/, \, #) slips past them.
+      const { path, canonical } = resolveAuthPath(request.url);
+      if (!canonical) {
+        throw new SwitchyardError(
+          'SY_ERR_NOT_FOUND',
+          'No auth endpoint here: spell the path without ./, ../, %2e, \\ or #',
+        );
+      }
       const buckets = bucketsFor(auth, request, path);
       await enforceLimits(auth, buckets);
+      const tokenAttempt = takesResetToken(request.method, path);
+      if (tokenAttempt) await failures.assertOpen(request.ip);
       const response = await auth.accounts.handle(toWebRequest(request));
+      if (tokenAttempt && resetTokenFailed(response)) await failures.fail(request.ip);
       if (response.ok) {
         for (const { bucket } of buckets.filter((entry) => entry.refundOnSuccess)) {
           await auth.limiter.refund(`auth:${bucket}`, fifteenMinutes);

@@ -3,6 +3,7 @@ import { accounts, type Db, sessions, users, verifications } from '@switchyard/d
 import { APIError, betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import type { Logger } from 'pino';
+import type { AuthOrigins } from './auth-origin';
 import type { Mailer } from './mailer';
 
 /** Our hook puts the client IP Fastify resolved (honouring trustProxy) here; clients cannot set it. */
@@ -20,19 +21,8 @@ export interface BetterAuthOptions {
   logger: Logger;
   /** Runs after every new account is stored (sign-up, OAuth, CLI). */
   onUserCreated?: ((userId: string) => Promise<void>) | undefined;
-}
-
-/**
- * Without PUBLIC_URL only loopback hosts are served: building reset links and
- * OAuth callbacks from whatever Host header arrives would let anyone point
- * them at a site of their choosing.
- */
-function baseURLOption(publicUrl: string | null) {
-  if (publicUrl) return publicUrl;
-  return {
-    allowedHosts: ['localhost', 'localhost:*', '127.0.0.1', '127.0.0.1:*', '[::1]', '[::1]:*'],
-    protocol: 'http' as const,
-  };
+  /** The public origin and the trusted ones (see auth-origin.ts). */
+  origins: AuthOrigins;
 }
 
 /** A reset link whose client asked for no page would end on an error page; send it to the web app's form. */
@@ -42,12 +32,13 @@ function withResetPage(url: string): string {
   return parsed.toString();
 }
 
-export function createBetterAuth({ db, secret, config, mailer, logger, onUserCreated }: BetterAuthOptions) {
+export function createBetterAuth({ db, secret, config, mailer, logger, onUserCreated, origins }: BetterAuthOptions) {
   const authLogger = logger.child({ component: 'better-auth' });
   const { github, google } = config.accounts;
   return betterAuth({
     appName: 'Switchyard',
-    baseURL: baseURLOption(config.publicUrl),
+    // A fixed origin, not one derived from Host: a forged Host must not choose where reset links point.
+    baseURL: origins.origin,
     basePath: authBasePath,
     secret,
     database: drizzleAdapter(db, {
@@ -94,7 +85,8 @@ export function createBetterAuth({ db, secret, config, mailer, logger, onUserCre
       // A cookie-cached session would outlive sign-out-everywhere and role changes on other devices.
       cookieCache: { enabled: false },
     },
-    trustedOrigins: [...config.accounts.trustedOrigins],
+    // Exactly these: callbackURL, redirectTo and Origin naming anything else (another port included) get 403.
+    trustedOrigins: origins.trusted,
     // Sign-in attempts are limited by our own limiter (shared across processes through Redis).
     rateLimit: { enabled: false },
     advanced: {

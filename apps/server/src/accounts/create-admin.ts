@@ -3,7 +3,7 @@ import type { SwitchyardConfig } from '@switchyard/core';
 import { openDatabase, type SwitchyardDatabase } from '@switchyard/db';
 import { acquireDataDirLock, readLock } from '../infrastructure/data-dir-lock';
 import { changeChannel, isServerMode } from '../infrastructure/databases';
-import { createLogger } from '../infrastructure/logger';
+import { createConfiguredLogger } from '../infrastructure/logger';
 import { createAccountService, type PublicUser } from './account-service';
 import { resolveAuthSecret } from './auth-secret';
 
@@ -27,7 +27,7 @@ async function createDirectly(
     secret: resolveAuthSecret(config, mode),
     config,
     // stdout carries the result; anything better-auth has to say goes to stderr.
-    logger: createLogger('warn', process.stderr),
+    logger: createConfiguredLogger(config, process.stderr, 'warn'),
     announce,
   });
   try {

@@ -1,5 +1,5 @@
 import { chmod, rm } from 'node:fs/promises';
-import { type Environment, isEnvironment, isKeyScope, SwitchyardError } from '@switchyard/core';
+import { type Environment, isEnvironment, isKeyScope, type SecretScrubber, SwitchyardError } from '@switchyard/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AccountService } from '../accounts/account-service';
 import { errorBody, normalizeError } from '../edge/error-handler';
@@ -9,6 +9,7 @@ export interface AdminSocketDependencies {
   readonly mode: 'embedded' | 'server';
   readonly keyService: KeyAdministration;
   readonly accounts: Pick<AccountService, 'createUser'>;
+  readonly secrets: SecretScrubber;
 }
 
 /**
@@ -20,7 +21,7 @@ export async function startAdminSocket(parts: AdminSocketDependencies, socketPat
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024 });
   app.setErrorHandler((error, _request, reply) => {
     const normalized = normalizeError(error);
-    return reply.code(normalized.status).send(errorBody(normalized, false));
+    return reply.code(normalized.status).send(errorBody(normalized, false, parts.secrets));
   });
   app.get('/ping', async () => ({ pid: process.pid, mode: parts.mode }));
   app.get<{ Querystring: { includeRevoked?: string } }>('/keys', async (request) => ({

@@ -13,7 +13,7 @@ import {
 } from '@switchyard/core';
 import { acquireDataDirLock, readLock } from '../infrastructure/data-dir-lock';
 import { changeChannel, closeDatabases, isServerMode, openDatabases } from '../infrastructure/databases';
-import { createLogger } from '../infrastructure/logger';
+import { createConfiguredLogger } from '../infrastructure/logger';
 import type { KeyAdministration, PublicKey } from '../keys/key-service';
 import { parseWorkerCount, runClustered } from '../operations/cluster';
 import { version } from '../version';
@@ -148,7 +148,7 @@ function socketKeyService(socketPath: string): KeyAdministration {
 }
 
 async function runServer(config: SwitchyardConfig, role: 'all' | 'api'): Promise<void> {
-  const logger = createLogger(config.logLevel);
+  const logger = createConfiguredLogger(config);
   const { startServer } = await import('../composition/server');
   const server = await startServer(config, logger, role);
   if (cluster.isWorker)
@@ -177,7 +177,7 @@ async function runWorker(config: SwitchyardConfig): Promise<void> {
       'worker needs server mode (DATABASE_URL and DEV_DATABASE_URL); switchyard start runs the workers in-process',
     );
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createConfiguredLogger(config);
   const { createServerParts } = await import('../composition/server-parts');
   const parts = await createServerParts(config, logger, 'worker');
   logger.info({ backend: parts.jobs.backend, workerId: parts.jobs.workerId }, 'Switchyard worker running');
@@ -352,7 +352,7 @@ async function main(argv: string[]): Promise<void> {
           '--workers needs server mode (DATABASE_URL and DEV_DATABASE_URL): PGlite is single-process',
         );
       }
-      return runClustered(workers, createLogger(config.logLevel), () => runServer(config, 'api'));
+      return runClustered(workers, createConfiguredLogger(config), () => runServer(config, 'api'));
     }
     case 'worker':
       return runWorker(config);

@@ -5,12 +5,14 @@ import { createRedisSessionLog } from '@switchyard/redis';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { registerAuthRoutes } from '../accounts/auth-routes';
 import { registerUserRoutes } from '../accounts/user-routes';
+import { registerAppRoutes } from '../apps/app-routes';
 import { registerChatSessionRoutes } from '../conversations/chat-session-routes';
 import { registerConversationRoutes } from '../conversations/conversation-routes';
 import { sendError } from '../edge/error-handler';
 import { registerRequestHooks } from '../edge/hooks';
 import { createLazyCompilers, type RouteSchema } from '../edge/lazy-compilers';
 import { docsCsp, registerSecurityHeaders } from '../edge/security-headers';
+import { registerTextInputCheck } from '../edge/text-input';
 import { registerFileRoutes } from '../files/file-routes';
 import { registerAsyncChatRoutes } from '../gateway/async-chat-routes';
 import { registerEmbeddingsRoutes } from '../gateway/embeddings-routes';
@@ -87,6 +89,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
         { name: 'Chat', description: 'Native chat API' },
         { name: 'OpenAI-compatible', description: 'Works with official OpenAI client libraries' },
         { name: 'Images', description: 'Image generation (jobs, quotas)' },
+        { name: 'Apps', description: 'Apps (MCP servers) and their skills' },
         { name: 'Admin', description: 'Settings, keys and jobs (admin keys only)' },
         { name: 'Operations', description: 'Health, readiness, metrics, status' },
         {
@@ -109,15 +112,17 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
 
   // Only JSON bodies are accepted; text/plain gets a clear 415 instead of a confusing schema error.
   app.removeContentTypeParser('text/plain');
-  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error, parts.secrets));
   app.setNotFoundHandler((request, reply) =>
     sendError(
       request,
       reply,
       new SwitchyardError('SY_ERR_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
+      parts.secrets,
     ),
   );
   registerRequestHooks(app, { ...parts, isDraining: () => draining });
+  registerTextInputCheck(app);
   // A keep-alive connection that was busy when draining began (a long stream) stays open after its
   // response ends, holding shutdown until the client lets go or the timeout cuts it: close it once idle.
   app.addHook('onResponse', (_request, _reply, done) => {
@@ -147,6 +152,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
     sharedLog: parts.redis !== null,
   });
   registerFileRoutes(app, parts);
+  registerAppRoutes(app, parts);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await registerWebApp(app);
 

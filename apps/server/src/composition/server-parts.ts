@@ -1,13 +1,24 @@
-import type { Environment, KeyPoolStore, RateLimiter, ResponseCacheStore, SwitchyardConfig } from '@switchyard/core';
+import type {
+  Environment,
+  ImageQuota,
+  KeyPoolStore,
+  RateLimiter,
+  ResponseCacheStore,
+  SwitchyardConfig,
+} from '@switchyard/core';
 import {
+  collectSecretValues,
   createBatchedRateLimiter,
   createMemoryKeyPoolStore,
   createMemoryRateLimiter,
   createMemoryResponseCache,
+  createSecretScrubber,
+  type SecretScrubber,
   SwitchyardError,
   settingDefinitions,
 } from '@switchyard/core';
 import {
+  createDatabaseImageQuota,
   createIdempotencyRepository,
   createKeyRepository,
   createSettingsRepository,
@@ -17,6 +28,7 @@ import {
 import { type PlatformJobs, platformJobs } from '@switchyard/jobs';
 import {
   createRedisChangeCounter,
+  createRedisImageQuota,
   createRedisKeyPoolStore,
   createRedisRateLimiter,
   createRedisResponseCache,
@@ -27,11 +39,11 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type AccountService, createAccountService } from '../accounts/account-service';
 import { resolveAuthSecret } from '../accounts/auth-secret';
+import { type AppRegistry, createAppRegistry } from '../apps/app-registry';
 import { createDocumentExtractor } from '../files/document-extraction';
 import { registerChatJob } from '../gateway/chat-job';
 import { registerImageJob } from '../images/image-job';
 import { createImageModels, type ImageModels } from '../images/image-models';
-import { createDatabaseImageQuota, createRedisImageQuota, type ImageQuota } from '../images/image-quota';
 import { acquireDataDirLock, adminSocketPath, type DataDirLock } from '../infrastructure/data-dir-lock';
 import {
   type ChangeTopic,
@@ -64,6 +76,8 @@ export interface ServerPartsOptions {
 export interface ServerParts {
   readonly config: SwitchyardConfig;
   readonly logger: Logger;
+  /** Every configured secret value, scrubbed from error bodies, stored errors and logs. */
+  readonly secrets: SecretScrubber;
   readonly metrics: Metrics;
   readonly role: Role;
   readonly mode: 'embedded' | 'server';
@@ -82,6 +96,8 @@ export interface ServerParts {
   readonly jobs: PlatformJobQueue;
   readonly storage: ObjectStore;
   readonly imageModels: ImageModels;
+  /** Apps (MCP servers) whose skills clients and models call. */
+  readonly apps: AppRegistry;
   readonly imageQuota: ImageQuota;
   readonly idempotency: IdempotencyRepository;
   readonly redis: Redis | null;
@@ -114,6 +130,7 @@ export async function createServerParts(
   options: ServerPartsOptions = {},
 ): Promise<ServerParts> {
   const mode = isServerMode(config) ? 'server' : 'embedded';
+  const secrets = createSecretScrubber(collectSecretValues(config));
   const socketPath = mode === 'embedded' ? adminSocketPath(config.dataDir) : null;
   const lock: DataDirLock | null =
     mode === 'embedded' ? acquireDataDirLock(config.dataDir, { role: 'server', socketPath }) : null;
@@ -213,6 +230,7 @@ export async function createServerParts(
       database: databases.prod,
       catalog: options.jobsCatalog ?? platformJobs,
       logger,
+      secrets,
     });
     // Closed before the databases and Redis it uses (cleanups run front to back).
     cleanups.unshift(() => jobs.close({ graceful: true, timeoutMs: config.shutdownTimeoutMs }));
@@ -220,10 +238,13 @@ export async function createServerParts(
     cleanups.unshift(() => closeObjectStore(storage));
     const imageModels = createImageModels(config);
     cleanups.unshift(() => imageModels.close());
+    // Apps connect on first use: a server that is down does not hold up the start.
+    const apps = createAppRegistry({ apps: config.apps, logger, metrics });
+    cleanups.unshift(() => apps.close());
     const environmentDatabases = { prod: databases.prod.db, dev: databases.dev.db };
-    const imageQuota = redis
-      ? createRedisImageQuota(redis, environmentDatabases)
-      : createDatabaseImageQuota(environmentDatabases);
+    const databaseImageQuota = createDatabaseImageQuota(environmentDatabases);
+    // With Redis, Redis decides and the database only records the count for reporting.
+    const imageQuota = redis ? createRedisImageQuota(redis, { record: databaseImageQuota }) : databaseImageQuota;
     const idempotency = createIdempotencyRepository(databases.prod.db);
     const purge = setInterval(() => void idempotency.purgeExpired().catch(() => {}), 3_600_000);
     purge.unref();
@@ -232,8 +253,8 @@ export async function createServerParts(
     if (role === 'all' || role === 'worker') {
       // Each capability registers the handlers of its own jobs.
       await registerChatJob(jobs, { models, router, databases });
-      await registerImageJob(jobs, { databases, storage, imageModels });
-      await jobs.process('document.extract', createDocumentExtractor(databases, storage));
+      await registerImageJob(jobs, { databases, storage, imageModels, secrets });
+      await jobs.process('document.extract', createDocumentExtractor(databases, storage, settings));
       logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
     }
     registerJobMetrics(metrics, jobs);
@@ -242,6 +263,7 @@ export async function createServerParts(
     return {
       config,
       logger,
+      secrets,
       metrics,
       role,
       mode,
@@ -259,6 +281,7 @@ export async function createServerParts(
       jobs,
       storage,
       imageModels,
+      apps,
       imageQuota,
       idempotency,
       redis,

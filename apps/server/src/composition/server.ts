@@ -31,6 +31,7 @@ export async function startServer(
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host}:${port}`;
+    parts.accounts.listeningOn(port);
     parts.models.startAutodetect();
     logger.info(
       {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type FakeUpstreamServer, startFakeOpenAI } from '@switchyard/testkit';
+import { eventually, type FakeUpstreamServer, startFakeOpenAI } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from '../testing/browser';
 import { deltaText, readEvents, signUpUser } from '../testing/chat-client';
@@ -60,12 +60,11 @@ async function messagesOf(browser: Browser, chatId: string) {
 
 /** The answer is stored a moment after the last event; poll for it instead of sleeping a fixed time. */
 async function assistantMessage(browser: Browser, chatId: string) {
-  for (let attempt = 0; attempt < 100; attempt++) {
+  return eventually(async () => {
     const found = (await messagesOf(browser, chatId)).find((message) => message.role === 'assistant');
-    if (found) return found;
-    await sleep(50);
-  }
-  throw new Error('no assistant message was stored');
+    if (!found) throw new Error('no assistant message was stored');
+    return found;
+  });
 }
 
 describe('streaming chat (seed 004)', () => {

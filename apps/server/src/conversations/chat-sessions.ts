@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type SessionLog, SwitchyardError } from '@switchyard/core';
+import { type SecretScrubber, type SessionLog, SwitchyardError } from '@switchyard/core';
 import { createFileRepository } from '@switchyard/db';
 import type { ChatMessage, ChatRequest, Usage } from '@switchyard/providers';
 import type { Router } from '@switchyard/routing';
@@ -38,6 +38,8 @@ export interface ChatSessionDependencies extends ModelAccess {
   readonly router: Pick<Router, 'stream'>;
   readonly usage: Pick<UsageWriter, 'record'>;
   readonly logger: Pick<Logger, 'error'>;
+  /** Scrubs configured secrets from the stored and streamed error of a failed answer. */
+  readonly secrets: SecretScrubber;
   /** Where answers are written as they stream; with several processes it must be shared (Redis). */
   readonly log: SessionLog;
   /** Whether other processes write to the log too, so a stop from elsewhere must be polled for. */
@@ -159,7 +161,7 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
         content,
         model: modelId,
         status: failure && content.length === 0 ? 'failed' : status,
-        error: failure ? failure.message : stopped ? 'stopped by the user' : null,
+        error: failure ? dependencies.secrets.scrub(failure.message) : stopped ? 'stopped by the user' : null,
         promptTokens: usage?.prompt_tokens ?? null,
         completionTokens: usage?.completion_tokens ?? null,
         firstTokenMs,
@@ -167,7 +169,9 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
       },
     ]).then(async ([stored]) => {
       if (failure) {
-        await log.append(sessionId, 'error', { error: { code: failure.code, message: failure.message } });
+        await log.append(sessionId, 'error', {
+          error: { code: failure.code, message: dependencies.secrets.scrub(failure.message) },
+        });
       }
       await log.append(sessionId, 'done', {
         messageId: stored?.id ?? messageId,

@@ -1,4 +1,4 @@
-import { isSwitchyardError, SwitchyardError } from '@switchyard/core';
+import { isSwitchyardError, type SecretScrubber, SwitchyardError } from '@switchyard/core';
 import { isDatabaseUnavailable } from '@switchyard/db';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -13,8 +13,33 @@ const openaiTypes: Record<number, string> = {
   429: 'rate_limit_error',
 };
 
+/**
+ * PostgreSQL's codes for text it cannot store: 22021 character_not_in_repertoire (a NUL or invalid
+ * UTF-8 in text), 22P05 untranslatable_character (`\u0000` in jsonb). The request hook refuses such
+ * input first; this catches any path it does not cover.
+ */
+const invalidTextCodes = new Set(['22021', '22P05']);
+
+function databaseErrorCode(error: unknown): string | undefined {
+  let current = error;
+  for (let depth = 0; depth < 6 && current !== null && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && invalidTextCodes.has(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** Turns anything thrown into a SwitchyardError with a stable code; unknown errors become a bare 500. */
 export function normalizeError(error: unknown): SwitchyardError {
+  if (isSwitchyardError(error) && error.code !== 'SY_ERR_INTERNAL') return error;
+  if (databaseErrorCode(error) !== undefined) {
+    return new SwitchyardError(
+      'SY_ERR_INVALID_TEXT',
+      'The request holds text that cannot be stored (a NUL character or an unpaired surrogate)',
+      { cause: error },
+    );
+  }
   if (isSwitchyardError(error)) return error;
   const fastifyError = error as FastifyError & { validationContext?: string };
   if (fastifyError.validation) {
@@ -59,18 +84,23 @@ export function normalizeError(error: unknown): SwitchyardError {
 /** How long a client is asked to wait when the database is down: reconnecting takes a few seconds. */
 const databaseRetryAfterSeconds = 5;
 
-export function errorBody(error: SwitchyardError, openai: boolean): unknown {
+/**
+ * The body a caller sees. The message is scrubbed of every configured secret: upstream messages are
+ * quoted in it, and an upstream may echo the credential it received.
+ */
+export function errorBody(error: SwitchyardError, openai: boolean, secrets: SecretScrubber): unknown {
+  const message = secrets.scrub(error.message);
   if (openai) {
     return {
       error: {
-        message: error.message,
+        message,
         type: openaiTypes[error.status] ?? 'api_error',
         param: (error.details?.param as string | undefined) ?? null,
         code: error.code,
       },
     };
   }
-  return { error: { code: error.code, message: error.message } };
+  return { error: { code: error.code, message } };
 }
 
 export function wantsOpenaiErrors(request: FastifyRequest): boolean {
@@ -80,7 +110,12 @@ export function wantsOpenaiErrors(request: FastifyRequest): boolean {
   return path === '/v1/chat/completions' || path === '/v1/models' || path.startsWith('/v1/models/');
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: unknown): FastifyReply {
+export function sendError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  thrown: unknown,
+  secrets: SecretScrubber,
+): FastifyReply {
   const error = normalizeError(thrown);
   if (error.code === 'SY_ERR_DEPENDENCY_UNAVAILABLE') {
     // An outage is not a bug: one line with the reason, not the driver's error object and stack.
@@ -94,7 +129,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, thrown: 
   return reply
     .code(error.status)
     .type('application/json; charset=utf-8')
-    .send(errorBody(error, wantsOpenaiErrors(request)));
+    .send(errorBody(error, wantsOpenaiErrors(request), secrets));
 }
 
 /** The innermost message of an error chain (the driver's own words), without parameters or stack. */

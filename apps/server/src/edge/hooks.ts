@@ -14,6 +14,7 @@ import type { Metrics } from '../infrastructure/metrics';
 import type { CachedKey, KeyStore } from '../keys/key-store';
 import type { SettingsStore } from '../settings/settings-store';
 import type { UsageWriter } from '../usage/usage-writer';
+import { type AuthFailureLimit, createAuthFailureLimit } from './auth-failure-limit';
 import { assertTrustedOrigin } from './origin-check';
 import type { Principal, RouteBehaviour } from './principal';
 
@@ -23,7 +24,7 @@ export interface EdgeDependencies {
   readonly keys: Pick<KeyStore, 'findByHash' | 'reloadForMiss' | 'ensureFresh'>;
   readonly accounts: Pick<AccountService, 'hasSessionCookie' | 'sessionFromHeaders'>;
   readonly settings: Pick<SettingsStore, 'current'>;
-  readonly limiter: Pick<RateLimiter, 'hit'>;
+  readonly limiter: Pick<RateLimiter, 'hit' | 'peek'>;
   readonly metrics: Pick<Metrics, 'httpRequests' | 'httpDuration' | 'tokens' | 'rateLimitRejections'>;
   readonly usage: Pick<UsageWriter, 'record'>;
   /** True once shutdown began: new requests are refused with SY_ERR_SHUTTING_DOWN. */
@@ -172,6 +173,7 @@ function anonymous(request: FastifyRequest): Principal {
 
 async function authenticate(
   edge: EdgeDependencies,
+  failures: AuthFailureLimit,
   request: FastifyRequest,
   reply: FastifyReply,
   behaviour: RouteBehaviour,
@@ -193,6 +195,7 @@ async function authenticate(
     token = bearerToken(request);
   } catch (error) {
     if (behaviour.auth === 'none') return;
+    await failures.fail(request.ip);
     throw error;
   }
   if (token === undefined) {
@@ -220,14 +223,17 @@ async function authenticate(
   // A key revoked on another process a moment ago: with a shared change counter, this request sees it.
   const fresh = edge.keys.ensureFresh();
   if (fresh) await fresh;
-  // A key this process has not heard of yet (created a moment ago elsewhere): look once more before refusing.
+  // A key this process has not heard of yet (created a moment ago elsewhere): look once more before refusing,
+  // unless this client has already failed too often (then a flood of made-up keys costs no reloads).
   if (edge.keys.findByHash(cachedKeyHash(token)) === undefined && environmentOfKey(token)) {
-    await edge.keys.reloadForMiss();
+    if (behaviour.auth !== 'none') await failures.assertOpen(request.ip);
+    if (behaviour.auth !== 'none' || (await failures.isOpen(request.ip))) await edge.keys.reloadForMiss();
   }
   try {
     request.principal = principalForKey(edge, token);
   } catch (error) {
     if (behaviour.auth === 'none') return;
+    await failures.fail(request.ip);
     throw error;
   }
   if (behaviour.auth === 'admin' && !request.principal.isAdmin) {
@@ -280,6 +286,7 @@ async function applyRateLimit(
 
 /** Auth, environment tagging, rate limits, usage rows and metrics for every route. */
 export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencies): void {
+  const failures = createAuthFailureLimit(edge);
   app.decorateRequest('principal', null);
   app.decorateRequest('usageInfo', null);
   app.decorateRequest('receivedAt', null);
@@ -303,7 +310,7 @@ export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencie
     }
     const behaviour = request.routeOptions.config?.behaviour;
     if (!behaviour) return;
-    await authenticate(edge, request, reply, behaviour);
+    await authenticate(edge, failures, request, reply, behaviour);
     if (request.principal) reply.header('x-environment', request.principal.environment);
     checkScope(request.principal, behaviour);
     if (behaviour.rateLimit) await applyRateLimit(edge, request, reply, behaviour.rateLimit);

@@ -7,8 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { notFound, type Owner, ownerOf, sessionOnly } from '../edge/owner';
 import { pageOf } from '../edge/paging';
+import { extractionLimits } from './document-extraction';
+import { precheckUpload } from './extract-text';
 import type { FileDependencies } from './file-dependencies';
 import { sanitizeFileName, sniffFileType } from './file-types';
+import { readUpload } from './read-upload';
 
 const tags = ['Conversations'];
 
@@ -59,26 +62,13 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
             `You can keep at most ${maximumFiles} files; delete some first`,
           );
         }
-        if (!request.isMultipart()) {
-          throw new SwitchyardError(
-            'SY_ERR_UNSUPPORTED_MEDIA_TYPE',
-            'Send the file as multipart/form-data (field "file")',
-          );
-        }
-        const part = await request.file({ limits: { fileSize: maximumBytes } });
-        if (!part) throw new SwitchyardError('SY_ERR_VALIDATION', 'No file in the request: send the field "file"');
-        let bytes: Buffer;
-        try {
-          bytes = await part.toBuffer();
-        } catch (error) {
-          if (error instanceof Error && 'code' in error && error.code === 'FST_REQ_FILE_TOO_LARGE') {
-            throw new SwitchyardError('SY_ERR_PAYLOAD_TOO_LARGE', `Files may be at most ${maximumBytes} bytes`);
-          }
-          throw error;
-        }
+        const { fileName, bytes } = await readUpload(request, maximumBytes);
         if (bytes.length === 0) throw new SwitchyardError('SY_ERR_VALIDATION', 'The file is empty');
-        const name = sanitizeFileName(part.filename);
+        const name = sanitizeFileName(fileName);
         const mimeType = sniffFileType(bytes, name);
+        // A decompression bomb (a ZIP that unpacks to gigabytes, an image header claiming a huge canvas)
+        // is refused here from its directory or header alone; the job enforces time and memory too.
+        precheckUpload(bytes, mimeType, extractionLimits(files.settings));
         const id = `file_${randomUUID().replaceAll('-', '')}`;
         const environment = request.principal?.environment ?? 'prod';
         // The key is ours alone: the client's file name never becomes a storage path.

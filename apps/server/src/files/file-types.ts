@@ -1,4 +1,5 @@
-import { SwitchyardError } from '@switchyard/core';
+// The errors module alone: the whole core package costs the extraction worker seconds to load.
+import { SwitchyardError } from '@switchyard/core/errors';
 
 export const docxMimeType = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 

@@ -1,3 +1,4 @@
+import type { SecretScrubber } from '@switchyard/core';
 import type { IdempotencyRepository } from '@switchyard/db';
 import type { ModelRegistry, Router } from '@switchyard/routing';
 import type { PlatformJobQueue } from '../jobs/job-queue';
@@ -9,4 +10,6 @@ export interface GatewayDependencies extends ChatExecution {
   readonly router: Router;
   readonly jobs: PlatformJobQueue;
   readonly idempotency: IdempotencyRepository;
+  /** Scrubs configured secrets from the error events of streams. */
+  readonly secrets: SecretScrubber;
 }

@@ -150,7 +150,7 @@ export function registerNativeChatRoutes(app: FastifyInstance, gateway: GatewayD
             usage,
             latency_ms: Math.round((performance.now() - startedAt) * 100) / 100,
           }),
-        error: (error) => sseEvent('error', errorBody(normalizeError(error), false)),
+        error: (error) => sseEvent('error', errorBody(normalizeError(error), false, gateway.secrets)),
       });
     },
   );

@@ -130,7 +130,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, gateway: GatewayDepen
           const normalized = normalizeError(error);
           request.log.warn({ code: normalized.code }, 'stream ended by an upstream error');
           // An error frame tells clients the answer is incomplete; [DONE] then closes the stream as they expect.
-          return `data: ${JSON.stringify(errorBody(normalized, true))}\n\ndata: [DONE]\n\n`;
+          return `data: ${JSON.stringify(errorBody(normalized, true, gateway.secrets))}\n\ndata: [DONE]\n\n`;
         },
       });
     },

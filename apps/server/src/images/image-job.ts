@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Environment, SwitchyardError } from '@switchyard/core';
+import { type Environment, type SecretScrubber, SwitchyardError } from '@switchyard/core';
 import { createImageRepository } from '@switchyard/db';
 import type { JobContext, JobPayload, PlatformJobs } from '@switchyard/jobs';
 import type { ObjectStore } from '@switchyard/storage';
@@ -15,11 +15,13 @@ export interface ImageJobDependencies {
   readonly databases: Databases;
   readonly storage: ObjectStore;
   readonly imageModels: ImageModels;
+  /** Scrubs configured secrets from the failure reason stored on the image. */
+  readonly secrets: SecretScrubber;
 }
 
 /** `image.generate`: runs the image model, stores the picture, and marks the image ready (or failed on the last try). */
 export async function registerImageJob(jobs: PlatformJobQueue, dependencies: ImageJobDependencies): Promise<void> {
-  const { databases, storage, imageModels } = dependencies;
+  const { databases, storage, imageModels, secrets } = dependencies;
   await jobs.process('image.generate', async (context) => {
     try {
       return await generateImage(context);
@@ -29,7 +31,7 @@ export async function registerImageJob(jobs: PlatformJobQueue, dependencies: Ima
       if (final) {
         await createImageRepository(databases[context.payload.environment].db).markFailed(
           context.payload.imageId,
-          error instanceof Error ? error.message.slice(0, 500) : 'failed',
+          error instanceof Error ? secrets.scrub(error.message).slice(0, 500) : 'failed',
         );
       }
       throw error;

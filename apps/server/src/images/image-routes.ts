@@ -80,7 +80,10 @@ async function startGeneration(dependencies: ImageDependencies, request: Fastify
       { environment, jobId: id },
     );
   } catch (error) {
-    await dependencies.imageQuota.release(environment, subject).catch(() => {});
+    // The image was not stored or not queued: the unit goes back to the day it was taken on.
+    await dependencies.imageQuota.release(environment, subject, quota.day).catch((releaseError: unknown) => {
+      request.log.warn({ err: releaseError, environment, subject }, 'giving back an image quota unit failed');
+    });
     throw error;
   }
   request.usageInfo = { model: model.id, promptTokens: null, completionTokens: null };

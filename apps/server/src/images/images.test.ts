@@ -1,4 +1,5 @@
 import { type FakeComfyUIServer, readSolidPngColor, startFakeComfyUI } from '@switchyard/testkit';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Json, readJson } from '../testing/read-json';
 import { startTestServer, type TestServer } from '../testing/test-server';
@@ -176,6 +177,24 @@ describe('image generation with ComfyUI', () => {
     const models = await readJson(await get('/v1/image/models'));
     expect(models.default).toBe('sdxl');
     expect(models.models.map((model: Json) => model.id)).toEqual(expect.arrayContaining(['sdxl', 'test-image']));
+  });
+
+  it('gives the quota unit back when the image cannot be stored', async () => {
+    const key = await server.createKey('dev');
+    const { db } = server.parts.databases.dev;
+    // The images table goes away between the quota and the insert: the request fails after taking a unit.
+    await db.execute(sql`ALTER TABLE images RENAME TO images_unavailable`);
+    let failed: Response;
+    try {
+      failed = await generate({ prompt: 'never stored', model: 'test-image', width: 256, height: 256 }, key);
+    } finally {
+      await db.execute(sql`ALTER TABLE images_unavailable RENAME TO images`);
+    }
+    expect(failed.status).toBe(500);
+    expect(await readJson(await get('/v1/image/quota', key))).toMatchObject({ used: 0 });
+    const stored = await generate({ prompt: 'stored', model: 'test-image', width: 256, height: 256 }, key);
+    expect(stored.status).toBe(202);
+    expect(await readJson(await get('/v1/image/quota', key))).toMatchObject({ used: 1 });
   });
 
   it('rejects bad input with 4xx codes', async () => {

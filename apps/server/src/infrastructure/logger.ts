@@ -1,3 +1,10 @@
+import {
+  collectSecretValues,
+  createSecretScrubber,
+  noSecrets,
+  type SecretScrubber,
+  type SwitchyardConfig,
+} from '@switchyard/core';
 import { type Logger, type LoggerOptions, pino } from 'pino';
 
 /**
@@ -19,11 +26,78 @@ export const redactedPaths = [
   'res.headers["set-cookie"]',
 ];
 
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+/**
+ * Properties of database errors that hold the values of a query (drizzle's `params`, node-postgres'
+ * `parameters`, PostgreSQL's `detail` such as `Key (email)=(…) already exists`): user content that has
+ * no place in a log line.
+ */
+const queryValueKeys = new Set(['params', 'parameters', 'detail']);
+const maxCauseDepth = 8;
+
+/** Drizzle's "Failed query: <sql>\nparams: <values>" keeps the SQL (placeholders only), not the values. */
+function withoutQueryValues(message: string): string {
+  const at = message.indexOf('\nparams:');
+  return at === -1 ? message : `${message.slice(0, at)}\nparams: [not logged]`;
+}
+
+/** A copy of the error and its causes without query values; the stack keeps its frames. */
+function stripQueryValues(error: Error, depth = 0): Error {
+  const cause =
+    error.cause instanceof Error && depth < maxCauseDepth ? stripQueryValues(error.cause, depth + 1) : undefined;
+  const carriesValues =
+    Object.keys(error).some((key) => queryValueKeys.has(key)) || error.message.includes('\nparams:');
+  if (!carriesValues && (cause === undefined || cause === error.cause)) return error;
+  const copy = Object.create(Object.getPrototypeOf(error) as object) as Error & Record<string, unknown>;
+  for (const [key, value] of Object.entries(error)) {
+    if (!queryValueKeys.has(key) && key !== 'cause') copy[key] = value;
+  }
+  const message = withoutQueryValues(error.message);
+  const header = `${error.name}: ${error.message}`;
+  const stack = error.stack?.startsWith(header) ? `${error.name}: ${message}${error.stack.slice(header.length)}` : '';
+  Object.defineProperty(copy, 'message', { value: message, writable: true, configurable: true });
+  Object.defineProperty(copy, 'stack', {
+    value: stack || `${error.name}: ${message}`,
+    writable: true,
+    configurable: true,
+  });
+  if (error.cause !== undefined) {
+    Object.defineProperty(copy, 'cause', { value: cause ?? error.cause, writable: true, configurable: true });
+  }
+  return copy;
+}
+
+/** pino's error serializer, minus the values of failed database queries. */
+export function serializeError(error: unknown): unknown {
+  return pino.stdSerializers.err(error instanceof Error ? stripQueryValues(error) : (error as Error));
+}
+
+export interface LoggerSecurityOptions {
+  /** Configured secret values (see collectSecretValues): replaced by `[redacted]` in every line written. */
+  secrets?: SecretScrubber;
+}
+
+export function createLogger(
+  level: string,
+  destination?: NodeJS.WritableStream,
+  security: LoggerSecurityOptions = {},
+): Logger {
+  const secrets = security.secrets ?? noSecrets;
   const options: LoggerOptions = {
     level,
     redact: { paths: redactedPaths, censor: '[redacted]' },
     base: { service: 'switchyard' },
+    serializers: { err: serializeError, error: serializeError },
+    // The last step before a line leaves the process: whatever field or message a secret hid in, it goes.
+    ...(secrets.values.length > 0 ? { hooks: { streamWrite: (line: string) => secrets.scrub(line) } } : {}),
   };
   return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
+}
+
+/** The process logger: the config's level, and every configured secret scrubbed from each line. */
+export function createConfiguredLogger(
+  config: SwitchyardConfig,
+  destination?: NodeJS.WritableStream,
+  level: string = config.logLevel,
+): Logger {
+  return createLogger(level, destination, { secrets: createSecretScrubber(collectSecretValues(config)) });
 }

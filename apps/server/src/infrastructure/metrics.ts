@@ -14,6 +14,8 @@ export interface Metrics {
   readonly usageRowsPending: Gauge<'environment'>;
   readonly usageRowsWritten: Counter<'environment'>;
   readonly usageWriteFailures: Counter<'environment'>;
+  readonly skillCalls: Counter<'environment' | 'app' | 'skill' | 'outcome'>;
+  readonly skillDuration: Histogram<'app' | 'skill'>;
 }
 
 /** One registry per server instance, so tests can run several servers in one process. */
@@ -108,6 +110,19 @@ export function createMetrics(): Metrics {
       name: 'switchyard_usage_rows_written_total',
       help: 'Usage log rows written to the database',
       labelNames: ['environment'],
+      registers: [registry],
+    }),
+    skillCalls: new Counter({
+      name: 'switchyard_skill_calls_total',
+      help: 'App skill calls, by environment, app, skill and outcome (ok, error, timeout, unavailable, invalid)',
+      labelNames: ['environment', 'app', 'skill', 'outcome'],
+      registers: [registry],
+    }),
+    skillDuration: new Histogram({
+      name: 'switchyard_skill_duration_seconds',
+      help: 'Time an app took to answer a skill call',
+      labelNames: ['app', 'skill'],
+      buckets: latencyBuckets,
       registers: [registry],
     }),
     usageWriteFailures: new Counter({

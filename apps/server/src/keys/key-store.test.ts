@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createKeyStore } from './key-store';
 
 const row = (keyHash: string) => ({
@@ -28,13 +28,22 @@ function storeOver(rows: ReturnType<typeof row>[], delayMs = 0) {
 }
 
 describe('key store: a key it has not heard of yet', () => {
+  // The reload window is kept by performance.now() and setTimeout: both move only when a test advances them.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'], now: 0 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const pastTheWindow = () => vi.advanceTimersByTimeAsync(260);
+
   it('is found after reloadForMiss when the database has it', async () => {
     const rows = [row('a')];
     const { store, loads } = storeOver(rows);
     await store.reload();
     rows.push(row('b'));
     expect(store.findByHash('b')).toBeUndefined();
-    await new Promise((resolve) => setTimeout(resolve, 260));
+    await pastTheWindow();
     await store.reloadForMiss();
     expect(store.findByHash('b')?.id).toBe('b');
     expect(loads()).toBe(2);
@@ -43,12 +52,20 @@ describe('key store: a key it has not heard of yet', () => {
   it('reloads at most four times a second however many unknown keys arrive', async () => {
     const { store, loads } = storeOver([row('a')]);
     await store.reload();
-    await new Promise((resolve) => setTimeout(resolve, 260));
+    await pastTheWindow();
     const started = performance.now();
-    await Promise.all(Array.from({ length: 50 }, () => store.reloadForMiss()));
-    // The first miss reloads at once; the other 49 share one reload 250 ms later.
+    let settled = false;
+    const misses = Promise.all(Array.from({ length: 50 }, () => store.reloadForMiss())).then(() => {
+      settled = true;
+    });
+    // The first miss reloads at once; the other 49 wait for the window and then share one reload.
+    await vi.advanceTimersByTimeAsync(249);
+    expect(loads()).toBe(2);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await misses;
     expect(loads()).toBe(3);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(240);
+    expect(performance.now() - started).toBe(250);
   });
 
   it('finds a key added right after a reload: the miss waits for the next window instead of giving up', async () => {
@@ -56,17 +73,20 @@ describe('key store: a key it has not heard of yet', () => {
     const { store } = storeOver(rows);
     await store.reload();
     rows.push(row('late'));
-    await store.reloadForMiss();
+    const miss = store.reloadForMiss();
+    await vi.advanceTimersByTimeAsync(250);
+    await miss;
     expect(store.findByHash('late')?.id).toBe('late');
   });
 
   it('queues exactly one more reload behind one that was already running (it may have read too early)', async () => {
     const rows = [row('a')];
     const { store, loads } = storeOver(rows, 50);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await pastTheWindow();
     const first = store.reload();
-    await store.reloadForMiss();
-    await first;
+    const miss = store.reloadForMiss();
+    await vi.advanceTimersByTimeAsync(300);
+    await Promise.all([first, miss]);
     expect(loads()).toBe(2);
   });
 
@@ -81,7 +101,7 @@ describe('key store: a key it has not heard of yet', () => {
     );
     await store.reload();
     fail = true;
-    await new Promise((resolve) => setTimeout(resolve, 260));
+    await pastTheWindow();
     await expect(store.reloadForMiss()).resolves.toBeUndefined();
     expect(store.findByHash('a')?.id).toBe('a');
   });

@@ -144,8 +144,9 @@ export function createKeyStore(
       const missAt = performance.now();
       const wait = lastStartedAt + missReloadIntervalMs - missAt;
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      // Someone else's reload started after this miss: it sees whatever this caller could.
-      if (lastStartedAt >= missAt) {
+      // Someone else's reload started after this miss: it sees whatever this caller could. One that
+      // started at the same instant may have read before the key was written, so it does not count.
+      if (lastStartedAt > missAt) {
         await inFlight?.catch(() => {});
         return;
       }

@@ -2,7 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestPostgresDatabase, probePostgres, redisAvailable, testRedisUrl } from '@switchyard/testkit';
+import {
+  createTestPostgresDatabase,
+  eventually,
+  probePostgres,
+  redisAvailable,
+  testRedisUrl,
+} from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
 import { runCli, startCliServer } from '../testing/cli-process';
 
@@ -52,19 +58,21 @@ describe.skipIf(!postgres.available || !hasRedis)('switchyard api --workers', ()
     const server = await startCliServer(['api', '--workers', '2'], { cwd: directory, variables });
     try {
       const primary = server.child.pid ?? 0;
-      let workers: number[] = [];
-      for (let wait = 0; wait < 100 && workers.length < 2; wait += 1) {
-        workers = childPids(primary);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(workers).toHaveLength(2);
+      const workers = await eventually(
+        () => {
+          const pids = childPids(primary);
+          expect(pids).toHaveLength(2);
+          return pids;
+        },
+        { safetyMs: 30_000, intervalMs: 100 },
+      );
       // Both workers serve: a key created once works whichever worker answers.
       const created = await runCli(['keys', 'create', '--env', 'dev', '--name', 'cluster'], {
         cwd: directory,
         variables,
       });
+      // A worker that has not heard of the key yet reloads on the miss, so no pause is needed here.
       const key = created.stdout.trim();
-      await new Promise((resolve) => setTimeout(resolve, 500));
       for (let index = 0; index < 10; index += 1) {
         const response = await fetch(`${server.url}/v1/chat`, {
           method: 'POST',
@@ -75,17 +83,16 @@ describe.skipIf(!postgres.available || !hasRedis)('switchyard api --workers', ()
       }
       // /metrics is the whole cluster's, whichever worker the scrape lands on: all 10 chats counted.
       for (let scrape = 0; scrape < 4; scrape += 1) {
-        let chats = 0;
-        let residentProcesses = 0;
-        for (let attempt = 0; attempt < 20; attempt += 1) {
-          const text = await (await fetch(`${server.url}/metrics`, { headers: { connection: 'close' } })).text();
-          chats = sumSeries(text, 'switchyard_http_requests_total', 'route="/v1/chat"');
-          residentProcesses = sumSeries(text, 'switchyard_api_worker_up');
-          if (chats === 10) break;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        expect(chats).toBe(10);
-        expect(residentProcesses).toBe(2);
+        await eventually(
+          async () => {
+            const text = await (await fetch(`${server.url}/metrics`, { headers: { connection: 'close' } })).text();
+            expect({
+              chats: sumSeries(text, 'switchyard_http_requests_total', 'route="/v1/chat"'),
+              residentProcesses: sumSeries(text, 'switchyard_api_worker_up'),
+            }).toEqual({ chats: 10, residentProcesses: 2 });
+          },
+          { intervalMs: 100 },
+        );
       }
       server.child.kill('SIGTERM');
       const exit = await server.exited;

@@ -1,4 +1,4 @@
-import { crc32, deflateSync } from 'node:zlib';
+import { crc32, createDeflateRaw, deflateRawSync, deflateSync } from 'node:zlib';
 import JSZip from 'jszip';
 
 /** A minimal valid PDF with one page whose content stream draws `text` in Helvetica. */
@@ -106,6 +106,138 @@ export function makeTextPng(text: string, scale = 8): Buffer {
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     pngChunk('IHDR', header),
     pngChunk('IDAT', deflateSync(raw)),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** One entry of a hand-written ZIP: its deflated bytes with the CRC and size of what they unpack to. */
+interface ZipPart {
+  readonly name: string;
+  readonly deflated: Buffer;
+  readonly crc: number;
+  readonly size: number;
+}
+
+const zipPart = (name: string, text: string): ZipPart => {
+  const data = Buffer.from(text);
+  return { name, deflated: deflateRawSync(data), crc: crc32(data), size: data.length };
+};
+
+/** A plain ZIP (deflate, no ZIP64) of the parts: local headers and data, then the central directory. */
+function zipArchive(parts: readonly ZipPart[]): Buffer {
+  const locals: Buffer[] = [];
+  const directory: Buffer[] = [];
+  let offset = 0;
+  for (const part of parts) {
+    const name = Buffer.from(part.name);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt32LE(part.crc, 14);
+    local.writeUInt32LE(part.deflated.length, 18);
+    local.writeUInt32LE(part.size, 22);
+    local.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt32LE(part.crc, 16);
+    central.writeUInt32LE(part.deflated.length, 20);
+    central.writeUInt32LE(part.size, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, part.deflated);
+    directory.push(central, name);
+    offset += local.length + name.length + part.deflated.length;
+  }
+  const directoryBytes = Buffer.concat(directory);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(parts.length, 8);
+  end.writeUInt16LE(parts.length, 10);
+  end.writeUInt32LE(directoryBytes.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directoryBytes, end]);
+}
+
+/** Deflates `count` copies of `chunk` as one stream, without ever holding the unpacked whole. */
+async function deflateRepeated(head: Buffer, chunk: Buffer, count: number, tail: Buffer) {
+  const stream = createDeflateRaw({ level: 9 });
+  const output: Buffer[] = [];
+  stream.on('data', (data: Buffer) => output.push(data));
+  const ended = new Promise((resolve, reject) => stream.on('end', resolve).on('error', reject));
+  let crc = crc32(head);
+  stream.write(head);
+  for (let index = 0; index < count; index++) {
+    crc = crc32(chunk, crc);
+    if (!stream.write(chunk)) await new Promise((resolve) => stream.once('drain', resolve));
+  }
+  crc = crc32(tail, crc);
+  stream.end(tail);
+  await ended;
+  return { deflated: Buffer.concat(output), crc, size: head.length + chunk.length * count + tail.length };
+}
+
+/**
+ * A decompression bomb in Word's clothing: a valid DOCX whose word/document.xml unpacks to about
+ * `unpackedBytes` of paragraphs (400 MB fits in about 1.4 MB), with honest sizes in its directory.
+ */
+export async function makeDocxBomb(unpackedBytes: number): Promise<Buffer> {
+  const paragraph = `<w:p><w:r><w:t>${'lorem ipsum '.repeat(8)}</w:t></w:r></w:p>`;
+  const chunk = Buffer.from(paragraph.repeat(Math.ceil((1024 * 1024) / paragraph.length)));
+  const head = Buffer.from(
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' +
+      '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>',
+  );
+  const document = await deflateRepeated(
+    head,
+    chunk,
+    Math.max(1, Math.round(unpackedBytes / chunk.length)),
+    Buffer.from('</w:body></w:document>'),
+  );
+  return zipArchive([
+    zipPart(
+      '[Content_Types].xml',
+      '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' +
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>' +
+        '<Default Extension="xml" ContentType="application/xml"/>' +
+        '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>' +
+        '</Types>',
+    ),
+    zipPart(
+      '_rels/.rels',
+      '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' +
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">' +
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>' +
+        '</Relationships>',
+    ),
+    { name: 'word/document.xml', ...document },
+  ]);
+}
+
+/**
+ * A real PNG of width×height grey pixels, all white: the rows deflate to almost nothing (16000×16000
+ * is about 250 KB) but decode to width×height bytes and more.
+ */
+export async function makePngBomb(width: number, height: number): Promise<Buffer> {
+  const rowsAtOnce = 64;
+  const rows = Buffer.alloc((width + 1) * rowsAtOnce, 255);
+  for (let row = 0; row < rowsAtOnce; row++) rows[row * (width + 1)] = 0;
+  const { deflated } = await deflateRepeated(Buffer.alloc(0), rows, Math.ceil(height / rowsAtOnce), Buffer.alloc(0));
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8;
+  header[9] = 0;
+  // The zlib wrapper around the raw deflate stream: header 78 DA; the Adler-32 is left zero (never checked here).
+  const idat = Buffer.concat([Buffer.from([0x78, 0xda]), deflated, Buffer.alloc(4)]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', idat),
     pngChunk('IEND', Buffer.alloc(0)),
   ]);
 }

@@ -7,7 +7,7 @@ import type { PlatformJobs } from '@switchyard/jobs';
 import { stringify } from 'yaml';
 import { type RunningServer, startServer } from '../composition/server';
 import type { Role } from '../composition/server-parts';
-import { createLogger } from '../infrastructure/logger';
+import { createConfiguredLogger } from '../infrastructure/logger';
 
 export interface TestServer extends RunningServer {
   dataDir: string;
@@ -65,7 +65,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   });
   const server = await startServer(
     config,
-    createLogger('info', sink),
+    createConfiguredLogger(config, sink, 'info'),
     options.role ?? 'all',
     options.jobsCatalog ? { jobsCatalog: options.jobsCatalog } : {},
   );

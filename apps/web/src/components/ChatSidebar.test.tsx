@@ -3,6 +3,7 @@ import { act } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChatSummary } from '../lib/conversations';
 import { type Mounted, mountWithQueryClient } from '../testing/mount';
+import { until } from '../testing/until';
 import { ChatSidebar } from './ChatSidebar';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -56,22 +57,6 @@ let mounted: Mounted;
 let server: ReturnType<typeof fakeServer>;
 const selected: string[] = [];
 
-/**
- * Waits for the page to reach a state: runs the check after each turn of React's
- * queue (react-query schedules its updates with timers) until it passes. Time never
- * decides the outcome; the bound only ends a wait for something that never comes.
- */
-async function until(check: () => void, turns = 2000): Promise<void> {
-  for (let turn = 0; ; turn++) {
-    try {
-      check();
-      return;
-    } catch (error) {
-      if (turn >= turns) throw error;
-      await act(async () => new Promise((resolve) => setTimeout(resolve, 5)));
-    }
-  }
-}
 const rowTitles = () =>
   [
     ...container.querySelectorAll(

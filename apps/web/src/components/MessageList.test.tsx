@@ -5,6 +5,7 @@ import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChatMessage } from '../lib/conversations';
 import { createStreamText } from '../lib/stream-text';
+import { until } from '../testing/until';
 import { markdownCache } from './Markdown';
 import { estimateMessageHeight, MessageList } from './MessageList';
 
@@ -62,11 +63,12 @@ afterEach(() => {
 
 const client = new QueryClient();
 /** Renders, then lets the scroll to the newest message (scroll events, animation frames) finish. */
-async function render(ui: React.ReactNode) {
-  await act(async () => root.render(<QueryClientProvider client={client}>{ui}</QueryClientProvider>));
-  for (let i = 0; i < 6; i++) await act(async () => new Promise((resolve) => setTimeout(resolve, 20)));
-}
 const articles = () => [...container.querySelectorAll('article')];
+/** Renders and waits until the list shows `newest` in its last row (it scrolls to the bottom by itself). */
+async function render(ui: React.ReactNode, newest: string) {
+  await act(async () => root.render(<QueryClientProvider client={client}>{ui}</QueryClientProvider>));
+  await until(() => expect(articles().at(-1)?.textContent).toContain(newest));
+}
 
 describe('estimateMessageHeight', () => {
   it('matches the rendered height of common messages (measured in Chromium: 104 and 189 px)', () => {
@@ -98,6 +100,7 @@ describe('MessageList', () => {
         onRegenerate={() => {}}
         onEdit={() => {}}
       />,
+      'Answer 1999',
     );
     const rows = articles();
     expect(rows.length).toBeGreaterThan(2);
@@ -117,18 +120,18 @@ describe('MessageList', () => {
       onRegenerate: () => {},
       onEdit: () => {},
     };
-    await render(<MessageList {...props} messages={conversation} />);
+    await render(<MessageList {...props} messages={conversation} />, 'Answer 1999');
     // The rows shown were parsed through the cache (keyed by message id)…
     const last = conversation[1999] as ChatMessage;
     expect(markdownCache.has(last.id, last.content)).toBe(true);
     const misses = markdownCache.misses;
     const hits = markdownCache.hits;
-    await render(<MessageList {...props} messages={[...conversation]} />);
+    await render(<MessageList {...props} messages={[...conversation]} />, 'Answer 1999');
     expect(markdownCache.misses).toBe(misses);
     expect(markdownCache.hits).toBeGreaterThanOrEqual(hits);
     // A changed message (same id, new text) is parsed again.
     const edited = conversation.map((m) => (m.id === 'm1999' ? { ...m, content: 'Changed **text**' } : m));
-    await render(<MessageList {...props} messages={edited} />);
+    await render(<MessageList {...props} messages={edited} />, 'Changed text');
     expect(markdownCache.misses).toBeGreaterThan(misses);
     expect(articles().at(-1)?.innerHTML).toContain('<strong>text</strong>');
   });
@@ -145,6 +148,7 @@ describe('MessageList', () => {
         onRegenerate={() => {}}
         onEdit={() => {}}
       />,
+      'Answer 1999',
     );
     const answer = (i: number) => messages[i] as ChatMessage;
     expect(markdownCache.has(answer(1001).id, answer(1001).content)).toBe(false);
@@ -172,6 +176,7 @@ describe('MessageList', () => {
         onRegenerate={() => {}}
         onEdit={() => {}}
       />,
+      '…',
     );
     const live = () => articles().at(-1)?.textContent ?? '';
     expect(live()).toContain('…');

@@ -2,6 +2,7 @@
 import { act } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Mounted, mountWithQueryClient } from '../testing/mount';
+import { until } from '../testing/until';
 import { AdminPage } from './Admin';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -162,19 +163,13 @@ afterEach(async () => {
   vi.unstubAllGlobals();
 });
 
-async function waitFor(check: () => unknown, timeout = 2000) {
-  const started = Date.now();
-  for (;;) {
-    try {
-      const result = check();
-      if (result !== false && result !== null && result !== undefined) return result;
-    } catch (error) {
-      if (Date.now() - started > timeout) throw error;
-    }
-    if (Date.now() - started > timeout) throw new Error('waitFor timed out');
-    await act(async () => new Promise((resolve) => setTimeout(resolve, 10)));
-  }
-}
+/** Waits until `check` returns something (not false, null or undefined) and returns it. */
+const waitFor = (check: () => unknown) =>
+  until(() => {
+    const result = check();
+    if (result === false || result === null || result === undefined) throw new Error('not there yet');
+    return result;
+  });
 
 /** The control named by aria-label, or the one inside a <label> that starts with this text. */
 function byLabel<T extends Element>(label: string): T | null {

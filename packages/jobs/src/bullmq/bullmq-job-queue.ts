@@ -38,6 +38,8 @@ export interface BullmqJobQueueOptions<Catalog extends JobCatalog> {
   /** Default for close({ graceful: true }). Default 10 s. */
   shutdownTimeoutMs?: number;
   onError?: (error: unknown, context: string) => void;
+  /** Applied to every failure message before it is stored (BullMQ's failedReason) or published. */
+  scrubErrorMessage?: (message: string) => string;
 }
 
 type State = 'running' | 'draining' | 'crashed' | 'closed';
@@ -212,6 +214,7 @@ export function createBullmqJobQueue<Catalog extends JobCatalog>(
             maxAttempts: job.opts.attempts ?? 1,
           },
           interrupt: controller.signal,
+          scrubErrorMessage: options.scrubErrorMessage,
           async reportProgress(data: JsonValue) {
             if (controller.signal.aborted) return;
             await job.updateProgress({ data } satisfies ProgressEnvelope);

@@ -3,22 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleep } from '@switchyard/core';
 import { openDatabase, type SwitchyardDatabase } from '@switchyard/db';
+import { createManualClock, eventually, type ManualClock } from '@switchyard/testkit';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { platformJobs } from '../catalog';
 import type { JobQueue, JobRecord } from '../job-queue';
 import { createEmbeddedJobQueue } from './embedded-job-queue';
-
-/** Time that only moves when the test says so; the queue's timers still run in real time. */
-function manualClock() {
-  let now = Date.UTC(2026, 0, 1, 12);
-  return {
-    now: () => now,
-    advance(ms: number) {
-      now += ms;
-    },
-  };
-}
 
 const chatPayload = {
   environment: 'prod' as const,
@@ -28,13 +18,20 @@ const chatPayload = {
   params: {},
 };
 
+/** Waits until the job satisfies `done`; the bound only ends a wait for something that never comes. */
 async function waitFor(queue: JobQueue, id: string, done: (record: JobRecord) => boolean): Promise<JobRecord> {
-  for (let tries = 0; tries < 200; tries += 1) {
+  return eventually(async () => {
     const record = await queue.get(id);
-    if (record && done(record)) return record;
-    await sleep(10);
-  }
-  throw new Error(`job ${id} never got there: ${JSON.stringify(await queue.get(id))}`);
+    if (!record || !done(record)) throw new Error(`job ${id} never got there: ${JSON.stringify(record)}`);
+    return record;
+  });
+}
+
+/** A job due at once: when it has completed, the queue has looked for due jobs at the clock's present time. */
+const probePayload = { ...chatPayload, apiKeyId: 'probe' };
+async function runDueJob(queue: JobQueue<typeof platformJobs>): Promise<void> {
+  const probe = await queue.enqueue('chat.complete', probePayload, { environment: 'prod' });
+  await waitFor(queue as unknown as JobQueue, probe.id, (record) => record.status === 'completed');
 }
 
 describe('embedded job queue with an injected clock', () => {
@@ -56,17 +53,18 @@ describe('embedded job queue with an injected clock', () => {
     await database.close();
   });
 
-  function open(clock: ReturnType<typeof manualClock>, leaseMs = 30_000) {
+  function open(clock: ManualClock, leaseMs = 30_000) {
     const queue = createEmbeddedJobQueue({ database, catalog: platformJobs, clock, pollIntervalMs: 20, leaseMs });
     queues.push(queue as unknown as JobQueue);
     return queue;
   }
 
   it('follows the real schedule: retry after 1 minute, then after 10 minutes', async () => {
-    const clock = manualClock();
+    const clock = createManualClock();
     const queue = open(clock);
     const attempts: number[] = [];
-    await queue.process('chat.complete', ({ attempt }) => {
+    await queue.process('chat.complete', ({ attempt, payload }) => {
+      if (payload.apiKeyId === 'probe') return null;
       attempts.push(attempt);
       if (attempt < 3) throw new Error(`upstream hiccup ${attempt}`);
       return { answer: 'Hi' };
@@ -77,8 +75,9 @@ describe('embedded job queue with an injected clock', () => {
     expect(first.runAt.getTime()).toBe(clock.now() + 60_000);
     expect(first.lastError).toEqual({ code: null, message: 'upstream hiccup 1' });
     clock.advance(59_999);
-    await sleep(100);
+    await runDueJob(queue);
     expect(attempts).toEqual([1]);
+    expect((await queue.get(job.id))?.status).toBe('delayed');
 
     clock.advance(1);
     const second = await waitFor(queue, job.id, (record) => record.attempts === 2 && record.status === 'delayed');
@@ -92,24 +91,25 @@ describe('embedded job queue with an injected clock', () => {
   });
 
   it('runs a job delayed by an hour when the clock says the hour is over', async () => {
-    const clock = manualClock();
+    const clock = createManualClock();
     const queue = open(clock);
     let ran = false;
-    await queue.process('chat.complete', () => {
-      ran = true;
+    await queue.process('chat.complete', ({ payload }) => {
+      if (payload.apiKeyId !== 'probe') ran = true;
       return null;
     });
     const job = await queue.enqueue('chat.complete', chatPayload, { environment: 'prod', delayMs: 3_600_000 });
     expect(job.runAt.getTime()).toBe(clock.now() + 3_600_000);
-    await sleep(100);
+    clock.advance(3_599_999);
+    await runDueJob(queue);
     expect(ran).toBe(false);
     expect((await queue.stats()).delayed).toBe(1);
-    clock.advance(3_600_000);
+    clock.advance(1);
     await waitFor(queue, job.id, (record) => record.status === 'completed');
   });
 
   it('lets another instance take over a job once the lease of a crashed one ran out', async () => {
-    const clock = manualClock();
+    const clock = createManualClock();
     const crashed = open(clock, 60_000);
     let started = false;
     await crashed.process('chat.complete', async ({ signal }) => {
@@ -123,7 +123,7 @@ describe('embedded job queue with an injected clock', () => {
 
     const survivor = open(clock, 60_000);
     await survivor.process('chat.complete', () => ({ by: 'survivor' }));
-    await sleep(100);
+    await runDueJob(survivor);
     expect((await survivor.get(job.id))?.status).toBe('active');
     clock.advance(60_001);
     expect(await waitFor(survivor, job.id, (record) => record.status === 'completed')).toMatchObject({
@@ -133,7 +133,7 @@ describe('embedded job queue with an injected clock', () => {
   });
 
   it('sends a job whose final attempt died with its worker to the dead-letter queue', async () => {
-    const clock = manualClock();
+    const clock = createManualClock();
     const crashed = open(clock, 1_000);
     let started = false;
     await crashed.process('chat.complete', async ({ signal }) => {
@@ -161,7 +161,7 @@ describe('embedded job queue with an injected clock', () => {
 
   it('keeps pending and delayed jobs across a restart of the process', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'switchyard-jobs-'));
-    const clock = manualClock();
+    const clock = createManualClock();
     try {
       const firstDatabase = await openDatabase({ kind: 'pglite', dataDir });
       const before = createEmbeddedJobQueue({ database: firstDatabase, catalog: platformJobs, clock });

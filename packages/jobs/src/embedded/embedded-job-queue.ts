@@ -40,6 +40,8 @@ export interface EmbeddedJobQueueOptions<Catalog extends JobCatalog> {
   /** Default for close({ graceful: true }). Default 10 s. */
   shutdownTimeoutMs?: number;
   onError?: (error: unknown, context: string) => void;
+  /** Applied to every failure message before it is stored as `last_error` or published. */
+  scrubErrorMessage?: (message: string) => string;
 }
 
 interface RunningJob {
@@ -208,6 +210,7 @@ export function createEmbeddedJobQueue<Catalog extends JobCatalog>(
         maxAttempts: row.maxAttempts,
       },
       interrupt: controller.signal,
+      scrubErrorMessage: options.scrubErrorMessage,
       async reportProgress(data: JsonValue) {
         if (state === 'crashed' || controller.signal.aborted) return;
         if (await repository.setProgress(lease, data, now())) {

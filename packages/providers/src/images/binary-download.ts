@@ -1,4 +1,4 @@
-import { SwitchyardError } from '@switchyard/core';
+import { SwitchyardError, upstreamSecretValues } from '@switchyard/core';
 import { type Dispatcher, Pool, ProxyAgent } from 'undici';
 import {
   abortError,
@@ -39,7 +39,7 @@ export function createBinaryDownloader(options: UpstreamHttpOptions & { maxBytes
   const maxBytes = options.maxBytes ?? defaultMaxBytes;
   const context: UpstreamErrorContext = {
     providerId: options.providerId,
-    secrets: options.apiKey === undefined ? [] : [options.apiKey],
+    secrets: options.secrets ?? upstreamSecretValues(options),
   };
   const connectTimeout = Math.min(timeoutMs, 10_000);
   const pool: Dispatcher = options.proxy

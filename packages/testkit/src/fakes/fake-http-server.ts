@@ -5,7 +5,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** What a fake upstream does with the next requests, until changed. */
 export type FakeBehaviour =
   | { kind: 'ok' }
-  | { kind: 'error'; status: number; body?: unknown; headers?: Record<string, string> }
+  | {
+      kind: 'error';
+      status: number;
+      body?: unknown;
+      /** Builds the error body from the request, e.g. to echo a header back as some upstreams do. */
+      bodyFor?: (request: RecordedRequest) => unknown;
+      headers?: Record<string, string>;
+    }
   | { kind: 'delay'; ms: number }
   | { kind: 'hang' }
   /** Answers normally once `until` settles: a test decides when (e.g. after it started a shutdown). */

@@ -411,7 +411,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const server = await startFakeHttpServer(
     handle,
     (exchange, behaviour) => {
-      sendJson(exchange, behaviour.status, behaviour.body ?? defaultErrorBody(behaviour.status), behaviour.headers);
+      const body = behaviour.bodyFor?.(exchange.record) ?? behaviour.body ?? defaultErrorBody(behaviour.status);
+      sendJson(exchange, behaviour.status, body, behaviour.headers);
     },
     '/v1',
   );

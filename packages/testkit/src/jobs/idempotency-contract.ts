@@ -1,19 +1,9 @@
 import { createIdempotencyRepository, type Db, type IdempotencyRepositoryOptions } from '@switchyard/db';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createManualClock, type ManualClock } from '../clock';
 
 const hourMs = 60 * 60_000;
-
-/** A clock the test moves by hand. */
-function manualClock(start = Date.UTC(2026, 0, 1)) {
-  let now = start;
-  return {
-    now: () => now,
-    advance(ms: number) {
-      now += ms;
-    },
-  };
-}
 
 const created = { status: 202, body: { jobId: 'job-1', status: 'waiting' }, headers: { location: '/v1/jobs/job-1' } };
 
@@ -28,7 +18,7 @@ export function describeIdempotencyContract(
 ): void {
   describe(`idempotency contract: ${backendName}`, () => {
     let handle: { db: Db; close(): Promise<void> };
-    let clock: ReturnType<typeof manualClock>;
+    let clock: ManualClock;
     const repository = (options: IdempotencyRepositoryOptions = {}) =>
       createIdempotencyRepository(handle.db, { clock, ...options });
 
@@ -41,7 +31,7 @@ export function describeIdempotencyContract(
     });
 
     beforeEach(async () => {
-      clock = manualClock();
+      clock = createManualClock(Date.UTC(2026, 0, 1));
       await handle.db.execute(sql`DELETE FROM idempotency_keys`);
     });
 

@@ -1,0 +1,33 @@
+import type { SwitchyardConfig } from '@switchyard/core';
+
+export interface AuthOrigins {
+  /** Where users reach this server: reset links and OAuth callbacks are built from it, never from Host. */
+  origin: string;
+  /** Every origin allowed to send account requests and to be a callbackURL/redirectTo target, `origin` included. */
+  trusted: string[];
+}
+
+const loopbackNames = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/**
+ * PUBLIC_URL when it is set, plus `auth.trustedOrigins`. Without it accounts
+ * answer on loopback only (see auth-routes.ts), and the origin is this server
+ * itself: the loopback address it listens on (localhost when it listens on
+ * every interface) at the port it listens on, and the other loopback
+ * spellings of that same port. Never another port: whatever else runs on this
+ * machine is not this server.
+ */
+export function authOrigins(
+  config: Pick<SwitchyardConfig, 'publicUrl' | 'host' | 'accounts'>,
+  port: number,
+): AuthOrigins {
+  const configured = config.accounts.trustedOrigins;
+  if (config.publicUrl) {
+    return { origin: config.publicUrl, trusted: [...new Set([config.publicUrl, ...configured])] };
+  }
+  const name = loopbackNames.has(config.host) ? config.host : 'localhost';
+  const host = name === '::1' ? '[::1]' : name;
+  const origin = `http://${host}:${port}`;
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].map((alias) => `http://${alias}:${port}`);
+  return { origin, trusted: [...new Set([origin, ...loopback, ...configured])] };
+}

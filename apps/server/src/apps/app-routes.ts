@@ -1,0 +1,93 @@
+import { AppList, ErrorResponse, SkillCallRequest, SkillCallResult, SkillParams } from '@switchyard/api-schemas';
+import type { SkillCaller } from '@switchyard/core';
+import { SwitchyardError } from '@switchyard/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Static } from 'typebox';
+import { clientDisconnectSignal } from '../edge/client-disconnect';
+import type { Principal, RouteBehaviour } from '../edge/principal';
+import type { AppRegistry } from './app-registry';
+
+/** What the apps routes use. */
+export interface AppRouteDependencies {
+  readonly apps: AppRegistry;
+}
+
+const callBehaviour: RouteBehaviour = { auth: 'required', scope: 'apps' };
+const listBehaviour: RouteBehaviour = { auth: 'required', scope: 'apps', usage: false };
+const security = [{ bearer: [] }];
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse };
+const tags = ['Apps'];
+
+export function callerOf(principal: Principal | null, request: FastifyRequest): SkillCaller {
+  if (!principal) return { kind: 'anonymous', subject: `ip:${request.ip}`, userId: null };
+  return { kind: principal.kind, subject: principal.subject, userId: principal.userId };
+}
+
+/** Apps and their skills, and calling a skill directly: `POST /v1/apps/{app}/skills/{skill}`. */
+export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDependencies): void {
+  app.get(
+    '/v1/apps',
+    {
+      config: { behaviour: listBehaviour },
+      schema: {
+        tags,
+        summary: "The apps this key's environment may use, with their skills (an app that is down says so)",
+        security,
+        response: { 200: AppList, ...errors },
+      },
+    },
+    async (request) => {
+      const environment = request.principal?.environment ?? 'prod';
+      const listed = await Promise.all(
+        apps.list(environment).map(async (runtime) => {
+          const base = { id: runtime.id, name: runtime.name, description: runtime.description, kind: runtime.kind };
+          try {
+            const skills = (await runtime.skills()).map((skill) => ({
+              name: skill.name,
+              description: skill.description,
+              input_schema: { ...skill.inputSchema },
+            }));
+            return { ...base, status: 'ok' as const, skills };
+          } catch (error) {
+            return { ...base, status: 'unavailable' as const, error: (error as Error).message, skills: [] };
+          }
+        }),
+      );
+      return { apps: listed };
+    },
+  );
+
+  app.post<{ Params: Static<typeof SkillParams>; Body: SkillCallRequest }>(
+    '/v1/apps/:app/skills/:skill',
+    {
+      config: { behaviour: callBehaviour },
+      schema: {
+        tags,
+        summary: "Run one of an app's skills with `{input}`; the skill's own failure is `is_error: true`",
+        security,
+        params: SkillParams,
+        body: SkillCallRequest,
+        response: { 200: SkillCallResult, ...errors, 503: ErrorResponse, 504: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal;
+      if (!principal) throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'Calling a skill needs an API key');
+      const runtime = apps.get(principal.environment, request.params.app);
+      const outcome = await apps.run(runtime, request.params.skill, {
+        environment: principal.environment,
+        caller: callerOf(principal, request),
+        input: request.body?.input ?? {},
+        signal: clientDisconnectSignal(request, reply),
+      });
+      return {
+        app: outcome.app,
+        skill: outcome.skill,
+        output: outcome.text,
+        is_error: outcome.isError,
+        truncated: outcome.truncated,
+        duration_ms: Math.round(outcome.durationMs * 100) / 100,
+      };
+    },
+  );
+}

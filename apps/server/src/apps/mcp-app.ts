@@ -1,0 +1,160 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { AppEntry, AppRuntime, Environment, SkillCall, SkillDefinition, SkillResult } from '@switchyard/core';
+import { SwitchyardError } from '@switchyard/core';
+import type { Logger } from 'pino';
+import { version } from '../version';
+import { limitOutput } from './output-limit';
+
+export const defaultSkillTimeoutMs = 30_000;
+export const defaultMaxOutputBytes = 64 * 1024;
+
+interface McpContent {
+  type: string;
+  text?: string;
+  mimeType?: string;
+  resource?: { uri?: string; text?: string };
+}
+
+/** What a model reads from an MCP tool result: its text parts, and a note for each other part. */
+export function textOfMcpContent(content: readonly McpContent[]): string {
+  return content
+    .map((part) => {
+      if (part.type === 'text') return part.text ?? '';
+      if (part.type === 'resource' && part.resource?.text !== undefined) return part.resource.text;
+      if (part.type === 'resource_link' || part.type === 'resource') return `[resource ${part.resource?.uri ?? ''}]`;
+      return `[${part.type}${part.mimeType ? ` ${part.mimeType}` : ''}]`;
+    })
+    .join('\n');
+}
+
+function unavailable(app: string, cause: unknown): SwitchyardError {
+  return new SwitchyardError('SY_ERR_APP_UNAVAILABLE', `App '${app}' is unavailable: ${(cause as Error).message}`, {
+    cause,
+  });
+}
+
+/**
+ * An MCP server as an app: its tools are its skills. Connects on first use (and again after the
+ * connection is lost), lists the tools, and lists them again when the server announces a change.
+ */
+export function createMcpApp(entry: AppEntry, logger: Logger): AppRuntime {
+  const timeoutMs = entry.timeoutMs ?? defaultSkillTimeoutMs;
+  const maxOutputBytes = entry.maxOutputBytes ?? defaultMaxOutputBytes;
+  let connecting: Promise<Client> | null = null;
+  let tools: SkillDefinition[] | null = null;
+  let closed = false;
+
+  function transportOf(): Transport {
+    if (entry.command) {
+      const [command, ...args] = entry.command;
+      return new StdioClientTransport({
+        command: command ?? '',
+        args,
+        // Only what the app is given: Switchyard's own environment (its secrets) stays here.
+        env: { PATH: process.env.PATH ?? '', ...entry.env },
+        ...(entry.cwd ? { cwd: entry.cwd } : {}),
+        stderr: 'ignore',
+      });
+    }
+    return new StreamableHTTPClientTransport(new URL(entry.url ?? ''), {
+      requestInit: { headers: { ...entry.headers } },
+    });
+  }
+
+  const toDefinitions = (
+    list: ReadonlyArray<{ name: string; description?: string | undefined; inputSchema: unknown }>,
+  ) =>
+    list.map((tool) => ({
+      name: tool.name,
+      description: tool.description ?? '',
+      inputSchema: (tool.inputSchema ?? { type: 'object' }) as Record<string, unknown>,
+    }));
+
+  async function connect(): Promise<Client> {
+    const client = new Client(
+      { name: 'switchyard', version },
+      {
+        listChanged: {
+          tools: {
+            onChanged: (error, changed) => {
+              if (error) logger.warn({ app: entry.id, reason: error.message }, 'refreshing app skills failed');
+              else if (changed) tools = toDefinitions(changed);
+            },
+          },
+        },
+      },
+    );
+    const transport = transportOf();
+    transport.onclose = () => {
+      // The next call reconnects (a stdio server that exited is started again).
+      connecting = null;
+      tools = null;
+    };
+    try {
+      await client.connect(transport, { timeout: timeoutMs });
+      tools = toDefinitions((await client.listTools(undefined, { timeout: timeoutMs })).tools);
+      logger.info({ app: entry.id, skills: tools.length }, 'app connected');
+      return client;
+    } catch (error) {
+      await client.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  function client(): Promise<Client> {
+    if (closed) return Promise.reject(unavailable(entry.id, new Error('the server is shutting down')));
+    connecting ??= connect().catch((error) => {
+      connecting = null;
+      throw unavailable(entry.id, error);
+    });
+    return connecting;
+  }
+
+  return {
+    id: entry.id,
+    name: entry.name ?? entry.id,
+    description: entry.description ?? '',
+    kind: 'mcp',
+    environments: entry.environments ?? (['prod', 'dev'] satisfies Environment[]),
+    timeoutMs,
+    maxOutputBytes,
+    async skills() {
+      await client();
+      return tools ?? [];
+    },
+    async invoke(skill: string, call: SkillCall): Promise<SkillResult> {
+      const connected = await client();
+      let result: Awaited<ReturnType<Client['callTool']>>;
+      try {
+        result = await connected.callTool(
+          {
+            name: skill,
+            arguments: { ...call.input },
+            // Who asks, for the app's own logs and permissions; never a secret.
+            _meta: { 'switchyard/environment': call.environment, 'switchyard/caller': call.caller.subject },
+          },
+          undefined,
+          { signal: call.signal, timeout: timeoutMs },
+        );
+      } catch (error) {
+        if (call.signal.aborted) throw call.signal.reason ?? error;
+        throw unavailable(entry.id, error);
+      }
+      const content = Array.isArray(result.content) ? (result.content as McpContent[]) : [];
+      const structured = result.structuredContent;
+      const text = content.length > 0 ? textOfMcpContent(content) : structured ? JSON.stringify(structured) : '';
+      const limited = limitOutput(text, maxOutputBytes);
+      return { text: limited.text, truncated: limited.truncated, isError: result.isError === true };
+    },
+    async close() {
+      closed = true;
+      const pending = connecting;
+      connecting = null;
+      const connected = await pending?.catch(() => null);
+      await connected?.close().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import Type, { type Static } from 'typebox';
+
+/** Apps and their skills (GET /v1/apps) and calling a skill (POST /v1/apps/{app}/skills/{skill}). */
+
+export const Skill = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+  input_schema: Type.Record(Type.String(), Type.Unknown()),
+});
+export type Skill = Static<typeof Skill>;
+
+export const AppSummary = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  kind: Type.Union([Type.Literal('builtin'), Type.Literal('mcp')]),
+  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+  error: Type.Optional(Type.String()),
+  skills: Type.Array(Skill),
+});
+export type AppSummary = Static<typeof AppSummary>;
+
+export const AppList = Type.Object({ apps: Type.Array(AppSummary) });
+export type AppList = Static<typeof AppList>;
+
+export const SkillCallRequest = Type.Object(
+  { input: Type.Optional(Type.Record(Type.String(), Type.Unknown())) },
+  { additionalProperties: false },
+);
+export type SkillCallRequest = Static<typeof SkillCallRequest>;
+
+export const SkillCallResult = Type.Object({
+  app: Type.String(),
+  skill: Type.String(),
+  output: Type.String(),
+  is_error: Type.Boolean(),
+  truncated: Type.Boolean(),
+  duration_ms: Type.Number(),
+});
+export type SkillCallResult = Static<typeof SkillCallResult>;
+
+export const SkillParams = Type.Object({
+  app: Type.String({ minLength: 1, maxLength: 64 }),
+  skill: Type.String({ minLength: 1, maxLength: 128 }),
+});
