@@ -44,13 +44,12 @@ class UsageError extends Error {}
 
 /** The key-change counter in Redis, for a CLI that changes keys in server mode. */
 async function connectCliRedis(url: string) {
-  const [{ Redis }, { createRedisChangeCounter }, { keyChangeCounterKey }] = await Promise.all([
-    import('ioredis'),
+  const [{ connectRedis }, { createRedisChangeCounter }, { keyChangeCounterKey }] = await Promise.all([
+    import('../infrastructure/redis-client'),
     import('@switchyard/redis'),
     import('../keys/key-store'),
   ]);
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  await client.connect();
+  const client = await connectRedis(url, { warn: () => {} });
   return { client, counter: createRedisChangeCounter(client, keyChangeCounterKey) };
 }
 

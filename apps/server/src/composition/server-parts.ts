@@ -14,7 +14,6 @@ import {
   createMemoryResponseCache,
   createSecretScrubber,
   type SecretScrubber,
-  SwitchyardError,
   settingDefinitions,
 } from '@switchyard/core';
 import {
@@ -35,7 +34,7 @@ import {
 } from '@switchyard/redis';
 import { createModelRegistry, createRouter, type ModelRegistry, type Router } from '@switchyard/routing';
 import type { ObjectStore } from '@switchyard/storage';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type AccountService, createAccountService } from '../accounts/account-service';
 import { resolveAuthSecret } from '../accounts/auth-secret';
@@ -55,6 +54,7 @@ import {
 } from '../infrastructure/databases';
 import { createMetrics, type Metrics, registerJobMetrics } from '../infrastructure/metrics';
 import { closeObjectStore, openObjectStore } from '../infrastructure/object-store';
+import { connectRedis } from '../infrastructure/redis-client';
 import { createJobQueue, type PlatformJobQueue } from '../jobs/job-queue';
 import { createKeyService, type KeyService } from '../keys/key-service';
 import { createKeyStore, type KeyStore, keyChangeCounterKey } from '../keys/key-store';
@@ -104,19 +104,6 @@ export interface ServerParts {
   /** Embedded mode: the socket through which the CLI reaches this server. */
   readonly adminSocketPath: string | null;
   close(): Promise<void>;
-}
-
-async function connectRedis(url: string, logger: Logger): Promise<Redis> {
-  const client = new Redis(url, { maxRetriesPerRequest: 2, enableReadyCheck: true, lazyConnect: true });
-  client.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
-  try {
-    await client.connect();
-    await client.ping();
-  } catch (error) {
-    client.disconnect();
-    throw new SwitchyardError('SY_ERR_DEPENDENCY_UNAVAILABLE', `Redis at REDIS_URL is not reachable`, { cause: error });
-  }
-  return client;
 }
 
 /**
