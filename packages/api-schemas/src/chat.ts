@@ -69,6 +69,14 @@ export const ChatMessageSchema = Type.Object(
 export type ChatMessage = Static<typeof ChatMessageSchema>;
 export type ChatRole = Static<typeof ChatRoleSchema>;
 
+/** Apps whose skills the model may call; Switchyard runs the calls and answers with the final text. */
+export const AppIdsSchema = Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }), {
+  minItems: 1,
+  maxItems: 16,
+  uniqueItems: true,
+  description: "Apps whose skills the model may use (GET /v1/apps); Switchyard runs the model's skill calls",
+});
+
 const nullable = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
 
 export const ChatCompletionRequest = Type.Object(
@@ -98,6 +106,7 @@ export const ChatCompletionRequest = Type.Object(
     ),
     tools: nullable(Type.Array(Type.Unknown())),
     tool_choice: Type.Optional(Type.Unknown()),
+    apps: Type.Optional(AppIdsSchema),
   },
   {
     additionalProperties: true,
@@ -121,6 +130,7 @@ export const NativeChatRequest = Type.Object(
     ),
     temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
     max_tokens: Type.Optional(Type.Integer({ minimum: 1 })),
+    apps: Type.Optional(AppIdsSchema),
   },
   { additionalProperties: false },
 );

@@ -187,6 +187,15 @@ export const settingDefinitions: readonly SettingDefinition[] = Object.freeze([
     pattern: modelListPattern,
   },
   {
+    key: 'apps.max_steps',
+    type: 'integer',
+    defaultValue: 8,
+    description:
+      'Model turns a chat with apps may take (each turn may call several skills); past it the request ends with 422 SY_ERR_SKILL_STEPS_EXCEEDED',
+    minimum: 1,
+    maximum: 50,
+  },
+  {
     key: 'cache.ttl_seconds',
     type: 'integer',
     defaultValue: 3600,

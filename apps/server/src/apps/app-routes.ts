@@ -1,11 +1,11 @@
 import { AppList, ErrorResponse, SkillCallRequest, SkillCallResult, SkillParams } from '@switchyard/api-schemas';
-import type { SkillCaller } from '@switchyard/core';
 import { SwitchyardError } from '@switchyard/core';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
-import type { Principal, RouteBehaviour } from '../edge/principal';
+import type { RouteBehaviour } from '../edge/principal';
 import type { AppRegistry } from './app-registry';
+import { skillCallerOf } from './skill-caller';
 
 /** What the apps routes use. */
 export interface AppRouteDependencies {
@@ -17,11 +17,6 @@ const listBehaviour: RouteBehaviour = { auth: 'required', scope: 'apps', usage: 
 const security = [{ bearer: [] }];
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse };
 const tags = ['Apps'];
-
-export function callerOf(principal: Principal | null, request: FastifyRequest): SkillCaller {
-  if (!principal) return { kind: 'anonymous', subject: `ip:${request.ip}`, userId: null };
-  return { kind: principal.kind, subject: principal.subject, userId: principal.userId };
-}
 
 /** Apps and their skills, and calling a skill directly: `POST /v1/apps/{app}/skills/{skill}`. */
 export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDependencies): void {
@@ -76,7 +71,7 @@ export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDepend
       const runtime = apps.get(principal.environment, request.params.app);
       const outcome = await apps.run(runtime, request.params.skill, {
         environment: principal.environment,
-        caller: callerOf(principal, request),
+        caller: skillCallerOf(principal, request.ip),
         input: request.body?.input ?? {},
         signal: clientDisconnectSignal(request, reply),
       });

@@ -122,7 +122,12 @@ export async function completeChat(
 
 /** Replays a cached answer as the chunks a live stream would have sent. */
 async function* replay(answer: CachedAnswer): AsyncGenerator<ChatCompletionChunk> {
-  const { completion } = answer;
+  yield* chunksOfCompletion(answer.completion);
+}
+
+/** A whole answer as the chunks a live stream would have sent (role, words, finish with usage). */
+export function chunksOfCompletion(completion: ChatCompletion): ChatCompletionChunk[] {
+  const chunks: ChatCompletionChunk[] = [];
   const choice = completion.choices[0];
   const base = {
     id: completion.id,
@@ -130,16 +135,17 @@ async function* replay(answer: CachedAnswer): AsyncGenerator<ChatCompletionChunk
     created: completion.created,
     model: completion.model,
   };
-  yield { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] };
+  chunks.push({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
   const content = typeof choice?.message.content === 'string' ? choice.message.content : '';
   for (const piece of content.match(/\S+\s*|\s+/g) ?? []) {
-    yield { ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] };
+    chunks.push({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] });
   }
-  yield {
+  chunks.push({
     ...base,
     choices: [{ index: 0, delta: {}, finish_reason: choice?.finish_reason ?? 'stop' }],
     ...(completion.usage ? { usage: completion.usage } : {}),
-  };
+  });
+  return chunks;
 }
 
 export interface StartedChatStream {

@@ -2,6 +2,7 @@ import { ErrorResponse, NativeChatRequest, NativeChatResponse, NativeModelList }
 import { SwitchyardError } from '@switchyard/core';
 import type { ChatMessage, ChatRequest } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
+import { skillLoopItems } from '../apps/skill-loop';
 import { clientDisconnectController } from '../edge/client-disconnect';
 import { errorBody, normalizeError } from '../edge/error-handler';
 import type { RouteBehaviour } from '../edge/principal';
@@ -9,7 +10,7 @@ import { sendEventStream, sseEvent } from '../edge/sse';
 import { enqueueChat } from './async-chat-routes';
 import { completeChat, resolveModel, startChatStream } from './chat-execution';
 import { chatCallOf, tagAnswer } from './chat-http';
-import type { GatewayDependencies } from './gateway-dependencies';
+import { type ChatWithAppsDependencies, completeChatWithApps } from './chat-with-apps';
 import { visibleModels } from './model-list';
 
 const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat' };
@@ -33,7 +34,7 @@ function toChatRequest(body: NativeChatRequest): ChatRequest {
 }
 
 /** Switchyard's native chat API (seed 000): simpler than OpenAI's, with labelled models. */
-export function registerNativeChatRoutes(app: FastifyInstance, gateway: GatewayDependencies): void {
+export function registerNativeChatRoutes(app: FastifyInstance, gateway: ChatWithAppsDependencies): void {
   app.get(
     '/v1/chat/models',
     {
@@ -89,8 +90,54 @@ export function registerNativeChatRoutes(app: FastifyInstance, gateway: GatewayD
         if (body.stream) throw new SwitchyardError('SY_ERR_VALIDATION', 'Use either async or stream, not both');
         return enqueueChat(gateway, request, reply, route, chatRequest);
       }
-      const signal = clientDisconnectController(request, reply);
       const startedAt = performance.now();
+      const latencyMs = () => Math.round((performance.now() - startedAt) * 100) / 100;
+      if (body.apps) {
+        if (body.async) throw new SwitchyardError('SY_ERR_VALIDATION', 'Use either async or apps, not both');
+        const appIds = body.apps;
+        for (const id of appIds) gateway.apps.get(environment, id);
+        if (!body.stream) {
+          const completion = await completeChatWithApps(gateway, request, reply, route, chatRequest, appIds);
+          const choice = completion.choices[0];
+          return {
+            id: completion.id,
+            model: route.id,
+            environment,
+            served_by: String(reply.getHeader('x-switchyard-model') ?? route.id),
+            message: {
+              role: 'assistant' as const,
+              content: typeof choice?.message.content === 'string' ? choice.message.content : '',
+            },
+            finish_reason: choice?.finish_reason ?? null,
+            usage: completion.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+            latency_ms: latencyMs(),
+          };
+        }
+        // start, then tool_call / tool_result as the skills run, then the answer and done.
+        let finish: { finish_reason: string | null; usage: unknown } = { finish_reason: null, usage: null };
+        const items = skillLoopItems((onEvent) =>
+          completeChatWithApps(gateway, request, reply, route, chatRequest, appIds, onEvent),
+        );
+        const id = `chat-${Date.now().toString(36)}`;
+        let started = false;
+        const startEvent = () => {
+          if (started) return '';
+          started = true;
+          return sseEvent('start', { id, model: route.id, environment, served_by: route.id });
+        };
+        return sendEventStream(reply, items, {
+          frame(item) {
+            if (item.kind === 'event') return startEvent() + sseEvent(item.event.type, item.event);
+            const choice = item.completion.choices[0];
+            const content = typeof choice?.message.content === 'string' ? choice.message.content : '';
+            finish = { finish_reason: choice?.finish_reason ?? null, usage: item.completion.usage ?? null };
+            return startEvent() + (content ? sseEvent('delta', { content }) : '');
+          },
+          end: () => startEvent() + sseEvent('done', { ...finish, latency_ms: latencyMs() }),
+          error: (error) => startEvent() + sseEvent('error', errorBody(normalizeError(error), false, gateway.secrets)),
+        });
+      }
+      const signal = clientDisconnectController(request, reply);
 
       if (!body.stream) {
         const answer = await completeChat(gateway, chatCallOf(request), route, chatRequest, signal);
@@ -114,7 +161,7 @@ export function registerNativeChatRoutes(app: FastifyInstance, gateway: GatewayD
           },
           finish_reason: choice?.finish_reason ?? null,
           usage,
-          latency_ms: Math.round((performance.now() - startedAt) * 100) / 100,
+          latency_ms: latencyMs(),
         };
       }
 

@@ -2,15 +2,16 @@ import { ChatCompletionRequest, OpenAIErrorResponse, OpenAIModelList } from '@sw
 import { type ChatCompletionChunk, type ChatRequest, rawJsonOf, type Usage } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
+import { skillLoopItems } from '../apps/skill-loop';
 import { clientDisconnectController } from '../edge/client-disconnect';
 import { errorBody, normalizeError } from '../edge/error-handler';
 import type { RouteBehaviour } from '../edge/principal';
 import { sendEventStream } from '../edge/sse';
 import { withoutNulls } from '../edge/without-nulls';
 import { enqueueChat } from './async-chat-routes';
-import { completeChat, resolveModel, startChatStream } from './chat-execution';
+import { chunksOfCompletion, completeChat, resolveModel, startChatStream } from './chat-execution';
 import { chatCallOf, tagAnswer } from './chat-http';
-import type { GatewayDependencies } from './gateway-dependencies';
+import { type ChatWithAppsDependencies, completeChatWithApps } from './chat-with-apps';
 import { visibleModels } from './model-list';
 
 const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat', openaiErrors: true };
@@ -23,7 +24,7 @@ const errorResponses = {
 };
 
 /** The OpenAI-compatible surface: official OpenAI clients work against it unchanged. */
-export function registerOpenAIRoutes(app: FastifyInstance, gateway: GatewayDependencies): void {
+export function registerOpenAIRoutes(app: FastifyInstance, gateway: ChatWithAppsDependencies): void {
   const bootTime = Math.floor(Date.now() / 1000);
 
   app.get(
@@ -69,8 +70,37 @@ export function registerOpenAIRoutes(app: FastifyInstance, gateway: GatewayDepen
       const environment = request.principal?.environment ?? 'prod';
       const route = resolveModel(gateway, body.model, environment);
       request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
-      const { stream, stream_options: streamOptions, ...rest } = body;
+      const { stream, stream_options: streamOptions, apps: appIds, ...rest } = body;
       const upstreamRequest: ChatRequest = withoutNulls(rest);
+      if (appIds) {
+        // Unknown apps are a 404 before anything is sent, streamed or not.
+        for (const id of appIds) gateway.apps.get(environment, id);
+        if (!stream) return completeChatWithApps(gateway, request, reply, route, upstreamRequest, appIds);
+        const includeUsage = streamOptions?.include_usage === true;
+        const items = skillLoopItems((onEvent) =>
+          completeChatWithApps(gateway, request, reply, route, upstreamRequest, appIds, onEvent),
+        );
+        // The official clients read chunks only: skill calls run before the answer's chunks are sent.
+        return sendEventStream(reply, items, {
+          frame: (item) =>
+            item.kind === 'event'
+              ? null
+              : chunksOfCompletion(item.completion)
+                  .map((chunk) => {
+                    const { usage, ...withoutUsage } = chunk;
+                    const frame = includeUsage ? { ...withoutUsage, usage: null } : withoutUsage;
+                    const usageFrame =
+                      includeUsage && usage
+                        ? `data: ${JSON.stringify({ ...withoutUsage, choices: [], usage })}\n\n`
+                        : '';
+                    return `data: ${JSON.stringify(frame)}\n\n${usageFrame}`;
+                  })
+                  .join(''),
+          end: () => 'data: [DONE]\n\n',
+          error: (error) =>
+            `data: ${JSON.stringify(errorBody(normalizeError(error), true, gateway.secrets))}\n\ndata: [DONE]\n\n`,
+        });
+      }
       if (/\brespond-async\b/i.test(String(request.headers.prefer ?? ''))) {
         return enqueueChat(gateway, request, reply, route, upstreamRequest);
       }

@@ -25,6 +25,12 @@ export interface FakeOpenAIOptions extends FakeServerOptions {
   imageUrlOrigin?: string;
   /** Answer images in this format whatever the request asks, as some OpenAI-compatible servers do. */
   imageResponseFormat?: 'url' | 'b64_json';
+  /**
+   * A model that uses tools: called with each chat request; the calls it returns are answered as
+   * `tool_calls` (finish_reason `tool_calls`), in OpenAI's wire format, JSON or streamed. Return
+   * `undefined` or `[]` to answer with text as usual.
+   */
+  toolCalls?: (request: Record<string, unknown>) => Array<{ name: string; arguments: unknown }> | undefined;
 }
 
 export type FakeOpenAIServer = FakeUpstreamServer;
@@ -123,15 +129,17 @@ function fakeToolCall(tools: unknown, messages: unknown): FakeToolCall | undefin
   };
 }
 
-/** Streams a tool call as OpenAI does: id and name first, then the arguments in pieces. */
-function toolCallFrames(call: FakeToolCall): unknown[] {
-  const { name, arguments: json } = call.function;
-  const middle = Math.floor(json.length / 2);
-  return [
-    { tool_calls: [{ index: 0, id: call.id, type: 'function', function: { name, arguments: '' } }] },
-    { tool_calls: [{ index: 0, function: { arguments: json.slice(0, middle) } }] },
-    { tool_calls: [{ index: 0, function: { arguments: json.slice(middle) } }] },
-  ];
+/** Streams tool calls as OpenAI does: for each, id and name first, then the arguments in pieces. */
+function toolCallFrames(calls: readonly FakeToolCall[]): unknown[] {
+  return calls.flatMap((call, index) => {
+    const { name, arguments: json } = call.function;
+    const middle = Math.floor(json.length / 2);
+    return [
+      { tool_calls: [{ index, id: call.id, type: 'function', function: { name, arguments: '' } }] },
+      { tool_calls: [{ index, function: { arguments: json.slice(0, middle) } }] },
+      { tool_calls: [{ index, function: { arguments: json.slice(middle) } }] },
+    ];
+  });
 }
 
 function completionId(): string {
@@ -299,10 +307,19 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     }
     const fullAnswer = options.reply?.(request) ?? `fake: ${lastUserMessageText(request.messages)}`;
     const limited = limitAnswer(fullAnswer, request.max_completion_tokens ?? request.max_tokens);
-    const toolCall = fakeToolCall(request.tools, request.messages);
+    const scripted = (options.toolCalls?.(request) ?? []).map(
+      (call): FakeToolCall => ({
+        id: `call_${randomBytes(12).toString('hex')}`,
+        type: 'function',
+        function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+      }),
+    );
+    const single = fakeToolCall(request.tools, request.messages);
+    const toolCalls = scripted.length > 0 ? scripted : single ? [single] : [];
+    const toolCall = toolCalls[0];
     const finishReason = toolCall !== undefined ? 'tool_calls' : limited.truncated ? 'length' : 'stop';
     const promptTokens = promptWordCount(request.messages);
-    const completionTokens = countWords(toolCall?.function.arguments ?? limited.text);
+    const completionTokens = countWords(toolCalls.map((call) => call.function.arguments).join(' ') || limited.text);
     const usage = {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
@@ -335,7 +352,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
             message:
               toolCall === undefined
                 ? { role: 'assistant', content: limited.text, refusal: null, annotations: [] }
-                : { role: 'assistant', content: null, tool_calls: [toolCall], refusal: null, annotations: [] },
+                : { role: 'assistant', content: null, tool_calls: toolCalls, refusal: null, annotations: [] },
             logprobs: null,
             finish_reason: finishReason,
           },
@@ -372,7 +389,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
             payload: chunk([{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }]),
             delayed: true,
           }))
-        : toolCallFrames(toolCall).map((delta) => ({
+        : toolCallFrames(toolCalls).map((delta) => ({
             payload: chunk([{ index: 0, delta, logprobs: null, finish_reason: null }]),
             delayed: true,
           }))),
