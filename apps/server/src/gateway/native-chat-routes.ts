@@ -7,10 +7,10 @@ import { clientDisconnectController } from '../edge/client-disconnect';
 import { errorBody, normalizeError } from '../edge/error-handler';
 import type { RouteBehaviour } from '../edge/principal';
 import { sendEventStream, sseEvent } from '../edge/sse';
+import { type ChatWithAppsDependencies, completeChatWithApps } from './apps-chat-http';
 import { enqueueChat } from './async-chat-routes';
 import { completeChat, resolveModel, startChatStream } from './chat-execution';
 import { chatCallOf, tagAnswer } from './chat-http';
-import { type ChatWithAppsDependencies, completeChatWithApps } from './chat-with-apps';
 import { visibleModels } from './model-list';
 
 const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat' };

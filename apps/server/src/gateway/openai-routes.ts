@@ -8,10 +8,10 @@ import { errorBody, normalizeError } from '../edge/error-handler';
 import type { RouteBehaviour } from '../edge/principal';
 import { sendEventStream } from '../edge/sse';
 import { withoutNulls } from '../edge/without-nulls';
+import { type ChatWithAppsDependencies, completeChatWithApps } from './apps-chat-http';
 import { enqueueChat } from './async-chat-routes';
 import { chunksOfCompletion, completeChat, resolveModel, startChatStream } from './chat-execution';
 import { chatCallOf, tagAnswer } from './chat-http';
-import { type ChatWithAppsDependencies, completeChatWithApps } from './chat-with-apps';
 import { visibleModels } from './model-list';
 
 const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat', openaiErrors: true };
