@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -14,5 +15,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default leaves one core idle; test files are isolated (own data dirs, databases and,
+    // per worker, their own Redis database: see testRedisUrl), so use every core.
+    maxWorkers: Math.max(2, availableParallelism()),
   },
 });

@@ -1,7 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 
-export const testRedisUrl = (): string => process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/**
+ * The test Redis: TEST_REDIS_URL (default redis://127.0.0.1:6379). Test files run in parallel
+ * workers, and servers started by different files must not share queues, counters or caches, so
+ * each worker gets a logical database of its own (1–15, by VITEST_POOL_ID) unless the URL names one.
+ */
+export function testRedisUrl(): string {
+  const url = new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const pool = Number(process.env.VITEST_POOL_ID);
+  if ((url.pathname === '' || url.pathname === '/') && Number.isInteger(pool) && pool > 0) {
+    url.pathname = `/${((pool - 1) % 15) + 1}`;
+  }
+  return url.toString();
+}
 
 /** Answers whether the test Redis server is reachable, within two seconds. */
 export async function redisAvailable(url = testRedisUrl()): Promise<boolean> {

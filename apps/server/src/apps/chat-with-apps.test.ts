@@ -26,11 +26,13 @@ function scriptedCalls(request: Record<string, unknown>) {
     ];
   }
   if (text.includes('bad')) return [{ name: 'clock__add', arguments: { a: 'two', b: 3 } }];
-  if (text.includes('slow')) return [{ name: 'sleepy__slow', arguments: { ms: 60_000 } }];
   // A model only calls what it is offered: an app that is down offers nothing.
   const offered = ((request.tools as Array<{ function: { name: string } }> | undefined) ?? []).map(
     (tool) => tool.function.name,
   );
+  if (text.includes('slow') && offered.includes('sleepy__slow')) {
+    return [{ name: 'sleepy__slow', arguments: { ms: 60_000 } }];
+  }
   if (text.includes('down') && offered.includes('down__echo'))
     return [{ name: 'down__echo', arguments: { text: 'x' } }];
   return undefined;

@@ -10,6 +10,11 @@ import { limitOutput } from './output-limit';
 
 export const defaultSkillTimeoutMs = 30_000;
 export const defaultMaxOutputBytes = 64 * 1024;
+/**
+ * Starting and greeting a server (a stdio server is a fresh process) is not a skill call: it gets
+ * its own, longer limit, so a short skill timeout does not make a slow-starting app look down.
+ */
+export const connectTimeoutMs = 30_000;
 
 interface McpContent {
   type: string;
@@ -94,8 +99,9 @@ export function createMcpApp(entry: AppEntry, logger: Logger): AppRuntime {
       tools = null;
     };
     try {
-      await client.connect(transport, { timeout: timeoutMs });
-      tools = toDefinitions((await client.listTools(undefined, { timeout: timeoutMs })).tools);
+      const limit = Math.max(timeoutMs, connectTimeoutMs);
+      await client.connect(transport, { timeout: limit });
+      tools = toDefinitions((await client.listTools(undefined, { timeout: limit })).tools);
       logger.info({ app: entry.id, skills: tools.length }, 'app connected');
       return client;
     } catch (error) {
