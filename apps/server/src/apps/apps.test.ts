@@ -1,18 +1,15 @@
-import { createServer } from 'node:net';
-import { type RunningMcpHttpServer, startTestMcpHttpServer, testMcpServerPath } from '@switchyard/testkit';
+import {
+  closedPortUrl,
+  type RunningMcpHttpServer,
+  startTestMcpHttpServer,
+  testMcpServerPath,
+} from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { keyRequest } from '../testing/key-request';
 import { readJson } from '../testing/read-json';
 import { startTestServer, type TestServer } from '../testing/test-server';
 
 /** A port nothing listens on: an app there is down. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('apps: MCP servers over stdio and Streamable HTTP, their skills called through the API', () => {
   let server: TestServer;
@@ -30,7 +27,7 @@ describe('apps: MCP servers over stdio and Streamable HTTP, their skills called 
           { id: 'clock', name: 'Clock', description: 'stdio test server', ...stdio, maxOutputBytes: 1000 },
           { id: 'notes', type: 'mcp', url: notes.url, timeoutMs: 1000 },
           { id: 'lab', ...stdio, environments: ['dev'] },
-          { id: 'down', type: 'mcp', url: `http://127.0.0.1:${await closedPort()}/mcp`, timeoutMs: 5000 },
+          { id: 'down', type: 'mcp', url: await closedPortUrl('/mcp'), timeoutMs: 5000 },
         ],
       },
     });

@@ -1,5 +1,4 @@
-import { createServer } from 'node:net';
-import { type FakeOpenAIServer, startFakeOpenAI, testMcpServerPath } from '@switchyard/testkit';
+import { closedPortUrl, type FakeOpenAIServer, startFakeOpenAI, testMcpServerPath } from '@switchyard/testkit';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyRequest } from '../testing/key-request';
@@ -43,14 +42,6 @@ function scriptedReply(request: Record<string, unknown>): string {
   return results.length > 0 ? `results: ${results.map((message) => message.content).join(' | ')}` : 'no tools';
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 describe('chat with apps: the gateway runs the skills the model calls', () => {
   let upstream: FakeOpenAIServer;
   let server: TestServer;
@@ -67,7 +58,7 @@ describe('chat with apps: the gateway runs the skills the model calls', () => {
         apps: [
           { id: 'clock', type: 'mcp', command: [process.execPath, testMcpServerPath] },
           { id: 'sleepy', type: 'mcp', command: [process.execPath, testMcpServerPath], timeoutMs: 1000 },
-          { id: 'down', type: 'mcp', url: `http://127.0.0.1:${await closedPort()}/mcp`, timeoutMs: 5000 },
+          { id: 'down', type: 'mcp', url: await closedPortUrl('/mcp'), timeoutMs: 5000 },
         ],
       },
     });
