@@ -43,3 +43,20 @@ export const SkillParams = Type.Object({
   app: Type.String({ minLength: 1, maxLength: 64 }),
   skill: Type.String({ minLength: 1, maxLength: 128 }),
 });
+
+/** An app as admins see it (GET /v1/admin/apps): where it is enabled, whether it answers, its limits. */
+export const AdminAppSummary = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  kind: Type.Union([Type.Literal('builtin'), Type.Literal('mcp')]),
+  environments: Type.Array(Type.Union([Type.Literal('prod'), Type.Literal('dev')])),
+  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+  error: Type.Optional(Type.String()),
+  skills: Type.Array(Type.String()),
+  timeout_ms: Type.Integer(),
+  max_output_bytes: Type.Integer(),
+});
+export type AdminAppSummary = Static<typeof AdminAppSummary>;
+
+export const AdminAppList = Type.Object({ apps: Type.Array(AdminAppSummary) });
+export type AdminAppList = Static<typeof AdminAppList>;

@@ -9,6 +9,8 @@ import { createMcpApp } from './mcp-app';
 export interface AppRegistry {
   /** The apps an environment may use. */
   list(environment: Environment): readonly AppRuntime[];
+  /** Every app, whatever its environments (administration). */
+  all(): readonly AppRuntime[];
   /** An app the environment may use; 404 SY_ERR_APP_NOT_FOUND otherwise (also when it is not enabled there). */
   get(environment: Environment, id: string): AppRuntime;
   /** Checks the input against the skill's schema, runs it within the app's timeout, counts it. */
@@ -54,6 +56,7 @@ export function createAppRegistry({ apps, logger, metrics }: AppRegistryDependen
 
   const registry: AppRegistry = {
     list: (environment) => [...runtimes.values()].filter((app) => app.environments.includes(environment)),
+    all: () => [...runtimes.values()],
     get(environment, id) {
       const app = runtimes.get(id);
       if (!app?.environments.includes(environment)) {

@@ -1,7 +1,15 @@
-import { AppList, ErrorResponse, SkillCallRequest, SkillCallResult, SkillParams } from '@switchyard/api-schemas';
+import {
+  AdminAppList,
+  AppList,
+  ErrorResponse,
+  SkillCallRequest,
+  SkillCallResult,
+  SkillParams,
+} from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
+import { administeredEnvironments } from '../edge/admin-environments';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
 import type { RouteBehaviour } from '../edge/principal';
 import type { AppRegistry } from './app-registry';
@@ -14,12 +22,49 @@ export interface AppRouteDependencies {
 
 const callBehaviour: RouteBehaviour = { auth: 'required', scope: 'apps' };
 const listBehaviour: RouteBehaviour = { auth: 'required', scope: 'apps', usage: false };
+const adminBehaviour: RouteBehaviour = { auth: 'admin', usage: false };
 const security = [{ bearer: [] }];
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse };
 const tags = ['Apps'];
 
 /** Apps and their skills, and calling a skill directly: `POST /v1/apps/{app}/skills/{skill}`. */
 export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDependencies): void {
+  app.get(
+    '/v1/admin/apps',
+    {
+      config: { behaviour: adminBehaviour },
+      schema: {
+        tags: ['Admin'],
+        summary: 'Apps of the environments you administer: where enabled, whether they answer, skills and limits',
+        security,
+        response: { 200: AdminAppList, ...errors },
+      },
+    },
+    async (request) => {
+      const administered = administeredEnvironments(request.principal);
+      const visible = apps.all().filter((runtime) => runtime.environments.some((env) => administered.includes(env)));
+      const listed = await Promise.all(
+        visible.map(async (runtime) => {
+          const base = {
+            id: runtime.id,
+            name: runtime.name,
+            kind: runtime.kind,
+            environments: runtime.environments.filter((env) => administered.includes(env)),
+            timeout_ms: runtime.timeoutMs,
+            max_output_bytes: runtime.maxOutputBytes,
+          };
+          try {
+            const skills = (await runtime.skills()).map((skill) => skill.name);
+            return { ...base, status: 'ok' as const, skills };
+          } catch (error) {
+            return { ...base, status: 'unavailable' as const, error: (error as Error).message, skills: [] };
+          }
+        }),
+      );
+      return { apps: listed };
+    },
+  );
+
   app.get(
     '/v1/apps',
     {

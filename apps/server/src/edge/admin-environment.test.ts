@@ -1,4 +1,5 @@
 import { createJobsRepository } from '@switchyard/db';
+import { closedPortUrl } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBrowser } from '../testing/browser';
 import { type Json, readJson } from '../testing/read-json';
@@ -81,7 +82,17 @@ async function deadLetterWaiting(): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ role: 'api' });
+  // One app per environment (both down: an admin list says so without calling anything else).
+  const app = async (id: string, environment: 'prod' | 'dev') => ({
+    id,
+    type: 'mcp',
+    url: await closedPortUrl('/mcp'),
+    environments: [environment],
+  });
+  server = await startTestServer({
+    role: 'api',
+    config: { ollama: { autodetect: false }, apps: [await app('prod-app', 'prod'), await app('dev-app', 'dev')] },
+  });
   prodAdmin = await server.createKey('prod', { admin: true, name: 'prod admin' });
   devAdmin = await server.createKey('dev', { admin: true, name: 'dev admin' });
   prodUser = await server.createKey('prod', { name: 'prod user' });
@@ -163,6 +174,16 @@ const checks: Record<string, Check> = {
     const prod = await call('GET', '/v1/admin/usage?environment=prod', prodAdmin);
     expect(prod.status).toBe(200);
     expect(prod.body.totals.requests).toBeGreaterThan(0);
+  },
+
+  'GET /v1/admin/apps': async () => {
+    const dev = await call('GET', '/v1/admin/apps', devAdmin);
+    expect(dev.status).toBe(200);
+    expect(dev.body.apps).toEqual([
+      expect.objectContaining({ id: 'dev-app', environments: ['dev'], status: 'unavailable', skills: [] }),
+    ]);
+    const prod = await call('GET', '/v1/admin/apps', prodAdmin);
+    expect((prod.body.apps as Json[]).map((entry) => entry.id).sort()).toEqual(['dev-app', 'prod-app']);
   },
 
   'GET /v1/admin/jobs': async () => {
