@@ -7,26 +7,33 @@ export const sqlStates = {
 } as const;
 
 /**
- * The SQLSTATE of a failed query. Drizzle wraps driver errors in DrizzleQueryError,
- * so the code sits somewhere on the cause chain, on PGlite and node-postgres alike.
+ * An error and its causes, outermost first (at most `depth`), and the errors an AggregateError
+ * holds (a connect attempt to several addresses). Drizzle wraps driver errors in
+ * DrizzleQueryError, so what the driver said sits somewhere on this chain.
  */
+export function* causesOf(error: unknown, depth = 5): Generator<Error & Record<string, unknown>> {
+  const pending: unknown[] = [error];
+  for (let seen = 0; pending.length > 0 && seen < depth * 4; seen += 1) {
+    const current = pending.shift();
+    if (!(current instanceof Error)) continue;
+    yield current as Error & Record<string, unknown>;
+    if (current.cause !== undefined) pending.push(current.cause);
+    if (current instanceof AggregateError) pending.push(...current.errors);
+  }
+}
+
+/** The SQLSTATE of a failed query, on PGlite and node-postgres alike. */
 export function sqlStateOf(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-    current = current.cause;
+  for (const current of causesOf(error)) {
+    if (typeof current.code === 'string' && /^[0-9A-Z]{5}$/.test(current.code)) return current.code;
   }
   return undefined;
 }
 
 /** The constraint a failed query violated, when the driver reports it. */
 export function violatedConstraintOf(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
-    const constraint = (current as { constraint?: unknown }).constraint;
-    if (typeof constraint === 'string') return constraint;
-    current = current.cause;
+  for (const current of causesOf(error)) {
+    if (typeof current.constraint === 'string') return current.constraint;
   }
   return undefined;
 }
@@ -58,19 +65,14 @@ const unreachableMessages = [
  * (a connect attempt to several addresses).
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  const pending: unknown[] = [error];
-  for (let seen = 0; pending.length > 0 && seen < 20; seen += 1) {
-    const current = pending.shift();
-    if (!(current instanceof Error)) continue;
-    const code = (current as { code?: unknown }).code;
+  for (const current of causesOf(error)) {
+    const code = current.code;
     if (typeof code === 'string') {
       if (unreachableErrnos.has(code)) return true;
       // SQLSTATE class 08 (connection exception), server shutting down or starting, too many connections.
       if (/^08[0-9A-Z]{3}$/.test(code) || ['57P01', '57P02', '57P03', '53300'].includes(code)) return true;
     }
     if (unreachableMessages.some((message) => current.message.includes(message))) return true;
-    if (current.cause !== undefined) pending.push(current.cause);
-    if (current instanceof AggregateError) pending.push(...current.errors);
   }
   return false;
 }

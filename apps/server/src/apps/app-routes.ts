@@ -6,7 +6,7 @@ import {
   SkillCallResult,
   SkillParams,
 } from '@switchyard/api-schemas';
-import { SwitchyardError } from '@switchyard/core';
+import { type AppRuntime, type SkillDefinition, SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { administeredEnvironments } from '../edge/admin-environments';
@@ -26,6 +26,19 @@ const adminBehaviour: RouteBehaviour = { auth: 'admin', usage: false };
 const security = [{ bearer: [] }];
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse };
 const tags = ['Apps'];
+
+/** An app's skills if it answers; otherwise why not (an app that is down is listed, not an error). */
+async function reach(runtime: AppRuntime): Promise<{
+  status: 'ok' | 'unavailable';
+  error?: string;
+  skills: readonly SkillDefinition[];
+}> {
+  try {
+    return { status: 'ok', skills: await runtime.skills() };
+  } catch (error) {
+    return { status: 'unavailable', error: (error as Error).message, skills: [] };
+  }
+}
 
 /** Apps and their skills, and calling a skill directly: `POST /v1/apps/{app}/skills/{skill}`. */
 export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDependencies): void {
@@ -53,12 +66,8 @@ export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDepend
             timeout_ms: runtime.timeoutMs,
             max_output_bytes: runtime.maxOutputBytes,
           };
-          try {
-            const skills = (await runtime.skills()).map((skill) => skill.name);
-            return { ...base, status: 'ok' as const, skills };
-          } catch (error) {
-            return { ...base, status: 'unavailable' as const, error: (error as Error).message, skills: [] };
-          }
+          const reached = await reach(runtime);
+          return { ...base, ...reached, skills: reached.skills.map((skill) => skill.name) };
         }),
       );
       return { apps: listed };
@@ -81,16 +90,13 @@ export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDepend
       const listed = await Promise.all(
         apps.list(environment).map(async (runtime) => {
           const base = { id: runtime.id, name: runtime.name, description: runtime.description, kind: runtime.kind };
-          try {
-            const skills = (await runtime.skills()).map((skill) => ({
-              name: skill.name,
-              description: skill.description,
-              input_schema: { ...skill.inputSchema },
-            }));
-            return { ...base, status: 'ok' as const, skills };
-          } catch (error) {
-            return { ...base, status: 'unavailable' as const, error: (error as Error).message, skills: [] };
-          }
+          const reached = await reach(runtime);
+          const skills = reached.skills.map((skill) => ({
+            name: skill.name,
+            description: skill.description,
+            input_schema: { ...skill.inputSchema },
+          }));
+          return { ...base, ...reached, skills };
         }),
       );
       return { apps: listed };

@@ -1,5 +1,5 @@
 import { isSwitchyardError, type SecretScrubber, SwitchyardError } from '@switchyard/core';
-import { isDatabaseUnavailable } from '@switchyard/db';
+import { causesOf, isDatabaseUnavailable, sqlStateOf } from '@switchyard/db';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 const openaiTypes: Record<number, string> = {
@@ -20,20 +20,10 @@ const openaiTypes: Record<number, string> = {
  */
 const invalidTextCodes = new Set(['22021', '22P05']);
 
-function databaseErrorCode(error: unknown): string | undefined {
-  let current = error;
-  for (let depth = 0; depth < 6 && current !== null && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && invalidTextCodes.has(code)) return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /** Turns anything thrown into a SwitchyardError with a stable code; unknown errors become a bare 500. */
 export function normalizeError(error: unknown): SwitchyardError {
   if (isSwitchyardError(error) && error.code !== 'SY_ERR_INTERNAL') return error;
-  if (databaseErrorCode(error) !== undefined) {
+  if (invalidTextCodes.has(sqlStateOf(error) ?? '')) {
     return new SwitchyardError(
       'SY_ERR_INVALID_TEXT',
       'The request holds text that cannot be stored (a NUL character or an unpaired surrogate)',
@@ -134,12 +124,9 @@ export function sendError(
 
 /** The innermost message of an error chain (the driver's own words), without parameters or stack. */
 function reasonOf(thrown: unknown): string {
-  let current: unknown = thrown;
   let reason = String((thrown as Error)?.message ?? thrown);
-  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    reason = typeof code === 'string' ? `${code}: ${current.message}` : current.message;
-    current = current.cause;
+  for (const current of causesOf(thrown)) {
+    reason = typeof current.code === 'string' ? `${current.code}: ${current.message}` : current.message;
   }
   return reason.slice(0, 300);
 }
