@@ -9,14 +9,27 @@ export const Skill = Type.Object({
 });
 export type Skill = Static<typeof Skill>;
 
+export const AppKind = Type.Union([Type.Literal('builtin'), Type.Literal('mcp'), Type.Literal('http')]);
+
+export const FocusMode = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  /** Null: every skill of the app. */
+  skills: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  model: Type.Union([Type.String(), Type.Null()]),
+});
+export type FocusMode = Static<typeof FocusMode>;
+
 export const AppSummary = Type.Object({
   id: Type.String(),
   name: Type.String(),
   description: Type.String(),
-  kind: Type.Union([Type.Literal('builtin'), Type.Literal('mcp')]),
+  kind: AppKind,
   status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
   error: Type.Optional(Type.String()),
   skills: Type.Array(Skill),
+  focus_modes: Type.Array(FocusMode),
 });
 export type AppSummary = Static<typeof AppSummary>;
 
@@ -48,7 +61,7 @@ export const SkillParams = Type.Object({
 export const AdminAppSummary = Type.Object({
   id: Type.String(),
   name: Type.String(),
-  kind: Type.Union([Type.Literal('builtin'), Type.Literal('mcp')]),
+  kind: AppKind,
   environments: Type.Array(Type.Union([Type.Literal('prod'), Type.Literal('dev')])),
   status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
   error: Type.Optional(Type.String()),

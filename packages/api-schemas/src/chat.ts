@@ -77,6 +77,13 @@ export const AppIdsSchema = Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9_
   description: "Apps whose skills the model may use (GET /v1/apps); Switchyard runs the model's skill calls",
 });
 
+/** A focus mode (GET /v1/apps lists them): `<mode>` or `<app>/<mode>`. */
+export const FocusSchema = Type.String({
+  pattern: '^[a-z0-9][a-z0-9_-]{0,62}(/[a-z0-9][a-z0-9_-]{0,62})?$',
+  description:
+    "A focus mode from GET /v1/apps, as '<mode>' or '<app>/<mode>': its system prompt, skills and preferred model",
+});
+
 const nullable = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
 
 export const ChatCompletionRequest = Type.Object(
@@ -107,6 +114,7 @@ export const ChatCompletionRequest = Type.Object(
     tools: nullable(Type.Array(Type.Unknown())),
     tool_choice: Type.Optional(Type.Unknown()),
     apps: Type.Optional(AppIdsSchema),
+    focus: Type.Optional(FocusSchema),
   },
   {
     additionalProperties: true,
@@ -131,6 +139,7 @@ export const NativeChatRequest = Type.Object(
     temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
     max_tokens: Type.Optional(Type.Integer({ minimum: 1 })),
     apps: Type.Optional(AppIdsSchema),
+    focus: Type.Optional(FocusSchema),
   },
   { additionalProperties: false },
 );

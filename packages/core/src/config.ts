@@ -126,6 +126,20 @@ const ImageModelSchema = Type.Object(
 );
 
 /** An app the gateway runs skills of: an MCP server over stdio (`command`) or Streamable HTTP (`url`). */
+const FocusModeSchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    systemPrompt: Type.String({ minLength: 1, maxLength: 20_000 }),
+    /** The app's skills it may use; default all. */
+    skills: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, uniqueItems: true })),
+    /** The model a request without one uses. */
+    model: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+
 const AppSchema = Type.Object(
   {
     id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }),
@@ -148,6 +162,8 @@ const AppSchema = Type.Object(
     timeoutMs: Type.Optional(positiveInteger),
     /** A result larger than this (UTF-8 bytes of its text) is cut and marked; default 64 KiB. */
     maxOutputBytes: Type.Optional(positiveInteger),
+    /** Presets over this app's skills that a chat can select with `focus`. */
+    focusModes: Type.Optional(Type.Array(FocusModeSchema, { maxItems: 32 })),
   },
   { additionalProperties: false },
 );
@@ -206,6 +222,7 @@ export type ModelEntry = Static<typeof ModelSchema>;
 export type DeploymentEntry = Static<typeof DeploymentSchema>;
 export type ImageModelEntry = Static<typeof ImageModelSchema>;
 export type AppEntry = Static<typeof AppSchema>;
+export type FocusModeEntry = Static<typeof FocusModeSchema>;
 
 /** Object storage: a directory on disk (embedded) or an S3-compatible bucket (server mode, MinIO). */
 export type StorageConfig =
@@ -449,7 +466,7 @@ function readConfigFile(
 }
 
 /** Built-in apps' ids are taken; an MCP app names exactly one way to reach it. */
-export const builtinAppIds: readonly string[] = ['web'];
+export const builtinAppIds: readonly string[] = ['web', 'images', 'files'];
 
 function checkApps(apps: readonly AppEntry[], source: string): void {
   const seen = new Set<string>();
@@ -459,6 +476,16 @@ function checkApps(apps: readonly AppEntry[], source: string): void {
     }
     if (seen.has(app.id)) throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: app '${app.id}' appears twice`);
     seen.add(app.id);
+    const modes = new Set<string>();
+    for (const mode of app.focusModes ?? []) {
+      if (modes.has(mode.id)) {
+        throw new SwitchyardError(
+          'SY_ERR_VALIDATION',
+          `${source}: app '${app.id}' focus mode '${mode.id}' appears twice`,
+        );
+      }
+      modes.add(mode.id);
+    }
     if ((app.command === undefined) === (app.url === undefined)) {
       throw new SwitchyardError(
         'SY_ERR_VALIDATION',

@@ -20,6 +20,7 @@ export const errorCodes = {
   SY_ERR_NOT_FOUND: 404,
   SY_ERR_APP_NOT_FOUND: 404,
   SY_ERR_SKILL_NOT_FOUND: 404,
+  SY_ERR_FOCUS_NOT_FOUND: 404,
   /** A chat with apps took more model turns than `apps.max_steps`. */
   SY_ERR_SKILL_STEPS_EXCEEDED: 422,
   SY_ERR_MODEL_NOT_FOUND: 404,

@@ -29,13 +29,19 @@ export interface SkillOutcome extends SkillResult {
 }
 
 export interface AppRegistryDependencies {
+  /** Apps from the config file. */
   readonly apps: readonly AppEntry[];
+  /** Apps that run in-process (web, images, files), made by the composition root. */
+  readonly builtins?: readonly AppRuntime[];
   readonly logger: Logger;
   readonly metrics: Pick<Metrics, 'skillCalls' | 'skillDuration'>;
 }
 
-export function createAppRegistry({ apps, logger, metrics }: AppRegistryDependencies): AppRegistry {
-  const runtimes = new Map<string, AppRuntime>(apps.map((entry) => [entry.id, createMcpApp(entry, logger)]));
+export function createAppRegistry({ apps, builtins = [], logger, metrics }: AppRegistryDependencies): AppRegistry {
+  const runtimes = new Map<string, AppRuntime>([
+    ...builtins.map((runtime) => [runtime.id, runtime] as const),
+    ...apps.map((entry) => [entry.id, createMcpApp(entry, logger)] as const),
+  ]);
   // Schemas change only when an app announces new tools: compile each once (by identity).
   const ajv = new Ajv({ allErrors: false, strict: false });
   const validators = new WeakMap<object, ValidateFunction>();

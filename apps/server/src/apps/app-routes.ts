@@ -90,13 +90,20 @@ export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDepend
       const listed = await Promise.all(
         apps.list(environment).map(async (runtime) => {
           const base = { id: runtime.id, name: runtime.name, description: runtime.description, kind: runtime.kind };
-          const reached = await reach(runtime);
+          const [reached, modes] = await Promise.all([reach(runtime), runtime.focusModes().catch(() => [])]);
+          const focusModes = modes.map((mode) => ({
+            id: mode.id,
+            name: mode.name,
+            description: mode.description,
+            skills: mode.skills ? [...mode.skills] : null,
+            model: mode.model,
+          }));
           const skills = reached.skills.map((skill) => ({
             name: skill.name,
             description: skill.description,
             input_schema: { ...skill.inputSchema },
           }));
-          return { ...base, ...reached, skills };
+          return { ...base, ...reached, skills, focus_modes: focusModes };
         }),
       );
       return { apps: listed };

@@ -56,7 +56,21 @@ describe('chat with apps: the gateway runs the skills the model calls', () => {
         providers: [{ id: 'fake', type: 'openai-compatible', baseURL: upstream.url }],
         models: [{ id: 'smart', provider: 'fake', upstreamModel: 'gpt-4o-mini' }],
         apps: [
-          { id: 'clock', type: 'mcp', command: [process.execPath, testMcpServerPath] },
+          {
+            id: 'clock',
+            type: 'mcp',
+            command: [process.execPath, testMcpServerPath],
+            focusModes: [
+              { id: 'maths', name: 'Maths', systemPrompt: 'You add numbers.', skills: ['add'], model: 'smart' },
+              { id: 'talk', systemPrompt: 'You echo.', skills: ['echo'] },
+            ],
+          },
+          {
+            id: 'clock2',
+            type: 'mcp',
+            command: [process.execPath, testMcpServerPath],
+            focusModes: [{ id: 'talk', systemPrompt: 'You echo too.' }],
+          },
           { id: 'sleepy', type: 'mcp', command: [process.execPath, testMcpServerPath], timeoutMs: 1000 },
           { id: 'down', type: 'mcp', url: await closedPortUrl('/mcp'), timeoutMs: 5000 },
         ],
@@ -191,5 +205,38 @@ describe('chat with apps: the gateway runs the skills the model calls', () => {
     const answer = await readJson(await completions({ tools, messages: [{ role: 'user', content: 'call tool' }] }));
     expect(answer.choices[0].finish_reason).toBe('tool_calls');
     expect(answer.choices[0].message.tool_calls[0].function.name).toBe('lookup');
+  });
+
+  it('a focus mode adds its system prompt, offers only its skills and supplies its preferred model', async () => {
+    const listed = await readJson(await keyRequest(server.url, key, 'GET', '/v1/apps'));
+    const clock = listed.apps.find((entry: { id: string }) => entry.id === 'clock');
+    expect(clock.focus_modes).toEqual([
+      { id: 'maths', name: 'Maths', description: '', skills: ['add'], model: 'smart' },
+      { id: 'talk', name: 'talk', description: '', skills: ['echo'], model: null },
+    ]);
+
+    const before = upstream.requests.length;
+    // No model in the request: the mode's preferred one answers.
+    const response = await keyRequest(server.url, key, 'POST', '/v1/chat', { message: 'add', focus: 'maths' });
+    expect(response.status, await response.clone().text()).toBe(200);
+    const first = upstream.requests[before]?.body as {
+      messages: Message[];
+      tools: Array<{ function: { name: string } }>;
+    };
+    expect(first.messages[0]).toEqual({ role: 'system', content: 'You add numbers.' });
+    expect(first.tools.map((tool) => tool.function.name)).toEqual(['clock__add']);
+    // The model asked for add and echo; echo is not the mode's, so the loop hands the call back.
+    expect((await readJson(response)).finish_reason).toBe('tool_calls');
+  });
+
+  it('a focus mode two apps offer must be named with its app; an unknown one is a 404', async () => {
+    const ambiguous = await completions({ focus: 'talk', messages: [{ role: 'user', content: 'hi' }] });
+    expect(ambiguous.status).toBe(400);
+    expect((await readJson(ambiguous)).error.message).toContain("'clock/talk'");
+    const named = await completions({ focus: 'clock2/talk', messages: [{ role: 'user', content: 'hi' }] });
+    expect(named.status).toBe(200);
+    const unknown = await completions({ focus: 'clock/none', messages: [{ role: 'user', content: 'hi' }] });
+    expect(unknown.status).toBe(404);
+    expect((await readJson(unknown)).error.code).toBe('SY_ERR_FOCUS_NOT_FOUND');
   });
 });

@@ -6,6 +6,7 @@ import type { AppEntry, AppRuntime, Environment, SkillCall, SkillDefinition, Ski
 import { SwitchyardError } from '@switchyard/core';
 import type { Logger } from 'pino';
 import { version } from '../version';
+import { focusModesOf } from './focus-modes';
 import { limitOutput } from './output-limit';
 
 export const defaultSkillTimeoutMs = 30_000;
@@ -51,6 +52,7 @@ export function createMcpApp(entry: AppEntry, logger: Logger): AppRuntime {
   let connecting: Promise<Client> | null = null;
   let tools: SkillDefinition[] | null = null;
   let closed = false;
+  const focusModes = focusModesOf(entry.focusModes);
 
   function transportOf(): Transport {
     if (entry.command) {
@@ -131,6 +133,7 @@ export function createMcpApp(entry: AppEntry, logger: Logger): AppRuntime {
       await client();
       return tools ?? [];
     },
+    focusModes: async () => focusModes,
     async invoke(skill: string, call: SkillCall): Promise<SkillResult> {
       const connected = await client();
       let result: Awaited<ReturnType<Client['callTool']>>;

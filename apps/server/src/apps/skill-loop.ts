@@ -2,6 +2,7 @@ import type { AppRuntime, Environment, SkillCaller, SkillDefinition } from '@swi
 import { SwitchyardError } from '@switchyard/core';
 import type { ChatCompletion, ChatMessage, ChatRequest, ToolCall, Usage } from '@switchyard/providers';
 import type { AppRegistry } from './app-registry';
+import type { SkillScope } from './focus-modes';
 
 /** What happened in one skill call of a chat, as clients see it in events. */
 export type SkillEvent =
@@ -38,19 +39,21 @@ function toolName(app: string, skill: string): string {
   return `${app}__${skill}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
 }
 
-/** The apps' skills as the model's tools, and which skill each tool name means. */
+/** The apps' skills (those the scope allows) as the model's tools, and which skill each tool name means. */
 export async function skillTools(
   registry: AppRegistry,
   environment: Environment,
-  appIds: readonly string[],
+  scope: SkillScope,
 ): Promise<{ tools: unknown[]; byName: Map<string, SkillTool> }> {
   const byName = new Map<string, SkillTool>();
   const tools: unknown[] = [];
-  const apps = appIds.map((id) => registry.get(environment, id));
+  const apps = scope.apps.map((entry) => registry.get(environment, entry.id));
   // An app that cannot be reached offers no tools this time; the chat goes on without it.
   const listed = await Promise.all(apps.map((app) => app.skills().catch(() => [] as SkillDefinition[])));
   for (const [index, app] of apps.entries()) {
+    const allowed = scope.apps[index]?.skills ?? null;
     for (const skill of listed[index] ?? []) {
+      if (allowed && !allowed.includes(skill.name)) continue;
       const name = toolName(app.id, skill.name);
       if (byName.has(name)) continue;
       byName.set(name, { app, skill: skill.name });
@@ -86,11 +89,11 @@ const addUsage = (total: Usage | undefined, more: Usage | undefined): Usage | un
 export async function runSkillLoop(
   registry: AppRegistry,
   request: ChatRequest,
-  appIds: readonly string[],
+  scope: SkillScope,
   context: SkillLoopContext,
   turn: ModelTurn,
 ): Promise<ChatCompletion> {
-  const { tools, byName } = await skillTools(registry, context.environment, appIds);
+  const { tools, byName } = await skillTools(registry, context.environment, scope);
   const messages: ChatMessage[] = [...request.messages];
   const clientTools = Array.isArray(request.tools) ? request.tools : [];
   let usage: Usage | undefined;

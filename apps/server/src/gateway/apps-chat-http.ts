@@ -2,6 +2,7 @@ import type { ChatCompletion, ChatRequest } from '@switchyard/providers';
 import type { ModelRoute } from '@switchyard/routing';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppRegistry } from '../apps/app-registry';
+import type { SkillScope } from '../apps/focus-modes';
 import { skillCallerOf } from '../apps/skill-caller';
 import { runSkillLoop, type SkillEvent } from '../apps/skill-loop';
 import { clientDisconnectController } from '../edge/client-disconnect';
@@ -25,7 +26,7 @@ export async function completeChatWithApps(
   reply: FastifyReply,
   route: ModelRoute,
   body: ChatRequest,
-  appIds: readonly string[],
+  scope: SkillScope,
   onEvent?: (event: SkillEvent) => void,
 ): Promise<ChatCompletion> {
   const controller = clientDisconnectController(request, reply);
@@ -34,7 +35,7 @@ export async function completeChatWithApps(
   const completion = await runSkillLoop(
     gateway.apps,
     body,
-    appIds,
+    scope,
     {
       environment,
       caller: skillCallerOf(request.principal, request.ip),

@@ -2,6 +2,7 @@ import { ErrorResponse, NativeChatRequest, NativeChatResponse, NativeModelList }
 import { SwitchyardError } from '@switchyard/core';
 import type { ChatMessage, ChatRequest } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
+import { selectSkills, withFocusPrompt } from '../apps/focus-modes';
 import { skillLoopItems } from '../apps/skill-loop';
 import { clientDisconnectController } from '../edge/client-disconnect';
 import { errorBody, normalizeError } from '../edge/error-handler';
@@ -83,21 +84,24 @@ export function registerNativeChatRoutes(app: FastifyInstance, gateway: ChatWith
     async (request, reply) => {
       const body = request.body;
       const environment = request.principal?.environment ?? 'prod';
-      const route = resolveModel(gateway, body.model ?? gateway.models.defaultModelId, environment);
-      const chatRequest = toChatRequest(body);
+      // A focus mode may prefer a model: it is used when the request names none.
+      const selection =
+        body.apps || body.focus
+          ? await selectSkills(gateway.apps, environment, { apps: body.apps, focus: body.focus })
+          : null;
+      const route = resolveModel(gateway, body.model ?? selection?.model ?? gateway.models.defaultModelId, environment);
+      const chatRequest = selection ? withFocusPrompt(toChatRequest(body), selection) : toChatRequest(body);
       request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
       if (body.async) {
+        if (selection) throw new SwitchyardError('SY_ERR_VALIDATION', 'Use either async or apps/focus, not both');
         if (body.stream) throw new SwitchyardError('SY_ERR_VALIDATION', 'Use either async or stream, not both');
         return enqueueChat(gateway, request, reply, route, chatRequest);
       }
       const startedAt = performance.now();
       const latencyMs = () => Math.round((performance.now() - startedAt) * 100) / 100;
-      if (body.apps) {
-        if (body.async) throw new SwitchyardError('SY_ERR_VALIDATION', 'Use either async or apps, not both');
-        const appIds = body.apps;
-        for (const id of appIds) gateway.apps.get(environment, id);
+      if (selection) {
         if (!body.stream) {
-          const completion = await completeChatWithApps(gateway, request, reply, route, chatRequest, appIds);
+          const completion = await completeChatWithApps(gateway, request, reply, route, chatRequest, selection);
           const choice = completion.choices[0];
           return {
             id: completion.id,
@@ -116,7 +120,7 @@ export function registerNativeChatRoutes(app: FastifyInstance, gateway: ChatWith
         // start, then tool_call / tool_result as the skills run, then the answer and done.
         let finish: { finish_reason: string | null; usage: unknown } = { finish_reason: null, usage: null };
         const items = skillLoopItems((onEvent) =>
-          completeChatWithApps(gateway, request, reply, route, chatRequest, appIds, onEvent),
+          completeChatWithApps(gateway, request, reply, route, chatRequest, selection, onEvent),
         );
         const id = `chat-${Date.now().toString(36)}`;
         let started = false;

@@ -2,6 +2,7 @@ import { ChatCompletionRequest, OpenAIErrorResponse, OpenAIModelList } from '@sw
 import { type ChatCompletionChunk, type ChatRequest, rawJsonOf, type Usage } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
+import { selectSkills, withFocusPrompt } from '../apps/focus-modes';
 import { skillLoopItems } from '../apps/skill-loop';
 import { clientDisconnectController } from '../edge/client-disconnect';
 import { errorBody, normalizeError } from '../edge/error-handler';
@@ -70,15 +71,16 @@ export function registerOpenAIRoutes(app: FastifyInstance, gateway: ChatWithApps
       const environment = request.principal?.environment ?? 'prod';
       const route = resolveModel(gateway, body.model, environment);
       request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
-      const { stream, stream_options: streamOptions, apps: appIds, ...rest } = body;
+      const { stream, stream_options: streamOptions, apps: appIds, focus, ...rest } = body;
       const upstreamRequest: ChatRequest = withoutNulls(rest);
-      if (appIds) {
-        // Unknown apps are a 404 before anything is sent, streamed or not.
-        for (const id of appIds) gateway.apps.get(environment, id);
-        if (!stream) return completeChatWithApps(gateway, request, reply, route, upstreamRequest, appIds);
+      if (appIds || focus) {
+        // Unknown apps and focus modes are a 404 before anything is sent, streamed or not.
+        const selection = await selectSkills(gateway.apps, environment, { apps: appIds, focus });
+        const withFocus = withFocusPrompt(upstreamRequest, selection);
+        if (!stream) return completeChatWithApps(gateway, request, reply, route, withFocus, selection);
         const includeUsage = streamOptions?.include_usage === true;
         const items = skillLoopItems((onEvent) =>
-          completeChatWithApps(gateway, request, reply, route, upstreamRequest, appIds, onEvent),
+          completeChatWithApps(gateway, request, reply, route, withFocus, selection, onEvent),
         );
         // The official clients read chunks only: skill calls run before the answer's chunks are sent.
         return sendEventStream(reply, items, {

@@ -16,12 +16,21 @@ export interface SkillCaller {
   readonly userId: string | null;
 }
 
+/** A step a long skill reports while it works (remote apps send them as SSE). */
+export interface SkillProgress {
+  readonly message: string;
+  /** 0…1 when the skill knows how far it is. */
+  readonly fraction?: number;
+}
+
 export interface SkillCall {
   readonly environment: Environment;
   readonly caller: SkillCaller;
   readonly input: Readonly<Record<string, unknown>>;
   /** Aborted at the call's deadline or when the client leaves. */
   readonly signal: AbortSignal;
+  /** Progress as the skill reports it (optional: not every app reports, not every caller listens). */
+  readonly onProgress?: (progress: SkillProgress) => void;
 }
 
 export interface SkillResult {
@@ -33,17 +42,35 @@ export interface SkillResult {
   readonly truncated: boolean;
 }
 
-/** A running app: its skills and how to call them. Kinds: built-in, MCP (later: remote HTTP). */
+/**
+ * A preset an app defines: a system prompt, the skills it may use (null: all of the app's) and a
+ * preferred model. A chat selects one with `"focus": "<mode>"` or `"focus": "<app>/<mode>"`.
+ */
+export interface FocusModeDefinition {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly systemPrompt: string;
+  readonly skills: readonly string[] | null;
+  readonly model: string | null;
+}
+
+/** Built in (runs in-process), an MCP server, or a remote HTTP app (manifest + signed calls). */
+export type AppKind = 'builtin' | 'mcp' | 'http';
+
+/** A running app: its skills and how to call them. */
 export interface AppRuntime {
   readonly id: string;
   readonly name: string;
   readonly description: string;
-  readonly kind: 'builtin' | 'mcp';
+  readonly kind: AppKind;
   readonly environments: readonly Environment[];
   readonly timeoutMs: number;
   readonly maxOutputBytes: number;
   /** The skills as last seen (MCP apps refresh them when the server announces a change). */
   skills(): Promise<readonly SkillDefinition[]>;
+  /** The focus modes it offers (a remote app's come with its manifest). */
+  focusModes(): Promise<readonly FocusModeDefinition[]>;
   invoke(skill: string, call: SkillCall): Promise<SkillResult>;
   close(): Promise<void>;
 }
