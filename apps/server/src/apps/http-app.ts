@@ -71,6 +71,12 @@ async function readBody(body: AsyncIterable<Uint8Array> | null, maxBytes: number
   return Buffer.concat(parts).toString('utf8');
 }
 
+/** Frees the connection of an answer not read to its end (destroying a body undici reports as an error event). */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  if (!body.readableEnded) body.destroy();
+}
+
 function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text);
@@ -149,7 +155,7 @@ export function createHttpApp(entry: AppEntry, logger: Logger, options: HttpAppO
     try {
       const response = await send('/manifest', { method: 'GET', accept: 'application/json', signal: deadline });
       status = response.statusCode;
-      text = await readBody(response.body, maxManifestBytes).finally(() => response.body.destroy());
+      text = await readBody(response.body, maxManifestBytes).finally(() => discard(response.body));
     } catch (error) {
       if (closing.signal.aborted) throw unavailable(entry.id, 'the server is shutting down');
       if (deadline.aborted) throw unavailable(entry.id, 'its manifest did not arrive in time', error);
@@ -283,7 +289,7 @@ export function createHttpApp(entry: AppEntry, logger: Logger, options: HttpAppO
           signal: call.signal,
         });
         // Whatever was not read (an answer refused before its end) is dropped with its connection.
-        return await answerOf(response, skill, call).finally(() => response.body.destroy());
+        return await answerOf(response, skill, call).finally(() => discard(response.body));
       } catch (error) {
         // The deadline or the client leaving: the registry says which.
         if (call.signal.aborted) throw call.signal.reason ?? error;
