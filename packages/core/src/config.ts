@@ -125,7 +125,6 @@ const ImageModelSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** An app the gateway runs skills of: an MCP server over stdio (`command`) or Streamable HTTP (`url`). */
 const FocusModeSchema = Type.Object(
   {
     id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }),
@@ -140,10 +139,14 @@ const FocusModeSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * An app the gateway runs skills of: an MCP server over stdio (`command`) or Streamable HTTP
+ * (`url`), or a remote HTTP app (`type: http`: `baseURL` and `secret`, docs/apps.md).
+ */
 const AppSchema = Type.Object(
   {
     id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }),
-    type: Type.Literal('mcp'),
+    type: Type.Union([Type.Literal('mcp'), Type.Literal('http')]),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     description: Type.Optional(Type.String({ maxLength: 1000 })),
     /** `["node", "server.mjs"]`: started as a child process, spoken to over stdin/stdout. */
@@ -153,6 +156,10 @@ const AppSchema = Type.Object(
     cwd: Type.Optional(Type.String({ minLength: 1 })),
     /** A Streamable HTTP MCP endpoint, e.g. http://127.0.0.1:9000/mcp. */
     url: Type.Optional(Type.String({ minLength: 1 })),
+    /** A remote HTTP app: where its `/manifest` and `/skills/{name}` are. */
+    baseURL: Type.Optional(Type.String({ minLength: 1 })),
+    /** A remote HTTP app: signs every request (HMAC-SHA256); empty leaves the app unavailable. */
+    secret: Type.Optional(Type.String()),
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),
     /** Which environments may use it; default both. */
     environments: Type.Optional(
@@ -441,6 +448,13 @@ function upstreamSubstitutions(parsed: unknown, variables: EnvironmentVariables,
   for (const section of [file?.providers, file?.imageModels]) {
     if (Array.isArray(section)) for (const entry of section) walk(entry, null);
   }
+  // Apps' credentials: an HTTP app's signing secret, headers and a stdio server's environment.
+  const apps = (parsed as { apps?: unknown } | null)?.apps;
+  if (Array.isArray(apps)) {
+    for (const app of apps as Array<Record<string, unknown> | null>) {
+      for (const field of ['secret', 'headers', 'env']) if (app?.[field] !== undefined) walk(app[field], field);
+    }
+  }
   return substituted;
 }
 
@@ -465,7 +479,7 @@ function readConfigFile(
   return { ...interpolated, substitutedSecrets: upstreamSubstitutions(parsed, variables, path) };
 }
 
-/** Built-in apps' ids are taken; an MCP app names exactly one way to reach it. */
+/** Built-in apps' ids are taken; an MCP app names exactly one way to reach it, an HTTP app its baseURL and secret. */
 export const builtinAppIds: readonly string[] = ['web', 'images', 'files'];
 
 function checkApps(apps: readonly AppEntry[], source: string): void {
@@ -486,23 +500,48 @@ function checkApps(apps: readonly AppEntry[], source: string): void {
       }
       modes.add(mode.id);
     }
+    if (app.type === 'http') {
+      const stray = (['command', 'env', 'cwd', 'url'] as const).find((field) => app[field] !== undefined);
+      if (stray) {
+        throw new SwitchyardError(
+          'SY_ERR_VALIDATION',
+          `${source}: app '${app.id}' is type http: it takes baseURL and secret, not ${stray}`,
+        );
+      }
+      if (app.baseURL === undefined || app.secret === undefined) {
+        throw new SwitchyardError(
+          'SY_ERR_VALIDATION',
+          `${source}: app '${app.id}' (type http) needs baseURL and secret`,
+        );
+      }
+      checkAppUrl(app.id, 'baseURL', app.baseURL, source);
+      continue;
+    }
+    if (app.baseURL !== undefined || app.secret !== undefined) {
+      throw new SwitchyardError(
+        'SY_ERR_VALIDATION',
+        `${source}: app '${app.id}' is type mcp: baseURL and secret are for type http`,
+      );
+    }
     if ((app.command === undefined) === (app.url === undefined)) {
       throw new SwitchyardError(
         'SY_ERR_VALIDATION',
         `${source}: app '${app.id}' needs exactly one of command (stdio) or url (Streamable HTTP)`,
       );
     }
-    if (app.url !== undefined) {
-      let url: URL;
-      try {
-        url = new URL(app.url);
-      } catch {
-        throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: app '${app.id}' url is not a URL`);
-      }
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: app '${app.id}' url must be http or https`);
-      }
-    }
+    if (app.url !== undefined) checkAppUrl(app.id, 'url', app.url, source);
+  }
+}
+
+function checkAppUrl(id: string, field: string, value: string, source: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: app '${id}' ${field} is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: app '${id}' ${field} must be http or https`);
   }
 }
 

@@ -3,6 +3,7 @@ import { SwitchyardError } from '@switchyard/core';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Logger } from 'pino';
 import type { Metrics } from '../infrastructure/metrics';
+import { createHttpApp } from './http-app';
 import { createMcpApp } from './mcp-app';
 
 /** The apps this process runs: from the config file, each enabled per environment. */
@@ -37,10 +38,20 @@ export interface AppRegistryDependencies {
   readonly metrics: Pick<Metrics, 'skillCalls' | 'skillDuration'>;
 }
 
+/** The runtime of an app entry, by its type. */
+export function createAppRuntime(entry: AppEntry, logger: Logger): AppRuntime {
+  switch (entry.type) {
+    case 'http':
+      return createHttpApp(entry, logger);
+    case 'mcp':
+      return createMcpApp(entry, logger);
+  }
+}
+
 export function createAppRegistry({ apps, builtins = [], logger, metrics }: AppRegistryDependencies): AppRegistry {
   const runtimes = new Map<string, AppRuntime>([
     ...builtins.map((runtime) => [runtime.id, runtime] as const),
-    ...apps.map((entry) => [entry.id, createMcpApp(entry, logger)] as const),
+    ...apps.map((entry) => [entry.id, createAppRuntime(entry, logger)] as const),
   ]);
   // Schemas change only when an app announces new tools: compile each once (by identity).
   const ajv = new Ajv({ allErrors: false, strict: false });

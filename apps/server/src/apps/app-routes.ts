@@ -58,6 +58,8 @@ export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDepend
       const visible = apps.all().filter((runtime) => runtime.environments.some((env) => administered.includes(env)));
       const listed = await Promise.all(
         visible.map(async (runtime) => {
+          // Reached first: a remote app's name comes with its manifest.
+          const reached = await reach(runtime);
           const base = {
             id: runtime.id,
             name: runtime.name,
@@ -66,7 +68,6 @@ export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDepend
             timeout_ms: runtime.timeoutMs,
             max_output_bytes: runtime.maxOutputBytes,
           };
-          const reached = await reach(runtime);
           return { ...base, ...reached, skills: reached.skills.map((skill) => skill.name) };
         }),
       );
@@ -89,8 +90,8 @@ export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDepend
       const environment = request.principal?.environment ?? 'prod';
       const listed = await Promise.all(
         apps.list(environment).map(async (runtime) => {
-          const base = { id: runtime.id, name: runtime.name, description: runtime.description, kind: runtime.kind };
           const [reached, modes] = await Promise.all([reach(runtime), runtime.focusModes().catch(() => [])]);
+          const base = { id: runtime.id, name: runtime.name, description: runtime.description, kind: runtime.kind };
           const focusModes = modes.map((mode) => ({
             id: mode.id,
             name: mode.name,
