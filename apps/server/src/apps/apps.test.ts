@@ -6,7 +6,7 @@ import {
 } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { keyRequest } from '../testing/key-request';
-import { readJson } from '../testing/read-json';
+import { type Json, readJson } from '../testing/read-json';
 import { startTestServer, type TestServer } from '../testing/test-server';
 
 /** A port nothing listens on: an app there is down. */
@@ -45,8 +45,8 @@ describe('apps: MCP servers over stdio and Streamable HTTP, their skills called 
   it("lists the apps of the key's environment with their skills, and says which app is down", async () => {
     const dev = await readJson(await keyRequest(server.url, devKey, 'GET', '/v1/apps'));
     // The built-in apps (web, images, files) have their own tests.
-    const configured = (apps: Array<{ kind: string }>) => apps.filter((app) => app.kind !== 'builtin');
-    const byId = Object.fromEntries(configured(dev.apps).map((app: { id: string }) => [app.id, app]));
+    const configured = (apps: Json[]): Json[] => apps.filter((app) => app.kind !== 'builtin');
+    const byId = Object.fromEntries(configured(dev.apps).map((app) => [app.id, app]));
     expect(Object.keys(byId).sort()).toEqual(['clock', 'down', 'lab', 'notes']);
     expect(byId.clock).toMatchObject({ name: 'Clock', kind: 'mcp', status: 'ok' });
     expect(byId.clock.skills.map((skill: { name: string }) => skill.name)).toEqual(

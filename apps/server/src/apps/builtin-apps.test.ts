@@ -180,7 +180,8 @@ describe('built-in apps: web, images and files', () => {
       expect(answer.choices[0].message.content).toContain(
         'tool said: 1. Understanding spring tides\n   https://ocean.example.com/spring-tides',
       );
-      const offered = (model.requests.at(-2)?.body as { tools: Array<{ function: { name: string } }> }).tools;
+      const offered =
+        (model.requests.at(-2)?.body as { tools: Array<{ function: { name: string } }> } | undefined)?.tools ?? [];
       expect(offered.map((tool) => tool.function.name).sort()).toEqual(['web__fetch', 'web__search']);
 
       const refused = await readJson(
@@ -219,6 +220,12 @@ describe('built-in apps: web, images and files', () => {
       expect((await readJson(over)).error.code).toBe('SY_ERR_QUOTA_EXCEEDED');
       const quota = await readJson(await keyRequest(server.url, key, 'GET', '/v1/image/quota'));
       expect(quota).toMatchObject({ used: 1, limit: 1, remaining: 0 });
+
+      // The apps scope does not widen a key: generating still needs the images scope.
+      const appsOnly = await server.createKey('dev', { scopes: ['apps'] });
+      const refused = await call(appsOnly, 'images', 'generate', { prompt: 'a lighthouse' });
+      expect(refused.status).toBe(403);
+      expect((await readJson(refused)).error.code).toBe('SY_ERR_FORBIDDEN');
     });
   });
 

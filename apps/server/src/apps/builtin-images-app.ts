@@ -40,6 +40,9 @@ function generateSkill({ images, limiter, publicUrl, logger }: ImagesAppDependen
       },
     },
     async run({ environment, caller, input, signal }) {
+      if (caller.scopes && !caller.scopes.includes('images')) {
+        throw new SwitchyardError('SY_ERR_FORBIDDEN', "Generating images needs a key with the 'images' scope");
+      }
       // The same per-minute limit and daily quota as POST /v1/images/generations, on the same buckets.
       const limit = images.settings.current().getInteger(`rate_limit.image.${environment}`);
       const decision = await limiter.hit(`image:${environment}:${caller.subject}`, limit);
