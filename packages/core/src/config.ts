@@ -175,6 +175,54 @@ const AppSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The web-search API behind the `web` app's search skill (and recurring searches). */
+const WebSearchSchema = Type.Object(
+  {
+    type: Type.Union([Type.Literal('searxng'), Type.Literal('brave'), Type.Literal('tavily')]),
+    /** SearXNG: the instance (required). Brave and Tavily: their public API unless set. */
+    baseURL: Type.Optional(Type.String({ minLength: 1 })),
+    /** Brave and Tavily (required); SearXNG behind a proxy that wants a bearer token. */
+    apiKey: Type.Optional(Type.String({ minLength: 1 })),
+    timeoutMs: Type.Optional(positiveInteger),
+  },
+  { additionalProperties: false },
+);
+
+const environmentList = Type.Array(Type.Union([Type.Literal('prod'), Type.Literal('dev')]), {
+  minItems: 1,
+  uniqueItems: true,
+});
+
+/** Switches for one built-in app; every one is on in both environments unless said otherwise. */
+const builtinAppFields = {
+  enabled: Type.Optional(Type.Boolean()),
+  environments: Type.Optional(environmentList),
+  timeoutMs: Type.Optional(positiveInteger),
+  maxOutputBytes: Type.Optional(positiveInteger),
+};
+
+const BuiltinAppsSchema = Type.Object(
+  {
+    web: Type.Optional(
+      Type.Object(
+        {
+          ...builtinAppFields,
+          /** Private networks (CIDR) the fetch skill may reach anyway, e.g. a self-hoster's LAN; default none. */
+          allowedNetworks: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+          /** Largest page body read by the fetch skill; default 2 MiB. */
+          fetchMaxBytes: Type.Optional(positiveInteger),
+          /** Per page fetch, redirects included; default 15 s. */
+          fetchTimeoutMs: Type.Optional(positiveInteger),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    images: Type.Optional(Type.Object(builtinAppFields, { additionalProperties: false })),
+    files: Type.Optional(Type.Object(builtinAppFields, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
 const FileSchema = Type.Object(
   {
     server: Type.Optional(
@@ -220,6 +268,8 @@ const FileSchema = Type.Object(
     imageModels: Type.Optional(Type.Array(ImageModelSchema)),
     defaultImageModel: Type.Optional(Type.String()),
     apps: Type.Optional(Type.Array(AppSchema)),
+    webSearch: Type.Optional(WebSearchSchema),
+    builtinApps: Type.Optional(BuiltinAppsSchema),
   },
   { additionalProperties: false },
 );
@@ -230,6 +280,8 @@ export type DeploymentEntry = Static<typeof DeploymentSchema>;
 export type ImageModelEntry = Static<typeof ImageModelSchema>;
 export type AppEntry = Static<typeof AppSchema>;
 export type FocusModeEntry = Static<typeof FocusModeSchema>;
+export type WebSearchConfig = Static<typeof WebSearchSchema>;
+export type BuiltinAppsConfig = Static<typeof BuiltinAppsSchema>;
 
 /** Object storage: a directory on disk (embedded) or an S3-compatible bucket (server mode, MinIO). */
 export type StorageConfig =
@@ -312,6 +364,10 @@ export interface SwitchyardConfig {
   readonly defaultImageModel: string | null;
   /** Apps from the config file (MCP servers); built-in apps are always there. */
   readonly apps: readonly AppEntry[];
+  /** The web-search provider of the `web` app's search skill; null: the skill is not offered. */
+  readonly webSearch: WebSearchConfig | null;
+  /** Switches and limits of the built-in apps (web, images, files); all on by default. */
+  readonly builtinApps: BuiltinAppsConfig;
   readonly storage: StorageConfig;
   readonly shutdownTimeoutMs: number;
   /**
@@ -444,7 +500,7 @@ function upstreamSubstitutions(parsed: unknown, variables: EnvironmentVariables,
       for (const [name, inner] of Object.entries(value)) walk(inner, name);
     }
   };
-  const file = parsed as { providers?: unknown; imageModels?: unknown } | null;
+  const file = parsed as { providers?: unknown; imageModels?: unknown; webSearch?: unknown } | null;
   for (const section of [file?.providers, file?.imageModels]) {
     if (Array.isArray(section)) for (const entry of section) walk(entry, null);
   }
@@ -455,6 +511,7 @@ function upstreamSubstitutions(parsed: unknown, variables: EnvironmentVariables,
       for (const field of ['secret', 'headers', 'env']) if (app?.[field] !== undefined) walk(app[field], field);
     }
   }
+  if (file?.webSearch) walk(file.webSearch, null);
   return substituted;
 }
 
@@ -542,6 +599,27 @@ function checkAppUrl(id: string, field: string, value: string, source: string): 
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: app '${id}' ${field} must be http or https`);
+  }
+}
+
+function checkWebSearch(webSearch: WebSearchConfig | undefined, source: string): void {
+  if (!webSearch) return;
+  if (webSearch.type === 'searxng' && !webSearch.baseURL) {
+    throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: webSearch of type searxng needs a baseURL`);
+  }
+  if (webSearch.type !== 'searxng' && !webSearch.apiKey) {
+    throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: webSearch of type ${webSearch.type} needs an apiKey`);
+  }
+  if (webSearch.baseURL) {
+    let url: URL;
+    try {
+      url = new URL(webSearch.baseURL);
+    } catch {
+      throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: webSearch baseURL is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: webSearch baseURL must be http(s)`);
+    }
   }
 }
 
@@ -646,6 +724,7 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
   checkReferences(providers, models, source);
   checkImageModels(file.imageModels ?? [], file.defaultImageModel ?? null, source);
   checkApps(file.apps ?? [], source);
+  checkWebSearch(file.webSearch, source);
   if (
     file.defaultModel &&
     !models.some((model) => model.id === file.defaultModel || model.aliases?.includes(file.defaultModel ?? '')) &&
@@ -702,6 +781,8 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
     imageModels: file.imageModels ?? [],
     defaultImageModel: file.defaultImageModel ?? file.imageModels?.[0]?.id ?? null,
     apps: file.apps ?? [],
+    webSearch: file.webSearch ?? null,
+    builtinApps: file.builtinApps ?? {},
     storage: storageConfig(variables, resolve(cwd, variables.SWITCHYARD_DATA_DIR || './data')),
     routing: {
       maxAttempts: file.routing?.maxAttempts ?? 2,

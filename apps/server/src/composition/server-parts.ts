@@ -39,6 +39,7 @@ import type { Logger } from 'pino';
 import { type AccountService, createAccountService } from '../accounts/account-service';
 import { resolveAuthSecret } from '../accounts/auth-secret';
 import { type AppRegistry, createAppRegistry } from '../apps/app-registry';
+import { createBuiltinApps } from '../apps/builtin-apps';
 import { createDocumentExtractor } from '../files/document-extraction';
 import { registerChatJob } from '../gateway/chat-job';
 import { registerImageJob } from '../images/image-job';
@@ -96,7 +97,7 @@ export interface ServerParts {
   readonly jobs: PlatformJobQueue;
   readonly storage: ObjectStore;
   readonly imageModels: ImageModels;
-  /** Apps (MCP servers) whose skills clients and models call. */
+  /** Apps (built-in, MCP servers) whose skills clients and models call. */
   readonly apps: AppRegistry;
   readonly imageQuota: ImageQuota;
   readonly idempotency: IdempotencyRepository;
@@ -225,14 +226,21 @@ export async function createServerParts(
     cleanups.unshift(() => closeObjectStore(storage));
     const imageModels = createImageModels(config);
     cleanups.unshift(() => imageModels.close());
-    // Apps connect on first use: a server that is down does not hold up the start.
-    const apps = createAppRegistry({ apps: config.apps, logger, metrics });
-    cleanups.unshift(() => apps.close());
     const environmentDatabases = { prod: databases.prod.db, dev: databases.dev.db };
     const databaseImageQuota = createDatabaseImageQuota(environmentDatabases);
     // With Redis, Redis decides and the database only records the count for reporting.
     const imageQuota = redis ? createRedisImageQuota(redis, { record: databaseImageQuota }) : databaseImageQuota;
     const idempotency = createIdempotencyRepository(databases.prod.db);
+    // Apps connect on first use: a server that is down does not hold up the start.
+    const builtins = createBuiltinApps({
+      config,
+      databases,
+      images: { databases, imageModels, imageQuota, jobs, settings },
+      limiter,
+      logger,
+    });
+    const apps = createAppRegistry({ apps: config.apps, builtins, logger, metrics });
+    cleanups.unshift(() => apps.close());
     const purge = setInterval(() => void idempotency.purgeExpired().catch(() => {}), 3_600_000);
     purge.unref();
     cleanups.unshift(() => clearInterval(purge));
