@@ -1,10 +1,12 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { AppPicker, type AppSelection } from '../components/AppPicker';
 import { AttachButton, AttachmentList, useAttachments } from '../components/Attachments';
 import { ChatSidebar } from '../components/ChatSidebar';
 import { type LiveAnswer, MessageList, type StreamStatus } from '../components/MessageList';
 import { ShareExport } from '../components/ShareExport';
 import { TemplatePicker } from '../components/TemplatePicker';
+import { stepOfCall, type ToolStepView, withResult } from '../components/ToolSteps';
 import { buttonClass, ErrorBox, inputClass, secondaryButtonClass, selectClass } from '../components/ui';
 import { ApiError, api, type ChatModel } from '../lib/api';
 import { followSession, startChat, stopChat } from '../lib/chat';
@@ -51,6 +53,8 @@ interface Turn {
   /** Shown until the stored messages are fetched back. */
   user: ChatMessage;
   status: StreamStatus;
+  /** The skills the model called so far (with apps or a focus mode). */
+  steps: readonly ToolStepView[];
   stopRequested: boolean;
   controller: AbortController;
 }
@@ -65,6 +69,7 @@ export function ChatPage() {
   const [activeId, setActiveId] = useState<string | null>(chatFromAddress);
   const [focusMessageId, setFocusMessageId] = useState<string | null>(null);
   const [draft, setDraft] = useState('');
+  const [appSelection, setAppSelection] = useState<AppSelection>({ apps: [], focus: '' });
   const [error, setError] = useState<unknown>(null);
   const [turn, setTurn] = useState<Turn | null>(null);
   const [panel, setPanel] = useState<'chat' | 'images'>('chat');
@@ -126,7 +131,7 @@ export function ChatPage() {
     const list = stored ?? [];
     return pending ? [...list, pending.user] : list;
   }, [stored, pending]);
-  const live: LiveAnswer | null = pending ? { text: streamText, status: pending.status } : null;
+  const live: LiveAnswer | null = pending ? { text: streamText, status: pending.status, steps: pending.steps } : null;
 
   const select = useCallback(
     (id: string | null, messageId?: string) => {
@@ -161,6 +166,7 @@ export function ChatPage() {
       answerId: null,
       user: { id: localId(), role: 'user', content: text, attachments: files },
       status: 'waiting',
+      steps: [],
       stopRequested: false,
       controller,
     };
@@ -180,6 +186,8 @@ export function ChatPage() {
         ...(chosenModel ? { model: chosenModel } : {}),
         message: text,
         ...(files.length > 0 ? { attachments: files } : {}),
+        ...(appSelection.apps.length > 0 ? { apps: appSelection.apps } : {}),
+        ...(appSelection.focus ? { focus: appSelection.focus } : {}),
       });
       targetChat = started.chatId;
       if (!chatId) {
@@ -213,6 +221,8 @@ export function ChatPage() {
         started.sessionId,
         {
           onDelta: (delta) => streamText.append(delta),
+          onToolCall: (call) => update({ steps: [...(turnRef.current?.steps ?? []), stepOfCall(call)] }),
+          onToolResult: (result) => update({ steps: withResult(turnRef.current?.steps ?? [], result) }),
           onReconnect: () => update({ status: 'reconnecting' }),
           onResumed: () => {
             if (turnRef.current?.status === 'reconnecting') update({ status: 'streaming' });
@@ -473,6 +483,7 @@ export function ChatPage() {
                 <div className="flex flex-wrap items-center gap-2">
                   <AttachButton attachments={attachments} disabled={busy} />
                   <TemplatePicker onInsert={insertText} />
+                  <AppPicker value={appSelection} onChange={setAppSelection} disabled={busy} />
                   {attachments.busy && <span className="text-xs text-slate-500">Preparing attachments…</span>}
                 </div>
               </div>
