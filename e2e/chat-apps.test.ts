@@ -76,7 +76,8 @@ describe.skipIf(!hasChromium || !hasBuild)('web chat with apps end to end', () =
   });
 
   it('shows the tool step with its result inside the answer, live and after a reload', async () => {
-    await page.goto(`${server.url}/signup`);
+    await page.goto(server.url);
+    await page.getByRole('button', { name: 'Create an account' }).click();
     await page.getByLabel('Name').fill('Tess');
     await page.getByLabel('Email').fill('tess@example.com');
     await page.getByLabel('Password').fill('a long password 789');
