@@ -14,6 +14,8 @@ export interface FocusChoice {
   value: string;
   label: string;
   description: string;
+  /** The model the mode prefers, used when none was picked. */
+  model: string | null;
 }
 
 export function focusChoices(apps: readonly AppSummary[]): FocusChoice[] {
@@ -22,6 +24,7 @@ export function focusChoices(apps: readonly AppSummary[]): FocusChoice[] {
       value: `${app.id}/${mode.id}`,
       label: `${app.name}: ${mode.name}`,
       description: mode.description,
+      model: mode.model,
     })),
   );
 }

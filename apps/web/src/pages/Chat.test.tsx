@@ -19,7 +19,7 @@ const apps = {
       kind: 'mcp',
       status: 'ok',
       skills: [{ name: 'add', description: 'Adds', input_schema: {} }],
-      focus_modes: [{ id: 'maths', name: 'Maths', description: 'Adds numbers', skills: ['add'], model: null }],
+      focus_modes: [{ id: 'maths', name: 'Maths', description: 'Adds numbers', skills: ['add'], model: 'precise' }],
     },
   ],
 };
@@ -56,7 +56,13 @@ function push(event: string, data: unknown) {
 function route(method: string, url: URL): Response {
   const path = url.pathname;
   if (path === '/v1/chat/models') {
-    return json(200, { default: 'smart', models: [{ id: 'smart', label: 'Smart', description: '', provider: 'x' }] });
+    return json(200, {
+      default: 'smart',
+      models: [
+        { id: 'smart', label: 'Smart', description: '', provider: 'x' },
+        { id: 'precise', label: 'Precise', description: '', provider: 'x' },
+      ],
+    });
   }
   if (path === '/api/apps') return json(200, apps);
   if (path === '/api/files/limits') return json(200, { maxBytes: 1000, maxFiles: 5 });
@@ -134,7 +140,7 @@ const buttonNamed = (name: string) =>
 const steps = () => [...container.querySelectorAll('[aria-label="Tool steps"] li')] as HTMLElement[];
 
 describe('chat with apps', () => {
-  it('sends the chosen apps and focus mode, shows each tool step live, then the stored steps', async () => {
+  it('sends the chosen apps and focus mode (with its model), shows each tool step live, then the stored steps', async () => {
     const appsButton = (await waitFor(() => buttonNamed('Apps'))) as HTMLButtonElement;
     await act(async () => appsButton.click());
     const checkbox = container.querySelector('input[type="checkbox"]') as HTMLInputElement;
@@ -147,6 +153,8 @@ describe('chat with apps', () => {
       focus.value = 'clock/maths';
       focus.dispatchEvent(new Event('change', { bubbles: true }));
     });
+    // The mode prefers a model: it is chosen unless one was picked by hand.
+    expect((container.querySelector('select[aria-label="Model"]') as HTMLSelectElement).value).toBe('precise');
 
     const composer = container.querySelector('textarea[aria-label="Message"]') as HTMLTextAreaElement;
     await act(async () => {
@@ -156,7 +164,7 @@ describe('chat with apps', () => {
     await act(async () => buttonNamed('Send')?.click());
     await waitFor(() => requests.some((entry) => entry.path === '/api/chat/stream'));
     expect(requests.find((entry) => entry.path === '/api/chat/start')?.body).toEqual({
-      model: 'smart',
+      model: 'precise',
       message: 'please add',
       apps: ['clock'],
       focus: 'clock/maths',

@@ -9,6 +9,7 @@ import { TemplatePicker } from '../components/TemplatePicker';
 import { stepOfCall, type ToolStepView, withResult } from '../components/ToolSteps';
 import { buttonClass, ErrorBox, inputClass, secondaryButtonClass, selectClass } from '../components/ui';
 import { ApiError, api, type ChatModel } from '../lib/api';
+import { appsQueryKey, fetchApps, focusChoices } from '../lib/apps';
 import { followSession, startChat, stopChat } from '../lib/chat';
 import { setMessages, useMessages } from '../lib/chat-queries';
 import {
@@ -120,7 +121,14 @@ export function ChatPage() {
   );
   // The model picked here, else the open chat's (when still offered), else the server's default.
   const chatModel = chat?.model && models.data?.models.some((entry) => entry.id === chat.model) ? chat.model : null;
-  const chosenModel = model || chatModel || models.data?.default || '';
+  const apps = useQuery({ queryKey: appsQueryKey, queryFn: fetchApps, staleTime: 60_000, retry: false });
+  // A focus mode's preferred model applies unless a model was picked here (as on /v1/chat).
+  const focusModel = appSelection.focus
+    ? focusChoices(apps.data ?? []).find((choice) => choice.value === appSelection.focus)?.model
+    : null;
+  const offeredFocusModel =
+    focusModel && models.data?.models.some((entry) => entry.id === focusModel) ? focusModel : null;
+  const chosenModel = model || offeredFocusModel || chatModel || models.data?.default || '';
   // The local question and the live answer show until the stored answer arrives, never beside it.
   const settled = useMemo(
     () => turn?.answerId != null && (stored ?? []).some((message) => message.id === turn.answerId),
