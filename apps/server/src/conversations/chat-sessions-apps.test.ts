@@ -79,7 +79,7 @@ describe('web chat sessions with apps', () => {
       output: '5',
       is_error: false,
     });
-    expect((events[2]?.data as { duration_ms: number }).duration_ms).toBeGreaterThanOrEqual(0);
+    expect((events[2]?.data as { duration_ms?: number } | undefined)?.duration_ms).toBeGreaterThanOrEqual(0);
     expect(events[3]?.data).toEqual({ content: 'The sum is 5' });
     expect(events.at(-1)?.data).toMatchObject({ status: 'complete', messageId });
 
@@ -88,7 +88,7 @@ describe('web chat sessions with apps', () => {
     expect(answer).toMatchObject({ id: messageId, content: 'The sum is 5', status: 'complete' });
     expect(answer?.toolSteps).toEqual([
       {
-        id: (events[1]?.data as { id: string }).id,
+        id: (events[1]?.data as { id?: string } | undefined)?.id,
         app: 'clock',
         skill: 'add',
         input: { a: 2, b: 3 },
