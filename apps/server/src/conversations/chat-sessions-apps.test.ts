@@ -13,6 +13,7 @@ const firstUserText = (request: Record<string, unknown>) =>
 function scriptedCalls(request: Record<string, unknown>) {
   if ((request.messages as Message[]).at(-1)?.role !== 'user') return undefined;
   const text = firstUserText(request);
+  if (text.includes('slow')) return [{ name: 'clock__slow', arguments: { ms: 60_000 } }];
   if (text.includes('bad')) return [{ name: 'clock__add', arguments: { a: 'two', b: 3 } }];
   if (text.includes('add')) return [{ name: 'clock__add', arguments: { a: 2, b: 3 } }];
   return undefined;
@@ -114,6 +115,23 @@ describe('web chat sessions with apps', () => {
     expect(answer?.toolSteps).toEqual([
       expect.objectContaining({ skill: 'add', isError: true, output: expect.stringContaining('SY_ERR_VALIDATION') }),
     ]);
+  });
+
+  it('stops in the middle of a skill call: the answer ends stopped and the step is stored without output', async () => {
+    const { sessionId, chatId } = await start({ message: 'slow please', apps: ['clock'] });
+    let stopped = false;
+    const events = await readEvents(await alice.get(`/api/chat/stream?sessionId=${sessionId}`), (seen) => {
+      if (!stopped && seen.at(-1)?.event === 'tool_call') {
+        stopped = true;
+        void alice.post('/api/chat/stop', { sessionId });
+      }
+      return seen.at(-1)?.event === 'done';
+    });
+    expect(events.map((event) => event.event)).toEqual(['start', 'tool_call', 'done']);
+    expect(events.at(-1)?.data).toMatchObject({ status: 'stopped' });
+    const answer = await answerOf(chatId);
+    expect(answer).toMatchObject({ status: 'partial', error: 'stopped by the user' });
+    expect(answer?.toolSteps).toEqual([expect.objectContaining({ skill: 'slow', output: null, durationMs: null })]);
   });
 
   it('answers without steps when no app is chosen, and lists the apps for the signed-in user', async () => {
