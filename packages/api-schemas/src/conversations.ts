@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { AppIdsSchema, FocusSchema } from './chat';
 import { pageQueryFields } from './common';
 
 /**
@@ -84,6 +85,18 @@ export const AddMessageRequest = Type.Object(
 );
 export type AddMessageRequest = Static<typeof AddMessageRequest>;
 
+/** One skill call behind an answer (a chat with apps), stored with the answer. */
+export const ToolStep = Type.Object({
+  id: Type.String(),
+  app: Type.String(),
+  skill: Type.String(),
+  input: Type.Unknown({ description: 'The arguments the model gave (the raw text when they were not JSON)' }),
+  output: Type.Union([Type.String(), Type.Null()], { description: 'Null when the answer was stopped mid-call' }),
+  isError: Type.Boolean(),
+  durationMs: Type.Union([Type.Number(), Type.Null()]),
+});
+export type ToolStep = Static<typeof ToolStep>;
+
 /** A stored message of a chat. */
 export const ConversationMessage = Type.Object({
   id: Type.String(),
@@ -100,6 +113,7 @@ export const ConversationMessage = Type.Object({
   firstTokenMs: Type.Union([Type.Integer(), Type.Null()]),
   durationMs: Type.Union([Type.Integer(), Type.Null()]),
   attachments: Type.Array(Type.String(), { description: 'File ids (POST /api/files) sent with the message' }),
+  toolSteps: Type.Array(ToolStep, { description: 'The skill calls the model made for this answer, in order' }),
   createdAt: Type.String(),
 });
 export type ConversationMessage = Static<typeof ConversationMessage>;
@@ -155,6 +169,8 @@ export const StartChatRequest = Type.Object(
     templateId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     variables: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 100_000 }))),
     attachments: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 10 })),
+    apps: Type.Optional(AppIdsSchema),
+    focus: Type.Optional(FocusSchema),
   },
   { additionalProperties: false },
 );

@@ -1,7 +1,20 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { jsonValue } from './json-column';
 
 const timestampColumn = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** One skill call the model made while answering (a chat with apps), as stored with the answer. */
+export interface StoredToolStep {
+  id: string;
+  app: string;
+  skill: string;
+  input: unknown;
+  /** Null when the answer was stopped before the skill returned. */
+  output: string | null;
+  isError: boolean;
+  durationMs: number | null;
+}
 
 /**
  * A signed-in user's chats, in the database of the user's environment. No
@@ -45,6 +58,8 @@ export const conversationMessages = pgTable(
     firstTokenMs: integer('first_token_ms'),
     durationMs: integer('duration_ms'),
     attachments: text('attachments').array().$type<string[]>().notNull().default(sql`ARRAY[]::text[]`),
+    /** The skill calls behind an answer, in the order they were made (empty without apps). */
+    toolSteps: jsonValue('tool_steps').$type<StoredToolStep[]>().notNull().default(sql`'[]'::jsonb`),
     createdAt: timestampColumn('created_at').notNull().defaultNow(),
   },
   (table) => [

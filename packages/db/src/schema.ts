@@ -5,7 +5,6 @@ import {
   bigint,
   boolean,
   check,
-  customType,
   doublePrecision,
   index,
   integer,
@@ -16,21 +15,11 @@ import {
   varchar,
 } from 'drizzle-orm/pg-core';
 import { users } from './accounts-schema';
+import { jsonValue } from './json-column';
 
 export * from './accounts-schema';
 export * from './conversations-schema';
 export * from './images-schema';
-
-/**
- * Both drivers already parse jsonb into JavaScript values. Drizzle's own jsonb
- * column parses strings a second time, which turns a stored string such as
- * "123" into the number 123, so values pass through untouched here.
- */
-const jsonValue = customType<{ data: unknown; driverData: unknown }>({
-  dataType: () => 'jsonb',
-  toDriver: (value) => JSON.stringify(value),
-  fromDriver: (value) => value,
-});
 
 const environmentColumn = () => varchar('environment', { length: 4, enum: environments });
 const createdAtColumn = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();

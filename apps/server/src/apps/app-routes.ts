@@ -6,7 +6,7 @@ import {
   SkillCallResult,
   SkillParams,
 } from '@switchyard/api-schemas';
-import { type AppRuntime, type SkillDefinition, SwitchyardError } from '@switchyard/core';
+import { type AppRuntime, type Environment, type SkillDefinition, SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { administeredEnvironments } from '../edge/admin-environments';
@@ -22,6 +22,7 @@ export interface AppRouteDependencies {
 
 const callBehaviour: RouteBehaviour = { auth: 'required', scope: 'apps' };
 const listBehaviour: RouteBehaviour = { auth: 'required', scope: 'apps', usage: false };
+const sessionListBehaviour: RouteBehaviour = { auth: 'session', scope: 'apps', usage: false };
 const adminBehaviour: RouteBehaviour = { auth: 'admin', usage: false };
 const security = [{ bearer: [] }];
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse };
@@ -38,6 +39,31 @@ async function reach(runtime: AppRuntime): Promise<{
   } catch (error) {
     return { status: 'unavailable', error: (error as Error).message, skills: [] };
   }
+}
+
+/** The apps an environment may use, with their skills and focus modes (GET /v1/apps, GET /api/apps). */
+async function appCatalog(apps: AppRegistry, environment: Environment): Promise<AppList> {
+  const listed = await Promise.all(
+    apps.list(environment).map(async (runtime) => {
+      // Reached first: a remote app's name and description come with its manifest.
+      const [reached, modes] = await Promise.all([reach(runtime), runtime.focusModes().catch(() => [])]);
+      const base = { id: runtime.id, name: runtime.name, description: runtime.description, kind: runtime.kind };
+      const focusModes = modes.map((mode) => ({
+        id: mode.id,
+        name: mode.name,
+        description: mode.description,
+        skills: mode.skills ? [...mode.skills] : null,
+        model: mode.model,
+      }));
+      const skills = reached.skills.map((skill) => ({
+        name: skill.name,
+        description: skill.description,
+        input_schema: { ...skill.inputSchema },
+      }));
+      return { ...base, ...reached, skills, focus_modes: focusModes };
+    }),
+  );
+  return { apps: listed };
 }
 
 /** Apps and their skills, and calling a skill directly: `POST /v1/apps/{app}/skills/{skill}`. */
@@ -86,29 +112,21 @@ export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDepend
         response: { 200: AppList, ...errors },
       },
     },
-    async (request) => {
-      const environment = request.principal?.environment ?? 'prod';
-      const listed = await Promise.all(
-        apps.list(environment).map(async (runtime) => {
-          const [reached, modes] = await Promise.all([reach(runtime), runtime.focusModes().catch(() => [])]);
-          const base = { id: runtime.id, name: runtime.name, description: runtime.description, kind: runtime.kind };
-          const focusModes = modes.map((mode) => ({
-            id: mode.id,
-            name: mode.name,
-            description: mode.description,
-            skills: mode.skills ? [...mode.skills] : null,
-            model: mode.model,
-          }));
-          const skills = reached.skills.map((skill) => ({
-            name: skill.name,
-            description: skill.description,
-            input_schema: { ...skill.inputSchema },
-          }));
-          return { ...base, ...reached, skills, focus_modes: focusModes };
-        }),
-      );
-      return { apps: listed };
+    async (request) => appCatalog(apps, request.principal?.environment ?? 'prod'),
+  );
+
+  // The web app's picker: the same list for the signed-in user (whose chats are prod's).
+  app.get(
+    '/api/apps',
+    {
+      config: { behaviour: sessionListBehaviour },
+      schema: {
+        tags,
+        summary: 'The apps and focus modes a signed-in user may chat with (as GET /v1/apps for prod)',
+        response: { 200: AppList, ...errors },
+      },
     },
+    async (request) => appCatalog(apps, request.principal?.environment ?? 'prod'),
   );
 
   app.post<{ Params: Static<typeof SkillParams>; Body: SkillCallRequest }>(

@@ -64,7 +64,9 @@ export function registerChatSessionRoutes(
       config: { behaviour: startBehaviour },
       schema: {
         tags,
-        summary: 'Store a message and start the answer; read it from GET /api/chat/stream?sessionId=',
+        summary:
+          'Store a message and start the answer (with `apps`/`focus`, the model may call skills); read it from ' +
+          'GET /api/chat/stream?sessionId=',
         body: StartChatRequest,
       },
     },
@@ -78,7 +80,9 @@ export function registerChatSessionRoutes(
       config: { behaviour: sessionBehaviour },
       schema: {
         tags,
-        summary: 'The answer as server-sent events (start, delta…, error?, done); resumes after Last-Event-ID',
+        summary:
+          'The answer as server-sent events (start, tool_call/tool_result… with apps, delta…, error?, done); ' +
+          'resumes after Last-Event-ID',
         querystring: ChatStreamQuery,
       },
     },

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { type SecretScrubber, type SessionLog, SwitchyardError } from '@switchyard/core';
-import { createFileRepository } from '@switchyard/db';
+import { createFileRepository, type StoredToolStep } from '@switchyard/db';
 import type { ChatMessage, ChatRequest, Usage } from '@switchyard/providers';
-import type { Router } from '@switchyard/routing';
+import type { ModelRoute, Router } from '@switchyard/routing';
 import type { Logger } from 'pino';
+import type { AppRegistry } from '../apps/app-registry';
+import { type SkillSelection, selectSkills, withFocusPrompt } from '../apps/focus-modes';
+import { runSkillLoop, type SkillEvent } from '../apps/skill-loop';
 import { notFound, type Owner } from '../edge/owner';
 import { resolveModel } from '../gateway/chat-execution';
 import type { ModelAccess } from '../gateway/model-list';
@@ -23,6 +26,8 @@ import {
 const charactersPerToken = 4;
 const defaultContextWindow = 8192;
 const historyMessages = 40;
+/** A skill's output as stored and shown with the answer; the model itself gets all of it. */
+const shownOutputCharacters = 32_000;
 
 export interface StartInput {
   chatId?: string;
@@ -31,11 +36,16 @@ export interface StartInput {
   templateId?: string;
   variables?: Record<string, string>;
   attachments?: string[];
+  /** Apps whose skills the model may call, and a focus mode: as on POST /v1/chat. */
+  apps?: string[];
+  focus?: string;
 }
 
 export interface ChatSessionDependencies extends ModelAccess {
   readonly models: ModelAccess['models'] & { readonly defaultModelId: string };
-  readonly router: Pick<Router, 'stream'>;
+  /** stream for plain answers; complete for each model turn of an answer that calls skills. */
+  readonly router: Pick<Router, 'stream' | 'complete'>;
+  readonly apps: AppRegistry;
   readonly usage: Pick<UsageWriter, 'record'>;
   readonly logger: Pick<Logger, 'error'>;
   /** Scrubs configured secrets from the stored and streamed error of a failed answer. */
@@ -76,6 +86,60 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
   const { log } = dependencies;
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
 
+  /**
+   * An answer whose model may call skills: each model turn is routed whole (like /v1/chat with
+   * apps), each skill call and result goes to the stream as it happens and into `steps`, and the
+   * final text comes back. A stop aborts the turn or the skill in flight.
+   */
+  async function answerWithSkills(
+    owner: Owner,
+    sessionId: string,
+    route: ModelRoute,
+    request: ChatRequest,
+    selection: SkillSelection,
+    steps: StoredToolStep[],
+    controller: AbortController,
+  ): Promise<{ content: string; usage: Usage | undefined; finishReason: string | null }> {
+    // Events are appended in the order they happen; the answer's text waits for them.
+    let written = Promise.resolve();
+    const onEvent = (event: SkillEvent) => {
+      let data: SkillEvent = event;
+      if (event.type === 'tool_call') {
+        const { id, app, skill, input } = event;
+        steps.push({ id, app, skill, input, output: null, isError: false, durationMs: null });
+      } else if (event.type === 'tool_result') {
+        const output =
+          event.output.length > shownOutputCharacters
+            ? `${event.output.slice(0, shownOutputCharacters)}\n[…cut for display]`
+            : event.output;
+        data = { ...event, output };
+        const step = steps.find((candidate) => candidate.id === event.id && candidate.output === null);
+        if (step) Object.assign(step, { output, isError: event.is_error, durationMs: event.duration_ms });
+      }
+      written = written.then(() => log.append(sessionId, event.type, data)).catch(() => {});
+    };
+    const completion = await runSkillLoop(
+      dependencies.apps,
+      request,
+      selection,
+      {
+        environment: 'prod',
+        caller: { kind: 'user', subject: `user:${owner.userId}`, userId: owner.userId },
+        signal: controller.signal,
+        maxSteps: dependencies.settings.current().getInteger('apps.max_steps'),
+        onEvent,
+      },
+      async (turn) =>
+        (await dependencies.router.complete(route, { ...turn, model: route.id }, controller.signal)).value,
+    ).finally(() => written);
+    const choice = completion.choices[0];
+    return {
+      content: typeof choice?.message.content === 'string' ? choice.message.content : '',
+      usage: completion.usage,
+      finishReason: choice?.finish_reason ?? null,
+    };
+  }
+
   async function generate(
     owner: Owner,
     sessionId: string,
@@ -83,10 +147,12 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
     messageId: string,
     modelId: string,
     request: ChatRequest,
+    selection: SkillSelection | null,
     controller: AbortController,
   ): Promise<void> {
     const started = Date.now();
     let content = '';
+    const toolSteps: StoredToolStep[] = [];
     let usage: Usage | undefined;
     let firstTokenMs: number | null = null;
     let failure: SwitchyardError | null = null;
@@ -103,30 +169,39 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
     try {
       await log.append(sessionId, 'start', { sessionId, chatId, messageId, model: modelId });
       const route = resolveModel(dependencies, modelId, 'prod');
-      const routed = await dependencies.router.stream(route, { ...request, model: route.id }, controller.signal);
-      const { first, rest, release } = routed.value;
-      try {
-        const observe = async (chunk: typeof first) => {
-          if (!chunk) return;
-          const choice = chunk.choices[0];
-          const piece = choice?.delta.content;
-          if (piece) {
-            if (firstTokenMs === null) firstTokenMs = Date.now() - started;
-            content += piece;
-            await log.append(sessionId, 'delta', { content: piece });
+      if (selection) {
+        const answer = await answerWithSkills(owner, sessionId, route, request, selection, toolSteps, controller);
+        firstTokenMs = Date.now() - started;
+        content = answer.content;
+        usage = answer.usage;
+        finishReason = answer.finishReason;
+        if (content) await log.append(sessionId, 'delta', { content });
+      } else {
+        const routed = await dependencies.router.stream(route, { ...request, model: route.id }, controller.signal);
+        const { first, rest, release } = routed.value;
+        try {
+          const observe = async (chunk: typeof first) => {
+            if (!chunk) return;
+            const choice = chunk.choices[0];
+            const piece = choice?.delta.content;
+            if (piece) {
+              if (firstTokenMs === null) firstTokenMs = Date.now() - started;
+              content += piece;
+              await log.append(sessionId, 'delta', { content: piece });
+            }
+            if (choice?.finish_reason) finishReason = choice.finish_reason;
+            if (chunk.usage) usage = chunk.usage;
+          };
+          await observe(first);
+          while (!controller.signal.aborted) {
+            const step = await rest.next();
+            if (step.done) break;
+            await observe(step.value);
           }
-          if (choice?.finish_reason) finishReason = choice.finish_reason;
-          if (chunk.usage) usage = chunk.usage;
-        };
-        await observe(first);
-        while (!controller.signal.aborted) {
-          const step = await rest.next();
-          if (step.done) break;
-          await observe(step.value);
+        } finally {
+          release();
+          await rest.return?.(undefined).catch(() => {});
         }
-      } finally {
-        release();
-        await rest.return?.(undefined).catch(() => {});
       }
     } catch (error) {
       if (!controller.signal.aborted) {
@@ -166,6 +241,7 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
         completionTokens: usage?.completion_tokens ?? null,
         firstTokenMs,
         durationMs: Date.now() - started,
+        toolSteps,
       },
     ]).then(async ([stored]) => {
       if (failure) {
@@ -187,7 +263,12 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
     async start(owner, input) {
       // Everything that can be refused is checked before a chat is created, so a refusal leaves nothing behind.
       const existing = input.chatId ? await requireConversation(owner, input.chatId) : null;
-      const modelId = input.model ?? existing?.model ?? dependencies.models.defaultModelId;
+      // Signed-in users chat in prod (like their sessions); a focus mode may prefer a model.
+      const selection =
+        input.apps || input.focus
+          ? await selectSkills(dependencies.apps, 'prod', { apps: input.apps, focus: input.focus })
+          : null;
+      const modelId = input.model ?? selection?.model ?? existing?.model ?? dependencies.models.defaultModelId;
       const route = resolveModel(dependencies, modelId, 'prod');
       const text = input.templateId
         ? renderTemplate((await requireTemplate(owner, input.templateId)).body, {
@@ -215,16 +296,17 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
         remaining -= message.content.length;
         earlier.unshift({ role: message.role as ChatMessage['role'], content: message.content });
       }
-      const request: ChatRequest = {
+      const plain: ChatRequest = {
         model: route.id,
         messages: [...earlier, { role: 'user', content: context ? `${context}\n\n${text}` : text }],
       };
+      const request = selection ? withFocusPrompt(plain, selection) : plain;
       const sessionId = `cs_${randomUUID().replaceAll('-', '')}`;
       const messageId = newMessageId();
       await log.create(sessionId, { userId: owner.userId, chatId: chat.id });
       const controller = new AbortController();
       // Not awaited: the answer is generated whether or not a client is listening.
-      const done = generate(owner, sessionId, chat.id, messageId, route.id, request, controller)
+      const done = generate(owner, sessionId, chat.id, messageId, route.id, request, selection, controller)
         .catch((error: unknown) => dependencies.logger.error({ err: error, sessionId }, 'chat session failed'))
         .finally(() => running.delete(sessionId));
       running.set(sessionId, { controller, done });

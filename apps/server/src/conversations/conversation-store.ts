@@ -4,6 +4,7 @@ import {
   type ConversationRow,
   createConversationRepository,
   type Db,
+  type StoredToolStep,
 } from '@switchyard/db';
 import { notFound, type Owner, type Page } from '../edge/owner';
 
@@ -39,6 +40,7 @@ export interface NewMessage {
   firstTokenMs?: number | null;
   durationMs?: number | null;
   attachments?: string[];
+  toolSteps?: StoredToolStep[];
   createdAt?: Date;
 }
 
@@ -124,6 +126,7 @@ export async function addMessages(
       firstTokenMs: message.firstTokenMs ?? null,
       durationMs: message.durationMs ?? null,
       attachments: message.attachments ?? [],
+      toolSteps: message.toolSteps ?? [],
       createdAt: times[index] ?? new Date(),
     })),
   );

@@ -170,7 +170,7 @@ describe('MessageList', () => {
       <MessageList
         chatId="c"
         messages={conversation.slice(0, 4)}
-        live={{ text, status: 'streaming' }}
+        live={{ text, status: 'streaming', steps: [] }}
         busy
         focusMessageId={null}
         onRegenerate={() => {}}

@@ -5,6 +5,7 @@ import { api } from '../lib/api';
 import type { ChatMessage } from '../lib/conversations';
 import type { StreamText } from '../lib/stream-text';
 import { Markdown, markdownCache } from './Markdown';
+import { stepOfStored, ToolSteps, type ToolStepView } from './ToolSteps';
 import { buttonClass, inputClass, secondaryButtonClass } from './ui';
 
 export type StreamStatus = 'waiting' | 'streaming' | 'reconnecting' | 'stopping';
@@ -12,6 +13,8 @@ export type StreamStatus = 'waiting' | 'streaming' | 'reconnecting' | 'stopping'
 export interface LiveAnswer {
   text: StreamText;
   status: StreamStatus;
+  /** The skills the model has called so far (a chat with apps). */
+  steps: readonly ToolStepView[];
 }
 
 /**
@@ -20,10 +23,20 @@ export interface LiveAnswer {
  * headings without; code blocks with 12 px padding and 20 px lines. Close guesses keep the
  * scrollbar and the rows from jumping while a long conversation scrolls into rows never seen.
  */
-export function estimateMessageHeight(message: Pick<ChatMessage, 'role' | 'content' | 'attachments'>, width = 768) {
+export function estimateMessageHeight(
+  message: Pick<ChatMessage, 'role' | 'content' | 'attachments' | 'toolSteps'>,
+  width = 768,
+) {
   const charsPerLine = Math.max(20, Math.floor((Math.min(width, 768) - 56) / 8.5));
   const wrapped = (line: string, indent = 0) => 24 * Math.max(1, Math.ceil(line.length / (charsPerLine - indent)));
-  const chrome = 16 + 24 + 20 + (message.role === 'user' ? 20 : 0) + (message.attachments?.length ? 28 : 0);
+  const chrome =
+    16 +
+    24 +
+    20 +
+    (message.role === 'user' ? 20 : 0) +
+    (message.attachments?.length ? 28 : 0) +
+    // A collapsed tool step is one 30 px line with a 4 px gap.
+    (message.toolSteps?.length ? message.toolSteps.length * 34 + 4 : 0);
   const lines = message.content.split('\n');
   if (message.role !== 'assistant') return chrome + lines.reduce((sum, line) => sum + wrapped(line), 0);
   // Blocks: [height, margin] where margin is the paragraph's 6.4 px (collapsed with the neighbour's).
@@ -111,6 +124,7 @@ const MessageRow = memo(function MessageRow({
   const partial = message.status === 'partial';
   const failed = message.status === 'failed';
   const local = message.id.startsWith('local-');
+  const steps = useMemo(() => (message.toolSteps ?? []).map(stepOfStored), [message.toolSteps]);
   return (
     <div
       className={`mx-auto max-w-3xl rounded-lg p-3 ${message.role === 'user' ? 'bg-indigo-50 dark:bg-indigo-950' : 'bg-slate-50 dark:bg-slate-900'} ${highlighted ? 'ring-2 ring-amber-400' : ''}`}
@@ -149,7 +163,10 @@ const MessageRow = memo(function MessageRow({
           </div>
         </form>
       ) : message.role === 'assistant' ? (
-        <Markdown text={message.content} cacheKey={message.id} />
+        <>
+          <ToolSteps steps={steps} />
+          <Markdown text={message.content} cacheKey={message.id} />
+        </>
       ) : (
         <p className="whitespace-pre-wrap break-words">{message.content}</p>
       )}
@@ -181,10 +198,12 @@ const MessageRow = memo(function MessageRow({
 function LiveRow({ live, onGrow }: { live: LiveAnswer; onGrow(): void }) {
   const text = useSyncExternalStore(live.text.subscribe, live.text.get);
   // biome-ignore lint/correctness/useExhaustiveDependencies: follow the answer as it grows
-  useLayoutEffect(() => onGrow(), [text]);
+  useLayoutEffect(() => onGrow(), [text, live.steps]);
   const note =
     live.status === 'waiting'
-      ? 'Thinking…'
+      ? live.steps.some((step) => step.status === 'running')
+        ? 'Using apps…'
+        : 'Thinking…'
       : live.status === 'reconnecting'
         ? 'Connection lost, reconnecting…'
         : live.status === 'stopping'
@@ -193,6 +212,7 @@ function LiveRow({ live, onGrow }: { live: LiveAnswer; onGrow(): void }) {
   return (
     <div className="mx-auto max-w-3xl rounded-lg bg-slate-50 p-3 dark:bg-slate-900">
       <div className="mb-1 text-xs font-semibold text-slate-500">Assistant</div>
+      <ToolSteps steps={live.steps} />
       <Markdown text={text || '…'} />
       {note && <p className="mt-1 text-xs text-slate-500">{note}</p>}
     </div>

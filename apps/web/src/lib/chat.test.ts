@@ -178,4 +178,32 @@ describe('followSession (resumable answer stream)', () => {
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
     expect(server.calls).toHaveLength(1);
   });
+
+  it('hands tool_call and tool_result events to their handlers in order', async () => {
+    const events = [
+      ['start', { sessionId: 's1', chatId: 'c1', messageId: 'm1', model: 'smart' }],
+      ['tool_call', { type: 'tool_call', id: 't1', app: 'clock', skill: 'add', input: { a: 1 } }],
+      [
+        'tool_result',
+        { type: 'tool_result', id: 't1', app: 'clock', skill: 'add', output: '1', is_error: false, duration_ms: 3 },
+      ],
+      ['delta', { content: 'one' }],
+      ['done', { messageId: 'm1', status: 'complete', finish_reason: 'stop', usage: null }],
+    ] as const;
+    const all = events.map(
+      ([event, data], index) => `id: ${index + 1}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`,
+    );
+    const server = fakeServer(all, [null]);
+    const seen: string[] = [];
+    await followSession(
+      's1',
+      {
+        onDelta: (text) => seen.push(`delta ${text}`),
+        onToolCall: (call) => seen.push(`call ${call.app}/${call.skill} ${JSON.stringify(call.input)}`),
+        onToolResult: (result) => seen.push(`result ${result.id} ${result.output} ${result.is_error}`),
+      },
+      { fetch: server.fetcher },
+    );
+    expect(seen).toEqual(['call clock/add {"a":1}', 'result t1 1 false', 'delta one']);
+  });
 });

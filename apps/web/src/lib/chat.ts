@@ -9,6 +9,27 @@ export interface StartInput {
   templateId?: string;
   variables?: Record<string, string>;
   attachments?: string[];
+  /** Apps whose skills the model may call (GET /api/apps), and a focus mode as `<app>/<mode>`. */
+  apps?: string[];
+  focus?: string;
+}
+
+/** A skill call the model made, as the stream announces it (before it runs). */
+export interface ToolCallEvent {
+  id: string;
+  app: string;
+  skill: string;
+  input: unknown;
+}
+
+/** The skill's result, as the stream announces it once the skill has answered. */
+export interface ToolResultEvent {
+  id: string;
+  app: string;
+  skill: string;
+  output: string;
+  is_error: boolean;
+  duration_ms: number;
 }
 
 export interface StartedSession {
@@ -30,6 +51,9 @@ export function stopChat(sessionId: string): Promise<{ stopped: boolean }> {
 export interface SessionHandlers {
   onStart?(info: { sessionId: string; chatId: string; messageId: string; model: string }): void;
   onDelta(text: string): void;
+  /** A chat with apps: each skill call as it starts, and its result when it ends. */
+  onToolCall?(call: ToolCallEvent): void;
+  onToolResult?(result: ToolResultEvent): void;
   /** Called before each reconnect, with the attempt number (1, 2, …) and the last event id received. */
   onReconnect?(attempt: number, lastEventId: number): void;
   /** Called when a reconnect got the stream back (its events follow). */
@@ -123,6 +147,8 @@ export async function followSession(
         const data = event.data ? (JSON.parse(event.data) as Record<string, unknown>) : {};
         if (event.event === 'start') handlers.onStart?.(data as Parameters<NonNullable<SessionHandlers['onStart']>>[0]);
         else if (event.event === 'delta' && typeof data.content === 'string') handlers.onDelta(data.content);
+        else if (event.event === 'tool_call') handlers.onToolCall?.(data as unknown as ToolCallEvent);
+        else if (event.event === 'tool_result') handlers.onToolResult?.(data as unknown as ToolResultEvent);
         else if (event.event === 'error') {
           const payload = data.error as { code?: string; message?: string } | undefined;
           error = { code: payload?.code ?? 'SY_ERR_UPSTREAM', message: payload?.message ?? 'The model failed' };

@@ -23,7 +23,7 @@ export type { ChatSummary, SearchHit };
  * optional because the UI shows its own messages before the server has them.
  */
 export type ChatMessage = Pick<ConversationMessage, 'id' | 'role' | 'content'> &
-  Partial<Pick<ConversationMessage, 'model' | 'status' | 'error' | 'attachments' | 'createdAt'>>;
+  Partial<Pick<ConversationMessage, 'model' | 'status' | 'error' | 'attachments' | 'toolSteps' | 'createdAt'>>;
 
 /** What PATCH /api/chats/:id accepts. */
 export type ChatFields = UpdateChatRequest;

@@ -26,8 +26,65 @@ const stats = (requests: number) => ({
 let requests: Array<{ method: string; url: URL; body: unknown }>;
 let settingValue: number;
 
+/** The apps as GET /v1/admin/apps lists them (the agreed shape: source, enabled and roles included). */
+let adminApps: Array<Record<string, unknown>>;
+const appRow = (id: string, fields: Record<string, unknown> = {}) => ({
+  id,
+  name: id,
+  kind: 'mcp',
+  environments: ['prod', 'dev'],
+  status: 'ok',
+  skills: ['echo', 'add'],
+  timeout_ms: 30_000,
+  max_output_bytes: 65_536,
+  source: 'config',
+  enabled: true,
+  roles: null,
+  ...fields,
+});
+
+function appsRoute(method: string, path: string, body: unknown): Response | null {
+  if (path === '/v1/admin/apps' && method === 'GET') return json(200, { apps: adminApps });
+  if (path === '/v1/admin/apps' && method === 'POST') {
+    const created = appRow((body as { id: string }).id, { source: 'admin', skills: [], status: 'unavailable' });
+    adminApps.push(created);
+    return json(201, created);
+  }
+  const match = /^\/v1\/admin\/apps\/([^/]+)(\/.*)?$/.exec(path);
+  if (!match) return null;
+  const app = adminApps.find((entry) => entry.id === match[1]);
+  if (!app) return json(404, { error: { code: 'SY_ERR_APP_NOT_FOUND', message: `No app '${match[1]}'` } });
+  const rest = match[2] ?? '';
+  if (rest === '' && method === 'PATCH') {
+    Object.assign(app, body);
+    return json(200, app);
+  }
+  if (rest === '' && method === 'DELETE') {
+    adminApps = adminApps.filter((entry) => entry !== app);
+    return new Response(null, { status: 204 });
+  }
+  if (rest === '/health') return json(200, { id: app.id, status: 'ok', latency_ms: 12.3, skills: 2 });
+  if (rest === '/skills/echo/test') {
+    const input = (body as { input: { text?: unknown } }).input;
+    if (typeof input.text !== 'string') {
+      return json(400, { error: { code: 'SY_ERR_VALIDATION', message: 'input.text must be string' } });
+    }
+    return json(200, {
+      app: app.id,
+      skill: 'echo',
+      output: `echo: ${input.text}`,
+      is_error: false,
+      truncated: false,
+      duration_ms: 4.2,
+    });
+  }
+  return null;
+}
+
 function route(method: string, url: URL, body: unknown): Response {
   const path = url.pathname;
+  const app = appsRoute(method, path, body);
+  if (app) return app;
   if (path === '/v1/admin/usage') {
     const since = url.searchParams.get('since') ?? new Date().toISOString();
     const model = url.searchParams.get('model');
@@ -143,6 +200,7 @@ let mounted: Mounted;
 beforeEach(async () => {
   requests = [];
   settingValue = 60;
+  adminApps = [appRow('clock'), appRow('web', { kind: 'builtin', source: 'builtin', skills: ['search'] })];
   vi.stubGlobal(
     'fetch',
     vi.fn(async (input: string, init: RequestInit = {}) => {
@@ -324,5 +382,119 @@ describe('admin console', () => {
     await act(async () => buttonNamed('Replay document.extract job_9')?.click());
     await waitFor(() => requests.find((entry) => entry.method === 'POST'));
     expect(requests.find((entry) => entry.method === 'POST')?.url.pathname).toBe('/v1/admin/jobs/job_9/replay');
+  });
+
+  describe('apps', () => {
+    const row = (id: string) => container.querySelector(`tr[data-app="${id}"]`) as HTMLTableRowElement | null;
+    const cells = (id: string) => [...(row(id)?.querySelectorAll('td') ?? [])].map((cell) => cell.textContent);
+    const openApps = async () => {
+      await act(async () => tab('Apps').click());
+      await waitFor(() => row('clock'));
+    };
+
+    it('lists kind, status, environments, skills and source, and disables an app', async () => {
+      await openApps();
+      expect(cells('clock')).toEqual([
+        'clock',
+        'mcp',
+        'ok',
+        'prod, dev',
+        'echo, add',
+        'config',
+        '',
+        expect.any(String),
+      ]);
+      expect(cells('web').slice(0, 6)).toEqual(['web', 'builtin', 'ok', 'prod, dev', 'search', 'builtin']);
+      // Only admin-made apps can be deleted.
+      expect(buttonNamed('Delete clock')).toBeUndefined();
+
+      const toggle = byLabel<HTMLInputElement>('Enable clock') as HTMLInputElement;
+      expect(toggle.checked).toBe(true);
+      await act(async () => toggle.click());
+      await waitFor(() => requests.find((entry) => entry.method === 'PATCH'));
+      const patch = requests.find((entry) => entry.method === 'PATCH');
+      expect(patch?.url.pathname).toBe('/v1/admin/apps/clock');
+      expect(patch?.body).toEqual({ enabled: false });
+      await waitFor(() => (byLabel<HTMLInputElement>('Enable clock') as HTMLInputElement).checked === false);
+    });
+
+    it('treats source and enabled as optional (a server without run-time administration)', async () => {
+      adminApps = [appRow('old', { source: undefined, enabled: undefined, roles: undefined })];
+      await act(async () => tab('Apps').click());
+      await waitFor(() => row('old'));
+      expect(cells('old')[5]).toBe('—');
+      const toggle = byLabel<HTMLInputElement>('Enable old') as HTMLInputElement;
+      expect(toggle.checked).toBe(true);
+      expect(toggle.disabled).toBe(true);
+    });
+
+    it('checks health and tests a skill with a JSON input, showing the output or the error', async () => {
+      await openApps();
+      await act(async () => buttonNamed('Check clock')?.click());
+      const health = (await waitFor(() => container.querySelector('[data-testid="health-clock"]'))) as HTMLElement;
+      expect(health.textContent).toBe('ok in 12 ms, 2 skills');
+
+      await act(async () => buttonNamed('Test a skill of clock')?.click());
+      const form = (await waitFor(() => container.querySelector('form[aria-label="Test clock"]'))) as HTMLFormElement;
+      const input = form.querySelector('textarea') as HTMLTextAreaElement;
+      const fill = async (value: string) =>
+        act(async () => {
+          Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')?.set?.call(input, value);
+          input.dispatchEvent(new Event('input', { bubbles: true }));
+        });
+      await fill('[1, 2]');
+      await act(async () => buttonNamed('Run')?.click());
+      expect(form.querySelector('[role="alert"]')?.textContent).toContain('must be a JSON object');
+      expect(requests.some((entry) => entry.url.pathname.endsWith('/test'))).toBe(false);
+
+      await fill('{"text": 5}');
+      await act(async () => buttonNamed('Run')?.click());
+      await waitFor(() => form.querySelector('[role="alert"]')?.textContent?.includes('input.text must be string'));
+
+      await fill('{"text": "hi"}');
+      await act(async () => buttonNamed('Run')?.click());
+      const output = (await waitFor(() => container.querySelector('[data-testid="skill-output"]'))) as HTMLElement;
+      expect(output.querySelector('pre')?.textContent).toBe('echo: hi');
+      expect(output.textContent).toContain('ok in 4 ms');
+      const test = requests.filter((entry) => entry.url.pathname === '/v1/admin/apps/clock/skills/echo/test');
+      expect(test.map((entry) => entry.body)).toEqual([{ input: { text: 5 } }, { input: { text: 'hi' } }]);
+    });
+
+    it('adds an MCP app by URL and an HTTP app with its secret, and deletes an admin-made app', async () => {
+      await openApps();
+      await type(byLabel<HTMLInputElement>('Id') as HTMLInputElement, 'tools');
+      await type(byLabel<HTMLInputElement>('MCP URL') as HTMLInputElement, 'https://tools.example.com/mcp');
+      await act(async () => buttonNamed('Add app')?.click());
+      await waitFor(() => row('tools'));
+      expect(requests.find((entry) => entry.method === 'POST')?.body).toEqual({
+        id: 'tools',
+        type: 'mcp',
+        url: 'https://tools.example.com/mcp',
+        environments: ['dev'],
+      });
+
+      await choose(byLabel<HTMLSelectElement>('Type') as HTMLSelectElement, 'http');
+      expect(byLabel('MCP URL')).toBeNull();
+      await type(byLabel<HTMLInputElement>('Id') as HTMLInputElement, 'weather');
+      await type(byLabel<HTMLInputElement>('Base URL') as HTMLInputElement, 'https://weather.example.com');
+      await type(byLabel<HTMLInputElement>('Signing secret') as HTMLInputElement, 's3cret-value');
+      await type(byLabel<HTMLInputElement>('Timeout (ms)') as HTMLInputElement, '5000');
+      await act(async () => buttonNamed('Add app')?.click());
+      await waitFor(() => row('weather'));
+      expect(requests.filter((entry) => entry.method === 'POST').at(-1)?.body).toEqual({
+        id: 'weather',
+        type: 'http',
+        base_url: 'https://weather.example.com',
+        secret: 's3cret-value',
+        timeout_ms: 5000,
+        environments: ['dev'],
+      });
+
+      await act(async () => buttonNamed('Delete tools')?.click());
+      expect(requests.some((entry) => entry.method === 'DELETE')).toBe(false);
+      await act(async () => buttonNamed('Confirm deleting tools')?.click());
+      await waitFor(() => !row('tools'));
+      expect(requests.find((entry) => entry.method === 'DELETE')?.url.pathname).toBe('/v1/admin/apps/tools');
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { type KeyboardEvent, useRef, useState } from 'react';
 import { buttonClass, secondaryButtonClass } from '../components/ui';
+import { Apps } from './admin/Apps';
 import { Health } from './admin/Health';
 import { Jobs } from './admin/Jobs';
 import { Keys } from './admin/Keys';
@@ -13,6 +14,7 @@ const tabs = [
   { name: 'Settings', Panel: Settings },
   { name: 'Users', Panel: Users },
   { name: 'Jobs', Panel: Jobs },
+  { name: 'Apps', Panel: Apps },
   { name: 'Health', Panel: Health },
 ] as const;
 type Tab = (typeof tabs)[number]['name'];

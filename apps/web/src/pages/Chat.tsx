@@ -1,12 +1,15 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { AppPicker, type AppSelection } from '../components/AppPicker';
 import { AttachButton, AttachmentList, useAttachments } from '../components/Attachments';
 import { ChatSidebar } from '../components/ChatSidebar';
 import { type LiveAnswer, MessageList, type StreamStatus } from '../components/MessageList';
 import { ShareExport } from '../components/ShareExport';
 import { TemplatePicker } from '../components/TemplatePicker';
+import { stepOfCall, type ToolStepView, withResult } from '../components/ToolSteps';
 import { buttonClass, ErrorBox, inputClass, secondaryButtonClass, selectClass } from '../components/ui';
 import { ApiError, api, type ChatModel } from '../lib/api';
+import { appsQueryKey, fetchApps, focusChoices } from '../lib/apps';
 import { followSession, startChat, stopChat } from '../lib/chat';
 import { setMessages, useMessages } from '../lib/chat-queries';
 import {
@@ -51,6 +54,8 @@ interface Turn {
   /** Shown until the stored messages are fetched back. */
   user: ChatMessage;
   status: StreamStatus;
+  /** The skills the model called so far (with apps or a focus mode). */
+  steps: readonly ToolStepView[];
   stopRequested: boolean;
   controller: AbortController;
 }
@@ -65,6 +70,7 @@ export function ChatPage() {
   const [activeId, setActiveId] = useState<string | null>(chatFromAddress);
   const [focusMessageId, setFocusMessageId] = useState<string | null>(null);
   const [draft, setDraft] = useState('');
+  const [appSelection, setAppSelection] = useState<AppSelection>({ apps: [], focus: '' });
   const [error, setError] = useState<unknown>(null);
   const [turn, setTurn] = useState<Turn | null>(null);
   const [panel, setPanel] = useState<'chat' | 'images'>('chat');
@@ -115,7 +121,14 @@ export function ChatPage() {
   );
   // The model picked here, else the open chat's (when still offered), else the server's default.
   const chatModel = chat?.model && models.data?.models.some((entry) => entry.id === chat.model) ? chat.model : null;
-  const chosenModel = model || chatModel || models.data?.default || '';
+  const apps = useQuery({ queryKey: appsQueryKey, queryFn: fetchApps, staleTime: 60_000, retry: false });
+  // A focus mode's preferred model applies unless a model was picked here (as on /v1/chat).
+  const focusModel = appSelection.focus
+    ? focusChoices(apps.data ?? []).find((choice) => choice.value === appSelection.focus)?.model
+    : null;
+  const offeredFocusModel =
+    focusModel && models.data?.models.some((entry) => entry.id === focusModel) ? focusModel : null;
+  const chosenModel = model || offeredFocusModel || chatModel || models.data?.default || '';
   // The local question and the live answer show until the stored answer arrives, never beside it.
   const settled = useMemo(
     () => turn?.answerId != null && (stored ?? []).some((message) => message.id === turn.answerId),
@@ -126,7 +139,7 @@ export function ChatPage() {
     const list = stored ?? [];
     return pending ? [...list, pending.user] : list;
   }, [stored, pending]);
-  const live: LiveAnswer | null = pending ? { text: streamText, status: pending.status } : null;
+  const live: LiveAnswer | null = pending ? { text: streamText, status: pending.status, steps: pending.steps } : null;
 
   const select = useCallback(
     (id: string | null, messageId?: string) => {
@@ -161,6 +174,7 @@ export function ChatPage() {
       answerId: null,
       user: { id: localId(), role: 'user', content: text, attachments: files },
       status: 'waiting',
+      steps: [],
       stopRequested: false,
       controller,
     };
@@ -180,6 +194,8 @@ export function ChatPage() {
         ...(chosenModel ? { model: chosenModel } : {}),
         message: text,
         ...(files.length > 0 ? { attachments: files } : {}),
+        ...(appSelection.apps.length > 0 ? { apps: appSelection.apps } : {}),
+        ...(appSelection.focus ? { focus: appSelection.focus } : {}),
       });
       targetChat = started.chatId;
       if (!chatId) {
@@ -213,6 +229,8 @@ export function ChatPage() {
         started.sessionId,
         {
           onDelta: (delta) => streamText.append(delta),
+          onToolCall: (call) => update({ steps: [...(turnRef.current?.steps ?? []), stepOfCall(call)] }),
+          onToolResult: (result) => update({ steps: withResult(turnRef.current?.steps ?? [], result) }),
           onReconnect: () => update({ status: 'reconnecting' }),
           onResumed: () => {
             if (turnRef.current?.status === 'reconnecting') update({ status: 'streaming' });
@@ -473,6 +491,7 @@ export function ChatPage() {
                 <div className="flex flex-wrap items-center gap-2">
                   <AttachButton attachments={attachments} disabled={busy} />
                   <TemplatePicker onInsert={insertText} />
+                  <AppPicker value={appSelection} onChange={setAppSelection} disabled={busy} />
                   {attachments.busy && <span className="text-xs text-slate-500">Preparing attachments…</span>}
                 </div>
               </div>

@@ -1,0 +1,79 @@
+import type { AdminAppSummary, AppList, AppSummary, FocusMode, SkillCallResult } from '@switchyard/api-schemas';
+import { api } from './api';
+
+export type { AppSummary, FocusMode, SkillCallResult };
+
+/** The apps and focus modes a signed-in user may chat with (GET /api/apps: GET /v1/apps for a session). */
+export const appsQueryKey = ['apps'] as const;
+export function fetchApps(): Promise<AppSummary[]> {
+  return api<AppList>('/api/apps').then((body) => body.apps);
+}
+
+/** A focus mode as the chat names it: `<app>/<mode>`. */
+export interface FocusChoice {
+  value: string;
+  label: string;
+  description: string;
+  /** The model the mode prefers, used when none was picked. */
+  model: string | null;
+}
+
+export function focusChoices(apps: readonly AppSummary[]): FocusChoice[] {
+  return apps.flatMap((app) =>
+    app.focus_modes.map((mode) => ({
+      value: `${app.id}/${mode.id}`,
+      label: `${app.name}: ${mode.name}`,
+      description: mode.description,
+      model: mode.model,
+    })),
+  );
+}
+
+/**
+ * An app as the admin console lists it (GET /v1/admin/apps). Where it comes from, whether it is
+ * enabled and which roles may use it arrive with run-time app administration; until a server
+ * sends them they are absent (config apps are then enabled).
+ */
+export type AdminApp = AdminAppSummary & {
+  source?: 'builtin' | 'config' | 'admin';
+  enabled?: boolean;
+  roles?: string[] | null;
+};
+
+/** GET /v1/admin/apps/{id}/health */
+export interface AppHealth {
+  id: string;
+  status: 'ok' | 'unavailable';
+  latency_ms: number;
+  skills: number;
+  error?: string;
+}
+
+/** POST /v1/admin/apps: a remote app (stdio MCP servers only from the config file). */
+export interface NewApp {
+  id: string;
+  type: 'mcp' | 'http';
+  name?: string;
+  description?: string;
+  url?: string;
+  base_url?: string;
+  secret?: string;
+  environments?: Array<'prod' | 'dev'>;
+  timeout_ms?: number;
+}
+
+const appPath = (id: string) => `/v1/admin/apps/${encodeURIComponent(id)}`;
+
+export const adminApps = {
+  queryKey: ['admin-apps'] as const,
+  list: () => api<{ apps: AdminApp[] }>('/v1/admin/apps').then((body) => body.apps),
+  create: (app: NewApp) => api<AdminApp>('/v1/admin/apps', { method: 'POST', json: app }),
+  setEnabled: (id: string, enabled: boolean) => api<AdminApp>(appPath(id), { method: 'PATCH', json: { enabled } }),
+  remove: (id: string) => api<void>(appPath(id), { method: 'DELETE' }),
+  health: (id: string) => api<AppHealth>(`${appPath(id)}/health`),
+  test: (id: string, skill: string, input: Record<string, unknown>) =>
+    api<SkillCallResult>(`${appPath(id)}/skills/${encodeURIComponent(skill)}/test`, {
+      method: 'POST',
+      json: { input },
+    }),
+};

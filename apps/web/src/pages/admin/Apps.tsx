@@ -1,0 +1,339 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { buttonClass, ErrorBox, Field, inputClass, secondaryButtonClass, selectClass } from '../../components/ui';
+import { type AdminApp, type AppHealth, adminApps, type NewApp } from '../../lib/apps';
+import { AdminTable } from './AdminTable';
+
+/** Apps of every environment: where they come from, whether they answer, enabled or not; check, test, add. */
+export function Apps() {
+  const client = useQueryClient();
+  const apps = useQuery({ queryKey: adminApps.queryKey, queryFn: adminApps.list });
+  const [health, setHealth] = useState<Record<string, AppHealth>>({});
+  const [testing, setTesting] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const refresh = () => client.invalidateQueries({ queryKey: adminApps.queryKey });
+  const toggle = useMutation({
+    mutationFn: ({ id, enabled }: { id: string; enabled: boolean }) => adminApps.setEnabled(id, enabled),
+    onSettled: refresh,
+  });
+  const check = useMutation({
+    mutationFn: adminApps.health,
+    onSuccess: (result) => setHealth((current) => ({ ...current, [result.id]: result })),
+  });
+  const remove = useMutation({
+    mutationFn: adminApps.remove,
+    onSuccess: refresh,
+    onSettled: () => setConfirming(null),
+  });
+  const list = apps.data ?? [];
+  const tested = list.find((app) => app.id === testing);
+
+  return (
+    <section aria-labelledby="apps-heading" className="space-y-4">
+      <h2 id="apps-heading" className="text-lg font-semibold">
+        Apps
+      </h2>
+      <p className="text-sm text-slate-600 dark:text-slate-400">
+        Apps give chats skills (tools). Apps from the config file and built-in apps can be disabled here, not deleted.
+      </p>
+      <ErrorBox error={apps.error ?? toggle.error ?? check.error ?? remove.error} />
+      <AdminTable
+        columns={['App', 'Kind', 'Status', 'Environments', 'Skills', 'Source', 'Enabled', { hidden: 'Actions' }]}
+      >
+        <tbody>
+          {list.map((app) => {
+            const checked = health[app.id];
+            const enabled = app.enabled ?? true;
+            return (
+              <tr key={app.id} data-app={app.id}>
+                <td>
+                  <span className="font-medium">{app.name}</span>
+                  {app.name !== app.id && <span className="ml-1 font-mono text-xs text-slate-500">{app.id}</span>}
+                </td>
+                <td>{app.kind}</td>
+                <td>
+                  <span className={app.status === 'ok' ? 'text-green-700 dark:text-green-400' : 'text-red-600'}>
+                    {app.status}
+                  </span>
+                  {app.error && <span className="block text-xs text-slate-500">{app.error}</span>}
+                  {checked && (
+                    <span role="status" className="block text-xs" data-testid={`health-${app.id}`}>
+                      {checked.status === 'ok'
+                        ? `ok in ${Math.round(checked.latency_ms)} ms, ${checked.skills} skill${checked.skills === 1 ? '' : 's'}`
+                        : `unavailable${checked.error ? `: ${checked.error}` : ''}`}
+                    </span>
+                  )}
+                </td>
+                <td>{app.environments.join(', ')}</td>
+                <td className="max-w-xs">{app.skills.join(', ') || '—'}</td>
+                <td>{app.source ?? '—'}</td>
+                <td>
+                  <input
+                    type="checkbox"
+                    aria-label={`Enable ${app.id}`}
+                    checked={enabled}
+                    disabled={toggle.isPending || app.enabled === undefined}
+                    title={app.enabled === undefined ? 'This server cannot disable apps at run time' : undefined}
+                    onChange={(event) => toggle.mutate({ id: app.id, enabled: event.target.checked })}
+                  />
+                </td>
+                <td className="space-x-2 whitespace-nowrap">
+                  <button
+                    type="button"
+                    className="underline"
+                    aria-label={`Check ${app.id}`}
+                    disabled={check.isPending}
+                    onClick={() => check.mutate(app.id)}
+                  >
+                    Check
+                  </button>
+                  <button
+                    type="button"
+                    className="underline"
+                    aria-label={`Test a skill of ${app.id}`}
+                    disabled={app.skills.length === 0}
+                    onClick={() => setTesting(testing === app.id ? null : app.id)}
+                  >
+                    Test
+                  </button>
+                  {app.source === 'admin' &&
+                    (confirming === app.id ? (
+                      <button
+                        type="button"
+                        className="text-red-600 underline"
+                        aria-label={`Confirm deleting ${app.id}`}
+                        onClick={() => remove.mutate(app.id)}
+                      >
+                        Really delete?
+                      </button>
+                    ) : (
+                      <button
+                        type="button"
+                        className="underline"
+                        aria-label={`Delete ${app.id}`}
+                        onClick={() => setConfirming(app.id)}
+                      >
+                        Delete
+                      </button>
+                    ))}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </AdminTable>
+      {apps.isSuccess && list.length === 0 && <p className="text-sm text-slate-500">No apps yet.</p>}
+      {tested && <SkillTester key={tested.id} app={tested} onClose={() => setTesting(null)} />}
+      <CreateApp onCreated={refresh} />
+    </section>
+  );
+}
+
+/** Runs one skill with a JSON input, as the model would (POST /v1/admin/apps/{id}/skills/{skill}/test). */
+function SkillTester({ app, onClose }: { app: AdminApp; onClose(): void }) {
+  const [skill, setSkill] = useState(app.skills[0] ?? '');
+  const [input, setInput] = useState('{}');
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const run = useMutation({
+    mutationFn: (parsed: Record<string, unknown>) => adminApps.test(app.id, skill, parsed),
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(input);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      setInvalid('The input must be a JSON object, such as {"text": "hi"}');
+      return;
+    }
+    setInvalid(null);
+    run.mutate(parsed as Record<string, unknown>);
+  };
+  return (
+    <form
+      aria-label={`Test ${app.id}`}
+      className="space-y-2 rounded border border-slate-200 p-3 dark:border-slate-700"
+      onSubmit={submit}
+    >
+      <h3 className="font-semibold">Test a skill of {app.name}</h3>
+      <Field label="Skill">
+        <select className={selectClass} value={skill} onChange={(event) => setSkill(event.target.value)}>
+          {app.skills.map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field label="Input (JSON)">
+        <textarea
+          className={`${inputClass} font-mono`}
+          rows={4}
+          value={input}
+          aria-invalid={invalid !== null}
+          onChange={(event) => setInput(event.target.value)}
+        />
+      </Field>
+      {invalid && (
+        <p role="alert" className="text-sm text-red-600">
+          {invalid}
+        </p>
+      )}
+      <ErrorBox error={run.error} />
+      <div className="flex gap-2">
+        <button type="submit" className={buttonClass} disabled={run.isPending || !skill}>
+          Run
+        </button>
+        <button type="button" className={secondaryButtonClass} onClick={onClose}>
+          Close
+        </button>
+      </div>
+      {run.data && (
+        <div data-testid="skill-output">
+          <p className="text-xs text-slate-500">
+            {run.data.is_error ? 'The skill reported an error' : 'ok'} in {Math.round(run.data.duration_ms)} ms
+            {run.data.truncated ? ' (output cut at the limit)' : ''}
+          </p>
+          <pre
+            className={`max-h-64 overflow-auto whitespace-pre-wrap break-words rounded bg-slate-100 p-2 text-xs dark:bg-slate-800 ${run.data.is_error ? 'text-red-700' : ''}`}
+          >
+            {run.data.output}
+          </pre>
+        </div>
+      )}
+    </form>
+  );
+}
+
+/** Adds a remote app: an MCP server over Streamable HTTP, or an HTTP app (signed with its secret). */
+function CreateApp({ onCreated }: { onCreated(): void }) {
+  const empty = { id: '', type: 'mcp' as NewApp['type'], name: '', url: '', baseUrl: '', secret: '', timeoutMs: '' };
+  const [form, setForm] = useState(empty);
+  const [environments, setEnvironments] = useState<Array<'prod' | 'dev'>>(['dev']);
+  const create = useMutation({
+    mutationFn: adminApps.create,
+    onSuccess: () => {
+      setForm(empty);
+      onCreated();
+    },
+  });
+  const set = (field: keyof typeof empty) => (event: { target: { value: string } }) =>
+    setForm((current) => ({ ...current, [field]: event.target.value }));
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const app: NewApp = { id: form.id.trim(), type: form.type, environments };
+    if (form.name.trim()) app.name = form.name.trim();
+    if (form.type === 'mcp') app.url = form.url.trim();
+    else {
+      app.base_url = form.baseUrl.trim();
+      if (form.secret) app.secret = form.secret;
+    }
+    if (form.timeoutMs) app.timeout_ms = Number(form.timeoutMs);
+    create.mutate(app);
+  };
+  return (
+    <form
+      aria-labelledby="create-app-heading"
+      className="space-y-2 rounded border border-slate-200 p-3 dark:border-slate-700"
+      onSubmit={submit}
+    >
+      <h3 id="create-app-heading" className="font-semibold">
+        Add an app
+      </h3>
+      <div className="grid gap-2 sm:grid-cols-2">
+        <Field label="Id">
+          <input
+            className={inputClass}
+            required
+            pattern="[a-z0-9][a-z0-9_\-]{0,62}"
+            title="Lower-case letters, digits, - and _"
+            value={form.id}
+            onChange={set('id')}
+          />
+        </Field>
+        <Field label="Name">
+          <input className={inputClass} value={form.name} onChange={set('name')} />
+        </Field>
+        <Field label="Type">
+          <select className={selectClass} value={form.type} onChange={set('type')}>
+            <option value="mcp">MCP server (Streamable HTTP)</option>
+            <option value="http">HTTP app</option>
+          </select>
+        </Field>
+        {form.type === 'mcp' ? (
+          <Field label="MCP URL">
+            <input
+              className={inputClass}
+              type="url"
+              required
+              placeholder="https://tools.example.com/mcp"
+              value={form.url}
+              onChange={set('url')}
+            />
+          </Field>
+        ) : (
+          <>
+            <Field label="Base URL">
+              <input
+                className={inputClass}
+                type="url"
+                required
+                placeholder="https://app.example.com"
+                value={form.baseUrl}
+                onChange={set('baseUrl')}
+              />
+            </Field>
+            <Field label="Signing secret">
+              <input
+                className={inputClass}
+                type="password"
+                autoComplete="new-password"
+                value={form.secret}
+                onChange={set('secret')}
+              />
+            </Field>
+          </>
+        )}
+        <Field label="Timeout (ms)">
+          <input
+            className={inputClass}
+            type="number"
+            min={100}
+            placeholder="default"
+            value={form.timeoutMs}
+            onChange={set('timeoutMs')}
+          />
+        </Field>
+      </div>
+      <fieldset className="flex gap-4 text-sm">
+        <legend className="mb-1 font-medium">Environments</legend>
+        {(['prod', 'dev'] as const).map((environment) => (
+          <label key={environment} className="flex items-center gap-1">
+            <input
+              type="checkbox"
+              checked={environments.includes(environment)}
+              onChange={(event) =>
+                setEnvironments((current) =>
+                  event.target.checked ? [...current, environment] : current.filter((entry) => entry !== environment),
+                )
+              }
+            />
+            {environment}
+          </label>
+        ))}
+      </fieldset>
+      <ErrorBox error={create.error} />
+      {create.isSuccess && (
+        <p role="status" className="text-sm text-green-700 dark:text-green-400">
+          Added {create.data.id}.
+        </p>
+      )}
+      <button type="submit" className={buttonClass} disabled={create.isPending || environments.length === 0}>
+        Add app
+      </button>
+    </form>
+  );
+}

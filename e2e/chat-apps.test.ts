@@ -1,0 +1,120 @@
+/// <reference lib="dom" />
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type FakeOpenAIServer, startFakeOpenAI, testMcpServerPath } from '@switchyard/testkit';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliServer, startCliServer } from '../apps/server/src/testing/cli-process';
+import { chromiumArgs, chromiumPath } from './chromium';
+
+/**
+ * End to end: a chat answer that uses an app. A real `switchyard start` with the testkit's MCP
+ * server as the app `clock` and a fake OpenAI upstream scripted to call its `add` skill, driven
+ * by Debian's chromium: the tool step appears in the answer with its result, and after a reload.
+ */
+const hasChromium = existsSync(chromiumPath);
+const hasBuild = existsSync(join(import.meta.dirname, '../apps/web/dist/index.html'));
+if (!hasChromium) console.warn(`e2e skipped: ${chromiumPath} is missing (apt-get install -y chromium)`);
+if (!hasBuild) console.warn('e2e skipped: apps/web/dist is missing (npm run build -w @switchyard/web)');
+
+const artifacts = join(import.meta.dirname, 'artifacts');
+type Message = { role: string; content: unknown };
+
+describe.skipIf(!hasChromium || !hasBuild)('web chat with apps end to end', () => {
+  let dataDir: string;
+  let upstream: FakeOpenAIServer;
+  let server: CliServer;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    await mkdir(artifacts, { recursive: true });
+    dataDir = await mkdtemp(join(tmpdir(), 'switchyard-e2e-apps-'));
+    // Asked a question, the model calls clock's add skill; given its result, it answers with it.
+    upstream = await startFakeOpenAI({
+      toolCalls: (request) =>
+        (request.messages as Message[]).at(-1)?.role === 'user'
+          ? [{ name: 'clock__add', arguments: { a: 2, b: 3 } }]
+          : undefined,
+      reply: (request) => {
+        const results = (request.messages as Message[]).filter((message) => message.role === 'tool');
+        return results.length > 0 ? `The sum is ${results.map((message) => message.content).join(', ')}.` : 'no tools';
+      },
+    });
+    await writeFile(
+      join(dataDir, 'switchyard.config.yaml'),
+      JSON.stringify({
+        ollama: { autodetect: false },
+        providers: [{ id: 'fake', type: 'openai-compatible', baseURL: upstream.url }],
+        models: [{ id: 'smart', provider: 'fake', upstreamModel: 'gpt-4o-mini', label: 'Smart' }],
+        defaultModel: 'smart',
+        apps: [
+          {
+            id: 'clock',
+            name: 'Clock',
+            type: 'mcp',
+            command: [process.execPath, testMcpServerPath],
+            focusModes: [{ id: 'maths', name: 'Maths', systemPrompt: 'You add numbers.', skills: ['add'] }],
+          },
+        ],
+      }),
+    );
+    const variables = { SWITCHYARD_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+    server = await startCliServer(['start'], { cwd: dataDir, variables });
+    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.child.kill('SIGTERM');
+    await server?.exited;
+    await upstream?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('shows the tool step with its result inside the answer, live and after a reload', async () => {
+    await page.goto(server.url);
+    await page.getByRole('button', { name: 'Create an account' }).click();
+    await page.getByLabel('Name').fill('Tess');
+    await page.getByLabel('Email').fill('tess@example.com');
+    await page.getByLabel('Password').fill('a long password 789');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.waitForURL('**/chat');
+
+    // Choose the app in the composer's picker, then ask.
+    await page.getByRole('button', { name: 'Apps' }).click();
+    await page.getByRole('checkbox', { name: /Clock/ }).check();
+    await page.getByRole('button', { name: 'Apps (1)' }).waitFor();
+    const started = page.waitForRequest((request) => request.url().endsWith('/api/chat/start'));
+    const composer = page.getByLabel('Message', { exact: true });
+    await composer.fill('What is 2 + 3?');
+    await page.getByRole('button', { name: 'Send' }).click();
+    expect((await started).postDataJSON()).toMatchObject({ message: 'What is 2 + 3?', apps: ['clock'] });
+
+    const answer = page.getByRole('article', { name: 'Assistant' }).last();
+    await answer.getByText('The sum is 5.').waitFor({ timeout: 30_000 });
+    const step = answer.getByRole('list', { name: 'Tool steps' }).getByRole('listitem');
+    await expect.poll(() => step.count()).toBe(1);
+    expect(await step.getAttribute('data-status')).toBe('ok');
+    const summary = step.locator('summary');
+    expect(await summary.innerText()).toContain('clock / add');
+    expect(await summary.innerText()).toMatch(/ok\s*\d+(\.\d)? m?s/);
+    // Collapsed until opened: then the input the model gave and the skill's output.
+    await summary.click();
+    expect(await step.locator('pre').first().innerText()).toContain('"a": 2');
+    expect(await step.locator('pre').last().innerText()).toBe('5');
+    await page.getByRole('button', { name: 'Regenerate' }).waitFor();
+    await page.screenshot({ path: join(artifacts, 'chat-tool-step.png') });
+
+    // The steps are stored with the answer: a reload shows them again.
+    await page.reload();
+    const reloaded = page.getByRole('article', { name: 'Assistant' }).last();
+    await reloaded.getByText('The sum is 5.').waitFor();
+    const storedStep = reloaded.getByRole('list', { name: 'Tool steps' }).getByRole('listitem');
+    expect(await storedStep.locator('summary').innerText()).toContain('clock / add');
+    expect(await storedStep.getAttribute('data-status')).toBe('ok');
+  });
+});

@@ -1,0 +1,1 @@
+ALTER TABLE "conversation_messages" ADD COLUMN "tool_steps" jsonb DEFAULT '[]'::jsonb NOT NULL;
