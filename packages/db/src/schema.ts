@@ -18,6 +18,7 @@ import {
 import { users } from './accounts-schema';
 
 export * from './accounts-schema';
+export * from './apps-schema';
 export * from './conversations-schema';
 export * from './images-schema';
 
