@@ -1,19 +1,11 @@
-import {
-  AdminAppList,
-  AppList,
-  ErrorResponse,
-  SkillCallRequest,
-  SkillCallResult,
-  SkillParams,
-} from '@switchyard/api-schemas';
+import { AppList, ErrorResponse, SkillCallRequest, SkillCallResult, SkillParams } from '@switchyard/api-schemas';
 import { type AppRuntime, type SkillDefinition, SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { administeredEnvironments } from '../edge/admin-environments';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
 import type { RouteBehaviour } from '../edge/principal';
 import type { AppRegistry } from './app-registry';
-import { skillCallerOf } from './skill-caller';
+import { appRoleOf, skillCallerOf } from './skill-caller';
 
 /** What the apps routes use. */
 export interface AppRouteDependencies {
@@ -22,13 +14,12 @@ export interface AppRouteDependencies {
 
 const callBehaviour: RouteBehaviour = { auth: 'required', scope: 'apps' };
 const listBehaviour: RouteBehaviour = { auth: 'required', scope: 'apps', usage: false };
-const adminBehaviour: RouteBehaviour = { auth: 'admin', usage: false };
 const security = [{ bearer: [] }];
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse };
 const tags = ['Apps'];
 
 /** An app's skills if it answers; otherwise why not (an app that is down is listed, not an error). */
-async function reach(runtime: AppRuntime): Promise<{
+export async function reach(runtime: AppRuntime): Promise<{
   status: 'ok' | 'unavailable';
   error?: string;
   skills: readonly SkillDefinition[];
@@ -43,38 +34,6 @@ async function reach(runtime: AppRuntime): Promise<{
 /** Apps and their skills, and calling a skill directly: `POST /v1/apps/{app}/skills/{skill}`. */
 export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDependencies): void {
   app.get(
-    '/v1/admin/apps',
-    {
-      config: { behaviour: adminBehaviour },
-      schema: {
-        tags: ['Admin'],
-        summary: 'Apps of the environments you administer: where enabled, whether they answer, skills and limits',
-        security,
-        response: { 200: AdminAppList, ...errors },
-      },
-    },
-    async (request) => {
-      const administered = administeredEnvironments(request.principal);
-      const visible = apps.all().filter((runtime) => runtime.environments.some((env) => administered.includes(env)));
-      const listed = await Promise.all(
-        visible.map(async (runtime) => {
-          const base = {
-            id: runtime.id,
-            name: runtime.name,
-            kind: runtime.kind,
-            environments: runtime.environments.filter((env) => administered.includes(env)),
-            timeout_ms: runtime.timeoutMs,
-            max_output_bytes: runtime.maxOutputBytes,
-          };
-          const reached = await reach(runtime);
-          return { ...base, ...reached, skills: reached.skills.map((skill) => skill.name) };
-        }),
-      );
-      return { apps: listed };
-    },
-  );
-
-  app.get(
     '/v1/apps',
     {
       config: { behaviour: listBehaviour },
@@ -88,7 +47,7 @@ export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDepend
     async (request) => {
       const environment = request.principal?.environment ?? 'prod';
       const listed = await Promise.all(
-        apps.list(environment).map(async (runtime) => {
+        apps.list(environment, appRoleOf(request.principal)).map(async (runtime) => {
           const base = { id: runtime.id, name: runtime.name, description: runtime.description, kind: runtime.kind };
           const [reached, modes] = await Promise.all([reach(runtime), runtime.focusModes().catch(() => [])]);
           const focusModes = modes.map((mode) => ({
@@ -126,7 +85,7 @@ export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDepend
     async (request, reply) => {
       const principal = request.principal;
       if (!principal) throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'Calling a skill needs an API key');
-      const runtime = apps.get(principal.environment, request.params.app);
+      const runtime = apps.get(principal.environment, request.params.app, appRoleOf(principal));
       const outcome = await apps.run(runtime, request.params.skill, {
         environment: principal.environment,
         caller: skillCallerOf(principal, request.ip),

@@ -17,6 +17,7 @@ import {
   settingDefinitions,
 } from '@switchyard/core';
 import {
+  createAppsRepository,
   createDatabaseImageQuota,
   createIdempotencyRepository,
   createKeyRepository,
@@ -38,6 +39,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type AccountService, createAccountService } from '../accounts/account-service';
 import { resolveAuthSecret } from '../accounts/auth-secret';
+import { type AppAdmin, createAppAdmin } from '../apps/app-admin';
 import { type AppRegistry, createAppRegistry } from '../apps/app-registry';
 import { createDocumentExtractor } from '../files/document-extraction';
 import { registerChatJob } from '../gateway/chat-job';
@@ -98,6 +100,8 @@ export interface ServerParts {
   readonly imageModels: ImageModels;
   /** Apps (MCP servers) whose skills clients and models call. */
   readonly apps: AppRegistry;
+  /** Apps made and changed by admins at run time (stored in prod, applied on every process). */
+  readonly appAdmin: AppAdmin;
   readonly imageQuota: ImageQuota;
   readonly idempotency: IdempotencyRepository;
   readonly redis: Redis | null;
@@ -154,7 +158,23 @@ export async function createServerParts(
       },
       logger,
     );
-    await Promise.all([keys.reload(), settings.reload()]);
+    // Apps connect on first use: a server that is down does not hold up the start.
+    const apps = createAppRegistry({ apps: config.apps, logger, metrics });
+    cleanups.unshift(() => apps.close());
+    const appsRepository = createAppsRepository(databases.prod.db);
+    const appAdmin = createAppAdmin(
+      apps,
+      {
+        list: () => appsRepository.list(),
+        find: (id) => appsRepository.find(id),
+        insert: (row) => appsRepository.insert(row),
+        put: (row) => appsRepository.put(row),
+        delete: (id) => appsRepository.delete(id),
+        announce: () => announce('apps'),
+      },
+      logger,
+    );
+    await Promise.all([keys.reload(), settings.reload(), appAdmin.reload()]);
     const accounts = createAccountService({
       db: databases.prod.db,
       secret: authSecret,
@@ -167,6 +187,7 @@ export async function createServerParts(
     const reloadAll = () => {
       keys.reload().catch(() => {});
       settings.reload().catch(() => {});
+      appAdmin.reload().catch(() => {});
       accounts.forget();
     };
     const unlisten = await databases.prod.listen(
@@ -175,6 +196,7 @@ export async function createServerParts(
         if (payload === 'keys') keys.reload().catch(() => {});
         if (payload === 'settings') settings.reload().catch(() => {});
         if (payload === 'users') accounts.forget();
+        if (payload === 'apps') appAdmin.reload().catch(() => {});
       },
       // Notifications sent while the LISTEN connection was down are lost: reload everything.
       { onReconnect: reloadAll },
@@ -225,9 +247,6 @@ export async function createServerParts(
     cleanups.unshift(() => closeObjectStore(storage));
     const imageModels = createImageModels(config);
     cleanups.unshift(() => imageModels.close());
-    // Apps connect on first use: a server that is down does not hold up the start.
-    const apps = createAppRegistry({ apps: config.apps, logger, metrics });
-    cleanups.unshift(() => apps.close());
     const environmentDatabases = { prod: databases.prod.db, dev: databases.dev.db };
     const databaseImageQuota = createDatabaseImageQuota(environmentDatabases);
     // With Redis, Redis decides and the database only records the count for reporting.
@@ -269,6 +288,7 @@ export async function createServerParts(
       storage,
       imageModels,
       apps,
+      appAdmin,
       imageQuota,
       idempotency,
       redis,
