@@ -209,7 +209,7 @@ export function registerAdminAppRoutes(app: FastifyInstance, dependencies: Admin
         summary: 'Delete an admin-made app (config and built-in apps are disabled instead: 409)',
         security,
         params: AdminAppParams,
-        response: { 204: { type: 'null', description: 'Deleted' }, ...changeErrors },
+        response: changeErrors,
       },
     },
     async (request, reply) => {
