@@ -91,6 +91,29 @@ describe('run-time app administration (embedded: PGlite, one process)', () => {
     expect(JSON.stringify(server.logs)).not.toContain(headerSecret);
   });
 
+  it("stores an http app's secret without ever showing it; PATCH secret null removes it", async () => {
+    const secret = 'http-signing-secret-0123456789abcdef';
+    const created = await request(server, prodAdmin, 'POST', '/v1/admin/apps', {
+      id: 'remote',
+      type: 'http',
+      base_url: down.replace('/mcp', ''),
+      secret,
+      environments: ['prod'],
+    });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body).toMatchObject({ id: 'remote', kind: 'http', source: 'admin', has_secret: true });
+    expect(created.body.status).toBe('unavailable');
+    expect(created.text).not.toContain(secret);
+    const list = await request(server, prodAdmin, 'GET', '/v1/admin/apps');
+    expect(list.text).not.toContain(secret);
+    const health = await request(server, prodAdmin, 'GET', '/v1/admin/apps/remote/health');
+    expect(health.text).not.toContain(secret);
+    expect(JSON.stringify(server.logs)).not.toContain(secret);
+    const cleared = await request(server, prodAdmin, 'PATCH', '/v1/admin/apps/remote', { secret: null });
+    expect(cleared.body.has_secret).toBe(false);
+    expect((await request(server, prodAdmin, 'DELETE', '/v1/admin/apps/remote')).status).toBe(204);
+  });
+
   it('refuses bad apps with stable codes: command (remote code execution), id, built-in id, URL, duplicates', async () => {
     const create = (body: Json) => request(server, prodAdmin, 'POST', '/v1/admin/apps', body);
     const command = await create({ id: 'shell', type: 'mcp', command: ['sh', '-c', 'id'] });
