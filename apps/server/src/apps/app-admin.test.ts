@@ -8,8 +8,9 @@ import {
   startTestMcpHttpServer,
 } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBrowser } from '../testing/browser';
 import { keyRequest } from '../testing/key-request';
-import type { Json } from '../testing/read-json';
+import { type Json, readJson } from '../testing/read-json';
 import { startTestServer, type TestServer } from '../testing/test-server';
 
 const headerSecret = 'header-secret-value-0123456789';
@@ -172,6 +173,25 @@ describe('run-time app administration (embedded: PGlite, one process)', () => {
     const focus = await request(server, prodKey, 'POST', '/v1/chat', { message: 'hi', apps: ['echoer'] });
     expect(focus.status).toBe(404);
     expect((await callEcho(server, prodAdmin, 'echoer')).status).toBe(200);
+
+    // A signed-in user: the role read on each request decides.
+    const password = 'a-long-enough-password';
+    const user = await server.parts.accounts.createUser({
+      email: 'member@example.test',
+      name: 'M',
+      password,
+      role: 'user',
+    });
+    const browser = createBrowser(server.url);
+    expect((await browser.post('/api/auth/sign-in/email', { email: 'member@example.test', password })).status).toBe(
+      200,
+    );
+    // /v1/chat takes a session: an app closed to the role is unknown; for an admin the request gets past the apps.
+    const chatCode = async () =>
+      (await readJson(await browser.post('/v1/chat', { message: 'hi', apps: ['echoer'] }))).error?.code;
+    expect(await chatCode()).toBe('SY_ERR_APP_NOT_FOUND');
+    await server.parts.accounts.setRole(user.id, 'admin');
+    expect(await chatCode()).not.toBe('SY_ERR_APP_NOT_FOUND');
 
     const open = await request(server, prodAdmin, 'PATCH', '/v1/admin/apps/echoer', { roles: null });
     expect(open.body.roles).toBeNull();

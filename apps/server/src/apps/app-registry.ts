@@ -93,7 +93,7 @@ export function createAppRuntime(entry: AppEntry, logger: Logger): AppRuntime {
   }
 }
 
-const everyone = (role: UserRole | null, roles: readonly UserRole[] | null) =>
+const roleAllows = (role: UserRole | null, roles: readonly UserRole[] | null) =>
   roles === null || (role !== null && roles.includes(role));
 
 export function createAppRegistry({ apps, builtins = [], logger, metrics }: AppRegistryDependencies): AppRegistry {
@@ -112,7 +112,7 @@ export function createAppRegistry({ apps, builtins = [], logger, metrics }: AppR
     }),
   ]);
   const usable = (app: RegisteredApp, environment: Environment, role: UserRole | null) =>
-    app.enabled && app.environments.includes(environment) && everyone(role, app.roles);
+    app.enabled && app.environments.includes(environment) && roleAllows(role, app.roles);
   // Schemas change only when an app announces new tools: compile each once (by identity).
   const ajv = new Ajv({ allErrors: false, strict: false });
   const validators = new WeakMap<object, ValidateFunction>();
