@@ -469,3 +469,27 @@ describe('Dockerfile', () => {
     expect(dockerfile).toContain('EXPOSE 8080');
   });
 });
+
+describe('the example remote app (examples/shop-app)', () => {
+  it('runs in both compose files and is the `shop` app of the shipped config, signing with SHOP_APP_SECRET', () => {
+    for (const file of ['docker-compose.yml', 'docker-compose.server.yml']) {
+      const services = object(readYaml(join(composeDir, file)).services, `${file} services`);
+      const shop = object(services['shop-app'], `${file} shop-app`);
+      const build = object(shop.build, `${file} shop-app build`);
+      expect(statSync(join(composeDir, String(build.context), String(build.dockerfile))).isFile()).toBe(true);
+      expect(object(shop.environment, 'shop-app environment').SHOP_APP_SECRET).toBe('${SHOP_APP_SECRET:-}');
+    }
+    const config = loadConfig(
+      { SHOP_APP_SECRET: 'a-shop-secret-0123456789', SWITCHYARD_CONFIG: join(composeDir, 'switchyard.config.yaml') },
+      root,
+    );
+    expect(config.apps).toEqual([
+      expect.objectContaining({
+        id: 'shop',
+        type: 'http',
+        baseURL: 'http://shop-app:8080',
+        secret: 'a-shop-secret-0123456789',
+      }),
+    ]);
+  });
+});

@@ -70,6 +70,10 @@ defaultModel: smart
     ],
     ['a default model that is not a model', 'defaultModel: ghost', /defaultModel 'ghost'/],
     ['broken YAML', 'providers: [\n', /not valid YAML/],
+    ['a SearXNG web search without baseURL', 'webSearch: { type: searxng }', /searxng needs a baseURL/],
+    ['a Brave web search without apiKey', 'webSearch: { type: brave }', /brave needs an apiKey/],
+    ['an unknown web-search type', 'webSearch: { type: bing, apiKey: k }', /webSearch/],
+    ['an unknown built-in app', 'builtinApps: { shell: { enabled: true } }', /builtinApps/],
   ])('rejects %s with a message naming the file', (_name, yaml, pattern) => {
     const directory = withConfigFile(yaml);
     expect(() => loadConfig({}, directory)).toThrow(pattern);
@@ -86,5 +90,24 @@ defaultModel: smart
   it('interpolates with fallbacks', () => {
     expect(interpolateEnvironment('${A:-x}-${B}', { B: 'b' }, 'test')).toBe('x-b');
     expect(interpolateEnvironment('${A:-x}', { A: 'a' }, 'test')).toBe('a');
+  });
+
+  it('reads the web-search provider and built-in app switches, and treats the search key as a secret', () => {
+    const directory = withConfigFile(`
+webSearch: { type: tavily, apiKey: "\${TAVILY_API_KEY}", timeoutMs: 5000 }
+builtinApps:
+  web: { allowedNetworks: [192.168.1.0/24], fetchMaxBytes: 100000 }
+  images: { enabled: false }
+`);
+    const config = loadConfig({ TAVILY_API_KEY: 'tvly-secret-value-123' }, directory);
+    expect(config.webSearch).toEqual({ type: 'tavily', apiKey: 'tvly-secret-value-123', timeoutMs: 5000 });
+    expect(config.builtinApps).toEqual({
+      web: { allowedNetworks: ['192.168.1.0/24'], fetchMaxBytes: 100000 },
+      images: { enabled: false },
+    });
+    expect(config.substitutedSecrets).toContain('tvly-secret-value-123');
+    const none = loadConfig({}, mkdtempSync(join(tmpdir(), 'switchyard-config-')));
+    expect(none.webSearch).toBeNull();
+    expect(none.builtinApps).toEqual({});
   });
 });

@@ -125,7 +125,6 @@ const ImageModelSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** An app the gateway runs skills of: an MCP server over stdio (`command`) or Streamable HTTP (`url`). */
 const FocusModeSchema = Type.Object(
   {
     id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }),
@@ -140,10 +139,14 @@ const FocusModeSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * An app the gateway runs skills of: an MCP server over stdio (`command`) or Streamable HTTP
+ * (`url`), or a remote HTTP app (`type: http`: `baseURL` and `secret`, docs/apps.md).
+ */
 const AppSchema = Type.Object(
   {
     id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }),
-    type: Type.Literal('mcp'),
+    type: Type.Union([Type.Literal('mcp'), Type.Literal('http')]),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     description: Type.Optional(Type.String({ maxLength: 1000 })),
     /** `["node", "server.mjs"]`: started as a child process, spoken to over stdin/stdout. */
@@ -153,6 +156,10 @@ const AppSchema = Type.Object(
     cwd: Type.Optional(Type.String({ minLength: 1 })),
     /** A Streamable HTTP MCP endpoint, e.g. http://127.0.0.1:9000/mcp. */
     url: Type.Optional(Type.String({ minLength: 1 })),
+    /** A remote HTTP app: where its `/manifest` and `/skills/{name}` are. */
+    baseURL: Type.Optional(Type.String({ minLength: 1 })),
+    /** A remote HTTP app: signs every request (HMAC-SHA256); empty leaves the app unavailable. */
+    secret: Type.Optional(Type.String()),
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),
     /** Which environments may use it; default both. */
     environments: Type.Optional(
@@ -164,6 +171,54 @@ const AppSchema = Type.Object(
     maxOutputBytes: Type.Optional(positiveInteger),
     /** Presets over this app's skills that a chat can select with `focus`. */
     focusModes: Type.Optional(Type.Array(FocusModeSchema, { maxItems: 32 })),
+  },
+  { additionalProperties: false },
+);
+
+/** The web-search API behind the `web` app's search skill (and recurring searches). */
+const WebSearchSchema = Type.Object(
+  {
+    type: Type.Union([Type.Literal('searxng'), Type.Literal('brave'), Type.Literal('tavily')]),
+    /** SearXNG: the instance (required). Brave and Tavily: their public API unless set. */
+    baseURL: Type.Optional(Type.String({ minLength: 1 })),
+    /** Brave and Tavily (required); SearXNG behind a proxy that wants a bearer token. */
+    apiKey: Type.Optional(Type.String({ minLength: 1 })),
+    timeoutMs: Type.Optional(positiveInteger),
+  },
+  { additionalProperties: false },
+);
+
+const environmentList = Type.Array(Type.Union([Type.Literal('prod'), Type.Literal('dev')]), {
+  minItems: 1,
+  uniqueItems: true,
+});
+
+/** Switches for one built-in app; every one is on in both environments unless said otherwise. */
+const builtinAppFields = {
+  enabled: Type.Optional(Type.Boolean()),
+  environments: Type.Optional(environmentList),
+  timeoutMs: Type.Optional(positiveInteger),
+  maxOutputBytes: Type.Optional(positiveInteger),
+};
+
+const BuiltinAppsSchema = Type.Object(
+  {
+    web: Type.Optional(
+      Type.Object(
+        {
+          ...builtinAppFields,
+          /** Private networks (CIDR) the fetch skill may reach anyway, e.g. a self-hoster's LAN; default none. */
+          allowedNetworks: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+          /** Largest page body read by the fetch skill; default 2 MiB. */
+          fetchMaxBytes: Type.Optional(positiveInteger),
+          /** Per page fetch, redirects included; default 15 s. */
+          fetchTimeoutMs: Type.Optional(positiveInteger),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    images: Type.Optional(Type.Object(builtinAppFields, { additionalProperties: false })),
+    files: Type.Optional(Type.Object(builtinAppFields, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );
@@ -213,6 +268,8 @@ const FileSchema = Type.Object(
     imageModels: Type.Optional(Type.Array(ImageModelSchema)),
     defaultImageModel: Type.Optional(Type.String()),
     apps: Type.Optional(Type.Array(AppSchema)),
+    webSearch: Type.Optional(WebSearchSchema),
+    builtinApps: Type.Optional(BuiltinAppsSchema),
   },
   { additionalProperties: false },
 );
@@ -223,6 +280,8 @@ export type DeploymentEntry = Static<typeof DeploymentSchema>;
 export type ImageModelEntry = Static<typeof ImageModelSchema>;
 export type AppEntry = Static<typeof AppSchema>;
 export type FocusModeEntry = Static<typeof FocusModeSchema>;
+export type WebSearchConfig = Static<typeof WebSearchSchema>;
+export type BuiltinAppsConfig = Static<typeof BuiltinAppsSchema>;
 
 /** Object storage: a directory on disk (embedded) or an S3-compatible bucket (server mode, MinIO). */
 export type StorageConfig =
@@ -305,6 +364,10 @@ export interface SwitchyardConfig {
   readonly defaultImageModel: string | null;
   /** Apps from the config file (MCP servers); built-in apps are always there. */
   readonly apps: readonly AppEntry[];
+  /** The web-search provider of the `web` app's search skill; null: the skill is not offered. */
+  readonly webSearch: WebSearchConfig | null;
+  /** Switches and limits of the built-in apps (web, images, files); all on by default. */
+  readonly builtinApps: BuiltinAppsConfig;
   readonly storage: StorageConfig;
   readonly shutdownTimeoutMs: number;
   /**
@@ -437,10 +500,18 @@ function upstreamSubstitutions(parsed: unknown, variables: EnvironmentVariables,
       for (const [name, inner] of Object.entries(value)) walk(inner, name);
     }
   };
-  const file = parsed as { providers?: unknown; imageModels?: unknown } | null;
+  const file = parsed as { providers?: unknown; imageModels?: unknown; webSearch?: unknown } | null;
   for (const section of [file?.providers, file?.imageModels]) {
     if (Array.isArray(section)) for (const entry of section) walk(entry, null);
   }
+  // Apps' credentials: an HTTP app's signing secret, headers and a stdio server's environment.
+  const apps = (parsed as { apps?: unknown } | null)?.apps;
+  if (Array.isArray(apps)) {
+    for (const app of apps as Array<Record<string, unknown> | null>) {
+      for (const field of ['secret', 'headers', 'env']) if (app?.[field] !== undefined) walk(app[field], field);
+    }
+  }
+  if (file?.webSearch) walk(file.webSearch, null);
   return substituted;
 }
 
@@ -465,7 +536,7 @@ function readConfigFile(
   return { ...interpolated, substitutedSecrets: upstreamSubstitutions(parsed, variables, path) };
 }
 
-/** Built-in apps' ids are taken; an MCP app names exactly one way to reach it. */
+/** Built-in apps' ids are taken; an MCP app names exactly one way to reach it, an HTTP app its baseURL and secret. */
 export const builtinAppIds: readonly string[] = ['web', 'images', 'files'];
 
 function checkApps(apps: readonly AppEntry[], source: string): void {
@@ -486,22 +557,68 @@ function checkApps(apps: readonly AppEntry[], source: string): void {
       }
       modes.add(mode.id);
     }
+    if (app.type === 'http') {
+      const stray = (['command', 'env', 'cwd', 'url'] as const).find((field) => app[field] !== undefined);
+      if (stray) {
+        throw new SwitchyardError(
+          'SY_ERR_VALIDATION',
+          `${source}: app '${app.id}' is type http: it takes baseURL and secret, not ${stray}`,
+        );
+      }
+      if (app.baseURL === undefined || app.secret === undefined) {
+        throw new SwitchyardError(
+          'SY_ERR_VALIDATION',
+          `${source}: app '${app.id}' (type http) needs baseURL and secret`,
+        );
+      }
+      checkAppUrl(app.id, 'baseURL', app.baseURL, source);
+      continue;
+    }
+    if (app.baseURL !== undefined || app.secret !== undefined) {
+      throw new SwitchyardError(
+        'SY_ERR_VALIDATION',
+        `${source}: app '${app.id}' is type mcp: baseURL and secret are for type http`,
+      );
+    }
     if ((app.command === undefined) === (app.url === undefined)) {
       throw new SwitchyardError(
         'SY_ERR_VALIDATION',
         `${source}: app '${app.id}' needs exactly one of command (stdio) or url (Streamable HTTP)`,
       );
     }
-    if (app.url !== undefined) {
-      let url: URL;
-      try {
-        url = new URL(app.url);
-      } catch {
-        throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: app '${app.id}' url is not a URL`);
-      }
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: app '${app.id}' url must be http or https`);
-      }
+    if (app.url !== undefined) checkAppUrl(app.id, 'url', app.url, source);
+  }
+}
+
+function checkAppUrl(id: string, field: string, value: string, source: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: app '${id}' ${field} is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: app '${id}' ${field} must be http or https`);
+  }
+}
+
+function checkWebSearch(webSearch: WebSearchConfig | undefined, source: string): void {
+  if (!webSearch) return;
+  if (webSearch.type === 'searxng' && !webSearch.baseURL) {
+    throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: webSearch of type searxng needs a baseURL`);
+  }
+  if (webSearch.type !== 'searxng' && !webSearch.apiKey) {
+    throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: webSearch of type ${webSearch.type} needs an apiKey`);
+  }
+  if (webSearch.baseURL) {
+    let url: URL;
+    try {
+      url = new URL(webSearch.baseURL);
+    } catch {
+      throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: webSearch baseURL is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: webSearch baseURL must be http(s)`);
     }
   }
 }
@@ -607,6 +724,7 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
   checkReferences(providers, models, source);
   checkImageModels(file.imageModels ?? [], file.defaultImageModel ?? null, source);
   checkApps(file.apps ?? [], source);
+  checkWebSearch(file.webSearch, source);
   if (
     file.defaultModel &&
     !models.some((model) => model.id === file.defaultModel || model.aliases?.includes(file.defaultModel ?? '')) &&
@@ -663,6 +781,8 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
     imageModels: file.imageModels ?? [],
     defaultImageModel: file.defaultImageModel ?? file.imageModels?.[0]?.id ?? null,
     apps: file.apps ?? [],
+    webSearch: file.webSearch ?? null,
+    builtinApps: file.builtinApps ?? {},
     storage: storageConfig(variables, resolve(cwd, variables.SWITCHYARD_DATA_DIR || './data')),
     routing: {
       maxAttempts: file.routing?.maxAttempts ?? 2,

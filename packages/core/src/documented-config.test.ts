@@ -32,6 +32,19 @@ describe('the configuration examples in the docs are valid', () => {
     expect(config.models.find((model) => model.id === 'smart')?.fallbacks).toEqual(['gpt-4o-mini']);
   });
 
+  it('the built-in apps examples in docs/apps.md', () => {
+    const markdown = readFileSync(join(root, 'docs', 'apps.md'), 'utf8');
+    const section = markdown.slice(
+      markdown.indexOf('## Built-in apps'),
+      markdown.indexOf('## Connecting an MCP server'),
+    );
+    const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+    expect(blocks).toHaveLength(2);
+    const config = load(blocks.join('\n'));
+    expect(config.webSearch).toMatchObject({ type: 'searxng' });
+    expect(config.builtinApps.images?.enabled).toBe(false);
+  });
+
   it('the README example', () => {
     const markdown = readFileSync(join(root, 'README.md'), 'utf8');
     const yaml = /```yaml\n(providers:[\s\S]*?)```/.exec(markdown)?.[1];

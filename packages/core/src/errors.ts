@@ -10,6 +10,8 @@ export const errorCodes = {
   SY_ERR_INVALID_TEXT: 400,
   SY_ERR_INVALID_MULTIPART: 400,
   SY_ERR_UPSTREAM_BAD_REQUEST: 400,
+  /** An outbound URL Switchyard refuses to reach: not http(s), or a loopback, private, link-local or metadata address. */
+  SY_ERR_UNSAFE_URL: 400,
   SY_ERR_UNAUTHORIZED: 401,
   SY_ERR_INVALID_API_KEY: 401,
   SY_ERR_API_KEY_REVOKED: 401,

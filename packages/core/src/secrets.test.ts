@@ -21,6 +21,17 @@ function configWith(file: Record<string, unknown>, variables: Record<string, str
 }
 
 describe('collectSecretValues', () => {
+  it("includes the web-search provider's key and the credentials in its base URL", () => {
+    const config = configWith({
+      webSearch: {
+        type: 'searxng',
+        baseURL: 'https://searcher:searx-password-77@searx.example.org',
+        apiKey: 'searx-bearer-token-1',
+      },
+    });
+    expect(collectSecretValues(config)).toEqual(expect.arrayContaining(['searx-bearer-token-1', 'searx-password-77']));
+  });
+
   it('finds every credential of providers and image models, not only apiKey', () => {
     const config = configWith(
       {

@@ -73,6 +73,7 @@ function keepSecretLike(values: ReadonlyArray<string | null | undefined>): strin
 export function collectSecretValues(config: SwitchyardConfig): string[] {
   const values: Array<string | null | undefined> = [];
   for (const upstream of [...config.providers, ...config.imageModels]) values.push(...upstreamSecretValues(upstream));
+  if (config.webSearch) values.push(...upstreamSecretValues(config.webSearch));
   values.push(...(config.substitutedSecrets ?? []));
   values.push(config.authSecret, config.metricsToken, config.smtp?.password);
   values.push(config.accounts.github?.clientSecret, config.accounts.google?.clientSecret);

@@ -40,6 +40,26 @@ describeOnEachDatabase('file repository', (database) => {
     expect(await repository.findManyForUser([], 'alice')).toEqual([]);
   });
 
+  it("searches only the owner's ready files, by name or text, with LIKE wildcards taken literally", async () => {
+    await upload('file_tide', 'alice');
+    await upload('file_pct', 'alice');
+    await upload('file_pending', 'alice');
+    await upload('file_bob', 'bob');
+    await repository.markReady('file_tide', 'Spring TIDES flood the quay');
+    await repository.markReady('file_pct', 'growth of 100% this year');
+    await repository.markReady('file_bob', 'Bob also writes about tides');
+    const ids = async (terms: string[]) =>
+      (await repository.searchForUser('alice', terms, 10)).map((row) => row.id).sort();
+    expect(await ids(['tide'])).toEqual(['file_tide']);
+    expect(await ids(['quay', 'growth'])).toEqual(['file_pct', 'file_tide']);
+    expect(await ids(['file_pending'])).toEqual([]);
+    expect(await ids(['pct'])).toEqual(['file_pct']);
+    expect(await ids(['100%'])).toEqual(['file_pct']);
+    expect(await ids(['%'])).toEqual(['file_pct']);
+    expect(await ids(['_'])).toEqual(['file_pct', 'file_tide']);
+    expect(await ids(['nothing'])).toEqual([]);
+  });
+
   it('lists the owner’s files newest first, one page at a time', async () => {
     for (const id of ['file_a', 'file_b', 'file_c']) await upload(id, 'alice');
     await upload('file_bob', 'bob');

@@ -1,5 +1,5 @@
 import { SwitchyardError } from '@switchyard/core';
-import { and, count, desc, eq, inArray } from 'drizzle-orm';
+import { and, count, desc, eq, ilike, inArray, or } from 'drizzle-orm';
 import type { Db } from './client';
 import { type UploadedFileRow, uploadedFiles } from './conversations-schema';
 import type { PageOptions } from './page';
@@ -21,6 +21,15 @@ export interface FileRepository {
   countForUser(userId: string): Promise<number>;
   /** Newest first. */
   listForUser(userId: string, page: PageOptions): Promise<UploadedFileRow[]>;
+  /**
+   * The user's ready files whose name or extracted text holds any of the terms (case-insensitive),
+   * newest first, at most `limit`; ranking is the caller's.
+   */
+  searchForUser(
+    userId: string,
+    terms: readonly string[],
+    limit: number,
+  ): Promise<Array<Pick<UploadedFileRow, 'id' | 'name' | 'mimeType' | 'extractedText' | 'createdAt'>>>;
   delete(id: string): Promise<void>;
   /** Extraction succeeded: the file is ready with its text, and any earlier error is cleared. */
   markReady(id: string, extractedText: string): Promise<void>;
@@ -63,6 +72,27 @@ export function createFileRepository(db: Db): FileRepository {
         .orderBy(desc(uploadedFiles.createdAt), desc(uploadedFiles.id))
         .limit(page.limit)
         .offset(page.offset),
+
+    searchForUser(userId, terms, limit) {
+      // LIKE's own wildcards in a term match themselves.
+      const patterns = terms.map((term) => `%${term.replace(/[\\%_]/g, (character) => `\\${character}`)}%`);
+      const matches = patterns.flatMap((pattern) => [
+        ilike(uploadedFiles.extractedText, pattern),
+        ilike(uploadedFiles.name, pattern),
+      ]);
+      return db
+        .select({
+          id: uploadedFiles.id,
+          name: uploadedFiles.name,
+          mimeType: uploadedFiles.mimeType,
+          extractedText: uploadedFiles.extractedText,
+          createdAt: uploadedFiles.createdAt,
+        })
+        .from(uploadedFiles)
+        .where(and(eq(uploadedFiles.userId, userId), eq(uploadedFiles.status, 'ready'), or(...matches)))
+        .orderBy(desc(uploadedFiles.createdAt), desc(uploadedFiles.id))
+        .limit(limit);
+    },
 
     async delete(id) {
       await db.delete(uploadedFiles).where(eq(uploadedFiles.id, id));

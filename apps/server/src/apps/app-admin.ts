@@ -146,9 +146,9 @@ function appEntryOf(row: AppRecord): AppEntry {
     return {
       ...common,
       type: 'http',
-      baseUrl: definition.baseUrl,
+      baseURL: definition.baseUrl ?? '',
       ...(definition.secret === undefined ? {} : { secret: definition.secret }),
-    } as unknown as AppEntry;
+    };
   }
   return { ...common, type: 'mcp', url: definition.url ?? '' };
 }

@@ -11,6 +11,7 @@ import { SwitchyardError } from '@switchyard/core';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Logger } from 'pino';
 import type { Metrics } from '../infrastructure/metrics';
+import { createHttpApp } from './http-app';
 import { createMcpApp } from './mcp-app';
 
 /** Where an app comes from: built in, the config file, or an admin at run time (stored in the prod database). */
@@ -83,13 +84,10 @@ export interface AppRegistryDependencies {
 /** The runtime of an app definition, by its type (config file or admin API). */
 export function createAppRuntime(entry: AppEntry, logger: Logger): AppRuntime {
   switch (entry.type) {
+    case 'http':
+      return createHttpApp(entry, logger);
     case 'mcp':
       return createMcpApp(entry, logger);
-    default:
-      throw new SwitchyardError(
-        'SY_ERR_VALIDATION',
-        `App '${(entry as AppEntry).id}' has a type this server does not run: ${String((entry as { type: unknown }).type)}`,
-      );
   }
 }
 

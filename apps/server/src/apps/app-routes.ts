@@ -48,8 +48,8 @@ export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDepend
       const environment = request.principal?.environment ?? 'prod';
       const listed = await Promise.all(
         apps.list(environment, appRoleOf(request.principal)).map(async (runtime) => {
-          const base = { id: runtime.id, name: runtime.name, description: runtime.description, kind: runtime.kind };
           const [reached, modes] = await Promise.all([reach(runtime), runtime.focusModes().catch(() => [])]);
+          const base = { id: runtime.id, name: runtime.name, description: runtime.description, kind: runtime.kind };
           const focusModes = modes.map((mode) => ({
             id: mode.id,
             name: mode.name,

@@ -1,4 +1,4 @@
-import type { AppRuntime, Environment, SkillCaller, SkillDefinition, UserRole } from '@switchyard/core';
+import type { AppRuntime, Environment, SkillCaller, SkillDefinition, SkillProgress, UserRole } from '@switchyard/core';
 import { SwitchyardError } from '@switchyard/core';
 import type { ChatCompletion, ChatMessage, ChatRequest, ToolCall, Usage } from '@switchyard/providers';
 import type { AppRegistry } from './app-registry';
@@ -7,6 +7,8 @@ import type { SkillScope } from './focus-modes';
 /** What happened in one skill call of a chat, as clients see it in events. */
 export type SkillEvent =
   | { type: 'tool_call'; id: string; app: string; skill: string; input: unknown }
+  /** A long skill's step, as the app reports it (remote HTTP apps stream them). */
+  | { type: 'tool_progress'; id: string; app: string; skill: string; message: string; fraction?: number }
   | {
       type: 'tool_result';
       id: string;
@@ -146,6 +148,17 @@ async function runCall(
         caller: context.caller,
         input: input as Record<string, unknown>,
         signal: context.signal,
+        ...(context.onEvent
+          ? {
+              onProgress: (progress: SkillProgress) =>
+                context.onEvent?.({
+                  type: 'tool_progress',
+                  ...base,
+                  message: progress.message,
+                  ...(progress.fraction !== undefined ? { fraction: progress.fraction } : {}),
+                }),
+            }
+          : {}),
       });
       output = result.truncated ? `${result.text}\n[output cut at the app's limit]` : result.text;
       isError = result.isError;

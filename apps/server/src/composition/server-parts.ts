@@ -41,6 +41,7 @@ import { type AccountService, createAccountService } from '../accounts/account-s
 import { resolveAuthSecret } from '../accounts/auth-secret';
 import { type AppAdmin, createAppAdmin } from '../apps/app-admin';
 import { type AppRegistry, createAppRegistry } from '../apps/app-registry';
+import { createBuiltinApps } from '../apps/builtin-apps';
 import { createDocumentExtractor } from '../files/document-extraction';
 import { registerChatJob } from '../gateway/chat-job';
 import { registerImageJob } from '../images/image-job';
@@ -98,7 +99,7 @@ export interface ServerParts {
   readonly jobs: PlatformJobQueue;
   readonly storage: ObjectStore;
   readonly imageModels: ImageModels;
-  /** Apps (MCP servers) whose skills clients and models call. */
+  /** Apps (built-in, MCP servers) whose skills clients and models call. */
   readonly apps: AppRegistry;
   /** Apps made and changed by admins at run time (stored in prod, applied on every process). */
   readonly appAdmin: AppAdmin;
@@ -158,23 +159,9 @@ export async function createServerParts(
       },
       logger,
     );
-    // Apps connect on first use: a server that is down does not hold up the start.
-    const apps = createAppRegistry({ apps: config.apps, logger, metrics });
-    cleanups.unshift(() => apps.close());
-    const appsRepository = createAppsRepository(databases.prod.db);
-    const appAdmin = createAppAdmin(
-      apps,
-      {
-        list: () => appsRepository.list(),
-        find: (id) => appsRepository.find(id),
-        insert: (row) => appsRepository.insert(row),
-        put: (row) => appsRepository.put(row),
-        delete: (id) => appsRepository.delete(id),
-        announce: () => announce('apps'),
-      },
-      logger,
-    );
-    await Promise.all([keys.reload(), settings.reload(), appAdmin.reload()]);
+    // Made with the apps (below); a change notification before then has nothing to apply to.
+    let appAdmin: AppAdmin | null = null;
+    await Promise.all([keys.reload(), settings.reload()]);
     const accounts = createAccountService({
       db: databases.prod.db,
       secret: authSecret,
@@ -187,7 +174,7 @@ export async function createServerParts(
     const reloadAll = () => {
       keys.reload().catch(() => {});
       settings.reload().catch(() => {});
-      appAdmin.reload().catch(() => {});
+      appAdmin?.reload().catch(() => {});
       accounts.forget();
     };
     const unlisten = await databases.prod.listen(
@@ -196,7 +183,7 @@ export async function createServerParts(
         if (payload === 'keys') keys.reload().catch(() => {});
         if (payload === 'settings') settings.reload().catch(() => {});
         if (payload === 'users') accounts.forget();
-        if (payload === 'apps') appAdmin.reload().catch(() => {});
+        if (payload === 'apps') appAdmin?.reload().catch(() => {});
       },
       // Notifications sent while the LISTEN connection was down are lost: reload everything.
       { onReconnect: reloadAll },
@@ -252,6 +239,30 @@ export async function createServerParts(
     // With Redis, Redis decides and the database only records the count for reporting.
     const imageQuota = redis ? createRedisImageQuota(redis, { record: databaseImageQuota }) : databaseImageQuota;
     const idempotency = createIdempotencyRepository(databases.prod.db);
+    // Apps connect on first use: a server that is down does not hold up the start.
+    const builtins = createBuiltinApps({
+      config,
+      databases,
+      images: { databases, imageModels, imageQuota, jobs, settings },
+      limiter,
+      logger,
+    });
+    const apps = createAppRegistry({ apps: config.apps, builtins, logger, metrics });
+    cleanups.unshift(() => apps.close());
+    const appsRepository = createAppsRepository(databases.prod.db);
+    appAdmin = createAppAdmin(
+      apps,
+      {
+        list: () => appsRepository.list(),
+        find: (id) => appsRepository.find(id),
+        insert: (row) => appsRepository.insert(row),
+        put: (row) => appsRepository.put(row),
+        delete: (id) => appsRepository.delete(id),
+        announce: () => announce('apps'),
+      },
+      logger,
+    );
+    await appAdmin.reload();
     const purge = setInterval(() => void idempotency.purgeExpired().catch(() => {}), 3_600_000);
     purge.unref();
     cleanups.unshift(() => clearInterval(purge));
@@ -288,7 +299,7 @@ export async function createServerParts(
       storage,
       imageModels,
       apps,
-      appAdmin,
+      appAdmin: appAdmin as AppAdmin,
       imageQuota,
       idempotency,
       redis,

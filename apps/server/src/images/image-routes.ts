@@ -15,79 +15,26 @@ import type { Static } from 'typebox';
 import { runIdempotent } from '../edge/idempotency';
 import type { RouteBehaviour } from '../edge/principal';
 import type { ImageDependencies } from './image-dependencies';
-import { newImageId } from './image-job';
+import { type GenerationInput, startImageGeneration, waitForImage } from './image-generation';
 
 const imageBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'image' };
 const readBehaviour: RouteBehaviour = { auth: 'optional', scope: 'images' };
 
-interface GenerationInput {
-  prompt: string;
-  negativePrompt?: string;
-  model?: string;
-  width: number;
-  height: number;
-  steps: number;
-  seed?: number;
-}
-
 /** Takes one unit of the caller's daily quota, stores the image row and queues the job. */
 async function startGeneration(dependencies: ImageDependencies, request: FastifyRequest, input: GenerationInput) {
   const principal = request.principal;
-  const environment = principal?.environment ?? 'prod';
-  const subject = principal?.subject ?? `ip:${request.ip}`;
-  const model = dependencies.imageModels.resolve(input.model);
-  const limit = dependencies.settings.current().getInteger(`ai.image.max_per_day_free.${environment}`);
-  const quota = await dependencies.imageQuota.take(environment, subject, limit);
-  if (!quota.allowed) {
-    const seconds = Math.max(1, Math.ceil((quota.resetsAt.getTime() - Date.now()) / 1000));
-    throw new SwitchyardError(
-      'SY_ERR_QUOTA_EXCEEDED',
-      `Daily image quota of ${limit} reached in ${environment}; it resets at ${quota.resetsAt.toISOString()}`,
-      { retryAfterSeconds: seconds },
-    );
-  }
-  const id = newImageId();
-  try {
-    await createImageRepository(dependencies.databases[environment].db).create({
-      id,
-      environment,
-      subject,
-      apiKeyId: principal?.keyId ?? null,
-      prompt: input.prompt,
-      negativePrompt: input.negativePrompt ?? null,
-      width: input.width,
-      height: input.height,
-      steps: input.steps,
-      seed: input.seed ?? null,
-      model: model.id,
-      status: 'queued',
-      jobId: id,
-    });
-    await dependencies.jobs.enqueue(
-      'image.generate',
-      {
-        environment,
-        subject,
-        prompt: input.prompt,
-        width: input.width,
-        height: input.height,
-        steps: input.steps,
-        model: model.id,
-        imageId: id,
-        ...(input.negativePrompt ? { negativePrompt: input.negativePrompt } : {}),
-        ...(input.seed !== undefined ? { seed: input.seed } : {}),
-      },
-      { environment, jobId: id },
-    );
-  } catch (error) {
-    // The image was not stored or not queued: the unit goes back to the day it was taken on.
-    await dependencies.imageQuota.release(environment, subject, quota.day).catch((releaseError: unknown) => {
-      request.log.warn({ err: releaseError, environment, subject }, 'giving back an image quota unit failed');
-    });
-    throw error;
-  }
-  request.usageInfo = { model: model.id, promptTokens: null, completionTokens: null };
-  return { id, environment, model: model.id, quota };
+  const started = await startImageGeneration(
+    dependencies,
+    {
+      environment: principal?.environment ?? 'prod',
+      subject: principal?.subject ?? `ip:${request.ip}`,
+      keyId: principal?.keyId ?? null,
+      logger: request.log,
+    },
+    input,
+  );
+  request.usageInfo = { model: started.model, promptTokens: null, completionTokens: null };
+  return started;
 }
 
 async function ownedImage(dependencies: ImageDependencies, request: FastifyRequest, id: string) {
@@ -114,35 +61,6 @@ function describeImage(row: Awaited<ReturnType<typeof ownedImage>>) {
     created_at: row.createdAt.toISOString(),
     finished_at: row.finishedAt ? row.finishedAt.toISOString() : null,
   };
-}
-
-/** Waits for an image job to finish (for the synchronous OpenAI-compatible route). */
-async function waitForImage(dependencies: ImageDependencies, id: string, signal: AbortSignal): Promise<void> {
-  const jobs = dependencies.jobs;
-  await new Promise<void>((resolve, reject) => {
-    let stop: (() => void) | undefined;
-    const settle = (error?: unknown) => {
-      stop?.();
-      signal.removeEventListener('abort', onAbort);
-      if (error) reject(error);
-      else resolve();
-    };
-    const onAbort = () => settle(new SwitchyardError('SY_ERR_UPSTREAM_TIMEOUT', 'The image was not ready in time'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    void jobs
-      .subscribe(id, (event) => {
-        if (event.type === 'completed') settle();
-        if (event.type === 'failed' && event.dead) {
-          settle(new SwitchyardError('SY_ERR_UPSTREAM', event.error.message, { isRetryable: false }));
-        }
-      })
-      .then(async (unsubscribe) => {
-        stop = unsubscribe;
-        const job = await jobs.get(id);
-        if (job?.status === 'completed') settle();
-        if (job?.status === 'dead') settle(new SwitchyardError('SY_ERR_UPSTREAM', job.lastError?.message ?? 'failed'));
-      }, settle);
-  });
 }
 
 async function sendImageBytes(

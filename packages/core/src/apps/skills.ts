@@ -1,4 +1,5 @@
 import type { Environment } from '../environment';
+import type { KeyScope } from '../scopes';
 
 /** A skill an app offers: what a model (or a client) may call, with a JSON Schema for its input. */
 export interface SkillDefinition {
@@ -14,6 +15,9 @@ export interface SkillCaller {
   /** `key:<id>`, `user:<id>` or `ip:<address>`. */
   readonly subject: string;
   readonly userId: string | null;
+  /** What the caller may do (a key's scopes); absent for anonymous callers. Built-in skills that spend a
+   * capability's budget (images) check it, so the `apps` scope does not widen a key. */
+  readonly scopes?: readonly KeyScope[];
 }
 
 /** A step a long skill reports while it works (remote apps send them as SSE). */

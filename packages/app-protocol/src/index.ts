@@ -1,0 +1,3 @@
+export * from './manifest';
+export * from './signature';
+export * from './skill-events';
