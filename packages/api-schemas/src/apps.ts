@@ -57,19 +57,105 @@ export const SkillParams = Type.Object({
   skill: Type.String({ minLength: 1, maxLength: 128 }),
 });
 
+const EnvironmentName = Type.Union([Type.Literal('prod'), Type.Literal('dev')]);
+const RoleName = Type.Union([Type.Literal('admin'), Type.Literal('user')]);
+
 /** An app as admins see it (GET /v1/admin/apps): where it is enabled, whether it answers, its limits. */
 export const AdminAppSummary = Type.Object({
   id: Type.String(),
   name: Type.String(),
+  description: Type.Optional(Type.String()),
   kind: AppKind,
-  environments: Type.Array(Type.Union([Type.Literal('prod'), Type.Literal('dev')])),
+  environments: Type.Array(EnvironmentName),
   status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
   error: Type.Optional(Type.String()),
   skills: Type.Array(Type.String()),
   timeout_ms: Type.Integer(),
   max_output_bytes: Type.Integer(),
+  /** builtin: runs in Switchyard; config: the config file's; admin: made through this API. */
+  source: Type.Union([Type.Literal('builtin'), Type.Literal('config'), Type.Literal('admin')]),
+  /** A disabled app is not found for anyone but admins. */
+  enabled: Type.Boolean(),
+  /** The user roles that may use it; null: everyone. */
+  roles: Type.Union([Type.Array(RoleName), Type.Null()]),
+  /** Admin apps: the MCP endpoint (query values hidden). */
+  url: Type.Optional(Type.String()),
+  /** Admin http apps: the base URL (query values hidden). */
+  base_url: Type.Optional(Type.String()),
+  /** Admin apps: the names of the headers sent (their values are never shown). */
+  header_names: Type.Optional(Type.Array(Type.String())),
+  /** Admin http apps: whether a signing secret is stored (it is never shown). */
+  has_secret: Type.Optional(Type.Boolean()),
 });
 export type AdminAppSummary = Static<typeof AdminAppSummary>;
 
 export const AdminAppList = Type.Object({ apps: Type.Array(AdminAppSummary) });
 export type AdminAppList = Static<typeof AdminAppList>;
+
+const appFields = {
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  description: Type.Optional(Type.String({ maxLength: 1000 })),
+  url: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'mcp: the Streamable HTTP endpoint' })),
+  base_url: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'http: where the app is' })),
+  headers: Type.Optional(
+    Type.Record(Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$" }), Type.String({ maxLength: 4096 }), {
+      maxProperties: 32,
+      description: 'Sent with every request to the app; stored, never shown back',
+    }),
+  ),
+  environments: Type.Optional(Type.Array(EnvironmentName, { minItems: 1, uniqueItems: true })),
+  timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 600_000 })),
+  max_output_bytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 * 1024 * 1024 })),
+  roles: Type.Optional(
+    Type.Union([Type.Array(RoleName, { minItems: 1, uniqueItems: true }), Type.Null()], {
+      description: 'User roles that may use the app; null or absent: everyone',
+    }),
+  ),
+};
+
+/**
+ * POST /v1/admin/apps. MCP apps are reached by URL only: an API that starts a `command` would be remote
+ * code execution, so stdio apps come from the config file alone.
+ */
+export const CreateAppRequest = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }),
+    type: Type.Union([Type.Literal('mcp'), Type.Literal('http')]),
+    ...appFields,
+    secret: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 1024, description: 'http: the signing key; stored, never shown back' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CreateAppRequest = Static<typeof CreateAppRequest>;
+
+/** PATCH /v1/admin/apps/{id}: config and built-in apps take only enabled, environments and roles. */
+export const UpdateAppRequest = Type.Object(
+  {
+    ...appFields,
+    secret: Type.Optional(
+      Type.Union([Type.String({ minLength: 1, maxLength: 1024 }), Type.Null()], { description: 'null removes it' }),
+    ),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type UpdateAppRequest = Static<typeof UpdateAppRequest>;
+
+export const AdminAppParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const AdminSkillTestParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  skill: Type.String({ minLength: 1, maxLength: 128 }),
+});
+
+/** GET /v1/admin/apps/{id}/health: one round trip to the app, timed. */
+export const AppHealth = Type.Object({
+  id: Type.String(),
+  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+  latency_ms: Type.Number(),
+  skills: Type.Integer(),
+  error: Type.Optional(Type.String()),
+});
+export type AppHealth = Static<typeof AppHealth>;

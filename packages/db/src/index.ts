@@ -1,3 +1,4 @@
+export * from './apps-repository';
 export * from './chat-messages-repository';
 export * from './client';
 export * from './conversations-repository';

@@ -18,6 +18,7 @@ import { users } from './accounts-schema';
 import { jsonValue } from './json-column';
 
 export * from './accounts-schema';
+export * from './apps-schema';
 export * from './conversations-schema';
 export * from './images-schema';
 

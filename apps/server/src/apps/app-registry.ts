@@ -1,4 +1,12 @@
-import type { AppEntry, AppRuntime, Environment, SkillCall, SkillDefinition, SkillResult } from '@switchyard/core';
+import type {
+  AppEntry,
+  AppRuntime,
+  Environment,
+  SkillCall,
+  SkillDefinition,
+  SkillResult,
+  UserRole,
+} from '@switchyard/core';
 import { SwitchyardError } from '@switchyard/core';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Logger } from 'pino';
@@ -6,14 +14,49 @@ import type { Metrics } from '../infrastructure/metrics';
 import { createHttpApp } from './http-app';
 import { createMcpApp } from './mcp-app';
 
-/** The apps this process runs: from the config file, each enabled per environment. */
+/** Where an app comes from: built in, the config file, or an admin at run time (stored in the prod database). */
+export type AppSource = 'builtin' | 'config' | 'admin';
+
+/** What admins decide about an app, on top of its definition. */
+export interface AppAccess {
+  readonly enabled: boolean;
+  readonly environments: readonly Environment[];
+  /** The user roles that may use it; null: everyone. */
+  readonly roles: readonly UserRole[] | null;
+}
+
+export interface RegisteredApp extends AppAccess {
+  readonly runtime: AppRuntime;
+  readonly source: AppSource;
+}
+
+/**
+ * The apps this process runs: built-in ones, the config file's, and those admins made at run time,
+ * each enabled per environment and per user role. Admin changes arrive through `upsert`, `remove`
+ * and `setAccess` (on every process: see app-admin.ts).
+ */
 export interface AppRegistry {
-  /** The apps an environment may use. */
-  list(environment: Environment): readonly AppRuntime[];
+  /**
+   * The apps an environment may use, for a user role (null: anonymous or no role, only the apps open
+   * to everyone). Disabled apps are not listed.
+   */
+  list(environment: Environment, role?: UserRole | null): readonly AppRuntime[];
   /** Every app, whatever its environments (administration). */
   all(): readonly AppRuntime[];
-  /** An app the environment may use; 404 SY_ERR_APP_NOT_FOUND otherwise (also when it is not enabled there). */
-  get(environment: Environment, id: string): AppRuntime;
+  /**
+   * An app the environment (and role, see `list`) may use; 404 SY_ERR_APP_NOT_FOUND otherwise: also when
+   * it is disabled, not enabled there, or not open to the role.
+   */
+  get(environment: Environment, id: string, role?: UserRole | null): AppRuntime;
+  /** Every app with its source and access (administration). */
+  entries(): readonly RegisteredApp[];
+  entry(id: string): RegisteredApp | undefined;
+  /** Adds or replaces an admin-made app; a replaced runtime is closed (its MCP connection ends). */
+  upsert(runtime: AppRuntime, access: AppAccess): Promise<void>;
+  /** Removes an admin-made app and closes it. */
+  remove(id: string): Promise<void>;
+  /** Overrides a built-in or config app's access; null goes back to its defaults. */
+  setAccess(id: string, access: AppAccess | null): void;
   /** Checks the input against the skill's schema, runs it within the app's timeout, counts it. */
   run(
     app: AppRuntime,
@@ -38,7 +81,7 @@ export interface AppRegistryDependencies {
   readonly metrics: Pick<Metrics, 'skillCalls' | 'skillDuration'>;
 }
 
-/** The runtime of an app entry, by its type. */
+/** The runtime of an app definition, by its type (config file or admin API). */
 export function createAppRuntime(entry: AppEntry, logger: Logger): AppRuntime {
   switch (entry.type) {
     case 'http':
@@ -48,11 +91,26 @@ export function createAppRuntime(entry: AppEntry, logger: Logger): AppRuntime {
   }
 }
 
+const roleAllows = (role: UserRole | null, roles: readonly UserRole[] | null) =>
+  roles === null || (role !== null && roles.includes(role));
+
 export function createAppRegistry({ apps, builtins = [], logger, metrics }: AppRegistryDependencies): AppRegistry {
-  const runtimes = new Map<string, AppRuntime>([
-    ...builtins.map((runtime) => [runtime.id, runtime] as const),
-    ...apps.map((entry) => [entry.id, createAppRuntime(entry, logger)] as const),
+  const defaultAccess = (runtime: AppRuntime): AppAccess => ({
+    enabled: true,
+    environments: runtime.environments,
+    roles: null,
+  });
+  const registered = new Map<string, RegisteredApp>([
+    ...builtins.map(
+      (runtime) => [runtime.id, { runtime, source: 'builtin' as const, ...defaultAccess(runtime) }] as const,
+    ),
+    ...apps.map((entry) => {
+      const runtime = createAppRuntime(entry, logger);
+      return [entry.id, { runtime, source: 'config' as const, ...defaultAccess(runtime) }] as const;
+    }),
   ]);
+  const usable = (app: RegisteredApp, environment: Environment, role: UserRole | null) =>
+    app.enabled && app.environments.includes(environment) && roleAllows(role, app.roles);
   // Schemas change only when an app announces new tools: compile each once (by identity).
   const ajv = new Ajv({ allErrors: false, strict: false });
   const validators = new WeakMap<object, ValidateFunction>();
@@ -72,14 +130,40 @@ export function createAppRegistry({ apps, builtins = [], logger, metrics }: AppR
   }
 
   const registry: AppRegistry = {
-    list: (environment) => [...runtimes.values()].filter((app) => app.environments.includes(environment)),
-    all: () => [...runtimes.values()],
-    get(environment, id) {
-      const app = runtimes.get(id);
-      if (!app?.environments.includes(environment)) {
+    list: (environment, role = null) =>
+      [...registered.values()].filter((app) => usable(app, environment, role)).map((app) => app.runtime),
+    all: () => [...registered.values()].map((app) => app.runtime),
+    get(environment, id, role = null) {
+      const app = registered.get(id);
+      if (!app || !usable(app, environment, role)) {
         throw new SwitchyardError('SY_ERR_APP_NOT_FOUND', `No app '${id}' in ${environment}`);
       }
-      return app;
+      return app.runtime;
+    },
+    entries: () => [...registered.values()],
+    entry: (id) => registered.get(id),
+    async upsert(runtime, access) {
+      const previous = registered.get(runtime.id);
+      if (previous && previous.source !== 'admin') {
+        throw new SwitchyardError('SY_ERR_CONFLICT', `App '${runtime.id}' is a ${previous.source} app`);
+      }
+      registered.set(runtime.id, { runtime, source: 'admin', ...access });
+      if (previous && previous.runtime !== runtime) {
+        logger.info({ app: runtime.id }, 'app replaced');
+        await previous.runtime.close().catch(() => {});
+      }
+    },
+    async remove(id) {
+      const previous = registered.get(id);
+      if (previous?.source !== 'admin') return;
+      registered.delete(id);
+      logger.info({ app: id }, 'app removed');
+      await previous.runtime.close().catch(() => {});
+    },
+    setAccess(id, access) {
+      const app = registered.get(id);
+      if (!app || app.source === 'admin') return;
+      registered.set(id, { runtime: app.runtime, source: app.source, ...(access ?? defaultAccess(app.runtime)) });
     },
     async run(app, skill, call) {
       const count = (outcome: string) =>
@@ -129,7 +213,7 @@ export function createAppRegistry({ apps, builtins = [], logger, metrics }: AppR
       }
     },
     async close() {
-      await Promise.allSettled([...runtimes.values()].map((app) => app.close()));
+      await Promise.allSettled([...registered.values()].map((app) => app.runtime.close()));
     },
   };
   return registry;

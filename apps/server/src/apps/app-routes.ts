@@ -1,19 +1,11 @@
-import {
-  AdminAppList,
-  AppList,
-  ErrorResponse,
-  SkillCallRequest,
-  SkillCallResult,
-  SkillParams,
-} from '@switchyard/api-schemas';
-import { type AppRuntime, type Environment, type SkillDefinition, SwitchyardError } from '@switchyard/core';
+import { AppList, ErrorResponse, SkillCallRequest, SkillCallResult, SkillParams } from '@switchyard/api-schemas';
+import { type AppRuntime, type Environment, type SkillDefinition, SwitchyardError, type UserRole } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { administeredEnvironments } from '../edge/admin-environments';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
 import type { RouteBehaviour } from '../edge/principal';
 import type { AppRegistry } from './app-registry';
-import { skillCallerOf } from './skill-caller';
+import { appRoleOf, skillCallerOf } from './skill-caller';
 
 /** What the apps routes use. */
 export interface AppRouteDependencies {
@@ -23,13 +15,12 @@ export interface AppRouteDependencies {
 const callBehaviour: RouteBehaviour = { auth: 'required', scope: 'apps' };
 const listBehaviour: RouteBehaviour = { auth: 'required', scope: 'apps', usage: false };
 const sessionListBehaviour: RouteBehaviour = { auth: 'session', scope: 'apps', usage: false };
-const adminBehaviour: RouteBehaviour = { auth: 'admin', usage: false };
 const security = [{ bearer: [] }];
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse };
 const tags = ['Apps'];
 
 /** An app's skills if it answers; otherwise why not (an app that is down is listed, not an error). */
-async function reach(runtime: AppRuntime): Promise<{
+export async function reach(runtime: AppRuntime): Promise<{
   status: 'ok' | 'unavailable';
   error?: string;
   skills: readonly SkillDefinition[];
@@ -42,9 +33,9 @@ async function reach(runtime: AppRuntime): Promise<{
 }
 
 /** The apps an environment may use, with their skills and focus modes (GET /v1/apps, GET /api/apps). */
-async function appCatalog(apps: AppRegistry, environment: Environment): Promise<AppList> {
+async function appCatalog(apps: AppRegistry, environment: Environment, role: UserRole | null): Promise<AppList> {
   const listed = await Promise.all(
-    apps.list(environment).map(async (runtime) => {
+    apps.list(environment, role).map(async (runtime) => {
       // Reached first: a remote app's name and description come with its manifest.
       const [reached, modes] = await Promise.all([reach(runtime), runtime.focusModes().catch(() => [])]);
       const base = { id: runtime.id, name: runtime.name, description: runtime.description, kind: runtime.kind };
@@ -69,39 +60,6 @@ async function appCatalog(apps: AppRegistry, environment: Environment): Promise<
 /** Apps and their skills, and calling a skill directly: `POST /v1/apps/{app}/skills/{skill}`. */
 export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDependencies): void {
   app.get(
-    '/v1/admin/apps',
-    {
-      config: { behaviour: adminBehaviour },
-      schema: {
-        tags: ['Admin'],
-        summary: 'Apps of the environments you administer: where enabled, whether they answer, skills and limits',
-        security,
-        response: { 200: AdminAppList, ...errors },
-      },
-    },
-    async (request) => {
-      const administered = administeredEnvironments(request.principal);
-      const visible = apps.all().filter((runtime) => runtime.environments.some((env) => administered.includes(env)));
-      const listed = await Promise.all(
-        visible.map(async (runtime) => {
-          // Reached first: a remote app's name comes with its manifest.
-          const reached = await reach(runtime);
-          const base = {
-            id: runtime.id,
-            name: runtime.name,
-            kind: runtime.kind,
-            environments: runtime.environments.filter((env) => administered.includes(env)),
-            timeout_ms: runtime.timeoutMs,
-            max_output_bytes: runtime.maxOutputBytes,
-          };
-          return { ...base, ...reached, skills: reached.skills.map((skill) => skill.name) };
-        }),
-      );
-      return { apps: listed };
-    },
-  );
-
-  app.get(
     '/v1/apps',
     {
       config: { behaviour: listBehaviour },
@@ -112,7 +70,8 @@ export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDepend
         response: { 200: AppList, ...errors },
       },
     },
-    async (request) => appCatalog(apps, request.principal?.environment ?? 'prod'),
+    async (request) =>
+      appCatalog(apps, request.principal?.environment ?? 'prod', appRoleOf(request.principal)),
   );
 
   // The web app's picker: the same list for the signed-in user (whose chats are prod's).
@@ -126,7 +85,8 @@ export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDepend
         response: { 200: AppList, ...errors },
       },
     },
-    async (request) => appCatalog(apps, request.principal?.environment ?? 'prod'),
+    async (request) =>
+      appCatalog(apps, request.principal?.environment ?? 'prod', appRoleOf(request.principal)),
   );
 
   app.post<{ Params: Static<typeof SkillParams>; Body: SkillCallRequest }>(
@@ -145,7 +105,7 @@ export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDepend
     async (request, reply) => {
       const principal = request.principal;
       if (!principal) throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'Calling a skill needs an API key');
-      const runtime = apps.get(principal.environment, request.params.app);
+      const runtime = apps.get(principal.environment, request.params.app, appRoleOf(principal));
       const outcome = await apps.run(runtime, request.params.skill, {
         environment: principal.environment,
         caller: skillCallerOf(principal, request.ip),

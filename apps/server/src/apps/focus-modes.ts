@@ -1,4 +1,4 @@
-import type { AppRuntime, Environment, FocusModeDefinition, FocusModeEntry } from '@switchyard/core';
+import type { AppRuntime, Environment, FocusModeDefinition, FocusModeEntry, UserRole } from '@switchyard/core';
 import { SwitchyardError } from '@switchyard/core';
 import type { ChatRequest } from '@switchyard/providers';
 import type { AppRegistry } from './app-registry';
@@ -41,16 +41,17 @@ export async function findFocusMode(
   registry: AppRegistry,
   environment: Environment,
   focus: string,
+  role: UserRole | null = null,
 ): Promise<{ app: AppRuntime; mode: FocusModeDefinition }> {
   const slash = focus.indexOf('/');
   if (slash >= 0) {
-    const app = registry.get(environment, focus.slice(0, slash));
+    const app = registry.get(environment, focus.slice(0, slash), role);
     const modeId = focus.slice(slash + 1);
     const mode = (await modesOf(app)).find((candidate) => candidate.id === modeId);
     if (!mode) throw new SwitchyardError('SY_ERR_FOCUS_NOT_FOUND', `App '${app.id}' has no focus mode '${modeId}'`);
     return { app, mode };
   }
-  const apps = registry.list(environment);
+  const apps = registry.list(environment, role);
   const offered = await Promise.all(apps.map(modesOf));
   const found = apps.flatMap((app, index) =>
     (offered[index] ?? []).filter((mode) => mode.id === focus).map((mode) => ({ app, mode })),
@@ -75,12 +76,13 @@ export async function selectSkills(
   registry: AppRegistry,
   environment: Environment,
   request: { readonly apps?: readonly string[] | undefined; readonly focus?: string | undefined },
+  role: UserRole | null = null,
 ): Promise<SkillSelection> {
   const apps = new Map<string, readonly string[] | null>();
-  for (const id of request.apps ?? []) apps.set(registry.get(environment, id).id, null);
+  for (const id of request.apps ?? []) apps.set(registry.get(environment, id, role).id, null);
   if (!request.focus)
     return { apps: [...apps].map(([id, skills]) => ({ id, skills })), systemPrompt: null, model: null, focus: null };
-  const { app, mode } = await findFocusMode(registry, environment, request.focus);
+  const { app, mode } = await findFocusMode(registry, environment, request.focus, role);
   // Naming the app in `apps` too opens all of its skills; otherwise the mode's set applies.
   if (!apps.has(app.id)) apps.set(app.id, mode.skills);
   return {

@@ -158,6 +158,14 @@ export function createMcpApp(entry: AppEntry, logger: Logger): AppRuntime {
       const limited = limitOutput(text, maxOutputBytes);
       return { text: limited.text, truncated: limited.truncated, isError: result.isError === true };
     },
+    async ping(signal: AbortSignal) {
+      const connected = await client();
+      try {
+        await connected.ping({ signal, timeout: timeoutMs });
+      } catch (error) {
+        throw unavailable(entry.id, error);
+      }
+    },
     async close() {
       closed = true;
       const pending = connecting;

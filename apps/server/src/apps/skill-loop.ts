@@ -1,4 +1,4 @@
-import type { AppRuntime, Environment, SkillCaller, SkillDefinition, SkillProgress } from '@switchyard/core';
+import type { AppRuntime, Environment, SkillCaller, SkillDefinition, SkillProgress, UserRole } from '@switchyard/core';
 import { SwitchyardError } from '@switchyard/core';
 import type { ChatCompletion, ChatMessage, ChatRequest, ToolCall, Usage } from '@switchyard/providers';
 import type { AppRegistry } from './app-registry';
@@ -24,6 +24,8 @@ export interface SkillLoopContext {
   readonly caller: SkillCaller;
   readonly signal: AbortSignal;
   readonly maxSteps: number;
+  /** The caller's user role: apps restricted to other roles are not offered (see appRoleOf). */
+  readonly role?: UserRole | null;
   /** Each call and result as it happens (native SSE streams them). */
   readonly onEvent?: (event: SkillEvent) => void;
 }
@@ -46,10 +48,11 @@ export async function skillTools(
   registry: AppRegistry,
   environment: Environment,
   scope: SkillScope,
+  role: UserRole | null = null,
 ): Promise<{ tools: unknown[]; byName: Map<string, SkillTool> }> {
   const byName = new Map<string, SkillTool>();
   const tools: unknown[] = [];
-  const apps = scope.apps.map((entry) => registry.get(environment, entry.id));
+  const apps = scope.apps.map((entry) => registry.get(environment, entry.id, role));
   // An app that cannot be reached offers no tools this time; the chat goes on without it.
   const listed = await Promise.all(apps.map((app) => app.skills().catch(() => [] as SkillDefinition[])));
   for (const [index, app] of apps.entries()) {
@@ -95,7 +98,7 @@ export async function runSkillLoop(
   context: SkillLoopContext,
   turn: ModelTurn,
 ): Promise<ChatCompletion> {
-  const { tools, byName } = await skillTools(registry, context.environment, scope);
+  const { tools, byName } = await skillTools(registry, context.environment, scope, context.role ?? null);
   const messages: ChatMessage[] = [...request.messages];
   const clientTools = Array.isArray(request.tools) ? request.tools : [];
   let usage: Usage | undefined;

@@ -5,6 +5,7 @@ import { createRedisSessionLog } from '@switchyard/redis';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { registerAuthRoutes } from '../accounts/auth-routes';
 import { registerUserRoutes } from '../accounts/user-routes';
+import { registerAdminAppRoutes } from '../apps/admin-app-routes';
 import { registerAppRoutes } from '../apps/app-routes';
 import { registerChatSessionRoutes } from '../conversations/chat-session-routes';
 import { registerConversationRoutes } from '../conversations/conversation-routes';
@@ -153,6 +154,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   });
   registerFileRoutes(app, parts);
   registerAppRoutes(app, parts);
+  registerAdminAppRoutes(app, parts);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await registerWebApp(app);
 

@@ -17,6 +17,7 @@ import {
   settingDefinitions,
 } from '@switchyard/core';
 import {
+  createAppsRepository,
   createDatabaseImageQuota,
   createIdempotencyRepository,
   createKeyRepository,
@@ -38,6 +39,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type AccountService, createAccountService } from '../accounts/account-service';
 import { resolveAuthSecret } from '../accounts/auth-secret';
+import { type AppAdmin, createAppAdmin } from '../apps/app-admin';
 import { type AppRegistry, createAppRegistry } from '../apps/app-registry';
 import { createBuiltinApps } from '../apps/builtin-apps';
 import { createDocumentExtractor } from '../files/document-extraction';
@@ -99,6 +101,8 @@ export interface ServerParts {
   readonly imageModels: ImageModels;
   /** Apps (built-in, MCP servers) whose skills clients and models call. */
   readonly apps: AppRegistry;
+  /** Apps made and changed by admins at run time (stored in prod, applied on every process). */
+  readonly appAdmin: AppAdmin;
   readonly imageQuota: ImageQuota;
   readonly idempotency: IdempotencyRepository;
   readonly redis: Redis | null;
@@ -155,6 +159,8 @@ export async function createServerParts(
       },
       logger,
     );
+    // Made with the apps (below); a change notification before then has nothing to apply to.
+    let appAdmin: AppAdmin | null = null;
     await Promise.all([keys.reload(), settings.reload()]);
     const accounts = createAccountService({
       db: databases.prod.db,
@@ -168,6 +174,7 @@ export async function createServerParts(
     const reloadAll = () => {
       keys.reload().catch(() => {});
       settings.reload().catch(() => {});
+      appAdmin?.reload().catch(() => {});
       accounts.forget();
     };
     const unlisten = await databases.prod.listen(
@@ -176,6 +183,7 @@ export async function createServerParts(
         if (payload === 'keys') keys.reload().catch(() => {});
         if (payload === 'settings') settings.reload().catch(() => {});
         if (payload === 'users') accounts.forget();
+        if (payload === 'apps') appAdmin?.reload().catch(() => {});
       },
       // Notifications sent while the LISTEN connection was down are lost: reload everything.
       { onReconnect: reloadAll },
@@ -241,6 +249,20 @@ export async function createServerParts(
     });
     const apps = createAppRegistry({ apps: config.apps, builtins, logger, metrics });
     cleanups.unshift(() => apps.close());
+    const appsRepository = createAppsRepository(databases.prod.db);
+    appAdmin = createAppAdmin(
+      apps,
+      {
+        list: () => appsRepository.list(),
+        find: (id) => appsRepository.find(id),
+        insert: (row) => appsRepository.insert(row),
+        put: (row) => appsRepository.put(row),
+        delete: (id) => appsRepository.delete(id),
+        announce: () => announce('apps'),
+      },
+      logger,
+    );
+    await appAdmin.reload();
     const purge = setInterval(() => void idempotency.purgeExpired().catch(() => {}), 3_600_000);
     purge.unref();
     cleanups.unshift(() => clearInterval(purge));
@@ -277,6 +299,7 @@ export async function createServerParts(
       storage,
       imageModels,
       apps,
+      appAdmin: appAdmin as AppAdmin,
       imageQuota,
       idempotency,
       redis,

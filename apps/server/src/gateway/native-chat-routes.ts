@@ -3,6 +3,7 @@ import { SwitchyardError } from '@switchyard/core';
 import type { ChatMessage, ChatRequest } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
 import { selectSkills, withFocusPrompt } from '../apps/focus-modes';
+import { appRoleOf } from '../apps/skill-caller';
 import { skillLoopItems } from '../apps/skill-loop';
 import { clientDisconnectController } from '../edge/client-disconnect';
 import { errorBody, normalizeError } from '../edge/error-handler';
@@ -87,7 +88,12 @@ export function registerNativeChatRoutes(app: FastifyInstance, gateway: ChatWith
       // A focus mode may prefer a model: it is used when the request names none.
       const selection =
         body.apps || body.focus
-          ? await selectSkills(gateway.apps, environment, { apps: body.apps, focus: body.focus })
+          ? await selectSkills(
+              gateway.apps,
+              environment,
+              { apps: body.apps, focus: body.focus },
+              appRoleOf(request.principal),
+            )
           : null;
       const route = resolveModel(gateway, body.model ?? selection?.model ?? gateway.models.defaultModelId, environment);
       const chatRequest = selection ? withFocusPrompt(toChatRequest(body), selection) : toChatRequest(body);

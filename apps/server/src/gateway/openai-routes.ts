@@ -3,6 +3,7 @@ import { type ChatCompletionChunk, type ChatRequest, rawJsonOf, type Usage } fro
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { selectSkills, withFocusPrompt } from '../apps/focus-modes';
+import { appRoleOf } from '../apps/skill-caller';
 import { skillLoopItems } from '../apps/skill-loop';
 import { clientDisconnectController } from '../edge/client-disconnect';
 import { errorBody, normalizeError } from '../edge/error-handler';
@@ -75,7 +76,12 @@ export function registerOpenAIRoutes(app: FastifyInstance, gateway: ChatWithApps
       const upstreamRequest: ChatRequest = withoutNulls(rest);
       if (appIds || focus) {
         // Unknown apps and focus modes are a 404 before anything is sent, streamed or not.
-        const selection = await selectSkills(gateway.apps, environment, { apps: appIds, focus });
+        const selection = await selectSkills(
+          gateway.apps,
+          environment,
+          { apps: appIds, focus },
+          appRoleOf(request.principal),
+        );
         const withFocus = withFocusPrompt(upstreamRequest, selection);
         if (!stream) return completeChatWithApps(gateway, request, reply, route, withFocus, selection);
         const includeUsage = streamOptions?.include_usage === true;

@@ -51,6 +51,6 @@ export async function closeDatabases(databases: Databases): Promise<void> {
   await Promise.allSettled([databases.prod.close(), databases.dev.close()]);
 }
 
-/** Channel on which every process hears that keys, settings or users (sessions, roles) changed. */
+/** Channel on which every process hears that keys, settings, users (sessions, roles) or apps changed. */
 export const changeChannel = 'switchyard_changes';
-export type ChangeTopic = 'keys' | 'settings' | 'users';
+export type ChangeTopic = 'keys' | 'settings' | 'users' | 'apps';

@@ -76,5 +76,7 @@ export interface AppRuntime {
   /** The focus modes it offers (a remote app's come with its manifest). */
   focusModes(): Promise<readonly FocusModeDefinition[]>;
   invoke(skill: string, call: SkillCall): Promise<SkillResult>;
+  /** One round trip to the app (health checks); without it, listing the skills is the check. */
+  ping?(signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
