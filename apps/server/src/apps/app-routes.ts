@@ -1,5 +1,11 @@
 import { AppList, ErrorResponse, SkillCallRequest, SkillCallResult, SkillParams } from '@switchyard/api-schemas';
-import { type AppRuntime, type Environment, type SkillDefinition, SwitchyardError, type UserRole } from '@switchyard/core';
+import {
+  type AppRuntime,
+  type Environment,
+  type SkillDefinition,
+  SwitchyardError,
+  type UserRole,
+} from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
@@ -70,8 +76,7 @@ export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDepend
         response: { 200: AppList, ...errors },
       },
     },
-    async (request) =>
-      appCatalog(apps, request.principal?.environment ?? 'prod', appRoleOf(request.principal)),
+    async (request) => appCatalog(apps, request.principal?.environment ?? 'prod', appRoleOf(request.principal)),
   );
 
   // The web app's picker: the same list for the signed-in user (whose chats are prod's).
@@ -85,8 +90,7 @@ export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDepend
         response: { 200: AppList, ...errors },
       },
     },
-    async (request) =>
-      appCatalog(apps, request.principal?.environment ?? 'prod', appRoleOf(request.principal)),
+    async (request) => appCatalog(apps, request.principal?.environment ?? 'prod', appRoleOf(request.principal)),
   );
 
   app.post<{ Params: Static<typeof SkillParams>; Body: SkillCallRequest }>(
