@@ -39,7 +39,8 @@ describe('a lazy PGlite database', () => {
     // Reopened eagerly, the data is there and already migrated.
     const reopened = await openDatabase({ kind: 'pglite', dataDir, templateCacheDir: null });
     await reopened.close();
-  });
+    // Two PGlite starts without the template cache (initdb, every migration): slow on a busy machine.
+  }, 120_000);
 
   it('closes without ever opening, and refuses queries after close', async () => {
     const dataDir = join(directory, 'never');
