@@ -104,8 +104,9 @@ describe.skipIf(!hasChromium || !hasBuild)('web chat with apps end to end', () =
     expect(await summary.innerText()).toMatch(/ok\s*\d+(\.\d)? m?s/);
     // Collapsed until opened: then the input the model gave and the skill's output.
     await summary.click();
-    expect(await step.locator('pre').first().innerText()).toContain('"a": 2');
-    expect(await step.locator('pre').last().innerText()).toBe('5');
+    // Opening renders the details: wait for what they show rather than read them at once.
+    await expect.poll(() => step.locator('pre').first().innerText()).toContain('"a": 2');
+    await expect.poll(() => step.locator('pre').last().innerText()).toBe('5');
     await page.getByRole('button', { name: 'Regenerate' }).waitFor();
     await page.screenshot({ path: join(artifacts, 'chat-tool-step.png') });
 
