@@ -1,6 +1,7 @@
 export * from './chat-messages-repository';
 export * from './client';
 export * from './conversations-repository';
+export * from './events-repository';
 export * from './errors';
 export * from './files-repository';
 export * from './idempotency-repository';

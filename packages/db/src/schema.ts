@@ -19,6 +19,7 @@ import { users } from './accounts-schema';
 
 export * from './accounts-schema';
 export * from './conversations-schema';
+export * from './events-schema';
 export * from './images-schema';
 
 /**

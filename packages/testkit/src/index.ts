@@ -1,3 +1,4 @@
+export * from './amqp';
 export * from './clock';
 export * from './contracts/image-quota-contract';
 export * from './contracts/key-pool-contract';

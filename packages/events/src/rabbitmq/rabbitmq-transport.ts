@@ -1,0 +1,205 @@
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import type { CloseOptions, EventEnvelope } from '../event-bus';
+import type { ConsumeOptions, EventTransport, TransportDelivery } from '../transport';
+
+export interface RabbitmqTransportOptions {
+  /** amqp://user:password@host:5672/vhost */
+  url: string;
+  /** Put before every exchange and queue name (tests use a unique one each). Default ''. */
+  prefix?: string;
+  shutdownTimeoutMs?: number;
+  onError?: (error: unknown, context: string) => void;
+}
+
+const attemptHeader = 'x-switchyard-attempt';
+/** The broker's copy of dead letters is for operators; the bus's list (and replay) is in the database. */
+const deadLetterRetentionMs = 7 * 24 * 60 * 60_000;
+
+interface Consumer {
+  channel: Channel;
+  tags: string[];
+  running: Set<Promise<void>>;
+}
+
+/**
+ * RabbitMQ: events go to a durable topic exchange with the event name as routing key; each
+ * consumer group has a durable queue per event, named after the event (`GiftReady.ranking`),
+ * with a dead-letter exchange. Publishing waits for the broker's confirm; consumers ack by hand
+ * with a prefetch of their concurrency. A retry is published to a per-delay queue whose
+ * messages expire back into the group's queue; a crashed consumer's unacked messages are
+ * redelivered by the broker.
+ */
+export function createRabbitmqTransport(options: RabbitmqTransportOptions): EventTransport {
+  const prefix = options.prefix ?? '';
+  const exchange = `${prefix}switchyard.events`;
+  const deadLetterExchange = `${prefix}switchyard.events.dead-letter`;
+  const deadLetterQueue = `${prefix}switchyard.dead-letters`;
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+  const reportError =
+    options.onError ?? ((error: unknown, context: string) => console.warn(`[switchyard/events] ${context}:`, error));
+  const consumers: Consumer[] = [];
+  let state: 'running' | 'closing' | 'closed' = 'running';
+  let crashed = false;
+  let connecting: Promise<{ connection: ChannelModel; publisher: ConfirmChannel }> | undefined;
+
+  const queueName = (group: string, name: string) => `${prefix}${name}.${group}`;
+
+  async function open(): Promise<{ connection: ChannelModel; publisher: ConfirmChannel }> {
+    const connection = await amqp.connect(options.url);
+    connection.on('error', (error) => reportError(error, 'RabbitMQ connection error'));
+    connection.on('close', () => {
+      if (state === 'running') reportError(new Error('the connection closed'), 'RabbitMQ connection lost');
+      connecting = undefined;
+    });
+    try {
+      const publisher = await connection.createConfirmChannel();
+      publisher.on('error', (error) => reportError(error, 'RabbitMQ channel error'));
+      await publisher.assertExchange(exchange, 'topic', { durable: true });
+      await publisher.assertExchange(deadLetterExchange, 'fanout', { durable: true });
+      await publisher.assertQueue(deadLetterQueue, {
+        durable: true,
+        messageTtl: deadLetterRetentionMs,
+        maxLength: 100_000,
+      });
+      await publisher.bindQueue(deadLetterQueue, deadLetterExchange, '');
+      return { connection, publisher };
+    } catch (error) {
+      await connection.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  function connected(): Promise<{ connection: ChannelModel; publisher: ConfirmChannel }> {
+    if (state !== 'running') return Promise.reject(new Error('the RabbitMQ transport is closed'));
+    const pending = connecting ?? open();
+    connecting = pending;
+    pending.catch(() => {
+      if (connecting === pending) connecting = undefined;
+    });
+    return pending;
+  }
+
+  /** Resolves when the broker confirmed the message (publisher confirms). */
+  async function confirmedPublish(
+    exchangeName: string,
+    routingKey: string,
+    envelope: EventEnvelope,
+    attempt: number,
+  ): Promise<void> {
+    const { publisher } = await connected();
+    await new Promise<void>((resolve, reject) => {
+      publisher.publish(
+        exchangeName,
+        routingKey,
+        Buffer.from(JSON.stringify(envelope)),
+        {
+          persistent: true,
+          contentType: 'application/json',
+          messageId: envelope.id,
+          type: envelope.name,
+          headers: { [attemptHeader]: attempt },
+        },
+        (error: unknown) => (error ? reject(error instanceof Error ? error : new Error('the broker nacked')) : resolve()),
+      );
+    });
+  }
+
+  function attemptOf(message: ConsumeMessage): number {
+    const value = Number(message.properties.headers?.[attemptHeader]);
+    return Number.isInteger(value) && value >= 1 ? value : 1;
+  }
+
+  return {
+    backend: 'rabbitmq',
+
+    publish: (envelope) => confirmedPublish(exchange, envelope.name, envelope, 1),
+
+    // The default exchange routes by queue name, so only this group's queue gets it.
+    sendToGroup: (group, envelope) => confirmedPublish('', queueName(group, envelope.name), envelope, 1),
+
+    async consume(group, names, deliver, consumeOptions: ConsumeOptions) {
+      const { connection, publisher } = await connected();
+      const channel = await connection.createChannel();
+      channel.on('error', (error) => reportError(error, 'RabbitMQ channel error'));
+      await channel.prefetch(consumeOptions.concurrency);
+      const running = new Set<Promise<void>>();
+      const consumer: Consumer = { channel, tags: [], running };
+      for (const name of names) {
+        const queue = queueName(group, name);
+        await channel.assertQueue(queue, { durable: true, deadLetterExchange });
+        await channel.bindQueue(queue, exchange, name);
+        const reply = await channel.consume(
+          queue,
+          (message) => {
+            if (!message) return;
+            let envelope: EventEnvelope;
+            try {
+              envelope = JSON.parse(message.content.toString('utf8')) as EventEnvelope;
+            } catch (error) {
+              reportError(error, `unreadable message on '${queue}' dead-lettered`);
+              channel.nack(message, false, false);
+              return;
+            }
+            const attempt = attemptOf(message);
+            const settle = async (action: () => void | Promise<void>) => {
+              if (!crashed) await action();
+            };
+            const delivery: TransportDelivery = {
+              envelope,
+              attempt,
+              ack: () => settle(() => channel.ack(message)),
+              // Rejected without requeue: the broker moves it to the dead-letter exchange.
+              deadLetter: () => settle(() => channel.nack(message, false, false)),
+              retry: (delayMs) =>
+                settle(async () => {
+                  const delay = Math.max(1, Math.round(delayMs));
+                  const retryQueue = `${queue}.retry.${delay}`;
+                  await publisher.assertQueue(retryQueue, {
+                    durable: true,
+                    messageTtl: delay,
+                    deadLetterExchange: '',
+                    deadLetterRoutingKey: queue,
+                    // Unused for this long (no retry declared it again), it goes; its messages expired long before.
+                    expires: delay + 60_000,
+                  });
+                  await confirmedPublish('', retryQueue, envelope, attempt + 1);
+                  channel.ack(message);
+                }),
+            };
+            const done = deliver(delivery)
+              .catch((error: unknown) => reportError(error, 'event delivery failed'))
+              .finally(() => running.delete(done));
+            running.add(done);
+          },
+          { noAck: false },
+        );
+        consumer.tags.push(reply.consumerTag);
+      }
+      consumers.push(consumer);
+    },
+
+    async close(closeOptions: CloseOptions = {}) {
+      if (state !== 'running') return;
+      state = 'closing';
+      const graceful = closeOptions.graceful ?? true;
+      crashed = !graceful;
+      const current = await connecting?.catch(() => undefined);
+      if (graceful && current) {
+        // Stop deliveries, let the running handlers settle (acks go on their own channel), then close.
+        await Promise.all(
+          consumers.flatMap((consumer) => consumer.tags.map((tag) => consumer.channel.cancel(tag).catch(() => {}))),
+        );
+        let timeout: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.all(consumers.flatMap((consumer) => [...consumer.running])),
+          new Promise((resolve) => {
+            timeout = setTimeout(resolve, closeOptions.timeoutMs ?? shutdownTimeoutMs);
+          }),
+        ]);
+        clearTimeout(timeout);
+      }
+      state = 'closed';
+      await current?.connection.close().catch(() => {});
+    },
+  };
+}
