@@ -248,9 +248,7 @@ export function createEventDeliveriesRepository(db: Db): EventDeliveriesReposito
         .where(and(inArray(eventDeliveries.id, [...ids]), eq(eventDeliveries.lockedBy, workerId)));
     },
     async remove(id, workerId) {
-      await db
-        .delete(eventDeliveries)
-        .where(and(eq(eventDeliveries.id, id), eq(eventDeliveries.lockedBy, workerId)));
+      await db.delete(eventDeliveries).where(and(eq(eventDeliveries.id, id), eq(eventDeliveries.lockedBy, workerId)));
     },
     async retry(id, workerId, runAt) {
       await db

@@ -50,7 +50,12 @@ const Text = (maxLength: number) => Type.String({ minLength: 1, maxLength });
 export const flowStageChanged = defineEvent('FlowStageChanged', {
   payload: Type.Object({
     stage: Text(100),
-    status: Type.Union([Type.Literal('started'), Type.Literal('progress'), Type.Literal('completed'), Type.Literal('failed')]),
+    status: Type.Union([
+      Type.Literal('started'),
+      Type.Literal('progress'),
+      Type.Literal('completed'),
+      Type.Literal('failed'),
+    ]),
     message: Type.Optional(Type.String({ maxLength: 2_000 })),
     /** 0–1 when the stage knows how far it is. */
     progress: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),

@@ -3,19 +3,19 @@ import { environments, isSwitchyardError, SwitchyardError } from '@switchyard/co
 import {
   createEventsRepository,
   type EventDeadLetterRow,
-  eventOutboxChannel, type SwitchyardDatabase } from '@switchyard/db';
+  eventOutboxChannel,
+  type SwitchyardDatabase,
+} from '@switchyard/db';
 import { Compile, type Validator } from 'typebox/compile';
 import { type EventCatalog, type EventDefinition, findEventDefinition } from './catalog';
 import type {
   BusActivity,
-  CloseOptions,
   DeadLetter,
   EventBus,
   EventEnvelope,
   EventHandler,
   PublishOptions,
   RetryPolicy,
-  SubscribeOptions,
 } from './event-bus';
 import type { EventTransport, TransportDelivery } from './transport';
 
@@ -312,7 +312,8 @@ export function createEventBus<Catalog extends EventCatalog>(options: EventBusOp
       const list = (typeof names === 'string' ? [names] : [...names]) as string[];
       if (list.length === 0) throw new SwitchyardError('SY_ERR_VALIDATION', 'Subscribe to at least one event');
       for (const name of list) {
-        if (!findEventDefinition(catalog, name)) throw new SwitchyardError('SY_ERR_VALIDATION', `Unknown event '${name}'`);
+        if (!findEventDefinition(catalog, name))
+          throw new SwitchyardError('SY_ERR_VALIDATION', `Unknown event '${name}'`);
       }
       if (groups.has(group)) throw new Error(`Consumer group '${group}' is already subscribed in this process`);
       groups.add(group);
@@ -361,7 +362,10 @@ export function createEventBus<Catalog extends EventCatalog>(options: EventBusOp
           deadAt: row.deadAt,
         });
         reportError(error, 'replaying a dead letter failed');
-        throw new SwitchyardError('SY_ERR_DEPENDENCY_UNAVAILABLE', `The event bus (${transport.backend}) is unavailable`);
+        throw new SwitchyardError(
+          'SY_ERR_DEPENDENCY_UNAVAILABLE',
+          `The event bus (${transport.backend}) is unavailable`,
+        );
       }
       return toDeadLetter(row);
     },

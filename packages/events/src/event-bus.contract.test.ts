@@ -105,13 +105,17 @@ function describeEventBusContract(name: string, setup: () => Promise<Fixture>): 
 
     it('refuses unknown events, bad payloads, bad ids and unknown subscriptions with SY_ERR_VALIDATION', async () => {
       const bus = connect();
-      const unknown = await errorOf(bus.publish('NoSuchEvent' as 'OrderPlaced', { orderId: 'a', amount: 1 }, {
-        environment: 'prod',
-      }));
-      expect(unknown).toMatchObject({ code: 'SY_ERR_VALIDATION', message: "Unknown event 'NoSuchEvent'" });
-      const bad = await errorOf(
-        bus.publish('OrderPlaced', { orderId: 'a', amount: -1 }, { environment: 'prod' }),
+      const unknown = await errorOf(
+        bus.publish(
+          'NoSuchEvent' as 'OrderPlaced',
+          { orderId: 'a', amount: 1 },
+          {
+            environment: 'prod',
+          },
+        ),
       );
+      expect(unknown).toMatchObject({ code: 'SY_ERR_VALIDATION', message: "Unknown event 'NoSuchEvent'" });
+      const bad = await errorOf(bus.publish('OrderPlaced', { orderId: 'a', amount: -1 }, { environment: 'prod' }));
       expect(bad).toMatchObject({ code: 'SY_ERR_VALIDATION' });
       expect((bad as Error).message).toMatch(/Invalid payload for event 'OrderPlaced': \/amount/);
       const badId = await errorOf(
@@ -277,17 +281,27 @@ function describeEventBusContract(name: string, setup: () => Promise<Fixture>): 
       });
       await expect(
         fixture.database.db.transaction(async (transaction) => {
-          await bus.publishInTransaction(transaction as unknown as Db, 'OrderShipped', { orderId: 'rolled-back' }, {
-            environment: 'prod',
-          });
+          await bus.publishInTransaction(
+            transaction as unknown as Db,
+            'OrderShipped',
+            { orderId: 'rolled-back' },
+            {
+              environment: 'prod',
+            },
+          );
           throw new Error('the state change failed');
         }),
       ).rejects.toThrow('the state change failed');
       const handled = next(bus, (activity) => activity.type === 'handled');
       await fixture.database.db.transaction(async (transaction) => {
-        await bus.publishInTransaction(transaction as unknown as Db, 'OrderShipped', { orderId: 'committed' }, {
-          environment: 'prod',
-        });
+        await bus.publishInTransaction(
+          transaction as unknown as Db,
+          'OrderShipped',
+          { orderId: 'committed' },
+          {
+            environment: 'prod',
+          },
+        );
       });
       expect(await bus.relayOutbox()).toBe(1);
       await handled;
@@ -301,10 +315,15 @@ function describeEventBusContract(name: string, setup: () => Promise<Fixture>): 
       // Committed, then the process died before its relay ran.
       const crashed = connect();
       await fixture.database.db.transaction(async (transaction) => {
-        await crashed.publishInTransaction(transaction as unknown as Db, 'OrderShipped', { orderId: 'kept' }, {
-          environment: 'prod',
-          id: 'outbox-event-1',
-        });
+        await crashed.publishInTransaction(
+          transaction as unknown as Db,
+          'OrderShipped',
+          { orderId: 'kept' },
+          {
+            environment: 'prod',
+            id: 'outbox-event-1',
+          },
+        );
       });
       await crashed.close({ graceful: false });
 
@@ -321,10 +340,15 @@ function describeEventBusContract(name: string, setup: () => Promise<Fixture>): 
       // Relayed but not yet deleted when the relay died: the row is published again and skipped.
       const duplicate = next(consumer, (activity) => activity.type === 'duplicate');
       await fixture.database.db.transaction(async (transaction) => {
-        await restarted.publishInTransaction(transaction as unknown as Db, 'OrderShipped', { orderId: 'kept' }, {
-          environment: 'prod',
-          id: 'outbox-event-1',
-        });
+        await restarted.publishInTransaction(
+          transaction as unknown as Db,
+          'OrderShipped',
+          { orderId: 'kept' },
+          {
+            environment: 'prod',
+            id: 'outbox-event-1',
+          },
+        );
       });
       await restarted.relayOutbox();
       await duplicate;
@@ -334,7 +358,13 @@ function describeEventBusContract(name: string, setup: () => Promise<Fixture>): 
 }
 
 async function clearTables(database: SwitchyardDatabase): Promise<void> {
-  for (const table of ['event_outbox', 'event_consumed', 'event_dead_letters', 'event_subscriptions', 'event_deliveries']) {
+  for (const table of [
+    'event_outbox',
+    'event_consumed',
+    'event_dead_letters',
+    'event_subscriptions',
+    'event_deliveries',
+  ]) {
     await database.db.execute(sql.raw(`DELETE FROM ${table}`));
   }
 }

@@ -32,7 +32,10 @@ export interface EventBusOptions {
 export function createPlatformEventBus(options: EventBusOptions): PlatformEventBus {
   const { config, database, logger, secrets } = options;
   const onError = (error: unknown, context: string) =>
-    logger.error({ reason: secrets.scrub(error instanceof Error ? error.message : String(error)), context }, 'event bus error');
+    logger.error(
+      { reason: secrets.scrub(error instanceof Error ? error.message : String(error)), context },
+      'event bus error',
+    );
   const url = config.eventsUrl;
   let transport: EventTransport;
   if (url === null) transport = createEmbeddedTransport({ database, onError });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { platformEvents } from '@switchyard/events';
 import {
   amqpAvailable,
   createServerModeEnvironment,
@@ -8,7 +9,6 @@ import {
   testAmqpUrl,
   uniqueAmqpPrefix,
 } from '@switchyard/testkit';
-import { platformEvents } from '@switchyard/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../testing/test-server';
 import { flowLogGroup } from './flows';
@@ -210,10 +210,14 @@ describe.skipIf(!serverMode || !hasAmqp)('events across processes (PostgreSQL, R
     const flowId = await api.parts.flows.start('dev', `key:${id}`);
     const live = await follow(api.url, flowId, key);
     expect(live.response.status).toBe(200);
-    await worker.parts.events.publish('FlowStageChanged', { stage: 'ranking', status: 'progress', progress: 0.5 }, {
-      environment: 'dev',
-      flowId,
-    });
+    await worker.parts.events.publish(
+      'FlowStageChanged',
+      { stage: 'ranking', status: 'progress', progress: 0.5 },
+      {
+        environment: 'dev',
+        flowId,
+      },
+    );
     await api.parts.events.publish('FlowCompleted', { outcome: 'succeeded' }, { environment: 'dev', flowId });
     expect((await live.frames).map((frame) => frame.event)).toEqual(['FlowStageChanged', 'FlowCompleted']);
   });

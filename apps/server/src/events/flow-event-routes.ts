@@ -106,8 +106,7 @@ export function registerFlowEventRoutes(
             ? ': keep-alive\n\n'
             : sseEvent(item.entry.event.name, wireEnvelope(item.entry.event), item.entry.sequence),
         end: () => '',
-        error: () =>
-          sseEvent('error', { error: { code: 'SY_ERR_INTERNAL', message: 'The event stream failed' } }),
+        error: () => sseEvent('error', { error: { code: 'SY_ERR_INTERNAL', message: 'The event stream failed' } }),
       });
     },
   );

@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Environment, SwitchyardError } from '@switchyard/core';
-import {
-  createEventsRepository,
-  type EventFlowLogRow,
-  type SwitchyardDatabase,
-} from '@switchyard/db';
+import { createEventsRepository, type EventFlowLogRow, type SwitchyardDatabase } from '@switchyard/db';
 import type { EventEnvelope } from '@switchyard/events';
 import type { PlatformEventBus } from './event-bus';
 

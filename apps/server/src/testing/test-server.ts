@@ -68,16 +68,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       done();
     },
   });
-  const server = await startServer(
-    config,
-    createConfiguredLogger(config, sink, 'info'),
-    options.role ?? 'all',
-    {
-      ...(options.jobsCatalog ? { jobsCatalog: options.jobsCatalog } : {}),
-      ...(options.eventRetryPolicy ? { eventRetryPolicy: options.eventRetryPolicy } : {}),
-      ...(options.eventsPrefix ? { eventsPrefix: options.eventsPrefix } : {}),
-    },
-  );
+  const server = await startServer(config, createConfiguredLogger(config, sink, 'info'), options.role ?? 'all', {
+    ...(options.jobsCatalog ? { jobsCatalog: options.jobsCatalog } : {}),
+    ...(options.eventRetryPolicy ? { eventRetryPolicy: options.eventRetryPolicy } : {}),
+    ...(options.eventsPrefix ? { eventsPrefix: options.eventsPrefix } : {}),
+  });
   return {
     ...server,
     dataDir,

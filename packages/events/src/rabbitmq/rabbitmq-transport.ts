@@ -99,7 +99,8 @@ export function createRabbitmqTransport(options: RabbitmqTransportOptions): Even
           type: envelope.name,
           headers: { [attemptHeader]: attempt },
         },
-        (error: unknown) => (error ? reject(error instanceof Error ? error : new Error('the broker nacked')) : resolve()),
+        (error: unknown) =>
+          error ? reject(error instanceof Error ? error : new Error('the broker nacked')) : resolve(),
       );
     });
   }
