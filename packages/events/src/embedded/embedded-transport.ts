@@ -125,6 +125,8 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Even
       });
       for (const row of rows) start(consumer, row);
       if (rows.length < free) {
+        // Only when idle: a busy consumer claims again as each delivery finishes.
+        if (rows.length > 0) return;
         const next = await repository.nextRunAt(consumer.group, consumer.names);
         if (next) later(consumer, Math.max(0, next.getTime() - clock.now()));
         return;
