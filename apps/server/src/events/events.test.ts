@@ -4,6 +4,7 @@ import {
   amqpAvailable,
   createServerModeEnvironment,
   deleteAmqpTopology,
+  eventually,
   type ServerModeEnvironment,
   serverModeAvailable,
   testAmqpUrl,
@@ -96,6 +97,19 @@ describe('events: flows over SSE and dead letters (embedded)', () => {
       { stage: 'ideas', status: 'started' },
       { outcome: 'succeeded' },
     ]);
+  });
+
+  it('stops following when the client goes away', async () => {
+    const flowId = await server.parts.flows.start('prod', `key:${ownerId}`);
+    const controller = new AbortController();
+    const response = await fetch(`${server.url}/v1/events/flows/${flowId}`, {
+      headers: { authorization: `Bearer ${owner}` },
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    expect(server.parts.flows.followers()).toBe(1);
+    controller.abort();
+    await eventually(() => expect(server.parts.flows.followers()).toBe(0));
   });
 
   it('answers 404 for another caller’s flow (and a missing one), 401 without credentials, 400 for a bad Last-Event-ID', async () => {

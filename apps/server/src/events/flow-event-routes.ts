@@ -79,6 +79,14 @@ export function registerFlowEventRoutes(
   flows: FlowService,
   options: { heartbeatMs?: number } = {},
 ): void {
+  // Shutting down ends every stream at once (clients resume with Last-Event-ID elsewhere) instead
+  // of holding the shutdown until its timeout.
+  const open = new Set<AbortController>();
+  app.addHook('preClose', (done) => {
+    for (const controller of open) controller.abort(new Error('shutting down'));
+    done();
+  });
+
   app.get<{ Params: FlowIdParams }>(
     '/v1/events/flows/:flowId',
     {
@@ -98,7 +106,11 @@ export function registerFlowEventRoutes(
       }
       const after = lastEventId(request.headers['last-event-id']);
       await flows.authorize(request.params.flowId, principal.subject, principal.environment);
-      const signal = clientDisconnectSignal(request, reply);
+      const closing = new AbortController();
+      open.add(closing);
+      const signal = AbortSignal.any([clientDisconnectSignal(request, reply), closing.signal]);
+      signal.addEventListener('abort', () => open.delete(closing), { once: true });
+      reply.raw.once('close', () => open.delete(closing));
       const source = follow(flows, request.params.flowId, after, signal, options.heartbeatMs ?? defaultHeartbeatMs);
       return sendEventStream(reply, source, {
         frame: (item) =>

@@ -26,6 +26,8 @@ export interface FlowService {
   watch(flowId: string, onChange: () => void): Promise<() => void>;
   /** Subscribes the flow-log consumer group (worker roles): every event with a flow id lands in the log. */
   record(bus: PlatformEventBus): Promise<void>;
+  /** Streams following a flow in this process right now. */
+  followers(): number;
   close(): Promise<void>;
 }
 
@@ -103,6 +105,12 @@ export function createFlowService(database: SwitchyardDatabase): FlowService {
         // One at a time: a flow's log keeps the order its events were delivered in.
         { concurrency: 1 },
       );
+    },
+
+    followers() {
+      let count = 0;
+      for (const set of watchers.values()) count += set.size;
+      return count;
     },
 
     async close() {
