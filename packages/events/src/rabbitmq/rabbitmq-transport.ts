@@ -15,6 +15,13 @@ const attemptHeader = 'x-switchyard-attempt';
 /** The broker's copy of dead letters is for operators; the bus's list (and replay) is in the database. */
 const deadLetterRetentionMs = 7 * 24 * 60 * 60_000;
 
+interface Registration {
+  group: string;
+  names: readonly string[];
+  deliver: (delivery: TransportDelivery) => Promise<void>;
+  concurrency: number;
+}
+
 interface Consumer {
   channel: Channel;
   tags: string[];
@@ -38,6 +45,10 @@ export function createRabbitmqTransport(options: RabbitmqTransportOptions): Even
   const reportError =
     options.onError ?? ((error: unknown, context: string) => console.warn(`[switchyard/events] ${context}:`, error));
   const consumers: Consumer[] = [];
+  /** What `consume` set up, set up again on a new connection after the old one was lost. */
+  const registrations: Registration[] = [];
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  let reconnectDelayMs = 0;
   let state: 'running' | 'closing' | 'closed' = 'running';
   let crashed = false;
   let connecting: Promise<{ connection: ChannelModel; publisher: ConfirmChannel }> | undefined;
@@ -48,8 +59,12 @@ export function createRabbitmqTransport(options: RabbitmqTransportOptions): Even
     const connection = await amqp.connect(options.url);
     connection.on('error', (error) => reportError(error, 'RabbitMQ connection error'));
     connection.on('close', () => {
-      if (state === 'running') reportError(new Error('the connection closed'), 'RabbitMQ connection lost');
       connecting = undefined;
+      if (state !== 'running') return;
+      reportError(new Error('the connection closed'), 'RabbitMQ connection lost');
+      // Unacked messages go back to their queues; the consumers start again on a new connection.
+      consumers.length = 0;
+      scheduleReconnect();
     });
     try {
       const publisher = await connection.createConfirmChannel();
@@ -67,6 +82,26 @@ export function createRabbitmqTransport(options: RabbitmqTransportOptions): Even
       await connection.close().catch(() => {});
       throw error;
     }
+  }
+
+  function scheduleReconnect(): void {
+    if (state !== 'running' || reconnectTimer || registrations.length === 0) return;
+    reconnectDelayMs = Math.min(Math.max(reconnectDelayMs * 2, 100), 30_000);
+    reconnectTimer = setTimeout(async () => {
+      reconnectTimer = undefined;
+      try {
+        const current = await connected();
+        for (const registration of registrations) await startConsumer(current, registration);
+        reconnectDelayMs = 0;
+      } catch (error) {
+        reportError(error, 'reconnecting to RabbitMQ failed');
+        const current = await connecting?.catch(() => undefined);
+        await current?.connection.close().catch(() => {});
+        connecting = undefined;
+        scheduleReconnect();
+      }
+    }, reconnectDelayMs);
+    reconnectTimer.unref();
   }
 
   function connected(): Promise<{ connection: ChannelModel; publisher: ConfirmChannel }> {
@@ -105,6 +140,69 @@ export function createRabbitmqTransport(options: RabbitmqTransportOptions): Even
     });
   }
 
+  async function startConsumer(
+    { connection, publisher }: { connection: ChannelModel; publisher: ConfirmChannel },
+    { group, names, deliver, concurrency }: Registration,
+  ): Promise<void> {
+    const channel = await connection.createChannel();
+    channel.on('error', (error) => reportError(error, 'RabbitMQ channel error'));
+    await channel.prefetch(concurrency);
+    const running = new Set<Promise<void>>();
+    const consumer: Consumer = { channel, tags: [], running };
+    for (const name of names) {
+      const queue = queueName(group, name);
+      await channel.assertQueue(queue, { durable: true, deadLetterExchange });
+      await channel.bindQueue(queue, exchange, name);
+      const reply = await channel.consume(
+        queue,
+        (message) => {
+          if (!message) return;
+          let envelope: EventEnvelope;
+          try {
+            envelope = JSON.parse(message.content.toString('utf8')) as EventEnvelope;
+          } catch (error) {
+            reportError(error, `unreadable message on '${queue}' dead-lettered`);
+            channel.nack(message, false, false);
+            return;
+          }
+          const attempt = attemptOf(message);
+          const settle = async (action: () => void | Promise<void>) => {
+            if (!crashed) await action();
+          };
+          const delivery: TransportDelivery = {
+            envelope,
+            attempt,
+            ack: () => settle(() => channel.ack(message)),
+            // Rejected without requeue: the broker moves it to the dead-letter exchange.
+            deadLetter: () => settle(() => channel.nack(message, false, false)),
+            retry: (delayMs) =>
+              settle(async () => {
+                const delay = Math.max(1, Math.round(delayMs));
+                const retryQueue = `${queue}.retry.${delay}`;
+                await publisher.assertQueue(retryQueue, {
+                  durable: true,
+                  messageTtl: delay,
+                  deadLetterExchange: '',
+                  deadLetterRoutingKey: queue,
+                  // Unused for this long (no retry declared it again), it goes; its messages expired long before.
+                  expires: delay + 60_000,
+                });
+                await confirmedPublish('', retryQueue, envelope, attempt + 1);
+                channel.ack(message);
+              }),
+          };
+          const done = deliver(delivery)
+            .catch((error: unknown) => reportError(error, 'event delivery failed'))
+            .finally(() => running.delete(done));
+          running.add(done);
+        },
+        { noAck: false },
+      );
+      consumer.tags.push(reply.consumerTag);
+    }
+    consumers.push(consumer);
+  }
+
   function attemptOf(message: ConsumeMessage): number {
     const value = Number(message.properties.headers?.[attemptHeader]);
     return Number.isInteger(value) && value >= 1 ? value : 1;
@@ -119,69 +217,15 @@ export function createRabbitmqTransport(options: RabbitmqTransportOptions): Even
     sendToGroup: (group, envelope) => confirmedPublish('', queueName(group, envelope.name), envelope, 1),
 
     async consume(group, names, deliver, consumeOptions: ConsumeOptions) {
-      const { connection, publisher } = await connected();
-      const channel = await connection.createChannel();
-      channel.on('error', (error) => reportError(error, 'RabbitMQ channel error'));
-      await channel.prefetch(consumeOptions.concurrency);
-      const running = new Set<Promise<void>>();
-      const consumer: Consumer = { channel, tags: [], running };
-      for (const name of names) {
-        const queue = queueName(group, name);
-        await channel.assertQueue(queue, { durable: true, deadLetterExchange });
-        await channel.bindQueue(queue, exchange, name);
-        const reply = await channel.consume(
-          queue,
-          (message) => {
-            if (!message) return;
-            let envelope: EventEnvelope;
-            try {
-              envelope = JSON.parse(message.content.toString('utf8')) as EventEnvelope;
-            } catch (error) {
-              reportError(error, `unreadable message on '${queue}' dead-lettered`);
-              channel.nack(message, false, false);
-              return;
-            }
-            const attempt = attemptOf(message);
-            const settle = async (action: () => void | Promise<void>) => {
-              if (!crashed) await action();
-            };
-            const delivery: TransportDelivery = {
-              envelope,
-              attempt,
-              ack: () => settle(() => channel.ack(message)),
-              // Rejected without requeue: the broker moves it to the dead-letter exchange.
-              deadLetter: () => settle(() => channel.nack(message, false, false)),
-              retry: (delayMs) =>
-                settle(async () => {
-                  const delay = Math.max(1, Math.round(delayMs));
-                  const retryQueue = `${queue}.retry.${delay}`;
-                  await publisher.assertQueue(retryQueue, {
-                    durable: true,
-                    messageTtl: delay,
-                    deadLetterExchange: '',
-                    deadLetterRoutingKey: queue,
-                    // Unused for this long (no retry declared it again), it goes; its messages expired long before.
-                    expires: delay + 60_000,
-                  });
-                  await confirmedPublish('', retryQueue, envelope, attempt + 1);
-                  channel.ack(message);
-                }),
-            };
-            const done = deliver(delivery)
-              .catch((error: unknown) => reportError(error, 'event delivery failed'))
-              .finally(() => running.delete(done));
-            running.add(done);
-          },
-          { noAck: false },
-        );
-        consumer.tags.push(reply.consumerTag);
-      }
-      consumers.push(consumer);
+      const registration: Registration = { group, names, deliver, concurrency: consumeOptions.concurrency };
+      await startConsumer(await connected(), registration);
+      registrations.push(registration);
     },
 
     async close(closeOptions: CloseOptions = {}) {
       if (state !== 'running') return;
       state = 'closing';
+      clearTimeout(reconnectTimer);
       const graceful = closeOptions.graceful ?? true;
       crashed = !graceful;
       const current = await connecting?.catch(() => undefined);
