@@ -10,5 +10,6 @@ export * from './apps';
 export * from './chat';
 export * from './common';
 export * from './conversations';
+export * from './events';
 export * from './images';
 export * from './keys';

@@ -345,6 +345,8 @@ export interface SwitchyardConfig {
   readonly databaseUrl: string | null;
   readonly devDatabaseUrl: string | null;
   readonly redisUrl: string | null;
+  /** `EVENTS_URL`: the event bus backend, `redis://…` or `amqp://…`; null keeps events in the database. */
+  readonly eventsUrl: string | null;
   readonly metricsToken: string | null;
   readonly allowAnonymous: boolean;
   /** `PUBLIC_URL` / `server.publicUrl`: an origin such as https://ai.example.com, or null (loopback only). */
@@ -407,6 +409,25 @@ function parseInteger(name: string, raw: string | undefined, fallback: number): 
     throw new SwitchyardError('SY_ERR_VALIDATION', `${name} must be a non-negative integer, got '${raw}'`);
   }
   return value;
+}
+
+const eventsUrlSchemes = ['redis:', 'rediss:', 'amqp:', 'amqps:'];
+
+function parseEventsUrl(raw: string | undefined): string | null {
+  if (raw === undefined || raw === '') return null;
+  let protocol: string;
+  try {
+    protocol = new URL(raw).protocol;
+  } catch {
+    throw new SwitchyardError('SY_ERR_VALIDATION', 'EVENTS_URL is not a URL');
+  }
+  if (!eventsUrlSchemes.includes(protocol)) {
+    throw new SwitchyardError(
+      'SY_ERR_VALIDATION',
+      `EVENTS_URL must start with redis://, rediss://, amqp:// or amqps:// (unset keeps events in the database); got '${protocol}'`,
+    );
+  }
+  return raw;
 }
 
 function parsePublicUrl(raw: string | undefined, source: string): string | null {
@@ -755,6 +776,7 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
     databaseUrl: variables.DATABASE_URL || null,
     devDatabaseUrl: variables.DEV_DATABASE_URL || null,
     redisUrl: variables.REDIS_URL || null,
+    eventsUrl: parseEventsUrl(variables.EVENTS_URL),
     metricsToken: variables.METRICS_TOKEN || null,
     allowAnonymous: file.auth?.allowAnonymous ?? true,
     publicUrl: variables.PUBLIC_URL

@@ -78,7 +78,8 @@ export function collectSecretValues(config: SwitchyardConfig): string[] {
   values.push(config.authSecret, config.metricsToken, config.smtp?.password);
   values.push(config.accounts.github?.clientSecret, config.accounts.google?.clientSecret);
   if (config.storage.kind === 's3') values.push(config.storage.secretAccessKey);
-  for (const url of [config.databaseUrl, config.devDatabaseUrl, config.redisUrl]) values.push(...urlSecretValues(url));
+  for (const url of [config.databaseUrl, config.devDatabaseUrl, config.redisUrl, config.eventsUrl])
+    values.push(...urlSecretValues(url));
   return keepSecretLike(values);
 }
 

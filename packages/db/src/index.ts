@@ -3,6 +3,7 @@ export * from './chat-messages-repository';
 export * from './client';
 export * from './conversations-repository';
 export * from './errors';
+export * from './events-repository';
 export * from './files-repository';
 export * from './idempotency-repository';
 export * from './image-quota';

@@ -20,6 +20,7 @@ import { jsonValue } from './json-column';
 export * from './accounts-schema';
 export * from './apps-schema';
 export * from './conversations-schema';
+export * from './events-schema';
 export * from './images-schema';
 
 const environmentColumn = () => varchar('environment', { length: 4, enum: environments });

@@ -1,4 +1,5 @@
 export * from './apps/shop-app';
+export * from './amqp';
 export * from './clock';
 export * from './contracts/image-quota-contract';
 export * from './contracts/key-pool-contract';

@@ -14,6 +14,8 @@ import { registerRequestHooks } from '../edge/hooks';
 import { createLazyCompilers, type RouteSchema } from '../edge/lazy-compilers';
 import { docsCsp, registerSecurityHeaders } from '../edge/security-headers';
 import { registerTextInputCheck } from '../edge/text-input';
+import { registerAdminEventRoutes } from '../events/admin-event-routes';
+import { registerFlowEventRoutes } from '../events/flow-event-routes';
 import { registerFileRoutes } from '../files/file-routes';
 import { registerAsyncChatRoutes } from '../gateway/async-chat-routes';
 import { registerEmbeddingsRoutes } from '../gateway/embeddings-routes';
@@ -91,7 +93,8 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
         { name: 'OpenAI-compatible', description: 'Works with official OpenAI client libraries' },
         { name: 'Images', description: 'Image generation (jobs, quotas)' },
         { name: 'Apps', description: 'Apps (MCP servers) and their skills' },
-        { name: 'Admin', description: 'Settings, keys and jobs (admin keys only)' },
+        { name: 'Admin', description: 'Settings, keys, jobs and dead-lettered events (admin keys only)' },
+        { name: 'Events', description: 'Follow the events of a flow you started (server-sent events)' },
         { name: 'Operations', description: 'Health, readiness, metrics, status' },
         {
           name: 'Conversations',
@@ -138,6 +141,8 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerAsyncChatRoutes(app, parts);
   registerImageRoutes(app, parts);
   registerAdminJobRoutes(app, parts.jobs);
+  registerAdminEventRoutes(app, parts.events);
+  registerFlowEventRoutes(app, parts.flows);
   registerAdminSettingRoutes(app, { store: parts.settings, models: parts.models });
   registerAdminKeyRoutes(app, parts.keyService);
   registerAdminUsageRoutes(app, parts);

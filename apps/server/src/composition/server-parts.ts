@@ -25,6 +25,7 @@ import {
   createUsageRepository,
   type IdempotencyRepository,
 } from '@switchyard/db';
+import { platformEvents, type RetryPolicy } from '@switchyard/events';
 import { type PlatformJobs, platformJobs } from '@switchyard/jobs';
 import {
   createRedisChangeCounter,
@@ -42,6 +43,8 @@ import { resolveAuthSecret } from '../accounts/auth-secret';
 import { type AppAdmin, createAppAdmin } from '../apps/app-admin';
 import { type AppRegistry, createAppRegistry } from '../apps/app-registry';
 import { createBuiltinApps } from '../apps/builtin-apps';
+import { createPlatformEventBus, type PlatformEventBus } from '../events/event-bus';
+import { createFlowService, type FlowService } from '../events/flows';
 import { createDocumentExtractor } from '../files/document-extraction';
 import { registerChatJob } from '../gateway/chat-job';
 import { registerImageJob } from '../images/image-job';
@@ -69,6 +72,10 @@ export type Role = 'all' | 'api' | 'worker';
 export interface ServerPartsOptions {
   /** Test hook: shorter retry schedules. */
   jobsCatalog?: PlatformJobs;
+  /** Test hook: event handler retries in milliseconds. */
+  eventRetryPolicy?: Partial<RetryPolicy>;
+  /** Test hook: a prefix of the event bus's Redis keys or RabbitMQ names of the test's own. */
+  eventsPrefix?: string;
 }
 
 /**
@@ -97,6 +104,10 @@ export interface ServerParts {
   readonly keyPools: KeyPoolStore;
   readonly responseCache: ResponseCacheStore;
   readonly jobs: PlatformJobQueue;
+  /** Domain events between capabilities (EVENTS_URL chooses the backend). */
+  readonly events: PlatformEventBus;
+  /** Flows and their event logs, which clients follow over SSE. */
+  readonly flows: FlowService;
   readonly storage: ObjectStore;
   readonly imageModels: ImageModels;
   /** Apps (built-in, MCP servers) whose skills clients and models call. */
@@ -230,6 +241,18 @@ export async function createServerParts(
     });
     // Closed before the databases and Redis it uses (cleanups run front to back).
     cleanups.unshift(() => jobs.close({ graceful: true, timeoutMs: config.shutdownTimeoutMs }));
+    const events = createPlatformEventBus({
+      config,
+      database: databases.prod,
+      catalog: platformEvents,
+      logger,
+      secrets,
+      ...(options.eventRetryPolicy ? { retryPolicy: options.eventRetryPolicy } : {}),
+      ...(options.eventsPrefix ? { prefix: options.eventsPrefix } : {}),
+    });
+    cleanups.unshift(() => events.close({ graceful: true, timeoutMs: config.shutdownTimeoutMs }));
+    const flows = createFlowService(databases.prod);
+    cleanups.unshift(() => flows.close());
     const storage = await openObjectStore(config, logger);
     cleanups.unshift(() => closeObjectStore(storage));
     const imageModels = createImageModels(config);
@@ -273,6 +296,8 @@ export async function createServerParts(
       await registerImageJob(jobs, { databases, storage, imageModels, secrets });
       await jobs.process('document.extract', createDocumentExtractor(databases, storage, settings));
       logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
+      await flows.record(events);
+      logger.info({ backend: events.backend }, 'event consumers started');
     }
     registerJobMetrics(metrics, jobs);
 
@@ -296,6 +321,8 @@ export async function createServerParts(
       keyPools,
       responseCache,
       jobs,
+      events,
+      flows,
       storage,
       imageModels,
       apps,

@@ -1,4 +1,4 @@
-import { createJobsRepository } from '@switchyard/db';
+import { createEventsRepository, createJobsRepository } from '@switchyard/db';
 import { closedPortUrl } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBrowser } from '../testing/browser';
@@ -26,6 +26,8 @@ const ids = {
   prodDeadForDiscard: '',
   devDead: '',
   userId: '',
+  prodDeadEvent: 'dead-event-prod',
+  devDeadEvent: 'dead-event-dev',
 };
 
 async function call(method: string, path: string, key: string, body?: unknown) {
@@ -106,6 +108,27 @@ beforeAll(async () => {
   await deadLetterWaiting();
   ids.prodJob = await enqueue('prod', 'prod secret waiting');
   ids.devJob = await enqueue('dev', 'dev waiting');
+
+  // A dead-lettered event in each environment, as a consumer group that gave up would leave it.
+  const events = createEventsRepository(server.parts.databases.prod.db);
+  for (const environment of ['prod', 'dev'] as const) {
+    await events.addDeadLetter({
+      id: environment === 'prod' ? ids.prodDeadEvent : ids.devDeadEvent,
+      groupName: 'admin-test',
+      envelope: {
+        id: `event-${environment}`,
+        name: 'FlowCompleted',
+        version: 1,
+        environment,
+        flowId: null,
+        payload: { outcome: 'failed', message: `${environment} secret outcome` },
+        publishedAt: new Date().toISOString(),
+      },
+      attempts: 5,
+      lastError: { message: 'the handler failed', code: null },
+      deadAt: new Date(),
+    });
+  }
 
   // A usage row in each environment.
   for (const key of [prodUser, devUser]) await call('GET', '/v1/models', key);
@@ -275,6 +298,27 @@ const checks: Record<string, Check> = {
     expect((await server.parts.jobs.get(ids.prodDeadForDiscard))?.status).toBe('dead');
     expect((await call('DELETE', `/v1/admin/jobs/${ids.prodDeadForDiscard}`, prodAdmin)).status).toBe(204);
     expect(await server.parts.jobs.get(ids.prodDeadForDiscard)).toBeUndefined();
+  },
+
+  'GET /v1/admin/events/dead-letters': async () => {
+    const dev = await call('GET', '/v1/admin/events/dead-letters', devAdmin);
+    expect(dev.status).toBe(200);
+    expect((dev.body.dead_letters as Json[]).map((letter) => letter.id)).toEqual([ids.devDeadEvent]);
+    expect(JSON.stringify(dev.body)).not.toContain('prod secret');
+    const prod = await call('GET', '/v1/admin/events/dead-letters', prodAdmin);
+    expect((prod.body.dead_letters as Json[]).map((letter) => letter.id)).toEqual(
+      expect.arrayContaining([ids.prodDeadEvent, ids.devDeadEvent]),
+    );
+  },
+
+  'POST /v1/admin/events/dead-letters/{id}/replay': async () => {
+    const refused = await call('POST', `/v1/admin/events/dead-letters/${ids.prodDeadEvent}/replay`, devAdmin);
+    expect(refused.status).toBe(404);
+    expect(await server.parts.events.getDeadLetter(ids.prodDeadEvent)).toBeDefined();
+    const replayed = await call('POST', `/v1/admin/events/dead-letters/${ids.prodDeadEvent}/replay`, prodAdmin);
+    expect(replayed.status).toBe(200);
+    expect(replayed.body.event.environment).toBe('prod');
+    expect(await server.parts.events.getDeadLetter(ids.prodDeadEvent)).toBeUndefined();
   },
 
   'GET /v1/admin/settings': async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { type EnvironmentVariables, type KeyScope, loadConfig } from '@switchyard/core';
+import type { RetryPolicy } from '@switchyard/events';
 import type { PlatformJobs } from '@switchyard/jobs';
 import { stringify } from 'yaml';
 import { type RunningServer, startServer } from '../composition/server';
@@ -31,6 +32,10 @@ export interface TestServerOptions {
   dataDir?: string;
   /** A job catalog with shortened retry schedules. */
   jobsCatalog?: PlatformJobs;
+  /** Event handler retries in milliseconds. */
+  eventRetryPolicy?: Partial<RetryPolicy>;
+  /** Redis keys / RabbitMQ names of the event bus start with this (a test's own queues). */
+  eventsPrefix?: string;
 }
 
 /**
@@ -63,12 +68,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       done();
     },
   });
-  const server = await startServer(
-    config,
-    createConfiguredLogger(config, sink, 'info'),
-    options.role ?? 'all',
-    options.jobsCatalog ? { jobsCatalog: options.jobsCatalog } : {},
-  );
+  const server = await startServer(config, createConfiguredLogger(config, sink, 'info'), options.role ?? 'all', {
+    ...(options.jobsCatalog ? { jobsCatalog: options.jobsCatalog } : {}),
+    ...(options.eventRetryPolicy ? { eventRetryPolicy: options.eventRetryPolicy } : {}),
+    ...(options.eventsPrefix ? { eventsPrefix: options.eventsPrefix } : {}),
+  });
   return {
     ...server,
     dataDir,

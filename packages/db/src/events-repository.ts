@@ -1,0 +1,274 @@
+import type { Environment } from '@switchyard/core';
+import { and, asc, desc, eq, gt, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import type { Db } from './client';
+import {
+  type EventDeadLetterRow,
+  type EventDeliveryRow,
+  type EventFlowLogRow,
+  type EventFlowRow,
+  eventConsumed,
+  eventDeadLetters,
+  eventDeliveries,
+  eventFlowLog,
+  eventFlows,
+  eventOutbox,
+  eventSubscriptions,
+  type StoredEventEnvelope,
+  type StoredEventError,
+} from './events-schema';
+
+/** Committed outbox rows are announced here: NOTIFY is transactional, so it arrives only on commit. */
+export const eventOutboxChannel = 'switchyard_event_outbox';
+
+export interface NewDeadLetter {
+  id: string;
+  groupName: string;
+  envelope: StoredEventEnvelope;
+  attempts: number;
+  lastError: StoredEventError;
+  deadAt: Date;
+}
+
+/** The bus's bookkeeping that every backend keeps in the control-plane database. */
+export interface EventsRepository {
+  /** Takes a transaction (or the database) so the event commits together with the caller's state change. */
+  insertOutbox(executor: Db, envelope: StoredEventEnvelope): Promise<void>;
+  listOutbox(limit: number): Promise<StoredEventEnvelope[]>;
+  deleteOutbox(ids: readonly string[]): Promise<void>;
+  isConsumed(groupName: string, eventId: string): Promise<boolean>;
+  markConsumed(groupName: string, eventId: string, now: Date): Promise<void>;
+  purgeConsumed(before: Date): Promise<number>;
+  /** A second dead letter of the same event and group replaces the first. */
+  addDeadLetter(deadLetter: NewDeadLetter): Promise<void>;
+  listDeadLetters(options: {
+    environments?: readonly Environment[];
+    groupName?: string;
+    limit: number;
+    offset: number;
+  }): Promise<EventDeadLetterRow[]>;
+  findDeadLetter(id: string): Promise<EventDeadLetterRow | undefined>;
+  /** Deletes it and returns it, or undefined when another replay took it first. */
+  takeDeadLetter(id: string): Promise<EventDeadLetterRow | undefined>;
+  createFlow(flow: { id: string; environment: Environment; owner: string; now: Date }): Promise<void>;
+  findFlow(id: string): Promise<EventFlowRow | undefined>;
+  /** Returns false when the event was recorded before (a redelivery). */
+  appendFlowLog(envelope: StoredEventEnvelope & { flowId: string }): Promise<boolean>;
+  readFlowLog(flowId: string, afterSequence: number, limit: number): Promise<EventFlowLogRow[]>;
+}
+
+/** The embedded backend's queue tables. */
+export interface EventDeliveriesRepository {
+  subscribe(groupName: string, eventNames: readonly string[]): Promise<void>;
+  /** One delivery per group subscribed to the event; an event id already queued for a group is skipped. */
+  enqueue(envelope: StoredEventEnvelope, runAt: Date): Promise<number>;
+  /** A delivery for one group only (a dead letter replayed). */
+  enqueueForGroup(groupName: string, envelope: StoredEventEnvelope, runAt: Date): Promise<void>;
+  /** Due deliveries of `groupName` (or ones whose lease ran out), with their attempt counted. */
+  claim(options: {
+    groupName: string;
+    eventNames: readonly string[];
+    workerId: string;
+    limit: number;
+    now: Date;
+    lockExpiresAt: Date;
+  }): Promise<EventDeliveryRow[]>;
+  renewLeases(workerId: string, ids: readonly number[], lockExpiresAt: Date): Promise<void>;
+  /** Done or dead-lettered: the row goes. */
+  remove(id: number, workerId: string): Promise<void>;
+  retry(id: number, workerId: string, runAt: Date): Promise<void>;
+  /** The earliest due time among `groupName`'s deliveries, for the wake-up timer. */
+  nextRunAt(groupName: string, eventNames: readonly string[]): Promise<Date | undefined>;
+}
+
+export function createEventsRepository(db: Db): EventsRepository {
+  return {
+    async insertOutbox(executor, envelope) {
+      await executor.insert(eventOutbox).values({ id: envelope.id, envelope }).onConflictDoNothing();
+      await executor.execute(sql`SELECT pg_notify(${eventOutboxChannel}, ${envelope.id})`);
+    },
+    async listOutbox(limit) {
+      const rows = await db
+        .select({ envelope: eventOutbox.envelope })
+        .from(eventOutbox)
+        .orderBy(asc(eventOutbox.createdAt), asc(eventOutbox.id))
+        .limit(limit);
+      return rows.map((row) => row.envelope);
+    },
+    async deleteOutbox(ids) {
+      if (ids.length > 0) await db.delete(eventOutbox).where(inArray(eventOutbox.id, [...ids]));
+    },
+    async isConsumed(groupName, eventId) {
+      const rows = await db
+        .select({ eventId: eventConsumed.eventId })
+        .from(eventConsumed)
+        .where(and(eq(eventConsumed.groupName, groupName), eq(eventConsumed.eventId, eventId)));
+      return rows.length > 0;
+    },
+    async markConsumed(groupName, eventId, now) {
+      await db.insert(eventConsumed).values({ groupName, eventId, consumedAt: now }).onConflictDoNothing();
+    },
+    async purgeConsumed(before) {
+      const deleted = await db
+        .delete(eventConsumed)
+        .where(lt(eventConsumed.consumedAt, before))
+        .returning({ id: eventConsumed.eventId });
+      return deleted.length;
+    },
+    async addDeadLetter(deadLetter) {
+      const values = {
+        id: deadLetter.id,
+        groupName: deadLetter.groupName,
+        eventId: deadLetter.envelope.id,
+        eventName: deadLetter.envelope.name,
+        environment: deadLetter.envelope.environment,
+        envelope: deadLetter.envelope,
+        attempts: deadLetter.attempts,
+        lastError: deadLetter.lastError,
+        deadAt: deadLetter.deadAt,
+      };
+      await db
+        .insert(eventDeadLetters)
+        .values(values)
+        .onConflictDoUpdate({
+          target: [eventDeadLetters.groupName, eventDeadLetters.eventId],
+          set: { attempts: values.attempts, lastError: values.lastError, deadAt: values.deadAt },
+        });
+    },
+    listDeadLetters(options) {
+      const conditions = [
+        options.environments ? inArray(eventDeadLetters.environment, [...options.environments]) : undefined,
+        options.groupName ? eq(eventDeadLetters.groupName, options.groupName) : undefined,
+      ];
+      return db
+        .select()
+        .from(eventDeadLetters)
+        .where(and(...conditions))
+        .orderBy(desc(eventDeadLetters.deadAt), desc(eventDeadLetters.id))
+        .limit(options.limit)
+        .offset(options.offset);
+    },
+    async findDeadLetter(id) {
+      const [row] = await db.select().from(eventDeadLetters).where(eq(eventDeadLetters.id, id));
+      return row;
+    },
+    async takeDeadLetter(id) {
+      const [row] = await db.delete(eventDeadLetters).where(eq(eventDeadLetters.id, id)).returning();
+      return row;
+    },
+    async createFlow(flow) {
+      await db
+        .insert(eventFlows)
+        .values({ id: flow.id, environment: flow.environment, owner: flow.owner, createdAt: flow.now });
+    },
+    async findFlow(id) {
+      const [row] = await db.select().from(eventFlows).where(eq(eventFlows.id, id));
+      return row;
+    },
+    async appendFlowLog(envelope) {
+      const inserted = await db
+        .insert(eventFlowLog)
+        .values({ flowId: envelope.flowId, eventId: envelope.id, envelope })
+        .onConflictDoNothing()
+        .returning({ sequence: eventFlowLog.sequence });
+      return inserted.length > 0;
+    },
+    readFlowLog(flowId, afterSequence, limit) {
+      return db
+        .select()
+        .from(eventFlowLog)
+        .where(and(eq(eventFlowLog.flowId, flowId), gt(eventFlowLog.sequence, afterSequence)))
+        .orderBy(asc(eventFlowLog.sequence))
+        .limit(limit);
+    },
+  };
+}
+
+export function createEventDeliveriesRepository(db: Db): EventDeliveriesRepository {
+  return {
+    async subscribe(groupName, eventNames) {
+      if (eventNames.length === 0) return;
+      await db
+        .insert(eventSubscriptions)
+        .values(eventNames.map((eventName) => ({ groupName, eventName })))
+        .onConflictDoNothing();
+    },
+    async enqueue(envelope, runAt) {
+      const result = await db.execute<{ id: number }>(sql`
+        INSERT INTO ${eventDeliveries} (group_name, event_id, event_name, envelope, run_at)
+        SELECT ${eventSubscriptions.groupName}, ${envelope.id}, ${envelope.name}, ${JSON.stringify(envelope)}::jsonb, ${runAt.toISOString()}::timestamptz
+        FROM ${eventSubscriptions}
+        WHERE ${eventSubscriptions.eventName} = ${envelope.name}
+        ON CONFLICT (group_name, event_id) DO NOTHING
+        RETURNING id`);
+      return result.rows.length;
+    },
+    async enqueueForGroup(groupName, envelope, runAt) {
+      await db
+        .insert(eventDeliveries)
+        .values({ groupName, eventId: envelope.id, eventName: envelope.name, envelope, runAt })
+        .onConflictDoUpdate({
+          target: [eventDeliveries.groupName, eventDeliveries.eventId],
+          set: { attempts: 0, runAt, lockedBy: null, lockExpiresAt: null },
+        });
+    },
+    claim(options) {
+      if (options.eventNames.length === 0) return Promise.resolve([]);
+      const due = or(
+        and(sql`${eventDeliveries.lockedBy} IS NULL`, lte(eventDeliveries.runAt, options.now)),
+        lt(eventDeliveries.lockExpiresAt, options.now),
+      );
+      const candidates = db
+        .select({ id: eventDeliveries.id })
+        .from(eventDeliveries)
+        .where(
+          and(
+            eq(eventDeliveries.groupName, options.groupName),
+            inArray(eventDeliveries.eventName, [...options.eventNames]),
+            due,
+          ),
+        )
+        .orderBy(asc(eventDeliveries.runAt), asc(eventDeliveries.id))
+        .limit(options.limit)
+        .for('update', { skipLocked: true });
+      return db
+        .update(eventDeliveries)
+        .set({
+          attempts: sql`${eventDeliveries.attempts} + 1`,
+          lockedBy: options.workerId,
+          lockExpiresAt: options.lockExpiresAt,
+        })
+        .where(inArray(eventDeliveries.id, candidates))
+        .returning();
+    },
+    async renewLeases(workerId, ids, lockExpiresAt) {
+      if (ids.length === 0) return;
+      await db
+        .update(eventDeliveries)
+        .set({ lockExpiresAt })
+        .where(and(inArray(eventDeliveries.id, [...ids]), eq(eventDeliveries.lockedBy, workerId)));
+    },
+    async remove(id, workerId) {
+      await db.delete(eventDeliveries).where(and(eq(eventDeliveries.id, id), eq(eventDeliveries.lockedBy, workerId)));
+    },
+    async retry(id, workerId, runAt) {
+      await db
+        .update(eventDeliveries)
+        .set({ runAt, lockedBy: null, lockExpiresAt: null })
+        .where(and(eq(eventDeliveries.id, id), eq(eventDeliveries.lockedBy, workerId)));
+    },
+    async nextRunAt(groupName, eventNames) {
+      if (eventNames.length === 0) return undefined;
+      const [row] = await db
+        .select({ runAt: sql<Date | string>`min(${eventDeliveries.runAt})` })
+        .from(eventDeliveries)
+        .where(
+          and(
+            eq(eventDeliveries.groupName, groupName),
+            inArray(eventDeliveries.eventName, [...eventNames]),
+            sql`${eventDeliveries.lockedBy} IS NULL`,
+          ),
+        );
+      return row?.runAt ? new Date(row.runAt) : undefined;
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import Type, { type Static, type TSchema } from 'typebox';
+
+export interface EventDefinition<Name extends string = string, Payload extends TSchema = TSchema> {
+  /** PascalCase like the seed's queues (`GiftReady`); RabbitMQ queues and Redis streams are named after it. */
+  readonly name: Name;
+  /** Raised when the payload changes incompatibly; carried on every envelope so consumers can tell. */
+  readonly version: number;
+  /** Checked when the event is published and again before every handler attempt. */
+  readonly payload: Payload;
+}
+
+export type EventCatalog = { readonly [name: string]: EventDefinition };
+export type EventName<Catalog extends EventCatalog> = keyof Catalog & string;
+export type EventPayload<Catalog extends EventCatalog, Name extends EventName<Catalog>> = Static<
+  Catalog[Name]['payload']
+>;
+
+export function defineEvent<const Name extends string, Payload extends TSchema>(
+  name: Name,
+  options: { payload: Payload; version?: number },
+): EventDefinition<Name, Payload> {
+  // ':' and '.' separate parts of Redis keys and RabbitMQ queue names.
+  if (!/^[A-Z][A-Za-z0-9]{0,99}$/.test(name)) {
+    throw new Error(`Event '${name}': name must be PascalCase letters and digits (at most 100)`);
+  }
+  const version = options.version ?? 1;
+  if (!Number.isInteger(version) || version < 1) throw new Error(`Event '${name}': version must be an integer ≥ 1`);
+  return Object.freeze({ name, version, payload: options.payload });
+}
+
+/** Keys a list of definitions by name, keeping each name's payload type. */
+export function defineEventCatalog<const Definitions extends readonly EventDefinition[]>(
+  definitions: Definitions,
+): { readonly [Definition in Definitions[number] as Definition['name']]: Definition } {
+  const catalog: Record<string, EventDefinition> = {};
+  for (const definition of definitions) {
+    if (catalog[definition.name]) throw new Error(`Event '${definition.name}' is defined twice`);
+    catalog[definition.name] = definition;
+  }
+  return Object.freeze(catalog) as { readonly [Definition in Definitions[number] as Definition['name']]: Definition };
+}
+
+export function findEventDefinition(catalog: EventCatalog, name: string): EventDefinition | undefined {
+  return Object.hasOwn(catalog, name) ? catalog[name] : undefined;
+}
+
+const Text = (maxLength: number) => Type.String({ minLength: 1, maxLength });
+
+/** A step of a flow (a gift-finder session, an import) began, made progress or finished. */
+export const flowStageChanged = defineEvent('FlowStageChanged', {
+  payload: Type.Object({
+    stage: Text(100),
+    status: Type.Union([
+      Type.Literal('started'),
+      Type.Literal('progress'),
+      Type.Literal('completed'),
+      Type.Literal('failed'),
+    ]),
+    message: Type.Optional(Type.String({ maxLength: 2_000 })),
+    /** 0–1 when the stage knows how far it is. */
+    progress: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  }),
+});
+
+/** A flow ended; followers of the flow's stream stop after it. */
+export const flowCompleted = defineEvent('FlowCompleted', {
+  payload: Type.Object({
+    outcome: Type.Union([Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled')]),
+    message: Type.Optional(Type.String({ maxLength: 2_000 })),
+  }),
+});
+
+/** Every event the platform publishes; capabilities add theirs here. */
+export const platformEvents = defineEventCatalog([flowStageChanged, flowCompleted]);
+export type PlatformEvents = typeof platformEvents;

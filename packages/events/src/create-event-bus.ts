@@ -1,0 +1,386 @@
+import { randomUUID } from 'node:crypto';
+import { environments, isSwitchyardError, SwitchyardError } from '@switchyard/core';
+import {
+  createEventsRepository,
+  type EventDeadLetterRow,
+  eventOutboxChannel,
+  type SwitchyardDatabase,
+} from '@switchyard/db';
+import { Compile, type Validator } from 'typebox/compile';
+import { type EventCatalog, type EventDefinition, findEventDefinition } from './catalog';
+import type {
+  BusActivity,
+  DeadLetter,
+  EventBus,
+  EventEnvelope,
+  EventHandler,
+  PublishOptions,
+  RetryPolicy,
+} from './event-bus';
+import type { EventTransport, TransportDelivery } from './transport';
+
+export const defaultRetryPolicy: RetryPolicy = Object.freeze({
+  maxAttempts: 5,
+  initialDelayMs: 1_000,
+  factor: 2,
+  maxDelayMs: 5 * 60_000,
+});
+
+export interface Clock {
+  now(): number;
+}
+
+export interface EventBusOptions<Catalog extends EventCatalog> {
+  transport: EventTransport;
+  /** The control-plane database: outbox, consumed event ids, dead letters. */
+  database: SwitchyardDatabase;
+  catalog: Catalog;
+  clock?: Clock;
+  /** Defaults for every subscription (tests use milliseconds). */
+  retryPolicy?: Partial<RetryPolicy>;
+  /** How often the relay looks at the outbox besides when a commit announces a row. Default 1 s; 0: no relay loop. */
+  relayIntervalMs?: number;
+  /** Consumed event ids are forgotten after this long. Default 7 days. */
+  retainConsumedMs?: number;
+  onError?: (error: unknown, context: string) => void;
+  /** Applied to handler error messages before they are stored with a dead letter. */
+  scrubErrorMessage?: (message: string) => string;
+}
+
+const relayBatch = 200;
+
+/** Delay before attempt `failedAttempt + 1`. */
+export function retryDelayMs(policy: RetryPolicy, failedAttempt: number): number {
+  const delay = policy.initialDelayMs * policy.factor ** Math.max(0, failedAttempt - 1);
+  return Math.round(Math.min(policy.maxDelayMs, delay));
+}
+
+function checkPolicy(policy: RetryPolicy): RetryPolicy {
+  const positive = (value: number) => Number.isFinite(value) && value >= 0;
+  if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1) {
+    throw new SwitchyardError('SY_ERR_VALIDATION', 'maxAttempts must be an integer ≥ 1');
+  }
+  if (!positive(policy.initialDelayMs) || !positive(policy.maxDelayMs) || !(policy.factor >= 1)) {
+    throw new SwitchyardError('SY_ERR_VALIDATION', 'back-off delays must be ≥ 0 and the factor ≥ 1');
+  }
+  return policy;
+}
+
+const groupPattern = /^[a-z][a-z0-9-]{0,62}$/;
+
+export function createEventBus<Catalog extends EventCatalog>(options: EventBusOptions<Catalog>): EventBus<Catalog> {
+  const { transport, database, catalog } = options;
+  const clock = options.clock ?? { now: () => Date.now() };
+  const repository = createEventsRepository(database.db);
+  const reportError =
+    options.onError ?? ((error: unknown, context: string) => console.warn(`[switchyard/events] ${context}:`, error));
+  const scrub = options.scrubErrorMessage ?? ((message: string) => message);
+  const basePolicy = checkPolicy({ ...defaultRetryPolicy, ...options.retryPolicy });
+  const listeners = new Set<(activity: BusActivity) => void>();
+  const validators = new WeakMap<EventDefinition, Validator>();
+  const groups = new Set<string>();
+  const retainConsumedMs = options.retainConsumedMs ?? 7 * 24 * 60 * 60_000;
+  let closed = false;
+  let relaying: Promise<number> | undefined;
+  let relayAgain = false;
+  const stopRelay: Array<() => Promise<void> | void> = [];
+
+  function emit(activity: BusActivity): void {
+    for (const listener of [...listeners]) {
+      try {
+        listener(activity);
+      } catch (error) {
+        reportError(error, 'activity listener threw');
+      }
+    }
+  }
+
+  function payloadProblem(definition: EventDefinition, payload: unknown): string | undefined {
+    let validator = validators.get(definition);
+    if (!validator) {
+      validator = Compile(definition.payload);
+      validators.set(definition, validator);
+    }
+    if (validator.Check(payload)) return undefined;
+    const problems = validator
+      .Errors(payload)
+      .slice(0, 5)
+      .map((error) => `${error.instancePath || '/'} ${error.message}`);
+    return problems.join('; ') || 'does not match the schema';
+  }
+
+  function envelopeFor(name: string, payload: unknown, publish: PublishOptions): EventEnvelope {
+    const definition = findEventDefinition(catalog, name);
+    if (!definition) throw new SwitchyardError('SY_ERR_VALIDATION', `Unknown event '${name}'`);
+    if (!environments.includes(publish.environment)) {
+      throw new SwitchyardError('SY_ERR_VALIDATION', `Unknown environment '${String(publish.environment)}'`);
+    }
+    const problem = payloadProblem(definition, payload);
+    if (problem !== undefined) {
+      throw new SwitchyardError('SY_ERR_VALIDATION', `Invalid payload for event '${name}': ${problem}`);
+    }
+    for (const [field, value] of [
+      ['id', publish.id],
+      ['flowId', publish.flowId],
+    ] as const) {
+      if (value !== undefined && !/^[A-Za-z0-9_-]{1,100}$/.test(value)) {
+        throw new SwitchyardError('SY_ERR_VALIDATION', `${field} must be 1-100 characters of A-Z a-z 0-9 _ -`);
+      }
+    }
+    return {
+      id: publish.id ?? randomUUID(),
+      name,
+      version: definition.version,
+      environment: publish.environment,
+      flowId: publish.flowId ?? null,
+      payload,
+      publishedAt: new Date(clock.now()).toISOString(),
+    };
+  }
+
+  function assertOpen(): void {
+    if (closed) throw new SwitchyardError('SY_ERR_SHUTTING_DOWN', 'The event bus is closed');
+  }
+
+  /** Backend faults are a dependency outage (503) to callers, not a bug (500). */
+  async function unavailableOnFault<T>(what: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      if (isSwitchyardError(error)) throw error;
+      reportError(error, what);
+      throw new SwitchyardError('SY_ERR_DEPENDENCY_UNAVAILABLE', `The event bus (${transport.backend}) is unavailable`);
+    }
+  }
+
+  async function relayOnce(): Promise<number> {
+    let relayed = 0;
+    while (true) {
+      const batch = await repository.listOutbox(relayBatch);
+      if (batch.length === 0) return relayed;
+      // Published before deleted: a crash in between publishes again, and consumer groups skip the repeat.
+      for (const envelope of batch) {
+        await transport.publish(envelope as EventEnvelope);
+        emit({ type: 'relayed', event: envelope as EventEnvelope });
+      }
+      await repository.deleteOutbox(batch.map((envelope) => envelope.id));
+      relayed += batch.length;
+      if (batch.length < relayBatch) return relayed;
+    }
+  }
+
+  function relayOutbox(): Promise<number> {
+    if (relaying) {
+      relayAgain = true;
+      return relaying;
+    }
+    const run = relayOnce().finally(() => {
+      relaying = undefined;
+      if (relayAgain && !closed) {
+        relayAgain = false;
+        void relayOutbox().catch((error: unknown) => reportError(error, 'outbox relay failed'));
+      }
+    });
+    relaying = run;
+    return run;
+  }
+
+  const relayIntervalMs = options.relayIntervalMs ?? 1_000;
+  if (relayIntervalMs > 0) {
+    const tick = () => void relayOutbox().catch((error: unknown) => reportError(error, 'outbox relay failed'));
+    const timer = setInterval(tick, relayIntervalMs);
+    timer.unref();
+    stopRelay.push(() => clearInterval(timer));
+    database
+      .listen(eventOutboxChannel, tick)
+      .then((unlisten) => {
+        if (closed) void unlisten();
+        else stopRelay.push(unlisten);
+      })
+      .catch((error: unknown) => reportError(error, 'listening for outbox commits failed'));
+    // Rows a crashed process left behind.
+    tick();
+    const purge = setInterval(
+      () =>
+        void repository
+          .purgeConsumed(new Date(clock.now() - retainConsumedMs))
+          .catch((error: unknown) => reportError(error, 'purging consumed event ids failed')),
+      60 * 60_000,
+    );
+    purge.unref();
+    stopRelay.push(() => clearInterval(purge));
+  }
+
+  function toDeadLetter(row: EventDeadLetterRow): DeadLetter {
+    return {
+      id: row.id,
+      group: row.groupName,
+      event: row.envelope as EventEnvelope,
+      attempts: row.attempts,
+      lastError: row.lastError,
+      deadAt: row.deadAt,
+    };
+  }
+
+  function errorOf(error: unknown): { message: string; code: string | null } {
+    if (error instanceof Error) {
+      const code = (error as { code?: unknown }).code;
+      return {
+        message: scrub(error.message || error.name).slice(0, 2_000),
+        code: typeof code === 'string' && code.startsWith('SY_ERR_') ? code : null,
+      };
+    }
+    return { message: scrub(String(error)).slice(0, 2_000), code: null };
+  }
+
+  async function handleDelivery(
+    group: string,
+    policy: RetryPolicy,
+    // biome-ignore lint/suspicious/noExplicitAny: payloads are checked against the catalog before the handler runs
+    handler: EventHandler<any>,
+    delivery: TransportDelivery,
+  ): Promise<void> {
+    const { envelope, attempt } = delivery;
+    if (await repository.isConsumed(group, envelope.id)) {
+      await delivery.ack();
+      emit({ type: 'duplicate', group, event: envelope });
+      return;
+    }
+    let failure: { message: string; code: string | null };
+    let retryable = true;
+    const definition = findEventDefinition(catalog, envelope.name);
+    const problem = definition ? payloadProblem(definition, envelope.payload) : 'the event is not in the catalog';
+    if (problem !== undefined) {
+      failure = { message: `Invalid event '${envelope.name}': ${problem}`, code: 'SY_ERR_VALIDATION' };
+      retryable = false;
+    } else {
+      try {
+        await handler(envelope, { group, attempt, maxAttempts: policy.maxAttempts });
+        await repository.markConsumed(group, envelope.id, new Date(clock.now()));
+        await delivery.ack();
+        emit({ type: 'handled', group, event: envelope, attempt });
+        return;
+      } catch (error) {
+        failure = errorOf(error);
+        if (isSwitchyardError(error) && !error.isRetryable && error.code === 'SY_ERR_VALIDATION') retryable = false;
+      }
+    }
+    if (retryable && attempt < policy.maxAttempts) {
+      const delayMs = retryDelayMs(policy, attempt);
+      await delivery.retry(delayMs);
+      emit({ type: 'retrying', group, event: envelope, attempt, delayMs, error: failure.message });
+      return;
+    }
+    const deadLetterId = randomUUID();
+    await repository.addDeadLetter({
+      id: deadLetterId,
+      groupName: group,
+      envelope,
+      attempts: attempt,
+      lastError: failure,
+      deadAt: new Date(clock.now()),
+    });
+    await delivery.deadLetter();
+    emit({ type: 'dead', group, event: envelope, attempt, deadLetterId, error: failure.message });
+  }
+
+  return {
+    backend: transport.backend,
+    catalog,
+
+    async publish(name, payload, publishOptions) {
+      assertOpen();
+      const envelope = envelopeFor(name, payload, publishOptions);
+      await unavailableOnFault('publishing an event failed', () => transport.publish(envelope));
+      return envelope as EventEnvelope<never>;
+    },
+
+    async publishInTransaction(transaction, name, payload, publishOptions) {
+      assertOpen();
+      const envelope = envelopeFor(name, payload, publishOptions);
+      await repository.insertOutbox(transaction, envelope);
+      return envelope as EventEnvelope<never>;
+    },
+
+    relayOutbox,
+
+    async subscribe(group, names, handler, subscribeOptions = {}) {
+      assertOpen();
+      if (!groupPattern.test(group)) {
+        throw new SwitchyardError('SY_ERR_VALIDATION', 'A consumer group is 1-63 lower-case letters, digits and -');
+      }
+      const list = (typeof names === 'string' ? [names] : [...names]) as string[];
+      if (list.length === 0) throw new SwitchyardError('SY_ERR_VALIDATION', 'Subscribe to at least one event');
+      for (const name of list) {
+        if (!findEventDefinition(catalog, name))
+          throw new SwitchyardError('SY_ERR_VALIDATION', `Unknown event '${name}'`);
+      }
+      if (groups.has(group)) throw new Error(`Consumer group '${group}' is already subscribed in this process`);
+      groups.add(group);
+      const { concurrency = 4, ...retry } = subscribeOptions;
+      const policy = checkPolicy({ ...basePolicy, ...retry });
+      await transport.consume(
+        group,
+        list,
+        (delivery) =>
+          handleDelivery(group, policy, handler, delivery).catch((error: unknown) => {
+            // The delivery stays unsettled and comes back (lease, pending entry, unacked message).
+            reportError(error, `settling event '${delivery.envelope.id}' for group '${group}' failed`);
+          }),
+        { concurrency },
+      );
+    },
+
+    async listDeadLetters(listOptions = {}) {
+      const rows = await repository.listDeadLetters({
+        ...(listOptions.environments ? { environments: listOptions.environments } : {}),
+        ...(listOptions.group ? { groupName: listOptions.group } : {}),
+        limit: Math.min(Math.max(Math.trunc(listOptions.limit ?? 50), 1), 1_000),
+        offset: Math.max(Math.trunc(listOptions.offset ?? 0), 0),
+      });
+      return rows.map(toDeadLetter);
+    },
+
+    async getDeadLetter(id) {
+      const row = await repository.findDeadLetter(id);
+      return row ? toDeadLetter(row) : undefined;
+    },
+
+    async replayDeadLetter(id) {
+      assertOpen();
+      const row = await repository.takeDeadLetter(id);
+      if (!row) throw new SwitchyardError('SY_ERR_NOT_FOUND', `No dead letter with id '${id}'`);
+      try {
+        await transport.sendToGroup(row.groupName, row.envelope as EventEnvelope);
+      } catch (error) {
+        await repository.addDeadLetter({
+          id: row.id,
+          groupName: row.groupName,
+          envelope: row.envelope,
+          attempts: row.attempts,
+          lastError: row.lastError,
+          deadAt: row.deadAt,
+        });
+        reportError(error, 'replaying a dead letter failed');
+        throw new SwitchyardError(
+          'SY_ERR_DEPENDENCY_UNAVAILABLE',
+          `The event bus (${transport.backend}) is unavailable`,
+        );
+      }
+      return toDeadLetter(row);
+    },
+
+    onActivity(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    async close(closeOptions) {
+      if (closed) return;
+      closed = true;
+      for (const stop of stopRelay) await Promise.resolve(stop()).catch(() => {});
+      await relaying?.catch(() => {});
+      await transport.close(closeOptions);
+    },
+  } as EventBus<Catalog>;
+}
