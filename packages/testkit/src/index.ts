@@ -1,5 +1,5 @@
-export * from './apps/shop-app';
 export * from './amqp';
+export * from './apps/shop-app';
 export * from './clock';
 export * from './contracts/image-quota-contract';
 export * from './contracts/key-pool-contract';
