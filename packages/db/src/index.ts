@@ -1,3 +1,4 @@
+export * from './audio-usage-repository';
 export * from './chat-messages-repository';
 export * from './client';
 export * from './conversations-repository';

@@ -18,6 +18,7 @@ import {
 import { users } from './accounts-schema';
 
 export * from './accounts-schema';
+export * from './audio-schema';
 export * from './conversations-schema';
 export * from './images-schema';
 
@@ -91,6 +92,8 @@ export const apiKeyUsageLog = pgTable(
     latencyMs: doublePrecision('latency_ms').notNull(),
     promptTokens: integer('prompt_tokens'),
     completionTokens: integer('completion_tokens'),
+    /** Seconds of audio a transcription or translation request sent (null for other requests). */
+    audioSeconds: doublePrecision('audio_seconds'),
     createdAt: createdAtColumn(),
   },
   (table) => [

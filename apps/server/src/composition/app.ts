@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { registerAuthRoutes } from '../accounts/auth-routes';
 import { registerUserRoutes } from '../accounts/user-routes';
 import { registerAppRoutes } from '../apps/app-routes';
+import { registerAudioRoutes } from '../audio/audio-routes';
 import { registerChatSessionRoutes } from '../conversations/chat-session-routes';
 import { registerConversationRoutes } from '../conversations/conversation-routes';
 import { sendError } from '../edge/error-handler';
@@ -89,6 +90,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
         { name: 'Chat', description: 'Native chat API' },
         { name: 'OpenAI-compatible', description: 'Works with official OpenAI client libraries' },
         { name: 'Images', description: 'Image generation (jobs, quotas)' },
+        { name: 'Audio', description: 'Transcription jobs for long recordings, audio quota' },
         { name: 'Apps', description: 'Apps (MCP servers) and their skills' },
         { name: 'Admin', description: 'Settings, keys and jobs (admin keys only)' },
         { name: 'Operations', description: 'Health, readiness, metrics, status' },
@@ -136,6 +138,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerEmbeddingsRoutes(app, parts);
   registerAsyncChatRoutes(app, parts);
   registerImageRoutes(app, parts);
+  registerAudioRoutes(app, parts);
   registerAdminJobRoutes(app, parts.jobs);
   registerAdminSettingRoutes(app, { store: parts.settings, models: parts.models });
   registerAdminKeyRoutes(app, parts.keyService);

@@ -39,6 +39,9 @@ import type { Logger } from 'pino';
 import { type AccountService, createAccountService } from '../accounts/account-service';
 import { resolveAuthSecret } from '../accounts/auth-secret';
 import { type AppRegistry, createAppRegistry } from '../apps/app-registry';
+import { registerAudioJob } from '../audio/audio-job';
+import { type AudioModels, createAudioModels } from '../audio/audio-models';
+import { type AudioQuota, createAudioQuota } from '../audio/audio-quota';
 import { createDocumentExtractor } from '../files/document-extraction';
 import { registerChatJob } from '../gateway/chat-job';
 import { registerImageJob } from '../images/image-job';
@@ -96,6 +99,10 @@ export interface ServerParts {
   readonly jobs: PlatformJobQueue;
   readonly storage: ObjectStore;
   readonly imageModels: ImageModels;
+  /** Speech-to-text and text-to-speech models (`audioModels:` in the config file). */
+  readonly audioModels: AudioModels;
+  /** Minutes of audio per caller and day (setting audio.max_minutes_per_day.<env>). */
+  readonly audioQuota: AudioQuota;
   /** Apps (MCP servers) whose skills clients and models call. */
   readonly apps: AppRegistry;
   readonly imageQuota: ImageQuota;
@@ -225,6 +232,9 @@ export async function createServerParts(
     cleanups.unshift(() => closeObjectStore(storage));
     const imageModels = createImageModels(config);
     cleanups.unshift(() => imageModels.close());
+    const audioModels = createAudioModels(config);
+    cleanups.unshift(() => audioModels.close());
+    const audioQuota = createAudioQuota(databases, settings);
     // Apps connect on first use: a server that is down does not hold up the start.
     const apps = createAppRegistry({ apps: config.apps, logger, metrics });
     cleanups.unshift(() => apps.close());
@@ -241,6 +251,7 @@ export async function createServerParts(
       // Each capability registers the handlers of its own jobs.
       await registerChatJob(jobs, { models, router, databases });
       await registerImageJob(jobs, { databases, storage, imageModels, secrets });
+      await registerAudioJob(jobs, { storage, audioModels, audioQuota });
       await jobs.process('document.extract', createDocumentExtractor(databases, storage, settings));
       logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
     }
@@ -268,6 +279,8 @@ export async function createServerParts(
       jobs,
       storage,
       imageModels,
+      audioModels,
+      audioQuota,
       apps,
       imageQuota,
       idempotency,
