@@ -194,6 +194,7 @@ export const OpenAIModel = Type.Object({
   owned_by: Type.String(),
   kind: Type.Optional(ModelKind),
 });
+export type OpenAIModel = Static<typeof OpenAIModel>;
 
 export const OpenAIModelList = Type.Object({ object: Type.Literal('list'), data: Type.Array(OpenAIModel) });
 

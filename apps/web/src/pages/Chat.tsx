@@ -3,6 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 import { AttachButton, AttachmentList, useAttachments } from '../components/Attachments';
 import { ChatSidebar } from '../components/ChatSidebar';
 import { type LiveAnswer, MessageList, type StreamStatus } from '../components/MessageList';
+import { MicButton } from '../components/MicButton';
 import { ShareExport } from '../components/ShareExport';
 import { TemplatePicker } from '../components/TemplatePicker';
 import { buttonClass, ErrorBox, inputClass, secondaryButtonClass, selectClass } from '../components/ui';
@@ -473,6 +474,7 @@ export function ChatPage() {
                 <div className="flex flex-wrap items-center gap-2">
                   <AttachButton attachments={attachments} disabled={busy} />
                   <TemplatePicker onInsert={insertText} />
+                  <MicButton onTranscript={insertText} disabled={busy} />
                   {attachments.busy && <span className="text-xs text-slate-500">Preparing attachments…</span>}
                 </div>
               </div>
