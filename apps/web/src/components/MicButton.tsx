@@ -33,7 +33,12 @@ export function MicButton({ onTranscript, disabled }: { onTranscript: (text: str
     recorder.current = null;
   };
   // Leaving the page mid-recording lets go of the microphone.
-  useEffect(() => release, []);
+  useEffect(
+    () => () => {
+      for (const track of stream.current?.getTracks() ?? []) track.stop();
+    },
+    [],
+  );
 
   if (!canRecord() || available.data !== true) return null;
 
