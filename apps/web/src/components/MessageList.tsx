@@ -5,6 +5,7 @@ import { api } from '../lib/api';
 import type { ChatMessage } from '../lib/conversations';
 import type { StreamText } from '../lib/stream-text';
 import { Markdown, markdownCache } from './Markdown';
+import { ReadAloudButton } from './ReadAloudButton';
 import { buttonClass, inputClass, secondaryButtonClass } from './ui';
 
 export type StreamStatus = 'waiting' | 'streaming' | 'reconnecting' | 'stopping';
@@ -171,6 +172,7 @@ const MessageRow = memo(function MessageRow({
               Regenerate
             </button>
           )}
+          {message.role === 'assistant' && message.content.trim() !== '' && <ReadAloudButton text={message.content} />}
         </div>
       )}
     </div>

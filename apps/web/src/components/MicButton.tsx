@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { describeError } from '../lib/api';
-import { hasTranscriptionModel, transcribe } from '../lib/voice';
+import { modelKindsQuery, transcribe } from '../lib/voice';
 import { secondaryButtonClass } from './ui';
 
 type State = 'idle' | 'starting' | 'recording' | 'transcribing';
@@ -17,11 +17,7 @@ const canRecord = () =>
  * transcription model is configured.
  */
 export function MicButton({ onTranscript, disabled }: { onTranscript: (text: string) => void; disabled?: boolean }) {
-  const available = useQuery({
-    queryKey: ['voice', 'transcription-model'],
-    queryFn: hasTranscriptionModel,
-    staleTime: 60_000,
-  });
+  const kinds = useQuery(modelKindsQuery);
   const [state, setState] = useState<State>('idle');
   const [error, setError] = useState<string | null>(null);
   const recorder = useRef<MediaRecorder | null>(null);
@@ -40,7 +36,7 @@ export function MicButton({ onTranscript, disabled }: { onTranscript: (text: str
     [],
   );
 
-  if (!canRecord() || available.data !== true) return null;
+  if (!canRecord() || !kinds.data?.includes('transcription')) return null;
 
   async function start() {
     setError(null);
