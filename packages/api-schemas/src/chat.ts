@@ -175,12 +175,26 @@ export type NativeModel = Static<typeof NativeModel>;
 export const NativeModelList = Type.Object({ models: Type.Array(NativeModel), default: Type.String() });
 export type NativeModelList = Static<typeof NativeModelList>;
 
+export const ModelKind = Type.Union(
+  [
+    Type.Literal('chat'),
+    Type.Literal('embedding'),
+    Type.Literal('image'),
+    Type.Literal('transcription'),
+    Type.Literal('speech'),
+  ],
+  { description: "What the model does (a Switchyard addition to OpenAI's model object)" },
+);
+export type ModelKind = Static<typeof ModelKind>;
+
 export const OpenAIModel = Type.Object({
   id: Type.String(),
   object: Type.Literal('model'),
   created: Type.Integer(),
   owned_by: Type.String(),
+  kind: Type.Optional(ModelKind),
 });
+export type OpenAIModel = Static<typeof OpenAIModel>;
 
 export const OpenAIModelList = Type.Object({ object: Type.Literal('list'), data: Type.Array(OpenAIModel) });
 

@@ -7,6 +7,7 @@
 export * from './accounts';
 export * from './admin';
 export * from './apps';
+export * from './audio';
 export * from './chat';
 export * from './common';
 export * from './conversations';

@@ -63,6 +63,8 @@ const ModelSchema = Type.Object(
     description: Type.Optional(Type.String()),
     contextWindow: Type.Optional(positiveInteger),
     environments: Type.Optional(Type.Array(Type.Union([Type.Literal('prod'), Type.Literal('dev')]), { minItems: 1 })),
+    /** What the model does: `chat` (default) is offered in chat pickers, `embedding` only to /v1/embeddings. */
+    kind: Type.Optional(Type.Union([Type.Literal('chat'), Type.Literal('embedding')])),
   },
   { additionalProperties: false },
 );
@@ -121,6 +123,28 @@ const ImageModelSchema = Type.Object(
     timeoutMs: Type.Optional(positiveInteger),
     proxy: Type.Optional(Type.String({ minLength: 1 })),
     pollIntervalMs: Type.Optional(positiveInteger),
+  },
+  { additionalProperties: false },
+);
+
+/** A speech-to-text or text-to-speech model behind an OpenAI-compatible audio server or whisper.cpp. */
+const AudioModelSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._:/-]+$' }),
+    type: Type.Union([Type.Literal('openai-compatible'), Type.Literal('whisper-cpp')]),
+    /** `transcription` (speech to text; default) or `speech` (text to speech). */
+    kind: Type.Optional(Type.Union([Type.Literal('transcription'), Type.Literal('speech')])),
+    baseURL: Type.String({ minLength: 1 }),
+    apiKey: Type.Optional(Type.String()),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    /** The upstream's model name (`whisper-1`, `whisper-large-v3`, `tts-1`); default the id. */
+    model: Type.Optional(Type.String({ minLength: 1 })),
+    label: Type.Optional(Type.String()),
+    timeoutMs: Type.Optional(positiveInteger),
+    proxy: Type.Optional(Type.String({ minLength: 1 })),
+    environments: Type.Optional(
+      Type.Array(Type.Union([Type.Literal('prod'), Type.Literal('dev')]), { minItems: 1, uniqueItems: true }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -267,6 +291,7 @@ const FileSchema = Type.Object(
     cache: Type.Optional(CacheSchema),
     imageModels: Type.Optional(Type.Array(ImageModelSchema)),
     defaultImageModel: Type.Optional(Type.String()),
+    audioModels: Type.Optional(Type.Array(AudioModelSchema)),
     apps: Type.Optional(Type.Array(AppSchema)),
     webSearch: Type.Optional(WebSearchSchema),
     builtinApps: Type.Optional(BuiltinAppsSchema),
@@ -278,6 +303,7 @@ export type ProviderEntry = Static<typeof ProviderSchema>;
 export type ModelEntry = Static<typeof ModelSchema>;
 export type DeploymentEntry = Static<typeof DeploymentSchema>;
 export type ImageModelEntry = Static<typeof ImageModelSchema>;
+export type AudioModelEntry = Static<typeof AudioModelSchema>;
 export type AppEntry = Static<typeof AppSchema>;
 export type FocusModeEntry = Static<typeof FocusModeSchema>;
 export type WebSearchConfig = Static<typeof WebSearchSchema>;
@@ -364,6 +390,8 @@ export interface SwitchyardConfig {
   readonly cache: CacheConfig;
   readonly imageModels: readonly ImageModelEntry[];
   readonly defaultImageModel: string | null;
+  /** Speech-to-text and text-to-speech models (`audioModels:` in the config file). */
+  readonly audioModels: readonly AudioModelEntry[];
   /** Apps from the config file (MCP servers); built-in apps are always there. */
   readonly apps: readonly AppEntry[];
   /** The web-search provider of the `web` app's search skill; null: the skill is not offered. */
@@ -521,8 +549,13 @@ function upstreamSubstitutions(parsed: unknown, variables: EnvironmentVariables,
       for (const [name, inner] of Object.entries(value)) walk(inner, name);
     }
   };
-  const file = parsed as { providers?: unknown; imageModels?: unknown; webSearch?: unknown } | null;
-  for (const section of [file?.providers, file?.imageModels]) {
+  const file = parsed as {
+    providers?: unknown;
+    imageModels?: unknown;
+    audioModels?: unknown;
+    webSearch?: unknown;
+  } | null;
+  for (const section of [file?.providers, file?.imageModels, file?.audioModels]) {
     if (Array.isArray(section)) for (const entry of section) walk(entry, null);
   }
   // Apps' credentials: an HTTP app's signing secret, headers and a stdio server's environment.
@@ -744,6 +777,7 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
   const models = file.models ?? [];
   checkReferences(providers, models, source);
   checkImageModels(file.imageModels ?? [], file.defaultImageModel ?? null, source);
+  checkAudioModels(file.audioModels ?? [], source);
   checkApps(file.apps ?? [], source);
   checkWebSearch(file.webSearch, source);
   if (
@@ -802,6 +836,7 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
     defaultModel: file.defaultModel ?? null,
     imageModels: file.imageModels ?? [],
     defaultImageModel: file.defaultImageModel ?? file.imageModels?.[0]?.id ?? null,
+    audioModels: file.audioModels ?? [],
     apps: file.apps ?? [],
     webSearch: file.webSearch ?? null,
     builtinApps: file.builtinApps ?? {},
@@ -851,6 +886,30 @@ function checkImageModels(models: readonly ImageModelEntry[], defaultModel: stri
       'SY_ERR_VALIDATION',
       `${source}: defaultImageModel '${defaultModel}' is not an image model`,
     );
+  }
+}
+
+function checkAudioModels(models: readonly AudioModelEntry[], source: string): void {
+  const ids = new Set<string>();
+  for (const model of models) {
+    const name = `${source}: audio model '${model.id}'`;
+    if (ids.has(model.id)) throw new SwitchyardError('SY_ERR_VALIDATION', `${name} is used twice`);
+    ids.add(model.id);
+    let url: URL;
+    try {
+      url = new URL(model.baseURL);
+    } catch {
+      throw new SwitchyardError('SY_ERR_VALIDATION', `${name} baseURL is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new SwitchyardError('SY_ERR_VALIDATION', `${name} baseURL must be http(s)`);
+    }
+    if (model.type === 'whisper-cpp' && model.kind === 'speech') {
+      throw new SwitchyardError(
+        'SY_ERR_VALIDATION',
+        `${name}: whisper.cpp only transcribes; kind must be transcription`,
+      );
+    }
   }
 }
 

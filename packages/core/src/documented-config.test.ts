@@ -45,6 +45,19 @@ describe('the configuration examples in the docs are valid', () => {
     expect(config.builtinApps.images?.enabled).toBe(false);
   });
 
+  it('the audio models in docs/voice.md', () => {
+    const markdown = readFileSync(join(root, 'docs', 'voice.md'), 'utf8');
+    const yaml = /```yaml\n(audioModels:[\s\S]*?)```/.exec(markdown)?.[1];
+    expect(yaml).toBeDefined();
+    const config = load(yaml ?? '');
+    expect(config.audioModels.map((model) => model.kind ?? 'transcription')).toEqual([
+      'transcription',
+      'transcription',
+      'transcription',
+      'speech',
+    ]);
+  });
+
   it('the README example', () => {
     const markdown = readFileSync(join(root, 'README.md'), 'utf8');
     const yaml = /```yaml\n(providers:[\s\S]*?)```/.exec(markdown)?.[1];

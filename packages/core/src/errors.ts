@@ -9,6 +9,8 @@ export const errorCodes = {
   /** Text holding U+0000 or an unpaired surrogate, which cannot be stored or encoded as UTF-8. */
   SY_ERR_INVALID_TEXT: 400,
   SY_ERR_INVALID_MULTIPART: 400,
+  /** An upload to the audio API that is not a container Switchyard recognises (WAV, MP3, Ogg, FLAC, WebM, MP4). */
+  SY_ERR_UNSUPPORTED_AUDIO: 400,
   SY_ERR_UPSTREAM_BAD_REQUEST: 400,
   /** An outbound URL Switchyard refuses to reach: not http(s), or a loopback, private, link-local or metadata address. */
   SY_ERR_UNSAFE_URL: 400,

@@ -54,6 +54,15 @@ describe('collectSecretValues', () => {
             headers: { 'x-image-auth': 'image-header-secret' },
           },
         ],
+        audioModels: [
+          {
+            id: 'whisper',
+            type: 'openai-compatible',
+            baseURL: 'https://audio.example.com/v1',
+            apiKey: 'audio-model-key-123',
+            headers: { 'x-audio-auth': 'audio-header-secret' },
+          },
+        ],
       },
       { AZURE_KEY: 'azure-header-key-0123456789' },
     );
@@ -67,6 +76,8 @@ describe('collectSecretValues', () => {
       'rotated-key-one',
       'image-model-key-123',
       'image-header-secret',
+      'audio-model-key-123',
+      'audio-header-secret',
     ]) {
       expect(values).toContain(secret);
     }

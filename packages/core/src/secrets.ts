@@ -72,7 +72,9 @@ function keepSecretLike(values: ReadonlyArray<string | null | undefined>): strin
  */
 export function collectSecretValues(config: SwitchyardConfig): string[] {
   const values: Array<string | null | undefined> = [];
-  for (const upstream of [...config.providers, ...config.imageModels]) values.push(...upstreamSecretValues(upstream));
+  for (const upstream of [...config.providers, ...config.imageModels, ...(config.audioModels ?? [])]) {
+    values.push(...upstreamSecretValues(upstream));
+  }
   if (config.webSearch) values.push(...upstreamSecretValues(config.webSearch));
   values.push(...(config.substitutedSecrets ?? []));
   values.push(config.authSecret, config.metricsToken, config.smtp?.password);

@@ -72,6 +72,41 @@ export const settingDefinitions: readonly SettingDefinition[] = Object.freeze([
     maximum: 10_000_000,
   },
   {
+    key: 'audio.max_minutes_per_day.prod',
+    type: 'integer',
+    defaultValue: 60,
+    description:
+      'Minutes of audio an API key (or client IP) may have transcribed or translated per UTC day in prod; over it: 429 SY_ERR_QUOTA_EXCEEDED',
+    minimum: 0,
+    maximum: 10_000_000,
+  },
+  {
+    key: 'audio.max_minutes_per_day.dev',
+    type: 'integer',
+    defaultValue: 120,
+    description:
+      'Minutes of audio an API key (or client IP) may have transcribed or translated per UTC day in dev; over it: 429 SY_ERR_QUOTA_EXCEEDED',
+    minimum: 0,
+    maximum: 10_000_000,
+  },
+  {
+    key: 'audio.max_sync_bytes',
+    type: 'integer',
+    defaultValue: 25 * 1024 * 1024,
+    description:
+      'Largest audio file transcribed while the request waits; larger ones get 413 and must be sent with async=true (a job)',
+    minimum: 1024,
+    maximum: 1024 * 1024 * 1024,
+  },
+  {
+    key: 'audio.max_bytes',
+    type: 'integer',
+    defaultValue: 200 * 1024 * 1024,
+    description: 'Largest audio file accepted at all (async=true jobs included), in bytes',
+    minimum: 1024,
+    maximum: 4 * 1024 * 1024 * 1024,
+  },
+  {
     key: 'rate_limit.user.per_minute',
     type: 'integer',
     defaultValue: 100,

@@ -19,6 +19,7 @@ import { jsonValue } from './json-column';
 
 export * from './accounts-schema';
 export * from './apps-schema';
+export * from './audio-schema';
 export * from './conversations-schema';
 export * from './events-schema';
 export * from './images-schema';
@@ -82,6 +83,8 @@ export const apiKeyUsageLog = pgTable(
     latencyMs: doublePrecision('latency_ms').notNull(),
     promptTokens: integer('prompt_tokens'),
     completionTokens: integer('completion_tokens'),
+    /** Seconds of audio a transcription or translation request sent (null for other requests). */
+    audioSeconds: doublePrecision('audio_seconds'),
     createdAt: createdAtColumn(),
   },
   (table) => [

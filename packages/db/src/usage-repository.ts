@@ -42,6 +42,7 @@ export function createUsageRepository(db: Db): UsageRepository {
         latencyMs: [] as number[],
         promptTokens: [] as Array<number | null>,
         completionTokens: [] as Array<number | null>,
+        audioSeconds: [] as Array<number | null>,
         createdAt: [] as string[],
       };
       const now = new Date().toISOString();
@@ -56,17 +57,18 @@ export function createUsageRepository(db: Db): UsageRepository {
         columns.latencyMs.push(row.latencyMs);
         columns.promptTokens.push(row.promptTokens ?? null);
         columns.completionTokens.push(row.completionTokens ?? null);
+        columns.audioSeconds.push(row.audioSeconds ?? null);
         columns.createdAt.push(row.createdAt ? row.createdAt.toISOString() : now);
       }
       await db.execute(sql`
         INSERT INTO api_key_usage_log
           (environment, api_key_id, client_ip, method, route, model, status, latency_ms,
-           prompt_tokens, completion_tokens, created_at)
+           prompt_tokens, completion_tokens, audio_seconds, created_at)
         SELECT * FROM unnest(
           ${sql.param(columns.environment)}::varchar[], ${sql.param(columns.apiKeyId)}::text[], ${sql.param(columns.clientIp)}::text[],
           ${sql.param(columns.method)}::text[], ${sql.param(columns.route)}::text[], ${sql.param(columns.model)}::text[], ${sql.param(columns.status)}::int[],
           ${sql.param(columns.latencyMs)}::float8[], ${sql.param(columns.promptTokens)}::int[], ${sql.param(columns.completionTokens)}::int[],
-          ${sql.param(columns.createdAt)}::timestamptz[]
+          ${sql.param(columns.audioSeconds)}::float8[], ${sql.param(columns.createdAt)}::timestamptz[]
         )`);
     },
 

@@ -70,6 +70,7 @@ describe('job catalog', () => {
 
   it('holds the platform jobs with payload schemas that accept real payloads and refuse broken ones', () => {
     expect(Object.keys(platformJobs).sort()).toEqual([
+      'audio.transcribe',
       'chat.complete',
       'document.extract',
       'image.generate',

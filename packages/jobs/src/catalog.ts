@@ -166,6 +166,39 @@ export const documentExtractJob = defineJob('document.extract', {
   concurrency: 2,
 });
 
+/** A long recording (async=true on /v1/audio/transcriptions or /translations), read from object storage. */
+export const audioTranscribeJob = defineJob('audio.transcribe', {
+  payload: Type.Object({
+    environment: EnvironmentSchema,
+    /** Who asked (`key:<id>`, `user:<id>` or `ip:<address>`): only they may read the job; their quota counts it. */
+    subject: Identifier,
+    apiKeyId: Type.Union([Identifier, Type.Null()]),
+    task: Type.Union([Type.Literal('transcribe'), Type.Literal('translate')]),
+    /** The audio model (from `audioModels` in the configuration). */
+    model: Identifier,
+    /** Where the uploaded audio sits in object storage. */
+    objectKey: Identifier,
+    fileName: Type.String({ minLength: 1, maxLength: 255 }),
+    mimeType: Type.String({ minLength: 1 }),
+    bytes: Type.Integer({ minimum: 1 }),
+    format: Type.Union([
+      Type.Literal('json'),
+      Type.Literal('text'),
+      Type.Literal('srt'),
+      Type.Literal('vtt'),
+      Type.Literal('verbose_json'),
+    ]),
+    language: Type.Optional(Type.String({ maxLength: 20 })),
+    prompt: Type.Optional(Type.String({ maxLength: 4_000 })),
+    temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    timestampGranularities: Type.Optional(Type.Array(Type.Union([Type.Literal('word'), Type.Literal('segment')]))),
+  }),
+  // An upstream that is down for a while is retried on a scale of minutes, not days: the recording waits.
+  backoffMs: [30_000, 120_000, 600_000],
+  timeoutMs: 30 * 60_000,
+  concurrency: 1,
+});
+
 export const messageSendJob = defineJob('message.send', {
   payload: Type.Object({
     environment: EnvironmentSchema,
@@ -180,5 +213,11 @@ export const messageSendJob = defineJob('message.send', {
 });
 
 /** Every job the platform runs. Producers and processors take their payload types from here. */
-export const platformJobs = defineCatalog([chatCompleteJob, imageGenerateJob, documentExtractJob, messageSendJob]);
+export const platformJobs = defineCatalog([
+  chatCompleteJob,
+  imageGenerateJob,
+  documentExtractJob,
+  audioTranscribeJob,
+  messageSendJob,
+]);
 export type PlatformJobs = typeof platformJobs;

@@ -1,4 +1,5 @@
 export { createAnthropicProvider, defaultAnthropicBaseURL } from './anthropic';
+export * from './audio';
 export * from './create-provider';
 export { createEchoProvider } from './echo';
 export * from './errors';

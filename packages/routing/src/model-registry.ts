@@ -30,6 +30,8 @@ export interface ModelRoute {
   label: string | null;
   description: string | null;
   contextWindow: number | null;
+  /** `chat` models are offered for chat; `embedding` ones only to the embeddings API. */
+  kind: 'chat' | 'embedding';
   environments: readonly Environment[];
   strategy: BalanceStrategy;
   deployments: Deployment[];
@@ -119,6 +121,7 @@ export function createModelRegistry(config: SwitchyardConfig, logger: RoutingLog
       label: model.label ?? null,
       description: model.description ?? null,
       contextWindow: model.contextWindow ?? null,
+      kind: model.kind ?? 'chat',
       environments: model.environments ?? allEnvironments,
       strategy: model.loadBalancing ?? 'weighted',
       deployments,
@@ -162,6 +165,8 @@ export function createModelRegistry(config: SwitchyardConfig, logger: RoutingLog
           label: known?.label ?? null,
           description: known?.description ?? `Local Ollama model ${model.id}`,
           contextWindow: null,
+          // Ollama's embedding models (nomic-embed-text, mxbai-embed-large, ...) say so in their names.
+          kind: /embed/i.test(model.id) ? 'embedding' : 'chat',
           environments: allEnvironments,
           strategy: 'weighted',
           deployments: [{ id: `ollama/${model.id}`, provider: autodetectProvider, upstreamModel: model.id, weight: 1 }],

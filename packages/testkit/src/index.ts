@@ -1,5 +1,6 @@
 export * from './amqp';
 export * from './apps/shop-app';
+export * from './audio/wav';
 export * from './clock';
 export * from './contracts/image-quota-contract';
 export * from './contracts/key-pool-contract';
@@ -14,6 +15,7 @@ export * from './database/postgres';
 export * from './error-of';
 export * from './eventually';
 export * from './fakes/anthropic-server';
+export * from './fakes/audio-forms';
 export * from './fakes/comfyui-server';
 export type {
   FakeBehaviour,
@@ -25,9 +27,11 @@ export type {
 export * from './fakes/gemini-server';
 export * from './fakes/http-proxy';
 export * from './fakes/ollama-server';
+export * from './fakes/openai-audio-server';
 export * from './fakes/openai-server';
 export * from './fakes/tcp-proxy';
 export * from './fakes/web-search-servers';
+export * from './fakes/whisper-cpp-server';
 export * from './jobs/contract-catalog';
 export * from './jobs/idempotency-contract';
 export * from './jobs/job-queue-contract';

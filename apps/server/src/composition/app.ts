@@ -7,6 +7,7 @@ import { registerAuthRoutes } from '../accounts/auth-routes';
 import { registerUserRoutes } from '../accounts/user-routes';
 import { registerAdminAppRoutes } from '../apps/admin-app-routes';
 import { registerAppRoutes } from '../apps/app-routes';
+import { registerAudioRoutes } from '../audio/audio-routes';
 import { registerChatSessionRoutes } from '../conversations/chat-session-routes';
 import { registerConversationRoutes } from '../conversations/conversation-routes';
 import { sendError } from '../edge/error-handler';
@@ -92,6 +93,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
         { name: 'Chat', description: 'Native chat API' },
         { name: 'OpenAI-compatible', description: 'Works with official OpenAI client libraries' },
         { name: 'Images', description: 'Image generation (jobs, quotas)' },
+        { name: 'Audio', description: 'Transcription jobs for long recordings, audio quota' },
         { name: 'Apps', description: 'Apps (MCP servers) and their skills' },
         { name: 'Admin', description: 'Settings, keys, jobs and dead-lettered events (admin keys only)' },
         { name: 'Events', description: 'Follow the events of a flow you started (server-sent events)' },
@@ -140,6 +142,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerEmbeddingsRoutes(app, parts);
   registerAsyncChatRoutes(app, parts);
   registerImageRoutes(app, parts);
+  registerAudioRoutes(app, parts);
   registerAdminJobRoutes(app, parts.jobs);
   registerAdminEventRoutes(app, parts.events);
   registerFlowEventRoutes(app, parts.flows);

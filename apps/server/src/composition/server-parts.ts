@@ -43,6 +43,9 @@ import { resolveAuthSecret } from '../accounts/auth-secret';
 import { type AppAdmin, createAppAdmin } from '../apps/app-admin';
 import { type AppRegistry, createAppRegistry } from '../apps/app-registry';
 import { createBuiltinApps } from '../apps/builtin-apps';
+import { registerAudioJob } from '../audio/audio-job';
+import { type AudioModels, createAudioModels } from '../audio/audio-models';
+import { type AudioQuota, createAudioQuota } from '../audio/audio-quota';
 import { createPlatformEventBus, type PlatformEventBus } from '../events/event-bus';
 import { createFlowService, type FlowService } from '../events/flows';
 import { createDocumentExtractor } from '../files/document-extraction';
@@ -110,6 +113,10 @@ export interface ServerParts {
   readonly flows: FlowService;
   readonly storage: ObjectStore;
   readonly imageModels: ImageModels;
+  /** Speech-to-text and text-to-speech models (`audioModels:` in the config file). */
+  readonly audioModels: AudioModels;
+  /** Minutes of audio per caller and day (setting audio.max_minutes_per_day.<env>). */
+  readonly audioQuota: AudioQuota;
   /** Apps (built-in, MCP servers) whose skills clients and models call. */
   readonly apps: AppRegistry;
   /** Apps made and changed by admins at run time (stored in prod, applied on every process). */
@@ -257,6 +264,9 @@ export async function createServerParts(
     cleanups.unshift(() => closeObjectStore(storage));
     const imageModels = createImageModels(config);
     cleanups.unshift(() => imageModels.close());
+    const audioModels = createAudioModels(config);
+    cleanups.unshift(() => audioModels.close());
+    const audioQuota = createAudioQuota(databases, settings);
     const environmentDatabases = { prod: databases.prod.db, dev: databases.dev.db };
     const databaseImageQuota = createDatabaseImageQuota(environmentDatabases);
     // With Redis, Redis decides and the database only records the count for reporting.
@@ -294,6 +304,7 @@ export async function createServerParts(
       // Each capability registers the handlers of its own jobs.
       await registerChatJob(jobs, { models, router, databases });
       await registerImageJob(jobs, { databases, storage, imageModels, secrets });
+      await registerAudioJob(jobs, { storage, audioModels, audioQuota });
       await jobs.process('document.extract', createDocumentExtractor(databases, storage, settings));
       logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
       await flows.record(events);
@@ -325,6 +336,8 @@ export async function createServerParts(
       flows,
       storage,
       imageModels,
+      audioModels,
+      audioQuota,
       apps,
       appAdmin: appAdmin as AppAdmin,
       imageQuota,

@@ -356,6 +356,7 @@ function recordRequest(edge: EdgeDependencies, request: FastifyRequest, status: 
     latencyMs: elapsedMs,
     promptTokens: usage?.promptTokens ?? null,
     completionTokens: usage?.completionTokens ?? null,
+    audioSeconds: usage?.audioSeconds ?? null,
     createdAt: new Date(),
   });
 }

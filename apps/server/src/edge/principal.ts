@@ -51,6 +51,8 @@ export interface UsageInfo {
   model: string | null;
   promptTokens: number | null;
   completionTokens: number | null;
+  /** Seconds of audio a transcription or translation sent. */
+  audioSeconds?: number | null;
 }
 
 declare module 'fastify' {

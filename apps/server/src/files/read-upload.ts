@@ -10,7 +10,7 @@ export interface MultipartRequest {
   parts(options: {
     limits: { fileSize: number };
   }): AsyncIterable<
-    | { readonly type: 'field'; readonly fieldname: string }
+    | { readonly type: 'field'; readonly fieldname: string; readonly value?: unknown }
     | { readonly type: 'file'; readonly fieldname: string; readonly filename: string; toBuffer(): Promise<Buffer> }
   >;
 }
@@ -43,6 +43,26 @@ function boundaryOf(contentType: string): string | undefined {
  * a message that says which, never a 500. A file over `maximumBytes` is 413 SY_ERR_PAYLOAD_TOO_LARGE.
  */
 export async function readUpload(request: MultipartRequest, maximumBytes: number): Promise<Upload> {
+  return (await readUploadForm(request, maximumBytes)).upload;
+}
+
+export interface UploadForm {
+  readonly upload: Upload;
+  /** The text fields, each name with its values in order (`timestamp_granularities[]` may repeat). */
+  readonly fields: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface UploadFormOptions {
+  /** The error for a file over the limit; default 413 SY_ERR_PAYLOAD_TOO_LARGE naming the limit. */
+  tooLarge?: (maximumBytes: number) => SwitchyardError;
+}
+
+/** readUpload that also keeps the text fields sent around the file (e.g. OpenAI's audio form). */
+export async function readUploadForm(
+  request: MultipartRequest,
+  maximumBytes: number,
+  options: UploadFormOptions = {},
+): Promise<UploadForm> {
   if (!request.isMultipart()) {
     throw new SwitchyardError(
       'SY_ERR_UNSUPPORTED_MEDIA_TYPE',
@@ -53,11 +73,15 @@ export async function readUpload(request: MultipartRequest, maximumBytes: number
     throw invalid('The multipart Content-Type has no boundary parameter');
   }
   let upload: Upload | undefined;
+  const fields: Record<string, string[]> = {};
   let parts = 0;
   try {
     for await (const part of request.parts({ limits: { fileSize: maximumBytes } })) {
       parts += 1;
-      if (part.type !== 'file') continue;
+      if (part.type !== 'file') {
+        if (typeof part.value === 'string') fields[part.fieldname] = [...(fields[part.fieldname] ?? []), part.value];
+        continue;
+      }
       if (part.fieldname !== uploadField) {
         throw invalid(`A file came in the field "${part.fieldname}"; send it in the field "${uploadField}"`);
       }
@@ -67,11 +91,15 @@ export async function readUpload(request: MultipartRequest, maximumBytes: number
     if (error instanceof SwitchyardError) throw error;
     const code = errorCode(error);
     if (code === 'FST_REQ_FILE_TOO_LARGE') {
+      if (options.tooLarge) throw options.tooLarge(maximumBytes);
       throw new SwitchyardError('SY_ERR_PAYLOAD_TOO_LARGE', `Files may be at most ${maximumBytes} bytes`);
     }
     if (code === 'FST_FILES_LIMIT') throw invalid('Send exactly one file per request', error);
     if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
-      throw invalid('The form has too many fields: send only the field "file"', error);
+      throw invalid(
+        `The form has too many fields or parts (${code === 'FST_PARTS_LIMIT' ? 'parts' : 'fields'})`,
+        error,
+      );
     }
     // Busboy's parse errors ("Unexpected end of form", "Malformed part header", a premature close).
     const reason = error instanceof Error ? error.message : String(error);
@@ -84,5 +112,5 @@ export async function readUpload(request: MultipartRequest, maximumBytes: number
         : `No file in the request: send it in the field "${uploadField}"`,
     );
   }
-  return upload;
+  return { upload, fields };
 }

@@ -49,13 +49,16 @@ export function registerNativeChatRoutes(app: FastifyInstance, gateway: ChatWith
     },
     async (request) => ({
       default: gateway.models.defaultModelId,
-      models: visibleModels(gateway, request.principal?.environment ?? 'prod').map((model) => ({
-        id: model.id,
-        label: model.label,
-        description: model.description,
-        provider: model.providerId,
-        default: model.id === gateway.models.defaultModelId,
-      })),
+      // Only models that chat: an embedding model in the picker would fail every message.
+      models: visibleModels(gateway, request.principal?.environment ?? 'prod')
+        .filter((model) => model.kind === 'chat')
+        .map((model) => ({
+          id: model.id,
+          label: model.label,
+          description: model.description,
+          provider: model.providerId,
+          default: model.id === gateway.models.defaultModelId,
+        })),
     }),
   );
 

@@ -13,6 +13,8 @@ export interface UsageRow {
   latencyMs: number;
   promptTokens: number | null;
   completionTokens: number | null;
+  /** Seconds of audio sent for transcription, when the request was one. */
+  audioSeconds?: number | null;
   createdAt: Date;
 }
 

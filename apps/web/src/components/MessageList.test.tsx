@@ -49,6 +49,11 @@ beforeEach(() => {
   // Idle-time parsing runs only when a test hands out idle periods (see idle below).
   idle = [];
   vi.stubGlobal('requestIdleCallback', (callback: IdleRequestCallback) => idle.push(callback));
+  // The read-aloud button asks which models exist; none speak here.
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async () => new Response(JSON.stringify({ object: 'list', data: [] }), { status: 200 })),
+  );
   container = document.createElement('div');
   document.body.append(container);
   root = createRoot(container);

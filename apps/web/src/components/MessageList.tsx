@@ -5,6 +5,7 @@ import { api } from '../lib/api';
 import type { ChatMessage } from '../lib/conversations';
 import type { StreamText } from '../lib/stream-text';
 import { Markdown, markdownCache } from './Markdown';
+import { ReadAloudButton } from './ReadAloudButton';
 import { stepOfStored, ToolSteps, type ToolStepView } from './ToolSteps';
 import { buttonClass, inputClass, secondaryButtonClass } from './ui';
 
@@ -188,6 +189,7 @@ const MessageRow = memo(function MessageRow({
               Regenerate
             </button>
           )}
+          {message.role === 'assistant' && message.content.trim() !== '' && <ReadAloudButton text={message.content} />}
         </div>
       )}
     </div>

@@ -93,7 +93,10 @@ export function setUnauthorizedHandler(handler: () => void): void {
 
 export async function request(path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
-  if (init.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
+  // A FormData body sets its own multipart content type (with the boundary).
+  if (init.body !== undefined && !(init.body instanceof FormData) && !headers.has('content-type')) {
+    headers.set('content-type', 'application/json');
+  }
   const response = await fetch(path, { credentials: 'same-origin', ...init, headers });
   if (!response.ok) {
     const error = await errorFromResponse(response);

@@ -4,6 +4,7 @@ import { AppPicker, type AppSelection } from '../components/AppPicker';
 import { AttachButton, AttachmentList, useAttachments } from '../components/Attachments';
 import { ChatSidebar } from '../components/ChatSidebar';
 import { type LiveAnswer, MessageList, type StreamStatus } from '../components/MessageList';
+import { MicButton } from '../components/MicButton';
 import { ShareExport } from '../components/ShareExport';
 import { TemplatePicker } from '../components/TemplatePicker';
 import { stepOfCall, type ToolStepView, withResult } from '../components/ToolSteps';
@@ -492,6 +493,7 @@ export function ChatPage() {
                   <AttachButton attachments={attachments} disabled={busy} />
                   <TemplatePicker onInsert={insertText} />
                   <AppPicker value={appSelection} onChange={setAppSelection} disabled={busy} />
+                  <MicButton onTranscript={insertText} disabled={busy} />
                   {attachments.busy && <span className="text-xs text-slate-500">Preparing attachments…</span>}
                 </div>
               </div>

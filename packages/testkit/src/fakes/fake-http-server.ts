@@ -28,6 +28,8 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   /** Parsed JSON when the body was JSON, the raw text otherwise, undefined when empty. */
   body: unknown;
+  /** The body's bytes as sent (multipart uploads are binary). */
+  rawBody: Buffer;
 }
 
 export interface FakeStreamOptions {
@@ -69,15 +71,16 @@ export interface FakeExchange {
 
 export type FakeHandler = (exchange: FakeExchange) => Promise<void> | void;
 
-async function readBody(request: IncomingMessage): Promise<unknown> {
+async function readBody(request: IncomingMessage): Promise<{ body: unknown; rawBody: Buffer }> {
   const parts: Buffer[] = [];
   for await (const part of request) parts.push(part as Buffer);
-  const text = Buffer.concat(parts).toString('utf8');
-  if (text === '') return undefined;
+  const rawBody = Buffer.concat(parts);
+  const text = rawBody.toString('utf8');
+  if (text === '') return { body: undefined, rawBody };
   try {
-    return JSON.parse(text);
+    return { body: JSON.parse(text), rawBody };
   } catch {
-    return text;
+    return { body: text, rawBody };
   }
 }
 
@@ -98,12 +101,13 @@ export async function startFakeHttpServer(
     response.on('close', () => {
       if (!response.writableFinished && !cutOnPurpose && !closing) abortedRequests += 1;
     });
-    const body = await readBody(request);
+    const { body, rawBody } = await readBody(request);
     const record: RecordedRequest = {
       method: request.method ?? 'GET',
       path: request.url ?? '/',
       headers: request.headers,
       body,
+      rawBody,
     };
     requests.push(record);
     const current = behaviour;
