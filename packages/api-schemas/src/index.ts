@@ -12,3 +12,4 @@ export * from './common';
 export * from './conversations';
 export * from './images';
 export * from './keys';
+export * from './skill-calls';

@@ -20,6 +20,7 @@ import { users } from './accounts-schema';
 export * from './accounts-schema';
 export * from './conversations-schema';
 export * from './images-schema';
+export * from './skill-calls-schema';
 
 /**
  * Both drivers already parse jsonb into JavaScript values. Drizzle's own jsonb

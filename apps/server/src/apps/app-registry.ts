@@ -1,5 +1,6 @@
 import type { AppEntry, AppRuntime, Environment, SkillCall, SkillDefinition, SkillResult } from '@switchyard/core';
 import { SwitchyardError } from '@switchyard/core';
+import type { SkillCallOrigin } from '@switchyard/db';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Logger } from 'pino';
 import type { Metrics } from '../infrastructure/metrics';
@@ -14,13 +15,12 @@ export interface AppRegistry {
   /** An app the environment may use; 404 SY_ERR_APP_NOT_FOUND otherwise (also when it is not enabled there). */
   get(environment: Environment, id: string): AppRuntime;
   /** Checks the input against the skill's schema, runs it within the app's timeout, counts it. */
-  run(
-    app: AppRuntime,
-    skill: string,
-    call: Omit<SkillCall, 'signal'> & { signal?: AbortSignal },
-  ): Promise<SkillOutcome>;
+  run(app: AppRuntime, skill: string, call: SkillRun): Promise<SkillOutcome>;
   close(): Promise<void>;
 }
+
+/** A skill call as callers hand it in: the deadline is the registry's, the origin names the path (usage rows). */
+export type SkillRun = Omit<SkillCall, 'signal'> & { signal?: AbortSignal; via?: SkillCallOrigin };
 
 export interface SkillOutcome extends SkillResult {
   readonly app: string;
@@ -99,7 +99,8 @@ export function createAppRegistry({ apps, builtins = [], logger, metrics }: AppR
       const signal = call.signal ? AbortSignal.any([call.signal, deadline]) : deadline;
       const started = performance.now();
       try {
-        const result = await app.invoke(skill, { ...call, signal });
+        const { via: _via, ...skillCall } = call;
+        const result = await app.invoke(skill, { ...skillCall, signal });
         const durationMs = performance.now() - started;
         metrics.skillDuration.observe({ app: app.id, skill }, durationMs / 1000);
         count(result.isError ? 'error' : 'ok');

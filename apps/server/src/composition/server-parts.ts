@@ -21,6 +21,7 @@ import {
   createIdempotencyRepository,
   createKeyRepository,
   createSettingsRepository,
+  createSkillCallRepository,
   createUsageRepository,
   type IdempotencyRepository,
 } from '@switchyard/db';
@@ -39,6 +40,7 @@ import type { Logger } from 'pino';
 import { type AccountService, createAccountService } from '../accounts/account-service';
 import { resolveAuthSecret } from '../accounts/auth-secret';
 import { type AppRegistry, createAppRegistry } from '../apps/app-registry';
+import { recordSkillCalls, type SkillCallRow } from '../apps/skill-usage';
 import { createDocumentExtractor } from '../files/document-extraction';
 import { registerChatJob } from '../gateway/chat-job';
 import { registerImageJob } from '../images/image-job';
@@ -89,6 +91,8 @@ export interface ServerParts {
   readonly settings: SettingsStore;
   readonly limiter: RateLimiter;
   readonly usage: UsageWriter;
+  /** Usage rows of skill calls (table skill_calls of each environment). */
+  readonly skillCalls: UsageWriter<SkillCallRow>;
   readonly models: ModelRegistry;
   readonly router: Router;
   readonly keyPools: KeyPoolStore;
@@ -204,6 +208,16 @@ export async function createServerParts(
       metrics,
     });
     cleanups.unshift(() => usage.close());
+    // Skill calls get their own rows (a request may make many, an async call runs outside any request).
+    const skillCalls = createUsageWriter<SkillCallRow>({
+      insert: {
+        prod: (rows) => createSkillCallRepository(databases.prod.db).insertMany(rows),
+        dev: (rows) => createSkillCallRepository(databases.dev.db).insertMany(rows),
+      },
+      logger,
+      what: 'skill call rows',
+    });
+    cleanups.unshift(() => skillCalls.close());
 
     // Server mode: hits are reserved from Redis in batches for large limits (see createBatchedRateLimiter).
     const limiter = redis ? createBatchedRateLimiter(createRedisRateLimiter(redis)) : createMemoryRateLimiter();
@@ -226,7 +240,7 @@ export async function createServerParts(
     const imageModels = createImageModels(config);
     cleanups.unshift(() => imageModels.close());
     // Apps connect on first use: a server that is down does not hold up the start.
-    const apps = createAppRegistry({ apps: config.apps, logger, metrics });
+    const apps = recordSkillCalls(createAppRegistry({ apps: config.apps, logger, metrics }), skillCalls.record);
     cleanups.unshift(() => apps.close());
     const environmentDatabases = { prod: databases.prod.db, dev: databases.dev.db };
     const databaseImageQuota = createDatabaseImageQuota(environmentDatabases);
@@ -261,6 +275,7 @@ export async function createServerParts(
       settings,
       limiter,
       usage,
+      skillCalls,
       models,
       router,
       keyPools,
