@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { registerAuthRoutes } from '../accounts/auth-routes';
 import { registerUserRoutes } from '../accounts/user-routes';
 import { registerAppRoutes } from '../apps/app-routes';
+import { registerMcpEndpointRoutes } from '../apps/mcp-endpoint-routes';
 import { registerChatSessionRoutes } from '../conversations/chat-session-routes';
 import { registerConversationRoutes } from '../conversations/conversation-routes';
 import { sendError } from '../edge/error-handler';
@@ -153,6 +154,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   });
   registerFileRoutes(app, parts);
   registerAppRoutes(app, parts);
+  registerMcpEndpointRoutes(app, parts);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await registerWebApp(app);
 
