@@ -67,3 +67,42 @@ export const SkillCallsResponse = Type.Object({
   offset: Type.Integer(),
 });
 export type SkillCallsResponse = Static<typeof SkillCallsResponse>;
+
+const SkillJobStatus = Type.Union([
+  Type.Literal('queued'),
+  Type.Literal('running'),
+  Type.Literal('completed'),
+  Type.Literal('failed'),
+]);
+
+/** 202 to `POST /v1/apps/{app}/skills/{skill}` with `"async": true`. */
+export const SkillJobAccepted = Type.Object({
+  job_id: Type.String(),
+  status: SkillJobStatus,
+  status_url: Type.String({ description: 'GET it for the status and, once completed, the result' }),
+  events_url: Type.String({ description: 'Server-sent events: status, progress, retrying, completed or failed' }),
+});
+export type SkillJobAccepted = Static<typeof SkillJobAccepted>;
+
+/** An async skill call (GET /v1/skills/jobs/{id}). */
+export const SkillJob = Type.Object({
+  id: Type.String(),
+  object: Type.Literal('skill.job'),
+  status: SkillJobStatus,
+  app: Type.String(),
+  skill: Type.String(),
+  environment: Type.String(),
+  attempts: Type.Integer(),
+  progress: Type.Optional(Type.Unknown({ description: 'The latest {message, fraction?} the skill reported' })),
+  result: Type.Optional(
+    Type.Unknown({ description: 'Once completed: what a direct call answers ({output, is_error, truncated, ...})' }),
+  ),
+  error: Type.Optional(Type.Object({ code: Type.Union([Type.String(), Type.Null()]), message: Type.String() })),
+  created_at: Type.String(),
+  finished_at: Type.Union([Type.String(), Type.Null()]),
+  status_url: Type.String(),
+  events_url: Type.String(),
+});
+export type SkillJob = Static<typeof SkillJob>;
+
+export const SkillJobParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });

@@ -7,6 +7,7 @@ import { registerAuthRoutes } from '../accounts/auth-routes';
 import { registerUserRoutes } from '../accounts/user-routes';
 import { registerAppRoutes } from '../apps/app-routes';
 import { registerMcpEndpointRoutes } from '../apps/mcp-endpoint-routes';
+import { registerSkillJobRoutes } from '../apps/skill-job-routes';
 import { registerChatSessionRoutes } from '../conversations/chat-session-routes';
 import { registerConversationRoutes } from '../conversations/conversation-routes';
 import { sendError } from '../edge/error-handler';
@@ -155,6 +156,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerFileRoutes(app, parts);
   registerAppRoutes(app, parts);
   registerMcpEndpointRoutes(app, parts);
+  registerSkillJobRoutes(app, parts);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await registerWebApp(app);
 

@@ -40,6 +40,7 @@ import type { Logger } from 'pino';
 import { type AccountService, createAccountService } from '../accounts/account-service';
 import { resolveAuthSecret } from '../accounts/auth-secret';
 import { type AppRegistry, createAppRegistry } from '../apps/app-registry';
+import { registerSkillJob } from '../apps/skill-job';
 import { recordSkillCalls, type SkillCallRow } from '../apps/skill-usage';
 import { createDocumentExtractor } from '../files/document-extraction';
 import { registerChatJob } from '../gateway/chat-job';
@@ -256,6 +257,7 @@ export async function createServerParts(
       await registerChatJob(jobs, { models, router, databases });
       await registerImageJob(jobs, { databases, storage, imageModels, secrets });
       await jobs.process('document.extract', createDocumentExtractor(databases, storage, settings));
+      await registerSkillJob(jobs, { apps });
       logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
     }
     registerJobMetrics(metrics, jobs);
