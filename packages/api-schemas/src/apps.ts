@@ -37,7 +37,12 @@ export const AppList = Type.Object({ apps: Type.Array(AppSummary) });
 export type AppList = Static<typeof AppList>;
 
 export const SkillCallRequest = Type.Object(
-  { input: Type.Optional(Type.Record(Type.String(), Type.Unknown())) },
+  {
+    input: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    async: Type.Optional(
+      Type.Boolean({ description: 'true: run as a job; answered 202 with {job_id, status_url, events_url}' }),
+    ),
+  },
   { additionalProperties: false },
 );
 export type SkillCallRequest = Static<typeof SkillCallRequest>;

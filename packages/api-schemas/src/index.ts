@@ -14,3 +14,4 @@ export * from './conversations';
 export * from './events';
 export * from './images';
 export * from './keys';
+export * from './skill-calls';

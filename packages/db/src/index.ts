@@ -14,6 +14,7 @@ export * from './keys-repository';
 export * from './page';
 export * from './schema';
 export * from './settings-repository';
+export * from './skill-calls-repository';
 export * from './templates-repository';
 export type { UsageAggregates, UsageDashboard, UsageDashboardQuery } from './usage-dashboard';
 export * from './usage-repository';

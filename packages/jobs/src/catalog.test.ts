@@ -75,6 +75,7 @@ describe('job catalog', () => {
       'document.extract',
       'image.generate',
       'message.send',
+      'skill.call',
     ]);
     expect(payloadProblem(platformJobs['chat.complete'], chatPayload)).toBeUndefined();
     expect(payloadProblem(platformJobs['chat.complete'], { ...chatPayload, messages: [] })).toMatch(/messages/);

@@ -212,6 +212,30 @@ export const messageSendJob = defineJob('message.send', {
   concurrency: 4,
 });
 
+/**
+ * An async skill call (`POST /v1/apps/{app}/skills/{skill}` with `"async": true`): the skill runs like a
+ * direct call (input check, app timeout, usage row) and its result is the job's. Only an app that could not
+ * be reached is tried again; a call that reached the app is never repeated (its work may have happened).
+ */
+export const skillCallJob = defineJob('skill.call', {
+  payload: Type.Object({
+    environment: EnvironmentSchema,
+    apiKeyId: Type.Union([Identifier, Type.Null()]),
+    /** Who asked (`key:<id>`, `user:<id>`); only they may read the job, and the app sees it as the caller. */
+    subject: Identifier,
+    callerKind: Type.Union([Type.Literal('key'), Type.Literal('user')]),
+    userId: Type.Union([Identifier, Type.Null()]),
+    /** The caller's role when it asked: an app closed to that role is not found when the job runs either. */
+    role: Type.Optional(Type.Union([Type.Literal('admin'), Type.Literal('user'), Type.Null()])),
+    app: Type.String({ minLength: 1, maxLength: 64 }),
+    skill: Type.String({ minLength: 1, maxLength: 128 }),
+    input: Type.Record(Type.String(), Type.Unknown()),
+  }),
+  backoffMs: [10_000, 60_000],
+  timeoutMs: 15 * 60_000,
+  concurrency: 4,
+});
+
 /** Every job the platform runs. Producers and processors take their payload types from here. */
 export const platformJobs = defineCatalog([
   chatCompleteJob,
@@ -219,5 +243,6 @@ export const platformJobs = defineCatalog([
   documentExtractJob,
   audioTranscribeJob,
   messageSendJob,
+  skillCallJob,
 ]);
 export type PlatformJobs = typeof platformJobs;

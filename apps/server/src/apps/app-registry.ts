@@ -8,6 +8,7 @@ import type {
   UserRole,
 } from '@switchyard/core';
 import { SwitchyardError } from '@switchyard/core';
+import type { SkillCallOrigin } from '@switchyard/db';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Logger } from 'pino';
 import type { Metrics } from '../infrastructure/metrics';
@@ -58,13 +59,12 @@ export interface AppRegistry {
   /** Overrides a built-in or config app's access; null goes back to its defaults. */
   setAccess(id: string, access: AppAccess | null): void;
   /** Checks the input against the skill's schema, runs it within the app's timeout, counts it. */
-  run(
-    app: AppRuntime,
-    skill: string,
-    call: Omit<SkillCall, 'signal'> & { signal?: AbortSignal },
-  ): Promise<SkillOutcome>;
+  run(app: AppRuntime, skill: string, call: SkillRun): Promise<SkillOutcome>;
   close(): Promise<void>;
 }
+
+/** A skill call as callers hand it in: the deadline is the registry's, the origin names the path (usage rows). */
+export type SkillRun = Omit<SkillCall, 'signal'> & { signal?: AbortSignal; via?: SkillCallOrigin };
 
 export interface SkillOutcome extends SkillResult {
   readonly app: string;
@@ -194,7 +194,8 @@ export function createAppRegistry({ apps, builtins = [], logger, metrics }: AppR
       const signal = call.signal ? AbortSignal.any([call.signal, deadline]) : deadline;
       const started = performance.now();
       try {
-        const result = await app.invoke(skill, { ...call, signal });
+        const { via: _via, ...skillCall } = call;
+        const result = await app.invoke(skill, { ...skillCall, signal });
         const durationMs = performance.now() - started;
         metrics.skillDuration.observe({ app: app.id, skill }, durationMs / 1000);
         count(result.isError ? 'error' : 'ok');

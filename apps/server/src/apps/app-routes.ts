@@ -1,4 +1,11 @@
-import { AppList, ErrorResponse, SkillCallRequest, SkillCallResult, SkillParams } from '@switchyard/api-schemas';
+import {
+  AppList,
+  ErrorResponse,
+  SkillCallRequest,
+  SkillCallResult,
+  SkillJobAccepted,
+  SkillParams,
+} from '@switchyard/api-schemas';
 import {
   type AppRuntime,
   type Environment,
@@ -12,9 +19,10 @@ import { clientDisconnectSignal } from '../edge/client-disconnect';
 import type { RouteBehaviour } from '../edge/principal';
 import type { AppRegistry } from './app-registry';
 import { appRoleOf, skillCallerOf } from './skill-caller';
+import { enqueueSkillCall, type SkillJobRouteDependencies } from './skill-job-routes';
 
-/** What the apps routes use. */
-export interface AppRouteDependencies {
+/** What the apps routes use (async calls: the job queue and Idempotency-Key records). */
+export interface AppRouteDependencies extends SkillJobRouteDependencies {
   readonly apps: AppRegistry;
 }
 
@@ -64,7 +72,8 @@ async function appCatalog(apps: AppRegistry, environment: Environment, role: Use
 }
 
 /** Apps and their skills, and calling a skill directly: `POST /v1/apps/{app}/skills/{skill}`. */
-export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDependencies): void {
+export function registerAppRoutes(app: FastifyInstance, dependencies: AppRouteDependencies): void {
+  const { apps } = dependencies;
   app.get(
     '/v1/apps',
     {
@@ -103,13 +112,16 @@ export function registerAppRoutes(app: FastifyInstance, { apps }: AppRouteDepend
         security,
         params: SkillParams,
         body: SkillCallRequest,
-        response: { 200: SkillCallResult, ...errors, 503: ErrorResponse, 504: ErrorResponse },
+        response: { 200: SkillCallResult, 202: SkillJobAccepted, ...errors, 503: ErrorResponse, 504: ErrorResponse },
       },
     },
     async (request, reply) => {
       const principal = request.principal;
       if (!principal) throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'Calling a skill needs an API key');
       const runtime = apps.get(principal.environment, request.params.app, appRoleOf(principal));
+      if (request.body?.async === true) {
+        return enqueueSkillCall(dependencies, request, reply, runtime, request.params.skill, request.body.input ?? {});
+      }
       const outcome = await apps.run(runtime, request.params.skill, {
         environment: principal.environment,
         caller: skillCallerOf(principal, request.ip),

@@ -239,4 +239,20 @@ describe('chat with apps: the gateway runs the skills the model calls', () => {
     expect(unknown.status).toBe(404);
     expect((await readJson(unknown)).error.code).toBe('SY_ERR_FOCUS_NOT_FOUND');
   });
+
+  it('logs each skill the model calls as a usage row of the environment, with origin chat and the key as caller', async () => {
+    const since = new Date().toISOString();
+    const answer = await completions({ apps: ['clock'], messages: [{ role: 'user', content: 'please add' }] });
+    expect(answer.status).toBe(200);
+    await server.parts.skillCalls.flush();
+    const usage = await readJson(
+      await keyRequest(server.url, adminKey, 'GET', `/v1/admin/usage/skills?environment=dev&app=clock&since=${since}`),
+    );
+    expect(
+      usage.calls
+        .map((row: { via: string; skill: string; status: string }) => `${row.via}:${row.skill}:${row.status}`)
+        .sort(),
+    ).toEqual(['chat:add:ok', 'chat:echo:ok']);
+    expect(usage.calls[0].caller).toMatch(/^key:/);
+  });
 });

@@ -2,6 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import type { AppEntry, AppRuntime, Environment, SkillCall, SkillDefinition, SkillResult } from '@switchyard/core';
 import { SwitchyardError } from '@switchyard/core';
 import type { Logger } from 'pino';
@@ -146,7 +147,7 @@ export function createMcpApp(entry: AppEntry, logger: Logger): AppRuntime {
             _meta: { 'switchyard/environment': call.environment, 'switchyard/caller': call.caller.subject },
           },
           undefined,
-          { signal: call.signal, timeout: timeoutMs },
+          { signal: call.signal, timeout: timeoutMs, ...progressOption(call) },
         );
       } catch (error) {
         if (call.signal.aborted) throw call.signal.reason ?? error;
@@ -173,5 +174,18 @@ export function createMcpApp(entry: AppEntry, logger: Logger): AppRuntime {
       const connected = await pending?.catch(() => null);
       await connected?.close().catch(() => {});
     },
+  };
+}
+
+/** Forwards the server's progress notifications to the caller, when it listens (the SDK then asks for them). */
+function progressOption(call: SkillCall): { onprogress?: (progress: Progress) => void } {
+  const listener = call.onProgress;
+  if (!listener) return {};
+  return {
+    onprogress: ({ progress, total, message }) =>
+      listener({
+        message: message ?? (total ? `${progress} of ${total}` : String(progress)),
+        ...(total ? { fraction: Math.min(progress / total, 1) } : {}),
+      }),
   };
 }

@@ -39,7 +39,7 @@ interface SkillTool {
 }
 
 /** A function name a model may use: `<app>__<skill>`, within OpenAI's 64 characters of [A-Za-z0-9_-]. */
-function toolName(app: string, skill: string): string {
+export function toolName(app: string, skill: string): string {
   return `${app}__${skill}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
 }
 
@@ -159,6 +159,7 @@ async function runCall(
                 }),
             }
           : {}),
+        via: 'chat',
       });
       output = result.truncated ? `${result.text}\n[output cut at the app's limit]` : result.text;
       isError = result.isError;

@@ -7,6 +7,8 @@ import { registerAuthRoutes } from '../accounts/auth-routes';
 import { registerUserRoutes } from '../accounts/user-routes';
 import { registerAdminAppRoutes } from '../apps/admin-app-routes';
 import { registerAppRoutes } from '../apps/app-routes';
+import { registerMcpEndpointRoutes } from '../apps/mcp-endpoint-routes';
+import { registerSkillJobRoutes } from '../apps/skill-job-routes';
 import { registerAudioRoutes } from '../audio/audio-routes';
 import { registerChatSessionRoutes } from '../conversations/chat-session-routes';
 import { registerConversationRoutes } from '../conversations/conversation-routes';
@@ -163,6 +165,8 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerFileRoutes(app, parts);
   registerAppRoutes(app, parts);
   registerAdminAppRoutes(app, parts);
+  registerMcpEndpointRoutes(app, parts);
+  registerSkillJobRoutes(app, parts);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await registerWebApp(app);
 

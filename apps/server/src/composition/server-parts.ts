@@ -22,6 +22,7 @@ import {
   createIdempotencyRepository,
   createKeyRepository,
   createSettingsRepository,
+  createSkillCallRepository,
   createUsageRepository,
   type IdempotencyRepository,
 } from '@switchyard/db';
@@ -43,6 +44,8 @@ import { resolveAuthSecret } from '../accounts/auth-secret';
 import { type AppAdmin, createAppAdmin } from '../apps/app-admin';
 import { type AppRegistry, createAppRegistry } from '../apps/app-registry';
 import { createBuiltinApps } from '../apps/builtin-apps';
+import { registerSkillJob } from '../apps/skill-job';
+import { recordSkillCalls, type SkillCallRow } from '../apps/skill-usage';
 import { registerAudioJob } from '../audio/audio-job';
 import { type AudioModels, createAudioModels } from '../audio/audio-models';
 import { type AudioQuota, createAudioQuota } from '../audio/audio-quota';
@@ -102,6 +105,8 @@ export interface ServerParts {
   readonly settings: SettingsStore;
   readonly limiter: RateLimiter;
   readonly usage: UsageWriter;
+  /** Usage rows of skill calls (table skill_calls of each environment). */
+  readonly skillCalls: UsageWriter<SkillCallRow>;
   readonly models: ModelRegistry;
   readonly router: Router;
   readonly keyPools: KeyPoolStore;
@@ -231,6 +236,16 @@ export async function createServerParts(
       metrics,
     });
     cleanups.unshift(() => usage.close());
+    // Skill calls get their own rows (a request may make many, an async call runs outside any request).
+    const skillCalls = createUsageWriter<SkillCallRow>({
+      insert: {
+        prod: (rows) => createSkillCallRepository(databases.prod.db).insertMany(rows),
+        dev: (rows) => createSkillCallRepository(databases.dev.db).insertMany(rows),
+      },
+      logger,
+      what: 'skill call rows',
+    });
+    cleanups.unshift(() => skillCalls.close());
 
     // Server mode: hits are reserved from Redis in batches for large limits (see createBatchedRateLimiter).
     const limiter = redis ? createBatchedRateLimiter(createRedisRateLimiter(redis)) : createMemoryRateLimiter();
@@ -280,7 +295,11 @@ export async function createServerParts(
       limiter,
       logger,
     });
-    const apps = createAppRegistry({ apps: config.apps, builtins, logger, metrics });
+    // Every skill call, whichever path it takes, leaves a usage row.
+    const apps = recordSkillCalls(
+      createAppRegistry({ apps: config.apps, builtins, logger, metrics }),
+      skillCalls.record,
+    );
     cleanups.unshift(() => apps.close());
     const appsRepository = createAppsRepository(databases.prod.db);
     appAdmin = createAppAdmin(
@@ -306,6 +325,7 @@ export async function createServerParts(
       await registerImageJob(jobs, { databases, storage, imageModels, secrets });
       await registerAudioJob(jobs, { storage, audioModels, audioQuota });
       await jobs.process('document.extract', createDocumentExtractor(databases, storage, settings));
+      await registerSkillJob(jobs, { apps });
       logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
       await flows.record(events);
       logger.info({ backend: events.backend }, 'event consumers started');
@@ -327,6 +347,7 @@ export async function createServerParts(
       settings,
       limiter,
       usage,
+      skillCalls,
       models,
       router,
       keyPools,

@@ -133,6 +133,10 @@ beforeAll(async () => {
   // A usage row in each environment.
   for (const key of [prodUser, devUser]) await call('GET', '/v1/models', key);
   await server.parts.usage.flush();
+  // A skill call row in each environment (both apps are down: the call is logged as unavailable).
+  await call('POST', '/v1/apps/prod-app/skills/echo', prodUser, { input: {} });
+  await call('POST', '/v1/apps/dev-app/skills/echo', devUser, { input: {} });
+  await server.parts.skillCalls.flush();
 
   const user = await server.parts.accounts.createUser({
     email: 'someone@example.test',
@@ -197,6 +201,17 @@ const checks: Record<string, Check> = {
     const prod = await call('GET', '/v1/admin/usage?environment=prod', prodAdmin);
     expect(prod.status).toBe(200);
     expect(prod.body.totals.requests).toBeGreaterThan(0);
+  },
+
+  'GET /v1/admin/usage/skills': async () => {
+    const dev = await call('GET', '/v1/admin/usage/skills', devAdmin);
+    expect(dev.status).toBe(200);
+    expect(dev.body.environment).toBe('dev');
+    expect((dev.body.calls as Json[]).map((row) => row.app)).toEqual(['dev-app']);
+    refusedForEnvironment(await call('GET', '/v1/admin/usage/skills?environment=prod', devAdmin));
+    const prod = await call('GET', '/v1/admin/usage/skills?environment=prod', prodAdmin);
+    expect(prod.status).toBe(200);
+    expect((prod.body.skills as Json[]).map((row) => row.app)).toEqual(['prod-app']);
   },
 
   'GET /v1/admin/apps': async () => {

@@ -100,6 +100,13 @@ export function wantsOpenaiErrors(request: FastifyRequest): boolean {
   return path === '/v1/chat/completions' || path === '/v1/models' || path.startsWith('/v1/models/');
 }
 
+/** RFC 6750's challenge: a key that was sent and refused is `invalid_token`; a missing one gets the bare challenge. */
+function bearerChallenge(error: SwitchyardError): string {
+  return error.code === 'SY_ERR_UNAUTHORIZED'
+    ? 'Bearer realm="switchyard"'
+    : 'Bearer realm="switchyard", error="invalid_token"';
+}
+
 export function sendError(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -116,6 +123,8 @@ export function sendError(
     request.log.info({ code: error.code, status: error.status }, error.message);
   }
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+  // RFC 9110: a 401 names the scheme that would work (MCP clients read it too).
+  if (error.status === 401) reply.header('www-authenticate', bearerChallenge(error));
   return reply
     .code(error.status)
     .type('application/json; charset=utf-8')

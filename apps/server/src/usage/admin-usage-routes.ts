@@ -1,9 +1,17 @@
-import { ErrorResponse, UsageQuery, UsageResponse } from '@switchyard/api-schemas';
+import {
+  ErrorResponse,
+  SkillCallsQuery,
+  SkillCallsResponse,
+  skillCallPage,
+  UsageQuery,
+  UsageResponse,
+} from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
-import { createUsageRepository, type UsageAggregates } from '@switchyard/db';
+import { createSkillCallRepository, createUsageRepository, type UsageAggregates } from '@switchyard/db';
 import type { ModelRegistry } from '@switchyard/routing';
 import type { FastifyInstance } from 'fastify';
 import { administeredEnvironment } from '../edge/admin-environments';
+import { pageOf } from '../edge/paging';
 import type { RouteBehaviour } from '../edge/principal';
 import type { Databases } from '../infrastructure/databases';
 
@@ -60,6 +68,14 @@ function providerOfModel(usage: AdminUsageDependencies): Array<{ model: string; 
     .flatMap((route) => [route.id, ...route.aliases].map((id) => ({ model: id, provider: route.providerId })));
 }
 
+function sinceOf(query: { since?: string }): Date {
+  const since = query.since ? new Date(query.since) : new Date(Date.now() - 24 * 3_600_000);
+  if (Number.isNaN(since.getTime())) {
+    throw new SwitchyardError('SY_ERR_VALIDATION', "'since' must be an ISO date-time");
+  }
+  return since;
+}
+
 /** Usage dashboard data: api_key_usage_log of one environment, by time bucket and by model. */
 export function registerAdminUsageRoutes(app: FastifyInstance, usage: AdminUsageDependencies): void {
   app.get<{ Querystring: UsageQuery }>(
@@ -78,10 +94,7 @@ export function registerAdminUsageRoutes(app: FastifyInstance, usage: AdminUsage
       // A dev admin key reads dev by default and is refused prod.
       const environment = administeredEnvironment(request.principal, request.query.environment);
       const bucket = request.query.bucket ?? 'hour';
-      const since = request.query.since ? new Date(request.query.since) : new Date(Date.now() - 24 * 3_600_000);
-      if (Number.isNaN(since.getTime())) {
-        throw new SwitchyardError('SY_ERR_VALIDATION', "'since' must be an ISO date-time");
-      }
+      const since = sinceOf(request.query);
       const model = request.query.model ?? null;
       const dashboard = await createUsageRepository(usage.databases[environment].db).dashboard({
         environment,
@@ -109,6 +122,63 @@ export function registerAdminUsageRoutes(app: FastifyInstance, usage: AdminUsage
           ...stats(byProvider.get(provider)),
         })),
         totals: stats(totals),
+      };
+    },
+  );
+  app.get<{ Querystring: SkillCallsQuery }>(
+    '/v1/admin/usage/skills',
+    {
+      config: { behaviour },
+      schema: {
+        tags: ['Admin'],
+        summary: 'Skill calls of one environment: per app and skill (calls, failures, durations) and each call',
+        description:
+          'Every skill call is logged, whichever path it came by: POST /v1/apps/{app}/skills/{skill} (`api`), a ' +
+          'chat with apps (`chat`), the /mcp endpoint (`mcp`) or an async call (`job`).',
+        security,
+        querystring: SkillCallsQuery,
+        response: { 200: SkillCallsResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const { query } = request;
+      const environment = administeredEnvironment(request.principal, query.environment);
+      const since = sinceOf(query);
+      const page = pageOf(query, skillCallPage);
+      const filter = {
+        environment,
+        since,
+        ...(query.app ? { app: query.app } : {}),
+        ...(query.skill ? { skill: query.skill } : {}),
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.api_key_id ? { apiKeyId: query.api_key_id } : {}),
+      };
+      const repository = createSkillCallRepository(usage.databases[environment].db);
+      const [skills, calls] = await Promise.all([repository.summary(filter), repository.list({ ...filter, ...page })]);
+      return {
+        environment,
+        since: since.toISOString(),
+        skills: skills.map((row) => ({
+          app: row.app,
+          skill: row.skill,
+          calls: row.calls,
+          failures: row.failures,
+          duration_p50_ms: round(row.p50Ms),
+          duration_p95_ms: round(row.p95Ms),
+        })),
+        calls: calls.map((row) => ({
+          id: Number(row.id),
+          app: row.app,
+          skill: row.skill,
+          via: row.via,
+          status: row.status,
+          error_code: row.errorCode,
+          duration_ms: round(row.durationMs) ?? 0,
+          caller: row.caller,
+          api_key_id: row.apiKeyId,
+          created_at: row.createdAt.toISOString(),
+        })),
+        ...page,
       };
     },
   );

@@ -18,9 +18,9 @@ export interface UsageRow {
   createdAt: Date;
 }
 
-export interface UsageWriter {
+export interface UsageWriter<Row extends { environment: Environment } = UsageRow> {
   /** Queues a row; never waits on the database. */
-  record(row: UsageRow): void;
+  record(row: Row): void;
   /** Writes everything queued so far. */
   flush(): Promise<void>;
   /** Stops the timer and writes what is left. */
@@ -28,10 +28,13 @@ export interface UsageWriter {
   pending(environment: Environment): number;
 }
 
-export interface UsageWriterOptions {
-  insert: Record<Environment, (rows: UsageRow[]) => Promise<void>>;
+export interface UsageWriterOptions<Row extends { environment: Environment } = UsageRow> {
+  insert: Record<Environment, (rows: Row[]) => Promise<void>>;
   logger: Logger;
-  metrics: Metrics;
+  /** Counts the rows of the request usage log; other logs (skill calls) leave it out. */
+  metrics?: Pick<Metrics, 'usageRowsWritten' | 'usageWriteFailures' | 'usageRowsPending'>;
+  /** What the rows are, in log lines. */
+  what?: string;
   flushIntervalMs?: number;
   batchSize?: number;
   /** Rows kept while the database is down; beyond this the oldest are dropped and counted. */
@@ -43,10 +46,13 @@ export interface UsageWriterOptions {
  * off the request path: at most one INSERT per batch, on a timer or when a
  * batch fills. A failed insert keeps its rows for the next attempt.
  */
-export function createUsageWriter(options: UsageWriterOptions): UsageWriter {
+export function createUsageWriter<Row extends { environment: Environment } = UsageRow>(
+  options: UsageWriterOptions<Row>,
+): UsageWriter<Row> {
+  const what = options.what ?? 'usage rows';
   const batchSize = options.batchSize ?? 500;
   const maxBuffered = options.maxBuffered ?? 200_000;
-  const buffers: Record<Environment, UsageRow[]> = { prod: [], dev: [] };
+  const buffers: Record<Environment, Row[]> = { prod: [], dev: [] };
   const flushing: Record<Environment, Promise<void> | null> = { prod: null, dev: null };
   let closed = false;
 
@@ -67,14 +73,14 @@ export function createUsageWriter(options: UsageWriterOptions): UsageWriter {
       const batch = buffer.splice(0, batchSize);
       try {
         await options.insert[environment](batch);
-        options.metrics.usageRowsWritten.inc({ environment }, batch.length);
+        options.metrics?.usageRowsWritten.inc({ environment }, batch.length);
       } catch (error) {
         buffer.unshift(...batch);
-        options.metrics.usageWriteFailures.inc({ environment });
-        options.logger.error({ err: error, environment, rows: buffer.length }, 'writing usage rows failed; will retry');
+        options.metrics?.usageWriteFailures.inc({ environment });
+        options.logger.error({ err: error, environment, rows: buffer.length }, `writing ${what} failed; will retry`);
         throw error;
       } finally {
-        options.metrics.usageRowsPending.set({ environment }, buffer.length);
+        options.metrics?.usageRowsPending.set({ environment }, buffer.length);
       }
       // Rows that arrived while this batch was written wait for the next timer tick unless a batch is full.
       everything = false;
@@ -102,7 +108,7 @@ export function createUsageWriter(options: UsageWriterOptions): UsageWriter {
         const dropped = buffer.splice(0, buffer.length - maxBuffered);
         options.logger.error(
           { environment: row.environment, dropped: dropped.length },
-          'usage buffer full; dropped rows',
+          `${what}: buffer full; dropped rows`,
         );
       }
       if (buffer.length >= batchSize && !closed) void flushEnvironment(row.environment, false);
@@ -128,7 +134,7 @@ export function createUsageWriter(options: UsageWriterOptions): UsageWriter {
       }
       options.logger.error(
         { prod: buffers.prod.length, dev: buffers.dev.length },
-        'usage rows could not be written before shutdown',
+        `${what} could not be written before shutdown`,
       );
     },
     pending: (environment) => buffers[environment].length,

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** A real MCP server written with the official SDK (tools: echo, add, slow, big, broken, grow). */
+/** A real MCP server written with the official SDK (tools: echo, add, slow, big, broken, steps, grow). */
 export const testMcpServerPath = fileURLToPath(new URL('./test-mcp-server.mjs', import.meta.url));
 
 export interface RunningMcpHttpServer {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A real MCP server, written with the official SDK, for tests: `node test-mcp-server.mjs` speaks
 // over stdio; `node test-mcp-server.mjs --http 0` serves Streamable HTTP at /mcp and prints
-// "listening <port>" on stdout. Tools: echo, add, slow, big, broken, and `grow`, which adds a
+// "listening <port>" on stdout. Tools: echo, add, slow, big, broken, steps (progress), and `grow`, which adds a
 // tool named `extra` (the server then announces that its tool list changed).
 import { createServer } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -39,6 +39,23 @@ function buildServer() {
     isError: true,
     content: [{ type: 'text', text: 'the broken tool broke' }],
   }));
+  server.registerTool(
+    'steps',
+    {
+      description: 'Reports count progress steps (to a client that asked for progress), then answers',
+      inputSchema: { count: z.number().int().min(1).max(20) },
+    },
+    async ({ count }, extra) => {
+      const progressToken = extra._meta?.progressToken;
+      for (let step = 1; step <= count && progressToken !== undefined; step += 1) {
+        await extra.sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken, progress: step, total: count, message: `step ${step}` },
+        });
+      }
+      return text(`done after ${count} steps`);
+    },
+  );
   server.registerTool('grow', { description: 'Adds the tool extra' }, async () => {
     server.registerTool('extra', { description: 'Appeared later' }, async () => text('extra!'));
     return text('grown');
