@@ -17,7 +17,7 @@ import { administeredEnvironments, assertAdministersAll } from '../edge/admin-en
 import { clientDisconnectSignal } from '../edge/client-disconnect';
 import type { Principal, RouteBehaviour } from '../edge/principal';
 import type { AppAdmin, AppChanges } from './app-admin';
-import type { AppRegistry, RegisteredApp } from './app-registry';
+import { type AppRegistry, type RegisteredApp, skillCallBody } from './app-registry';
 import { reach } from './app-routes';
 import { skillCallerOf } from './skill-caller';
 
@@ -249,14 +249,7 @@ export function registerAdminAppRoutes(app: FastifyInstance, dependencies: Admin
         input: request.body?.input ?? {},
         signal: clientDisconnectSignal(request, reply),
       });
-      return {
-        app: outcome.app,
-        skill: outcome.skill,
-        output: outcome.text,
-        is_error: outcome.isError,
-        truncated: outcome.truncated,
-        duration_ms: Math.round(outcome.durationMs * 100) / 100,
-      };
+      return skillCallBody(outcome);
     },
   );
 

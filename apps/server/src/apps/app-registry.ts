@@ -72,6 +72,18 @@ export interface SkillOutcome extends SkillResult {
   readonly durationMs: number;
 }
 
+/** A skill call's outcome as the API answers it (direct calls, admin tests, async jobs' results). */
+export function skillCallBody(outcome: SkillOutcome) {
+  return {
+    app: outcome.app,
+    skill: outcome.skill,
+    output: outcome.text,
+    is_error: outcome.isError,
+    truncated: outcome.truncated,
+    duration_ms: Math.round(outcome.durationMs * 100) / 100,
+  };
+}
+
 export interface AppRegistryDependencies {
   /** Apps from the config file. */
   readonly apps: readonly AppEntry[];

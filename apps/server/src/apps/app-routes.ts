@@ -17,7 +17,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
 import type { RouteBehaviour } from '../edge/principal';
-import type { AppRegistry } from './app-registry';
+import { type AppRegistry, skillCallBody } from './app-registry';
 import { appRoleOf, skillCallerOf } from './skill-caller';
 import { enqueueSkillCall, type SkillJobRouteDependencies } from './skill-job-routes';
 
@@ -128,14 +128,7 @@ export function registerAppRoutes(app: FastifyInstance, dependencies: AppRouteDe
         input: request.body?.input ?? {},
         signal: clientDisconnectSignal(request, reply),
       });
-      return {
-        app: outcome.app,
-        skill: outcome.skill,
-        output: outcome.text,
-        is_error: outcome.isError,
-        truncated: outcome.truncated,
-        duration_ms: Math.round(outcome.durationMs * 100) / 100,
-      };
+      return skillCallBody(outcome);
     },
   );
 }

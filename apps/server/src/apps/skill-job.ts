@@ -1,7 +1,7 @@
 import { isSwitchyardError, type SkillProgress } from '@switchyard/core';
 import { markUnrecoverable } from '@switchyard/jobs';
 import type { PlatformJobQueue } from '../jobs/job-queue';
-import type { AppRegistry } from './app-registry';
+import { type AppRegistry, skillCallBody } from './app-registry';
 
 export interface SkillJobDependencies {
   readonly apps: AppRegistry;
@@ -40,14 +40,7 @@ export async function registerSkillJob(jobs: PlatformJobQueue, { apps }: SkillJo
         onProgress,
       });
       await reported;
-      return {
-        app: outcome.app,
-        skill: outcome.skill,
-        output: outcome.text,
-        is_error: outcome.isError,
-        truncated: outcome.truncated,
-        duration_ms: Math.round(outcome.durationMs * 100) / 100,
-      };
+      return skillCallBody(outcome);
     } catch (error) {
       await reported;
       // The job's own timeout or a shutdown: the platform decides (a shutdown hands the job back).
