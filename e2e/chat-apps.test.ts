@@ -102,12 +102,13 @@ describe.skipIf(!hasChromium || !hasBuild)('web chat with apps end to end', () =
     const summary = step.locator('summary');
     expect(await summary.innerText()).toContain('clock / add');
     expect(await summary.innerText()).toMatch(/ok\s*\d+(\.\d)? m?s/);
+    // Once the answer is stored (Regenerate shows) the live steps give way to the stored ones: open those.
+    await page.getByRole('button', { name: 'Regenerate' }).waitFor();
     // Collapsed until opened: then the input the model gave and the skill's output.
     await summary.click();
     // Opening renders the details: wait for what they show rather than read them at once.
     await expect.poll(() => step.locator('pre').first().innerText()).toContain('"a": 2');
     await expect.poll(() => step.locator('pre').last().innerText()).toBe('5');
-    await page.getByRole('button', { name: 'Regenerate' }).waitFor();
     await page.screenshot({ path: join(artifacts, 'chat-tool-step.png') });
 
     // The steps are stored with the answer: a reload shows them again.
