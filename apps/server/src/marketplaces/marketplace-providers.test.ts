@@ -18,7 +18,12 @@ const amazonKeys = { accessKey: 'AKIAFAKEACCESSKEY1', secretKey: 'fakeSecretKey/
 
 function manualClock() {
   let time = Date.UTC(2026, 11, 3, 8, 0, 0);
-  return { now: () => time, advanceClock: (ms: number) => void (time += ms) };
+  return {
+    now: () => time,
+    advanceClock: (ms: number) => {
+      time += ms;
+    },
+  };
 }
 
 describeMarketplaceContract('eBay', async () => {
