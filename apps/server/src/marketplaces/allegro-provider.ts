@@ -87,7 +87,9 @@ export function createAllegroProvider(options: AllegroProviderOptions): Marketpl
         products: withinQuery(
           [...promoted, ...regular].map((offer: unknown) => {
             const id = at(offer, 'id');
-            const page = at(offer, 'vendor', 'url') ?? (typeof id === 'string' ? `${siteBase}/oferta/${encodeURIComponent(id)}` : null);
+            const page =
+              at(offer, 'vendor', 'url') ??
+              (typeof id === 'string' ? `${siteBase}/oferta/${encodeURIComponent(id)}` : null);
             return product('allegro', {
               title: at(offer, 'name'),
               price: at(offer, 'sellingMode', 'price', 'amount'),

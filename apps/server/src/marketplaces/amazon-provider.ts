@@ -117,7 +117,8 @@ export function createAmazonProvider(options: AmazonProviderOptions): Marketplac
       return {
         products: withinQuery(
           items.map((item: unknown) => {
-            const money = at(item, 'OffersV2', 'Listings', 0, 'Price', 'Money') ?? at(item, 'Offers', 'Listings', 0, 'Price');
+            const money =
+              at(item, 'OffersV2', 'Listings', 0, 'Price', 'Money') ?? at(item, 'Offers', 'Listings', 0, 'Price');
             return product('amazon', {
               title: at(item, 'ItemInfo', 'Title', 'DisplayValue'),
               price: at(money, 'Amount'),

@@ -14,7 +14,10 @@ describe('signAwsRequest', () => {
         },
       },
       {
-        credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+        credentials: {
+          accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+          secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+        },
         region: 'us-east-1',
         service: 's3',
         date: new Date('2013-05-24T00:00:00Z'),

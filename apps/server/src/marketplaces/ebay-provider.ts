@@ -1,4 +1,3 @@
-import { createOAuthTokenCache } from './oauth-token-cache';
 import {
   at,
   baseOf,
@@ -11,6 +10,7 @@ import {
   requireOption,
   withinQuery,
 } from './marketplace-provider';
+import { createOAuthTokenCache } from './oauth-token-cache';
 
 export const ebayBaseURL = 'https://api.ebay.com';
 export const ebayScope = 'https://api.ebay.com/oauth/api_scope';
@@ -33,7 +33,11 @@ const siteCurrencies: Record<string, string> = {
 };
 
 /** eBay's filter value for a price range: `price:[a..b]`, `price:[a]`, `price:[..b]`. */
-export function ebayPriceFilter(priceMin: number | undefined, priceMax: number | undefined, currency: string): string | null {
+export function ebayPriceFilter(
+  priceMin: number | undefined,
+  priceMax: number | undefined,
+  currency: string,
+): string | null {
   if (priceMin === undefined && priceMax === undefined) return null;
   const range =
     priceMax === undefined ? `${priceMin}` : priceMin === undefined ? `..${priceMax}` : `${priceMin}..${priceMax}`;

@@ -14,7 +14,11 @@ import { createOlxProvider } from './olx-provider';
 const timeoutMs = 1000;
 const clientId = 'fake-client-id-7781';
 const clientSecret = 'fake-client-secret-Zq81xk';
-const amazonKeys = { accessKey: 'AKIAFAKEACCESSKEY1', secretKey: 'fakeSecretKey/wJalrXUtnFEMI0123456789', partnerTag: 'giftfinder-21' };
+const amazonKeys = {
+  accessKey: 'AKIAFAKEACCESSKEY1',
+  secretKey: 'fakeSecretKey/wJalrXUtnFEMI0123456789',
+  partnerTag: 'giftfinder-21',
+};
 
 function manualClock() {
   let time = Date.UTC(2026, 11, 3, 8, 0, 0);
@@ -67,7 +71,11 @@ describeMarketplaceContract('Amazon PA-API', async () => {
   return {
     server,
     provider: createAmazonProvider({ ...options, accessKey: amazonKeys.accessKey, secretKey: amazonKeys.secretKey }),
-    wrongCredentials: createAmazonProvider({ ...options, accessKey: amazonKeys.accessKey, secretKey: 'wrong-secret-123' }),
+    wrongCredentials: createAmazonProvider({
+      ...options,
+      accessKey: amazonKeys.accessKey,
+      secretKey: 'wrong-secret-123',
+    }),
     secrets: [amazonKeys.secretKey, 'wrong-secret-123'],
     currency: 'EUR',
     ratings: true,
@@ -111,7 +119,9 @@ describe('marketplace adapters send what each API documents', () => {
       const [token, search] = server.requests;
       expect(token?.method).toBe('POST');
       expect(token?.path).toBe('/identity/v1/oauth2/token');
-      expect(token?.headers.authorization).toBe(`Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`);
+      expect(token?.headers.authorization).toBe(
+        `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+      );
       expect(token?.headers['content-type']).toBe('application/x-www-form-urlencoded');
       expect(Object.fromEntries(new URLSearchParams(String(token?.body)))).toEqual({
         grant_type: 'client_credentials',
@@ -150,7 +160,9 @@ describe('marketplace adapters send what each API documents', () => {
       const [token, search] = server.requests;
       expect(token?.method).toBe('POST');
       expect(token?.path).toBe('/auth/oauth/token?grant_type=client_credentials');
-      expect(token?.headers.authorization).toBe(`Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`);
+      expect(token?.headers.authorization).toBe(
+        `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+      );
       expect(search?.headers.accept).toBe('application/vnd.allegro.public.v1+json');
       expect(Object.fromEntries(new URL(search?.path ?? '', 'http://x').searchParams)).toEqual({
         phrase: 'chess set',
@@ -158,7 +170,10 @@ describe('marketplace adapters send what each API documents', () => {
         'price.to': '60',
       });
       // Promoted offers come first, then regular ones; the offer page is built from the id.
-      expect(products.map((item) => item.url)).toEqual(['https://allegro.pl/oferta/1001', 'https://allegro.pl/oferta/1002']);
+      expect(products.map((item) => item.url)).toEqual([
+        'https://allegro.pl/oferta/1001',
+        'https://allegro.pl/oferta/1002',
+      ]);
     } finally {
       await server.close();
     }
@@ -259,7 +274,11 @@ describe('marketplace adapters send what each API documents', () => {
     try {
       const provider = createEbayProvider({ baseURL: server.url, clientId, clientSecret, timeoutMs });
       await provider.search({ query: 'chess', limit: 1, signal: signal() });
-      server.setBehaviour({ kind: 'error', status: 401, body: { errors: [{ errorId: 1001, message: 'Invalid access token' }] } });
+      server.setBehaviour({
+        kind: 'error',
+        status: 401,
+        body: { errors: [{ errorId: 1001, message: 'Invalid access token' }] },
+      });
       await expect(provider.search({ query: 'chess', limit: 1, signal: signal() })).rejects.toThrow('credentials');
       server.setBehaviour({ kind: 'ok' });
       await provider.search({ query: 'chess', limit: 1, signal: signal() });

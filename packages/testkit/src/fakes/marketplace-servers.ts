@@ -1,5 +1,10 @@
 import { createHash, createHmac } from 'node:crypto';
-import { type FakeExchange, type FakeUpstreamServer, type RecordedRequest, startFakeHttpServer } from './fake-http-server';
+import {
+  type FakeExchange,
+  type FakeUpstreamServer,
+  type RecordedRequest,
+  startFakeHttpServer,
+} from './fake-http-server';
 
 /** A product every fake marketplace lists (each in its own wire format). */
 export interface FakeCatalogProduct {
@@ -13,10 +18,34 @@ export interface FakeCatalogProduct {
 }
 
 export const fakeMarketplaceCatalog: readonly FakeCatalogProduct[] = [
-  { id: '1001', title: 'Wooden chess set, hand carved', price: 49.99, image: 'https://img.example.com/chess-wood.jpg', rating: 4.6 },
-  { id: '1002', title: 'Travel chess set, magnetic', price: 19.5, image: 'https://img.example.com/chess-travel.jpg', rating: 4.1 },
-  { id: '1003', title: 'Digital chess clock', price: 34, image: 'https://img.example.com/chess-clock.jpg', rating: 3.9 },
-  { id: '1004', title: 'Glass chess set deluxe', price: 89, image: 'https://img.example.com/chess-glass.jpg', rating: 4.8 },
+  {
+    id: '1001',
+    title: 'Wooden chess set, hand carved',
+    price: 49.99,
+    image: 'https://img.example.com/chess-wood.jpg',
+    rating: 4.6,
+  },
+  {
+    id: '1002',
+    title: 'Travel chess set, magnetic',
+    price: 19.5,
+    image: 'https://img.example.com/chess-travel.jpg',
+    rating: 4.1,
+  },
+  {
+    id: '1003',
+    title: 'Digital chess clock',
+    price: 34,
+    image: 'https://img.example.com/chess-clock.jpg',
+    rating: 3.9,
+  },
+  {
+    id: '1004',
+    title: 'Glass chess set deluxe',
+    price: 89,
+    image: 'https://img.example.com/chess-glass.jpg',
+    rating: 4.8,
+  },
   { id: '1005', title: 'Espresso machine', price: 199, image: 'https://img.example.com/espresso.jpg', rating: 4.2 },
 ];
 
@@ -179,7 +208,11 @@ export async function startFakeEbay(options: {
       json(
         exchange,
         behaviour.status,
-        behaviour.body ?? errors(behaviour.status === 429 ? 2001 : 10001, behaviour.status === 429 ? 'Too many requests.' : 'System error.'),
+        behaviour.body ??
+          errors(
+            behaviour.status === 429 ? 2001 : 10001,
+            behaviour.status === 429 ? 'Too many requests.' : 'System error.',
+          ),
         behaviour.headers,
       ),
   );
@@ -224,15 +257,20 @@ export async function startFakeAllegro(options: {
         });
       }
       if (url.pathname === '/offers/listing' && record.method === 'GET') {
-        if (!tokens.valid(record)) return json(exchange, 401, { error: 'invalid_token', error_description: 'Invalid token' });
+        if (!tokens.valid(record))
+          return json(exchange, 401, { error: 'invalid_token', error_description: 'Invalid token' });
         if (record.headers.accept !== 'application/vnd.allegro.public.v1+json') {
           return json(exchange, 406, errors('NotAcceptableException', 'Not acceptable representation'));
         }
         const search: FakeMarketplaceSearch = {
           query: url.searchParams.get('phrase') ?? '',
           limit: Number(url.searchParams.get('limit') ?? 60),
-          ...(url.searchParams.has('price.from') ? { priceMin: numberOrUndefined(url.searchParams.get('price.from')) } : {}),
-          ...(url.searchParams.has('price.to') ? { priceMax: numberOrUndefined(url.searchParams.get('price.to')) } : {}),
+          ...(url.searchParams.has('price.from')
+            ? { priceMin: numberOrUndefined(url.searchParams.get('price.from')) }
+            : {}),
+          ...(url.searchParams.has('price.to')
+            ? { priceMax: numberOrUndefined(url.searchParams.get('price.to')) }
+            : {}),
         } as FakeMarketplaceSearch;
         searches.push(search);
         const offers = findFakeProducts(search).map((item) => ({
@@ -261,7 +299,8 @@ export async function startFakeAllegro(options: {
       json(
         exchange,
         behaviour.status,
-        behaviour.body ?? errors(behaviour.status === 429 ? 'TooManyRequestsException' : 'InternalServerErrorException', 'error'),
+        behaviour.body ??
+          errors(behaviour.status === 429 ? 'TooManyRequestsException' : 'InternalServerErrorException', 'error'),
         behaviour.headers,
       ),
   );
@@ -282,7 +321,10 @@ export function sigV4Problem(
   const header = record.headers.authorization;
   const amzDate = record.headers['x-amz-date'];
   if (typeof header !== 'string' || typeof amzDate !== 'string') return 'missing Authorization or X-Amz-Date';
-  const parsed = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(header);
+  const parsed =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+      header,
+    );
   if (!parsed) return 'malformed Authorization';
   const [, accessKey, day, region, service, signedHeaders, signature] = parsed as unknown as string[];
   if (accessKey !== expected.accessKey) return 'unknown access key';
@@ -291,7 +333,12 @@ export function sigV4Problem(
   const names = (signedHeaders as string).split(';');
   if (!names.includes('host') || !names.includes('x-amz-date')) return 'host and x-amz-date must be signed';
   const canonicalHeaders = names
-    .map((name) => `${name}:${String(record.headers[name] ?? '').trim().replace(/\s+/g, ' ')}\n`)
+    .map(
+      (name) =>
+        `${name}:${String(record.headers[name] ?? '')
+          .trim()
+          .replace(/\s+/g, ' ')}\n`,
+    )
     .join('');
   const url = urlOf(record);
   const canonicalRequest = [
@@ -304,7 +351,10 @@ export function sigV4Problem(
   ].join('\n');
   const scope = `${day}/${region}/${service}/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
-  const key = hmac(hmac(hmac(hmac(`AWS4${expected.secretKey}`, day as string), region as string), service as string), 'aws4_request');
+  const key = hmac(
+    hmac(hmac(hmac(`AWS4${expected.secretKey}`, day as string), region as string), service as string),
+    'aws4_request',
+  );
   return hmac(key, stringToSign).toString('hex') === signature ? null : 'signature does not match';
 }
 
@@ -380,7 +430,11 @@ export async function startFakeAmazon(options: {
               Listings: [
                 {
                   Price: {
-                    Money: { Amount: item.price, Currency: currency, DisplayAmount: `${item.price.toFixed(2)} ${currency}` },
+                    Money: {
+                      Amount: item.price,
+                      Currency: currency,
+                      DisplayAmount: `${item.price.toFixed(2)} ${currency}`,
+                    },
                   },
                 },
               ],
@@ -447,10 +501,16 @@ export async function startFakeOlx(options: {
       if (url.pathname === '/api/open/oauth/token' && record.method === 'POST') {
         const body = (record.body ?? {}) as Record<string, unknown>;
         if (body.client_id !== options.clientId || body.client_secret !== options.clientSecret) {
-          return json(exchange, 401, { error: 'invalid_client', error_description: 'The client credentials are invalid' });
+          return json(exchange, 401, {
+            error: 'invalid_client',
+            error_description: 'The client credentials are invalid',
+          });
         }
         if (body.grant_type !== 'client_credentials' && body.grant_type !== 'refresh_token') {
-          return json(exchange, 400, { error: 'unsupported_grant_type', error_description: 'Grant type not supported' });
+          return json(exchange, 400, {
+            error: 'unsupported_grant_type',
+            error_description: 'Grant type not supported',
+          });
         }
         return json(exchange, 200, {
           access_token: tokens.issue(),
@@ -461,11 +521,17 @@ export async function startFakeOlx(options: {
       }
       if (url.pathname === '/api/partner/adverts' && record.method === 'GET') {
         if (!tokens.valid(record)) return json(exchange, 401, error(401, 'Unauthorized', 'Invalid access token'));
-        if (record.headers.version !== '2.0') return json(exchange, 400, error(400, 'Invalid request', 'Version header is required'));
+        if (record.headers.version !== '2.0')
+          return json(exchange, 400, error(400, 'Invalid request', 'Version header is required'));
         const limit = Number(url.searchParams.get('limit') ?? 1000);
         searches.push({ query: '', limit });
         const adverts = fakeMarketplaceCatalog.map((item) => advert(item, 'active'));
-        adverts.push(advert({ ...fakeMarketplaceCatalog[0], id: '1999', title: 'Old chess set' } as FakeCatalogProduct, 'removed_by_user'));
+        adverts.push(
+          advert(
+            { ...fakeMarketplaceCatalog[0], id: '1999', title: 'Old chess set' } as FakeCatalogProduct,
+            'removed_by_user',
+          ),
+        );
         return json(exchange, 200, { data: adverts.slice(0, limit) });
       }
       json(exchange, 404, error(404, 'Not found', 'Resource not found'));
@@ -474,7 +540,8 @@ export async function startFakeOlx(options: {
       json(
         exchange,
         behaviour.status,
-        behaviour.body ?? error(behaviour.status, behaviour.status === 429 ? 'Too Many Requests' : 'Server error', 'error'),
+        behaviour.body ??
+          error(behaviour.status, behaviour.status === 429 ? 'Too Many Requests' : 'Server error', 'error'),
         behaviour.headers,
       ),
   );
