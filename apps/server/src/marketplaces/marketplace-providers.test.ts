@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createAllegroProvider } from './allegro-provider';
 import { createAmazonProvider } from './amazon-provider';
 import { createEbayProvider, ebayPriceFilter } from './ebay-provider';
+import { retryAfterOf } from './marketplace-provider';
 import { createOlxProvider } from './olx-provider';
 
 const timeoutMs = 1000;
@@ -291,5 +292,59 @@ describe('marketplace adapters send what each API documents', () => {
   it('refuses to start without credentials', () => {
     expect(() => createEbayProvider({ clientId })).toThrow('clientSecret');
     expect(() => createAmazonProvider({ accessKey: 'a', secretKey: 'b' })).toThrow('partnerTag');
+  });
+});
+
+describe('reading what the APIs answer', () => {
+  it('Retry-After as seconds or as an HTTP date', () => {
+    const now = Date.UTC(2026, 11, 3, 8, 0, 0);
+    expect(retryAfterOf('30', now)).toBe(30);
+    expect(retryAfterOf(new Date(now + 90_000).toUTCString(), now)).toBe(90);
+    expect(retryAfterOf('soon', now)).toBeUndefined();
+    expect(retryAfterOf(null, now)).toBeUndefined();
+  });
+
+  it('Amazon: the older Offers.Listings price shape, and listings without a price or a safe link are left out', async () => {
+    const server = await startFakeAmazon(amazonKeys);
+    try {
+      const item = (asin: string, price: unknown, url: string) => ({
+        ASIN: asin,
+        DetailPageURL: url,
+        ItemInfo: { Title: { DisplayValue: `Chess ${asin}` } },
+        Images: { Primary: { Medium: { URL: 'javascript:alert(1)' } } },
+        Offers: { Listings: [{ Price: price }] },
+      });
+      server.setBehaviour({
+        kind: 'error',
+        status: 200,
+        body: {
+          SearchResult: {
+            Items: [
+              item('B01', { Amount: 12.5, Currency: 'EUR', DisplayAmount: '12,50 €' }, 'https://www.amazon.de/dp/B01'),
+              item('B02', undefined, 'https://www.amazon.de/dp/B02'),
+              item('B03', { Amount: 9, Currency: 'EUR' }, 'javascript:alert(1)'),
+            ],
+          },
+        },
+      });
+      const { products } = await createAmazonProvider({ baseURL: server.url, ...amazonKeys }).search({
+        query: 'chess',
+        limit: 10,
+        signal: signal(),
+      });
+      expect(products).toEqual([
+        {
+          title: 'Chess B01',
+          price: 12.5,
+          currency: 'EUR',
+          url: 'https://www.amazon.de/dp/B01',
+          image: null,
+          marketplace: 'amazon',
+          rating: null,
+        },
+      ]);
+    } finally {
+      await server.close();
+    }
   });
 });
