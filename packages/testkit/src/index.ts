@@ -4,6 +4,7 @@ export * from './audio/wav';
 export * from './clock';
 export * from './contracts/image-quota-contract';
 export * from './contracts/key-pool-contract';
+export * from './contracts/marketplace-contract';
 export * from './contracts/provider-contract';
 export * from './contracts/rate-limiter-contract';
 export * from './contracts/response-cache-contract';
@@ -26,6 +27,7 @@ export type {
 } from './fakes/fake-http-server';
 export * from './fakes/gemini-server';
 export * from './fakes/http-proxy';
+export * from './fakes/marketplace-servers';
 export * from './fakes/ollama-server';
 export * from './fakes/openai-audio-server';
 export * from './fakes/openai-server';
