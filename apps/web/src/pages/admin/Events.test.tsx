@@ -33,16 +33,17 @@ const deadLetter = (id: string, fields: Partial<EventDeadLetter> = {}): EventDea
 let requests: Array<{ method: string; path: string }>;
 /** What GET /v1/admin/events/dead-letters answers; the replay route removes the replayed one. */
 let deadLetters: EventDeadLetter[];
-let listFailure: Response | null;
-let replayFailure: Response | null;
+/** A fresh response each time (a body is read once), or null for the normal answer. */
+let listFailure: (() => Response) | null;
+let replayFailure: (() => Response) | null;
 
 function route(method: string, path: string): Response {
   if (path === '/v1/admin/events/dead-letters' && method === 'GET') {
-    return listFailure ?? json(200, { backend: 'redis', dead_letters: deadLetters });
+    return listFailure?.() ?? json(200, { backend: 'redis', dead_letters: deadLetters });
   }
   const replay = /^\/v1\/admin\/events\/dead-letters\/([^/]+)\/replay$/.exec(path);
   if (replay && method === 'POST') {
-    if (replayFailure) return replayFailure;
+    if (replayFailure) return replayFailure();
     const id = decodeURIComponent(replay[1] ?? '');
     const found = deadLetters.find((entry) => entry.id === id);
     if (!found) return failure(404, 'SY_ERR_NOT_FOUND', `No dead letter with id '${id}'`);
@@ -58,7 +59,21 @@ let mounted: Mounted;
 
 beforeEach(async () => {
   requests = [];
-  deadLetters = [deadLetter('dl_1'), deadLetter('dl/2', { group: 'audit', event: { ...deadLetter('x').event, environment: 'dev', name: 'FlowCompleted', payload: { ok: false } }, last_error: { message: 'handler threw', code: null }, attempts: 3 })];
+  deadLetters = [
+    deadLetter('dl_1'),
+    deadLetter('dl/2', {
+      group: 'audit',
+      event: {
+        ...deadLetter('x').event,
+        id: 'evt_2',
+        environment: 'dev',
+        name: 'FlowCompleted',
+        payload: { ok: false },
+      },
+      last_error: { message: 'handler threw', code: null },
+      attempts: 3,
+    }),
+  ];
   listFailure = null;
   replayFailure = null;
   vi.stubGlobal(
@@ -177,7 +192,7 @@ describe('admin console: event dead letters', () => {
   });
 
   it('shows a failed list clearly', async () => {
-    listFailure = failure(503, 'SY_ERR_DEPENDENCY_UNAVAILABLE', 'The event store is unavailable');
+    listFailure = () => failure(503, 'SY_ERR_DEPENDENCY_UNAVAILABLE', 'The event store is unavailable');
     await openTab();
     await waitFor(() => alerts().length > 0);
     expect(container.textContent).toContain('Could not load the dead letters.');
@@ -186,7 +201,7 @@ describe('admin console: event dead letters', () => {
   });
 
   it('shows a failed replay clearly and keeps the list', async () => {
-    replayFailure = failure(404, 'SY_ERR_NOT_FOUND', "No dead letter with id 'dl_1'");
+    replayFailure = () => failure(404, 'SY_ERR_NOT_FOUND', "No dead letter with id 'dl_1'");
     await openTab();
     await waitFor(() => row('dl_1'));
     await act(async () => buttonNamed('Replay FlowStageChanged dl_1')?.click());
