@@ -1,6 +1,7 @@
 import { type KeyboardEvent, useRef, useState } from 'react';
 import { buttonClass, secondaryButtonClass } from '../components/ui';
 import { Apps } from './admin/Apps';
+import { Events } from './admin/Events';
 import { Health } from './admin/Health';
 import { Jobs } from './admin/Jobs';
 import { Keys } from './admin/Keys';
@@ -14,6 +15,7 @@ const tabs = [
   { name: 'Settings', Panel: Settings },
   { name: 'Users', Panel: Users },
   { name: 'Jobs', Panel: Jobs },
+  { name: 'Events', Panel: Events },
   { name: 'Apps', Panel: Apps },
   { name: 'Health', Panel: Health },
 ] as const;
