@@ -18,5 +18,9 @@ export default defineConfig({
     // Vitest's default leaves one core idle; test files are isolated (own data dirs, databases and,
     // per worker, their own Redis database: see testRedisUrl), so use every core.
     maxWorkers: Math.max(2, availableParallelism()),
+    // Test files share a worker's module cache: each file still starts its own servers, databases and
+    // clocks, and nothing in the tree keeps state at module level that a file could leak. Importing the
+    // server once per worker instead of once per file took the suite from ~560 s to ~415 s here.
+    isolate: false,
   },
 });
