@@ -1,4 +1,10 @@
 import { SwitchyardError } from '@switchyard/core';
+import {
+  type UpstreamJsonInit,
+  type UpstreamJsonResponse,
+  upstreamJsonRequest,
+  upstreamUnavailable,
+} from '../infrastructure/upstream-json';
 
 /** One product, the same shape whichever marketplace listed it. */
 export interface MarketplaceProduct {
@@ -56,21 +62,8 @@ export interface MarketplaceProviderOptions {
 
 export const defaultMarketplaceTimeoutMs = 10_000;
 
-/** Seconds from a Retry-After header (seconds or an HTTP date), or undefined. */
-export function retryAfterOf(header: string | null, now = Date.now()): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.max(1, Math.ceil(seconds));
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(1, Math.ceil((date - now) / 1000));
-}
-
 export function unavailable(marketplace: string, reason: string, cause?: unknown): SwitchyardError {
-  return new SwitchyardError(
-    'SY_ERR_APP_UNAVAILABLE',
-    `Marketplace ${marketplace} is unavailable: ${reason}`,
-    cause === undefined ? {} : { cause },
-  );
+  return upstreamUnavailable(`Marketplace ${marketplace}`, reason, cause);
 }
 
 /** The marketplace answered JSON of the wrong shape. */
@@ -78,80 +71,22 @@ export function garbled(marketplace: string, what: string): SwitchyardError {
   return unavailable(marketplace, `it answered without ${what}`);
 }
 
-export interface MarketplaceRequestInit {
-  readonly method: 'GET' | 'POST';
-  readonly headers: Record<string, string>;
-  readonly body?: string;
-  readonly signal: AbortSignal;
-  readonly timeoutMs: number;
-  readonly fetch: typeof fetch;
+export type MarketplaceRequestInit = UpstreamJsonInit & {
   /** What is being asked, for messages: `search` or `token`. */
   readonly purpose: string;
-  /**
-   * Statuses answered with a JSON body the caller reads itself instead of failing (PA-API answers
-   * "no results" as a 404 with an error body).
-   */
-  readonly passStatuses?: readonly number[];
-}
-
-export interface MarketplaceResponse {
-  readonly status: number;
-  readonly body: unknown;
-}
+};
 
 /**
  * Sends one request to a marketplace with its own time limit and turns every way it can fail into
- * a SwitchyardError that names the marketplace but never its credentials (no URL, header or body
- * of ours is ever quoted).
+ * a SwitchyardError that names the marketplace but never its credentials (PA-API answers "no
+ * results" as a 404 with an error body: such statuses go in `passStatuses`).
  */
-export async function marketplaceRequest(
+export function marketplaceRequest(
   marketplace: string,
   url: URL,
   init: MarketplaceRequestInit,
-): Promise<MarketplaceResponse> {
-  const deadline = AbortSignal.timeout(init.timeoutMs);
-  const signal = AbortSignal.any([init.signal, deadline]);
-  let response: Response;
-  try {
-    response = await init.fetch(url, {
-      method: init.method,
-      headers: init.headers,
-      ...(init.body === undefined ? {} : { body: init.body }),
-      signal,
-      redirect: 'error',
-    });
-  } catch (error) {
-    if (init.signal.aborted) throw init.signal.reason ?? error;
-    const reason = deadline.aborted ? `no answer within ${init.timeoutMs} ms` : 'not reachable';
-    throw unavailable(marketplace, `${init.purpose}: ${reason}`, error);
-  }
-  if (response.status === 429) {
-    await response.body?.cancel().catch(() => {});
-    const retryAfterSeconds = retryAfterOf(response.headers.get('retry-after'));
-    throw new SwitchyardError(
-      'SY_ERR_UPSTREAM_RATE_LIMITED',
-      `Marketplace ${marketplace} is rate limiting Switchyard${retryAfterSeconds ? `; retry in ${retryAfterSeconds}s` : ''}`,
-      retryAfterSeconds ? { retryAfterSeconds } : {},
-    );
-  }
-  const passed = init.passStatuses?.includes(response.status) === true;
-  if (!response.ok && !passed) {
-    await response.body?.cancel().catch(() => {});
-    const credentials = response.status === 401 || response.status === 403;
-    throw unavailable(
-      marketplace,
-      credentials
-        ? `it refused Switchyard's credentials (${init.purpose}, HTTP ${response.status})`
-        : `${init.purpose}: HTTP ${response.status}`,
-    );
-  }
-  try {
-    return { status: response.status, body: await response.json() };
-  } catch (error) {
-    if (init.signal.aborted) throw init.signal.reason ?? error;
-    if (deadline.aborted) throw unavailable(marketplace, `${init.purpose}: no answer within ${init.timeoutMs} ms`);
-    throw unavailable(marketplace, `${init.purpose}: it answered with something not JSON`, error);
-  }
+): Promise<UpstreamJsonResponse> {
+  return upstreamJsonRequest(`Marketplace ${marketplace}`, url, init);
 }
 
 /** A price the API gave as a number or a decimal string, or null when it cannot be read. */

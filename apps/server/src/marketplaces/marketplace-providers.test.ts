@@ -9,7 +9,6 @@ import { describe, expect, it } from 'vitest';
 import { createAllegroProvider } from './allegro-provider';
 import { createAmazonProvider } from './amazon-provider';
 import { createEbayProvider, ebayPriceFilter } from './ebay-provider';
-import { retryAfterOf } from './marketplace-provider';
 import { createOlxProvider } from './olx-provider';
 
 const timeoutMs = 1000;
@@ -296,14 +295,6 @@ describe('marketplace adapters send what each API documents', () => {
 });
 
 describe('reading what the APIs answer', () => {
-  it('Retry-After as seconds or as an HTTP date', () => {
-    const now = Date.UTC(2026, 11, 3, 8, 0, 0);
-    expect(retryAfterOf('30', now)).toBe(30);
-    expect(retryAfterOf(new Date(now + 90_000).toUTCString(), now)).toBe(90);
-    expect(retryAfterOf('soon', now)).toBeUndefined();
-    expect(retryAfterOf(null, now)).toBeUndefined();
-  });
-
   it('Amazon: the older Offers.Listings price shape, and listings without a price or a safe link are left out', async () => {
     const server = await startFakeAmazon(amazonKeys);
     try {

@@ -1,4 +1,5 @@
-import { SwitchyardError } from '@switchyard/core';
+import type { SwitchyardError } from '@switchyard/core';
+import { upstreamJsonRequest, upstreamUnavailable } from '../infrastructure/upstream-json';
 
 /** One hit, the same shape whichever provider found it. */
 export interface WebSearchResult {
@@ -41,30 +42,14 @@ export interface WebSearchProviderOptions {
 
 export const defaultSearchTimeoutMs = 15_000;
 
-/** Seconds from a Retry-After header (seconds or an HTTP date), or undefined. */
-function retryAfterOf(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.max(1, Math.ceil(seconds));
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(1, Math.ceil((date - Date.now()) / 1000));
-}
-
 /**
  * The provider's own short reason from an error body: Brave's `{error: {code, detail}}`, Tavily's
- * `{detail: {error}}`. Never the whole body, which could echo the request.
+ * `{detail: {error}}`.
  */
-async function errorDetailOf(response: Response): Promise<string | undefined> {
-  const raw = await response.text().catch(() => '');
-  let body: unknown;
-  try {
-    body = JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-  const shaped = body as { error?: { code?: unknown; detail?: unknown }; detail?: { error?: unknown } } | null;
+function errorDetailOf(body: unknown): string | undefined {
+  const shaped = body as { error?: { code?: unknown }; detail?: { error?: unknown } } | null;
   const detail = [shaped?.error?.code, shaped?.detail?.error].find((value) => typeof value === 'string');
-  return typeof detail === 'string' ? detail.slice(0, 200) : undefined;
+  return typeof detail === 'string' ? detail : undefined;
 }
 
 /**
@@ -74,51 +59,18 @@ async function errorDetailOf(response: Response): Promise<string | undefined> {
 export async function providerRequest(
   provider: string,
   url: URL,
-  init: RequestInit & { signal: AbortSignal; timeoutMs: number; fetch: typeof fetch },
+  init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string } & {
+    signal: AbortSignal;
+    timeoutMs: number;
+    fetch: typeof fetch;
+  },
 ): Promise<unknown> {
-  const deadline = AbortSignal.timeout(init.timeoutMs);
-  const signal = AbortSignal.any([init.signal, deadline]);
-  let response: Response;
-  try {
-    response = await init.fetch(url, { ...init, signal });
-  } catch (error) {
-    if (init.signal.aborted) throw init.signal.reason ?? error;
-    const reason = deadline.aborted ? `no answer within ${init.timeoutMs} ms` : 'not reachable';
-    throw new SwitchyardError('SY_ERR_APP_UNAVAILABLE', `Web search (${provider}) is unavailable: ${reason}`, {
-      cause: error,
-    });
-  }
-  if (response.status === 429) {
-    await response.body?.cancel().catch(() => {});
-    const retryAfterSeconds =
-      retryAfterOf(response.headers.get('retry-after')) ?? retryAfterOf(response.headers.get('x-ratelimit-reset'));
-    throw new SwitchyardError(
-      'SY_ERR_UPSTREAM_RATE_LIMITED',
-      `Web search (${provider}) is rate limiting Switchyard${retryAfterSeconds ? `; retry in ${retryAfterSeconds}s` : ''}`,
-      retryAfterSeconds ? { retryAfterSeconds } : {},
-    );
-  }
-  if (!response.ok) {
-    const detail = await errorDetailOf(response);
-    const credentials = response.status === 401 || response.status === 403 || /token|api.?key|auth/i.test(detail ?? '');
-    const reason = credentials
-      ? `it refused Switchyard's credentials (HTTP ${response.status})`
-      : `HTTP ${response.status}${detail ? ` (${detail})` : ''}`;
-    throw new SwitchyardError('SY_ERR_APP_UNAVAILABLE', `Web search (${provider}) is unavailable: ${reason}`);
-  }
-  try {
-    return await response.json();
-  } catch (error) {
-    if (init.signal.aborted) throw init.signal.reason ?? error;
-    throw new SwitchyardError('SY_ERR_APP_UNAVAILABLE', `Web search (${provider}) answered with something not JSON`, {
-      cause: error,
-    });
-  }
+  return (await upstreamJsonRequest(`Web search (${provider})`, url, { ...init, errorDetail: errorDetailOf })).body;
 }
 
 /** The provider answered JSON of the wrong shape. */
 export function garbled(provider: string, what: string): SwitchyardError {
-  return new SwitchyardError('SY_ERR_APP_UNAVAILABLE', `Web search (${provider}) answered without ${what}`);
+  return upstreamUnavailable(`Web search (${provider})`, `it answered without ${what}`);
 }
 
 export const text = (value: unknown): string => (typeof value === 'string' ? value : '');
