@@ -54,10 +54,15 @@ export function extractInWorker(bytes: Buffer, mimeType: string, limits: WorkerL
     } catch {
       // Not permitted here (some containers): the limits still hold.
     }
-    // The tail of stderr tells a heap overflow from any other crash.
-    let stderr = '';
+    // stderr tells a heap overflow from any other crash. V8 prints its FATAL line first and a native
+    // stack trace after it, which can be longer than any tail we keep: look for the line as it passes
+    // (with the previous chunk's end, in case a chunk boundary splits it).
+    let stderrTail = '';
+    let outOfMemory = false;
     child.stderr?.setEncoding('utf8').on('data', (text: string) => {
-      stderr = (stderr + text).slice(-4096);
+      const seen = stderrTail + text;
+      if (/heap out of memory|Reached heap limit|Fatal process out of memory/i.test(seen)) outOfMemory = true;
+      stderrTail = seen.slice(-256);
     });
     let settled = false;
     const settle = (outcome: () => void) => {
@@ -96,7 +101,7 @@ export function extractInWorker(bytes: Buffer, mimeType: string, limits: WorkerL
     child.once('close', (code, signal) =>
       settle(() =>
         reject(
-          /heap out of memory|Reached heap limit/i.test(stderr)
+          outOfMemory
             ? tooComplex(`Reading the file needed more than ${memoryMb} MiB of memory`, { memoryMb })
             : new SwitchyardError(
                 'SY_ERR_INTERNAL',
