@@ -198,6 +198,8 @@ export type OpenAIModel = Static<typeof OpenAIModel>;
 
 export const OpenAIModelList = Type.Object({ object: Type.Literal('list'), data: Type.Array(OpenAIModel) });
 
+export const ModelParams = Type.Object({ model: Type.String({ minLength: 1, maxLength: 300 }) });
+
 export const EmbeddingsRequest = Type.Object(
   {
     model: Type.String({ minLength: 1 }),
@@ -206,7 +208,8 @@ export const EmbeddingsRequest = Type.Object(
       Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 2048 }),
     ]),
     dimensions: Type.Optional(Type.Integer({ minimum: 1 })),
-    encoding_format: Type.Optional(Type.Literal('float')),
+    /** `base64` (the `openai` client's default) is each vector's float32 little-endian bytes, base64-encoded. */
+    encoding_format: Type.Optional(Type.Union([Type.Literal('float'), Type.Literal('base64')])),
     user: Type.Optional(Type.String()),
   },
   { additionalProperties: false },

@@ -17,7 +17,9 @@ export function registerEmbeddingsRoutes(app: FastifyInstance, gateway: GatewayD
       schema: {
         tags: ['OpenAI-compatible'],
         summary: 'Create embeddings',
-        description: 'OpenAI embeddings request and response (`encoding_format` float only).',
+        description:
+          'OpenAI embeddings request and response. `encoding_format` `float` (arrays of numbers) or `base64` ' +
+          "(each vector's float32 little-endian bytes, base64-encoded: the `openai` client's default).",
         security: [{ bearer: [] }, {}],
         body: EmbeddingsRequestBody,
         response: {
@@ -37,7 +39,20 @@ export function registerEmbeddingsRoutes(app: FastifyInstance, gateway: GatewayD
       const routed = await gateway.router.embed(route, embeddingsRequest, clientDisconnectSignal(request, reply));
       reply.header('x-switchyard-model', routed.deployment.id);
       request.usageInfo = { model: route.id, promptTokens: routed.value.usage.prompt_tokens, completionTokens: 0 };
-      return routed.value;
+      if (request.body.encoding_format !== 'base64') return routed.value;
+      return {
+        ...routed.value,
+        data: routed.value.data.map((item) => ({ ...item, embedding: float32Base64(item.embedding) })),
+      };
     },
   );
+}
+
+/** What OpenAI sends for `encoding_format: "base64"`: the vector as float32 little-endian, base64. */
+export function float32Base64(vector: readonly number[]): string {
+  const bytes = Buffer.alloc(vector.length * 4);
+  vector.forEach((value, index) => {
+    bytes.writeFloatLE(value, index * 4);
+  });
+  return bytes.toString('base64');
 }

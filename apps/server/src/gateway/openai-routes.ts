@@ -1,4 +1,11 @@
-import { ChatCompletionRequest, OpenAIErrorResponse, OpenAIModelList } from '@switchyard/api-schemas';
+import {
+  ChatCompletionRequest,
+  ModelParams,
+  OpenAIErrorResponse,
+  OpenAIModel,
+  OpenAIModelList,
+} from '@switchyard/api-schemas';
+import { type Environment, SwitchyardError } from '@switchyard/core';
 import { type ChatCompletionChunk, type ChatRequest, rawJsonOf, type Usage } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
@@ -40,6 +47,36 @@ export function registerOpenAIRoutes(
 ): void {
   const bootTime = Math.floor(Date.now() / 1000);
 
+  // `kind` is Switchyard's addition to OpenAI's model object (clients ignore fields they do not know),
+  // so a client can pick a model that fits: chat, embedding, image, transcription or speech.
+  function listModels(environment: Environment): OpenAIModel[] {
+    const chatAndEmbedding = visibleModels(gateway, environment).map((model) => ({
+      id: model.id,
+      object: 'model' as const,
+      created: bootTime,
+      owned_by: model.providerId,
+      kind: model.kind,
+    }));
+    const images = gateway.imageModels.list().map((model) => ({
+      id: model.id,
+      object: 'model' as const,
+      created: bootTime,
+      owned_by: model.type,
+      kind: 'image' as const,
+    }));
+    const audio = gateway.audioModels
+      .list()
+      .filter((model) => model.environments.includes(environment))
+      .map((model) => ({
+        id: model.id,
+        object: 'model' as const,
+        created: bootTime,
+        owned_by: model.type,
+        kind: model.kind,
+      }));
+    return [...chatAndEmbedding, ...images, ...audio];
+  }
+
   app.get(
     '/v1/models',
     {
@@ -51,35 +88,32 @@ export function registerOpenAIRoutes(
         response: { 200: OpenAIModelList },
       },
     },
+    async (request) => ({ object: 'list' as const, data: listModels(request.principal?.environment ?? 'prod') }),
+  );
+
+  app.get<{ Params: Static<typeof ModelParams> }>(
+    '/v1/models/:model',
+    {
+      config: { behaviour: modelsBehaviour },
+      schema: {
+        tags: ['OpenAI-compatible'],
+        summary: 'Retrieve a model',
+        description: 'One entry of GET /v1/models; a model this environment does not offer is a 404.',
+        security: [{ bearer: [] }, {}],
+        params: ModelParams,
+        response: { 200: OpenAIModel, 404: OpenAIErrorResponse },
+      },
+    },
     async (request) => {
       const environment = request.principal?.environment ?? 'prod';
-      // `kind` is Switchyard's addition to OpenAI's model object (clients ignore fields they do not know),
-      // so a client can pick a model that fits: chat, embedding, image, transcription or speech.
-      const chatAndEmbedding = visibleModels(gateway, environment).map((model) => ({
-        id: model.id,
-        object: 'model' as const,
-        created: bootTime,
-        owned_by: model.providerId,
-        kind: model.kind,
-      }));
-      const images = gateway.imageModels.list().map((model) => ({
-        id: model.id,
-        object: 'model' as const,
-        created: bootTime,
-        owned_by: model.type,
-        kind: 'image' as const,
-      }));
-      const audio = gateway.audioModels
-        .list()
-        .filter((model) => model.environments.includes(environment))
-        .map((model) => ({
-          id: model.id,
-          object: 'model' as const,
-          created: bootTime,
-          owned_by: model.type,
-          kind: model.kind,
-        }));
-      return { object: 'list' as const, data: [...chatAndEmbedding, ...images, ...audio] };
+      const model = listModels(environment).find((entry) => entry.id === request.params.model);
+      if (!model) {
+        throw new SwitchyardError(
+          'SY_ERR_MODEL_NOT_FOUND',
+          `The model '${request.params.model}' does not exist or is not available`,
+        );
+      }
+      return model;
     },
   );
 

@@ -86,6 +86,49 @@ describe('the official openai client against every provider', () => {
     expect(result.data[0]?.embedding).not.toEqual(result.data[1]?.embedding);
   });
 
+  it.each(['embed-openai', 'embed-ollama'])(
+    "%s with the client's defaults (base64 on the wire) decodes to the float vectors",
+    async (model) => {
+      const asFloats = await client.embeddings.create({ model, input: 'same text', encoding_format: 'float' });
+      const before = fakes.openai?.requests.length ?? 0;
+      const byDefault = await client.embeddings.create({ model, input: 'same text' });
+      const expected = asFloats.data[0]?.embedding ?? [];
+      const decoded = byDefault.data[0]?.embedding ?? [];
+      expect(decoded).toHaveLength(expected.length);
+      // float32 on the wire: equal to the float answer to float32 precision.
+      decoded.forEach((value, index) => {
+        expect(value).toBeCloseTo(expected[index] ?? Number.NaN, 5);
+      });
+      // The upstream is asked for floats whatever the client asked us for.
+      for (const request of fakes.openai?.requests.slice(before) ?? []) {
+        expect(JSON.stringify(request.body)).not.toContain('base64');
+      }
+    },
+  );
+
+  it('a raw base64 answer is float32 little-endian, as OpenAI sends it', async () => {
+    const response = await fetch(`${server.url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'embed-openai', input: 'x', encoding_format: 'base64' }),
+    });
+    expect(response.status).toBe(200);
+    const body = await readJson(response);
+    const bytes = Buffer.from(body.data[0].embedding, 'base64');
+    const floats = await client.embeddings.create({ model: 'embed-openai', input: 'x', encoding_format: 'float' });
+    expect(bytes.length).toBe((floats.data[0]?.embedding.length ?? 0) * 4);
+    expect(bytes.readFloatLE(0)).toBeCloseTo(floats.data[0]?.embedding[0] ?? Number.NaN, 5);
+  });
+
+  it('models.retrieve gives one entry of the list, and a clear 404 for a model that is not offered', async () => {
+    const listed = (await client.models.list()).data.find((model) => model.id === 'gpt');
+    const model = await client.models.retrieve('gpt');
+    expect(model).toEqual(listed);
+    const missing = await client.models.retrieve('no-such-model').catch((error: unknown) => error);
+    expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((missing as InstanceType<typeof OpenAI.NotFoundError>).message).toContain('no-such-model');
+  });
+
   it.each(['gpt', 'llama', 'claude', 'gemini'])(
     '%s: fields sent as null (stop, temperature, ...) count as not sent and never reach the upstream',
     async (model) => {
