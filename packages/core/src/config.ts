@@ -258,6 +258,8 @@ const FileSchema = Type.Object(
           port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
           bodyLimitBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
           trustProxy: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
+          /** Browser origins allowed to call the key-authenticated API (CORS); `*` for any. Default none. */
+          corsOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
         },
         { additionalProperties: false },
       ),
@@ -377,6 +379,8 @@ export interface SwitchyardConfig {
   readonly allowAnonymous: boolean;
   /** `PUBLIC_URL` / `server.publicUrl`: an origin such as https://ai.example.com, or null (loopback only). */
   readonly publicUrl: string | null;
+  /** `CORS_ORIGINS` / `server.corsOrigins`: origins (or `*`) that may call /v1 and /mcp from a browser. */
+  readonly corsOrigins: readonly string[];
   /** `AUTH_SECRET`: signs session cookies. Embedded mode generates one in the data dir when unset. */
   readonly authSecret: string | null;
   readonly accounts: AccountsConfig;
@@ -473,6 +477,11 @@ function parsePublicUrl(raw: string | undefined, source: string): string | null 
     );
   }
   return url.origin;
+}
+
+function parseCorsOrigins(raw: readonly string[] | undefined, source: string): string[] {
+  const origins = (raw ?? []).map((origin) => origin.trim()).filter((origin) => origin !== '');
+  return origins.map((origin) => (origin === '*' ? '*' : (parsePublicUrl(origin, source) as string)));
 }
 
 function parseAuthSecret(raw: string | undefined): string | null {
@@ -816,6 +825,10 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
     publicUrl: variables.PUBLIC_URL
       ? parsePublicUrl(variables.PUBLIC_URL, 'PUBLIC_URL')
       : parsePublicUrl(file.server?.publicUrl, `${source}: server.publicUrl`),
+    corsOrigins: parseCorsOrigins(
+      variables.CORS_ORIGINS ? variables.CORS_ORIGINS.split(',') : file.server?.corsOrigins,
+      variables.CORS_ORIGINS ? 'CORS_ORIGINS' : `${source}: server.corsOrigins`,
+    ),
     authSecret: parseAuthSecret(variables.AUTH_SECRET),
     accounts: {
       allowSignUp: file.auth?.allowSignUp ?? true,

@@ -12,6 +12,7 @@ import { registerSkillJobRoutes } from '../apps/skill-job-routes';
 import { registerAudioRoutes } from '../audio/audio-routes';
 import { registerChatSessionRoutes } from '../conversations/chat-session-routes';
 import { registerConversationRoutes } from '../conversations/conversation-routes';
+import { registerCors } from '../edge/cors';
 import { sendError } from '../edge/error-handler';
 import { registerRequestHooks } from '../edge/hooks';
 import { createLazyCompilers, type RouteSchema } from '../edge/lazy-compilers';
@@ -70,6 +71,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   });
 
   await registerSecurityHeaders(app);
+  await registerCors(app, parts.config.corsOrigins);
   await app.register(swagger, {
     // Each operation says who may call it (x-switchyard-auth: none, optional, required, session or admin),
     // so clients, and the test that checks every admin route's environment isolation, can read it.
