@@ -31,7 +31,7 @@ export function createProfileSources(
   config: Pick<SwitchyardConfig, 'giftFinder' | 'builtinApps'>,
   overrides: ProfileSourceOverrides = {},
 ): ProfileSources {
-  const profile = config.giftFinder.profile ?? {};
+  const profile = config.giftFinder?.profile ?? {};
   const maxChars = profile.maxChars ?? defaultProfileMaxChars;
   if (profile.source === 'brightdata' && profile.brightdata) {
     const brightdata = profile.brightdata;
@@ -45,7 +45,7 @@ export function createProfileSources(
       close: async () => {},
     };
   }
-  const web = config.builtinApps.web;
+  const web = config.builtinApps?.web;
   const fetcher = createSafeFetcher({
     allowedNetworks: web?.allowedNetworks ?? [],
     ...(web?.fetchMaxBytes ? { maxBytes: web.fetchMaxBytes } : {}),
