@@ -74,6 +74,22 @@ defaultModel: smart
     ['a Brave web search without apiKey', 'webSearch: { type: brave }', /brave needs an apiKey/],
     ['an unknown web-search type', 'webSearch: { type: bing, apiKey: k }', /webSearch/],
     ['an unknown built-in app', 'builtinApps: { shell: { enabled: true } }', /builtinApps/],
+    [
+      'a Bright Data profile source without its settings',
+      'giftFinder: { profile: { source: brightdata } }',
+      /brightdata needs giftFinder\.profile\.brightdata/,
+    ],
+    [
+      'a Bright Data profile source without a zone',
+      'giftFinder: { profile: { source: brightdata, brightdata: { apiToken: t } } }',
+      /giftFinder/,
+    ],
+    [
+      'a non-http Bright Data baseURL',
+      'giftFinder: { profile: { brightdata: { apiToken: t, zone: z, baseURL: "ftp://x" } } }',
+      /brightdata\.baseURL must be http/,
+    ],
+    ['an unknown profile source', 'giftFinder: { profile: { source: scraper } }', /giftFinder/],
   ])('rejects %s with a message naming the file', (_name, yaml, pattern) => {
     const directory = withConfigFile(yaml);
     expect(() => loadConfig({}, directory)).toThrow(pattern);
@@ -109,5 +125,25 @@ builtinApps:
     const none = loadConfig({}, mkdtempSync(join(tmpdir(), 'switchyard-config-')));
     expect(none.webSearch).toBeNull();
     expect(none.builtinApps).toEqual({});
+  });
+
+  it("reads the gift finder's profile source, and treats the Bright Data token as a secret", () => {
+    const directory = withConfigFile(`
+giftFinder:
+  profile:
+    source: brightdata
+    maxChars: 8000
+    brightdata: { apiToken: "\${BRIGHTDATA_API_TOKEN}", zone: gifts_unlocker, timeoutMs: 30000, country: de }
+`);
+    const config = loadConfig({ BRIGHTDATA_API_TOKEN: 'bd-secret-token-4242' }, directory);
+    expect(config.giftFinder).toEqual({
+      profile: {
+        source: 'brightdata',
+        maxChars: 8000,
+        brightdata: { apiToken: 'bd-secret-token-4242', zone: 'gifts_unlocker', timeoutMs: 30000, country: 'de' },
+      },
+    });
+    expect(config.substitutedSecrets).toContain('bd-secret-token-4242');
+    expect(loadConfig({}, mkdtempSync(join(tmpdir(), 'switchyard-config-'))).giftFinder).toEqual({});
   });
 });

@@ -247,6 +247,41 @@ const BuiltinAppsSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Where the gift finder's profile analysis reads the public profile pages a user links. */
+const GiftFinderSchema = Type.Object(
+  {
+    profile: Type.Optional(
+      Type.Object(
+        {
+          /** `fetch` (default): Switchyard reads the pages itself, under the web app's fetch rules; `brightdata`: through Bright Data's Web Unlocker API. */
+          source: Type.Optional(Type.Union([Type.Literal('fetch'), Type.Literal('brightdata')])),
+          /** Characters of text kept per page; default 20000. */
+          maxChars: Type.Optional(positiveInteger),
+          brightdata: Type.Optional(
+            Type.Object(
+              {
+                /** A Bright Data API key (account settings → API keys), sent as a Bearer token. */
+                apiToken: Type.String({ minLength: 1 }),
+                /** The Web Unlocker zone's name, as in the control panel. */
+                zone: Type.String({ minLength: 1 }),
+                /** Default https://api.brightdata.com. */
+                baseURL: Type.Optional(Type.String({ minLength: 1 })),
+                /** Per page; default 60 s (an unlock can retry through several proxies). */
+                timeoutMs: Type.Optional(positiveInteger),
+                /** Two-letter country the page is fetched from; default: Bright Data chooses. */
+                country: Type.Optional(Type.String({ pattern: '^[a-z]{2}$' })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 const FileSchema = Type.Object(
   {
     server: Type.Optional(
@@ -297,6 +332,7 @@ const FileSchema = Type.Object(
     apps: Type.Optional(Type.Array(AppSchema)),
     webSearch: Type.Optional(WebSearchSchema),
     builtinApps: Type.Optional(BuiltinAppsSchema),
+    giftFinder: Type.Optional(GiftFinderSchema),
   },
   { additionalProperties: false },
 );
@@ -310,6 +346,7 @@ export type AppEntry = Static<typeof AppSchema>;
 export type FocusModeEntry = Static<typeof FocusModeSchema>;
 export type WebSearchConfig = Static<typeof WebSearchSchema>;
 export type BuiltinAppsConfig = Static<typeof BuiltinAppsSchema>;
+export type GiftFinderConfig = Static<typeof GiftFinderSchema>;
 
 /** Object storage: a directory on disk (embedded) or an S3-compatible bucket (server mode, MinIO). */
 export type StorageConfig =
@@ -402,6 +439,8 @@ export interface SwitchyardConfig {
   readonly webSearch: WebSearchConfig | null;
   /** Switches and limits of the built-in apps (web, images, files); all on by default. */
   readonly builtinApps: BuiltinAppsConfig;
+  /** The gift finder's settings (`giftFinder:`); empty: the built-in profile fetch source, default limits. */
+  readonly giftFinder: GiftFinderConfig;
   readonly storage: StorageConfig;
   readonly shutdownTimeoutMs: number;
   /**
@@ -563,6 +602,7 @@ function upstreamSubstitutions(parsed: unknown, variables: EnvironmentVariables,
     imageModels?: unknown;
     audioModels?: unknown;
     webSearch?: unknown;
+    giftFinder?: unknown;
   } | null;
   for (const section of [file?.providers, file?.imageModels, file?.audioModels]) {
     if (Array.isArray(section)) for (const entry of section) walk(entry, null);
@@ -575,6 +615,7 @@ function upstreamSubstitutions(parsed: unknown, variables: EnvironmentVariables,
     }
   }
   if (file?.webSearch) walk(file.webSearch, null);
+  if (file?.giftFinder) walk(file.giftFinder, null);
   return substituted;
 }
 
@@ -597,6 +638,31 @@ function readConfigFile(
     throw new SwitchyardError('SY_ERR_VALIDATION', `${path}: ${describeSchemaErrors(interpolated)}`);
   }
   return { ...interpolated, substitutedSecrets: upstreamSubstitutions(parsed, variables, path) };
+}
+
+function checkGiftFinder(giftFinder: GiftFinderConfig | undefined, source: string): void {
+  const profile = giftFinder?.profile;
+  if (profile?.source === 'brightdata' && !profile.brightdata) {
+    throw new SwitchyardError(
+      'SY_ERR_VALIDATION',
+      `${source}: giftFinder.profile.source brightdata needs giftFinder.profile.brightdata (apiToken, zone)`,
+    );
+  }
+  const baseURL = profile?.brightdata?.baseURL;
+  if (baseURL !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(baseURL);
+    } catch {
+      throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: giftFinder.profile.brightdata.baseURL is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new SwitchyardError(
+        'SY_ERR_VALIDATION',
+        `${source}: giftFinder.profile.brightdata.baseURL must be http(s)`,
+      );
+    }
+  }
 }
 
 /** Built-in apps' ids are taken; an MCP app names exactly one way to reach it, an HTTP app its baseURL and secret. */
@@ -789,6 +855,7 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
   checkAudioModels(file.audioModels ?? [], source);
   checkApps(file.apps ?? [], source);
   checkWebSearch(file.webSearch, source);
+  checkGiftFinder(file.giftFinder, source);
   if (
     file.defaultModel &&
     !models.some((model) => model.id === file.defaultModel || model.aliases?.includes(file.defaultModel ?? '')) &&
@@ -853,6 +920,7 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
     apps: file.apps ?? [],
     webSearch: file.webSearch ?? null,
     builtinApps: file.builtinApps ?? {},
+    giftFinder: file.giftFinder ?? {},
     storage: storageConfig(variables, resolve(cwd, variables.SWITCHYARD_DATA_DIR || './data')),
     routing: {
       maxAttempts: file.routing?.maxAttempts ?? 2,

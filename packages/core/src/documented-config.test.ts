@@ -45,6 +45,14 @@ describe('the configuration examples in the docs are valid', () => {
     expect(config.builtinApps.images?.enabled).toBe(false);
   });
 
+  it("the gift finder's profile source in docs/gift-finder-profiles.md", () => {
+    const markdown = readFileSync(join(root, 'docs', 'gift-finder-profiles.md'), 'utf8');
+    const yaml = /```yaml\n(giftFinder:[\s\S]*?)```/.exec(markdown)?.[1];
+    expect(yaml).toBeDefined();
+    const config = load(yaml ?? '');
+    expect(config.giftFinder.profile).toMatchObject({ source: 'brightdata', brightdata: { zone: 'web_unlocker1' } });
+  });
+
   it('the audio models in docs/voice.md', () => {
     const markdown = readFileSync(join(root, 'docs', 'voice.md'), 'utf8');
     const yaml = /```yaml\n(audioModels:[\s\S]*?)```/.exec(markdown)?.[1];

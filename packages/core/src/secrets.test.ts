@@ -32,6 +32,13 @@ describe('collectSecretValues', () => {
     expect(collectSecretValues(config)).toEqual(expect.arrayContaining(['searx-bearer-token-1', 'searx-password-77']));
   });
 
+  it("includes the gift finder's Bright Data API token, written inline", () => {
+    const config = configWith({
+      giftFinder: { profile: { source: 'brightdata', brightdata: { apiToken: 'bd-inline-token-9876', zone: 'z1' } } },
+    });
+    expect(collectSecretValues(config)).toContain('bd-inline-token-9876');
+  });
+
   it('finds every credential of providers and image models, not only apiKey', () => {
     const config = configWith(
       {

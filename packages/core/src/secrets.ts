@@ -68,7 +68,7 @@ function keepSecretLike(values: ReadonlyArray<string | null | undefined>): strin
  * Every secret value the configuration holds: the credentials of each provider and image model, every
  * value an environment variable was substituted into in their config (`${AZURE_KEY}`), and the
  * server's own secrets (database, Redis and SMTP passwords, OAuth client secrets, S3 key, AUTH_SECRET,
- * METRICS_TOKEN).
+ * METRICS_TOKEN, the gift finder's Bright Data API token).
  */
 export function collectSecretValues(config: SwitchyardConfig): string[] {
   const values: Array<string | null | undefined> = [];
@@ -76,6 +76,7 @@ export function collectSecretValues(config: SwitchyardConfig): string[] {
     values.push(...upstreamSecretValues(upstream));
   }
   if (config.webSearch) values.push(...upstreamSecretValues(config.webSearch));
+  values.push(config.giftFinder?.profile?.brightdata?.apiToken);
   values.push(...(config.substitutedSecrets ?? []));
   values.push(config.authSecret, config.metricsToken, config.smtp?.password);
   values.push(config.accounts.github?.clientSecret, config.accounts.google?.clientSecret);

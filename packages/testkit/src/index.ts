@@ -17,6 +17,7 @@ export * from './error-of';
 export * from './eventually';
 export * from './fakes/anthropic-server';
 export * from './fakes/audio-forms';
+export * from './fakes/brightdata-server';
 export * from './fakes/comfyui-server';
 export type {
   FakeBehaviour,

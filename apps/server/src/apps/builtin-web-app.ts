@@ -1,9 +1,8 @@
 import type { AppRuntime, BuiltinAppsConfig } from '@switchyard/core';
-import { SwitchyardError } from '@switchyard/core';
 import type { SafeFetcher } from '../infrastructure/safe-fetch';
 import type { WebSearchProvider } from '../web-search/web-search-provider';
 import { type BuiltinSkill, createBuiltinApp, skillFailure } from './builtin-app';
-import { isReadableType, pageText } from './page-text';
+import { readPublicPage } from './read-public-page';
 
 export interface WebAppDependencies {
   /** Null: no provider configured, and the `search` skill is not offered. */
@@ -69,28 +68,14 @@ function fetchSkill(fetcher: SafeFetcher): BuiltinSkill {
       },
     },
     async run({ input, signal }) {
-      const url = String(input.url);
-      let page: Awaited<ReturnType<SafeFetcher['get']>>;
-      try {
-        page = await fetcher.get(url, { signal });
-      } catch (error) {
-        // The call worked; the page did not: the model reads why (refused, unreachable, too slow).
-        if (error instanceof SwitchyardError && !signal.aborted)
-          return skillFailure(`Could not fetch ${url}: ${error.message}`);
-        throw error;
-      }
-      if (page.status < 200 || page.status >= 300) {
-        return skillFailure(`${page.url} answered HTTP ${page.status}`);
-      }
-      if (!isReadableType(page.contentType)) {
-        return skillFailure(`${page.url} is not a text page (${page.contentType.split(';')[0]})`);
-      }
-      const { title, text } = pageText(page.body, page.contentType);
+      const page = await readPublicPage(fetcher, String(input.url), signal);
+      // The call worked; the page did not: the model reads why (refused, unreachable, too slow, not text).
+      if (!page.ok) return skillFailure(page.reason);
       return [
-        ...(title ? [`Title: ${title}`] : []),
+        ...(page.title ? [`Title: ${page.title}`] : []),
         `URL: ${page.url}`,
         '',
-        text,
+        page.text,
         ...(page.truncated ? ['', '[The page was longer; it was cut at the size limit.]'] : []),
       ].join('\n');
     },

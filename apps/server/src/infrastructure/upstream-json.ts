@@ -32,7 +32,7 @@ export function upstreamUnavailable(label: string, reason: string, cause?: unkno
 }
 
 /** Seconds from Retry-After (or a reset header), at least 1; undefined when the service gave none. */
-function retryAfterSeconds(headers: Headers): number | undefined {
+export function retryAfterSeconds(headers: Headers): number | undefined {
   const seconds =
     parseRetryAfter({ 'retry-after': headers.get('retry-after') ?? undefined }) ??
     parseRetryAfter({ 'retry-after': headers.get('x-ratelimit-reset') ?? undefined });
