@@ -126,7 +126,8 @@ describe('switchyard admin create', () => {
   let variables: Record<string, string>;
   let server: TestServer | undefined;
 
-  const cli = (args: string[]): Promise<CliResult> => runCli(args, { cwd: directory, variables, timeoutMs: 90_000 });
+  const cli = (args: string[], input?: string): Promise<CliResult> =>
+    runCli(args, { cwd: directory, variables, timeoutMs: 90_000, ...(input === undefined ? {} : { input }) });
 
   beforeAll(async () => {
     directory = await mkdtemp(join(tmpdir(), 'switchyard-admin-cli-'));
@@ -155,13 +156,19 @@ describe('switchyard admin create', () => {
     expect(first.stdout.trim()).toMatch(/^[A-Za-z0-9]{32}$/);
     expect(first.stderr).toContain('Created admin root@example.com');
     expect(first.stdout + first.stderr).not.toContain('root password 1');
+    expect(first.stderr).toContain('--password leaves the password in shell history');
 
     server = await startTestServer({ dataDir });
     expect(await signInRole('root@example.com', 'root password 1')).toBe('admin');
 
     // The server holds the data dir now: this must go through its admin socket.
-    const second = await cli(['admin', 'create', '--email', 'second@example.com', '--password', 'second password']);
+    // The password from stdin (a pipe, as in a script): nothing in the argument list.
+    const second = await cli(
+      ['admin', 'create', '--email', 'second@example.com', '--password-stdin'],
+      'second password\n',
+    );
     expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).not.toContain('warning');
     expect(await signInRole('second@example.com', 'second password')).toBe('admin');
 
     const scoped = await cli(['keys', 'create', '--env', 'prod', '--name', 'ci', '--scopes', 'chat']);
@@ -178,8 +185,10 @@ describe('switchyard admin create', () => {
     const short = await cli(['admin', 'create', '--email', 'third@example.com', '--password', 'short']);
     expect(short.code).toBe(1);
     expect(short.stderr).toMatch(/8 to 128/);
+    // No password flag and stdin not a terminal (here /dev/null): read from stdin, which is empty.
     const missing = await cli(['admin', 'create', '--email', 'third@example.com']);
     expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('read no password on stdin');
     const scope = await cli(['keys', 'create', '--env', 'prod', '--name', 'x', '--scopes', 'chat,telepathy']);
     expect(scope.code).toBe(2);
     expect(scope.stderr).toMatch(/telepathy/);

@@ -10,6 +10,8 @@ export interface AdminSocketDependencies {
   readonly keyService: KeyAdministration;
   readonly accounts: Pick<AccountService, 'createUser'>;
   readonly secrets: SecretScrubber;
+  /** What GET /v1/models of that environment lists (`switchyard models list`). */
+  readonly listModels: (environment: Environment) => readonly unknown[];
 }
 
 /**
@@ -58,6 +60,11 @@ export async function startAdminSocket(parts: AdminSocketDependencies, socketPat
       ...(typeof name === 'string' ? { name } : {}),
     });
     return reply.code(201).send(user);
+  });
+  app.get<{ Querystring: { environment?: string } }>('/models', async (request) => {
+    const environment = request.query.environment ?? 'prod';
+    if (!isEnvironment(environment)) throw new SwitchyardError('SY_ERR_VALIDATION', 'environment must be prod or dev');
+    return { data: parts.listModels(environment) };
   });
   app.post<{ Params: { id: string } }>('/keys/:id/revoke', async (request) =>
     parts.keyService.revoke(request.params.id),

@@ -199,17 +199,38 @@ describe('switchyard CLI against a running embedded server', () => {
     expect(JSON.parse(list.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'demo' })]));
   });
 
-  it('exits with code 2 and the usage text on a usage error', async () => {
+  it('a usage error exits 2 and names the problem and where the help is, not the whole usage', async () => {
     const missingEnvironment = await workspace.cli(['keys', 'create', '--name', 'no-env']);
     expect(missingEnvironment.code).toBe(2);
     expect(missingEnvironment.stdout).toBe('');
     expect(missingEnvironment.stderr).toContain('--env');
-    expect(missingEnvironment.stderr).toContain('Usage:');
+    expect(missingEnvironment.stderr).toContain("Run 'switchyard keys --help' for usage.");
+    expect(missingEnvironment.stderr).not.toContain('Commands:');
 
     const unknown = await workspace.cli(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown command 'frobnicate'");
-    expect(unknown.stderr).toContain('Usage:');
+    expect(unknown.stderr).toContain("Run 'switchyard --help' for usage.");
+
+    const unknownFlag = await workspace.cli(['keys', 'list', '--colour']);
+    expect(unknownFlag.code).toBe(2);
+    expect(unknownFlag.stderr).toContain('--colour');
+  });
+
+  it('models list asks the running server: what GET /v1/models of that environment lists, with kinds', async () => {
+    const listed = await workspace.cli(['models', 'list', '--env', 'dev', '--json']);
+    expect(listed.code, describeResult(listed)).toBe(0);
+    const models = JSON.parse(listed.stdout) as Array<{ id: string; kind: string }>;
+    const key = (await workspace.cli(['keys', 'create', '--env', 'dev', '--name', 'models'])).stdout.trim();
+    const served = await readJson(
+      await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } }),
+    );
+    expect(models.map((model) => [model.id, model.kind])).toEqual(
+      served.data.map((model: { id: string; kind: string }) => [model.id, model.kind]),
+    );
+    expect(models.map((model) => model.id)).toContain('echo');
+    const table = await workspace.cli(['models', 'list']);
+    expect(table.stdout.split('\n')[0]).toMatch(/^MODEL\s+KIND\s+PROVIDER$/);
   });
 
   it('on SIGTERM finishes an in-flight stream, flushes usage rows, releases the data dir and exits 0', async () => {
@@ -270,6 +291,87 @@ describe('switchyard CLI against a running embedded server', () => {
       await prod.close();
     }
   }, 60_000);
+});
+
+describe('switchyard CLI help and flags', () => {
+  let workspace: Workspace;
+
+  beforeAll(async () => {
+    workspace = await createWorkspace({
+      ollama: { autodetect: false },
+      models: [{ id: 'embedder', provider: 'fake', upstreamModel: 'e', kind: 'embedding', environments: ['dev'] }],
+      providers: [{ id: 'fake', type: 'openai-compatible', baseURL: 'http://127.0.0.1:9' }],
+    });
+  });
+
+  afterAll(async () => {
+    if (workspace) await rm(workspace.directory, { recursive: true, force: true });
+  });
+
+  it.each(['start', 'api', 'worker', 'migrate', 'keys', 'admin', 'models'])(
+    "%s --help prints that command's help and has no side effects",
+    async (command) => {
+      const result = await workspace.cli([command, '--help']);
+      expect(result.code, describeResult(result)).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`^Usage:[\\s\\S]*switchyard ${command}`));
+      // Nothing was started, migrated or created.
+      expect(existsSync(workspace.dataDir)).toBe(false);
+    },
+  );
+
+  it('prints the version with -v, --version and version', async () => {
+    const { version } = JSON.parse(await readFile(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8'));
+    for (const flag of ['-v', '--version', 'version']) {
+      const result = await workspace.cli([flag]);
+      expect(result.stdout).toBe(`${version}\n`);
+    }
+  });
+
+  it('refuses a bad --port without starting anything', async () => {
+    const result = await workspace.cli(['start', '--port', 'eighty']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--port must be a port number (0-65535); got 'eighty'");
+    expect(existsSync(workspace.dataDir)).toBe(false);
+  });
+
+  it('models list without a running server reads the config file (--config and --data-dir as flags)', async () => {
+    const elsewhere = join(workspace.directory, 'other-data');
+    const result = await runCli(
+      [
+        'models',
+        'list',
+        '--env',
+        'dev',
+        '--json',
+        '--config',
+        join(workspace.directory, 'switchyard.config.yaml'),
+        '--data-dir',
+        elsewhere,
+      ],
+      {
+        cwd: tmpdir(),
+        variables: { LOG_LEVEL: 'warn' },
+      },
+    );
+    expect(result.code, describeResult(result)).toBe(0);
+    expect(result.stderr).toContain('No embedded server is running');
+    const dev = JSON.parse(result.stdout) as Array<{ id: string; kind: string; owned_by: string }>;
+    expect(dev).toEqual(
+      expect.arrayContaining([
+        { id: 'embedder', kind: 'embedding', owned_by: 'fake' },
+        { id: 'echo', kind: 'chat', owned_by: 'echo' },
+      ]),
+    );
+    const prod = await runCli(
+      ['models', 'list', '--json', '--config', join(workspace.directory, 'switchyard.config.yaml')],
+      {
+        cwd: tmpdir(),
+        variables: { LOG_LEVEL: 'warn', SWITCHYARD_DATA_DIR: elsewhere },
+      },
+    );
+    // The embedder is offered in dev only.
+    expect(JSON.parse(prod.stdout).map((model: { id: string }) => model.id)).toEqual(['echo']);
+  });
 });
 
 describe('switchyard CLI with no server running', () => {

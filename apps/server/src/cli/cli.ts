@@ -21,26 +21,99 @@ import { version } from '../version';
 // Everything heavy (Fastify, the providers, better-auth, PGlite, pg, BullMQ) is imported by the
 // command that needs it: `keys` through a running server's socket, `--help` or the primary of
 // `api --workers N` load almost nothing.
-const usage = `switchyard ${version} — self-hosted AI gateway
+const commonFlags = `  --port N           listen port (PORT; default 8080)
+  --host ADDRESS     listen address (HOST; default 127.0.0.1)
+  --config FILE      the YAML config file (SWITCHYARD_CONFIG; default ./switchyard.config.yaml)
+  --data-dir DIR     embedded databases, lock and admin socket (SWITCHYARD_DATA_DIR; default ./data)`;
 
-Usage:
-  switchyard start                      all roles in one process (what npm start runs)
-  switchyard api [--workers N|auto]     the API role only (server mode); N processes share the port
-  switchyard worker                     job processors only (server mode)
-  switchyard migrate                    apply database migrations to prod and dev
-  switchyard keys create --env prod|dev --name NAME [--admin] [--scopes chat,images,messages]
-                                        create an API key; prints the key alone on stdout
-  switchyard admin create --email EMAIL --password PASSWORD [--name NAME]
-                                        create an admin account (the first one, usually);
-                                        prints its user id on stdout
-  switchyard keys list [--all] [--json] list keys (--all includes revoked ones)
-  switchyard keys revoke ID             revoke a key at once, on every process
+const environmentNote = `Environment: PORT, HOST, SWITCHYARD_DATA_DIR, SWITCHYARD_CONFIG, DATABASE_URL + DEV_DATABASE_URL (server
+mode), REDIS_URL, EVENTS_URL, AUTH_SECRET, PUBLIC_URL, SMTP_URL, CORS_ORIGINS, LOG_LEVEL (see the README).`;
 
-Environment: PORT (8080), HOST (127.0.0.1), SWITCHYARD_DATA_DIR (./data), SWITCHYARD_CONFIG
-(./switchyard.config.yaml), DATABASE_URL + DEV_DATABASE_URL (server mode), REDIS_URL, AUTH_SECRET,
-PUBLIC_URL, SMTP_URL, LOG_LEVEL.`;
+/** Each command's help: `switchyard <command> --help` prints it and does nothing else. */
+const commandHelp: Record<string, string> = {
+  start: `Usage: switchyard start [options]
 
-class UsageError extends Error {}
+Runs every role (API, job workers, event handlers) in one process: what npm start runs. Without
+DATABASE_URL it uses the embedded databases in the data dir; no other service is needed.
+
+Options:
+${commonFlags}`,
+  api: `Usage: switchyard api [--workers N|auto] [options]
+
+Runs the HTTP API role only (server mode: PostgreSQL, and Redis to share limits). With --workers, N
+processes share the port (auto: one per core).
+
+Options:
+  --workers N|auto   API processes (default 1)
+${commonFlags}`,
+  worker: `Usage: switchyard worker [options]
+
+Runs job processors and event handlers without the HTTP API (server mode only: PGlite is single-process;
+switchyard start runs them in-process).
+
+Options:
+${commonFlags}`,
+  migrate: `Usage: switchyard migrate [options]
+
+Applies database migrations to prod and dev (PostgreSQL in server mode, else the embedded databases; a
+running embedded server applied them at start already).
+
+Options:
+${commonFlags}`,
+  keys: `Usage:
+  switchyard keys create --env prod|dev --name NAME [--admin] [--scopes chat,images,messages,apps]
+                         create an API key; prints the key alone on stdout (shown once)
+  switchyard keys list [--all] [--json]
+                         list keys (--all includes revoked ones); never prints a full key
+  switchyard keys revoke ID
+                         revoke a key at once, on every process
+
+Talks to the running embedded server through its admin socket, or to the database directly.
+
+Options: --config FILE, --data-dir DIR (as for start)`,
+  admin: `Usage: switchyard admin create --email EMAIL [--name NAME] [--password-stdin]
+
+Creates an admin account (the first one, usually) and prints its user id on stdout. The password is
+asked for at a prompt (typed twice, not shown), or read from stdin with --password-stdin or when stdin is
+not a terminal:   printf '%s' "$PASSWORD" | switchyard admin create --email you@example.com
+(--password PASSWORD still works but leaves the password in shell history and the process list.)
+
+Options: --config FILE, --data-dir DIR (as for start)`,
+  models: `Usage: switchyard models list [--env prod|dev] [--json]
+
+Lists the models an environment offers (default prod) with their kind (chat, embedding, image,
+transcription, speech): from the running embedded server (with autodetected Ollama models and the
+run-time switches), otherwise from the config file.
+
+Options: --config FILE, --data-dir DIR (as for start)`,
+};
+
+const usage = `switchyard ${version} — self-hosted AI platform
+
+Usage: switchyard <command> [options]
+
+Commands:
+  start              all roles in one process (what npm start runs)
+  api                the API role only (server mode); --workers N processes share the port
+  worker             job processors and event handlers only (server mode)
+  migrate            apply database migrations to prod and dev
+  keys               create, list and revoke API keys
+  admin create       create an admin account
+  models list        the models an environment offers, with their kind
+
+Run 'switchyard <command> --help' for a command's options; 'switchyard --version' for the version.
+
+${environmentNote}`;
+
+class UsageError extends Error {
+  constructor(
+    message: string,
+    /** The command whose help the message points to. */
+    readonly command?: string,
+  ) {
+    super(message);
+  }
+}
 
 /** The key-change counter in Redis, for a CLI that changes keys in server mode. */
 async function connectCliRedis(url: string) {
@@ -249,12 +322,12 @@ function printKeys(keys: PublicKey[], json: boolean): void {
   process.stdout.write(`${[format(header), ...rows.map(format)].join('\n')}\n`);
 }
 
-async function keysCommand(config: SwitchyardConfig, args: string[]): Promise<void> {
+async function keysCommand(args: string[]): Promise<void> {
   const [subcommand, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
+  const { values, positionals } = parseCommandArgs('keys', rest, {
     allowPositionals: true,
     options: {
+      ...locationOptions,
       env: { type: 'string' },
       name: { type: 'string' },
       admin: { type: 'boolean', default: false },
@@ -263,10 +336,11 @@ async function keysCommand(config: SwitchyardConfig, args: string[]): Promise<vo
       scopes: { type: 'string' },
     },
   });
+  const config = loadCliConfig(values);
   switch (subcommand) {
     case 'create': {
-      if (!isEnvironment(values.env)) throw new UsageError('keys create needs --env prod or --env dev');
-      if (!values.name) throw new UsageError('keys create needs --name NAME');
+      if (!isEnvironment(values.env)) throw new UsageError('keys create needs --env prod or --env dev', 'keys');
+      if (!values.name) throw new UsageError('keys create needs --name NAME', 'keys');
       const environment: Environment = values.env;
       const name = values.name;
       let scopes: KeyScope[] | undefined;
@@ -274,7 +348,7 @@ async function keysCommand(config: SwitchyardConfig, args: string[]): Promise<vo
         try {
           scopes = parseKeyScopes(values.scopes);
         } catch (error) {
-          throw new UsageError((error as Error).message);
+          throw new UsageError((error as Error).message, 'keys');
         }
       }
       const created = await withKeyService(config, (service) =>
@@ -294,73 +368,230 @@ async function keysCommand(config: SwitchyardConfig, args: string[]): Promise<vo
     }
     case 'revoke': {
       const id = positionals[0];
-      if (!id) throw new UsageError('keys revoke needs the key id (see switchyard keys list)');
+      if (!id) throw new UsageError('keys revoke needs the key id (see switchyard keys list)', 'keys');
       const revoked = await withKeyService(config, (service) => service.revoke(id));
       process.stderr.write(`Revoked key '${revoked.name}' (${revoked.prefix}…).\n`);
       return;
     }
     default:
-      throw new UsageError(`unknown keys command '${subcommand ?? ''}'`);
+      throw new UsageError(`unknown keys command '${subcommand ?? ''}' (create, list or revoke)`, 'keys');
   }
 }
 
-async function adminCommand(config: SwitchyardConfig, args: string[]): Promise<void> {
+async function adminCommand(args: string[]): Promise<void> {
   const [subcommand, ...rest] = args;
-  const { values } = parseArgs({
-    args: rest,
-    options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } },
+  const { values } = parseCommandArgs('admin', rest, {
+    options: {
+      ...locationOptions,
+      email: { type: 'string' },
+      password: { type: 'string' },
+      'password-stdin': { type: 'boolean', default: false },
+      name: { type: 'string' },
+    },
   });
-  if (subcommand !== 'create') throw new UsageError(`unknown admin command '${subcommand ?? ''}'`);
-  if (!values.email) throw new UsageError('admin create needs --email EMAIL');
-  if (!values.password) throw new UsageError('admin create needs --password PASSWORD');
+  if (subcommand !== 'create') throw new UsageError(`unknown admin command '${subcommand ?? ''}' (create)`, 'admin');
+  if (!values.email) throw new UsageError('admin create needs --email EMAIL', 'admin');
+  const config = loadCliConfig(values);
+  let password: string;
+  if (values.password !== undefined) {
+    process.stderr.write(
+      'switchyard: warning: --password leaves the password in shell history and the process list; use the prompt or --password-stdin\n',
+    );
+    password = values.password;
+  } else if (values['password-stdin'] === true || !process.stdin.isTTY) {
+    password = (await readAll(process.stdin)).replace(/\r?\n$/, '');
+    if (!password) throw new UsageError('admin create read no password on stdin', 'admin');
+  } else {
+    password = await promptPassword();
+  }
   const { createAdmin } = await import('../accounts/create-admin');
   const user = await createAdmin(
     config,
-    { email: values.email, password: values.password, ...(values.name ? { name: values.name } : {}) },
+    { email: values.email, password, ...(values.name ? { name: values.name } : {}) },
     callSocket,
   );
   process.stdout.write(`${user.id}\n`);
   process.stderr.write(`Created admin ${user.email} (id ${user.id}). Sign in at /api/auth/sign-in/email.\n`);
 }
 
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  stream.setEncoding('utf8');
+  for await (const piece of stream) text += piece as string;
+  return text;
+}
+
+/** Asks twice on the terminal without echoing what is typed. */
+async function promptPassword(): Promise<string> {
+  const { createInterface } = await import('node:readline/promises');
+  const ask = async (question: string) => {
+    const prompt = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    const muted = prompt as unknown as { _writeToOutput: (text: string) => void };
+    process.stderr.write(question);
+    muted._writeToOutput = () => {};
+    try {
+      return await prompt.question('');
+    } finally {
+      prompt.close();
+      process.stderr.write('\n');
+    }
+  };
+  const first = await ask('Password: ');
+  const second = await ask('Password again: ');
+  if (first !== second) throw new UsageError('the two passwords differ', 'admin');
+  return first;
+}
+
+interface ListedModel {
+  id: string;
+  kind?: string;
+  owned_by: string;
+}
+
+async function modelsCommand(args: string[]): Promise<void> {
+  const [subcommand, ...rest] = args;
+  const { values } = parseCommandArgs('models', rest, {
+    options: { ...locationOptions, env: { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
+  if (subcommand !== 'list') throw new UsageError(`unknown models command '${subcommand ?? ''}' (list)`, 'models');
+  const environment = values.env ?? 'prod';
+  if (!isEnvironment(environment)) throw new UsageError('models list takes --env prod or --env dev', 'models');
+  const config = loadCliConfig(values);
+  const holder = isServerMode(config) ? null : readLock(config.dataDir);
+  let models: ListedModel[];
+  if (holder?.role === 'server' && holder.socketPath) {
+    models = (await callSocket<{ data: ListedModel[] }>(holder.socketPath, 'GET', `/models?environment=${environment}`))
+      .data;
+  } else {
+    process.stderr.write(
+      'No embedded server is running: listing the config file (autodetected Ollama models and run-time switches are not shown).\n',
+    );
+    // The same catalog the server builds (the built-in echo model included), before any autodetection.
+    const { createModelRegistry } = await import('@switchyard/routing');
+    const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+    models = [
+      ...createModelRegistry(config, quiet)
+        .list()
+        .filter((model) => model.environments.includes(environment))
+        .map((model) => ({ id: model.id, kind: model.kind, owned_by: model.providerId })),
+      ...config.imageModels.map((model) => ({ id: model.id, kind: 'image', owned_by: model.type })),
+      ...config.audioModels
+        .filter((model) => (model.environments ?? ['prod', 'dev']).includes(environment))
+        .map((model) => ({ id: model.id, kind: model.kind ?? 'transcription', owned_by: model.type })),
+    ];
+  }
+  if (values.json === true) {
+    process.stdout.write(`${JSON.stringify(models, null, 2)}\n`);
+    return;
+  }
+  const rows = models.map((model) => [model.id, model.kind ?? '', model.owned_by]);
+  const header = ['MODEL', 'KIND', 'PROVIDER'];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const format = (row: string[]) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
+  process.stdout.write(`${[format(header), ...rows.map(format)].join('\n')}\n`);
+}
+
+/** Flags that say where things are, beside the variables they override. */
+const locationOptions = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  config: { type: 'string' },
+  'data-dir': { type: 'string' },
+} as const;
+
+type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>;
+
+/** parseArgs whose complaints (an unknown flag, a missing value) are usage errors of the command. */
+function parseCommandArgs<const Options extends ParseOptions>(command: string, args: string[], options: Options) {
+  try {
+    return parseArgs({ ...options, args, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message, command);
+  }
+}
+
+/** The configuration, with the location flags in place of their variables. */
+function loadCliConfig(values: { port?: string; host?: string; config?: string; 'data-dir'?: string }) {
+  const variables: Record<string, string | undefined> = { ...process.env };
+  if (values.port !== undefined) {
+    if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65_535) {
+      throw new UsageError(`--port must be a port number (0-65535); got '${values.port}'`);
+    }
+    variables.PORT = values.port;
+  }
+  if (values.host !== undefined) variables.HOST = values.host;
+  if (values.config !== undefined) variables.SWITCHYARD_CONFIG = values.config;
+  if (values['data-dir'] !== undefined) variables.SWITCHYARD_DATA_DIR = values['data-dir'];
+  return loadConfig(variables);
+}
+
+function wantsHelp(args: string[]): boolean {
+  return args.includes('--help') || args.includes('-h');
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(`${usage}\n`);
+    const topic = command === 'help' ? rest[0] : undefined;
+    process.stdout.write(`${(topic && commandHelp[topic]) || usage}\n`);
     return;
   }
-  if (command === '--version' || command === 'version') {
+  if (command === '--version' || command === '-v' || command === 'version') {
     process.stdout.write(`${version}\n`);
     return;
   }
-  const config = loadConfig(process.env);
+  const help = commandHelp[command];
+  if (!help) throw new UsageError(`unknown command '${command}'`);
+  // Help never has side effects: nothing is loaded, started or migrated.
+  if (wantsHelp(rest)) {
+    process.stdout.write(`${help}\n`);
+    return;
+  }
   switch (command) {
-    case 'start':
-      return runServer(config, 'all');
+    case 'start': {
+      const { values } = parseCommandArgs('start', rest, { options: locationOptions });
+      return runServer(loadCliConfig(values), 'all');
+    }
     case 'api': {
-      const { values } = parseArgs({ args: rest, options: { workers: { type: 'string' } } });
+      const { values } = parseCommandArgs('api', rest, {
+        options: { ...locationOptions, workers: { type: 'string' } },
+      });
+      const config = loadCliConfig(values);
       let workers: number;
       try {
         workers = parseWorkerCount(values.workers);
       } catch (error) {
-        throw new UsageError((error as Error).message);
+        throw new UsageError((error as Error).message, 'api');
       }
       if (workers === 1) return runServer(config, 'api');
       if (!isServerMode(config)) {
         throw new UsageError(
           '--workers needs server mode (DATABASE_URL and DEV_DATABASE_URL): PGlite is single-process',
+          'api',
         );
       }
       return runClustered(workers, createConfiguredLogger(config), () => runServer(config, 'api'));
     }
-    case 'worker':
-      return runWorker(config);
-    case 'migrate':
-      return migrate(config);
+    case 'worker': {
+      const { values } = parseCommandArgs('worker', rest, { options: locationOptions });
+      return runWorker(loadCliConfig(values));
+    }
+    case 'migrate': {
+      const { values } = parseCommandArgs('migrate', rest, { options: locationOptions });
+      return migrate(loadCliConfig(values));
+    }
     case 'keys':
-      return keysCommand(config, rest);
+      return keysCommand(rest);
     case 'admin':
-      return adminCommand(config, rest);
+      return adminCommand(rest);
+    case 'models':
+      return modelsCommand(rest);
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
@@ -368,7 +599,9 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof UsageError) {
-    process.stderr.write(`switchyard: ${error.message}\n\n${usage}\n`);
+    // The problem, and where to read more: not the whole usage again.
+    const more = error.command ? `switchyard ${error.command} --help` : 'switchyard --help';
+    process.stderr.write(`switchyard: ${error.message}\nRun '${more}' for usage.\n`);
     process.exit(2);
   }
   const message = isSwitchyardError(error) || error instanceof Error ? error.message : String(error);

@@ -2,6 +2,7 @@ import type { SwitchyardConfig } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { startAdminSocket } from '../cli/admin-socket';
+import { listAllModels } from '../gateway/model-list';
 import { buildApp } from './app';
 import { createServerParts, type Role, type ServerParts, type ServerPartsOptions } from './server-parts';
 
@@ -25,7 +26,13 @@ export async function startServer(
   let adminSocket: FastifyInstance | null = null;
   try {
     const { app, startDraining } = await buildApp(parts);
-    if (parts.adminSocketPath) adminSocket = await startAdminSocket(parts, parts.adminSocketPath);
+    if (parts.adminSocketPath) {
+      const created = Math.floor(Date.now() / 1000);
+      adminSocket = await startAdminSocket(
+        { ...parts, listModels: (environment) => listAllModels(parts, environment, created) },
+        parts.adminSocketPath,
+      );
+    }
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -12,18 +12,16 @@ import type { Static } from 'typebox';
 import { selectSkills, withFocusPrompt } from '../apps/focus-modes';
 import { appRoleOf } from '../apps/skill-caller';
 import { skillLoopItems } from '../apps/skill-loop';
-import type { AudioModels } from '../audio/audio-models';
 import { clientDisconnectController } from '../edge/client-disconnect';
 import { errorBody, normalizeError } from '../edge/error-handler';
 import type { RouteBehaviour } from '../edge/principal';
 import { sendEventStream } from '../edge/sse';
 import { withoutNulls } from '../edge/without-nulls';
-import type { ImageModels } from '../images/image-models';
 import { type ChatWithAppsDependencies, completeChatWithApps } from './apps-chat-http';
 import { enqueueChat } from './async-chat-routes';
 import { chunksOfCompletion, completeChat, resolveModel, startChatStream } from './chat-execution';
 import { chatCallOf, tagAnswer } from './chat-http';
-import { visibleModels } from './model-list';
+import { listAllModels, type OtherModelSources } from './model-list';
 
 const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat', openaiErrors: true };
 const modelsBehaviour: RouteBehaviour = { auth: 'optional', openaiErrors: true };
@@ -34,12 +32,6 @@ const errorResponses = {
   429: OpenAIErrorResponse,
 };
 
-/** The image and audio models GET /v1/models lists next to the chat and embedding ones. */
-export interface OtherModelSources {
-  readonly imageModels: Pick<ImageModels, 'list'>;
-  readonly audioModels: Pick<AudioModels, 'list'>;
-}
-
 /** The OpenAI-compatible surface: official OpenAI clients work against it unchanged. */
 export function registerOpenAIRoutes(
   app: FastifyInstance,
@@ -47,35 +39,7 @@ export function registerOpenAIRoutes(
 ): void {
   const bootTime = Math.floor(Date.now() / 1000);
 
-  // `kind` is Switchyard's addition to OpenAI's model object (clients ignore fields they do not know),
-  // so a client can pick a model that fits: chat, embedding, image, transcription or speech.
-  function listModels(environment: Environment): OpenAIModel[] {
-    const chatAndEmbedding = visibleModels(gateway, environment).map((model) => ({
-      id: model.id,
-      object: 'model' as const,
-      created: bootTime,
-      owned_by: model.providerId,
-      kind: model.kind,
-    }));
-    const images = gateway.imageModels.list().map((model) => ({
-      id: model.id,
-      object: 'model' as const,
-      created: bootTime,
-      owned_by: model.type,
-      kind: 'image' as const,
-    }));
-    const audio = gateway.audioModels
-      .list()
-      .filter((model) => model.environments.includes(environment))
-      .map((model) => ({
-        id: model.id,
-        object: 'model' as const,
-        created: bootTime,
-        owned_by: model.type,
-        kind: model.kind,
-      }));
-    return [...chatAndEmbedding, ...images, ...audio];
-  }
+  const listModels = (environment: Environment) => listAllModels(gateway, environment, bootTime);
 
   app.get(
     '/v1/models',

@@ -9,6 +9,8 @@ export interface CliOptions {
   /** The child's whole environment besides PATH, HOME and TMPDIR. */
   variables: Record<string, string>;
   timeoutMs?: number;
+  /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
+  input?: string;
 }
 
 export interface CliResult {
@@ -45,13 +47,14 @@ function spawnCli(args: string[], options: CliOptions): ChildProcess {
   return spawn(process.execPath, [cliPath, ...args], {
     cwd: options.cwd,
     env: childEnvironment(options.variables),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
 }
 
 /** Runs one CLI command to completion. */
 export function runCli(args: string[], options: CliOptions): Promise<CliResult> {
   const child = spawnCli(args, options);
+  if (options.input !== undefined) child.stdin?.end(options.input);
   let stdout = '';
   let stderr = '';
   let timedOut = false;
