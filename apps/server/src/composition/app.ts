@@ -16,6 +16,7 @@ import { registerCors } from '../edge/cors';
 import { sendError } from '../edge/error-handler';
 import { registerRequestHooks } from '../edge/hooks';
 import { createLazyCompilers, type RouteSchema } from '../edge/lazy-compilers';
+import { securitySchemes, transformDocument, transformRouteSchema } from '../edge/openapi';
 import { docsCsp, registerSecurityHeaders } from '../edge/security-headers';
 import { registerTextInputCheck } from '../edge/text-input';
 import { registerAdminEventRoutes } from '../events/admin-event-routes';
@@ -73,12 +74,15 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   await registerSecurityHeaders(app);
   await registerCors(app, parts.config.corsOrigins);
   await app.register(swagger, {
-    // Each operation says who may call it (x-switchyard-auth: none, optional, required, session or admin),
-    // so clients, and the test that checks every admin route's environment isolation, can read it.
-    transform: ({ schema, url, route }) => {
-      const auth = route.config?.behaviour?.auth;
-      return auth ? { schema: { ...schema, 'x-switchyard-auth': auth } as typeof schema, url } : { schema, url };
-    },
+    // Each operation says who may call it (x-switchyard-auth: none, optional, required, session or admin,
+    // and its security), so clients, and the test that checks every admin route's environment isolation,
+    // can read it; see edge/openapi.ts for what else is added to the generated document.
+    transform: transformRouteSchema,
+    transformObject: (documentObject) =>
+      transformDocument(
+        ('openapiObject' in documentObject ? documentObject.openapiObject : {}) as Record<string, unknown>,
+        parts.config.publicUrl,
+      ),
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -91,7 +95,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
           '`{"error":{"code":"SY_ERR_*","message":"..."}}` (OpenAI-shaped on OpenAI-compatible routes).',
       },
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'prod_…, dev_… or gt_… key' } },
+        securitySchemes,
       },
       tags: [
         { name: 'Chat', description: 'Native chat API' },
