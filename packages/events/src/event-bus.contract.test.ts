@@ -242,6 +242,44 @@ function describeEventBusContract(name: string, setup: () => Promise<Fixture>): 
       expect(calls).toBe(1);
     });
 
+    it('batches: a burst and a relayed outbox are each handled once per group, a repeated id once in all', async () => {
+      const bus = connect();
+      const counts = new Map<string, number>();
+      await bus.subscribe(
+        'billing',
+        'OrderShipped',
+        (event) => void counts.set(event.id, (counts.get(event.id) ?? 0) + 1),
+        { concurrency: 8 },
+      );
+      const burst = Array.from({ length: 40 }, () => randomUUID());
+      const handledBurst = collect(bus, burst.length, (activity) => activity.type === 'handled');
+      await Promise.all(
+        burst.map((id, index) => bus.publish('OrderShipped', { orderId: `b-${index}` }, { environment: 'prod', id })),
+      );
+      await handledBurst;
+      // 30 outbox rows go out in one relay; the first burst id among them is a redelivery.
+      const relayed = Array.from({ length: 29 }, () => randomUUID());
+      const repeated = burst[0] as string;
+      const settled = collect(bus, 30, (activity) => activity.type === 'handled' || activity.type === 'duplicate');
+      await fixture.database.db.transaction(async (transaction) => {
+        for (const id of [...relayed, repeated]) {
+          await bus.publishInTransaction(
+            transaction as unknown as Db,
+            'OrderShipped',
+            { orderId: id },
+            { environment: 'prod', id },
+          );
+        }
+      });
+      expect(await bus.relayOutbox()).toBe(30);
+      const outcomes = await settled;
+      expect(outcomes.filter((activity) => activity.type === 'duplicate').map((activity) => activity.event.id)).toEqual(
+        [repeated],
+      );
+      expect(counts.size).toBe(burst.length + relayed.length);
+      expect([...counts.values()].every((count) => count === 1)).toBe(true);
+    });
+
     it('keeps a group’s events while none of its consumers runs', async () => {
       const before = connect();
       await before.subscribe('billing', 'OrderPlaced', () => {});
