@@ -39,6 +39,8 @@ export interface EventsRepository {
   consumedAmong(groupName: string, eventIds: readonly string[]): Promise<Set<string>>;
   /** Records them as handled by `groupName` in one statement; recording one again is harmless. */
   markConsumed(groupName: string, eventIds: readonly string[], now: Date): Promise<void>;
+  /** Records one inside the caller's transaction; false when it was recorded before (nothing written). */
+  recordConsumedIn(executor: Db, groupName: string, eventId: string, now: Date): Promise<boolean>;
   purgeConsumed(before: Date): Promise<number>;
   /** A second dead letter of the same event and group replaces the first. */
   addDeadLetter(deadLetter: NewDeadLetter): Promise<void>;
@@ -116,6 +118,14 @@ export function createEventsRepository(db: Db): EventsRepository {
         .insert(eventConsumed)
         .values([...new Set(eventIds)].map((eventId) => ({ groupName, eventId, consumedAt: now })))
         .onConflictDoNothing();
+    },
+    async recordConsumedIn(executor, groupName, eventId, now) {
+      const inserted = await executor
+        .insert(eventConsumed)
+        .values({ groupName, eventId, consumedAt: now })
+        .onConflictDoNothing()
+        .returning({ eventId: eventConsumed.eventId });
+      return inserted.length > 0;
     },
     async purgeConsumed(before) {
       const deleted = await db

@@ -284,9 +284,23 @@ export function createEventBus<Catalog extends EventCatalog>(options: EventBusOp
       retryable = false;
     } else {
       try {
-        await handler(envelope, { group, attempt, maxAttempts: policy.maxAttempts });
+        let recorded = false;
+        await handler(envelope, {
+          group,
+          attempt,
+          maxAttempts: policy.maxAttempts,
+          async recordConsumed(transaction) {
+            if (!(await repository.recordConsumedIn(transaction, group, envelope.id, new Date(clock.now())))) {
+              throw new SwitchyardError(
+                'SY_ERR_CONFLICT',
+                `Event '${envelope.id}' was already handled by group '${group}'`,
+              );
+            }
+            recorded = true;
+          },
+        });
         // Recorded before the ack: a crash in between redelivers it, and the record skips it.
-        await ledger.markConsumed(envelope.id);
+        if (!recorded) await ledger.markConsumed(envelope.id);
         await delivery.ack();
         emit({ type: 'handled', group, event: envelope, attempt });
         return;

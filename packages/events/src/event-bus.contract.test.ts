@@ -280,6 +280,40 @@ function describeEventBusContract(name: string, setup: () => Promise<Fixture>): 
       expect([...counts.values()].every((count) => count === 1)).toBe(true);
     });
 
+    it('recordConsumed: the record commits or rolls back with the handler’s transaction', async () => {
+      const bus = connect();
+      const attempts: number[] = [];
+      let conflict: unknown;
+      await bus.subscribe('billing', 'OrderShipped', async (_event, context) => {
+        attempts.push(context.attempt);
+        if (context.attempt === 1) {
+          // The state change failed after the record: both roll back, so the retry is not a duplicate.
+          await expect(
+            fixture.database.db.transaction(async (transaction) => {
+              await context.recordConsumed(transaction as unknown as Db);
+              throw new Error('the state change failed');
+            }),
+          ).rejects.toThrow('the state change failed');
+          throw new Error('try again');
+        }
+        await fixture.database.db.transaction(async (transaction) => {
+          await context.recordConsumed(transaction as unknown as Db);
+        });
+        conflict = await errorOf(
+          fixture.database.db.transaction((transaction) => context.recordConsumed(transaction as unknown as Db)),
+        );
+      });
+      const handled = next(bus, (activity) => activity.type === 'handled');
+      const id = randomUUID();
+      await bus.publish('OrderShipped', { orderId: 'o-r' }, { environment: 'prod', id });
+      expect(await handled).toMatchObject({ attempt: 2, event: { id } });
+      expect(conflict).toMatchObject({ code: 'SY_ERR_CONFLICT' });
+      const duplicate = next(bus, (activity) => activity.type === 'duplicate');
+      await bus.publish('OrderShipped', { orderId: 'o-r' }, { environment: 'prod', id });
+      expect(await duplicate).toMatchObject({ group: 'billing', event: { id } });
+      expect(attempts).toEqual([1, 2]);
+    });
+
     it('keeps a group’s events while none of its consumers runs', async () => {
       const before = connect();
       await before.subscribe('billing', 'OrderPlaced', () => {});
