@@ -4,13 +4,6 @@
  * Redis and RabbitMQ keep the bus's bookkeeping in PostgreSQL, as in server mode.
  */
 import { randomUUID } from 'node:crypto';
-import { openDatabase, type SwitchyardDatabase } from '@switchyard/db';
-import {
-  createEmbeddedTransport,
-  createRabbitmqTransport,
-  createRedisStreamsTransport,
-  type EventTransport,
-} from '@switchyard/events';
 import {
   amqpAvailable,
   createTestPostgresDatabase,
@@ -21,25 +14,10 @@ import {
   testRedisUrl,
   uniqueAmqpPrefix,
 } from '@switchyard/testkit';
+import type { BackendAddress, BackendKind } from './event-transports';
 
-export type BackendKind = 'pglite' | 'postgres' | 'redis' | 'rabbitmq';
-
-export const backendLabels: Record<BackendKind, string> = {
-  pglite: 'embedded (PGlite)',
-  postgres: 'embedded (PostgreSQL)',
-  redis: 'Redis Streams',
-  rabbitmq: 'RabbitMQ',
-};
-
-/** What a process needs to reach one run's backend (passed to child processes as JSON). */
-export interface BackendAddress {
-  kind: BackendKind;
-  /** PostgreSQL URL, or a PGlite data directory (null: in memory). */
-  database: string | null;
-  redisUrl?: string;
-  amqpUrl?: string;
-  prefix?: string;
-}
+export type { BackendAddress, BackendKind } from './event-transports';
+export { backendLabels, backendTransport, openBackendDatabase } from './event-transports';
 
 export interface OpenedBackend {
   address: BackendAddress;
@@ -95,36 +73,4 @@ export async function createBackend(
       await created.drop();
     },
   };
-}
-
-export function openBackendDatabase(address: BackendAddress, poolSize = 20): Promise<SwitchyardDatabase> {
-  return address.kind === 'pglite'
-    ? openDatabase({ kind: 'pglite', dataDir: address.database })
-    : openDatabase({ kind: 'postgres', url: address.database as string, poolSize });
-}
-
-export function backendTransport(
-  address: BackendAddress,
-  database: SwitchyardDatabase,
-  options: { batchSize?: number; leaseMs?: number; onError?: (error: unknown, context: string) => void } = {},
-): EventTransport {
-  const onError = options.onError ?? (() => {});
-  switch (address.kind) {
-    case 'pglite':
-    case 'postgres':
-      return createEmbeddedTransport({
-        database,
-        onError,
-        ...(options.batchSize ? { batchSize: options.batchSize } : {}),
-        ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
-      });
-    case 'redis':
-      return createRedisStreamsTransport({
-        redisUrl: address.redisUrl as string,
-        prefix: address.prefix as string,
-        onError,
-      });
-    case 'rabbitmq':
-      return createRabbitmqTransport({ url: address.amqpUrl as string, prefix: address.prefix as string, onError });
-  }
 }
