@@ -24,10 +24,13 @@ export const eventId = (index: number) => `e${index}`;
 
 /** The benchmark's own tables (not Switchyard's): the effects, and the embedded publisher's progress. */
 export async function createBenchTables(database: SwitchyardDatabase): Promise<void> {
+  // One statement per call: PGlite's extended protocol refuses several.
   await database.db.execute(
     sql.raw(`CREATE TABLE IF NOT EXISTS bench_effects (
-      event_id text PRIMARY KEY, event_index integer NOT NULL, applied integer NOT NULL);
-    CREATE TABLE IF NOT EXISTS bench_progress (id integer PRIMARY KEY, published integer NOT NULL)`),
+      event_id text PRIMARY KEY, event_index integer NOT NULL, applied integer NOT NULL)`),
+  );
+  await database.db.execute(
+    sql.raw('CREATE TABLE IF NOT EXISTS bench_progress (id integer PRIMARY KEY, published integer NOT NULL)'),
   );
 }
 

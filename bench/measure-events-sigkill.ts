@@ -84,9 +84,13 @@ function consumerPool(address: BackendAddress, slots: number, logFile: string) {
   let kills = 0;
   let stopped = false;
   let firstReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => {
+  let failed: (error: Error) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
     firstReady = resolve;
+    failed = reject;
   });
+  /** Consumers in a row that died before they were ready: a broken consumer, not a slow one. */
+  let deadOnArrival = 0;
   let progressListener: (message: { published: number; effects: number }) => void = () => {};
 
   function start(): void {
@@ -108,6 +112,13 @@ function consumerPool(address: BackendAddress, slots: number, logFile: string) {
     });
     child.once('exit', () => {
       consumers.delete(consumer);
+      if (consumer.readyAt === undefined && child.signalCode !== 'SIGKILL') {
+        if (++deadOnArrival >= 3) {
+          stopped = true;
+          failed(new Error(`3 consumer processes in a row exited before they were ready (see ${logFile})`));
+          return;
+        }
+      } else deadOnArrival = 0;
       // A consumer that died on its own (not killed here) is replaced too.
       if (!stopped && consumers.size < slots) start();
     });
