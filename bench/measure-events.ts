@@ -1,9 +1,18 @@
 /**
- * Event bus throughput and latency per backend: one process publishes N events (32 in flight)
- * to one consumer group (concurrency 16) in the same process; prints events/s from the first
- * publish to the last handled event, publish→handle p50/p99, and lost / handled-twice counts.
+ * Event bus throughput and latency per backend, in one process (one consumer group, concurrency 16):
  *
- *   npx tsx bench/measure-events.ts [--events 5000] [--out bench/results/<date>-events]
+ * 1. Throughput, per event vs batched: N events published as one burst (32 in flight), and N
+ *    events relayed from the outbox; events/s from the first publish (or the relay start) to the
+ *    last handled event. "per event" is batchSize 1 (one database round trip per consumed-id check,
+ *    record, embedded publish and ack, and one publish per relayed row, as before batching);
+ *    "batched" is the default. Both run on the same machine in the same run, so their ratio holds
+ *    even when the machine's load moves the absolute figures.
+ * 2. Latency at a steady rate: events published on a fixed schedule at 50% and 80% of the
+ *    batched burst rate for --seconds; publish→handle p50/p99 counted from each event's
+ *    scheduled time (a late publish counts against the bus, no coordinated omission).
+ *
+ *   npx tsx bench/measure-events.ts [--events 3000] [--seconds 10] [--backends pglite,postgres,redis,rabbitmq]
+ *                                   [--out bench/results/<date>-events]
  *
  * Backends that do not answer (TEST_DATABASE_URL, TEST_REDIS_URL, TEST_AMQP_URL) are skipped.
  */
@@ -12,168 +21,272 @@ import { writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { openDatabase, type SwitchyardDatabase } from '@switchyard/db';
-import {
-  createEmbeddedTransport,
-  createEventBus,
-  createRabbitmqTransport,
-  createRedisStreamsTransport,
-  defineEvent,
-  defineEventCatalog,
-  type EventTransport,
-} from '@switchyard/events';
-import {
-  amqpAvailable,
-  createTestPostgresDatabase,
-  probePostgres,
-  redisAvailable,
-  testAmqpUrl,
-  testRedisUrl,
-  uniqueAmqpPrefix,
-} from '@switchyard/testkit';
+import type { Db, SwitchyardDatabase } from '@switchyard/db';
+import { createEventBus, defineEvent, defineEventCatalog, type EventBus } from '@switchyard/events';
 import Type from 'typebox';
+import {
+  type BackendAddress,
+  type BackendKind,
+  backendLabels,
+  backendTransport,
+  createBackend,
+  openBackendDatabase,
+  unavailable,
+} from './event-backends';
 import { describeMachine } from './machine';
 import { summarize } from './stats';
 
 const { values } = parseArgs({
-  options: { events: { type: 'string', default: '5000' }, out: { type: 'string' } },
+  options: {
+    events: { type: 'string', default: '3000' },
+    seconds: { type: 'string', default: '10' },
+    backends: { type: 'string', default: 'pglite,postgres,redis,rabbitmq' },
+    out: { type: 'string' },
+  },
 });
 const total = Number(values.events);
+const steadySeconds = Number(values.seconds);
+const kinds = values.backends.split(',') as BackendKind[];
 const inFlight = 32;
+const concurrency = 16;
+const group = 'bench';
 const catalog = defineEventCatalog([
   defineEvent('BenchTick', { payload: Type.Object({ index: Type.Integer({ minimum: 0 }) }) }),
 ]);
+type BenchBus = EventBus<typeof catalog>;
 
-interface Result {
-  backend: string;
-  events: number;
+const variants = [
+  { label: 'per event', batchSize: 1 },
+  { label: 'batched', batchSize: undefined },
+] as const;
+type VariantLabel = (typeof variants)[number]['label'];
+
+interface Throughput {
   eventsPerSecond: number;
-  latencyMs: { p50: number; p99: number; max: number };
   lost: number;
   handledTwice: number;
 }
 
-async function measure(
-  backend: string,
-  database: SwitchyardDatabase,
-  transport: () => EventTransport,
-): Promise<Result> {
-  const bus = createEventBus({ transport: transport(), database, catalog, relayIntervalMs: 0, onError: () => {} });
-  const publishedAt = new Float64Array(total);
-  const latencies: number[] = [];
-  const handled = new Uint32Array(total);
+interface BackendResult {
+  backend: string;
+  burst: Record<VariantLabel, Throughput>;
+  relay: Record<VariantLabel, Throughput>;
+  steady: Array<{
+    percentOfMax: number;
+    rate: number;
+    events: number;
+    p50: number;
+    p99: number;
+    max: number;
+    lost: number;
+  }>;
+}
+
+const round = (value: number) => Math.round(value * 10) / 10;
+
+/** Opens a fresh backend and bus, runs `body`, closes and deletes everything. */
+async function withBus<T>(
+  kind: BackendKind,
+  batchSize: number | undefined,
+  body: (bus: BenchBus, database: SwitchyardDatabase) => Promise<T>,
+): Promise<T> {
+  const backend = await createBackend(kind, { eventNames: ['BenchTick'], groups: [group] });
+  const address: BackendAddress = backend.address;
+  const database = await openBackendDatabase(address);
+  const bus = createEventBus({
+    transport: backendTransport(address, database, batchSize ? { batchSize } : {}),
+    database,
+    catalog,
+    relayIntervalMs: 0,
+    onError: () => {},
+    ...(batchSize ? { batchSize } : {}),
+  });
+  try {
+    return await body(bus, database);
+  } finally {
+    await bus.close({ graceful: true, timeoutMs: 2_000 });
+    await database.close();
+    await backend.cleanup();
+  }
+}
+
+/** Subscribes the bench group; `onFirst` gets each event's index the first time it is handled. */
+async function counting(bus: BenchBus, count: number, onFirst: (index: number) => void) {
+  const handled = new Uint32Array(count);
   let unique = 0;
   let finished: () => void = () => {};
   const done = new Promise<void>((resolve) => {
     finished = resolve;
   });
   await bus.subscribe(
-    'bench',
+    group,
     'BenchTick',
     (event) => {
       const { index } = event.payload;
-      const count = handled[index] ?? 0;
-      handled[index] = count + 1;
-      if (count === 0) {
-        latencies.push(performance.now() - (publishedAt[index] ?? 0));
-        if (++unique === total) finished();
+      const seen = handled[index] ?? 0;
+      handled[index] = seen + 1;
+      if (seen === 0) {
+        onFirst(index);
+        if (++unique === count) finished();
       }
     },
-    { concurrency: 16 },
+    { concurrency },
   );
-  const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (next < total) {
-        const index = next++;
-        publishedAt[index] = performance.now();
-        await bus.publish('BenchTick', { index }, { environment: 'prod', id: randomUUID() });
-      }
-    }),
-  );
-  await done;
-  const seconds = (performance.now() - started) / 1000;
-  await bus.close({ graceful: true, timeoutMs: 2_000 });
-  const latency = summarize(latencies);
-  let twice = 0;
-  for (const count of handled) if (count > 1) twice++;
   return {
-    backend,
-    events: total,
-    eventsPerSecond: Math.round(total / seconds),
-    latencyMs: { p50: round(latency.p50), p99: round(latency.p99), max: round(latency.max) },
-    lost: total - unique,
-    handledTwice: twice,
+    done,
+    tally() {
+      let twice = 0;
+      for (const seen of handled) if (seen > 1) twice++;
+      return { lost: count - unique, handledTwice: twice };
+    },
   };
 }
 
-const round = (value: number) => Math.round(value * 10) / 10;
-
-const results: Result[] = [];
-const skipped: string[] = [];
-
-{
-  const database = await openDatabase({ kind: 'pglite', dataDir: null });
-  results.push(await measure('embedded (PGlite, in memory)', database, () => createEmbeddedTransport({ database })));
-  await database.close();
+async function burst(kind: BackendKind, batchSize: number | undefined): Promise<Throughput> {
+  return withBus(kind, batchSize, async (bus) => {
+    const counter = await counting(bus, total, () => {});
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (next < total) {
+          const index = next++;
+          await bus.publish('BenchTick', { index }, { environment: 'prod', id: randomUUID() });
+        }
+      }),
+    );
+    await counter.done;
+    return { eventsPerSecond: Math.round(total / ((performance.now() - started) / 1000)), ...counter.tally() };
+  });
 }
 
-const postgres = await probePostgres();
-if (postgres.available) {
-  const created = await createTestPostgresDatabase();
-  if (created) {
-    const database = await openDatabase({ kind: 'postgres', url: created.url, poolSize: 20 });
-    results.push(await measure('embedded (PostgreSQL)', database, () => createEmbeddedTransport({ database })));
-    await database.close();
-    await created.drop();
-  }
-} else skipped.push(`embedded (PostgreSQL): ${postgres.reason}`);
-
-if (await redisAvailable()) {
-  const database = await openDatabase({ kind: 'pglite', dataDir: null });
-  const prefix = `sy-bench-${randomUUID().slice(0, 8)}`;
-  results.push(
-    await measure('Redis Streams', database, () => createRedisStreamsTransport({ redisUrl: testRedisUrl(), prefix })),
-  );
-  const { Redis } = await import('ioredis');
-  const admin = new Redis(testRedisUrl());
-  const keys = await admin.keys(`${prefix}:*`);
-  if (keys.length > 0) await admin.del(...keys);
-  admin.disconnect();
-  await database.close();
-} else skipped.push('Redis Streams: no Redis');
-
-if (await amqpAvailable()) {
-  const database = await openDatabase({ kind: 'pglite', dataDir: null });
-  const prefix = uniqueAmqpPrefix();
-  results.push(await measure('RabbitMQ', database, () => createRabbitmqTransport({ url: testAmqpUrl(), prefix })));
-  const { deleteAmqpTopology } = await import('@switchyard/testkit');
-  await deleteAmqpTopology(testAmqpUrl(), {
-    queues: [`${prefix}BenchTick.bench`, `${prefix}switchyard.dead-letters`],
-    exchanges: [`${prefix}switchyard.events`, `${prefix}switchyard.events.dead-letter`],
+async function relay(kind: BackendKind, batchSize: number | undefined): Promise<Throughput> {
+  return withBus(kind, batchSize, async (bus, database) => {
+    // Committed beforehand, 100 per transaction; only the relay and the handling are timed.
+    for (let start = 0; start < total; start += 100) {
+      await database.db.transaction(async (transaction) => {
+        for (let index = start; index < Math.min(total, start + 100); index++) {
+          await bus.publishInTransaction(transaction as unknown as Db, 'BenchTick', { index }, { environment: 'prod' });
+        }
+      });
+    }
+    const counter = await counting(bus, total, () => {});
+    const started = performance.now();
+    let relayed = 0;
+    while (relayed < total) relayed += await bus.relayOutbox();
+    await counter.done;
+    return { eventsPerSecond: Math.round(total / ((performance.now() - started) / 1000)), ...counter.tally() };
   });
-  await database.close();
-} else skipped.push('RabbitMQ: no broker');
+}
 
+async function steady(kind: BackendKind, rate: number) {
+  const count = Math.max(1, Math.round(rate * steadySeconds));
+  return withBus(kind, undefined, async (bus) => {
+    const scheduledAt = new Float64Array(count);
+    const latencies: number[] = [];
+    const counter = await counting(bus, count, (index) => {
+      latencies.push(performance.now() - (scheduledAt[index] ?? 0));
+    });
+    const started = performance.now();
+    const intervalMs = 1000 / rate;
+    const publishing: Array<Promise<unknown>> = [];
+    let next = 0;
+    while (next < count) {
+      const now = performance.now();
+      while (next < count && started + next * intervalMs <= now) {
+        const index = next++;
+        scheduledAt[index] = started + index * intervalMs;
+        publishing.push(bus.publish('BenchTick', { index }, { environment: 'prod', id: randomUUID() }));
+      }
+      const wait = started + next * intervalMs - performance.now();
+      if (next < count) await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
+    }
+    await Promise.all(publishing);
+    await counter.done;
+    const latency = summarize(latencies);
+    return {
+      rate: Math.round(rate),
+      events: count,
+      p50: round(latency.p50),
+      p99: round(latency.p99),
+      max: round(latency.max),
+      lost: counter.tally().lost,
+    };
+  });
+}
+
+const results: BackendResult[] = [];
+const skipped: string[] = [];
+const loadAtStart = loadavg();
+
+for (const kind of kinds) {
+  const reason = await unavailable(kind);
+  if (reason) {
+    skipped.push(`${backendLabels[kind]}: ${reason}`);
+    continue;
+  }
+  const result: BackendResult = {
+    backend: backendLabels[kind],
+    burst: {} as BackendResult['burst'],
+    relay: {} as BackendResult['relay'],
+    steady: [],
+  };
+  for (const variant of variants) {
+    result.burst[variant.label] = await burst(kind, variant.batchSize);
+    console.log(`${result.backend} burst ${variant.label}: ${result.burst[variant.label].eventsPerSecond} events/s`);
+  }
+  for (const variant of variants) {
+    result.relay[variant.label] = await relay(kind, variant.batchSize);
+    console.log(`${result.backend} relay ${variant.label}: ${result.relay[variant.label].eventsPerSecond} events/s`);
+  }
+  const max = result.burst.batched.eventsPerSecond;
+  for (const percentOfMax of [50, 80]) {
+    const measured = await steady(kind, (max * percentOfMax) / 100);
+    result.steady.push({ percentOfMax, ...measured });
+    console.log(`${result.backend} steady ${percentOfMax}%: p50 ${measured.p50} ms, p99 ${measured.p99} ms`);
+  }
+  results.push(result);
+}
+
+const ratio = (after: number, before: number) => (before > 0 ? `×${(after / before).toFixed(2)}` : '—');
 const machine = describeMachine();
+const load = (values: number[]) => values.map((value) => value.toFixed(1)).join(' ');
 const lines = [
-  `# Event bus: ${total} events per backend`,
+  `# Event bus: ${total} events per backend and variant; steady rate for ${steadySeconds} s`,
   '',
   `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, ` +
     `PostgreSQL ${machine.postgres ?? '—'}, Redis ${machine.redis ?? '—'}; revision ${machine.revision ?? '—'}; ` +
-    `load average ${loadavg()
-      .map((value) => value.toFixed(1))
-      .join(' ')} at the end (the machine is shared).`,
-  'One process publishes (32 in flight) to one consumer group (concurrency 16) in the same process; the',
-  'bookkeeping (consumed ids) is in PGlite for Redis and RabbitMQ. Latency: publish call → handler start.',
+    `load average ${load(loadAtStart)} at the start, ${load(loadavg())} at the end (the machine is shared).`,
+  `One process, one consumer group (concurrency ${concurrency}); every run on a fresh database/prefix. The bus's`,
+  'bookkeeping (consumed ids, outbox) is in PostgreSQL for Redis and RabbitMQ, as in server mode.',
   '',
-  '| backend | events/s | p50 ms | p99 ms | max ms | lost | handled twice |',
+  '## Throughput: per event (batchSize 1) vs batched (default)',
+  '',
+  '| backend | burst per event | burst batched | ratio | relay per event | relay batched | ratio | lost | handled twice |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...results.map((result) => {
+    const all = [result.burst['per event'], result.burst.batched, result.relay['per event'], result.relay.batched];
+    return (
+      `| ${result.backend} | ${result.burst['per event'].eventsPerSecond} | ${result.burst.batched.eventsPerSecond} | ` +
+      `${ratio(result.burst.batched.eventsPerSecond, result.burst['per event'].eventsPerSecond)} | ` +
+      `${result.relay['per event'].eventsPerSecond} | ${result.relay.batched.eventsPerSecond} | ` +
+      `${ratio(result.relay.batched.eventsPerSecond, result.relay['per event'].eventsPerSecond)} | ` +
+      `${all.reduce((sum, run) => sum + run.lost, 0)} | ${all.reduce((sum, run) => sum + run.handledTwice, 0)} |`
+    );
+  }),
+  '',
+  'events/s. Burst: publish (32 in flight) → handled. Relay: outbox rows committed beforehand → relayed → handled.',
+  '',
+  '## Latency at a steady rate (batched), publish → handler start',
+  '',
+  '| backend | rate (% of batched burst) | events | p50 ms | p99 ms | max ms | lost |',
   '|---|---:|---:|---:|---:|---:|---:|',
-  ...results.map(
-    (result) =>
-      `| ${result.backend} | ${result.eventsPerSecond} | ${result.latencyMs.p50} | ${result.latencyMs.p99} | ` +
-      `${result.latencyMs.max} | ${result.lost} | ${result.handledTwice} |`,
+  ...results.flatMap((result) =>
+    result.steady.map(
+      (run) =>
+        `| ${result.backend} | ${run.rate}/s (${run.percentOfMax}%) | ${run.events} | ${run.p50} | ${run.p99} | ` +
+        `${run.max} | ${run.lost} |`,
+    ),
   ),
   ...(skipped.length ? ['', `Skipped: ${skipped.join('; ')}.`] : []),
   '',
@@ -181,6 +294,9 @@ const lines = [
 console.log(lines.join('\n'));
 if (values.out) {
   await writeFile(`${values.out}.md`, lines.join('\n'));
-  await writeFile(`${values.out}.json`, `${JSON.stringify({ machine, results, skipped }, null, 2)}\n`);
+  await writeFile(
+    `${values.out}.json`,
+    `${JSON.stringify({ machine, loadAtStart, loadAtEnd: loadavg(), results, skipped }, null, 2)}\n`,
+  );
 }
 process.exit(0);

@@ -35,8 +35,12 @@ export interface EventsRepository {
   insertOutbox(executor: Db, envelope: StoredEventEnvelope): Promise<void>;
   listOutbox(limit: number): Promise<StoredEventEnvelope[]>;
   deleteOutbox(ids: readonly string[]): Promise<void>;
-  isConsumed(groupName: string, eventId: string): Promise<boolean>;
-  markConsumed(groupName: string, eventId: string, now: Date): Promise<void>;
+  /** The ones among `eventIds` that `groupName` recorded as handled (one query for all of them). */
+  consumedAmong(groupName: string, eventIds: readonly string[]): Promise<Set<string>>;
+  /** Records them as handled by `groupName` in one statement; recording one again is harmless. */
+  markConsumed(groupName: string, eventIds: readonly string[], now: Date): Promise<void>;
+  /** Records one inside the caller's transaction; false when it was recorded before (nothing written). */
+  recordConsumedIn(executor: Db, groupName: string, eventId: string, now: Date): Promise<boolean>;
   purgeConsumed(before: Date): Promise<number>;
   /** A second dead letter of the same event and group replaces the first. */
   addDeadLetter(deadLetter: NewDeadLetter): Promise<void>;
@@ -59,8 +63,11 @@ export interface EventsRepository {
 /** The embedded backend's queue tables. */
 export interface EventDeliveriesRepository {
   subscribe(groupName: string, eventNames: readonly string[]): Promise<void>;
-  /** One delivery per group subscribed to the event; an event id already queued for a group is skipped. */
-  enqueue(envelope: StoredEventEnvelope, runAt: Date): Promise<number>;
+  /**
+   * One delivery per group subscribed to each event, in one statement and in their order; an event
+   * id already queued for a group is skipped. Returns the names of the events that got a new delivery.
+   */
+  enqueueMany(envelopes: readonly StoredEventEnvelope[], runAt: Date): Promise<Set<string>>;
   /** A delivery for one group only (a dead letter replayed). */
   enqueueForGroup(groupName: string, envelope: StoredEventEnvelope, runAt: Date): Promise<void>;
   /** Due deliveries of `groupName` (or ones whose lease ran out), with their attempt counted. */
@@ -73,8 +80,8 @@ export interface EventDeliveriesRepository {
     lockExpiresAt: Date;
   }): Promise<EventDeliveryRow[]>;
   renewLeases(workerId: string, ids: readonly number[], lockExpiresAt: Date): Promise<void>;
-  /** Done or dead-lettered: the row goes. */
-  remove(id: number, workerId: string): Promise<void>;
+  /** Done or dead-lettered: the rows go, in one statement. */
+  removeMany(ids: readonly number[], workerId: string): Promise<void>;
   retry(id: number, workerId: string, runAt: Date): Promise<void>;
   /** The earliest due time among `groupName`'s deliveries, for the wake-up timer. */
   nextRunAt(groupName: string, eventNames: readonly string[]): Promise<Date | undefined>;
@@ -97,15 +104,28 @@ export function createEventsRepository(db: Db): EventsRepository {
     async deleteOutbox(ids) {
       if (ids.length > 0) await db.delete(eventOutbox).where(inArray(eventOutbox.id, [...ids]));
     },
-    async isConsumed(groupName, eventId) {
+    async consumedAmong(groupName, eventIds) {
+      if (eventIds.length === 0) return new Set();
       const rows = await db
         .select({ eventId: eventConsumed.eventId })
         .from(eventConsumed)
-        .where(and(eq(eventConsumed.groupName, groupName), eq(eventConsumed.eventId, eventId)));
-      return rows.length > 0;
+        .where(and(eq(eventConsumed.groupName, groupName), inArray(eventConsumed.eventId, [...new Set(eventIds)])));
+      return new Set(rows.map((row) => row.eventId));
     },
-    async markConsumed(groupName, eventId, now) {
-      await db.insert(eventConsumed).values({ groupName, eventId, consumedAt: now }).onConflictDoNothing();
+    async markConsumed(groupName, eventIds, now) {
+      if (eventIds.length === 0) return;
+      await db
+        .insert(eventConsumed)
+        .values([...new Set(eventIds)].map((eventId) => ({ groupName, eventId, consumedAt: now })))
+        .onConflictDoNothing();
+    },
+    async recordConsumedIn(executor, groupName, eventId, now) {
+      const inserted = await executor
+        .insert(eventConsumed)
+        .values({ groupName, eventId, consumedAt: now })
+        .onConflictDoNothing()
+        .returning({ eventId: eventConsumed.eventId });
+      return inserted.length > 0;
     },
     async purgeConsumed(before) {
       const deleted = await db
@@ -192,15 +212,17 @@ export function createEventDeliveriesRepository(db: Db): EventDeliveriesReposito
         .values(eventNames.map((eventName) => ({ groupName, eventName })))
         .onConflictDoNothing();
     },
-    async enqueue(envelope, runAt) {
-      const result = await db.execute<{ id: number }>(sql`
+    async enqueueMany(envelopes, runAt) {
+      if (envelopes.length === 0) return new Set();
+      const result = await db.execute<{ event_name: string }>(sql`
         INSERT INTO ${eventDeliveries} (group_name, event_id, event_name, envelope, run_at)
-        SELECT ${eventSubscriptions.groupName}, ${envelope.id}, ${envelope.name}, ${JSON.stringify(envelope)}::jsonb, ${runAt.toISOString()}::timestamptz
-        FROM ${eventSubscriptions}
-        WHERE ${eventSubscriptions.eventName} = ${envelope.name}
+        SELECT ${eventSubscriptions.groupName}, e.value->>'id', e.value->>'name', e.value, ${runAt.toISOString()}::timestamptz
+        FROM jsonb_array_elements(${JSON.stringify(envelopes)}::jsonb) WITH ORDINALITY AS e(value, position)
+        JOIN ${eventSubscriptions} ON ${eventSubscriptions.eventName} = e.value->>'name'
+        ORDER BY e.position
         ON CONFLICT (group_name, event_id) DO NOTHING
-        RETURNING id`);
-      return result.rows.length;
+        RETURNING event_name`);
+      return new Set(result.rows.map((row) => row.event_name));
     },
     async enqueueForGroup(groupName, envelope, runAt) {
       await db
@@ -247,8 +269,11 @@ export function createEventDeliveriesRepository(db: Db): EventDeliveriesReposito
         .set({ lockExpiresAt })
         .where(and(inArray(eventDeliveries.id, [...ids]), eq(eventDeliveries.lockedBy, workerId)));
     },
-    async remove(id, workerId) {
-      await db.delete(eventDeliveries).where(and(eq(eventDeliveries.id, id), eq(eventDeliveries.lockedBy, workerId)));
+    async removeMany(ids, workerId) {
+      if (ids.length === 0) return;
+      await db
+        .delete(eventDeliveries)
+        .where(and(inArray(eventDeliveries.id, [...ids]), eq(eventDeliveries.lockedBy, workerId)));
     },
     async retry(id, workerId, runAt) {
       await db

@@ -7,6 +7,7 @@ import {
   type SwitchyardDatabase,
 } from '@switchyard/db';
 import { Compile, type Validator } from 'typebox/compile';
+import { createBatcher, defaultBatchSize } from './batcher';
 import { type EventCatalog, type EventDefinition, findEventDefinition } from './catalog';
 import type {
   BusActivity,
@@ -45,6 +46,12 @@ export interface EventBusOptions<Catalog extends EventCatalog> {
   onError?: (error: unknown, context: string) => void;
   /** Applied to handler error messages before they are stored with a dead letter. */
   scrubErrorMessage?: (message: string) => string;
+  /**
+   * Consumed-id checks and records of each group, and the relay's publishes, go to the database
+   * (and the backend) in batches of up to this many: events that arrive while a batch is in flight
+   * go together in the next one. 1: one round trip per event. Default 100.
+   */
+  batchSize?: number;
 }
 
 const relayBatch = 200;
@@ -80,6 +87,7 @@ export function createEventBus<Catalog extends EventCatalog>(options: EventBusOp
   const validators = new WeakMap<EventDefinition, Validator>();
   const groups = new Set<string>();
   const retainConsumedMs = options.retainConsumedMs ?? 7 * 24 * 60 * 60_000;
+  const batchSize = Math.max(1, Math.trunc(options.batchSize ?? defaultBatchSize));
   let closed = false;
   let relaying: Promise<number> | undefined;
   let relayAgain = false;
@@ -159,9 +167,11 @@ export function createEventBus<Catalog extends EventCatalog>(options: EventBusOp
       const batch = await repository.listOutbox(relayBatch);
       if (batch.length === 0) return relayed;
       // Published before deleted: a crash in between publishes again, and consumer groups skip the repeat.
-      for (const envelope of batch) {
-        await transport.publish(envelope as EventEnvelope);
-        emit({ type: 'relayed', event: envelope as EventEnvelope });
+      for (let start = 0; start < batch.length; start += batchSize) {
+        const part = batch.slice(start, start + batchSize) as EventEnvelope[];
+        if (part.length > 1 && transport.publishMany) await transport.publishMany(part);
+        else for (const envelope of part) await transport.publish(envelope);
+        for (const envelope of part) emit({ type: 'relayed', event: envelope });
       }
       await repository.deleteOutbox(batch.map((envelope) => envelope.id));
       relayed += batch.length;
@@ -233,15 +243,34 @@ export function createEventBus<Catalog extends EventCatalog>(options: EventBusOp
     return { message: scrub(String(error)).slice(0, 2_000), code: null };
   }
 
+  /** One per subscription: the group's consumed-id checks and records, batched. */
+  interface ConsumedLedger {
+    isConsumed(eventId: string): Promise<boolean>;
+    markConsumed(eventId: string): Promise<void>;
+  }
+
+  function consumedLedger(group: string): ConsumedLedger {
+    const checks = createBatcher<string, boolean>(async (ids) => {
+      const consumed = await repository.consumedAmong(group, ids);
+      return ids.map((id) => consumed.has(id));
+    }, batchSize);
+    const records = createBatcher<string, undefined>(async (ids) => {
+      await repository.markConsumed(group, ids, new Date(clock.now()));
+      return ids.map(() => undefined);
+    }, batchSize);
+    return { isConsumed: (id) => checks.add(id), markConsumed: (id) => records.add(id) };
+  }
+
   async function handleDelivery(
     group: string,
+    ledger: ConsumedLedger,
     policy: RetryPolicy,
     // biome-ignore lint/suspicious/noExplicitAny: payloads are checked against the catalog before the handler runs
     handler: EventHandler<any>,
     delivery: TransportDelivery,
   ): Promise<void> {
     const { envelope, attempt } = delivery;
-    if (await repository.isConsumed(group, envelope.id)) {
+    if (await ledger.isConsumed(envelope.id)) {
       await delivery.ack();
       emit({ type: 'duplicate', group, event: envelope });
       return;
@@ -255,8 +284,23 @@ export function createEventBus<Catalog extends EventCatalog>(options: EventBusOp
       retryable = false;
     } else {
       try {
-        await handler(envelope, { group, attempt, maxAttempts: policy.maxAttempts });
-        await repository.markConsumed(group, envelope.id, new Date(clock.now()));
+        let recorded = false;
+        await handler(envelope, {
+          group,
+          attempt,
+          maxAttempts: policy.maxAttempts,
+          async recordConsumed(transaction) {
+            if (!(await repository.recordConsumedIn(transaction, group, envelope.id, new Date(clock.now())))) {
+              throw new SwitchyardError(
+                'SY_ERR_CONFLICT',
+                `Event '${envelope.id}' was already handled by group '${group}'`,
+              );
+            }
+            recorded = true;
+          },
+        });
+        // Recorded before the ack: a crash in between redelivers it, and the record skips it.
+        if (!recorded) await ledger.markConsumed(envelope.id);
         await delivery.ack();
         emit({ type: 'handled', group, event: envelope, attempt });
         return;
@@ -319,11 +363,12 @@ export function createEventBus<Catalog extends EventCatalog>(options: EventBusOp
       groups.add(group);
       const { concurrency = 4, ...retry } = subscribeOptions;
       const policy = checkPolicy({ ...basePolicy, ...retry });
+      const ledger = consumedLedger(group);
       await transport.consume(
         group,
         list,
         (delivery) =>
-          handleDelivery(group, policy, handler, delivery).catch((error: unknown) => {
+          handleDelivery(group, ledger, policy, handler, delivery).catch((error: unknown) => {
             // The delivery stays unsettled and comes back (lease, pending entry, unacked message).
             reportError(error, `settling event '${delivery.envelope.id}' for group '${group}' failed`);
           }),

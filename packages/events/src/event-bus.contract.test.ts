@@ -242,6 +242,78 @@ function describeEventBusContract(name: string, setup: () => Promise<Fixture>): 
       expect(calls).toBe(1);
     });
 
+    it('batches: a burst and a relayed outbox are each handled once per group, a repeated id once in all', async () => {
+      const bus = connect();
+      const counts = new Map<string, number>();
+      await bus.subscribe(
+        'billing',
+        'OrderShipped',
+        (event) => void counts.set(event.id, (counts.get(event.id) ?? 0) + 1),
+        { concurrency: 8 },
+      );
+      const burst = Array.from({ length: 40 }, () => randomUUID());
+      const handledBurst = collect(bus, burst.length, (activity) => activity.type === 'handled');
+      await Promise.all(
+        burst.map((id, index) => bus.publish('OrderShipped', { orderId: `b-${index}` }, { environment: 'prod', id })),
+      );
+      await handledBurst;
+      // 30 outbox rows go out in one relay; the first burst id among them is a redelivery.
+      const relayed = Array.from({ length: 29 }, () => randomUUID());
+      const repeated = burst[0] as string;
+      const settled = collect(bus, 30, (activity) => activity.type === 'handled' || activity.type === 'duplicate');
+      await fixture.database.db.transaction(async (transaction) => {
+        for (const id of [...relayed, repeated]) {
+          await bus.publishInTransaction(
+            transaction as unknown as Db,
+            'OrderShipped',
+            { orderId: id },
+            { environment: 'prod', id },
+          );
+        }
+      });
+      expect(await bus.relayOutbox()).toBe(30);
+      const outcomes = await settled;
+      expect(outcomes.filter((activity) => activity.type === 'duplicate').map((activity) => activity.event.id)).toEqual(
+        [repeated],
+      );
+      expect(counts.size).toBe(burst.length + relayed.length);
+      expect([...counts.values()].every((count) => count === 1)).toBe(true);
+    });
+
+    it('recordConsumed: the record commits or rolls back with the handler’s transaction', async () => {
+      const bus = connect();
+      const attempts: number[] = [];
+      let conflict: unknown;
+      await bus.subscribe('billing', 'OrderShipped', async (_event, context) => {
+        attempts.push(context.attempt);
+        if (context.attempt === 1) {
+          // The state change failed after the record: both roll back, so the retry is not a duplicate.
+          await expect(
+            fixture.database.db.transaction(async (transaction) => {
+              await context.recordConsumed(transaction as unknown as Db);
+              throw new Error('the state change failed');
+            }),
+          ).rejects.toThrow('the state change failed');
+          throw new Error('try again');
+        }
+        await fixture.database.db.transaction(async (transaction) => {
+          await context.recordConsumed(transaction as unknown as Db);
+        });
+        conflict = await errorOf(
+          fixture.database.db.transaction((transaction) => context.recordConsumed(transaction as unknown as Db)),
+        );
+      });
+      const handled = next(bus, (activity) => activity.type === 'handled');
+      const id = randomUUID();
+      await bus.publish('OrderShipped', { orderId: 'o-r' }, { environment: 'prod', id });
+      expect(await handled).toMatchObject({ attempt: 2, event: { id } });
+      expect(conflict).toMatchObject({ code: 'SY_ERR_CONFLICT' });
+      const duplicate = next(bus, (activity) => activity.type === 'duplicate');
+      await bus.publish('OrderShipped', { orderId: 'o-r' }, { environment: 'prod', id });
+      expect(await duplicate).toMatchObject({ group: 'billing', event: { id } });
+      expect(attempts).toEqual([1, 2]);
+    });
+
     it('keeps a group’s events while none of its consumers runs', async () => {
       const before = connect();
       await before.subscribe('billing', 'OrderPlaced', () => {});

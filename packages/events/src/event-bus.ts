@@ -28,6 +28,15 @@ export interface EventContext {
   /** 1 for the first attempt. */
   attempt: number;
   maxAttempts: number;
+  /**
+   * Records the event as handled by this group inside the handler's own transaction on the
+   * control-plane database, so the handler's state change and the record commit together: a
+   * crash after the commit skips the redelivery, a crash before it leaves neither (effects
+   * applied exactly once). Throws SY_ERR_CONFLICT, rolling the transaction back, when another
+   * delivery of the event recorded it first. Without it the bus records the event after the
+   * handler returned (at-least-once: a crash in between handles it again).
+   */
+  recordConsumed(transaction: Db): Promise<void>;
 }
 
 export type EventHandler<Payload> = (event: EventEnvelope<Payload>, context: EventContext) => Promise<void> | void;

@@ -24,6 +24,8 @@ export interface EventTransport {
   readonly backend: 'embedded' | 'redis' | 'rabbitmq';
   /** Resolves once the event is durably stored for every group subscribed to its name. */
   publish(envelope: EventEnvelope): Promise<void>;
+  /** `publish` for several events in fewer round trips, in their order; the outbox relay uses it. */
+  publishMany?(envelopes: readonly EventEnvelope[]): Promise<void>;
   /** For one group only, as a first attempt (a dead letter replayed). */
   sendToGroup(group: string, envelope: EventEnvelope): Promise<void>;
   /** Creates the group's durable queue for `names` and starts delivering; events published before are not. */

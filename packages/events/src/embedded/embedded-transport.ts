@@ -5,6 +5,7 @@ import {
   type StoredEventEnvelope,
   type SwitchyardDatabase,
 } from '@switchyard/db';
+import { createBatcher, defaultBatchSize } from '../batcher';
 import type { Clock } from '../create-event-bus';
 import type { CloseOptions, EventEnvelope } from '../event-bus';
 import type { ConsumeOptions, EventTransport, TransportDelivery } from '../transport';
@@ -21,6 +22,11 @@ export interface EmbeddedTransportOptions {
   /** Default for close({ graceful: true }). Default 10 s. */
   shutdownTimeoutMs?: number;
   onError?: (error: unknown, context: string) => void;
+  /**
+   * Publishes and acks (removed deliveries) go to the database in batches of up to this many:
+   * the ones that arrive while a batch is in flight go together in the next. 1: one statement each. Default 100.
+   */
+  batchSize?: number;
 }
 
 /** Other processes on the same PostgreSQL database hear of new deliveries here (payload: the event name). */
@@ -54,6 +60,7 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Even
   const reportError =
     options.onError ?? ((error: unknown, context: string) => console.warn(`[switchyard/events] ${context}:`, error));
   const repository = createEventDeliveriesRepository(database.db);
+  const batchSize = Math.max(1, Math.trunc(options.batchSize ?? defaultBatchSize));
   const consumers: Consumer[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let state: 'running' | 'closing' | 'closed' = 'running';
@@ -72,6 +79,19 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Even
     for (const consumer of consumers) if (name === '*' || consumer.names.includes(name)) void pump(consumer);
   };
   localWakers_.add(wake);
+
+  async function enqueue(envelopes: readonly EventEnvelope[]): Promise<void> {
+    const names = await repository.enqueueMany(envelopes as StoredEventEnvelope[], now());
+    for (const name of names) await announce(name);
+  }
+  const publishes = createBatcher<EventEnvelope, undefined>(async (envelopes) => {
+    await enqueue(envelopes);
+    return envelopes.map(() => undefined);
+  }, batchSize);
+  const removals = createBatcher<number, undefined>(async (ids) => {
+    await repository.removeMany(ids, workerId);
+    return ids.map(() => undefined);
+  }, batchSize);
 
   async function announce(name: string): Promise<void> {
     for (const waker of [...localWakers_]) waker(name);
@@ -142,8 +162,8 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Even
     const delivery: TransportDelivery = {
       envelope: row.envelope as EventEnvelope,
       attempt: row.attempts,
-      ack: () => settle(() => repository.remove(row.id, workerId)),
-      deadLetter: () => settle(() => repository.remove(row.id, workerId)),
+      ack: () => settle(() => removals.add(row.id)),
+      deadLetter: () => settle(() => removals.add(row.id)),
       retry: (delayMs) =>
         settle(async () => {
           await repository.retry(row.id, workerId, new Date(clock.now() + delayMs));
@@ -172,8 +192,13 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Even
     backend: 'embedded',
 
     async publish(envelope) {
-      const inserted = await repository.enqueue(envelope as StoredEventEnvelope, now());
-      if (inserted > 0) await announce(envelope.name);
+      await publishes.add(envelope);
+    },
+
+    async publishMany(envelopes) {
+      for (let start = 0; start < envelopes.length; start += batchSize) {
+        await enqueue(envelopes.slice(start, start + batchSize));
+      }
     },
 
     async sendToGroup(group, envelope) {

@@ -213,6 +213,11 @@ export function createRabbitmqTransport(options: RabbitmqTransportOptions): Even
 
     publish: (envelope) => confirmedPublish(exchange, envelope.name, envelope, 1),
 
+    // All on the channel before the first confirm comes back; the channel keeps their order.
+    publishMany: async (envelopes) => {
+      await Promise.all(envelopes.map((envelope) => confirmedPublish(exchange, envelope.name, envelope, 1)));
+    },
+
     // The default exchange routes by queue name, so only this group's queue gets it.
     sendToGroup: (group, envelope) => confirmedPublish('', queueName(group, envelope.name), envelope, 1),
 

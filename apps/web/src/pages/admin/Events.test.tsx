@@ -30,16 +30,18 @@ const deadLetter = (id: string, fields: Partial<EventDeadLetter> = {}): EventDea
   ...fields,
 });
 
-let requests: Array<{ method: string; path: string }>;
+let requests: Array<{ method: string; path: string; search: string }>;
 /** What GET /v1/admin/events/dead-letters answers; the replay route removes the replayed one. */
 let deadLetters: EventDeadLetter[];
 /** A fresh response each time (a body is read once), or null for the normal answer. */
 let listFailure: (() => Response) | null;
 let replayFailure: (() => Response) | null;
 
-function route(method: string, path: string): Response {
+function route(method: string, path: string, search: URLSearchParams): Response {
   if (path === '/v1/admin/events/dead-letters' && method === 'GET') {
-    return listFailure?.() ?? json(200, { backend: 'redis', dead_letters: deadLetters });
+    const group = search.get('group');
+    const listed = group ? deadLetters.filter((entry) => entry.group === group) : deadLetters;
+    return listFailure?.() ?? json(200, { backend: 'redis', dead_letters: listed });
   }
   const replay = /^\/v1\/admin\/events\/dead-letters\/([^/]+)\/replay$/.exec(path);
   if (replay && method === 'POST') {
@@ -80,9 +82,9 @@ beforeEach(async () => {
     'fetch',
     vi.fn(async (input: string, init: RequestInit = {}) => {
       const method = init.method ?? 'GET';
-      const path = new URL(input, 'http://localhost').pathname;
-      requests.push({ method, path });
-      return route(method, path);
+      const url = new URL(input, 'http://localhost');
+      requests.push({ method, path: url.pathname, search: url.search });
+      return route(method, url.pathname, url.searchParams);
     }),
   );
   mounted = await mountWithQueryClient(<AdminPage />);
@@ -111,6 +113,13 @@ const cells = (id: string) => [...(row(id)?.querySelectorAll('td') ?? [])].map((
 const alerts = () => [...container.querySelectorAll('[role="alert"]')].map((element) => element.textContent);
 const posts = () => requests.filter((entry) => entry.method === 'POST');
 const lists = () => requests.filter((entry) => entry.path === '/v1/admin/events/dead-letters');
+
+async function type(input: HTMLInputElement, value: string) {
+  await act(async () => {
+    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')?.set?.call(input, value);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+}
 
 async function openTab() {
   const tab = [...container.querySelectorAll('[role="tab"]')].find((element) => element.textContent === 'Events');
@@ -181,6 +190,38 @@ describe('admin console: event dead letters', () => {
     expect(lists().length).toBeGreaterThan(listed);
     expect(row('dl_1')).not.toBeNull();
     expect(alerts()).toEqual([]);
+  });
+
+  it('filters by consumer group through the API, suggests the groups seen, and clears the filter', async () => {
+    await openTab();
+    await waitFor(() => row('dl/2'));
+    const suggestions = [...container.querySelectorAll('#event-dead-letter-groups option')].map((option) =>
+      option.getAttribute('value'),
+    );
+    expect(suggestions).toEqual(['audit', 'flow-notifier']);
+    const input = container.querySelector('input[name="group"]') as HTMLInputElement;
+    const form = container.querySelector('form[aria-label="Filter dead letters"]') as HTMLFormElement;
+
+    await type(input, 'Not A Group');
+    await act(async () => form.requestSubmit());
+    expect(alerts()).toEqual(['A consumer group is 1-63 lower-case letters, digits and -, starting with a letter.']);
+    expect(lists().every((entry) => entry.search === '')).toBe(true);
+
+    await type(input, 'audit');
+    await act(async () => form.requestSubmit());
+    await waitFor(() => row('dl/2') && !row('dl_1'));
+    expect(lists().at(-1)?.search).toBe('?group=audit');
+    expect(alerts()).toEqual([]);
+
+    await type(input, 'billing');
+    await act(async () => form.requestSubmit());
+    await waitFor(() => container.textContent?.includes('No dead letters of group billing.'));
+    expect(lists().at(-1)?.search).toBe('?group=billing');
+
+    await act(async () => buttonNamed('Show every group')?.click());
+    await waitFor(() => row('dl_1') && row('dl/2'));
+    expect(lists().at(-1)?.search).toBe('');
+    expect(input.value).toBe('');
   });
 
   it('says so when there are no dead letters', async () => {

@@ -1,7 +1,7 @@
 import type { EventDeadLetter, EventDeadLetterList } from '@switchyard/api-schemas';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Fragment, useState } from 'react';
-import { ErrorBox, secondaryButtonClass } from '../../components/ui';
+import { type FormEvent, Fragment, useEffect, useState } from 'react';
+import { ErrorBox, Field, inputClass, secondaryButtonClass } from '../../components/ui';
 import { api } from '../../lib/api';
 import { AdminTable } from './AdminTable';
 
@@ -9,18 +9,51 @@ const refreshMs = 5000;
 /** The server's default page (see deadJobPage in @switchyard/api-schemas). */
 const pageSize = 50;
 const queryKey = ['event-dead-letters'];
+/** A consumer group's name as the bus accepts it (see subscribe in @switchyard/events). */
+const groupPattern = /^[a-z][a-z0-9-]{0,62}$/;
 
 /** Events a consumer group gave up on (see docs/events.md): what failed, why, the payload, and replay. */
 export function Events() {
   const client = useQueryClient();
   const [open, setOpen] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
+  /** The group whose dead letters are shown (null: every group), and what the field holds. */
+  const [group, setGroup] = useState<string | null>(null);
+  const [groupInput, setGroupInput] = useState('');
+  const [groupProblem, setGroupProblem] = useState<string | null>(null);
+  /** Groups seen in any list so far, offered as suggestions. */
+  const [knownGroups, setKnownGroups] = useState<string[]>([]);
   const list = useQuery({
-    queryKey,
+    queryKey: [...queryKey, group],
     // The server's default page (the newest 50); it does not coerce query strings, so no ?limit here.
-    queryFn: () => api<EventDeadLetterList>('/v1/admin/events/dead-letters'),
+    queryFn: () =>
+      api<EventDeadLetterList>(`/v1/admin/events/dead-letters${group ? `?group=${encodeURIComponent(group)}` : ''}`),
     refetchInterval: refreshMs,
   });
+  useEffect(() => {
+    const seen = list.data?.dead_letters.map((dead) => dead.group) ?? [];
+    setKnownGroups((known) => {
+      const merged = new Set([...known, ...seen]);
+      return merged.size === known.length ? known : [...merged].sort();
+    });
+  }, [list.data]);
+  const applyFilter = (event: FormEvent) => {
+    event.preventDefault();
+    const wanted = groupInput.trim();
+    if (wanted !== '' && !groupPattern.test(wanted)) {
+      setGroupProblem('A consumer group is 1-63 lower-case letters, digits and -, starting with a letter.');
+      return;
+    }
+    setGroupProblem(null);
+    setOpen(null);
+    setConfirming(null);
+    setGroup(wanted === '' ? null : wanted);
+  };
+  const clearFilter = () => {
+    setGroupInput('');
+    setGroupProblem(null);
+    setGroup(null);
+  };
   const replay = useMutation({
     mutationFn: (id: string) =>
       api<EventDeadLetter>(`/v1/admin/events/dead-letters/${encodeURIComponent(id)}/replay`, { method: 'POST' }),
@@ -46,6 +79,39 @@ export function Events() {
           </>
         )}
       </p>
+      <form className="flex flex-wrap items-end gap-2" onSubmit={applyFilter} aria-label="Filter dead letters">
+        <Field label="Consumer group">
+          <input
+            className={inputClass}
+            name="group"
+            list="event-dead-letter-groups"
+            placeholder="every group"
+            value={groupInput}
+            maxLength={63}
+            aria-invalid={groupProblem !== null}
+            aria-describedby={groupProblem ? 'event-group-problem' : undefined}
+            onChange={(event) => setGroupInput(event.target.value)}
+          />
+        </Field>
+        <datalist id="event-dead-letter-groups">
+          {knownGroups.map((known) => (
+            <option key={known} value={known} />
+          ))}
+        </datalist>
+        <button type="submit" className={secondaryButtonClass}>
+          Filter
+        </button>
+        {group && (
+          <button type="button" className="text-sm underline" onClick={clearFilter}>
+            Show every group
+          </button>
+        )}
+        {groupProblem && (
+          <p id="event-group-problem" role="alert" className="w-full text-sm text-red-700 dark:text-red-400">
+            {groupProblem}
+          </p>
+        )}
+      </form>
       {list.error && (
         <div className="space-y-1">
           <p className="text-sm font-medium">Could not load the dead letters.</p>
@@ -64,9 +130,14 @@ export function Events() {
         </p>
       )}
       {list.isPending && <p className="text-sm text-slate-500">Loading…</p>}
-      {deadLetters?.length === 0 && (
-        <p className="text-sm text-slate-500">Empty: every consumer group has handled its events.</p>
-      )}
+      {deadLetters?.length === 0 &&
+        (group ? (
+          <p className="text-sm text-slate-500">
+            No dead letters of group <code>{group}</code>.
+          </p>
+        ) : (
+          <p className="text-sm text-slate-500">Empty: every consumer group has handled its events.</p>
+        ))}
       {deadLetters?.length === pageSize && (
         <p className="text-sm text-slate-500">The newest {pageSize}; replay them to see older ones.</p>
       )}
