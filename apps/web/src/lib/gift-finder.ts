@@ -299,12 +299,15 @@ export function safeLink(url: string): string | null {
   }
 }
 
-/** Profile links typed one per line (or separated by spaces): the http(s) ones, and what is not one. */
+/** Profile links typed one per line: the http(s) ones, and the lines that are not one. */
 export function parseLinks(text: string): { links: string[]; invalid: string[] } {
-  const words = text.split(/\s+/).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   const links: string[] = [];
   const invalid: string[] = [];
-  for (const word of words) (safeLink(word) ? links : invalid).push(word);
+  for (const line of lines) (safeLink(line) && !/\s/.test(line) ? links : invalid).push(line);
   return { links, invalid };
 }
 
