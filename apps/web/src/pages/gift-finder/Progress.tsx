@@ -129,7 +129,9 @@ export function Progress({ session }: { session: GiftSession }) {
               )}
               {name === 'ideas' && session.ideas.length > 0 && (
                 <details className="ml-6 mt-1 text-xs">
-                  <summary className="cursor-pointer">{session.ideas.length} ideas</summary>
+                  <summary className="cursor-pointer">
+                    {session.ideas.length === 1 ? '1 idea' : `${session.ideas.length} ideas`}
+                  </summary>
                   <ul className="mt-1 list-disc space-y-0.5 pl-5">
                     {session.ideas.map((idea) => (
                       <li key={idea.id}>
