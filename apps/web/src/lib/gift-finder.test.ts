@@ -83,6 +83,14 @@ describe('gift finder session state', () => {
     expect(mergeGiftSession({ ...snapshot, status: 'ready' }, live).status).toBe('ready');
   });
 
+  it('takes a refusal as an interview message or as plain text', () => {
+    const said = { id: 'm_9', role: 'assistant' as const, text: 'No.', created_at: '2026-12-03T10:00:09.000Z' };
+    const asMessage = applyGiftEvent(emptyLive, { type: 'refused', data: { message: said } });
+    expect([asMessage.refusal, asMessage.messages, asMessage.status]).toEqual(['No.', [said], 'refused']);
+    const asText = applyGiftEvent(emptyLive, { type: 'refused', data: { message: 'No.' } });
+    expect([asText.refusal, asText.messages, asText.status]).toEqual(['No.', [], 'refused']);
+  });
+
   it('is awaiting an answer while interviewing and the assistant spoke last', () => {
     const interviewing = { ...snapshot, status: 'interviewing' as const, stages: [] };
     expect(mergeGiftSession(interviewing, emptyLive).awaiting_answer).toBe(true);

@@ -156,7 +156,8 @@ export type GiftEvent =
   | { type: 'stage'; data: GiftStage }
   | { type: 'products'; data: { idea_id: string; marketplace: string; products: GiftProduct[] } }
   | { type: 'ranking'; data: { ranking: GiftRanked[]; products: GiftProduct[] } }
-  | { type: 'refused'; data: { message: string } }
+  // The refusal as an interview message (a string is taken too).
+  | { type: 'refused'; data: { message: GiftMessage | string } }
   | { type: 'done'; data: { status: GiftSessionStatus } };
 
 export const giftEventTypes = ['question', 'answer', 'stage', 'products', 'ranking', 'refused', 'done'] as const;
@@ -226,8 +227,12 @@ export function applyGiftEvent(live: GiftLive, event: GiftEvent): GiftLive {
         products: unionById(live.products, event.data.products),
         status: laterStatus(live.status, 'ready'),
       };
-    case 'refused':
-      return { ...live, refusal: event.data.message, status: laterStatus(live.status, 'refused') };
+    case 'refused': {
+      const said = event.data.message;
+      const messages = typeof said === 'string' ? live.messages : unionById(live.messages, [said]);
+      const refusal = typeof said === 'string' ? said : said.text;
+      return { ...live, messages, refusal, status: laterStatus(live.status, 'refused') };
+    }
     case 'done':
       return { ...live, done: true, status: laterStatus(live.status, event.data.status) };
   }

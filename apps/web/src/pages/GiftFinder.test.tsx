@@ -385,7 +385,8 @@ describe('gift finder page', () => {
   it('shows a refused request clearly and offers a new search', async () => {
     const source = await startSession('my neighbour');
     serverMoves({ status: 'refused' });
-    await emit('refused', { message: 'I can not help with gifts meant to hurt someone.' });
+    const refusal = message('m_9', 'assistant', 'I can not help with gifts meant to hurt someone.', 9);
+    await emit('refused', { message: refusal });
     await emit('done', { status: 'refused' });
     expect(source.readyState).toBe(FakeEventSource.CLOSED);
     const [alert] = alerts();
@@ -393,6 +394,7 @@ describe('gift finder page', () => {
     expect(alert).toContain('I can not help with gifts meant to hurt someone.');
     expect(container.querySelector('form textarea')).toBeNull();
     expect(container.querySelector('[data-testid="session-status"]')?.textContent).toBe('Refused');
+    expect(texts('[role="log"] article')).toEqual(['I can not help with gifts meant to hurt someone.']);
 
     await act(async () => button('Start a new search')?.click());
     expect(location.pathname + location.search).toBe('/gifts');

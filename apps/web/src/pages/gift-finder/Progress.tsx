@@ -26,11 +26,10 @@ const statusColour: Record<string, string> = {
   started: 'text-indigo-700 dark:text-indigo-300',
 };
 
-/** Progress as a percentage: the server may send a fraction (0..1) or a percentage. */
+/** A stage's progress (a fraction, 0 to 1) as a whole percentage. */
 export function percent(progress: number | undefined): number | null {
   if (progress === undefined || !Number.isFinite(progress)) return null;
-  const value = progress <= 1 ? progress * 100 : progress;
-  return Math.max(0, Math.min(100, Math.round(value)));
+  return Math.max(0, Math.min(100, Math.round(progress * 100)));
 }
 
 /** The stage a session is at now: the last one started or finished. */
