@@ -163,7 +163,7 @@ export function createGiftSessionsRepository(db: Db) {
           .select()
           .from(giftSessionMessages)
           .where(eq(giftSessionMessages.sessionId, id))
-          .orderBy(asc(giftSessionMessages.turn), desc(giftSessionMessages.role)),
+          .orderBy(asc(giftSessionMessages.turn), asc(giftSessionMessages.role)),
         db.select().from(giftSessionStages).where(eq(giftSessionStages.sessionId, id)),
         db
           .select()
