@@ -26,7 +26,8 @@ const usage = `switchyard ${version} — self-hosted AI gateway
 Usage:
   switchyard start                      all roles in one process (what npm start runs)
   switchyard api [--workers N|auto]     the API role only (server mode); N processes share the port
-  switchyard worker                     job processors only (server mode)
+  switchyard worker [--services a,b]    job processors and event consumers only (server mode); --services:
+                                        gift-finder services to run (interview,profile,ideas,fetch,rerank; default all)
   switchyard migrate                    apply database migrations to prod and dev
   switchyard keys create --env prod|dev --name NAME [--admin] [--scopes chat,images,messages]
                                         create an API key; prints the key alone on stdout
@@ -170,15 +171,23 @@ async function runServer(config: SwitchyardConfig, role: 'all' | 'api'): Promise
 }
 
 /** Job processors without the HTTP API (server mode: PGlite cannot be shared with an API process). */
-async function runWorker(config: SwitchyardConfig): Promise<void> {
+async function runWorker(config: SwitchyardConfig, args: string[]): Promise<void> {
   if (!isServerMode(config)) {
     throw new UsageError(
       'worker needs server mode (DATABASE_URL and DEV_DATABASE_URL); switchyard start runs the workers in-process',
     );
   }
+  const { values } = parseArgs({ args, options: { services: { type: 'string' } } });
+  const { parseGiftServices } = await import('../gift-finder/gift-finder-services');
+  let giftServices: ReturnType<typeof parseGiftServices>;
+  try {
+    giftServices = parseGiftServices(values.services);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const logger = createConfiguredLogger(config);
   const { createServerParts } = await import('../composition/server-parts');
-  const parts = await createServerParts(config, logger, 'worker');
+  const parts = await createServerParts(config, logger, 'worker', { giftServices });
   logger.info({ backend: parts.jobs.backend, workerId: parts.jobs.workerId }, 'Switchyard worker running');
   let stopping = false;
   const stop = (signal: string) => {
@@ -210,7 +219,15 @@ async function migrate(config: SwitchyardConfig): Promise<void> {
   const lock = isServerMode(config) ? null : acquireDataDirLock(config.dataDir, { role: 'cli', socketPath: null });
   try {
     const databases = await openDatabases(config, { eager: true });
-    await closeDatabases(databases);
+    try {
+      // Server mode: a role per gift-finder service with rights on its own schema only (docs/gift-finder.md).
+      if (isServerMode(config)) {
+        const { provisionGiftServiceRoles } = await import('@switchyard/db');
+        for (const database of [databases.prod, databases.dev]) await provisionGiftServiceRoles(database.db);
+      }
+    } finally {
+      await closeDatabases(databases);
+    }
     process.stderr.write(
       `Migrations applied to prod and dev (${isServerMode(config) ? 'PostgreSQL' : config.dataDir}).\n`,
     );
@@ -354,7 +371,7 @@ async function main(argv: string[]): Promise<void> {
       return runClustered(workers, createConfiguredLogger(config), () => runServer(config, 'api'));
     }
     case 'worker':
-      return runWorker(config);
+      return runWorker(config, rest);
     case 'migrate':
       return migrate(config);
     case 'keys':
