@@ -1,121 +1,41 @@
+// Wire shapes of /v1/apps/gift-finder: the server's own schemas (docs/gift-finder.md).
+import type {
+  GiftAnswerCreate,
+  GiftProduct,
+  GiftSession,
+  GiftSessionList,
+  GiftSessionResponse,
+  GiftSessionCreate as NewGiftSession,
+} from '@switchyard/api-schemas';
 import { api } from './api';
 
-// Wire shapes of /v1/apps/gift-finder (docs/gift-finder.md).
-export type GiftSessionStatus = 'interviewing' | 'searching' | 'ready' | 'refused' | 'failed';
-export type GiftStageName = 'interview' | 'profile' | 'ideas' | 'fetch' | 'rerank';
-export type GiftStageStatus = 'pending' | 'started' | 'completed' | 'failed';
-export type GiftMarketplaceStatus = 'pending' | 'completed' | 'failed' | 'rate_limited' | 'skipped';
-
-export interface GiftMessage {
-  id: string;
-  role: 'assistant' | 'user';
-  text: string;
-  created_at: string;
-}
-
-export interface GiftStage {
-  stage: GiftStageName;
-  status: GiftStageStatus;
-  message?: string;
-  progress?: number;
-}
-
-export interface GiftIdea {
-  id: string;
-  title: string;
-  reason: string;
-  query: string;
-  price_min: number | null;
-  price_max: number | null;
-}
-
-export interface GiftMarketplace {
-  marketplace: string;
-  status: GiftMarketplaceStatus;
-  message?: string;
-  count: number;
-}
-
-export interface GiftProduct {
-  id: string;
-  idea_id: string;
-  title: string;
-  price: number | null;
-  currency: string;
-  url: string;
-  image: string | null;
-  marketplace: string;
-  rating: number | null;
-}
-
-export interface GiftRanked {
-  product_id: string;
-  score: number;
-  reason: string;
-}
-
-export interface GiftSummary {
-  relation: string | null;
-  age: string | number | null;
-  interests: string[];
-  occasion: string | null;
-  budget: { min: number | null; max: number | null; currency: string } | null;
-  dislikes: string[];
-  notes: string | null;
-}
-
-export interface GiftSession {
-  id: string;
-  status: GiftSessionStatus;
-  recipient: string | null;
-  currency: string;
-  created_at: string;
-  updated_at: string;
-  messages: GiftMessage[];
-  awaiting_answer: boolean;
-  summary: GiftSummary | null;
-  profile: {
-    status: 'none' | 'pending' | 'completed' | 'failed';
-    interests: string[];
-    failures: Array<{ url: string; reason: string }>;
-  };
-  stages: GiftStage[];
-  ideas: GiftIdea[];
-  marketplaces: GiftMarketplace[];
-  products: GiftProduct[];
-  ranking: GiftRanked[] | null;
-  usage: { prompt_tokens: number; completion_tokens: number; cost: number | null };
-}
-
-export interface GiftSessionSummary {
-  id: string;
-  status: GiftSessionStatus;
-  recipient: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface NewGiftSession {
-  recipient?: string;
-  profile?: { links?: string[]; text?: string; consent: boolean };
-  currency?: string;
-  locale?: string;
-}
+export type { GiftProduct, GiftSession, NewGiftSession };
+export type GiftSessionStatus = GiftSession['status'];
+export type GiftMessage = GiftSession['messages'][number];
+export type GiftStage = GiftSession['stages'][number];
+export type GiftStageName = GiftStage['stage'];
+export type GiftStageStatus = GiftStage['status'];
+export type GiftMarketplace = GiftSession['marketplaces'][number];
+export type GiftMarketplaceStatus = GiftMarketplace['status'];
+export type GiftIdea = GiftSession['ideas'][number];
+export type GiftRanked = NonNullable<GiftSession['ranking']>[number];
+export type GiftSummary = NonNullable<GiftSession['summary']>;
+export type GiftSessionSummary = GiftSessionList['data'][number];
 
 const base = '/v1/apps/gift-finder/sessions';
 export const giftSessionsKey = ['gift-sessions'] as const;
 export const giftSessionKey = (id: string) => ['gift-session', id] as const;
 export const giftEventsUrl = (id: string) => `${base}/${encodeURIComponent(id)}/events`;
 
-export const listGiftSessions = () => api<{ data: GiftSessionSummary[] }>(base).then((body) => body.data);
+export const listGiftSessions = () => api<GiftSessionList>(base).then((body) => body.data);
 export const getGiftSession = (id: string) =>
-  api<{ session: GiftSession }>(`${base}/${encodeURIComponent(id)}`).then((body) => body.session);
+  api<GiftSessionResponse>(`${base}/${encodeURIComponent(id)}`).then((body) => body.session);
 export const createGiftSession = (body: NewGiftSession) =>
-  api<{ session: GiftSession }>(base, { method: 'POST', json: body }).then((result) => result.session);
-export const answerGiftSession = (id: string, text: string) =>
-  api<{ session: GiftSession }>(`${base}/${encodeURIComponent(id)}/answers`, {
+  api<GiftSessionResponse>(base, { method: 'POST', json: body }).then((result) => result.session);
+export const answerGiftSession = (id: string, text: GiftAnswerCreate['text']) =>
+  api<GiftSessionResponse>(`${base}/${encodeURIComponent(id)}/answers`, {
     method: 'POST',
-    json: { text },
+    json: { text } satisfies GiftAnswerCreate,
   }).then((result) => result.session);
 
 export const terminalStatuses: readonly GiftSessionStatus[] = ['ready', 'refused', 'failed'];

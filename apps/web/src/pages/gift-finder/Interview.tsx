@@ -66,7 +66,7 @@ export function Interview({ session }: { session: GiftSession }) {
         {session.messages.map((message) => (
           <article
             key={message.id}
-            aria-label={message.role === 'assistant' ? 'Question' : 'Your answer'}
+            aria-label={message.role === 'assistant' ? 'Question' : 'Answer'}
             data-role={message.role}
             className={
               message.role === 'assistant'
