@@ -99,7 +99,8 @@ export function Progress({ session }: { session: GiftSession }) {
                   </progress>
                 )}
               </div>
-              {stage.message && (
+              {/* The marketplace list below says per marketplace what the fetch stage's last message said of one. */}
+              {stage.message && !(name === 'fetch' && session.marketplaces.length > 0) && (
                 <p className="ml-6 break-words text-xs text-slate-600 dark:text-slate-300">{stage.message}</p>
               )}
               {name === 'profile' && session.profile.failures.length > 0 && (

@@ -177,7 +177,7 @@ export function SessionView({ sessionId, onNew }: { sessionId: string; onNew: ()
       {(usage.prompt_tokens > 0 || usage.completion_tokens > 0) && (
         <p className="text-xs text-slate-600 dark:text-slate-300">
           Model use: {usage.prompt_tokens} prompt and {usage.completion_tokens} completion tokens
-          {usage.cost !== null && usage.cost !== undefined ? `, cost ${usage.cost}` : ''}.
+          {usage.cost > 0 ? `, cost ${usage.cost}` : ''}.
         </p>
       )}
     </article>
