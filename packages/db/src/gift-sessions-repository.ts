@@ -158,37 +158,37 @@ export function createGiftSessionsRepository(db: Db) {
     async view(id: string): Promise<GiftSessionView | undefined> {
       const [session] = await db.select().from(giftSessions).where(eq(giftSessions.id, id));
       if (!session) return undefined;
-      const [messages, stages, ideas, marketplaces, products, usage] = await Promise.all([
-        db
-          .select()
-          .from(giftSessionMessages)
-          .where(eq(giftSessionMessages.sessionId, id))
-          .orderBy(asc(giftSessionMessages.turn), asc(giftSessionMessages.role)),
-        db.select().from(giftSessionStages).where(eq(giftSessionStages.sessionId, id)),
-        db
-          .select()
-          .from(giftSessionIdeas)
-          .where(eq(giftSessionIdeas.sessionId, id))
-          .orderBy(asc(giftSessionIdeas.position)),
-        db
-          .select()
-          .from(giftSessionMarketplaces)
-          .where(eq(giftSessionMarketplaces.sessionId, id))
-          .orderBy(asc(giftSessionMarketplaces.marketplace)),
-        db
-          .select()
-          .from(giftSessionProducts)
-          .where(eq(giftSessionProducts.sessionId, id))
-          .orderBy(asc(giftSessionProducts.createdAt), asc(giftSessionProducts.id)),
-        db
-          .select({
-            promptTokens: sql<number>`coalesce(sum(${giftSessionUsage.promptTokens}), 0)::int`,
-            completionTokens: sql<number>`coalesce(sum(${giftSessionUsage.completionTokens}), 0)::int`,
-            cost: sql<number>`coalesce(sum(${giftSessionUsage.cost}), 0)::float8`,
-          })
-          .from(giftSessionUsage)
-          .where(eq(giftSessionUsage.sessionId, id)),
-      ]);
+      // One after another: the caller may pass a transaction, which runs one query at a time.
+      const messages = await db
+        .select()
+        .from(giftSessionMessages)
+        .where(eq(giftSessionMessages.sessionId, id))
+        .orderBy(asc(giftSessionMessages.turn), asc(giftSessionMessages.role));
+      const stages = await db.select().from(giftSessionStages).where(eq(giftSessionStages.sessionId, id));
+      const ideas = await db
+        .select()
+        .from(giftSessionIdeas)
+        .where(eq(giftSessionIdeas.sessionId, id))
+        .orderBy(asc(giftSessionIdeas.position));
+      const marketplaces = await db
+        .select()
+        .from(giftSessionMarketplaces)
+        .where(eq(giftSessionMarketplaces.sessionId, id))
+        .orderBy(asc(giftSessionMarketplaces.marketplace));
+      const products = await db
+        .select()
+        .from(giftSessionProducts)
+        .where(eq(giftSessionProducts.sessionId, id))
+        .orderBy(asc(giftSessionProducts.createdAt), asc(giftSessionProducts.id));
+      const usage = await db
+        .select({
+          promptTokens: sql<number>`coalesce(sum(${giftSessionUsage.promptTokens}), 0)::int`,
+          completionTokens: sql<number>`coalesce(sum(${giftSessionUsage.completionTokens}), 0)::int`,
+          cost: sql<number>`coalesce(sum(${giftSessionUsage.cost}), 0)::float8`,
+        })
+        .from(giftSessionUsage)
+        .where(eq(giftSessionUsage.sessionId, id));
+
       return {
         session,
         messages,
