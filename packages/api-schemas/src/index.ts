@@ -12,6 +12,7 @@ export * from './chat';
 export * from './common';
 export * from './conversations';
 export * from './events';
+export * from './gift-finder';
 export * from './images';
 export * from './keys';
 export * from './skill-calls';

@@ -212,6 +212,135 @@ const WebSearchSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const optionalText = Type.Optional(Type.String({ minLength: 1 }));
+const marketplaceFields = { baseURL: optionalText, timeoutMs: Type.Optional(positiveInteger) };
+
+/** Marketplace APIs the gift finder searches (docs/marketplaces.md); each optional. */
+const MarketplacesSchema = Type.Object(
+  {
+    ebay: Type.Optional(
+      Type.Object(
+        { ...marketplaceFields, clientId: optionalText, clientSecret: optionalText, marketplaceId: optionalText },
+        { additionalProperties: false },
+      ),
+    ),
+    allegro: Type.Optional(
+      Type.Object(
+        {
+          ...marketplaceFields,
+          clientId: optionalText,
+          clientSecret: optionalText,
+          authURL: optionalText,
+          siteURL: optionalText,
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    amazon: Type.Optional(
+      Type.Object(
+        {
+          ...marketplaceFields,
+          accessKey: optionalText,
+          secretKey: optionalText,
+          partnerTag: optionalText,
+          host: optionalText,
+          region: optionalText,
+          marketplace: optionalText,
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    olx: Type.Optional(
+      Type.Object(
+        { ...marketplaceFields, clientId: optionalText, clientSecret: optionalText, refreshToken: optionalText },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Where the gift finder's profile analysis reads the public profile pages a user links. */
+const GiftFinderProfileSchema = Type.Object(
+  {
+    /** `fetch` (default): Switchyard reads the pages itself, under the web app's fetch rules; `brightdata`: through Bright Data's Web Unlocker API. */
+    source: Type.Optional(Type.Union([Type.Literal('fetch'), Type.Literal('brightdata')])),
+    /** Characters of text kept per page; default 20000. */
+    maxChars: Type.Optional(positiveInteger),
+    brightdata: Type.Optional(
+      Type.Object(
+        {
+          /** A Bright Data API key (account settings → API keys), sent as a Bearer token. */
+          apiToken: Type.String({ minLength: 1 }),
+          /** The Web Unlocker zone's name, as in the control panel. */
+          zone: Type.String({ minLength: 1 }),
+          /** Default https://api.brightdata.com. */
+          baseURL: Type.Optional(Type.String({ minLength: 1 })),
+          /** Per page; default 60 s (an unlock can retry through several proxies). */
+          timeoutMs: Type.Optional(positiveInteger),
+          /** Two-letter country the page is fetched from; default: Bright Data chooses. */
+          country: Type.Optional(Type.String({ pattern: '^[a-z]{2}$' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** The gift finder app (docs/gift-finder.md): its models, limits and per-marketplace fetch limits. */
+const GiftFinderSchema = Type.Object(
+  {
+    profile: Type.Optional(GiftFinderProfileSchema),
+    enabled: Type.Optional(Type.Boolean()),
+    /** The model of every step unless `models` names another; default the `defaultModel`. */
+    model: optionalText,
+    models: Type.Optional(
+      Type.Object(
+        { interview: optionalText, profile: optionalText, ideas: optionalText, rerank: optionalText },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Questions before the interview must sum up; default 5. */
+    maxQuestions: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+    /** Ideas the model is asked for; default 5. */
+    maxIdeas: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+    /** Model calls per step when the answer is not the JSON asked for; default 3. */
+    modelAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
+    /** Prices per million tokens, for the cost shown per session. */
+    prices: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            model: Type.String({ minLength: 1 }),
+            promptPerMillion: Type.Number({ minimum: 0 }),
+            completionPerMillion: Type.Number({ minimum: 0 }),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    /** Server mode: each service's handlers run as its own PostgreSQL role (set up by `switchyard migrate`). */
+    serviceRoles: Type.Optional(Type.Boolean()),
+    /** Per marketplace (ebay, allegro, amazon, olx): products per idea and a time limit for its whole search. */
+    fetch: Type.Optional(
+      Type.Record(
+        Type.String(),
+        Type.Object(
+          {
+            productsPerIdea: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+            timeoutMs: Type.Optional(positiveInteger),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    /** A marketplace's Retry-After longer than this marks it rate_limited instead of retrying later; default 60. */
+    maxRetryAfterSeconds: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
 const environmentList = Type.Array(Type.Union([Type.Literal('prod'), Type.Literal('dev')]), {
   minItems: 1,
   uniqueItems: true,
@@ -243,41 +372,6 @@ const BuiltinAppsSchema = Type.Object(
     ),
     images: Type.Optional(Type.Object(builtinAppFields, { additionalProperties: false })),
     files: Type.Optional(Type.Object(builtinAppFields, { additionalProperties: false })),
-  },
-  { additionalProperties: false },
-);
-
-/** Where the gift finder's profile analysis reads the public profile pages a user links. */
-const GiftFinderSchema = Type.Object(
-  {
-    profile: Type.Optional(
-      Type.Object(
-        {
-          /** `fetch` (default): Switchyard reads the pages itself, under the web app's fetch rules; `brightdata`: through Bright Data's Web Unlocker API. */
-          source: Type.Optional(Type.Union([Type.Literal('fetch'), Type.Literal('brightdata')])),
-          /** Characters of text kept per page; default 20000. */
-          maxChars: Type.Optional(positiveInteger),
-          brightdata: Type.Optional(
-            Type.Object(
-              {
-                /** A Bright Data API key (account settings → API keys), sent as a Bearer token. */
-                apiToken: Type.String({ minLength: 1 }),
-                /** The Web Unlocker zone's name, as in the control panel. */
-                zone: Type.String({ minLength: 1 }),
-                /** Default https://api.brightdata.com. */
-                baseURL: Type.Optional(Type.String({ minLength: 1 })),
-                /** Per page; default 60 s (an unlock can retry through several proxies). */
-                timeoutMs: Type.Optional(positiveInteger),
-                /** Two-letter country the page is fetched from; default: Bright Data chooses. */
-                country: Type.Optional(Type.String({ pattern: '^[a-z]{2}$' })),
-              },
-              { additionalProperties: false },
-            ),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-    ),
   },
   { additionalProperties: false },
 );
@@ -332,6 +426,7 @@ const FileSchema = Type.Object(
     apps: Type.Optional(Type.Array(AppSchema)),
     webSearch: Type.Optional(WebSearchSchema),
     builtinApps: Type.Optional(BuiltinAppsSchema),
+    marketplaces: Type.Optional(MarketplacesSchema),
     giftFinder: Type.Optional(GiftFinderSchema),
   },
   { additionalProperties: false },
@@ -346,6 +441,7 @@ export type AppEntry = Static<typeof AppSchema>;
 export type FocusModeEntry = Static<typeof FocusModeSchema>;
 export type WebSearchConfig = Static<typeof WebSearchSchema>;
 export type BuiltinAppsConfig = Static<typeof BuiltinAppsSchema>;
+export type MarketplacesConfigEntry = Static<typeof MarketplacesSchema>;
 export type GiftFinderConfig = Static<typeof GiftFinderSchema>;
 
 /** Object storage: a directory on disk (embedded) or an S3-compatible bucket (server mode, MinIO). */
@@ -439,7 +535,9 @@ export interface SwitchyardConfig {
   readonly webSearch: WebSearchConfig | null;
   /** Switches and limits of the built-in apps (web, images, files); all on by default. */
   readonly builtinApps: BuiltinAppsConfig;
-  /** The gift finder's settings (`giftFinder:`); empty: the built-in profile fetch source, default limits. */
+  /** Marketplace APIs (`marketplaces:`); the gift finder searches the ones configured. */
+  readonly marketplaces: MarketplacesConfigEntry;
+  /** The gift finder app (`giftFinder:`); defaults when absent. */
   readonly giftFinder: GiftFinderConfig;
   readonly storage: StorageConfig;
   readonly shutdownTimeoutMs: number;
@@ -920,6 +1018,7 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
     apps: file.apps ?? [],
     webSearch: file.webSearch ?? null,
     builtinApps: file.builtinApps ?? {},
+    marketplaces: file.marketplaces ?? {},
     giftFinder: file.giftFinder ?? {},
     storage: storageConfig(variables, resolve(cwd, variables.SWITCHYARD_DATA_DIR || './data')),
     routing: {

@@ -72,4 +72,13 @@ describe('the configuration examples in the docs are valid', () => {
     expect(yaml).toBeDefined();
     expect(load(yaml ?? '').defaultModel).toBe('fast');
   });
+
+  it('the gift finder example in docs/gift-finder.md', () => {
+    const markdown = readFileSync(join(root, 'docs', 'gift-finder.md'), 'utf8');
+    const yaml = /```yaml\n(marketplaces:[\s\S]*?)```/.exec(markdown)?.[1];
+    expect(yaml).toBeDefined();
+    const config = load(yaml ?? '');
+    expect(config.giftFinder.fetch?.ebay?.productsPerIdea).toBe(5);
+    expect(config.marketplaces.ebay?.marketplaceId).toBe('EBAY_DE');
+  });
 });

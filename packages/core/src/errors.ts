@@ -14,6 +14,8 @@ export const errorCodes = {
   SY_ERR_UPSTREAM_BAD_REQUEST: 400,
   /** An outbound URL Switchyard refuses to reach: not http(s), or a loopback, private, link-local or metadata address. */
   SY_ERR_UNSAFE_URL: 400,
+  /** A gift-finder profile (links or text) without `consent: true`. */
+  SY_ERR_GIFT_PROFILE_CONSENT_REQUIRED: 400,
   SY_ERR_UNAUTHORIZED: 401,
   SY_ERR_INVALID_API_KEY: 401,
   SY_ERR_API_KEY_REVOKED: 401,
@@ -28,9 +30,13 @@ export const errorCodes = {
   /** A chat with apps took more model turns than `apps.max_steps`. */
   SY_ERR_SKILL_STEPS_EXCEEDED: 422,
   SY_ERR_MODEL_NOT_FOUND: 404,
+  /** No gift-finder session of this caller in this environment has that id. */
+  SY_ERR_GIFT_SESSION_NOT_FOUND: 404,
   SY_ERR_SETTING_NOT_FOUND: 404,
   SY_ERR_METHOD_NOT_ALLOWED: 405,
   SY_ERR_CONFLICT: 409,
+  /** The gift-finder session is not waiting for an answer. */
+  SY_ERR_GIFT_SESSION_STATE: 409,
   SY_ERR_IDEMPOTENCY_MISMATCH: 422,
   SY_ERR_FILE_TOO_COMPLEX: 422,
   SY_ERR_PAYLOAD_TOO_LARGE: 413,

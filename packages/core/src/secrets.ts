@@ -77,6 +77,12 @@ export function collectSecretValues(config: SwitchyardConfig): string[] {
   }
   if (config.webSearch) values.push(...upstreamSecretValues(config.webSearch));
   values.push(config.giftFinder?.profile?.brightdata?.apiToken);
+  for (const marketplace of Object.values(config.marketplaces ?? {}) as Array<Record<string, unknown>>) {
+    for (const field of ['clientSecret', 'secretKey', 'accessKey', 'refreshToken']) {
+      const value = marketplace?.[field];
+      if (typeof value === 'string') values.push(value);
+    }
+  }
   values.push(...(config.substitutedSecrets ?? []));
   values.push(config.authSecret, config.metricsToken, config.smtp?.password);
   values.push(config.accounts.github?.clientSecret, config.accounts.google?.clientSecret);

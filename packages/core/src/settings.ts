@@ -24,6 +24,13 @@ const modelListPattern = {
 /** Every setting Switchyard knows; values live in the prod database's settings table. */
 export const settingDefinitions: readonly SettingDefinition[] = Object.freeze([
   {
+    key: 'gift_finder.default_currency',
+    type: 'string',
+    defaultValue: 'EUR',
+    description: 'The currency (ISO 4217) of a gift-finder session that does not name one',
+    pattern: { regex: /^[A-Z]{3}$/, description: 'three capital letters, e.g. "EUR"' },
+  },
+  {
     key: 'rate_limit.chat.prod',
     type: 'integer',
     defaultValue: 15,

@@ -22,6 +22,7 @@ export * from './apps-schema';
 export * from './audio-schema';
 export * from './conversations-schema';
 export * from './events-schema';
+export * from './gift-finder-schema';
 export * from './images-schema';
 export * from './skill-calls-schema';
 

@@ -46,12 +46,13 @@ processes share the port (auto: one per core).
 Options:
   --workers N|auto   API processes (default 1)
 ${commonFlags}`,
-  worker: `Usage: switchyard worker [options]
+  worker: `Usage: switchyard worker [--services a,b] [options]
 
 Runs job processors and event handlers without the HTTP API (server mode only: PGlite is single-process;
 switchyard start runs them in-process).
 
 Options:
+  --services LIST    the gift-finder services to run: interview,profile,ideas,fetch,rerank (default all)
 ${commonFlags}`,
   migrate: `Usage: switchyard migrate [options]
 
@@ -243,15 +244,23 @@ async function runServer(config: SwitchyardConfig, role: 'all' | 'api'): Promise
 }
 
 /** Job processors without the HTTP API (server mode: PGlite cannot be shared with an API process). */
-async function runWorker(config: SwitchyardConfig): Promise<void> {
+async function runWorker(config: SwitchyardConfig, services: string | undefined): Promise<void> {
   if (!isServerMode(config)) {
     throw new UsageError(
       'worker needs server mode (DATABASE_URL and DEV_DATABASE_URL); switchyard start runs the workers in-process',
+      'worker',
     );
+  }
+  const { parseGiftServices } = await import('../gift-finder/gift-finder-services');
+  let giftServices: ReturnType<typeof parseGiftServices>;
+  try {
+    giftServices = parseGiftServices(services);
+  } catch (error) {
+    throw new UsageError((error as Error).message, 'worker');
   }
   const logger = createConfiguredLogger(config);
   const { createServerParts } = await import('../composition/server-parts');
-  const parts = await createServerParts(config, logger, 'worker');
+  const parts = await createServerParts(config, logger, 'worker', { giftServices });
   logger.info({ backend: parts.jobs.backend, workerId: parts.jobs.workerId }, 'Switchyard worker running');
   let stopping = false;
   const stop = (signal: string) => {
@@ -283,7 +292,15 @@ async function migrate(config: SwitchyardConfig): Promise<void> {
   const lock = isServerMode(config) ? null : acquireDataDirLock(config.dataDir, { role: 'cli', socketPath: null });
   try {
     const databases = await openDatabases(config, { eager: true });
-    await closeDatabases(databases);
+    try {
+      // Server mode: a role per gift-finder service with rights on its own schema only (docs/gift-finder.md).
+      if (isServerMode(config)) {
+        const { provisionGiftServiceRoles } = await import('@switchyard/db');
+        for (const database of [databases.prod, databases.dev]) await provisionGiftServiceRoles(database.db);
+      }
+    } finally {
+      await closeDatabases(databases);
+    }
     process.stderr.write(
       `Migrations applied to prod and dev (${isServerMode(config) ? 'PostgreSQL' : config.dataDir}).\n`,
     );
@@ -579,8 +596,10 @@ async function main(argv: string[]): Promise<void> {
       return runClustered(workers, createConfiguredLogger(config), () => runServer(config, 'api'));
     }
     case 'worker': {
-      const { values } = parseCommandArgs('worker', rest, { options: locationOptions });
-      return runWorker(loadCliConfig(values));
+      const { values } = parseCommandArgs('worker', rest, {
+        options: { ...locationOptions, services: { type: 'string' } },
+      });
+      return runWorker(loadCliConfig(values), values.services);
     }
     case 'migrate': {
       const { values } = parseCommandArgs('migrate', rest, { options: locationOptions });

@@ -26,6 +26,7 @@ import { registerAsyncChatRoutes } from '../gateway/async-chat-routes';
 import { registerEmbeddingsRoutes } from '../gateway/embeddings-routes';
 import { registerNativeChatRoutes } from '../gateway/native-chat-routes';
 import { registerOpenAIRoutes } from '../gateway/openai-routes';
+import { registerGiftFinderRoutes } from '../gift-finder/gift-finder-routes';
 import { registerImageRoutes } from '../images/image-routes';
 import { registerAdminJobRoutes } from '../jobs/admin-job-routes';
 import { registerAccountKeyRoutes } from '../keys/account-key-routes';
@@ -173,6 +174,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerAdminAppRoutes(app, parts);
   registerMcpEndpointRoutes(app, parts);
   registerSkillJobRoutes(app, parts);
+  registerGiftFinderRoutes(app, parts);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await registerWebApp(app);
 

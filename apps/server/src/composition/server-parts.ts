@@ -25,6 +25,7 @@ import {
   createSkillCallRepository,
   createUsageRepository,
   type IdempotencyRepository,
+  provisionGiftServiceRoles,
 } from '@switchyard/db';
 import { platformEvents, type RetryPolicy } from '@switchyard/events';
 import { type PlatformJobs, platformJobs } from '@switchyard/jobs';
@@ -53,6 +54,9 @@ import { createPlatformEventBus, type PlatformEventBus } from '../events/event-b
 import { createFlowService, type FlowService } from '../events/flows';
 import { createDocumentExtractor } from '../files/document-extraction';
 import { registerChatJob } from '../gateway/chat-job';
+import { type GiftFinderServiceName, startGiftFinderServices } from '../gift-finder/gift-finder-services';
+import { createProfileSources } from '../gift-finder/profile/create-profile-sources';
+import type { ProfileSource } from '../gift-finder/profile/profile-source';
 import { registerImageJob } from '../images/image-job';
 import { createImageModels, type ImageModels } from '../images/image-models';
 import { acquireDataDirLock, adminSocketPath, type DataDirLock } from '../infrastructure/data-dir-lock';
@@ -82,6 +86,12 @@ export interface ServerPartsOptions {
   eventRetryPolicy?: Partial<RetryPolicy>;
   /** Test hook: a prefix of the event bus's Redis keys or RabbitMQ names of the test's own. */
   eventsPrefix?: string;
+  /** `switchyard worker --services …`: the gift-finder services this worker runs (default all). */
+  giftServices?: readonly GiftFinderServiceName[];
+  /** Where the gift finder's profile analysis reads links (the profile source adapters). */
+  profileSources?: readonly ProfileSource[];
+  /** Test hook: the gift finder's clock (Retry-After). */
+  giftClock?: () => Date;
 }
 
 /**
@@ -328,6 +338,31 @@ export async function createServerParts(
       await registerSkillJob(jobs, { apps });
       logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
       await flows.record(events);
+      if (mode === 'server' && config.giftFinder.serviceRoles === true) {
+        // Idempotent; `switchyard migrate` does the same for installations whose workers lack CREATEROLE.
+        for (const database of [databases.prod, databases.dev]) await provisionGiftServiceRoles(database.db);
+      }
+      // The configured profile source (built-in fetch, or Bright Data) unless a test brings its own.
+      let profileSources = options.profileSources;
+      if (!profileSources) {
+        const configured = createProfileSources(config);
+        cleanups.unshift(() => configured.close());
+        profileSources = [configured.source];
+      }
+      await startGiftFinderServices(
+        {
+          config,
+          bus: events,
+          databases,
+          models,
+          router,
+          logger,
+          mode,
+          profileSources,
+          ...(options.giftClock ? { now: options.giftClock } : {}),
+        },
+        options.giftServices,
+      );
       logger.info({ backend: events.backend }, 'event consumers started');
     }
     registerJobMetrics(metrics, jobs);

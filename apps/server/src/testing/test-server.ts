@@ -7,7 +7,7 @@ import type { RetryPolicy } from '@switchyard/events';
 import type { PlatformJobs } from '@switchyard/jobs';
 import { stringify } from 'yaml';
 import { type RunningServer, startServer } from '../composition/server';
-import type { Role } from '../composition/server-parts';
+import type { Role, ServerPartsOptions } from '../composition/server-parts';
 import { createConfiguredLogger } from '../infrastructure/logger';
 
 export interface TestServer extends RunningServer {
@@ -36,6 +36,9 @@ export interface TestServerOptions {
   eventRetryPolicy?: Partial<RetryPolicy>;
   /** Redis keys / RabbitMQ names of the event bus start with this (a test's own queues). */
   eventsPrefix?: string;
+  /** The gift-finder services of a worker (default all), and its clock. */
+  giftServices?: ServerPartsOptions['giftServices'];
+  giftClock?: () => Date;
 }
 
 /**
@@ -72,6 +75,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.jobsCatalog ? { jobsCatalog: options.jobsCatalog } : {}),
     ...(options.eventRetryPolicy ? { eventRetryPolicy: options.eventRetryPolicy } : {}),
     ...(options.eventsPrefix ? { eventsPrefix: options.eventsPrefix } : {}),
+    ...(options.giftServices ? { giftServices: options.giftServices } : {}),
+    ...(options.giftClock ? { giftClock: options.giftClock } : {}),
   });
   return {
     ...server,

@@ -1,0 +1,135 @@
+import { useId } from 'react';
+import { mayLoadImage } from '../../components/MarkdownImage';
+import { formatPrice, type GiftProduct, type GiftSession, marketplaceName, safeLink } from '../../lib/gift-finder';
+
+/**
+ * A product's picture. Only pictures from this origin (or data: URLs) load: the page's
+ * Content-Security-Policy allows no other image source, so a marketplace's own image URL shows a
+ * placeholder with the marketplace's name instead of a broken image.
+ */
+function ProductImage({ product }: { product: GiftProduct }) {
+  if (product.image && mayLoadImage(product.image)) {
+    return (
+      <img
+        src={product.image}
+        alt=""
+        loading="lazy"
+        referrerPolicy="no-referrer"
+        className="h-32 w-full rounded-md bg-slate-100 object-contain dark:bg-slate-800"
+      />
+    );
+  }
+  return (
+    <div
+      aria-hidden="true"
+      className="flex h-32 w-full items-center justify-center rounded-md bg-slate-100 text-sm text-slate-500 dark:bg-slate-800 dark:text-slate-400"
+    >
+      {marketplaceName(product.marketplace)}
+    </div>
+  );
+}
+
+export function ProductCard({ product, rank, reason }: { product: GiftProduct; rank?: number; reason?: string }) {
+  const ids = useId();
+  const href = safeLink(product.url);
+  return (
+    <article
+      aria-labelledby={`${ids}-title`}
+      data-product={product.id}
+      className="flex h-full flex-col gap-2 rounded-lg border border-slate-200 p-3 dark:border-slate-800"
+    >
+      <ProductImage product={product} />
+      <h4 id={`${ids}-title`} className="break-words text-sm font-medium">
+        {rank !== undefined && <span className="mr-1 text-indigo-700 dark:text-indigo-300">#{rank}</span>}
+        {product.title}
+      </h4>
+      <p className="flex flex-wrap items-baseline gap-x-3 gap-y-1 text-sm">
+        <span className="font-semibold" data-testid="price">
+          {formatPrice(product.price, product.currency)}
+        </span>
+        <span className="text-slate-600 dark:text-slate-300">{marketplaceName(product.marketplace)}</span>
+        {product.rating !== null && Number.isFinite(product.rating) && (
+          <span className="text-amber-700 dark:text-amber-400" title={`Rated ${product.rating} out of 5`}>
+            <span aria-hidden="true">★ </span>
+            <span className="sr-only">Rated </span>
+            {product.rating}
+            <span className="sr-only"> out of 5</span>
+          </span>
+        )}
+      </p>
+      {reason && <p className="break-words text-sm text-slate-700 dark:text-slate-200">{reason}</p>}
+      {href && (
+        <a
+          href={href}
+          target="_blank"
+          rel="noopener noreferrer"
+          className="mt-auto text-sm text-indigo-700 underline dark:text-indigo-300"
+        >
+          View on {marketplaceName(product.marketplace)}
+          <span className="sr-only">: {product.title} (opens in a new tab)</span>
+        </a>
+      )}
+    </article>
+  );
+}
+
+const gridClass = 'grid grid-cols-1 gap-3 sm:grid-cols-2 xl:grid-cols-3';
+
+/** Products as they arrive; once ranked, the ranked list (best first, with reasons) and the rest folded away. */
+export function Products({ session }: { session: GiftSession }) {
+  const ids = useId();
+  const byId = new Map(session.products.map((product) => [product.id, product]));
+  if (session.ranking) {
+    const ranked = session.ranking.flatMap((entry) => {
+      const product = byId.get(entry.product_id);
+      return product ? [{ entry, product }] : [];
+    });
+    const rankedIds = new Set(ranked.map(({ product }) => product.id));
+    const others = session.products.filter((product) => !rankedIds.has(product.id));
+    return (
+      <section aria-labelledby={`${ids}-title`} className="space-y-3">
+        <h3 id={`${ids}-title`} className="font-semibold">
+          Best matches
+        </h3>
+        {ranked.length === 0 ? (
+          <p className="text-sm">No product matched well enough. Try a new search with a wider budget.</p>
+        ) : (
+          <ol aria-label="Ranked gifts" className={gridClass}>
+            {ranked.map(({ entry, product }, index) => (
+              <li key={product.id}>
+                <ProductCard product={product} rank={index + 1} reason={entry.reason} />
+              </li>
+            ))}
+          </ol>
+        )}
+        {others.length > 0 && (
+          <details>
+            <summary className="cursor-pointer text-sm">Other products found ({others.length})</summary>
+            <ul aria-label="Other products" className={`${gridClass} mt-2`}>
+              {others.map((product) => (
+                <li key={product.id}>
+                  <ProductCard product={product} />
+                </li>
+              ))}
+            </ul>
+          </details>
+        )}
+      </section>
+    );
+  }
+  if (session.products.length === 0) return null;
+  return (
+    <section aria-labelledby={`${ids}-title`} className="space-y-3">
+      <h3 id={`${ids}-title`} className="font-semibold">
+        Found so far ({session.products.length})
+      </h3>
+      <ul aria-label="Products found" className={gridClass}>
+        {session.products.map((product) => (
+          <li key={product.id}>
+            <ProductCard product={product} />
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
