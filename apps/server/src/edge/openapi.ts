@@ -157,6 +157,15 @@ const successDocs: Readonly<Record<string, SuccessDoc>> = {
     description: 'The JSON-RPC answer (or 202 for a notification)',
     content: { 'application/json': { schema: JsonRpc } },
   },
+  'GET /v1/apps/gift-finder/sessions/:id/events': {
+    status: 200,
+    description: "The session's events",
+    content: {
+      'text/event-stream': {
+        schema: sseText('`question`, `answer`, `stage`, `products`, `ranking`, `refused`, `done`; resumable'),
+      },
+    },
+  },
   'GET /mcp': { status: 405, description: 'Not offered: the endpoint is stateless' },
   'DELETE /mcp': { status: 405, description: 'Not offered: the endpoint is stateless' },
 };
@@ -374,8 +383,10 @@ function namedSchemas(): Map<string, { name: string; schema: TSchema }> {
 /** Replaces every inline copy of a named shared schema (request and response bodies) with a $ref. */
 function referenceComponents(document: Record<string, unknown>): void {
   const named = namedSchemas();
-  const components = ((document.components as Record<string, unknown>) ??= {});
-  const schemas = ((components.schemas as Record<string, unknown>) ??= {});
+  const components = (document.components ?? {}) as Record<string, unknown>;
+  document.components = components;
+  const schemas = (components.schemas ?? {}) as Record<string, unknown>;
+  components.schemas = schemas;
   const visitContent = (content: unknown) => {
     if (!content || typeof content !== 'object') return;
     for (const media of Object.values(content as Record<string, { schema?: unknown }>)) {
