@@ -1,4 +1,4 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { matchQuery, type QueryClient, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { AppPicker, type AppSelection } from '../components/AppPicker';
 import { AttachButton, AttachmentList, useAttachments } from '../components/Attachments';
@@ -61,6 +61,20 @@ interface Turn {
   controller: AbortController;
 }
 
+/**
+ * Calls `listener` when a chat list's data changes, and on nothing else. The whole cache's events
+ * include a query being added while another component renders (useQuery builds it then, e.g. the
+ * model-kinds query of the first Read aloud button); a state update from there is React's "Cannot
+ * update a component while rendering a different component". Data changes arrive from fetches and
+ * setQueryData, never from a render.
+ */
+function subscribeToChatLists(client: QueryClient, listener: () => void): () => void {
+  return client.getQueryCache().subscribe((event) => {
+    if ((event.type === 'updated' || event.type === 'removed') && matchQuery({ queryKey: chatKeys.lists }, event.query))
+      listener();
+  });
+}
+
 export function ChatPage() {
   const client = useQueryClient();
   const models = useQuery({
@@ -106,18 +120,20 @@ export function ChatPage() {
   const openedFirst = useRef(activeId !== null);
   useEffect(() => {
     if (openedFirst.current) return;
-    return client.getQueryCache().subscribe(() => {
+    const openFirst = () => {
       if (openedFirst.current) return;
       const list = client.getQueryData<{ pages: ChatSummary[][] }>(chatKeys.list({ archived: false }));
       if (!list) return;
       openedFirst.current = true;
       const first = list.pages[0]?.[0];
       if (first && !turnRef.current) setActiveId((current) => current ?? first.id);
-    });
+    };
+    openFirst();
+    return subscribeToChatLists(client, openFirst);
   }, [client]);
 
   const chat: ChatSummary | undefined = useSyncExternalStore(
-    useCallback((listener: () => void) => client.getQueryCache().subscribe(listener), [client]),
+    useCallback((listener: () => void) => subscribeToChatLists(client, listener), [client]),
     () => (activeId ? findChat(client, activeId) : undefined),
   );
   // The model picked here, else the open chat's (when still offered), else the server's default.
