@@ -3,6 +3,7 @@ export * from './audio-usage-repository';
 export * from './chat-messages-repository';
 export * from './client';
 export * from './conversations-repository';
+export * from './daily-counter';
 export * from './errors';
 export * from './events-repository';
 export * from './files-repository';

@@ -60,7 +60,12 @@ export async function registerAudioJob(jobs: PlatformJobQueue, dependencies: Aud
     const transcriptKey = transcriptObjectKey(payload.environment, id);
     await storage.put(transcriptKey, Buffer.from(transcript.body, 'utf8'), { contentType: transcript.contentType });
     const durationSeconds = audioSecondsOf(bytes, transcript.durationSeconds);
-    await audioQuota.record(payload.environment, payload.subject, durationSeconds);
+    if (payload.quota) {
+      await audioQuota.settle(
+        { environment: payload.environment, subject: payload.subject, ...payload.quota },
+        durationSeconds,
+      );
+    }
     await progress('done', 1);
     const result: AudioJobResult = {
       transcriptKey,

@@ -18,6 +18,7 @@ import { ownedJob, streamJobEvents } from '../jobs/job-http';
 import type { AudioDependencies } from './audio-dependencies';
 import { audioSecondsOf, requireAudio } from './audio-formats';
 import { type AudioJobResult, audioObjectKey, describeAudioJob, newAudioJobId } from './audio-job';
+import type { AudioReservation } from './audio-quota';
 import { parseTranscriptionForm } from './transcription-form';
 
 /** Transcription is an input to chat: the chat scope and the chat rate limit of the key's environment. */
@@ -40,6 +41,20 @@ function callerOf(request: FastifyRequest) {
     subject: request.principal?.subject ?? `ip:${request.ip}`,
     apiKeyId: request.principal?.keyId ?? null,
   };
+}
+
+/** Runs `work`; when it fails, the reserved seconds go back to the caller before the error surfaces. */
+async function givingBackOnFailure<Result>(
+  dependencies: AudioDependencies,
+  reservation: AudioReservation,
+  work: () => Promise<Result>,
+): Promise<Result> {
+  try {
+    return await work();
+  } catch (error) {
+    await dependencies.audioQuota.release(reservation).catch(() => {});
+    throw error;
+  }
 }
 
 async function recognise(dependencies: AudioDependencies, task: Task, request: FastifyRequest, reply: FastifyReply) {
@@ -71,34 +86,44 @@ async function recognise(dependencies: AudioDependencies, task: Task, request: F
       { details: { param: 'file', maxSyncBytes } },
     );
   }
-  await dependencies.audioQuota.check(caller.environment, caller.subject, audioSecondsOf(upload.bytes, undefined));
+  // Taken now, atomically: parallel requests cannot pass the limit between them. Settled to the real length after.
+  const reservation = await dependencies.audioQuota.reserve(
+    caller.environment,
+    caller.subject,
+    audioSecondsOf(upload.bytes, undefined),
+  );
   const format = form.response_format ?? 'json';
   const fileName = `audio.${container.extension}`;
 
   if (asynchronous) {
     const id = newAudioJobId();
     const objectKey = audioObjectKey(caller.environment, id);
-    await dependencies.storage.put(objectKey, upload.bytes, { contentType: container.mimeType });
-    const job = await dependencies.jobs.enqueue(
-      'audio.transcribe',
-      {
-        environment: caller.environment,
-        subject: caller.subject,
-        apiKeyId: caller.apiKeyId,
-        task,
-        model: model.id,
-        objectKey,
-        fileName,
-        mimeType: container.mimeType,
-        bytes: upload.bytes.length,
-        format,
-        ...(form.language === undefined || task === 'translate' ? {} : { language: form.language }),
-        ...(form.prompt === undefined ? {} : { prompt: form.prompt }),
-        ...(form.temperature === undefined ? {} : { temperature: form.temperature }),
-        ...(form.timestamp_granularities === undefined ? {} : { timestampGranularities: form.timestamp_granularities }),
-      },
-      { environment: caller.environment, jobId: id },
-    );
+    const job = await givingBackOnFailure(dependencies, reservation, async () => {
+      await dependencies.storage.put(objectKey, upload.bytes, { contentType: container.mimeType });
+      return dependencies.jobs.enqueue(
+        'audio.transcribe',
+        {
+          environment: caller.environment,
+          subject: caller.subject,
+          apiKeyId: caller.apiKeyId,
+          task,
+          model: model.id,
+          objectKey,
+          fileName,
+          mimeType: container.mimeType,
+          bytes: upload.bytes.length,
+          format,
+          ...(form.language === undefined || task === 'translate' ? {} : { language: form.language }),
+          ...(form.prompt === undefined ? {} : { prompt: form.prompt }),
+          ...(form.temperature === undefined ? {} : { temperature: form.temperature }),
+          ...(form.timestamp_granularities === undefined
+            ? {}
+            : { timestampGranularities: form.timestamp_granularities }),
+          quota: { day: reservation.day, seconds: reservation.seconds },
+        },
+        { environment: caller.environment, jobId: id },
+      );
+    });
     const body = describeAudioJob(job);
     return reply.code(202).header('location', String(body.status_url)).send(body);
   }
@@ -112,13 +137,14 @@ async function recognise(dependencies: AudioDependencies, task: Task, request: F
     ...(form.timestamp_granularities === undefined ? {} : { timestampGranularities: form.timestamp_granularities }),
   };
   const signal = clientDisconnectSignal(request, reply);
-  const transcript =
+  const transcript = await givingBackOnFailure(dependencies, reservation, () =>
     task === 'translate'
-      ? await model.provider.translate(transcriptionRequest, { signal })
-      : await model.provider.transcribe(transcriptionRequest, { signal });
+      ? model.provider.translate(transcriptionRequest, { signal })
+      : model.provider.transcribe(transcriptionRequest, { signal }),
+  );
   const seconds = audioSecondsOf(upload.bytes, transcript.durationSeconds);
   request.usageInfo.audioSeconds = seconds;
-  await dependencies.audioQuota.record(caller.environment, caller.subject, seconds);
+  await dependencies.audioQuota.settle(reservation, seconds);
   return reply.type(transcript.contentType).send(transcript.body);
 }
 

@@ -18,6 +18,7 @@ import {
 } from '@switchyard/core';
 import {
   createAppsRepository,
+  createDatabaseAudioQuota,
   createDatabaseImageQuota,
   createIdempotencyRepository,
   createKeyRepository,
@@ -30,6 +31,7 @@ import { platformEvents, type RetryPolicy } from '@switchyard/events';
 import { type PlatformJobs, platformJobs } from '@switchyard/jobs';
 import {
   createRedisChangeCounter,
+  createRedisDailyQuota,
   createRedisImageQuota,
   createRedisKeyPoolStore,
   createRedisRateLimiter,
@@ -281,8 +283,15 @@ export async function createServerParts(
     cleanups.unshift(() => imageModels.close());
     const audioModels = createAudioModels(config);
     cleanups.unshift(() => audioModels.close());
-    const audioQuota = createAudioQuota(databases, settings);
     const environmentDatabases = { prod: databases.prod.db, dev: databases.dev.db };
+    // The images' daily quota mechanism, counting seconds: Redis decides in server mode, the row in embedded.
+    const databaseAudioQuota = createDatabaseAudioQuota(environmentDatabases);
+    const audioQuota = createAudioQuota(
+      redis
+        ? createRedisDailyQuota(redis, { keyPrefix: 'sy:quota:audio', record: databaseAudioQuota })
+        : databaseAudioQuota,
+      settings,
+    );
     const databaseImageQuota = createDatabaseImageQuota(environmentDatabases);
     // With Redis, Redis decides and the database only records the count for reporting.
     const imageQuota = redis ? createRedisImageQuota(redis, { record: databaseImageQuota }) : databaseImageQuota;
