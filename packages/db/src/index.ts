@@ -1,4 +1,5 @@
 export * from './apps-repository';
+export * from './audio-recordings-repository';
 export * from './audio-usage-repository';
 export * from './chat-messages-repository';
 export * from './client';

@@ -3,15 +3,19 @@ import {
   AudioJob,
   AudioJobParams,
   AudioQuota,
+  AudioRecordingList,
   AudioSpeechRequest,
   ErrorResponse,
   OpenAIErrorResponse,
+  PageQuery,
 } from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
+import { createAudioRecordingRepository, createConversationRepository } from '@switchyard/db';
 import type { TranscriptionRequest } from '@switchyard/providers';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
+import { pageOf } from '../edge/paging';
 import type { RouteBehaviour } from '../edge/principal';
 import { readUploadForm } from '../files/read-upload';
 import { ownedJob, streamJobEvents } from '../jobs/job-http';
@@ -19,6 +23,7 @@ import type { AudioDependencies } from './audio-dependencies';
 import { audioSecondsOf, requireAudio } from './audio-formats';
 import { type AudioJobResult, audioObjectKey, describeAudioJob, newAudioJobId } from './audio-job';
 import type { AudioReservation } from './audio-quota';
+import { deleteRecording, describeRecording } from './audio-recordings';
 import { parseTranscriptionForm } from './transcription-form';
 
 /** Transcription is an input to chat: the chat scope and the chat rate limit of the key's environment. */
@@ -40,7 +45,19 @@ function callerOf(request: FastifyRequest) {
     environment: request.principal?.environment ?? 'prod',
     subject: request.principal?.subject ?? `ip:${request.ip}`,
     apiKeyId: request.principal?.keyId ?? null,
+    userId: request.principal?.userId ?? null,
   };
+}
+
+/** The chat a transcript goes to: the caller's own, in the caller's environment; anything else is 404. */
+async function requireOwnChat(dependencies: AudioDependencies, caller: ReturnType<typeof callerOf>, id: string) {
+  const chat = caller.userId
+    ? await createConversationRepository(dependencies.databases[caller.environment].db).findForUser(id, caller.userId)
+    : undefined;
+  if (!chat || !caller.userId) {
+    throw new SwitchyardError('SY_ERR_NOT_FOUND', 'No such chat', { details: { param: 'conversation_id' } });
+  }
+  return { conversationId: chat.id, userId: caller.userId };
 }
 
 /** Runs `work`; when it fails, the reserved seconds go back to the caller before the error surfaces. */
@@ -86,6 +103,8 @@ async function recognise(dependencies: AudioDependencies, task: Task, request: F
       { details: { param: 'file', maxSyncBytes } },
     );
   }
+  const chat =
+    form.conversation_id === undefined ? null : await requireOwnChat(dependencies, caller, form.conversation_id);
   // Taken now, atomically: parallel requests cannot pass the limit between them. Settled to the real length after.
   const reservation = await dependencies.audioQuota.reserve(
     caller.environment,
@@ -100,6 +119,16 @@ async function recognise(dependencies: AudioDependencies, task: Task, request: F
     const objectKey = audioObjectKey(caller.environment, id);
     const job = await givingBackOnFailure(dependencies, reservation, async () => {
       await dependencies.storage.put(objectKey, upload.bytes, { contentType: container.mimeType });
+      await createAudioRecordingRepository(dependencies.databases[caller.environment].db).create({
+        id,
+        environment: caller.environment,
+        subject: caller.subject,
+        userId: chat?.userId ?? caller.userId,
+        conversationId: chat?.conversationId ?? null,
+        objectKey,
+        mimeType: container.mimeType,
+        bytes: upload.bytes.length,
+      });
       return dependencies.jobs.enqueue(
         'audio.transcribe',
         {
@@ -120,6 +149,7 @@ async function recognise(dependencies: AudioDependencies, task: Task, request: F
             ? {}
             : { timestampGranularities: form.timestamp_granularities }),
           quota: { day: reservation.day, seconds: reservation.seconds },
+          ...(chat ? { conversationId: chat.conversationId, userId: chat.userId } : {}),
         },
         { environment: caller.environment, jobId: id },
       );
@@ -264,6 +294,64 @@ export function registerAudioRoutes(app: FastifyInstance, dependencies: AudioDep
     async (request, reply) => {
       const job = await ownedJob(dependencies.jobs, request, request.params.id, 'audio.transcribe');
       await streamJobEvents(dependencies.jobs, request, reply, job, describeAudioJob);
+    },
+  );
+
+  app.get<{ Querystring: { limit?: string; offset?: string } }>(
+    '/v1/audio/recordings',
+    {
+      config: { behaviour: jobBehaviour },
+      schema: {
+        tags: ['Audio'],
+        summary: "The caller's stored recordings (async transcriptions), newest first",
+        description:
+          'Each is kept until its owner deletes it or, once its job finished, for audio.recording_retention_days.',
+        security: [{ bearer: [] }, {}],
+        querystring: PageQuery,
+        response: { 200: AudioRecordingList },
+      },
+    },
+    async (request) => {
+      const { environment, subject } = callerOf(request);
+      const page = pageOf(request.query);
+      const rows = await createAudioRecordingRepository(dependencies.databases[environment].db).listForSubject(
+        subject,
+        page,
+      );
+      const retentionDays = dependencies.settings.current().getInteger('audio.recording_retention_days');
+      return { object: 'list', data: rows.map((row) => describeRecording(row, retentionDays)), ...page };
+    },
+  );
+
+  app.delete<{ Params: Static<typeof AudioJobParams> }>(
+    '/v1/audio/recordings/:id',
+    {
+      config: { behaviour: jobBehaviour },
+      schema: {
+        tags: ['Audio'],
+        summary: 'Delete a stored recording and its transcript (from object storage too)',
+        description:
+          'Only its owner (same key or client, same environment) can; anyone else gets 404. A recording whose job has not finished is 409: wait for it. A message it became stays in the chat.',
+        security: [{ bearer: [] }, {}],
+        params: AudioJobParams,
+        response: { 404: ErrorResponse, 409: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const { environment, subject } = callerOf(request);
+      const row = await createAudioRecordingRepository(dependencies.databases[environment].db).findForSubject(
+        request.params.id,
+        subject,
+      );
+      if (!row) throw new SwitchyardError('SY_ERR_NOT_FOUND', `No recording with id '${request.params.id}'`);
+      if (row.status === 'queued') {
+        throw new SwitchyardError(
+          'SY_ERR_CONFLICT',
+          'The recording is still being transcribed; delete it once its job finished',
+        );
+      }
+      await deleteRecording(dependencies.databases, dependencies.storage, row);
+      return reply.code(204).send();
     },
   );
 

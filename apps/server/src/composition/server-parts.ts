@@ -51,6 +51,7 @@ import { recordSkillCalls, type SkillCallRow } from '../apps/skill-usage';
 import { registerAudioJob } from '../audio/audio-job';
 import { type AudioModels, createAudioModels } from '../audio/audio-models';
 import { type AudioQuota, createAudioQuota } from '../audio/audio-quota';
+import { purgeExpiredRecordings } from '../audio/audio-recordings';
 import { createPlatformEventBus, type PlatformEventBus } from '../events/event-bus';
 import { createFlowService, type FlowService } from '../events/flows';
 import { createDocumentExtractor } from '../files/document-extraction';
@@ -324,7 +325,12 @@ export async function createServerParts(
       logger,
     );
     await appAdmin.reload();
-    const purge = setInterval(() => void idempotency.purgeExpired().catch(() => {}), 3_600_000);
+    const purge = setInterval(() => {
+      void idempotency.purgeExpired().catch(() => {});
+      void purgeExpiredRecordings({ databases, storage, settings }).catch((error: unknown) =>
+        logger.warn({ err: error }, 'purging expired audio recordings failed'),
+      );
+    }, 3_600_000);
     purge.unref();
     cleanups.unshift(() => clearInterval(purge));
 
@@ -332,7 +338,7 @@ export async function createServerParts(
       // Each capability registers the handlers of its own jobs.
       await registerChatJob(jobs, { models, router, databases });
       await registerImageJob(jobs, { databases, storage, imageModels, secrets });
-      await registerAudioJob(jobs, { storage, audioModels, audioQuota });
+      await registerAudioJob(jobs, { storage, audioModels, audioQuota, databases });
       await jobs.process('document.extract', createDocumentExtractor(databases, storage, settings));
       await registerSkillJob(jobs, { apps });
       logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
