@@ -17,7 +17,7 @@ import type { Static } from 'typebox';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
 import { pageOf } from '../edge/paging';
 import type { RouteBehaviour } from '../edge/principal';
-import { readUploadForm } from '../files/read-upload';
+import { type SpooledUpload, spoolUploadForm } from '../files/read-upload';
 import { ownedJob, streamJobEvents } from '../jobs/job-http';
 import type { AudioDependencies } from './audio-dependencies';
 import { audioSecondsOf, requireAudio } from './audio-formats';
@@ -75,27 +75,44 @@ async function givingBackOnFailure<Result>(
 }
 
 async function recognise(dependencies: AudioDependencies, task: Task, request: FastifyRequest, reply: FastifyReply) {
-  const caller = callerOf(request);
   const settings = dependencies.settings.current();
   const maxBytes = settings.getInteger('audio.max_bytes');
   const maxSyncBytes = settings.getInteger('audio.max_sync_bytes');
-  const { upload, fields } = await readUploadForm(request, maxBytes, {
+  // Spooled to a temporary file as it arrives: a long recording never sits whole in the heap.
+  const { upload, fields } = await spoolUploadForm(request, maxBytes, {
     tooLarge: (limit) =>
       new SwitchyardError(
         'SY_ERR_PAYLOAD_TOO_LARGE',
         `Audio files may be at most ${limit} bytes (setting audio.max_bytes)`,
       ),
   });
+  try {
+    return await recogniseUpload(dependencies, task, request, reply, upload, fields, maxSyncBytes);
+  } finally {
+    await upload.dispose().catch(() => {});
+  }
+}
+
+async function recogniseUpload(
+  dependencies: AudioDependencies,
+  task: Task,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  upload: SpooledUpload,
+  fields: Readonly<Record<string, readonly string[]>>,
+  maxSyncBytes: number,
+) {
+  const caller = callerOf(request);
   const form = parseTranscriptionForm(fields);
-  if (upload.bytes.length === 0) {
+  if (upload.size === 0) {
     throw new SwitchyardError('SY_ERR_VALIDATION', 'The audio file is empty', { details: { param: 'file' } });
   }
   // The container decides, never the client's file name or type; the upstream gets a name of ours.
-  const container = requireAudio(upload.bytes);
+  const container = requireAudio(upload.head);
   const model = dependencies.audioModels.resolve(form.model, 'transcription', caller.environment);
   request.usageInfo = { model: model.id, promptTokens: null, completionTokens: null, audioSeconds: null };
   const asynchronous = form.async === true;
-  if (!asynchronous && upload.bytes.length > maxSyncBytes) {
+  if (!asynchronous && upload.size > maxSyncBytes) {
     throw new SwitchyardError(
       'SY_ERR_PAYLOAD_TOO_LARGE',
       `Audio over ${maxSyncBytes} bytes is not transcribed while the request waits: send it again with the ` +
@@ -109,7 +126,7 @@ async function recognise(dependencies: AudioDependencies, task: Task, request: F
   const reservation = await dependencies.audioQuota.reserve(
     caller.environment,
     caller.subject,
-    audioSecondsOf(upload.bytes, undefined),
+    audioSecondsOf(upload.head, undefined, upload.size),
   );
   const format = form.response_format ?? 'json';
   const fileName = `audio.${container.extension}`;
@@ -118,7 +135,10 @@ async function recognise(dependencies: AudioDependencies, task: Task, request: F
     const id = newAudioJobId();
     const objectKey = audioObjectKey(caller.environment, id);
     const job = await givingBackOnFailure(dependencies, reservation, async () => {
-      await dependencies.storage.put(objectKey, upload.bytes, { contentType: container.mimeType });
+      await dependencies.storage.put(objectKey, upload.stream(), {
+        contentType: container.mimeType,
+        contentLength: upload.size,
+      });
       await createAudioRecordingRepository(dependencies.databases[caller.environment].db).create({
         id,
         environment: caller.environment,
@@ -127,7 +147,7 @@ async function recognise(dependencies: AudioDependencies, task: Task, request: F
         conversationId: chat?.conversationId ?? null,
         objectKey,
         mimeType: container.mimeType,
-        bytes: upload.bytes.length,
+        bytes: upload.size,
       });
       return dependencies.jobs.enqueue(
         'audio.transcribe',
@@ -140,7 +160,7 @@ async function recognise(dependencies: AudioDependencies, task: Task, request: F
           objectKey,
           fileName,
           mimeType: container.mimeType,
-          bytes: upload.bytes.length,
+          bytes: upload.size,
           format,
           ...(form.language === undefined || task === 'translate' ? {} : { language: form.language }),
           ...(form.prompt === undefined ? {} : { prompt: form.prompt }),
@@ -158,8 +178,9 @@ async function recognise(dependencies: AudioDependencies, task: Task, request: F
     return reply.code(202).header('location', String(body.status_url)).send(body);
   }
 
+  const bytes = await upload.read();
   const transcriptionRequest: TranscriptionRequest = {
-    file: { bytes: upload.bytes, fileName, mimeType: container.mimeType },
+    file: { bytes, fileName, mimeType: container.mimeType },
     format,
     ...(form.language === undefined ? {} : { language: form.language }),
     ...(form.prompt === undefined ? {} : { prompt: form.prompt }),
@@ -172,7 +193,7 @@ async function recognise(dependencies: AudioDependencies, task: Task, request: F
       ? model.provider.translate(transcriptionRequest, { signal })
       : model.provider.transcribe(transcriptionRequest, { signal }),
   );
-  const seconds = audioSecondsOf(upload.bytes, transcript.durationSeconds);
+  const seconds = audioSecondsOf(bytes, transcript.durationSeconds);
   request.usageInfo.audioSeconds = seconds;
   await dependencies.audioQuota.settle(reservation, seconds);
   return reply.type(transcript.contentType).send(transcript.body);

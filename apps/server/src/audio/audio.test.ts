@@ -330,6 +330,23 @@ describe('long recordings as jobs', () => {
     expect(other.status).toBe(404);
   });
 
+  it('takes a recording over the synchronous limit through a temporary file into storage, whole', async () => {
+    // 26 MB (820 s at 16 kHz): past audio.max_sync_bytes, so only async=true takes it.
+    const long = sineWav({ seconds: 820, sampleRate: 16_000 });
+    expect(long.length).toBeGreaterThan(25 * 1024 * 1024);
+    const refused = await post('/v1/audio/transcriptions', form({ model: 'whisper-cpp' }, long));
+    expect(refused.status).toBe(413);
+    const accepted = await post('/v1/audio/transcriptions', form({ model: 'whisper-cpp', async: 'true' }, long));
+    expect(accepted.status).toBe(202);
+    const job = await readJson(accepted);
+    const stored = await server.parts.storage.getBuffer(`audio/dev/${job.id}/recording`);
+    expect(stored.info.size).toBe(long.length);
+    expect(stored.body.equals(long)).toBe(true);
+    const events = await jobEvents(job.events_url);
+    // The length was read from the WAV header in the spooled file's first bytes.
+    expect(events.at(-1)).toMatchObject({ name: 'completed', data: { duration: 820 } });
+  });
+
   it('retries a job while the upstream fails, then completes', async () => {
     openaiAudio.setBehaviour({ kind: 'error', status: 503 });
     const accepted = await post('/v1/audio/transcriptions', form({ model: 'whisper-1', async: 'true' }, speech));
