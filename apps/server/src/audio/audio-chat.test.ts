@@ -1,9 +1,10 @@
 import { type FakeWhisperCppServer, sineWav, startFakeWhisperCpp } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from '../testing/browser';
-import { signUpUser } from '../testing/chat-client';
+import { deltaText, readEvents, signUpUser } from '../testing/chat-client';
 import { type Json, readJson } from '../testing/read-json';
 import { startTestServer, type TestServer } from '../testing/test-server';
+import { settledFile, uploadFile } from '../testing/upload';
 import { type AudioPayload, createAudioJobHandler } from './audio-job';
 import { purgeExpiredRecordings } from './audio-recordings';
 
@@ -11,6 +12,7 @@ let server: TestServer;
 let whisper: FakeWhisperCppServer;
 let alice: Browser;
 let mallory: Browser;
+let adminKey: string;
 
 beforeAll(async () => {
   whisper = await startFakeWhisperCpp({ transcript: () => 'minutes of the long meeting' });
@@ -22,7 +24,17 @@ beforeAll(async () => {
   });
   alice = (await signUpUser(server.url, 'speaker')).browser;
   mallory = (await signUpUser(server.url, 'mallory')).browser;
+  adminKey = await server.createKey('prod', { admin: true });
 });
+
+async function setSetting(key: string, value: number) {
+  const response = await fetch(`${server.url}/v1/admin/settings/${key}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ value }),
+  });
+  expect(response.status).toBe(200);
+}
 
 afterAll(async () => {
   await server?.destroy();
@@ -155,5 +167,39 @@ describe('stored recordings', () => {
     expect(await server.parts.storage.head(objectKey)).toBeUndefined();
     const list = await readJson(await alice.get('/v1/audio/recordings'));
     expect(list.data.some((entry: Json) => entry.id === job.id)).toBe(false);
+  });
+});
+
+describe('audio attached to a chat message', () => {
+  async function attach(browser: Browser, bytes: Buffer) {
+    const response = await uploadFile(server.url, browser, 'memo.wav', bytes, 'audio/wav');
+    expect(response.status, await response.clone().text()).toBe(201);
+    return readJson(response);
+  }
+
+  it('is transcribed while the upload waits, and its transcript reaches the model as the file’s text', async () => {
+    const file = await attach(alice, sineWav({ seconds: 2 }));
+    expect(file).toMatchObject({ status: 'ready', mimeType: 'audio/wav', name: 'memo.wav' });
+    expect((await readJson(await alice.get(`/api/files/${file.id}/text`))).text).toBe('minutes of the long meeting');
+    const started = await readJson(
+      await alice.post('/api/chat/start', { message: 'Summarise', attachments: [file.id] }),
+    );
+    const answer = deltaText(await readEvents(await alice.get(`/api/chat/stream?sessionId=${started.sessionId}`)));
+    // The echo model repeats its prompt: the transcript was in it.
+    expect(answer).toContain('minutes of the long meeting');
+    expect(answer).toContain('Summarise');
+  });
+
+  it('goes through the transcription job above audio.max_sync_bytes; the file is ready when it finishes', async () => {
+    await setSetting('audio.max_sync_bytes', 1024);
+    try {
+      const file = await attach(alice, sineWav({ seconds: 2 }));
+      expect(file.status).toBe('pending');
+      const settled = await settledFile(alice, file.id);
+      expect(settled.status).toBe('ready');
+      expect((await readJson(await alice.get(`/api/files/${file.id}/text`))).text).toBe('minutes of the long meeting');
+    } finally {
+      await setSetting('audio.max_sync_bytes', 25 * 1024 * 1024);
+    }
   });
 });

@@ -48,6 +48,7 @@ import { type AppRegistry, createAppRegistry } from '../apps/app-registry';
 import { createBuiltinApps } from '../apps/builtin-apps';
 import { registerSkillJob } from '../apps/skill-job';
 import { recordSkillCalls, type SkillCallRow } from '../apps/skill-usage';
+import { type AudioAttachments, createAudioAttachments } from '../audio/audio-attachments';
 import { registerAudioJob } from '../audio/audio-job';
 import { type AudioModels, createAudioModels } from '../audio/audio-models';
 import { type AudioQuota, createAudioQuota } from '../audio/audio-quota';
@@ -125,6 +126,8 @@ export interface ServerParts {
   readonly audioModels: AudioModels;
   /** Minutes of audio per caller and day (setting audio.max_minutes_per_day.<env>). */
   readonly audioQuota: AudioQuota;
+  /** Audio attached to a chat, transcribed into the file's text. */
+  readonly audioAttachments: AudioAttachments;
   /** Apps (built-in, MCP servers) whose skills clients and models call. */
   readonly apps: AppRegistry;
   /** Apps made and changed by admins at run time (stored in prod, applied on every process). */
@@ -293,6 +296,7 @@ export async function createServerParts(
         : databaseAudioQuota,
       settings,
     );
+    const audioAttachments = createAudioAttachments({ audioModels, audioQuota, settings, jobs, databases });
     const databaseImageQuota = createDatabaseImageQuota(environmentDatabases);
     // With Redis, Redis decides and the database only records the count for reporting.
     const imageQuota = redis ? createRedisImageQuota(redis, { record: databaseImageQuota }) : databaseImageQuota;
@@ -374,6 +378,7 @@ export async function createServerParts(
       imageModels,
       audioModels,
       audioQuota,
+      audioAttachments,
       apps,
       appAdmin: appAdmin as AppAdmin,
       imageQuota,
