@@ -367,6 +367,21 @@ export function ChatPage() {
     });
   };
 
+  // A long voice recording is posted to the open chat (a new one when none is open) by its job.
+  const ensureChat = async (): Promise<string> => {
+    if (activeId) return activeId;
+    const created = await api<ChatSummary>('/api/chats', { method: 'POST', json: { title: 'Voice recording' } });
+    updateChatLists(client, (data, filter) => upsertChat(data, filter, created));
+    client.setQueryData<ChatMessage[]>(chatKeys.messages(created.id), []);
+    openedFirst.current = true;
+    setActiveId(created.id);
+    return created.id;
+  };
+  const voicePosted = (chatId: string) => {
+    void client.invalidateQueries({ queryKey: chatKeys.messages(chatId) });
+    refreshChat(chatId).catch(setError);
+  };
+
   const missing = messagesQuery.error instanceof ApiError && messagesQuery.error.status === 404;
 
   return (
@@ -509,7 +524,7 @@ export function ChatPage() {
                   <AttachButton attachments={attachments} disabled={busy} />
                   <TemplatePicker onInsert={insertText} />
                   <AppPicker value={appSelection} onChange={setAppSelection} disabled={busy} />
-                  <MicButton onTranscript={insertText} disabled={busy} />
+                  <MicButton onTranscript={insertText} disabled={busy} ensureChat={ensureChat} onPosted={voicePosted} />
                   {attachments.busy && <span className="text-xs text-slate-500">Preparing attachments…</span>}
                 </div>
               </div>
