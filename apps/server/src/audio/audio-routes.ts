@@ -134,45 +134,56 @@ async function recogniseUpload(
   if (asynchronous) {
     const id = newAudioJobId();
     const objectKey = audioObjectKey(caller.environment, id);
+    const recordings = createAudioRecordingRepository(dependencies.databases[caller.environment].db);
     const job = await givingBackOnFailure(dependencies, reservation, async () => {
+      // Not queued, not kept: a recording without its job would never finish, so nobody could delete it.
+      const forget = async () => {
+        await recordings.delete(id).catch(() => {});
+        await dependencies.storage.delete(objectKey).catch(() => {});
+      };
       await dependencies.storage.put(objectKey, upload.stream(), {
         contentType: container.mimeType,
         contentLength: upload.size,
       });
-      await createAudioRecordingRepository(dependencies.databases[caller.environment].db).create({
-        id,
-        environment: caller.environment,
-        subject: caller.subject,
-        userId: chat?.userId ?? caller.userId,
-        conversationId: chat?.conversationId ?? null,
-        objectKey,
-        mimeType: container.mimeType,
-        bytes: upload.size,
-      });
-      return dependencies.jobs.enqueue(
-        'audio.transcribe',
-        {
+      try {
+        await recordings.create({
+          id,
           environment: caller.environment,
           subject: caller.subject,
-          apiKeyId: caller.apiKeyId,
-          task,
-          model: model.id,
+          userId: chat?.userId ?? caller.userId,
+          conversationId: chat?.conversationId ?? null,
           objectKey,
-          fileName,
           mimeType: container.mimeType,
           bytes: upload.size,
-          format,
-          ...(form.language === undefined || task === 'translate' ? {} : { language: form.language }),
-          ...(form.prompt === undefined ? {} : { prompt: form.prompt }),
-          ...(form.temperature === undefined ? {} : { temperature: form.temperature }),
-          ...(form.timestamp_granularities === undefined
-            ? {}
-            : { timestampGranularities: form.timestamp_granularities }),
-          quota: { day: reservation.day, seconds: reservation.seconds },
-          ...(chat ? { conversationId: chat.conversationId, userId: chat.userId } : {}),
-        },
-        { environment: caller.environment, jobId: id },
-      );
+        });
+        return await dependencies.jobs.enqueue(
+          'audio.transcribe',
+          {
+            environment: caller.environment,
+            subject: caller.subject,
+            apiKeyId: caller.apiKeyId,
+            task,
+            model: model.id,
+            objectKey,
+            fileName,
+            mimeType: container.mimeType,
+            bytes: upload.size,
+            format,
+            ...(form.language === undefined || task === 'translate' ? {} : { language: form.language }),
+            ...(form.prompt === undefined ? {} : { prompt: form.prompt }),
+            ...(form.temperature === undefined ? {} : { temperature: form.temperature }),
+            ...(form.timestamp_granularities === undefined
+              ? {}
+              : { timestampGranularities: form.timestamp_granularities }),
+            quota: { day: reservation.day, seconds: reservation.seconds },
+            ...(chat ? { conversationId: chat.conversationId, userId: chat.userId } : {}),
+          },
+          { environment: caller.environment, jobId: id },
+        );
+      } catch (error) {
+        await forget();
+        throw error;
+      }
     });
     const body = describeAudioJob(job);
     return reply.code(202).header('location', String(body.status_url)).send(body);
