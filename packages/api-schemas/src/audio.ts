@@ -30,6 +30,15 @@ export const AudioTranscriptionForm = Type.Object(
     async: Type.Optional(
       Type.Boolean({ description: 'Transcribe in a job (202 with the job); needed above audio.max_sync_bytes' }),
     ),
+    conversation_id: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description:
+          "Switchyard's addition, with async=true and a signed-in user (or a user's key): post the transcript to " +
+          'this chat of yours as your message when the job finishes; another chat is 404',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -78,6 +87,9 @@ export const AudioJob = Type.Object({
   text: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   duration: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
   progress: Type.Optional(Type.Unknown()),
+  /** The chat the transcript is posted to (conversation_id), and the message it became once completed. */
+  conversation_id: Type.Optional(Type.String()),
+  message_id: Type.Optional(Type.String()),
   error: Type.Optional(Type.Object({ code: Type.Union([Type.String(), Type.Null()]), message: Type.String() })),
   created_at: Type.String(),
   finished_at: Type.Union([Type.String(), Type.Null()]),
@@ -87,6 +99,29 @@ export const AudioJob = Type.Object({
 export type AudioJob = Static<typeof AudioJob>;
 
 export const AudioJobParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
+
+/** A recording kept for an async transcription: its owner may delete it; the purge does after the retention. */
+export const AudioRecording = Type.Object({
+  id: Type.String({ description: "The transcription job's id" }),
+  object: Type.Literal('audio.recording'),
+  status: Type.Union([Type.Literal('queued'), Type.Literal('completed'), Type.Literal('failed')]),
+  bytes: Type.Integer(),
+  mime_type: Type.String(),
+  conversation_id: Type.Union([Type.String(), Type.Null()]),
+  message_id: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.String(),
+  finished_at: Type.Union([Type.String(), Type.Null()]),
+  /** When the retention purge deletes it (finished_at + audio.recording_retention_days). */
+  expires_at: Type.Union([Type.String(), Type.Null()]),
+});
+export type AudioRecording = Static<typeof AudioRecording>;
+
+export const AudioRecordingList = Type.Object({
+  object: Type.Literal('list'),
+  data: Type.Array(AudioRecording),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
 
 export const AudioQuota = Type.Object({
   environment: Type.String(),

@@ -114,6 +114,15 @@ export const settingDefinitions: readonly SettingDefinition[] = Object.freeze([
     maximum: 4 * 1024 * 1024 * 1024,
   },
   {
+    key: 'audio.recording_retention_days',
+    type: 'integer',
+    defaultValue: 7,
+    description:
+      'Days a stored recording (and its transcript) is kept after its transcription job finished; then the hourly purge deletes it',
+    minimum: 1,
+    maximum: 3650,
+  },
+  {
     key: 'rate_limit.user.per_minute',
     type: 'integer',
     defaultValue: 100,

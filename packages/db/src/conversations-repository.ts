@@ -64,6 +64,14 @@ export interface ConversationRepository {
   listMessages(conversationId: string, page: PageOptions): Promise<ConversationMessageRow[]>;
   /** Inserts the messages in one statement, then moves the chat's updatedAt to now. */
   addMessages(conversationId: string, messages: readonly NewConversationMessage[]): Promise<ConversationMessageRow[]>;
+  /**
+   * Inserts one message unless a message with its id exists already (then that one is returned), and
+   * moves the chat's updatedAt: for work that may run more than once (a retried job) and must post once.
+   */
+  addMessageOnce(
+    conversationId: string,
+    message: NewConversationMessage & { id: string },
+  ): Promise<ConversationMessageRow>;
   /** False when the user has no such message in that chat. */
   deleteMessageForUser(messageId: string, conversationId: string, userId: string): Promise<boolean>;
   /**
@@ -148,6 +156,21 @@ export function createConversationRepository(db: Db): ConversationRepository {
         .returning();
       await db.update(conversations).set({ updatedAt: new Date() }).where(eq(conversations.id, conversationId));
       return rows;
+    },
+
+    async addMessageOnce(conversationId, message) {
+      const [inserted] = await db
+        .insert(conversationMessages)
+        .values({ ...message, conversationId })
+        .onConflictDoNothing({ target: conversationMessages.id })
+        .returning();
+      if (inserted) {
+        await db.update(conversations).set({ updatedAt: new Date() }).where(eq(conversations.id, conversationId));
+        return inserted;
+      }
+      const [existing] = await db.select().from(conversationMessages).where(eq(conversationMessages.id, message.id));
+      if (!existing) throw new SwitchyardError('SY_ERR_INTERNAL', 'A message was neither inserted nor found');
+      return existing;
     },
 
     async deleteMessageForUser(messageId, conversationId, userId) {

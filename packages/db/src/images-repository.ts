@@ -1,6 +1,7 @@
 import type { Environment } from '@switchyard/core';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from './client';
+import type { DailyCounter } from './daily-counter';
 import { type ImageInsert, type ImageRow, images, imageUsage } from './images-schema';
 
 export interface StoredImage {
@@ -11,28 +12,13 @@ export interface StoredImage {
 }
 
 /** Generated images and the daily image counts, in the database of the environment that asked. */
-export interface ImageRepository {
+export interface ImageRepository extends DailyCounter {
   create(image: ImageInsert): Promise<void>;
   /** The image if this subject asked for it; another subject's image reads as missing. */
   findForSubject(id: string, subject: string): Promise<ImageRow | undefined>;
   markRunning(id: string): Promise<void>;
   markReady(id: string, stored: StoredImage): Promise<void>;
   markFailed(id: string, error: string): Promise<void>;
-  /**
-   * Counts one more image for the subject on that day (a 'YYYY-MM-DD' UTC date) while the count
-   * is under the limit, in one statement that the database serialises per row. The new count,
-   * or undefined when the limit was already reached.
-   */
-  incrementDailyCount(
-    environment: Environment,
-    subject: string,
-    day: string,
-    limit: number,
-  ): Promise<number | undefined>;
-  /** Takes one back, never below zero; a day without a row stays without one. */
-  decrementDailyCount(environment: Environment, subject: string, day: string): Promise<void>;
-  /** 0 for a day without a row. */
-  dailyCount(environment: Environment, subject: string, day: string): Promise<number>;
 }
 
 export function createImageRepository(db: Db): ImageRepository {
@@ -67,23 +53,24 @@ export function createImageRepository(db: Db): ImageRepository {
       await db.update(images).set({ status: 'failed', error, finishedAt: new Date() }).where(eq(images.id, id));
     },
 
-    async incrementDailyCount(environment, subject, day, limit) {
+    async incrementDailyCount(environment, subject, day, limit, amount = 1) {
+      if (amount > limit) return undefined;
       const rows = await db
         .insert(imageUsage)
-        .values({ environment, subject, day, count: 1 })
+        .values({ environment, subject, day, count: amount })
         .onConflictDoUpdate({
           target: [imageUsage.environment, imageUsage.subject, imageUsage.day],
-          set: { count: sql`${imageUsage.count} + 1` },
-          setWhere: sql`${imageUsage.count} < ${limit}`,
+          set: { count: sql`${imageUsage.count} + ${amount}` },
+          setWhere: sql`${imageUsage.count} + ${amount} <= ${limit}`,
         })
         .returning({ count: imageUsage.count });
       return rows[0]?.count;
     },
 
-    async decrementDailyCount(environment, subject, day) {
+    async decrementDailyCount(environment, subject, day, amount = 1) {
       await db
         .update(imageUsage)
-        .set({ count: sql`GREATEST(${imageUsage.count} - 1, 0)` })
+        .set({ count: sql`GREATEST(${imageUsage.count} - ${amount}, 0)` })
         .where(usageRow(environment, subject, day));
     },
 

@@ -192,6 +192,16 @@ export const audioTranscribeJob = defineJob('audio.transcribe', {
     prompt: Type.Optional(Type.String({ maxLength: 4_000 })),
     temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     timestampGranularities: Type.Optional(Type.Array(Type.Union([Type.Literal('word'), Type.Literal('segment')]))),
+    /** The signed-in user (or key owner) the recording is for: the owner of `conversationId` and `fileId`. */
+    userId: Type.Optional(Identifier),
+    /** Post the transcript to this chat of the user's as their message (from the chat app). */
+    conversationId: Type.Optional(Identifier),
+    /** Make the transcript the text of this uploaded file of the user's (an audio attachment). */
+    fileId: Type.Optional(Identifier),
+    /** The seconds taken from the caller's daily audio quota when the job was queued; settled to the real length. */
+    quota: Type.Optional(
+      Type.Object({ day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }), seconds: Type.Integer({ minimum: 1 }) }),
+    ),
   }),
   // An upstream that is down for a while is retried on a scale of minutes, not days: the recording waits.
   backoffMs: [30_000, 120_000, 600_000],

@@ -2,6 +2,11 @@ export interface PutOptions {
   contentType?: string;
   /** Keys are stored lower-cased, as S3 does; see `normalizePutOptions`. */
   metadata?: Record<string, string>;
+  /**
+   * The exact size of a stream body (e.g. a file on disk): S3 then streams it through instead of
+   * buffering it in memory first (PutObject needs the length up front). Ignored for byte bodies.
+   */
+  contentLength?: number;
 }
 
 export interface StoredObjectInfo {

@@ -105,6 +105,17 @@ describe('S3 object store', () => {
     expect(await store.head('small/enough')).toMatchObject({ size: 1000 });
   });
 
+  it('streams a body of a stated length straight through, past the buffering limit', async () => {
+    const store = open({ maxBufferedStreamBytes: 1024 });
+    const chunks = [Buffer.alloc(1000, 1), Buffer.alloc(1000, 2), Buffer.alloc(500, 3)];
+    const info = await store.put('streamed/recording', Readable.from(chunks), {
+      contentType: 'audio/wav',
+      contentLength: 2500,
+    });
+    expect(info).toMatchObject({ size: 2500, contentType: 'audio/wav' });
+    expect((await store.getBuffer('streamed/recording')).body.equals(Buffer.concat(chunks))).toBe(true);
+  });
+
   it('rejects a cursor the server did not issue', async () => {
     const store = open();
     expect(await errorOf(store.list('', { cursor: '' }))).toMatchObject({ code: 'SY_ERR_VALIDATION' });

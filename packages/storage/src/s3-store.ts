@@ -158,22 +158,30 @@ export function createS3ObjectStore(options: S3ObjectStoreOptions): S3ObjectStor
     async put(key: string, body: ObjectBody, putOptions?: PutOptions): Promise<StoredObjectInfo> {
       assertValidObjectKey(key);
       const { contentType, metadata } = normalizePutOptions(putOptions);
-      // PutObject needs a known length; without @aws-sdk/lib-storage (multipart) streams are buffered.
-      const bytes = isByteArray(body) ? body : await readToBuffer(toNodeReadable(body), maxBufferedStreamBytes);
+      // PutObject needs a known length: a stream of a length the caller states goes straight through;
+      // otherwise (without @aws-sdk/lib-storage's multipart upload) a stream is buffered.
+      const knownLength = putOptions?.contentLength;
+      const streamed = !isByteArray(body) && knownLength !== undefined && Number.isSafeInteger(knownLength);
+      const bytes = isByteArray(body)
+        ? body
+        : streamed
+          ? null
+          : await readToBuffer(toNodeReadable(body), maxBufferedStreamBytes);
+      const size = bytes ? bytes.byteLength : (knownLength as number);
       const response = await send('put', key, () =>
         client.send(
           new PutObjectCommand({
             Bucket: bucket,
             Key: key,
-            Body: bytes,
-            ContentLength: bytes.byteLength,
+            Body: bytes ?? toNodeReadable(body as NodeJS.ReadableStream | ReadableStream),
+            ContentLength: size,
             ContentType: contentType,
             Metadata: metadata,
           }),
         ),
       );
       // PutObject does not return Last-Modified; the local clock is close enough and saves a HEAD per upload.
-      const info: StoredObjectInfo = { key, size: bytes.byteLength, contentType, lastModified: new Date(), metadata };
+      const info: StoredObjectInfo = { key, size, contentType, lastModified: new Date(), metadata };
       const etag = normalizeEtag(response.ETag);
       if (etag !== undefined) info.etag = etag;
       return info;

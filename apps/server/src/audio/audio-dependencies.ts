@@ -1,4 +1,5 @@
 import type { ObjectStore } from '@switchyard/storage';
+import type { Databases } from '../infrastructure/databases';
 import type { PlatformJobQueue } from '../jobs/job-queue';
 import type { SettingsStore } from '../settings/settings-store';
 import type { AudioModels } from './audio-models';
@@ -11,4 +12,6 @@ export interface AudioDependencies {
   readonly settings: Pick<SettingsStore, 'current'>;
   readonly jobs: PlatformJobQueue;
   readonly storage: ObjectStore;
+  /** Stored recordings' rows and the chats transcripts are posted to, in each environment's database. */
+  readonly databases: Databases;
 }

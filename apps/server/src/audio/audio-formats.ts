@@ -47,8 +47,11 @@ export function requireAudio(bytes: Buffer): AudioContainer {
   return container;
 }
 
-/** Seconds of audio in a PCM WAV, from its `fmt ` byte rate and `data` size; undefined otherwise. */
-export function wavSeconds(bytes: Buffer): number | undefined {
+/**
+ * Seconds of audio in a PCM WAV, from its `fmt ` byte rate and `data` size; undefined otherwise.
+ * `bytes` may be only the file's head when `totalBytes` says how long the whole file is.
+ */
+export function wavSeconds(bytes: Buffer, totalBytes = bytes.length): number | undefined {
   if (sniffAudio(bytes)?.name !== 'wav') return undefined;
   let byteRate: number | undefined;
   let offset = 12;
@@ -59,7 +62,7 @@ export function wavSeconds(bytes: Buffer): number | undefined {
     if (id === 'data') {
       if (!byteRate) return undefined;
       // Streaming writers (espeak-ng to a pipe, browsers) leave a placeholder size: count what is there.
-      return Math.min(size, bytes.length - offset - 8) / byteRate;
+      return Math.min(size, totalBytes - offset - 8) / byteRate;
     }
     offset += 8 + size + (size % 2);
   }
@@ -73,7 +76,7 @@ const assumedBytesPerSecond = 16_000;
  * The seconds a request is counted for: the upstream's figure when it gave one, else the WAV
  * header's, else the size at 128 kbit/s (compressed speech is usually smaller, so never less).
  */
-export function audioSecondsOf(bytes: Buffer, reported: number | undefined): number {
+export function audioSecondsOf(bytes: Buffer, reported: number | undefined, totalBytes = bytes.length): number {
   if (reported !== undefined && Number.isFinite(reported) && reported >= 0) return reported;
-  return wavSeconds(bytes) ?? bytes.length / assumedBytesPerSecond;
+  return wavSeconds(bytes, totalBytes) ?? totalBytes / assumedBytesPerSecond;
 }

@@ -1,6 +1,12 @@
-import { type Environment, nextUtcMidnight, quotaDayOf, SwitchyardError } from '@switchyard/core';
-import { createAudioUsageRepository } from '@switchyard/db';
-import type { Databases } from '../infrastructure/databases';
+import {
+  type DailyQuota,
+  type Environment,
+  nextUtcMidnight,
+  type QuotaClock,
+  SwitchyardError,
+  systemQuotaClock,
+  unlimitedQuota,
+} from '@switchyard/core';
 import type { SettingsStore } from '../settings/settings-store';
 
 export interface AudioQuotaStatus {
@@ -9,52 +15,75 @@ export interface AudioQuotaStatus {
   resetsAt: Date;
 }
 
+/** Seconds held for a request until its real length is known; settled (or given back) afterwards. */
+export interface AudioReservation {
+  readonly environment: Environment;
+  readonly subject: string;
+  /** The UTC day the seconds were taken on ('YYYY-MM-DD'). */
+  readonly day: string;
+  readonly seconds: number;
+}
+
 export interface AudioQuota {
   /** Today's use against `audio.max_minutes_per_day.<env>`. */
   status(environment: Environment, subject: string): Promise<AudioQuotaStatus>;
-  /** 429 SY_ERR_QUOTA_EXCEEDED when the caller has used up today's minutes (or would with `seconds` more). */
-  check(environment: Environment, subject: string, seconds?: number): Promise<void>;
-  /** Counts transcribed audio against the caller's day. */
-  record(environment: Environment, subject: string, seconds: number): Promise<void>;
+  /**
+   * Takes the estimated seconds of a file from the caller's day in one atomic step, or throws 429
+   * SY_ERR_QUOTA_EXCEEDED when they do not fit in what is left: parallel requests can never take
+   * more than the limit between them.
+   */
+  reserve(environment: Environment, subject: string, estimatedSeconds: number): Promise<AudioReservation>;
+  /** Replaces the estimate by the length the upstream reported (counting more, or giving back the rest). */
+  settle(reservation: AudioReservation, actualSeconds: number): Promise<void>;
+  /** Gives the reservation back (the transcription failed; nothing is owed). */
+  release(reservation: AudioReservation): Promise<void>;
 }
 
+/** Whole seconds, at least one: the quota counts integers (a Redis counter in server mode). */
+const wholeSeconds = (seconds: number) => Math.max(1, Math.ceil(Number.isFinite(seconds) ? seconds : 1));
+
 /**
- * Minutes of audio per caller, environment and UTC day. The check comes before the upstream call and
- * the count after it (the length is known for sure only then), so parallel requests can together
- * pass the limit by at most their own length: what a minute-based quota can live with.
+ * Minutes of audio per caller, environment and UTC day, on the daily quota the images use (the database
+ * row in embedded mode, Redis in server mode): the estimated length is taken before the upstream is
+ * called and settled to the real length after it.
  */
 export function createAudioQuota(
-  databases: Databases,
+  counter: DailyQuota,
   settings: Pick<SettingsStore, 'current'>,
-  clock: { now(): number } = Date,
+  clock: QuotaClock = systemQuotaClock,
 ): AudioQuota {
-  const repository = (environment: Environment) => createAudioUsageRepository(databases[environment].db);
-  const limitMinutes = (environment: Environment) =>
-    settings.current().getInteger(`audio.max_minutes_per_day.${environment}`);
-  async function status(environment: Environment, subject: string): Promise<AudioQuotaStatus> {
-    const now = clock.now();
-    const usedSeconds = await repository(environment).secondsOn(environment, subject, quotaDayOf(now));
-    return { usedSeconds, limitMinutes: limitMinutes(environment), resetsAt: nextUtcMidnight(now) };
-  }
+  const limitSeconds = (environment: Environment) =>
+    settings.current().getInteger(`audio.max_minutes_per_day.${environment}`) * 60;
   return {
-    status,
-    async check(environment, subject, seconds = 0) {
-      const current = await status(environment, subject);
-      const limitSeconds = current.limitMinutes * 60;
-      if (current.usedSeconds >= limitSeconds || current.usedSeconds + seconds > limitSeconds) {
-        const retryAfterSeconds = Math.max(1, Math.ceil((current.resetsAt.getTime() - clock.now()) / 1000));
+    async status(environment, subject) {
+      const usage = await counter.usage(environment, subject, limitSeconds(environment));
+      return { usedSeconds: usage.used, limitMinutes: usage.limit / 60, resetsAt: usage.resetsAt };
+    },
+    async reserve(environment, subject, estimatedSeconds) {
+      const seconds = wholeSeconds(estimatedSeconds);
+      const limit = limitSeconds(environment);
+      const decision = await counter.take(environment, subject, limit, seconds);
+      if (!decision.allowed) {
+        const retryAfterSeconds = Math.max(1, Math.ceil((decision.resetsAt.getTime() - clock.now()) / 1000));
         throw new SwitchyardError(
           'SY_ERR_QUOTA_EXCEEDED',
-          `Daily audio quota of ${current.limitMinutes} minutes reached in ${environment} ` +
-            `(${Math.round(current.usedSeconds)} s used${seconds > 0 ? `, this file is about ${Math.round(seconds)} s` : ''}); ` +
-            `it resets at ${current.resetsAt.toISOString()}`,
+          `Daily audio quota of ${limit / 60} minutes reached in ${environment} ` +
+            `(${Math.round(decision.used)} s used, this file is about ${seconds} s); ` +
+            `it resets at ${nextUtcMidnight(clock.now()).toISOString()}`,
           { retryAfterSeconds },
         );
       }
+      return { environment, subject, day: decision.day, seconds };
     },
-    async record(environment, subject, seconds) {
-      if (seconds <= 0) return;
-      await repository(environment).add(environment, subject, quotaDayOf(clock.now()), seconds);
+    async settle(reservation, actualSeconds) {
+      const { environment, subject, day } = reservation;
+      const difference = wholeSeconds(actualSeconds) - reservation.seconds;
+      // What was really sent is owed even past the limit: the limit decided when the estimate was taken.
+      if (difference > 0) await counter.take(environment, subject, unlimitedQuota, difference);
+      if (difference < 0) await counter.release(environment, subject, day, -difference);
+    },
+    async release(reservation) {
+      await counter.release(reservation.environment, reservation.subject, reservation.day, reservation.seconds);
     },
   };
 }

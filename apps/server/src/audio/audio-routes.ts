@@ -3,21 +3,27 @@ import {
   AudioJob,
   AudioJobParams,
   AudioQuota,
+  AudioRecordingList,
   AudioSpeechRequest,
   ErrorResponse,
   OpenAIErrorResponse,
+  PageQuery,
 } from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
+import { createAudioRecordingRepository, createConversationRepository } from '@switchyard/db';
 import type { TranscriptionRequest } from '@switchyard/providers';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
+import { pageOf } from '../edge/paging';
 import type { RouteBehaviour } from '../edge/principal';
-import { readUploadForm } from '../files/read-upload';
+import { type SpooledUpload, spoolUploadForm } from '../files/read-upload';
 import { ownedJob, streamJobEvents } from '../jobs/job-http';
 import type { AudioDependencies } from './audio-dependencies';
 import { audioSecondsOf, requireAudio } from './audio-formats';
 import { type AudioJobResult, audioObjectKey, describeAudioJob, newAudioJobId } from './audio-job';
+import type { AudioReservation } from './audio-quota';
+import { deleteRecording, describeRecording } from './audio-recordings';
 import { parseTranscriptionForm } from './transcription-form';
 
 /** Transcription is an input to chat: the chat scope and the chat rate limit of the key's environment. */
@@ -39,31 +45,74 @@ function callerOf(request: FastifyRequest) {
     environment: request.principal?.environment ?? 'prod',
     subject: request.principal?.subject ?? `ip:${request.ip}`,
     apiKeyId: request.principal?.keyId ?? null,
+    userId: request.principal?.userId ?? null,
   };
 }
 
+/** The chat a transcript goes to: the caller's own, in the caller's environment; anything else is 404. */
+async function requireOwnChat(dependencies: AudioDependencies, caller: ReturnType<typeof callerOf>, id: string) {
+  const chat = caller.userId
+    ? await createConversationRepository(dependencies.databases[caller.environment].db).findForUser(id, caller.userId)
+    : undefined;
+  if (!chat || !caller.userId) {
+    throw new SwitchyardError('SY_ERR_NOT_FOUND', 'No such chat', { details: { param: 'conversation_id' } });
+  }
+  return { conversationId: chat.id, userId: caller.userId };
+}
+
+/** Runs `work`; when it fails, the reserved seconds go back to the caller before the error surfaces. */
+async function givingBackOnFailure<Result>(
+  dependencies: AudioDependencies,
+  reservation: AudioReservation,
+  work: () => Promise<Result>,
+): Promise<Result> {
+  try {
+    return await work();
+  } catch (error) {
+    await dependencies.audioQuota.release(reservation).catch(() => {});
+    throw error;
+  }
+}
+
 async function recognise(dependencies: AudioDependencies, task: Task, request: FastifyRequest, reply: FastifyReply) {
-  const caller = callerOf(request);
   const settings = dependencies.settings.current();
   const maxBytes = settings.getInteger('audio.max_bytes');
   const maxSyncBytes = settings.getInteger('audio.max_sync_bytes');
-  const { upload, fields } = await readUploadForm(request, maxBytes, {
+  // Spooled to a temporary file as it arrives: a long recording never sits whole in the heap.
+  const { upload, fields } = await spoolUploadForm(request, maxBytes, {
     tooLarge: (limit) =>
       new SwitchyardError(
         'SY_ERR_PAYLOAD_TOO_LARGE',
         `Audio files may be at most ${limit} bytes (setting audio.max_bytes)`,
       ),
   });
+  try {
+    return await recogniseUpload(dependencies, task, request, reply, upload, fields, maxSyncBytes);
+  } finally {
+    await upload.dispose().catch(() => {});
+  }
+}
+
+async function recogniseUpload(
+  dependencies: AudioDependencies,
+  task: Task,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  upload: SpooledUpload,
+  fields: Readonly<Record<string, readonly string[]>>,
+  maxSyncBytes: number,
+) {
+  const caller = callerOf(request);
   const form = parseTranscriptionForm(fields);
-  if (upload.bytes.length === 0) {
+  if (upload.size === 0) {
     throw new SwitchyardError('SY_ERR_VALIDATION', 'The audio file is empty', { details: { param: 'file' } });
   }
   // The container decides, never the client's file name or type; the upstream gets a name of ours.
-  const container = requireAudio(upload.bytes);
+  const container = requireAudio(upload.head);
   const model = dependencies.audioModels.resolve(form.model, 'transcription', caller.environment);
   request.usageInfo = { model: model.id, promptTokens: null, completionTokens: null, audioSeconds: null };
   const asynchronous = form.async === true;
-  if (!asynchronous && upload.bytes.length > maxSyncBytes) {
+  if (!asynchronous && upload.size > maxSyncBytes) {
     throw new SwitchyardError(
       'SY_ERR_PAYLOAD_TOO_LARGE',
       `Audio over ${maxSyncBytes} bytes is not transcribed while the request waits: send it again with the ` +
@@ -71,40 +120,78 @@ async function recognise(dependencies: AudioDependencies, task: Task, request: F
       { details: { param: 'file', maxSyncBytes } },
     );
   }
-  await dependencies.audioQuota.check(caller.environment, caller.subject, audioSecondsOf(upload.bytes, undefined));
+  const chat =
+    form.conversation_id === undefined ? null : await requireOwnChat(dependencies, caller, form.conversation_id);
+  // Taken now, atomically: parallel requests cannot pass the limit between them. Settled to the real length after.
+  const reservation = await dependencies.audioQuota.reserve(
+    caller.environment,
+    caller.subject,
+    audioSecondsOf(upload.head, undefined, upload.size),
+  );
   const format = form.response_format ?? 'json';
   const fileName = `audio.${container.extension}`;
 
   if (asynchronous) {
     const id = newAudioJobId();
     const objectKey = audioObjectKey(caller.environment, id);
-    await dependencies.storage.put(objectKey, upload.bytes, { contentType: container.mimeType });
-    const job = await dependencies.jobs.enqueue(
-      'audio.transcribe',
-      {
-        environment: caller.environment,
-        subject: caller.subject,
-        apiKeyId: caller.apiKeyId,
-        task,
-        model: model.id,
-        objectKey,
-        fileName,
-        mimeType: container.mimeType,
-        bytes: upload.bytes.length,
-        format,
-        ...(form.language === undefined || task === 'translate' ? {} : { language: form.language }),
-        ...(form.prompt === undefined ? {} : { prompt: form.prompt }),
-        ...(form.temperature === undefined ? {} : { temperature: form.temperature }),
-        ...(form.timestamp_granularities === undefined ? {} : { timestampGranularities: form.timestamp_granularities }),
-      },
-      { environment: caller.environment, jobId: id },
-    );
+    const recordings = createAudioRecordingRepository(dependencies.databases[caller.environment].db);
+    const job = await givingBackOnFailure(dependencies, reservation, async () => {
+      // Not queued, not kept: a recording without its job would never finish, so nobody could delete it.
+      const forget = async () => {
+        await recordings.delete(id).catch(() => {});
+        await dependencies.storage.delete(objectKey).catch(() => {});
+      };
+      await dependencies.storage.put(objectKey, upload.stream(), {
+        contentType: container.mimeType,
+        contentLength: upload.size,
+      });
+      try {
+        await recordings.create({
+          id,
+          environment: caller.environment,
+          subject: caller.subject,
+          userId: chat?.userId ?? caller.userId,
+          conversationId: chat?.conversationId ?? null,
+          objectKey,
+          mimeType: container.mimeType,
+          bytes: upload.size,
+        });
+        return await dependencies.jobs.enqueue(
+          'audio.transcribe',
+          {
+            environment: caller.environment,
+            subject: caller.subject,
+            apiKeyId: caller.apiKeyId,
+            task,
+            model: model.id,
+            objectKey,
+            fileName,
+            mimeType: container.mimeType,
+            bytes: upload.size,
+            format,
+            ...(form.language === undefined || task === 'translate' ? {} : { language: form.language }),
+            ...(form.prompt === undefined ? {} : { prompt: form.prompt }),
+            ...(form.temperature === undefined ? {} : { temperature: form.temperature }),
+            ...(form.timestamp_granularities === undefined
+              ? {}
+              : { timestampGranularities: form.timestamp_granularities }),
+            quota: { day: reservation.day, seconds: reservation.seconds },
+            ...(chat ? { conversationId: chat.conversationId, userId: chat.userId } : {}),
+          },
+          { environment: caller.environment, jobId: id },
+        );
+      } catch (error) {
+        await forget();
+        throw error;
+      }
+    });
     const body = describeAudioJob(job);
     return reply.code(202).header('location', String(body.status_url)).send(body);
   }
 
+  const bytes = await upload.read();
   const transcriptionRequest: TranscriptionRequest = {
-    file: { bytes: upload.bytes, fileName, mimeType: container.mimeType },
+    file: { bytes, fileName, mimeType: container.mimeType },
     format,
     ...(form.language === undefined ? {} : { language: form.language }),
     ...(form.prompt === undefined ? {} : { prompt: form.prompt }),
@@ -112,13 +199,14 @@ async function recognise(dependencies: AudioDependencies, task: Task, request: F
     ...(form.timestamp_granularities === undefined ? {} : { timestampGranularities: form.timestamp_granularities }),
   };
   const signal = clientDisconnectSignal(request, reply);
-  const transcript =
+  const transcript = await givingBackOnFailure(dependencies, reservation, () =>
     task === 'translate'
-      ? await model.provider.translate(transcriptionRequest, { signal })
-      : await model.provider.transcribe(transcriptionRequest, { signal });
-  const seconds = audioSecondsOf(upload.bytes, transcript.durationSeconds);
+      ? model.provider.translate(transcriptionRequest, { signal })
+      : model.provider.transcribe(transcriptionRequest, { signal }),
+  );
+  const seconds = audioSecondsOf(bytes, transcript.durationSeconds);
   request.usageInfo.audioSeconds = seconds;
-  await dependencies.audioQuota.record(caller.environment, caller.subject, seconds);
+  await dependencies.audioQuota.settle(reservation, seconds);
   return reply.type(transcript.contentType).send(transcript.body);
 }
 
@@ -238,6 +326,64 @@ export function registerAudioRoutes(app: FastifyInstance, dependencies: AudioDep
     async (request, reply) => {
       const job = await ownedJob(dependencies.jobs, request, request.params.id, 'audio.transcribe');
       await streamJobEvents(dependencies.jobs, request, reply, job, describeAudioJob);
+    },
+  );
+
+  app.get<{ Querystring: { limit?: string; offset?: string } }>(
+    '/v1/audio/recordings',
+    {
+      config: { behaviour: jobBehaviour },
+      schema: {
+        tags: ['Audio'],
+        summary: "The caller's stored recordings (async transcriptions), newest first",
+        description:
+          'Each is kept until its owner deletes it or, once its job finished, for audio.recording_retention_days.',
+        security: [{ bearer: [] }, {}],
+        querystring: PageQuery,
+        response: { 200: AudioRecordingList },
+      },
+    },
+    async (request) => {
+      const { environment, subject } = callerOf(request);
+      const page = pageOf(request.query);
+      const rows = await createAudioRecordingRepository(dependencies.databases[environment].db).listForSubject(
+        subject,
+        page,
+      );
+      const retentionDays = dependencies.settings.current().getInteger('audio.recording_retention_days');
+      return { object: 'list', data: rows.map((row) => describeRecording(row, retentionDays)), ...page };
+    },
+  );
+
+  app.delete<{ Params: Static<typeof AudioJobParams> }>(
+    '/v1/audio/recordings/:id',
+    {
+      config: { behaviour: jobBehaviour },
+      schema: {
+        tags: ['Audio'],
+        summary: 'Delete a stored recording and its transcript (from object storage too)',
+        description:
+          'Only its owner (same key or client, same environment) can; anyone else gets 404. A recording whose job has not finished is 409: wait for it. A message it became stays in the chat.',
+        security: [{ bearer: [] }, {}],
+        params: AudioJobParams,
+        response: { 404: ErrorResponse, 409: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const { environment, subject } = callerOf(request);
+      const row = await createAudioRecordingRepository(dependencies.databases[environment].db).findForSubject(
+        request.params.id,
+        subject,
+      );
+      if (!row) throw new SwitchyardError('SY_ERR_NOT_FOUND', `No recording with id '${request.params.id}'`);
+      if (row.status === 'queued') {
+        throw new SwitchyardError(
+          'SY_ERR_CONFLICT',
+          'The recording is still being transcribed; delete it once its job finished',
+        );
+      }
+      await deleteRecording(dependencies.databases, dependencies.storage, row);
+      return reply.code(204).send();
     },
   );
 

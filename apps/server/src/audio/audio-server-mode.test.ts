@@ -73,4 +73,32 @@ describe.skipIf(!available)('server mode: a long recording goes through S3 and a
     expect(done).toMatchObject({ text: 'a long meeting', duration: 2, model: 'whisper' });
     expect(whisper.forms).toHaveLength(1);
   });
+
+  it('counts the daily minutes atomically in Redis: exactly what fits is accepted under concurrent requests', async () => {
+    const admin = await api.createKey('prod', { admin: true });
+    const put = (key: string, value: number) =>
+      fetch(`${api.url}/v1/admin/settings/${key}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+        body: JSON.stringify({ value }),
+      });
+    expect((await put('audio.max_minutes_per_day.dev', 1)).status).toBe(200);
+    expect((await put('rate_limit.chat.dev', 10_000)).status).toBe(200);
+    const key = await api.createKey('dev');
+    const tenSeconds = new Uint8Array(sineWav({ seconds: 10 }));
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () => {
+        const body = new FormData();
+        body.append('file', new Blob([tenSeconds]), 'clip.wav');
+        return fetch(`${api.url}/v1/audio/transcriptions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}` },
+          body,
+        });
+      }),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(6);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(6);
+  });
 });

@@ -270,6 +270,39 @@ describe('bad input and upstream failures', () => {
   });
 });
 
+describe('the daily audio minutes under concurrent requests', () => {
+  it('accepts exactly what fits in the quota however many arrive at once, and gives back what failed', async () => {
+    await setSetting('audio.max_minutes_per_day.dev', 1);
+    try {
+      const key = await server.createKey('dev');
+      const tenSeconds = sineWav({ seconds: 10 });
+      const answers = await Promise.all(
+        Array.from({ length: 14 }, () =>
+          post('/v1/audio/transcriptions', form({ model: 'whisper-cpp' }, tenSeconds), key),
+        ),
+      );
+      const statuses = answers.map((answer) => answer.status).sort();
+      expect(statuses.filter((status) => status === 200)).toHaveLength(6);
+      expect(statuses.filter((status) => status === 429)).toHaveLength(8);
+      const quota = await readJson(
+        await fetch(`${server.url}/v1/audio/quota`, { headers: { authorization: `Bearer ${key}` } }),
+      );
+      expect(quota).toMatchObject({ used_minutes: 1, remaining_minutes: 0 });
+
+      // A request whose upstream fails costs nothing: its seconds go back.
+      const other = await server.createKey('dev');
+      const failed = await post('/v1/audio/transcriptions', form({ model: 'dead' }, tenSeconds), other);
+      expect(failed.status).toBe(503);
+      const untouched = await readJson(
+        await fetch(`${server.url}/v1/audio/quota`, { headers: { authorization: `Bearer ${other}` } }),
+      );
+      expect(untouched.used_minutes).toBe(0);
+    } finally {
+      await setSetting('audio.max_minutes_per_day.dev', 120);
+    }
+  });
+});
+
 describe('long recordings as jobs', () => {
   it('stores the recording, transcribes it in a job with progress, and serves the transcript', async () => {
     const accepted = await post(
@@ -295,6 +328,23 @@ describe('long recordings as jobs', () => {
     const otherKey = await server.createKey('dev');
     const other = await fetch(`${server.url}${job.status_url}`, { headers: { authorization: `Bearer ${otherKey}` } });
     expect(other.status).toBe(404);
+  });
+
+  it('takes a recording over the synchronous limit through a temporary file into storage, whole', async () => {
+    // 26 MB (820 s at 16 kHz): past audio.max_sync_bytes, so only async=true takes it.
+    const long = sineWav({ seconds: 820, sampleRate: 16_000 });
+    expect(long.length).toBeGreaterThan(25 * 1024 * 1024);
+    const refused = await post('/v1/audio/transcriptions', form({ model: 'whisper-cpp' }, long));
+    expect(refused.status).toBe(413);
+    const accepted = await post('/v1/audio/transcriptions', form({ model: 'whisper-cpp', async: 'true' }, long));
+    expect(accepted.status).toBe(202);
+    const job = await readJson(accepted);
+    const stored = await server.parts.storage.getBuffer(`audio/dev/${job.id}/recording`);
+    expect(stored.info.size).toBe(long.length);
+    expect(stored.body.equals(long)).toBe(true);
+    const events = await jobEvents(job.events_url);
+    // The length was read from the WAV header in the spooled file's first bytes.
+    expect(events.at(-1)).toMatchObject({ name: 'completed', data: { duration: 820 } });
   });
 
   it('retries a job while the upstream fails, then completes', async () => {

@@ -27,7 +27,7 @@ export function parseTranscriptionForm(fields: Readonly<Record<string, readonly 
     throw invalid('Streamed transcription is not supported: leave stream out or send false', 'stream');
   }
   const form: Record<string, unknown> = {};
-  for (const name of ['model', 'language', 'prompt', 'response_format'] as const) {
+  for (const name of ['model', 'language', 'prompt', 'response_format', 'conversation_id'] as const) {
     const value = single(name);
     if (value !== undefined && value !== '') form[name] = value;
   }
@@ -48,6 +48,12 @@ export function parseTranscriptionForm(fields: Readonly<Record<string, readonly 
   }
   if (form.timestamp_granularities && form.response_format !== 'verbose_json') {
     throw invalid('timestamp_granularities needs response_format verbose_json', 'timestamp_granularities');
+  }
+  if (form.conversation_id !== undefined && form.async !== true) {
+    throw invalid(
+      'conversation_id needs async=true: the transcript is posted when the job finishes',
+      'conversation_id',
+    );
   }
   return form as AudioTranscriptionForm;
 }

@@ -18,6 +18,7 @@ import {
 } from '@switchyard/core';
 import {
   createAppsRepository,
+  createDatabaseAudioQuota,
   createDatabaseImageQuota,
   createIdempotencyRepository,
   createKeyRepository,
@@ -31,6 +32,7 @@ import { platformEvents, type RetryPolicy } from '@switchyard/events';
 import { type PlatformJobs, platformJobs } from '@switchyard/jobs';
 import {
   createRedisChangeCounter,
+  createRedisDailyQuota,
   createRedisImageQuota,
   createRedisKeyPoolStore,
   createRedisRateLimiter,
@@ -47,9 +49,11 @@ import { type AppRegistry, createAppRegistry } from '../apps/app-registry';
 import { createBuiltinApps } from '../apps/builtin-apps';
 import { registerSkillJob } from '../apps/skill-job';
 import { recordSkillCalls, type SkillCallRow } from '../apps/skill-usage';
+import { type AudioAttachments, createAudioAttachments } from '../audio/audio-attachments';
 import { registerAudioJob } from '../audio/audio-job';
 import { type AudioModels, createAudioModels } from '../audio/audio-models';
 import { type AudioQuota, createAudioQuota } from '../audio/audio-quota';
+import { purgeExpiredRecordings } from '../audio/audio-recordings';
 import { createPlatformEventBus, type PlatformEventBus } from '../events/event-bus';
 import { createFlowService, type FlowService } from '../events/flows';
 import { createDocumentExtractor } from '../files/document-extraction';
@@ -132,6 +136,8 @@ export interface ServerParts {
   readonly audioModels: AudioModels;
   /** Minutes of audio per caller and day (setting audio.max_minutes_per_day.<env>). */
   readonly audioQuota: AudioQuota;
+  /** Audio attached to a chat, transcribed into the file's text. */
+  readonly audioAttachments: AudioAttachments;
   /** Apps (built-in, MCP servers) whose skills clients and models call. */
   readonly apps: AppRegistry;
   /** Apps made and changed by admins at run time (stored in prod, applied on every process). */
@@ -291,8 +297,16 @@ export async function createServerParts(
     cleanups.unshift(() => imageModels.close());
     const audioModels = createAudioModels(config);
     cleanups.unshift(() => audioModels.close());
-    const audioQuota = createAudioQuota(databases, settings);
     const environmentDatabases = { prod: databases.prod.db, dev: databases.dev.db };
+    // The images' daily quota mechanism, counting seconds: Redis decides in server mode, the row in embedded.
+    const databaseAudioQuota = createDatabaseAudioQuota(environmentDatabases);
+    const audioQuota = createAudioQuota(
+      redis
+        ? createRedisDailyQuota(redis, { keyPrefix: 'sy:quota:audio', record: databaseAudioQuota })
+        : databaseAudioQuota,
+      settings,
+    );
+    const audioAttachments = createAudioAttachments({ audioModels, audioQuota, settings, jobs, databases });
     const databaseImageQuota = createDatabaseImageQuota(environmentDatabases);
     // With Redis, Redis decides and the database only records the count for reporting.
     const imageQuota = redis ? createRedisImageQuota(redis, { record: databaseImageQuota }) : databaseImageQuota;
@@ -325,7 +339,12 @@ export async function createServerParts(
       logger,
     );
     await appAdmin.reload();
-    const purge = setInterval(() => void idempotency.purgeExpired().catch(() => {}), 3_600_000);
+    const purge = setInterval(() => {
+      void idempotency.purgeExpired().catch(() => {});
+      void purgeExpiredRecordings({ databases, storage, settings }).catch((error: unknown) =>
+        logger.warn({ err: error }, 'purging expired audio recordings failed'),
+      );
+    }, 3_600_000);
     purge.unref();
     cleanups.unshift(() => clearInterval(purge));
 
@@ -333,7 +352,7 @@ export async function createServerParts(
       // Each capability registers the handlers of its own jobs.
       await registerChatJob(jobs, { models, router, databases });
       await registerImageJob(jobs, { databases, storage, imageModels, secrets });
-      await registerAudioJob(jobs, { storage, audioModels, audioQuota });
+      await registerAudioJob(jobs, { storage, audioModels, audioQuota, databases });
       await jobs.process('document.extract', createDocumentExtractor(databases, storage, settings));
       await registerSkillJob(jobs, { apps });
       logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
@@ -394,6 +413,7 @@ export async function createServerParts(
       imageModels,
       audioModels,
       audioQuota,
+      audioAttachments,
       apps,
       appAdmin: appAdmin as AppAdmin,
       imageQuota,

@@ -3,8 +3,10 @@ import multipart from '@fastify/multipart';
 import { FileLimits, FileList, FileText, IdParams, PageQuery, UploadedFile } from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
 import { createFileRepository, type UploadedFileRow } from '@switchyard/db';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
+import type { AudioAttachments } from '../audio/audio-attachments';
+import type { AudioContainer } from '../audio/audio-formats';
 import { notFound, type Owner, ownerOf, sessionOnly } from '../edge/owner';
 import { pageOf } from '../edge/paging';
 import { extractionLimits } from './document-extraction';
@@ -34,6 +36,52 @@ function attachmentDisposition(name: string): string {
 
 /** Uploads to object storage with text extraction in a job; files are only ever served to their owner. */
 export function registerFileRoutes(app: FastifyInstance, files: FileDependencies): void {
+  /**
+   * An audio attachment: stored like any file, its transcript becomes its text (see AudioAttachments).
+   * Refused before anything is stored when no transcription model serves the environment or the
+   * caller's audio minutes are used up; then nothing is left behind.
+   */
+  async function storeAudio(
+    owner: Owner,
+    request: FastifyRequest,
+    name: string,
+    bytes: Buffer,
+    container: AudioContainer,
+  ): Promise<UploadedFileRow> {
+    const attachments = files.audioAttachments as AudioAttachments;
+    const environment = request.principal?.environment ?? 'prod';
+    attachments.assertAvailable(environment);
+    const id = `file_${randomUUID().replaceAll('-', '')}`;
+    const objectKey = `files/${environment}/${id}`;
+    const repository = createFileRepository(owner.db);
+    await files.storage.put(objectKey, bytes, { contentType: container.mimeType });
+    const row = await repository.create({
+      id,
+      userId: owner.userId,
+      name,
+      mimeType: container.mimeType,
+      bytes: bytes.length,
+      objectKey,
+      status: 'pending',
+    });
+    try {
+      await attachments.transcribe({
+        environment,
+        userId: owner.userId,
+        subject: request.principal?.subject ?? `user:${owner.userId}`,
+        fileId: id,
+        objectKey,
+        bytes,
+        container,
+      });
+    } catch (error) {
+      await repository.delete(id).catch(() => {});
+      await files.storage.delete(objectKey).catch(() => {});
+      throw error;
+    }
+    return (await repository.findForUser(id, owner.userId)) ?? row;
+  }
+
   app.register(async (scope) => {
     // Only this scope parses multipart bodies; everything else stays JSON-only.
     await scope.register(multipart, { limits: { files: 1, fields: 5, parts: 6 } });
@@ -65,6 +113,10 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
         const { fileName, bytes } = await readUpload(request, maximumBytes);
         if (bytes.length === 0) throw new SwitchyardError('SY_ERR_VALIDATION', 'The file is empty');
         const name = sanitizeFileName(fileName);
+        const audio = files.audioAttachments?.sniff(bytes);
+        if (audio && files.audioAttachments) {
+          return reply.code(201).send(publicFile(await storeAudio(owner, request, name, bytes, audio)));
+        }
         const mimeType = sniffFileType(bytes, name);
         // A decompression bomb (a ZIP that unpacks to gigabytes, an image header claiming a huge canvas)
         // is refused here from its directory or header alone; the job enforces time and memory too.

@@ -64,6 +64,12 @@ beforeEach(async () => {
         uploads.push(init.body as FormData);
         return transcriptionAnswer();
       }
+      if (url === '/v1/audio/jobs/audio_1/events') {
+        const frames =
+          'event: status\ndata: {"status":"queued"}\n\n' +
+          'event: completed\ndata: {"id":"audio_1","status":"completed","message_id":"msg_audio_1"}\n\n';
+        return new Response(frames, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+      }
       return json(404, { error: { code: 'SY_ERR_NOT_FOUND', message: 'no route' } });
     }),
   );
@@ -118,6 +124,55 @@ describe('MicButton', () => {
     await click(micButton() as HTMLButtonElement);
     expect(inserted).toEqual([]);
     expect(container.querySelector('[role="alert"]')?.textContent).toContain('Daily audio quota');
+  });
+
+  it('sends a long recording to a job that posts it to the chat, then has the chat refreshed', async () => {
+    transcriptionAnswer = () =>
+      json(202, {
+        id: 'audio_1',
+        status: 'queued',
+        status_url: '/v1/audio/jobs/audio_1',
+        events_url: '/v1/audio/jobs/audio_1/events',
+      });
+    const posted: string[] = [];
+    mounted = await mountWithQueryClient(
+      <MicButton
+        onTranscript={(text) => inserted.push(text)}
+        ensureChat={async () => 'chat_7'}
+        onPosted={(chatId) => posted.push(chatId)}
+        longRecordingBytes={4}
+      />,
+    );
+    ({ container } = mounted);
+    await settle();
+    await click(micButton() as HTMLButtonElement);
+    await click(micButton() as HTMLButtonElement);
+    await settle();
+    expect(uploads).toHaveLength(1);
+    expect(uploads[0]?.get('async')).toBe('true');
+    expect(uploads[0]?.get('conversation_id')).toBe('chat_7');
+    expect(posted).toEqual(['chat_7']);
+    // Not into the composer: the transcript is a message of the chat.
+    expect(inserted).toEqual([]);
+    expect(micButton()?.getAttribute('aria-label')).toBe('Record voice');
+  });
+
+  it('keeps a short recording for the composer even when a chat is open', async () => {
+    const posted: string[] = [];
+    mounted = await mountWithQueryClient(
+      <MicButton
+        onTranscript={(text) => inserted.push(text)}
+        ensureChat={async () => 'chat_7'}
+        onPosted={(chatId) => posted.push(chatId)}
+      />,
+    );
+    ({ container } = mounted);
+    await settle();
+    await click(micButton() as HTMLButtonElement);
+    await click(micButton() as HTMLButtonElement);
+    expect(uploads[0]?.get('async')).toBeNull();
+    expect(inserted).toEqual(['hello world']);
+    expect(posted).toEqual([]);
   });
 
   it('is not shown when no transcription model is configured', async () => {

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { describeError } from '../lib/api';
-import { modelKindsQuery, transcribe } from '../lib/voice';
+import { modelKindsQuery, transcribe, transcribeIntoChat, waitForTranscriptionJob } from '../lib/voice';
 import { secondaryButtonClass } from './ui';
 
 type State = 'idle' | 'starting' | 'recording' | 'transcribing';
@@ -11,15 +11,39 @@ const canRecord = () =>
   typeof navigator.mediaDevices?.getUserMedia === 'function' &&
   typeof MediaRecorder !== 'undefined';
 
+export interface MicButtonProps {
+  /** A short recording's text, for the composer. */
+  onTranscript: (text: string) => void;
+  disabled?: boolean;
+  /**
+   * With these, a long recording is transcribed in a job whose transcript is posted to the open chat
+   * (made with `ensureChat` when none is open) as the user's message; `onPosted` then refreshes it.
+   */
+  ensureChat?: () => Promise<string>;
+  onPosted?: (chatId: string) => void;
+  /** From this length (or `longRecordingBytes`) a recording counts as long. */
+  longRecordingMs?: number;
+  longRecordingBytes?: number;
+}
+
 /**
- * Records from the microphone (MediaRecorder), uploads the recording to the transcription API and
- * hands the text to `onTranscript` (the composer). Shown only when the browser can record and a
- * transcription model is configured.
+ * Records from the microphone (MediaRecorder) and uploads the recording to the transcription API:
+ * a short one's text goes to `onTranscript` (the composer), a long one is transcribed in the
+ * background and posted to the chat. Shown only when the browser can record and a transcription
+ * model is configured.
  */
-export function MicButton({ onTranscript, disabled }: { onTranscript: (text: string) => void; disabled?: boolean }) {
+export function MicButton({
+  onTranscript,
+  disabled,
+  ensureChat,
+  onPosted,
+  longRecordingMs = 120_000,
+  longRecordingBytes = 8 * 1024 * 1024,
+}: MicButtonProps) {
   const kinds = useQuery(modelKindsQuery);
   const [state, setState] = useState<State>('idle');
   const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const recorder = useRef<MediaRecorder | null>(null);
   const stream = useRef<MediaStream | null>(null);
 
@@ -38,6 +62,28 @@ export function MicButton({ onTranscript, disabled }: { onTranscript: (text: str
 
   if (!canRecord() || !kinds.data?.includes('transcription')) return null;
 
+  const fail = (failure: unknown) => {
+    setState('idle');
+    setNotice(null);
+    const described = describeError(failure);
+    setError(`${described.title}: ${described.detail}`);
+  };
+
+  /** A long recording: a job transcribes it and posts the transcript to the chat. */
+  async function postToChat(recording: Blob, post: () => Promise<string>) {
+    const chatId = await post();
+    const job = await transcribeIntoChat(recording, chatId);
+    setNotice('Transcribing the recording; it will appear in the chat');
+    const done = await waitForTranscriptionJob(job);
+    setState('idle');
+    setNotice(null);
+    if (done.status !== 'completed') {
+      setError(`The recording could not be transcribed${done.error ? `: ${done.error.message}` : ''}`);
+      return;
+    }
+    onPosted?.(chatId);
+  }
+
   async function start() {
     setError(null);
     setState('starting');
@@ -50,6 +96,7 @@ export function MicButton({ onTranscript, disabled }: { onTranscript: (text: str
     }
     const chunks: Blob[] = [];
     const started = new MediaRecorder(stream.current);
+    const startedAt = Date.now();
     started.addEventListener('dataavailable', (event) => {
       if (event.data.size > 0) chunks.push(event.data);
     });
@@ -62,18 +109,16 @@ export function MicButton({ onTranscript, disabled }: { onTranscript: (text: str
         return;
       }
       setState('transcribing');
-      transcribe(recording).then(
-        (text) => {
-          setState('idle');
-          if (text.trim()) onTranscript(text.trim());
-          else setError('No speech was recognised');
-        },
-        (failure: unknown) => {
-          setState('idle');
-          const described = describeError(failure);
-          setError(`${described.title}: ${described.detail}`);
-        },
-      );
+      const long = Date.now() - startedAt >= longRecordingMs || recording.size >= longRecordingBytes;
+      if (long && ensureChat) {
+        postToChat(recording, ensureChat).catch(fail);
+        return;
+      }
+      transcribe(recording).then((text) => {
+        setState('idle');
+        if (text.trim()) onTranscript(text.trim());
+        else setError('No speech was recognised');
+      }, fail);
     });
     recorder.current = started;
     started.start();
@@ -93,6 +138,11 @@ export function MicButton({ onTranscript, disabled }: { onTranscript: (text: str
       >
         {recording ? '■ Stop' : state === 'transcribing' ? 'Transcribing…' : '🎤 Voice'}
       </button>
+      {notice && (
+        <span role="status" className="text-xs text-slate-500">
+          {notice}
+        </span>
+      )}
       {error && (
         <span role="alert" className="text-xs text-red-600">
           {error}

@@ -1,5 +1,6 @@
 import type { OpenAIModel } from '@switchyard/api-schemas';
 import { api, request } from './api';
+import { readSse } from './sse';
 
 /** The kinds of model configured (GET /v1/models lists every model with its kind): transcription, speech, ... */
 export async function fetchModelKinds(): Promise<string[]> {
@@ -50,4 +51,52 @@ export async function transcribe(recording: Blob, signal?: AbortSignal): Promise
   });
   const body = (await response.json()) as { text?: unknown };
   return typeof body.text === 'string' ? body.text : '';
+}
+
+/** A transcription job as POST /v1/audio/transcriptions (async=true) answers it. */
+export interface TranscriptionJob {
+  id: string;
+  status: string;
+  status_url: string;
+  events_url: string;
+  message_id?: string;
+}
+
+/**
+ * Sends a long recording to be transcribed in a job whose transcript is posted to the chat as the
+ * user's message (async=true with conversation_id); answers the job (202).
+ */
+export async function transcribeIntoChat(
+  recording: Blob,
+  chatId: string,
+  signal?: AbortSignal,
+): Promise<TranscriptionJob> {
+  const form = new FormData();
+  form.append('file', new File([recording], `recording.${extensionOf(recording.type)}`, { type: recording.type }));
+  form.append('response_format', 'json');
+  form.append('async', 'true');
+  form.append('conversation_id', chatId);
+  const response = await request('/v1/audio/transcriptions', {
+    method: 'POST',
+    body: form,
+    ...(signal ? { signal } : {}),
+  });
+  return (await response.json()) as TranscriptionJob;
+}
+
+/** Follows a transcription job's events until it completed or failed; answers its final state. */
+export async function waitForTranscriptionJob(
+  job: TranscriptionJob,
+  signal?: AbortSignal,
+): Promise<TranscriptionJob & { error?: { message: string } }> {
+  const response = await request(job.events_url, signal ? { signal } : {});
+  if (response.body) {
+    for await (const event of readSse(response.body)) {
+      if (event.event === 'completed' || event.event === 'failed') {
+        return JSON.parse(event.data) as TranscriptionJob & { error?: { message: string } };
+      }
+    }
+  }
+  // The stream ended without the last event (a proxy cut it): the job's state says how it went.
+  return api<TranscriptionJob>(job.status_url, signal ? { signal } : {});
 }

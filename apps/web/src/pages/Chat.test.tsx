@@ -102,9 +102,17 @@ function route(method: string, url: URL): Response {
 
 let mounted: Mounted;
 let container: HTMLDivElement;
+/** What React reported through console.error (a state update during another component's render, …). */
+let reactErrors: string[];
 
 beforeEach(async () => {
   requests = [];
+  reactErrors = [];
+  const report = console.error;
+  vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => {
+    reactErrors.push(parts.map(String).join(' '));
+    report(...parts);
+  });
   eventId = 0;
   history.replaceState(null, '', '/chat');
   // happy-dom does no layout: the message list needs a size to show its rows.
@@ -125,6 +133,8 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await mounted.unmount();
+  // The first Read aloud button builds the model-kinds query while rendering; the page must not react to that.
+  expect(reactErrors.filter((message) => message.includes('Cannot update a component'))).toEqual([]);
   vi.restoreAllMocks();
   vi.unstubAllGlobals();
 });

@@ -1,4 +1,4 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { matchQuery, type QueryClient, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { AppPicker, type AppSelection } from '../components/AppPicker';
 import { AttachButton, AttachmentList, useAttachments } from '../components/Attachments';
@@ -61,6 +61,20 @@ interface Turn {
   controller: AbortController;
 }
 
+/**
+ * Calls `listener` when a chat list's data changes, and on nothing else. The whole cache's events
+ * include a query being added while another component renders (useQuery builds it then, e.g. the
+ * model-kinds query of the first Read aloud button); a state update from there is React's "Cannot
+ * update a component while rendering a different component". Data changes arrive from fetches and
+ * setQueryData, never from a render.
+ */
+function subscribeToChatLists(client: QueryClient, listener: () => void): () => void {
+  return client.getQueryCache().subscribe((event) => {
+    if ((event.type === 'updated' || event.type === 'removed') && matchQuery({ queryKey: chatKeys.lists }, event.query))
+      listener();
+  });
+}
+
 export function ChatPage() {
   const client = useQueryClient();
   const models = useQuery({
@@ -106,18 +120,20 @@ export function ChatPage() {
   const openedFirst = useRef(activeId !== null);
   useEffect(() => {
     if (openedFirst.current) return;
-    return client.getQueryCache().subscribe(() => {
+    const openFirst = () => {
       if (openedFirst.current) return;
       const list = client.getQueryData<{ pages: ChatSummary[][] }>(chatKeys.list({ archived: false }));
       if (!list) return;
       openedFirst.current = true;
       const first = list.pages[0]?.[0];
       if (first && !turnRef.current) setActiveId((current) => current ?? first.id);
-    });
+    };
+    openFirst();
+    return subscribeToChatLists(client, openFirst);
   }, [client]);
 
   const chat: ChatSummary | undefined = useSyncExternalStore(
-    useCallback((listener: () => void) => client.getQueryCache().subscribe(listener), [client]),
+    useCallback((listener: () => void) => subscribeToChatLists(client, listener), [client]),
     () => (activeId ? findChat(client, activeId) : undefined),
   );
   // The model picked here, else the open chat's (when still offered), else the server's default.
@@ -351,6 +367,21 @@ export function ChatPage() {
     });
   };
 
+  // A long voice recording is posted to the open chat (a new one when none is open) by its job.
+  const ensureChat = async (): Promise<string> => {
+    if (activeId) return activeId;
+    const created = await api<ChatSummary>('/api/chats', { method: 'POST', json: { title: 'Voice recording' } });
+    updateChatLists(client, (data, filter) => upsertChat(data, filter, created));
+    client.setQueryData<ChatMessage[]>(chatKeys.messages(created.id), []);
+    openedFirst.current = true;
+    setActiveId(created.id);
+    return created.id;
+  };
+  const voicePosted = (chatId: string) => {
+    void client.invalidateQueries({ queryKey: chatKeys.messages(chatId) });
+    refreshChat(chatId).catch(setError);
+  };
+
   const missing = messagesQuery.error instanceof ApiError && messagesQuery.error.status === 404;
 
   return (
@@ -493,7 +524,7 @@ export function ChatPage() {
                   <AttachButton attachments={attachments} disabled={busy} />
                   <TemplatePicker onInsert={insertText} />
                   <AppPicker value={appSelection} onChange={setAppSelection} disabled={busy} />
-                  <MicButton onTranscript={insertText} disabled={busy} />
+                  <MicButton onTranscript={insertText} disabled={busy} ensureChat={ensureChat} onPosted={voicePosted} />
                   {attachments.busy && <span className="text-xs text-slate-500">Preparing attachments…</span>}
                 </div>
               </div>

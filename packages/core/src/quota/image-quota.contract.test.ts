@@ -1,5 +1,10 @@
-import { createDatabaseImageQuota, openDatabase, type SwitchyardDatabase } from '@switchyard/db';
-import { createRedisImageQuota } from '@switchyard/redis';
+import {
+  createDatabaseAudioQuota,
+  createDatabaseImageQuota,
+  openDatabase,
+  type SwitchyardDatabase,
+} from '@switchyard/db';
+import { createRedisDailyQuota, createRedisImageQuota } from '@switchyard/redis';
 import {
   createManualClock,
   createTestPostgresDatabase,
@@ -27,6 +32,9 @@ describe('database backend on PGlite', () => {
   describeImageQuotaContract('database on PGlite', async (clock) =>
     createDatabaseImageQuota(both(database), { clock }),
   );
+  describeImageQuotaContract('audio seconds, database on PGlite', async (clock) =>
+    createDatabaseAudioQuota(both(database), { clock }),
+  );
 });
 
 const postgresProbe = await probePostgres();
@@ -49,6 +57,9 @@ describe.skipIf(!postgresProbe.available)('database backend on PostgreSQL', () =
   });
   describeImageQuotaContract('database on PostgreSQL', async (clock) =>
     createDatabaseImageQuota(both(database), { clock }),
+  );
+  describeImageQuotaContract('audio seconds, database on PostgreSQL', async (clock) =>
+    createDatabaseAudioQuota(both(database), { clock }),
   );
 });
 
@@ -75,6 +86,11 @@ describe.skipIf(!hasRedis)('redis backend', () => {
     const redis = await openRedis();
     const record = createDatabaseImageQuota(both(database), { clock });
     return createRedisImageQuota(redis.client, { keyPrefix: redis.prefix, clock, record });
+  });
+  describeImageQuotaContract('audio seconds, redis recording in the database', async (clock) => {
+    const redis = await openRedis();
+    const record = createDatabaseAudioQuota(both(database), { clock });
+    return createRedisDailyQuota(redis.client, { keyPrefix: `${redis.prefix}:audio`, clock, record });
   });
 
   it('records each unit taken and given back in the database, for reporting', async () => {

@@ -18,24 +18,40 @@ export interface QuotaClock {
 export const systemQuotaClock: QuotaClock = Object.freeze({ now: () => Date.now() });
 
 /**
- * Daily image quota per environment and subject (API key, user or client IP),
+ * A daily quota per environment and subject (API key, user or client IP),
  * counted atomically: however many requests arrive at once, no subject gets
- * more than its limit. Implementations: the database (embedded mode,
- * `@switchyard/db`) and Redis (server mode, `@switchyard/redis`); both pass
- * the contract suite in `@switchyard/testkit`.
+ * more than its limit. Images count one unit each; audio counts seconds (a
+ * request takes its estimated length, then settles the difference). Implementations:
+ * the database (embedded mode, `@switchyard/db`) and Redis (server mode,
+ * `@switchyard/redis`); both pass the contract suite in `@switchyard/testkit`.
  */
-export interface ImageQuota {
+export interface DailyQuota {
   readonly backend: 'database' | 'redis';
-  /** Counts one image for today if the subject is under `limit`. */
-  take(environment: Environment, subject: string, limit: number): Promise<QuotaDecision>;
   /**
-   * Gives back a unit taken on `day` (the decision's day, so a request that
-   * straddles midnight gives back the right one) for a request that then
-   * failed; never counts below zero.
+   * Counts `amount` (default 1, a positive integer) for today if the count stays
+   * within `limit` with it; otherwise counts nothing and says so.
    */
-  release(environment: Environment, subject: string, day: string): Promise<void>;
+  take(environment: Environment, subject: string, limit: number, amount?: number): Promise<QuotaDecision>;
+  /**
+   * Gives back `amount` (default 1) taken on `day` (the decision's day, so a
+   * request that straddles midnight gives back the right one) for a request
+   * that then failed or used less; never counts below zero.
+   */
+  release(environment: Environment, subject: string, day: string, amount?: number): Promise<void>;
   /** Today's count, without taking anything. */
   usage(environment: Environment, subject: string, limit: number): Promise<QuotaDecision>;
+}
+
+/** The daily image quota: one unit per image (settings `ai.image.max_per_day_free.<env>`). */
+export type ImageQuota = DailyQuota;
+
+/** The largest count a quota keeps (the image counter is an int4): a `limit` that never refuses. */
+export const unlimitedQuota = 2_147_483_647;
+
+/** Amounts are whole positive numbers (Redis counts integers); anything else is a programming error. */
+export function assertQuotaAmount(amount: number): void {
+  if (!Number.isSafeInteger(amount) || amount < 1)
+    throw new RangeError(`A quota amount must be a positive integer, not ${amount}`);
 }
 
 /** The UTC day of an instant, as 'YYYY-MM-DD'. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ImageQuota } from '@switchyard/core';
+import type { DailyQuota } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 import { createManualClock, type ManualClock } from '../clock';
 
@@ -7,13 +7,16 @@ import { createManualClock, type ManualClock } from '../clock';
  * Opens a quota on a shared store that reads the time from `clock`. The suite
  * uses fresh subjects in every test, so the store need not be emptied.
  */
-export type OpenImageQuota = (clock: ManualClock) => Promise<ImageQuota>;
+export type OpenImageQuota = (clock: ManualClock) => Promise<DailyQuota>;
 
 const noon = Date.UTC(2026, 2, 14, 12);
 const lastMsOfDay = Date.UTC(2026, 2, 14, 23, 59, 59, 999);
 const newSubject = () => `key:${randomUUID()}`;
 
-/** Behaviour every image quota shares: what `POST /v1/image/generate` and `GET /v1/image/quota` rely on. */
+/**
+ * Behaviour every daily quota shares: what `POST /v1/image/generate`, `GET /v1/image/quota` and the audio
+ * minutes (`POST /v1/audio/transcriptions`, amounts in seconds) rely on.
+ */
 export function describeImageQuotaContract(backendName: string, open: OpenImageQuota): void {
   describe(`image quota contract: ${backendName}`, () => {
     it('takes within the limit, counting each unit, and refuses over it without counting', async () => {
@@ -136,6 +139,30 @@ export function describeImageQuotaContract(backendName: string, open: OpenImageQ
       await quota.take('prod', subject, 4);
       expect(await quota.usage('prod', subject, 4)).toEqual({ ...expected, used: 1 });
       expect(await quota.usage('prod', subject, 1)).toEqual({ ...expected, allowed: false, used: 1, limit: 1 });
+    });
+
+    it('takes an amount only when all of it fits, and gives amounts back', async () => {
+      const quota = await open(createManualClock(noon));
+      const subject = newSubject();
+      expect(await quota.take('prod', subject, 60, 45)).toMatchObject({ allowed: true, used: 45 });
+      // 20 more would make 65: refused whole, nothing counted.
+      expect(await quota.take('prod', subject, 60, 20)).toMatchObject({ allowed: false, used: 45 });
+      expect(await quota.take('prod', subject, 60, 15)).toMatchObject({ allowed: true, used: 60 });
+      await quota.release('prod', subject, '2026-03-14', 30);
+      expect(await quota.usage('prod', subject, 60)).toMatchObject({ used: 30 });
+      // More than was taken: down to zero, not below.
+      await quota.release('prod', subject, '2026-03-14', 1_000);
+      expect(await quota.usage('prod', subject, 60)).toMatchObject({ used: 0 });
+      // An amount over the limit is refused even on a fresh day.
+      expect(await quota.take('prod', newSubject(), 60, 61)).toMatchObject({ allowed: false, used: 0 });
+    });
+
+    it('lets exactly what fits through when many take amounts at once', async () => {
+      const quota = await open(createManualClock(noon));
+      const subject = newSubject();
+      const decisions = await Promise.all(Array.from({ length: 30 }, () => quota.take('dev', subject, 100, 7)));
+      expect(decisions.filter((decision) => decision.allowed)).toHaveLength(14);
+      expect(await quota.usage('dev', subject, 100)).toMatchObject({ used: 98 });
     });
 
     it('lets exactly the limit through when many take at once', async () => {
