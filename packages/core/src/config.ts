@@ -4,6 +4,7 @@ import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { SwitchyardError } from './errors';
+import { parseWhatsAppConfig, type WhatsAppConfig, WhatsAppFileSchema } from './whatsapp-config';
 
 const positiveInteger = Type.Integer({ minimum: 1 });
 
@@ -295,6 +296,7 @@ const FileSchema = Type.Object(
     apps: Type.Optional(Type.Array(AppSchema)),
     webSearch: Type.Optional(WebSearchSchema),
     builtinApps: Type.Optional(BuiltinAppsSchema),
+    whatsapp: Type.Optional(WhatsAppFileSchema),
   },
   { additionalProperties: false },
 );
@@ -398,6 +400,8 @@ export interface SwitchyardConfig {
   readonly webSearch: WebSearchConfig | null;
   /** Switches and limits of the built-in apps (web, images, files); all on by default. */
   readonly builtinApps: BuiltinAppsConfig;
+  /** The WhatsApp Business Cloud API per environment, its webhook and the bot; null: messaging is off. */
+  readonly whatsapp?: WhatsAppConfig | null;
   readonly storage: StorageConfig;
   readonly shutdownTimeoutMs: number;
   /**
@@ -566,6 +570,8 @@ function upstreamSubstitutions(parsed: unknown, variables: EnvironmentVariables,
     }
   }
   if (file?.webSearch) walk(file.webSearch, null);
+  const whatsapp = (parsed as { whatsapp?: unknown } | null)?.whatsapp;
+  if (whatsapp) walk(whatsapp, null);
   return substituted;
 }
 
@@ -840,6 +846,7 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
     apps: file.apps ?? [],
     webSearch: file.webSearch ?? null,
     builtinApps: file.builtinApps ?? {},
+    whatsapp: parseWhatsAppConfig(file.whatsapp, source),
     storage: storageConfig(variables, resolve(cwd, variables.SWITCHYARD_DATA_DIR || './data')),
     routing: {
       maxAttempts: file.routing?.maxAttempts ?? 2,

@@ -24,6 +24,7 @@ export * from './conversations-schema';
 export * from './events-schema';
 export * from './images-schema';
 export * from './skill-calls-schema';
+export * from './whatsapp-schema';
 
 const environmentColumn = () => varchar('environment', { length: 4, enum: environments });
 const createdAtColumn = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
