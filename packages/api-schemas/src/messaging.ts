@@ -115,6 +115,15 @@ export const MessageQueued = Type.Object({
 });
 export type MessageQueued = Static<typeof MessageQueued>;
 
+/** The 201 of POST /v1/messages/media. */
+export const MessageMediaUploaded = Type.Object({
+  id: Type.String({ description: "WhatsApp's media id, for image.id, document.id or audio.id" }),
+  environment: Environment,
+  type: Type.String(),
+  bytes: Type.Integer(),
+});
+export type MessageMediaUploaded = Static<typeof MessageMediaUploaded>;
+
 export const MessageStatus = Type.Object({
   id: Type.String(),
   object: Type.Literal('message'),

@@ -10,6 +10,7 @@ import {
   startFakeOpenAI,
   startFakeOpenAIAudio,
   startFakeWhatsAppGraph,
+  whatsappImageMessage,
   whatsappStatusUpdate,
   whatsappTextMessage,
   whatsappVoiceMessage,
@@ -61,7 +62,12 @@ beforeAll(async () => {
         verifyToken,
         prod: { phoneNumberId: prodNumber, accessToken: prodToken },
         dev: { phoneNumberId: devNumber, accessToken: devToken },
-        bot: { enabled: true, model: 'smart', systemPrompt: 'You are the Switchyard WhatsApp bot.' },
+        bot: {
+          enabled: true,
+          model: 'smart',
+          visionModel: 'smart',
+          systemPrompt: 'You are the Switchyard WhatsApp bot.',
+        },
       },
     },
     // Retries after 20 ms instead of minutes: the escalation itself is the catalog's (tested there).
@@ -293,6 +299,41 @@ describe('POST /v1/messages/send', () => {
     );
   });
 
+  it('uploads media through the Cloud API and sends it by its id', async () => {
+    await userWrites('4915100000007', 'STOP');
+    await eventually(() => expect(sentTo('4915100000007')).toHaveLength(1));
+    const upload = async (type: string) => {
+      const form = new FormData();
+      form.set('type', type);
+      form.set('file', new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])]), 'chart.png');
+      const response = await fetch(`${server.url}/v1/messages/media`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${prodKey}` },
+        body: form,
+      });
+      return { status: response.status, body: await readJson(response) };
+    };
+    expect((await upload('application/x-msdownload')).status).toBe(400);
+    const uploaded = await upload('image/png');
+    expect(uploaded.status).toBe(201);
+    expect(uploaded.body).toMatchObject({ environment: 'prod', type: 'image/png', bytes: 7 });
+    expect(graph.uploads.get(uploaded.body.id)).toMatchObject({ mimeType: 'image/png', phoneNumberId: prodNumber });
+    const request = graph.requests.find((entry) => entry.path === `/v21.0/${prodNumber}/media`);
+    expect(request?.headers.authorization).toBe(`Bearer ${prodToken}`);
+
+    const accepted = await send(
+      { to: '+4915100000007', type: 'image', image: { id: uploaded.body.id, caption: 'This week' } },
+      prodKey,
+    );
+    expect(accepted.status).toBe(202);
+    const [sent] = await eventually(() => {
+      const found = sentTo('4915100000007').filter((entry) => entry.body.type === 'image');
+      expect(found).toHaveLength(1);
+      return found;
+    });
+    expect(sent?.body.image).toEqual({ id: uploaded.body.id, caption: 'This week' });
+  });
+
   it('has per-environment rate limits as settings', async () => {
     const put = await fetch(`${server.url}/v1/admin/settings/rate_limit.messages.dev`, {
       method: 'PUT',
@@ -425,6 +466,32 @@ describe('the WhatsApp webhook', () => {
     expect(textsTo(from)[0]).toBe('answer: what is the weather today (1 questions so far)');
     expect(audio.forms).toHaveLength(1);
     expect(graph.requests.some((entry) => entry.path === `/media-download/${mediaId}`)).toBe(true);
+  });
+});
+
+describe('pictures', () => {
+  it('go to the vision model with the caption', async () => {
+    const from = '4915100000014';
+    graph.openWindow(from);
+    const mediaId = graph.addMedia(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]), 'image/jpeg');
+    const response = await deliverWhatsAppWebhook(
+      webhookUrl(),
+      whatsappImageMessage({ phoneNumberId: prodNumber, from, mediaId, caption: 'What bird is this?' }),
+      appSecret,
+    );
+    expect(response.status).toBe(200);
+    await eventually(() => expect(textsTo(from)).toHaveLength(1));
+    const asked = openai.requests.find((entry) => JSON.stringify(entry.body).includes('What bird is this?'));
+    const content = (asked?.body as { messages?: Array<{ content: unknown }> } | undefined)?.messages?.at(-1)?.content;
+    expect(content).toEqual([
+      { type: 'text', text: 'What bird is this?' },
+      {
+        type: 'image_url',
+        image_url: {
+          url: `data:image/jpeg;base64,${Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]).toString('base64')}`,
+        },
+      },
+    ]);
   });
 });
 
