@@ -210,6 +210,43 @@ describe('POST /v1/messages/send', () => {
     });
   });
 
+  it('shows a failure the webhook reports later, with WhatsApp’s reason mapped', async () => {
+    const accepted = await send(
+      { to: '+4915100000008', type: 'template', template: { name: 'hello_world', language: 'en_US' } },
+      prodKey,
+    );
+    const sent = await eventually(async () => {
+      const current = await message(accepted.body.id, prodKey);
+      expect(current.body.status).toBe('sent');
+      return current.body;
+    });
+    const failed = await deliverWhatsAppWebhook(
+      webhookUrl(),
+      whatsappStatusUpdate({
+        phoneNumberId: prodNumber,
+        wamid: sent.whatsapp_message_id,
+        status: 'failed',
+        recipient: '4915100000008',
+        error: { code: 131026, title: 'Message undeliverable', details: 'Recipient is not a WhatsApp user' },
+      }),
+      appSecret,
+    );
+    expect(failed.status).toBe(200);
+    const final = await eventually(async () => {
+      const current = await message(accepted.body.id, prodKey);
+      expect(current.body.status).toBe('failed');
+      return current.body;
+    });
+    expect(final.error.code).toBe('SY_ERR_RECIPIENT_UNAVAILABLE');
+    expect(final.deliveries).toEqual([
+      {
+        status: 'failed',
+        at: expect.any(String),
+        error: { code: '131026', title: 'Message undeliverable', detail: 'Recipient is not a WhatsApp user' },
+      },
+    ]);
+  });
+
   it('maps WhatsApp’s own refusals: 131047 fails the message with the window error, no retry', async () => {
     // We saw the user write (the webhook), but WhatsApp's clock says otherwise: its answer wins.
     await deliverWhatsAppWebhook(
