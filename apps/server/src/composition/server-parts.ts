@@ -332,20 +332,23 @@ export async function createServerParts(
       await registerAudioJob(jobs, { storage, audioModels, audioQuota });
       await jobs.process('document.extract', createDocumentExtractor(databases, storage, settings));
       await registerSkillJob(jobs, { apps });
-      await registerMessageSendJob(jobs, { databases, whatsapp });
-      await registerWhatsAppWebhookJob(jobs, {
-        config,
-        databases,
-        jobs,
-        whatsapp,
-        models,
-        router,
-        settings,
-        limiter,
-        audioModels,
-        apps,
-        logger,
-      });
+      // Without a `whatsapp:` section nothing can queue these jobs: no consumers polling for them.
+      if (whatsapp.config) {
+        await registerMessageSendJob(jobs, { databases, whatsapp });
+        await registerWhatsAppWebhookJob(jobs, {
+          config,
+          databases,
+          jobs,
+          whatsapp,
+          models,
+          router,
+          settings,
+          limiter,
+          audioModels,
+          apps,
+          logger,
+        });
+      }
       logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
       await flows.record(events);
       logger.info({ backend: events.backend }, 'event consumers started');
