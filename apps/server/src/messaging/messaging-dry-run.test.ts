@@ -3,6 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJson } from '../testing/read-json';
 import { startTestServer, type TestServer } from '../testing/test-server';
 
+/** Loaded CI machines are slow: a generous bound on waits for events, and on each test (never what decides it). */
+const slow = { timeout: 90_000 };
+const soon = <T>(assertion: () => T | Promise<T>) => eventually(assertion, { safetyMs: 45_000 });
+
 let server: TestServer;
 
 beforeAll(async () => {
@@ -26,11 +30,11 @@ async function send(key: string, body: Record<string, unknown>) {
 }
 
 describe('the dev dry-run sink', () => {
-  it('records a dev message as sent without sending it, and prod without a number is a clear 503', async () => {
+  it('records a dev message as sent without sending it, and prod without a number is a clear 503', slow, async () => {
     const devKey = await server.createKey('dev');
     const accepted = await send(devKey, { to: '+4915100000030', text: 'only recorded' });
     expect(accepted.status).toBe(202);
-    const recorded = await eventually(async () => {
+    const recorded = await soon(async () => {
       const response = await fetch(`${server.url}/v1/messages/${accepted.body.id}`, {
         headers: { authorization: `Bearer ${devKey}` },
       });
@@ -46,7 +50,7 @@ describe('the dev dry-run sink', () => {
     expect(prod.body.error.code).toBe('SY_ERR_MESSAGING_NOT_CONFIGURED');
   });
 
-  it('answers the webhook with 503 while no app secret is configured, storing nothing', async () => {
+  it('answers the webhook with 503 while no app secret is configured, storing nothing', slow, async () => {
     const response = await fetch(`${server.url}/v1/whatsapp/webhook`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-hub-signature-256': 'sha256=00' },

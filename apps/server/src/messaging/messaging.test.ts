@@ -19,6 +19,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Json, readJson } from '../testing/read-json';
 import { startTestServer, type TestServer } from '../testing/test-server';
 
+/** Loaded CI machines are slow: a generous bound on waits for events, and on each test (never what decides it). */
+const slow = { timeout: 90_000 };
+const soon = <T>(assertion: () => T | Promise<T>) => eventually(assertion, { safetyMs: 45_000 });
+
 const appSecret = 'meta-app-secret-for-tests-0123456789';
 const verifyToken = 'verify-token-for-tests-0123';
 const prodNumber = '1111111111';
@@ -116,106 +120,114 @@ const textsTo = (waId: string) =>
   sentTo(waId).map((entry) => (entry.body.text as { body: string } | undefined)?.body ?? '');
 
 describe('POST /v1/messages/send', () => {
-  it('sends a text from the environment’s number, and shows the delivery statuses the webhook reports', async () => {
-    await userWrites('4915100000001', 'hi there');
-    // The bot answers that message; wait for it so the count below is about our message only.
-    await eventually(() => expect(sentTo('4915100000001')).toHaveLength(1));
+  it(
+    'sends a text from the environment’s number, and shows the delivery statuses the webhook reports',
+    slow,
+    async () => {
+      await userWrites('4915100000001', 'hi there');
+      // The bot answers that message; wait for it so the count below is about our message only.
+      await soon(() => expect(sentTo('4915100000001')).toHaveLength(1));
 
-    const accepted = await send({ to: '+4915100000001', text: 'Your order shipped' }, prodKey);
-    expect(accepted.status).toBe(202);
-    expect(accepted.body).toMatchObject({ object: 'message', status: 'queued', environment: 'prod' });
-    expect(accepted.headers.get('location')).toBe(`/v1/messages/${accepted.body.id}`);
-    const [, ours] = await graph.waitForSent(graph.sent.length + 1).then(() => sentTo('4915100000001'));
-    expect(ours?.phoneNumberId).toBe(prodNumber);
-    expect(ours?.body).toEqual({
-      messaging_product: 'whatsapp',
-      recipient_type: 'individual',
-      to: '4915100000001',
-      type: 'text',
-      text: { body: 'Your order shipped' },
-    });
-    const request = graph.requests.find((entry) => JSON.stringify(entry.body).includes('Your order shipped'));
-    expect(request?.path).toBe(`/v21.0/${prodNumber}/messages`);
-    expect(request?.headers.authorization).toBe(`Bearer ${prodToken}`);
+      const accepted = await send({ to: '+4915100000001', text: 'Your order shipped' }, prodKey);
+      expect(accepted.status).toBe(202);
+      expect(accepted.body).toMatchObject({ object: 'message', status: 'queued', environment: 'prod' });
+      expect(accepted.headers.get('location')).toBe(`/v1/messages/${accepted.body.id}`);
+      const [, ours] = await graph.waitForSent(graph.sent.length + 1).then(() => sentTo('4915100000001'));
+      expect(ours?.phoneNumberId).toBe(prodNumber);
+      expect(ours?.body).toEqual({
+        messaging_product: 'whatsapp',
+        recipient_type: 'individual',
+        to: '4915100000001',
+        type: 'text',
+        text: { body: 'Your order shipped' },
+      });
+      const request = graph.requests.find((entry) => JSON.stringify(entry.body).includes('Your order shipped'));
+      expect(request?.path).toBe(`/v21.0/${prodNumber}/messages`);
+      expect(request?.headers.authorization).toBe(`Bearer ${prodToken}`);
 
-    const sent = await eventually(async () => {
-      const current = await message(accepted.body.id, prodKey);
-      expect(current.body.status).toBe('sent');
-      return current.body;
-    });
-    expect(sent.whatsapp_message_id).toBe(ours?.wamid);
+      const sent = await soon(async () => {
+        const current = await message(accepted.body.id, prodKey);
+        expect(current.body.status).toBe('sent');
+        return current.body;
+      });
+      expect(sent.whatsapp_message_id).toBe(ours?.wamid);
 
-    for (const status of ['sent', 'delivered'] as const) {
-      const delivered = await deliverWhatsAppWebhook(
-        webhookUrl(),
-        whatsappStatusUpdate({
-          phoneNumberId: prodNumber,
-          wamid: sent.whatsapp_message_id,
-          status,
-          recipient: '4915100000001',
-        }),
-        appSecret,
+      for (const status of ['sent', 'delivered'] as const) {
+        const delivered = await deliverWhatsAppWebhook(
+          webhookUrl(),
+          whatsappStatusUpdate({
+            phoneNumberId: prodNumber,
+            wamid: sent.whatsapp_message_id,
+            status,
+            recipient: '4915100000001',
+          }),
+          appSecret,
+        );
+        expect(delivered.status).toBe(200);
+      }
+      const final = await soon(async () => {
+        const current = await message(accepted.body.id, prodKey);
+        expect(current.body.status).toBe('delivered');
+        return current.body;
+      });
+      expect(final.deliveries.map((entry: Json) => entry.status)).toEqual(['sent', 'delivered']);
+      expect(final).toMatchObject({ to: '+4915100000001', type: 'text', dry_run: false, error: null, attempts: 1 });
+
+      // Another key of the same environment does not see it.
+      expect((await message(accepted.body.id, await server.createKey('prod'))).status).toBe(404);
+      expect((await message(accepted.body.id, devKey)).status).toBe(404);
+    },
+  );
+
+  it(
+    'refuses free-form text outside the 24-hour window with a clear error, and sends a template instead',
+    slow,
+    async () => {
+      const refused = await send({ to: '+4915100000002', text: 'Hello out of the blue' }, prodKey);
+      expect(refused.status).toBe(422);
+      expect(refused.body.error.code).toBe('SY_ERR_OUTSIDE_SERVICE_WINDOW');
+      expect(refused.body.error.message).toMatch(/template/);
+      expect(sentTo('4915100000002')).toHaveLength(0);
+
+      const template = await send(
+        {
+          to: '+4915100000002',
+          type: 'template',
+          template: { name: 'order_update', language: 'en_US', parameters: ['Ada', '#42'] },
+        },
+        prodKey,
       );
-      expect(delivered.status).toBe(200);
-    }
-    const final = await eventually(async () => {
-      const current = await message(accepted.body.id, prodKey);
-      expect(current.body.status).toBe('delivered');
-      return current.body;
-    });
-    expect(final.deliveries.map((entry: Json) => entry.status)).toEqual(['sent', 'delivered']);
-    expect(final).toMatchObject({ to: '+4915100000001', type: 'text', dry_run: false, error: null, attempts: 1 });
-
-    // Another key of the same environment does not see it.
-    expect((await message(accepted.body.id, await server.createKey('prod'))).status).toBe(404);
-    expect((await message(accepted.body.id, devKey)).status).toBe(404);
-  });
-
-  it('refuses free-form text outside the 24-hour window with a clear error, and sends a template instead', async () => {
-    const refused = await send({ to: '+4915100000002', text: 'Hello out of the blue' }, prodKey);
-    expect(refused.status).toBe(422);
-    expect(refused.body.error.code).toBe('SY_ERR_OUTSIDE_SERVICE_WINDOW');
-    expect(refused.body.error.message).toMatch(/template/);
-    expect(sentTo('4915100000002')).toHaveLength(0);
-
-    const template = await send(
-      {
-        to: '+4915100000002',
+      expect(template.status).toBe(202);
+      const [sent] = await soon(() => {
+        const found = sentTo('4915100000002');
+        expect(found).toHaveLength(1);
+        return found;
+      });
+      expect(sent?.body).toMatchObject({
         type: 'template',
-        template: { name: 'order_update', language: 'en_US', parameters: ['Ada', '#42'] },
-      },
-      prodKey,
-    );
-    expect(template.status).toBe(202);
-    const [sent] = await eventually(() => {
-      const found = sentTo('4915100000002');
-      expect(found).toHaveLength(1);
-      return found;
-    });
-    expect(sent?.body).toMatchObject({
-      type: 'template',
-      template: {
-        name: 'order_update',
-        language: { code: 'en_US' },
-        components: [
-          {
-            type: 'body',
-            parameters: [
-              { type: 'text', text: 'Ada' },
-              { type: 'text', text: '#42' },
-            ],
-          },
-        ],
-      },
-    });
-  });
+        template: {
+          name: 'order_update',
+          language: { code: 'en_US' },
+          components: [
+            {
+              type: 'body',
+              parameters: [
+                { type: 'text', text: 'Ada' },
+                { type: 'text', text: '#42' },
+              ],
+            },
+          ],
+        },
+      });
+    },
+  );
 
-  it('shows a failure the webhook reports later, with WhatsApp’s reason mapped', async () => {
+  it('shows a failure the webhook reports later, with WhatsApp’s reason mapped', slow, async () => {
     const accepted = await send(
       { to: '+4915100000008', type: 'template', template: { name: 'hello_world', language: 'en_US' } },
       prodKey,
     );
-    const sent = await eventually(async () => {
+    const sent = await soon(async () => {
       const current = await message(accepted.body.id, prodKey);
       expect(current.body.status).toBe('sent');
       return current.body;
@@ -232,7 +244,7 @@ describe('POST /v1/messages/send', () => {
       appSecret,
     );
     expect(failed.status).toBe(200);
-    const final = await eventually(async () => {
+    const final = await soon(async () => {
       const current = await message(accepted.body.id, prodKey);
       expect(current.body.status).toBe('failed');
       return current.body;
@@ -247,14 +259,14 @@ describe('POST /v1/messages/send', () => {
     ]);
   });
 
-  it('maps WhatsApp’s own refusals: 131047 fails the message with the window error, no retry', async () => {
+  it('maps WhatsApp’s own refusals: 131047 fails the message with the window error, no retry', slow, async () => {
     // We saw the user write (the webhook), but WhatsApp's clock says otherwise: its answer wins.
     await deliverWhatsAppWebhook(
       webhookUrl(),
       whatsappTextMessage({ phoneNumberId: prodNumber, from: '4915100000003', text: 'STOP' }),
       appSecret,
     );
-    await eventually(async () => {
+    await soon(async () => {
       const repository = createWhatsAppRepository(server.parts.databases.prod.db);
       expect(
         (await repository.findInbound((await repository.latestInbound('+4915100000003'))?.wamid ?? ''))?.handledAt,
@@ -262,7 +274,7 @@ describe('POST /v1/messages/send', () => {
     });
     const accepted = await send({ to: '+4915100000003', text: 'Are you there?' }, prodKey);
     expect(accepted.status).toBe(202);
-    const failed = await eventually(async () => {
+    const failed = await soon(async () => {
       const current = await message(accepted.body.id, prodKey);
       expect(current.body.status).toBe('failed');
       return current.body;
@@ -271,15 +283,15 @@ describe('POST /v1/messages/send', () => {
     expect(failed.attempts).toBe(1);
   });
 
-  it('retries a 5xx or rate limit from WhatsApp and then sends', async () => {
+  it('retries a 5xx or rate limit from WhatsApp and then sends', slow, async () => {
     await userWrites('4915100000004', 'STOP');
     // The bot confirms the STOP first; the failures below are for our message.
-    await eventually(() => expect(sentTo('4915100000004')).toHaveLength(1));
+    await soon(() => expect(sentTo('4915100000004')).toHaveLength(1));
     graph.failNextSends(1, 500, 131000, 'Something went wrong');
     graph.failNextSends(1, 400, 130429, 'Rate limit hit');
     const accepted = await send({ to: '+4915100000004', text: 'Third time lucky' }, prodKey);
     expect(accepted.status).toBe(202);
-    const sent = await eventually(async () => {
+    const sent = await soon(async () => {
       const current = await message(accepted.body.id, prodKey);
       expect(current.body.status).toBe('sent');
       return current.body;
@@ -287,7 +299,7 @@ describe('POST /v1/messages/send', () => {
     expect(sent.attempts).toBe(3);
   });
 
-  it('keeps a dev key on the dev number: naming the prod number is 403', async () => {
+  it('keeps a dev key on the dev number: naming the prod number is 403', slow, async () => {
     await userWrites('4915100000005', 'STOP', devNumber);
     const refused = await send({ to: '+4915100000005', text: 'from prod?', from: prodNumber }, devKey);
     expect(refused.status).toBe(403);
@@ -295,7 +307,7 @@ describe('POST /v1/messages/send', () => {
     const accepted = await send({ to: '+4915100000005', text: 'from dev', from: devNumber }, devKey);
     expect(accepted.status).toBe(202);
     expect(accepted.headers.get('x-environment')).toBe('dev');
-    const [sent] = await eventually(() => {
+    const [sent] = await soon(() => {
       const found = sentTo('4915100000005').filter((entry) => JSON.stringify(entry.body).includes('from dev'));
       expect(found).toHaveLength(1);
       return found;
@@ -304,7 +316,7 @@ describe('POST /v1/messages/send', () => {
     expect(graph.requests.every((entry) => !JSON.stringify(entry.body ?? '').includes('from prod?'))).toBe(true);
   });
 
-  it('needs a key with the messages scope, validates the body and honours Idempotency-Key', async () => {
+  it('needs a key with the messages scope, validates the body and honours Idempotency-Key', slow, async () => {
     const anonymous = await fetch(`${server.url}/v1/messages/send`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -331,14 +343,12 @@ describe('POST /v1/messages/send', () => {
     expect(first.status).toBe(202);
     expect(again.body.id).toBe(first.body.id);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
-    await eventually(() =>
-      expect(sentTo('4915100000006').filter((entry) => entry.body.type === 'image')).toHaveLength(1),
-    );
+    await soon(() => expect(sentTo('4915100000006').filter((entry) => entry.body.type === 'image')).toHaveLength(1));
   });
 
-  it('uploads media through the Cloud API and sends it by its id', async () => {
+  it('uploads media through the Cloud API and sends it by its id', slow, async () => {
     await userWrites('4915100000007', 'STOP');
-    await eventually(() => expect(sentTo('4915100000007')).toHaveLength(1));
+    await soon(() => expect(sentTo('4915100000007')).toHaveLength(1));
     const upload = async (type: string) => {
       const form = new FormData();
       form.set('type', type);
@@ -363,7 +373,7 @@ describe('POST /v1/messages/send', () => {
       prodKey,
     );
     expect(accepted.status).toBe(202);
-    const [sent] = await eventually(() => {
+    const [sent] = await soon(() => {
       const found = sentTo('4915100000007').filter((entry) => entry.body.type === 'image');
       expect(found).toHaveLength(1);
       return found;
@@ -371,7 +381,7 @@ describe('POST /v1/messages/send', () => {
     expect(sent?.body.image).toEqual({ id: uploaded.body.id, caption: 'This week' });
   });
 
-  it('has per-environment rate limits as settings', async () => {
+  it('has per-environment rate limits as settings', slow, async () => {
     const put = await fetch(`${server.url}/v1/admin/settings/rate_limit.messages.dev`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
@@ -401,7 +411,7 @@ describe('POST /v1/messages/send', () => {
 });
 
 describe('the WhatsApp webhook', () => {
-  it('answers the verification handshake only with the right token', async () => {
+  it('answers the verification handshake only with the right token', slow, async () => {
     const ok = await fetch(
       `${webhookUrl()}?hub.mode=subscribe&hub.verify_token=${verifyToken}&hub.challenge=1158201444`,
     );
@@ -411,7 +421,7 @@ describe('the WhatsApp webhook', () => {
     expect(wrong.status).toBe(403);
   });
 
-  it('refuses a delivery with a bad or missing signature with 401 and stores nothing', async () => {
+  it('refuses a delivery with a bad or missing signature with 401 and stores nothing', slow, async () => {
     const payload = whatsappTextMessage({ phoneNumberId: prodNumber, from: '4915100000010', text: 'forged' });
     const forged = await deliverWhatsAppWebhook(webhookUrl(), payload, 'not-the-app-secret');
     expect(forged.status).toBe(401);
@@ -426,70 +436,90 @@ describe('the WhatsApp webhook', () => {
     expect(await repository.findContact('+4915100000010')).toBeUndefined();
   });
 
-  it('answers an inbound text with the bot, in a stored conversation, once even when Meta redelivers', async () => {
-    const id = 'wamid.HBgLNDkxNTEwMDAwMDExFQIAEhgg-replayed';
-    await userWrites('4915100000011', 'What is Switchyard?', prodNumber, id);
-    await userWrites('4915100000011', 'What is Switchyard?', prodNumber, id);
-    const [answer] = await eventually(() => {
-      const texts = textsTo('4915100000011');
-      expect(texts).toHaveLength(1);
-      return texts;
-    });
-    expect(answer).toBe('answer: What is Switchyard? (1 questions so far)');
-    const lastRequest = openai.requests.at(-1)?.body as { messages: Array<{ role: string; content: string }> };
-    expect(lastRequest.messages[0]).toEqual({ role: 'system', content: 'You are the Switchyard WhatsApp bot.' });
+  it(
+    'answers an inbound text with the bot, in a stored conversation, once even when Meta redelivers',
+    slow,
+    async () => {
+      const id = 'wamid.HBgLNDkxNTEwMDAwMDExFQIAEhgg-replayed';
+      await userWrites('4915100000011', 'What is Switchyard?', prodNumber, id);
+      await userWrites('4915100000011', 'What is Switchyard?', prodNumber, id);
+      const [answer] = await soon(() => {
+        const texts = textsTo('4915100000011');
+        expect(texts).toHaveLength(1);
+        return texts;
+      });
+      expect(answer).toBe('answer: What is Switchyard? (1 questions so far)');
+      const lastRequest = openai.requests.at(-1)?.body as { messages: Array<{ role: string; content: string }> };
+      expect(lastRequest.messages[0]).toEqual({ role: 'system', content: 'You are the Switchyard WhatsApp bot.' });
 
-    // The conversation continues, and is stored like any chat.
-    await userWrites('4915100000011', 'And who made it?');
-    await eventually(() => expect(textsTo('4915100000011')).toHaveLength(2));
-    expect(textsTo('4915100000011')[1]).toBe('answer: And who made it? (2 questions so far)');
-    // A replay a while later still changes nothing.
-    await userWrites('4915100000011', 'What is Switchyard?', prodNumber, id);
-    const contact = await createWhatsAppRepository(server.parts.databases.prod.db).findContact('+4915100000011');
-    expect(contact?.conversationId).toMatch(/^chat_/);
-    const admin = await fetch(`${server.url}/v1/admin/whatsapp/conversations`, {
-      headers: { authorization: `Bearer ${adminKey}` },
-    });
-    const listed = (await readJson(admin)).conversations.find((entry: Json) => entry.wa_id === '+4915100000011');
-    expect(listed).toMatchObject({ conversation_id: contact?.conversationId, opted_out: false });
-    expect(textsTo('4915100000011')).toHaveLength(2);
-  });
+      // The conversation continues, and is stored like any chat.
+      await userWrites('4915100000011', 'And who made it?');
+      await soon(() => expect(textsTo('4915100000011')).toHaveLength(2));
+      expect(textsTo('4915100000011')[1]).toBe('answer: And who made it? (2 questions so far)');
+      // A replay a while later still changes nothing.
+      await userWrites('4915100000011', 'What is Switchyard?', prodNumber, id);
+      const contact = await createWhatsAppRepository(server.parts.databases.prod.db).findContact('+4915100000011');
+      expect(contact?.conversationId).toMatch(/^chat_/);
+      const admin = await fetch(`${server.url}/v1/admin/whatsapp/conversations`, {
+        headers: { authorization: `Bearer ${adminKey}` },
+      });
+      const listed = (await readJson(admin)).conversations.find((entry: Json) => entry.wa_id === '+4915100000011');
+      expect(listed).toMatchObject({ conversation_id: contact?.conversationId, opted_out: false });
+      expect(textsTo('4915100000011')).toHaveLength(2);
+    },
+  );
 
-  it('knows /help, /reset and STOP, and splits long answers at 4096 characters', async () => {
+  it('knows /help, /reset and STOP, and splits long answers at 4096 characters', slow, async () => {
     const from = '4915100000012';
     await userWrites(from, '/help');
-    await eventually(() => expect(textsTo(from)).toHaveLength(1));
+    await soon(() => expect(textsTo(from)).toHaveLength(1));
     expect(textsTo(from)[0]).toMatch(/\/reset/);
 
     await userWrites(from, 'first question');
-    await eventually(() => expect(textsTo(from)).toHaveLength(2));
+    await soon(() => expect(textsTo(from)).toHaveLength(2));
     await userWrites(from, '/reset');
-    await eventually(() => expect(textsTo(from)).toHaveLength(3));
+    await soon(() => expect(textsTo(from)).toHaveLength(3));
     await userWrites(from, 'second question');
-    await eventually(() => expect(textsTo(from)).toHaveLength(4));
+    await soon(() => expect(textsTo(from)).toHaveLength(4));
     expect(textsTo(from)[3]).toBe('answer: second question (1 questions so far)');
 
     await userWrites(from, 'long answer please');
     // 12,500 characters: four messages, cut at the paragraph and then at spaces.
-    await eventually(() => expect(textsTo(from)).toHaveLength(8));
+    await soon(() => expect(textsTo(from)).toHaveLength(8));
     const parts = textsTo(from).slice(4);
     expect(parts.every((part) => part.length <= 4096)).toBe(true);
     expect(parts.join(' ').split(/\s+/)).toHaveLength(2500);
 
     await userWrites(from, 'STOP');
-    await eventually(() => expect(textsTo(from).at(-1)).toMatch(/START/));
+    await soon(() => expect(textsTo(from).at(-1)).toMatch(/START/));
     const count = textsTo(from).length;
     const before = openai.requests.length;
     await userWrites(from, 'are you still there?');
     const repository = createWhatsAppRepository(server.parts.databases.prod.db);
-    await eventually(async () =>
-      expect((await repository.latestInbound(`+${from}`))?.outcome).toBe('ignored-opted-out'),
-    );
+    await soon(async () => expect((await repository.latestInbound(`+${from}`))?.outcome).toBe('ignored-opted-out'));
     expect(textsTo(from)).toHaveLength(count);
     expect(openai.requests.length).toBe(before);
   });
 
-  it('transcribes a voice note through the audio models and answers it', async () => {
+  it('apologises when the model refuses for good, instead of leaving the sender without an answer', slow, async () => {
+    const from = '4915100000015';
+    openai.setBehaviour({
+      kind: 'error',
+      status: 400,
+      body: { error: { message: 'bad request', type: 'invalid_request_error' } },
+    });
+    try {
+      await userWrites(from, 'hello?');
+      await soon(() => expect(textsTo(from)).toHaveLength(1));
+    } finally {
+      openai.setBehaviour({ kind: 'ok' });
+    }
+    expect(textsTo(from)[0]).toMatch(/^Sorry, I cannot answer right now/);
+    const repository = createWhatsAppRepository(server.parts.databases.prod.db);
+    expect((await repository.latestInbound(`+${from}`))?.outcome).toBe('failed: SY_ERR_UPSTREAM_BAD_REQUEST');
+  });
+
+  it('transcribes a voice note through the audio models and answers it', slow, async () => {
     const from = '4915100000013';
     graph.openWindow(from);
     const mediaId = graph.addMedia(spokenWav('what is the weather today'), 'audio/ogg');
@@ -499,7 +529,7 @@ describe('the WhatsApp webhook', () => {
       appSecret,
     );
     expect(response.status).toBe(200);
-    await eventually(() => expect(textsTo(from)).toHaveLength(1));
+    await soon(() => expect(textsTo(from)).toHaveLength(1));
     expect(textsTo(from)[0]).toBe('answer: what is the weather today (1 questions so far)');
     expect(audio.forms).toHaveLength(1);
     expect(graph.requests.some((entry) => entry.path === `/media-download/${mediaId}`)).toBe(true);
@@ -507,7 +537,7 @@ describe('the WhatsApp webhook', () => {
 });
 
 describe('pictures', () => {
-  it('go to the vision model with the caption', async () => {
+  it('go to the vision model with the caption', slow, async () => {
     const from = '4915100000014';
     graph.openWindow(from);
     const mediaId = graph.addMedia(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]), 'image/jpeg');
@@ -517,7 +547,7 @@ describe('pictures', () => {
       appSecret,
     );
     expect(response.status).toBe(200);
-    await eventually(() => expect(textsTo(from)).toHaveLength(1));
+    await soon(() => expect(textsTo(from)).toHaveLength(1));
     const asked = openai.requests.find((entry) => JSON.stringify(entry.body).includes('What bird is this?'));
     const content = (asked?.body as { messages?: Array<{ content: unknown }> } | undefined)?.messages?.at(-1)?.content;
     expect(content).toEqual([
@@ -533,7 +563,7 @@ describe('pictures', () => {
 });
 
 describe('the admin console’s WhatsApp routes', () => {
-  it('reports the webhook and queues a test message', async () => {
+  it('reports the webhook and queues a test message', slow, async () => {
     const status = await fetch(`${server.url}/v1/admin/whatsapp/status?environment=prod`, {
       headers: { authorization: `Bearer ${adminKey}` },
     });
@@ -555,6 +585,6 @@ describe('the admin console’s WhatsApp routes', () => {
       body: JSON.stringify({ to: '+4915100000020', template: { name: 'hello_world', language: 'en_US' } }),
     });
     expect(test.status).toBe(202);
-    await eventually(() => expect(sentTo('4915100000020')).toHaveLength(1));
+    await soon(() => expect(sentTo('4915100000020')).toHaveLength(1));
   });
 });

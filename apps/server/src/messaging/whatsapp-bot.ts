@@ -242,6 +242,19 @@ async function ask(
   return { text: typeof content === 'string' ? content : '', model: route.id };
 }
 
+/** Tells the sender the bot could not answer (its model failed for good); a failure to say so is only logged. */
+export async function apologise(dependencies: WhatsAppWebhookJobDependencies, inbound: InboundMessage): Promise<void> {
+  const bot = dependencies.config.whatsapp?.bot;
+  if (!bot?.enabled || !bot.environments.includes(inbound.environment)) return;
+  await reply(dependencies, inbound, 'Sorry, I cannot answer right now. Please try again later.').catch(
+    (error: unknown) =>
+      dependencies.logger.warn(
+        { code: isSwitchyardError(error) ? error.code : null },
+        'whatsapp bot: the apology could not be queued',
+      ),
+  );
+}
+
 /**
  * The bot's side of one inbound message: STOP/START, /help, /reset, the per-sender limit, then the
  * configured model (with the focus mode's skills when one is set) answers in the sender's conversation,

@@ -1,5 +1,5 @@
 import type { RateLimiter, SwitchyardConfig } from '@switchyard/core';
-import { SwitchyardError } from '@switchyard/core';
+import { isSwitchyardError, SwitchyardError } from '@switchyard/core';
 import { createWhatsAppRepository, type WhatsAppRepository } from '@switchyard/db';
 import type { JobContext, JobPayload, PlatformJobs } from '@switchyard/jobs';
 import type { ModelRegistry, Router } from '@switchyard/routing';
@@ -9,7 +9,7 @@ import type { AudioModels } from '../audio/audio-models';
 import type { Databases } from '../infrastructure/databases';
 import type { PlatformJobQueue } from '../jobs/job-queue';
 import type { SettingsStore } from '../settings/settings-store';
-import { answerInbound, type InboundMessage } from './whatsapp-bot';
+import { answerInbound, apologise, type InboundMessage } from './whatsapp-bot';
 import type { WhatsAppSenders } from './whatsapp-senders';
 
 export interface WhatsAppWebhookJobDependencies {
@@ -141,7 +141,20 @@ export async function registerWhatsAppWebhookJob(
             if (stored?.handledAt || context.attempt === 1) continue;
           }
           const inbound: InboundMessage = { environment, wamid, sender, kind, message, sentAt, profileName };
-          const outcome = await answerInbound(dependencies, inbound, context.signal);
+          let outcome: string;
+          try {
+            outcome = await answerInbound(dependencies, inbound, context.signal);
+          } catch (error) {
+            const retryable = !isSwitchyardError(error) || error.isRetryable;
+            // Another attempt may get through (an upstream that was down); after the last one, apologise.
+            if (retryable && context.attempt < context.maxAttempts) throw error;
+            outcome = `failed: ${isSwitchyardError(error) ? error.code : 'error'}`;
+            dependencies.logger.warn(
+              { environment, code: isSwitchyardError(error) ? error.code : null },
+              'whatsapp bot: no answer for an inbound message',
+            );
+            await apologise(dependencies, inbound);
+          }
           await repository.markInboundHandled(wamid, outcome);
           answered += 1;
         }
