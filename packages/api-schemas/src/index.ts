@@ -15,4 +15,5 @@ export * from './events';
 export * from './gift-finder';
 export * from './images';
 export * from './keys';
+export * from './messaging';
 export * from './skill-calls';

@@ -4,6 +4,7 @@ import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { SwitchyardError } from './errors';
+import { parseWhatsAppConfig, type WhatsAppConfig, WhatsAppFileSchema } from './whatsapp-config';
 
 const positiveInteger = Type.Integer({ minimum: 1 });
 
@@ -428,6 +429,7 @@ const FileSchema = Type.Object(
     builtinApps: Type.Optional(BuiltinAppsSchema),
     marketplaces: Type.Optional(MarketplacesSchema),
     giftFinder: Type.Optional(GiftFinderSchema),
+    whatsapp: Type.Optional(WhatsAppFileSchema),
   },
   { additionalProperties: false },
 );
@@ -539,6 +541,8 @@ export interface SwitchyardConfig {
   readonly marketplaces: MarketplacesConfigEntry;
   /** The gift finder app (`giftFinder:`); defaults when absent. */
   readonly giftFinder: GiftFinderConfig;
+  /** The WhatsApp Business Cloud API per environment, its webhook and the bot; null: messaging is off. */
+  readonly whatsapp?: WhatsAppConfig | null;
   readonly storage: StorageConfig;
   readonly shutdownTimeoutMs: number;
   /**
@@ -714,6 +718,8 @@ function upstreamSubstitutions(parsed: unknown, variables: EnvironmentVariables,
   }
   if (file?.webSearch) walk(file.webSearch, null);
   if (file?.giftFinder) walk(file.giftFinder, null);
+  const whatsapp = (parsed as { whatsapp?: unknown } | null)?.whatsapp;
+  if (whatsapp) walk(whatsapp, null);
   return substituted;
 }
 
@@ -1020,6 +1026,7 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
     builtinApps: file.builtinApps ?? {},
     marketplaces: file.marketplaces ?? {},
     giftFinder: file.giftFinder ?? {},
+    whatsapp: parseWhatsAppConfig(file.whatsapp, source),
     storage: storageConfig(variables, resolve(cwd, variables.SWITCHYARD_DATA_DIR || './data')),
     routing: {
       maxAttempts: file.routing?.maxAttempts ?? 2,

@@ -53,6 +53,16 @@ describe('the configuration examples in the docs are valid', () => {
     expect(config.giftFinder.profile).toMatchObject({ source: 'brightdata', brightdata: { zone: 'web_unlocker1' } });
   });
 
+  it('the whatsapp section in docs/whatsapp.md', () => {
+    const markdown = readFileSync(join(root, 'docs', 'whatsapp.md'), 'utf8');
+    const yaml = /```yaml\n(whatsapp:[\s\S]*?)```/.exec(markdown)?.[1];
+    expect(yaml).toBeDefined();
+    const config = load(`models:\n  - id: smart\n    provider: echo\n${yaml ?? ''}`);
+    expect(config.whatsapp?.senders.prod).toMatchObject({ kind: 'graph', phoneNumberId: '109876543210987' });
+    expect(config.whatsapp?.senders.dev).toMatchObject({ kind: 'dry-run' });
+    expect(config.whatsapp?.bot).toMatchObject({ enabled: true, model: 'smart' });
+  });
+
   it('the audio models in docs/voice.md', () => {
     const markdown = readFileSync(join(root, 'docs', 'voice.md'), 'utf8');
     const yaml = /```yaml\n(audioModels:[\s\S]*?)```/.exec(markdown)?.[1];

@@ -38,6 +38,10 @@ export const errorCodes = {
   /** The gift-finder session is not waiting for an answer. */
   SY_ERR_GIFT_SESSION_STATE: 409,
   SY_ERR_IDEMPOTENCY_MISMATCH: 422,
+  /** WhatsApp: a free-form message to someone who has not written in the last 24 hours; a template is needed. */
+  SY_ERR_OUTSIDE_SERVICE_WINDOW: 422,
+  /** WhatsApp: the recipient cannot get the message (not on WhatsApp, not in the test number's allowed list). */
+  SY_ERR_RECIPIENT_UNAVAILABLE: 422,
   SY_ERR_FILE_TOO_COMPLEX: 422,
   SY_ERR_PAYLOAD_TOO_LARGE: 413,
   SY_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
@@ -48,6 +52,10 @@ export const errorCodes = {
   SY_ERR_UPSTREAM: 502,
   SY_ERR_UPSTREAM_UNAVAILABLE: 503,
   SY_ERR_DEPENDENCY_UNAVAILABLE: 503,
+  /** An upstream refused Switchyard's own credentials (an expired or revoked access token): an operator must act. */
+  SY_ERR_UPSTREAM_AUTH: 503,
+  /** Messaging is not configured for the caller's environment. */
+  SY_ERR_MESSAGING_NOT_CONFIGURED: 503,
   /** An app (MCP server) could not be reached or broke the protocol. */
   SY_ERR_APP_UNAVAILABLE: 503,
   SY_ERR_SHUTTING_DOWN: 503,

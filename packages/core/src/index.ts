@@ -17,3 +17,4 @@ export * from './routing/load-balancer';
 export * from './scopes';
 export * from './secrets';
 export * from './settings';
+export * from './whatsapp-config';

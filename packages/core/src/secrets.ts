@@ -1,4 +1,5 @@
 import type { SwitchyardConfig } from './config';
+import { whatsAppSecretValues } from './whatsapp-config';
 
 /**
  * Secret values of the configuration, scrubbed from every error message, log line and stored error
@@ -84,6 +85,7 @@ export function collectSecretValues(config: SwitchyardConfig): string[] {
     }
   }
   values.push(...(config.substitutedSecrets ?? []));
+  values.push(...whatsAppSecretValues(config.whatsapp));
   values.push(config.authSecret, config.metricsToken, config.smtp?.password);
   values.push(config.accounts.github?.clientSecret, config.accounts.google?.clientSecret);
   if (config.storage.kind === 's3') values.push(config.storage.secretAccessKey);

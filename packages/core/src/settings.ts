@@ -63,6 +63,31 @@ export const settingDefinitions: readonly SettingDefinition[] = Object.freeze([
     maximum: 10_000_000,
   },
   {
+    key: 'rate_limit.messages.prod',
+    type: 'integer',
+    defaultValue: 30,
+    description: 'POST /v1/messages/send requests per minute per API key in prod',
+    minimum: 0,
+    maximum: 10_000_000,
+  },
+  {
+    key: 'rate_limit.messages.dev',
+    type: 'integer',
+    defaultValue: 60,
+    description: 'POST /v1/messages/send requests per minute per API key in dev',
+    minimum: 0,
+    maximum: 10_000_000,
+  },
+  {
+    key: 'whatsapp.bot.per_sender_per_minute',
+    type: 'integer',
+    defaultValue: 10,
+    description:
+      'WhatsApp messages per minute one sender may have the bot answer; past it they get one notice and no answers until the minute is over',
+    minimum: 1,
+    maximum: 10_000,
+  },
+  {
     key: 'ai.image.max_per_day_free.prod',
     type: 'integer',
     defaultValue: 10,

@@ -28,3 +28,4 @@ export * from './templates-repository';
 export type { UsageAggregates, UsageDashboard, UsageDashboardQuery } from './usage-dashboard';
 export * from './usage-repository';
 export * from './users-repository';
+export * from './whatsapp-repository';

@@ -25,6 +25,7 @@ export * from './events-schema';
 export * from './gift-finder-schema';
 export * from './images-schema';
 export * from './skill-calls-schema';
+export * from './whatsapp-schema';
 
 const environmentColumn = () => varchar('environment', { length: 4, enum: environments });
 const createdAtColumn = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();

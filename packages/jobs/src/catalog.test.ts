@@ -76,6 +76,7 @@ describe('job catalog', () => {
       'image.generate',
       'message.send',
       'skill.call',
+      'whatsapp.webhook',
     ]);
     expect(payloadProblem(platformJobs['chat.complete'], chatPayload)).toBeUndefined();
     expect(payloadProblem(platformJobs['chat.complete'], { ...chatPayload, messages: [] })).toMatch(/messages/);
@@ -101,6 +102,11 @@ describe('job catalog', () => {
     const message = { environment: 'prod', apiKeyId: 'key-1', channel: 'whatsapp', to: '+4915112345678', text: 'Hi' };
     expect(payloadProblem(platformJobs['message.send'], message)).toBeUndefined();
     expect(payloadProblem(platformJobs['message.send'], { ...message, to: '015112345678' })).toMatch(/to/);
+    const queued = { environment: 'dev', apiKeyId: null, channel: 'whatsapp', to: '+4915112345678', messageId: 'm-1' };
+    expect(payloadProblem(platformJobs['message.send'], queued)).toBeUndefined();
+    expect(
+      payloadProblem(platformJobs['whatsapp.webhook'], { environment: 'prod', deliveryId: 'delivery-1' }),
+    ).toBeUndefined();
   });
 });
 

@@ -209,6 +209,11 @@ export const audioTranscribeJob = defineJob('audio.transcribe', {
   concurrency: 1,
 });
 
+/**
+ * One outbound WhatsApp message. `messageId` names its row (whatsapp_messages in the environment's
+ * database), which holds the content; a payload without one (text only) gets a row when it runs.
+ * 429s and 5xx from WhatsApp are retried on the escalating schedule; refusals dead-letter at once.
+ */
 export const messageSendJob = defineJob('message.send', {
   payload: Type.Object({
     environment: EnvironmentSchema,
@@ -216,9 +221,25 @@ export const messageSendJob = defineJob('message.send', {
     channel: Type.Literal('whatsapp'),
     /** E.164 phone number. */
     to: Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$' }),
-    text: Type.String({ minLength: 1, maxLength: 4_096 }),
+    messageId: Type.Optional(Identifier),
+    /** The message kind (text, template, image, document, audio), for lists of jobs. */
+    kind: Type.Optional(Type.String({ maxLength: 20 })),
+    text: Type.Optional(Type.String({ minLength: 1, maxLength: 4_096 })),
   }),
   timeoutMs: 30_000,
+  concurrency: 4,
+});
+
+/** A WhatsApp webhook delivery whose signature was valid: statuses recorded, inbound messages handed to the bot. */
+export const whatsappWebhookJob = defineJob('whatsapp.webhook', {
+  payload: Type.Object({
+    environment: EnvironmentSchema,
+    /** The stored delivery (whatsapp_deliveries in the environment's database). */
+    deliveryId: Identifier,
+  }),
+  backoffMs: [5_000, 30_000, 300_000, 3_600_000],
+  // Transcribing a voice note and asking the model can take a while.
+  timeoutMs: 5 * 60_000,
   concurrency: 4,
 });
 
@@ -254,5 +275,6 @@ export const platformJobs = defineCatalog([
   audioTranscribeJob,
   messageSendJob,
   skillCallJob,
+  whatsappWebhookJob,
 ]);
 export type PlatformJobs = typeof platformJobs;

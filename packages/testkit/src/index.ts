@@ -34,6 +34,7 @@ export * from './fakes/openai-audio-server';
 export * from './fakes/openai-server';
 export * from './fakes/tcp-proxy';
 export * from './fakes/web-search-servers';
+export * from './fakes/whatsapp-graph-server';
 export * from './fakes/whisper-cpp-server';
 export * from './jobs/contract-catalog';
 export * from './jobs/idempotency-contract';

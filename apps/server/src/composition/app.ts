@@ -31,6 +31,9 @@ import { registerImageRoutes } from '../images/image-routes';
 import { registerAdminJobRoutes } from '../jobs/admin-job-routes';
 import { registerAccountKeyRoutes } from '../keys/account-key-routes';
 import { registerAdminKeyRoutes } from '../keys/admin-key-routes';
+import { registerAdminWhatsAppRoutes } from '../messaging/admin-whatsapp-routes';
+import { registerMessageRoutes } from '../messaging/message-routes';
+import { registerWhatsAppWebhookRoutes } from '../messaging/whatsapp-webhook-routes';
 import { registerOperationsRoutes } from '../operations/operations-routes';
 import { registerAdminSettingRoutes } from '../settings/admin-setting-routes';
 import { registerTemplateRoutes } from '../templates/template-routes';
@@ -104,6 +107,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
         { name: 'Images', description: 'Image generation (jobs, quotas)' },
         { name: 'Audio', description: 'Transcription jobs for long recordings, audio quota' },
         { name: 'Apps', description: 'Apps (MCP servers) and their skills' },
+        { name: 'Messaging', description: 'Outbound WhatsApp messages and the WhatsApp webhook' },
         { name: 'Admin', description: 'Settings, keys, jobs and dead-lettered events (admin keys only)' },
         { name: 'Events', description: 'Follow the events of a flow you started (server-sent events)' },
         { name: 'Operations', description: 'Health, readiness, metrics, status' },
@@ -152,6 +156,9 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerAsyncChatRoutes(app, parts);
   registerImageRoutes(app, parts);
   registerAudioRoutes(app, parts);
+  registerMessageRoutes(app, parts);
+  await registerWhatsAppWebhookRoutes(app, parts);
+  registerAdminWhatsAppRoutes(app, parts);
   registerAdminJobRoutes(app, parts.jobs);
   registerAdminEventRoutes(app, parts.events);
   registerFlowEventRoutes(app, parts.flows);

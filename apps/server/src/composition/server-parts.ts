@@ -78,6 +78,9 @@ import { connectRedis } from '../infrastructure/redis-client';
 import { createJobQueue, type PlatformJobQueue } from '../jobs/job-queue';
 import { createKeyService, type KeyService } from '../keys/key-service';
 import { createKeyStore, type KeyStore, keyChangeCounterKey } from '../keys/key-store';
+import { registerMessageSendJob } from '../messaging/message-send-job';
+import { createWhatsAppSenders, type WhatsAppSenders } from '../messaging/whatsapp-senders';
+import { registerWhatsAppWebhookJob } from '../messaging/whatsapp-webhook-job';
 import { createSettingsStore, type SettingsStore } from '../settings/settings-store';
 import { createUsageWriter, type UsageWriter } from '../usage/usage-writer';
 
@@ -144,6 +147,8 @@ export interface ServerParts {
   readonly appAdmin: AppAdmin;
   readonly imageQuota: ImageQuota;
   readonly idempotency: IdempotencyRepository;
+  /** Each environment's WhatsApp number (Cloud API client or dev's dry-run sink), from `whatsapp:` in the config. */
+  readonly whatsapp: WhatsAppSenders;
   readonly redis: Redis | null;
   /** Embedded mode: the socket through which the CLI reaches this server. */
   readonly adminSocketPath: string | null;
@@ -311,6 +316,7 @@ export async function createServerParts(
     // With Redis, Redis decides and the database only records the count for reporting.
     const imageQuota = redis ? createRedisImageQuota(redis, { record: databaseImageQuota }) : databaseImageQuota;
     const idempotency = createIdempotencyRepository(databases.prod.db);
+    const whatsapp = createWhatsAppSenders(config.whatsapp ?? null);
     // Apps connect on first use: a server that is down does not hold up the start.
     const builtins = createBuiltinApps({
       config,
@@ -355,6 +361,23 @@ export async function createServerParts(
       await registerAudioJob(jobs, { storage, audioModels, audioQuota, databases });
       await jobs.process('document.extract', createDocumentExtractor(databases, storage, settings));
       await registerSkillJob(jobs, { apps });
+      // Without a `whatsapp:` section nothing can queue these jobs: no consumers polling for them.
+      if (whatsapp.config) {
+        await registerMessageSendJob(jobs, { databases, whatsapp });
+        await registerWhatsAppWebhookJob(jobs, {
+          config,
+          databases,
+          jobs,
+          whatsapp,
+          models,
+          router,
+          settings,
+          limiter,
+          audioModels,
+          apps,
+          logger,
+        });
+      }
       logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
       await flows.record(events);
       if (mode === 'server' && config.giftFinder.serviceRoles === true) {
@@ -418,6 +441,7 @@ export async function createServerParts(
       appAdmin: appAdmin as AppAdmin,
       imageQuota,
       idempotency,
+      whatsapp,
       redis,
       adminSocketPath: socketPath,
       async close() {

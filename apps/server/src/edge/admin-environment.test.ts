@@ -1,4 +1,4 @@
-import { createEventsRepository, createJobsRepository } from '@switchyard/db';
+import { createEventsRepository, createJobsRepository, createWhatsAppRepository } from '@switchyard/db';
 import { closedPortUrl } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBrowser } from '../testing/browser';
@@ -93,7 +93,17 @@ beforeAll(async () => {
   });
   server = await startTestServer({
     role: 'api',
-    config: { ollama: { autodetect: false }, apps: [await app('prod-app', 'prod'), await app('dev-app', 'dev')] },
+    config: {
+      ollama: { autodetect: false },
+      apps: [await app('prod-app', 'prod'), await app('dev-app', 'dev')],
+      // Nothing is sent: the 'api' role runs no jobs, and dev records instead of sending.
+      whatsapp: {
+        graphBaseURL: await closedPortUrl(),
+        appSecret: 'admin-test-app-secret',
+        prod: { phoneNumberId: '100', accessToken: 'prod-whatsapp-token' },
+        dev: { phoneNumberId: '200', dryRun: true },
+      },
+    },
   });
   prodAdmin = await server.createKey('prod', { admin: true, name: 'prod admin' });
   devAdmin = await server.createKey('dev', { admin: true, name: 'dev admin' });
@@ -358,6 +368,45 @@ const checks: Record<string, Check> = {
     const prod = await call('PUT', '/v1/admin/settings/rate_limit.chat.prod', prodAdmin, { value: 16 });
     expect(prod.status).toBe(200);
     expect(prod.body.value).toBe(16);
+  },
+
+  'GET /v1/admin/whatsapp/status': async () => {
+    const dev = await call('GET', '/v1/admin/whatsapp/status', devAdmin);
+    expect(dev.status).toBe(200);
+    expect(dev.body).toMatchObject({ environment: 'dev', phone_number_id: '200', dry_run: true });
+    refusedForEnvironment(await call('GET', '/v1/admin/whatsapp/status?environment=prod', devAdmin));
+    const prod = await call('GET', '/v1/admin/whatsapp/status?environment=prod', prodAdmin);
+    expect(prod.body).toMatchObject({ environment: 'prod', phone_number_id: '100', dry_run: false });
+  },
+
+  'GET /v1/admin/whatsapp/conversations': async () => {
+    for (const environment of ['prod', 'dev'] as const) {
+      await createWhatsAppRepository(server.parts.databases[environment].db).touchContact({
+        waId: environment === 'prod' ? '+15550000100' : '+15550000200',
+        environment,
+        profileName: `${environment} secret name`,
+        lastInboundAt: new Date(),
+      });
+    }
+    const dev = await call('GET', '/v1/admin/whatsapp/conversations', devAdmin);
+    expect(dev.status).toBe(200);
+    expect((dev.body.conversations as Json[]).map((entry) => entry.wa_id)).toEqual(['+15550000200']);
+    refusedForEnvironment(await call('GET', '/v1/admin/whatsapp/conversations?environment=prod', devAdmin));
+    const prod = await call('GET', '/v1/admin/whatsapp/conversations?environment=prod', prodAdmin);
+    expect((prod.body.conversations as Json[]).map((entry) => entry.wa_id)).toEqual(['+15550000100']);
+  },
+
+  'POST /v1/admin/whatsapp/test-message': async () => {
+    const message = { to: '+15550000300', template: { name: 'hello_world', language: 'en_US' } };
+    refusedForEnvironment(
+      await call('POST', '/v1/admin/whatsapp/test-message', devAdmin, { ...message, environment: 'prod' }),
+    );
+    const dev = await call('POST', '/v1/admin/whatsapp/test-message', devAdmin, message);
+    expect(dev.status).toBe(202);
+    expect(dev.body.environment).toBe('dev');
+    const prod = await call('POST', '/v1/admin/whatsapp/test-message', prodAdmin, { ...message, environment: 'prod' });
+    expect(prod.status).toBe(202);
+    expect(prod.body.environment).toBe('prod');
   },
 
   'GET /api/users': async () => {

@@ -152,6 +152,7 @@ function requiredScope(behaviour: RouteBehaviour): KeyScope | undefined {
   if (behaviour.scope) return behaviour.scope;
   if (behaviour.rateLimit === 'chat') return 'chat';
   if (behaviour.rateLimit === 'image') return 'images';
+  if (behaviour.rateLimit === 'messages') return 'messages';
   return undefined;
 }
 
@@ -250,8 +251,10 @@ function checkScope(principal: Principal | null, behaviour: RouteBehaviour): voi
   );
 }
 
+type RateLimitName = NonNullable<RouteBehaviour['rateLimit']>;
+
 /** Keys count against their environment's limit; signed-in users and anonymous clients have their own. */
-function limitSetting(principal: Principal, name: 'chat' | 'image'): string {
+function limitSetting(principal: Principal, name: RateLimitName): string {
   if (name === 'chat' && principal.kind === 'user') return 'rate_limit.user.per_minute';
   if (name === 'chat' && principal.kind === 'anonymous') return 'rate_limit.anonymous.per_minute';
   return `rate_limit.${name}.${principal.environment}`;
@@ -261,7 +264,7 @@ async function applyRateLimit(
   edge: EdgeDependencies,
   request: FastifyRequest,
   reply: FastifyReply,
-  name: 'chat' | 'image',
+  name: RateLimitName,
 ) {
   const principal = request.principal;
   if (!principal) return;

@@ -36,11 +36,11 @@ export interface RouteBehaviour {
   auth: AuthRequirement;
   /**
    * The key scope the route needs (403 without it). Default: 'chat' for routes
-   * with the chat rate limit, 'images' for the image one, none otherwise.
+   * with the chat rate limit, 'images' for the image one, 'messages' for the messages one, none otherwise.
    */
   scope?: KeyScope;
   /** Which per-environment rate limit (setting `rate_limit.<name>.<env>`) applies. */
-  rateLimit?: 'chat' | 'image';
+  rateLimit?: 'chat' | 'image' | 'messages';
   /** Errors in OpenAI's shape instead of ours. */
   openaiErrors?: boolean;
   /** Whether a usage row is written for this route (operations endpoints are not logged). */

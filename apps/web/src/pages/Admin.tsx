@@ -8,6 +8,7 @@ import { Keys } from './admin/Keys';
 import { Settings } from './admin/Settings';
 import { UsageDashboard } from './admin/UsageDashboard';
 import { Users } from './admin/Users';
+import { WhatsApp } from './admin/WhatsApp';
 
 const tabs = [
   { name: 'Usage', Panel: UsageDashboard },
@@ -17,6 +18,7 @@ const tabs = [
   { name: 'Jobs', Panel: Jobs },
   { name: 'Events', Panel: Events },
   { name: 'Apps', Panel: Apps },
+  { name: 'WhatsApp', Panel: WhatsApp },
   { name: 'Health', Panel: Health },
 ] as const;
 type Tab = (typeof tabs)[number]['name'];
