@@ -74,7 +74,9 @@ describe('job catalog', () => {
       'chat.complete',
       'document.extract',
       'image.generate',
+      'maintenance.purge',
       'message.send',
+      'search.run',
       'skill.call',
     ]);
     expect(payloadProblem(platformJobs['chat.complete'], chatPayload)).toBeUndefined();
@@ -101,6 +103,10 @@ describe('job catalog', () => {
     const message = { environment: 'prod', apiKeyId: 'key-1', channel: 'whatsapp', to: '+4915112345678', text: 'Hi' };
     expect(payloadProblem(platformJobs['message.send'], message)).toBeUndefined();
     expect(payloadProblem(platformJobs['message.send'], { ...message, to: '015112345678' })).toMatch(/to/);
+    const purge = { environment: 'prod', target: 'consumed-events' };
+    expect(payloadProblem(platformJobs['maintenance.purge'], purge)).toBeUndefined();
+    expect(payloadProblem(platformJobs['maintenance.purge'], { ...purge, target: 'everything' })).toMatch(/target/);
+    expect(payloadProblem(platformJobs['search.run'], { environment: 'prod', searchId: 'search-1' })).toBeUndefined();
   });
 });
 
