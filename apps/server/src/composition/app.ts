@@ -29,6 +29,7 @@ import { registerAdminJobRoutes } from '../jobs/admin-job-routes';
 import { registerAccountKeyRoutes } from '../keys/account-key-routes';
 import { registerAdminKeyRoutes } from '../keys/admin-key-routes';
 import { registerOperationsRoutes } from '../operations/operations-routes';
+import { registerAdminScheduleRoutes } from '../schedules/admin-schedule-routes';
 import { registerAdminSettingRoutes } from '../settings/admin-setting-routes';
 import { registerTemplateRoutes } from '../templates/template-routes';
 import { registerAdminUsageRoutes } from '../usage/admin-usage-routes';
@@ -147,6 +148,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerAudioRoutes(app, parts);
   registerAdminJobRoutes(app, parts.jobs);
   registerAdminEventRoutes(app, parts.events);
+  registerAdminScheduleRoutes(app, parts.schedules);
   registerFlowEventRoutes(app, parts.flows);
   registerAdminSettingRoutes(app, { store: parts.settings, models: parts.models });
   registerAdminKeyRoutes(app, parts.keyService);

@@ -21,6 +21,7 @@ import {
   createDatabaseImageQuota,
   createIdempotencyRepository,
   createKeyRepository,
+  createSchedulesRepository,
   createSettingsRepository,
   createSkillCallRepository,
   createUsageRepository,
@@ -70,6 +71,9 @@ import { connectRedis } from '../infrastructure/redis-client';
 import { createJobQueue, type PlatformJobQueue } from '../jobs/job-queue';
 import { createKeyService, type KeyService } from '../keys/key-service';
 import { createKeyStore, type KeyStore, keyChangeCounterKey } from '../keys/key-store';
+import { createPlatformScheduler } from '../schedules/schedule-dependencies';
+import type { Scheduler } from '../schedules/scheduler';
+import { ensureSystemSchedules, registerMaintenanceJob } from '../schedules/system-schedules';
 import { createSettingsStore, type SettingsStore } from '../settings/settings-store';
 import { createUsageWriter, type UsageWriter } from '../usage/usage-writer';
 
@@ -114,6 +118,8 @@ export interface ServerParts {
   readonly jobs: PlatformJobQueue;
   /** Domain events between capabilities (EVENTS_URL chooses the backend). */
   readonly events: PlatformEventBus;
+  /** Durable schedules that queue catalog jobs (system purges, admin schedules, saved searches). */
+  readonly schedules: Scheduler;
   /** Flows and their event logs, which clients follow over SSE. */
   readonly flows: FlowService;
   readonly storage: ObjectStore;
@@ -269,10 +275,16 @@ export async function createServerParts(
       catalog: platformEvents,
       logger,
       secrets,
+      // The system schedule `system.consumed-events-purge` purges once for all processes.
+      purgeIntervalMs: 0,
       ...(options.eventRetryPolicy ? { retryPolicy: options.eventRetryPolicy } : {}),
       ...(options.eventsPrefix ? { prefix: options.eventsPrefix } : {}),
     });
     cleanups.unshift(() => events.close({ graceful: true, timeoutMs: config.shutdownTimeoutMs }));
+    const schedules = createPlatformScheduler({ config, database: databases.prod, jobs, logger, secrets });
+    // Stops firing before the job queue it enqueues to closes.
+    cleanups.unshift(() => schedules.close());
+    await ensureSystemSchedules(schedules);
     const flows = createFlowService(databases.prod);
     cleanups.unshift(() => flows.close());
     const storage = await openObjectStore(config, logger);
@@ -315,9 +327,6 @@ export async function createServerParts(
       logger,
     );
     await appAdmin.reload();
-    const purge = setInterval(() => void idempotency.purgeExpired().catch(() => {}), 3_600_000);
-    purge.unref();
-    cleanups.unshift(() => clearInterval(purge));
 
     if (role === 'all' || role === 'worker') {
       // Each capability registers the handlers of its own jobs.
@@ -326,9 +335,16 @@ export async function createServerParts(
       await registerAudioJob(jobs, { storage, audioModels, audioQuota });
       await jobs.process('document.extract', createDocumentExtractor(databases, storage, settings));
       await registerSkillJob(jobs, { apps });
+      await registerMaintenanceJob(jobs, {
+        idempotency,
+        events,
+        schedules: createSchedulesRepository(databases.prod.db),
+      });
       logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
       await flows.record(events);
       logger.info({ backend: events.backend }, 'event consumers started');
+      await schedules.start();
+      logger.info('schedules started');
     }
     registerJobMetrics(metrics, jobs);
 
@@ -354,6 +370,7 @@ export async function createServerParts(
       responseCache,
       jobs,
       events,
+      schedules,
       flows,
       storage,
       imageModels,
