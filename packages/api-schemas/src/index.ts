@@ -15,4 +15,5 @@ export * from './events';
 export * from './images';
 export * from './keys';
 export * from './schedules';
+export * from './searches';
 export * from './skill-calls';

@@ -14,6 +14,7 @@ export * from './keys-repository';
 export * from './page';
 export * from './schedules-repository';
 export * from './schema';
+export * from './searches-repository';
 export * from './settings-repository';
 export * from './skill-calls-repository';
 export * from './templates-repository';

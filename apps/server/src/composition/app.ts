@@ -30,6 +30,7 @@ import { registerAccountKeyRoutes } from '../keys/account-key-routes';
 import { registerAdminKeyRoutes } from '../keys/admin-key-routes';
 import { registerOperationsRoutes } from '../operations/operations-routes';
 import { registerAdminScheduleRoutes } from '../schedules/admin-schedule-routes';
+import { registerSearchRoutes } from '../searches/search-routes';
 import { registerAdminSettingRoutes } from '../settings/admin-setting-routes';
 import { registerTemplateRoutes } from '../templates/template-routes';
 import { registerAdminUsageRoutes } from '../usage/admin-usage-routes';
@@ -156,6 +157,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerAuthRoutes(app, parts);
   registerUserRoutes(app, parts.accounts);
   registerAccountKeyRoutes(app, parts.keyService);
+  registerSearchRoutes(app, parts.searches);
   registerConversationRoutes(app, parts.databases);
   registerTemplateRoutes(app, parts.databases);
   registerChatSessionRoutes(app, {

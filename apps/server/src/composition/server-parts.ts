@@ -21,6 +21,7 @@ import {
   createDatabaseImageQuota,
   createIdempotencyRepository,
   createKeyRepository,
+  createSavedSearchesRepository,
   createSchedulesRepository,
   createSettingsRepository,
   createSkillCallRepository,
@@ -74,8 +75,12 @@ import { createKeyStore, type KeyStore, keyChangeCounterKey } from '../keys/key-
 import { createPlatformScheduler } from '../schedules/schedule-dependencies';
 import type { Scheduler } from '../schedules/scheduler';
 import { ensureSystemSchedules, registerMaintenanceJob } from '../schedules/system-schedules';
+import { createModelSummariser } from '../searches/model-summariser';
+import { createSavedSearches, type SavedSearches } from '../searches/saved-searches';
+import { registerSearchRunJob } from '../searches/search-run-job';
 import { createSettingsStore, type SettingsStore } from '../settings/settings-store';
 import { createUsageWriter, type UsageWriter } from '../usage/usage-writer';
+import { createWebSearchProvider } from '../web-search/create-web-search-provider';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -120,6 +125,8 @@ export interface ServerParts {
   readonly events: PlatformEventBus;
   /** Durable schedules that queue catalog jobs (system purges, admin schedules, saved searches). */
   readonly schedules: Scheduler;
+  /** Users' saved searches, run by their schedules (`search.run`). */
+  readonly searches: SavedSearches;
   /** Flows and their event logs, which clients follow over SSE. */
   readonly flows: FlowService;
   readonly storage: ObjectStore;
@@ -285,6 +292,12 @@ export async function createServerParts(
     // Stops firing before the job queue it enqueues to closes.
     cleanups.unshift(() => schedules.close());
     await ensureSystemSchedules(schedules);
+    const savedSearchRepository = createSavedSearchesRepository(databases.prod.db);
+    const searches = createSavedSearches({
+      repository: savedSearchRepository,
+      scheduler: schedules,
+      providerType: config.webSearch?.type ?? null,
+    });
     const flows = createFlowService(databases.prod);
     cleanups.unshift(() => flows.close());
     const storage = await openObjectStore(config, logger);
@@ -340,6 +353,13 @@ export async function createServerParts(
         events,
         schedules: createSchedulesRepository(databases.prod.db),
       });
+      await registerSearchRunJob(jobs, {
+        repository: savedSearchRepository,
+        provider: createWebSearchProvider(config.webSearch),
+        events,
+        summarise: createModelSummariser({ models, router, defaultModel: config.defaultModel }),
+        logger,
+      });
       logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
       await flows.record(events);
       logger.info({ backend: events.backend }, 'event consumers started');
@@ -371,6 +391,7 @@ export async function createServerParts(
       jobs,
       events,
       schedules,
+      searches,
       flows,
       storage,
       imageModels,
