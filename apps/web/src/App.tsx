@@ -13,6 +13,7 @@ const loaders = {
   '/chat': () => import('./pages/Chat').then((module) => module.ChatPage),
   '/admin': () => import('./pages/Admin').then((module) => module.AdminPage),
   '/gifts': () => import('./pages/GiftFinder').then((module) => module.GiftFinderPage),
+  '/searches': () => import('./pages/Searches').then((module) => module.SearchesPage),
 };
 const SharedChatPage = lazy(() => import('./pages/Shared').then((module) => ({ default: module.SharedChatPage })));
 
@@ -45,6 +46,7 @@ function lazyPage(load: () => Promise<ComponentType>) {
 const ChatPage = lazyPage(loaders['/chat']);
 const AdminPage = lazyPage(loaders['/admin']);
 const GiftFinderPage = lazyPage(loaders['/gifts']);
+const SearchesPage = lazyPage(loaders['/searches']);
 
 /** Starts downloading a page's chunk before the click (hover, focus); the browser caches it for the lazy import. */
 function preload(path: string) {
@@ -94,7 +96,7 @@ export function App() {
     client.setQueryData(['me'], null);
     navigate('/');
   };
-  const needsUser = path === '/chat' || path === '/admin' || path === '/gifts';
+  const needsUser = path === '/chat' || path === '/admin' || path === '/gifts' || path === '/searches';
   useEffect(() => {
     if (!me.isLoading && needsUser && !user) navigate('/signin');
   }, [me.isLoading, needsUser, user]);
@@ -111,6 +113,7 @@ export function App() {
   else if (path === '/reset-password') page = <ResetPassword />;
   else if (path === '/chat') page = user ? <ChatPage /> : null;
   else if (path === '/gifts') page = user ? <GiftFinderPage /> : null;
+  else if (path === '/searches') page = user ? <SearchesPage /> : null;
   else if (path === '/admin')
     page = user?.role === 'admin' ? <AdminPage /> : user ? <p className="p-8">Admins only.</p> : null;
   else if (path === '/') page = <Landing signedIn={user !== null} />;
@@ -135,6 +138,7 @@ export function App() {
         </Link>
         {user && <Link to="/chat">Chat</Link>}
         {user && <Link to="/gifts">Gift finder</Link>}
+        {user && <Link to="/searches">Saved searches</Link>}
         {user?.role === 'admin' && <Link to="/admin">Admin</Link>}
         <a className="rounded px-2 py-1 text-sm hover:bg-slate-100 dark:hover:bg-slate-800" href="/docs">
           API docs

@@ -16,4 +16,6 @@ export * from './gift-finder';
 export * from './images';
 export * from './keys';
 export * from './messaging';
+export * from './schedules';
+export * from './searches';
 export * from './skill-calls';

@@ -53,6 +53,40 @@ export const flowCompleted = defineEvent('FlowCompleted', {
   }),
 });
 
+/**
+ * A run of a user's saved search found results it had not found before. Notifications subscribe to it
+ * and deliver on the channels the user chose for the search.
+ */
+export const savedSearchResultsFound = defineEvent('SavedSearchResultsFound', {
+  payload: Type.Object({
+    searchId: Text(200),
+    userId: Text(200),
+    /** The run (its job id) that found them. */
+    runId: Text(300),
+    name: Text(200),
+    query: Text(500),
+    /** How many results are new; `results` holds the first of them. */
+    newResults: Type.Integer({ minimum: 1 }),
+    results: Type.Array(
+      Type.Object({
+        title: Type.String({ maxLength: 1_000 }),
+        url: Text(4_000),
+        snippet: Type.String({ maxLength: 4_000 }),
+      }),
+      { maxItems: 20 },
+    ),
+    /** A model's summary of the new results, when the search asks for one and it could be made. */
+    summary: Type.Optional(Type.String({ maxLength: 8_000 })),
+    /** The user's stored preference: where to deliver (e.g. `in_app`, `email`, `whatsapp`). */
+    channels: Type.Array(Text(50), { maxItems: 10 }),
+  }),
+});
+
 /** Every event the platform publishes; capabilities add theirs here. */
-export const platformEvents = defineEventCatalog([flowStageChanged, flowCompleted, ...giftFinderEvents]);
+export const platformEvents = defineEventCatalog([
+  flowStageChanged,
+  flowCompleted,
+  ...giftFinderEvents,
+  savedSearchResultsFound,
+]);
 export type PlatformEvents = typeof platformEvents;

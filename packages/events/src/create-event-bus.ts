@@ -43,6 +43,11 @@ export interface EventBusOptions<Catalog extends EventCatalog> {
   relayIntervalMs?: number;
   /** Consumed event ids are forgotten after this long. Default 7 days. */
   retainConsumedMs?: number;
+  /**
+   * How often this process purges consumed event ids by itself. Default hourly; 0 when a schedule calls
+   * `purgeConsumed` instead (the server's system schedules do, once across all processes).
+   */
+  purgeIntervalMs?: number;
   onError?: (error: unknown, context: string) => void;
   /** Applied to handler error messages before they are stored with a dead letter. */
   scrubErrorMessage?: (message: string) => string;
@@ -210,15 +215,19 @@ export function createEventBus<Catalog extends EventCatalog>(options: EventBusOp
       .catch((error: unknown) => reportError(error, 'listening for outbox commits failed'));
     // Rows a crashed process left behind.
     tick();
-    const purge = setInterval(
-      () =>
-        void repository
-          .purgeConsumed(new Date(clock.now() - retainConsumedMs))
-          .catch((error: unknown) => reportError(error, 'purging consumed event ids failed')),
-      60 * 60_000,
-    );
-    purge.unref();
-    stopRelay.push(() => clearInterval(purge));
+    const purgeIntervalMs = options.purgeIntervalMs ?? 60 * 60_000;
+    if (purgeIntervalMs > 0) {
+      const purge = setInterval(
+        () => void purgeConsumed().catch((error: unknown) => reportError(error, 'purging consumed event ids failed')),
+        purgeIntervalMs,
+      );
+      purge.unref();
+      stopRelay.push(() => clearInterval(purge));
+    }
+  }
+
+  function purgeConsumed(): Promise<number> {
+    return repository.purgeConsumed(new Date(clock.now() - retainConsumedMs));
   }
 
   function toDeadLetter(row: EventDeadLetterRow): DeadLetter {
@@ -347,6 +356,8 @@ export function createEventBus<Catalog extends EventCatalog>(options: EventBusOp
     },
 
     relayOutbox,
+
+    purgeConsumed,
 
     async subscribe(group, names, handler, subscribeOptions = {}) {
       assertOpen();

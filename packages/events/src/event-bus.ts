@@ -116,6 +116,8 @@ export interface EventBus<Catalog extends EventCatalog = EventCatalog> {
   ): Promise<EventEnvelope<EventPayload<Catalog, Name>>>;
   /** Publishes what the outbox holds and deletes it; the relay loop calls this, tests may too. */
   relayOutbox(): Promise<number>;
+  /** Forgets consumed event ids older than the retention; returns how many. A system schedule runs it hourly. */
+  purgeConsumed(): Promise<number>;
   /** Starts consuming `names` for consumer group `group` in this process; once per group and instance. */
   subscribe<Name extends EventName<Catalog>>(
     group: string,

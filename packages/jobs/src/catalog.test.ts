@@ -74,7 +74,9 @@ describe('job catalog', () => {
       'chat.complete',
       'document.extract',
       'image.generate',
+      'maintenance.purge',
       'message.send',
+      'search.run',
       'skill.call',
       'whatsapp.webhook',
     ]);
@@ -107,6 +109,10 @@ describe('job catalog', () => {
     expect(
       payloadProblem(platformJobs['whatsapp.webhook'], { environment: 'prod', deliveryId: 'delivery-1' }),
     ).toBeUndefined();
+    const purge = { environment: 'prod', target: 'consumed-events' };
+    expect(payloadProblem(platformJobs['maintenance.purge'], purge)).toBeUndefined();
+    expect(payloadProblem(platformJobs['maintenance.purge'], { ...purge, target: 'everything' })).toMatch(/target/);
+    expect(payloadProblem(platformJobs['search.run'], { environment: 'prod', searchId: 'search-1' })).toBeUndefined();
   });
 });
 

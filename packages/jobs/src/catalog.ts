@@ -267,6 +267,33 @@ export const skillCallJob = defineJob('skill.call', {
   concurrency: 4,
 });
 
+/** What the `maintenance.purge` job clears; each has a system schedule. */
+export const purgeTargets = ['idempotency-keys', 'consumed-events', 'schedule-runs'] as const;
+
+/** Housekeeping that every process used to run on its own timer; now one system schedule fires it once. */
+export const maintenancePurgeJob = defineJob('maintenance.purge', {
+  payload: Type.Object({
+    environment: EnvironmentSchema,
+    target: Type.Union(purgeTargets.map((target) => Type.Literal(target))),
+  }),
+  // The next tick purges again anyway.
+  backoffMs: [60_000],
+  timeoutMs: 10 * 60_000,
+  concurrency: 1,
+});
+
+/** One run of a user's saved search: search, keep what is new, summarise, announce. */
+export const searchRunJob = defineJob('search.run', {
+  payload: Type.Object({
+    environment: EnvironmentSchema,
+    searchId: Identifier,
+  }),
+  // A provider outage is retried within the hour; the next scheduled run comes anyway.
+  backoffMs: [30_000, 300_000],
+  timeoutMs: 5 * 60_000,
+  concurrency: 2,
+});
+
 /** Every job the platform runs. Producers and processors take their payload types from here. */
 export const platformJobs = defineCatalog([
   chatCompleteJob,
@@ -276,5 +303,7 @@ export const platformJobs = defineCatalog([
   messageSendJob,
   skillCallJob,
   whatsappWebhookJob,
+  maintenancePurgeJob,
+  searchRunJob,
 ]);
 export type PlatformJobs = typeof platformJobs;

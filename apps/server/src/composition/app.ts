@@ -35,6 +35,8 @@ import { registerAdminWhatsAppRoutes } from '../messaging/admin-whatsapp-routes'
 import { registerMessageRoutes } from '../messaging/message-routes';
 import { registerWhatsAppWebhookRoutes } from '../messaging/whatsapp-webhook-routes';
 import { registerOperationsRoutes } from '../operations/operations-routes';
+import { registerAdminScheduleRoutes } from '../schedules/admin-schedule-routes';
+import { registerSearchRoutes } from '../searches/search-routes';
 import { registerAdminSettingRoutes } from '../settings/admin-setting-routes';
 import { registerTemplateRoutes } from '../templates/template-routes';
 import { registerAdminUsageRoutes } from '../usage/admin-usage-routes';
@@ -161,6 +163,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerAdminWhatsAppRoutes(app, parts);
   registerAdminJobRoutes(app, parts.jobs);
   registerAdminEventRoutes(app, parts.events);
+  registerAdminScheduleRoutes(app, parts.schedules);
   registerFlowEventRoutes(app, parts.flows);
   registerAdminSettingRoutes(app, { store: parts.settings, models: parts.models });
   registerAdminKeyRoutes(app, parts.keyService);
@@ -168,6 +171,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerAuthRoutes(app, parts);
   registerUserRoutes(app, parts.accounts);
   registerAccountKeyRoutes(app, parts.keyService);
+  registerSearchRoutes(app, parts.searches);
   registerConversationRoutes(app, parts.databases);
   registerTemplateRoutes(app, parts.databases);
   registerChatSessionRoutes(app, {

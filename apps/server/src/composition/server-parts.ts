@@ -22,6 +22,8 @@ import {
   createDatabaseImageQuota,
   createIdempotencyRepository,
   createKeyRepository,
+  createSavedSearchesRepository,
+  createSchedulesRepository,
   createSettingsRepository,
   createSkillCallRepository,
   createUsageRepository,
@@ -81,8 +83,15 @@ import { createKeyStore, type KeyStore, keyChangeCounterKey } from '../keys/key-
 import { registerMessageSendJob } from '../messaging/message-send-job';
 import { createWhatsAppSenders, type WhatsAppSenders } from '../messaging/whatsapp-senders';
 import { registerWhatsAppWebhookJob } from '../messaging/whatsapp-webhook-job';
+import { createPlatformScheduler } from '../schedules/schedule-dependencies';
+import type { Scheduler } from '../schedules/scheduler';
+import { ensureSystemSchedules, registerMaintenanceJob } from '../schedules/system-schedules';
+import { createModelSummariser } from '../searches/model-summariser';
+import { createSavedSearches, type SavedSearches } from '../searches/saved-searches';
+import { registerSearchRunJob } from '../searches/search-run-job';
 import { createSettingsStore, type SettingsStore } from '../settings/settings-store';
 import { createUsageWriter, type UsageWriter } from '../usage/usage-writer';
+import { createWebSearchProvider } from '../web-search/create-web-search-provider';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -131,6 +140,10 @@ export interface ServerParts {
   readonly jobs: PlatformJobQueue;
   /** Domain events between capabilities (EVENTS_URL chooses the backend). */
   readonly events: PlatformEventBus;
+  /** Durable schedules that queue catalog jobs (system purges, admin schedules, saved searches). */
+  readonly schedules: Scheduler;
+  /** Users' saved searches, run by their schedules (`search.run`). */
+  readonly searches: SavedSearches;
   /** Flows and their event logs, which clients follow over SSE. */
   readonly flows: FlowService;
   readonly storage: ObjectStore;
@@ -290,10 +303,22 @@ export async function createServerParts(
       catalog: platformEvents,
       logger,
       secrets,
+      // The system schedule `system.consumed-events-purge` purges once for all processes.
+      purgeIntervalMs: 0,
       ...(options.eventRetryPolicy ? { retryPolicy: options.eventRetryPolicy } : {}),
       ...(options.eventsPrefix ? { prefix: options.eventsPrefix } : {}),
     });
     cleanups.unshift(() => events.close({ graceful: true, timeoutMs: config.shutdownTimeoutMs }));
+    const schedules = createPlatformScheduler({ config, database: databases.prod, jobs, logger, secrets });
+    // Stops firing before the job queue it enqueues to closes.
+    cleanups.unshift(() => schedules.close());
+    await ensureSystemSchedules(schedules);
+    const savedSearchRepository = createSavedSearchesRepository(databases.prod.db);
+    const searches = createSavedSearches({
+      repository: savedSearchRepository,
+      scheduler: schedules,
+      providerType: config.webSearch?.type ?? null,
+    });
     const flows = createFlowService(databases.prod);
     cleanups.unshift(() => flows.close());
     const storage = await openObjectStore(config, logger);
@@ -345,8 +370,8 @@ export async function createServerParts(
       logger,
     );
     await appAdmin.reload();
+    // Idempotency keys and consumed event ids are purged by system schedules; recordings still by this timer.
     const purge = setInterval(() => {
-      void idempotency.purgeExpired().catch(() => {});
       void purgeExpiredRecordings({ databases, storage, settings }).catch((error: unknown) =>
         logger.warn({ err: error }, 'purging expired audio recordings failed'),
       );
@@ -378,6 +403,18 @@ export async function createServerParts(
           logger,
         });
       }
+      await registerMaintenanceJob(jobs, {
+        idempotency,
+        events,
+        schedules: createSchedulesRepository(databases.prod.db),
+      });
+      await registerSearchRunJob(jobs, {
+        repository: savedSearchRepository,
+        provider: createWebSearchProvider(config.webSearch),
+        events,
+        summarise: createModelSummariser({ models, router, defaultModel: config.defaultModel }),
+        logger,
+      });
       logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
       await flows.record(events);
       if (mode === 'server' && config.giftFinder.serviceRoles === true) {
@@ -406,6 +443,8 @@ export async function createServerParts(
         options.giftServices,
       );
       logger.info({ backend: events.backend }, 'event consumers started');
+      await schedules.start();
+      logger.info('schedules started');
     }
     registerJobMetrics(metrics, jobs);
 
@@ -431,6 +470,8 @@ export async function createServerParts(
       responseCache,
       jobs,
       events,
+      schedules,
+      searches,
       flows,
       storage,
       imageModels,

@@ -26,6 +26,8 @@ const ids = {
   prodDeadForDiscard: '',
   devDead: '',
   userId: '',
+  prodSchedule: '',
+  devSchedule: '',
   prodDeadEvent: 'dead-event-prod',
   devDeadEvent: 'dead-event-dev',
 };
@@ -155,6 +157,20 @@ beforeAll(async () => {
     role: 'user',
   });
   ids.userId = user.id;
+
+  // A schedule in each environment (the 'api' role fires nothing: its jobs only appear on run-now).
+  for (const environment of ['prod', 'dev'] as const) {
+    const schedule = await server.parts.schedules.create({
+      environment,
+      name: `${environment} purge`,
+      origin: 'admin',
+      jobName: 'maintenance.purge',
+      payload: { environment, target: 'idempotency-keys' },
+      timing: { kind: 'interval', intervalMs: 3_600_000 },
+      missedPolicy: 'skip',
+    });
+    ids[environment === 'prod' ? 'prodSchedule' : 'devSchedule'] = schedule.id;
+  }
 });
 
 afterAll(async () => {
@@ -416,6 +432,88 @@ const checks: Record<string, Check> = {
     expect((prod.body.users as Json[]).map((user) => user.id)).toContain(ids.userId);
   },
 
+  'GET /v1/admin/schedules': async () => {
+    const dev = await call('GET', '/v1/admin/schedules', devAdmin);
+    expect(dev.status).toBe(200);
+    expect(new Set((dev.body.schedules as Json[]).map((schedule) => schedule.environment))).toEqual(new Set(['dev']));
+    refusedForEnvironment(await call('GET', '/v1/admin/schedules?environment=prod', devAdmin));
+    const prod = await call('GET', '/v1/admin/schedules', prodAdmin);
+    const prodIds = (prod.body.schedules as Json[]).map((schedule) => schedule.id);
+    expect(prodIds).toEqual(
+      expect.arrayContaining([ids.prodSchedule, ids.devSchedule, 'system.idempotency-keys-purge']),
+    );
+  },
+  'POST /v1/admin/schedules': async () => {
+    const body = (environment: 'prod' | 'dev') => ({
+      name: 'hourly',
+      environment,
+      job: 'maintenance.purge',
+      payload: { environment, target: 'schedule-runs' },
+      cron: '0 * * * *',
+      timezone: 'Europe/Berlin',
+    });
+    refusedForEnvironment(await call('POST', '/v1/admin/schedules', devAdmin, body('prod')));
+    const dev = await call('POST', '/v1/admin/schedules', devAdmin, body('dev'));
+    expect(dev.status, JSON.stringify(dev.body)).toBe(201);
+    expect(dev.body).toMatchObject({ environment: 'dev', cron: '0 * * * *', timezone: 'Europe/Berlin', paused: false });
+    expect(typeof dev.body.next_run_at).toBe('string');
+    const prod = await call('POST', '/v1/admin/schedules', prodAdmin, body('prod'));
+    expect(prod.status).toBe(201);
+    const both = await call('POST', '/v1/admin/schedules', prodAdmin, { ...body('prod'), interval_ms: 60_000 });
+    expect(both.status).toBe(400);
+    expect(both.body.error.code).toBe('SY_ERR_VALIDATION');
+  },
+  'GET /v1/admin/schedules/{id}': async () => {
+    expect((await call('GET', `/v1/admin/schedules/${ids.prodSchedule}`, devAdmin)).status).toBe(404);
+    expect((await call('GET', `/v1/admin/schedules/${ids.devSchedule}`, devAdmin)).body.name).toBe('dev purge');
+    expect((await call('GET', `/v1/admin/schedules/${ids.prodSchedule}`, prodAdmin)).body.name).toBe('prod purge');
+  },
+  'GET /v1/admin/schedules/{id}/runs': async () => {
+    expect((await call('GET', `/v1/admin/schedules/${ids.prodSchedule}/runs`, devAdmin)).status).toBe(404);
+    expect((await call('GET', `/v1/admin/schedules/${ids.devSchedule}/runs`, devAdmin)).status).toBe(200);
+    expect((await call('GET', `/v1/admin/schedules/${ids.prodSchedule}/runs`, prodAdmin)).status).toBe(200);
+  },
+  'PATCH /v1/admin/schedules/{id}': async () => {
+    const change = { name: 'renamed', interval_ms: 7_200_000 };
+    expect((await call('PATCH', `/v1/admin/schedules/${ids.prodSchedule}`, devAdmin, change)).status).toBe(404);
+    const dev = await call('PATCH', `/v1/admin/schedules/${ids.devSchedule}`, devAdmin, change);
+    expect(dev.body).toMatchObject({ name: 'renamed', interval_ms: 7_200_000 });
+    const prod = await call('PATCH', `/v1/admin/schedules/${ids.prodSchedule}`, prodAdmin, {
+      missed_policy: 'run_once',
+    });
+    expect(prod.body.missed_policy).toBe('run_once');
+    const system = await call('PATCH', '/v1/admin/schedules/system.idempotency-keys-purge', prodAdmin, {
+      payload: { environment: 'prod', target: 'schedule-runs' },
+    });
+    expect(system.status).toBe(409);
+  },
+  'POST /v1/admin/schedules/{id}/pause': async () => {
+    expect((await call('POST', `/v1/admin/schedules/${ids.prodSchedule}/pause`, devAdmin)).status).toBe(404);
+    expect((await call('POST', `/v1/admin/schedules/${ids.devSchedule}/pause`, devAdmin)).body).toMatchObject({
+      paused: true,
+      next_run_at: null,
+    });
+    expect((await call('POST', `/v1/admin/schedules/${ids.prodSchedule}/pause`, prodAdmin)).body.paused).toBe(true);
+  },
+  'POST /v1/admin/schedules/{id}/resume': async () => {
+    expect((await call('POST', `/v1/admin/schedules/${ids.prodSchedule}/resume`, devAdmin)).status).toBe(404);
+    expect((await call('POST', `/v1/admin/schedules/${ids.devSchedule}/resume`, devAdmin)).body.paused).toBe(false);
+    expect((await call('POST', `/v1/admin/schedules/${ids.prodSchedule}/resume`, prodAdmin)).body.paused).toBe(false);
+  },
+  'POST /v1/admin/schedules/{id}/run': async () => {
+    expect((await call('POST', `/v1/admin/schedules/${ids.prodSchedule}/run`, devAdmin)).status).toBe(404);
+    const dev = await call('POST', `/v1/admin/schedules/${ids.devSchedule}/run`, devAdmin);
+    expect(dev.status).toBe(202);
+    expect(dev.body).toMatchObject({ manual: true, outcome: 'enqueued', job_status: 'waiting' });
+    expect((await server.parts.jobs.get(dev.body.job_id as string))?.environment).toBe('dev');
+    expect((await call('POST', `/v1/admin/schedules/${ids.prodSchedule}/run`, prodAdmin)).status).toBe(202);
+  },
+  'DELETE /v1/admin/schedules/{id}': async () => {
+    expect((await call('DELETE', `/v1/admin/schedules/${ids.prodSchedule}`, devAdmin)).status).toBe(404);
+    expect((await call('DELETE', `/v1/admin/schedules/${ids.devSchedule}`, devAdmin)).status).toBe(204);
+    expect((await call('DELETE', '/v1/admin/schedules/system.idempotency-keys-purge', prodAdmin)).status).toBe(409);
+    expect((await call('DELETE', `/v1/admin/schedules/${ids.prodSchedule}`, prodAdmin)).status).toBe(204);
+  },
   'PUT /api/users/{id}/role': async () => {
     refusedForEnvironment(await call('PUT', `/api/users/${ids.userId}/role`, devAdmin, { role: 'admin' }));
     const prod = await call('PUT', `/api/users/${ids.userId}/role`, prodAdmin, { role: 'admin' });

@@ -24,6 +24,8 @@ export interface EventBusOptions {
   secrets: SecretScrubber;
   /** Test hook: milliseconds instead of seconds. */
   retryPolicy?: Partial<RetryPolicy>;
+  /** 0: this process does not purge consumed event ids on its own timer (a system schedule does). */
+  purgeIntervalMs?: number;
   /** Test hook: Redis keys / RabbitMQ names start with this instead of the defaults. */
   prefix?: string;
 }
@@ -53,5 +55,6 @@ export function createPlatformEventBus(options: EventBusOptions): PlatformEventB
     onError,
     scrubErrorMessage: (message) => secrets.scrub(message),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
+    ...(options.purgeIntervalMs === undefined ? {} : { purgeIntervalMs: options.purgeIntervalMs }),
   });
 }

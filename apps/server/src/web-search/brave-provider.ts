@@ -3,6 +3,7 @@ import {
   defaultSearchTimeoutMs,
   garbled,
   providerRequest,
+  queryWithSites,
   result,
   type WebSearchProvider,
   type WebSearchProviderOptions,
@@ -22,11 +23,13 @@ export function createBraveProvider(options: WebSearchProviderOptions): WebSearc
   const base = (options.baseURL ?? braveBaseURL).replace(/\/+$/, '');
   return {
     type: 'brave',
-    async search({ query, count, language, signal }) {
+    async search({ query, count, language, timeRange, sites, signal }) {
       const url = new URL(`${base}/web/search`);
-      url.searchParams.set('q', query);
+      url.searchParams.set('q', queryWithSites(query, sites));
       url.searchParams.set('count', String(Math.min(Math.max(count, 1), 20)));
       if (language) url.searchParams.set('search_lang', language);
+      // `freshness`: pd, pw, pm, py (past day, week, month, year).
+      if (timeRange) url.searchParams.set('freshness', `p${timeRange[0]}`);
       const body = (await providerRequest('brave', url, {
         method: 'GET',
         headers: { accept: 'application/json', 'x-subscription-token': apiKey },

@@ -3,6 +3,7 @@ import {
   defaultSearchTimeoutMs,
   garbled,
   providerRequest,
+  queryWithSites,
   result,
   type WebSearchProvider,
   type WebSearchProviderOptions,
@@ -19,11 +20,13 @@ export function createSearxngProvider(options: WebSearchProviderOptions): WebSea
   const base = options.baseURL.replace(/\/+$/, '');
   return {
     type: 'searxng',
-    async search({ query, count, language, signal }) {
+    async search({ query, count, language, timeRange, sites, signal }) {
       const url = new URL(`${base}/search`);
-      url.searchParams.set('q', query);
+      url.searchParams.set('q', queryWithSites(query, sites));
       url.searchParams.set('format', 'json');
       if (language) url.searchParams.set('language', language);
+      // The API documents day, month and year; a week asks for the month (what is older is new anyway).
+      if (timeRange) url.searchParams.set('time_range', timeRange === 'week' ? 'month' : timeRange);
       const body = (await providerRequest('searxng', url, {
         method: 'GET',
         headers: {

@@ -22,11 +22,17 @@ export function createTavilyProvider(options: WebSearchProviderOptions): WebSear
   const base = (options.baseURL ?? tavilyBaseURL).replace(/\/+$/, '');
   return {
     type: 'tavily',
-    async search({ query, count, signal }) {
+    async search({ query, count, timeRange, sites, signal }) {
       const body = (await providerRequest('tavily', new URL(`${base}/search`), {
         method: 'POST',
         headers: { accept: 'application/json', 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
-        body: JSON.stringify({ query, max_results: Math.min(Math.max(count, 1), 20), search_depth: 'basic' }),
+        body: JSON.stringify({
+          query,
+          max_results: Math.min(Math.max(count, 1), 20),
+          search_depth: 'basic',
+          ...(timeRange ? { time_range: timeRange } : {}),
+          ...(sites && sites.length > 0 ? { include_domains: sites } : {}),
+        }),
         signal,
         timeoutMs: options.timeoutMs ?? defaultSearchTimeoutMs,
         fetch: options.fetch ?? fetch,

@@ -16,7 +16,18 @@ export interface WebSearchQuery {
   readonly count: number;
   /** A language code such as `en` or `de`, where the provider supports one. */
   readonly language?: string;
+  /** Only pages from the last day, week, month or year, where the provider supports it. */
+  readonly timeRange?: 'day' | 'week' | 'month' | 'year';
+  /** Only pages on these hosts (e.g. `example.com`). */
+  readonly sites?: readonly string[];
   readonly signal: AbortSignal;
+}
+
+/** The query with `site:` operators for providers that take them in the query text (SearXNG, Brave). */
+export function queryWithSites(query: string, sites: readonly string[] | undefined): string {
+  if (!sites || sites.length === 0) return query;
+  const operators = sites.map((site) => `site:${site}`);
+  return `${query} ${operators.length === 1 ? operators[0] : `(${operators.join(' OR ')})`}`;
 }
 
 /**

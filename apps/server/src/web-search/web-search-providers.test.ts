@@ -85,4 +85,67 @@ describe('web search adapters send what each API documents', () => {
       await server.close();
     }
   });
+
+  it('saved-search filters: SearXNG time_range and site: operators', async () => {
+    const server = await startFakeSearxng();
+    try {
+      await createSearxngProvider({ baseURL: server.url }).search({
+        query: 'tides',
+        count: 5,
+        timeRange: 'week',
+        sites: ['ocean.example.com', 'tides.example.org'],
+        signal: new AbortController().signal,
+      });
+      const sent = new URL(server.requests[0]?.path ?? '', 'http://x');
+      // The API documents day, month and year: a week asks for the month.
+      expect(Object.fromEntries(sent.searchParams)).toEqual({
+        q: 'tides (site:ocean.example.com OR site:tides.example.org)',
+        format: 'json',
+        time_range: 'month',
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('saved-search filters: Brave freshness and a site: operator', async () => {
+    const server = await startFakeBrave({ apiKey: braveKey });
+    try {
+      await createBraveProvider({ baseURL: server.url, apiKey: braveKey }).search({
+        query: 'tides',
+        count: 5,
+        timeRange: 'day',
+        sites: ['ocean.example.com'],
+        signal: new AbortController().signal,
+      });
+      const sent = new URL(server.requests[0]?.path ?? '', 'http://x');
+      expect(Object.fromEntries(sent.searchParams)).toEqual({
+        q: 'tides site:ocean.example.com',
+        count: '5',
+        freshness: 'pd',
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('saved-search filters: Tavily time_range and include_domains', async () => {
+    const server = await startFakeTavily({ apiKey: tavilyKey });
+    try {
+      await createTavilyProvider({ baseURL: server.url, apiKey: tavilyKey }).search({
+        query: 'tides',
+        count: 3,
+        timeRange: 'year',
+        sites: ['ocean.example.com'],
+        signal: new AbortController().signal,
+      });
+      expect(server.requests[0]?.body).toMatchObject({
+        query: 'tides',
+        time_range: 'year',
+        include_domains: ['ocean.example.com'],
+      });
+    } finally {
+      await server.close();
+    }
+  });
 });

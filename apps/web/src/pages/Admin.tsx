@@ -5,6 +5,7 @@ import { Events } from './admin/Events';
 import { Health } from './admin/Health';
 import { Jobs } from './admin/Jobs';
 import { Keys } from './admin/Keys';
+import { Schedules } from './admin/Schedules';
 import { Settings } from './admin/Settings';
 import { UsageDashboard } from './admin/UsageDashboard';
 import { Users } from './admin/Users';
@@ -17,6 +18,7 @@ const tabs = [
   { name: 'Users', Panel: Users },
   { name: 'Jobs', Panel: Jobs },
   { name: 'Events', Panel: Events },
+  { name: 'Schedules', Panel: Schedules },
   { name: 'Apps', Panel: Apps },
   { name: 'WhatsApp', Panel: WhatsApp },
   { name: 'Health', Panel: Health },

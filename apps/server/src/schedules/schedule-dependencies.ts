@@ -1,0 +1,28 @@
+import type { SecretScrubber, SwitchyardConfig } from '@switchyard/core';
+import { createSchedulesRepository, type SwitchyardDatabase } from '@switchyard/db';
+import { createBullmqScheduleTicker, createEmbeddedScheduleTicker } from '@switchyard/jobs';
+import type { Logger } from 'pino';
+import type { PlatformJobQueue } from '../jobs/job-queue';
+import { createScheduler, type Scheduler } from './scheduler';
+
+export interface SchedulerDependencies {
+  config: Pick<SwitchyardConfig, 'redisUrl'>;
+  /** The control-plane database that holds the schedules (and, embedded, the jobs). */
+  database: SwitchyardDatabase;
+  jobs: PlatformJobQueue;
+  logger: Logger;
+  secrets: SecretScrubber;
+}
+
+/** BullMQ job schedulers when Redis is configured (like the job queue), the database lease otherwise. */
+export function createPlatformScheduler({ config, database, jobs, logger, secrets }: SchedulerDependencies): Scheduler {
+  const onError = (error: unknown, context: string) =>
+    logger.error(
+      { reason: secrets.scrub(error instanceof Error ? error.message : String(error)), context },
+      'scheduler error',
+    );
+  const ticker = config.redisUrl
+    ? createBullmqScheduleTicker({ redisUrl: config.redisUrl, onError })
+    : createEmbeddedScheduleTicker({ database, onError });
+  return createScheduler({ repository: createSchedulesRepository(database.db), ticker, jobs, onError });
+}

@@ -1,0 +1,78 @@
+import type { IdempotencyRepository, SchedulesRepository } from '@switchyard/db';
+import type { purgeTargets } from '@switchyard/jobs';
+import type { PlatformEventBus } from '../events/event-bus';
+import type { PlatformJobQueue } from '../jobs/job-queue';
+import type { Scheduler } from './scheduler';
+
+type PurgeTarget = (typeof purgeTargets)[number];
+
+const hourMs = 60 * 60_000;
+
+/** Schedule run records are kept this long (the admin console shows the recent ones). */
+export const scheduleRunRetentionMs = 30 * 24 * hourMs;
+
+/**
+ * Housekeeping that each process once ran on its own hourly timer now runs once per tick across all
+ * processes. The intervals are the timers' (hourly), so behaviour stays as it was.
+ */
+export const systemSchedules: ReadonlyArray<{ id: string; name: string; target: PurgeTarget; intervalMs: number }> = [
+  {
+    id: 'system.idempotency-keys-purge',
+    name: 'Purge expired idempotency keys',
+    target: 'idempotency-keys',
+    intervalMs: hourMs,
+  },
+  {
+    id: 'system.consumed-events-purge',
+    name: 'Forget consumed event ids past their retention',
+    target: 'consumed-events',
+    intervalMs: hourMs,
+  },
+  {
+    id: 'system.schedule-runs-purge',
+    name: 'Delete schedule run records older than 30 days',
+    target: 'schedule-runs',
+    intervalMs: 24 * hourMs,
+  },
+];
+
+/** Creates the system schedules that do not exist yet; an admin's pause or new timing stays. */
+export async function ensureSystemSchedules(scheduler: Scheduler): Promise<void> {
+  for (const schedule of systemSchedules) {
+    await scheduler.ensure({
+      id: schedule.id,
+      environment: 'prod',
+      name: schedule.name,
+      origin: 'system',
+      jobName: 'maintenance.purge',
+      payload: { environment: 'prod', target: schedule.target },
+      timing: { kind: 'interval', intervalMs: schedule.intervalMs },
+      missedPolicy: 'run_once',
+    });
+  }
+}
+
+export interface MaintenanceJobDependencies {
+  readonly idempotency: Pick<IdempotencyRepository, 'purgeExpired'>;
+  readonly events: Pick<PlatformEventBus, 'purgeConsumed'>;
+  readonly schedules: Pick<SchedulesRepository, 'purgeRuns'>;
+  readonly now?: () => number;
+}
+
+/** `maintenance.purge`: the result says how many rows went. */
+export async function registerMaintenanceJob(
+  jobs: PlatformJobQueue,
+  dependencies: MaintenanceJobDependencies,
+): Promise<void> {
+  const now = dependencies.now ?? Date.now;
+  await jobs.process('maintenance.purge', async ({ payload }) => {
+    switch (payload.target) {
+      case 'idempotency-keys':
+        return { deleted: await dependencies.idempotency.purgeExpired() };
+      case 'consumed-events':
+        return { deleted: await dependencies.events.purgeConsumed() };
+      case 'schedule-runs':
+        return { deleted: await dependencies.schedules.purgeRuns(new Date(now() - scheduleRunRetentionMs)) };
+    }
+  });
+}
