@@ -14,4 +14,5 @@ export * from './conversations';
 export * from './events';
 export * from './images';
 export * from './keys';
+export * from './notifications';
 export * from './skill-calls';

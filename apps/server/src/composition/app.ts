@@ -28,6 +28,8 @@ import { registerImageRoutes } from '../images/image-routes';
 import { registerAdminJobRoutes } from '../jobs/admin-job-routes';
 import { registerAccountKeyRoutes } from '../keys/account-key-routes';
 import { registerAdminKeyRoutes } from '../keys/admin-key-routes';
+import { registerAdminNotificationRoutes } from '../notifications/admin-notification-routes';
+import { registerNotificationRoutes } from '../notifications/notification-routes';
 import { registerOperationsRoutes } from '../operations/operations-routes';
 import { registerAdminSettingRoutes } from '../settings/admin-setting-routes';
 import { registerTemplateRoutes } from '../templates/template-routes';
@@ -99,6 +101,10 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
         { name: 'Apps', description: 'Apps (MCP servers) and their skills' },
         { name: 'Admin', description: 'Settings, keys, jobs and dead-lettered events (admin keys only)' },
         { name: 'Events', description: 'Follow the events of a flow you started (server-sent events)' },
+        {
+          name: 'Notifications',
+          description: 'Your notifications, their live stream, preferences per kind and channel, unsubscribe links',
+        },
         { name: 'Operations', description: 'Health, readiness, metrics, status' },
         {
           name: 'Conversations',
@@ -167,6 +173,8 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerAdminAppRoutes(app, parts);
   registerMcpEndpointRoutes(app, parts);
   registerSkillJobRoutes(app, parts);
+  registerNotificationRoutes(app, parts.notifications);
+  registerAdminNotificationRoutes(app, parts.notifications);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await registerWebApp(app);
 

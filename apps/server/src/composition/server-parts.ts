@@ -70,6 +70,9 @@ import { connectRedis } from '../infrastructure/redis-client';
 import { createJobQueue, type PlatformJobQueue } from '../jobs/job-queue';
 import { createKeyService, type KeyService } from '../keys/key-service';
 import { createKeyStore, type KeyStore, keyChangeCounterKey } from '../keys/key-store';
+import { subscribeEventNotifications } from '../notifications/notification-events';
+import { registerNotificationJobs } from '../notifications/notification-jobs';
+import { createNotifications, type Notifications } from '../notifications/notifications';
 import { createSettingsStore, type SettingsStore } from '../settings/settings-store';
 import { createUsageWriter, type UsageWriter } from '../usage/usage-writer';
 
@@ -127,6 +130,8 @@ export interface ServerParts {
   /** Apps made and changed by admins at run time (stored in prod, applied on every process). */
   readonly appAdmin: AppAdmin;
   readonly imageQuota: ImageQuota;
+  /** In-app, email and WhatsApp notifications; other capabilities call `notify`. */
+  readonly notifications: Notifications;
   readonly idempotency: IdempotencyRepository;
   readonly redis: Redis | null;
   /** Embedded mode: the socket through which the CLI reaches this server. */
@@ -275,6 +280,9 @@ export async function createServerParts(
     cleanups.unshift(() => events.close({ graceful: true, timeoutMs: config.shutdownTimeoutMs }));
     const flows = createFlowService(databases.prod);
     cleanups.unshift(() => flows.close());
+    // WhatsApp stays off until the messaging capability hands over its sender here.
+    const notifications = createNotifications({ config, databases, jobs, logger, authSecret, whatsapp: null });
+    cleanups.unshift(() => notifications.close());
     const storage = await openObjectStore(config, logger);
     cleanups.unshift(() => closeObjectStore(storage));
     const imageModels = createImageModels(config);
@@ -326,8 +334,10 @@ export async function createServerParts(
       await registerAudioJob(jobs, { storage, audioModels, audioQuota });
       await jobs.process('document.extract', createDocumentExtractor(databases, storage, settings));
       await registerSkillJob(jobs, { apps });
+      await registerNotificationJobs(jobs, notifications);
       logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
       await flows.record(events);
+      await subscribeEventNotifications(events, notifications, logger);
       logger.info({ backend: events.backend }, 'event consumers started');
     }
     registerJobMetrics(metrics, jobs);
@@ -362,6 +372,7 @@ export async function createServerParts(
       apps,
       appAdmin: appAdmin as AppAdmin,
       imageQuota,
+      notifications,
       idempotency,
       redis,
       adminSocketPath: socketPath,
