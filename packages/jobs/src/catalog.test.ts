@@ -75,6 +75,8 @@ describe('job catalog', () => {
       'document.extract',
       'image.generate',
       'message.send',
+      'notification.deliver',
+      'notifications.digest',
       'skill.call',
     ]);
     expect(payloadProblem(platformJobs['chat.complete'], chatPayload)).toBeUndefined();
@@ -101,6 +103,10 @@ describe('job catalog', () => {
     const message = { environment: 'prod', apiKeyId: 'key-1', channel: 'whatsapp', to: '+4915112345678', text: 'Hi' };
     expect(payloadProblem(platformJobs['message.send'], message)).toBeUndefined();
     expect(payloadProblem(platformJobs['message.send'], { ...message, to: '015112345678' })).toMatch(/to/);
+    const delivery = { environment: 'prod', channel: 'email', batchId: 'ndl_1_email' };
+    expect(payloadProblem(platformJobs['notification.deliver'], delivery)).toBeUndefined();
+    expect(payloadProblem(platformJobs['notification.deliver'], { ...delivery, channel: 'sms' })).toMatch(/channel/);
+    expect(payloadProblem(platformJobs['notifications.digest'], { environment: 'dev' })).toBeUndefined();
   });
 });
 

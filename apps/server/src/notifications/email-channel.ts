@@ -49,7 +49,7 @@ export function createEmailChannel(smtp: SmtpConfig | null): OutboundChannel {
           html: mail.html,
           ...(mail.listUnsubscribe
             ? {
-                list: { unsubscribe: { url: mail.listUnsubscribe, comment: 'Unsubscribe' } },
+                list: { unsubscribe: mail.listUnsubscribe },
                 headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
               }
             : {}),
