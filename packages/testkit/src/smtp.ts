@@ -106,7 +106,12 @@ function parseMail(raw: string): { subject: string; text: string; html: string |
  * A real SMTP server on 127.0.0.1 and an ephemeral port that accepts every
  * mail (and any credentials, without TLS) and keeps it for the test to read.
  */
-export async function startTestSmtpServer(): Promise<TestSmtpServer> {
+export interface TestSmtpServerOptions {
+  /** Recipients refused with 550 (mailbox unavailable), as a server that will never take them answers. */
+  refuseRecipient?: (address: string) => boolean;
+}
+
+export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): Promise<TestSmtpServer> {
   const mails: CapturedMail[] = [];
   let available = true;
   let refused = 0;
@@ -121,6 +126,12 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
       if (available) return callback();
       refused += 1;
       callback(Object.assign(new Error('Service not available, try again later'), { responseCode: 421 }));
+    },
+    onRcptTo(address, _session, callback) {
+      if (options.refuseRecipient?.(address.address)) {
+        return callback(Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 }));
+      }
+      callback();
     },
     onAuth(auth, _session, callback) {
       callback(null, { user: auth.username ?? 'unknown' });

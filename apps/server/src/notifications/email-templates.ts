@@ -82,7 +82,8 @@ export function renderEmail(message: OutboundMessage): RenderedEmail {
 /** The WhatsApp text: the same content, plain, cut to WhatsApp's 4,096 characters. */
 export function renderWhatsAppText(message: OutboundMessage): string {
   const parts = message.items.map((item) => [`*${item.title}*`, item.body, ...(item.url ? [item.url] : [])].join('\n'));
-  const head = message.digest ? [`Switchyard digest: ${message.items.length} notifications`, ''] : [];
+  const count = message.items.length;
+  const head = message.digest ? [`Switchyard digest: ${count} notification${count === 1 ? '' : 's'}`, ''] : [];
   const text = [...head, parts.join('\n\n')].join('\n');
   return text.length > 4_096 ? `${text.slice(0, 4_093)}...` : text;
 }
