@@ -63,7 +63,7 @@ describe.skipIf(!hasChromium || !hasBuild)('notifications end to end', () => {
     await page.waitForURL('**/chat');
     expect((await streaming).status()).toBe(200);
     const bell = page.getByRole('button', { name: /^Notifications, \d+ unread$/ });
-    await expect.poll(() => bell.getAttribute('aria-label')).toBe('Notifications, 0 unread');
+    await expect.poll(() => bell.getAttribute('aria-label'), { timeout: 15_000 }).toBe('Notifications, 0 unread');
 
     const me = (await page.evaluate(async () => (await fetch('/api/me')).json())) as { id: string };
     const sent = await fetch(`${server.url}/v1/admin/notifications/test`, {
@@ -74,7 +74,7 @@ describe.skipIf(!hasChromium || !hasBuild)('notifications end to end', () => {
     expect(sent.status).toBe(201);
 
     // No reload, no polling by the page: the stream brought it.
-    await expect.poll(() => bell.getAttribute('aria-label')).toBe('Notifications, 1 unread');
+    await expect.poll(() => bell.getAttribute('aria-label'), { timeout: 15_000 }).toBe('Notifications, 1 unread');
     expect(await page.getByTestId('notification-count').innerText()).toBe('1');
     await bell.click();
     const panel = page.getByRole('region', { name: 'Notifications' });
@@ -83,6 +83,6 @@ describe.skipIf(!hasChromium || !hasBuild)('notifications end to end', () => {
     await page.screenshot({ path: join(artifacts, 'notifications-bell.png') });
 
     await panel.getByRole('button', { name: /Your tide table is ready/ }).click();
-    await expect.poll(() => bell.getAttribute('aria-label')).toBe('Notifications, 0 unread');
+    await expect.poll(() => bell.getAttribute('aria-label'), { timeout: 15_000 }).toBe('Notifications, 0 unread');
   }, 120_000);
 });
