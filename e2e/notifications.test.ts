@@ -53,7 +53,7 @@ describe.skipIf(!hasChromium || !hasBuild)('notifications end to end', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('updates the bell live when a notification is created, and marks it read from the list', async () => {
+  it('updates the bell live when a notification is created, marks it read and changes a preference from the panel', async () => {
     await page.goto(`${server.url}/signup`);
     await page.getByLabel('Name').fill('Grace');
     await page.getByLabel('Email').fill('grace@example.com');
@@ -84,5 +84,19 @@ describe.skipIf(!hasChromium || !hasBuild)('notifications end to end', () => {
 
     await panel.getByRole('button', { name: /Your tide table is ready/ }).click();
     await expect.poll(() => bell.getAttribute('aria-label'), { timeout: 15_000 }).toBe('Notifications, 0 unread');
+
+    // Settings in the same panel: test notifications only in the daily digest from now on (in-app off).
+    await bell.click();
+    await panel.getByRole('button', { name: 'Settings' }).click();
+    const inApp = panel.getByLabel('Test notifications an administrator sends: In app');
+    await inApp.selectOption('off');
+    const saved = async () => {
+      const preferences = (await page.evaluate(async () => (await fetch('/api/notifications/preferences')).json())) as {
+        kinds: Array<{ kind: string; channels: Record<string, string> }>;
+      };
+      return preferences.kinds.find((kind) => kind.kind === 'system.test')?.channels.in_app;
+    };
+    await expect.poll(saved, { timeout: 15_000 }).toBe('off');
+    expect(await inApp.inputValue()).toBe('off');
   }, 120_000);
 });

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../lib/api';
 import { navigate } from '../lib/router';
+import { NotificationSettings } from './NotificationSettings';
 
 const listKey = ['notifications'] as const;
 
@@ -24,6 +25,7 @@ export function withLiveNotification(
 export function NotificationBell() {
   const client = useQueryClient();
   const [open, setOpen] = useState(false);
+  const [settings, setSettings] = useState(false);
   const panel = useRef<HTMLDivElement>(null);
   const list = useQuery({
     queryKey: listKey,
@@ -118,17 +120,26 @@ export function NotificationBell() {
           className="absolute right-0 z-20 mt-2 w-80 rounded-md border border-slate-200 bg-white shadow-lg dark:border-slate-700 dark:bg-slate-900"
         >
           <div className="flex items-center justify-between border-b border-slate-200 px-3 py-2 dark:border-slate-700">
-            <h2 className="text-sm font-semibold">Notifications</h2>
-            <button
-              type="button"
-              className="text-xs underline disabled:opacity-50"
-              disabled={unread === 0 || markAll.isPending}
-              onClick={() => markAll.mutate()}
-            >
-              Mark all read
-            </button>
+            <h2 className="text-sm font-semibold">{settings ? 'Notification settings' : 'Notifications'}</h2>
+            <span className="flex gap-3">
+              {!settings && (
+                <button
+                  type="button"
+                  className="text-xs underline disabled:opacity-50"
+                  disabled={unread === 0 || markAll.isPending}
+                  onClick={() => markAll.mutate()}
+                >
+                  Mark all read
+                </button>
+              )}
+              <button type="button" className="text-xs underline" onClick={() => setSettings((value) => !value)}>
+                {settings ? 'Back' : 'Settings'}
+              </button>
+            </span>
           </div>
-          {items.length === 0 ? (
+          {settings ? (
+            <NotificationSettings />
+          ) : items.length === 0 ? (
             <p className="px-3 py-4 text-sm text-slate-500">No notifications yet.</p>
           ) : (
             <ul className="max-h-96 overflow-y-auto">
