@@ -1,3 +1,4 @@
+import { isSwitchyardError } from '@switchyard/core';
 import type { EventEnvelope, EventName, EventPayload, PlatformEvents } from '@switchyard/events';
 import type { Logger } from 'pino';
 import type { PlatformEventBus } from '../events/event-bus';
@@ -53,11 +54,17 @@ export async function subscribeEventNotifications(
     if (!produced) return;
     const list = Array.isArray(produced) ? produced : [produced as EventNotification];
     for (const [index, notification] of list.entries()) {
-      await notifications.notify({
-        ...notification,
-        environment: event.environment,
-        key: `event:${event.id}:${index}`,
-      });
+      try {
+        await notifications.notify({
+          ...notification,
+          environment: event.environment,
+          key: `event:${event.id}:${index}`,
+        });
+      } catch (error) {
+        // A user deleted since the event was published: retrying cannot help, and nobody is left to tell.
+        if (!(isSwitchyardError(error) && error.code === 'SY_ERR_NOT_FOUND')) throw error;
+        logger.info({ event: event.name, eventId: event.id }, 'event notification skipped: no such user');
+      }
     }
     logger.debug({ event: event.name, count: list.length }, 'event notifications stored');
   });

@@ -330,7 +330,7 @@ describe('notifications: from events', () => {
     const grace = await signUpUser(server.url, 'grace');
     await subscribeEventNotifications(server.parts.events, server.parts.notifications, server.parts.logger, {
       FlowCompleted: (event) => ({
-        userId: grace.id,
+        userId: event.payload.outcome === 'cancelled' ? 'a-deleted-user' : grace.id,
         kind: 'system.test',
         title: `Flow ${event.payload.outcome}`,
         body: event.payload.message ?? 'done',
@@ -358,5 +358,21 @@ describe('notifications: from events', () => {
     });
     expect(repeated.created).toBe(false);
     expect(repeated.notification.id).toBe(listed.id);
+
+    // A user who is gone: handled (not retried into a dead letter), nothing stored.
+    const handled = new Promise<string>((resolve) => {
+      const stop = server.parts.events.onActivity((activity) => {
+        if (
+          activity.type === 'handled' &&
+          activity.group === 'notifications' &&
+          (activity.event.payload as { outcome?: string }).outcome === 'cancelled'
+        ) {
+          stop();
+          resolve(activity.event.id);
+        }
+      });
+    });
+    const gone = await server.parts.events.publish('FlowCompleted', { outcome: 'cancelled' }, { environment: 'prod' });
+    expect(await handled).toBe(gone.id);
   });
 });
