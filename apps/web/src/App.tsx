@@ -1,5 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type ComponentType, lazy, Suspense, useEffect } from 'react';
+import { NotificationBell } from './components/NotificationBell';
 import { buttonClass, ErrorBoundary, secondaryButtonClass } from './components/ui';
 import { api, type Me, setUnauthorizedHandler } from './lib/api';
 import { navigate, useLocation } from './lib/router';
@@ -149,6 +150,7 @@ export function App() {
           </button>
           {user ? (
             <>
+              <NotificationBell />
               <span className="hidden text-sm sm:inline">{user.email}</span>
               <button type="button" className={secondaryButtonClass} onClick={signOut}>
                 Sign out

@@ -16,6 +16,7 @@ export * from './gift-finder';
 export * from './images';
 export * from './keys';
 export * from './messaging';
+export * from './notifications';
 export * from './schedules';
 export * from './searches';
 export * from './skill-calls';

@@ -20,6 +20,7 @@ export * from './image-quota';
 export * from './images-repository';
 export * from './jobs-repository';
 export * from './keys-repository';
+export * from './notifications-repository';
 export * from './page';
 export * from './schedules-repository';
 export * from './schema';

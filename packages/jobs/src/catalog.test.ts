@@ -76,6 +76,8 @@ describe('job catalog', () => {
       'image.generate',
       'maintenance.purge',
       'message.send',
+      'notification.deliver',
+      'notifications.digest',
       'search.run',
       'skill.call',
       'whatsapp.webhook',
@@ -113,6 +115,10 @@ describe('job catalog', () => {
     expect(payloadProblem(platformJobs['maintenance.purge'], purge)).toBeUndefined();
     expect(payloadProblem(platformJobs['maintenance.purge'], { ...purge, target: 'everything' })).toMatch(/target/);
     expect(payloadProblem(platformJobs['search.run'], { environment: 'prod', searchId: 'search-1' })).toBeUndefined();
+    const delivery = { environment: 'prod', channel: 'email', batchId: 'ndl_1_email' };
+    expect(payloadProblem(platformJobs['notification.deliver'], delivery)).toBeUndefined();
+    expect(payloadProblem(platformJobs['notification.deliver'], { ...delivery, channel: 'sms' })).toMatch(/channel/);
+    expect(payloadProblem(platformJobs['notifications.digest'], { environment: 'dev' })).toBeUndefined();
   });
 });
 

@@ -294,6 +294,32 @@ export const searchRunJob = defineJob('search.run', {
   concurrency: 2,
 });
 
+/**
+ * One batch of notification deliveries on one outbound channel (an immediate one is a batch of one, a digest
+ * collects a day's). A mail server that is down is retried for about a day before the job is dead-lettered;
+ * the batch records what was sent, so a retry never sends it twice.
+ */
+export const notificationDeliverJob = defineJob('notification.deliver', {
+  payload: Type.Object({
+    environment: EnvironmentSchema,
+    channel: Type.Union([Type.Literal('email'), Type.Literal('whatsapp')]),
+    batchId: Identifier,
+  }),
+  backoffMs: [30_000, 120_000, 600_000, 3_600_000, 6 * 3_600_000, 12 * 3_600_000],
+  timeoutMs: 60_000,
+  concurrency: 4,
+});
+
+/** The daily digest: every notification a user chose to get once a day, sent as one message per channel. */
+export const notificationsDigestJob = defineJob('notifications.digest', {
+  payload: Type.Object({
+    environment: EnvironmentSchema,
+  }),
+  backoffMs: [60_000, 600_000],
+  timeoutMs: 5 * 60_000,
+  concurrency: 1,
+});
+
 /** Every job the platform runs. Producers and processors take their payload types from here. */
 export const platformJobs = defineCatalog([
   chatCompleteJob,
@@ -305,5 +331,7 @@ export const platformJobs = defineCatalog([
   whatsappWebhookJob,
   maintenancePurgeJob,
   searchRunJob,
+  notificationDeliverJob,
+  notificationsDigestJob,
 ]);
 export type PlatformJobs = typeof platformJobs;

@@ -34,6 +34,8 @@ import { registerAdminKeyRoutes } from '../keys/admin-key-routes';
 import { registerAdminWhatsAppRoutes } from '../messaging/admin-whatsapp-routes';
 import { registerMessageRoutes } from '../messaging/message-routes';
 import { registerWhatsAppWebhookRoutes } from '../messaging/whatsapp-webhook-routes';
+import { registerAdminNotificationRoutes } from '../notifications/admin-notification-routes';
+import { registerNotificationRoutes } from '../notifications/notification-routes';
 import { registerOperationsRoutes } from '../operations/operations-routes';
 import { registerAdminScheduleRoutes } from '../schedules/admin-schedule-routes';
 import { registerSearchRoutes } from '../searches/search-routes';
@@ -112,6 +114,10 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
         { name: 'Messaging', description: 'Outbound WhatsApp messages and the WhatsApp webhook' },
         { name: 'Admin', description: 'Settings, keys, jobs and dead-lettered events (admin keys only)' },
         { name: 'Events', description: 'Follow the events of a flow you started (server-sent events)' },
+        {
+          name: 'Notifications',
+          description: 'Your notifications, their live stream, preferences per kind and channel, unsubscribe links',
+        },
         { name: 'Operations', description: 'Health, readiness, metrics, status' },
         {
           name: 'Conversations',
@@ -186,6 +192,8 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerMcpEndpointRoutes(app, parts);
   registerSkillJobRoutes(app, parts);
   registerGiftFinderRoutes(app, parts);
+  registerNotificationRoutes(app, parts.notifications);
+  registerAdminNotificationRoutes(app, parts.notifications);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await registerWebApp(app);
 

@@ -83,6 +83,9 @@ import { createKeyStore, type KeyStore, keyChangeCounterKey } from '../keys/key-
 import { registerMessageSendJob } from '../messaging/message-send-job';
 import { createWhatsAppSenders, type WhatsAppSenders } from '../messaging/whatsapp-senders';
 import { registerWhatsAppWebhookJob } from '../messaging/whatsapp-webhook-job';
+import { subscribeEventNotifications } from '../notifications/notification-events';
+import { registerNotificationJobs } from '../notifications/notification-jobs';
+import { createNotifications, type Notifications } from '../notifications/notifications';
 import { createPlatformScheduler } from '../schedules/schedule-dependencies';
 import type { Scheduler } from '../schedules/scheduler';
 import { ensureSystemSchedules, registerMaintenanceJob } from '../schedules/system-schedules';
@@ -159,6 +162,8 @@ export interface ServerParts {
   /** Apps made and changed by admins at run time (stored in prod, applied on every process). */
   readonly appAdmin: AppAdmin;
   readonly imageQuota: ImageQuota;
+  /** In-app, email and WhatsApp notifications; other capabilities call `notify`. */
+  readonly notifications: Notifications;
   readonly idempotency: IdempotencyRepository;
   /** Each environment's WhatsApp number (Cloud API client or dev's dry-run sink), from `whatsapp:` in the config. */
   readonly whatsapp: WhatsAppSenders;
@@ -321,6 +326,9 @@ export async function createServerParts(
     });
     const flows = createFlowService(databases.prod);
     cleanups.unshift(() => flows.close());
+    // WhatsApp stays off until the messaging capability hands over its sender here.
+    const notifications = createNotifications({ config, databases, jobs, logger, authSecret, whatsapp: null });
+    cleanups.unshift(() => notifications.close());
     const storage = await openObjectStore(config, logger);
     cleanups.unshift(() => closeObjectStore(storage));
     const imageModels = createImageModels(config);
@@ -442,6 +450,10 @@ export async function createServerParts(
         },
         options.giftServices,
       );
+      await registerNotificationJobs(jobs, notifications);
+      logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
+      await flows.record(events);
+      await subscribeEventNotifications(events, notifications, logger);
       logger.info({ backend: events.backend }, 'event consumers started');
       await schedules.start();
       logger.info('schedules started');
@@ -481,6 +493,7 @@ export async function createServerParts(
       apps,
       appAdmin: appAdmin as AppAdmin,
       imageQuota,
+      notifications,
       idempotency,
       whatsapp,
       redis,

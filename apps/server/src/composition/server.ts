@@ -39,6 +39,7 @@ export async function startServer(
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host}:${port}`;
     parts.accounts.listeningOn(port);
+    parts.notifications.listeningOn(port);
     parts.models.startAutodetect();
     logger.info(
       {

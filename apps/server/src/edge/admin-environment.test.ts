@@ -362,6 +362,22 @@ const checks: Record<string, Check> = {
     expect(await server.parts.events.getDeadLetter(ids.prodDeadEvent)).toBeUndefined();
   },
 
+  'POST /v1/admin/notifications/test': async () => {
+    const body = { userId: ids.userId, title: 'dev test' };
+    refusedForEnvironment(
+      await call('POST', '/v1/admin/notifications/test', devAdmin, { ...body, environment: 'prod' }),
+    );
+    const dev = await call('POST', '/v1/admin/notifications/test', devAdmin, body);
+    expect(dev.status).toBe(201);
+    expect(dev.body.environment).toBe('dev');
+    const devRows = await server.parts.notifications.list('dev', ids.userId, { limit: 10, offset: 0 });
+    expect(devRows.map((row) => row.id)).toEqual([dev.body.notification.id]);
+    expect(await server.parts.notifications.list('prod', ids.userId, { limit: 10, offset: 0 })).toEqual([]);
+    const prod = await call('POST', '/v1/admin/notifications/test', prodAdmin, { ...body, environment: 'prod' });
+    expect(prod.status).toBe(201);
+    expect(prod.body.environment).toBe('prod');
+  },
+
   'GET /v1/admin/settings': async () => {
     const dev = await call('GET', '/v1/admin/settings', devAdmin);
     expect(dev.status).toBe(200);

@@ -22,6 +22,7 @@ interface Owned {
   fileId: string;
   keyId: string;
   sessionId: string;
+  notificationId: string;
 }
 
 /** Everything a user can own that a route addresses by id. */
@@ -36,6 +37,14 @@ async function createEverything(browser: Browser): Promise<Owned> {
   const key = await readJson(await browser.post('/api/keys', { name: 'owned key', environment: 'prod' }));
   const session = await readJson(await browser.post('/api/chat/start', { chatId: chat.id, message: 'owned question' }));
   await readEvents(await browser.get(`/api/chat/stream?sessionId=${session.sessionId}`));
+  const me = await readJson(await browser.get('/api/me'));
+  const { notification } = await server.parts.notifications.notify({
+    environment: 'prod',
+    userId: me.id,
+    kind: 'system.test',
+    title: 'owned notification',
+    body: 'owned',
+  });
   return {
     chatId: chat.id,
     messageId: message.id,
@@ -43,6 +52,7 @@ async function createEverything(browser: Browser): Promise<Owned> {
     fileId: file.id,
     keyId: key.record.id,
     sessionId: session.sessionId,
+    notificationId: notification.id,
   };
 }
 
@@ -67,6 +77,7 @@ function attempts(ids: Owned): Array<[string, string, unknown?]> {
     ['DELETE', `/api/keys/${ids.keyId}`],
     ['GET', `/api/chat/stream?sessionId=${ids.sessionId}`],
     ['POST', '/api/chat/stop', { sessionId: ids.sessionId }],
+    ['POST', `/api/notifications/${ids.notificationId}/read`],
     ['POST', '/api/chat/start', { chatId: ids.chatId, message: 'injected' }],
     ['POST', '/api/chat/start', { message: 'x', templateId: ids.templateId, variables: { name: 'x' } }],
     ['POST', '/api/chat/start', { message: 'x', attachments: [ids.fileId] }],
@@ -114,6 +125,10 @@ describe('ownership matrix: two users, every route that takes an id', () => {
       expect(keys.map((key: { id: string }) => key.id)).toEqual([ids.keyId]);
       const chats = (await readJson(await browser.get('/api/chats'))).chats;
       expect(chats.map((row: { id: string }) => row.id)).toEqual([ids.chatId]);
+      const notifications = (await readJson(await browser.get('/api/notifications'))).notifications;
+      expect(notifications.map((row: { id: string; read: boolean }) => [row.id, row.read])).toEqual([
+        [ids.notificationId, false],
+      ]);
     }
   });
 });

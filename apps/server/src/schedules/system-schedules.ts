@@ -50,6 +50,19 @@ export async function ensureSystemSchedules(scheduler: Scheduler): Promise<void>
       missedPolicy: 'run_once',
     });
   }
+  // Notifications a user chose to get as a daily digest go out once a day per environment.
+  for (const environment of ['prod', 'dev'] as const) {
+    await scheduler.ensure({
+      id: `system.notifications-digest-${environment}`,
+      environment,
+      name: `Send the daily notification digests (${environment})`,
+      origin: 'system',
+      jobName: 'notifications.digest',
+      payload: { environment },
+      timing: { kind: 'cron', cron: '0 8 * * *', timezone: 'UTC' },
+      missedPolicy: 'run_once',
+    });
+  }
 }
 
 export interface MaintenanceJobDependencies {
