@@ -6,6 +6,7 @@
  */
 export * from './accounts';
 export * from './admin';
+export * from './anthropic';
 export * from './apps';
 export * from './audio';
 export * from './chat';

@@ -21,6 +21,7 @@ import { registerTextInputCheck } from '../edge/text-input';
 import { registerAdminEventRoutes } from '../events/admin-event-routes';
 import { registerFlowEventRoutes } from '../events/flow-event-routes';
 import { registerFileRoutes } from '../files/file-routes';
+import { registerAnthropicRoutes } from '../gateway/anthropic-routes';
 import { registerAsyncChatRoutes } from '../gateway/async-chat-routes';
 import { registerEmbeddingsRoutes } from '../gateway/embeddings-routes';
 import { registerNativeChatRoutes } from '../gateway/native-chat-routes';
@@ -91,11 +92,24 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
           '`{"error":{"code":"SY_ERR_*","message":"..."}}` (OpenAI-shaped on OpenAI-compatible routes).',
       },
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'prod_…, dev_… or gt_… key' } },
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'prod_…, dev_… or gt_… key' },
+          anthropicKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'x-api-key',
+            description: 'The same key in the header Anthropic clients use (Anthropic-compatible routes only)',
+          },
+        },
       },
       tags: [
         { name: 'Chat', description: 'Native chat API' },
         { name: 'OpenAI-compatible', description: 'Works with official OpenAI client libraries' },
+        {
+          name: 'Anthropic-compatible',
+          description: "Anthropic's Messages API in front of every provider (official Anthropic clients)",
+        },
+        { name: 'Ollama-compatible', description: "Ollama's API in front of every provider (key auth, never cookies)" },
         { name: 'Images', description: 'Image generation (jobs, quotas)' },
         { name: 'Audio', description: 'Transcription jobs for long recordings, audio quota' },
         { name: 'Apps', description: 'Apps (MCP servers) and their skills' },
@@ -144,6 +158,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerNativeChatRoutes(app, parts);
   registerOpenAIRoutes(app, parts);
   registerEmbeddingsRoutes(app, parts);
+  registerAnthropicRoutes(app, parts);
   registerAsyncChatRoutes(app, parts);
   registerImageRoutes(app, parts);
   registerAudioRoutes(app, parts);
