@@ -15,4 +15,5 @@ export * from './conversations';
 export * from './events';
 export * from './images';
 export * from './keys';
+export * from './ollama';
 export * from './skill-calls';

@@ -25,6 +25,7 @@ import { registerAnthropicRoutes } from '../gateway/anthropic-routes';
 import { registerAsyncChatRoutes } from '../gateway/async-chat-routes';
 import { registerEmbeddingsRoutes } from '../gateway/embeddings-routes';
 import { registerNativeChatRoutes } from '../gateway/native-chat-routes';
+import { registerOllamaRoutes } from '../gateway/ollama-routes';
 import { registerOpenAIRoutes } from '../gateway/openai-routes';
 import { registerImageRoutes } from '../images/image-routes';
 import { registerAdminJobRoutes } from '../jobs/admin-job-routes';
@@ -159,6 +160,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerOpenAIRoutes(app, parts);
   registerEmbeddingsRoutes(app, parts);
   registerAnthropicRoutes(app, parts);
+  registerOllamaRoutes(app, parts);
   registerAsyncChatRoutes(app, parts);
   registerImageRoutes(app, parts);
   registerAudioRoutes(app, parts);
