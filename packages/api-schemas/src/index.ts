@@ -16,4 +16,5 @@ export * from './events';
 export * from './images';
 export * from './keys';
 export * from './ollama';
+export * from './responses';
 export * from './skill-calls';

@@ -12,6 +12,7 @@ export * from './images-repository';
 export * from './jobs-repository';
 export * from './keys-repository';
 export * from './page';
+export * from './responses-repository';
 export * from './schema';
 export * from './settings-repository';
 export * from './skill-calls-repository';

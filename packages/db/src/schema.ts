@@ -23,6 +23,7 @@ export * from './audio-schema';
 export * from './conversations-schema';
 export * from './events-schema';
 export * from './images-schema';
+export * from './responses-schema';
 export * from './skill-calls-schema';
 
 const environmentColumn = () => varchar('environment', { length: 4, enum: environments });

@@ -27,6 +27,7 @@ import { registerEmbeddingsRoutes } from '../gateway/embeddings-routes';
 import { registerNativeChatRoutes } from '../gateway/native-chat-routes';
 import { registerOllamaRoutes } from '../gateway/ollama-routes';
 import { registerOpenAIRoutes } from '../gateway/openai-routes';
+import { registerResponsesRoutes } from '../gateway/responses-routes';
 import { registerImageRoutes } from '../images/image-routes';
 import { registerAdminJobRoutes } from '../jobs/admin-job-routes';
 import { registerAccountKeyRoutes } from '../keys/account-key-routes';
@@ -161,6 +162,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerEmbeddingsRoutes(app, parts);
   registerAnthropicRoutes(app, parts);
   registerOllamaRoutes(app, parts);
+  registerResponsesRoutes(app, parts);
   registerAsyncChatRoutes(app, parts);
   registerImageRoutes(app, parts);
   registerAudioRoutes(app, parts);

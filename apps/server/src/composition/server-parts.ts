@@ -13,6 +13,7 @@ import {
   createMemoryRateLimiter,
   createMemoryResponseCache,
   createSecretScrubber,
+  environments,
   type SecretScrubber,
   settingDefinitions,
 } from '@switchyard/core';
@@ -23,6 +24,7 @@ import {
   createKeyRepository,
   createSettingsRepository,
   createSkillCallRepository,
+  createStoredResponsesRepository,
   createUsageRepository,
   type IdempotencyRepository,
 } from '@switchyard/db';
@@ -315,7 +317,15 @@ export async function createServerParts(
       logger,
     );
     await appAdmin.reload();
-    const purge = setInterval(() => void idempotency.purgeExpired().catch(() => {}), 3_600_000);
+    const purge = setInterval(() => {
+      void idempotency.purgeExpired().catch(() => {});
+      // Stored Responses API answers past their retention, in each environment's database.
+      for (const environment of environments) {
+        void createStoredResponsesRepository(databases[environment].db)
+          .purgeExpired()
+          .catch(() => {});
+      }
+    }, 3_600_000);
     purge.unref();
     cleanups.unshift(() => clearInterval(purge));
 
