@@ -96,7 +96,13 @@ export const ChatCompletionRequest = Type.Object(
     top_p: nullable(Type.Number({ minimum: 0, maximum: 1 })),
     max_tokens: nullable(Type.Integer({ minimum: 1 })),
     max_completion_tokens: nullable(Type.Integer({ minimum: 1 })),
-    n: nullable(Type.Integer({ minimum: 1, maximum: 1 })),
+    n: nullable(
+      Type.Integer({
+        minimum: 1,
+        maximum: 128,
+        description: 'Choices to generate: above 1 only on models served by OpenAI-compatible providers (else 400)',
+      }),
+    ),
     stop: nullable(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 4 })])),
     seed: nullable(Type.Integer()),
     presence_penalty: nullable(Type.Number({ minimum: -2, maximum: 2 })),

@@ -6,6 +6,7 @@
  */
 export * from './accounts';
 export * from './admin';
+export * from './anthropic';
 export * from './apps';
 export * from './audio';
 export * from './chat';
@@ -17,6 +18,8 @@ export * from './images';
 export * from './keys';
 export * from './messaging';
 export * from './notifications';
+export * from './ollama';
+export * from './responses';
 export * from './schedules';
 export * from './searches';
 export * from './skill-calls';

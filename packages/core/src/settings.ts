@@ -279,6 +279,15 @@ export const settingDefinitions: readonly SettingDefinition[] = Object.freeze([
     minimum: 0,
     maximum: 2_592_000,
   },
+  {
+    key: 'responses.retention_days',
+    type: 'integer',
+    defaultValue: 30,
+    description:
+      'How long POST /v1/responses keeps a stored response for GET /v1/responses/{id} and previous_response_id',
+    minimum: 1,
+    maximum: 3650,
+  },
 ] satisfies SettingDefinition[]);
 
 const definitionsByKey = new Map(settingDefinitions.map((definition) => [definition.key, definition]));

@@ -25,6 +25,7 @@ export * from './events-schema';
 export * from './gift-finder-schema';
 export * from './images-schema';
 export * from './notifications-schema';
+export * from './responses-schema';
 export * from './schedules-schema';
 export * from './searches-schema';
 export * from './skill-calls-schema';

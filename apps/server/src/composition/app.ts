@@ -22,10 +22,13 @@ import { registerTextInputCheck } from '../edge/text-input';
 import { registerAdminEventRoutes } from '../events/admin-event-routes';
 import { registerFlowEventRoutes } from '../events/flow-event-routes';
 import { registerFileRoutes } from '../files/file-routes';
+import { registerAnthropicRoutes } from '../gateway/anthropic-routes';
 import { registerAsyncChatRoutes } from '../gateway/async-chat-routes';
 import { registerEmbeddingsRoutes } from '../gateway/embeddings-routes';
 import { registerNativeChatRoutes } from '../gateway/native-chat-routes';
+import { registerOllamaRoutes } from '../gateway/ollama-routes';
 import { registerOpenAIRoutes } from '../gateway/openai-routes';
+import { registerResponsesRoutes } from '../gateway/responses-routes';
 import { registerGiftFinderRoutes } from '../gift-finder/gift-finder-routes';
 import { registerImageRoutes } from '../images/image-routes';
 import { registerAdminJobRoutes } from '../jobs/admin-job-routes';
@@ -108,6 +111,11 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
       tags: [
         { name: 'Chat', description: 'Native chat API' },
         { name: 'OpenAI-compatible', description: 'Works with official OpenAI client libraries' },
+        {
+          name: 'Anthropic-compatible',
+          description: "Anthropic's Messages API in front of every provider (official Anthropic clients)",
+        },
+        { name: 'Ollama-compatible', description: "Ollama's API in front of every provider (key auth, never cookies)" },
         { name: 'Images', description: 'Image generation (jobs, quotas)' },
         { name: 'Audio', description: 'Transcription jobs for long recordings, audio quota' },
         { name: 'Apps', description: 'Apps (MCP servers) and their skills' },
@@ -161,6 +169,9 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerNativeChatRoutes(app, parts);
   registerOpenAIRoutes(app, parts);
   registerEmbeddingsRoutes(app, parts);
+  registerAnthropicRoutes(app, parts);
+  registerOllamaRoutes(app, parts);
+  registerResponsesRoutes(app, parts);
   registerAsyncChatRoutes(app, parts);
   registerImageRoutes(app, parts);
   registerAudioRoutes(app, parts);

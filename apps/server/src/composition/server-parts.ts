@@ -13,6 +13,7 @@ import {
   createMemoryRateLimiter,
   createMemoryResponseCache,
   createSecretScrubber,
+  environments,
   type SecretScrubber,
   settingDefinitions,
 } from '@switchyard/core';
@@ -26,6 +27,7 @@ import {
   createSchedulesRepository,
   createSettingsRepository,
   createSkillCallRepository,
+  createStoredResponsesRepository,
   createUsageRepository,
   type IdempotencyRepository,
   provisionGiftServiceRoles,
@@ -383,6 +385,12 @@ export async function createServerParts(
       void purgeExpiredRecordings({ databases, storage, settings }).catch((error: unknown) =>
         logger.warn({ err: error }, 'purging expired audio recordings failed'),
       );
+      // Stored Responses API answers past their retention, in each environment's database.
+      for (const environment of environments) {
+        void createStoredResponsesRepository(databases[environment].db)
+          .purgeExpired()
+          .catch(() => {});
+      }
     }, 3_600_000);
     purge.unref();
     cleanups.unshift(() => clearInterval(purge));

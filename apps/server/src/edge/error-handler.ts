@@ -78,9 +78,15 @@ const databaseRetryAfterSeconds = 5;
  * The body a caller sees. The message is scrubbed of every configured secret: upstream messages are
  * quoted in it, and an upstream may echo the credential it received.
  */
-export function errorBody(error: SwitchyardError, openai: boolean, secrets: SecretScrubber): unknown {
+export function errorBody(error: SwitchyardError, shape: boolean | ErrorShape, secrets: SecretScrubber): unknown {
   const message = secrets.scrub(error.message);
-  if (openai) {
+  if (shape === 'anthropic') {
+    // Anthropic's clients read `error.type` and `error.message`; our stable code rides along.
+    return { type: 'error', error: { type: anthropicType(error.status), message, code: error.code } };
+  }
+  // Ollama's clients read a bare string.
+  if (shape === 'ollama') return { error: message };
+  if (shape === true || shape === 'openai') {
     return {
       error: {
         message,
@@ -91,6 +97,22 @@ export function errorBody(error: SwitchyardError, openai: boolean, secrets: Secr
     };
   }
   return { error: { code: error.code, message } };
+}
+
+/** The error body shapes: ours, OpenAI's, Anthropic's, Ollama's. */
+export type ErrorShape = 'switchyard' | 'openai' | 'anthropic' | 'ollama';
+
+function anthropicType(status: number): string {
+  if (status === 413) return 'request_too_large';
+  if (status === 503 || status === 529) return 'overloaded_error';
+  return openaiTypes[status] ?? 'api_error';
+}
+
+/** Which shape a route's errors take: the client protocol it speaks. */
+export function errorShapeOf(request: FastifyRequest): ErrorShape {
+  const behaviour = request.routeOptions.config?.behaviour;
+  if (behaviour?.errorShape) return behaviour.errorShape;
+  return wantsOpenaiErrors(request) ? 'openai' : 'switchyard';
 }
 
 export function wantsOpenaiErrors(request: FastifyRequest): boolean {
@@ -128,7 +150,7 @@ export function sendError(
   return reply
     .code(error.status)
     .type('application/json; charset=utf-8')
-    .send(errorBody(error, wantsOpenaiErrors(request), secrets));
+    .send(errorBody(error, errorShapeOf(request), secrets));
 }
 
 /** The innermost message of an error chain (the driver's own words), without parameters or stack. */

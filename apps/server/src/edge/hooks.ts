@@ -41,7 +41,7 @@ const answeredWhileDraining = new Set(['/health', '/ready']);
  */
 function refuseWhileDraining(edge: EdgeDependencies, request: FastifyRequest, reply: FastifyReply): void {
   try {
-    const token = bearerToken(request);
+    const token = bearerToken(request, request.routeOptions.config?.behaviour);
     if (token !== undefined) request.principal = principalForKey(edge, token);
   } catch {
     // An unknown or malformed key is refused for shutting down all the same.
@@ -74,9 +74,12 @@ function cachedKeyHash(key: string): string {
 /** One principal per cached key record: a key reload (revocation, scope change) makes new records. */
 const keyPrincipals = new WeakMap<CachedKey, Principal>();
 
-function bearerToken(request: FastifyRequest): string | undefined {
+function bearerToken(request: FastifyRequest, behaviour?: RouteBehaviour): string | undefined {
   const header = request.headers.authorization;
-  if (!header) return undefined;
+  if (!header) {
+    const apiKey = behaviour?.apiKeyHeader ? request.headers['x-api-key'] : undefined;
+    return typeof apiKey === 'string' && apiKey.trim() !== '' ? apiKey.trim() : undefined;
+  }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match?.[1]) {
     throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'The Authorization header must be "Bearer <api key>"');
@@ -193,14 +196,14 @@ async function authenticate(
   }
   let token: string | undefined;
   try {
-    token = bearerToken(request);
+    token = bearerToken(request, behaviour);
   } catch (error) {
     if (behaviour.auth === 'none') return;
     await failures.fail(request.ip);
     throw error;
   }
   if (token === undefined) {
-    if (behaviour.auth === 'optional' || behaviour.auth === 'admin') {
+    if ((behaviour.auth === 'optional' || behaviour.auth === 'admin') && !behaviour.noSession) {
       const user = await sessionPrincipal(edge, request);
       if (user) {
         if (behaviour.auth === 'admin' && !user.isAdmin) {

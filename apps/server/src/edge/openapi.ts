@@ -22,6 +22,12 @@ export const securitySchemes = {
     name: sessionCookie,
     description: 'The web app session (better-auth), set by /api/auth/sign-in/email',
   },
+  anthropicKey: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'x-api-key',
+    description: 'The same key in the header Anthropic clients use (Anthropic-compatible routes only)',
+  },
 } as const;
 
 const securityByAuth: Record<AuthRequirement, readonly Record<string, string[]>[]> = {

@@ -43,6 +43,15 @@ export interface RouteBehaviour {
   rateLimit?: 'chat' | 'image' | 'messages';
   /** Errors in OpenAI's shape instead of ours. */
   openaiErrors?: boolean;
+  /**
+   * Errors in another client protocol's shape: Anthropic's `{type:'error', error:{type, message}}`
+   * or Ollama's `{error: message}` (the ingresses those clients call).
+   */
+  errorShape?: 'anthropic' | 'ollama';
+  /** Also take the key from `x-api-key` (Anthropic's clients send it there), besides `Authorization: Bearer`. */
+  apiKeyHeader?: boolean;
+  /** Keys only: a session cookie is never read (key routes under /api/, where the web app's cookie routes live). */
+  noSession?: boolean;
   /** Whether a usage row is written for this route (operations endpoints are not logged). */
   usage?: boolean;
 }

@@ -49,9 +49,11 @@ export function sendEventStream<T>(
     end(): string;
     error(error: unknown): string;
   },
+  /** Another streamed media type with the same framing rules (Ollama's NDJSON). */
+  contentType?: string,
 ): FastifyReply {
   const res = reply.raw;
-  const headers = { ...reply.getHeaders(), ...sseHeaders };
+  const headers = { ...reply.getHeaders(), ...sseHeaders, ...(contentType ? { 'content-type': contentType } : {}) };
   reply.hijack();
   res.writeHead(reply.statusCode, headers as Record<string, string>);
   void pump(res, source[Symbol.asyncIterator](), frames);

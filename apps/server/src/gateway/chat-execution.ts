@@ -34,6 +34,31 @@ export function resolveModel(access: ModelAccess, modelId: string, environment: 
   return route;
 }
 
+/**
+ * `n > 1` passes to OpenAI-compatible upstreams, which return that many choices; the other providers
+ * (Anthropic, Gemini, Ollama, echo) answer one, so asking them for more is a clear 400 naming the model,
+ * for the model and every fallback it may be routed to, rather than a silent single choice.
+ */
+export function assertChoicesSupported(access: ModelAccess, route: ModelRoute, n: number | null | undefined): void {
+  if (n === undefined || n === null || n <= 1) return;
+  const routes = [
+    route,
+    ...route.fallbacks.map((id) => access.models.resolve(id)).filter((entry) => entry !== undefined),
+  ];
+  for (const candidate of routes) {
+    const single = candidate.deployments.find((deployment) => deployment.provider.type !== 'openai-compatible');
+    if (single) {
+      throw new SwitchyardError(
+        'SY_ERR_VALIDATION',
+        `The model '${route.id}' cannot return n=${n} choices: ${
+          candidate === route ? 'it' : `its fallback '${candidate.id}'`
+        } is served by '${single.provider.id}' (${single.provider.type}), which answers one choice; send n: 1`,
+        { details: { param: 'n' } },
+      );
+    }
+  }
+}
+
 interface CachedAnswer {
   completion: ChatCompletion;
   deployment: string;

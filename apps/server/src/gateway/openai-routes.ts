@@ -19,7 +19,13 @@ import { sendEventStream } from '../edge/sse';
 import { withoutNulls } from '../edge/without-nulls';
 import { type ChatWithAppsDependencies, completeChatWithApps } from './apps-chat-http';
 import { enqueueChat } from './async-chat-routes';
-import { chunksOfCompletion, completeChat, resolveModel, startChatStream } from './chat-execution';
+import {
+  assertChoicesSupported,
+  chunksOfCompletion,
+  completeChat,
+  resolveModel,
+  startChatStream,
+} from './chat-execution';
 import { chatCallOf, tagAnswer } from './chat-http';
 import { listAllModels, type OtherModelSources } from './model-list';
 
@@ -102,8 +108,18 @@ export function registerOpenAIRoutes(
       const environment = request.principal?.environment ?? 'prod';
       const route = resolveModel(gateway, body.model, environment);
       request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
+      assertChoicesSupported(gateway, route, body.n);
       const { stream, stream_options: streamOptions, apps: appIds, focus, ...rest } = body;
       const upstreamRequest: ChatRequest = withoutNulls(rest);
+      if ((appIds || focus) && typeof body.n === 'number' && body.n > 1) {
+        throw new SwitchyardError(
+          'SY_ERR_VALIDATION',
+          'A chat with apps or a focus mode answers one choice; send n: 1',
+          {
+            details: { param: 'n' },
+          },
+        );
+      }
       if (appIds || focus) {
         // Unknown apps and focus modes are a 404 before anything is sent, streamed or not.
         const selection = await selectSkills(
