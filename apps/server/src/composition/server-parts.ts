@@ -431,6 +431,7 @@ export async function createServerParts(
         summarise: createModelSummariser({ models, router, defaultModel: config.defaultModel }),
         logger,
       });
+      await registerNotificationJobs(jobs, notifications);
       logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
       await flows.record(events);
       if (mode === 'server' && config.giftFinder.serviceRoles === true) {
@@ -458,9 +459,6 @@ export async function createServerParts(
         },
         options.giftServices,
       );
-      await registerNotificationJobs(jobs, notifications);
-      logger.info({ backend: jobs.backend, workerId: jobs.workerId }, 'job processors started');
-      await flows.record(events);
       await subscribeEventNotifications(events, notifications, logger);
       logger.info({ backend: events.backend }, 'event consumers started');
       await schedules.start();

@@ -19,20 +19,22 @@ export type EventNotificationMappings = {
 };
 
 /**
- * Which events notify whom. Add an entry per event of the catalog; the key of each notification is
- * derived from the event id, so a redelivered event notifies once. For example, once the scheduler
- * publishes `SavedSearchResultsFound`:
- *
- *   SavedSearchResultsFound: (event) => ({
- *     userId: event.payload.userId,
- *     kind: 'saved-search.results',
- *     title: `${event.payload.newResults} new results for “${event.payload.query}”`,
- *     body: event.payload.summary ?? event.payload.topTitles.join('\n'),
- *     link: `/searches/${event.payload.searchId}`,
- *     data: { searchId: event.payload.searchId, runId: event.payload.runId },
- *   }),
+ * Which events notify whom: an entry per event of the catalog. The key of each notification is derived
+ * from the event id, so a redelivered event notifies once.
  */
-export const eventNotificationMappings: EventNotificationMappings = {};
+export const eventNotificationMappings: EventNotificationMappings = {
+  // A saved search's run found results it had not seen before.
+  SavedSearchResultsFound: (event) => ({
+    userId: event.payload.userId,
+    kind: 'saved-search.results',
+    title: `${event.payload.newResults} new result${event.payload.newResults === 1 ? '' : 's'} for “${event.payload.name}”`,
+    body: (
+      event.payload.summary ?? event.payload.results.map((result) => `${result.title}\n${result.url}`).join('\n\n')
+    ).slice(0, 4_000),
+    link: '/searches',
+    data: { searchId: event.payload.searchId, runId: event.payload.runId },
+  }),
+};
 
 /**
  * Subscribes the `notifications` group to every mapped event (worker roles). Each event's notifications

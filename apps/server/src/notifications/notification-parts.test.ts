@@ -4,6 +4,7 @@ import { closedPortUrl, startTestSmtpServer } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
 import { createEmailChannel } from './email-channel';
 import { renderEmail, renderWhatsAppText } from './email-templates';
+import { eventNotificationMappings } from './notification-events';
 import type { OutboundMessage } from './outbound-channel';
 import { createUnsubscribeTokens } from './unsubscribe-token';
 import { createWhatsAppChannel, type WhatsAppSender } from './whatsapp-channel';
@@ -134,5 +135,50 @@ describe('WhatsApp channel', () => {
         text: 'Switchyard digest: 1 notification\n\n*Hello <b>*\nOne & two\nhttps://switchyard.test/searches/1',
       },
     ]);
+  });
+});
+
+describe('the SavedSearchResultsFound mapping', () => {
+  const envelope = (payload: Partial<Record<string, unknown>> = {}) => ({
+    id: 'event-1',
+    name: 'SavedSearchResultsFound',
+    version: 1,
+    environment: 'prod' as const,
+    flowId: null,
+    publishedAt: '2026-12-03T08:00:00.000Z',
+    payload: {
+      searchId: 'search-1',
+      userId: 'user-1',
+      runId: 'run-1',
+      name: 'Rust jobs',
+      query: 'rust jobs berlin',
+      newResults: 2,
+      results: [
+        { title: 'Rust engineer', url: 'https://jobs.example/1', snippet: 'a' },
+        { title: 'Systems role', url: 'https://jobs.example/2', snippet: 'b' },
+      ],
+      channels: ['in_app'],
+      ...payload,
+    },
+  });
+
+  it("tells the search's owner how many results are new, with their titles and links", () => {
+    const produced = eventNotificationMappings.SavedSearchResultsFound?.(envelope() as never);
+    expect(produced).toEqual({
+      userId: 'user-1',
+      kind: 'saved-search.results',
+      title: '2 new results for “Rust jobs”',
+      body: 'Rust engineer\nhttps://jobs.example/1\n\nSystems role\nhttps://jobs.example/2',
+      link: '/searches',
+      data: { searchId: 'search-1', runId: 'run-1' },
+    });
+  });
+
+  it("uses the model's summary when the run made one, and says 'result' for one", () => {
+    const produced = eventNotificationMappings.SavedSearchResultsFound?.(
+      envelope({ newResults: 1, summary: 'One new Rust role in Berlin.' }) as never,
+    ) as { title: string; body: string };
+    expect(produced.title).toBe('1 new result for “Rust jobs”');
+    expect(produced.body).toBe('One new Rust role in Berlin.');
   });
 });

@@ -6,7 +6,6 @@ import type { Browser } from '../testing/browser';
 import { signUpUser } from '../testing/chat-client';
 import { type Json, readJson } from '../testing/read-json';
 import { startTestServer, type TestServer } from '../testing/test-server';
-import { subscribeEventNotifications } from './notification-events';
 
 let server: TestServer;
 let smtp: TestSmtpServer;
@@ -326,34 +325,39 @@ describe('notifications: preferences and the daily digest', () => {
 });
 
 describe('notifications: from events', () => {
-  it('turns a mapped event into one notification per event, however often it is handled', async () => {
+  it("turns a saved search's new results into one notification per event, however often it is handled", async () => {
     const grace = await signUpUser(server.url, 'grace');
-    await subscribeEventNotifications(server.parts.events, server.parts.notifications, server.parts.logger, {
-      FlowCompleted: (event) => ({
-        userId: event.payload.outcome === 'cancelled' ? 'a-deleted-user' : grace.id,
-        kind: 'system.test',
-        title: `Flow ${event.payload.outcome}`,
-        body: event.payload.message ?? 'done',
-      }),
+    const found = (userId: string) => ({
+      searchId: 'search-1',
+      userId,
+      runId: 'run-1',
+      name: 'Rust jobs',
+      query: 'rust jobs berlin',
+      newResults: 1,
+      results: [{ title: 'Rust engineer', url: 'https://jobs.example/1', snippet: 'Berlin' }],
+      channels: ['in_app'],
     });
-    const event = await server.parts.events.publish(
-      'FlowCompleted',
-      { outcome: 'succeeded', message: 'Gift ideas are ready' },
-      { environment: 'prod' },
-    );
+    // The server's own `notifications` group maps the event (no subscription made by the test).
+    const event = await server.parts.events.publish('SavedSearchResultsFound', found(grace.id), {
+      environment: 'prod',
+    });
     const listed = await eventually(async () => {
       const list = await readJson(await grace.browser.get('/api/notifications'));
       expect(list.notifications).toHaveLength(1);
       return list.notifications[0];
     });
-    expect(listed).toMatchObject({ title: 'Flow succeeded', body: 'Gift ideas are ready' });
+    expect(listed).toMatchObject({
+      title: '1 new result for “Rust jobs”',
+      body: 'Rust engineer\nhttps://jobs.example/1',
+      kind: 'saved-search.results',
+    });
     // A handler retried after it stored the notification stores nothing new.
     const repeated = await server.parts.notifications.notify({
       environment: 'prod',
       userId: grace.id,
-      kind: 'system.test',
-      title: 'Flow succeeded',
-      body: 'Gift ideas are ready',
+      kind: 'saved-search.results',
+      title: listed.title,
+      body: listed.body,
       key: `event:${event.id}:0`,
     });
     expect(repeated.created).toBe(false);
@@ -365,14 +369,16 @@ describe('notifications: from events', () => {
         if (
           activity.type === 'handled' &&
           activity.group === 'notifications' &&
-          (activity.event.payload as { outcome?: string }).outcome === 'cancelled'
+          (activity.event.payload as { userId?: string }).userId === 'a-deleted-user'
         ) {
           stop();
           resolve(activity.event.id);
         }
       });
     });
-    const gone = await server.parts.events.publish('FlowCompleted', { outcome: 'cancelled' }, { environment: 'prod' });
+    const gone = await server.parts.events.publish('SavedSearchResultsFound', found('a-deleted-user'), {
+      environment: 'prod',
+    });
     expect(await handled).toBe(gone.id);
   });
 });
