@@ -63,14 +63,11 @@ function configReferences(text: string): Set<string> {
   return new Set([...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g)].map((match) => match[1] as string));
 }
 
-/** The subcommands named in the CLI's usage text. */
+/** The commands the CLI has: each has its own help text (`commandHelp` in cli.ts). */
 function cliCommands(): Set<string> {
   const source = read(join(root, 'apps', 'server', 'src', 'cli', 'cli.ts'));
-  const usage = source.slice(
-    source.indexOf('const usage = `'),
-    source.indexOf('`;', source.indexOf('const usage = `')),
-  );
-  return new Set([...usage.matchAll(/^ {2}switchyard ([a-z-]+)/gm)].map((match) => match[1] as string));
+  const help = source.slice(source.indexOf('const commandHelp'), source.indexOf('const usage = `'));
+  return new Set([...help.matchAll(/^ {2}([a-z-]+): `Usage/gm)].map((match) => match[1] as string));
 }
 
 /** Metric names registered in apps/server/src/infrastructure/metrics.ts (histograms expose _bucket, _sum, _count). */
