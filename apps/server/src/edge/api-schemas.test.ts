@@ -36,9 +36,16 @@ describe('@switchyard/api-schemas is the only source of route schemas', () => {
   it('the OpenAPI document shows the package schemas for the chat, key and conversation routes', () => {
     const document = built.app.swagger() as {
       paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>>;
+      components: { schemas: Record<string, unknown> };
     };
-    const bodyOf = (path: string, method: string) =>
-      document.paths[path]?.[method]?.requestBody?.content['application/json']?.schema;
+    // Shared schemas are named components; a body is either one of them ($ref) or inline.
+    const bodyOf = (path: string, method: string) => {
+      const schema = document.paths[path]?.[method]?.requestBody?.content['application/json']?.schema as
+        | { $ref?: string }
+        | undefined;
+      const name = schema?.$ref?.replace('#/components/schemas/', '');
+      return name ? document.components.schemas[name] : schema;
+    };
     // The document is generated from the registered schemas, so it carries the package's
     // constraints (here: the ones a hand-copied shape would most likely lose).
     expect(JSON.stringify(bodyOf('/v1/chat/completions', 'post'))).toContain('"maxItems":4');

@@ -67,7 +67,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('has security schemes for keys and the session cookie, applied by who may call each route', () => {
-    expect(Object.keys(document.components.securitySchemes)).toEqual(['bearer', 'session']);
+    expect(Object.keys(document.components.securitySchemes)).toEqual(['bearer', 'session', 'anthropicKey']);
     expect(document.components.securitySchemes.session).toMatchObject({ type: 'apiKey', in: 'cookie' });
     for (const [name, operation] of operations()) {
       if (operation['x-switchyard-auth'] === 'session') expect(operation.security, name).toEqual([{ session: [] }]);

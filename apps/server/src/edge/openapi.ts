@@ -172,6 +172,21 @@ const successDocs: Readonly<Record<string, SuccessDoc>> = {
       },
     },
   },
+  'DELETE /v1/audio/recordings/:id': { status: 204, description: 'Deleted, with its stored audio and transcript' },
+  'DELETE /v1/admin/schedules/:id': { status: 204, description: 'Deleted' },
+  'DELETE /api/searches/:id': { status: 204, description: 'Deleted, with its runs and schedule' },
+  'GET /v1/whatsapp/webhook': {
+    status: 200,
+    description: 'The verification handshake: `hub.challenge` echoed back',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  },
+  'GET /api/notifications/stream': {
+    status: 200,
+    description: 'New notifications and the unread count, live',
+    content: {
+      'text/event-stream': { schema: sseText('`notification` and `unread` events; resumable with Last-Event-ID') },
+    },
+  },
   'GET /mcp': { status: 405, description: 'Not offered: the endpoint is stateless' },
   'DELETE /mcp': { status: 405, description: 'Not offered: the endpoint is stateless' },
 };
