@@ -267,7 +267,11 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
     const limit = page.getByLabel('rate_limit.chat.dev', { exact: true });
     await limit.fill('30');
     await page.getByRole('button', { name: 'Save rate_limit.chat.dev' }).click();
-    await page.getByText('Saved').waitFor();
+    // The row's own status, not the header's "Saved searches" link (which would match at once).
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Saved$/ })
+      .waitFor();
     await expect.poll(() => page.getByLabel('rate_limit.chat.dev', { exact: true }).inputValue()).toBe('30');
     await page.getByLabel('rate_limit.chat.dev', { exact: true }).fill('-5');
     await page.getByRole('button', { name: 'Save rate_limit.chat.dev' }).click();

@@ -38,8 +38,9 @@ function SettingRow({ setting }: { setting: Setting }) {
   const save = useMutation({
     mutationFn: (next: unknown) =>
       api<Setting>(`/v1/admin/settings/${encodeURIComponent(setting.key)}`, { method: 'PUT', json: { value: next } }),
-    onSuccess: (saved) => {
-      setValue(String(saved.value));
+    onSuccess: (saved, submitted) => {
+      // Shows the stored form of what was saved, but never over an edit typed while the save was on its way.
+      setValue((current) => (current.trim() === String(submitted) ? String(saved.value) : current));
       void client.invalidateQueries({ queryKey: ['settings'] });
     },
   });
