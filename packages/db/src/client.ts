@@ -9,11 +9,14 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import { assertChannelName } from './channel-name';
 import {
+  copyTemplateDir,
   defaultTemplateCacheDir,
   isInitialisedDataDir,
   readTemplate,
+  templateDirName,
   templateFileName,
   writeTemplate,
+  writeTemplateDir,
 } from './pglite-template';
 import type { DatabaseErrorReporter, ListenOptions, NotificationHandler } from './postgres-listener';
 import * as schema from './schema';
@@ -150,12 +153,28 @@ async function openPgliteClient(options: PgliteOpenOptions): Promise<PGlite> {
   const fresh = dataDir === null || !isInitialisedDataDir(dataDir);
   pgliteVersion ??= readPackageVersion('@electric-sql/pglite');
   const templateName = fresh && templateCacheDir ? await templateFileName(migrationsFolder, pgliteVersion) : null;
+  const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${options.sharedBuffers}`];
+  if (dataDir !== null) {
+    // On disk: a copy of the cached data dir, opened like an existing one.
+    const dirName = templateName && templateCacheDir ? templateDirName(templateName) : null;
+    const copied = dirName && templateCacheDir ? await copyTemplateDir(templateCacheDir, dirName, dataDir) : false;
+    let client = await PGlite.create(dataDir, { startParams });
+    try {
+      await migrate(drizzle({ client, schema }), { migrationsFolder });
+      if (dirName && templateCacheDir && !copied) {
+        // Closed first, so every page is on disk; reopened once, only for the very first database.
+        await client.close();
+        await writeTemplateDir(dataDir, templateCacheDir, dirName);
+        client = await PGlite.create(dataDir, { startParams });
+      }
+    } catch (error) {
+      await client.close().catch(() => {});
+      throw error;
+    }
+    return client;
+  }
   const template = templateName && templateCacheDir ? await readTemplate(templateCacheDir, templateName) : null;
-  const createOptions = {
-    ...(template ? { loadDataDir: template } : {}),
-    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${options.sharedBuffers}`],
-  };
-  const client = dataDir === null ? await PGlite.create(createOptions) : await PGlite.create(dataDir, createOptions);
+  const client = await PGlite.create({ ...(template ? { loadDataDir: template } : {}), startParams });
   try {
     await migrate(drizzle({ client, schema }), { migrationsFolder });
     if (templateName && templateCacheDir && !template) await writeTemplate(client, templateCacheDir, templateName);

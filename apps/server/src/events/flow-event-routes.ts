@@ -2,6 +2,7 @@ import { ErrorResponse, FlowIdParams } from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
+import { followChanges, type Heartbeat } from '../edge/follow-changes';
 import type { RouteBehaviour } from '../edge/principal';
 import { sendEventStream, sseEvent } from '../edge/sse';
 import { wireEnvelope } from './event-wire';
@@ -14,7 +15,7 @@ const defaultHeartbeatMs = 15_000;
 /** The event that ends a flow: its followers' streams end after it. */
 const finalEvent = 'FlowCompleted';
 
-type StreamItem = { kind: 'event'; entry: FlowEntry } | { kind: 'heartbeat' };
+type StreamItem = { kind: 'event'; entry: FlowEntry } | Heartbeat;
 
 function lastEventId(header: string | string[] | undefined): number {
   const value = Array.isArray(header) ? header[0] : header;
@@ -24,50 +25,36 @@ function lastEventId(header: string | string[] | undefined): number {
 }
 
 /** The flow's recorded events after `after`, then each new one as any process records it, until the final one. */
-async function* follow(
+function follow(
   flows: FlowService,
   flowId: string,
   after: number,
   signal: AbortSignal,
   heartbeatMs: number,
 ): AsyncGenerator<StreamItem> {
-  let changed = true;
-  let wake: (() => void) | undefined;
-  // Watching before the first read: nothing recorded in between is missed.
-  const unwatch = await flows.watch(flowId, () => {
-    changed = true;
-    wake?.();
-  });
   let position = after;
-  try {
-    // Sends the headers now: a client waiting for a flow's first event knows it is connected.
-    yield { kind: 'heartbeat' };
-    while (!signal.aborted) {
-      while (changed) {
-        changed = false;
-        let entries: FlowEntry[];
-        do {
-          entries = await flows.read(flowId, position);
-          for (const entry of entries) {
-            position = entry.sequence;
-            yield { kind: 'event', entry };
-            if (entry.event.name === finalEvent) return;
-          }
-        } while (entries.length > 0);
-      }
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        timer = setTimeout(resolve, heartbeatMs);
-        signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-      wake = undefined;
-      clearTimeout(timer);
-      if (!changed && !signal.aborted) yield { kind: 'heartbeat' };
-    }
-  } finally {
-    unwatch();
-  }
+  return followChanges<StreamItem>({
+    watch: (onChange) => flows.watch(flowId, onChange),
+    signal,
+    heartbeatMs,
+    async *start() {
+      // Sends the headers now: a client waiting for a flow's first event knows it is connected.
+      yield { kind: 'heartbeat' };
+      return false;
+    },
+    async *drain() {
+      let entries: FlowEntry[];
+      do {
+        entries = await flows.read(flowId, position);
+        for (const entry of entries) {
+          position = entry.sequence;
+          yield { kind: 'event', entry };
+          if (entry.event.name === finalEvent) return true;
+        }
+      } while (entries.length > 0);
+      return false;
+    },
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { SwitchyardError } from '@switchyard/core';
 import type { EventEnvelope } from '@switchyard/events';
+import { followChanges, type Heartbeat } from '../edge/follow-changes';
 import type { FlowEntry, FlowService } from '../events/flows';
 import type { GiftEvent } from './gift-events';
 import { wireProduct } from './gift-session-wire';
@@ -114,78 +115,65 @@ function messagesOf(entry: FlowEntry, afterPart: number): GiftStreamMessage[] {
     .map(({ index: _index, ...message }) => message);
 }
 
-export type StreamItem = { kind: 'message'; message: GiftStreamMessage } | { kind: 'heartbeat' };
+export type StreamItem = { kind: 'message'; message: GiftStreamMessage } | Heartbeat;
 
 /**
  * A session's messages from the flow log (which any API process reads): those after Last-Event-ID,
  * then each new one as any process records it, until `done`. A stream resumed after its `done` ends at once.
  */
-export async function* followSession(
+export function followSession(
   flows: FlowService,
   sessionId: string,
   after: { sequence: number; part: number },
   signal: AbortSignal,
   heartbeatMs: number,
 ): AsyncGenerator<StreamItem> {
-  let changed = true;
-  let wake: (() => void) | undefined;
-  const unwatch = await flows.watch(sessionId, () => {
-    changed = true;
-    wake?.();
-  });
-  try {
-    // Already over before the resume point: nothing more will come.
-    let position = 0;
-    while (position < after.sequence) {
-      const entries = await flows.read(sessionId, position);
-      if (entries.length === 0) break;
-      for (const entry of entries) {
-        if (entry.sequence > after.sequence) break;
-        position = entry.sequence;
-        const frames = framesOf(entry.event);
-        const last = frames.length - 1;
-        if (
-          frames.some(
-            (frame, index) =>
-              frame.event === 'done' && (entry.sequence < after.sequence || index <= Math.min(after.part, last)),
-          )
-        ) {
-          return;
-        }
-      }
-      if ((entries.at(-1)?.sequence ?? 0) >= after.sequence) break;
-    }
-    yield { kind: 'heartbeat' };
-    let sequence = after.sequence;
-    let part = after.part;
-    while (!signal.aborted) {
-      while (changed) {
-        changed = false;
-        let entries: FlowEntry[];
-        do {
-          // Re-reads the resume event when only part of it was sent.
-          entries = await flows.read(sessionId, part === Number.POSITIVE_INFINITY ? sequence : sequence - 1);
-          for (const entry of entries) {
-            for (const message of messagesOf(entry, entry.sequence === sequence ? part : -1)) {
-              yield { kind: 'message', message };
-              if (message.event === 'done') return;
-            }
-            sequence = entry.sequence;
-            part = Number.POSITIVE_INFINITY;
+  let sequence = after.sequence;
+  let part = after.part;
+  return followChanges<StreamItem>({
+    watch: (onChange) => flows.watch(sessionId, onChange),
+    signal,
+    heartbeatMs,
+    async *start() {
+      // Already over before the resume point: nothing more will come.
+      let position = 0;
+      while (position < after.sequence) {
+        const entries = await flows.read(sessionId, position);
+        if (entries.length === 0) break;
+        for (const entry of entries) {
+          if (entry.sequence > after.sequence) break;
+          position = entry.sequence;
+          const frames = framesOf(entry.event);
+          const last = frames.length - 1;
+          if (
+            frames.some(
+              (frame, index) =>
+                frame.event === 'done' && (entry.sequence < after.sequence || index <= Math.min(after.part, last)),
+            )
+          ) {
+            return true;
           }
-        } while (entries.length > 0);
+        }
+        if ((entries.at(-1)?.sequence ?? 0) >= after.sequence) break;
       }
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        timer = setTimeout(resolve, heartbeatMs);
-        signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-      wake = undefined;
-      clearTimeout(timer);
-      if (!changed && !signal.aborted) yield { kind: 'heartbeat' };
-    }
-  } finally {
-    unwatch();
-  }
+      yield { kind: 'heartbeat' };
+      return false;
+    },
+    async *drain() {
+      let entries: FlowEntry[];
+      do {
+        // Re-reads the resume event when only part of it was sent.
+        entries = await flows.read(sessionId, part === Number.POSITIVE_INFINITY ? sequence : sequence - 1);
+        for (const entry of entries) {
+          for (const message of messagesOf(entry, entry.sequence === sequence ? part : -1)) {
+            yield { kind: 'message', message };
+            if (message.event === 'done') return true;
+          }
+          sequence = entry.sequence;
+          part = Number.POSITIVE_INFINITY;
+        }
+      } while (entries.length > 0);
+      return false;
+    },
+  });
 }

@@ -15,6 +15,7 @@ import type { NotificationRow } from '@switchyard/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
+import { followChanges, type Heartbeat } from '../edge/follow-changes';
 import { pageOf } from '../edge/paging';
 import type { RouteBehaviour } from '../edge/principal';
 import { sendEventStream, sseEvent } from '../edge/sse';
@@ -62,10 +63,10 @@ function lastEventId(header: string | string[] | undefined): number | null {
 type StreamItem =
   | { kind: 'notification'; row: NotificationRow; unread: number }
   | { kind: 'unread'; unread: number }
-  | { kind: 'heartbeat' };
+  | Heartbeat;
 
 /** New notifications as any process stores them, and the unread count whenever it changes. */
-async function* follow(
+function follow(
   notifications: NotificationService,
   recipient: { environment: Environment; userId: string },
   after: number | null,
@@ -73,53 +74,41 @@ async function* follow(
   heartbeatMs: number,
 ): AsyncGenerator<StreamItem> {
   const { environment, userId } = recipient;
-  let changed = true;
-  let wake: (() => void) | undefined;
-  // Watching before the first read: nothing stored in between is missed.
-  const unwatch = await notifications.watch(environment, userId, () => {
-    changed = true;
-    wake?.();
-  });
-  try {
-    // A new stream starts at the newest notification; a resumed one sends what it missed.
-    let position = after ?? (await notifications.lastSequence(environment, userId));
-    let unread = await notifications.unread(environment, userId);
-    yield { kind: 'unread', unread };
-    while (!signal.aborted) {
-      while (changed) {
-        changed = false;
-        let rows: NotificationRow[];
-        let sent = false;
-        do {
-          rows = await notifications.listAfter(environment, userId, position);
-          if (rows.length > 0) unread = await notifications.unread(environment, userId);
-          for (const row of rows) {
-            position = row.sequence;
-            sent = true;
-            yield { kind: 'notification', row, unread };
-          }
-        } while (rows.length > 0);
-        if (!sent) {
-          const now = await notifications.unread(environment, userId);
-          if (now !== unread) {
-            unread = now;
-            yield { kind: 'unread', unread };
-          }
+  let position = 0;
+  let unread = 0;
+  return followChanges<StreamItem>({
+    watch: (onChange) => notifications.watch(environment, userId, onChange),
+    signal,
+    heartbeatMs,
+    async *start() {
+      // A new stream starts at the newest notification; a resumed one sends what it missed.
+      position = after ?? (await notifications.lastSequence(environment, userId));
+      unread = await notifications.unread(environment, userId);
+      yield { kind: 'unread', unread };
+      return false;
+    },
+    async *drain() {
+      let rows: NotificationRow[];
+      let sent = false;
+      do {
+        rows = await notifications.listAfter(environment, userId, position);
+        if (rows.length > 0) unread = await notifications.unread(environment, userId);
+        for (const row of rows) {
+          position = row.sequence;
+          sent = true;
+          yield { kind: 'notification', row, unread };
+        }
+      } while (rows.length > 0);
+      if (!sent) {
+        const now = await notifications.unread(environment, userId);
+        if (now !== unread) {
+          unread = now;
+          yield { kind: 'unread', unread };
         }
       }
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        timer = setTimeout(resolve, heartbeatMs);
-        signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-      wake = undefined;
-      clearTimeout(timer);
-      if (!changed && !signal.aborted) yield { kind: 'heartbeat' };
-    }
-  } finally {
-    unwatch();
-  }
+      return false;
+    },
+  });
 }
 
 /** The signed-in user's notifications, preferences, live stream, and the unsubscribe links of mails. */
