@@ -97,6 +97,11 @@ export interface SwitchyardDatabase {
   /** LISTENs on `channel` (lower-case identifier); resolves to a function that stops this handler. */
   listen(channel: string, handler: NotificationHandler, options?: ListenOptions): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
+  /**
+   * False only for a lazily opened PGlite database nothing has used yet: housekeeping skips it
+   * rather than opening it (an embedded dev database nobody uses costs no memory).
+   */
+  opened(): boolean;
   close(): Promise<void>;
 }
 
@@ -220,6 +225,7 @@ async function openLazyPglite(options: PgliteOpenOptions): Promise<SwitchyardDat
   return pgliteDatabase(db, client, options.reportError, {
     // Opening migrates; a database that was never opened has nothing to migrate yet.
     migrate: async () => void (await client()),
+    opened: () => opening !== null,
     async close() {
       closed = true;
       const pending = opening;
@@ -233,7 +239,7 @@ function pgliteDatabase(
   db: Db,
   client: () => Promise<PGlite>,
   reportError: DatabaseErrorReporter,
-  lifecycle: { migrate: () => Promise<void>; close: () => Promise<void> },
+  lifecycle: { migrate: () => Promise<void>; close: () => Promise<void>; opened?: () => boolean },
 ): SwitchyardDatabase {
   const database: SwitchyardDatabase = {
     kind: 'pglite',
@@ -252,6 +258,7 @@ function pgliteDatabase(
       return () => unlisten();
     },
     notify: (channel, payload) => notify(db, channel, payload),
+    opened: lifecycle.opened ?? (() => true),
     close: lifecycle.close,
   };
   migrators.set(database, lifecycle.migrate);
@@ -285,6 +292,7 @@ async function openPostgres(
     ping: () => ping(db),
     listen: (channel, handler, listenOptions) => listener.listen(channel, handler, listenOptions),
     notify: (channel, payload) => notify(db, channel, payload),
+    opened: () => true,
     async close() {
       await listener.close();
       await pool.end();

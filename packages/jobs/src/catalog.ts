@@ -268,7 +268,13 @@ export const skillCallJob = defineJob('skill.call', {
 });
 
 /** What the `maintenance.purge` job clears; each has a system schedule. */
-export const purgeTargets = ['idempotency-keys', 'consumed-events', 'schedule-runs'] as const;
+export const purgeTargets = [
+  'idempotency-keys',
+  'consumed-events',
+  'schedule-runs',
+  'audio-recordings',
+  'stored-responses',
+] as const;
 
 /** Housekeeping that every process used to run on its own timer; now one system schedule fires it once. */
 export const maintenancePurgeJob = defineJob('maintenance.purge', {

@@ -13,7 +13,6 @@ import {
   createMemoryRateLimiter,
   createMemoryResponseCache,
   createSecretScrubber,
-  environments,
   type SecretScrubber,
   settingDefinitions,
 } from '@switchyard/core';
@@ -27,7 +26,6 @@ import {
   createSchedulesRepository,
   createSettingsRepository,
   createSkillCallRepository,
-  createStoredResponsesRepository,
   createUsageRepository,
   type IdempotencyRepository,
   provisionGiftServiceRoles,
@@ -62,6 +60,7 @@ import { createPlatformEventBus, type PlatformEventBus } from '../events/event-b
 import { createFlowService, type FlowService } from '../events/flows';
 import { createDocumentExtractor } from '../files/document-extraction';
 import { registerChatJob } from '../gateway/chat-job';
+import { purgeStoredResponses } from '../gateway/stored-responses';
 import { type GiftFinderServiceName, startGiftFinderServices } from '../gift-finder/gift-finder-services';
 import { createProfileSources } from '../gift-finder/profile/create-profile-sources';
 import type { ProfileSource } from '../gift-finder/profile/profile-source';
@@ -380,20 +379,6 @@ export async function createServerParts(
       logger,
     );
     await appAdmin.reload();
-    // Idempotency keys and consumed event ids are purged by system schedules; recordings still by this timer.
-    const purge = setInterval(() => {
-      void purgeExpiredRecordings({ databases, storage, settings }).catch((error: unknown) =>
-        logger.warn({ err: error }, 'purging expired audio recordings failed'),
-      );
-      // Stored Responses API answers past their retention, in each environment's database.
-      for (const environment of environments) {
-        void createStoredResponsesRepository(databases[environment].db)
-          .purgeExpired()
-          .catch(() => {});
-      }
-    }, 3_600_000);
-    purge.unref();
-    cleanups.unshift(() => clearInterval(purge));
 
     if (role === 'all' || role === 'worker') {
       // Each capability registers the handlers of its own jobs.
@@ -423,6 +408,8 @@ export async function createServerParts(
         idempotency,
         events,
         schedules: createSchedulesRepository(databases.prod.db),
+        purgeRecordings: () => purgeExpiredRecordings({ databases, storage, settings }),
+        purgeStoredResponses: () => purgeStoredResponses(databases),
       });
       await registerSearchRunJob(jobs, {
         repository: savedSearchRepository,

@@ -29,6 +29,18 @@ export const systemSchedules: ReadonlyArray<{ id: string; name: string; target: 
     intervalMs: hourMs,
   },
   {
+    id: 'system.audio-recordings-purge',
+    name: 'Delete audio recordings past audio.recording_retention_days (both environments)',
+    target: 'audio-recordings',
+    intervalMs: hourMs,
+  },
+  {
+    id: 'system.stored-responses-purge',
+    name: 'Delete stored Responses API answers past their retention (both environments)',
+    target: 'stored-responses',
+    intervalMs: hourMs,
+  },
+  {
     id: 'system.schedule-runs-purge',
     name: 'Delete schedule run records older than 30 days',
     target: 'schedule-runs',
@@ -69,6 +81,10 @@ export interface MaintenanceJobDependencies {
   readonly idempotency: Pick<IdempotencyRepository, 'purgeExpired'>;
   readonly events: Pick<PlatformEventBus, 'purgeConsumed'>;
   readonly schedules: Pick<SchedulesRepository, 'purgeRuns'>;
+  /** Audio recordings past their retention, in both environments; resolves to how many went. */
+  readonly purgeRecordings: () => Promise<number>;
+  /** Stored Responses API answers past their retention, in both environments. */
+  readonly purgeStoredResponses: () => Promise<number>;
   readonly now?: () => number;
 }
 
@@ -86,6 +102,10 @@ export async function registerMaintenanceJob(
         return { deleted: await dependencies.events.purgeConsumed() };
       case 'schedule-runs':
         return { deleted: await dependencies.schedules.purgeRuns(new Date(now() - scheduleRunRetentionMs)) };
+      case 'audio-recordings':
+        return { deleted: await dependencies.purgeRecordings() };
+      case 'stored-responses':
+        return { deleted: await dependencies.purgeStoredResponses() };
     }
   });
 }
