@@ -41,6 +41,19 @@ export async function startServer(
     parts.accounts.listeningOn(port);
     parts.notifications.listeningOn(port);
     parts.models.startAutodetect();
+    // Embedded mode opens the dev database on first use; the first /ready (a load balancer, the landing
+    // page) would pay that open inside its 2 s check and answer 'not ready' on a fresh start. Opening it
+    // now, in the background, lets /ready wait for an open already under way (see openingDatabaseTimeoutMs).
+    if (parts.databases.dev.isOpening) {
+      void parts.databases.dev
+        .ping()
+        .catch((error: unknown) =>
+          logger.warn(
+            { reason: error instanceof Error ? error.message : String(error) },
+            'database: opening dev failed',
+          ),
+        );
+    }
     logger.info(
       {
         url,

@@ -1,6 +1,11 @@
-import { memo, type ReactElement, type ReactNode, useState } from 'react';
+import 'katex/dist/katex.min.css';
+import { type ComponentProps, memo, type ReactElement, type ReactNode, useState } from 'react';
 import renderTree, { defaultUrlTransform, type UrlTransform } from 'react-markdown';
 import rehypeHighlight from 'rehype-highlight';
+import rehypeKatex from 'rehype-katex';
+import remarkGfm from 'remark-gfm';
+import remarkMath from 'remark-math';
+import { t } from '../lib/i18n';
 import { inlineImage, MarkdownImage } from './MarkdownImage';
 
 function textOf(node: ReactNode): string {
@@ -12,13 +17,27 @@ function textOf(node: ReactNode): string {
   return '';
 }
 
+/** The language a highlighted block was written or detected in (rehype-highlight's `language-x` class). */
+function languageOf(children: ReactNode): string | null {
+  const first = Array.isArray(children) ? children[0] : children;
+  if (!first || typeof first !== 'object' || !('props' in first)) return null;
+  const className = (first.props as { className?: string }).className ?? '';
+  return /(?:^|\s)language-([\w+#-]+)/.exec(className)?.[1] ?? null;
+}
+
 function CodeBlock({ children }: { children?: ReactNode }) {
   const [copied, setCopied] = useState(false);
+  const language = languageOf(children);
   return (
     <div className="group relative">
+      {language && (
+        <span className="absolute top-1 left-2 text-[0.65rem] text-slate-500 select-none" aria-hidden="true">
+          {language}
+        </span>
+      )}
       <button
         type="button"
-        aria-label="Copy code"
+        aria-label={t('markdown.copyCode')}
         className="absolute top-1 right-1 rounded bg-slate-700 px-2 py-0.5 text-xs text-white opacity-80 hover:opacity-100"
         onClick={() => {
           void navigator.clipboard?.writeText(textOf(children));
@@ -26,9 +45,18 @@ function CodeBlock({ children }: { children?: ReactNode }) {
           setTimeout(() => setCopied(false), 1500);
         }}
       >
-        {copied ? 'Copied' : 'Copy'}
+        {copied ? t('common.copied') : t('common.copy')}
       </button>
-      <pre>{children}</pre>
+      <pre className={language ? 'pt-6' : undefined}>{children}</pre>
+    </div>
+  );
+}
+
+/** A wide GFM table scrolls sideways inside the answer instead of widening the page (phones). */
+function Table({ node: _node, ...props }: ComponentProps<'table'> & { node?: unknown }) {
+  return (
+    <div className="markdown-table">
+      <table {...props} />
     </div>
   );
 }
@@ -38,9 +66,40 @@ function CodeBlock({ children }: { children?: ReactNode }) {
  * attached, and react-markdown attaches plugins on every render: that was most of the cost of a
  * message's Markdown. The transformer is made once and the plugin hands back the same one.
  */
-const highlightTransformer = rehypeHighlight({ detect: false });
+// `detect`: a block without a language tag is highlighted as the grammar that fits it best (of the ~35
+// common ones); a block tagged `text`/`plain` stays plain. Rendered trees are cached per message, so
+// detection runs once per answer.
+// Detection tries the languages answers are mostly written in, not all ~35: it costs a parse per grammar.
+const detectable = [
+  'bash',
+  'c',
+  'cpp',
+  'csharp',
+  'css',
+  'go',
+  'java',
+  'javascript',
+  'json',
+  'php',
+  'python',
+  'ruby',
+  'rust',
+  'sql',
+  'typescript',
+  'xml',
+  'yaml',
+];
+const highlightTransformer = rehypeHighlight({
+  detect: true,
+  subset: detectable,
+  plainText: ['text', 'txt', 'plain', 'plaintext'],
+});
 const sharedHighlight = () => highlightTransformer;
-const components = { pre: CodeBlock, img: MarkdownImage };
+// The same reasoning for KaTeX: made once. `trust: false` (the default) keeps \href, \url and
+// \includegraphics from a model's answer inert; a formula that does not parse is shown in red (rehype-katex never throws).
+const katexTransformer = rehypeKatex({ strict: 'ignore', trust: false });
+const sharedKatex = () => katexTransformer;
+const components = { pre: CodeBlock, img: MarkdownImage, table: Table };
 
 /** react-markdown's safe URLs, plus raster data URLs for images (MarkdownImage decides what loads). */
 const urlTransform: UrlTransform = (url, key, node) =>
@@ -49,7 +108,13 @@ const urlTransform: UrlTransform = (url, key, node) =>
 /** Markdown → React elements (parse, sanitize by not allowing raw HTML, highlight): the expensive part. */
 export function renderMarkdown(text: string): ReactElement {
   // react-markdown's synchronous Markdown is a plain function without hooks, so its tree can be kept.
-  return renderTree({ children: text, rehypePlugins: [sharedHighlight], components, urlTransform });
+  return renderTree({
+    children: text,
+    remarkPlugins: [remarkGfm, remarkMath],
+    rehypePlugins: [sharedKatex, sharedHighlight],
+    components,
+    urlTransform,
+  });
 }
 
 /**

@@ -5,6 +5,7 @@ import { api } from '../lib/api';
 import type { ChatMessage } from '../lib/conversations';
 import type { StreamText } from '../lib/stream-text';
 import { Markdown, markdownCache } from './Markdown';
+import { MessageMeta } from './MessageMeta';
 import { ReadAloudButton } from './ReadAloudButton';
 import { stepOfStored, ToolSteps, type ToolStepView } from './ToolSteps';
 import { buttonClass, inputClass, secondaryButtonClass } from './ui';
@@ -33,6 +34,8 @@ export function estimateMessageHeight(
   const chrome =
     16 +
     24 +
+    20 +
+    // The meta line (copy, model, time, tokens) under every message.
     20 +
     (message.role === 'user' ? 20 : 0) +
     (message.attachments?.length ? 28 : 0) +
@@ -177,6 +180,7 @@ const MessageRow = memo(function MessageRow({
           {partial ? `Stopped early: ${message.error}` : message.error}
         </p>
       )}
+      {!editing && !local && message.content !== '' && <MessageMeta message={message} />}
       {actionsEnabled && !editing && !local && (
         <div className="mt-1 flex gap-2 text-xs">
           {message.role === 'user' && (
