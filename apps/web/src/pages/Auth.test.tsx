@@ -36,10 +36,11 @@ describe('Sign in with a wrong password', () => {
     answers['/api/auth/sign-in/email'] = () =>
       json(401, { code: 'INVALID_EMAIL_OR_PASSWORD', message: 'Invalid email or password' });
     mounted = await mountWithQueryClient(<SignIn />);
+    const form = mounted.container.querySelector('form') as HTMLFormElement;
     const inputs = mounted.container.querySelectorAll('input');
     await type(inputs[0] as HTMLInputElement, 'ada@example.com');
     await type(inputs[1] as HTMLInputElement, 'wrong-password');
-    await act(async () => (mounted?.container.querySelector('form') as HTMLFormElement).requestSubmit());
+    await act(async () => form.requestSubmit());
     const alert = await until(() => {
       const found = mounted?.container.querySelector('[role="alert"]');
       if (!found) throw new Error('no alert yet');
