@@ -157,8 +157,10 @@ export function App() {
       <a href="#main" className="sr-only focus:not-sr-only">
         {t('app.skipToContent')}
       </a>
-      {/* One line at any width (the chat below is sized to it): on a phone the bar scrolls sideways. */}
-      <header className="flex h-12 items-center gap-1 overflow-x-auto whitespace-nowrap border-b border-slate-200 px-2 dark:border-slate-800">
+      {/* One line at any width (the chat below is sized to it): on a phone the bar scrolls sideways.
+          `relative`: the screen-reader-only labels inside are positioned against the bar, not the page,
+          so they never make the whole page wider than a phone. */}
+      <header className="relative flex h-12 items-center gap-1 overflow-x-auto whitespace-nowrap border-b border-slate-200 px-2 dark:border-slate-800">
         <nav aria-label={t('nav.main')} className="flex items-center gap-1">
           <Link to="/" current={path === '/'}>
             <strong>Switchyard</strong>
