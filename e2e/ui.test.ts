@@ -163,7 +163,7 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
     await page.getByLabel('language').fill('French');
     await shot('chat-template');
     await page.getByRole('button', { name: 'Insert' }).click();
-    await expect.poll(() => composer.inputValue()).toBe('Translate into French: good morning');
+    await expect.poll(() => composer.inputValue(), { timeout: 20_000 }).toBe('Translate into French: good morning');
     await page.getByRole('button', { name: 'Send' }).click();
     await answers.last().getByText('Translate into French').waitFor({ timeout: 20_000 });
     await page.getByRole('button', { name: 'Regenerate' }).waitFor();

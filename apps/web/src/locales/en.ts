@@ -249,6 +249,38 @@ export const en = {
     },
   },
   admin: {
+    jobs: {
+      title: 'Jobs',
+      backend:
+        'Queue backend <strong>{{backend}}</strong>; in the last minute {{completed}} completed and {{dead}} dead-lettered.',
+      queues: 'Queues',
+      job: 'Job',
+      all: 'All',
+      workers: 'Workers',
+      worker: 'Worker',
+      running: 'Running',
+      lastHeartbeat: 'Last heartbeat',
+      jobsItTakes: 'Jobs it takes',
+      noWorker: 'No worker has reported: jobs wait until one starts.',
+      secondsAgo: '{{seconds}} s ago',
+      stale: ' (stale)',
+      deadLetter: 'Dead-letter queue',
+      deadEmpty: 'Empty: no job has run out of attempts.',
+      deadNewest: 'The newest 50; replay or discard them to see older ones.',
+      attemptsFailed: '{{attempts}}/{{max}} attempts · failed {{when}}',
+      replay: 'Replay',
+      discard: 'Discard',
+      replayLabel: 'Replay {{name}} {{id}}',
+      discardLabel: 'Discard {{name}} {{id}}',
+      payload: 'Payload',
+      states: {
+        waiting: 'waiting',
+        delayed: 'delayed',
+        active: 'active',
+        completed: 'completed',
+        dead: 'dead',
+      },
+    },
     health: {
       title: 'Health',
       status: 'Status:',
@@ -418,6 +450,18 @@ export const en = {
       running: 'running…',
       ok: 'ok',
       error: 'error',
+    },
+  },
+  notificationSettings: {
+    channels: {
+      in_app: 'In app',
+      email: 'Email',
+      whatsapp: 'WhatsApp',
+    },
+    modes: {
+      off: 'Off',
+      immediate: 'At once',
+      daily: 'Daily digest',
     },
   },
 };

@@ -254,6 +254,38 @@ export const pl = {
     },
   },
   admin: {
+    jobs: {
+      title: 'Zadania',
+      backend:
+        'Kolejka: <strong>{{backend}}</strong>; w ostatniej minucie ukończono {{completed}}, do kolejki nieudanych trafiło {{dead}}.',
+      queues: 'Kolejki',
+      job: 'Zadanie',
+      all: 'Razem',
+      workers: 'Procesy robocze',
+      worker: 'Proces',
+      running: 'W toku',
+      lastHeartbeat: 'Ostatni sygnał',
+      jobsItTakes: 'Przyjmowane zadania',
+      noWorker: 'Żaden proces roboczy się nie zgłosił: zadania czekają, aż któryś ruszy.',
+      secondsAgo: '{{seconds}} s temu',
+      stale: ' (nieaktualny)',
+      deadLetter: 'Kolejka nieudanych zadań',
+      deadEmpty: 'Pusta: żadne zadanie nie wyczerpało prób.',
+      deadNewest: '50 najnowszych; ponów lub odrzuć je, by zobaczyć starsze.',
+      attemptsFailed: '{{attempts}}/{{max}} prób · nieudane {{when}}',
+      replay: 'Ponów',
+      discard: 'Odrzuć',
+      replayLabel: 'Ponów {{name}} {{id}}',
+      discardLabel: 'Odrzuć {{name}} {{id}}',
+      payload: 'Dane zadania',
+      states: {
+        waiting: 'oczekujące',
+        delayed: 'odłożone',
+        active: 'w toku',
+        completed: 'ukończone',
+        dead: 'nieudane',
+      },
+    },
     health: {
       title: 'Stan',
       status: 'Stan:',
@@ -424,6 +456,18 @@ export const pl = {
       running: 'w toku…',
       ok: 'ok',
       error: 'błąd',
+    },
+  },
+  notificationSettings: {
+    channels: {
+      in_app: 'W aplikacji',
+      email: 'E-mail',
+      whatsapp: 'WhatsApp',
+    },
+    modes: {
+      off: 'Wyłączone',
+      immediate: 'Od razu',
+      daily: 'Dzienne podsumowanie',
     },
   },
 };
