@@ -323,10 +323,15 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
     await composer.pressSequentially('| --- | ---: |');
     await composer.press('Shift+Enter');
     await composer.pressSequentially('| echo | ~~slow~~ fast |');
+    await composer.press('Shift+Enter');
+    await composer.press('Shift+Enter');
+    await composer.pressSequentially('Euler: $e^{i\\pi} + 1 = 0$');
     await composer.press('Enter');
     const answer = page.getByRole('article', { name: 'Assistant' }).last();
     await answer.getByRole('table').getByRole('cell', { name: 'echo', exact: true }).waitFor({ timeout: 20_000 });
     expect(await answer.locator('del').innerText()).toBe('slow');
+    // KaTeX arrives as its own chunk once an answer holds math, and draws the formula.
+    await answer.locator('.katex').first().waitFor({ timeout: 20_000 });
     await answer.getByTestId('message-meta').getByText('echo').waitFor();
     await answer.getByRole('button', { name: 'Copy answer' }).waitFor();
     await shot('chat-gfm');

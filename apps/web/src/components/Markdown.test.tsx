@@ -1,6 +1,6 @@
 import { renderToStaticMarkup } from 'react-dom/server';
-import { describe, expect, it } from 'vitest';
-import { Markdown } from './Markdown';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadMath, Markdown, MarkdownCache } from './Markdown';
 import { mayLoadImage } from './MarkdownImage';
 
 describe('Markdown', () => {
@@ -60,6 +60,20 @@ describe('mayLoadImage', () => {
 });
 
 describe('GitHub-flavoured Markdown, math and highlighting', () => {
+  beforeAll(async () => {
+    // KaTeX is its own chunk, loaded when an answer first holds a `$`.
+    await loadMath();
+  });
+
+  it('keeps the cached trees of answers with and without math', () => {
+    const cache = new MarkdownCache();
+    const plain = cache.get('a', 'no math here');
+    expect(cache.get('a', 'no math here')).toBe(plain);
+    const math = cache.get('b', 'area $\\pi r^2$');
+    expect(renderToStaticMarkup(math)).toContain('class="katex"');
+    expect(cache.get('b', 'area $\\pi r^2$')).toBe(math);
+  });
+
   it('renders tables, task lists and strikethrough', () => {
     const html = renderToStaticMarkup(
       <Markdown text={'| Model | Speed |\n| --- | ---: |\n| fast | 9 |\n\n- [x] done\n- [ ] open\n\n~~old~~ new'} />,

@@ -1,8 +1,6 @@
-import 'katex/dist/katex.min.css';
-import { type ComponentProps, memo, type ReactElement, type ReactNode, useState } from 'react';
+import { type ComponentProps, memo, type ReactElement, type ReactNode, useState, useSyncExternalStore } from 'react';
 import renderTree, { defaultUrlTransform, type UrlTransform } from 'react-markdown';
 import rehypeHighlight from 'rehype-highlight';
-import rehypeKatex from 'rehype-katex';
 import remarkGfm from 'remark-gfm';
 import remarkMath from 'remark-math';
 import { t } from '../lib/i18n';
@@ -92,13 +90,44 @@ const detectable = [
 const highlightTransformer = rehypeHighlight({
   detect: true,
   subset: detectable,
-  plainText: ['text', 'txt', 'plain', 'plaintext'],
+  plainText: ['text', 'txt', 'plain', 'plaintext', 'math'],
 });
 const sharedHighlight = () => highlightTransformer;
-// The same reasoning for KaTeX: made once. `trust: false` (the default) keeps \href, \url and
-// \includegraphics from a model's answer inert; a formula that does not parse is shown in red (rehype-katex never throws).
-const katexTransformer = rehypeKatex({ strict: 'ignore', trust: false });
-const sharedKatex = () => katexTransformer;
+
+/**
+ * KaTeX (about 270 kB of script, its CSS and fonts) is downloaded only once an answer may contain math
+ * (a `$`); until it arrives, a formula shows as its TeX source, and every mounted answer renders again
+ * when it does (`mathVersion`). Made once, like the highlighter. `trust: false` (the default) keeps
+ * \href, \url and \includegraphics from a model's answer inert; a formula that does not parse is shown
+ * in red (rehype-katex never throws).
+ */
+type Transformer = ReturnType<typeof rehypeHighlight>;
+let katexTransformer: Transformer | null = null;
+let mathLoading: Promise<void> | null = null;
+let mathVersion = 0;
+const mathListeners = new Set<() => void>();
+const mayHaveMath = (text: string) => text.includes('$');
+
+export function loadMath(): Promise<void> {
+  mathLoading ??= Promise.all([import('rehype-katex'), import('katex/dist/katex.min.css')]).then(
+    ([module]) => {
+      katexTransformer = module.default({ strict: 'ignore', trust: false }) as Transformer;
+      mathVersion++;
+      for (const listener of mathListeners) listener();
+    },
+    (error: unknown) => {
+      mathLoading = null;
+      throw error;
+    },
+  );
+  return mathLoading;
+}
+
+function subscribeMath(listener: () => void) {
+  mathListeners.add(listener);
+  return () => mathListeners.delete(listener);
+}
+const currentMathVersion = () => mathVersion;
 const components = { pre: CodeBlock, img: MarkdownImage, table: Table };
 
 /** react-markdown's safe URLs, plus raster data URLs for images (MarkdownImage decides what loads). */
@@ -107,11 +136,13 @@ const urlTransform: UrlTransform = (url, key, node) =>
 
 /** Markdown → React elements (parse, sanitize by not allowing raw HTML, highlight): the expensive part. */
 export function renderMarkdown(text: string): ReactElement {
+  const katex = katexTransformer;
+  if (!katex && mayHaveMath(text)) void loadMath().catch(() => {});
   // react-markdown's synchronous Markdown is a plain function without hooks, so its tree can be kept.
   return renderTree({
     children: text,
     remarkPlugins: [remarkGfm, remarkMath],
-    rehypePlugins: [sharedKatex, sharedHighlight],
+    rehypePlugins: katex ? [() => katex, sharedHighlight] : [sharedHighlight],
     components,
     urlTransform,
   });
@@ -123,14 +154,14 @@ export function renderMarkdown(text: string): ReactElement {
  * Least recently used entries go first.
  */
 export class MarkdownCache {
-  private entries = new Map<string, { text: string; tree: ReactElement }>();
+  private entries = new Map<string, { text: string; tree: ReactElement; math: boolean }>();
   hits = 0;
   misses = 0;
   constructor(readonly capacity = 4_000) {}
 
   get(key: string, text: string): ReactElement {
     const entry = this.entries.get(key);
-    if (entry && entry.text === text) {
+    if (entry && this.fresh(entry, text)) {
       this.hits++;
       this.entries.delete(key);
       this.entries.set(key, entry);
@@ -139,7 +170,7 @@ export class MarkdownCache {
     this.misses++;
     const tree = renderMarkdown(text);
     this.entries.delete(key);
-    this.entries.set(key, { text, tree });
+    this.entries.set(key, { text, tree, math: katexTransformer !== null });
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
@@ -148,7 +179,13 @@ export class MarkdownCache {
   }
 
   has(key: string, text: string): boolean {
-    return this.entries.get(key)?.text === text;
+    const entry = this.entries.get(key);
+    return entry !== undefined && this.fresh(entry, text);
+  }
+
+  /** The same text, and not drawn without KaTeX when the text may hold math and KaTeX is here now. */
+  private fresh(entry: { text: string; math: boolean }, text: string): boolean {
+    return entry.text === text && (entry.math || katexTransformer === null || !mayHaveMath(text));
   }
 
   get size(): number {
@@ -163,6 +200,8 @@ export const markdownCache = new MarkdownCache();
  * unmounts. A streaming answer passes no key: its text changes on every delta.
  */
 export const Markdown = memo(function Markdown({ text, cacheKey }: { text: string; cacheKey?: string }) {
+  // Renders again once KaTeX has loaded (the cache then redraws answers with math).
+  useSyncExternalStore(subscribeMath, currentMathVersion, currentMathVersion);
   return (
     <div className="markdown break-words">
       {cacheKey === undefined ? renderMarkdown(text) : markdownCache.get(cacheKey, text)}
