@@ -358,7 +358,7 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
     expect(box && box.x + box.width).toBeLessThanOrEqual(390);
     // Nothing widens the page (the header scrolls inside itself); on failure, name what sticks out.
     const wide = await page.evaluate(() =>
-      [...document.querySelectorAll('main *')]
+      Array.from(document.querySelectorAll('main *'))
         .filter((element) => element.getBoundingClientRect().right > 391)
         .map((element) => `${element.tagName}.${element.className}`)
         .slice(0, 10),
