@@ -60,6 +60,9 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
   it('signs up, chats through the server store, survives a reload, attaches, templates, stops and shares', async () => {
     await page.goto(server.url);
     await page.getByRole('heading', { name: 'Switchyard' }).waitFor();
+    // From the first visit of a fresh start: /ready waits for the dev database opened at boot (about a
+    // second on an idle machine; far longer on a loaded CI runner, hence the generous bound).
+    await page.getByTestId('readiness').getByText('ready', { exact: true }).waitFor({ timeout: 90_000 });
     await shot('landing');
 
     await page.getByRole('button', { name: 'Create an account' }).click();
@@ -75,7 +78,8 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
     const composer = page.getByLabel('Message', { exact: true });
     await page.getByLabel('Model').selectOption('echo');
     await composer.fill('Hello **streaming** world');
-    await composer.press('Control+Enter');
+    // Enter sends (Shift+Enter would add a line).
+    await composer.press('Enter');
     expect((await started).status()).toBe(201);
     const answers = page.getByRole('article', { name: 'Assistant' });
     await answers.getByText('streaming').waitFor({ timeout: 20_000 });
@@ -91,11 +95,19 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
     await page.reload();
     await page.getByRole('article', { name: 'You' }).getByText('Hello **streaming** world').waitFor();
     expect(await answers.last().innerText()).toContain('world');
-    await page.getByRole('navigation', { name: 'Conversations' }).getByText('Hello **streaming** world').waitFor();
+    // The title is the first message without its Markdown.
+    await page.getByRole('navigation', { name: 'Conversations' }).getByText('Hello streaming world').waitFor();
 
-    // Rename from the sidebar; the new title survives a reload too.
-    await page.getByRole('button', { name: 'Actions for Hello **streaming** world' }).click();
-    await page.getByRole('menuitem', { name: 'Rename Hello **streaming** world' }).click();
+    // Rename from the sidebar (the ⋯ menu by keyboard); the new title survives a reload too.
+    const actions = page.getByRole('button', { name: 'Actions for Hello streaming world' });
+    await actions.focus();
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Rename');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => actions.evaluate((element) => element === document.activeElement)).toBe(true);
+    await actions.click();
+    await page.getByRole('menuitem', { name: 'Rename Hello streaming world' }).click();
     await page.getByLabel('New title').fill('Greetings');
     await page.getByLabel('New title').press('Enter');
     await page.getByRole('button', { name: 'Greetings', exact: true }).waitFor();
@@ -151,7 +163,7 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
     await page.getByLabel('language').fill('French');
     await shot('chat-template');
     await page.getByRole('button', { name: 'Insert' }).click();
-    await expect.poll(() => composer.inputValue()).toBe('Translate into French: good morning');
+    await expect.poll(() => composer.inputValue(), { timeout: 20_000 }).toBe('Translate into French: good morning');
     await page.getByRole('button', { name: 'Send' }).click();
     await answers.last().getByText('Translate into French').waitFor({ timeout: 20_000 });
     await page.getByRole('button', { name: 'Regenerate' }).waitFor();
@@ -244,7 +256,7 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).first().waitFor();
-  }, 180_000);
+  }, 240_000);
 
   it('as admin: creates a dev key, changes a rate limit and sees usage', async () => {
     await page.goto(`${server.url}/signin`);
@@ -299,5 +311,94 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
       await page.waitForTimeout(300);
       await shot(`admin-${tab.toLowerCase()}`);
     }
+  }, 120_000);
+  it('answers with GFM and meta; settings: own key created and revoked, language, send key, theme', async () => {
+    // Still signed in as the admin from the test before.
+    await page.goto(`${server.url}/chat`);
+    const composer = page.getByLabel('Message', { exact: true });
+    await page.getByLabel('Model').selectOption('echo');
+    await composer.fill('| Model | Speed |');
+    await composer.press('Shift+Enter');
+    await expect.poll(() => composer.inputValue()).toBe('| Model | Speed |\n');
+    await composer.pressSequentially('| --- | ---: |');
+    await composer.press('Shift+Enter');
+    await composer.pressSequentially('| echo | ~~slow~~ fast |');
+    await composer.press('Shift+Enter');
+    await composer.press('Shift+Enter');
+    await composer.pressSequentially('Euler: $e^{i\\pi} + 1 = 0$');
+    await composer.press('Enter');
+    const answer = page.getByRole('article', { name: 'Assistant' }).last();
+    await answer.getByRole('table').getByRole('cell', { name: 'echo', exact: true }).waitFor({ timeout: 20_000 });
+    expect(await answer.locator('del').innerText()).toBe('slow');
+    // KaTeX arrives as its own chunk once an answer holds math, and draws the formula.
+    await answer.locator('.katex').first().waitFor({ timeout: 20_000 });
+    await answer.getByTestId('message-meta').getByText('echo').waitFor();
+    await answer.getByRole('button', { name: 'Copy answer' }).waitFor();
+    await shot('chat-gfm');
+
+    // Settings: an own API key with chosen scopes, shown once, then revoked after confirming.
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+    const keys = page.getByRole('region', { name: 'API keys' });
+    await keys.getByLabel('Name').fill('e2e own key');
+    await keys.getByLabel('Environment').selectOption('dev');
+    await keys.getByLabel('apps').uncheck();
+    await keys.getByRole('button', { name: 'Create key' }).click();
+    const secret = (await keys.getByTestId('new-account-key').innerText()).trim();
+    expect(secret).toMatch(/^dev_/);
+    const status = await fetch(`${server.url}/v1/status`, { headers: { authorization: `Bearer ${secret}` } });
+    expect(status.status).toBe(200);
+    await keys.getByRole('button', { name: 'Done' }).click();
+    await keys.getByRole('cell', { name: 'e2e own key', exact: true }).waitFor();
+    await shot('settings');
+    await page.setViewportSize({ width: 390, height: 800 });
+    // At phone width each key is a card: its Revoke button is on screen, not cut off to the right.
+    const revoke = keys.getByRole('button', { name: 'Revoke e2e own key' });
+    const box = await revoke.boundingBox();
+    expect(box && box.x + box.width).toBeLessThanOrEqual(390);
+    // Nothing widens the page (the header scrolls inside itself); on failure, name what sticks out.
+    const wide = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('main *'))
+        .filter((element) => element.getBoundingClientRect().right > 391)
+        .map((element) => `${element.tagName}.${element.className}`)
+        .slice(0, 10),
+    );
+    expect(await page.evaluate(() => document.documentElement.scrollWidth), wide.join('\n')).toBeLessThanOrEqual(390);
+    await shot('settings-phone');
+    await revoke.click();
+    await keys.getByRole('button', { name: 'Confirm revoking e2e own key' }).click();
+    await keys.getByRole('cell', { name: 'e2e own key', exact: true }).waitFor({ state: 'detached' });
+    // The key cache hears of the revocation through the change channel: refused within moments.
+    await expect
+      .poll(
+        async () => (await fetch(`${server.url}/v1/status`, { headers: { authorization: `Bearer ${secret}` } })).status,
+      )
+      .toBe(401);
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    // Dark theme, then Polish: the whole app switches, and stays switched after a reload.
+    await page.getByRole('radio', { name: 'Dark' }).check();
+    expect(await page.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(true);
+    await shot('settings-dark');
+    await page.getByLabel('Language').selectOption('pl');
+    await page.getByRole('heading', { name: 'Ustawienia', level: 1 }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Ustawienia', level: 1 }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('pl');
+    await page.getByRole('link', { name: 'Czat' }).waitFor();
+    await shot('settings-polish');
+
+    // Ctrl+Enter mode: Enter makes a new line, Ctrl+Enter sends.
+    await page.getByLabel('Ctrl+Enter wysyła, Enter zaczyna nowy wiersz').check();
+    await page.getByRole('link', { name: 'Czat' }).click();
+    const polishComposer = page.getByLabel('Message', { exact: true });
+    await polishComposer.fill('first line');
+    await polishComposer.press('Enter');
+    await expect.poll(() => polishComposer.inputValue()).toBe('first line\n');
+    await polishComposer.press('Control+Enter');
+    await expect.poll(() => polishComposer.inputValue()).toBe('');
+
+    // Back to English and the light theme for whatever runs next.
+    await page.evaluate(() => localStorage.clear());
   }, 120_000);
 });

@@ -3,8 +3,9 @@ import { type ComponentType, lazy, Suspense, useEffect } from 'react';
 import { NotificationBell } from './components/NotificationBell';
 import { buttonClass, ErrorBoundary, secondaryButtonClass } from './components/ui';
 import { api, type Me, setUnauthorizedHandler } from './lib/api';
+import { t, useTranslation } from './lib/i18n';
+import { toggleTheme } from './lib/preferences';
 import { navigate, useLocation } from './lib/router';
-import { toggleTheme } from './lib/theme';
 import { ForgotPassword, ResetPassword, SignIn, SignUp } from './pages/Auth';
 import { Landing } from './pages/Landing';
 
@@ -15,31 +16,51 @@ const loaders = {
   '/admin': () => import('./pages/Admin').then((module) => module.AdminPage),
   '/gifts': () => import('./pages/GiftFinder').then((module) => module.GiftFinderPage),
   '/searches': () => import('./pages/Searches').then((module) => module.SearchesPage),
+  '/settings': () => import('./pages/Settings').then((module) => module.SettingsPage),
 };
 const SharedChatPage = lazy(() => import('./pages/Shared').then((module) => ({ default: module.SharedChatPage })));
 
 function PageLoadFailed({ error }: { error: unknown }) {
+  const { t } = useTranslation();
   return (
     <div role="alert" className="mx-auto max-w-xl p-8">
-      <h1 className="mb-2 text-xl font-semibold">This page could not be loaded</h1>
+      <h1 className="mb-2 text-xl font-semibold">{t('app.loadFailedTitle')}</h1>
       <p className="mb-4 text-sm">
-        {error instanceof Error ? error.message : 'The download failed.'} If Switchyard was just updated, reloading
-        fetches the new version.
+        {error instanceof Error ? error.message : t('app.downloadFailed')} {t('app.reloadHint')}
       </p>
       <button type="button" className={buttonClass} onClick={() => location.reload()}>
-        Reload
+        {t('app.reload')}
       </button>
     </div>
   );
 }
 
+/**
+ * While a page's code or the account is on its way: a spinner and what is coming, centred where the
+ * page will be (after sign-up this was a bare "Loading…" in the corner).
+ */
+export function PageLoading({ what }: { what?: string }) {
+  return (
+    <div role="status" className="flex min-h-[50dvh] flex-col items-center justify-center gap-3 p-8 text-slate-500">
+      <span
+        aria-hidden="true"
+        className="h-8 w-8 animate-spin rounded-full border-4 border-slate-200 border-t-indigo-600 motion-reduce:animate-none dark:border-slate-700 dark:border-t-indigo-400"
+      />
+      <span>{what ?? t('common.loading')}</span>
+    </div>
+  );
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: pages take their own props
+type AnyPage = ComponentType<any>;
+
 /** React.lazy caches a failed import for good, so a failure becomes a page that offers a reload instead. */
-function lazyPage(load: () => Promise<ComponentType>) {
-  return lazy(async () => {
+function lazyPage<Page extends AnyPage>(load: () => Promise<Page>) {
+  return lazy(async (): Promise<{ default: Page }> => {
     try {
       return { default: await load() };
     } catch (error) {
-      return { default: () => <PageLoadFailed error={error} /> };
+      return { default: (() => <PageLoadFailed error={error} />) as unknown as Page };
     }
   });
 }
@@ -48,18 +69,20 @@ const ChatPage = lazyPage(loaders['/chat']);
 const AdminPage = lazyPage(loaders['/admin']);
 const GiftFinderPage = lazyPage(loaders['/gifts']);
 const SearchesPage = lazyPage(loaders['/searches']);
+const SettingsPage = lazyPage(loaders['/settings']);
 
 /** Starts downloading a page's chunk before the click (hover, focus); the browser caches it for the lazy import. */
-function preload(path: string) {
+export function preload(path: string) {
   const load = loaders[path as keyof typeof loaders];
   if (load) void load().catch(() => {});
 }
 
-function Link({ to, children }: { to: string; children: React.ReactNode }) {
+function Link({ to, children, current }: { to: string; children: React.ReactNode; current?: boolean }) {
   return (
     <a
       href={to}
-      className="rounded px-2 py-1 text-sm hover:bg-slate-100 dark:hover:bg-slate-800"
+      aria-current={current ? 'page' : undefined}
+      className="rounded px-2 py-1 text-sm hover:bg-slate-100 aria-[current=page]:font-semibold dark:hover:bg-slate-800"
       onMouseEnter={() => preload(to)}
       onFocus={() => preload(to)}
       onClick={(event) => {
@@ -73,6 +96,7 @@ function Link({ to, children }: { to: string; children: React.ReactNode }) {
 }
 
 export function App() {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const path = useLocation().split('?')[0] ?? '/';
   const me = useQuery({
@@ -97,7 +121,7 @@ export function App() {
     client.setQueryData(['me'], null);
     navigate('/');
   };
-  const needsUser = path === '/chat' || path === '/admin' || path === '/gifts' || path === '/searches';
+  const needsUser = ['/chat', '/admin', '/gifts', '/searches', '/settings'].includes(path);
   useEffect(() => {
     if (!me.isLoading && needsUser && !user) navigate('/signin');
   }, [me.isLoading, needsUser, user]);
@@ -115,65 +139,106 @@ export function App() {
   else if (path === '/chat') page = user ? <ChatPage /> : null;
   else if (path === '/gifts') page = user ? <GiftFinderPage /> : null;
   else if (path === '/searches') page = user ? <SearchesPage /> : null;
+  else if (path === '/settings') page = user ? <SettingsPage me={user} /> : null;
   else if (path === '/admin')
-    page = user?.role === 'admin' ? <AdminPage /> : user ? <p className="p-8">Admins only.</p> : null;
+    page = user?.role === 'admin' ? <AdminPage /> : user ? <p className="p-8">{t('app.adminsOnly')}</p> : null;
   else if (path === '/') page = <Landing signedIn={user !== null} />;
   else if (path.startsWith('/share/'))
     page = <SharedChatPage token={decodeURIComponent(path.slice('/share/'.length))} />;
   else
     page = (
       <p className="p-8">
-        Page not found. <Link to="/">Home</Link>
+        {t('app.notFound')} <Link to="/">{t('app.home')}</Link>
       </p>
     );
 
   return (
     <div className="min-h-dvh">
       <a href="#main" className="sr-only focus:not-sr-only">
-        Skip to content
+        {t('app.skipToContent')}
       </a>
-      {/* One line at any width (the chat below is sized to it): on a phone the bar scrolls sideways. */}
-      <header className="flex h-12 items-center gap-1 overflow-x-auto whitespace-nowrap border-b border-slate-200 px-2 dark:border-slate-800">
-        <Link to="/">
-          <strong>Switchyard</strong>
-        </Link>
-        {user && <Link to="/chat">Chat</Link>}
-        {user && <Link to="/gifts">Gift finder</Link>}
-        {user && <Link to="/searches">Saved searches</Link>}
-        {user?.role === 'admin' && <Link to="/admin">Admin</Link>}
-        <a className="rounded px-2 py-1 text-sm hover:bg-slate-100 dark:hover:bg-slate-800" href="/docs">
-          API docs
-        </a>
+      {/* One line at any width (the chat below is sized to it): on a phone the bar scrolls sideways.
+          `relative`: the screen-reader-only labels inside are positioned against the bar, not the page,
+          so they never make the whole page wider than a phone. */}
+      <header className="relative flex h-12 items-center gap-1 overflow-x-auto whitespace-nowrap border-b border-slate-200 px-2 dark:border-slate-800">
+        <nav aria-label={t('nav.main')} className="flex items-center gap-1">
+          <Link to="/" current={path === '/'}>
+            <strong>Switchyard</strong>
+          </Link>
+          {user && (
+            <Link to="/chat" current={path === '/chat'}>
+              {t('nav.chat')}
+            </Link>
+          )}
+          {user && (
+            <Link to="/gifts" current={path === '/gifts'}>
+              {t('nav.gifts')}
+            </Link>
+          )}
+          {user && (
+            <Link to="/searches" current={path === '/searches'}>
+              {t('nav.searches')}
+            </Link>
+          )}
+          {user?.role === 'admin' && (
+            <Link to="/admin" current={path === '/admin'}>
+              {t('nav.admin')}
+            </Link>
+          )}
+          <a
+            className="hidden rounded px-2 py-1 text-sm hover:bg-slate-100 sm:inline dark:hover:bg-slate-800"
+            href="/docs"
+          >
+            {t('nav.apiDocs')}
+          </a>
+        </nav>
         <div className="ml-auto flex items-center gap-2">
-          <button type="button" className={secondaryButtonClass} onClick={toggleTheme} aria-label="Toggle dark mode">
+          <button
+            type="button"
+            className={secondaryButtonClass}
+            onClick={toggleTheme}
+            aria-label={t('nav.toggleTheme')}
+          >
             ◐
           </button>
           {user ? (
             <>
               <NotificationBell />
-              <span className="hidden text-sm sm:inline">{user.email}</span>
+              <Link to="/settings" current={path === '/settings'}>
+                <span aria-hidden="true">⚙</span>
+                <span className="sr-only sm:not-sr-only sm:ml-1">{t('nav.settings')}</span>
+              </Link>
+              <span className="hidden text-sm md:inline">{user.email}</span>
               <button type="button" className={secondaryButtonClass} onClick={signOut}>
-                Sign out
+                {t('nav.signOut')}
               </button>
             </>
           ) : (
-            <Link to="/signin">Sign in</Link>
+            <Link to="/signin">{t('nav.signIn')}</Link>
           )}
         </div>
       </header>
       <div id="main">
         <ErrorBoundary key={path}>
-          <Suspense
-            fallback={
-              <p role="status" className="p-8">
-                Loading…
-              </p>
-            }
-          >
-            {me.isLoading ? <p className="p-8">Loading…</p> : page}
+          <Suspense fallback={<PageLoading what={pageLoadingText(path)} />}>
+            {me.isLoading ? <PageLoading what={t('app.loadingAccount')} /> : page}
           </Suspense>
         </ErrorBoundary>
       </div>
     </div>
   );
+}
+
+/** What the spinner says while a page's code downloads: the page's name, not a bare "Loading…". */
+function pageLoadingText(path: string): string {
+  switch (path) {
+    case '/chat':
+      return t('app.loadingChat');
+    case '/admin':
+      return t('app.loadingAdmin');
+    case '/settings':
+      return t('app.loadingSettings');
+    default:
+      return t('common.loading');
+  }
 }

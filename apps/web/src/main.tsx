@@ -4,6 +4,8 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { ErrorBoundary } from './components/ui';
 import { ApiError } from './lib/api';
+import './lib/i18n';
+import { applyTheme } from './lib/preferences';
 import './index.css';
 
 const client = new QueryClient({
@@ -15,6 +17,7 @@ const client = new QueryClient({
   },
 });
 
+applyTheme();
 const root = document.getElementById('root');
 if (root) {
   createRoot(root).render(

@@ -94,6 +94,11 @@ export interface SwitchyardDatabase {
   readonly db: Db;
   /** Runs `SELECT 1`; throws when the database cannot answer. */
   ping(): Promise<void>;
+  /**
+   * True while a lazily opened database is being opened and migrated (its first use): a readiness
+   * check waits for that instead of timing out on it. Absent or false for every other database.
+   */
+  isOpening?(): boolean;
   /** LISTENs on `channel` (lower-case identifier); resolves to a function that stops this handler. */
   listen(channel: string, handler: NotificationHandler, options?: ListenOptions): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
@@ -208,13 +213,20 @@ async function openPglite(options: PgliteOpenOptions): Promise<SwitchyardDatabas
 async function openLazyPglite(options: PgliteOpenOptions): Promise<SwitchyardDatabase> {
   const { drizzle } = await import('drizzle-orm/pglite');
   let opening: Promise<PGlite> | null = null;
+  let opened = false;
   let closed = false;
   const client = (): Promise<PGlite> => {
     if (closed) return Promise.reject(new Error('the database is closed'));
-    opening ??= openPgliteClient(options).catch((error: unknown) => {
-      opening = null;
-      throw error;
-    });
+    opening ??= openPgliteClient(options).then(
+      (pglite) => {
+        opened = true;
+        return pglite;
+      },
+      (error: unknown) => {
+        opening = null;
+        throw error;
+      },
+    );
     return opening;
   };
   const lazyClient = {
@@ -223,6 +235,7 @@ async function openLazyPglite(options: PgliteOpenOptions): Promise<SwitchyardDat
   };
   const db = drizzle({ client: lazyClient as unknown as PGlite, schema }) as unknown as Db;
   return pgliteDatabase(db, client, options.reportError, {
+    isOpening: () => opening !== null && !opened,
     // Opening migrates; a database that was never opened has nothing to migrate yet.
     migrate: async () => void (await client()),
     opened: () => opening !== null,
@@ -239,12 +252,18 @@ function pgliteDatabase(
   db: Db,
   client: () => Promise<PGlite>,
   reportError: DatabaseErrorReporter,
-  lifecycle: { migrate: () => Promise<void>; close: () => Promise<void>; opened?: () => boolean },
+  lifecycle: {
+    migrate: () => Promise<void>;
+    close: () => Promise<void>;
+    opened?: () => boolean;
+    isOpening?: () => boolean;
+  },
 ): SwitchyardDatabase {
   const database: SwitchyardDatabase = {
     kind: 'pglite',
     db,
     ping: () => ping(db),
+    ...(lifecycle.isOpening ? { isOpening: lifecycle.isOpening } : {}),
     async listen(channel, handler) {
       assertChannelName(channel);
       // PGlite calls handlers from a microtask, where a throw would be an uncaught exception.

@@ -222,8 +222,9 @@ function socketKeyService(socketPath: string): KeyAdministration {
 
 async function runServer(config: SwitchyardConfig, role: 'all' | 'api'): Promise<void> {
   const logger = createConfiguredLogger(config);
-  const { startServer } = await import('../composition/server');
+  const { openDevDatabaseInBackground, startServer } = await import('../composition/server');
   const server = await startServer(config, logger, role);
+  openDevDatabaseInBackground(server.parts);
   if (cluster.isWorker)
     (await import('../operations/cluster-metrics')).useClusterMetrics(server.parts.metrics.registry);
   let stopping = false;

@@ -3,17 +3,44 @@ import { SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import type { OperationsDependencies } from './operations-dependencies';
 
-async function checkDependency(
+/** How long a dependency may take to answer a readiness check. */
+const checkTimeoutMs = 2_000;
+/**
+ * How long a lazily opened embedded database may take on its first open (PGlite start and migrations,
+ * slower on a busy machine): the server starts opening it at boot, and /ready waits for that open
+ * instead of reporting 'not ready' on a fresh start.
+ */
+export const openingDatabaseTimeoutMs = 30_000;
+
+/**
+ * Runs a readiness check with a 2 s bound; `opening` (a lazily opened database's first open under way)
+ * extends it to openingDatabaseTimeoutMs, since that open is progress, not a fault.
+ */
+export async function checkDependency(
   check: () => Promise<unknown>,
+  opening: () => boolean = () => false,
 ): Promise<{ ok: boolean; latency_ms: number; error?: string }> {
   const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       check(),
-      new Promise((_resolve, reject) => setTimeout(() => reject(new Error('timed out after 2s')), 2000).unref()),
+      new Promise((_resolve, reject) => {
+        const expire = () => {
+          const waited = performance.now() - started;
+          if (opening() && waited < openingDatabaseTimeoutMs) {
+            timer = setTimeout(expire, Math.min(checkTimeoutMs, openingDatabaseTimeoutMs - waited)).unref();
+            return;
+          }
+          reject(new Error(`timed out after ${Math.round(waited / 1000)}s`));
+        };
+        timer = setTimeout(expire, checkTimeoutMs).unref();
+      }),
     ]);
+    clearTimeout(timer);
     return { ok: true, latency_ms: Math.round((performance.now() - started) * 100) / 100 };
   } catch (error) {
+    clearTimeout(timer);
     return {
       ok: false,
       latency_ms: Math.round((performance.now() - started) * 100) / 100,
@@ -51,9 +78,14 @@ export function registerOperationsRoutes(
       },
     },
     async (_request, reply) => {
+      const pingDatabase = (database: typeof operations.databases.prod) =>
+        checkDependency(
+          () => database.ping(),
+          () => database.isOpening?.() === true,
+        );
       const checks: Record<string, { ok: boolean; latency_ms: number; error?: string; required?: boolean }> = {
-        database_prod: await checkDependency(() => operations.databases.prod.ping()),
-        database_dev: await checkDependency(() => operations.databases.dev.ping()),
+        database_prod: await pingDatabase(operations.databases.prod),
+        database_dev: await pingDatabase(operations.databases.dev),
       };
       const redis = operations.redis;
       if (redis) checks.redis = await checkDependency(() => redis.ping());

@@ -12,6 +12,9 @@ import {
   type SearchHit,
   searchChats,
 } from '../lib/conversations';
+import { formatNumber, useTranslation } from '../lib/i18n';
+import { stripMarkdown } from '../lib/plain-text';
+import { MenuButton } from './Menu';
 import { buttonClass, ErrorBox, inputClass, selectClass } from './ui';
 
 type Row =
@@ -48,8 +51,9 @@ const ChatRow = memo(function ChatRow({
   onUpdate(chat: ChatSummary, fields: ChatFields): void;
   onDelete(chat: ChatSummary): void;
 }) {
+  const { t } = useTranslation();
   const [editing, setEditing] = useState<'title' | 'folder' | null>(null);
-  const [menu, setMenu] = useState(false);
+  const title = stripMarkdown(chat.title);
   if (editing) {
     const commit = (value: string) => {
       const text = value.trim();
@@ -60,8 +64,8 @@ const ChatRow = memo(function ChatRow({
     return (
       <input
         className={inputClass}
-        aria-label={editing === 'title' ? 'New title' : 'Folder name (empty: no folder)'}
-        placeholder={editing === 'folder' ? 'Folder (empty: none)' : undefined}
+        aria-label={editing === 'title' ? t('sidebar.newTitle') : t('sidebar.folderName')}
+        placeholder={editing === 'folder' ? t('sidebar.folderPlaceholder') : undefined}
         list={editing === 'folder' ? 'chat-folders' : undefined}
         defaultValue={editing === 'title' ? chat.title : (chat.folder ?? '')}
         // biome-ignore lint/a11y/noAutofocus: focus follows the rename or move action
@@ -80,74 +84,54 @@ const ChatRow = memo(function ChatRow({
         type="button"
         className="min-w-0 flex-1 truncate py-2 text-left"
         aria-current={active ? 'page' : undefined}
-        title={chat.folder ? `${chat.title} (${chat.folder})` : chat.title}
+        title={chat.folder ? `${title} (${chat.folder})` : title}
         onClick={() => onSelect(chat.id)}
       >
         {chat.pinned ? '📌 ' : ''}
-        {chat.title}
+        {title}
       </button>
-      <button
-        type="button"
-        className={`${iconButton} shrink-0`}
-        aria-label={`Actions for ${chat.title}`}
-        aria-haspopup="menu"
-        aria-expanded={menu}
-        onClick={() => setMenu(!menu)}
+      {/* One menu per row, rendered on demand: each of 10,000 rows carries two buttons, not six. */}
+      <MenuButton
+        label={t('sidebar.actionsFor', { title })}
+        buttonClassName={`${iconButton} shrink-0`}
+        menuClassName="absolute top-9 right-0 z-10 flex w-44 flex-col rounded-md border border-slate-300 bg-white py-1 text-left shadow-lg dark:border-slate-700 dark:bg-slate-900"
+        items={[
+          {
+            key: 'pin',
+            label: t(chat.pinned ? 'sidebar.unpinLabel' : 'sidebar.pinLabel', { title }),
+            text: chat.pinned ? t('sidebar.unpin') : t('sidebar.pin'),
+            run: () => onUpdate(chat, { pinned: !chat.pinned }),
+          },
+          {
+            key: 'rename',
+            label: t('sidebar.renameLabel', { title }),
+            text: t('sidebar.rename'),
+            run: () => setEditing('title'),
+          },
+          {
+            key: 'move',
+            label: t('sidebar.moveLabel', { title }),
+            text: t('sidebar.move'),
+            run: () => setEditing('folder'),
+          },
+          {
+            key: 'archive',
+            label: t(chat.archived ? 'sidebar.unarchiveLabel' : 'sidebar.archiveLabel', { title }),
+            text: chat.archived ? t('sidebar.unarchive') : t('sidebar.archive'),
+            run: () => onUpdate(chat, { archived: !chat.archived }),
+          },
+          {
+            key: 'delete',
+            label: t('sidebar.deleteLabel', { title }),
+            text: t('sidebar.delete'),
+            run: () => {
+              if (confirm(t('sidebar.deleteConfirm', { title }))) onDelete(chat);
+            },
+          },
+        ]}
       >
         ⋯
-      </button>
-      {menu && (
-        // One menu per row, opened on demand: each of 10,000 rows carries two buttons, not six.
-        <div
-          role="menu"
-          aria-label={`Actions for ${chat.title}`}
-          className="absolute top-9 right-0 z-10 flex w-44 flex-col rounded-md border border-slate-300 bg-white py-1 text-left shadow-lg dark:border-slate-700 dark:bg-slate-900"
-          onKeyDown={(e) => {
-            if (e.key === 'Escape') setMenu(false);
-          }}
-          onBlur={(e) => {
-            if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setMenu(false);
-          }}
-        >
-          {[
-            {
-              label: `${chat.pinned ? 'Unpin' : 'Pin'} ${chat.title}`,
-              text: chat.pinned ? 'Unpin' : 'Pin',
-              run: () => onUpdate(chat, { pinned: !chat.pinned }),
-            },
-            { label: `Rename ${chat.title}`, text: 'Rename', run: () => setEditing('title') },
-            { label: `Move ${chat.title} to a folder`, text: 'Move to folder…', run: () => setEditing('folder') },
-            {
-              label: `${chat.archived ? 'Unarchive' : 'Archive'} ${chat.title}`,
-              text: chat.archived ? 'Unarchive' : 'Archive',
-              run: () => onUpdate(chat, { archived: !chat.archived }),
-            },
-            {
-              label: `Delete ${chat.title}`,
-              text: 'Delete',
-              run: () => {
-                if (confirm(`Delete "${chat.title}"?`)) onDelete(chat);
-              },
-            },
-          ].map((item, index) => (
-            <button
-              key={item.text}
-              type="button"
-              role="menuitem"
-              aria-label={item.label}
-              className="px-3 py-1.5 text-left text-sm hover:bg-slate-100 focus:bg-slate-100 dark:hover:bg-slate-800 dark:focus:bg-slate-800"
-              // biome-ignore lint/a11y/noAutofocus: a menu opened by its button focuses its first item
-              autoFocus={index === 0}
-              onClick={() => {
-                setMenu(false);
-                item.run();
-              }}
-            >
-              {item.text}
-            </button>
-          ))}
-        </div>
-      )}
+      </MenuButton>
     </>
   );
 });
@@ -167,6 +151,7 @@ export function ChatSidebar({
   onNew(): void;
 }) {
   const client = useQueryClient();
+  const { t } = useTranslation();
   const [query, setQuery] = useState('');
   const [view, setView] = useState(allChats);
   const [error, setError] = useState<unknown>(null);
@@ -211,16 +196,17 @@ export function ChatSidebar({
   const rows: Row[] = useMemo(() => {
     if (!q) return list.chats.map((chat) => ({ kind: 'chat', key: chat.id, chat }));
     const titles = filterByTitle(list.chats, q);
-    const result: Row[] = [{ kind: 'header', key: 'h-titles', label: `Titles (${titles.length})` }];
+    const result: Row[] = [{ kind: 'header', key: 'h-titles', label: t('sidebar.titles', { count: titles.length }) }];
     for (const chat of titles) result.push({ kind: 'chat', key: chat.id, chat });
     if (q.length >= 2) {
-      result.push({ kind: 'header', key: 'h-messages', label: 'In messages' });
-      if (search.isFetching && !search.data) result.push({ kind: 'note', key: 'n-searching', label: 'Searching…' });
-      else if (search.data?.length === 0) result.push({ kind: 'note', key: 'n-none', label: 'No messages match' });
+      result.push({ kind: 'header', key: 'h-messages', label: t('sidebar.inMessages') });
+      if (search.isFetching && !search.data)
+        result.push({ kind: 'note', key: 'n-searching', label: t('sidebar.searching') });
+      else if (search.data?.length === 0) result.push({ kind: 'note', key: 'n-none', label: t('sidebar.noMatches') });
       for (const hit of search.data ?? []) result.push({ kind: 'hit', key: `hit-${hit.messageId}`, hit });
     }
     return result;
-  }, [q, list.chats, search.data, search.isFetching]);
+  }, [q, list.chats, search.data, search.isFetching, t]);
 
   const parent = useRef<HTMLDivElement>(null);
   // Stable callbacks: a new function each render would make the virtualizer rebuild 10,000 measurements.
@@ -257,34 +243,34 @@ export function ChatSidebar({
   }, []);
 
   return (
-    <nav aria-label="Conversations" className="flex h-full flex-col gap-2 p-2">
+    <nav aria-label={t('sidebar.conversations')} className="flex h-full flex-col gap-2 p-2">
       <button type="button" className={buttonClass} onClick={onNew}>
-        New chat
+        {t('sidebar.newChat')}
       </button>
       <input
         id="conversation-search"
         className={inputClass}
         type="search"
-        placeholder="Search titles and messages (/)"
-        aria-label="Search conversations"
+        placeholder={t('sidebar.searchPlaceholder')}
+        aria-label={t('sidebar.search')}
         value={query}
         onChange={(e) => setQuery(e.target.value)}
       />
       <label className="flex items-center gap-2 text-sm">
-        <span>Show</span>
+        <span>{t('sidebar.show')}</span>
         <select
           className={`${selectClass} min-w-0 flex-1`}
-          aria-label="Show folder"
+          aria-label={t('sidebar.showFolder')}
           value={view}
           onChange={(e) => setView(e.target.value)}
         >
-          <option value={allChats}>All chats</option>
+          <option value={allChats}>{t('sidebar.allChats')}</option>
           {folders.map((folder) => (
             <option key={folder} value={folder}>
               🗀 {folder}
             </option>
           ))}
-          <option value={archivedView}>Archived</option>
+          <option value={archivedView}>{t('sidebar.archived')}</option>
         </select>
       </label>
       <datalist id="chat-folders">
@@ -318,7 +304,7 @@ export function ChatSidebar({
                     className="block h-full w-full overflow-hidden rounded px-1 py-1 text-left text-sm hover:bg-slate-100 dark:hover:bg-slate-800"
                     onClick={() => onSelect(row.hit.chatId, row.hit.messageId)}
                   >
-                    <span className="block truncate font-medium">{row.hit.chatTitle}</span>
+                    <span className="block truncate font-medium">{stripMarkdown(row.hit.chatTitle)}</span>
                     <span className="block truncate text-xs text-slate-500">{row.hit.snippet}</span>
                   </button>
                 </li>
@@ -342,13 +328,14 @@ export function ChatSidebar({
             );
           })}
         </ul>
-        {list.isLoading && <p className="p-2 text-sm text-slate-500">Loading…</p>}
+        {list.isLoading && <p className="p-2 text-sm text-slate-500">{t('common.loading')}</p>}
       </div>
       <p className="text-xs text-slate-500" data-testid="conversation-count">
-        {list.chats.length.toLocaleString()}
-        {list.hasNextPage ? '+' : ''} {filter.archived ? 'archived ' : ''}
-        {list.chats.length === 1 && !list.hasNextPage ? 'conversation' : 'conversations'}
-        {isFetchingNextPage ? ' (loading more…)' : ''}
+        {t(filter.archived ? 'sidebar.countArchived' : 'sidebar.count', {
+          count: list.chats.length,
+          number: `${formatNumber(list.chats.length)}${list.hasNextPage ? '+' : ''}`,
+        })}
+        {isFetchingNextPage ? ` ${t('sidebar.loadingMore')}` : ''}
       </p>
     </nav>
   );

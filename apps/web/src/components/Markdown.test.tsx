@@ -1,6 +1,6 @@
 import { renderToStaticMarkup } from 'react-dom/server';
-import { describe, expect, it } from 'vitest';
-import { Markdown } from './Markdown';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadMath, Markdown, MarkdownCache } from './Markdown';
 import { mayLoadImage } from './MarkdownImage';
 
 describe('Markdown', () => {
@@ -56,5 +56,68 @@ describe('mayLoadImage', () => {
     expect(mayLoadImage('//evil.example/a.png', origin)).toBe(false);
     expect(mayLoadImage('http://switchyard.example/a.png', origin)).toBe(false);
     expect(mayLoadImage('data:image/svg+xml,<svg/>', origin)).toBe(false);
+  });
+});
+
+describe('GitHub-flavoured Markdown, math and highlighting', () => {
+  beforeAll(async () => {
+    // KaTeX is its own chunk, loaded when an answer first holds a `$`.
+    await loadMath();
+  });
+
+  it('keeps the cached trees of answers with and without math', () => {
+    const cache = new MarkdownCache();
+    const plain = cache.get('a', 'no math here');
+    expect(cache.get('a', 'no math here')).toBe(plain);
+    const math = cache.get('b', 'area $\\pi r^2$');
+    expect(renderToStaticMarkup(math)).toContain('class="katex"');
+    expect(cache.get('b', 'area $\\pi r^2$')).toBe(math);
+  });
+
+  it('renders tables, task lists and strikethrough', () => {
+    const html = renderToStaticMarkup(
+      <Markdown text={'| Model | Speed |\n| --- | ---: |\n| fast | 9 |\n\n- [x] done\n- [ ] open\n\n~~old~~ new'} />,
+    );
+    expect(html).toContain('<table>');
+    expect(html).toContain('<th>Model</th>');
+    expect(html).toContain('<td style="text-align:right">9</td>');
+    expect(html).toContain('class="markdown-table"');
+    expect(html).toMatch(/<input type="checkbox" disabled="" checked=""\/> ?done/);
+    expect(html).toMatch(/<input type="checkbox" disabled=""\/> ?open/);
+    expect(html).toContain('<del>old</del>');
+  });
+
+  it('typesets inline and display math with KaTeX', () => {
+    const html = renderToStaticMarkup(<Markdown text={'Euler: $e^{i\\pi} + 1 = 0$\n\n$$\n\\int_0^1 x\\,dx\n$$'} />);
+    expect(html).toContain('class="katex"');
+    expect(html).toContain('class="katex-display"');
+    // MathML for screen readers, next to the drawn formula.
+    expect(html).toContain('<math');
+    expect(html).not.toContain('$e^');
+  });
+
+  it('keeps a formula that does not parse readable instead of throwing', () => {
+    const html = renderToStaticMarkup(<Markdown text={'$\\frac{1}{$'} />);
+    expect(html).toContain('katex-error');
+  });
+
+  it('does not let a formula link anywhere (\\href stays inert)', () => {
+    const html = renderToStaticMarkup(<Markdown text={'$\\href{javascript:alert(1)}{x}$'} />);
+    expect(html).not.toMatch(/href="javascript/);
+    expect(html).not.toContain('<a ');
+  });
+
+  it('highlights code without a language tag by detecting it, and names the language', () => {
+    const html = renderToStaticMarkup(
+      <Markdown text={'```\ndef greet(name):\n    return f"Hello {name}"\n\nprint(greet("x"))\n```'} />,
+    );
+    expect(html).toContain('language-python');
+    expect(html).toContain('hljs-keyword');
+    expect(html).toContain('>python</span>');
+  });
+
+  it('leaves a block tagged text plain', () => {
+    const html = renderToStaticMarkup(<Markdown text={'```text\ndef greet(name): return name\n```'} />);
+    expect(html).not.toContain('hljs-keyword');
   });
 });

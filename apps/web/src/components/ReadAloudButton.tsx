@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { describeError } from '../lib/api';
+import { t } from '../lib/i18n';
 import { modelKindsQuery, speak } from '../lib/voice';
 
 /** Reads an answer aloud with the default speech model; shown only when one is configured. */
@@ -53,7 +54,11 @@ export function ReadAloudButton({ text }: { text: string }) {
         disabled={state === 'loading'}
         onClick={() => (state === 'playing' ? stop() : void play())}
       >
-        {state === 'playing' ? 'Stop reading' : state === 'loading' ? 'Preparing…' : 'Read aloud'}
+        {state === 'playing'
+          ? t('tools.stopReading')
+          : state === 'loading'
+            ? t('tools.preparing')
+            : t('tools.readAloud')}
       </button>
       {error && (
         <span role="alert" className="text-red-600">

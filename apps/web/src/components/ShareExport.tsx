@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { exportUrl, revokeShares, shareChat } from '../lib/conversations';
+import { useTranslation } from '../lib/i18n';
 import { ErrorBox, inputClass, secondaryButtonClass } from './ui';
 
 /**
@@ -8,6 +9,7 @@ import { ErrorBox, inputClass, secondaryButtonClass } from './ui';
  * (re-importable) or Markdown.
  */
 export function ShareExport({ chatId }: { chatId: string }) {
+  const { t } = useTranslation();
   const [open, setOpen] = useState<'share' | 'export' | null>(null);
   const [link, setLink] = useState<string | null>(null);
   const [status, setStatus] = useState('');
@@ -30,7 +32,7 @@ export function ShareExport({ chatId }: { chatId: string }) {
     try {
       const share = await shareChat(chatId);
       setLink(new URL(share.url, location.origin).toString());
-      setStatus('Link created: anyone with it can read this chat.');
+      setStatus(t('share.created'));
     } catch (caught) {
       setError(caught);
     } finally {
@@ -43,7 +45,7 @@ export function ShareExport({ chatId }: { chatId: string }) {
     try {
       const { revoked } = await revokeShares(chatId);
       setLink(null);
-      setStatus(`${revoked} link${revoked === 1 ? '' : 's'} revoked.`);
+      setStatus(t('share.revoked', { count: revoked }));
     } catch (caught) {
       setError(caught);
     } finally {
@@ -54,9 +56,9 @@ export function ShareExport({ chatId }: { chatId: string }) {
     if (!link) return;
     try {
       await navigator.clipboard.writeText(link);
-      setStatus('Copied.');
+      setStatus(t('share.copied'));
     } catch {
-      setStatus('Copy failed: select the link and copy it.');
+      setStatus(t('share.copyFailed'));
     }
   };
 
@@ -68,7 +70,7 @@ export function ShareExport({ chatId }: { chatId: string }) {
         aria-expanded={open === 'share'}
         onClick={() => setOpen(open === 'share' ? null : 'share')}
       >
-        Share
+        {t('share.share')}
       </button>
       <button
         type="button"
@@ -76,42 +78,42 @@ export function ShareExport({ chatId }: { chatId: string }) {
         aria-expanded={open === 'export'}
         onClick={() => setOpen(open === 'export' ? null : 'export')}
       >
-        Export
+        {t('share.export')}
       </button>
       {open === 'share' && (
         <section
-          aria-label="Share this chat"
+          aria-label={t('share.shareThisChat')}
           className="absolute top-10 right-0 z-30 w-96 max-w-[90vw] space-y-2 rounded-md border border-slate-300 bg-white p-3 text-sm shadow-lg dark:border-slate-700 dark:bg-slate-950"
           onKeyDown={(e) => {
             if (e.key === 'Escape') setOpen(null);
           }}
         >
-          <p>A share link shows this chat read-only to anyone who has it.</p>
+          <p>{t('share.intro')}</p>
           {link && (
             <input
               className={inputClass}
               readOnly
               value={link}
-              aria-label="Share link"
+              aria-label={t('share.link')}
               onFocus={(e) => e.target.select()}
             />
           )}
           <div className="flex flex-wrap gap-2">
             <button type="button" className={secondaryButtonClass} disabled={working} onClick={create}>
-              {link ? 'New link' : 'Create link'}
+              {link ? t('share.newLink') : t('share.createLink')}
             </button>
             {link && (
               <>
                 <button type="button" className={secondaryButtonClass} onClick={copy}>
-                  Copy link
+                  {t('share.copyLink')}
                 </button>
                 <a className={secondaryButtonClass} href={link} target="_blank" rel="noreferrer">
-                  Open
+                  {t('share.open')}
                 </a>
               </>
             )}
             <button type="button" className={secondaryButtonClass} disabled={working} onClick={revoke}>
-              Revoke all links
+              {t('share.revokeAll')}
             </button>
           </div>
           <p role="status" className="text-xs text-slate-500">
@@ -122,14 +124,14 @@ export function ShareExport({ chatId }: { chatId: string }) {
       )}
       {open === 'export' && (
         <section
-          aria-label="Export this chat"
+          aria-label={t('share.exportThisChat')}
           className="absolute top-10 right-0 z-30 flex gap-2 rounded-md border border-slate-300 bg-white p-3 text-sm shadow-lg dark:border-slate-700 dark:bg-slate-950"
         >
           <a className={secondaryButtonClass} href={exportUrl(chatId, 'json')} download>
-            Download JSON
+            {t('share.downloadJson')}
           </a>
           <a className={secondaryButtonClass} href={exportUrl(chatId, 'markdown')} download>
-            Download Markdown
+            {t('share.downloadMarkdown')}
           </a>
         </section>
       )}

@@ -1,5 +1,6 @@
 import type { ToolStep } from '@switchyard/api-schemas';
 import type { ToolCallEvent, ToolResultEvent } from '../lib/chat';
+import { formatNumber, t } from '../lib/i18n';
 
 /** A skill call behind an answer, as the chat shows it: live from the stream or stored with the answer. */
 export interface ToolStepView {
@@ -55,7 +56,9 @@ export function stepOfStored(step: ToolStep): ToolStepView {
 }
 
 function formatDuration(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+  return ms < 1000
+    ? `${formatNumber(Math.round(ms))} ms`
+    : `${formatNumber(ms / 1000, { minimumFractionDigits: 1, maximumFractionDigits: 1 })} s`;
 }
 
 function formatInput(input: unknown): string {
@@ -63,7 +66,6 @@ function formatInput(input: unknown): string {
   return JSON.stringify(input, null, 2) ?? '';
 }
 
-const statusText = { running: 'running…', ok: 'ok', error: 'error' } as const;
 const statusClass = {
   running: 'bg-sky-100 text-sky-900 dark:bg-sky-900 dark:text-sky-100',
   ok: 'bg-green-100 text-green-900 dark:bg-green-900 dark:text-green-100',
@@ -74,7 +76,7 @@ const statusClass = {
 export function ToolSteps({ steps }: { steps: readonly ToolStepView[] }) {
   if (steps.length === 0) return null;
   return (
-    <ol className="mb-2 space-y-1" aria-label="Tool steps">
+    <ol className="mb-2 space-y-1" aria-label={t('tools.toolSteps')}>
       {steps.map((step, index) => (
         <li
           // biome-ignore lint/suspicious/noArrayIndexKey: call ids come from the model and may repeat across turns; the list only grows
@@ -87,22 +89,24 @@ export function ToolSteps({ steps }: { steps: readonly ToolStepView[] }) {
               <span className="font-mono text-xs">
                 {step.app} / {step.skill}
               </span>
-              <span className={`rounded px-1 text-xs ${statusClass[step.status]}`}>{statusText[step.status]}</span>
+              <span className={`rounded px-1 text-xs ${statusClass[step.status]}`}>
+                {t(`tools.status.${step.status}`)}
+              </span>
               {step.durationMs !== null && (
                 <span className="text-xs text-slate-500">{formatDuration(step.durationMs)}</span>
               )}
             </summary>
             <div className="space-y-1 border-t border-slate-200 px-2 py-1 dark:border-slate-700">
               <div>
-                <div className="text-xs font-semibold text-slate-500">Input</div>
+                <div className="text-xs font-semibold text-slate-500">{t('tools.input')}</div>
                 <pre className="max-h-48 overflow-auto whitespace-pre-wrap break-words text-xs">
                   {formatInput(step.input)}
                 </pre>
               </div>
               <div>
-                <div className="text-xs font-semibold text-slate-500">Output</div>
+                <div className="text-xs font-semibold text-slate-500">{t('tools.output')}</div>
                 <pre className="max-h-64 overflow-auto whitespace-pre-wrap break-words text-xs">
-                  {step.output ?? (step.status === 'running' ? 'Waiting for the app…' : 'No result (stopped)')}
+                  {step.output ?? (step.status === 'running' ? t('tools.waitingForApp') : t('tools.noResult'))}
                 </pre>
               </div>
             </div>

@@ -1,5 +1,6 @@
 import { Component, type ErrorInfo, type ReactNode } from 'react';
 import { describeError } from '../lib/api';
+import { t } from '../lib/i18n';
 import { navigate } from '../lib/router';
 
 export const buttonClass =
@@ -11,7 +12,11 @@ export const selectClass =
 export const inputClass =
   'w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900';
 
-export function ErrorBox({ error }: { error: unknown }) {
+/**
+ * A failed request, explained. `signInLink: false` where a sign-in link makes no sense (the sign-in form
+ * itself: a wrong password is a 401 too).
+ */
+export function ErrorBox({ error, signInLink = true }: { error: unknown; signInLink?: boolean }) {
   if (!error) return null;
   const friendly = describeError(error);
   return (
@@ -20,9 +25,9 @@ export function ErrorBox({ error }: { error: unknown }) {
       className="rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100"
     >
       <strong>{friendly.title}</strong> <span>{friendly.detail}</span>
-      {friendly.signIn && (
+      {friendly.signIn && signInLink && (
         <button type="button" className="ml-2 underline" onClick={() => navigate('/signin')}>
-          Sign in
+          {t('nav.signIn')}
         </button>
       )}
     </div>
@@ -41,13 +46,13 @@ export class ErrorBoundary extends Component<{ children: ReactNode }, { error: E
     if (!this.state.error) return this.props.children;
     return (
       <div role="alert" className="mx-auto max-w-xl p-8">
-        <h1 className="mb-2 text-xl font-semibold">Something went wrong</h1>
+        <h1 className="mb-2 text-xl font-semibold">{t('app.crashTitle')}</h1>
         <pre className="mb-4 whitespace-pre-wrap text-sm text-red-700">{this.state.error.message}</pre>
         <button type="button" className={buttonClass} onClick={() => this.setState({ error: null })}>
-          Try again
+          {t('app.tryAgain')}
         </button>{' '}
         <a className="underline" href="/">
-          Home
+          {t('app.home')}
         </a>
       </div>
     );

@@ -15,12 +15,35 @@ describe('API error mapping', () => {
     expect(describeError(long).detail).toBe('Try again in 10 minutes.');
   });
 
-  it('reads better-auth errors and sends 401s to sign-in', async () => {
+  it('reads better-auth errors: a wrong password is a failed sign-in, not an ended session', async () => {
     const error = await errorFromResponse(
       response(401, { code: 'INVALID_EMAIL_OR_PASSWORD', message: 'Invalid email' }),
     );
     expect(error.code).toBe('INVALID_EMAIL_OR_PASSWORD');
+    const described = describeError(error);
+    expect(described).toEqual({ title: 'Sign-in failed', detail: 'The email or password is not right.' });
+    expect(described.signIn).toBeUndefined();
+  });
+
+  it('sends other 401s to sign-in', async () => {
+    const error = await errorFromResponse(response(401, { error: { code: 'SY_ERR_UNAUTHORIZED', message: 'x' } }));
     expect(describeError(error)).toMatchObject({ title: 'Please sign in', signIn: true });
+  });
+
+  it('speaks the chosen language, with its plural forms', async () => {
+    const { i18n } = await import('./i18n');
+    await i18n.changeLanguage('pl');
+    try {
+      expect(describeError(new ApiError(429, 'SY_ERR_RATE_LIMITED', 'slow', 5))).toEqual({
+        title: 'Za dużo zapytań',
+        detail: 'Spróbuj ponownie za 5 sekund.',
+      });
+      expect(describeError(new ApiError(429, 'SY_ERR_RATE_LIMITED', 'slow', 120)).detail).toBe(
+        'Spróbuj ponownie za 2 minuty.',
+      );
+    } finally {
+      await i18n.changeLanguage('en');
+    }
   });
 
   it('names quota, model and validation errors', () => {

@@ -1,3 +1,5 @@
+import { t } from './i18n';
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -18,47 +20,54 @@ export interface FriendlyError {
 }
 
 function formatSeconds(seconds: number): string {
-  if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;
-  const minutes = Math.ceil(seconds / 60);
-  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  return seconds < 60
+    ? t('errors.seconds', { count: seconds })
+    : t('errors.minutes', { count: Math.ceil(seconds / 60) });
 }
 
-/** What the UI says about a failed request. */
+/** What the UI says about a failed request, in the page's language. */
 export function describeError(error: unknown): FriendlyError {
   if (!(error instanceof ApiError)) {
     if (error instanceof Error && error.name === 'AbortError')
-      return { title: 'Stopped', detail: 'Request cancelled.' };
+      return { title: t('errors.stopped'), detail: t('errors.cancelled') };
     return {
-      title: 'Network problem',
-      detail: error instanceof Error ? error.message : 'The server could not be reached.',
+      title: t('errors.network'),
+      detail: error instanceof Error ? error.message : t('errors.unreachable'),
     };
   }
+  // better-auth's answer to a wrong email or password (a 401): not a session that ended.
+  if (error.code === 'INVALID_EMAIL_OR_PASSWORD') {
+    return { title: t('errors.signInFailed'), detail: t('errors.invalidCredentials') };
+  }
+  if (error.code === 'INVALID_PASSWORD') {
+    return { title: t('errors.wrongPassword'), detail: t('errors.wrongPasswordDetail') };
+  }
   if (error.status === 401 || error.code === 'SY_ERR_UNAUTHORIZED') {
-    return { title: 'Please sign in', detail: error.message || 'Your session has ended.', signIn: true };
+    return { title: t('errors.pleaseSignIn'), detail: error.message || t('errors.sessionEnded'), signIn: true };
   }
   switch (error.code) {
     case 'SY_ERR_RATE_LIMITED':
     case 'SY_ERR_UPSTREAM_RATE_LIMITED':
       return {
-        title: 'Too many requests',
+        title: t('errors.tooMany'),
         detail:
           error.retryAfter !== null
-            ? `Try again in ${formatSeconds(error.retryAfter)}.`
-            : 'Wait a moment and try again.',
+            ? t('errors.tryAgainIn', { when: formatSeconds(error.retryAfter) })
+            : t('errors.waitAMoment'),
       };
     case 'SY_ERR_QUOTA_EXCEEDED':
-      return { title: 'Quota used up', detail: error.message };
+      return { title: t('errors.quota'), detail: error.message };
     case 'SY_ERR_MODEL_NOT_ALLOWED':
-      return { title: 'Model not allowed', detail: error.message };
+      return { title: t('errors.modelNotAllowed'), detail: error.message };
     case 'SY_ERR_MODEL_NOT_FOUND':
-      return { title: 'Unknown model', detail: error.message };
+      return { title: t('errors.unknownModel'), detail: error.message };
     case 'SY_ERR_FORBIDDEN':
-      return { title: 'Not allowed', detail: error.message };
+      return { title: t('errors.forbidden'), detail: error.message };
     case 'SY_ERR_VALIDATION':
-      return { title: 'Invalid input', detail: error.message };
+      return { title: t('errors.invalidInput'), detail: error.message };
   }
-  if (error.status >= 500) return { title: 'Server problem', detail: error.message || `HTTP ${error.status}` };
-  return { title: `Request failed (${error.status})`, detail: error.message };
+  if (error.status >= 500) return { title: t('errors.server'), detail: error.message || `HTTP ${error.status}` };
+  return { title: t('errors.requestFailed', { status: error.status }), detail: error.message };
 }
 
 /** Builds an ApiError from a non-2xx response: Switchyard's, OpenAI's and better-auth's error shapes. */

@@ -9,6 +9,7 @@ import type {
 } from '@switchyard/api-schemas';
 import type { InfiniteData, QueryClient } from '@tanstack/react-query';
 import { api } from './api';
+import { stripMarkdown } from './plain-text';
 
 /**
  * Conversations live on the server (/api/chats, docs/chat-api.md); this module is the client
@@ -23,7 +24,20 @@ export type { ChatSummary, SearchHit };
  * optional because the UI shows its own messages before the server has them.
  */
 export type ChatMessage = Pick<ConversationMessage, 'id' | 'role' | 'content'> &
-  Partial<Pick<ConversationMessage, 'model' | 'status' | 'error' | 'attachments' | 'toolSteps' | 'createdAt'>>;
+  Partial<
+    Pick<
+      ConversationMessage,
+      | 'model'
+      | 'status'
+      | 'error'
+      | 'attachments'
+      | 'toolSteps'
+      | 'createdAt'
+      | 'promptTokens'
+      | 'completionTokens'
+      | 'durationMs'
+    >
+  >;
 
 /** What PATCH /api/chats/:id accepts. */
 export type ChatFields = UpdateChatRequest;
@@ -211,7 +225,7 @@ export function knownFolders(client: QueryClient): string[] {
 
 /** Titles come from the first line, like the server's (60 characters). */
 export function titleFrom(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = stripMarkdown(text);
   if (flat.length === 0) return 'New chat';
   return flat.length <= 60 ? flat : `${flat.slice(0, 59).trimEnd()}…`;
 }

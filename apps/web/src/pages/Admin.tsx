@@ -1,5 +1,6 @@
 import { type KeyboardEvent, useRef, useState } from 'react';
 import { buttonClass, secondaryButtonClass } from '../components/ui';
+import { useTranslation } from '../lib/i18n';
 import { Apps } from './admin/Apps';
 import { Events } from './admin/Events';
 import { Health } from './admin/Health';
@@ -27,6 +28,7 @@ type Tab = (typeof tabs)[number]['name'];
 
 /** The admin console: one tab per area, loaded as its own chunk (see App.tsx). */
 export function AdminPage() {
+  const { t } = useTranslation();
   const [tab, setTab] = useState<Tab>('Usage');
   const buttons = useRef(new Map<Tab, HTMLButtonElement>());
   const current = tabs.find((entry) => entry.name === tab) ?? tabs[0];
@@ -53,8 +55,14 @@ export function AdminPage() {
 
   return (
     <main className="mx-auto max-w-6xl p-4">
-      <h1 className="mb-4 text-2xl font-semibold">Admin</h1>
-      <div role="tablist" aria-label="Admin sections" className="mb-4 flex flex-wrap gap-1" onKeyDown={onKeyDown}>
+      <h1 className="mb-4 text-2xl font-semibold">{t('admin.title')}</h1>
+      {/* One scrolling line at phone width: wrapped, ten tabs took four lines above every panel. */}
+      <div
+        role="tablist"
+        aria-label={t('admin.sections')}
+        className="-mx-4 mb-4 flex gap-1 overflow-x-auto px-4 pb-1 sm:mx-0 sm:flex-wrap sm:px-0"
+        onKeyDown={onKeyDown}
+      >
         {tabs.map(({ name }) => (
           <button
             key={name}
@@ -68,10 +76,10 @@ export function AdminPage() {
             aria-selected={tab === name}
             aria-controls={`admin-panel-${name}`}
             tabIndex={tab === name ? 0 : -1}
-            className={tab === name ? buttonClass : secondaryButtonClass}
+            className={`${tab === name ? buttonClass : secondaryButtonClass} shrink-0`}
             onClick={() => setTab(name)}
           >
-            {name}
+            {t(`admin.tabs.${name}`)}
           </button>
         ))}
       </div>

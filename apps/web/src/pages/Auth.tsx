@@ -3,7 +3,13 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { buttonClass, ErrorBox, Field, inputClass } from '../components/ui';
 import { api } from '../lib/api';
+import { useTranslation } from '../lib/i18n';
 import { navigate } from '../lib/router';
+
+/** Starts downloading the chat's code while the form is sent: the next page appears without a wait. */
+function preloadChat() {
+  void import('./Chat').catch(() => {});
+}
 
 function useAuthConfig() {
   return useQuery({ queryKey: ['auth-config'], queryFn: () => api<AuthConfig>('/api/auth-config') });
@@ -64,6 +70,7 @@ function AuthForm({
   submitLabel: string;
   children: ReactNode;
 }) {
+  const { t } = useTranslation();
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const onSubmit = async (event: FormEvent) => {
@@ -81,9 +88,9 @@ function AuthForm({
   return (
     <form className="space-y-4" onSubmit={onSubmit}>
       {children}
-      <ErrorBox error={error} />
-      <button type="submit" className={`${buttonClass} w-full`} disabled={busy}>
-        {submitLabel}
+      <ErrorBox error={error} signInLink={false} />
+      <button type="submit" className={`${buttonClass} w-full`} disabled={busy} aria-busy={busy}>
+        {busy ? t('auth.working') : submitLabel}
       </button>
     </form>
   );
@@ -105,6 +112,7 @@ function AppLink({ to, children }: { to: string; children: ReactNode }) {
 }
 
 function SocialButtons() {
+  const { t } = useTranslation();
   const config = useAuthConfig();
   const providers = config.data?.socialProviders ?? [];
   if (providers.length === 0) return null;
@@ -123,8 +131,7 @@ function SocialButtons() {
             if (result.url) location.href = result.url;
           }}
         >
-          Continue with {provider[0]?.toUpperCase()}
-          {provider.slice(1)}
+          {t('auth.continueWith', { provider: `${provider[0]?.toUpperCase() ?? ''}${provider.slice(1)}` })}
         </button>
       ))}
     </div>
@@ -132,20 +139,22 @@ function SocialButtons() {
 }
 
 export function SignIn() {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const signIn = async () => {
+    preloadChat();
     await api('/api/auth/sign-in/email', { method: 'POST', json: { email, password } });
     await client.invalidateQueries({ queryKey: ['me'] });
     navigate('/chat');
   };
   return (
-    <Card title="Sign in">
-      <AuthForm action={signIn} submitLabel="Sign in">
-        <TextField label="Email" type="email" autoComplete="email" value={email} onChange={setEmail} />
+    <Card title={t('auth.signInTitle')}>
+      <AuthForm action={signIn} submitLabel={t('auth.signIn')}>
+        <TextField label={t('auth.email')} type="email" autoComplete="email" value={email} onChange={setEmail} />
         <TextField
-          label="Password"
+          label={t('auth.password')}
           type="password"
           autoComplete="current-password"
           value={password}
@@ -154,45 +163,47 @@ export function SignIn() {
       </AuthForm>
       <SocialButtons />
       <p className="mt-6 text-sm">
-        <AppLink to="/signup">Create an account</AppLink> · <AppLink to="/forgot-password">Forgot password?</AppLink>
+        <AppLink to="/signup">{t('auth.createAccount')}</AppLink> ·{' '}
+        <AppLink to="/forgot-password">{t('auth.forgotPassword')}</AppLink>
       </p>
     </Card>
   );
 }
 
 export function SignUp() {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const config = useAuthConfig();
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const signUp = async () => {
+    preloadChat();
     await api('/api/auth/sign-up/email', { method: 'POST', json: { name, email, password } });
     await client.invalidateQueries({ queryKey: ['me'] });
     navigate('/chat');
   };
   if (config.data && !config.data.emailAndPassword.signUp) {
     return (
-      <Card title="Sign up">
-        <p>Public sign-up is closed on this server; ask an administrator for an account.</p>
+      <Card title={t('auth.signUpTitle')}>
+        <p>{t('auth.signUpClosed')}</p>
       </Card>
     );
   }
   return (
-    <Card title="Create an account">
+    <Card title={t('auth.createAccountTitle')}>
       {config.data?.firstAccountBecomesAdmin && (
         <p
           role="note"
           className="mb-4 rounded-md border border-indigo-300 bg-indigo-50 p-3 text-sm dark:border-indigo-800 dark:bg-indigo-950"
         >
-          This server has no administrator yet: the account you create now becomes its admin (API keys, settings,
-          users).
+          {t('auth.firstAdmin')}
         </p>
       )}
-      <AuthForm action={signUp} submitLabel="Sign up">
-        <TextField label="Name" autoComplete="name" value={name} onChange={setName} />
-        <TextField label="Email" type="email" autoComplete="email" value={email} onChange={setEmail} />
-        <NewPasswordField label="Password" value={password} onChange={setPassword} />
+      <AuthForm action={signUp} submitLabel={t('auth.signUp')}>
+        <TextField label={t('auth.name')} autoComplete="name" value={name} onChange={setName} />
+        <TextField label={t('auth.email')} type="email" autoComplete="email" value={email} onChange={setEmail} />
+        <NewPasswordField label={t('auth.password')} value={password} onChange={setPassword} />
       </AuthForm>
       <SocialButtons />
     </Card>
@@ -200,6 +211,7 @@ export function SignUp() {
 }
 
 export function ForgotPassword() {
+  const { t } = useTranslation();
   const [email, setEmail] = useState('');
   const [sent, setSent] = useState(false);
   const requestReset = async () => {
@@ -207,12 +219,12 @@ export function ForgotPassword() {
     setSent(true);
   };
   return (
-    <Card title="Reset your password">
+    <Card title={t('auth.resetTitle')}>
       {sent ? (
-        <p role="status">If that address has an account, a reset link is on its way.</p>
+        <p role="status">{t('auth.resetSent')}</p>
       ) : (
-        <AuthForm action={requestReset} submitLabel="Send reset link">
-          <TextField label="Email" type="email" value={email} onChange={setEmail} />
+        <AuthForm action={requestReset} submitLabel={t('auth.sendReset')}>
+          <TextField label={t('auth.email')} type="email" autoComplete="email" value={email} onChange={setEmail} />
         </AuthForm>
       )}
     </Card>
@@ -220,6 +232,7 @@ export function ForgotPassword() {
 }
 
 export function ResetPassword() {
+  const { t } = useTranslation();
   const token = new URLSearchParams(location.search).get('token') ?? '';
   const [password, setPassword] = useState('');
   const [done, setDone] = useState(false);
@@ -229,20 +242,20 @@ export function ResetPassword() {
   };
   if (!token) {
     return (
-      <Card title="Choose a new password">
-        <p role="alert">This link has no token; request a new one.</p>
+      <Card title={t('auth.newPasswordTitle')}>
+        <p role="alert">{t('auth.noToken')}</p>
       </Card>
     );
   }
   return (
-    <Card title="Choose a new password">
+    <Card title={t('auth.newPasswordTitle')}>
       {done ? (
         <p role="status">
-          Password changed. <AppLink to="/signin">Sign in</AppLink>
+          {t('auth.passwordChanged')} <AppLink to="/signin">{t('auth.signIn')}</AppLink>
         </p>
       ) : (
-        <AuthForm action={reset} submitLabel="Set password">
-          <NewPasswordField label="New password" value={password} onChange={setPassword} />
+        <AuthForm action={reset} submitLabel={t('auth.setPassword')}>
+          <NewPasswordField label={t('auth.newPassword')} value={password} onChange={setPassword} />
         </AuthForm>
       )}
     </Card>

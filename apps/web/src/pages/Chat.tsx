@@ -28,7 +28,10 @@ import {
   upsertChat,
 } from '../lib/conversations';
 import { fetchFileLimits } from '../lib/files';
+import { useTranslation } from '../lib/i18n';
 import { importLegacyConversations } from '../lib/legacy-import';
+import { stripMarkdown } from '../lib/plain-text';
+import { isSendKey, usePreferences } from '../lib/preferences';
 import { createStreamText } from '../lib/stream-text';
 import { ImagePanel } from './Images';
 
@@ -77,6 +80,8 @@ function subscribeToChatLists(client: QueryClient, listener: () => void): () => 
 
 export function ChatPage() {
   const client = useQueryClient();
+  const { t } = useTranslation();
+  const { sendKey } = usePreferences();
   const models = useQuery({
     queryKey: ['chat-models'],
     queryFn: () => api<{ models: ChatModel[]; default: string }>('/v1/chat/models'),
@@ -417,8 +422,8 @@ export function ChatPage() {
             </select>
           </label>
           {chat && (
-            <h1 className="min-w-0 max-w-xs truncate text-sm font-semibold" title={chat.title}>
-              {chat.title}
+            <h1 className="min-w-0 max-w-xs truncate text-sm font-semibold" title={stripMarkdown(chat.title)}>
+              {stripMarkdown(chat.title)}
               {chat.folder ? <span className="ml-1 font-normal text-slate-500">in {chat.folder}</span> : null}
             </h1>
           )}
@@ -454,7 +459,7 @@ export function ChatPage() {
               </div>
             ) : messages.length === 0 && !live ? (
               <div className="flex flex-1 items-center justify-center p-4 text-slate-500">
-                Ask anything. Ctrl+Enter sends, Esc stops, / searches.
+                {sendKey === 'enter' ? t('composer.emptyHintEnter') : t('composer.emptyHintCtrlEnter')}
               </div>
             ) : (
               <MessageList
@@ -488,11 +493,14 @@ export function ChatPage() {
                     className={inputClass}
                     rows={2}
                     aria-label="Message"
-                    placeholder="Message (Ctrl+Enter to send)"
+                    placeholder={
+                      sendKey === 'enter' ? t('composer.placeholderEnter') : t('composer.placeholderCtrlEnter')
+                    }
+                    aria-keyshortcuts={sendKey === 'enter' ? 'Enter' : 'Control+Enter'}
                     value={draft}
                     onChange={(e) => setDraft(e.target.value)}
                     onKeyDown={(e) => {
-                      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+                      if (isSendKey(e.nativeEvent, sendKey)) {
                         e.preventDefault();
                         send();
                       }

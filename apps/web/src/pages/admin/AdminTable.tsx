@@ -9,15 +9,18 @@ export function AdminTable({
   caption,
   columns,
   children,
+  stackOnPhone = false,
 }: {
   caption?: ReactNode;
+  /** At phone width each row becomes a card (index.css .stack-table); cells need `data-label`. */
+  stackOnPhone?: boolean;
   columns: readonly Column[];
   /** The table body's rows. */
   children: ReactNode;
 }) {
   return (
     <div className="overflow-x-auto">
-      <table className={tableClass}>
+      <table className={stackOnPhone ? `${tableClass} stack-table` : tableClass}>
         {caption !== undefined && <caption className="text-left font-medium">{caption}</caption>}
         <thead>
           <tr>

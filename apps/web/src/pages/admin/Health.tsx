@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { ErrorBox } from '../../components/ui';
 import { api } from '../../lib/api';
+import { useTranslation } from '../../lib/i18n';
 import { AdminTable } from './AdminTable';
 import { formatMs, formatPercent, type Health as HealthState, healthOf, type UsageResponse } from './usage-data';
 
@@ -14,12 +15,6 @@ interface Ready {
 /** Providers are judged on the last 15 minutes of real traffic; we do not spend paid calls probing them. */
 const providerWindowMs = 15 * 60_000;
 
-const healthText: Record<HealthState, string> = {
-  idle: 'idle (no traffic)',
-  healthy: 'healthy',
-  degraded: 'degraded',
-  failing: 'failing',
-};
 const healthColour: Record<HealthState, string> = {
   idle: 'text-slate-500',
   healthy: 'text-green-700 dark:text-green-400',
@@ -34,6 +29,7 @@ async function readReady(): Promise<Ready> {
 }
 
 function ProviderHealth() {
+  const { t } = useTranslation();
   const usage = useQuery({
     queryKey: ['provider-health'],
     queryFn: async () => {
@@ -53,17 +49,26 @@ function ProviderHealth() {
     : [];
   return (
     <div className="space-y-2">
-      <h3 className="font-semibold">Providers</h3>
-      <p className="text-sm text-slate-600 dark:text-slate-400">
-        From the last 15 minutes of requests: degraded at 5% server errors (5xx), failing at 50%.
-      </p>
+      <h3 className="font-semibold">{t('admin.health.providers')}</h3>
+      <p className="text-sm text-slate-600 dark:text-slate-400">{t('admin.health.providersIntro')}</p>
       <ErrorBox error={usage.error} />
-      <AdminTable columns={['Provider', 'Env', 'State', 'Requests', 'Server errors', 'All errors', 'p95', 'Models']}>
+      <AdminTable
+        columns={[
+          t('admin.health.provider'),
+          t('admin.health.env'),
+          t('admin.health.state'),
+          t('admin.health.requests'),
+          t('admin.health.serverErrors'),
+          t('admin.health.allErrors'),
+          t('admin.health.p95'),
+          t('admin.health.models'),
+        ]}
+      >
         <tbody>
           {usage.data && rows.length === 0 && (
             <tr>
               <td colSpan={8} className="text-slate-500">
-                No providers configured.
+                {t('admin.health.noProviders')}
               </td>
             </tr>
           )}
@@ -73,7 +78,7 @@ function ProviderHealth() {
               <tr key={`${row.environment}:${row.provider}`}>
                 <td>{row.provider}</td>
                 <td>{row.environment}</td>
-                <td className={healthColour[state]}>{healthText[state]}</td>
+                <td className={healthColour[state]}>{t(`admin.health.health.${state}`)}</td>
                 <td>{row.requests}</td>
                 <td>{row.server_errors}</td>
                 <td>{formatPercent(row.error_rate)}</td>
@@ -90,33 +95,44 @@ function ProviderHealth() {
 
 /** Dependencies from /ready (databases, Redis, object storage, workers) and providers from recent traffic. */
 export function Health() {
+  const { t } = useTranslation();
   const ready = useQuery({ queryKey: ['ready-detail'], queryFn: readReady, refetchInterval: 10_000 });
   return (
     <section aria-labelledby="health-heading" className="space-y-4">
       <h2 id="health-heading" className="text-lg font-semibold">
-        Health
+        {t('admin.health.title')}
       </h2>
       <ErrorBox error={ready.error} />
       <p>
-        Status: <strong>{ready.data?.status ?? '…'}</strong>
+        {t('admin.health.status')} <strong>{ready.data?.status ?? '…'}</strong>
         {ready.data && (
           <span className="text-sm text-slate-500">
             {' '}
-            ({ready.data.mode} mode, role {ready.data.role})
+            {t('admin.health.modeRole', { mode: ready.data.mode, role: ready.data.role })}
           </span>
         )}
       </p>
-      <AdminTable caption="Dependencies" columns={['Dependency', 'State', 'Latency', 'Detail']}>
+      <AdminTable
+        caption={t('admin.health.dependencies')}
+        columns={[
+          t('admin.health.dependency'),
+          t('admin.health.state'),
+          t('admin.health.latency'),
+          t('admin.health.detail'),
+        ]}
+      >
         <tbody>
           {Object.entries(ready.data?.checks ?? {}).map(([name, check]) => (
             <tr key={name}>
               <td>
                 {name.replaceAll('_', ' ')}
-                {check.required === false && <span className="text-xs text-slate-500"> (not required)</span>}
+                {check.required === false && (
+                  <span className="text-xs text-slate-500"> {t('admin.health.notRequired')}</span>
+                )}
               </td>
               <td className={check.ok ? 'text-green-700 dark:text-green-400' : 'text-red-700 dark:text-red-400'}>
                 <span aria-hidden="true">{check.ok ? '● ' : '▲ '}</span>
-                {check.ok ? 'ok' : 'failing'}
+                {check.ok ? t('admin.health.ok') : t('admin.health.failing')}
               </td>
               <td>{check.latency_ms === undefined ? '–' : formatMs(check.latency_ms)}</td>
               <td className="text-xs">{check.error}</td>

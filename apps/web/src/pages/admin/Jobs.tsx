@@ -1,7 +1,9 @@
 import type { AdminJob, JobCounts, AdminJobStats as JobStats } from '@switchyard/api-schemas';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Trans } from 'react-i18next';
 import { ErrorBox, secondaryButtonClass } from '../../components/ui';
 import { api } from '../../lib/api';
+import { formatDateTime, formatNumber, useTranslation } from '../../lib/i18n';
 import { AdminTable } from './AdminTable';
 
 type DeadJob = Omit<AdminJob, 'status' | 'run_at' | 'result' | 'progress'>;
@@ -11,6 +13,7 @@ const refreshMs = 5000;
 
 /** Queue depth per job name, rates, workers, and the dead-letter queue with replay and discard. */
 export function Jobs() {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const stats = useQuery({
     queryKey: ['jobs'],
@@ -38,16 +41,26 @@ export function Jobs() {
   return (
     <section aria-labelledby="jobs-heading" className="space-y-4">
       <h2 id="jobs-heading" className="text-lg font-semibold">
-        Jobs
+        {t('admin.jobs.title')}
       </h2>
       <ErrorBox error={stats.error ?? dead.error ?? act.error} />
       {data && (
         <>
           <p className="text-sm">
-            Queue backend <strong>{data.backend}</strong>; in the last minute {data.rates.completedPerMinute} completed
-            and {data.rates.deadPerMinute} dead-lettered.
+            <Trans
+              i18nKey="admin.jobs.backend"
+              values={{
+                backend: data.backend,
+                completed: formatNumber(data.rates.completedPerMinute),
+                dead: formatNumber(data.rates.deadPerMinute),
+              }}
+              components={{ strong: <strong /> }}
+            />
           </p>
-          <AdminTable caption="Queues" columns={['Job', ...states]}>
+          <AdminTable
+            caption={t('admin.jobs.queues')}
+            columns={[t('admin.jobs.job'), ...states.map((state) => t(`admin.jobs.states.${state}`))]}
+          >
             <tbody>
               {Object.entries(data.byName).map(([name, counts]) => (
                 <tr key={name}>
@@ -60,19 +73,27 @@ export function Jobs() {
                 </tr>
               ))}
               <tr className="font-semibold">
-                <th scope="row">All</th>
+                <th scope="row">{t('admin.jobs.all')}</th>
                 {states.map((state) => (
                   <td key={state}>{data[state]}</td>
                 ))}
               </tr>
             </tbody>
           </AdminTable>
-          <AdminTable caption="Workers" columns={['Worker', 'Running', 'Last heartbeat', 'Jobs it takes']}>
+          <AdminTable
+            caption={t('admin.jobs.workers')}
+            columns={[
+              t('admin.jobs.worker'),
+              t('admin.jobs.running'),
+              t('admin.jobs.lastHeartbeat'),
+              t('admin.jobs.jobsItTakes'),
+            ]}
+          >
             <tbody>
               {data.workers.length === 0 && (
                 <tr>
                   <td colSpan={4} className="text-red-700 dark:text-red-400">
-                    No worker has reported: jobs wait until one starts.
+                    {t('admin.jobs.noWorker')}
                   </td>
                 </tr>
               )}
@@ -85,7 +106,8 @@ export function Jobs() {
                     </td>
                     <td>{worker.active}</td>
                     <td className={seconds > 60 ? 'text-red-700 dark:text-red-400' : undefined}>
-                      {seconds} s ago{seconds > 60 && ' (stale)'}
+                      {t('admin.jobs.secondsAgo', { seconds: formatNumber(seconds) })}
+                      {seconds > 60 && t('admin.jobs.stale')}
                     </td>
                     <td className="text-xs">{worker.names.join(', ')}</td>
                   </tr>
@@ -95,44 +117,47 @@ export function Jobs() {
           </AdminTable>
         </>
       )}
-      <h3 className="font-semibold">Dead-letter queue</h3>
-      {dead.data?.jobs.length === 0 && <p className="text-sm text-slate-500">Empty: no job has run out of attempts.</p>}
-      {dead.data?.jobs.length === 50 && (
-        <p className="text-sm text-slate-500">The newest 50; replay or discard them to see older ones.</p>
-      )}
+      <h3 className="font-semibold">{t('admin.jobs.deadLetter')}</h3>
+      {dead.data?.jobs.length === 0 && <p className="text-sm text-slate-500">{t('admin.jobs.deadEmpty')}</p>}
+      {dead.data?.jobs.length === 50 && <p className="text-sm text-slate-500">{t('admin.jobs.deadNewest')}</p>}
       <ul className="space-y-2">
         {dead.data?.jobs.map((job) => (
           <li key={job.id} className="rounded border border-slate-200 p-2 text-sm dark:border-slate-800">
             <div className="flex flex-wrap items-center gap-2">
               <code className="font-semibold">{job.name}</code>
               <span className="text-xs text-slate-500">
-                {job.environment} · {job.attempts}/{job.max_attempts} attempts · failed{' '}
-                {new Date(job.finished_at ?? job.updated_at).toLocaleString('en-GB')} · <code>{job.id}</code>
+                {job.environment} ·{' '}
+                {t('admin.jobs.attemptsFailed', {
+                  attempts: job.attempts,
+                  max: job.max_attempts,
+                  when: formatDateTime(job.finished_at ?? job.updated_at),
+                })}{' '}
+                · <code>{job.id}</code>
               </span>
               <span className="ml-auto flex gap-2">
                 <button
                   type="button"
                   className={secondaryButtonClass}
-                  aria-label={`Replay ${job.name} ${job.id}`}
+                  aria-label={t('admin.jobs.replayLabel', { name: job.name, id: job.id })}
                   disabled={act.isPending}
                   onClick={() => act.mutate({ id: job.id, action: 'replay' })}
                 >
-                  Replay
+                  {t('admin.jobs.replay')}
                 </button>
                 <button
                   type="button"
                   className={secondaryButtonClass}
-                  aria-label={`Discard ${job.name} ${job.id}`}
+                  aria-label={t('admin.jobs.discardLabel', { name: job.name, id: job.id })}
                   disabled={act.isPending}
                   onClick={() => act.mutate({ id: job.id, action: 'discard' })}
                 >
-                  Discard
+                  {t('admin.jobs.discard')}
                 </button>
               </span>
             </div>
             {job.last_error && <p className="mt-1 text-red-700 dark:text-red-400">{job.last_error.message}</p>}
             <details className="mt-1">
-              <summary className="cursor-pointer text-xs">Payload</summary>
+              <summary className="cursor-pointer text-xs">{t('admin.jobs.payload')}</summary>
               <pre className="overflow-auto rounded bg-slate-100 p-2 text-xs dark:bg-slate-900">
                 {JSON.stringify(job.payload, null, 2)}
               </pre>

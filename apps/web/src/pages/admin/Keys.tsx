@@ -3,10 +3,18 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { buttonClass, ErrorBox, inputClass, secondaryButtonClass, selectClass } from '../../components/ui';
 import { api } from '../../lib/api';
+import { formatDateTime, useTranslation } from '../../lib/i18n';
 import { AdminTable } from './AdminTable';
+
+/** An admin key's scopes: 'admin' once, first (it was shown twice: from the flag and from the list). */
+export function scopesText(key: Pick<KeyRecord, 'admin' | 'scopes'>): string {
+  const scopes = key.admin ? ['admin', ...key.scopes.filter((scope) => scope !== 'admin')] : key.scopes;
+  return [...new Set(scopes)].join(', ');
+}
 
 /** API keys of both environments: create (the secret is shown once), list, filter, revoke. */
 export function Keys() {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const [showRevoked, setShowRevoked] = useState(false);
   const [filter, setFilter] = useState<'all' | 'prod' | 'dev'>('all');
@@ -37,12 +45,21 @@ export function Keys() {
     onSuccess: () => client.invalidateQueries({ queryKey: ['keys'] }),
     onSettled: () => setConfirming(null),
   });
+  const columns = [
+    t('settings.keys.name'),
+    t('settings.keys.environment'),
+    t('admin.keys.prefix'),
+    t('admin.keys.scopes'),
+    t('admin.keys.madeBy'),
+    t('admin.keys.created'),
+    t('admin.keys.status'),
+  ];
   const shown = (keys.data?.keys ?? []).filter((key) => filter === 'all' || key.environment === filter);
 
   return (
     <section aria-labelledby="keys-heading" className="space-y-4">
       <h2 id="keys-heading" className="text-lg font-semibold">
-        API keys
+        {t('admin.keys.title')}
       </h2>
       <form
         className="flex flex-wrap items-end gap-2"
@@ -53,15 +70,15 @@ export function Keys() {
       >
         <input
           className={inputClass.replace('w-full', 'w-64 max-w-full')}
-          aria-label="Key name"
-          placeholder="Key name"
+          aria-label={t('admin.keys.name')}
+          placeholder={t('admin.keys.name')}
           required
           maxLength={200}
           value={name}
           onChange={(event) => setName(event.target.value)}
         />
         <select
-          aria-label="Key environment"
+          aria-label={t('admin.keys.environment')}
           className={selectClass}
           value={environment}
           onChange={(event) => setEnvironment(event.target.value as 'prod' | 'dev')}
@@ -70,14 +87,14 @@ export function Keys() {
           <option value="prod">prod</option>
         </select>
         <button type="submit" className={buttonClass} disabled={create.isPending}>
-          Create key
+          {t('admin.keys.create')}
         </button>
       </form>
       <ErrorBox error={create.error ?? revoke.error ?? keys.error} />
       {created && (
         <div role="status" className="rounded border border-green-400 bg-green-50 p-3 text-sm dark:bg-green-950">
           <p className="mb-1">
-            New {created.record.environment} key “{created.record.name}”. Copy it now; it will not be shown again:
+            {t('settings.keys.createdNotice', { environment: created.record.environment, name: created.record.name })}
           </p>
           <code data-testid="new-key" className="break-all">
             {created.key}
@@ -92,51 +109,53 @@ export function Keys() {
               )
             }
           >
-            {copied ? 'Copied' : 'Copy key'}
+            {copied ? t('common.copied') : t('settings.keys.copyKey')}
           </button>{' '}
           <button type="button" className={secondaryButtonClass} onClick={() => setCreated(null)}>
-            Done
+            {t('common.done')}
           </button>
         </div>
       )}
       <div className="flex flex-wrap items-center gap-3 text-sm">
         <select
-          aria-label="Show keys of"
+          aria-label={t('admin.keys.showOf')}
           className={selectClass}
           value={filter}
           onChange={(event) => setFilter(event.target.value as 'all' | 'prod' | 'dev')}
         >
-          <option value="all">prod and dev</option>
-          <option value="prod">prod only</option>
-          <option value="dev">dev only</option>
+          <option value="all">{t('admin.keys.both')}</option>
+          <option value="prod">{t('admin.keys.prodOnly')}</option>
+          <option value="dev">{t('admin.keys.devOnly')}</option>
         </select>
         <label className="flex items-center gap-1">
           <input type="checkbox" checked={showRevoked} onChange={(event) => setShowRevoked(event.target.checked)} />
-          Show revoked keys
+          {t('settings.keys.showRevoked')}
         </label>
       </div>
-      <AdminTable
-        columns={['Name', 'Environment', 'Prefix', 'Scopes', 'Made by', 'Created', 'Status', { hidden: 'Actions' }]}
-      >
+      <AdminTable stackOnPhone columns={[...columns, { hidden: t('common.actions') }]}>
         <tbody>
           {keys.data && shown.length === 0 && (
             <tr>
               <td colSpan={8} className="text-slate-500">
-                No keys.
+                {t('admin.keys.none')}
               </td>
             </tr>
           )}
           {shown.map((key) => (
             <tr key={key.id} className={key.revokedAt ? 'text-slate-400' : undefined}>
-              <td>{key.name}</td>
-              <td>{key.environment}</td>
-              <td>
+              <td data-label={columns[0]}>{key.name}</td>
+              <td data-label={columns[1]}>{key.environment}</td>
+              <td data-label={columns[2]}>
                 <code>{key.prefix}</code>
               </td>
-              <td>{key.admin ? `admin, ${key.scopes.join(', ')}` : key.scopes.join(', ')}</td>
-              <td>{key.userId ? 'a user (/api/keys)' : 'an admin'}</td>
-              <td>{new Date(key.createdAt).toLocaleString('en-GB')}</td>
-              <td>{key.revokedAt ? `revoked ${new Date(key.revokedAt).toLocaleString('en-GB')}` : 'active'}</td>
+              <td data-label={columns[3]}>{scopesText(key)}</td>
+              <td data-label={columns[4]}>{key.userId ? t('admin.keys.byUser') : t('admin.keys.byAdmin')}</td>
+              <td data-label={columns[5]}>{formatDateTime(key.createdAt)}</td>
+              <td data-label={columns[6]}>
+                {key.revokedAt
+                  ? t('settings.keys.revokedAt', { when: formatDateTime(key.revokedAt) })
+                  : t('settings.keys.active')}
+              </td>
               <td className="whitespace-nowrap">
                 {!key.revokedAt &&
                   (confirming === key.id ? (
@@ -144,24 +163,24 @@ export function Keys() {
                       <button
                         type="button"
                         className="text-red-700 underline dark:text-red-400"
-                        aria-label={`Confirm revoking ${key.name}`}
+                        aria-label={t('settings.keys.confirmRevokeLabel', { name: key.name })}
                         disabled={revoke.isPending}
                         onClick={() => revoke.mutate(key.id)}
                       >
-                        Really revoke
+                        {t('settings.keys.confirmRevoke')}
                       </button>{' '}
                       <button type="button" className="underline" onClick={() => setConfirming(null)}>
-                        Keep
+                        {t('settings.keys.keep')}
                       </button>
                     </>
                   ) : (
                     <button
                       type="button"
                       className="underline"
-                      aria-label={`Revoke ${key.name}`}
+                      aria-label={t('settings.keys.revokeLabel', { name: key.name })}
                       onClick={() => setConfirming(key.id)}
                     >
-                      Revoke
+                      {t('settings.keys.revoke')}
                     </button>
                   ))}
               </td>

@@ -4,17 +4,49 @@ import { useId, useState } from 'react';
 import { ErrorBox, inputClass, secondaryButtonClass, selectClass } from '../../components/ui';
 import { api } from '../../lib/api';
 import { formatBytes } from '../../lib/files';
+import { formatDateTime, formatNumber, t, useTranslation } from '../../lib/i18n';
 
-const groups: { title: string; matches(key: string): boolean }[] = [
-  { title: 'Rate limits (requests per minute)', matches: (key) => key.startsWith('rate_limit.') },
-  { title: 'Quotas', matches: (key) => key.startsWith('ai.') || key.includes('quota') },
-  { title: 'Model access', matches: (key) => key.startsWith('models.') },
-  { title: 'Files', matches: (key) => key.startsWith('files.') },
-  { title: 'Sign-in protection', matches: (key) => key.startsWith('auth.') },
-];
+const groups = [
+  { title: 'rateLimits', matches: (key: string) => key.startsWith('rate_limit.') },
+  { title: 'quotas', matches: (key: string) => key.startsWith('ai.') || key.includes('quota') },
+  { title: 'modelAccess', matches: (key: string) => key.startsWith('models.') },
+  { title: 'files', matches: (key: string) => key.startsWith('files.') },
+  { title: 'signIn', matches: (key: string) => key.startsWith('auth.') },
+] as const;
+type Group = (typeof groups)[number]['title'] | 'other';
 
-function groupOf(key: string): string {
-  return groups.find((group) => group.matches(key))?.title ?? 'Other';
+function groupOf(key: string): Group {
+  return groups.find((group) => group.matches(key))?.title ?? 'other';
+}
+
+/** A default as a reader wants it: an empty text or list says so ("Default ." was all there was). */
+export function describeDefault(value: unknown): string {
+  if (value === '' || value === null || value === undefined || (Array.isArray(value) && value.length === 0)) {
+    return t('admin.settings.defaultEmpty');
+  }
+  if (typeof value === 'number') return t('admin.settings.default', { value: formatNumber(value) });
+  if (Array.isArray(value)) return t('admin.settings.default', { value: value.join(', ') });
+  return t('admin.settings.default', { value: String(value) });
+}
+
+/** The description, the default, the range, the current size and when it changed: one sentence each. */
+function describeSetting(setting: Setting): string {
+  const sentences = [setting.description.replace(/\.\s*$/, '')];
+  const range =
+    setting.minimum !== undefined || setting.maximum !== undefined
+      ? t('admin.settings.range', {
+          min: setting.minimum === undefined ? '…' : formatNumber(setting.minimum),
+          max: setting.maximum === undefined ? '…' : formatNumber(setting.maximum),
+        })
+      : null;
+  sentences.push(range ? `${describeDefault(setting.default)}; ${range}` : describeDefault(setting.default));
+  if (setting.key.endsWith('_bytes') && typeof setting.value === 'number') {
+    sentences.push(t('admin.settings.now', { value: formatBytes(setting.value) }));
+  }
+  if (setting.updatedAt && String(setting.value) !== String(setting.default)) {
+    sentences.push(t('admin.settings.changed', { when: formatDateTime(setting.updatedAt) }));
+  }
+  return `${sentences.join('. ')}.`;
 }
 
 /**
@@ -30,6 +62,7 @@ function parseValue(setting: Setting, text: string): unknown {
 }
 
 function SettingRow({ setting }: { setting: Setting }) {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const [value, setValue] = useState(String(setting.value));
   const inputId = useId();
@@ -44,10 +77,6 @@ function SettingRow({ setting }: { setting: Setting }) {
       void client.invalidateQueries({ queryKey: ['settings'] });
     },
   });
-  const range =
-    setting.minimum !== undefined || setting.maximum !== undefined
-      ? `${setting.minimum?.toLocaleString('en-US') ?? '…'} to ${setting.maximum?.toLocaleString('en-US') ?? '…'}`
-      : null;
   const changed = value !== String(save.data ? save.data.value : setting.value);
   return (
     <li className="rounded border border-slate-200 p-2 dark:border-slate-800">
@@ -63,14 +92,7 @@ function SettingRow({ setting }: { setting: Setting }) {
             <code className="font-semibold">{setting.key}</code>
           </label>
           <span id={descriptionId} className="block text-xs text-slate-500">
-            {setting.description}. Default {String(setting.default)}
-            {range && `; ${range}`}.
-            {setting.key.endsWith('_bytes') &&
-              typeof setting.value === 'number' &&
-              ` Now ${formatBytes(setting.value)}.`}
-            {setting.updatedAt &&
-              String(setting.value) !== String(setting.default) &&
-              ` Changed ${new Date(setting.updatedAt).toLocaleString('en-GB')}.`}
+            {describeSetting(setting)}
           </span>
           {setting.type === 'boolean' ? (
             <select
@@ -103,25 +125,25 @@ function SettingRow({ setting }: { setting: Setting }) {
         <button
           type="submit"
           className={secondaryButtonClass}
-          aria-label={`Save ${setting.key}`}
+          aria-label={t('admin.settings.saveLabel', { key: setting.key })}
           disabled={save.isPending}
         >
-          Save
+          {t('common.save')}
         </button>
         {String(setting.default) !== String(setting.value) && (
           <button
             type="button"
             className={secondaryButtonClass}
-            aria-label={`Reset ${setting.key} to its default`}
+            aria-label={t('admin.settings.resetLabel', { key: setting.key })}
             disabled={save.isPending}
             onClick={() => save.mutate(setting.default)}
           >
-            Reset
+            {t('admin.settings.reset')}
           </button>
         )}
         {save.isSuccess && !changed && (
           <span role="status" className="text-sm text-green-700 dark:text-green-400">
-            Saved
+            {t('settings.saved')}
           </span>
         )}
       </form>
@@ -134,11 +156,12 @@ function SettingRow({ setting }: { setting: Setting }) {
 
 /** Global settings (rate limits, quotas, file limits, sign-in protection), changed at run time. */
 export function Settings() {
+  const { t } = useTranslation();
   const settings = useQuery({
     queryKey: ['settings'],
     queryFn: () => api<SettingList>('/v1/admin/settings'),
   });
-  const grouped = new Map<string, Setting[]>();
+  const grouped = new Map<Group, Setting[]>();
   for (const setting of settings.data?.settings ?? []) {
     const title = groupOf(setting.key);
     grouped.set(title, [...(grouped.get(title) ?? []), setting]);
@@ -146,17 +169,13 @@ export function Settings() {
   return (
     <section aria-labelledby="settings-heading" className="space-y-4">
       <h2 id="settings-heading" className="text-lg font-semibold">
-        Settings
+        {t('admin.settings.title')}
       </h2>
-      <p className="text-sm text-slate-600 dark:text-slate-400">
-        Changes apply to the next request in every process, without a restart. Which models each environment may use:
-        the config file sets it per model (<code>environments</code>); <em>Model access</em> below turns models off on
-        top of that.
-      </p>
+      <p className="text-sm text-slate-600 dark:text-slate-400">{t('admin.settings.intro')}</p>
       <ErrorBox error={settings.error} />
       {[...grouped].map(([title, entries]) => (
-        <section key={title} aria-label={title}>
-          <h3 className="mb-2 font-medium">{title}</h3>
+        <section key={title} aria-label={t(`admin.settings.groups.${title}`)}>
+          <h3 className="mb-2 font-medium">{t(`admin.settings.groups.${title}`)}</h3>
           <ul className="space-y-2">
             {entries.map((setting) => (
               <SettingRow key={setting.key} setting={setting} />

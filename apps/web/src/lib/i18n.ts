@@ -1,0 +1,62 @@
+import i18next from 'i18next';
+import { initReactI18next, useTranslation } from 'react-i18next';
+import { en } from '../locales/en';
+import { pl } from '../locales/pl';
+import { getPreferences, type Language, languages } from './preferences';
+
+/**
+ * Every string the web app shows goes through i18next (react-i18next in components). English is the
+ * source and the fallback; each locale is a file in src/locales with the same keys (locales.test.ts
+ * fails on a missing one). Both are bundled: together they are a few kB, and a switch needs no download.
+ */
+export const resources = { en: { translation: en }, pl: { translation: pl } } as const;
+
+/** The language to show: the one chosen in Settings, else the browser's when we have it, else English. */
+export function preferredLanguage(): Language {
+  const chosen = getPreferences().language;
+  if (chosen) return chosen;
+  const browser = typeof navigator === 'undefined' ? [] : (navigator.languages ?? [navigator.language]);
+  for (const tag of browser) {
+    const base = tag?.toLowerCase().split('-')[0] as Language;
+    if (languages.includes(base)) return base;
+  }
+  return 'en';
+}
+
+export const i18n = i18next.createInstance();
+void i18n.use(initReactI18next).init({
+  resources,
+  lng: preferredLanguage(),
+  fallbackLng: 'en',
+  supportedLngs: [...languages],
+  // Resources are bundled: initialise synchronously so the first render is already translated.
+  initAsync: false,
+  interpolation: { escapeValue: false },
+  returnNull: false,
+});
+
+function syncDocumentLanguage(language: string) {
+  if (typeof document !== 'undefined') document.documentElement.lang = language;
+}
+syncDocumentLanguage(i18n.language);
+i18n.on('languageChanged', syncDocumentLanguage);
+
+export async function changeLanguage(language: Language): Promise<void> {
+  await i18n.changeLanguage(language);
+}
+
+/** `t` outside React (error descriptions, the browser tab title). */
+export const t = i18n.t.bind(i18n);
+
+/** Dates and times in the page's language, e.g. "3 Dec 2026, 14:05" / "3 gru 2026, 14:05". */
+export function formatDateTime(value: string | number | Date, options?: Intl.DateTimeFormatOptions): string {
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) return '';
+  return new Intl.DateTimeFormat(i18n.language, options ?? { dateStyle: 'medium', timeStyle: 'short' }).format(date);
+}
+
+export function formatNumber(value: number, options?: Intl.NumberFormatOptions): string {
+  return new Intl.NumberFormat(i18n.language, options).format(value);
+}
+
+export { useTranslation };
