@@ -185,7 +185,14 @@ export async function call(baseUrl: string, path: string, options: CallOptions =
       signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
     });
     const text = await response.text();
-    return { status: response.status, failure: null, text, headers: response.headers, ms: performance.now() - started, sentAt };
+    return {
+      status: response.status,
+      failure: null,
+      text,
+      headers: response.headers,
+      ms: performance.now() - started,
+      sentAt,
+    };
   } catch (error) {
     return { status: 0, failure: failureOf(error), text: '', headers: null, ms: performance.now() - started, sentAt };
   }

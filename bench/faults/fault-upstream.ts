@@ -27,9 +27,7 @@ function completion(model: string): Buffer {
       object: 'chat.completion',
       created,
       model,
-      choices: [
-        { index: 0, message: { role: 'assistant', content: 'Fault battery answer.' }, finish_reason: 'stop' },
-      ],
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Fault battery answer.' }, finish_reason: 'stop' }],
       usage: { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 },
     }),
   );
@@ -116,7 +114,9 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
   }
   if (request.method === 'GET' && url.endsWith('/models')) {
     response.writeHead(200, { 'content-type': 'application/json' });
-    response.end(JSON.stringify({ object: 'list', data: [{ id: 'ok', object: 'model', created, owned_by: 'faults' }] }));
+    response.end(
+      JSON.stringify({ object: 'list', data: [{ id: 'ok', object: 'model', created, owned_by: 'faults' }] }),
+    );
     return;
   }
   if (url === '/__marks') {

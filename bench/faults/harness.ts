@@ -106,7 +106,11 @@ export async function waitForSetting(
 }
 
 /** Runs `task(i)` for i in [0, count) with at most `concurrency` at once. */
-export async function runPool<T>(count: number, concurrency: number, task: (index: number) => Promise<T>): Promise<T[]> {
+export async function runPool<T>(
+  count: number,
+  concurrency: number,
+  task: (index: number) => Promise<T>,
+): Promise<T[]> {
   const results = new Array<T>(count);
   let next = 0;
   const lanes = Array.from({ length: Math.min(concurrency, count) }, async () => {

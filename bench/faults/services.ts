@@ -56,7 +56,20 @@ export async function startOwnRedis(directory: string): Promise<OwnRedis> {
     const log = openSync(join(directory, 'redis.log'), 'a');
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', dir],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'everysec',
+        '--dir',
+        dir,
+      ],
       { stdio: ['ignore', log, log] },
     );
     closeSync(log);
@@ -113,7 +126,16 @@ export async function startOwnPostgres(directory: string): Promise<OwnPostgres> 
   await run(initCommand, initArgs, { timeout: 120_000 });
   const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
   const start = async () => {
-    const [command, args] = asPostgresUser(pgCtl, ['-D', data, '-l', join(root, 'server.log'), '-o', options, '-w', 'start']);
+    const [command, args] = asPostgresUser(pgCtl, [
+      '-D',
+      data,
+      '-l',
+      join(root, 'server.log'),
+      '-o',
+      options,
+      '-w',
+      'start',
+    ]);
     await run(command, args, { timeout: 60_000 });
   };
   const stop = async () => {

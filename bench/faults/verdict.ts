@@ -48,7 +48,9 @@ export function parseFaultArgs(argv: readonly string[]): FaultOptions {
   };
   for (let index = 0; index < argv.length; index += 1) {
     const argument = argv[index] as string;
-    const [flag, inline] = argument.includes('=') ? (argument.split('=', 2) as [string, string]) : [argument, undefined];
+    const [flag, inline] = argument.includes('=')
+      ? (argument.split('=', 2) as [string, string])
+      : [argument, undefined];
     const value = () => inline ?? argv[++index];
     switch (flag) {
       case '--only':

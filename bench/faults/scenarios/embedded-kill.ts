@@ -82,14 +82,19 @@ export async function embeddedKillScenario(context: ScenarioContext): Promise<Ch
       const next: string[] = [];
       for (const id of pending) {
         const result = await call(server.baseUrl, `/v1/chat/jobs/${id}`, { key: adminKey });
-        if (result.status !== 200 || (JSON.parse(result.text) as { status: string }).status !== 'completed') next.push(id);
+        if (result.status !== 200 || (JSON.parse(result.text) as { status: string }).status !== 'completed')
+          next.push(id);
       }
       pending = next;
       if (pending.length > 0) await sleep(1000);
     }
-    for (const id of pending) if ((await call(server.baseUrl, `/v1/chat/jobs/${id}`, { key: adminKey })).status !== 200) missingJobs += 1;
+    for (const id of pending)
+      if ((await call(server.baseUrl, `/v1/chat/jobs/${id}`, { key: adminKey })).status !== 200) missingJobs += 1;
     checks.figure('jobs_not_completed', pending.length);
-    checks.check(pending.length === 0, `${pending.length} acknowledged jobs did not complete within 2 min of the last start`);
+    checks.check(
+      pending.length === 0,
+      `${pending.length} acknowledged jobs did not complete within 2 min of the last start`,
+    );
   }
   checks.figure('kills', cycles);
   checks.figure('in_flight_at_kills', inFlightAtKill);

@@ -27,7 +27,7 @@ export async function imageQuotaScenario(context: ScenarioContext): Promise<Chec
   const results = await runPool(requests, 32, (index) =>
     call(urls[index % urls.length] as string, '/v1/image/generate', {
       key: key as string,
-      body: { prompt: `quota race ${index}`, width: 64, height: 64 },
+      body: { prompt: `quota race ${index}`, width: 256, height: 256 },
     }),
   );
   const outcomes = countOutcomes(
@@ -43,7 +43,10 @@ export async function imageQuotaScenario(context: ScenarioContext): Promise<Chec
   checks.figure('rejected_429', rejectedWith429);
   checks.figure('quota_used', used);
   checks.check(outcomes.ok === quota, `${outcomes.ok} requests were accepted for a quota of ${quota}`);
-  checks.check(rejectedWith429 === requests - outcomes.ok, `other refusals: ${describeCounts({ ...outcomes.clear, ...outcomes.unclear })}`);
+  checks.check(
+    rejectedWith429 === requests - outcomes.ok,
+    `other refusals: ${describeCounts({ ...outcomes.clear, ...outcomes.unclear })}`,
+  );
   checks.check(Object.keys(outcomes.unclear).length === 0, `unclear answers: ${describeCounts(outcomes.unclear)}`);
   checks.check(used === quota, `the quota endpoint says ${used} used`);
   return checks;

@@ -50,9 +50,14 @@ export async function jobsSigkillScenario(context: ScenarioContext): Promise<Che
       killTree((victim as RoleProcess).child);
       kills += 1;
       generation += 1;
-      const replacement = await startRole('worker', cluster.setup, join(context.directory, `worker-${generation}.log`), {
-        wait: false,
-      });
+      const replacement = await startRole(
+        'worker',
+        cluster.setup,
+        join(context.directory, `worker-${generation}.log`),
+        {
+          wait: false,
+        },
+      );
       workers.push(replacement);
     }
   })();
@@ -90,7 +95,9 @@ export async function jobsSigkillScenario(context: ScenarioContext): Promise<Che
   });
   const enqueueSeconds = (performance.now() - enqueueStarted) / 1000;
   const accepted = ids.filter((id): id is string => id !== null);
-  const acceptedIdempotent = new Set(idempotentIds.flatMap((triple) => triple.filter((id): id is string => id !== null)));
+  const acceptedIdempotent = new Set(
+    idempotentIds.flatMap((triple) => triple.filter((id): id is string => id !== null)),
+  );
   const idempotencyHeld = idempotentIds.every((triple) => triple[0] !== null && triple.every((id) => id === triple[0]));
 
   // Keep killing while there is work waiting; then let the last stalled jobs come back (lock 30 s + check).
@@ -114,7 +121,10 @@ export async function jobsSigkillScenario(context: ScenarioContext): Promise<Che
 
   // Every accepted job, read back through the API.
   const views = await runPool(expected, 16, async (index) => {
-    const id = index < accepted.length ? (accepted[index] as string) : ([...acceptedIdempotent][index - accepted.length] as string);
+    const id =
+      index < accepted.length
+        ? (accepted[index] as string)
+        : ([...acceptedIdempotent][index - accepted.length] as string);
     const result = await call(urls[index % urls.length] as string, `/v1/chat/jobs/${id}`, { key });
     if (result.status !== 200) return { id, status: `http ${result.status}`, attempts: 0 } satisfies JobView;
     return JSON.parse(result.text) as JobView;
@@ -122,8 +132,8 @@ export async function jobsSigkillScenario(context: ScenarioContext): Promise<Che
   const lost = views.filter((view) => view.status !== 'completed');
   const marks = await context.upstream.marks();
   const markOf = new Map<string, string>();
-  ids.forEach((id, index) => id && markOf.set(id, `j${index}`));
-  idempotentIds.forEach((triple, index) => triple[0] && markOf.set(triple[0], `i${index}`));
+  for (const [index, id] of ids.entries()) if (id) markOf.set(id, `j${index}`);
+  for (const [index, triple] of idempotentIds.entries()) if (triple[0]) markOf.set(triple[0], `i${index}`);
   const attemptsOfMark = new Map<string, number>();
   for (const view of views) attemptsOfMark.set(markOf.get(view.id) ?? view.id, view.attempts);
   const repeated = Object.entries(marks.repeated);
@@ -141,8 +151,17 @@ export async function jobsSigkillScenario(context: ScenarioContext): Promise<Che
   checks.figure('idempotent_requests', idempotentCount * 3);
   checks.figure('idempotent_jobs', acceptedIdempotent.size);
   checks.figure('seconds_to_drain', processedSeconds);
-  checks.check(refused.length === 0, `${refused.length} enqueue requests were refused (${refused.slice(0, 3).join(', ')})`);
-  checks.check(lost.length === 0, `${lost.length} accepted jobs did not complete (${lost.slice(0, 3).map((view) => `${view.id}: ${view.status}`).join(', ')})`);
+  checks.check(
+    refused.length === 0,
+    `${refused.length} enqueue requests were refused (${refused.slice(0, 3).join(', ')})`,
+  );
+  checks.check(
+    lost.length === 0,
+    `${lost.length} accepted jobs did not complete (${lost
+      .slice(0, 3)
+      .map((view) => `${view.id}: ${view.status}`)
+      .join(', ')})`,
+  );
   checks.check(kills > 0, 'no worker was killed: the jobs finished before the first kill');
   checks.check(unexplained.length === 0, `${unexplained.length} jobs reached the upstream twice with one attempt`);
   checks.check(

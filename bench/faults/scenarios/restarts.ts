@@ -60,7 +60,11 @@ async function restartUnderLoad(
   const samples = await load;
 
   const ok = (sample: Sample) => (sample.kind === 'job' ? sample.status === 202 : sample.status === 200);
-  const outcome = (sample: Sample) => ({ status: ok(sample) ? 200 : sample.status === 200 || sample.status === 202 ? 299 : sample.status, failure: sample.failure, code: errorCode(sample.text) });
+  const outcome = (sample: Sample) => ({
+    status: ok(sample) ? 200 : sample.status === 200 || sample.status === 202 ? 299 : sample.status,
+    failure: sample.failure,
+    code: errorCode(sample.text),
+  });
   const before = samples.filter((sample) => sample.sentAt < stopAt);
   const during = samples.filter((sample) => sample.sentAt >= stopAt && sample.sentAt < backAt);
   const recovering = samples.filter((sample) => sample.sentAt >= backAt && sample.sentAt < backAt + 10_000);
@@ -98,21 +102,35 @@ async function restartUnderLoad(
   checks.figure('ok_before_pct', percent(beforeCounts.ok, beforeCounts.total));
   checks.figure('during', during.length);
   checks.figure('during_ok', duringCounts.ok);
-  checks.figure('during_503', Object.entries(duringCounts.clear).filter(([label]) => label.startsWith('503')).reduce((sum, [, count]) => sum + count, 0));
-  checks.figure('during_unclear', Object.values(duringCounts.unclear).reduce((sum, count) => sum + count, 0));
+  checks.figure(
+    'during_503',
+    Object.entries(duringCounts.clear)
+      .filter(([label]) => label.startsWith('503'))
+      .reduce((sum, [, count]) => sum + count, 0),
+  );
+  checks.figure(
+    'during_unclear',
+    Object.values(duringCounts.unclear).reduce((sum, count) => sum + count, 0),
+  );
   checks.figure('ok_first_10s_back_pct', percent(recoveringCounts.ok, recoveringCounts.total));
   checks.figure('ok_10s_after_back_pct', percent(afterCounts.ok, afterCounts.total));
   checks.figure('crashed', crashed.length);
   checks.figure('jobs', jobIds.length);
   checks.figure('jobs_lost', pending.length);
   checks.figure('usage_rows_lost', chatSuccesses - usageRows);
-  checks.check(Object.keys(duringCounts.unclear).length === 0, `unclear answers while down: ${describeCounts(duringCounts.unclear)}`);
+  checks.check(
+    Object.keys(duringCounts.unclear).length === 0,
+    `unclear answers while down: ${describeCounts(duringCounts.unclear)}`,
+  );
   checks.check(not503.length === 0, `errors other than 503 while down: ${describeCounts(Object.fromEntries(not503))}`);
   checks.check(
     percent(afterCounts.ok, afterCounts.total) >= 99,
     `${afterCounts.ok} of ${afterCounts.total} succeeded from 10 s after the restart (${describeCounts({ ...afterCounts.clear, ...afterCounts.unclear })})`,
   );
-  checks.check(crashed.length === 0, `${crashed.length} processes exited (${crashed.map((process) => process.logFile).join(', ')})`);
+  checks.check(
+    crashed.length === 0,
+    `${crashed.length} processes exited (${crashed.map((process) => process.logFile).join(', ')})`,
+  );
   checks.check(pending.length === 0, `${pending.length} of ${jobIds.length} accepted jobs did not complete`);
   checks.check(usageRows === chatSuccesses, `${usageRows} usage rows for ${chatSuccesses} answers with 200`);
   checks.note(

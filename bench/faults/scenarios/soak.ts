@@ -30,7 +30,7 @@ export async function soakScenario(context: ScenarioContext): Promise<Checks> {
   let done = false;
   const sampler = (async () => {
     while (!done) {
-      const heap = sumMetric(await readMetrics(server.baseUrl), 'nodejs_heap_size_used_bytes');
+      const heap = sumMetric(await readMetrics(server.baseUrl), 'switchyard_process_nodejs_heap_size_used_bytes');
       samples.push({ seconds: (performance.now() - started) / 1000, rss: treeMemory(pid).rssBytes, heap });
       await sleep(5000);
     }
@@ -73,7 +73,10 @@ export async function soakScenario(context: ScenarioContext): Promise<Checks> {
   checks.figure('heap_mb_end', (last?.heap ?? 0) / 2 ** 20);
   checks.figure('rss_slope_mb_per_h', rssSlope);
   checks.figure('heap_slope_mb_per_h', heapSlope);
-  checks.check(outcomes.ok === outcomes.total, `errors under load: ${describeCounts({ ...outcomes.clear, ...outcomes.unclear })}`);
+  checks.check(
+    outcomes.ok === outcomes.total,
+    `errors under load: ${describeCounts({ ...outcomes.clear, ...outcomes.unclear })}`,
+  );
   checks.check(server.alive(), 'the server exited during the soak');
   if (minutes >= 10) {
     checks.check(heapSlope <= 1, `heap grows ${heapSlope.toFixed(1)} MB/h (goal ≤ 1)`);

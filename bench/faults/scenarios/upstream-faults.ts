@@ -48,8 +48,24 @@ const streamErrorFrame = (result: CallResult): string | null => {
 };
 
 const cases: Case[] = [
-  { name: '500', model: faultModels.fail500, stream: false, upstreamModel: 'fail-500', expect: clearError([502]), upstreamCalls: 2, withinMs: 10_000 },
-  { name: '500-stream', model: faultModels.fail500, stream: true, upstreamModel: 'fail-500', expect: clearError([502]), upstreamCalls: 2, withinMs: 10_000 },
+  {
+    name: '500',
+    model: faultModels.fail500,
+    stream: false,
+    upstreamModel: 'fail-500',
+    expect: clearError([502]),
+    upstreamCalls: 2,
+    withinMs: 10_000,
+  },
+  {
+    name: '500-stream',
+    model: faultModels.fail500,
+    stream: true,
+    upstreamModel: 'fail-500',
+    expect: clearError([502]),
+    upstreamCalls: 2,
+    withinMs: 10_000,
+  },
   {
     name: '429',
     model: faultModels.fail429,
@@ -59,13 +75,70 @@ const cases: Case[] = [
     upstreamCalls: 2,
     withinMs: 10_000,
   },
-  { name: 'timeout', model: faultModels.hang, stream: false, upstreamModel: 'hang', expect: clearError([504]), upstreamCalls: 2, withinMs: 10_000 },
-  { name: 'timeout-stream', model: faultModels.hang, stream: true, upstreamModel: 'hang', expect: clearError([504]), upstreamCalls: 2, withinMs: 10_000 },
-  { name: 'garbage', model: faultModels.garbage, stream: false, upstreamModel: 'garbage', expect: clearError([502]), upstreamCalls: 1, withinMs: 5_000 },
-  { name: 'cut', model: faultModels.cut, stream: false, upstreamModel: 'cut', expect: clearError([502]), upstreamCalls: 2, withinMs: 10_000 },
-  { name: 'cut-stream', model: faultModels.cut, stream: true, upstreamModel: 'cut', expect: streamErrorFrame, upstreamCalls: 1, withinMs: 5_000 },
-  { name: '500-fallback', model: faultModels.fail500Fallback, stream: false, upstreamModel: 'fail-500', expect: servedByFallback, upstreamCalls: 1, withinMs: 5_000 },
-  { name: '429-fallback', model: faultModels.fail429Fallback, stream: false, upstreamModel: 'fail-429', expect: servedByFallback, upstreamCalls: 1, withinMs: 5_000 },
+  {
+    name: 'timeout',
+    model: faultModels.hang,
+    stream: false,
+    upstreamModel: 'hang',
+    expect: clearError([504]),
+    upstreamCalls: 2,
+    withinMs: 10_000,
+  },
+  {
+    name: 'timeout-stream',
+    model: faultModels.hang,
+    stream: true,
+    upstreamModel: 'hang',
+    expect: clearError([504]),
+    upstreamCalls: 2,
+    withinMs: 10_000,
+  },
+  // A body that is not JSON at all (a proxy's error page) is a retryable 502; JSON of the wrong shape would not be.
+  {
+    name: 'garbage',
+    model: faultModels.garbage,
+    stream: false,
+    upstreamModel: 'garbage',
+    expect: clearError([502]),
+    upstreamCalls: 2,
+    withinMs: 10_000,
+  },
+  {
+    name: 'cut',
+    model: faultModels.cut,
+    stream: false,
+    upstreamModel: 'cut',
+    expect: clearError([502]),
+    upstreamCalls: 2,
+    withinMs: 10_000,
+  },
+  {
+    name: 'cut-stream',
+    model: faultModels.cut,
+    stream: true,
+    upstreamModel: 'cut',
+    expect: streamErrorFrame,
+    upstreamCalls: 1,
+    withinMs: 5_000,
+  },
+  {
+    name: '500-fallback',
+    model: faultModels.fail500Fallback,
+    stream: false,
+    upstreamModel: 'fail-500',
+    expect: servedByFallback,
+    upstreamCalls: 1,
+    withinMs: 5_000,
+  },
+  {
+    name: '429-fallback',
+    model: faultModels.fail429Fallback,
+    stream: false,
+    upstreamModel: 'fail-429',
+    expect: servedByFallback,
+    upstreamCalls: 1,
+    withinMs: 5_000,
+  },
 ];
 
 export async function upstreamFaultsScenario(context: ScenarioContext): Promise<Checks> {
@@ -105,7 +178,8 @@ export async function upstreamFaultsScenario(context: ScenarioContext): Promise<
       if (result.ms > testCase.withinMs) problems.add(`took ${Math.round(result.ms)} ms`);
     }
     const calls = (after - before) / repeats;
-    if (calls !== testCase.upstreamCalls) problems.add(`${calls} upstream calls per request, documented ${testCase.upstreamCalls}`);
+    if (calls !== testCase.upstreamCalls)
+      problems.add(`${calls} upstream calls per request, documented ${testCase.upstreamCalls}`);
     const first = results[0] as CallResult;
     checks.figure(
       testCase.name,
