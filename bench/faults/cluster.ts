@@ -112,8 +112,9 @@ export async function startRole(
   };
   if (options.wait === false) return handle;
   try {
-    if (role === 'worker') await waitForLogLine(logFile, 'worker running', child, 60_000);
-    else await waitForHealthy(`${baseUrl}/health`, started, { child, timeoutMs: 60_000 });
+    // Generous: on a shared 2-core machine under a load average of 20 a start took over a minute.
+    if (role === 'worker') await waitForLogLine(logFile, 'worker running', child, 180_000);
+    else await waitForHealthy(`${baseUrl}/health`, started, { child, timeoutMs: 180_000 });
   } catch (error) {
     killTree(child);
     throw new Error(`switchyard ${role} did not start: ${String(error)}; see ${logFile}`);

@@ -28,7 +28,7 @@ export function faultReport(run: FaultRun): string {
     '| --- | --- | --- | --- |',
     ...run.results.map(
       (result) =>
-        `| ${result.name} | ${result.pass ? 'PASS' : `**FAIL**: ${result.failures.join('; ')}`} | ${Object.entries(
+        `| ${result.name} | ${result.pass ? 'PASS' : `**FAIL**: ${result.failures.join('; ').replace(/\s+/g, ' ').replace(/\|/g, '/')}`} | ${Object.entries(
           result.figures,
         )
           .map(([name, value]) => `${name}=${formatFigure(value)}`)

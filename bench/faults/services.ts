@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { createBenchDatabases, defaultAdminUrl, withClient } from '../postgres';
 import { freePort, sleep, waitForExit } from '../processes';
@@ -118,7 +118,9 @@ export async function startOwnPostgres(directory: string): Promise<OwnPostgres> 
     const { stdout } = await run('id', ['-u', 'postgres']);
     const { stdout: group } = await run('id', ['-g', 'postgres']);
     chownSync(root, Number(stdout.trim()), Number(group.trim()));
+    // The postgres user must be able to reach its directory through the run's (mkdtemp, 0700) directories.
     chmodSync(directory, 0o755);
+    chmodSync(dirname(directory), 0o755);
   }
   const initdb = await postgresBin('initdb');
   const pgCtl = await postgresBin('pg_ctl');
