@@ -103,6 +103,51 @@ function AttachmentNames({ ids }: { ids: readonly string[] }) {
   );
 }
 
+/** "‹ 2/3 ›" between the versions of a message (regenerated answers, edited questions). */
+export function VersionSwitcher({
+  message,
+  disabled,
+  onSwitch,
+}: {
+  message: ChatMessage;
+  disabled: boolean;
+  onSwitch(messageId: string): void;
+}) {
+  const ids = message.siblingIds ?? [];
+  const index = message.siblingIndex ?? ids.indexOf(message.id);
+  if (ids.length < 2 || index < 0) return null;
+  const previous = ids[index - 1];
+  const next = ids[index + 1];
+  return (
+    // biome-ignore lint/a11y/useSemanticElements: a group of buttons, not a form fieldset
+    <span role="group" aria-label="Versions" className="inline-flex items-center gap-1">
+      <button
+        type="button"
+        className="rounded px-1 hover:bg-slate-200 disabled:opacity-40 dark:hover:bg-slate-800"
+        aria-label="Previous version"
+        disabled={disabled || !previous}
+        onClick={() => previous && onSwitch(previous)}
+      >
+        ‹
+      </button>
+      <span aria-label={`Version ${index + 1} of ${ids.length}`}>
+        {index + 1}/{ids.length}
+      </span>
+      <button
+        type="button"
+        className="rounded px-1 hover:bg-slate-200 disabled:opacity-40 dark:hover:bg-slate-800"
+        aria-label="Next version"
+        disabled={disabled || !next}
+        onClick={() => next && onSwitch(next)}
+      >
+        ›
+      </button>
+    </span>
+  );
+}
+
+const noSwitch = () => {};
+
 const MessageRow = memo(function MessageRow({
   message,
   index,
@@ -111,6 +156,7 @@ const MessageRow = memo(function MessageRow({
   highlighted,
   onRegenerate,
   onEdit,
+  onSwitch,
 }: {
   message: ChatMessage;
   index: number;
@@ -119,6 +165,7 @@ const MessageRow = memo(function MessageRow({
   highlighted: boolean;
   onRegenerate(): void;
   onEdit(index: number, text: string): void;
+  onSwitch(messageId: string): void;
 }) {
   const [editing, setEditing] = useState(false);
   const label = message.role === 'user' ? 'You' : message.role === 'assistant' ? 'Assistant' : 'System';
@@ -130,8 +177,9 @@ const MessageRow = memo(function MessageRow({
     <div
       className={`mx-auto max-w-3xl rounded-lg p-3 ${message.role === 'user' ? 'bg-indigo-50 dark:bg-indigo-950' : 'bg-slate-50 dark:bg-slate-900'} ${highlighted ? 'ring-2 ring-amber-400' : ''}`}
     >
-      <div className="mb-1 flex gap-2 text-xs font-semibold text-slate-500">
+      <div className="mb-1 flex flex-wrap gap-2 text-xs font-semibold text-slate-500">
         <span>{label}</span>
+        <VersionSwitcher message={message} disabled={!actionsEnabled} onSwitch={onSwitch} />
         {partial && (
           <span className="rounded bg-amber-100 px-1 text-amber-900 dark:bg-amber-900 dark:text-amber-100">
             Partial answer
@@ -156,7 +204,7 @@ const MessageRow = memo(function MessageRow({
           />
           <div className="mt-2 flex gap-2">
             <button type="submit" className={buttonClass}>
-              Save and resend
+              Send as new version
             </button>
             <button type="button" className={secondaryButtonClass} onClick={() => setEditing(false)}>
               Cancel
@@ -239,6 +287,7 @@ export function MessageList({
   focusMessageId,
   onRegenerate,
   onEdit,
+  onSwitch = noSwitch,
 }: {
   chatId: string | null;
   messages: readonly ChatMessage[];
@@ -247,6 +296,8 @@ export function MessageList({
   focusMessageId: string | null;
   onRegenerate(): void;
   onEdit(index: number, text: string): void;
+  /** Show another version of a message (its sibling's branch). */
+  onSwitch?(messageId: string): void;
 }) {
   const parent = useRef<HTMLDivElement>(null);
   const count = messages.length + (live ? 1 : 0);
@@ -339,6 +390,7 @@ export function MessageList({
                   highlighted={highlight === message.id}
                   onRegenerate={onRegenerate}
                   onEdit={onEdit}
+                  onSwitch={onSwitch}
                 />
               ) : live ? (
                 <LiveRow live={live} onGrow={onGrow} />

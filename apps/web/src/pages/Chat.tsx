@@ -225,6 +225,10 @@ export function ChatPage() {
           tags: [],
           pinned: false,
           archived: false,
+          systemPrompt: null,
+          parameters: {},
+          assistantId: null,
+          activeLeafId: null,
           createdAt: now,
           updatedAt: now,
         };
