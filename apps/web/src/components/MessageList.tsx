@@ -130,9 +130,10 @@ export function VersionSwitcher({
       >
         ‹
       </button>
-      <span aria-label={`Version ${index + 1} of ${ids.length}`}>
+      <span aria-hidden="true">
         {index + 1}/{ids.length}
       </span>
+      <span className="sr-only">{`Version ${index + 1} of ${ids.length}`}</span>
       <button
         type="button"
         className="rounded px-1 hover:bg-slate-200 disabled:opacity-40 dark:hover:bg-slate-800"
