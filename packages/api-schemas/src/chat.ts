@@ -175,6 +175,7 @@ export const NativeModel = Type.Object({
   description: Type.Union([Type.String(), Type.Null()]),
   provider: Type.String(),
   default: Type.Boolean(),
+  vision: Type.Boolean({ description: 'Reads images: image attachments are sent to it as images' }),
 });
 export type NativeModel = Static<typeof NativeModel>;
 

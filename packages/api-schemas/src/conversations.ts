@@ -8,7 +8,29 @@ import { pageQueryFields } from './common';
  * role or environment in a body is a 400, never stored.
  */
 
+/** Sampling parameters sent with each answer; an absent one is the model's default. */
+export const ChatParameters = Type.Object(
+  {
+    temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
+    topP: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    maxTokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+  },
+  { additionalProperties: false },
+);
+export type ChatParameters = Static<typeof ChatParameters>;
+
+const systemPromptField = Type.Union([Type.String({ maxLength: 20_000 }), Type.Null()], {
+  description: 'Sent before the conversation with every answer',
+});
+
 const chatFields = {
+  systemPrompt: Type.Optional(systemPromptField),
+  parameters: Type.Optional(ChatParameters),
+  assistantId: Type.Optional(
+    Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()], {
+      description: 'A custom assistant of yours (GET /api/assistants): its instructions, model, apps and files',
+    }),
+  ),
   title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   model: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()])),
   folder: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()])),
@@ -30,6 +52,12 @@ export const ChatSummary = Type.Object({
   tags: Type.Array(Type.String()),
   pinned: Type.Boolean(),
   archived: Type.Boolean(),
+  systemPrompt: Type.Union([Type.String(), Type.Null()]),
+  parameters: ChatParameters,
+  assistantId: Type.Union([Type.String(), Type.Null()]),
+  activeLeafId: Type.Union([Type.String(), Type.Null()], {
+    description: 'The last message of the branch the chat shows',
+  }),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -101,6 +129,14 @@ export type ToolStep = Static<typeof ToolStep>;
 export const ConversationMessage = Type.Object({
   id: Type.String(),
   conversationId: Type.String(),
+  parentId: Type.Union([Type.String(), Type.Null()], {
+    description: 'The message this one follows (null for a first message); versions share a parent',
+  }),
+  siblingIds: Type.Array(Type.String(), {
+    description: 'The versions of this message (regenerated answers, edited questions), itself included, oldest first',
+  }),
+  siblingIndex: Type.Integer({ description: 'Where this message is among siblingIds (0-based)' }),
+  siblingCount: Type.Integer(),
   role: Type.Union([Type.Literal('user'), Type.Literal('assistant'), Type.Literal('system')]),
   content: Type.String(),
   model: Type.Union([Type.String(), Type.Null()]),
@@ -124,6 +160,18 @@ export const MessageList = Type.Object({
   offset: Type.Integer(),
 });
 export type MessageList = Static<typeof MessageList>;
+
+export const ActivateBranchRequest = Type.Object(
+  {
+    messageId: Type.String({
+      minLength: 1,
+      maxLength: 100,
+      description: 'Show the branch through this message (it continues to its newest descendant)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type ActivateBranchRequest = Static<typeof ActivateBranchRequest>;
 
 export const MessageParams = Type.Object({
   id: Type.String({ maxLength: 100 }),
@@ -165,7 +213,34 @@ export const StartChatRequest = Type.Object(
   {
     chatId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     model: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    message: Type.String({ minLength: 1, maxLength: 200_000 }),
+    models: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+        minItems: 2,
+        maxItems: 3,
+        uniqueItems: true,
+        description: 'Compare: each model answers the same message; the answers are versions of one another',
+      }),
+    ),
+    message: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200_000, description: 'Required unless answerTo is given' }),
+    ),
+    parentId: Type.Optional(
+      Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()], {
+        description:
+          'The message the new one follows (default: the end of the branch shown); editing a question sends ' +
+          "the new text with the question's own parentId, so both versions are kept",
+      }),
+    ),
+    answerTo: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: 'Regenerate: answer this question of the chat again, as a new version beside its answers',
+      }),
+    ),
+    systemPrompt: Type.Optional(systemPromptField),
+    parameters: Type.Optional(ChatParameters),
+    assistantId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])),
     templateId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     variables: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 100_000 }))),
     attachments: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 10 })),
@@ -175,6 +250,21 @@ export const StartChatRequest = Type.Object(
   { additionalProperties: false },
 );
 export type StartChatRequest = Static<typeof StartChatRequest>;
+
+const StartedSession = Type.Object({
+  sessionId: Type.String(),
+  messageId: Type.String({ description: 'The id the answer is stored under' }),
+  model: Type.String(),
+});
+
+export const StartChatResponse = Type.Object({
+  sessionId: Type.String(),
+  chatId: Type.String(),
+  messageId: Type.String(),
+  userMessageId: Type.String({ description: 'The question the answers follow (the given one with answerTo)' }),
+  sessions: Type.Array(StartedSession, { description: 'One per model (several when comparing)' }),
+});
+export type StartChatResponse = Static<typeof StartChatResponse>;
 
 export const ChatSessionRequest = Type.Object(
   { sessionId: Type.String({ minLength: 1, maxLength: 100 }) },
@@ -258,3 +348,94 @@ export type FileLimits = Static<typeof FileLimits>;
 
 export const FileText = Type.Object({ text: Type.String() });
 export type FileText = Static<typeof FileText>;
+
+// Presets and assistants
+
+const nameField = Type.String({ minLength: 1, maxLength: 200 });
+const modelField = Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()]);
+
+export const CreatePresetRequest = Type.Object(
+  {
+    name: nameField,
+    systemPrompt: Type.Optional(systemPromptField),
+    model: Type.Optional(modelField),
+    parameters: Type.Optional(ChatParameters),
+  },
+  { additionalProperties: false },
+);
+export type CreatePresetRequest = Static<typeof CreatePresetRequest>;
+export const UpdatePresetRequest = Type.Partial(CreatePresetRequest, { additionalProperties: false, minProperties: 1 });
+export type UpdatePresetRequest = Static<typeof UpdatePresetRequest>;
+
+/** A saved system prompt, model and parameters, applied to a chat in one go. */
+export const ChatPreset = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  systemPrompt: Type.Union([Type.String(), Type.Null()]),
+  model: Type.Union([Type.String(), Type.Null()]),
+  parameters: ChatParameters,
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export type ChatPreset = Static<typeof ChatPreset>;
+
+export const PresetList = Type.Object({
+  presets: Type.Array(ChatPreset),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
+export type PresetList = Static<typeof PresetList>;
+
+export const CreateAssistantRequest = Type.Object(
+  {
+    name: nameField,
+    description: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
+    instructions: Type.String({ minLength: 1, maxLength: 20_000 }),
+    model: Type.Optional(modelField),
+    parameters: Type.Optional(ChatParameters),
+    apps: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }), {
+        maxItems: 16,
+        uniqueItems: true,
+        description: 'Apps a chat with the assistant may use (GET /v1/apps)',
+      }),
+    ),
+    files: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+        maxItems: 10,
+        uniqueItems: true,
+        description: 'Your files (POST /api/files) whose text the assistant knows in every chat',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CreateAssistantRequest = Static<typeof CreateAssistantRequest>;
+export const UpdateAssistantRequest = Type.Partial(CreateAssistantRequest, {
+  additionalProperties: false,
+  minProperties: 1,
+});
+export type UpdateAssistantRequest = Static<typeof UpdateAssistantRequest>;
+
+/** A custom assistant: a chat with it gets its instructions, model, parameters, apps and files. */
+export const Assistant = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  instructions: Type.String(),
+  model: Type.Union([Type.String(), Type.Null()]),
+  parameters: ChatParameters,
+  apps: Type.Array(Type.String()),
+  files: Type.Array(Type.String()),
+  projectId: Type.Union([Type.String(), Type.Null()], { description: 'Reserved for sharing within a project' }),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export type Assistant = Static<typeof Assistant>;
+
+export const AssistantList = Type.Object({
+  assistants: Type.Array(Assistant),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
+export type AssistantList = Static<typeof AssistantList>;

@@ -66,6 +66,8 @@ const ModelSchema = Type.Object(
     environments: Type.Optional(Type.Array(Type.Union([Type.Literal('prod'), Type.Literal('dev')]), { minItems: 1 })),
     /** What the model does: `chat` (default) is offered in chat pickers, `embedding` only to /v1/embeddings. */
     kind: Type.Optional(Type.Union([Type.Literal('chat'), Type.Literal('embedding')])),
+    /** The model reads images: the chat app sends image attachments as images instead of their OCR text. */
+    vision: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

@@ -117,10 +117,27 @@ describeOnEachDatabase('conversation repository', (database) => {
     const touched = await repository.findForUser('chat_a', 'alice');
     expect(touched?.updatedAt.getTime()).toBeGreaterThan(Date.parse('2025-01-02T00:00:00Z'));
 
-    // Ties on createdAt fall back to the id.
+    // Messages added together follow one another in the order given (whatever their times), and the
+    // chat shows that branch, ending at the last.
     const listed = await repository.listMessages('chat_a', page);
-    expect(listed.map((row) => row.id)).toEqual(['msg_a', 'msg_b', 'msg_c']);
-    expect((await repository.listMessages('chat_a', { limit: 1, offset: 1 })).map((row) => row.id)).toEqual(['msg_b']);
+    expect(listed.map((row) => [row.id, row.parentId])).toEqual([
+      ['msg_b', null],
+      ['msg_a', 'msg_b'],
+      ['msg_c', 'msg_a'],
+    ]);
+    expect(listed.map((row) => row.siblingIds)).toEqual([['msg_b'], ['msg_a'], ['msg_c']]);
+    expect((await repository.findForUser('chat_a', 'alice'))?.activeLeafId).toBe('msg_c');
+    expect((await repository.listMessages('chat_a', { limit: 1, offset: 1 })).map((row) => row.id)).toEqual(['msg_a']);
+
+    // A second answer to msg_a is a sibling of msg_c; it is not shown while the branch ends elsewhere.
+    await repository.addMessages('chat_a', [{ ...message('msg_d', 'alice', 'again', at(3)), parentId: 'msg_a' }], {
+      activate: 'whenFollowing',
+    });
+    expect((await repository.listMessages('chat_a', page)).map((row) => row.id)).toEqual(['msg_b', 'msg_a', 'msg_c']);
+    expect((await repository.listMessages('chat_a', page)).at(-1)?.siblingIds).toEqual(['msg_c', 'msg_d']);
+    expect(await repository.activateBranch('chat_a', 'msg_d')).toBe(true);
+    expect((await repository.listMessages('chat_a', page)).map((row) => row.id)).toEqual(['msg_b', 'msg_a', 'msg_d']);
+    expect(await repository.activateBranch('chat_a', 'msg_missing')).toBe(false);
 
     expect(await repository.deleteForUser('chat_a', 'alice')).toBe(true);
     expect(await repository.listMessages('chat_a', page)).toEqual([]);

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { SwitchyardError } from '@switchyard/core';
-import { and, asc, count, desc, eq, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Db } from './client';
 import {
   type ConversationMessageRow,
@@ -13,12 +14,30 @@ import type { PageOptions } from './page';
 export type NewConversation = Pick<
   typeof conversations.$inferInsert,
   'id' | 'userId' | 'title' | 'model' | 'folder' | 'tags' | 'pinned' | 'archived'
->;
+> &
+  Partial<Pick<typeof conversations.$inferInsert, 'systemPrompt' | 'parameters' | 'assistantId'>>;
 
 /** The fields a user may change on their chat. */
 export type ConversationChanges = Partial<
-  Pick<ConversationRow, 'title' | 'model' | 'folder' | 'tags' | 'pinned' | 'archived'>
+  Pick<
+    ConversationRow,
+    'title' | 'model' | 'folder' | 'tags' | 'pinned' | 'archived' | 'systemPrompt' | 'parameters' | 'assistantId'
+  >
 >;
+
+/** A message on a chat's shown branch, with the versions beside it (its siblings, itself included, oldest first). */
+export interface PathMessageRow extends ConversationMessageRow {
+  siblingIds: string[];
+}
+
+export interface AddMessagesOptions {
+  /**
+   * always (default): the chat's active branch ends at the last added message. whenFollowing: only when
+   * the branch ended at the message's parent, so an answer that finishes after the user moved to another
+   * branch, or a second answer of a comparison, does not move the branch shown.
+   */
+  activate?: 'always' | 'whenFollowing';
+}
 
 export interface ConversationFilter {
   archived?: boolean;
@@ -27,7 +46,10 @@ export interface ConversationFilter {
   tag?: string;
 }
 
-/** A message row as the caller built it; the conversation comes from the call. */
+/**
+ * A message row as the caller built it; the conversation comes from the call. parentId undefined: it
+ * follows the chat's active branch (or the message before it in the same call); null: a first message.
+ */
 export type NewConversationMessage = Omit<typeof conversationMessages.$inferInsert, 'conversationId'>;
 
 export interface ConversationFolder {
@@ -60,10 +82,27 @@ export interface ConversationRepository {
   updateForUser(id: string, userId: string, changes: ConversationChanges): Promise<ConversationRow | undefined>;
   /** Messages and share links go with the chat (ON DELETE CASCADE). False when the user has no such chat. */
   deleteForUser(id: string, userId: string): Promise<boolean>;
-  /** Oldest first. No ownership check: callers check the chat first (or come through a share link). */
-  listMessages(conversationId: string, page: PageOptions): Promise<ConversationMessageRow[]>;
-  /** Inserts the messages in one statement, then moves the chat's updatedAt to now. */
-  addMessages(conversationId: string, messages: readonly NewConversationMessage[]): Promise<ConversationMessageRow[]>;
+  /**
+   * The branch the chat shows, oldest first: from its first message to the active leaf (or to `leafId`),
+   * each message with its siblings. No ownership check: callers check the chat first (or come through a
+   * share link).
+   */
+  listMessages(conversationId: string, page: PageOptions, leafId?: string | null): Promise<PathMessageRow[]>;
+  /** One message of the chat, whatever branch it is on. */
+  findMessage(conversationId: string, messageId: string): Promise<ConversationMessageRow | undefined>;
+  /**
+   * Shows the branch through the message: the active leaf becomes its newest descendant (the newest
+   * child at each step). False when the chat has no such message.
+   */
+  activateBranch(conversationId: string, messageId: string): Promise<boolean>;
+  /** The chat's branch ends at this message (no check: callers found it in the chat). */
+  setActiveLeaf(conversationId: string, messageId: string): Promise<void>;
+  /** Inserts the messages in one statement, then moves the chat's updatedAt (and its active branch) to them. */
+  addMessages(
+    conversationId: string,
+    messages: readonly NewConversationMessage[],
+    options?: AddMessagesOptions,
+  ): Promise<ConversationMessageRow[]>;
   /**
    * Inserts one message unless a message with its id exists already (then that one is returned), and
    * moves the chat's updatedAt: for work that may run more than once (a retried job) and must post once.
@@ -72,7 +111,7 @@ export interface ConversationRepository {
     conversationId: string,
     message: NewConversationMessage & { id: string },
   ): Promise<ConversationMessageRow>;
-  /** False when the user has no such message in that chat. */
+  /** False when the user has no such message in that chat. The messages that follow it go too. */
   deleteMessageForUser(messageId: string, conversationId: string, userId: string): Promise<boolean>;
   /**
    * Full-text search (the 'simple' configuration, as the GIN index) over the user's own messages,
@@ -86,8 +125,61 @@ export interface ConversationRepository {
   findShared(token: string): Promise<ConversationRow | undefined>;
 }
 
+interface TreeNode {
+  id: string;
+  parentId: string | null;
+}
+
+/** The ids of a chat's messages, oldest first, with their parents: enough to walk any branch. */
+async function loadTree(db: Db, conversationId: string): Promise<TreeNode[]> {
+  return db
+    .select({ id: conversationMessages.id, parentId: conversationMessages.parentId })
+    .from(conversationMessages)
+    .where(eq(conversationMessages.conversationId, conversationId))
+    .orderBy(asc(conversationMessages.createdAt), asc(conversationMessages.id));
+}
+
+/** Children by parent id ('' for the first messages), each list oldest first. */
+function childrenOf(tree: readonly TreeNode[]): Map<string, string[]> {
+  const children = new Map<string, string[]>();
+  for (const node of tree) {
+    const key = node.parentId ?? '';
+    const list = children.get(key);
+    if (list) list.push(node.id);
+    else children.set(key, [node.id]);
+  }
+  return children;
+}
+
+async function activeLeafOf(db: Db, conversationId: string): Promise<string | null> {
+  const [row] = await db
+    .select({ leaf: conversations.activeLeafId })
+    .from(conversations)
+    .where(eq(conversations.id, conversationId));
+  return row?.leaf ?? null;
+}
+
 export function createConversationRepository(db: Db): ConversationRepository {
   const ownedChat = (id: string, userId: string) => and(eq(conversations.id, id), eq(conversations.userId, userId));
+
+  /** The message new ones follow: the active leaf when it still exists, else the newest message. */
+  async function currentLeaf(conversationId: string): Promise<string | null> {
+    const leaf = await activeLeafOf(db, conversationId);
+    if (leaf) {
+      const [exists] = await db
+        .select({ id: conversationMessages.id })
+        .from(conversationMessages)
+        .where(and(eq(conversationMessages.id, leaf), eq(conversationMessages.conversationId, conversationId)));
+      if (exists) return leaf;
+    }
+    const [newest] = await db
+      .select({ id: conversationMessages.id })
+      .from(conversationMessages)
+      .where(eq(conversationMessages.conversationId, conversationId))
+      .orderBy(desc(conversationMessages.createdAt), desc(conversationMessages.id))
+      .limit(1);
+    return newest?.id ?? null;
+  }
 
   return {
     async create(conversation) {
@@ -139,33 +231,107 @@ export function createConversationRepository(db: Db): ConversationRepository {
       return deleted.length > 0;
     },
 
-    listMessages: (conversationId, page) =>
-      db
+    async listMessages(conversationId, page, leafId) {
+      const tree = await loadTree(db, conversationId);
+      if (tree.length === 0) return [];
+      const byId = new Map(tree.map((node) => [node.id, node]));
+      const requested = leafId ?? (await activeLeafOf(db, conversationId));
+      let cursor = (requested && byId.get(requested)) || tree[tree.length - 1];
+      const path: TreeNode[] = [];
+      // Parents are always older rows of the same chat, so the walk ends; the guard is for damaged data.
+      while (cursor && path.length <= tree.length) {
+        path.push(cursor);
+        cursor = cursor.parentId ? byId.get(cursor.parentId) : undefined;
+      }
+      path.reverse();
+      const shown = path.slice(page.offset, page.offset + page.limit);
+      if (shown.length === 0) return [];
+      const rows = await db
         .select()
         .from(conversationMessages)
-        .where(eq(conversationMessages.conversationId, conversationId))
-        .orderBy(asc(conversationMessages.createdAt), asc(conversationMessages.id))
-        .limit(page.limit)
-        .offset(page.offset),
+        .where(
+          and(
+            eq(conversationMessages.conversationId, conversationId),
+            inArray(
+              conversationMessages.id,
+              shown.map((node) => node.id),
+            ),
+          ),
+        );
+      const rowsById = new Map(rows.map((row) => [row.id, row]));
+      const children = childrenOf(tree);
+      return shown.flatMap((node) => {
+        const row = rowsById.get(node.id);
+        return row ? [{ ...row, siblingIds: children.get(node.parentId ?? '') ?? [node.id] }] : [];
+      });
+    },
 
-    async addMessages(conversationId, messages) {
+    async findMessage(conversationId, messageId) {
+      const [row] = await db
+        .select()
+        .from(conversationMessages)
+        .where(and(eq(conversationMessages.id, messageId), eq(conversationMessages.conversationId, conversationId)));
+      return row;
+    },
+
+    async activateBranch(conversationId, messageId) {
+      const tree = await loadTree(db, conversationId);
+      if (!tree.some((node) => node.id === messageId)) return false;
+      const children = childrenOf(tree);
+      let leaf = messageId;
+      for (let steps = 0; steps < tree.length; steps++) {
+        const next = children.get(leaf);
+        const newest = next?.[next.length - 1];
+        if (!newest) break;
+        leaf = newest;
+      }
+      await db.update(conversations).set({ activeLeafId: leaf }).where(eq(conversations.id, conversationId));
+      return true;
+    },
+
+    async setActiveLeaf(conversationId, messageId) {
+      await db.update(conversations).set({ activeLeafId: messageId }).where(eq(conversations.id, conversationId));
+    },
+
+    async addMessages(conversationId, messages, options = {}) {
       if (messages.length === 0) return [];
-      const rows = await db
-        .insert(conversationMessages)
-        .values(messages.map((message) => ({ ...message, conversationId })))
-        .returning();
-      await db.update(conversations).set({ updatedAt: new Date() }).where(eq(conversations.id, conversationId));
+      let previous: string | null | undefined;
+      if (messages[0]?.parentId === undefined) previous = await currentLeaf(conversationId);
+      const values = messages.map((message) => {
+        const id = message.id ?? `msg_${randomUUID().replaceAll('-', '')}`;
+        const parentId = message.parentId === undefined ? (previous ?? null) : message.parentId;
+        previous = id;
+        return { ...message, id, parentId, conversationId };
+      });
+      const rows = await db.insert(conversationMessages).values(values).returning();
+      const last = values[values.length - 1];
+      const changes: Partial<ConversationRow> = { updatedAt: new Date() };
+      if (last && options.activate !== 'whenFollowing') changes.activeLeafId = last.id;
+      await db.update(conversations).set(changes).where(eq(conversations.id, conversationId));
+      if (last && options.activate === 'whenFollowing') {
+        // One statement, so two answers of a comparison finishing together cannot both take the branch.
+        const following =
+          last.parentId === null ? isNull(conversations.activeLeafId) : eq(conversations.activeLeafId, last.parentId);
+        await db
+          .update(conversations)
+          .set({ activeLeafId: last.id })
+          .where(and(eq(conversations.id, conversationId), following));
+      }
       return rows;
     },
 
     async addMessageOnce(conversationId, message) {
+      const parentId = message.parentId === undefined ? await currentLeaf(conversationId) : message.parentId;
       const [inserted] = await db
         .insert(conversationMessages)
-        .values({ ...message, conversationId })
+        .values({ ...message, parentId, conversationId })
         .onConflictDoNothing({ target: conversationMessages.id })
         .returning();
       if (inserted) {
-        await db.update(conversations).set({ updatedAt: new Date() }).where(eq(conversations.id, conversationId));
+        await db
+          .update(conversations)
+          .set({ updatedAt: new Date(), activeLeafId: inserted.id })
+          .where(eq(conversations.id, conversationId));
         return inserted;
       }
       const [existing] = await db.select().from(conversationMessages).where(eq(conversationMessages.id, message.id));
@@ -174,6 +340,10 @@ export function createConversationRepository(db: Db): ConversationRepository {
     },
 
     async deleteMessageForUser(messageId, conversationId, userId) {
+      const [target] = await db
+        .select({ parentId: conversationMessages.parentId })
+        .from(conversationMessages)
+        .where(and(eq(conversationMessages.id, messageId), eq(conversationMessages.conversationId, conversationId)));
       const deleted = await db
         .delete(conversationMessages)
         .where(
@@ -184,7 +354,22 @@ export function createConversationRepository(db: Db): ConversationRepository {
           ),
         )
         .returning({ id: conversationMessages.id });
-      return deleted.length > 0;
+      if (deleted.length === 0) return false;
+      // The messages after it went too (ON DELETE CASCADE); a branch that ended among them now ends before it.
+      const leaf = await activeLeafOf(db, conversationId);
+      const [leafRow] = leaf
+        ? await db
+            .select({ id: conversationMessages.id })
+            .from(conversationMessages)
+            .where(eq(conversationMessages.id, leaf))
+        : [];
+      if (leaf && !leafRow) {
+        await db
+          .update(conversations)
+          .set({ activeLeafId: target?.parentId ?? null })
+          .where(eq(conversations.id, conversationId));
+      }
+      return true;
     },
 
     searchMessagesForUser(userId, query, page) {

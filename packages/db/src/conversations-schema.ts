@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { type AnyPgColumn, boolean, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { jsonValue } from './json-column';
 
 const timestampColumn = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -14,6 +14,13 @@ export interface StoredToolStep {
   output: string | null;
   isError: boolean;
   durationMs: number | null;
+}
+
+/** Sampling parameters a chat, a preset or an assistant sends with each answer; absent ones are the model's defaults. */
+export interface StoredChatParameters {
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
 }
 
 /**
@@ -32,6 +39,16 @@ export const conversations = pgTable(
     tags: text('tags').array().$type<string[]>().notNull().default(sql`ARRAY[]::text[]`),
     pinned: boolean('pinned').notNull().default(false),
     archived: boolean('archived').notNull().default(false),
+    /**
+     * The last message of the branch the chat shows (messages form a tree through parentId). No foreign
+     * key (the two tables would reference each other); a leaf that no longer exists reads as the newest message.
+     */
+    activeLeafId: text('active_leaf_id'),
+    /** Sent before the conversation on every answer (after the assistant's instructions, when one is chosen). */
+    systemPrompt: text('system_prompt'),
+    parameters: jsonValue('parameters').$type<StoredChatParameters>().notNull().default(sql`'{}'::jsonb`),
+    /** The custom assistant the chat talks to (its instructions, model, apps and files). */
+    assistantId: text('assistant_id'),
     createdAt: timestampColumn('created_at').notNull().defaultNow(),
     updatedAt: timestampColumn('updated_at').notNull().defaultNow(),
   },
@@ -46,6 +63,12 @@ export const conversationMessages = pgTable(
       .notNull()
       .references(() => conversations.id, { onDelete: 'cascade' }),
     userId: text('user_id').notNull(),
+    /**
+     * The message this one follows: regenerating an answer or editing a question adds a sibling (same
+     * parent) instead of replacing, so every version is kept. Null for the first message(s) of a chat.
+     * Deleting a message deletes the messages that follow it.
+     */
+    parentId: text('parent_id').references((): AnyPgColumn => conversationMessages.id, { onDelete: 'cascade' }),
     role: text('role').notNull(),
     content: text('content').notNull(),
     model: text('model'),
@@ -64,6 +87,7 @@ export const conversationMessages = pgTable(
   },
   (table) => [
     index('conversation_messages_conversation_idx').on(table.conversationId, table.createdAt),
+    index('conversation_messages_parent_idx').on(table.parentId),
     index('conversation_messages_search_idx').using('gin', sql`to_tsvector('simple', ${table.content})`),
   ],
 );
@@ -118,6 +142,50 @@ export const uploadedFiles = pgTable(
   (table) => [index('uploaded_files_user_idx').on(table.userId, table.createdAt)],
 );
 
+/** A user's saved chat settings: a system prompt, a model and sampling parameters, applied to a chat in one go. */
+export const chatPresets = pgTable(
+  'chat_presets',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').notNull(),
+    name: text('name').notNull(),
+    systemPrompt: text('system_prompt'),
+    model: text('model'),
+    parameters: jsonValue('parameters').$type<StoredChatParameters>().notNull().default(sql`'{}'::jsonb`),
+    createdAt: timestampColumn('created_at').notNull().defaultNow(),
+    updatedAt: timestampColumn('updated_at').notNull().defaultNow(),
+  },
+  (table) => [index('chat_presets_user_idx').on(table.userId, table.name)],
+);
+
+/**
+ * A custom assistant: instructions, a model, parameters, and the apps and files a chat with it
+ * starts with. Owned by a user; projectId is for sharing within a project once projects exist.
+ */
+export const assistants = pgTable(
+  'assistants',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').notNull(),
+    projectId: text('project_id'),
+    name: text('name').notNull(),
+    description: text('description'),
+    instructions: text('instructions').notNull(),
+    model: text('model'),
+    parameters: jsonValue('parameters').$type<StoredChatParameters>().notNull().default(sql`'{}'::jsonb`),
+    apps: text('apps').array().$type<string[]>().notNull().default(sql`ARRAY[]::text[]`),
+    files: text('files').array().$type<string[]>().notNull().default(sql`ARRAY[]::text[]`),
+    createdAt: timestampColumn('created_at').notNull().defaultNow(),
+    updatedAt: timestampColumn('updated_at').notNull().defaultNow(),
+  },
+  (table) => [
+    index('assistants_user_idx').on(table.userId, table.name),
+    index('assistants_project_idx').on(table.projectId),
+  ],
+);
+
+export type ChatPresetRow = typeof chatPresets.$inferSelect;
+export type AssistantRow = typeof assistants.$inferSelect;
 export type ConversationRow = typeof conversations.$inferSelect;
 export type ConversationMessageRow = typeof conversationMessages.$inferSelect;
 export type PromptTemplateRow = typeof promptTemplates.$inferSelect;

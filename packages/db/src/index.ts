@@ -2,6 +2,7 @@ export * from './apps-repository';
 export * from './audio-recordings-repository';
 export * from './audio-usage-repository';
 export * from './chat-messages-repository';
+export * from './chat-settings-repository';
 export * from './client';
 export * from './conversations-repository';
 export * from './daily-counter';

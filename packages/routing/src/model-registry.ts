@@ -32,6 +32,8 @@ export interface ModelRoute {
   contextWindow: number | null;
   /** `chat` models are offered for chat; `embedding` ones only to the embeddings API. */
   kind: 'chat' | 'embedding';
+  /** Reads images (image content parts); from the config, or guessed from a detected Ollama model's name. */
+  vision: boolean;
   environments: readonly Environment[];
   strategy: BalanceStrategy;
   deployments: Deployment[];
@@ -56,6 +58,10 @@ const knownOllamaLabels: Readonly<Record<string, { label: string; description: s
   'llama3.1:8b': { label: 'Fast', description: 'Fast responses' },
   'qwen2.5:14b-instruct': { label: 'Smart', description: 'Complex reasoning' },
 };
+
+/** Ollama's vision models (llava, llama3.2-vision, moondream, qwen2.5vl, gemma3, minicpm-v, ...) by name. */
+const ollamaVisionNames =
+  /llava|vision|moondream|qwen2\.5vl|qwen2-vl|gemma3|minicpm-v|granite3\.2-vision|mistral-small3\.1/i;
 
 const echoEntry: ModelEntry = {
   id: 'echo',
@@ -122,6 +128,7 @@ export function createModelRegistry(config: SwitchyardConfig, logger: RoutingLog
       description: model.description ?? null,
       contextWindow: model.contextWindow ?? null,
       kind: model.kind ?? 'chat',
+      vision: model.vision ?? false,
       environments: model.environments ?? allEnvironments,
       strategy: model.loadBalancing ?? 'weighted',
       deployments,
@@ -167,6 +174,7 @@ export function createModelRegistry(config: SwitchyardConfig, logger: RoutingLog
           contextWindow: null,
           // Ollama's embedding models (nomic-embed-text, mxbai-embed-large, ...) say so in their names.
           kind: /embed/i.test(model.id) ? 'embedding' : 'chat',
+          vision: ollamaVisionNames.test(model.id),
           environments: allEnvironments,
           strategy: 'weighted',
           deployments: [{ id: `ollama/${model.id}`, provider: autodetectProvider, upstreamModel: model.id, weight: 1 }],

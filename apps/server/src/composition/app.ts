@@ -11,6 +11,7 @@ import { registerMcpEndpointRoutes } from '../apps/mcp-endpoint-routes';
 import { registerSkillJobRoutes } from '../apps/skill-job-routes';
 import { registerAudioRoutes } from '../audio/audio-routes';
 import { registerChatSessionRoutes } from '../conversations/chat-session-routes';
+import { registerChatSettingsRoutes } from '../conversations/chat-settings-routes';
 import { registerConversationRoutes } from '../conversations/conversation-routes';
 import { registerCors } from '../edge/cors';
 import { sendError } from '../edge/error-handler';
@@ -191,6 +192,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerSearchRoutes(app, parts.searches);
   registerConversationRoutes(app, parts.databases);
   registerTemplateRoutes(app, parts.databases);
+  registerChatSettingsRoutes(app, parts.databases);
   registerChatSessionRoutes(app, {
     ...parts,
     // With Redis every API process can resume, stop and read any answer; alone, memory is enough.

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { ChatSessionRequest, ChatStreamQuery, StartChatRequest } from '@switchyard/api-schemas';
+import { ChatSessionRequest, ChatStreamQuery, StartChatRequest, StartChatResponse } from '@switchyard/api-schemas';
 import { type SessionEvent, SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
@@ -66,8 +66,10 @@ export function registerChatSessionRoutes(
         tags,
         summary:
           'Store a message and start the answer (with `apps`/`focus`, the model may call skills); read it from ' +
-          'GET /api/chat/stream?sessionId=',
+          'GET /api/chat/stream?sessionId=. `answerTo` regenerates, `parentId` edits (both keep the old ' +
+          'versions), `models` compares two or three models (one session each)',
         body: StartChatRequest,
+        response: { 201: StartChatResponse },
       },
     },
     async (request, reply) =>

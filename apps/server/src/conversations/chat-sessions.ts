@@ -1,8 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { type SecretScrubber, type SessionLog, SwitchyardError } from '@switchyard/core';
-import { createFileRepository, type StoredToolStep } from '@switchyard/db';
-import type { ChatMessage, ChatRequest, Usage } from '@switchyard/providers';
+import {
+  type AssistantRow,
+  createAssistantRepository,
+  createConversationRepository,
+  createFileRepository,
+  type StoredChatParameters,
+  type StoredToolStep,
+  type UploadedFileRow,
+} from '@switchyard/db';
+import type { ChatMessage, ChatRequest, ContentPart, Usage } from '@switchyard/providers';
 import type { ModelRoute, Router } from '@switchyard/routing';
+import type { ObjectStore } from '@switchyard/storage';
 import type { Logger } from 'pino';
 import type { AppRegistry } from '../apps/app-registry';
 import { type SkillSelection, selectSkills, withFocusPrompt } from '../apps/focus-modes';
@@ -19,7 +28,9 @@ import {
   listMessages,
   newMessageId,
   requireConversation,
+  requireMessage,
   titleFrom,
+  updateConversation,
 } from './conversation-store';
 
 /** Roughly 4 characters per token: good enough to keep attachments inside a model's window. */
@@ -29,10 +40,22 @@ const historyMessages = 40;
 /** A skill's output as stored and shown with the answer; the model itself gets all of it. */
 const shownOutputCharacters = 32_000;
 
+/** Images a vision model is sent as image content parts; other models get their OCR text. */
+const visionMimeTypes = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif']);
+
 export interface StartInput {
   chatId?: string;
   model?: string;
-  message: string;
+  /** Compare: each answers the same question; the answers are siblings. */
+  models?: string[];
+  message?: string;
+  /** The message the question follows (undefined: the end of the branch shown; null: a first message). */
+  parentId?: string | null;
+  /** Regenerate: a new answer to this question of the chat. */
+  answerTo?: string;
+  systemPrompt?: string | null;
+  parameters?: StoredChatParameters;
+  assistantId?: string | null;
   templateId?: string;
   variables?: Record<string, string>;
   attachments?: string[];
@@ -54,32 +77,60 @@ export interface ChatSessionDependencies extends ModelAccess {
   readonly log: SessionLog;
   /** Whether other processes write to the log too, so a stop from elsewhere must be polled for. */
   readonly sharedLog: boolean;
+  /** Where uploads are kept: image attachments are read back for vision models. */
+  readonly storage: Pick<ObjectStore, 'getBuffer'>;
+}
+
+export interface StartedChat {
+  sessionId: string;
+  chatId: string;
+  messageId: string;
+  userMessageId: string;
+  sessions: Array<{ sessionId: string; messageId: string; model: string }>;
 }
 
 export interface ChatSessions {
   readonly log: SessionLog;
-  start(owner: Owner, input: StartInput): Promise<{ sessionId: string; chatId: string; messageId: string }>;
+  start(owner: Owner, input: StartInput): Promise<StartedChat>;
   /** Stops a generation running in any process; the partial answer is stored. */
   stop(owner: Owner, sessionId: string): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Extracted text of the owner's ready files, cut to the characters left in the window. */
-async function attachmentContext(owner: Owner, fileIds: readonly string[], budget: number): Promise<string> {
-  if (fileIds.length === 0) return '';
+/** The owner's files, in the order given, each ready (their text extracted). */
+async function readyFiles(owner: Owner, fileIds: readonly string[]): Promise<UploadedFileRow[]> {
+  if (fileIds.length === 0) return [];
   const rows = await createFileRepository(owner.db).findManyForUser(fileIds, owner.userId);
   const byId = new Map(rows.map((row) => [row.id, row]));
-  const sections: string[] = [];
-  for (const id of fileIds) {
+  return fileIds.map((id) => {
     const file = byId.get(id);
     if (!file) throw notFound(`file ${id}`);
     if (file.status !== 'ready') {
       throw new SwitchyardError('SY_ERR_CONFLICT', `The file ${id} is ${file.status}; attach it once it is ready`);
     }
-    sections.push(`[Attached file: ${file.name}]\n${file.extractedText ?? ''}`);
-  }
-  const context = sections.join('\n\n');
+    return file;
+  });
+}
+
+/** Extracted text of the files, cut to the characters left in the window. */
+function fileContext(files: readonly UploadedFileRow[], budget: number): string {
+  if (files.length === 0) return '';
+  const context = files.map((file) => `[Attached file: ${file.name}]\n${file.extractedText ?? ''}`).join('\n\n');
   return context.length <= budget ? context : `${context.slice(0, Math.max(0, budget - 20))}\n[…truncated]`;
+}
+
+function requestParameters(parameters: StoredChatParameters): Partial<ChatRequest> {
+  return {
+    ...(parameters.temperature !== undefined ? { temperature: parameters.temperature } : {}),
+    ...(parameters.topP !== undefined ? { top_p: parameters.topP } : {}),
+    ...(parameters.maxTokens !== undefined ? { max_tokens: parameters.maxTokens } : {}),
+  };
+}
+
+async function requireAssistant(owner: Owner, id: string): Promise<AssistantRow> {
+  const row = await createAssistantRepository(owner.db).findForUser(id, owner.userId);
+  if (!row) throw notFound('assistant');
+  return row;
 }
 
 export function createChatSessions(dependencies: ChatSessionDependencies): ChatSessions {
@@ -145,6 +196,7 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
     sessionId: string,
     chatId: string,
     messageId: string,
+    questionId: string,
     modelId: string,
     request: ChatRequest,
     selection: SkillSelection | null,
@@ -229,21 +281,28 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
       createdAt: new Date(),
     });
     const status = failure || stopped ? 'partial' : 'complete';
-    await addMessages(owner, chatId, [
-      {
-        id: messageId,
-        role: 'assistant',
-        content,
-        model: modelId,
-        status: failure && content.length === 0 ? 'failed' : status,
-        error: failure ? dependencies.secrets.scrub(failure.message) : stopped ? 'stopped by the user' : null,
-        promptTokens: usage?.prompt_tokens ?? null,
-        completionTokens: usage?.completion_tokens ?? null,
-        firstTokenMs,
-        durationMs: Date.now() - started,
-        toolSteps,
-      },
-    ]).then(async ([stored]) => {
+    await addMessages(
+      owner,
+      chatId,
+      [
+        {
+          id: messageId,
+          parentId: questionId,
+          role: 'assistant',
+          content,
+          model: modelId,
+          status: failure && content.length === 0 ? 'failed' : status,
+          error: failure ? dependencies.secrets.scrub(failure.message) : stopped ? 'stopped by the user' : null,
+          promptTokens: usage?.prompt_tokens ?? null,
+          completionTokens: usage?.completion_tokens ?? null,
+          firstTokenMs,
+          durationMs: Date.now() - started,
+          toolSteps,
+        },
+      ],
+      // The answer is shown unless the user moved to another branch meanwhile (or another model of a comparison answered first).
+      { activate: 'whenFollowing' },
+    ).then(async ([stored]) => {
       if (failure) {
         await log.append(sessionId, 'error', {
           error: { code: failure.code, message: dependencies.secrets.scrub(failure.message) },
@@ -262,33 +321,111 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
     log,
     async start(owner, input) {
       // Everything that can be refused is checked before a chat is created, so a refusal leaves nothing behind.
+      if (input.answerTo !== undefined && input.message !== undefined) {
+        throw new SwitchyardError('SY_ERR_VALIDATION', 'Give either message or answerTo, not both');
+      }
+      if (input.answerTo === undefined && input.message === undefined) {
+        throw new SwitchyardError('SY_ERR_VALIDATION', 'message is required (or answerTo, to answer a question again)');
+      }
+      if ((input.answerTo !== undefined || typeof input.parentId === 'string') && !input.chatId) {
+        throw new SwitchyardError('SY_ERR_VALIDATION', 'answerTo and parentId need the chatId they belong to');
+      }
+      if (input.model !== undefined && input.models !== undefined) {
+        throw new SwitchyardError('SY_ERR_VALIDATION', 'Give either model or models, not both');
+      }
       const existing = input.chatId ? await requireConversation(owner, input.chatId) : null;
-      // Signed-in users chat in prod (like their sessions); a focus mode may prefer a model.
-      const selection =
-        input.apps || input.focus
-          ? await selectSkills(dependencies.apps, 'prod', { apps: input.apps, focus: input.focus })
+      const question = input.answerTo && existing ? await requireMessage(owner, existing.id, input.answerTo) : null;
+      if (question && question.role !== 'user') {
+        throw new SwitchyardError('SY_ERR_VALIDATION', 'answerTo must be one of your questions in the chat');
+      }
+      const parent =
+        typeof input.parentId === 'string' && existing
+          ? await requireMessage(owner, existing.id, input.parentId)
           : null;
-      const modelId = input.model ?? selection?.model ?? existing?.model ?? dependencies.models.defaultModelId;
-      const route = resolveModel(dependencies, modelId, 'prod');
-      const text = input.templateId
-        ? renderTemplate((await requireTemplate(owner, input.templateId)).body, {
-            ...input.variables,
-            message: input.message,
-          })
-        : input.message;
-      const windowCharacters = (route.contextWindow ?? defaultContextWindow) * charactersPerToken;
-      const context = await attachmentContext(
-        owner,
-        input.attachments ?? [],
-        Math.max(0, Math.floor(windowCharacters / 2) - text.length),
+      const assistantId = input.assistantId !== undefined ? input.assistantId : (existing?.assistantId ?? null);
+      const assistant = assistantId ? await requireAssistant(owner, assistantId) : null;
+      const systemPrompt = input.systemPrompt !== undefined ? input.systemPrompt : (existing?.systemPrompt ?? null);
+      const parameters = { ...assistant?.parameters, ...(input.parameters ?? existing?.parameters ?? {}) };
+      // Signed-in users chat in prod (like their sessions); a focus mode may prefer a model.
+      const apps = input.apps ?? (assistant && assistant.apps.length > 0 ? assistant.apps : undefined);
+      const selection =
+        apps || input.focus ? await selectSkills(dependencies.apps, 'prod', { apps, focus: input.focus }) : null;
+      const modelIds = input.models ?? [
+        input.model ?? selection?.model ?? existing?.model ?? assistant?.model ?? dependencies.models.defaultModelId,
+      ];
+      const routes = modelIds.map((id) => resolveModel(dependencies, id, 'prod'));
+      const firstRoute = routes[0];
+      if (!firstRoute) throw new SwitchyardError('SY_ERR_VALIDATION', 'No model to answer with');
+      const text = question
+        ? question.content
+        : input.templateId
+          ? renderTemplate((await requireTemplate(owner, input.templateId)).body, {
+              ...input.variables,
+              message: input.message ?? '',
+            })
+          : (input.message ?? '');
+      const attachmentIds = question ? question.attachments : (input.attachments ?? []);
+      const files = await readyFiles(owner, attachmentIds);
+      const knowledge = await readyFiles(owner, assistant?.files ?? []);
+      const smallestWindow = Math.min(...routes.map((route) => route.contextWindow ?? defaultContextWindow));
+      const windowCharacters = smallestWindow * charactersPerToken;
+      const halfWindow = Math.floor(windowCharacters / 2);
+      const context = fileContext(files, Math.max(0, halfWindow - text.length));
+      const knowledgeContext = fileContext(knowledge, Math.max(0, Math.floor(halfWindow / 2)));
+      const system = [assistant?.instructions, knowledgeContext, systemPrompt]
+        .filter((part): part is string => Boolean(part?.trim()))
+        .join('\n\n');
+      const images = await Promise.all(
+        files
+          .filter((file) => visionMimeTypes.has(file.mimeType))
+          .map(async (file) => ({
+            file,
+            url: `data:${file.mimeType};base64,${(await dependencies.storage.getBuffer(file.objectKey)).body.toString('base64')}`,
+          })),
       );
-      const chat = existing ?? (await createConversation(owner, { title: titleFrom(text), model: route.id }));
-      const history = await listMessages(owner.db, chat.id, { limit: 10_000, offset: 0 });
-      await addMessages(owner, chat.id, [
-        { role: 'user', content: text, model: route.id, attachments: input.attachments ?? [] },
-      ]);
+
+      const chat =
+        existing ??
+        (await createConversation(owner, {
+          title: titleFrom(text),
+          model: firstRoute.id,
+          systemPrompt,
+          parameters,
+          ...(assistantId ? { assistantId } : {}),
+        }));
+      if (existing) {
+        const changes = {
+          ...(input.systemPrompt !== undefined ? { systemPrompt: input.systemPrompt } : {}),
+          ...(input.parameters !== undefined ? { parameters: input.parameters } : {}),
+          ...(input.assistantId !== undefined ? { assistantId: input.assistantId } : {}),
+        };
+        if (Object.keys(changes).length > 0) await updateConversation(owner, chat.id, changes);
+      }
+      // The history is the branch the question follows: its parent and the parent's ancestors (undefined:
+      // the end of the branch shown).
+      const historyLeaf = question ? question.parentId : input.parentId === null || !existing ? null : parent?.id;
+      const history =
+        historyLeaf === null ? [] : await listMessages(owner.db, chat.id, { limit: 10_000, offset: 0 }, historyLeaf);
+      let userMessageId: string;
+      if (question) {
+        userMessageId = question.id;
+        // The new answer shows as it streams: the branch ends at the question until an answer is stored.
+        await createConversationRepository(owner.db).setActiveLeaf(chat.id, question.id);
+      } else {
+        const [stored] = await addMessages(owner, chat.id, [
+          {
+            role: 'user',
+            content: text,
+            model: firstRoute.id,
+            attachments: attachmentIds,
+            parentId: history.at(-1)?.id ?? null,
+          },
+        ]);
+        if (!stored) throw new SwitchyardError('SY_ERR_INTERNAL', 'The question was not stored');
+        userMessageId = stored.id;
+      }
       // History is cut from the oldest end so the newest turns and the attachments fit the window.
-      let remaining = windowCharacters - text.length - context.length;
+      let remaining = windowCharacters - text.length - context.length - system.length;
       const earlier: ChatMessage[] = [];
       for (const message of history.slice(-historyMessages).reverse()) {
         if (message.status === 'failed') continue;
@@ -296,21 +433,54 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
         remaining -= message.content.length;
         earlier.unshift({ role: message.role as ChatMessage['role'], content: message.content });
       }
-      const plain: ChatRequest = {
-        model: route.id,
-        messages: [...earlier, { role: 'user', content: context ? `${context}\n\n${text}` : text }],
-      };
-      const request = selection ? withFocusPrompt(plain, selection) : plain;
-      const sessionId = `cs_${randomUUID().replaceAll('-', '')}`;
-      const messageId = newMessageId();
-      await log.create(sessionId, { userId: owner.userId, chatId: chat.id });
-      const controller = new AbortController();
-      // Not awaited: the answer is generated whether or not a client is listening.
-      const done = generate(owner, sessionId, chat.id, messageId, route.id, request, selection, controller)
-        .catch((error: unknown) => dependencies.logger.error({ err: error, sessionId }, 'chat session failed'))
-        .finally(() => running.delete(sessionId));
-      running.set(sessionId, { controller, done });
-      return { sessionId, chatId: chat.id, messageId };
+      const withContext = (prefix: string) => (prefix ? `${prefix}\n\n${text}` : text);
+      const documentContext = fileContext(
+        files.filter((file) => !visionMimeTypes.has(file.mimeType)),
+        Math.max(0, halfWindow - text.length),
+      );
+      const sessions: StartedChat['sessions'] = [];
+      for (const route of routes) {
+        // A vision model sees the images themselves; the others get their OCR text (in the context).
+        const content: string | ContentPart[] =
+          route.vision && images.length > 0
+            ? [
+                { type: 'text', text: withContext(documentContext) },
+                ...images.map(({ url }): ContentPart => ({ type: 'image_url', image_url: { url } })),
+              ]
+            : withContext(context);
+        const plain: ChatRequest = {
+          model: route.id,
+          ...requestParameters(parameters),
+          messages: [
+            ...(system ? [{ role: 'system' as const, content: system }] : []),
+            ...earlier,
+            { role: 'user', content },
+          ],
+        };
+        const request = selection ? withFocusPrompt(plain, selection) : plain;
+        const sessionId = `cs_${randomUUID().replaceAll('-', '')}`;
+        const messageId = newMessageId();
+        await log.create(sessionId, { userId: owner.userId, chatId: chat.id });
+        const controller = new AbortController();
+        // Not awaited: the answer is generated whether or not a client is listening.
+        const done = generate(
+          owner,
+          sessionId,
+          chat.id,
+          messageId,
+          userMessageId,
+          route.id,
+          request,
+          selection,
+          controller,
+        )
+          .catch((error: unknown) => dependencies.logger.error({ err: error, sessionId }, 'chat session failed'))
+          .finally(() => running.delete(sessionId));
+        running.set(sessionId, { controller, done });
+        sessions.push({ sessionId, messageId, model: route.id });
+      }
+      const [first] = sessions as [StartedChat['sessions'][number]];
+      return { sessionId: first.sessionId, chatId: chat.id, messageId: first.messageId, userMessageId, sessions };
     },
     async stop(owner, sessionId) {
       const meta = await log.meta(sessionId);

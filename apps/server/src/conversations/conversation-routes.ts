@@ -1,9 +1,11 @@
 import {
+  ActivateBranchRequest,
   AddMessageRequest,
   ChatList,
   ChatListQuery,
   ChatSearchQuery,
   ChatSummary,
+  ConversationMessage,
   CreateChatRequest,
   ExportQuery,
   FolderList,
@@ -20,7 +22,8 @@ import {
   ShareParams,
   UpdateChatRequest,
 } from '@switchyard/api-schemas';
-import type { ConversationMessageRow, ConversationRow } from '@switchyard/db';
+import { SwitchyardError } from '@switchyard/core';
+import type { ConversationRow, PathMessageRow } from '@switchyard/db';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { notFound, ownerOf, sessionOnly } from '../edge/owner';
@@ -29,6 +32,7 @@ import type { RouteBehaviour } from '../edge/principal';
 import type { Databases } from '../infrastructure/databases';
 import { chatToMarkdown, exportChat, parseImport } from './chat-transfer';
 import {
+  activateBranch,
   addMessages,
   createConversation,
   createShare,
@@ -52,9 +56,13 @@ function publicChat(chat: ConversationRow) {
   return rest;
 }
 
-function publicMessage(message: ConversationMessageRow) {
+function publicMessage(message: PathMessageRow) {
   const { userId: _owner, ...rest } = message;
-  return rest;
+  return {
+    ...rest,
+    siblingIndex: Math.max(0, message.siblingIds.indexOf(message.id)),
+    siblingCount: message.siblingIds.length,
+  };
 }
 
 /** A signed-in user's chats and messages, search, export/import and share links. */
@@ -188,7 +196,9 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
       config,
       schema: {
         tags,
-        summary: 'Messages of a chat, oldest first',
+        summary:
+          'The branch of the chat shown (from its first message to the active leaf), oldest first; each message ' +
+          'with its versions (siblingIds, siblingIndex, siblingCount)',
         params: IdParams,
         querystring: MessagePageQuery,
         response: { 200: MessageList },
@@ -206,13 +216,45 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
     '/api/chats/:id/messages',
     {
       config,
-      schema: { tags, summary: 'Add a message without calling a model', params: IdParams, body: AddMessageRequest },
+      schema: {
+        tags,
+        summary: 'Add a message without calling a model (at the end of the branch shown)',
+        params: IdParams,
+        body: AddMessageRequest,
+        response: { 201: ConversationMessage },
+      },
     },
     async (request, reply) => {
       const owner = ownerOf(databases, request);
       const chat = await requireConversation(owner, request.params.id);
       const [message] = await addMessages(owner, chat.id, [request.body]);
-      return reply.code(201).send(message ? publicMessage(message) : null);
+      // The message with its versions: the end of the branch through it.
+      const path = message ? await listMessages(owner.db, chat.id, { limit: 100_000, offset: 0 }, message.id) : [];
+      const shown = path.at(-1);
+      if (!shown) throw new SwitchyardError('SY_ERR_INTERNAL', 'The message was not stored');
+      return reply.code(201).send(publicMessage(shown));
+    },
+  );
+
+  app.post<{ Params: Static<typeof IdParams>; Body: ActivateBranchRequest }>(
+    '/api/chats/:id/branch',
+    {
+      config,
+      schema: {
+        tags,
+        summary:
+          'Show another version: the chat shows the branch through the message, to its newest descendant; ' +
+          'answers with that branch',
+        params: IdParams,
+        body: ActivateBranchRequest,
+        response: { 200: MessageList },
+      },
+    },
+    async (request) => {
+      const owner = ownerOf(databases, request);
+      await activateBranch(owner, request.params.id, request.body.messageId);
+      const page = pageOf({ limit: String(messagePage.maximum) }, messagePage);
+      return { messages: (await listMessages(owner.db, request.params.id, page)).map(publicMessage), ...page };
     },
   );
 

@@ -1,9 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  type AddMessagesOptions,
   type ConversationMessageRow,
   type ConversationRow,
+  createAssistantRepository,
   createConversationRepository,
   type Db,
+  type PathMessageRow,
+  type StoredChatParameters,
   type StoredToolStep,
 } from '@switchyard/db';
 import { notFound, type Owner, type Page } from '../edge/owner';
@@ -25,11 +29,16 @@ export interface ConversationFields {
   tags?: string[];
   pinned?: boolean;
   archived?: boolean;
+  systemPrompt?: string | null;
+  parameters?: StoredChatParameters;
+  assistantId?: string | null;
 }
 
 export interface NewMessage {
   /** Given when the id was announced before the row exists (a streamed answer). */
   id?: string;
+  /** The message it follows; undefined: the end of the branch the chat shows. */
+  parentId?: string | null;
   role: 'user' | 'assistant' | 'system';
   content: string;
   model?: string | null;
@@ -44,7 +53,19 @@ export interface NewMessage {
   createdAt?: Date;
 }
 
+/** A chat may only name one of its owner's own assistants. */
+async function checkAssistant(owner: Owner, assistantId: string | null | undefined): Promise<void> {
+  if (!assistantId) return;
+  if (!(await createAssistantRepository(owner.db).findForUser(assistantId, owner.userId))) throw notFound('assistant');
+}
+
+/** Presets and PATCH leave out the parameters not given; these are the ones that stay. */
+function definedParameters(parameters: StoredChatParameters): StoredChatParameters {
+  return Object.fromEntries(Object.entries(parameters).filter(([, value]) => value !== undefined));
+}
+
 export async function createConversation(owner: Owner, fields: ConversationFields): Promise<ConversationRow> {
+  await checkAssistant(owner, fields.assistantId);
   return createConversationRepository(owner.db).create({
     id: newConversationId(),
     userId: owner.userId,
@@ -54,6 +75,9 @@ export async function createConversation(owner: Owner, fields: ConversationField
     tags: fields.tags ?? [],
     pinned: fields.pinned ?? false,
     archived: fields.archived ?? false,
+    systemPrompt: fields.systemPrompt ?? null,
+    parameters: definedParameters(fields.parameters ?? {}),
+    assistantId: fields.assistantId ?? null,
   });
 }
 
@@ -86,7 +110,9 @@ export async function updateConversation(
   id: string,
   fields: ConversationFields,
 ): Promise<ConversationRow> {
-  const row = await createConversationRepository(owner.db).updateForUser(id, owner.userId, fields);
+  await checkAssistant(owner, fields.assistantId);
+  const changes = fields.parameters ? { ...fields, parameters: definedParameters(fields.parameters) } : fields;
+  const row = await createConversationRepository(owner.db).updateForUser(id, owner.userId, changes);
   if (!row) throw notFound('chat');
   return row;
 }
@@ -95,14 +121,39 @@ export async function deleteConversation(owner: Owner, id: string): Promise<void
   if (!(await createConversationRepository(owner.db).deleteForUser(id, owner.userId))) throw notFound('chat');
 }
 
-export async function listMessages(db: Db, conversationId: string, page: Page): Promise<ConversationMessageRow[]> {
-  return createConversationRepository(db).listMessages(conversationId, page);
+/** The branch the chat shows (or the one ending at `leafId`), oldest first, each message with its versions. */
+export async function listMessages(
+  db: Db,
+  conversationId: string,
+  page: Page,
+  leafId?: string | null,
+): Promise<PathMessageRow[]> {
+  return createConversationRepository(db).listMessages(conversationId, page, leafId);
+}
+
+/** A message of the owner's chat, on any branch. */
+export async function requireMessage(
+  owner: Owner,
+  conversationId: string,
+  messageId: string,
+): Promise<ConversationMessageRow> {
+  const row = await createConversationRepository(owner.db).findMessage(conversationId, messageId);
+  if (!row || row.userId !== owner.userId) throw notFound('message');
+  return row;
+}
+
+/** Shows the branch through the message (to its newest descendant). */
+export async function activateBranch(owner: Owner, conversationId: string, messageId: string): Promise<void> {
+  await requireConversation(owner, conversationId);
+  await requireMessage(owner, conversationId, messageId);
+  await createConversationRepository(owner.db).activateBranch(conversationId, messageId);
 }
 
 export async function addMessages(
   owner: Owner,
   conversationId: string,
   messages: readonly NewMessage[],
+  options?: AddMessagesOptions,
 ): Promise<ConversationMessageRow[]> {
   if (messages.length === 0) return [];
   // Strictly increasing timestamps keep the given order, even for imported messages that share a second.
@@ -115,6 +166,8 @@ export async function addMessages(
     conversationId,
     messages.map((message, index) => ({
       id: message.id ?? newMessageId(),
+      // Undefined lets the repository chain the messages onto the branch shown.
+      ...(message.parentId !== undefined ? { parentId: message.parentId } : {}),
       userId: owner.userId,
       role: message.role,
       content: message.content,
@@ -129,6 +182,7 @@ export async function addMessages(
       toolSteps: message.toolSteps ?? [],
       createdAt: times[index] ?? new Date(),
     })),
+    options,
   );
 }
 

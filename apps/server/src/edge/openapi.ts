@@ -175,6 +175,8 @@ const successDocs: Readonly<Record<string, SuccessDoc>> = {
   'DELETE /v1/audio/recordings/:id': { status: 204, description: 'Deleted, with its stored audio and transcript' },
   'DELETE /v1/admin/schedules/:id': { status: 204, description: 'Deleted' },
   'DELETE /api/searches/:id': { status: 204, description: 'Deleted, with its runs and schedule' },
+  'DELETE /api/presets/:id': { status: 204, description: 'Deleted' },
+  'DELETE /api/assistants/:id': { status: 204, description: 'Deleted; chats with it keep their messages' },
   'GET /v1/whatsapp/webhook': {
     status: 200,
     description: 'The verification handshake: `hub.challenge` echoed back',

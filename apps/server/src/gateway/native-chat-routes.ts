@@ -58,6 +58,7 @@ export function registerNativeChatRoutes(app: FastifyInstance, gateway: ChatWith
           description: model.description,
           provider: model.providerId,
           default: model.id === gateway.models.defaultModelId,
+          vision: model.vision,
         })),
     }),
   );

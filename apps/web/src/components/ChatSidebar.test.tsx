@@ -22,6 +22,10 @@ function fakeServer() {
     tags: [],
     pinned: false,
     archived: false,
+    systemPrompt: null,
+    parameters: {},
+    assistantId: null,
+    activeLeafId: null,
     createdAt: new Date(base).toISOString(),
     updatedAt: new Date(base - i * 1000).toISOString(),
   }));

@@ -107,6 +107,52 @@ function AttachmentNames({ ids }: { ids: readonly string[] }) {
   );
 }
 
+/** "‹ 2/3 ›" between the versions of a message (regenerated answers, edited questions). */
+export function VersionSwitcher({
+  message,
+  disabled,
+  onSwitch,
+}: {
+  message: ChatMessage;
+  disabled: boolean;
+  onSwitch(messageId: string): void;
+}) {
+  const ids = message.siblingIds ?? [];
+  const index = message.siblingIndex ?? ids.indexOf(message.id);
+  if (ids.length < 2 || index < 0) return null;
+  const previous = ids[index - 1];
+  const next = ids[index + 1];
+  return (
+    // biome-ignore lint/a11y/useSemanticElements: a group of buttons, not a form fieldset
+    <span role="group" aria-label="Versions" className="inline-flex items-center gap-1">
+      <button
+        type="button"
+        className="rounded px-1 hover:bg-slate-200 disabled:opacity-40 dark:hover:bg-slate-800"
+        aria-label="Previous version"
+        disabled={disabled || !previous}
+        onClick={() => previous && onSwitch(previous)}
+      >
+        ‹
+      </button>
+      <span aria-hidden="true">
+        {index + 1}/{ids.length}
+      </span>
+      <span className="sr-only">{`Version ${index + 1} of ${ids.length}`}</span>
+      <button
+        type="button"
+        className="rounded px-1 hover:bg-slate-200 disabled:opacity-40 dark:hover:bg-slate-800"
+        aria-label="Next version"
+        disabled={disabled || !next}
+        onClick={() => next && onSwitch(next)}
+      >
+        ›
+      </button>
+    </span>
+  );
+}
+
+const noSwitch = () => {};
+
 const MessageRow = memo(function MessageRow({
   message,
   index,
@@ -115,6 +161,7 @@ const MessageRow = memo(function MessageRow({
   highlighted,
   onRegenerate,
   onEdit,
+  onSwitch,
 }: {
   message: ChatMessage;
   index: number;
@@ -123,6 +170,7 @@ const MessageRow = memo(function MessageRow({
   highlighted: boolean;
   onRegenerate(): void;
   onEdit(index: number, text: string): void;
+  onSwitch(messageId: string): void;
 }) {
   const [editing, setEditing] = useState(false);
   const label =
@@ -139,8 +187,9 @@ const MessageRow = memo(function MessageRow({
     <div
       className={`mx-auto max-w-3xl rounded-lg p-3 ${message.role === 'user' ? 'bg-indigo-50 dark:bg-indigo-950' : 'bg-slate-50 dark:bg-slate-900'} ${highlighted ? 'ring-2 ring-amber-400' : ''}`}
     >
-      <div className="mb-1 flex gap-2 text-xs font-semibold text-slate-500">
+      <div className="mb-1 flex flex-wrap gap-2 text-xs font-semibold text-slate-500">
         <span>{label}</span>
+        <VersionSwitcher message={message} disabled={!actionsEnabled} onSwitch={onSwitch} />
         {partial && (
           <span className="rounded bg-amber-100 px-1 text-amber-900 dark:bg-amber-900 dark:text-amber-100">
             {t('messages.partial')}
@@ -165,7 +214,7 @@ const MessageRow = memo(function MessageRow({
           />
           <div className="mt-2 flex gap-2">
             <button type="submit" className={buttonClass}>
-              {t('messages.saveAndResend')}
+              {t('messages.saveAsNewVersion')}
             </button>
             <button type="button" className={secondaryButtonClass} onClick={() => setEditing(false)}>
               {t('messages.cancel')}
@@ -249,6 +298,7 @@ export function MessageList({
   focusMessageId,
   onRegenerate,
   onEdit,
+  onSwitch = noSwitch,
 }: {
   chatId: string | null;
   messages: readonly ChatMessage[];
@@ -257,6 +307,8 @@ export function MessageList({
   focusMessageId: string | null;
   onRegenerate(): void;
   onEdit(index: number, text: string): void;
+  /** Show another version of a message (its sibling's branch). */
+  onSwitch?(messageId: string): void;
 }) {
   const parent = useRef<HTMLDivElement>(null);
   const count = messages.length + (live ? 1 : 0);
@@ -349,6 +401,7 @@ export function MessageList({
                   highlighted={highlight === message.id}
                   onRegenerate={onRegenerate}
                   onEdit={onEdit}
+                  onSwitch={onSwitch}
                 />
               ) : live ? (
                 <LiveRow live={live} onGrow={onGrow} />

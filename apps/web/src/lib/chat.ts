@@ -1,3 +1,4 @@
+import type { ChatParameters } from '@switchyard/api-schemas';
 import { ApiError, api, errorFromResponse } from './api';
 import { readSse } from './sse';
 
@@ -5,7 +6,17 @@ import { readSse } from './sse';
 export interface StartInput {
   chatId?: string;
   model?: string;
-  message: string;
+  /** Compare: two or three models answer the same message (one session each). */
+  models?: string[];
+  /** Required unless answerTo is given. */
+  message?: string;
+  /** Edit: the edited question's parent, so the new question is a version beside the old one. */
+  parentId?: string | null;
+  /** Regenerate: a new answer to this question, beside the old ones. */
+  answerTo?: string;
+  systemPrompt?: string | null;
+  parameters?: ChatParameters;
+  assistantId?: string | null;
   templateId?: string;
   variables?: Record<string, string>;
   attachments?: string[];
@@ -37,6 +48,10 @@ export interface StartedSession {
   chatId: string;
   /** The id the assistant's answer will be stored under. */
   messageId: string;
+  /** The question the answer follows. */
+  userMessageId: string;
+  /** One per model (several when comparing). */
+  sessions: Array<{ sessionId: string; messageId: string; model: string }>;
 }
 
 export function startChat(input: StartInput): Promise<StartedSession> {

@@ -1,10 +1,10 @@
 import type {
-  ChatSummary,
   ConversationMessage,
   FolderList,
   RevokedShares,
   SearchHit,
   ShareLink,
+  ChatSummary as StoredChatSummary,
   UpdateChatRequest,
 } from '@switchyard/api-schemas';
 import type { InfiniteData, QueryClient } from '@tanstack/react-query';
@@ -17,7 +17,8 @@ import { stripMarkdown } from './plain-text';
  * Query's cached lists so the sidebar updates before the server answers (optimistic updates).
  */
 
-export type { ChatSummary, SearchHit };
+export type ChatSummary = StoredChatSummary;
+export type { SearchHit };
 
 /**
  * A message as the server stores it; the fields the server fills in (status, model, ...) are
@@ -36,6 +37,10 @@ export type ChatMessage = Pick<ConversationMessage, 'id' | 'role' | 'content'> &
       | 'promptTokens'
       | 'completionTokens'
       | 'durationMs'
+      | 'parentId'
+      | 'siblingIds'
+      | 'siblingIndex'
+      | 'siblingCount'
     >
   >;
 
@@ -133,7 +138,16 @@ export const revokeShares = (id: string) =>
 export const exportUrl = (id: string, format: 'json' | 'markdown') =>
   `/api/chats/${encodeURIComponent(id)}/export${format === 'markdown' ? '?format=markdown' : ''}`;
 
-/** Deletes messages (edit-and-resend, regenerate) a few at a time. */
+/** Shows another version: the branch through the message; answers with (up to 500 messages of) that branch. */
+export async function activateBranch(chatId: string, messageId: string): Promise<ChatMessage[]> {
+  const body = await api<{ messages: ChatMessage[] }>(`/api/chats/${encodeURIComponent(chatId)}/branch`, {
+    method: 'POST',
+    json: { messageId },
+  });
+  return body.messages;
+}
+
+/** Deletes messages a few at a time. */
 export async function deleteMessages(chatId: string, ids: readonly string[], parallel = 6): Promise<void> {
   for (let i = 0; i < ids.length; i += parallel) {
     await Promise.all(ids.slice(i, i + parallel).map((id) => deleteMessage(chatId, id)));

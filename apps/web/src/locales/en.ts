@@ -386,7 +386,7 @@ export const en = {
     system: 'System',
     partial: 'Partial answer',
     editMessage: 'Edit message',
-    saveAndResend: 'Save and resend',
+    saveAsNewVersion: 'Send as new version',
     cancel: 'Cancel',
     stoppedEarly: 'Stopped early: {{error}}',
     edit: 'Edit',

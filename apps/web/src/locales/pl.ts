@@ -392,7 +392,7 @@ export const pl = {
     system: 'System',
     partial: 'Odpowiedź częściowa',
     editMessage: 'Edytuj wiadomość',
-    saveAndResend: 'Zapisz i wyślij ponownie',
+    saveAsNewVersion: 'Wyślij jako nową wersję',
     cancel: 'Anuluj',
     stoppedEarly: 'Zatrzymano wcześniej: {{error}}',
     edit: 'Edytuj',

@@ -2,7 +2,9 @@ import { matchQuery, type QueryClient, useQuery, useQueryClient } from '@tanstac
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { AppPicker, type AppSelection } from '../components/AppPicker';
 import { AttachButton, AttachmentList, useAttachments } from '../components/Attachments';
+import { ChatSettings, type ChatSettingsValue, emptyChatSettings } from '../components/ChatSettings';
 import { ChatSidebar } from '../components/ChatSidebar';
+import { CompareAnswers, type CompareRun, startCompare } from '../components/CompareAnswers';
 import { type LiveAnswer, MessageList, type StreamStatus } from '../components/MessageList';
 import { MicButton } from '../components/MicButton';
 import { ShareExport } from '../components/ShareExport';
@@ -14,10 +16,10 @@ import { appsQueryKey, fetchApps, focusChoices } from '../lib/apps';
 import { followSession, startChat, stopChat } from '../lib/chat';
 import { setMessages, useMessages } from '../lib/chat-queries';
 import {
+  activateBranch,
   type ChatMessage,
   type ChatSummary,
   chatKeys,
-  deleteMessages,
   fetchMessagePage,
   findChat,
   getChat,
@@ -55,8 +57,10 @@ interface Turn {
   sessionId: string | null;
   /** The id the answer is stored under (from start). */
   answerId: string | null;
-  /** Shown until the stored messages are fetched back. */
-  user: ChatMessage;
+  /** Shown until the stored messages are fetched back; null when regenerating (the question is stored). */
+  user: ChatMessage | null;
+  /** How many stored messages stay shown above it (an edit or a regenerate replaces the rest). */
+  keep: number;
   status: StreamStatus;
   /** The skills the model called so far (with apps or a focus mode). */
   steps: readonly ToolStepView[];
@@ -157,10 +161,14 @@ export function ChatPage() {
     [stored, turn?.answerId],
   );
   const pending = turn && turn.chatId === activeId && !settled ? turn : null;
+  const [compare, setCompare] = useState<CompareRun | null>(null);
+  const comparing = compare && compare.chatId === activeId ? compare : null;
   const messages = useMemo(() => {
     const list = stored ?? [];
-    return pending ? [...list, pending.user] : list;
-  }, [stored, pending]);
+    if (pending) return [...list.slice(0, pending.keep), ...(pending.user ? [pending.user] : [])];
+    if (comparing && !comparing.done) return [...list.slice(0, comparing.keep), comparing.user];
+    return list;
+  }, [stored, pending, comparing]);
   const live: LiveAnswer | null = pending ? { text: streamText, status: pending.status, steps: pending.steps } : null;
 
   const select = useCallback(
@@ -187,14 +195,25 @@ export function ChatPage() {
     updateChatLists(client, (data, filter) => upsertChat(data, filter, row));
   };
 
-  /** Sends `text` (after the optimistic user message is shown) and follows the answer to its end. */
-  const run = async (text: string, files: string[], chatId: string | null, storedCount: number) => {
+  /**
+   * Sends `text` (after the optimistic user message is shown) and follows the answer to its end. The
+   * first `storedCount` stored messages stay; `branch` makes it a new version (edit: parentId;
+   * regenerate: answerTo, with no new question).
+   */
+  const run = async (
+    text: string,
+    files: string[],
+    chatId: string | null,
+    storedCount: number,
+    branch: { parentId?: string | null; answerTo?: string } = {},
+  ) => {
     const controller = new AbortController();
     const first: Turn = {
       chatId,
       sessionId: null,
       answerId: null,
-      user: { id: localId(), role: 'user', content: text, attachments: files },
+      keep: storedCount,
+      user: branch.answerTo ? null : { id: localId(), role: 'user', content: text, attachments: files },
       status: 'waiting',
       steps: [],
       stopRequested: false,
@@ -214,13 +233,16 @@ export function ChatPage() {
       const started = await startChat({
         ...(chatId ? { chatId } : {}),
         ...(chosenModel ? { model: chosenModel } : {}),
-        message: text,
-        ...(files.length > 0 ? { attachments: files } : {}),
+        ...(branch.answerTo ? { answerTo: branch.answerTo } : { message: text }),
+        ...(branch.parentId !== undefined ? { parentId: branch.parentId } : {}),
+        ...(chatId ? {} : newChatSettings()),
+        ...(files.length > 0 && !branch.answerTo ? { attachments: files } : {}),
         ...(appSelection.apps.length > 0 ? { apps: appSelection.apps } : {}),
         ...(appSelection.focus ? { focus: appSelection.focus } : {}),
       });
       targetChat = started.chatId;
       if (!chatId) {
+        setSettingsDirty(false);
         const now = new Date().toISOString();
         const summary: ChatSummary = {
           id: started.chatId,
@@ -230,6 +252,10 @@ export function ChatPage() {
           tags: [],
           pinned: false,
           archived: false,
+          systemPrompt: settings.systemPrompt || null,
+          parameters: settings.parameters,
+          assistantId: settings.assistantId,
+          activeLeafId: null,
           createdAt: now,
           updatedAt: now,
         };
@@ -296,14 +322,113 @@ export function ChatPage() {
     }
   };
 
-  const busy = turn !== null;
+  const busy = turn !== null || (comparing !== null && !comparing.done);
+  const busyRef = useRef(busy);
+  busyRef.current = busy;
+  const runRef = useRef(run);
+  runRef.current = run;
+
+  // The settings the next answer uses: the open chat's, or those chosen for a chat not started yet.
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [settingsDraft, setSettingsDraft] = useState<ChatSettingsValue>(emptyChatSettings);
+  const [settingsDirty, setSettingsDirty] = useState(false);
+  const [savingSettings, setSavingSettings] = useState(false);
+  const settings: ChatSettingsValue =
+    settingsDirty || !chat
+      ? settingsDraft
+      : {
+          systemPrompt: chat.systemPrompt ?? '',
+          parameters: chat.parameters ?? {},
+          assistantId: chat.assistantId ?? null,
+        };
+  const newChatSettings = () => ({
+    ...(settings.systemPrompt.trim() ? { systemPrompt: settings.systemPrompt } : {}),
+    ...(Object.keys(settings.parameters).length > 0 ? { parameters: settings.parameters } : {}),
+    ...(settings.assistantId ? { assistantId: settings.assistantId } : {}),
+  });
+  const saveSettings = async () => {
+    if (!activeId) return;
+    setSavingSettings(true);
+    try {
+      const row = await api<ChatSummary>(`/api/chats/${encodeURIComponent(activeId)}`, {
+        method: 'PATCH',
+        json: {
+          systemPrompt: settings.systemPrompt || null,
+          parameters: settings.parameters,
+          assistantId: settings.assistantId,
+        },
+      });
+      updateChatLists(client, (data, filter) => upsertChat(data, filter, row));
+      setSettingsDirty(false);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setSavingSettings(false);
+    }
+  };
+  // Another chat opened: its own settings show (unsaved changes to the previous one are dropped).
+  useEffect(() => {
+    if (activeId) setSettingsDirty(false);
+  }, [activeId]);
+
+  const [compareMode, setCompareMode] = useState(false);
+  const [compareModels, setCompareModels] = useState<string[]>([]);
+  const [dragging, setDragging] = useState(false);
   const send = () => {
     const text = draft.trim();
     if (!text || busy || attachments.busy) return;
     const files = attachments.readyIds;
     setDraft('');
     attachments.clear();
+    if (compareMode && compareModels.length >= 2) {
+      void runCompare(text, files);
+      return;
+    }
     void run(text, files, activeId, stored?.length ?? 0);
+  };
+
+  /** Sends the message to two or three models at once; each answer streams in its own column. */
+  const runCompare = async (text: string, files: string[]) => {
+    setError(null);
+    const keep = stored?.length ?? 0;
+    try {
+      const run = await startCompare(
+        {
+          ...(activeId ? { chatId: activeId } : newChatSettings()),
+          models: compareModels,
+          message: text,
+          ...(files.length > 0 ? { attachments: files } : {}),
+        },
+        { id: localId(), role: 'user', content: text, attachments: files },
+        keep,
+        setCompare,
+      );
+      if (!activeId) {
+        setSettingsDirty(false);
+        const row = await getChat(run.chatId);
+        updateChatLists(client, (data, filter) => upsertChat(data, filter, row));
+        client.setQueryData<ChatMessage[]>(chatKeys.messages(run.chatId), []);
+        openedFirst.current = true;
+        setActiveId(run.chatId);
+      }
+      await run.finished;
+      await client.invalidateQueries({ queryKey: chatKeys.messages(run.chatId) });
+      refreshChat(run.chatId).catch(setError);
+    } catch (caught) {
+      setError(caught);
+      setDraft((current) => current || text);
+    }
+  };
+
+  const keepCompared = async (messageId: string) => {
+    if (!compare) return;
+    try {
+      const branch = await activateBranch(compare.chatId, messageId);
+      setMessages(client, compare.chatId, () => branch);
+      setCompare(null);
+    } catch (caught) {
+      setError(caught);
+    }
   };
 
   const stop = async () => {
@@ -320,37 +445,40 @@ export function ChatPage() {
     }
   };
 
-  // Regenerate and edit-and-resend: the server keeps one line of messages, so the messages from the
-  // edited one (or the last question and its answer) are deleted, then the text is sent again.
-  const resend = async (from: number, text: string) => {
-    if (!activeId || !stored || busy) return;
-    const original = stored[from];
-    if (!original) return;
-    const removed = stored.slice(from);
-    setMessages(client, activeId, (old) => old.slice(0, from));
-    try {
-      await deleteMessages(
-        activeId,
-        removed.map((message) => message.id),
-      );
-    } catch (caught) {
-      setError(caught);
-      void client.invalidateQueries({ queryKey: chatKeys.messages(activeId) });
-      return;
-    }
-    void run(text, original.attachments ?? [], activeId, from);
-  };
-  const resendRef = useRef(resend);
-  resendRef.current = resend;
+  // Regenerate and edit keep every version: the server adds a sibling (a new answer to the same
+  // question, or a new question beside the edited one) and the chat shows its branch.
   const regenerate = useCallback(() => {
     const list = stored ?? [];
     const lastUser = list.map((message) => message.role).lastIndexOf('user');
     const question = list[lastUser];
-    if (question) void resendRef.current(lastUser, question.content);
-  }, [stored]);
-  const edit = useCallback((index: number, text: string) => {
-    if (text.trim()) void resendRef.current(index, text.trim());
-  }, []);
+    if (!question || !activeId || busyRef.current) return;
+    void runRef.current(question.content, question.attachments ?? [], activeId, lastUser + 1, {
+      answerTo: question.id,
+    });
+  }, [stored, activeId]);
+  const edit = useCallback(
+    (index: number, text: string) => {
+      const original = (stored ?? [])[index];
+      if (!text.trim() || !original || !activeId || busyRef.current) return;
+      void runRef.current(text.trim(), original.attachments ?? [], activeId, index, {
+        parentId: original.parentId ?? null,
+      });
+    },
+    [stored, activeId],
+  );
+  const switchVersion = useCallback(
+    async (messageId: string) => {
+      if (!activeId || busyRef.current) return;
+      try {
+        const branch = await activateBranch(activeId, messageId);
+        if (branch.length < messagePageSize) setMessages(client, activeId, () => branch);
+        else await client.invalidateQueries({ queryKey: chatKeys.messages(activeId) });
+      } catch (caught) {
+        setError(caught);
+      }
+    },
+    [activeId, client],
+  );
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -396,7 +524,38 @@ export function ChatPage() {
       >
         <ChatSidebar activeId={activeId} onSelect={select} onNew={newChat} />
       </aside>
-      <section className="flex min-w-0 flex-1 flex-col" aria-label="Chat">
+      <section
+        className="relative flex min-w-0 flex-1 flex-col"
+        aria-label="Chat"
+        // Files can be dropped or pasted anywhere on the chat, not only on the Attach button.
+        onDragOver={(event) => {
+          if (panel !== 'chat' || busy || !event.dataTransfer.types.includes('Files')) return;
+          event.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={(event) => {
+          if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
+        }}
+        onDrop={(event) => {
+          setDragging(false);
+          if (panel !== 'chat' || busy || event.dataTransfer.files.length === 0) return;
+          event.preventDefault();
+          attachments.add(Array.from(event.dataTransfer.files));
+        }}
+        onPaste={(event) => {
+          if (panel !== 'chat' || busy || event.clipboardData.files.length === 0) return;
+          event.preventDefault();
+          attachments.add(Array.from(event.clipboardData.files));
+        }}
+      >
+        {dragging && (
+          <div
+            className="pointer-events-none absolute inset-0 z-10 flex items-center justify-center border-4 border-dashed border-indigo-400 bg-indigo-50/80 text-lg font-semibold dark:bg-indigo-950/80"
+            data-testid="drop-overlay"
+          >
+            Drop files to attach them
+          </div>
+        )}
         <div className="flex flex-wrap items-center gap-2 border-b border-slate-200 p-2 dark:border-slate-800">
           <button
             type="button"
@@ -416,7 +575,9 @@ export function ChatPage() {
             >
               {models.data?.models.map((entry) => (
                 <option key={entry.id} value={entry.id}>
-                  {entry.id} ({entry.label})
+                  {entry.id}
+                  {entry.label ? ` (${entry.label})` : ''}
+                  {entry.vision ? ' · sees images' : ''}
                 </option>
               ))}
             </select>
@@ -470,7 +631,11 @@ export function ChatPage() {
                 focusMessageId={focusMessageId}
                 onRegenerate={regenerate}
                 onEdit={edit}
+                onSwitch={(messageId) => void switchVersion(messageId)}
               />
+            )}
+            {comparing && (
+              <CompareAnswers run={comparing} onKeep={(id) => void keepCompared(id)} onClose={() => setCompare(null)} />
             )}
             <div className="border-t border-slate-200 p-2 dark:border-slate-800">
               <div className="mx-auto max-w-3xl space-y-2">
@@ -479,6 +644,42 @@ export function ChatPage() {
                   <p role="status" className="text-sm text-slate-600 dark:text-slate-400">
                     {notice}
                   </p>
+                )}
+                {settingsOpen && (
+                  <ChatSettings
+                    value={settings}
+                    onChange={(value) => {
+                      setSettingsDraft(value);
+                      setSettingsDirty(true);
+                    }}
+                    model={chosenModel}
+                    onModel={setModel}
+                    {...(activeId ? { onSave: () => void saveSettings(), saving: savingSettings } : {})}
+                  />
+                )}
+                {compareMode && (
+                  <fieldset className="flex flex-wrap items-center gap-2 rounded-md border border-slate-200 p-2 text-sm dark:border-slate-800">
+                    <legend className="px-1 font-medium">Compare two or three models</legend>
+                    {models.data?.models.map((entry) => {
+                      const checked = compareModels.includes(entry.id);
+                      return (
+                        <label key={entry.id} className="flex items-center gap-1">
+                          <input
+                            type="checkbox"
+                            checked={checked}
+                            disabled={!checked && compareModels.length >= 3}
+                            onChange={() =>
+                              setCompareModels((current) =>
+                                checked ? current.filter((id) => id !== entry.id) : [...current, entry.id],
+                              )
+                            }
+                          />
+                          {entry.id}
+                        </label>
+                      );
+                    })}
+                    {compareModels.length < 2 && <span className="text-xs text-slate-500">Pick at least two.</span>}
+                  </fieldset>
                 )}
                 <AttachmentList attachments={attachments} />
                 <form
@@ -533,6 +734,23 @@ export function ChatPage() {
                   <TemplatePicker onInsert={insertText} />
                   <AppPicker value={appSelection} onChange={setAppSelection} disabled={busy} />
                   <MicButton onTranscript={insertText} disabled={busy} ensureChat={ensureChat} onPosted={voicePosted} />
+                  <button
+                    type="button"
+                    className={secondaryButtonClass}
+                    aria-expanded={settingsOpen}
+                    onClick={() => setSettingsOpen(!settingsOpen)}
+                  >
+                    Settings
+                  </button>
+                  <button
+                    type="button"
+                    className={compareMode ? buttonClass : secondaryButtonClass}
+                    aria-pressed={compareMode}
+                    disabled={busy}
+                    onClick={() => setCompareMode(!compareMode)}
+                  >
+                    Compare
+                  </button>
                   {attachments.busy && <span className="text-xs text-slate-500">Preparing attachments…</span>}
                 </div>
               </div>

@@ -1,12 +1,16 @@
-import type { ImageStatus as ImageJob, ImageQuota as Quota } from '@switchyard/api-schemas';
+import type { ImageStatus as ImageJob, ImageModelList, ImageQuota as Quota } from '@switchyard/api-schemas';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { buttonClass, ErrorBox, Field, inputClass } from '../components/ui';
+import { buttonClass, ErrorBox, Field, inputClass, selectClass } from '../components/ui';
 import { api } from '../lib/api';
 
 export function ImagePanel() {
   const client = useQueryClient();
   const quota = useQuery({ queryKey: ['image-quota'], queryFn: () => api<Quota>('/v1/image/quota') });
+  // Only image models: the chat models cannot draw.
+  const imageModels = useQuery({ queryKey: ['image-models'], queryFn: () => api<ImageModelList>('/v1/image/models') });
+  const [imageModel, setImageModel] = useState('');
+  const chosenImageModel = imageModel || imageModels.data?.default || '';
   const [prompt, setPrompt] = useState('');
   const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -20,7 +24,10 @@ export function ImagePanel() {
   const generate = async () => {
     setError(null);
     try {
-      const created = await api<{ id: string }>('/v1/image/generate', { method: 'POST', json: { prompt } });
+      const created = await api<{ id: string }>('/v1/image/generate', {
+        method: 'POST',
+        json: { prompt, ...(chosenImageModel ? { model: chosenImageModel } : {}) },
+      });
       setJobId(created.id);
       await client.invalidateQueries({ queryKey: ['image-quota'] });
     } catch (caught) {
@@ -45,7 +52,21 @@ export function ImagePanel() {
             required
           />
         </Field>
-        <div className="flex items-center gap-3">
+        <div className="flex flex-wrap items-center gap-3">
+          <label className="flex items-center gap-1 text-sm">
+            <span>Image model</span>
+            <select
+              className={selectClass}
+              value={chosenImageModel}
+              onChange={(event) => setImageModel(event.target.value)}
+            >
+              {imageModels.data?.models.map((entry) => (
+                <option key={entry.id} value={entry.id}>
+                  {entry.label ?? entry.id}
+                </option>
+              ))}
+            </select>
+          </label>
           <button type="submit" className={buttonClass} disabled={!prompt.trim()}>
             Generate
           </button>
