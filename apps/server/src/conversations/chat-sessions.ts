@@ -10,6 +10,7 @@ import { runSkillLoop, type SkillEvent } from '../apps/skill-loop';
 import { notFound, type Owner } from '../edge/owner';
 import { resolveModel } from '../gateway/chat-execution';
 import type { ModelAccess } from '../gateway/model-list';
+import { authorizeRow } from '../projects/project-access';
 import { renderTemplate } from '../templates/prompt-template';
 import { requireTemplate } from '../templates/template-store';
 import type { UsageWriter } from '../usage/usage-writer';
@@ -31,6 +32,8 @@ const shownOutputCharacters = 32_000;
 
 export interface StartInput {
   chatId?: string;
+  /** A new chat goes to this project (ignored with chatId: the chat's own project applies). */
+  projectId?: string;
   model?: string;
   message: string;
   templateId?: string;
@@ -67,11 +70,16 @@ export interface ChatSessions {
 /** Extracted text of the owner's ready files, cut to the characters left in the window. */
 async function attachmentContext(owner: Owner, fileIds: readonly string[], budget: number): Promise<string> {
   if (fileIds.length === 0) return '';
-  const rows = await createFileRepository(owner.db).findManyForUser(fileIds, owner.userId);
-  const byId = new Map(rows.map((row) => [row.id, row]));
+  const files = createFileRepository(owner.db);
   const sections: string[] = [];
   for (const id of fileIds) {
-    const file = byId.get(id);
+    // The owner's own files, or files shared in a project they can read.
+    const file = await files.findById(id);
+    try {
+      await authorizeRow(owner, file, 'read', 'file');
+    } catch {
+      throw notFound(`file ${id}`);
+    }
     if (!file) throw notFound(`file ${id}`);
     if (file.status !== 'ready') {
       throw new SwitchyardError('SY_ERR_CONFLICT', `The file ${id} is ${file.status}; attach it once it is ready`);
@@ -262,7 +270,8 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
     log,
     async start(owner, input) {
       // Everything that can be refused is checked before a chat is created, so a refusal leaves nothing behind.
-      const existing = input.chatId ? await requireConversation(owner, input.chatId) : null;
+      // Adding a turn changes the chat: someone else's chat in a project needs an admin's role.
+      const existing = input.chatId ? await requireConversation(owner, input.chatId, 'edit') : null;
       // Signed-in users chat in prod (like their sessions); a focus mode may prefer a model.
       const selection =
         input.apps || input.focus
@@ -282,7 +291,13 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
         input.attachments ?? [],
         Math.max(0, Math.floor(windowCharacters / 2) - text.length),
       );
-      const chat = existing ?? (await createConversation(owner, { title: titleFrom(text), model: route.id }));
+      const chat =
+        existing ??
+        (await createConversation(owner, {
+          title: titleFrom(text),
+          model: route.id,
+          ...(input.projectId ? { projectId: input.projectId } : {}),
+        }));
       const history = await listMessages(owner.db, chat.id, { limit: 10_000, offset: 0 });
       await addMessages(owner, chat.id, [
         { role: 'user', content: text, model: route.id, attachments: input.attachments ?? [] },

@@ -175,6 +175,12 @@ const successDocs: Readonly<Record<string, SuccessDoc>> = {
   'DELETE /v1/audio/recordings/:id': { status: 204, description: 'Deleted, with its stored audio and transcript' },
   'DELETE /v1/admin/schedules/:id': { status: 204, description: 'Deleted' },
   'DELETE /api/searches/:id': { status: 204, description: 'Deleted, with its runs and schedule' },
+  'DELETE /v1/projects/:projectId': {
+    status: 204,
+    description: 'Deleted with what was shared in it; its keys revoked',
+  },
+  'DELETE /v1/projects/:projectId/members/:userId': { status: 204, description: 'Removed; their project keys revoked' },
+  'DELETE /v1/admin/projects/:projectId': { status: 204, description: 'Deleted with what was shared in it' },
   'GET /v1/whatsapp/webhook': {
     status: 200,
     description: 'The verification handshake: `hub.challenge` echoed back',
