@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type ComponentType, lazy, Suspense, useEffect } from 'react';
 import { NotificationBell } from './components/NotificationBell';
+import { ProjectSwitcher } from './components/ProjectSwitcher';
 import { buttonClass, ErrorBoundary, secondaryButtonClass } from './components/ui';
 import { api, type Me, setUnauthorizedHandler } from './lib/api';
 import { navigate, useLocation } from './lib/router';
@@ -15,7 +16,9 @@ const loaders = {
   '/admin': () => import('./pages/Admin').then((module) => module.AdminPage),
   '/gifts': () => import('./pages/GiftFinder').then((module) => module.GiftFinderPage),
   '/searches': () => import('./pages/Searches').then((module) => module.SearchesPage),
+  '/projects': () => import('./pages/Projects').then((module) => module.ProjectsPage),
 };
+const InvitationPage = lazy(() => import('./pages/Invitation').then((module) => ({ default: module.InvitationPage })));
 const SharedChatPage = lazy(() => import('./pages/Shared').then((module) => ({ default: module.SharedChatPage })));
 
 function PageLoadFailed({ error }: { error: unknown }) {
@@ -48,6 +51,7 @@ const ChatPage = lazyPage(loaders['/chat']);
 const AdminPage = lazyPage(loaders['/admin']);
 const GiftFinderPage = lazyPage(loaders['/gifts']);
 const SearchesPage = lazyPage(loaders['/searches']);
+const ProjectsPage = lazyPage(loaders['/projects']);
 
 /** Starts downloading a page's chunk before the click (hover, focus); the browser caches it for the lazy import. */
 function preload(path: string) {
@@ -97,7 +101,8 @@ export function App() {
     client.setQueryData(['me'], null);
     navigate('/');
   };
-  const needsUser = path === '/chat' || path === '/admin' || path === '/gifts' || path === '/searches';
+  const needsUser =
+    path === '/chat' || path === '/admin' || path === '/gifts' || path === '/searches' || path === '/projects';
   useEffect(() => {
     if (!me.isLoading && needsUser && !user) navigate('/signin');
   }, [me.isLoading, needsUser, user]);
@@ -115,6 +120,9 @@ export function App() {
   else if (path === '/chat') page = user ? <ChatPage /> : null;
   else if (path === '/gifts') page = user ? <GiftFinderPage /> : null;
   else if (path === '/searches') page = user ? <SearchesPage /> : null;
+  else if (path === '/projects') page = user ? <ProjectsPage /> : null;
+  else if (path.startsWith('/invitations/'))
+    page = <InvitationPage token={decodeURIComponent(path.slice('/invitations/'.length))} signedIn={user !== null} />;
   else if (path === '/admin')
     page = user?.role === 'admin' ? <AdminPage /> : user ? <p className="p-8">Admins only.</p> : null;
   else if (path === '/') page = <Landing signedIn={user !== null} />;
@@ -140,6 +148,7 @@ export function App() {
         {user && <Link to="/chat">Chat</Link>}
         {user && <Link to="/gifts">Gift finder</Link>}
         {user && <Link to="/searches">Saved searches</Link>}
+        {user && <Link to="/projects">Projects</Link>}
         {user?.role === 'admin' && <Link to="/admin">Admin</Link>}
         <a className="rounded px-2 py-1 text-sm hover:bg-slate-100 dark:hover:bg-slate-800" href="/docs">
           API docs
@@ -150,6 +159,7 @@ export function App() {
           </button>
           {user ? (
             <>
+              <ProjectSwitcher />
               <NotificationBell />
               <span className="hidden text-sm sm:inline">{user.email}</span>
               <button type="button" className={secondaryButtonClass} onClick={signOut}>

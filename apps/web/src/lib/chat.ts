@@ -4,6 +4,8 @@ import { readSse } from './sse';
 /** POST /api/chat/start: stores the user message (creating the chat without chatId) and starts the answer. */
 export interface StartInput {
   chatId?: string;
+  /** A new chat (no chatId) is shared in this project. */
+  projectId?: string;
   model?: string;
   message: string;
   templateId?: string;

@@ -29,6 +29,7 @@ import {
 } from '../lib/conversations';
 import { fetchFileLimits } from '../lib/files';
 import { importLegacyConversations } from '../lib/legacy-import';
+import { currentProjectId } from '../lib/projects';
 import { createStreamText } from '../lib/stream-text';
 import { ImagePanel } from './Images';
 
@@ -206,8 +207,9 @@ export function ChatPage() {
     setError(null);
     let targetChat = chatId;
     try {
+      const projectId = currentProjectId();
       const started = await startChat({
-        ...(chatId ? { chatId } : {}),
+        ...(chatId ? { chatId } : projectId ? { projectId } : {}),
         ...(chosenModel ? { model: chosenModel } : {}),
         message: text,
         ...(files.length > 0 ? { attachments: files } : {}),
@@ -225,6 +227,8 @@ export function ChatPage() {
           tags: [],
           pinned: false,
           archived: false,
+          projectId: chatId ? null : projectId,
+          createdBy: '',
           createdAt: now,
           updatedAt: now,
         };
