@@ -34,7 +34,6 @@ CREATE TABLE "projects" (
 );
 --> statement-breakpoint
 ALTER TABLE "api_keys" ADD COLUMN "project_id" text;--> statement-breakpoint
-ALTER TABLE "apps" ADD COLUMN "project_id" text;--> statement-breakpoint
 ALTER TABLE "conversations" ADD COLUMN "project_id" text;--> statement-breakpoint
 ALTER TABLE "prompt_templates" ADD COLUMN "project_id" text;--> statement-breakpoint
 ALTER TABLE "uploaded_files" ADD COLUMN "project_id" text;--> statement-breakpoint

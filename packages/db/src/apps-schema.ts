@@ -27,8 +27,6 @@ export const apps = pgTable(
     environments: text('environments').array(),
     /** User roles allowed to use it; null: everyone. */
     roles: text('roles').array(),
-    /** The project whose members (and keys) alone may use it; null: not tied to a project. */
-    projectId: text('project_id'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },

@@ -301,7 +301,6 @@ export function createAppAdmin(registry: AppRegistry, persistence: AppAdminPersi
         enabled: true,
         environments: app.environments ? [...app.environments] : null,
         roles: app.roles ? [...app.roles] : null,
-        projectId: null,
       });
       await changed();
       return registered(app.id);
@@ -329,7 +328,6 @@ export function createAppAdmin(registry: AppRegistry, persistence: AppAdminPersi
           environments: [...(changes.environments ?? entry.environments)],
           roles:
             changes.roles === undefined ? (entry.roles ? [...entry.roles] : null) : changes.roles && [...changes.roles],
-          projectId: null,
         });
         await changed();
         return registered(id);
@@ -350,7 +348,6 @@ export function createAppAdmin(registry: AppRegistry, persistence: AppAdminPersi
         enabled: enabled ?? row.enabled,
         environments: environments ? [...environments] : row.environments,
         roles: roles === undefined ? row.roles : roles && [...roles],
-        projectId: row.projectId,
       });
       await changed();
       return registered(id);
