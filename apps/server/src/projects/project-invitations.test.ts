@@ -12,13 +12,20 @@ let projectId: string;
 let now = Date.UTC(2026, 5, 1, 9);
 const hour = 3_600_000;
 
+const tokenIn = (text: string) => /\/invitations\/([A-Za-z0-9_-]+)/.exec(text)?.[1];
+const seenTokens = new Set<string>();
+
+/** Invites and reads the token from the mail this invitation sent (not an earlier one to the address). */
 async function invite(email: string, role = 'member') {
   const created = await owner.request('POST', `/v1/projects/${projectId}/invitations`, { email, role });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const mail = await smtp.waitForMail((candidate) => candidate.to.includes(email));
-  const token = /\/invitations\/([A-Za-z0-9_-]+)/.exec(mail.text)?.[1];
-  expect(token).toBeTruthy();
-  return { invitation: created.body, token: token as string, mail };
+  const mail = await smtp.waitForMail((candidate) => {
+    const token = tokenIn(candidate.text);
+    return candidate.to.includes(email) && token !== undefined && !seenTokens.has(token);
+  });
+  const token = tokenIn(mail.text) as string;
+  seenTokens.add(token);
+  return { invitation: created.body, token, mail };
 }
 
 beforeAll(async () => {
@@ -31,7 +38,7 @@ beforeAll(async () => {
   owner = await signUpInjected(server.app, server.url, 'owner');
   const project = await owner.request('POST', '/v1/projects', { name: 'Launch' });
   projectId = project.body.id;
-}, 60_000);
+}, 150_000);
 
 afterAll(async () => {
   await server?.destroy();

@@ -151,7 +151,7 @@ beforeAll(async () => {
     });
     expect(added.status, JSON.stringify(added.body)).toBe(201);
   }
-}, 60_000);
+}, 150_000);
 
 afterAll(async () => {
   await server?.destroy();
