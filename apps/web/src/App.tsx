@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type ComponentType, lazy, Suspense, useEffect } from 'react';
 import { NotificationBell } from './components/NotificationBell';
+import { ProjectSwitcher } from './components/ProjectSwitcher';
 import { buttonClass, ErrorBoundary, secondaryButtonClass } from './components/ui';
 import { api, type Me, setUnauthorizedHandler } from './lib/api';
 import { t, useTranslation } from './lib/i18n';
@@ -17,7 +18,9 @@ const loaders = {
   '/gifts': () => import('./pages/GiftFinder').then((module) => module.GiftFinderPage),
   '/searches': () => import('./pages/Searches').then((module) => module.SearchesPage),
   '/settings': () => import('./pages/Settings').then((module) => module.SettingsPage),
+  '/projects': () => import('./pages/Projects').then((module) => module.ProjectsPage),
 };
+const InvitationPage = lazy(() => import('./pages/Invitation').then((module) => ({ default: module.InvitationPage })));
 const SharedChatPage = lazy(() => import('./pages/Shared').then((module) => ({ default: module.SharedChatPage })));
 
 function PageLoadFailed({ error }: { error: unknown }) {
@@ -70,6 +73,7 @@ const AdminPage = lazyPage(loaders['/admin']);
 const GiftFinderPage = lazyPage(loaders['/gifts']);
 const SearchesPage = lazyPage(loaders['/searches']);
 const SettingsPage = lazyPage(loaders['/settings']);
+const ProjectsPage = lazyPage(loaders['/projects']);
 
 /** Starts downloading a page's chunk before the click (hover, focus); the browser caches it for the lazy import. */
 export function preload(path: string) {
@@ -121,7 +125,7 @@ export function App() {
     client.setQueryData(['me'], null);
     navigate('/');
   };
-  const needsUser = ['/chat', '/admin', '/gifts', '/searches', '/settings'].includes(path);
+  const needsUser = ['/chat', '/admin', '/gifts', '/searches', '/settings', '/projects'].includes(path);
   useEffect(() => {
     if (!me.isLoading && needsUser && !user) navigate('/signin');
   }, [me.isLoading, needsUser, user]);
@@ -140,6 +144,9 @@ export function App() {
   else if (path === '/gifts') page = user ? <GiftFinderPage /> : null;
   else if (path === '/searches') page = user ? <SearchesPage /> : null;
   else if (path === '/settings') page = user ? <SettingsPage me={user} /> : null;
+  else if (path === '/projects') page = user ? <ProjectsPage /> : null;
+  else if (path.startsWith('/invitations/'))
+    page = <InvitationPage token={decodeURIComponent(path.slice('/invitations/'.length))} signedIn={user !== null} />;
   else if (path === '/admin')
     page = user?.role === 'admin' ? <AdminPage /> : user ? <p className="p-8">{t('app.adminsOnly')}</p> : null;
   else if (path === '/') page = <Landing signedIn={user !== null} />;
@@ -180,6 +187,11 @@ export function App() {
               {t('nav.searches')}
             </Link>
           )}
+          {user && (
+            <Link to="/projects" current={path === '/projects'}>
+              {t('nav.projects')}
+            </Link>
+          )}
           {user?.role === 'admin' && (
             <Link to="/admin" current={path === '/admin'}>
               {t('nav.admin')}
@@ -203,6 +215,7 @@ export function App() {
           </button>
           {user ? (
             <>
+              <ProjectSwitcher />
               <NotificationBell />
               <Link to="/settings" current={path === '/settings'}>
                 <span aria-hidden="true">⚙</span>

@@ -58,9 +58,36 @@ export function pageQueryFields(rule: PageRule = standardPage) {
 }
 
 export const PageQuery = Type.Object(pageQueryFields());
+
+/** `?project=<id>` on the lists of things that can be shared in a project: that project's, not your own. */
+export const projectQueryField = {
+  project: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 100,
+      description: 'A project you are a member of: list what is shared there instead of your own',
+    }),
+  ),
+};
+export const ProjectQuery = Type.Object(projectQueryField);
+export const ProjectPageQuery = Type.Object({ ...pageQueryFields(), ...projectQueryField });
+
+/** Where a new chat, template or saved search goes: a project the caller may create in (member or more). */
+export const projectIdField = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  description: 'Share it in this project (you need a member role or more there); absent: your own',
+});
+
+/** Who made a thing and where it is shared (null: the caller's own). */
+export const sharingFields = {
+  projectId: Type.Union([Type.String(), Type.Null()], { description: 'The project it is shared in, or null' }),
+  createdBy: Type.String({ description: 'The id of the user who made it' }),
+};
 export const MessagePageQuery = Type.Object(pageQueryFields(messagePage));
 
 /** `?include_revoked=true|false` on key lists. */
 export const IncludeRevokedQuery = Type.Object({
   include_revoked: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+  ...projectQueryField,
 });

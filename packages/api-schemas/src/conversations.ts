@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { AppIdsSchema, FocusSchema } from './chat';
-import { pageQueryFields } from './common';
+import { pageQueryFields, projectIdField, projectQueryField, sharingFields } from './common';
 
 /**
  * A signed-in user's chats (/api/chats), the streamed answers (/api/chat), prompt templates
@@ -38,7 +38,10 @@ const chatFields = {
   pinned: Type.Optional(Type.Boolean()),
   archived: Type.Optional(Type.Boolean()),
 };
-export const CreateChatRequest = Type.Object(chatFields, { additionalProperties: false });
+export const CreateChatRequest = Type.Object(
+  { ...chatFields, projectId: Type.Optional(projectIdField) },
+  { additionalProperties: false },
+);
 export type CreateChatRequest = Static<typeof CreateChatRequest>;
 export const UpdateChatRequest = Type.Object(chatFields, { additionalProperties: false, minProperties: 1 });
 export type UpdateChatRequest = Static<typeof UpdateChatRequest>;
@@ -58,6 +61,7 @@ export const ChatSummary = Type.Object({
   activeLeafId: Type.Union([Type.String(), Type.Null()], {
     description: 'The last message of the branch the chat shows',
   }),
+  ...sharingFields,
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -68,6 +72,7 @@ export const ChatListQuery = Type.Object({
   archived: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
   folder: Type.Optional(Type.String({ maxLength: 200 })),
   tag: Type.Optional(Type.String({ maxLength: 50 })),
+  ...projectQueryField,
 });
 export type ChatListQuery = Static<typeof ChatListQuery>;
 
@@ -82,6 +87,7 @@ export type FolderList = Static<typeof FolderList>;
 export const ChatSearchQuery = Type.Object({
   q: Type.String({ minLength: 1, maxLength: 500 }),
   ...pageQueryFields(),
+  ...projectQueryField,
 });
 
 export const SearchHit = Type.Object({
@@ -212,6 +218,8 @@ export type SharedChat = Static<typeof SharedChat>;
 export const StartChatRequest = Type.Object(
   {
     chatId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    /** For a new chat (no chatId): share it in this project. */
+    projectId: Type.Optional(projectIdField),
     model: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     models: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
@@ -284,7 +292,10 @@ const templateFields = {
   body: Type.String({ minLength: 1, maxLength: 50_000 }),
   description: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
 };
-export const CreateTemplateRequest = Type.Object(templateFields, { additionalProperties: false });
+export const CreateTemplateRequest = Type.Object(
+  { ...templateFields, projectId: Type.Optional(projectIdField) },
+  { additionalProperties: false },
+);
 export type CreateTemplateRequest = Static<typeof CreateTemplateRequest>;
 export const UpdateTemplateRequest = Type.Object(
   {
@@ -312,6 +323,7 @@ export const PromptTemplate = Type.Object({
   body: Type.String(),
   description: Type.Union([Type.String(), Type.Null()]),
   variables: Type.Array(Type.String()),
+  ...sharingFields,
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -335,6 +347,7 @@ export const UploadedFile = Type.Object({
   status: Type.Union([Type.Literal('pending'), Type.Literal('ready'), Type.Literal('failed')]),
   error: Type.Union([Type.String(), Type.Null()]),
   extractedCharacters: Type.Union([Type.Integer(), Type.Null()]),
+  ...sharingFields,
   createdAt: Type.String(),
   finishedAt: Type.Union([Type.String(), Type.Null()]),
 });

@@ -19,6 +19,9 @@ export const PublicKeySchema = Type.Object({
   admin: Type.Boolean(),
   scopes: Type.Array(Type.String()),
   userId: Type.Union([Type.String(), Type.Null()], { description: 'The user who owns it, for keys made in /api/keys' }),
+  projectId: Type.Union([Type.String(), Type.Null()], {
+    description: 'The project the key acts within (made there by a member), or null',
+  }),
   createdAt: Type.String(),
   revokedAt: Type.Union([Type.String(), Type.Null()]),
 });
@@ -37,6 +40,13 @@ export const CreateAccountKeyRequest = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 200 }),
     environment: Environment,
     scopes: Type.Optional(KeyScopesSchema),
+    project: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: 'A project you are a member (or admin, owner) of: the key acts within it',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { projectIdField } from './common';
 import { ScheduleRun } from './schedules';
 
 const Timestamp = Type.String({ format: 'date-time' });
@@ -48,6 +49,8 @@ export const SavedSearch = Type.Object({
   last_run: Type.Union([ScheduleRun, Type.Null()]),
   created_at: Timestamp,
   updated_at: Timestamp,
+  project_id: Type.Union([Type.String(), Type.Null()], { description: 'The project it is shared in, or null' }),
+  created_by: Type.String({ description: 'The id of the user who made it' }),
 });
 export type SavedSearch = Static<typeof SavedSearch>;
 
@@ -58,6 +61,7 @@ export const CreateSavedSearchRequest = Type.Object(
   {
     name: Type.Optional(fields.name),
     query: fields.query,
+    project_id: Type.Optional(projectIdField),
     provider: Type.Optional(fields.provider),
     language: Type.Optional(fields.language),
     time_range: Type.Optional(fields.time_range),

@@ -19,6 +19,8 @@ describe('account configuration', () => {
     expect(config.accounts).toEqual({
       allowSignUp: true,
       firstUserAdmin: true,
+      projectInvitationTtlHours: 168,
+      maxOwnedProjects: 100,
       trustedOrigins: [],
       github: null,
       google: null,
@@ -31,6 +33,7 @@ server: { publicUrl: "https://ai.example.com/" }
 auth:
   allowSignUp: false
   firstUserAdmin: false
+  projectInvitationTtlHours: 48
   trustedOrigins: ["https://app.example.com"]
   github: { clientId: gh-id, clientSecret: "\${GITHUB_SECRET}" }
 smtp: { host: mail.example.com, user: sy, password: "\${SMTP_PASSWORD}", from: "Sy <sy@example.com>" }
@@ -40,6 +43,8 @@ smtp: { host: mail.example.com, user: sy, password: "\${SMTP_PASSWORD}", from: "
     expect(config.accounts).toEqual({
       allowSignUp: false,
       firstUserAdmin: false,
+      projectInvitationTtlHours: 48,
+      maxOwnedProjects: 100,
       trustedOrigins: ['https://app.example.com'],
       github: { clientId: 'gh-id', clientSecret: 'gh-secret' },
       google: null,

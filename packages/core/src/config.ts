@@ -403,6 +403,10 @@ const FileSchema = Type.Object(
           allowSignUp: Type.Optional(Type.Boolean()),
           /** While no admin exists, the first account made becomes admin (default true). */
           firstUserAdmin: Type.Optional(Type.Boolean()),
+          /** How long a project invitation's link works (hours, default 168: a week). */
+          projectInvitationTtlHours: Type.Optional(Type.Integer({ minimum: 1, maximum: 2160 })),
+          /** How many projects one user may own (default 100). */
+          maxOwnedProjects: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
           /** Other origins (a separate web front end) allowed to send cookie-authenticated requests. */
           trustedOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
           github: Type.Optional(OAuthClientSchema),
@@ -485,6 +489,10 @@ export interface AccountsConfig {
   readonly allowSignUp: boolean;
   /** While nobody is admin, the first account created (sign-up or OAuth) becomes admin. */
   readonly firstUserAdmin: boolean;
+  /** How long a project invitation's link works, in hours. */
+  readonly projectInvitationTtlHours: number;
+  /** How many projects one user may own. */
+  readonly maxOwnedProjects: number;
   readonly trustedOrigins: readonly string[];
   readonly github: OAuthClientConfig | null;
   readonly google: OAuthClientConfig | null;
@@ -1006,6 +1014,8 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
     accounts: {
       allowSignUp: file.auth?.allowSignUp ?? true,
       firstUserAdmin: file.auth?.firstUserAdmin ?? true,
+      projectInvitationTtlHours: file.auth?.projectInvitationTtlHours ?? 168,
+      maxOwnedProjects: file.auth?.maxOwnedProjects ?? 100,
       trustedOrigins: (file.auth?.trustedOrigins ?? []).map((origin) =>
         parsePublicUrl(origin, `${source}: auth.trustedOrigins`),
       ) as string[],

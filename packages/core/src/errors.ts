@@ -35,6 +35,12 @@ export const errorCodes = {
   SY_ERR_SETTING_NOT_FOUND: 404,
   SY_ERR_METHOD_NOT_ALLOWED: 405,
   SY_ERR_CONFLICT: 409,
+  /** A project invitation that was accepted, declined or revoked already. */
+  SY_ERR_INVITATION_CLOSED: 409,
+  /** A project invitation past its expiry time. */
+  SY_ERR_INVITATION_EXPIRED: 410,
+  /** A project invitation opened by a signed-in user whose email is not the invited one. */
+  SY_ERR_INVITATION_EMAIL_MISMATCH: 403,
   /** The gift-finder session is not waiting for an answer. */
   SY_ERR_GIFT_SESSION_STATE: 409,
   SY_ERR_IDEMPOTENCY_MISMATCH: 422,

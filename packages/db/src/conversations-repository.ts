@@ -9,11 +9,12 @@ import {
   conversationShares,
   conversations,
 } from './conversations-schema';
+import { type OwnerScope, scopeCondition } from './owner-scope';
 import type { PageOptions } from './page';
 
 export type NewConversation = Pick<
   typeof conversations.$inferInsert,
-  'id' | 'userId' | 'title' | 'model' | 'folder' | 'tags' | 'pinned' | 'archived'
+  'id' | 'userId' | 'projectId' | 'title' | 'model' | 'folder' | 'tags' | 'pinned' | 'archived'
 > &
   Partial<Pick<typeof conversations.$inferInsert, 'systemPrompt' | 'parameters' | 'assistantId'>>;
 
@@ -123,6 +124,27 @@ export interface ConversationRepository {
   revokeSharesForUser(conversationId: string, userId: string): Promise<number>;
   /** The chat a live (not revoked) link points to. */
   findShared(token: string): Promise<ConversationRow | undefined>;
+
+  // Scoped reads and unchecked writes, for chats that may be shared in a project: the caller checks access.
+
+  /** Whoever owns it. */
+  findById(id: string): Promise<ConversationRow | undefined>;
+  /** Pinned first, then the most recently updated. */
+  list(scope: OwnerScope, filter: ConversationFilter, page: PageOptions): Promise<ConversationRow[]>;
+  /** Folders named on any chat of the scope (archived ones too), by name, with how many chats each holds. */
+  listFolders(scope: OwnerScope): Promise<ConversationFolder[]>;
+  /** Moves updatedAt to now; undefined when there is no such chat. */
+  update(id: string, changes: ConversationChanges): Promise<ConversationRow | undefined>;
+  /** Messages and share links go with the chat (ON DELETE CASCADE). */
+  delete(id: string): Promise<boolean>;
+  /** Every chat of a project (a deleted project's), with their messages; how many. */
+  deleteForProject(projectId: string): Promise<number>;
+  /** False when there is no such message in that chat. */
+  deleteMessage(messageId: string, conversationId: string): Promise<boolean>;
+  /** Like searchMessagesForUser, over the messages of the scope's chats. */
+  searchMessages(scope: OwnerScope, query: string, page: PageOptions): Promise<MessageSearchRow[]>;
+  /** Revokes every live link to the chat; returns how many. */
+  revokeShares(conversationId: string): Promise<number>;
 }
 
 interface TreeNode {
@@ -408,6 +430,97 @@ export function createConversationRepository(db: Db): ConversationRepository {
             isNull(conversationShares.revokedAt),
           ),
         )
+        .returning({ token: conversationShares.token });
+      return revoked.length;
+    },
+
+    async findById(id) {
+      const [row] = await db.select().from(conversations).where(eq(conversations.id, id));
+      return row;
+    },
+
+    list(scope, filter, page) {
+      const conditions: SQL[] = [scopeCondition(conversations, scope)];
+      if (filter.archived !== undefined) conditions.push(eq(conversations.archived, filter.archived));
+      if (filter.folder !== undefined) conditions.push(eq(conversations.folder, filter.folder));
+      if (filter.tag !== undefined) conditions.push(sql`${filter.tag} = ANY(${conversations.tags})`);
+      return db
+        .select()
+        .from(conversations)
+        .where(and(...conditions))
+        .orderBy(desc(conversations.pinned), desc(conversations.updatedAt), desc(conversations.id))
+        .limit(page.limit)
+        .offset(page.offset);
+    },
+
+    async listFolders(scope) {
+      const rows = await db
+        .select({ name: conversations.folder, chats: count() })
+        .from(conversations)
+        .where(and(scopeCondition(conversations, scope), isNotNull(conversations.folder)))
+        .groupBy(conversations.folder)
+        .orderBy(conversations.folder);
+      return rows.flatMap((row) => (row.name === null ? [] : [{ name: row.name, chats: Number(row.chats) }]));
+    },
+
+    async update(id, changes) {
+      const [row] = await db
+        .update(conversations)
+        .set({ ...changes, updatedAt: new Date() })
+        .where(eq(conversations.id, id))
+        .returning();
+      return row;
+    },
+
+    async delete(id) {
+      const deleted = await db
+        .delete(conversations)
+        .where(eq(conversations.id, id))
+        .returning({ id: conversations.id });
+      return deleted.length > 0;
+    },
+
+    async deleteForProject(projectId) {
+      const deleted = await db
+        .delete(conversations)
+        .where(eq(conversations.projectId, projectId))
+        .returning({ id: conversations.id });
+      return deleted.length;
+    },
+
+    async deleteMessage(messageId, conversationId) {
+      const deleted = await db
+        .delete(conversationMessages)
+        .where(and(eq(conversationMessages.id, messageId), eq(conversationMessages.conversationId, conversationId)))
+        .returning({ id: conversationMessages.id });
+      return deleted.length > 0;
+    },
+
+    searchMessages(scope, query, page) {
+      const vector = sql`to_tsvector('simple', ${conversationMessages.content})`;
+      const tsQuery = sql`websearch_to_tsquery('simple', ${query})`;
+      return db
+        .select({
+          chatId: conversations.id,
+          chatTitle: conversations.title,
+          messageId: conversationMessages.id,
+          role: conversationMessages.role,
+          content: conversationMessages.content,
+          createdAt: conversationMessages.createdAt,
+        })
+        .from(conversationMessages)
+        .innerJoin(conversations, eq(conversations.id, conversationMessages.conversationId))
+        .where(and(scopeCondition(conversations, scope), sql`${vector} @@ ${tsQuery}`))
+        .orderBy(desc(sql`ts_rank(${vector}, ${tsQuery})`), desc(conversationMessages.createdAt))
+        .limit(page.limit)
+        .offset(page.offset);
+    },
+
+    async revokeShares(conversationId) {
+      const revoked = await db
+        .update(conversationShares)
+        .set({ revokedAt: new Date() })
+        .where(and(eq(conversationShares.conversationId, conversationId), isNull(conversationShares.revokedAt)))
         .returning({ token: conversationShares.token });
       return revoked.length;
     },

@@ -33,6 +33,8 @@ export const conversations = pgTable(
   {
     id: text('id').primaryKey(),
     userId: text('user_id').notNull(),
+    /** The project it is shared in; null: the user's own. No foreign key: projects live in prod. */
+    projectId: text('project_id'),
     title: text('title').notNull(),
     model: text('model'),
     folder: text('folder'),
@@ -52,7 +54,10 @@ export const conversations = pgTable(
     createdAt: timestampColumn('created_at').notNull().defaultNow(),
     updatedAt: timestampColumn('updated_at').notNull().defaultNow(),
   },
-  (table) => [index('conversations_user_updated_idx').on(table.userId, table.updatedAt)],
+  (table) => [
+    index('conversations_user_updated_idx').on(table.userId, table.updatedAt),
+    index('conversations_project_updated_idx').on(table.projectId, table.updatedAt),
+  ],
 );
 
 export const conversationMessages = pgTable(
@@ -97,13 +102,18 @@ export const promptTemplates = pgTable(
   {
     id: text('id').primaryKey(),
     userId: text('user_id').notNull(),
+    /** The project it is shared in; null: the user's own. */
+    projectId: text('project_id'),
     name: text('name').notNull(),
     description: text('description'),
     body: text('body').notNull(),
     createdAt: timestampColumn('created_at').notNull().defaultNow(),
     updatedAt: timestampColumn('updated_at').notNull().defaultNow(),
   },
-  (table) => [index('prompt_templates_user_idx').on(table.userId, table.updatedAt)],
+  (table) => [
+    index('prompt_templates_user_idx').on(table.userId, table.updatedAt),
+    index('prompt_templates_project_idx').on(table.projectId, table.updatedAt),
+  ],
 );
 
 /** Read-only links to a chat; the token is the secret, revoking keeps the row so the link answers 404. */
@@ -126,6 +136,8 @@ export const uploadedFiles = pgTable(
   {
     id: text('id').primaryKey(),
     userId: text('user_id').notNull(),
+    /** The project it is shared in; null: the user's own. */
+    projectId: text('project_id'),
     /** The sanitized name shown to the user; never used as a storage path. */
     name: text('name').notNull(),
     /** Sniffed from the bytes, never taken from the client. */
@@ -139,7 +151,10 @@ export const uploadedFiles = pgTable(
     createdAt: timestampColumn('created_at').notNull().defaultNow(),
     finishedAt: timestampColumn('finished_at'),
   },
-  (table) => [index('uploaded_files_user_idx').on(table.userId, table.createdAt)],
+  (table) => [
+    index('uploaded_files_user_idx').on(table.userId, table.createdAt),
+    index('uploaded_files_project_idx').on(table.projectId, table.createdAt),
+  ],
 );
 
 /** A user's saved chat settings: a system prompt, a model and sampling parameters, applied to a chat in one go. */

@@ -2,11 +2,12 @@ import { SwitchyardError } from '@switchyard/core';
 import { and, count, desc, eq, ilike, inArray, or } from 'drizzle-orm';
 import type { Db } from './client';
 import { type UploadedFileRow, uploadedFiles } from './conversations-schema';
+import { type OwnerScope, scopeCondition } from './owner-scope';
 import type { PageOptions } from './page';
 
 export type NewUploadedFile = Pick<
   typeof uploadedFiles.$inferInsert,
-  'id' | 'userId' | 'name' | 'mimeType' | 'bytes' | 'objectKey' | 'status'
+  'id' | 'userId' | 'projectId' | 'name' | 'mimeType' | 'bytes' | 'objectKey' | 'status'
 >;
 
 /**
@@ -35,6 +36,12 @@ export interface FileRepository {
   markReady(id: string, extractedText: string): Promise<void>;
   /** Extraction failed for good. */
   markFailed(id: string, error: string): Promise<void>;
+  /** Whoever owns it: for a file that may be shared in a project (the caller checks access). */
+  findById(id: string): Promise<UploadedFileRow | undefined>;
+  /** Newest first. */
+  list(scope: OwnerScope, page: PageOptions): Promise<UploadedFileRow[]>;
+  /** A project's files' ids and object keys (to delete them with the project), at most `limit`. */
+  listObjectsOfProject(projectId: string, limit: number): Promise<Array<Pick<UploadedFileRow, 'id' | 'objectKey'>>>;
 }
 
 export function createFileRepository(db: Db): FileRepository {
@@ -93,6 +100,27 @@ export function createFileRepository(db: Db): FileRepository {
         .orderBy(desc(uploadedFiles.createdAt), desc(uploadedFiles.id))
         .limit(limit);
     },
+
+    async findById(id) {
+      const [row] = await db.select().from(uploadedFiles).where(eq(uploadedFiles.id, id));
+      return row;
+    },
+
+    list: (scope, page) =>
+      db
+        .select()
+        .from(uploadedFiles)
+        .where(scopeCondition(uploadedFiles, scope))
+        .orderBy(desc(uploadedFiles.createdAt), desc(uploadedFiles.id))
+        .limit(page.limit)
+        .offset(page.offset),
+
+    listObjectsOfProject: (projectId, limit) =>
+      db
+        .select({ id: uploadedFiles.id, objectKey: uploadedFiles.objectKey })
+        .from(uploadedFiles)
+        .where(eq(uploadedFiles.projectId, projectId))
+        .limit(limit),
 
     async delete(id) {
       await db.delete(uploadedFiles).where(eq(uploadedFiles.id, id));

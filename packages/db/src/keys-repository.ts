@@ -14,6 +14,8 @@ export interface NewApiKey {
   scopes?: KeyScope[];
   /** The owner, for keys a user created through /api/keys. */
   userId?: string | null;
+  /** The project the key acts within (made by a member there). */
+  projectId?: string | null;
 }
 
 export interface KeyListOptions {
@@ -41,6 +43,10 @@ export interface KeyRepository {
    * `environments` when they are named.
    */
   revoke(id: string, options?: { environments?: readonly Environment[] }): Promise<ApiKeyRecord | undefined>;
+  /** A project's keys, newest first. */
+  listForProject(projectId: string, options?: { includeRevoked?: boolean }): Promise<ApiKeyRecord[]>;
+  /** Revokes a project's live keys (the project was deleted), or only those of one user (they left it). */
+  revokeForProject(projectId: string, options?: { userId?: string }): Promise<ApiKeyRecord[]>;
   /** Like revoke, but only a key this user owns; undefined for any other id. */
   revokeForUser(id: string, userId: string): Promise<ApiKeyRecord | undefined>;
 }
@@ -104,6 +110,28 @@ export function createKeyRepository(db: Db): KeyRepository {
         .where(and(eq(apiKeys.id, id), inEnvironments(options.environments)))
         .returning();
       return revoked;
+    },
+
+    listForProject(projectId, options = {}) {
+      return db
+        .select()
+        .from(apiKeys)
+        .where(and(eq(apiKeys.projectId, projectId), options.includeRevoked ? undefined : isNull(apiKeys.revokedAt)))
+        .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+    },
+
+    revokeForProject(projectId, options = {}) {
+      return db
+        .update(apiKeys)
+        .set({ revokedAt: sql`now()` })
+        .where(
+          and(
+            eq(apiKeys.projectId, projectId),
+            isNull(apiKeys.revokedAt),
+            options.userId === undefined ? undefined : eq(apiKeys.userId, options.userId),
+          ),
+        )
+        .returning();
     },
 
     async revokeForUser(id, userId) {

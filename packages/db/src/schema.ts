@@ -25,6 +25,7 @@ export * from './events-schema';
 export * from './gift-finder-schema';
 export * from './images-schema';
 export * from './notifications-schema';
+export * from './projects-schema';
 export * from './responses-schema';
 export * from './schedules-schema';
 export * from './searches-schema';
@@ -48,6 +49,11 @@ export const apiKeys = pgTable(
     isAdmin: boolean('is_admin').notNull().default(false),
     /** The user who created it through /api/keys; null for keys made by an admin or the CLI. */
     userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    /**
+     * The project the key acts within (a member's key made there); null: the user's own. Deleting the
+     * project revokes its keys (the service does), so no cascade here.
+     */
+    projectId: text('project_id'),
     scopes: text('scopes')
       .array()
       .$type<KeyScope[]>()
@@ -60,6 +66,7 @@ export const apiKeys = pgTable(
   (table) => [
     check('api_keys_environment_check', sql`${table.environment} IN ('prod', 'dev')`),
     index('api_keys_user_id_idx').on(table.userId),
+    index('api_keys_project_id_idx').on(table.projectId),
   ],
 );
 

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from './client';
+import { type OwnerScope, scopeCondition } from './owner-scope';
 import {
   type SavedSearchInsert,
   type SavedSearchResultRow,
@@ -30,6 +31,14 @@ export interface SavedSearchesRepository {
     changes: Partial<Omit<SavedSearchInsert, 'id' | 'userId' | 'createdAt'>>,
   ): Promise<SavedSearchRow | undefined>;
   delete(id: string, userId: string): Promise<boolean>;
+  /** Newest first: a user's own (personal) searches or a project's. */
+  listScoped(scope: OwnerScope): Promise<SavedSearchRow[]>;
+  /** Whoever owns it; the caller has checked access. */
+  updateById(
+    id: string,
+    changes: Partial<Omit<SavedSearchInsert, 'id' | 'userId' | 'createdAt'>>,
+  ): Promise<SavedSearchRow | undefined>;
+  deleteById(id: string): Promise<boolean>;
   /**
    * Stores a run and those of its results whose normalised URL the search has not seen, in one
    * transaction; returns the new ones. A run id stored already (a job attempt repeated) stores nothing
@@ -88,6 +97,27 @@ export function createSavedSearchesRepository(db: Db): SavedSearchesRepository {
       const deleted = await db
         .delete(savedSearches)
         .where(and(eq(savedSearches.id, id), eq(savedSearches.userId, userId)))
+        .returning({ id: savedSearches.id });
+      return deleted.length > 0;
+    },
+
+    listScoped(scope) {
+      return db
+        .select()
+        .from(savedSearches)
+        .where(scopeCondition(savedSearches, scope))
+        .orderBy(desc(savedSearches.createdAt), asc(savedSearches.id));
+    },
+
+    async updateById(id, changes) {
+      const [row] = await db.update(savedSearches).set(changes).where(eq(savedSearches.id, id)).returning();
+      return row;
+    },
+
+    async deleteById(id) {
+      const deleted = await db
+        .delete(savedSearches)
+        .where(eq(savedSearches.id, id))
         .returning({ id: savedSearches.id });
       return deleted.length > 0;
     },

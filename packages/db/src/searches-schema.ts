@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { bigint, boolean, index, integer, pgTable, text, timestamp, unique } from 'drizzle-orm/pg-core';
 import { users } from './accounts-schema';
 import { jsonValue } from './json-column';
+import { projects } from './projects-schema';
 
 export const searchTimeRanges = ['day', 'week', 'month', 'year'] as const;
 export type SearchTimeRange = (typeof searchTimeRanges)[number];
@@ -19,6 +20,8 @@ export const savedSearches = pgTable(
     userId: text('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
+    /** The project it is shared in; null: the user's own. */
+    projectId: text('project_id').references(() => projects.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     query: text('query').notNull(),
     /** The web-search provider type (`searxng`, `brave`, `tavily`) the search runs on. */
@@ -33,7 +36,10 @@ export const savedSearches = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
-  (table) => [index('saved_searches_user_idx').on(table.userId, table.createdAt)],
+  (table) => [
+    index('saved_searches_user_idx').on(table.userId, table.createdAt),
+    index('saved_searches_project_idx').on(table.projectId, table.createdAt),
+  ],
 );
 
 /** One run of a saved search: how many results it saw, how many were new, and the summary of those. */

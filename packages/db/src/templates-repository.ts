@@ -2,11 +2,12 @@ import { SwitchyardError } from '@switchyard/core';
 import { and, desc, eq } from 'drizzle-orm';
 import type { Db } from './client';
 import { type PromptTemplateRow, promptTemplates } from './conversations-schema';
+import { type OwnerScope, scopeCondition } from './owner-scope';
 import type { PageOptions } from './page';
 
 export type NewPromptTemplate = Pick<
   typeof promptTemplates.$inferInsert,
-  'id' | 'userId' | 'name' | 'body' | 'description'
+  'id' | 'userId' | 'projectId' | 'name' | 'body' | 'description'
 >;
 
 export type PromptTemplateChanges = Partial<Pick<PromptTemplateRow, 'name' | 'body' | 'description'>>;
@@ -21,6 +22,14 @@ export interface TemplateRepository {
   updateForUser(id: string, userId: string, changes: PromptTemplateChanges): Promise<PromptTemplateRow | undefined>;
   /** False when the user has no such template. */
   deleteForUser(id: string, userId: string): Promise<boolean>;
+  /** Whoever owns it: for a template that may be shared in a project (the caller checks access). */
+  findById(id: string): Promise<PromptTemplateRow | undefined>;
+  /** Most recently updated first. */
+  list(scope: OwnerScope, page: PageOptions): Promise<PromptTemplateRow[]>;
+  update(id: string, changes: PromptTemplateChanges): Promise<PromptTemplateRow | undefined>;
+  delete(id: string): Promise<boolean>;
+  /** How many a deleted project had. */
+  deleteForProject(projectId: string): Promise<number>;
 }
 
 export function createTemplateRepository(db: Db): TemplateRepository {
@@ -54,6 +63,45 @@ export function createTemplateRepository(db: Db): TemplateRepository {
         .where(owned(id, userId))
         .returning();
       return row;
+    },
+
+    async findById(id) {
+      const [row] = await db.select().from(promptTemplates).where(eq(promptTemplates.id, id));
+      return row;
+    },
+
+    list: (scope, page) =>
+      db
+        .select()
+        .from(promptTemplates)
+        .where(scopeCondition(promptTemplates, scope))
+        .orderBy(desc(promptTemplates.updatedAt), desc(promptTemplates.id))
+        .limit(page.limit)
+        .offset(page.offset),
+
+    async update(id, changes) {
+      const [row] = await db
+        .update(promptTemplates)
+        .set({ ...changes, updatedAt: new Date() })
+        .where(eq(promptTemplates.id, id))
+        .returning();
+      return row;
+    },
+
+    async delete(id) {
+      const deleted = await db
+        .delete(promptTemplates)
+        .where(eq(promptTemplates.id, id))
+        .returning({ id: promptTemplates.id });
+      return deleted.length > 0;
+    },
+
+    async deleteForProject(projectId) {
+      const deleted = await db
+        .delete(promptTemplates)
+        .where(eq(promptTemplates.projectId, projectId))
+        .returning({ id: promptTemplates.id });
+      return deleted.length;
     },
 
     async deleteForUser(id, userId) {

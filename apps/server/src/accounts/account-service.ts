@@ -3,7 +3,7 @@ import { createUsersRepository, type Db, type UserRow } from '@switchyard/db';
 import type { Logger } from 'pino';
 import { authOrigins } from './auth-origin';
 import { authBasePath, cookiePrefix, createBetterAuth, type SwitchyardAuth } from './better-auth';
-import { createMailer } from './mailer';
+import { createMailer, type Mailer } from './mailer';
 import { createSessionCache } from './session-cache';
 
 export type SocialProvider = 'github' | 'google';
@@ -37,6 +37,10 @@ export interface AccountService {
   /** OAuth providers with client credentials in the config; the others have no endpoints. */
   readonly socialProviders: readonly SocialProvider[];
   readonly passwordResetDelivery: 'smtp' | 'log';
+  /** Account mail (password resets, project invitations). */
+  readonly mailer: Mailer;
+  /** Where users reach the web app: links in mail are built from it (PUBLIC_URL, or this server on loopback). */
+  siteOrigin(): string;
   /** better-auth's Fetch handler for everything under /api/auth. */
   handle(request: Request): Promise<Response>;
   hasSessionCookie(cookieHeader: string | undefined): boolean;
@@ -151,6 +155,8 @@ export function createAccountService({ db, secret, config, logger, announce }: A
       ...(config.accounts.google ? (['google'] as const) : []),
     ],
     passwordResetDelivery: mailer.delivery,
+    mailer,
+    siteOrigin: () => authOrigins(config, port).origin,
 
     async handle(request) {
       const response = await betterAuth().handler(request);

@@ -41,6 +41,8 @@ import { registerWhatsAppWebhookRoutes } from '../messaging/whatsapp-webhook-rou
 import { registerAdminNotificationRoutes } from '../notifications/admin-notification-routes';
 import { registerNotificationRoutes } from '../notifications/notification-routes';
 import { registerOperationsRoutes } from '../operations/operations-routes';
+import { registerAdminProjectRoutes } from '../projects/admin-project-routes';
+import { registerProjectRoutes } from '../projects/project-routes';
 import { registerAdminScheduleRoutes } from '../schedules/admin-schedule-routes';
 import { registerSearchRoutes } from '../searches/search-routes';
 import { registerAdminSettingRoutes } from '../settings/admin-setting-routes';
@@ -188,8 +190,10 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerAdminUsageRoutes(app, parts);
   registerAuthRoutes(app, parts);
   registerUserRoutes(app, parts.accounts);
-  registerAccountKeyRoutes(app, parts.keyService);
-  registerSearchRoutes(app, parts.searches);
+  registerAccountKeyRoutes(app, parts.keyService, parts.databases.prod.db);
+  registerSearchRoutes(app, parts.searches, parts.databases.prod.db);
+  registerProjectRoutes(app, parts.projects, parts.databases.prod.db);
+  registerAdminProjectRoutes(app, parts.projects);
   registerConversationRoutes(app, parts.databases);
   registerTemplateRoutes(app, parts.databases);
   registerChatSettingsRoutes(app, parts.databases);

@@ -87,6 +87,7 @@ import { registerWhatsAppWebhookJob } from '../messaging/whatsapp-webhook-job';
 import { subscribeEventNotifications } from '../notifications/notification-events';
 import { registerNotificationJobs } from '../notifications/notification-jobs';
 import { createNotifications, type Notifications } from '../notifications/notifications';
+import { createProjectService, type ProjectService } from '../projects/project-service';
 import { createPlatformScheduler } from '../schedules/schedule-dependencies';
 import type { Scheduler } from '../schedules/scheduler';
 import { ensureSystemSchedules, registerMaintenanceJob } from '../schedules/system-schedules';
@@ -112,6 +113,8 @@ export interface ServerPartsOptions {
   profileSources?: readonly ProfileSource[];
   /** Test hook: the gift finder's clock (Retry-After). */
   giftClock?: () => Date;
+  /** Test hook: the clock project invitations expire by. */
+  projectsClock?: () => Date;
 }
 
 /**
@@ -148,6 +151,8 @@ export interface ServerParts {
   readonly schedules: Scheduler;
   /** Users' saved searches, run by their schedules (`search.run`). */
   readonly searches: SavedSearches;
+  /** Projects: members in roles, invitations, and what is shared in them. */
+  readonly projects: ProjectService;
   /** Flows and their event logs, which clients follow over SSE. */
   readonly flows: FlowService;
   readonly storage: ObjectStore;
@@ -453,6 +458,19 @@ export async function createServerParts(
     }
     registerJobMetrics(metrics, jobs);
 
+    const projects = createProjectService({
+      databases,
+      keys: keyService,
+      searches,
+      storage,
+      mailer: accounts.mailer,
+      siteOrigin: () => accounts.siteOrigin(),
+      invitationTtlHours: config.accounts.projectInvitationTtlHours,
+      maxOwnedProjects: config.accounts.maxOwnedProjects,
+      logger,
+      ...(options.projectsClock ? { now: options.projectsClock } : {}),
+    });
+
     let closed = false;
     return {
       config,
@@ -477,6 +495,7 @@ export async function createServerParts(
       events,
       schedules,
       searches,
+      projects,
       flows,
       storage,
       imageModels,

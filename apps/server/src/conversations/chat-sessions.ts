@@ -19,6 +19,7 @@ import { runSkillLoop, type SkillEvent } from '../apps/skill-loop';
 import { notFound, type Owner } from '../edge/owner';
 import { resolveModel } from '../gateway/chat-execution';
 import type { ModelAccess } from '../gateway/model-list';
+import { authorizeRow } from '../projects/project-access';
 import { renderTemplate } from '../templates/prompt-template';
 import { requireTemplate } from '../templates/template-store';
 import type { UsageWriter } from '../usage/usage-writer';
@@ -45,6 +46,8 @@ const visionMimeTypes = new Set(['image/png', 'image/jpeg', 'image/webp', 'image
 
 export interface StartInput {
   chatId?: string;
+  /** A new chat goes to this project (ignored with chatId: the chat's own project applies). */
+  projectId?: string;
   model?: string;
   /** Compare: each answers the same question; the answers are siblings. */
   models?: string[];
@@ -97,19 +100,25 @@ export interface ChatSessions {
   close(): Promise<void>;
 }
 
-/** The owner's files, in the order given, each ready (their text extracted). */
+/** The files, in the order given, each ready (their text extracted): the owner's own, or shared in a project they can read. */
 async function readyFiles(owner: Owner, fileIds: readonly string[]): Promise<UploadedFileRow[]> {
   if (fileIds.length === 0) return [];
-  const rows = await createFileRepository(owner.db).findManyForUser(fileIds, owner.userId);
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return fileIds.map((id) => {
-    const file = byId.get(id);
+  const repository = createFileRepository(owner.db);
+  const files: UploadedFileRow[] = [];
+  for (const id of fileIds) {
+    const file = await repository.findById(id);
+    try {
+      await authorizeRow(owner, file, 'read', 'file');
+    } catch {
+      throw notFound(`file ${id}`);
+    }
     if (!file) throw notFound(`file ${id}`);
     if (file.status !== 'ready') {
       throw new SwitchyardError('SY_ERR_CONFLICT', `The file ${id} is ${file.status}; attach it once it is ready`);
     }
-    return file;
-  });
+    files.push(file);
+  }
+  return files;
 }
 
 /** Extracted text of the files, cut to the characters left in the window. */
@@ -333,7 +342,8 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
       if (input.model !== undefined && input.models !== undefined) {
         throw new SwitchyardError('SY_ERR_VALIDATION', 'Give either model or models, not both');
       }
-      const existing = input.chatId ? await requireConversation(owner, input.chatId) : null;
+      // Adding a turn changes the chat: someone else's chat in a project needs an admin's role.
+      const existing = input.chatId ? await requireConversation(owner, input.chatId, 'edit') : null;
       const question = input.answerTo && existing ? await requireMessage(owner, existing.id, input.answerTo) : null;
       if (question && question.role !== 'user') {
         throw new SwitchyardError('SY_ERR_VALIDATION', 'answerTo must be one of your questions in the chat');
@@ -392,6 +402,7 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
           systemPrompt,
           parameters,
           ...(assistantId ? { assistantId } : {}),
+          ...(input.projectId ? { projectId: input.projectId } : {}),
         }));
       if (existing) {
         const changes = {

@@ -15,6 +15,7 @@ import {
   MessagePageQuery,
   MessageParams,
   messagePage,
+  ProjectQuery,
   RevokedShares,
   SearchResults,
   SharedChat,
@@ -52,8 +53,8 @@ const tags = ['Conversations'];
 const maximumImportedChats = 200;
 
 function publicChat(chat: ConversationRow) {
-  const { userId: _owner, ...rest } = chat;
-  return rest;
+  const { userId, ...rest } = chat;
+  return { ...rest, createdBy: userId };
 }
 
 function publicMessage(message: PathMessageRow) {
@@ -84,15 +85,16 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
       config,
       schema: {
         tags,
-        summary: 'Your chats, pinned first, then most recently updated',
+        summary: "Your chats (or a project's: ?project=<id>), pinned first, then most recently updated",
         querystring: ChatListQuery,
         response: { 200: ChatList },
       },
     },
     async (request) => {
       const page = pageOf(request.query);
-      const { archived, folder, tag } = request.query;
+      const { archived, folder, tag, project } = request.query;
       const chats = await listConversations(ownerOf(databases, request), page, {
+        ...(project ? { projectId: project } : {}),
         ...(archived ? { archived: archived === 'true' } : {}),
         ...(folder !== undefined ? { folder } : {}),
         ...(tag !== undefined ? { tag } : {}),
@@ -101,17 +103,18 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
     },
   );
 
-  app.get(
+  app.get<{ Querystring: Static<typeof ProjectQuery> }>(
     '/api/chats/folders',
     {
       config,
       schema: {
         tags,
-        summary: 'Your folders, each with how many chats it holds (archived ones included), by name',
+        summary: "Your folders (or a project's), each with how many chats it holds (archived ones included), by name",
+        querystring: ProjectQuery,
         response: { 200: FolderList },
       },
     },
-    async (request) => ({ folders: await listFolders(ownerOf(databases, request)) }),
+    async (request) => ({ folders: await listFolders(ownerOf(databases, request), request.query.project) }),
   );
 
   app.get<{ Querystring: Static<typeof ChatSearchQuery> }>(
@@ -127,7 +130,8 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
     },
     async (request) => {
       const page = pageOf(request.query);
-      return { results: await searchMessages(ownerOf(databases, request), request.query.q, page), ...page };
+      const { q, project } = request.query;
+      return { results: await searchMessages(ownerOf(databases, request), q, page, project), ...page };
     },
   );
 
@@ -226,7 +230,7 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
     },
     async (request, reply) => {
       const owner = ownerOf(databases, request);
-      const chat = await requireConversation(owner, request.params.id);
+      const chat = await requireConversation(owner, request.params.id, 'edit');
       const [message] = await addMessages(owner, chat.id, [request.body]);
       // The message with its versions: the end of the branch through it.
       const path = message ? await listMessages(owner.db, chat.id, { limit: 100_000, offset: 0 }, message.id) : [];
@@ -269,9 +273,7 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
       },
     },
     async (request, reply) => {
-      const owner = ownerOf(databases, request);
-      await requireConversation(owner, request.params.id);
-      await deleteMessage(owner, request.params.id, request.params.messageId);
+      await deleteMessage(ownerOf(databases, request), request.params.id, request.params.messageId);
       return reply.code(204).send();
     },
   );

@@ -11,6 +11,7 @@ import {
   type StoredToolStep,
 } from '@switchyard/db';
 import { notFound, type Owner, type Page } from '../edge/owner';
+import { authorizeRow, creationProject, listScope } from '../projects/project-access';
 
 export const newConversationId = () => `chat_${randomUUID().replaceAll('-', '')}`;
 export const newMessageId = () => `msg_${randomUUID().replaceAll('-', '')}`;
@@ -33,6 +34,9 @@ export interface ConversationFields {
   parameters?: StoredChatParameters;
   assistantId?: string | null;
 }
+
+/** What a chat is checked for: reading it, or changing it (messages, settings, share links) or deleting it. */
+export type ChatAction = 'read' | 'edit' | 'delete';
 
 export interface NewMessage {
   /** Given when the id was announced before the row exists (a streamed answer). */
@@ -64,11 +68,17 @@ function definedParameters(parameters: StoredChatParameters): StoredChatParamete
   return Object.fromEntries(Object.entries(parameters).filter(([, value]) => value !== undefined));
 }
 
-export async function createConversation(owner: Owner, fields: ConversationFields): Promise<ConversationRow> {
+/** A new chat: the owner's own, or shared in `projectId` (or a project key's project) when their role allows. */
+export async function createConversation(
+  owner: Owner,
+  fields: ConversationFields & { projectId?: string | null },
+): Promise<ConversationRow> {
   await checkAssistant(owner, fields.assistantId);
+  const projectId = await creationProject(owner, fields.projectId);
   return createConversationRepository(owner.db).create({
     id: newConversationId(),
     userId: owner.userId,
+    projectId,
     title: fields.title ?? 'New chat',
     model: fields.model ?? null,
     folder: fields.folder ?? null,
@@ -81,28 +91,43 @@ export async function createConversation(owner: Owner, fields: ConversationField
   });
 }
 
-/** The chat if it belongs to the owner; another user's id is indistinguishable from a missing one. */
+/**
+ * The chat if the owner may read it: their own, or shared in a project they are a member of. Another user's
+ * id (or a project's they are not in) is indistinguishable from a missing one.
+ */
 export async function findConversation(owner: Owner, id: string): Promise<ConversationRow | undefined> {
-  return createConversationRepository(owner.db).findForUser(id, owner.userId);
+  try {
+    return await requireConversation(owner, id);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'SY_ERR_NOT_FOUND') return undefined;
+    throw error;
+  }
 }
 
-export async function requireConversation(owner: Owner, id: string): Promise<ConversationRow> {
-  const row = await findConversation(owner, id);
-  if (!row) throw notFound('chat');
-  return row;
+/** The chat if the owner may do `action` to it (404 when they cannot see it, 403 when their role is short). */
+export async function requireConversation(
+  owner: Owner,
+  id: string,
+  action: ChatAction = 'read',
+): Promise<ConversationRow> {
+  const row = await createConversationRepository(owner.db).findById(id);
+  await authorizeRow(owner, row, action, 'chat');
+  return row as ConversationRow;
 }
 
+/** The owner's own chats, or a project's (`projectId`, or a project key's project). */
 export async function listConversations(
   owner: Owner,
   page: Page,
-  filter: { archived?: boolean; folder?: string; tag?: string },
+  filter: { archived?: boolean; folder?: string; tag?: string; projectId?: string },
 ): Promise<ConversationRow[]> {
-  return createConversationRepository(owner.db).listForUser(owner.userId, filter, page);
+  const { projectId, ...rest } = filter;
+  return createConversationRepository(owner.db).list(await listScope(owner, projectId), rest, page);
 }
 
-/** The owner's folders (named on any chat, archived ones too) with how many chats each holds, by name. */
-export async function listFolders(owner: Owner): Promise<Array<{ name: string; chats: number }>> {
-  return createConversationRepository(owner.db).listFoldersForUser(owner.userId);
+/** The folders (named on any chat, archived ones too) with how many chats each holds, by name. */
+export async function listFolders(owner: Owner, projectId?: string): Promise<Array<{ name: string; chats: number }>> {
+  return createConversationRepository(owner.db).listFolders(await listScope(owner, projectId));
 }
 
 export async function updateConversation(
@@ -110,15 +135,17 @@ export async function updateConversation(
   id: string,
   fields: ConversationFields,
 ): Promise<ConversationRow> {
+  await requireConversation(owner, id, 'edit');
   await checkAssistant(owner, fields.assistantId);
   const changes = fields.parameters ? { ...fields, parameters: definedParameters(fields.parameters) } : fields;
-  const row = await createConversationRepository(owner.db).updateForUser(id, owner.userId, changes);
+  const row = await createConversationRepository(owner.db).update(id, changes);
   if (!row) throw notFound('chat');
   return row;
 }
 
 export async function deleteConversation(owner: Owner, id: string): Promise<void> {
-  if (!(await createConversationRepository(owner.db).deleteForUser(id, owner.userId))) throw notFound('chat');
+  await requireConversation(owner, id, 'delete');
+  if (!(await createConversationRepository(owner.db).delete(id))) throw notFound('chat');
 }
 
 /** The branch the chat shows (or the one ending at `leafId`), oldest first, each message with its versions. */
@@ -187,11 +214,8 @@ export async function addMessages(
 }
 
 export async function deleteMessage(owner: Owner, conversationId: string, messageId: string): Promise<void> {
-  const deleted = await createConversationRepository(owner.db).deleteMessageForUser(
-    messageId,
-    conversationId,
-    owner.userId,
-  );
+  await requireConversation(owner, conversationId, 'edit');
+  const deleted = await createConversationRepository(owner.db).deleteMessage(messageId, conversationId);
   if (!deleted) throw notFound('message');
 }
 
@@ -204,22 +228,31 @@ export interface SearchHit {
   createdAt: Date;
 }
 
-/** Full-text search over the owner's own messages; `websearch_to_tsquery` accepts what people type. */
-export async function searchMessages(owner: Owner, query: string, page: Page): Promise<SearchHit[]> {
-  const rows = await createConversationRepository(owner.db).searchMessagesForUser(owner.userId, query, page);
+/** Full-text search over the owner's own chats or a project's; `websearch_to_tsquery` accepts what people type. */
+export async function searchMessages(
+  owner: Owner,
+  query: string,
+  page: Page,
+  projectId?: string,
+): Promise<SearchHit[]> {
+  const rows = await createConversationRepository(owner.db).searchMessages(
+    await listScope(owner, projectId),
+    query,
+    page,
+  );
   return rows.map(({ content, ...row }) => ({ ...row, snippet: content.slice(0, 200) }));
 }
 
 export async function createShare(owner: Owner, conversationId: string): Promise<string> {
-  await requireConversation(owner, conversationId);
+  await requireConversation(owner, conversationId, 'edit');
   const token = randomBytes(24).toString('base64url');
   await createConversationRepository(owner.db).createShare({ token, conversationId, userId: owner.userId });
   return token;
 }
 
 export async function revokeShares(owner: Owner, conversationId: string): Promise<number> {
-  await requireConversation(owner, conversationId);
-  return createConversationRepository(owner.db).revokeSharesForUser(conversationId, owner.userId);
+  await requireConversation(owner, conversationId, 'edit');
+  return createConversationRepository(owner.db).revokeShares(conversationId);
 }
 
 export async function findShared(db: Db, token: string): Promise<ConversationRow | undefined> {

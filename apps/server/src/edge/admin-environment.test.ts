@@ -448,6 +448,24 @@ const checks: Record<string, Check> = {
     expect((prod.body.users as Json[]).map((user) => user.id)).toContain(ids.userId);
   },
 
+  // Projects are control-plane data of both environments: a dev admin key reaches none of them.
+  'GET /v1/admin/projects': async () => {
+    refusedForEnvironment(await call('GET', '/v1/admin/projects', devAdmin));
+    const prod = await call('GET', '/v1/admin/projects', prodAdmin);
+    expect(prod.status).toBe(200);
+    expect(Array.isArray(prod.body.projects)).toBe(true);
+  },
+
+  'GET /v1/admin/projects/{projectId}': async () => {
+    refusedForEnvironment(await call('GET', '/v1/admin/projects/proj_missing', devAdmin));
+    expect((await call('GET', '/v1/admin/projects/proj_missing', prodAdmin)).status).toBe(404);
+  },
+
+  'DELETE /v1/admin/projects/{projectId}': async () => {
+    refusedForEnvironment(await call('DELETE', '/v1/admin/projects/proj_missing', devAdmin));
+    expect((await call('DELETE', '/v1/admin/projects/proj_missing', prodAdmin)).status).toBe(404);
+  },
+
   'GET /v1/admin/schedules': async () => {
     const dev = await call('GET', '/v1/admin/schedules', devAdmin);
     expect(dev.status).toBe(200);

@@ -114,6 +114,7 @@ export function principalForKey(edge: EdgeDependencies, key: string): Principal 
     // prod is the control plane: its admin keys administer every environment; a dev admin key only dev.
     adminEnvironments: !cached.isAdmin ? [] : cached.environment === 'prod' ? environments : [cached.environment],
     userId: cached.userId,
+    projectId: cached.projectId,
     role: null,
     scopes: cached.scopes,
     subject: `key:${cached.id}`,
@@ -135,6 +136,7 @@ function principalForUser(user: SessionUser): Principal {
     // The control plane's admins: keys, users and settings of every environment are theirs.
     adminEnvironments: isAdmin ? environments : [],
     userId: user.userId,
+    projectId: null,
     role: user.role,
     scopes: isAdmin ? keyScopes : defaultKeyScopes,
     subject: `user:${user.userId}`,
@@ -169,6 +171,7 @@ function anonymous(request: FastifyRequest): Principal {
     isAdmin: false,
     adminEnvironments: [],
     userId: null,
+    projectId: null,
     role: null,
     scopes: [],
     subject: `ip:${request.ip}`,

@@ -177,6 +177,12 @@ const successDocs: Readonly<Record<string, SuccessDoc>> = {
   'DELETE /api/searches/:id': { status: 204, description: 'Deleted, with its runs and schedule' },
   'DELETE /api/presets/:id': { status: 204, description: 'Deleted' },
   'DELETE /api/assistants/:id': { status: 204, description: 'Deleted; chats with it keep their messages' },
+  'DELETE /v1/projects/:projectId': {
+    status: 204,
+    description: 'Deleted with what was shared in it; its keys revoked',
+  },
+  'DELETE /v1/projects/:projectId/members/:userId': { status: 204, description: 'Removed; their project keys revoked' },
+  'DELETE /v1/admin/projects/:projectId': { status: 204, description: 'Deleted with what was shared in it' },
   'GET /v1/whatsapp/webhook': {
     status: 200,
     description: 'The verification handshake: `hub.challenge` echoed back',

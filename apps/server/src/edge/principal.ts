@@ -17,6 +17,8 @@ export interface Principal {
   adminEnvironments: readonly Environment[];
   /** The signed-in user, or the owner of a user's key. */
   userId: string | null;
+  /** A project key's project: it acts within it (lists and creates the project's things). Null otherwise. */
+  projectId: string | null;
   /** For users: the role read on this request, never one remembered in the cookie. */
   role: UserRole | null;
   /** What this caller may do: a key's scopes; for a user everything their role allows. */

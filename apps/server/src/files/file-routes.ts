@@ -1,14 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
-import { FileLimits, FileList, FileText, IdParams, PageQuery, UploadedFile } from '@switchyard/api-schemas';
+import {
+  FileLimits,
+  FileList,
+  FileText,
+  IdParams,
+  ProjectPageQuery,
+  ProjectQuery,
+  UploadedFile,
+} from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
 import { createFileRepository, type UploadedFileRow } from '@switchyard/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import type { AudioAttachments } from '../audio/audio-attachments';
 import type { AudioContainer } from '../audio/audio-formats';
-import { notFound, type Owner, ownerOf, sessionOnly } from '../edge/owner';
+import { type Owner, ownerOf, sessionOnly } from '../edge/owner';
 import { pageOf } from '../edge/paging';
+import { authorizeRow, creationProject, listScope } from '../projects/project-access';
 import { extractionLimits } from './document-extraction';
 import { precheckUpload } from './extract-text';
 import type { FileDependencies } from './file-dependencies';
@@ -18,14 +27,15 @@ import { readUpload } from './read-upload';
 const tags = ['Conversations'];
 
 function publicFile(file: UploadedFileRow) {
-  const { userId: _owner, objectKey: _key, extractedText, ...rest } = file;
-  return { ...rest, extractedCharacters: extractedText?.length ?? null };
+  const { userId, objectKey: _key, extractedText, ...rest } = file;
+  return { ...rest, createdBy: userId, extractedCharacters: extractedText?.length ?? null };
 }
 
-async function requireFile(owner: Owner, id: string): Promise<UploadedFileRow> {
-  const row = await createFileRepository(owner.db).findForUser(id, owner.userId);
-  if (!row) throw notFound('file');
-  return row;
+/** The file if the owner may do `action` to it: their own, or shared in a project where their role allows. */
+async function requireFile(owner: Owner, id: string, action: 'read' | 'delete' = 'read'): Promise<UploadedFileRow> {
+  const row = await createFileRepository(owner.db).findById(id);
+  await authorizeRow(owner, row, action, 'file');
+  return row as UploadedFileRow;
 }
 
 /** RFC 6266: an ASCII fallback plus the exact UTF-8 name. */
@@ -47,6 +57,7 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
     name: string,
     bytes: Buffer,
     container: AudioContainer,
+    projectId: string | null,
   ): Promise<UploadedFileRow> {
     const attachments = files.audioAttachments as AudioAttachments;
     const environment = request.principal?.environment ?? 'prod';
@@ -58,6 +69,7 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
     const row = await repository.create({
       id,
       userId: owner.userId,
+      projectId,
       name,
       mimeType: container.mimeType,
       bytes: bytes.length,
@@ -79,7 +91,7 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
       await files.storage.delete(objectKey).catch(() => {});
       throw error;
     }
-    return (await repository.findForUser(id, owner.userId)) ?? row;
+    return (await repository.findById(id)) ?? row;
   }
 
   app.register(async (scope) => {
@@ -87,19 +99,22 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
     await scope.register(multipart, { limits: { files: 1, fields: 5, parts: 6 } });
     const config = { behaviour: sessionOnly };
 
-    scope.post(
+    scope.post<{ Querystring: Static<typeof ProjectQuery> }>(
       '/api/files',
       {
         config,
         schema: {
           tags,
-          summary: 'Upload one file (multipart field "file"); its text is extracted in the background',
+          summary:
+            'Upload one file (multipart field "file"); its text is extracted in the background. ?project=<id> shares it there',
           consumes: ['multipart/form-data'],
+          querystring: ProjectQuery,
           response: { 201: UploadedFile },
         },
       },
       async (request, reply) => {
         const owner = ownerOf(files.databases, request);
+        const projectId = await creationProject(owner, request.query.project);
         const settings = files.settings.current();
         const maximumBytes = settings.getInteger('files.max_bytes');
         const maximumFiles = settings.getInteger('files.max_per_user');
@@ -115,7 +130,7 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
         const name = sanitizeFileName(fileName);
         const audio = files.audioAttachments?.sniff(bytes);
         if (audio && files.audioAttachments) {
-          return reply.code(201).send(publicFile(await storeAudio(owner, request, name, bytes, audio)));
+          return reply.code(201).send(publicFile(await storeAudio(owner, request, name, bytes, audio, projectId)));
         }
         const mimeType = sniffFileType(bytes, name);
         // A decompression bomb (a ZIP that unpacks to gigabytes, an image header claiming a huge canvas)
@@ -129,6 +144,7 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
         const row = await createFileRepository(owner.db).create({
           id,
           userId: owner.userId,
+          projectId,
           name,
           mimeType,
           bytes: bytes.length,
@@ -163,21 +179,21 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
       },
     );
 
-    scope.get<{ Querystring: { limit?: string; offset?: string } }>(
+    scope.get<{ Querystring: { limit?: string; offset?: string; project?: string } }>(
       '/api/files',
       {
         config,
         schema: {
           tags,
-          summary: 'Your files, newest first',
-          querystring: PageQuery,
+          summary: "Your files (or a project's: ?project=<id>), newest first",
+          querystring: ProjectPageQuery,
           response: { 200: FileList },
         },
       },
       async (request) => {
         const owner = ownerOf(files.databases, request);
         const page = pageOf(request.query);
-        const rows = await createFileRepository(owner.db).listForUser(owner.userId, page);
+        const rows = await createFileRepository(owner.db).list(await listScope(owner, request.query.project), page);
         return { files: rows.map(publicFile), ...page };
       },
     );
@@ -229,7 +245,7 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
       { config, schema: { tags, summary: 'Delete a file and its stored bytes', params: IdParams } },
       async (request, reply) => {
         const owner = ownerOf(files.databases, request);
-        const file = await requireFile(owner, request.params.id);
+        const file = await requireFile(owner, request.params.id, 'delete');
         await createFileRepository(owner.db).delete(file.id);
         await files.storage.delete(file.objectKey);
         return reply.code(204).send();

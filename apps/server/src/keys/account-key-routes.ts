@@ -8,9 +8,12 @@ import {
   PublicKeySchema,
 } from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
+import type { Db } from '@switchyard/db';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
+import { actorOf } from '../edge/owner';
 import type { RouteBehaviour } from '../edge/principal';
+import { authorizeRow, creationProject, requireMembership } from '../projects/project-access';
 import type { KeyService } from './key-service';
 
 const sessionBehaviour: RouteBehaviour = { auth: 'session', usage: false };
@@ -23,7 +26,7 @@ function signedInUser(userId: string | null | undefined): string {
 }
 
 /** A signed-in user's own API keys (seed 000: POST /api/keys with a session). */
-export function registerAccountKeyRoutes(app: FastifyInstance, keys: KeyService): void {
+export function registerAccountKeyRoutes(app: FastifyInstance, keys: KeyService, controlDb: Db): void {
   app.post<{ Body: CreateAccountKeyRequest }>(
     '/api/keys',
     {
@@ -43,14 +46,19 @@ export function registerAccountKeyRoutes(app: FastifyInstance, keys: KeyService)
           "The 'admin' scope belongs to admin keys, which an admin creates with POST /v1/admin/keys",
         );
       }
+      // A key made in a project acts within it: only a member (or admin, owner) may make one there.
+      const projectId = request.body.project
+        ? await creationProject(actorOf(controlDb, request), request.body.project)
+        : null;
       const created = await keys.create({
         name: request.body.name,
         environment: request.body.environment,
         admin: false,
         ...(request.body.scopes ? { scopes: request.body.scopes } : {}),
         userId,
+        projectId,
       });
-      request.log.info({ keyId: created.record.id, userId }, 'user created an API key');
+      request.log.info({ keyId: created.record.id, userId, projectId }, 'user created an API key');
       return reply.code(201).send(created);
     },
   );
@@ -61,17 +69,21 @@ export function registerAccountKeyRoutes(app: FastifyInstance, keys: KeyService)
       config: { behaviour: sessionBehaviour },
       schema: {
         tags: ['Accounts'],
-        summary: 'Your API keys (never their secrets)',
+        summary: "Your API keys, or a project's (?project=<id>; never their secrets)",
         // Query strings are text and the server does not coerce types.
         querystring: IncludeRevokedQuery,
         response: { 200: KeyList, ...errors },
       },
     },
-    async (request) => ({
-      keys: await keys.listForUser(signedInUser(request.principal?.userId), {
-        includeRevoked: request.query.include_revoked === 'true',
-      }),
-    }),
+    async (request) => {
+      const includeRevoked = request.query.include_revoked === 'true';
+      if (request.query.project) {
+        // Every member sees the project's keys (never their secrets); only admins revoke others'.
+        await requireMembership(actorOf(controlDb, request), request.query.project);
+        return { keys: await keys.listForProject(request.query.project, { includeRevoked }) };
+      }
+      return { keys: await keys.listForUser(signedInUser(request.principal?.userId), { includeRevoked }) };
+    },
   );
 
   app.delete<{ Params: { id: string } }>(
@@ -80,11 +92,25 @@ export function registerAccountKeyRoutes(app: FastifyInstance, keys: KeyService)
       config: { behaviour: sessionBehaviour },
       schema: {
         tags: ['Accounts'],
-        summary: "Revoke one of your keys; another user's key id answers 404",
+        summary: "Revoke one of your keys (or, as a project admin, a project's); another user's key id answers 404",
         params: AnyIdParams,
         response: { 200: PublicKeySchema, ...errors },
       },
     },
-    async (request) => keys.revokeForUser(request.params.id, signedInUser(request.principal?.userId)),
+    async (request) => {
+      const userId = signedInUser(request.principal?.userId);
+      const key = await keys.find(request.params.id);
+      if (key?.projectId && key.userId !== userId) {
+        // Another member's key in a project: revoking it is deleting it, which needs an admin's role there.
+        await authorizeRow(
+          actorOf(controlDb, request),
+          { userId: key.userId ?? '', projectId: key.projectId },
+          'delete',
+          'API key',
+        );
+        return keys.revoke(key.id);
+      }
+      return keys.revokeForUser(request.params.id, userId);
+    },
   );
 }

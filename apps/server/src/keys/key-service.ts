@@ -17,6 +17,7 @@ export interface KeyRecord {
   isAdmin: boolean;
   scopes: readonly string[];
   userId: string | null;
+  projectId: string | null;
   createdAt: Date;
   revokedAt: Date | null;
 }
@@ -36,7 +37,11 @@ export interface KeyRepositoryPort {
     isAdmin: boolean;
     scopes: KeyScope[];
     userId: string | null;
+    projectId: string | null;
   }): Promise<KeyRecord>;
+  findById(id: string): Promise<KeyRecord | undefined>;
+  listForProject(projectId: string, options?: { includeRevoked?: boolean }): Promise<KeyRecord[]>;
+  revokeForProject(projectId: string, options?: { userId?: string }): Promise<KeyRecord[]>;
   list(options?: KeyListOptions): Promise<KeyRecord[]>;
   listForUser(userId: string, options?: { includeRevoked?: boolean }): Promise<KeyRecord[]>;
   countActiveForUser(userId: string): Promise<number>;
@@ -54,6 +59,8 @@ export interface PublicKey {
   scopes: KeyScope[];
   /** The user who owns it (created through /api/keys), or null. */
   userId: string | null;
+  /** The project it acts within, or null. */
+  projectId: string | null;
   createdAt: string;
   revokedAt: string | null;
 }
@@ -67,6 +74,7 @@ export function toPublicKey(record: KeyRecord): PublicKey {
     admin: record.isAdmin,
     scopes: effectiveScopes(record),
     userId: record.userId,
+    projectId: record.projectId,
     createdAt: record.createdAt.toISOString(),
     revokedAt: record.revokedAt ? record.revokedAt.toISOString() : null,
   };
@@ -80,6 +88,8 @@ export interface CreateKeyInput {
   scopes?: readonly KeyScope[];
   /** Set only by /api/keys, from the session, never from a request body. */
   userId?: string | null;
+  /** The project the key acts within; /api/keys checks the user may create there first. */
+  projectId?: string | null;
 }
 
 /** How many unrevoked keys one user may hold; a runaway script should not fill the table. */
@@ -94,6 +104,12 @@ export interface KeyService {
   listForUser(userId: string, options?: { includeRevoked?: boolean }): Promise<PublicKey[]>;
   /** SY_ERR_NOT_FOUND for a key that does not exist or belongs to someone else: the two look the same. */
   revokeForUser(id: string, userId: string): Promise<PublicKey>;
+  /** A project's keys (the caller checked membership). */
+  listForProject(projectId: string, options?: { includeRevoked?: boolean }): Promise<PublicKey[]>;
+  /** The key record, or undefined (also for a malformed id). */
+  find(id: string): Promise<PublicKey | undefined>;
+  /** Revokes a project's keys, or one member's there; how many. */
+  revokeForProject(projectId: string, options?: { userId?: string }): Promise<number>;
 }
 
 /** What the CLI needs: the same operations whether they go through the admin socket or the database. */
@@ -120,7 +136,7 @@ function missingOnBadId(error: unknown): undefined {
  */
 export function createKeyService(repository: KeyRepositoryPort, announce: () => Promise<void>): KeyService {
   return {
-    async create({ name, environment, admin, scopes, userId = null }) {
+    async create({ name, environment, admin, scopes, userId = null, projectId = null }) {
       const trimmed = name.trim();
       if (trimmed.length === 0 || trimmed.length > 200) {
         throw new SwitchyardError('SY_ERR_VALIDATION', 'A key name must be 1 to 200 characters');
@@ -141,6 +157,7 @@ export function createKeyService(repository: KeyRepositoryPort, announce: () => 
         isAdmin: admin,
         scopes: keyScopes,
         userId,
+        projectId,
       });
       await announce();
       return { key, record: toPublicKey(record) };
@@ -156,6 +173,18 @@ export function createKeyService(repository: KeyRepositoryPort, announce: () => 
     },
     async listForUser(userId, options) {
       return (await repository.listForUser(userId, options)).map(toPublicKey);
+    },
+    async listForProject(projectId, options) {
+      return (await repository.listForProject(projectId, options)).map(toPublicKey);
+    },
+    async find(id) {
+      const record = await repository.findById(id).catch(missingOnBadId);
+      return record ? toPublicKey(record) : undefined;
+    },
+    async revokeForProject(projectId, options) {
+      const revoked = await repository.revokeForProject(projectId, options);
+      if (revoked.length > 0) await announce();
+      return revoked.length;
     },
     async revokeForUser(id, userId) {
       const record = await repository.revokeForUser(id, userId).catch(missingOnBadId);

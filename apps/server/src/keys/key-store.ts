@@ -10,6 +10,8 @@ export interface CachedKey {
   /** What the key may do; an admin key always includes 'admin'. */
   scopes: readonly KeyScope[];
   userId: string | null;
+  /** The project a member's key acts within; null: not a project key. */
+  projectId: string | null;
   revoked: boolean;
 }
 
@@ -49,6 +51,7 @@ interface StoredKey {
   isAdmin: boolean;
   scopes: readonly string[];
   userId: string | null;
+  projectId?: string | null;
   revokedAt: Date | null;
 }
 
@@ -92,6 +95,7 @@ export function createKeyStore(
         isAdmin: row.isAdmin,
         scopes: effectiveScopes(row),
         userId: row.userId,
+        projectId: row.projectId ?? null,
         revoked: row.revokedAt !== null,
       });
     }

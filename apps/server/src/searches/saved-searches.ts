@@ -9,6 +9,7 @@ import type {
   SearchTimeRange,
 } from '@switchyard/db';
 import type { ScheduleTiming } from '@switchyard/jobs';
+import { type Actor, authorizeRow, creationProject, listScope } from '../projects/project-access';
 import type { Scheduler, ScheduleView } from '../schedules/scheduler';
 
 /** Where a user may be told about new results; notifications deliver on them. */
@@ -19,6 +20,8 @@ export type NotificationChannel = (typeof notificationChannels)[number];
 export const minimumSearchIntervalMs = 15 * 60_000;
 
 export interface SavedSearchInput {
+  /** The project to share it in (the actor needs a member's role there); absent: their own. */
+  projectId?: string | null;
   name: string;
   query: string;
   provider?: string;
@@ -85,10 +88,23 @@ export function createSavedSearches({ repository, scheduler, providerType }: Sav
     }
   }
 
-  async function owned(id: string, userId: string): Promise<SavedSearchRow> {
-    const search = await repository.findOwned(id, userId);
-    if (!search) throw notFound(id);
-    return search;
+  /** The search if the actor may do `action` to it: their own, or shared in a project where their role allows. */
+  async function reachable(actor: Actor, id: string, action: 'read' | 'edit' | 'delete'): Promise<SavedSearchRow> {
+    const search = await repository.find(id).catch(() => undefined);
+    try {
+      await authorizeRow(actor, search, action, 'saved search');
+    } catch (error) {
+      if (error instanceof SwitchyardError && error.code === 'SY_ERR_NOT_FOUND') throw notFound(id);
+      throw error;
+    }
+    return search as SavedSearchRow;
+  }
+
+  async function remove(id: string): Promise<void> {
+    await scheduler.delete(scheduleIdOf(id)).catch((error: unknown) => {
+      if (!(error instanceof SwitchyardError && error.code === 'SY_ERR_NOT_FOUND')) throw error;
+    });
+    await repository.deleteById(id);
   }
 
   async function view(search: SavedSearchRow): Promise<SavedSearchView> {
@@ -97,14 +113,16 @@ export function createSavedSearches({ repository, scheduler, providerType }: Sav
   }
 
   return {
-    async create(userId: string, input: SavedSearchInput): Promise<SavedSearchView> {
+    async create(actor: Actor, input: SavedSearchInput): Promise<SavedSearchView> {
       const provider = checkProvider(input.provider);
       checkTiming(input.timing);
+      const projectId = await creationProject(actor, input.projectId);
       const id = randomUUID();
       const now = new Date();
       const search = await repository.insert({
         id,
-        userId,
+        userId: actor.userId,
+        projectId,
         name: input.name,
         query: input.query,
         provider,
@@ -130,22 +148,23 @@ export function createSavedSearches({ repository, scheduler, providerType }: Sav
         });
         return { search, schedule };
       } catch (error) {
-        await repository.delete(id, userId);
+        await repository.deleteById(id);
         throw error;
       }
     },
 
-    async list(userId: string): Promise<SavedSearchView[]> {
-      const searches = await repository.listOwned(userId);
+    /** The actor's own searches, or a project's (`projectId`, or a project key's project). */
+    async list(actor: Actor, projectId?: string): Promise<SavedSearchView[]> {
+      const searches = await repository.listScoped(await listScope(actor, projectId));
       return Promise.all(searches.map(view));
     },
 
-    async get(userId: string, id: string): Promise<SavedSearchView> {
-      return view(await owned(id, userId));
+    async get(actor: Actor, id: string): Promise<SavedSearchView> {
+      return view(await reachable(actor, id, 'read'));
     },
 
-    async update(userId: string, id: string, changes: SavedSearchChanges): Promise<SavedSearchView> {
-      await owned(id, userId);
+    async update(actor: Actor, id: string, changes: SavedSearchChanges): Promise<SavedSearchView> {
+      await reachable(actor, id, 'edit');
       if (changes.provider !== undefined) checkProvider(changes.provider);
       checkTiming(changes.timing);
       const scheduleId = scheduleIdOf(id);
@@ -158,7 +177,7 @@ export function createSavedSearches({ repository, scheduler, providerType }: Sav
       }
       if (changes.paused === true) await scheduler.pause(scheduleId);
       if (changes.paused === false) await scheduler.resume(scheduleId);
-      const search = await repository.update(id, userId, {
+      const search = await repository.updateById(id, {
         ...(changes.name === undefined ? {} : { name: changes.name }),
         ...(changes.query === undefined ? {} : { query: changes.query }),
         ...(changes.language === undefined ? {} : { language: changes.language }),
@@ -173,23 +192,25 @@ export function createSavedSearches({ repository, scheduler, providerType }: Sav
       return view(search);
     },
 
-    async delete(userId: string, id: string): Promise<void> {
-      await owned(id, userId);
-      await scheduler.delete(scheduleIdOf(id)).catch((error: unknown) => {
-        if (!(error instanceof SwitchyardError && error.code === 'SY_ERR_NOT_FOUND')) throw error;
-      });
-      if (!(await repository.delete(id, userId))) throw notFound(id);
+    async delete(actor: Actor, id: string): Promise<void> {
+      await reachable(actor, id, 'delete');
+      await remove(id);
     },
 
-    /** Queues a run now, besides the schedule's own. */
-    async runNow(userId: string, id: string) {
-      await owned(id, userId);
+    /** Every search of a deleted project, with its schedule. */
+    async deleteForProject(projectId: string): Promise<void> {
+      for (const search of await repository.listScoped({ kind: 'project', projectId })) await remove(search.id);
+    },
+
+    /** Queues a run now, besides the schedule's own (changing what the search does: an edit). */
+    async runNow(actor: Actor, id: string) {
+      await reachable(actor, id, 'edit');
       return scheduler.runNow(scheduleIdOf(id));
     },
 
     /** Runs newest first, each with the results it found first (what was new then). */
-    async history(userId: string, id: string, limit = 20): Promise<SavedSearchRunView[]> {
-      await owned(id, userId);
+    async history(actor: Actor, id: string, limit = 20): Promise<SavedSearchRunView[]> {
+      await reachable(actor, id, 'read');
       const runs = await repository.listRuns(id, limit);
       const results = await repository.resultsOfRuns(runs.map((run) => run.id));
       return runs.map((run) => ({ run, results: results.filter((result) => result.runId === run.id) }));

@@ -2,6 +2,7 @@ import {
   AnyIdParams,
   CreateSavedSearchRequest,
   ErrorResponse,
+  ProjectQuery,
   SavedSearch,
   SavedSearchList,
   SavedSearchRunList,
@@ -9,20 +10,17 @@ import {
   UpdateSavedSearchRequest,
 } from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
+import type { Db } from '@switchyard/db';
 import type { ScheduleTiming } from '@switchyard/jobs';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
+import { actorOf } from '../edge/owner';
 import type { RouteBehaviour } from '../edge/principal';
 import { describeRun } from '../schedules/admin-schedule-routes';
 import type { SavedSearches, SavedSearchRunView, SavedSearchView } from './saved-searches';
 
 const sessionBehaviour: RouteBehaviour = { auth: 'session', usage: false };
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 503: ErrorResponse };
-
-function signedInUser(userId: string | null | undefined): string {
-  if (!userId) throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'This endpoint needs a signed-in user');
-  return userId;
-}
 
 function describeSearch({ search, schedule }: SavedSearchView): Static<typeof SavedSearch> {
   const timing = schedule?.timing;
@@ -46,6 +44,8 @@ function describeSearch({ search, schedule }: SavedSearchView): Static<typeof Sa
     last_run: schedule?.lastRun ? describeRun(schedule.lastRun) : null,
     created_at: search.createdAt.toISOString(),
     updated_at: search.updatedAt.toISOString(),
+    project_id: search.projectId,
+    created_by: search.userId,
   };
 }
 
@@ -79,17 +79,22 @@ function timingOf(body: { cron?: string; timezone?: string; interval_ms?: number
 }
 
 /** A signed-in user's saved searches: own ones only (another user's is a 404), with their results history. */
-export function registerSearchRoutes(app: FastifyInstance, searches: SavedSearches): void {
+export function registerSearchRoutes(app: FastifyInstance, searches: SavedSearches, controlDb: Db): void {
   const tags = ['Saved searches'];
 
-  app.get(
+  app.get<{ Querystring: Static<typeof ProjectQuery> }>(
     '/api/searches',
     {
       config: { behaviour: sessionBehaviour },
-      schema: { tags, summary: 'Your saved searches', response: { 200: SavedSearchList, ...errors } },
+      schema: {
+        tags,
+        summary: "Your saved searches, or a project's (?project=<id>)",
+        querystring: ProjectQuery,
+        response: { 200: SavedSearchList, ...errors },
+      },
     },
     async (request) => ({
-      searches: (await searches.list(signedInUser(request.principal?.userId))).map(describeSearch),
+      searches: (await searches.list(actorOf(controlDb, request), request.query.project)).map(describeSearch),
     }),
   );
 
@@ -105,9 +110,10 @@ export function registerSearchRoutes(app: FastifyInstance, searches: SavedSearch
       },
     },
     async (request, reply) => {
-      const userId = signedInUser(request.principal?.userId);
+      const actor = actorOf(controlDb, request);
       const body = request.body;
-      const created = await searches.create(userId, {
+      const created = await searches.create(actor, {
+        ...(body.project_id === undefined ? {} : { projectId: body.project_id }),
         name: body.name ?? body.query.slice(0, 200),
         query: body.query,
         ...(body.provider === undefined ? {} : { provider: body.provider }),
@@ -135,7 +141,7 @@ export function registerSearchRoutes(app: FastifyInstance, searches: SavedSearch
         response: { 200: SavedSearch, ...errors },
       },
     },
-    async (request) => describeSearch(await searches.get(signedInUser(request.principal?.userId), request.params.id)),
+    async (request) => describeSearch(await searches.get(actorOf(controlDb, request), request.params.id)),
   );
 
   app.patch<{ Params: { id: string }; Body: Static<typeof UpdateSavedSearchRequest> }>(
@@ -151,10 +157,10 @@ export function registerSearchRoutes(app: FastifyInstance, searches: SavedSearch
       },
     },
     async (request) => {
-      const userId = signedInUser(request.principal?.userId);
+      const actor = actorOf(controlDb, request);
       const body = request.body;
       const timing = timingOf(body);
-      const updated = await searches.update(userId, request.params.id, {
+      const updated = await searches.update(actor, request.params.id, {
         ...(body.name === undefined ? {} : { name: body.name }),
         ...(body.query === undefined ? {} : { query: body.query }),
         ...(body.provider === undefined ? {} : { provider: body.provider }),
@@ -179,7 +185,7 @@ export function registerSearchRoutes(app: FastifyInstance, searches: SavedSearch
       schema: { tags, summary: 'Delete a saved search and its results', params: AnyIdParams, response: errors },
     },
     async (request, reply) => {
-      await searches.delete(signedInUser(request.principal?.userId), request.params.id);
+      await searches.delete(actorOf(controlDb, request), request.params.id);
       return reply.code(204).send();
     },
   );
@@ -196,7 +202,7 @@ export function registerSearchRoutes(app: FastifyInstance, searches: SavedSearch
       },
     },
     async (request) => ({
-      runs: (await searches.history(signedInUser(request.principal?.userId), request.params.id)).map(describeHistory),
+      runs: (await searches.history(actorOf(controlDb, request), request.params.id)).map(describeHistory),
     }),
   );
 
@@ -212,7 +218,7 @@ export function registerSearchRoutes(app: FastifyInstance, searches: SavedSearch
       },
     },
     async (request, reply) => {
-      const run = await searches.runNow(signedInUser(request.principal?.userId), request.params.id);
+      const run = await searches.runNow(actorOf(controlDb, request), request.params.id);
       return reply.code(202).send(describeRun(run));
     },
   );

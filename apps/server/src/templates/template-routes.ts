@@ -1,7 +1,7 @@
 import {
   CreateTemplateRequest,
   IdParams,
-  PageQuery,
+  ProjectPageQuery,
   PromptTemplate,
   RenderedTemplate,
   RenderTemplateRequest,
@@ -20,8 +20,8 @@ import { createTemplate, deleteTemplate, listTemplates, requireTemplate, updateT
 const tags = ['Conversations'];
 
 function publicTemplate(template: PromptTemplateRow) {
-  const { userId: _owner, ...rest } = template;
-  return { ...rest, variables: templateVariables(template.body) };
+  const { userId, ...rest } = template;
+  return { ...rest, createdBy: userId, variables: templateVariables(template.body) };
 }
 
 /** Prompt templates with `{{variables}}`, per user. */
@@ -43,20 +43,22 @@ export function registerTemplateRoutes(app: FastifyInstance, databases: Database
       reply.code(201).send(publicTemplate(await createTemplate(ownerOf(databases, request), request.body))),
   );
 
-  app.get<{ Querystring: { limit?: string; offset?: string } }>(
+  app.get<{ Querystring: { limit?: string; offset?: string; project?: string } }>(
     '/api/templates',
     {
       config,
       schema: {
         tags,
-        summary: 'Your prompt templates',
-        querystring: PageQuery,
+        summary: "Your prompt templates, or a project's (?project=<id>)",
+        querystring: ProjectPageQuery,
         response: { 200: TemplateList },
       },
     },
     async (request) => {
       const page = pageOf(request.query);
-      return { templates: (await listTemplates(ownerOf(databases, request), page)).map(publicTemplate), ...page };
+      const owner = ownerOf(databases, request);
+      const templates = await listTemplates(owner, page, request.query.project);
+      return { templates: templates.map(publicTemplate), ...page };
     },
   );
 

@@ -39,6 +39,8 @@ export interface TestServerOptions {
   /** The gift-finder services of a worker (default all), and its clock. */
   giftServices?: ServerPartsOptions['giftServices'];
   giftClock?: () => Date;
+  /** The clock project invitations expire by. */
+  projectsClock?: () => Date;
 }
 
 /**
@@ -77,6 +79,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.eventsPrefix ? { eventsPrefix: options.eventsPrefix } : {}),
     ...(options.giftServices ? { giftServices: options.giftServices } : {}),
     ...(options.giftClock ? { giftClock: options.giftClock } : {}),
+    ...(options.projectsClock ? { projectsClock: options.projectsClock } : {}),
   });
   return {
     ...server,

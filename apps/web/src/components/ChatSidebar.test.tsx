@@ -18,6 +18,8 @@ function fakeServer() {
     id: `c${String(i).padStart(3, '0')}`,
     title: `Chat ${i}`,
     model: null,
+    projectId: null,
+    createdBy: 'u1',
     folder: i === 5 ? 'Work' : i === 240 ? 'Taxes' : null,
     tags: [],
     pinned: false,

@@ -5,6 +5,8 @@ import { readSse } from './sse';
 /** POST /api/chat/start: stores the user message (creating the chat without chatId) and starts the answer. */
 export interface StartInput {
   chatId?: string;
+  /** A new chat (no chatId) is shared in this project. */
+  projectId?: string;
   model?: string;
   /** Compare: two or three models answer the same message (one session each). */
   models?: string[];

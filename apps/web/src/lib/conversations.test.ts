@@ -23,6 +23,8 @@ import {
 const at = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds)).toISOString();
 const chat = (id: string, updated: number, extra: Partial<ChatSummary> = {}): ChatSummary => ({
   id,
+  projectId: null,
+  createdBy: 'u1',
   title: `Chat ${id}`,
   model: null,
   folder: null,

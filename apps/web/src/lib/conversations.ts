@@ -10,6 +10,7 @@ import type {
 import type { InfiniteData, QueryClient } from '@tanstack/react-query';
 import { api } from './api';
 import { stripMarkdown } from './plain-text';
+import { currentProjectId, projectParam } from './projects';
 
 /**
  * Conversations live on the server (/api/chats, docs/chat-api.md); this module is the client
@@ -74,7 +75,7 @@ function query(params: Record<string, string | number | undefined>): string {
 
 export async function fetchChatPage(filter: ChatFilter, offset: number): Promise<ChatSummary[]> {
   const body = await api<{ chats: ChatSummary[] }>(
-    `/api/chats?${query({ limit: chatPageSize, offset, archived: String(filter.archived), folder: filter.folder })}`,
+    `/api/chats?${query({ limit: chatPageSize, offset, archived: String(filter.archived), folder: filter.folder, project: currentProjectId() ?? undefined })}`,
   );
   return body.chats;
 }
@@ -117,12 +118,14 @@ export async function fetchMessagePage(chatId: string, offset: number): Promise<
 }
 
 export async function searchChats(q: string): Promise<SearchHit[]> {
-  const body = await api<{ results: SearchHit[] }>(`/api/chats/search?${query({ q, limit: 50 })}`);
+  const body = await api<{ results: SearchHit[] }>(
+    `/api/chats/search?${query({ q, limit: 50, project: currentProjectId() ?? undefined })}`,
+  );
   return body.results;
 }
 
 /** Every folder the user has named (GET /api/chats/folders), with its chat count. */
-export const fetchFolders = async () => (await api<FolderList>('/api/chats/folders')).folders;
+export const fetchFolders = async () => (await api<FolderList>(`/api/chats/folders${projectParam('?')}`)).folders;
 export const getChat = (id: string) => api<ChatSummary>(`/api/chats/${encodeURIComponent(id)}`);
 export const patchChat = (id: string, fields: ChatFields) =>
   api<ChatSummary>(`/api/chats/${encodeURIComponent(id)}`, { method: 'PATCH', json: fields });

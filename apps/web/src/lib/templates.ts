@@ -1,5 +1,6 @@
 import type { CreateTemplateRequest, PromptTemplate, RenderedTemplate, TemplateList } from '@switchyard/api-schemas';
 import { api } from './api';
+import { currentProjectId, projectParam } from './projects';
 
 export type { PromptTemplate };
 /** What POST /api/templates accepts. */
@@ -7,10 +8,18 @@ export type NewTemplate = CreateTemplateRequest;
 
 export const templatesQueryKey = ['templates'] as const;
 
-export const listTemplates = () => api<TemplateList>('/api/templates?limit=100').then((page) => page.templates);
+/** The templates of the project the app works in, or your own. */
+export const listTemplates = () =>
+  api<TemplateList>(`/api/templates?limit=100${projectParam()}`).then((page) => page.templates);
 
-export const createTemplate = (template: NewTemplate) =>
-  api<PromptTemplate>('/api/templates', { method: 'POST', json: template });
+/** A new template goes to the project the app works in (or is your own). */
+export const createTemplate = (template: NewTemplate) => {
+  const projectId = currentProjectId();
+  return api<PromptTemplate>('/api/templates', {
+    method: 'POST',
+    json: projectId ? { ...template, projectId } : template,
+  });
+};
 
 export const deleteTemplate = (id: string) =>
   api<void>(`/api/templates/${encodeURIComponent(id)}`, { method: 'DELETE' });

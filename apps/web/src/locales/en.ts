@@ -28,6 +28,7 @@ export const en = {
     loadingSettings: 'Opening your settings…',
   },
   nav: {
+    projects: 'Projects',
     main: 'Main',
     chat: 'Chat',
     gifts: 'Gift finder',
@@ -329,6 +330,7 @@ export const en = {
     title: 'Admin',
     sections: 'Admin sections',
     tabs: {
+      Projects: 'Projects',
       Usage: 'Usage',
       Keys: 'Keys',
       Settings: 'Settings',

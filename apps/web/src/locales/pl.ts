@@ -25,6 +25,7 @@ export const pl = {
     loadingSettings: 'Otwieranie ustawień…',
   },
   nav: {
+    projects: 'Projekty',
     main: 'Główna nawigacja',
     chat: 'Czat',
     gifts: 'Wyszukiwarka prezentów',
@@ -335,6 +336,7 @@ export const pl = {
     title: 'Administracja',
     sections: 'Sekcje administracji',
     tabs: {
+      Projects: 'Projekty',
       Usage: 'Użycie',
       Keys: 'Klucze',
       Settings: 'Ustawienia',

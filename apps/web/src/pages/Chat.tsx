@@ -34,6 +34,7 @@ import { useTranslation } from '../lib/i18n';
 import { importLegacyConversations } from '../lib/legacy-import';
 import { stripMarkdown } from '../lib/plain-text';
 import { isSendKey, usePreferences } from '../lib/preferences';
+import { currentProjectId } from '../lib/projects';
 import { createStreamText } from '../lib/stream-text';
 import { ImagePanel } from './Images';
 
@@ -230,8 +231,9 @@ export function ChatPage() {
     setError(null);
     let targetChat = chatId;
     try {
+      const projectId = currentProjectId();
       const started = await startChat({
-        ...(chatId ? { chatId } : {}),
+        ...(chatId ? { chatId } : projectId ? { projectId } : {}),
         ...(chosenModel ? { model: chosenModel } : {}),
         ...(branch.answerTo ? { answerTo: branch.answerTo } : { message: text }),
         ...(branch.parentId !== undefined ? { parentId: branch.parentId } : {}),
@@ -256,6 +258,8 @@ export function ChatPage() {
           parameters: settings.parameters,
           assistantId: settings.assistantId,
           activeLeafId: null,
+          projectId: chatId ? null : projectId,
+          createdBy: '',
           createdAt: now,
           updatedAt: now,
         };

@@ -13,6 +13,8 @@ const json = (status: number, body: unknown) =>
 
 const search = (id: string, fields: Partial<SavedSearch> = {}): SavedSearch => ({
   id,
+  project_id: null,
+  created_by: 'u1',
   name: 'tides',
   query: 'tides',
   provider: 'searxng',

@@ -39,6 +39,7 @@ function route(method: string, path: string, body: unknown): Response {
       userId: 'u1',
       createdAt: '2026-12-03T10:00:00.000Z',
       revokedAt: null,
+      projectId: null,
     };
     keys.push(record);
     return json(201, { key: `${request.environment}_secret-value`, record });
@@ -81,6 +82,7 @@ beforeEach(() => {
       userId: 'u1',
       createdAt: '2026-12-01T09:00:00.000Z',
       revokedAt: null,
+      projectId: null,
     },
   ];
   sessions = [
