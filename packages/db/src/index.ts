@@ -22,6 +22,7 @@ export * from './jobs-repository';
 export * from './keys-repository';
 export * from './notifications-repository';
 export * from './page';
+export * from './plans-repository';
 export * from './responses-repository';
 export * from './schedules-repository';
 export * from './schema';
