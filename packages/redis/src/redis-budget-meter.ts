@@ -13,24 +13,37 @@ local limitN = tonumber(ARGV[2])
 if (limitT >= 0 and spentT >= limitT) or (limitN >= 0 and spentN >= limitN) then return {0, spentT, spentN} end
 local now = tonumber(ARGV[7])
 local all = redis.call('HGETALL', KEYS[2])
-local reservedT, reservedN, mine = 0, 0, 0
+local reservedT, reservedN, mine, unknown = 0, 0, 0, 0
 for i = 1, #all, 2 do
-  local t, n, expires, process = string.match(all[i + 1], '^(%d+),(%d+),(%d+),(.*)$')
+  local t, n, expires, process = string.match(all[i + 1], '^(%-?%d+),(%d+),(%d+),(.*)$')
   if t == nil or tonumber(expires) <= now then
     redis.call('HDEL', KEYS[2], all[i])
   else
-    reservedT = reservedT + tonumber(t)
-    reservedN = reservedN + tonumber(n)
+    if tonumber(t) < 0 then
+      unknown = unknown + 1
+    else
+      reservedT = reservedT + tonumber(t)
+      reservedN = reservedN + tonumber(n)
+    end
     if process == ARGV[5] then mine = mine + 1 end
   end
 end
 local estT = tonumber(ARGV[3])
 local estN = tonumber(ARGV[4])
-local fits = estT >= 0
+local lastT = tonumber(redis.call('HGET', KEYS[1], 'lt') or '-1')
+local lastN = tonumber(redis.call('HGET', KEYS[1], 'ln') or '0')
+if lastT >= 0 then
+  if estT < lastT then estT = lastT end
+  if estN < lastN then estN = lastN end
+end
+local fits = estT >= 0 and unknown == 0
   and (limitT < 0 or spentT + reservedT + estT <= limitT)
   and (limitN < 0 or spentN + reservedN + estN <= limitN)
-if (not fits) and mine > 0 then return {2, spentT, spentN} end
-if estT < 0 then estT = 0 estN = 0 end
+if not fits then
+  local full = (limitT >= 0 and spentT + reservedT >= limitT) or (limitN >= 0 and spentN + reservedN >= limitN)
+  if mine > 0 or unknown > 0 or full then return {2, spentT, spentN} end
+end
+if estT < 0 then estN = 0 end
 redis.call('HSET', KEYS[2], ARGV[6], estT .. ',' .. estN .. ',' .. (now + tonumber(ARGV[8])) .. ',' .. ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ARGV[9])
 return {1, spentT, spentN}
@@ -41,6 +54,7 @@ const settleScript = `
 redis.call('HDEL', KEYS[2], ARGV[1])
 local t = redis.call('HINCRBY', KEYS[1], 't', ARGV[2])
 local n = redis.call('HINCRBY', KEYS[1], 'n', ARGV[3])
+redis.call('HSET', KEYS[1], 'lt', ARGV[2], 'ln', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return {t, n}
 `;

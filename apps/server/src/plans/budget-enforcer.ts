@@ -116,14 +116,24 @@ export function createBudgetEnforcer(dependencies: BudgetEnforcerDependencies): 
     if (costs.length > recentCosts) costs.shift();
   }
 
-  function waitForSettle(bucket: string, signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Until one of this process's requests of the bucket settles, or a short while passes (the
+   * requests in flight may be another process's, whose settling this process does not hear).
+   */
+  function waitForSettle(bucket: string, signal: AbortSignal | undefined, attempt: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const list = waiters.get(bucket) ?? [];
+      const timer = setTimeout(() => wake(), Math.min(200, 10 * 2 ** Math.min(attempt, 5)));
       const wake = () => {
+        clearTimeout(timer);
+        const current = waiters.get(bucket);
+        const index = current?.indexOf(wake) ?? -1;
+        if (current && index >= 0) current.splice(index, 1);
         signal?.removeEventListener('abort', abort);
         resolve();
       };
       const abort = () => {
+        clearTimeout(timer);
         const current = waiters.get(bucket);
         const index = current?.indexOf(wake) ?? -1;
         if (current && index >= 0) current.splice(index, 1);
@@ -223,7 +233,7 @@ export function createBudgetEnforcer(dependencies: BudgetEnforcerDependencies): 
     async admit(request, signal) {
       const limits = limitsOf(request.plan);
       if (limits.tokens === null && limits.nanoDollars === null) return null;
-      for (;;) {
+      for (let attempt = 0; ; attempt += 1) {
         const { now, window, bucket, counterTtlMs } = windowOf(request);
         await ensureSeeded(request, bucket, window.startsAt, counterTtlMs);
         const reservationId = `${processId}:${randomUUID()}`;
@@ -251,7 +261,7 @@ export function createBudgetEnforcer(dependencies: BudgetEnforcerDependencies): 
             counterTtlMs,
           };
         }
-        await waitForSettle(bucket, signal);
+        await waitForSettle(bucket, signal, attempt);
       }
     },
 

@@ -13,7 +13,7 @@ export interface BudgetLimits {
 export interface BudgetAdmission {
   /**
    * admitted: counted as in flight (settle it); exhausted: the period's spend already reached a limit;
-   * wait: the request does not fit beside this process's requests in flight: wait for one to settle, then ask again.
+   * wait: the request does not fit beside the requests in flight: wait for one to settle, then ask again.
    */
   outcome: 'admitted' | 'exhausted' | 'wait';
   /** Spend settled so far in the period (in-flight estimates not included). */
@@ -44,11 +44,12 @@ export interface BudgetAdmitInput {
  * A budget counter shared by every process (Redis in server mode, memory in embedded mode).
  *
  * Admission is one atomic step: refused when the settled spend has reached a limit; admitted
- * when the spend plus every reservation in flight plus this request's estimate stays within
- * the limits; otherwise admitted only if this process has no request of this subject in
- * flight. So the only requests that can take the spend past a limit are one per process (each
- * the last to start before the limit was seen reached), which bounds the overshoot to one
- * request per process when estimates hold.
+ * when the spend plus every reservation in flight plus this request's estimate (the larger of
+ * the caller's and the subject's last settled cost) stays within the limits; otherwise admitted
+ * only as a process's one "last" request: when this process has nothing of the subject in
+ * flight, no request of unknown cost is in flight, and the reservations leave room. So the
+ * requests that take the spend past a limit are at most one per process, which bounds the
+ * overshoot to one request per process when costs resemble the last one.
  */
 export interface BudgetMeter {
   readonly backend: 'memory' | 'redis';
@@ -78,12 +79,15 @@ export function budgetReached(spent: BudgetAmounts, limits: BudgetLimits): boole
 
 interface Reservation {
   processId: string;
-  amounts: BudgetAmounts;
+  /** Null: the cost is not known yet (the subject's first request). */
+  amounts: BudgetAmounts | null;
   expiresAt: number;
 }
 
 interface MemoryCounter {
   spent: BudgetAmounts;
+  /** The last settled cost: the estimate of requests whose caller knows none. */
+  last: BudgetAmounts | null;
   reservations: Map<string, Reservation>;
   expiresAt: number;
 }
@@ -100,7 +104,7 @@ export function createMemoryBudgetMeter(clock: { now(): number } = { now: () => 
     let counter = counters.get(bucket);
     if (!counter || counter.expiresAt <= now) {
       sweep(now);
-      counter = { spent: { ...zeroAmounts }, reservations: new Map(), expiresAt: now + ttlMs };
+      counter = { spent: { ...zeroAmounts }, last: null, reservations: new Map(), expiresAt: now + ttlMs };
       counters.set(bucket, counter);
     }
     return counter;
@@ -114,25 +118,43 @@ export function createMemoryBudgetMeter(clock: { now(): number } = { now: () => 
       let reservedTokens = 0;
       let reservedNano = 0;
       let mine = 0;
+      let unknown = 0;
       for (const [id, reservation] of counter.reservations) {
         if (reservation.expiresAt <= input.now) {
           counter.reservations.delete(id);
           continue;
         }
-        reservedTokens += reservation.amounts.tokens;
-        reservedNano += reservation.amounts.nanoDollars;
+        if (reservation.amounts === null) unknown += 1;
+        else {
+          reservedTokens += reservation.amounts.tokens;
+          reservedNano += reservation.amounts.nanoDollars;
+        }
         if (reservation.processId === input.processId) mine += 1;
       }
-      const estimate = input.estimate;
+      const known = input.estimate ?? counter.last;
+      const estimate =
+        known === null
+          ? null
+          : {
+              tokens: Math.max(known.tokens, counter.last?.tokens ?? 0),
+              nanoDollars: Math.max(known.nanoDollars, counter.last?.nanoDollars ?? 0),
+            };
+      const { limits } = input;
       const fits =
         estimate !== null &&
-        (input.limits.tokens === null || spent.tokens + reservedTokens + estimate.tokens <= input.limits.tokens) &&
-        (input.limits.nanoDollars === null ||
-          spent.nanoDollars + reservedNano + estimate.nanoDollars <= input.limits.nanoDollars);
-      if (!fits && mine > 0) return { outcome: 'wait', spent };
+        unknown === 0 &&
+        (limits.tokens === null || spent.tokens + reservedTokens + estimate.tokens <= limits.tokens) &&
+        (limits.nanoDollars === null || spent.nanoDollars + reservedNano + estimate.nanoDollars <= limits.nanoDollars);
+      if (!fits) {
+        const full = budgetReached(
+          { tokens: spent.tokens + reservedTokens, nanoDollars: spent.nanoDollars + reservedNano },
+          limits,
+        );
+        if (mine > 0 || unknown > 0 || full) return { outcome: 'wait', spent };
+      }
       counter.reservations.set(input.reservationId, {
         processId: input.processId,
-        amounts: estimate ?? zeroAmounts,
+        amounts: estimate,
         expiresAt: input.now + input.reservationTtlMs,
       });
       return { outcome: 'admitted', spent };
@@ -141,6 +163,7 @@ export function createMemoryBudgetMeter(clock: { now(): number } = { now: () => 
       const now = clock.now();
       const counter = counterOf(bucket, now, counterTtlMs);
       counter.reservations.delete(reservationId);
+      counter.last = { ...actual };
       counter.spent = {
         tokens: counter.spent.tokens + actual.tokens,
         nanoDollars: counter.spent.nanoDollars + actual.nanoDollars,
@@ -156,7 +179,12 @@ export function createMemoryBudgetMeter(clock: { now(): number } = { now: () => 
       const now = clock.now();
       const existing = counters.get(bucket);
       if (existing && existing.expiresAt > now) return;
-      counters.set(bucket, { spent: { ...amounts }, reservations: new Map(), expiresAt: now + counterTtlMs });
+      counters.set(bucket, {
+        spent: { ...amounts },
+        last: null,
+        reservations: new Map(),
+        expiresAt: now + counterTtlMs,
+      });
     },
     async once(name, ttlMs) {
       const now = clock.now();
