@@ -155,6 +155,13 @@ export function createPlanService(dependencies: PlanServiceDependencies): PlanSe
     },
 
     async remove(id) {
+      const assigned = await repository.countAssignments(id);
+      if (assigned > 0) {
+        throw new SwitchyardError(
+          'SY_ERR_CONFLICT',
+          `Plan '${id}' is assigned to ${assigned} user(s) or key(s); move them to another plan first`,
+        );
+      }
       if (!(await repository.delete(id))) throw new SwitchyardError('SY_ERR_NOT_FOUND', `No plan with id '${id}'`);
       await changed();
     },
