@@ -182,6 +182,12 @@ async function overHttp(requests: number, steps: number) {
     body: JSON.stringify({ value: 10_000_000 }),
   });
   if (raised.status !== 200) throw new Error(`raising the rate limit failed: ${raised.status}`);
+  const perIp = await fetch(`${server.url}/v1/admin/settings/rate_limit.ip.per_minute`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ value: 10_000_000 }),
+  });
+  if (perIp.status !== 200) throw new Error(`raising the per-IP rate limit failed: ${perIp.status}`);
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
 
   /** A chat with the app offered: the model takes `steps` steps ('go') or answers at once ('plain'). */

@@ -147,6 +147,13 @@ export async function raiseRateLimit(baseUrl: string, adminKey: string): Promise
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   if (!response.ok) throw new Error(`raising the rate limit failed: ${response.status} ${await response.text()}`);
+  // Every bench client calls from one IP: the per-IP limit of every caller (rate_limit.ip.per_minute) too.
+  const perIp = await fetch(`${baseUrl}/v1/admin/settings/rate_limit.ip.per_minute`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ value: 10_000_000 }),
+  });
+  if (!perIp.ok) throw new Error(`raising the per-IP rate limit failed: ${perIp.status} ${await perIp.text()}`);
 }
 
 /** Sums a Prometheus counter over the series whose labels contain every given `name="value"`. */

@@ -41,6 +41,7 @@ const stats = {
   latency_p50_ms: Type.Union([Type.Number(), Type.Null()]),
   latency_p95_ms: Type.Union([Type.Number(), Type.Null()]),
   latency_p99_ms: Type.Union([Type.Number(), Type.Null()]),
+  cost_usd: Type.Number({ description: 'US dollars, by the price table (`prices:` in the config file)' }),
 };
 export const UsageStats = Type.Object(stats, { description: 'The whole window (narrowed by model)' });
 export type UsageStats = Static<typeof UsageStats>;

@@ -19,6 +19,7 @@ export * from './keys';
 export * from './messaging';
 export * from './notifications';
 export * from './ollama';
+export * from './plans';
 export * from './projects';
 export * from './responses';
 export * from './schedules';

@@ -93,6 +93,34 @@ const CacheSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const nonNegativePrice = Type.Number({ minimum: 0 });
+
+/**
+ * What one model costs, in US dollars: tokens per million (the unit providers publish), images
+ * per image, audio per minute. A field left out costs nothing.
+ */
+const ModelPriceSchema = Type.Object(
+  {
+    inputPerMillion: Type.Optional(nonNegativePrice),
+    outputPerMillion: Type.Optional(nonNegativePrice),
+    /** Prompt tokens the upstream served from its prompt cache; default: the input price. */
+    cachedInputPerMillion: Type.Optional(nonNegativePrice),
+    perImage: Type.Optional(nonNegativePrice),
+    perAudioMinute: Type.Optional(nonNegativePrice),
+  },
+  { additionalProperties: false },
+);
+
+const BillingSchema = Type.Object(
+  {
+    /** HMAC-SHA256 secret of POST /v1/billing/webhook; without it the webhook answers 404. */
+    webhookSecret: Type.Optional(Type.String({ minLength: 16 })),
+    /** Seconds a webhook's timestamp may differ from the server's clock. */
+    webhookToleranceSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
+  },
+  { additionalProperties: false },
+);
+
 const OAuthClientSchema = Type.Object(
   { clientId: Type.String({ minLength: 1 }), clientSecret: Type.String({ minLength: 1 }) },
   { additionalProperties: false },
@@ -436,11 +464,15 @@ const FileSchema = Type.Object(
     marketplaces: Type.Optional(MarketplacesSchema),
     giftFinder: Type.Optional(GiftFinderSchema),
     whatsapp: Type.Optional(WhatsAppFileSchema),
+    /** Price per model id (chat, embedding, image and audio models alike). */
+    prices: Type.Optional(Type.Record(Type.String({ minLength: 1 }), ModelPriceSchema)),
+    billing: Type.Optional(BillingSchema),
   },
   { additionalProperties: false },
 );
 
 export type ProviderEntry = Static<typeof ProviderSchema>;
+export type ModelPrice = Static<typeof ModelPriceSchema>;
 export type ModelEntry = Static<typeof ModelSchema>;
 export type DeploymentEntry = Static<typeof DeploymentSchema>;
 export type ImageModelEntry = Static<typeof ImageModelSchema>;
@@ -554,6 +586,10 @@ export interface SwitchyardConfig {
   /** The WhatsApp Business Cloud API per environment, its webhook and the bot; null: messaging is off. */
   readonly whatsapp?: WhatsAppConfig | null;
   readonly storage: StorageConfig;
+  /** `prices:`: what each model costs (USD); a model without an entry costs nothing. */
+  readonly prices: Readonly<Record<string, ModelPrice>>;
+  /** The plan webhook: `BILLING_WEBHOOK_SECRET` / `billing.webhookSecret` (null: the webhook is off). */
+  readonly billing: { readonly webhookSecret: string | null; readonly webhookToleranceSeconds: number };
   readonly shutdownTimeoutMs: number;
   /**
    * Values that `${VARIABLE}` substitution put into provider and image-model settings: scrubbed from
@@ -633,6 +669,14 @@ function parsePublicUrl(raw: string | undefined, source: string): string | null 
 function parseCorsOrigins(raw: readonly string[] | undefined, source: string): string[] {
   const origins = (raw ?? []).map((origin) => origin.trim()).filter((origin) => origin !== '');
   return origins.map((origin) => (origin === '*' ? '*' : (parsePublicUrl(origin, source) as string)));
+}
+
+function parseWebhookSecret(raw: string | undefined): string | null {
+  if (!raw) return null;
+  if (raw.length < 16) {
+    throw new SwitchyardError('SY_ERR_VALIDATION', 'BILLING_WEBHOOK_SECRET must be at least 16 characters long');
+  }
+  return raw;
 }
 
 function parseAuthSecret(raw: string | undefined): string | null {
@@ -1040,6 +1084,11 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
     giftFinder: file.giftFinder ?? {},
     whatsapp: parseWhatsAppConfig(file.whatsapp, source),
     storage: storageConfig(variables, resolve(cwd, variables.SWITCHYARD_DATA_DIR || './data')),
+    prices: file.prices ?? {},
+    billing: {
+      webhookSecret: parseWebhookSecret(variables.BILLING_WEBHOOK_SECRET) ?? file.billing?.webhookSecret ?? null,
+      webhookToleranceSeconds: file.billing?.webhookToleranceSeconds ?? 300,
+    },
     routing: {
       maxAttempts: file.routing?.maxAttempts ?? 2,
       baseDelayMs: file.routing?.baseDelayMs ?? 250,

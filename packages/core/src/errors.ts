@@ -20,6 +20,10 @@ export const errorCodes = {
   SY_ERR_INVALID_API_KEY: 401,
   SY_ERR_API_KEY_REVOKED: 401,
   SY_ERR_API_KEY_ENV_MISMATCH: 401,
+  /** A plan webhook whose signature or timestamp does not verify. */
+  SY_ERR_INVALID_SIGNATURE: 401,
+  /** The caller's plan budget (tokens or spend) for the period is used up; details say when it resets. */
+  SY_ERR_BUDGET_EXCEEDED: 402,
   SY_ERR_FORBIDDEN: 403,
   SY_ERR_ENVIRONMENT_FORBIDDEN: 403,
   SY_ERR_MODEL_NOT_ALLOWED: 403,

@@ -1,4 +1,7 @@
 export * from './apps/skills';
+export * from './billing/budget-meter';
+export * from './billing/budget-period';
+export * from './billing/pricing';
 export * from './cache/response-cache';
 export * from './changes/change-counter';
 export * from './chat-session/session-log';

@@ -151,7 +151,8 @@ export const settingDefinitions: readonly SettingDefinition[] = Object.freeze([
     key: 'rate_limit.user.per_minute',
     type: 'integer',
     defaultValue: 100,
-    description: 'Chat requests per minute per signed-in user (session cookie); API keys keep their own limits',
+    description:
+      "Chat requests per minute per signed-in user (session cookie), and rate-limited requests per minute per user across all their keys and sessions, unless the user's plan sets user_requests_per_minute",
     minimum: 0,
     maximum: 10_000_000,
   },
@@ -218,6 +219,15 @@ export const settingDefinitions: readonly SettingDefinition[] = Object.freeze([
     type: 'integer',
     defaultValue: 20,
     description: 'Chat requests per minute per client IP for callers without a key or session',
+    minimum: 0,
+    maximum: 10_000_000,
+  },
+  {
+    key: 'rate_limit.ip.per_minute',
+    type: 'integer',
+    defaultValue: 20,
+    description:
+      "Rate-limited requests (chat, images, messages) per minute per client IP for every caller with a key or session, unless the caller's plan sets ip_requests_per_minute",
     minimum: 0,
     maximum: 10_000_000,
   },

@@ -24,6 +24,7 @@ export * from './keys-repository';
 export * from './notifications-repository';
 export * from './owner-scope';
 export * from './page';
+export * from './plans-repository';
 export * from './projects-repository';
 export * from './responses-repository';
 export * from './schedules-repository';

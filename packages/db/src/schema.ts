@@ -25,6 +25,7 @@ export * from './events-schema';
 export * from './gift-finder-schema';
 export * from './images-schema';
 export * from './notifications-schema';
+export * from './plans-schema';
 export * from './projects-schema';
 export * from './responses-schema';
 export * from './schedules-schema';
@@ -99,12 +100,18 @@ export const apiKeyUsageLog = pgTable(
     completionTokens: integer('completion_tokens'),
     /** Seconds of audio a transcription or translation request sent (null for other requests). */
     audioSeconds: doublePrecision('audio_seconds'),
+    /** The signed-in user, or the owner of the key (keys live in prod, so no foreign key). */
+    userId: text('user_id'),
+    /** US dollars by the price table in force when the row was written; 0 for a model without a price. */
+    costUsd: doublePrecision('cost_usd').notNull().default(0),
     createdAt: createdAtColumn(),
   },
   (table) => [
     check('api_key_usage_log_environment_check', sql`${table.environment} IN ('prod', 'dev')`),
     index('api_key_usage_log_environment_idx').on(table.environment),
     index('api_key_usage_log_created_at_idx').on(table.createdAt),
+    index('api_key_usage_log_user_id_idx').on(table.userId, table.createdAt),
+    index('api_key_usage_log_api_key_id_idx').on(table.apiKeyId, table.createdAt),
   ],
 );
 

@@ -28,6 +28,8 @@ export interface UsageAggregates {
   errors: number;
   /** Status 500 or above. */
   serverErrors: number;
+  /** US dollars (float8). */
+  costUsd: number;
   p50: number | null;
   p95: number | null;
   p99: number | null;
@@ -51,6 +53,7 @@ function aggregates() {
     completionTokens: sql<number | string>`coalesce(sum(${apiKeyUsageLog.completionTokens}), 0)::bigint`,
     errors: sql<number>`(count(*) filter (where ${apiKeyUsageLog.status} >= 400))::int`,
     serverErrors: sql<number>`(count(*) filter (where ${apiKeyUsageLog.status} >= 500))::int`,
+    costUsd: sql<number>`coalesce(sum(${apiKeyUsageLog.costUsd}), 0)::float8`,
     p50: sql<number | null>`percentile_cont(0.5) within group (order by ${apiKeyUsageLog.latencyMs})`,
     p95: sql<number | null>`percentile_cont(0.95) within group (order by ${apiKeyUsageLog.latencyMs})`,
     p99: sql<number | null>`percentile_cont(0.99) within group (order by ${apiKeyUsageLog.latencyMs})`,

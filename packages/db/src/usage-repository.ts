@@ -1,5 +1,5 @@
 import type { Environment } from '@switchyard/core';
-import { and, count, desc, eq, type SQL, sql } from 'drizzle-orm';
+import { and, count, desc, eq, gte, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Db } from './client';
 import { apiKeyUsageLog, type UsageLogInsert, type UsageLogRecord } from './schema';
 import { queryUsageDashboard, type UsageDashboard, type UsageDashboardQuery } from './usage-dashboard';
@@ -19,6 +19,41 @@ export interface UsageRepository {
   count(options?: { environment?: Environment }): Promise<number>;
   /** Requests, tokens, errors and latency percentiles per time bucket, model and provider, and in total. */
   dashboard(query: UsageDashboardQuery): Promise<UsageDashboard>;
+  /** Spend grouped by key, user or model over a window, costliest first. */
+  spend(query: SpendQuery): Promise<SpendRow[]>;
+  /** One subject's totals since a time: the budget counters' starting point, and a user's own usage page. */
+  totals(query: SubjectTotalsQuery): Promise<SubjectTotals>;
+}
+
+export interface SpendQuery {
+  environment: Environment;
+  since: Date;
+  groupBy: 'key' | 'user' | 'model';
+  /** Defaults to 100, at most 1,000. */
+  limit?: number;
+}
+
+export interface SpendRow {
+  /** The key id, user id or model; null for rows without one (anonymous callers, requests without a model). */
+  group: string | null;
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+}
+
+export interface SubjectTotalsQuery {
+  environment: Environment;
+  since: Date;
+  /** Exactly one: the rows of a key, of a user (session and keys alike), or of an anonymous client IP. */
+  subject: { apiKeyId: string } | { userId: string } | { clientIp: string };
+}
+
+export interface SubjectTotals {
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
 }
 
 export function createUsageRepository(db: Db): UsageRepository {
@@ -43,6 +78,8 @@ export function createUsageRepository(db: Db): UsageRepository {
         promptTokens: [] as Array<number | null>,
         completionTokens: [] as Array<number | null>,
         audioSeconds: [] as Array<number | null>,
+        userId: [] as Array<string | null>,
+        costUsd: [] as number[],
         createdAt: [] as string[],
       };
       const now = new Date().toISOString();
@@ -58,17 +95,20 @@ export function createUsageRepository(db: Db): UsageRepository {
         columns.promptTokens.push(row.promptTokens ?? null);
         columns.completionTokens.push(row.completionTokens ?? null);
         columns.audioSeconds.push(row.audioSeconds ?? null);
+        columns.userId.push(row.userId ?? null);
+        columns.costUsd.push(row.costUsd ?? 0);
         columns.createdAt.push(row.createdAt ? row.createdAt.toISOString() : now);
       }
       await db.execute(sql`
         INSERT INTO api_key_usage_log
           (environment, api_key_id, client_ip, method, route, model, status, latency_ms,
-           prompt_tokens, completion_tokens, audio_seconds, created_at)
+           prompt_tokens, completion_tokens, audio_seconds, user_id, cost_usd, created_at)
         SELECT * FROM unnest(
           ${sql.param(columns.environment)}::varchar[], ${sql.param(columns.apiKeyId)}::text[], ${sql.param(columns.clientIp)}::text[],
           ${sql.param(columns.method)}::text[], ${sql.param(columns.route)}::text[], ${sql.param(columns.model)}::text[], ${sql.param(columns.status)}::int[],
           ${sql.param(columns.latencyMs)}::float8[], ${sql.param(columns.promptTokens)}::int[], ${sql.param(columns.completionTokens)}::int[],
-          ${sql.param(columns.audioSeconds)}::float8[], ${sql.param(columns.createdAt)}::timestamptz[]
+          ${sql.param(columns.audioSeconds)}::float8[], ${sql.param(columns.userId)}::text[],
+          ${sql.param(columns.costUsd)}::float8[], ${sql.param(columns.createdAt)}::timestamptz[]
         )`);
     },
 
@@ -94,5 +134,66 @@ export function createUsageRepository(db: Db): UsageRepository {
     },
 
     dashboard: (query) => queryUsageDashboard(db, query),
+
+    async spend(query) {
+      const column =
+        query.groupBy === 'key'
+          ? apiKeyUsageLog.apiKeyId
+          : query.groupBy === 'user'
+            ? apiKeyUsageLog.userId
+            : apiKeyUsageLog.model;
+      const limit = Math.min(Math.max(Math.trunc(query.limit ?? 100), 1), 1000);
+      const rows = await db
+        .select({
+          group: column,
+          requests: sql<number>`count(*)::int`,
+          promptTokens: sql<string>`coalesce(sum(${apiKeyUsageLog.promptTokens}), 0)::bigint`,
+          completionTokens: sql<string>`coalesce(sum(${apiKeyUsageLog.completionTokens}), 0)::bigint`,
+          costUsd: sql<number>`coalesce(sum(${apiKeyUsageLog.costUsd}), 0)::float8`,
+        })
+        .from(apiKeyUsageLog)
+        .where(and(eq(apiKeyUsageLog.environment, query.environment), gte(apiKeyUsageLog.createdAt, query.since)))
+        .groupBy(column)
+        .orderBy(sql`5 desc`, sql`2 desc`)
+        .limit(limit);
+      return rows.map((row) => ({
+        group: row.group,
+        requests: Number(row.requests),
+        promptTokens: Number(row.promptTokens),
+        completionTokens: Number(row.completionTokens),
+        costUsd: Number(row.costUsd),
+      }));
+    },
+
+    async totals(query) {
+      const subject = query.subject;
+      const condition =
+        'apiKeyId' in subject
+          ? eq(apiKeyUsageLog.apiKeyId, subject.apiKeyId)
+          : 'userId' in subject
+            ? eq(apiKeyUsageLog.userId, subject.userId)
+            : and(
+                eq(apiKeyUsageLog.clientIp, subject.clientIp),
+                isNull(apiKeyUsageLog.apiKeyId),
+                isNull(apiKeyUsageLog.userId),
+              );
+      const [row] = await db
+        .select({
+          requests: sql<number>`count(*)::int`,
+          promptTokens: sql<string>`coalesce(sum(${apiKeyUsageLog.promptTokens}), 0)::bigint`,
+          completionTokens: sql<string>`coalesce(sum(${apiKeyUsageLog.completionTokens}), 0)::bigint`,
+          costUsd: sql<number>`coalesce(sum(${apiKeyUsageLog.costUsd}), 0)::float8`,
+        })
+        .from(apiKeyUsageLog)
+        .where(
+          and(eq(apiKeyUsageLog.environment, query.environment), gte(apiKeyUsageLog.createdAt, query.since), condition),
+        );
+      return {
+        requests: Number(row?.requests ?? 0),
+        promptTokens: Number(row?.promptTokens ?? 0),
+        completionTokens: Number(row?.completionTokens ?? 0),
+        costUsd: Number(row?.costUsd ?? 0),
+      };
+    },
   };
 }

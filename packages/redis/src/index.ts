@@ -1,3 +1,4 @@
+export * from './redis-budget-meter';
 export * from './redis-change-counter';
 export * from './redis-image-quota';
 export * from './redis-key-pool-store';

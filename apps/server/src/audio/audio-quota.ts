@@ -26,13 +26,19 @@ export interface AudioReservation {
 
 export interface AudioQuota {
   /** Today's use against `audio.max_minutes_per_day.<env>`. */
-  status(environment: Environment, subject: string): Promise<AudioQuotaStatus>;
+  status(environment: Environment, subject: string, limitMinutes?: number | null): Promise<AudioQuotaStatus>;
   /**
    * Takes the estimated seconds of a file from the caller's day in one atomic step, or throws 429
    * SY_ERR_QUOTA_EXCEEDED when they do not fit in what is left: parallel requests can never take
    * more than the limit between them.
    */
-  reserve(environment: Environment, subject: string, estimatedSeconds: number): Promise<AudioReservation>;
+  reserve(
+    environment: Environment,
+    subject: string,
+    estimatedSeconds: number,
+    /** The caller's plan's daily minutes; undefined or null: the setting. */
+    limitMinutes?: number | null,
+  ): Promise<AudioReservation>;
   /** Replaces the estimate by the length the upstream reported (counting more, or giving back the rest). */
   settle(reservation: AudioReservation, actualSeconds: number): Promise<void>;
   /** Gives the reservation back (the transcription failed; nothing is owed). */
@@ -52,16 +58,16 @@ export function createAudioQuota(
   settings: Pick<SettingsStore, 'current'>,
   clock: QuotaClock = systemQuotaClock,
 ): AudioQuota {
-  const limitSeconds = (environment: Environment) =>
-    settings.current().getInteger(`audio.max_minutes_per_day.${environment}`) * 60;
+  const limitSeconds = (environment: Environment, limitMinutes?: number | null) =>
+    (limitMinutes ?? settings.current().getInteger(`audio.max_minutes_per_day.${environment}`)) * 60;
   return {
-    async status(environment, subject) {
-      const usage = await counter.usage(environment, subject, limitSeconds(environment));
+    async status(environment, subject, limitMinutes) {
+      const usage = await counter.usage(environment, subject, limitSeconds(environment, limitMinutes));
       return { usedSeconds: usage.used, limitMinutes: usage.limit / 60, resetsAt: usage.resetsAt };
     },
-    async reserve(environment, subject, estimatedSeconds) {
+    async reserve(environment, subject, estimatedSeconds, limitMinutes) {
       const seconds = wholeSeconds(estimatedSeconds);
-      const limit = limitSeconds(environment);
+      const limit = limitSeconds(environment, limitMinutes);
       const decision = await counter.take(environment, subject, limit, seconds);
       if (!decision.allowed) {
         const retryAfterSeconds = Math.max(1, Math.ceil((decision.resetsAt.getTime() - clock.now()) / 1000));

@@ -110,6 +110,16 @@ async function recogniseUpload(
   // The container decides, never the client's file name or type; the upstream gets a name of ours.
   const container = requireAudio(upload.head);
   const model = dependencies.audioModels.resolve(form.model, 'transcription', caller.environment);
+  const plan = request.plan?.plan;
+  if (plan?.models && !plan.models.has(model.id)) {
+    throw new SwitchyardError(
+      'SY_ERR_MODEL_NOT_ALLOWED',
+      `The model '${model.id}' is not included in plan '${plan.id}'`,
+      {
+        details: { param: 'model' },
+      },
+    );
+  }
   request.usageInfo = { model: model.id, promptTokens: null, completionTokens: null, audioSeconds: null };
   const asynchronous = form.async === true;
   if (!asynchronous && upload.size > maxSyncBytes) {
@@ -127,6 +137,7 @@ async function recogniseUpload(
     caller.environment,
     caller.subject,
     audioSecondsOf(upload.head, undefined, upload.size),
+    plan?.audioMinutesPerDay ?? null,
   );
   const format = form.response_format ?? 'json';
   const fileName = `audio.${container.extension}`;
@@ -400,7 +411,11 @@ export function registerAudioRoutes(app: FastifyInstance, dependencies: AudioDep
     },
     async (request) => {
       const { environment, subject } = callerOf(request);
-      const status = await dependencies.audioQuota.status(environment, subject);
+      const status = await dependencies.audioQuota.status(
+        environment,
+        subject,
+        request.plan?.plan.audioMinutesPerDay ?? null,
+      );
       const usedMinutes = Math.round((status.usedSeconds / 60) * 100) / 100;
       return {
         environment,

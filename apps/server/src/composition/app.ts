@@ -41,6 +41,7 @@ import { registerWhatsAppWebhookRoutes } from '../messaging/whatsapp-webhook-rou
 import { registerAdminNotificationRoutes } from '../notifications/admin-notification-routes';
 import { registerNotificationRoutes } from '../notifications/notification-routes';
 import { registerOperationsRoutes } from '../operations/operations-routes';
+import { registerPlanRoutes } from '../plans/plan-routes';
 import { registerAdminProjectRoutes } from '../projects/admin-project-routes';
 import { registerProjectRoutes } from '../projects/project-routes';
 import { registerAdminScheduleRoutes } from '../schedules/admin-schedule-routes';
@@ -188,6 +189,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerAdminSettingRoutes(app, { store: parts.settings, models: parts.models });
   registerAdminKeyRoutes(app, parts.keyService);
   registerAdminUsageRoutes(app, parts);
+  await registerPlanRoutes(app, parts);
   registerAuthRoutes(app, parts);
   registerUserRoutes(app, parts.accounts);
   registerAccountKeyRoutes(app, parts.keyService, parts.databases.prod.db);

@@ -2,6 +2,7 @@ import type {
   Environment,
   ImageQuota,
   KeyPoolStore,
+  QuotaClock,
   RateLimiter,
   ResponseCacheStore,
   SwitchyardConfig,
@@ -87,6 +88,8 @@ import { registerWhatsAppWebhookJob } from '../messaging/whatsapp-webhook-job';
 import { subscribeEventNotifications } from '../notifications/notification-events';
 import { registerNotificationJobs } from '../notifications/notification-jobs';
 import { createNotifications, type Notifications } from '../notifications/notifications';
+import { planChangeCounterKey } from '../plans/plan-store';
+import { createPlans, type Plans } from '../plans/plans';
 import { createProjectService, type ProjectService } from '../projects/project-service';
 import { createPlatformScheduler } from '../schedules/schedule-dependencies';
 import type { Scheduler } from '../schedules/scheduler';
@@ -115,6 +118,8 @@ export interface ServerPartsOptions {
   giftClock?: () => Date;
   /** Test hook: the clock project invitations expire by. */
   projectsClock?: () => Date;
+  /** Test hook: the clock budget periods are read from. */
+  budgetClock?: QuotaClock;
 }
 
 /**
@@ -170,6 +175,8 @@ export interface ServerParts {
   readonly imageQuota: ImageQuota;
   /** In-app, email and WhatsApp notifications; other capabilities call `notify`. */
   readonly notifications: Notifications;
+  /** Plans, their assignments, budgets and the price table. */
+  readonly plans: Plans;
   readonly idempotency: IdempotencyRepository;
   /** Each environment's WhatsApp number (Cloud API client or dev's dry-run sink), from `whatsapp:` in the config. */
   readonly whatsapp: WhatsAppSenders;
@@ -208,6 +215,8 @@ export async function createServerParts(
     if (redis) cleanups.unshift(() => void redis.disconnect());
 
     const metrics = createMetrics();
+    let imageModelsRef: ImageModels | null = null;
+    let audioModelsRef: AudioModels | null = null;
     const keyRepository = createKeyRepository(databases.prod.db);
     const settingsRepository = createSettingsRepository(databases.prod.db);
     await settingsRepository.seedDefaults(settingDefinitions);
@@ -229,6 +238,8 @@ export async function createServerParts(
     );
     // Made with the apps (below); a change notification before then has nothing to apply to.
     let appAdmin: AppAdmin | null = null;
+    // The app registry is made further down; plans only ask it when an admin names apps.
+    let appRegistry: AppRegistry | null = null;
     await Promise.all([keys.reload(), settings.reload()]);
     const accounts = createAccountService({
       db: databases.prod.db,
@@ -243,8 +254,10 @@ export async function createServerParts(
       keys.reload().catch(() => {});
       settings.reload().catch(() => {});
       appAdmin?.reload().catch(() => {});
+      plans?.store.reload().catch(() => {});
       accounts.forget();
     };
+    let plans: Plans | null = null;
     const unlisten = await databases.prod.listen(
       changeChannel,
       (payload) => {
@@ -252,6 +265,7 @@ export async function createServerParts(
         if (payload === 'settings') settings.reload().catch(() => {});
         if (payload === 'users') accounts.forget();
         if (payload === 'apps') appAdmin?.reload().catch(() => {});
+        if (payload === 'plans') plans?.store.reload().catch(() => {});
       },
       // Notifications sent while the LISTEN connection was down are lost: reload everything.
       { onReconnect: reloadAll },
@@ -335,11 +349,28 @@ export async function createServerParts(
     // WhatsApp stays off until the messaging capability hands over its sender here.
     const notifications = createNotifications({ config, databases, jobs, logger, authSecret, whatsapp: null });
     cleanups.unshift(() => notifications.close());
+    plans = createPlans({
+      config,
+      databases,
+      redis,
+      counter: redis ? createRedisChangeCounter(redis, planChangeCounterKey) : null,
+      logger,
+      models,
+      imageModels: { list: () => imageModelsRef?.list() ?? [] },
+      audioModels: { list: () => audioModelsRef?.list() ?? [] },
+      apps: () => appRegistry,
+      notifications,
+      announce: () => announce('plans'),
+      ...(options.budgetClock ? { clock: options.budgetClock } : {}),
+    });
+    await plans.store.reload();
     const storage = await openObjectStore(config, logger);
     cleanups.unshift(() => closeObjectStore(storage));
     const imageModels = createImageModels(config);
+    imageModelsRef = imageModels;
     cleanups.unshift(() => imageModels.close());
     const audioModels = createAudioModels(config);
+    audioModelsRef = audioModels;
     cleanups.unshift(() => audioModels.close());
     const environmentDatabases = { prod: databases.prod.db, dev: databases.dev.db };
     // The images' daily quota mechanism, counting seconds: Redis decides in server mode, the row in embedded.
@@ -370,6 +401,7 @@ export async function createServerParts(
       skillCalls.record,
     );
     cleanups.unshift(() => apps.close());
+    appRegistry = apps;
     const appsRepository = createAppsRepository(databases.prod.db);
     appAdmin = createAppAdmin(
       apps,
@@ -506,6 +538,7 @@ export async function createServerParts(
       appAdmin: appAdmin as AppAdmin,
       imageQuota,
       notifications,
+      plans,
       idempotency,
       whatsapp,
       redis,

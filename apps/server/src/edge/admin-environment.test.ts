@@ -229,6 +229,57 @@ const checks: Record<string, Check> = {
     expect(prod.body.totals.requests).toBeGreaterThan(0);
   },
 
+  'GET /v1/admin/usage/spend': async () => {
+    const dev = await call('GET', '/v1/admin/usage/spend?group_by=model', devAdmin);
+    expect(dev.status).toBe(200);
+    expect(dev.body.environment).toBe('dev');
+    refusedForEnvironment(await call('GET', '/v1/admin/usage/spend?environment=prod', devAdmin));
+    const prod = await call('GET', '/v1/admin/usage/spend?environment=prod&group_by=key', prodAdmin);
+    expect(prod.status).toBe(200);
+    expect(prod.body.environment).toBe('prod');
+  },
+
+  // Plans are control plane: a dev admin key neither reads nor changes them.
+  'POST /v1/admin/plans': async () => {
+    refusedForEnvironment(await call('POST', '/v1/admin/plans', devAdmin, { id: 'dev-made', name: 'Dev' }));
+    const prod = await call('POST', '/v1/admin/plans', prodAdmin, { id: 'env-check', name: 'Environment check' });
+    expect(prod.status).toBe(201);
+  },
+  'GET /v1/admin/plans': async () => {
+    refusedForEnvironment(await call('GET', '/v1/admin/plans', devAdmin));
+    const prod = await call('GET', '/v1/admin/plans', prodAdmin);
+    expect(prod.status).toBe(200);
+    expect(prod.body.plans.map((plan: Json) => plan.id)).toContain('env-check');
+  },
+  'GET /v1/admin/plans/{id}': async () => {
+    refusedForEnvironment(await call('GET', '/v1/admin/plans/env-check', devAdmin));
+    expect((await call('GET', '/v1/admin/plans/env-check', prodAdmin)).status).toBe(200);
+  },
+  'PATCH /v1/admin/plans/{id}': async () => {
+    refusedForEnvironment(await call('PATCH', '/v1/admin/plans/env-check', devAdmin, { token_budget: 1 }));
+    const prod = await call('PATCH', '/v1/admin/plans/env-check', prodAdmin, { description: 'checked' });
+    expect(prod.status).toBe(200);
+    expect(prod.body.description).toBe('checked');
+  },
+  'GET /v1/admin/plans/{id}/assignments': async () => {
+    refusedForEnvironment(await call('GET', '/v1/admin/plans/env-check/assignments', devAdmin));
+    expect((await call('GET', '/v1/admin/plans/env-check/assignments', prodAdmin)).status).toBe(200);
+  },
+  'PUT /v1/admin/plan-assignments': async () => {
+    const body = { subject_type: 'key', subject_id: ids.devKey, plan_id: 'env-check' };
+    refusedForEnvironment(await call('PUT', '/v1/admin/plan-assignments', devAdmin, body));
+    expect((await call('PUT', '/v1/admin/plan-assignments', prodAdmin, body)).status).toBe(200);
+  },
+  'DELETE /v1/admin/plan-assignments/{subject_type}/{subject_id}': async () => {
+    const path = `/v1/admin/plan-assignments/key/${ids.devKey}`;
+    refusedForEnvironment(await call('DELETE', path, devAdmin));
+    expect((await call('DELETE', path, prodAdmin)).status).toBe(204);
+  },
+  'DELETE /v1/admin/plans/{id}': async () => {
+    refusedForEnvironment(await call('DELETE', '/v1/admin/plans/env-check', devAdmin));
+    expect((await call('DELETE', '/v1/admin/plans/env-check', prodAdmin)).status).toBe(204);
+  },
+
   'GET /v1/admin/usage/skills': async () => {
     const dev = await call('GET', '/v1/admin/usage/skills', devAdmin);
     expect(dev.status).toBe(200);

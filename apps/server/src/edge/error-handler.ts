@@ -5,6 +5,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 const openaiTypes: Record<number, string> = {
   400: 'invalid_request_error',
   401: 'authentication_error',
+  402: 'insufficient_quota',
   403: 'permission_error',
   404: 'not_found_error',
   409: 'conflict_error',
@@ -96,6 +97,9 @@ export function errorBody(error: SwitchyardError, shape: boolean | ErrorShape, s
       },
     };
   }
+  // A refused budget says when it starts again, so a client can wait without parsing the message.
+  const resetsAt = error.details?.resetsAt;
+  if (typeof resetsAt === 'string') return { error: { code: error.code, message, resets_at: resetsAt } };
   return { error: { code: error.code, message } };
 }
 

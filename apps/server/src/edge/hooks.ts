@@ -16,6 +16,7 @@ import type { SettingsStore } from '../settings/settings-store';
 import type { UsageWriter } from '../usage/usage-writer';
 import { type AuthFailureLimit, createAuthFailureLimit } from './auth-failure-limit';
 import { assertTrustedOrigin } from './origin-check';
+import { applyPlanBeforeHandler, applyPlanRequestLimits, type EdgePlans } from './plan-limits';
 import type { Principal, RouteBehaviour } from './principal';
 
 /** What the request hooks use: who is calling (keys, sessions), their limits, and what to record. */
@@ -29,6 +30,8 @@ export interface EdgeDependencies {
   readonly usage: Pick<UsageWriter, 'record'>;
   /** True once shutdown began: new requests are refused with SY_ERR_SHUTTING_DOWN. */
   readonly isDraining?: () => boolean;
+  /** Plans, budgets and prices; without them every caller has the settings' limits and rows cost nothing. */
+  readonly plans?: EdgePlans;
 }
 
 /** Liveness and readiness still answer while draining, so a load balancer sees the drain. */
@@ -266,6 +269,16 @@ function limitSetting(principal: Principal, name: RateLimitName): string {
   return `rate_limit.${name}.${principal.environment}`;
 }
 
+/** The plan's own number for the route's limit: per key for keys, per user for users, per IP for anonymous chat. */
+function planLimit(request: FastifyRequest, name: RateLimitName): number | null {
+  const plan = request.plan?.plan;
+  const principal = request.principal;
+  if (!plan || !principal) return null;
+  if (principal.kind === 'key') return plan.keyRequestsPerMinute;
+  if (name !== 'chat') return null;
+  return principal.kind === 'user' ? plan.userRequestsPerMinute : plan.ipRequestsPerMinute;
+}
+
 async function applyRateLimit(
   edge: EdgeDependencies,
   request: FastifyRequest,
@@ -275,7 +288,7 @@ async function applyRateLimit(
   const principal = request.principal;
   if (!principal) return;
   const environment = principal.environment;
-  const limit = edge.settings.current().getInteger(limitSetting(principal, name));
+  const limit = planLimit(request, name) ?? edge.settings.current().getInteger(limitSetting(principal, name));
   const decision = await edge.limiter.hit(`${name}:${environment}:${principal.subject}`, limit);
   const resetSeconds = Math.ceil(decision.resetMs / 1000);
   reply.header('x-ratelimit-limit', String(decision.limit));
@@ -300,6 +313,8 @@ export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencie
   app.decorateRequest('usageInfo', null);
   app.decorateRequest('receivedAt', null);
   app.decorateRequest('disconnect', null);
+  app.decorateRequest('plan', null);
+  app.decorateRequest('budgetTicket', null);
 
   app.addHook('onRequest', async (request, reply) => {
     request.receivedAt = performance.now();
@@ -322,8 +337,27 @@ export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencie
     await authenticate(edge, failures, request, reply, behaviour);
     if (request.principal) reply.header('x-environment', request.principal.environment);
     checkScope(request.principal, behaviour);
-    if (behaviour.rateLimit) await applyRateLimit(edge, request, reply, behaviour.rateLimit);
+    const plans = edge.plans;
+    if (plans && request.principal) {
+      // A plan changed on another process a moment ago: with a shared change counter, this request sees it.
+      const fresh = plans.store.ensureFresh();
+      if (fresh) await fresh;
+      request.plan = plans.store.resolve(request.principal);
+    }
+    if (behaviour.rateLimit) {
+      await applyRateLimit(edge, request, reply, behaviour.rateLimit);
+      await applyPlanRequestLimits(edge.limiter, edge.settings, edge.metrics, request, reply);
+    }
   });
+
+  // After the body is parsed: the plan's model and app lists, and the budget reservation.
+  const plans = edge.plans;
+  if (plans) {
+    app.addHook('preHandler', async (request) => {
+      const behaviour = request.routeOptions.config?.behaviour;
+      if (behaviour && request.plan) await applyPlanBeforeHandler(plans, request, behaviour);
+    });
+  }
 
   // Callback style, not async: no promise per request for a hook that never waits.
   app.addHook('onResponse', (request, reply, done) => {
@@ -354,9 +388,30 @@ function recordRequest(edge: EdgeDependencies, request: FastifyRequest, status: 
   if (usage?.completionTokens) {
     edge.metrics.tokens.inc({ environment, model: metricModel, kind: 'completion' }, usage.completionTokens);
   }
+  const costUsd = edge.plans
+    ? edge.plans.prices.costOf({
+        model,
+        promptTokens: usage?.promptTokens ?? null,
+        completionTokens: usage?.completionTokens ?? null,
+        cachedTokens: usage?.cachedTokens ?? null,
+        images: status < 400 ? (usage?.images ?? null) : null,
+        audioSeconds: usage?.audioSeconds ?? null,
+      })
+    : 0;
+  const ticket = request.budgetTicket;
+  if (ticket && edge.plans) {
+    // Once per request: the close listener and onResponse may both end up here.
+    request.budgetTicket = null;
+    void edge.plans.budgets.settle(ticket, {
+      tokens: (usage?.promptTokens ?? 0) + (usage?.completionTokens ?? 0),
+      costUsd,
+    });
+  }
   edge.usage.record({
     environment,
     apiKeyId: request.principal?.keyId ?? null,
+    userId: request.principal?.userId ?? null,
+    costUsd,
     clientIp: request.ip,
     method: request.method,
     route,

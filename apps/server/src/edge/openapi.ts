@@ -174,6 +174,11 @@ const successDocs: Readonly<Record<string, SuccessDoc>> = {
   },
   'DELETE /v1/audio/recordings/:id': { status: 204, description: 'Deleted, with its stored audio and transcript' },
   'DELETE /v1/admin/schedules/:id': { status: 204, description: 'Deleted' },
+  'DELETE /v1/admin/plans/:id': { status: 204, description: 'Deleted' },
+  'DELETE /v1/admin/plan-assignments/:subject_type/:subject_id': {
+    status: 204,
+    description: "Removed; the default plan (or the key owner's) applies from the next request",
+  },
   'DELETE /api/searches/:id': { status: 204, description: 'Deleted, with its runs and schedule' },
   'DELETE /api/presets/:id': { status: 204, description: 'Deleted' },
   'DELETE /api/assistants/:id': { status: 204, description: 'Deleted; chats with it keep their messages' },

@@ -64,6 +64,10 @@ export interface UsageInfo {
   completionTokens: number | null;
   /** Seconds of audio a transcription or translation sent. */
   audioSeconds?: number | null;
+  /** Prompt tokens the upstream served from its prompt cache (priced at the cached-input price). */
+  cachedTokens?: number | null;
+  /** Images the request generated (priced per image). */
+  images?: number | null;
 }
 
 declare module 'fastify' {

@@ -21,6 +21,8 @@ export interface ImageRequester {
   readonly subject: string;
   readonly keyId: string | null;
   readonly logger: Pick<Logger, 'warn'>;
+  /** The requester's plan's daily image quota; undefined or null: setting ai.image.max_per_day_free.<env>. */
+  readonly dailyLimit?: number | null;
 }
 
 /**
@@ -29,11 +31,11 @@ export interface ImageRequester {
  */
 export async function startImageGeneration(
   dependencies: Pick<ImageDependencies, 'databases' | 'imageModels' | 'imageQuota' | 'jobs' | 'settings'>,
-  { environment, subject, keyId, logger }: ImageRequester,
+  { environment, subject, keyId, logger, dailyLimit }: ImageRequester,
   input: GenerationInput,
 ) {
   const model = dependencies.imageModels.resolve(input.model);
-  const limit = dependencies.settings.current().getInteger(`ai.image.max_per_day_free.${environment}`);
+  const limit = dailyLimit ?? dependencies.settings.current().getInteger(`ai.image.max_per_day_free.${environment}`);
   const quota = await dependencies.imageQuota.take(environment, subject, limit);
   if (!quota.allowed) {
     const seconds = Math.max(1, Math.ceil((quota.resetsAt.getTime() - Date.now()) / 1000));

@@ -30,10 +30,11 @@ async function startGeneration(dependencies: ImageDependencies, request: Fastify
       subject: principal?.subject ?? `ip:${request.ip}`,
       keyId: principal?.keyId ?? null,
       logger: request.log,
+      dailyLimit: request.plan?.plan.imagesPerDay ?? null,
     },
     input,
   );
-  request.usageInfo = { model: started.model, promptTokens: null, completionTokens: null };
+  request.usageInfo = { model: started.model, promptTokens: null, completionTokens: null, images: 1 };
   return started;
 }
 
@@ -140,7 +141,9 @@ export function registerImageRoutes(app: FastifyInstance, dependencies: ImageDep
     async (request) => {
       const environment = request.principal?.environment ?? 'prod';
       const subject = request.principal?.subject ?? `ip:${request.ip}`;
-      const limit = dependencies.settings.current().getInteger(`ai.image.max_per_day_free.${environment}`);
+      const limit =
+        request.plan?.plan.imagesPerDay ??
+        dependencies.settings.current().getInteger(`ai.image.max_per_day_free.${environment}`);
       const usage = await dependencies.imageQuota.usage(environment, subject, limit);
       return {
         environment,

@@ -53,4 +53,4 @@ export async function closeDatabases(databases: Databases): Promise<void> {
 
 /** Channel on which every process hears that keys, settings, users (sessions, roles) or apps changed. */
 export const changeChannel = 'switchyard_changes';
-export type ChangeTopic = 'keys' | 'settings' | 'users' | 'apps';
+export type ChangeTopic = 'keys' | 'settings' | 'users' | 'apps' | 'plans';

@@ -20,6 +20,16 @@ export const notificationKinds: readonly NotificationKind[] = Object.freeze([
     defaults: { in_app: 'immediate', email: 'immediate', whatsapp: 'off' },
   },
   {
+    name: 'budget.soft-limit',
+    description: "Your plan's token or spend budget is nearly used up",
+    defaults: { in_app: 'immediate', email: 'immediate', whatsapp: 'off' },
+  },
+  {
+    name: 'budget.exhausted',
+    description: "Your plan's budget is used up: requests are refused until it resets",
+    defaults: { in_app: 'immediate', email: 'immediate', whatsapp: 'off' },
+  },
+  {
     name: 'system.test',
     description: 'Test notifications an administrator sends',
     defaults: { in_app: 'immediate', email: 'immediate', whatsapp: 'off' },

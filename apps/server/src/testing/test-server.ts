@@ -41,6 +41,13 @@ export interface TestServerOptions {
   giftClock?: () => Date;
   /** The clock project invitations expire by. */
   projectsClock?: () => Date;
+  /**
+   * Keep the seed's per-IP limit for every caller (rate_limit.ip.per_minute = 20). Off by default:
+   * every test request comes from 127.0.0.1, so test servers raise it unless a test is about it.
+   */
+  seedIpLimit?: boolean;
+  /** The clock budget periods are read from. */
+  budgetClock?: ServerPartsOptions['budgetClock'];
 }
 
 /**
@@ -80,7 +87,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.giftServices ? { giftServices: options.giftServices } : {}),
     ...(options.giftClock ? { giftClock: options.giftClock } : {}),
     ...(options.projectsClock ? { projectsClock: options.projectsClock } : {}),
+    ...(options.budgetClock ? { budgetClock: options.budgetClock } : {}),
   });
+  if (!options.seedIpLimit && options.role !== 'worker') {
+    await server.parts.settings.set('rate_limit.ip.per_minute', 10_000_000);
+  }
   return {
     ...server,
     dataDir,

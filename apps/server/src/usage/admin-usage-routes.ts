@@ -2,12 +2,20 @@ import {
   ErrorResponse,
   SkillCallsQuery,
   SkillCallsResponse,
+  SpendQuery,
+  SpendResponse,
   skillCallPage,
   UsageQuery,
   UsageResponse,
 } from '@switchyard/api-schemas';
 import { SwitchyardError } from '@switchyard/core';
-import { createSkillCallRepository, createUsageRepository, type UsageAggregates } from '@switchyard/db';
+import {
+  createKeyRepository,
+  createSkillCallRepository,
+  createUsageRepository,
+  createUsersRepository,
+  type UsageAggregates,
+} from '@switchyard/db';
 import type { ModelRegistry } from '@switchyard/routing';
 import type { FastifyInstance } from 'fastify';
 import { administeredEnvironment } from '../edge/admin-environments';
@@ -44,8 +52,12 @@ function stats(row: UsageAggregates | undefined) {
     latency_p50_ms: round(row?.p50 ?? null),
     latency_p95_ms: round(row?.p95 ?? null),
     latency_p99_ms: round(row?.p99 ?? null),
+    cost_usd: roundUsd(Number(row?.costUsd ?? 0)),
   };
 }
+
+/** Dollars to a millionth: row costs are tiny, sums of them are not. */
+const roundUsd = (value: number) => Math.round(value * 1e6) / 1e6;
 
 /** Provider id → the model ids (and aliases) that route to it now, from the model registry. */
 function providerModels(usage: AdminUsageDependencies): Map<string, string[]> {
@@ -122,6 +134,61 @@ export function registerAdminUsageRoutes(app: FastifyInstance, usage: AdminUsage
           ...stats(byProvider.get(provider)),
         })),
         totals: stats(totals),
+      };
+    },
+  );
+  app.get<{ Querystring: SpendQuery }>(
+    '/v1/admin/usage/spend',
+    {
+      config: { behaviour },
+      schema: {
+        tags: ['Admin'],
+        summary: 'Spend (US dollars by the price table) per API key, user or model in one environment',
+        security,
+        querystring: SpendQuery,
+        response: { 200: SpendResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const environment = administeredEnvironment(request.principal, request.query.environment);
+      const now = new Date();
+      const since = request.query.since
+        ? sinceOf(request.query)
+        : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+      const groupBy = request.query.group_by ?? 'key';
+      const rows = await createUsageRepository(usage.databases[environment].db).spend({
+        environment,
+        since,
+        groupBy,
+        ...(request.query.limit ? { limit: request.query.limit } : {}),
+      });
+      const labels = new Map<string, string>();
+      if (groupBy === 'key') {
+        const keys = await createKeyRepository(usage.databases.prod.db).list({ includeRevoked: true });
+        for (const key of keys) labels.set(key.id, key.name);
+      } else if (groupBy === 'user') {
+        const users = createUsersRepository(usage.databases.prod.db);
+        await Promise.all(
+          rows.map(async (row) => {
+            if (row.group === null) return;
+            const user = await users.findById(row.group);
+            if (user) labels.set(row.group, user.email);
+          }),
+        );
+      }
+      return {
+        environment,
+        since: since.toISOString(),
+        group_by: groupBy,
+        rows: rows.map((row) => ({
+          id: row.group,
+          label: row.group === null ? null : (labels.get(row.group) ?? (groupBy === 'model' ? row.group : null)),
+          requests: row.requests,
+          prompt_tokens: row.promptTokens,
+          completion_tokens: row.completionTokens,
+          cost_usd: roundUsd(row.costUsd),
+        })),
+        total_cost_usd: roundUsd(rows.reduce((sum, row) => sum + row.costUsd, 0)),
       };
     },
   );

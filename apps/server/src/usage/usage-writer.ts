@@ -15,6 +15,10 @@ export interface UsageRow {
   completionTokens: number | null;
   /** Seconds of audio sent for transcription, when the request was one. */
   audioSeconds?: number | null;
+  /** The signed-in user or the key's owner. */
+  userId?: string | null;
+  /** US dollars by the price table. */
+  costUsd?: number;
   createdAt: Date;
 }
 

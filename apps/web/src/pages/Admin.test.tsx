@@ -21,6 +21,7 @@ const stats = (requests: number) => ({
   latency_p50_ms: 5,
   latency_p95_ms: 12.5,
   latency_p99_ms: 14,
+  cost_usd: requests * 0.25,
 });
 
 let requests: Array<{ method: string; url: URL; body: unknown }>;

@@ -122,6 +122,7 @@ export function UsageDashboard() {
             ['Requests', formatNumber(totals.requests)],
             ['Prompt tokens', formatNumber(totals.prompt_tokens)],
             ['Completion tokens', formatNumber(totals.completion_tokens)],
+            ['Spend (USD)', `$${totals.cost_usd.toFixed(4)}`],
             ['Error rate', `${formatPercent(totals.error_rate)} (${formatNumber(totals.errors)})`],
             ['Server errors (5xx)', formatNumber(totals.server_errors)],
             [
@@ -185,12 +186,22 @@ export function UsageDashboard() {
           </div>
           <AdminTable
             caption={<>Per model ({range.label.toLowerCase()})</>}
-            columns={['Model', 'Requests', 'Prompt tokens', 'Completion tokens', 'Errors', 'p50', 'p95', 'p99']}
+            columns={[
+              'Model',
+              'Requests',
+              'Prompt tokens',
+              'Completion tokens',
+              'Spend (USD)',
+              'Errors',
+              'p50',
+              'p95',
+              'p99',
+            ]}
           >
             <tbody>
               {data.models.length === 0 && (
                 <tr>
-                  <td colSpan={8} className="text-slate-500">
+                  <td colSpan={9} className="text-slate-500">
                     No requests in this period.
                   </td>
                 </tr>
@@ -204,6 +215,7 @@ export function UsageDashboard() {
                   <td>{formatNumber(row.requests)}</td>
                   <td>{formatNumber(row.prompt_tokens)}</td>
                   <td>{formatNumber(row.completion_tokens)}</td>
+                  <td>${row.cost_usd.toFixed(4)}</td>
                   <td>{formatPercent(row.error_rate)}</td>
                   <td>{formatMs(row.latency_p50_ms)}</td>
                   <td>{formatMs(row.latency_p95_ms)}</td>

@@ -13,6 +13,7 @@ const stats = {
   latency_p50_ms: 4,
   latency_p95_ms: 9,
   latency_p99_ms: 9.8,
+  cost_usd: 0.5,
 };
 
 describe('usage dashboard data', () => {

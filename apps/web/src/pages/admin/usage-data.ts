@@ -38,6 +38,7 @@ const emptyStats: UsageStats = {
   latency_p50_ms: null,
   latency_p95_ms: null,
   latency_p99_ms: null,
+  cost_usd: 0,
 };
 
 /**

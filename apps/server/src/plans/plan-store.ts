@@ -1,0 +1,185 @@
+import type { BudgetPeriod, ChangeCounter } from '@switchyard/core';
+import type { PlanAssignmentRow, PlanRow, PlanSubjectType } from '@switchyard/db';
+import type { Logger } from 'pino';
+
+/** A plan as the request path reads it: sets for the allow-lists, nulls for "the settings decide". */
+export interface ResolvedPlan {
+  readonly id: string;
+  readonly name: string;
+  /** Model ids and aliases; null: every model. */
+  readonly models: ReadonlySet<string> | null;
+  /** App ids; null: every app. */
+  readonly apps: ReadonlySet<string> | null;
+  readonly userRequestsPerMinute: number | null;
+  readonly keyRequestsPerMinute: number | null;
+  readonly ipRequestsPerMinute: number | null;
+  readonly budgetPeriod: BudgetPeriod;
+  readonly tokenBudget: number | null;
+  readonly spendBudgetUsd: number | null;
+  readonly softLimitPercent: number;
+  readonly imagesPerDay: number | null;
+  readonly audioMinutesPerDay: number | null;
+}
+
+/** Who a plan is looked up for: a key (and its owner), a signed-in user, or an anonymous client. */
+export interface PlanCaller {
+  readonly kind: 'key' | 'user' | 'anonymous';
+  readonly keyId: string | null;
+  readonly userId: string | null;
+  /** `key:<id>`, `user:<id>` or `ip:<address>`. */
+  readonly subject: string;
+}
+
+export interface PlanResolution {
+  readonly plan: ResolvedPlan;
+  /**
+   * Whose budget a request counts against: the key when the plan is the key's own, else the user
+   * (their session and every key they own share one budget), else the key, else the client IP.
+   */
+  readonly budgetSubject: string;
+}
+
+export interface PlanStore {
+  /** In memory, never waits: the plan of a caller (its key's, its user's, or the default). */
+  resolve(caller: PlanCaller): PlanResolution;
+  find(id: string): ResolvedPlan | undefined;
+  defaultPlan(): ResolvedPlan;
+  reload(): Promise<void>;
+  /** Like the key store's: with a shared counter, a change made on another process is loaded before this request. */
+  ensureFresh(): Promise<void> | undefined;
+  /** Tells every process that plans or assignments changed; call after the change is committed. */
+  markChanged(): Promise<void>;
+}
+
+/** The Redis key of the shared plan-change counter. */
+export const planChangeCounterKey = 'sy:plans:changes';
+
+/** The plan of everyone when no plan is marked default: every limit is the run-time settings'. */
+export const builtinDefaultPlan: ResolvedPlan = Object.freeze({
+  id: 'default',
+  name: 'Default',
+  models: null,
+  apps: null,
+  userRequestsPerMinute: null,
+  keyRequestsPerMinute: null,
+  ipRequestsPerMinute: null,
+  budgetPeriod: 'month',
+  tokenBudget: null,
+  spendBudgetUsd: null,
+  softLimitPercent: 80,
+  imagesPerDay: null,
+  audioMinutesPerDay: null,
+});
+
+export function resolvePlanRow(row: PlanRow): ResolvedPlan {
+  return Object.freeze({
+    id: row.id,
+    name: row.name,
+    models: row.models ? new Set(row.models) : null,
+    apps: row.apps ? new Set(row.apps) : null,
+    userRequestsPerMinute: row.userRequestsPerMinute,
+    keyRequestsPerMinute: row.keyRequestsPerMinute,
+    ipRequestsPerMinute: row.ipRequestsPerMinute,
+    budgetPeriod: row.budgetPeriod,
+    tokenBudget: row.tokenBudget === null ? null : Number(row.tokenBudget),
+    spendBudgetUsd: row.spendBudgetUsd,
+    softLimitPercent: row.softLimitPercent,
+    imagesPerDay: row.imagesPerDay,
+    audioMinutesPerDay: row.audioMinutesPerDay,
+  });
+}
+
+const assignmentKey = (type: PlanSubjectType, id: string) => `${type}:${id}`;
+
+/**
+ * Every plan and assignment in memory, reloaded on a change notification (LISTEN 'plans'), on the
+ * shared change counter (Redis) before the next request of any process, and on a timer.
+ */
+export function createPlanStore(
+  load: () => Promise<{ plans: PlanRow[]; assignments: PlanAssignmentRow[] }>,
+  logger: Logger,
+  counter: ChangeCounter | null = null,
+): PlanStore {
+  let byId = new Map<string, ResolvedPlan>();
+  let assigned = new Map<string, ResolvedPlan>();
+  let fallback: ResolvedPlan = builtinDefaultPlan;
+  let loadedAt = 0;
+  let inFlight: Promise<void> | null = null;
+  let again = false;
+  let warnedAt = Number.NEGATIVE_INFINITY;
+
+  async function loadOnce(): Promise<void> {
+    const generation = counter ? await counter.read().catch(() => null) : 0;
+    const rows = await load();
+    const plans = new Map(rows.plans.map((row) => [row.id, resolvePlanRow(row)]));
+    const next = new Map<string, ResolvedPlan>();
+    for (const row of rows.assignments) {
+      const plan = plans.get(row.planId);
+      if (plan) next.set(assignmentKey(row.subjectType, row.subjectId), plan);
+    }
+    const marked = rows.plans.find((row) => row.isDefault);
+    byId = plans;
+    assigned = next;
+    fallback = (marked && plans.get(marked.id)) ?? builtinDefaultPlan;
+    if (generation !== null) loadedAt = Math.max(loadedAt, generation);
+  }
+
+  function reload(): Promise<void> {
+    if (inFlight) {
+      again = true;
+      return inFlight;
+    }
+    inFlight = (async () => {
+      try {
+        do {
+          again = false;
+          await loadOnce();
+        } while (again);
+      } catch (error) {
+        logger.error({ err: error }, 'reloading plans failed; keeping the previous set');
+        throw error;
+      } finally {
+        inFlight = null;
+      }
+    })();
+    return inFlight;
+  }
+
+  async function reloadIfBehind(shared: ChangeCounter): Promise<void> {
+    let current: number;
+    try {
+      current = await shared.read();
+    } catch (error) {
+      if (performance.now() - warnedAt > 60_000) {
+        warnedAt = performance.now();
+        logger.warn({ reason: (error as Error).message }, 'plan change counter unreadable; using the plans in memory');
+      }
+      return;
+    }
+    if (current > loadedAt) await reload().catch(() => {});
+  }
+
+  return {
+    resolve(caller) {
+      if (caller.keyId !== null) {
+        const own = assigned.get(assignmentKey('key', caller.keyId));
+        if (own) return { plan: own, budgetSubject: `key:${caller.keyId}` };
+      }
+      if (caller.userId !== null) {
+        const plan = assigned.get(assignmentKey('user', caller.userId)) ?? fallback;
+        return { plan, budgetSubject: `user:${caller.userId}` };
+      }
+      return { plan: fallback, budgetSubject: caller.subject };
+    },
+    find: (id) => (id === builtinDefaultPlan.id && !byId.has(id) ? builtinDefaultPlan : byId.get(id)),
+    defaultPlan: () => fallback,
+    reload,
+    ensureFresh() {
+      if (!counter) return undefined;
+      return reloadIfBehind(counter);
+    },
+    async markChanged() {
+      if (counter) await counter.bump();
+    },
+  };
+}

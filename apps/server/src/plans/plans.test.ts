@@ -1,0 +1,239 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyRequest } from '../testing/key-request';
+import { type Json, readJson } from '../testing/read-json';
+import { startTestServer, type TestServer } from '../testing/test-server';
+import { signWebhook } from './webhook-signature';
+
+/**
+ * Plans, cost accounting and budgets through the HTTP API of one embedded server. The budget clock
+ * is the test's; prices are whole dollars per token so costs read plainly.
+ */
+const webhookSecret = 'billing-webhook-secret-for-tests';
+let now = Date.UTC(2026, 11, 3, 22);
+let server: TestServer;
+let admin: string;
+let userId: string;
+
+const call = (key: string, method: string, path: string, body?: unknown) =>
+  keyRequest(server.url, key, method, path, body);
+const chat = (key: string, model = 'fast', content = 'hello there') =>
+  call(key, 'POST', '/v1/chat/completions', { model, messages: [{ role: 'user', content }] });
+const json = async (response: Response) => (await readJson(response)) as Json;
+const createPlan = async (body: Record<string, unknown>) => {
+  const response = await call(admin, 'POST', '/v1/admin/plans', body);
+  expect(response.status, JSON.stringify(await response.clone().json())).toBe(201);
+  return json(response);
+};
+const assign = async (subjectType: 'key' | 'user', subjectId: string, planId: string) => {
+  const response = await call(admin, 'PUT', '/v1/admin/plan-assignments', {
+    subject_type: subjectType,
+    subject_id: subjectId,
+    plan_id: planId,
+  });
+  expect(response.status).toBe(200);
+};
+async function userKey(name: string, owner = userId) {
+  const created = await server.parts.keyService.create({ name, environment: 'prod', admin: false, userId: owner });
+  return { key: created.key, id: created.record.id };
+}
+
+beforeAll(async () => {
+  server = await startTestServer({
+    config: {
+      ollama: { autodetect: false },
+      models: [
+        { id: 'fast', provider: 'echo', aliases: ['quick'] },
+        { id: 'smart', provider: 'echo' },
+      ],
+      prices: { fast: { inputPerMillion: 1_000_000, outputPerMillion: 2_000_000 }, smart: { inputPerMillion: 0 } },
+      billing: { webhookSecret },
+    },
+    seedIpLimit: true,
+    budgetClock: { now: () => now },
+  });
+  admin = await server.createKey('prod', { admin: true });
+  const user = await server.parts.accounts.createUser({
+    email: 'buyer@example.test',
+    password: 'a long password 123',
+    role: 'user',
+  });
+  userId = user.id;
+}, 180_000);
+afterAll(() => server?.destroy());
+
+describe('per-IP and per-user limits for every caller', () => {
+  it("applies the seed's 20 requests per minute per IP to callers with keys, across keys", async () => {
+    const keys = [await userKey('ip-a'), await userKey('ip-b', (await anotherUser('ip@example.test')).id)];
+    const statuses: number[] = [];
+    for (let index = 0; index < 21; index += 1) statuses.push((await chat(keys[index % 2]?.key ?? '')).status);
+    expect(statuses.slice(0, 20).every((status) => status === 200)).toBe(true);
+    const refused = await chat(keys[0]?.key ?? '');
+    expect(refused.status).toBe(429);
+    const body = await json(refused);
+    expect(body.error.code).toBe('SY_ERR_RATE_LIMITED');
+    expect(body.error.message).toContain('per client IP');
+    // Out of the way for the rest of this file (all from 127.0.0.1).
+    expect((await call(admin, 'PUT', '/v1/admin/settings/rate_limit.ip.per_minute', { value: 100_000 })).status).toBe(
+      200,
+    );
+  });
+
+  it("counts a user's keys together against the plan's per-user limit, and a key against its per-key limit", async () => {
+    await createPlan({ id: 'limited', name: 'Limited', user_requests_per_minute: 3, key_requests_per_minute: 2 });
+    const owner = await anotherUser('limits@example.test');
+    await assign('user', owner.id, 'limited');
+    const first = await userKey('limit-1', owner.id);
+    const second = await userKey('limit-2', owner.id);
+    expect((await chat(first.key)).status).toBe(200);
+    expect((await chat(first.key)).status).toBe(200);
+    const perKey = await chat(first.key);
+    expect(perKey.status).toBe(429);
+    expect((await json(perKey)).error.message).toContain('API key');
+    expect((await chat(second.key)).status).toBe(200);
+    const perUser = await chat(second.key);
+    expect(perUser.status).toBe(429);
+    expect((await json(perUser)).error.message).toContain('per user');
+  });
+});
+
+describe('plans', () => {
+  it("refuses models outside the plan's list (by id or alias), and a plan change applies to the very next request", async () => {
+    await createPlan({ id: 'fast-only', name: 'Fast only', models: ['fast'] });
+    const { key, id } = await userKey('allow-list');
+    await assign('key', id, 'fast-only');
+    expect((await chat(key, 'fast')).status).toBe(200);
+    expect((await chat(key, 'quick')).status).toBe(200);
+    const refused = await chat(key, 'smart');
+    expect(refused.status).toBe(403);
+    expect((await json(refused)).error.code).toBe('SY_ERR_MODEL_NOT_ALLOWED');
+
+    const changed = await call(admin, 'PATCH', '/v1/admin/plans/fast-only', { models: ['smart'] });
+    expect(changed.status).toBe(200);
+    expect((await chat(key, 'smart')).status).toBe(200);
+    expect((await chat(key, 'fast')).status).toBe(403);
+  });
+
+  it('validates plan fields and refuses to delete a plan in use', async () => {
+    const unknownModel = await call(admin, 'POST', '/v1/admin/plans', { id: 'bad', name: 'Bad', models: ['nope'] });
+    expect(unknownModel.status).toBe(400);
+    expect((await json(unknownModel)).error.code).toBe('SY_ERR_VALIDATION');
+    expect((await call(admin, 'POST', '/v1/admin/plans', { id: 'Bad Id', name: 'x' })).status).toBe(400);
+    await createPlan({ id: 'in-use', name: 'In use' });
+    await assign('key', (await userKey('in-use')).id, 'in-use');
+    expect((await call(admin, 'POST', '/v1/admin/plans', { id: 'in-use', name: 'again' })).status).toBe(409);
+    expect((await call(admin, 'DELETE', '/v1/admin/plans/in-use')).status).toBe(409);
+    const missingSubject = await call(admin, 'PUT', '/v1/admin/plan-assignments', {
+      subject_type: 'user',
+      subject_id: 'no-such-user',
+      plan_id: 'in-use',
+    });
+    expect(missingSubject.status).toBe(404);
+    const user = await userKey('not-admin');
+    expect((await call(user.key, 'GET', '/v1/admin/plans')).status).toBe(403);
+  });
+});
+
+describe('cost accounting and budgets', () => {
+  it('writes the cost on every usage row and reports spend per key, user and model', async () => {
+    const owner = await anotherUser('spender@example.test');
+    const { key, id } = await userKey('spender', owner.id);
+    const answered = await json(await chat(key, 'fast', 'count my cost'));
+    const expected = answered.usage.prompt_tokens * 1 + answered.usage.completion_tokens * 2;
+    await server.parts.usage.flush();
+    const byKey = await json(await call(admin, 'GET', '/v1/admin/usage/spend?group_by=key'));
+    const row = (byKey.rows as Json[]).find((entry) => entry.id === id);
+    expect(row).toMatchObject({ label: 'spender', requests: 1, cost_usd: expected });
+    const byUser = await json(await call(admin, 'GET', '/v1/admin/usage/spend?group_by=user'));
+    expect((byUser.rows as Json[]).find((entry) => entry.id === owner.id)).toMatchObject({
+      label: 'spender@example.test',
+      cost_usd: expected,
+    });
+    const byModel = await json(await call(admin, 'GET', '/v1/admin/usage/spend?group_by=model'));
+    expect((byModel.rows as Json[]).find((entry) => entry.id === 'fast')?.cost_usd).toBeGreaterThanOrEqual(expected);
+    const dashboard = await json(await call(admin, 'GET', '/v1/admin/usage'));
+    expect(dashboard.totals.cost_usd).toBeGreaterThanOrEqual(expected);
+  });
+
+  it('notifies at the soft limit, refuses with 402 and the reset time at the hard limit, and resets on the next day', async () => {
+    const owner = await anotherUser('budget@example.test');
+    const { key } = await userKey('budget', owner.id);
+    const probe = await json(await chat(key, 'smart', 'measure'));
+    const perRequest = probe.usage.prompt_tokens + probe.usage.completion_tokens;
+    await createPlan({
+      id: 'daily',
+      name: 'Daily',
+      budget_period: 'day',
+      token_budget: perRequest * 3,
+      soft_limit_percent: 50,
+    });
+    await assign('user', owner.id, 'daily');
+    const statuses: number[] = [];
+    for (let index = 0; index < 4; index += 1) statuses.push((await chat(key, 'smart', 'measure')).status);
+    expect(statuses).toEqual([200, 200, 200, 402]);
+    const refused = await chat(key, 'smart', 'measure');
+    expect(refused.status).toBe(402);
+    expect(refused.headers.get('retry-after')).toBe(String(2 * 3600));
+    const body = await json(refused);
+    expect(body.error.code).toBe('SY_ERR_BUDGET_EXCEEDED');
+    expect(body.error.message).toContain('2026-12-04T00:00:00.000Z');
+
+    const mine = await json(await call(key, 'GET', '/v1/me/usage'));
+    expect(mine.plan.id).toBe('daily');
+    expect(mine.budgets.tokens).toMatchObject({ limit: perRequest * 3, remaining: 0 });
+    expect(mine.period.resets_at).toBe('2026-12-04T00:00:00.000Z');
+
+    const notifications = await server.parts.notifications.list('prod', owner.id, { limit: 10, offset: 0 });
+    expect(notifications.map((row) => row.kind).sort()).toEqual(['budget.exhausted', 'budget.soft-limit']);
+
+    now = Date.UTC(2026, 11, 4, 0, 0, 1);
+    expect((await chat(key, 'smart', 'measure')).status).toBe(200);
+  });
+});
+
+describe('the billing webhook', () => {
+  const deliver = (body: string, signature: string | null) =>
+    fetch(`${server.url}/v1/billing/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(signature ? { 'switchyard-signature': signature } : {}) },
+      body,
+    });
+
+  it('assigns and removes plans when signed, and refuses a missing, wrong or stale signature', async () => {
+    await createPlan({ id: 'pro', name: 'Pro' });
+    const customer = await anotherUser('customer@example.test');
+    const body = JSON.stringify({
+      event: 'plan.assigned',
+      subject_type: 'user',
+      subject_id: customer.id,
+      plan_id: 'pro',
+      reference: 'sub_123',
+    });
+    const seconds = Math.floor(now / 1000);
+    for (const signature of [
+      null,
+      signWebhook('another-secret-entirely', body, seconds),
+      signWebhook(webhookSecret, `${body} `, seconds),
+      signWebhook(webhookSecret, body, seconds - 3600),
+    ]) {
+      const refused = await deliver(body, signature);
+      expect(refused.status).toBe(401);
+      expect((await json(refused)).error.code).toBe('SY_ERR_INVALID_SIGNATURE');
+    }
+    expect((await json(await call(admin, 'GET', '/v1/admin/plans/pro'))).assignments).toBe(0);
+
+    const accepted = await deliver(body, signWebhook(webhookSecret, body, seconds));
+    expect(accepted.status).toBe(200);
+    expect((await json(accepted)).assignment).toMatchObject({
+      plan_id: 'pro',
+      source: 'webhook',
+      external_reference: 'sub_123',
+    });
+    const removal = JSON.stringify({ event: 'plan.removed', subject_type: 'user', subject_id: customer.id });
+    expect((await deliver(removal, signWebhook(webhookSecret, removal, seconds))).status).toBe(200);
+    expect((await json(await call(admin, 'GET', '/v1/admin/plans/pro'))).assignments).toBe(0);
+  });
+});
+
+async function anotherUser(email: string) {
+  return server.parts.accounts.createUser({ email, password: 'a long password 123', role: 'user' });
+}
