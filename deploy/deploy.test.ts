@@ -320,7 +320,12 @@ describe('docker compose', () => {
       ]);
       const receivers = config.receivers as JsonObject[];
       const email = object(
-        (receivers.find((receiver) => receiver.name === 'email')?.email_configs as Json[])[0],
+        (
+          object(
+            receivers.find((receiver) => receiver.name === 'email'),
+            'email receiver',
+          ).email_configs as Json[]
+        )[0],
         'email',
       );
       expect(email).toMatchObject({
