@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { startTestServer } from '../apps/server/src/testing/test-server';
 
 // Static checks of everything under deploy/: the files parse, and every name they use
 // (environment variables, CLI commands, metric names) is one the server really has.
@@ -47,6 +48,7 @@ function readYaml(path: string): JsonObject {
 function serverVariables(): Set<string> {
   const sources = [
     join(root, 'packages', 'core', 'src', 'config.ts'),
+    join(root, 'packages', 'core', 'src', 'observability-config.ts'),
     ...walk(join(root, 'apps', 'server', 'src')).filter((path) => path.endsWith('.ts') && !path.endsWith('.test.ts')),
   ];
   const names = new Set<string>();
@@ -70,19 +72,62 @@ function cliCommands(): Set<string> {
   return new Set([...help.matchAll(/^ {2}([a-z-]+): `Usage/gm)].map((match) => match[1] as string));
 }
 
-/** Metric names registered in apps/server/src/infrastructure/metrics.ts (histograms expose _bucket, _sum, _count). */
-function metricNames(): { names: Set<string>; prefixes: string[] } {
-  const source = read(join(root, 'apps', 'server', 'src', 'infrastructure', 'metrics.ts'));
-  const names = new Set<string>();
-  for (const match of source.matchAll(/new (Counter|Gauge|Histogram)\(\{\s*name: '([a-z_:]+)'/g)) {
-    const name = match[2] as string;
-    names.add(name);
-    if (match[1] === 'Histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(name + suffix);
-  }
-  const prefixes = [...source.matchAll(/collectDefaultMetrics\(\{[^}]*prefix: '([a-z_]+)'/g)].map(
-    (match) => match[1] as string,
-  );
-  return { names, prefixes };
+/**
+ * Metric names a started server really exports: its /metrics, scraped once (every metric has a
+ * `# TYPE` line even before it has a sample; histograms expose _bucket, _sum and _count, summaries
+ * _sum and _count).
+ */
+let exportedNames: Promise<Set<string>> | undefined;
+function scrapedMetricNames(): Promise<Set<string>> {
+  exportedNames ??= (async () => {
+    const server = await startTestServer();
+    try {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const names = new Set<string>();
+      for (const match of text.matchAll(/^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (\w+)$/gm)) {
+        const [, name, type] = match as unknown as [string, string, string];
+        names.add(name);
+        if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(name + suffix);
+        if (type === 'summary') for (const suffix of ['_sum', '_count']) names.add(name + suffix);
+      }
+      return names;
+    } finally {
+      await server.destroy();
+    }
+  })();
+  return exportedNames;
+}
+
+/** Metrics Prometheus makes itself (not scraped from Switchyard). */
+const prometheusOwnMetrics = new Set(['up']);
+
+const promqlWords = new Set([
+  'and',
+  'or',
+  'unless',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'offset',
+  'le',
+  'inf',
+  'nan',
+]);
+
+/** The metric names a PromQL expression reads: identifiers that are not functions, keywords or labels. */
+function promqlMetricNames(expression: string): string[] {
+  const bare = expression
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, '')
+    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '')
+    .replace(/\[[^\]]*\]/g, '');
+  return [...bare.matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(?!\s*\()/g)]
+    .map((match) => match[1] as string)
+    .filter((word) => !promqlWords.has(word.toLowerCase()) && !/^\d/.test(word));
 }
 
 const known = serverVariables();
@@ -101,7 +146,28 @@ describe('the known sets are found in the source', () => {
       expect(known).toContain(name);
     }
     expect([...cliCommands()]).toEqual(expect.arrayContaining(['start', 'api', 'worker', 'migrate', 'keys', 'admin']));
-    expect(metricNames().names).toContain('switchyard_http_requests_total');
+  });
+
+  it('scrapes the metric names from a started server', async () => {
+    const names = await scrapedMetricNames();
+    for (const name of [
+      'switchyard_http_requests_total',
+      'switchyard_process_cpu_seconds_total',
+      'switchyard_process_resident_memory_bytes',
+      'switchyard_build_info',
+      'switchyard_queue_depth',
+    ]) {
+      expect(names).toContain(name);
+    }
+    expect([...names].filter((name) => name.startsWith('switchyard_process_process_'))).toEqual([]);
+  }, 60_000);
+
+  it('reads metric names out of PromQL', () => {
+    expect(
+      promqlMetricNames(
+        'sum by (provider) (rate(switchyard_a_total{code="x"}[5m])) / on (provider) max(up{job="s"}) > 0.5',
+      ),
+    ).toEqual(['switchyard_a_total', 'up']);
   });
 });
 
@@ -144,6 +210,7 @@ describe('every YAML and JSON file under deploy/ parses', () => {
 
 describe('docker compose', () => {
   const composeFiles = ['docker-compose.yml', 'docker-compose.server.yml'];
+  const allComposeFiles = [...composeFiles, 'monitoring.yml'];
   const commands = cliCommands();
 
   it.each(composeFiles)('%s: Switchyard services use known variables and CLI commands', (file) => {
@@ -172,13 +239,103 @@ describe('docker compose', () => {
     expect(commandOf('switchyard-migrate')).toBe('migrate');
     expect(commandOf('api')).toMatch(/^api --workers /);
     expect(commandOf('worker')).toBe('worker');
-    for (const name of ['postgres-prod', 'postgres-dev', 'redis', 'minio', 'minio-init', 'caddy', 'prometheus']) {
+    for (const name of ['postgres-prod', 'postgres-dev', 'redis', 'minio', 'minio-init', 'caddy']) {
       expect(Object.keys(services)).toContain(name);
     }
     expect(object(services['minio-init'], 'minio-init').image).toMatch(/^minio\/mc/);
     const environment = object(object(services.api, 'api').environment, 'api environment');
     expect(String(environment.DATABASE_URL)).toContain('@postgres-prod:');
     expect(String(environment.DEV_DATABASE_URL)).toContain('@postgres-dev:');
+  });
+
+  it.each(['docker-compose.server.yml', 'monitoring.yml'])(
+    '%s: images are pinned and there is no top-level name (docker-compose v1)',
+    (file) => {
+      const compose = readYaml(join(composeDir, file));
+      expect(compose.name, `${file}: top-level name`).toBeUndefined();
+      for (const [name, raw] of Object.entries(object(compose.services, 'services'))) {
+        const image = String(object(raw, name).image ?? '').replace(/\$\{[A-Z_]+:-([^}]+)\}/, '$1');
+        if (image === '') continue;
+        expect(image, `${file} ${name}`).toMatch(/:[^:/]+$/);
+        expect(image, `${file} ${name}`).not.toMatch(/:(latest|\d+)$/);
+      }
+    },
+  );
+
+  it('the monitoring stack has Prometheus with the alert rules, Alertmanager, Grafana, Loki and Promtail', () => {
+    const services = object(readYaml(join(composeDir, 'monitoring.yml')).services, 'services');
+    for (const name of ['prometheus', 'alertmanager', 'grafana', 'loki', 'promtail', 'cadvisor']) {
+      expect(Object.keys(services)).toContain(name);
+    }
+    const prometheusVolumes = (object(services.prometheus, 'prometheus').volumes as string[]).join('\n');
+    expect(prometheusVolumes).toContain('../prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro');
+    const prometheus = readYaml(join(deployDir, 'prometheus', 'prometheus.yml'));
+    expect(prometheus.rule_files).toEqual(['alerts.yml']);
+    expect(JSON.stringify(prometheus.alerting)).toContain('alertmanager:9093');
+    // The server stack no longer carries its own Prometheus and Grafana.
+    const server = object(readYaml(join(composeDir, 'docker-compose.server.yml')).services, 'services');
+    expect(Object.keys(server)).not.toContain('prometheus');
+    expect(Object.keys(server)).not.toContain('grafana');
+  });
+
+  it('the Alertmanager entrypoint writes webhook and email receivers, secrets only into files', (context) => {
+    if (spawnSync('sh', ['-c', 'true']).status !== 0) {
+      context.skip('no POSIX shell; skipped the Alertmanager entrypoint');
+      return;
+    }
+    const directory = mkdtempSync(join(tmpdir(), 'switchyard-alertmanager-'));
+    try {
+      const script = join(deployDir, 'monitoring', 'alertmanager-entrypoint.sh');
+      const render = (environment: Record<string, string>) => {
+        const result = spawnSync('sh', [script, '--render-only'], {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ALERTMANAGER_CONFIG_DIR: directory, ...environment },
+        });
+        expect(result.status, result.stderr).toBe(0);
+        return {
+          text: read(join(directory, 'alertmanager.yml')),
+          config: readYaml(join(directory, 'alertmanager.yml')),
+        };
+      };
+      const none = render({}).config;
+      expect(object(none.route, 'route').receiver).toBe('none');
+      const { text, config } = render({
+        ALERT_WEBHOOK_URL: 'https://hooks.example.com/alert?token=hook-secret',
+        ALERT_EMAIL_TO: "o'ps@example.com",
+        ALERT_EMAIL_FROM: 'alerts@example.com',
+        ALERT_SMTP_SMARTHOST: 'smtp.example.com:587',
+        ALERT_SMTP_USERNAME: 'mailer',
+        ALERT_SMTP_PASSWORD: 'smtp-secret',
+      });
+      expect(text).not.toContain('hook-secret');
+      expect(text).not.toContain('smtp-secret');
+      expect(read(join(directory, 'webhook-url'))).toBe('https://hooks.example.com/alert?token=hook-secret');
+      expect(read(join(directory, 'smtp-password'))).toBe('smtp-secret');
+      const route = object(config.route, 'route');
+      expect(route.receiver).toBe('webhook');
+      // Critical alerts reach email and still the webhook.
+      expect(route.routes).toEqual([
+        { receiver: 'email', matchers: ['severity="critical"'], continue: true },
+        { receiver: 'webhook' },
+      ]);
+      const receivers = config.receivers as JsonObject[];
+      const email = object(
+        (
+          object(
+            receivers.find((receiver) => receiver.name === 'email'),
+            'email receiver',
+          ).email_configs as Json[]
+        )[0],
+        'email',
+      );
+      expect(email).toMatchObject({
+        to: "o'ps@example.com",
+        smarthost: 'smtp.example.com:587',
+        auth_username: 'mailer',
+      });
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it.each(composeFiles)('%s: depends_on conditions fit their targets', (file) => {
@@ -205,7 +362,7 @@ describe('docker compose', () => {
     const exampleNames = new Set(
       [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1] as string),
     );
-    const composeText = composeFiles.map((file) => read(join(composeDir, file))).join('\n');
+    const composeText = allComposeFiles.map((file) => read(join(composeDir, file))).join('\n');
     const interpolated = new Set(
       [...composeText.matchAll(/\$\{([A-Z][A-Z0-9_]*)(?::?[-?][^}]*)?\}/g)].map((match) => match[1] as string),
     );
@@ -246,20 +403,33 @@ describe('docker compose', () => {
       const names = [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1] as string);
       const placeholder = (name: string) => (/(_PORT|_REPLICAS)$/.test(name) ? '8080' : 'placeholder-value');
       writeFileSync(envFile, names.map((name) => `${name}=${placeholder(name)}`).join('\n'));
-      for (const file of composeFiles) {
-        let path = join(composeDir, file);
+      // Each file alone, and the server stack with monitoring as they are run together.
+      for (const files of [...allComposeFiles.map((file) => [file]), ['docker-compose.server.yml', 'monitoring.yml']]) {
+        let paths = files.map((file) => join(composeDir, file));
         if (legacy) {
-          // docker-compose 1.x predates the top-level `name` key; everything else it checks as Compose v2 does.
-          path = join(directory, file);
-          writeFileSync(path, read(join(composeDir, file)).replace(/^name: .*$/m, ''));
+          // docker-compose 1.x predates the top-level `name` key (docker-compose.yml still has one).
+          paths = files.map((file) => {
+            const path = join(directory, file);
+            writeFileSync(path, read(join(composeDir, file)).replace(/^name: .*$/m, ''));
+            return path;
+          });
         }
         const [command, ...args] = modern ? ['docker', 'compose'] : ['docker-compose'];
         const result = spawnSync(
           command as string,
-          [...args, '--project-directory', composeDir, '--env-file', envFile, '-f', path, 'config', '-q'],
+          [
+            ...args,
+            '--project-directory',
+            composeDir,
+            '--env-file',
+            envFile,
+            ...paths.flatMap((path) => ['-f', path]),
+            'config',
+            '-q',
+          ],
           { encoding: 'utf8' },
         );
-        expect(result.status, `${file}: ${result.stderr}`).toBe(0);
+        expect(result.status, `${files.join(' + ')}: ${result.stderr}`).toBe(0);
       }
     } finally {
       rmSync(directory, { recursive: true, force: true });
@@ -359,23 +529,25 @@ describe('Helm chart', () => {
 });
 
 describe('monitoring', () => {
-  it('the Grafana dashboard queries only metrics the server exports', () => {
+  it('the Grafana dashboard queries only metrics the server exports', async () => {
     const dashboard = JSON.parse(read(join(deployDir, 'grafana', 'dashboards', 'switchyard.json'))) as {
       panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
       templating: { list: Array<{ definition?: string }> };
     };
-    const { names, prefixes } = metricNames();
-    const expressions = [
-      ...dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr)),
-      ...dashboard.templating.list.map((variable) => variable.definition ?? ''),
-    ];
-    const used = new Set(
-      expressions.flatMap((expr) => [...expr.matchAll(/\bswitchyard_[a-z0-9_]+/g)].map((m) => m[0])),
+    const names = await scrapedMetricNames();
+    const prometheusPanels = dashboard.panels.filter(
+      (panel) => (panel as { datasource?: { type?: string } }).datasource?.type !== 'loki',
     );
+    const expressions = [
+      ...prometheusPanels.flatMap((panel) => panel.targets.map((target) => target.expr)),
+      ...dashboard.templating.list
+        .map((variable) => /^label_values\((\w+)/.exec(variable.definition ?? '')?.[1] ?? '')
+        .filter(Boolean),
+    ];
+    const used = new Set(expressions.flatMap((expr) => promqlMetricNames(expr)));
     expect(used.size).toBeGreaterThan(8);
     for (const name of used) {
-      const exported = names.has(name) || prefixes.some((prefix) => name.startsWith(prefix));
-      expect(exported, `${name} is not in apps/server/src/infrastructure/metrics.ts`).toBe(true);
+      expect(names.has(name), `${name} is not exported by a started server's /metrics`).toBe(true);
     }
     for (const name of [
       'switchyard_http_requests_total',
@@ -385,18 +557,25 @@ describe('monitoring', () => {
       'switchyard_cache_lookups_total',
       'switchyard_jobs',
       'switchyard_job_workers_alive',
+      'switchyard_process_resident_memory_bytes',
+      'switchyard_dependency_up',
+      'switchyard_db_pool_connections',
+      'switchyard_queue_depth',
     ]) {
       expect(used).toContain(name);
     }
-  });
+    const logs = dashboard.panels.find((panel) => (panel as { type?: string }).type === 'logs');
+    expect(logs?.targets[0]?.expr).toMatch(/^\{service=~"api\|worker"/);
+  }, 60_000);
 
   it('the dashboard uses the provisioned datasource', () => {
     const datasources = readYaml(join(deployDir, 'grafana', 'provisioning', 'datasources', 'prometheus.yml'));
-    const uid = (datasources.datasources as JsonObject[])[0]?.uid;
+    const provisioned = (datasources.datasources as JsonObject[]).map((source) => source.uid).sort();
+    expect(provisioned).toEqual(['switchyard-loki', 'switchyard-prometheus']);
     const dashboard = read(join(deployDir, 'grafana', 'dashboards', 'switchyard.json'));
     const uids = new Set([...dashboard.matchAll(/"uid": "([^"]+)"/g)].map((match) => match[1]));
     uids.delete('switchyard');
-    expect([...uids]).toEqual([uid]);
+    expect([...uids].sort()).toEqual(provisioned);
   });
 
   it('Prometheus scrapes /metrics with the METRICS_TOKEN bearer that compose writes', () => {
@@ -405,8 +584,93 @@ describe('monitoring', () => {
     expect(job?.metrics_path).toBe('/metrics');
     const authorization = object(job?.authorization, 'authorization');
     expect(authorization.type).toBe('Bearer');
-    const compose = read(join(composeDir, 'docker-compose.server.yml'));
+    const compose = read(join(composeDir, 'monitoring.yml'));
     expect(compose).toContain(`"$$METRICS_TOKEN" > ${authorization.credentials_file}`);
+  });
+});
+
+describe('alert rules', () => {
+  const alertsPath = join(deployDir, 'prometheus', 'alerts.yml');
+  const rules = (readYaml(alertsPath).groups as JsonObject[]).flatMap((group) => group.rules as JsonObject[]);
+  const promtool = spawnSync('promtool', ['--version']).status === 0;
+
+  it('cover what operators page on', () => {
+    const names = rules.map((rule) => rule.alert);
+    for (const name of [
+      'SwitchyardApiDown',
+      'SwitchyardHighErrorRate',
+      'SwitchyardHighLatencyP99',
+      'SwitchyardUpstreamProviderFailing',
+      'SwitchyardQueueBacklog',
+      'SwitchyardDeadLetters',
+      'SwitchyardWorkersMissing',
+      'SwitchyardDatabaseUnreachable',
+      'SwitchyardRedisUnreachable',
+      'SwitchyardDiskSpaceLow',
+      'SwitchyardQuotaExhausted',
+      'SwitchyardUpstreamKeysRateLimited',
+    ]) {
+      expect(names).toContain(name);
+    }
+    for (const rule of rules) {
+      expect(['critical', 'warning', 'info'], String(rule.alert)).toContain(object(rule.labels, 'labels').severity);
+      expect(object(rule.annotations, 'annotations').summary, String(rule.alert)).toBeTruthy();
+    }
+  });
+
+  it('every expression reads only metrics a started server exports (or Prometheus` own up)', async () => {
+    const names = await scrapedMetricNames();
+    for (const rule of rules) {
+      const used = promqlMetricNames(String(rule.expr));
+      expect(used.length, String(rule.alert)).toBeGreaterThan(0);
+      for (const name of used) {
+        expect(names.has(name) || prometheusOwnMetrics.has(name), `${rule.alert}: ${name} is not exported`).toBe(true);
+      }
+    }
+  }, 60_000);
+
+  it('the Helm chart ships the same rules as a PrometheusRule', () => {
+    expect(read(join(chartDir, 'files', 'alerts.yml'))).toBe(read(alertsPath));
+    const template = read(join(templatesDir, 'prometheusrule.yaml'));
+    expect(template).toContain('kind: PrometheusRule');
+    expect(template).toContain('.Files.Get "files/alerts.yml" | indent 2');
+    expect(object(values.prometheusRule, 'prometheusRule').enabled).toBe(false);
+  });
+
+  it('`promtool check rules` accepts them and `promtool test rules` passes', (context) => {
+    if (!promtool) {
+      context.skip('promtool is not installed (Debian package prometheus); skipped the rule checks and unit tests');
+      return;
+    }
+    const check = spawnSync('promtool', ['check', 'rules', alertsPath], { encoding: 'utf8' });
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+    const unit = spawnSync('promtool', ['test', 'rules', join(deployDir, 'prometheus', 'alerts.test.yml')], {
+      encoding: 'utf8',
+    });
+    expect(unit.status, unit.stdout + unit.stderr).toBe(0);
+    expect(unit.stdout).toContain('SUCCESS');
+  });
+
+  it('`promtool check config` accepts prometheus.yml', (context) => {
+    if (!promtool) {
+      context.skip('promtool is not installed (Debian package prometheus); skipped the config check');
+      return;
+    }
+    const directory = mkdtempSync(join(tmpdir(), 'switchyard-prometheus-'));
+    try {
+      // The token file the compose entrypoint writes, here in a temporary directory.
+      const token = join(directory, 'metrics-token');
+      writeFileSync(token, 'placeholder');
+      const config = read(join(deployDir, 'prometheus', 'prometheus.yml')).replace('/prometheus/metrics-token', token);
+      writeFileSync(join(directory, 'prometheus.yml'), config);
+      writeFileSync(join(directory, 'alerts.yml'), read(alertsPath));
+      const result = spawnSync('promtool', ['check', 'config', join(directory, 'prometheus.yml')], {
+        encoding: 'utf8',
+      });
+      expect(result.status, result.stdout + result.stderr).toBe(0);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { SwitchyardError } from './errors';
+import { type ObservabilityConfig, parseObservabilityConfig } from './observability-config';
 import { parseWhatsAppConfig, type WhatsAppConfig, WhatsAppFileSchema } from './whatsapp-config';
 
 const positiveInteger = Type.Integer({ minimum: 1 });
@@ -591,6 +592,8 @@ export interface SwitchyardConfig {
   /** The plan webhook: `BILLING_WEBHOOK_SECRET` / `billing.webhookSecret` (null: the webhook is off). */
   readonly billing: { readonly webhookSecret: string | null; readonly webhookToleranceSeconds: number };
   readonly shutdownTimeoutMs: number;
+  /** Access log, log file and OpenTelemetry tracing (observability-config.ts). */
+  readonly observability?: ObservabilityConfig;
   /**
    * Values that `${VARIABLE}` substitution put into provider and image-model settings: scrubbed from
    * errors and logs like keys (see secrets.ts), whatever field they landed in.
@@ -1041,6 +1044,7 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
             ? false
             : trustProxyVariable,
     logLevel: variables.LOG_LEVEL || 'info',
+    observability: parseObservabilityConfig(variables),
     databaseUrl: variables.DATABASE_URL || null,
     devDatabaseUrl: variables.DEV_DATABASE_URL || null,
     redisUrl: variables.REDIS_URL || null,

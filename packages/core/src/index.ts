@@ -8,6 +8,7 @@ export * from './chat-session/session-log';
 export * from './config';
 export * from './environment';
 export * from './errors';
+export * from './observability-config';
 export * from './project-roles';
 export * from './quota/image-quota';
 export * from './rate-limit/batched-limiter';

@@ -87,6 +87,7 @@ export function collectSecretValues(config: SwitchyardConfig): string[] {
   values.push(...(config.substitutedSecrets ?? []));
   values.push(...whatsAppSecretValues(config.whatsapp));
   values.push(config.authSecret, config.metricsToken, config.smtp?.password, config.billing?.webhookSecret);
+  values.push(...Object.values(config.observability?.tracing?.headers ?? {}));
   values.push(config.accounts.github?.clientSecret, config.accounts.google?.clientSecret);
   if (config.storage.kind === 's3') values.push(config.storage.secretAccessKey);
   for (const url of [config.databaseUrl, config.devDatabaseUrl, config.redisUrl, config.eventsUrl])

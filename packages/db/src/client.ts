@@ -41,9 +41,42 @@ function readPackageVersion(name: string): string {
 
 export type { DatabaseErrorReporter, ListenOptions, NotificationHandler } from './postgres-listener';
 
+/**
+ * Wraps each query (tracing: one span per statement). Given the statement's SQL text (placeholders,
+ * never values) and the call that runs it; returns what the call returns.
+ */
+export type QueryTracer = <T>(statement: string, run: () => Promise<T>) => Promise<T>;
+
 interface CommonDatabaseOptions {
   /** Where connection errors that nobody awaits go (a dropped idle connection, a failed reconnect). */
   onError?: DatabaseErrorReporter;
+  /** Wraps every query; absent, queries run unwrapped (no cost). */
+  tracer?: QueryTracer;
+}
+
+/** What a node-postgres pool is doing; null for the embedded database (one in-process connection). */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
+/** The SQL text of a query call's first argument (a string or a `{ text }` config), for a span name. */
+function statementOf(argument: unknown): string {
+  if (typeof argument === 'string') return argument;
+  if (typeof argument === 'object' && argument !== null && 'text' in argument) return String(argument.text);
+  return 'query';
+}
+
+/** Replaces `target.query` with one that runs through the tracer (promise-returning calls only). */
+function traceQueryMethod(target: { query: (...args: never[]) => unknown }, tracer: QueryTracer): void {
+  const original = target.query.bind(target) as (...args: unknown[]) => unknown;
+  (target as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    // node-postgres' callback form (used by nobody here) stays as it is.
+    if (typeof args[args.length - 1] === 'function') return original(...args);
+    return tracer(statementOf(args[0]), () => original(...args) as Promise<unknown>);
+  };
 }
 
 export interface PgliteDatabaseOptions extends CommonDatabaseOptions {
@@ -99,6 +132,8 @@ export interface SwitchyardDatabase {
    * check waits for that instead of timing out on it. Absent or false for every other database.
    */
   isOpening?(): boolean;
+  /** Connections of the PostgreSQL pool; null for PGlite. */
+  poolStats(): PoolStats | null;
   /** LISTENs on `channel` (lower-case identifier); resolves to a function that stops this handler. */
   listen(channel: string, handler: NotificationHandler, options?: ListenOptions): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
@@ -135,8 +170,11 @@ const defaultErrorReporter: DatabaseErrorReporter = (error, context) => {
 /** Opens the database and brings its schema up to date; applying migrations twice is a no-op. */
 export async function openDatabase(options: DatabaseOptions): Promise<SwitchyardDatabase> {
   const reportError = options.onError ?? defaultErrorReporter;
-  if (options.kind === 'postgres') return openPostgres(options.url, options.poolSize ?? 10, reportError);
+  if (options.kind === 'postgres') {
+    return openPostgres(options.url, options.poolSize ?? 10, reportError, options.tracer);
+  }
   const pgliteOptions: PgliteOpenOptions = {
+    ...(options.tracer ? { tracer: options.tracer } : {}),
     dataDir: options.dataDir,
     templateCacheDir: options.templateCacheDir === undefined ? defaultTemplateCacheDir() : options.templateCacheDir,
     sharedBuffers: options.sharedBuffers ?? '16MB',
@@ -146,6 +184,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Switchyard
 }
 
 interface PgliteOpenOptions {
+  tracer?: QueryTracer;
   dataDir: string | null;
   templateCacheDir: string | null;
   sharedBuffers: string;
@@ -192,6 +231,8 @@ async function openPgliteClient(options: PgliteOpenOptions): Promise<PGlite> {
     await client.close().catch(() => {});
     throw error;
   }
+  // After migrating: the spans are for the queries the server makes, not for its start.
+  if (options.tracer) traceQueryMethod(client, options.tracer);
   return client;
 }
 
@@ -264,6 +305,7 @@ function pgliteDatabase(
     db,
     ping: () => ping(db),
     ...(lifecycle.isOpening ? { isOpening: lifecycle.isOpening } : {}),
+    poolStats: () => null,
     async listen(channel, handler) {
       assertChannelName(channel);
       // PGlite calls handlers from a microtask, where a throw would be an uncaught exception.
@@ -288,6 +330,7 @@ async function openPostgres(
   url: string,
   poolSize: number,
   reportError: DatabaseErrorReporter,
+  tracer?: QueryTracer,
 ): Promise<SwitchyardDatabase> {
   const [{ default: pg }, { drizzle: drizzleNodePostgres }, { createPostgresListener }] = await Promise.all([
     import('pg'),
@@ -304,11 +347,23 @@ async function openPostgres(
     await pool.end().catch(() => {});
     throw error;
   }
+  // Drizzle queries the pool (whose own client calls use callbacks, which pass untraced) and, in a
+  // transaction, a client checked out of it: wrap both.
+  if (tracer) {
+    traceQueryMethod(pool, tracer);
+    const traced = new WeakSet<object>();
+    pool.on('acquire', (client) => {
+      if (traced.has(client)) return;
+      traced.add(client);
+      traceQueryMethod(client as never, tracer);
+    });
+  }
   const listener = createPostgresListener(url, reportError);
   const database: SwitchyardDatabase = {
     kind: 'postgres',
     db,
     ping: () => ping(db),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize }),
     listen: (channel, handler, listenOptions) => listener.listen(channel, handler, listenOptions),
     notify: (channel, payload) => notify(db, channel, payload),
     opened: () => true,

@@ -9,6 +9,8 @@ export interface NewJobRow {
   name: string;
   environment: Environment;
   payload: unknown;
+  /** The enqueuing request's id and trace context (null: none). */
+  trace?: { requestId?: string; traceparent?: string; tracestate?: string } | null;
   maxAttempts: number;
   runAt: Date;
   now: Date;
@@ -104,6 +106,7 @@ export function createJobsRepository(db: Db): JobsRepository {
           name: job.name,
           environment: job.environment,
           payload: job.payload,
+          trace: job.trace ?? null,
           status: job.runAt.getTime() > job.now.getTime() ? 'delayed' : 'waiting',
           attempts: 0,
           maxAttempts: job.maxAttempts,

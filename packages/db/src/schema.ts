@@ -163,6 +163,8 @@ export const jobs = pgTable(
     name: text('name').notNull(),
     environment: environmentColumn().notNull(),
     payload: jsonValue('payload').notNull(),
+    /** The enqueuing request's id and W3C trace context, for job logs and traces. */
+    trace: jsonValue('trace').$type<{ requestId?: string; traceparent?: string; tracestate?: string } | null>(),
     status: text('status', { enum: jobStatuses }).notNull(),
     attempts: integer('attempts').notNull().default(0),
     maxAttempts: integer('max_attempts').notNull(),

@@ -35,8 +35,20 @@ export interface JobRecord<Payload = unknown> {
   finishedAt: Date | null;
 }
 
+/**
+ * Who caused a job: the id of the HTTP request that enqueued it and its W3C trace context, so the
+ * job's log lines carry the request id and its span joins the request's trace. Stored with the job.
+ */
+export interface JobTrace {
+  requestId?: string;
+  traceparent?: string;
+  tracestate?: string;
+}
+
 export interface EnqueueOptions {
   environment: Environment;
+  /** Set by the server's queue from the request being served; absent: the job has no origin request. */
+  trace?: JobTrace;
   /** Run no earlier than this many milliseconds from now. */
   delayMs?: number;
   /**
@@ -55,6 +67,8 @@ export interface JobContext<Payload> {
   /** 1 for the first attempt. */
   attempt: number;
   maxAttempts: number;
+  /** What the job was enqueued with (request id, trace context); null when nothing was. */
+  trace?: JobTrace | null;
   /** Fires on timeout, shutdown and when the job's lease was lost; stop work and throw when it does. */
   signal: AbortSignal;
   /** Stored on the job and sent to subscribers as a `progress` event. */

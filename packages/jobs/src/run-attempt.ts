@@ -2,7 +2,7 @@ import type { Environment } from '@switchyard/core';
 import { Compile, type Validator } from 'typebox/compile';
 import type { JobDefinition } from './catalog';
 import { classifyFailure, jobErrorCodes } from './failure';
-import type { JobError, JobHandler, JsonValue } from './job-queue';
+import type { JobError, JobHandler, JobTrace, JsonValue } from './job-queue';
 
 /** Why a running attempt was stopped from outside; none of these is the job's fault. */
 export type InterruptReason = 'shutdown' | 'crash' | 'lease-lost';
@@ -42,6 +42,7 @@ export interface AttemptInput {
     payload: unknown;
     attempt: number;
     maxAttempts: number;
+    trace?: JobTrace | null;
   };
   /** Aborted with a JobInterruption when the backend stops the attempt. */
   interrupt: AbortSignal;
@@ -123,6 +124,7 @@ async function runAttemptUnscrubbed(input: AttemptInput): Promise<AttemptOutcome
         payload: job.payload,
         attempt: job.attempt,
         maxAttempts: job.maxAttempts,
+        trace: job.trace ?? null,
         signal: controller.signal,
         reportProgress: input.reportProgress,
       }),

@@ -18,6 +18,8 @@ import { sendError } from '../edge/error-handler';
 import { registerRequestHooks } from '../edge/hooks';
 import { createLazyCompilers, type RouteSchema } from '../edge/lazy-compilers';
 import { securitySchemes, transformDocument, transformRouteSchema } from '../edge/openapi';
+import { requestIdFrom } from '../edge/request-context';
+import { createRequestTracker } from '../edge/request-tracker';
 import { docsCsp, registerSecurityHeaders } from '../edge/security-headers';
 import { registerTextInputCheck } from '../edge/text-input';
 import { registerAdminEventRoutes } from '../events/admin-event-routes';
@@ -32,6 +34,7 @@ import { registerOpenAIRoutes } from '../gateway/openai-routes';
 import { registerResponsesRoutes } from '../gateway/responses-routes';
 import { registerGiftFinderRoutes } from '../gift-finder/gift-finder-routes';
 import { registerImageRoutes } from '../images/image-routes';
+import { registerConnectionMetrics } from '../infrastructure/metrics';
 import { registerAdminJobRoutes } from '../jobs/admin-job-routes';
 import { registerAccountKeyRoutes } from '../keys/account-key-routes';
 import { registerAdminKeyRoutes } from '../keys/admin-key-routes';
@@ -80,7 +83,11 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
     forceCloseConnections: 'idle',
     // Requests that arrive while draining get SY_ERR_SHUTTING_DOWN from the edge hooks (with a usage row).
     return503OnClosing: false,
+    // Fastify's two lines per request are off: the edge hooks write one access-log line instead.
     logController: new LogController({ disableRequestLogging: true }),
+    // X-Request-Id from the client or proxy when it is a sane id, a new UUID otherwise; echoed back.
+    requestIdHeader: false,
+    genReqId: (raw) => requestIdFrom(raw.headers['x-request-id']),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // Each route's ajv validator and response serializer is generated on its first request, not at start.
     schemaController: { compilersFactory: lazyCompilers.compilersFactory },
@@ -160,7 +167,19 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
       parts.secrets,
     ),
   );
-  registerRequestHooks(app, { ...parts, isDraining: () => draining });
+  const tracker = createRequestTracker();
+  registerConnectionMetrics(parts.metrics, {
+    ...tracker,
+    connections: () =>
+      new Promise((resolve) => app.server.getConnections((error, count) => resolve(error ? 0 : count))),
+  });
+  registerRequestHooks(app, {
+    ...parts,
+    tracker,
+    accessLog: parts.config.observability?.accessLog ?? { enabled: false, sampleRate: 0, slowMs: 0 },
+    tracing: parts.tracing?.requests ?? null,
+    isDraining: () => draining,
+  });
   registerTextInputCheck(app);
   // A keep-alive connection that was busy when draining began (a long stream) stays open after its
   // response ends, holding shutdown until the client lets go or the timeout cuts it: close it once idle.

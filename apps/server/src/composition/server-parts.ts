@@ -76,9 +76,16 @@ import {
   isServerMode,
   openDatabases,
 } from '../infrastructure/databases';
-import { createMetrics, type Metrics, registerJobMetrics } from '../infrastructure/metrics';
+import {
+  createMetrics,
+  type Metrics,
+  registerBuildInfo,
+  registerDependencyMetrics,
+  registerJobMetrics,
+} from '../infrastructure/metrics';
 import { closeObjectStore, openObjectStore } from '../infrastructure/object-store';
 import { connectRedis } from '../infrastructure/redis-client';
+import { startTracing, type Tracing } from '../infrastructure/tracing';
 import { createJobQueue, type PlatformJobQueue } from '../jobs/job-queue';
 import { createKeyService, type KeyService } from '../keys/key-service';
 import { createKeyStore, type KeyStore, keyChangeCounterKey } from '../keys/key-store';
@@ -99,6 +106,7 @@ import { createSavedSearches, type SavedSearches } from '../searches/saved-searc
 import { registerSearchRunJob } from '../searches/search-run-job';
 import { createSettingsStore, type SettingsStore } from '../settings/settings-store';
 import { createUsageWriter, type UsageWriter } from '../usage/usage-writer';
+import { version } from '../version';
 import { createWebSearchProvider } from '../web-search/create-web-search-provider';
 
 export type Role = 'all' | 'api' | 'worker';
@@ -133,6 +141,8 @@ export interface ServerParts {
   /** Every configured secret value, scrubbed from error bodies, stored errors and logs. */
   readonly secrets: SecretScrubber;
   readonly metrics: Metrics;
+  /** OpenTelemetry tracing; null unless an OTLP endpoint is configured. */
+  readonly tracing: Tracing | null;
   readonly role: Role;
   readonly mode: 'embedded' | 'server';
   readonly databases: Databases;
@@ -206,17 +216,29 @@ export async function createServerParts(
   try {
     // Before opening anything: server mode without AUTH_SECRET must fail at once with a clear message.
     const authSecret = resolveAuthSecret(config, mode);
+    // Started first and stopped last, so every span of the start and of the shutdown is exported.
+    const tracing = config.observability?.tracing ? await startTracing(config.observability.tracing, logger) : null;
+    if (tracing) cleanups.push(() => tracing.shutdown());
     const databases = await openDatabases(config, {
+      ...(tracing ? { tracer: tracing.queries } : {}),
       onError: (error, context) =>
         logger.warn({ reason: error instanceof Error ? error.message : String(error) }, `database: ${context}`),
     });
     cleanups.unshift(() => closeDatabases(databases));
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
     if (redis) cleanups.unshift(() => void redis.disconnect());
+    if (redis && tracing) tracing.traceRedis(redis as never);
 
     const metrics = createMetrics();
     let imageModelsRef: ImageModels | null = null;
     let audioModelsRef: AudioModels | null = null;
+    registerBuildInfo(metrics, { version, mode, role });
+    registerDependencyMetrics(metrics, {
+      databases,
+      probeDev: mode === 'server',
+      redis,
+      dataDir: config.dataDir,
+    });
     const keyRepository = createKeyRepository(databases.prod.db);
     const settingsRepository = createSettingsRepository(databases.prod.db);
     await settingsRepository.seedDefaults(settingDefinitions);
@@ -319,6 +341,7 @@ export async function createServerParts(
       catalog: options.jobsCatalog ?? platformJobs,
       logger,
       secrets,
+      tracing,
     });
     // Closed before the databases and Redis it uses (cleanups run front to back).
     cleanups.unshift(() => jobs.close({ graceful: true, timeoutMs: config.shutdownTimeoutMs }));
@@ -509,6 +532,7 @@ export async function createServerParts(
       logger,
       secrets,
       metrics,
+      tracing,
       role,
       mode,
       databases,

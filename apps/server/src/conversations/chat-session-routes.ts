@@ -95,6 +95,7 @@ export function registerChatSessionRoutes(
       const afterId = resumeAfter(request.headers['last-event-id'], request.query.lastEventId);
       const signal = clientDisconnectSignal(request, reply);
       reply.headers(sseHeaders);
+      request.streaming = true;
       return reply.send(
         Readable.from(follow(sessions, request.query.sessionId, afterId, signal), { objectMode: false }),
       );

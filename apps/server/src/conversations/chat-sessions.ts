@@ -19,6 +19,7 @@ import { runSkillLoop, type SkillEvent } from '../apps/skill-loop';
 import { notFound, type Owner } from '../edge/owner';
 import { resolveModel } from '../gateway/chat-execution';
 import type { ModelAccess } from '../gateway/model-list';
+import type { Metrics } from '../infrastructure/metrics';
 import { authorizeRow } from '../projects/project-access';
 import { renderTemplate } from '../templates/prompt-template';
 import { requireTemplate } from '../templates/template-store';
@@ -73,6 +74,8 @@ export interface ChatSessionDependencies extends ModelAccess {
   readonly router: Pick<Router, 'stream' | 'complete'>;
   readonly apps: AppRegistry;
   readonly usage: Pick<UsageWriter, 'record'>;
+  /** switchyard_tokens_total counts the web chat's tokens as it counts the API's. */
+  readonly metrics?: Pick<Metrics, 'tokens'>;
   readonly logger: Pick<Logger, 'error'>;
   /** Scrubs configured secrets from the stored and streamed error of a failed answer. */
   readonly secrets: SecretScrubber;
@@ -276,6 +279,15 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
     }
     const stopped = controller.signal.aborted;
     // One usage row per answer, like the gateway routes: the start request itself is not logged.
+    if (usage?.prompt_tokens) {
+      dependencies.metrics?.tokens.inc({ environment: 'prod', model: modelId, kind: 'prompt' }, usage.prompt_tokens);
+    }
+    if (usage?.completion_tokens) {
+      dependencies.metrics?.tokens.inc(
+        { environment: 'prod', model: modelId, kind: 'completion' },
+        usage.completion_tokens,
+      );
+    }
     dependencies.usage.record({
       environment: 'prod',
       apiKeyId: null,

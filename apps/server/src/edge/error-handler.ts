@@ -140,6 +140,7 @@ export function sendError(
   secrets: SecretScrubber,
 ): FastifyReply {
   const error = normalizeError(thrown);
+  request.errorCode = error.code;
   if (error.code === 'SY_ERR_DEPENDENCY_UNAVAILABLE') {
     // An outage is not a bug: one line with the reason, not the driver's error object and stack.
     request.log.warn({ code: error.code, reason: reasonOf(thrown) }, error.message);

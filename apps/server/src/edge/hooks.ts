@@ -18,6 +18,8 @@ import { type AuthFailureLimit, createAuthFailureLimit } from './auth-failure-li
 import { assertTrustedOrigin } from './origin-check';
 import { applyPlanBeforeHandler, applyPlanRequestLimits, type EdgePlans } from './plan-limits';
 import type { Principal, RouteBehaviour } from './principal';
+import { runInRequest } from './request-context';
+import type { RequestTracker } from './request-tracker';
 
 /** What the request hooks use: who is calling (keys, sessions), their limits, and what to record. */
 export interface EdgeDependencies {
@@ -26,12 +28,32 @@ export interface EdgeDependencies {
   readonly accounts: Pick<AccountService, 'hasSessionCookie' | 'sessionFromHeaders'>;
   readonly settings: Pick<SettingsStore, 'current'>;
   readonly limiter: Pick<RateLimiter, 'hit' | 'peek'>;
-  readonly metrics: Pick<Metrics, 'httpRequests' | 'httpDuration' | 'tokens' | 'rateLimitRejections'>;
+  readonly metrics: Pick<Metrics, 'httpRequests' | 'httpDuration' | 'tokens' | 'rateLimitRejections' | 'errors'>;
   readonly usage: Pick<UsageWriter, 'record'>;
+  /** Requests in flight (connection and stream gauges); absent in tests that build the hooks alone. */
+  readonly tracker?: RequestTracker;
+  /** One log line per request answered; absent or disabled: none. */
+  readonly accessLog?: AccessLogOptions;
+  /** Wraps each request in a span when tracing is configured (infrastructure/tracing.ts). */
+  readonly tracing?: RequestTracing | null;
   /** True once shutdown began: new requests are refused with SY_ERR_SHUTTING_DOWN. */
   readonly isDraining?: () => boolean;
   /** Plans, budgets and prices; without them every caller has the settings' limits and rows cost nothing. */
   readonly plans?: EdgePlans;
+}
+
+export interface AccessLogOptions {
+  readonly enabled: boolean;
+  /** Share of successful requests logged (0–1); errors and slow requests always are. */
+  readonly sampleRate: number;
+  readonly slowMs: number;
+}
+
+/** The HTTP server span of a request: started before auth, ended with the response. */
+export interface RequestTracing {
+  /** Starts the request's span and runs `next` with it as the active context. */
+  start(request: FastifyRequest, next: () => void): void;
+  end(request: FastifyRequest, route: string, status: number): void;
 }
 
 /** Liveness and readiness still answer while draining, so a load balancer sees the drain. */
@@ -315,6 +337,19 @@ export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencie
   app.decorateRequest('disconnect', null);
   app.decorateRequest('plan', null);
   app.decorateRequest('budgetTicket', null);
+  app.decorateRequest('streaming', false);
+  app.decorateRequest('errorCode', null);
+
+  // Callback style: the rest of the request (hooks, handler, what it enqueues or publishes) runs inside
+  // the request's context, so job and event logs carry its id (and, when tracing, its span).
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    edge.tracker?.start(request);
+    const context = { requestId: request.id };
+    const tracing = edge.tracing;
+    if (tracing) runInRequest(context, () => tracing.start(request, done));
+    else runInRequest(context, done);
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     request.receivedAt = performance.now();
@@ -323,6 +358,7 @@ export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencie
     // that reached the gateway, and maybe the upstream, leaves a usage row. The same (only)
     // close listener cancels the upstream call through request.disconnect.
     reply.raw.once('close', () => {
+      edge.tracker?.finish(request);
       if (!reply.raw.writableFinished) {
         request.disconnect?.abort(new Error('client disconnected'));
         recordRequest(edge, request, 499, performance.now() - (request.receivedAt ?? performance.now()));
@@ -361,6 +397,7 @@ export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencie
 
   // Callback style, not async: no promise per request for a hook that never waits.
   app.addHook('onResponse', (request, reply, done) => {
+    edge.tracker?.finish(request);
     recordRequest(edge, request, reply.statusCode, reply.elapsedTime);
     done();
   });
@@ -368,9 +405,35 @@ export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencie
 
 /** Metrics and one usage row for a finished (or abandoned) request. */
 function recordRequest(edge: EdgeDependencies, request: FastifyRequest, status: number, elapsedMs: number): void {
-  const behaviour = request.routeOptions.config?.behaviour;
-  const route = request.routeOptions.url ?? 'unmatched';
+  const config = request.routeOptions.config;
+  const behaviour = config?.behaviour;
+  const route = config?.metricsRoute ?? request.routeOptions.url ?? 'unmatched';
   const environment = request.principal?.environment ?? 'prod';
+  edge.tracing?.end(request, route, status);
+  if (request.errorCode !== null) edge.metrics.errors.inc({ environment, code: request.errorCode });
+  const accessLog = edge.accessLog;
+  if (
+    accessLog?.enabled &&
+    (status >= 400 ||
+      elapsedMs >= accessLog.slowMs ||
+      accessLog.sampleRate >= 1 ||
+      Math.random() < accessLog.sampleRate)
+  ) {
+    // Fastify's request logger adds reqId. The key's id, never the key; no URL (a query may hold a secret).
+    request.log.info(
+      {
+        method: request.method,
+        route,
+        status,
+        durationMs: Math.round(elapsedMs * 100) / 100,
+        environment,
+        keyId: request.principal?.keyId ?? null,
+        ...(request.usageInfo?.model ? { model: request.usageInfo.model } : {}),
+        ...(request.errorCode !== null ? { code: request.errorCode } : {}),
+      },
+      'request',
+    );
+  }
   const model = request.usageInfo?.model ?? null;
   const metricModel = model ?? '';
   edge.metrics.httpRequests.inc({

@@ -78,8 +78,14 @@ declare module 'fastify' {
     receivedAt: number | null;
     /** Aborted when the client leaves before the response is complete (made on first use). */
     disconnect: AbortController | null;
+    /** Set by routes that answer with a server-sent event stream (switchyard_http_open_streams). */
+    streaming: boolean;
+    /** The SY_ERR_* code of an error answer, for the access log and switchyard_errors_total. */
+    errorCode: string | null;
   }
   interface FastifyContextConfig {
     behaviour?: RouteBehaviour;
+    /** The `route` label and usage-row route when the URL pattern is not one (static files: `static`). */
+    metricsRoute?: string;
   }
 }

@@ -53,6 +53,7 @@ export function sendEventStream<T>(
   contentType?: string,
 ): FastifyReply {
   const res = reply.raw;
+  reply.request.streaming = true;
   const headers = { ...reply.getHeaders(), ...sseHeaders, ...(contentType ? { 'content-type': contentType } : {}) };
   reply.hijack();
   res.writeHead(reply.statusCode, headers as Record<string, string>);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Environment, SwitchyardConfig } from '@switchyard/core';
-import type { DatabaseErrorReporter, SwitchyardDatabase } from '@switchyard/db';
+import type { DatabaseErrorReporter, QueryTracer, SwitchyardDatabase } from '@switchyard/db';
 
 export type Databases = Readonly<Record<Environment, SwitchyardDatabase>>;
 
@@ -15,6 +15,8 @@ export interface OpenDatabasesOptions {
   eager?: boolean;
   /** Where connection errors nobody awaits go (a dropped idle connection, a failed reconnect). */
   onError?: DatabaseErrorReporter;
+  /** Wraps every query in a span (tracing on). */
+  tracer?: QueryTracer;
 }
 
 /**
@@ -24,7 +26,10 @@ export interface OpenDatabasesOptions {
  */
 export async function openDatabases(config: SwitchyardConfig, options: OpenDatabasesOptions = {}): Promise<Databases> {
   const { openDatabase } = await import('@switchyard/db');
-  const reporter = options.onError ? { onError: options.onError } : {};
+  const reporter = {
+    ...(options.onError ? { onError: options.onError } : {}),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
+  };
   if (config.databaseUrl !== null && config.devDatabaseUrl !== null) {
     const [prod, dev] = await Promise.all([
       openDatabase({ kind: 'postgres', url: config.databaseUrl, ...reporter }),

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import {
   collectSecretValues,
   createSecretScrubber,
@@ -6,6 +8,7 @@ import {
   type SwitchyardConfig,
 } from '@switchyard/core';
 import { type Logger, type LoggerOptions, pino } from 'pino';
+import { createStream } from 'rotating-file-stream';
 
 /**
  * Paths whose values never reach a log line. Keys arrive in Authorization
@@ -93,11 +96,48 @@ export function createLogger(
   return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
 }
 
-/** The process logger: the config's level, and every configured secret scrubbed from each line. */
+export interface LogFileOptions {
+  readonly path: string;
+  /** Rotate at this size: a number and K, M or G. */
+  readonly maxSize: string;
+  /** Rotated files kept beside the current one. */
+  readonly keep: number;
+}
+
+/**
+ * A log file rotated by size (rotating-file-stream): `switchyard.log` is always the current file,
+ * rotated ones are `switchyard.log.<date>-<n>` and only the newest `keep` of them stay.
+ */
+export function createLogFile(options: LogFileOptions): NodeJS.WritableStream {
+  const directory = dirname(resolve(options.path));
+  const name = basename(options.path);
+  mkdirSync(directory, { recursive: true });
+  const stamp = (time: Date) => time.toISOString().slice(0, 19).replace(/[:T]/g, '-');
+  return createStream((time, index) => (time ? `${name}.${stamp(new Date(time))}-${index ?? 1}` : name), {
+    path: directory,
+    size: options.maxSize as `${number}M`,
+    maxFiles: options.keep,
+    // Where rotating-file-stream lists the rotated files it keeps (hidden, beside them).
+    history: `.${name}.history`,
+  });
+}
+
+/**
+ * The process logger: the config's level, every configured secret scrubbed from each line, and
+ * with LOG_FILE every line written to standard output and to the rotated file too.
+ */
 export function createConfiguredLogger(
   config: SwitchyardConfig,
   destination?: NodeJS.WritableStream,
   level: string = config.logLevel,
 ): Logger {
-  return createLogger(level, destination, { secrets: createSecretScrubber(collectSecretValues(config)) });
+  const logFile = config.observability?.logFile;
+  const output =
+    logFile && !destination
+      ? (pino.multistream([
+          { stream: process.stdout, level: level as pino.Level },
+          { stream: createLogFile(logFile), level: level as pino.Level },
+        ]) as unknown as NodeJS.WritableStream)
+      : destination;
+  return createLogger(level, output, { secrets: createSecretScrubber(collectSecretValues(config)) });
 }

@@ -55,6 +55,7 @@ export async function streamJobEvents(
   describe: (job: JobRecord) => unknown,
 ): Promise<void> {
   reply.hijack();
+  request.streaming = true;
   reply.raw.writeHead(200, { ...sseHeaders, 'x-environment': job.environment });
   const write = (text: string) => {
     if (!reply.raw.writableEnded) reply.raw.write(text);

@@ -1,7 +1,15 @@
 import type { SecretScrubber, SwitchyardConfig } from '@switchyard/core';
 import type { SwitchyardDatabase } from '@switchyard/db';
-import { createBullmqJobQueue, createEmbeddedJobQueue, type JobQueue, type PlatformJobs } from '@switchyard/jobs';
+import {
+  createBullmqJobQueue,
+  createEmbeddedJobQueue,
+  type JobQueue,
+  type JobTrace,
+  type PlatformJobs,
+} from '@switchyard/jobs';
 import type { Logger } from 'pino';
+import { currentRequest } from '../edge/request-context';
+import type { Tracing } from '../infrastructure/tracing';
 
 /** The queue every capability enqueues to and registers its job handlers on. */
 export type PlatformJobQueue = JobQueue<PlatformJobs>;
@@ -14,13 +22,68 @@ export interface JobQueueOptions {
   logger: Logger;
   /** Configured secrets, scrubbed from failure messages before `last_error` stores them. */
   secrets: SecretScrubber;
+  /** Job spans; null or absent: no tracing. */
+  tracing?: Tracing | null;
 }
 
 /** BullMQ when Redis is configured, the embedded database-backed queue otherwise. */
-export function createJobQueue({ config, database, catalog, logger, secrets }: JobQueueOptions): PlatformJobQueue {
+export function createJobQueue(options: JobQueueOptions): PlatformJobQueue {
+  const { config, database, catalog, logger, secrets } = options;
   const onError = (error: unknown, context?: unknown) => logger.error({ err: error, context }, 'job platform error');
   const scrubErrorMessage = (message: string) => secrets.scrub(message);
-  return config.redisUrl
+  const queue = config.redisUrl
     ? createBullmqJobQueue({ redisUrl: config.redisUrl, catalog, onError, scrubErrorMessage })
     : createEmbeddedJobQueue({ database, catalog, onError, scrubErrorMessage });
+  return withRequestTrace(queue, logger, options.tracing ?? null, scrubErrorMessage);
+}
+
+/**
+ * Jobs remember the request that enqueued them (its X-Request-Id and trace context): each attempt
+ * logs its start and end with that request id, and runs in a span joined to the request's trace.
+ */
+export function withRequestTrace(
+  queue: PlatformJobQueue,
+  logger: Logger,
+  tracing: Tracing | null,
+  scrub: (message: string) => string,
+): PlatformJobQueue {
+  const enqueue: PlatformJobQueue['enqueue'] = (name, payload, enqueueOptions) => {
+    const requestId = currentRequest()?.requestId;
+    const carrier = tracing?.carrier() ?? null;
+    if (requestId === undefined && carrier === null) return queue.enqueue(name, payload, enqueueOptions);
+    const trace: JobTrace = { ...enqueueOptions.trace, ...(requestId ? { requestId } : {}), ...carrier };
+    return queue.enqueue(name, payload, { ...enqueueOptions, trace });
+  };
+  const process: PlatformJobQueue['process'] = (name, handler, processOptions) =>
+    queue.process(
+      name,
+      async (job) => {
+        const log = logger.child({
+          job: job.name,
+          jobId: job.id,
+          attempt: job.attempt,
+          ...(job.trace?.requestId ? { reqId: job.trace.requestId } : {}),
+        });
+        const started = performance.now();
+        const run = async () => {
+          try {
+            const result = await handler(job);
+            log.info({ durationMs: Math.round(performance.now() - started) }, 'job attempt completed');
+            return result;
+          } catch (error) {
+            log.warn(
+              {
+                durationMs: Math.round(performance.now() - started),
+                reason: scrub(error instanceof Error ? error.message : String(error)).slice(0, 300),
+              },
+              'job attempt failed',
+            );
+            throw error;
+          }
+        };
+        return tracing ? tracing.job(job, job.trace ?? null, run) : run();
+      },
+      processOptions,
+    );
+  return { ...queue, enqueue, process };
 }

@@ -28,10 +28,16 @@ const isMessage = (value: unknown): value is ClusterMetricsMessage =>
  * Gauges that every worker reads from the same shared source (the job queue, Redis): summing
  * them would count the same jobs N times. A ratio is averaged.
  */
-const sharedGauges: Record<string, 'max' | 'average'> = {
+const sharedGauges: Record<string, 'max' | 'min' | 'average'> = {
   switchyard_jobs: 'max',
   switchyard_job_workers_alive: 'max',
+  switchyard_queue_depth: 'max',
   switchyard_cache_hit_ratio: 'average',
+  // Every worker pings the same databases and Redis and sees the same disk: 0 if any worker fails.
+  switchyard_dependency_up: 'min',
+  switchyard_disk_free_bytes: 'min',
+  switchyard_disk_size_bytes: 'max',
+  switchyard_build_info: 'max',
 };
 
 const collectTimeoutMs = 5_000;

@@ -29,6 +29,14 @@ const missingPage = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 export async function registerWebApp(app: FastifyInstance, root = defaultWebDist): Promise<void> {
   const built = existsSync(join(root, 'index.html'));
   if (built) {
+    // One route per file (wildcard: false): every release's hashed names would be new metric series.
+    app.addHook('onRoute', (route) => {
+      if (route.method === 'GET' || (Array.isArray(route.method) && route.method.includes('GET'))) {
+        if (route.url !== '/' && route.url !== '/*') {
+          route.config = { ...route.config, metricsRoute: 'static' };
+        }
+      }
+    });
     await app.register(fastifyStatic, {
       root,
       wildcard: false,

@@ -210,6 +210,7 @@ export function createBullmqJobQueue<Catalog extends JobCatalog>(
             name: job.name,
             environment: envelope.environment,
             payload: envelope.payload,
+            trace: envelope.trace ?? null,
             attempt: job.attemptsStarted,
             maxAttempts: job.opts.attempts ?? 1,
           },
@@ -322,7 +323,11 @@ export function createBullmqJobQueue<Catalog extends JobCatalog>(
       assertOpen();
       const { definition, delayMs } = checkEnqueue(catalog, name, payload, enqueueOptions);
       const id = enqueueOptions.jobId ?? randomUUID();
-      const envelope: JobEnvelope = { environment: enqueueOptions.environment, payload };
+      const envelope: JobEnvelope = {
+        environment: enqueueOptions.environment,
+        payload,
+        ...(enqueueOptions.trace ? { trace: enqueueOptions.trace } : {}),
+      };
       const job = await queueFor(name).add(name, envelope, {
         jobId: id,
         ...(delayMs > 0 ? { delay: delayMs } : {}),

@@ -1,11 +1,13 @@
 import type { Environment } from '@switchyard/core';
 import type { Job } from 'bullmq';
-import type { JobError, JobRecord, JobStatus, JsonValue } from '../job-queue';
+import type { JobError, JobRecord, JobStatus, JobTrace, JsonValue } from '../job-queue';
 
 /** What a BullMQ job's data holds: the payload plus the environment the job belongs to. */
 export interface JobEnvelope {
   environment: Environment;
   payload: unknown;
+  /** Absent on jobs enqueued before it existed, and on jobs no request caused. */
+  trace?: JobTrace;
 }
 
 /** BullMQ progress is stored wrapped, so "no progress yet" (BullMQ's 0) and a reported 0 stay apart. */

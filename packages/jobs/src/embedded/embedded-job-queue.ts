@@ -17,6 +17,7 @@ import {
   type JobHandler,
   type JobQueue,
   type JobRecord,
+  type JobTrace,
   type JsonValue,
   systemClock,
 } from '../job-queue';
@@ -206,6 +207,7 @@ export function createEmbeddedJobQueue<Catalog extends JobCatalog>(
         name: row.name,
         environment: row.environment,
         payload: row.payload,
+        trace: (row.trace as JobTrace | null) ?? null,
         attempt: lease.attempt,
         maxAttempts: row.maxAttempts,
       },
@@ -403,6 +405,7 @@ export function createEmbeddedJobQueue<Catalog extends JobCatalog>(
         name,
         environment: enqueueOptions.environment,
         payload,
+        trace: enqueueOptions.trace ?? null,
         maxAttempts: definition.attempts,
         runAt: new Date(at + delayMs),
         now: new Date(at),
