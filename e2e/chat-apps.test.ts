@@ -1,37 +1,23 @@
 /// <reference lib="dom" />
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FakeOpenAIServer, startFakeOpenAI, testMcpServerPath } from '@switchyard/testkit';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliServer, startCliServer } from '../apps/server/src/testing/cli-process';
-import { chromiumArgs, chromiumPath } from './chromium';
+import { artifacts, type E2eApp, e2eUnavailable, signUpInBrowser, startE2eApp } from './harness';
 
 /**
  * End to end: a chat answer that uses an app. A real `switchyard start` with the testkit's MCP
  * server as the app `clock` and a fake OpenAI upstream scripted to call its `add` skill, driven
  * by Debian's chromium: the tool step appears in the answer with its result, and after a reload.
  */
-const hasChromium = existsSync(chromiumPath);
-const hasBuild = existsSync(join(import.meta.dirname, '../apps/web/dist/index.html'));
-if (!hasChromium) console.warn(`e2e skipped: ${chromiumPath} is missing (apt-get install -y chromium)`);
-if (!hasBuild) console.warn('e2e skipped: apps/web/dist is missing (npm run build -w @switchyard/web)');
-
-const artifacts = join(import.meta.dirname, 'artifacts');
 type Message = { role: string; content: unknown };
 
-describe.skipIf(!hasChromium || !hasBuild)('web chat with apps end to end', () => {
-  let dataDir: string;
+describe.skipIf(e2eUnavailable())('web chat with apps end to end', () => {
   let upstream: FakeOpenAIServer;
-  let server: CliServer;
-  let browser: Browser;
+  let app: E2eApp;
   let page: Page;
 
   beforeAll(async () => {
-    await mkdir(artifacts, { recursive: true });
-    dataDir = await mkdtemp(join(tmpdir(), 'switchyard-e2e-apps-'));
     // Asked a question, the model calls clock's add skill; given its result, it answers with it.
     upstream = await startFakeOpenAI({
       toolCalls: (request) =>
@@ -43,10 +29,9 @@ describe.skipIf(!hasChromium || !hasBuild)('web chat with apps end to end', () =
         return results.length > 0 ? `The sum is ${results.map((message) => message.content).join(', ')}.` : 'no tools';
       },
     });
-    await writeFile(
-      join(dataDir, 'switchyard.config.yaml'),
-      JSON.stringify({
-        ollama: { autodetect: false },
+    app = await startE2eApp({
+      name: 'apps',
+      config: {
         providers: [{ id: 'fake', type: 'openai-compatible', baseURL: upstream.url }],
         models: [{ id: 'smart', provider: 'fake', upstreamModel: 'gpt-4o-mini', label: 'Smart' }],
         defaultModel: 'smart',
@@ -59,30 +44,22 @@ describe.skipIf(!hasChromium || !hasBuild)('web chat with apps end to end', () =
             focusModes: [{ id: 'maths', name: 'Maths', systemPrompt: 'You add numbers.', skills: ['add'] }],
           },
         ],
-      }),
-    );
-    const variables = { SWITCHYARD_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
-    server = await startCliServer(['start'], { cwd: dataDir, variables });
-    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      },
+    });
+    page = app.page;
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    server?.child.kill('SIGTERM');
-    await server?.exited;
+    await app?.close();
     await upstream?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('shows the tool step with its result inside the answer, live and after a reload', async () => {
-    await page.goto(server.url);
-    await page.getByRole('button', { name: 'Create an account' }).click();
-    await page.getByLabel('Name').fill('Tess');
-    await page.getByLabel('Email').fill('tess@example.com');
-    await page.getByLabel('Password').fill('a long password 789');
-    await page.getByRole('button', { name: 'Sign up' }).click();
-    await page.waitForURL('**/chat');
+    await signUpInBrowser(page, app.server.url, {
+      name: 'Tess',
+      email: 'tess@example.com',
+      password: 'a long password 789',
+    });
 
     // Choose the app in the composer's picker, then ask.
     await page.getByRole('button', { name: 'Apps' }).click();

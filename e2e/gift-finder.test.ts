@@ -1,10 +1,7 @@
 /// <reference lib="dom" />
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FakeOpenAIServer, startFakeOpenAI } from '@switchyard/testkit';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type MarketplaceFakes,
@@ -12,8 +9,8 @@ import {
   scriptedGiftModel,
   startMarketplaceFakes,
 } from '../apps/server/src/gift-finder/gift-finder-testing';
-import { type CliServer, startCliServer } from '../apps/server/src/testing/cli-process';
-import { chromiumArgs, chromiumPath } from './chromium';
+import type { CliServer } from '../apps/server/src/testing/cli-process';
+import { artifacts, type E2eApp, e2eUnavailable, signUpInBrowser, startE2eApp } from './harness';
 
 /**
  * End to end: the Gift finder page through a whole session on a real `switchyard start` (embedded
@@ -23,61 +20,44 @@ import { chromiumArgs, chromiumPath } from './chromium';
  * interview as a chat, live progress, products, the final ranking, a reload, a refused request and
  * the consent rule.
  */
-const hasChromium = existsSync(chromiumPath);
-const hasBuild = existsSync(join(import.meta.dirname, '../apps/web/dist/index.html'));
-if (!hasChromium) console.warn(`e2e skipped: ${chromiumPath} is missing (apt-get install -y chromium)`);
-if (!hasBuild) console.warn('e2e skipped: apps/web/dist is missing (npm run build -w @switchyard/web)');
-
-const artifacts = join(import.meta.dirname, 'artifacts');
-describe.skipIf(!hasChromium || !hasBuild)('gift finder page end to end', () => {
-  let dataDir: string;
+describe.skipIf(e2eUnavailable())('gift finder page end to end', () => {
+  let app: E2eApp;
   let model: ScriptedGiftModel;
   let upstream: FakeOpenAIServer;
   let marketplaces: MarketplaceFakes;
   let server: CliServer;
-  let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    await mkdir(artifacts, { recursive: true });
-    dataDir = await mkdtemp(join(tmpdir(), 'switchyard-e2e-gifts-'));
     model = scriptedGiftModel();
     upstream = await startFakeOpenAI({ reply: (body) => model.reply(body) });
     marketplaces = await startMarketplaceFakes();
-    await writeFile(
-      join(dataDir, 'switchyard.config.yaml'),
-      JSON.stringify({
-        ollama: { autodetect: false },
+    app = await startE2eApp({
+      name: 'gifts',
+      config: {
         providers: [{ id: 'fake', type: 'openai-compatible', baseURL: upstream.url }],
         models: [{ id: 'gift-model', provider: 'fake', upstreamModel: 'gpt-4o-mini', label: 'Gifts' }],
         defaultModel: 'gift-model',
         marketplaces: marketplaces.config,
         giftFinder: { model: 'gift-model', maxQuestions: 3 },
-      }),
-    );
-    const variables = { SWITCHYARD_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
-    server = await startCliServer(['start'], { cwd: dataDir, variables });
-    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      },
+      pageOptions: { viewport: { width: 1280, height: 900 } },
+    });
+    ({ server, page } = app);
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    server?.child.kill('SIGTERM');
-    await server?.exited;
+    await app?.close();
     await upstream?.close();
     await marketplaces?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('interviews, shows live progress and products, ranks them, and reopens the session', async () => {
-    await page.goto(server.url);
-    await page.getByRole('button', { name: 'Create an account' }).click();
-    await page.getByLabel('Name').fill('Gina');
-    await page.getByLabel('Email').fill('gina@example.com');
-    await page.getByLabel('Password').fill('a long password 246');
-    await page.getByRole('button', { name: 'Sign up' }).click();
-    await page.waitForURL('**/chat');
+    await signUpInBrowser(page, server.url, {
+      name: 'Gina',
+      email: 'gina@example.com',
+      password: 'a long password 246',
+    });
 
     await page.getByRole('link', { name: 'Gift finder' }).click();
     await page.waitForURL('**/gifts');

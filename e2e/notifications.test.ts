@@ -1,56 +1,42 @@
 /// <reference lib="dom" />
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliServer, runCli, startCliServer } from '../apps/server/src/testing/cli-process';
-import { chromiumArgs, chromiumPath } from './chromium';
+import { type CliServer, runCli } from '../apps/server/src/testing/cli-process';
+import { artifacts, type E2eApp, e2eUnavailable, startE2eApp } from './harness';
 
 /**
  * The notification bell in a real browser: a notification created on the server (an admin's test
  * notification) shows up in the header at once, through the live stream, without a reload.
  */
-const hasChromium = existsSync(chromiumPath);
-const hasBuild = existsSync(join(import.meta.dirname, '../apps/web/dist/index.html'));
-if (!hasChromium) console.warn(`e2e skipped: ${chromiumPath} is missing (apt-get install -y chromium)`);
-if (!hasBuild) console.warn('e2e skipped: apps/web/dist is missing (npm run build -w @switchyard/web)');
-
-const artifacts = join(import.meta.dirname, 'artifacts');
-
-describe.skipIf(!hasChromium || !hasBuild)('notifications end to end', () => {
-  let dataDir: string;
+describe.skipIf(e2eUnavailable())('notifications end to end', () => {
+  let app: E2eApp;
   let server: CliServer;
-  let browser: Browser;
   let page: Page;
   let adminKey: string;
 
   beforeAll(async () => {
-    await mkdir(artifacts, { recursive: true });
-    dataDir = await mkdtemp(join(tmpdir(), 'switchyard-e2e-notify-'));
-    const variables = { SWITCHYARD_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
-    const created = await runCli(
-      ['admin', 'create', '--email', 'admin@example.com', '--password', 'a long password 123'],
-      { cwd: dataDir, variables },
-    );
-    expect(created.code, created.stderr).toBe(0);
-    server = await startCliServer(['start'], { cwd: dataDir, variables });
+    app = await startE2eApp({
+      name: 'notify',
+      prepare: async (dataDir, variables) => {
+        const created = await runCli(
+          ['admin', 'create', '--email', 'admin@example.com', '--password', 'a long password 123'],
+          { cwd: dataDir, variables },
+        );
+        expect(created.code, created.stderr).toBe(0);
+      },
+    });
+    ({ server, page } = app);
     const key = await runCli(['keys', 'create', '--env', 'prod', '--name', 'e2e admin', '--admin'], {
-      cwd: dataDir,
-      variables,
+      cwd: app.dataDir,
+      variables: app.variables,
     });
     expect(key.code, key.stderr).toBe(0);
     adminKey = key.stdout.trim();
-    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    server?.child.kill('SIGTERM');
-    await server?.exited;
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await app?.close();
   });
 
   it('updates the bell live when a notification is created, marks it read and changes a preference from the panel', async () => {

@@ -1,13 +1,10 @@
 /// <reference lib="dom" />
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type FakeOpenAIAudioServer, spokenWav, startFakeOpenAIAudio } from '@switchyard/testkit';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliServer, startCliServer } from '../apps/server/src/testing/cli-process';
-import { chromiumArgs, chromiumPath } from './chromium';
+import { artifacts, type E2eApp, e2eUnavailable, signUpInBrowser, startE2eApp } from './harness';
 
 /**
  * End to end: the chat composer's microphone in real Chromium. Chromium's fake media devices stand in
@@ -15,31 +12,18 @@ import { chromiumArgs, chromiumPath } from './chromium';
  * the page records it with MediaRecorder, uploads it to a real `switchyard start`, whose audio model
  * is the testkit's fake OpenAI Whisper server, and the transcript lands in the composer.
  */
-const hasChromium = existsSync(chromiumPath);
-const hasBuild = existsSync(join(import.meta.dirname, '../apps/web/dist/index.html'));
-if (!hasChromium) console.warn(`e2e skipped: ${chromiumPath} is missing (apt-get install -y chromium)`);
-if (!hasBuild) console.warn('e2e skipped: apps/web/dist is missing (npm run build -w @switchyard/web)');
-
-const artifacts = join(import.meta.dirname, 'artifacts');
 const words = 'turn the lights on in the kitchen';
 
-describe.skipIf(!hasChromium || !hasBuild)('the microphone button end to end', () => {
-  let dataDir: string;
+describe.skipIf(e2eUnavailable())('the microphone button end to end', () => {
   let whisper: FakeOpenAIAudioServer;
-  let server: CliServer;
-  let browser: Browser;
+  let app: E2eApp;
   let page: Page;
 
   beforeAll(async () => {
-    await mkdir(artifacts, { recursive: true });
-    dataDir = await mkdtemp(join(tmpdir(), 'switchyard-e2e-voice-'));
     whisper = await startFakeOpenAIAudio({ apiKey: 'sk-e2e-whisper-0123456789', transcript: () => words });
-    const speech = join(dataDir, 'speech.wav');
-    await writeFile(speech, spokenWav(words));
-    await writeFile(
-      join(dataDir, 'switchyard.config.yaml'),
-      JSON.stringify({
-        ollama: { autodetect: false },
+    app = await startE2eApp({
+      name: 'voice',
+      config: {
         audioModels: [
           {
             id: 'whisper-1',
@@ -48,38 +32,28 @@ describe.skipIf(!hasChromium || !hasBuild)('the microphone button end to end', (
             apiKey: 'sk-e2e-whisper-0123456789',
           },
         ],
-      }),
-    );
-    const variables = { SWITCHYARD_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
-    server = await startCliServer(['start'], { cwd: dataDir, variables });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        ...chromiumArgs,
+      },
+      prepare: (dataDir) => writeFile(join(dataDir, 'speech.wav'), spokenWav(words)),
+      chromiumFlags: (dataDir) => [
         '--use-fake-ui-for-media-stream',
         '--use-fake-device-for-media-stream',
-        `--use-file-for-fake-audio-capture=${speech}`,
+        `--use-file-for-fake-audio-capture=${join(dataDir, 'speech.wav')}`,
       ],
     });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page = app.page;
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    server?.child.kill('SIGTERM');
-    await server?.exited;
+    await app?.close();
     await whisper?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('records from the microphone, uploads the recording and puts the transcript in the composer', async () => {
-    await page.goto(server.url);
-    await page.getByRole('button', { name: 'Create an account' }).click();
-    await page.getByLabel('Name').fill('Vera');
-    await page.getByLabel('Email').fill('vera@example.com');
-    await page.getByLabel('Password').fill('a long password 456');
-    await page.getByRole('button', { name: 'Sign up' }).click();
-    await page.waitForURL('**/chat');
+    await signUpInBrowser(page, app.server.url, {
+      name: 'Vera',
+      email: 'vera@example.com',
+      password: 'a long password 456',
+    });
 
     await page.getByRole('button', { name: 'Record voice' }).click();
     const stop = page.getByRole('button', { name: 'Stop recording' });
