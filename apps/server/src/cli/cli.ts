@@ -7,7 +7,7 @@ import {
   isEnvironment,
   isSwitchyardError,
   type KeyScope,
-  loadConfig,
+  loadConfigWithSecrets,
   parseKeyScopes,
   type SwitchyardConfig,
 } from '@switchyard/core';
@@ -353,7 +353,7 @@ async function keysCommand(args: string[]): Promise<void> {
       scopes: { type: 'string' },
     },
   });
-  const config = loadCliConfig(values);
+  const config = await loadCliConfig(values);
   switch (subcommand) {
     case 'create': {
       if (!isEnvironment(values.env)) throw new UsageError('keys create needs --env prod or --env dev', 'keys');
@@ -408,7 +408,7 @@ async function adminCommand(args: string[]): Promise<void> {
   });
   if (subcommand !== 'create') throw new UsageError(`unknown admin command '${subcommand ?? ''}' (create)`, 'admin');
   if (!values.email) throw new UsageError('admin create needs --email EMAIL', 'admin');
-  const config = loadCliConfig(values);
+  const config = await loadCliConfig(values);
   let password: string;
   if (values.password !== undefined) {
     process.stderr.write(
@@ -473,7 +473,7 @@ async function modelsCommand(args: string[]): Promise<void> {
   if (subcommand !== 'list') throw new UsageError(`unknown models command '${subcommand ?? ''}' (list)`, 'models');
   const environment = values.env ?? 'prod';
   if (!isEnvironment(environment)) throw new UsageError('models list takes --env prod or --env dev', 'models');
-  const config = loadCliConfig(values);
+  const config = await loadCliConfig(values);
   const holder = isServerMode(config) ? null : readLock(config.dataDir);
   let models: ListedModel[];
   if (holder?.role === 'server' && holder.socketPath) {
@@ -534,7 +534,7 @@ function parseCommandArgs<const Options extends ParseOptions>(command: string, a
 }
 
 /** The configuration, with the location flags in place of their variables. */
-function loadCliConfig(values: { port?: string; host?: string; config?: string; 'data-dir'?: string }) {
+function cliVariables(values: { port?: string; host?: string; config?: string; 'data-dir'?: string }) {
   const variables: Record<string, string | undefined> = { ...process.env };
   if (values.port !== undefined) {
     if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65_535) {
@@ -545,7 +545,12 @@ function loadCliConfig(values: { port?: string; host?: string; config?: string; 
   if (values.host !== undefined) variables.HOST = values.host;
   if (values.config !== undefined) variables.SWITCHYARD_CONFIG = values.config;
   if (values['data-dir'] !== undefined) variables.SWITCHYARD_DATA_DIR = values['data-dir'];
-  return loadConfig(variables);
+  return variables;
+}
+
+/** The configuration with its secrets: `NAME_FILE` files and `${vault:…}` references read first. */
+function loadCliConfig(values: { port?: string; host?: string; config?: string; 'data-dir'?: string }) {
+  return loadConfigWithSecrets(cliVariables(values));
 }
 
 function wantsHelp(args: string[]): boolean {
@@ -573,13 +578,13 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'start': {
       const { values } = parseCommandArgs('start', rest, { options: locationOptions });
-      return runServer(loadCliConfig(values), 'all');
+      return runServer(await loadCliConfig(values), 'all');
     }
     case 'api': {
       const { values } = parseCommandArgs('api', rest, {
         options: { ...locationOptions, workers: { type: 'string' } },
       });
-      const config = loadCliConfig(values);
+      const config = await loadCliConfig(values);
       let workers: number;
       try {
         workers = parseWorkerCount(values.workers);
@@ -599,11 +604,11 @@ async function main(argv: string[]): Promise<void> {
       const { values } = parseCommandArgs('worker', rest, {
         options: { ...locationOptions, services: { type: 'string' } },
       });
-      return runWorker(loadCliConfig(values), values.services);
+      return runWorker(await loadCliConfig(values), values.services);
     }
     case 'migrate': {
       const { values } = parseCommandArgs('migrate', rest, { options: locationOptions });
-      return migrate(loadCliConfig(values));
+      return migrate(await loadCliConfig(values));
     }
     case 'keys':
       return keysCommand(rest);

@@ -7,14 +7,13 @@ import type {
   SwitchyardConfig,
 } from '@switchyard/core';
 import {
-  collectSecretValues,
   createBatchedRateLimiter,
   createMemoryKeyPoolStore,
   createMemoryRateLimiter,
   createMemoryResponseCache,
-  createSecretScrubber,
   environments,
   type SecretScrubber,
+  scrubberFor,
   settingDefinitions,
 } from '@switchyard/core';
 import {
@@ -88,6 +87,7 @@ import { registerWhatsAppWebhookJob } from '../messaging/whatsapp-webhook-job';
 import { subscribeEventNotifications } from '../notifications/notification-events';
 import { registerNotificationJobs } from '../notifications/notification-jobs';
 import { createNotifications, type Notifications } from '../notifications/notifications';
+import { startSecretRefresh } from '../operations/secret-refresh';
 import { createPlatformScheduler } from '../schedules/schedule-dependencies';
 import type { Scheduler } from '../schedules/scheduler';
 import { ensureSystemSchedules, registerMaintenanceJob } from '../schedules/system-schedules';
@@ -186,7 +186,7 @@ export async function createServerParts(
   options: ServerPartsOptions = {},
 ): Promise<ServerParts> {
   const mode = isServerMode(config) ? 'server' : 'embedded';
-  const secrets = createSecretScrubber(collectSecretValues(config));
+  const secrets = scrubberFor(config);
   const socketPath = mode === 'embedded' ? adminSocketPath(config.dataDir) : null;
   const lock: DataDirLock | null =
     mode === 'embedded' ? acquireDataDirLock(config.dataDir, { role: 'server', socketPath }) : null;
@@ -292,6 +292,9 @@ export async function createServerParts(
     const limiter = redis ? createBatchedRateLimiter(createRedisRateLimiter(redis)) : createMemoryRateLimiter();
     const models = createModelRegistry(config, logger);
     cleanups.unshift(() => models.close());
+    // `${vault:…}` references are read again periodically: a rotated key needs no restart.
+    const secretRefresh = startSecretRefresh({ config, models, secrets, logger });
+    cleanups.unshift(() => secretRefresh.stop());
     const keyPools = redis ? createRedisKeyPoolStore(redis) : createMemoryKeyPoolStore();
     const responseCache = redis ? createRedisResponseCache(redis) : createMemoryResponseCache(config.cache.maxEntries);
     const router = createRouter({ models, keyPools, policy: config.routing, metrics, logger });

@@ -1,10 +1,4 @@
-import {
-  collectSecretValues,
-  createSecretScrubber,
-  noSecrets,
-  type SecretScrubber,
-  type SwitchyardConfig,
-} from '@switchyard/core';
+import { noSecrets, type SecretScrubber, type SwitchyardConfig, scrubberFor } from '@switchyard/core';
 import { type Logger, type LoggerOptions, pino } from 'pino';
 
 /**
@@ -88,7 +82,8 @@ export function createLogger(
     base: { service: 'switchyard' },
     serializers: { err: serializeError, error: serializeError },
     // The last step before a line leaves the process: whatever field or message a secret hid in, it goes.
-    ...(secrets.values.length > 0 ? { hooks: { streamWrite: (line: string) => secrets.scrub(line) } } : {}),
+    // Installed even with nothing to scrub yet: a secret refreshed from Vault is added later.
+    hooks: { streamWrite: (line: string) => secrets.scrub(line) },
   };
   return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
 }
@@ -99,5 +94,5 @@ export function createConfiguredLogger(
   destination?: NodeJS.WritableStream,
   level: string = config.logLevel,
 ): Logger {
-  return createLogger(level, destination, { secrets: createSecretScrubber(collectSecretValues(config)) });
+  return createLogger(level, destination, { secrets: scrubberFor(config) });
 }
