@@ -561,6 +561,21 @@ export interface SwitchyardConfig {
   readonly substitutedSecrets?: readonly string[];
   /** `VAULT_ADDR` and its auth: where `${vault:…}` references are read (and read again to pick up rotations). */
   readonly vault?: VaultSettings | null;
+  /** `switchyard backup` and the scheduled backups (docs/operations.md#backups). */
+  readonly backup: BackupConfig;
+}
+
+export interface BackupConfig {
+  /** `BACKUP_DIR`: where backups are written and pruned; default `<data dir>/backups`. */
+  readonly dir: string;
+  /** `BACKUP_SCHEDULE`: cron (UTC) of the scheduled backup; null (`off`) turns it off. Default `30 2 * * *`. */
+  readonly schedule: string | null;
+  /** Backups kept: the newest of each of the last N days, weeks and months (`BACKUP_KEEP_DAILY` …). */
+  readonly keepDaily: number;
+  readonly keepWeekly: number;
+  readonly keepMonthly: number;
+  /** `PG_BIN_DIR`: where pg_dump and pg_restore are; default the PATH. */
+  readonly pgBinDir: string | null;
 }
 
 /** What loadConfig needs beyond the environment: values already fetched from Vault. */
@@ -1070,6 +1085,14 @@ export function loadConfig(
     shutdownTimeoutMs: parseInteger('SHUTDOWN_TIMEOUT_MS', variables.SHUTDOWN_TIMEOUT_MS, 10_000),
     substitutedSecrets: [...(file.substitutedSecrets ?? []), ...vaultSubstituted],
     vault: vaultSettings(variables),
+    backup: {
+      dir: resolve(cwd, variables.BACKUP_DIR || resolve(cwd, variables.SWITCHYARD_DATA_DIR || './data', 'backups')),
+      schedule: parseBackupSchedule(variables.BACKUP_SCHEDULE),
+      keepDaily: parseInteger('BACKUP_KEEP_DAILY', variables.BACKUP_KEEP_DAILY, 7),
+      keepWeekly: parseInteger('BACKUP_KEEP_WEEKLY', variables.BACKUP_KEEP_WEEKLY, 4),
+      keepMonthly: parseInteger('BACKUP_KEEP_MONTHLY', variables.BACKUP_KEEP_MONTHLY, 6),
+      pgBinDir: variables.PG_BIN_DIR || null,
+    },
   };
   if ((config.databaseUrl === null) !== (config.devDatabaseUrl === null)) {
     throw new SwitchyardError(
@@ -1168,7 +1191,7 @@ function resolveVariableReferences(
   const result: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(variables)) {
     result[name] =
-      value !== undefined && value.includes('${vault:')
+      value?.includes('${vault:')
         ? interpolateVault(value, vaultValues, name, substituted)
         : value;
   }
@@ -1247,4 +1270,16 @@ function yamlStrings(text: string): string[] {
   };
   walk(parsed);
   return strings;
+}
+
+function parseBackupSchedule(raw: string | undefined): string | null {
+  if (raw === undefined || raw === '') return '30 2 * * *';
+  if (raw === 'off' || raw === 'false') return null;
+  if (raw.trim().split(/\s+/).length < 5) {
+    throw new SwitchyardError(
+      'SY_ERR_VALIDATION',
+      `BACKUP_SCHEDULE must be a cron expression such as '30 2 * * *' (UTC) or 'off'; got '${raw}'`,
+    );
+  }
+  return raw.trim();
 }

@@ -106,6 +106,8 @@ export const migrationsFolder = fileURLToPath(new URL('../migrations', import.me
 const migrationLockKey = 7_310_585_046_277_001;
 
 const migrators = new WeakMap<SwitchyardDatabase, () => Promise<void>>();
+/** The PGlite client behind an embedded database (backups dump its data dir). */
+export const pgliteClients = new WeakMap<SwitchyardDatabase, () => Promise<PGlite>>();
 
 /** Applies pending migrations to an open database; `openDatabase` already did, so this is normally a no-op. */
 export async function migrateDatabase(database: SwitchyardDatabase): Promise<void> {
@@ -236,6 +238,7 @@ function pgliteDatabase(
     close: lifecycle.close,
   };
   migrators.set(database, lifecycle.migrate);
+  pgliteClients.set(database, client);
   return database;
 }
 
