@@ -1190,10 +1190,7 @@ function resolveVariableReferences(
 ): EnvironmentVariables {
   const result: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(variables)) {
-    result[name] =
-      value?.includes('${vault:')
-        ? interpolateVault(value, vaultValues, name, substituted)
-        : value;
+    result[name] = value?.includes('${vault:') ? interpolateVault(value, vaultValues, name, substituted) : value;
   }
   return result;
 }

@@ -78,3 +78,17 @@ export async function wipePostgresDatabase(url: string): Promise<void> {
     await client.end();
   }
 }
+
+/** Connects to a PostgreSQL URL and asks its version, without migrating anything (`switchyard doctor`). */
+export async function probePostgresUrl(url: string, timeoutMs = 5000): Promise<string> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    const result = await client.query<{ version: string }>("SELECT current_setting('server_version') AS version");
+    return result.rows[0]?.version ?? 'unknown';
+  } finally {
+    await client.end().catch(() => {});
+  }
+}

@@ -87,6 +87,7 @@ import { registerWhatsAppWebhookJob } from '../messaging/whatsapp-webhook-job';
 import { subscribeEventNotifications } from '../notifications/notification-events';
 import { registerNotificationJobs } from '../notifications/notification-jobs';
 import { createNotifications, type Notifications } from '../notifications/notifications';
+import { registerBackupJob } from '../operations/backup/backup-job';
 import { startSecretRefresh } from '../operations/secret-refresh';
 import { createPlatformScheduler } from '../schedules/schedule-dependencies';
 import type { Scheduler } from '../schedules/scheduler';
@@ -322,7 +323,7 @@ export async function createServerParts(
     const schedules = createPlatformScheduler({ config, database: databases.prod, jobs, logger, secrets });
     // Stops firing before the job queue it enqueues to closes.
     cleanups.unshift(() => schedules.close());
-    await ensureSystemSchedules(schedules);
+    await ensureSystemSchedules(schedules, { backupSchedule: config.backup.schedule });
     const savedSearchRepository = createSavedSearchesRepository(databases.prod.db);
     const searches = createSavedSearches({
       repository: savedSearchRepository,
@@ -427,6 +428,7 @@ export async function createServerParts(
         events,
         schedules: createSchedulesRepository(databases.prod.db),
       });
+      await registerBackupJob(jobs, { config, databases, storage, secrets, logger });
       await registerSearchRunJob(jobs, {
         repository: savedSearchRepository,
         provider: createWebSearchProvider(config.webSearch),

@@ -63,7 +63,10 @@ async function roundTrip(config: SwitchyardConfig, wipe: () => Promise<void>) {
 }
 
 /** The archive with its manifest changed (and repacked), or one file's bytes changed. */
-async function tampered(archive: string, change: { manifest?: (manifest: any) => void; damage?: string }) {
+async function tampered(
+  archive: string,
+  change: { manifest?: (manifest: { schema: { dev: { latest: number; tag: string } } }) => void; damage?: string },
+) {
   const directory = mkdtempSync(join(tmpdir(), 'switchyard-tamper-'));
   const { extract } = await import('tar');
   await extract({ file: archive, cwd: directory });
