@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { pageQueryFields } from './common';
 
 const limit = (description: string) =>
   Type.Union([Type.Integer({ minimum: 0, maximum: 10_000_000 }), Type.Null()], { description });
@@ -143,7 +144,7 @@ export const SpendQuery = Type.Object(
     group_by: Type.Optional(
       Type.Union([Type.Literal('key'), Type.Literal('user'), Type.Literal('model')], { description: 'Default key' }),
     ),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    ...pageQueryFields(),
   },
   { additionalProperties: false },
 );

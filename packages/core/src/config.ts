@@ -5,6 +5,15 @@ import Value from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { SwitchyardError } from './errors';
 import { type ObservabilityConfig, parseObservabilityConfig } from './observability-config';
+import {
+  applySecretFiles,
+  createVaultClient,
+  findVaultReferences,
+  interpolateVault,
+  type VaultSettings,
+  type VaultValues,
+  vaultSettings,
+} from './secret-sources';
 import { parseWhatsAppConfig, type WhatsAppConfig, WhatsAppFileSchema } from './whatsapp-config';
 
 const positiveInteger = Type.Integer({ minimum: 1 });
@@ -599,6 +608,28 @@ export interface SwitchyardConfig {
    * errors and logs like keys (see secrets.ts), whatever field they landed in.
    */
   readonly substitutedSecrets?: readonly string[];
+  /** `VAULT_ADDR` and its auth: where `${vault:…}` references are read (and read again to pick up rotations). */
+  readonly vault?: VaultSettings | null;
+  /** `switchyard backup` and the scheduled backups (docs/operations.md#backups). */
+  readonly backup: BackupConfig;
+}
+
+export interface BackupConfig {
+  /** `BACKUP_DIR`: where backups are written and pruned; default `<data dir>/backups`. */
+  readonly dir: string;
+  /** `BACKUP_SCHEDULE`: cron (UTC) of the scheduled backup; null (`off`) turns it off. Default `30 2 * * *`. */
+  readonly schedule: string | null;
+  /** Backups kept: the newest of each of the last N days, weeks and months (`BACKUP_KEEP_DAILY` …). */
+  readonly keepDaily: number;
+  readonly keepWeekly: number;
+  readonly keepMonthly: number;
+  /** `PG_BIN_DIR`: where pg_dump and pg_restore are; default the PATH. */
+  readonly pgBinDir: string | null;
+}
+
+/** What loadConfig needs beyond the environment: values already fetched from Vault. */
+export interface LoadConfigOptions {
+  readonly vaultValues?: VaultValues;
 }
 
 export type EnvironmentVariables = Readonly<Record<string, string | undefined>>;
@@ -783,6 +814,7 @@ function upstreamSubstitutions(parsed: unknown, variables: EnvironmentVariables,
 function readConfigFile(
   path: string,
   variables: EnvironmentVariables,
+  vaultValues: VaultValues | undefined,
 ): Static<typeof FileSchema> & { substitutedSecrets?: string[] } {
   let parsed: unknown;
   try {
@@ -792,13 +824,17 @@ function readConfigFile(
   }
   if (parsed === null || parsed === undefined) return {};
   // Interpolate after parsing, string by string, so a secret can never break the YAML structure.
+  // Every value read from Vault is a secret wherever it lands.
+  const fromVault: string[] = [];
   const interpolated = JSON.parse(JSON.stringify(parsed), (_key, value: unknown) =>
-    typeof value === 'string' ? interpolateEnvironment(value, variables, path) : value,
+    typeof value === 'string'
+      ? interpolateEnvironment(interpolateVault(value, vaultValues, path, fromVault), variables, path)
+      : value,
   ) as unknown;
   if (!Value.Check(FileSchema, interpolated)) {
     throw new SwitchyardError('SY_ERR_VALIDATION', `${path}: ${describeSchemaErrors(interpolated)}`);
   }
-  return { ...interpolated, substitutedSecrets: upstreamSubstitutions(parsed, variables, path) };
+  return { ...interpolated, substitutedSecrets: [...upstreamSubstitutions(parsed, variables, path), ...fromVault] };
 }
 
 function checkGiftFinder(giftFinder: GiftFinderConfig | undefined, source: string): void {
@@ -1001,13 +1037,19 @@ function checkReferences(providers: readonly ProviderEntry[], models: readonly M
  * Reads configuration once at boot: environment variables plus the optional
  * YAML file. The result is frozen; nothing else in Switchyard reads process.env.
  */
-export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd()): SwitchyardConfig {
+export function loadConfig(
+  rawVariables: EnvironmentVariables,
+  cwd = process.cwd(),
+  options: LoadConfigOptions = {},
+): SwitchyardConfig {
+  const vaultSubstituted: string[] = [];
+  const variables = resolveVariableReferences(applySecretFiles(rawVariables), options.vaultValues, vaultSubstituted);
   const explicitPath = variables.SWITCHYARD_CONFIG;
   const configPath = resolve(cwd, explicitPath ?? 'switchyard.config.yaml');
   if (explicitPath && !existsSync(configPath)) {
     throw new SwitchyardError('SY_ERR_VALIDATION', `SWITCHYARD_CONFIG points at ${configPath}, which does not exist`);
   }
-  const file = existsSync(configPath) ? readConfigFile(configPath, variables) : {};
+  const file = existsSync(configPath) ? readConfigFile(configPath, variables, options.vaultValues) : {};
   const source = existsSync(configPath) ? configPath : 'configuration';
   const providers = file.providers ?? [];
   const models = file.models ?? [];
@@ -1106,7 +1148,16 @@ export function loadConfig(variables: EnvironmentVariables, cwd = process.cwd())
       maxEntryBytes: file.cache?.maxEntryBytes ?? 1_048_576,
     },
     shutdownTimeoutMs: parseInteger('SHUTDOWN_TIMEOUT_MS', variables.SHUTDOWN_TIMEOUT_MS, 10_000),
-    substitutedSecrets: file.substitutedSecrets ?? [],
+    substitutedSecrets: [...(file.substitutedSecrets ?? []), ...vaultSubstituted],
+    vault: vaultSettings(variables),
+    backup: {
+      dir: resolve(cwd, variables.BACKUP_DIR || resolve(cwd, variables.SWITCHYARD_DATA_DIR || './data', 'backups')),
+      schedule: parseBackupSchedule(variables.BACKUP_SCHEDULE),
+      keepDaily: parseInteger('BACKUP_KEEP_DAILY', variables.BACKUP_KEEP_DAILY, 7),
+      keepWeekly: parseInteger('BACKUP_KEEP_WEEKLY', variables.BACKUP_KEEP_WEEKLY, 4),
+      keepMonthly: parseInteger('BACKUP_KEEP_MONTHLY', variables.BACKUP_KEEP_MONTHLY, 6),
+      pgBinDir: variables.PG_BIN_DIR || null,
+    },
   };
   if ((config.databaseUrl === null) !== (config.devDatabaseUrl === null)) {
     throw new SwitchyardError(
@@ -1194,4 +1245,103 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** Environment variables may hold Vault references too (`OPENAI_API_KEY='${vault:secret/data/switchyard#openai_key}'`). */
+function resolveVariableReferences(
+  variables: EnvironmentVariables,
+  vaultValues: VaultValues | undefined,
+  substituted: string[],
+): EnvironmentVariables {
+  const result: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(variables)) {
+    result[name] = value?.includes('${vault:') ? interpolateVault(value, vaultValues, name, substituted) : value;
+  }
+  return result;
+}
+
+/** The config file loadConfig would read, or null. */
+function configFileText(variables: EnvironmentVariables, cwd: string): string | null {
+  const path = resolve(cwd, variables.SWITCHYARD_CONFIG ?? 'switchyard.config.yaml');
+  return existsSync(path) ? readFileSync(path, 'utf8') : null;
+}
+
+const reloadInputs = new WeakMap<SwitchyardConfig, { variables: EnvironmentVariables; cwd: string }>();
+
+/**
+ * loadConfig with the secrets it references fetched first: `NAME_FILE` files and `${vault:path#field}`
+ * references in the environment and the config file (KV v2, token or AppRole auth; see
+ * docs/operations.md#secrets). What the server and the CLI call at start.
+ */
+export async function loadConfigWithSecrets(
+  variables: EnvironmentVariables,
+  cwd = process.cwd(),
+  fetchImpl: typeof fetch = fetch,
+): Promise<SwitchyardConfig> {
+  const expanded = applySecretFiles(variables);
+  // Comments may mention the syntax; only references in YAML values count.
+  const text = configFileText(expanded, cwd);
+  const fileReferences = text === null ? [] : findVaultReferences(yamlStrings(text));
+  const references = [...findVaultReferences(Object.values(expanded)), ...fileReferences];
+  let vaultValues: VaultValues | undefined;
+  if (references.length > 0) {
+    const settings = vaultSettings(expanded);
+    if (!settings) {
+      const first = references[0];
+      throw new SwitchyardError(
+        'SY_ERR_VALIDATION',
+        `The configuration references Vault (${first?.path}#${first?.field}) but VAULT_ADDR is not set`,
+      );
+    }
+    vaultValues = await createVaultClient(settings, fetchImpl).resolve(references);
+  }
+  const config = loadConfig(variables, cwd, vaultValues ? { vaultValues } : {});
+  reloadInputs.set(config, { variables, cwd });
+  return config;
+}
+
+/** Loads the configuration again from the same inputs, with Vault read anew (a rotated secret). */
+export async function reloadConfig(
+  config: SwitchyardConfig,
+  fetchImpl: typeof fetch = fetch,
+): Promise<SwitchyardConfig> {
+  const input = reloadInputs.get(config);
+  if (!input)
+    throw new SwitchyardError('SY_ERR_INTERNAL', 'this configuration was not loaded by loadConfigWithSecrets');
+  const fresh = await loadConfigWithSecrets(input.variables, input.cwd, fetchImpl);
+  return fresh;
+}
+
+/** Whether the configuration references Vault anywhere (so a refresh can change it). */
+export function usesVault(config: SwitchyardConfig): boolean {
+  return config.vault !== null && config.vault !== undefined && reloadInputs.has(config);
+}
+
+function yamlStrings(text: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch {
+    return []; // loadConfig reports the YAML error
+  }
+  const strings: string[] = [];
+  const walk = (value: unknown): void => {
+    if (typeof value === 'string') strings.push(value);
+    else if (Array.isArray(value)) for (const item of value) walk(item);
+    else if (value !== null && typeof value === 'object') for (const inner of Object.values(value)) walk(inner);
+  };
+  walk(parsed);
+  return strings;
+}
+
+function parseBackupSchedule(raw: string | undefined): string | null {
+  if (raw === undefined || raw === '') return '30 2 * * *';
+  if (raw === 'off' || raw === 'false') return null;
+  if (raw.trim().split(/\s+/).length < 5) {
+    throw new SwitchyardError(
+      'SY_ERR_VALIDATION',
+      `BACKUP_SCHEDULE must be a cron expression such as '30 2 * * *' (UTC) or 'off'; got '${raw}'`,
+    );
+  }
+  return raw.trim();
 }

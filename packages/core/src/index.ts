@@ -20,6 +20,7 @@ export * from './routing/fallback';
 export * from './routing/key-pool';
 export * from './routing/load-balancer';
 export * from './scopes';
+export * from './secret-sources';
 export * from './secrets';
 export * from './settings';
 export * from './whatsapp-config';

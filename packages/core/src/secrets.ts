@@ -88,6 +88,7 @@ export function collectSecretValues(config: SwitchyardConfig): string[] {
   values.push(...whatsAppSecretValues(config.whatsapp));
   values.push(config.authSecret, config.metricsToken, config.smtp?.password, config.billing?.webhookSecret);
   values.push(...Object.values(config.observability?.tracing?.headers ?? {}));
+  values.push(config.vault?.token, config.vault?.secretId);
   values.push(config.accounts.github?.clientSecret, config.accounts.google?.clientSecret);
   if (config.storage.kind === 's3') values.push(config.storage.secretAccessKey);
   for (const url of [config.databaseUrl, config.devDatabaseUrl, config.redisUrl, config.eventsUrl])
@@ -100,24 +101,50 @@ export interface SecretScrubber {
   readonly values: readonly string[];
   /** The text with every secret value, raw or JSON-escaped, replaced by `[redacted]`. */
   scrub(text: string): string;
+  /** Scrubs these too from now on (a secret rotated in Vault: both the old and the new value stay hidden). */
+  add(secrets: readonly string[]): void;
 }
 
 /** Scrubs the given values (see {@link collectSecretValues}); shorter ones are ignored. */
 export function createSecretScrubber(secrets: readonly string[]): SecretScrubber {
-  const values = keepSecretLike(secrets);
-  // A secret with a quote or backslash appears escaped inside a JSON log line.
-  const forms = [...new Set(values.flatMap((value) => [value, JSON.stringify(value).slice(1, -1)]))].sort(
-    (left, right) => right.length - left.length,
-  );
+  let values = keepSecretLike(secrets);
+  let forms: string[] = [];
+  const build = () => {
+    // A secret with a quote or backslash appears escaped inside a JSON log line.
+    forms = [...new Set(values.flatMap((value) => [value, JSON.stringify(value).slice(1, -1)]))].sort(
+      (left, right) => right.length - left.length,
+    );
+  };
+  build();
   return {
-    values,
+    get values() {
+      return values;
+    },
     scrub(text) {
       if (forms.length === 0 || typeof text !== 'string') return text;
       let clean = text;
       for (const form of forms) if (clean.includes(form)) clean = clean.split(form).join(redactedMarker);
       return clean;
     },
+    add(more) {
+      const next = keepSecretLike([...values, ...more]);
+      if (next.length === values.length) return;
+      values = next;
+      build();
+    },
   };
+}
+
+const configScrubbers = new WeakMap<SwitchyardConfig, SecretScrubber>();
+
+/** The one scrubber of a configuration, shared by the logger and the server's parts (so a refresh reaches both). */
+export function scrubberFor(config: SwitchyardConfig): SecretScrubber {
+  let scrubber = configScrubbers.get(config);
+  if (!scrubber) {
+    scrubber = createSecretScrubber(collectSecretValues(config));
+    configScrubbers.set(config, scrubber);
+  }
+  return scrubber;
 }
 
 /** Scrubs nothing: for callers (tests, tools) without configured secrets. */

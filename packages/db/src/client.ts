@@ -154,6 +154,8 @@ export const migrationsFolder = fileURLToPath(new URL('../migrations', import.me
 const migrationLockKey = 7_310_585_046_277_001;
 
 const migrators = new WeakMap<SwitchyardDatabase, () => Promise<void>>();
+/** The PGlite client behind an embedded database (backups dump its data dir). */
+export const pgliteClients = new WeakMap<SwitchyardDatabase, () => Promise<PGlite>>();
 
 /** Applies pending migrations to an open database; `openDatabase` already did, so this is normally a no-op. */
 export async function migrateDatabase(database: SwitchyardDatabase): Promise<void> {
@@ -220,6 +222,8 @@ async function openPgliteClient(options: PgliteOpenOptions): Promise<PGlite> {
       await client.close().catch(() => {});
       throw error;
     }
+    // After migrating: the spans are for the queries the server makes, not for its start.
+    if (options.tracer) traceQueryMethod(client, options.tracer);
     return client;
   }
   const template = templateName && templateCacheDir ? await readTemplate(templateCacheDir, templateName) : null;
@@ -323,6 +327,7 @@ function pgliteDatabase(
     close: lifecycle.close,
   };
   migrators.set(database, lifecycle.migrate);
+  pgliteClients.set(database, client);
   return database;
 }
 

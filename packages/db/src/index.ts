@@ -1,6 +1,7 @@
 export * from './apps-repository';
 export * from './audio-recordings-repository';
 export * from './audio-usage-repository';
+export * from './backup';
 export * from './chat-messages-repository';
 export * from './chat-settings-repository';
 export * from './client';

@@ -31,6 +31,7 @@ export interface SpendQuery {
   groupBy: 'key' | 'user' | 'model';
   /** Defaults to 100, at most 1,000. */
   limit?: number;
+  offset?: number;
 }
 
 export interface SpendRow {
@@ -154,8 +155,9 @@ export function createUsageRepository(db: Db): UsageRepository {
         .from(apiKeyUsageLog)
         .where(and(eq(apiKeyUsageLog.environment, query.environment), gte(apiKeyUsageLog.createdAt, query.since)))
         .groupBy(column)
-        .orderBy(sql`5 desc`, sql`2 desc`)
-        .limit(limit);
+        .orderBy(sql`5 desc`, sql`2 desc`, column)
+        .limit(limit)
+        .offset(Math.max(0, Math.trunc(query.offset ?? 0)));
       return rows.map((row) => ({
         group: row.group,
         requests: Number(row.requests),

@@ -74,6 +74,7 @@ describe('job catalog', () => {
       'chat.complete',
       'document.extract',
       'image.generate',
+      'maintenance.backup',
       'maintenance.purge',
       'message.send',
       'notification.deliver',

@@ -288,6 +288,15 @@ export const maintenancePurgeJob = defineJob('maintenance.purge', {
   concurrency: 1,
 });
 
+/** The scheduled backup (BACKUP_SCHEDULE): both databases and the object store into BACKUP_DIR, then pruning. */
+export const maintenanceBackupJob = defineJob('maintenance.backup', {
+  payload: Type.Object({ environment: EnvironmentSchema }),
+  // A failed backup (a full disk, PostgreSQL down) is tried again twice; tomorrow's runs anyway.
+  backoffMs: [10 * 60_000, 60 * 60_000],
+  timeoutMs: 2 * 60 * 60_000,
+  concurrency: 1,
+});
+
 /** One run of a user's saved search: search, keep what is new, summarise, announce. */
 export const searchRunJob = defineJob('search.run', {
   payload: Type.Object({
@@ -336,6 +345,7 @@ export const platformJobs = defineCatalog([
   skillCallJob,
   whatsappWebhookJob,
   maintenancePurgeJob,
+  maintenanceBackupJob,
   searchRunJob,
   notificationDeliverJob,
   notificationsDigestJob,

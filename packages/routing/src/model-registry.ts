@@ -50,6 +50,12 @@ export interface ModelRegistry {
   readonly defaultModelId: string;
   /** Looks for a local Ollama once now and then periodically; never blocks startup. */
   startAutodetect(): void;
+  /**
+   * New credentials for configured providers (a secret rotated in Vault): each provider whose settings
+   * changed gets new adapters in place, so every route using it sends the new key from its next call.
+   * Returns the ids of the providers that changed.
+   */
+  updateProviders(entries: readonly ProviderEntry[]): string[];
   close(): Promise<void>;
 }
 
@@ -104,7 +110,12 @@ function createProviderRuntime(entry: ProviderEntry): ProviderRuntime {
 
 export function createModelRegistry(config: SwitchyardConfig, logger: RoutingLogger): ModelRegistry {
   const providers = new Map<string, ProviderRuntime>();
-  for (const entry of config.providers) providers.set(entry.id, createProviderRuntime(entry));
+  const entries = new Map<string, string>();
+  for (const entry of config.providers) {
+    providers.set(entry.id, createProviderRuntime(entry));
+    entries.set(entry.id, JSON.stringify(entry));
+  }
+  const retired = new Set<ProviderAdapter>();
   if (!providers.has('echo')) providers.set('echo', createProviderRuntime({ id: 'echo', type: 'echo' }));
 
   const deploymentOf = (model: ModelEntry, entry: DeploymentEntry): Deployment | null => {
@@ -203,8 +214,31 @@ export function createModelRegistry(config: SwitchyardConfig, logger: RoutingLog
       detectTimer = setInterval(() => void detectOllama(), 30_000);
       detectTimer.unref();
     },
+    updateProviders(next) {
+      const changed: string[] = [];
+      for (const entry of next) {
+        const runtime = providers.get(entry.id);
+        const serialized = JSON.stringify(entry);
+        if (!runtime || entries.get(entry.id) === serialized) continue;
+        const old = runtime.adapters;
+        // In place: routes hold this runtime object. Old adapters finish what they carry and close later.
+        Object.assign(runtime, createProviderRuntime(entry));
+        entries.set(entry.id, serialized);
+        for (const adapter of old) retired.add(adapter);
+        const closeLater = setTimeout(() => {
+          for (const adapter of old) {
+            retired.delete(adapter);
+            void adapter.close();
+          }
+        }, 10 * 60_000);
+        closeLater.unref();
+        changed.push(entry.id);
+      }
+      return changed;
+    },
     async close() {
       if (detectTimer) clearInterval(detectTimer);
+      await Promise.allSettled([...retired].map((adapter) => adapter.close()));
       const all = [...providers.values(), ...(autodetectProvider ? [autodetectProvider] : [])];
       await Promise.allSettled(all.flatMap((provider) => provider.adapters.map((adapter) => adapter.close())));
     },

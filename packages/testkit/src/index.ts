@@ -33,6 +33,7 @@ export * from './fakes/ollama-server';
 export * from './fakes/openai-audio-server';
 export * from './fakes/openai-server';
 export * from './fakes/tcp-proxy';
+export * from './fakes/vault-server';
 export * from './fakes/web-search-servers';
 export * from './fakes/whatsapp-graph-server';
 export * from './fakes/whisper-cpp-server';

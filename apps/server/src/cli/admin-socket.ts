@@ -12,6 +12,8 @@ export interface AdminSocketDependencies {
   readonly secrets: SecretScrubber;
   /** What GET /v1/models of that environment lists (`switchyard models list`). */
   readonly listModels: (environment: Environment) => readonly unknown[];
+  /** `switchyard backup` while this server holds the embedded databases: the backup runs in here. */
+  readonly backup?: () => Promise<{ path: string; manifest: unknown; pruned: readonly string[] }>;
 }
 
 /**
@@ -65,6 +67,10 @@ export async function startAdminSocket(parts: AdminSocketDependencies, socketPat
     const environment = request.query.environment ?? 'prod';
     if (!isEnvironment(environment)) throw new SwitchyardError('SY_ERR_VALIDATION', 'environment must be prod or dev');
     return { data: parts.listModels(environment) };
+  });
+  app.post('/backups', async (_request, reply) => {
+    if (!parts.backup) throw new SwitchyardError('SY_ERR_NOT_FOUND', 'this server does not take backups');
+    return reply.code(201).send(await parts.backup());
   });
   app.post<{ Params: { id: string } }>('/keys/:id/revoke', async (request) =>
     parts.keyService.revoke(request.params.id),

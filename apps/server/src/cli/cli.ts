@@ -7,7 +7,7 @@ import {
   isEnvironment,
   isSwitchyardError,
   type KeyScope,
-  loadConfig,
+  loadConfigWithSecrets,
   parseKeyScopes,
   type SwitchyardConfig,
 } from '@switchyard/core';
@@ -87,6 +87,40 @@ transcription, speech): from the running embedded server (with autodetected Olla
 run-time switches), otherwise from the config file.
 
 Options: --config FILE, --data-dir DIR (as for start)`,
+  backup: `Usage: switchyard backup [--output FILE] [options]
+
+Writes one archive (.tar.gz) with both databases (PGlite dumps, or pg_dump in server mode), every stored
+object (disk or S3) and a manifest (version, schema level, SHA-256 of each file). Default: a timestamped
+file in BACKUP_DIR (default <data dir>/backups), after which old backups are pruned (BACKUP_KEEP_DAILY=7,
+BACKUP_KEEP_WEEKLY=4, BACKUP_KEEP_MONTHLY=6). A running embedded server takes the backup itself.
+Server mode needs pg_dump of the server's major version on the PATH (or PG_BIN_DIR).
+
+Options:
+  --output FILE      write this archive instead (no pruning)
+  --config FILE, --data-dir DIR (as for start)`,
+  restore: `Usage: switchyard restore FILE --yes [options]
+
+Replaces both databases and the object store with a backup, after checking every checksum; refuses a
+backup from a newer schema or of the other mode. Stop every Switchyard process first (embedded: the data
+dir lock is checked; server mode: stop api and worker). --verify only checks the archive.
+
+Options:
+  --yes              really replace the current data
+  --verify           check the archive (checksums, format, schema level) and change nothing
+  --config FILE, --data-dir DIR (as for start)`,
+  doctor: `Usage: switchyard doctor [options]
+
+Checks the configuration, then reaches each dependency: the databases (PostgreSQL, or the data dir),
+Redis, object storage (S3 or disk), the events broker, every configured provider, and pg_dump in server
+mode. Prints what is wrong and how to fix it; exits 1 when a check fails. No secret is printed.
+
+Options: --config FILE, --data-dir DIR (as for start)`,
+  config: `Usage: switchyard config check [--show] [options]
+
+Validates the configuration (environment, NAME_FILE secrets, Vault references, the YAML file) and exits 1
+with the reason when it is invalid. --show prints the effective configuration with every secret masked.
+
+Options: --config FILE, --data-dir DIR (as for start)`,
 };
 
 const usage = `switchyard ${version} — self-hosted AI platform
@@ -101,6 +135,10 @@ Commands:
   keys               create, list and revoke API keys
   admin create       create an admin account
   models list        the models an environment offers, with their kind
+  backup             back up both databases and the object store into one archive
+  restore            restore a backup (checks checksums and schema level first)
+  doctor             check the configuration and reach every dependency and provider
+  config check       validate the configuration (--show prints it, secrets masked)
 
 Run 'switchyard <command> --help' for a command's options; 'switchyard --version' for the version.
 
@@ -354,7 +392,7 @@ async function keysCommand(args: string[]): Promise<void> {
       scopes: { type: 'string' },
     },
   });
-  const config = loadCliConfig(values);
+  const config = await loadCliConfig(values);
   switch (subcommand) {
     case 'create': {
       if (!isEnvironment(values.env)) throw new UsageError('keys create needs --env prod or --env dev', 'keys');
@@ -409,7 +447,7 @@ async function adminCommand(args: string[]): Promise<void> {
   });
   if (subcommand !== 'create') throw new UsageError(`unknown admin command '${subcommand ?? ''}' (create)`, 'admin');
   if (!values.email) throw new UsageError('admin create needs --email EMAIL', 'admin');
-  const config = loadCliConfig(values);
+  const config = await loadCliConfig(values);
   let password: string;
   if (values.password !== undefined) {
     process.stderr.write(
@@ -474,7 +512,7 @@ async function modelsCommand(args: string[]): Promise<void> {
   if (subcommand !== 'list') throw new UsageError(`unknown models command '${subcommand ?? ''}' (list)`, 'models');
   const environment = values.env ?? 'prod';
   if (!isEnvironment(environment)) throw new UsageError('models list takes --env prod or --env dev', 'models');
-  const config = loadCliConfig(values);
+  const config = await loadCliConfig(values);
   const holder = isServerMode(config) ? null : readLock(config.dataDir);
   let models: ListedModel[];
   if (holder?.role === 'server' && holder.socketPath) {
@@ -515,6 +553,150 @@ async function modelsCommand(args: string[]): Promise<void> {
   process.stdout.write(`${[format(header), ...rows.map(format)].join('\n')}\n`);
 }
 
+async function backupCommand(args: string[]): Promise<void> {
+  const { values } = parseCommandArgs('backup', args, { options: { ...locationOptions, output: { type: 'string' } } });
+  const config = await loadCliConfig(values);
+  const { resolve } = await import('node:path');
+  const output = values.output ? resolve(values.output) : undefined;
+  const holder = isServerMode(config) ? null : readLock(config.dataDir);
+  let result: { path: string; pruned?: readonly string[] };
+  if (holder?.role === 'server' && holder.socketPath && !output) {
+    result = await callSocket(holder.socketPath, 'POST', '/backups');
+  } else {
+    if (holder?.role === 'server') {
+      throw new UsageError(
+        'a running embedded server holds the data dir: back up without --output (it writes to BACKUP_DIR)',
+        'backup',
+      );
+    }
+    const lock = isServerMode(config) ? null : acquireDataDirLock(config.dataDir, { role: 'cli', socketPath: null });
+    try {
+      const [{ backupAndPrune }, { createBackup }, { openObjectStore, closeObjectStore }, { scrubberFor }] =
+        await Promise.all([
+          import('../operations/backup/backup-job'),
+          import('../operations/backup/backup-service'),
+          import('../infrastructure/object-store'),
+          import('@switchyard/core'),
+        ]);
+      const logger = createConfiguredLogger(config, undefined, 'warn');
+      const databases = await openDatabases(config, { eager: true });
+      const storage = await openObjectStore(config, logger);
+      const secrets = scrubberFor(config);
+      try {
+        result = output
+          ? await createBackup({ config, databases, storage, secrets, output })
+          : await backupAndPrune({ config, databases, storage, secrets, logger });
+      } finally {
+        closeObjectStore(storage);
+        await closeDatabases(databases);
+      }
+    } finally {
+      lock?.release();
+    }
+  }
+  process.stdout.write(`${result.path}\n`);
+  const pruned = result.pruned ?? [];
+  process.stderr.write(
+    `Backup written to ${result.path}${pruned.length > 0 ? `; pruned ${pruned.length} old backup(s)` : ''}.\n`,
+  );
+}
+
+async function restoreCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseCommandArgs('restore', args, {
+    allowPositionals: true,
+    options: {
+      ...locationOptions,
+      yes: { type: 'boolean', default: false },
+      verify: { type: 'boolean', default: false },
+    },
+  });
+  const archive = positionals[0];
+  if (!archive) throw new UsageError('restore needs the backup file', 'restore');
+  const { resolve } = await import('node:path');
+  const path = resolve(archive);
+  const { restoreBackup, verifyBackup } = await import('../operations/backup/backup-service');
+  if (values.verify === true) {
+    const manifest = await verifyBackup(path);
+    process.stderr.write(
+      `${path}: a valid ${manifest.mode} backup from ${manifest.createdAt} (Switchyard ${manifest.switchyardVersion}, schema ${manifest.schema.prod.tag ?? manifest.schema.prod.applied}, ${manifest.storage.objects} objects); every checksum matches.\n`,
+    );
+    return;
+  }
+  if (values.yes !== true) {
+    throw new UsageError('restore replaces both databases and every stored object: add --yes to go ahead', 'restore');
+  }
+  const config = await loadCliConfig(values);
+  const lock = isServerMode(config) ? null : acquireDataDirLock(config.dataDir, { role: 'cli', socketPath: null });
+  try {
+    const [{ openObjectStore, closeObjectStore }, { wipePostgresDatabase }, { scrubberFor }] = await Promise.all([
+      import('../infrastructure/object-store'),
+      import('@switchyard/db'),
+      import('@switchyard/core'),
+    ]);
+    const storage = await openObjectStore(config, createConfiguredLogger(config, undefined, 'warn'));
+    try {
+      const manifest = await restoreBackup(path, {
+        config,
+        storage,
+        secrets: scrubberFor(config),
+        wipePostgres: wipePostgresDatabase,
+      });
+      process.stderr.write(
+        `Restored the ${manifest.createdAt} backup (${manifest.storage.objects} objects).${isServerMode(config) ? ' Run switchyard migrate, then start the API and workers.' : ''}\n`,
+      );
+    } finally {
+      closeObjectStore(storage);
+    }
+  } finally {
+    lock?.release();
+  }
+}
+
+async function doctorCommand(args: string[]): Promise<void> {
+  const { values } = parseCommandArgs('doctor', args, { options: locationOptions });
+  let config: SwitchyardConfig;
+  try {
+    config = await loadCliConfig(values);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    process.stdout.write(
+      `FAIL  configuration: ${(error as Error).message}\n      fix: correct it (docs/configuration.md), then run switchyard doctor again\n`,
+    );
+    process.exitCode = 1;
+    return;
+  }
+  const { runDoctor, formatDoctorReport } = await import('../operations/doctor');
+  const checks = await runDoctor(config);
+  process.stdout.write(
+    `ok    configuration: ${config.configPath ?? 'environment only'}\n${formatDoctorReport(checks)}`,
+  );
+  if (checks.some((item) => !item.ok)) process.exitCode = 1;
+}
+
+async function configCommand(args: string[]): Promise<void> {
+  const [subcommand, ...rest] = args;
+  const { values } = parseCommandArgs('config', rest, {
+    options: { ...locationOptions, show: { type: 'boolean', default: false } },
+  });
+  if (subcommand !== 'check') throw new UsageError(`unknown config command '${subcommand ?? ''}' (check)`, 'config');
+  let config: SwitchyardConfig;
+  try {
+    config = await loadCliConfig(values);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    process.stderr.write(`switchyard: configuration is invalid: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  if (values.show === true) {
+    const { maskedConfig } = await import('../operations/doctor');
+    process.stdout.write(`${maskedConfig(config)}\n`);
+  }
+  process.stderr.write(
+    `Configuration is valid (${config.configPath ?? 'no config file; environment only'}; ${isServerMode(config) ? 'server' : 'embedded'} mode).\n`,
+  );
+}
+
 /** Flags that say where things are, beside the variables they override. */
 const locationOptions = {
   port: { type: 'string' },
@@ -535,7 +717,7 @@ function parseCommandArgs<const Options extends ParseOptions>(command: string, a
 }
 
 /** The configuration, with the location flags in place of their variables. */
-function loadCliConfig(values: { port?: string; host?: string; config?: string; 'data-dir'?: string }) {
+function cliVariables(values: { port?: string; host?: string; config?: string; 'data-dir'?: string }) {
   const variables: Record<string, string | undefined> = { ...process.env };
   if (values.port !== undefined) {
     if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65_535) {
@@ -546,7 +728,12 @@ function loadCliConfig(values: { port?: string; host?: string; config?: string; 
   if (values.host !== undefined) variables.HOST = values.host;
   if (values.config !== undefined) variables.SWITCHYARD_CONFIG = values.config;
   if (values['data-dir'] !== undefined) variables.SWITCHYARD_DATA_DIR = values['data-dir'];
-  return loadConfig(variables);
+  return variables;
+}
+
+/** The configuration with its secrets: `NAME_FILE` files and `${vault:…}` references read first. */
+function loadCliConfig(values: { port?: string; host?: string; config?: string; 'data-dir'?: string }) {
+  return loadConfigWithSecrets(cliVariables(values));
 }
 
 function wantsHelp(args: string[]): boolean {
@@ -574,13 +761,13 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'start': {
       const { values } = parseCommandArgs('start', rest, { options: locationOptions });
-      return runServer(loadCliConfig(values), 'all');
+      return runServer(await loadCliConfig(values), 'all');
     }
     case 'api': {
       const { values } = parseCommandArgs('api', rest, {
         options: { ...locationOptions, workers: { type: 'string' } },
       });
-      const config = loadCliConfig(values);
+      const config = await loadCliConfig(values);
       let workers: number;
       try {
         workers = parseWorkerCount(values.workers);
@@ -600,11 +787,11 @@ async function main(argv: string[]): Promise<void> {
       const { values } = parseCommandArgs('worker', rest, {
         options: { ...locationOptions, services: { type: 'string' } },
       });
-      return runWorker(loadCliConfig(values), values.services);
+      return runWorker(await loadCliConfig(values), values.services);
     }
     case 'migrate': {
       const { values } = parseCommandArgs('migrate', rest, { options: locationOptions });
-      return migrate(loadCliConfig(values));
+      return migrate(await loadCliConfig(values));
     }
     case 'keys':
       return keysCommand(rest);
@@ -612,6 +799,14 @@ async function main(argv: string[]): Promise<void> {
       return adminCommand(rest);
     case 'models':
       return modelsCommand(rest);
+    case 'backup':
+      return backupCommand(rest);
+    case 'restore':
+      return restoreCommand(rest);
+    case 'doctor':
+      return doctorCommand(rest);
+    case 'config':
+      return configCommand(rest);
     default:
       throw new UsageError(`unknown command '${command}'`);
   }

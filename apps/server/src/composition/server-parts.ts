@@ -8,13 +8,14 @@ import type {
   SwitchyardConfig,
 } from '@switchyard/core';
 import {
-  collectSecretValues,
   createBatchedRateLimiter,
   createMemoryKeyPoolStore,
   createMemoryRateLimiter,
   createMemoryResponseCache,
   createSecretScrubber,
+  environments,
   type SecretScrubber,
+  scrubberFor,
   settingDefinitions,
 } from '@switchyard/core';
 import {
@@ -57,6 +58,7 @@ import { registerAudioJob } from '../audio/audio-job';
 import { type AudioModels, createAudioModels } from '../audio/audio-models';
 import { type AudioQuota, createAudioQuota } from '../audio/audio-quota';
 import { purgeExpiredRecordings } from '../audio/audio-recordings';
+import { startTracing, type Tracing } from '../edge/tracing';
 import { createPlatformEventBus, type PlatformEventBus } from '../events/event-bus';
 import { createFlowService, type FlowService } from '../events/flows';
 import { createDocumentExtractor } from '../files/document-extraction';
@@ -85,7 +87,6 @@ import {
 } from '../infrastructure/metrics';
 import { closeObjectStore, openObjectStore } from '../infrastructure/object-store';
 import { connectRedis } from '../infrastructure/redis-client';
-import { startTracing, type Tracing } from '../infrastructure/tracing';
 import { createJobQueue, type PlatformJobQueue } from '../jobs/job-queue';
 import { createKeyService, type KeyService } from '../keys/key-service';
 import { createKeyStore, type KeyStore, keyChangeCounterKey } from '../keys/key-store';
@@ -95,6 +96,8 @@ import { registerWhatsAppWebhookJob } from '../messaging/whatsapp-webhook-job';
 import { subscribeEventNotifications } from '../notifications/notification-events';
 import { registerNotificationJobs } from '../notifications/notification-jobs';
 import { createNotifications, type Notifications } from '../notifications/notifications';
+import { registerBackupJob } from '../operations/backup/backup-job';
+import { startSecretRefresh } from '../operations/secret-refresh';
 import { planChangeCounterKey } from '../plans/plan-store';
 import { createPlans, type Plans } from '../plans/plans';
 import { createProjectService, type ProjectService } from '../projects/project-service';
@@ -207,7 +210,7 @@ export async function createServerParts(
   options: ServerPartsOptions = {},
 ): Promise<ServerParts> {
   const mode = isServerMode(config) ? 'server' : 'embedded';
-  const secrets = createSecretScrubber(collectSecretValues(config));
+  const secrets = scrubberFor(config);
   const socketPath = mode === 'embedded' ? adminSocketPath(config.dataDir) : null;
   const lock: DataDirLock | null =
     mode === 'embedded' ? acquireDataDirLock(config.dataDir, { role: 'server', socketPath }) : null;
@@ -332,6 +335,9 @@ export async function createServerParts(
     const limiter = redis ? createBatchedRateLimiter(createRedisRateLimiter(redis)) : createMemoryRateLimiter();
     const models = createModelRegistry(config, logger);
     cleanups.unshift(() => models.close());
+    // `${vault:…}` references are read again periodically: a rotated key needs no restart.
+    const secretRefresh = startSecretRefresh({ config, models, secrets, logger });
+    cleanups.unshift(() => secretRefresh.stop());
     const keyPools = redis ? createRedisKeyPoolStore(redis) : createMemoryKeyPoolStore();
     const responseCache = redis ? createRedisResponseCache(redis) : createMemoryResponseCache(config.cache.maxEntries);
     const router = createRouter({ models, keyPools, policy: config.routing, metrics, logger });
@@ -360,7 +366,7 @@ export async function createServerParts(
     const schedules = createPlatformScheduler({ config, database: databases.prod, jobs, logger, secrets });
     // Stops firing before the job queue it enqueues to closes.
     cleanups.unshift(() => schedules.close());
-    await ensureSystemSchedules(schedules);
+    await ensureSystemSchedules(schedules, { backupSchedule: config.backup.schedule });
     const savedSearchRepository = createSavedSearchesRepository(databases.prod.db);
     const searches = createSavedSearches({
       repository: savedSearchRepository,
@@ -471,6 +477,7 @@ export async function createServerParts(
         purgeRecordings: () => purgeExpiredRecordings({ databases, storage, settings }),
         purgeStoredResponses: () => purgeStoredResponses(databases),
       });
+      await registerBackupJob(jobs, { config, databases, storage, secrets, logger });
       await registerSearchRunJob(jobs, {
         repository: savedSearchRepository,
         provider: createWebSearchProvider(config.webSearch),

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { startAdminSocket } from '../cli/admin-socket';
 import { listAllModels } from '../gateway/model-list';
+import { backupAndPrune } from '../operations/backup/backup-job';
 import { buildApp } from './app';
 import { createServerParts, type Role, type ServerParts, type ServerPartsOptions } from './server-parts';
 
@@ -47,7 +48,11 @@ export async function startServer(
     if (parts.adminSocketPath) {
       const created = Math.floor(Date.now() / 1000);
       adminSocket = await startAdminSocket(
-        { ...parts, listModels: (environment) => listAllModels(parts, environment, created) },
+        {
+          ...parts,
+          listModels: (environment) => listAllModels(parts, environment, created),
+          backup: () => backupAndPrune(parts),
+        },
         parts.adminSocketPath,
       );
     }

@@ -34,7 +34,7 @@ export interface EdgeDependencies {
   readonly tracker?: RequestTracker;
   /** One log line per request answered; absent or disabled: none. */
   readonly accessLog?: AccessLogOptions;
-  /** Wraps each request in a span when tracing is configured (infrastructure/tracing.ts). */
+  /** Wraps each request in a span when tracing is configured (edge/tracing.ts). */
   readonly tracing?: RequestTracing | null;
   /** True once shutdown began: new requests are refused with SY_ERR_SHUTTING_DOWN. */
   readonly isDraining?: () => boolean;

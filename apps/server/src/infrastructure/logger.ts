@@ -1,12 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import {
-  collectSecretValues,
-  createSecretScrubber,
-  noSecrets,
-  type SecretScrubber,
-  type SwitchyardConfig,
-} from '@switchyard/core';
+import { noSecrets, type SecretScrubber, type SwitchyardConfig, scrubberFor } from '@switchyard/core';
 import { type Logger, type LoggerOptions, pino } from 'pino';
 import { createStream } from 'rotating-file-stream';
 
@@ -91,7 +85,8 @@ export function createLogger(
     base: { service: 'switchyard' },
     serializers: { err: serializeError, error: serializeError },
     // The last step before a line leaves the process: whatever field or message a secret hid in, it goes.
-    ...(secrets.values.length > 0 ? { hooks: { streamWrite: (line: string) => secrets.scrub(line) } } : {}),
+    // Installed even with nothing to scrub yet: a secret refreshed from Vault is added later.
+    hooks: { streamWrite: (line: string) => secrets.scrub(line) },
   };
   return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
 }
@@ -139,5 +134,5 @@ export function createConfiguredLogger(
           { stream: createLogFile(logFile), level: level as pino.Level },
         ]) as unknown as NodeJS.WritableStream)
       : destination;
-  return createLogger(level, output, { secrets: createSecretScrubber(collectSecretValues(config)) });
+  return createLogger(level, output, { secrets: scrubberFor(config) });
 }

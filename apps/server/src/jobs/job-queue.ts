@@ -9,7 +9,7 @@ import {
 } from '@switchyard/jobs';
 import type { Logger } from 'pino';
 import { currentRequest } from '../edge/request-context';
-import type { Tracing } from '../infrastructure/tracing';
+import type { Tracing } from '../edge/tracing';
 
 /** The queue every capability enqueues to and registers its job handlers on. */
 export type PlatformJobQueue = JobQueue<PlatformJobs>;

@@ -105,7 +105,14 @@ describe.skipIf(!available)('PostgreSQL down: database-bound routes answer 503, 
     }
     expect(proxy.refused).toBeGreaterThan(0);
     // One warning line per refused request, without the driver's error object, stack or query.
-    const outageLines = server.logs.filter((line) => line.code === 'SY_ERR_DEPENDENCY_UNAVAILABLE');
+    // (The access log's line of each request carries the code too: it is the 'request' line, at info.)
+    const accessLines = server.logs.filter(
+      (line) => line.msg === 'request' && line.code === 'SY_ERR_DEPENDENCY_UNAVAILABLE',
+    );
+    expect(accessLines.every((line) => line.status === 503)).toBe(true);
+    const outageLines = server.logs.filter(
+      (line) => line.code === 'SY_ERR_DEPENDENCY_UNAVAILABLE' && line.msg !== 'request',
+    );
     expect(outageLines.length).toBeGreaterThanOrEqual(calls.length);
     for (const line of outageLines) {
       expect(line.level).toBe(40);

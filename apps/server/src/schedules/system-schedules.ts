@@ -49,7 +49,12 @@ export const systemSchedules: ReadonlyArray<{ id: string; name: string; target: 
 ];
 
 /** Creates the system schedules that do not exist yet; an admin's pause or new timing stays. */
-export async function ensureSystemSchedules(scheduler: Scheduler): Promise<void> {
+export const backupScheduleId = 'system.backup';
+
+export async function ensureSystemSchedules(
+  scheduler: Scheduler,
+  options: { readonly backupSchedule?: string | null } = {},
+): Promise<void> {
   for (const schedule of systemSchedules) {
     await scheduler.ensure({
       id: schedule.id,
@@ -61,6 +66,21 @@ export async function ensureSystemSchedules(scheduler: Scheduler): Promise<void>
       timing: { kind: 'interval', intervalMs: schedule.intervalMs },
       missedPolicy: 'run_once',
     });
+  }
+  // The scheduled backup follows BACKUP_SCHEDULE; `off` removes it (an admin's pause stays otherwise).
+  if (options.backupSchedule) {
+    await scheduler.ensure({
+      id: backupScheduleId,
+      environment: 'prod',
+      name: 'Back up the databases and stored objects, then prune old backups',
+      origin: 'system',
+      jobName: 'maintenance.backup',
+      payload: { environment: 'prod' },
+      timing: { kind: 'cron', cron: options.backupSchedule, timezone: 'UTC' },
+      missedPolicy: 'run_once',
+    });
+  } else if (options.backupSchedule === null) {
+    await scheduler.delete(backupScheduleId).catch(() => {});
   }
   // Notifications a user chose to get as a daily digest go out once a day per environment.
   for (const environment of ['prod', 'dev'] as const) {

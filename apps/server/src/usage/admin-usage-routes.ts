@@ -160,7 +160,7 @@ export function registerAdminUsageRoutes(app: FastifyInstance, usage: AdminUsage
         environment,
         since,
         groupBy,
-        ...(request.query.limit ? { limit: request.query.limit } : {}),
+        ...pageOf(request.query),
       });
       const labels = new Map<string, string>();
       if (groupBy === 'key') {

@@ -3,8 +3,8 @@ import type { ObservabilityConfig } from '@switchyard/core';
 import type { QueryTracer } from '@switchyard/db';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { RequestTracing } from '../edge/hooks';
 import { version } from '../version';
+import type { RequestTracing } from './hooks';
 
 /** W3C trace context of a job's enqueuer, so the job's span joins the request's trace. */
 export interface TraceCarrier {
