@@ -12,8 +12,6 @@ import {
   createMemoryKeyPoolStore,
   createMemoryRateLimiter,
   createMemoryResponseCache,
-  createSecretScrubber,
-  environments,
   type SecretScrubber,
   scrubberFor,
   settingDefinitions,
