@@ -64,6 +64,12 @@ describe('secrets from files (NAME_FILE)', () => {
       /METRICS_TOKEN_FILE points at .*missing, which cannot be read \(ENOENT\)/,
     );
   });
+
+  it('leaves LOG_FILE alone: it is where logs go, not a file holding LOG', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'switchyard-secret-files-'));
+    const logFile = join(directory, 'not-yet-written.log');
+    expect(loadConfig({ LOG_FILE: logFile }, directory).observability?.logFile?.path).toBe(logFile);
+  });
 });
 
 describe('secrets from Vault / OpenBao KV v2', () => {

@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { EnvironmentVariables } from './config';
 import { SwitchyardError } from './errors';
 
+/** Variables that are settings themselves (LOG_FILE: where logs are written), never `NAME_FILE` of a NAME. */
+const ownFileSettings: ReadonlySet<string> = new Set(['LOG_FILE']);
+
 /**
  * `NAME_FILE=/run/secrets/name` (Docker and Kubernetes secrets): the file's content becomes `NAME`,
  * for every variable, so each secret setting can come from a mounted file. A trailing newline (what
@@ -12,6 +15,8 @@ export function applySecretFiles(variables: EnvironmentVariables): EnvironmentVa
   const result: Record<string, string | undefined> = { ...variables };
   for (const [name, path] of Object.entries(variables)) {
     if (!name.endsWith('_FILE') || name.length <= 5 || path === undefined || path === '') continue;
+    // Settings of ours whose own name ends in _FILE are values, not indirections.
+    if (ownFileSettings.has(name)) continue;
     const target = name.slice(0, -5);
     // SWITCHYARD_CONFIG_FILE or such are not secrets of ours; only upper-case variable names count.
     if (!/^[A-Z][A-Z0-9_]*$/.test(target)) continue;
