@@ -73,6 +73,18 @@ describe.skipIf(!postgres.available || !hasRedis)('switchyard api --workers', ()
       });
       // A worker that has not heard of the key yet reloads on the miss, so no pause is needed here.
       const key = created.stdout.trim();
+      // Every test request comes from 127.0.0.1, and the per-IP counter lives in the shared test Redis:
+      // raise the per-IP limit (rate_limit.ip.per_minute, 20 by default) as the other test servers do.
+      const admin = await runCli(['keys', 'create', '--env', 'prod', '--name', 'cluster admin', '--admin'], {
+        cwd: directory,
+        variables,
+      });
+      const raised = await fetch(`${server.url}/v1/admin/settings/rate_limit.ip.per_minute`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.stdout.trim()}` },
+        body: JSON.stringify({ value: 10_000_000 }),
+      });
+      expect(raised.status).toBe(200);
       for (let index = 0; index < 10; index += 1) {
         const response = await fetch(`${server.url}/v1/chat`, {
           method: 'POST',
