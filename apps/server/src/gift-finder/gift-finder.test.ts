@@ -163,6 +163,14 @@ describe('gift finder end to end (embedded)', () => {
     expect(names).toContain('stage');
     expect(names).toContain('products');
     expect(names.slice(-2)).toEqual(['ranking', 'done']);
+    // Every stage has its outcome before the ranking: a page that shows the session as ready shows no stage running.
+    const stagesBeforeRanking = messages
+      .slice(0, names.indexOf('ranking'))
+      .filter((message) => message.event === 'stage')
+      .map((message) => message.data as { stage: string; status: string });
+    for (const stage of ['interview', 'ideas', 'fetch', 'rerank']) {
+      expect(stagesBeforeRanking.filter((entry) => entry.stage === stage).at(-1)?.status, stage).toBe('completed');
+    }
     expect(messages.at(-1)?.data).toEqual({ status: 'ready' });
     expect(messages.every((message) => message.id !== undefined)).toBe(true);
     const middle = messages[Math.floor(messages.length / 2)];

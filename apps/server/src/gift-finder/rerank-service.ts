@@ -123,8 +123,10 @@ export function createRerankService(context: GiftServiceContext, model: GiftMode
       const byId = new Map(all.map((product) => [product.id, product]));
       products = ranking.map((entry) => byId.get(entry.productId)).filter((product): product is Product => !!product);
     }
-    await publishFor(context, environment, sessionId, 'GiftReady', { sessionId, ranking, products, usage }, 'ready');
+    // The stage is over before the ranking is announced: a client that sees the ranking (and shows the
+    // session as ready) has every stage's outcome already.
     await publishStage(context, environment, sessionId, 'rerank', 'completed');
+    await publishFor(context, environment, sessionId, 'GiftReady', { sessionId, ranking, products, usage }, 'ready');
     await publishFor(context, environment, sessionId, 'FlowCompleted', { outcome: 'succeeded' }, 'done');
   }
 
