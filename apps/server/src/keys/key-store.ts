@@ -1,5 +1,6 @@
 import { type ChangeCounter, type Environment, isKeyScope, type KeyScope } from '@switchyard/core';
 import type { Logger } from 'pino';
+import { createSharedSnapshot } from '../infrastructure/shared-snapshot';
 
 export interface CachedKey {
   id: string;
@@ -72,72 +73,31 @@ export function createKeyStore(
   counter: ChangeCounter | null = null,
 ): KeyStore {
   let byHash = new Map<string, CachedKey>();
-  /** The counter's value read before the rows in memory were loaded: they hold every change up to it. */
-  let loadedAt = 0;
-  let warnedAt = Number.NEGATIVE_INFINITY;
-  let inFlight: Promise<void> | null = null;
-  let again = false;
-  let lastStartedAt = 0;
   const missReloadIntervalMs = 250;
-
-  async function loadOnce(): Promise<void> {
-    lastStartedAt = performance.now();
-    const generation = counter ? await counter.read().catch(() => null) : 0;
-    const rows = await loadAll();
-    const next = new Map<string, CachedKey>();
-    for (const row of rows) {
-      if (row.environment !== 'prod' && row.environment !== 'dev') continue;
-      next.set(row.keyHash, {
-        id: row.id,
-        name: row.name,
-        keyPrefix: row.keyPrefix,
-        environment: row.environment,
-        isAdmin: row.isAdmin,
-        scopes: effectiveScopes(row),
-        userId: row.userId,
-        projectId: row.projectId ?? null,
-        revoked: row.revokedAt !== null,
-      });
-    }
-    byHash = next;
-    if (generation !== null) loadedAt = Math.max(loadedAt, generation);
-  }
-
-  function reload(): Promise<void> {
-    // Coalesce bursts: one reload in flight, at most one queued behind it.
-    if (inFlight) {
-      again = true;
-      return inFlight;
-    }
-    inFlight = (async () => {
-      try {
-        do {
-          again = false;
-          await loadOnce();
-        } while (again);
-      } catch (error) {
-        logger.error({ err: error }, 'reloading API keys failed; keeping the previous set');
-        throw error;
-      } finally {
-        inFlight = null;
+  const snapshot = createSharedSnapshot({
+    what: 'API keys',
+    counter,
+    logger,
+    async load() {
+      const rows = await loadAll();
+      const next = new Map<string, CachedKey>();
+      for (const row of rows) {
+        if (row.environment !== 'prod' && row.environment !== 'dev') continue;
+        next.set(row.keyHash, {
+          id: row.id,
+          name: row.name,
+          keyPrefix: row.keyPrefix,
+          environment: row.environment,
+          isAdmin: row.isAdmin,
+          scopes: effectiveScopes(row),
+          userId: row.userId,
+          projectId: row.projectId ?? null,
+          revoked: row.revokedAt !== null,
+        });
       }
-    })();
-    return inFlight;
-  }
-
-  async function reloadIfBehind(shared: ChangeCounter): Promise<void> {
-    let current: number;
-    try {
-      current = await shared.read();
-    } catch (error) {
-      if (performance.now() - warnedAt > 60_000) {
-        warnedAt = performance.now();
-        logger.warn({ reason: (error as Error).message }, 'key change counter unreadable; using the keys in memory');
-      }
-      return;
-    }
-    if (current > loadedAt) await reload().catch(() => {});
-  }
+      byHash = next;
+    },
+  });
 
   const store: KeyStore = {
     findByHash: (keyHash) => byHash.get(keyHash),
@@ -146,26 +106,19 @@ export function createKeyStore(
     },
     async reloadForMiss() {
       const missAt = performance.now();
-      const wait = lastStartedAt + missReloadIntervalMs - missAt;
+      const wait = snapshot.lastStartedAt + missReloadIntervalMs - missAt;
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       // Someone else's reload started after this miss: it sees whatever this caller could. One that
       // started at the same instant may have read before the key was written, so it does not count.
-      if (lastStartedAt > missAt) {
-        await inFlight?.catch(() => {});
+      if (snapshot.lastStartedAt > missAt) {
+        await snapshot.inFlight?.catch(() => {});
         return;
       }
-      await reload().catch(() => {});
+      await snapshot.reload().catch(() => {});
     },
-    // Notifications and the timer reload through the store object; the request path (ensureFresh)
-    // through the function itself.
-    reload: () => reload(),
-    ensureFresh: () => (counter ? reloadIfBehind(counter) : undefined),
-    async markChanged() {
-      // The change is committed already: if the counter is down, the notification still carries it.
-      await counter?.bump().catch((error: Error) => {
-        logger.warn({ reason: error.message }, 'key change counter unwritable; other processes learn by notification');
-      });
-    },
+    reload: () => snapshot.reload(),
+    ensureFresh: () => snapshot.ensureFresh(),
+    markChanged: () => snapshot.markChanged(),
   };
   return store;
 }

@@ -1,6 +1,7 @@
 import type { BudgetPeriod, ChangeCounter } from '@switchyard/core';
 import type { PlanAssignmentRow, PlanRow, PlanSubjectType } from '@switchyard/db';
 import type { Logger } from 'pino';
+import { createSharedSnapshot } from '../infrastructure/shared-snapshot';
 
 /** A plan as the request path reads it: sets for the allow-lists, nulls for "the settings decide". */
 export interface ResolvedPlan {
@@ -96,68 +97,31 @@ const assignmentKey = (type: PlanSubjectType, id: string) => `${type}:${id}`;
  * shared change counter (Redis) before the next request of any process, and on a timer.
  */
 export function createPlanStore(
-  load: () => Promise<{ plans: PlanRow[]; assignments: PlanAssignmentRow[] }>,
+  loadRows: () => Promise<{ plans: PlanRow[]; assignments: PlanAssignmentRow[] }>,
   logger: Logger,
   counter: ChangeCounter | null = null,
 ): PlanStore {
   let byId = new Map<string, ResolvedPlan>();
   let assigned = new Map<string, ResolvedPlan>();
   let fallback: ResolvedPlan = builtinDefaultPlan;
-  let loadedAt = 0;
-  let inFlight: Promise<void> | null = null;
-  let again = false;
-  let warnedAt = Number.NEGATIVE_INFINITY;
-
-  async function loadOnce(): Promise<void> {
-    const generation = counter ? await counter.read().catch(() => null) : 0;
-    const rows = await load();
-    const plans = new Map(rows.plans.map((row) => [row.id, resolvePlanRow(row)]));
-    const next = new Map<string, ResolvedPlan>();
-    for (const row of rows.assignments) {
-      const plan = plans.get(row.planId);
-      if (plan) next.set(assignmentKey(row.subjectType, row.subjectId), plan);
-    }
-    const marked = rows.plans.find((row) => row.isDefault);
-    byId = plans;
-    assigned = next;
-    fallback = (marked && plans.get(marked.id)) ?? builtinDefaultPlan;
-    if (generation !== null) loadedAt = Math.max(loadedAt, generation);
-  }
-
-  function reload(): Promise<void> {
-    if (inFlight) {
-      again = true;
-      return inFlight;
-    }
-    inFlight = (async () => {
-      try {
-        do {
-          again = false;
-          await loadOnce();
-        } while (again);
-      } catch (error) {
-        logger.error({ err: error }, 'reloading plans failed; keeping the previous set');
-        throw error;
-      } finally {
-        inFlight = null;
+  const snapshot = createSharedSnapshot({
+    what: 'plans',
+    counter,
+    logger,
+    async load() {
+      const rows = await loadRows();
+      const plans = new Map(rows.plans.map((row) => [row.id, resolvePlanRow(row)]));
+      const next = new Map<string, ResolvedPlan>();
+      for (const row of rows.assignments) {
+        const plan = plans.get(row.planId);
+        if (plan) next.set(assignmentKey(row.subjectType, row.subjectId), plan);
       }
-    })();
-    return inFlight;
-  }
-
-  async function reloadIfBehind(shared: ChangeCounter): Promise<void> {
-    let current: number;
-    try {
-      current = await shared.read();
-    } catch (error) {
-      if (performance.now() - warnedAt > 60_000) {
-        warnedAt = performance.now();
-        logger.warn({ reason: (error as Error).message }, 'plan change counter unreadable; using the plans in memory');
-      }
-      return;
-    }
-    if (current > loadedAt) await reload().catch(() => {});
-  }
+      const marked = rows.plans.find((row) => row.isDefault);
+      byId = plans;
+      assigned = next;
+      fallback = (marked && plans.get(marked.id)) ?? builtinDefaultPlan;
+    },
+  });
 
   return {
     resolve(caller) {
@@ -173,13 +137,8 @@ export function createPlanStore(
     },
     find: (id) => (id === builtinDefaultPlan.id && !byId.has(id) ? builtinDefaultPlan : byId.get(id)),
     defaultPlan: () => fallback,
-    reload,
-    ensureFresh() {
-      if (!counter) return undefined;
-      return reloadIfBehind(counter);
-    },
-    async markChanged() {
-      if (counter) await counter.bump();
-    },
+    reload: () => snapshot.reload(),
+    ensureFresh: () => snapshot.ensureFresh(),
+    markChanged: () => snapshot.markChanged(),
   };
 }
