@@ -1,6 +1,7 @@
 import type { CreatedKey, KeyList, PublicKey as KeyRecord } from '@switchyard/api-schemas';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { KeyStatus, RevokeKeyCell } from '../../components/KeyCells';
 import { buttonClass, ErrorBox, inputClass, secondaryButtonClass, selectClass } from '../../components/ui';
 import { api } from '../../lib/api';
 import { formatDateTime, useTranslation } from '../../lib/i18n';
@@ -152,38 +153,15 @@ export function Keys() {
               <td data-label={columns[4]}>{key.userId ? t('admin.keys.byUser') : t('admin.keys.byAdmin')}</td>
               <td data-label={columns[5]}>{formatDateTime(key.createdAt)}</td>
               <td data-label={columns[6]}>
-                {key.revokedAt
-                  ? t('settings.keys.revokedAt', { when: formatDateTime(key.revokedAt) })
-                  : t('settings.keys.active')}
+                <KeyStatus revokedAt={key.revokedAt} />
               </td>
-              <td className="whitespace-nowrap">
-                {!key.revokedAt &&
-                  (confirming === key.id ? (
-                    <>
-                      <button
-                        type="button"
-                        className="text-red-700 underline dark:text-red-400"
-                        aria-label={t('settings.keys.confirmRevokeLabel', { name: key.name })}
-                        disabled={revoke.isPending}
-                        onClick={() => revoke.mutate(key.id)}
-                      >
-                        {t('settings.keys.confirmRevoke')}
-                      </button>{' '}
-                      <button type="button" className="underline" onClick={() => setConfirming(null)}>
-                        {t('settings.keys.keep')}
-                      </button>
-                    </>
-                  ) : (
-                    <button
-                      type="button"
-                      className="underline"
-                      aria-label={t('settings.keys.revokeLabel', { name: key.name })}
-                      onClick={() => setConfirming(key.id)}
-                    >
-                      {t('settings.keys.revoke')}
-                    </button>
-                  ))}
-              </td>
+              <RevokeKeyCell
+                keyRecord={key}
+                confirming={confirming}
+                setConfirming={setConfirming}
+                pending={revoke.isPending}
+                onRevoke={(id) => revoke.mutate(id)}
+              />
             </tr>
           ))}
         </tbody>
