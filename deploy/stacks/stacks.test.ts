@@ -53,7 +53,10 @@ describe('compose stacks', () => {
     }
   });
 
-  it('`docker-compose config` (Compose v1) and `docker compose config` (v2) accept every file', (context) => {
+  // One docker-compose run per file, each a Python start-up: 30 s is not enough on a loaded machine.
+  it('`docker-compose config` (Compose v1) and `docker compose config` (v2) accept every file', {
+    timeout: 120_000,
+  }, (context) => {
     const tools = [
       ...(hasCommand('docker-compose') ? [['docker-compose']] : []),
       ...(spawnSync('docker', ['compose', 'version']).status === 0 ? [['docker', 'compose']] : []),
@@ -89,14 +92,26 @@ describe('compose stacks', () => {
 });
 
 /** Runs a command to its end without blocking this process's event loop; its status and stderr. */
-function runAsync(command: string, args: string[]): Promise<{ status: number | null; stderr: string }> {
+/** Runs a command without blocking the event loop; killed after `timeoutMs` so a hang fails the test instead of outliving it. */
+function runAsync(
+  command: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
     });
-    child.on('close', (status) => resolve({ status, stderr }));
+    const timer = setTimeout(() => {
+      stderr += `\n[test] killed after ${timeoutMs} ms`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stderr });
+    });
   });
 }
 
@@ -121,7 +136,9 @@ const fs = require('node:fs');
 const [port, pidFile] = process.argv.slice(2);
 let draining = false;
 const server = http.createServer((request, response) => {
-  if (request.url === '/ready') { response.writeHead(draining ? 503 : 200); response.end(); return; }
+  // The proxy's health checks reuse one keep-alive connection; while draining that one is closed too,
+  // or a check sent on it after close() sits unread and the process never exits.
+  if (request.url === '/ready') { response.writeHead(draining ? 503 : 200, draining ? { connection: 'close' } : {}); response.end(); return; }
   // While draining, each answer says Connection: close, so the proxy never reuses a connection this
   // process is about to close (a reused connection closed under it is a 502 for a POST).
   setTimeout(() => { response.writeHead(200, { 'content-type': 'text/plain', ...(draining ? { connection: 'close' } : {}) }); response.end('pid ' + process.pid); }, 20);
@@ -130,7 +147,12 @@ server.keepAliveTimeout = 1000;
 server.listen(Number(port), '127.0.0.1', () => fs.writeFileSync(pidFile, String(process.pid)));
 process.on('SIGTERM', () => {
   draining = true;
-  setTimeout(() => { server.close(() => process.exit(0)); server.closeIdleConnections(); }, 1500);
+  setTimeout(() => {
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    // A shutdown timeout, as Switchyard has: whatever is still open after it is closed.
+    setTimeout(() => { server.closeAllConnections(); process.exit(0); }, 10000).unref();
+  }, 1500);
 });
 `;
 
@@ -158,7 +180,7 @@ describe('rolling deploy behind Caddy', () => {
     // The replace command: SIGTERM the old process, wait until it is gone, start the new one.
     writeFileSync(
       join(directory, 'replace.sh'),
-      `#!/bin/sh\nport=$1\nold=$(cat ${directory}/$port.pid)\nkill -TERM $old\nwhile kill -0 $old 2>/dev/null; do sleep 0.05; done\nrm -f ${directory}/$port.pid\nnohup ${process.execPath} ${script} $port ${directory}/$port.pid >/dev/null 2>&1 &\nwhile [ ! -f ${directory}/$port.pid ]; do sleep 0.05; done\n`,
+      `#!/bin/sh\nport=$1\nold=$(cat ${directory}/$port.pid)\nkill -TERM $old\ni=0\nwhile kill -0 $old 2>/dev/null; do i=$((i+1)); [ $i -gt 600 ] && { echo "pid $old still running after 30 s" >&2; exit 1; }; sleep 0.05; done\nrm -f ${directory}/$port.pid\nnohup ${process.execPath} ${script} $port ${directory}/$port.pid >/dev/null 2>&1 &\nwhile [ ! -f ${directory}/$port.pid ]; do sleep 0.05; done\n`,
     );
     const caddyfile = readFileSync(join(stacksDir, 'Caddyfile'), 'utf8').replace(
       '{\n\tgrace_period 60s\n}',
@@ -212,14 +234,18 @@ describe('rolling deploy behind Caddy', () => {
       // Not spawnSync: the test's own event loop must keep running, for the load and to reap the old
       // processes (started from here) once they exit; a blocked loop leaves them as zombies that
       // `kill -0` still finds, and the replace step waits for ever.
-      const roll = await runAsync(process.execPath, [
-        join(stacksDir, 'rolling-deploy.mjs'),
-        `--instance=api-1=${port1}`,
-        `--instance=api-2=${port2}`,
-        `--replace=sh ${join(directory, 'replace.sh')} {port}`,
-        '--health-url=http://127.0.0.1:{port}/ready',
-        '--settle-seconds=1',
-      ]);
+      const roll = await runAsync(
+        process.execPath,
+        [
+          join(stacksDir, 'rolling-deploy.mjs'),
+          `--instance=api-1=${port1}`,
+          `--instance=api-2=${port2}`,
+          `--replace=sh ${join(directory, 'replace.sh')} {port}`,
+          '--health-url=http://127.0.0.1:{port}/ready',
+          '--settle-seconds=1',
+        ],
+        90_000,
+      );
       stop = true;
       await load;
       expect(roll.status, roll.stderr).toBe(0);

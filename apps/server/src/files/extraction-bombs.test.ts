@@ -94,8 +94,11 @@ async function watchHealth<T>(label: string, work: () => Promise<T>): Promise<{ 
   return { result, health };
 }
 
+// Before the fix /health stalled for 15 s and more. A refusal at upload lasts a few hundred
+// milliseconds, so its 20 samples make the p99 the slowest sample, which on a loaded 2-core machine
+// can be one scheduling hiccup over 250 ms (CI saw 257 ms): the bound is 500 ms, still far below a stall.
 function expectResponsive(health: HealthFigures) {
-  expect(health.p99Ms).toBeLessThan(250);
+  expect(health.p99Ms).toBeLessThan(500);
   expect(health.maxMs).toBeLessThan(1_000);
 }
 
@@ -139,21 +142,21 @@ describe('decompression bombs are refused without stalling the server', () => {
 
   it('stops a bomb that passes the directory check at the time limit, and /health answers throughout', async () => {
     // The directory check is lifted and the heap limit raised, so only the time limit can stop it:
-    // mammoth needs 37 s and more for 400 MB of XML.
+    // mammoth needs 37 s and more for 400 MB of XML, far beyond the 3 s limit.
     const limits = {
       'files.extract.max_uncompressed_bytes': 1024 * 1024 * 1024,
       'files.extract.memory_mb': 4096,
-      'files.extract.timeout_ms': 8_000,
+      'files.extract.timeout_ms': 3_000,
     };
     const { result: file, health } = await withSettings(limits, () =>
-      watchHealth('a 400 MB DOCX bomb is extracted (time limit 8 s)', async () => {
+      watchHealth('a 400 MB DOCX bomb is extracted (time limit 3 s)', async () => {
         const response = await uploadFile(server.url, alice, 'slow-bomb.docx', docxBomb, docxType);
         expect(response.status, await response.clone().text()).toBe(201);
         return settledFile(alice, (await readJson(response)).id, 60_000);
       }),
     );
     expect(file.status).toBe('failed');
-    expect(file.error).toMatch(/took longer than 8000 ms \(SY_ERR_FILE_TOO_COMPLEX\)/);
+    expect(file.error).toMatch(/took longer than 3000 ms \(SY_ERR_FILE_TOO_COMPLEX\)/);
     expectResponsive(health);
     const text = await alice.get(`/api/files/${file.id}/text`);
     expect(text.status).toBe(409);
