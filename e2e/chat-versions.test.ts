@@ -132,4 +132,23 @@ describe.skipIf(e2eUnavailable())('chat versions, compare and drop-to-attach end
     const sent = upstream.requests.at(-1)?.body as { messages: Message[] };
     expect(JSON.stringify(sent.messages)).toContain('The harbour opens at dawn.');
   });
+
+  it('posts an image made in the Images panel into the chat and lists it in the gallery', async () => {
+    await page.getByRole('tab', { name: 'Images' }).click();
+    await page.getByLabel('Image prompt').fill('a lighthouse');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await page.getByText('Posted into the chat.').waitFor({ timeout: 30_000 });
+    await page.getByRole('tab', { name: 'Chat' }).click();
+    // Inline in the answer, loaded from this origin (the Content-Security-Policy allows nothing else).
+    const inline = lastAnswer().getByRole('img', { name: 'a lighthouse' });
+    await inline.waitFor();
+    await expect.poll(() => inline.evaluate((element: HTMLImageElement) => element.naturalWidth)).toBeGreaterThan(0);
+
+    await page.getByRole('link', { name: 'Gallery' }).first().click();
+    const tile = page.getByRole('listitem').filter({ has: page.getByRole('img', { name: 'a lighthouse' }) });
+    await tile.waitFor();
+    await tile.getByRole('link', { name: 'Open chat' }).click();
+    await page.waitForURL('**/chat?chat=*');
+    await lastAnswer().getByRole('img', { name: 'a lighthouse' }).waitFor();
+  });
 });
