@@ -72,3 +72,42 @@ export const ImageModelList = Type.Object({
   ),
 });
 export type ImageModelList = Static<typeof ImageModelList>;
+
+/** POST /api/chats/:id/images: an image made in a chat and posted into it. */
+export const ChatImageRequest = Type.Object(
+  {
+    prompt: Type.String({ minLength: 1, maxLength: 4_000 }),
+    model: Type.Optional(Type.String({ minLength: 1, description: 'An image model; the default one if omitted' })),
+    width: Type.Optional(Type.Integer({ minimum: 256, maximum: 2048, default: 1024 })),
+    height: Type.Optional(Type.Integer({ minimum: 256, maximum: 2048, default: 1024 })),
+  },
+  { additionalProperties: false },
+);
+export type ChatImageRequest = Static<typeof ChatImageRequest>;
+
+/** One of the user's generated images in the gallery. */
+export const GalleryImage = Type.Object({
+  id: Type.String(),
+  prompt: Type.String(),
+  model: Type.String(),
+  width: Type.Integer(),
+  height: Type.Integer(),
+  url: Type.String({ description: 'The image bytes, same origin (GET /v1/image/{id}/content)' }),
+  chatId: Type.Union([Type.String(), Type.Null()], { description: 'The chat it was made in, if any' }),
+  createdAt: Type.String(),
+});
+export type GalleryImage = Static<typeof GalleryImage>;
+
+export const GalleryList = Type.Object({
+  images: Type.Array(GalleryImage),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
+export type GalleryList = Static<typeof GalleryList>;
+
+/** The 201 of POST /api/chats/:id/images: the image and the two messages posted (the prompt, the image). */
+export const ChatImageResult = Type.Object({
+  image: GalleryImage,
+  messageIds: Type.Array(Type.String()),
+});
+export type ChatImageResult = Static<typeof ChatImageResult>;

@@ -1,8 +1,9 @@
 import type { Environment } from '@switchyard/core';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from './client';
 import type { DailyCounter } from './daily-counter';
 import { type ImageInsert, type ImageRow, images, imageUsage } from './images-schema';
+import type { PageOptions } from './page';
 
 export interface StoredImage {
   objectKey: string;
@@ -16,6 +17,10 @@ export interface ImageRepository extends DailyCounter {
   create(image: ImageInsert): Promise<void>;
   /** The image if this subject asked for it; another subject's image reads as missing. */
   findForSubject(id: string, subject: string): Promise<ImageRow | undefined>;
+  /** This subject's images that are ready, newest first (a gallery). */
+  listReadyForSubject(subject: string, page: PageOptions): Promise<ImageRow[]>;
+  /** Deletes the row if this subject asked for it; the deleted row, or undefined when there was none of theirs. */
+  deleteForSubject(id: string, subject: string): Promise<ImageRow | undefined>;
   markRunning(id: string): Promise<void>;
   markReady(id: string, stored: StoredImage): Promise<void>;
   markFailed(id: string, error: string): Promise<void>;
@@ -35,6 +40,24 @@ export function createImageRepository(db: Db): ImageRepository {
         .select()
         .from(images)
         .where(and(eq(images.id, id), eq(images.subject, subject)));
+      return row;
+    },
+
+    async listReadyForSubject(subject, page) {
+      return db
+        .select()
+        .from(images)
+        .where(and(eq(images.subject, subject), eq(images.status, 'ready')))
+        .orderBy(desc(images.createdAt), desc(images.id))
+        .limit(page.limit)
+        .offset(page.offset);
+    },
+
+    async deleteForSubject(id, subject) {
+      const [row] = await db
+        .delete(images)
+        .where(and(eq(images.id, id), eq(images.subject, subject)))
+        .returning();
       return row;
     },
 

@@ -36,6 +36,8 @@ export const images = pgTable(
     mimeType: text('mime_type'),
     bytes: integer('bytes'),
     error: text('error'),
+    /** The chat it was made in (the chat's Images panel or the images app in a chat); null elsewhere. No foreign key: a deleted chat leaves its images. */
+    conversationId: text('conversation_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },

@@ -71,6 +71,7 @@ function generateSkill({ images, limiter, publicUrl, logger }: ImagesAppDependen
           height,
           steps: 30,
           ...(typeof input.model === 'string' ? { model: input.model } : {}),
+          ...(caller.conversationId ? { conversationId: caller.conversationId } : {}),
         },
       );
       try {

@@ -33,6 +33,7 @@ import { registerOllamaRoutes } from '../gateway/ollama-routes';
 import { registerOpenAIRoutes } from '../gateway/openai-routes';
 import { registerResponsesRoutes } from '../gateway/responses-routes';
 import { registerGiftFinderRoutes } from '../gift-finder/gift-finder-routes';
+import { registerGalleryRoutes } from '../images/gallery-routes';
 import { registerImageRoutes } from '../images/image-routes';
 import { registerConnectionMetrics } from '../infrastructure/metrics';
 import { registerAdminJobRoutes } from '../jobs/admin-job-routes';
@@ -197,6 +198,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerResponsesRoutes(app, parts);
   registerAsyncChatRoutes(app, parts);
   registerImageRoutes(app, parts);
+  registerGalleryRoutes(app, parts);
   registerAudioRoutes(app, parts);
   registerMessageRoutes(app, parts);
   await registerWhatsAppWebhookRoutes(app, parts);

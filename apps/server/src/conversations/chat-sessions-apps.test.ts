@@ -13,6 +13,8 @@ const firstUserText = (request: Record<string, unknown>) =>
 function scriptedCalls(request: Record<string, unknown>) {
   if ((request.messages as Message[]).at(-1)?.role !== 'user') return undefined;
   const text = firstUserText(request);
+  if (text.includes('draw'))
+    return [{ name: 'images__generate', arguments: { prompt: 'a [tiny] cat', size: '512x512' } }];
   if (text.includes('slow')) return [{ name: 'clock__slow', arguments: { ms: 60_000 } }];
   if (text.includes('bad')) return [{ name: 'clock__add', arguments: { a: 'two', b: 3 } }];
   if (text.includes('add')) return [{ name: 'clock__add', arguments: { a: 2, b: 3 } }];
@@ -24,6 +26,7 @@ function scriptedReply(request: Record<string, unknown>): string {
   const results = messages.filter((message) => message.role === 'tool');
   const system = messages.find((message) => message.role === 'system');
   const prefix = system ? `[${String(system.content)}] ` : '';
+  if (firstUserText(request).includes('draw')) return 'Here is your picture.';
   return `${prefix}${results.length > 0 ? `The sum is ${results.map((message) => message.content).join(', ')}` : 'no tools'}`;
 }
 
@@ -132,6 +135,19 @@ describe('web chat sessions with apps', () => {
     const answer = await answerOf(chatId);
     expect(answer).toMatchObject({ status: 'partial', error: 'stopped by the user' });
     expect(answer?.toolSteps).toEqual([expect.objectContaining({ skill: 'slow', output: null, durationMs: null })]);
+  });
+
+  it('links an image the images app makes to the chat and shows it in the stored answer', async () => {
+    const { sessionId, chatId } = await start({ message: 'draw a cat', apps: ['images'] });
+    const events = await readEvents(await alice.get(`/api/chat/stream?sessionId=${sessionId}`));
+    expect(events.find((event) => event.event === 'tool_result')?.data).toMatchObject({ is_error: false });
+    const answer = await answerOf(chatId);
+    const path = /\/v1\/image\/(img_[a-z0-9]+)\/content/.exec(String(answer?.content))?.[0];
+    // The model did not include the image: it is added, inline, by its same-origin path.
+    expect(answer?.content).toBe(`Here is your picture.\n\n![a tiny cat](${path})`);
+    expect((await alice.get(String(path))).headers.get('content-type')).toBe('image/png');
+    const { images } = await readJson(await alice.get('/api/images'));
+    expect(images).toEqual([expect.objectContaining({ prompt: 'a [tiny] cat', chatId, url: path })]);
   });
 
   it('answers without steps when no app is chosen, and lists the apps for the signed-in user', async () => {

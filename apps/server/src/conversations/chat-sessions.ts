@@ -19,6 +19,7 @@ import { runSkillLoop, type SkillEvent } from '../apps/skill-loop';
 import { notFound, type Owner } from '../edge/owner';
 import { resolveModel } from '../gateway/chat-execution';
 import type { ModelAccess } from '../gateway/model-list';
+import { markdownImageAlt } from '../images/image-generation';
 import type { Metrics } from '../infrastructure/metrics';
 import { authorizeRow } from '../projects/project-access';
 import { renderTemplate } from '../templates/prompt-template';
@@ -139,6 +140,25 @@ function requestParameters(parameters: StoredChatParameters): Partial<ChatReques
   };
 }
 
+const generatedImagePath = /\/v1\/image\/(img_[a-z0-9]+)\/content/;
+
+/**
+ * Images the `images.generate` skill made while answering are shown in the answer even when the model
+ * did not repeat their address: each one missing from the text is added at the end, inline, by its
+ * same-origin path (the page's Content-Security-Policy allows only this origin's images).
+ */
+export function withGeneratedImages(content: string, steps: readonly StoredToolStep[]): string {
+  const missing: string[] = [];
+  for (const step of steps) {
+    if (step.app !== 'images' || step.skill !== 'generate' || step.isError || !step.output) continue;
+    const id = generatedImagePath.exec(step.output)?.[1];
+    if (!id || content.includes(`/v1/image/${id}/content`)) continue;
+    const prompt = (step.input as { prompt?: unknown } | null)?.prompt;
+    missing.push(`![${markdownImageAlt(typeof prompt === 'string' ? prompt : '')}](/v1/image/${id}/content)`);
+  }
+  return missing.length === 0 ? content : [content, ...missing].filter(Boolean).join('\n\n');
+}
+
 async function requireAssistant(owner: Owner, id: string): Promise<AssistantRow> {
   const row = await createAssistantRepository(owner.db).findForUser(id, owner.userId);
   if (!row) throw notFound('assistant');
@@ -162,6 +182,7 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
     selection: SkillSelection,
     steps: StoredToolStep[],
     controller: AbortController,
+    chatId: string,
   ): Promise<{ content: string; usage: Usage | undefined; finishReason: string | null }> {
     // Events are appended in the order they happen; the answer's text waits for them.
     let written = Promise.resolve();
@@ -187,7 +208,7 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
       selection,
       {
         environment: 'prod',
-        caller: { kind: 'user', subject: `user:${owner.userId}`, userId: owner.userId },
+        caller: { kind: 'user', subject: `user:${owner.userId}`, userId: owner.userId, conversationId: chatId },
         signal: controller.signal,
         maxSteps: dependencies.settings.current().getInteger('apps.max_steps'),
         onEvent,
@@ -234,9 +255,18 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
       await log.append(sessionId, 'start', { sessionId, chatId, messageId, model: modelId });
       const route = resolveModel(dependencies, modelId, 'prod');
       if (selection) {
-        const answer = await answerWithSkills(owner, sessionId, route, request, selection, toolSteps, controller);
+        const answer = await answerWithSkills(
+          owner,
+          sessionId,
+          route,
+          request,
+          selection,
+          toolSteps,
+          controller,
+          chatId,
+        );
         firstTokenMs = Date.now() - started;
-        content = answer.content;
+        content = withGeneratedImages(answer.content, toolSteps);
         usage = answer.usage;
         finishReason = answer.finishReason;
         if (content) await log.append(sessionId, 'delta', { content });

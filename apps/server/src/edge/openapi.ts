@@ -181,6 +181,7 @@ const successDocs: Readonly<Record<string, SuccessDoc>> = {
   },
   'DELETE /api/searches/:id': { status: 204, description: 'Deleted, with its runs and schedule' },
   'DELETE /api/presets/:id': { status: 204, description: 'Deleted' },
+  'DELETE /api/images/:id': { status: 204, description: 'Deleted, with its bytes' },
   'DELETE /api/assistants/:id': { status: 204, description: 'Deleted; chats with it keep their messages' },
   'DELETE /v1/projects/:projectId': {
     status: 204,

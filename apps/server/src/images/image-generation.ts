@@ -12,6 +12,8 @@ export interface GenerationInput {
   height: number;
   steps: number;
   seed?: number;
+  /** The chat the image is made in (a gallery links back to it). */
+  conversationId?: string;
 }
 
 /** Who asks for an image: quotas and rows are theirs. */
@@ -61,6 +63,7 @@ export async function startImageGeneration(
       model: model.id,
       status: 'queued',
       jobId: id,
+      conversationId: input.conversationId ?? null,
     });
     await dependencies.jobs.enqueue(
       'image.generate',
@@ -119,4 +122,14 @@ export async function waitForImage(
         if (job?.status === 'dead') settle(new SwitchyardError('SY_ERR_UPSTREAM', job.lastError?.message ?? 'failed'));
       }, settle);
   });
+}
+
+/** A prompt as a Markdown image's alt text: one line, without the brackets that would end it early. */
+export function markdownImageAlt(prompt: string): string {
+  return (
+    prompt
+      .replace(/[[\]\s]+/g, ' ')
+      .trim()
+      .slice(0, 200) || 'Generated image'
+  );
 }

@@ -2,6 +2,8 @@ import type { Assistant, ChatParameters, ChatPreset } from '@switchyard/api-sche
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { api } from '../lib/api';
+import { useTranslation } from '../lib/i18n';
+import { AssistantForm } from './AssistantForm';
 import { buttonClass, ErrorBox, inputClass, secondaryButtonClass, selectClass } from './ui';
 
 /** What a chat sends with each answer besides the messages. */
@@ -53,11 +55,10 @@ export function ChatSettings({
   saving?: boolean;
 }) {
   const id = useId();
+  const { t } = useTranslation();
   const client = useQueryClient();
   const [error, setError] = useState<unknown>(null);
   const [presetName, setPresetName] = useState('');
-  const [assistantName, setAssistantName] = useState('');
-  const [assistantInstructions, setAssistantInstructions] = useState('');
   const presets = useQuery({
     queryKey: presetsKey,
     queryFn: async () => (await api<{ presets: ChatPreset[] }>('/api/presets?limit=100')).presets,
@@ -93,22 +94,6 @@ export function ChatSettings({
       });
       setPresetName('');
       await client.invalidateQueries({ queryKey: presetsKey });
-    });
-  const createAssistant = () =>
-    act(async () => {
-      const created = await api<Assistant>('/api/assistants', {
-        method: 'POST',
-        json: {
-          name: assistantName.trim(),
-          instructions: assistantInstructions.trim(),
-          model: model || null,
-          parameters: value.parameters,
-        },
-      });
-      setAssistantName('');
-      setAssistantInstructions('');
-      await client.invalidateQueries({ queryKey: assistantsKey });
-      onChange({ ...value, assistantId: created.id });
     });
   const deleteAssistant = (assistantId: string) =>
     act(async () => {
@@ -263,35 +248,15 @@ export function ChatSettings({
         </button>
       </div>
       <details>
-        <summary className="cursor-pointer font-medium">New assistant</summary>
-        <div className="mt-2 space-y-2">
-          <label className="block">
-            <span className="mb-1 block">Name</span>
-            <input
-              className={inputClass}
-              value={assistantName}
-              onChange={(event) => setAssistantName(event.target.value)}
-            />
-          </label>
-          <label className="block">
-            <span className="mb-1 block">Instructions</span>
-            <textarea
-              className={inputClass}
-              rows={3}
-              value={assistantInstructions}
-              onChange={(event) => setAssistantInstructions(event.target.value)}
-            />
-          </label>
-          <p className="text-xs text-slate-500">It uses the model and parameters chosen above.</p>
-          <button
-            type="button"
-            className={buttonClass}
-            disabled={!assistantName.trim() || !assistantInstructions.trim()}
-            onClick={() => void createAssistant()}
-          >
-            Create assistant
-          </button>
-        </div>
+        <summary className="cursor-pointer font-medium">{t('assistantForm.title')}</summary>
+        <AssistantForm
+          model={model}
+          parameters={value.parameters}
+          onCreated={(created) => {
+            void client.invalidateQueries({ queryKey: assistantsKey });
+            onChange({ ...value, assistantId: created.id });
+          }}
+        />
       </details>
       <ErrorBox error={error ?? presets.error ?? assistants.error} />
     </section>

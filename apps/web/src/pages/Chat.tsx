@@ -611,7 +611,14 @@ export function ChatPage() {
           </div>
         </div>
         {panel === 'images' ? (
-          <ImagePanel />
+          <ImagePanel
+            chatId={activeId && !missing ? activeId : null}
+            onPosted={(chatId) => {
+              void client.invalidateQueries({ queryKey: chatKeys.messages(chatId) });
+              void client.invalidateQueries({ queryKey: chatKeys.lists });
+              if (chatId !== activeId) select(chatId);
+            }}
+          />
         ) : (
           <>
             {missing ? (

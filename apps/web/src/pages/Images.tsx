@@ -1,10 +1,26 @@
-import type { ImageStatus as ImageJob, ImageModelList, ImageQuota as Quota } from '@switchyard/api-schemas';
+import type { ChatImageResult, ImageModelList, ImageQuota as Quota } from '@switchyard/api-schemas';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { buttonClass, ErrorBox, Field, inputClass, selectClass } from '../components/ui';
 import { api } from '../lib/api';
+import { titleFrom } from '../lib/conversations';
+import { useTranslation } from '../lib/i18n';
+import { navigate } from '../lib/router';
 
-export function ImagePanel() {
+/**
+ * The chat's Images panel: the image is made in the open chat (a new one when none is open) and posted
+ * into it as the prompt and an answer showing the picture (POST /api/chats/:id/images); it is in the
+ * gallery too.
+ */
+export function ImagePanel({
+  chatId,
+  onPosted,
+}: {
+  chatId: string | null;
+  /** The chat the image was posted in (created when none was open). */
+  onPosted?: (chatId: string) => void;
+}) {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const quota = useQuery({ queryKey: ['image-quota'], queryFn: () => api<Quota>('/v1/image/quota') });
   // Only image models: the chat models cannot draw.
@@ -12,26 +28,28 @@ export function ImagePanel() {
   const [imageModel, setImageModel] = useState('');
   const chosenImageModel = imageModel || imageModels.data?.default || '';
   const [prompt, setPrompt] = useState('');
-  const [jobId, setJobId] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [made, setMade] = useState<ChatImageResult['image'] | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const job = useQuery({
-    queryKey: ['image', jobId],
-    enabled: jobId !== null,
-    queryFn: () => api<ImageJob>(`/v1/image/${jobId}`),
-    refetchInterval: (query) =>
-      query.state.data && ['ready', 'failed'].includes(query.state.data.status) ? false : 1000,
-  });
   const generate = async () => {
     setError(null);
+    setMade(null);
+    setBusy(true);
     try {
-      const created = await api<{ id: string }>('/v1/image/generate', {
+      const target =
+        chatId ?? (await api<{ id: string }>('/api/chats', { method: 'POST', json: { title: titleFrom(prompt) } })).id;
+      const result = await api<ChatImageResult>(`/api/chats/${encodeURIComponent(target)}/images`, {
         method: 'POST',
         json: { prompt, ...(chosenImageModel ? { model: chosenImageModel } : {}) },
       });
-      setJobId(created.id);
-      await client.invalidateQueries({ queryKey: ['image-quota'] });
+      setMade(result.image);
+      onPosted?.(target);
     } catch (caught) {
       setError(caught);
+    } finally {
+      setBusy(false);
+      void client.invalidateQueries({ queryKey: ['image-quota'] });
+      void client.invalidateQueries({ queryKey: ['gallery'] });
     }
   };
   return (
@@ -43,7 +61,7 @@ export function ImagePanel() {
           void generate();
         }}
       >
-        <Field label="Image prompt">
+        <Field label={t('images.prompt')}>
           <textarea
             className={inputClass}
             rows={2}
@@ -54,7 +72,7 @@ export function ImagePanel() {
         </Field>
         <div className="flex flex-wrap items-center gap-3">
           <label className="flex items-center gap-1 text-sm">
-            <span>Image model</span>
+            <span>{t('images.model')}</span>
             <select
               className={selectClass}
               value={chosenImageModel}
@@ -67,28 +85,41 @@ export function ImagePanel() {
               ))}
             </select>
           </label>
-          <button type="submit" className={buttonClass} disabled={!prompt.trim()}>
-            Generate
+          <button type="submit" className={buttonClass} disabled={!prompt.trim() || busy}>
+            {busy ? t('images.generating') : t('images.generate')}
           </button>
           {quota.data && (
             <span className="text-sm text-slate-600 dark:text-slate-300" data-testid="image-quota">
-              {quota.data.remaining} of {quota.data.limit} images left today ({quota.data.environment})
+              {t('images.quota', {
+                remaining: quota.data.remaining,
+                limit: quota.data.limit,
+                environment: quota.data.environment,
+              })}
             </span>
           )}
+          <a
+            className="text-sm underline"
+            href="/gallery"
+            onClick={(event) => {
+              event.preventDefault();
+              navigate('/gallery');
+            }}
+          >
+            {t('images.openGallery')}
+          </a>
         </div>
+        <p className="text-xs text-slate-500">{chatId ? t('images.postsToChat') : t('images.postsToNewChat')}</p>
       </form>
       <ErrorBox error={error ?? quota.error} />
-      {job.data && (
+      {busy && (
+        <p role="status" className="text-sm">
+          {t('images.generating')}
+        </p>
+      )}
+      {made && (
         <div role="status">
-          <p className="text-sm">Status: {job.data.status}</p>
-          {job.data.status === 'failed' && <p className="text-red-600">{job.data.error}</p>}
-          {job.data.status === 'ready' && (
-            <img
-              className="mt-2 max-w-full rounded border"
-              src={`/v1/image/${job.data.id}/content`}
-              alt={prompt || 'Generated image'}
-            />
-          )}
+          <p className="text-sm">{t('images.posted')}</p>
+          <img className="mt-2 max-w-full rounded border" src={made.url} alt={made.prompt} />
         </div>
       )}
     </div>

@@ -18,6 +18,8 @@ export interface SkillCaller {
   /** What the caller may do (a key's scopes); absent for anonymous callers. Built-in skills that spend a
    * capability's budget (images) check it, so the `apps` scope does not widen a key. */
   readonly scopes?: readonly KeyScope[];
+  /** The chat the skill is called from (the web app's chat), for skills that link what they make to it. */
+  readonly conversationId?: string;
 }
 
 /** A step a long skill reports while it works (remote apps send them as SSE). */

@@ -1,0 +1,154 @@
+/// <reference lib="dom" />
+import { join } from 'node:path';
+import { type FakeOpenAIServer, startFakeOpenAI } from '@switchyard/testkit';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { artifacts, type E2eApp, e2eUnavailable, signUpInBrowser, startE2eApp } from './harness';
+
+/**
+ * End to end in Chromium, one `switchyard start` for all: answer versions (regenerate, the "2/2"
+ * switcher, switching back, after a reload), compare mode (two models side by side, keep one) and
+ * attaching a file by dropping it on the chat (a real drop event with a DataTransfer). The models
+ * answer through a fake OpenAI upstream that numbers its answers, so every version is told apart.
+ */
+type Message = { role: string; content: unknown };
+
+describe.skipIf(e2eUnavailable())('chat versions, compare and drop-to-attach end to end', () => {
+  let upstream: FakeOpenAIServer;
+  let app: E2eApp;
+  let page: Page;
+  let answers = 0;
+
+  beforeAll(async () => {
+    upstream = await startFakeOpenAI({
+      models: ['alpha-up', 'beta-up'],
+      reply: (request) => {
+        answers += 1;
+        return `Answer ${answers} from ${String(request.model)}`;
+      },
+    });
+    app = await startE2eApp({
+      name: 'versions',
+      config: {
+        providers: [{ id: 'fake', type: 'openai-compatible', baseURL: upstream.url }],
+        models: [
+          { id: 'alpha', provider: 'fake', upstreamModel: 'alpha-up' },
+          { id: 'beta', provider: 'fake', upstreamModel: 'beta-up' },
+        ],
+        defaultModel: 'alpha',
+      },
+    });
+    page = app.page;
+    await signUpInBrowser(page, app.server.url, {
+      name: 'Vera',
+      email: 'vera@example.com',
+      password: 'a long password 456',
+    });
+  }, 120_000);
+
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail') {
+      await page.screenshot({ path: join(artifacts, `chat-versions-failed-${context.task.name.slice(0, 20)}.png`) });
+    }
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await upstream?.close();
+  });
+
+  const composer = () => page.getByLabel('Message', { exact: true });
+  const lastAnswer = () => page.getByRole('article', { name: 'Assistant' }).last();
+  const versions = () => lastAnswer().getByRole('group', { name: 'Versions' });
+
+  async function ask(text: string) {
+    await composer().fill(text);
+    await page.getByRole('button', { name: 'Send' }).click();
+  }
+
+  it('regenerates into a second version, switches back to the first, and keeps it after a reload', async () => {
+    await ask('First question');
+    await lastAnswer().getByText('Answer 1 from alpha-up').waitFor({ timeout: 30_000 });
+    await lastAnswer().getByRole('button', { name: 'Regenerate' }).click();
+    await lastAnswer().getByText('Answer 2 from alpha-up').waitFor({ timeout: 30_000 });
+    await expect.poll(() => versions().innerText()).toContain('2/2');
+
+    await versions().getByRole('button', { name: 'Previous version' }).click();
+    await lastAnswer().getByText('Answer 1 from alpha-up').waitFor();
+    await expect.poll(() => versions().innerText()).toContain('1/2');
+
+    // The version shown is the chat's branch on the server: a reload shows it again.
+    await page.reload();
+    await lastAnswer().getByText('Answer 1 from alpha-up').waitFor();
+    await expect.poll(() => versions().innerText()).toContain('1/2');
+    expect(await page.getByText('Answer 2 from alpha-up').count()).toBe(0);
+  });
+
+  it('compares two models side by side and continues from the answer kept', async () => {
+    await page.getByRole('button', { name: 'New chat' }).click();
+    await page.getByRole('button', { name: 'Compare', exact: true }).click();
+    await page.getByRole('checkbox', { name: 'alpha' }).check();
+    await page.getByRole('checkbox', { name: 'beta' }).check();
+    await ask('Which is better?');
+
+    const compared = page.getByRole('region', { name: 'Compared answers' });
+    const alpha = compared.getByRole('article', { name: 'Answer from alpha' });
+    const beta = compared.getByRole('article', { name: 'Answer from beta' });
+    await alpha.getByText(/from alpha-up/).waitFor({ timeout: 30_000 });
+    await beta.getByText(/from beta-up/).waitFor({ timeout: 30_000 });
+    const betaText = (await beta.getByText(/from beta-up/).innerText()).trim();
+    await page.screenshot({ path: join(artifacts, 'chat-compare.png') });
+
+    await beta.getByRole('button', { name: 'Keep this answer' }).click();
+    await lastAnswer().getByText(betaText).waitFor();
+    // The other answer stays as a version of it.
+    await expect.poll(() => versions().innerText()).toMatch(/\d\/2/);
+    await page.reload();
+    await lastAnswer().getByText(betaText).waitFor();
+  });
+
+  it('attaches a file dropped on the chat and sends its text with the question', async () => {
+    await page.getByRole('button', { name: 'New chat' }).click();
+    const compareToggle = page.getByRole('button', { name: 'Compare', exact: true });
+    if ((await compareToggle.getAttribute('aria-pressed')) === 'true') await compareToggle.click();
+    // A real drop: Chromium's DragEvent with a DataTransfer holding a File, on the conversation area.
+    await page.evaluate(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['The harbour opens at dawn.'], 'harbour.txt', { type: 'text/plain' }));
+      const target = document.querySelector('section[aria-label="Chat"]') as HTMLElement;
+      target.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: transfer }));
+      target.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: transfer }));
+    });
+    const attachment = page.getByRole('list', { name: 'Attachments' }).getByRole('listitem');
+    await attachment.getByText('harbour.txt').waitFor();
+    await expect.poll(() => attachment.getAttribute('data-status'), { timeout: 30_000 }).toBe('ready');
+
+    await ask('When does the harbour open?');
+    await lastAnswer()
+      .getByText(/from alpha-up/)
+      .waitFor({ timeout: 30_000 });
+    const question = page.getByRole('article', { name: 'You' }).last();
+    await question.getByText('harbour.txt').waitFor();
+    const sent = upstream.requests.at(-1)?.body as { messages: Message[] };
+    expect(JSON.stringify(sent.messages)).toContain('The harbour opens at dawn.');
+  });
+
+  it('posts an image made in the Images panel into the chat and lists it in the gallery', async () => {
+    await page.getByRole('tab', { name: 'Images' }).click();
+    await page.getByLabel('Image prompt').fill('a lighthouse');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await page.getByText('Posted into the chat.').waitFor({ timeout: 30_000 });
+    await page.getByRole('tab', { name: 'Chat' }).click();
+    // Inline in the answer, loaded from this origin (the Content-Security-Policy allows nothing else).
+    const inline = lastAnswer().getByRole('img', { name: 'a lighthouse' });
+    await inline.waitFor();
+    await expect.poll(() => inline.evaluate((element: HTMLImageElement) => element.naturalWidth)).toBeGreaterThan(0);
+
+    await page.getByRole('link', { name: 'Gallery' }).first().click();
+    const tile = page.getByRole('listitem').filter({ has: page.getByRole('img', { name: 'a lighthouse' }) });
+    await tile.waitFor();
+    await tile.getByRole('link', { name: 'Open chat' }).click();
+    await page.waitForURL('**/chat?chat=*');
+    await lastAnswer().getByRole('img', { name: 'a lighthouse' }).waitFor();
+  });
+});

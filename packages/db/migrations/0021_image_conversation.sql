@@ -1,0 +1,1 @@
+ALTER TABLE "images" ADD COLUMN "conversation_id" text;
