@@ -2,6 +2,7 @@ import type { Assistant, ChatParameters, ChatPreset } from '@switchyard/api-sche
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { api } from '../lib/api';
+import { useTranslation } from '../lib/i18n';
 import { buttonClass, ErrorBox, inputClass, secondaryButtonClass, selectClass } from './ui';
 
 /** What a chat sends with each answer besides the messages. */
@@ -52,6 +53,7 @@ export function ChatSettings({
   onSave?: () => void;
   saving?: boolean;
 }) {
+  const { t } = useTranslation();
   const id = useId();
   const client = useQueryClient();
   const [error, setError] = useState<unknown>(null);
@@ -126,12 +128,12 @@ export function ChatSettings({
 
   return (
     <section
-      aria-label="Chat settings"
+      aria-label={t('chatSettings.label')}
       className="space-y-3 rounded-md border border-slate-200 p-3 text-sm dark:border-slate-800"
     >
       <div className="flex flex-wrap items-end gap-2">
         <label className="flex min-w-0 flex-col gap-1">
-          <span className="font-medium">Assistant</span>
+          <span className="font-medium">{t('chatSettings.assistant')}</span>
           <select
             className={selectClass}
             value={value.assistantId ?? ''}
@@ -142,7 +144,7 @@ export function ChatSettings({
               if (picked?.model) onModel(picked.model);
             }}
           >
-            <option value="">None</option>
+            <option value="">{t('chatSettings.none')}</option>
             {assistants.data?.map((entry) => (
               <option key={entry.id} value={entry.id}>
                 {entry.name}
@@ -156,17 +158,17 @@ export function ChatSettings({
             className={secondaryButtonClass}
             onClick={() => void deleteAssistant(chosenAssistant.id)}
           >
-            Delete assistant
+            {t('chatSettings.deleteAssistant')}
           </button>
         )}
         <label className="flex min-w-0 flex-col gap-1">
-          <span className="font-medium">Preset</span>
+          <span className="font-medium">{t('chatSettings.preset')}</span>
           <select
             className={selectClass}
             value={presetChoice}
             onChange={(event) => setPresetChoice(event.target.value)}
           >
-            <option value="">Choose a preset</option>
+            <option value="">{t('chatSettings.choosePreset')}</option>
             {presets.data?.map((entry) => (
               <option key={entry.id} value={entry.id}>
                 {entry.name}
@@ -180,7 +182,7 @@ export function ChatSettings({
           disabled={!presetChoice}
           onClick={() => applyPreset(presetChoice)}
         >
-          Apply preset
+          {t('chatSettings.applyPreset')}
         </button>
         <button
           type="button"
@@ -191,16 +193,19 @@ export function ChatSettings({
             setPresetChoice('');
           }}
         >
-          Delete preset
+          {t('chatSettings.deletePreset')}
         </button>
       </div>
       {chosenAssistant && (
         <p className="text-xs text-slate-500">
-          Instructions of {chosenAssistant.name}: {chosenAssistant.instructions}
+          {t('chatSettings.instructionsOf', {
+            name: chosenAssistant.name,
+            instructions: chosenAssistant.instructions,
+          })}
         </p>
       )}
       <label className="block">
-        <span className="mb-1 block font-medium">System prompt</span>
+        <span className="mb-1 block font-medium">{t('chatSettings.systemPrompt')}</span>
         <textarea
           className={inputClass}
           rows={3}
@@ -211,9 +216,9 @@ export function ChatSettings({
       <div className="grid grid-cols-1 gap-2 sm:grid-cols-3">
         {(
           [
-            ['temperature', 'Temperature', '0 to 2', 0, 2, 0.1],
-            ['topP', 'Top P', '0 to 1', 0, 1, 0.05],
-            ['maxTokens', 'Max tokens', 'model default', 1, 1_000_000, 1],
+            ['temperature', t('chatSettings.temperature'), t('chatSettings.range', { min: 0, max: 2 }), 0, 2, 0.1],
+            ['topP', t('chatSettings.topP'), t('chatSettings.range', { min: 0, max: 1 }), 0, 1, 0.05],
+            ['maxTokens', t('chatSettings.maxTokens'), t('chatSettings.modelDefault'), 1, 1_000_000, 1],
           ] as const
         ).map(([name, label, hint, min, max, step]) => (
           <label key={name} className="flex flex-col gap-1">
@@ -236,19 +241,19 @@ export function ChatSettings({
         ))}
       </div>
       <p id={`${id}-defaults`} className="text-xs text-slate-500">
-        Empty fields use the model's defaults.
+        {t('chatSettings.emptyDefaults')}
       </p>
       <div className="flex flex-wrap items-center gap-2">
         {onSave && (
           <button type="button" className={buttonClass} onClick={onSave} disabled={saving}>
-            Save for this chat
+            {t('chatSettings.saveForChat')}
           </button>
         )}
         <label className="flex items-center gap-1">
-          <span className="sr-only">Preset name</span>
+          <span className="sr-only">{t('chatSettings.presetName')}</span>
           <input
             className={inputClass}
-            placeholder="Preset name"
+            placeholder={t('chatSettings.presetName')}
             value={presetName}
             onChange={(event) => setPresetName(event.target.value)}
           />
@@ -259,14 +264,14 @@ export function ChatSettings({
           disabled={!presetName.trim()}
           onClick={() => void savePreset()}
         >
-          Save as preset
+          {t('chatSettings.saveAsPreset')}
         </button>
       </div>
       <details>
-        <summary className="cursor-pointer font-medium">New assistant</summary>
+        <summary className="cursor-pointer font-medium">{t('chatSettings.newAssistant')}</summary>
         <div className="mt-2 space-y-2">
           <label className="block">
-            <span className="mb-1 block">Name</span>
+            <span className="mb-1 block">{t('chatSettings.name')}</span>
             <input
               className={inputClass}
               value={assistantName}
@@ -274,7 +279,7 @@ export function ChatSettings({
             />
           </label>
           <label className="block">
-            <span className="mb-1 block">Instructions</span>
+            <span className="mb-1 block">{t('chatSettings.instructions')}</span>
             <textarea
               className={inputClass}
               rows={3}
@@ -282,14 +287,14 @@ export function ChatSettings({
               onChange={(event) => setAssistantInstructions(event.target.value)}
             />
           </label>
-          <p className="text-xs text-slate-500">It uses the model and parameters chosen above.</p>
+          <p className="text-xs text-slate-500">{t('chatSettings.assistantUses')}</p>
           <button
             type="button"
             className={buttonClass}
             disabled={!assistantName.trim() || !assistantInstructions.trim()}
             onClick={() => void createAssistant()}
           >
-            Create assistant
+            {t('chatSettings.createAssistant')}
           </button>
         </div>
       </details>

@@ -3,8 +3,10 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { buttonClass, ErrorBox, Field, inputClass, selectClass } from '../components/ui';
 import { api } from '../lib/api';
+import { useTranslation } from '../lib/i18n';
 
 export function ImagePanel() {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const quota = useQuery({ queryKey: ['image-quota'], queryFn: () => api<Quota>('/v1/image/quota') });
   // Only image models: the chat models cannot draw.
@@ -43,7 +45,7 @@ export function ImagePanel() {
           void generate();
         }}
       >
-        <Field label="Image prompt">
+        <Field label={t('images.prompt')}>
           <textarea
             className={inputClass}
             rows={2}
@@ -54,7 +56,7 @@ export function ImagePanel() {
         </Field>
         <div className="flex flex-wrap items-center gap-3">
           <label className="flex items-center gap-1 text-sm">
-            <span>Image model</span>
+            <span>{t('images.model')}</span>
             <select
               className={selectClass}
               value={chosenImageModel}
@@ -68,11 +70,15 @@ export function ImagePanel() {
             </select>
           </label>
           <button type="submit" className={buttonClass} disabled={!prompt.trim()}>
-            Generate
+            {t('images.generate')}
           </button>
           {quota.data && (
             <span className="text-sm text-slate-600 dark:text-slate-300" data-testid="image-quota">
-              {quota.data.remaining} of {quota.data.limit} images left today ({quota.data.environment})
+              {t('images.quota', {
+                count: quota.data.limit,
+                remaining: quota.data.remaining,
+                environment: quota.data.environment,
+              })}
             </span>
           )}
         </div>
@@ -80,13 +86,13 @@ export function ImagePanel() {
       <ErrorBox error={error ?? quota.error} />
       {job.data && (
         <div role="status">
-          <p className="text-sm">Status: {job.data.status}</p>
+          <p className="text-sm">{t('images.status', { status: t(`images.statuses.${job.data.status}`) })}</p>
           {job.data.status === 'failed' && <p className="text-red-600">{job.data.error}</p>}
           {job.data.status === 'ready' && (
             <img
               className="mt-2 max-w-full rounded border"
               src={`/v1/image/${job.data.id}/content`}
-              alt={prompt || 'Generated image'}
+              alt={prompt || t('images.generated')}
             />
           )}
         </div>
