@@ -708,6 +708,10 @@ export const en = {
     },
   },
   chatPage: {
+    streamStopped: 'The stream was stopped',
+    streamNoBody: 'The stream has no body',
+    modelFailed: 'The model failed',
+    keptDisconnecting: 'The answer stream kept disconnecting; reload to see the stored answer',
     movedLegacy_one: 'Moved {{count}} conversation from this browser to your account.',
     movedLegacy_other: 'Moved {{count}} conversations from this browser to your account.',
     voiceRecordingTitle: 'Voice recording',

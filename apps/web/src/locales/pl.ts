@@ -729,6 +729,10 @@ export const pl = {
     },
   },
   chatPage: {
+    streamStopped: 'Strumień został zatrzymany',
+    streamNoBody: 'Strumień nie ma treści',
+    modelFailed: 'Model zawiódł',
+    keptDisconnecting: 'Strumień odpowiedzi wciąż się rozłączał; odśwież stronę, aby zobaczyć zapisaną odpowiedź',
     movedLegacy_one: 'Przeniesiono {{count}} rozmowę z tej przeglądarki na Twoje konto.',
     movedLegacy_few: 'Przeniesiono {{count}} rozmowy z tej przeglądarki na Twoje konto.',
     movedLegacy_many: 'Przeniesiono {{count}} rozmów z tej przeglądarki na Twoje konto.',

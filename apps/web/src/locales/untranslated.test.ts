@@ -49,6 +49,8 @@ const readAttributes = new Set([
   'label',
   'aria-description',
   'aria-placeholder',
+  'caption',
+  'summary',
 ]);
 
 /** Text a person reads: at least one word of two letters that is not on the allow-list. */
@@ -83,6 +85,19 @@ function displayedLiterals(node: ts.Expression): ts.Node[] {
   return [];
 }
 
+/** A table's column headings (`columns={['Name', { hidden: 'Actions' }]}`). */
+function columnLiterals(node: ts.Expression): ts.Node[] {
+  if (!ts.isArrayLiteralExpression(node)) return [];
+  return node.elements.flatMap((element) => {
+    if (ts.isObjectLiteralExpression(element)) {
+      return element.properties.flatMap((property) =>
+        ts.isPropertyAssignment(property) ? displayedLiterals(property.initializer) : [],
+      );
+    }
+    return displayedLiterals(element);
+  });
+}
+
 function literalText(node: ts.Node, source: ts.SourceFile): string {
   if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return node.text;
   if (ts.isTemplateExpression(node)) {
@@ -101,7 +116,12 @@ export function findUntranslated(file: string, text: string): Finding[] {
   };
   const visit = (node: ts.Node) => {
     if (ts.isJsxText(node)) report(node, node.text);
-    else if (ts.isJsxAttribute(node) && readAttributes.has(node.name.getText(source)) && node.initializer) {
+    else if (ts.isJsxAttribute(node) && node.name.getText(source) === 'columns' && node.initializer) {
+      const init = node.initializer;
+      if (ts.isJsxExpression(init) && init.expression) {
+        for (const literal of columnLiterals(init.expression)) report(literal, literalText(literal, source));
+      }
+    } else if (ts.isJsxAttribute(node) && readAttributes.has(node.name.getText(source)) && node.initializer) {
       const init = node.initializer;
       if (ts.isStringLiteral(init)) report(init, init.text);
       else if (ts.isJsxExpression(init) && init.expression) {
@@ -151,6 +171,7 @@ describe('the web UI is translated', () => {
       "    <button onClick={() => confirm('Delete it?')}>⋯</button>",
       '    <input placeholder={`Search ${1}`} className="px-2 text-sm" />',
       '    Switchyard {t("x")}',
+      "    <AdminTable columns={['Name', t('y'), { hidden: 'Actions' }]} />",
       '  </div>',
       ');',
     ].join('\n');
@@ -161,6 +182,8 @@ describe('the web UI is translated', () => {
       'Saving…',
       'Delete it?',
       'Search',
+      'Name',
+      'Actions',
     ]);
   });
 });
