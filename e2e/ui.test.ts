@@ -391,7 +391,7 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
     // Ctrl+Enter mode: Enter makes a new line, Ctrl+Enter sends.
     await page.getByLabel('Ctrl+Enter wysyła, Enter zaczyna nowy wiersz').check();
     await page.getByRole('link', { name: 'Czat' }).click();
-    const polishComposer = page.getByLabel('Message', { exact: true });
+    const polishComposer = page.getByLabel('Wiadomość', { exact: true });
     await polishComposer.fill('first line');
     await polishComposer.press('Enter');
     await expect.poll(() => polishComposer.inputValue()).toBe('first line\n');

@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { appsQueryKey, fetchApps, focusChoices } from '../lib/apps';
+import { useTranslation } from '../lib/i18n';
 import { secondaryButtonClass, selectClass } from './ui';
 
 export interface AppSelection {
@@ -21,6 +22,7 @@ export function AppPicker({
   onChange(next: AppSelection): void;
   disabled?: boolean;
 }) {
+  const { t } = useTranslation();
   const apps = useQuery({ queryKey: appsQueryKey, queryFn: fetchApps, staleTime: 60_000, retry: false });
   const [open, setOpen] = useState(false);
   const listId = useId();
@@ -39,14 +41,14 @@ export function AppPicker({
         disabled={disabled}
         onClick={() => setOpen(!open)}
       >
-        Apps{value.apps.length > 0 ? ` (${value.apps.length})` : ''}
+        {value.apps.length > 0 ? t('appPicker.appsCount', { count: value.apps.length }) : t('appPicker.apps')}
       </button>
       {open && (
         <fieldset
           id={listId}
           className="absolute bottom-full left-0 z-10 mb-1 w-72 space-y-1 rounded-md border border-slate-300 bg-white p-2 text-sm shadow-lg dark:border-slate-700 dark:bg-slate-900"
         >
-          <legend className="sr-only">Apps the model may use</legend>
+          <legend className="sr-only">{t('appPicker.legend')}</legend>
           {list.map((app) => (
             <label key={app.id} className="flex items-start gap-2" title={app.error ?? app.description}>
               <input
@@ -58,7 +60,9 @@ export function AppPicker({
               />
               <span>
                 <span className="font-medium">{app.name}</span>
-                {app.status === 'unavailable' && <span className="ml-1 text-xs text-red-600">(unavailable)</span>}
+                {app.status === 'unavailable' && (
+                  <span className="ml-1 text-xs text-red-600">{t('appPicker.unavailable')}</span>
+                )}
                 <span className="block text-xs text-slate-500">
                   {app.skills.map((skill) => skill.name).join(', ') || app.description}
                 </span>
@@ -69,13 +73,13 @@ export function AppPicker({
       )}
       {choices.length > 0 && (
         <select
-          aria-label="Focus mode"
+          aria-label={t('appPicker.focusMode')}
           className={selectClass}
           value={value.focus}
           disabled={disabled}
           onChange={(event) => onChange({ ...value, focus: event.target.value })}
         >
-          <option value="">No focus mode</option>
+          <option value="">{t('appPicker.noFocus')}</option>
           {choices.map((choice) => (
             <option key={choice.value} value={choice.value} title={choice.description}>
               {choice.label}

@@ -10,6 +10,7 @@ import {
   pollDelay,
   uploadFile,
 } from '../lib/files';
+import { t, useTranslation } from '../lib/i18n';
 import { secondaryButtonClass } from './ui';
 
 export type AttachmentStatus = 'uploading' | 'pending' | 'ready' | 'failed';
@@ -100,13 +101,13 @@ export function useAttachments(limits: Partial<FileLimits> = {}): Attachments {
           controls.current.delete(id);
           update(id, {
             status: file.status,
-            error: file.status === 'failed' ? file.error || 'the text could not be extracted' : null,
+            error: file.status === 'failed' ? file.error || t('attachments.notExtracted') : null,
           });
         } catch (failure) {
           if (control.stopped) return;
           if (failure instanceof ApiError && failure.status === 404) {
             controls.current.delete(id);
-            update(id, { status: 'failed', error: 'the file no longer exists' });
+            update(id, { status: 'failed', error: t('attachments.gone') });
           } else if (failures + 1 >= maximumPollFailures) {
             controls.current.delete(id);
             update(id, { status: 'failed', error: reason(failure) });
@@ -130,7 +131,8 @@ export function useAttachments(limits: Partial<FileLimits> = {}): Attachments {
         sequence.current += 1;
         const id = `attachment-${sequence.current}`;
         const base = { id, fileId: null, name: file.name, size: file.size, progress: 0, error: null };
-        const refused = room <= 0 ? `you can keep at most ${maxFiles} files` : checkFile(file, { maxBytes, maxFiles });
+        const refused =
+          room <= 0 ? t('attachments.tooMany', { count: maxFiles }) : checkFile(file, { maxBytes, maxFiles });
         if (refused) {
           added.push({ ...base, status: 'failed', error: refused });
           continue;
@@ -157,7 +159,7 @@ export function useAttachments(limits: Partial<FileLimits> = {}): Attachments {
               fileId: stored.id,
               progress: 100,
               status: stored.status,
-              error: stored.status === 'failed' ? stored.error || 'the text could not be extracted' : null,
+              error: stored.status === 'failed' ? stored.error || t('attachments.notExtracted') : null,
             });
             if (stored.status === 'pending') poll(id, stored.id, 0, 0);
             else controls.current.delete(id);
@@ -187,7 +189,7 @@ export function useAttachments(limits: Partial<FileLimits> = {}): Attachments {
         const fileId = item.fileId;
         void deleteFile(fileId).catch((failure: unknown) => {
           if (failure instanceof ApiError && failure.status === 404) return;
-          setError(`Could not delete ${item.name}: ${reason(failure)}`);
+          setError(t('attachments.deleteFailed', { name: item.name, reason: reason(failure) }));
         });
       }
     },
@@ -248,6 +250,7 @@ export function AttachButton({
   disabled?: boolean;
   className?: string;
 }) {
+  const { t } = useTranslation();
   const input = useRef<HTMLInputElement>(null);
   return (
     <>
@@ -258,7 +261,7 @@ export function AttachButton({
         onClick={() => input.current?.click()}
         {...attachmentDropHandlers(attachments)}
       >
-        Attach files
+        {t('attachments.attach')}
       </button>
       <input
         ref={input}
@@ -282,13 +285,13 @@ export function AttachButton({
 function statusText(item: AttachmentItem): string {
   switch (item.status) {
     case 'uploading':
-      return 'Uploading…';
+      return t('attachments.uploading');
     case 'pending':
-      return 'Extracting…';
+      return t('attachments.extracting');
     case 'ready':
-      return 'Ready';
+      return t('attachments.ready');
     case 'failed':
-      return `Failed: ${item.error ?? 'unknown error'}`;
+      return t('attachments.failed', { reason: item.error ?? t('attachments.unknownError') });
   }
 }
 
@@ -301,6 +304,7 @@ const statusColour: Record<AttachmentStatus, string> = {
 
 /** One chip per file: name, size, upload progress, extraction status and a remove button. */
 export function AttachmentList({ attachments }: { attachments: Pick<Attachments, 'items' | 'remove' | 'error'> }) {
+  const { t } = useTranslation();
   const { items, remove, error } = attachments;
   if (items.length === 0 && !error) return null;
   return (
@@ -310,7 +314,7 @@ export function AttachmentList({ attachments }: { attachments: Pick<Attachments,
           {error}
         </p>
       )}
-      <ul aria-label="Attachments" aria-live="polite" className="flex flex-wrap gap-2">
+      <ul aria-label={t('attachments.list')} aria-live="polite" className="flex flex-wrap gap-2">
         {items.map((item) => (
           <li
             key={item.id}
@@ -329,7 +333,7 @@ export function AttachmentList({ attachments }: { attachments: Pick<Attachments,
               {item.status === 'uploading' && (
                 <div
                   role="progressbar"
-                  aria-label={`Uploading ${item.name}`}
+                  aria-label={t('attachments.uploadingName', { name: item.name })}
                   aria-valuemin={0}
                   aria-valuemax={100}
                   aria-valuenow={item.progress}
@@ -342,7 +346,7 @@ export function AttachmentList({ attachments }: { attachments: Pick<Attachments,
             </div>
             <button
               type="button"
-              aria-label={`Remove ${item.name}`}
+              aria-label={t('attachments.remove', { name: item.name })}
               className="shrink-0 rounded px-1 text-base leading-none hover:bg-slate-100 dark:hover:bg-slate-800"
               onClick={() => remove(item.id)}
             >

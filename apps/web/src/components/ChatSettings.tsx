@@ -111,12 +111,12 @@ export function ChatSettings({
 
   return (
     <section
-      aria-label="Chat settings"
+      aria-label={t('chatSettings.label')}
       className="space-y-3 rounded-md border border-slate-200 p-3 text-sm dark:border-slate-800"
     >
       <div className="flex flex-wrap items-end gap-2">
         <label className="flex min-w-0 flex-col gap-1">
-          <span className="font-medium">Assistant</span>
+          <span className="font-medium">{t('chatSettings.assistant')}</span>
           <select
             className={selectClass}
             value={value.assistantId ?? ''}
@@ -127,7 +127,7 @@ export function ChatSettings({
               if (picked?.model) onModel(picked.model);
             }}
           >
-            <option value="">None</option>
+            <option value="">{t('chatSettings.none')}</option>
             {assistants.data?.map((entry) => (
               <option key={entry.id} value={entry.id}>
                 {entry.name}
@@ -141,17 +141,17 @@ export function ChatSettings({
             className={secondaryButtonClass}
             onClick={() => void deleteAssistant(chosenAssistant.id)}
           >
-            Delete assistant
+            {t('chatSettings.deleteAssistant')}
           </button>
         )}
         <label className="flex min-w-0 flex-col gap-1">
-          <span className="font-medium">Preset</span>
+          <span className="font-medium">{t('chatSettings.preset')}</span>
           <select
             className={selectClass}
             value={presetChoice}
             onChange={(event) => setPresetChoice(event.target.value)}
           >
-            <option value="">Choose a preset</option>
+            <option value="">{t('chatSettings.choosePreset')}</option>
             {presets.data?.map((entry) => (
               <option key={entry.id} value={entry.id}>
                 {entry.name}
@@ -165,7 +165,7 @@ export function ChatSettings({
           disabled={!presetChoice}
           onClick={() => applyPreset(presetChoice)}
         >
-          Apply preset
+          {t('chatSettings.applyPreset')}
         </button>
         <button
           type="button"
@@ -176,16 +176,19 @@ export function ChatSettings({
             setPresetChoice('');
           }}
         >
-          Delete preset
+          {t('chatSettings.deletePreset')}
         </button>
       </div>
       {chosenAssistant && (
         <p className="text-xs text-slate-500">
-          Instructions of {chosenAssistant.name}: {chosenAssistant.instructions}
+          {t('chatSettings.instructionsOf', {
+            name: chosenAssistant.name,
+            instructions: chosenAssistant.instructions,
+          })}
         </p>
       )}
       <label className="block">
-        <span className="mb-1 block font-medium">System prompt</span>
+        <span className="mb-1 block font-medium">{t('chatSettings.systemPrompt')}</span>
         <textarea
           className={inputClass}
           rows={3}
@@ -196,9 +199,9 @@ export function ChatSettings({
       <div className="grid grid-cols-1 gap-2 sm:grid-cols-3">
         {(
           [
-            ['temperature', 'Temperature', '0 to 2', 0, 2, 0.1],
-            ['topP', 'Top P', '0 to 1', 0, 1, 0.05],
-            ['maxTokens', 'Max tokens', 'model default', 1, 1_000_000, 1],
+            ['temperature', t('chatSettings.temperature'), t('chatSettings.range', { min: 0, max: 2 }), 0, 2, 0.1],
+            ['topP', t('chatSettings.topP'), t('chatSettings.range', { min: 0, max: 1 }), 0, 1, 0.05],
+            ['maxTokens', t('chatSettings.maxTokens'), t('chatSettings.modelDefault'), 1, 1_000_000, 1],
           ] as const
         ).map(([name, label, hint, min, max, step]) => (
           <label key={name} className="flex flex-col gap-1">
@@ -221,19 +224,19 @@ export function ChatSettings({
         ))}
       </div>
       <p id={`${id}-defaults`} className="text-xs text-slate-500">
-        Empty fields use the model's defaults.
+        {t('chatSettings.emptyDefaults')}
       </p>
       <div className="flex flex-wrap items-center gap-2">
         {onSave && (
           <button type="button" className={buttonClass} onClick={onSave} disabled={saving}>
-            Save for this chat
+            {t('chatSettings.saveForChat')}
           </button>
         )}
         <label className="flex items-center gap-1">
-          <span className="sr-only">Preset name</span>
+          <span className="sr-only">{t('chatSettings.presetName')}</span>
           <input
             className={inputClass}
-            placeholder="Preset name"
+            placeholder={t('chatSettings.presetName')}
             value={presetName}
             onChange={(event) => setPresetName(event.target.value)}
           />
@@ -244,7 +247,7 @@ export function ChatSettings({
           disabled={!presetName.trim()}
           onClick={() => void savePreset()}
         >
-          Save as preset
+          {t('chatSettings.saveAsPreset')}
         </button>
       </div>
       <details>

@@ -1,6 +1,7 @@
 import { useSyncExternalStore } from 'react';
 import { followSession, type StartInput, startChat, stopChat } from '../lib/chat';
 import type { ChatMessage } from '../lib/conversations';
+import { t as translate, useTranslation } from '../lib/i18n';
 import { createStreamText, type StreamText } from '../lib/stream-text';
 import { Markdown } from './Markdown';
 import { buttonClass, secondaryButtonClass } from './ui';
@@ -60,7 +61,10 @@ export async function startCompare(
         column.text.flush();
         change(index, { status: result.status, error: result.error?.message ?? null });
       } catch (caught) {
-        change(index, { status: 'failed', error: caught instanceof Error ? caught.message : 'The stream failed' });
+        change(index, {
+          status: 'failed',
+          error: caught instanceof Error ? caught.message : translate('compare.streamFailed'),
+        });
       }
     }),
   ).then(() => undefined);
@@ -82,15 +86,16 @@ export function CompareAnswers({
   onKeep(messageId: string): void;
   onClose(): void;
 }) {
+  const { t } = useTranslation();
   return (
-    <section aria-label="Compared answers" className="border-t border-slate-200 p-2 dark:border-slate-800">
+    <section aria-label={t('compare.label')} className="border-t border-slate-200 p-2 dark:border-slate-800">
       <div className="mb-2 flex items-center gap-2 text-sm">
-        <h2 className="font-semibold">Compare</h2>
+        <h2 className="font-semibold">{t('compare.title')}</h2>
         <p className="text-slate-500" aria-live="polite">
-          {run.done ? 'All answers are in. Keep one to continue from it.' : 'The models are answering…'}
+          {run.done ? t('compare.allIn') : t('compare.answering')}
         </p>
         <button type="button" className={`${secondaryButtonClass} ml-auto`} onClick={onClose}>
-          Close
+          {t('compare.close')}
         </button>
       </div>
       <div
@@ -99,7 +104,7 @@ export function CompareAnswers({
         {run.columns.map((column) => (
           <article
             key={column.sessionId}
-            aria-label={`Answer from ${column.model}`}
+            aria-label={t('compare.answerFrom', { model: column.model })}
             className="min-w-0 rounded-lg bg-slate-50 p-3 dark:bg-slate-900"
           >
             <div className="mb-1 flex items-center gap-2 text-xs font-semibold text-slate-500">
@@ -110,11 +115,15 @@ export function CompareAnswers({
                   className="underline"
                   onClick={() => void stopChat(column.sessionId).catch(() => {})}
                 >
-                  Stop
+                  {t('compare.stop')}
                 </button>
               ) : (
                 <span>
-                  {column.status === 'complete' ? 'Done' : column.status === 'stopped' ? 'Stopped' : 'Failed'}
+                  {column.status === 'complete'
+                    ? t('compare.done')
+                    : column.status === 'stopped'
+                      ? t('compare.stopped')
+                      : t('compare.failed')}
                 </span>
               )}
             </div>
@@ -122,7 +131,7 @@ export function CompareAnswers({
             {column.error && <p className="mt-1 text-sm text-red-600">{column.error}</p>}
             {run.done && column.status !== 'failed' && (
               <button type="button" className={`${buttonClass} mt-2`} onClick={() => onKeep(column.messageId)}>
-                Keep this answer
+                {t('compare.keep')}
               </button>
             )}
           </article>

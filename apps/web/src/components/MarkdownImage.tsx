@@ -1,4 +1,5 @@
 import type { ComponentProps } from 'react';
+import { t } from '../lib/i18n';
 
 /** Inline images the browser may load: raster data URLs (nothing is fetched). */
 export const inlineImage = /^data:image\/(?:png|gif|jpeg|webp|avif);/i;
@@ -40,8 +41,8 @@ export function MarkdownImage({ src, alt, title }: ComponentProps<'img'>) {
       className="markdown-image-link"
     >
       <span aria-hidden="true">🖼 </span>
-      {alt ? `${alt} ` : 'Image '}
-      <span className="text-xs opacity-70">(remote image, not loaded: {hostOf(src)})</span>
+      {alt ? `${alt} ` : `${t('markdown.image')} `}
+      <span className="text-xs opacity-70">{t('markdown.remoteImage', { host: hostOf(src) })}</span>
     </a>
   );
 }

@@ -124,11 +124,11 @@ export function VersionSwitcher({
   const next = ids[index + 1];
   return (
     // biome-ignore lint/a11y/useSemanticElements: a group of buttons, not a form fieldset
-    <span role="group" aria-label="Versions" className="inline-flex items-center gap-1">
+    <span role="group" aria-label={t('messages.versions')} className="inline-flex items-center gap-1">
       <button
         type="button"
         className="rounded px-1 hover:bg-slate-200 disabled:opacity-40 dark:hover:bg-slate-800"
-        aria-label="Previous version"
+        aria-label={t('messages.previousVersion')}
         disabled={disabled || !previous}
         onClick={() => previous && onSwitch(previous)}
       >
@@ -137,11 +137,11 @@ export function VersionSwitcher({
       <span aria-hidden="true">
         {index + 1}/{ids.length}
       </span>
-      <span className="sr-only">{`Version ${index + 1} of ${ids.length}`}</span>
+      <span className="sr-only">{t('messages.versionOf', { index: index + 1, total: ids.length })}</span>
       <button
         type="button"
         className="rounded px-1 hover:bg-slate-200 disabled:opacity-40 dark:hover:bg-slate-800"
-        aria-label="Next version"
+        aria-label={t('messages.nextVersion')}
         disabled={disabled || !next}
         onClick={() => next && onSwitch(next)}
       >

@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { describeError } from '../lib/api';
+import { useTranslation } from '../lib/i18n';
 import { modelKindsQuery, transcribe, transcribeIntoChat, waitForTranscriptionJob } from '../lib/voice';
 import { secondaryButtonClass } from './ui';
 
@@ -40,6 +41,7 @@ export function MicButton({
   longRecordingMs = 120_000,
   longRecordingBytes = 8 * 1024 * 1024,
 }: MicButtonProps) {
+  const { t } = useTranslation();
   const kinds = useQuery(modelKindsQuery);
   const [state, setState] = useState<State>('idle');
   const [error, setError] = useState<string | null>(null);
@@ -73,12 +75,14 @@ export function MicButton({
   async function postToChat(recording: Blob, post: () => Promise<string>) {
     const chatId = await post();
     const job = await transcribeIntoChat(recording, chatId);
-    setNotice('Transcribing the recording; it will appear in the chat');
+    setNotice(t('mic.transcribingLong'));
     const done = await waitForTranscriptionJob(job);
     setState('idle');
     setNotice(null);
     if (done.status !== 'completed') {
-      setError(`The recording could not be transcribed${done.error ? `: ${done.error.message}` : ''}`);
+      setError(
+        done.error ? t('mic.transcriptionFailedWith', { message: done.error.message }) : t('mic.transcriptionFailed'),
+      );
       return;
     }
     onPosted?.(chatId);
@@ -91,7 +95,7 @@ export function MicButton({
       stream.current = await navigator.mediaDevices.getUserMedia({ audio: true });
     } catch {
       setState('idle');
-      setError('Microphone access was refused');
+      setError(t('mic.refused'));
       return;
     }
     const chunks: Blob[] = [];
@@ -105,7 +109,7 @@ export function MicButton({
       release();
       if (recording.size === 0) {
         setState('idle');
-        setError('Nothing was recorded');
+        setError(t('mic.nothingRecorded'));
         return;
       }
       setState('transcribing');
@@ -117,7 +121,7 @@ export function MicButton({
       transcribe(recording).then((text) => {
         setState('idle');
         if (text.trim()) onTranscript(text.trim());
-        else setError('No speech was recognised');
+        else setError(t('mic.noSpeech'));
       }, fail);
     });
     recorder.current = started;
@@ -131,12 +135,12 @@ export function MicButton({
       <button
         type="button"
         className={secondaryButtonClass}
-        aria-label={recording ? 'Stop recording' : 'Record voice'}
+        aria-label={recording ? t('mic.stopRecording') : t('mic.record')}
         aria-pressed={recording}
         disabled={disabled || state === 'starting' || state === 'transcribing'}
         onClick={() => (recording ? recorder.current?.stop() : void start())}
       >
-        {recording ? '■ Stop' : state === 'transcribing' ? 'Transcribing…' : '🎤 Voice'}
+        {recording ? `■ ${t('mic.stop')}` : state === 'transcribing' ? t('mic.transcribing') : `🎤 ${t('mic.voice')}`}
       </button>
       {notice && (
         <span role="status" className="text-xs text-slate-500">

@@ -1,5 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
+import { useTranslation } from '../lib/i18n';
 import { listProjects, projectKeys, setCurrentProject, useCurrentProject } from '../lib/projects';
 import { selectClass } from './ui';
 
@@ -8,6 +9,7 @@ import { selectClass } from './ui';
  * drops the cached lists so they are read again in the new scope.
  */
 export function ProjectSwitcher() {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const current = useCurrentProject();
   const projects = useQuery({ queryKey: projectKeys.mine, queryFn: listProjects, staleTime: 60_000 });
@@ -26,18 +28,18 @@ export function ProjectSwitcher() {
 
   return (
     <label className="flex items-center gap-1 text-sm">
-      <span className="sr-only">Workspace</span>
+      <span className="sr-only">{t('projectSwitcher.workspace')}</span>
       <select
         className={`${selectClass} max-w-[9rem] sm:max-w-[14rem]`}
         value={current ?? ''}
         onChange={(event) => choose(event.target.value)}
-        aria-label="Workspace: personal or a project"
+        aria-label={t('projectSwitcher.label')}
       >
-        <option value="">Personal</option>
+        <option value="">{t('projectSwitcher.personal')}</option>
         {list.map((project) => (
           <option key={project.id} value={project.id}>
             {project.name}
-            {project.role === 'viewer' ? ' (view only)' : ''}
+            {project.role === 'viewer' ? ` ${t('projectSwitcher.viewOnly')}` : ''}
           </option>
         ))}
       </select>

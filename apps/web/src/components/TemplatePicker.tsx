@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState } from 'react';
 import { ApiError } from '../lib/api';
+import { useTranslation } from '../lib/i18n';
 import {
   createTemplate,
   deleteTemplate,
@@ -18,6 +19,7 @@ import { buttonClass, ErrorBox, Field, inputClass, secondaryButtonClass } from '
  * "Insert" renders it on the server and hands the text to `onInsert` (the composer puts it in the message box).
  */
 export function TemplatePicker({ onInsert }: { onInsert(text: string): void }) {
+  const { t } = useTranslation();
   const [open, setOpen] = useState(false);
   const dialog = useRef<HTMLDialogElement>(null);
   const opener = useRef<HTMLButtonElement>(null);
@@ -51,7 +53,7 @@ export function TemplatePicker({ onInsert }: { onInsert(text: string): void }) {
         aria-expanded={open}
         onClick={() => setOpen(true)}
       >
-        Templates
+        {t('templates.open')}
       </button>
       <dialog
         ref={dialog}
@@ -89,14 +91,15 @@ function TemplateDialogBody({
   onClose(): void;
   onInsert(text: string): void;
 }) {
+  const { t } = useTranslation();
   const [chosen, setChosen] = useState<PromptTemplate | null>(null);
   return (
     <div className="max-h-[80dvh] overflow-y-auto p-4">
       <div className="mb-3 flex items-center gap-2">
         <h2 id={titleId} className="flex-1 text-lg font-semibold">
-          {chosen ? `Template: ${chosen.name}` : 'Prompt templates'}
+          {chosen ? t('templates.titleOne', { name: chosen.name }) : t('templates.title')}
         </h2>
-        <button type="button" className={secondaryButtonClass} onClick={onClose} aria-label="Close templates">
+        <button type="button" className={secondaryButtonClass} onClick={onClose} aria-label={t('templates.close')}>
           ✕
         </button>
       </div>
@@ -110,6 +113,7 @@ function TemplateDialogBody({
 }
 
 function TemplateList({ onChoose }: { onChoose(template: PromptTemplate): void }) {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const templates = useQuery({ queryKey: templatesQueryKey, queryFn: listTemplates });
   const [confirming, setConfirming] = useState<string | null>(null);
@@ -121,10 +125,10 @@ function TemplateList({ onChoose }: { onChoose(template: PromptTemplate): void }
   return (
     <div className="space-y-4">
       <ErrorBox error={templates.error ?? remove.error} />
-      {templates.isLoading && <p className="text-sm text-slate-500">Loading templates…</p>}
-      {templates.data?.length === 0 && <p className="text-sm text-slate-500">No templates yet. Create one below.</p>}
+      {templates.isLoading && <p className="text-sm text-slate-500">{t('templates.loading')}</p>}
+      {templates.data?.length === 0 && <p className="text-sm text-slate-500">{t('templates.empty')}</p>}
       {templates.data && templates.data.length > 0 && (
-        <ul aria-label="Your templates" className="space-y-2">
+        <ul aria-label={t('templates.yours')} className="space-y-2">
           {templates.data.map((template) => (
             <li
               key={template.id}
@@ -137,41 +141,43 @@ function TemplateList({ onChoose }: { onChoose(template: PromptTemplate): void }
                 )}
                 {template.variables.length > 0 && (
                   <p className="text-xs text-slate-500">
-                    Variables: {template.variables.map((name) => `{{${name}}}`).join(', ')}
+                    {t('templates.variables', {
+                      names: template.variables.map((name) => `{{${name}}}`).join(', '),
+                    })}
                   </p>
                 )}
               </div>
               <button
                 type="button"
                 className={buttonClass}
-                aria-label={`Use template ${template.name}`}
+                aria-label={t('templates.useNamed', { name: template.name })}
                 onClick={() => onChoose(template)}
               >
-                Use
+                {t('templates.use')}
               </button>
               {confirming === template.id ? (
                 <>
                   <button
                     type="button"
                     className={secondaryButtonClass}
-                    aria-label={`Confirm delete ${template.name}`}
+                    aria-label={t('templates.confirmDeleteNamed', { name: template.name })}
                     disabled={remove.isPending}
                     onClick={() => remove.mutate(template.id)}
                   >
-                    Really delete
+                    {t('templates.reallyDelete')}
                   </button>
                   <button type="button" className={secondaryButtonClass} onClick={() => setConfirming(null)}>
-                    Keep
+                    {t('templates.keep')}
                   </button>
                 </>
               ) : (
                 <button
                   type="button"
                   className={secondaryButtonClass}
-                  aria-label={`Delete template ${template.name}`}
+                  aria-label={t('templates.deleteNamed', { name: template.name })}
                   onClick={() => setConfirming(template.id)}
                 >
-                  Delete
+                  {t('templates.delete')}
                 </button>
               )}
             </li>
@@ -184,6 +190,7 @@ function TemplateList({ onChoose }: { onChoose(template: PromptTemplate): void }
 }
 
 function CreateTemplateForm() {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
@@ -201,18 +208,18 @@ function CreateTemplateForm() {
   const found = variablesOf(body);
   return (
     <form
-      aria-label="New template"
+      aria-label={t('templates.new')}
       className="space-y-2 border-t border-slate-200 pt-3 dark:border-slate-800"
       onSubmit={(event) => {
         event.preventDefault();
         create.mutate();
       }}
     >
-      <h3 className="font-medium">New template</h3>
-      <Field label="Name">
+      <h3 className="font-medium">{t('templates.new')}</h3>
+      <Field label={t('templates.name')}>
         <input className={inputClass} required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />
       </Field>
-      <Field label="Description (optional)">
+      <Field label={t('templates.description')}>
         <input
           className={inputClass}
           maxLength={1000}
@@ -220,29 +227,29 @@ function CreateTemplateForm() {
           onChange={(e) => setDescription(e.target.value)}
         />
       </Field>
-      <Field label="Template text">
+      <Field label={t('templates.body')}>
         <textarea
           className={`${inputClass} min-h-24 font-mono`}
           required
           maxLength={50_000}
-          placeholder="Summarise {{text}} in {{language}}."
+          placeholder={t('templates.bodyPlaceholder', { text: '{{text}}', language: '{{language}}' })}
           aria-describedby="template-body-hint"
           value={body}
           onChange={(e) => setBody(e.target.value)}
         />
       </Field>
       <p id="template-body-hint" className="text-xs text-slate-500">
-        Write <code>{'{{name}}'}</code> where a value is filled in when you insert the template.
-        {found.length > 0 && ` Variables: ${found.join(', ')}.`}
+        {t('templates.hintBefore')} <code>{'{{name}}'}</code> {t('templates.hintAfter')}
+        {found.length > 0 && ` ${t('templates.found', { names: found.join(', ') })}`}
       </p>
       <ErrorBox error={create.error} />
       {create.isSuccess && (
         <p role="status" className="text-sm text-green-700 dark:text-green-400">
-          Template saved.
+          {t('templates.saved')}
         </p>
       )}
       <button type="submit" className={buttonClass} disabled={create.isPending}>
-        Save template
+        {t('templates.save')}
       </button>
     </form>
   );
@@ -257,6 +264,7 @@ function VariablesForm({
   onBack(): void;
   onInsert(text: string): void;
 }) {
+  const { t } = useTranslation();
   const [values, setValues] = useState<Record<string, string>>({});
   const form = useRef<HTMLFormElement>(null);
   useEffect(() => form.current?.querySelector<HTMLElement>('textarea, button[type="submit"]')?.focus(), []);
@@ -276,7 +284,7 @@ function VariablesForm({
   return (
     <form
       ref={form}
-      aria-label={`Fill in ${template.name}`}
+      aria-label={t('templates.fillIn', { name: template.name })}
       className="space-y-3"
       onSubmit={(event) => {
         event.preventDefault();
@@ -287,7 +295,7 @@ function VariablesForm({
       <pre className="max-h-40 overflow-auto whitespace-pre-wrap rounded bg-slate-100 p-2 text-xs dark:bg-slate-800">
         {template.body}
       </pre>
-      {template.variables.length === 0 && <p className="text-sm">This template has no variables.</p>}
+      {template.variables.length === 0 && <p className="text-sm">{t('templates.noVariables')}</p>}
       {template.variables.map((name) => (
         <Field key={name} label={name}>
           <textarea
@@ -302,10 +310,10 @@ function VariablesForm({
       <ErrorBox error={render.error} />
       <div className="flex gap-2">
         <button type="button" className={secondaryButtonClass} onClick={onBack}>
-          Back
+          {t('templates.back')}
         </button>
         <button type="submit" className={buttonClass} disabled={render.isPending}>
-          Insert
+          {t('templates.insert')}
         </button>
       </div>
     </form>

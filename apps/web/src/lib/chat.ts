@@ -1,5 +1,6 @@
 import type { ChatParameters } from '@switchyard/api-schemas';
 import { ApiError, api, errorFromResponse } from './api';
+import { t } from './i18n';
 import { readSse } from './sse';
 
 /** POST /api/chat/start: stores the user message (creating the chat without chatId) and starts the answer. */
@@ -96,7 +97,7 @@ export interface FollowOptions {
   retryDelayMs?: number;
 }
 
-const abortError = () => new DOMException('The stream was stopped', 'AbortError');
+const abortError = () => new DOMException(t('chatPage.streamStopped'), 'AbortError');
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -152,7 +153,7 @@ export async function followSession(
         if (!retryable(response.status)) throw failure;
         throw Object.assign(failure, { retry: true });
       }
-      if (!response.body) throw new TypeError('The stream has no body');
+      if (!response.body) throw new TypeError(t('chatPage.streamNoBody'));
       if (lastId > 0 || failures > 0) handlers.onResumed?.(lastId);
       for await (const event of readSse(response.body, { discardPartial: true })) {
         const id = event.id !== undefined && /^\d+$/.test(event.id) ? Number(event.id) : null;
@@ -168,7 +169,7 @@ export async function followSession(
         else if (event.event === 'tool_result') handlers.onToolResult?.(data as unknown as ToolResultEvent);
         else if (event.event === 'error') {
           const payload = data.error as { code?: string; message?: string } | undefined;
-          error = { code: payload?.code ?? 'SY_ERR_UPSTREAM', message: payload?.message ?? 'The model failed' };
+          error = { code: payload?.code ?? 'SY_ERR_UPSTREAM', message: payload?.message ?? t('chatPage.modelFailed') };
         } else if (event.event === 'done') {
           const status = data.status === 'stopped' || data.status === 'failed' ? data.status : 'complete';
           return {
@@ -187,8 +188,7 @@ export async function followSession(
       if (caught instanceof SyntaxError) throw caught; // a malformed event is a bug, not a network blip
     }
     failures = progressed ? 1 : failures + 1;
-    if (failures > maxAttempts)
-      throw new Error('The answer stream kept disconnecting; reload to see the stored answer');
+    if (failures > maxAttempts) throw new Error(t('chatPage.keptDisconnecting'));
     handlers.onReconnect?.(failures, lastId);
     await sleep(Math.min(5_000, baseDelay * 2 ** (failures - 1)), signal);
   }

@@ -9,6 +9,7 @@ import type {
 } from '@switchyard/api-schemas';
 import type { InfiniteData, QueryClient } from '@tanstack/react-query';
 import { api } from './api';
+import { t } from './i18n';
 import { stripMarkdown } from './plain-text';
 import { currentProjectId, projectParam } from './projects';
 
@@ -243,7 +244,7 @@ export function knownFolders(client: QueryClient): string[] {
 /** Titles come from the first line, like the server's (60 characters). */
 export function titleFrom(text: string): string {
   const flat = stripMarkdown(text);
-  if (flat.length === 0) return 'New chat';
+  if (flat.length === 0) return t('sidebar.newChat');
   return flat.length <= 60 ? flat : `${flat.slice(0, 59).trimEnd()}…`;
 }
 

@@ -1,5 +1,6 @@
 import type { FileLimits, UploadedFile } from '@switchyard/api-schemas';
 import { ApiError, api, errorFromResponse } from './api';
+import { t } from './i18n';
 
 export type { FileLimits, UploadedFile };
 
@@ -27,8 +28,8 @@ export function formatBytes(bytes: number): string {
 
 /** Why the server would refuse this file, checked before sending it; null when it may go. */
 export function checkFile(file: { size: number }, limits: FileLimits): string | null {
-  if (file.size === 0) return 'the file is empty';
-  if (file.size > limits.maxBytes) return `larger than the ${formatBytes(limits.maxBytes)} limit`;
+  if (file.size === 0) return t('attachments.empty');
+  if (file.size > limits.maxBytes) return t('attachments.tooLarge', { limit: formatBytes(limits.maxBytes) });
   return null;
 }
 
@@ -57,7 +58,7 @@ export function uploadFile(file: File, onProgress: (percent: number) => void): U
         try {
           resolve(JSON.parse(xhr.responseText) as UploadedFile);
         } catch {
-          reject(new ApiError(xhr.status, 'HTTP_INVALID_BODY', 'The server sent an unreadable answer'));
+          reject(new ApiError(xhr.status, 'HTTP_INVALID_BODY', t('attachments.unreadableAnswer')));
         }
         return;
       }
@@ -70,8 +71,8 @@ export function uploadFile(file: File, onProgress: (percent: number) => void): U
         new Response(xhr.responseText || null, { status, statusText: xhr.statusText, headers }),
       ).then(reject);
     };
-    xhr.onerror = () => reject(new TypeError('The upload could not reach the server'));
-    xhr.onabort = () => reject(new DOMException('Upload cancelled', 'AbortError'));
+    xhr.onerror = () => reject(new TypeError(t('attachments.unreachable')));
+    xhr.onabort = () => reject(new DOMException(t('attachments.cancelled'), 'AbortError'));
     const form = new FormData();
     form.append('file', file, file.name);
     xhr.send(form);

@@ -8,6 +8,7 @@ import type {
   GiftSessionCreate as NewGiftSession,
 } from '@switchyard/api-schemas';
 import { api } from './api';
+import { t } from './i18n';
 
 export type { GiftProduct, GiftSession, NewGiftSession };
 export type GiftSessionStatus = GiftSession['status'];
@@ -206,7 +207,7 @@ export function marketplaceName(id: string): string {
 
 /** A price in its currency, in the reader's locale; a code Intl does not know is shown as is. */
 export function formatPrice(price: number | null, currency: string, locale?: string): string {
-  if (price === null || !Number.isFinite(price)) return 'Price not given';
+  if (price === null || !Number.isFinite(price)) return t('gift.noPrice');
   try {
     return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(price);
   } catch {
@@ -236,30 +237,9 @@ export function parseLinks(text: string): { links: string[]; invalid: string[] }
   return { links, invalid };
 }
 
-export const stageLabels: Record<GiftStageName, string> = {
-  interview: 'Interview',
-  profile: 'Profile analysis',
-  ideas: 'Gift ideas',
-  fetch: 'Searching marketplaces',
-  rerank: 'Ranking',
-};
-export const stageStatusLabels: Record<GiftStageStatus, string> = {
-  pending: 'waiting',
-  started: 'in progress',
-  completed: 'done',
-  failed: 'failed',
-};
-export const marketplaceStatusLabels: Record<GiftMarketplaceStatus, string> = {
-  pending: 'searching',
-  completed: 'done',
-  failed: 'failed',
-  rate_limited: 'rate limited',
-  skipped: 'skipped',
-};
-export const sessionStatusLabels: Record<GiftSessionStatus, string> = {
-  interviewing: 'Interview',
-  searching: 'Searching',
-  ready: 'Ready',
-  refused: 'Refused',
-  failed: 'Failed',
-};
+/** Names of stages and statuses in the page's language. */
+export const stageLabel = (stage: GiftStageName): string => t(`gift.stages.${stage}`);
+export const stageStatusLabel = (status: GiftStageStatus): string => t(`gift.stageStatuses.${status}`);
+export const marketplaceStatusLabel = (status: GiftMarketplaceStatus): string =>
+  t(`gift.marketplaceStatuses.${status}`);
+export const sessionStatusLabel = (status: GiftSessionStatus): string => t(`gift.sessionStatuses.${status}`);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resources } from '../lib/i18n';
+import { i18n, resources } from '../lib/i18n';
 import { en } from './en';
 
 type Tree = { [key: string]: string | Tree };
@@ -90,5 +90,20 @@ describe('keys used in the source', () => {
     }
     expect(files.length).toBeGreaterThan(20);
     expect(unknown).toEqual([]);
+  });
+});
+
+/** The Polish plural forms are chosen by count: one, few (2–4, 22–24…), many (5–21, 25…), other (fractions). */
+describe('Polish plurals', () => {
+  it('picks the form for the count', () => {
+    const pl = i18n.getFixedT('pl');
+    expect([1, 2, 5, 22, 25].map((count) => pl('gift.progress.products', { count }))).toEqual([
+      'znaleziono 1 produkt',
+      'znaleziono 2 produkty',
+      'znaleziono 5 produktów',
+      'znaleziono 22 produkty',
+      'znaleziono 25 produktów',
+    ]);
+    expect(pl('searches.newOf', { count: 3, total: 10 })).toBe('3 nowe z 10');
   });
 });

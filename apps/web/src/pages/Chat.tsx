@@ -30,7 +30,7 @@ import {
   upsertChat,
 } from '../lib/conversations';
 import { fetchFileLimits } from '../lib/files';
-import { useTranslation } from '../lib/i18n';
+import { t as translate, useTranslation } from '../lib/i18n';
 import { importLegacyConversations } from '../lib/legacy-import';
 import { stripMarkdown } from '../lib/plain-text';
 import { isSendKey, usePreferences } from '../lib/preferences';
@@ -117,7 +117,7 @@ export function ChatPage() {
     legacyImport
       .then((count) => {
         if (count === 0) return;
-        setNotice(`Moved ${count} conversation${count === 1 ? '' : 's'} from this browser to your account.`);
+        setNotice(translate('chatPage.movedLegacy', { count }));
         void client.invalidateQueries({ queryKey: chatKeys.lists });
       })
       .catch((caught: unknown) => {
@@ -507,7 +507,10 @@ export function ChatPage() {
   // A long voice recording is posted to the open chat (a new one when none is open) by its job.
   const ensureChat = async (): Promise<string> => {
     if (activeId) return activeId;
-    const created = await api<ChatSummary>('/api/chats', { method: 'POST', json: { title: 'Voice recording' } });
+    const created = await api<ChatSummary>('/api/chats', {
+      method: 'POST',
+      json: { title: t('chatPage.voiceRecordingTitle') },
+    });
     updateChatLists(client, (data, filter) => upsertChat(data, filter, created));
     client.setQueryData<ChatMessage[]>(chatKeys.messages(created.id), []);
     openedFirst.current = true;
@@ -530,7 +533,7 @@ export function ChatPage() {
       </aside>
       <section
         className="relative flex min-w-0 flex-1 flex-col"
-        aria-label="Chat"
+        aria-label={t('chatPage.chat')}
         // Files can be dropped or pasted anywhere on the chat, not only on the Attach button.
         onDragOver={(event) => {
           if (panel !== 'chat' || busy || !event.dataTransfer.types.includes('Files')) return;
@@ -557,7 +560,7 @@ export function ChatPage() {
             className="pointer-events-none absolute inset-0 z-10 flex items-center justify-center border-4 border-dashed border-indigo-400 bg-indigo-50/80 text-lg font-semibold dark:bg-indigo-950/80"
             data-testid="drop-overlay"
           >
-            Drop files to attach them
+            {t('chatPage.dropFiles')}
           </div>
         )}
         <div className="flex flex-wrap items-center gap-2 border-b border-slate-200 p-2 dark:border-slate-800">
@@ -567,21 +570,21 @@ export function ChatPage() {
             aria-expanded={sidebarOpen}
             onClick={() => setSidebarOpen(!sidebarOpen)}
           >
-            Chats
+            {t('chatPage.chats')}
           </button>
           <label className="flex items-center gap-1 text-sm">
-            <span>Model</span>
+            <span>{t('chatPage.model')}</span>
             <select
               className={selectClass}
               value={chosenModel}
               onChange={(e) => setModel(e.target.value)}
-              aria-label="Model"
+              aria-label={t('chatPage.model')}
             >
               {models.data?.models.map((entry) => (
                 <option key={entry.id} value={entry.id}>
                   {entry.id}
                   {entry.label ? ` (${entry.label})` : ''}
-                  {entry.vision ? ' · sees images' : ''}
+                  {entry.vision ? ` · ${t('chatPage.seesImages')}` : ''}
                 </option>
               ))}
             </select>
@@ -589,12 +592,16 @@ export function ChatPage() {
           {chat && (
             <h1 className="min-w-0 max-w-xs truncate text-sm font-semibold" title={stripMarkdown(chat.title)}>
               {stripMarkdown(chat.title)}
-              {chat.folder ? <span className="ml-1 font-normal text-slate-500">in {chat.folder}</span> : null}
+              {chat.folder ? (
+                <span className="ml-1 font-normal text-slate-500">
+                  {t('chatPage.inFolder', { folder: chat.folder })}
+                </span>
+              ) : null}
             </h1>
           )}
           <div className="ml-auto flex items-center gap-1">
             {activeId && !missing && panel === 'chat' && <ShareExport key={activeId} chatId={activeId} />}
-            <div role="tablist" aria-label="Panel" className="flex gap-1">
+            <div role="tablist" aria-label={t('chatPage.panel')} className="flex gap-1">
               {(['chat', 'images'] as const).map((name) => (
                 <button
                   key={name}
@@ -604,7 +611,7 @@ export function ChatPage() {
                   className={panel === name ? buttonClass : secondaryButtonClass}
                   onClick={() => setPanel(name)}
                 >
-                  {name === 'chat' ? 'Chat' : 'Images'}
+                  {name === 'chat' ? t('chatPage.chat') : t('chatPage.images')}
                 </button>
               ))}
             </div>
@@ -622,12 +629,10 @@ export function ChatPage() {
         ) : (
           <>
             {missing ? (
-              <div className="flex flex-1 items-center justify-center p-4 text-slate-500">
-                This chat does not exist any more.
-              </div>
+              <div className="flex flex-1 items-center justify-center p-4 text-slate-500">{t('chatPage.missing')}</div>
             ) : messagesQuery.isLoading ? (
               <div className="flex flex-1 items-center justify-center p-4 text-slate-500" role="status">
-                Loading messages…
+                {t('chatPage.loadingMessages')}
               </div>
             ) : messages.length === 0 && !live ? (
               <div className="flex flex-1 items-center justify-center p-4 text-slate-500">
@@ -670,7 +675,7 @@ export function ChatPage() {
                 )}
                 {compareMode && (
                   <fieldset className="flex flex-wrap items-center gap-2 rounded-md border border-slate-200 p-2 text-sm dark:border-slate-800">
-                    <legend className="px-1 font-medium">Compare two or three models</legend>
+                    <legend className="px-1 font-medium">{t('chatPage.compareLegend')}</legend>
                     {models.data?.models.map((entry) => {
                       const checked = compareModels.includes(entry.id);
                       return (
@@ -689,7 +694,9 @@ export function ChatPage() {
                         </label>
                       );
                     })}
-                    {compareModels.length < 2 && <span className="text-xs text-slate-500">Pick at least two.</span>}
+                    {compareModels.length < 2 && (
+                      <span className="text-xs text-slate-500">{t('chatPage.pickTwo')}</span>
+                    )}
                   </fieldset>
                 )}
                 <AttachmentList attachments={attachments} />
@@ -704,7 +711,7 @@ export function ChatPage() {
                     ref={composer}
                     className={inputClass}
                     rows={2}
-                    aria-label="Message"
+                    aria-label={t('chatPage.message')}
                     placeholder={
                       sendKey === 'enter' ? t('composer.placeholderEnter') : t('composer.placeholderCtrlEnter')
                     }
@@ -726,16 +733,16 @@ export function ChatPage() {
                         onClick={() => void stop()}
                         disabled={turn?.stopRequested}
                       >
-                        Stop
+                        {t('chatPage.stop')}
                       </button>
                     ) : (
                       <button
                         type="submit"
                         className={buttonClass}
                         disabled={!draft.trim() || attachments.busy}
-                        title={attachments.busy ? 'Waiting for attachments to be ready' : undefined}
+                        title={attachments.busy ? t('chatPage.waitingAttachments') : undefined}
                       >
-                        Send
+                        {t('chatPage.send')}
                       </button>
                     )}
                   </div>
@@ -751,7 +758,7 @@ export function ChatPage() {
                     aria-expanded={settingsOpen}
                     onClick={() => setSettingsOpen(!settingsOpen)}
                   >
-                    Settings
+                    {t('chatPage.settings')}
                   </button>
                   <button
                     type="button"
@@ -760,9 +767,11 @@ export function ChatPage() {
                     disabled={busy}
                     onClick={() => setCompareMode(!compareMode)}
                   >
-                    Compare
+                    {t('chatPage.compare')}
                   </button>
-                  {attachments.busy && <span className="text-xs text-slate-500">Preparing attachments…</span>}
+                  {attachments.busy && (
+                    <span className="text-xs text-slate-500">{t('chatPage.preparingAttachments')}</span>
+                  )}
                 </div>
               </div>
             </div>

@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { buttonClass } from '../components/ui';
-import { giftSessionsKey, listGiftSessions, sessionStatusLabels } from '../lib/gift-finder';
+import { giftSessionsKey, listGiftSessions, sessionStatusLabel } from '../lib/gift-finder';
+import { formatDateTime, useTranslation } from '../lib/i18n';
 import { navigate, useLocation } from '../lib/router';
 import { GiftErrorBox } from './gift-finder/GiftErrorBox';
 import { SessionView } from './gift-finder/SessionView';
@@ -11,14 +12,15 @@ const sessionPath = (id: string) => `${giftFinderPath}?session=${encodeURICompon
 
 /** The past gift searches, newest first; the open one is marked. */
 function PastSessions({ openId }: { openId: string | null }) {
+  const { t } = useTranslation();
   const sessions = useQuery({ queryKey: giftSessionsKey, queryFn: listGiftSessions });
   return (
     <nav aria-labelledby="gift-past-title" className="space-y-2">
       <h2 id="gift-past-title" className="text-sm font-semibold">
-        Past searches
+        {t('gift.pastSearches')}
       </h2>
       <GiftErrorBox error={sessions.error} />
-      {sessions.data?.length === 0 && <p className="text-sm text-slate-600 dark:text-slate-300">None yet.</p>}
+      {sessions.data?.length === 0 && <p className="text-sm text-slate-600 dark:text-slate-300">{t('gift.noneYet')}</p>}
       {sessions.data && sessions.data.length > 0 && (
         <ul className="space-y-1">
           {sessions.data.map((session) => (
@@ -34,10 +36,12 @@ function PastSessions({ openId }: { openId: string | null }) {
                   navigate(sessionPath(session.id));
                 }}
               >
-                <span className="block truncate">{session.recipient || 'Someone'}</span>
+                <span className="block truncate">{session.recipient || t('gift.someone')}</span>
                 <span className="block text-xs text-slate-600 dark:text-slate-300">
-                  {sessionStatusLabels[session.status]} ·{' '}
-                  <time dateTime={session.created_at}>{new Date(session.created_at).toLocaleDateString()}</time>
+                  {sessionStatusLabel(session.status)} ·{' '}
+                  <time dateTime={session.created_at}>
+                    {formatDateTime(session.created_at, { dateStyle: 'medium' })}
+                  </time>
                 </span>
               </a>
             </li>
@@ -50,17 +54,18 @@ function PastSessions({ openId }: { openId: string | null }) {
 
 /** The gift finder: start a search, answer the interview, follow the search, see the ranked gifts. */
 export function GiftFinderPage() {
+  const { t } = useTranslation();
   const location = useLocation();
   const openId = new URLSearchParams(location.split('?')[1] ?? '').get('session');
   const startNew = () => navigate(giftFinderPath);
   return (
     <main className="mx-auto max-w-6xl p-4">
-      <h1 className="mb-4 text-2xl font-semibold">Gift finder</h1>
+      <h1 className="mb-4 text-2xl font-semibold">{t('nav.gifts')}</h1>
       <div className="grid gap-6 md:grid-cols-[14rem_minmax(0,1fr)]">
         <aside className="order-last space-y-3 md:order-first">
           {openId && (
             <button type="button" className={buttonClass} onClick={startNew}>
-              New search
+              {t('gift.newSearch')}
             </button>
           )}
           <PastSessions openId={openId} />

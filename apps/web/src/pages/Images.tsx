@@ -91,8 +91,8 @@ export function ImagePanel({
           {quota.data && (
             <span className="text-sm text-slate-600 dark:text-slate-300" data-testid="image-quota">
               {t('images.quota', {
+                count: quota.data.limit,
                 remaining: quota.data.remaining,
-                limit: quota.data.limit,
                 environment: quota.data.environment,
               })}
             </span>

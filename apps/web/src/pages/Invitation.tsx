@@ -1,6 +1,8 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { Trans } from 'react-i18next';
 import { buttonClass, ErrorBox, secondaryButtonClass } from '../components/ui';
+import { formatDateTime, useTranslation } from '../lib/i18n';
 import {
   acceptInvitation,
   declineInvitation,
@@ -12,6 +14,7 @@ import { navigate } from '../lib/router';
 
 /** The page an invitation mail links to: what it is for, then accept (signed in as the invited address) or decline. */
 export function InvitationPage({ token, signedIn }: { token: string; signedIn: boolean }) {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const preview = useQuery({ queryKey: ['invitation', token], queryFn: () => previewInvitation(token), retry: false });
   const [error, setError] = useState<unknown>(null);
@@ -34,7 +37,7 @@ export function InvitationPage({ token, signedIn }: { token: string; signedIn: b
     setError(null);
     try {
       await declineInvitation(token);
-      setOutcome('You declined the invitation.');
+      setOutcome(t('invitation.declined'));
     } catch (failure) {
       setError(failure);
     }
@@ -42,39 +45,47 @@ export function InvitationPage({ token, signedIn }: { token: string; signedIn: b
 
   return (
     <main className="mx-auto max-w-xl space-y-4 p-4">
-      <h1 className="text-xl font-semibold">Project invitation</h1>
+      <h1 className="text-xl font-semibold">{t('invitation.title')}</h1>
       <ErrorBox error={preview.error ?? error} />
-      {preview.isLoading && <p role="status">Loading…</p>}
+      {preview.isLoading && <p role="status">{t('common.loading')}</p>}
       {invitation && (
         <>
           <p>
-            {invitation.inviterName ?? 'Someone'} invited <strong>{invitation.email}</strong> to the project{' '}
-            <strong>{invitation.projectName}</strong> as <strong>{invitation.role}</strong>.
+            <Trans
+              i18nKey="invitation.text"
+              values={{
+                inviter: invitation.inviterName ?? t('invitation.someone'),
+                email: invitation.email,
+                project: invitation.projectName,
+                role: t(`projects.roles.${invitation.role}`),
+              }}
+              components={{ strong: <strong /> }}
+            />
           </p>
           {outcome ? (
             <p role="status">{outcome}</p>
           ) : invitation.state === 'pending' ? (
             <>
               <p className="text-sm text-slate-600 dark:text-slate-400">
-                It expires on {new Date(invitation.expiresAt).toLocaleString()}.
+                {t('invitation.expiresOn', { when: formatDateTime(invitation.expiresAt) })}
               </p>
               <div className="flex flex-wrap gap-2">
                 {signedIn ? (
                   <button type="button" className={buttonClass} onClick={() => void accept()}>
-                    Accept and join
+                    {t('invitation.accept')}
                   </button>
                 ) : (
                   <button type="button" className={buttonClass} onClick={() => navigate('/signin')}>
-                    Sign in (then open this link again)
+                    {t('invitation.signIn')}
                   </button>
                 )}
                 <button type="button" className={secondaryButtonClass} onClick={() => void decline()}>
-                  Decline
+                  {t('invitation.decline')}
                 </button>
               </div>
             </>
           ) : (
-            <p role="status">This invitation is {invitation.state}.</p>
+            <p role="status">{t(`invitation.states.${invitation.state}`)}</p>
           )}
         </>
       )}

@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { buttonClass, ErrorBox, Field, inputClass, secondaryButtonClass, selectClass } from '../components/ui';
 import { api, type Me } from '../lib/api';
+import { formatDateTime, useTranslation } from '../lib/i18n';
 import {
   addMember,
   changeMemberRole,
@@ -21,14 +22,9 @@ import {
 } from '../lib/projects';
 
 const grantable: ProjectRole[] = ['admin', 'member', 'viewer'];
-const roleHelp: Record<ProjectRole, string> = {
-  owner: 'everything, including deleting the project',
-  admin: 'edits everything, manages members',
-  member: 'creates, edits their own',
-  viewer: 'reads only',
-};
 
 function ProjectDetail({ project, me }: { project: Project; me: Me }) {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const manages = project.role === 'owner' || project.role === 'admin';
   const members = useQuery({ queryKey: projectKeys.members(project.id), queryFn: () => listMembers(project.id) });
@@ -65,7 +61,9 @@ function ProjectDetail({ project, me }: { project: Project; me: Me }) {
         <h2 id={`project-${project.id}`} className="text-lg font-semibold">
           {project.name}
         </h2>
-        <span className="text-sm text-slate-500">your role: {project.role}</span>
+        <span className="text-sm text-slate-500">
+          {t('projects.yourRole', { role: t(`projects.roles.${project.role}`) })}
+        </span>
         <button
           type="button"
           className={`${secondaryButtonClass} ml-auto`}
@@ -74,19 +72,19 @@ function ProjectDetail({ project, me }: { project: Project; me: Me }) {
             void client.resetQueries({ queryKey: ['chats'] });
           }}
         >
-          Work in it
+          {t('projects.workIn')}
         </button>
         {project.role === 'owner' && (
           <button
             type="button"
             className={secondaryButtonClass}
             onClick={act(async () => {
-              if (!window.confirm(`Delete "${project.name}" with every chat, template and file shared in it?`)) return;
+              if (!window.confirm(t('projects.confirmDelete', { name: project.name }))) return;
               await deleteProject(project.id);
               setCurrentProject(null);
             })}
           >
-            Delete project
+            {t('projects.delete')}
           </button>
         )}
       </div>
@@ -97,7 +95,7 @@ function ProjectDetail({ project, me }: { project: Project; me: Me }) {
           {notice}
         </p>
       )}
-      <h3 className="font-medium">Members</h3>
+      <h3 className="font-medium">{t('projects.members')}</h3>
       <ul className="divide-y divide-slate-200 dark:divide-slate-800">
         {(members.data ?? []).map((member) => (
           <li key={member.userId} className="flex flex-wrap items-center gap-2 py-1 text-sm">
@@ -107,7 +105,7 @@ function ProjectDetail({ project, me }: { project: Project; me: Me }) {
             {manages && member.role !== 'owner' ? (
               <select
                 className={selectClass}
-                aria-label={`Role of ${member.name}`}
+                aria-label={t('projects.roleOf', { name: member.name })}
                 value={member.role}
                 onChange={(event) =>
                   void act(() => changeMemberRole(project.id, member.userId, event.target.value as ProjectRole))()
@@ -115,23 +113,23 @@ function ProjectDetail({ project, me }: { project: Project; me: Me }) {
               >
                 {grantable.map((each) => (
                   <option key={each} value={each}>
-                    {each}
+                    {t(`projects.roles.${each}`)}
                   </option>
                 ))}
               </select>
             ) : (
-              <span>{member.role}</span>
+              <span>{t(`projects.roles.${member.role}`)}</span>
             )}
             {project.role === 'owner' && member.role !== 'owner' && (
               <button
                 type="button"
                 className={secondaryButtonClass}
                 onClick={act(async () => {
-                  if (!window.confirm(`Make ${member.name} the owner? You stay as an admin.`)) return;
+                  if (!window.confirm(t('projects.confirmTransfer', { name: member.name }))) return;
                   await transferOwnership(project.id, member.userId);
-                }, 'Ownership transferred')}
+                }, t('projects.transferred'))}
               >
-                Make owner
+                {t('projects.makeOwner')}
               </button>
             )}
             {member.role !== 'owner' && (manages || member.userId === me.id) && (
@@ -143,7 +141,7 @@ function ProjectDetail({ project, me }: { project: Project; me: Me }) {
                   if (member.userId === me.id) setCurrentProject(null);
                 })}
               >
-                {member.userId === me.id ? 'Leave' : 'Remove'}
+                {member.userId === me.id ? t('projects.leave') : t('projects.remove')}
               </button>
             )}
           </li>
@@ -163,12 +161,12 @@ function ProjectDetail({ project, me }: { project: Project; me: Me }) {
                   else await invite(project.id, email, role);
                   setEmail('');
                 },
-                direct ? 'Added' : `Invitation sent to ${email}`,
+                direct ? t('projects.added') : t('projects.invited', { email }),
               )();
             }}
           >
             <div className="min-w-0 flex-1">
-              <Field label="Email">
+              <Field label={t('projects.email')}>
                 <input
                   className={inputClass}
                   type="email"
@@ -178,7 +176,7 @@ function ProjectDetail({ project, me }: { project: Project; me: Me }) {
                 />
               </Field>
             </div>
-            <Field label="Role">
+            <Field label={t('projects.role')}>
               <select
                 className={selectClass}
                 value={role}
@@ -186,39 +184,42 @@ function ProjectDetail({ project, me }: { project: Project; me: Me }) {
               >
                 {grantable.map((each) => (
                   <option key={each} value={each}>
-                    {each} ({roleHelp[each]})
+                    {t(`projects.roles.${each}`)} ({t(`projects.roleHelp.${each}`)})
                   </option>
                 ))}
               </select>
             </Field>
             <button type="submit" value="invite" className={buttonClass}>
-              Invite by email
+              {t('projects.invite')}
             </button>
             <button type="submit" value="add" className={secondaryButtonClass}>
-              Add existing user
+              {t('projects.addExisting')}
             </button>
           </form>
-          <h3 className="font-medium">Invitations</h3>
+          <h3 className="font-medium">{t('projects.invitations')}</h3>
           {(invitations.data ?? []).length === 0 ? (
-            <p className="text-sm text-slate-500">No open invitations.</p>
+            <p className="text-sm text-slate-500">{t('projects.noInvitations')}</p>
           ) : (
             <ul className="text-sm">
               {(invitations.data ?? []).map((invitation) => (
                 <li key={invitation.id} className="flex flex-wrap items-center gap-2 py-1">
                   <span className="min-w-0 flex-1 truncate">
-                    {invitation.email} as {invitation.role}
+                    {t('projects.invitedAs', {
+                      email: invitation.email,
+                      role: t(`projects.roles.${invitation.role}`),
+                    })}
                   </span>
                   <span>
                     {invitation.state === 'expired'
-                      ? 'expired'
-                      : `expires ${new Date(invitation.expiresAt).toLocaleDateString()}`}
+                      ? t('projects.expired')
+                      : t('projects.expires', { when: formatDateTime(invitation.expiresAt, { dateStyle: 'medium' }) })}
                   </span>
                   <button
                     type="button"
                     className={secondaryButtonClass}
-                    onClick={act(() => revokeInvitation(project.id, invitation.id), 'Invitation revoked')}
+                    onClick={act(() => revokeInvitation(project.id, invitation.id), t('projects.revoked'))}
                   >
-                    Revoke
+                    {t('projects.revoke')}
                   </button>
                 </li>
               ))}
@@ -232,6 +233,7 @@ function ProjectDetail({ project, me }: { project: Project; me: Me }) {
 
 /** Your projects: create one, manage members and invitations, choose the one to work in. */
 export function ProjectsPage() {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const me = useQuery({ queryKey: ['me'], queryFn: () => api<Me>('/api/me') });
   const projects = useQuery({ queryKey: projectKeys.mine, queryFn: listProjects });
@@ -245,11 +247,8 @@ export function ProjectsPage() {
   });
   return (
     <main className="mx-auto max-w-3xl space-y-4 p-4">
-      <h1 className="text-xl font-semibold">Projects</h1>
-      <p className="text-sm text-slate-600 dark:text-slate-400">
-        Chats, templates, files, API keys and saved searches made while working in a project are shared with its
-        members: viewers read, members also create and edit their own, admins edit everything and manage members.
-      </p>
+      <h1 className="text-xl font-semibold">{t('projects.title')}</h1>
+      <p className="text-sm text-slate-600 dark:text-slate-400">{t('projects.intro')}</p>
       <form
         className="flex flex-wrap items-end gap-2"
         onSubmit={(event) => {
@@ -258,7 +257,7 @@ export function ProjectsPage() {
         }}
       >
         <div className="min-w-0 flex-1">
-          <Field label="New project name">
+          <Field label={t('projects.newName')}>
             <input
               className={inputClass}
               required
@@ -269,11 +268,11 @@ export function ProjectsPage() {
           </Field>
         </div>
         <button type="submit" className={buttonClass} disabled={create.isPending}>
-          Create project
+          {t('projects.create')}
         </button>
       </form>
       <ErrorBox error={create.error ?? projects.error} />
-      {projects.data?.length === 0 && <p className="text-sm">You are not in any project yet.</p>}
+      {projects.data?.length === 0 && <p className="text-sm">{t('projects.none')}</p>}
       {me.data &&
         (projects.data ?? []).map((project) => <ProjectDetail key={project.id} project={project} me={me.data} />)}
     </main>

@@ -3,42 +3,44 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { buttonClass, ErrorBox, Field, inputClass, secondaryButtonClass, selectClass } from '../components/ui';
 import { api } from '../lib/api';
+import { formatDateTime, t, useTranslation } from '../lib/i18n';
 
 const listKey = ['saved-searches'];
 
 /** Schedules offered in the form; each is a cron expression read in the browser's time zone. */
 const cadences = [
-  { label: 'Every day at 08:00', cron: '0 8 * * *' },
-  { label: 'Every hour', cron: '0 * * * *' },
-  { label: 'Every Monday at 08:00', cron: '0 8 * * 1' },
+  { label: 'daily', cron: '0 8 * * *' },
+  { label: 'hourly', cron: '0 * * * *' },
+  { label: 'weekly', cron: '0 8 * * 1' },
 ] as const;
 
 const browserTimeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
 function cadenceOf(search: SavedSearch): string {
   const known = cadences.find((cadence) => cadence.cron === search.cron);
-  if (known) return `${known.label} (${search.timezone})`;
+  if (known) return `${t(`searches.cadences.${known.label}`)} (${search.timezone})`;
   if (search.cron) return `${search.cron} (${search.timezone})`;
-  return `every ${Math.round((search.interval_ms ?? 0) / 60_000)} min`;
+  return t('searches.everyMinutes', { count: Math.round((search.interval_ms ?? 0) / 60_000) });
 }
 
 function History({ id }: { id: string }) {
+  const { t } = useTranslation();
   const runs = useQuery({
     queryKey: ['saved-search-runs', id],
     queryFn: () => api<SavedSearchRunList>(`/api/searches/${encodeURIComponent(id)}/runs`),
   });
   if (runs.error) return <ErrorBox error={runs.error} />;
-  if (runs.isPending) return <p className="text-sm text-slate-500">Loading…</p>;
-  if (runs.data.runs.length === 0) return <p className="text-sm text-slate-500">No runs yet.</p>;
+  if (runs.isPending) return <p className="text-sm text-slate-500">{t('common.loading')}</p>;
+  if (runs.data.runs.length === 0) return <p className="text-sm text-slate-500">{t('searches.noRuns')}</p>;
   return (
-    <ol className="space-y-3" aria-label="Results history">
+    <ol className="space-y-3" aria-label={t('searches.history')}>
       {runs.data.runs.map((run) => (
         <li key={run.id} data-run={run.id} className="rounded border border-slate-200 p-2 dark:border-slate-800">
           <p className="text-sm">
-            {new Date(run.ran_at).toLocaleString()}:{' '}
+            {formatDateTime(run.ran_at)}:{' '}
             {run.status === 'failed'
-              ? `failed (${run.error?.message ?? 'unknown error'})`
-              : `${run.new_results} new of ${run.total_results}`}
+              ? t('searches.runFailed', { message: run.error?.message ?? t('searches.unknownError') })
+              : t('searches.newOf', { count: run.new_results, total: run.total_results })}
           </p>
           {run.summary && <p className="mt-1 text-sm italic">{run.summary}</p>}
           {run.results.length > 0 && (
@@ -65,6 +67,7 @@ function History({ id }: { id: string }) {
 }
 
 function NewSearchForm() {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const [query, setQuery] = useState('');
   const [cron, setCron] = useState<string>(cadences[0].cron);
@@ -100,29 +103,29 @@ function NewSearchForm() {
     if (query.trim()) create.mutate();
   };
   return (
-    <form onSubmit={submit} aria-label="New saved search" className="grid gap-3 sm:grid-cols-2">
-      <Field label="Search for">
+    <form onSubmit={submit} aria-label={t('searches.new')} className="grid gap-3 sm:grid-cols-2">
+      <Field label={t('searches.query')}>
         <input className={inputClass} value={query} onChange={(event) => setQuery(event.target.value)} required />
       </Field>
-      <Field label="Run">
+      <Field label={t('searches.run')}>
         <select className={selectClass} value={cron} onChange={(event) => setCron(event.target.value)}>
           {cadences.map((cadence) => (
             <option key={cadence.cron} value={cadence.cron}>
-              {cadence.label}
+              {t(`searches.cadences.${cadence.label}`)}
             </option>
           ))}
         </select>
       </Field>
-      <Field label="Only pages from the last">
+      <Field label={t('searches.timeRange')}>
         <select className={selectClass} value={timeRange} onChange={(event) => setTimeRange(event.target.value)}>
-          <option value="">any time</option>
-          <option value="day">day</option>
-          <option value="week">week</option>
-          <option value="month">month</option>
-          <option value="year">year</option>
+          <option value="">{t('searches.anyTime')}</option>
+          <option value="day">{t('searches.day')}</option>
+          <option value="week">{t('searches.week')}</option>
+          <option value="month">{t('searches.month')}</option>
+          <option value="year">{t('searches.year')}</option>
         </select>
       </Field>
-      <Field label="Only these sites (optional)">
+      <Field label={t('searches.sites')}>
         <input
           className={inputClass}
           placeholder="example.com, example.org"
@@ -132,15 +135,15 @@ function NewSearchForm() {
       </Field>
       <label className="flex items-center gap-2 text-sm">
         <input type="checkbox" checked={email} onChange={(event) => setEmail(event.target.checked)} />
-        Also tell me by email
+        {t('searches.email')}
       </label>
       <label className="flex items-center gap-2 text-sm">
         <input type="checkbox" checked={summarise} onChange={(event) => setSummarise(event.target.checked)} />
-        Summarise new results
+        {t('searches.summarise')}
       </label>
       <div className="sm:col-span-2">
         <button type="submit" className={buttonClass} disabled={create.isPending || !query.trim()}>
-          Save search
+          {t('searches.save')}
         </button>
       </div>
       {create.error && (
@@ -154,6 +157,7 @@ function NewSearchForm() {
 
 /** Saved searches: searches that run on their own, with what each run found that was new. */
 export function SearchesPage() {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const [open, setOpen] = useState<string | null>(null);
   const list = useQuery({ queryKey: listKey, queryFn: () => api<SavedSearchList>('/api/searches') });
@@ -173,12 +177,12 @@ export function SearchesPage() {
 
   return (
     <main className="mx-auto max-w-4xl space-y-6 p-4">
-      <h1 className="text-xl font-semibold">Saved searches</h1>
+      <h1 className="text-xl font-semibold">{t('searches.title')}</h1>
       <NewSearchForm />
       {list.error && <ErrorBox error={list.error} />}
       {change.error && <ErrorBox error={change.error} />}
-      {list.isPending && <p className="text-sm text-slate-500">Loading…</p>}
-      {searches?.length === 0 && <p className="text-sm text-slate-500">No saved searches yet.</p>}
+      {list.isPending && <p className="text-sm text-slate-500">{t('common.loading')}</p>}
+      {searches?.length === 0 && <p className="text-sm text-slate-500">{t('searches.empty')}</p>}
       <ul className="space-y-3">
         {searches?.map((search) => (
           <li
@@ -191,8 +195,8 @@ export function SearchesPage() {
               <span className="text-sm text-slate-600 dark:text-slate-400">
                 {cadenceOf(search)} ·{' '}
                 {search.paused
-                  ? 'paused'
-                  : `next ${search.next_run_at ? new Date(search.next_run_at).toLocaleString() : '—'}`}
+                  ? t('searches.paused')
+                  : t('searches.next', { when: search.next_run_at ? formatDateTime(search.next_run_at) : '—' })}
               </span>
               <span className="ml-auto space-x-1">
                 <button
@@ -201,28 +205,28 @@ export function SearchesPage() {
                   aria-expanded={open === search.id}
                   onClick={() => setOpen(open === search.id ? null : search.id)}
                 >
-                  History
+                  {t('searches.historyButton')}
                 </button>
                 <button
                   type="button"
                   className={secondaryButtonClass}
                   onClick={() => change.mutate({ id: search.id, action: 'run' })}
                 >
-                  Run now
+                  {t('searches.runNow')}
                 </button>
                 <button
                   type="button"
                   className={secondaryButtonClass}
                   onClick={() => change.mutate({ id: search.id, action: search.paused ? 'resume' : 'pause' })}
                 >
-                  {search.paused ? 'Resume' : 'Pause'}
+                  {search.paused ? t('searches.resume') : t('searches.pause')}
                 </button>
                 <button
                   type="button"
                   className={secondaryButtonClass}
                   onClick={() => change.mutate({ id: search.id, action: 'delete' })}
                 >
-                  Delete
+                  {t('searches.delete')}
                 </button>
               </span>
             </div>

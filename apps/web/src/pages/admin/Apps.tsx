@@ -2,10 +2,12 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { buttonClass, ErrorBox, Field, inputClass, secondaryButtonClass, selectClass } from '../../components/ui';
 import { type AdminApp, type AppHealth, adminApps, type NewApp } from '../../lib/apps';
+import { formatNumber, useTranslation } from '../../lib/i18n';
 import { AdminTable } from './AdminTable';
 
 /** Apps of every environment: where they come from, whether they answer, enabled or not; check, test, add. */
 export function Apps() {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const apps = useQuery({ queryKey: adminApps.queryKey, queryFn: adminApps.list });
   const [health, setHealth] = useState<Record<string, AppHealth>>({});
@@ -31,14 +33,21 @@ export function Apps() {
   return (
     <section aria-labelledby="apps-heading" className="space-y-4">
       <h2 id="apps-heading" className="text-lg font-semibold">
-        Apps
+        {t('admin.apps.title')}
       </h2>
-      <p className="text-sm text-slate-600 dark:text-slate-400">
-        Apps give chats skills (tools). Apps from the config file and built-in apps can be disabled here, not deleted.
-      </p>
+      <p className="text-sm text-slate-600 dark:text-slate-400">{t('admin.apps.intro')}</p>
       <ErrorBox error={apps.error ?? toggle.error ?? check.error ?? remove.error} />
       <AdminTable
-        columns={['App', 'Kind', 'Status', 'Environments', 'Skills', 'Source', 'Enabled', { hidden: 'Actions' }]}
+        columns={[
+          t('admin.apps.app'),
+          t('admin.apps.kind'),
+          t('admin.apps.status'),
+          t('admin.apps.environments'),
+          t('admin.apps.skills'),
+          t('admin.apps.source'),
+          t('admin.apps.enabled'),
+          { hidden: t('common.actions') },
+        ]}
       >
         <tbody>
           {list.map((app) => {
@@ -50,30 +59,35 @@ export function Apps() {
                   <span className="font-medium">{app.name}</span>
                   {app.name !== app.id && <span className="ml-1 font-mono text-xs text-slate-500">{app.id}</span>}
                 </td>
-                <td>{app.kind}</td>
+                <td>{t(`admin.apps.kinds.${app.kind}`)}</td>
                 <td>
                   <span className={app.status === 'ok' ? 'text-green-700 dark:text-green-400' : 'text-red-600'}>
-                    {app.status}
+                    {t(`admin.apps.statuses.${app.status}`)}
                   </span>
                   {app.error && <span className="block text-xs text-slate-500">{app.error}</span>}
                   {checked && (
                     <span role="status" className="block text-xs" data-testid={`health-${app.id}`}>
                       {checked.status === 'ok'
-                        ? `ok in ${Math.round(checked.latency_ms)} ms, ${checked.skills} skill${checked.skills === 1 ? '' : 's'}`
-                        : `unavailable${checked.error ? `: ${checked.error}` : ''}`}
+                        ? t('admin.apps.healthOk', {
+                            count: checked.skills,
+                            ms: formatNumber(Math.round(checked.latency_ms)),
+                          })
+                        : checked.error
+                          ? t('admin.apps.healthDownWith', { error: checked.error })
+                          : t('admin.apps.statuses.unavailable')}
                     </span>
                   )}
                 </td>
                 <td>{app.environments.join(', ')}</td>
                 <td className="max-w-xs">{app.skills.join(', ') || '—'}</td>
-                <td>{app.source ?? '—'}</td>
+                <td>{app.source ? t(`admin.apps.sources.${app.source}`) : '—'}</td>
                 <td>
                   <input
                     type="checkbox"
-                    aria-label={`Enable ${app.id}`}
+                    aria-label={t('admin.apps.enable', { id: app.id })}
                     checked={enabled}
                     disabled={toggle.isPending || app.enabled === undefined}
-                    title={app.enabled === undefined ? 'This server cannot disable apps at run time' : undefined}
+                    title={app.enabled === undefined ? t('admin.apps.cannotDisable') : undefined}
                     onChange={(event) => toggle.mutate({ id: app.id, enabled: event.target.checked })}
                   />
                 </td>
@@ -81,39 +95,39 @@ export function Apps() {
                   <button
                     type="button"
                     className="underline"
-                    aria-label={`Check ${app.id}`}
+                    aria-label={t('admin.apps.checkLabel', { id: app.id })}
                     disabled={check.isPending}
                     onClick={() => check.mutate(app.id)}
                   >
-                    Check
+                    {t('admin.apps.check')}
                   </button>
                   <button
                     type="button"
                     className="underline"
-                    aria-label={`Test a skill of ${app.id}`}
+                    aria-label={t('admin.apps.testLabel', { id: app.id })}
                     disabled={app.skills.length === 0}
                     onClick={() => setTesting(testing === app.id ? null : app.id)}
                   >
-                    Test
+                    {t('admin.apps.test')}
                   </button>
                   {app.source === 'admin' &&
                     (confirming === app.id ? (
                       <button
                         type="button"
                         className="text-red-600 underline"
-                        aria-label={`Confirm deleting ${app.id}`}
+                        aria-label={t('admin.apps.confirmDeleteLabel', { id: app.id })}
                         onClick={() => remove.mutate(app.id)}
                       >
-                        Really delete?
+                        {t('admin.apps.reallyDelete')}
                       </button>
                     ) : (
                       <button
                         type="button"
                         className="underline"
-                        aria-label={`Delete ${app.id}`}
+                        aria-label={t('admin.apps.deleteLabel', { id: app.id })}
                         onClick={() => setConfirming(app.id)}
                       >
-                        Delete
+                        {t('admin.apps.delete')}
                       </button>
                     ))}
                 </td>
@@ -122,7 +136,7 @@ export function Apps() {
           })}
         </tbody>
       </AdminTable>
-      {apps.isSuccess && list.length === 0 && <p className="text-sm text-slate-500">No apps yet.</p>}
+      {apps.isSuccess && list.length === 0 && <p className="text-sm text-slate-500">{t('admin.apps.none')}</p>}
       {tested && <SkillTester key={tested.id} app={tested} onClose={() => setTesting(null)} />}
       <CreateApp onCreated={refresh} />
     </section>
@@ -131,6 +145,7 @@ export function Apps() {
 
 /** Runs one skill with a JSON input, as the model would (POST /v1/admin/apps/{id}/skills/{skill}/test). */
 function SkillTester({ app, onClose }: { app: AdminApp; onClose(): void }) {
+  const { t } = useTranslation();
   const [skill, setSkill] = useState(app.skills[0] ?? '');
   const [input, setInput] = useState('{}');
   const [invalid, setInvalid] = useState<string | null>(null);
@@ -146,7 +161,7 @@ function SkillTester({ app, onClose }: { app: AdminApp; onClose(): void }) {
       parsed = undefined;
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      setInvalid('The input must be a JSON object, such as {"text": "hi"}');
+      setInvalid(t('admin.apps.notObject', { example: '{"text": "hi"}' }));
       return;
     }
     setInvalid(null);
@@ -154,12 +169,12 @@ function SkillTester({ app, onClose }: { app: AdminApp; onClose(): void }) {
   };
   return (
     <form
-      aria-label={`Test ${app.id}`}
+      aria-label={t('admin.apps.testForm', { id: app.id })}
       className="space-y-2 rounded border border-slate-200 p-3 dark:border-slate-700"
       onSubmit={submit}
     >
-      <h3 className="font-semibold">Test a skill of {app.name}</h3>
-      <Field label="Skill">
+      <h3 className="font-semibold">{t('admin.apps.testTitle', { name: app.name })}</h3>
+      <Field label={t('admin.apps.skill')}>
         <select className={selectClass} value={skill} onChange={(event) => setSkill(event.target.value)}>
           {app.skills.map((name) => (
             <option key={name} value={name}>
@@ -168,7 +183,7 @@ function SkillTester({ app, onClose }: { app: AdminApp; onClose(): void }) {
           ))}
         </select>
       </Field>
-      <Field label="Input (JSON)">
+      <Field label={t('admin.apps.input')}>
         <textarea
           className={`${inputClass} font-mono`}
           rows={4}
@@ -185,17 +200,19 @@ function SkillTester({ app, onClose }: { app: AdminApp; onClose(): void }) {
       <ErrorBox error={run.error} />
       <div className="flex gap-2">
         <button type="submit" className={buttonClass} disabled={run.isPending || !skill}>
-          Run
+          {t('admin.apps.run')}
         </button>
         <button type="button" className={secondaryButtonClass} onClick={onClose}>
-          Close
+          {t('admin.apps.close')}
         </button>
       </div>
       {run.data && (
         <div data-testid="skill-output">
           <p className="text-xs text-slate-500">
-            {run.data.is_error ? 'The skill reported an error' : 'ok'} in {Math.round(run.data.duration_ms)} ms
-            {run.data.truncated ? ' (output cut at the limit)' : ''}
+            {t(run.data.is_error ? 'admin.apps.ranError' : 'admin.apps.ranOk', {
+              ms: formatNumber(Math.round(run.data.duration_ms)),
+            })}
+            {run.data.truncated ? ` ${t('admin.apps.truncated')}` : ''}
           </p>
           <pre
             className={`max-h-64 overflow-auto whitespace-pre-wrap break-words rounded bg-slate-100 p-2 text-xs dark:bg-slate-800 ${run.data.is_error ? 'text-red-700' : ''}`}
@@ -210,6 +227,7 @@ function SkillTester({ app, onClose }: { app: AdminApp; onClose(): void }) {
 
 /** Adds a remote app: an MCP server over Streamable HTTP, or an HTTP app (signed with its secret). */
 function CreateApp({ onCreated }: { onCreated(): void }) {
+  const { t } = useTranslation();
   const empty = { id: '', type: 'mcp' as NewApp['type'], name: '', url: '', baseUrl: '', secret: '', timeoutMs: '' };
   const [form, setForm] = useState(empty);
   const [environments, setEnvironments] = useState<Array<'prod' | 'dev'>>(['dev']);
@@ -241,30 +259,30 @@ function CreateApp({ onCreated }: { onCreated(): void }) {
       onSubmit={submit}
     >
       <h3 id="create-app-heading" className="font-semibold">
-        Add an app
+        {t('admin.apps.addTitle')}
       </h3>
       <div className="grid gap-2 sm:grid-cols-2">
-        <Field label="Id">
+        <Field label={t('admin.apps.id')}>
           <input
             className={inputClass}
             required
             pattern="[a-z0-9][a-z0-9_\-]{0,62}"
-            title="Lower-case letters, digits, - and _"
+            title={t('admin.apps.idPattern')}
             value={form.id}
             onChange={set('id')}
           />
         </Field>
-        <Field label="Name">
+        <Field label={t('admin.apps.name')}>
           <input className={inputClass} value={form.name} onChange={set('name')} />
         </Field>
-        <Field label="Type">
+        <Field label={t('admin.apps.type')}>
           <select className={selectClass} value={form.type} onChange={set('type')}>
-            <option value="mcp">MCP server (Streamable HTTP)</option>
-            <option value="http">HTTP app</option>
+            <option value="mcp">{t('admin.apps.typeMcp')}</option>
+            <option value="http">{t('admin.apps.typeHttp')}</option>
           </select>
         </Field>
         {form.type === 'mcp' ? (
-          <Field label="MCP URL">
+          <Field label={t('admin.apps.mcpUrl')}>
             <input
               className={inputClass}
               type="url"
@@ -276,7 +294,7 @@ function CreateApp({ onCreated }: { onCreated(): void }) {
           </Field>
         ) : (
           <>
-            <Field label="Base URL">
+            <Field label={t('admin.apps.baseUrl')}>
               <input
                 className={inputClass}
                 type="url"
@@ -286,7 +304,7 @@ function CreateApp({ onCreated }: { onCreated(): void }) {
                 onChange={set('baseUrl')}
               />
             </Field>
-            <Field label="Signing secret">
+            <Field label={t('admin.apps.secret')}>
               <input
                 className={inputClass}
                 type="password"
@@ -297,19 +315,19 @@ function CreateApp({ onCreated }: { onCreated(): void }) {
             </Field>
           </>
         )}
-        <Field label="Timeout (ms)">
+        <Field label={t('admin.apps.timeout')}>
           <input
             className={inputClass}
             type="number"
             min={100}
-            placeholder="default"
+            placeholder={t('admin.apps.default')}
             value={form.timeoutMs}
             onChange={set('timeoutMs')}
           />
         </Field>
       </div>
       <fieldset className="flex gap-4 text-sm">
-        <legend className="mb-1 font-medium">Environments</legend>
+        <legend className="mb-1 font-medium">{t('admin.apps.environments')}</legend>
         {(['prod', 'dev'] as const).map((environment) => (
           <label key={environment} className="flex items-center gap-1">
             <input
@@ -328,11 +346,11 @@ function CreateApp({ onCreated }: { onCreated(): void }) {
       <ErrorBox error={create.error} />
       {create.isSuccess && (
         <p role="status" className="text-sm text-green-700 dark:text-green-400">
-          Added {create.data.id}.
+          {t('admin.apps.added', { id: create.data.id })}
         </p>
       )}
       <button type="submit" className={buttonClass} disabled={create.isPending || environments.length === 0}>
-        Add app
+        {t('admin.apps.add')}
       </button>
     </form>
   );

@@ -1,8 +1,10 @@
 import type { EventDeadLetter, EventDeadLetterList } from '@switchyard/api-schemas';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, Fragment, useEffect, useState } from 'react';
+import { Trans } from 'react-i18next';
 import { ErrorBox, Field, inputClass, secondaryButtonClass } from '../../components/ui';
 import { api } from '../../lib/api';
+import { formatDateTime, useTranslation } from '../../lib/i18n';
 import { AdminTable } from './AdminTable';
 
 const refreshMs = 5000;
@@ -14,6 +16,7 @@ const groupPattern = /^[a-z][a-z0-9-]{0,62}$/;
 
 /** Events a consumer group gave up on (see docs/events.md): what failed, why, the payload, and replay. */
 export function Events() {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const [open, setOpen] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
@@ -41,7 +44,7 @@ export function Events() {
     event.preventDefault();
     const wanted = groupInput.trim();
     if (wanted !== '' && !groupPattern.test(wanted)) {
-      setGroupProblem('A consumer group is 1-63 lower-case letters, digits and -, starting with a letter.');
+      setGroupProblem(t('admin.events.groupProblem'));
       return;
     }
     setGroupProblem(null);
@@ -67,25 +70,32 @@ export function Events() {
   return (
     <section aria-labelledby="events-heading" className="space-y-4">
       <h2 id="events-heading" className="text-lg font-semibold">
-        Event dead letters
+        {t('admin.events.title')}
       </h2>
       <p className="text-sm text-slate-600 dark:text-slate-400">
-        Events a consumer group gave up on after its last attempt, newest first. Replay sends one back to that group
-        with its attempts reset.
+        {t('admin.events.intro')}
         {list.data && (
           <>
             {' '}
-            Event bus backend <strong>{list.data.backend}</strong>.
+            <Trans
+              i18nKey="admin.events.backend"
+              values={{ backend: list.data.backend }}
+              components={{ strong: <strong /> }}
+            />
           </>
         )}
       </p>
-      <form className="flex flex-wrap items-end gap-2" onSubmit={applyFilter} aria-label="Filter dead letters">
-        <Field label="Consumer group">
+      <form
+        className="flex flex-wrap items-end gap-2"
+        onSubmit={applyFilter}
+        aria-label={t('admin.events.filterLabel')}
+      >
+        <Field label={t('admin.events.group')}>
           <input
             className={inputClass}
             name="group"
             list="event-dead-letter-groups"
-            placeholder="every group"
+            placeholder={t('admin.events.everyGroup')}
             value={groupInput}
             maxLength={63}
             aria-invalid={groupProblem !== null}
@@ -99,11 +109,11 @@ export function Events() {
           ))}
         </datalist>
         <button type="submit" className={secondaryButtonClass}>
-          Filter
+          {t('admin.events.filter')}
         </button>
         {group && (
           <button type="button" className="text-sm underline" onClick={clearFilter}>
-            Show every group
+            {t('admin.events.showEvery')}
           </button>
         )}
         {groupProblem && (
@@ -114,43 +124,43 @@ export function Events() {
       </form>
       {list.error && (
         <div className="space-y-1">
-          <p className="text-sm font-medium">Could not load the dead letters.</p>
+          <p className="text-sm font-medium">{t('admin.events.loadFailed')}</p>
           <ErrorBox error={list.error} />
         </div>
       )}
       {replay.error && (
         <div className="space-y-1">
-          <p className="text-sm font-medium">Replay of {replay.variables} failed.</p>
+          <p className="text-sm font-medium">{t('admin.events.replayFailed', { id: replay.variables })}</p>
           <ErrorBox error={replay.error} />
         </div>
       )}
       {replay.isSuccess && (
         <p role="status" className="text-sm text-green-700 dark:text-green-400">
-          Replayed {replay.data.event.name} ({replay.data.id}) to {replay.data.group}.
+          {t('admin.events.replayed', { name: replay.data.event.name, id: replay.data.id, group: replay.data.group })}
         </p>
       )}
-      {list.isPending && <p className="text-sm text-slate-500">Loading…</p>}
+      {list.isPending && <p className="text-sm text-slate-500">{t('common.loading')}</p>}
       {deadLetters?.length === 0 &&
         (group ? (
           <p className="text-sm text-slate-500">
-            No dead letters of group <code>{group}</code>.
+            <Trans i18nKey="admin.events.noneOfGroup" values={{ group }} components={{ code: <code /> }} />
           </p>
         ) : (
-          <p className="text-sm text-slate-500">Empty: every consumer group has handled its events.</p>
+          <p className="text-sm text-slate-500">{t('admin.events.empty')}</p>
         ))}
       {deadLetters?.length === pageSize && (
-        <p className="text-sm text-slate-500">The newest {pageSize}; replay them to see older ones.</p>
+        <p className="text-sm text-slate-500">{t('admin.events.newest', { count: pageSize })}</p>
       )}
       {deadLetters && deadLetters.length > 0 && (
         <AdminTable
           columns={[
-            'Event',
-            'Consumer group',
-            'Environment',
-            'Attempts',
-            'Last error',
-            'Dead since',
-            { hidden: 'Actions' },
+            t('admin.events.event'),
+            t('admin.events.group'),
+            t('admin.events.environment'),
+            t('admin.events.attempts'),
+            t('admin.events.lastError'),
+            t('admin.events.deadSince'),
+            { hidden: t('common.actions') },
           ]}
         >
           <tbody>
@@ -178,43 +188,43 @@ export function Events() {
                       )}
                     </td>
                     <td className="whitespace-nowrap">
-                      <time dateTime={dead.dead_at}>{new Date(dead.dead_at).toLocaleString('en-GB')}</time>
+                      <time dateTime={dead.dead_at}>{formatDateTime(dead.dead_at)}</time>
                     </td>
                     <td className="whitespace-nowrap">
                       <button
                         type="button"
                         className="underline"
-                        aria-label={`Payload of ${label}`}
+                        aria-label={t('admin.events.payloadOf', { label })}
                         aria-expanded={open === dead.id}
                         aria-controls={payloadId}
                         onClick={() => setOpen(open === dead.id ? null : dead.id)}
                       >
-                        Payload
+                        {t('admin.events.payload')}
                       </button>{' '}
                       {confirming === dead.id ? (
                         <>
                           <button
                             type="button"
                             className="text-red-700 underline dark:text-red-400"
-                            aria-label={`Confirm replaying ${label}`}
+                            aria-label={t('admin.events.confirmReplay', { label })}
                             disabled={replay.isPending}
                             onClick={() => replay.mutate(dead.id)}
                           >
-                            Really replay
+                            {t('admin.events.reallyReplay')}
                           </button>{' '}
                           <button type="button" className="underline" onClick={() => setConfirming(null)}>
-                            Keep
+                            {t('admin.events.keep')}
                           </button>
                         </>
                       ) : (
                         <button
                           type="button"
                           className={secondaryButtonClass}
-                          aria-label={`Replay ${label}`}
+                          aria-label={t('admin.events.replayLabel', { label })}
                           disabled={replay.isPending}
                           onClick={() => setConfirming(dead.id)}
                         >
-                          Replay
+                          {t('admin.events.replay')}
                         </button>
                       )}
                     </td>
@@ -223,11 +233,23 @@ export function Events() {
                     <tr id={payloadId}>
                       <td colSpan={7}>
                         <p className="text-xs text-slate-500">
-                          Event <code>{dead.event.id}</code>, version {dead.event.version}, published{' '}
-                          {new Date(dead.event.published_at).toLocaleString('en-GB')}
+                          <Trans
+                            i18nKey="admin.events.details"
+                            values={{
+                              id: dead.event.id,
+                              version: dead.event.version,
+                              published: formatDateTime(dead.event.published_at),
+                            }}
+                            components={{ code: <code /> }}
+                          />
                           {dead.event.flow_id && (
                             <>
-                              , flow <code>{dead.event.flow_id}</code>
+                              {', '}
+                              <Trans
+                                i18nKey="admin.events.flow"
+                                values={{ flow: dead.event.flow_id }}
+                                components={{ code: <code /> }}
+                              />
                             </>
                           )}
                         </p>

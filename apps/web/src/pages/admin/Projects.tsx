@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ErrorBox, secondaryButtonClass } from '../../components/ui';
 import { api } from '../../lib/api';
+import { formatDateTime, useTranslation } from '../../lib/i18n';
 import type { ProjectInvitation, ProjectMember } from '../../lib/projects';
 import { AdminTable } from './AdminTable';
 
@@ -23,29 +24,31 @@ interface AdminProjectDetail {
 }
 
 function Members({ id }: { id: string }) {
+  const { t } = useTranslation();
   const detail = useQuery({
     queryKey: ['admin-projects', id],
     queryFn: () => api<AdminProjectDetail>(`/v1/admin/projects/${encodeURIComponent(id)}`),
   });
   if (detail.error) return <ErrorBox error={detail.error} />;
-  if (!detail.data) return <p role="status">Loading…</p>;
+  if (!detail.data) return <p role="status">{t('common.loading')}</p>;
   return (
     <div className="space-y-2 p-2">
-      <h3 className="font-medium">Members of {detail.data.project.name}</h3>
+      <h3 className="font-medium">{t('admin.projects.membersOf', { name: detail.data.project.name })}</h3>
       <ul className="text-sm">
         {detail.data.members.map((member) => (
           <li key={member.userId}>
-            {member.name} ({member.email}): {member.role}
+            {member.name} ({member.email}): {t(`projects.roles.${member.role}`)}
           </li>
         ))}
       </ul>
       {detail.data.invitations.length > 0 && (
         <>
-          <h3 className="font-medium">Open invitations</h3>
+          <h3 className="font-medium">{t('admin.projects.openInvitations')}</h3>
           <ul className="text-sm">
             {detail.data.invitations.map((invitation) => (
               <li key={invitation.id}>
-                {invitation.email} as {invitation.role} ({invitation.state})
+                {t('projects.invitedAs', { email: invitation.email, role: t(`projects.roles.${invitation.role}`) })} (
+                {t(`admin.projects.invitationStates.${invitation.state}`)})
               </li>
             ))}
           </ul>
@@ -57,6 +60,7 @@ function Members({ id }: { id: string }) {
 
 /** Every project with its owner and members; an admin can delete one (its keys are revoked). */
 export function Projects() {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const [open, setOpen] = useState<string | null>(null);
   const projects = useQuery({
@@ -70,14 +74,22 @@ export function Projects() {
   return (
     <section aria-labelledby="projects-heading" className="space-y-4">
       <h2 id="projects-heading" className="text-lg font-semibold">
-        Projects
+        {t('admin.projects.title')}
       </h2>
       <p className="text-sm text-slate-600 dark:text-slate-400">
-        {projects.data ? `${projects.data.total} projects. ` : ''}Members share the chats, templates, files, keys and
-        saved searches made in a project.
+        {projects.data ? `${t('admin.projects.count', { count: projects.data.total })} ` : ''}
+        {t('admin.projects.intro')}
       </p>
       <ErrorBox error={projects.error ?? remove.error} />
-      <AdminTable columns={['Project', 'Owner', 'Members', 'Created', '']}>
+      <AdminTable
+        columns={[
+          t('admin.projects.project'),
+          t('admin.projects.owner'),
+          t('admin.projects.members'),
+          t('admin.projects.created'),
+          { hidden: t('common.actions') },
+        ]}
+      >
         <tbody>
           {projects.data?.projects.map((project) => (
             <tr key={project.id}>
@@ -86,7 +98,7 @@ export function Projects() {
                 {project.ownerName} <span className="text-slate-500">{project.ownerEmail}</span>
               </td>
               <td>{project.memberCount}</td>
-              <td>{new Date(project.createdAt).toLocaleDateString('en-GB')}</td>
+              <td>{formatDateTime(project.createdAt, { dateStyle: 'medium' })}</td>
               <td className="whitespace-nowrap">
                 <button
                   type="button"
@@ -94,18 +106,18 @@ export function Projects() {
                   aria-expanded={open === project.id}
                   onClick={() => setOpen(open === project.id ? null : project.id)}
                 >
-                  Members
+                  {t('admin.projects.members')}
                 </button>{' '}
                 <button
                   type="button"
                   className={secondaryButtonClass}
                   disabled={remove.isPending}
                   onClick={() => {
-                    if (window.confirm(`Delete "${project.name}" with everything shared in it?`))
+                    if (window.confirm(t('admin.projects.confirmDelete', { name: project.name })))
                       remove.mutate(project.id);
                   }}
                 >
-                  Delete
+                  {t('admin.projects.delete')}
                 </button>
               </td>
             </tr>

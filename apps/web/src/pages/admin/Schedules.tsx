@@ -2,6 +2,7 @@ import type { Schedule, ScheduleList, ScheduleRun } from '@switchyard/api-schema
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ErrorBox, secondaryButtonClass } from '../../components/ui';
 import { api } from '../../lib/api';
+import { formatDateTime, t, useTranslation } from '../../lib/i18n';
 import { AdminTable } from './AdminTable';
 
 const refreshMs = 5000;
@@ -12,23 +13,26 @@ type Action = 'pause' | 'resume' | 'run' | 'delete';
 function timingOf(schedule: Schedule): string {
   if (schedule.cron) return `${schedule.cron} (${schedule.timezone ?? 'UTC'})`;
   const ms = schedule.interval_ms ?? 0;
-  if (ms % 3_600_000 === 0) return `every ${ms / 3_600_000} h`;
-  if (ms % 60_000 === 0) return `every ${ms / 60_000} min`;
-  return `every ${ms / 1000} s`;
+  if (ms % 3_600_000 === 0) return t('admin.schedules.everyHours', { count: ms / 3_600_000 });
+  if (ms % 60_000 === 0) return t('admin.schedules.everyMinutes', { count: ms / 60_000 });
+  return t('admin.schedules.everySeconds', { count: ms / 1000 });
 }
 
 function lastResult(run: ScheduleRun | null): string {
-  if (!run) return 'never ran';
-  if (run.outcome === 'skipped') return 'skipped (missed)';
-  if (run.outcome === 'failed') return `not queued: ${run.error?.message ?? 'failed'}`;
-  if (run.job_status === 'dead') return `failed: ${run.error?.message ?? 'dead-lettered'}`;
-  return run.job_status ?? 'queued';
+  if (!run) return t('admin.schedules.neverRan');
+  if (run.outcome === 'skipped') return t('admin.schedules.skipped');
+  if (run.outcome === 'failed')
+    return t('admin.schedules.notQueued', { reason: run.error?.message ?? t('admin.schedules.failed') });
+  if (run.job_status === 'dead')
+    return t('admin.schedules.jobFailed', { reason: run.error?.message ?? t('admin.schedules.deadLettered') });
+  return run.job_status ? t(`admin.jobs.states.${run.job_status}`) : t('admin.schedules.queued');
 }
 
-const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—');
+const when = (iso: string | null) => (iso ? formatDateTime(iso) : '—');
 
 /** Durable schedules (see docs/schedules.md): next run, last result, failures; pause, resume, run now, delete. */
 export function Schedules() {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const list = useQuery({
     queryKey,
@@ -47,52 +51,49 @@ export function Schedules() {
   return (
     <section aria-labelledby="schedules-heading" className="space-y-4">
       <h2 id="schedules-heading" className="text-lg font-semibold">
-        Schedules
+        {t('admin.schedules.title')}
       </h2>
-      <p className="text-sm text-slate-600 dark:text-slate-400">
-        Jobs queued on a cron expression or an interval, each tick once across all processes. System schedules run the
-        platform's housekeeping; saved searches belong to their users.
-      </p>
+      <p className="text-sm text-slate-600 dark:text-slate-400">{t('admin.schedules.intro')}</p>
       {list.error && (
         <div className="space-y-1">
-          <p className="text-sm font-medium">Could not load the schedules.</p>
+          <p className="text-sm font-medium">{t('admin.schedules.loadFailed')}</p>
           <ErrorBox error={list.error} />
         </div>
       )}
       {act.error && (
         <div className="space-y-1">
           <p className="text-sm font-medium">
-            {act.variables?.action} of {act.variables?.id} failed.
+            {act.variables && t(`admin.schedules.actionFailed.${act.variables.action}`, { id: act.variables.id })}
           </p>
           <ErrorBox error={act.error} />
         </div>
       )}
-      {list.isPending && <p className="text-sm text-slate-500">Loading…</p>}
-      {schedules?.length === 0 && <p className="text-sm text-slate-500">No schedules.</p>}
+      {list.isPending && <p className="text-sm text-slate-500">{t('common.loading')}</p>}
+      {schedules?.length === 0 && <p className="text-sm text-slate-500">{t('admin.schedules.none')}</p>}
       {schedules && schedules.length > 0 && (
         <AdminTable
           columns={[
-            'Name',
-            'Job',
-            'Environment',
-            'Timing',
-            'Next run',
-            'Last result',
-            'Runs',
-            'Failures',
-            { hidden: 'Actions' },
+            t('admin.schedules.name'),
+            t('admin.schedules.job'),
+            t('admin.schedules.environment'),
+            t('admin.schedules.timing'),
+            t('admin.schedules.nextRun'),
+            t('admin.schedules.lastResult'),
+            t('admin.schedules.runs'),
+            t('admin.schedules.failures'),
+            { hidden: t('common.actions') },
           ]}
         >
           {schedules.map((schedule) => (
             <tr key={schedule.id} data-schedule={schedule.id}>
               <td>
                 {schedule.name}
-                <span className="ml-1 text-xs text-slate-500">{schedule.origin}</span>
+                <span className="ml-1 text-xs text-slate-500">{t(`admin.schedules.origins.${schedule.origin}`)}</span>
               </td>
               <td>{schedule.job}</td>
               <td>{schedule.environment}</td>
               <td>{timingOf(schedule)}</td>
-              <td>{schedule.paused ? 'paused' : when(schedule.next_run_at)}</td>
+              <td>{schedule.paused ? t('admin.schedules.paused') : when(schedule.next_run_at)}</td>
               <td>{lastResult(schedule.last_run)}</td>
               <td>{schedule.runs}</td>
               <td>{schedule.failures}</td>
@@ -103,7 +104,7 @@ export function Schedules() {
                   disabled={act.isPending}
                   onClick={() => act.mutate({ id: schedule.id, action: schedule.paused ? 'resume' : 'pause' })}
                 >
-                  {schedule.paused ? 'Resume' : 'Pause'}
+                  {schedule.paused ? t('admin.schedules.resume') : t('admin.schedules.pause')}
                 </button>
                 <button
                   type="button"
@@ -111,7 +112,7 @@ export function Schedules() {
                   disabled={act.isPending}
                   onClick={() => act.mutate({ id: schedule.id, action: 'run' })}
                 >
-                  Run now
+                  {t('admin.schedules.runNow')}
                 </button>
                 {schedule.origin === 'admin' && (
                   <button
@@ -120,7 +121,7 @@ export function Schedules() {
                     disabled={act.isPending}
                     onClick={() => act.mutate({ id: schedule.id, action: 'delete' })}
                   >
-                    Delete
+                    {t('admin.schedules.delete')}
                   </button>
                 )}
               </td>

@@ -1,4 +1,5 @@
 import { useId } from 'react';
+import { useTranslation } from '../../lib/i18n';
 
 export interface ChartSeries {
   name: string;
@@ -57,6 +58,7 @@ export function TimeChart({
   summary: string;
 }) {
   const titleId = useId();
+  const { t } = useTranslation();
   const summaryId = useId();
   const count = labels.length;
   const plotWidth = width - left;
@@ -186,7 +188,7 @@ export function TimeChart({
         <caption>{title}</caption>
         <thead>
           <tr>
-            <th scope="col">Time</th>
+            <th scope="col">{t('admin.usage.time')}</th>
             {series.map((entry) => (
               <th key={entry.name} scope="col">
                 {entry.name}
@@ -197,7 +199,7 @@ export function TimeChart({
         <tbody>
           {rows.length === 0 ? (
             <tr>
-              <td colSpan={series.length + 1}>No data in this period.</td>
+              <td colSpan={series.length + 1}>{t('admin.usage.noData')}</td>
             </tr>
           ) : (
             rows.map(({ label, index }) => (

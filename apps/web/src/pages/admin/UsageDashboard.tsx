@@ -2,6 +2,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ErrorBox, secondaryButtonClass, selectClass } from '../../components/ui';
 import { api } from '../../lib/api';
+import { formatDateTime, useTranslation } from '../../lib/i18n';
 import { AdminTable } from './AdminTable';
 import { TimeChart } from './TimeChart';
 import {
@@ -22,6 +23,7 @@ const controlLabel = 'flex flex-col gap-0.5 text-xs font-medium text-slate-600 d
 export const usageRefreshMs = 10_000;
 
 export function UsageDashboard() {
+  const { t } = useTranslation();
   const [environment, setEnvironment] = useState<'prod' | 'dev'>('prod');
   const [rangeId, setRangeId] = useState('1h');
   const [model, setModel] = useState('');
@@ -54,20 +56,21 @@ export function UsageDashboard() {
   ];
   const slots = data?.slots ?? [];
   const labels = slots.map((slot) => formatSlot(slot.start, range.bucket));
-  const per = range.bucket === 'minute' ? 'per minute' : 'per hour';
+  const per = range.bucket === 'minute' ? 'minute' : 'hour';
+  const rangeLabel = t(`admin.usage.ranges.${range.id}`);
   const busiest = slots.reduce((best, slot) => (slot.requests > (best?.requests ?? 0) ? slot : best), slots[0]);
   const worstLatency = Math.max(0, ...slots.map((slot) => slot.latency_p95_ms ?? 0));
   const worstErrors = Math.max(0, ...slots.map((slot) => slot.error_rate));
-  const scope = `${environment}${model ? `, model ${model}` : ''}, ${range.label.toLowerCase()}`;
+  const scope = `${environment}${model ? `, ${t('admin.usage.modelScope', { model })}` : ''}, ${rangeLabel.toLowerCase()}`;
 
   return (
     <section aria-labelledby="usage-heading" className="space-y-4">
       <h2 id="usage-heading" className="sr-only">
-        Usage
+        {t('admin.usage.title')}
       </h2>
       <div className="flex flex-wrap items-end gap-2">
         <label className={controlLabel}>
-          Environment
+          {t('admin.usage.environment')}
           <select
             className={selectClass}
             value={environment}
@@ -78,9 +81,9 @@ export function UsageDashboard() {
           </select>
         </label>
         <label className={controlLabel}>
-          Model
+          {t('admin.usage.model')}
           <select className={selectClass} value={model} onChange={(event) => setModel(event.target.value)}>
-            <option value="">All models</option>
+            <option value="">{t('admin.usage.allModels')}</option>
             {modelChoices.map((choice) => (
               <option key={choice} value={choice}>
                 {choice}
@@ -89,18 +92,18 @@ export function UsageDashboard() {
           </select>
         </label>
         <label className={controlLabel}>
-          Time range
+          {t('admin.usage.timeRange')}
           <select className={selectClass} value={range.id} onChange={(event) => setRangeId(event.target.value)}>
             {usageRanges.map((entry) => (
               <option key={entry.id} value={entry.id}>
-                {entry.label}
+                {t(`admin.usage.ranges.${entry.id}`)}
               </option>
             ))}
           </select>
         </label>
         <label className="flex items-center gap-1 self-center text-sm">
           <input type="checkbox" checked={autoRefresh} onChange={(event) => setAutoRefresh(event.target.checked)} />
-          Auto-refresh every {usageRefreshMs / 1000} s
+          {t('admin.usage.autoRefresh', { seconds: usageRefreshMs / 1000 })}
         </label>
         <button
           type="button"
@@ -108,25 +111,26 @@ export function UsageDashboard() {
           onClick={() => void usage.refetch()}
           disabled={usage.isFetching}
         >
-          Refresh now
+          {t('admin.usage.refreshNow')}
         </button>
         <span className="self-center text-xs text-slate-500">
-          {usage.dataUpdatedAt > 0 && `Updated ${new Date(usage.dataUpdatedAt).toLocaleTimeString('en-GB')}`}
-          {usage.isFetching && ' · loading…'}
+          {usage.dataUpdatedAt > 0 &&
+            t('admin.usage.updated', { time: formatDateTime(usage.dataUpdatedAt, { timeStyle: 'medium' }) })}
+          {usage.isFetching && ` · ${t('admin.usage.loading')}`}
         </span>
       </div>
       <ErrorBox error={usage.error} />
       {totals && (
         <dl className="grid grid-cols-2 gap-2 sm:grid-cols-3 lg:grid-cols-6" data-testid="usage-totals">
           {[
-            ['Requests', formatNumber(totals.requests)],
-            ['Prompt tokens', formatNumber(totals.prompt_tokens)],
-            ['Completion tokens', formatNumber(totals.completion_tokens)],
-            ['Spend (USD)', `$${totals.cost_usd.toFixed(4)}`],
-            ['Error rate', `${formatPercent(totals.error_rate)} (${formatNumber(totals.errors)})`],
-            ['Server errors (5xx)', formatNumber(totals.server_errors)],
+            [t('admin.usage.requests'), formatNumber(totals.requests)],
+            [t('admin.usage.promptTokens'), formatNumber(totals.prompt_tokens)],
+            [t('admin.usage.completionTokens'), formatNumber(totals.completion_tokens)],
+            [t('admin.usage.spend'), `$${totals.cost_usd.toFixed(4)}`],
+            [t('admin.usage.errorRate'), `${formatPercent(totals.error_rate)} (${formatNumber(totals.errors)})`],
+            [t('admin.usage.serverErrors'), formatNumber(totals.server_errors)],
             [
-              'Latency p50 / p95 / p99',
+              t('admin.usage.latency'),
               `${formatMs(totals.latency_p50_ms)} / ${formatMs(totals.latency_p95_ms)} / ${formatMs(totals.latency_p99_ms)}`,
             ],
           ].map(([name, value]) => (
@@ -141,38 +145,64 @@ export function UsageDashboard() {
         <>
           <div className="grid gap-3 lg:grid-cols-2">
             <TimeChart
-              title={`Requests ${per}`}
-              kind="bars"
-              labels={labels}
-              series={[{ name: 'Requests', colour: 'indigo-500', values: slots.map((slot) => slot.requests) }]}
-              format={(value) => formatNumber(value, 1)}
-              summary={
-                totals.requests === 0
-                  ? `No requests (${scope}).`
-                  : `${formatNumber(totals.requests)} requests (${scope}); busiest ${busiest ? labels[slots.indexOf(busiest)] : ''} with ${formatNumber(busiest?.requests ?? 0)}.`
-              }
-            />
-            <TimeChart
-              title={`Tokens ${per}`}
+              title={t(`admin.usage.charts.requests.${per}`)}
               kind="bars"
               labels={labels}
               series={[
-                { name: 'Prompt', colour: 'sky-400', values: slots.map((slot) => slot.prompt_tokens) },
-                { name: 'Completion', colour: 'indigo-500', values: slots.map((slot) => slot.completion_tokens) },
+                { name: t('admin.usage.requests'), colour: 'indigo-500', values: slots.map((slot) => slot.requests) },
               ]}
-              format={(value) => formatNumber(value)}
-              summary={`${formatNumber(totals.prompt_tokens)} prompt and ${formatNumber(totals.completion_tokens)} completion tokens (${scope}).`}
+              format={(value) => formatNumber(value, 1)}
+              summary={
+                totals.requests === 0
+                  ? t('admin.usage.summary.noRequests', { scope })
+                  : t('admin.usage.summary.requests', {
+                      count: totals.requests,
+                      requests: formatNumber(totals.requests),
+                      scope,
+                      busiest: busiest ? labels[slots.indexOf(busiest)] : '',
+                      most: formatNumber(busiest?.requests ?? 0),
+                    })
+              }
             />
             <TimeChart
-              title={`Error rate ${per}`}
+              title={t(`admin.usage.charts.tokens.${per}`)}
               kind="bars"
               labels={labels}
-              series={[{ name: 'Error rate', colour: 'rose-500', values: slots.map((slot) => slot.error_rate * 100) }]}
-              format={(value) => `${formatNumber(value, 1)}%`}
-              summary={`${formatPercent(totals.error_rate)} of requests failed overall (${scope}); worst slot ${formatNumber(worstErrors * 100, 1)}%.`}
+              series={[
+                { name: t('admin.usage.prompt'), colour: 'sky-400', values: slots.map((slot) => slot.prompt_tokens) },
+                {
+                  name: t('admin.usage.completion'),
+                  colour: 'indigo-500',
+                  values: slots.map((slot) => slot.completion_tokens),
+                },
+              ]}
+              format={(value) => formatNumber(value)}
+              summary={t('admin.usage.summary.tokens', {
+                prompt: formatNumber(totals.prompt_tokens),
+                completion: formatNumber(totals.completion_tokens),
+                scope,
+              })}
             />
             <TimeChart
-              title={`Latency ${per} (ms)`}
+              title={t(`admin.usage.charts.errors.${per}`)}
+              kind="bars"
+              labels={labels}
+              series={[
+                {
+                  name: t('admin.usage.errorRate'),
+                  colour: 'rose-500',
+                  values: slots.map((slot) => slot.error_rate * 100),
+                },
+              ]}
+              format={(value) => `${formatNumber(value, 1)}%`}
+              summary={t('admin.usage.summary.errors', {
+                rate: formatPercent(totals.error_rate),
+                scope,
+                worst: `${formatNumber(worstErrors * 100, 1)}%`,
+              })}
+            />
+            <TimeChart
+              title={t(`admin.usage.charts.latency.${per}`)}
               kind="lines"
               labels={labels}
               series={[
@@ -181,18 +211,24 @@ export function UsageDashboard() {
                 { name: 'p99', colour: 'rose-500', values: slots.map((slot) => slot.latency_p99_ms) },
               ]}
               format={(value) => formatNumber(value, value < 10 ? 1 : 0)}
-              summary={`Latency overall p50 ${formatMs(totals.latency_p50_ms)}, p95 ${formatMs(totals.latency_p95_ms)}, p99 ${formatMs(totals.latency_p99_ms)} (${scope}); highest p95 in a slot ${formatMs(worstLatency || null)}.`}
+              summary={t('admin.usage.summary.latency', {
+                p50: formatMs(totals.latency_p50_ms),
+                p95: formatMs(totals.latency_p95_ms),
+                p99: formatMs(totals.latency_p99_ms),
+                scope,
+                worst: formatMs(worstLatency || null),
+              })}
             />
           </div>
           <AdminTable
-            caption={<>Per model ({range.label.toLowerCase()})</>}
+            caption={t('admin.usage.perModel', { range: rangeLabel.toLowerCase() })}
             columns={[
-              'Model',
-              'Requests',
-              'Prompt tokens',
-              'Completion tokens',
-              'Spend (USD)',
-              'Errors',
+              t('admin.usage.model'),
+              t('admin.usage.requests'),
+              t('admin.usage.promptTokens'),
+              t('admin.usage.completionTokens'),
+              t('admin.usage.spend'),
+              t('admin.usage.errors'),
               'p50',
               'p95',
               'p99',
@@ -202,7 +238,7 @@ export function UsageDashboard() {
               {data.models.length === 0 && (
                 <tr>
                   <td colSpan={9} className="text-slate-500">
-                    No requests in this period.
+                    {t('admin.usage.noRequestsPeriod')}
                   </td>
                 </tr>
               )}
@@ -211,7 +247,7 @@ export function UsageDashboard() {
                   key={row.model ?? '(none)'}
                   className={row.model === model ? 'bg-indigo-50 dark:bg-indigo-950' : undefined}
                 >
-                  <td>{row.model ?? '(none)'}</td>
+                  <td>{row.model ?? t('admin.usage.none')}</td>
                   <td>{formatNumber(row.requests)}</td>
                   <td>{formatNumber(row.prompt_tokens)}</td>
                   <td>{formatNumber(row.completion_tokens)}</td>

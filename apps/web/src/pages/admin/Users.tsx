@@ -64,8 +64,8 @@ export function Users() {
                     setRole.mutate({ id: user.id, role });
                   }}
                 >
-                  <option value="user">user</option>
-                  <option value="admin">admin</option>
+                  <option value="user">{t('admin.users.roles.user')}</option>
+                  <option value="admin">{t('admin.users.roles.admin')}</option>
                 </select>
               </td>
             </tr>

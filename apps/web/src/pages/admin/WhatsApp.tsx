@@ -1,20 +1,23 @@
 import type { AdminWhatsAppConversations, AdminWhatsAppStatus, MessageQueued } from '@switchyard/api-schemas';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
+import { Trans } from 'react-i18next';
 import { buttonClass, ErrorBox, Field, inputClass, selectClass } from '../../components/ui';
 import { api } from '../../lib/api';
+import { formatDateTime, t as translate, useTranslation } from '../../lib/i18n';
 import { AdminTable } from './AdminTable';
 
 const refreshMs = 10_000;
 type Environment = 'prod' | 'dev';
 
 const when = (iso: string | null) =>
-  iso ? <time dateTime={iso}>{new Date(iso).toLocaleString('en-GB')}</time> : <span>never</span>;
+  iso ? <time dateTime={iso}>{formatDateTime(iso)}</time> : <span>{translate('admin.whatsapp.never')}</span>;
 
-const yesNo = (value: boolean) => (value ? 'yes' : 'no');
+const yesNo = (value: boolean) => (value ? translate('admin.whatsapp.yes') : translate('admin.whatsapp.no'));
 
 /** The WhatsApp number of an environment: its webhook, the people who wrote lately, and a test message. */
 export function WhatsApp() {
+  const { t } = useTranslation();
   const [environment, setEnvironment] = useState<Environment>('prod');
   const [to, setTo] = useState('');
   const [kind, setKind] = useState<'template' | 'text'>('template');
@@ -56,7 +59,7 @@ export function WhatsApp() {
         <h2 id="whatsapp-heading" className="text-lg font-semibold">
           WhatsApp
         </h2>
-        <Field label="Environment">
+        <Field label={t('admin.whatsapp.environment')}>
           <select
             className={selectClass}
             value={environment}
@@ -68,46 +71,60 @@ export function WhatsApp() {
         </Field>
       </div>
       {status.error && <ErrorBox error={status.error} />}
-      {status.isPending && <p className="text-sm text-slate-500">Loading…</p>}
+      {status.isPending && <p className="text-sm text-slate-500">{t('common.loading')}</p>}
       {current && (
-        <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm" aria-label="WhatsApp status">
-          <dt className="font-medium">Number</dt>
+        <dl
+          className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm"
+          aria-label={t('admin.whatsapp.statusLabel')}
+        >
+          <dt className="font-medium">{t('admin.whatsapp.number')}</dt>
           <dd>
             {current.configured ? (
               <>
                 <code>{current.phone_number_id}</code>
-                {current.dry_run && ' (dry run: messages are recorded, not sent)'}
+                {current.dry_run && ` ${t('admin.whatsapp.dryRun')}`}
               </>
             ) : (
-              `not configured (whatsapp.${current.environment} in the configuration)`
+              t('admin.whatsapp.notConfigured', { key: `whatsapp.${current.environment}` })
             )}
           </dd>
-          <dt className="font-medium">Webhook verify token</dt>
+          <dt className="font-medium">{t('admin.whatsapp.verifyToken')}</dt>
           <dd>{yesNo(current.webhook.verify_token_configured)}</dd>
-          <dt className="font-medium">Signature secret</dt>
+          <dt className="font-medium">{t('admin.whatsapp.signatureSecret')}</dt>
           <dd>{yesNo(current.webhook.signature_secret_configured)}</dd>
-          <dt className="font-medium">Last delivery</dt>
+          <dt className="font-medium">{t('admin.whatsapp.lastDelivery')}</dt>
           <dd>
             {when(current.webhook.last_delivery_at)}
-            {current.webhook.last_delivery_processed === false && ' (still being processed)'}
+            {current.webhook.last_delivery_processed === false && ` ${t('admin.whatsapp.processing')}`}
           </dd>
-          <dt className="font-medium">Bot</dt>
+          <dt className="font-medium">{t('admin.whatsapp.bot')}</dt>
           <dd>
-            {current.bot.enabled ? `on, model ${current.bot.model ?? 'default'}` : 'off'}
-            {current.bot.focus && `, focus ${current.bot.focus}`}
-            {current.bot.vision_model && `, pictures: ${current.bot.vision_model}`}
+            {current.bot.enabled
+              ? t('admin.whatsapp.botOn', { model: current.bot.model ?? t('admin.whatsapp.defaultModel') })
+              : t('admin.whatsapp.botOff')}
+            {current.bot.focus && `, ${t('admin.whatsapp.focus', { focus: current.bot.focus })}`}
+            {current.bot.vision_model && `, ${t('admin.whatsapp.pictures', { model: current.bot.vision_model })}`}
           </dd>
         </dl>
       )}
 
       <div className="space-y-2">
-        <h3 className="font-medium">Recent conversations</h3>
+        <h3 className="font-medium">{t('admin.whatsapp.recent')}</h3>
         {conversations.error && <ErrorBox error={conversations.error} />}
         {conversations.data?.conversations.length === 0 && (
-          <p className="text-sm text-slate-500">Nobody has written to this number yet.</p>
+          <p className="text-sm text-slate-500">{t('admin.whatsapp.nobody')}</p>
         )}
         {conversations.data && conversations.data.conversations.length > 0 && (
-          <AdminTable columns={['WhatsApp id', 'Name', 'Last message', 'Last text', 'Opted out', 'Chat']}>
+          <AdminTable
+            columns={[
+              t('admin.whatsapp.waId'),
+              t('admin.whatsapp.name'),
+              t('admin.whatsapp.lastMessage'),
+              t('admin.whatsapp.lastText'),
+              t('admin.whatsapp.optedOut'),
+              t('admin.whatsapp.chat'),
+            ]}
+          >
             <tbody>
               {conversations.data.conversations.map((entry) => (
                 <tr key={entry.wa_id} data-wa-id={entry.wa_id}>
@@ -128,13 +145,16 @@ export function WhatsApp() {
 
       <form className="max-w-md space-y-3" onSubmit={submit} aria-labelledby="whatsapp-test-heading">
         <h3 id="whatsapp-test-heading" className="font-medium">
-          Send a test message
+          {t('admin.whatsapp.testTitle')}
         </h3>
         <p className="text-sm text-slate-600 dark:text-slate-400">
-          Free-form text only reaches someone who wrote to this number in the last 24 hours; otherwise send an approved
-          template (every account has <code>hello_world</code>).
+          <Trans
+            i18nKey="admin.whatsapp.testHint"
+            values={{ template: 'hello_world' }}
+            components={{ code: <code /> }}
+          />
         </p>
-        <Field label="To (E.164)">
+        <Field label={t('admin.whatsapp.to')}>
           <input
             className={inputClass}
             value={to}
@@ -144,18 +164,18 @@ export function WhatsApp() {
             onChange={(event) => setTo(event.target.value)}
           />
         </Field>
-        <Field label="Kind">
+        <Field label={t('admin.whatsapp.kind')}>
           <select
             className={selectClass}
             value={kind}
             onChange={(event) => setKind(event.target.value as 'template' | 'text')}
           >
-            <option value="template">template</option>
-            <option value="text">text</option>
+            <option value="template">{t('admin.whatsapp.kindTemplate')}</option>
+            <option value="text">{t('admin.whatsapp.kindText')}</option>
           </select>
         </Field>
         {kind === 'text' ? (
-          <Field label="Text">
+          <Field label={t('admin.whatsapp.text')}>
             <textarea
               className={inputClass}
               value={text}
@@ -166,7 +186,7 @@ export function WhatsApp() {
           </Field>
         ) : (
           <>
-            <Field label="Template">
+            <Field label={t('admin.whatsapp.template')}>
               <input
                 className={inputClass}
                 value={template}
@@ -174,7 +194,7 @@ export function WhatsApp() {
                 onChange={(event) => setTemplate(event.target.value)}
               />
             </Field>
-            <Field label="Language">
+            <Field label={t('admin.whatsapp.language')}>
               <input
                 className={inputClass}
                 value={language}
@@ -185,12 +205,12 @@ export function WhatsApp() {
           </>
         )}
         <button type="submit" className={buttonClass} disabled={test.isPending}>
-          Send
+          {t('admin.whatsapp.send')}
         </button>
         {test.error && <ErrorBox error={test.error} />}
         {test.isSuccess && (
           <p role="status" className="text-sm text-green-700 dark:text-green-400">
-            Queued {test.data.id} to {test.data.to}.
+            {t('admin.whatsapp.queued', { id: test.data.id, to: test.data.to })}
           </p>
         )}
       </form>

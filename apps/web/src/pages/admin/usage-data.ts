@@ -4,17 +4,17 @@ import type { UsageResponse, UsageStats } from '@switchyard/api-schemas';
 export type { UsageResponse, UsageStats };
 
 export interface UsageRange {
-  id: string;
-  label: string;
+  /** Its name on the page is admin.usage.ranges.<id> in the locales. */
+  id: '1h' | '6h' | '24h' | '7d';
   bucket: 'minute' | 'hour';
   slots: number;
 }
 
 export const usageRanges: readonly UsageRange[] = [
-  { id: '1h', label: 'Last hour, per minute', bucket: 'minute', slots: 60 },
-  { id: '6h', label: 'Last 6 hours, per minute', bucket: 'minute', slots: 360 },
-  { id: '24h', label: 'Last 24 hours, per hour', bucket: 'hour', slots: 24 },
-  { id: '7d', label: 'Last 7 days, per hour', bucket: 'hour', slots: 168 },
+  { id: '1h', bucket: 'minute', slots: 60 },
+  { id: '6h', bucket: 'minute', slots: 360 },
+  { id: '24h', bucket: 'hour', slots: 24 },
+  { id: '7d', bucket: 'hour', slots: 168 },
 ];
 
 export const stepOf = (bucket: 'minute' | 'hour') => (bucket === 'minute' ? 60_000 : 3_600_000);

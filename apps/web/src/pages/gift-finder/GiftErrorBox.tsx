@@ -1,25 +1,20 @@
 import { ErrorBox } from '../../components/ui';
 import { ApiError } from '../../lib/api';
+import { useTranslation } from '../../lib/i18n';
 
-/** The gift finder's own refusals, said in its words; anything else as every page says it. */
-const messages: Record<string, { title: string; detail: string }> = {
-  SY_ERR_GIFT_PROFILE_CONSENT_REQUIRED: {
-    title: 'Consent needed',
-    detail: 'Profile links or pasted text are only read with your consent: tick the box or remove them.',
-  },
-  SY_ERR_GIFT_SESSION_STATE: {
-    title: 'Not waiting for an answer',
-    detail: 'The interview has moved on; the page shows where it is now.',
-  },
-  SY_ERR_GIFT_SESSION_NOT_FOUND: {
-    title: 'Gift search not found',
-    detail: 'It does not exist or belongs to another account.',
-  },
-};
+/** The gift finder's own refusals, said in its words (keys under gift.errors); anything else as every page says it. */
+const messages = {
+  SY_ERR_GIFT_PROFILE_CONSENT_REQUIRED: ['gift.errors.consent.title', 'gift.errors.consent.detail'],
+  SY_ERR_GIFT_SESSION_STATE: ['gift.errors.state.title', 'gift.errors.state.detail'],
+  SY_ERR_GIFT_SESSION_NOT_FOUND: ['gift.errors.notFound.title', 'gift.errors.notFound.detail'],
+} as const;
 
 export function GiftErrorBox({ error }: { error: unknown }) {
+  const { t } = useTranslation();
   if (!error) return null;
-  const own = error instanceof ApiError ? messages[error.code] : undefined;
+  const code = error instanceof ApiError && Object.hasOwn(messages, error.code) ? error.code : undefined;
+  const keys = code ? messages[code as keyof typeof messages] : undefined;
+  const own = keys ? { title: t(keys[0]), detail: t(keys[1]) } : undefined;
   if (!own) return <ErrorBox error={error} />;
   return (
     <div

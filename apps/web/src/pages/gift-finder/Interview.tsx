@@ -3,12 +3,14 @@ import { type KeyboardEvent, useEffect, useId, useRef, useState } from 'react';
 import { buttonClass, inputClass } from '../../components/ui';
 import { ApiError } from '../../lib/api';
 import { answerGiftSession, type GiftSession, giftSessionKey } from '../../lib/gift-finder';
+import { useTranslation } from '../../lib/i18n';
 import { GiftErrorBox } from './GiftErrorBox';
 
 const maxAnswer = 2000;
 
 /** The interview as a chat: the assistant's questions, the user's answers, a composer while a question is open. */
 export function Interview({ session }: { session: GiftSession }) {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const [text, setText] = useState('');
   const log = useRef<HTMLDivElement>(null);
@@ -50,23 +52,23 @@ export function Interview({ session }: { session: GiftSession }) {
   return (
     <section aria-labelledby={`${ids}-title`} className="space-y-3">
       <h3 id={`${ids}-title`} className="font-semibold">
-        Interview
+        {t('gift.interview.title')}
       </h3>
       <div
         ref={log}
         role="log"
-        aria-label="Interview messages"
+        aria-label={t('gift.interview.messages')}
         className="max-h-[28rem] space-y-2 overflow-y-auto rounded-md border border-slate-200 p-3 dark:border-slate-800"
       >
         {count === 0 && (
           <p className="text-sm text-slate-600 dark:text-slate-300">
-            {interviewing ? 'The first question is on its way…' : 'No interview messages.'}
+            {interviewing ? t('gift.interview.firstQuestion') : t('gift.interview.noMessages')}
           </p>
         )}
         {session.messages.map((message) => (
           <article
             key={message.id}
-            aria-label={message.role === 'assistant' ? 'Question' : 'Answer'}
+            aria-label={message.role === 'assistant' ? t('gift.interview.question') : t('gift.interview.answer')}
             data-role={message.role}
             className={
               message.role === 'assistant'
@@ -87,7 +89,7 @@ export function Interview({ session }: { session: GiftSession }) {
           }}
         >
           <label htmlFor={`${ids}-answer`} className="block text-sm font-medium">
-            Your answer
+            {t('gift.interview.yourAnswer')}
           </label>
           <div className="flex items-end gap-2">
             <textarea
@@ -101,11 +103,11 @@ export function Interview({ session }: { session: GiftSession }) {
               onKeyDown={onKeyDown}
             />
             <button type="submit" className={buttonClass} disabled={!canSend}>
-              {answer.isPending ? 'Sending…' : 'Send'}
+              {answer.isPending ? t('gift.interview.sending') : t('gift.interview.send')}
             </button>
           </div>
           <p id={`${ids}-hint`} className="text-xs text-slate-600 dark:text-slate-300">
-            {session.awaiting_answer ? 'Enter sends, Shift+Enter starts a new line.' : 'Waiting for the next question…'}
+            {session.awaiting_answer ? t('gift.interview.hint') : t('gift.interview.waiting')}
           </p>
           <GiftErrorBox error={answer.error} />
         </form>

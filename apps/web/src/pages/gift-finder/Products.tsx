@@ -1,6 +1,7 @@
 import { useId } from 'react';
 import { mayLoadImage } from '../../components/MarkdownImage';
 import { formatPrice, type GiftProduct, type GiftSession, marketplaceName, safeLink } from '../../lib/gift-finder';
+import { formatNumber, useTranslation } from '../../lib/i18n';
 
 /**
  * A product's picture. Only pictures from this origin (or data: URLs) load: the page's
@@ -30,6 +31,7 @@ function ProductImage({ product }: { product: GiftProduct }) {
 }
 
 export function ProductCard({ product, rank, reason }: { product: GiftProduct; rank?: number; reason?: string }) {
+  const { t } = useTranslation();
   const ids = useId();
   const href = safeLink(product.url);
   return (
@@ -49,11 +51,12 @@ export function ProductCard({ product, rank, reason }: { product: GiftProduct; r
         </span>
         <span className="text-slate-600 dark:text-slate-300">{marketplaceName(product.marketplace)}</span>
         {product.rating !== null && Number.isFinite(product.rating) && (
-          <span className="text-amber-700 dark:text-amber-400" title={`Rated ${product.rating} out of 5`}>
-            <span aria-hidden="true">★ </span>
-            <span className="sr-only">Rated </span>
-            {product.rating}
-            <span className="sr-only"> out of 5</span>
+          <span
+            className="text-amber-700 dark:text-amber-400"
+            title={t('gift.products.rated', { rating: formatNumber(product.rating) })}
+          >
+            <span aria-hidden="true">★ {formatNumber(product.rating)}</span>
+            <span className="sr-only">{t('gift.products.rated', { rating: formatNumber(product.rating) })}</span>
           </span>
         )}
       </p>
@@ -65,8 +68,8 @@ export function ProductCard({ product, rank, reason }: { product: GiftProduct; r
           rel="noopener noreferrer"
           className="mt-auto text-sm text-indigo-700 underline dark:text-indigo-300"
         >
-          View on {marketplaceName(product.marketplace)}
-          <span className="sr-only">: {product.title} (opens in a new tab)</span>
+          {t('gift.products.viewOn', { marketplace: marketplaceName(product.marketplace) })}
+          <span className="sr-only">{t('gift.products.viewOnHint', { title: product.title })}</span>
         </a>
       )}
     </article>
@@ -77,6 +80,7 @@ const gridClass = 'grid grid-cols-1 gap-3 sm:grid-cols-2 xl:grid-cols-3';
 
 /** Products as they arrive; once ranked, the ranked list (best first, with reasons) and the rest folded away. */
 export function Products({ session }: { session: GiftSession }) {
+  const { t } = useTranslation();
   const ids = useId();
   const byId = new Map(session.products.map((product) => [product.id, product]));
   if (session.ranking) {
@@ -89,12 +93,12 @@ export function Products({ session }: { session: GiftSession }) {
     return (
       <section aria-labelledby={`${ids}-title`} className="space-y-3">
         <h3 id={`${ids}-title`} className="font-semibold">
-          Best matches
+          {t('gift.products.best')}
         </h3>
         {ranked.length === 0 ? (
-          <p className="text-sm">No product matched well enough. Try a new search with a wider budget.</p>
+          <p className="text-sm">{t('gift.products.noneMatched')}</p>
         ) : (
-          <ol aria-label="Ranked gifts" className={gridClass}>
+          <ol aria-label={t('gift.products.ranked')} className={gridClass}>
             {ranked.map(({ entry, product }, index) => (
               <li key={product.id}>
                 <ProductCard product={product} rank={index + 1} reason={entry.reason} />
@@ -104,8 +108,10 @@ export function Products({ session }: { session: GiftSession }) {
         )}
         {others.length > 0 && (
           <details>
-            <summary className="cursor-pointer text-sm">Other products found ({others.length})</summary>
-            <ul aria-label="Other products" className={`${gridClass} mt-2`}>
+            <summary className="cursor-pointer text-sm">
+              {t('gift.products.othersFound', { count: others.length })}
+            </summary>
+            <ul aria-label={t('gift.products.others')} className={`${gridClass} mt-2`}>
               {others.map((product) => (
                 <li key={product.id}>
                   <ProductCard product={product} />
@@ -121,9 +127,9 @@ export function Products({ session }: { session: GiftSession }) {
   return (
     <section aria-labelledby={`${ids}-title`} className="space-y-3">
       <h3 id={`${ids}-title`} className="font-semibold">
-        Found so far ({session.products.length})
+        {t('gift.products.foundSoFar', { count: session.products.length })}
       </h3>
-      <ul aria-label="Products found" className={gridClass}>
+      <ul aria-label={t('gift.products.found')} className={gridClass}>
         {session.products.map((product) => (
           <li key={product.id}>
             <ProductCard product={product} />

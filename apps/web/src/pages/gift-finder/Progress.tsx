@@ -4,11 +4,12 @@ import {
   type GiftStage,
   type GiftStageName,
   marketplaceName,
-  marketplaceStatusLabels,
-  stageLabels,
+  marketplaceStatusLabel,
+  stageLabel,
   stageOrder,
-  stageStatusLabels,
+  stageStatusLabel,
 } from '../../lib/gift-finder';
+import { t, useTranslation } from '../../lib/i18n';
 
 const statusIcon: Record<string, string> = {
   pending: '○',
@@ -40,23 +41,29 @@ function currentStage(session: GiftSession): GiftStage | undefined {
 /** One sentence of where the session is, for everyone and for the live region. */
 export function progressSentence(session: GiftSession): string {
   const found = session.products.length;
-  const products = `${found} product${found === 1 ? '' : 's'} found`;
+  const products = t('gift.progress.products', { count: found });
   switch (session.status) {
     case 'ready':
-      return `Done: ${session.ranking?.length ?? 0} gifts ranked from ${products}.`;
+      return t('gift.progress.ready', { count: session.ranking?.length ?? 0, products });
     case 'refused':
-      return 'The gift finder declined this request.';
+      return t('gift.progress.refused');
     case 'failed':
-      return `The search failed${found > 0 ? ` (${products} before it did)` : ''}.`;
+      return found > 0 ? t('gift.progress.failedAfter', { products }) : t('gift.progress.failed');
     case 'interviewing':
-      return session.awaiting_answer ? 'Interview: waiting for your answer.' : 'Interview: thinking of a question…';
+      return session.awaiting_answer ? t('gift.progress.awaitingAnswer') : t('gift.progress.thinking');
   }
   const stage = currentStage(session);
-  if (!stage) return 'Searching…';
+  if (!stage) return t('gift.progress.searching');
   const pct = percent(stage.progress);
   const detail = stage.message ? `: ${stage.message}` : '';
   const share = pct !== null && stage.status === 'started' ? ` ${pct}%` : '';
-  return `${stageLabels[stage.stage]} ${stageStatusLabels[stage.status]}${share}${detail}. ${products}.`;
+  return t('gift.progress.stage', {
+    stage: stageLabel(stage.stage),
+    status: stageStatusLabel(stage.status),
+    share,
+    detail,
+    products,
+  });
 }
 
 function stageOf(session: GiftSession, name: GiftStageName): GiftStage {
@@ -65,11 +72,12 @@ function stageOf(session: GiftSession, name: GiftStageName): GiftStage {
 
 /** Each stage with its status (and progress); the marketplace search with each marketplace's state. */
 export function Progress({ session }: { session: GiftSession }) {
+  const { t } = useTranslation();
   const ids = useId();
   return (
     <section aria-labelledby={`${ids}-title`} className="space-y-2">
       <h3 id={`${ids}-title`} className="font-semibold">
-        Progress
+        {t('gift.progress.title')}
       </h3>
       <ol className="space-y-1 text-sm">
         {stageOrder.map((name) => {
@@ -84,16 +92,16 @@ export function Progress({ session }: { session: GiftSession }) {
                 <span aria-hidden="true" className={`w-4 text-center ${statusColour[key] ?? ''}`}>
                   {statusIcon[key]}
                 </span>
-                <span className="font-medium">{stageLabels[name]}</span>
+                <span className="font-medium">{stageLabel(name)}</span>
                 <span className={statusColour[key] ?? 'text-slate-600 dark:text-slate-300'}>
-                  {skipped ? 'skipped (no profile given)' : stageStatusLabels[stage.status]}
+                  {skipped ? t('gift.progress.skippedNoProfile') : stageStatusLabel(stage.status)}
                 </span>
                 {pct !== null && stage.status === 'started' && (
                   <progress
                     className="h-2 w-24 accent-indigo-600"
                     max={100}
                     value={pct}
-                    aria-label={`${stageLabels[name]} progress`}
+                    aria-label={t('gift.progress.stageProgress', { stage: stageLabel(name) })}
                   >
                     {pct}%
                   </progress>
@@ -107,21 +115,21 @@ export function Progress({ session }: { session: GiftSession }) {
                 <ul className="ml-6 text-xs text-amber-800 dark:text-amber-300">
                   {session.profile.failures.map((failure) => (
                     <li key={failure.url} className="break-all">
-                      Could not read {failure.url}: {failure.reason}
+                      {t('gift.progress.couldNotRead', { url: failure.url, reason: failure.reason })}
                     </li>
                   ))}
                 </ul>
               )}
               {name === 'fetch' && session.marketplaces.length > 0 && (
-                <ul aria-label="Marketplaces" className="ml-6 mt-1 space-y-0.5 text-xs">
+                <ul aria-label={t('gift.progress.marketplaces')} className="ml-6 mt-1 space-y-0.5 text-xs">
                   {session.marketplaces.map((entry) => (
                     <li key={entry.marketplace} data-marketplace={entry.marketplace} data-status={entry.status}>
                       <span aria-hidden="true" className={`mr-1 ${statusColour[entry.status] ?? ''}`}>
                         {statusIcon[entry.status]}
                       </span>
                       <span className="font-medium">{marketplaceName(entry.marketplace)}</span>{' '}
-                      <span className={statusColour[entry.status] ?? ''}>{marketplaceStatusLabels[entry.status]}</span>
-                      {`, ${entry.count} found`}
+                      <span className={statusColour[entry.status] ?? ''}>{marketplaceStatusLabel(entry.status)}</span>
+                      {`, ${t('gift.progress.countFound', { count: entry.count })}`}
                       {entry.message && <span className="break-words">{` (${entry.message})`}</span>}
                     </li>
                   ))}
@@ -130,7 +138,7 @@ export function Progress({ session }: { session: GiftSession }) {
               {name === 'ideas' && session.ideas.length > 0 && (
                 <details className="ml-6 mt-1 text-xs">
                   <summary className="cursor-pointer">
-                    {session.ideas.length === 1 ? '1 idea' : `${session.ideas.length} ideas`}
+                    {t('gift.progress.ideas', { count: session.ideas.length })}
                   </summary>
                   <ul className="mt-1 list-disc space-y-0.5 pl-5">
                     {session.ideas.map((idea) => (

@@ -9,9 +9,10 @@ import {
   giftSessionKey,
   isTerminal,
   mergeGiftSession,
-  sessionStatusLabels,
-  stageLabels,
+  sessionStatusLabel,
+  stageLabel,
 } from '../../lib/gift-finder';
+import { formatDateTime, formatNumber, t, useTranslation } from '../../lib/i18n';
 import { GiftErrorBox } from './GiftErrorBox';
 import { Interview } from './Interview';
 import { Products } from './Products';
@@ -21,30 +22,31 @@ function budgetText(budget: NonNullable<GiftSession['summary']>['budget']): stri
   if (!budget) return null;
   const { min, max, currency } = budget;
   if (min !== null && max !== null) return `${formatPrice(min, currency)} – ${formatPrice(max, currency)}`;
-  if (max !== null) return `up to ${formatPrice(max, currency)}`;
-  if (min !== null) return `from ${formatPrice(min, currency)}`;
+  if (max !== null) return t('gift.learned.upTo', { price: formatPrice(max, currency) });
+  if (min !== null) return t('gift.learned.from', { price: formatPrice(min, currency) });
   return null;
 }
 
 /** What the interview (and the profile) found out, once there is a summary. */
 function Learned({ session }: { session: GiftSession }) {
+  const { t } = useTranslation();
   const { summary, profile } = session;
   const rows: Array<[string, string]> = [];
   if (summary) {
-    if (summary.relation) rows.push(['Relation', summary.relation]);
-    if (summary.age !== null && summary.age !== '') rows.push(['Age', String(summary.age)]);
-    if (summary.occasion) rows.push(['Occasion', summary.occasion]);
+    if (summary.relation) rows.push([t('gift.learned.relation'), summary.relation]);
+    if (summary.age !== null && summary.age !== '') rows.push([t('gift.learned.age'), String(summary.age)]);
+    if (summary.occasion) rows.push([t('gift.learned.occasion'), summary.occasion]);
     const budget = budgetText(summary.budget);
-    if (budget) rows.push(['Budget', budget]);
-    if (summary.interests.length > 0) rows.push(['Interests', summary.interests.join(', ')]);
-    if (summary.dislikes.length > 0) rows.push(['Dislikes', summary.dislikes.join(', ')]);
-    if (summary.notes) rows.push(['Notes', summary.notes]);
+    if (budget) rows.push([t('gift.learned.budget'), budget]);
+    if (summary.interests.length > 0) rows.push([t('gift.learned.interests'), summary.interests.join(', ')]);
+    if (summary.dislikes.length > 0) rows.push([t('gift.learned.dislikes'), summary.dislikes.join(', ')]);
+    if (summary.notes) rows.push([t('gift.learned.notes'), summary.notes]);
   }
-  if (profile.interests.length > 0) rows.push(['From the profile', profile.interests.join(', ')]);
+  if (profile.interests.length > 0) rows.push([t('gift.learned.fromProfile'), profile.interests.join(', ')]);
   if (rows.length === 0) return null;
   return (
     <details className="rounded-md border border-slate-200 p-3 text-sm dark:border-slate-800">
-      <summary className="cursor-pointer font-medium">What the gift finder learned</summary>
+      <summary className="cursor-pointer font-medium">{t('gift.learned.title')}</summary>
       <dl className="mt-2 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1">
         {rows.map(([term, value]) => (
           <div key={term} className="contents">
@@ -58,6 +60,7 @@ function Learned({ session }: { session: GiftSession }) {
 }
 
 function Outcome({ session, refusal, onNew }: { session: GiftSession; refusal: string | null; onNew: () => void }) {
+  const { t } = useTranslation();
   if (session.status === 'refused') {
     const said = refusal ?? session.messages.filter((message) => message.role === 'assistant').at(-1)?.text;
     return (
@@ -66,12 +69,11 @@ function Outcome({ session, refusal, onNew }: { session: GiftSession; refusal: s
         className="space-y-2 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-950 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100"
       >
         <p>
-          <strong>The gift finder declined this request.</strong> It does not search for gifts that could hurt or
-          embarrass someone, or that are not allowed.
+          <strong>{t('gift.progress.refused')}</strong> {t('gift.outcome.refusedWhy')}
         </p>
         {said && <p className="whitespace-pre-wrap break-words">{said}</p>}
         <button type="button" className={buttonClass} onClick={onNew}>
-          Start a new search
+          {t('gift.outcome.startNew')}
         </button>
       </div>
     );
@@ -84,23 +86,21 @@ function Outcome({ session, refusal, onNew }: { session: GiftSession; refusal: s
         className="space-y-2 rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100"
       >
         <p>
-          <strong>The search failed.</strong>{' '}
-          {session.products.length > 0
-            ? 'What was found before it did is shown below.'
-            : 'Nothing was found before it did.'}
+          <strong>{t('gift.progress.failed')}</strong>{' '}
+          {session.products.length > 0 ? t('gift.outcome.foundBefore') : t('gift.outcome.nothingBefore')}
         </p>
         {failed.length > 0 && (
           <ul className="list-disc pl-5">
             {failed.map((stage) => (
               <li key={stage.stage}>
-                {stageLabels[stage.stage]}
-                {stage.message ? `: ${stage.message}` : ' failed'}
+                {stageLabel(stage.stage)}
+                {stage.message ? `: ${stage.message}` : ` ${t('gift.stageStatuses.failed')}`}
               </li>
             ))}
           </ul>
         )}
         <button type="button" className={buttonClass} onClick={onNew}>
-          Start a new search
+          {t('gift.outcome.startNew')}
         </button>
       </div>
     );
@@ -110,6 +110,7 @@ function Outcome({ session, refusal, onNew }: { session: GiftSession; refusal: s
 
 /** One gift search: its snapshot (GET) kept current by its event stream. */
 export function SessionView({ sessionId, onNew }: { sessionId: string; onNew: () => void }) {
+  const { t } = useTranslation();
   const ids = useId();
   const snapshot = useQuery({ queryKey: giftSessionKey(sessionId), queryFn: () => getGiftSession(sessionId) });
   const follow = snapshot.data !== undefined && !isTerminal(snapshot.data.status);
@@ -118,7 +119,7 @@ export function SessionView({ sessionId, onNew }: { sessionId: string; onNew: ()
   if (snapshot.isPending) {
     return (
       <p role="status" className="text-sm">
-        Loading the gift search…
+        {t('gift.loading')}
       </p>
     );
   }
@@ -127,41 +128,40 @@ export function SessionView({ sessionId, onNew }: { sessionId: string; onNew: ()
       <div className="space-y-3">
         <GiftErrorBox error={snapshot.error} />
         <button type="button" className={secondaryButtonClass} onClick={onNew}>
-          Start a new search
+          {t('gift.outcome.startNew')}
         </button>
       </div>
     );
   }
   const session = mergeGiftSession(snapshot.data, live);
-  const created = new Date(session.created_at);
   const { usage } = session;
   return (
     <article aria-labelledby={`${ids}-title`} className="space-y-4" data-status={session.status}>
       <header className="flex flex-wrap items-baseline gap-x-3 gap-y-1">
         <h2 id={`${ids}-title`} className="break-words text-lg font-semibold">
-          {session.recipient ? `Gift for ${session.recipient}` : 'Gift search'}
+          {session.recipient ? t('gift.giftFor', { recipient: session.recipient }) : t('gift.giftSearch')}
         </h2>
         <span
           data-testid="session-status"
           className="rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium dark:bg-slate-800"
         >
-          {sessionStatusLabels[session.status]}
+          {sessionStatusLabel(session.status)}
         </span>
         <span className="text-xs text-slate-600 dark:text-slate-300">
-          {session.currency} · <time dateTime={session.created_at}>{created.toLocaleString()}</time>
+          {session.currency} · <time dateTime={session.created_at}>{formatDateTime(session.created_at)}</time>
         </span>
       </header>
       <p role="status" aria-live="polite" className="text-sm" data-testid="progress-sentence">
         {progressSentence(session)}
       </p>
       {connection === 'reconnecting' && (
-        <p className="text-sm text-amber-800 dark:text-amber-300">Connection lost; reconnecting…</p>
+        <p className="text-sm text-amber-800 dark:text-amber-300">{t('gift.reconnecting')}</p>
       )}
       {connection === 'closed' && !isTerminal(session.status) && (
         <div role="alert" className="flex flex-wrap items-center gap-2 text-sm text-red-800 dark:text-red-300">
-          Live updates stopped.
+          {t('gift.liveStopped')}
           <button type="button" className={secondaryButtonClass} onClick={retry}>
-            Reconnect
+            {t('gift.reconnect')}
           </button>
         </div>
       )}
@@ -176,8 +176,16 @@ export function SessionView({ sessionId, onNew }: { sessionId: string; onNew: ()
       <Products session={session} />
       {(usage.prompt_tokens > 0 || usage.completion_tokens > 0) && (
         <p className="text-xs text-slate-600 dark:text-slate-300">
-          Model use: {usage.prompt_tokens} prompt and {usage.completion_tokens} completion tokens
-          {usage.cost > 0 ? `, cost ${usage.cost}` : ''}.
+          {usage.cost > 0
+            ? t('gift.usageCost', {
+                prompt: formatNumber(usage.prompt_tokens),
+                completion: formatNumber(usage.completion_tokens),
+                cost: usage.cost,
+              })
+            : t('gift.usage', {
+                prompt: formatNumber(usage.prompt_tokens),
+                completion: formatNumber(usage.completion_tokens),
+              })}
         </p>
       )}
     </article>

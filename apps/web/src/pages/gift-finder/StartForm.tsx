@@ -9,6 +9,7 @@ import {
   type NewGiftSession,
   parseLinks,
 } from '../../lib/gift-finder';
+import { useTranslation } from '../../lib/i18n';
 import { GiftErrorBox } from './GiftErrorBox';
 
 /** Offered in the picker; "Default" leaves it to the server's setting. */
@@ -18,6 +19,7 @@ const maxText = 20_000;
 
 /** Starts a session: who the gift is for, optional profile links or text (with consent), currency. */
 export function StartForm({ onStarted }: { onStarted: (session: GiftSession) => void }) {
+  const { t } = useTranslation();
   const client = useQueryClient();
   const [recipient, setRecipient] = useState('');
   const [linksText, setLinksText] = useState('');
@@ -44,19 +46,19 @@ export function StartForm({ onStarted }: { onStarted: (session: GiftSession) => 
     setProblem(null);
     const { links, invalid } = parseLinks(linksText);
     if (invalid.length > 0) {
-      setProblem({ field: 'links', message: `Not a web address (http or https): ${invalid.join(', ')}` });
+      setProblem({ field: 'links', message: t('gift.start.notLinks', { links: invalid.join(', ') }) });
       linksBox.current?.focus();
       return;
     }
     if (links.length > maxLinks) {
-      setProblem({ field: 'links', message: `At most ${maxLinks} profile links (${links.length} given).` });
+      setProblem({ field: 'links', message: t('gift.start.tooManyLinks', { count: maxLinks, given: links.length }) });
       linksBox.current?.focus();
       return;
     }
     if (hasProfile && !consent) {
       setProblem({
         field: 'consent',
-        message: 'Tick the consent box to use profile links or pasted text, or remove them.',
+        message: t('gift.start.needConsent'),
       });
       consentBox.current?.focus();
       return;
@@ -77,27 +79,23 @@ export function StartForm({ onStarted }: { onStarted: (session: GiftSession) => 
     <form className="space-y-4" onSubmit={submit} noValidate aria-labelledby={`${ids}-title`}>
       <div>
         <h2 id={`${ids}-title`} className="text-lg font-semibold">
-          Find a gift
+          {t('gift.start.title')}
         </h2>
-        <p className="text-sm text-slate-600 dark:text-slate-300">
-          A short interview about the person, then ideas searched on the marketplaces and ranked for them.
-        </p>
+        <p className="text-sm text-slate-600 dark:text-slate-300">{t('gift.start.intro')}</p>
       </div>
-      <Field label="Who is the gift for?">
+      <Field label={t('gift.start.recipient')}>
         <input
           className={inputClass}
           value={recipient}
           maxLength={200}
-          placeholder="e.g. my sister Ana"
+          placeholder={t('gift.start.recipientPlaceholder')}
           onChange={(event) => setRecipient(event.target.value)}
         />
       </Field>
       <fieldset className="space-y-3 rounded-md border border-slate-200 p-3 dark:border-slate-800">
-        <legend className="px-1 text-sm font-medium">Profile (optional)</legend>
-        <p className="text-xs text-slate-600 dark:text-slate-300">
-          Public profile links or text about them (a bio, posts, a wish list) help find their interests.
-        </p>
-        <Field label={`Profile links (one per line, up to ${maxLinks})`}>
+        <legend className="px-1 text-sm font-medium">{t('gift.start.profile')}</legend>
+        <p className="text-xs text-slate-600 dark:text-slate-300">{t('gift.start.profileHint')}</p>
+        <Field label={t('gift.start.links', { count: maxLinks })}>
           <textarea
             ref={linksBox}
             className={inputClass}
@@ -109,7 +107,7 @@ export function StartForm({ onStarted }: { onStarted: (session: GiftSession) => 
             onChange={(event) => setLinksText(event.target.value)}
           />
         </Field>
-        <Field label="About them (pasted text)">
+        <Field label={t('gift.start.about')}>
           <textarea
             className={inputClass}
             rows={3}
@@ -129,15 +127,12 @@ export function StartForm({ onStarted }: { onStarted: (session: GiftSession) => 
             aria-describedby={problem?.field === 'consent' ? `${ids}-problem` : undefined}
             onChange={(event) => setConsent(event.target.checked)}
           />
-          <span>
-            I may share this and agree that these links and this text are read and analysed to find gift ideas
-            {hasProfile ? ' (required)' : ''}.
-          </span>
+          <span>{hasProfile ? t('gift.start.consentRequired') : t('gift.start.consent')}</span>
         </label>
       </fieldset>
-      <Field label="Currency">
+      <Field label={t('gift.start.currency')}>
         <select className={selectClass} value={currency} onChange={(event) => setCurrency(event.target.value)}>
-          <option value="">Default</option>
+          <option value="">{t('gift.start.defaultCurrency')}</option>
           {currencies.map((code) => (
             <option key={code} value={code}>
               {code}
@@ -152,7 +147,7 @@ export function StartForm({ onStarted }: { onStarted: (session: GiftSession) => 
       )}
       <GiftErrorBox error={start.error} />
       <button type="submit" className={buttonClass} disabled={start.isPending}>
-        {start.isPending ? 'Starting…' : 'Start'}
+        {start.isPending ? t('gift.start.starting') : t('gift.start.start')}
       </button>
     </form>
   );
