@@ -10,6 +10,7 @@ import {
   createVaultClient,
   findVaultReferences,
   interpolateVault,
+  referencedVariables,
   type VaultSettings,
   type VaultValues,
   vaultSettings,
@@ -1043,7 +1044,11 @@ export function loadConfig(
   options: LoadConfigOptions = {},
 ): SwitchyardConfig {
   const vaultSubstituted: string[] = [];
-  const variables = resolveVariableReferences(applySecretFiles(rawVariables), options.vaultValues, vaultSubstituted);
+  const variables = resolveVariableReferences(
+    applySecretFiles(rawVariables, referencedVariables(configFileText(rawVariables, cwd))),
+    options.vaultValues,
+    vaultSubstituted,
+  );
   const explicitPath = variables.SWITCHYARD_CONFIG;
   const configPath = resolve(cwd, explicitPath ?? 'switchyard.config.yaml');
   if (explicitPath && !existsSync(configPath)) {
@@ -1278,7 +1283,8 @@ export async function loadConfigWithSecrets(
   cwd = process.cwd(),
   fetchImpl: typeof fetch = fetch,
 ): Promise<SwitchyardConfig> {
-  const expanded = applySecretFiles(variables);
+  const rawText = configFileText(variables, cwd);
+  const expanded = applySecretFiles(variables, referencedVariables(rawText));
   // Comments may mention the syntax; only references in YAML values count.
   const text = configFileText(expanded, cwd);
   const fileReferences = text === null ? [] : findVaultReferences(yamlStrings(text));

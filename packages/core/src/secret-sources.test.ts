@@ -65,6 +65,26 @@ describe('secrets from files (NAME_FILE)', () => {
     );
   });
 
+  it("leaves other programs' *_FILE variables alone (TF_CLI_CONFIG_FILE pointing at a missing file does not stop the start)", () => {
+    const directory = mkdtempSync(join(tmpdir(), 'switchyard-secret-files-'));
+    const config = loadConfig(
+      { TF_CLI_CONFIG_FILE: join(directory, '.terraformrc'), KUBECONFIG_FILE: join(directory, 'kube'), PORT: '9999' },
+      directory,
+    );
+    expect(config.port).toBe(9999);
+    // Set together with its _FILE is someone else's business too.
+    expect(() => loadConfig({ GIT_CONFIG: 'x', GIT_CONFIG_FILE: join(directory, 'missing') }, directory)).not.toThrow();
+  });
+
+  it('still refuses an unreadable _FILE of a variable the config file references', () => {
+    const directory = directoryWith(
+      'providers:\n  - id: openai\n    type: openai-compatible\n    baseURL: https://x.test/v1\n    apiKey: ${OPENAI_API_KEY}\n',
+    );
+    expect(() => loadConfig({ OPENAI_API_KEY_FILE: join(directory, 'missing-key') }, directory)).toThrow(
+      /OPENAI_API_KEY_FILE points at .*missing-key, which cannot be read \(ENOENT\)/,
+    );
+  });
+
   it('leaves LOG_FILE alone: it is where logs go, not a file holding LOG', () => {
     const directory = mkdtempSync(join(tmpdir(), 'switchyard-secret-files-'));
     const logFile = join(directory, 'not-yet-written.log');

@@ -6,27 +6,50 @@ import { SwitchyardError } from './errors';
 const ownFileSettings: ReadonlySet<string> = new Set(['LOG_FILE']);
 
 /**
- * `NAME_FILE=/run/secrets/name` (Docker and Kubernetes secrets): the file's content becomes `NAME`,
- * for every variable, so each secret setting can come from a mounted file. A trailing newline (what
- * `echo` and most editors leave) is dropped. Setting both `NAME` and `NAME_FILE` is an error: which
- * one wins would be a guess.
+ * The variables Switchyard itself reads (docs/configuration.md). Their `NAME_FILE` must work: a file
+ * that cannot be read, or NAME set as well, stops the start with a clear error.
  */
-export function applySecretFiles(variables: EnvironmentVariables): EnvironmentVariables {
+const ownVariable =
+  /^(SWITCHYARD_[A-Z0-9_]+|(DEV_)?DATABASE_URL|REDIS_URL|EVENTS_URL|AUTH_SECRET|BILLING_WEBHOOK_SECRET|METRICS_TOKEN|OLLAMA_BASE_URL|PUBLIC_URL|CORS_ORIGINS|TRUST_PROXY|HOST|PORT|S3_[A-Z0-9_]+|SMTP_[A-Z0-9_]+|VAULT_[A-Z0-9_]+|OTEL_[A-Z0-9_]+|BACKUP_[A-Z0-9_]+|LOG_[A-Z0-9_]+|ACCESS_LOG[A-Z0-9_]*|SHUTDOWN_[A-Z0-9_]+|BODY_LIMIT_BYTES|PG_BIN_DIR)$/;
+
+/** `${NAME}` and `${NAME:-fallback}` in a config file's text: the variables it needs. */
+export function referencedVariables(text: string | null): ReadonlySet<string> {
+  const names = new Set<string>();
+  if (text === null) return names;
+  for (const match of text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g)) names.add(match[1] as string);
+  return names;
+}
+
+/**
+ * `NAME_FILE=/run/secrets/name` (Docker and Kubernetes secrets): the file's content becomes `NAME`,
+ * so each secret setting can come from a mounted file. A trailing newline (what `echo` and most
+ * editors leave) is dropped. For the variables Switchyard reads and those the config file references
+ * (`referenced`), setting both `NAME` and `NAME_FILE` is an error (which one wins would be a guess), and
+ * so is a file that cannot be read. Any other `*_FILE` in the environment belongs to some other program
+ * (TF_CLI_CONFIG_FILE, say): it is used when readable and otherwise left alone, never a reason to stop.
+ */
+export function applySecretFiles(
+  variables: EnvironmentVariables,
+  referenced: ReadonlySet<string> = new Set(),
+): EnvironmentVariables {
   const result: Record<string, string | undefined> = { ...variables };
   for (const [name, path] of Object.entries(variables)) {
     if (!name.endsWith('_FILE') || name.length <= 5 || path === undefined || path === '') continue;
     // Settings of ours whose own name ends in _FILE are values, not indirections.
     if (ownFileSettings.has(name)) continue;
     const target = name.slice(0, -5);
-    // SWITCHYARD_CONFIG_FILE or such are not secrets of ours; only upper-case variable names count.
+    // Only upper-case variable names count.
     if (!/^[A-Z][A-Z0-9_]*$/.test(target)) continue;
+    const needed = ownVariable.test(target) || referenced.has(target);
     if (variables[target] !== undefined && variables[target] !== '') {
+      if (!needed) continue;
       throw new SwitchyardError('SY_ERR_VALIDATION', `Both ${target} and ${name} are set; set only one of them`);
     }
     let content: string;
     try {
       content = readFileSync(path, 'utf8');
     } catch (error) {
+      if (!needed) continue;
       const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
       throw new SwitchyardError('SY_ERR_VALIDATION', `${name} points at ${path}, which cannot be read (${reason})`);
     }
