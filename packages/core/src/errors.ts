@@ -52,6 +52,8 @@ export const errorCodes = {
   SY_ERR_OUTSIDE_SERVICE_WINDOW: 422,
   /** WhatsApp: the recipient cannot get the message (not on WhatsApp, not in the test number's allowed list). */
   SY_ERR_RECIPIENT_UNAVAILABLE: 422,
+  /** WhatsApp: the template does not exist in that language, is paused or disabled, or its parameters do not fit. */
+  SY_ERR_WHATSAPP_TEMPLATE_REJECTED: 422,
   SY_ERR_FILE_TOO_COMPLEX: 422,
   SY_ERR_PAYLOAD_TOO_LARGE: 413,
   SY_ERR_UNSUPPORTED_MEDIA_TYPE: 415,

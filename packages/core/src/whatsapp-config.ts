@@ -4,6 +4,22 @@ import { SwitchyardError } from './errors';
 
 const phoneNumberId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[0-9]+$' });
 
+/**
+ * The approved template notifications are sent with (they usually fall outside the 24-hour window, where
+ * WhatsApp accepts only templates). Its body takes two text parameters: {{1}} the headline, {{2}} the details.
+ */
+const NotificationTemplateSchema = Type.Object(
+  {
+    /** The template's name in the WhatsApp Manager; default `switchyard_notification`. */
+    template: Type.Optional(Type.String({ minLength: 1, maxLength: 512, pattern: '^[a-z0-9_]+$' })),
+    /** The template's language code; default `en`. */
+    language: Type.Optional(
+      Type.String({ minLength: 2, maxLength: 15, pattern: '^[A-Za-z]{2,3}(_[A-Za-z0-9]{2,8})?$' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 /** One environment's WhatsApp sender: its own business phone number and access token (or a dry-run sink in dev). */
 const WhatsAppSenderSchema = Type.Object(
   {
@@ -15,6 +31,8 @@ const WhatsAppSenderSchema = Type.Object(
     appSecret: Type.Optional(Type.String({ minLength: 1 })),
     /** Dev only: record every message instead of sending it (no phone number or token needed). */
     dryRun: Type.Optional(Type.Boolean()),
+    /** This number's notification template, when it differs from the shared `whatsapp.notifications`. */
+    notifications: Type.Optional(NotificationTemplateSchema),
   },
   { additionalProperties: false },
 );
@@ -54,6 +72,8 @@ export const WhatsAppFileSchema = Type.Object(
     verifyToken: Type.Optional(Type.String({ minLength: 1 })),
     /** Per Graph API call; default 15 s. */
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** The template notifications are sent with (both environments, unless one names its own). */
+    notifications: Type.Optional(NotificationTemplateSchema),
     prod: Type.Optional(WhatsAppSenderSchema),
     dev: Type.Optional(WhatsAppSenderSchema),
     bot: Type.Optional(WhatsAppBotSchema),
@@ -70,8 +90,25 @@ export type WhatsAppSenderConfig =
       readonly phoneNumberId: string;
       readonly accessToken: string;
       readonly appSecret: string | null;
+      readonly notificationTemplate: WhatsAppNotificationTemplate;
     }
-  | { readonly kind: 'dry-run'; readonly phoneNumberId: string; readonly appSecret: string | null };
+  | {
+      readonly kind: 'dry-run';
+      readonly phoneNumberId: string;
+      readonly appSecret: string | null;
+      readonly notificationTemplate: WhatsAppNotificationTemplate;
+    };
+
+/** The approved template notifications go out as: body parameters {{1}} (headline) and {{2}} (details). */
+export interface WhatsAppNotificationTemplate {
+  readonly name: string;
+  readonly language: string;
+}
+
+export const defaultNotificationTemplate: WhatsAppNotificationTemplate = {
+  name: 'switchyard_notification',
+  language: 'en',
+};
 
 export interface WhatsAppBotConfig {
   readonly enabled: boolean;
@@ -105,13 +142,23 @@ function sender(
   entry: Static<typeof WhatsAppSenderSchema> | undefined,
   environment: Environment,
   source: string,
+  shared: Static<typeof NotificationTemplateSchema> | undefined,
 ): WhatsAppSenderConfig | null {
   if (!entry) return null;
   const where = `${source}: whatsapp.${environment}`;
+  const notificationTemplate: WhatsAppNotificationTemplate = {
+    name: entry.notifications?.template ?? shared?.template ?? defaultNotificationTemplate.name,
+    language: entry.notifications?.language ?? shared?.language ?? defaultNotificationTemplate.language,
+  };
   if (entry.dryRun) {
     // A production number must really send; a sink there would swallow customers' messages silently.
     if (environment === 'prod') throw new SwitchyardError('SY_ERR_VALIDATION', `${where}: dryRun is for dev only`);
-    return { kind: 'dry-run', phoneNumberId: entry.phoneNumberId ?? dryRunPhoneNumberId, appSecret: null };
+    return {
+      kind: 'dry-run',
+      phoneNumberId: entry.phoneNumberId ?? dryRunPhoneNumberId,
+      appSecret: null,
+      notificationTemplate,
+    };
   }
   if (!entry.phoneNumberId || !entry.accessToken) {
     throw new SwitchyardError('SY_ERR_VALIDATION', `${where} needs phoneNumberId and accessToken (or dryRun: true)`);
@@ -121,6 +168,7 @@ function sender(
     phoneNumberId: entry.phoneNumberId,
     accessToken: entry.accessToken,
     appSecret: entry.appSecret ?? null,
+    notificationTemplate,
   };
 }
 
@@ -137,8 +185,8 @@ export function parseWhatsAppConfig(file: WhatsAppFileConfig | undefined, source
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new SwitchyardError('SY_ERR_VALIDATION', `${source}: whatsapp.graphBaseURL must be http(s)`);
   }
-  const prod = sender(file.prod, 'prod', source);
-  const dev = sender(file.dev, 'dev', source);
+  const prod = sender(file.prod, 'prod', source, file.notifications);
+  const dev = sender(file.dev, 'dev', source, file.notifications);
   // The same number in both would let a dev key send from the production number.
   if (prod && dev && prod.phoneNumberId === dev.phoneNumberId) {
     throw new SwitchyardError(

@@ -14,7 +14,7 @@ export const whatsappMessages = pgTable(
   {
     id: text('id').primaryKey(),
     environment: varchar('environment', { length: 4 }).notNull(),
-    /** api | bot | admin */
+    /** api | bot | admin | notification */
     source: text('source').notNull(),
     /** Who sent it (`key:<id>`, `user:<id>`, `bot`): only they may read it. */
     subject: text('subject').notNull(),

@@ -89,6 +89,7 @@ import { createJobQueue, type PlatformJobQueue } from '../jobs/job-queue';
 import { createKeyService, type KeyService } from '../keys/key-service';
 import { createKeyStore, type KeyStore, keyChangeCounterKey } from '../keys/key-store';
 import { registerMessageSendJob } from '../messaging/message-send-job';
+import { createNotificationWhatsAppSender } from '../messaging/notification-sender';
 import { createWhatsAppSenders, type WhatsAppSenders } from '../messaging/whatsapp-senders';
 import { registerWhatsAppWebhookJob } from '../messaging/whatsapp-webhook-job';
 import { subscribeEventNotifications } from '../notifications/notification-events';
@@ -373,8 +374,17 @@ export async function createServerParts(
     });
     const flows = createFlowService(databases.prod);
     cleanups.unshift(() => flows.close());
-    // WhatsApp stays off until the messaging capability hands over its sender here.
-    const notifications = createNotifications({ config, databases, jobs, logger, authSecret, whatsapp: null });
+    const whatsapp = createWhatsAppSenders(config.whatsapp ?? null);
+    // Notifications reach WhatsApp through the messaging capability (as its notification template);
+    // without a `whatsapp:` section the channel is off and no WhatsApp delivery is created.
+    const notifications = createNotifications({
+      config,
+      databases,
+      jobs,
+      logger,
+      authSecret,
+      whatsapp: createNotificationWhatsAppSender({ databases, whatsapp }),
+    });
     cleanups.unshift(() => notifications.close());
     plans = createPlans({
       config,
@@ -413,7 +423,6 @@ export async function createServerParts(
     // With Redis, Redis decides and the database only records the count for reporting.
     const imageQuota = redis ? createRedisImageQuota(redis, { record: databaseImageQuota }) : databaseImageQuota;
     const idempotency = createIdempotencyRepository(databases.prod.db);
-    const whatsapp = createWhatsAppSenders(config.whatsapp ?? null);
     // Apps connect on first use: a server that is down does not hold up the start.
     const builtins = createBuiltinApps({
       config,

@@ -87,6 +87,13 @@ export const graphErrorCodes = {
   serviceUnavailable: 131016,
   unknownApi: 1,
   apiService: 2,
+  templateParameterCount: 132000,
+  templateNotFound: 132001,
+  templateTextTooLong: 132005,
+  templateFormatPolicy: 132007,
+  templateParameterFormat: 132012,
+  templatePaused: 132015,
+  templateDisabled: 132016,
 } as const;
 
 const rateLimitCodes = new Set<number>([
@@ -109,6 +116,15 @@ const transientCodes = new Set<number>([
   graphErrorCodes.apiService,
 ]);
 const recipientCodes = new Set<number>([graphErrorCodes.undeliverable, graphErrorCodes.recipientNotAllowed]);
+const templateCodes = new Set<number>([
+  graphErrorCodes.templateParameterCount,
+  graphErrorCodes.templateNotFound,
+  graphErrorCodes.templateTextTooLong,
+  graphErrorCodes.templateFormatPolicy,
+  graphErrorCodes.templateParameterFormat,
+  graphErrorCodes.templatePaused,
+  graphErrorCodes.templateDisabled,
+]);
 
 /** The message a customer-service-window refusal carries, the same whether we or WhatsApp noticed. */
 export const outsideWindowMessage =
@@ -142,6 +158,13 @@ export function graphError(
     return new SwitchyardError(
       'SY_ERR_RECIPIENT_UNAVAILABLE',
       `WhatsApp cannot deliver to this recipient (not on WhatsApp, or not allowed for this number)${tag}`,
+      { details, isRetryable: false },
+    );
+  }
+  if (templateCodes.has(code)) {
+    return new SwitchyardError(
+      'SY_ERR_WHATSAPP_TEMPLATE_REJECTED',
+      `WhatsApp refused the template: it does not exist in that language, is not approved, paused or disabled, or its parameters do not fit${tag}${reason ? `: ${reason}` : ''}`,
       { details, isRetryable: false },
     );
   }

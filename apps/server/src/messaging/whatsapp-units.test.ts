@@ -22,7 +22,9 @@ describe('Graph API errors', () => {
     expect(codeOf(401, 190)).toEqual({ code: 'SY_ERR_UPSTREAM_AUTH', retryable: false });
     expect(codeOf(500, 131000)).toEqual({ code: 'SY_ERR_UPSTREAM_UNAVAILABLE', retryable: true });
     expect(codeOf(503, Number.NaN)).toEqual({ code: 'SY_ERR_UPSTREAM_UNAVAILABLE', retryable: true });
-    expect(codeOf(400, 132001)).toEqual({ code: 'SY_ERR_UPSTREAM_BAD_REQUEST', retryable: false });
+    expect(codeOf(404, 132001)).toEqual({ code: 'SY_ERR_WHATSAPP_TEMPLATE_REJECTED', retryable: false });
+    expect(codeOf(400, 132000)).toEqual({ code: 'SY_ERR_WHATSAPP_TEMPLATE_REJECTED', retryable: false });
+    expect(codeOf(400, 100)).toEqual({ code: 'SY_ERR_UPSTREAM_BAD_REQUEST', retryable: false });
     expect(graphError(400, { code: 131047 }).message).toMatch(/template/);
   });
 });

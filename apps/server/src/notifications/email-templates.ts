@@ -87,3 +87,34 @@ export function renderWhatsAppText(message: OutboundMessage): string {
   const text = [...head, parts.join('\n\n')].join('\n');
   return text.length > 4_096 ? `${text.slice(0, 4_093)}...` : text;
 }
+
+/** A template parameter: WhatsApp refuses new lines, tabs and more than four spaces in a row, and long values. */
+function templateParameter(text: string, max: number): string {
+  const line = text.replaceAll(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line || '-';
+}
+
+/**
+ * The notification template's two body parameters: {{1}} the headline (the title, or the digest's count)
+ * and {{2}} the details (the text and the link, or the digest's titles), each one line.
+ */
+export function renderWhatsAppTemplateParameters(message: OutboundMessage): { headline: string; details: string } {
+  const count = message.items.length;
+  const [only] = message.items;
+  if (!message.digest && count === 1 && only) {
+    return {
+      headline: templateParameter(only.title, 200),
+      // The link is kept whole; the text gives way.
+      details: only.url
+        ? `${templateParameter(only.body, Math.max(100, 700 - only.url.length - 1))} ${templateParameter(only.url, 600)}`
+        : templateParameter(only.body, 700),
+    };
+  }
+  return {
+    headline: templateParameter(`Your digest: ${count} notification${count === 1 ? '' : 's'}`, 200),
+    details: templateParameter(
+      message.items.map((item) => (item.url ? `${item.title} (${item.url})` : item.title)).join(' · '),
+      700,
+    ),
+  };
+}

@@ -3,7 +3,7 @@ import { isUnrecoverable } from '@switchyard/jobs';
 import { closedPortUrl, startTestSmtpServer } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
 import { createEmailChannel } from './email-channel';
-import { renderEmail, renderWhatsAppText } from './email-templates';
+import { renderEmail, renderWhatsAppTemplateParameters, renderWhatsAppText } from './email-templates';
 import { eventNotificationMappings } from './notification-events';
 import type { OutboundMessage } from './outbound-channel';
 import { createUnsubscribeTokens } from './unsubscribe-token';
@@ -12,6 +12,7 @@ import { createWhatsAppChannel, type WhatsAppSender } from './whatsapp-channel';
 const secret = 'a-session-secret-of-at-least-32-characters';
 const message = (to: string, overrides: Partial<OutboundMessage> = {}): OutboundMessage => ({
   environment: 'prod',
+  batchId: 'ndl_1_whatsapp',
   to,
   name: 'Ada',
   digest: false,
@@ -118,7 +119,7 @@ describe('email channel', () => {
 });
 
 describe('WhatsApp channel', () => {
-  it('is off without a sender and hands the text to the messaging capability’s sender when there is one', async () => {
+  it('is off without a sender and hands the template parameters and text to the messaging capability’s sender', async () => {
     expect(createWhatsAppChannel(null).available).toBe(false);
     const sent: Array<Parameters<WhatsAppSender['send']>[0]> = [];
     const channel = createWhatsAppChannel({
@@ -128,13 +129,43 @@ describe('WhatsApp channel', () => {
     });
     expect(channel.available).toBe(true);
     await channel.send(message('+15551234567', { digest: true }), new AbortController().signal);
+    await channel.send(message('+15551234567'), new AbortController().signal);
     expect(sent).toEqual([
       {
         environment: 'prod',
+        batchId: 'ndl_1_whatsapp',
         to: '+15551234567',
+        headline: 'Your digest: 1 notification',
+        details: 'Hello <b> (https://switchyard.test/searches/1)',
         text: 'Switchyard digest: 1 notification\n\n*Hello <b>*\nOne & two\nhttps://switchyard.test/searches/1',
       },
+      expect.objectContaining({
+        headline: 'Hello <b>',
+        details: 'One & two https://switchyard.test/searches/1',
+      }),
     ]);
+  });
+
+  it('makes template parameters WhatsApp accepts: one line, no runs of spaces, bounded, the link kept whole', () => {
+    const long = message('+15551234567', {
+      items: [
+        {
+          kind: 'system.test',
+          title: 'Line one\n\tline two     spaced',
+          body: `${'word '.repeat(400)}\n\nend`,
+          url: 'https://switchyard.test/searches/1',
+          createdAt: new Date(0),
+          unsubscribeUrl: 'https://switchyard.test/u',
+        },
+      ],
+    });
+    const { headline, details } = renderWhatsAppTemplateParameters(long);
+    expect(headline).toBe('Line one line two spaced');
+    for (const value of [headline, details]) {
+      expect(value).not.toMatch(/[\n\t]| {5}/);
+    }
+    expect(details.length).toBeLessThanOrEqual(700);
+    expect(details.endsWith('… https://switchyard.test/searches/1')).toBe(true);
   });
 });
 

@@ -151,6 +151,8 @@ export function createNotificationService(dependencies: NotificationServiceDepen
     'in_app',
     ...outboundChannels.filter((name) => channels[name].available),
   ];
+  const channelAvailableIn = (name: OutboundChannelName, environment: Environment) =>
+    channels[name].available && (channels[name].availableIn?.(environment) ?? true);
   const watchers = new Map<string, Set<() => void>>();
   const listening = new Map<Environment, Promise<() => Promise<void>>>();
 
@@ -257,7 +259,9 @@ export function createNotificationService(dependencies: NotificationServiceDepen
         const rows: NewNotificationDelivery[] = [];
         for (const channel of outboundChannels) {
           const mode = modes[channel];
-          if (mode === 'off' || !channels[channel].available) continue;
+          if (mode === 'off' || !channelAvailableIn(channel, environment)) continue;
+          // No number, no WhatsApp delivery: nothing is queued that could only be skipped.
+          if (channel === 'whatsapp' && !(await repository.whatsappNumberOf(userId))) continue;
           const deliveryId = `ndl_${id.slice(4)}_${channel}`;
           rows.push({
             id: deliveryId,
@@ -309,7 +313,7 @@ export function createNotificationService(dependencies: NotificationServiceDepen
           description: kind.description,
           channels: modes.get(kind.name) ?? { ...kind.defaults },
         })),
-        available: [...availableChannels],
+        available: availableChannels.filter((name) => name === 'in_app' || channelAvailableIn(name, environment)),
         whatsappNumber: await repositories[environment].whatsappNumberOf(userId),
       };
     },
@@ -397,7 +401,9 @@ export function createNotificationService(dependencies: NotificationServiceDepen
         );
         return { sent: 0, skipped: rows.length };
       };
-      if (!channel.available) return skip(pending, `${channelName} is not configured`);
+      if (!channelAvailableIn(channelName, environment)) {
+        return skip(pending, `${channelName} is not configured in ${environment}`);
+      }
       const userId = first.delivery.userId;
       // The user may have turned the kind off on this channel since it was queued (an unsubscribe link).
       const modes = await effectiveModes(environment, userId);
@@ -424,7 +430,14 @@ export function createNotificationService(dependencies: NotificationServiceDepen
       const ids = wanted.map(({ delivery }) => delivery.id);
       try {
         await channel.send(
-          { environment, to: address.to, name: address.name, digest: first.delivery.status === 'digest', items },
+          {
+            environment,
+            batchId,
+            to: address.to,
+            name: address.name,
+            digest: first.delivery.status === 'digest',
+            items,
+          },
           signal,
         );
       } catch (error) {

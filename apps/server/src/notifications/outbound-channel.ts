@@ -15,6 +15,8 @@ export interface OutboundItem {
 
 export interface OutboundMessage {
   environment: Environment;
+  /** The delivery batch this message sends (the same on every attempt of its job). */
+  batchId: string;
   /** The address on the channel: an email address, an E.164 number. */
   to: string;
   /** The user's display name (may be empty). */
@@ -32,6 +34,8 @@ export interface OutboundChannel {
   readonly name: OutboundChannelName;
   /** False when the server is not set up for it (no SMTP, no messaging): no delivery is created. */
   readonly available: boolean;
+  /** Whether it can send in this environment (WhatsApp: the environment has a number); default `available`. */
+  availableIn?(environment: Environment): boolean;
   send(message: OutboundMessage, signal: AbortSignal): Promise<void>;
   close(): void;
 }

@@ -4,11 +4,73 @@ import type {
   NotificationPreferences,
 } from '@switchyard/api-schemas';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
 import { api } from '../lib/api';
 import { useTranslation } from '../lib/i18n';
-import { ErrorBox, selectClass } from './ui';
+import { ErrorBox, inputClass, secondaryButtonClass, selectClass } from './ui';
 
 const preferencesKey = ['notification-preferences'] as const;
+/** E.164, as the API checks it. */
+const e164 = /^\+[1-9][0-9]{6,14}$/;
+
+/** The number WhatsApp notifications go to; empty removes it. */
+function WhatsAppNumber({ saved }: { saved: string | null }) {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const [number, setNumber] = useState(saved ?? '');
+  const [invalid, setInvalid] = useState(false);
+  const save = useMutation({
+    mutationFn: (whatsappNumber: string | null) =>
+      api<NotificationPreferences>('/api/notifications/preferences', { method: 'PUT', json: { whatsappNumber } }),
+    onSuccess: (result) => client.setQueryData(preferencesKey, result),
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const value = number.replaceAll(/[\s()-]/g, '');
+    if (value !== '' && !e164.test(value)) {
+      setInvalid(true);
+      return;
+    }
+    setInvalid(false);
+    setNumber(value);
+    save.mutate(value === '' ? null : value);
+  };
+  return (
+    <form onSubmit={submit} className="mb-3">
+      <label className="block text-sm font-medium" htmlFor="whatsapp-number">
+        {t('notificationSettings.whatsappNumber')}
+      </label>
+      <div className="mt-1 flex gap-2">
+        <input
+          id="whatsapp-number"
+          className={inputClass}
+          type="tel"
+          inputMode="tel"
+          autoComplete="tel"
+          placeholder="+4915112345678"
+          value={number}
+          aria-invalid={invalid}
+          onChange={(event) => setNumber(event.target.value)}
+        />
+        <button type="submit" className={secondaryButtonClass} disabled={save.isPending}>
+          {t('common.save')}
+        </button>
+      </div>
+      {invalid ? (
+        <p role="alert" className="mt-1 text-xs text-red-600">
+          {t('notificationSettings.whatsappNumberInvalid')}
+        </p>
+      ) : save.isSuccess ? (
+        <p className="mt-1 text-xs">
+          {t(saved ? 'notificationSettings.whatsappNumberSaved' : 'notificationSettings.whatsappNumberRemoved')}
+        </p>
+      ) : (
+        <p className="mt-1 text-xs opacity-70">{t('notificationSettings.whatsappNumberHint')}</p>
+      )}
+      <ErrorBox error={save.error} />
+    </form>
+  );
+}
 
 /** Per kind and channel: off, at once or in the daily digest (the channels this server can send on only). */
 export function NotificationSettings() {
@@ -34,6 +96,7 @@ export function NotificationSettings() {
   return (
     <div className="max-h-96 overflow-y-auto px-3 py-2">
       <ErrorBox error={save.error} />
+      {channels.includes('whatsapp') && <WhatsAppNumber saved={preferences.data.whatsappNumber} />}
       {preferences.data.kinds.map((kind) => (
         <fieldset key={kind.kind} className="mb-3">
           <legend className="text-sm font-medium">{kind.description}</legend>

@@ -701,6 +701,11 @@ export const en = {
       email: 'Email',
       whatsapp: 'WhatsApp',
     },
+    whatsappNumber: 'WhatsApp number',
+    whatsappNumberHint: 'International format with +, e.g. +4915112345678. Empty removes it.',
+    whatsappNumberInvalid: 'Enter the number in international format, starting with + and the country code.',
+    whatsappNumberSaved: 'Number saved.',
+    whatsappNumberRemoved: 'Number removed.',
     modes: {
       off: 'Off',
       immediate: 'At once',

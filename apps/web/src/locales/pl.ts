@@ -722,6 +722,11 @@ export const pl = {
       email: 'E-mail',
       whatsapp: 'WhatsApp',
     },
+    whatsappNumber: 'Numer WhatsApp',
+    whatsappNumberHint: 'Format międzynarodowy z +, np. +48601234567. Puste pole usuwa numer.',
+    whatsappNumberInvalid: 'Wpisz numer w formacie międzynarodowym, zaczynając od + i kodu kraju.',
+    whatsappNumberSaved: 'Numer zapisany.',
+    whatsappNumberRemoved: 'Numer usunięty.',
     modes: {
       off: 'Wyłączone',
       immediate: 'Od razu',

@@ -28,6 +28,8 @@ function History({ id }: { id: string }) {
   const runs = useQuery({
     queryKey: ['saved-search-runs', id],
     queryFn: () => api<SavedSearchRunList>(`/api/searches/${encodeURIComponent(id)}/runs`),
+    // Runs happen in the background (on schedule, or after "Run now"): an open history shows them as they come.
+    refetchInterval: 5_000,
   });
   if (runs.error) return <ErrorBox error={runs.error} />;
   if (runs.isPending) return <p className="text-sm text-slate-500">{t('common.loading')}</p>;
