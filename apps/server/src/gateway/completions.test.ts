@@ -139,6 +139,11 @@ describe('POST /v1/completions with the official openai client', () => {
     });
     expect(lastRequest('anthropic', '/v1/messages').system).toBeUndefined();
 
+    // The built-in echo model, as in docs/api.md's example.
+    const echo = await client.completions.create({ model: 'echo', prompt: 'Once upon a time', max_tokens: 32 });
+    expect(echo.choices[0]?.text).toContain('Once upon a time');
+    expect(echo.usage?.completion_tokens).toBeGreaterThan(0);
+
     const stream = await client.completions.create({ model: 'claude', prompt: 'streamed words', stream: true });
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.text ?? '';
@@ -257,7 +262,7 @@ describe('usage', () => {
     await server.parts.usage.flush();
     const rows = await createUsageRepository(server.parts.databases.dev.db).list({ limit: 1000 });
     const completions = rows.filter((row) => row.route === '/v1/completions' && row.status === 200);
-    expect(new Set(completions.map((row) => row.model))).toEqual(new Set(['instruct', 'llama', 'claude']));
+    expect(new Set(completions.map((row) => row.model))).toEqual(new Set(['instruct', 'llama', 'claude', 'echo']));
     expect(completions.every((row) => (row.completionTokens ?? 0) > 0)).toBe(true);
     const chat = rows.filter((row) => row.route === '/v1/chat/completions' && row.status === 200);
     expect(chat).toHaveLength(1);
