@@ -186,6 +186,7 @@ export const ModelKind = Type.Union(
   [
     Type.Literal('chat'),
     Type.Literal('embedding'),
+    Type.Literal('moderation'),
     Type.Literal('image'),
     Type.Literal('transcription'),
     Type.Literal('speech'),
@@ -222,6 +223,71 @@ export const EmbeddingsRequest = Type.Object(
   { additionalProperties: false },
 );
 export type EmbeddingsRequest = Static<typeof EmbeddingsRequest>;
+
+/** A legacy OpenAI completions request (POST /v1/completions). */
+export const TextCompletionRequest = Type.Object(
+  {
+    model: Type.String({ minLength: 1, description: 'A chat model id from GET /v1/models' }),
+    prompt: Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1, maxItems: 64 })], {
+      description: 'One prompt, or several (one answer each, in order); token arrays are not accepted',
+    }),
+    stream: Type.Optional(Type.Boolean()),
+    stream_options: nullable(Type.Object({ include_usage: Type.Optional(Type.Boolean()) })),
+    max_tokens: nullable(Type.Integer({ minimum: 1 })),
+    temperature: nullable(Type.Number({ minimum: 0, maximum: 2 })),
+    top_p: nullable(Type.Number({ minimum: 0, maximum: 1 })),
+    n: nullable(
+      Type.Integer({
+        minimum: 1,
+        maximum: 128,
+        description: 'Choices per prompt: above 1 only on models served by OpenAI-compatible providers (else 400)',
+      }),
+    ),
+    best_of: nullable(Type.Integer({ minimum: 1, maximum: 20 })),
+    stop: nullable(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 4 })])),
+    seed: nullable(Type.Integer()),
+    presence_penalty: nullable(Type.Number({ minimum: -2, maximum: 2 })),
+    frequency_penalty: nullable(Type.Number({ minimum: -2, maximum: 2 })),
+    echo: nullable(Type.Boolean({ description: 'OpenAI-compatible providers only (else 400)' })),
+    suffix: nullable(Type.String({ description: 'OpenAI-compatible and Ollama providers only (else 400)' })),
+    logprobs: nullable(Type.Integer({ minimum: 0, maximum: 5, description: 'OpenAI-compatible providers only' })),
+    logit_bias: nullable(Type.Record(Type.String(), Type.Number())),
+    user: Type.Optional(Type.String()),
+  },
+  {
+    additionalProperties: true,
+    description:
+      'OpenAI completions request; unknown fields pass to OpenAI-compatible upstreams, fields sent as null count as not sent',
+  },
+);
+export type TextCompletionRequest = Static<typeof TextCompletionRequest>;
+
+const ModerationInputPart = Type.Union([
+  Type.Object({ type: Type.Literal('text'), text: Type.String() }, { additionalProperties: true }),
+  Type.Object(
+    { type: Type.Literal('image_url'), image_url: Type.Object({ url: Type.String({ minLength: 1 }) }) },
+    { additionalProperties: true },
+  ),
+]);
+
+/** An OpenAI moderations request (POST /v1/moderations). */
+export const ModerationRequest = Type.Object(
+  {
+    model: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'A model of kind `moderation` from GET /v1/models; the first configured one if omitted',
+      }),
+    ),
+    input: Type.Union([
+      Type.String(),
+      Type.Array(Type.String(), { minItems: 1, maxItems: 2048 }),
+      Type.Array(ModerationInputPart, { minItems: 1, maxItems: 2048 }),
+    ]),
+  },
+  { additionalProperties: false },
+);
+export type ModerationRequest = Static<typeof ModerationRequest>;
 
 /** An async chat job (POST /v1/chat with `async: true`, GET /v1/chat/jobs/:id). */
 export const ChatJob = Type.Object(

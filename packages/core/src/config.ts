@@ -75,8 +75,11 @@ const ModelSchema = Type.Object(
     description: Type.Optional(Type.String()),
     contextWindow: Type.Optional(positiveInteger),
     environments: Type.Optional(Type.Array(Type.Union([Type.Literal('prod'), Type.Literal('dev')]), { minItems: 1 })),
-    /** What the model does: `chat` (default) is offered in chat pickers, `embedding` only to /v1/embeddings. */
-    kind: Type.Optional(Type.Union([Type.Literal('chat'), Type.Literal('embedding')])),
+    /**
+     * What the model does: `chat` (default) is offered in chat pickers and to /v1/completions, `embedding`
+     * only to /v1/embeddings, `moderation` only to /v1/moderations (an OpenAI-compatible provider's moderation model).
+     */
+    kind: Type.Optional(Type.Union([Type.Literal('chat'), Type.Literal('embedding'), Type.Literal('moderation')])),
     /** The model reads images: the chat app sends image attachments as images instead of their OCR text. */
     vision: Type.Optional(Type.Boolean()),
   },

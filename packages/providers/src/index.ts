@@ -11,3 +11,4 @@ export { createOllamaProvider } from './ollama';
 export { createOpenAICompatibleProvider } from './openai-compatible';
 export { rawJsonOf, withRawJson } from './raw-json';
 export * from './spec';
+export * from './text-completion';

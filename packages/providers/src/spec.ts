@@ -118,6 +118,73 @@ export interface EmbeddingsResponse {
   usage: { prompt_tokens: number; total_tokens: number };
 }
 
+/**
+ * A legacy OpenAI completions request (POST /v1/completions), `model` resolved to the upstream
+ * model name. `prompt` is one string or several (one answer each); unknown fields pass through
+ * to upstreams that speak OpenAI.
+ */
+export interface TextCompletionRequest {
+  model: string;
+  prompt: string | string[];
+  max_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  n?: number;
+  stop?: string | string[];
+  seed?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  echo?: boolean;
+  suffix?: string;
+  logprobs?: number;
+  best_of?: number;
+  user?: string;
+  [extra: string]: unknown;
+}
+
+export interface TextCompletionChoice {
+  /** With several prompts and n choices each, prompt p's choice c is at p * n + c. */
+  index: number;
+  text: string;
+  finish_reason: FinishReason;
+  logprobs: unknown;
+}
+
+/** OpenAI's `text_completion` object. */
+export interface TextCompletion {
+  id: string;
+  object: 'text_completion';
+  created: number;
+  model: string;
+  choices: TextCompletionChoice[];
+  usage?: Usage;
+  system_fingerprint?: string | null;
+}
+
+/** One chunk of a streamed completion (also `object: 'text_completion'`); usage rides on the last. */
+export interface TextCompletionChunk {
+  id: string;
+  object: 'text_completion';
+  created: number;
+  model: string;
+  choices: TextCompletionChoice[];
+  usage?: Usage | null;
+}
+
+/** An OpenAI moderations request, `model` resolved to the upstream model name. */
+export interface ModerationRequest {
+  model: string;
+  /** A string, strings, or OpenAI's multimodal parts (`{type:'text',text}` / `{type:'image_url',image_url:{url}}`). */
+  input: string | string[] | Array<Record<string, unknown>>;
+}
+
+/** OpenAI's moderation answer, passed on as the upstream sent it. */
+export interface ModerationResponse {
+  id: string;
+  model: string;
+  results: Array<Record<string, unknown>>;
+}
+
 export interface ProviderConfig {
   /** Our name for this provider instance, e.g. `openai` or `local-ollama`. */
   id: string;
@@ -157,5 +224,14 @@ export interface ProviderAdapter {
   streamChat(request: ChatRequest, options?: CallOptions): AsyncIterable<ChatCompletionChunk>;
   /** Present only when the upstream can embed text; one vector per input, in input order. */
   embed?(request: EmbeddingsRequest, options?: CallOptions): Promise<EmbeddingsResponse>;
+  /**
+   * Present only when the upstream has a text-completions endpoint of its own (OpenAI's
+   * /v1/completions, Ollama's /api/generate); see text-completion.ts for the others.
+   */
+  completeText?(request: TextCompletionRequest, options?: CallOptions): Promise<TextCompletion>;
+  /** Yields `text_completion` chunks; the last carries `usage` when the upstream reports it. */
+  streamText?(request: TextCompletionRequest, options?: CallOptions): AsyncIterable<TextCompletionChunk>;
+  /** Present only when the upstream serves OpenAI's /v1/moderations. */
+  moderate?(request: ModerationRequest, options?: CallOptions): Promise<ModerationResponse>;
   close(): Promise<void>;
 }

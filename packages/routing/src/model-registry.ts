@@ -30,8 +30,8 @@ export interface ModelRoute {
   label: string | null;
   description: string | null;
   contextWindow: number | null;
-  /** `chat` models are offered for chat; `embedding` ones only to the embeddings API. */
-  kind: 'chat' | 'embedding';
+  /** `chat` models are offered for chat (and /v1/completions); `embedding` and `moderation` ones only to their APIs. */
+  kind: 'chat' | 'embedding' | 'moderation';
   /** Reads images (image content parts); from the config, or guessed from a detected Ollama model's name. */
   vision: boolean;
   environments: readonly Environment[];

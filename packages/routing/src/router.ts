@@ -14,8 +14,14 @@ import type {
   ChatRequest,
   EmbeddingsRequest,
   EmbeddingsResponse,
+  ModerationRequest,
+  ModerationResponse,
   ProviderAdapter,
+  TextCompletion,
+  TextCompletionChunk,
+  TextCompletionRequest,
 } from '@switchyard/providers';
+import { completeTextWith, streamTextWith } from '@switchyard/providers';
 import type { Deployment, ModelRegistry, ModelRoute, ProviderRuntime } from './model-registry';
 import type { RoutingLogger, RoutingMetrics } from './observer';
 
@@ -25,10 +31,10 @@ export interface Routed<T> {
   attempts: number;
 }
 
-export interface StartedStream {
+export interface StartedStream<Chunk = ChatCompletionChunk> {
   /** The first chunk, already received: a stream that fails before it falls back like any other failure. */
-  first: ChatCompletionChunk | null;
-  rest: AsyncIterator<ChatCompletionChunk>;
+  first: Chunk | null;
+  rest: AsyncIterator<Chunk>;
   /** Ends the least-busy in-flight count; call when the stream is over. */
   release(): void;
 }
@@ -45,6 +51,18 @@ export interface Router {
   complete(route: ModelRoute, request: ChatRequest, cancel: Cancellation): Promise<Routed<ChatCompletion>>;
   stream(route: ModelRoute, request: ChatRequest, cancel: Cancellation): Promise<Routed<StartedStream>>;
   embed(route: ModelRoute, request: EmbeddingsRequest, cancel: Cancellation): Promise<Routed<EmbeddingsResponse>>;
+  /** Legacy text completions: the provider's own endpoint, or one chat turn per prompt (see text-completion.ts). */
+  completeText(
+    route: ModelRoute,
+    request: TextCompletionRequest,
+    cancel: Cancellation,
+  ): Promise<Routed<TextCompletion>>;
+  streamText(
+    route: ModelRoute,
+    request: TextCompletionRequest,
+    cancel: Cancellation,
+  ): Promise<Routed<StartedStream<TextCompletionChunk>>>;
+  moderate(route: ModelRoute, request: ModerationRequest, cancel: Cancellation): Promise<Routed<ModerationResponse>>;
 }
 
 export interface RouterDependencies {
@@ -178,6 +196,29 @@ export function createRouter(dependencies: RouterDependencies): Router {
     return { value: result.value, deployment: result.candidate, attempts: result.attempts, release };
   }
 
+  /** A stream whose first chunk has arrived, so a failure before it falls back like any other. */
+  async function startStream<Chunk>(
+    modelRoute: ModelRoute,
+    cancel: Cancellation,
+    open: (adapter: ProviderAdapter, target: Deployment, signal: AbortSignal) => AsyncIterable<Chunk>,
+  ): Promise<Routed<StartedStream<Chunk>>> {
+    const routed = await route(
+      modelRoute,
+      cancel,
+      async (adapter, target, attemptSignal) => {
+        const iterator = open(adapter, target, attemptSignal)[Symbol.asyncIterator]();
+        const first = await iterator.next();
+        return { first: first.done ? null : first.value, rest: iterator };
+      },
+      true,
+    );
+    return {
+      value: { ...routed.value, release: routed.release },
+      deployment: routed.deployment,
+      attempts: routed.attempts,
+    };
+  }
+
   return {
     candidates,
     async complete(modelRoute, request, cancel) {
@@ -186,24 +227,30 @@ export function createRouter(dependencies: RouterDependencies): Router {
       );
       return { value, deployment, attempts };
     },
-    async stream(modelRoute, request, cancel) {
-      const routed = await route(
-        modelRoute,
-        cancel,
-        async (adapter, target, attemptSignal) => {
-          const iterator = adapter
-            .streamChat({ ...request, model: target.upstreamModel }, { signal: attemptSignal })
-            [Symbol.asyncIterator]();
-          const first = await iterator.next();
-          return { first: first.done ? null : first.value, rest: iterator };
-        },
-        true,
+    stream(modelRoute, request, cancel) {
+      return startStream(modelRoute, cancel, (adapter, target, signal) =>
+        adapter.streamChat({ ...request, model: target.upstreamModel }, { signal }),
       );
-      return {
-        value: { ...routed.value, release: routed.release },
-        deployment: routed.deployment,
-        attempts: routed.attempts,
-      };
+    },
+    async completeText(modelRoute, request, cancel) {
+      const { value, deployment, attempts } = await route(modelRoute, cancel, (adapter, target, attemptSignal) =>
+        completeTextWith(adapter, { ...request, model: target.upstreamModel }, { signal: attemptSignal }),
+      );
+      return { value, deployment, attempts };
+    },
+    streamText(modelRoute, request, cancel) {
+      return startStream(modelRoute, cancel, (adapter, target, signal) =>
+        streamTextWith(adapter, { ...request, model: target.upstreamModel }, { signal }),
+      );
+    },
+    async moderate(modelRoute, request, cancel) {
+      const { value, deployment, attempts } = await route(modelRoute, cancel, (adapter, target, attemptSignal) => {
+        if (!adapter.moderate) {
+          throw new SwitchyardError('SY_ERR_UPSTREAM_BAD_REQUEST', `Provider ${target.provider.id} has no moderations`);
+        }
+        return adapter.moderate({ ...request, model: target.upstreamModel }, { signal: attemptSignal });
+      });
+      return { value, deployment, attempts };
     },
     async embed(modelRoute, request, cancel) {
       const { value, deployment, attempts } = await route(modelRoute, cancel, (adapter, target, attemptSignal) => {

@@ -27,7 +27,9 @@ import { registerFlowEventRoutes } from '../events/flow-event-routes';
 import { registerFileRoutes } from '../files/file-routes';
 import { registerAnthropicRoutes } from '../gateway/anthropic-routes';
 import { registerAsyncChatRoutes } from '../gateway/async-chat-routes';
+import { registerCompletionsRoutes } from '../gateway/completions-routes';
 import { registerEmbeddingsRoutes } from '../gateway/embeddings-routes';
+import { registerModerationsRoutes } from '../gateway/moderations-routes';
 import { registerNativeChatRoutes } from '../gateway/native-chat-routes';
 import { registerOllamaRoutes } from '../gateway/ollama-routes';
 import { registerOpenAIRoutes } from '../gateway/openai-routes';
@@ -193,6 +195,8 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerNativeChatRoutes(app, parts);
   registerOpenAIRoutes(app, parts);
   registerEmbeddingsRoutes(app, parts);
+  registerCompletionsRoutes(app, parts);
+  registerModerationsRoutes(app, parts);
   registerAnthropicRoutes(app, parts);
   registerOllamaRoutes(app, parts);
   registerResponsesRoutes(app, parts);

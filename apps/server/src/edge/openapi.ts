@@ -84,6 +84,46 @@ const Embeddings = Type.Object(
   { description: 'OpenAI embeddings' },
 );
 
+const TextCompletion = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('text_completion'),
+    created: Type.Integer(),
+    model: Type.String(),
+    choices: Type.Array(
+      Type.Object(
+        {
+          index: Type.Integer(),
+          text: Type.String(),
+          finish_reason: Type.Union([Type.String(), Type.Null()]),
+          logprobs: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
+        },
+        { additionalProperties: true },
+      ),
+    ),
+    usage: Type.Optional(apiSchemas.Usage),
+  },
+  { additionalProperties: true, description: 'OpenAI (legacy) text completion' },
+);
+
+const Moderation = Type.Object(
+  {
+    id: Type.String(),
+    model: Type.String(),
+    results: Type.Array(
+      Type.Object(
+        {
+          flagged: Type.Boolean(),
+          categories: Type.Optional(Type.Record(Type.String(), Type.Boolean())),
+          category_scores: Type.Optional(Type.Record(Type.String(), Type.Number())),
+        },
+        { additionalProperties: true },
+      ),
+    ),
+  },
+  { additionalProperties: true, description: "OpenAI moderation, as the moderation model's provider answered it" },
+);
+
 const OpenAIImages = Type.Object(
   {
     created: Type.Integer(),
@@ -118,6 +158,19 @@ const successDocs: Readonly<Record<string, SuccessDoc>> = {
       'application/json': { schema: ChatCompletion },
       'text/event-stream': { schema: sseText('`data: {chat.completion.chunk}` frames, then `data: [DONE]`') },
     },
+  },
+  'POST /v1/completions': {
+    status: 200,
+    description: 'The completion; with `stream: true`, chunks as server-sent events ending in `data: [DONE]`',
+    content: {
+      'application/json': { schema: TextCompletion },
+      'text/event-stream': { schema: sseText('`data: {text_completion}` frames, then `data: [DONE]`') },
+    },
+  },
+  'POST /v1/moderations': {
+    status: 200,
+    description: 'One result per input',
+    content: { 'application/json': { schema: Moderation } },
   },
   'POST /v1/embeddings': {
     status: 200,

@@ -16,7 +16,7 @@ export interface ChatExecution extends ModelAccess {
   readonly config: { readonly cache: SwitchyardConfig['cache'] };
   readonly metrics: Pick<Metrics, 'cacheLookups'>;
   readonly responseCache: ResponseCacheStore;
-  readonly router: Pick<Router, 'complete' | 'stream'>;
+  readonly router: Pick<Router, 'complete' | 'stream' | 'completeText' | 'streamText'>;
 }
 
 export function resolveModel(access: ModelAccess, modelId: string, environment: Environment): ModelRoute {
@@ -59,12 +59,12 @@ export function assertChoicesSupported(access: ModelAccess, route: ModelRoute, n
   }
 }
 
-interface CachedAnswer {
-  completion: ChatCompletion;
+interface CachedAnswer<Answer = ChatCompletion> {
+  completion: Answer;
   deployment: string;
 }
 
-interface CachePlan {
+export interface CachePlan {
   key: string | null;
   read: boolean;
   write: boolean;
@@ -83,7 +83,12 @@ export interface ChatCall {
 export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS';
 
 /** Only deterministic requests (temperature 0) are cached unless `cache.mode: all`; clients opt out per request. */
-function planCache(gateway: ChatExecution, call: ChatCall, route: ModelRoute, body: ChatRequest): CachePlan {
+export function planCache(
+  gateway: ChatExecution,
+  call: ChatCall,
+  route: ModelRoute,
+  body: Record<string, unknown>,
+): CachePlan {
   const none: CachePlan = { key: null, read: false, write: false, ttlMs: 0 };
   const config = gateway.config.cache;
   if (!config.enabled) return none;
@@ -100,19 +105,28 @@ function planCache(gateway: ChatExecution, call: ChatCall, route: ModelRoute, bo
   };
 }
 
-async function readCache(gateway: ChatExecution, call: ChatCall, plan: CachePlan): Promise<CachedAnswer | null> {
+export async function readCache<Answer = ChatCompletion>(
+  gateway: ChatExecution,
+  call: ChatCall,
+  plan: CachePlan,
+): Promise<CachedAnswer<Answer> | null> {
   if (!plan.key || !plan.read) return null;
   const stored = await gateway.responseCache.get(plan.key);
   gateway.metrics.cacheLookups.inc({ environment: call.environment, result: stored ? 'hit' : 'miss' });
   if (!stored) return null;
   try {
-    return JSON.parse(stored) as CachedAnswer;
+    return JSON.parse(stored) as CachedAnswer<Answer>;
   } catch {
     return null;
   }
 }
 
-function writeCache(gateway: ChatExecution, call: ChatCall, plan: CachePlan, answer: CachedAnswer): void {
+export function writeCache<Answer>(
+  gateway: ChatExecution,
+  call: ChatCall,
+  plan: CachePlan,
+  answer: CachedAnswer<Answer>,
+): void {
   if (!plan.key || !plan.write) return;
   const value = JSON.stringify(answer);
   if (Buffer.byteLength(value) > gateway.config.cache.maxEntryBytes) return;

@@ -180,7 +180,8 @@ export function registerOllamaRoutes(app: FastifyInstance, gateway: GatewayDepen
         template: '',
         details: details(route),
         model_info: {},
-        capabilities: route.kind === 'embedding' ? ['embedding'] : ['completion', 'tools', 'vision'],
+        capabilities:
+          route.kind === 'chat' ? ['completion', 'tools', 'vision'] : route.kind === 'embedding' ? ['embedding'] : [],
         modified_at: bootTime,
       };
     },

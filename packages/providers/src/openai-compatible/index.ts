@@ -8,6 +8,8 @@ import {
   type ProviderAdapter,
   type ProviderConfig,
   providerSpecVersion,
+  type TextCompletionChunk,
+  type TextCompletionRequest,
 } from '../spec';
 import { readServerSentEvents } from '../stream-reader';
 import {
@@ -15,8 +17,12 @@ import {
   fromUpstreamCompletion,
   fromUpstreamEmbeddings,
   fromUpstreamModels,
+  fromUpstreamModeration,
+  fromUpstreamTextChunk,
+  fromUpstreamTextCompletion,
   toUpstreamEmbeddingsRequest,
   toUpstreamRequest,
+  toUpstreamTextRequest,
 } from './translate';
 
 /** OpenAI and every server that copies its API: vLLM, xAI, OpenRouter, LM Studio. `baseURL` includes `/v1`. */
@@ -41,6 +47,30 @@ export function createOpenAICompatibleProvider(config: ProviderConfig): Provider
           break;
         }
         if (data !== '') yield fromUpstreamChunk(event.data, request, context);
+      }
+    }
+  }
+
+  async function* streamText(
+    request: TextCompletionRequest,
+    options: CallOptions = {},
+  ): AsyncGenerator<TextCompletionChunk> {
+    const response = await http.send({
+      method: 'POST',
+      path: '/completions',
+      body: toUpstreamTextRequest(request, true),
+      signal: options.signal,
+      streaming: true,
+    });
+    const stream = readServerSentEvents(response.body(), { context, endMarker: '[DONE]' });
+    for await (const events of stream) {
+      for (const event of events) {
+        const data = event.data.trim();
+        if (data === '[DONE]') {
+          stream.end();
+          break;
+        }
+        if (data !== '') yield fromUpstreamTextChunk(event.data, request, context);
       }
     }
   }
@@ -80,6 +110,25 @@ export function createOpenAICompatibleProvider(config: ProviderConfig): Provider
         signal: options.signal,
       });
       return fromUpstreamEmbeddings(await response.json(), request, context);
+    },
+    async completeText(request, options = {}) {
+      const response = await http.send({
+        method: 'POST',
+        path: '/completions',
+        body: toUpstreamTextRequest(request, false),
+        signal: options.signal,
+      });
+      return fromUpstreamTextCompletion(await response.json(), request, context);
+    },
+    streamText,
+    async moderate(request, options = {}) {
+      const response = await http.send({
+        method: 'POST',
+        path: '/moderations',
+        body: { model: request.model, input: request.input },
+        signal: options.signal,
+      });
+      return fromUpstreamModeration(await response.json(), request, context);
     },
     close: () => http.close(),
   };

@@ -6,6 +6,11 @@ import type {
   ChatRequest,
   EmbeddingsRequest,
   EmbeddingsResponse,
+  ModerationRequest,
+  ModerationResponse,
+  TextCompletion,
+  TextCompletionChunk,
+  TextCompletionRequest,
   UpstreamModel,
   Usage,
 } from '../spec';
@@ -203,4 +208,112 @@ export function fromUpstreamEmbeddings(
     model: answer.model ?? request.model,
     usage: { prompt_tokens: promptTokens, total_tokens: totalTokens },
   };
+}
+
+/** A legacy completions request passes through; `model` and the stream flags are ours (usage is always asked for). */
+export function toUpstreamTextRequest(request: TextCompletionRequest, stream: boolean): Record<string, unknown> {
+  return toUpstreamRequest(request as unknown as ChatRequest, stream);
+}
+
+const textChoices = Type.Unsafe<TextCompletion['choices']>(
+  Type.Array(
+    Type.Object({
+      text: Type.String(),
+      index: Type.Optional(Type.Number()),
+      finish_reason: Type.Optional(nullableString),
+    }),
+  ),
+);
+
+const upstreamText = upstreamShape(
+  'a completion',
+  Type.Object({
+    id: Type.Optional(Type.String()),
+    created: Type.Optional(Type.Number()),
+    model: Type.Optional(Type.String()),
+    choices: textChoices,
+    usage: Type.Optional(Type.Union([usage, Type.Null()])),
+  }),
+);
+
+const upstreamTextChunk = upstreamShape(
+  'a stream event',
+  Type.Object({
+    id: Type.Optional(Type.String()),
+    created: Type.Optional(Type.Number()),
+    model: Type.Optional(Type.String()),
+    choices: Type.Optional(Type.Union([textChoices, Type.Null()])),
+    usage: Type.Optional(Type.Union([usage, Type.Null()])),
+  }),
+);
+
+/** The upstream's `text_completion` as it came, with the fields some servers leave out filled in. */
+export function fromUpstreamTextCompletion(
+  body: unknown,
+  request: TextCompletionRequest,
+  context: UpstreamErrorContext,
+): TextCompletion {
+  const { usage: reported, ...completion } = upstreamText.read(body, context);
+  return {
+    ...completion,
+    id: completion.id ?? '',
+    object: 'text_completion',
+    created: completion.created ?? Math.floor(Date.now() / 1000),
+    model: completion.model ?? request.model,
+    choices: completion.choices.map((choice, position) => ({
+      ...choice,
+      index: choice.index ?? position,
+      finish_reason: choice.finish_reason ?? null,
+      logprobs: choice.logprobs ?? null,
+    })),
+    ...(reported ? { usage: reported } : {}),
+  };
+}
+
+export function fromUpstreamTextChunk(
+  data: string,
+  request: TextCompletionRequest,
+  context: UpstreamErrorContext,
+): TextCompletionChunk {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch (error) {
+    throw upstreamProtocolError(context, 'sent an unreadable stream event', error);
+  }
+  if (!isRecord(parsed)) throw upstreamProtocolError(context, 'sent an unreadable stream event');
+  if (parsed.error !== undefined && parsed.error !== null) throw upstreamStreamError(context, parsed);
+  const chunk = upstreamTextChunk.read(parsed, context);
+  return {
+    ...chunk,
+    id: chunk.id ?? '',
+    object: 'text_completion',
+    created: chunk.created ?? Math.floor(Date.now() / 1000),
+    model: chunk.model ?? request.model,
+    choices: (chunk.choices ?? []).map((choice, position) => ({
+      ...choice,
+      index: choice.index ?? position,
+      finish_reason: choice.finish_reason ?? null,
+      logprobs: choice.logprobs ?? null,
+    })),
+  };
+}
+
+const upstreamModeration = upstreamShape(
+  'a moderation',
+  Type.Object({
+    id: Type.Optional(Type.String()),
+    model: Type.Optional(Type.String()),
+    results: Type.Array(Type.Object({ flagged: Type.Boolean() })),
+  }),
+);
+
+/** OpenAI's moderation answer, as it came (its categories are OpenAI's to define). */
+export function fromUpstreamModeration(
+  body: unknown,
+  request: ModerationRequest,
+  context: UpstreamErrorContext,
+): ModerationResponse {
+  const answer = upstreamModeration.read(body, context);
+  return { ...answer, id: answer.id ?? '', model: answer.model ?? request.model };
 }

@@ -86,12 +86,50 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
       await chat(exchange);
       return;
     }
+    if (record.method === 'POST' && path === '/api/generate') {
+      await generate(exchange);
+      return;
+    }
     if (record.method === 'POST' && path === '/api/embed') {
       embed(exchange);
       return;
     }
     // Ollama's Go router answers unknown routes with plain text.
     sendJson(exchange, 404, '404 page not found');
+  }
+
+  /** `/api/generate`: continues the prompt with ` fake: <prompt>`, as one JSON object or NDJSON lines. */
+  async function generate(exchange: FakeExchange): Promise<void> {
+    const request = (exchange.record.body ?? {}) as Record<string, unknown>;
+    if (typeof request.model !== 'string' || !models.includes(request.model)) {
+      sendJson(exchange, 404, { error: `model "${String(request.model)}" not found, try pulling it first` });
+      return;
+    }
+    const prompt = typeof request.prompt === 'string' ? request.prompt : '';
+    const requestOptions = (request.options ?? {}) as Record<string, unknown>;
+    const limited = limitAnswer(options.reply?.(request) ?? ` fake: ${prompt}`, requestOptions.num_predict);
+    const model = request.model;
+    const statistics = {
+      done: true,
+      done_reason: limited.truncated ? 'length' : 'stop',
+      total_duration: 1_234_567_890,
+      prompt_eval_count: countWords(prompt),
+      eval_count: countWords(limited.text),
+    };
+    if (request.stream === false) {
+      sendJson(exchange, 200, { model, created_at: new Date().toISOString(), response: limited.text, ...statistics });
+      return;
+    }
+    exchange.response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    exchange.response.flushHeaders();
+    for (const piece of splitAnswer(limited.text, options.streamChunks)) {
+      if (exchange.closed()) return;
+      const line = { model, created_at: new Date().toISOString(), response: piece, done: false };
+      await writeFrame(exchange, `${JSON.stringify(line)}\n`, options);
+    }
+    const last = { model, created_at: new Date().toISOString(), response: '', ...statistics };
+    await writeFrame(exchange, `${JSON.stringify(last)}\n`, options);
+    exchange.response.end();
   }
 
   function embed(exchange: FakeExchange): void {

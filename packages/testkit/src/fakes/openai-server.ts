@@ -177,6 +177,14 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       await chatCompletions(exchange);
       return;
     }
+    if (record.method === 'POST' && path === '/v1/completions') {
+      await textCompletions(exchange);
+      return;
+    }
+    if (record.method === 'POST' && path === '/v1/moderations') {
+      moderations(exchange);
+      return;
+    }
     if (record.method === 'POST' && path === '/v1/embeddings') {
       embeddings(exchange);
       return;
@@ -270,6 +278,135 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     });
   }
 
+  /**
+   * Legacy completions: each prompt is continued with ` fake: <prompt>` (suffix appended when given,
+   * the prompt first with `echo`); `n` choices per prompt at index prompt * n + choice, as OpenAI numbers them.
+   */
+  async function textCompletions(exchange: FakeExchange): Promise<void> {
+    const request = (exchange.record.body ?? {}) as Record<string, unknown>;
+    if (typeof request.model !== 'string' || !models.includes(request.model)) {
+      sendJson(
+        exchange,
+        404,
+        openAIError(
+          `The model \`${String(request.model)}\` does not exist or you do not have access to it.`,
+          'invalid_request_error',
+          'model_not_found',
+        ),
+      );
+      return;
+    }
+    const prompts = typeof request.prompt === 'string' ? [request.prompt] : request.prompt;
+    if (!Array.isArray(prompts) || prompts.some((prompt) => typeof prompt !== 'string')) {
+      sendJson(exchange, 400, openAIError("Invalid 'prompt'.", 'invalid_request_error', null, 'prompt'));
+      return;
+    }
+    const perPrompt = typeof request.n === 'number' && request.n > 1 ? request.n : 1;
+    const choices = (prompts as string[]).flatMap((prompt, promptIndex) =>
+      Array.from({ length: perPrompt }, (_, choice) => {
+        const limited = limitAnswer(
+          ` fake: ${prompt}${choice > 0 ? ` (choice ${choice + 1})` : ''}`,
+          request.max_tokens,
+        );
+        const text = `${request.echo === true ? prompt : ''}${limited.text}${
+          typeof request.suffix === 'string' ? request.suffix : ''
+        }`;
+        return { index: promptIndex * perPrompt + choice, text, finish: limited.truncated ? 'length' : 'stop' };
+      }),
+    );
+    const promptTokens = (prompts as string[]).reduce((sum, prompt) => sum + countWords(prompt), 0);
+    const completionTokens = choices.reduce((sum, choice) => sum + countWords(choice.text), 0);
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    };
+    const id = `cmpl-${randomBytes(15).toString('base64url').replace(/[-_]/g, 'x')}`;
+    const now = Math.floor(Date.now() / 1000);
+    if (request.stream !== true) {
+      sendJson(exchange, 200, {
+        id,
+        object: 'text_completion',
+        created: now,
+        model: request.model,
+        choices: choices.map((choice) => ({
+          text: choice.text,
+          index: choice.index,
+          logprobs: null,
+          finish_reason: choice.finish,
+        })),
+        usage,
+      });
+      return;
+    }
+    const includeUsage = (request.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    const chunk = (payload: Record<string, unknown>) => ({
+      id,
+      object: 'text_completion',
+      created: now,
+      model: request.model,
+      ...payload,
+      ...(includeUsage && payload.usage === undefined ? { usage: null } : {}),
+    });
+    exchange.response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+    });
+    exchange.response.flushHeaders();
+    for (const choice of choices) {
+      for (const piece of splitAnswer(choice.text, options.streamChunks)) {
+        if (exchange.closed()) return;
+        await writeFrame(
+          exchange,
+          `data: ${JSON.stringify(chunk({ choices: [{ text: piece, index: choice.index, logprobs: null, finish_reason: null }] }))}\n\n`,
+          options,
+        );
+      }
+      await writeFrame(
+        exchange,
+        `data: ${JSON.stringify(chunk({ choices: [{ text: '', index: choice.index, logprobs: null, finish_reason: choice.finish }] }))}\n\n`,
+        options,
+      );
+    }
+    if (includeUsage) await writeFrame(exchange, `data: ${JSON.stringify(chunk({ choices: [], usage }))}\n\n`, options);
+    await writeFrame(exchange, 'data: [DONE]\n\n', options);
+    exchange.response.end();
+  }
+
+  /** Moderations: an input is flagged (category `harassment`) when it contains the word "hate". */
+  function moderations(exchange: FakeExchange): void {
+    const request = (exchange.record.body ?? {}) as Record<string, unknown>;
+    const inputs = typeof request.input === 'string' ? [request.input] : request.input;
+    if (!Array.isArray(inputs) || inputs.length === 0) {
+      sendJson(exchange, 400, openAIError("Invalid 'input'.", 'invalid_request_error', null, 'input'));
+      return;
+    }
+    const model = typeof request.model === 'string' ? request.model : 'omni-moderation-latest';
+    // Multimodal input is one list of parts judged together, as OpenAI does; strings are judged one by one.
+    const multimodal = inputs.every((input) => input !== null && typeof input === 'object');
+    const texts = multimodal
+      ? [inputs.map((part) => String((part as { text?: unknown }).text ?? '')).join(' ')]
+      : inputs.map(String);
+    const categories = ['harassment', 'hate', 'self-harm', 'sexual', 'violence'];
+    sendJson(exchange, 200, {
+      id: `modr-${randomBytes(8).toString('hex')}`,
+      model,
+      results: texts.map((text) => {
+        const flagged = /\bhate\b/i.test(text);
+        return {
+          flagged,
+          categories: Object.fromEntries(categories.map((name) => [name, flagged && name === 'harassment'])),
+          category_scores: Object.fromEntries(
+            categories.map((name) => [name, flagged && name === 'harassment' ? 0.91 : 0.0001]),
+          ),
+          ...(multimodal
+            ? { category_applied_input_types: Object.fromEntries(categories.map((name) => [name, ['text']])) }
+            : {}),
+        };
+      }),
+    });
+  }
+
   async function chatCompletions(exchange: FakeExchange): Promise<void> {
     const body = exchange.record.body;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -318,8 +455,13 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const toolCalls = scripted.length > 0 ? scripted : single ? [single] : [];
     const toolCall = toolCalls[0];
     const finishReason = toolCall !== undefined ? 'tool_calls' : limited.truncated ? 'length' : 'stop';
+    // `n` text answers, told apart by a suffix after the first (tool calls answer one choice).
+    const choiceCount = toolCall === undefined && typeof request.n === 'number' && request.n > 1 ? request.n : 1;
+    const texts = Array.from({ length: choiceCount }, (_, index) =>
+      index === 0 ? limited.text : `${limited.text} (choice ${index + 1})`,
+    );
     const promptTokens = promptWordCount(request.messages);
-    const completionTokens = countWords(toolCalls.map((call) => call.function.arguments).join(' ') || limited.text);
+    const completionTokens = countWords(toolCalls.map((call) => call.function.arguments).join(' ') || texts.join(' '));
     const usage = {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
@@ -346,17 +488,15 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         object: 'chat.completion',
         created: now,
         model: request.model,
-        choices: [
-          {
-            index: 0,
-            message:
-              toolCall === undefined
-                ? { role: 'assistant', content: limited.text, refusal: null, annotations: [] }
-                : { role: 'assistant', content: null, tool_calls: toolCalls, refusal: null, annotations: [] },
-            logprobs: null,
-            finish_reason: finishReason,
-          },
-        ],
+        choices: texts.map((text, index) => ({
+          index,
+          message:
+            toolCall === undefined
+              ? { role: 'assistant', content: text, refusal: null, annotations: [] }
+              : { role: 'assistant', content: null, tool_calls: toolCalls, refusal: null, annotations: [] },
+          logprobs: null,
+          finish_reason: finishReason,
+        })),
         usage,
         service_tier: 'default',
         system_fingerprint: fingerprint,
@@ -377,24 +517,37 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       ...(includeUsage ? { usage: null } : {}),
       ...extra,
     });
-    const frames: Array<{ payload: unknown; delayed: boolean }> = [
-      {
-        payload: chunk([
-          { index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null },
-        ]),
-        delayed: false,
-      },
-      ...(toolCall === undefined
-        ? splitAnswer(limited.text, options.streamChunks).map((piece) => ({
-            payload: chunk([{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }]),
-            delayed: true,
-          }))
-        : toolCallFrames(toolCalls).map((delta) => ({
-            payload: chunk([{ index: 0, delta, logprobs: null, finish_reason: null }]),
-            delayed: true,
-          }))),
-      { payload: chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }]), delayed: false },
-    ];
+    // With n > 1, OpenAI interleaves the choices' chunks, each chunk carrying one choice and its index.
+    const interleave = (perChoice: Array<Array<{ payload: unknown; delayed: boolean }>>) => {
+      const merged: Array<{ payload: unknown; delayed: boolean }> = [];
+      for (let step = 0; perChoice.some((frames) => step < frames.length); step += 1) {
+        for (const frames of perChoice) {
+          const frame = frames[step];
+          if (frame) merged.push(frame);
+        }
+      }
+      return merged;
+    };
+    const frames = interleave(
+      texts.map((text, index) => [
+        {
+          payload: chunk([
+            { index, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null },
+          ]),
+          delayed: false,
+        },
+        ...(toolCall === undefined
+          ? splitAnswer(text, options.streamChunks).map((piece) => ({
+              payload: chunk([{ index, delta: { content: piece }, logprobs: null, finish_reason: null }]),
+              delayed: true,
+            }))
+          : toolCallFrames(toolCalls).map((delta) => ({
+              payload: chunk([{ index, delta, logprobs: null, finish_reason: null }]),
+              delayed: true,
+            }))),
+        { payload: chunk([{ index, delta: {}, logprobs: null, finish_reason: finishReason }]), delayed: false },
+      ]),
+    );
     if (includeUsage) frames.push({ payload: chunk([], { usage }), delayed: false });
 
     exchange.response.writeHead(200, {
