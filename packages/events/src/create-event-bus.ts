@@ -35,6 +35,12 @@ export interface EventBusOptions<Catalog extends EventCatalog> {
   transport: EventTransport;
   /** The control-plane database: outbox, consumed event ids, dead letters. */
   database: SwitchyardDatabase;
+  /**
+   * Other databases whose `event_outbox` the relay publishes too (the dev environment's, where a
+   * dev session commits its state change and its events together). One that was never opened
+   * (`opened()` false: a lazily opened embedded database nothing used) is left closed and skipped.
+   */
+  outboxDatabases?: readonly SwitchyardDatabase[];
   catalog: Catalog;
   clock?: Clock;
   /** Defaults for every subscription (tests use milliseconds). */
@@ -166,10 +172,37 @@ export function createEventBus<Catalog extends EventCatalog>(options: EventBusOp
     }
   }
 
+  /** Each database whose outbox the relay reads; `listening` once its commit notifications are heard. */
+  const outboxes = [database, ...(options.outboxDatabases ?? []).filter((other) => other !== database)].map(
+    (outboxDatabase) => ({
+      database: outboxDatabase,
+      repository: outboxDatabase === database ? repository : createEventsRepository(outboxDatabase.db),
+      listening: false,
+    }),
+  );
+
   async function relayOnce(): Promise<number> {
     let relayed = 0;
+    let failure: unknown;
+    for (const outbox of outboxes) {
+      // Reading the outbox of a lazily opened database would open it: one nothing used has no rows.
+      if (!outbox.database.opened()) continue;
+      listenForCommits(outbox);
+      // One database being down does not hold up the others' events.
+      try {
+        relayed += await relayFrom(outbox.repository);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure !== undefined) throw failure;
+    return relayed;
+  }
+
+  async function relayFrom(outboxRepository: typeof repository): Promise<number> {
+    let relayed = 0;
     while (true) {
-      const batch = await repository.listOutbox(relayBatch);
+      const batch = await outboxRepository.listOutbox(relayBatch);
       if (batch.length === 0) return relayed;
       // Published before deleted: a crash in between publishes again, and consumer groups skip the repeat.
       for (let start = 0; start < batch.length; start += batchSize) {
@@ -178,7 +211,7 @@ export function createEventBus<Catalog extends EventCatalog>(options: EventBusOp
         else for (const envelope of part) await transport.publish(envelope);
         for (const envelope of part) emit({ type: 'relayed', event: envelope });
       }
-      await repository.deleteOutbox(batch.map((envelope) => envelope.id));
+      await outboxRepository.deleteOutbox(batch.map((envelope) => envelope.id));
       relayed += batch.length;
       if (batch.length < relayBatch) return relayed;
     }
@@ -201,18 +234,29 @@ export function createEventBus<Catalog extends EventCatalog>(options: EventBusOp
   }
 
   const relayIntervalMs = options.relayIntervalMs ?? 1_000;
-  if (relayIntervalMs > 0) {
-    const tick = () => void relayOutbox().catch((error: unknown) => reportError(error, 'outbox relay failed'));
-    const timer = setInterval(tick, relayIntervalMs);
-    timer.unref();
-    stopRelay.push(() => clearInterval(timer));
-    database
+  const tick = () => void relayOutbox().catch((error: unknown) => reportError(error, 'outbox relay failed'));
+
+  /** Relays on each commit's NOTIFY from this outbox's database; started once the database is open. */
+  function listenForCommits(outbox: (typeof outboxes)[number]): void {
+    if (relayIntervalMs <= 0 || outbox.listening || closed) return;
+    outbox.listening = true;
+    outbox.database
       .listen(eventOutboxChannel, tick)
       .then((unlisten) => {
         if (closed) void unlisten();
         else stopRelay.push(unlisten);
       })
-      .catch((error: unknown) => reportError(error, 'listening for outbox commits failed'));
+      .catch((error: unknown) => {
+        outbox.listening = false;
+        reportError(error, 'listening for outbox commits failed');
+      });
+  }
+
+  if (relayIntervalMs > 0) {
+    const timer = setInterval(tick, relayIntervalMs);
+    timer.unref();
+    stopRelay.push(() => clearInterval(timer));
+    for (const outbox of outboxes) if (outbox.database.opened()) listenForCommits(outbox);
     // Rows a crashed process left behind.
     tick();
     const purgeIntervalMs = options.purgeIntervalMs ?? 60 * 60_000;

@@ -7,7 +7,12 @@ import {
   GiftSessionResponse,
 } from '@switchyard/api-schemas';
 import { type Environment, type SwitchyardConfig, SwitchyardError } from '@switchyard/core';
-import { createGiftSessionsRepository, type GiftSessionsRepository, withGiftServiceRole } from '@switchyard/db';
+import {
+  createGiftSessionsRepository,
+  type Db,
+  type GiftSessionsRepository,
+  withGiftServiceRole,
+} from '@switchyard/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
 import type { RouteBehaviour } from '../edge/principal';
@@ -56,10 +61,15 @@ export function registerGiftFinderRoutes(app: FastifyInstance, dependencies: Gif
   if (dependencies.config.giftFinder.enabled === false) return;
   const { databases, events, flows, settings } = dependencies;
   const useRoles = dependencies.mode === 'server' && dependencies.config.giftFinder.serviceRoles === true;
-  const sessionsIn = <T>(environment: Environment, work: (sessions: GiftSessionsRepository) => Promise<T>) =>
+  const sessionsIn = <T>(
+    environment: Environment,
+    work: (sessions: GiftSessionsRepository, transaction: Db) => Promise<T>,
+  ) =>
     withGiftServiceRole(databases[environment].db, 'sessions', useRoles, (db) =>
-      work(createGiftSessionsRepository(db)),
+      work(createGiftSessionsRepository(db), db),
     );
+  /** The relay also hears the commit's NOTIFY; this only saves the first event of a just-opened database the wait. */
+  const relaySoon = () => void events.relayOutbox().catch(() => {});
 
   async function owned(request: FastifyRequest, id: string) {
     const { owner, environment } = ownerOf(request);
@@ -109,8 +119,10 @@ export function registerGiftFinderRoutes(app: FastifyInstance, dependencies: Gif
       const currency = body.currency ?? String(settings.current().get('gift_finder.default_currency'));
       const id = await flows.start(environment, owner);
       const now = new Date();
-      await sessionsIn(environment, (sessions) =>
-        sessions.create({
+      // The session and its first events commit together (the environment's outbox): a crash after
+      // the commit loses no event, the relay publishes them; a failure before it leaves no session.
+      await sessionsIn(environment, async (sessions, transaction) => {
+        await sessions.create({
           id,
           owner,
           recipient: body.recipient?.trim() || null,
@@ -124,10 +136,9 @@ export function registerGiftFinderRoutes(app: FastifyInstance, dependencies: Gif
           ranking: null,
           createdAt: now,
           updatedAt: now,
-        }),
-      );
-      try {
-        await events.publish(
+        });
+        await events.publishInTransaction(
+          transaction,
           'ChatStartInterview',
           {
             sessionId: id,
@@ -139,16 +150,15 @@ export function registerGiftFinderRoutes(app: FastifyInstance, dependencies: Gif
           { environment, flowId: id, id: `${id}-start` },
         );
         if (profileRequested) {
-          await events.publish(
+          await events.publishInTransaction(
+            transaction,
             'StalkingAnalyzeRequested',
             { sessionId: id, links, text, consent: true },
             { environment, flowId: id, id: `${id}-profile` },
           );
         }
-      } catch (error) {
-        await sessionsIn(environment, (sessions) => sessions.setStatus(id, 'failed', new Date()));
-        throw error;
-      }
+      });
+      relaySoon();
       const view = await sessionsIn(environment, (sessions) => sessions.view(id));
       if (!view) throw notFound(id);
       return reply.code(201).send({ session: wireSession(view) });
@@ -180,19 +190,22 @@ export function registerGiftFinderRoutes(app: FastifyInstance, dependencies: Gif
       const { environment } = await owned(request, request.params.id);
       const id = request.params.id;
       const now = new Date();
-      const turn = await sessionsIn(environment, (sessions) => sessions.takeAnswer(id, now));
-      if (turn === null) {
-        throw new SwitchyardError('SY_ERR_GIFT_SESSION_STATE', 'This session is not waiting for an answer');
-      }
-      const message = { id: `${id}-a${turn}`, turn, text: request.body.text, createdAt: now.toISOString() };
-      await sessionsIn(environment, (sessions) =>
-        sessions.addMessage({ ...message, sessionId: id, role: 'user', createdAt: now }),
-      );
-      await events.publish(
-        'ChatUserAnswered',
-        { sessionId: id, message },
-        { environment, flowId: id, id: `${id}-answer-${turn}` },
-      );
+      // The answer, its message and its event commit together (the environment's outbox).
+      await sessionsIn(environment, async (sessions, transaction) => {
+        const turn = await sessions.takeAnswer(id, now);
+        if (turn === null) {
+          throw new SwitchyardError('SY_ERR_GIFT_SESSION_STATE', 'This session is not waiting for an answer');
+        }
+        const message = { id: `${id}-a${turn}`, turn, text: request.body.text, createdAt: now.toISOString() };
+        await sessions.addMessage({ ...message, sessionId: id, role: 'user', createdAt: now });
+        await events.publishInTransaction(
+          transaction,
+          'ChatUserAnswered',
+          { sessionId: id, message },
+          { environment, flowId: id, id: `${id}-answer-${turn}` },
+        );
+      });
+      relaySoon();
       const view = await sessionsIn(environment, (sessions) => sessions.view(id));
       if (!view) throw notFound(id);
       return reply.code(202).send({ session: wireSession(view) });
