@@ -1,6 +1,7 @@
 import {
   ErrorResponse,
   GiftAnswerCreate,
+  GiftProductImageParams,
   GiftSessionCreate,
   GiftSessionList,
   GiftSessionParams,
@@ -21,8 +22,10 @@ import type { PlatformEventBus } from '../events/event-bus';
 import type { FlowService } from '../events/flows';
 import type { Databases } from '../infrastructure/databases';
 import type { SettingsStore } from '../settings/settings-store';
+import { version } from '../version';
 import { followSession, parseLastEventId } from './gift-session-stream';
 import { wireSession, wireSessionSummary } from './gift-session-wire';
+import { createProductImageProxy } from './product-images';
 
 export interface GiftFinderRouteDependencies {
   readonly config: SwitchyardConfig;
@@ -39,6 +42,8 @@ const tags = ['Apps'];
 const security = [{ bearer: [] }];
 const base = '/v1/apps/gift-finder/sessions';
 const heartbeatMs = 15_000;
+/** Product images are the same for a day; only the owner's browser keeps them. */
+const imageCacheControl = 'private, max-age=86400';
 
 function ownerOf(request: FastifyRequest): { owner: string; environment: Environment } {
   const principal = request.principal;
@@ -243,6 +248,71 @@ export function registerGiftFinderRoutes(app: FastifyInstance, dependencies: Gif
       },
     },
     async (request) => ({ session: wireSession((await owned(request, request.params.id)).view) }),
+  );
+
+  // The web page's Content-Security-Policy loads images from its own origin only: product images
+  // come through here, for the session's owner, and only the image URL a marketplace gave for one
+  // of the session's products (never a URL the caller names).
+  const web = dependencies.config.builtinApps?.web;
+  const images = createProductImageProxy({
+    allowedNetworks: web?.allowedNetworks ?? [],
+    ...(web?.fetchTimeoutMs ? { timeoutMs: web.fetchTimeoutMs } : {}),
+    ...(dependencies.config.giftFinder.images?.maxBytes
+      ? { maxBytes: dependencies.config.giftFinder.images.maxBytes }
+      : {}),
+    ...(dependencies.config.giftFinder.images?.cacheBytes !== undefined
+      ? { cacheBytes: dependencies.config.giftFinder.images.cacheBytes }
+      : {}),
+    userAgent: `Switchyard/${version} (+gift finder)`,
+  });
+  app.addHook('onClose', async () => {
+    await images.close();
+  });
+
+  app.get<{ Params: GiftProductImageParams }>(
+    `${base}/:id/products/:productId/image`,
+    {
+      config: { behaviour: { ...behaviour, usage: false } },
+      schema: {
+        tags,
+        summary: 'A product’s image, fetched for the page (its Content-Security-Policy loads no other origin)',
+        description:
+          'Only for the session’s owner and only the image a marketplace gave for one of its products. Served when ' +
+          'its bytes are JPEG, PNG, GIF, WebP or AVIF and it is within giftFinder.images.maxBytes (5 MiB); a ' +
+          'non-public address, another type (SVG included) or a larger image is 502 SY_ERR_IMAGE_REFUSED.',
+        security,
+        params: GiftProductImageParams,
+        response: {
+          400: ErrorResponse,
+          401: ErrorResponse,
+          403: ErrorResponse,
+          404: ErrorResponse,
+          502: ErrorResponse,
+          503: ErrorResponse,
+          504: ErrorResponse,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id, productId } = request.params;
+      const { owner, environment } = ownerOf(request);
+      const found = await sessionsIn(environment, async (sessions) => {
+        const session = await sessions.find(id);
+        if (!session || session.owner !== owner) throw notFound(id);
+        return sessions.product(id, productId);
+      });
+      if (!found?.image) {
+        throw new SwitchyardError('SY_ERR_NOT_FOUND', `Session '${id}' has no product '${productId}' with an image`);
+      }
+      const image = await images.get(found.image, clientDisconnectSignal(request, reply));
+      return reply
+        .code(200)
+        .header('content-type', image.contentType)
+        .header('cache-control', imageCacheControl)
+        .header('x-content-type-options', 'nosniff')
+        .header('content-security-policy', "default-src 'none'; sandbox")
+        .send(image.body);
+    },
   );
 
   // Shutting down ends every stream at once; clients resume with Last-Event-ID on another process.
