@@ -190,7 +190,7 @@ export function createEventBus<Catalog extends EventCatalog>(options: EventBusOp
       listenForCommits(outbox);
       // One database being down does not hold up the others' events.
       try {
-        relayed += await relayFrom(outbox.repository);
+        relayed += await relayFrom(outbox);
       } catch (error) {
         failure ??= error;
       }
@@ -199,21 +199,36 @@ export function createEventBus<Catalog extends EventCatalog>(options: EventBusOp
     return relayed;
   }
 
-  async function relayFrom(outboxRepository: typeof repository): Promise<number> {
+  /** Published before deleted: a crash in between publishes again, and consumer groups skip the repeat. */
+  async function publishBatch(batch: readonly EventEnvelope[]): Promise<void> {
+    for (let start = 0; start < batch.length; start += batchSize) {
+      const part = batch.slice(start, start + batchSize);
+      if (part.length > 1 && transport.publishMany) await transport.publishMany(part);
+      else for (const envelope of part) await transport.publish(envelope);
+      for (const envelope of part) emit({ type: 'relayed', event: envelope });
+    }
+  }
+
+  async function relayFrom(outbox: (typeof outboxes)[number]): Promise<number> {
     let relayed = 0;
     while (true) {
-      const batch = await outboxRepository.listOutbox(relayBatch);
-      if (batch.length === 0) return relayed;
-      // Published before deleted: a crash in between publishes again, and consumer groups skip the repeat.
-      for (let start = 0; start < batch.length; start += batchSize) {
-        const part = batch.slice(start, start + batchSize) as EventEnvelope[];
-        if (part.length > 1 && transport.publishMany) await transport.publishMany(part);
-        else for (const envelope of part) await transport.publish(envelope);
-        for (const envelope of part) emit({ type: 'relayed', event: envelope });
+      let taken: number;
+      if (outbox.database.kind === 'postgres') {
+        // Every process relays: each row is locked by one of them, so it is published once (unless
+        // that one crashes before its commit, and the row goes out again).
+        taken = await outbox.repository.claimOutbox(relayBatch, (batch) => publishBatch(batch as EventEnvelope[]));
+      } else {
+        // PGlite has one owner process, whose relays run one at a time; the transport writes to the
+        // same single connection, so it cannot wait inside a transaction here.
+        const batch = (await outbox.repository.listOutbox(relayBatch)) as EventEnvelope[];
+        if (batch.length > 0) {
+          await publishBatch(batch);
+          await outbox.repository.deleteOutbox(batch.map((envelope) => envelope.id));
+        }
+        taken = batch.length;
       }
-      await outboxRepository.deleteOutbox(batch.map((envelope) => envelope.id));
-      relayed += batch.length;
-      if (batch.length < relayBatch) return relayed;
+      relayed += taken;
+      if (taken < relayBatch) return relayed;
     }
   }
 

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Db, openDatabase, type SwitchyardDatabase } from '@switchyard/db';
+import { createTestPostgresDatabase, probePostgres } from '@switchyard/testkit';
 import { sql } from 'drizzle-orm';
 import Type from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,9 @@ import { defineEvent, defineEventCatalog } from './catalog';
 import { createEventBus } from './create-event-bus';
 import { createEmbeddedTransport } from './embedded/embedded-transport';
 import type { EventEnvelope } from './event-bus';
+
+const postgres = await probePostgres();
+if (!postgres.available) console.warn(`[skip] concurrent outbox relays on PostgreSQL: ${postgres.reason}`);
 
 const catalog = defineEventCatalog([
   defineEvent('SessionOpened', { payload: Type.Object({ sessionId: Type.String({ minLength: 1 }) }) }),
@@ -111,4 +115,49 @@ describe('outbox relay over several databases', () => {
       await consumer.close();
     }
   });
+});
+
+describe.skipIf(!postgres.available)('outbox relays of several processes (PostgreSQL)', () => {
+  it('publishes each row once when two processes relay at the same moment', async () => {
+    const created = await createTestPostgresDatabase();
+    if (!created) throw new Error('PostgreSQL answered the probe but not createTestPostgresDatabase');
+    const database = await openDatabase({ kind: 'postgres', url: created.url });
+    const connect = () =>
+      createEventBus({
+        transport: createEmbeddedTransport({ database, pollIntervalMs: 20, onError: () => {} }),
+        database,
+        catalog,
+        relayIntervalMs: 0,
+        batchSize: 1,
+        onError: () => {},
+      });
+    const [first, second] = [connect(), connect()];
+    try {
+      await database.db.transaction(async (transaction) => {
+        for (let index = 0; index < 60; index++) {
+          await first.publishInTransaction(
+            transaction as unknown as Db,
+            'SessionOpened',
+            { sessionId: `s${index}` },
+            { environment: 'prod', id: `row-${index}` },
+          );
+        }
+      });
+      const relayed: string[] = [];
+      for (const bus of [first, second]) {
+        bus.onActivity((activity) => {
+          if (activity.type === 'relayed') relayed.push(activity.event.id);
+        });
+      }
+      const [a, b] = await Promise.all([first.relayOutbox(), second.relayOutbox()]);
+      expect(a + b).toBe(60);
+      expect(relayed).toHaveLength(60);
+      expect(new Set(relayed).size).toBe(60);
+    } finally {
+      await first.close();
+      await second.close();
+      await database.close();
+      await created.drop();
+    }
+  }, 60_000);
 });
