@@ -29,10 +29,15 @@ export interface BackendAddress {
   prefix?: string;
 }
 
-export function openBackendDatabase(address: BackendAddress, poolSize = 20): Promise<SwitchyardDatabase> {
+/** `migrate: false`: the schema is current already (the parent migrated it); a PGlite directory always migrates. */
+export function openBackendDatabase(
+  address: BackendAddress,
+  poolSize = 20,
+  options: { migrate?: boolean } = {},
+): Promise<SwitchyardDatabase> {
   return address.kind === 'pglite'
     ? openDatabase({ kind: 'pglite', dataDir: address.database })
-    : openDatabase({ kind: 'postgres', url: address.database as string, poolSize });
+    : openDatabase({ kind: 'postgres', url: address.database as string, poolSize, migrate: options.migrate !== false });
 }
 
 export function backendTransport(

@@ -48,7 +48,8 @@ async function main(): Promise<void> {
   const address = JSON.parse(process.env.BENCH_ADDRESS ?? '{}') as BackendAddress;
   const total = Number(process.env.BENCH_EVENTS);
   const publishes = address.kind === 'pglite';
-  const database = await openBackendDatabase(address, 10);
+  // The parent migrated the schema before it started any consumer: a restart opens the pool only.
+  const database = await openBackendDatabase(address, 10, { migrate: publishes });
   if (publishes) await createBenchTables(database);
   const bus = createEventBus({
     transport: backendTransport(address, database, { leaseMs: sigkillLeaseMs }),
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
     },
     { concurrency: 16 },
   );
-  process.send?.({ type: 'ready' });
+  process.send?.({ type: 'ready', startMs: Math.round(performance.now()) });
 
   let published = total;
   if (publishes) {

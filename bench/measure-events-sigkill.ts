@@ -18,7 +18,7 @@
  * (TEST_REDIS_URL, TEST_AMQP_URL for those backends); backends that do not answer are skipped.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import type { Db } from '@switchyard/db';
 import { createEventBus } from '@switchyard/events';
 import { sql } from 'drizzle-orm';
+import { build } from 'esbuild';
 import {
   type BackendAddress,
   type BackendKind,
@@ -48,15 +49,55 @@ const { values } = parseArgs({
     consumers: { type: 'string', default: '3' },
     /** Give up on a backend when no event was handled for this long. */
     'stall-seconds': { type: 'string', default: '180' },
+    /**
+     * Stop killing after this many seconds (0: kill until every event is handled); the rest of the
+     * N events then drain with the consumers left alone, so lost and handled-twice still cover all N.
+     */
+    'kill-seconds': { type: 'string', default: '0' },
     out: { type: 'string' },
   },
 });
 const total = Number(values.events);
 const killEveryMs = Number(values['kill-every']);
 const stallMs = Number(values['stall-seconds']) * 1000;
+const killForMs = Number(values['kill-seconds']) * 1000;
 const kinds = values.backends.split(',') as BackendKind[];
 const consumerSlots = Math.max(1, Number(values.consumers));
-const consumerScript = join(benchDir, 'events-sigkill-consumer.ts');
+const consumerSource = join(benchDir, 'events-sigkill-consumer.ts');
+
+/**
+ * The consumer as one plain JavaScript file: Switchyard's packages bundled (only what the consumer
+ * uses), npm packages left to node_modules. Run through tsx instead, a restarted consumer spent 5–9 s
+ * of a loaded machine loading and transpiling @switchyard/db and @switchyard/events file by file
+ * before it opened anything; bundled, it starts in well under a second (see `restart` in the results).
+ */
+async function bundleConsumer(): Promise<string> {
+  const outDir = join(benchDir, '.cache');
+  await mkdir(outDir, { recursive: true });
+  const outfile = join(outDir, 'events-sigkill-consumer.mjs');
+  await build({
+    entryPoints: [consumerSource],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'npm-packages-external',
+        setup(pluginBuild) {
+          pluginBuild.onResolve({ filter: /^[^./]/ }, (args) =>
+            args.path.startsWith('@switchyard/') ? undefined : { path: args.path, external: true },
+          );
+        },
+      },
+    ],
+  });
+  return outfile;
+}
+/** PGlite's consumer migrates its directory from the migration files, which a bundle does not carry: tsx for it. */
+const bundledConsumer = kinds.some((kind) => kind !== 'pglite') ? await bundleConsumer() : consumerSource;
 
 interface Result {
   backend: string;
@@ -69,12 +110,23 @@ interface Result {
   handledTwice: number;
   /** Effects applied beyond the first, summed (0 when handledTwice is 0). */
   extraApplications: number;
+  /** Handled while consumers were being killed (all of them unless --kill-seconds stopped the kills first). */
+  handledUnderKills: number;
+  /** From a consumer's spawn to its subscription, over every consumer started. */
+  restart: { medianMs: number; p95Ms: number; maxMs: number };
   outcome: 'complete' | 'stalled';
 }
 
 interface Consumer {
   child: ChildProcess;
   readyAt: number | undefined;
+}
+
+/** Milliseconds from a consumer's spawn to its `ready` (subscribed), per backend. */
+function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
 /** Starts consumer processes, SIGKILLs the longest-running ready one every `killEveryMs` and replaces it. */
@@ -93,8 +145,11 @@ function consumerPool(address: BackendAddress, slots: number, logFile: string) {
   let deadOnArrival = 0;
   let progressListener: (message: { published: number; effects: number }) => void = () => {};
 
+  const restartMs: number[] = [];
+
   function start(): void {
-    const child = spawnNode(consumerScript, [], {
+    const spawnedAt = performance.now();
+    const child = spawnNode(address.kind === 'pglite' ? consumerSource : bundledConsumer, [], {
       env: childEnvironment({ BENCH_ADDRESS: JSON.stringify(address), BENCH_EVENTS: String(total) }),
       logFile,
       ipc: true,
@@ -105,6 +160,7 @@ function consumerPool(address: BackendAddress, slots: number, logFile: string) {
     child.on('message', (message: { type: string; published?: number; effects?: number }) => {
       if (message.type === 'ready') {
         consumer.readyAt = performance.now();
+        restartMs.push(consumer.readyAt - spawnedAt);
         firstReady();
       } else if (message.type === 'progress') {
         progressListener({ published: message.published ?? 0, effects: message.effects ?? 0 });
@@ -150,12 +206,24 @@ function consumerPool(address: BackendAddress, slots: number, logFile: string) {
       for (const child of children) child.kill('SIGKILL');
       await Promise.all(children.map((child) => waitForExit(child)));
     },
-    stats: () => ({ kills, started }),
+    stats: () => ({
+      kills,
+      started,
+      restart: {
+        medianMs: Math.round(percentile(restartMs, 50)),
+        p95Ms: Math.round(percentile(restartMs, 95)),
+        maxMs: Math.round(Math.max(0, ...restartMs)),
+      },
+    }),
   };
 }
 
-/** Resolves once `check` returns true, polling; false when nothing moved for `stallMs`. */
-async function until(progress: () => Promise<number>, target: number): Promise<boolean> {
+/** Resolves once `check` returns true, polling; false when nothing moved for `stallMs` or at `deadline`. */
+async function until(
+  progress: () => Promise<number>,
+  target: number,
+  deadline = Number.POSITIVE_INFINITY,
+): Promise<boolean> {
   let last = -1;
   let movedAt = performance.now();
   let reportedAt = performance.now();
@@ -166,6 +234,7 @@ async function until(progress: () => Promise<number>, target: number): Promise<b
       console.log(`  ${now} of ${target} handled`);
     }
     if (now >= target) return true;
+    if (performance.now() >= deadline) return false;
     if (now !== last) {
       last = now;
       movedAt = performance.now();
@@ -204,22 +273,28 @@ async function serverBackend(kind: BackendKind, logFile: string): Promise<Result
         });
       }
     })();
-    const complete = await until(async () => (await countEffects(database)).rows, total);
+    const handled = async () => (await countEffects(database)).rows;
+    let complete = await until(handled, total, killForMs > 0 ? started + killForMs : Number.POSITIVE_INFINITY);
     const seconds = (performance.now() - started) / 1000;
+    const handledUnderKills = await handled();
     pool.stopKilling();
+    // Past --kill-seconds: the rest drains without kills, so every event is still checked.
+    if (!complete && killForMs > 0) complete = await until(handled, total);
     await publishing;
     // Kills during the last seconds may leave redeliveries in flight: let them settle before counting.
     await new Promise((resolve) => setTimeout(resolve, 3 * 3_000));
     await pool.stop();
     const effects = await countEffects(database);
-    const { kills, started: processes } = pool.stats();
+    const { kills, started: processes, restart } = pool.stats();
     return {
       backend: `${backendLabels[kind]} (outbox in PostgreSQL)`,
+      restart,
       events: total,
       kills,
       consumerProcesses: processes,
       seconds: Math.round(seconds),
-      eventsPerSecond: Math.round(effects.rows / seconds),
+      handledUnderKills,
+      eventsPerSecond: Math.round((handledUnderKills / seconds) * 10) / 10,
       lost: total - effects.rows,
       handledTwice: effects.twice,
       extraApplications: effects.applied - effects.rows,
@@ -256,14 +331,16 @@ async function pgliteBackend(logFile: string): Promise<Result> {
       sql`SELECT count(*) AS count FROM event_outbox`,
     );
     await database.close();
-    const { kills, started: processes } = pool.stats();
+    const { kills, started: processes, restart } = pool.stats();
     return {
       backend: `${backendLabels.pglite}, data directory, publisher in the killed process`,
+      restart,
       events: total,
       kills,
       consumerProcesses: processes,
       seconds: Math.round(seconds),
-      eventsPerSecond: Math.round(counted.rows / seconds),
+      handledUnderKills: counted.rows,
+      eventsPerSecond: Math.round((counted.rows / seconds) * 10) / 10,
       lost: total - counted.rows,
       handledTwice: counted.twice,
       extraApplications: counted.applied - counted.rows,
@@ -288,13 +365,20 @@ async function writeReport(): Promise<void> {
     'the consumed-id record. Lost: events without an effect; handled twice: effects applied more than once.',
     `Server backends: ${consumerSlots} consumer processes, the one up longest killed every interval and replaced; the`,
     'publisher (transactional outbox in PostgreSQL, 100 events per transaction) and relay run in the bench process.',
+    ...(killForMs > 0
+      ? [
+          `Kills stopped after ${killForMs / 1000} s (--kill-seconds); the events not handled by then drained with the`,
+          'consumers left alone, so lost and handled twice cover all of them; events/s is over the kill period only.',
+        ]
+      : []),
     '',
-    '| backend | events | kills | consumer processes | seconds | events/s | lost | handled twice | outcome |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| backend | events | handled under kills | kills | consumer processes | consumer start (median / p95 / max) | seconds of kills | events/s under kills | lost | handled twice | outcome |',
+    '|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|',
     ...results.map(
       (result) =>
-        `| ${result.backend} | ${result.events} | ${result.kills} | ${result.consumerProcesses} | ${result.seconds} | ` +
-        `${result.eventsPerSecond} | ${result.lost} | ${result.handledTwice} | ${result.outcome} |`,
+        `| ${result.backend} | ${result.events} | ${result.handledUnderKills} | ${result.kills} | ${result.consumerProcesses} | ` +
+        `${(result.restart.medianMs / 1000).toFixed(2)} / ${(result.restart.p95Ms / 1000).toFixed(2)} / ${(result.restart.maxMs / 1000).toFixed(2)} s | ` +
+        `${result.seconds} | ${result.eventsPerSecond} | ${result.lost} | ${result.handledTwice} | ${result.outcome} |`,
     ),
     ...(skipped.length ? ['', `Skipped: ${skipped.join('; ')}.`] : []),
     '',

@@ -53,6 +53,12 @@ export type GiftAnswerCreate = Static<typeof GiftAnswerCreate>;
 export const GiftSessionParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 export type GiftSessionParams = Static<typeof GiftSessionParams>;
 
+export const GiftProductImageParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 100 }),
+  productId: Type.String({ minLength: 1, maxLength: 100 }),
+});
+export type GiftProductImageParams = Static<typeof GiftProductImageParams>;
+
 export const GiftMessage = Type.Object({
   id: Type.String(),
   role: Type.Union([Type.Literal('assistant'), Type.Literal('user')]),

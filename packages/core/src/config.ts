@@ -382,6 +382,16 @@ const GiftFinderSchema = Type.Object(
     ),
     /** A marketplace's Retry-After longer than this marks it rate_limited instead of retrying later; default 60. */
     maxRetryAfterSeconds: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** The product image proxy: largest image served (default 5 MiB) and bytes kept in memory (default 64 MiB; 0: none). */
+    images: Type.Optional(
+      Type.Object(
+        {
+          maxBytes: Type.Optional(positiveInteger),
+          cacheBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

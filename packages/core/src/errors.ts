@@ -62,6 +62,11 @@ export const errorCodes = {
   SY_ERR_UPSTREAM_RATE_LIMITED: 429,
   SY_ERR_INTERNAL: 500,
   SY_ERR_UPSTREAM: 502,
+  /**
+   * A proxied product image Switchyard will not serve: its address is not public, its bytes are not
+   * a raster image (SVG included), or it is larger than the limit.
+   */
+  SY_ERR_IMAGE_REFUSED: 502,
   SY_ERR_UPSTREAM_UNAVAILABLE: 503,
   SY_ERR_DEPENDENCY_UNAVAILABLE: 503,
   /** An upstream refused Switchyard's own credentials (an expired or revoked access token): an operator must act. */

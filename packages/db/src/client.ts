@@ -106,6 +106,11 @@ export interface PostgresDatabaseOptions extends CommonDatabaseOptions {
   kind: 'postgres';
   url: string;
   poolSize?: number;
+  /**
+   * false: open the pool only, for a process whose schema another has brought up to date (a
+   * benchmark consumer restarted every few seconds); it skips the migration lock and files. Default true.
+   */
+  migrate?: boolean;
 }
 
 export type DatabaseOptions = PgliteDatabaseOptions | PostgresDatabaseOptions;
@@ -173,7 +178,7 @@ const defaultErrorReporter: DatabaseErrorReporter = (error, context) => {
 export async function openDatabase(options: DatabaseOptions): Promise<SwitchyardDatabase> {
   const reportError = options.onError ?? defaultErrorReporter;
   if (options.kind === 'postgres') {
-    return openPostgres(options.url, options.poolSize ?? 10, reportError, options.tracer);
+    return openPostgres(options.url, options.poolSize ?? 10, reportError, options.tracer, options.migrate !== false);
   }
   const pgliteOptions: PgliteOpenOptions = {
     ...(options.tracer ? { tracer: options.tracer } : {}),
@@ -336,6 +341,7 @@ async function openPostgres(
   poolSize: number,
   reportError: DatabaseErrorReporter,
   tracer?: QueryTracer,
+  migrate = true,
 ): Promise<SwitchyardDatabase> {
   const [{ default: pg }, { drizzle: drizzleNodePostgres }, { createPostgresListener }] = await Promise.all([
     import('pg'),
@@ -347,7 +353,7 @@ async function openPostgres(
   pool.on('error', (error) => reportError(error, 'idle PostgreSQL connection failed'));
   const db = drizzleNodePostgres({ client: pool, schema });
   try {
-    await migratePostgres(pool);
+    if (migrate) await migratePostgres(pool);
   } catch (error) {
     await pool.end().catch(() => {});
     throw error;

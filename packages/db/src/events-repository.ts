@@ -35,6 +35,13 @@ export interface EventsRepository {
   insertOutbox(executor: Db, envelope: StoredEventEnvelope): Promise<void>;
   listOutbox(limit: number): Promise<StoredEventEnvelope[]>;
   deleteOutbox(ids: readonly string[]): Promise<void>;
+  /**
+   * PostgreSQL, where several processes relay: locks up to `limit` of the oldest rows no other
+   * relay holds (FOR UPDATE SKIP LOCKED), hands them to `publish` and deletes them in the same
+   * transaction, so two processes never publish the same row (a crash in between releases it for
+   * the next relay). Returns how many rows it took.
+   */
+  claimOutbox(limit: number, publish: (envelopes: StoredEventEnvelope[]) => Promise<void>): Promise<number>;
   /** The ones among `eventIds` that `groupName` recorded as handled (one query for all of them). */
   consumedAmong(groupName: string, eventIds: readonly string[]): Promise<Set<string>>;
   /** Records them as handled by `groupName` in one statement; recording one again is harmless. */
@@ -103,6 +110,25 @@ export function createEventsRepository(db: Db): EventsRepository {
     },
     async deleteOutbox(ids) {
       if (ids.length > 0) await db.delete(eventOutbox).where(inArray(eventOutbox.id, [...ids]));
+    },
+    async claimOutbox(limit, publish) {
+      return db.transaction(async (transaction) => {
+        const rows = await transaction
+          .select({ id: eventOutbox.id, envelope: eventOutbox.envelope })
+          .from(eventOutbox)
+          .orderBy(asc(eventOutbox.createdAt), asc(eventOutbox.id))
+          .limit(limit)
+          .for('update', { skipLocked: true });
+        if (rows.length === 0) return 0;
+        await publish(rows.map((row) => row.envelope));
+        await transaction.delete(eventOutbox).where(
+          inArray(
+            eventOutbox.id,
+            rows.map((row) => row.id),
+          ),
+        );
+        return rows.length;
+      });
     },
     async consumedAmong(groupName, eventIds) {
       if (eventIds.length === 0) return new Set();

@@ -21,8 +21,8 @@ async function ignoringRaces(statement: ReturnType<typeof sql.raw>, db: Db): Pro
 }
 
 /**
- * Server mode: one NOLOGIN role per service with rights on its own schema only, granted to the
- * connecting user so workers can `SET ROLE` to it for each transaction. Needs CREATEROLE; safe to
+ * Server mode: one NOLOGIN role per service with rights on its own schema only (and INSERT on the
+ * event outbox), granted to the connecting user so workers can `SET ROLE` to it for each transaction. Needs CREATEROLE; safe to
  * run again. `switchyard migrate` runs it; a DBA can run the SQL it issues instead (docs/gift-finder.md).
  */
 export async function provisionGiftServiceRoles(db: Db): Promise<void> {
@@ -39,6 +39,8 @@ export async function provisionGiftServiceRoles(db: Db): Promise<void> {
     await db.execute(sql.raw(`REVOKE ALL ON SCHEMA "${schema}" FROM PUBLIC`));
     await db.execute(sql.raw(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`));
     await db.execute(sql.raw(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${schema}" TO "${role}"`));
+    // A state change and its events commit together: the role may add rows to the outbox, nothing more.
+    await db.execute(sql.raw(`GRANT INSERT ON TABLE public.event_outbox TO "${role}"`));
   }
 }
 

@@ -155,6 +155,15 @@ export function createGiftSessionsRepository(db: Db) {
         .onConflictDoNothing();
     },
 
+    /** One product of a session (the image proxy serves only images of products the session holds). */
+    async product(sessionId: string, productId: string): Promise<GiftSessionProductRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(giftSessionProducts)
+        .where(and(eq(giftSessionProducts.sessionId, sessionId), eq(giftSessionProducts.id, productId)));
+      return row;
+    },
+
     async view(id: string): Promise<GiftSessionView | undefined> {
       const [session] = await db.select().from(giftSessions).where(eq(giftSessions.id, id));
       if (!session) return undefined;

@@ -35,6 +35,12 @@ export interface EventBusOptions<Catalog extends EventCatalog> {
   transport: EventTransport;
   /** The control-plane database: outbox, consumed event ids, dead letters. */
   database: SwitchyardDatabase;
+  /**
+   * Other databases whose `event_outbox` the relay publishes too (the dev environment's, where a
+   * dev session commits its state change and its events together). One that was never opened
+   * (`opened()` false: a lazily opened embedded database nothing used) is left closed and skipped.
+   */
+  outboxDatabases?: readonly SwitchyardDatabase[];
   catalog: Catalog;
   clock?: Clock;
   /** Defaults for every subscription (tests use milliseconds). */
@@ -166,21 +172,63 @@ export function createEventBus<Catalog extends EventCatalog>(options: EventBusOp
     }
   }
 
+  /** Each database whose outbox the relay reads; `listening` once its commit notifications are heard. */
+  const outboxes = [database, ...(options.outboxDatabases ?? []).filter((other) => other !== database)].map(
+    (outboxDatabase) => ({
+      database: outboxDatabase,
+      repository: outboxDatabase === database ? repository : createEventsRepository(outboxDatabase.db),
+      listening: false,
+    }),
+  );
+
   async function relayOnce(): Promise<number> {
     let relayed = 0;
-    while (true) {
-      const batch = await repository.listOutbox(relayBatch);
-      if (batch.length === 0) return relayed;
-      // Published before deleted: a crash in between publishes again, and consumer groups skip the repeat.
-      for (let start = 0; start < batch.length; start += batchSize) {
-        const part = batch.slice(start, start + batchSize) as EventEnvelope[];
-        if (part.length > 1 && transport.publishMany) await transport.publishMany(part);
-        else for (const envelope of part) await transport.publish(envelope);
-        for (const envelope of part) emit({ type: 'relayed', event: envelope });
+    let failure: unknown;
+    for (const outbox of outboxes) {
+      // Reading the outbox of a lazily opened database would open it: one nothing used has no rows.
+      if (!outbox.database.opened()) continue;
+      listenForCommits(outbox);
+      // One database being down does not hold up the others' events.
+      try {
+        relayed += await relayFrom(outbox);
+      } catch (error) {
+        failure ??= error;
       }
-      await repository.deleteOutbox(batch.map((envelope) => envelope.id));
-      relayed += batch.length;
-      if (batch.length < relayBatch) return relayed;
+    }
+    if (failure !== undefined) throw failure;
+    return relayed;
+  }
+
+  /** Published before deleted: a crash in between publishes again, and consumer groups skip the repeat. */
+  async function publishBatch(batch: readonly EventEnvelope[]): Promise<void> {
+    for (let start = 0; start < batch.length; start += batchSize) {
+      const part = batch.slice(start, start + batchSize);
+      if (part.length > 1 && transport.publishMany) await transport.publishMany(part);
+      else for (const envelope of part) await transport.publish(envelope);
+      for (const envelope of part) emit({ type: 'relayed', event: envelope });
+    }
+  }
+
+  async function relayFrom(outbox: (typeof outboxes)[number]): Promise<number> {
+    let relayed = 0;
+    while (true) {
+      let taken: number;
+      if (outbox.database.kind === 'postgres') {
+        // Every process relays: each row is locked by one of them, so it is published once (unless
+        // that one crashes before its commit, and the row goes out again).
+        taken = await outbox.repository.claimOutbox(relayBatch, (batch) => publishBatch(batch as EventEnvelope[]));
+      } else {
+        // PGlite has one owner process, whose relays run one at a time; the transport writes to the
+        // same single connection, so it cannot wait inside a transaction here.
+        const batch = (await outbox.repository.listOutbox(relayBatch)) as EventEnvelope[];
+        if (batch.length > 0) {
+          await publishBatch(batch);
+          await outbox.repository.deleteOutbox(batch.map((envelope) => envelope.id));
+        }
+        taken = batch.length;
+      }
+      relayed += taken;
+      if (taken < relayBatch) return relayed;
     }
   }
 
@@ -201,18 +249,29 @@ export function createEventBus<Catalog extends EventCatalog>(options: EventBusOp
   }
 
   const relayIntervalMs = options.relayIntervalMs ?? 1_000;
-  if (relayIntervalMs > 0) {
-    const tick = () => void relayOutbox().catch((error: unknown) => reportError(error, 'outbox relay failed'));
-    const timer = setInterval(tick, relayIntervalMs);
-    timer.unref();
-    stopRelay.push(() => clearInterval(timer));
-    database
+  const tick = () => void relayOutbox().catch((error: unknown) => reportError(error, 'outbox relay failed'));
+
+  /** Relays on each commit's NOTIFY from this outbox's database; started once the database is open. */
+  function listenForCommits(outbox: (typeof outboxes)[number]): void {
+    if (relayIntervalMs <= 0 || outbox.listening || closed) return;
+    outbox.listening = true;
+    outbox.database
       .listen(eventOutboxChannel, tick)
       .then((unlisten) => {
         if (closed) void unlisten();
         else stopRelay.push(unlisten);
       })
-      .catch((error: unknown) => reportError(error, 'listening for outbox commits failed'));
+      .catch((error: unknown) => {
+        outbox.listening = false;
+        reportError(error, 'listening for outbox commits failed');
+      });
+  }
+
+  if (relayIntervalMs > 0) {
+    const timer = setInterval(tick, relayIntervalMs);
+    timer.unref();
+    stopRelay.push(() => clearInterval(timer));
+    for (const outbox of outboxes) if (outbox.database.opened()) listenForCommits(outbox);
     // Rows a crashed process left behind.
     tick();
     const purgeIntervalMs = options.purgeIntervalMs ?? 60 * 60_000;

@@ -353,6 +353,8 @@ export async function createServerParts(
     const events = createPlatformEventBus({
       config,
       database: databases.prod,
+      // Dev's state changes commit their events to dev's own outbox.
+      outboxDatabases: [databases.dev],
       catalog: platformEvents,
       logger,
       secrets,

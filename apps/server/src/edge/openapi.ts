@@ -216,6 +216,11 @@ const successDocs: Readonly<Record<string, SuccessDoc>> = {
     description: 'The JSON-RPC answer (or 202 for a notification)',
     content: { 'application/json': { schema: JsonRpc } },
   },
+  'GET /v1/apps/gift-finder/sessions/:id/products/:productId/image': {
+    status: 200,
+    description: 'The product’s image (JPEG, PNG, GIF, WebP or AVIF, checked by its bytes), fetched for the page',
+    content: { 'image/*': { schema: { type: 'string', format: 'binary' } } },
+  },
   'GET /v1/apps/gift-finder/sessions/:id/events': {
     status: 200,
     description: "The session's events",

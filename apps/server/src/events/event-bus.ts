@@ -19,6 +19,8 @@ export interface EventBusOptions {
   config: Pick<SwitchyardConfig, 'eventsUrl'>;
   /** The control-plane database: the embedded backend's queues, and on every backend the outbox, consumed ids and dead letters. */
   database: SwitchyardDatabase;
+  /** The other environments' databases: their outboxes are relayed too (a dev database never opened stays closed). */
+  outboxDatabases?: readonly SwitchyardDatabase[];
   catalog: PlatformEvents;
   logger: Logger;
   secrets: SecretScrubber;
@@ -51,6 +53,7 @@ export function createPlatformEventBus(options: EventBusOptions): PlatformEventB
   return createEventBus({
     transport,
     database,
+    ...(options.outboxDatabases ? { outboxDatabases: options.outboxDatabases } : {}),
     catalog: options.catalog,
     onError,
     scrubErrorMessage: (message) => secrets.scrub(message),

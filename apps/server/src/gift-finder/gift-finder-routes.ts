@@ -1,13 +1,19 @@
 import {
   ErrorResponse,
   GiftAnswerCreate,
+  GiftProductImageParams,
   GiftSessionCreate,
   GiftSessionList,
   GiftSessionParams,
   GiftSessionResponse,
 } from '@switchyard/api-schemas';
 import { type Environment, type SwitchyardConfig, SwitchyardError } from '@switchyard/core';
-import { createGiftSessionsRepository, type GiftSessionsRepository, withGiftServiceRole } from '@switchyard/db';
+import {
+  createGiftSessionsRepository,
+  type Db,
+  type GiftSessionsRepository,
+  withGiftServiceRole,
+} from '@switchyard/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
 import type { RouteBehaviour } from '../edge/principal';
@@ -16,8 +22,10 @@ import type { PlatformEventBus } from '../events/event-bus';
 import type { FlowService } from '../events/flows';
 import type { Databases } from '../infrastructure/databases';
 import type { SettingsStore } from '../settings/settings-store';
+import { version } from '../version';
 import { followSession, parseLastEventId } from './gift-session-stream';
 import { wireSession, wireSessionSummary } from './gift-session-wire';
+import { createProductImageProxy } from './product-images';
 
 export interface GiftFinderRouteDependencies {
   readonly config: SwitchyardConfig;
@@ -34,6 +42,8 @@ const tags = ['Apps'];
 const security = [{ bearer: [] }];
 const base = '/v1/apps/gift-finder/sessions';
 const heartbeatMs = 15_000;
+/** Product images are the same for a day; only the owner's browser keeps them. */
+const imageCacheControl = 'private, max-age=86400';
 
 function ownerOf(request: FastifyRequest): { owner: string; environment: Environment } {
   const principal = request.principal;
@@ -56,10 +66,15 @@ export function registerGiftFinderRoutes(app: FastifyInstance, dependencies: Gif
   if (dependencies.config.giftFinder.enabled === false) return;
   const { databases, events, flows, settings } = dependencies;
   const useRoles = dependencies.mode === 'server' && dependencies.config.giftFinder.serviceRoles === true;
-  const sessionsIn = <T>(environment: Environment, work: (sessions: GiftSessionsRepository) => Promise<T>) =>
+  const sessionsIn = <T>(
+    environment: Environment,
+    work: (sessions: GiftSessionsRepository, transaction: Db) => Promise<T>,
+  ) =>
     withGiftServiceRole(databases[environment].db, 'sessions', useRoles, (db) =>
-      work(createGiftSessionsRepository(db)),
+      work(createGiftSessionsRepository(db), db),
     );
+  /** The relay also hears the commit's NOTIFY; this only saves the first event of a just-opened database the wait. */
+  const relaySoon = () => void events.relayOutbox().catch(() => {});
 
   async function owned(request: FastifyRequest, id: string) {
     const { owner, environment } = ownerOf(request);
@@ -109,8 +124,10 @@ export function registerGiftFinderRoutes(app: FastifyInstance, dependencies: Gif
       const currency = body.currency ?? String(settings.current().get('gift_finder.default_currency'));
       const id = await flows.start(environment, owner);
       const now = new Date();
-      await sessionsIn(environment, (sessions) =>
-        sessions.create({
+      // The session and its first events commit together (the environment's outbox): a crash after
+      // the commit loses no event, the relay publishes them; a failure before it leaves no session.
+      await sessionsIn(environment, async (sessions, transaction) => {
+        await sessions.create({
           id,
           owner,
           recipient: body.recipient?.trim() || null,
@@ -124,10 +141,9 @@ export function registerGiftFinderRoutes(app: FastifyInstance, dependencies: Gif
           ranking: null,
           createdAt: now,
           updatedAt: now,
-        }),
-      );
-      try {
-        await events.publish(
+        });
+        await events.publishInTransaction(
+          transaction,
           'ChatStartInterview',
           {
             sessionId: id,
@@ -139,16 +155,15 @@ export function registerGiftFinderRoutes(app: FastifyInstance, dependencies: Gif
           { environment, flowId: id, id: `${id}-start` },
         );
         if (profileRequested) {
-          await events.publish(
+          await events.publishInTransaction(
+            transaction,
             'StalkingAnalyzeRequested',
             { sessionId: id, links, text, consent: true },
             { environment, flowId: id, id: `${id}-profile` },
           );
         }
-      } catch (error) {
-        await sessionsIn(environment, (sessions) => sessions.setStatus(id, 'failed', new Date()));
-        throw error;
-      }
+      });
+      relaySoon();
       const view = await sessionsIn(environment, (sessions) => sessions.view(id));
       if (!view) throw notFound(id);
       return reply.code(201).send({ session: wireSession(view) });
@@ -180,19 +195,22 @@ export function registerGiftFinderRoutes(app: FastifyInstance, dependencies: Gif
       const { environment } = await owned(request, request.params.id);
       const id = request.params.id;
       const now = new Date();
-      const turn = await sessionsIn(environment, (sessions) => sessions.takeAnswer(id, now));
-      if (turn === null) {
-        throw new SwitchyardError('SY_ERR_GIFT_SESSION_STATE', 'This session is not waiting for an answer');
-      }
-      const message = { id: `${id}-a${turn}`, turn, text: request.body.text, createdAt: now.toISOString() };
-      await sessionsIn(environment, (sessions) =>
-        sessions.addMessage({ ...message, sessionId: id, role: 'user', createdAt: now }),
-      );
-      await events.publish(
-        'ChatUserAnswered',
-        { sessionId: id, message },
-        { environment, flowId: id, id: `${id}-answer-${turn}` },
-      );
+      // The answer, its message and its event commit together (the environment's outbox).
+      await sessionsIn(environment, async (sessions, transaction) => {
+        const turn = await sessions.takeAnswer(id, now);
+        if (turn === null) {
+          throw new SwitchyardError('SY_ERR_GIFT_SESSION_STATE', 'This session is not waiting for an answer');
+        }
+        const message = { id: `${id}-a${turn}`, turn, text: request.body.text, createdAt: now.toISOString() };
+        await sessions.addMessage({ ...message, sessionId: id, role: 'user', createdAt: now });
+        await events.publishInTransaction(
+          transaction,
+          'ChatUserAnswered',
+          { sessionId: id, message },
+          { environment, flowId: id, id: `${id}-answer-${turn}` },
+        );
+      });
+      relaySoon();
       const view = await sessionsIn(environment, (sessions) => sessions.view(id));
       if (!view) throw notFound(id);
       return reply.code(202).send({ session: wireSession(view) });
@@ -230,6 +248,71 @@ export function registerGiftFinderRoutes(app: FastifyInstance, dependencies: Gif
       },
     },
     async (request) => ({ session: wireSession((await owned(request, request.params.id)).view) }),
+  );
+
+  // The web page's Content-Security-Policy loads images from its own origin only: product images
+  // come through here, for the session's owner, and only the image URL a marketplace gave for one
+  // of the session's products (never a URL the caller names).
+  const web = dependencies.config.builtinApps?.web;
+  const images = createProductImageProxy({
+    allowedNetworks: web?.allowedNetworks ?? [],
+    ...(web?.fetchTimeoutMs ? { timeoutMs: web.fetchTimeoutMs } : {}),
+    ...(dependencies.config.giftFinder.images?.maxBytes
+      ? { maxBytes: dependencies.config.giftFinder.images.maxBytes }
+      : {}),
+    ...(dependencies.config.giftFinder.images?.cacheBytes !== undefined
+      ? { cacheBytes: dependencies.config.giftFinder.images.cacheBytes }
+      : {}),
+    userAgent: `Switchyard/${version} (+gift finder)`,
+  });
+  app.addHook('onClose', async () => {
+    await images.close();
+  });
+
+  app.get<{ Params: GiftProductImageParams }>(
+    `${base}/:id/products/:productId/image`,
+    {
+      config: { behaviour: { ...behaviour, usage: false } },
+      schema: {
+        tags,
+        summary: 'A product’s image, fetched for the page (its Content-Security-Policy loads no other origin)',
+        description:
+          'Only for the session’s owner and only the image a marketplace gave for one of its products. Served when ' +
+          'its bytes are JPEG, PNG, GIF, WebP or AVIF and it is within giftFinder.images.maxBytes (5 MiB); a ' +
+          'non-public address, another type (SVG included) or a larger image is 502 SY_ERR_IMAGE_REFUSED.',
+        security,
+        params: GiftProductImageParams,
+        response: {
+          400: ErrorResponse,
+          401: ErrorResponse,
+          403: ErrorResponse,
+          404: ErrorResponse,
+          502: ErrorResponse,
+          503: ErrorResponse,
+          504: ErrorResponse,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id, productId } = request.params;
+      const { owner, environment } = ownerOf(request);
+      const found = await sessionsIn(environment, async (sessions) => {
+        const session = await sessions.find(id);
+        if (!session || session.owner !== owner) throw notFound(id);
+        return sessions.product(id, productId);
+      });
+      if (!found?.image) {
+        throw new SwitchyardError('SY_ERR_NOT_FOUND', `Session '${id}' has no product '${productId}' with an image`);
+      }
+      const image = await images.get(found.image, clientDisconnectSignal(request, reply));
+      return reply
+        .code(200)
+        .header('content-type', image.contentType)
+        .header('cache-control', imageCacheControl)
+        .header('x-content-type-options', 'nosniff')
+        .header('content-security-policy', "default-src 'none'; sandbox")
+        .send(image.body);
+    },
   );
 
   // Shutting down ends every stream at once; clients resume with Last-Event-ID on another process.

@@ -18,8 +18,15 @@ import { flowLogGroup } from '../events/flows';
 import { keyRequest } from '../testing/key-request';
 import { readJson } from '../testing/read-json';
 import { startTestServer, type TestServer } from '../testing/test-server';
+import { startWorkerProcess, type WorkerProcess, type WorkerProcessOptions } from '../testing/worker-process';
 import { marketplaceGroup } from './fetch-service';
-import { type MarketplaceFakes, readSse, scriptedGiftModel, startMarketplaceFakes } from './gift-finder-testing';
+import {
+  type MarketplaceFakes,
+  readSse,
+  type ScriptedGiftModel,
+  scriptedGiftModel,
+  startMarketplaceFakes,
+} from './gift-finder-testing';
 
 const serverMode = await serverModeAvailable('gift finder in server mode');
 const hasAmqp = await amqpAvailable();
@@ -38,26 +45,33 @@ const groups = [
 ];
 
 describe.skipIf(!serverMode || !hasAmqp)(
-  'gift finder in server mode (PostgreSQL, RabbitMQ, two workers, service roles)',
+  'gift finder in server mode (PostgreSQL, RabbitMQ, an API and two workers, one its own process; service roles)',
   () => {
     let environment: ServerModeEnvironment;
     let upstream: FakeOpenAIServer;
     let marketplaces: MarketplaceFakes;
     let api: TestServer;
     let conversation: TestServer;
-    let shopping: TestServer;
+    /** The fetch and rerank worker: its own OS process, so a test can SIGKILL it. */
+    let shopping: WorkerProcess;
+    let shoppingOptions: WorkerProcessOptions;
+    let model: ScriptedGiftModel;
     let eventsPrefix = '';
 
     beforeAll(async () => {
       environment = await createServerModeEnvironment();
-      const model = scriptedGiftModel();
+      model = scriptedGiftModel();
       upstream = await startFakeOpenAI({ reply: (body) => model.reply(body) });
       marketplaces = await startMarketplaceFakes();
       const config = {
         ollama: { autodetect: false },
         providers: [{ id: 'fake', type: 'openai-compatible', baseURL: upstream.url }],
         models: [{ id: 'gift-model', provider: 'fake', upstreamModel: 'gpt-4o-mini' }],
-        marketplaces: marketplaces.config,
+        // A search held by a test waits for it, not for the adapter's time limit.
+        marketplaces: {
+          ...marketplaces.config,
+          ebay: { ...(marketplaces.config.ebay as Record<string, unknown>), timeoutMs: 120_000 },
+        },
         giftFinder: { model: 'gift-model', serviceRoles: true },
       };
       const variables = { ...environment.variables, EVENTS_URL: testAmqpUrl() };
@@ -69,14 +83,15 @@ describe.skipIf(!serverMode || !hasAmqp)(
         role: 'worker',
         giftServices: ['interview', 'profile', 'ideas'],
       });
-      shopping = await startTestServer({ ...common, role: 'worker', giftServices: ['fetch', 'rerank'] });
+      shoppingOptions = { ...common, giftServices: ['fetch', 'rerank'] };
+      shopping = await startWorkerProcess(shoppingOptions);
       api = await startTestServer({ ...common, role: 'api' });
     }, 120_000);
 
     afterAll(async () => {
       await api?.destroy();
       await conversation?.destroy();
-      await shopping?.destroy();
+      await shopping?.stop();
       await environment?.drop();
       await upstream?.close();
       await marketplaces?.close();
@@ -126,6 +141,90 @@ describe.skipIf(!serverMode || !hasAmqp)(
       );
       expect(rows.length).toBe(4);
     }, 90_000);
+
+    it('finishes a session whose fetch worker was SIGKILLed mid-search, on a replacement worker, each stage once', async () => {
+      const key = await api.createKey('prod', { name: 'gift kill', scopes: ['apps'] });
+      const call = (method: string, path: string, body?: unknown) => keyRequest(api.url, key, method, path, body);
+      const callsBefore = { ...model.calls };
+      // eBay holds every answer until the worker is dead: the search is in progress when it dies.
+      let release: () => void = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const ebayBefore = marketplaces.ebay.requests.length;
+      marketplaces.ebay.setBehaviour({ kind: 'hold', until: released });
+      try {
+        const created = await call('POST', base, { recipient: 'Ola' });
+        expect(created.status).toBe(201);
+        const id = (await readJson(created)).session.id as string;
+        const view = async () => (await readJson(await call('GET', `${base}/${id}`))).session;
+        for (const answer of ['sister, 30, chess', 'birthday, 60 EUR']) {
+          await eventually(async () => expect((await view()).awaiting_answer).toBe(true), { safetyMs: 30_000 });
+          expect((await call('POST', `${base}/${id}/answers`, { text: answer })).status).toBe(202);
+        }
+        // Only the shopping process runs the fetch services: a request reaching eBay means it is mid-search.
+        await eventually(() => expect(marketplaces.ebay.requests.length).toBeGreaterThan(ebayBefore), {
+          safetyMs: 60_000,
+        });
+        expect((await view()).stages.find((stage: { stage: string }) => stage.stage === 'fetch')?.status).toBe(
+          'started',
+        );
+        const killed = shopping;
+        await killed.kill();
+        expect((await killed.exited).signal).toBe('SIGKILL');
+        marketplaces.ebay.setBehaviour({ kind: 'ok' });
+        release();
+
+        // Its unacknowledged events go back to the broker; a replacement picks them up.
+        shopping = await startWorkerProcess(shoppingOptions);
+        const ready = await eventually(
+          async () => {
+            const current = await view();
+            expect(current.status).toBe('ready');
+            return current;
+          },
+          { safetyMs: 60_000 },
+        );
+        expect(
+          ready.marketplaces.map((entry: { marketplace: string; status: string }) => [entry.marketplace, entry.status]),
+        ).toEqual([
+          ['allegro', 'completed'],
+          ['amazon', 'completed'],
+          ['ebay', 'completed'],
+          ['olx', 'completed'],
+        ]);
+        // No product twice: not by id, not by marketplace, idea and link.
+        const products = ready.products as Array<{ id: string; marketplace: string; idea_id: string; url: string }>;
+        expect(products.some((product) => product.marketplace === 'ebay')).toBe(true);
+        expect(new Set(products.map((product) => product.id)).size).toBe(products.length);
+        expect(new Set(products.map((p) => `${p.marketplace} ${p.idea_id} ${p.url}`)).size).toBe(products.length);
+        for (const entry of ready.marketplaces as Array<{ marketplace: string; count: number }>) {
+          expect(entry.count, entry.marketplace).toBe(
+            products.filter((product) => product.marketplace === entry.marketplace).length,
+          );
+        }
+        const ranked = (ready.ranking as Array<{ product_id: string }>).map((entry) => entry.product_id);
+        expect(ranked.length).toBeGreaterThan(0);
+        expect(new Set(ranked).size).toBe(ranked.length);
+
+        // Each stage completed once, one ranking, then done; the model was asked once for ideas and once to rerank.
+        const stream = await readSse(await call('GET', `${base}/${id}/events`));
+        for (const stage of ['interview', 'ideas', 'fetch', 'rerank']) {
+          const completed = stream.filter(
+            (message) =>
+              message.event === 'stage' && message.data.stage === stage && message.data.status === 'completed',
+          );
+          expect(completed.length, stage).toBe(1);
+        }
+        expect(stream.filter((message) => message.event === 'ranking').length).toBe(1);
+        expect(stream.at(-1)).toMatchObject({ event: 'done', data: { status: 'ready' } });
+        const asked = (task: string) => (model.calls[task] ?? 0) - (callsBefore[task] ?? 0);
+        expect([asked('interview'), asked('ideas'), asked('rerank')]).toEqual([3, 1, 1]);
+      } finally {
+        marketplaces.ebay.setBehaviour({ kind: 'ok' });
+        release();
+      }
+    }, 240_000);
 
     it('gives each service a role with rights on its own schema only', async () => {
       const db = api.parts.databases.prod.db;

@@ -1,4 +1,5 @@
 import { eventually, type FakeOpenAIServer, startFakeOpenAI } from '@switchyard/testkit';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyRequest } from '../testing/key-request';
 import { readJson } from '../testing/read-json';
@@ -208,6 +209,33 @@ describe('gift finder end to end (embedded)', () => {
     }
     expect((await call(chatOnly, 'GET', base)).status).toBe(403);
     expect((await fetch(`${server.url}${base}`)).status).toBe(401);
+  });
+
+  it('a dev session commits its events to the dev database’s outbox, and the relay publishes them from there', async () => {
+    const relayed: Array<[string, string]> = [];
+    const stop = server.parts.events.onActivity((activity) => {
+      if (activity.type === 'relayed') relayed.push([activity.event.id, activity.event.environment]);
+    });
+    try {
+      const devCall = (method: string, path: string, body?: unknown) => call(devKey, method, path, body);
+      const created = await devCall('POST', base, { recipient: 'dev tester' });
+      expect(created.status).toBe(201);
+      const id = (await readJson(created)).session.id as string;
+      await eventually(async () => {
+        const response = await devCall('GET', `${base}/${id}`);
+        expect((await readJson(response)).session.awaiting_answer).toBe(true);
+      });
+      expect((await devCall('POST', `${base}/${id}/answers`, { text: 'my colleague' })).status).toBe(202);
+      await eventually(async () => expect(relayed).toContainEqual([`${id}-answer-1`, 'dev']));
+      expect(relayed).toContainEqual([`${id}-start`, 'dev']);
+      // Relayed rows are gone from dev's outbox; prod's never held them.
+      const left = await server.parts.databases.dev.db.execute(
+        sql`SELECT id FROM event_outbox WHERE id LIKE ${`${id}%`}`,
+      );
+      expect(left.rows).toEqual([]);
+    } finally {
+      stop();
+    }
   });
 
   it('refuses a profile without consent (400) and an answer when none is awaited (409)', async () => {

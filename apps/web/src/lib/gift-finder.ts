@@ -27,6 +27,9 @@ const base = '/v1/apps/gift-finder/sessions';
 export const giftSessionsKey = ['gift-sessions'] as const;
 export const giftSessionKey = (id: string) => ['gift-session', id] as const;
 export const giftEventsUrl = (id: string) => `${base}/${encodeURIComponent(id)}/events`;
+/** A product's image through this server (the page's Content-Security-Policy loads no other origin). */
+export const giftProductImageUrl = (sessionId: string, productId: string) =>
+  `${base}/${encodeURIComponent(sessionId)}/products/${encodeURIComponent(productId)}/image`;
 
 export const listGiftSessions = () => api<GiftSessionList>(base).then((body) => body.data);
 export const getGiftSession = (id: string) =>

@@ -299,7 +299,7 @@ describe('gift finder page', () => {
     expect(stage('rerank')?.getAttribute('data-status')).toBe('pending');
   });
 
-  it('shows products as they arrive: image, title, price in its currency, marketplace, rating, link', async () => {
+  it('shows products as they arrive: image (a marketplace’s through the proxy), title, price in its currency, marketplace, rating, link', async () => {
     await startSession();
     await emit('stage', { stage: 'fetch', status: 'started' });
     expect(container.querySelector('ul[aria-label="Products found"]')).toBeNull();
@@ -324,8 +324,13 @@ describe('gift finder page', () => {
     expect(chalk?.textContent).toContain('eBay');
     expect(chalk?.textContent).toContain('Rated 4.5 out of 5');
     expect(chalk?.querySelector('img')?.getAttribute('src')).toBe('data:image/png;base64,iVBORw0KGgo=');
-    // A remote image is not loaded (the page's CSP allows none): a placeholder instead.
+    // A marketplace's image comes through the server's proxy (the page's CSP allows no other origin)...
+    const proxied = guide?.querySelector('img') as HTMLImageElement;
+    expect(proxied.getAttribute('src')).toBe('/v1/apps/gift-finder/sessions/gs_1/products/p2/image');
+    // ...and one the proxy refuses shows the marketplace's placeholder instead of a broken image.
+    await act(async () => proxied.dispatchEvent(new Event('error')));
     expect(guide?.querySelector('img')).toBeNull();
+    expect(guide?.querySelector('div[aria-hidden="true"]')?.textContent).toBe('eBay');
     const link = chalk?.querySelector('a') as HTMLAnchorElement;
     expect(link.getAttribute('href')).toBe('https://shop.example/p1');
     expect(link.getAttribute('target')).toBe('_blank');

@@ -1,18 +1,35 @@
-import { useId } from 'react';
+import { useId, useState } from 'react';
 import { mayLoadImage } from '../../components/MarkdownImage';
-import { formatPrice, type GiftProduct, type GiftSession, marketplaceName, safeLink } from '../../lib/gift-finder';
+import {
+  formatPrice,
+  type GiftProduct,
+  type GiftSession,
+  giftProductImageUrl,
+  marketplaceName,
+  safeLink,
+} from '../../lib/gift-finder';
 import { formatNumber, useTranslation } from '../../lib/i18n';
 
+/** Where the picture loads from: this origin's and data: URLs as they are, a marketplace's through the server's proxy. */
+function imageSource(product: GiftProduct, sessionId: string): string | null {
+  if (!product.image) return null;
+  if (mayLoadImage(product.image)) return product.image;
+  return /^https?:\/\//i.test(product.image) ? giftProductImageUrl(sessionId, product.id) : null;
+}
+
 /**
- * A product's picture. Only pictures from this origin (or data: URLs) load: the page's
- * Content-Security-Policy allows no other image source, so a marketplace's own image URL shows a
- * placeholder with the marketplace's name instead of a broken image.
+ * A product's picture. The page's Content-Security-Policy allows images from this origin only, so a
+ * marketplace's image comes through the server (which serves it to the session's owner only, and
+ * only real images); one that cannot be served shows a placeholder with the marketplace's name.
  */
-function ProductImage({ product }: { product: GiftProduct }) {
-  if (product.image && mayLoadImage(product.image)) {
+function ProductImage({ product, sessionId }: { product: GiftProduct; sessionId: string }) {
+  const src = imageSource(product, sessionId);
+  const [failed, setFailed] = useState<string | null>(null);
+  if (src && failed !== src) {
     return (
       <img
-        src={product.image}
+        src={src}
+        onError={() => setFailed(src)}
         alt=""
         loading="lazy"
         referrerPolicy="no-referrer"
@@ -30,7 +47,17 @@ function ProductImage({ product }: { product: GiftProduct }) {
   );
 }
 
-export function ProductCard({ product, rank, reason }: { product: GiftProduct; rank?: number; reason?: string }) {
+export function ProductCard({
+  product,
+  sessionId,
+  rank,
+  reason,
+}: {
+  product: GiftProduct;
+  sessionId: string;
+  rank?: number;
+  reason?: string;
+}) {
   const { t } = useTranslation();
   const ids = useId();
   const href = safeLink(product.url);
@@ -40,7 +67,7 @@ export function ProductCard({ product, rank, reason }: { product: GiftProduct; r
       data-product={product.id}
       className="flex h-full flex-col gap-2 rounded-lg border border-slate-200 p-3 dark:border-slate-800"
     >
-      <ProductImage product={product} />
+      <ProductImage product={product} sessionId={sessionId} />
       <h4 id={`${ids}-title`} className="break-words text-sm font-medium">
         {rank !== undefined && <span className="mr-1 text-indigo-700 dark:text-indigo-300">#{rank}</span>}
         {product.title}
@@ -101,7 +128,7 @@ export function Products({ session }: { session: GiftSession }) {
           <ol aria-label={t('gift.products.ranked')} className={gridClass}>
             {ranked.map(({ entry, product }, index) => (
               <li key={product.id}>
-                <ProductCard product={product} rank={index + 1} reason={entry.reason} />
+                <ProductCard product={product} sessionId={session.id} rank={index + 1} reason={entry.reason} />
               </li>
             ))}
           </ol>
@@ -114,7 +141,7 @@ export function Products({ session }: { session: GiftSession }) {
             <ul aria-label={t('gift.products.others')} className={`${gridClass} mt-2`}>
               {others.map((product) => (
                 <li key={product.id}>
-                  <ProductCard product={product} />
+                  <ProductCard product={product} sessionId={session.id} />
                 </li>
               ))}
             </ul>
@@ -132,7 +159,7 @@ export function Products({ session }: { session: GiftSession }) {
       <ul aria-label={t('gift.products.found')} className={gridClass}>
         {session.products.map((product) => (
           <li key={product.id}>
-            <ProductCard product={product} />
+            <ProductCard product={product} sessionId={session.id} />
           </li>
         ))}
       </ul>
