@@ -364,7 +364,8 @@ export async function createServerParts(
     const schedules = createPlatformScheduler({ config, database: databases.prod, jobs, logger, secrets });
     // Stops firing before the job queue it enqueues to closes.
     cleanups.unshift(() => schedules.close());
-    await ensureSystemSchedules(schedules, { backupSchedule: config.backup.schedule });
+    const retimed = await ensureSystemSchedules(schedules, { backupSchedule: config.backup.schedule });
+    if (retimed.length > 0) logger.info({ schedules: retimed }, 'system schedules retimed to the configuration');
     const savedSearchRepository = createSavedSearchesRepository(databases.prod.db);
     const searches = createSavedSearches({
       repository: savedSearchRepository,
