@@ -70,6 +70,8 @@ export interface BuiltApp {
    * refused with SY_ERR_SHUTTING_DOWN, and each connection is closed once its response is out.
    */
   stopAccepting(): void;
+  /** Requests in flight now (the shutdown logs them). */
+  inFlight(): number;
   /** Route validators and serializers are compiled on first use; this compiles the rest now (tests). */
   compilePendingSchemas(): number;
   /** Every schema the routes registered (a test checks each comes from @switchyard/api-schemas). */
@@ -257,6 +259,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
       draining = true;
       stopping = true;
     },
+    inFlight: () => tracker.inFlight(),
     compilePendingSchemas: () => lazyCompilers.compilePending(),
     routeSchemas: () => lazyCompilers.routeSchemas(),
   };

@@ -53,7 +53,7 @@ export async function startServer(
   const parts = await createServerParts(config, logger, role, options);
   let adminSocket: FastifyInstance | null = null;
   try {
-    const { app, startDraining, stopAccepting } = await buildApp(parts);
+    const { app, startDraining, stopAccepting, inFlight } = await buildApp(parts);
     if (parts.adminSocketPath) {
       const created = Math.floor(Date.now() / 1000);
       adminSocket = await startAdminSocket(
@@ -118,7 +118,13 @@ export async function startServer(
             });
           }
           stopAccepting();
-          logger.info('stopped accepting: finishing in-flight requests and streams');
+          const connections = await new Promise<number>((resolve) =>
+            app.server.getConnections((error, count) => resolve(error ? -1 : count)),
+          );
+          logger.info(
+            { inFlight: inFlight(), connections },
+            'stopped accepting: finishing in-flight requests and streams',
+          );
           // Requests sent before now may still wait unread in the accept backlog or a socket's buffer when the
           // event loop was busy as they came (embedded mode runs its PGlite queries on this thread): closing the
           // listener then resets the connections not yet accepted, and closing "idle" kept-alive connections
