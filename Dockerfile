@@ -16,10 +16,26 @@ RUN --mount=type=cache,target=/root/.npm \
     && rm -rf /root/.cache
 
 FROM node:20-bookworm-slim AS runtime
+# The PostgreSQL major the deployment files run (postgres:16 in deploy/): `switchyard backup` and
+# `restore` in server mode need its pg_dump / pg_restore (an older pg_dump refuses a newer server).
+# Debian bookworm ships 15, so they come from the PostgreSQL project's apt repository (PGDG).
+ARG POSTGRES_CLIENT_MAJOR=16
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
     SWITCHYARD_DATA_DIR=/data
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && install -d /usr/share/postgresql-common/pgdg \
+    && node -e "fetch('https://www.postgresql.org/media/keys/ACCC4CF8.asc').then(async (r) => { if (!r.ok) throw new Error('PGDG key: ' + r.status); require('fs').writeFileSync('/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc', await r.text()); })" \
+    && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" \
+        > /etc/apt/sources.list.d/pgdg.list \
+    && apt-get update \
+    && apt-get install -y --no-install-recommends "postgresql-client-${POSTGRES_CLIENT_MAJOR}" \
+    && rm -rf /var/lib/apt/lists/* \
+    && pg_dump --version | grep -q " ${POSTGRES_CLIENT_MAJOR}\." \
+    && pg_restore --version | grep -q " ${POSTGRES_CLIENT_MAJOR}\."
 RUN groupadd --system --gid 10001 switchyard \
     && useradd --system --uid 10001 --gid switchyard --home-dir /home/switchyard --create-home switchyard \
     && mkdir -p /data \

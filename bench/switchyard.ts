@@ -63,6 +63,11 @@ export interface SwitchyardSetup {
   databaseUrl?: string;
   devDatabaseUrl?: string;
   redisUrl?: string;
+  /**
+   * SHUTDOWN_DRAIN_DELAY_SECONDS: how long a SIGTERMed process keeps serving with /ready at 503. Default 0:
+   * the bench stops its processes at once (the fault battery's SIGTERM scenario sets its own).
+   */
+  drainDelaySeconds?: number;
   /** Extra variables, e.g. XDG_CACHE_HOME for a cold start with no PGlite template. */
   extra?: Record<string, string>;
 }
@@ -76,6 +81,7 @@ export function switchyardEnvironment(setup: SwitchyardSetup): Record<string, st
     SWITCHYARD_DATA_DIR: setup.dataDir,
     SWITCHYARD_CONFIG: setup.configPath,
     LOG_LEVEL: setup.logLevel ?? 'warn',
+    SHUTDOWN_DRAIN_DELAY_SECONDS: String(setup.drainDelaySeconds ?? 0),
     ...(setup.mode === 'server'
       ? {
           DATABASE_URL: setup.databaseUrl ?? '',

@@ -722,6 +722,27 @@ describe('Dockerfile', () => {
     expect(dockerfile.slice(0, install)).toContain('COPY . .');
   });
 
+  it('installs pg_dump and pg_restore of the PostgreSQL major the deployment files run in the runtime stage', () => {
+    const runtime = dockerfile.slice(dockerfile.search(/^FROM \S+ AS runtime$/m));
+    expect(runtime.length).toBeLessThan(dockerfile.length);
+    const major = /^ARG POSTGRES_CLIENT_MAJOR=(\d+)$/m.exec(runtime)?.[1];
+    expect(major).toBeDefined();
+    expect(runtime).toContain(
+      'apt-get install -y --no-install-recommends "postgresql-client-${POSTGRES_CLIENT_MAJOR}"',
+    );
+    // Debian bookworm ships 15 only: the client comes from the PostgreSQL project's repository.
+    expect(runtime).toMatch(/apt\.postgresql\.org\/pub\/repos\/apt bookworm-pgdg main/);
+    expect(runtime).toMatch(/pg_dump --version \| grep -q/);
+    expect(runtime).toMatch(/pg_restore --version \| grep -q/);
+    expect(runtime.indexOf('postgresql-client')).toBeLessThan(runtime.indexOf('\nUSER '));
+    // Every PostgreSQL image the compose files and stacks run is of that major (pg_dump refuses a newer server).
+    const images = walk(deployDir)
+      .filter((path) => /\.ya?ml$/.test(path))
+      .flatMap((path) => [...read(path).matchAll(/image:\s*["']?postgres:(\d+)[.\d]*-?\S*/g)].map((match) => match[1]));
+    expect(images.length).toBeGreaterThan(0);
+    expect(new Set(images)).toEqual(new Set([major]));
+  });
+
   it('runs the CLI as a non-root user with a health check', () => {
     expect(dockerfile).toContain('ENTRYPOINT ["node", "apps/server/bin/switchyard.js"]');
     expect(dockerfile).toContain('CMD ["start"]');

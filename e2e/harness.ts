@@ -46,7 +46,14 @@ export interface E2eAppOptions {
 export async function startE2eApp(options: E2eAppOptions): Promise<E2eApp> {
   await mkdir(artifacts, { recursive: true });
   const dataDir = await mkdtemp(join(tmpdir(), `switchyard-e2e-${options.name}-`));
-  const variables = { SWITCHYARD_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+  // No drain delay: the browser is gone when the server stops, and no proxy needs to see /ready fail.
+  const variables = {
+    SWITCHYARD_DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    SHUTDOWN_DRAIN_DELAY_SECONDS: '0',
+  };
   let server: CliServer | undefined;
   let browser: Browser | undefined;
   const close = async () => {

@@ -42,7 +42,7 @@ export interface ServerCluster {
  */
 export async function startServerCluster(
   context: ScenarioContext,
-  shape: { apis: number; workers: number; databases?: Databases; redis?: OwnRedis },
+  shape: { apis: number; workers: number; databases?: Databases; redis?: OwnRedis; drainDelaySeconds?: number },
 ): Promise<ServerCluster> {
   const redis = shape.redis ?? (await startOwnRedis(context.directory));
   if (!shape.redis) context.defer(() => redis.close());
@@ -56,6 +56,7 @@ export async function startServerCluster(
     databaseUrl: databases.prodUrl,
     devDatabaseUrl: databases.devUrl,
     redisUrl: redis.url,
+    ...(shape.drainDelaySeconds === undefined ? {} : { drainDelaySeconds: shape.drainDelaySeconds }),
   };
   const apis: RoleProcess[] = [];
   const workers: RoleProcess[] = [];
@@ -78,9 +79,19 @@ export async function startServerCluster(
   const adminKey = await createAdminKey(setup);
   // Rate limiting stays on, with a limit the load does not reach (the rate-limit scenario sets its own).
   const urls = apis.map((api) => api.baseUrl);
-  await putSetting(urls[0] as string, adminKey, 'rate_limit.chat.prod', unlimited);
+  await liftRateLimits(urls[0] as string, adminKey);
   await waitForSetting(urls, adminKey, 'rate_limit.chat.prod', unlimited);
+  await waitForSetting(urls, adminKey, 'rate_limit.ip.per_minute', unlimited);
   return { setup, redis, databases, apis, workers, adminKey, stop };
+}
+
+/**
+ * Every client of the battery calls from 127.0.0.1: the per-key chat limit and the per-IP limit every
+ * caller has had since plans (rate_limit.ip.per_minute, 20 a minute) are lifted out of the load's reach.
+ */
+export async function liftRateLimits(baseUrl: string, adminKey: string): Promise<void> {
+  await putSetting(baseUrl, adminKey, 'rate_limit.chat.prod', unlimited);
+  await putSetting(baseUrl, adminKey, 'rate_limit.ip.per_minute', unlimited);
 }
 
 /** Waits until every process reports `value` for a setting (they learn of a change through pub/sub). */

@@ -7,8 +7,8 @@
 import { join } from 'node:path';
 import { sleep } from '../../processes';
 import { createAdminKey, type SwitchyardSetup } from '../../switchyard';
-import { call, chatBody, faultModels, putSetting, type RoleProcess, startRole } from '../cluster';
-import { type ScenarioContext, unlimited } from '../harness';
+import { call, chatBody, faultModels, type RoleProcess, startRole } from '../cluster';
+import { liftRateLimits, type ScenarioContext } from '../harness';
 import { Checks } from '../verdict';
 
 export async function embeddedKillScenario(context: ScenarioContext): Promise<Checks> {
@@ -21,7 +21,7 @@ export async function embeddedKillScenario(context: ScenarioContext): Promise<Ch
     if (server.alive()) server.child.kill('SIGKILL');
   });
   const adminKey = await createAdminKey(setup);
-  await putSetting(server.baseUrl, adminKey, 'rate_limit.chat.prod', unlimited);
+  await liftRateLimits(server.baseUrl, adminKey);
   const keys: string[] = [];
   const jobs: string[] = [];
   let failedStarts = 0;

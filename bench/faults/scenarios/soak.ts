@@ -7,8 +7,8 @@
 import { join } from 'node:path';
 import { sleep, treeMemory } from '../../processes';
 import { createAdminKey, readMetrics, type SwitchyardSetup, sumMetric } from '../../switchyard';
-import { call, chatBody, errorCode, faultModels, putSetting, startRole } from '../cluster';
-import { type ScenarioContext, steadyLoad, unlimited } from '../harness';
+import { call, chatBody, errorCode, faultModels, startRole } from '../cluster';
+import { liftRateLimits, type ScenarioContext, steadyLoad } from '../harness';
 import { Checks, countOutcomes, describeCounts, megabytesPerHour } from '../verdict';
 
 export async function soakScenario(context: ScenarioContext): Promise<Checks> {
@@ -22,7 +22,7 @@ export async function soakScenario(context: ScenarioContext): Promise<Checks> {
     if (server.alive()) server.child.kill('SIGKILL');
   });
   const key = await createAdminKey(setup);
-  await putSetting(server.baseUrl, key, 'rate_limit.chat.prod', unlimited);
+  await liftRateLimits(server.baseUrl, key);
   const pid = server.child.pid as number;
   const samples: { seconds: number; rss: number; heap: number }[] = [];
   const started = performance.now();

@@ -7,8 +7,8 @@
  */
 import { join } from 'node:path';
 import { createAdminKey, type SwitchyardSetup } from '../../switchyard';
-import { type CallResult, call, chatBody, errorCode, faultModels, putSetting, startRole } from '../cluster';
-import { type ScenarioContext, unlimited } from '../harness';
+import { type CallResult, call, chatBody, errorCode, faultModels, startRole } from '../cluster';
+import { liftRateLimits, type ScenarioContext } from '../harness';
 import { Checks } from '../verdict';
 
 interface Case {
@@ -151,7 +151,7 @@ export async function upstreamFaultsScenario(context: ScenarioContext): Promise<
     if (server.alive()) server.child.kill('SIGKILL');
   });
   const key = await createAdminKey(setup);
-  await putSetting(server.baseUrl, key, 'rate_limit.chat.prod', unlimited);
+  await liftRateLimits(server.baseUrl, key);
   let requests = 0;
   let slowest = 0;
   let passed = 0;

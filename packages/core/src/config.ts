@@ -491,6 +491,16 @@ const FileSchema = Type.Object(
     /** Price per model id (chat, embedding, image and audio models alike). */
     prices: Type.Optional(Type.Record(Type.String({ minLength: 1 }), ModelPriceSchema)),
     billing: Type.Optional(BillingSchema),
+    /** SIGTERM: how long /ready answers 503 while requests are still served, then how long in-flight ones may take. */
+    shutdown: Type.Optional(
+      Type.Object(
+        {
+          drainDelaySeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+          timeoutSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -614,6 +624,13 @@ export interface SwitchyardConfig {
   readonly prices: Readonly<Record<string, ModelPrice>>;
   /** The plan webhook: `BILLING_WEBHOOK_SECRET` / `billing.webhookSecret` (null: the webhook is off). */
   readonly billing: { readonly webhookSecret: string | null; readonly webhookToleranceSeconds: number };
+  /**
+   * On SIGTERM, /ready answers 503 for this long while the server still accepts and serves requests, so a
+   * proxy's health check takes it out of rotation before it stops accepting (`SHUTDOWN_DRAIN_DELAY_SECONDS`,
+   * `shutdown.drainDelaySeconds`; default 5 s; 0 stops accepting at once).
+   */
+  readonly shutdownDrainDelayMs: number;
+  /** Then in-flight requests and streams get this long before their connections are closed (`SHUTDOWN_TIMEOUT_MS`). */
   readonly shutdownTimeoutMs: number;
   /** Access log, log file and OpenTelemetry tracing (observability-config.ts). */
   readonly observability?: ObservabilityConfig;
@@ -1165,7 +1182,17 @@ export function loadConfig(
       maxEntries: file.cache?.maxEntries ?? 10_000,
       maxEntryBytes: file.cache?.maxEntryBytes ?? 1_048_576,
     },
-    shutdownTimeoutMs: parseInteger('SHUTDOWN_TIMEOUT_MS', variables.SHUTDOWN_TIMEOUT_MS, 10_000),
+    shutdownDrainDelayMs:
+      parseInteger(
+        'SHUTDOWN_DRAIN_DELAY_SECONDS',
+        variables.SHUTDOWN_DRAIN_DELAY_SECONDS,
+        file.shutdown?.drainDelaySeconds ?? 5,
+      ) * 1000,
+    shutdownTimeoutMs: parseInteger(
+      'SHUTDOWN_TIMEOUT_MS',
+      variables.SHUTDOWN_TIMEOUT_MS,
+      (file.shutdown?.timeoutSeconds ?? 10) * 1000,
+    ),
     substitutedSecrets: [...(file.substitutedSecrets ?? []), ...vaultSubstituted],
     vault: vaultSettings(variables),
     backup: {

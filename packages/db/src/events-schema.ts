@@ -30,6 +30,8 @@ export interface StoredEventEnvelope {
   flowId: string | null;
   payload: unknown;
   publishedAt: string;
+  /** The request and trace context it was published for (see @switchyard/events' EventTrace). */
+  trace?: { requestId?: string; traceparent?: string; tracestate?: string };
 }
 
 export interface StoredEventError {

@@ -154,6 +154,7 @@ export function createEventBus<Catalog extends EventCatalog>(options: EventBusOp
       flowId: publish.flowId ?? null,
       payload,
       publishedAt: new Date(clock.now()).toISOString(),
+      ...(publish.trace ? { trace: publish.trace } : {}),
     };
   }
 

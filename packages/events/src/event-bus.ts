@@ -14,11 +14,25 @@ export interface EventEnvelope<Payload = unknown> {
   payload: Payload;
   /** ISO 8601. */
   publishedAt: string;
+  /**
+   * The request (its X-Request-Id) and trace context the event was published for; absent when it was not
+   * published while serving one. Handlers run with it, so their log lines and what they publish carry it.
+   */
+  trace?: EventTrace;
+}
+
+/** Where an event came from, as jobs remember it (JobTrace). */
+export interface EventTrace {
+  requestId?: string;
+  traceparent?: string;
+  tracestate?: string;
 }
 
 export interface PublishOptions {
   environment: Environment;
   flowId?: string;
+  /** Set by the server's bus from the request being served (or the event being handled). */
+  trace?: EventTrace;
   /** Publishing an id again is harmless: consumer groups that handled it skip it. Default: a new UUID. */
   id?: string;
 }

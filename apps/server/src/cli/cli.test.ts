@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createUsageRepository, openDatabase } from '@switchyard/db';
 import { type FakeUpstreamServer, startFakeOpenAI } from '@switchyard/testkit';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { adminSocketPath, lockFileName } from '../infrastructure/data-dir-lock';
 import { type CliResult, type CliServer, runCli, startCliServer } from '../testing/cli-process';
@@ -24,7 +26,10 @@ interface Workspace {
   start(): Promise<CliServer>;
 }
 
-async function createWorkspace(config: Record<string, unknown>): Promise<Workspace> {
+async function createWorkspace(
+  config: Record<string, unknown>,
+  extraVariables: Record<string, string> = {},
+): Promise<Workspace> {
   const directory = await mkdtemp(join(tmpdir(), 'switchyard-cli-'));
   const dataDir = join(directory, 'data');
   const configPath = join(directory, 'switchyard.config.yaml');
@@ -35,6 +40,7 @@ async function createWorkspace(config: Record<string, unknown>): Promise<Workspa
     SWITCHYARD_DATA_DIR: dataDir,
     SWITCHYARD_CONFIG: configPath,
     LOG_LEVEL: 'info',
+    ...extraVariables,
   };
   return {
     directory,
@@ -66,22 +72,35 @@ function describeResult(result: CliResult): string {
 
 describe('switchyard CLI against a running embedded server', () => {
   let fakeUpstream: FakeUpstreamServer;
+  let heldUpstream: FakeUpstreamServer;
   let workspace: Workspace;
   let server: CliServer;
 
   beforeAll(async () => {
     fakeUpstream = await startFakeOpenAI({ chunkDelayMs: 100, streamChunks: 20 });
-    workspace = await createWorkspace({
-      ollama: { autodetect: false },
-      providers: [{ id: 'slow-upstream', type: 'openai-compatible', baseURL: fakeUpstream.url }],
-      models: [{ id: 'slow', provider: 'slow-upstream', upstreamModel: 'gpt-4o-mini' }],
-    });
+    heldUpstream = await startFakeOpenAI();
+    workspace = await createWorkspace(
+      {
+        ollama: { autodetect: false },
+        providers: [
+          { id: 'slow-upstream', type: 'openai-compatible', baseURL: fakeUpstream.url },
+          { id: 'held-upstream', type: 'openai-compatible', baseURL: heldUpstream.url },
+        ],
+        models: [
+          { id: 'slow', provider: 'slow-upstream', upstreamModel: 'gpt-4o-mini' },
+          { id: 'held', provider: 'held-upstream', upstreamModel: 'gpt-4o-mini' },
+        ],
+      },
+      // Far longer than the test: the second SIGTERM ends the drain delay, so no timer decides the outcome.
+      { SHUTDOWN_DRAIN_DELAY_SECONDS: '600' },
+    );
     server = await workspace.start();
   }, 120_000);
 
   afterAll(async () => {
     await server?.kill();
     await fakeUpstream?.close();
+    await heldUpstream?.close();
     if (workspace) await rm(workspace.directory, { recursive: true, force: true });
   });
 
@@ -233,14 +252,24 @@ describe('switchyard CLI against a running embedded server', () => {
     expect(table.stdout.split('\n')[0]).toMatch(/^MODEL\s+KIND\s+PROVIDER$/);
   });
 
-  it('on SIGTERM finishes an in-flight stream, flushes usage rows, releases the data dir and exits 0', async () => {
+  it('on SIGTERM keeps serving through the drain delay with /ready at 503, then refuses new connections, finishes the in-flight request and stream, flushes usage rows and exits 0', async () => {
     const created = await workspace.cli(['keys', 'create', '--env', 'prod', '--name', 'drain']);
     expect(created.code, describeResult(created)).toBe(0);
     const key = created.stdout.trim();
     const keyId = createdKeyId(created);
     for (let index = 0; index < 3; index += 1) expect((await chat(server.url, key)).status).toBe(200);
 
-    // A client that keeps idle connections for long, as a reverse proxy does: shutdown must not wait for it.
+    // In flight at SIGTERM: a request its upstream holds until the test lets go ...
+    let release = () => {};
+    heldUpstream.setBehaviour({ kind: 'hold', until: new Promise<void>((resolve) => (release = resolve)) });
+    const held = rawRequest(server.url, 'POST', '/v1/chat/completions', key, {
+      model: 'held',
+      messages: [{ role: 'user', content: 'held across the drain' }],
+    });
+    await vi.waitFor(() => expect(heldUpstream.requests).toHaveLength(1), { timeout: 30_000, interval: 20 });
+
+    // ... and a stream, through a client that keeps idle connections for long, as a reverse proxy does:
+    // shutdown must not wait for it.
     const patientClient = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 60_000 });
     const response = await undiciFetch(`${server.url}/v1/chat/completions`, {
       method: 'POST',
@@ -258,6 +287,23 @@ describe('switchyard CLI against a running embedded server', () => {
     expect(text).not.toContain('[DONE]');
 
     server.child.kill('SIGTERM');
+    await vi.waitFor(() => expect(server.logs.some((entry) => String(entry.msg).startsWith('draining:'))).toBe(true), {
+      timeout: 30_000,
+      interval: 20,
+    });
+    // The drain delay: out of rotation for a proxy's health check, yet a request still gets its answer
+    // (telling the client to close its connection, so no kept-alive one is left to cut).
+    const ready = await fetch(`${server.url}/ready`);
+    expect(ready.status).toBe(503);
+    expect(await readJson(ready)).toMatchObject({ status: 'draining' });
+    const during = await rawRequest(server.url, 'POST', '/v1/chat/completions', key, {
+      model: 'echo',
+      messages: [{ role: 'user', content: 'while draining' }],
+    });
+    expect(during.status).toBe(200);
+    expect(during.headers.connection).toBe('close');
+    expect(JSON.parse(during.body).choices[0].message.content).toContain('while draining');
+
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
@@ -271,11 +317,26 @@ describe('switchyard CLI against a running embedded server', () => {
       .join('');
     expect(content).toBe(`fake: ${slowPrompt}`);
 
+    // A second signal ends the drain delay: the listener closes while the held request is still in flight.
+    server.child.kill('SIGTERM');
+    await vi.waitFor(async () => expect(await connectionError(server.url)).toBe('ECONNREFUSED'), {
+      timeout: 30_000,
+      interval: 20,
+    });
+    expect(server.logs.some((entry) => String(entry.msg).startsWith('stopped accepting'))).toBe(true);
+    expect(server.child.exitCode).toBeNull();
+
+    release();
+    const heldAnswer = await held;
+    expect(heldAnswer.status).toBe(200);
+    expect(heldAnswer.headers.connection).toBe('close');
+    expect(JSON.parse(heldAnswer.body).choices[0].message.content).toBe('fake: held across the drain');
+
     const exit = await server.exited;
     await patientClient.close();
     expect(exit, server.stderr()).toEqual({ code: 0, signal: null });
     expect(server.logs.some((entry) => entry.msg === 'Switchyard stopped')).toBe(true);
-    // The stream's connection was closed once it ended, not cut by the shutdown timeout.
+    // The stream's connection was closed once idle, not cut by the shutdown timeout.
     expect(server.logs.some((entry) => String(entry.msg).includes('did not finish in time'))).toBe(false);
     expect(existsSync(join(workspace.dataDir, lockFileName))).toBe(false);
     expect(existsSync(adminSocketPath(workspace.dataDir))).toBe(false);
@@ -283,15 +344,65 @@ describe('switchyard CLI against a running embedded server', () => {
     const prod = await openDatabase({ kind: 'pglite', dataDir: join(workspace.dataDir, 'prod') });
     try {
       const rows = await createUsageRepository(prod.db).list({ apiKeyId: keyId });
-      expect(rows).toHaveLength(4);
+      expect(rows).toHaveLength(6);
       expect(rows.every((row) => row.environment === 'prod' && row.status === 200)).toBe(true);
       expect(rows.filter((row) => row.model === 'slow')).toHaveLength(1);
-      expect(rows.filter((row) => row.model === 'echo')).toHaveLength(3);
+      expect(rows.filter((row) => row.model === 'held')).toHaveLength(1);
+      expect(rows.filter((row) => row.model === 'echo')).toHaveLength(4);
     } finally {
       await prod.close();
     }
-  }, 60_000);
+  }, 90_000);
 });
+
+/** One request on its own connection (node:http, no pooling): the status, headers as sent, and body. */
+function rawRequest(
+  url: string,
+  method: string,
+  path: string,
+  key: string,
+  body: unknown,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      `${url}${path}`,
+      {
+        method,
+        agent: new HttpAgent({ keepAlive: true }),
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+        },
+      },
+      (incoming) => {
+        let text = '';
+        incoming.setEncoding('utf8');
+        incoming.on('data', (piece: string) => {
+          text += piece;
+        });
+        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body: text }));
+        incoming.on('error', reject);
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(payload);
+  });
+}
+
+/** The error code of opening a TCP connection to the server's port ('' when it was accepted). */
+function connectionError(url: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
 
 describe('switchyard CLI help and flags', () => {
   let workspace: Workspace;

@@ -267,7 +267,12 @@ async function runServer(config: SwitchyardConfig, role: 'all' | 'api'): Promise
     (await import('../operations/cluster-metrics')).useClusterMetrics(server.parts.metrics.registry);
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal (Ctrl-C again) skips what is left of the drain delay; in-flight requests still finish.
+      logger.info({ signal }, 'shutting down: drain delay skipped');
+      server.endDrainDelay();
+      return;
+    }
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests and flushing usage logs');
     server.close().then(
@@ -278,8 +283,8 @@ async function runServer(config: SwitchyardConfig, role: 'all' | 'api'): Promise
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 /** Job processors without the HTTP API (server mode: PGlite cannot be shared with an API process). */

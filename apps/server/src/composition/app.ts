@@ -19,7 +19,7 @@ import { registerRequestHooks } from '../edge/hooks';
 import { createLazyCompilers, type RouteSchema } from '../edge/lazy-compilers';
 import { securitySchemes, transformDocument, transformRouteSchema } from '../edge/openapi';
 import { requestIdFrom } from '../edge/request-context';
-import { createRequestTracker } from '../edge/request-tracker';
+import { closeConnectionAfter, createRequestTracker } from '../edge/request-tracker';
 import { docsCsp, registerSecurityHeaders } from '../edge/security-headers';
 import { registerTextInputCheck } from '../edge/text-input';
 import { registerAdminEventRoutes } from '../events/admin-event-routes';
@@ -63,8 +63,18 @@ export { version };
 
 export interface BuiltApp {
   app: FastifyInstance;
-  /** Flips /ready to 503 so load balancers stop sending traffic while in-flight requests finish. */
+  /**
+   * Shutdown, first step: /ready answers 503 so load balancers stop sending traffic, while requests are
+   * still served (each response with `Connection: close`, so kept-alive connections wind down).
+   */
   startDraining(): void;
+  /**
+   * Second step, right before the listener closes: requests that still arrive on open connections are
+   * refused with SY_ERR_SHUTTING_DOWN, and each connection is closed once its response is out.
+   */
+  stopAccepting(): void;
+  /** Requests in flight now (the shutdown logs them). */
+  inFlight(): number;
   /** Route validators and serializers are compiled on first use; this compiles the rest now (tests). */
   compilePendingSchemas(): number;
   /** Every schema the routes registered (a test checks each comes from @switchyard/api-schemas). */
@@ -77,6 +87,7 @@ export interface BuiltApp {
  */
 export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   let draining = false;
+  let stopping = false;
   const lazyCompilers = createLazyCompilers();
   const app = Fastify({
     loggerInstance: parts.logger as FastifyBaseLogger,
@@ -182,12 +193,13 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
     accessLog: parts.config.observability?.accessLog ?? { enabled: false, sampleRate: 0, slowMs: 0 },
     tracing: parts.tracing?.requests ?? null,
     isDraining: () => draining,
+    isStopping: () => stopping,
   });
   registerTextInputCheck(app);
-  // A keep-alive connection that was busy when draining began (a long stream) stays open after its
-  // response ends, holding shutdown until the client lets go or the timeout cuts it: close it once idle.
+  // A keep-alive connection that was busy when the server stopped accepting (a long stream) stays open
+  // after its response ends, holding shutdown until the client lets go or the timeout cuts it: close it once idle.
   app.addHook('onResponse', (_request, _reply, done) => {
-    if (draining) setImmediate(() => app.server.closeIdleConnections());
+    if (stopping) setImmediate(() => app.server.closeIdleConnections());
     done();
   });
 
@@ -244,8 +256,16 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   return {
     app,
     startDraining() {
+      if (draining) return;
       draining = true;
+      // Requests in flight answer with `Connection: close` too (unless their headers are out: a stream).
+      for (const [request, response] of tracker.entries()) closeConnectionAfter(tracker, request, response);
     },
+    stopAccepting() {
+      draining = true;
+      stopping = true;
+    },
+    inFlight: () => tracker.inFlight(),
     compilePendingSchemas: () => lazyCompilers.compilePending(),
     routeSchemas: () => lazyCompilers.routeSchemas(),
   };

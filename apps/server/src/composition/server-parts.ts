@@ -56,6 +56,7 @@ import { registerAudioJob } from '../audio/audio-job';
 import { type AudioModels, createAudioModels } from '../audio/audio-models';
 import { type AudioQuota, createAudioQuota } from '../audio/audio-quota';
 import { purgeExpiredRecordings } from '../audio/audio-recordings';
+import { currentRequest } from '../edge/request-context';
 import { startTracing, type Tracing } from '../edge/tracing';
 import { createPlatformEventBus, type PlatformEventBus } from '../events/event-bus';
 import { createFlowService, type FlowService } from '../events/flows';
@@ -76,6 +77,7 @@ import {
   isServerMode,
   openDatabases,
 } from '../infrastructure/databases';
+import { logRequestIdsFrom } from '../infrastructure/logger';
 import {
   createMetrics,
   type Metrics,
@@ -209,6 +211,8 @@ export async function createServerParts(
   options: ServerPartsOptions = {},
 ): Promise<ServerParts> {
   const mode = isServerMode(config) ? 'server' : 'embedded';
+  // Log lines written for a request (hooks, handlers, the jobs and event handlers it started) carry its id.
+  logRequestIdsFrom(() => currentRequest()?.requestId);
   const secrets = scrubberFor(config);
   const socketPath = mode === 'embedded' ? adminSocketPath(config.dataDir) : null;
   const lock: DataDirLock | null =
@@ -358,6 +362,7 @@ export async function createServerParts(
       catalog: platformEvents,
       logger,
       secrets,
+      tracing,
       // The system schedule `system.consumed-events-purge` purges once for all processes.
       purgeIntervalMs: 0,
       ...(options.eventRetryPolicy ? { retryPolicy: options.eventRetryPolicy } : {}),
@@ -367,7 +372,8 @@ export async function createServerParts(
     const schedules = createPlatformScheduler({ config, database: databases.prod, jobs, logger, secrets });
     // Stops firing before the job queue it enqueues to closes.
     cleanups.unshift(() => schedules.close());
-    await ensureSystemSchedules(schedules, { backupSchedule: config.backup.schedule });
+    const retimed = await ensureSystemSchedules(schedules, { backupSchedule: config.backup.schedule });
+    if (retimed.length > 0) logger.info({ schedules: retimed }, 'system schedules retimed to the configuration');
     const savedSearchRepository = createSavedSearchesRepository(databases.prod.db);
     const searches = createSavedSearches({
       repository: savedSearchRepository,

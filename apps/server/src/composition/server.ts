@@ -12,9 +12,18 @@ export interface RunningServer {
   app: FastifyInstance;
   /** The address it listens on, e.g. http://127.0.0.1:8080 */
   url: string;
-  /** Stops accepting, finishes in-flight requests, flushes usage rows, releases the data dir. */
+  /**
+   * The shutdown sequence: /ready answers 503 while requests are still served for the drain delay
+   * (SHUTDOWN_DRAIN_DELAY_SECONDS), then the listener closes, in-flight requests and streams finish (up to
+   * SHUTDOWN_TIMEOUT_MS), usage rows are flushed, dependencies closed and the data dir released.
+   */
   close(): Promise<void>;
+  /** Ends the drain delay of a close() under way now (a second SIGTERM, or Ctrl-C pressed again). */
+  endDrainDelay(): void;
 }
+
+/** One turn of the event loop: what its poll phase found ready (connections, request bytes) has been handled. */
+const loopTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Embedded mode opens the dev database on first use; the first /ready (a load balancer, the landing
@@ -44,7 +53,7 @@ export async function startServer(
   const parts = await createServerParts(config, logger, role, options);
   let adminSocket: FastifyInstance | null = null;
   try {
-    const { app, startDraining } = await buildApp(parts);
+    const { app, startDraining, stopAccepting, inFlight } = await buildApp(parts);
     if (parts.adminSocketPath) {
       const created = Math.floor(Date.now() / 1000);
       adminSocket = await startAdminSocket(
@@ -85,13 +94,45 @@ export async function startServer(
     }
 
     let closing: Promise<void> | null = null;
+    let endDrainDelay = () => {};
     return {
       parts,
       app,
       url,
+      endDrainDelay: () => endDrainDelay(),
       close() {
         closing ??= (async () => {
           startDraining();
+          const drainDelayMs = config.shutdownDrainDelayMs;
+          if (drainDelayMs > 0) {
+            logger.info(
+              { drainDelayMs },
+              'draining: /ready answers 503 while requests are still served; the listener closes after the drain delay',
+            );
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, drainDelayMs);
+              endDrainDelay = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
+          }
+          stopAccepting();
+          const connections = await new Promise<number>((resolve) =>
+            app.server.getConnections((error, count) => resolve(error ? -1 : count)),
+          );
+          logger.info(
+            { inFlight: inFlight(), connections },
+            'stopped accepting: finishing in-flight requests and streams',
+          );
+          // Requests sent before now may still wait unread in the accept backlog or a socket's buffer when the
+          // event loop was busy as they came (embedded mode runs its PGlite queries on this thread): closing the
+          // listener then resets the connections not yet accepted, and closing "idle" kept-alive connections
+          // resets those whose request was not read yet. Two turns of the loop accept the pending connections
+          // and read what was sent on them, so each such request gets an answer (SY_ERR_SHUTTING_DOWN with
+          // Retry-After) instead of a reset.
+          await loopTurn();
+          await loopTurn();
           const timeout = setTimeout(() => {
             logger.warn('in-flight requests did not finish in time; closing their connections');
             app.server.closeAllConnections();

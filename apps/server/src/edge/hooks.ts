@@ -19,7 +19,7 @@ import { assertTrustedOrigin } from './origin-check';
 import { applyPlanBeforeHandler, applyPlanRequestLimits, type EdgePlans } from './plan-limits';
 import type { Principal, RouteBehaviour } from './principal';
 import { runInRequest } from './request-context';
-import type { RequestTracker } from './request-tracker';
+import { closeConnectionAfter, type RequestTracker } from './request-tracker';
 
 /** What the request hooks use: who is calling (keys, sessions), their limits, and what to record. */
 export interface EdgeDependencies {
@@ -36,8 +36,10 @@ export interface EdgeDependencies {
   readonly accessLog?: AccessLogOptions;
   /** Wraps each request in a span when tracing is configured (edge/tracing.ts). */
   readonly tracing?: RequestTracing | null;
-  /** True once shutdown began: new requests are refused with SY_ERR_SHUTTING_DOWN. */
+  /** True once shutdown began (SIGTERM): /ready answers 503, requests are still served, each response says `Connection: close`. */
   readonly isDraining?: () => boolean;
+  /** True once the drain delay is over and the listener closed: requests still arriving on open connections are refused with SY_ERR_SHUTTING_DOWN. */
+  readonly isStopping?: () => boolean;
   /** Plans, budgets and prices; without them every caller has the settings' limits and rows cost nothing. */
   readonly plans?: EdgePlans;
 }
@@ -56,11 +58,11 @@ export interface RequestTracing {
   end(request: FastifyRequest, route: string, status: number): void;
 }
 
-/** Liveness and readiness still answer while draining, so a load balancer sees the drain. */
+/** Liveness and readiness still answer once the server stopped accepting, so a load balancer sees the drain. */
 const answeredWhileDraining = new Set(['/health', '/ready']);
 
 /**
- * A request that arrives once shutdown began (on a kept-alive or pipelined connection) gets
+ * A request that arrives once the server stopped accepting (on a kept-alive or pipelined connection) gets
  * the documented error shape, is told to close the connection, and leaves a usage row (under
  * its key when the key is known to this process: no database lookup while shutting down).
  */
@@ -344,7 +346,7 @@ export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencie
   // the request's context, so job and event logs carry its id (and, when tracing, its span).
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    edge.tracker?.start(request);
+    edge.tracker?.start(request, reply.raw);
     const context = { requestId: request.id };
     const tracing = edge.tracing;
     if (tracing) runInRequest(context, () => tracing.start(request, done));
@@ -365,8 +367,12 @@ export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencie
       }
     });
     reply.header('x-environment', 'prod');
-    if (edge.isDraining?.() && !answeredWhileDraining.has(request.routeOptions.url ?? '')) {
-      refuseWhileDraining(edge, request, reply);
+    if (edge.isDraining?.()) {
+      // Served while the drain delay runs, with `Connection: close`; refused once the server stopped accepting.
+      if (edge.tracker) closeConnectionAfter(edge.tracker, request, reply.raw);
+      if (edge.isStopping?.() && !answeredWhileDraining.has(request.routeOptions.url ?? '')) {
+        refuseWhileDraining(edge, request, reply);
+      }
     }
     const behaviour = request.routeOptions.config?.behaviour;
     if (!behaviour) return;

@@ -6,11 +6,14 @@ import {
   createRabbitmqTransport,
   createRedisStreamsTransport,
   type EventBus,
+  type EventTrace,
   type EventTransport,
   type PlatformEvents,
   type RetryPolicy,
 } from '@switchyard/events';
 import type { Logger } from 'pino';
+import { currentRequest, runInRequest } from '../edge/request-context';
+import type { Tracing } from '../edge/tracing';
 
 /** The bus every capability publishes to and subscribes its consumer groups on. */
 export type PlatformEventBus = EventBus<PlatformEvents>;
@@ -30,6 +33,8 @@ export interface EventBusOptions {
   purgeIntervalMs?: number;
   /** Test hook: Redis keys / RabbitMQ names start with this instead of the defaults. */
   prefix?: string;
+  /** The trace context published events carry; null or absent: the request id only. */
+  tracing?: Tracing | null;
 }
 
 /** `EVENTS_URL`: redis(s):// for Redis Streams, amqp(s):// for RabbitMQ; unset keeps events in the database. */
@@ -50,7 +55,7 @@ export function createPlatformEventBus(options: EventBusOptions): PlatformEventB
       ...(options.prefix ? { prefix: `${options.prefix}events` } : {}),
     });
   } else transport = createRabbitmqTransport({ url, onError, ...(options.prefix ? { prefix: options.prefix } : {}) });
-  return createEventBus({
+  const bus = createEventBus({
     transport,
     database,
     ...(options.outboxDatabases ? { outboxDatabases: options.outboxDatabases } : {}),
@@ -60,4 +65,33 @@ export function createPlatformEventBus(options: EventBusOptions): PlatformEventB
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
     ...(options.purgeIntervalMs === undefined ? {} : { purgeIntervalMs: options.purgeIntervalMs }),
   });
+  return withRequestTrace(bus, options.tracing ?? null);
+}
+
+/**
+ * Events remember the request they were published for (its X-Request-Id and trace context), as jobs do:
+ * a handler runs inside that request's context, so its log lines carry the request id (`reqId`) and the
+ * events it publishes in turn carry the same trace.
+ */
+export function withRequestTrace(bus: PlatformEventBus, tracing: Tracing | null): PlatformEventBus {
+  const traced = <Options extends { trace?: EventTrace }>(options: Options): Options => {
+    const requestId = currentRequest()?.requestId;
+    const carrier = tracing?.carrier() ?? null;
+    if (requestId === undefined && carrier === null) return options;
+    return { ...options, trace: { ...options.trace, ...(requestId ? { requestId } : {}), ...carrier } };
+  };
+  const publish: PlatformEventBus['publish'] = (name, payload, options) => bus.publish(name, payload, traced(options));
+  const publishInTransaction: PlatformEventBus['publishInTransaction'] = (transaction, name, payload, options) =>
+    bus.publishInTransaction(transaction, name, payload, traced(options));
+  const subscribe: PlatformEventBus['subscribe'] = (group, names, handler, subscribeOptions) =>
+    bus.subscribe(
+      group,
+      names,
+      (event, context) => {
+        const requestId = event.trace?.requestId;
+        return requestId ? runInRequest({ requestId }, () => handler(event, context)) : handler(event, context);
+      },
+      subscribeOptions,
+    );
+  return Object.assign(Object.create(bus) as PlatformEventBus, { publish, publishInTransaction, subscribe });
 }

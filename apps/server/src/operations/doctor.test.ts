@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@switchyard/core';
+import { probePostgresUrl } from '@switchyard/db';
 import {
   amqpAvailable,
   probePostgres,
@@ -12,7 +13,7 @@ import {
 } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../testing/cli-process';
-import { formatDoctorReport, maskedConfig, runDoctor } from './doctor';
+import { formatDoctorReport, maskedConfig, postgresMajor, runDoctor } from './doctor';
 
 const [postgres, redisUp, amqpUp] = await Promise.all([probePostgres(), redisAvailable(), amqpAvailable()]);
 const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -58,11 +59,49 @@ describe('switchyard doctor', () => {
         ['provider local', true],
       ]);
       expect(checks[0]?.detail).toMatch(/^PostgreSQL \d+/);
+      // pg_dump's own version, and the servers' majors it was compared with.
+      expect(checks[2]?.detail).toMatch(/^pg_dump \(PostgreSQL\) \d+\.\d+.*; servers: PostgreSQL \d+$/);
       expect(checks[6]?.detail).toMatch(/1 models$/);
       expect(formatDoctorReport(checks)).toMatch(/All checks passed\.\n$/);
     } finally {
       await upstream.close();
     }
+  });
+
+  it('fails the backup tools when pg_dump is of an older major than the server, and names both', async (context) => {
+    if (!postgres.available) {
+      context.skip('PostgreSQL is not reachable; set TEST_DATABASE_URL');
+      return;
+    }
+    const directory = configDirectory('{}\n');
+    const binDir = join(directory, 'bin');
+    mkdirSync(binDir);
+    const fakePgDump = (version: string) =>
+      writeFileSync(join(binDir, 'pg_dump'), `#!/bin/sh\necho 'pg_dump (PostgreSQL) ${version}'\n`, { mode: 0o755 });
+    const config = loadConfig(
+      { DATABASE_URL: databaseUrl, DEV_DATABASE_URL: databaseUrl, PG_BIN_DIR: binDir, SWITCHYARD_DATA_DIR: directory },
+      directory,
+    );
+    const serverMajor = postgresMajor(await probePostgresUrl(databaseUrl));
+    fakePgDump('9.6.24');
+    const old = (await runDoctor(config)).find((item) => item.name === 'backup tools');
+    expect(old?.ok).toBe(false);
+    expect(old?.detail).toMatch(/pg_dump \(PostgreSQL\) 9\.6\.24 cannot dump the PostgreSQL \d+ server/);
+    expect(old?.fix).toMatch(/postgresql-client/);
+    fakePgDump('99.1');
+    const newer = (await runDoctor(config)).find((item) => item.name === 'backup tools');
+    expect(newer).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/^pg_dump \(PostgreSQL\) 99\.1; servers: PostgreSQL \d+$/),
+    });
+    expect(newer?.detail).toContain(`servers: PostgreSQL ${serverMajor}`);
+  });
+
+  it('reads the major of every version string PostgreSQL and pg_dump print', () => {
+    expect(postgresMajor('pg_dump (PostgreSQL) 16.6 (Debian 16.6-1.pgdg120+1)')).toBe(16);
+    expect(postgresMajor('15.20 (Debian 15.20-0+deb12u1)')).toBe(15);
+    expect(postgresMajor('pg_dump (PostgreSQL) 17beta1')).toBe(null);
+    expect(postgresMajor('9.6.24')).toBe(9);
   });
 
   it('says what is wrong and how to fix it, without printing secrets', { timeout: 30_000 }, async () => {

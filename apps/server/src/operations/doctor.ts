@@ -83,6 +83,32 @@ async function probeRedis(url: string): Promise<string> {
   }
 }
 
+/** The major version in `pg_dump (PostgreSQL) 16.6 (Debian …)` or `15.20 (Debian …)`; null when there is none. */
+export function postgresMajor(version: string): number | null {
+  const match = /^(\d+)(?:\.\d+)*(?:\s|$)/.exec(version.replace(/^pg_dump \(PostgreSQL\)/, '').trim());
+  return match?.[1] ? Number(match[1]) : null;
+}
+
+/**
+ * pg_dump's version, compared with the servers' majors: pg_dump refuses to dump a server of a newer
+ * major, so an older one fails the check (a newer one can dump older servers).
+ */
+async function probePgDump(pgBinDir: string | null, serverVersions: readonly Promise<string>[]): Promise<string> {
+  const binary = pgBinDir ? join(pgBinDir, 'pg_dump') : 'pg_dump';
+  const result = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: timeoutMs });
+  if (result.error || result.status !== 0) throw new Error(`${binary} is not available`);
+  const version = result.stdout.trim();
+  const major = postgresMajor(version);
+  const servers = (await Promise.allSettled(serverVersions))
+    .map((settled) => (settled.status === 'fulfilled' ? postgresMajor(settled.value) : null))
+    .filter((value): value is number => value !== null);
+  const newest = servers.length > 0 ? Math.max(...servers) : null;
+  if (major !== null && newest !== null && major < newest) {
+    throw new Error(`${version} cannot dump the PostgreSQL ${newest} server (pg_dump must be of its major or newer)`);
+  }
+  return newest === null ? version : `${version}; servers: PostgreSQL ${[...new Set(servers)].join(', ')}`;
+}
+
 async function check(
   name: string,
   probe: () => Promise<string>,
@@ -105,14 +131,17 @@ export async function runDoctor(config: SwitchyardConfig): Promise<DoctorCheck[]
   const secrets = scrubberFor(config);
   const checks: Promise<DoctorCheck>[] = [];
   if (config.databaseUrl && config.devDatabaseUrl) {
+    const serverVersions: Promise<string>[] = [];
     for (const [name, url, variable] of [
       ['database (prod)', config.databaseUrl, 'DATABASE_URL'],
       ['database (dev)', config.devDatabaseUrl, 'DEV_DATABASE_URL'],
     ] as const) {
+      const probed = probePostgresUrl(url, timeoutMs);
+      serverVersions.push(probed);
       checks.push(
         check(
           name,
-          async () => `PostgreSQL ${await probePostgresUrl(url, timeoutMs)}`,
+          async () => `PostgreSQL ${await probed}`,
           `check ${variable} (host, port, user, password, database name) and that PostgreSQL runs and accepts connections from here`,
           secrets,
         ),
@@ -121,13 +150,8 @@ export async function runDoctor(config: SwitchyardConfig): Promise<DoctorCheck[]
     checks.push(
       check(
         'backup tools',
-        async () => {
-          const binary = config.backup.pgBinDir ? join(config.backup.pgBinDir, 'pg_dump') : 'pg_dump';
-          const result = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: timeoutMs });
-          if (result.error || result.status !== 0) throw new Error(`${binary} is not available`);
-          return result.stdout.trim();
-        },
-        'install the PostgreSQL client tools of the server major version (apt-get install postgresql-client-16) or set PG_BIN_DIR; switchyard backup needs pg_dump and pg_restore',
+        () => probePgDump(config.backup.pgBinDir, serverVersions),
+        'install the PostgreSQL client tools of the server major version (the Docker image has them; apt-get install postgresql-client-16 from apt.postgresql.org) or set PG_BIN_DIR; switchyard backup needs pg_dump and pg_restore',
         secrets,
       ),
     );

@@ -23,8 +23,10 @@ import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformJobQueue } from '../jobs/job-queue';
 import { createScheduler, type Scheduler } from './scheduler';
+import { backupScheduleId, ensureSystemSchedules } from './system-schedules';
 
 const minute = 60_000;
+const hour = 60 * minute;
 const purgePayload = { environment: 'prod', target: 'idempotency-keys' } as const;
 
 interface Instance {
@@ -129,6 +131,46 @@ function describeEmbedded(
       const listed = await first?.scheduler.get(schedule.id);
       expect(listed).toMatchObject({ runs: 5, failures: 0, lastRun: { jobStatus: 'waiting' } });
       expect(listed?.nextRunAt?.toISOString()).toBe('2026-01-01T12:06:00.000Z');
+    });
+
+    it('system schedules follow the configuration at each start: a changed BACKUP_SCHEDULE retimes system.backup, a pause stays', async () => {
+      const [first] = await start(1);
+      const scheduler = first?.scheduler as Scheduler;
+      expect(await ensureSystemSchedules(scheduler, { backupSchedule: '30 2 * * *' })).toEqual([]);
+      expect((await scheduler.get(backupScheduleId)).nextRunAt?.toISOString()).toBe('2026-01-02T02:30:00.000Z');
+      expect(await ensureSystemSchedules(scheduler, { backupSchedule: '30 2 * * *' })).toEqual([]);
+
+      clock.advance(minute);
+      expect(await ensureSystemSchedules(scheduler, { backupSchedule: '0 14 * * *' })).toEqual([backupScheduleId]);
+      const retimed = await scheduler.get(backupScheduleId);
+      expect(retimed).toMatchObject({ timing: { kind: 'cron', cron: '0 14 * * *', timezone: 'UTC' }, paused: false });
+      expect(retimed.nextRunAt?.toISOString()).toBe('2026-01-01T14:00:00.000Z');
+      // The ticker follows the new timing: the 14:00 tick queues the backup, none at 02:30 is waited for.
+      clock.advance(119 * minute);
+      await pollAll();
+      expect(await jobIds(backupScheduleId)).toHaveLength(1);
+
+      // An admin's pause stays across a retime; resuming goes on from the configured timing.
+      await scheduler.pause(backupScheduleId);
+      expect(await ensureSystemSchedules(scheduler, { backupSchedule: '15 16 * * *' })).toEqual([backupScheduleId]);
+      expect(await scheduler.get(backupScheduleId)).toMatchObject({
+        paused: true,
+        nextRunAt: null,
+        timing: { kind: 'cron', cron: '15 16 * * *' },
+      });
+      expect((await scheduler.resume(backupScheduleId)).nextRunAt?.toISOString()).toBe('2026-01-01T16:15:00.000Z');
+
+      // A built-in interval changed by an admin is set back at the next start.
+      await scheduler.update('system.idempotency-keys-purge', { timing: { kind: 'interval', intervalMs: 2 * hour } });
+      expect(await ensureSystemSchedules(scheduler, { backupSchedule: '15 16 * * *' })).toEqual([
+        'system.idempotency-keys-purge',
+      ]);
+      const purge = await scheduler.get('system.idempotency-keys-purge');
+      expect(purge.timing).toEqual({ kind: 'interval', intervalMs: hour });
+      expect(purge.nextRunAt?.toISOString()).toBe('2026-01-01T15:00:00.000Z');
+      // BACKUP_SCHEDULE=off removes the backup schedule.
+      await ensureSystemSchedules(scheduler, { backupSchedule: null });
+      await expect(scheduler.get(backupScheduleId)).rejects.toMatchObject({ code: 'SY_ERR_NOT_FOUND' });
     });
 
     it('a tick whose lease holder died fires once, from another process, after the lease ran out', async () => {

@@ -272,6 +272,40 @@ export function createScheduler(options: SchedulerOptions) {
       await syncTicker(row);
     },
 
+    /**
+     * For schedules whose timing configuration owns (system schedules): creates the schedule when missing,
+     * and when it exists with another cron, time zone or interval, sets the given timing and recomputes
+     * its next run. Its paused state, name, payload and runs stay; a paused schedule stays paused (its next
+     * run is computed when it is resumed).
+     */
+    async reconcile(input: ScheduleInput & { id: string }): Promise<'created' | 'retimed' | 'unchanged'> {
+      check(input);
+      const columns = timingColumns(input.timing);
+      const { row, inserted } = await repository.insertIfMissing({
+        ...input,
+        ...columns,
+        paused: input.paused ?? false,
+        nextRunAt: input.paused ? null : nextRun(columns),
+        createdAt: now(),
+        updatedAt: now(),
+      });
+      if (inserted) {
+        await syncTicker(row);
+        return 'created';
+      }
+      if (row.cron === columns.cron && row.timezone === columns.timezone && row.intervalMs === columns.intervalMs) {
+        await syncTicker(row);
+        return 'unchanged';
+      }
+      const updated = await repository.update(row.id, {
+        ...columns,
+        ...(row.paused ? {} : { nextRunAt: nextRun(columns) }),
+        updatedAt: now(),
+      });
+      await syncTicker(updated ?? row);
+      return 'retimed';
+    },
+
     async update(id: string, changes: ScheduleChanges): Promise<ScheduleView> {
       const current = await require(id);
       const timing = changes.timing ?? timingOfRow(current);

@@ -48,15 +48,23 @@ export const systemSchedules: ReadonlyArray<{ id: string; name: string; target: 
   },
 ];
 
-/** Creates the system schedules that do not exist yet; an admin's pause or new timing stays. */
 export const backupScheduleId = 'system.backup';
 
+/**
+ * Creates the system schedules that do not exist yet and sets the configured timing (BACKUP_SCHEDULE, the
+ * built-in intervals) on those that do, recomputing their next run: configuration owns their timing, so an
+ * admin's change of it lasts until the next start. An admin's pause stays. Resolves to the ids retimed.
+ */
 export async function ensureSystemSchedules(
-  scheduler: Scheduler,
+  scheduler: Pick<Scheduler, 'reconcile' | 'delete'>,
   options: { readonly backupSchedule?: string | null } = {},
-): Promise<void> {
+): Promise<string[]> {
+  const retimed: string[] = [];
+  const reconcile = async (input: Parameters<Scheduler['reconcile']>[0]) => {
+    if ((await scheduler.reconcile(input)) === 'retimed') retimed.push(input.id);
+  };
   for (const schedule of systemSchedules) {
-    await scheduler.ensure({
+    await reconcile({
       id: schedule.id,
       environment: 'prod',
       name: schedule.name,
@@ -69,7 +77,7 @@ export async function ensureSystemSchedules(
   }
   // The scheduled backup follows BACKUP_SCHEDULE; `off` removes it (an admin's pause stays otherwise).
   if (options.backupSchedule) {
-    await scheduler.ensure({
+    await reconcile({
       id: backupScheduleId,
       environment: 'prod',
       name: 'Back up the databases and stored objects, then prune old backups',
@@ -84,7 +92,7 @@ export async function ensureSystemSchedules(
   }
   // Notifications a user chose to get as a daily digest go out once a day per environment.
   for (const environment of ['prod', 'dev'] as const) {
-    await scheduler.ensure({
+    await reconcile({
       id: `system.notifications-digest-${environment}`,
       environment,
       name: `Send the daily notification digests (${environment})`,
@@ -95,6 +103,7 @@ export async function ensureSystemSchedules(
       missedPolicy: 'run_once',
     });
   }
+  return retimed;
 }
 
 export interface MaintenanceJobDependencies {

@@ -70,6 +70,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     SWITCHYARD_DATA_DIR: dataDir,
     SWITCHYARD_CONFIG: configPath,
     LOG_LEVEL: 'info',
+    // Tests stop their servers at once; the drain delay is for a proxy's health check.
+    SHUTDOWN_DRAIN_DELAY_SECONDS: '0',
     ...(options.variables?.DATABASE_URL ? { AUTH_SECRET: testAuthSecret } : {}),
     ...options.variables,
   });
