@@ -1,3 +1,4 @@
+import { createProjectsRepository } from '@switchyard/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyRequest } from '../testing/key-request';
 import { type Json, readJson } from '../testing/read-json';
@@ -24,7 +25,7 @@ const createPlan = async (body: Record<string, unknown>) => {
   expect(response.status, JSON.stringify(await response.clone().json())).toBe(201);
   return json(response);
 };
-const assign = async (subjectType: 'key' | 'user', subjectId: string, planId: string) => {
+const assign = async (subjectType: 'key' | 'user' | 'project', subjectId: string, planId: string) => {
   const response = await call(admin, 'PUT', '/v1/admin/plan-assignments', {
     subject_type: subjectType,
     subject_id: subjectId,
@@ -187,6 +188,70 @@ describe('cost accounting and budgets', () => {
 
     now = Date.UTC(2026, 11, 4, 0, 0, 1);
     expect((await chat(key, 'smart', 'measure')).status).toBe(200);
+  });
+});
+
+describe('plans of projects', () => {
+  it("puts a project's keys on the project's plan and budget, after a key's own plan and before the user's", async () => {
+    const owner = await anotherUser('project-owner@example.test');
+    const member = await anotherUser('project-member@example.test');
+    const projects = createProjectsRepository(server.parts.databases.prod.db);
+    const project = await projects.create({ id: 'proj_plans', name: 'Plans', description: null, ownerId: owner.id });
+    await projects.addMember(project.id, member.id, 'member');
+    const projectKey = async (name: string, user: string) => {
+      const created = await server.parts.keyService.create({
+        name,
+        environment: 'prod',
+        admin: false,
+        userId: user,
+        projectId: project.id,
+      });
+      return { key: created.key, id: created.record.id };
+    };
+    const ownersKey = await projectKey('owner-in-project', owner.id);
+    const membersKey = await projectKey('member-in-project', member.id);
+    const membersOwn = await userKey('member-personal', member.id);
+    const probe = await json(await chat(membersOwn.key, 'smart', 'measure'));
+    const perRequest = probe.usage.prompt_tokens + probe.usage.completion_tokens;
+
+    await createPlan({ id: 'team', name: 'Team', token_budget: perRequest * 2, models: ['smart'] });
+    await createPlan({ id: 'solo', name: 'Solo', models: ['fast'] });
+    await createPlan({ id: 'key-own', name: 'Key own', models: ['fast', 'smart'] });
+    await assign('user', member.id, 'solo');
+    const unknown = await call(admin, 'PUT', '/v1/admin/plan-assignments', {
+      subject_type: 'project',
+      subject_id: 'proj_missing',
+      plan_id: 'team',
+    });
+    expect(unknown.status).toBe(404);
+    await assign('project', project.id, 'team');
+    const listed = await json(await call(admin, 'GET', '/v1/admin/plans/team/assignments'));
+    expect(listed.assignments).toEqual([expect.objectContaining({ subject_type: 'project', subject_id: project.id })]);
+
+    // Within the project the project's plan applies (its model list), outside it the user's.
+    expect((await chat(membersKey.key, 'fast')).status).toBe(403);
+    expect((await chat(membersOwn.key, 'smart')).status).toBe(403);
+    expect((await chat(membersOwn.key, 'fast')).status).toBe(200);
+    // Both members' project keys share the project's budget: two requests fit, the third is refused.
+    expect((await chat(membersKey.key, 'smart', 'measure')).status).toBe(200);
+    expect((await chat(ownersKey.key, 'smart', 'measure')).status).toBe(200);
+    const refused = await chat(membersKey.key, 'smart', 'measure');
+    expect(refused.status).toBe(402);
+    expect((await json(refused)).error.message).toContain("plan 'team'");
+
+    await server.parts.usage.flush();
+    const usage = await json(await call(ownersKey.key, 'GET', '/v1/me/usage'));
+    expect(usage).toMatchObject({ plan: { id: 'team' }, budget_owner: 'project' });
+    expect(usage.budgets.tokens).toMatchObject({ limit: perRequest * 2, remaining: 0 });
+    // The project's rows only: the member's personal 'smart' probe is not among them.
+    const smart = (usage.models as Json[]).find((row) => row.model === 'smart');
+    expect(smart.prompt_tokens + smart.completion_tokens).toBe(perRequest * 2);
+
+    // A key's own plan still wins over its project's.
+    await assign('key', ownersKey.id, 'key-own');
+    expect((await chat(ownersKey.key, 'fast')).status).toBe(200);
+    expect((await call(admin, 'DELETE', `/v1/admin/plan-assignments/project/${project.id}`)).status).toBe(204);
+    expect((await chat(membersKey.key, 'fast')).status).toBe(200);
   });
 });
 
