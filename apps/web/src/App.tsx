@@ -19,6 +19,7 @@ const loaders = {
   '/searches': () => import('./pages/Searches').then((module) => module.SearchesPage),
   '/settings': () => import('./pages/Settings').then((module) => module.SettingsPage),
   '/projects': () => import('./pages/Projects').then((module) => module.ProjectsPage),
+  '/usage': () => import('./pages/Usage').then((module) => module.UsagePage),
 };
 const InvitationPage = lazy(() => import('./pages/Invitation').then((module) => ({ default: module.InvitationPage })));
 const SharedChatPage = lazy(() => import('./pages/Shared').then((module) => ({ default: module.SharedChatPage })));
@@ -74,6 +75,7 @@ const GiftFinderPage = lazyPage(loaders['/gifts']);
 const SearchesPage = lazyPage(loaders['/searches']);
 const SettingsPage = lazyPage(loaders['/settings']);
 const ProjectsPage = lazyPage(loaders['/projects']);
+const UsagePage = lazyPage(loaders['/usage']);
 
 /** Starts downloading a page's chunk before the click (hover, focus); the browser caches it for the lazy import. */
 export function preload(path: string) {
@@ -125,7 +127,7 @@ export function App() {
     client.setQueryData(['me'], null);
     navigate('/');
   };
-  const needsUser = ['/chat', '/admin', '/gifts', '/searches', '/settings', '/projects'].includes(path);
+  const needsUser = ['/chat', '/admin', '/gifts', '/searches', '/settings', '/projects', '/usage'].includes(path);
   useEffect(() => {
     if (!me.isLoading && needsUser && !user) navigate('/signin');
   }, [me.isLoading, needsUser, user]);
@@ -145,6 +147,7 @@ export function App() {
   else if (path === '/searches') page = user ? <SearchesPage /> : null;
   else if (path === '/settings') page = user ? <SettingsPage me={user} /> : null;
   else if (path === '/projects') page = user ? <ProjectsPage /> : null;
+  else if (path === '/usage') page = user ? <UsagePage /> : null;
   else if (path.startsWith('/invitations/'))
     page = <InvitationPage token={decodeURIComponent(path.slice('/invitations/'.length))} signedIn={user !== null} />;
   else if (path === '/admin')

@@ -478,9 +478,9 @@ export const en = {
     limits: 'Limits',
     models: 'Models: {{models}}',
     allModels: 'Models: all',
-    perMinute: 'Requests per minute: {{count}}',
-    imagesPerDay: 'Images per day: {{count}}',
-    audioPerDay: 'Audio minutes per day: {{count}}',
+    perMinute: 'Requests per minute: {{value}}',
+    imagesPerDay: 'Images per day: {{value}}',
+    audioPerDay: 'Audio minutes per day: {{value}}',
   },
   messages: {
     you: 'You',

@@ -486,9 +486,9 @@ export const pl = {
     limits: 'Limity',
     models: 'Modele: {{models}}',
     allModels: 'Modele: wszystkie',
-    perMinute: 'Zapytania na minutę: {{count}}',
-    imagesPerDay: 'Obrazy dziennie: {{count}}',
-    audioPerDay: 'Minuty audio dziennie: {{count}}',
+    perMinute: 'Zapytania na minutę: {{value}}',
+    imagesPerDay: 'Obrazy dziennie: {{value}}',
+    audioPerDay: 'Minuty audio dziennie: {{value}}',
   },
   messages: {
     you: 'Ty',
