@@ -1,5 +1,6 @@
 import { createProjectsRepository } from '@switchyard/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEvents, signUpUser } from '../testing/chat-client';
 import { keyRequest } from '../testing/key-request';
 import { type Json, readJson } from '../testing/read-json';
 import { startTestServer, type TestServer } from '../testing/test-server';
@@ -252,6 +253,59 @@ describe('plans of projects', () => {
     expect((await chat(ownersKey.key, 'fast')).status).toBe(200);
     expect((await call(admin, 'DELETE', `/v1/admin/plan-assignments/project/${project.id}`)).status).toBe(204);
     expect((await chat(membersKey.key, 'fast')).status).toBe(200);
+  });
+});
+
+describe("the web chat's own answers", () => {
+  it('are metered like API requests: the plan, its model list, the budget (402) and usage rows with the user', async () => {
+    const { browser, id } = await signUpUser(server.url, 'chatter');
+    const answer = async (body: Record<string, unknown>) => {
+      const started = await browser.post('/api/chat/start', { message: 'measure', ...body });
+      if (started.status !== 201) return { status: started.status, body: await json(started), tokens: 0 };
+      const { sessionId } = (await json(started)) as { sessionId: string };
+      const events = await readEvents(await browser.get(`/api/chat/stream?sessionId=${sessionId}`));
+      const done = events.find((event) => event.event === 'done')?.data as Json;
+      return { status: 201, body: done, tokens: done.usage.prompt_tokens + done.usage.completion_tokens };
+    };
+    const probe = await answer({ model: 'smart' });
+    expect(probe.status).toBe(201);
+    await server.parts.usage.flush();
+
+    await createPlan({ id: 'chat-plan', name: 'Chat plan', models: ['smart'], token_budget: probe.tokens * 2 });
+    await assign('user', id, 'chat-plan');
+    // The default model of the server ('fast') and a comparison that includes it are outside the plan.
+    const refusedModel = await answer({ model: 'fast' });
+    expect(refusedModel.status).toBe(403);
+    expect(refusedModel.body.error.code).toBe('SY_ERR_MODEL_NOT_ALLOWED');
+    expect((await answer({ models: ['smart', 'fast'] })).status).toBe(403);
+    // The probe counts (its row carries the user), so one more answer fits and the next is refused.
+    expect((await answer({ model: 'smart' })).status).toBe(201);
+    const refused = await answer({ model: 'smart' });
+    expect(refused.status).toBe(402);
+    expect(refused.body.error.code).toBe('SY_ERR_BUDGET_EXCEEDED');
+    expect(refused.body.error.resets_at).toBe('2027-01-01T00:00:00.000Z');
+
+    await server.parts.usage.flush();
+    const mine = await json(await browser.get('/v1/me/usage'));
+    expect(mine).toMatchObject({ plan: { id: 'chat-plan' }, budget_owner: 'user' });
+    expect(mine.budgets.tokens).toMatchObject({ used: probe.tokens * 2, remaining: 0 });
+    expect((mine.models as Json[]).find((row) => row.model === 'smart')?.requests).toBe(2);
+  });
+
+  it("use the project's plan in a project chat", async () => {
+    const { browser, id } = await signUpUser(server.url, 'project-chatter');
+    const projects = createProjectsRepository(server.parts.databases.prod.db);
+    const project = await projects.create({ id: 'proj_chat', name: 'Chat', description: null, ownerId: id });
+    await createPlan({ id: 'fast-team', name: 'Fast team', models: ['fast'] });
+    await assign('project', project.id, 'fast-team');
+    const personal = await browser.post('/api/chat/start', { message: 'hi', model: 'smart' });
+    expect(personal.status).toBe(201);
+    const inProject = await browser.post('/api/chat/start', { message: 'hi', model: 'smart', projectId: project.id });
+    expect(inProject.status).toBe(403);
+    expect((await json(inProject)).error.message).toContain("plan 'fast-team'");
+    expect(
+      (await browser.post('/api/chat/start', { message: 'hi', model: 'fast', projectId: project.id })).status,
+    ).toBe(201);
   });
 });
 
