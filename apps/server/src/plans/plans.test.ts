@@ -306,6 +306,12 @@ describe("the web chat's own answers", () => {
     expect(
       (await browser.post('/api/chat/start', { message: 'hi', model: 'fast', projectId: project.id })).status,
     ).toBe(201);
+    // The user's own plan does not decide in the project: 'fast' is outside it, inside the project's.
+    await createPlan({ id: 'smart-only', name: 'Smart only', models: ['smart'] });
+    await assign('user', id, 'smart-only');
+    expect((await browser.post('/api/chat/start', { message: 'hi', model: 'fast' })).status).toBe(403);
+    const projectChat = await browser.post('/api/chat/start', { message: 'hi', model: 'fast', projectId: project.id });
+    expect(projectChat.status).toBe(201);
   });
 });
 
