@@ -20,6 +20,7 @@ const loaders = {
   '/settings': () => import('./pages/Settings').then((module) => module.SettingsPage),
   '/projects': () => import('./pages/Projects').then((module) => module.ProjectsPage),
   '/gallery': () => import('./pages/Gallery').then((module) => module.GalleryPage),
+  '/usage': () => import('./pages/Usage').then((module) => module.UsagePage),
 };
 const InvitationPage = lazy(() => import('./pages/Invitation').then((module) => ({ default: module.InvitationPage })));
 const SharedChatPage = lazy(() => import('./pages/Shared').then((module) => ({ default: module.SharedChatPage })));
@@ -76,6 +77,7 @@ const SearchesPage = lazyPage(loaders['/searches']);
 const SettingsPage = lazyPage(loaders['/settings']);
 const ProjectsPage = lazyPage(loaders['/projects']);
 const GalleryPage = lazyPage(loaders['/gallery']);
+const UsagePage = lazyPage(loaders['/usage']);
 
 /** Starts downloading a page's chunk before the click (hover, focus); the browser caches it for the lazy import. */
 export function preload(path: string) {
@@ -127,7 +129,9 @@ export function App() {
     client.setQueryData(['me'], null);
     navigate('/');
   };
-  const needsUser = ['/chat', '/admin', '/gifts', '/searches', '/settings', '/projects', '/gallery'].includes(path);
+  const needsUser = ['/chat', '/admin', '/gifts', '/searches', '/settings', '/projects', '/gallery', '/usage'].includes(
+    path,
+  );
   useEffect(() => {
     if (!me.isLoading && needsUser && !user) navigate('/signin');
   }, [me.isLoading, needsUser, user]);
@@ -148,6 +152,7 @@ export function App() {
   else if (path === '/settings') page = user ? <SettingsPage me={user} /> : null;
   else if (path === '/projects') page = user ? <ProjectsPage /> : null;
   else if (path === '/gallery') page = user ? <GalleryPage /> : null;
+  else if (path === '/usage') page = user ? <UsagePage /> : null;
   else if (path.startsWith('/invitations/'))
     page = <InvitationPage token={decodeURIComponent(path.slice('/invitations/'.length))} signedIn={user !== null} />;
   else if (path === '/admin')

@@ -86,7 +86,10 @@ export type UpdatePlanRequest = Static<typeof UpdatePlanRequest>;
 export const PlanParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 63 }) });
 export type PlanParams = Static<typeof PlanParams>;
 
-export const PlanSubjectType = Type.Union([Type.Literal('user'), Type.Literal('key')]);
+export const PlanSubjectType = Type.Union([Type.Literal('user'), Type.Literal('key'), Type.Literal('project')], {
+  description:
+    "Whose plan: a key's own wins, then the project's for requests made within a project (its keys, its chats), then the user's",
+});
 
 export const PlanAssignment = Type.Object({
   subject_type: PlanSubjectType,
@@ -121,7 +124,7 @@ export const BillingWebhookRequest = Type.Object(
   {
     event: Type.Union([Type.Literal('plan.assigned'), Type.Literal('plan.removed')]),
     subject_type: PlanSubjectType,
-    subject_id: Type.String({ minLength: 1, maxLength: 200, description: 'A user id or an API key id' }),
+    subject_id: Type.String({ minLength: 1, maxLength: 200, description: 'A user id, an API key id or a project id' }),
     plan_id: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'Required for plan.assigned' })),
     reference: Type.Optional(Type.String({ maxLength: 200, description: "The billing system's subscription id" })),
   },
@@ -187,6 +190,19 @@ export const MyUsageResponse = Type.Object({
   prompt_tokens: Type.Number(),
   completion_tokens: Type.Number(),
   cost_usd: Type.Number({ description: 'Spend this period, US dollars' }),
+  budget_owner: Type.Union([Type.Literal('key'), Type.Literal('user'), Type.Literal('project')], {
+    description: "Whose budget counts: the key's own plan, the user's (session and keys together), or the project's",
+  }),
+  models: Type.Array(
+    Type.Object({
+      model: Type.Union([Type.String(), Type.Null()]),
+      requests: Type.Number(),
+      prompt_tokens: Type.Number(),
+      completion_tokens: Type.Number(),
+      cost_usd: Type.Number(),
+    }),
+    { description: 'This period per model, costliest first (rows of the budget owner)' },
+  ),
   budgets: Type.Object({
     tokens: Type.Union([budgetState, Type.Null()], { description: 'null: the plan has no token budget' }),
     spend_usd: Type.Union([budgetState, Type.Null()], { description: 'null: the plan has no spend budget' }),

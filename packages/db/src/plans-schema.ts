@@ -13,7 +13,7 @@ import {
 } from 'drizzle-orm/pg-core';
 
 export const budgetPeriods = ['day', 'month'] as const;
-export const planSubjectTypes = ['user', 'key'] as const;
+export const planSubjectTypes = ['user', 'key', 'project'] as const;
 export type PlanSubjectType = (typeof planSubjectTypes)[number];
 
 /**
@@ -53,8 +53,8 @@ export const plans = pgTable(
 );
 
 /**
- * Which plan a user or an API key is on (prod database). A key's own assignment wins over its
- * owner's. `subject_type` leaves room for more kinds of subject (projects).
+ * Which plan a user, an API key or a project is on (prod database). A key's own assignment wins;
+ * then, for a request made within a project, the project's; then the user's.
  */
 export const planAssignments = pgTable(
   'plan_assignments',
@@ -72,7 +72,7 @@ export const planAssignments = pgTable(
   },
   (table) => [
     primaryKey({ name: 'plan_assignments_pkey', columns: [table.subjectType, table.subjectId] }),
-    check('plan_assignments_subject_type_check', sql`${table.subjectType} IN ('user', 'key')`),
+    check('plan_assignments_subject_type_check', sql`${table.subjectType} IN ('user', 'key', 'project')`),
     index('plan_assignments_plan_id_idx').on(table.planId),
   ],
 );

@@ -102,6 +102,8 @@ export const apiKeyUsageLog = pgTable(
     audioSeconds: doublePrecision('audio_seconds'),
     /** The signed-in user, or the owner of the key (keys live in prod, so no foreign key). */
     userId: text('user_id'),
+    /** The project the request was made within (a project key, or a project chat), when its plan's budget counted it. */
+    projectId: text('project_id'),
     /** US dollars by the price table in force when the row was written; 0 for a model without a price. */
     costUsd: doublePrecision('cost_usd').notNull().default(0),
     createdAt: createdAtColumn(),
@@ -112,6 +114,7 @@ export const apiKeyUsageLog = pgTable(
     index('api_key_usage_log_created_at_idx').on(table.createdAt),
     index('api_key_usage_log_user_id_idx').on(table.userId, table.createdAt),
     index('api_key_usage_log_api_key_id_idx').on(table.apiKeyId, table.createdAt),
+    index('api_key_usage_log_project_id_idx').on(table.projectId, table.createdAt),
   ],
 );
 

@@ -23,6 +23,8 @@ export interface UsageRepository {
   spend(query: SpendQuery): Promise<SpendRow[]>;
   /** One subject's totals since a time: the budget counters' starting point, and a user's own usage page. */
   totals(query: SubjectTotalsQuery): Promise<SubjectTotals>;
+  /** The same rows per model, costliest first (at most 100 models). */
+  totalsByModel(query: SubjectTotalsQuery): Promise<Array<SubjectTotals & { model: string | null }>>;
 }
 
 export interface SpendQuery {
@@ -46,8 +48,11 @@ export interface SpendRow {
 export interface SubjectTotalsQuery {
   environment: Environment;
   since: Date;
-  /** Exactly one: the rows of a key, of a user (session and keys alike), or of an anonymous client IP. */
-  subject: { apiKeyId: string } | { userId: string } | { clientIp: string };
+  /**
+   * Exactly one: the rows of a key, of a user (session and keys alike), of a project (requests made
+   * within it), or of an anonymous client IP.
+   */
+  subject: { apiKeyId: string } | { userId: string } | { projectId: string } | { clientIp: string };
 }
 
 export interface SubjectTotals {
@@ -80,6 +85,7 @@ export function createUsageRepository(db: Db): UsageRepository {
         completionTokens: [] as Array<number | null>,
         audioSeconds: [] as Array<number | null>,
         userId: [] as Array<string | null>,
+        projectId: [] as Array<string | null>,
         costUsd: [] as number[],
         createdAt: [] as string[],
       };
@@ -97,18 +103,19 @@ export function createUsageRepository(db: Db): UsageRepository {
         columns.completionTokens.push(row.completionTokens ?? null);
         columns.audioSeconds.push(row.audioSeconds ?? null);
         columns.userId.push(row.userId ?? null);
+        columns.projectId.push(row.projectId ?? null);
         columns.costUsd.push(row.costUsd ?? 0);
         columns.createdAt.push(row.createdAt ? row.createdAt.toISOString() : now);
       }
       await db.execute(sql`
         INSERT INTO api_key_usage_log
           (environment, api_key_id, client_ip, method, route, model, status, latency_ms,
-           prompt_tokens, completion_tokens, audio_seconds, user_id, cost_usd, created_at)
+           prompt_tokens, completion_tokens, audio_seconds, user_id, project_id, cost_usd, created_at)
         SELECT * FROM unnest(
           ${sql.param(columns.environment)}::varchar[], ${sql.param(columns.apiKeyId)}::text[], ${sql.param(columns.clientIp)}::text[],
           ${sql.param(columns.method)}::text[], ${sql.param(columns.route)}::text[], ${sql.param(columns.model)}::text[], ${sql.param(columns.status)}::int[],
           ${sql.param(columns.latencyMs)}::float8[], ${sql.param(columns.promptTokens)}::int[], ${sql.param(columns.completionTokens)}::int[],
-          ${sql.param(columns.audioSeconds)}::float8[], ${sql.param(columns.userId)}::text[],
+          ${sql.param(columns.audioSeconds)}::float8[], ${sql.param(columns.userId)}::text[], ${sql.param(columns.projectId)}::text[],
           ${sql.param(columns.costUsd)}::float8[], ${sql.param(columns.createdAt)}::timestamptz[]
         )`);
     },
@@ -168,34 +175,54 @@ export function createUsageRepository(db: Db): UsageRepository {
     },
 
     async totals(query) {
-      const subject = query.subject;
-      const condition =
-        'apiKeyId' in subject
-          ? eq(apiKeyUsageLog.apiKeyId, subject.apiKeyId)
-          : 'userId' in subject
-            ? eq(apiKeyUsageLog.userId, subject.userId)
-            : and(
-                eq(apiKeyUsageLog.clientIp, subject.clientIp),
-                isNull(apiKeyUsageLog.apiKeyId),
-                isNull(apiKeyUsageLog.userId),
-              );
-      const [row] = await db
-        .select({
-          requests: sql<number>`count(*)::int`,
-          promptTokens: sql<string>`coalesce(sum(${apiKeyUsageLog.promptTokens}), 0)::bigint`,
-          completionTokens: sql<string>`coalesce(sum(${apiKeyUsageLog.completionTokens}), 0)::bigint`,
-          costUsd: sql<number>`coalesce(sum(${apiKeyUsageLog.costUsd}), 0)::float8`,
-        })
-        .from(apiKeyUsageLog)
-        .where(
-          and(eq(apiKeyUsageLog.environment, query.environment), gte(apiKeyUsageLog.createdAt, query.since), condition),
-        );
-      return {
-        requests: Number(row?.requests ?? 0),
-        promptTokens: Number(row?.promptTokens ?? 0),
-        completionTokens: Number(row?.completionTokens ?? 0),
-        costUsd: Number(row?.costUsd ?? 0),
-      };
+      const [row] = await db.select(totalColumns).from(apiKeyUsageLog).where(subjectCondition(query));
+      return totalsOf(row);
     },
+
+    async totalsByModel(query) {
+      const rows = await db
+        .select({ model: apiKeyUsageLog.model, ...totalColumns })
+        .from(apiKeyUsageLog)
+        .where(subjectCondition(query))
+        .groupBy(apiKeyUsageLog.model)
+        .orderBy(sql`5 desc`, sql`2 desc`, apiKeyUsageLog.model)
+        .limit(100);
+      return rows.map((row) => ({ model: row.model, ...totalsOf(row) }));
+    },
+  };
+}
+
+const totalColumns = {
+  requests: sql<number>`count(*)::int`,
+  promptTokens: sql<string>`coalesce(sum(${apiKeyUsageLog.promptTokens}), 0)::bigint`,
+  completionTokens: sql<string>`coalesce(sum(${apiKeyUsageLog.completionTokens}), 0)::bigint`,
+  costUsd: sql<number>`coalesce(sum(${apiKeyUsageLog.costUsd}), 0)::float8`,
+};
+
+function subjectCondition(query: SubjectTotalsQuery): SQL | undefined {
+  const subject = query.subject;
+  const condition =
+    'apiKeyId' in subject
+      ? eq(apiKeyUsageLog.apiKeyId, subject.apiKeyId)
+      : 'userId' in subject
+        ? eq(apiKeyUsageLog.userId, subject.userId)
+        : 'projectId' in subject
+          ? eq(apiKeyUsageLog.projectId, subject.projectId)
+          : and(
+              eq(apiKeyUsageLog.clientIp, subject.clientIp),
+              isNull(apiKeyUsageLog.apiKeyId),
+              isNull(apiKeyUsageLog.userId),
+            );
+  return and(eq(apiKeyUsageLog.environment, query.environment), gte(apiKeyUsageLog.createdAt, query.since), condition);
+}
+
+function totalsOf(
+  row: { requests: number; promptTokens: string; completionTokens: string; costUsd: number } | undefined,
+): SubjectTotals {
+  return {
+    requests: Number(row?.requests ?? 0),
+    promptTokens: Number(row?.promptTokens ?? 0),
+    completionTokens: Number(row?.completionTokens ?? 0),
+    costUsd: Number(row?.costUsd ?? 0),
   };
 }

@@ -10,7 +10,7 @@ import { sseEvent, sseHeaders } from '../edge/sse';
 import type { Databases } from '../infrastructure/databases';
 import { type ChatSessionDependencies, type ChatSessions, createChatSessions } from './chat-sessions';
 
-const startBehaviour: RouteBehaviour = { auth: 'session', rateLimit: 'chat', usage: false };
+const startBehaviour: RouteBehaviour = { auth: 'session', rateLimit: 'chat', usage: false, plansInHandler: true };
 const sessionBehaviour: RouteBehaviour = { auth: 'session', usage: false };
 const tags = ['Conversations'];
 const keepAliveMs = 15_000;

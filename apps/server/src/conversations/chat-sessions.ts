@@ -17,10 +17,13 @@ import type { AppRegistry } from '../apps/app-registry';
 import { type SkillSelection, selectSkills, withFocusPrompt } from '../apps/focus-modes';
 import { runSkillLoop, type SkillEvent } from '../apps/skill-loop';
 import { notFound, type Owner } from '../edge/owner';
+import { type EdgePlans, planAllowsModel } from '../edge/plan-limits';
 import { resolveModel } from '../gateway/chat-execution';
 import type { ModelAccess } from '../gateway/model-list';
 import { markdownImageAlt } from '../images/image-generation';
 import type { Metrics } from '../infrastructure/metrics';
+import type { BudgetTicket } from '../plans/budget-enforcer';
+import { type PlanResolution, projectOfBudgetSubject } from '../plans/plan-store';
 import { authorizeRow } from '../projects/project-access';
 import { renderTemplate } from '../templates/prompt-template';
 import { requireTemplate } from '../templates/template-store';
@@ -86,6 +89,17 @@ export interface ChatSessionDependencies extends ModelAccess {
   readonly sharedLog: boolean;
   /** Where uploads are kept: image attachments are read back for vision models. */
   readonly storage: Pick<ObjectStore, 'getBuffer'>;
+  /**
+   * Plans: each answer is metered like a /v1 request (the plan's model and app lists, the budget
+   * reservation, the cost on the usage row). Without them answers cost nothing and nothing is refused.
+   */
+  readonly plans?: EdgePlans | null;
+}
+
+/** An answer's plan and budget reservation, settled once when the answer ends. */
+interface Metering {
+  readonly resolution: PlanResolution;
+  readonly ticket: BudgetTicket | null;
 }
 
 export interface StartedChat {
@@ -234,6 +248,7 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
     request: ChatRequest,
     selection: SkillSelection | null,
     controller: AbortController,
+    metering: Metering | null,
   ): Promise<void> {
     const started = Date.now();
     let content = '';
@@ -318,9 +333,28 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
         usage.completion_tokens,
       );
     }
+    const costUsd = plans
+      ? plans.prices.costOf({
+          model: modelId,
+          promptTokens: usage?.prompt_tokens ?? null,
+          completionTokens: usage?.completion_tokens ?? null,
+          cachedTokens: null,
+          images: null,
+          audioSeconds: null,
+        })
+      : 0;
+    if (plans && metering?.ticket) {
+      await plans.budgets.settle(metering.ticket, {
+        tokens: (usage?.prompt_tokens ?? 0) + (usage?.completion_tokens ?? 0),
+        costUsd,
+      });
+    }
     dependencies.usage.record({
       environment: 'prod',
       apiKeyId: null,
+      userId: owner.userId,
+      projectId: projectOfBudgetSubject(metering?.resolution.budgetSubject),
+      costUsd,
       clientIp: null,
       method: 'POST',
       route: '/api/chat/start',
@@ -366,6 +400,65 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
         usage: usage ?? null,
       });
     });
+  }
+
+  const plans = dependencies.plans ?? null;
+
+  /** The owner's plan within the chat's project (else their own); refuses models, apps or a used-up budget. */
+  async function admit(
+    owner: Owner,
+    projectId: string | null,
+    routes: readonly ModelRoute[],
+    apps: readonly string[] | undefined,
+  ): Promise<Array<Metering | null>> {
+    if (!plans) return routes.map(() => null);
+    const fresh = plans.store.ensureFresh();
+    if (fresh) await fresh;
+    const resolution = plans.store.resolve({
+      kind: 'user',
+      keyId: null,
+      userId: owner.userId,
+      projectId,
+      subject: `user:${owner.userId}`,
+    });
+    const { plan } = resolution;
+    const refusedModel = plan.models
+      ? routes.find((route) => !planAllowsModel(plans, plan.models as ReadonlySet<string>, route.id))
+      : undefined;
+    if (refusedModel) {
+      throw new SwitchyardError(
+        'SY_ERR_MODEL_NOT_ALLOWED',
+        `The model '${refusedModel.id}' is not included in plan '${plan.id}'`,
+        {
+          details: { param: 'model' },
+        },
+      );
+    }
+    const refusedApp = plan.apps ? apps?.find((id) => !plan.apps?.has(id)) : undefined;
+    if (refusedApp !== undefined) {
+      throw new SwitchyardError('SY_ERR_FORBIDDEN', `The app '${refusedApp}' is not included in plan '${plan.id}'`, {
+        details: { param: 'apps' },
+      });
+    }
+    const meterings: Metering[] = [];
+    try {
+      for (const _route of routes) {
+        const ticket = await plans.budgets.admit({
+          plan,
+          budgetSubject: resolution.budgetSubject,
+          environment: 'prod',
+          userId: owner.userId,
+        });
+        meterings.push({ resolution, ticket });
+      }
+    } catch (error) {
+      // A comparison whose second answer does not fit: the first one's reservation is given back.
+      for (const metering of meterings) {
+        if (metering.ticket) await plans.budgets.settle(metering.ticket, { tokens: 0, costUsd: 0 });
+      }
+      throw error;
+    }
+    return meterings;
   }
 
   return {
@@ -419,121 +512,134 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
       const attachmentIds = question ? question.attachments : (input.attachments ?? []);
       const files = await readyFiles(owner, attachmentIds);
       const knowledge = await readyFiles(owner, assistant?.files ?? []);
-      const smallestWindow = Math.min(...routes.map((route) => route.contextWindow ?? defaultContextWindow));
-      const windowCharacters = smallestWindow * charactersPerToken;
-      const halfWindow = Math.floor(windowCharacters / 2);
-      const context = fileContext(files, Math.max(0, halfWindow - text.length));
-      const knowledgeContext = fileContext(knowledge, Math.max(0, Math.floor(halfWindow / 2)));
-      const system = [assistant?.instructions, knowledgeContext, systemPrompt]
-        .filter((part): part is string => Boolean(part?.trim()))
-        .join('\n\n');
-      const images = await Promise.all(
-        files
-          .filter((file) => visionMimeTypes.has(file.mimeType))
-          .map(async (file) => ({
-            file,
-            url: `data:${file.mimeType};base64,${(await dependencies.storage.getBuffer(file.objectKey)).body.toString('base64')}`,
-          })),
-      );
+      // The last refusal before anything is stored: the plan's lists and budget (one reservation per answer).
+      const meterings = await admit(owner, existing?.projectId ?? input.projectId ?? null, routes, apps);
+      let handedOver = 0;
+      try {
+        const smallestWindow = Math.min(...routes.map((route) => route.contextWindow ?? defaultContextWindow));
+        const windowCharacters = smallestWindow * charactersPerToken;
+        const halfWindow = Math.floor(windowCharacters / 2);
+        const context = fileContext(files, Math.max(0, halfWindow - text.length));
+        const knowledgeContext = fileContext(knowledge, Math.max(0, Math.floor(halfWindow / 2)));
+        const system = [assistant?.instructions, knowledgeContext, systemPrompt]
+          .filter((part): part is string => Boolean(part?.trim()))
+          .join('\n\n');
+        const images = await Promise.all(
+          files
+            .filter((file) => visionMimeTypes.has(file.mimeType))
+            .map(async (file) => ({
+              file,
+              url: `data:${file.mimeType};base64,${(await dependencies.storage.getBuffer(file.objectKey)).body.toString('base64')}`,
+            })),
+        );
 
-      const chat =
-        existing ??
-        (await createConversation(owner, {
-          title: titleFrom(text),
-          model: firstRoute.id,
-          systemPrompt,
-          parameters,
-          ...(assistantId ? { assistantId } : {}),
-          ...(input.projectId ? { projectId: input.projectId } : {}),
-        }));
-      if (existing) {
-        const changes = {
-          ...(input.systemPrompt !== undefined ? { systemPrompt: input.systemPrompt } : {}),
-          ...(input.parameters !== undefined ? { parameters: input.parameters } : {}),
-          ...(input.assistantId !== undefined ? { assistantId: input.assistantId } : {}),
-        };
-        if (Object.keys(changes).length > 0) await updateConversation(owner, chat.id, changes);
-      }
-      // The history is the branch the question follows: its parent and the parent's ancestors (undefined:
-      // the end of the branch shown).
-      const historyLeaf = question ? question.parentId : input.parentId === null || !existing ? null : parent?.id;
-      const history =
-        historyLeaf === null ? [] : await listMessages(owner.db, chat.id, { limit: 10_000, offset: 0 }, historyLeaf);
-      let userMessageId: string;
-      if (question) {
-        userMessageId = question.id;
-        // The new answer shows as it streams: the branch ends at the question until an answer is stored.
-        await createConversationRepository(owner.db).setActiveLeaf(chat.id, question.id);
-      } else {
-        const [stored] = await addMessages(owner, chat.id, [
-          {
-            role: 'user',
-            content: text,
+        const chat =
+          existing ??
+          (await createConversation(owner, {
+            title: titleFrom(text),
             model: firstRoute.id,
-            attachments: attachmentIds,
-            parentId: history.at(-1)?.id ?? null,
-          },
-        ]);
-        if (!stored) throw new SwitchyardError('SY_ERR_INTERNAL', 'The question was not stored');
-        userMessageId = stored.id;
+            systemPrompt,
+            parameters,
+            ...(assistantId ? { assistantId } : {}),
+            ...(input.projectId ? { projectId: input.projectId } : {}),
+          }));
+        if (existing) {
+          const changes = {
+            ...(input.systemPrompt !== undefined ? { systemPrompt: input.systemPrompt } : {}),
+            ...(input.parameters !== undefined ? { parameters: input.parameters } : {}),
+            ...(input.assistantId !== undefined ? { assistantId: input.assistantId } : {}),
+          };
+          if (Object.keys(changes).length > 0) await updateConversation(owner, chat.id, changes);
+        }
+        // The history is the branch the question follows: its parent and the parent's ancestors (undefined:
+        // the end of the branch shown).
+        const historyLeaf = question ? question.parentId : input.parentId === null || !existing ? null : parent?.id;
+        const history =
+          historyLeaf === null ? [] : await listMessages(owner.db, chat.id, { limit: 10_000, offset: 0 }, historyLeaf);
+        let userMessageId: string;
+        if (question) {
+          userMessageId = question.id;
+          // The new answer shows as it streams: the branch ends at the question until an answer is stored.
+          await createConversationRepository(owner.db).setActiveLeaf(chat.id, question.id);
+        } else {
+          const [stored] = await addMessages(owner, chat.id, [
+            {
+              role: 'user',
+              content: text,
+              model: firstRoute.id,
+              attachments: attachmentIds,
+              parentId: history.at(-1)?.id ?? null,
+            },
+          ]);
+          if (!stored) throw new SwitchyardError('SY_ERR_INTERNAL', 'The question was not stored');
+          userMessageId = stored.id;
+        }
+        // History is cut from the oldest end so the newest turns and the attachments fit the window.
+        let remaining = windowCharacters - text.length - context.length - system.length;
+        const earlier: ChatMessage[] = [];
+        for (const message of history.slice(-historyMessages).reverse()) {
+          if (message.status === 'failed') continue;
+          if (message.content.length > remaining) break;
+          remaining -= message.content.length;
+          earlier.unshift({ role: message.role as ChatMessage['role'], content: message.content });
+        }
+        const withContext = (prefix: string) => (prefix ? `${prefix}\n\n${text}` : text);
+        const documentContext = fileContext(
+          files.filter((file) => !visionMimeTypes.has(file.mimeType)),
+          Math.max(0, halfWindow - text.length),
+        );
+        const sessions: StartedChat['sessions'] = [];
+        for (const [index, route] of routes.entries()) {
+          // A vision model sees the images themselves; the others get their OCR text (in the context).
+          const content: string | ContentPart[] =
+            route.vision && images.length > 0
+              ? [
+                  { type: 'text', text: withContext(documentContext) },
+                  ...images.map(({ url }): ContentPart => ({ type: 'image_url', image_url: { url } })),
+                ]
+              : withContext(context);
+          const plain: ChatRequest = {
+            model: route.id,
+            ...requestParameters(parameters),
+            messages: [
+              ...(system ? [{ role: 'system' as const, content: system }] : []),
+              ...earlier,
+              { role: 'user', content },
+            ],
+          };
+          const request = selection ? withFocusPrompt(plain, selection) : plain;
+          const sessionId = `cs_${randomUUID().replaceAll('-', '')}`;
+          const messageId = newMessageId();
+          await log.create(sessionId, { userId: owner.userId, chatId: chat.id });
+          const controller = new AbortController();
+          // Not awaited: the answer is generated whether or not a client is listening.
+          const done = generate(
+            owner,
+            sessionId,
+            chat.id,
+            messageId,
+            userMessageId,
+            route.id,
+            request,
+            selection,
+            controller,
+            meterings[index] ?? null,
+          )
+            .catch((error: unknown) => dependencies.logger.error({ err: error, sessionId }, 'chat session failed'))
+            .finally(() => running.delete(sessionId));
+          handedOver = index + 1;
+          running.set(sessionId, { controller, done });
+          sessions.push({ sessionId, messageId, model: route.id });
+        }
+        const [first] = sessions as [StartedChat['sessions'][number]];
+        return { sessionId: first.sessionId, chatId: chat.id, messageId: first.messageId, userMessageId, sessions };
+      } catch (error) {
+        // Answers that never started give their reservations back.
+        for (const metering of meterings.slice(handedOver)) {
+          if (metering?.ticket) await plans?.budgets.settle(metering.ticket, { tokens: 0, costUsd: 0 });
+        }
+        throw error;
       }
-      // History is cut from the oldest end so the newest turns and the attachments fit the window.
-      let remaining = windowCharacters - text.length - context.length - system.length;
-      const earlier: ChatMessage[] = [];
-      for (const message of history.slice(-historyMessages).reverse()) {
-        if (message.status === 'failed') continue;
-        if (message.content.length > remaining) break;
-        remaining -= message.content.length;
-        earlier.unshift({ role: message.role as ChatMessage['role'], content: message.content });
-      }
-      const withContext = (prefix: string) => (prefix ? `${prefix}\n\n${text}` : text);
-      const documentContext = fileContext(
-        files.filter((file) => !visionMimeTypes.has(file.mimeType)),
-        Math.max(0, halfWindow - text.length),
-      );
-      const sessions: StartedChat['sessions'] = [];
-      for (const route of routes) {
-        // A vision model sees the images themselves; the others get their OCR text (in the context).
-        const content: string | ContentPart[] =
-          route.vision && images.length > 0
-            ? [
-                { type: 'text', text: withContext(documentContext) },
-                ...images.map(({ url }): ContentPart => ({ type: 'image_url', image_url: { url } })),
-              ]
-            : withContext(context);
-        const plain: ChatRequest = {
-          model: route.id,
-          ...requestParameters(parameters),
-          messages: [
-            ...(system ? [{ role: 'system' as const, content: system }] : []),
-            ...earlier,
-            { role: 'user', content },
-          ],
-        };
-        const request = selection ? withFocusPrompt(plain, selection) : plain;
-        const sessionId = `cs_${randomUUID().replaceAll('-', '')}`;
-        const messageId = newMessageId();
-        await log.create(sessionId, { userId: owner.userId, chatId: chat.id });
-        const controller = new AbortController();
-        // Not awaited: the answer is generated whether or not a client is listening.
-        const done = generate(
-          owner,
-          sessionId,
-          chat.id,
-          messageId,
-          userMessageId,
-          route.id,
-          request,
-          selection,
-          controller,
-        )
-          .catch((error: unknown) => dependencies.logger.error({ err: error, sessionId }, 'chat session failed'))
-          .finally(() => running.delete(sessionId));
-        running.set(sessionId, { controller, done });
-        sessions.push({ sessionId, messageId, model: route.id });
-      }
-      const [first] = sessions as [StartedChat['sessions'][number]];
-      return { sessionId: first.sessionId, chatId: chat.id, messageId: first.messageId, userMessageId, sessions };
     },
     async stop(owner, sessionId) {
       const meta = await log.meta(sessionId);

@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountService, SessionUser } from '../accounts/account-service';
 import type { Metrics } from '../infrastructure/metrics';
 import type { CachedKey, KeyStore } from '../keys/key-store';
+import { projectOfBudgetSubject } from '../plans/plan-store';
 import type { SettingsStore } from '../settings/settings-store';
 import type { UsageWriter } from '../usage/usage-writer';
 import { type AuthFailureLimit, createAuthFailureLimit } from './auth-failure-limit';
@@ -480,6 +481,7 @@ function recordRequest(edge: EdgeDependencies, request: FastifyRequest, status: 
     environment,
     apiKeyId: request.principal?.keyId ?? null,
     userId: request.principal?.userId ?? null,
+    projectId: projectOfBudgetSubject(request.plan?.budgetSubject),
     costUsd,
     clientIp: request.ip,
     method: request.method,

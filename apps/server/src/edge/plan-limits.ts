@@ -121,7 +121,7 @@ export async function applyPlanBeforeHandler(
 ): Promise<void> {
   const resolution = request.plan;
   const principal: Principal | null = request.principal;
-  if (!resolution || !principal) return;
+  if (!resolution || !principal || behaviour.plansInHandler) return;
   const { plan } = resolution;
   if (plan.models) {
     const model = modelOf(request.body);

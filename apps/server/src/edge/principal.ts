@@ -56,6 +56,11 @@ export interface RouteBehaviour {
   noSession?: boolean;
   /** Whether a usage row is written for this route (operations endpoints are not logged). */
   usage?: boolean;
+  /**
+   * The handler applies the plan itself (its model and app lists, the budget): the web chat, whose plan
+   * depends on the chat's project, which the request hooks do not know.
+   */
+  plansInHandler?: boolean;
 }
 
 export interface UsageInfo {

@@ -21,7 +21,7 @@ import { assertAdministersAll } from '../edge/admin-environments';
 import type { RouteBehaviour } from '../edge/principal';
 import type { Databases } from '../infrastructure/databases';
 import type { SettingsStore } from '../settings/settings-store';
-import { loadSpentFor, type Plans } from './plans';
+import { loadModelsFor, loadSpentFor, type Plans } from './plans';
 import { signatureHeader, verifyWebhook } from './webhook-signature';
 
 export interface PlanRouteDependencies {
@@ -142,7 +142,7 @@ export async function registerPlanRoutes(app: FastifyInstance, dependencies: Pla
       config: { behaviour: adminReadBehaviour },
       schema: {
         tags: ['Admin'],
-        summary: 'The users and keys assigned to a plan',
+        summary: 'The users, keys and projects assigned to a plan',
         security,
         params: PlanParams,
         response: { 200: PlanAssignmentList, ...errors },
@@ -160,7 +160,9 @@ export async function registerPlanRoutes(app: FastifyInstance, dependencies: Pla
       config: { behaviour: adminBehaviour },
       schema: {
         tags: ['Admin'],
-        summary: "Put a user or an API key on a plan (replacing its plan); a key's own plan wins over its owner's",
+        summary:
+          "Put a user, an API key or a project on a plan (replacing its plan); a key's own plan wins, then the project's " +
+          "for requests made within the project, then the user's",
         security,
         body: AssignPlanRequest,
         response: { 200: PlanAssignment, ...errors },
@@ -183,7 +185,7 @@ export async function registerPlanRoutes(app: FastifyInstance, dependencies: Pla
       config: { behaviour: adminBehaviour },
       schema: {
         tags: ['Admin'],
-        summary: 'Remove a user or key from its plan (the default plan applies again)',
+        summary: 'Remove a user, key or project from its plan (the next one in line applies again)',
         security,
         params: PlanSubjectParams,
         response: errors,
@@ -237,8 +239,9 @@ export async function registerPlanRoutes(app: FastifyInstance, dependencies: Pla
       }
       const { plan, budgetSubject } = resolution;
       const window = periodWindow(plan.budgetPeriod, dependencies.plans.clock.now());
-      const [totals, counted] = await Promise.all([
+      const [totals, models, counted] = await Promise.all([
         loadSpentFor(dependencies.databases)(environment, budgetSubject, window.startsAt),
+        loadModelsFor(dependencies.databases)(environment, budgetSubject, window.startsAt),
         dependencies.plans.budgets.spent({ plan, budgetSubject, environment, userId: principal.userId }),
       ]);
       // The counters decide (they include requests whose rows are still being written); the log fills in the rest.
@@ -259,6 +262,18 @@ export async function registerPlanRoutes(app: FastifyInstance, dependencies: Pla
         prompt_tokens: totals.promptTokens,
         completion_tokens: totals.completionTokens,
         cost_usd: Math.round(usedUsd * 1e6) / 1e6,
+        budget_owner: budgetSubject.startsWith('key:')
+          ? ('key' as const)
+          : budgetSubject.startsWith('project:')
+            ? ('project' as const)
+            : ('user' as const),
+        models: models.map((row) => ({
+          model: row.model,
+          requests: row.requests,
+          prompt_tokens: row.promptTokens,
+          completion_tokens: row.completionTokens,
+          cost_usd: Math.round(row.costUsd * 1e6) / 1e6,
+        })),
         budgets: {
           tokens: state(plan.tokenBudget, usedTokens),
           spend_usd: state(plan.spendBudgetUsd, Math.round(usedUsd * 1e6) / 1e6),

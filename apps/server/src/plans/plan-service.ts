@@ -159,7 +159,7 @@ export function createPlanService(dependencies: PlanServiceDependencies): PlanSe
       if (assigned > 0) {
         throw new SwitchyardError(
           'SY_ERR_CONFLICT',
-          `Plan '${id}' is assigned to ${assigned} user(s) or key(s); move them to another plan first`,
+          `Plan '${id}' is assigned to ${assigned} user(s), key(s) or project(s); move them to another plan first`,
         );
       }
       if (!(await repository.delete(id))) throw new SwitchyardError('SY_ERR_NOT_FOUND', `No plan with id '${id}'`);
@@ -176,7 +176,7 @@ export function createPlanService(dependencies: PlanServiceDependencies): PlanSe
       if (!(await dependencies.subjectExists(input.subjectType, input.subjectId))) {
         throw new SwitchyardError(
           'SY_ERR_NOT_FOUND',
-          `No ${input.subjectType === 'key' ? 'API key' : 'user'} with id '${input.subjectId}'`,
+          `No ${input.subjectType === 'key' ? 'API key' : input.subjectType} with id '${input.subjectId}'`,
           {
             details: { param: 'subject_id' },
           },

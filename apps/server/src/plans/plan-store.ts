@@ -27,6 +27,8 @@ export interface PlanCaller {
   readonly kind: 'key' | 'user' | 'anonymous';
   readonly keyId: string | null;
   readonly userId: string | null;
+  /** The project the request is made within: a project key's, or a project chat's. */
+  readonly projectId?: string | null;
   /** `key:<id>`, `user:<id>` or `ip:<address>`. */
   readonly subject: string;
 }
@@ -34,14 +36,15 @@ export interface PlanCaller {
 export interface PlanResolution {
   readonly plan: ResolvedPlan;
   /**
-   * Whose budget a request counts against: the key when the plan is the key's own, else the user
-   * (their session and every key they own share one budget), else the key, else the client IP.
+   * Whose budget a request counts against: the key when the plan is the key's own, else the project
+   * when the plan is the project's, else the user (their session and every key they own share one
+   * budget), else the client IP.
    */
   readonly budgetSubject: string;
 }
 
 export interface PlanStore {
-  /** In memory, never waits: the plan of a caller (its key's, its user's, or the default). */
+  /** In memory, never waits: the plan of a caller (its key's, its project's, its user's, or the default). */
   resolve(caller: PlanCaller): PlanResolution;
   find(id: string): ResolvedPlan | undefined;
   defaultPlan(): ResolvedPlan;
@@ -50,6 +53,11 @@ export interface PlanStore {
   ensureFresh(): Promise<void> | undefined;
   /** Tells every process that plans or assignments changed; call after the change is committed. */
   markChanged(): Promise<void>;
+}
+
+/** The project a budget subject names, for the usage row's project_id; null for other subjects. */
+export function projectOfBudgetSubject(budgetSubject: string | undefined): string | null {
+  return budgetSubject?.startsWith('project:') ? budgetSubject.slice('project:'.length) : null;
 }
 
 /** The Redis key of the shared plan-change counter. */
@@ -128,6 +136,10 @@ export function createPlanStore(
       if (caller.keyId !== null) {
         const own = assigned.get(assignmentKey('key', caller.keyId));
         if (own) return { plan: own, budgetSubject: `key:${caller.keyId}` };
+      }
+      if (caller.projectId) {
+        const project = assigned.get(assignmentKey('project', caller.projectId));
+        if (project) return { plan: project, budgetSubject: `project:${caller.projectId}` };
       }
       if (caller.userId !== null) {
         const plan = assigned.get(assignmentKey('user', caller.userId)) ?? fallback;

@@ -1,4 +1,6 @@
+import { createProjectsRepository } from '@switchyard/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEvents, signUpUser } from '../testing/chat-client';
 import { keyRequest } from '../testing/key-request';
 import { type Json, readJson } from '../testing/read-json';
 import { startTestServer, type TestServer } from '../testing/test-server';
@@ -24,7 +26,7 @@ const createPlan = async (body: Record<string, unknown>) => {
   expect(response.status, JSON.stringify(await response.clone().json())).toBe(201);
   return json(response);
 };
-const assign = async (subjectType: 'key' | 'user', subjectId: string, planId: string) => {
+const assign = async (subjectType: 'key' | 'user' | 'project', subjectId: string, planId: string) => {
   const response = await call(admin, 'PUT', '/v1/admin/plan-assignments', {
     subject_type: subjectType,
     subject_id: subjectId,
@@ -187,6 +189,129 @@ describe('cost accounting and budgets', () => {
 
     now = Date.UTC(2026, 11, 4, 0, 0, 1);
     expect((await chat(key, 'smart', 'measure')).status).toBe(200);
+  });
+});
+
+describe('plans of projects', () => {
+  it("puts a project's keys on the project's plan and budget, after a key's own plan and before the user's", async () => {
+    const owner = await anotherUser('project-owner@example.test');
+    const member = await anotherUser('project-member@example.test');
+    const projects = createProjectsRepository(server.parts.databases.prod.db);
+    const project = await projects.create({ id: 'proj_plans', name: 'Plans', description: null, ownerId: owner.id });
+    await projects.addMember(project.id, member.id, 'member');
+    const projectKey = async (name: string, user: string) => {
+      const created = await server.parts.keyService.create({
+        name,
+        environment: 'prod',
+        admin: false,
+        userId: user,
+        projectId: project.id,
+      });
+      return { key: created.key, id: created.record.id };
+    };
+    const ownersKey = await projectKey('owner-in-project', owner.id);
+    const membersKey = await projectKey('member-in-project', member.id);
+    const membersOwn = await userKey('member-personal', member.id);
+    const probe = await json(await chat(membersOwn.key, 'smart', 'measure'));
+    const perRequest = probe.usage.prompt_tokens + probe.usage.completion_tokens;
+
+    await createPlan({ id: 'team', name: 'Team', token_budget: perRequest * 2, models: ['smart'] });
+    await createPlan({ id: 'solo', name: 'Solo', models: ['fast'] });
+    await createPlan({ id: 'key-own', name: 'Key own', models: ['fast', 'smart'] });
+    await assign('user', member.id, 'solo');
+    const unknown = await call(admin, 'PUT', '/v1/admin/plan-assignments', {
+      subject_type: 'project',
+      subject_id: 'proj_missing',
+      plan_id: 'team',
+    });
+    expect(unknown.status).toBe(404);
+    await assign('project', project.id, 'team');
+    const listed = await json(await call(admin, 'GET', '/v1/admin/plans/team/assignments'));
+    expect(listed.assignments).toEqual([expect.objectContaining({ subject_type: 'project', subject_id: project.id })]);
+
+    // Within the project the project's plan applies (its model list), outside it the user's.
+    expect((await chat(membersKey.key, 'fast')).status).toBe(403);
+    expect((await chat(membersOwn.key, 'smart')).status).toBe(403);
+    expect((await chat(membersOwn.key, 'fast')).status).toBe(200);
+    // Both members' project keys share the project's budget: two requests fit, the third is refused.
+    expect((await chat(membersKey.key, 'smart', 'measure')).status).toBe(200);
+    expect((await chat(ownersKey.key, 'smart', 'measure')).status).toBe(200);
+    const refused = await chat(membersKey.key, 'smart', 'measure');
+    expect(refused.status).toBe(402);
+    expect((await json(refused)).error.message).toContain("plan 'team'");
+
+    await server.parts.usage.flush();
+    const usage = await json(await call(ownersKey.key, 'GET', '/v1/me/usage'));
+    expect(usage).toMatchObject({ plan: { id: 'team' }, budget_owner: 'project' });
+    expect(usage.budgets.tokens).toMatchObject({ limit: perRequest * 2, remaining: 0 });
+    // The project's rows only: the member's personal 'smart' probe is not among them.
+    const smart = (usage.models as Json[]).find((row) => row.model === 'smart');
+    expect(smart.prompt_tokens + smart.completion_tokens).toBe(perRequest * 2);
+
+    // A key's own plan still wins over its project's.
+    await assign('key', ownersKey.id, 'key-own');
+    expect((await chat(ownersKey.key, 'fast')).status).toBe(200);
+    expect((await call(admin, 'DELETE', `/v1/admin/plan-assignments/project/${project.id}`)).status).toBe(204);
+    expect((await chat(membersKey.key, 'fast')).status).toBe(200);
+  });
+});
+
+describe("the web chat's own answers", () => {
+  it('are metered like API requests: the plan, its model list, the budget (402) and usage rows with the user', async () => {
+    const { browser, id } = await signUpUser(server.url, 'chatter');
+    const answer = async (body: Record<string, unknown>) => {
+      const started = await browser.post('/api/chat/start', { message: 'measure', ...body });
+      if (started.status !== 201) return { status: started.status, body: await json(started), tokens: 0 };
+      const { sessionId } = (await json(started)) as { sessionId: string };
+      const events = await readEvents(await browser.get(`/api/chat/stream?sessionId=${sessionId}`));
+      const done = events.find((event) => event.event === 'done')?.data as Json;
+      return { status: 201, body: done, tokens: done.usage.prompt_tokens + done.usage.completion_tokens };
+    };
+    const probe = await answer({ model: 'smart' });
+    expect(probe.status).toBe(201);
+    await server.parts.usage.flush();
+
+    await createPlan({ id: 'chat-plan', name: 'Chat plan', models: ['smart'], token_budget: probe.tokens * 2 });
+    await assign('user', id, 'chat-plan');
+    // The default model of the server ('fast') and a comparison that includes it are outside the plan.
+    const refusedModel = await answer({ model: 'fast' });
+    expect(refusedModel.status).toBe(403);
+    expect(refusedModel.body.error.code).toBe('SY_ERR_MODEL_NOT_ALLOWED');
+    expect((await answer({ models: ['smart', 'fast'] })).status).toBe(403);
+    // The probe counts (its row carries the user), so one more answer fits and the next is refused.
+    expect((await answer({ model: 'smart' })).status).toBe(201);
+    const refused = await answer({ model: 'smart' });
+    expect(refused.status).toBe(402);
+    expect(refused.body.error.code).toBe('SY_ERR_BUDGET_EXCEEDED');
+    expect(refused.body.error.resets_at).toBe('2027-01-01T00:00:00.000Z');
+
+    await server.parts.usage.flush();
+    const mine = await json(await browser.get('/v1/me/usage'));
+    expect(mine).toMatchObject({ plan: { id: 'chat-plan' }, budget_owner: 'user' });
+    expect(mine.budgets.tokens).toMatchObject({ used: probe.tokens * 2, remaining: 0 });
+    expect((mine.models as Json[]).find((row) => row.model === 'smart')?.requests).toBe(2);
+  });
+
+  it("use the project's plan in a project chat", async () => {
+    const { browser, id } = await signUpUser(server.url, 'project-chatter');
+    const projects = createProjectsRepository(server.parts.databases.prod.db);
+    const project = await projects.create({ id: 'proj_chat', name: 'Chat', description: null, ownerId: id });
+    await createPlan({ id: 'fast-team', name: 'Fast team', models: ['fast'] });
+    await assign('project', project.id, 'fast-team');
+    const personal = await browser.post('/api/chat/start', { message: 'hi', model: 'smart' });
+    expect(personal.status).toBe(201);
+    const inProject = await browser.post('/api/chat/start', { message: 'hi', model: 'smart', projectId: project.id });
+    expect(inProject.status).toBe(403);
+    expect((await json(inProject)).error.message).toContain("plan 'fast-team'");
+    expect(
+      (await browser.post('/api/chat/start', { message: 'hi', model: 'fast', projectId: project.id })).status,
+    ).toBe(201);
+    // The user's own plan does not decide in the project: 'fast' is outside it, inside the project's.
+    await createPlan({ id: 'smart-only', name: 'Smart only', models: ['smart'] });
+    await assign('user', id, 'smart-only');
+    expect((await browser.post('/api/chat/start', { message: 'hi', model: 'fast' })).status).toBe(403);
+    const projectChat = await browser.post('/api/chat/start', { message: 'hi', model: 'fast', projectId: project.id });
+    expect(projectChat.status).toBe(201);
   });
 });
 

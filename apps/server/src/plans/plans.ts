@@ -12,6 +12,7 @@ import {
 import {
   createKeyRepository,
   createPlansRepository,
+  createProjectsRepository,
   createUsageRepository,
   createUsersRepository,
 } from '@switchyard/db';
@@ -51,13 +52,14 @@ export interface PlansDependencies {
   clock?: QuotaClock;
 }
 
-/** A budget subject's rows in the usage log: `key:<id>`, `user:<id>` or `ip:<address>`. */
+/** A budget subject's rows in the usage log: `key:<id>`, `user:<id>`, `project:<id>` or `ip:<address>`. */
 function subjectOf(budgetSubject: string) {
   const separator = budgetSubject.indexOf(':');
   const kind = budgetSubject.slice(0, separator);
   const id = budgetSubject.slice(separator + 1);
   if (kind === 'key') return { apiKeyId: id };
   if (kind === 'user') return { userId: id };
+  if (kind === 'project') return { projectId: id };
   return { clientIp: id };
 }
 
@@ -99,12 +101,17 @@ export function createPlans(dependencies: PlansDependencies): Plans {
   });
   const keys = createKeyRepository(databases.prod.db);
   const users = createUsersRepository(databases.prod.db);
+  const projects = createProjectsRepository(databases.prod.db);
   const service = createPlanService({
     repository,
     store,
     announce: dependencies.announce,
     subjectExists: async (type, id) =>
-      type === 'key' ? (await keys.findById(id)) !== undefined : (await users.findById(id)) !== undefined,
+      type === 'key'
+        ? (await keys.findById(id)) !== undefined
+        : type === 'project'
+          ? (await projects.find(id)) !== undefined
+          : (await users.findById(id)) !== undefined,
     knownModel: (id) =>
       dependencies.models.resolve(id) !== undefined ||
       dependencies.imageModels.list().some((model) => model.id === id) ||
@@ -121,10 +128,20 @@ export function createPlans(dependencies: PlansDependencies): Plans {
   };
 }
 
-export { loadSpentFor };
+export { loadModelsFor, loadSpentFor };
 
 /** For the user's own usage page: the period's totals from the usage log (requests, tokens, spend). */
 function loadSpentFor(databases: Databases) {
   return (environment: Environment, budgetSubject: string, since: Date) =>
     createUsageRepository(databases[environment].db).totals({ environment, since, subject: subjectOf(budgetSubject) });
+}
+
+/** The same per model. */
+function loadModelsFor(databases: Databases) {
+  return (environment: Environment, budgetSubject: string, since: Date) =>
+    createUsageRepository(databases[environment].db).totalsByModel({
+      environment,
+      since,
+      subject: subjectOf(budgetSubject),
+    });
 }

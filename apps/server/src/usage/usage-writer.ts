@@ -17,6 +17,8 @@ export interface UsageRow {
   audioSeconds?: number | null;
   /** The signed-in user or the key's owner. */
   userId?: string | null;
+  /** The project whose plan's budget counted the request. */
+  projectId?: string | null;
   /** US dollars by the price table. */
   costUsd?: number;
   createdAt: Date;

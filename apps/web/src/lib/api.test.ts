@@ -59,6 +59,27 @@ describe('API error mapping', () => {
     expect(describeError(new TypeError('Failed to fetch')).title).toBe('Network problem');
   });
 
+  it('says when a used-up budget resets (402 SY_ERR_BUDGET_EXCEEDED)', async () => {
+    const error = await errorFromResponse(
+      response(
+        402,
+        {
+          error: {
+            code: 'SY_ERR_BUDGET_EXCEEDED',
+            message: "The token budget of plan 'free' is used up",
+            resets_at: '2026-12-04T00:00:00.000Z',
+          },
+        },
+        { 'retry-after': '7200' },
+      ),
+    );
+    expect(error).toMatchObject({ status: 402, resetsAt: '2026-12-04T00:00:00.000Z' });
+    const described = describeError(error);
+    expect(described.title).toBe('Budget used up');
+    expect(described.detail).toMatch(/^Your plan's budget is used up until .*2026/);
+    expect(describeError(new ApiError(402, 'SY_ERR_BUDGET_EXCEEDED', 'plain')).detail).toBe('plain');
+  });
+
   it('survives a body that is not JSON', async () => {
     const error = await errorFromResponse(new Response('<html>', { status: 502, statusText: 'Bad Gateway' }));
     expect(error).toMatchObject({ status: 502, code: 'HTTP_502', message: 'Bad Gateway' });

@@ -1,4 +1,4 @@
-import { t } from './i18n';
+import { formatDateTime, t } from './i18n';
 
 export class ApiError extends Error {
   constructor(
@@ -7,6 +7,8 @@ export class ApiError extends Error {
     message: string,
     /** Seconds, from Retry-After, when the server sent one. */
     readonly retryAfter: number | null = null,
+    /** When a used-up budget resets (402 SY_ERR_BUDGET_EXCEEDED's error.resets_at). */
+    readonly resetsAt: string | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -55,6 +57,11 @@ export function describeError(error: unknown): FriendlyError {
             ? t('errors.tryAgainIn', { when: formatSeconds(error.retryAfter) })
             : t('errors.waitAMoment'),
       };
+    case 'SY_ERR_BUDGET_EXCEEDED':
+      return {
+        title: t('errors.budget'),
+        detail: error.resetsAt ? t('errors.budgetResets', { when: formatDateTime(error.resetsAt) }) : error.message,
+      };
     case 'SY_ERR_QUOTA_EXCEEDED':
       return { title: t('errors.quota'), detail: error.message };
     case 'SY_ERR_MODEL_NOT_ALLOWED':
@@ -74,15 +81,17 @@ export function describeError(error: unknown): FriendlyError {
 export async function errorFromResponse(response: Response): Promise<ApiError> {
   let code = `HTTP_${response.status}`;
   let message = response.statusText;
+  let resetsAt: string | null = null;
   try {
     const body = (await response.json()) as {
-      error?: { code?: string; message?: string } | string;
+      error?: { code?: string; message?: string; resets_at?: string } | string;
       code?: string;
       message?: string;
     };
     if (body.error && typeof body.error === 'object') {
       code = body.error.code ?? code;
       message = body.error.message ?? message;
+      resetsAt = typeof body.error.resets_at === 'string' ? body.error.resets_at : null;
     } else {
       code = body.code ?? code;
       message = body.message ?? (typeof body.error === 'string' ? body.error : message);
@@ -92,7 +101,7 @@ export async function errorFromResponse(response: Response): Promise<ApiError> {
   }
   const retry = response.headers.get('retry-after');
   const retryAfter = retry !== null && /^\d+$/.test(retry) ? Number(retry) : null;
-  return new ApiError(response.status, code, message, retryAfter);
+  return new ApiError(response.status, code, message, retryAfter, resetsAt);
 }
 
 let onUnauthorized: () => void = () => {};

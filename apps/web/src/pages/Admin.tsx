@@ -6,6 +6,7 @@ import { Events } from './admin/Events';
 import { Health } from './admin/Health';
 import { Jobs } from './admin/Jobs';
 import { Keys } from './admin/Keys';
+import { Plans } from './admin/Plans';
 import { Projects } from './admin/Projects';
 import { Schedules } from './admin/Schedules';
 import { Settings } from './admin/Settings';
@@ -18,6 +19,7 @@ const tabs = [
   { name: 'Keys', Panel: Keys },
   { name: 'Settings', Panel: Settings },
   { name: 'Users', Panel: Users },
+  { name: 'Plans', Panel: Plans },
   { name: 'Projects', Panel: Projects },
   { name: 'Jobs', Panel: Jobs },
   { name: 'Events', Panel: Events },

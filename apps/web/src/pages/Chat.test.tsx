@@ -47,6 +47,8 @@ let requests: Array<{ method: string; path: string; body: unknown }>;
 /** The answer stream: the test pushes its events one by one. */
 let stream: ReadableStreamDefaultController<Uint8Array>;
 let eventId: number;
+/** When set, POST /api/chat/start answers this instead of starting a session. */
+let startRefusal: Response | null = null;
 
 function push(event: string, data: unknown) {
   eventId += 1;
@@ -68,6 +70,7 @@ function route(method: string, url: URL): Response {
   if (path === '/api/files/limits') return json(200, { maxBytes: 1000, maxFiles: 5 });
   if (path === '/api/chats/folders') return json(200, { folders: [] });
   if (path === '/api/chats' && method === 'GET') return json(200, { chats: [], limit: 100, offset: 0 });
+  if (path === '/api/chat/start' && startRefusal) return startRefusal;
   if (path === '/api/chat/start') return json(201, { sessionId: 'cs_1', chatId: 'chat_1', messageId: 'm2' });
   if (path === '/api/chat/stream') {
     return new Response(
@@ -114,6 +117,7 @@ beforeEach(async () => {
     report(...parts);
   });
   eventId = 0;
+  startRefusal = null;
   history.replaceState(null, '', '/chat');
   // happy-dom does no layout: the message list needs a size to show its rows.
   vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(800);
@@ -236,5 +240,26 @@ describe('chat with apps', () => {
       stream.close();
     });
     await waitFor(() => buttonNamed('Send'));
+  });
+});
+
+describe('a used-up budget', () => {
+  it('says so, with the time it resets, when the chat is refused with 402', async () => {
+    startRefusal = json(402, {
+      error: {
+        code: 'SY_ERR_BUDGET_EXCEEDED',
+        message: "The token budget of 1000 tokens per day of plan 'free' is used up in prod",
+        resets_at: '2026-12-04T00:00:00.000Z',
+      },
+    });
+    await waitFor(() => buttonNamed('Send'));
+    const composer = container.querySelector('textarea[aria-label="Message"]') as HTMLTextAreaElement;
+    await act(async () => {
+      Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')?.set?.call(composer, 'hello');
+      composer.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await act(async () => buttonNamed('Send')?.click());
+    const alert = (await waitFor(() => container.querySelector('[role="alert"]'))) as HTMLElement;
+    expect(alert.textContent).toMatch(/^Budget used up Your plan's budget is used up until .*2026/);
   });
 });

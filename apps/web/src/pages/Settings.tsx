@@ -18,6 +18,9 @@ export function SettingsPage({ me }: { me: Me }) {
             {t(`settings.nav.${id}`)}
           </a>
         ))}
+        <a className="underline" href="/usage">
+          {t('settings.nav.usage')}
+        </a>
       </nav>
       <Preferences />
       <Profile me={me} />
