@@ -323,7 +323,11 @@ describe('switchyard CLI against a running embedded server', () => {
       timeout: 30_000,
       interval: 20,
     });
-    expect(server.logs.some((entry) => String(entry.msg).startsWith('stopped accepting'))).toBe(true);
+    // The log line comes through the child's stdout, which can arrive after the refused connection.
+    await vi.waitFor(
+      () => expect(server.logs.some((entry) => String(entry.msg).startsWith('stopped accepting'))).toBe(true),
+      { timeout: 30_000, interval: 20 },
+    );
     expect(server.child.exitCode).toBeNull();
 
     release();
