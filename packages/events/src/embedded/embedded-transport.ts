@@ -17,7 +17,11 @@ export interface EmbeddedTransportOptions {
   workerId?: string;
   /** A claimed delivery stays this worker's this long without renewal; renewed every third of it. Default 30 s. */
   leaseMs?: number;
-  /** Backstop poll for deliveries another process published or that became due. Default 1 s. */
+  /**
+   * Backstop poll for deliveries another process published or that became due. Default 1 s on
+   * PostgreSQL and 5 s on PGlite, which only this process opens: its publishes and retries wake the
+   * consumers directly, so the poll only finds expired leases.
+   */
   pollIntervalMs?: number;
   /** Default for close({ graceful: true }). Default 10 s. */
   shutdownTimeoutMs?: number;
@@ -55,7 +59,7 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Even
   const clock = options.clock ?? { now: () => Date.now() };
   const workerId = options.workerId ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const leaseMs = options.leaseMs ?? 30_000;
-  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const pollIntervalMs = options.pollIntervalMs ?? (database.kind === 'pglite' ? 5_000 : 1_000);
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
   const reportError =
     options.onError ?? ((error: unknown, context: string) => console.warn(`[switchyard/events] ${context}:`, error));

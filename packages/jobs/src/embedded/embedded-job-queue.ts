@@ -33,7 +33,11 @@ export interface EmbeddedJobQueueOptions<Catalog extends JobCatalog> {
   workerId?: string;
   /** How long a claimed job stays this worker's without renewal; renewed every third of it. Default 30 s. */
   leaseMs?: number;
-  /** Backstop poll for jobs that another process enqueued or that became due. Default 1 s. */
+  /**
+   * Backstop poll for jobs that another process enqueued or that became due. Default 1 s on PostgreSQL
+   * (other processes share it) and 5 s on PGlite, which only this process opens: its enqueues and
+   * retries wake the consumers directly, so the poll only finds far-off delayed jobs and expired leases.
+   */
   pollIntervalMs?: number;
   heartbeatIntervalMs?: number;
   /** Completed rows are deleted after this long. Default 24 h. */
@@ -83,7 +87,7 @@ export function createEmbeddedJobQueue<Catalog extends JobCatalog>(
   const clock = options.clock ?? systemClock;
   const workerId = options.workerId ?? defaultWorkerId();
   const leaseMs = options.leaseMs ?? 30_000;
-  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const pollIntervalMs = options.pollIntervalMs ?? (database.kind === 'pglite' ? 5_000 : 1_000);
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10_000;
   const retainCompletedMs = options.retainCompletedMs ?? 24 * 60 * 60_000;
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
