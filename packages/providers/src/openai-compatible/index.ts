@@ -30,14 +30,14 @@ export function createOpenAICompatibleProvider(config: ProviderConfig): Provider
   const http = createProviderHttpClient(config);
   const context = http.errorContext;
 
-  async function* streamChat(request: ChatRequest, options: CallOptions = {}): AsyncGenerator<ChatCompletionChunk> {
-    const response = await http.send({
-      method: 'POST',
-      path: '/chat/completions',
-      body: toUpstreamRequest(request, true),
-      signal: options.signal,
-      streaming: true,
-    });
+  /** POSTs a streaming request and yields each SSE data event, read by `read`, until `[DONE]`. */
+  async function* streamEvents<Chunk>(
+    path: string,
+    body: unknown,
+    read: (data: string) => Chunk,
+    options: CallOptions,
+  ): AsyncGenerator<Chunk> {
+    const response = await http.send({ method: 'POST', path, body, signal: options.signal, streaming: true });
     const stream = readServerSentEvents(response.body(), { context, endMarker: '[DONE]' });
     for await (const events of stream) {
       for (const event of events) {
@@ -46,33 +46,27 @@ export function createOpenAICompatibleProvider(config: ProviderConfig): Provider
           stream.end();
           break;
         }
-        if (data !== '') yield fromUpstreamChunk(event.data, request, context);
+        if (data !== '') yield read(event.data);
       }
     }
   }
 
-  async function* streamText(
-    request: TextCompletionRequest,
-    options: CallOptions = {},
-  ): AsyncGenerator<TextCompletionChunk> {
-    const response = await http.send({
-      method: 'POST',
-      path: '/completions',
-      body: toUpstreamTextRequest(request, true),
-      signal: options.signal,
-      streaming: true,
-    });
-    const stream = readServerSentEvents(response.body(), { context, endMarker: '[DONE]' });
-    for await (const events of stream) {
-      for (const event of events) {
-        const data = event.data.trim();
-        if (data === '[DONE]') {
-          stream.end();
-          break;
-        }
-        if (data !== '') yield fromUpstreamTextChunk(event.data, request, context);
-      }
-    }
+  function streamChat(request: ChatRequest, options: CallOptions = {}): AsyncGenerator<ChatCompletionChunk> {
+    return streamEvents(
+      '/chat/completions',
+      toUpstreamRequest(request, true),
+      (data) => fromUpstreamChunk(data, request, context),
+      options,
+    );
+  }
+
+  function streamText(request: TextCompletionRequest, options: CallOptions = {}): AsyncGenerator<TextCompletionChunk> {
+    return streamEvents(
+      '/completions',
+      toUpstreamTextRequest(request, true),
+      (data) => fromUpstreamTextChunk(data, request, context),
+      options,
+    );
   }
 
   return {

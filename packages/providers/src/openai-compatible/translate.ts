@@ -1,4 +1,4 @@
-import Type from 'typebox';
+import Type, { type TSchema } from 'typebox';
 import { type UpstreamErrorContext, upstreamProtocolError, upstreamStreamError } from '../errors';
 import type {
   ChatCompletion,
@@ -91,29 +91,28 @@ const completeCompletion = upstreamShape(
   }),
 );
 
-/** Servers that leave out fields OpenAI always sends (vLLM, LM Studio, proxies) get them filled in. */
-const upstreamCompletion = upstreamShape(
-  'an answer',
-  Type.Object({
-    id: Type.Optional(Type.String()),
-    created: Type.Optional(Type.Number()),
-    model: Type.Optional(Type.String()),
-    choices: completionChoices,
-    usage: Type.Optional(Type.Union([usage, Type.Null()])),
-  }),
-);
+/**
+ * An upstream answer or stream event as servers send it: chat and text completions alike. Servers that
+ * leave out fields OpenAI always sends (vLLM, LM Studio, proxies) get them filled in by the readers.
+ */
+function upstreamEnvelope<const Choices extends TSchema>(what: string, choices: Choices) {
+  return upstreamShape(
+    what,
+    Type.Object({
+      id: Type.Optional(Type.String()),
+      created: Type.Optional(Type.Number()),
+      model: Type.Optional(Type.String()),
+      choices,
+      usage: Type.Optional(Type.Union([usage, Type.Null()])),
+    }),
+  );
+}
 
-const upstreamChunk = upstreamShape(
-  'a stream event',
-  Type.Object({
-    id: Type.Optional(Type.String()),
-    created: Type.Optional(Type.Number()),
-    model: Type.Optional(Type.String()),
-    // Usage-only chunks come with an empty list, or from some servers with none or null.
-    choices: Type.Optional(Type.Union([chunkChoices, Type.Null()])),
-    usage: Type.Optional(Type.Union([usage, Type.Null()])),
-  }),
-);
+/** Usage-only chunks come with an empty list of choices, or from some servers with none or null. */
+const chunkOf = <const Choices extends TSchema>(choices: Choices) => Type.Optional(Type.Union([choices, Type.Null()]));
+
+const upstreamCompletion = upstreamEnvelope('an answer', completionChoices);
+const upstreamChunk = upstreamEnvelope('a stream event', chunkOf(chunkChoices));
 
 export function fromUpstreamCompletion(
   body: unknown,
@@ -225,27 +224,8 @@ const textChoices = Type.Unsafe<TextCompletion['choices']>(
   ),
 );
 
-const upstreamText = upstreamShape(
-  'a completion',
-  Type.Object({
-    id: Type.Optional(Type.String()),
-    created: Type.Optional(Type.Number()),
-    model: Type.Optional(Type.String()),
-    choices: textChoices,
-    usage: Type.Optional(Type.Union([usage, Type.Null()])),
-  }),
-);
-
-const upstreamTextChunk = upstreamShape(
-  'a stream event',
-  Type.Object({
-    id: Type.Optional(Type.String()),
-    created: Type.Optional(Type.Number()),
-    model: Type.Optional(Type.String()),
-    choices: Type.Optional(Type.Union([textChoices, Type.Null()])),
-    usage: Type.Optional(Type.Union([usage, Type.Null()])),
-  }),
-);
+const upstreamText = upstreamEnvelope('a completion', textChoices);
+const upstreamTextChunk = upstreamEnvelope('a stream event', chunkOf(textChoices));
 
 /** The upstream's `text_completion` as it came, with the fields some servers leave out filled in. */
 export function fromUpstreamTextCompletion(
