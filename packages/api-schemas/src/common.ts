@@ -18,6 +18,14 @@ export const OpenAIErrorResponse = Type.Object(
   { description: 'OpenAI-shaped error; `code` is the stable SY_ERR_* code' },
 );
 
+/** The error answers of the OpenAI-compatible model routes (chat, completions, responses, embeddings, moderations). */
+export const OpenAIErrorResponses = {
+  400: OpenAIErrorResponse,
+  401: OpenAIErrorResponse,
+  404: OpenAIErrorResponse,
+  429: OpenAIErrorResponse,
+} as const;
+
 export const Environment = Type.Union([Type.Literal('prod'), Type.Literal('dev')]);
 
 /** `:id` of a user-owned row (chats, templates, files). */

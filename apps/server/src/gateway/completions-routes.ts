@@ -1,4 +1,4 @@
-import { OpenAIErrorResponse, TextCompletionRequest as TextCompletionBody } from '@switchyard/api-schemas';
+import { OpenAIErrorResponses, TextCompletionRequest as TextCompletionBody } from '@switchyard/api-schemas';
 import type { TextCompletionChunk, TextCompletionRequest, Usage } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
 import { clientDisconnectController } from '../edge/client-disconnect';
@@ -33,12 +33,7 @@ export function registerCompletionsRoutes(app: FastifyInstance, gateway: Gateway
           'With `stream: true` the answer is `data: {text_completion}` server-sent events ending in `data: [DONE]`.',
         security: [{ bearer: [] }, {}],
         body: TextCompletionBody,
-        response: {
-          400: OpenAIErrorResponse,
-          401: OpenAIErrorResponse,
-          404: OpenAIErrorResponse,
-          429: OpenAIErrorResponse,
-        },
+        response: OpenAIErrorResponses,
       },
     },
     async (request, reply) => {

@@ -1,4 +1,4 @@
-import { EmbeddingsRequest as EmbeddingsRequestBody, OpenAIErrorResponse } from '@switchyard/api-schemas';
+import { EmbeddingsRequest as EmbeddingsRequestBody, OpenAIErrorResponses } from '@switchyard/api-schemas';
 import type { EmbeddingsRequest } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
@@ -22,12 +22,7 @@ export function registerEmbeddingsRoutes(app: FastifyInstance, gateway: GatewayD
           "(each vector's float32 little-endian bytes, base64-encoded: the `openai` client's default).",
         security: [{ bearer: [] }, {}],
         body: EmbeddingsRequestBody,
-        response: {
-          400: OpenAIErrorResponse,
-          401: OpenAIErrorResponse,
-          404: OpenAIErrorResponse,
-          429: OpenAIErrorResponse,
-        },
+        response: OpenAIErrorResponses,
       },
     },
     async (request, reply) => {

@@ -1,4 +1,4 @@
-import { ModerationRequest as ModerationBody, OpenAIErrorResponse } from '@switchyard/api-schemas';
+import { ModerationRequest as ModerationBody, OpenAIErrorResponses } from '@switchyard/api-schemas';
 import { type Environment, SwitchyardError } from '@switchyard/core';
 import type { ModelRoute } from '@switchyard/routing';
 import type { FastifyInstance } from 'fastify';
@@ -56,12 +56,7 @@ export function registerModerationsRoutes(app: FastifyInstance, gateway: Gateway
           'naming a model of another kind: 400 `SY_ERR_VALIDATION`.',
         security: [{ bearer: [] }, {}],
         body: ModerationBody,
-        response: {
-          400: OpenAIErrorResponse,
-          401: OpenAIErrorResponse,
-          404: OpenAIErrorResponse,
-          429: OpenAIErrorResponse,
-        },
+        response: OpenAIErrorResponses,
       },
     },
     async (request, reply) => {

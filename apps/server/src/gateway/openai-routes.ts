@@ -2,6 +2,7 @@ import {
   ChatCompletionRequest,
   ModelParams,
   OpenAIErrorResponse,
+  OpenAIErrorResponses,
   OpenAIModel,
   OpenAIModelList,
 } from '@switchyard/api-schemas';
@@ -31,12 +32,6 @@ import { listAllModels, type OtherModelSources } from './model-list';
 
 const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat', openaiErrors: true };
 const modelsBehaviour: RouteBehaviour = { auth: 'optional', openaiErrors: true };
-const errorResponses = {
-  400: OpenAIErrorResponse,
-  401: OpenAIErrorResponse,
-  404: OpenAIErrorResponse,
-  429: OpenAIErrorResponse,
-};
 
 /** The OpenAI-compatible surface: official OpenAI clients work against it unchanged. */
 export function registerOpenAIRoutes(
@@ -100,7 +95,7 @@ export function registerOpenAIRoutes(
           'final chunk with token usage. Bearer key optional: without one the call is anonymous, prod, limited per IP.',
         security: [{ bearer: [] }, {}],
         body: ChatCompletionRequest,
-        response: errorResponses,
+        response: OpenAIErrorResponses,
       },
     },
     async (request, reply) => {

@@ -1,5 +1,5 @@
 import {
-  OpenAIErrorResponse,
+  OpenAIErrorResponses,
   ResponseDeleted,
   ResponseIdParams,
   ResponseObject,
@@ -32,12 +32,6 @@ export interface ResponsesDependencies extends GatewayDependencies {
 
 const createBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat', openaiErrors: true };
 const readBehaviour: RouteBehaviour = { auth: 'optional', scope: 'chat', openaiErrors: true };
-const errorResponses = {
-  400: OpenAIErrorResponse,
-  401: OpenAIErrorResponse,
-  404: OpenAIErrorResponse,
-  429: OpenAIErrorResponse,
-};
 const dayMs = 24 * 60 * 60_000;
 
 /** A user's keys and session share their responses; otherwise the key (or the anonymous client's address). */
@@ -72,7 +66,7 @@ export function registerResponsesRoutes(app: FastifyInstance, gateway: Responses
           'events (response.created, response.output_text.delta, response.completed, ...).',
         security: [{ bearer: [] }, {}],
         body: ResponsesRequest,
-        response: { 200: ResponseObject, ...errorResponses },
+        response: { 200: ResponseObject, ...OpenAIErrorResponses },
       },
     },
     async (request, reply) => {
@@ -149,7 +143,7 @@ export function registerResponsesRoutes(app: FastifyInstance, gateway: Responses
         description: "Another caller's response, or one past its retention, is a 404.",
         security: [{ bearer: [] }, {}],
         params: ResponseIdParams,
-        response: { 200: ResponseObject, ...errorResponses },
+        response: { 200: ResponseObject, ...OpenAIErrorResponses },
       },
     },
     async (request) => {
@@ -168,7 +162,7 @@ export function registerResponsesRoutes(app: FastifyInstance, gateway: Responses
         summary: 'Delete a stored response',
         security: [{ bearer: [] }, {}],
         params: ResponseIdParams,
-        response: { 200: ResponseDeleted, ...errorResponses },
+        response: { 200: ResponseDeleted, ...OpenAIErrorResponses },
       },
     },
     async (request) => {
