@@ -17,6 +17,12 @@ interface TickData {
   scheduleId: string;
 }
 
+/** A scheduler job's due time from its id (`repeat:<scheduler id>:<due ms>`); a job added otherwise: when it was added. */
+export function dueMillisOf(job: Pick<Job, 'id' | 'timestamp'>): number {
+  const match = /^repeat:.+:(\d+)$/.exec(job.id ?? '');
+  return match ? Number(match[1]) : job.timestamp;
+}
+
 /**
  * Server mode: one BullMQ job scheduler per schedule (upsertJobScheduler with the cron pattern and time
  * zone, or `every`), all on one queue of tick jobs. BullMQ stores only the next iteration's job, with the
@@ -78,8 +84,11 @@ export function createBullmqScheduleTicker(options: BullmqScheduleTickerOptions)
       worker = new Worker<TickData>(
         queueName,
         async (job: Job<TickData>) => {
-          // prevMillis is the iteration's due time (the number in its id); a job added by hand has none.
-          const dueMs = typeof job.opts.prevMillis === 'number' ? job.opts.prevMillis : job.timestamp;
+          // The iteration's due time is the number in its id, `repeat:<scheduler id>:<due ms>`. Not
+          // opts.prevMillis: a job the scheduler adds for the next iteration carries the previous one's
+          // time there, and one an upsert adds carries none (its timestamp is the upsert's), which made a
+          // new interval schedule look as if it fired twice within milliseconds.
+          const dueMs = dueMillisOf(job);
           await handler({ scheduleId: job.data.scheduleId, dueAt: new Date(dueMs) });
         },
         { connection: client, prefix, concurrency: options.concurrency ?? 4 },
