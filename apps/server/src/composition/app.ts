@@ -105,6 +105,9 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // Each route's ajv validator and response serializer is generated on its first request, not at start.
     schemaController: { compilersFactory: lazyCompilers.compilersFactory },
+    // Fastify's default of 10 s per plugin was exceeded by @fastify/swagger-ui on a 2-core machine at load
+    // 20 and more, and the start failed; a plugin that really hangs is still reported, after a minute.
+    pluginTimeout: 60_000,
   });
 
   await registerSecurityHeaders(app);
