@@ -131,12 +131,8 @@ export function fromUpstreamCompletion(
   };
 }
 
-/** One SSE `data:` payload; an `error` object inside a 200 stream becomes a thrown SwitchyardError. */
-export function fromUpstreamChunk(
-  data: string,
-  request: ChatRequest,
-  context: UpstreamErrorContext,
-): ChatCompletionChunk {
+/** One SSE `data:` payload as JSON; an `error` object inside a 200 stream becomes a thrown SwitchyardError. */
+function parseStreamEvent(data: string, context: UpstreamErrorContext): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(data);
@@ -145,7 +141,16 @@ export function fromUpstreamChunk(
   }
   if (!isRecord(parsed)) throw upstreamProtocolError(context, 'sent an unreadable stream event');
   if (parsed.error !== undefined && parsed.error !== null) throw upstreamStreamError(context, parsed);
-  const chunk = upstreamChunk.read(parsed, context);
+  return parsed;
+}
+
+/** One SSE `data:` payload; an `error` object inside a 200 stream becomes a thrown SwitchyardError. */
+export function fromUpstreamChunk(
+  data: string,
+  request: ChatRequest,
+  context: UpstreamErrorContext,
+): ChatCompletionChunk {
+  const chunk = upstreamChunk.read(parseStreamEvent(data, context), context);
   return {
     ...chunk,
     id: chunk.id ?? '',
@@ -255,15 +260,7 @@ export function fromUpstreamTextChunk(
   request: TextCompletionRequest,
   context: UpstreamErrorContext,
 ): TextCompletionChunk {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data);
-  } catch (error) {
-    throw upstreamProtocolError(context, 'sent an unreadable stream event', error);
-  }
-  if (!isRecord(parsed)) throw upstreamProtocolError(context, 'sent an unreadable stream event');
-  if (parsed.error !== undefined && parsed.error !== null) throw upstreamStreamError(context, parsed);
-  const chunk = upstreamTextChunk.read(parsed, context);
+  const chunk = upstreamTextChunk.read(parseStreamEvent(data, context), context);
   return {
     ...chunk,
     id: chunk.id ?? '',
