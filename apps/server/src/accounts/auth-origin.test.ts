@@ -25,6 +25,24 @@ async function newAccount(server: TestServer, origin: string, name: string): Pro
   return email;
 }
 
+/** The Cookie header of a new account signed up from `origin`. */
+async function sessionCookieFor(server: TestServer, origin: string): Promise<string> {
+  const browser = createBrowser(server.url, origin);
+  counter += 1;
+  const response = await browser.post('/api/auth/sign-up/email', {
+    name: 'writer',
+    email: `writer.${counter}@example.com`,
+    password,
+  });
+  expect(response.status, await response.clone().text()).toBe(200);
+  return [...browser.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+}
+
+/** A cookie-authenticated write (a new API key) with the given Host and Origin. */
+function writeKey(server: TestServer, cookie: string, host: string, origin: string) {
+  return post(server, '/api/keys', { host, origin, cookie }, { name: 'csrf', environment: 'prod' });
+}
+
 async function resetLinkFor(email: string): Promise<URL> {
   const mail = await smtp.waitForMail((candidate) => candidate.to.includes(email));
   return new URL(/https?:\/\/\S+/.exec(mail.text)?.[0] ?? '');
@@ -139,6 +157,18 @@ describe('without PUBLIC_URL: this server, on loopback, at its own port', () => 
     );
     expect(alias.status).toBe(200);
   });
+
+  it('trusts a loopback Host for cookie writes, and no other Host even when the Origin matches it', async () => {
+    const cookie = await sessionCookieFor(server, server.url);
+    const rebound = `rebound.example:${port}`;
+    const forged = await writeKey(server, cookie, rebound, `http://${rebound}`);
+    expect(forged.status, forged.body).toBe(403);
+    expect(JSON.parse(forged.body).error.code).toBe('SY_ERR_FORBIDDEN');
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`]) {
+      const own = await writeKey(server, cookie, host, `http://${host}`);
+      expect(own.status, host).toBe(201);
+    }
+  });
 });
 
 describe('with PUBLIC_URL: exactly that origin and auth.trustedOrigins', () => {
@@ -198,5 +228,22 @@ describe('with PUBLIC_URL: exactly that origin and auth.trustedOrigins', () => {
       },
     );
     expect(loopbackCallback.status).toBe(403);
+  });
+
+  it('refuses a cookie write whose Origin matches only a forged Host', async () => {
+    const cookie = await sessionCookieFor(server, publicUrl);
+    const local = new URL(server.url).host;
+    for (const [host, origin] of [
+      ['evil.example', 'https://evil.example'],
+      [local, server.url],
+    ] as const) {
+      const forged = await writeKey(server, cookie, host, origin);
+      expect(forged.status, origin).toBe(403);
+      expect(JSON.parse(forged.body).error.code, origin).toBe('SY_ERR_FORBIDDEN');
+    }
+    for (const origin of [publicUrl, 'https://app.example']) {
+      const trusted = await writeKey(server, cookie, 'evil.example', origin);
+      expect(trusted.status, origin).toBe(201);
+    }
   });
 });

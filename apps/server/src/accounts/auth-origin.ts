@@ -8,6 +8,17 @@ export interface AuthOrigins {
 }
 
 const loopbackNames = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+const loopbackHost = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i;
+
+/**
+ * A Host (name and optional port) that only this machine can be reached at. Without
+ * PUBLIC_URL it is the only Host that accounts answer on and that the CSRF guard
+ * trusts: a DNS-rebinding page reaches a loopback server under its own name, never
+ * under one of these.
+ */
+export function isLoopbackHost(host: string): boolean {
+  return loopbackHost.test(host);
+}
 
 /**
  * PUBLIC_URL when it is set, plus `auth.trustedOrigins`. Without it accounts

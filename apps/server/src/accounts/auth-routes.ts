@@ -6,6 +6,7 @@ import { createAuthFailureLimit } from '../edge/auth-failure-limit';
 import type { RouteBehaviour } from '../edge/principal';
 import type { SettingsStore } from '../settings/settings-store';
 import type { AccountService } from './account-service';
+import { isLoopbackHost } from './auth-origin';
 import { resolveAuthPath } from './auth-path';
 import { authBasePath, clientIpHeader } from './better-auth';
 
@@ -21,7 +22,6 @@ const fifteenMinutes = { windowMs: 15 * 60_000 };
 const behaviour: RouteBehaviour = { auth: 'none', usage: false };
 /** Request headers that describe the original body or connection, not the one handed to better-auth. */
 const droppedHeaders = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', clientIpHeader]);
-const loopbackHost = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i;
 
 interface LimitedBucket {
   bucket: string;
@@ -129,7 +129,7 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthRouteDependen
     config: { behaviour },
     schema: { hide: true },
     async handler(request, reply) {
-      if (!auth.config.publicUrl && !loopbackHost.test(request.host)) {
+      if (!auth.config.publicUrl && !isLoopbackHost(request.host)) {
         throw new SwitchyardError(
           'SY_ERR_FORBIDDEN',
           'Accounts answer on localhost only until PUBLIC_URL (the address users reach this server at) is set',
