@@ -22,8 +22,8 @@ import { ownedJob, streamJobEvents } from '../jobs/job-http';
 import type { AudioDependencies } from './audio-dependencies';
 import { audioSecondsOf, requireAudio } from './audio-formats';
 import { type AudioJobResult, audioObjectKey, describeAudioJob, newAudioJobId } from './audio-job';
-import type { AudioReservation } from './audio-quota';
 import { deleteRecording, describeRecording } from './audio-recordings';
+import { givingBackOnFailure, transcribeReserved } from './metered-transcription';
 import { parseTranscriptionForm } from './transcription-form';
 
 /** Transcription is an input to chat: the chat scope and the chat rate limit of the key's environment. */
@@ -58,20 +58,6 @@ async function requireOwnChat(dependencies: AudioDependencies, caller: ReturnTyp
     throw new SwitchyardError('SY_ERR_NOT_FOUND', 'No such chat', { details: { param: 'conversation_id' } });
   }
   return { conversationId: chat.id, userId: caller.userId };
-}
-
-/** Runs `work`; when it fails, the reserved seconds go back to the caller before the error surfaces. */
-async function givingBackOnFailure<Result>(
-  dependencies: AudioDependencies,
-  reservation: AudioReservation,
-  work: () => Promise<Result>,
-): Promise<Result> {
-  try {
-    return await work();
-  } catch (error) {
-    await dependencies.audioQuota.release(reservation).catch(() => {});
-    throw error;
-  }
 }
 
 async function recognise(dependencies: AudioDependencies, task: Task, request: FastifyRequest, reply: FastifyReply) {
@@ -146,7 +132,7 @@ async function recogniseUpload(
     const id = newAudioJobId();
     const objectKey = audioObjectKey(caller.environment, id);
     const recordings = createAudioRecordingRepository(dependencies.databases[caller.environment].db);
-    const job = await givingBackOnFailure(dependencies, reservation, async () => {
+    const job = await givingBackOnFailure(dependencies.audioQuota, reservation, async () => {
       // Not queued, not kept: a recording without its job would never finish, so nobody could delete it.
       const forget = async () => {
         await recordings.delete(id).catch(() => {});
@@ -210,14 +196,12 @@ async function recogniseUpload(
     ...(form.timestamp_granularities === undefined ? {} : { timestampGranularities: form.timestamp_granularities }),
   };
   const signal = clientDisconnectSignal(request, reply);
-  const transcript = await givingBackOnFailure(dependencies, reservation, () =>
+  const { transcript, seconds } = await transcribeReserved(dependencies.audioQuota, reservation, bytes, () =>
     task === 'translate'
       ? model.provider.translate(transcriptionRequest, { signal })
       : model.provider.transcribe(transcriptionRequest, { signal }),
   );
-  const seconds = audioSecondsOf(bytes, transcript.durationSeconds);
   request.usageInfo.audioSeconds = seconds;
-  await dependencies.audioQuota.settle(reservation, seconds);
   return reply.type(transcript.contentType).send(transcript.body);
 }
 

@@ -481,6 +481,9 @@ export async function createServerParts(
           settings,
           limiter,
           audioModels,
+          audioQuota,
+          usage,
+          plans,
           apps,
           logger,
         });

@@ -27,6 +27,7 @@ import { type PlanResolution, projectOfBudgetSubject } from '../plans/plan-store
 import { authorizeRow } from '../projects/project-access';
 import { renderTemplate } from '../templates/prompt-template';
 import { requireTemplate } from '../templates/template-store';
+import { recordMeteredUsage } from '../usage/metered-usage';
 import type { UsageWriter } from '../usage/usage-writer';
 import {
   addMessages,
@@ -333,38 +334,26 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
         usage.completion_tokens,
       );
     }
-    const costUsd = plans
-      ? plans.prices.costOf({
+    await recordMeteredUsage(
+      { usage: dependencies.usage, plans },
+      {
+        environment: 'prod',
+        apiKeyId: null,
+        userId: owner.userId,
+        projectId: projectOfBudgetSubject(metering?.resolution.budgetSubject),
+        clientIp: null,
+        method: 'POST',
+        route: '/api/chat/start',
+        status: failure ? failure.status : 200,
+        latencyMs: Date.now() - started,
+        used: {
           model: modelId,
           promptTokens: usage?.prompt_tokens ?? null,
           completionTokens: usage?.completion_tokens ?? null,
-          cachedTokens: null,
-          images: null,
-          audioSeconds: null,
-        })
-      : 0;
-    if (plans && metering?.ticket) {
-      await plans.budgets.settle(metering.ticket, {
-        tokens: (usage?.prompt_tokens ?? 0) + (usage?.completion_tokens ?? 0),
-        costUsd,
-      });
-    }
-    dependencies.usage.record({
-      environment: 'prod',
-      apiKeyId: null,
-      userId: owner.userId,
-      projectId: projectOfBudgetSubject(metering?.resolution.budgetSubject),
-      costUsd,
-      clientIp: null,
-      method: 'POST',
-      route: '/api/chat/start',
-      model: modelId,
-      status: failure ? failure.status : 200,
-      latencyMs: Date.now() - started,
-      promptTokens: usage?.prompt_tokens ?? null,
-      completionTokens: usage?.completion_tokens ?? null,
-      createdAt: new Date(),
-    });
+        },
+        ticket: metering?.ticket ?? null,
+      },
+    );
     const status = failure || stopped ? 'partial' : 'complete';
     await addMessages(
       owner,

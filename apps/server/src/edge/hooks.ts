@@ -14,6 +14,7 @@ import type { Metrics } from '../infrastructure/metrics';
 import type { CachedKey, KeyStore } from '../keys/key-store';
 import { projectOfBudgetSubject } from '../plans/plan-store';
 import type { SettingsStore } from '../settings/settings-store';
+import { recordMeteredUsage } from '../usage/metered-usage';
 import type { UsageWriter } from '../usage/usage-writer';
 import { type AuthFailureLimit, createAuthFailureLimit } from './auth-failure-limit';
 import { assertTrustedOrigin } from './origin-check';
@@ -458,40 +459,21 @@ function recordRequest(edge: EdgeDependencies, request: FastifyRequest, status: 
   if (usage?.completionTokens) {
     edge.metrics.tokens.inc({ environment, model: metricModel, kind: 'completion' }, usage.completionTokens);
   }
-  const costUsd = edge.plans
-    ? edge.plans.prices.costOf({
-        model,
-        promptTokens: usage?.promptTokens ?? null,
-        completionTokens: usage?.completionTokens ?? null,
-        cachedTokens: usage?.cachedTokens ?? null,
-        images: status < 400 ? (usage?.images ?? null) : null,
-        audioSeconds: usage?.audioSeconds ?? null,
-      })
-    : 0;
   const ticket = request.budgetTicket;
-  if (ticket && edge.plans) {
-    // Once per request: the close listener and onResponse may both end up here.
-    request.budgetTicket = null;
-    void edge.plans.budgets.settle(ticket, {
-      tokens: (usage?.promptTokens ?? 0) + (usage?.completionTokens ?? 0),
-      costUsd,
-    });
-  }
-  edge.usage.record({
+  // Once per request: the close listener and onResponse may both end up here.
+  request.budgetTicket = null;
+  void recordMeteredUsage(edge, {
     environment,
     apiKeyId: request.principal?.keyId ?? null,
     userId: request.principal?.userId ?? null,
     projectId: projectOfBudgetSubject(request.plan?.budgetSubject),
-    costUsd,
     clientIp: request.ip,
     method: request.method,
     route,
-    model,
     status,
     latencyMs: elapsedMs,
-    promptTokens: usage?.promptTokens ?? null,
-    completionTokens: usage?.completionTokens ?? null,
-    audioSeconds: usage?.audioSeconds ?? null,
-    createdAt: new Date(),
+    // A failed image request generated nothing to pay for.
+    used: usage && status >= 400 ? { ...usage, images: null } : usage,
+    ticket,
   });
 }

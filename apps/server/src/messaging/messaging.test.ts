@@ -1,4 +1,4 @@
-import { createWhatsAppRepository } from '@switchyard/db';
+import { createUsageRepository, createWhatsAppRepository } from '@switchyard/db';
 import { platformJobs, withBackoffSchedule } from '@switchyard/jobs';
 import {
   deliverWhatsAppWebhook,
@@ -60,6 +60,7 @@ beforeAll(async () => {
       providers: [{ id: 'fake', type: 'openai-compatible', baseURL: openai.url }],
       models: [{ id: 'smart', provider: 'fake', upstreamModel: 'gpt-4o-mini' }],
       audioModels: [{ id: 'whisper-1', type: 'openai-compatible', baseURL: audio.url }],
+      prices: { 'whisper-1': { perAudioMinute: 0.6 } },
       whatsapp: {
         graphBaseURL: graph.url,
         appSecret,
@@ -113,6 +114,19 @@ async function userWrites(from: string, text: string, phoneNumberId = prodNumber
   );
   expect(response.status, await response.clone().text()).toBe(200);
   return response;
+}
+
+/** The user sent a voice note (the window is open), as Meta would tell the webhook. */
+async function userSpeaks(from: string, recording: Buffer) {
+  graph.openWindow(from);
+  const mediaId = graph.addMedia(recording, 'audio/ogg');
+  const response = await deliverWhatsAppWebhook(
+    webhookUrl(),
+    whatsappVoiceMessage({ phoneNumberId: prodNumber, from, mediaId }),
+    appSecret,
+  );
+  expect(response.status, await response.clone().text()).toBe(200);
+  return mediaId;
 }
 
 const sentTo = (waId: string) => graph.sent.filter((entry) => entry.body.to === waId);
@@ -519,20 +533,65 @@ describe('the WhatsApp webhook', () => {
     expect((await repository.latestInbound(`+${from}`))?.outcome).toBe('failed: SY_ERR_UPSTREAM_BAD_REQUEST');
   });
 
-  it('transcribes a voice note through the audio models and answers it', slow, async () => {
-    const from = '4915100000013';
-    graph.openWindow(from);
-    const mediaId = graph.addMedia(spokenWav('what is the weather today'), 'audio/ogg');
-    const response = await deliverWhatsAppWebhook(
-      webhookUrl(),
-      whatsappVoiceMessage({ phoneNumberId: prodNumber, from, mediaId }),
-      appSecret,
-    );
-    expect(response.status).toBe(200);
-    await soon(() => expect(textsTo(from)).toHaveLength(1));
-    expect(textsTo(from)[0]).toBe('answer: what is the weather today (1 questions so far)');
-    expect(audio.forms).toHaveLength(1);
-    expect(graph.requests.some((entry) => entry.path === `/media-download/${mediaId}`)).toBe(true);
+  it(
+    'transcribes a voice note through the audio models, meters it like the audio API and answers it',
+    slow,
+    async () => {
+      const from = '4915100000013';
+      const formsBefore = audio.forms.length;
+      const mediaId = await userSpeaks(from, spokenWav('what is the weather today'));
+      await soon(() => expect(textsTo(from)).toHaveLength(1));
+      expect(graph.requests.some((entry) => entry.path === `/media-download/${mediaId}`)).toBe(true);
+      expect(textsTo(from)[0]).toBe('answer: what is the weather today (1 questions so far)');
+      expect(audio.forms).toHaveLength(formsBefore + 1);
+      // One usage row with the note's seconds, priced per audio minute, and the seconds off the sender's day.
+      await server.parts.usage.flush();
+      const rows = await createUsageRepository(server.parts.databases.prod.db).list({ limit: 1000 });
+      const notes = rows.filter((row) => row.route === '/v1/whatsapp/webhook' && row.model === 'whisper-1');
+      expect(notes).toHaveLength(1);
+      const [note] = notes;
+      expect(note).toMatchObject({ environment: 'prod', status: 200, apiKeyId: null });
+      expect(note?.audioSeconds).toBeGreaterThan(0);
+      expect(note?.costUsd).toBeCloseTo(((note?.audioSeconds ?? 0) / 60) * 0.6, 6);
+      const day = await server.parts.audioQuota.status('prod', `whatsapp:+${from}`);
+      expect(day.usedSeconds).toBe(Math.ceil(note?.audioSeconds ?? 0));
+    },
+  );
+
+  it('refuses a voice note over the audio quota with a message, keeping the inbound message', slow, async () => {
+    const from = '4915100000016';
+    const formsBefore = audio.forms.length;
+    const setQuota = (value: number) =>
+      fetch(`${server.url}/v1/admin/settings/audio.max_minutes_per_day.prod`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
+        body: JSON.stringify({ value }),
+      });
+    expect((await setQuota(0)).status).toBe(200);
+    const repository = createWhatsAppRepository(server.parts.databases.prod.db);
+    try {
+      await userSpeaks(from, spokenWav('this one is over the quota'));
+      await soon(async () =>
+        expect((await repository.latestInbound(`+${from}`))?.outcome).toBe('audio-quota-exceeded'),
+      );
+    } finally {
+      expect((await setQuota(60)).status).toBe(200);
+    }
+    expect(textsTo(from)).toEqual([
+      'Sorry, you have used up today’s minutes for voice notes. Please write your question instead; ' +
+        'voice notes work again after midnight (UTC).',
+    ]);
+    expect(audio.forms).toHaveLength(formsBefore);
+    const inbound = await repository.latestInbound(`+${from}`);
+    expect(inbound).toMatchObject({ kind: 'audio', text: null });
+    expect(inbound?.handledAt).toBeInstanceOf(Date);
+    // Refused like the audio API refuses: a 429 row, nothing counted.
+    await server.parts.usage.flush();
+    const rows = await createUsageRepository(server.parts.databases.prod.db).list({ limit: 1000 });
+    const refused = rows.filter((row) => row.route === '/v1/whatsapp/webhook' && row.status === 429);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ audioSeconds: null, costUsd: 0 });
+    expect((await server.parts.audioQuota.status('prod', `whatsapp:+${from}`)).usedSeconds).toBe(0);
   });
 });
 

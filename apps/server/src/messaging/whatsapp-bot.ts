@@ -7,13 +7,12 @@ import { runSkillLoop } from '../apps/skill-loop';
 import { addMessages, createConversation, findConversation, listMessages } from '../conversations/conversation-store';
 import type { Owner } from '../edge/owner';
 import { queueMessage } from './message-service';
+import { downloadMedia } from './whatsapp-media';
+import { transcribeVoiceNote, voiceNoteRefusal } from './whatsapp-voice-note';
 import type { WhatsAppWebhookJobDependencies } from './whatsapp-webhook-job';
 
 /** WhatsApp's limit for one text message's body. */
 export const whatsappTextLimit = 4096;
-
-/** Largest voice note or image the bot downloads (WhatsApp's own limits are 16 MB and 5 MB). */
-const maxMediaBytes = 16 * 1024 * 1024;
 
 export interface InboundMessage {
   readonly environment: Environment;
@@ -89,45 +88,6 @@ async function reply(
   }
 }
 
-async function downloadMedia(
-  dependencies: WhatsAppWebhookJobDependencies,
-  inbound: InboundMessage,
-  mediaId: string,
-  signal: AbortSignal,
-): Promise<{ bytes: Buffer; mimeType: string }> {
-  const api = dependencies.whatsapp.get(inbound.environment)?.api;
-  if (!api) throw new SwitchyardError('SY_ERR_MESSAGING_NOT_CONFIGURED', 'The dry-run sink cannot download media');
-  const info = await api.mediaInfo(mediaId, signal);
-  return { bytes: await api.downloadMedia(info.url, signal, maxMediaBytes), mimeType: info.mimeType };
-}
-
-const extensionOf: Record<string, string> = {
-  'audio/ogg': 'ogg',
-  'audio/mpeg': 'mp3',
-  'audio/mp4': 'm4a',
-  'audio/aac': 'aac',
-  'audio/amr': 'amr',
-};
-
-/** A voice note (or audio file) as text, through the audio capability's transcription models. */
-async function transcribe(
-  dependencies: WhatsAppWebhookJobDependencies,
-  inbound: InboundMessage,
-  signal: AbortSignal,
-): Promise<string> {
-  const audio = inbound.message.audio as { id?: unknown; mime_type?: unknown } | undefined;
-  if (typeof audio?.id !== 'string') throw new SwitchyardError('SY_ERR_VALIDATION', 'The voice note has no media id');
-  const configured = dependencies.config.whatsapp?.bot.transcriptionModel ?? undefined;
-  const model = dependencies.audioModels.resolve(configured, 'transcription', inbound.environment);
-  const media = await downloadMedia(dependencies, inbound, audio.id, signal);
-  const mimeType = media.mimeType.split(';')[0]?.trim() || 'audio/ogg';
-  const transcript = await model.provider.transcribe(
-    { file: { bytes: media.bytes, fileName: `voice.${extensionOf[mimeType] ?? 'ogg'}`, mimeType }, format: 'json' },
-    { signal },
-  );
-  return (transcript.text ?? '').trim();
-}
-
 interface Question {
   /** What is stored in the conversation. */
   readonly stored: string;
@@ -140,7 +100,7 @@ async function questionOf(
   dependencies: WhatsAppWebhookJobDependencies,
   inbound: InboundMessage,
   signal: AbortSignal,
-): Promise<Question | { refusal: string }> {
+): Promise<Question | { refusal: string; outcome?: string }> {
   const bot = dependencies.config.whatsapp?.bot;
   const message = inbound.message;
   switch (inbound.kind) {
@@ -153,12 +113,10 @@ async function questionOf(
     case 'audio': {
       let text: string;
       try {
-        text = await transcribe(dependencies, inbound, signal);
+        text = await transcribeVoiceNote(dependencies, inbound, signal);
       } catch (error) {
-        // No transcription model: say so; an upstream fault retries the job.
-        if (isSwitchyardError(error) && !error.isRetryable) {
-          return { refusal: 'Sorry, I cannot listen to voice notes here. Please write your question.' };
-        }
+        const refused = voiceNoteRefusal(error);
+        if (refused) return refused;
         throw error;
       }
       if (text === '') return { refusal: 'Sorry, I could not make out anything in that voice note.' };
@@ -313,7 +271,7 @@ export async function answerInbound(
   const question = await questionOf(dependencies, inbound, signal);
   if ('refusal' in question) {
     await reply(dependencies, inbound, question.refusal);
-    return 'refused';
+    return question.outcome ?? 'refused';
   }
   const existing = contact?.conversationId ? await findConversation(owner, contact.conversationId) : undefined;
   const conversation =

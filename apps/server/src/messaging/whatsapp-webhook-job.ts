@@ -6,9 +6,12 @@ import type { ModelRegistry, Router } from '@switchyard/routing';
 import type { Logger } from 'pino';
 import type { AppRegistry } from '../apps/app-registry';
 import type { AudioModels } from '../audio/audio-models';
+import type { AudioQuota } from '../audio/audio-quota';
 import type { Databases } from '../infrastructure/databases';
 import type { PlatformJobQueue } from '../jobs/job-queue';
+import type { Plans } from '../plans/plans';
 import type { SettingsStore } from '../settings/settings-store';
+import type { UsageWriter } from '../usage/usage-writer';
 import { answerInbound, apologise, type InboundMessage } from './whatsapp-bot';
 import type { WhatsAppSenders } from './whatsapp-senders';
 
@@ -22,6 +25,12 @@ export interface WhatsAppWebhookJobDependencies {
   readonly settings: Pick<SettingsStore, 'current'>;
   readonly limiter: RateLimiter;
   readonly audioModels: AudioModels;
+  /** Voice notes count against the sender's daily audio minutes, as `/v1/audio/transcriptions` does. */
+  readonly audioQuota: Pick<AudioQuota, 'reserve' | 'settle' | 'release'>;
+  /** Each voice note's transcription leaves a usage row (seconds and cost). */
+  readonly usage: Pick<UsageWriter, 'record'>;
+  /** The senders' plan (model list, budget, audio minutes) and the prices; absent: the settings decide, rows cost 0. */
+  readonly plans?: Pick<Plans, 'store' | 'budgets' | 'prices' | 'models'> | null;
   readonly apps: AppRegistry;
   readonly logger: Logger;
 }
