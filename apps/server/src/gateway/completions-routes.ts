@@ -2,13 +2,13 @@ import { OpenAIErrorResponses, TextCompletionRequest as TextCompletionBody } fro
 import type { TextCompletionChunk, TextCompletionRequest, Usage } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
 import { clientDisconnectController } from '../edge/client-disconnect';
-import { errorBody, normalizeError } from '../edge/error-handler';
 import type { RouteBehaviour } from '../edge/principal';
 import { sendEventStream } from '../edge/sse';
 import { withoutNulls } from '../edge/without-nulls';
 import { resolveModel } from './chat-execution';
 import { chatCallOf, tagAnswer } from './chat-http';
 import type { GatewayDependencies } from './gateway-dependencies';
+import { openAIChunkStream } from './openai-chunk-stream';
 import { assertTextCompletionSupported, completeText, startTextStream } from './text-completion-execution';
 
 const behaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat', openaiErrors: true };
@@ -60,43 +60,19 @@ export function registerCompletionsRoutes(app: FastifyInstance, gateway: Gateway
         return answer.completion;
       }
 
-      const includeUsage = streamOptions?.include_usage === true;
-      let usage: Usage | null = null;
-      let last: TextCompletionChunk | null = null;
       const started = await startTextStream(gateway, route, body, signal);
       tagAnswer(reply, { deployment: started.deployment, cache: 'BYPASS' });
-      return sendEventStream(reply, started.chunks, {
-        frame(chunk) {
-          last = chunk;
-          if (chunk.usage) {
-            usage = chunk.usage;
-            recordUsage(chunk.usage);
-          }
-          if (chunk.choices.length === 0) return null;
-          const { usage: _dropped, ...withoutUsage } = chunk;
-          return `data: ${JSON.stringify(includeUsage ? { ...withoutUsage, usage: null } : withoutUsage)}\n\n`;
-        },
-        end() {
-          const final = last as TextCompletionChunk | null;
-          const usageFrame =
-            includeUsage && usage && final
-              ? `data: ${JSON.stringify({
-                  id: final.id,
-                  object: 'text_completion',
-                  created: final.created,
-                  model: final.model,
-                  choices: [],
-                  usage,
-                })}\n\n`
-              : '';
-          return `${usageFrame}data: [DONE]\n\n`;
-        },
-        error(error) {
-          const normalized = normalizeError(error);
-          request.log.warn({ code: normalized.code }, 'stream ended by an upstream error');
-          return `data: ${JSON.stringify(errorBody(normalized, true, gateway.secrets))}\n\ndata: [DONE]\n\n`;
-        },
-      });
+      return sendEventStream(
+        reply,
+        started.chunks,
+        openAIChunkStream<TextCompletionChunk>({
+          object: 'text_completion',
+          includeUsage: streamOptions?.include_usage === true,
+          onUsage: recordUsage,
+          log: request.log,
+          secrets: gateway.secrets,
+        }),
+      );
     },
   );
 }

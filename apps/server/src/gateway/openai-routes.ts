@@ -7,7 +7,7 @@ import {
   OpenAIModelList,
 } from '@switchyard/api-schemas';
 import { type Environment, SwitchyardError } from '@switchyard/core';
-import { type ChatCompletionChunk, type ChatRequest, rawJsonOf, type Usage } from '@switchyard/providers';
+import { type ChatCompletionChunk, type ChatRequest, rawJsonOf } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { selectSkills, withFocusPrompt } from '../apps/focus-modes';
@@ -29,6 +29,7 @@ import {
 } from './chat-execution';
 import { chatCallOf, tagAnswer } from './chat-http';
 import { listAllModels, type OtherModelSources } from './model-list';
+import { openAIChunkStream } from './openai-chunk-stream';
 
 const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat', openaiErrors: true };
 const modelsBehaviour: RouteBehaviour = { auth: 'optional', openaiErrors: true };
@@ -170,48 +171,25 @@ export function registerOpenAIRoutes(
         return completion;
       }
 
-      const includeUsage = streamOptions?.include_usage === true;
-      let usage: Usage | null = null;
-      let lastChunk: ChatCompletionChunk | null = null;
       const started = await startChatStream(gateway, chatCallOf(request), route, upstreamRequest, signal);
       tagAnswer(reply, started);
-      return sendEventStream(reply, started.chunks, {
-        frame(chunk) {
-          lastChunk = chunk;
-          if (chunk.usage) {
-            usage = chunk.usage;
+      return sendEventStream(
+        reply,
+        started.chunks,
+        openAIChunkStream<ChatCompletionChunk>({
+          object: 'chat.completion.chunk',
+          includeUsage: streamOptions?.include_usage === true,
+          onUsage: (usage) => {
             request.usageInfo = {
               model: route.id,
-              promptTokens: chunk.usage.prompt_tokens,
-              completionTokens: chunk.usage.completion_tokens,
+              promptTokens: usage.prompt_tokens,
+              completionTokens: usage.completion_tokens,
             };
-          }
-          if (chunk.choices.length === 0) return null;
-          const { usage: _dropped, ...withoutUsage } = chunk;
-          return `data: ${JSON.stringify(includeUsage ? { ...withoutUsage, usage: null } : withoutUsage)}\n\n`;
-        },
-        end() {
-          const last = lastChunk as ChatCompletionChunk | null;
-          const usageFrame =
-            includeUsage && usage && last
-              ? `data: ${JSON.stringify({
-                  id: last.id,
-                  object: 'chat.completion.chunk',
-                  created: last.created,
-                  model: last.model,
-                  choices: [],
-                  usage,
-                })}\n\n`
-              : '';
-          return `${usageFrame}data: [DONE]\n\n`;
-        },
-        error(error) {
-          const normalized = normalizeError(error);
-          request.log.warn({ code: normalized.code }, 'stream ended by an upstream error');
-          // An error frame tells clients the answer is incomplete; [DONE] then closes the stream as they expect.
-          return `data: ${JSON.stringify(errorBody(normalized, true, gateway.secrets))}\n\ndata: [DONE]\n\n`;
-        },
-      });
+          },
+          log: request.log,
+          secrets: gateway.secrets,
+        }),
+      );
     },
   );
 }
