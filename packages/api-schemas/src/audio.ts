@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { pageFields } from './common';
 
 export const TranscriptFormat = Type.Union([
   Type.Literal('json'),
@@ -119,8 +120,7 @@ export type AudioRecording = Static<typeof AudioRecording>;
 export const AudioRecordingList = Type.Object({
   object: Type.Literal('list'),
   data: Type.Array(AudioRecording),
-  limit: Type.Integer(),
-  offset: Type.Integer(),
+  ...pageFields,
 });
 
 export const AudioQuota = Type.Object({

@@ -1,4 +1,4 @@
-import Type from 'typebox';
+import Type, { type TArray, type TInteger, type TSchema } from 'typebox';
 
 /** Every Switchyard error body: a stable SY_ERR_* code and a message for people. */
 export const ErrorResponse = Type.Object(
@@ -66,6 +66,17 @@ export function pageQueryFields(rule: PageRule = standardPage) {
 }
 
 export const PageQuery = Type.Object(pageQueryFields());
+
+/** The page a list answer was cut to: the `limit` and `offset` it used. */
+export const pageFields: { limit: TInteger; offset: TInteger } = { limit: Type.Integer(), offset: Type.Integer() };
+
+/**
+ * A paged list answer, `{ <key>: [item…], limit, offset }`: the envelope every paged list route
+ * answers with. A list with fields of its own (a total, an unread count) spreads `pageFields`.
+ */
+export function pagedList<Key extends string, Item extends TSchema>(key: Key, item: Item) {
+  return Type.Object({ [key]: Type.Array(item), ...pageFields } as { [K in Key]: TArray<Item> } & typeof pageFields);
+}
 
 /** `?project=<id>` on the lists of things that can be shared in a project: that project's, not your own. */
 export const projectQueryField = {

@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { AppIdsSchema, FocusSchema } from './chat';
-import { pageQueryFields, projectIdField, projectQueryField, sharingFields } from './common';
+import { pagedList, pageQueryFields, projectIdField, projectQueryField, sharingFields } from './common';
 
 /**
  * A signed-in user's chats (/api/chats), the streamed answers (/api/chat), prompt templates
@@ -76,7 +76,7 @@ export const ChatListQuery = Type.Object({
 });
 export type ChatListQuery = Static<typeof ChatListQuery>;
 
-export const ChatList = Type.Object({ chats: Type.Array(ChatSummary), limit: Type.Integer(), offset: Type.Integer() });
+export const ChatList = pagedList('chats', ChatSummary);
 export type ChatList = Static<typeof ChatList>;
 
 export const FolderList = Type.Object({
@@ -100,11 +100,7 @@ export const SearchHit = Type.Object({
 });
 export type SearchHit = Static<typeof SearchHit>;
 
-export const SearchResults = Type.Object({
-  results: Type.Array(SearchHit),
-  limit: Type.Integer(),
-  offset: Type.Integer(),
-});
+export const SearchResults = pagedList('results', SearchHit);
 export type SearchResults = Static<typeof SearchResults>;
 
 /** Switchyard's own export, or ChatGPT's conversations.json (an array). */
@@ -160,11 +156,7 @@ export const ConversationMessage = Type.Object({
 });
 export type ConversationMessage = Static<typeof ConversationMessage>;
 
-export const MessageList = Type.Object({
-  messages: Type.Array(ConversationMessage),
-  limit: Type.Integer(),
-  offset: Type.Integer(),
-});
+export const MessageList = pagedList('messages', ConversationMessage);
 export type MessageList = Static<typeof MessageList>;
 
 export const ActivateBranchRequest = Type.Object(
@@ -329,11 +321,7 @@ export const PromptTemplate = Type.Object({
 });
 export type PromptTemplate = Static<typeof PromptTemplate>;
 
-export const TemplateList = Type.Object({
-  templates: Type.Array(PromptTemplate),
-  limit: Type.Integer(),
-  offset: Type.Integer(),
-});
+export const TemplateList = pagedList('templates', PromptTemplate);
 export type TemplateList = Static<typeof TemplateList>;
 
 // Files
@@ -353,7 +341,7 @@ export const UploadedFile = Type.Object({
 });
 export type UploadedFile = Static<typeof UploadedFile>;
 
-export const FileList = Type.Object({ files: Type.Array(UploadedFile), limit: Type.Integer(), offset: Type.Integer() });
+export const FileList = pagedList('files', UploadedFile);
 export type FileList = Static<typeof FileList>;
 
 export const FileLimits = Type.Object({ maxBytes: Type.Integer(), maxFiles: Type.Integer() });
@@ -392,11 +380,7 @@ export const ChatPreset = Type.Object({
 });
 export type ChatPreset = Static<typeof ChatPreset>;
 
-export const PresetList = Type.Object({
-  presets: Type.Array(ChatPreset),
-  limit: Type.Integer(),
-  offset: Type.Integer(),
-});
+export const PresetList = pagedList('presets', ChatPreset);
 export type PresetList = Static<typeof PresetList>;
 
 export const CreateAssistantRequest = Type.Object(
@@ -446,9 +430,5 @@ export const Assistant = Type.Object({
 });
 export type Assistant = Static<typeof Assistant>;
 
-export const AssistantList = Type.Object({
-  assistants: Type.Array(Assistant),
-  limit: Type.Integer(),
-  offset: Type.Integer(),
-});
+export const AssistantList = pagedList('assistants', Assistant);
 export type AssistantList = Static<typeof AssistantList>;

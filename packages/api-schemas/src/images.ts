@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { pagedList } from './common';
 
 export const GenerateImageRequest = Type.Object(
   {
@@ -98,11 +99,7 @@ export const GalleryImage = Type.Object({
 });
 export type GalleryImage = Static<typeof GalleryImage>;
 
-export const GalleryList = Type.Object({
-  images: Type.Array(GalleryImage),
-  limit: Type.Integer(),
-  offset: Type.Integer(),
-});
+export const GalleryList = pagedList('images', GalleryImage);
 export type GalleryList = Static<typeof GalleryList>;
 
 /** The 201 of POST /api/chats/:id/images: the image and the two messages posted (the prompt, the image). */

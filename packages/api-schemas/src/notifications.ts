@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { Environment, pageQueryFields } from './common';
+import { Environment, pageFields, pageQueryFields } from './common';
 
 /** Dotted lower-case names such as `saved-search.results`; the server's kind catalog says which exist. */
 export const NotificationKindName = Type.String({ pattern: '^[a-z][a-z0-9-]*(\\.[a-z][a-z0-9-]*)*$', maxLength: 100 });
@@ -41,8 +41,7 @@ export const NotificationListQuery = Type.Object({
 export const NotificationList = Type.Object({
   notifications: Type.Array(Notification),
   unread: Type.Integer({ description: 'Unread notifications in all' }),
-  limit: Type.Integer(),
-  offset: Type.Integer(),
+  ...pageFields,
 });
 export type NotificationList = Static<typeof NotificationList>;
 

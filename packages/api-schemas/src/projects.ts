@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { pageQueryFields } from './common';
+import { pageFields, pageQueryFields } from './common';
 
 /** Projects (/v1/projects): shared workspaces with members in roles, and invitations by email. */
 
@@ -140,8 +140,7 @@ export const AdminProject = Type.Object({
 export const AdminProjectList = Type.Object({
   projects: Type.Array(AdminProject),
   total: Type.Integer(),
-  limit: Type.Integer(),
-  offset: Type.Integer(),
+  ...pageFields,
 });
 export const AdminProjectQuery = Type.Object(pageQueryFields());
 export const AdminProjectDetail = Type.Object({

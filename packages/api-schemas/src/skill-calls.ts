@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { type PageRule, pageQueryFields } from './common';
+import { type PageRule, pageFields, pageQueryFields } from './common';
 
 /** Usage rows of skill calls (GET /v1/admin/usage/skills) and async skill calls (jobs). */
 
@@ -63,8 +63,7 @@ export const SkillCallsResponse = Type.Object({
     { description: 'Per app and skill in the window (narrowed by the filters), most called first' },
   ),
   calls: Type.Array(SkillCallRow, { description: 'The calls themselves, newest first, one page' }),
-  limit: Type.Integer(),
-  offset: Type.Integer(),
+  ...pageFields,
 });
 export type SkillCallsResponse = Static<typeof SkillCallsResponse>;
 
