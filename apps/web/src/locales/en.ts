@@ -109,6 +109,12 @@ export const en = {
   },
   markdown: {
     copyCode: 'Copy code',
+    copyDiagram: 'Copy diagram source',
+    diagram: 'Diagram',
+    diagramError: 'This diagram could not be drawn; its source is shown.',
+    diagramErrorReason: 'This diagram could not be drawn ({{reason}}); its source is shown.',
+    showSource: 'Show source',
+    hideSource: 'Hide source',
     image: 'Image',
     remoteImage: '(remote image, not loaded: {{host}})',
   },

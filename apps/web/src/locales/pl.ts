@@ -110,6 +110,12 @@ export const pl = {
   },
   markdown: {
     copyCode: 'Kopiuj kod',
+    copyDiagram: 'Kopiuj źródło diagramu',
+    diagram: 'Diagram',
+    diagramError: 'Nie udało się narysować diagramu; pokazano jego źródło.',
+    diagramErrorReason: 'Nie udało się narysować diagramu ({{reason}}); pokazano jego źródło.',
+    showSource: 'Pokaż źródło',
+    hideSource: 'Ukryj źródło',
     image: 'Obraz',
     remoteImage: '(zdalny obraz, nie wczytano: {{host}})',
   },
