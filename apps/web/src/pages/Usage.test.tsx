@@ -119,6 +119,8 @@ describe('the usage page', () => {
     const { container } = mounted;
     await waitFor(() => container.querySelector('[data-model="fast"]'));
     expect(container.querySelector('h1')?.textContent).toBe('Twoje użycie');
-    expect(container.querySelector('[data-budget="Budżet wydatków"]')?.textContent).toContain('zostało $3.75');
+    // Money and numbers follow the language too: a decimal comma, the currency code after a no-break space.
+    expect(container.querySelector('[data-budget="Budżet wydatków"]')?.textContent).toContain('zostało 3,75\u00a0USD');
+    expect(container.querySelector('[data-total="spend"]')?.textContent).toBe('1,25\u00a0USD');
   });
 });
