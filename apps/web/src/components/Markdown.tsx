@@ -25,8 +25,10 @@ function languageOf(children: ReactNode): string | null {
   return /(?:^|\s)language-([\w+#-]+)/.exec(className)?.[1] ?? null;
 }
 
-/** A closing fence: three or more backticks or tildes alone on the block's last line. */
-const closingFence = /\n[ \t]{0,3}(?:`{3,}|~{3,})[ \t]*$/;
+/** An opening fence of a mermaid block, anywhere in the answer (also indented in a list). */
+const mermaidFence = /^[ \t>]*(?:`{3,}|~{3,})[ \t]*mermaid/im;
+/** A closing fence: three or more backticks or tildes alone on the block's last line (indented in a list). */
+const closingFence = /\n[ \t>]*(?:`{3,}|~{3,})[ \t]*$/;
 
 interface HastNode {
   type: string;
@@ -43,6 +45,8 @@ interface HastNode {
  */
 function markClosedFences(tree: HastNode, file: { value: unknown }) {
   const text = String(file.value);
+  // Only diagrams wait for their fence; most answers have none, and are not walked at all.
+  if (!mermaidFence.test(text)) return;
   const visit = (node: HastNode) => {
     for (const child of node.children ?? []) {
       if (child.tagName === 'pre') {
