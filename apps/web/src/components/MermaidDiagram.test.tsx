@@ -89,6 +89,13 @@ describe('Mermaid diagrams in answers', () => {
     expect(container.querySelector('[role="img"] svg')).not.toBeNull();
   });
 
+  it('draws a closed block inside a list item at once', async () => {
+    vi.useFakeTimers();
+    await show('- The flow:\n\n  ```mermaid\n  graph TD\n    A --> B\n  ```\n');
+    await act(async () => vi.advanceTimersByTime(0));
+    expect(renderer.renderMermaid).toHaveBeenCalledWith('graph TD\n  A --> B', false);
+  });
+
   it('draws a block left open once it has stopped changing, and in the dark theme when the page is dark', async () => {
     vi.useFakeTimers();
     document.documentElement.classList.add('dark');
