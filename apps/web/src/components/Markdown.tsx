@@ -1,10 +1,12 @@
-import { type ComponentProps, memo, type ReactElement, type ReactNode, useState, useSyncExternalStore } from 'react';
+import { type ComponentProps, memo, type ReactElement, type ReactNode, useSyncExternalStore } from 'react';
 import renderTree, { defaultUrlTransform, type UrlTransform } from 'react-markdown';
 import rehypeHighlight from 'rehype-highlight';
 import remarkGfm from 'remark-gfm';
 import remarkMath from 'remark-math';
 import { t } from '../lib/i18n';
+import { CopyButton } from './CopyButton';
 import { inlineImage, MarkdownImage } from './MarkdownImage';
+import { MermaidDiagram } from './MermaidDiagram';
 
 function textOf(node: ReactNode): string {
   if (typeof node === 'string' || typeof node === 'number') return String(node);
@@ -23,30 +25,63 @@ function languageOf(children: ReactNode): string | null {
   return /(?:^|\s)language-([\w+#-]+)/.exec(className)?.[1] ?? null;
 }
 
-function CodeBlock({ children }: { children?: ReactNode }) {
-  const [copied, setCopied] = useState(false);
+/** An opening fence of a mermaid block, anywhere in the answer (also indented in a list). */
+const mermaidFence = /^[ \t>]*(?:`{3,}|~{3,})[ \t]*mermaid/im;
+/** A closing fence: three or more backticks or tildes alone on the block's last line (indented in a list). */
+const closingFence = /\n[ \t>]*(?:`{3,}|~{3,})[ \t]*$/;
+
+interface HastNode {
+  type: string;
+  tagName?: string;
+  properties?: Record<string, unknown>;
+  children?: HastNode[];
+  position?: { start: { offset?: number }; end: { offset?: number } };
+}
+
+/**
+ * Marks a fenced block whose closing fence has arrived (`data-closed`): while an answer streams, a
+ * diagram is drawn once its block is complete, not from every half of it. Only the answer's text
+ * (`file.value`) shows whether the fence was closed.
+ */
+function markClosedFences(tree: HastNode, file: { value: unknown }) {
+  const text = String(file.value);
+  // Only diagrams wait for their fence; most answers have none, and are not walked at all.
+  if (!mermaidFence.test(text)) return;
+  const visit = (node: HastNode) => {
+    for (const child of node.children ?? []) {
+      if (child.tagName === 'pre') {
+        const start = child.position?.start.offset;
+        const end = child.position?.end.offset;
+        if (start !== undefined && end !== undefined && closingFence.test(text.slice(start, end))) {
+          child.properties = { ...child.properties, dataClosed: true };
+        }
+      } else visit(child);
+    }
+  };
+  visit(tree);
+}
+const sharedClosedFences = () => markClosedFences;
+
+function CodeBlock({ children, 'data-closed': closed }: { children?: ReactNode; 'data-closed'?: unknown }) {
   const language = languageOf(children);
-  return (
+  const block = (
     <div className="group relative">
       {language && (
         <span className="absolute top-1 left-2 text-[0.65rem] text-slate-500 select-none" aria-hidden="true">
           {language}
         </span>
       )}
-      <button
-        type="button"
-        aria-label={t('markdown.copyCode')}
-        className="absolute top-1 right-1 rounded bg-slate-700 px-2 py-0.5 text-xs text-white opacity-80 hover:opacity-100"
-        onClick={() => {
-          void navigator.clipboard?.writeText(textOf(children));
-          setCopied(true);
-          setTimeout(() => setCopied(false), 1500);
-        }}
-      >
-        {copied ? t('common.copied') : t('common.copy')}
-      </button>
+      <div className="absolute top-1 right-1">
+        <CopyButton text={() => textOf(children)} label={t('markdown.copyCode')} />
+      </div>
       <pre className={language ? 'pt-6' : undefined}>{children}</pre>
     </div>
+  );
+  if (language !== 'mermaid') return block;
+  return (
+    <MermaidDiagram source={textOf(children).trimEnd()} closed={closed === true || closed === 'true'}>
+      {block}
+    </MermaidDiagram>
   );
 }
 
@@ -90,7 +125,7 @@ const detectable = [
 const highlightTransformer = rehypeHighlight({
   detect: true,
   subset: detectable,
-  plainText: ['text', 'txt', 'plain', 'plaintext', 'math'],
+  plainText: ['text', 'txt', 'plain', 'plaintext', 'math', 'mermaid'],
 });
 const sharedHighlight = () => highlightTransformer;
 
@@ -142,7 +177,7 @@ export function renderMarkdown(text: string): ReactElement {
   return renderTree({
     children: text,
     remarkPlugins: [remarkGfm, remarkMath],
-    rehypePlugins: katex ? [() => katex, sharedHighlight] : [sharedHighlight],
+    rehypePlugins: katex ? [() => katex, sharedClosedFences, sharedHighlight] : [sharedClosedFences, sharedHighlight],
     components,
     urlTransform,
   });

@@ -1,6 +1,6 @@
 import { memo, useState } from 'react';
 import type { ChatMessage } from '../lib/conversations';
-import { formatDateTime, formatNumber, useTranslation } from '../lib/i18n';
+import { formatDateTime, formatNumber, formatUsd, useTranslation } from '../lib/i18n';
 
 /** Cost is filled in by the server once model prices are configured; absent or null, nothing is shown. */
 type MessageWithCost = ChatMessage & { costUsd?: number | null };
@@ -52,11 +52,7 @@ export const MessageMeta = memo(function MessageMeta({ message }: { message: Mes
   if (answer && typeof message.costUsd === 'number') {
     parts.push({
       key: 'cost',
-      text: formatNumber(message.costUsd, {
-        style: 'currency',
-        currency: 'USD',
-        maximumSignificantDigits: 3,
-      }),
+      text: formatUsd(message.costUsd, { maximumSignificantDigits: 3 }),
       label: t('message.cost'),
     });
   }

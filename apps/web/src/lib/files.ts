@@ -1,6 +1,6 @@
 import type { FileLimits, UploadedFile } from '@switchyard/api-schemas';
 import { ApiError, api, errorFromResponse } from './api';
-import { t } from './i18n';
+import { formatNumber, t } from './i18n';
 
 export type { FileLimits, UploadedFile };
 
@@ -23,7 +23,7 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit += 1;
   }
-  return `${value >= 10 || Number.isInteger(value) ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+  return `${formatNumber(value >= 10 ? Math.round(value) : value, { maximumFractionDigits: 1 })} ${units[unit]}`;
 }
 
 /** Why the server would refuse this file, checked before sending it; null when it may go. */

@@ -8,7 +8,7 @@ import type {
   GiftSessionCreate as NewGiftSession,
 } from '@switchyard/api-schemas';
 import { api } from './api';
-import { t } from './i18n';
+import { i18n, t } from './i18n';
 
 export type { GiftProduct, GiftSession, NewGiftSession };
 export type GiftSessionStatus = GiftSession['status'];
@@ -208,8 +208,8 @@ export function marketplaceName(id: string): string {
   return marketplaceNames[id.toLowerCase()] ?? (id ? id.charAt(0).toUpperCase() + id.slice(1) : id);
 }
 
-/** A price in its currency, in the reader's locale; a code Intl does not know is shown as is. */
-export function formatPrice(price: number | null, currency: string, locale?: string): string {
+/** A price in its currency, in the page's language; a code Intl does not know is shown as is. */
+export function formatPrice(price: number | null, currency: string, locale = i18n.language): string {
   if (price === null || !Number.isFinite(price)) return t('gift.noPrice');
   try {
     return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(price);

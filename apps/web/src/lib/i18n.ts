@@ -55,8 +55,23 @@ export function formatDateTime(value: string | number | Date, options?: Intl.Dat
   return new Intl.DateTimeFormat(i18n.language, options ?? { dateStyle: 'medium', timeStyle: 'short' }).format(date);
 }
 
+/** Numbers in the page's language, e.g. 12345.6 → "12,345.6" / "12 345,6" (Polish groups with a no-break space). */
 export function formatNumber(value: number, options?: Intl.NumberFormatOptions): string {
   return new Intl.NumberFormat(i18n.language, options).format(value);
+}
+
+/** Costs and budgets (kept in US dollars) in the page's language: "$1.25" / "1,25 USD". */
+export function formatUsd(value: number, options?: Intl.NumberFormatOptions): string {
+  return formatNumber(value, { style: 'currency', currency: 'USD', ...options });
+}
+
+/** A share (0.125) as a percentage with fixed decimals: "12.5%" / "12,5%". */
+export function formatPercent(share: number, fractionDigits = 1): string {
+  return formatNumber(share, {
+    style: 'percent',
+    minimumFractionDigits: fractionDigits,
+    maximumFractionDigits: fractionDigits,
+  });
 }
 
 export { useTranslation };

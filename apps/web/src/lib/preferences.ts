@@ -88,6 +88,21 @@ if (typeof matchMedia === 'function') {
   });
 }
 
+/** Whether the page is dark now: the class applyTheme (or public/theme.js) put on <html>. */
+const isDark = () => typeof document !== 'undefined' && document.documentElement.classList.contains('dark');
+
+function subscribeTheme(listener: () => void): () => void {
+  if (typeof MutationObserver === 'undefined') return () => {};
+  const observer = new MutationObserver(listener);
+  observer.observe(document.documentElement, { attributes: true, attributeFilter: ['class'] });
+  return () => observer.disconnect();
+}
+
+/** The theme shown, also when 'system' follows the operating system (what a drawing must match). */
+export function useDarkTheme(): boolean {
+  return useSyncExternalStore(subscribeTheme, isDark, () => false);
+}
+
 /** The header's ◐ button: flips what is shown now and remembers it. */
 export function toggleTheme(): void {
   const dark = !document.documentElement.classList.contains('dark');

@@ -29,7 +29,7 @@ const usage = (environment: string, fields: Partial<MyUsageResponse> = {}): MyUs
   limits: {
     models: ['fast', 'smart'],
     apps: null,
-    user_requests_per_minute: 100,
+    user_requests_per_minute: 12_000,
     key_requests_per_minute: null,
     ip_requests_per_minute: 20,
     images_per_day: 10,
@@ -96,6 +96,7 @@ describe('the usage page', () => {
     expect(cells('smart')).toEqual(['smart', '4', (3500).toLocaleString(), '$1.00']);
     expect(cells('fast')).toEqual(['fast', '8', (1000).toLocaleString(), '$0.25']);
     expect(container.textContent).toContain('Models: fast, smart');
+    expect(container.textContent).toContain('Requests per minute: 12,000');
   });
 
   it('switches environment, and says when the plan has no budget and nothing was used', async () => {
@@ -119,6 +120,9 @@ describe('the usage page', () => {
     const { container } = mounted;
     await waitFor(() => container.querySelector('[data-model="fast"]'));
     expect(container.querySelector('h1')?.textContent).toBe('Twoje użycie');
-    expect(container.querySelector('[data-budget="Budżet wydatków"]')?.textContent).toContain('zostało $3.75');
+    // Money and numbers follow the language too: a decimal comma, the currency code after a no-break space.
+    expect(container.querySelector('[data-budget="Budżet wydatków"]')?.textContent).toContain('zostało 3,75\u00a0USD');
+    expect(container.querySelector('[data-total="spend"]')?.textContent).toBe('1,25\u00a0USD');
+    expect(container.textContent).toContain('Zapytania na minutę: 12\u00a0000');
   });
 });

@@ -3,13 +3,16 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ErrorBox, Field, selectClass } from '../components/ui';
 import { api } from '../lib/api';
-import { formatDateTime, formatNumber, useTranslation } from '../lib/i18n';
+import { formatDateTime, formatNumber, formatUsd, useTranslation } from '../lib/i18n';
 import { tableClass } from './admin/table';
 
 type Environment = 'prod' | 'dev';
 type BudgetState = NonNullable<MyUsageResponse['budgets']['tokens']>;
 
-const usd = (value: number) => `$${value.toFixed(value > 0 && value < 0.01 ? 4 : 2)}`;
+const usd = (value: number) => {
+  const digits = value > 0 && value < 0.01 ? 4 : 2;
+  return formatUsd(value, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+};
 const count = (value: number) => formatNumber(value);
 
 function Budget({

@@ -1,9 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
 import { ErrorBox } from '../../components/ui';
 import { api } from '../../lib/api';
-import { useTranslation } from '../../lib/i18n';
+import { formatPercent, useTranslation } from '../../lib/i18n';
 import { AdminTable } from './AdminTable';
-import { formatMs, formatPercent, type Health as HealthState, healthOf, type UsageResponse } from './usage-data';
+import { formatMs, type Health as HealthState, healthOf, type UsageResponse } from './usage-data';
 
 interface Ready {
   status: 'ready' | 'draining' | 'unavailable' | string;

@@ -155,7 +155,7 @@ describe('admin console: plans', () => {
       'FREE free(default)',
       'fast',
       'all',
-      '100000 tokens per day (notify at 80%)',
+      '100,000 tokens per day (notify at 80%)',
       '1',
     ]);
     expect(cells('pro')[3]).toBe('$25.00 per month (notify at 90%)');

@@ -10,7 +10,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { buttonClass, ErrorBox, Field, inputClass, secondaryButtonClass, selectClass } from '../../components/ui';
 import { api } from '../../lib/api';
-import { formatDateTime, useTranslation } from '../../lib/i18n';
+import { formatDateTime, formatUsd, useTranslation } from '../../lib/i18n';
 import { AdminTable } from './AdminTable';
 
 const queryKey = ['admin-plans'];
@@ -340,7 +340,7 @@ function Budget({ plan }: { plan: Plan }) {
   const { t } = useTranslation();
   const parts = [
     plan.token_budget !== null ? t('admin.plans.tokens', { count: plan.token_budget }) : null,
-    plan.spend_budget_usd !== null ? `$${plan.spend_budget_usd.toFixed(2)}` : null,
+    plan.spend_budget_usd !== null ? formatUsd(plan.spend_budget_usd) : null,
   ].filter(Boolean);
   if (parts.length === 0) return <>{t('admin.plans.noBudget')}</>;
   const text = t('admin.plans.budgetPer', {

@@ -2,14 +2,13 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ErrorBox, secondaryButtonClass, selectClass } from '../../components/ui';
 import { api } from '../../lib/api';
-import { formatDateTime, useTranslation } from '../../lib/i18n';
+import { formatDateTime, formatPercent, formatUsd, useTranslation } from '../../lib/i18n';
 import { AdminTable } from './AdminTable';
 import { TimeChart } from './TimeChart';
 import {
   fillSlots,
+  formatFigure,
   formatMs,
-  formatNumber,
-  formatPercent,
   formatSlot,
   rangeStart,
   stepOf,
@@ -18,6 +17,9 @@ import {
 } from './usage-data';
 
 const controlLabel = 'flex flex-col gap-0.5 text-xs font-medium text-slate-600 dark:text-slate-400';
+
+/** Spend to a hundredth of a cent: cheap models cost fractions of a cent per request. */
+const usdDigits = { minimumFractionDigits: 4, maximumFractionDigits: 4 };
 
 /** How often the dashboard asks again; usage rows are written in batches about once a second. */
 export const usageRefreshMs = 10_000;
@@ -123,12 +125,12 @@ export function UsageDashboard() {
       {totals && (
         <dl className="grid grid-cols-2 gap-2 sm:grid-cols-3 lg:grid-cols-6" data-testid="usage-totals">
           {[
-            [t('admin.usage.requests'), formatNumber(totals.requests)],
-            [t('admin.usage.promptTokens'), formatNumber(totals.prompt_tokens)],
-            [t('admin.usage.completionTokens'), formatNumber(totals.completion_tokens)],
-            [t('admin.usage.spend'), `$${totals.cost_usd.toFixed(4)}`],
-            [t('admin.usage.errorRate'), `${formatPercent(totals.error_rate)} (${formatNumber(totals.errors)})`],
-            [t('admin.usage.serverErrors'), formatNumber(totals.server_errors)],
+            [t('admin.usage.requests'), formatFigure(totals.requests)],
+            [t('admin.usage.promptTokens'), formatFigure(totals.prompt_tokens)],
+            [t('admin.usage.completionTokens'), formatFigure(totals.completion_tokens)],
+            [t('admin.usage.spend'), formatUsd(totals.cost_usd, usdDigits)],
+            [t('admin.usage.errorRate'), `${formatPercent(totals.error_rate)} (${formatFigure(totals.errors)})`],
+            [t('admin.usage.serverErrors'), formatFigure(totals.server_errors)],
             [
               t('admin.usage.latency'),
               `${formatMs(totals.latency_p50_ms)} / ${formatMs(totals.latency_p95_ms)} / ${formatMs(totals.latency_p99_ms)}`,
@@ -151,16 +153,16 @@ export function UsageDashboard() {
               series={[
                 { name: t('admin.usage.requests'), colour: 'indigo-500', values: slots.map((slot) => slot.requests) },
               ]}
-              format={(value) => formatNumber(value, 1)}
+              format={(value) => formatFigure(value, 1)}
               summary={
                 totals.requests === 0
                   ? t('admin.usage.summary.noRequests', { scope })
                   : t('admin.usage.summary.requests', {
                       count: totals.requests,
-                      requests: formatNumber(totals.requests),
+                      requests: formatFigure(totals.requests),
                       scope,
                       busiest: busiest ? labels[slots.indexOf(busiest)] : '',
-                      most: formatNumber(busiest?.requests ?? 0),
+                      most: formatFigure(busiest?.requests ?? 0),
                     })
               }
             />
@@ -176,10 +178,10 @@ export function UsageDashboard() {
                   values: slots.map((slot) => slot.completion_tokens),
                 },
               ]}
-              format={(value) => formatNumber(value)}
+              format={(value) => formatFigure(value)}
               summary={t('admin.usage.summary.tokens', {
-                prompt: formatNumber(totals.prompt_tokens),
-                completion: formatNumber(totals.completion_tokens),
+                prompt: formatFigure(totals.prompt_tokens),
+                completion: formatFigure(totals.completion_tokens),
                 scope,
               })}
             />
@@ -194,11 +196,11 @@ export function UsageDashboard() {
                   values: slots.map((slot) => slot.error_rate * 100),
                 },
               ]}
-              format={(value) => `${formatNumber(value, 1)}%`}
+              format={(value) => formatPercent(value / 100)}
               summary={t('admin.usage.summary.errors', {
                 rate: formatPercent(totals.error_rate),
                 scope,
-                worst: `${formatNumber(worstErrors * 100, 1)}%`,
+                worst: formatPercent(worstErrors),
               })}
             />
             <TimeChart
@@ -210,7 +212,7 @@ export function UsageDashboard() {
                 { name: 'p95', colour: 'amber-500', values: slots.map((slot) => slot.latency_p95_ms) },
                 { name: 'p99', colour: 'rose-500', values: slots.map((slot) => slot.latency_p99_ms) },
               ]}
-              format={(value) => formatNumber(value, value < 10 ? 1 : 0)}
+              format={(value) => formatFigure(value, value < 10 ? 1 : 0)}
               summary={t('admin.usage.summary.latency', {
                 p50: formatMs(totals.latency_p50_ms),
                 p95: formatMs(totals.latency_p95_ms),
@@ -248,10 +250,10 @@ export function UsageDashboard() {
                   className={row.model === model ? 'bg-indigo-50 dark:bg-indigo-950' : undefined}
                 >
                   <td>{row.model ?? t('admin.usage.none')}</td>
-                  <td>{formatNumber(row.requests)}</td>
-                  <td>{formatNumber(row.prompt_tokens)}</td>
-                  <td>{formatNumber(row.completion_tokens)}</td>
-                  <td>${row.cost_usd.toFixed(4)}</td>
+                  <td>{formatFigure(row.requests)}</td>
+                  <td>{formatFigure(row.prompt_tokens)}</td>
+                  <td>{formatFigure(row.completion_tokens)}</td>
+                  <td>{formatUsd(row.cost_usd, usdDigits)}</td>
                   <td>{formatPercent(row.error_rate)}</td>
                   <td>{formatMs(row.latency_p50_ms)}</td>
                   <td>{formatMs(row.latency_p95_ms)}</td>

@@ -1,4 +1,5 @@
 import type { UsageResponse, UsageStats } from '@switchyard/api-schemas';
+import { formatDateTime, formatNumber } from '../../lib/i18n';
 
 /** What `GET /v1/admin/usage` answers: the server's schema, the numbers per bucket, model, provider and in total. */
 export type { UsageResponse, UsageStats };
@@ -54,20 +55,19 @@ export function fillSlots(buckets: UsageResponse['buckets'], since: number, step
   });
 }
 
-export function formatNumber(value: number | null, digits = 0): string {
+/** A dashboard figure in the page's language with at most `digits` decimals; '–' where there is none. */
+export function formatFigure(value: number | null, digits = 0): string {
   if (value === null) return '–';
-  return value.toLocaleString('en-US', { maximumFractionDigits: digits });
+  return formatNumber(value, { maximumFractionDigits: digits });
 }
 
-export const formatPercent = (rate: number) => `${(rate * 100).toFixed(1)}%`;
 export const formatMs = (value: number | null) =>
-  value === null ? '–' : `${formatNumber(value, value < 10 ? 1 : 0)} ms`;
+  value === null ? '–' : `${formatFigure(value, value < 10 ? 1 : 0)} ms`;
 
+/** A slot's label in the page's language: its time, and the day too for hourly slots. */
 export function formatSlot(start: number, bucket: 'minute' | 'hour'): string {
-  const date = new Date(start);
-  const time = date.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
-  if (bucket === 'minute') return time;
-  return `${date.toLocaleDateString('en-GB', { day: 'numeric', month: 'short' })} ${time}`;
+  const time = { hour: '2-digit', minute: '2-digit' } as const;
+  return formatDateTime(start, bucket === 'minute' ? time : { day: 'numeric', month: 'short', ...time });
 }
 
 export type Health = 'idle' | 'healthy' | 'degraded' | 'failing';
