@@ -4,6 +4,7 @@ import { users } from './accounts-schema';
 import type { Db } from './client';
 import { sqlStateOf, sqlStates } from './errors';
 import type { PageOptions } from './page';
+import { planAssignments } from './plans-schema';
 import {
   type ProjectInvitationRow,
   type ProjectRow,
@@ -55,7 +56,11 @@ export interface ProjectsRepository {
   listAll(page: PageOptions): Promise<AdminProjectView[]>;
   countAll(): Promise<number>;
   update(id: string, changes: { name?: string; description?: string | null }): Promise<ProjectRow | undefined>;
-  delete(id: string): Promise<boolean>;
+  /**
+   * Deletes the project (members and invitations go with it) and its plan assignment, in one transaction, so
+   * no assignment is left pointing at a project that is gone.
+   */
+  delete(id: string): Promise<{ deleted: boolean; planAssignmentRemoved: boolean }>;
   listMembers(projectId: string): Promise<ProjectMemberView[]>;
   /** Throws SY_ERR_CONFLICT when the user is a member already. */
   addMember(projectId: string, userId: string, role: ProjectRole): Promise<void>;
@@ -164,9 +169,15 @@ export function createProjectsRepository(db: Db): ProjectsRepository {
       return row;
     },
 
-    async delete(id) {
-      const deleted = await db.delete(projects).where(eq(projects.id, id)).returning({ id: projects.id });
-      return deleted.length > 0;
+    delete(id) {
+      return db.transaction(async (transaction) => {
+        const assignments = await transaction
+          .delete(planAssignments)
+          .where(and(eq(planAssignments.subjectType, 'project'), eq(planAssignments.subjectId, id)))
+          .returning({ subjectId: planAssignments.subjectId });
+        const deleted = await transaction.delete(projects).where(eq(projects.id, id)).returning({ id: projects.id });
+        return { deleted: deleted.length > 0, planAssignmentRemoved: assignments.length > 0 };
+      });
     },
 
     listMembers(projectId) {

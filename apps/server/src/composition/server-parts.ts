@@ -540,6 +540,7 @@ export async function createServerParts(
       keys: keyService,
       searches,
       storage,
+      plans: plans.service,
       mailer: accounts.mailer,
       siteOrigin: () => accounts.siteOrigin(),
       invitationTtlHours: config.accounts.projectInvitationTtlHours,

@@ -23,6 +23,7 @@ import type { Logger } from 'pino';
 import type { Mailer } from '../accounts/mailer';
 import type { Databases } from '../infrastructure/databases';
 import type { KeyService } from '../keys/key-service';
+import type { PlanService } from '../plans/plan-service';
 import type { SavedSearches } from '../searches/saved-searches';
 import { type Actor, requireMembership } from './project-access';
 
@@ -31,6 +32,7 @@ export interface ProjectServiceDependencies {
   keys: Pick<KeyService, 'revokeForProject'>;
   searches: Pick<SavedSearches, 'deleteForProject'>;
   storage: Pick<ObjectStore, 'delete'>;
+  plans: Pick<PlanService, 'assignmentsChanged'>;
   mailer: Pick<Mailer, 'sendProjectInvitation'>;
   /** Where the web app is reached: invitation links point there. */
   siteOrigin: () => string;
@@ -157,6 +159,13 @@ export function createProjectService(dependencies: ProjectServiceDependencies) {
     await dependencies.keys.revokeForProject(projectId);
   }
 
+  /** The project row and its plan assignment go together; the plan caches learn of a removed assignment. */
+  async function deleteProject(projectId: string): Promise<void> {
+    await deleteContents(projectId);
+    const { planAssignmentRemoved } = await repository.delete(projectId);
+    if (planAssignmentRemoved) await dependencies.plans.assignmentsChanged();
+  }
+
   return {
     async create(actor: Actor, input: { name: string; description?: string | null }): Promise<ProjectDetail> {
       const owned = (await repository.listForMember(actor.userId)).filter((project) => project.role === 'owner');
@@ -202,16 +211,14 @@ export function createProjectService(dependencies: ProjectServiceDependencies) {
 
     async delete(actor: Actor, projectId: string): Promise<void> {
       await authorize(actor, projectId, 'delete');
-      await deleteContents(projectId);
-      await repository.delete(projectId);
+      await deleteProject(projectId);
       logger.info({ projectId, userId: actor.userId }, 'project deleted');
     },
 
     /** For the admin console: any project, whoever owns it. */
     async deleteAsAdmin(projectId: string): Promise<void> {
       if (!(await repository.find(projectId))) throw notFound('project');
-      await deleteContents(projectId);
-      await repository.delete(projectId);
+      await deleteProject(projectId);
       logger.info({ projectId }, 'project deleted by an admin');
     },
 
