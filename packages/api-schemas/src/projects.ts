@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { pageQueryFields } from './common';
+import { pageQueryFields, searchQueryField } from './common';
 
 /** Projects (/v1/projects): shared workspaces with members in roles, and invitations by email. */
 
@@ -143,7 +143,7 @@ export const AdminProjectList = Type.Object({
   limit: Type.Integer(),
   offset: Type.Integer(),
 });
-export const AdminProjectQuery = Type.Object(pageQueryFields());
+export const AdminProjectQuery = Type.Object({ ...pageQueryFields(), ...searchQueryField });
 export const AdminProjectDetail = Type.Object({
   project: Type.Object({
     id: Type.String(),

@@ -12,6 +12,7 @@ import {
   projectMembers,
   projects,
 } from './projects-schema';
+import { containsText } from './text-search';
 
 /** A project as one of its members sees it: with their role and how many members it has. */
 export interface MemberProject extends ProjectRow {
@@ -53,8 +54,9 @@ export interface ProjectsRepository {
   /** The user's projects by name. */
   listForMember(userId: string): Promise<MemberProject[]>;
   /** Every project, newest first (admin console). */
-  listAll(page: PageOptions): Promise<AdminProjectView[]>;
-  countAll(): Promise<number>;
+  listAll(page: PageOptions, search?: string): Promise<AdminProjectView[]>;
+  /** How many projects (whose name contains `search`, when given). */
+  countAll(search?: string): Promise<number>;
   update(id: string, changes: { name?: string; description?: string | null }): Promise<ProjectRow | undefined>;
   /**
    * Deletes the project (members and invitations go with it) and its plan assignment, in one transaction, so
@@ -139,11 +141,12 @@ export function createProjectsRepository(db: Db): ProjectsRepository {
       }));
     },
 
-    async listAll(page) {
+    async listAll(page, search) {
       const rows = await db
         .select({ project: projects, ownerName: users.name, ownerEmail: users.email, memberCount })
         .from(projects)
         .innerJoin(users, eq(users.id, projects.ownerId))
+        .where(containsText(search, projects.name))
         .orderBy(desc(projects.createdAt), asc(projects.id))
         .limit(page.limit)
         .offset(page.offset);
@@ -155,8 +158,8 @@ export function createProjectsRepository(db: Db): ProjectsRepository {
       }));
     },
 
-    async countAll() {
-      const [row] = await db.select({ total: count() }).from(projects);
+    async countAll(search) {
+      const [row] = await db.select({ total: count() }).from(projects).where(containsText(search, projects.name));
       return Number(row?.total ?? 0);
     },
 

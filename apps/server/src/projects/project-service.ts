@@ -21,6 +21,7 @@ import {
 import type { ObjectStore } from '@switchyard/storage';
 import type { Logger } from 'pino';
 import type { Mailer } from '../accounts/mailer';
+import type { AppAdmin } from '../apps/app-admin';
 import type { Databases } from '../infrastructure/databases';
 import type { KeyService } from '../keys/key-service';
 import type { PlanService } from '../plans/plan-service';
@@ -33,6 +34,7 @@ export interface ProjectServiceDependencies {
   searches: Pick<SavedSearches, 'deleteForProject'>;
   storage: Pick<ObjectStore, 'delete'>;
   plans: Pick<PlanService, 'assignmentsChanged'>;
+  apps: Pick<AppAdmin, 'deleteForProject'>;
   mailer: Pick<Mailer, 'sendProjectInvitation'>;
   /** Where the web app is reached: invitation links point there. */
   siteOrigin: () => string;
@@ -157,6 +159,8 @@ export function createProjectService(dependencies: ProjectServiceDependencies) {
     }
     await dependencies.searches.deleteForProject(projectId);
     await dependencies.keys.revokeForProject(projectId);
+    // Every process stops offering the project's apps (the rows would go with the project anyway).
+    await dependencies.apps.deleteForProject(projectId);
   }
 
   /** The project row and its plan assignment go together; the plan caches learn of a removed assignment. */
@@ -404,8 +408,8 @@ export function createProjectService(dependencies: ProjectServiceDependencies) {
     },
 
     /** Admin console: every project with its owner. */
-    async listAll(page: { limit: number; offset: number }) {
-      return { projects: await repository.listAll(page), total: await repository.countAll() };
+    async listAll(page: { limit: number; offset: number }, search?: string) {
+      return { projects: await repository.listAll(page, search), total: await repository.countAll(search) };
     },
 
     /** Admin console: one project with its members and open invitations. */
