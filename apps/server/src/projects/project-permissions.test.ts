@@ -244,7 +244,8 @@ describe('project permissions matrix', () => {
     expect(checked).toBeGreaterThan(100);
     // Apps: read, list, create and delete by each of the six actors.
     expect(checkedPerResource.get('app')).toBe(24);
-  });
+    // About 150 requests in sequence (18 s alone, more beside other test files on a loaded 2-core machine).
+  }, 90_000);
 
   it('personal rows stay personal: another user, even a project admin, gets 404', async () => {
     const chat = await clients.author.request('POST', '/api/chats', { title: 'Mine' });
