@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { pageQueryFields, userPage } from './common';
+import { pageQueryFields, searchQueryField, userPage } from './common';
 
 export const RoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('user')]);
 export type Role = Static<typeof RoleSchema>;
@@ -21,7 +21,7 @@ export type PublicUser = Static<typeof PublicUser>;
 export const UserList = Type.Object({ users: Type.Array(PublicUser) });
 export type UserList = Static<typeof UserList>;
 
-export const UserListQuery = Type.Object(pageQueryFields(userPage));
+export const UserListQuery = Type.Object({ ...pageQueryFields(userPage), ...searchQueryField });
 
 export const RoleRequest = Type.Object({ role: RoleSchema }, { additionalProperties: false });
 export type RoleRequest = Static<typeof RoleRequest>;

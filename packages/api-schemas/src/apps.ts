@@ -30,11 +30,17 @@ export const AppSummary = Type.Object({
   error: Type.Optional(Type.String()),
   skills: Type.Array(Skill),
   focus_modes: Type.Array(FocusMode),
+  /** The project whose app it is (offered only within it); null: a global app. */
+  project_id: Type.Optional(Type.Union([Type.String(), Type.Null()])),
 });
 export type AppSummary = Static<typeof AppSummary>;
 
 export const AppList = Type.Object({ apps: Type.Array(AppSummary) });
 export type AppList = Static<typeof AppList>;
+
+/** GET /api/apps: `project` adds that project's own apps (for its chats' picker); members only. */
+export const AppListQuery = Type.Object({ project: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) });
+export type AppListQuery = Static<typeof AppListQuery>;
 
 export const SkillCallRequest = Type.Object(
   {
@@ -91,6 +97,8 @@ export const AdminAppSummary = Type.Object({
   header_names: Type.Optional(Type.Array(Type.String())),
   /** Admin http apps: whether a signing secret is stored (it is never shown). */
   has_secret: Type.Optional(Type.Boolean()),
+  /** A project's app (its admins added it): offered only within the project. */
+  project_id: Type.Optional(Type.String()),
 });
 export type AdminAppSummary = Static<typeof AdminAppSummary>;
 
@@ -164,3 +172,45 @@ export const AppHealth = Type.Object({
   error: Type.Optional(Type.String()),
 });
 export type AppHealth = Static<typeof AppHealth>;
+
+/**
+ * POST /api/apps: a project's admin adds an app to the project (by URL, as admins do; never a `command`).
+ * No roles or environments: every member may use it, in both environments.
+ */
+export const CreateProjectAppRequest = Type.Object(
+  {
+    projectId: Type.String({ minLength: 1, maxLength: 64 }),
+    id: CreateAppRequest.properties.id,
+    type: CreateAppRequest.properties.type,
+    name: appFields.name,
+    description: appFields.description,
+    url: appFields.url,
+    base_url: appFields.base_url,
+    headers: appFields.headers,
+    timeout_ms: appFields.timeout_ms,
+    max_output_bytes: appFields.max_output_bytes,
+    secret: CreateAppRequest.properties.secret,
+  },
+  { additionalProperties: false },
+);
+export type CreateProjectAppRequest = Static<typeof CreateProjectAppRequest>;
+
+/** A project's app as its members see it (GET /api/apps/{id}); header values and the secret are never shown. */
+export const ProjectApp = Type.Object({
+  id: Type.String(),
+  type: Type.Union([Type.Literal('mcp'), Type.Literal('http')]),
+  name: Type.String(),
+  description: Type.String(),
+  projectId: Type.String(),
+  createdBy: Type.Union([Type.String(), Type.Null()]),
+  /** mcp: the endpoint (query values hidden). */
+  url: Type.Optional(Type.String()),
+  /** http: the base URL (query values hidden). */
+  base_url: Type.Optional(Type.String()),
+  header_names: Type.Array(Type.String()),
+  has_secret: Type.Boolean(),
+  created_at: Type.String({ format: 'date-time' }),
+});
+export type ProjectApp = Static<typeof ProjectApp>;
+
+export const ProjectAppParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });

@@ -50,6 +50,13 @@ export const messagePage: PageRule = { defaultLimit: 50, maximum: 500 };
 export const userPage: PageRule = { defaultLimit: 100, maximum: 1000 };
 /** Dead-lettered jobs. */
 export const deadJobPage: PageRule = { defaultLimit: 50, maximum: 1000 };
+/** The admin console's key list: one page holds every key of most installations. */
+export const adminKeyPage: PageRule = { defaultLimit: 1000, maximum: 1000 };
+
+/** `?q=` on admin lists (users by email, keys by name or prefix, projects by name): contains, any case. */
+export const searchQueryField = {
+  q: Type.Optional(Type.String({ maxLength: 200, description: 'Only rows that contain this text (any case)' })),
+};
 
 /**
  * `limit` and `offset` for a list route's querystring. The server does not coerce query strings,
@@ -109,4 +116,11 @@ export const MessagePageQuery = Type.Object(pageQueryFields(messagePage));
 export const IncludeRevokedQuery = Type.Object({
   include_revoked: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
   ...projectQueryField,
+});
+
+/** GET /v1/admin/keys: revoked ones too when asked, a search, a page. */
+export const AdminKeyQuery = Type.Object({
+  include_revoked: IncludeRevokedQuery.properties.include_revoked,
+  ...searchQueryField,
+  ...pageQueryFields(adminKeyPage),
 });

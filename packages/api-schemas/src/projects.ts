@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { pageFields, pageQueryFields } from './common';
+import { pageFields, pageQueryFields, searchQueryField } from './common';
 
 /** Projects (/v1/projects): shared workspaces with members in roles, and invitations by email. */
 
@@ -142,7 +142,7 @@ export const AdminProjectList = Type.Object({
   total: Type.Integer(),
   ...pageFields,
 });
-export const AdminProjectQuery = Type.Object(pageQueryFields());
+export const AdminProjectQuery = Type.Object({ ...pageQueryFields(), ...searchQueryField });
 export const AdminProjectDetail = Type.Object({
   project: Type.Object({
     id: Type.String(),

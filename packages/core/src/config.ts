@@ -485,6 +485,13 @@ const FileSchema = Type.Object(
     apps: Type.Optional(Type.Array(AppSchema)),
     webSearch: Type.Optional(WebSearchSchema),
     builtinApps: Type.Optional(BuiltinAppsSchema),
+    /** Apps that projects' admins add: their URLs reach public addresses only, except these networks (CIDR). */
+    projectApps: Type.Optional(
+      Type.Object(
+        { allowedNetworks: Type.Optional(Type.Array(Type.String({ minLength: 1 }))) },
+        { additionalProperties: false },
+      ),
+    ),
     marketplaces: Type.Optional(MarketplacesSchema),
     giftFinder: Type.Optional(GiftFinderSchema),
     whatsapp: Type.Optional(WhatsAppFileSchema),
@@ -613,6 +620,8 @@ export interface SwitchyardConfig {
   readonly webSearch: WebSearchConfig | null;
   /** Switches and limits of the built-in apps (web, images, files); all on by default. */
   readonly builtinApps: BuiltinAppsConfig;
+  /** Projects' own apps (`projectApps:`): the private networks they may reach anyway (default none). */
+  readonly projectApps: { readonly allowedNetworks: readonly string[] };
   /** Marketplace APIs (`marketplaces:`); the gift finder searches the ones configured. */
   readonly marketplaces: MarketplacesConfigEntry;
   /** The gift finder app (`giftFinder:`); defaults when absent. */
@@ -1161,6 +1170,7 @@ export function loadConfig(
     apps: file.apps ?? [],
     webSearch: file.webSearch ?? null,
     builtinApps: file.builtinApps ?? {},
+    projectApps: { allowedNetworks: file.projectApps?.allowedNetworks ?? [] },
     marketplaces: file.marketplaces ?? {},
     giftFinder: file.giftFinder ?? {},
     whatsapp: parseWhatsAppConfig(file.whatsapp, source),

@@ -42,6 +42,14 @@ export function projectAllows(role: ProjectRole, action: ResourceAction, ownsIt:
   }
 }
 
+/**
+ * Apps are the exception: an app runs outside Switchyard, with credentials the project gives it, so only the
+ * project's admins (and owner) add, change and remove one; every member, viewers too, sees and uses it.
+ */
+export function projectAllowsApp(role: ProjectRole, action: ResourceAction): boolean {
+  return action === 'read' || atLeast(role, 'admin');
+}
+
 /** Whether a member with `role` may do `action` to the project. */
 export function projectActionAllowed(role: ProjectRole, action: ProjectAction): boolean {
   switch (action) {

@@ -1,5 +1,5 @@
 import { SwitchyardError } from '@switchyard/core';
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from './client';
 import { sqlStateOf, sqlStates } from './errors';
 import { type AppRecord, apps } from './schema';
@@ -17,6 +17,10 @@ export interface AppsRepository {
   put(row: AppRow): Promise<AppRecord>;
   /** Whether a row was deleted. */
   delete(id: string): Promise<boolean>;
+  /** The apps a project's admins added, by id. */
+  listForProject(projectId: string): Promise<AppRecord[]>;
+  /** Removes a project's apps (its deletion); how many there were. */
+  deleteForProject(projectId: string): Promise<number>;
 }
 
 export function createAppsRepository(db: Db): AppsRepository {
@@ -55,6 +59,18 @@ export function createAppsRepository(db: Db): AppsRepository {
     async delete(id) {
       const deleted = await db.delete(apps).where(eq(apps.id, id)).returning({ id: apps.id });
       return deleted.length > 0;
+    },
+
+    listForProject: (projectId) =>
+      db
+        .select()
+        .from(apps)
+        .where(and(eq(apps.source, 'admin'), eq(apps.projectId, projectId)))
+        .orderBy(asc(apps.id)),
+
+    async deleteForProject(projectId) {
+      const deleted = await db.delete(apps).where(eq(apps.projectId, projectId)).returning({ id: apps.id });
+      return deleted.length;
     },
   };
 }

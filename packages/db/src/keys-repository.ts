@@ -2,7 +2,9 @@ import { type Environment, type KeyScope, SwitchyardError } from '@switchyard/co
 import { and, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from './client';
 import { sqlStateOf, sqlStates } from './errors';
+import type { PageOptions } from './page';
 import { type ApiKeyRecord, apiKeys } from './schema';
+import { containsText } from './text-search';
 
 export interface NewApiKey {
   name: string;
@@ -21,6 +23,10 @@ export interface NewApiKey {
 export interface KeyListOptions {
   includeRevoked?: boolean;
   environments?: readonly Environment[];
+  /** Keys whose name or prefix contains this (any case). */
+  search?: string;
+  /** A page of the list; all of it without. */
+  page?: PageOptions;
 }
 
 /** No condition when every environment is allowed; none matches an empty list. */
@@ -52,12 +58,20 @@ export interface KeyRepository {
 }
 
 export function createKeyRepository(db: Db): KeyRepository {
-  const list = async (options: KeyListOptions = {}) =>
-    db
+  const list = async (options: KeyListOptions = {}) => {
+    const query = db
       .select()
       .from(apiKeys)
-      .where(and(options.includeRevoked ? undefined : isNull(apiKeys.revokedAt), inEnvironments(options.environments)))
+      .where(
+        and(
+          options.includeRevoked ? undefined : isNull(apiKeys.revokedAt),
+          inEnvironments(options.environments),
+          containsText(options.search, apiKeys.name, apiKeys.keyPrefix),
+        ),
+      )
       .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+    return options.page ? query.limit(options.page.limit).offset(options.page.offset) : query;
+  };
 
   return {
     async create(key) {

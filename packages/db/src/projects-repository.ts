@@ -4,6 +4,7 @@ import { users } from './accounts-schema';
 import type { Db } from './client';
 import { sqlStateOf, sqlStates } from './errors';
 import type { PageOptions } from './page';
+import { planAssignments } from './plans-schema';
 import {
   type ProjectInvitationRow,
   type ProjectRow,
@@ -11,6 +12,7 @@ import {
   projectMembers,
   projects,
 } from './projects-schema';
+import { containsText } from './text-search';
 
 /** A project as one of its members sees it: with their role and how many members it has. */
 export interface MemberProject extends ProjectRow {
@@ -52,10 +54,15 @@ export interface ProjectsRepository {
   /** The user's projects by name. */
   listForMember(userId: string): Promise<MemberProject[]>;
   /** Every project, newest first (admin console). */
-  listAll(page: PageOptions): Promise<AdminProjectView[]>;
-  countAll(): Promise<number>;
+  listAll(page: PageOptions, search?: string): Promise<AdminProjectView[]>;
+  /** How many projects (whose name contains `search`, when given). */
+  countAll(search?: string): Promise<number>;
   update(id: string, changes: { name?: string; description?: string | null }): Promise<ProjectRow | undefined>;
-  delete(id: string): Promise<boolean>;
+  /**
+   * Deletes the project (members and invitations go with it) and its plan assignment, in one transaction, so
+   * no assignment is left pointing at a project that is gone.
+   */
+  delete(id: string): Promise<{ deleted: boolean; planAssignmentRemoved: boolean }>;
   listMembers(projectId: string): Promise<ProjectMemberView[]>;
   /** Throws SY_ERR_CONFLICT when the user is a member already. */
   addMember(projectId: string, userId: string, role: ProjectRole): Promise<void>;
@@ -134,11 +141,12 @@ export function createProjectsRepository(db: Db): ProjectsRepository {
       }));
     },
 
-    async listAll(page) {
+    async listAll(page, search) {
       const rows = await db
         .select({ project: projects, ownerName: users.name, ownerEmail: users.email, memberCount })
         .from(projects)
         .innerJoin(users, eq(users.id, projects.ownerId))
+        .where(containsText(search, projects.name))
         .orderBy(desc(projects.createdAt), asc(projects.id))
         .limit(page.limit)
         .offset(page.offset);
@@ -150,8 +158,8 @@ export function createProjectsRepository(db: Db): ProjectsRepository {
       }));
     },
 
-    async countAll() {
-      const [row] = await db.select({ total: count() }).from(projects);
+    async countAll(search) {
+      const [row] = await db.select({ total: count() }).from(projects).where(containsText(search, projects.name));
       return Number(row?.total ?? 0);
     },
 
@@ -164,9 +172,15 @@ export function createProjectsRepository(db: Db): ProjectsRepository {
       return row;
     },
 
-    async delete(id) {
-      const deleted = await db.delete(projects).where(eq(projects.id, id)).returning({ id: projects.id });
-      return deleted.length > 0;
+    delete(id) {
+      return db.transaction(async (transaction) => {
+        const assignments = await transaction
+          .delete(planAssignments)
+          .where(and(eq(planAssignments.subjectType, 'project'), eq(planAssignments.subjectId, id)))
+          .returning({ subjectId: planAssignments.subjectId });
+        const deleted = await transaction.delete(projects).where(eq(projects.id, id)).returning({ id: projects.id });
+        return { deleted: deleted.length > 0, planAssignmentRemoved: assignments.length > 0 };
+      });
     },
 
     listMembers(projectId) {

@@ -2,10 +2,12 @@ import type { UserRole } from '@switchyard/core';
 import { asc, count, eq, sql } from 'drizzle-orm';
 import { type UserRow, users } from './accounts-schema';
 import type { Db } from './client';
+import { containsText } from './text-search';
 
 export interface UsersRepository {
   /** Oldest first, so the first admin leads the list. */
-  list(options?: { limit?: number; offset?: number }): Promise<UserRow[]>;
+  /** Oldest first; `search`: only users whose email contains it (any case). */
+  list(options?: { limit?: number; offset?: number; search?: string }): Promise<UserRow[]>;
   findById(id: string): Promise<UserRow | undefined>;
   findByEmail(email: string): Promise<UserRow | undefined>;
   /** Undefined for an unknown id. */
@@ -25,6 +27,7 @@ export function createUsersRepository(db: Db): UsersRepository {
       return db
         .select()
         .from(users)
+        .where(containsText(options.search, users.email))
         .orderBy(asc(users.createdAt), asc(users.id))
         .limit(options.limit ?? 100)
         .offset(options.offset ?? 0);

@@ -258,6 +258,8 @@ export const skillCallJob = defineJob('skill.call', {
     userId: Type.Union([Identifier, Type.Null()]),
     /** The caller's role when it asked: an app closed to that role is not found when the job runs either. */
     role: Type.Optional(Type.Union([Type.Literal('admin'), Type.Literal('user'), Type.Null()])),
+    /** A project key's project: its apps are found when the job runs, and only they. */
+    projectId: Type.Optional(Type.Union([Identifier, Type.Null()])),
     app: Type.String({ minLength: 1, maxLength: 64 }),
     skill: Type.String({ minLength: 1, maxLength: 128 }),
     input: Type.Record(Type.String(), Type.Unknown()),

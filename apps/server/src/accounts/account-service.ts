@@ -46,7 +46,8 @@ export interface AccountService {
   hasSessionCookie(cookieHeader: string | undefined): boolean;
   /** Null when the request carries no valid, unexpired session. */
   sessionFromHeaders(headers: { cookie?: string | undefined; host?: string | undefined }): Promise<SessionUser | null>;
-  listUsers(options?: { limit?: number; offset?: number }): Promise<PublicUser[]>;
+  /** `search`: only users whose email contains it. */
+  listUsers(options?: { limit?: number; offset?: number; search?: string }): Promise<PublicUser[]>;
   /** Whether the next account made becomes admin: `auth.firstUserAdmin` is on and there is no admin yet. */
   nextAccountBecomesAdmin(): Promise<boolean>;
   setRole(id: string, role: UserRole): Promise<PublicUser>;

@@ -55,7 +55,7 @@ export function registerUserRoutes(
       config: { behaviour: adminBehaviour },
       schema: {
         tags: ['Accounts'],
-        summary: 'All users, oldest first (admins only)',
+        summary: 'All users, oldest first (admins only); ?q= searches email addresses',
         security,
         querystring: UserListQuery,
         response: { 200: UserList, ...errors },
@@ -64,7 +64,8 @@ export function registerUserRoutes(
     async (request) => {
       // Users live in the control plane and sign in to prod: a dev admin key must not read them.
       assertAdministersAll(request.principal, 'Users');
-      return { users: await accounts.listUsers(pageOf(request.query, userPage)) };
+      const page = pageOf(request.query, userPage);
+      return { users: await accounts.listUsers({ ...page, ...(request.query.q ? { search: request.query.q } : {}) }) };
     },
   );
 

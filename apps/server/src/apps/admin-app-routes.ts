@@ -84,6 +84,7 @@ async function summaryOf(
     ...(stored?.baseUrl ? { base_url: stored.baseUrl } : {}),
     ...(stored ? { header_names: [...stored.headerNames] } : {}),
     ...(stored && runtime.kind === 'http' ? { has_secret: stored.hasSecret } : {}),
+    ...(entry.projectId ? { project_id: entry.projectId } : {}),
   };
 }
 

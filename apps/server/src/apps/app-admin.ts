@@ -10,6 +10,7 @@ import {
 } from '@switchyard/core';
 import type { AppRecord, AppRow } from '@switchyard/db';
 import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
 import { type AppAccess, type AppRegistry, createAppRuntime, type RegisteredApp } from './app-registry';
 
 /** An app's definition as an admin gives it (the API's snake_case, in our names). */
@@ -33,6 +34,10 @@ export interface NewApp extends AppDefinition {
   readonly type: 'mcp' | 'http';
   readonly environments?: readonly Environment[] | undefined;
   readonly roles?: readonly UserRole[] | null | undefined;
+  /** A project's app: offered only within the project (see AppAudience); null or absent: a global app. */
+  readonly projectId?: string | null | undefined;
+  /** Who added a project's app. */
+  readonly createdBy?: string | null | undefined;
 }
 
 /** A PATCH: any field; null clears the secret or opens the app to every role again. */
@@ -50,6 +55,8 @@ export interface AppAdminPersistence {
   insert(row: AppRow): Promise<AppRecord>;
   put(row: AppRow): Promise<AppRecord>;
   delete(id: string): Promise<boolean>;
+  /** How many of the project's apps were removed. */
+  deleteForProject(projectId: string): Promise<number>;
   /** Every process reloads (the change topic 'apps'). */
   announce(): Promise<void>;
 }
@@ -66,6 +73,8 @@ export interface AppAdmin {
   update(id: string, changes: AppChanges): Promise<RegisteredApp>;
   /** Admin-made apps only; the others are disabled instead (409). */
   delete(id: string): Promise<void>;
+  /** A deleted project's apps go with it. */
+  deleteForProject(projectId: string): Promise<void>;
   /** For responses: whether a stored admin app has a secret and which header names it sends (never values). */
   describe(id: string): StoredAppDescription | null;
 }
@@ -173,7 +182,20 @@ function unavailableApp(row: AppRecord, reason: Error): AppRuntime {
   };
 }
 
-export function createAppAdmin(registry: AppRegistry, persistence: AppAdminPersistence, logger: Logger): AppAdmin {
+export interface AppAdminOptions {
+  /**
+   * Where projects' apps connect: their URLs are given by users, not by the operator, so they reach public
+   * addresses only (docs/security.md, outbound URLs). Admins' own apps may run on private networks.
+   */
+  readonly projectAppDispatcher?: Dispatcher;
+}
+
+export function createAppAdmin(
+  registry: AppRegistry,
+  persistence: AppAdminPersistence,
+  logger: Logger,
+  options: AppAdminOptions = {},
+): AppAdmin {
   /** Per admin app: the definition its runtime was built from, so a reload rebuilds only what changed. */
   const built = new Map<string, string>();
   let stored = new Map<string, AppRecord>();
@@ -203,6 +225,7 @@ export function createAppAdmin(registry: AppRegistry, persistence: AppAdminPersi
                 enabled: override.enabled,
                 environments: environmentsOf(override) ?? defaultEnvironments.get(entry.runtime.id) ?? [],
                 roles: rolesOf(override),
+                projectId: null,
               }
             : null,
         );
@@ -212,11 +235,12 @@ export function createAppAdmin(registry: AppRegistry, persistence: AppAdminPersi
       if (row.source !== 'admin') continue;
       const current = registry.entry(row.id);
       if (current && current.source !== 'admin') continue; // A config app took the id since: the config wins.
-      const fingerprint = JSON.stringify([row.type, row.definition]);
+      const fingerprint = JSON.stringify([row.type, row.definition, row.projectId]);
       const access: AppAccess = {
         enabled: row.enabled,
         environments: environmentsOf(row) ?? ['prod', 'dev'],
         roles: rolesOf(row),
+        projectId: row.projectId,
       };
       if (current && built.get(row.id) === fingerprint) {
         await registry.upsert(current.runtime, access);
@@ -224,7 +248,8 @@ export function createAppAdmin(registry: AppRegistry, persistence: AppAdminPersi
       }
       let runtime: AppRuntime;
       try {
-        runtime = createAppRuntime(appEntryOf(row), logger);
+        const dispatcher = row.projectId ? options.projectAppDispatcher : undefined;
+        runtime = createAppRuntime(appEntryOf(row), logger, dispatcher ? { dispatcher } : {});
       } catch (error) {
         logger.warn({ app: row.id, reason: (error as Error).message }, 'app cannot run here');
         runtime = unavailableApp(row, error as Error);
@@ -301,6 +326,8 @@ export function createAppAdmin(registry: AppRegistry, persistence: AppAdminPersi
         enabled: true,
         environments: app.environments ? [...app.environments] : null,
         roles: app.roles ? [...app.roles] : null,
+        projectId: app.projectId ?? null,
+        createdBy: app.createdBy ?? null,
       });
       await changed();
       return registered(app.id);
@@ -328,6 +355,8 @@ export function createAppAdmin(registry: AppRegistry, persistence: AppAdminPersi
           environments: [...(changes.environments ?? entry.environments)],
           roles:
             changes.roles === undefined ? (entry.roles ? [...entry.roles] : null) : changes.roles && [...changes.roles],
+          projectId: null,
+          createdBy: null,
         });
         await changed();
         return registered(id);
@@ -348,6 +377,8 @@ export function createAppAdmin(registry: AppRegistry, persistence: AppAdminPersi
         enabled: enabled ?? row.enabled,
         environments: environments ? [...environments] : row.environments,
         roles: roles === undefined ? row.roles : roles && [...roles],
+        projectId: row.projectId,
+        createdBy: row.createdBy,
       });
       await changed();
       return registered(id);
@@ -363,6 +394,10 @@ export function createAppAdmin(registry: AppRegistry, persistence: AppAdminPersi
       }
       await persistence.delete(id);
       await changed();
+    },
+
+    async deleteForProject(projectId) {
+      if ((await persistence.deleteForProject(projectId)) > 0) await changed();
     },
 
     describe(id) {

@@ -11,6 +11,7 @@ import { SwitchyardError } from '@switchyard/core';
 import type { SkillCallOrigin } from '@switchyard/db';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
 import type { Metrics } from '../infrastructure/metrics';
 import { createHttpApp } from './http-app';
 import { createMcpApp } from './mcp-app';
@@ -24,7 +25,21 @@ export interface AppAccess {
   readonly environments: readonly Environment[];
   /** The user roles that may use it; null: everyone. */
   readonly roles: readonly UserRole[] | null;
+  /** The project whose admins added it: offered only within that project. Null: a global app. */
+  readonly projectId: string | null;
 }
+
+/**
+ * Who an app is offered to: the caller's user role (see appRoleOf; null: only apps open to everyone) and the
+ * project the request is made within (a project key's, a project chat's), whose own apps it adds.
+ */
+export interface AppAudience {
+  readonly role: UserRole | null;
+  readonly projectId: string | null;
+}
+
+/** An anonymous caller outside any project: the apps open to everyone. */
+export const everyone: AppAudience = { role: null, projectId: null };
 
 export interface RegisteredApp extends AppAccess {
   readonly runtime: AppRuntime;
@@ -38,17 +53,17 @@ export interface RegisteredApp extends AppAccess {
  */
 export interface AppRegistry {
   /**
-   * The apps an environment may use, for a user role (null: anonymous or no role, only the apps open
-   * to everyone). Disabled apps are not listed.
+   * The apps an environment may use, for an audience (a role and a project; see AppAudience). Disabled apps
+   * and other projects' apps are not listed.
    */
-  list(environment: Environment, role?: UserRole | null): readonly AppRuntime[];
+  list(environment: Environment, audience?: AppAudience): readonly AppRuntime[];
   /** Every app, whatever its environments (administration). */
   all(): readonly AppRuntime[];
   /**
-   * An app the environment (and role, see `list`) may use; 404 SY_ERR_APP_NOT_FOUND otherwise: also when
-   * it is disabled, not enabled there, or not open to the role.
+   * An app the environment (and audience, see `list`) may use; 404 SY_ERR_APP_NOT_FOUND otherwise: also when
+   * it is disabled, not enabled there, not open to the role, or another project's.
    */
-  get(environment: Environment, id: string, role?: UserRole | null): AppRuntime;
+  get(environment: Environment, id: string, audience?: AppAudience): AppRuntime;
   /** Every app with its source and access (administration). */
   entries(): readonly RegisteredApp[];
   entry(id: string): RegisteredApp | undefined;
@@ -93,13 +108,17 @@ export interface AppRegistryDependencies {
   readonly metrics: Pick<Metrics, 'skillCalls' | 'skillDuration'>;
 }
 
-/** The runtime of an app definition, by its type (config file or admin API). */
-export function createAppRuntime(entry: AppEntry, logger: Logger): AppRuntime {
+/** The runtime of an app definition, by its type (config file or admin API); `dispatcher`: where it connects. */
+export function createAppRuntime(
+  entry: AppEntry,
+  logger: Logger,
+  options: { dispatcher?: Dispatcher } = {},
+): AppRuntime {
   switch (entry.type) {
     case 'http':
-      return createHttpApp(entry, logger);
+      return createHttpApp(entry, logger, options);
     case 'mcp':
-      return createMcpApp(entry, logger);
+      return createMcpApp(entry, logger, options);
   }
 }
 
@@ -111,6 +130,7 @@ export function createAppRegistry({ apps, builtins = [], logger, metrics }: AppR
     enabled: true,
     environments: runtime.environments,
     roles: null,
+    projectId: null,
   });
   const registered = new Map<string, RegisteredApp>([
     ...builtins.map(
@@ -121,8 +141,11 @@ export function createAppRegistry({ apps, builtins = [], logger, metrics }: AppR
       return [entry.id, { runtime, source: 'config' as const, ...defaultAccess(runtime) }] as const;
     }),
   ]);
-  const usable = (app: RegisteredApp, environment: Environment, role: UserRole | null) =>
-    app.enabled && app.environments.includes(environment) && roleAllows(role, app.roles);
+  const usable = (app: RegisteredApp, environment: Environment, audience: AppAudience) =>
+    app.enabled &&
+    app.environments.includes(environment) &&
+    roleAllows(audience.role, app.roles) &&
+    (app.projectId === null || app.projectId === audience.projectId);
   // Schemas change only when an app announces new tools: compile each once (by identity).
   const ajv = new Ajv({ allErrors: false, strict: false });
   const validators = new WeakMap<object, ValidateFunction>();
@@ -142,12 +165,12 @@ export function createAppRegistry({ apps, builtins = [], logger, metrics }: AppR
   }
 
   const registry: AppRegistry = {
-    list: (environment, role = null) =>
-      [...registered.values()].filter((app) => usable(app, environment, role)).map((app) => app.runtime),
+    list: (environment, audience = everyone) =>
+      [...registered.values()].filter((app) => usable(app, environment, audience)).map((app) => app.runtime),
     all: () => [...registered.values()].map((app) => app.runtime),
-    get(environment, id, role = null) {
+    get(environment, id, audience = everyone) {
       const app = registered.get(id);
-      if (!app || !usable(app, environment, role)) {
+      if (!app || !usable(app, environment, audience)) {
         throw new SwitchyardError('SY_ERR_APP_NOT_FOUND', `No app '${id}' in ${environment}`);
       }
       return app.runtime;

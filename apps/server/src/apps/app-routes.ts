@@ -1,29 +1,29 @@
 import {
   AppList,
+  AppListQuery,
   ErrorResponse,
   SkillCallRequest,
   SkillCallResult,
   SkillJobAccepted,
   SkillParams,
 } from '@switchyard/api-schemas';
-import {
-  type AppRuntime,
-  type Environment,
-  type SkillDefinition,
-  SwitchyardError,
-  type UserRole,
-} from '@switchyard/core';
+import { type AppRuntime, type Environment, type SkillDefinition, SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
+import { actorOf } from '../edge/owner';
 import type { RouteBehaviour } from '../edge/principal';
-import { type AppRegistry, skillCallBody } from './app-registry';
-import { appRoleOf, skillCallerOf } from './skill-caller';
+import type { Databases } from '../infrastructure/databases';
+import { requireMembership } from '../projects/project-access';
+import { type AppAudience, type AppRegistry, skillCallBody } from './app-registry';
+import { appAudienceOf, skillCallerOf } from './skill-caller';
 import { enqueueSkillCall, type SkillJobRouteDependencies } from './skill-job-routes';
 
 /** What the apps routes use (async calls: the job queue and Idempotency-Key records). */
 export interface AppRouteDependencies extends SkillJobRouteDependencies {
   readonly apps: AppRegistry;
+  /** The control plane's database: project roles (GET /api/apps?project=). */
+  readonly databases: Databases;
 }
 
 const callBehaviour: RouteBehaviour = { auth: 'required', scope: 'apps' };
@@ -47,9 +47,9 @@ export async function reach(runtime: AppRuntime): Promise<{
 }
 
 /** The apps an environment may use, with their skills and focus modes (GET /v1/apps, GET /api/apps). */
-async function appCatalog(apps: AppRegistry, environment: Environment, role: UserRole | null): Promise<AppList> {
+async function appCatalog(apps: AppRegistry, environment: Environment, audience: AppAudience): Promise<AppList> {
   const listed = await Promise.all(
-    apps.list(environment, role).map(async (runtime) => {
+    apps.list(environment, audience).map(async (runtime) => {
       // Reached first: a remote app's name and description come with its manifest.
       const [reached, modes] = await Promise.all([reach(runtime), runtime.focusModes().catch(() => [])]);
       const base = { id: runtime.id, name: runtime.name, description: runtime.description, kind: runtime.kind };
@@ -65,7 +65,8 @@ async function appCatalog(apps: AppRegistry, environment: Environment, role: Use
         description: skill.description,
         input_schema: { ...skill.inputSchema },
       }));
-      return { ...base, ...reached, skills, focus_modes: focusModes };
+      const projectId = apps.entry(runtime.id)?.projectId ?? null;
+      return { ...base, ...reached, skills, focus_modes: focusModes, project_id: projectId };
     }),
   );
   return { apps: listed };
@@ -85,21 +86,32 @@ export function registerAppRoutes(app: FastifyInstance, dependencies: AppRouteDe
         response: { 200: AppList, ...errors },
       },
     },
-    async (request) => appCatalog(apps, request.principal?.environment ?? 'prod', appRoleOf(request.principal)),
+    async (request) => appCatalog(apps, request.principal?.environment ?? 'prod', appAudienceOf(request.principal)),
   );
 
-  // The web app's picker: the same list for the signed-in user (whose chats are prod's).
-  app.get(
+  // The web app's picker: the same list for the signed-in user (whose chats are prod's); in a project's chats
+  // (`?project=`) the project's own apps too.
+  app.get<{ Querystring: AppListQuery }>(
     '/api/apps',
     {
       config: { behaviour: sessionListBehaviour },
       schema: {
         tags,
-        summary: 'The apps and focus modes a signed-in user may chat with (as GET /v1/apps for prod)',
+        summary:
+          "The apps and focus modes a signed-in user may chat with (as GET /v1/apps for prod); ?project=<id> adds the project's own apps (members)",
+        querystring: AppListQuery,
         response: { 200: AppList, ...errors },
       },
     },
-    async (request) => appCatalog(apps, request.principal?.environment ?? 'prod', appRoleOf(request.principal)),
+    async (request) => {
+      const audience = appAudienceOf(request.principal);
+      const project = request.query.project;
+      if (project !== undefined) await requireMembership(actorOf(dependencies.databases.prod.db, request), project);
+      return appCatalog(apps, request.principal?.environment ?? 'prod', {
+        ...audience,
+        projectId: project ?? audience.projectId,
+      });
+    },
   );
 
   app.post<{ Params: Static<typeof SkillParams>; Body: SkillCallRequest }>(
@@ -118,7 +130,7 @@ export function registerAppRoutes(app: FastifyInstance, dependencies: AppRouteDe
     async (request, reply) => {
       const principal = request.principal;
       if (!principal) throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'Calling a skill needs an API key');
-      const runtime = apps.get(principal.environment, request.params.app, appRoleOf(principal));
+      const runtime = apps.get(principal.environment, request.params.app, appAudienceOf(principal));
       if (request.body?.async === true) {
         return enqueueSkillCall(dependencies, request, reply, runtime, request.params.skill, request.body.input ?? {});
       }

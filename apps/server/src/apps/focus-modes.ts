@@ -1,7 +1,7 @@
-import type { AppRuntime, Environment, FocusModeDefinition, FocusModeEntry, UserRole } from '@switchyard/core';
+import type { AppRuntime, Environment, FocusModeDefinition, FocusModeEntry } from '@switchyard/core';
 import { SwitchyardError } from '@switchyard/core';
 import type { ChatRequest } from '@switchyard/providers';
-import type { AppRegistry } from './app-registry';
+import { type AppAudience, type AppRegistry, everyone } from './app-registry';
 
 /** Focus modes as the config file writes them, as apps offer them. */
 export function focusModesOf(entries: readonly FocusModeEntry[] | undefined): readonly FocusModeDefinition[] {
@@ -26,6 +26,8 @@ export interface SkillSelection extends SkillScope {
   readonly model: string | null;
   /** `<app>/<mode>` of the selected focus mode. */
   readonly focus: string | null;
+  /** Who the apps were chosen for: the skill loop offers them to the same role and project. */
+  readonly audience: AppAudience;
 }
 
 async function modesOf(app: AppRuntime): Promise<readonly FocusModeDefinition[]> {
@@ -41,17 +43,17 @@ export async function findFocusMode(
   registry: AppRegistry,
   environment: Environment,
   focus: string,
-  role: UserRole | null = null,
+  audience: AppAudience = everyone,
 ): Promise<{ app: AppRuntime; mode: FocusModeDefinition }> {
   const slash = focus.indexOf('/');
   if (slash >= 0) {
-    const app = registry.get(environment, focus.slice(0, slash), role);
+    const app = registry.get(environment, focus.slice(0, slash), audience);
     const modeId = focus.slice(slash + 1);
     const mode = (await modesOf(app)).find((candidate) => candidate.id === modeId);
     if (!mode) throw new SwitchyardError('SY_ERR_FOCUS_NOT_FOUND', `App '${app.id}' has no focus mode '${modeId}'`);
     return { app, mode };
   }
-  const apps = registry.list(environment, role);
+  const apps = registry.list(environment, audience);
   const offered = await Promise.all(apps.map(modesOf));
   const found = apps.flatMap((app, index) =>
     (offered[index] ?? []).filter((mode) => mode.id === focus).map((mode) => ({ app, mode })),
@@ -76,13 +78,19 @@ export async function selectSkills(
   registry: AppRegistry,
   environment: Environment,
   request: { readonly apps?: readonly string[] | undefined; readonly focus?: string | undefined },
-  role: UserRole | null = null,
+  audience: AppAudience = everyone,
 ): Promise<SkillSelection> {
   const apps = new Map<string, readonly string[] | null>();
-  for (const id of request.apps ?? []) apps.set(registry.get(environment, id, role).id, null);
+  for (const id of request.apps ?? []) apps.set(registry.get(environment, id, audience).id, null);
   if (!request.focus)
-    return { apps: [...apps].map(([id, skills]) => ({ id, skills })), systemPrompt: null, model: null, focus: null };
-  const { app, mode } = await findFocusMode(registry, environment, request.focus, role);
+    return {
+      apps: [...apps].map(([id, skills]) => ({ id, skills })),
+      systemPrompt: null,
+      model: null,
+      focus: null,
+      audience,
+    };
+  const { app, mode } = await findFocusMode(registry, environment, request.focus, audience);
   // Naming the app in `apps` too opens all of its skills; otherwise the mode's set applies.
   if (!apps.has(app.id)) apps.set(app.id, mode.skills);
   return {
@@ -90,6 +98,7 @@ export async function selectSkills(
     systemPrompt: mode.systemPrompt,
     model: mode.model,
     focus: `${app.id}/${mode.id}`,
+    audience,
   };
 }
 

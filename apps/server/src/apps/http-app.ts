@@ -36,6 +36,8 @@ const maxManifestBytes = 1024 * 1024;
 export interface HttpAppOptions {
   /** Milliseconds since the epoch: when manifests age and what requests are signed with (tests inject a clock). */
   readonly now?: () => number;
+  /** Where connections are made; default undici's own (a project's app gets one that reaches public addresses only). */
+  readonly dispatcher?: Dispatcher;
 }
 
 interface LoadedManifest {
@@ -134,6 +136,7 @@ export function createHttpApp(entry: AppEntry, logger: Logger, options: HttpAppO
       },
       ...(init.body !== undefined ? { body } : {}),
       signal: AbortSignal.any([init.signal, closing.signal]),
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     });
   }
 

@@ -6,6 +6,7 @@ import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import type { AppEntry, AppRuntime, Environment, SkillCall, SkillDefinition, SkillResult } from '@switchyard/core';
 import { SwitchyardError } from '@switchyard/core';
 import type { Logger } from 'pino';
+import { type Dispatcher, fetch as undiciFetch } from 'undici';
 import { version } from '../version';
 import { focusModesOf } from './focus-modes';
 import { limitOutput } from './output-limit';
@@ -47,7 +48,7 @@ function unavailable(app: string, cause: unknown): SwitchyardError {
  * An MCP server as an app: its tools are its skills. Connects on first use (and again after the
  * connection is lost), lists the tools, and lists them again when the server announces a change.
  */
-export function createMcpApp(entry: AppEntry, logger: Logger): AppRuntime {
+export function createMcpApp(entry: AppEntry, logger: Logger, options: { dispatcher?: Dispatcher } = {}): AppRuntime {
   const timeoutMs = entry.timeoutMs ?? defaultSkillTimeoutMs;
   const maxOutputBytes = entry.maxOutputBytes ?? defaultMaxOutputBytes;
   let connecting: Promise<Client> | null = null;
@@ -67,8 +68,19 @@ export function createMcpApp(entry: AppEntry, logger: Logger): AppRuntime {
         stderr: 'ignore',
       });
     }
+    const { dispatcher } = options;
     return new StreamableHTTPClientTransport(new URL(entry.url ?? ''), {
       requestInit: { headers: { ...entry.headers } },
+      // undici's fetch, so every connection (redirects too) goes through the given dispatcher.
+      ...(dispatcher
+        ? {
+            fetch: (url: string | URL, init?: RequestInit) =>
+              undiciFetch(url, {
+                ...(init as Parameters<typeof undiciFetch>[1]),
+                dispatcher,
+              }) as unknown as Promise<Response>,
+          }
+        : {}),
     });
   }
 

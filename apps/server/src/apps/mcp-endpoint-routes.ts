@@ -8,7 +8,7 @@ import { clientDisconnectSignal } from '../edge/client-disconnect';
 import type { RouteBehaviour } from '../edge/principal';
 import type { AppRegistry } from './app-registry';
 import { createMcpEndpointServer } from './mcp-endpoint';
-import { appRoleOf, skillCallerOf } from './skill-caller';
+import { appAudienceOf, skillCallerOf } from './skill-caller';
 
 /** What the /mcp endpoint uses. */
 export interface McpEndpointDependencies {
@@ -47,7 +47,7 @@ export function registerMcpEndpointRoutes(app: FastifyInstance, { apps, secrets 
       if (!principal) throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'The MCP endpoint needs an API key');
       const server = createMcpEndpointServer(apps, {
         environment: principal.environment,
-        role: appRoleOf(principal),
+        audience: appAudienceOf(principal),
         caller: skillCallerOf(principal, request.ip),
         signal: clientDisconnectSignal(request, reply),
         scrub: (text) => secrets.scrub(text),

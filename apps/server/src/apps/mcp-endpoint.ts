@@ -14,17 +14,16 @@ import {
   type SkillCaller,
   type SkillDefinition,
   type SkillProgress,
-  type UserRole,
 } from '@switchyard/core';
 import { version } from '../version';
-import type { AppRegistry } from './app-registry';
+import type { AppAudience, AppRegistry } from './app-registry';
 import { toolName } from './skill-loop';
 
 /** Who the /mcp request is from: the key's environment decides which apps it sees. */
 export interface McpEndpointContext {
   readonly environment: Environment;
-  /** The caller's role: apps closed to it are not offered. */
-  readonly role: UserRole | null;
+  /** The caller's role and project: apps closed to it are not offered. */
+  readonly audience: AppAudience;
   readonly caller: SkillCaller;
   /** Aborted when the client leaves. */
   readonly signal: AbortSignal;
@@ -89,13 +88,13 @@ export function createMcpEndpointServer(registry: AppRegistry, context: McpEndpo
   );
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
-    const tools = await toolsOf(registry.list(context.environment, context.role));
+    const tools = await toolsOf(registry.list(context.environment, context.audience));
     return { tools: tools.map((entry) => entry.tool) };
   });
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const name = request.params.name;
-    const target = (await toolsOf(registry.list(context.environment, context.role), name)).find(
+    const target = (await toolsOf(registry.list(context.environment, context.audience), name)).find(
       (entry) => entry.tool.name === name,
     );
     if (!target) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);

@@ -1,5 +1,6 @@
 import type { SkillCaller, UserRole } from '@switchyard/core';
 import type { Principal } from '../edge/principal';
+import type { AppAudience } from './app-registry';
 
 /** Who calls a skill, as apps see it: the principal's subject, never its credentials. */
 export function skillCallerOf(principal: Principal | null, ip: string): SkillCaller {
@@ -16,4 +17,9 @@ export function appRoleOf(principal: Principal | null): UserRole | null {
   if (!principal || principal.kind === 'anonymous') return null;
   if (principal.role) return principal.role;
   return principal.isAdmin ? 'admin' : 'user';
+}
+
+/** Who the principal's apps are offered to: its role, and a project key's project (whose apps it adds). */
+export function appAudienceOf(principal: Principal | null): AppAudience {
+  return { role: appRoleOf(principal), projectId: principal?.projectId ?? null };
 }

@@ -68,6 +68,7 @@ export async function enqueueSkillCall(
         callerKind: principal.kind === 'user' ? 'user' : 'key',
         userId: principal.userId,
         role: appRoleOf(principal),
+        projectId: principal.projectId,
         app: runtime.id,
         skill,
         input,

@@ -17,7 +17,10 @@ export async function registerSkillJob(jobs: PlatformJobQueue, { apps }: SkillJo
   await jobs.process('skill.call', async ({ payload, signal, reportProgress }) => {
     let runtime: ReturnType<AppRegistry['get']>;
     try {
-      runtime = apps.get(payload.environment, payload.app, payload.role ?? null);
+      runtime = apps.get(payload.environment, payload.app, {
+        role: payload.role ?? null,
+        projectId: payload.projectId ?? null,
+      });
     } catch (error) {
       throw markUnrecoverable(error as Error);
     }

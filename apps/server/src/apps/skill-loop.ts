@@ -1,7 +1,7 @@
-import type { AppRuntime, Environment, SkillCaller, SkillDefinition, SkillProgress, UserRole } from '@switchyard/core';
+import type { AppRuntime, Environment, SkillCaller, SkillDefinition, SkillProgress } from '@switchyard/core';
 import { SwitchyardError } from '@switchyard/core';
 import type { ChatCompletion, ChatMessage, ChatRequest, ToolCall, Usage } from '@switchyard/providers';
-import type { AppRegistry } from './app-registry';
+import { type AppAudience, type AppRegistry, everyone } from './app-registry';
 import type { SkillScope } from './focus-modes';
 
 /** What happened in one skill call of a chat, as clients see it in events. */
@@ -24,8 +24,8 @@ export interface SkillLoopContext {
   readonly caller: SkillCaller;
   readonly signal: AbortSignal;
   readonly maxSteps: number;
-  /** The caller's user role: apps restricted to other roles are not offered (see appRoleOf). */
-  readonly role?: UserRole | null;
+  /** The caller's role and project: apps closed to them are not offered (see appAudienceOf). */
+  readonly audience?: AppAudience;
   /** Each call and result as it happens (native SSE streams them). */
   readonly onEvent?: (event: SkillEvent) => void;
 }
@@ -48,11 +48,11 @@ export async function skillTools(
   registry: AppRegistry,
   environment: Environment,
   scope: SkillScope,
-  role: UserRole | null = null,
+  audience: AppAudience = everyone,
 ): Promise<{ tools: unknown[]; byName: Map<string, SkillTool> }> {
   const byName = new Map<string, SkillTool>();
   const tools: unknown[] = [];
-  const apps = scope.apps.map((entry) => registry.get(environment, entry.id, role));
+  const apps = scope.apps.map((entry) => registry.get(environment, entry.id, audience));
   // An app that cannot be reached offers no tools this time; the chat goes on without it.
   const listed = await Promise.all(apps.map((app) => app.skills().catch(() => [] as SkillDefinition[])));
   for (const [index, app] of apps.entries()) {
@@ -98,7 +98,7 @@ export async function runSkillLoop(
   context: SkillLoopContext,
   turn: ModelTurn,
 ): Promise<ChatCompletion> {
-  const { tools, byName } = await skillTools(registry, context.environment, scope, context.role ?? null);
+  const { tools, byName } = await skillTools(registry, context.environment, scope, context.audience);
   const messages: ChatMessage[] = [...request.messages];
   const clientTools = Array.isArray(request.tools) ? request.tools : [];
   let usage: Usage | undefined;

@@ -8,6 +8,7 @@ import { registerUserRoutes } from '../accounts/user-routes';
 import { registerAdminAppRoutes } from '../apps/admin-app-routes';
 import { registerAppRoutes } from '../apps/app-routes';
 import { registerMcpEndpointRoutes } from '../apps/mcp-endpoint-routes';
+import { registerProjectAppRoutes } from '../apps/project-app-routes';
 import { registerSkillJobRoutes } from '../apps/skill-job-routes';
 import { registerAudioRoutes } from '../audio/audio-routes';
 import { registerChatSessionRoutes } from '../conversations/chat-session-routes';
@@ -247,6 +248,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   });
   registerFileRoutes(app, parts);
   registerAppRoutes(app, parts);
+  registerProjectAppRoutes(app, parts);
   registerAdminAppRoutes(app, parts);
   registerMcpEndpointRoutes(app, parts);
   registerSkillJobRoutes(app, parts);

@@ -49,6 +49,7 @@ import { resolveAuthSecret } from '../accounts/auth-secret';
 import { type AppAdmin, createAppAdmin } from '../apps/app-admin';
 import { type AppRegistry, createAppRegistry } from '../apps/app-registry';
 import { createBuiltinApps } from '../apps/builtin-apps';
+import { createProjectApps, type ProjectApps } from '../apps/project-apps';
 import { registerSkillJob } from '../apps/skill-job';
 import { recordSkillCalls, type SkillCallRow } from '../apps/skill-usage';
 import { type AudioAttachments, createAudioAttachments } from '../audio/audio-attachments';
@@ -87,6 +88,7 @@ import {
 } from '../infrastructure/metrics';
 import { closeObjectStore, openObjectStore } from '../infrastructure/object-store';
 import { connectRedis } from '../infrastructure/redis-client';
+import { createPublicDispatcher } from '../infrastructure/safe-fetch';
 import { createJobQueue, type PlatformJobQueue } from '../jobs/job-queue';
 import { createKeyService, type KeyService } from '../keys/key-service';
 import { createKeyStore, type KeyStore, keyChangeCounterKey } from '../keys/key-store';
@@ -186,6 +188,7 @@ export interface ServerParts {
   readonly apps: AppRegistry;
   /** Apps made and changed by admins at run time (stored in prod, applied on every process). */
   readonly appAdmin: AppAdmin;
+  readonly projectApps: ProjectApps;
   readonly imageQuota: ImageQuota;
   /** In-app, email and WhatsApp notifications; other capabilities call `notify`. */
   readonly notifications: Notifications;
@@ -447,6 +450,13 @@ export async function createServerParts(
     cleanups.unshift(() => apps.close());
     appRegistry = apps;
     const appsRepository = createAppsRepository(databases.prod.db);
+    const projectAppDispatcher = createPublicDispatcher({
+      allowedNetworks: config.projectApps.allowedNetworks,
+      // Skills may run for minutes and MCP streams stay open: the apps' own timeouts apply.
+      timeoutMs: 600_000,
+    });
+    // Destroyed, not closed: a project's MCP app may hold a stream open, which a graceful close would wait for.
+    cleanups.unshift(() => projectAppDispatcher.destroy());
     appAdmin = createAppAdmin(
       apps,
       {
@@ -455,11 +465,14 @@ export async function createServerParts(
         insert: (row) => appsRepository.insert(row),
         put: (row) => appsRepository.put(row),
         delete: (id) => appsRepository.delete(id),
+        deleteForProject: (projectId) => appsRepository.deleteForProject(projectId),
         announce: () => announce('apps'),
       },
       logger,
+      { projectAppDispatcher },
     );
     await appAdmin.reload();
+    const projectApps = createProjectApps(appAdmin, appsRepository);
 
     if (role === 'all' || role === 'worker') {
       // Each capability registers the handlers of its own jobs.
@@ -543,6 +556,8 @@ export async function createServerParts(
       keys: keyService,
       searches,
       storage,
+      plans: plans.service,
+      apps: appAdmin,
       mailer: accounts.mailer,
       siteOrigin: () => accounts.siteOrigin(),
       invitationTtlHours: config.accounts.projectInvitationTtlHours,
@@ -585,6 +600,7 @@ export async function createServerParts(
       audioAttachments,
       apps,
       appAdmin: appAdmin as AppAdmin,
+      projectApps,
       imageQuota,
       notifications,
       plans,

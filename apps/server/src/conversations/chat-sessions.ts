@@ -24,7 +24,7 @@ import { markdownImageAlt } from '../images/image-generation';
 import type { Metrics } from '../infrastructure/metrics';
 import type { BudgetTicket } from '../plans/budget-enforcer';
 import { type PlanResolution, projectOfBudgetSubject } from '../plans/plan-store';
-import { authorizeRow } from '../projects/project-access';
+import { authorizeRow, creationProject } from '../projects/project-access';
 import { renderTemplate } from '../templates/prompt-template';
 import { requireTemplate } from '../templates/template-store';
 import { recordMeteredUsage } from '../usage/metered-usage';
@@ -223,6 +223,7 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
       selection,
       {
         environment: 'prod',
+        audience: selection.audience,
         caller: { kind: 'user', subject: `user:${owner.userId}`, userId: owner.userId, conversationId: chatId },
         signal: controller.signal,
         maxSteps: dependencies.settings.current().getInteger('apps.max_steps'),
@@ -482,8 +483,17 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
       const parameters = { ...assistant?.parameters, ...(input.parameters ?? existing?.parameters ?? {}) };
       // Signed-in users chat in prod (like their sessions); a focus mode may prefer a model.
       const apps = input.apps ?? (assistant && assistant.apps.length > 0 ? assistant.apps : undefined);
+      // A project chat offers the project's apps too (a new one's project is checked like its creation).
+      const chatProjectId = existing ? existing.projectId : await creationProject(owner, input.projectId);
       const selection =
-        apps || input.focus ? await selectSkills(dependencies.apps, 'prod', { apps, focus: input.focus }) : null;
+        apps || input.focus
+          ? await selectSkills(
+              dependencies.apps,
+              'prod',
+              { apps, focus: input.focus },
+              { role: null, projectId: chatProjectId },
+            )
+          : null;
       const modelIds = input.models ?? [
         input.model ?? selection?.model ?? existing?.model ?? assistant?.model ?? dependencies.models.defaultModelId,
       ];
@@ -502,7 +512,7 @@ export function createChatSessions(dependencies: ChatSessionDependencies): ChatS
       const files = await readyFiles(owner, attachmentIds);
       const knowledge = await readyFiles(owner, assistant?.files ?? []);
       // The last refusal before anything is stored: the plan's lists and budget (one reservation per answer).
-      const meterings = await admit(owner, existing?.projectId ?? input.projectId ?? null, routes, apps);
+      const meterings = await admit(owner, chatProjectId, routes, apps);
       let handedOver = 0;
       try {
         const smallestWindow = Math.min(...routes.map((route) => route.contextWindow ?? defaultContextWindow));

@@ -3,7 +3,7 @@ import type { ModelRoute } from '@switchyard/routing';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppRegistry } from '../apps/app-registry';
 import type { SkillScope } from '../apps/focus-modes';
-import { appRoleOf, skillCallerOf } from '../apps/skill-caller';
+import { appAudienceOf, skillCallerOf } from '../apps/skill-caller';
 import { runSkillLoop, type SkillEvent } from '../apps/skill-loop';
 import { clientDisconnectController } from '../edge/client-disconnect';
 import { type CompletedChat, completeChat } from './chat-execution';
@@ -39,7 +39,7 @@ export async function completeChatWithApps(
     {
       environment,
       caller: skillCallerOf(request.principal, request.ip),
-      role: appRoleOf(request.principal),
+      audience: appAudienceOf(request.principal),
       signal: controller.signal,
       maxSteps: gateway.settings.current().getInteger('apps.max_steps'),
       ...(onEvent ? { onEvent } : {}),

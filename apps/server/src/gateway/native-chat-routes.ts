@@ -3,7 +3,7 @@ import { SwitchyardError } from '@switchyard/core';
 import type { ChatMessage, ChatRequest } from '@switchyard/providers';
 import type { FastifyInstance } from 'fastify';
 import { selectSkills, withFocusPrompt } from '../apps/focus-modes';
-import { appRoleOf } from '../apps/skill-caller';
+import { appAudienceOf } from '../apps/skill-caller';
 import { skillLoopItems } from '../apps/skill-loop';
 import { clientDisconnectController } from '../edge/client-disconnect';
 import { errorBody, normalizeError } from '../edge/error-handler';
@@ -96,7 +96,7 @@ export function registerNativeChatRoutes(app: FastifyInstance, gateway: ChatWith
               gateway.apps,
               environment,
               { apps: body.apps, focus: body.focus },
-              appRoleOf(request.principal),
+              appAudienceOf(request.principal),
             )
           : null;
       const route = resolveModel(gateway, body.model ?? selection?.model ?? gateway.models.defaultModelId, environment);

@@ -11,7 +11,7 @@ import { type ChatCompletionChunk, type ChatRequest, rawJsonOf } from '@switchya
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { selectSkills, withFocusPrompt } from '../apps/focus-modes';
-import { appRoleOf } from '../apps/skill-caller';
+import { appAudienceOf } from '../apps/skill-caller';
 import { skillLoopItems } from '../apps/skill-loop';
 import { clientDisconnectController } from '../edge/client-disconnect';
 import { errorBody, normalizeError } from '../edge/error-handler';
@@ -122,7 +122,7 @@ export function registerOpenAIRoutes(
           gateway.apps,
           environment,
           { apps: appIds, focus },
-          appRoleOf(request.principal),
+          appAudienceOf(request.principal),
         );
         const withFocus = withFocusPrompt(upstreamRequest, selection);
         if (!stream) return completeChatWithApps(gateway, request, reply, route, withFocus, selection);

@@ -100,18 +100,21 @@ const systemResolver: HostResolver = async (hostname) =>
     family: entry.family === 6 ? 6 : 4,
   }));
 
+/** Who the public-only connector may reach, and how long it waits to connect. */
+export type PublicDispatcherOptions = Pick<SafeFetchOptions, 'allowedNetworks' | 'resolve'> & {
+  /** Headers and body timeouts; default 15 s. */
+  readonly timeoutMs?: number;
+};
+
 /**
- * Outbound HTTP to URLs that users (or models) name: a fetch skill, webhooks, scrapers. The address
- * is checked where the connection is made: the connector resolves the name itself, refuses the host
- * if any of its addresses is not public, and connects to the address it checked — so a DNS answer
- * that changes between check and connect (rebinding) cannot slip through. Every redirect is a new
- * request through the same connector; bodies are streamed and cut at the size limit.
+ * An undici dispatcher that connects to public addresses only: the connector resolves the name itself,
+ * refuses the host if any of its addresses is not public, and connects to the address it checked — so a DNS
+ * answer that changes between check and connect (rebinding) cannot slip through. Every connection made with
+ * it is checked, redirects' too.
  */
-export function createSafeFetcher(options: SafeFetchOptions = {}): SafeFetcher {
+export function createPublicDispatcher(options: PublicDispatcherOptions = {}): Agent {
   const allowed = parseNetworks(options.allowedNetworks ?? []);
-  const maxBytes = options.maxBytes ?? 2 * 1024 * 1024;
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const maxRedirects = options.maxRedirects ?? 5;
   const resolve = options.resolve ?? systemResolver;
   const base = buildConnector({ timeout: Math.min(timeoutMs, 10_000) });
 
@@ -137,7 +140,7 @@ export function createSafeFetcher(options: SafeFetchOptions = {}): SafeFetcher {
     return (addresses[0] as ResolvedAddress).address;
   }
 
-  const dispatcher = new Agent({
+  return new Agent({
     connect(connectOptions, callback) {
       checkedAddress(connectOptions.hostname).then(
         (address) => {
@@ -151,6 +154,18 @@ export function createSafeFetcher(options: SafeFetchOptions = {}): SafeFetcher {
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
   });
+}
+
+/**
+ * Outbound HTTP to URLs that users (or models) name: a fetch skill, webhooks, scrapers. The address
+ * is checked where the connection is made (see createPublicDispatcher). Every redirect is a new
+ * request through the same connector; bodies are streamed and cut at the size limit.
+ */
+export function createSafeFetcher(options: SafeFetchOptions = {}): SafeFetcher {
+  const maxBytes = options.maxBytes ?? 2 * 1024 * 1024;
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const maxRedirects = options.maxRedirects ?? 5;
+  const dispatcher = createPublicDispatcher(options);
 
   function checkUrl(raw: string): URL {
     let url: URL;

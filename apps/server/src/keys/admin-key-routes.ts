@@ -1,15 +1,17 @@
 import {
+  AdminKeyQuery,
   AnyIdParams,
+  adminKeyPage,
   CreateAdminKeyRequest,
   CreatedKey,
   ErrorResponse,
-  IncludeRevokedQuery,
   KeyList,
   PublicKeySchema,
 } from '@switchyard/api-schemas';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { administeredEnvironments, assertAdministers } from '../edge/admin-environments';
+import { pageOf } from '../edge/paging';
 import type { RouteBehaviour } from '../edge/principal';
 import type { KeyAdministration } from './key-service';
 
@@ -21,16 +23,16 @@ const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404
 
 /** API keys of every user, for admins of their environment (a dev admin key sees and makes dev keys only). */
 export function registerAdminKeyRoutes(app: FastifyInstance, keys: KeyAdministration): void {
-  app.get<{ Querystring: Static<typeof IncludeRevokedQuery> }>(
+  app.get<{ Querystring: Static<typeof AdminKeyQuery> }>(
     '/v1/admin/keys',
     {
       config: { behaviour: adminReadBehaviour },
       schema: {
         tags: ['Admin'],
-        summary: 'List API keys (never their secrets)',
+        summary: 'List API keys (never their secrets); ?q= searches names and prefixes',
         security,
         // Query strings are text and the server does not coerce types, so a Boolean schema would refuse "true".
-        querystring: IncludeRevokedQuery,
+        querystring: AdminKeyQuery,
         response: { 200: KeyList, ...errors },
       },
     },
@@ -38,6 +40,8 @@ export function registerAdminKeyRoutes(app: FastifyInstance, keys: KeyAdministra
       keys: await keys.list({
         includeRevoked: request.query.include_revoked === 'true',
         environments: administeredEnvironments(request.principal),
+        ...(request.query.q ? { search: request.query.q } : {}),
+        page: pageOf(request.query, adminKeyPage),
       }),
     }),
   );

@@ -7,6 +7,7 @@ import {
   type KeyScope,
   SwitchyardError,
 } from '@switchyard/core';
+import type { KeyListOptions } from '@switchyard/db';
 import { effectiveScopes } from './key-store';
 
 export interface KeyRecord {
@@ -22,11 +23,8 @@ export interface KeyRecord {
   revokedAt: Date | null;
 }
 
-export interface KeyListOptions {
-  includeRevoked?: boolean;
-  /** Only keys of these environments (an admin's own); every key when absent. */
-  environments?: readonly Environment[];
-}
+/** Revoked keys too; only some environments (an admin's own; every key when absent); a search; a page. */
+export type { KeyListOptions };
 
 export interface KeyRepositoryPort {
   create(input: {

@@ -32,6 +32,8 @@ export interface PlanService {
   }): Promise<PlanAssignment>;
   /** Whether there was an assignment to remove. */
   unassign(subjectType: PlanSubjectType, subjectId: string): Promise<boolean>;
+  /** An assignment removed elsewhere (with a deleted project, in its transaction) reaches every process. */
+  assignmentsChanged(): Promise<void>;
   /** The subject's own assignment, if any. */
   assignmentOf(subjectType: PlanSubjectType, subjectId: string): Promise<PlanAssignment | null>;
 }
@@ -186,6 +188,8 @@ export function createPlanService(dependencies: PlanServiceDependencies): PlanSe
       await changed();
       return describeAssignment(row);
     },
+
+    assignmentsChanged: changed,
 
     async unassign(subjectType, subjectId) {
       const removed = await repository.unassign(subjectType, subjectId);

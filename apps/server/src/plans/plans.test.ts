@@ -254,6 +254,23 @@ describe('plans of projects', () => {
     expect((await call(admin, 'DELETE', `/v1/admin/plan-assignments/project/${project.id}`)).status).toBe(204);
     expect((await chat(membersKey.key, 'fast')).status).toBe(200);
   });
+
+  it('deleting a project removes its plan assignment (the plan can then be deleted)', async () => {
+    const owner = await anotherUser('deleted-project-owner@example.test');
+    const projects = createProjectsRepository(server.parts.databases.prod.db);
+    const project = await projects.create({ id: 'proj_gone', name: 'Gone', description: null, ownerId: owner.id });
+    await createPlan({ id: 'short-lived', name: 'Short-lived' });
+    await assign('project', project.id, 'short-lived');
+    expect((await call(admin, 'DELETE', '/v1/admin/plans/short-lived')).status).toBe(409);
+    const inProject = { kind: 'user', keyId: null, userId: owner.id, projectId: project.id, subject: '' } as const;
+    expect(server.parts.plans.store.resolve(inProject).budgetSubject).toBe(`project:${project.id}`);
+
+    expect((await call(admin, 'DELETE', `/v1/admin/projects/${project.id}`)).status).toBe(204);
+    expect((await json(await call(admin, 'GET', '/v1/admin/plans/short-lived/assignments'))).assignments).toEqual([]);
+    // This process's plan cache forgot it too: the owner's own plan applies again.
+    expect(server.parts.plans.store.resolve(inProject).budgetSubject).toBe(`user:${owner.id}`);
+    expect((await call(admin, 'DELETE', '/v1/admin/plans/short-lived')).status).toBe(204);
+  });
 });
 
 describe("the web chat's own answers", () => {

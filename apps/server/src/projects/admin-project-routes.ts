@@ -25,7 +25,7 @@ export function registerAdminProjectRoutes(app: FastifyInstance, projects: Proje
       config,
       schema: {
         tags,
-        summary: 'Every project with its owner and member count, newest first',
+        summary: 'Every project with its owner and member count, newest first; ?q= searches names',
         security,
         querystring: AdminProjectQuery,
         response: { 200: AdminProjectList, ...errors },
@@ -35,7 +35,7 @@ export function registerAdminProjectRoutes(app: FastifyInstance, projects: Proje
       // Projects are control-plane data shared by both environments: a dev admin key must not read them.
       assertAdministersAll(request.principal, 'Projects');
       const page = pageOf(request.query);
-      return { ...(await projects.listAll(page)), ...page };
+      return { ...(await projects.listAll(page, request.query.q)), ...page };
     },
   );
 

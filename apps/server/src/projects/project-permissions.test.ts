@@ -45,8 +45,25 @@ const expected: Record<Action, Record<Actor, Outcome>> = {
   },
 };
 
+/**
+ * Apps are the exception the rules state (project-roles.ts): an app runs outside Switchyard with the project's
+ * credentials, so only admins and the owner add and remove one; every member sees (and uses) it.
+ */
+const adminsOnly: Record<Actor, Outcome> = {
+  owner: 'allow',
+  admin: 'allow',
+  author: 'forbidden',
+  otherMember: 'forbidden',
+  viewer: 'forbidden',
+  outsider: 'hidden',
+};
+const expectedForApps: Record<Action, Record<Actor, Outcome>> = { ...expected, create: adminsOnly, delete: adminsOnly };
+
 interface Resource {
   name: string;
+  /** Who makes the rows acted on (default the member `author`); the rules (default `expected`). */
+  maker?: Actor;
+  rules?: Record<Action, Record<Actor, Outcome>>;
   create(client: InjectClient, projectId: string): Promise<InjectResult>;
   idOf(body: InjectResult['body']): string;
   read?(client: InjectClient, id: string): Promise<InjectResult>;
@@ -117,7 +134,30 @@ const resources: Resource[] = [
     },
     remove: (client, id) => client.request('DELETE', `/api/keys/${id}`),
   },
+  {
+    name: 'app',
+    maker: 'admin',
+    rules: expectedForApps,
+    create: (client, projectId) => {
+      appCount += 1;
+      // Never reached: a loopback URL, which a project's app may not connect to anyway.
+      return client.request('POST', '/api/apps', {
+        projectId,
+        id: `matrix-app-${appCount}`,
+        type: 'mcp',
+        url: 'http://127.0.0.1:9/mcp',
+      });
+    },
+    idOf: (body) => body.id,
+    read: (client, id) => client.get(`/api/apps/${id}`),
+    async list(client, projectId) {
+      const result = await client.get(`/api/apps?project=${projectId}`);
+      return { result, ids: (result.body?.apps ?? []).map((row: { id: string }) => row.id) };
+    },
+    remove: (client, id) => client.request('DELETE', `/api/apps/${id}`),
+  },
 ];
+let appCount = 0;
 
 let server: TestServer;
 const clients = {} as Record<Actor, InjectClient>;
@@ -163,19 +203,21 @@ describe('project permissions matrix', () => {
     let unexpectedAllows = 0;
     let unexpectedDenials = 0;
     let checked = 0;
-    const record = (resource: string, actor: Actor, action: Action, result: InjectResult) => {
+    const checkedPerResource = new Map<string, number>();
+    const record = (resource: Resource, actor: Actor, action: Action, result: InjectResult) => {
       checked += 1;
-      const wanted = expected[action][actor];
+      checkedPerResource.set(resource.name, (checkedPerResource.get(resource.name) ?? 0) + 1);
+      const wanted = (resource.rules ?? expected)[action][actor];
       const got = outcomeOf(result);
       if (got === wanted) return;
       if (got === 'allow') unexpectedAllows += 1;
       else unexpectedDenials += 1;
       mismatches.push(
-        `${resource} ${action} by ${actor}: wanted ${wanted}, got ${result.status} ${JSON.stringify(result.body)}`,
+        `${resource.name} ${action} by ${actor}: wanted ${wanted}, got ${result.status} ${JSON.stringify(result.body)}`,
       );
     };
     const made = async (resource: Resource) => {
-      const created = await resource.create(clients.author, projectId);
+      const created = await resource.create(clients[resource.maker ?? 'author'], projectId);
       expect(created.status, `${resource.name}: ${JSON.stringify(created.body)}`).toBe(201);
       return resource.idOf(created.body);
     };
@@ -184,23 +226,26 @@ describe('project permissions matrix', () => {
       const id = await made(resource);
       for (const actor of actors) {
         const client = clients[actor];
-        if (resource.read) record(resource.name, actor, 'read', await resource.read(client, id));
+        if (resource.read) record(resource, actor, 'read', await resource.read(client, id));
         const listed = await resource.list(client, projectId);
         // A list that answers but leaves the row out would be a denial too.
         const listResult =
           listed.result.status === 200 && !listed.ids.includes(id) ? { ...listed.result, status: 404 } : listed.result;
-        record(resource.name, actor, 'list', listResult);
-        record(resource.name, actor, 'create', await resource.create(client, projectId));
-        if (resource.edit) record(resource.name, actor, 'edit', await resource.edit(client, id));
+        record(resource, actor, 'list', listResult);
+        record(resource, actor, 'create', await resource.create(client, projectId));
+        if (resource.edit) record(resource, actor, 'edit', await resource.edit(client, id));
         // Each delete gets a row of its own, so an allowed delete does not hide the next actor's answer.
-        record(resource.name, actor, 'delete', await resource.remove(client, await made(resource)));
+        record(resource, actor, 'delete', await resource.remove(client, await made(resource)));
       }
     }
     expect(mismatches).toEqual([]);
     expect(unexpectedAllows).toBe(0);
     expect(unexpectedDenials).toBe(0);
     expect(checked).toBeGreaterThan(100);
-  });
+    // Apps: read, list, create and delete by each of the six actors.
+    expect(checkedPerResource.get('app')).toBe(24);
+    // About 150 requests in sequence (18 s alone, more beside other test files on a loaded 2-core machine).
+  }, 90_000);
 
   it('personal rows stay personal: another user, even a project admin, gets 404', async () => {
     const chat = await clients.author.request('POST', '/api/chats', { title: 'Mine' });
@@ -289,6 +334,14 @@ describe('project permissions matrix', () => {
 
   it('ownership moves by a transfer; deleting the project removes what was shared in it', async () => {
     const chat = await clients.author.request('POST', '/api/chats', { title: 'Doomed', projectId });
+    const projectApp = await clients.owner.request('POST', '/api/apps', {
+      projectId,
+      id: 'doomed-app',
+      type: 'mcp',
+      url: 'http://127.0.0.1:9/mcp',
+    });
+    expect(projectApp.status, JSON.stringify(projectApp.body)).toBe(201);
+    expect(server.parts.apps.entry('doomed-app')?.projectId).toBe(projectId);
     const transferred = await clients.owner.request('POST', `/v1/projects/${projectId}/transfer`, {
       userId: clients.admin.userId,
     });
@@ -301,6 +354,8 @@ describe('project permissions matrix', () => {
     expect((await clients.owner.request('DELETE', `/v1/projects/${projectId}`)).status).toBe(403);
     expect((await clients.admin.request('DELETE', `/v1/projects/${projectId}`)).status).toBe(204);
     expect((await clients.author.get(`/api/chats/${chat.body.id}`)).status).toBe(404);
+    expect((await clients.owner.get('/api/apps/doomed-app')).status).toBe(404);
+    expect(server.parts.apps.entry('doomed-app')).toBeUndefined();
     expect((await clients.author.get('/v1/projects')).body.projects).toEqual([]);
   });
 });

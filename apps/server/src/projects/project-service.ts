@@ -21,8 +21,10 @@ import {
 import type { ObjectStore } from '@switchyard/storage';
 import type { Logger } from 'pino';
 import type { Mailer } from '../accounts/mailer';
+import type { AppAdmin } from '../apps/app-admin';
 import type { Databases } from '../infrastructure/databases';
 import type { KeyService } from '../keys/key-service';
+import type { PlanService } from '../plans/plan-service';
 import type { SavedSearches } from '../searches/saved-searches';
 import { type Actor, requireMembership } from './project-access';
 
@@ -31,6 +33,8 @@ export interface ProjectServiceDependencies {
   keys: Pick<KeyService, 'revokeForProject'>;
   searches: Pick<SavedSearches, 'deleteForProject'>;
   storage: Pick<ObjectStore, 'delete'>;
+  plans: Pick<PlanService, 'assignmentsChanged'>;
+  apps: Pick<AppAdmin, 'deleteForProject'>;
   mailer: Pick<Mailer, 'sendProjectInvitation'>;
   /** Where the web app is reached: invitation links point there. */
   siteOrigin: () => string;
@@ -155,6 +159,15 @@ export function createProjectService(dependencies: ProjectServiceDependencies) {
     }
     await dependencies.searches.deleteForProject(projectId);
     await dependencies.keys.revokeForProject(projectId);
+    // Every process stops offering the project's apps (the rows would go with the project anyway).
+    await dependencies.apps.deleteForProject(projectId);
+  }
+
+  /** The project row and its plan assignment go together; the plan caches learn of a removed assignment. */
+  async function deleteProject(projectId: string): Promise<void> {
+    await deleteContents(projectId);
+    const { planAssignmentRemoved } = await repository.delete(projectId);
+    if (planAssignmentRemoved) await dependencies.plans.assignmentsChanged();
   }
 
   return {
@@ -202,16 +215,14 @@ export function createProjectService(dependencies: ProjectServiceDependencies) {
 
     async delete(actor: Actor, projectId: string): Promise<void> {
       await authorize(actor, projectId, 'delete');
-      await deleteContents(projectId);
-      await repository.delete(projectId);
+      await deleteProject(projectId);
       logger.info({ projectId, userId: actor.userId }, 'project deleted');
     },
 
     /** For the admin console: any project, whoever owns it. */
     async deleteAsAdmin(projectId: string): Promise<void> {
       if (!(await repository.find(projectId))) throw notFound('project');
-      await deleteContents(projectId);
-      await repository.delete(projectId);
+      await deleteProject(projectId);
       logger.info({ projectId }, 'project deleted by an admin');
     },
 
@@ -397,8 +408,8 @@ export function createProjectService(dependencies: ProjectServiceDependencies) {
     },
 
     /** Admin console: every project with its owner. */
-    async listAll(page: { limit: number; offset: number }) {
-      return { projects: await repository.listAll(page), total: await repository.countAll() };
+    async listAll(page: { limit: number; offset: number }, search?: string) {
+      return { projects: await repository.listAll(page, search), total: await repository.countAll(search) };
     },
 
     /** Admin console: one project with its members and open invitations. */

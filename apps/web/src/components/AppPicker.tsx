@@ -1,6 +1,5 @@
-import { useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { appsQueryKey, fetchApps, focusChoices } from '../lib/apps';
+import { focusChoices, useWorkspaceApps } from '../lib/apps';
 import { useTranslation } from '../lib/i18n';
 import { secondaryButtonClass, selectClass } from './ui';
 
@@ -23,7 +22,7 @@ export function AppPicker({
   disabled?: boolean;
 }) {
   const { t } = useTranslation();
-  const apps = useQuery({ queryKey: appsQueryKey, queryFn: fetchApps, staleTime: 60_000, retry: false });
+  const apps = useWorkspaceApps();
   const [open, setOpen] = useState(false);
   const listId = useId();
   const list = apps.data ?? [];

@@ -71,7 +71,7 @@ export function AssistantForm({
     queryKey: ['chat-models'],
     queryFn: () => api<{ models: ChatModel[]; default: string }>('/v1/chat/models'),
   });
-  const apps = useQuery({ queryKey: appsQueryKey, queryFn: fetchApps, staleTime: 60_000, retry: false });
+  const apps = useQuery({ queryKey: appsQueryKey, queryFn: () => fetchApps(), staleTime: 60_000, retry: false });
   const files = useQuery({
     queryKey: ['files', 'ready'],
     queryFn: async () => (await api<FileList>('/api/files?limit=100')).files.filter((file) => file.status === 'ready'),

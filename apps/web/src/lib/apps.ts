@@ -1,12 +1,28 @@
 import type { AdminAppSummary, AppList, AppSummary, FocusMode, SkillCallResult } from '@switchyard/api-schemas';
+import { useQuery } from '@tanstack/react-query';
 import { api } from './api';
+import { useCurrentProject } from './projects';
 
 export type { AppSummary, FocusMode, SkillCallResult };
 
 /** The apps and focus modes a signed-in user may chat with (GET /api/apps: GET /v1/apps for a session). */
 export const appsQueryKey = ['apps'] as const;
-export function fetchApps(): Promise<AppSummary[]> {
-  return api<AppList>('/api/apps').then((body) => body.apps);
+/** `project`: that project's own apps too (they are offered only in its chats). */
+export function fetchApps(project: string | null = null): Promise<AppSummary[]> {
+  return api<AppList>(project ? `/api/apps?project=${encodeURIComponent(project)}` : '/api/apps').then(
+    (body) => body.apps,
+  );
+}
+
+/** The apps of the chosen workspace (the project switcher's): personal chats get the global ones only. */
+export function useWorkspaceApps() {
+  const project = useCurrentProject();
+  return useQuery({
+    queryKey: [...appsQueryKey, project ?? ''],
+    queryFn: () => fetchApps(project),
+    staleTime: 60_000,
+    retry: false,
+  });
 }
 
 /** A focus mode as the chat names it: `<app>/<mode>`. */
@@ -63,6 +79,10 @@ export interface NewApp {
 }
 
 const appPath = (id: string) => `/v1/admin/apps/${encodeURIComponent(id)}`;
+
+/** An app added to a project by one of its admins (POST /api/apps): no environments, every member uses it. */
+export const createProjectApp = ({ environments: _environments, ...app }: NewApp, projectId: string) =>
+  api<{ id: string }>('/api/apps', { method: 'POST', json: { ...app, projectId } });
 
 export const adminApps = {
   queryKey: ['admin-apps'] as const,

@@ -12,7 +12,7 @@ import { TemplatePicker } from '../components/TemplatePicker';
 import { stepOfCall, type ToolStepView, withResult } from '../components/ToolSteps';
 import { buttonClass, ErrorBox, inputClass, secondaryButtonClass, selectClass } from '../components/ui';
 import { ApiError, api, type ChatModel } from '../lib/api';
-import { appsQueryKey, fetchApps, focusChoices } from '../lib/apps';
+import { focusChoices, useWorkspaceApps } from '../lib/apps';
 import { followSession, startChat, stopChat } from '../lib/chat';
 import { setMessages, useMessages } from '../lib/chat-queries';
 import {
@@ -148,7 +148,7 @@ export function ChatPage() {
   );
   // The model picked here, else the open chat's (when still offered), else the server's default.
   const chatModel = chat?.model && models.data?.models.some((entry) => entry.id === chat.model) ? chat.model : null;
-  const apps = useQuery({ queryKey: appsQueryKey, queryFn: fetchApps, staleTime: 60_000, retry: false });
+  const apps = useWorkspaceApps();
   // A focus mode's preferred model applies unless a model was picked here (as on /v1/chat).
   const focusModel = appSelection.focus
     ? focusChoices(apps.data ?? []).find((choice) => choice.value === appSelection.focus)?.model

@@ -1,8 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { buttonClass, ErrorBox, Field, inputClass, secondaryButtonClass, selectClass } from '../../components/ui';
-import { type AdminApp, type AppHealth, adminApps, type NewApp } from '../../lib/apps';
+import { type AdminApp, type AppHealth, adminApps, createProjectApp, type NewApp } from '../../lib/apps';
 import { formatNumber, useTranslation } from '../../lib/i18n';
+import { listProjects, projectKeys } from '../../lib/projects';
 import { AdminTable } from './AdminTable';
 
 /** Apps of every environment: where they come from, whether they answer, enabled or not; check, test, add. */
@@ -231,8 +232,12 @@ function CreateApp({ onCreated }: { onCreated(): void }) {
   const empty = { id: '', type: 'mcp' as NewApp['type'], name: '', url: '', baseUrl: '', secret: '', timeoutMs: '' };
   const [form, setForm] = useState(empty);
   const [environments, setEnvironments] = useState<Array<'prod' | 'dev'>>(['dev']);
+  // Global, or one of the projects you administer (the other resources' project choice).
+  const [projectId, setProjectId] = useState('');
+  const projects = useQuery({ queryKey: projectKeys.mine, queryFn: listProjects, staleTime: 60_000 });
+  const administered = (projects.data ?? []).filter((project) => project.role === 'owner' || project.role === 'admin');
   const create = useMutation({
-    mutationFn: adminApps.create,
+    mutationFn: (app: NewApp) => (projectId ? createProjectApp(app, projectId) : adminApps.create(app)),
     onSuccess: () => {
       setForm(empty);
       onCreated();
@@ -315,6 +320,16 @@ function CreateApp({ onCreated }: { onCreated(): void }) {
             </Field>
           </>
         )}
+        <Field label={t('admin.apps.project')}>
+          <select className={selectClass} value={projectId} onChange={(event) => setProjectId(event.target.value)}>
+            <option value="">{t('admin.apps.projectGlobal')}</option>
+            {administered.map((project) => (
+              <option key={project.id} value={project.id}>
+                {project.name}
+              </option>
+            ))}
+          </select>
+        </Field>
         <Field label={t('admin.apps.timeout')}>
           <input
             className={inputClass}
@@ -326,7 +341,8 @@ function CreateApp({ onCreated }: { onCreated(): void }) {
           />
         </Field>
       </div>
-      <fieldset className="flex gap-4 text-sm">
+      {projectId && <p className="text-xs text-slate-500">{t('admin.apps.projectHint')}</p>}
+      <fieldset className="flex gap-4 text-sm" hidden={projectId !== ''}>
         <legend className="mb-1 font-medium">{t('admin.apps.environments')}</legend>
         {(['prod', 'dev'] as const).map((environment) => (
           <label key={environment} className="flex items-center gap-1">
@@ -349,7 +365,11 @@ function CreateApp({ onCreated }: { onCreated(): void }) {
           {t('admin.apps.added', { id: create.data.id })}
         </p>
       )}
-      <button type="submit" className={buttonClass} disabled={create.isPending || environments.length === 0}>
+      <button
+        type="submit"
+        className={buttonClass}
+        disabled={create.isPending || (projectId === '' && environments.length === 0)}
+      >
         {t('admin.apps.add')}
       </button>
     </form>

@@ -42,8 +42,13 @@ let assignments: PlanAssignment[];
 let container: HTMLDivElement;
 let mounted: Mounted;
 
-function route(method: string, path: string, body: Record<string, unknown> | undefined): Response {
+function route(method: string, path: string, body: Record<string, unknown> | undefined, query = ''): Response {
   if (path === '/v1/admin/plans' && method === 'GET') return json(200, { plans, default_plan: 'free' });
+  if (path === '/v1/admin/projects' && method === 'GET') {
+    const wanted = new URLSearchParams(query).get('q') ?? '';
+    const projects = [{ id: 'proj_1', name: 'Research', ownerEmail: 'ada@example.test' }];
+    return json(200, { projects: projects.filter((project) => project.name.includes(wanted)), total: 1 });
+  }
   if (path === '/v1/admin/plans' && method === 'POST') {
     const created = plan(String(body?.id), body as Partial<Plan>);
     plans.push(created);
@@ -103,10 +108,11 @@ beforeEach(async () => {
     'fetch',
     vi.fn(async (input: string, init: RequestInit = {}) => {
       const method = init.method ?? 'GET';
-      const path = new URL(input, 'http://localhost').pathname;
+      const url = new URL(input, 'http://localhost');
+      const path = url.pathname;
       const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
       requests.push({ method, path, body });
-      return route(method, path, body);
+      return route(method, path, body, url.search);
     }),
   );
   mounted = await mountWithQueryClient(<AdminPage />);
@@ -219,7 +225,7 @@ describe('admin console: plans', () => {
     ]);
   });
 
-  it('shows who is on a plan, assigns a project and removes an assignment', async () => {
+  it('shows who is on a plan, assigns a project found by name and removes an assignment', async () => {
     await waitFor(() => row('free'));
     await act(async () => button(row('free'), 'Assignments')?.click());
     const assignmentRow = (key: string) => container.querySelector(`tr[data-assignment="${key}"]`);
@@ -228,7 +234,19 @@ describe('admin console: plans', () => {
     const section = container.querySelector('section[aria-label="Who is on free"]');
     if (!section) throw new Error('no assignments section');
     await fill(section, 'Kind', 'project');
-    await fill(section, 'User, key or project id', 'proj_1');
+    const picker = section.querySelector('[role="combobox"]') as HTMLInputElement;
+    const assign = button(section, 'Assign') as HTMLButtonElement;
+    expect(assign.disabled).toBe(true);
+    await act(async () => {
+      picker.focus();
+      Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')?.set?.call(picker, 'Res');
+      picker.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await waitFor(() => section.querySelector('[role="option"][data-subject="proj_1"]'));
+    await act(async () => {
+      picker.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+    });
+    expect(assign.disabled).toBe(false);
     await act(async () => (section.querySelector('form') as HTMLFormElement).requestSubmit());
     await waitFor(() => assignmentRow('project:proj_1'));
     expect(requests.find((request) => request.method === 'PUT')?.body).toEqual({

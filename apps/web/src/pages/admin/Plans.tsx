@@ -12,10 +12,10 @@ import { buttonClass, ErrorBox, Field, inputClass, secondaryButtonClass, selectC
 import { api } from '../../lib/api';
 import { formatDateTime, formatUsd, useTranslation } from '../../lib/i18n';
 import { AdminTable } from './AdminTable';
+import { type Subject, SubjectPicker, type SubjectType } from './SubjectPicker';
 
 const queryKey = ['admin-plans'];
 
-type SubjectType = AssignPlanRequest['subject_type'];
 const subjectTypes: readonly SubjectType[] = ['user', 'key', 'project'];
 
 const limitFields = [
@@ -234,7 +234,9 @@ function Assignments({ plan }: { plan: Plan }) {
   const { t } = useTranslation();
   const client = useQueryClient();
   const [subjectType, setSubjectType] = useState<SubjectType>('user');
-  const [subjectId, setSubjectId] = useState('');
+  const [subject, setSubject] = useState<Subject | null>(null);
+  // A new search per kind: the picker (and what it chose) starts again.
+  const [pickerRound, setPickerRound] = useState(0);
   const assignments = useQuery({
     queryKey: [...queryKey, plan.id, 'assignments'],
     queryFn: () => api<PlanAssignmentList>(`/v1/admin/plans/${encodeURIComponent(plan.id)}/assignments`),
@@ -244,7 +246,8 @@ function Assignments({ plan }: { plan: Plan }) {
     mutationFn: (body: AssignPlanRequest) =>
       api<PlanAssignment>('/v1/admin/plan-assignments', { method: 'PUT', json: body }),
     onSuccess: () => {
-      setSubjectId('');
+      setSubject(null);
+      setPickerRound((round) => round + 1);
       refresh();
     },
   });
@@ -303,14 +306,18 @@ function Assignments({ plan }: { plan: Plan }) {
         className="flex flex-wrap items-end gap-2"
         onSubmit={(event) => {
           event.preventDefault();
-          assign.mutate({ subject_type: subjectType, subject_id: subjectId.trim(), plan_id: plan.id });
+          if (subject) assign.mutate({ subject_type: subjectType, subject_id: subject.id, plan_id: plan.id });
         }}
       >
         <Field label={t('admin.plans.subjectType')}>
           <select
             className={selectClass}
             value={subjectType}
-            onChange={(event) => setSubjectType(event.target.value as SubjectType)}
+            onChange={(event) => {
+              setSubjectType(event.target.value as SubjectType);
+              setSubject(null);
+              setPickerRound((round) => round + 1);
+            }}
           >
             {subjectTypes.map((type) => (
               <option key={type} value={type}>
@@ -319,15 +326,8 @@ function Assignments({ plan }: { plan: Plan }) {
             ))}
           </select>
         </Field>
-        <Field label={t('admin.plans.subjectId')}>
-          <input
-            required
-            className={inputClass}
-            value={subjectId}
-            onChange={(event) => setSubjectId(event.target.value)}
-          />
-        </Field>
-        <button type="submit" className={buttonClass} disabled={assign.isPending}>
+        <SubjectPicker key={`${subjectType}:${pickerRound}`} type={subjectType} value={subject} onChange={setSubject} />
+        <button type="submit" className={buttonClass} disabled={assign.isPending || subject === null}>
           {t('admin.plans.assign')}
         </button>
       </form>
