@@ -280,6 +280,11 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
       consumer.loop = read(consumer);
       every(retryPollMs, () => moveDue(consumer), `moving due retries of group '${group}' failed`);
       every(claimIntervalMs, () => claimStalled(consumer), `claiming stalled events of group '${group}' failed`);
+      // A consumer that starts (often the replacement of one that died) takes over stalled entries at
+      // once rather than a claim interval later: under frequent crashes that wait was most of its life.
+      claimStalled(consumer).catch((error: unknown) =>
+        reportError(error, `claiming stalled events of group '${group}' failed`),
+      );
     },
 
     async close(closeOptions: CloseOptions = {}) {
