@@ -20,7 +20,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { Db } from '@switchyard/db';
@@ -38,7 +38,7 @@ import {
 } from './event-backends';
 import { countEffects, createBenchTables, eventId, sigkillCatalog, sigkillGroup } from './events-sigkill-consumer';
 import { describeMachine } from './machine';
-import { benchDir, childEnvironment, spawnNode, waitForExit } from './processes';
+import { benchDir, childEnvironment, repoRoot, spawnNode, waitForExit } from './processes';
 
 const { values } = parseArgs({
   options: {
@@ -66,35 +66,57 @@ const consumerSlots = Math.max(1, Number(values.consumers));
 const consumerSource = join(benchDir, 'events-sigkill-consumer.ts');
 
 /**
- * The consumer as one plain JavaScript file: Switchyard's packages bundled (only what the consumer
- * uses), npm packages left to node_modules. Run through tsx instead, a restarted consumer spent 5–9 s
- * of a loaded machine loading and transpiling @switchyard/db and @switchyard/events file by file
- * before it opened anything; bundled, it starts in well under a second (see `restart` in the results).
+ * The consumer as one plain JavaScript file, npm packages included: run through tsx, a restarted
+ * consumer spent 5–9 s of a loaded machine transpiling @switchyard/db and @switchyard/events file by
+ * file; bundled with node_modules left outside, it still spent ~1.1 s of CPU, most of it in Node's
+ * ESM loader resolving and reading drizzle-orm's and typebox's hundreds of files. One file starts in
+ * a fraction of that (see `restart` in the results). PGlite stays outside (its WebAssembly and data
+ * files sit next to its code; only the embedded path imports it, lazily), and so does pg's optional
+ * native binding. Switchyard's own modules are marked free of side effects so that what the consumer
+ * does not use (configuration parsing with yaml, rate limiters) is left out.
  */
 async function bundleConsumer(): Promise<string> {
-  const outDir = join(benchDir, '.cache');
+  // A directory per run: two runs at once must not rewrite the file the other's consumers load.
+  const outDir = join(benchDir, '.cache', `events-sigkill-${process.pid}`);
   await mkdir(outDir, { recursive: true });
-  const outfile = join(outDir, 'events-sigkill-consumer.mjs');
   await build({
     entryPoints: [consumerSource],
-    outfile,
+    outdir: outDir,
+    // The transports import their client library lazily; in chunks of its own, the one a run does
+    // not use (amqplib or ioredis) is not even parsed.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     logLevel: 'warning',
+    external: ['@electric-sql/pglite', 'pg-native', 'drizzle-orm/pglite', 'drizzle-orm/pglite/migrator'],
+    // The CommonJS packages inside (pg, ioredis, amqplib) require Node's modules.
+    banner: {
+      js: "import { createRequire as createRequireInBundle } from 'node:module'; const require = createRequireInBundle(import.meta.url);",
+    },
     plugins: [
       {
-        name: 'npm-packages-external',
+        name: 'switchyard-modules-without-side-effects',
         setup(pluginBuild) {
-          pluginBuild.onResolve({ filter: /^[^./]/ }, (args) =>
-            args.path.startsWith('@switchyard/') ? undefined : { path: args.path, external: true },
-          );
+          const packagesDir = join(repoRoot, 'packages');
+          pluginBuild.onResolve({ filter: /.*/ }, async (args) => {
+            if (args.pluginData === 'resolving' || args.path.startsWith('node:')) return undefined;
+            const resolved = await pluginBuild.resolve(args.path, {
+              kind: args.kind,
+              resolveDir: args.resolveDir,
+              importer: args.importer,
+              pluginData: 'resolving',
+            });
+            return resolved.path.startsWith(packagesDir) ? { ...resolved, sideEffects: false } : undefined;
+          });
         },
       },
     ],
   });
-  return outfile;
+  return join(outDir, 'events-sigkill-consumer.mjs');
 }
 /** PGlite's consumer migrates its directory from the migration files, which a bundle does not carry: tsx for it. */
 const bundledConsumer = kinds.some((kind) => kind !== 'pglite') ? await bundleConsumer() : consumerSource;
@@ -419,5 +441,6 @@ const clean = results.every(
 );
 // The consumers' logs stay when something went wrong.
 if (clean) await rm(logDir, { recursive: true, force: true }).catch(() => {});
+if (bundledConsumer !== consumerSource) await rm(dirname(bundledConsumer), { recursive: true, force: true });
 else console.log(`Consumer logs: ${logDir}`);
 process.exit(clean ? 0 : 1);

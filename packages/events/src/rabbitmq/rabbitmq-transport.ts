@@ -1,4 +1,4 @@
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { CloseOptions, EventEnvelope } from '../event-bus';
 import type { ConsumeOptions, EventTransport, TransportDelivery } from '../transport';
 
@@ -56,6 +56,8 @@ export function createRabbitmqTransport(options: RabbitmqTransportOptions): Even
   const queueName = (group: string, name: string) => `${prefix}${name}.${group}`;
 
   async function open(): Promise<{ connection: ChannelModel; publisher: ConfirmChannel }> {
+    // Loaded on first use: a process on another transport never evaluates amqplib.
+    const { default: amqp } = await import('amqplib');
     const connection = await amqp.connect(options.url);
     connection.on('error', (error) => reportError(error, 'RabbitMQ connection error'));
     connection.on('close', () => {

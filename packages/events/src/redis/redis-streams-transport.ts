@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { CloseOptions, EventEnvelope } from '../event-bus';
 import type { ConsumeOptions, EventTransport, TransportDelivery } from '../transport';
 
@@ -73,12 +73,24 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
   const reportError =
     options.onError ?? ((error: unknown, context: string) => console.warn(`[switchyard/events] ${context}:`, error));
-  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2 });
-  redis.on('error', (error) => reportError(error, 'Redis connection error'));
   const consumers: Consumer[] = [];
   const timers: NodeJS.Timeout[] = [];
   let state: 'running' | 'closing' | 'closed' = 'running';
   let crashed = false;
+  // ioredis is loaded on first use: a process that uses another transport, or a consumer that has
+  // just been restarted, does not pay for evaluating it up front.
+  let client: Promise<Redis> | undefined;
+  const connection = (): Promise<Redis> => {
+    // A client created after close would never be disconnected and would keep the process alive.
+    if (state === 'closed') return Promise.reject(new Error('the Redis transport is closed'));
+    // The default export: bundlers and Node agree on it for this CommonJS package, not on the named one.
+    client ??= import('ioredis').then(({ default: Redis }) => {
+      const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2 });
+      redis.on('error', (error) => reportError(error, 'Redis connection error'));
+      return redis;
+    });
+    return client;
+  };
 
   const streamKey = (name: string) => `${prefix}:stream:${name}`;
   const retryStreamKey = (group: string) => `${prefix}:retry:${group}`;
@@ -99,7 +111,7 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
 
   async function createGroup(stream: string, group: string): Promise<void> {
     try {
-      await redis.xgroup('CREATE', stream, group, '$', 'MKSTREAM');
+      await (await connection()).xgroup('CREATE', stream, group, '$', 'MKSTREAM');
     } catch (error) {
       if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
     }
@@ -111,7 +123,7 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
     const isRetryStream = stream === consumer.retryStream;
     const settle = async (build: (multi: ReturnType<Redis['multi']>) => void) => {
       if (crashed) return;
-      const multi = redis.multi();
+      const multi = (await connection()).multi();
       build(multi);
       multi.xack(stream, consumer.group, id);
       // The retry stream is this group's alone; the event streams are shared with other groups.
@@ -179,10 +191,11 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
   }
 
   async function moveDue(consumer: Consumer): Promise<void> {
-    await redis.eval(moveDueScript, 2, consumer.delayed, consumer.retryStream, Date.now());
+    await (await connection()).eval(moveDueScript, 2, consumer.delayed, consumer.retryStream, Date.now());
   }
 
   async function claimStalled(consumer: Consumer): Promise<void> {
+    const redis = await connection();
     for (const stream of [...consumer.streams, consumer.retryStream]) {
       const free = consumer.concurrency - consumer.running.size;
       if (free <= 0 || state !== 'running') return;
@@ -214,7 +227,7 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
     backend: 'redis',
 
     async publish(envelope) {
-      await redis.xadd(
+      await (await connection()).xadd(
         streamKey(envelope.name),
         'MAXLEN',
         '~',
@@ -227,7 +240,7 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
 
     async publishMany(envelopes) {
       // One round trip; a pipeline keeps the order, and an event added twice is handled once.
-      const pipeline = redis.pipeline();
+      const pipeline = (await connection()).pipeline();
       for (const envelope of envelopes) {
         pipeline.xadd(
           streamKey(envelope.name),
@@ -245,7 +258,7 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
     },
 
     async sendToGroup(group, envelope) {
-      await redis.xadd(retryStreamKey(group), '*', 'entry', encode({ envelope, attempt: 1 }));
+      await (await connection()).xadd(retryStreamKey(group), '*', 'entry', encode({ envelope, attempt: 1 }));
     },
 
     async consume(group, names, deliver, consumeOptions: ConsumeOptions) {
@@ -257,7 +270,7 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
         deliver,
         concurrency: consumeOptions.concurrency,
         running: new Map(),
-        reader: redis.duplicate(),
+        reader: (await connection()).duplicate(),
         slotFreed: undefined,
         loop: undefined,
       };
@@ -267,6 +280,11 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
       consumer.loop = read(consumer);
       every(retryPollMs, () => moveDue(consumer), `moving due retries of group '${group}' failed`);
       every(claimIntervalMs, () => claimStalled(consumer), `claiming stalled events of group '${group}' failed`);
+      // A consumer that starts (often the replacement of one that died) takes over stalled entries at
+      // once rather than a claim interval later: under frequent crashes that wait was most of its life.
+      claimStalled(consumer).catch((error: unknown) =>
+        reportError(error, `claiming stalled events of group '${group}' failed`),
+      );
     },
 
     async close(closeOptions: CloseOptions = {}) {
@@ -291,7 +309,7 @@ export function createRedisStreamsTransport(options: RedisStreamsTransportOption
       }
       await Promise.all(consumers.map((consumer) => consumer.loop?.catch(() => {})));
       state = 'closed';
-      redis.disconnect();
+      (await client)?.disconnect();
     },
   };
 }
