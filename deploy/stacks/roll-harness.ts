@@ -136,7 +136,7 @@ export function runRollingDeploy(
   ports: number[],
   replace: string,
   timeoutMs: number,
-  environment: NodeJS.ProcessEnv = process.env,
+  options: { environment?: NodeJS.ProcessEnv; settleSeconds?: number } = {},
 ): ReturnType<typeof runAsync> {
   return runAsync(
     process.execPath,
@@ -145,10 +145,10 @@ export function runRollingDeploy(
       ...ports.map((port, index) => `--instance=api-${index + 1}=${port}`),
       `--replace=${replace}`,
       '--health-url=http://127.0.0.1:{port}/ready',
-      '--settle-seconds=1',
+      `--settle-seconds=${options.settleSeconds ?? 1}`,
     ],
     timeoutMs,
-    environment,
+    options.environment,
   );
 }
 

@@ -129,11 +129,17 @@ describe('rolling deploy of real Switchyard processes behind Caddy', () => {
           signal: AbortSignal.timeout(20_000),
         });
         const text = await response.text();
-        return response.status === 200 ? null : `HTTP ${response.status} ${text.slice(0, 200)}`;
+        if (response.status === 200) return null;
+        // An empty 503 is Caddy's own: no upstream it considered healthy.
+        return `HTTP ${response.status} ${text ? text.slice(0, 200) : '(empty: from Caddy)'}`;
       });
       let roll: Awaited<ReturnType<typeof runRollingDeploy>>;
       try {
-        roll = await runRollingDeploy([port1, port2], `sh ${replace} {port}`, 100_000, variables);
+        // deploy.sh's settle time (2 s): Caddy must have seen the new process healthy before the other drains.
+        roll = await runRollingDeploy([port1, port2], `sh ${replace} {port}`, 200_000, {
+          environment: variables,
+          settleSeconds: 2,
+        });
       } finally {
         await load.stop();
       }

@@ -48,7 +48,8 @@ export async function closeListenerKeepingBacklog(server: HttpServer): Promise<{
     accepted += 1;
   };
   const address = server.address();
-  const queued = (typeof address === 'object' && address && acceptQueueLength(address.port)) ?? listenBacklog;
+  const queued =
+    (typeof address === 'object' && address !== null ? acceptQueueLength(address.port) : null) ?? listenBacklog;
   server.on('connection', count);
   try {
     for (;;) {
