@@ -1,18 +1,23 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import {
+  type CaddyProxy,
+  freePort,
+  hasCommand,
+  runRollingDeploy,
+  stacksDir,
+  startCaddy,
+  startLoad,
+} from './roll-harness';
 
 // The per-concern compose stacks (ingress, databases prod and dev, AI, apps), their Caddyfile and the
 // rolling deploy script.
 
-const stacksDir = dirname(fileURLToPath(import.meta.url));
 const composeFiles = readdirSync(stacksDir).filter((name) => /^docker-compose\..+\.yml$/.test(name));
-const hasCommand = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 const composeEnvironment = { ...process.env, TUNNEL_TOKEN: 'test-token', PUBLIC_URL: 'https://ai.example.com' };
 
 type Service = { image?: string; deploy?: { resources?: { reservations?: { devices?: unknown[] } } } };
@@ -91,40 +96,6 @@ describe('compose stacks', () => {
   });
 });
 
-/** Runs a command to its end without blocking this process's event loop; its status and stderr. */
-/** Runs a command without blocking the event loop; killed after `timeoutMs` so a hang fails the test instead of outliving it. */
-function runAsync(
-  command: string,
-  args: string[],
-  timeoutMs: number,
-): Promise<{ status: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => {
-      stderr += `\n[test] killed after ${timeoutMs} ms`;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stderr });
-    });
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 /**
  * A stand-in API process that drains like Switchyard should behind a proxy: on SIGTERM /ready turns 503
  * at once, requests keep being served for a grace period, then it stops accepting and exits once the
@@ -167,7 +138,7 @@ describe('rolling deploy behind Caddy', () => {
     const directory = mkdtempSync(join(tmpdir(), 'switchyard-roll-'));
     const script = join(directory, 'api.cjs');
     writeFileSync(script, apiProcess);
-    const [proxyPort, adminPort, port1, port2] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const [port1, port2] = await Promise.all([freePort(), freePort()]);
     const children: ChildProcess[] = [];
     const start = (port: number) => {
       const child = spawn(process.execPath, [script, String(port), join(directory, `${port}.pid`)], {
@@ -182,84 +153,35 @@ describe('rolling deploy behind Caddy', () => {
       join(directory, 'replace.sh'),
       `#!/bin/sh\nport=$1\nold=$(cat ${directory}/$port.pid)\nkill -TERM $old\ni=0\nwhile kill -0 $old 2>/dev/null; do i=$((i+1)); [ $i -gt 600 ] && { echo "pid $old still running after 30 s" >&2; exit 1; }; sleep 0.05; done\nrm -f ${directory}/$port.pid\nnohup ${process.execPath} ${script} $port ${directory}/$port.pid >/dev/null 2>&1 &\nwhile [ ! -f ${directory}/$port.pid ]; do sleep 0.05; done\n`,
     );
-    const caddyfile = readFileSync(join(stacksDir, 'Caddyfile'), 'utf8').replace(
-      '{\n\tgrace_period 60s\n}',
-      `{\n\tgrace_period 60s\n\tadmin 127.0.0.1:${adminPort}\n}`,
-    );
-    writeFileSync(join(directory, 'Caddyfile'), caddyfile);
     children.push(start(port1), start(port2));
-    const caddy = spawn('caddy', ['run', '--config', join(directory, 'Caddyfile'), '--adapter', 'caddyfile'], {
-      env: {
-        ...process.env,
-        SITE_ADDRESS: `http://127.0.0.1:${proxyPort}`,
-        UPSTREAMS: `127.0.0.1:${port1} 127.0.0.1:${port2}`,
-        XDG_DATA_HOME: directory,
-        XDG_CONFIG_HOME: directory,
-      },
-      stdio: 'ignore',
-    });
-    const proxy = `http://127.0.0.1:${proxyPort}/`;
+    let proxy: CaddyProxy | undefined;
     try {
-      // Caddy is up once a request gets through.
-      const deadline = Date.now() + 30_000;
-      while (
-        !(await fetch(proxy).then(
-          (response) => response.ok,
-          () => false,
-        ))
-      ) {
-        if (Date.now() > deadline) throw new Error('Caddy did not start');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      proxy = await startCaddy(directory, [port1, port2], '/');
       const pidsBefore = [port1, port2].map((port) => readFileSync(join(directory, `${port}.pid`), 'utf8'));
-      let stop = false;
-      const outcomes = { ok: 0, failed: [] as string[], servedBy: new Set<string>() };
+      const servedBy = new Set<string>();
+      const target = `${proxy.url}/`;
       // Load: eight clients sending back to back for the whole roll.
-      const load = Promise.all(
-        Array.from({ length: 8 }, async () => {
-          while (!stop) {
-            try {
-              const response = await fetch(proxy, { method: 'POST', body: 'x' });
-              const text = await response.text();
-              if (response.ok) {
-                outcomes.ok += 1;
-                outcomes.servedBy.add(text);
-              } else outcomes.failed.push(`HTTP ${response.status}`);
-            } catch (error) {
-              outcomes.failed.push((error as Error).message);
-            }
-          }
-        }),
-      );
-      // Not spawnSync: the test's own event loop must keep running, for the load and to reap the old
-      // processes (started from here) once they exit; a blocked loop leaves them as zombies that
-      // `kill -0` still finds, and the replace step waits for ever.
-      const roll = await runAsync(
-        process.execPath,
-        [
-          join(stacksDir, 'rolling-deploy.mjs'),
-          `--instance=api-1=${port1}`,
-          `--instance=api-2=${port2}`,
-          `--replace=sh ${join(directory, 'replace.sh')} {port}`,
-          '--health-url=http://127.0.0.1:{port}/ready',
-          '--settle-seconds=1',
-        ],
-        90_000,
-      );
-      stop = true;
-      await load;
+      const load = startLoad(8, async () => {
+        const response = await fetch(target, { method: 'POST', body: 'x' });
+        const text = await response.text();
+        if (!response.ok) return `HTTP ${response.status}`;
+        servedBy.add(text);
+        return null;
+      });
+      const roll = await runRollingDeploy([port1, port2], `sh ${join(directory, 'replace.sh')} {port}`, 90_000);
+      await load.stop();
       expect(roll.status, roll.stderr).toBe(0);
       expect(roll.stderr).toMatch(
         /replacing api-1[\s\S]*api-1 is healthy[\s\S]*replacing api-2[\s\S]*rolled api-1, api-2/,
       );
       const pidsAfter = [port1, port2].map((port) => readFileSync(join(directory, `${port}.pid`), 'utf8'));
       expect(pidsAfter.some((pid) => pidsBefore.includes(pid))).toBe(false);
-      expect(outcomes.failed).toEqual([]);
-      expect(outcomes.ok).toBeGreaterThan(100);
+      expect(load.failed).toEqual([]);
+      expect(load.ok).toBeGreaterThan(100);
       // Old and new processes both answered.
-      expect(outcomes.servedBy.size).toBeGreaterThanOrEqual(3);
+      expect(servedBy.size).toBeGreaterThanOrEqual(3);
     } finally {
-      caddy.kill('SIGTERM');
+      proxy?.caddy.kill('SIGTERM');
       for (const port of [port1, port2]) {
         try {
           process.kill(Number(readFileSync(join(directory, `${port}.pid`), 'utf8')), 'SIGKILL');

@@ -359,6 +359,111 @@ describe('switchyard CLI against a running embedded server', () => {
   }, 90_000);
 });
 
+describe('switchyard start stopping while its event loop is blocked', () => {
+  let workspace: Workspace;
+  let server: CliServer;
+
+  beforeAll(async () => {
+    workspace = await createWorkspace({ ollama: { autodetect: false } }, { SHUTDOWN_DRAIN_DELAY_SECONDS: '0' });
+    server = await workspace.start();
+  }, 120_000);
+
+  afterAll(async () => {
+    // SIGKILL ends the process even while a failed test left it stopped.
+    await server?.kill();
+    if (workspace) await rm(workspace.directory, { recursive: true, force: true });
+  });
+
+  it('answers every request that reached the kernel before SIGTERM (accept backlog, unread sockets) instead of resetting it', async () => {
+    const created = await workspace.cli(['keys', 'create', '--env', 'prod', '--name', 'backlog']);
+    expect(created.code, describeResult(created)).toBe(0);
+    const key = created.stdout.trim();
+    const keyId = createdKeyId(created);
+    expect((await chat(server.url, key)).status).toBe(200);
+
+    // A stopped process is the extreme of a busy event loop (embedded mode runs PGlite on it): the kernel
+    // completes each handshake and buffers each request, and nothing is accepted or read until it runs.
+    server.child.kill('SIGSTOP');
+    const pending = await Promise.all(Array.from({ length: 12 }, (_, index) => sendRawChat(server.url, key, index)));
+    server.child.kill('SIGTERM');
+    server.child.kill('SIGCONT');
+
+    const outcomes = await Promise.all(pending.map((request) => request.outcome));
+    // Each was sent before the signal: it ran (200) or was refused cleanly (503 SY_ERR_SHUTTING_DOWN), never reset.
+    const failed = outcomes.filter(
+      (outcome) =>
+        outcome.error !== '' ||
+        !(outcome.status === 200 || (outcome.status === 503 && errorCode(outcome.body) === 'SY_ERR_SHUTTING_DOWN')),
+    );
+    expect(failed).toEqual([]);
+    const exit = await server.exited;
+    expect(exit, server.stderr()).toEqual({ code: 0, signal: null });
+
+    const prod = await openDatabase({ kind: 'pglite', dataDir: join(workspace.dataDir, 'prod') });
+    try {
+      const rows = await createUsageRepository(prod.db).list({ apiKeyId: keyId });
+      const answered = outcomes.filter((outcome) => outcome.status === 200).length;
+      expect(rows.filter((row) => row.status === 200)).toHaveLength(1 + answered);
+      expect(rows.filter((row) => row.status === 503)).toHaveLength(outcomes.length - answered);
+    } finally {
+      await prod.close();
+    }
+  }, 90_000);
+});
+
+interface RawOutcome {
+  status: number;
+  body: string;
+  /** The socket error ('ECONNRESET', …), or '' when the answer arrived whole. */
+  error: string;
+}
+
+/**
+ * A chat request written on a fresh TCP connection (no client library in between): resolves once the
+ * kernel has taken the whole request, with the outcome to come. Works against a stopped process too.
+ */
+function sendRawChat(url: string, key: string, index: number): Promise<{ outcome: Promise<RawOutcome> }> {
+  const { hostname, port } = new URL(url);
+  const payload = JSON.stringify({ model: 'echo', messages: [{ role: 'user', content: `backlog ${index}` }] });
+  const head = [
+    'POST /v1/chat/completions HTTP/1.1',
+    `host: ${hostname}:${port}`,
+    `authorization: Bearer ${key}`,
+    'content-type: application/json',
+    `content-length: ${Buffer.byteLength(payload)}`,
+    'connection: close',
+  ].join('\r\n');
+  return new Promise((resolveSent, rejectSent) => {
+    const socket = connect(Number(port), hostname);
+    let text = '';
+    let error = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (piece: string) => {
+      text += piece;
+    });
+    socket.on('error', (failure: NodeJS.ErrnoException) => {
+      error = failure.code ?? failure.message;
+      rejectSent(failure);
+    });
+    const outcome = new Promise<RawOutcome>((resolve) => {
+      socket.on('close', () => {
+        const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+        const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+        resolve({ status, body, error: error || (status === 0 ? 'closed without an answer' : '') });
+      });
+    });
+    socket.once('connect', () => socket.write(`${head}\r\n\r\n${payload}`, () => resolveSent({ outcome })));
+  });
+}
+
+function errorCode(body: string): string {
+  try {
+    return String((JSON.parse(body) as { error?: { code?: string } }).error?.code ?? '');
+  } catch {
+    return '';
+  }
+}
+
 /** One request on its own connection (node:http, no pooling): the status, headers as sent, and body. */
 function rawRequest(
   url: string,

@@ -18,6 +18,7 @@ import { registerCors } from '../edge/cors';
 import { sendError } from '../edge/error-handler';
 import { registerRequestHooks } from '../edge/hooks';
 import { createLazyCompilers, type RouteSchema } from '../edge/lazy-compilers';
+import { closeListenerKeepingBacklog } from '../edge/listener-close';
 import { securitySchemes, transformDocument, transformRouteSchema } from '../edge/openapi';
 import { requestIdFrom } from '../edge/request-context';
 import { closeConnectionAfter, createRequestTracker } from '../edge/request-tracker';
@@ -70,10 +71,12 @@ export interface BuiltApp {
    */
   startDraining(): void;
   /**
-   * Second step, right before the listener closes: requests that still arrive on open connections are
-   * refused with SY_ERR_SHUTTING_DOWN, and each connection is closed once its response is out.
+   * Second step: requests that still arrive are refused with SY_ERR_SHUTTING_DOWN, and each connection is
+   * closed once its response is out; the listener closes once the connections the kernel already holds are
+   * accepted and their requests read (see closeListenerKeepingBacklog). Resolves when the port is closed,
+   * with how many connections were waiting to be accepted then and how many were accepted meanwhile.
    */
-  stopAccepting(): void;
+  stopAccepting(): Promise<{ accepted: number; queued: number }>;
   /** Requests in flight now (the shutdown logs them). */
   inFlight(): number;
   /** Route validators and serializers are compiled on first use; this compiles the rest now (tests). */
@@ -89,6 +92,9 @@ export interface BuiltApp {
 export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   let draining = false;
   let stopping = false;
+  // Set once the listener is closed and what it had accepted is read: only then is an idle connection one
+  // with nothing unread on it.
+  let listenerClosed = false;
   const lazyCompilers = createLazyCompilers();
   const app = Fastify({
     loggerInstance: parts.logger as FastifyBaseLogger,
@@ -203,7 +209,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   // A keep-alive connection that was busy when the server stopped accepting (a long stream) stays open
   // after its response ends, holding shutdown until the client lets go or the timeout cuts it: close it once idle.
   app.addHook('onResponse', (_request, _reply, done) => {
-    if (stopping) setImmediate(() => app.server.closeIdleConnections());
+    if (listenerClosed) setImmediate(() => app.server.closeIdleConnections());
     done();
   });
 
@@ -266,9 +272,12 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
       // Requests in flight answer with `Connection: close` too (unless their headers are out: a stream).
       for (const [request, response] of tracker.entries()) closeConnectionAfter(tracker, request, response);
     },
-    stopAccepting() {
+    async stopAccepting() {
       draining = true;
       stopping = true;
+      const drained = await closeListenerKeepingBacklog(app.server);
+      listenerClosed = true;
+      return drained;
     },
     inFlight: () => tracker.inFlight(),
     compilePendingSchemas: () => lazyCompilers.compilePending(),

@@ -2,6 +2,7 @@ import type { SwitchyardConfig } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { startAdminSocket } from '../cli/admin-socket';
+import { listenBacklog } from '../edge/listener-close';
 import { listAllModels } from '../gateway/model-list';
 import { backupAndPrune } from '../operations/backup/backup-job';
 import { buildApp } from './app';
@@ -21,9 +22,6 @@ export interface RunningServer {
   /** Ends the drain delay of a close() under way now (a second SIGTERM, or Ctrl-C pressed again). */
   endDrainDelay(): void;
 }
-
-/** One turn of the event loop: what its poll phase found ready (connections, request bytes) has been handled. */
-const loopTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Embedded mode opens the dev database on first use; the first /ready (a load balancer, the landing
@@ -65,7 +63,7 @@ export async function startServer(
         parts.adminSocketPath,
       );
     }
-    await app.listen({ host: config.host, port: config.port });
+    await app.listen({ host: config.host, port: config.port, backlog: listenBacklog });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -117,22 +115,18 @@ export async function startServer(
               };
             });
           }
-          stopAccepting();
+          // Requests sent before now may still wait unread in the accept backlog or a socket's buffer when the
+          // event loop was busy as they came (embedded mode runs its PGlite queries on this thread): each is
+          // accepted and read before the listener and idle connections close, so it gets an answer
+          // (SY_ERR_SHUTTING_DOWN with Retry-After) instead of a reset.
+          const { accepted, queued } = await stopAccepting();
           const connections = await new Promise<number>((resolve) =>
             app.server.getConnections((error, count) => resolve(error ? -1 : count)),
           );
           logger.info(
-            { inFlight: inFlight(), connections },
+            { inFlight: inFlight(), connections, queuedAtStop: queued, acceptedWhileClosing: accepted },
             'stopped accepting: finishing in-flight requests and streams',
           );
-          // Requests sent before now may still wait unread in the accept backlog or a socket's buffer when the
-          // event loop was busy as they came (embedded mode runs its PGlite queries on this thread): closing the
-          // listener then resets the connections not yet accepted, and closing "idle" kept-alive connections
-          // resets those whose request was not read yet. Two turns of the loop accept the pending connections
-          // and read what was sent on them, so each such request gets an answer (SY_ERR_SHUTTING_DOWN with
-          // Retry-After) instead of a reset.
-          await loopTurn();
-          await loopTurn();
           const timeout = setTimeout(() => {
             logger.warn('in-flight requests did not finish in time; closing their connections');
             app.server.closeAllConnections();
