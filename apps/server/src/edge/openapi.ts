@@ -241,6 +241,7 @@ const successDocs: Readonly<Record<string, SuccessDoc>> = {
   'DELETE /api/presets/:id': { status: 204, description: 'Deleted' },
   'DELETE /api/images/:id': { status: 204, description: 'Deleted, with its bytes' },
   'DELETE /api/assistants/:id': { status: 204, description: 'Deleted; chats with it keep their messages' },
+  'DELETE /api/apps/:id': { status: 204, description: 'Removed from its project' },
   'DELETE /v1/projects/:projectId': {
     status: 204,
     description: 'Deleted with what was shared in it; its keys revoked',

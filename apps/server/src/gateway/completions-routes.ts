@@ -8,7 +8,7 @@ import { withoutNulls } from '../edge/without-nulls';
 import { resolveModel } from './chat-execution';
 import { chatCallOf, tagAnswer } from './chat-http';
 import type { GatewayDependencies } from './gateway-dependencies';
-import { openAIChunkStream } from './openai-chunk-stream';
+import { openAIChunkStream } from './openai-chunk-stream-http';
 import { assertTextCompletionSupported, completeText, startTextStream } from './text-completion-execution';
 
 const behaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat', openaiErrors: true };

@@ -29,7 +29,7 @@ import {
 } from './chat-execution';
 import { chatCallOf, tagAnswer } from './chat-http';
 import { listAllModels, type OtherModelSources } from './model-list';
-import { openAIChunkStream } from './openai-chunk-stream';
+import { openAIChunkStream } from './openai-chunk-stream-http';
 
 const chatBehaviour: RouteBehaviour = { auth: 'optional', rateLimit: 'chat', openaiErrors: true };
 const modelsBehaviour: RouteBehaviour = { auth: 'optional', openaiErrors: true };
