@@ -1,5 +1,5 @@
 import type { CreateProjectAppRequest, ProjectApp } from '@switchyard/api-schemas';
-import { projectAllowsApp, type ResourceAction, SwitchyardError } from '@switchyard/core';
+import { isSwitchyardError, projectAllowsApp, type ResourceAction, SwitchyardError } from '@switchyard/core';
 import type { AppRecord, AppsRepository } from '@switchyard/db';
 import { type Actor, requireMembership } from '../projects/project-access';
 import { type AppAdmin, type AppDefinition, displayUrl } from './app-admin';
@@ -50,8 +50,9 @@ export function createProjectApps(
   async function authorized(actor: Actor, id: string, action: Exclude<ResourceAction, 'create'>) {
     const row = await repository.find(id);
     if (row?.source !== 'admin' || !row.projectId) throw notFound(id);
-    const role = await requireMembership(actor, row.projectId).catch(() => {
-      throw notFound(id);
+    // Not a member reads as "no such app"; any other failure (the database) keeps its own error.
+    const role = await requireMembership(actor, row.projectId).catch((error: unknown) => {
+      throw isSwitchyardError(error) && error.status === 404 ? notFound(id) : error;
     });
     if (!projectAllowsApp(role, action)) throw forbidden(role, action);
     return { ...row, projectId: row.projectId };
