@@ -4,7 +4,7 @@ import { createTemplateRepository, openDatabase, type SwitchyardDatabase } from 
 import { createTestPostgresDatabase, probePostgres } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../infrastructure/logger';
-import { errorBody, normalizeError } from './error-handler';
+import { errorBody, errorLogLine, normalizeError } from './error-handler';
 
 const postgres = await probePostgres();
 const marker = 'db-marker-8c2d';
@@ -71,5 +71,29 @@ describe('normalizeError', () => {
       expect(normalizeError(wrapped)).toMatchObject({ status: 400, code: 'SY_ERR_INVALID_TEXT' });
     }
     expect(normalizeError(Object.assign(new Error('other'), { code: '23505' })).code).toBe('SY_ERR_INTERNAL');
+  });
+});
+
+describe('errorLogLine', () => {
+  it('logs a drain refusal as one info line without the stack, and a bug as an error with it', () => {
+    const drain = new SwitchyardError('SY_ERR_SHUTTING_DOWN', 'The server is shutting down; retry the request');
+    expect(errorLogLine(normalizeError(drain), drain)).toEqual({
+      level: 'info',
+      fields: { code: 'SY_ERR_SHUTTING_DOWN', status: 503 },
+      message: 'The server is shutting down; retry the request',
+    });
+    const bug = new TypeError('x is undefined');
+    const line = errorLogLine(normalizeError(bug), bug);
+    expect(line.level).toBe('error');
+    expect(line.fields.err).toBe(bug);
+    const outage = new SwitchyardError('SY_ERR_DEPENDENCY_UNAVAILABLE', 'Database unavailable', {
+      cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    });
+    expect(errorLogLine(normalizeError(outage), outage)).toMatchObject({
+      level: 'warn',
+      fields: { reason: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:5432' },
+    });
+    const refusal = new SwitchyardError('SY_ERR_INVALID_JSON', 'bad');
+    expect(errorLogLine(normalizeError(refusal), refusal).level).toBe('info');
   });
 });

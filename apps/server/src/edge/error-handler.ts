@@ -141,14 +141,8 @@ export function sendError(
 ): FastifyReply {
   const error = normalizeError(thrown);
   request.errorCode = error.code;
-  if (error.code === 'SY_ERR_DEPENDENCY_UNAVAILABLE') {
-    // An outage is not a bug: one line with the reason, not the driver's error object and stack.
-    request.log.warn({ code: error.code, reason: reasonOf(thrown) }, error.message);
-  } else if (error.status >= 500) {
-    request.log.error({ err: thrown, code: error.code }, 'request failed');
-  } else {
-    request.log.info({ code: error.code, status: error.status }, error.message);
-  }
+  const line = errorLogLine(error, thrown);
+  request.log[line.level](line.fields, line.message);
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
   // RFC 9110: a 401 names the scheme that would work (MCP clients read it too).
   if (error.status === 401) reply.header('www-authenticate', bearerChallenge(error));
@@ -156,6 +150,24 @@ export function sendError(
     .code(error.status)
     .type('application/json; charset=utf-8')
     .send(errorBody(error, errorShapeOf(request), secrets));
+}
+
+/**
+ * How a refused request is logged. A bug (any other 5xx) is an error with the thrown object and its stack;
+ * an outage is one warn line with the driver's reason; a refusal the server means to give (every 4xx, and
+ * SY_ERR_SHUTTING_DOWN, answered to each request that arrives while a process drains) is one info line.
+ */
+export function errorLogLine(
+  error: SwitchyardError,
+  thrown: unknown,
+): { level: 'info' | 'warn' | 'error'; fields: Record<string, unknown>; message: string } {
+  if (error.code === 'SY_ERR_DEPENDENCY_UNAVAILABLE') {
+    return { level: 'warn', fields: { code: error.code, reason: reasonOf(thrown) }, message: error.message };
+  }
+  if (error.status >= 500 && error.code !== 'SY_ERR_SHUTTING_DOWN') {
+    return { level: 'error', fields: { err: thrown, code: error.code }, message: 'request failed' };
+  }
+  return { level: 'info', fields: { code: error.code, status: error.status }, message: error.message };
 }
 
 /** The innermost message of an error chain (the driver's own words), without parameters or stack. */
