@@ -434,7 +434,8 @@ describe('docker compose', () => {
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
-  });
+    // docker-compose 1.x is a Python program started once per file: ~15 s in all on a quiet machine, 60+ s at load 30.
+  }, 120_000);
 });
 
 describe('the shipped Switchyard config files load', () => {
