@@ -220,6 +220,9 @@ export const giftRerankRounds = giftRerankSchema.table('rounds', {
   expected: jsonValue('expected').$type<string[] | null>(),
   triggeredBy: text('triggered_by'),
   ranking: jsonValue('ranking'),
+  /** The delivery asking the model to rank now (a random token), and until when its claim holds unless renewed. */
+  rankingClaimedBy: text('ranking_claimed_by'),
+  rankingClaimedUntil: moment('ranking_claimed_until'),
   createdAt: moment('created_at').notNull(),
   updatedAt: moment('updated_at').notNull(),
 });

@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import type { Db } from './client';
 import {
   type GiftRerankResultRow,
@@ -60,10 +60,49 @@ export function createGiftRerankRepository(db: Db) {
         return { round, results };
       });
     },
+    /**
+     * Takes the round's ranking for one delivery (`claimant`, a random token) until `until`, when no
+     * ranking is stored and nobody else holds a claim that is still good: in one statement, so of two
+     * deliveries of the triggering event only one asks the model. Says what the caller found: `claimed`,
+     * the stored `ranking`, or `busy` (another delivery holds the claim until `until`).
+     */
+    async claimRanking(
+      sessionId: string,
+      claimant: string,
+      now: Date,
+      until: Date,
+    ): Promise<{ outcome: 'claimed' } | { outcome: 'ranked'; ranking: unknown } | { outcome: 'busy'; until: Date }> {
+      const claimed = await db
+        .update(giftRerankRounds)
+        .set({ rankingClaimedBy: claimant, rankingClaimedUntil: until, updatedAt: now })
+        .where(
+          and(
+            eq(giftRerankRounds.sessionId, sessionId),
+            isNull(giftRerankRounds.ranking),
+            or(
+              isNull(giftRerankRounds.rankingClaimedUntil),
+              lt(giftRerankRounds.rankingClaimedUntil, now),
+              eq(giftRerankRounds.rankingClaimedBy, claimant),
+            ),
+          ),
+        )
+        .returning({ sessionId: giftRerankRounds.sessionId });
+      if (claimed.length > 0) return { outcome: 'claimed' };
+      const [row] = await db.select().from(giftRerankRounds).where(eq(giftRerankRounds.sessionId, sessionId));
+      if (row?.ranking !== null && row?.ranking !== undefined) return { outcome: 'ranked', ranking: row.ranking };
+      return { outcome: 'busy', until: row?.rankingClaimedUntil ?? now };
+    },
+    /** Gives the claim up (the ranking failed), so another delivery may take it at once. */
+    async releaseRanking(sessionId: string, claimant: string): Promise<void> {
+      await db
+        .update(giftRerankRounds)
+        .set({ rankingClaimedBy: null, rankingClaimedUntil: null })
+        .where(and(eq(giftRerankRounds.sessionId, sessionId), eq(giftRerankRounds.rankingClaimedBy, claimant)));
+    },
     async saveRanking(sessionId: string, ranking: unknown, now: Date): Promise<unknown> {
       await db
         .update(giftRerankRounds)
-        .set({ ranking, updatedAt: now })
+        .set({ ranking, rankingClaimedBy: null, rankingClaimedUntil: null, updatedAt: now })
         .where(and(eq(giftRerankRounds.sessionId, sessionId), isNull(giftRerankRounds.ranking)));
       const [row] = await db.select().from(giftRerankRounds).where(eq(giftRerankRounds.sessionId, sessionId));
       return row?.ranking ?? ranking;

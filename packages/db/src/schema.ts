@@ -104,6 +104,11 @@ export const apiKeyUsageLog = pgTable(
     userId: text('user_id'),
     /** The project the request was made within (a project key, or a project chat), when its plan's budget counted it. */
     projectId: text('project_id'),
+    /**
+     * The caller of a call made outside an HTTP request, as its budget counts it (`whatsapp:+<number>`);
+     * null for HTTP requests, whose key, user, project or client IP names them.
+     */
+    subject: text('subject'),
     /** US dollars by the price table in force when the row was written; 0 for a model without a price. */
     costUsd: doublePrecision('cost_usd').notNull().default(0),
     createdAt: createdAtColumn(),
@@ -115,6 +120,7 @@ export const apiKeyUsageLog = pgTable(
     index('api_key_usage_log_user_id_idx').on(table.userId, table.createdAt),
     index('api_key_usage_log_api_key_id_idx').on(table.apiKeyId, table.createdAt),
     index('api_key_usage_log_project_id_idx').on(table.projectId, table.createdAt),
+    index('api_key_usage_log_subject_idx').on(table.subject, table.createdAt),
   ],
 );
 

@@ -50,9 +50,15 @@ export interface SubjectTotalsQuery {
   since: Date;
   /**
    * Exactly one: the rows of a key, of a user (session and keys alike), of a project (requests made
-   * within it), or of an anonymous client IP.
+   * within it), of an anonymous client IP, or of a caller outside HTTP by the subject on its rows
+   * (`whatsapp:+<number>`).
    */
-  subject: { apiKeyId: string } | { userId: string } | { projectId: string } | { clientIp: string };
+  subject:
+    | { apiKeyId: string }
+    | { userId: string }
+    | { projectId: string }
+    | { clientIp: string }
+    | { subject: string };
 }
 
 export interface SubjectTotals {
@@ -86,6 +92,7 @@ export function createUsageRepository(db: Db): UsageRepository {
         audioSeconds: [] as Array<number | null>,
         userId: [] as Array<string | null>,
         projectId: [] as Array<string | null>,
+        subject: [] as Array<string | null>,
         costUsd: [] as number[],
         createdAt: [] as string[],
       };
@@ -104,19 +111,20 @@ export function createUsageRepository(db: Db): UsageRepository {
         columns.audioSeconds.push(row.audioSeconds ?? null);
         columns.userId.push(row.userId ?? null);
         columns.projectId.push(row.projectId ?? null);
+        columns.subject.push(row.subject ?? null);
         columns.costUsd.push(row.costUsd ?? 0);
         columns.createdAt.push(row.createdAt ? row.createdAt.toISOString() : now);
       }
       await db.execute(sql`
         INSERT INTO api_key_usage_log
           (environment, api_key_id, client_ip, method, route, model, status, latency_ms,
-           prompt_tokens, completion_tokens, audio_seconds, user_id, project_id, cost_usd, created_at)
+           prompt_tokens, completion_tokens, audio_seconds, user_id, project_id, subject, cost_usd, created_at)
         SELECT * FROM unnest(
           ${sql.param(columns.environment)}::varchar[], ${sql.param(columns.apiKeyId)}::text[], ${sql.param(columns.clientIp)}::text[],
           ${sql.param(columns.method)}::text[], ${sql.param(columns.route)}::text[], ${sql.param(columns.model)}::text[], ${sql.param(columns.status)}::int[],
           ${sql.param(columns.latencyMs)}::float8[], ${sql.param(columns.promptTokens)}::int[], ${sql.param(columns.completionTokens)}::int[],
           ${sql.param(columns.audioSeconds)}::float8[], ${sql.param(columns.userId)}::text[], ${sql.param(columns.projectId)}::text[],
-          ${sql.param(columns.costUsd)}::float8[], ${sql.param(columns.createdAt)}::timestamptz[]
+          ${sql.param(columns.subject)}::text[], ${sql.param(columns.costUsd)}::float8[], ${sql.param(columns.createdAt)}::timestamptz[]
         )`);
     },
 
@@ -208,11 +216,13 @@ function subjectCondition(query: SubjectTotalsQuery): SQL | undefined {
         ? eq(apiKeyUsageLog.userId, subject.userId)
         : 'projectId' in subject
           ? eq(apiKeyUsageLog.projectId, subject.projectId)
-          : and(
-              eq(apiKeyUsageLog.clientIp, subject.clientIp),
-              isNull(apiKeyUsageLog.apiKeyId),
-              isNull(apiKeyUsageLog.userId),
-            );
+          : 'subject' in subject
+            ? eq(apiKeyUsageLog.subject, subject.subject)
+            : and(
+                eq(apiKeyUsageLog.clientIp, subject.clientIp),
+                isNull(apiKeyUsageLog.apiKeyId),
+                isNull(apiKeyUsageLog.userId),
+              );
   return and(eq(apiKeyUsageLog.environment, query.environment), gte(apiKeyUsageLog.createdAt, query.since), condition);
 }
 

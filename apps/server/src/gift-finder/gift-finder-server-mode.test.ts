@@ -219,12 +219,10 @@ describe.skipIf(!serverMode || !hasAmqp)(
         expect(stream.filter((message) => message.event === 'ranking').length).toBe(1);
         expect(stream.at(-1)).toMatchObject({ event: 'done', data: { status: 'ready' } });
         const asked = (task: string) => (model.calls[task] ?? 0) - (callsBefore[task] ?? 0);
-        expect([asked('interview'), asked('ideas')]).toEqual([3, 1]);
-        // Delivery is at-least-once: one full run on a loaded machine saw the model asked twice to rerank
-        // (the ranking above was still single and each stage completed once). Asking again costs tokens,
-        // never a second result; why the trigger ran twice there is not found yet (docs/gift-finder.md).
-        expect(asked('rerank')).toBeGreaterThanOrEqual(1);
-        expect(asked('rerank')).toBeLessThanOrEqual(2);
+        // The kill can leave two copies of an event in a group's queue (the dead worker's unacknowledged one
+        // and a republished one), handled at the same time by the replacement; the rerank claim still asks
+        // the model once (rerank-claim.test.ts forces that case).
+        expect([asked('interview'), asked('ideas'), asked('rerank')]).toEqual([3, 1, 1]);
       } finally {
         marketplaces.ebay.setBehaviour({ kind: 'ok' });
         release();

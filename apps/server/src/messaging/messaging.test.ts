@@ -60,7 +60,7 @@ beforeAll(async () => {
       providers: [{ id: 'fake', type: 'openai-compatible', baseURL: openai.url }],
       models: [{ id: 'smart', provider: 'fake', upstreamModel: 'gpt-4o-mini' }],
       audioModels: [{ id: 'whisper-1', type: 'openai-compatible', baseURL: audio.url }],
-      prices: { 'whisper-1': { perAudioMinute: 0.6 } },
+      prices: { 'whisper-1': { perAudioMinute: 0.6 }, smart: { inputPerMillion: 1_000, outputPerMillion: 2_000 } },
       whatsapp: {
         graphBaseURL: graph.url,
         appSecret,
@@ -592,6 +592,86 @@ describe('the WhatsApp webhook', () => {
     expect(refused).toHaveLength(1);
     expect(refused[0]).toMatchObject({ audioSeconds: null, costUsd: 0 });
     expect((await server.parts.audioQuota.status('prod', `whatsapp:+${from}`)).usedSeconds).toBe(0);
+  });
+});
+
+describe('metering the bot’s answers', () => {
+  const rowsOf = async (from: string) => {
+    await server.parts.usage.flush();
+    const rows = await createUsageRepository(server.parts.databases.prod.db).list({ limit: 10_000 });
+    return rows.filter((row) => row.subject === `whatsapp:+${from}` && row.model === 'smart');
+  };
+
+  it('writes a usage row per answer with its tokens and cost, for the sender', slow, async () => {
+    const from = '4915100000031';
+    await userWrites(from, 'How much does this answer cost?');
+    await soon(() => expect(textsTo(from)).toHaveLength(1));
+    const modelRequest = openai.requests.at(-1)?.body as { messages: unknown[] };
+    expect(JSON.stringify(modelRequest.messages)).toContain('How much does this answer cost?');
+    const rows = await soon(async () => {
+      const found = await rowsOf(from);
+      expect(found).toHaveLength(1);
+      return found;
+    });
+    const [row] = rows;
+    expect(row).toMatchObject({
+      environment: 'prod',
+      route: '/v1/whatsapp/webhook',
+      status: 200,
+      apiKeyId: null,
+      userId: null,
+      clientIp: null,
+    });
+    expect(row?.promptTokens).toBeGreaterThan(0);
+    expect(row?.completionTokens).toBeGreaterThan(0);
+    expect(row?.costUsd).toBeCloseTo(
+      ((row?.promptTokens ?? 0) * 1_000 + (row?.completionTokens ?? 0) * 2_000) / 1_000_000,
+      9,
+    );
+  });
+
+  it('refuses politely once the sender’s budget is used up, and records the outcome', slow, async () => {
+    const from = '4915100000032';
+    const admin = (method: string, path: string, body?: unknown) =>
+      fetch(`${server.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${adminKey}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    // Senders are on the default plan, each number its own budget: one answer fits, the next does not.
+    const created = await admin('POST', '/v1/admin/plans', {
+      id: 'whatsapp-tight',
+      name: 'Tight',
+      token_budget: 5,
+      budget_period: 'day',
+      is_default: true,
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const repository = createWhatsAppRepository(server.parts.databases.prod.db);
+    try {
+      await userWrites(from, 'first question');
+      await soon(() => expect(textsTo(from)).toHaveLength(1));
+      expect(textsTo(from)[0]).toBe('answer: first question (1 questions so far)');
+      const modelRequests = openai.requests.length;
+      await userWrites(from, 'second question');
+      await soon(async () => expect((await repository.latestInbound(`+${from}`))?.outcome).toBe('budget-exceeded'));
+      await soon(() => expect(textsTo(from)).toHaveLength(2));
+      expect(textsTo(from)).toEqual([
+        'answer: first question (1 questions so far)',
+        'Sorry, your budget for answers is used up for now. Please try again after it resets.',
+      ]);
+      // The model was not asked; the refusal is a row that costs nothing, as a refused API request is.
+      expect(openai.requests.length).toBe(modelRequests);
+      const rows = await rowsOf(from);
+      expect(rows.map((row) => row.status).sort()).toEqual([200, 402]);
+      expect(rows.find((row) => row.status === 402)).toMatchObject({ costUsd: 0, promptTokens: null });
+    } finally {
+      expect((await admin('PATCH', '/v1/admin/plans/whatsapp-tight', { is_default: false })).status).toBe(200);
+      expect((await admin('DELETE', '/v1/admin/plans/whatsapp-tight')).status).toBe(204);
+    }
   });
 });
 

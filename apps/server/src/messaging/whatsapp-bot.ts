@@ -6,9 +6,14 @@ import { selectSkills, withFocusPrompt } from '../apps/focus-modes';
 import { runSkillLoop } from '../apps/skill-loop';
 import { addMessages, createConversation, findConversation, listMessages } from '../conversations/conversation-store';
 import type { Owner } from '../edge/owner';
+import { planAllowsModel } from '../edge/plan-limits';
+import type { UsageInfo } from '../edge/principal';
+import type { BudgetTicket } from '../plans/budget-enforcer';
+import { projectOfBudgetSubject } from '../plans/plan-store';
+import { recordMeteredUsage } from '../usage/metered-usage';
 import { queueMessage } from './message-service';
 import { downloadMedia } from './whatsapp-media';
-import { transcribeVoiceNote, voiceNoteRefusal } from './whatsapp-voice-note';
+import { transcribeVoiceNote, voiceNoteRefusal, whatsappUsageRoute } from './whatsapp-voice-note';
 import type { WhatsAppWebhookJobDependencies } from './whatsapp-webhook-job';
 
 /** WhatsApp's limit for one text message's body. */
@@ -152,7 +157,18 @@ async function questionOf(
   }
 }
 
-/** The model's answer to the conversation so far plus the question, with the bot's prompt and focus mode. */
+/** What the sender is told instead of an answer when their plan does not let the bot answer. */
+export const answerRefusals = {
+  budget: 'Sorry, your budget for answers is used up for now. Please try again after it resets.',
+  model: 'Sorry, I cannot answer here: the model I use is not included in your plan.',
+} as const;
+
+/**
+ * The model's answer to the conversation so far plus the question, with the bot's prompt and focus mode,
+ * metered like a chat request: the sender (`whatsapp:+<number>`, on the plan of anonymous callers) is
+ * admitted by the plan's model list and budget before the model is asked, and one usage row carries the
+ * tokens of every model call of the answer and their cost, settled against the reservation.
+ */
 async function ask(
   dependencies: WhatsAppWebhookJobDependencies,
   inbound: InboundMessage,
@@ -171,33 +187,88 @@ async function ask(
       isRetryable: false,
     });
   }
+  const subject = `whatsapp:${inbound.sender}`;
+  const plans = dependencies.plans ?? null;
+  const resolution = plans?.store.resolve({ kind: 'anonymous', keyId: null, userId: null, subject }) ?? null;
+  const plan = resolution?.plan ?? null;
+  if (plans && plan?.models && !planAllowsModel(plans, plan.models, route.id)) {
+    throw new SwitchyardError(
+      'SY_ERR_MODEL_NOT_ALLOWED',
+      `The model '${route.id}' is not included in plan '${plan.id}'`,
+    );
+  }
   const messages: ChatMessage[] = [
     ...(bot?.systemPrompt ? [{ role: 'system' as const, content: bot.systemPrompt }] : []),
     ...history,
     { role: 'user', content: question.content },
   ];
-  let request: ChatRequest = { model: route.id, messages };
-  const turn = async (next: ChatRequest) => (await dependencies.router.complete(route, next, signal)).value;
-  let completion: Awaited<ReturnType<typeof turn>>;
-  if (selection) {
-    request = withFocusPrompt(request, selection);
-    completion = await runSkillLoop(
-      dependencies.apps,
-      request,
-      selection,
-      {
-        environment: inbound.environment,
-        caller: { kind: 'anonymous', subject: `whatsapp:${inbound.sender}`, userId: null },
+  const started = Date.now();
+  const used: UsageInfo = { model: route.id, promptTokens: null, completionTokens: null };
+  let ticket: BudgetTicket | null = null;
+  let status = 200;
+  try {
+    if (plans && resolution) {
+      ticket = await plans.budgets.admit(
+        {
+          plan: resolution.plan,
+          budgetSubject: resolution.budgetSubject,
+          environment: inbound.environment,
+          userId: null,
+        },
         signal,
-        maxSteps: dependencies.settings.current().getInteger('apps.max_steps'),
-      },
-      turn,
+      );
+    }
+    let request: ChatRequest = { model: route.id, messages };
+    // Every model call of the answer counts (a focus mode's skill loop makes several).
+    const turn = async (next: ChatRequest) => {
+      const completion = (await dependencies.router.complete(route, next, signal)).value;
+      used.promptTokens = (used.promptTokens ?? 0) + (completion.usage?.prompt_tokens ?? 0);
+      used.completionTokens = (used.completionTokens ?? 0) + (completion.usage?.completion_tokens ?? 0);
+      return completion;
+    };
+    let completion: Awaited<ReturnType<typeof turn>>;
+    if (selection) {
+      request = withFocusPrompt(request, selection);
+      completion = await runSkillLoop(
+        dependencies.apps,
+        request,
+        selection,
+        {
+          environment: inbound.environment,
+          caller: { kind: 'anonymous', subject, userId: null },
+          signal,
+          maxSteps: dependencies.settings.current().getInteger('apps.max_steps'),
+        },
+        turn,
+      );
+    } else {
+      completion = await turn(request);
+    }
+    const content = completion.choices[0]?.message.content;
+    return { text: typeof content === 'string' ? content : '', model: route.id };
+  } catch (error) {
+    status = isSwitchyardError(error) ? error.status : 500;
+    throw error;
+  } finally {
+    const recorded = recordMeteredUsage(dependencies, {
+      environment: inbound.environment,
+      apiKeyId: null,
+      userId: null,
+      projectId: projectOfBudgetSubject(resolution?.budgetSubject),
+      clientIp: null,
+      subject,
+      method: 'POST',
+      route: whatsappUsageRoute,
+      status,
+      latencyMs: Date.now() - started,
+      used,
+      ticket,
+    });
+    // The row is queued already; a budget that cannot be settled must not hide the answer or its error.
+    await recorded.catch((error: unknown) =>
+      dependencies.logger.warn({ err: error }, 'whatsapp bot: an answer’s budget could not be settled'),
     );
-  } else {
-    completion = await turn(request);
   }
-  const content = completion.choices[0]?.message.content;
-  return { text: typeof content === 'string' ? content : '', model: route.id };
 }
 
 /** Tells the sender the bot could not answer (its model failed for good); a failure to say so is only logged. */
@@ -287,7 +358,21 @@ export async function answerInbound(
     .filter((row) => row.role === 'user' || row.role === 'assistant')
     .slice(-bot.historyMessages)
     .map((row) => ({ role: row.role as 'user' | 'assistant', content: row.content }));
-  const answer = await ask(dependencies, inbound, history, question, signal);
+  let answer: Awaited<ReturnType<typeof ask>>;
+  try {
+    answer = await ask(dependencies, inbound, history, question, signal);
+  } catch (error) {
+    // The plan refuses: the sender is told why, and the job is not retried.
+    if (isSwitchyardError(error) && error.code === 'SY_ERR_BUDGET_EXCEEDED') {
+      await reply(dependencies, inbound, answerRefusals.budget);
+      return 'budget-exceeded';
+    }
+    if (isSwitchyardError(error) && error.code === 'SY_ERR_MODEL_NOT_ALLOWED') {
+      await reply(dependencies, inbound, answerRefusals.model);
+      return 'model-not-allowed';
+    }
+    throw error;
+  }
   const text = answer.text.trim() === '' ? 'Sorry, I have no answer to that.' : answer.text;
   await addMessages(owner, conversation.id, [
     { role: 'user', content: question.stored, createdAt: inbound.sentAt },

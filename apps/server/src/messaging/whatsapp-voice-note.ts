@@ -11,8 +11,8 @@ import type { InboundMessage } from './whatsapp-bot';
 import { downloadMedia } from './whatsapp-media';
 import type { WhatsAppWebhookJobDependencies } from './whatsapp-webhook-job';
 
-/** The usage log's route for voice notes: they reach Switchyard through the webhook. */
-export const voiceNoteRoute = '/v1/whatsapp/webhook';
+/** The usage log's route for the bot's model calls (voice notes, answers): they reach Switchyard through the webhook. */
+export const whatsappUsageRoute = '/v1/whatsapp/webhook';
 
 const extensionOf: Record<string, string> = {
   'audio/ogg': 'ogg',
@@ -113,8 +113,9 @@ export async function transcribeVoiceNote(
       userId: null,
       projectId: projectOfBudgetSubject(resolution?.budgetSubject),
       clientIp: null,
+      subject,
       method: 'POST',
-      route: voiceNoteRoute,
+      route: whatsappUsageRoute,
       status,
       latencyMs: Date.now() - started,
       used,

@@ -52,7 +52,10 @@ export interface PlansDependencies {
   clock?: QuotaClock;
 }
 
-/** A budget subject's rows in the usage log: `key:<id>`, `user:<id>`, `project:<id>` or `ip:<address>`. */
+/**
+ * A budget subject's rows in the usage log: `key:<id>`, `user:<id>`, `project:<id>` and `ip:<address>` by
+ * their columns; any other (a caller outside HTTP, `whatsapp:+<number>`) by the subject its rows carry.
+ */
 function subjectOf(budgetSubject: string) {
   const separator = budgetSubject.indexOf(':');
   const kind = budgetSubject.slice(0, separator);
@@ -60,7 +63,8 @@ function subjectOf(budgetSubject: string) {
   if (kind === 'key') return { apiKeyId: id };
   if (kind === 'user') return { userId: id };
   if (kind === 'project') return { projectId: id };
-  return { clientIp: id };
+  if (kind === 'ip') return { clientIp: id };
+  return { subject: budgetSubject };
 }
 
 /** Plans, their cached resolution, the budget counters (Redis in server mode) and the price table. */

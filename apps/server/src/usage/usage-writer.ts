@@ -19,6 +19,8 @@ export interface UsageRow {
   userId?: string | null;
   /** The project whose plan's budget counted the request. */
   projectId?: string | null;
+  /** A caller outside HTTP (`whatsapp:+<number>`), as its budget is counted: what a restart reloads it by. */
+  subject?: string | null;
   /** US dollars by the price table. */
   costUsd?: number;
   createdAt: Date;
