@@ -209,8 +209,37 @@ export const ProjectApp = Type.Object({
   base_url: Type.Optional(Type.String()),
   header_names: Type.Array(Type.String()),
   has_secret: Type.Boolean(),
+  /** false: its admins switched it off; it is offered nowhere until switched on again. */
+  enabled: Type.Boolean(),
   created_at: Type.String({ format: 'date-time' }),
 });
 export type ProjectApp = Static<typeof ProjectApp>;
+
+/** GET /api/projects/{projectId}/apps: every app of the project, switched off ones too (members). */
+export const ProjectAppList = Type.Object({ apps: Type.Array(ProjectApp) });
+export type ProjectAppList = Static<typeof ProjectAppList>;
+
+export const ProjectAppListParams = Type.Object({ projectId: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/**
+ * PATCH /api/apps/{id}: a project's admin changes its app. The fields POST takes, checked by the same rules
+ * (an mcp app keeps url, an http app base_url; the type and project stay). `headers` replaces the headers
+ * sent; `secret: null` removes the http app's secret. Secrets and header values are never shown back.
+ */
+export const UpdateProjectAppRequest = Type.Object(
+  {
+    name: appFields.name,
+    description: appFields.description,
+    url: appFields.url,
+    base_url: appFields.base_url,
+    headers: appFields.headers,
+    timeout_ms: appFields.timeout_ms,
+    max_output_bytes: appFields.max_output_bytes,
+    secret: UpdateAppRequest.properties.secret,
+    enabled: UpdateAppRequest.properties.enabled,
+  },
+  { additionalProperties: false },
+);
+export type UpdateProjectAppRequest = Static<typeof UpdateProjectAppRequest>;
 
 export const ProjectAppParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });

@@ -9,6 +9,7 @@ import {
 } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBrowser } from '../testing/browser';
+import { signUpUser } from '../testing/chat-client';
 import { keyRequest } from '../testing/key-request';
 import { type Json, readJson } from '../testing/read-json';
 import { startTestServer, type TestServer } from '../testing/test-server';
@@ -319,8 +320,10 @@ describe.skipIf(!available)('apps administered on one process (server mode: Post
   beforeAll(async () => {
     mcp = await startTestMcpHttpServer();
     environment = await createServerModeEnvironment();
-    serverA = await startTestServer({ variables: environment.variables, role: 'api' });
-    serverB = await startTestServer({ variables: environment.variables, role: 'api' });
+    // The test's MCP server listens on loopback, which a project's app reaches only where allowed.
+    const config = { projectApps: { allowedNetworks: ['127.0.0.0/8'] } };
+    serverA = await startTestServer({ variables: environment.variables, role: 'api', config });
+    serverB = await startTestServer({ variables: environment.variables, role: 'api', config });
     admin = await serverA.createKey('prod', { admin: true });
     user = await serverA.createKey('prod');
   });
@@ -354,5 +357,28 @@ describe.skipIf(!available)('apps administered on one process (server mode: Post
     await eventually(async () => expect((await callEcho(serverB, user, 'shared')).status).toBe(404));
     const list = await request(serverB, admin, 'GET', '/v1/admin/apps');
     expect((list.body.apps as Json[]).map((app) => app.id)).not.toContain('shared');
+  });
+
+  it("a project's app changed by its admin on one process (PATCH /api/apps/:id) changes on the other", async () => {
+    const { browser: owner } = await signUpUser(serverA.url, 'crossowner');
+    const project = await readJson(await owner.post('/v1/projects', { name: 'Across' }));
+    const created = await owner.post('/api/apps', {
+      projectId: project.id,
+      id: 'team-shared',
+      type: 'mcp',
+      url: mcp.url,
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const key = (await readJson(await owner.post('/api/keys', { name: 'k', environment: 'prod', project: project.id })))
+      .key as string;
+    await eventually(async () => expect((await callEcho(serverB, key, 'team-shared')).status).toBe(200));
+
+    const patch = (body: unknown) => owner.request('PATCH', '/api/apps/team-shared', { body });
+    expect((await patch({ enabled: false })).status).toBe(200);
+    await eventually(async () => expect((await callEcho(serverB, key, 'team-shared')).status).toBe(404));
+    expect((await patch({ enabled: true, url: await closedPortUrl('/mcp') })).status).toBe(200);
+    await eventually(async () => expect((await callEcho(serverB, key, 'team-shared')).status).toBe(503));
+    expect((await patch({ url: mcp.url })).status).toBe(200);
+    await eventually(async () => expect((await callEcho(serverB, key, 'team-shared')).status).toBe(200));
   });
 });

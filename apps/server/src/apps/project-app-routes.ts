@@ -1,4 +1,12 @@
-import { CreateProjectAppRequest, ErrorResponse, ProjectApp, ProjectAppParams } from '@switchyard/api-schemas';
+import {
+  CreateProjectAppRequest,
+  ErrorResponse,
+  ProjectApp,
+  ProjectAppList,
+  ProjectAppListParams,
+  ProjectAppParams,
+  UpdateProjectAppRequest,
+} from '@switchyard/api-schemas';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { actorOf, sessionOnly } from '../edge/owner';
@@ -13,7 +21,10 @@ export interface ProjectAppRouteDependencies {
 const tags = ['Apps'];
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse };
 
-/** A project's own apps: added and removed by its admins, seen by its members (listed by GET /api/apps?project=). */
+/**
+ * A project's own apps: added, changed and removed by its admins, seen by its members (GET
+ * /api/projects/{id}/apps lists them all; GET /api/apps?project= offers the switched-on ones to its chats).
+ */
 export function registerProjectAppRoutes(
   app: FastifyInstance,
   { databases, projectApps }: ProjectAppRouteDependencies,
@@ -47,6 +58,36 @@ export function registerProjectAppRoutes(
       },
     },
     async (request) => projectApps.get(actor(request), request.params.id),
+  );
+
+  app.get<{ Params: Static<typeof ProjectAppListParams> }>(
+    '/api/projects/:projectId/apps',
+    {
+      config,
+      schema: {
+        tags,
+        summary: "A project's own apps, switched-off ones too (members)",
+        params: ProjectAppListParams,
+        response: { 200: ProjectAppList, ...errors },
+      },
+    },
+    async (request) => ({ apps: await projectApps.list(actor(request), request.params.projectId) }),
+  );
+
+  app.patch<{ Params: Static<typeof ProjectAppParams>; Body: UpdateProjectAppRequest }>(
+    '/api/apps/:id',
+    {
+      config,
+      schema: {
+        tags,
+        summary:
+          "Change a project's app (its admins and owner): name, description, URL, headers, secret, limits, enabled. Checked as POST is; header values and the secret are never shown back",
+        params: ProjectAppParams,
+        body: UpdateProjectAppRequest,
+        response: { 200: ProjectApp, ...errors },
+      },
+    },
+    async (request) => projectApps.update(actor(request), request.params.id, request.body),
   );
 
   app.delete<{ Params: Static<typeof ProjectAppParams> }>(

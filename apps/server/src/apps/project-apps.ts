@@ -1,17 +1,21 @@
-import type { CreateProjectAppRequest, ProjectApp } from '@switchyard/api-schemas';
+import type { CreateProjectAppRequest, ProjectApp, UpdateProjectAppRequest } from '@switchyard/api-schemas';
 import { isSwitchyardError, projectAllowsApp, type ResourceAction, SwitchyardError } from '@switchyard/core';
 import type { AppRecord, AppsRepository } from '@switchyard/db';
 import { type Actor, requireMembership } from '../projects/project-access';
-import { type AppAdmin, type AppDefinition, displayUrl } from './app-admin';
+import { type AppAdmin, type AppChanges, type AppDefinition, displayUrl } from './app-admin';
 
 /**
- * Apps that belong to a project: its admins (and owner) add and remove them, every member sees them and uses
- * them in the project's chats and with the project's keys (see AppAudience). Someone outside the project gets
- * 404 for the app, as for any foreign id; a member whose role may not change it gets 403.
+ * Apps that belong to a project: its admins (and owner) add, change and remove them, every member sees them
+ * and uses them in the project's chats and with the project's keys (see AppAudience). Someone outside the
+ * project gets 404 for the app, as for any foreign id; a member whose role may not change it gets 403.
  */
 export interface ProjectApps {
   create(actor: Actor, input: CreateProjectAppRequest): Promise<ProjectApp>;
+  /** Every app of the project, switched off ones too (members). */
+  list(actor: Actor, projectId: string): Promise<ProjectApp[]>;
   get(actor: Actor, id: string): Promise<ProjectApp>;
+  /** The fields POST takes, checked by the same rules; every process applies the change (as for POST). */
+  update(actor: Actor, id: string, changes: UpdateProjectAppRequest): Promise<ProjectApp>;
   delete(actor: Actor, id: string): Promise<void>;
 }
 
@@ -38,13 +42,30 @@ function viewOf(row: AppRecord & { projectId: string }): ProjectApp {
     ...(definition.baseUrl ? { base_url: displayUrl(definition.baseUrl) } : {}),
     header_names: Object.keys(definition.headers ?? {}),
     has_secret: definition.secret !== undefined,
+    enabled: row.enabled,
     created_at: row.createdAt.toISOString(),
   };
 }
 
+/** The API's snake_case fields in the admin service's names (only those given). */
+function changesOf(body: UpdateProjectAppRequest): AppChanges {
+  const changes: AppChanges = {
+    name: body.name,
+    description: body.description,
+    url: body.url,
+    baseUrl: body.base_url,
+    headers: body.headers,
+    timeoutMs: body.timeout_ms,
+    maxOutputBytes: body.max_output_bytes,
+    secret: body.secret,
+    enabled: body.enabled,
+  };
+  return Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as AppChanges;
+}
+
 export function createProjectApps(
-  appAdmin: Pick<AppAdmin, 'create' | 'delete'>,
-  repository: Pick<AppsRepository, 'find'>,
+  appAdmin: Pick<AppAdmin, 'create' | 'update' | 'delete'>,
+  repository: Pick<AppsRepository, 'find' | 'listForProject'>,
 ): ProjectApps {
   /** The project's app and the actor's role in its project: 404 unless both exist and the actor is a member. */
   async function authorized(actor: Actor, id: string, action: Exclude<ResourceAction, 'create'>) {
@@ -79,7 +100,18 @@ export function createProjectApps(
       return viewOf(await authorized(actor, input.id, 'read'));
     },
 
+    async list(actor, projectId) {
+      await requireMembership(actor, projectId);
+      return (await repository.listForProject(projectId)).map((row) => viewOf({ ...row, projectId }));
+    },
+
     async get(actor, id) {
+      return viewOf(await authorized(actor, id, 'read'));
+    },
+
+    async update(actor, id, changes) {
+      await authorized(actor, id, 'edit');
+      await appAdmin.update(id, changesOf(changes));
       return viewOf(await authorized(actor, id, 'read'));
     },
 

@@ -47,7 +47,7 @@ const expected: Record<Action, Record<Actor, Outcome>> = {
 
 /**
  * Apps are the exception the rules state (project-roles.ts): an app runs outside Switchyard with the project's
- * credentials, so only admins and the owner add and remove one; every member sees (and uses) it.
+ * credentials, so only admins and the owner add, change and remove one; every member sees (and uses) it.
  */
 const adminsOnly: Record<Actor, Outcome> = {
   owner: 'allow',
@@ -57,7 +57,12 @@ const adminsOnly: Record<Actor, Outcome> = {
   viewer: 'forbidden',
   outsider: 'hidden',
 };
-const expectedForApps: Record<Action, Record<Actor, Outcome>> = { ...expected, create: adminsOnly, delete: adminsOnly };
+const expectedForApps: Record<Action, Record<Actor, Outcome>> = {
+  ...expected,
+  create: adminsOnly,
+  edit: adminsOnly,
+  delete: adminsOnly,
+};
 
 interface Resource {
   name: string;
@@ -154,6 +159,7 @@ const resources: Resource[] = [
       const result = await client.get(`/api/apps?project=${projectId}`);
       return { result, ids: (result.body?.apps ?? []).map((row: { id: string }) => row.id) };
     },
+    edit: (client, id) => client.request('PATCH', `/api/apps/${id}`, { name: 'Renamed' }),
     remove: (client, id) => client.request('DELETE', `/api/apps/${id}`),
   },
 ];
@@ -242,8 +248,8 @@ describe('project permissions matrix', () => {
     expect(unexpectedAllows).toBe(0);
     expect(unexpectedDenials).toBe(0);
     expect(checked).toBeGreaterThan(100);
-    // Apps: read, list, create and delete by each of the six actors.
-    expect(checkedPerResource.get('app')).toBe(24);
+    // Apps: read, list, create, edit and delete by each of the six actors.
+    expect(checkedPerResource.get('app')).toBe(30);
     // About 150 requests in sequence (18 s alone, more beside other test files on a loaded 2-core machine).
   }, 90_000);
 

@@ -1,9 +1,18 @@
-import type { AdminAppSummary, AppList, AppSummary, FocusMode, SkillCallResult } from '@switchyard/api-schemas';
+import type {
+  AdminAppSummary,
+  AppList,
+  AppSummary,
+  FocusMode,
+  ProjectApp,
+  ProjectAppList,
+  SkillCallResult,
+  UpdateProjectAppRequest,
+} from '@switchyard/api-schemas';
 import { useQuery } from '@tanstack/react-query';
 import { api } from './api';
 import { useCurrentProject } from './projects';
 
-export type { AppSummary, FocusMode, SkillCallResult };
+export type { AppSummary, FocusMode, ProjectApp, SkillCallResult, UpdateProjectAppRequest };
 
 /** The apps and focus modes a signed-in user may chat with (GET /api/apps: GET /v1/apps for a session). */
 export const appsQueryKey = ['apps'] as const;
@@ -74,6 +83,7 @@ export interface NewApp {
   url?: string;
   base_url?: string;
   secret?: string;
+  headers?: Record<string, string>;
   environments?: Array<'prod' | 'dev'>;
   timeout_ms?: number;
 }
@@ -82,7 +92,20 @@ const appPath = (id: string) => `/v1/admin/apps/${encodeURIComponent(id)}`;
 
 /** An app added to a project by one of its admins (POST /api/apps): no environments, every member uses it. */
 export const createProjectApp = ({ environments: _environments, ...app }: NewApp, projectId: string) =>
-  api<{ id: string }>('/api/apps', { method: 'POST', json: { ...app, projectId } });
+  api<ProjectApp>('/api/apps', { method: 'POST', json: { ...app, projectId } });
+
+const projectAppPath = (id: string) => `/api/apps/${encodeURIComponent(id)}`;
+
+/** A project's own apps (the Projects page): members list them, its admins and owner change them. */
+export const projectApps = {
+  queryKey: (projectId: string) => ['projects', projectId, 'apps'] as const,
+  list: (projectId: string) =>
+    api<ProjectAppList>(`/api/projects/${encodeURIComponent(projectId)}/apps`).then((body) => body.apps),
+  create: createProjectApp,
+  update: (id: string, changes: UpdateProjectAppRequest) =>
+    api<ProjectApp>(projectAppPath(id), { method: 'PATCH', json: changes }),
+  remove: (id: string) => api<void>(projectAppPath(id), { method: 'DELETE' }),
+};
 
 export const adminApps = {
   queryKey: ['admin-apps'] as const,

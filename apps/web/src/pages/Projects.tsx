@@ -20,6 +20,7 @@ import {
   setCurrentProject,
   transferOwnership,
 } from '../lib/projects';
+import { ProjectAppsSection } from './ProjectApps';
 
 const grantable: ProjectRole[] = ['admin', 'member', 'viewer'];
 
@@ -227,6 +228,7 @@ function ProjectDetail({ project, me }: { project: Project; me: Me }) {
           )}
         </>
       )}
+      <ProjectAppsSection project={project} />
     </section>
   );
 }

@@ -237,7 +237,8 @@ function CreateApp({ onCreated }: { onCreated(): void }) {
   const projects = useQuery({ queryKey: projectKeys.mine, queryFn: listProjects, staleTime: 60_000 });
   const administered = (projects.data ?? []).filter((project) => project.role === 'owner' || project.role === 'admin');
   const create = useMutation({
-    mutationFn: (app: NewApp) => (projectId ? createProjectApp(app, projectId) : adminApps.create(app)),
+    mutationFn: (app: NewApp): Promise<{ id: string }> =>
+      projectId ? createProjectApp(app, projectId) : adminApps.create(app),
     onSuccess: () => {
       setForm(empty);
       onCreated();
