@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createBenchDatabases, defaultRedisUrl } from './postgres';
-import { freePort, stopProcess, treeMemory } from './processes';
+import { freePort, stopProcess, treeCpuSeconds, treeMemory, waitForHealthy } from './processes';
 import { median } from './stats';
 import { type SwitchyardSetup, startSwitchyard, switchyardBuild, writeSwitchyardConfig } from './switchyard';
 import { startPortkeyProcess } from './targets';
@@ -15,6 +15,10 @@ export interface ColdStartCase {
   bootMs: number[];
   /** RSS right after the first healthy answer. */
   rssAtReadyBytes: number | null;
+  /** Spawn to the first 200 from `/ready` (Switchyard only; absent in older results). */
+  readySamplesMs?: number[];
+  /** User + system CPU seconds of the process tree at that first `/ready` 200 (less load-sensitive than wall time). */
+  cpuSecondsAtReady?: number[];
 }
 
 export interface ColdStartResult {
@@ -58,6 +62,16 @@ async function timeSwitchyard(setup: SwitchyardSetup, logFile: string, into: Col
   const started = await startSwitchyard({ ...setup, port: await freePort(), logLevel: 'info' }, { logFile });
   into.samplesMs.push(started.startupMs);
   into.rssAtReadyBytes ??= started.child.pid ? treeMemory(started.child.pid).rssBytes : null;
+  // Healthy is not ready: /ready also needs the databases (and Redis) to answer.
+  const healthyAt = performance.now();
+  const readyAfterMs = await waitForHealthy(`${started.baseUrl}/ready`, healthyAt, {
+    child: started.child,
+    timeoutMs: 60_000,
+  });
+  into.readySamplesMs = [...(into.readySamplesMs ?? []), started.startupMs + readyAfterMs];
+  if (started.child.pid) {
+    into.cpuSecondsAtReady = [...(into.cpuSecondsAtReady ?? []), treeCpuSeconds(started.child.pid)];
+  }
   await stopProcess(started.child, 30_000);
   into.bootMs.push(...bootMsFrom(logFile));
 }

@@ -457,18 +457,30 @@ function coldStartLines(results: BenchResults): string[] {
   ];
   return section(
     'Cold start',
-    'Spawn to first `200` from `/health` (Portkey: `/`). `bootMs` is what Switchyard logs itself (runtime and app, after its modules are loaded), so the difference is Node start plus module loading.',
-    ['case', 'samples (ms)', 'median (ms)', 'Switchyard `bootMs`', 'RSS at ready (MB)'],
+    'Spawn to first `200` from `/health` (Portkey: `/`), and to the first `200` from `/ready` with the CPU (user + system) the process had used by then. `bootMs` is what Switchyard logs itself (runtime and app, after its modules are loaded), so the difference is Node start plus module loading.',
+    [
+      'case',
+      'samples (ms)',
+      'median (ms)',
+      'to `/ready` (ms)',
+      'CPU at `/ready` (s)',
+      'Switchyard `bootMs`',
+      'RSS at ready (MB)',
+    ],
     cases.map(([label, coldCase]) =>
       coldCase
         ? [
             label,
             coldCase.samplesMs.map((value) => value.toFixed(0)).join(', '),
             format(coldCase.medianMs, 0),
+            coldCase.readySamplesMs?.length ? coldCase.readySamplesMs.map((value) => value.toFixed(0)).join(', ') : '—',
+            coldCase.cpuSecondsAtReady?.length
+              ? coldCase.cpuSecondsAtReady.map((value) => value.toFixed(2)).join(', ')
+              : '—',
             coldCase.bootMs.length ? coldCase.bootMs.join(', ') : '—',
             mb(coldCase.rssAtReadyBytes),
           ]
-        : [label, 'not run', '', '', ''],
+        : [label, 'not run', '', '', '', '', ''],
     ),
   );
 }

@@ -60,8 +60,8 @@ describe.skipIf(!hasChromium || !hasBuild)('web app end to end', () => {
   it('signs up, chats through the server store, survives a reload, attaches, templates, stops and shares', async () => {
     await page.goto(server.url);
     await page.getByRole('heading', { name: 'Switchyard' }).waitFor();
-    // From the first visit of a fresh start: /ready waits for the dev database opened at boot (about a
-    // second on an idle machine; far longer on a loaded CI runner, hence the generous bound).
+    // From the first visit of a fresh start: /ready is ready once the prod database is open (the dev
+    // database opens on first use); a loaded CI runner can still take long, hence the generous bound.
     await page.getByTestId('readiness').getByText('ready', { exact: true }).waitFor({ timeout: 90_000 });
     await shot('landing');
 

@@ -38,6 +38,15 @@ export function violatedConstraintOf(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * A lazily opened database (embedded mode's dev database) could not be opened on its first use:
+ * the request that needed it answers 503, and the next use tries again.
+ */
+export class DatabaseOpenError extends Error {
+  override readonly name = 'DatabaseOpenError';
+  readonly code = 'SWITCHYARD_DATABASE_OPEN_FAILED';
+}
+
 /** Node socket errors that mean the database server could not be reached or went away. */
 const unreachableErrnos = new Set([
   'ECONNREFUSED',
@@ -66,6 +75,7 @@ const unreachableMessages = [
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (const current of causesOf(error)) {
+    if (current instanceof DatabaseOpenError) return true;
     const code = current.code;
     if (typeof code === 'string') {
       if (unreachableErrnos.has(code)) return true;

@@ -3,4 +3,3 @@ export * from './disk-store';
 export * from './object-key';
 export * from './object-store';
 export * from './put-options';
-export * from './s3-store';

@@ -144,7 +144,7 @@ describe('S3 object store', () => {
   });
 
   it('is what createObjectStore builds for kind s3, with path-style addressing', async () => {
-    const store = createObjectStore({
+    const store = await createObjectStore({
       kind: 's3',
       endpoint: server.endpoint,
       bucket: server.bucket,

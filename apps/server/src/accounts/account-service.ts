@@ -1,8 +1,9 @@
 import { isUserRole, type SwitchyardConfig, SwitchyardError, type UserRole } from '@switchyard/core';
 import { createUsersRepository, type Db, type UserRow } from '@switchyard/db';
 import type { Logger } from 'pino';
+import { authBasePath, cookiePrefix } from './auth-constants';
 import { authOrigins } from './auth-origin';
-import { authBasePath, cookiePrefix, createBetterAuth, type SwitchyardAuth } from './better-auth';
+import type { SwitchyardAuth } from './better-auth';
 import { createMailer, type Mailer } from './mailer';
 import { createSessionCache } from './session-cache';
 
@@ -116,8 +117,11 @@ export function createAccountService({ db, secret, config, logger, announce }: A
   const users = createUsersRepository(db);
   let port = config.port;
   let instance: SwitchyardAuth | null = null;
-  // Made on first use, so that without PUBLIC_URL it knows the port the server really listens on.
-  const betterAuth = () => {
+  // Made on first use, so that without PUBLIC_URL it knows the port the server really listens on; and
+  // better-auth itself loads then, so a start (and a process serving only API keys) never loads it.
+  const betterAuth = async (): Promise<SwitchyardAuth> => {
+    if (instance) return instance;
+    const { createBetterAuth } = await import('./better-auth');
     instance ??= createBetterAuth({
       db,
       secret,
@@ -160,7 +164,7 @@ export function createAccountService({ db, secret, config, logger, announce }: A
     siteOrigin: () => authOrigins(config, port).origin,
 
     async handle(request) {
-      const response = await betterAuth().handler(request);
+      const response = await (await betterAuth()).handler(request);
       if (request.method === 'POST' && response.ok && sessionChangingPaths.has(new URL(request.url).pathname)) {
         await changed();
       }
@@ -180,7 +184,7 @@ export function createAccountService({ db, secret, config, logger, announce }: A
       const headers = new Headers({ cookie });
       if (host) headers.set('host', host);
       // Read-only: refreshing the expiry is left to the web app's own get-session calls.
-      const found = await betterAuth().api.getSession({ headers, query: { disableRefresh: true } });
+      const found = await (await betterAuth()).api.getSession({ headers, query: { disableRefresh: true } });
       const role = found?.user.role;
       const user: SessionUser | null =
         found && isUserRole(role)
@@ -220,7 +224,7 @@ export function createAccountService({ db, secret, config, logger, announce }: A
       if (await users.findByEmail(email)) {
         throw new SwitchyardError('SY_ERR_CONFLICT', `A user with the email ${email} exists already`);
       }
-      const context = await betterAuth().$context;
+      const context = await (await betterAuth()).$context;
       const hash = await context.password.hash(input.password);
       const created = await context.internalAdapter.createUser(
         { email, name, emailVerified: false },

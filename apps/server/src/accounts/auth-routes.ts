@@ -6,9 +6,9 @@ import { createAuthFailureLimit } from '../edge/auth-failure-limit';
 import type { RouteBehaviour } from '../edge/principal';
 import type { SettingsStore } from '../settings/settings-store';
 import type { AccountService } from './account-service';
+import { authBasePath, clientIpHeader } from './auth-constants';
 import { isLoopbackHost } from './auth-origin';
 import { resolveAuthPath } from './auth-path';
-import { authBasePath, clientIpHeader } from './better-auth';
 
 export interface AuthRouteDependencies {
   readonly accounts: AccountService;

@@ -3,15 +3,9 @@ import { accounts, type Db, sessions, users, verifications } from '@switchyard/d
 import { APIError, betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import type { Logger } from 'pino';
+import { authBasePath, clientIpHeader, cookiePrefix, defaultResetPage } from './auth-constants';
 import type { AuthOrigins } from './auth-origin';
 import type { Mailer } from './mailer';
-
-/** Our hook puts the client IP Fastify resolved (honouring trustProxy) here; clients cannot set it. */
-export const clientIpHeader = 'x-switchyard-client-ip';
-export const cookiePrefix = 'switchyard';
-export const authBasePath = '/api/auth';
-/** Where a password-reset link lands when the client named no page: the web app's reset form. */
-export const defaultResetPage = '/reset-password';
 
 export interface BetterAuthOptions {
   db: Db;

@@ -1,6 +1,6 @@
 import type { SmtpConfig } from '@switchyard/core';
-import { createTransport, type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
+import { lazySmtpTransport } from '../infrastructure/smtp-transport';
 
 export interface PasswordResetMail {
   to: string;
@@ -74,20 +74,12 @@ export function createMailer(smtp: SmtpConfig | null, logger: Logger): Mailer {
       close() {},
     };
   }
-  const transport: Transporter = createTransport({
-    host: smtp.host,
-    port: smtp.port,
-    secure: smtp.secure,
-    ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 20_000,
-  });
+  const transport = lazySmtpTransport(smtp);
   return {
     delivery: 'smtp',
     async sendPasswordReset(mail) {
       try {
-        await transport.sendMail({
+        await (await transport.get()).sendMail({
           from: smtp.from,
           to: mail.to,
           subject: 'Reset your Switchyard password',
@@ -101,7 +93,7 @@ export function createMailer(smtp: SmtpConfig | null, logger: Logger): Mailer {
     },
     async sendProjectInvitation(mail) {
       try {
-        await transport.sendMail({
+        await (await transport.get()).sendMail({
           from: smtp.from,
           to: mail.to,
           subject: `Invitation to the project "${mail.projectName}" on Switchyard`,

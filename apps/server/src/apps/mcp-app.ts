@@ -1,6 +1,4 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import type { AppEntry, AppRuntime, Environment, SkillCall, SkillDefinition, SkillResult } from '@switchyard/core';
@@ -56,8 +54,10 @@ export function createMcpApp(entry: AppEntry, logger: Logger, options: { dispatc
   let closed = false;
   const focusModes = focusModesOf(entry.focusModes);
 
-  function transportOf(): Transport {
+  // The MCP SDK loads when an MCP app first connects, not at every start.
+  async function transportOf(): Promise<Transport> {
     if (entry.command) {
+      const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
       const [command, ...args] = entry.command;
       return new StdioClientTransport({
         command: command ?? '',
@@ -69,6 +69,7 @@ export function createMcpApp(entry: AppEntry, logger: Logger, options: { dispatc
       });
     }
     const { dispatcher } = options;
+    const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
     return new StreamableHTTPClientTransport(new URL(entry.url ?? ''), {
       requestInit: { headers: { ...entry.headers } },
       // undici's fetch, so every connection (redirects too) goes through the given dispatcher.
@@ -94,6 +95,7 @@ export function createMcpApp(entry: AppEntry, logger: Logger, options: { dispatc
     }));
 
   async function connect(): Promise<Client> {
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
     const client = new Client(
       { name: 'switchyard', version },
       {
@@ -107,7 +109,7 @@ export function createMcpApp(entry: AppEntry, logger: Logger, options: { dispatc
         },
       },
     );
-    const transport = transportOf();
+    const transport = await transportOf();
     transport.onclose = () => {
       // The next call reconnects (a stdio server that exited is started again).
       connecting = null;

@@ -1,13 +1,11 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { ErrorResponse } from '@switchyard/api-schemas';
 import { type SecretScrubber, SwitchyardError } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import { clientDisconnectSignal } from '../edge/client-disconnect';
 import type { RouteBehaviour } from '../edge/principal';
 import type { AppRegistry } from './app-registry';
-import { createMcpEndpointServer } from './mcp-endpoint';
 import { appAudienceOf, skillCallerOf } from './skill-caller';
 
 /** What the /mcp endpoint uses. */
@@ -45,6 +43,11 @@ export function registerMcpEndpointRoutes(app: FastifyInstance, { apps, secrets 
     async (request, reply) => {
       const principal = request.principal;
       if (!principal) throw new SwitchyardError('SY_ERR_UNAUTHORIZED', 'The MCP endpoint needs an API key');
+      // The MCP SDK loads on the endpoint's first request, not at every start.
+      const [{ WebStandardStreamableHTTPServerTransport }, { createMcpEndpointServer }] = await Promise.all([
+        import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'),
+        import('./mcp-endpoint'),
+      ]);
       const server = createMcpEndpointServer(apps, {
         environment: principal.environment,
         audience: appAudienceOf(principal),

@@ -260,9 +260,9 @@ function socketKeyService(socketPath: string): KeyAdministration {
 
 async function runServer(config: SwitchyardConfig, role: 'all' | 'api'): Promise<void> {
   const logger = createConfiguredLogger(config);
-  const { openDevDatabaseInBackground, startServer } = await import('../composition/server');
+  const { startServer } = await import('../composition/server');
+  // Embedded mode's dev database stays closed until a dev request uses it (see /ready's `state`).
   const server = await startServer(config, logger, role);
-  openDevDatabaseInBackground(server.parts);
   if (cluster.isWorker)
     (await import('../operations/cluster-metrics')).useClusterMetrics(server.parts.metrics.registry);
   let stopping = false;

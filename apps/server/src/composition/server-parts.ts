@@ -347,7 +347,7 @@ export async function createServerParts(
     const keyPools = redis ? createRedisKeyPoolStore(redis) : createMemoryKeyPoolStore();
     const responseCache = redis ? createRedisResponseCache(redis) : createMemoryResponseCache(config.cache.maxEntries);
     const router = createRouter({ models, keyPools, policy: config.routing, metrics, logger });
-    const jobs = createJobQueue({
+    const jobs = await createJobQueue({
       config,
       database: databases.prod,
       catalog: options.jobsCatalog ?? platformJobs,
@@ -372,7 +372,7 @@ export async function createServerParts(
       ...(options.eventsPrefix ? { prefix: options.eventsPrefix } : {}),
     });
     cleanups.unshift(() => events.close({ graceful: true, timeoutMs: config.shutdownTimeoutMs }));
-    const schedules = createPlatformScheduler({ config, database: databases.prod, jobs, logger, secrets });
+    const schedules = await createPlatformScheduler({ config, database: databases.prod, jobs, logger, secrets });
     // Stops firing before the job queue it enqueues to closes.
     cleanups.unshift(() => schedules.close());
     const retimed = await ensureSystemSchedules(schedules, { backupSchedule: config.backup.schedule });

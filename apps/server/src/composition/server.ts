@@ -23,24 +23,6 @@ export interface RunningServer {
   endDrainDelay(): void;
 }
 
-/**
- * Embedded mode opens the dev database on first use; the first /ready (a load balancer, the landing
- * page) would pay that open inside its 2 s check and answer 'not ready' on a fresh start. `switchyard
- * start` opens it in the background as the server starts, and /ready waits for an open under way (see
- * openingDatabaseTimeoutMs). Tests leave it lazy: most never touch dev, and each open costs a PGlite start.
- */
-export function openDevDatabaseInBackground(parts: ServerParts): void {
-  if (!parts.databases.dev.isOpening) return;
-  void parts.databases.dev
-    .ping()
-    .catch((error: unknown) =>
-      parts.logger.warn(
-        { reason: error instanceof Error ? error.message : String(error) },
-        'database: opening the dev database failed',
-      ),
-    );
-}
-
 export async function startServer(
   config: SwitchyardConfig,
   logger: Logger,

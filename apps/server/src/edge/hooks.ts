@@ -1,4 +1,4 @@
-import type { RateLimiter, SwitchyardConfig } from '@switchyard/core';
+import type { Environment, RateLimiter, SwitchyardConfig } from '@switchyard/core';
 import {
   defaultKeyScopes,
   environmentOfKey,
@@ -8,6 +8,7 @@ import {
   keyScopes,
   SwitchyardError,
 } from '@switchyard/core';
+import type { SwitchyardDatabase } from '@switchyard/db';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountService, SessionUser } from '../accounts/account-service';
 import type { Metrics } from '../infrastructure/metrics';
@@ -44,6 +45,33 @@ export interface EdgeDependencies {
   readonly isStopping?: () => boolean;
   /** Plans, budgets and prices; without them every caller has the settings' limits and rows cost nothing. */
   readonly plans?: EdgePlans;
+  /**
+   * Each environment's database: a lazily opened one (embedded mode's dev database) is opened by the
+   * first request of its environment, before the handler runs. Absent in tests that build the hooks alone.
+   */
+  readonly databases?: Readonly<Record<Environment, Pick<SwitchyardDatabase, 'openState' | 'ping'>>>;
+}
+
+/** How long a client is asked to wait after the environment's database failed to open. */
+const databaseOpenRetryAfterSeconds = 5;
+
+/**
+ * Null when the environment's database is open (every database but a lazily opened one); otherwise
+ * its open, which a failure turns into a 503 for this request (the next request tries again). A
+ * request that needs nothing from its environment's database synchronously (a chat completion writes
+ * its usage row later) still learns here that its environment cannot serve it.
+ */
+function environmentDatabaseOpening(edge: EdgeDependencies, environment: Environment): Promise<void> | null {
+  const database = edge.databases?.[environment];
+  const state = database?.openState?.().state;
+  if (!database || state === undefined || state === 'open') return null;
+  return database.ping().catch((error: unknown) => {
+    throw new SwitchyardError(
+      'SY_ERR_DEPENDENCY_UNAVAILABLE',
+      `The ${environment} database could not be opened; retry shortly`,
+      { cause: error, retryAfterSeconds: databaseOpenRetryAfterSeconds },
+    );
+  });
 }
 
 export interface AccessLogOptions {
@@ -392,6 +420,9 @@ export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencie
       await applyRateLimit(edge, request, reply, behaviour.rateLimit);
       await applyPlanRequestLimits(edge.limiter, edge.settings, edge.metrics, request, reply);
     }
+    // Last: a refused request (scope, rate limit) does not open a database.
+    const opening = request.principal ? environmentDatabaseOpening(edge, request.principal.environment) : null;
+    if (opening) await opening;
   });
 
   // After the body is parsed: the plan's model and app lists, and the budget reservation.

@@ -8,7 +8,7 @@ export const isServerMode = (config: SwitchyardConfig): boolean => config.databa
 
 export interface OpenDatabasesOptions {
   /**
-   * Embedded mode opens the dev database on its first use (a dev key's request, a dev job, /ready):
+   * Embedded mode opens the dev database on its first use (a dev key's request, a dev job; not /ready):
    * each PGlite database costs ~75 MB of memory and ~0.5–1 s to open, and many installations never
    * touch dev. `eager` opens and migrates both now (`switchyard migrate`).
    */

@@ -7,8 +7,8 @@ export async function openObjectStore(config: Pick<SwitchyardConfig, 'storage'>,
   const storageConfig = config.storage;
   const storage =
     storageConfig.kind === 'disk'
-      ? createObjectStore({ kind: 'disk', root: storageConfig.root })
-      : createObjectStore({
+      ? await createObjectStore({ kind: 'disk', root: storageConfig.root })
+      : await createObjectStore({
           kind: 's3',
           bucket: storageConfig.bucket,
           region: storageConfig.region,

@@ -1,12 +1,6 @@
 import type { SecretScrubber, SwitchyardConfig } from '@switchyard/core';
 import type { SwitchyardDatabase } from '@switchyard/db';
-import {
-  createBullmqJobQueue,
-  createEmbeddedJobQueue,
-  type JobQueue,
-  type JobTrace,
-  type PlatformJobs,
-} from '@switchyard/jobs';
+import { createEmbeddedJobQueue, type JobQueue, type JobTrace, type PlatformJobs } from '@switchyard/jobs';
 import type { Logger } from 'pino';
 import { currentRequest } from '../edge/request-context';
 import type { Tracing } from '../edge/tracing';
@@ -26,13 +20,18 @@ export interface JobQueueOptions {
   tracing?: Tracing | null;
 }
 
-/** BullMQ when Redis is configured, the embedded database-backed queue otherwise. */
-export function createJobQueue(options: JobQueueOptions): PlatformJobQueue {
+/** BullMQ when Redis is configured (loaded only then), the embedded database-backed queue otherwise. */
+export async function createJobQueue(options: JobQueueOptions): Promise<PlatformJobQueue> {
   const { config, database, catalog, logger, secrets } = options;
   const onError = (error: unknown, context?: unknown) => logger.error({ err: error, context }, 'job platform error');
   const scrubErrorMessage = (message: string) => secrets.scrub(message);
   const queue = config.redisUrl
-    ? createBullmqJobQueue({ redisUrl: config.redisUrl, catalog, onError, scrubErrorMessage })
+    ? (await import('@switchyard/jobs/bullmq')).createBullmqJobQueue({
+        redisUrl: config.redisUrl,
+        catalog,
+        onError,
+        scrubErrorMessage,
+      })
     : createEmbeddedJobQueue({ database, catalog, onError, scrubErrorMessage });
   return withRequestTrace(queue, logger, options.tracing ?? null, scrubErrorMessage);
 }

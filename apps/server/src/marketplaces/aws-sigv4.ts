@@ -1,5 +1,4 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
 
@@ -53,6 +52,10 @@ export async function signAwsRequest(
   request: RequestToSign,
   signing: { credentials: AwsCredentials; region: string; service: string; date?: Date },
 ): Promise<Record<string, string>> {
+  // The AWS signer (~0.3 MB of code with its protocol helpers) loads with the first signed request.
+  const signerModule = await import('@smithy/signature-v4');
+  // A CommonJS package: Node gives its named exports, the bundle only `default` (its module.exports).
+  const { SignatureV4 } = signerModule.default ?? signerModule;
   const signer = new SignatureV4({
     credentials: signing.credentials,
     region: signing.region,

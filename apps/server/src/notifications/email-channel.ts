@@ -1,6 +1,6 @@
 import { type SmtpConfig, SwitchyardError } from '@switchyard/core';
 import { markUnrecoverable } from '@switchyard/jobs';
-import { createTransport, type Transporter } from 'nodemailer';
+import { lazySmtpTransport } from '../infrastructure/smtp-transport';
 import { renderEmail } from './email-templates';
 import type { OutboundChannel } from './outbound-channel';
 
@@ -26,22 +26,14 @@ export function createEmailChannel(smtp: SmtpConfig | null): OutboundChannel {
       close() {},
     };
   }
-  const transport: Transporter = createTransport({
-    host: smtp.host,
-    port: smtp.port,
-    secure: smtp.secure,
-    ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 20_000,
-  });
+  const transport = lazySmtpTransport(smtp);
   return {
     name: 'email',
     available: true,
     async send(message) {
       const mail = renderEmail(message);
       try {
-        await transport.sendMail({
+        await (await transport.get()).sendMail({
           from: smtp.from,
           to: message.to,
           subject: mail.subject,

@@ -6,9 +6,8 @@ import type { OperationsDependencies } from './operations-dependencies';
 /** How long a dependency may take to answer a readiness check. */
 const checkTimeoutMs = 2_000;
 /**
- * How long a lazily opened embedded database may take on its first open (PGlite start and migrations,
- * slower on a busy machine): the server starts opening it at boot, and /ready waits for that open
- * instead of reporting 'not ready' on a fresh start.
+ * How long a lazily opened embedded database may take to open (PGlite start and migrations, slower on
+ * a busy machine) when /ready retries the open after a failed one: that open is progress, not a fault.
  */
 export const openingDatabaseTimeoutMs = 30_000;
 
@@ -49,6 +48,28 @@ export async function checkDependency(
   }
 }
 
+type ReadinessCheck = { ok: boolean; latency_ms: number; error?: string; required?: boolean; state?: string };
+
+/**
+ * A database's readiness. Embedded mode's dev database opens on its first use (a dev key's request),
+ * not at start: until then it is reported `state: 'not opened'` without being opened (a readiness
+ * probe must not pay a PGlite start), and an open under way (`opening`) does not hold /ready back
+ * either. Once open it must answer like any database; after a failed open it is down (the ping
+ * tries the open again, so it comes back by itself).
+ */
+async function checkDatabase(database: OperationsDependencies['databases']['prod']): Promise<ReadinessCheck> {
+  const lazy = database.openState?.();
+  if (lazy?.state === 'not opened' || lazy?.state === 'opening') return { ok: true, latency_ms: 0, state: lazy.state };
+  const check = await checkDependency(
+    () => database.ping(),
+    () => database.isOpening?.() === true,
+  );
+  if (!lazy) return check;
+  if (check.ok) return { ...check, state: 'open' };
+  const after = database.openState?.();
+  return { ...check, state: after?.state ?? lazy.state, ...(after?.error ? { error: after.error.slice(0, 200) } : {}) };
+}
+
 /** Liveness, readiness, Prometheus metrics and the caller's own status. */
 export function registerOperationsRoutes(
   app: FastifyInstance,
@@ -78,14 +99,9 @@ export function registerOperationsRoutes(
       },
     },
     async (_request, reply) => {
-      const pingDatabase = (database: typeof operations.databases.prod) =>
-        checkDependency(
-          () => database.ping(),
-          () => database.isOpening?.() === true,
-        );
-      const checks: Record<string, { ok: boolean; latency_ms: number; error?: string; required?: boolean }> = {
-        database_prod: await pingDatabase(operations.databases.prod),
-        database_dev: await pingDatabase(operations.databases.dev),
+      const checks: Record<string, ReadinessCheck> = {
+        database_prod: await checkDatabase(operations.databases.prod),
+        database_dev: await checkDatabase(operations.databases.dev),
       };
       const redis = operations.redis;
       if (redis) checks.redis = await checkDependency(() => redis.ping());

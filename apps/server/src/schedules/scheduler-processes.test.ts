@@ -3,13 +3,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createSchedulesRepository, openDatabase, type SwitchyardDatabase } from '@switchyard/db';
 import {
-  createBullmqJobQueue,
-  createBullmqScheduleTicker,
   createEmbeddedJobQueue,
   createEmbeddedScheduleTicker,
   type PlatformJobs,
   platformJobs,
 } from '@switchyard/jobs';
+import { createBullmqJobQueue, createBullmqScheduleTicker } from '@switchyard/jobs/bullmq';
 import {
   createTestPostgresDatabase,
   createTestRedis,

@@ -1,7 +1,5 @@
 import { createSchedulesRepository, openDatabase, type SwitchyardDatabase } from '@switchyard/db';
 import {
-  createBullmqJobQueue,
-  createBullmqScheduleTicker,
   createEmbeddedJobQueue,
   createEmbeddedScheduleTicker,
   type EmbeddedScheduleTicker,
@@ -10,6 +8,7 @@ import {
   platformJobs,
   type ScheduleTick,
 } from '@switchyard/jobs';
+import { createBullmqJobQueue, createBullmqScheduleTicker } from '@switchyard/jobs/bullmq';
 import {
   createManualClock,
   createTestPostgresDatabase,

@@ -7,14 +7,13 @@
  */
 import { createSchedulesRepository, openDatabase } from '@switchyard/db';
 import {
-  createBullmqJobQueue,
-  createBullmqScheduleTicker,
   createEmbeddedJobQueue,
   createEmbeddedScheduleTicker,
   type PlatformJobs,
   platformJobs,
   type ScheduleTicker,
 } from '@switchyard/jobs';
+import { createBullmqJobQueue, createBullmqScheduleTicker } from '@switchyard/jobs/bullmq';
 import type { PlatformJobQueue } from '../jobs/job-queue';
 import { createScheduler } from '../schedules/scheduler';
 
