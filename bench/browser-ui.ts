@@ -3,9 +3,12 @@
  * Browser benchmark of the web app (npm run bench:ui): a real Switchyard on the embedded defaults,
  * Debian's chromium, a user whose server-side store holds 10,000 conversations and one of 2,000
  * messages (seeded with POST /api/chats/import, 200 chats per request, the route's limit).
- * Reports time to first render, the time to page the whole sidebar in, requestAnimationFrame
- * deltas while scrolling both virtualized lists programmatically, and frame times while an
- * answer streams into the 2,000-message conversation. Writes bench/results/<date>-ui.{json,md}.
+ * Reports time to first render (and whether the newest message is what shows), first contentful
+ * paint and first render again on a 4× slower CPU (CDP Emulation.setCPUThrottlingRate, a fresh
+ * browser context so nothing is cached), the time to page the whole sidebar and the whole
+ * conversation in, requestAnimationFrame deltas while scrolling both virtualized lists
+ * programmatically, and frame times while an answer streams into the 2,000-message conversation.
+ * Writes bench/results/<date>-ui.{json,md}.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,6 +17,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startCliServer } from '../apps/server/src/testing/cli-process';
 import { chromiumArgs, chromiumPath } from '../e2e/chromium';
+import { describeMachine } from './machine';
 
 const conversations = 10_000;
 const messages = 2_000;
@@ -67,15 +71,21 @@ async function main() {
       body: JSON.stringify({ name: 'Bench', email: 'bench@example.com', password: 'bench password 123456' }),
     });
     if (!signUp.ok) throw new Error(`sign-up failed: ${signUp.status} ${await signUp.text()}`);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const { hostname } = new URL(server.url);
-    await context.addCookies(
-      signUp.headers.getSetCookie().map((cookie) => {
-        const [pair = ''] = cookie.split(';');
-        const separator = pair.indexOf('=');
-        return { name: pair.slice(0, separator), value: pair.slice(separator + 1), domain: hostname, path: '/' };
-      }),
-    );
+    const signedInContext = async () => {
+      const created = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      await created.addCookies(
+        signUp.headers.getSetCookie().map((cookie) => {
+          const [pair = ''] = cookie.split(';');
+          const separator = pair.indexOf('=');
+          return { name: pair.slice(0, separator), value: pair.slice(separator + 1), domain: hostname, path: '/' };
+        }),
+      );
+      // tsx (esbuild) wraps named functions in __name(); functions sent to page.evaluate need it there too.
+      await created.addInitScript('globalThis.__name = (fn) => fn;');
+      return created;
+    };
+    const context = await signedInContext();
     const cookie = signUp.headers
       .getSetCookie()
       .map((entry) => entry.split(';')[0])
@@ -126,20 +136,58 @@ async function main() {
     const seedMs = Date.now() - seedStarted;
     console.log(`seeded ${conversations} chats and ${messages} messages in ${seedMs} ms`);
 
-    // tsx (esbuild) wraps named functions in __name(); functions sent to page.evaluate need it there too.
-    await context.addInitScript('globalThis.__name = (fn) => fn;');
     const page = await context.newPage();
     const started = Date.now();
     await page.goto(`${server.url}/chat?chat=${bigId}`);
-    await page.locator('[data-testid="conversation-list"] li').first().waitFor();
     await page.locator('[data-testid="message-list"] article').first().waitFor();
+    const firstMessage = Date.now() - started;
+    await page.locator('[data-testid="conversation-list"] li').first().waitFor();
     const firstRender = Date.now() - started;
+    // The conversation's requests (Resource Timing): how many, and when the last one ended.
+    const messageRequests = await page.evaluate(() => {
+      const entries = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((entry) =>
+        /\/api\/chats\/[^/]+\/messages/.test(entry.name),
+      );
+      return {
+        count: entries.length,
+        last_response_end_ms: Math.round(Math.max(0, ...entries.map((entry) => entry.responseEnd))),
+      };
+    });
     const navigation = await page.evaluate(() => {
       const entry = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
       return entry ? Math.round(entry.domContentLoadedEventEnd) : null;
     });
     const renderedRows = await page.locator('[data-testid="conversation-list"] li').count();
     const renderedMessages = await page.locator('[data-testid="message-list"] article').count();
+    // Newest first: the conversation opens at its end, the last answer in view.
+    const newestShown = (await page.getByText(`Answer ${messages - 1}.`, { exact: false }).count()) > 0;
+    const loadedAtFirst = await page.evaluate(() => {
+      const element = document.querySelector('[data-testid="message-list"]') as HTMLElement;
+      return Number(element.dataset.older ?? 0);
+    });
+
+    /**
+     * First contentful paint and first render on a CPU four times slower (a phone-class device):
+     * a fresh context, so the scripts are not in the browser's cache.
+     */
+    const throttledContext = await signedInContext();
+    const throttledPage = await throttledContext.newPage();
+    const cdp = await throttledContext.newCDPSession(throttledPage);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+    const throttledStarted = Date.now();
+    await throttledPage.goto(`${server.url}/chat?chat=${bigId}`);
+    await throttledPage.locator('[data-testid="conversation-list"] li').first().waitFor();
+    await throttledPage.locator('[data-testid="message-list"] article').first().waitFor();
+    const throttledFirstRender = Date.now() - throttledStarted;
+    const throttledPaint = await throttledPage.evaluate(() => {
+      const paint = performance.getEntriesByName('first-contentful-paint')[0];
+      const entry = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+      return {
+        fcp: paint ? Math.round(paint.startTime) : null,
+        domContentLoaded: entry ? Math.round(entry.domContentLoadedEventEnd) : null,
+      };
+    });
+    await throttledContext.close();
 
     const scroll = (testId: string) =>
       page.evaluate(async (testId) => {
@@ -171,6 +219,19 @@ async function main() {
       if (!chosen) throw new Error('no pass');
       return { ...chosen, p95s };
     };
+    // Page the rest of the conversation in (older messages load as the list nears its top) so the
+    // scrolling below runs over all 2,000 messages, as before.
+    const olderStarted = Date.now();
+    await page.evaluate(async () => {
+      const element = document.querySelector('[data-testid="message-list"]') as HTMLElement;
+      const deadline = Date.now() + 120_000;
+      while (Number(element.dataset.older ?? 0) > 0 && Date.now() < deadline) {
+        element.scrollTop = 0;
+        element.dispatchEvent(new Event('scroll'));
+        await new Promise((resolve) => setTimeout(resolve, 16));
+      }
+    });
+    const conversationLoadAllMs = Date.now() - olderStarted;
     const loadBefore = loadavg()[0] ?? 0;
     // The conversation first, right after it opened (rows never rendered before), then again.
     const chatFirst = await scroll('message-list');
@@ -230,8 +291,19 @@ async function main() {
       conversations,
       messages,
       machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`,
+      machine_detail: describeMachine(),
       seed_ms: seedMs,
       time_to_first_render_ms: firstRender,
+      time_to_first_message_ms: firstMessage,
+      message_requests: messageRequests,
+      newest_message_shown_first: newestShown,
+      messages_loaded_at_first_render: messages - loadedAtFirst,
+      cpu_throttled_4x: {
+        first_contentful_paint_ms: throttledPaint.fcp,
+        dom_content_loaded_ms: throttledPaint.domContentLoaded,
+        time_to_first_render_ms: throttledFirstRender,
+      },
+      conversation_load_all_ms: conversationLoadAllMs,
       sidebar_load_all_ms: sidebarLoadAllMs,
       dom_content_loaded_ms: navigation,
       rendered_rows: renderedRows,
@@ -268,8 +340,14 @@ async function main() {
       '',
       `Chromium ${results.chromium}, headless, 1280×800, on ${results.machine}; ${conversations.toLocaleString('en')} conversations in the sidebar and one conversation of ${messages.toLocaleString('en')} messages (Markdown with code) open, all stored on the server (seeded with POST /api/chats/import in ${seedMs} ms).`,
       '',
+      `Machine: ${results.machine_detail.cores} cores (${results.machine_detail.cpuModel}), ${results.machine_detail.memoryGiB} GiB, Node ${results.machine_detail.node}, kernel ${results.machine_detail.kernel}, revision ${results.machine_detail.revision ?? 'unknown'}; load average (1 min) ${Math.round((loadavg()[0] ?? 0) * 100) / 100} at the end.`,
+      '',
       `- Time to first render (navigation to both lists showing rows): **${firstRender} ms** (DOMContentLoaded ${navigation} ms)`,
+      `- Time to the first message shown: ${firstMessage} ms; the conversation's first render needed ${messageRequests.count} request(s) to GET /api/chats/:id/messages, the last ending ${messageRequests.last_response_end_ms} ms after navigation`,
+      `- The conversation opened with ${results.messages_loaded_at_first_render} of its ${messages.toLocaleString('en')} messages loaded, newest message in view: ${newestShown ? 'yes' : 'no'}`,
+      `- CPU throttled 4× (CDP Emulation.setCPUThrottlingRate, fresh context, nothing cached): first contentful paint **${throttledPaint.fcp} ms**, DOMContentLoaded ${throttledPaint.domContentLoaded} ms, first render (both lists showing rows) ${throttledFirstRender} ms`,
       `- Paging the whole sidebar in (100 chats per GET /api/chats, scrolling to the end): ${sidebarLoadAllMs} ms`,
+      `- Paging the rest of the conversation in (older pages of 200 as the list reaches its top): ${conversationLoadAllMs} ms`,
       `- DOM rows rendered: ${renderedRows} sidebar rows, ${renderedMessages} messages (virtualized)`,
       '',
       'Frame times while scrolling top to bottom in 240 programmatic steps (one per requestAnimationFrame):',

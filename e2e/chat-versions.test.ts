@@ -151,4 +151,62 @@ describe.skipIf(e2eUnavailable())('chat versions, compare and drop-to-attach end
     await page.waitForURL('**/chat?chat=*');
     await lastAnswer().getByRole('img', { name: 'a lighthouse' }).waitFor();
   });
+
+  it('opens a long chat at its newest messages, answers after them, and loads the older ones on scrolling up', async () => {
+    const origin = app.server.url;
+    const imported = await page.request.post(`${origin}/api/chats/import`, {
+      headers: { origin },
+      data: {
+        chats: [
+          {
+            title: 'A long chat',
+            messages: Array.from({ length: 250 }, (_, i) => ({
+              role: i % 2 ? 'assistant' : 'user',
+              content: `Long message ${i}`,
+            })),
+          },
+        ],
+      },
+    });
+    expect(imported.status()).toBe(201);
+    const chatId = ((await imported.json()) as { chatIds: string[] }).chatIds[0];
+    await page.goto(`${origin}/chat?chat=${chatId}`);
+    const list = page.getByTestId('message-list');
+    await list.getByText('Long message 249', { exact: true }).waitFor();
+    // Only the newest 100 are loaded.
+    await expect.poll(() => list.getAttribute('data-older')).toBe('150');
+    // A question asked with the older messages not loaded goes after message 249; the stored
+    // answer replaces the live one, once.
+    await ask('After the long chat');
+    await lastAnswer()
+      .getByText(/Answer \d+ from alpha-up/)
+      .waitFor({ timeout: 30_000 });
+    await expect.poll(() => list.getByText('After the long chat', { exact: true }).count()).toBe(1);
+    expect(await list.getAttribute('data-older')).toBe('150');
+
+    // Scrolling to the top loads the older pages (200 at a time), the view staying put.
+    for (let i = 0; i < 5 && (await list.getAttribute('data-older')) !== '0'; i++) {
+      const before = await list.getAttribute('data-older');
+      await list.evaluate((element) => {
+        element.scrollTop = 0;
+      });
+      await expect.poll(() => list.getAttribute('data-older')).not.toBe(before);
+    }
+    expect(await list.getAttribute('data-older')).toBe('0');
+    await list.evaluate((element) => {
+      element.scrollTop = 0;
+    });
+    await list.getByText('Long message 0', { exact: true }).waitFor();
+
+    await page.reload();
+    await list.getByText('After the long chat', { exact: true }).waitFor();
+    await expect.poll(() => list.getAttribute('data-older')).toBe('152');
+    const messages = await page.request.get(`${origin}/api/chats/${chatId}/messages?from=end&limit=3`);
+    const body = (await messages.json()) as { total: number; messages: Array<{ content: string }> };
+    expect(body.total).toBe(252);
+    expect(body.messages.map((message) => message.content).slice(0, 2)).toEqual([
+      'Long message 249',
+      'After the long chat',
+    ]);
+  }, 90_000);
 });

@@ -110,7 +110,16 @@ export const sharingFields = {
   projectId: Type.Union([Type.String(), Type.Null()], { description: 'The project it is shared in, or null' }),
   createdBy: Type.String({ description: 'The id of the user who made it' }),
 };
-export const MessagePageQuery = Type.Object(pageQueryFields(messagePage));
+export const MessagePageQuery = Type.Object({
+  ...pageQueryFields(messagePage),
+  from: Type.Optional(
+    Type.Union([Type.Literal('start'), Type.Literal('end')], {
+      description:
+        'end: the offset counts back from the newest message (offset 0, limit 100: the newest 100), for ' +
+        'showing a long chat newest first; start (default): from the first message. Either way the page is oldest first',
+    }),
+  ),
+});
 
 /** `?include_revoked=true|false` on key lists. */
 export const IncludeRevokedQuery = Type.Object({

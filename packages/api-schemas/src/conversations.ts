@@ -159,6 +159,14 @@ export type ConversationMessage = Static<typeof ConversationMessage>;
 export const MessageList = pagedList('messages', ConversationMessage);
 export type MessageList = Static<typeof MessageList>;
 
+/** GET /api/chats/:id/messages: a page of the branch shown, with the branch's length. */
+export const MessagePage = Type.Object({
+  ...MessageList.properties,
+  total: Type.Integer({ description: 'How many messages the branch shown holds (every page of it)' }),
+  from: Type.Union([Type.Literal('start'), Type.Literal('end')], { description: 'Where the offset counts from' }),
+});
+export type MessagePage = Static<typeof MessagePage>;
+
 export const ActivateBranchRequest = Type.Object(
   {
     messageId: Type.String({

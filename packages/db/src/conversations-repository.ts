@@ -89,6 +89,15 @@ export interface ConversationRepository {
    * share link).
    */
   listMessages(conversationId: string, page: PageOptions, leafId?: string | null): Promise<PathMessageRow[]>;
+  /**
+   * A page of the branch shown with the branch's length. `fromEnd`: the offset counts back from the
+   * newest message (offset 0, limit 100: the newest 100); the page is oldest first either way.
+   */
+  listMessagePage(
+    conversationId: string,
+    page: PageOptions,
+    fromEnd: boolean,
+  ): Promise<{ messages: PathMessageRow[]; total: number }>;
   /** One message of the chat, whatever branch it is on. */
   findMessage(conversationId: string, messageId: string): Promise<ConversationMessageRow | undefined>;
   /**
@@ -203,6 +212,51 @@ export function createConversationRepository(db: Db): ConversationRepository {
     return newest?.id ?? null;
   }
 
+  /** A page of the branch through `leafId` (else the active leaf), with the branch's length. */
+  async function pathPage(
+    conversationId: string,
+    page: PageOptions,
+    leafId: string | null | undefined,
+    fromEnd: boolean,
+  ): Promise<{ messages: PathMessageRow[]; total: number }> {
+    const tree = await loadTree(db, conversationId);
+    if (tree.length === 0) return { messages: [], total: 0 };
+    const byId = new Map(tree.map((node) => [node.id, node]));
+    const requested = leafId ?? (await activeLeafOf(db, conversationId));
+    let cursor = (requested && byId.get(requested)) || tree[tree.length - 1];
+    const path: TreeNode[] = [];
+    // Parents are always older rows of the same chat, so the walk ends; the guard is for damaged data.
+    while (cursor && path.length <= tree.length) {
+      path.push(cursor);
+      cursor = cursor.parentId ? byId.get(cursor.parentId) : undefined;
+    }
+    path.reverse();
+    const total = path.length;
+    const start = fromEnd ? Math.max(0, total - page.offset - page.limit) : page.offset;
+    const end = fromEnd ? Math.max(0, total - page.offset) : page.offset + page.limit;
+    const shown = path.slice(start, end);
+    if (shown.length === 0) return { messages: [], total };
+    const rows = await db
+      .select()
+      .from(conversationMessages)
+      .where(
+        and(
+          eq(conversationMessages.conversationId, conversationId),
+          inArray(
+            conversationMessages.id,
+            shown.map((node) => node.id),
+          ),
+        ),
+      );
+    const rowsById = new Map(rows.map((row) => [row.id, row]));
+    const children = childrenOf(tree);
+    const messages = shown.flatMap((node) => {
+      const row = rowsById.get(node.id);
+      return row ? [{ ...row, siblingIds: children.get(node.parentId ?? '') ?? [node.id] }] : [];
+    });
+    return { messages, total };
+  }
+
   return {
     async create(conversation) {
       const [row] = await db.insert(conversations).values(conversation).returning();
@@ -254,38 +308,11 @@ export function createConversationRepository(db: Db): ConversationRepository {
     },
 
     async listMessages(conversationId, page, leafId) {
-      const tree = await loadTree(db, conversationId);
-      if (tree.length === 0) return [];
-      const byId = new Map(tree.map((node) => [node.id, node]));
-      const requested = leafId ?? (await activeLeafOf(db, conversationId));
-      let cursor = (requested && byId.get(requested)) || tree[tree.length - 1];
-      const path: TreeNode[] = [];
-      // Parents are always older rows of the same chat, so the walk ends; the guard is for damaged data.
-      while (cursor && path.length <= tree.length) {
-        path.push(cursor);
-        cursor = cursor.parentId ? byId.get(cursor.parentId) : undefined;
-      }
-      path.reverse();
-      const shown = path.slice(page.offset, page.offset + page.limit);
-      if (shown.length === 0) return [];
-      const rows = await db
-        .select()
-        .from(conversationMessages)
-        .where(
-          and(
-            eq(conversationMessages.conversationId, conversationId),
-            inArray(
-              conversationMessages.id,
-              shown.map((node) => node.id),
-            ),
-          ),
-        );
-      const rowsById = new Map(rows.map((row) => [row.id, row]));
-      const children = childrenOf(tree);
-      return shown.flatMap((node) => {
-        const row = rowsById.get(node.id);
-        return row ? [{ ...row, siblingIds: children.get(node.parentId ?? '') ?? [node.id] }] : [];
-      });
+      return (await pathPage(conversationId, page, leafId, false)).messages;
+    },
+
+    listMessagePage(conversationId, page, fromEnd) {
+      return pathPage(conversationId, page, null, fromEnd);
     },
 
     async findMessage(conversationId, messageId) {

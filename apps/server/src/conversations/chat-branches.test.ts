@@ -152,6 +152,33 @@ describe('branching', () => {
     expect(bobsTry.status).toBe(404);
   });
 
+  it('pages the branch shown back from its newest message (from=end) with its length, for its owner only', async () => {
+    const imported = await alice.post('/api/chats/import', {
+      chats: [
+        {
+          title: 'Paged',
+          messages: Array.from({ length: 7 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `m${i}` })),
+        },
+      ],
+    });
+    const chatId = ((await readJson(imported)).chatIds as string[])[0];
+    const page = async (query: string) => {
+      const response = await alice.get(`/api/chats/${chatId}/messages?${query}`);
+      expect(response.status).toBe(200);
+      const body = await readJson(response);
+      return { ...body, contents: (body.messages as Message[]).map((message) => message.content) };
+    };
+    expect(await page('from=end&limit=3')).toMatchObject({ contents: ['m4', 'm5', 'm6'], total: 7, from: 'end' });
+    expect(await page('from=end&limit=3&offset=3')).toMatchObject({ contents: ['m1', 'm2', 'm3'], offset: 3 });
+    expect((await page('from=end&limit=3&offset=6')).contents).toEqual(['m0']);
+    expect((await page('from=end&limit=3&offset=9')).contents).toEqual([]);
+    expect(await page('limit=2&offset=1')).toMatchObject({ contents: ['m1', 'm2'], total: 7, from: 'start' });
+    const wrong = await alice.get(`/api/chats/${chatId}/messages?from=middle`);
+    expect(wrong.status).toBe(400);
+    expect((await readJson(wrong)).error.code).toBe('SY_ERR_VALIDATION');
+    expect((await bob.get(`/api/chats/${chatId}/messages?from=end&limit=3`)).status).toBe(404);
+  });
+
   it('deleting a question takes its answers with it and the branch ends before it', async () => {
     const first = await answer({ model: 'words', message: 'keep this' });
     const second = await answer({ chatId: first.chatId, message: 'drop this' });

@@ -12,6 +12,7 @@ import {
   IdParams,
   ImportChatsRequest,
   MessageList,
+  MessagePage,
   MessagePageQuery,
   MessageParams,
   messagePage,
@@ -42,6 +43,7 @@ import {
   findShared,
   listConversations,
   listFolders,
+  listMessagePage,
   listMessages,
   requireConversation,
   revokeShares,
@@ -194,7 +196,7 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
     },
   );
 
-  app.get<{ Params: Static<typeof IdParams>; Querystring: { limit?: string; offset?: string } }>(
+  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof MessagePageQuery> }>(
     '/api/chats/:id/messages',
     {
       config,
@@ -202,17 +204,21 @@ export function registerConversationRoutes(app: FastifyInstance, databases: Data
         tags,
         summary:
           'The branch of the chat shown (from its first message to the active leaf), oldest first; each message ' +
-          'with its versions (siblingIds, siblingIndex, siblingCount)',
+          'with its versions (siblingIds, siblingIndex, siblingCount). ?from=end pages back from the newest ' +
+          'message; total is the branch length',
         params: IdParams,
         querystring: MessagePageQuery,
-        response: { 200: MessageList },
+        response: { 200: MessagePage },
       },
     },
     async (request) => {
       const owner = ownerOf(databases, request);
+      // The chat must be the caller's (or readable in its project) before any message is read.
       const chat = await requireConversation(owner, request.params.id);
       const page = pageOf(request.query, messagePage);
-      return { messages: (await listMessages(owner.db, chat.id, page)).map(publicMessage), ...page };
+      const from = request.query.from ?? 'start';
+      const { messages, total } = await listMessagePage(owner.db, chat.id, page, from === 'end');
+      return { messages: messages.map(publicMessage), ...page, total, from };
     },
   );
 

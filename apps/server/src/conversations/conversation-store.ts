@@ -158,6 +158,11 @@ export async function listMessages(
   return createConversationRepository(db).listMessages(conversationId, page, leafId);
 }
 
+/** A page of the branch shown (`fromEnd`: counted back from the newest message) and the branch's length. */
+export function listMessagePage(db: Db, conversationId: string, page: Page, fromEnd: boolean) {
+  return createConversationRepository(db).listMessagePage(conversationId, page, fromEnd);
+}
+
 /** A message of the owner's chat, on any branch. */
 export async function requireMessage(
   owner: Owner,

@@ -142,7 +142,9 @@ describe('MessageList', () => {
   });
 
   it('parses answers not yet shown while the browser is idle, newest first', async () => {
-    const messages = conversation.map((m) => ({ ...m, id: `idle-${m.id}` }));
+    // 200 messages, not 2,000: what is tested is the order and the reach of idle-time parsing, and
+    // parsing 1,000 answers with code blocks took most of the test's 30 s on a busy machine.
+    const messages = conversation.slice(0, 200).map((m) => ({ ...m, id: `idle-${m.id}` }));
     await render(
       <MessageList
         chatId="c"
@@ -153,19 +155,125 @@ describe('MessageList', () => {
         onRegenerate={() => {}}
         onEdit={() => {}}
       />,
-      'Answer 1999',
+      'Answer 199',
     );
     const answer = (i: number) => messages[i] as ChatMessage;
-    expect(markdownCache.has(answer(1001).id, answer(1001).content)).toBe(false);
+    expect(markdownCache.has(answer(101).id, answer(101).content)).toBe(false);
     let budget = 30;
     const deadline = { didTimeout: false, timeRemaining: () => budget-- } as IdleDeadline;
     idle.shift()?.(deadline); // one idle period: the newest answers first
-    expect(markdownCache.has(answer(1999).id, answer(1999).content)).toBe(true);
-    expect(markdownCache.has(answer(1001).id, answer(1001).content)).toBe(false);
+    expect(markdownCache.has(answer(199).id, answer(199).content)).toBe(true);
+    expect(markdownCache.has(answer(101).id, answer(101).content)).toBe(false);
     expect(idle).toHaveLength(1); // and asks for another period for the rest
     while (idle.length > 0) idle.shift()?.({ didTimeout: false, timeRemaining: () => 50 } as IdleDeadline);
     expect(markdownCache.has(answer(1).id, answer(1).content)).toBe(true);
     expect(markdownCache.has(answer(0).id, answer(0).content)).toBe(false); // questions are plain text
+  });
+
+  describe('a long chat opened newest first', () => {
+    const newest = conversation.slice(1_900);
+    const props = {
+      chatId: 'long',
+      live: null,
+      busy: false,
+      focusMessageId: null,
+      onRegenerate: () => {},
+      onEdit: () => {},
+    };
+    const loadOlderButton = () =>
+      [...container.querySelectorAll('button')].find((b) => /older message/.test(b.textContent ?? ''));
+    const list = () => container.querySelector('[data-testid="message-list"]') as HTMLElement;
+
+    it('shows only the loaded newest messages, at the bottom, with a button for the older ones', async () => {
+      const onLoadOlder = vi.fn();
+      await render(
+        <MessageList {...props} messages={newest} olderCount={1_900} onLoadOlder={onLoadOlder} />,
+        'Answer 1999',
+      );
+      expect(articles().every((row) => Number(row.dataset.index) >= 1)).toBe(true);
+      expect(container.textContent).not.toContain('Question 1898');
+      expect(list().dataset.older).toBe('1900');
+      // The button is the first row: rendered once the list is scrolled to its top.
+      await act(async () => {
+        list().scrollTop = 0;
+        list().dispatchEvent(new Event('scroll'));
+      });
+      await until(() => expect(loadOlderButton()?.textContent).toBe('Load older messages (1900 more)'));
+      expect(onLoadOlder).toHaveBeenCalled(); // reaching the top loads them too
+    });
+
+    it('loads older messages from the keyboard, keeping focus on the button while they load', async () => {
+      const onLoadOlder = vi.fn();
+      const ui = (loading: boolean) => (
+        <MessageList {...props} messages={newest} olderCount={1_900} loadingOlder={loading} onLoadOlder={onLoadOlder} />
+      );
+      await render(ui(false), 'Answer 1999');
+      await act(async () => {
+        list().scrollTop = 0;
+        list().dispatchEvent(new Event('scroll'));
+      });
+      await until(() => expect(loadOlderButton()).toBeDefined());
+      onLoadOlder.mockClear();
+      const button = loadOlderButton() as HTMLButtonElement;
+      button.focus();
+      // A native button activates on Enter and Space as a click.
+      await act(async () => button.click());
+      expect(onLoadOlder).toHaveBeenCalledTimes(1);
+      await act(async () => root.render(<QueryClientProvider client={client}>{ui(true)}</QueryClientProvider>));
+      const loading = loadOlderButton() ?? (container.querySelector('button[aria-busy="true"]') as HTMLButtonElement);
+      expect(loading.textContent).toBe('Loading older messages…');
+      expect(loading.disabled).toBe(false); // still focusable: aria-disabled instead
+      expect(loading.getAttribute('aria-disabled')).toBe('true');
+      expect(document.activeElement).toBe(loading);
+      await act(async () => loading.click());
+      expect(onLoadOlder).toHaveBeenCalledTimes(1); // not twice while loading
+    });
+
+    it('keeps the view where it was when older messages are put before it', async () => {
+      const ui = (messages: ChatMessage[], older: number) => (
+        <MessageList {...props} messages={messages} olderCount={older} onLoadOlder={() => {}} />
+      );
+      await render(ui(newest, 1_900), 'Answer 1999');
+      // Scroll to the middle of what is loaded and note the message there.
+      await act(async () => {
+        list().scrollTop = 4_000;
+        list().dispatchEvent(new Event('scroll'));
+      });
+      const top = list().scrollTop;
+      const height = list().scrollHeight;
+      await act(async () =>
+        root.render(<QueryClientProvider client={client}>{ui(conversation.slice(1_700), 1_700)}</QueryClientProvider>),
+      );
+      const added = list().scrollHeight - height;
+      expect(added).toBeGreaterThan(10_000); // 200 messages' estimates
+      expect(list().scrollTop).toBe(top + added);
+    });
+
+    it('loads older messages until a search hit is there, then scrolls to it', async () => {
+      let older = 1_900;
+      const onLoadOlder = vi.fn();
+      const ui = () => (
+        <MessageList
+          {...props}
+          messages={conversation.slice(older)}
+          olderCount={older}
+          focusMessageId="m1500"
+          onLoadOlder={onLoadOlder}
+        />
+      );
+      await act(async () => root.render(<QueryClientProvider client={client}>{ui()}</QueryClientProvider>));
+      // Each call is answered with the next older page, as new props (as useMessages does).
+      let answered = 0;
+      while (older > 1_500) {
+        await until(() => expect(onLoadOlder.mock.calls.length).toBeGreaterThan(answered));
+        answered = onLoadOlder.mock.calls.length;
+        older -= 200;
+        await act(async () => root.render(<QueryClientProvider client={client}>{ui()}</QueryClientProvider>));
+      }
+      await until(() => expect(container.textContent).toContain('Question 1500'));
+      const hit = articles().find((row) => row.textContent?.includes('Question 1500'));
+      expect(hit?.querySelector('.ring-2')).not.toBeNull();
+    });
   });
 
   it('shows the streaming answer from its StreamText, batching deltas per frame', async () => {

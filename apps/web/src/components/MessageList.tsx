@@ -288,7 +288,9 @@ function nearBottom(element: HTMLElement | null): boolean {
 /**
  * The open conversation, virtualized: only the rows in view (plus a few) are in the DOM; their
  * Markdown comes from the per-message cache; rows are keyed by message id so measured heights
- * stay with their message. The streaming answer is a separate row fed by `live.text`.
+ * stay with their message. The streaming answer is a separate row fed by `live.text`. A long chat
+ * opens with its newest messages: while `olderCount` more are on the server, the first row is a
+ * "load older" button, and scrolling near the top loads them too (the view stays where it was).
  */
 export function MessageList({
   chatId,
@@ -299,6 +301,9 @@ export function MessageList({
   onRegenerate,
   onEdit,
   onSwitch = noSwitch,
+  olderCount = 0,
+  loadingOlder = false,
+  onLoadOlder,
 }: {
   chatId: string | null;
   messages: readonly ChatMessage[];
@@ -309,14 +314,26 @@ export function MessageList({
   onEdit(index: number, text: string): void;
   /** Show another version of a message (its sibling's branch). */
   onSwitch?(messageId: string): void;
+  /** How many older messages of the branch are not loaded yet. */
+  olderCount?: number;
+  loadingOlder?: boolean;
+  onLoadOlder?(): void;
 }) {
   const parent = useRef<HTMLDivElement>(null);
-  const count = messages.length + (live ? 1 : 0);
+  // Row 0 is the "load older" button while older messages are left on the server.
+  const lead = olderCount > 0 && onLoadOlder ? 1 : 0;
+  const count = lead + messages.length + (live ? 1 : 0);
   // Estimates are computed once per message list (not on every render: 2,000 of them), and the
   // callbacks are stable so the virtualizer does not rebuild its measurements on each render.
   const estimates = useMemo(() => messages.map((message) => estimateMessageHeight(message)), [messages]);
-  const estimateSize = useCallback((index: number) => estimates[index] ?? 120, [estimates]);
-  const getItemKey = useCallback((index: number) => messages[index]?.id ?? 'live-answer', [messages]);
+  const estimateSize = useCallback(
+    (index: number) => (index < lead ? 56 : (estimates[index - lead] ?? 120)),
+    [estimates, lead],
+  );
+  const getItemKey = useCallback(
+    (index: number) => (index < lead ? 'load-older' : (messages[index - lead]?.id ?? 'live-answer')),
+    [messages, lead],
+  );
   const virtualizer: Virtualizer<HTMLDivElement, Element> = useVirtualizer({
     count,
     getScrollElement: () => parent.current,
@@ -360,28 +377,100 @@ export function MessageList({
     };
   }, [messages]);
 
-  // A newly opened chat, or a new message, starts at the bottom; a search hit scrolls to its message.
+  // Older messages put before those shown keep the view where it was: the scroll position moves
+  // down by what they add above it.
+  const geometry = useRef({ chatId, firstId: messages[0]?.id, scrollTop: 0, scrollHeight: 0 });
+  const firstId = messages[0]?.id;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: only when another message comes first
+  useLayoutEffect(() => {
+    const element = parent.current;
+    const before = geometry.current;
+    if (element && before.chatId === chatId && before.firstId && firstId !== before.firstId) {
+      const kept = messages.findIndex((message) => message.id === before.firstId);
+      if (kept > 0) element.scrollTop = before.scrollTop + (element.scrollHeight - before.scrollHeight);
+    }
+  }, [firstId, chatId]);
+  useLayoutEffect(() => {
+    const element = parent.current;
+    geometry.current = {
+      chatId,
+      firstId,
+      scrollTop: element?.scrollTop ?? 0,
+      scrollHeight: element?.scrollHeight ?? 0,
+    };
+  });
+
+  // A newly opened chat, or a new message at the end, starts at the bottom; a search hit scrolls to
+  // its message (loading older messages until it is there).
   const [highlight, setHighlight] = useState<string | null>(null);
-  const lastKey = `${chatId}:${count}`;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: run when the chat or the number of rows changes
+  const focusIndex = focusMessageId ? messages.findIndex((m) => m.id === focusMessageId) : -1;
+  const lastKey = `${chatId}:${messages.at(-1)?.id}:${live ? 1 : 0}:${focusMessageId}:${focusIndex >= 0}`;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: run when the chat, its last row or the hit changes
   useEffect(() => {
     if (count === 0) return;
-    const target = focusMessageId ? messages.findIndex((m) => m.id === focusMessageId) : -1;
-    if (target >= 0) {
-      virtualizer.scrollToIndex(target, { align: 'center' });
+    if (focusIndex >= 0) {
+      virtualizer.scrollToIndex(focusIndex + lead, { align: 'center' });
       setHighlight(focusMessageId);
     } else virtualizer.scrollToIndex(count - 1, { align: 'end' });
-  }, [lastKey, focusMessageId]);
+  }, [lastKey]);
+  const wantsOlder = focusMessageId !== null && focusIndex < 0 && lead > 0 && !loadingOlder;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: again after each page (olderCount changes)
+  useEffect(() => {
+    if (wantsOlder) onLoadOlder?.();
+  }, [wantsOlder, onLoadOlder, olderCount]);
+
+  const onScroll = () => {
+    const element = parent.current;
+    geometry.current = {
+      chatId,
+      firstId,
+      scrollTop: element?.scrollTop ?? 0,
+      scrollHeight: element?.scrollHeight ?? 0,
+    };
+    // Near the top with more to load: load it before the reader gets there.
+    if (element && lead > 0 && !loadingOlder && !busy && element.scrollTop < 400) onLoadOlder?.();
+  };
 
   const onGrow = () => {
     if (nearBottom(parent.current)) virtualizer.scrollToIndex(count - 1, { align: 'end' });
   };
 
   return (
-    <div ref={parent} className="min-h-0 flex-1 overflow-auto" data-testid="message-list">
+    <div
+      ref={parent}
+      className="min-h-0 flex-1 overflow-auto"
+      data-testid="message-list"
+      data-older={olderCount}
+      onScroll={onScroll}
+    >
       <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
         {virtualizer.getVirtualItems().map((item) => {
-          const message = messages[item.index];
+          if (item.index < lead)
+            return (
+              <div
+                key={item.key}
+                data-index={item.index}
+                ref={virtualizer.measureElement}
+                className="absolute top-0 left-0 w-full px-4 py-2 text-center"
+                style={{ transform: `translateY(${item.start}px)` }}
+              >
+                <button
+                  type="button"
+                  className={secondaryButtonClass}
+                  // Not `disabled` while loading: a keyboard user's focus stays on the button.
+                  disabled={busy}
+                  aria-disabled={loadingOlder}
+                  aria-busy={loadingOlder}
+                  onClick={() => {
+                    if (!loadingOlder) onLoadOlder?.();
+                  }}
+                >
+                  {loadingOlder ? t('messages.loadingOlder') : t('messages.loadOlder', { count: olderCount })}
+                </button>
+              </div>
+            );
+          const index = item.index - lead;
+          const message = messages[index];
           return (
             <article
               key={item.key}
@@ -395,8 +484,8 @@ export function MessageList({
               {message ? (
                 <MessageRow
                   message={message}
-                  index={item.index}
-                  isLastAnswer={item.index === lastAnswer}
+                  index={index}
+                  isLastAnswer={index === lastAnswer}
                   actionsEnabled={!busy}
                   highlighted={highlight === message.id}
                   onRegenerate={onRegenerate}

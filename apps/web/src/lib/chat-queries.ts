@@ -1,5 +1,5 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useMemo } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import {
   type ChatFields,
   type ChatFilter,
@@ -8,10 +8,12 @@ import {
   type ChatSummary,
   chatKeys,
   deleteChat,
-  fetchAllMessages,
   fetchChatPage,
   fetchFolders,
+  fetchNewestMessages,
+  fetchOlderMessages,
   flattenChats,
+  type LoadedMessages,
   nextChatOffset,
   patchChat,
   removeChat,
@@ -39,15 +41,48 @@ export function useFolders() {
   return useQuery({ queryKey: chatKeys.folders, queryFn: fetchFolders, staleTime: 60_000 });
 }
 
-/** Every message of the open chat (pages of 500 fetched in parallel). */
+/**
+ * The open chat's messages, newest first: it opens with the newest page (GET ?from=end), and
+ * `loadOlder` puts the next older page before them (the list calls it when scrolled to the top).
+ * A refetch (after an answer, say) asks for as many newest messages as were loaded.
+ */
 export function useMessages(chatId: string | null) {
-  return useQuery({
+  const client = useQueryClient();
+  const query = useQuery({
     queryKey: chatKeys.messages(chatId ?? 'none'),
-    queryFn: () => fetchAllMessages(chatId ?? ''),
+    queryFn: () =>
+      fetchNewestMessages(
+        chatId ?? '',
+        client.getQueryData<LoadedMessages>(chatKeys.messages(chatId ?? 'none'))?.messages.length ?? 0,
+      ),
     enabled: chatId !== null,
     staleTime: 30_000,
     refetchOnWindowFocus: false,
   });
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  const loading = useRef(false);
+  const loadOlder = useCallback(async () => {
+    if (!chatId || loading.current) return;
+    const key = chatKeys.messages(chatId);
+    const loaded = client.getQueryData<LoadedMessages>(key);
+    if (!loaded || loaded.before <= 0) return;
+    loading.current = true;
+    setLoadingOlder(true);
+    try {
+      const next = await fetchOlderMessages(chatId, loaded);
+      const older = next.messages.slice(0, next.messages.length - loaded.messages.length);
+      // Messages added at the end meanwhile stay; a list replaced meanwhile (another branch) wins.
+      client.setQueryData<LoadedMessages>(key, (current) =>
+        current && current.before === loaded.before
+          ? { messages: [...older, ...current.messages], before: next.before }
+          : current,
+      );
+    } finally {
+      loading.current = false;
+      setLoadingOlder(false);
+    }
+  }, [chatId, client]);
+  return { ...query, loadOlder, loadingOlder };
 }
 
 /**
@@ -99,10 +134,19 @@ export function useChatActions(onError: (error: unknown) => void) {
   );
 }
 
+/** Changes the loaded messages of a chat (the older ones not loaded stay as they are). */
 export function setMessages(
   client: ReturnType<typeof useQueryClient>,
   chatId: string,
   change: (messages: ChatMessage[]) => ChatMessage[],
 ): void {
-  client.setQueryData<ChatMessage[]>(chatKeys.messages(chatId), (old) => change(old ?? []));
+  client.setQueryData<LoadedMessages>(chatKeys.messages(chatId), (old) => ({
+    messages: change(old?.messages ?? []),
+    before: old?.before ?? 0,
+  }));
+}
+
+/** The chat's whole branch is known (a new chat, or a short branch the server answered with). */
+export function setAllMessages(client: ReturnType<typeof useQueryClient>, chatId: string, messages: ChatMessage[]) {
+  client.setQueryData<LoadedMessages>(chatKeys.messages(chatId), { messages, before: 0 });
 }

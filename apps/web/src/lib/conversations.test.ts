@@ -7,13 +7,15 @@ import {
   chatKeys,
   chatPageSize,
   compareChats,
-  fetchAllMessages,
+  fetchNewestMessages,
+  fetchOlderMessages,
   filterByTitle,
   findChat,
+  firstMessagePage,
   flattenChats,
   knownFolders,
-  messagePageSize,
   nextChatOffset,
+  olderMessagePage,
   removeChat,
   titleFrom,
   updateChatLists,
@@ -115,37 +117,59 @@ describe('optimistic changes to cached lists', () => {
   });
 });
 
-describe('fetchAllMessages', () => {
+describe('loading a chat newest first', () => {
   const message = (i: number): ChatMessage => ({ id: `m${i}`, role: i % 2 ? 'assistant' : 'user', content: `${i}` });
+  /** The server's GET /api/chats/:id/messages over a branch of `total` messages. */
   const server = (total: number) => {
-    const offsets: number[] = [];
-    const fetchPage = async (offset: number) => {
-      offsets.push(offset);
-      return Array.from({ length: Math.max(0, Math.min(messagePageSize, total - offset)) }, (_, i) =>
-        message(offset + i),
-      );
+    const calls: Array<{ from: 'start' | 'end'; offset: number; limit: number }> = [];
+    const page = (from: 'start' | 'end') => async (offset: number, limit: number) => {
+      calls.push({ from, offset, limit });
+      const start = from === 'end' ? Math.max(0, total - offset - limit) : offset;
+      const end = from === 'end' ? Math.max(0, total - offset) : Math.min(total, offset + limit);
+      return { messages: Array.from({ length: Math.max(0, end - start) }, (_, i) => message(start + i)), total };
     };
-    return { offsets, fetchPage };
+    return { calls, end: page('end'), start: page('start') };
   };
+  const ids = (loaded: { messages: ChatMessage[] }) => loaded.messages.map((m) => m.id);
 
-  it('loads a short chat with one request', async () => {
+  it('opens a short chat with one request and nothing left to load', async () => {
     const fake = server(12);
-    expect(await fetchAllMessages('c', fake.fetchPage)).toHaveLength(12);
-    expect(fake.offsets).toEqual([0]);
+    const loaded = await fetchNewestMessages('c', 0, fake.end);
+    expect(ids(loaded)).toEqual(Array.from({ length: 12 }, (_, i) => `m${i}`));
+    expect(loaded.before).toBe(0);
+    expect(fake.calls).toEqual([{ from: 'end', offset: 0, limit: firstMessagePage }]);
   });
 
-  it('loads 2,000 messages in order, the later pages in parallel', async () => {
+  it('opens 2,000 messages with only the newest page, oldest first', async () => {
     const fake = server(2_000);
-    const all = await fetchAllMessages('c', fake.fetchPage, 4);
-    expect(all).toHaveLength(2_000);
-    expect(all.map((m) => m.id)).toEqual(Array.from({ length: 2_000 }, (_, i) => `m${i}`));
-    expect(fake.offsets).toEqual([0, 500, 1000, 1500, 2000]);
+    const loaded = await fetchNewestMessages('c', 0, fake.end);
+    expect(ids(loaded)).toEqual(Array.from({ length: firstMessagePage }, (_, i) => `m${2_000 - firstMessagePage + i}`));
+    expect(loaded.before).toBe(2_000 - firstMessagePage);
+    expect(fake.calls).toHaveLength(1);
   });
 
-  it('keeps going past the first parallel batch', async () => {
+  it('loads older pages from the start of the branch until none are left', async () => {
+    const fake = server(2_000);
+    let loaded = await fetchNewestMessages('c', 0, fake.end);
+    loaded = await fetchOlderMessages('c', loaded, fake.start);
+    expect(loaded.before).toBe(2_000 - firstMessagePage - olderMessagePage);
+    expect(fake.calls.at(-1)).toEqual({ from: 'start', offset: loaded.before, limit: olderMessagePage });
+    while (loaded.before > 0) loaded = await fetchOlderMessages('c', loaded, fake.start);
+    expect(ids(loaded)).toEqual(Array.from({ length: 2_000 }, (_, i) => `m${i}`));
+    const calls = fake.calls.length;
+    expect(await fetchOlderMessages('c', loaded, fake.start)).toBe(loaded);
+    expect(fake.calls).toHaveLength(calls);
+  });
+
+  it('refetches as many newest messages as were loaded, the pages after the first in parallel', async () => {
     const fake = server(3_100);
-    const all = await fetchAllMessages('c', fake.fetchPage, 2);
-    expect(all).toHaveLength(3_100);
-    expect(new Set(all.map((m) => m.id)).size).toBe(3_100);
+    const loaded = await fetchNewestMessages('c', 1_300, fake.end);
+    expect(ids(loaded)).toEqual(Array.from({ length: 1_300 }, (_, i) => `m${1_800 + i}`));
+    expect(loaded.before).toBe(1_800);
+    expect(fake.calls.map((call) => [call.offset, call.limit])).toEqual([
+      [0, 500],
+      [500, 500],
+      [1000, 300],
+    ]);
   });
 });

@@ -91,31 +91,77 @@ export function nextChatOffset(lastPage: readonly ChatSummary[], pages: readonly
  * Every message of a chat, oldest first, in pages of 500. The first page shows whether there are
  * more; the rest are fetched a few at a time in parallel until a short page.
  */
-export async function fetchAllMessages(
-  chatId: string,
-  fetchPage: (offset: number) => Promise<ChatMessage[]> = (offset) => fetchMessagePage(chatId, offset),
-  parallel = 4,
-): Promise<ChatMessage[]> {
-  const first = await fetchPage(0);
-  if (first.length < messagePageSize) return first;
-  const all = [...first];
-  let offset = messagePageSize;
-  while (true) {
-    const offsets = Array.from({ length: parallel }, (_, i) => offset + i * messagePageSize);
-    const pages = await Promise.all(offsets.map(fetchPage));
-    for (const page of pages) {
-      all.push(...page);
-      if (page.length < messagePageSize) return all;
-    }
-    offset += parallel * messagePageSize;
-  }
+/** How many of the newest messages a chat opens with; older ones load as the list scrolls up. */
+export const firstMessagePage = 100;
+/** How many older messages each "load older" adds. */
+export const olderMessagePage = 200;
+
+/** The open chat's messages loaded so far: the newest of its branch, with `before` older ones not loaded. */
+export interface LoadedMessages {
+  messages: ChatMessage[];
+  before: number;
 }
 
+export interface MessagePageBody {
+  messages: ChatMessage[];
+  /** The branch's length (absent from a server older than `from=end`: then the page is all there is). */
+  total?: number;
+}
+
+/** GET /api/chats/:id/messages: `from: 'end'` counts the offset back from the newest message. */
+export async function fetchMessageRange(
+  chatId: string,
+  from: 'start' | 'end',
+  offset: number,
+  limit: number,
+): Promise<MessagePageBody> {
+  return api<MessagePageBody>(`/api/chats/${encodeURIComponent(chatId)}/messages?${query({ limit, offset, from })}`);
+}
+
+/**
+ * The newest `count` messages of the chat (at least the first page), oldest first: the first
+ * request learns the branch's length, the rest (when more than one page is wanted) go in parallel.
+ */
+export async function fetchNewestMessages(
+  chatId: string,
+  count = firstMessagePage,
+  fetchPage: (offset: number, limit: number) => Promise<MessagePageBody> = (offset, limit) =>
+    fetchMessageRange(chatId, 'end', offset, limit),
+): Promise<LoadedMessages> {
+  const wanted = Math.max(count, firstMessagePage);
+  const first = await fetchPage(0, Math.min(wanted, messagePageSize));
+  const pages = [first.messages];
+  const total = first.total ?? first.messages.length;
+  const upTo = Math.min(wanted, total);
+  const offsets: number[] = [];
+  for (let offset = messagePageSize; offset < upTo; offset += messagePageSize) offsets.push(offset);
+  const rest = await Promise.all(offsets.map((offset) => fetchPage(offset, Math.min(messagePageSize, upTo - offset))));
+  for (const page of rest) pages.push(page.messages);
+  const messages = pages.reverse().flat();
+  return { messages, before: Math.max(0, total - messages.length) };
+}
+
+/**
+ * Puts the next older messages (counted from the start of the branch, so answers added meanwhile
+ * do not shift them) before those loaded.
+ */
+export async function fetchOlderMessages(
+  chatId: string,
+  loaded: LoadedMessages,
+  fetchPage: (offset: number, limit: number) => Promise<MessagePageBody> = (offset, limit) =>
+    fetchMessageRange(chatId, 'start', offset, limit),
+): Promise<LoadedMessages> {
+  if (loaded.before <= 0) return loaded;
+  const offset = Math.max(0, loaded.before - olderMessagePage);
+  const page = await fetchPage(offset, loaded.before - offset);
+  const known = new Set(loaded.messages.map((message) => message.id));
+  const older = page.messages.filter((message) => !known.has(message.id));
+  return { messages: [...older, ...loaded.messages], before: offset };
+}
+
+/** A page of the branch counted from its first message. */
 export async function fetchMessagePage(chatId: string, offset: number): Promise<ChatMessage[]> {
-  const body = await api<{ messages: ChatMessage[] }>(
-    `/api/chats/${encodeURIComponent(chatId)}/messages?${query({ limit: messagePageSize, offset })}`,
-  );
-  return body.messages;
+  return (await fetchMessageRange(chatId, 'start', offset, messagePageSize)).messages;
 }
 
 export async function searchChats(q: string): Promise<SearchHit[]> {

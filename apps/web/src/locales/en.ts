@@ -738,6 +738,9 @@ export const en = {
     audioPerDay: 'Audio minutes per day: {{value, number}}',
   },
   messages: {
+    loadOlder_one: 'Load the older message',
+    loadOlder_other: 'Load older messages ({{count}} more)',
+    loadingOlder: 'Loading older messages…',
     you: 'You',
     versions: 'Versions',
     previousVersion: 'Previous version',

@@ -762,6 +762,11 @@ export const pl = {
     audioPerDay: 'Minuty audio dziennie: {{value, number}}',
   },
   messages: {
+    loadOlder_one: 'Wczytaj starszą wiadomość',
+    loadOlder_few: 'Wczytaj starsze wiadomości (jeszcze {{count}})',
+    loadOlder_many: 'Wczytaj starsze wiadomości (jeszcze {{count}})',
+    loadOlder_other: 'Wczytaj starsze wiadomości (jeszcze {{count}})',
+    loadingOlder: 'Wczytywanie starszych wiadomości…',
     you: 'Ty',
     versions: 'Wersje',
     previousVersion: 'Poprzednia wersja',

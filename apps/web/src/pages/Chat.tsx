@@ -14,7 +14,7 @@ import { buttonClass, ErrorBox, inputClass, secondaryButtonClass, selectClass } 
 import { ApiError, api, type ChatModel } from '../lib/api';
 import { focusChoices, useWorkspaceApps } from '../lib/apps';
 import { followSession, startChat, stopChat } from '../lib/chat';
-import { setMessages, useMessages } from '../lib/chat-queries';
+import { setAllMessages, setMessages, useMessages } from '../lib/chat-queries';
 import {
   activateBranch,
   type ChatMessage,
@@ -107,7 +107,11 @@ export function ChatPage() {
   const turnRef = useRef<Turn | null>(null);
   turnRef.current = turn;
   const messagesQuery = useMessages(activeId);
-  const stored = messagesQuery.data;
+  const stored = messagesQuery.data?.messages;
+  // How many older messages of the branch are not loaded (the list loads them as it scrolls up).
+  const olderCount = messagesQuery.data?.before ?? 0;
+  const olderRef = useRef(olderCount);
+  olderRef.current = olderCount;
 
   useEffect(() => writeAddress(activeId), [activeId]);
 
@@ -209,6 +213,8 @@ export function ChatPage() {
     branch: { parentId?: string | null; answerTo?: string } = {},
   ) => {
     const controller = new AbortController();
+    // storedCount counts loaded messages; the server counts from the branch's first message.
+    const older = chatId === activeId ? olderRef.current : 0;
     const first: Turn = {
       chatId,
       sessionId: null,
@@ -264,7 +270,7 @@ export function ChatPage() {
           updatedAt: now,
         };
         updateChatLists(client, (data, filter) => upsertChat(data, filter, summary));
-        client.setQueryData<ChatMessage[]>(chatKeys.messages(started.chatId), []);
+        setAllMessages(client, started.chatId, []);
         openedFirst.current = true;
         // Unless another chat was opened meanwhile (which stopped listening to this one).
         if (!controller.signal.aborted) setActiveId(started.chatId);
@@ -304,7 +310,7 @@ export function ChatPage() {
       let tail: ChatMessage[] | null = null;
       if (targetChat) {
         try {
-          tail = await fetchMessagePage(targetChat, storedCount);
+          tail = await fetchMessagePage(targetChat, older + storedCount);
         } catch (caught) {
           setError(caught);
         }
@@ -411,7 +417,7 @@ export function ChatPage() {
         setSettingsDirty(false);
         const row = await getChat(run.chatId);
         updateChatLists(client, (data, filter) => upsertChat(data, filter, row));
-        client.setQueryData<ChatMessage[]>(chatKeys.messages(run.chatId), []);
+        setAllMessages(client, run.chatId, []);
         openedFirst.current = true;
         setActiveId(run.chatId);
       }
@@ -428,7 +434,8 @@ export function ChatPage() {
     if (!compare) return;
     try {
       const branch = await activateBranch(compare.chatId, messageId);
-      setMessages(client, compare.chatId, () => branch);
+      if (branch.length < messagePageSize) setAllMessages(client, compare.chatId, branch);
+      else await client.invalidateQueries({ queryKey: chatKeys.messages(compare.chatId) });
       setCompare(null);
     } catch (caught) {
       setError(caught);
@@ -475,7 +482,7 @@ export function ChatPage() {
       if (!activeId || busyRef.current) return;
       try {
         const branch = await activateBranch(activeId, messageId);
-        if (branch.length < messagePageSize) setMessages(client, activeId, () => branch);
+        if (branch.length < messagePageSize) setAllMessages(client, activeId, branch);
         else await client.invalidateQueries({ queryKey: chatKeys.messages(activeId) });
       } catch (caught) {
         setError(caught);
@@ -483,6 +490,13 @@ export function ChatPage() {
     },
     [activeId, client],
   );
+
+  // Stable, so the memoized rows do not re-render with the page.
+  const onSwitch = useCallback((messageId: string) => void switchVersion(messageId), [switchVersion]);
+  const loadOlderMessages = messagesQuery.loadOlder;
+  const loadOlder = useCallback(() => {
+    if (!busyRef.current) loadOlderMessages().catch(setError);
+  }, [loadOlderMessages]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -512,7 +526,7 @@ export function ChatPage() {
       json: { title: t('chatPage.voiceRecordingTitle') },
     });
     updateChatLists(client, (data, filter) => upsertChat(data, filter, created));
-    client.setQueryData<ChatMessage[]>(chatKeys.messages(created.id), []);
+    setAllMessages(client, created.id, []);
     openedFirst.current = true;
     setActiveId(created.id);
     return created.id;
@@ -647,7 +661,10 @@ export function ChatPage() {
                 focusMessageId={focusMessageId}
                 onRegenerate={regenerate}
                 onEdit={edit}
-                onSwitch={(messageId) => void switchVersion(messageId)}
+                onSwitch={onSwitch}
+                olderCount={olderCount}
+                loadingOlder={messagesQuery.loadingOlder}
+                onLoadOlder={loadOlder}
               />
             )}
             {comparing && (
