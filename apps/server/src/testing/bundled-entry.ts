@@ -6,9 +6,9 @@
  * external and load from node_modules as usual) and every spawn runs the bundle with plain node.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
@@ -43,7 +43,14 @@ const sourceImportMeta: Plugin = {
   },
 };
 
-const bundles = new Map<string, Promise<string>>();
+interface Bundle {
+  readonly outfile: string;
+  /** Every source file in it, and when the build began: an edit after that makes it stale (watch mode). */
+  readonly inputs: readonly string[];
+  readonly startedAt: number;
+}
+
+const bundles = new Map<string, Promise<Bundle>>();
 const outRoots = new Set<string>();
 process.once('exit', () => {
   for (const directory of outRoots) rmSync(directory, { recursive: true, force: true });
@@ -65,12 +72,14 @@ function outRootFor(entry: string): string {
   return root;
 }
 
-async function bundle(entry: string): Promise<string> {
+async function bundle(entry: string): Promise<Bundle> {
+  const startedAt = Date.now();
   const outDir = join(outRootFor(entry), createHash('sha256').update(entry).digest('hex').slice(0, 16));
   await mkdir(outDir, { recursive: true });
   const outfile = join(outDir, `${basename(entry).replace(/\.[mc]?tsx?$/, '')}.mjs`);
-  await build({
+  const result = await build({
     entryPoints: [entry],
+    metafile: true,
     outfile,
     bundle: true,
     platform: 'node',
@@ -80,21 +89,36 @@ async function bundle(entry: string): Promise<string> {
     sourcemap: 'inline',
     plugins: [externalPackages, sourceImportMeta],
   });
-  return outfile;
+  const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(input));
+  return { outfile, inputs, startedAt };
+}
+
+function stale(built: Bundle): boolean {
+  return built.inputs.some((input) => {
+    try {
+      return statSync(input).mtimeMs >= built.startedAt;
+    } catch {
+      return true;
+    }
+  });
 }
 
 /**
  * The path of `entry` (a TypeScript file) bundled into one ES module, built on the first call in
- * this process and reused after. Run it with `node <path>`; inside, `import.meta.url` of every
+ * this process and reused after (built again when one of its sources changed since). Run it with `node <path>`; inside, `import.meta.url` of every
  * module is its source file's, so an entry that checks whether it is the main module cannot compare
  * `process.argv[1]` (the bundle) with its own path: its spawner tells it (worker-process.ts).
  */
-export function bundledEntry(entry: string): Promise<string> {
+export async function bundledEntry(entry: string): Promise<string> {
   let built = bundles.get(entry);
+  if (built && stale(await built)) {
+    if (bundles.get(entry) === built) bundles.delete(entry);
+    built = bundles.get(entry);
+  }
   if (!built) {
     built = bundle(entry);
     bundles.set(entry, built);
     built.catch(() => bundles.delete(entry));
   }
-  return built;
+  return (await built).outfile;
 }
