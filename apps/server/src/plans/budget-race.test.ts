@@ -3,7 +3,6 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { createTestRedis, redisAvailable, testRedisUrl } from '@switchyard/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundledEntry } from '../testing/bundled-entry';
 
 /**
  * The documented bound across real OS processes: three processes, each with its own budget enforcer and
@@ -17,9 +16,8 @@ afterAll(async () => redis?.cleanup());
 
 const script = new URL('./budget-race-process.ts', import.meta.url).pathname;
 
-/** `script`, bundled once per test process (instead of loading it through tsx in each child). */
-function start(bundle: string, args: string[]) {
-  const child = spawn(process.execPath, [bundle, ...args], {
+function start(args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
   }) as ChildProcessWithoutNullStreams;
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -39,16 +37,8 @@ describe.skipIf(!redis)('budgets across OS processes (Redis)', () => {
   it('spend stays within the budget plus one request per process', async () => {
     const budget = 3000;
     const perRequest = 30;
-    const bundle = await bundledEntry(script);
     const processes = ['a', 'b', 'c'].map((id) =>
-      start(bundle, [
-        redis?.url ?? '',
-        `${redis?.prefix}:budget`,
-        `race-${id}`,
-        String(budget),
-        String(perRequest),
-        '8',
-      ]),
+      start([redis?.url ?? '', `${redis?.prefix}:budget`, `race-${id}`, String(budget), String(perRequest), '8']),
     );
     try {
       for (const process of processes) expect(await process.next()).toBe('ready');

@@ -6,7 +6,7 @@
  * external and load from node_modules as usual) and every spawn runs the bundle with plain node.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -67,9 +67,37 @@ function outRootFor(entry: string): string {
   while (!existsSync(join(directory, 'node_modules')) && dirname(directory) !== directory) {
     directory = dirname(directory);
   }
-  const root = join(directory, 'node_modules', '.cache', `switchyard-test-bundles-${process.pid}`);
-  outRoots.add(root);
+  const cache = join(directory, 'node_modules', '.cache');
+  const root = join(cache, `switchyard-test-bundles-${process.pid}`);
+  if (!outRoots.has(root)) {
+    outRoots.add(root);
+    removeOrphans(cache);
+  }
   return root;
+}
+
+/** Bundles of test processes that are gone (a worker ended without its exit hook running). */
+function removeOrphans(cache: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(cache);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/^switchyard-test-bundles-(\d+)$/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    rmSync(join(cache, name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function bundle(entry: string): Promise<Bundle> {
