@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import SlowFirstSequencer from './scripts/slow-first-sequencer';
 
 export default defineConfig({
   test: {
@@ -12,6 +13,8 @@ export default defineConfig({
       'deploy/**/*.test.ts',
     ],
     reporters: ['default', './scripts/summary-reporter.ts'],
+    // Known-slow files start first, so both workers run out of work at about the same time.
+    sequence: { sequencer: SlowFirstSequencer },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, createBrowser } from '../testing/browser';
 import { keyRequest } from '../testing/key-request';
 import { readJson } from '../testing/read-json';
+import { setSetting } from '../testing/settings';
 import { startTestServer, type TestServer } from '../testing/test-server';
 
 const password = 'correct horse battery';
@@ -54,11 +55,6 @@ async function signIn(email: string, secret = password, headers: Record<string, 
 
 function withAdminKey(method: string, path: string, body?: unknown) {
   return keyRequest(server.url, adminKey, method, path, body);
-}
-
-async function setSetting(key: string, value: number) {
-  const response = await withAdminKey('PUT', `/v1/admin/settings/${key}`, { value });
-  expect(response.status).toBe(200);
 }
 
 function chatWithKey(key: string) {
@@ -211,7 +207,7 @@ describe('roles', () => {
 
 describe('brute-force protection', () => {
   it('locks an account after N failed sign-ins with 429 and Retry-After; successes do not count', async () => {
-    await setSetting('auth.signin.per_account_per_15min', 3);
+    await setSetting(server, adminKey, 'auth.signin.per_account_per_15min', 3);
     try {
       const { email } = await signUp('victim');
       for (let attempt = 1; attempt <= 3; attempt += 1) {
@@ -232,13 +228,13 @@ describe('brute-force protection', () => {
         expect((await signIn(neighbour)).response.status, `sign-in ${attempt}`).toBe(200);
       }
     } finally {
-      await setSetting('auth.signin.per_account_per_15min', 10);
+      await setSetting(server, adminKey, 'auth.signin.per_account_per_15min', 10);
     }
   });
 
   it('locks a client IP after N failed sign-ins across accounts', async () => {
     const emails = await Promise.all(['ip1', 'ip2', 'ip3', 'ip4'].map(async (name) => (await signUp(name)).email));
-    await setSetting('auth.signin.per_ip_per_15min', 3);
+    await setSetting(server, adminKey, 'auth.signin.per_ip_per_15min', 3);
     try {
       const attacker = { 'x-forwarded-for': '203.0.113.7' };
       for (const email of emails.slice(0, 3)) {
@@ -249,7 +245,7 @@ describe('brute-force protection', () => {
       // Someone else at another address is not affected.
       expect((await signIn(emails[3] ?? '', password, { 'x-forwarded-for': '203.0.113.8' })).response.status).toBe(200);
     } finally {
-      await setSetting('auth.signin.per_ip_per_15min', 50);
+      await setSetting(server, adminKey, 'auth.signin.per_ip_per_15min', 50);
     }
   });
 });
@@ -416,7 +412,7 @@ describe('mass assignment', () => {
 
 describe('chat limits for signed-in users and anonymous clients', () => {
   it('counts a signed-in user against rate_limit.user.per_minute, separately from other users', async () => {
-    await setSetting('rate_limit.user.per_minute', 2);
+    await setSetting(server, adminKey, 'rate_limit.user.per_minute', 2);
     try {
       const { browser } = await signUp('chatty');
       const chat = (who: Browser) => who.request('POST', '/v1/chat', { body: { model: 'echo', message: 'hi' } });
@@ -431,12 +427,12 @@ describe('chat limits for signed-in users and anonymous clients', () => {
       const { browser: other } = await signUp('quiet');
       expect((await chat(other)).status).toBe(200);
     } finally {
-      await setSetting('rate_limit.user.per_minute', 100);
+      await setSetting(server, adminKey, 'rate_limit.user.per_minute', 100);
     }
   });
 
   it('counts anonymous callers per IP against rate_limit.anonymous.per_minute', async () => {
-    await setSetting('rate_limit.anonymous.per_minute', 2);
+    await setSetting(server, adminKey, 'rate_limit.anonymous.per_minute', 2);
     try {
       const chat = (ip: string) =>
         fetch(`${server.url}/v1/chat`, {
@@ -451,7 +447,7 @@ describe('chat limits for signed-in users and anonymous clients', () => {
       expect((await chat('198.51.100.20')).status).toBe(429);
       expect((await chat('198.51.100.21')).status).toBe(200);
     } finally {
-      await setSetting('rate_limit.anonymous.per_minute', 20);
+      await setSetting(server, adminKey, 'rate_limit.anonymous.per_minute', 20);
     }
   });
 });

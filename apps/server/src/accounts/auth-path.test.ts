@@ -1,8 +1,8 @@
 import { startTestSmtpServer, type TestSmtpServer } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBrowser } from '../testing/browser';
-import { keyRequest } from '../testing/key-request';
 import { rawRequest } from '../testing/raw-request';
+import { setSetting } from '../testing/settings';
 import { startTestServer, type TestServer } from '../testing/test-server';
 import { resolveAuthPath } from './auth-path';
 
@@ -75,11 +75,6 @@ describe('auth paths spelled with dot segments, %2e or a fragment', () => {
     });
   }
 
-  async function setSetting(key: string, value: number) {
-    const response = await keyRequest(server.url, adminKey, 'PUT', `/v1/admin/settings/${key}`, { value });
-    expect(response.status).toBe(200);
-  }
-
   it('reaches the server as written (the raw client does not normalise)', async () => {
     const email = await newAccount('raw');
     const canonical = await signInAt('/api/auth/sign-in/email', email, password);
@@ -98,7 +93,7 @@ describe('auth paths spelled with dot segments, %2e or a fragment', () => {
   });
 
   it('keeps a locked account locked whatever the spelling', async () => {
-    await setSetting('auth.signin.per_account_per_15min', 3);
+    await setSetting(server, adminKey, 'auth.signin.per_account_per_15min', 3);
     try {
       const email = await newAccount('locked');
       for (let attempt = 1; attempt <= 3; attempt += 1) {
@@ -111,12 +106,12 @@ describe('auth paths spelled with dot segments, %2e or a fragment', () => {
       }
       expect((await signInAt('/api/auth/sign-in/email', email, password)).status).toBe(429);
     } finally {
-      await setSetting('auth.signin.per_account_per_15min', 10);
+      await setSetting(server, adminKey, 'auth.signin.per_account_per_15min', 10);
     }
   });
 
   it('keeps a locked client IP locked whatever the spelling', async () => {
-    await setSetting('auth.signin.per_ip_per_15min', 3);
+    await setSetting(server, adminKey, 'auth.signin.per_ip_per_15min', 3);
     try {
       const victim = await newAccount('iplock');
       const attacker = '198.51.100.99';
@@ -129,7 +124,7 @@ describe('auth paths spelled with dot segments, %2e or a fragment', () => {
       }
       expect((await signInAt('/api/auth/sign-in/email', victim, password, attacker)).status).toBe(429);
     } finally {
-      await setSetting('auth.signin.per_ip_per_15min', 50);
+      await setSetting(server, adminKey, 'auth.signin.per_ip_per_15min', 50);
     }
   });
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from '../testing/browser';
 import { deltaText, readEvents, signUpUser } from '../testing/chat-client';
 import { type Json, readJson } from '../testing/read-json';
+import { setSetting } from '../testing/settings';
 import { startTestServer, type TestServer } from '../testing/test-server';
 import { settledFile, uploadFile } from '../testing/upload';
 import { type AudioPayload, createAudioJobHandler } from './audio-job';
@@ -26,15 +27,6 @@ beforeAll(async () => {
   mallory = (await signUpUser(server.url, 'mallory')).browser;
   adminKey = await server.createKey('prod', { admin: true });
 });
-
-async function setSetting(key: string, value: number) {
-  const response = await fetch(`${server.url}/v1/admin/settings/${key}`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ value }),
-  });
-  expect(response.status).toBe(200);
-}
 
 afterAll(async () => {
   await server?.destroy();
@@ -191,7 +183,7 @@ describe('audio attached to a chat message', () => {
   });
 
   it('goes through the transcription job above audio.max_sync_bytes; the file is ready when it finishes', async () => {
-    await setSetting('audio.max_sync_bytes', 1024);
+    await setSetting(server, adminKey, 'audio.max_sync_bytes', 1024);
     try {
       const file = await attach(alice, sineWav({ seconds: 2 }));
       expect(file.status).toBe('pending');
@@ -199,7 +191,7 @@ describe('audio attached to a chat message', () => {
       expect(settled.status).toBe('ready');
       expect((await readJson(await alice.get(`/api/files/${file.id}/text`))).text).toBe('minutes of the long meeting');
     } finally {
-      await setSetting('audio.max_sync_bytes', 25 * 1024 * 1024);
+      await setSetting(server, adminKey, 'audio.max_sync_bytes', 25 * 1024 * 1024);
     }
   });
 });

@@ -12,6 +12,7 @@ import {
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Json, readJson } from '../testing/read-json';
+import { setSetting } from '../testing/settings';
 import { startTestServer, type TestServer } from '../testing/test-server';
 
 let openaiAudio: FakeOpenAIAudioServer;
@@ -52,7 +53,7 @@ beforeAll(async () => {
   });
   adminKey = await server.createKey('prod', { admin: true });
   devKey = await server.createKey('dev');
-  await setSetting('rate_limit.chat.dev', 10_000);
+  await setSetting(server, adminKey, 'rate_limit.chat.dev', 10_000);
 });
 
 afterAll(async () => {
@@ -60,15 +61,6 @@ afterAll(async () => {
   await openaiAudio?.close();
   await whisper?.close();
 });
-
-async function setSetting(key: string, value: number) {
-  const response = await fetch(`${server.url}/v1/admin/settings/${key}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
-    body: JSON.stringify({ value }),
-  });
-  expect(response.status).toBe(200);
-}
 
 const client = () => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: devKey, maxRetries: 0 });
 
@@ -221,7 +213,7 @@ describe('bad input and upstream failures', () => {
   });
 
   it('answers 413 saying to use async for a file too large to transcribe while waiting', async () => {
-    await setSetting('audio.max_sync_bytes', 1024);
+    await setSetting(server, adminKey, 'audio.max_sync_bytes', 1024);
     try {
       const response = await post('/v1/audio/transcriptions', form({ model: 'whisper-1' }, sineWav({ seconds: 1 })));
       expect(response.status).toBe(413);
@@ -229,7 +221,7 @@ describe('bad input and upstream failures', () => {
       expect(body.error.code).toBe('SY_ERR_PAYLOAD_TOO_LARGE');
       expect(body.error.message).toMatch(/async=true/);
     } finally {
-      await setSetting('audio.max_sync_bytes', 25 * 1024 * 1024);
+      await setSetting(server, adminKey, 'audio.max_sync_bytes', 25 * 1024 * 1024);
     }
   });
 
@@ -254,7 +246,7 @@ describe('bad input and upstream failures', () => {
   });
 
   it('enforces the daily audio minutes of the environment', async () => {
-    await setSetting('audio.max_minutes_per_day.dev', 0);
+    await setSetting(server, adminKey, 'audio.max_minutes_per_day.dev', 0);
     try {
       const response = await post('/v1/audio/transcriptions', form({ model: 'whisper-1' }, speech));
       expect(response.status).toBe(429);
@@ -265,14 +257,14 @@ describe('bad input and upstream failures', () => {
       expect(quota).toMatchObject({ environment: 'dev', limit_minutes: 0 });
       expect(quota.used_minutes).toBeGreaterThan(0);
     } finally {
-      await setSetting('audio.max_minutes_per_day.dev', 120);
+      await setSetting(server, adminKey, 'audio.max_minutes_per_day.dev', 120);
     }
   });
 });
 
 describe('the daily audio minutes under concurrent requests', () => {
   it('accepts exactly what fits in the quota however many arrive at once, and gives back what failed', async () => {
-    await setSetting('audio.max_minutes_per_day.dev', 1);
+    await setSetting(server, adminKey, 'audio.max_minutes_per_day.dev', 1);
     try {
       const key = await server.createKey('dev');
       const tenSeconds = sineWav({ seconds: 10 });
@@ -298,7 +290,7 @@ describe('the daily audio minutes under concurrent requests', () => {
       );
       expect(untouched.used_minutes).toBe(0);
     } finally {
-      await setSetting('audio.max_minutes_per_day.dev', 120);
+      await setSetting(server, adminKey, 'audio.max_minutes_per_day.dev', 120);
     }
   });
 });

@@ -134,6 +134,8 @@ export interface ServerPartsOptions {
   projectsClock?: () => Date;
   /** Test hook: the clock budget periods are read from. */
   budgetClock?: QuotaClock;
+  /** Test hook: the text extraction worker's script (a prebuilt bundle instead of the source through tsx). */
+  extractionWorkerEntry?: () => Promise<string>;
 }
 
 /**
@@ -479,7 +481,10 @@ export async function createServerParts(
       await registerChatJob(jobs, { models, router, databases });
       await registerImageJob(jobs, { databases, storage, imageModels, secrets });
       await registerAudioJob(jobs, { storage, audioModels, audioQuota, databases });
-      await jobs.process('document.extract', createDocumentExtractor(databases, storage, settings));
+      await jobs.process(
+        'document.extract',
+        createDocumentExtractor(databases, storage, settings, options.extractionWorkerEntry),
+      );
       await registerSkillJob(jobs, { apps });
       // Without a `whatsapp:` section nothing can queue these jobs: no consumers polling for them.
       if (whatsapp.config) {

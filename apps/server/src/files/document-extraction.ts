@@ -41,8 +41,14 @@ const storedError = (error: unknown) =>
 /**
  * The document.extract job: reads the upload back from storage, extracts its text in a worker
  * process (PDF, DOCX, images: never on this process's event loop) and stores it on the file row.
+ * `workerEntry` (a test hook) names the worker's script instead of the default one.
  */
-export function createDocumentExtractor(databases: Databases, storage: ObjectStore, settings: Settings) {
+export function createDocumentExtractor(
+  databases: Databases,
+  storage: ObjectStore,
+  settings: Settings,
+  workerEntry?: () => Promise<string>,
+) {
   return async (context: ExtractContext) => {
     const { payload } = context;
     const files = createFileRepository(databases[payload.environment].db);
@@ -53,7 +59,9 @@ export function createDocumentExtractor(databases: Databases, storage: ObjectSto
       const plainText = payload.mimeType.startsWith('text/') || payload.mimeType === 'application/json';
       const text = plainText
         ? await extractText(body, payload.mimeType, limits)
-        : await extractInWorker(body, payload.mimeType, limits);
+        : workerEntry
+          ? await extractInWorker(body, payload.mimeType, limits, await workerEntry())
+          : await extractInWorker(body, payload.mimeType, limits);
       await files.markReady(payload.documentId, text);
       return { documentId: payload.documentId, characters: text.length };
     } catch (error) {

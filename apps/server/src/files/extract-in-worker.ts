@@ -39,11 +39,16 @@ const isKnownCode = (code: string | null): code is keyof typeof errorCodes => co
  * One process per file, killed afterwards, so nothing a document left behind outlives it. (A worker
  * thread's resourceLimits do not survive one huge allocation: V8 then aborts the whole process.)
  */
-export function extractInWorker(bytes: Buffer, mimeType: string, limits: WorkerLimits): Promise<string> {
+export function extractInWorker(
+  bytes: Buffer,
+  mimeType: string,
+  limits: WorkerLimits,
+  entry: string = workerEntry(),
+): Promise<string> {
   const { timeoutMs, memoryMb, ...extraction } = limits;
   const request: ExtractionRequest = { bytes: new Uint8Array(bytes), mimeType, limits: extraction };
   return new Promise<string>((resolve, reject) => {
-    const child = fork(workerEntry(), [], {
+    const child = fork(entry, [], {
       execArgv: [`--max-old-space-size=${memoryMb}`],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],

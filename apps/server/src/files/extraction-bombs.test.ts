@@ -3,6 +3,7 @@ import type { Browser } from '../testing/browser';
 import { signUpUser } from '../testing/chat-client';
 import { makeDocx, makeDocxBomb, makePdf, makePngBomb, makeTextPng } from '../testing/documents';
 import { readJson } from '../testing/read-json';
+import { setSetting } from '../testing/settings';
 import { startTestServer, type TestServer } from '../testing/test-server';
 import { settledFile, uploadFile } from '../testing/upload';
 
@@ -31,15 +32,6 @@ afterAll(async () => {
   await server?.destroy();
 });
 
-async function setSetting(key: string, value: number) {
-  const response = await fetch(`${server.url}/v1/admin/settings/${key}`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ value }),
-  });
-  expect(response.status, await response.clone().text()).toBe(200);
-}
-
 async function withSettings<T>(settings: Record<string, number>, work: () => Promise<T>): Promise<T> {
   const defaults = await readJson(
     await fetch(`${server.url}/v1/admin/settings`, { headers: { authorization: `Bearer ${adminKey}` } }),
@@ -47,11 +39,11 @@ async function withSettings<T>(settings: Record<string, number>, work: () => Pro
   const before = new Map<string, number>(
     (defaults.settings as { key: string; value: number }[]).map((setting) => [setting.key, setting.value]),
   );
-  for (const [key, value] of Object.entries(settings)) await setSetting(key, value);
+  for (const [key, value] of Object.entries(settings)) await setSetting(server, adminKey, key, value);
   try {
     return await work();
   } finally {
-    for (const key of Object.keys(settings)) await setSetting(key, before.get(key) as number);
+    for (const key of Object.keys(settings)) await setSetting(server, adminKey, key, before.get(key) as number);
   }
 }
 

@@ -3,6 +3,7 @@ import type { Browser } from '../testing/browser';
 import { deltaText, readEvents, signUpUser } from '../testing/chat-client';
 import { makeDocx, makePdf, makeTextPng } from '../testing/documents';
 import { readJson } from '../testing/read-json';
+import { setSetting } from '../testing/settings';
 import { startTestServer, type TestServer } from '../testing/test-server';
 import { settledFile, uploadFile } from '../testing/upload';
 
@@ -37,15 +38,6 @@ async function uploadAndExtract(name: string, bytes: Buffer, contentType?: strin
   const file = await settledFile(alice, created.id, 60_000);
   const text = file.status === 'ready' ? (await readJson(await alice.get(`/api/files/${file.id}/text`))).text : null;
   return { file, text };
-}
-
-async function setSetting(key: string, value: number) {
-  const response = await fetch(`${server.url}/v1/admin/settings/${key}`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ value }),
-  });
-  expect(response.status).toBe(200);
 }
 
 describe('file uploads and text extraction', () => {
@@ -128,23 +120,23 @@ describe('file uploads and text extraction', () => {
     const limits = async () => readJson(await alice.get('/api/files/limits'));
     expect(await limits()).toEqual({ maxBytes: 20 * 1024 * 1024, maxFiles: 200 });
     expect((await fetch(`${server.url}/api/files/limits`)).status).toBe(401);
-    await setSetting('files.max_bytes', 1024);
+    await setSetting(server, adminKey, 'files.max_bytes', 1024);
     try {
       expect(await limits()).toEqual({ maxBytes: 1024, maxFiles: 200 });
       const big = await upload('big.txt', Buffer.alloc(2048, 'a'));
       expect(big.status).toBe(413);
       expect((await upload('small.txt', Buffer.alloc(512, 'a'))).status).toBe(201);
     } finally {
-      await setSetting('files.max_bytes', 20 * 1024 * 1024);
+      await setSetting(server, adminKey, 'files.max_bytes', 20 * 1024 * 1024);
     }
     const { browser: counted } = await signUpUser(server.url, 'counted');
-    await setSetting('files.max_per_user', 2);
+    await setSetting(server, adminKey, 'files.max_per_user', 2);
     try {
       expect((await upload('1.txt', Buffer.from('1'), undefined, counted)).status).toBe(201);
       expect((await upload('2.txt', Buffer.from('2'), undefined, counted)).status).toBe(201);
       expect((await upload('3.txt', Buffer.from('3'), undefined, counted)).status).toBe(429);
     } finally {
-      await setSetting('files.max_per_user', 200);
+      await setSetting(server, adminKey, 'files.max_per_user', 200);
     }
   });
 

@@ -2,6 +2,7 @@ import { type FakeComfyUIServer, readSolidPngColor, startFakeComfyUI } from '@sw
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Json, readJson } from '../testing/read-json';
+import { setSetting } from '../testing/settings';
 import { startTestServer, type TestServer } from '../testing/test-server';
 
 const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -18,22 +19,13 @@ beforeAll(async () => {
     },
   });
   adminKey = await server.createKey('prod', { admin: true });
-  for (const key of ['rate_limit.image.prod', 'rate_limit.image.dev']) await setSetting(key, 1000);
+  for (const key of ['rate_limit.image.prod', 'rate_limit.image.dev']) await setSetting(server, adminKey, key, 1000);
 });
 
 afterAll(async () => {
   await server?.destroy();
   await comfy?.close();
 });
-
-async function setSetting(key: string, value: number) {
-  const response = await fetch(`${server.url}/v1/admin/settings/${key}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
-    body: JSON.stringify({ value }),
-  });
-  expect(response.status).toBe(200);
-}
 
 const generate = (body: Record<string, unknown>, key?: string, headers: Record<string, string> = {}) =>
   fetch(`${server.url}/v1/image/generate`, {
@@ -94,7 +86,7 @@ describe('image generation with ComfyUI', () => {
   });
 
   it('counts the daily quota per key and environment, and says when it resets', async () => {
-    await setSetting('ai.image.max_per_day_free.dev', 2);
+    await setSetting(server, adminKey, 'ai.image.max_per_day_free.dev', 2);
     try {
       const key = await server.createKey('dev');
       expect((await generate({ prompt: 'one', width: 256, height: 256 }, key)).status).toBe(202);
@@ -111,12 +103,12 @@ describe('image generation with ComfyUI', () => {
         202,
       );
     } finally {
-      await setSetting('ai.image.max_per_day_free.dev', 50);
+      await setSetting(server, adminKey, 'ai.image.max_per_day_free.dev', 50);
     }
   });
 
   it('lets exactly the quota through under 200 concurrent requests', async () => {
-    await setSetting('ai.image.max_per_day_free.prod', 10);
+    await setSetting(server, adminKey, 'ai.image.max_per_day_free.prod', 10);
     try {
       const key = await server.createKey('prod');
       const responses = await Promise.all(
@@ -127,7 +119,7 @@ describe('image generation with ComfyUI', () => {
       expect(statuses.filter((status) => status === 429)).toHaveLength(190);
       expect((await readJson(await get('/v1/image/quota', key))).used).toBe(10);
     } finally {
-      await setSetting('ai.image.max_per_day_free.prod', 10);
+      await setSetting(server, adminKey, 'ai.image.max_per_day_free.prod', 10);
     }
   });
 

@@ -18,6 +18,7 @@ import {
 } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PlatformJobQueue } from '../jobs/job-queue';
+import { bundledEntry } from '../testing/bundled-entry';
 import { createScheduler, type Scheduler } from './scheduler';
 
 /**
@@ -28,9 +29,9 @@ import { createScheduler, type Scheduler } from './scheduler';
  * every tick was handed to one process only and that the recorded ticks follow each other without
  * a gap.
  *
- * Most of the time is the three `node` processes loading the TypeScript sources through tsx (one took
- * 17 s to be ready on a 2-core machine at load average 20), hence the generous bounds; the ticks
- * themselves take about four seconds once all three are ready.
+ * Most of the time used to be the three `node` processes loading the TypeScript sources through tsx
+ * (one took 17 s to be ready on a 2-core machine at load average 20); they now run the scheduler
+ * bundled once per test process. The ticks themselves take about four seconds once all three are ready.
  *
  * Embedded mode on PGlite is not tested here: PGlite is a single-process database (one process
  * opens its data directory), so the lease is only ever shared by schedulers inside that process;
@@ -49,8 +50,9 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-function startChild(name: string, variables: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+/** Runs `script` bundled once per test process (bundled-entry.ts), not through tsx in each child. */
+function startChild(bundle: string, name: string, variables: Record<string, string>): Child {
+  const child = spawn(process.execPath, [bundle], {
     env: { ...process.env, ...variables, SCHEDULER_PROCESS_NAME: name },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -91,7 +93,8 @@ async function threeProcessesFireOnce(
   variables: Record<string, string>,
   grid: boolean,
 ): Promise<void> {
-  for (const name of ['a', 'b', 'c']) children.push(startChild(name, variables));
+  const bundle = await bundledEntry(script);
+  for (const name of ['a', 'b', 'c']) children.push(startChild(bundle, name, variables));
   await Promise.all(children.map((child) => child.ready));
   const schedule = await parent.create({
     environment: 'prod',

@@ -1,6 +1,6 @@
 /**
  * One scheduler process for the multi-process test (schedules/scheduler-processes.test.ts), run as
- * `node --import tsx scheduler-process.ts`. It opens the shared PostgreSQL database (and, with
+ * bundled once per test process (bundled-entry.ts) and run with `node`. It opens the shared PostgreSQL database (and, with
  * SCHEDULER_REDIS_URL, BullMQ on the shared Redis), starts a scheduler the way the server does, and
  * prints one JSON line per tick its ticker hands to it, before the scheduler's own (schedule, tick)
  * record could hide a second delivery. SIGTERM closes it.

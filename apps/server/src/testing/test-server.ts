@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { type EnvironmentVariables, type KeyScope, loadConfig } from '@switchyard/core';
 import type { RetryPolicy } from '@switchyard/events';
 import type { PlatformJobs } from '@switchyard/jobs';
@@ -9,6 +10,11 @@ import { stringify } from 'yaml';
 import { type RunningServer, startServer } from '../composition/server';
 import type { Role, ServerPartsOptions } from '../composition/server-parts';
 import { createConfiguredLogger } from '../infrastructure/logger';
+import { bundledEntry } from './bundled-entry';
+
+/** The text extraction worker, bundled once per test process instead of loaded through tsx per file. */
+const extractionWorkerSource = fileURLToPath(new URL('../files/extract-worker.ts', import.meta.url));
+const extractionWorkerEntry = () => bundledEntry(extractionWorkerSource);
 
 export interface TestServer extends RunningServer {
   dataDir: string;
@@ -90,6 +96,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.giftClock ? { giftClock: options.giftClock } : {}),
     ...(options.projectsClock ? { projectsClock: options.projectsClock } : {}),
     ...(options.budgetClock ? { budgetClock: options.budgetClock } : {}),
+    extractionWorkerEntry,
   });
   if (!options.seedIpLimit && options.role !== 'worker') {
     await server.parts.settings.set('rate_limit.ip.per_minute', 10_000_000);

@@ -5,10 +5,13 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { bundledEntry } from './bundled-entry';
 import type { TestServerOptions } from './test-server';
 
 const script = fileURLToPath(import.meta.url);
 const optionsVariable = 'SWITCHYARD_TEST_WORKER';
+/** Names the source file a bundled child was built from: its own main-module check. */
+const entryVariable = 'SWITCHYARD_TEST_ENTRY';
 
 export type WorkerProcessOptions = Pick<
   TestServerOptions,
@@ -27,13 +30,15 @@ export interface WorkerProcess {
 }
 
 /** Starts a worker process and resolves once it consumes (or rejects with its stderr when it died first). */
-export function startWorkerProcess(options: WorkerProcessOptions, timeoutMs = 120_000): Promise<WorkerProcess> {
-  const environment: Record<string, string> = { [optionsVariable]: JSON.stringify(options) };
+export async function startWorkerProcess(options: WorkerProcessOptions, timeoutMs = 120_000): Promise<WorkerProcess> {
+  // This file bundled once per test process (see bundled-entry.ts), not loaded through tsx per spawn.
+  const bundle = await bundledEntry(script);
+  const environment: Record<string, string> = { [optionsVariable]: JSON.stringify(options), [entryVariable]: script };
   for (const name of ['PATH', 'HOME', 'TMPDIR']) {
     const value = process.env[name];
     if (value !== undefined) environment[name] = value;
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child = spawn(process.execPath, [bundle], {
     env: environment,
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
@@ -91,7 +96,7 @@ async function main(raw: string): Promise<void> {
 }
 
 const raw = process.env[optionsVariable];
-if (raw && process.argv[1] === script) {
+if (raw && (process.argv[1] === script || process.env[entryVariable] === script)) {
   main(raw).catch((error: unknown) => {
     console.error(error);
     process.exit(1);
