@@ -20,6 +20,9 @@ function start(args: string[]) {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
   }) as ChildProcessWithoutNullStreams;
+  // Listened for from the start: a child prints its result and exits at once, often before the parent has
+  // read every child's line, and an 'exit' listener added only then would wait for an event already gone.
+  const exited = once(child, 'exit');
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   let stderr = '';
   child.stderr.on('data', (chunk) => {
@@ -30,7 +33,7 @@ function start(args: string[]) {
     if (line.done) throw new Error(`process ended early: ${stderr}`);
     return line.value;
   };
-  return { child, next, stderr: () => stderr };
+  return { child, next, exited, stderr: () => stderr };
 }
 
 describe.skipIf(!redis)('budgets across OS processes (Redis)', () => {
@@ -46,7 +49,7 @@ describe.skipIf(!redis)('budgets across OS processes (Redis)', () => {
       const results = await Promise.all(
         processes.map(async (process) => JSON.parse(await process.next()) as { admitted: number; tokens: number }),
       );
-      await Promise.all(processes.map((process) => once(process.child, 'exit')));
+      await Promise.all(processes.map((process) => process.exited));
       const spent = results.reduce((sum, result) => sum + result.tokens, 0);
       console.info(
         `budget race: ${spent} of ${budget} tokens spent (bound ${budget + processes.length * perRequest}); admitted per process ${results.map((result) => result.admitted).join(', ')}`,
