@@ -6,14 +6,11 @@ import { selectSkills, withFocusPrompt } from '../apps/focus-modes';
 import { runSkillLoop } from '../apps/skill-loop';
 import { addMessages, createConversation, findConversation, listMessages } from '../conversations/conversation-store';
 import type { Owner } from '../edge/owner';
-import { planAllowsModel } from '../edge/plan-limits';
 import type { UsageInfo } from '../edge/principal';
-import type { BudgetTicket } from '../plans/budget-enforcer';
-import { projectOfBudgetSubject } from '../plans/plan-store';
-import { recordMeteredUsage } from '../usage/metered-usage';
 import { queueMessage } from './message-service';
 import { downloadMedia } from './whatsapp-media';
-import { transcribeVoiceNote, voiceNoteRefusal, whatsappUsageRoute } from './whatsapp-voice-note';
+import { meteredForSender } from './whatsapp-metering';
+import { transcribeVoiceNote, voiceNoteRefusal } from './whatsapp-voice-note';
 import type { WhatsAppWebhookJobDependencies } from './whatsapp-webhook-job';
 
 /** WhatsApp's limit for one text message's body. */
@@ -187,37 +184,13 @@ async function ask(
       isRetryable: false,
     });
   }
-  const subject = `whatsapp:${inbound.sender}`;
-  const plans = dependencies.plans ?? null;
-  const resolution = plans?.store.resolve({ kind: 'anonymous', keyId: null, userId: null, subject }) ?? null;
-  const plan = resolution?.plan ?? null;
-  if (plans && plan?.models && !planAllowsModel(plans, plan.models, route.id)) {
-    throw new SwitchyardError(
-      'SY_ERR_MODEL_NOT_ALLOWED',
-      `The model '${route.id}' is not included in plan '${plan.id}'`,
-    );
-  }
   const messages: ChatMessage[] = [
     ...(bot?.systemPrompt ? [{ role: 'system' as const, content: bot.systemPrompt }] : []),
     ...history,
     { role: 'user', content: question.content },
   ];
-  const started = Date.now();
-  const used: UsageInfo = { model: route.id, promptTokens: null, completionTokens: null };
-  let ticket: BudgetTicket | null = null;
-  let status = 200;
-  try {
-    if (plans && resolution) {
-      ticket = await plans.budgets.admit(
-        {
-          plan: resolution.plan,
-          budgetSubject: resolution.budgetSubject,
-          environment: inbound.environment,
-          userId: null,
-        },
-        signal,
-      );
-    }
+  const used: UsageInfo & { model: string } = { model: route.id, promptTokens: null, completionTokens: null };
+  return meteredForSender(dependencies, inbound, used, signal, 'an answer', async ({ subject }) => {
     let request: ChatRequest = { model: route.id, messages };
     // Every model call of the answer counts (a focus mode's skill loop makes several).
     const turn = async (next: ChatRequest) => {
@@ -246,29 +219,7 @@ async function ask(
     }
     const content = completion.choices[0]?.message.content;
     return { text: typeof content === 'string' ? content : '', model: route.id };
-  } catch (error) {
-    status = isSwitchyardError(error) ? error.status : 500;
-    throw error;
-  } finally {
-    const recorded = recordMeteredUsage(dependencies, {
-      environment: inbound.environment,
-      apiKeyId: null,
-      userId: null,
-      projectId: projectOfBudgetSubject(resolution?.budgetSubject),
-      clientIp: null,
-      subject,
-      method: 'POST',
-      route: whatsappUsageRoute,
-      status,
-      latencyMs: Date.now() - started,
-      used,
-      ticket,
-    });
-    // The row is queued already; a budget that cannot be settled must not hide the answer or its error.
-    await recorded.catch((error: unknown) =>
-      dependencies.logger.warn({ err: error }, 'whatsapp bot: an answer’s budget could not be settled'),
-    );
-  }
+  });
 }
 
 /** Tells the sender the bot could not answer (its model failed for good); a failure to say so is only logged. */

@@ -2,17 +2,11 @@ import { isSwitchyardError, SwitchyardError } from '@switchyard/core';
 import { createWhatsAppRepository } from '@switchyard/db';
 import { audioSecondsOf } from '../audio/audio-formats';
 import { transcribeReserved } from '../audio/metered-transcription';
-import { planAllowsModel } from '../edge/plan-limits';
 import type { UsageInfo } from '../edge/principal';
-import type { BudgetTicket } from '../plans/budget-enforcer';
-import { projectOfBudgetSubject } from '../plans/plan-store';
-import { recordMeteredUsage } from '../usage/metered-usage';
 import type { InboundMessage } from './whatsapp-bot';
 import { downloadMedia } from './whatsapp-media';
+import { meteredForSender } from './whatsapp-metering';
 import type { WhatsAppWebhookJobDependencies } from './whatsapp-webhook-job';
-
-/** The usage log's route for the bot's model calls (voice notes, answers): they reach Switchyard through the webhook. */
-export const whatsappUsageRoute = '/v1/whatsapp/webhook';
 
 const extensionOf: Record<string, string> = {
   'audio/ogg': 'ogg',
@@ -59,35 +53,17 @@ export async function transcribeVoiceNote(
   if (kept) return kept;
   const audio = inbound.message.audio as { id?: unknown } | undefined;
   if (typeof audio?.id !== 'string') throw new SwitchyardError('SY_ERR_VALIDATION', 'The voice note has no media id');
+  const mediaId = audio.id;
   const configured = dependencies.config.whatsapp?.bot.transcriptionModel ?? undefined;
   const model = dependencies.audioModels.resolve(configured, 'transcription', inbound.environment);
-  const subject = `whatsapp:${inbound.sender}`;
-  const plans = dependencies.plans ?? null;
-  const resolution = plans?.store.resolve({ kind: 'anonymous', keyId: null, userId: null, subject }) ?? null;
-  const plan = resolution?.plan ?? null;
-  if (plans && plan?.models && !planAllowsModel(plans, plan.models, model.id)) {
-    throw new SwitchyardError(
-      'SY_ERR_MODEL_NOT_ALLOWED',
-      `The model '${model.id}' is not included in plan '${plan.id}'`,
-    );
-  }
-  const started = Date.now();
-  const used: UsageInfo = { model: model.id, promptTokens: null, completionTokens: null, audioSeconds: null };
-  let ticket: BudgetTicket | null = null;
-  let status = 200;
-  try {
-    if (plans && resolution) {
-      ticket = await plans.budgets.admit(
-        {
-          plan: resolution.plan,
-          budgetSubject: resolution.budgetSubject,
-          environment: inbound.environment,
-          userId: null,
-        },
-        signal,
-      );
-    }
-    const media = await downloadMedia(dependencies, inbound, audio.id, signal);
+  const used: UsageInfo & { model: string } = {
+    model: model.id,
+    promptTokens: null,
+    completionTokens: null,
+    audioSeconds: null,
+  };
+  return meteredForSender(dependencies, inbound, used, signal, 'a voice note', async ({ subject, plan }) => {
+    const media = await downloadMedia(dependencies, inbound, mediaId, signal);
     const mimeType = media.mimeType.split(';')[0]?.trim() || 'audio/ogg';
     const reservation = await dependencies.audioQuota.reserve(
       inbound.environment,
@@ -103,27 +79,5 @@ export async function transcribeVoiceNote(
     );
     used.audioSeconds = seconds;
     return (transcript.text ?? '').trim();
-  } catch (error) {
-    status = isSwitchyardError(error) ? error.status : 500;
-    throw error;
-  } finally {
-    const recorded = recordMeteredUsage(dependencies, {
-      environment: inbound.environment,
-      apiKeyId: null,
-      userId: null,
-      projectId: projectOfBudgetSubject(resolution?.budgetSubject),
-      clientIp: null,
-      subject,
-      method: 'POST',
-      route: whatsappUsageRoute,
-      status,
-      latencyMs: Date.now() - started,
-      used,
-      ticket,
-    });
-    // The row is queued already; a budget that cannot be settled must not hide the transcript or its error.
-    await recorded.catch((error: unknown) =>
-      dependencies.logger.warn({ err: error }, 'whatsapp bot: a voice note’s budget could not be settled'),
-    );
-  }
+  });
 }
