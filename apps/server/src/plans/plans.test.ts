@@ -11,7 +11,11 @@ import { signWebhook } from './webhook-signature';
  * is the test's; prices are whole dollars per token so costs read plainly.
  */
 const webhookSecret = 'billing-webhook-secret-for-tests';
-let now = Date.UTC(2026, 11, 3, 22);
+// The budget clock is 22:00 UTC of today's real date: usage rows carry real time, and the budget of a
+// period is reloaded from the rows stored in it, so the clock's day must be the day the rows are written.
+const today = new Date();
+let now = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate(), 22);
+const nextMidnight = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + 1);
 let server: TestServer;
 let admin: string;
 let userId: string;
@@ -180,17 +184,17 @@ describe('cost accounting and budgets', () => {
     expect(refused.headers.get('retry-after')).toBe(String(2 * 3600));
     const body = await json(refused);
     expect(body.error.code).toBe('SY_ERR_BUDGET_EXCEEDED');
-    expect(body.error.message).toContain('2026-12-04T00:00:00.000Z');
+    expect(body.error.message).toContain(new Date(nextMidnight).toISOString());
 
     const mine = await json(await call(key, 'GET', '/v1/me/usage'));
     expect(mine.plan.id).toBe('daily');
     expect(mine.budgets.tokens).toMatchObject({ limit: perRequest * 4, remaining: 0 });
-    expect(mine.period.resets_at).toBe('2026-12-04T00:00:00.000Z');
+    expect(mine.period.resets_at).toBe(new Date(nextMidnight).toISOString());
 
     const notifications = await server.parts.notifications.list('prod', owner.id, { limit: 10, offset: 0 });
     expect(notifications.map((row) => row.kind).sort()).toEqual(['budget.exhausted', 'budget.soft-limit']);
 
-    now = Date.UTC(2026, 11, 4, 0, 0, 1);
+    now = nextMidnight + 1_000;
     expect((await chat(key, 'smart', 'measure')).status).toBe(200);
   });
 });
