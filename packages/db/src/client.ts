@@ -402,6 +402,13 @@ async function openPostgres(
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
   // An idle pooled connection that drops emits 'error'; unhandled, it would end the process.
   pool.on('error', (error) => reportError(error, 'idle PostgreSQL connection failed'));
+  // The pool takes its own 'error' listener off a client it hands out, so a checked-out client (a
+  // transaction awaiting other work) whose connection drops would emit 'error' with no listener: an
+  // uncaught exception that ends the process. The failure still reaches its holder through the next
+  // query (and the route answers 503); the event itself needs no more than this listener.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = drizzleNodePostgres({ client: pool, schema });
   try {
     if (migrate) await migratePostgres(pool);
