@@ -173,6 +173,17 @@ export const AppHealth = Type.Object({
 });
 export type AppHealth = Static<typeof AppHealth>;
 
+/** The fields a project's admin sets on its app, on creation and on change (the admin's own app fields). */
+const projectAppFields = {
+  name: appFields.name,
+  description: appFields.description,
+  url: appFields.url,
+  base_url: appFields.base_url,
+  headers: appFields.headers,
+  timeout_ms: appFields.timeout_ms,
+  max_output_bytes: appFields.max_output_bytes,
+};
+
 /**
  * POST /api/apps: a project's admin adds an app to the project (by URL, as admins do; never a `command`).
  * No roles or environments: every member may use it, in both environments.
@@ -182,13 +193,7 @@ export const CreateProjectAppRequest = Type.Object(
     projectId: Type.String({ minLength: 1, maxLength: 64 }),
     id: CreateAppRequest.properties.id,
     type: CreateAppRequest.properties.type,
-    name: appFields.name,
-    description: appFields.description,
-    url: appFields.url,
-    base_url: appFields.base_url,
-    headers: appFields.headers,
-    timeout_ms: appFields.timeout_ms,
-    max_output_bytes: appFields.max_output_bytes,
+    ...projectAppFields,
     secret: CreateAppRequest.properties.secret,
   },
   { additionalProperties: false },
@@ -228,13 +233,7 @@ export const ProjectAppListParams = Type.Object({ projectId: Type.String({ minLe
  */
 export const UpdateProjectAppRequest = Type.Object(
   {
-    name: appFields.name,
-    description: appFields.description,
-    url: appFields.url,
-    base_url: appFields.base_url,
-    headers: appFields.headers,
-    timeout_ms: appFields.timeout_ms,
-    max_output_bytes: appFields.max_output_bytes,
+    ...projectAppFields,
     secret: UpdateAppRequest.properties.secret,
     enabled: UpdateAppRequest.properties.enabled,
   },

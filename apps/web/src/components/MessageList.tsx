@@ -390,7 +390,7 @@ export function MessageList({
       if (kept > 0) element.scrollTop = before.scrollTop + (element.scrollHeight - before.scrollHeight);
     }
   }, [firstId, chatId]);
-  useLayoutEffect(() => {
+  const rememberGeometry = () => {
     const element = parent.current;
     geometry.current = {
       chatId,
@@ -398,7 +398,8 @@ export function MessageList({
       scrollTop: element?.scrollTop ?? 0,
       scrollHeight: element?.scrollHeight ?? 0,
     };
-  });
+  };
+  useLayoutEffect(rememberGeometry);
 
   // A newly opened chat, or a new message at the end, starts at the bottom; a search hit scrolls to
   // its message (loading older messages until it is there).
@@ -420,13 +421,8 @@ export function MessageList({
   }, [wantsOlder, onLoadOlder, olderCount]);
 
   const onScroll = () => {
+    rememberGeometry();
     const element = parent.current;
-    geometry.current = {
-      chatId,
-      firstId,
-      scrollTop: element?.scrollTop ?? 0,
-      scrollHeight: element?.scrollHeight ?? 0,
-    };
     // Near the top with more to load: load it before the reader gets there.
     if (element && lead > 0 && !loadingOlder && !busy && element.scrollTop < 400) onLoadOlder?.();
   };
