@@ -71,6 +71,8 @@ export async function writeFaultConfig(directory: string, upstreamBaseURL: strin
       '  - { id: fail-500-fallback, provider: fake, upstreamModel: fail-500, fallbacks: [bench] }',
       '  - { id: fail-429-fallback, provider: fake, upstreamModel: fail-429, fallbacks: [bench] }',
       'ollama: { autodetect: false }',
+      // A full-size run enqueues more than the default 10,000 completed jobs kept per job name in server mode.
+      'jobs: { retainCompletedCount: 100000 }',
       '',
     ].join('\n'),
   );
@@ -99,7 +101,9 @@ export async function startRole(
   options: { wait?: boolean } = {},
 ): Promise<RoleProcess> {
   const port = role === 'worker' ? 0 : setup.port || (await freePort());
-  const environment = switchyardEnvironment({ ...setup, port, ...(role === 'worker' ? { logLevel: 'info' } : {}) });
+  // FAULTS_LOG_LEVEL=info keeps the API processes' access log (slow and failed requests, sampled ones).
+  const logLevel = role === 'worker' ? 'info' : (process.env.FAULTS_LOG_LEVEL ?? setup.logLevel);
+  const environment = switchyardEnvironment({ ...setup, port, ...(logLevel ? { logLevel } : {}) });
   const started = performance.now();
   const child = spawnNode(switchyardEntry(), [role], { env: environment, logFile });
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -103,6 +103,17 @@ defaultModel: smart
     expect(() => loadConfig({ SWITCHYARD_CONFIG: 'missing.yaml' }, directory)).toThrow(/does not exist/);
   });
 
+  it('reads how long completed jobs are kept, with defaults, and refuses nonsense', () => {
+    expect(loadConfig({}, mkdtempSync(join(tmpdir(), 'switchyard-config-'))).jobs).toEqual({
+      retainCompletedHours: 24,
+      retainCompletedCount: 10_000,
+    });
+    const config = loadConfig({}, withConfigFile('jobs: { retainCompletedHours: 72, retainCompletedCount: 50000 }\n'));
+    expect(config.jobs).toEqual({ retainCompletedHours: 72, retainCompletedCount: 50_000 });
+    expect(() => loadConfig({}, withConfigFile('jobs: { retainCompletedCount: 5 }\n'))).toThrow(/retainCompletedCount/);
+    expect(() => loadConfig({}, withConfigFile('jobs: { keepForever: true }\n'))).toThrow(/jobs/);
+  });
+
   it('interpolates with fallbacks', () => {
     expect(interpolateEnvironment('${A:-x}-${B}', { B: 'b' }, 'test')).toBe('x-b');
     expect(interpolateEnvironment('${A:-x}', { A: 'a' }, 'test')).toBe('a');

@@ -498,6 +498,16 @@ const FileSchema = Type.Object(
     /** Price per model id (chat, embedding, image and audio models alike). */
     prices: Type.Optional(Type.Record(Type.String({ minLength: 1 }), ModelPriceSchema)),
     billing: Type.Optional(BillingSchema),
+    /** How long finished jobs stay readable (`GET /v1/chat/jobs/:id`, the admin console). */
+    jobs: Type.Optional(
+      Type.Object(
+        {
+          retainCompletedHours: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 365 })),
+          retainCompletedCount: Type.Optional(Type.Integer({ minimum: 100, maximum: 10_000_000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** SIGTERM: how long /ready answers 503 while requests are still served, then how long in-flight ones may take. */
     shutdown: Type.Optional(
       Type.Object(
@@ -633,6 +643,11 @@ export interface SwitchyardConfig {
   readonly prices: Readonly<Record<string, ModelPrice>>;
   /** The plan webhook: `BILLING_WEBHOOK_SECRET` / `billing.webhookSecret` (null: the webhook is off). */
   readonly billing: { readonly webhookSecret: string | null; readonly webhookToleranceSeconds: number };
+  /**
+   * `jobs:`: completed jobs stay readable this long (both modes) and, in server mode, at most this many per
+   * job name (BullMQ keeps them in Redis memory). Defaults: 24 h, 10,000.
+   */
+  readonly jobs: { readonly retainCompletedHours: number; readonly retainCompletedCount: number };
   /**
    * On SIGTERM, /ready answers 503 for this long while the server still accepts and serves requests, so a
    * proxy's health check takes it out of rotation before it stops accepting (`SHUTDOWN_DRAIN_DELAY_SECONDS`,
@@ -1176,6 +1191,10 @@ export function loadConfig(
     whatsapp: parseWhatsAppConfig(file.whatsapp, source),
     storage: storageConfig(variables, resolve(cwd, variables.SWITCHYARD_DATA_DIR || './data')),
     prices: file.prices ?? {},
+    jobs: {
+      retainCompletedHours: file.jobs?.retainCompletedHours ?? 24,
+      retainCompletedCount: file.jobs?.retainCompletedCount ?? 10_000,
+    },
     billing: {
       webhookSecret: parseWebhookSecret(variables.BILLING_WEBHOOK_SECRET) ?? file.billing?.webhookSecret ?? null,
       webhookToleranceSeconds: file.billing?.webhookToleranceSeconds ?? 300,

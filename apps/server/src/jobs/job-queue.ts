@@ -9,7 +9,7 @@ import type { Tracing } from '../edge/tracing';
 export type PlatformJobQueue = JobQueue<PlatformJobs>;
 
 export interface JobQueueOptions {
-  config: Pick<SwitchyardConfig, 'redisUrl'>;
+  config: Pick<SwitchyardConfig, 'redisUrl'> & Partial<Pick<SwitchyardConfig, 'jobs'>>;
   /** The control-plane database that holds the embedded queue's rows. */
   database: SwitchyardDatabase;
   catalog: PlatformJobs;
@@ -25,14 +25,22 @@ export async function createJobQueue(options: JobQueueOptions): Promise<Platform
   const { config, database, catalog, logger, secrets } = options;
   const onError = (error: unknown, context?: unknown) => logger.error({ err: error, context }, 'job platform error');
   const scrubErrorMessage = (message: string) => secrets.scrub(message);
+  const retention = config.jobs ?? { retainCompletedHours: 24, retainCompletedCount: 10_000 };
   const queue = config.redisUrl
     ? (await import('@switchyard/jobs/bullmq')).createBullmqJobQueue({
         redisUrl: config.redisUrl,
         catalog,
         onError,
         scrubErrorMessage,
+        retainCompleted: { ageSeconds: retention.retainCompletedHours * 3600, count: retention.retainCompletedCount },
       })
-    : createEmbeddedJobQueue({ database, catalog, onError, scrubErrorMessage });
+    : createEmbeddedJobQueue({
+        database,
+        catalog,
+        onError,
+        scrubErrorMessage,
+        retainCompletedMs: retention.retainCompletedHours * 3_600_000,
+      });
   return withRequestTrace(queue, logger, options.tracing ?? null, scrubErrorMessage);
 }
 
