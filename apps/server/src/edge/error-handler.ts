@@ -140,6 +140,12 @@ export function sendError(
   secrets: SecretScrubber,
 ): FastifyReply {
   const error = normalizeError(thrown);
+  if (request.disconnect?.signal.aborted === true) {
+    // The client left first (a 499 usage row is written for it): what the cancelled work threw is no fault
+    // of the server's, and nobody reads the answer.
+    request.log.info({ reason: reasonOf(thrown) }, 'client disconnected before the answer');
+    return reply.code(error.status).send();
+  }
   request.errorCode = error.code;
   const line = errorLogLine(error, thrown);
   request.log[line.level](line.fields, line.message);

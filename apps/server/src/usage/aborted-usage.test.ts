@@ -39,6 +39,11 @@ it('writes a 499 usage row for a request whose client left before the answer', a
     // Measured up to the hang-up: more than nothing, within the time this test saw pass.
     expect(rows[0]?.latencyMs).toBeGreaterThan(0);
     expect(rows[0]?.latencyMs).toBeLessThanOrEqual(sawPass);
+    // The cancelled upstream call is the client's doing: one info line, no error with a stack.
+    await eventually(() =>
+      expect(server.logs.some((line) => line.msg === 'client disconnected before the answer')).toBe(true),
+    );
+    expect(server.logs.filter((line) => Number(line.level) >= 50)).toEqual([]);
   } finally {
     await server.destroy();
     await upstream.close();
