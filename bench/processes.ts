@@ -29,6 +29,20 @@ export interface SpawnOptions {
 }
 
 /** Runs a Node script (TypeScript through tsx's loader when it ends in .ts). */
+/** Children still running: a bench that ends, even by an uncaught error, takes them (and theirs) with it. */
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function track(child: ChildProcess): void {
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const running of liveChildren) killTree(running);
+  });
+}
+
 export function spawnNode(script: string, args: string[], options: SpawnOptions = {}): ChildProcess {
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
   const output = options.logFile ? openSync(options.logFile, 'a') : 'ignore';
@@ -38,6 +52,7 @@ export function spawnNode(script: string, args: string[], options: SpawnOptions 
     stdio: ['ignore', output, output, ...(options.ipc ? (['ipc'] as const) : [])],
   });
   if (typeof output === 'number') closeSync(output);
+  track(child);
   return child;
 }
 
