@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -229,8 +230,27 @@ interface PgliteOpenOptions {
   reportError: DatabaseErrorReporter;
 }
 
+/**
+ * V8 compiles a WebAssembly function with its baseline compiler (Liftoff) on first call and again
+ * with its optimizing one (TurboFan, on background threads) once the function has run "enough": by
+ * default after ~1.8 MB of its code executed. PostgreSQL's start in PGlite runs enough of its 9 MB
+ * module to send many functions to TurboFan during the start. Measured (bench/cold-start-ab.ts,
+ * embedded start to the first /ready 200, two bundles alternating, load ~23 on 2 cores): other
+ * threads than the main one 2.0–2.5 s of CPU per start with the default budget, 1.15–1.3 s with this
+ * 100× budget; the main thread ~2–2.5 s either way. Functions that stay hot still reach TurboFan,
+ * after 100× the execution: in a PGlite micro-benchmark (600 small INSERT/SELECT queries per round)
+ * the first rounds after a start cost ~10–20 % more CPU, then the two converge. Set once, before the
+ * module compiles (a tiering budget is read when an instance is created and when a budget runs out).
+ */
+const pgliteWasmTieringBudget = 180_000_000;
+let wasmTieringSet = false;
+
 async function openPgliteClient(options: PgliteOpenOptions): Promise<PGlite> {
   const { dataDir, templateCacheDir } = options;
+  if (!wasmTieringSet) {
+    wasmTieringSet = true;
+    setFlagsFromString(`--wasm-tiering-budget=${pgliteWasmTieringBudget}`);
+  }
   const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('drizzle-orm/pglite'),
