@@ -121,6 +121,8 @@ export interface PgliteDatabaseOptions extends CommonDatabaseOptions {
    * and migrates the database (embedded mode's dev database, which many installations never use).
    */
   lazy?: boolean;
+  /** Milliseconds now, for a lazy database's retry backoff after a failed open. Default Date.now. */
+  clock?: () => number;
 }
 
 export interface PostgresDatabaseOptions extends CommonDatabaseOptions {
@@ -180,6 +182,20 @@ export interface SwitchyardDatabase {
 export interface LazyOpenState {
   state: 'not opened' | 'opening' | 'open' | 'failed';
   error?: string;
+  /** After a failed open: milliseconds until the next use may try again (0: the next use does). */
+  retryInMs?: number;
+}
+
+/**
+ * After a failed open a lazy database refuses its uses at once for a while instead of trying again
+ * on each (a dev database that cannot open would otherwise be retried, and fail, on every dev
+ * request): 2 s after the first failure, doubling per failure in a row up to 30 s; a successful open
+ * resets it.
+ */
+export const lazyOpenBackoff = { firstMs: 2_000, maxMs: 30_000 } as const;
+
+export function lazyOpenRetryDelayMs(failuresInARow: number): number {
+  return Math.min(lazyOpenBackoff.firstMs * 2 ** Math.max(0, failuresInARow - 1), lazyOpenBackoff.maxMs);
 }
 
 export const migrationsFolder = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -219,7 +235,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Switchyard
     sharedBuffers: options.sharedBuffers ?? '16MB',
     reportError,
   };
-  return options.lazy ? openLazyPglite(pgliteOptions) : openPglite(pgliteOptions);
+  return options.lazy ? openLazyPglite(pgliteOptions, options.clock ?? Date.now) : openPglite(pgliteOptions);
 }
 
 interface PgliteOpenOptions {
@@ -317,26 +333,38 @@ async function openPglite(options: PgliteOpenOptions): Promise<SwitchyardDatabas
 
 /**
  * What Drizzle's PGlite session calls on its client (`query`, `transaction`); each waits for the
- * database to open (and migrate) on first use. A failed open is retried by the next query.
+ * database to open (and migrate) on first use. After a failed open, uses are refused at once until
+ * the backoff (lazyOpenRetryDelayMs) has passed; the first use after it tries again.
  */
-async function openLazyPglite(options: PgliteOpenOptions): Promise<SwitchyardDatabase> {
+async function openLazyPglite(options: PgliteOpenOptions, clock: () => number): Promise<SwitchyardDatabase> {
   const { drizzle } = await import('drizzle-orm/pglite');
   let opening: Promise<PGlite> | null = null;
   let opened = false;
   let closed = false;
   let lastError: string | null = null;
+  let failuresInARow = 0;
+  let retryAt = 0;
   const client = (): Promise<PGlite> => {
     if (closed) return Promise.reject(new Error('the database is closed'));
+    if (opening === null && lastError !== null && clock() < retryAt) {
+      const seconds = Math.ceil((retryAt - clock()) / 1000);
+      return Promise.reject(
+        new DatabaseOpenError(`opening the database failed: ${lastError} (next attempt in ${seconds} s)`),
+      );
+    }
     opening ??= openPgliteClient(options).then(
       (pglite) => {
         opened = true;
         lastError = null;
+        failuresInARow = 0;
         return pglite;
       },
       (error: unknown) => {
         opening = null;
         const reason = error instanceof Error ? error.message : String(error);
         lastError = reason;
+        failuresInARow += 1;
+        retryAt = clock() + lazyOpenRetryDelayMs(failuresInARow);
         throw new DatabaseOpenError(`opening the database failed: ${reason}`, { cause: error });
       },
     );
@@ -345,7 +373,8 @@ async function openLazyPglite(options: PgliteOpenOptions): Promise<SwitchyardDat
   const openState = (): LazyOpenState => {
     if (opened) return { state: 'open' };
     if (opening !== null) return { state: 'opening' };
-    return lastError === null ? { state: 'not opened' } : { state: 'failed', error: lastError };
+    if (lastError === null) return { state: 'not opened' };
+    return { state: 'failed', error: lastError, retryInMs: Math.max(0, retryAt - clock()) };
   };
   const lazyClient = {
     query: async (...args: Parameters<PGlite['query']>) => (await client()).query(...args),
