@@ -86,6 +86,12 @@ export const UsageResponse = Type.Object({
     description: 'Traffic per configured provider, idle ones included (not narrowed by model)',
   }),
   totals: UsageStats,
+  database_state: Type.Optional(
+    Type.Literal('not opened', {
+      description:
+        "Present when the environment's database (embedded mode's dev database) was never opened: the figures are zero, read without opening it",
+    }),
+  ),
 });
 export type UsageResponse = Static<typeof UsageResponse>;
 

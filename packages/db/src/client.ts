@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -120,6 +121,8 @@ export interface PgliteDatabaseOptions extends CommonDatabaseOptions {
    * and migrates the database (embedded mode's dev database, which many installations never use).
    */
   lazy?: boolean;
+  /** Milliseconds now, for a lazy database's retry backoff after a failed open. Default Date.now. */
+  clock?: () => number;
 }
 
 export interface PostgresDatabaseOptions extends CommonDatabaseOptions {
@@ -179,6 +182,20 @@ export interface SwitchyardDatabase {
 export interface LazyOpenState {
   state: 'not opened' | 'opening' | 'open' | 'failed';
   error?: string;
+  /** After a failed open: milliseconds until the next use may try again (0: the next use does). */
+  retryInMs?: number;
+}
+
+/**
+ * After a failed open a lazy database refuses its uses at once for a while instead of trying again
+ * on each (a dev database that cannot open would otherwise be retried, and fail, on every dev
+ * request): 2 s after the first failure, doubling per failure in a row up to 30 s; a successful open
+ * resets it.
+ */
+export const lazyOpenBackoff = { firstMs: 2_000, maxMs: 30_000 } as const;
+
+export function lazyOpenRetryDelayMs(failuresInARow: number): number {
+  return Math.min(lazyOpenBackoff.firstMs * 2 ** Math.max(0, failuresInARow - 1), lazyOpenBackoff.maxMs);
 }
 
 export const migrationsFolder = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -218,7 +235,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Switchyard
     sharedBuffers: options.sharedBuffers ?? '16MB',
     reportError,
   };
-  return options.lazy ? openLazyPglite(pgliteOptions) : openPglite(pgliteOptions);
+  return options.lazy ? openLazyPglite(pgliteOptions, options.clock ?? Date.now) : openPglite(pgliteOptions);
 }
 
 interface PgliteOpenOptions {
@@ -229,8 +246,27 @@ interface PgliteOpenOptions {
   reportError: DatabaseErrorReporter;
 }
 
+/**
+ * V8 compiles a WebAssembly function with its baseline compiler (Liftoff) on first call and again
+ * with its optimizing one (TurboFan, on background threads) once the function has run "enough": by
+ * default after ~1.8 MB of its code executed. PostgreSQL's start in PGlite runs enough of its 9 MB
+ * module to send many functions to TurboFan during the start. Measured (bench/cold-start-ab.ts,
+ * embedded start to the first /ready 200, two bundles alternating, load ~23 on 2 cores): other
+ * threads than the main one 2.0–2.5 s of CPU per start with the default budget, 1.15–1.3 s with this
+ * 100× budget; the main thread ~2–2.5 s either way. Functions that stay hot still reach TurboFan,
+ * after 100× the execution: in a PGlite micro-benchmark (600 small INSERT/SELECT queries per round)
+ * the first rounds after a start cost ~10–20 % more CPU, then the two converge. Set once, before the
+ * module compiles (a tiering budget is read when an instance is created and when a budget runs out).
+ */
+const pgliteWasmTieringBudget = 180_000_000;
+let wasmTieringSet = false;
+
 async function openPgliteClient(options: PgliteOpenOptions): Promise<PGlite> {
   const { dataDir, templateCacheDir } = options;
+  if (!wasmTieringSet) {
+    wasmTieringSet = true;
+    setFlagsFromString(`--wasm-tiering-budget=${pgliteWasmTieringBudget}`);
+  }
   const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('drizzle-orm/pglite'),
@@ -297,26 +333,38 @@ async function openPglite(options: PgliteOpenOptions): Promise<SwitchyardDatabas
 
 /**
  * What Drizzle's PGlite session calls on its client (`query`, `transaction`); each waits for the
- * database to open (and migrate) on first use. A failed open is retried by the next query.
+ * database to open (and migrate) on first use. After a failed open, uses are refused at once until
+ * the backoff (lazyOpenRetryDelayMs) has passed; the first use after it tries again.
  */
-async function openLazyPglite(options: PgliteOpenOptions): Promise<SwitchyardDatabase> {
+async function openLazyPglite(options: PgliteOpenOptions, clock: () => number): Promise<SwitchyardDatabase> {
   const { drizzle } = await import('drizzle-orm/pglite');
   let opening: Promise<PGlite> | null = null;
   let opened = false;
   let closed = false;
   let lastError: string | null = null;
+  let failuresInARow = 0;
+  let retryAt = 0;
   const client = (): Promise<PGlite> => {
     if (closed) return Promise.reject(new Error('the database is closed'));
+    if (opening === null && lastError !== null && clock() < retryAt) {
+      const seconds = Math.ceil((retryAt - clock()) / 1000);
+      return Promise.reject(
+        new DatabaseOpenError(`opening the database failed: ${lastError} (next attempt in ${seconds} s)`),
+      );
+    }
     opening ??= openPgliteClient(options).then(
       (pglite) => {
         opened = true;
         lastError = null;
+        failuresInARow = 0;
         return pglite;
       },
       (error: unknown) => {
         opening = null;
         const reason = error instanceof Error ? error.message : String(error);
         lastError = reason;
+        failuresInARow += 1;
+        retryAt = clock() + lazyOpenRetryDelayMs(failuresInARow);
         throw new DatabaseOpenError(`opening the database failed: ${reason}`, { cause: error });
       },
     );
@@ -325,7 +373,8 @@ async function openLazyPglite(options: PgliteOpenOptions): Promise<SwitchyardDat
   const openState = (): LazyOpenState => {
     if (opened) return { state: 'open' };
     if (opening !== null) return { state: 'opening' };
-    return lastError === null ? { state: 'not opened' } : { state: 'failed', error: lastError };
+    if (lastError === null) return { state: 'not opened' };
+    return { state: 'failed', error: lastError, retryInMs: Math.max(0, retryAt - clock()) };
   };
   const lazyClient = {
     query: async (...args: Parameters<PGlite['query']>) => (await client()).query(...args),

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from './client';
+import { lazyOpenRetryDelayMs, openDatabase } from './client';
+import { causesOf } from './errors';
 import { createSettingsRepository } from './settings-repository';
 
 describe('a lazy PGlite database', () => {
@@ -46,6 +47,57 @@ describe('a lazy PGlite database', () => {
     const reopened = await openDatabase({ kind: 'pglite', dataDir, templateCacheDir: null });
     await reopened.close();
     // Two PGlite starts without the template cache (initdb, every migration): slow on a busy machine.
+  }, 120_000);
+
+  it('after a failed open refuses uses at once until its backoff has passed, doubling it per failure', async () => {
+    expect([1, 2, 3, 4, 5, 6].map(lazyOpenRetryDelayMs)).toEqual([2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+    const dataDir = join(directory, 'dev');
+    let now = 1_000_000;
+    const database = await openDatabase({
+      kind: 'pglite',
+      dataDir,
+      lazy: true,
+      templateCacheDir: null,
+      clock: () => now,
+    });
+    // Drizzle wraps the driver's error ('Failed query: …'); the reason is on its cause chain.
+    const pingFailure = async () => {
+      try {
+        await database.ping();
+        return 'answered';
+      } catch (error) {
+        return [...causesOf(error)].map((cause) => cause.message).join(' <- ');
+      }
+    };
+    try {
+      // A file where the data dir should be: the open fails.
+      await writeFile(dataDir, 'not a directory');
+      expect(await pingFailure()).toMatch(/EEXIST/);
+      expect(database.openState?.()).toMatchObject({ state: 'failed', retryInMs: 2_000 });
+      // The cause is gone, but within the backoff nothing tries: refused without an attempt.
+      await rm(dataDir);
+      now += 1_999;
+      expect(await pingFailure()).toMatch(/next attempt in 1 s/);
+      expect(existsSync(dataDir)).toBe(false);
+      expect(database.openState?.()).toMatchObject({ state: 'failed', retryInMs: 1 });
+
+      // After it, the next use tries again; a second failure in a row doubles the wait.
+      await writeFile(dataDir, 'not a directory');
+      now += 1;
+      expect(await pingFailure()).toMatch(/EEXIST/);
+      expect(database.openState?.()).toMatchObject({ state: 'failed', retryInMs: 4_000 });
+      await rm(dataDir);
+      now += 3_999;
+      expect(await pingFailure()).toMatch(/next attempt in 1 s/);
+      expect(existsSync(dataDir)).toBe(false);
+
+      now += 1;
+      await database.ping();
+      expect(database.openState?.()).toEqual({ state: 'open' });
+      expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
+    } finally {
+      await database.close();
+    }
   }, 120_000);
 
   it('closes without ever opening, and refuses queries after close', async () => {

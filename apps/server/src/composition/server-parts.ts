@@ -134,6 +134,8 @@ export interface ServerPartsOptions {
   projectsClock?: () => Date;
   /** Test hook: the clock budget periods are read from. */
   budgetClock?: QuotaClock;
+  /** Test hook: the clock (ms) of a lazily opened database's retry backoff after a failed open. */
+  databaseClock?: () => number;
   /** Test hook: the text extraction worker's script (a prebuilt bundle instead of the source through tsx). */
   extractionWorkerEntry?: () => Promise<string>;
 }
@@ -232,6 +234,7 @@ export async function createServerParts(
     if (tracing) cleanups.push(() => tracing.shutdown());
     const databases = await openDatabases(config, {
       ...(tracing ? { tracer: tracing.queries } : {}),
+      ...(options.databaseClock ? { clock: options.databaseClock } : {}),
       onError: (error, context) =>
         logger.warn({ reason: error instanceof Error ? error.message : String(error) }, `database: ${context}`),
     });

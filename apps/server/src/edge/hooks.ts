@@ -52,24 +52,25 @@ export interface EdgeDependencies {
   readonly databases?: Readonly<Record<Environment, Pick<SwitchyardDatabase, 'openState' | 'ping'>>>;
 }
 
-/** How long a client is asked to wait after the environment's database failed to open. */
-const databaseOpenRetryAfterSeconds = 5;
-
 /**
  * Null when the environment's database is open (every database but a lazily opened one); otherwise
- * its open, which a failure turns into a 503 for this request (the next request tries again). A
- * request that needs nothing from its environment's database synchronously (a chat completion writes
- * its usage row later) still learns here that its environment cannot serve it.
+ * its open, which a failure turns into a 503 for this request. After a failed open the database
+ * refuses uses at once until its retry backoff has passed (2 s, doubling up to 30 s; see
+ * lazyOpenRetryDelayMs), so a dev database that cannot open is not tried again on every dev request;
+ * Retry-After says when the next attempt is. A request that needs nothing from its environment's
+ * database synchronously (a chat completion writes its usage row later) still learns here that its
+ * environment cannot serve it.
  */
 function environmentDatabaseOpening(edge: EdgeDependencies, environment: Environment): Promise<void> | null {
   const database = edge.databases?.[environment];
   const state = database?.openState?.().state;
   if (!database || state === undefined || state === 'open') return null;
   return database.ping().catch((error: unknown) => {
+    const retryInMs = database.openState?.().retryInMs ?? 0;
     throw new SwitchyardError(
       'SY_ERR_DEPENDENCY_UNAVAILABLE',
       `The ${environment} database could not be opened; retry shortly`,
-      { cause: error, retryAfterSeconds: databaseOpenRetryAfterSeconds },
+      { cause: error, retryAfterSeconds: Math.max(1, Math.ceil(retryInMs / 1000)) },
     );
   });
 }

@@ -17,6 +17,8 @@ export interface OpenDatabasesOptions {
   onError?: DatabaseErrorReporter;
   /** Wraps every query in a span (tracing on). */
   tracer?: QueryTracer;
+  /** Milliseconds now, for the lazy dev database's retry backoff (tests). Default Date.now. */
+  clock?: () => number;
 }
 
 /**
@@ -43,6 +45,7 @@ export async function openDatabases(config: SwitchyardConfig, options: OpenDatab
       kind: 'pglite',
       dataDir: join(config.dataDir, 'dev'),
       lazy: !options.eager,
+      ...(options.clock ? { clock: options.clock } : {}),
       ...reporter,
     });
     return { prod, dev };

@@ -54,8 +54,8 @@ type ReadinessCheck = { ok: boolean; latency_ms: number; error?: string; require
  * A database's readiness. Embedded mode's dev database opens on its first use (a dev key's request),
  * not at start: until then it is reported `state: 'not opened'` without being opened (a readiness
  * probe must not pay a PGlite start), and an open under way (`opening`) does not hold /ready back
- * either. Once open it must answer like any database; after a failed open it is down (the ping
- * tries the open again, so it comes back by itself).
+ * either. Once open it must answer like any database; after a failed open it is down (once the open's
+ * retry backoff has passed the ping tries the open again, so it comes back by itself).
  */
 async function checkDatabase(database: OperationsDependencies['databases']['prod']): Promise<ReadinessCheck> {
   const lazy = database.openState?.();
@@ -95,13 +95,16 @@ export function registerOperationsRoutes(
       config: { behaviour: { auth: 'none', usage: false } },
       schema: {
         tags: ['Operations'],
-        summary: 'Readiness: databases (and Redis when configured) answer',
+        summary:
+          'Readiness: the prod database, Redis (when configured) and object storage answer; the dev database is reported (degraded when down)',
       },
     },
     async (_request, reply) => {
       const checks: Record<string, ReadinessCheck> = {
         database_prod: await checkDatabase(operations.databases.prod),
-        database_dev: await checkDatabase(operations.databases.dev),
+        // Reported, not required: a dev database that is down fails dev requests (503) only, and must
+        // not take the prod traffic of this process out of a load balancer's rotation. `degraded` says so.
+        database_dev: { ...(await checkDatabase(operations.databases.dev)), required: false },
       };
       const redis = operations.redis;
       if (redis) checks.redis = await checkDependency(() => redis.ping());
@@ -113,10 +116,12 @@ export function registerOperationsRoutes(
         const alive = heartbeats.filter((worker) => Date.now() - worker.lastSeenAt.getTime() < 60_000);
         if (alive.length === 0) throw new Error('no job worker has sent a heartbeat in the last minute');
       });
-      const ready = !isDraining() && Object.values(checks).every((check) => check.ok);
+      const ready = !isDraining() && Object.values(checks).every((check) => check.ok || check.required === false);
+      const degraded = checks.database_dev?.ok === false;
       checks.job_workers = { ...workers, required: false };
       return reply.code(ready ? 200 : 503).send({
         status: ready ? 'ready' : isDraining() ? 'draining' : 'unavailable',
+        degraded,
         mode: operations.mode,
         role: operations.role,
         checks,

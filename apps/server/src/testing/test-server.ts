@@ -54,6 +54,8 @@ export interface TestServerOptions {
   seedIpLimit?: boolean;
   /** The clock budget periods are read from. */
   budgetClock?: ServerPartsOptions['budgetClock'];
+  /** The clock (ms) of the lazy dev database's retry backoff after a failed open. */
+  databaseClock?: ServerPartsOptions['databaseClock'];
 }
 
 /**
@@ -96,6 +98,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.giftClock ? { giftClock: options.giftClock } : {}),
     ...(options.projectsClock ? { projectsClock: options.projectsClock } : {}),
     ...(options.budgetClock ? { budgetClock: options.budgetClock } : {}),
+    ...(options.databaseClock ? { databaseClock: options.databaseClock } : {}),
     extractionWorkerEntry,
   });
   if (!options.seedIpLimit && options.role !== 'worker') {

@@ -108,13 +108,19 @@ export function registerAdminUsageRoutes(app: FastifyInstance, usage: AdminUsage
       const bucket = request.query.bucket ?? 'hour';
       const since = sinceOf(request.query);
       const model = request.query.model ?? null;
-      const dashboard = await createUsageRepository(usage.databases[environment].db).dashboard({
-        environment,
-        since,
-        bucket,
-        model,
-        providerOfModel: providerOfModel(usage),
-      });
+      const database = usage.databases[environment];
+      // Embedded mode's dev database opens on first use; a dashboard read (the admin console's Health
+      // page polls dev every 10 s) is not a use: it has no rows yet, so zero without opening it.
+      const notOpened = database.openState?.().state === 'not opened';
+      const dashboard = notOpened
+        ? { buckets: [], models: [], providers: [], totals: undefined }
+        : await createUsageRepository(database.db).dashboard({
+            environment,
+            since,
+            bucket,
+            model,
+            providerOfModel: providerOfModel(usage),
+          });
       const { buckets, models, providers: providerRows, totals } = dashboard;
       const byProvider = new Map(providerRows.map((row) => [row.provider, row]));
       return {
@@ -134,6 +140,7 @@ export function registerAdminUsageRoutes(app: FastifyInstance, usage: AdminUsage
           ...stats(byProvider.get(provider)),
         })),
         totals: stats(totals),
+        ...(notOpened ? { database_state: 'not opened' as const } : {}),
       };
     },
   );
