@@ -178,14 +178,16 @@ export async function readMetrics(baseUrl: string): Promise<string> {
   return response.ok ? response.text() : '';
 }
 
-/** `switchyard --help` mentions `--workers` once the API role can fork. */
+/** `switchyard --help` mentions `--workers` once the API role can fork (the CLI moved to src/cli/cli.ts). */
 export function supportsWorkers(): boolean {
-  try {
-    const cli = readFileSync(join(switchyardBin, '../../src/cli.ts'), 'utf8');
-    return cli.includes('--workers');
-  } catch {
-    return false;
+  for (const file of ['../../src/cli/cli.ts', '../../src/cli.ts']) {
+    try {
+      if (readFileSync(join(switchyardBin, file), 'utf8').includes('--workers')) return true;
+    } catch {
+      // Not at this path.
+    }
   }
+  return false;
 }
 
 /** Initialises the embedded prod database before the server starts and adds the INSERT counter. */
