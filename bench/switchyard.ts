@@ -105,7 +105,7 @@ export interface StartedSwitchyard {
 
 export async function startSwitchyard(
   setup: SwitchyardSetup,
-  options: { logFile: string; workers?: number; nodeOptions?: string[] },
+  options: { logFile: string; workers?: number; nodeOptions?: string[]; timeoutMs?: number },
 ): Promise<StartedSwitchyard> {
   const args = setup.mode === 'embedded' ? ['start'] : ['api'];
   if (options.workers !== undefined && options.workers > 1) args.push('--workers', String(options.workers));
@@ -117,7 +117,10 @@ export async function startSwitchyard(
     ...(options.nodeOptions ? { nodeOptions: options.nodeOptions } : {}),
   });
   try {
-    const startupMs = await waitForHealthy(`${baseUrl}/health`, started, { child, timeoutMs: 60_000 });
+    const startupMs = await waitForHealthy(`${baseUrl}/health`, started, {
+      child,
+      timeoutMs: options.timeoutMs ?? 60_000,
+    });
     return { child, baseUrl, startupMs };
   } catch (error) {
     killTree(child);
