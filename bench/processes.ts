@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -183,6 +183,27 @@ export function treeMemory(root: number): ProcessMemory {
     }
   }
   return { rssBytes, peakBytes };
+}
+
+/** Open sockets (TCP, Unix, pipes excluded) of each process in the tree, from /proc/<pid>/fd. */
+export function treeSockets(root: number): Array<{ pid: number; sockets: number }> {
+  const counts: Array<{ pid: number; sockets: number }> = [];
+  for (const pid of processTree(root)) {
+    let sockets = 0;
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        try {
+          if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) sockets += 1;
+        } catch {
+          // Closed while we read.
+        }
+      }
+    } catch {
+      continue;
+    }
+    counts.push({ pid, sockets });
+  }
+  return counts;
 }
 
 /** User + system CPU seconds used so far by a process and its live descendants. */

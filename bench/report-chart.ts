@@ -5,6 +5,7 @@ import type { TargetName } from './targets';
 
 const labels: Record<TargetName, string> = {
   direct: 'direct',
+  floor: 'floor',
   'switchyard-embedded': 'SY emb',
   'switchyard-server': 'SY srv',
   'switchyard-server-2-workers': 'SY srv x2',
@@ -70,7 +71,7 @@ export async function writeChart(path: string, results: BenchResults, rows: Metr
     },
     {
       title: 'MEMORY, MB',
-      series: ['IDLE RSS', 'PEAK RSS', `${results.settings.openStreams} STREAMS`],
+      series: ['IDLE RSS', 'PEAK RSS', 'OPEN STREAMS'],
       groups: groups(results, [row(rows, 'Idle RSS'), row(rows, 'Peak RSS'), row(rows, 'RSS with')], false),
       limits: [{ value: 150, label: 'IDLE TARGET 150' }],
     },

@@ -5,6 +5,7 @@ import type { TargetName } from './targets';
 
 export const columns: TargetName[] = [
   'direct',
+  'floor',
   'switchyard-embedded',
   'switchyard-server',
   'switchyard-server-2-workers',
@@ -13,6 +14,7 @@ export const columns: TargetName[] = [
 const switchyardColumns: TargetName[] = ['switchyard-embedded', 'switchyard-server', 'switchyard-server-2-workers'];
 const shortNames: Record<TargetName, string> = {
   direct: 'direct',
+  floor: 'floor (node:http + undici)',
   'switchyard-embedded': 'Switchyard embedded',
   'switchyard-server': 'Switchyard server',
   'switchyard-server-2-workers': 'Switchyard server ×2 workers',
@@ -20,6 +22,7 @@ const shortNames: Record<TargetName, string> = {
 };
 const abbreviations: Record<TargetName, string> = {
   direct: 'dir',
+  floor: 'flr',
   'switchyard-embedded': 'emb',
   'switchyard-server': 'srv',
   'switchyard-server-2-workers': 'srv×2',
@@ -62,6 +65,13 @@ const direct = (results: BenchResults) => results.targets.direct;
 const megabytes = (bytes: number | null | undefined) =>
   bytes === null || bytes === undefined ? null : bytes / 2 ** 20;
 const gateways = columns.filter((name) => name !== 'direct');
+
+/** A gateway's figure as a multiple of the floor's; null when either is missing or the floor's is not positive. */
+export function floorMultiple(own: number | null | undefined, floor: number | null | undefined): number | null {
+  if (own === null || own === undefined || floor === null || floor === undefined) return null;
+  if (!Number.isFinite(own) || !Number.isFinite(floor) || floor <= 0) return null;
+  return own / floor;
+}
 
 function coldStartValue(coldCase: ColdStartCase | null | undefined): number | null {
   return coldCase && Number.isFinite(coldCase.medianMs) ? coldCase.medianMs : null;
@@ -153,6 +163,22 @@ export function buildTable(results: BenchResults): MetricRow[] {
     pick: (target) =>
       target.throughput.find((run) => run.connections === Math.min(...results.settings.concurrencies))
         ?.cpuMicrosecondsPerRequest,
+  });
+  add({
+    metric: `CPU time per request at c=${Math.min(...results.settings.concurrencies)} as a multiple of the floor's (node:http + undici proxy)`,
+    unit: '× floor',
+    better: 'lower',
+    decimals: 2,
+    vsPortkey: false,
+    vsDirect: false,
+    goal: { text: '≤ 2× floor', kind: 'max', limit: 2 },
+    only: [...switchyardColumns, 'portkey'],
+    pick: (target, all) => {
+      const lowest = Math.min(...all.settings.concurrencies);
+      const cpu = (of: TargetResult | undefined) =>
+        of?.throughput.find((run) => run.connections === lowest)?.cpuMicrosecondsPerRequest;
+      return floorMultiple(cpu(target), cpu(all.targets.floor));
+    },
   });
   add({
     metric: 'Failed requests during throughput runs (non-2xx + errors)',
@@ -274,7 +300,11 @@ export function buildTable(results: BenchResults): MetricRow[] {
     },
   });
   add({
-    metric: `RSS with open streams (up to ${results.settings.openStreams.toLocaleString('en-US')} within the time limit; counts in details)`,
+    metric: `RSS with open streams (up to ${results.settings.openStreams.toLocaleString('en-US')} per one-process target${
+      results.settings.openStreamsMultiWorker
+        ? `, ${results.settings.openStreamsMultiWorker.toLocaleString('en-US')} for the 2-worker server`
+        : ''
+    }, within the time limit; counts in details)`,
     unit: 'MB',
     better: 'lower',
     decimals: 0,
@@ -294,7 +324,7 @@ export function buildTable(results: BenchResults): MetricRow[] {
     pick: (target) => (target.openStreams ? target.openStreams.bytesPerStream / 1024 : null),
   });
   add({
-    metric: 'RSS at 10,000 open streams (extrapolated linearly from the streams opened)',
+    metric: 'RSS at 10,000 open streams (measured where 10,000 were held, else extrapolated linearly)',
     unit: 'MB',
     better: 'lower',
     decimals: 0,
@@ -534,8 +564,11 @@ function openStreamLines(results: BenchResults): string[] {
       shortNames[name],
       String(open.requested),
       String(open.opened),
+      open.stillOpen === undefined ? '—' : String(open.stillOpen),
       String(open.failed),
       String(open.upstreamOpen),
+      open.clientProcesses === undefined ? '—' : String(open.clientProcesses),
+      open.gatewaySockets?.length ? open.gatewaySockets.map((entry) => String(entry.sockets)).join(' + ') : '—',
       mb(open.rssBeforeBytes),
       mb(open.rssOpenBytes),
       mb(open.rssAfterCloseBytes),
@@ -546,13 +579,16 @@ function openStreamLines(results: BenchResults): string[] {
   }
   return section(
     'Open streams',
-    null,
+    '"opened": streams that received their first frame; "still open": of those, not ended or broken when the memory was read (each client process answers for its own); "upstream saw open": streams the fake upstream had open then; "gateway sockets": sockets per gateway process from `/proc/<pid>/fd` (a clustered server: primary + workers; ~2 per stream).',
     [
       'target',
       'requested',
       'opened',
+      'still open',
       'failed',
       'upstream saw open',
+      'client processes',
+      'gateway sockets per process',
       'RSS before (MB)',
       'RSS open (MB)',
       'RSS after close (MB)',
@@ -674,6 +710,10 @@ export function renderMarkdown(results: BenchResults, rows: MetricRow[], chartFi
     `Machine: ${machineLine(results)}.`,
     '',
     `Each load run: ${settings.durationSeconds} s after a ${settings.warmupSeconds} s warm-up; streaming at c=1: ${settings.streamingRequests} streams of ${settings.pacedChunks} chunks ${settings.pacedDelayMs} ms apart (time to first token) and ${settings.streamingRequests} of ${settings.streamingChunks} chunks back to back (per-chunk overhead); open streams: ${settings.openStreams.toLocaleString('en-US')}${
+      settings.openStreamsMultiWorker
+        ? ` per one-process target and ${settings.openStreamsMultiWorker.toLocaleString('en-US')} for the 2-worker server`
+        : ''
+    }${
       settings.openStreams < settings.openStreamsRequested
         ? ` (of ${settings.openStreamsRequested.toLocaleString('en-US')} asked: the open-files limit allows ~limit/2 per gateway, which holds a client and an upstream socket per stream)`
         : ''

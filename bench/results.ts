@@ -56,8 +56,12 @@ export interface BenchSettings {
   pacedDelayMs: number;
   /** Burst run (per-chunk overhead): chunks written back to back. */
   streamingChunks: number;
+  /** Open streams asked of a one-process target (limited by the open-files limit). */
   openStreams: number;
   openStreamsRequested: number;
+  /** Open streams asked of the 2-worker server: 10,000 when two processes' limits allow it. */
+  openStreamsMultiWorker: number;
+  openFilesLimit: number;
   coldStartRepetitions: number;
   profileSeconds: number;
 }

@@ -14,6 +14,7 @@ import { measureLatency, measureThroughput } from './measure-load';
 import { measureOpenStreams } from './measure-open-streams';
 import { measureStreaming } from './measure-streaming';
 import { startNoiseMeter, waitForQuiet } from './noise';
+import { clientStreamLimit, gatewayStreamCapacity } from './open-streams-plan';
 import { isPostgresReachable } from './postgres';
 import { benchDir, repoRoot, sleep } from './processes';
 import { profileSwitchyard } from './profile';
@@ -134,11 +135,16 @@ async function benchTarget(
     // Open streams first, while the heap is still at its idle size: after the load runs the heap has grown
     // and new streams would fill free space without raising RSS, hiding their cost.
     if (name !== 'direct') {
-      result.openStreams = await phase(result, `${settings.openStreams} open streams`, () =>
+      // A multi-worker server spreads connections over its processes, each with its own open-files limit:
+      // it gets the issue's 10,000 (quick runs too), the client side split over several processes.
+      const multiWorker = (definition.workers ?? 1) > 1;
+      const streams = multiWorker ? settings.openStreamsMultiWorker : settings.openStreams;
+      result.openStreams = await phase(result, `${streams} open streams`, () =>
         measureOpenStreams(running, fake, {
-          streams: settings.openStreams,
-          batchSize: quick ? 100 : 500,
-          maxOpeningSeconds: quick ? 5 : 60,
+          streams,
+          batchSize: quick && !multiWorker ? 100 : 500,
+          maxOpeningSeconds: multiWorker ? 600 : quick ? 5 : 60,
+          maxPerClient: clientStreamLimit(settings.openFilesLimit),
         }),
       );
       await phase(result, 'restarting the gateway for the load runs', () => running.restart(), { measured: false });
@@ -234,7 +240,7 @@ async function main(): Promise<void> {
   const machine = describeMachine();
   // A gateway holds a client socket and an upstream socket per stream; keep clear of the open-files limit.
   const openStreamsRequested = quick ? 500 : 10_000;
-  const fitting = Math.floor((machine.openFilesLimit - 1000) / 2 / 500) * 500;
+  const fitting = gatewayStreamCapacity(machine.openFilesLimit, 1);
   const settings: BenchSettings = {
     durationSeconds: quick ? 3 : 10,
     warmupSeconds: quick ? 1 : 2,
@@ -245,14 +251,16 @@ async function main(): Promise<void> {
     streamingChunks: 100,
     openStreams: Math.min(openStreamsRequested, fitting),
     openStreamsRequested,
+    openStreamsMultiWorker: Math.min(10_000, gatewayStreamCapacity(machine.openFilesLimit, 2)),
+    openFilesLimit: machine.openFilesLimit,
     coldStartRepetitions: quick ? 1 : 3,
     profileSeconds: quick ? 3 : 10,
   };
   const notes: string[] = [];
   const workersSupported = supportsWorkers();
   const serverMode = (await isPostgresReachable()) && (await redisReachable());
-  let names: TargetName[] = ['direct', 'switchyard-embedded', 'switchyard-server', 'portkey'];
-  if (workersSupported) names.splice(3, 0, 'switchyard-server-2-workers');
+  let names: TargetName[] = ['direct', 'floor', 'switchyard-embedded', 'switchyard-server', 'portkey'];
+  if (workersSupported) names.splice(4, 0, 'switchyard-server-2-workers');
   else
     notes.push(
       '`switchyard api --workers N` does not exist yet: server mode is reported with 1 worker (one process, so at most one core for JavaScript).',
@@ -268,7 +276,7 @@ async function main(): Promise<void> {
   }
   if (settings.openStreams < openStreamsRequested) {
     notes.push(
-      `Open-files limit ${machine.openFilesLimit} (hard limit too; raising it needs privileges this machine lacks): a gateway holding N streams needs ~2N descriptors, so ${settings.openStreams.toLocaleString('en-US')} streams were opened and the memory at 10,000 is extrapolated from the measured per-stream growth.`,
+      `Open-files limit ${machine.openFilesLimit} (hard limit too; raising it needs privileges this machine lacks): a gateway holding N streams needs ~2N descriptors, so ${settings.openStreams.toLocaleString('en-US')} streams were opened per one-process target and its memory at 10,000 is extrapolated from the measured per-stream growth; the 2-worker server (two processes, each with its own limit) is asked for ${settings.openStreamsMultiWorker.toLocaleString('en-US')}, from client processes of at most ${clientStreamLimit(machine.openFilesLimit).toLocaleString('en-US')} streams each.`,
     );
   }
   notes.push(

@@ -98,21 +98,29 @@ async function measureTtft(job: TtftJob): Promise<TtftResult> {
   };
 }
 
+interface HeldStream {
+  outgoing: ClientRequest;
+  incoming: IncomingMessage | null;
+  /** Set when the gateway ended or broke the stream after its first frame. */
+  ended: boolean;
+}
+
 async function hold(job: HoldJob): Promise<void> {
-  const open: Array<{ outgoing: ClientRequest; incoming: IncomingMessage | null }> = [];
+  const open: HeldStream[] = [];
   let failed = 0;
   let firstError: string | undefined;
   const send = (message: HoldMessage) => process.send?.(message);
 
   const openOne = () =>
     new Promise<void>((resolve) => {
-      const entry: { outgoing: ClientRequest; incoming: IncomingMessage | null } = {
+      const entry: HeldStream = {
         outgoing: httpRequest(job.url, {
           method: 'POST',
           agent: false,
           headers: { ...job.headers, 'content-length': Buffer.byteLength(job.body) },
         }),
         incoming: null,
+        ended: false,
       };
       let settled = false;
       const fail = (reason: string) => {
@@ -133,6 +141,13 @@ async function hold(job: HoldJob): Promise<void> {
           return;
         }
         incoming.on('error', () => {});
+        // Anything but our own close afterwards means the stream is no longer held.
+        incoming.once('end', () => {
+          entry.ended = true;
+        });
+        incoming.once('close', () => {
+          entry.ended = true;
+        });
         incoming.once('data', () => {
           if (settled) return;
           settled = true;
@@ -152,7 +167,14 @@ async function hold(job: HoldJob): Promise<void> {
     send({ type: 'progress', open: open.length, failed, final, ...(firstError ? { firstError } : {}) });
     if (final) break;
   }
-  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  // `count` answers how many of the opened streams are still open now; `close` ends them all.
+  await new Promise<void>((resolve) => {
+    process.on('message', (message: { type?: string }) => {
+      if (message?.type === 'count') {
+        send({ type: 'count', open: open.length, stillOpen: open.filter((entry) => !entry.ended).length });
+      } else if (message?.type === 'close') resolve();
+    });
+  });
   const count = open.length;
   for (const entry of open) entry.outgoing.destroy();
   send({ type: 'closed', open: count, failed });

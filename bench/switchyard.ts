@@ -105,7 +105,7 @@ export interface StartedSwitchyard {
 
 export async function startSwitchyard(
   setup: SwitchyardSetup,
-  options: { logFile: string; workers?: number; nodeOptions?: string[] },
+  options: { logFile: string; workers?: number; nodeOptions?: string[]; timeoutMs?: number },
 ): Promise<StartedSwitchyard> {
   const args = setup.mode === 'embedded' ? ['start'] : ['api'];
   if (options.workers !== undefined && options.workers > 1) args.push('--workers', String(options.workers));
@@ -117,7 +117,10 @@ export async function startSwitchyard(
     ...(options.nodeOptions ? { nodeOptions: options.nodeOptions } : {}),
   });
   try {
-    const startupMs = await waitForHealthy(`${baseUrl}/health`, started, { child, timeoutMs: 60_000 });
+    const startupMs = await waitForHealthy(`${baseUrl}/health`, started, {
+      child,
+      timeoutMs: options.timeoutMs ?? 60_000,
+    });
     return { child, baseUrl, startupMs };
   } catch (error) {
     killTree(child);
@@ -178,14 +181,16 @@ export async function readMetrics(baseUrl: string): Promise<string> {
   return response.ok ? response.text() : '';
 }
 
-/** `switchyard --help` mentions `--workers` once the API role can fork. */
+/** `switchyard --help` mentions `--workers` once the API role can fork (the CLI moved to src/cli/cli.ts). */
 export function supportsWorkers(): boolean {
-  try {
-    const cli = readFileSync(join(switchyardBin, '../../src/cli.ts'), 'utf8');
-    return cli.includes('--workers');
-  } catch {
-    return false;
+  for (const file of ['../../src/cli/cli.ts', '../../src/cli.ts']) {
+    try {
+      if (readFileSync(join(switchyardBin, file), 'utf8').includes('--workers')) return true;
+    } catch {
+      // Not at this path.
+    }
   }
+  return false;
 }
 
 /** Initialises the embedded prod database before the server starts and adds the INSERT counter. */

@@ -37,6 +37,7 @@ import type { FakeUpstream } from './upstream';
 
 export type TargetName =
   | 'direct'
+  | 'floor'
   | 'switchyard-embedded'
   | 'switchyard-server'
   | 'switchyard-server-2-workers'
@@ -45,13 +46,14 @@ export type TargetName =
 export interface TargetDefinition {
   name: TargetName;
   label: string;
-  kind: 'direct' | 'switchyard' | 'portkey';
+  kind: 'direct' | 'floor' | 'switchyard' | 'portkey';
   mode?: 'embedded' | 'server';
   workers?: number;
 }
 
 export const targetDefinitions: Record<TargetName, TargetDefinition> = {
   direct: { name: 'direct', label: 'direct (no gateway)', kind: 'direct' },
+  floor: { name: 'floor', label: 'floor (node:http + undici proxy, no auth, no logging)', kind: 'floor' },
   'switchyard-embedded': {
     name: 'switchyard-embedded',
     label: 'Switchyard embedded',
@@ -100,6 +102,8 @@ export interface RunningTarget {
   model: string;
   startupMs: number | null;
   memory(): ProcessMemory | null;
+  /** The gateway's root process (a clustered server's primary); null for direct. */
+  rootPid(): number | null;
   /** CPU seconds used so far by the gateway (direct: by the fake upstream, for reference). */
   cpuSeconds(): number | null;
   /**
@@ -129,6 +133,7 @@ function startDirect(definition: TargetDefinition, context: TargetContext): Runn
     model: 'gpt-4o-mini',
     startupMs: null,
     memory: () => null,
+    rootPid: () => null,
     cpuSeconds: () => (context.fake.child.pid ? treeCpuSeconds(context.fake.child.pid) : null),
     restart: async () => {},
     liveUsage: async () => null,
@@ -139,6 +144,47 @@ function startDirect(definition: TargetDefinition, context: TargetContext): Runn
 export function portkeyEntry(): string {
   const require = createRequire(join(benchDir, 'package.json'));
   return join(require.resolve('@portkey-ai/gateway/package.json'), '..', 'build', 'start-server.js');
+}
+
+/** floor-proxy.ts in its own process, in front of the fake upstream; resolves once it listens. */
+export async function startFloorProcess(
+  upstreamOrigin: string,
+  port: number,
+  logFile: string,
+): Promise<{ child: ChildProcess; startupMs: number }> {
+  const started = performance.now();
+  const child = spawnNode(join(benchDir, 'floor-proxy.ts'), [upstreamOrigin, String(port)], { ipc: true, logFile });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`floor proxy exited with code ${code}; see ${logFile}`)));
+  });
+  return { child, startupMs: performance.now() - started };
+}
+
+async function startFloor(definition: TargetDefinition, context: TargetContext): Promise<RunningTarget> {
+  const port = await freePort();
+  const logFile = join(context.logDir, 'floor.log');
+  const upstreamOrigin = new URL(context.fake.baseURL).origin;
+  let { child, startupMs } = await startFloorProcess(upstreamOrigin, port, logFile);
+  return {
+    definition,
+    chatUrl: `http://127.0.0.1:${port}/v1/chat/completions`,
+    headers: { ...jsonHeaders, authorization: 'Bearer sk-fake' },
+    model: 'gpt-4o-mini',
+    startupMs,
+    memory: () => (child.pid ? treeMemory(child.pid) : null),
+    rootPid: () => child.pid ?? null,
+    cpuSeconds: () => (child.pid ? treeCpuSeconds(child.pid) : null),
+    async restart() {
+      await stopProcess(child, 10_000);
+      ({ child, startupMs } = await startFloorProcess(upstreamOrigin, port, logFile));
+    },
+    liveUsage: async () => null,
+    async stop() {
+      await stopProcess(child, 10_000);
+      return null;
+    },
+  };
 }
 
 export async function startPortkeyProcess(
@@ -168,6 +214,7 @@ async function startPortkey(definition: TargetDefinition, context: TargetContext
     model: 'gpt-4o-mini',
     startupMs,
     memory: () => (child.pid ? treeMemory(child.pid) : null),
+    rootPid: () => child.pid ?? null,
     cpuSeconds: () => (child.pid ? treeCpuSeconds(child.pid) : null),
     async restart() {
       await stopProcess(child, 10_000);
@@ -238,6 +285,7 @@ async function startSwitchyardTarget(definition: TargetDefinition, context: Targ
     model: 'bench',
     startupMs,
     memory: () => (child.pid ? treeMemory(child.pid) : null),
+    rootPid: () => child.pid ?? null,
     cpuSeconds: () => (child.pid ? treeCpuSeconds(child.pid) : null),
     async restart() {
       countedBefore += (await countChatRequests()) ?? 0;
@@ -278,6 +326,7 @@ async function startSwitchyardTarget(definition: TargetDefinition, context: Targ
 export async function startTarget(definition: TargetDefinition, context: TargetContext): Promise<RunningTarget> {
   await context.fake.reset();
   if (definition.kind === 'direct') return startDirect(definition, context);
+  if (definition.kind === 'floor') return startFloor(definition, context);
   if (definition.kind === 'portkey') return startPortkey(definition, context);
   return startSwitchyardTarget(definition, context);
 }

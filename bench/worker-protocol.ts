@@ -64,6 +64,7 @@ export interface HoldJob {
 
 export type HoldMessage =
   | { type: 'progress'; open: number; failed: number; final: boolean; firstError?: string }
+  | { type: 'count'; open: number; stillOpen: number }
   | { type: 'closed'; open: number; failed: number };
 
 /** Sends one job to a worker process and resolves with its single result message. */
