@@ -47,6 +47,15 @@ function frameStats(deltas: number[]): FrameStats {
   };
 }
 
+/** A request's path for the table: ids replaced by :id, long query strings cut. */
+function shorten(name: string): string {
+  const path = name.replace(
+    /\b[a-z]+_[0-9a-f]{32}\b|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi,
+    ':id',
+  );
+  return (path.length > 80 ? `${path.slice(0, 77)}...` : path).replace(/\|/g, '\\|');
+}
+
 async function main() {
   if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: apt-get install -y chromium`);
   const dataDir = await mkdtemp(join(tmpdir(), 'switchyard-bench-ui-'));
@@ -83,6 +92,14 @@ async function main() {
       );
       // tsx (esbuild) wraps named functions in __name(); functions sent to page.evaluate need it there too.
       await created.addInitScript('globalThis.__name = (fn) => fn;');
+      // Long tasks on the main thread from the very start of each page (the buffer is not kept otherwise).
+      await created.addInitScript(`globalThis.__longTasks = [];
+        try {
+          new PerformanceObserver((list) => {
+            for (const entry of list.getEntries())
+              globalThis.__longTasks.push({ start: entry.startTime, duration: entry.duration });
+          }).observe({ type: 'longtask', buffered: true });
+        } catch {}`);
       return created;
     };
     const context = await signedInContext();
@@ -153,6 +170,52 @@ async function main() {
         last_response_end_ms: Math.round(Math.max(0, ...entries.map((entry) => entry.responseEnd))),
       };
     });
+    // The first load's waterfall (Resource Timing, relative to navigation start) and the main
+    // thread's long tasks until first render: what stands between navigation and the first rows.
+    const waterfall = await page.evaluate((renderedAt) => {
+      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+      const origin = location.origin;
+      const rows = [
+        ...(nav
+          ? [{ name: location.pathname + location.search, type: 'document', start: 0, end: nav.responseEnd }]
+          : []),
+        ...(performance.getEntriesByType('resource') as PerformanceResourceTiming[]).map((entry) => ({
+          name: entry.name.startsWith(origin) ? entry.name.slice(origin.length) : entry.name,
+          type: entry.initiatorType,
+          start: entry.startTime,
+          end: entry.responseEnd,
+        })),
+      ]
+        .filter((row) => row.start <= renderedAt)
+        .map((row) => ({ ...row, start: Math.round(row.start), end: Math.round(row.end) }));
+      const tasks = (
+        (globalThis as unknown as { __longTasks?: { start: number; duration: number }[] }).__longTasks ?? []
+      )
+        .filter((task) => task.start <= renderedAt)
+        .map((task) => ({ start_ms: Math.round(task.start), duration_ms: Math.round(task.duration) }));
+      return { requests: rows, long_tasks: tasks };
+    }, firstRender);
+    // Each API request of the first render again, one at a time from Node on the idle server (median
+    // of 5): the server's own share of its time in the waterfall, the rest is queueing and the browser.
+    const alone = new Map<string, number | null>();
+    for (const request of waterfall.requests) {
+      if (request.type !== 'fetch' || alone.has(request.name)) continue;
+      const times: number[] = [];
+      try {
+        for (let i = 0; i < 5; i++) {
+          const sent = performance.now();
+          await call('GET', request.name);
+          times.push(performance.now() - sent);
+        }
+        alone.set(request.name, Math.round([...times].sort((a, b) => a - b)[2] ?? 0));
+      } catch {
+        alone.set(request.name, null);
+      }
+    }
+    const requestsBeforeFirstRender = waterfall.requests.map((request) => ({
+      ...request,
+      alone_ms: alone.get(request.name) ?? null,
+    }));
     const navigation = await page.evaluate(() => {
       const entry = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
       return entry ? Math.round(entry.domContentLoadedEventEnd) : null;
@@ -296,6 +359,8 @@ async function main() {
       time_to_first_render_ms: firstRender,
       time_to_first_message_ms: firstMessage,
       message_requests: messageRequests,
+      requests_before_first_render: requestsBeforeFirstRender,
+      long_tasks_before_first_render: waterfall.long_tasks,
       newest_message_shown_first: newestShown,
       messages_loaded_at_first_render: messages - loadedAtFirst,
       cpu_throttled_4x: {
@@ -349,6 +414,21 @@ async function main() {
       `- Paging the whole sidebar in (100 chats per GET /api/chats, scrolling to the end): ${sidebarLoadAllMs} ms`,
       `- Paging the rest of the conversation in (older pages of 200 as the list reaches its top): ${conversationLoadAllMs} ms`,
       `- DOM rows rendered: ${renderedRows} sidebar rows, ${renderedMessages} messages (virtualized)`,
+      '',
+      'Requests before first render (Resource Timing, ms after navigation start; ids shortened). "Alone": the same API request sent again from Node, one at a time to the idle server, median of 5:',
+      '',
+      '| request | type | start | end | took | alone |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...requestsBeforeFirstRender.map(
+        (request) =>
+          `| ${shorten(request.name)} | ${request.type} | ${request.start} | ${request.end} | ${request.end - request.start} | ${request.alone_ms ?? ''} |`,
+      ),
+      '',
+      `Main-thread long tasks (> 50 ms) before first render: ${
+        waterfall.long_tasks.length === 0
+          ? 'none'
+          : waterfall.long_tasks.map((task) => `${task.duration_ms} ms at ${task.start_ms}`).join(', ')
+      }.`,
       '',
       'Frame times while scrolling top to bottom in 240 programmatic steps (one per requestAnimationFrame):',
       '',

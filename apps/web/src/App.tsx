@@ -3,7 +3,8 @@ import { type ComponentType, lazy, Suspense, useEffect } from 'react';
 import { NotificationBell } from './components/NotificationBell';
 import { ProjectSwitcher } from './components/ProjectSwitcher';
 import { buttonClass, ErrorBoundary, secondaryButtonClass } from './components/ui';
-import { api, type Me, setUnauthorizedHandler } from './lib/api';
+import { api, setUnauthorizedHandler } from './lib/api';
+import { meQuery } from './lib/first-load';
 import { t, useTranslation } from './lib/i18n';
 import { toggleTheme } from './lib/preferences';
 import { navigate, useLocation } from './lib/router';
@@ -107,16 +108,7 @@ export function App() {
   const { t } = useTranslation();
   const client = useQueryClient();
   const path = useLocation().split('?')[0] ?? '/';
-  const me = useQuery({
-    queryKey: ['me'],
-    queryFn: async () => {
-      try {
-        return await api<Me>('/api/me');
-      } catch {
-        return null;
-      }
-    },
-  });
+  const me = useQuery(meQuery);
   useEffect(() => {
     setUnauthorizedHandler(() => {
       client.setQueryData(['me'], null);

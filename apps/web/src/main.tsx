@@ -1,9 +1,10 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App';
+import { App, preload } from './App';
 import { ErrorBoundary } from './components/ui';
 import { ApiError } from './lib/api';
+import { prefetchFirstLoad } from './lib/first-load';
 import './lib/i18n';
 import { applyTheme } from './lib/preferences';
 import './index.css';
@@ -17,6 +18,10 @@ const client = new QueryClient({
   },
 });
 
+// Before the first render: the account, the page's code and (on /chat) its lists are requested at
+// once, not one after the other as the components that need them mount.
+prefetchFirstLoad(client, location);
+preload(location.pathname);
 applyTheme();
 const root = document.getElementById('root');
 if (root) {

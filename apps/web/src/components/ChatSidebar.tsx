@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { useChatActions, useChatList, useFolders } from '../lib/chat-queries';
+import { defaultChatFilter, useChatActions, useChatList, useFolders } from '../lib/chat-queries';
 import {
   type ChatFields,
   type ChatFilter,
@@ -160,7 +160,7 @@ export function ChatSidebar({
       view === archivedView
         ? { archived: true }
         : view === allChats
-          ? { archived: false }
+          ? defaultChatFilter
           : { archived: false, folder: view },
     [view],
   );

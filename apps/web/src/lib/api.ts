@@ -109,13 +109,14 @@ export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
 
-export async function request(path: string, init: RequestInit = {}): Promise<Response> {
+/** `started`: the response of this same GET, already sent (early-requests.ts), instead of sending it. */
+export async function request(path: string, init: RequestInit = {}, started?: Promise<Response>): Promise<Response> {
   const headers = new Headers(init.headers);
   // A FormData body sets its own multipart content type (with the boundary).
   if (init.body !== undefined && !(init.body instanceof FormData) && !headers.has('content-type')) {
     headers.set('content-type', 'application/json');
   }
-  const response = await fetch(path, { credentials: 'same-origin', ...init, headers });
+  const response = await (started ?? fetch(path, { credentials: 'same-origin', ...init, headers }));
   if (!response.ok) {
     const error = await errorFromResponse(response);
     if (error.status === 401 && !path.startsWith('/api/auth') && path !== '/api/me') onUnauthorized();
@@ -124,9 +125,13 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
   return response;
 }
 
-export async function api<T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
+export async function api<T>(
+  path: string,
+  init: RequestInit & { json?: unknown } = {},
+  started?: Promise<Response>,
+): Promise<T> {
   const { json, ...rest } = init;
-  const response = await request(path, json === undefined ? rest : { ...rest, body: JSON.stringify(json) });
+  const response = await request(path, json === undefined ? rest : { ...rest, body: JSON.stringify(json) }, started);
   if (response.status === 204) return undefined as T;
   const text = await response.text();
   return (text ? JSON.parse(text) : undefined) as T;

@@ -1,4 +1,12 @@
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  infiniteQueryOptions,
+  type QueryClient,
+  queryOptions,
+  useInfiniteQuery,
+  useMutation,
+  useQuery,
+  useQueryClient,
+} from '@tanstack/react-query';
 import { useCallback, useMemo, useRef, useState } from 'react';
 import {
   type ChatFields,
@@ -21,9 +29,15 @@ import {
   upsertChat,
 } from './conversations';
 
-/** The sidebar's list: pages of 100 from /api/chats, fetched as the list scrolls (fetchNextPage). */
-export function useChatList(filter: ChatFilter) {
-  const query = useInfiniteQuery<ChatSummary[], Error, ChatPages, ReturnType<typeof chatKeys.list>, number>({
+/** The sidebar's list as it opens: every chat that is not archived, in any folder. */
+export const defaultChatFilter: ChatFilter = { archived: false };
+
+/**
+ * The sidebar's list query: pages of 100 from /api/chats. One definition for the sidebar and for the
+ * prefetch at page load (first-load.ts), so both use the same key and the page finds the request started.
+ */
+export function chatListOptions(filter: ChatFilter) {
+  return infiniteQueryOptions<ChatSummary[], Error, ChatPages, ReturnType<typeof chatKeys.list>, number>({
     queryKey: chatKeys.list(filter),
     queryFn: ({ pageParam }) => fetchChatPage(filter, pageParam),
     initialPageParam: 0,
@@ -32,6 +46,25 @@ export function useChatList(filter: ChatFilter) {
     staleTime: 5 * 60_000,
     refetchOnWindowFocus: false,
   });
+}
+
+/**
+ * A chat's messages query (the newest page first; a refetch asks for as many as are loaded), shared by
+ * useMessages and the prefetch at page load.
+ */
+export function messagesOptions(client: QueryClient, chatId: string) {
+  return queryOptions({
+    queryKey: chatKeys.messages(chatId),
+    queryFn: () =>
+      fetchNewestMessages(chatId, client.getQueryData<LoadedMessages>(chatKeys.messages(chatId))?.messages.length ?? 0),
+    staleTime: 30_000,
+    refetchOnWindowFocus: false,
+  });
+}
+
+/** The sidebar's list: pages of 100 from /api/chats, fetched as the list scrolls (fetchNextPage). */
+export function useChatList(filter: ChatFilter) {
+  const query = useInfiniteQuery(chatListOptions(filter));
   const chats = useMemo(() => flattenChats(query.data), [query.data]);
   return { ...query, chats };
 }
@@ -48,17 +81,7 @@ export function useFolders() {
  */
 export function useMessages(chatId: string | null) {
   const client = useQueryClient();
-  const query = useQuery({
-    queryKey: chatKeys.messages(chatId ?? 'none'),
-    queryFn: () =>
-      fetchNewestMessages(
-        chatId ?? '',
-        client.getQueryData<LoadedMessages>(chatKeys.messages(chatId ?? 'none'))?.messages.length ?? 0,
-      ),
-    enabled: chatId !== null,
-    staleTime: 30_000,
-    refetchOnWindowFocus: false,
-  });
+  const query = useQuery({ ...messagesOptions(client, chatId ?? 'none'), enabled: chatId !== null });
   const [loadingOlder, setLoadingOlder] = useState(false);
   const loading = useRef(false);
   const loadOlder = useCallback(async () => {

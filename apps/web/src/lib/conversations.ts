@@ -9,6 +9,7 @@ import type {
 } from '@switchyard/api-schemas';
 import type { InfiniteData, QueryClient } from '@tanstack/react-query';
 import { api } from './api';
+import { chatPagePath, chatPageSize, firstMessagePage, messageRangePath, searchOf } from './early-requests';
 import { t } from './i18n';
 import { stripMarkdown } from './plain-text';
 import { currentProjectId, projectParam } from './projects';
@@ -55,7 +56,7 @@ export interface ChatFilter {
   archived: boolean;
 }
 
-export const chatPageSize = 100; // the server's maximum for /api/chats
+export { chatPageSize, firstMessagePage };
 export const messagePageSize = 500; // and for /api/chats/:id/messages
 
 export const chatKeys = {
@@ -68,16 +69,13 @@ export const chatKeys = {
 
 export type ChatPages = InfiniteData<ChatSummary[], number>;
 
-function query(params: Record<string, string | number | undefined>): string {
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
-  return search.toString();
-}
-
-export async function fetchChatPage(filter: ChatFilter, offset: number): Promise<ChatSummary[]> {
-  const body = await api<{ chats: ChatSummary[] }>(
-    `/api/chats?${query({ limit: chatPageSize, offset, archived: String(filter.archived), folder: filter.folder, project: currentProjectId() ?? undefined })}`,
-  );
+/** `started`: this page's request, already sent at page load (early-requests.ts). */
+export async function fetchChatPage(
+  filter: ChatFilter,
+  offset: number,
+  started?: Promise<Response>,
+): Promise<ChatSummary[]> {
+  const body = await api<{ chats: ChatSummary[] }>(chatPagePath(filter, offset, currentProjectId()), {}, started);
   return body.chats;
 }
 
@@ -91,8 +89,6 @@ export function nextChatOffset(lastPage: readonly ChatSummary[], pages: readonly
  * Every message of a chat, oldest first, in pages of 500. The first page shows whether there are
  * more; the rest are fetched a few at a time in parallel until a short page.
  */
-/** How many of the newest messages a chat opens with; older ones load as the list scrolls up. */
-export const firstMessagePage = 100;
 /** How many older messages each "load older" adds. */
 export const olderMessagePage = 200;
 
@@ -114,8 +110,9 @@ export async function fetchMessageRange(
   from: 'start' | 'end',
   offset: number,
   limit: number,
+  started?: Promise<Response>,
 ): Promise<MessagePageBody> {
-  return api<MessagePageBody>(`/api/chats/${encodeURIComponent(chatId)}/messages?${query({ limit, offset, from })}`);
+  return api<MessagePageBody>(messageRangePath(chatId, from, offset, limit), {}, started);
 }
 
 /**
@@ -166,7 +163,7 @@ export async function fetchMessagePage(chatId: string, offset: number): Promise<
 
 export async function searchChats(q: string): Promise<SearchHit[]> {
   const body = await api<{ results: SearchHit[] }>(
-    `/api/chats/search?${query({ q, limit: 50, project: currentProjectId() ?? undefined })}`,
+    `/api/chats/search?${searchOf({ q, limit: 50, project: currentProjectId() ?? undefined })}`,
   );
   return body.results;
 }

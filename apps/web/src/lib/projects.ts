@@ -1,5 +1,6 @@
 import { useSyncExternalStore } from 'react';
 import { api } from './api';
+import { projectStorageKey } from './early-requests';
 
 export type ProjectRole = 'owner' | 'admin' | 'member' | 'viewer';
 
@@ -85,7 +86,7 @@ export const declineInvitation = (token: string) =>
  * The project the web app works in (null: personal). Kept in localStorage so a reload stays in it; the
  * sidebar's lists, templates and new chats follow it.
  */
-const storageKey = 'switchyard.project';
+const storageKey = projectStorageKey;
 const listeners = new Set<() => void>();
 let current: string | null = readStored();
 

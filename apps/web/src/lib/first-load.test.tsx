@@ -1,0 +1,210 @@
+// @vitest-environment happy-dom
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { act } from 'react';
+import { createRoot, type Root } from 'react-dom/client';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { App } from '../App';
+import { until } from '../testing/until';
+import { fetchChatPage, type LoadedMessages } from './conversations';
+import { startFirstRequests } from './early-requests';
+import { prefetchFirstLoad } from './first-load';
+
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+const now = '2026-12-04T10:00:00.000Z';
+const chat = {
+  id: 'chat_1',
+  title: 'The long one',
+  model: null,
+  projectId: null,
+  createdBy: 'u1',
+  folder: null,
+  tags: [],
+  pinned: true,
+  archived: false,
+  systemPrompt: null,
+  parameters: {},
+  assistantId: null,
+  activeLeafId: 'm2000',
+  createdAt: now,
+  updatedAt: now,
+};
+const message = (n: number) => ({
+  id: `m${n}`,
+  conversationId: 'chat_1',
+  parentId: n > 1 ? `m${n - 1}` : null,
+  role: n % 2 === 0 ? 'assistant' : 'user',
+  content: n % 2 === 0 ? `Answer ${n}` : `Question ${n}`,
+  model: null,
+  status: 'complete',
+  error: null,
+  promptTokens: null,
+  completionTokens: null,
+  firstTokenMs: null,
+  durationMs: null,
+  attachments: [],
+  toolSteps: [],
+  siblingIds: [`m${n}`],
+  createdAt: now,
+});
+
+/** GET requests the page made, as "path?query"; the four the first load needs are held until released. */
+let requests: string[];
+let held: Map<string, () => void>;
+const heldPaths = ['/api/me', '/api/chats', '/api/chats/chat_1/messages'];
+
+function answer(url: URL): Response {
+  const path = url.pathname;
+  if (path === '/api/me') return json(200, { id: 'u1', email: 'a@example.com', name: 'A', role: 'user' });
+  if (path === '/api/chats') return json(200, { chats: [chat], limit: 100, offset: 0 });
+  if (path === '/api/chats/chat_1/messages') {
+    // The newest 100 of a 2,000-message branch (from=end), oldest of them first.
+    const offset = Number(url.searchParams.get('offset'));
+    const limit = Number(url.searchParams.get('limit'));
+    const messages = Array.from({ length: limit }, (_, i) => message(2000 - offset - limit + 1 + i));
+    return json(200, { messages, limit, offset, total: 2000, from: 'end' });
+  }
+  if (path === '/api/chats/folders') return json(200, { folders: [] });
+  if (path === '/v1/chat/models') return json(200, { default: 'smart', models: [] });
+  if (path === '/api/apps') return json(200, { apps: [] });
+  if (path === '/api/files/limits') return json(200, { maxBytes: 1000, maxFiles: 5 });
+  if (path === '/api/notifications') return json(200, { notifications: [], unread: 0 });
+  if (path === '/v1/projects') return json(200, { projects: [] });
+  return json(404, { error: { code: 'SY_ERR_NOT_FOUND', message: `no route ${path}` } });
+}
+
+let root: Root | null;
+let container: HTMLDivElement;
+
+beforeEach(() => {
+  requests = [];
+  held = new Map();
+  root = null;
+  container = document.createElement('div');
+  document.body.append(container);
+  vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(800);
+  vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(800);
+  // The header's notification bell listens for new ones; nothing arrives here.
+  vi.stubGlobal(
+    'EventSource',
+    class {
+      addEventListener() {}
+      close() {}
+    },
+  );
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (input: string, init: RequestInit = {}) => {
+      const url = new URL(input, 'http://localhost');
+      if ((init.method ?? 'GET') === 'GET') requests.push(`${url.pathname}${url.search}`);
+      if (!heldPaths.includes(url.pathname)) return answer(url);
+      return new Promise<Response>((resolve) => held.set(url.pathname, () => resolve(answer(url))));
+    }),
+  );
+});
+
+afterEach(async () => {
+  const mounted = root;
+  if (mounted) await act(async () => mounted.unmount());
+  container.remove();
+  vi.restoreAllMocks();
+  vi.unstubAllGlobals();
+});
+
+const client = () => new QueryClient({ defaultOptions: { queries: { retry: false } } });
+const gets = (path: string) => requests.filter((entry) => entry.split('?')[0] === path);
+
+describe('the first requests', () => {
+  const address = { pathname: '/chat', search: '?chat=chat_1' };
+  const firstThree = [
+    '/api/me',
+    '/api/chats?limit=100&offset=0&archived=false',
+    '/api/chats/chat_1/messages?limit=100&offset=0&from=end',
+  ];
+
+  it('boot starts the account, the first page of chats and the newest messages at once; the queries take them', async () => {
+    startFirstRequests(address, null);
+    // All three are on their way before any of them answered: no request waits for another.
+    expect(requests).toEqual(firstThree);
+    const shared = client();
+    prefetchFirstLoad(shared, address);
+    expect(requests).toEqual(firstThree);
+    await act(async () => {
+      for (const release of held.values()) release();
+    });
+    const loaded = await until(() => {
+      const data = shared.getQueryData<LoadedMessages>(['chats', 'messages', 'chat_1']);
+      if (!data) throw new Error('not loaded yet');
+      return data;
+    });
+    expect(loaded.messages).toHaveLength(100);
+    expect(loaded.messages.at(-1)?.content).toBe('Answer 2000');
+    expect(loaded.before).toBe(1900);
+    expect(shared.getQueryData(['me'])).toMatchObject({ id: 'u1' });
+    expect(requests).toEqual(firstThree);
+  });
+
+  it('without boot, prefetchFirstLoad sends the same three itself, at once', () => {
+    prefetchFirstLoad(client(), address);
+    expect(requests).toEqual(firstThree);
+    expect([...held.keys()]).toHaveLength(3);
+  });
+
+  it('elsewhere asks for the account only', () => {
+    startFirstRequests({ pathname: '/', search: '' }, null);
+    prefetchFirstLoad(client(), { pathname: '/', search: '' });
+    expect(requests).toEqual(['/api/me']);
+  });
+
+  it("asks for the chosen project's chats", () => {
+    startFirstRequests({ pathname: '/chat', search: '' }, 'prj_1');
+    expect(requests).toEqual(['/api/me', '/api/chats?limit=100&offset=0&archived=false&project=prj_1']);
+  });
+
+  it('an early response nobody took is dropped, never handed to a later request', async () => {
+    startFirstRequests(address, null);
+    prefetchFirstLoad(client(), { pathname: '/', search: '' });
+    const page = fetchChatPage({ archived: false }, 0);
+    expect(gets('/api/chats')).toHaveLength(2);
+    await act(async () => {
+      for (const release of held.values()) release();
+    });
+    expect((await page).map((entry) => entry.id)).toEqual(['chat_1']);
+  });
+
+  it('the app on /chat uses the prefetched requests (none sent twice) and shows the newest messages', async () => {
+    history.replaceState(null, '', '/chat?chat=chat_1');
+    startFirstRequests(location, null);
+    const shared = client();
+    prefetchFirstLoad(shared, location);
+    root = createRoot(container);
+    const mounted = root;
+    await act(async () =>
+      mounted.render(
+        <QueryClientProvider client={shared}>
+          <App />
+        </QueryClientProvider>,
+      ),
+    );
+    // The app mounted while the three were still unanswered; now they answer.
+    await act(async () => {
+      for (const release of held.values()) release();
+    });
+    const articles = await until(() => {
+      const found = [...container.querySelectorAll('[data-testid="message-list"] article')];
+      if (found.length === 0) throw new Error('no messages yet');
+      return found;
+    });
+    expect(articles.at(-1)?.textContent).toContain('Answer 2000');
+    await until(() => {
+      if (!container.querySelector('[data-testid="conversation-list"] li')) throw new Error('no chats yet');
+    });
+    expect(container.querySelector('[data-testid="conversation-list"] li')?.textContent).toContain('The long one');
+    expect(gets('/api/me')).toHaveLength(1);
+    expect(gets('/api/chats')).toHaveLength(1);
+    expect(gets('/api/chats/chat_1/messages')).toHaveLength(1);
+  });
+});
