@@ -54,9 +54,17 @@ export const conversations = pgTable(
     createdAt: timestampColumn('created_at').notNull().defaultNow(),
     updatedAt: timestampColumn('updated_at').notNull().defaultNow(),
   },
+  // The sidebar's list: one owner (user or project), archived or not, pinned first, newest first. With the
+  // ORDER BY's columns in the index a page is read in order instead of sorting every chat of the owner.
   (table) => [
-    index('conversations_user_updated_idx').on(table.userId, table.updatedAt),
-    index('conversations_project_updated_idx').on(table.projectId, table.updatedAt),
+    index('conversations_user_list_idx').on(table.userId, table.archived, table.pinned, table.updatedAt, table.id),
+    index('conversations_project_list_idx').on(
+      table.projectId,
+      table.archived,
+      table.pinned,
+      table.updatedAt,
+      table.id,
+    ),
   ],
 );
 
