@@ -17,6 +17,7 @@ import { skillLoopItems } from '../apps/skill-loop';
 import { clientDisconnectController } from '../edge/client-disconnect';
 import type { EdgeReply, EdgeRequest } from '../edge/edge-request';
 import { errorBody, normalizeError } from '../edge/error-handler';
+import type { FastPathRoute } from '../edge/fast-path';
 import type { RouteBehaviour } from '../edge/principal';
 import { sendEventStream } from '../edge/sse';
 import { withoutNulls } from '../edge/without-nulls';
@@ -225,4 +226,15 @@ export async function answerChatCompletion(
     }),
   );
   return streamed;
+}
+
+/** `POST /v1/chat/completions` for the fast path: the same behaviour (rules) and the same handler as the route. */
+export function chatCompletionsFastRoute(gateway: ChatWithAppsDependencies): FastPathRoute {
+  return {
+    method: 'POST',
+    url: '/v1/chat/completions',
+    behaviour: chatBehaviour,
+    answer: (request, reply, body) =>
+      answerChatCompletion(gateway, request, reply, body as Static<typeof ChatCompletionRequest>, null),
+  };
 }
