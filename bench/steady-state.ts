@@ -7,12 +7,13 @@
  *
  *   npx tsx bench/steady-state.ts embedded 5
  *   npx tsx bench/steady-state.ts server 5      # PostgreSQL and Redis as for the bench
+ *   npx tsx bench/steady-state.ts embedded 5 ab # two gateways, fast path off and on, rounds alternating
  *
  * Runs the bundle (`apps/server/dist/cli.js`, built when stale) unless
  * SWITCHYARD_FROM_SOURCE=1; CPU_PROF=<dir> adds `--cpu-prof` to the gateway.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBenchDatabases, defaultRedisUrl } from './postgres';
@@ -37,35 +38,45 @@ function threadCpuSeconds(pid: number, tid: number): number {
 
 const mode: SwitchyardMode = process.argv[2] === 'server' ? 'server' : 'embedded';
 const rounds = Number(process.argv[3] ?? 5);
+/** `ab`: two gateways in the same minutes, SWITCHYARD_FAST_PATH=0 and =1, their rounds alternating. */
+const abFastPath = process.argv[4] === 'ab';
 const directory = mkdtempSync(join(tmpdir(), 'switchyard-steady-'));
 const fake = await startFakeUpstream(join(directory, 'fake.log'));
 const databases = mode === 'server' ? await createBenchDatabases() : null;
-const setup: SwitchyardSetup = {
-  mode,
-  port: await freePort(),
-  configPath: await writeSwitchyardConfig(directory, fake.baseURL),
-  dataDir: join(directory, 'data'),
-  ...(databases ? { databaseUrl: databases.prodUrl, devDatabaseUrl: databases.devUrl, redisUrl: defaultRedisUrl } : {}),
-};
 const entry = switchyardEntry();
-const environment = switchyardEnvironment(setup);
 const profileDir = process.env.CPU_PROF;
-const child = spawnNode(entry, [mode === 'embedded' ? 'start' : 'api'], {
-  env: environment,
-  logFile: join(directory, 'switchyard.log'),
-  ...(profileDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
-});
-const baseUrl = `http://127.0.0.1:${setup.port}`;
 
-try {
+interface Gateway {
+  label: string;
+  child: ReturnType<typeof spawnNode>;
+  baseUrl: string;
+  key: string;
+}
+
+async function startGateway(label: string, extra: Record<string, string>): Promise<Gateway> {
+  mkdirSync(join(directory, label), { recursive: true });
+  const setup: SwitchyardSetup = {
+    mode,
+    port: await freePort(),
+    configPath: await writeSwitchyardConfig(join(directory, label), fake.baseURL),
+    dataDir: join(directory, label, 'data'),
+    ...(databases
+      ? { databaseUrl: databases.prodUrl, devDatabaseUrl: databases.devUrl, redisUrl: defaultRedisUrl }
+      : {}),
+    extra,
+  };
+  const environment = switchyardEnvironment(setup);
+  const child = spawnNode(entry, [mode === 'embedded' ? 'start' : 'api'], {
+    env: environment,
+    logFile: join(directory, `${label}.log`),
+    ...(profileDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
+  });
+  const baseUrl = `http://127.0.0.1:${setup.port}`;
   await waitForHealthy(`${baseUrl}/health`, performance.now(), { child, timeoutMs: 60_000 });
-  const pid = child.pid as number;
   const key = execFileSync(
     process.execPath,
-    [entry, 'keys', 'create', '--env', 'prod', '--name', 'steady', '--admin'],
-    {
-      env: environment,
-    },
+    [entry, 'keys', 'create', '--env', 'prod', '--name', `steady-${label}`, '--admin'],
+    { env: environment },
   )
     .toString()
     .trim();
@@ -88,9 +99,21 @@ try {
     }
     await sleep(100);
   }
-  const job = (connections: number, recordLatencies: boolean): LoadJob => ({
-    url: `${baseUrl}/v1/chat/completions`,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+  return { label, child, baseUrl, key };
+}
+
+const gateways: Gateway[] = [];
+try {
+  if (abFastPath) {
+    // In server mode both share PostgreSQL and Redis, as two API processes of one deployment do.
+    gateways.push(await startGateway('fast-path-off', { SWITCHYARD_FAST_PATH: '0' }));
+    gateways.push(await startGateway('fast-path-on', { SWITCHYARD_FAST_PATH: '1' }));
+  } else {
+    gateways.push(await startGateway('gateway', {}));
+  }
+  const job = (gateway: Gateway, connections: number, recordLatencies: boolean): LoadJob => ({
+    url: `${gateway.baseUrl}/v1/chat/completions`,
+    headers: { authorization: `Bearer ${gateway.key}`, 'content-type': 'application/json' },
     body: chatBody('bench', false),
     connections,
     durationSeconds: 3,
@@ -98,7 +121,8 @@ try {
     recordLatencies,
   });
   /** CPU µs per response over one load run: [whole process, main thread]. */
-  const measure = async (load: LoadJob): Promise<[LoadResult, number, number]> => {
+  const measure = async (gateway: Gateway, load: LoadJob): Promise<[LoadResult, number, number]> => {
+    const pid = gateway.child.pid as number;
     const tree = treeCpuSeconds(pid);
     const main = threadCpuSeconds(pid, pid);
     const result = await runInWorker<LoadResult>('load-worker.ts', load);
@@ -107,24 +131,30 @@ try {
     return [result, perRequest(treeCpuSeconds(pid) - tree), perRequest(threadCpuSeconds(pid, pid) - main)];
   };
   for (let round = 1; round <= rounds; round += 1) {
-    const [busy, busyCpu, busyMain] = await measure(job(64, false));
-    const [single, singleCpu, singleMain] = await measure(job(1, true));
-    const latency = single.latencyMicroseconds;
-    console.log(
-      `${mode} round ${round}: c=64 ${Math.round(busy.requestsPerSecond)} req/s, CPU ${busyCpu} µs/request (main thread ${busyMain})` +
-        ` | c=1 p50 ${Math.round(latency?.p50 ?? Number.NaN)} p99 ${Math.round(latency?.p99 ?? Number.NaN)} µs,` +
-        ` CPU ${singleCpu} µs/request (main thread ${singleMain})`,
-    );
+    // Alternate which gateway goes first, so neither always runs right after the other's load.
+    const order = round % 2 === 1 ? gateways : [...gateways].reverse();
+    for (const gateway of order) {
+      const [busy, busyCpu, busyMain] = await measure(gateway, job(gateway, 64, false));
+      const [single, singleCpu, singleMain] = await measure(gateway, job(gateway, 1, true));
+      const latency = single.latencyMicroseconds;
+      const failed = busy.non2xx + busy.errors + busy.timeouts + single.non2xx + single.errors + single.timeouts;
+      console.log(
+        `${mode} ${gateway.label} round ${round}: c=64 ${Math.round(busy.requestsPerSecond)} req/s, CPU ${busyCpu} µs/request (main thread ${busyMain})` +
+          ` | c=1 p50 ${Math.round(latency?.p50 ?? Number.NaN)} p99 ${Math.round(latency?.p99 ?? Number.NaN)} µs,` +
+          ` CPU ${singleCpu} µs/request (main thread ${singleMain}) | failed ${failed}`,
+      );
+    }
   }
+  const first = gateways[0] as Gateway;
   const direct = await runInWorker<LoadResult>('load-worker.ts', {
-    ...job(1, true),
+    ...job(first, 1, true),
     url: `${fake.baseURL}/chat/completions`,
   });
   console.log(
     `direct c=1 p50 ${Math.round(direct.latencyMicroseconds?.p50 ?? Number.NaN)} p99 ${Math.round(direct.latencyMicroseconds?.p99 ?? Number.NaN)} µs`,
   );
 } finally {
-  await stopProcess(child);
+  for (const gateway of gateways) await stopProcess(gateway.child);
   await fake.stop();
   await databases?.drop();
   rmSync(directory, { recursive: true, force: true });

@@ -442,6 +442,7 @@ const FileSchema = Type.Object(
           port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
           bodyLimitBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
           trustProxy: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
+          fastPath: Type.Optional(Type.Boolean()),
           /** Browser origins allowed to call the key-authenticated API (CORS); `*` for any. Default none. */
           corsOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
         },
@@ -597,6 +598,11 @@ export interface SwitchyardConfig {
   readonly dataDir: string;
   readonly bodyLimitBytes: number;
   readonly trustProxy: boolean | string;
+  /**
+   * `SWITCHYARD_FAST_PATH` / `server.fastPath` (default on): `POST /v1/chat/completions` is served from the
+   * HTTP server's request handler with the same rules, without Fastify's pipeline (edge/fast-path.ts).
+   */
+  readonly fastPath?: boolean;
   readonly logLevel: string;
   readonly databaseUrl: string | null;
   readonly devDatabaseUrl: string | null;
@@ -1144,6 +1150,10 @@ export function loadConfig(
           : trustProxyVariable === 'false'
             ? false
             : trustProxyVariable,
+    fastPath:
+      variables.SWITCHYARD_FAST_PATH === undefined || variables.SWITCHYARD_FAST_PATH === ''
+        ? (file.server?.fastPath ?? true)
+        : !['0', 'false', 'off', 'no'].includes(variables.SWITCHYARD_FAST_PATH.toLowerCase()),
     logLevel: variables.LOG_LEVEL || 'info',
     observability: parseObservabilityConfig(variables),
     databaseUrl: variables.DATABASE_URL || null,

@@ -16,13 +16,14 @@ import { registerChatSettingsRoutes } from '../conversations/chat-settings-route
 import { registerConversationRoutes } from '../conversations/conversation-routes';
 import { registerCors } from '../edge/cors';
 import { sendError } from '../edge/error-handler';
+import { createFastPath, installFastPath } from '../edge/fast-path';
 import { registerRequestHooks } from '../edge/hooks';
 import { createLazyCompilers, type RouteSchema } from '../edge/lazy-compilers';
 import { closeListenerKeepingBacklog } from '../edge/listener-close';
 import { securitySchemes, transformDocument, transformRouteSchema } from '../edge/openapi';
 import { requestIdFrom } from '../edge/request-context';
 import { closeConnectionAfter, createRequestTracker } from '../edge/request-tracker';
-import { docsCsp, registerSecurityHeaders } from '../edge/security-headers';
+import { docsCsp, registerSecurityHeaders, securityHeaderList } from '../edge/security-headers';
 import { registerTextInputCheck } from '../edge/text-input';
 import { registerAdminEventRoutes } from '../events/admin-event-routes';
 import { registerFlowEventRoutes } from '../events/flow-event-routes';
@@ -34,7 +35,7 @@ import { registerEmbeddingsRoutes } from '../gateway/embeddings-routes';
 import { registerModerationsRoutes } from '../gateway/moderations-routes';
 import { registerNativeChatRoutes } from '../gateway/native-chat-routes';
 import { registerOllamaRoutes } from '../gateway/ollama-routes';
-import { registerOpenAIRoutes } from '../gateway/openai-routes';
+import { chatCompletionsFastRoute, registerOpenAIRoutes } from '../gateway/openai-routes';
 import { registerResponsesRoutes } from '../gateway/responses-routes';
 import { registerGiftFinderRoutes } from '../gift-finder/gift-finder-routes';
 import { registerGalleryRoutes } from '../images/gallery-routes';
@@ -83,6 +84,8 @@ export interface BuiltApp {
   compilePendingSchemas(): number;
   /** Every schema the routes registered (a test checks each comes from @switchyard/api-schemas). */
   routeSchemas(): readonly RouteSchema[];
+  /** Requests the fast path of the hot chat route answered (0 when it is off). */
+  fastPathRequests(): number;
 }
 
 /**
@@ -197,7 +200,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
     connections: () =>
       new Promise((resolve) => app.server.getConnections((error, count) => resolve(error ? 0 : count))),
   });
-  registerRequestHooks(app, {
+  const rules = registerRequestHooks(app, {
     ...parts,
     tracker,
     accessLog: parts.config.observability?.accessLog ?? { enabled: false, sampleRate: 0, slowMs: 0 },
@@ -264,6 +267,36 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await registerWebApp(app);
 
+  let fastPathRequests = () => 0;
+  // The hot chat route straight from the HTTP server, same rules (edge/fast-path.ts). Off with
+  // SWITCHYARD_FAST_PATH=0, and when tracing or CORS is configured (their hooks are Fastify's only).
+  if (parts.config.fastPath !== false && !parts.tracing?.requests && parts.config.corsOrigins.length === 0) {
+    const jsonParser = app.getDefaultJsonParser('error', 'error');
+    const fastPath = createFastPath(chatCompletionsFastRoute(parts), {
+      rules,
+      logger: app.log,
+      bodyLimit: parts.config.bodyLimitBytes,
+      trustProxy: parts.config.trustProxy,
+      secrets: parts.secrets,
+      isDraining: () => draining,
+      securityHeaders: securityHeaderList(),
+      parseJson(text) {
+        let parsed: { error: Error | null; body?: unknown } = { error: null };
+        jsonParser(undefined as never, text, (error, body) => {
+          parsed = { error, body };
+        });
+        if (parsed.error) throw parsed.error;
+        return parsed.body;
+      },
+      compiled: lazyCompilers.compiled,
+      afterResponse() {
+        if (listenerClosed) setImmediate(() => app.server.closeIdleConnections());
+      },
+    });
+    installFastPath(app.server, fastPath);
+    fastPathRequests = fastPath.served;
+  }
+
   return {
     app,
     startDraining() {
@@ -282,5 +315,6 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
     inFlight: () => tracker.inFlight(),
     compilePendingSchemas: () => lazyCompilers.compilePending(),
     routeSchemas: () => lazyCompilers.routeSchemas(),
+    fastPathRequests: () => fastPathRequests(),
   };
 }

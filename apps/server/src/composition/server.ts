@@ -21,6 +21,8 @@ export interface RunningServer {
   close(): Promise<void>;
   /** Ends the drain delay of a close() under way now (a second SIGTERM, or Ctrl-C pressed again). */
   endDrainDelay(): void;
+  /** Requests the fast path of `POST /v1/chat/completions` answered (0 when it is off). */
+  fastPathRequests(): number;
 }
 
 export async function startServer(
@@ -33,7 +35,7 @@ export async function startServer(
   const parts = await createServerParts(config, logger, role, options);
   let adminSocket: FastifyInstance | null = null;
   try {
-    const { app, startDraining, stopAccepting, inFlight } = await buildApp(parts);
+    const { app, startDraining, stopAccepting, inFlight, fastPathRequests } = await buildApp(parts);
     if (parts.adminSocketPath) {
       const created = Math.floor(Date.now() / 1000);
       adminSocket = await startAdminSocket(
@@ -80,6 +82,7 @@ export async function startServer(
       app,
       url,
       endDrainDelay: () => endDrainDelay(),
+      fastPathRequests,
       close() {
         closing ??= (async () => {
           startDraining();

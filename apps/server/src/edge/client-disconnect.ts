@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { EdgeReply, EdgeRequest } from './edge-request';
 
 /**
  * The request's controller that is aborted when the client goes away before
@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * upstream request is cancelled with it. Handing the controller itself to the
  * router spares an AbortSignal and a listener per request.
  */
-export function clientDisconnectController(request: FastifyRequest, reply: FastifyReply): AbortController {
+export function clientDisconnectController(request: EdgeRequest, reply: EdgeReply): AbortController {
   if (request.disconnect) return request.disconnect;
   const controller = new AbortController();
   request.disconnect = controller;
@@ -16,6 +16,6 @@ export function clientDisconnectController(request: FastifyRequest, reply: Fasti
 }
 
 /** The signal of {@link clientDisconnectController}. */
-export function clientDisconnectSignal(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+export function clientDisconnectSignal(request: EdgeRequest, reply: EdgeReply): AbortSignal {
   return clientDisconnectController(request, reply).signal;
 }

@@ -1,6 +1,7 @@
 import { isSwitchyardError, type SecretScrubber, SwitchyardError } from '@switchyard/core';
 import { causesOf, isDatabaseUnavailable, sqlStateOf } from '@switchyard/db';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply } from 'fastify';
+import type { EdgeRequest } from './edge-request';
 
 const openaiTypes: Record<number, string> = {
   400: 'invalid_request_error',
@@ -113,13 +114,13 @@ function anthropicType(status: number): string {
 }
 
 /** Which shape a route's errors take: the client protocol it speaks. */
-export function errorShapeOf(request: FastifyRequest): ErrorShape {
+export function errorShapeOf(request: Pick<EdgeRequest, 'routeOptions' | 'url'>): ErrorShape {
   const behaviour = request.routeOptions.config?.behaviour;
   if (behaviour?.errorShape) return behaviour.errorShape;
   return wantsOpenaiErrors(request) ? 'openai' : 'switchyard';
 }
 
-export function wantsOpenaiErrors(request: FastifyRequest): boolean {
+export function wantsOpenaiErrors(request: Pick<EdgeRequest, 'routeOptions' | 'url'>): boolean {
   const behaviour = request.routeOptions.config?.behaviour;
   if (behaviour) return behaviour.openaiErrors === true;
   const path = request.url.split('?')[0] ?? '';
@@ -133,12 +134,18 @@ function bearerChallenge(error: SwitchyardError): string {
     : 'Bearer realm="switchyard", error="invalid_token"';
 }
 
-export function sendError(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  thrown: unknown,
-  secrets: SecretScrubber,
-): FastifyReply {
+/** An error answer: its status, the headers it adds, and its body (before serialization). */
+export interface ErrorAnswer {
+  readonly status: number;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  readonly body: unknown;
+}
+
+/**
+ * What a request that failed with `thrown` answers (logged once, its code kept for the access log and
+ * the error metric); the Fastify error handler and the fast path both send it.
+ */
+export function errorAnswer(request: EdgeRequest, thrown: unknown, secrets: SecretScrubber): ErrorAnswer {
   const error = normalizeError(thrown);
   if (request.disconnect?.signal.aborted === true) {
     // The client left first (a 499 usage row is written for it): what the cancelled work threw is no fault
@@ -149,13 +156,22 @@ export function sendError(
   request.errorCode = error.code;
   const line = errorLogLine(error, thrown);
   request.log[line.level](line.fields, line.message);
-  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+  const headers: Array<readonly [string, string]> = [];
+  if (error.retryAfterSeconds !== undefined) headers.push(['retry-after', String(error.retryAfterSeconds)]);
   // RFC 9110: a 401 names the scheme that would work (MCP clients read it too).
-  if (error.status === 401) reply.header('www-authenticate', bearerChallenge(error));
-  return reply
-    .code(error.status)
-    .type('application/json; charset=utf-8')
-    .send(errorBody(error, errorShapeOf(request), secrets));
+  if (error.status === 401) headers.push(['www-authenticate', bearerChallenge(error)]);
+  return { status: error.status, headers, body: errorBody(error, errorShapeOf(request), secrets) };
+}
+
+export function sendError(
+  request: EdgeRequest,
+  reply: FastifyReply,
+  thrown: unknown,
+  secrets: SecretScrubber,
+): FastifyReply {
+  const answer = errorAnswer(request, thrown, secrets);
+  for (const [name, value] of answer.headers) reply.header(name, value);
+  return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.body);
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Environment, RateLimiter, SwitchyardConfig } from '@switchyard/core';
 import {
   defaultKeyScopes,
@@ -9,7 +10,7 @@ import {
   SwitchyardError,
 } from '@switchyard/core';
 import type { SwitchyardDatabase } from '@switchyard/db';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { AccountService, SessionUser } from '../accounts/account-service';
 import type { Metrics } from '../infrastructure/metrics';
 import type { CachedKey, KeyStore } from '../keys/key-store';
@@ -18,6 +19,7 @@ import type { SettingsStore } from '../settings/settings-store';
 import { recordMeteredUsage } from '../usage/metered-usage';
 import type { UsageWriter } from '../usage/usage-writer';
 import { type AuthFailureLimit, createAuthFailureLimit } from './auth-failure-limit';
+import type { EdgeReply, EdgeRequest } from './edge-request';
 import { assertTrustedOrigin } from './origin-check';
 import { applyPlanBeforeHandler, applyPlanRequestLimits, type EdgePlans } from './plan-limits';
 import type { Principal, RouteBehaviour } from './principal';
@@ -85,8 +87,8 @@ export interface AccessLogOptions {
 /** The HTTP server span of a request: started before auth, ended with the response. */
 export interface RequestTracing {
   /** Starts the request's span and runs `next` with it as the active context. */
-  start(request: FastifyRequest, next: () => void): void;
-  end(request: FastifyRequest, route: string, status: number): void;
+  start(request: EdgeRequest, next: () => void): void;
+  end(request: EdgeRequest, route: string, status: number): void;
 }
 
 /** Liveness and readiness still answer once the server stopped accepting, so a load balancer sees the drain. */
@@ -97,7 +99,7 @@ const answeredWhileDraining = new Set(['/health', '/ready']);
  * the documented error shape, is told to close the connection, and leaves a usage row (under
  * its key when the key is known to this process: no database lookup while shutting down).
  */
-function refuseWhileDraining(edge: EdgeDependencies, request: FastifyRequest, reply: FastifyReply): void {
+function refuseWhileDraining(edge: EdgeDependencies, request: EdgeRequest, reply: EdgeReply): void {
   try {
     const token = bearerToken(request, request.routeOptions.config?.behaviour);
     if (token !== undefined) request.principal = principalForKey(edge, token);
@@ -132,7 +134,7 @@ function cachedKeyHash(key: string): string {
 /** One principal per cached key record: a key reload (revocation, scope change) makes new records. */
 const keyPrincipals = new WeakMap<CachedKey, Principal>();
 
-function bearerToken(request: FastifyRequest, behaviour?: RouteBehaviour): string | undefined {
+function bearerToken(request: EdgeRequest, behaviour?: RouteBehaviour): string | undefined {
   const header = request.headers.authorization;
   if (!header) {
     const apiKey = behaviour?.apiKeyHeader ? request.headers['x-api-key'] : undefined;
@@ -202,7 +204,7 @@ function principalForUser(user: SessionUser): Principal {
 }
 
 /** The signed-in user behind the session cookie, with their current role; null without a valid session. */
-async function sessionPrincipal(edge: EdgeDependencies, request: FastifyRequest): Promise<Principal | null> {
+async function sessionPrincipal(edge: EdgeDependencies, request: EdgeRequest): Promise<Principal | null> {
   const cookie = request.headers.cookie;
   if (!edge.accounts.hasSessionCookie(cookie)) return null;
   const user = await edge.accounts.sessionFromHeaders({ cookie, host: request.headers.host });
@@ -219,7 +221,7 @@ function requiredScope(behaviour: RouteBehaviour): KeyScope | undefined {
   return undefined;
 }
 
-function anonymous(request: FastifyRequest): Principal {
+function anonymous(request: EdgeRequest): Principal {
   return {
     kind: 'anonymous',
     environment: 'prod',
@@ -239,8 +241,8 @@ function anonymous(request: FastifyRequest): Principal {
 async function authenticate(
   edge: EdgeDependencies,
   failures: AuthFailureLimit,
-  request: FastifyRequest,
-  reply: FastifyReply,
+  request: EdgeRequest,
+  reply: EdgeReply,
   behaviour: RouteBehaviour,
 ) {
   if (behaviour.auth === 'session') {
@@ -325,7 +327,7 @@ function limitSetting(principal: Principal, name: RateLimitName): string {
 }
 
 /** The plan's own number for the route's limit: per key for keys, per user for users, per IP for anonymous chat. */
-function planLimit(request: FastifyRequest, name: RateLimitName): number | null {
+function planLimit(request: EdgeRequest, name: RateLimitName): number | null {
   const plan = request.plan?.plan;
   const principal = request.principal;
   if (!plan || !principal) return null;
@@ -334,12 +336,7 @@ function planLimit(request: FastifyRequest, name: RateLimitName): number | null 
   return principal.kind === 'user' ? plan.userRequestsPerMinute : plan.ipRequestsPerMinute;
 }
 
-async function applyRateLimit(
-  edge: EdgeDependencies,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  name: RateLimitName,
-) {
+async function applyRateLimit(edge: EdgeDependencies, request: EdgeRequest, reply: EdgeReply, name: RateLimitName) {
   const principal = request.principal;
   if (!principal) return;
   const environment = principal.environment;
@@ -361,9 +358,108 @@ async function applyRateLimit(
   }
 }
 
-/** Auth, environment tagging, rate limits, usage rows and metrics for every route. */
-export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencies): void {
+/**
+ * Every rule a request passes, as plain functions over a request and its reply: the Fastify hooks
+ * (registerRequestHooks) and the fast path of the hot chat route (edge/fast-path.ts) call the same ones.
+ */
+export interface RequestRules {
+  /**
+   * First: the request id header, the in-flight tracker, then `next` (the rest of the request) inside the
+   * request's context (and its span when tracing).
+   */
+  enter(request: EdgeRequest, reply: EdgeReply, next: () => void): void;
+  /**
+   * Before the body is read: the 499 usage row of a client that leaves, the drain, authentication, the
+   * scope, the plan, the rate limits, and the environment's database.
+   */
+  admit(request: EdgeRequest, reply: EdgeReply): Promise<void>;
+  /** After the body is parsed and validated: the plan's model and app lists and the budget reservation. */
+  beforeHandler(request: EdgeRequest): Promise<void> | null;
+  /** When the response is finished: the tracker, metrics, the access log and the usage row. */
+  finished(request: EdgeRequest, status: number, elapsedMs: number): void;
+}
+
+export function createRequestRules(edge: EdgeDependencies): RequestRules {
   const failures = createAuthFailureLimit(edge);
+  const plans = edge.plans;
+  return {
+    enter(request, reply, next) {
+      reply.header('x-request-id', request.id);
+      edge.tracker?.start(request, reply.raw);
+      const context = { requestId: request.id };
+      const tracing = edge.tracing;
+      if (tracing) runInRequest(context, () => tracing.start(request, next));
+      else runInRequest(context, next);
+    },
+    admit: (request, reply) => admit(edge, failures, request, reply),
+    beforeHandler(request) {
+      const behaviour = request.routeOptions.config?.behaviour;
+      if (!plans || !behaviour || !request.plan) return null;
+      return applyPlanBeforeHandler(plans, request, behaviour);
+    },
+    finished(request, status, elapsedMs) {
+      edge.tracker?.finish(request);
+      recordRequest(edge, request, status, elapsedMs);
+    },
+  };
+}
+
+async function admit(
+  edge: EdgeDependencies,
+  failures: AuthFailureLimit,
+  request: EdgeRequest,
+  reply: EdgeReply,
+): Promise<void> {
+  request.receivedAt = performance.now();
+  watchClientLeaving(edge, request, reply.raw);
+  reply.header('x-environment', 'prod');
+  if (edge.isDraining?.()) {
+    // Served while the drain delay runs, with `Connection: close`; refused once the server stopped accepting.
+    if (edge.tracker) closeConnectionAfter(edge.tracker, request, reply.raw);
+    if (edge.isStopping?.() && !answeredWhileDraining.has(request.routeOptions.url ?? '')) {
+      refuseWhileDraining(edge, request, reply);
+    }
+  }
+  const behaviour = request.routeOptions.config?.behaviour;
+  if (!behaviour) return;
+  await authenticate(edge, failures, request, reply, behaviour);
+  if (request.principal) reply.header('x-environment', request.principal.environment);
+  checkScope(request.principal, behaviour);
+  const plans = edge.plans;
+  if (plans && request.principal) {
+    // A plan changed on another process a moment ago: with a shared change counter, this request sees it.
+    const fresh = plans.store.ensureFresh();
+    if (fresh) await fresh;
+    request.plan = plans.store.resolve(request.principal);
+  }
+  if (behaviour.rateLimit) {
+    await applyRateLimit(edge, request, reply, behaviour.rateLimit);
+    await applyPlanRequestLimits(edge.limiter, edge.settings, edge.metrics, request, reply);
+  }
+  // Last: a refused request (scope, rate limit) does not open a database.
+  const opening = request.principal ? environmentDatabaseOpening(edge, request.principal.environment) : null;
+  if (opening) await opening;
+}
+
+/**
+ * A client that leaves before the response is complete gets no onResponse (Fastify's onRequestAbort only
+ * covers a body still being uploaded); count it as 499 so every request that reached the gateway, and maybe
+ * the upstream, leaves a usage row. The same (only) close listener cancels the upstream call through
+ * request.disconnect.
+ */
+function watchClientLeaving(edge: EdgeDependencies, request: EdgeRequest, response: ServerResponse): void {
+  response.once('close', () => {
+    edge.tracker?.finish(request);
+    if (!response.writableFinished) {
+      request.disconnect?.abort(new Error('client disconnected'));
+      recordRequest(edge, request, 499, performance.now() - (request.receivedAt ?? performance.now()));
+    }
+  });
+}
+
+/** Auth, environment tagging, rate limits, usage rows and metrics for every route. */
+export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencies): RequestRules {
+  const rules = createRequestRules(edge);
   app.decorateRequest('principal', null);
   app.decorateRequest('usageInfo', null);
   app.decorateRequest('receivedAt', null);
@@ -375,76 +471,26 @@ export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencie
 
   // Callback style: the rest of the request (hooks, handler, what it enqueues or publishes) runs inside
   // the request's context, so job and event logs carry its id (and, when tracing, its span).
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    edge.tracker?.start(request, reply.raw);
-    const context = { requestId: request.id };
-    const tracing = edge.tracing;
-    if (tracing) runInRequest(context, () => tracing.start(request, done));
-    else runInRequest(context, done);
-  });
-
-  app.addHook('onRequest', async (request, reply) => {
-    request.receivedAt = performance.now();
-    // A client that leaves before the response is complete gets no onResponse (Fastify's
-    // onRequestAbort only covers a body still being uploaded); count it as 499 so every request
-    // that reached the gateway, and maybe the upstream, leaves a usage row. The same (only)
-    // close listener cancels the upstream call through request.disconnect.
-    reply.raw.once('close', () => {
-      edge.tracker?.finish(request);
-      if (!reply.raw.writableFinished) {
-        request.disconnect?.abort(new Error('client disconnected'));
-        recordRequest(edge, request, 499, performance.now() - (request.receivedAt ?? performance.now()));
-      }
-    });
-    reply.header('x-environment', 'prod');
-    if (edge.isDraining?.()) {
-      // Served while the drain delay runs, with `Connection: close`; refused once the server stopped accepting.
-      if (edge.tracker) closeConnectionAfter(edge.tracker, request, reply.raw);
-      if (edge.isStopping?.() && !answeredWhileDraining.has(request.routeOptions.url ?? '')) {
-        refuseWhileDraining(edge, request, reply);
-      }
-    }
-    const behaviour = request.routeOptions.config?.behaviour;
-    if (!behaviour) return;
-    await authenticate(edge, failures, request, reply, behaviour);
-    if (request.principal) reply.header('x-environment', request.principal.environment);
-    checkScope(request.principal, behaviour);
-    const plans = edge.plans;
-    if (plans && request.principal) {
-      // A plan changed on another process a moment ago: with a shared change counter, this request sees it.
-      const fresh = plans.store.ensureFresh();
-      if (fresh) await fresh;
-      request.plan = plans.store.resolve(request.principal);
-    }
-    if (behaviour.rateLimit) {
-      await applyRateLimit(edge, request, reply, behaviour.rateLimit);
-      await applyPlanRequestLimits(edge.limiter, edge.settings, edge.metrics, request, reply);
-    }
-    // Last: a refused request (scope, rate limit) does not open a database.
-    const opening = request.principal ? environmentDatabaseOpening(edge, request.principal.environment) : null;
-    if (opening) await opening;
-  });
+  app.addHook('onRequest', (request, reply, done) => rules.enter(request, reply, done));
+  app.addHook('onRequest', (request, reply) => rules.admit(request, reply));
 
   // After the body is parsed: the plan's model and app lists, and the budget reservation.
-  const plans = edge.plans;
-  if (plans) {
+  if (edge.plans) {
     app.addHook('preHandler', async (request) => {
-      const behaviour = request.routeOptions.config?.behaviour;
-      if (behaviour && request.plan) await applyPlanBeforeHandler(plans, request, behaviour);
+      await rules.beforeHandler(request);
     });
   }
 
   // Callback style, not async: no promise per request for a hook that never waits.
   app.addHook('onResponse', (request, reply, done) => {
-    edge.tracker?.finish(request);
-    recordRequest(edge, request, reply.statusCode, reply.elapsedTime);
+    rules.finished(request, reply.statusCode, reply.elapsedTime);
     done();
   });
+  return rules;
 }
 
 /** Metrics and one usage row for a finished (or abandoned) request. */
-function recordRequest(edge: EdgeDependencies, request: FastifyRequest, status: number, elapsedMs: number): void {
+function recordRequest(edge: EdgeDependencies, request: EdgeRequest, status: number, elapsedMs: number): void {
   const config = request.routeOptions.config;
   const behaviour = config?.behaviour;
   const route = config?.metricsRoute ?? request.routeOptions.url ?? 'unmatched';

@@ -34,6 +34,12 @@ export interface LazyCompilers {
   compilePending(): number;
   /** Every schema the routes registered, as Fastify handed them over (tests check where they come from). */
   routeSchemas(): readonly RouteSchema[];
+  /**
+   * The validator Fastify uses for a route's `body` (or other part), or the serializer of one of its
+   * responses (`response 400`, `response 4xx`, `response default`): the same function object, so the
+   * fast path validates and serializes exactly as the route does. Undefined before the route is registered.
+   */
+  compiled(method: string, url: string, part: string): ((data: unknown) => unknown) | undefined;
 }
 
 interface RouteDefinition {
@@ -48,14 +54,17 @@ interface RouteDefinition {
 export function createLazyCompilers(): LazyCompilers {
   const pending = new Set<() => unknown>();
   const registered: RouteSchema[] = [];
+  const compiledByPart = new Map<string, (data: unknown) => unknown>();
   const record = (route: unknown, part: (definition: RouteDefinition) => string) => {
     const definition = route as RouteDefinition;
-    registered.push({
+    const entry = {
       method: String(definition.method),
       url: String(definition.url),
       part: part(definition),
       schema: definition.schema,
-    });
+    };
+    registered.push(entry);
+    return `${entry.method} ${entry.url} ${entry.part}`;
   };
   const lazily = <T extends (data: unknown) => unknown>(
     build: () => T,
@@ -84,21 +93,25 @@ export function createLazyCompilers(): LazyCompilers {
     buildValidator(...factoryArgs: unknown[]) {
       const compile = buildValidatorEagerly(...factoryArgs);
       return (route: unknown) => {
-        record(route, (definition) => String(definition.httpPart));
-        return lazily(
+        const key = record(route, (definition) => String(definition.httpPart));
+        const validator = lazily(
           () => compile(route) as Validator,
           // ajv reports what failed on the function itself; Fastify reads it from the one it called.
           (wrapper: Validator, target: Validator) => {
             wrapper.errors = target.errors;
           },
         );
+        compiledByPart.set(key, validator);
+        return validator;
       };
     },
     buildSerializer(...factoryArgs: unknown[]) {
       const compile = buildSerializerEagerly(...factoryArgs);
       return (route: unknown) => {
-        record(route, (definition) => `response ${String(definition.httpStatus)}`);
-        return lazily(() => compile(route) as (data: unknown) => string);
+        const key = record(route, (definition) => `response ${String(definition.httpStatus)}`);
+        const serializer = lazily(() => compile(route) as (data: unknown) => string);
+        compiledByPart.set(key, serializer);
+        return serializer;
       };
     },
   };
@@ -110,5 +123,6 @@ export function createLazyCompilers(): LazyCompilers {
       return builds.length;
     },
     routeSchemas: () => registered,
+    compiled: (method, url, part) => compiledByPart.get(`${method} ${url} ${part}`),
   };
 }

@@ -1,6 +1,6 @@
 import { type SwitchyardConfig, SwitchyardError } from '@switchyard/core';
-import type { FastifyRequest } from 'fastify';
 import { isLoopbackHost } from '../accounts/auth-origin';
+import type { EdgeRequest } from './edge-request';
 
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -20,7 +20,7 @@ function hostOf(url: string | undefined): string | null {
  * start) and only when it is a loopback name, where accounts answer too
  * (accounts/auth-routes.ts): the same origins better-auth trusts (auth-origin.ts).
  */
-function trustedHosts(request: FastifyRequest, config: Pick<SwitchyardConfig, 'publicUrl' | 'accounts'>) {
+function trustedHosts(request: Pick<EdgeRequest, 'host'>, config: Pick<SwitchyardConfig, 'publicUrl' | 'accounts'>) {
   const configured = config.accounts.trustedOrigins.map(hostOf);
   if (config.publicUrl) return [hostOf(config.publicUrl), ...configured];
   return isLoopbackHost(request.host) ? [request.host, ...configured] : configured;
@@ -34,7 +34,7 @@ function trustedHosts(request: FastifyRequest, config: Pick<SwitchyardConfig, 'p
  * working behind a TLS-terminating proxy.
  */
 export function assertTrustedOrigin(
-  request: FastifyRequest,
+  request: Pick<EdgeRequest, 'method' | 'headers' | 'host'>,
   config: Pick<SwitchyardConfig, 'publicUrl' | 'accounts'>,
 ): void {
   if (safeMethods.has(request.method)) return;

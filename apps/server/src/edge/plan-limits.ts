@@ -1,10 +1,10 @@
 import { type PriceTable, type RateLimiter, SwitchyardError } from '@switchyard/core';
 import type { ModelRegistry } from '@switchyard/routing';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Metrics } from '../infrastructure/metrics';
 import type { BudgetEnforcer, BudgetTicket } from '../plans/budget-enforcer';
 import type { PlanResolution, PlanStore } from '../plans/plan-store';
 import type { SettingsStore } from '../settings/settings-store';
+import type { EdgeReply, EdgeRequest } from './edge-request';
 import type { Principal, RouteBehaviour } from './principal';
 
 /** What the request hooks need for plans: who is on which plan, budgets, prices, and the model catalog for aliases. */
@@ -41,8 +41,8 @@ export async function applyPlanRequestLimits(
   limiter: Limiter,
   settings: Pick<SettingsStore, 'current'>,
   metrics: Pick<Metrics, 'rateLimitRejections'>,
-  request: FastifyRequest,
-  reply: FastifyReply,
+  request: EdgeRequest,
+  reply: EdgeReply,
 ): Promise<void> {
   const principal = request.principal;
   const resolution = request.plan;
@@ -116,7 +116,7 @@ export function planAllowsModel(plans: EdgePlans, allowed: ReadonlySet<string>, 
  */
 export async function applyPlanBeforeHandler(
   plans: EdgePlans,
-  request: FastifyRequest,
+  request: EdgeRequest,
   behaviour: RouteBehaviour,
 ): Promise<void> {
   const resolution = request.plan;

@@ -1,22 +1,22 @@
 import type { ServerResponse } from 'node:http';
-import type { FastifyRequest } from 'fastify';
+import type { EdgeRequest } from './edge-request';
 
 /**
  * Requests in flight, for the connection and stream gauges and the shutdown drain: the hot path adds
  * and deletes one Map entry per request; the scrape (or the drain) does the counting.
  */
 export interface RequestTracker {
-  start(request: FastifyRequest, response: ServerResponse): void;
-  finish(request: FastifyRequest): void;
+  start(request: EdgeRequest, response: ServerResponse): void;
+  finish(request: EdgeRequest): void;
   inFlight(): number;
   /** Open server-sent event streams (requests marked `streaming`) by route. */
   openStreams(): ReadonlyMap<string, number>;
   /** Each request in flight with its response (what the drain marks `Connection: close`). */
-  entries(): IterableIterator<[FastifyRequest, ServerResponse]>;
+  entries(): IterableIterator<[EdgeRequest, ServerResponse]>;
 }
 
 export function createRequestTracker(): RequestTracker {
-  const requests = new Map<FastifyRequest, ServerResponse>();
+  const requests = new Map<EdgeRequest, ServerResponse>();
   return {
     start: (request, response) => void requests.set(request, response),
     finish: (request) => void requests.delete(request),
@@ -41,7 +41,7 @@ export function createRequestTracker(): RequestTracker {
  * otherwise never be answered (Node closes the connection after a `close` response). Call it for every
  * request that arrives while draining, and once for each request in flight when draining begins.
  */
-export function closeConnectionAfter(tracker: RequestTracker, request: FastifyRequest, response: ServerResponse): void {
+export function closeConnectionAfter(tracker: RequestTracker, request: EdgeRequest, response: ServerResponse): void {
   const socket = request.raw.socket;
   for (const [other, otherResponse] of tracker.entries()) {
     // An earlier request on the same connection whose answer has not left yet keeps the connection open

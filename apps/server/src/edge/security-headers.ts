@@ -1,5 +1,7 @@
-import helmet from '@fastify/helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import fastifyHelmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
+import helmet from 'helmet';
 
 /**
  * The web app's Content-Security-Policy. Scripts only from this origin (no inline script, no eval), so an
@@ -45,17 +47,42 @@ export const docsCsp = {
   'frame-ancestors': ["'none'"],
 };
 
+/** The one helmet configuration: the Fastify plugin and the fast path's header list are built from it. */
+const helmetOptions = {
+  contentSecurityPolicy: { useDefaults: false, directives: webAppCspDirectives },
+  referrerPolicy: { policy: 'no-referrer' as const },
+  frameguard: { action: 'deny' as const },
+  // Only honoured over https; not for subdomains, which this server does not own.
+  strictTransportSecurity: { maxAge: 15_552_000, includeSubDomains: false },
+};
+
 /**
  * Security headers on every response (HTML pages, static files and API JSON): CSP, nosniff, no framing,
  * no Referer (a shared page's URL holds its token), same-origin opener and resource policies.
  */
 export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
-  await app.register(helmet, {
-    global: true,
-    contentSecurityPolicy: { useDefaults: false, directives: webAppCspDirectives },
-    referrerPolicy: { policy: 'no-referrer' },
-    frameguard: { action: 'deny' },
-    // Only honoured over https; not for subdomains, which this server does not own.
-    strictTransportSecurity: { maxAge: 15_552_000, includeSubDomains: false },
+  await app.register(fastifyHelmet, { global: true, ...helmetOptions });
+}
+
+/**
+ * The headers {@link registerSecurityHeaders} sets on every response, as helmet itself sets them (its
+ * middleware run once against a response that records them): for the fast path, which sends them itself.
+ */
+export function securityHeaderList(): ReadonlyArray<readonly [string, string]> {
+  const headers = new Map<string, string>();
+  const recorder = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      headers.set(name.toLowerCase(), String(value));
+    },
+    removeHeader(name: string) {
+      headers.delete(name.toLowerCase());
+    },
+    getHeader: (name: string) => headers.get(name.toLowerCase()),
+  };
+  let failed: unknown = null;
+  helmet(helmetOptions)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
+    if (error) failed = error;
   });
+  if (failed) throw failed;
+  return [...headers];
 }

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { FastifyReply } from 'fastify';
+import type { EdgeReply } from './edge-request';
 
 export const sseHeaders = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -41,8 +41,8 @@ function drained(res: ServerResponse): Promise<void> {
  * sent with the first frame; Fastify's onResponse hooks still run when the
  * response finishes.
  */
-export function sendEventStream<T>(
-  reply: FastifyReply,
+export function sendEventStream<T, R extends EdgeReply>(
+  reply: R,
   source: AsyncIterable<T>,
   frames: {
     frame(item: T): string | null;
@@ -51,7 +51,7 @@ export function sendEventStream<T>(
   },
   /** Another streamed media type with the same framing rules (Ollama's NDJSON). */
   contentType?: string,
-): FastifyReply {
+): R {
   const res = reply.raw;
   reply.request.streaming = true;
   const headers = { ...reply.getHeaders(), ...sseHeaders, ...(contentType ? { 'content-type': contentType } : {}) };

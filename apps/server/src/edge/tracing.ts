@@ -1,9 +1,9 @@
 import type { Span, Tracer } from '@opentelemetry/api';
 import type { ObservabilityConfig } from '@switchyard/core';
 import type { QueryTracer } from '@switchyard/db';
-import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { version } from '../version';
+import type { EdgeRequest } from './edge-request';
 import type { RequestTracing } from './hooks';
 
 /** W3C trace context of a job's enqueuer, so the job's span joins the request's trace. */
@@ -37,7 +37,7 @@ export interface Tracing {
 
 type TracingConfig = NonNullable<ObservabilityConfig['tracing']>;
 
-const requestSpans = new WeakMap<FastifyRequest, Span>();
+const requestSpans = new WeakMap<EdgeRequest, Span>();
 
 export async function startTracing(config: TracingConfig, logger: Pick<Logger, 'warn'>): Promise<Tracing> {
   const [api, { AsyncLocalStorageContextManager }, core, sdk, { OTLPTraceExporter }, resources, semantic, undici] =

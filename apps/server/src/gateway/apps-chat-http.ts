@@ -1,11 +1,11 @@
 import type { ChatCompletion, ChatRequest } from '@switchyard/providers';
 import type { ModelRoute } from '@switchyard/routing';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppRegistry } from '../apps/app-registry';
 import type { SkillScope } from '../apps/focus-modes';
 import { appAudienceOf, skillCallerOf } from '../apps/skill-caller';
 import { runSkillLoop, type SkillEvent } from '../apps/skill-loop';
 import { clientDisconnectController } from '../edge/client-disconnect';
+import type { EdgeReply, EdgeRequest } from '../edge/edge-request';
 import { type CompletedChat, completeChat } from './chat-execution';
 import { chatCallOf, tagAnswer } from './chat-http';
 import type { GatewayDependencies } from './gateway-dependencies';
@@ -22,8 +22,8 @@ export interface ChatWithAppsDependencies extends GatewayDependencies {
  */
 export async function completeChatWithApps(
   gateway: ChatWithAppsDependencies,
-  request: FastifyRequest,
-  reply: FastifyReply,
+  request: EdgeRequest,
+  reply: EdgeReply,
   route: ModelRoute,
   body: ChatRequest,
   scope: SkillScope,

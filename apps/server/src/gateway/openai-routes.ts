@@ -8,13 +8,16 @@ import {
 } from '@switchyard/api-schemas';
 import { type Environment, SwitchyardError } from '@switchyard/core';
 import { type ChatCompletionChunk, type ChatRequest, rawJsonOf } from '@switchyard/providers';
+import type { ModelRoute } from '@switchyard/routing';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import { selectSkills, withFocusPrompt } from '../apps/focus-modes';
 import { appAudienceOf } from '../apps/skill-caller';
 import { skillLoopItems } from '../apps/skill-loop';
 import { clientDisconnectController } from '../edge/client-disconnect';
+import type { EdgeReply, EdgeRequest } from '../edge/edge-request';
 import { errorBody, normalizeError } from '../edge/error-handler';
+import type { FastPathRoute } from '../edge/fast-path';
 import type { RouteBehaviour } from '../edge/principal';
 import { sendEventStream } from '../edge/sse';
 import { withoutNulls } from '../edge/without-nulls';
@@ -100,96 +103,138 @@ export function registerOpenAIRoutes(
       },
     },
     async (request, reply) => {
-      const body = request.body;
-      const environment = request.principal?.environment ?? 'prod';
-      const route = resolveModel(gateway, body.model, environment);
-      request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
-      assertChoicesSupported(gateway, route, body.n);
-      const { stream, stream_options: streamOptions, apps: appIds, focus, ...rest } = body;
-      const upstreamRequest: ChatRequest = withoutNulls(rest);
-      if ((appIds || focus) && typeof body.n === 'number' && body.n > 1) {
-        throw new SwitchyardError(
-          'SY_ERR_VALIDATION',
-          'A chat with apps or a focus mode answers one choice; send n: 1',
-          {
-            details: { param: 'n' },
-          },
-        );
-      }
-      if (appIds || focus) {
-        // Unknown apps and focus modes are a 404 before anything is sent, streamed or not.
-        const selection = await selectSkills(
-          gateway.apps,
-          environment,
-          { apps: appIds, focus },
-          appAudienceOf(request.principal),
-        );
-        const withFocus = withFocusPrompt(upstreamRequest, selection);
-        if (!stream) return completeChatWithApps(gateway, request, reply, route, withFocus, selection);
-        const includeUsage = streamOptions?.include_usage === true;
-        const items = skillLoopItems((onEvent) =>
-          completeChatWithApps(gateway, request, reply, route, withFocus, selection, onEvent),
-        );
-        // The official clients read chunks only: skill calls run before the answer's chunks are sent.
-        return sendEventStream(reply, items, {
-          frame: (item) =>
-            item.kind === 'event'
-              ? null
-              : chunksOfCompletion(item.completion)
-                  .map((chunk) => {
-                    const { usage, ...withoutUsage } = chunk;
-                    const frame = includeUsage ? { ...withoutUsage, usage: null } : withoutUsage;
-                    const usageFrame =
-                      includeUsage && usage
-                        ? `data: ${JSON.stringify({ ...withoutUsage, choices: [], usage })}\n\n`
-                        : '';
-                    return `data: ${JSON.stringify(frame)}\n\n${usageFrame}`;
-                  })
-                  .join(''),
-          end: () => 'data: [DONE]\n\n',
-          error: (error) =>
-            `data: ${JSON.stringify(errorBody(normalizeError(error), true, gateway.secrets))}\n\ndata: [DONE]\n\n`,
-        });
-      }
-      if (/\brespond-async\b/i.test(String(request.headers.prefer ?? ''))) {
-        return enqueueChat(gateway, request, reply, route, upstreamRequest);
-      }
-      const signal = clientDisconnectController(request, reply);
-
-      if (!stream) {
-        const answer = await completeChat(gateway, chatCallOf(request), route, upstreamRequest, signal);
-        tagAnswer(reply, answer);
-        const { completion } = answer;
-        request.usageInfo = {
-          model: route.id,
-          promptTokens: completion.usage?.prompt_tokens ?? null,
-          completionTokens: completion.usage?.completion_tokens ?? null,
-        };
-        // An upstream answer that passed through unchanged goes out as the upstream's own bytes.
-        const raw = rawJsonOf(completion);
-        if (raw !== undefined) return reply.type('application/json; charset=utf-8').send(raw);
-        return completion;
-      }
-
-      const started = await startChatStream(gateway, chatCallOf(request), route, upstreamRequest, signal);
-      tagAnswer(reply, started);
-      return sendEventStream(
+      const respondAsync = /\brespond-async\b/i.test(String(request.headers.prefer ?? ''));
+      const answer = await answerChatCompletion(
+        gateway,
+        request,
         reply,
-        started.chunks,
-        openAIChunkStream<ChatCompletionChunk>({
-          object: 'chat.completion.chunk',
-          includeUsage: streamOptions?.include_usage === true,
-          onUsage: (usage) => {
-            request.usageInfo = {
-              model: route.id,
-              promptTokens: usage.prompt_tokens,
-              completionTokens: usage.completion_tokens,
-            };
-          },
-          log: request.log,
-          secrets: gateway.secrets,
-        }),
+        request.body,
+        respondAsync ? (route, upstreamRequest) => enqueueChat(gateway, request, reply, route, upstreamRequest) : null,
       );
+      if (answer.kind === 'json-text') {
+        reply.type('application/json; charset=utf-8');
+        return reply.send(answer.text);
+      }
+      if (answer.kind === 'value') return answer.value;
+      return reply;
     },
   );
+}
+
+/** What the chat route answers: an upstream's own JSON text, a value to serialize, or a stream already under way. */
+export type ChatCompletionAnswer =
+  | { readonly kind: 'json-text'; readonly text: string }
+  | { readonly kind: 'value'; readonly value: unknown }
+  | { readonly kind: 'streamed' };
+
+const streamed: ChatCompletionAnswer = { kind: 'streamed' };
+
+/**
+ * `POST /v1/chat/completions` once the request rules have passed and the body is valid: the Fastify
+ * route and the fast path (edge/fast-path.ts) both answer with it. `enqueue` answers a `Prefer:
+ * respond-async` request (Fastify only: the fast path hands such requests to Fastify).
+ */
+export async function answerChatCompletion(
+  gateway: ChatWithAppsDependencies,
+  request: EdgeRequest,
+  reply: EdgeReply,
+  body: Static<typeof ChatCompletionRequest>,
+  enqueue: ((route: ModelRoute, upstreamRequest: ChatRequest) => Promise<unknown>) | null,
+): Promise<ChatCompletionAnswer> {
+  const environment = request.principal?.environment ?? 'prod';
+  const route = resolveModel(gateway, body.model, environment);
+  request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
+  assertChoicesSupported(gateway, route, body.n);
+  const { stream, stream_options: streamOptions, apps: appIds, focus, ...rest } = body;
+  const upstreamRequest: ChatRequest = withoutNulls(rest);
+  if ((appIds || focus) && typeof body.n === 'number' && body.n > 1) {
+    throw new SwitchyardError('SY_ERR_VALIDATION', 'A chat with apps or a focus mode answers one choice; send n: 1', {
+      details: { param: 'n' },
+    });
+  }
+  if (appIds || focus) {
+    // Unknown apps and focus modes are a 404 before anything is sent, streamed or not.
+    const selection = await selectSkills(
+      gateway.apps,
+      environment,
+      { apps: appIds, focus },
+      appAudienceOf(request.principal),
+    );
+    const withFocus = withFocusPrompt(upstreamRequest, selection);
+    if (!stream) {
+      return { kind: 'value', value: await completeChatWithApps(gateway, request, reply, route, withFocus, selection) };
+    }
+    const includeUsage = streamOptions?.include_usage === true;
+    const items = skillLoopItems((onEvent) =>
+      completeChatWithApps(gateway, request, reply, route, withFocus, selection, onEvent),
+    );
+    // The official clients read chunks only: skill calls run before the answer's chunks are sent.
+    sendEventStream(reply, items, {
+      frame: (item) =>
+        item.kind === 'event'
+          ? null
+          : chunksOfCompletion(item.completion)
+              .map((chunk) => {
+                const { usage, ...withoutUsage } = chunk;
+                const frame = includeUsage ? { ...withoutUsage, usage: null } : withoutUsage;
+                const usageFrame =
+                  includeUsage && usage ? `data: ${JSON.stringify({ ...withoutUsage, choices: [], usage })}\n\n` : '';
+                return `data: ${JSON.stringify(frame)}\n\n${usageFrame}`;
+              })
+              .join(''),
+      end: () => 'data: [DONE]\n\n',
+      error: (error) =>
+        `data: ${JSON.stringify(errorBody(normalizeError(error), true, gateway.secrets))}\n\ndata: [DONE]\n\n`,
+    });
+    return streamed;
+  }
+  if (enqueue) return { kind: 'value', value: await enqueue(route, upstreamRequest) };
+  const signal = clientDisconnectController(request, reply);
+
+  if (!stream) {
+    const answer = await completeChat(gateway, chatCallOf(request), route, upstreamRequest, signal);
+    tagAnswer(reply, answer);
+    const { completion } = answer;
+    request.usageInfo = {
+      model: route.id,
+      promptTokens: completion.usage?.prompt_tokens ?? null,
+      completionTokens: completion.usage?.completion_tokens ?? null,
+    };
+    // An upstream answer that passed through unchanged goes out as the upstream's own bytes.
+    const raw = rawJsonOf(completion);
+    if (raw !== undefined) return { kind: 'json-text', text: raw };
+    return { kind: 'value', value: completion };
+  }
+
+  const started = await startChatStream(gateway, chatCallOf(request), route, upstreamRequest, signal);
+  tagAnswer(reply, started);
+  sendEventStream(
+    reply,
+    started.chunks,
+    openAIChunkStream<ChatCompletionChunk>({
+      object: 'chat.completion.chunk',
+      includeUsage: streamOptions?.include_usage === true,
+      onUsage: (usage) => {
+        request.usageInfo = {
+          model: route.id,
+          promptTokens: usage.prompt_tokens,
+          completionTokens: usage.completion_tokens,
+        };
+      },
+      log: request.log,
+      secrets: gateway.secrets,
+    }),
+  );
+  return streamed;
+}
+
+/** `POST /v1/chat/completions` for the fast path: the same behaviour (rules) and the same handler as the route. */
+export function chatCompletionsFastRoute(gateway: ChatWithAppsDependencies): FastPathRoute {
+  return {
+    method: 'POST',
+    url: '/v1/chat/completions',
+    behaviour: chatBehaviour,
+    answer: (request, reply, body) =>
+      answerChatCompletion(gateway, request, reply, body as Static<typeof ChatCompletionRequest>, null),
+  };
 }
