@@ -151,7 +151,7 @@ export function errorAnswer(request: EdgeRequest, thrown: unknown, secrets: Secr
     // The client left first (a 499 usage row is written for it): what the cancelled work threw is no fault
     // of the server's, and nobody reads the answer.
     request.log.info({ reason: reasonOf(thrown) }, 'client disconnected before the answer');
-    return reply.code(error.status).send();
+    return { status: error.status, headers: [], body: errorBody(error, errorShapeOf(request), secrets) };
   }
   request.errorCode = error.code;
   const line = errorLogLine(error, thrown);
