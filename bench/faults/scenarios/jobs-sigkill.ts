@@ -101,12 +101,22 @@ export async function jobsSigkillScenario(context: ScenarioContext): Promise<Che
   const idempotencyHeld = idempotentIds.every((triple) => triple[0] !== null && triple.every((id) => id === triple[0]));
 
   // Keep killing while there is work waiting; then let the last stalled jobs come back (lock 30 s + check).
-  const deadline = Date.now() + (context.options.quick ? 240_000 : 600_000);
+  // Wait while jobs keep finishing: a loaded machine drains slowly but steadily. Give up only after
+  // two minutes without one more finished job (a stalled job comes back within its 30 s lock), or an hour.
+  const stallMs = 120_000;
+  const hardDeadline = Date.now() + 3_600_000;
+  let lastProgressAt = Date.now();
+  let lastFinished = -1;
   const expected = accepted.length + acceptedIdempotent.size;
   let stats = { waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0 };
   for (;;) {
     const result = await call(urls[0] as string, '/v1/admin/jobs', { key });
     if (result.status === 200) stats = JSON.parse(result.text) as typeof stats;
+    if (stats.completed + stats.dead !== lastFinished) {
+      lastFinished = stats.completed + stats.dead;
+      lastProgressAt = Date.now();
+    }
+    const deadline = Math.min(hardDeadline, lastProgressAt + stallMs);
     if (stats.waiting === 0 && killing) {
       killing = false;
       await killer;
