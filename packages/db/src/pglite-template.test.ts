@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -36,6 +36,10 @@ describe('new PGlite data dirs start from a cached template', () => {
       expect(existsSync(join(cache, templates[0] as string, 'PG_VERSION'))).toBe(true);
       // No temporary copy is left behind.
       expect((await readdir(cache)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+      // Migrated from a bare data dir, it records the schema level it reached, named like the template.
+      expect(await readFile(join(directory, 'first', 'switchyard-schema-level'), 'utf8')).toBe(
+        templates[0]?.replace(/\.datadir$/, '.tar.gz'),
+      );
     } finally {
       await first.close();
     }

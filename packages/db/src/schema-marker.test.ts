@@ -25,7 +25,9 @@ describe("an embedded data dir's schema-level marker", () => {
 
   it('skips the migrator when it matches the migrations, and migrates when it does not', async () => {
     const dataDir = join(directory, 'prod');
-    const first = await openDatabase({ kind: 'pglite', dataDir, templateCacheDir: null });
+    // Made from the default template cache (a copy carries the template's marker): initdb and every
+    // migration are pglite-template.test.ts's first database, which checks the marker they leave.
+    const first = await openDatabase({ kind: 'pglite', dataDir });
     const level = await readFile(join(dataDir, markerFile), 'utf8');
     expect(level).toMatch(/^template-[0-9a-f]{24}\.tar\.gz$/);
     // Hide the migrator's bookkeeping: a migrator run would then apply every migration again, and fail.
