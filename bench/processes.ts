@@ -9,6 +9,17 @@ export const benchDir = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(benchDir, '..');
 export const switchyardBin = resolve(repoRoot, 'apps/server/bin/switchyard.js');
 
+/** Runs a bench's main and exits: 0 when it resolved, 1 with the error's stack when it threw. */
+export function runMain(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
 /** Only what a child needs: an inherited DATABASE_URL or REDIS_URL would silently change what is measured. */
 export function childEnvironment(variables: Record<string, string>): Record<string, string> {
   const inherited: Record<string, string> = {};

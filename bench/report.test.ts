@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { buildTable, floorMultiple, renderTable } from './report';
-import type { BenchResults, TargetResult } from './results';
+import { type BenchResults, emptyTargetResult, type TargetResult } from './results';
 import type { TargetName } from './targets';
 
 function target(name: TargetName, cpuMicrosecondsPerRequest: number | null): TargetResult {
   return {
-    name,
-    label: name,
-    startupMs: null,
-    idle: null,
-    idleAfterRestart: null,
-    latency: null,
+    ...emptyTargetResult(name, name, null),
     throughput: [
       {
         connections: 64,
@@ -28,14 +23,6 @@ function target(name: TargetName, cpuMicrosecondsPerRequest: number | null): Tar
         latencyMilliseconds: { p50: 1, p99: 2, mean: 1 },
       },
     ],
-    afterLoad: null,
-    streaming: null,
-    streamingBurst: null,
-    openStreams: null,
-    usage: null,
-    peakPhaseUsage: null,
-    noise: [],
-    errors: [],
   };
 }
 

@@ -82,3 +82,24 @@ export interface BenchResults {
   /** Embedded always; server mode too with --profile-server. */
   profiles: ProfileSummary[];
 }
+
+/** A target's result before anything was measured: every figure null or empty. */
+export function emptyTargetResult(name: TargetName, label: string, startupMs: number | null): TargetResult {
+  return {
+    name,
+    label,
+    startupMs,
+    idle: null,
+    idleAfterRestart: null,
+    latency: null,
+    throughput: [],
+    afterLoad: null,
+    streaming: null,
+    streamingBurst: null,
+    openStreams: null,
+    usage: null,
+    peakPhaseUsage: null,
+    noise: [],
+    errors: [],
+  };
+}

@@ -16,11 +16,17 @@ import { measureStreaming } from './measure-streaming';
 import { startNoiseMeter, waitForQuiet } from './noise';
 import { clientStreamLimit, gatewayStreamCapacity } from './open-streams-plan';
 import { isPostgresReachable } from './postgres';
-import { benchDir, repoRoot, sleep } from './processes';
+import { benchDir, repoRoot, runMain, sleep } from './processes';
 import { profileSwitchyard } from './profile';
 import { buildTable, renderMarkdown, renderTable } from './report';
 import { writeChart } from './report-chart';
-import type { BenchResults, BenchSettings, PeakPhaseUsage, TargetResult } from './results';
+import {
+  type BenchResults,
+  type BenchSettings,
+  emptyTargetResult,
+  type PeakPhaseUsage,
+  type TargetResult,
+} from './results';
 import { supportsWorkers } from './switchyard';
 import { type RunningTarget, startTarget, type TargetName, targetDefinitions } from './targets';
 import { type FakeUpstream, startFakeUpstream } from './upstream';
@@ -60,23 +66,7 @@ function redisReachable(): Promise<boolean> {
 }
 
 function emptyResult(running: RunningTarget): TargetResult {
-  return {
-    name: running.definition.name,
-    label: running.definition.label,
-    startupMs: running.startupMs,
-    idle: null,
-    idleAfterRestart: null,
-    latency: null,
-    throughput: [],
-    afterLoad: null,
-    streaming: null,
-    streamingBurst: null,
-    openStreams: null,
-    usage: null,
-    peakPhaseUsage: null,
-    noise: [],
-    errors: [],
-  };
+  return emptyTargetResult(running.definition.name, running.definition.label, running.startupMs);
 }
 
 async function phase<T>(
@@ -371,10 +361,4 @@ async function main(): Promise<void> {
   else await rm(workDir, { recursive: true, force: true });
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -38,7 +38,12 @@ export const switchyardBuild = (): 'bundle' | 'source' => (switchyardEntry() ===
 export type SwitchyardMode = 'embedded' | 'server';
 
 /** The YAML the issue prescribes: one OpenAI-compatible provider, the fake; no Ollama probing. */
-export async function writeSwitchyardConfig(directory: string, upstreamBaseURL: string): Promise<string> {
+export async function writeSwitchyardConfig(
+  directory: string,
+  upstreamBaseURL: string,
+  /** More YAML lines after these (a bench's own sections). */
+  extraLines: readonly string[] = [],
+): Promise<string> {
   const path = join(directory, 'switchyard.config.yaml');
   await writeFile(
     path,
@@ -48,6 +53,7 @@ export async function writeSwitchyardConfig(directory: string, upstreamBaseURL: 
       'models:',
       '  - { id: bench, provider: fake, upstreamModel: gpt-4o-mini }',
       'ollama: { autodetect: false }',
+      ...extraLines,
       '',
     ].join('\n'),
   );

@@ -22,9 +22,16 @@ import { openDatabase } from '@switchyard/db';
 import { type FakeWhatsAppGraph, startFakeWhatsAppGraph } from '@switchyard/testkit';
 import { sql } from 'drizzle-orm';
 import { describeMachine } from './machine';
-import { benchDir, freePort, repoRoot, sleep, spawnNode, stopProcess, treeCpuSeconds } from './processes';
+import { benchDir, freePort, repoRoot, runMain, sleep, spawnNode, stopProcess, treeCpuSeconds } from './processes';
 import { markdownTable } from './report';
-import { createAdminKey, raiseRateLimit, type SwitchyardSetup, startSwitchyard, switchyardBuild } from './switchyard';
+import {
+  createAdminKey,
+  raiseRateLimit,
+  type SwitchyardSetup,
+  startSwitchyard,
+  switchyardBuild,
+  writeSwitchyardConfig,
+} from './switchyard';
 import { startFakeUpstream } from './upstream';
 import type { WebhookJob, WebhookRunResult } from './webhook-protocol';
 import { exchange } from './worker-protocol';
@@ -47,26 +54,16 @@ const phoneNumberId = '106540352242922';
 const accessToken = 'EAAG-bench-access-token-0123456789';
 const senders = 200;
 
-async function writeConfig(directory: string, upstreamBaseURL: string, graphURL: string): Promise<string> {
-  const path = join(directory, 'switchyard.config.yaml');
-  await writeFile(
-    path,
-    [
-      'providers:',
-      `  - { id: fake, type: openai-compatible, baseURL: "${upstreamBaseURL}" }`,
-      'models:',
-      '  - { id: bench, provider: fake, upstreamModel: gpt-4o-mini }',
-      'ollama: { autodetect: false }',
-      'whatsapp:',
-      `  graphBaseURL: "${graphURL}"`,
-      `  appSecret: "${appSecret}"`,
-      '  verifyToken: "bench-verify-token"',
-      `  prod: { phoneNumberId: "${phoneNumberId}", accessToken: "${accessToken}" }`,
-      `  bot: { enabled: ${bot}, model: bench, systemPrompt: "You are the bench bot." }`,
-      '',
-    ].join('\n'),
-  );
-  return path;
+/** The bench's usual config plus the WhatsApp section: the fake Graph API, the app secret, one number. */
+function writeConfig(directory: string, upstreamBaseURL: string, graphURL: string): Promise<string> {
+  return writeSwitchyardConfig(directory, upstreamBaseURL, [
+    'whatsapp:',
+    `  graphBaseURL: "${graphURL}"`,
+    `  appSecret: "${appSecret}"`,
+    '  verifyToken: "bench-verify-token"',
+    `  prod: { phoneNumberId: "${phoneNumberId}", accessToken: "${accessToken}" }`,
+    `  bot: { enabled: ${bot}, model: bench, systemPrompt: "You are the bench bot." }`,
+  ]);
 }
 
 async function runClient(job: WebhookJob): Promise<WebhookRunResult> {
@@ -284,10 +281,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);
