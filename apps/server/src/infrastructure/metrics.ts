@@ -1,3 +1,5 @@
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface Metrics {
@@ -17,6 +19,21 @@ export interface Metrics {
   readonly skillCalls: Counter<'environment' | 'app' | 'skill' | 'outcome'>;
   readonly skillDuration: Histogram<'app' | 'skill'>;
   readonly errors: Counter<'environment' | 'code'>;
+}
+
+/** V8's used heap right after the latest major (mark-compact) GC: the live heap, without the sawtooth. */
+let heapAfterMajorGc: number | null = null;
+let gcObserver: PerformanceObserver | null = null;
+
+function observeMajorGc(): void {
+  if (gcObserver) return;
+  gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) heapAfterMajorGc = getHeapStatistics().used_heap_size;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
 }
 
 /** One registry per server instance, so tests can run several servers in one process. */
@@ -49,6 +66,17 @@ export function createMetrics(): Metrics {
   // prom-client's own names (process_cpu_seconds_total, nodejs_heap_size_used_bytes, …) with one
   // `switchyard_` in front, the names standard Node.js dashboards and alerts query with a prefix.
   collectDefaultMetrics({ register: registry, prefix: 'switchyard_' });
+  // Sampled heap use rises and falls with every collection; its trend says little about a leak in
+  // minutes. The heap left after each full collection does (the soak in bench/faults judges it).
+  observeMajorGc();
+  new Gauge({
+    name: 'switchyard_nodejs_heap_used_after_major_gc_bytes',
+    help: 'V8 heap in use right after the latest major (mark-compact) garbage collection; absent until the first one',
+    registers: [registry],
+    collect() {
+      if (heapAfterMajorGc !== null) this.set(heapAfterMajorGc);
+    },
+  });
   const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
   return {
     registry,
