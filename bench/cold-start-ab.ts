@@ -1,7 +1,11 @@
 /**
- * Embedded cold start of two server bundles, alternately in the same minutes (issue 22).
+ * Cold start of two server bundles, alternately in the same minutes (issue 22).
  *
- *   nice -n -10 npx tsx bench/cold-start-ab.ts <before-dist-dir> <after-dist-dir> [rounds=2]
+ *   nice -n -10 npx tsx bench/cold-start-ab.ts [--server] <before-dist-dir> <after-dist-dir> [rounds=2]
+ *
+ * Embedded (`switchyard start`) by default; with --server, `switchyard api` on PostgreSQL and Redis: per
+ * round and build a start on two new empty databases (every migration runs), then a start on them again
+ * (migrated), then the databases are dropped.
  *
  * A bundle dir is a copy of apps/server/dist kept next to it (e.g. apps/server/dist-before), so its
  * relative paths to node_modules, the migrations and the web app resolve as for the real one. Per
@@ -9,14 +13,16 @@
  * start), then a start on that data dir again. Per start: spawn to the first 200 from `/health` and
  * from `/ready` (polled every 5 ms), the first `/ready` status, CPU seconds at that `/ready` (the
  * main thread and the other threads apart, from /proc/<pid>/task), RSS then, and after 5 s idle two
- * forced GCs and `process.memoryUsage()` (a preload answers SIGUSR2). Prints one Markdown table.
+ * forced GCs and `process.memoryUsage()` (a preload answers SIGUSR2), and the `bootMs` Switchyard logs.
+ * Prints one Markdown table.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createBenchDatabases, defaultRedisUrl } from './postgres';
 import { freePort, probe, repoRoot, sleep, spawnNode, stopProcess, treeMemory } from './processes';
-import { switchyardEnvironment, writeSwitchyardConfig } from './switchyard';
+import { type SwitchyardSetup, switchyardEnvironment, writeSwitchyardConfig } from './switchyard';
 
 interface Sample {
   build: string;
@@ -34,6 +40,22 @@ interface Sample {
   externalMb: number;
   arrayBuffersMb: number;
   devState: string;
+  bootMs: number | null;
+}
+
+/** What a start runs on: embedded on a data dir, or server mode on two PostgreSQL databases. */
+type Target =
+  | { mode: 'embedded'; dataDir: string }
+  | { mode: 'server'; dataDir: string; prodUrl: string; devUrl: string };
+
+function lastBootMs(logFile: string): number | null {
+  try {
+    const matches = [...readFileSync(logFile, 'utf8').matchAll(/"bootMs":(\d+)/g)];
+    const last = matches.at(-1)?.[1];
+    return last === undefined ? null : Number(last);
+  } catch {
+    return null;
+  }
 }
 
 const preload = `
@@ -67,7 +89,7 @@ const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 async function startOnce(
   build: string,
   cli: string,
-  dataDir: string,
+  target: Target,
   kind: 'fresh' | 'existing',
   configPath: string,
   cacheHome: string,
@@ -79,13 +101,24 @@ async function startOnce(
   writeFileSync(preloadFile, preload);
   const load = loadAverage();
   const started = performance.now();
-  const child = spawnNode(cli, ['start'], {
-    env: {
-      ...switchyardEnvironment({ mode: 'embedded', port, configPath, dataDir, extra: { XDG_CACHE_HOME: cacheHome } }),
-      BENCH_MEMORY_OUT: memoryFile,
-    },
+  const setup: SwitchyardSetup =
+    target.mode === 'embedded'
+      ? { mode: 'embedded', port, configPath, dataDir: target.dataDir, extra: { XDG_CACHE_HOME: cacheHome } }
+      : {
+          mode: 'server',
+          port,
+          configPath,
+          dataDir: target.dataDir,
+          databaseUrl: target.prodUrl,
+          devDatabaseUrl: target.devUrl,
+          redisUrl: defaultRedisUrl,
+          logLevel: 'info',
+        };
+  const logFile = join(workDir, `${build}.log`);
+  const child = spawnNode(cli, [target.mode === 'embedded' ? 'start' : 'api'], {
+    env: { ...switchyardEnvironment(setup), BENCH_MEMORY_OUT: memoryFile },
     nodeOptions: ['--expose-gc', '--require', preloadFile],
-    logFile: join(workDir, `${build}.log`),
+    logFile,
     cwd: repoRoot,
   });
   const base = `http://127.0.0.1:${port}`;
@@ -149,12 +182,16 @@ async function startOnce(
     externalMb: mb(memory?.external ?? 0),
     arrayBuffersMb: mb(memory?.arrayBuffers ?? 0),
     devState,
+    bootMs: lastBootMs(logFile),
   };
 }
 
 async function main(): Promise<void> {
-  const [beforeDir, afterDir, roundsArg] = process.argv.slice(2);
-  if (!beforeDir || !afterDir) throw new Error('usage: cold-start-ab.ts <before-dist-dir> <after-dist-dir> [rounds]');
+  const server = process.argv.includes('--server');
+  const [beforeDir, afterDir, roundsArg] = process.argv.slice(2).filter((arg) => arg !== '--server');
+  if (!beforeDir || !afterDir) {
+    throw new Error('usage: cold-start-ab.ts [--server] <before-dist-dir> <after-dist-dir> [rounds]');
+  }
   const rounds = Number(roundsArg ?? 2);
   const builds: [string, string][] = [
     ['before', join(resolve(beforeDir), 'cli.js')],
@@ -164,34 +201,39 @@ async function main(): Promise<void> {
   const configPath = await writeSwitchyardConfig(workDir, 'http://127.0.0.1:9/v1');
   const cacheHome = join(workDir, 'xdg-cache');
   await mkdir(cacheHome, { recursive: true });
-  // One unmeasured start writes the PGlite template every fresh data dir then copies.
-  await startOnce(
-    'warm-up',
-    builds[0]?.[1] as string,
-    join(workDir, 'warm-up'),
-    'fresh',
-    configPath,
-    cacheHome,
-    workDir,
+  const startOn = async (name: string, each: (target: Target) => Promise<void>) => {
+    const dataDir = join(workDir, name);
+    if (!server) return each({ mode: 'embedded', dataDir });
+    const databases = await createBenchDatabases();
+    try {
+      await each({ mode: 'server', dataDir, prodUrl: databases.prodUrl, devUrl: databases.devUrl });
+    } finally {
+      await databases.drop();
+    }
+  };
+  // One unmeasured start: the PGlite template every fresh data dir then copies (embedded), the page cache (both).
+  await startOn('warm-up', (target) =>
+    startOnce('warm-up', builds[0]?.[1] as string, target, 'fresh', configPath, cacheHome, workDir).then(() => {}),
   );
   const samples: Sample[] = [];
   for (let round = 0; round < rounds; round += 1) {
     for (const [build, cli] of builds) {
-      const dataDir = join(workDir, `${build}-${round}`);
-      for (const kind of ['fresh', 'existing'] as const) {
-        const sample = await startOnce(build, cli, dataDir, kind, configPath, cacheHome, workDir);
-        samples.push(sample);
-        console.error(JSON.stringify(sample));
-      }
+      await startOn(`${build}-${round}`, async (target) => {
+        for (const kind of ['fresh', 'existing'] as const) {
+          const sample = await startOnce(build, cli, target, kind, configPath, cacheHome, workDir);
+          samples.push(sample);
+          console.error(JSON.stringify(sample));
+        }
+      });
     }
   }
   console.log(
-    '| build | data dir | load avg | to `/health` (ms) | to `/ready` 200 (ms) | first `/ready` | CPU at `/ready`: main + other threads (s) | RSS at ready (MB) | RSS idle after GC (MB) | JS heap used / total (MB) | external / arrayBuffers (MB) | `database_dev` |',
+    `| build | ${server ? 'databases' : 'data dir'} | load avg | to \`/health\` (ms) | to \`/ready\` 200 (ms) | first \`/ready\` | CPU at \`/ready\`: main + other threads (s) | RSS at ready (MB) | RSS idle after GC (MB) | JS heap used / total (MB) | external / arrayBuffers (MB) | \`database_dev\` | \`bootMs\` |`,
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const s of samples) {
     console.log(
-      `| ${s.build} | ${s.dataDir} | ${s.load.toFixed(2)} | ${s.healthMs.toLocaleString('en')} | ${s.readyMs.toLocaleString('en')} | ${s.firstReady} | ${(s.cpuMain + s.cpuOther).toFixed(2)} = ${s.cpuMain.toFixed(2)} + ${s.cpuOther.toFixed(2)} | ${s.rssAtReadyMb} | ${s.rssIdleMb} | ${s.heapUsedMb} / ${s.heapTotalMb} | ${s.externalMb} / ${s.arrayBuffersMb} | ${s.devState} |`,
+      `| ${s.build} | ${s.dataDir} | ${s.load.toFixed(2)} | ${s.healthMs.toLocaleString('en')} | ${s.readyMs.toLocaleString('en')} | ${s.firstReady} | ${(s.cpuMain + s.cpuOther).toFixed(2)} = ${s.cpuMain.toFixed(2)} + ${s.cpuOther.toFixed(2)} | ${s.rssAtReadyMb} | ${s.rssIdleMb} | ${s.heapUsedMb} / ${s.heapTotalMb} | ${s.externalMb} / ${s.arrayBuffersMb} | ${s.devState} | ${s.bootMs ?? ''} |`,
     );
   }
   await rm(workDir, { recursive: true, force: true });

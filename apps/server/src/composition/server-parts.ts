@@ -232,15 +232,27 @@ export async function createServerParts(
     // Started first and stopped last, so every span of the start and of the shutdown is exported.
     const tracing = config.observability?.tracing ? await startTracing(config.observability.tracing, logger) : null;
     if (tracing) cleanups.push(() => tracing.shutdown());
-    const databases = await openDatabases(config, {
-      ...(tracing ? { tracer: tracing.queries } : {}),
-      ...(options.databaseClock ? { clock: options.databaseClock } : {}),
-      onError: (error, context) =>
-        logger.warn({ reason: error instanceof Error ? error.message : String(error) }, `database: ${context}`),
-    });
-    cleanups.unshift(() => closeDatabases(databases));
-    const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
-    if (redis) cleanups.unshift(() => void redis.disconnect());
+    // The databases and Redis are independent: their connections (and the loading of their clients) overlap.
+    // BullMQ, which the job queue and the scheduler load below in every server-mode process, loads meanwhile.
+    if (config.redisUrl) void import('@switchyard/jobs/bullmq').catch(() => {});
+    const [opened, connected] = await Promise.allSettled([
+      openDatabases(config, {
+        ...(tracing ? { tracer: tracing.queries } : {}),
+        ...(options.databaseClock ? { clock: options.databaseClock } : {}),
+        onError: (error, context) =>
+          logger.warn({ reason: error instanceof Error ? error.message : String(error) }, `database: ${context}`),
+      }),
+      config.redisUrl ? connectRedis(config.redisUrl, logger) : null,
+    ]);
+    if (opened.status === 'fulfilled') cleanups.unshift(() => closeDatabases(opened.value));
+    if (connected.status === 'fulfilled' && connected.value) {
+      const client = connected.value;
+      cleanups.unshift(() => void client.disconnect());
+    }
+    if (opened.status === 'rejected') throw opened.reason;
+    if (connected.status === 'rejected') throw connected.reason;
+    const databases = opened.value;
+    const redis = connected.value;
     if (redis && tracing) tracing.traceRedis(redis as never);
 
     const metrics = createMetrics();
@@ -255,7 +267,6 @@ export async function createServerParts(
     });
     const keyRepository = createKeyRepository(databases.prod.db);
     const settingsRepository = createSettingsRepository(databases.prod.db);
-    await settingsRepository.seedDefaults(settingDefinitions);
 
     // With Redis, a revocation reaches every process's next request through a shared counter.
     const keys = createKeyStore(
@@ -276,7 +287,6 @@ export async function createServerParts(
     let appAdmin: AppAdmin | null = null;
     // The app registry is made further down; plans only ask it when an admin names apps.
     let appRegistry: AppRegistry | null = null;
-    await Promise.all([keys.reload(), settings.reload()]);
     const accounts = createAccountService({
       db: databases.prod.db,
       secret: authSecret,
@@ -294,19 +304,25 @@ export async function createServerParts(
       accounts.forget();
     };
     let plans: Plans | null = null;
-    const unlisten = await databases.prod.listen(
-      changeChannel,
-      (payload) => {
-        if (payload === 'keys') keys.reload().catch(() => {});
-        if (payload === 'settings') settings.reload().catch(() => {});
-        if (payload === 'users') accounts.forget();
-        if (payload === 'apps') appAdmin?.reload().catch(() => {});
-        if (payload === 'plans') plans?.store.reload().catch(() => {});
-      },
-      // Notifications sent while the LISTEN connection was down are lost: reload everything.
-      { onReconnect: reloadAll },
-    );
-    cleanups.unshift(unlisten);
+    // The LISTEN connection, the keys and the settings (after their defaults are seeded) load at the same time.
+    const [listened, loaded] = await Promise.allSettled([
+      databases.prod.listen(
+        changeChannel,
+        (payload) => {
+          if (payload === 'keys') keys.reload().catch(() => {});
+          if (payload === 'settings') settings.reload().catch(() => {});
+          if (payload === 'users') accounts.forget();
+          if (payload === 'apps') appAdmin?.reload().catch(() => {});
+          if (payload === 'plans') plans?.store.reload().catch(() => {});
+        },
+        // Notifications sent while the LISTEN connection was down are lost: reload everything.
+        { onReconnect: reloadAll },
+      ),
+      Promise.all([keys.reload(), settingsRepository.seedDefaults(settingDefinitions).then(() => settings.reload())]),
+    ]);
+    if (listened.status === 'fulfilled') cleanups.unshift(listened.value);
+    if (listened.status === 'rejected') throw listened.reason;
+    if (loaded.status === 'rejected') throw loaded.reason;
     // Safety net for a notification lost while a LISTEN connection was being re-established.
     const refresh = setInterval(reloadAll, 60_000);
     refresh.unref();
@@ -380,8 +396,11 @@ export async function createServerParts(
     const schedules = await createPlatformScheduler({ config, database: databases.prod, jobs, logger, secrets });
     // Stops firing before the job queue it enqueues to closes.
     cleanups.unshift(() => schedules.close());
-    const retimed = await ensureSystemSchedules(schedules, { backupSchedule: config.backup.schedule });
-    if (retimed.length > 0) logger.info({ schedules: retimed }, 'system schedules retimed to the configuration');
+    // Waited for below, after the other parts are made: its round trips (and the first BullMQ job scheduler
+    // call, ~50 ms) overlap their work.
+    const reconciling = ensureSystemSchedules(schedules, { backupSchedule: config.backup.schedule });
+    // A failure is thrown where it is awaited; until then it must not count as unhandled.
+    reconciling.catch(() => {});
     const savedSearchRepository = createSavedSearchesRepository(databases.prod.db);
     const searches = createSavedSearches({
       repository: savedSearchRepository,
@@ -476,7 +495,8 @@ export async function createServerParts(
       logger,
       { projectAppDispatcher },
     );
-    await appAdmin.reload();
+    const [retimed] = await Promise.all([reconciling, appAdmin.reload()]);
+    if (retimed.length > 0) logger.info({ schedules: retimed }, 'system schedules retimed to the configuration');
     const projectApps = createProjectApps(appAdmin, appsRepository);
 
     if (role === 'all' || role === 'worker') {
