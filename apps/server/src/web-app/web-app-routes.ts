@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
@@ -49,9 +49,15 @@ export async function registerWebApp(app: FastifyInstance, root = defaultWebDist
       },
     });
   }
-  const sendIndex = (_request: FastifyRequest, reply: FastifyReply) => {
+  // A page's own shell (chat.html for /chat): index.html plus the page's chunks as modulepreload
+  // links, so the browser fetches them with the app's entry (vite.config.ts writes them).
+  const shells = new Set(
+    built ? readdirSync(root).filter((name) => name.endsWith('.html') && name !== 'index.html') : [],
+  );
+  const sendIndex = (request: FastifyRequest, reply: FastifyReply) => {
     if (!built) return reply.code(503).type('text/html; charset=utf-8').send(missingPage);
-    return reply.header('Cache-Control', 'no-cache').sendFile('index.html');
+    const shell = `${(request.url.split('?')[0] ?? '').slice(1)}.html`;
+    return reply.header('Cache-Control', 'no-cache').sendFile(shells.has(shell) ? shell : 'index.html');
   };
   app.get('/', { schema: { hide: true } }, sendIndex);
   app.get('/*', { schema: { hide: true } }, (request, reply) => {
