@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import tailwindcss from '@tailwindcss/vite';
 import react from '@vitejs/plugin-react';
-import { defineConfig, type Plugin } from 'vite';
+import { defineConfig, type Plugin, type Rollup } from 'vite';
 
 const api = process.env.SWITCHYARD_API ?? 'http://127.0.0.1:8080';
 const proxy = Object.fromEntries(
@@ -41,8 +41,51 @@ function bootFirst(): Plugin {
   };
 }
 
+/**
+ * Pages whose code the server names in the page itself, by address: `/chat` is answered with
+ * chat.html, index.html plus a `<link rel="modulepreload">` for each chunk the chat page needs beyond
+ * the app's entry. The browser then fetches them while it parses the document, alongside the entry,
+ * instead of once the entry has run and the router asked for the page (they used to arrive with, and
+ * queue behind, the page's first API requests). web-app-routes.ts serves <name>.html for /<name>.
+ */
+const pageShells: Record<string, string> = { chat: 'src/pages/Chat.tsx' };
+
+function pageShellsPlugin(): Plugin {
+  return {
+    name: 'switchyard-page-shells',
+    enforce: 'post',
+    generateBundle(_options, bundle) {
+      const index = bundle['index.html'];
+      if (index?.type !== 'asset') return;
+      const html = String(index.source);
+      const chunks = Object.values(bundle).filter((output): output is Rollup.OutputChunk => output.type === 'chunk');
+      for (const [name, source] of Object.entries(pageShells)) {
+        const page = chunks.find((chunk) => chunk.isDynamicEntry && chunk.facadeModuleId?.endsWith(source));
+        if (!page) throw new Error(`the ${source} chunk was not built`);
+        const needed: string[] = [];
+        const visit = (fileName: string) => {
+          if (needed.includes(fileName)) return;
+          needed.push(fileName);
+          const chunk = bundle[fileName];
+          if (chunk?.type === 'chunk') for (const imported of chunk.imports) visit(imported);
+        };
+        visit(page.fileName);
+        const links = needed
+          .filter((fileName) => !html.includes(`"/${fileName}"`))
+          .map((fileName) => `    <link rel="modulepreload" crossorigin href="/${fileName}">\n`)
+          .join('');
+        this.emitFile({
+          type: 'asset',
+          fileName: `${name}.html`,
+          source: html.replace('  </head>', `${links}  </head>`),
+        });
+      }
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), tailwindcss(), bootFirst()],
+  plugins: [react(), tailwindcss(), bootFirst(), pageShellsPlugin()],
   server: { proxy },
   // Pages are split (App.tsx loads Chat and Admin lazily), so Vite's default 500 kB chunk warning stays on.
   build: {
@@ -52,6 +95,24 @@ export default defineConfig({
       input: {
         index: fileURLToPath(new URL('index.html', import.meta.url)),
         boot: fileURLToPath(new URL('src/boot.ts', import.meta.url)),
+      },
+      // Fewer, larger files on the way to the first render (a browser opens six connections to a host,
+      // the rest wait): boot.ts keeps early-requests.ts in its own file (the entry imports it from
+      // there: one module, the early requests' map), everything the entry loads statically is one
+      // file instead of an entry plus the common chunks shared with the pages, and the small modules
+      // the chat page shares with others are one file, not three.
+      output: {
+        codeSplitting: {
+          groups: [
+            { name: 'boot', test: /src[\\/](boot|lib[\\/]early-requests)\.ts$/, priority: 3 },
+            { name: 'index', tags: ['$initial'], priority: 2 },
+            {
+              name: 'shared',
+              test: /src[\\/](lib[\\/](apps|files)\.ts|components[\\/]MarkdownImage\.tsx)$/,
+              priority: 1,
+            },
+          ],
+        },
       },
     },
   },

@@ -14,8 +14,10 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'switchyard-web-app-'));
   await mkdir(join(root, 'assets', 'fonts'), { recursive: true });
   await writeFile(join(root, 'index.html'), '<!doctype html><title>app</title>');
+  await writeFile(join(root, 'chat.html'), '<!doctype html><title>chat shell</title>');
   await writeFile(join(root, 'theme.js'), 'window.theme = 1;');
   await writeFile(join(root, 'assets', 'index-Ab12.js'), 'console.log(1);');
+  await writeFile(join(root, 'assets', 'Chat-abc.js'), 'export {};');
   await writeFile(join(root, 'assets', 'fonts', 'KaTeX-Xy34.woff2'), 'font');
   await writeFile(join(root, 'assets', '.hidden'), 'secret');
   app = Fastify();
@@ -89,5 +91,32 @@ describe('the web app', () => {
     for (const url of ['/v1/unknown', '/api/unknown', '/ready-not', '/docs/x']) {
       expect((await app.inject({ url })).statusCode, url).toBe(404);
     }
+  });
+});
+
+describe('page shells', () => {
+  it('answers a page that has its own shell with it (chat.html for /chat, with or without a query)', async () => {
+    for (const url of ['/chat', '/chat?chat=chat_123']) {
+      const response = await app.inject({ url });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['content-type']).toMatch(/text\/html/);
+      expect(response.headers['cache-control']).toBe('no-cache');
+      expect(response.body).toContain('chat shell');
+    }
+  });
+
+  it('answers / and every other client-side route with index.html', async () => {
+    for (const url of ['/', '/settings', '/chat/elsewhere', '/index']) {
+      const response = await app.inject({ url });
+      expect(response.statusCode).toBe(200);
+      expect(response.body).toContain('<title>app</title>');
+    }
+  });
+
+  it('serves hashed assets for a year and leaves API paths to their routes', async () => {
+    const asset = await app.inject({ url: '/assets/Chat-abc.js' });
+    expect(asset.statusCode).toBe(200);
+    expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect((await app.inject({ url: '/api/nothing-here' })).statusCode).toBe(404);
   });
 });

@@ -52,9 +52,15 @@ function filesByTopDirectory(root: string): Map<string, Set<string>> {
  */
 export async function registerWebApp(app: FastifyInstance, root = defaultWebDist): Promise<void> {
   const built = existsSync(join(root, 'index.html'));
-  const sendIndex = (_request: FastifyRequest, reply: FastifyReply) => {
+  // A page's own shell (chat.html for /chat): index.html plus the page's chunks as modulepreload
+  // links, so the browser fetches them with the app's entry (vite.config.ts writes them).
+  const shells = new Set(
+    built ? readdirSync(root).filter((name) => name.endsWith('.html') && name !== 'index.html') : [],
+  );
+  const sendIndex = (request: FastifyRequest, reply: FastifyReply) => {
     if (!built) return reply.code(503).type('text/html; charset=utf-8').send(missingPage);
-    return reply.header('Cache-Control', 'no-cache').sendFile('index.html');
+    const shell = `${(request.url.split('?')[0] ?? '').slice(1)}.html`;
+    return reply.header('Cache-Control', 'no-cache').sendFile(shells.has(shell) ? shell : 'index.html');
   };
   if (built) {
     // Only reply.sendFile; the routes are ours (below).

@@ -90,12 +90,13 @@ const ChatRow = memo(function ChatRow({
         {chat.pinned ? '📌 ' : ''}
         {title}
       </button>
-      {/* One menu per row, rendered on demand: each of 10,000 rows carries two buttons, not six. */}
+      {/* One menu per row, rendered on demand: each of 10,000 rows carries two buttons, not six, and its
+          items (ten translated labels) are made when it opens, not for every row drawn. */}
       <MenuButton
         label={t('sidebar.actionsFor', { title })}
         buttonClassName={`${iconButton} shrink-0`}
         menuClassName="absolute top-9 right-0 z-10 flex w-44 flex-col rounded-md border border-slate-300 bg-white py-1 text-left shadow-lg dark:border-slate-700 dark:bg-slate-900"
-        items={[
+        items={() => [
           {
             key: 'pin',
             label: t(chat.pinned ? 'sidebar.unpinLabel' : 'sidebar.pinLabel', { title }),

@@ -36,6 +36,32 @@ const press = (key: string, target = document.activeElement) =>
 const focused = () => document.activeElement?.textContent;
 
 describe('MenuButton (the chat ⋯ menu)', () => {
+  it('given its items as a function, makes them only when the menu is used, and works the same', async () => {
+    let made = 0;
+    const item = (key: string, text: string) => ({ key, text, run: () => ran.push(key) });
+    mounted = await mountWithQueryClient(
+      <MenuButton
+        label="Actions for Chat 1"
+        items={() => {
+          made++;
+          return [item('pin', 'Pin'), item('rename', 'Rename'), item('delete', 'Delete')];
+        }}
+      >
+        ⋯
+      </MenuButton>,
+    );
+    const trigger = mounted.container.querySelector('button[aria-haspopup="menu"]') as HTMLButtonElement;
+    expect(made).toBe(0);
+    trigger.focus();
+    await press('ArrowUp');
+    expect(made).toBeGreaterThan(0);
+    expect(focused()).toBe('Delete');
+    await press('r');
+    expect(focused()).toBe('Rename');
+    await act(async () => (document.activeElement as HTMLButtonElement).click());
+    expect(ran).toEqual(['rename']);
+  });
+
   it('opens on the first item, moves with the arrow keys, Home and End, and wraps around', async () => {
     const trigger = await mountMenu();
     trigger.focus();

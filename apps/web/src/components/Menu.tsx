@@ -22,7 +22,11 @@ export function MenuButton({
 }: {
   /** The button's (and the menu's) accessible name. */
   label: string;
-  items: readonly MenuItem[];
+  /**
+   * The items, or a function that makes them when the menu is used: a list of 10,000 rows with a menu
+   * each then translates the items' labels of the one menu opened, not of every row it draws.
+   */
+  items: readonly MenuItem[] | (() => readonly MenuItem[]);
   children: ReactNode;
   buttonClassName?: string;
   menuClassName?: string;
@@ -33,6 +37,7 @@ export function MenuButton({
   const menu = useRef<HTMLDivElement>(null);
   const itemRefs = useRef<Array<HTMLButtonElement | null>>([]);
   const menuId = useId();
+  const itemList = (): readonly MenuItem[] => (typeof items === 'function' ? items() : items);
 
   useEffect(() => {
     if (open) itemRefs.current[active]?.focus();
@@ -49,7 +54,8 @@ export function MenuButton({
   }, [open]);
 
   const openAt = (index: number) => {
-    setActive((index + items.length) % items.length);
+    const count = itemList().length;
+    setActive((index + count) % count);
     setOpen(true);
   };
   const close = (refocus: boolean) => {
@@ -63,11 +69,12 @@ export function MenuButton({
       openAt(0);
     } else if (event.key === 'ArrowUp') {
       event.preventDefault();
-      openAt(items.length - 1);
+      openAt(itemList().length - 1);
     }
   };
 
   const onMenuKeyDown = (event: KeyboardEvent) => {
+    const items = itemList();
     const last = items.length - 1;
     let next: number | null = null;
     if (event.key === 'ArrowDown') next = active >= last ? 0 : active + 1;
@@ -110,7 +117,7 @@ export function MenuButton({
       </button>
       {open && (
         <div ref={menu} id={menuId} role="menu" aria-label={label} className={menuClassName} onKeyDown={onMenuKeyDown}>
-          {items.map((item, index) => (
+          {itemList().map((item, index) => (
             <button
               key={item.key}
               ref={(element) => {

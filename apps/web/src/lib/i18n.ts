@@ -48,16 +48,37 @@ export async function changeLanguage(language: Language): Promise<void> {
 /** `t` outside React (error descriptions, the browser tab title). */
 export const t = i18n.t.bind(i18n);
 
+/**
+ * Intl formatters by language and options, made once: building one costs far more than using it
+ * (tenths of a millisecond to milliseconds each, and the first loads the locale's data), and a chat's
+ * first render formats the time and numbers of every message it shows. The options come from the code,
+ * so the map stays small.
+ */
+const formatters = new Map<string, { format(value: never): string }>();
+function formatter<Options, Formatter extends { format(value: never): string }>(
+  kind: string,
+  options: Options | undefined,
+  Make: new (language: string, options?: Options) => Formatter,
+): Formatter {
+  const key = `${kind} ${i18n.language} ${JSON.stringify(options ?? null)}`;
+  let made = formatters.get(key) as Formatter | undefined;
+  if (!made) {
+    made = new Make(i18n.language, options);
+    formatters.set(key, made);
+  }
+  return made;
+}
+
 /** Dates and times in the page's language, e.g. "3 Dec 2026, 14:05" / "3 gru 2026, 14:05". */
 export function formatDateTime(value: string | number | Date, options?: Intl.DateTimeFormatOptions): string {
   const date = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(date.getTime())) return '';
-  return new Intl.DateTimeFormat(i18n.language, options ?? { dateStyle: 'medium', timeStyle: 'short' }).format(date);
+  return formatter('date', options ?? { dateStyle: 'medium', timeStyle: 'short' }, Intl.DateTimeFormat).format(date);
 }
 
 /** Numbers in the page's language, e.g. 12345.6 → "12,345.6" / "12 345,6" (Polish groups with a no-break space). */
 export function formatNumber(value: number, options?: Intl.NumberFormatOptions): string {
-  return new Intl.NumberFormat(i18n.language, options).format(value);
+  return formatter('number', options, Intl.NumberFormat).format(value);
 }
 
 /** Costs and budgets (kept in US dollars) in the page's language: "$1.25" / "1,25 USD". */
