@@ -7,16 +7,23 @@
  *
  *   npx tsx bench/steady-state.ts embedded 5
  *   npx tsx bench/steady-state.ts server 5      # PostgreSQL and Redis as for the bench
+ *   npx tsx bench/steady-state.ts server-2 5    # server mode, `switchyard api --workers 2`
  *   npx tsx bench/steady-state.ts embedded 5 ab # two gateways, fast path off and on, rounds alternating
+ *   BUNDLE_B=/other/checkout/apps/server/dist/cli.js npx tsx bench/steady-state.ts embedded 5
+ *       # two gateways, this checkout's bundle (A) and another revision's (B), rounds alternating;
+ *       # in server mode each gets its own databases (their migrations differ)
+ *   B_ENV=NAME=value,NAME=value npx tsx bench/steady-state.ts embedded 5
+ *       # the same A/B with extra variables for B (with or without BUNDLE_B)
  *
  * Runs the bundle (`apps/server/dist/cli.js`, built when stale) unless
- * SWITCHYARD_FROM_SOURCE=1; CPU_PROF=<dir> adds `--cpu-prof` to the gateway.
+ * SWITCHYARD_FROM_SOURCE=1; CPU_PROF=<dir> adds `--cpu-prof` to the gateway (with workers, each
+ * worker inherits it with the primary's execArgv: one .cpuprofile per process).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBenchDatabases, defaultRedisUrl } from './postgres';
+import { type BenchDatabases, createBenchDatabases, defaultRedisUrl } from './postgres';
 import { freePort, sleep, spawnNode, stopProcess, treeCpuSeconds, waitForHealthy } from './processes';
 import {
   type SwitchyardMode,
@@ -36,15 +43,29 @@ function threadCpuSeconds(pid: number, tid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-const mode: SwitchyardMode = process.argv[2] === 'server' ? 'server' : 'embedded';
+const mode: SwitchyardMode = process.argv[2]?.startsWith('server') ? 'server' : 'embedded';
+/**
+ * `server-2`: the server mode's `--workers 2` (a primary and two worker processes): the CPU is the whole
+ * tree's; "main thread" is then the primary's alone, which serves no request.
+ */
+const workers = process.argv[2] === 'server-2' ? 2 : 1;
 const rounds = Number(process.argv[3] ?? 5);
 /** `ab`: two gateways in the same minutes, SWITCHYARD_FAST_PATH=0 and =1, their rounds alternating. */
 const abFastPath = process.argv[4] === 'ab';
 const directory = mkdtempSync(join(tmpdir(), 'switchyard-steady-'));
 const fake = await startFakeUpstream(join(directory, 'fake.log'));
-const databases = mode === 'server' ? await createBenchDatabases() : null;
 const entry = switchyardEntry();
+/** Another revision's bundle, run as a second gateway whose rounds alternate with this checkout's. */
+const entryB = process.env.BUNDLE_B;
+/** Variables for the second gateway only (`NAME=value,NAME=value`): the same bundle otherwise. */
+const environmentB: Record<string, string> = Object.fromEntries(
+  (process.env.B_ENV ?? '')
+    .split(',')
+    .filter((pair) => pair.includes('='))
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
 const profileDir = process.env.CPU_PROF;
+const allDatabases: BenchDatabases[] = [];
 
 interface Gateway {
   label: string;
@@ -53,20 +74,26 @@ interface Gateway {
   key: string;
 }
 
-async function startGateway(label: string, extra: Record<string, string>): Promise<Gateway> {
+async function startGateway(
+  label: string,
+  extra: Record<string, string>,
+  script: string = entry,
+  databases: BenchDatabases | null = null,
+  redisUrl: string = defaultRedisUrl,
+): Promise<Gateway> {
   mkdirSync(join(directory, label), { recursive: true });
   const setup: SwitchyardSetup = {
     mode,
     port: await freePort(),
     configPath: await writeSwitchyardConfig(join(directory, label), fake.baseURL),
     dataDir: join(directory, label, 'data'),
-    ...(databases
-      ? { databaseUrl: databases.prodUrl, devDatabaseUrl: databases.devUrl, redisUrl: defaultRedisUrl }
-      : {}),
+    ...(databases ? { databaseUrl: databases.prodUrl, devDatabaseUrl: databases.devUrl, redisUrl } : {}),
     extra,
   };
   const environment = switchyardEnvironment(setup);
-  const child = spawnNode(entry, [mode === 'embedded' ? 'start' : 'api'], {
+  const args = mode === 'embedded' ? ['start'] : ['api'];
+  if (workers > 1) args.push('--workers', String(workers));
+  const child = spawnNode(script, args, {
     env: environment,
     logFile: join(directory, `${label}.log`),
     ...(profileDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
@@ -75,7 +102,7 @@ async function startGateway(label: string, extra: Record<string, string>): Promi
   await waitForHealthy(`${baseUrl}/health`, performance.now(), { child, timeoutMs: 60_000 });
   const key = execFileSync(
     process.execPath,
-    [entry, 'keys', 'create', '--env', 'prod', '--name', `steady-${label}`, '--admin'],
+    [script, 'keys', 'create', '--env', 'prod', '--name', `steady-${label}`, '--admin'],
     { env: environment },
   )
     .toString()
@@ -102,14 +129,28 @@ async function startGateway(label: string, extra: Record<string, string>): Promi
   return { label, child, baseUrl, key };
 }
 
+const newDatabases = async (): Promise<BenchDatabases | null> => {
+  if (mode !== 'server') return null;
+  const databases = await createBenchDatabases();
+  allDatabases.push(databases);
+  return databases;
+};
+
 const gateways: Gateway[] = [];
 try {
   if (abFastPath) {
     // In server mode both share PostgreSQL and Redis, as two API processes of one deployment do.
-    gateways.push(await startGateway('fast-path-off', { SWITCHYARD_FAST_PATH: '0' }));
-    gateways.push(await startGateway('fast-path-on', { SWITCHYARD_FAST_PATH: '1' }));
+    const shared = await newDatabases();
+    gateways.push(await startGateway('fast-path-off', { SWITCHYARD_FAST_PATH: '0' }, entry, shared));
+    gateways.push(await startGateway('fast-path-on', { SWITCHYARD_FAST_PATH: '1' }, entry, shared));
+  } else if (entryB || process.env.B_ENV) {
+    gateways.push(await startGateway('A', {}, entry, await newDatabases()));
+    // Its own Redis database too: the two revisions' key names need not agree.
+    gateways.push(
+      await startGateway('B', environmentB, entryB ?? entry, await newDatabases(), `${defaultRedisUrl}/13`),
+    );
   } else {
-    gateways.push(await startGateway('gateway', {}));
+    gateways.push(await startGateway('gateway', {}, entry, await newDatabases()));
   }
   const job = (gateway: Gateway, connections: number, recordLatencies: boolean): LoadJob => ({
     url: `${gateway.baseUrl}/v1/chat/completions`,
@@ -139,7 +180,7 @@ try {
       const latency = single.latencyMicroseconds;
       const failed = busy.non2xx + busy.errors + busy.timeouts + single.non2xx + single.errors + single.timeouts;
       console.log(
-        `${mode} ${gateway.label} round ${round}: c=64 ${Math.round(busy.requestsPerSecond)} req/s, CPU ${busyCpu} µs/request (main thread ${busyMain})` +
+        `${process.argv[2] ?? mode} ${gateway.label} round ${round}: c=64 ${Math.round(busy.requestsPerSecond)} req/s, CPU ${busyCpu} µs/request (main thread ${busyMain})` +
           ` | c=1 p50 ${Math.round(latency?.p50 ?? Number.NaN)} p99 ${Math.round(latency?.p99 ?? Number.NaN)} µs,` +
           ` CPU ${singleCpu} µs/request (main thread ${singleMain}) | failed ${failed}`,
       );
@@ -156,6 +197,6 @@ try {
 } finally {
   for (const gateway of gateways) await stopProcess(gateway.child);
   await fake.stop();
-  await databases?.drop();
+  for (const databases of allDatabases) await databases.drop();
   rmSync(directory, { recursive: true, force: true });
 }

@@ -117,10 +117,17 @@ export const apiKeyUsageLog = pgTable(
     check('api_key_usage_log_environment_check', sql`${table.environment} IN ('prod', 'dev')`),
     index('api_key_usage_log_environment_idx').on(table.environment),
     index('api_key_usage_log_created_at_idx').on(table.createdAt),
-    index('api_key_usage_log_user_id_idx').on(table.userId, table.createdAt),
-    index('api_key_usage_log_api_key_id_idx').on(table.apiKeyId, table.createdAt),
-    index('api_key_usage_log_project_id_idx').on(table.projectId, table.createdAt),
-    index('api_key_usage_log_subject_idx').on(table.subject, table.createdAt),
+    // A period's spend per key, user, project or other subject (plans' budgets, the usage routes) is read
+    // with `column = value`, never for NULL: rows without the column (most have no project and no
+    // subject) stay out of its index, so an insert writes only the index entries a query can use.
+    index('api_key_usage_log_user_id_idx').on(table.userId, table.createdAt).where(sql`${table.userId} IS NOT NULL`),
+    index('api_key_usage_log_api_key_id_idx')
+      .on(table.apiKeyId, table.createdAt)
+      .where(sql`${table.apiKeyId} IS NOT NULL`),
+    index('api_key_usage_log_project_id_idx')
+      .on(table.projectId, table.createdAt)
+      .where(sql`${table.projectId} IS NOT NULL`),
+    index('api_key_usage_log_subject_idx').on(table.subject, table.createdAt).where(sql`${table.subject} IS NOT NULL`),
   ],
 );
 

@@ -422,14 +422,16 @@ async function admit(
   }
   const behaviour = request.routeOptions.config?.behaviour;
   if (!behaviour) return;
+  const plans = edge.plans;
+  // A plan changed on another process a moment ago: with a shared change counter, this request sees it.
+  // Asked now, in the same turn as the API keys' counter (authenticate), so Redis reads both in one
+  // MGET; it never rejects (an unreadable counter keeps the plans in memory).
+  const plansFresh = plans ? plans.store.ensureFresh() : undefined;
   await authenticate(edge, failures, request, reply, behaviour);
   if (request.principal) reply.header('x-environment', request.principal.environment);
   checkScope(request.principal, behaviour);
-  const plans = edge.plans;
   if (plans && request.principal) {
-    // A plan changed on another process a moment ago: with a shared change counter, this request sees it.
-    const fresh = plans.store.ensureFresh();
-    if (fresh) await fresh;
+    if (plansFresh) await plansFresh;
     request.plan = plans.store.resolve(request.principal);
   }
   if (behaviour.rateLimit) {
