@@ -116,6 +116,30 @@ describe('MessageList', () => {
     expect([...container.querySelectorAll('button')].filter((b) => b.textContent === 'Regenerate')).toHaveLength(1);
   });
 
+  it('draws the newest rows in its first render, and parses no Markdown of the oldest loaded rows', async () => {
+    // Ids of their own: the cache is shared with the other tests.
+    const opened = conversation.map((message) => ({ ...message, id: `opened-${message.id}` }));
+    act(() =>
+      root.render(
+        <QueryClientProvider client={client}>
+          <MessageList
+            chatId="opened"
+            messages={opened}
+            live={null}
+            busy={false}
+            focusMessageId={null}
+            onRegenerate={() => {}}
+            onEdit={() => {}}
+          />
+        </QueryClientProvider>,
+      ),
+    );
+    // Before any scroll event: the rows are already the newest.
+    expect(articles().at(-1)?.textContent).toContain('Answer 1999');
+    const oldestAnswer = opened[1] as ChatMessage;
+    expect(markdownCache.has(oldestAnswer.id, oldestAnswer.content)).toBe(false);
+  });
+
   it('keeps parsed Markdown per message: rendering the list again parses nothing', async () => {
     const props = {
       chatId: 'c',

@@ -341,6 +341,10 @@ export function MessageList({
     getItemKey,
     overscan: 2,
     initialRect: { width: 800, height: 800 },
+    // A chat opens at its newest message (the effect below scrolls there): the first render already
+    // draws the rows at the end, by their estimated heights, instead of the oldest loaded rows, whose
+    // Markdown was parsed and highlighted for a frame nobody saw. A search hit still scrolls to its row.
+    initialOffset: () => (focusMessageId ? 0 : lead * 56 + estimates.reduce((sum, height) => sum + height, 0)),
     useFlushSync: false,
   });
   let lastAnswer = -1;
