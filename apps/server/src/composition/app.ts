@@ -84,6 +84,12 @@ export interface BuiltApp {
   compilePendingSchemas(): number;
   /** Every schema the routes registered (a test checks each comes from @switchyard/api-schemas). */
   routeSchemas(): readonly RouteSchema[];
+  /**
+   * Compiles the validators and serializers of these routes (`GET /api/me`) now, one build per turn of
+   * the event loop so a request that arrives meanwhile waits for one build at most; resolves with how
+   * many it built.
+   */
+  compileAhead(routes: readonly string[]): Promise<number>;
   /** Requests the fast path of the hot chat route answered (0 when it is off). */
   fastPathRequests(): number;
 }
@@ -112,7 +118,10 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
     // X-Request-Id from the client or proxy when it is a sane id, a new UUID otherwise; echoed back.
     requestIdHeader: false,
     genReqId: (raw) => requestIdFrom(raw.headers['x-request-id']),
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // validateSchema: ajv would first compile the JSON Schema meta-schema to check each route schema
+    // against it, 0.1-0.4 s of the first request after a start; the schemas are fixed at build time, so
+    // a test checks every one against the meta-schema instead (edge/api-schemas.test.ts).
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, validateSchema: false } },
     // Each route's ajv validator and response serializer is generated on its first request, not at start.
     schemaController: { compilersFactory: lazyCompilers.compilersFactory },
     // Fastify's default of 10 s per plugin was exceeded by @fastify/swagger-ui on a 2-core machine at load
@@ -315,6 +324,19 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
     inFlight: () => tracker.inFlight(),
     compilePendingSchemas: () => lazyCompilers.compilePending(),
     routeSchemas: () => lazyCompilers.routeSchemas(),
+    async compileAhead(routes) {
+      const builds = routes.flatMap((route) => {
+        const [method = '', url = ''] = route.split(' ');
+        return lazyCompilers.pendingBuilds(method, url);
+      });
+      let built = 0;
+      for (const build of builds) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (stopping) break;
+        if (build()) built++;
+      }
+      return built;
+    },
     fastPathRequests: () => fastPathRequests(),
   };
 }

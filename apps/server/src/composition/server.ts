@@ -2,9 +2,11 @@ import type { SwitchyardConfig } from '@switchyard/core';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { startAdminSocket } from '../cli/admin-socket';
+import { readChatsOnce } from '../conversations/conversation-store';
 import { listenBacklog } from '../edge/listener-close';
 import { listAllModels } from '../gateway/model-list';
 import { backupAndPrune } from '../operations/backup/backup-job';
+import { firstLoadRoutes } from '../web-app/first-load-routes';
 import { buildApp } from './app';
 import { createServerParts, type Role, type ServerParts, type ServerPartsOptions } from './server-parts';
 
@@ -35,7 +37,7 @@ export async function startServer(
   const parts = await createServerParts(config, logger, role, options);
   let adminSocket: FastifyInstance | null = null;
   try {
-    const { app, startDraining, stopAccepting, inFlight, fastPathRequests } = await buildApp(parts);
+    const { app, startDraining, stopAccepting, inFlight, fastPathRequests, compileAhead } = await buildApp(parts);
     if (parts.adminSocketPath) {
       const created = Math.floor(Date.now() / 1000);
       adminSocket = await startAdminSocket(
@@ -67,6 +69,16 @@ export async function startServer(
       `Switchyard listening on ${url} (API docs at ${url}/docs)`,
     );
     if (role !== 'worker') {
+      // In the background, a second after listening (so a readiness probe's first /ready, whose database
+      // checks would queue behind these reads, is not held up): what the chat page's first load would
+      // otherwise pay on its own requests (its routes' validators and serializers; in embedded mode, the
+      // database's first reads of chats and messages).
+      setTimeout(() => {
+        void (async () => {
+          if (parts.mode === 'embedded') await readChatsOnce(parts.databases.prod.db);
+          await compileAhead(firstLoadRoutes);
+        })().catch((error: unknown) => logger.warn({ err: error }, 'preparing the first page load failed'));
+      }, 1_000).unref();
       void parts.accounts
         .nextAccountBecomesAdmin()
         .then((noAdminYet) => {

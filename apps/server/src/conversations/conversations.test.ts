@@ -3,6 +3,7 @@ import type { Browser } from '../testing/browser';
 import { signUpUser } from '../testing/chat-client';
 import { readJson } from '../testing/read-json';
 import { startTestServer, type TestServer } from '../testing/test-server';
+import { readChatsOnce } from './conversation-store';
 
 let server: TestServer;
 let alice: Browser;
@@ -44,6 +45,12 @@ describe('chats', () => {
 
     expect((await alice.request('DELETE', `/api/chats/${chat.id}`)).status).toBe(204);
     expect((await alice.get(`/api/chats/${chat.id}`)).status).toBe(404);
+  });
+
+  it("reads a chat list and a chat's messages for nobody at start (readChatsOnce) and changes nothing", async () => {
+    const before = await readJson(await alice.get('/api/chats'));
+    await readChatsOnce(server.parts.databases.prod.db);
+    expect(await readJson(await alice.get('/api/chats'))).toEqual(before);
   });
 
   it('paginates with a capped limit', async () => {

@@ -1,5 +1,6 @@
 import * as wire from '@switchyard/api-schemas';
 import { keyScopes } from '@switchyard/core';
+import Ajv from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltApp, buildApp } from '../composition/app';
 import { startTestServer, type TestServer } from '../testing/test-server';
@@ -31,6 +32,17 @@ describe('@switchyard/api-schemas is the only source of route schemas', () => {
       .filter((entry) => !exported.has(entry.schema))
       .map((entry) => `${entry.method} ${entry.url} ${entry.part}`);
     expect(foreign).toEqual([]);
+  });
+
+  it('every schema a route registers is a valid JSON Schema (the server does not check them at run time)', () => {
+    // The server's ajv is set up with validateSchema: false (composition/app.ts): this is that check.
+    const ajv = new Ajv({ strict: false });
+    const invalid = built
+      .routeSchemas()
+      .filter((entry) => !ajv.validateSchema(entry.schema as object))
+      .map((entry) => `${entry.method} ${entry.url} ${entry.part}: ${ajv.errorsText(ajv.errors)}`);
+    expect(invalid).toEqual([]);
+    expect(ajv.validateSchema({ type: 'object', properties: { name: { type: 'strng' } } })).toBe(false);
   });
 
   it('the OpenAPI document shows the package schemas for the chat, key and conversation routes', () => {

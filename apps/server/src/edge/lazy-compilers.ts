@@ -9,7 +9,8 @@ type FastifyCompilersFactory = NonNullable<NonNullable<FastifyServerOptions['sch
  * when the app starts: 0.15–0.45 s of a ~1 s start, most of it for routes a process may never
  * serve. These factories wrap Fastify's own compilers (same options, same pools) so that each
  * route's code is generated on its first request instead. `compilePendingSchemas` builds whatever
- * is still pending (tests use it to prove every schema compiles).
+ * is still pending (tests use it to prove every schema compiles); `pendingBuilds` hands out one
+ * route's builds, which the server runs after it listens for the few routes a first page load calls.
  */
 interface Validator {
   (data: unknown): unknown;
@@ -32,6 +33,12 @@ export interface LazyCompilers {
   compilersFactory: FastifyCompilersFactory;
   /** Compiles every validator and serializer not used yet; returns how many it built. */
   compilePending(): number;
+  /**
+   * The builds of one route's validators and serializers, one function each so a caller can run them
+   * apart; each returns false when its part was built already (by a request). A serializer built this way also compiles the validators its
+   * `anyOf`s use when serializing, which it otherwise compiles on its first responses.
+   */
+  pendingBuilds(method: string, url: string): Array<() => boolean>;
   /** Every schema the routes registered, as Fastify handed them over (tests check where they come from). */
   routeSchemas(): readonly RouteSchema[];
   /**
@@ -53,6 +60,8 @@ interface RouteDefinition {
 /** One per Fastify instance, as Fastify makes its own compilers per instance. */
 export function createLazyCompilers(): LazyCompilers {
   const pending = new Set<() => unknown>();
+  // Per route (`GET /api/me`): a build for each of its validators and serializers, false when already built.
+  const ahead = new Map<string, Array<() => boolean>>();
   const registered: RouteSchema[] = [];
   const compiledByPart = new Map<string, (data: unknown) => unknown>();
   const record = (route: unknown, part: (definition: RouteDefinition) => string) => {
@@ -67,8 +76,10 @@ export function createLazyCompilers(): LazyCompilers {
     return `${entry.method} ${entry.url} ${entry.part}`;
   };
   const lazily = <T extends (data: unknown) => unknown>(
+    route: unknown,
     build: () => T,
     afterCall?: (wrapper: T, target: T) => void,
+    buildAhead: () => T = build,
   ): T => {
     let compiled: T | undefined;
     const ensure = (): T => {
@@ -77,6 +88,16 @@ export function createLazyCompilers(): LazyCompilers {
       return compiled;
     };
     pending.add(ensure);
+    const definition = route as RouteDefinition;
+    const routeKey = `${String(definition.method)} ${String(definition.url)}`;
+    const builds = ahead.get(routeKey) ?? [];
+    builds.push(() => {
+      if (compiled) return false;
+      compiled = buildAhead();
+      pending.delete(ensure);
+      return true;
+    });
+    ahead.set(routeKey, builds);
     const wrapper = ((data: unknown) => {
       const target = compiled ?? ensure();
       const result = target(data);
@@ -95,6 +116,7 @@ export function createLazyCompilers(): LazyCompilers {
       return (route: unknown) => {
         const key = record(route, (definition) => String(definition.httpPart));
         const validator = lazily(
+          route,
           () => compile(route) as Validator,
           // ajv reports what failed on the function itself; Fastify reads it from the one it called.
           (wrapper: Validator, target: Validator) => {
@@ -107,9 +129,20 @@ export function createLazyCompilers(): LazyCompilers {
     },
     buildSerializer(...factoryArgs: unknown[]) {
       const compile = buildSerializerEagerly(...factoryArgs);
+      // fast-json-stringify's options, with its anyOf validators compiled when the serializer is built.
+      const [externalSchemas, options] = factoryArgs;
+      const compileWithValidators = buildSerializerEagerly(externalSchemas, {
+        ...(options as object | undefined),
+        compileValidators: true,
+      });
       return (route: unknown) => {
         const key = record(route, (definition) => `response ${String(definition.httpStatus)}`);
-        const serializer = lazily(() => compile(route) as (data: unknown) => string);
+        const serializer = lazily(
+          route,
+          () => compile(route) as (data: unknown) => string,
+          undefined,
+          () => compileWithValidators(route) as (data: unknown) => string,
+        );
         compiledByPart.set(key, serializer);
         return serializer;
       };
@@ -122,6 +155,7 @@ export function createLazyCompilers(): LazyCompilers {
       for (const build of builds) build();
       return builds.length;
     },
+    pendingBuilds: (method, url) => [...(ahead.get(`${method} ${url}`) ?? [])],
     routeSchemas: () => registered,
     compiled: (method, url, part) => compiledByPart.get(`${method} ${url} ${part}`),
   };

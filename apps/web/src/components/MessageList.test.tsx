@@ -21,6 +21,11 @@ const conversation: ChatMessage[] = Array.from({ length: 2_000 }, (_, i) => ({
 let container: HTMLDivElement;
 let idle: IdleRequestCallback[];
 let root: Root;
+// What the list's scrolling still has to do: animation frames asked for (the virtualizer checks a
+// scroll command there until it has landed) and the scroll events scrollTo has yet to fire.
+// Each test has its own (a scroll event of the previous test may still fire in this one).
+let framesPending: Set<number>;
+let scrollEventsPending: { count: number };
 
 beforeEach(() => {
   vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(800);
@@ -34,16 +39,42 @@ beforeEach(() => {
   vi.spyOn(HTMLElement.prototype, 'scrollHeight', 'get').mockImplementation(function (this: HTMLElement) {
     return Number.parseFloat((this.firstElementChild as HTMLElement | null)?.style.height ?? '') || 0;
   });
+  const scrollEvents = { count: 0 };
+  scrollEventsPending = scrollEvents;
   vi.spyOn(HTMLElement.prototype, 'scrollTo').mockImplementation(function (
     this: HTMLElement,
     options?: ScrollToOptions | number,
   ) {
     scrollTop = typeof options === 'object' ? (options.top ?? scrollTop) : scrollTop;
-    setTimeout(() => this.dispatchEvent(new Event('scroll')), 0); // browsers fire scroll events later, not inside scrollTo
+    scrollEvents.count++;
+    // Browsers fire scroll events later, not inside scrollTo.
+    setTimeout(() => {
+      scrollEvents.count--;
+      this.dispatchEvent(new Event('scroll'));
+    }, 0);
   });
-  // A row measures what it was estimated at (as in Chromium for these messages).
+  const frames = new Set<number>();
+  framesPending = frames;
+  const requestFrame = window.requestAnimationFrame.bind(window);
+  const cancelFrame = window.cancelAnimationFrame.bind(window);
+  vi.spyOn(window, 'requestAnimationFrame').mockImplementation((callback) => {
+    const id = requestFrame((time) => {
+      frames.delete(id);
+      callback(time);
+    });
+    frames.add(id);
+    return id;
+  });
+  vi.spyOn(window, 'cancelAnimationFrame').mockImplementation((id) => {
+    frames.delete(id);
+    cancelFrame(id);
+  });
+  // A row measures what it was estimated at (as in Chromium for these messages): found by its text, as
+  // a row's index is not the message's in a list that starts later in the chat; the "load older" row is 56.
   vi.spyOn(HTMLElement.prototype, 'offsetHeight', 'get').mockImplementation(function (this: HTMLElement) {
-    const message = conversation[Number(this.dataset.index)];
+    if (this.tagName !== 'ARTICLE') return this.querySelector('button') ? 56 : 120;
+    const number = /(?:Question|Answer) (\d+)/.exec(this.textContent ?? '')?.[1];
+    const message = number === undefined ? undefined : conversation[Number(number)];
     return message ? estimateMessageHeight(message) : 120;
   });
   // Idle-time parsing runs only when a test hands out idle periods (see idle below).
@@ -69,10 +100,26 @@ afterEach(() => {
 const client = new QueryClient();
 /** Renders, then lets the scroll to the newest message (scroll events, animation frames) finish. */
 const articles = () => [...container.querySelectorAll('article')];
-/** Renders and waits until the list shows `newest` in its last row (it scrolls to the bottom by itself). */
+/**
+ * Renders and waits until the list shows `newest` in its last row and its scroll to the bottom has
+ * settled: at the end, with no scroll event or animation frame of it still to come. The first render
+ * already draws the newest rows, while the virtualizer's scroll command is still in flight; a scroll
+ * by the test before it lands would be read as part of it.
+ */
 async function render(ui: React.ReactNode, newest: string) {
   await act(async () => root.render(<QueryClientProvider client={client}>{ui}</QueryClientProvider>));
-  await until(() => expect(articles().at(-1)?.textContent).toContain(newest));
+  await until(() => {
+    expect(articles().at(-1)?.textContent).toContain(newest);
+    const list = container.querySelector('[data-testid="message-list"]') as HTMLElement;
+    // At the end, or past it when a re-render made the rows shorter (a browser would clamp; the mock does not).
+    expect(list.scrollTop).toBeGreaterThanOrEqual(Math.max(0, list.scrollHeight - list.clientHeight));
+    expectSettled();
+  });
+}
+/** No scroll event or animation frame of the list's scrolling still to come. */
+function expectSettled() {
+  expect(scrollEventsPending.count).toBe(0);
+  expect(framesPending.size).toBe(0);
 }
 
 describe('estimateMessageHeight', () => {
@@ -114,6 +161,30 @@ describe('MessageList', () => {
     // Only the last answer offers Regenerate; the user messages offer Edit.
     expect(container.querySelectorAll('button').length).toBeGreaterThan(0);
     expect([...container.querySelectorAll('button')].filter((b) => b.textContent === 'Regenerate')).toHaveLength(1);
+  });
+
+  it('draws the newest rows in its first render, and parses no Markdown of the oldest loaded rows', async () => {
+    // Ids of their own: the cache is shared with the other tests.
+    const opened = conversation.map((message) => ({ ...message, id: `opened-${message.id}` }));
+    act(() =>
+      root.render(
+        <QueryClientProvider client={client}>
+          <MessageList
+            chatId="opened"
+            messages={opened}
+            live={null}
+            busy={false}
+            focusMessageId={null}
+            onRegenerate={() => {}}
+            onEdit={() => {}}
+          />
+        </QueryClientProvider>,
+      ),
+    );
+    // Before any scroll event: the rows are already the newest.
+    expect(articles().at(-1)?.textContent).toContain('Answer 1999');
+    const oldestAnswer = opened[1] as ChatMessage;
+    expect(markdownCache.has(oldestAnswer.id, oldestAnswer.content)).toBe(false);
   });
 
   it('keeps parsed Markdown per message: rendering the list again parses nothing', async () => {
@@ -239,6 +310,7 @@ describe('MessageList', () => {
         list().scrollTop = 4_000;
         list().dispatchEvent(new Event('scroll'));
       });
+      await until(expectSettled);
       const top = list().scrollTop;
       const height = list().scrollHeight;
       await act(async () =>

@@ -341,6 +341,15 @@ export function MessageList({
     getItemKey,
     overscan: 2,
     initialRect: { width: 800, height: 800 },
+    // A chat opens at its newest message (the effect below scrolls there): the first render already
+    // draws the rows at the end, by their estimated heights, instead of the oldest loaded rows, whose
+    // Markdown was parsed and highlighted for a frame nobody saw. A search hit still scrolls to its row.
+    // The end is the last row's bottom less the viewport (initialRect's until measured), where the
+    // scroll to the newest lands, not past it.
+    initialOffset: () =>
+      focusMessageId
+        ? 0
+        : Math.max(0, lead * 56 + estimates.reduce((sum, height) => sum + height, 0) + (live ? 120 : 0) - 800),
     useFlushSync: false,
   });
   let lastAnswer = -1;
