@@ -97,6 +97,64 @@ export function createJobsRepository(db: Db): JobsRepository {
     return row;
   };
 
+  /*
+   * Every job is claimed and completed once: these two statements are built once per repository and
+   * run with their values, because building them is most of their cost on PGlite (measured in the
+   * webhook-ack bench: ~1.2 ms of 2.4 ms per claim). The empty name keeps them unnamed statements on
+   * PostgreSQL, as every other query here (nothing is prepared on a pooled connection).
+   */
+  let claimQuery: ReturnType<typeof prepareClaim> | undefined;
+  const prepareClaim = () => {
+    const now = sql.placeholder('now');
+    const due = or(
+      and(inArray(jobs.status, ['waiting', 'delayed']), lte(jobs.runAt, now)),
+      and(eq(jobs.status, 'active'), lt(jobs.lockExpiresAt, now)),
+    );
+    const candidates = db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(eq(jobs.name, sql.placeholder('name')), due))
+      .orderBy(asc(jobs.runAt), asc(jobs.createdAt))
+      .limit(sql.placeholder('limit'))
+      .for('update', { skipLocked: true });
+    return db
+      .update(jobs)
+      .set({
+        status: 'active',
+        attempts: sql`${jobs.attempts} + 1`,
+        lockedBy: sql`${sql.placeholder('workerId')}`,
+        lockExpiresAt: sql`${sql.placeholder('lockExpiresAt')}`,
+        updatedAt: sql`${sql.placeholder('updatedAt')}`,
+      })
+      .where(inArray(jobs.id, candidates))
+      .returning()
+      .prepare('');
+  };
+  const claimStatement = () => (claimQuery ??= prepareClaim());
+  let completeQuery: ReturnType<typeof prepareComplete> | undefined;
+  const prepareComplete = () =>
+    db
+      .update(jobs)
+      .set({
+        status: 'completed',
+        result: sql`${sql.placeholder('result')}`,
+        lockedBy: null,
+        lockExpiresAt: null,
+        updatedAt: sql`${sql.placeholder('finishedAt')}`,
+        finishedAt: sql`${sql.placeholder('finishedAt')}`,
+      })
+      .where(
+        and(
+          eq(jobs.id, sql.placeholder('id')),
+          eq(jobs.status, 'active'),
+          eq(jobs.lockedBy, sql.placeholder('workerId')),
+          eq(jobs.attempts, sql.placeholder('attempt')),
+        ),
+      )
+      .returning({ id: jobs.id })
+      .prepare('');
+  const completeStatement = () => (completeQuery ??= prepareComplete());
+
   return {
     async insert(job) {
       const [inserted] = await db
@@ -125,28 +183,15 @@ export function createJobsRepository(db: Db): JobsRepository {
     findById,
 
     claim(options) {
-      const due = or(
-        and(inArray(jobs.status, ['waiting', 'delayed']), lte(jobs.runAt, options.now)),
-        and(eq(jobs.status, 'active'), lt(jobs.lockExpiresAt, options.now)),
-      );
-      const candidates = db
-        .select({ id: jobs.id })
-        .from(jobs)
-        .where(and(eq(jobs.name, options.name), due))
-        .orderBy(asc(jobs.runAt), asc(jobs.createdAt))
-        .limit(options.limit)
-        .for('update', { skipLocked: true });
-      return db
-        .update(jobs)
-        .set({
-          status: 'active',
-          attempts: sql`${jobs.attempts} + 1`,
-          lockedBy: options.workerId,
-          lockExpiresAt: options.lockExpiresAt,
-          updatedAt: options.now,
-        })
-        .where(inArray(jobs.id, candidates))
-        .returning();
+      // Values set by the statement itself pass as the driver's text; those compared go through the columns.
+      return claimStatement().execute({
+        name: options.name,
+        workerId: options.workerId,
+        limit: options.limit,
+        now: options.now,
+        lockExpiresAt: options.lockExpiresAt.toISOString(),
+        updatedAt: options.now.toISOString(),
+      });
     },
 
     async renewLeases(workerId, ids, lockExpiresAt, now) {
@@ -169,18 +214,13 @@ export function createJobsRepository(db: Db): JobsRepository {
     },
 
     async complete(lease, result, now) {
-      const updated = await db
-        .update(jobs)
-        .set({
-          status: 'completed',
-          result,
-          lockedBy: null,
-          lockExpiresAt: null,
-          updatedAt: now,
-          finishedAt: now,
-        })
-        .where(holds(lease))
-        .returning({ id: jobs.id });
+      const updated = await completeStatement().execute({
+        id: lease.id,
+        workerId: lease.workerId,
+        attempt: lease.attempt,
+        result: result === null || result === undefined ? null : JSON.stringify(result),
+        finishedAt: now.toISOString(),
+      });
       return updated.length > 0;
     },
 
