@@ -68,17 +68,22 @@ export async function startServer(
       },
       `Switchyard listening on ${url} (API docs at ${url}/docs)`,
     );
+    // In the background, a second after listening (so a readiness probe's first /ready, whose database
+    // checks would queue behind these reads, is not held up): what the chat page's first load would
+    // otherwise pay on its own requests (its routes' validators and serializers; in embedded mode, the
+    // database's first reads of chats and messages). A stop cancels it, or waits for it before the
+    // databases close.
+    let preparing: Promise<void> = Promise.resolve();
+    const prepareFirstLoad =
+      role === 'worker'
+        ? null
+        : setTimeout(() => {
+            preparing = (async () => {
+              if (parts.mode === 'embedded') await readChatsOnce(parts.databases.prod.db);
+              await compileAhead(firstLoadRoutes);
+            })().catch((error: unknown) => logger.warn({ err: error }, 'preparing the first page load failed'));
+          }, 1_000).unref();
     if (role !== 'worker') {
-      // In the background, a second after listening (so a readiness probe's first /ready, whose database
-      // checks would queue behind these reads, is not held up): what the chat page's first load would
-      // otherwise pay on its own requests (its routes' validators and serializers; in embedded mode, the
-      // database's first reads of chats and messages).
-      setTimeout(() => {
-        void (async () => {
-          if (parts.mode === 'embedded') await readChatsOnce(parts.databases.prod.db);
-          await compileAhead(firstLoadRoutes);
-        })().catch((error: unknown) => logger.warn({ err: error }, 'preparing the first page load failed'));
-      }, 1_000).unref();
       void parts.accounts
         .nextAccountBecomesAdmin()
         .then((noAdminYet) => {
@@ -97,6 +102,7 @@ export async function startServer(
       fastPathRequests,
       close() {
         closing ??= (async () => {
+          if (prepareFirstLoad) clearTimeout(prepareFirstLoad);
           startDraining();
           const drainDelayMs = config.shutdownDrainDelayMs;
           if (drainDelayMs > 0) {
@@ -132,6 +138,7 @@ export async function startServer(
           await app.close();
           clearTimeout(timeout);
           await adminSocket?.close();
+          await preparing;
           await parts.close();
           logger.info('Switchyard stopped');
         })();

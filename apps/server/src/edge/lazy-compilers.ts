@@ -78,30 +78,34 @@ export function createLazyCompilers(): LazyCompilers {
   const lazily = <T extends (data: unknown) => unknown>(
     route: unknown,
     build: () => T,
-    afterCall?: (wrapper: T, target: T) => void,
-    buildAhead: () => T = build,
+    options: {
+      /** Runs after each call with the wrapper and the compiled function. */
+      afterCall?: (wrapper: T, target: T) => void;
+      /** How a build ahead of the first request compiles it (default: as the first request would). */
+      buildAhead?: () => T;
+    } = {},
   ): T => {
     let compiled: T | undefined;
-    const ensure = (): T => {
-      compiled ??= build();
+    const compileWith = (make: () => T): T => {
+      compiled ??= make();
       pending.delete(ensure);
       return compiled;
     };
+    const ensure = (): T => compileWith(build);
     pending.add(ensure);
     const definition = route as RouteDefinition;
     const routeKey = `${String(definition.method)} ${String(definition.url)}`;
     const builds = ahead.get(routeKey) ?? [];
     builds.push(() => {
       if (compiled) return false;
-      compiled = buildAhead();
-      pending.delete(ensure);
+      compileWith(options.buildAhead ?? build);
       return true;
     });
     ahead.set(routeKey, builds);
     const wrapper = ((data: unknown) => {
       const target = compiled ?? ensure();
       const result = target(data);
-      afterCall?.(wrapper, target);
+      options.afterCall?.(wrapper, target);
       return result;
     }) as T;
     return wrapper;
@@ -115,14 +119,12 @@ export function createLazyCompilers(): LazyCompilers {
       const compile = buildValidatorEagerly(...factoryArgs);
       return (route: unknown) => {
         const key = record(route, (definition) => String(definition.httpPart));
-        const validator = lazily(
-          route,
-          () => compile(route) as Validator,
+        const validator = lazily(route, () => compile(route) as Validator, {
           // ajv reports what failed on the function itself; Fastify reads it from the one it called.
-          (wrapper: Validator, target: Validator) => {
+          afterCall(wrapper: Validator, target: Validator) {
             wrapper.errors = target.errors;
           },
-        );
+        });
         compiledByPart.set(key, validator);
         return validator;
       };
@@ -137,12 +139,9 @@ export function createLazyCompilers(): LazyCompilers {
       });
       return (route: unknown) => {
         const key = record(route, (definition) => `response ${String(definition.httpStatus)}`);
-        const serializer = lazily(
-          route,
-          () => compile(route) as (data: unknown) => string,
-          undefined,
-          () => compileWithValidators(route) as (data: unknown) => string,
-        );
+        const serializer = lazily(route, () => compile(route) as (data: unknown) => string, {
+          buildAhead: () => compileWithValidators(route) as (data: unknown) => string,
+        });
         compiledByPart.set(key, serializer);
         return serializer;
       };

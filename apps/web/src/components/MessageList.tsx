@@ -292,6 +292,9 @@ function nearBottom(element: HTMLElement | null): boolean {
  * opens with its newest messages: while `olderCount` more are on the server, the first row is a
  * "load older" button, and scrolling near the top loads them too (the view stays where it was).
  */
+/** The list's size until it is measured (happy-dom never measures it). */
+const initialRect = { width: 800, height: 800 };
+
 export function MessageList({
   chatId,
   messages,
@@ -340,16 +343,18 @@ export function MessageList({
     estimateSize,
     getItemKey,
     overscan: 2,
-    initialRect: { width: 800, height: 800 },
+    initialRect,
     // A chat opens at its newest message (the effect below scrolls there): the first render already
     // draws the rows at the end, by their estimated heights, instead of the oldest loaded rows, whose
     // Markdown was parsed and highlighted for a frame nobody saw. A search hit still scrolls to its row.
     // The end is the last row's bottom less the viewport (initialRect's until measured), where the
     // scroll to the newest lands, not past it.
-    initialOffset: () =>
-      focusMessageId
-        ? 0
-        : Math.max(0, lead * 56 + estimates.reduce((sum, height) => sum + height, 0) + (live ? 120 : 0) - 800),
+    initialOffset: () => {
+      if (focusMessageId) return 0;
+      let end = 0;
+      for (let index = 0; index < count; index++) end += estimateSize(index);
+      return Math.max(0, end - initialRect.height);
+    },
     useFlushSync: false,
   });
   let lastAnswer = -1;
