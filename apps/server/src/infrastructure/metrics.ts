@@ -23,6 +23,8 @@ export interface Metrics {
 
 /** V8's used heap right after the latest major (mark-compact) GC: the live heap, without the sawtooth. */
 let heapAfterMajorGc: number | null = null;
+/** Major collections observed so far: a reader can tell a fresh value from one left by an earlier collection. */
+let majorGcsObserved = 0;
 let gcObserver: PerformanceObserver | null = null;
 
 function observeMajorGc(): void {
@@ -30,10 +32,18 @@ function observeMajorGc(): void {
   gcObserver = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
-      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) heapAfterMajorGc = getHeapStatistics().used_heap_size;
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+        heapAfterMajorGc = getHeapStatistics().used_heap_size;
+        majorGcsObserved++;
+      }
     }
   });
   gcObserver.observe({ entryTypes: ['gc'] });
+}
+
+/** How many major collections the gauge has seen (0 before createMetrics starts observing). */
+export function majorGcsSeen(): number {
+  return majorGcsObserved;
 }
 
 /** One registry per server instance, so tests can run several servers in one process. */
