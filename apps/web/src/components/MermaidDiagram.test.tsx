@@ -1,11 +1,8 @@
 // @vitest-environment happy-dom
 import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { i18n } from '../lib/i18n';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { until } from '../testing/until';
-import { Markdown } from './Markdown';
-import { openBlockDelayMs } from './MermaidDiagram';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -13,6 +10,18 @@ import { openBlockDelayMs } from './MermaidDiagram';
 // and the Chromium e2e test (e2e/chat.test.ts) draws a real diagram.
 const renderer = vi.hoisted(() => ({ renderMermaid: vi.fn<(source: string, dark: boolean) => Promise<string>>() }));
 vi.mock('./mermaid-renderer', () => renderer);
+
+// Test files share a worker's module cache: an earlier file may have loaded MermaidDiagram with the real
+// renderer bound. A fresh module registry makes this file's imports see the mock.
+let i18n: typeof import('../lib/i18n')['i18n'];
+let Markdown: typeof import('./Markdown')['Markdown'];
+let openBlockDelayMs: number;
+beforeAll(async () => {
+  vi.resetModules();
+  ({ i18n } = await import('../lib/i18n'));
+  ({ Markdown } = await import('./Markdown'));
+  ({ openBlockDelayMs } = await import('./MermaidDiagram'));
+});
 
 const drawnSvg = '<svg data-drawn="yes"><g><text>A to B</text></g></svg>';
 let container: HTMLDivElement;

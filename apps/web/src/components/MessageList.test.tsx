@@ -25,16 +25,31 @@ let root: Root;
 // scroll command there until it has landed) and the scroll events scrollTo has yet to fire.
 // Each test has its own (a scroll event of the previous test may still fire in this one).
 let framesPending: Set<number>;
+// happy-dom's own scrollTop (on HTMLElement.prototype or one of its parents), put back after each test.
+const scrollTopDescriptor = scrollTopOf(HTMLElement.prototype);
+function scrollTopOf(prototype: object | null): PropertyDescriptor {
+  for (let at = prototype; at; at = Object.getPrototypeOf(at)) {
+    const descriptor = Object.getOwnPropertyDescriptor(at, 'scrollTop');
+    if (descriptor) return descriptor;
+  }
+  throw new Error('no scrollTop in the DOM under test');
+}
 let scrollEventsPending: { count: number };
 
 beforeEach(() => {
   vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(800);
   vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(800);
   // happy-dom does no layout: scrolling moves scrollTop.
+  // One descriptor for both accessors, put back in afterEach: spying on the getter and then the setter
+  // of one property restores the setter's spy over the getter's, which left this test's scrollTop
+  // behind for the next test file in the worker (ChatSidebar's scroll then read a stale offset).
   let scrollTop = 0;
-  vi.spyOn(HTMLElement.prototype, 'scrollTop', 'get').mockImplementation(() => scrollTop);
-  vi.spyOn(HTMLElement.prototype, 'scrollTop', 'set').mockImplementation((value: number) => {
-    scrollTop = value;
+  Object.defineProperty(HTMLElement.prototype, 'scrollTop', {
+    configurable: true,
+    get: () => scrollTop,
+    set: (value: number) => {
+      scrollTop = value;
+    },
   });
   vi.spyOn(HTMLElement.prototype, 'scrollHeight', 'get').mockImplementation(function (this: HTMLElement) {
     return Number.parseFloat((this.firstElementChild as HTMLElement | null)?.style.height ?? '') || 0;
@@ -93,6 +108,7 @@ beforeEach(() => {
 afterEach(() => {
   act(() => root.unmount());
   container.remove();
+  Object.defineProperty(HTMLElement.prototype, 'scrollTop', scrollTopDescriptor);
   vi.restoreAllMocks();
   vi.unstubAllGlobals();
 });
