@@ -52,6 +52,8 @@ const workers = process.argv[2] === 'server-2' ? 2 : 1;
 const rounds = Number(process.argv[3] ?? 5);
 /** `ab`: two gateways in the same minutes, SWITCHYARD_FAST_PATH=0 and =1, their rounds alternating. */
 const abFastPath = process.argv[4] === 'ab';
+/** Set once the gateways are being stopped: their exits are expected then. */
+let stopping = false;
 const directory = mkdtempSync(join(tmpdir(), 'switchyard-steady-'));
 const fake = await startFakeUpstream(join(directory, 'fake.log'));
 const entry = switchyardEntry();
@@ -97,6 +99,10 @@ async function startGateway(
     env: environment,
     logFile: join(directory, `${label}.log`),
     ...(profileDir ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
+  });
+  // A gateway that goes away mid-run says how, before a round fails on its missing /proc entry.
+  child.once('exit', (code, signal) => {
+    if (!stopping) console.error(`gateway ${label} exited: code ${code}, signal ${signal}`);
   });
   const baseUrl = `http://127.0.0.1:${setup.port}`;
   await waitForHealthy(`${baseUrl}/health`, performance.now(), { child, timeoutMs: 60_000 });
@@ -195,6 +201,7 @@ try {
     `direct c=1 p50 ${Math.round(direct.latencyMicroseconds?.p50 ?? Number.NaN)} p99 ${Math.round(direct.latencyMicroseconds?.p99 ?? Number.NaN)} µs`,
   );
 } finally {
+  stopping = true;
   for (const gateway of gateways) await stopProcess(gateway.child);
   await fake.stop();
   for (const databases of allDatabases) await databases.drop();

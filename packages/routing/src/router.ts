@@ -45,24 +45,51 @@ export interface StartedStream<Chunk = ChatCompletionChunk> {
  */
 export type Cancellation = AbortSignal | AbortController;
 
+/**
+ * Every routed call takes an optional `log`: the logger of the request it is made for (Fastify's
+ * `request.log`, which binds the request id as `reqId`), so its failed attempts and key cooldowns are
+ * logged with that id; without it, the router's own logger.
+ */
 export interface Router {
   /** The deployments tried, in order: the model's own (balanced), then each fallback model's. */
   candidates(route: ModelRoute): Deployment[];
-  complete(route: ModelRoute, request: ChatRequest, cancel: Cancellation): Promise<Routed<ChatCompletion>>;
-  stream(route: ModelRoute, request: ChatRequest, cancel: Cancellation): Promise<Routed<StartedStream>>;
-  embed(route: ModelRoute, request: EmbeddingsRequest, cancel: Cancellation): Promise<Routed<EmbeddingsResponse>>;
+  complete(
+    route: ModelRoute,
+    request: ChatRequest,
+    cancel: Cancellation,
+    log?: Pick<RoutingLogger, 'warn'>,
+  ): Promise<Routed<ChatCompletion>>;
+  stream(
+    route: ModelRoute,
+    request: ChatRequest,
+    cancel: Cancellation,
+    log?: Pick<RoutingLogger, 'warn'>,
+  ): Promise<Routed<StartedStream>>;
+  embed(
+    route: ModelRoute,
+    request: EmbeddingsRequest,
+    cancel: Cancellation,
+    log?: Pick<RoutingLogger, 'warn'>,
+  ): Promise<Routed<EmbeddingsResponse>>;
   /** Legacy text completions: the provider's own endpoint, or one chat turn per prompt (see text-completion.ts). */
   completeText(
     route: ModelRoute,
     request: TextCompletionRequest,
     cancel: Cancellation,
+    log?: Pick<RoutingLogger, 'warn'>,
   ): Promise<Routed<TextCompletion>>;
   streamText(
     route: ModelRoute,
     request: TextCompletionRequest,
     cancel: Cancellation,
+    log?: Pick<RoutingLogger, 'warn'>,
   ): Promise<Routed<StartedStream<TextCompletionChunk>>>;
-  moderate(route: ModelRoute, request: ModerationRequest, cancel: Cancellation): Promise<Routed<ModerationResponse>>;
+  moderate(
+    route: ModelRoute,
+    request: ModerationRequest,
+    cancel: Cancellation,
+    log?: Pick<RoutingLogger, 'warn'>,
+  ): Promise<Routed<ModerationResponse>>;
 }
 
 export interface RouterDependencies {
@@ -105,6 +132,7 @@ export function createRouter(dependencies: RouterDependencies): Router {
     provider: ProviderRuntime,
     signal: AbortSignal,
     call: (adapter: ProviderAdapter) => Promise<T>,
+    log: Pick<RoutingLogger, 'warn'>,
   ): Promise<T> {
     const only = provider.adapters[0];
     if (provider.keyIds.length === 0 && only) return call(only);
@@ -132,10 +160,7 @@ export function createRouter(dependencies: RouterDependencies): Router {
         const coolMs = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : provider.keyCooldownMs;
         await keyPools.coolDown(provider.id, keyId, Date.now() + coolMs);
         metrics.keyCooldowns.inc({ provider: provider.id });
-        logger.warn(
-          { provider: provider.id, key: pick.lease.index, coolMs },
-          'upstream key rate-limited; cooling down',
-        );
+        log.warn({ provider: provider.id, key: pick.lease.index, coolMs }, 'upstream key rate-limited; cooling down');
       }
     }
     throw new SwitchyardError('SY_ERR_UPSTREAM_RATE_LIMITED', `Every key of provider ${provider.id} was rate-limited`, {
@@ -149,6 +174,7 @@ export function createRouter(dependencies: RouterDependencies): Router {
     cancel: Cancellation,
     attempt: (adapter: ProviderAdapter, deployment: Deployment, attemptSignal: AbortSignal) => Promise<T>,
     keepInFlight = false,
+    log: Pick<RoutingLogger, 'warn'> = logger,
   ): Promise<Routed<T> & { release: () => void }> {
     const list = candidates(modelRoute);
     const signal = cancel instanceof AbortController ? cancel.signal : cancel;
@@ -160,8 +186,11 @@ export function createRouter(dependencies: RouterDependencies): Router {
         const done = inFlight.start(deployment.id);
         let outcome = 'ok';
         try {
-          const value = await withKey(deployment.provider, attemptSignal, (adapter) =>
-            attempt(adapter, deployment, attemptSignal),
+          const value = await withKey(
+            deployment.provider,
+            attemptSignal,
+            (adapter) => attempt(adapter, deployment, attemptSignal),
+            log,
           );
           if (keepInFlight) release = done;
           return value;
@@ -185,7 +214,7 @@ export function createRouter(dependencies: RouterDependencies): Router {
             model: modelRoute.id,
             code: isSwitchyardError(error) ? error.code : 'unknown',
           });
-          logger.warn(
+          log.warn(
             { deployment: candidate.id, model: modelRoute.id, code: isSwitchyardError(error) ? error.code : undefined },
             'upstream attempt failed',
           );
@@ -201,6 +230,7 @@ export function createRouter(dependencies: RouterDependencies): Router {
     modelRoute: ModelRoute,
     cancel: Cancellation,
     open: (adapter: ProviderAdapter, target: Deployment, signal: AbortSignal) => AsyncIterable<Chunk>,
+    log: Pick<RoutingLogger, 'warn'> | undefined,
   ): Promise<Routed<StartedStream<Chunk>>> {
     const routed = await route(
       modelRoute,
@@ -211,6 +241,7 @@ export function createRouter(dependencies: RouterDependencies): Router {
         return { first: first.done ? null : first.value, rest: iterator };
       },
       true,
+      log,
     );
     return {
       value: { ...routed.value, release: routed.release },
@@ -221,44 +252,78 @@ export function createRouter(dependencies: RouterDependencies): Router {
 
   return {
     candidates,
-    async complete(modelRoute, request, cancel) {
-      const { value, deployment, attempts } = await route(modelRoute, cancel, (adapter, target, attemptSignal) =>
-        adapter.chat({ ...request, model: target.upstreamModel }, { signal: attemptSignal }),
+    async complete(modelRoute, request, cancel, log) {
+      const { value, deployment, attempts } = await route(
+        modelRoute,
+        cancel,
+        (adapter, target, attemptSignal) =>
+          adapter.chat({ ...request, model: target.upstreamModel }, { signal: attemptSignal }),
+        false,
+        log,
       );
       return { value, deployment, attempts };
     },
-    stream(modelRoute, request, cancel) {
-      return startStream(modelRoute, cancel, (adapter, target, signal) =>
-        adapter.streamChat({ ...request, model: target.upstreamModel }, { signal }),
+    stream(modelRoute, request, cancel, log) {
+      return startStream(
+        modelRoute,
+        cancel,
+        (adapter, target, signal) => adapter.streamChat({ ...request, model: target.upstreamModel }, { signal }),
+        log,
       );
     },
-    async completeText(modelRoute, request, cancel) {
-      const { value, deployment, attempts } = await route(modelRoute, cancel, (adapter, target, attemptSignal) =>
-        completeTextWith(adapter, { ...request, model: target.upstreamModel }, { signal: attemptSignal }),
+    async completeText(modelRoute, request, cancel, log) {
+      const { value, deployment, attempts } = await route(
+        modelRoute,
+        cancel,
+        (adapter, target, attemptSignal) =>
+          completeTextWith(adapter, { ...request, model: target.upstreamModel }, { signal: attemptSignal }),
+        false,
+        log,
       );
       return { value, deployment, attempts };
     },
-    streamText(modelRoute, request, cancel) {
-      return startStream(modelRoute, cancel, (adapter, target, signal) =>
-        streamTextWith(adapter, { ...request, model: target.upstreamModel }, { signal }),
+    streamText(modelRoute, request, cancel, log) {
+      return startStream(
+        modelRoute,
+        cancel,
+        (adapter, target, signal) => streamTextWith(adapter, { ...request, model: target.upstreamModel }, { signal }),
+        log,
       );
     },
-    async moderate(modelRoute, request, cancel) {
-      const { value, deployment, attempts } = await route(modelRoute, cancel, (adapter, target, attemptSignal) => {
-        if (!adapter.moderate) {
-          throw new SwitchyardError('SY_ERR_UPSTREAM_BAD_REQUEST', `Provider ${target.provider.id} has no moderations`);
-        }
-        return adapter.moderate({ ...request, model: target.upstreamModel }, { signal: attemptSignal });
-      });
+    async moderate(modelRoute, request, cancel, log) {
+      const { value, deployment, attempts } = await route(
+        modelRoute,
+        cancel,
+        (adapter, target, attemptSignal) => {
+          if (!adapter.moderate) {
+            throw new SwitchyardError(
+              'SY_ERR_UPSTREAM_BAD_REQUEST',
+              `Provider ${target.provider.id} has no moderations`,
+            );
+          }
+          return adapter.moderate({ ...request, model: target.upstreamModel }, { signal: attemptSignal });
+        },
+        false,
+        log,
+      );
       return { value, deployment, attempts };
     },
-    async embed(modelRoute, request, cancel) {
-      const { value, deployment, attempts } = await route(modelRoute, cancel, (adapter, target, attemptSignal) => {
-        if (!adapter.embed) {
-          throw new SwitchyardError('SY_ERR_UPSTREAM_BAD_REQUEST', `Provider ${target.provider.id} has no embeddings`);
-        }
-        return adapter.embed({ ...request, model: target.upstreamModel }, { signal: attemptSignal });
-      });
+    async embed(modelRoute, request, cancel, log) {
+      const { value, deployment, attempts } = await route(
+        modelRoute,
+        cancel,
+        (adapter, target, attemptSignal) => {
+          if (!adapter.embed) {
+            throw new SwitchyardError(
+              'SY_ERR_UPSTREAM_BAD_REQUEST',
+              `Provider ${target.provider.id} has no embeddings`,
+            );
+          }
+          return adapter.embed({ ...request, model: target.upstreamModel }, { signal: attemptSignal });
+        },
+        false,
+        log,
+      );
       return { value, deployment, attempts };
     },
   };

@@ -73,7 +73,7 @@ export async function enqueueSkillCall(
         skill,
         input,
       },
-      { environment: principal.environment },
+      { environment: principal.environment, trace: { requestId: request.id } },
     );
     const urls = urlsOf(job.id);
     return {

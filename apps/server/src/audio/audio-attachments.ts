@@ -17,6 +17,8 @@ export interface AudioAttachmentUpload {
   readonly objectKey: string;
   readonly bytes: Buffer;
   readonly container: AudioContainer;
+  /** The upload's request (its X-Request-Id): stored with the transcription job, whose log lines carry it. */
+  readonly requestId?: string;
 }
 
 /** Audio attached to a chat: its transcript becomes the file's text, as a document's extracted text does. */
@@ -65,7 +67,11 @@ export function createAudioAttachments(dependencies: AudioAttachmentDependencies
         fileId: upload.fileId,
         quota: { day: reservation.day, seconds: reservation.seconds },
       },
-      { environment: upload.environment, jobId: newAudioJobId() },
+      {
+        environment: upload.environment,
+        jobId: newAudioJobId(),
+        ...(upload.requestId ? { trace: { requestId: upload.requestId } } : {}),
+      },
     );
   }
 

@@ -175,7 +175,7 @@ async function recogniseUpload(
             quota: { day: reservation.day, seconds: reservation.seconds },
             ...(chat ? { conversationId: chat.conversationId, userId: chat.userId } : {}),
           },
-          { environment: caller.environment, jobId: id },
+          { environment: caller.environment, jobId: id, trace: { requestId: request.id } },
         );
       } catch (error) {
         await forget();

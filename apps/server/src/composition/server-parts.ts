@@ -57,7 +57,6 @@ import { registerAudioJob } from '../audio/audio-job';
 import { type AudioModels, createAudioModels } from '../audio/audio-models';
 import { type AudioQuota, createAudioQuota } from '../audio/audio-quota';
 import { purgeExpiredRecordings } from '../audio/audio-recordings';
-import { currentRequest } from '../edge/request-context';
 import { startTracing, type Tracing } from '../edge/tracing';
 import { createPlatformEventBus, type PlatformEventBus } from '../events/event-bus';
 import { createFlowService, type FlowService } from '../events/flows';
@@ -78,7 +77,6 @@ import {
   isServerMode,
   openDatabases,
 } from '../infrastructure/databases';
-import { logRequestIdsFrom } from '../infrastructure/logger';
 import {
   createMetrics,
   type Metrics,
@@ -218,8 +216,6 @@ export async function createServerParts(
   options: ServerPartsOptions = {},
 ): Promise<ServerParts> {
   const mode = isServerMode(config) ? 'server' : 'embedded';
-  // Log lines written for a request (hooks, handlers, the jobs and event handlers it started) carry its id.
-  logRequestIdsFrom(() => currentRequest()?.requestId);
   const secrets = scrubberFor(config);
   const socketPath = mode === 'embedded' ? adminSocketPath(config.dataDir) : null;
   const lock: DataDirLock | null =

@@ -23,7 +23,6 @@ import type { EdgeReply, EdgeRequest } from './edge-request';
 import { assertTrustedOrigin } from './origin-check';
 import { applyPlanBeforeHandler, applyPlanRequestLimits, type EdgePlans } from './plan-limits';
 import type { Principal, RouteBehaviour } from './principal';
-import { runInRequest } from './request-context';
 import { closeConnectionAfter, type RequestTracker } from './request-tracker';
 
 /** What the request hooks use: who is calling (keys, sessions), their limits, and what to record. */
@@ -364,8 +363,8 @@ async function applyRateLimit(edge: EdgeDependencies, request: EdgeRequest, repl
  */
 export interface RequestRules {
   /**
-   * First: the request id header, the in-flight tracker, then `next` (the rest of the request) inside the
-   * request's context (and its span when tracing).
+   * First: the request id header, the in-flight tracker, then `next` (the rest of the request), inside its
+   * span when tracing. The request id is passed on explicitly (request.id, request.log), not held in a context.
    */
   enter(request: EdgeRequest, reply: EdgeReply, next: () => void): void;
   /**
@@ -386,10 +385,9 @@ export function createRequestRules(edge: EdgeDependencies): RequestRules {
     enter(request, reply, next) {
       reply.header('x-request-id', request.id);
       edge.tracker?.start(request, reply.raw);
-      const context = { requestId: request.id };
       const tracing = edge.tracing;
-      if (tracing) runInRequest(context, () => tracing.start(request, next));
-      else runInRequest(context, next);
+      if (tracing) tracing.start(request, next);
+      else next();
     },
     admit: (request, reply) => admit(edge, failures, request, reply),
     beforeHandler(request) {
@@ -471,8 +469,7 @@ export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencie
   app.decorateRequest('streaming', false);
   app.decorateRequest('errorCode', null);
 
-  // Callback style: the rest of the request (hooks, handler, what it enqueues or publishes) runs inside
-  // the request's context, so job and event logs carry its id (and, when tracing, its span).
+  // Callback style: when tracing, the rest of the request (hooks, handler) runs inside its span.
   app.addHook('onRequest', (request, reply, done) => rules.enter(request, reply, done));
   app.addHook('onRequest', (request, reply) => rules.admit(request, reply));
 

@@ -12,7 +12,6 @@ import {
   type RetryPolicy,
 } from '@switchyard/events';
 import type { Logger } from 'pino';
-import { currentRequest, runInRequest } from '../edge/request-context';
 import type { Tracing } from '../edge/tracing';
 
 /** The bus every capability publishes to and subscribes its consumer groups on. */
@@ -69,29 +68,26 @@ export function createPlatformEventBus(options: EventBusOptions): PlatformEventB
 }
 
 /**
- * Events remember the request they were published for (its X-Request-Id and trace context), as jobs do:
- * a handler runs inside that request's context, so its log lines carry the request id (`reqId`) and the
- * events it publishes in turn carry the same trace.
+ * Events remember the request they were published for, as jobs do: the publisher passes its id
+ * (`trace: { requestId: request.id }`, see requestTrace), the trace context is added when tracing. A handler
+ * that logs, publishes or enqueues for an event passes `event.trace?.requestId` on (handlerLog,
+ * requestTrace), so one id follows a request through a chain of events.
  */
 export function withRequestTrace(bus: PlatformEventBus, tracing: Tracing | null): PlatformEventBus {
+  if (tracing === null) return bus;
   const traced = <Options extends { trace?: EventTrace }>(options: Options): Options => {
-    const requestId = currentRequest()?.requestId;
-    const carrier = tracing?.carrier() ?? null;
-    if (requestId === undefined && carrier === null) return options;
-    return { ...options, trace: { ...options.trace, ...(requestId ? { requestId } : {}), ...carrier } };
+    const carrier = tracing.carrier();
+    if (carrier === null) return options;
+    return { ...options, trace: { ...options.trace, ...carrier } };
   };
   const publish: PlatformEventBus['publish'] = (name, payload, options) => bus.publish(name, payload, traced(options));
   const publishInTransaction: PlatformEventBus['publishInTransaction'] = (transaction, name, payload, options) =>
     bus.publishInTransaction(transaction, name, payload, traced(options));
-  const subscribe: PlatformEventBus['subscribe'] = (group, names, handler, subscribeOptions) =>
-    bus.subscribe(
-      group,
-      names,
-      (event, context) => {
-        const requestId = event.trace?.requestId;
-        return requestId ? runInRequest({ requestId }, () => handler(event, context)) : handler(event, context);
-      },
-      subscribeOptions,
-    );
-  return Object.assign(Object.create(bus) as PlatformEventBus, { publish, publishInTransaction, subscribe });
+  return Object.assign(Object.create(bus) as PlatformEventBus, { publish, publishInTransaction });
+}
+
+/** The logger a handler of `event` logs with: its lines carry the request id of the event's origin as `reqId`. */
+export function handlerLog<L extends Pick<Logger, 'child'>>(logger: L, event: { trace?: EventTrace | null }): L {
+  const requestId = event.trace?.requestId;
+  return requestId ? (logger.child({ reqId: requestId }) as unknown as L) : logger;
 }

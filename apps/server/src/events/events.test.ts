@@ -11,8 +11,9 @@ import {
   uniqueAmqpPrefix,
 } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runInRequest } from '../edge/request-context';
+import { requestTrace } from '../edge/request-context';
 import { startTestServer, type TestServer } from '../testing/test-server';
+import { handlerLog } from './event-bus';
 import { flowLogGroup } from './flows';
 
 interface SseFrame {
@@ -100,25 +101,30 @@ describe('events: flows over SSE and dead letters (embedded)', () => {
     ]);
   });
 
-  it('events published while serving a request carry its X-Request-Id; handlers log with it and pass it on', async () => {
+  it('events published for a request carry its X-Request-Id; handlers log with it and pass it on', async () => {
     const { events, logger } = server.parts;
     const relayed: Array<{ name: string; requestId: string | undefined }> = [];
     await events.subscribe('trace-test-first', 'FlowStageChanged', async (event) => {
       if (event.payload.stage !== 'traced') return;
-      logger.info({ eventId: event.id }, 'trace test: first handler ran');
-      // Published by the handler, outside any HTTP request: it carries the same request id.
-      await events.publish('FlowCompleted', { outcome: 'succeeded' }, { environment: 'prod', flowId: 'trace-test' });
+      handlerLog(logger, event).info({ eventId: event.id }, 'trace test: first handler ran');
+      // Published by the handler, outside any HTTP request: it passes the event's request id on.
+      await events.publish(
+        'FlowCompleted',
+        { outcome: 'succeeded' },
+        { environment: 'prod', flowId: 'trace-test', ...requestTrace(event.trace?.requestId) },
+      );
     });
     await events.subscribe('trace-test-second', 'FlowCompleted', (event) => {
       if (event.flowId !== 'trace-test') return;
       relayed.push({ name: event.name, requestId: event.trace?.requestId });
-      logger.info('trace test: second handler ran');
+      handlerLog(logger, event).info('trace test: second handler ran');
     });
 
-    // A request's hooks run the rest of it in its context (edge/hooks.ts); a key-authenticated route that
-    // publishes goes through the same runInRequest.
-    const published = await runInRequest({ requestId: 'req-trace-0001' }, () =>
-      events.publish('FlowStageChanged', { stage: 'traced', status: 'started' }, { environment: 'prod' }),
+    // What a route does: it passes its request's id (request.id, from X-Request-Id) with the publish.
+    const published = await events.publish(
+      'FlowStageChanged',
+      { stage: 'traced', status: 'started' },
+      { environment: 'prod', ...requestTrace('req-trace-0001') },
     );
     expect(published.trace).toEqual({ requestId: 'req-trace-0001' });
     await eventually(() => expect(relayed).toEqual([{ name: 'FlowCompleted', requestId: 'req-trace-0001' }]));
@@ -127,14 +133,14 @@ describe('events: flows over SSE and dead letters (embedded)', () => {
       ['trace test: first handler ran', 'req-trace-0001'],
       ['trace test: second handler ran', 'req-trace-0001'],
     ]);
-    // Outside a request nothing is added, and no line gets a request id it does not have.
+    // Without one nothing is added, and no line gets a request id it does not have.
     const untraced = await events.publish(
       'FlowStageChanged',
       { stage: 'plain', status: 'started' },
       { environment: 'prod' },
     );
     expect(untraced.trace).toBeUndefined();
-    logger.info('trace test: outside any request');
+    handlerLog(logger, untraced).info('trace test: outside any request');
     expect(server.logs.find((line) => line.msg === 'trace test: outside any request')?.reqId).toBeUndefined();
   });
 

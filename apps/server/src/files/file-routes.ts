@@ -85,6 +85,7 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
         objectKey,
         bytes,
         container,
+        requestId: request.id,
       });
     } catch (error) {
       await repository.delete(id).catch(() => {});
@@ -154,7 +155,7 @@ export function registerFileRoutes(app: FastifyInstance, files: FileDependencies
         await files.jobs.enqueue(
           'document.extract',
           { environment, documentId: id, objectKey, mimeType },
-          { environment, jobId: id },
+          { environment, jobId: id, trace: { requestId: request.id } },
         );
         return reply.code(201).send(publicFile(row));
       },

@@ -53,7 +53,7 @@ export async function enqueueChat(
         messages: messages as never,
         params,
       },
-      { environment },
+      { environment, trace: { requestId: request.id } },
     );
     const body = describeChatJob(job);
     return { status: 202, body, headers: { location: String(body.status_url) } };

@@ -152,7 +152,7 @@ export async function completeChat(
   const plan = planCache(gateway, call, route, body);
   const cached = await readCache(gateway, call, plan);
   if (cached) return { ...cached, cache: 'HIT' };
-  const routed = await gateway.router.complete(route, body, cancel);
+  const routed = await gateway.router.complete(route, body, cancel, call.log);
   const answer = { completion: routed.value, deployment: routed.deployment.id };
   const finish = routed.value.choices[0]?.finish_reason;
   if (finish === 'stop' || finish === 'length') writeCache(gateway, call, plan, answer);
@@ -208,7 +208,7 @@ export async function startChatStream(
   const plan = planCache(gateway, call, route, body);
   const cached = await readCache(gateway, call, plan);
   if (cached) return { chunks: replay(cached), deployment: cached.deployment, cache: 'HIT' };
-  const routed = await gateway.router.stream(route, body, cancel);
+  const routed = await gateway.router.stream(route, body, cancel, call.log);
   const deployment = routed.deployment.id;
   const { first, rest, release } = routed.value;
 

@@ -60,7 +60,7 @@ export function registerCompletionsRoutes(app: FastifyInstance, gateway: Gateway
         return answer.completion;
       }
 
-      const started = await startTextStream(gateway, route, body, signal);
+      const started = await startTextStream(gateway, route, body, signal, request.log);
       tagAnswer(reply, { deployment: started.deployment, cache: 'BYPASS' });
       return sendEventStream(
         reply,

@@ -31,7 +31,12 @@ export function registerEmbeddingsRoutes(app: FastifyInstance, gateway: GatewayD
       request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
       const embeddingsRequest: EmbeddingsRequest = { model: route.id, input: request.body.input };
       if (request.body.dimensions !== undefined) embeddingsRequest.dimensions = request.body.dimensions;
-      const routed = await gateway.router.embed(route, embeddingsRequest, clientDisconnectSignal(request, reply));
+      const routed = await gateway.router.embed(
+        route,
+        embeddingsRequest,
+        clientDisconnectSignal(request, reply),
+        request.log,
+      );
       reply.header('x-switchyard-model', routed.deployment.id);
       request.usageInfo = { model: route.id, promptTokens: routed.value.usage.prompt_tokens, completionTokens: 0 };
       if (request.body.encoding_format !== 'base64') return routed.value;

@@ -67,6 +67,7 @@ export function registerModerationsRoutes(app: FastifyInstance, gateway: Gateway
         route,
         { model: route.id, input: request.body.input },
         clientDisconnectSignal(request, reply),
+        request.log,
       );
       reply.header('x-switchyard-model', routed.deployment.id);
       request.usageInfo = { model: route.id, promptTokens: 0, completionTokens: 0 };

@@ -314,6 +314,7 @@ export function registerOllamaRoutes(app: FastifyInstance, gateway: GatewayDepen
       route,
       { model: route.id, input, ...(dimensions !== undefined ? { dimensions } : {}) },
       clientDisconnectSignal(request, reply),
+      request.log,
     );
     reply.header('x-switchyard-model', routed.deployment.id);
     request.usageInfo = { model: route.id, promptTokens: routed.value.usage.prompt_tokens, completionTokens: 0 };

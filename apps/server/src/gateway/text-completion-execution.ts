@@ -97,7 +97,7 @@ export async function completeText(
   const plan = planCache(gateway, call, route, cacheMaterial(body));
   const cached = await readCache<TextCompletion>(gateway, call, plan);
   if (cached) return { ...cached, cache: 'HIT' };
-  const routed = await gateway.router.completeText(route, body, cancel);
+  const routed = await gateway.router.completeText(route, body, cancel, call.log);
   const answer = { completion: routed.value, deployment: routed.deployment.id };
   const finished = routed.value.choices.every(
     (choice) => choice.finish_reason === 'stop' || choice.finish_reason === 'length',
@@ -117,8 +117,10 @@ export async function startTextStream(
   route: ModelRoute,
   body: TextCompletionRequest,
   cancel: Cancellation,
+  /** The request's logger: failed attempts are logged with its request id. */
+  log?: ChatCall['log'],
 ): Promise<StartedTextStream> {
-  const routed = await gateway.router.streamText(route, body, cancel);
+  const routed = await gateway.router.streamText(route, body, cancel, log);
   const { first, rest, release } = routed.value;
   async function* chunks(): AsyncGenerator<TextCompletionChunk> {
     try {

@@ -152,14 +152,14 @@ export function registerGiftFinderRoutes(app: FastifyInstance, dependencies: Gif
             locale: body.locale ?? null,
             profileRequested,
           },
-          { environment, flowId: id, id: `${id}-start` },
+          { environment, flowId: id, id: `${id}-start`, trace: { requestId: request.id } },
         );
         if (profileRequested) {
           await events.publishInTransaction(
             transaction,
             'StalkingAnalyzeRequested',
             { sessionId: id, links, text, consent: true },
-            { environment, flowId: id, id: `${id}-profile` },
+            { environment, flowId: id, id: `${id}-profile`, trace: { requestId: request.id } },
           );
         }
       });
@@ -207,7 +207,7 @@ export function registerGiftFinderRoutes(app: FastifyInstance, dependencies: Gif
           transaction,
           'ChatUserAnswered',
           { sessionId: id, message },
-          { environment, flowId: id, id: `${id}-answer-${turn}` },
+          { environment, flowId: id, id: `${id}-answer-${turn}`, trace: { requestId: request.id } },
         );
       });
       relaySoon();

@@ -192,6 +192,37 @@ describe('gift finder end to end (embedded)', () => {
     expect(list.data[0]).toMatchObject({ id, status: 'ready', recipient: 'my sister Ana' });
   }, 60_000);
 
+  it('the events its services publish carry the X-Request-Id of the request that led to them', async () => {
+    const seen: Array<{ flowId: string | null; name: string; requestId: string | undefined }> = [];
+    await server.parts.events.subscribe('gift-request-id-test', ['ChatQuestionAsked', 'FlowStageChanged'], (event) => {
+      seen.push({ flowId: event.flowId, name: event.name, requestId: event.trace?.requestId });
+    });
+    const post = (path: string, body: unknown, requestId: string) =>
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${owner}`, 'content-type': 'application/json', 'x-request-id': requestId },
+        body: JSON.stringify(body),
+      });
+    const created = await post(base, { recipient: 'my brother' }, 'gift-req-start');
+    expect(created.status).toBe(201);
+    const id = (await readJson(created)).session.id as string;
+    const questions = () => seen.filter((entry) => entry.flowId === id && entry.name === 'ChatQuestionAsked');
+    // The interview service's handler asks the first question for the event the start request published.
+    await eventually(() => expect(questions()).toHaveLength(1));
+    expect(seen.find((entry) => entry.flowId === id && entry.name === 'FlowStageChanged')?.requestId).toBe(
+      'gift-req-start',
+    );
+    expect(questions()[0]?.requestId).toBe('gift-req-start');
+    await eventually(async () => expect((await session(id)).awaiting_answer).toBe(true));
+    expect((await post(`${base}/${id}/answers`, { text: 'He is 40, likes hiking' }, 'gift-req-answer')).status).toBe(
+      202,
+    );
+    // The next question comes from the answer's request.
+    await eventually(() =>
+      expect(questions().map((entry) => entry.requestId)).toEqual(['gift-req-start', 'gift-req-answer']),
+    );
+  });
+
   it('answers 404 for another caller’s session, in another environment, and 401/403 without the apps scope', async () => {
     const { session: created } = await readJson(await call(owner, 'POST', base, {}));
     for (const key of [stranger, devKey]) {

@@ -1,6 +1,6 @@
 import type { Environment } from '@switchyard/core';
 import { type Db, type GiftService, withGiftServiceRole } from '@switchyard/db';
-import type { EventContext, EventEnvelope } from '@switchyard/events';
+import type { EventContext, EventEnvelope, EventHandler, EventPayload, PlatformEvents } from '@switchyard/events';
 import type { Logger } from 'pino';
 import type { PlatformEventBus } from '../events/event-bus';
 import type { Databases } from '../infrastructure/databases';
@@ -30,6 +30,46 @@ export function inService<T>(
 }
 
 type Publishable = Parameters<PlatformEventBus['publish']>[0];
+
+/**
+ * The context a handler of `event` works in: what it publishes carries the request id the event came with
+ * (its `trace.requestId`, from the X-Request-Id of the request that started the chain), and its log lines
+ * carry it as `reqId`. Without one, the context itself.
+ */
+export function forEvent(context: GiftServiceContext, event: Pick<EventEnvelope, 'trace'>): GiftServiceContext {
+  const requestId = event.trace?.requestId;
+  if (!requestId) return context;
+  const trace = { requestId };
+  const bus: PlatformEventBus = Object.assign(Object.create(context.bus) as PlatformEventBus, {
+    publish: ((name, payload, options) =>
+      context.bus.publish(name, payload, {
+        ...options,
+        trace: { ...trace, ...options.trace },
+      })) as PlatformEventBus['publish'],
+  });
+  const { logger } = context;
+  const scopedLogger: GiftServiceContext['logger'] =
+    'child' in logger && typeof logger.child === 'function'
+      ? (logger as Logger).child({ reqId: requestId })
+      : ({
+          warn: (object: object, message?: string) => logger.warn({ reqId: requestId, ...object }, message),
+          info: (object: object, message?: string) => logger.info({ reqId: requestId, ...object }, message),
+        } as GiftServiceContext['logger']);
+  return { ...context, bus, logger: scopedLogger };
+}
+
+/**
+ * Subscribes a handler built for each delivery by `handlerIn` from the context scoped to its event
+ * (forEvent), so the service's functions publish and log with the request id the event came with.
+ */
+export function subscribeForEvent<Name extends Publishable>(
+  context: GiftServiceContext,
+  group: string,
+  names: Name | readonly Name[],
+  handlerIn: (context: GiftServiceContext) => EventHandler<EventPayload<PlatformEvents, Name>>,
+): Promise<void> {
+  return context.bus.subscribe(group, names, (event, delivery) => handlerIn(forEvent(context, event))(event, delivery));
+}
 
 /**
  * Publishes an event of the session's flow under a deterministic id: a handler that runs again

@@ -2,7 +2,14 @@ import { createGiftIdeasRepository, type GiftIdeaRequestRow } from '@switchyard/
 import type { GiftEvent, Idea, Summary } from './gift-events';
 import { noUsage } from './gift-events';
 import { type AnswerCheck, type GiftModel, read } from './gift-model';
-import { type GiftServiceContext, guarded, inService, publishFor, publishStage } from './gift-service-context';
+import {
+  type GiftServiceContext,
+  guarded,
+  inService,
+  publishFor,
+  publishStage,
+  subscribeForEvent,
+} from './gift-service-context';
 
 export const ideasGroup = 'gift-ideas';
 
@@ -51,50 +58,51 @@ const isComplete = (row: GiftIdeaRequestRow) =>
  * profile was asked for), then has the model turn both into ideas with search queries and price
  * ranges (GiftIdeasReady). The ideas are stored once; a redelivery republishes them.
  */
-export function createIdeasService(context: GiftServiceContext, model: GiftModel, maxIdeas: number) {
-  async function generate(event: GiftEvent<'GiftGenerateRequested' | 'StalkingCompleted'>, row: GiftIdeaRequestRow) {
-    const { sessionId } = event.payload;
-    const environment = event.environment;
-    const summary = row.summary as Summary;
-    const currency = row.currency ?? 'EUR';
-    const profileInterests = row.profileInterests ?? [];
-    let ideas = row.ideas as Idea[] | null;
-    let usage = noUsage;
-    if (!ideas) {
-      await publishStage(context, environment, sessionId, 'ideas', 'started');
-      const answer = await model.json(
-        'ideas',
-        [
-          { role: 'system', content: systemPrompt(maxIdeas, currency) },
-          {
-            role: 'user',
-            content: JSON.stringify({ recipient: summary, interests_from_profile: profileInterests, currency }),
-          },
-        ],
-        (value) => checkIdeas(value, sessionId, maxIdeas),
-      );
-      usage = answer.usage;
-      ideas = (await inService(context, environment, 'ideas', (db) =>
-        createGiftIdeasRepository(db).saveIdeas(sessionId, answer.value, context.now()),
-      )) as Idea[];
-    }
-    await publishFor(
-      context,
-      environment,
-      sessionId,
-      'GiftIdeasReady',
-      { sessionId, ideas, currency, summary, profileInterests, usage },
-      'ideas',
-    );
-    await publishStage(context, environment, sessionId, 'ideas', 'completed');
-  }
-
+export function createIdeasService(service: GiftServiceContext, model: GiftModel, maxIdeas: number) {
   return {
-    async subscribe(): Promise<void> {
-      await context.bus.subscribe(
-        ideasGroup,
-        ['GiftGenerateRequested', 'StalkingCompleted'],
-        async (event, delivery) => {
+    subscribe: (): Promise<void> =>
+      subscribeForEvent(service, ideasGroup, ['GiftGenerateRequested', 'StalkingCompleted'], (context) => {
+        async function generate(
+          event: GiftEvent<'GiftGenerateRequested' | 'StalkingCompleted'>,
+          row: GiftIdeaRequestRow,
+        ) {
+          const { sessionId } = event.payload;
+          const environment = event.environment;
+          const summary = row.summary as Summary;
+          const currency = row.currency ?? 'EUR';
+          const profileInterests = row.profileInterests ?? [];
+          let ideas = row.ideas as Idea[] | null;
+          let usage = noUsage;
+          if (!ideas) {
+            await publishStage(context, environment, sessionId, 'ideas', 'started');
+            const answer = await model.json(
+              'ideas',
+              [
+                { role: 'system', content: systemPrompt(maxIdeas, currency) },
+                {
+                  role: 'user',
+                  content: JSON.stringify({ recipient: summary, interests_from_profile: profileInterests, currency }),
+                },
+              ],
+              (value) => checkIdeas(value, sessionId, maxIdeas),
+            );
+            usage = answer.usage;
+            ideas = (await inService(context, environment, 'ideas', (db) =>
+              createGiftIdeasRepository(db).saveIdeas(sessionId, answer.value, context.now()),
+            )) as Idea[];
+          }
+          await publishFor(
+            context,
+            environment,
+            sessionId,
+            'GiftIdeasReady',
+            { sessionId, ideas, currency, summary, profileInterests, usage },
+            'ideas',
+          );
+          await publishStage(context, environment, sessionId, 'ideas', 'completed');
+        }
+
+        return async (event, delivery) => {
           await guarded(context, event, delivery, 'ideas', async () => {
             const { sessionId } = event.payload;
             const changes =
@@ -115,8 +123,7 @@ export function createIdeasService(context: GiftServiceContext, model: GiftModel
             // Only the event that completed the request makes the ideas (its redelivery too).
             if (row.triggeredBy === event.id) await generate(event as GiftEvent<'GiftGenerateRequested'>, row);
           });
-        },
-      );
-    },
+        };
+      }),
   };
 }

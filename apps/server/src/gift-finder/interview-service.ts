@@ -3,7 +3,14 @@ import { createGiftInterviewRepository, type GiftInterviewMessageRow } from '@sw
 import type { ChatMessage } from '@switchyard/providers';
 import type { GiftEvent, Summary, Usage } from './gift-events';
 import { type AnswerCheck, type GiftModel, read } from './gift-model';
-import { type GiftServiceContext, guarded, inService, publishFor, publishStage } from './gift-service-context';
+import {
+  type GiftServiceContext,
+  guarded,
+  inService,
+  publishFor,
+  publishStage,
+  subscribeForEvent,
+} from './gift-service-context';
 
 export const interviewGroup = 'gift-interview';
 
@@ -86,135 +93,151 @@ function checkStep(value: unknown, currency: string, mustComplete: boolean): Ans
  * GiftGenerateRequested) or refuses (ChatInappropriateRequest). Questions are stored per turn: a
  * redelivered answer republishes the stored question instead of asking the model again.
  */
-export function createInterviewService(context: GiftServiceContext, model: GiftModel, maxQuestions: number) {
-  const now = context.now;
-
-  async function nextStep(environment: Environment, sessionId: string, turn: number): Promise<void> {
-    const { interview, messages, existing } = await inService(context, environment, 'interview', async (db) => {
-      const repository = createGiftInterviewRepository(db);
-      return {
-        interview: await repository.find(sessionId),
-        messages: await repository.messages(sessionId),
-        existing: await repository.findMessage(sessionId, 'assistant', turn),
-      };
-    });
-    if (interview?.status !== 'asking') return;
-    if (existing) {
-      await publishQuestion(environment, sessionId, existing, { promptTokens: 0, completionTokens: 0, cost: 0 });
-      return;
-    }
-    const mustComplete = turn > maxQuestions;
-    const conversation: ChatMessage[] = [
-      { role: 'system', content: systemPrompt(maxQuestions, interview.currency) },
-      {
-        role: 'user',
-        content: `I am looking for a present${interview.recipient ? ` for ${interview.recipient}` : ''}.${
-          interview.locale ? ` Ask in the language of locale ${interview.locale}.` : ''
-        }`,
-      },
-      ...messages.map(
-        (message): ChatMessage => ({
-          role: message.role === 'assistant' ? 'assistant' : 'user',
-          content: message.text,
-        }),
-      ),
-    ];
-    if (mustComplete) {
-      conversation.push({ role: 'user', content: 'That is all the questions: sum up now ("action":"complete").' });
-    }
-    const { value: step, usage } = await model.json('interview', conversation, (value) =>
-      checkStep(value, interview.currency, mustComplete),
-    );
-    const createdAt = now();
-    if (step.action === 'ask') {
-      const stored = await inService(context, environment, 'interview', (db) =>
-        createGiftInterviewRepository(db).addMessage({
-          id: `${sessionId}-q${turn}`,
-          sessionId,
-          role: 'assistant',
-          turn,
-          text: step.question,
-          createdAt,
-        }),
-      );
-      await publishQuestion(environment, sessionId, stored, usage);
-      return;
-    }
-    if (step.action === 'refuse') {
-      const message = { id: `${sessionId}-refusal`, turn, text: step.message, createdAt: createdAt.toISOString() };
-      await publishFor(
-        context,
-        environment,
-        sessionId,
-        'ChatInappropriateRequest',
-        { sessionId, message, usage },
-        'refused',
-      );
-      await publishStage(context, environment, sessionId, 'interview', 'failed', {
-        message: 'The request was refused',
-      });
-      await publishFor(
-        context,
-        environment,
-        sessionId,
-        'FlowCompleted',
-        { outcome: 'cancelled', message: 'refused' },
-        'done',
-      );
-      await inService(context, environment, 'interview', (db) =>
-        createGiftInterviewRepository(db).setStatus(sessionId, 'refused', createdAt),
-      );
-      return;
-    }
-    await publishFor(
-      context,
-      environment,
-      sessionId,
-      'ChatInterviewCompleted',
-      { sessionId, summary: step.summary, usage },
-      'interview-summary',
-    );
-    await publishStage(context, environment, sessionId, 'interview', 'completed');
-    await publishFor(
-      context,
-      environment,
-      sessionId,
-      'GiftGenerateRequested',
-      {
-        sessionId,
-        summary: step.summary,
-        currency: interview.currency,
-        locale: interview.locale,
-        profileRequested: interview.profileRequested,
-      },
-      'generate',
-    );
-    await inService(context, environment, 'interview', (db) =>
-      createGiftInterviewRepository(db).setStatus(sessionId, 'completed', createdAt),
-    );
-  }
-
-  function publishQuestion(environment: Environment, sessionId: string, stored: GiftInterviewMessageRow, usage: Usage) {
-    return publishFor(
-      context,
-      environment,
-      sessionId,
-      'ChatQuestionAsked',
-      {
-        sessionId,
-        message: { id: stored.id, turn: stored.turn, text: stored.text, createdAt: stored.createdAt.toISOString() },
-        usage,
-      },
-      `q${stored.turn}`,
-    );
-  }
-
+export function createInterviewService(service: GiftServiceContext, model: GiftModel, maxQuestions: number) {
   return {
-    async subscribe(): Promise<void> {
-      await context.bus.subscribe(
-        interviewGroup,
-        ['ChatStartInterview', 'ChatUserAnswered'],
-        async (event, delivery) => {
+    subscribe: (): Promise<void> =>
+      subscribeForEvent(service, interviewGroup, ['ChatStartInterview', 'ChatUserAnswered'], (context) => {
+        const now = context.now;
+
+        async function nextStep(environment: Environment, sessionId: string, turn: number): Promise<void> {
+          const { interview, messages, existing } = await inService(context, environment, 'interview', async (db) => {
+            const repository = createGiftInterviewRepository(db);
+            return {
+              interview: await repository.find(sessionId),
+              messages: await repository.messages(sessionId),
+              existing: await repository.findMessage(sessionId, 'assistant', turn),
+            };
+          });
+          if (interview?.status !== 'asking') return;
+          if (existing) {
+            await publishQuestion(environment, sessionId, existing, { promptTokens: 0, completionTokens: 0, cost: 0 });
+            return;
+          }
+          const mustComplete = turn > maxQuestions;
+          const conversation: ChatMessage[] = [
+            { role: 'system', content: systemPrompt(maxQuestions, interview.currency) },
+            {
+              role: 'user',
+              content: `I am looking for a present${interview.recipient ? ` for ${interview.recipient}` : ''}.${
+                interview.locale ? ` Ask in the language of locale ${interview.locale}.` : ''
+              }`,
+            },
+            ...messages.map(
+              (message): ChatMessage => ({
+                role: message.role === 'assistant' ? 'assistant' : 'user',
+                content: message.text,
+              }),
+            ),
+          ];
+          if (mustComplete) {
+            conversation.push({
+              role: 'user',
+              content: 'That is all the questions: sum up now ("action":"complete").',
+            });
+          }
+          const { value: step, usage } = await model.json('interview', conversation, (value) =>
+            checkStep(value, interview.currency, mustComplete),
+          );
+          const createdAt = now();
+          if (step.action === 'ask') {
+            const stored = await inService(context, environment, 'interview', (db) =>
+              createGiftInterviewRepository(db).addMessage({
+                id: `${sessionId}-q${turn}`,
+                sessionId,
+                role: 'assistant',
+                turn,
+                text: step.question,
+                createdAt,
+              }),
+            );
+            await publishQuestion(environment, sessionId, stored, usage);
+            return;
+          }
+          if (step.action === 'refuse') {
+            const message = {
+              id: `${sessionId}-refusal`,
+              turn,
+              text: step.message,
+              createdAt: createdAt.toISOString(),
+            };
+            await publishFor(
+              context,
+              environment,
+              sessionId,
+              'ChatInappropriateRequest',
+              { sessionId, message, usage },
+              'refused',
+            );
+            await publishStage(context, environment, sessionId, 'interview', 'failed', {
+              message: 'The request was refused',
+            });
+            await publishFor(
+              context,
+              environment,
+              sessionId,
+              'FlowCompleted',
+              { outcome: 'cancelled', message: 'refused' },
+              'done',
+            );
+            await inService(context, environment, 'interview', (db) =>
+              createGiftInterviewRepository(db).setStatus(sessionId, 'refused', createdAt),
+            );
+            return;
+          }
+          await publishFor(
+            context,
+            environment,
+            sessionId,
+            'ChatInterviewCompleted',
+            { sessionId, summary: step.summary, usage },
+            'interview-summary',
+          );
+          await publishStage(context, environment, sessionId, 'interview', 'completed');
+          await publishFor(
+            context,
+            environment,
+            sessionId,
+            'GiftGenerateRequested',
+            {
+              sessionId,
+              summary: step.summary,
+              currency: interview.currency,
+              locale: interview.locale,
+              profileRequested: interview.profileRequested,
+            },
+            'generate',
+          );
+          await inService(context, environment, 'interview', (db) =>
+            createGiftInterviewRepository(db).setStatus(sessionId, 'completed', createdAt),
+          );
+        }
+
+        function publishQuestion(
+          environment: Environment,
+          sessionId: string,
+          stored: GiftInterviewMessageRow,
+          usage: Usage,
+        ) {
+          return publishFor(
+            context,
+            environment,
+            sessionId,
+            'ChatQuestionAsked',
+            {
+              sessionId,
+              message: {
+                id: stored.id,
+                turn: stored.turn,
+                text: stored.text,
+                createdAt: stored.createdAt.toISOString(),
+              },
+              usage,
+            },
+            `q${stored.turn}`,
+          );
+        }
+
+        return async (event, delivery) => {
           const { sessionId } = event.payload;
           await guarded(context, event, delivery, 'interview', async () => {
             if (event.name === 'ChatStartInterview') {
@@ -249,8 +272,7 @@ export function createInterviewService(context: GiftServiceContext, model: GiftM
             );
             await nextStep(event.environment, sessionId, message.turn + 1);
           });
-        },
-      );
-    },
+        };
+      }),
   };
 }

@@ -75,6 +75,7 @@ export function registerGalleryRoutes(app: FastifyInstance, dependencies: ImageD
           subject,
           keyId: null,
           logger: request.log,
+          requestId: request.id,
           dailyLimit: request.plan?.plan.imagesPerDay ?? null,
         },
         {

@@ -23,6 +23,8 @@ export interface ImageRequester {
   readonly subject: string;
   readonly keyId: string | null;
   readonly logger: Pick<Logger, 'warn'>;
+  /** The request asking (its X-Request-Id): stored with the job, whose log lines then carry it. */
+  readonly requestId?: string;
   /** The requester's plan's daily image quota; undefined or null: setting ai.image.max_per_day_free.<env>. */
   readonly dailyLimit?: number | null;
 }
@@ -33,7 +35,7 @@ export interface ImageRequester {
  */
 export async function startImageGeneration(
   dependencies: Pick<ImageDependencies, 'databases' | 'imageModels' | 'imageQuota' | 'jobs' | 'settings'>,
-  { environment, subject, keyId, logger, dailyLimit }: ImageRequester,
+  { environment, subject, keyId, logger, dailyLimit, requestId }: ImageRequester,
   input: GenerationInput,
 ) {
   const model = dependencies.imageModels.resolve(input.model);
@@ -79,7 +81,7 @@ export async function startImageGeneration(
         ...(input.negativePrompt ? { negativePrompt: input.negativePrompt } : {}),
         ...(input.seed !== undefined ? { seed: input.seed } : {}),
       },
-      { environment, jobId: id },
+      { environment, jobId: id, ...(requestId ? { trace: { requestId } } : {}) },
     );
   } catch (error) {
     // The image was not stored or not queued: the unit goes back to the day it was taken on.

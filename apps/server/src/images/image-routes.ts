@@ -30,6 +30,7 @@ async function startGeneration(dependencies: ImageDependencies, request: Fastify
       subject: principal?.subject ?? `ip:${request.ip}`,
       keyId: principal?.keyId ?? null,
       logger: request.log,
+      requestId: request.id,
       dailyLimit: request.plan?.plan.imagesPerDay ?? null,
     },
     input,

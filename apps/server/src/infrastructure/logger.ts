@@ -68,25 +68,6 @@ export function serializeError(error: unknown): unknown {
   return pino.stdSerializers.err(error instanceof Error ? stripQueryValues(error) : (error as Error));
 }
 
-/** The id of the request the current code runs for; registered by the composition (edge/request-context). */
-let currentRequestId: () => string | undefined = () => undefined;
-
-/**
- * Every log line written while code runs for a request (its hooks and handler, a job or an event handler
- * that runs for it) carries the request id as `reqId`, unless its logger binds one already (Fastify's
- * request loggers, job attempt loggers).
- */
-export function logRequestIdsFrom(requestId: () => string | undefined): void {
-  currentRequestId = requestId;
-}
-
-function requestIdMixin(_merge: object, _level: number, logger: unknown): object {
-  const requestId = currentRequestId();
-  if (requestId === undefined) return {};
-  const bindings = (logger as Record<symbol, unknown>)[pino.symbols.chindingsSym];
-  return typeof bindings === 'string' && bindings.includes('"reqId"') ? {} : { reqId: requestId };
-}
-
 export interface LoggerSecurityOptions {
   /** Configured secret values (see collectSecretValues): replaced by `[redacted]` in every line written. */
   secrets?: SecretScrubber;
@@ -103,7 +84,6 @@ export function createLogger(
     redact: { paths: redactedPaths, censor: '[redacted]' },
     base: { service: 'switchyard' },
     serializers: { err: serializeError, error: serializeError },
-    mixin: requestIdMixin,
     // The last step before a line leaves the process: whatever field or message a secret hid in, it goes.
     // Installed even with nothing to scrub yet: a secret refreshed from Vault is added later.
     hooks: { streamWrite: (line: string) => secrets.scrub(line) },

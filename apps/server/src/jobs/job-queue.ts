@@ -2,7 +2,6 @@ import type { SecretScrubber, SwitchyardConfig } from '@switchyard/core';
 import type { SwitchyardDatabase } from '@switchyard/db';
 import { createEmbeddedJobQueue, type JobQueue, type JobTrace, type PlatformJobs } from '@switchyard/jobs';
 import type { Logger } from 'pino';
-import { currentRequest } from '../edge/request-context';
 import type { Tracing } from '../edge/tracing';
 
 /** The queue every capability enqueues to and registers its job handlers on. */
@@ -45,8 +44,9 @@ export async function createJobQueue(options: JobQueueOptions): Promise<Platform
 }
 
 /**
- * Jobs remember the request that enqueued them (its X-Request-Id and trace context): each attempt
- * logs its start and end with that request id, and runs in a span joined to the request's trace.
+ * Jobs remember the request that enqueued them: the caller passes its id (`trace: { requestId:
+ * request.id }`, see requestTrace), the trace context is added when tracing. Each attempt logs its end with
+ * that request id (`reqId`), and runs in a span joined to the request's trace.
  */
 export function withRequestTrace(
   queue: PlatformJobQueue,
@@ -55,10 +55,9 @@ export function withRequestTrace(
   scrub: (message: string) => string,
 ): PlatformJobQueue {
   const enqueue: PlatformJobQueue['enqueue'] = (name, payload, enqueueOptions) => {
-    const requestId = currentRequest()?.requestId;
     const carrier = tracing?.carrier() ?? null;
-    if (requestId === undefined && carrier === null) return queue.enqueue(name, payload, enqueueOptions);
-    const trace: JobTrace = { ...enqueueOptions.trace, ...(requestId ? { requestId } : {}), ...carrier };
+    if (carrier === null) return queue.enqueue(name, payload, enqueueOptions);
+    const trace: JobTrace = { ...enqueueOptions.trace, ...carrier };
     return queue.enqueue(name, payload, { ...enqueueOptions, trace });
   };
   const process: PlatformJobQueue['process'] = (name, handler, processOptions) =>

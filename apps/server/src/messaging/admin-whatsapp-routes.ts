@@ -120,6 +120,7 @@ export function registerAdminWhatsAppRoutes(app: FastifyInstance, dependencies: 
         subject: request.principal?.subject ?? 'admin',
         apiKeyId: request.principal?.keyId ?? null,
         source: 'admin',
+        requestId: request.id,
         to: body.to,
         content: body.template
           ? { type: 'template', template: { name: body.template.name, language: { code: body.template.language } } }

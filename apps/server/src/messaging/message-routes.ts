@@ -84,6 +84,7 @@ export function registerMessageRoutes(app: FastifyInstance, dependencies: Messag
           to: request.body.to,
           content: contentOfRequest(request.body),
           from: request.body.from,
+          requestId: request.id,
         });
         return {
           status: 202,

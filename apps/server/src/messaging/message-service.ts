@@ -33,6 +33,8 @@ export interface OutboundMessage {
   readonly id?: string;
   /** Clock for the service-window check (tests). */
   readonly now?: Date;
+  /** The request queueing it (its X-Request-Id): stored with the send job, whose log lines carry it. */
+  readonly requestId?: string;
 }
 
 function media(reference: NonNullable<SendMessageRequest['image']> | undefined, type: string) {
@@ -183,7 +185,7 @@ export async function queueMessage(
       kind: message.content.type,
       ...(text ? { text } : {}),
     },
-    { environment, jobId },
+    { environment, jobId, ...(message.requestId ? { trace: { requestId: message.requestId } } : {}) },
   );
   const row = await repository.findMessage(id);
   if (!row) throw new SwitchyardError('SY_ERR_INTERNAL', 'The queued message vanished');

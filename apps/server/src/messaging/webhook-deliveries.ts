@@ -41,6 +41,8 @@ export async function acceptDelivery(
   rawBody: Buffer,
   signature: string | undefined,
   logger: Pick<Logger, 'warn'>,
+  /** The webhook request (its X-Request-Id): stored with each environment's job. */
+  requestId?: string,
 ): Promise<AcceptedDelivery[]> {
   const secrets = new Map<Environment, string>();
   for (const environment of ['prod', 'dev'] as const) {
@@ -99,7 +101,7 @@ export async function acceptDelivery(
     await dependencies.jobs.enqueue(
       'whatsapp.webhook',
       { environment, deliveryId },
-      { environment, jobId: `whatsapp-webhook.${deliveryId}` },
+      { environment, jobId: `whatsapp-webhook.${deliveryId}`, ...(requestId ? { trace: { requestId } } : {}) },
     );
     accepted.push({ environment, deliveryId });
   }

@@ -84,6 +84,7 @@ export async function registerWhatsAppWebhookRoutes(
           body?.bytes ?? Buffer.alloc(0),
           Array.isArray(header) ? header[0] : header,
           request.log,
+          request.id,
         );
         return { received: true, deliveries: accepted.length };
       },
