@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { authBasePath, cookiePrefix } from './auth-constants';
 import { authOrigins } from './auth-origin';
 import type { SwitchyardAuth } from './better-auth';
+import { betterAuthCall } from './better-auth-calls';
 import { createMailer, type Mailer } from './mailer';
 import { createSessionCache } from './session-cache';
 
@@ -164,7 +165,7 @@ export function createAccountService({ db, secret, config, logger, announce }: A
     siteOrigin: () => authOrigins(config, port).origin,
 
     async handle(request) {
-      const response = await (await betterAuth()).handler(request);
+      const response = await betterAuthCall(async () => (await betterAuth()).handler(request));
       if (request.method === 'POST' && response.ok && sessionChangingPaths.has(new URL(request.url).pathname)) {
         await changed();
       }
@@ -184,7 +185,9 @@ export function createAccountService({ db, secret, config, logger, announce }: A
       const headers = new Headers({ cookie });
       if (host) headers.set('host', host);
       // Read-only: refreshing the expiry is left to the web app's own get-session calls.
-      const found = await (await betterAuth()).api.getSession({ headers, query: { disableRefresh: true } });
+      const found = await betterAuthCall(async () =>
+        (await betterAuth()).api.getSession({ headers, query: { disableRefresh: true } }),
+      );
       const role = found?.user.role;
       const user: SessionUser | null =
         found && isUserRole(role)
@@ -224,17 +227,20 @@ export function createAccountService({ db, secret, config, logger, announce }: A
       if (await users.findByEmail(email)) {
         throw new SwitchyardError('SY_ERR_CONFLICT', `A user with the email ${email} exists already`);
       }
-      const context = await (await betterAuth()).$context;
-      const hash = await context.password.hash(input.password);
-      const created = await context.internalAdapter.createUser(
-        { email, name, emailVerified: false },
-        { method: 'admin' },
-      );
-      await context.internalAdapter.linkAccount({
-        userId: created.id,
-        providerId: 'credential',
-        accountId: created.id,
-        password: hash,
+      const created = await betterAuthCall(async () => {
+        const context = await (await betterAuth()).$context;
+        const hash = await context.password.hash(input.password);
+        const user = await context.internalAdapter.createUser(
+          { email, name, emailVerified: false },
+          { method: 'admin' },
+        );
+        await context.internalAdapter.linkAccount({
+          userId: user.id,
+          providerId: 'credential',
+          accountId: user.id,
+          password: hash,
+        });
+        return user;
       });
       const withRole = await users.setRole(created.id, input.role);
       if (!withRole) throw new SwitchyardError('SY_ERR_INTERNAL', 'The new user disappeared before its role was set');

@@ -15,9 +15,12 @@ import { startTestServer, type TestServer } from '../testing/test-server';
 // explicitly instead; this checks that nothing on the ordinary gateway path (ours or a library's)
 // enters or enables one. Every AsyncLocalStorage, whoever made it, goes through these prototype methods.
 
-type Method = 'run' | 'enterWith' | '_enable';
-const methods: Method[] = ['run', 'enterWith', '_enable'];
+type Method = 'run' | 'enterWith' | '_enable' | 'disable';
+const methods: Method[] = ['run', 'enterWith', '_enable', 'disable'];
 const entered: string[] = [];
+/** Storages enabled and not disabled since, with where they were enabled. */
+const enabled = new Map<unknown, string>();
+const stillEnabled = () => [...enabled.values()];
 const originals = new Map<Method, unknown>();
 
 function watchAsyncLocalStorage(): void {
@@ -30,7 +33,10 @@ function watchAsyncLocalStorage(): void {
     if (typeof original !== 'function') continue;
     originals.set(method, original);
     prototype[method] = function (this: unknown, ...args: unknown[]) {
-      entered.push(`${method}: ${new Error().stack?.split('\n').slice(2, 6).join(' | ')}`);
+      const where = `${method}: ${new Error().stack?.split('\n').slice(2, 6).join(' | ')}`;
+      if (method === 'disable') enabled.delete(this);
+      else entered.push(where);
+      if (method === '_enable' && !enabled.has(this)) enabled.set(this, where);
       return original.apply(this, args);
     };
   }
@@ -80,6 +86,7 @@ describe('no AsyncLocalStorage during gateway traffic', () => {
   });
   beforeEach(() => {
     entered.length = 0;
+    enabled.clear();
     watchAsyncLocalStorage();
   });
   afterEach(() => unwatchAsyncLocalStorage());
@@ -95,24 +102,33 @@ describe('no AsyncLocalStorage during gateway traffic', () => {
     expect(entered).toEqual([]);
   });
 
-  it('known exception: better-auth runs its own on the account routes (sign-up here), and only there', async () => {
+  it('better-auth enters its own only inside its calls (sign-up, session checks), and they are off again after', async () => {
     const server = await startTestServer({ config: config(upstream) });
     try {
       const key = await server.createKey('prod', { name: 'no context' });
       await gatewayTraffic(server, key);
       expect(entered).toEqual([]);
-      await signUpUser(server.url, 'context');
+      const { browser } = await signUpUser(server.url, 'context');
+      // A request signed in with the session cookie: the session check is a better-auth call.
+      expect((await browser.get('/api/chats?limit=1')).status).toBe(200);
+      expect((await browser.get('/api/auth/get-session')).status).toBe(200);
+      // Every entry comes from better-auth's own code...
+      expect(entered.length).toBeGreaterThan(0);
+      const outside = entered.filter(
+        (entry) =>
+          !/^(run|enterWith): +at [^|]*better-auth/.test(entry) &&
+          !/^_enable:[^|]*\|[^|]*\|[^|]*better-auth/.test(entry),
+      );
+      expect(outside).toEqual([]);
+      // ...and once its calls are over, none of its storages is still enabled (an enabled one would
+      // put every promise of the process through async hooks, API requests included).
+      expect(stillEnabled()).toEqual([]);
+      entered.length = 0;
+      await gatewayTraffic(server, key);
+      expect(entered).toEqual([]);
     } finally {
       await server.destroy();
     }
-    // Once run, an AsyncLocalStorage stays enabled: from then on the process pays for async hooks
-    // (docs/benchmarks.md). Every entry comes from better-auth's own code.
-    expect(entered.length).toBeGreaterThan(0);
-    const outside = entered.filter(
-      (entry) =>
-        !/^(run|enterWith): +at [^|]*better-auth/.test(entry) && !/^_enable:[^|]*\|[^|]*\|[^|]*better-auth/.test(entry),
-    );
-    expect(outside).toEqual([]);
   });
 
   it.skipIf(!serverMode)('server mode (PostgreSQL, Redis): nothing enters or enables one', async () => {
