@@ -435,7 +435,9 @@ export async function createServerParts(
       announce: () => announce('plans'),
       ...(options.budgetClock ? { clock: options.budgetClock } : {}),
     });
-    await plans.store.reload();
+    // Waited for with the schedules below: its queries overlap the parts made meanwhile.
+    const plansLoading = plans.store.reload();
+    plansLoading.catch(() => {});
     const storage = await openObjectStore(config, logger);
     cleanups.unshift(() => closeObjectStore(storage));
     const imageModels = createImageModels(config);
@@ -495,7 +497,7 @@ export async function createServerParts(
       logger,
       { projectAppDispatcher },
     );
-    const [retimed] = await Promise.all([reconciling, appAdmin.reload()]);
+    const [retimed] = await Promise.all([reconciling, appAdmin.reload(), plansLoading]);
     if (retimed.length > 0) logger.info({ schedules: retimed }, 'system schedules retimed to the configuration');
     const projectApps = createProjectApps(appAdmin, appsRepository);
 
