@@ -59,20 +59,25 @@ export async function ensureSystemSchedules(
   scheduler: Pick<Scheduler, 'reconcile' | 'delete'>,
   options: { readonly backupSchedule?: string | null } = {},
 ): Promise<string[]> {
-  type Input = Parameters<Scheduler['reconcile']>[0];
-  const inputs: Input[] = systemSchedules.map((schedule) => ({
-    id: schedule.id,
-    environment: 'prod',
-    name: schedule.name,
-    origin: 'system',
-    jobName: 'maintenance.purge',
-    payload: { environment: 'prod', target: schedule.target },
-    timing: { kind: 'interval', intervalMs: schedule.intervalMs },
-    missedPolicy: 'run_once',
-  }));
+  const retimed: string[] = [];
+  const reconcile = async (input: Parameters<Scheduler['reconcile']>[0]) => {
+    if ((await scheduler.reconcile(input)) === 'retimed') retimed.push(input.id);
+  };
+  for (const schedule of systemSchedules) {
+    await reconcile({
+      id: schedule.id,
+      environment: 'prod',
+      name: schedule.name,
+      origin: 'system',
+      jobName: 'maintenance.purge',
+      payload: { environment: 'prod', target: schedule.target },
+      timing: { kind: 'interval', intervalMs: schedule.intervalMs },
+      missedPolicy: 'run_once',
+    });
+  }
   // The scheduled backup follows BACKUP_SCHEDULE; `off` removes it (an admin's pause stays otherwise).
   if (options.backupSchedule) {
-    inputs.push({
+    await reconcile({
       id: backupScheduleId,
       environment: 'prod',
       name: 'Back up the databases and stored objects, then prune old backups',
@@ -82,10 +87,12 @@ export async function ensureSystemSchedules(
       timing: { kind: 'cron', cron: options.backupSchedule, timezone: 'UTC' },
       missedPolicy: 'run_once',
     });
+  } else if (options.backupSchedule === null) {
+    await scheduler.delete(backupScheduleId).catch(() => {});
   }
   // Notifications a user chose to get as a daily digest go out once a day per environment.
   for (const environment of ['prod', 'dev'] as const) {
-    inputs.push({
+    await reconcile({
       id: `system.notifications-digest-${environment}`,
       environment,
       name: `Send the daily notification digests (${environment})`,
@@ -96,13 +103,7 @@ export async function ensureSystemSchedules(
       missedPolicy: 'run_once',
     });
   }
-  // Each schedule is its own row and job scheduler: their round trips (two to the database, one or two to
-  // Redis each, ~30 in all) go out side by side instead of one after another at every start.
-  const [outcomes] = await Promise.all([
-    Promise.all(inputs.map((input) => scheduler.reconcile(input))),
-    options.backupSchedule === null ? scheduler.delete(backupScheduleId).catch(() => {}) : null,
-  ]);
-  return inputs.filter((_, index) => outcomes[index] === 'retimed').map((input) => input.id);
+  return retimed;
 }
 
 export interface MaintenanceJobDependencies {
