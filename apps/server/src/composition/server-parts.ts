@@ -435,9 +435,7 @@ export async function createServerParts(
       announce: () => announce('plans'),
       ...(options.budgetClock ? { clock: options.budgetClock } : {}),
     });
-    // Waited for with the schedules below: its queries overlap the parts made meanwhile.
-    const plansLoading = plans.store.reload();
-    plansLoading.catch(() => {});
+    await plans.store.reload();
     const storage = await openObjectStore(config, logger);
     cleanups.unshift(() => closeObjectStore(storage));
     const imageModels = createImageModels(config);
@@ -497,7 +495,7 @@ export async function createServerParts(
       logger,
       { projectAppDispatcher },
     );
-    const [retimed] = await Promise.all([reconciling, appAdmin.reload(), plansLoading]);
+    const [retimed] = await Promise.all([reconciling, appAdmin.reload()]);
     if (retimed.length > 0) logger.info({ schedules: retimed }, 'system schedules retimed to the configuration');
     const projectApps = createProjectApps(appAdmin, appsRepository);
 
