@@ -6,7 +6,9 @@ import { type UpstreamErrorContext, upstreamShapeError } from './errors';
  * Upstream JSON is checked against a TypeBox schema instead of being cast to
  * the type an adapter expects. A schema names only what the adapter reads
  * (objects accept any further fields, which upstreams keep adding) and is
- * compiled once, when its module loads: a check then costs tens of
+ * compiled once, on its first check (not when its module loads: a start
+ * would compile every adapter's schemas, ~7 ms, for the few providers it
+ * uses): a check then costs tens of
  * nanoseconds, far below the JSON.parse before it, so stream events are
  * checked on the per-chunk path too.
  */
@@ -28,13 +30,18 @@ export function upstreamShape<const Schema extends TSchema>(
   what: string,
   schema: Schema,
 ): UpstreamShape<Static<Schema>> {
-  const validator = Compile(schema);
-  const check = (value: unknown): value is Static<Schema> => validator.Check(value);
+  const compile = () => Compile(schema);
+  let compiled: ReturnType<typeof compile> | undefined;
+  const validator = () => {
+    compiled ??= compile();
+    return compiled;
+  };
+  const check = (value: unknown): value is Static<Schema> => validator().Check(value);
   return {
     check,
     read(value, context) {
       if (check(value)) return value;
-      throw upstreamShapeError(context, what, describeMismatch(validator.Errors(value)));
+      throw upstreamShapeError(context, what, describeMismatch(validator().Errors(value)));
     },
   };
 }

@@ -1,5 +1,16 @@
-import { convert } from 'html-to-text';
-import { DomUtils, parseDocument } from 'htmlparser2';
+// The HTML parsers (html-to-text, htmlparser2 and their dependencies, ~0.2 MB of code) load on the first
+// HTML page read, not with every start.
+let htmlParsers: Promise<[typeof import('html-to-text'), typeof import('htmlparser2')]> | null = null;
+function loadHtmlParsers() {
+  if (!htmlParsers) {
+    htmlParsers = Promise.all([import('html-to-text'), import('htmlparser2')]);
+    // A failed load is tried again by the next page.
+    htmlParsers.catch(() => {
+      htmlParsers = null;
+    });
+  }
+  return htmlParsers;
+}
 
 const htmlTypes = ['text/html', 'application/xhtml+xml'];
 
@@ -30,12 +41,13 @@ function decode(body: Buffer, contentType: string): string {
  * The readable text of a page: for HTML its title and the text of its main content (the first of
  * `<article>`, `<main>`, `<body>`), without scripts, styles, navigation, images or link targets.
  */
-export function pageText(body: Buffer, contentType: string): { title: string; text: string } {
+export async function pageText(body: Buffer, contentType: string): Promise<{ title: string; text: string }> {
   const source = decode(body, contentType);
   const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   if (!htmlTypes.includes(type) && !(type === '' && /<html[\s>]/i.test(source.slice(0, 2000)))) {
     return { title: '', text: source.trim() };
   }
+  const [{ convert }, { DomUtils, parseDocument }] = await loadHtmlParsers();
   const document = parseDocument(source);
   const titleElement = DomUtils.findOne((element) => element.name === 'title', document.children, true);
   const title = titleElement ? DomUtils.textContent(titleElement).replace(/\s+/g, ' ').trim() : '';

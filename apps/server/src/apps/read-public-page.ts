@@ -35,6 +35,6 @@ export async function readPublicPage(fetcher: SafeFetcher, url: string, signal: 
   if (!isReadableType(page.contentType)) {
     return { ok: false, reason: `${page.url} is not a text page (${page.contentType.split(';')[0]})` };
   }
-  const { title, text } = pageText(page.body, page.contentType);
+  const { title, text } = await pageText(page.body, page.contentType);
   return { ok: true, url: page.url, title, text, truncated: page.truncated };
 }

@@ -1,5 +1,4 @@
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import { createMemorySessionLog, SwitchyardError } from '@switchyard/core';
 import { createRedisSessionLog } from '@switchyard/redis';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -15,6 +14,7 @@ import { registerChatSessionRoutes } from '../conversations/chat-session-routes'
 import { registerChatSettingsRoutes } from '../conversations/chat-settings-routes';
 import { registerConversationRoutes } from '../conversations/conversation-routes';
 import { registerCors } from '../edge/cors';
+import { registerDocsRoutes } from '../edge/docs-routes';
 import { sendError } from '../edge/error-handler';
 import { createFastPath, installFastPath } from '../edge/fast-path';
 import { registerRequestHooks } from '../edge/hooks';
@@ -23,7 +23,7 @@ import { closeListenerKeepingBacklog } from '../edge/listener-close';
 import { securitySchemes, transformDocument, transformRouteSchema } from '../edge/openapi';
 import { requestIdFrom } from '../edge/request-context';
 import { closeConnectionAfter, createRequestTracker } from '../edge/request-tracker';
-import { docsCsp, registerSecurityHeaders, securityHeaderList } from '../edge/security-headers';
+import { registerSecurityHeaders, securityHeaderList } from '../edge/security-headers';
 import { registerTextInputCheck } from '../edge/text-input';
 import { registerAdminEventRoutes } from '../events/admin-event-routes';
 import { registerFlowEventRoutes } from '../events/flow-event-routes';
@@ -185,12 +185,8 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
       ],
     },
   });
-  await app.register(swaggerUi, {
-    routePrefix: '/docs',
-    // The docs page has its own policy (see docsCsp).
-    staticCSP: docsCsp,
-    uiConfig: { deepLinking: true },
-  });
+  // Swagger UI at /docs, made on its first request (edge/docs-routes.ts).
+  registerDocsRoutes(app);
 
   // Only JSON bodies are accepted; text/plain gets a clear 415 instead of a confusing schema error.
   app.removeContentTypeParser('text/plain');

@@ -152,7 +152,7 @@ export function createBrightDataProfileSource(config: BrightDataProfileSourceCon
     if (!isReadableType(contentType)) {
       return { failure: `${link} is not a text page (${contentType.split(';')[0]})` };
     }
-    const { title, text } = pageText(body, contentType);
+    const { title, text } = await pageText(body, contentType);
     return documentOf(link, title, text, maxChars);
   }
 

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { Databases } from '../../infrastructure/databases';
 import type { PlatformJobQueue } from '../../jobs/job-queue';
 import { pruneBackups } from './backup-retention';
-import { type BackupResult, createBackup } from './backup-service';
+// The backup itself (tar, the database dumps) loads when a backup runs, not with every start.
+import type { BackupResult } from './backup-service';
 
 export interface BackupRunDependencies {
   readonly config: SwitchyardConfig;
@@ -20,6 +21,7 @@ export async function backupAndPrune(
   dependencies: BackupRunDependencies,
 ): Promise<BackupResult & { readonly pruned: readonly string[] }> {
   const { config } = dependencies;
+  const { createBackup } = await import('./backup-service');
   const result = await createBackup({
     config,
     databases: dependencies.databases,
