@@ -1,11 +1,8 @@
 // @vitest-environment happy-dom
 import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { i18n } from '../lib/i18n';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { until } from '../testing/until';
-import { Markdown } from './Markdown';
-import { openBlockDelayMs } from './MermaidDiagram';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -13,6 +10,19 @@ import { openBlockDelayMs } from './MermaidDiagram';
 // and the Chromium e2e test (e2e/chat.test.ts) draws a real diagram.
 const renderer = vi.hoisted(() => ({ renderMermaid: vi.fn<(source: string, dark: boolean) => Promise<string>>() }));
 vi.mock('./mermaid-renderer', () => renderer);
+
+// Test files share a worker's modules (vitest.config.ts, isolate: false): a Markdown imported by an
+// earlier file would draw with the real renderer and keep its own lazily loaded parts. This file
+// imports fresh ones, with the renderer replaced.
+let i18n: typeof import('../lib/i18n').i18n;
+let Markdown: typeof import('./Markdown').Markdown;
+let openBlockDelayMs: number;
+beforeAll(async () => {
+  vi.resetModules();
+  ({ i18n } = await import('../lib/i18n'));
+  ({ Markdown } = await import('./Markdown'));
+  ({ openBlockDelayMs } = await import('./MermaidDiagram'));
+});
 
 const drawnSvg = '<svg data-drawn="yes"><g><text>A to B</text></g></svg>';
 let container: HTMLDivElement;
@@ -51,7 +61,13 @@ describe('Mermaid diagrams in answers', () => {
     expect(diagram.querySelector('svg[data-drawn="yes"]')).not.toBeNull();
     // The source is hidden behind a button, and the JavaScript block is highlighted as before.
     expect(container.querySelector('code.language-mermaid')).toBeNull();
-    expect(container.querySelector('code.language-js .hljs-keyword')?.textContent).toBe('const');
+    // (highlight.js arrives on its own once the browser is idle after the first answers are drawn).
+    const keyword = await until(() => {
+      const found = container.querySelector('code.language-js .hljs-keyword');
+      if (!found) throw new Error('not highlighted yet');
+      return found;
+    });
+    expect(keyword.textContent).toBe('const');
     const toggle = [...container.querySelectorAll('button')].find((button) => button.textContent === 'Show source');
     expect(toggle?.getAttribute('aria-expanded')).toBe('false');
     await act(async () => toggle?.click());
