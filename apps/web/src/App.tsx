@@ -75,27 +75,14 @@ function track<Page extends AnyPage>(load: () => Promise<Page>): PageLoader<Page
   return loader;
 }
 
-/**
- * React.lazy caches a failed import for good, so a failure becomes a page that offers a reload instead.
- * A page whose code has already run (chat.html preloads the chat page's chunks and main.tsx imports
- * them before the first render) is handed to React.lazy settled: it renders in the same pass instead of
- * suspending for a turn. Suspending showed the fallback, and React holds back the content that
- * replaces a fallback until 300 ms after the fallback appeared (its Suspense throttle): the chat's
- * first rows waited for that timer, not for their code or data.
- */
-function lazyPage<Page extends AnyPage>(load: PageLoader<Page>) {
-  return lazy((): Promise<{ default: Page }> => {
-    const loaded = load.loaded;
-    if (loaded) {
-      // A thenable that calls back at once: React.lazy takes the page without suspending.
-      // biome-ignore lint/suspicious/noThenProperty: a thenable is what React.lazy reads synchronously
-      const settled = { then: (resolve: (module: { default: Page }) => void) => resolve({ default: loaded }) };
-      return settled as unknown as Promise<{ default: Page }>;
+/** React.lazy caches a failed import for good, so a failure becomes a page that offers a reload instead. */
+function lazyPage<Page extends AnyPage>(load: () => Promise<Page>) {
+  return lazy(async (): Promise<{ default: Page }> => {
+    try {
+      return { default: await load() };
+    } catch (error) {
+      return { default: (() => <PageLoadFailed error={error} />) as unknown as Page };
     }
-    return load().then(
-      (page) => ({ default: page }),
-      (error: unknown) => ({ default: (() => <PageLoadFailed error={error} />) as unknown as Page }),
-    );
   });
 }
 
@@ -132,10 +119,18 @@ function usePageCode(path: string): boolean {
   return !loader || loader.loaded !== undefined || settled === path;
 }
 
-/** Starts downloading a page's chunk before the click (hover, focus); the browser caches it for the lazy import. */
-export function preload(path: string) {
+/**
+ * Starts downloading a page's chunk before the click (hover, focus); the browser caches it for the lazy
+ * import. Settles (never rejects) once the page's code has run or failed to arrive.
+ */
+export function preload(path: string): Promise<void> {
   const load = loaders[path as keyof typeof loaders];
-  if (load) void load().catch(() => {});
+  return load
+    ? load().then(
+        () => {},
+        () => {},
+      )
+    : Promise.resolve();
 }
 
 function Link({ to, children, current }: { to: string; children: React.ReactNode; current?: boolean }) {
@@ -183,7 +178,7 @@ export function App() {
   // Signed-in people go to chat next; fetch it while they read the page they are on.
   const signedIn = user !== null;
   useEffect(() => {
-    if (signedIn) preload('/chat');
+    if (signedIn) void preload('/chat');
   }, [signedIn]);
 
   let page: React.ReactNode;

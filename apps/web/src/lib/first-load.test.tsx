@@ -3,7 +3,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { App } from '../App';
+import { App, preload } from '../App';
 import { until } from '../testing/until';
 import { fetchChatPage, type LoadedMessages } from './conversations';
 import { startFirstRequests } from './early-requests';
@@ -206,5 +206,39 @@ describe('the first requests', () => {
     expect(gets('/api/me')).toHaveLength(1);
     expect(gets('/api/chats')).toHaveLength(1);
     expect(gets('/api/chats/chat_1/messages')).toHaveLength(1);
+  });
+
+  it("with the chat page's code already run, the page shows without a loading placeholder in between", async () => {
+    // A page revealed after a Suspense fallback waits for React's fallback throttle (300 ms): a page
+    // whose code has run renders in the first commit (one whose code is still coming shows the same
+    // placeholder as part of the page, not as the fallback: App.tsx's usePageCode).
+    await preload('/chat');
+    history.replaceState(null, '', '/chat?chat=chat_1');
+    const shared = client();
+    shared.setQueryData(['me'], { id: 'u1', email: 'a@example.com', name: 'A', role: 'user' });
+    const statuses: string[] = [];
+    const observer = new MutationObserver(() => {
+      for (const status of container.querySelectorAll('[role="status"]')) statuses.push(status.textContent ?? '');
+    });
+    observer.observe(container, { childList: true, subtree: true, characterData: true });
+    root = createRoot(container);
+    const mounted = root;
+    await act(async () =>
+      mounted.render(
+        <QueryClientProvider client={shared}>
+          <App />
+        </QueryClientProvider>,
+      ),
+    );
+    // The page itself is there in the first commit (its lists still waiting for their data).
+    expect(container.querySelector('[data-testid="conversation-list"]')).not.toBeNull();
+    await act(async () => {
+      for (const release of held.values()) release();
+    });
+    await until(() => {
+      if (!container.querySelector('[data-testid="message-list"] article')) throw new Error('no messages yet');
+    });
+    observer.disconnect();
+    expect(statuses.filter((text) => text.includes('Opening the chat'))).toEqual([]);
   });
 });
