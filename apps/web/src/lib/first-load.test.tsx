@@ -1,9 +1,10 @@
 // @vitest-environment happy-dom
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act } from 'react';
+import { flushSync } from 'react-dom';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { App, preload } from '../App';
+import { App } from '../App';
 import { until } from '../testing/until';
 import { fetchChatPage, type LoadedMessages } from './conversations';
 import { startFirstRequests } from './early-requests';
@@ -212,7 +213,11 @@ describe('the first requests', () => {
     // A page revealed after a Suspense fallback waits for React's fallback throttle (300 ms): a page
     // whose code has run renders in the first commit (one whose code is still coming shows the same
     // placeholder as part of the page, not as the fallback: App.tsx's usePageCode).
-    await preload('/chat');
+    // A fresh App module: an earlier test's render has already settled this module's lazy chat page.
+    vi.resetModules();
+    const fresh = await import('../App');
+    await fresh.preload('/chat');
+    const FreshApp = fresh.App;
     history.replaceState(null, '', '/chat?chat=chat_1');
     const shared = client();
     shared.setQueryData(['me'], { id: 'u1', email: 'a@example.com', name: 'A', role: 'user' });
@@ -223,15 +228,20 @@ describe('the first requests', () => {
     observer.observe(container, { childList: true, subtree: true, characterData: true });
     root = createRoot(container);
     const mounted = root;
-    await act(async () =>
-      mounted.render(
-        <QueryClientProvider client={shared}>
-          <App />
-        </QueryClientProvider>,
-      ),
-    );
+    let firstCommit: Element | null = null;
+    await act(async () => {
+      // Rendered synchronously: a page that suspended would commit its fallback here.
+      flushSync(() =>
+        mounted.render(
+          <QueryClientProvider client={shared}>
+            <FreshApp />
+          </QueryClientProvider>,
+        ),
+      );
+      firstCommit = container.querySelector('[data-testid="conversation-list"]');
+    });
     // The page itself is there in the first commit (its lists still waiting for their data).
-    expect(container.querySelector('[data-testid="conversation-list"]')).not.toBeNull();
+    expect(firstCommit).not.toBeNull();
     await act(async () => {
       for (const release of held.values()) release();
     });
