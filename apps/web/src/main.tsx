@@ -21,7 +21,7 @@ const client = new QueryClient({
 // Before the first render: the account, the page's code and (on /chat) its lists are requested at
 // once, not one after the other as the components that need them mount.
 prefetchFirstLoad(client, location);
-preload(location.pathname);
+void preload(location.pathname);
 applyTheme();
 const root = document.getElementById('root');
 if (root) {

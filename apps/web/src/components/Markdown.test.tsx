@@ -1,10 +1,12 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadMath, Markdown, MarkdownCache } from './Markdown';
+import { loadHighlight, loadMath, Markdown, MarkdownCache } from './Markdown';
 import { mayLoadImage } from './MarkdownImage';
 
 describe('Markdown', () => {
-  it('renders markdown with highlighted code and a copy button', () => {
+  it('renders markdown with highlighted code and a copy button', async () => {
+    // highlight.js is its own chunk, loaded once an answer with code has been drawn (Markdown.upgrade.test.tsx).
+    await loadHighlight();
     const html = renderToStaticMarkup(
       <Markdown text={'# Title\n\nSome **bold** text.\n\n```js\nconst x = "y";\n```\n'} />,
     );
@@ -61,8 +63,8 @@ describe('mayLoadImage', () => {
 
 describe('GitHub-flavoured Markdown, math and highlighting', () => {
   beforeAll(async () => {
-    // KaTeX is its own chunk, loaded when an answer first holds a `$`.
-    await loadMath();
+    // KaTeX is its own chunk, loaded when an answer first holds a `$`; highlight.js too, after the first answers.
+    await Promise.all([loadMath(), loadHighlight()]);
   });
 
   it('keeps the cached trees of answers with and without math', () => {

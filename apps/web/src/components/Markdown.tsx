@@ -1,6 +1,5 @@
 import { type ComponentProps, memo, type ReactElement, type ReactNode, useSyncExternalStore } from 'react';
-import renderTree, { defaultUrlTransform, type UrlTransform } from 'react-markdown';
-import rehypeHighlight from 'rehype-highlight';
+import renderTree, { defaultUrlTransform, type Options, type UrlTransform } from 'react-markdown';
 import remarkGfm from 'remark-gfm';
 import remarkMath from 'remark-math';
 import { t } from '../lib/i18n';
@@ -94,61 +93,47 @@ function Table({ node: _node, ...props }: ComponentProps<'table'> & { node?: unk
   );
 }
 
+/** A plugin's transformer (rehype-highlight's and rehype-katex's have the same shape). */
+type Transformer = ReturnType<typeof import('rehype-highlight').default>;
+
 /**
- * rehype-highlight builds a lowlight instance (compiling ~35 grammars) each time the plugin is
- * attached, and react-markdown attaches plugins on every render: that was most of the cost of a
- * message's Markdown. The transformer is made once and the plugin hands back the same one.
+ * Renders again every mounted answer once a lazily loaded part of the pipeline has arrived (`version`):
+ * the per-message cache then redraws the answers drawn without it.
  */
-// `detect`: a block without a language tag is highlighted as the grammar that fits it best (of the ~35
-// common ones); a block tagged `text`/`plain` stays plain. Rendered trees are cached per message, so
-// detection runs once per answer.
-// Detection tries the languages answers are mostly written in, not all ~35: it costs a parse per grammar.
-const detectable = [
-  'bash',
-  'c',
-  'cpp',
-  'csharp',
-  'css',
-  'go',
-  'java',
-  'javascript',
-  'json',
-  'php',
-  'python',
-  'ruby',
-  'rust',
-  'sql',
-  'typescript',
-  'xml',
-  'yaml',
-];
-const highlightTransformer = rehypeHighlight({
-  detect: true,
-  subset: detectable,
-  plainText: ['text', 'txt', 'plain', 'plaintext', 'math', 'mermaid'],
-});
-const sharedHighlight = () => highlightTransformer;
+let version = 0;
+const listeners = new Set<() => void>();
+function upgraded() {
+  version++;
+  for (const listener of listeners) listener();
+}
+function subscribe(listener: () => void) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+const currentVersion = () => version;
+
+/** A task once the browser is idle (the first answers drawn and painted), or soon where it never is. */
+function whenIdle(task: () => void) {
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(task, { timeout: 1_000 });
+  else setTimeout(task, 0);
+}
 
 /**
  * KaTeX (about 270 kB of script, its CSS and fonts) is downloaded only once an answer may contain math
  * (a `$`); until it arrives, a formula shows as its TeX source, and every mounted answer renders again
- * when it does (`mathVersion`). Made once, like the highlighter. `trust: false` (the default) keeps
+ * when it does. Made once, like the highlighter. `trust: false` (the default) keeps
  * \href, \url and \includegraphics from a model's answer inert; a formula that does not parse is shown
  * in red (rehype-katex never throws).
  */
-type Transformer = ReturnType<typeof rehypeHighlight>;
 let katexTransformer: Transformer | null = null;
 let mathLoading: Promise<void> | null = null;
-let mathVersion = 0;
-const mathListeners = new Set<() => void>();
 const mayHaveMath = (text: string) => text.includes('$');
 
 export function loadMath(): Promise<void> {
   mathLoading ??= Promise.all([import('rehype-katex'), import('katex/dist/katex.min.css')]).then(
     ([module]) => {
       katexTransformer = module.default({ strict: 'ignore', trust: false }) as Transformer;
-      mathVersion++;
-      for (const listener of mathListeners) listener();
+      upgraded();
     },
     (error: unknown) => {
       mathLoading = null;
@@ -158,11 +143,42 @@ export function loadMath(): Promise<void> {
   return mathLoading;
 }
 
-function subscribeMath(listener: () => void) {
-  mathListeners.add(listener);
-  return () => mathListeners.delete(listener);
+/**
+ * highlight.js (its grammars are most of the Markdown code: compiling and registering them took
+ * 35-77 ms of the chat's first render) is its own chunk, imported once an answer with a code block has
+ * been drawn and the browser is idle: the first answers show their code as plain text in the same
+ * block, then highlighted; nothing moves, the text is the same. `loadHighlight()` starts it at once.
+ */
+let highlightTransformer: Transformer | null = null;
+let highlightLoading: Promise<void> | null = null;
+let highlightQueued = false;
+/** A fenced block (``` or ~~~) or an indented one: what rehype-highlight would colour. */
+const mayHaveCode = (text: string) => /```|~~~|^(?: {4}|\t)/m.test(text);
+
+export function loadHighlight(): Promise<void> {
+  highlightLoading ??= import('./highlight').then(
+    (module) => {
+      highlightTransformer = module.highlightTransformer;
+      upgraded();
+    },
+    (error: unknown) => {
+      highlightLoading = null;
+      throw error;
+    },
+  );
+  return highlightLoading;
 }
-const currentMathVersion = () => mathVersion;
+
+function queueHighlight() {
+  if (highlightQueued) return;
+  highlightQueued = true;
+  whenIdle(() => {
+    void loadHighlight().catch(() => {
+      highlightQueued = false;
+    });
+  });
+}
+
 const components = { pre: CodeBlock, img: MarkdownImage, table: Table };
 
 /** react-markdown's safe URLs, plus raster data URLs for images (MarkdownImage decides what loads). */
@@ -172,12 +188,18 @@ const urlTransform: UrlTransform = (url, key, node) =>
 /** Markdown → React elements (parse, sanitize by not allowing raw HTML, highlight): the expensive part. */
 export function renderMarkdown(text: string): ReactElement {
   const katex = katexTransformer;
+  const highlight = highlightTransformer;
   if (!katex && mayHaveMath(text)) void loadMath().catch(() => {});
+  if (!highlight && mayHaveCode(text)) queueHighlight();
+  const rehypePlugins: NonNullable<Options['rehypePlugins']> = [];
+  if (katex) rehypePlugins.push(() => katex);
+  rehypePlugins.push(sharedClosedFences);
+  if (highlight) rehypePlugins.push(() => highlight);
   // react-markdown's synchronous Markdown is a plain function without hooks, so its tree can be kept.
   return renderTree({
     children: text,
     remarkPlugins: [remarkGfm, remarkMath],
-    rehypePlugins: katex ? [() => katex, sharedClosedFences, sharedHighlight] : [sharedClosedFences, sharedHighlight],
+    rehypePlugins,
     components,
     urlTransform,
   });
@@ -189,7 +211,7 @@ export function renderMarkdown(text: string): ReactElement {
  * Least recently used entries go first.
  */
 export class MarkdownCache {
-  private entries = new Map<string, { text: string; tree: ReactElement; math: boolean }>();
+  private entries = new Map<string, { text: string; tree: ReactElement; math: boolean; highlighted: boolean }>();
   hits = 0;
   misses = 0;
   constructor(readonly capacity = 4_000) {}
@@ -205,7 +227,12 @@ export class MarkdownCache {
     this.misses++;
     const tree = renderMarkdown(text);
     this.entries.delete(key);
-    this.entries.set(key, { text, tree, math: katexTransformer !== null });
+    this.entries.set(key, {
+      text,
+      tree,
+      math: katexTransformer !== null,
+      highlighted: highlightTransformer !== null,
+    });
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
@@ -218,9 +245,16 @@ export class MarkdownCache {
     return entry !== undefined && this.fresh(entry, text);
   }
 
-  /** The same text, and not drawn without KaTeX when the text may hold math and KaTeX is here now. */
-  private fresh(entry: { text: string; math: boolean }, text: string): boolean {
-    return entry.text === text && (entry.math || katexTransformer === null || !mayHaveMath(text));
+  /**
+   * The same text, and not drawn without KaTeX (or the highlighter) when the text may hold math (or
+   * code) and KaTeX (or the highlighter) is here now.
+   */
+  private fresh(entry: { text: string; math: boolean; highlighted: boolean }, text: string): boolean {
+    return (
+      entry.text === text &&
+      (entry.math || katexTransformer === null || !mayHaveMath(text)) &&
+      (entry.highlighted || highlightTransformer === null || !mayHaveCode(text))
+    );
   }
 
   get size(): number {
@@ -235,8 +269,8 @@ export const markdownCache = new MarkdownCache();
  * unmounts. A streaming answer passes no key: its text changes on every delta.
  */
 export const Markdown = memo(function Markdown({ text, cacheKey }: { text: string; cacheKey?: string }) {
-  // Renders again once KaTeX has loaded (the cache then redraws answers with math).
-  useSyncExternalStore(subscribeMath, currentMathVersion, currentMathVersion);
+  // Renders again once KaTeX or the highlighter has loaded (the cache then redraws the answers they change).
+  useSyncExternalStore(subscribe, currentVersion, currentVersion);
   return (
     <div className="markdown break-words">
       {cacheKey === undefined ? renderMarkdown(text) : markdownCache.get(cacheKey, text)}

@@ -11,10 +11,11 @@ import { until } from '../testing/until';
 const renderer = vi.hoisted(() => ({ renderMermaid: vi.fn<(source: string, dark: boolean) => Promise<string>>() }));
 vi.mock('./mermaid-renderer', () => renderer);
 
-// Test files share a worker's module cache: an earlier file may have loaded MermaidDiagram with the real
-// renderer bound. A fresh module registry makes this file's imports see the mock.
-let i18n: typeof import('../lib/i18n')['i18n'];
-let Markdown: typeof import('./Markdown')['Markdown'];
+// Test files share a worker's modules (vitest.config.ts, isolate: false): a Markdown imported by an
+// earlier file would draw with the real renderer and keep its own lazily loaded parts. This file
+// imports fresh ones, with the renderer replaced.
+let i18n: typeof import('../lib/i18n').i18n;
+let Markdown: typeof import('./Markdown').Markdown;
 let openBlockDelayMs: number;
 beforeAll(async () => {
   vi.resetModules();
@@ -60,7 +61,13 @@ describe('Mermaid diagrams in answers', () => {
     expect(diagram.querySelector('svg[data-drawn="yes"]')).not.toBeNull();
     // The source is hidden behind a button, and the JavaScript block is highlighted as before.
     expect(container.querySelector('code.language-mermaid')).toBeNull();
-    expect(container.querySelector('code.language-js .hljs-keyword')?.textContent).toBe('const');
+    // (highlight.js arrives on its own once the browser is idle after the first answers are drawn).
+    const keyword = await until(() => {
+      const found = container.querySelector('code.language-js .hljs-keyword');
+      if (!found) throw new Error('not highlighted yet');
+      return found;
+    });
+    expect(keyword.textContent).toBe('const');
     const toggle = [...container.querySelectorAll('button')].find((button) => button.textContent === 'Show source');
     expect(toggle?.getAttribute('aria-expanded')).toBe('false');
     await act(async () => toggle?.click());

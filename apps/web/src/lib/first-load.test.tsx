@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act } from 'react';
+import { flushSync } from 'react-dom';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../App';
@@ -206,5 +207,48 @@ describe('the first requests', () => {
     expect(gets('/api/me')).toHaveLength(1);
     expect(gets('/api/chats')).toHaveLength(1);
     expect(gets('/api/chats/chat_1/messages')).toHaveLength(1);
+  });
+
+  it("with the chat page's code already run, the page shows without a loading placeholder in between", async () => {
+    // A page revealed after a Suspense fallback waits for React's fallback throttle (300 ms): a page
+    // whose code has run renders in the first commit (one whose code is still coming shows the same
+    // placeholder as part of the page, not as the fallback: App.tsx's usePageCode).
+    // A fresh App module: an earlier test's render has already settled this module's lazy chat page.
+    vi.resetModules();
+    const fresh = await import('../App');
+    await fresh.preload('/chat');
+    const FreshApp = fresh.App;
+    history.replaceState(null, '', '/chat?chat=chat_1');
+    const shared = client();
+    shared.setQueryData(['me'], { id: 'u1', email: 'a@example.com', name: 'A', role: 'user' });
+    const statuses: string[] = [];
+    const observer = new MutationObserver(() => {
+      for (const status of container.querySelectorAll('[role="status"]')) statuses.push(status.textContent ?? '');
+    });
+    observer.observe(container, { childList: true, subtree: true, characterData: true });
+    root = createRoot(container);
+    const mounted = root;
+    let firstCommit: Element | null = null;
+    await act(async () => {
+      // Rendered synchronously: a page that suspended would commit its fallback here.
+      flushSync(() =>
+        mounted.render(
+          <QueryClientProvider client={shared}>
+            <FreshApp />
+          </QueryClientProvider>,
+        ),
+      );
+      firstCommit = container.querySelector('[data-testid="conversation-list"]');
+    });
+    // The page itself is there in the first commit (its lists still waiting for their data).
+    expect(firstCommit).not.toBeNull();
+    await act(async () => {
+      for (const release of held.values()) release();
+    });
+    await until(() => {
+      if (!container.querySelector('[data-testid="message-list"] article')) throw new Error('no messages yet');
+    });
+    observer.disconnect();
+    expect(statuses.filter((text) => text.includes('Opening the chat'))).toEqual([]);
   });
 });
