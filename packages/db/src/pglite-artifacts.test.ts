@@ -29,9 +29,10 @@ describe('preloading PGlite', () => {
 
     // Two databases on disk (the template cache's copy, as embedded mode's prod and dev) open on the
     // preloaded module and answer queries.
-    const [prod, dev] = await Promise.all(
-      ['prod', 'dev'].map((name) => openDatabase({ kind: 'pglite', dataDir: join(directory, name) })),
-    );
+    const [prod, dev] = await Promise.all([
+      openDatabase({ kind: 'pglite', dataDir: join(directory, 'prod') }),
+      openDatabase({ kind: 'pglite', dataDir: join(directory, 'dev') }),
+    ]);
     try {
       expect((await prod.db.execute(sql`SELECT 1 AS one`)).rows).toEqual([{ one: 1 }]);
       expect((await dev.db.execute(sql`SELECT 2 AS two`)).rows).toEqual([{ two: 2 }]);
