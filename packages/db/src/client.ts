@@ -3,13 +3,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
 import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import { assertChannelName } from './channel-name';
 import { DatabaseOpenError } from './errors';
+import { setPgliteWasmTiering, takePgliteArtifacts } from './pglite-artifacts';
 import {
   copyTemplateDir,
   defaultTemplateCacheDir,
@@ -246,27 +246,11 @@ interface PgliteOpenOptions {
   reportError: DatabaseErrorReporter;
 }
 
-/**
- * V8 compiles a WebAssembly function with its baseline compiler (Liftoff) on first call and again
- * with its optimizing one (TurboFan, on background threads) once the function has run "enough": by
- * default after ~1.8 MB of its code executed. PostgreSQL's start in PGlite runs enough of its 9 MB
- * module to send many functions to TurboFan during the start. Measured (bench/cold-start-ab.ts,
- * embedded start to the first /ready 200, two bundles alternating, load ~23 on 2 cores): other
- * threads than the main one 2.0–2.5 s of CPU per start with the default budget, 1.15–1.3 s with this
- * 100× budget; the main thread ~2–2.5 s either way. Functions that stay hot still reach TurboFan,
- * after 100× the execution: in a PGlite micro-benchmark (600 small INSERT/SELECT queries per round)
- * the first rounds after a start cost ~10–20 % more CPU, then the two converge. Set once, before the
- * module compiles (a tiering budget is read when an instance is created and when a budget runs out).
- */
-const pgliteWasmTieringBudget = 180_000_000;
-let wasmTieringSet = false;
-
 async function openPgliteClient(options: PgliteOpenOptions): Promise<PGlite> {
   const { dataDir, templateCacheDir } = options;
-  if (!wasmTieringSet) {
-    wasmTieringSet = true;
-    setFlagsFromString(`--wasm-tiering-budget=${pgliteWasmTieringBudget}`);
-  }
+  setPgliteWasmTiering();
+  // What `preloadPglite` read and compiled ahead (embedded start); nothing otherwise.
+  const artifacts = takePgliteArtifacts();
   const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('drizzle-orm/pglite'),
@@ -284,7 +268,7 @@ async function openPgliteClient(options: PgliteOpenOptions): Promise<PGlite> {
     // On disk: a copy of the cached data dir, opened like an existing one.
     const dirName = templateName && templateCacheDir ? templateDirName(templateName) : null;
     const copied = dirName && templateCacheDir ? await copyTemplateDir(templateCacheDir, dirName, dataDir) : false;
-    let client = await PGlite.create(dataDir, { startParams });
+    let client = await PGlite.create(dataDir, { startParams, ...(await artifacts) });
     try {
       const level = await currentLevel();
       // A copied template carries the marker of the migrations it was made with (its name's hash).
@@ -296,7 +280,7 @@ async function openPgliteClient(options: PgliteOpenOptions): Promise<PGlite> {
         // Closed first, so every page is on disk; reopened once, only for the very first database.
         await client.close();
         await writeTemplateDir(dataDir, templateCacheDir, dirName);
-        client = await PGlite.create(dataDir, { startParams });
+        client = await PGlite.create(dataDir, { startParams, ...(await takePgliteArtifacts()) });
       }
     } catch (error) {
       await client.close().catch(() => {});
@@ -307,7 +291,11 @@ async function openPgliteClient(options: PgliteOpenOptions): Promise<PGlite> {
     return client;
   }
   const template = templateName && templateCacheDir ? await readTemplate(templateCacheDir, templateName) : null;
-  const client = await PGlite.create({ ...(template ? { loadDataDir: template } : {}), startParams });
+  const client = await PGlite.create({
+    ...(template ? { loadDataDir: template } : {}),
+    startParams,
+    ...(await artifacts),
+  });
   try {
     await migrate(drizzle({ client, schema }), { migrationsFolder });
     if (templateName && templateCacheDir && !template) await writeTemplate(client, templateCacheDir, templateName);

@@ -11,6 +11,7 @@ import {
   parseKeyScopes,
   type SwitchyardConfig,
 } from '@switchyard/core';
+import { preloadPglite } from '@switchyard/db/pglite-artifacts';
 import { acquireDataDirLock, readLock } from '../infrastructure/data-dir-lock';
 import { changeChannel, closeDatabases, isServerMode, openDatabases } from '../infrastructure/databases';
 import { createConfiguredLogger } from '../infrastructure/logger';
@@ -259,6 +260,8 @@ function socketKeyService(socketPath: string): KeyAdministration {
 }
 
 async function runServer(config: SwitchyardConfig, role: 'all' | 'api'): Promise<void> {
+  // Embedded: PGlite's WebAssembly compiles on V8's background threads while the server's modules load.
+  if (!isServerMode(config)) preloadPglite();
   const logger = createConfiguredLogger(config);
   const { startServer } = await import('../composition/server');
   // Embedded mode's dev database stays closed until a dev request uses it (see /ready's `state`).
