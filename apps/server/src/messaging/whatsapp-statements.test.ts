@@ -132,13 +132,13 @@ async function statementsOfOneMessage(from: string, wamid: string): Promise<stri
 }
 
 describe('the SQL statements of one message answered by the bot', () => {
-  it('an inbound text from a new sender answered by the bot costs at most 27 statements', slow, async () => {
+  it('an inbound text from a new sender answered by the bot costs at most 20 statements', slow, async () => {
     const statements = await statementsOfOneMessage('31611110001', 'wamid.statements-first');
-    expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(27);
+    expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(20);
   });
 
-  it('an inbound text from a sender writing again answered by the bot costs at most 28 statements', slow, async () => {
+  it('an inbound text from a sender writing again answered by the bot costs at most 22 statements', slow, async () => {
     const statements = await statementsOfOneMessage('31611110001', 'wamid.statements-second');
-    expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(28);
+    expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(22);
   });
 });
