@@ -64,9 +64,10 @@ export type { DatabaseErrorReporter, ListenOptions, NotificationHandler } from '
 
 /**
  * Wraps each query (tracing: one span per statement). Given the statement's SQL text (placeholders,
- * never values) and the call that runs it; returns what the call returns.
+ * never values) and the call that runs it; returns what the call returns. `parameters` are the
+ * values bound to the placeholders, for tests that attribute statements; spans never record them.
  */
-export type QueryTracer = <T>(statement: string, run: () => Promise<T>) => Promise<T>;
+export type QueryTracer = <T>(statement: string, run: () => Promise<T>, parameters?: readonly unknown[]) => Promise<T>;
 
 interface CommonDatabaseOptions {
   /** Where connection errors that nobody awaits go (a dropped idle connection, a failed reconnect). */
@@ -90,13 +91,23 @@ function statementOf(argument: unknown): string {
   return 'query';
 }
 
+/** The values of a query call: its second argument, or a `{ values }` config's. */
+function parametersOf(args: readonly unknown[]): readonly unknown[] | undefined {
+  if (Array.isArray(args[1])) return args[1];
+  const config = args[0];
+  if (typeof config === 'object' && config !== null && 'values' in config && Array.isArray(config.values)) {
+    return config.values;
+  }
+  return undefined;
+}
+
 /** Replaces `target.query` with one that runs through the tracer (promise-returning calls only). */
 function traceQueryMethod(target: { query: (...args: never[]) => unknown }, tracer: QueryTracer): void {
   const original = target.query.bind(target) as (...args: unknown[]) => unknown;
   (target as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
     // node-postgres' callback form (used by nobody here) stays as it is.
     if (typeof args[args.length - 1] === 'function') return original(...args);
-    return tracer(statementOf(args[0]), () => original(...args) as Promise<unknown>);
+    return tracer(statementOf(args[0]), () => original(...args) as Promise<unknown>, parametersOf(args));
   };
 }
 

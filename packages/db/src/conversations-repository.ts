@@ -193,23 +193,21 @@ async function activeLeafOf(db: Db, conversationId: string): Promise<string | nu
 export function createConversationRepository(db: Db): ConversationRepository {
   const ownedChat = (id: string, userId: string) => and(eq(conversations.id, id), eq(conversations.userId, userId));
 
-  /** The message new ones follow: the active leaf when it still exists, else the newest message. */
+  /** The message new ones follow: the active leaf when it still exists, else the newest message (one statement). */
   async function currentLeaf(conversationId: string): Promise<string | null> {
-    const leaf = await activeLeafOf(db, conversationId);
-    if (leaf) {
-      const [exists] = await db
-        .select({ id: conversationMessages.id })
-        .from(conversationMessages)
-        .where(and(eq(conversationMessages.id, leaf), eq(conversationMessages.conversationId, conversationId)));
-      if (exists) return leaf;
-    }
-    const [newest] = await db
+    const activeLeaf = db
+      .select({ id: conversationMessages.id })
+      .from(conversations)
+      .innerJoin(conversationMessages, eq(conversationMessages.id, conversations.activeLeafId))
+      .where(and(eq(conversations.id, conversationId), eq(conversationMessages.conversationId, conversationId)));
+    const newest = db
       .select({ id: conversationMessages.id })
       .from(conversationMessages)
       .where(eq(conversationMessages.conversationId, conversationId))
       .orderBy(desc(conversationMessages.createdAt), desc(conversationMessages.id))
       .limit(1);
-    return newest?.id ?? null;
+    const result = await db.execute<{ id: string | null }>(sql`SELECT coalesce((${activeLeaf}), (${newest})) AS id`);
+    return result.rows[0]?.id ?? null;
   }
 
   /** A page of the branch through `leafId` (else the active leaf), with the branch's length. */

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNotNull, not, type SQL, sql } from 'drizzle-orm';
 import type { Db } from './client';
 import {
   type WhatsAppContactRow,
@@ -19,10 +19,17 @@ import {
 /** WhatsApp messages both ways, their delivery statuses, senders and webhook deliveries, in one environment's database. */
 export interface WhatsAppRepository {
   insertMessage(message: WhatsAppMessageInsert): Promise<void>;
+  /** The stored row; undefined when a message with this id exists already (it is left as it is). */
+  insertMessageOnce(message: WhatsAppMessageInsert): Promise<WhatsAppMessageRow | undefined>;
   findMessage(id: string): Promise<WhatsAppMessageRow | undefined>;
   /** The message if this subject sent it; another subject's reads as missing. */
   findMessageForSubject(id: string, subject: string): Promise<WhatsAppMessageRow | undefined>;
   markSending(id: string, attempt: number): Promise<void>;
+  /**
+   * Marks the message sending (this attempt) and returns it, in one statement, when it is to be sent
+   * from this phone number and is not sent yet; undefined otherwise (missing, sent, another number).
+   */
+  startSending(id: string, phoneNumberId: string, attempt: number): Promise<WhatsAppMessageRow | undefined>;
   markSent(id: string, wamid: string, at: Date): Promise<void>;
   markFailed(id: string, code: string, message: string): Promise<void>;
   /** Back to queued after a failed attempt that will be retried, keeping the reason. */
@@ -40,13 +47,13 @@ export interface WhatsAppRepository {
   /** The sender's newest inbound message. */
   latestInbound(sender: string): Promise<WhatsAppInboundRow | undefined>;
   findContact(waId: string): Promise<WhatsAppContactRow | undefined>;
-  /** Creates or updates the sender's row; `lastInboundAt` only ever moves forward. */
+  /** Creates or updates the sender's row, and returns it; `lastInboundAt` only ever moves forward. */
   touchContact(contact: {
     waId: string;
     environment: string;
     profileName: string | null;
     lastInboundAt: Date;
-  }): Promise<void>;
+  }): Promise<WhatsAppContactRow>;
   setConversation(waId: string, conversationId: string | null): Promise<void>;
   setOptedOut(waId: string, optedOut: boolean): Promise<void>;
   recentContacts(limit: number): Promise<WhatsAppContactRow[]>;
@@ -62,6 +69,15 @@ export function createWhatsAppRepository(db: Db): WhatsAppRepository {
   return {
     async insertMessage(message) {
       await db.insert(whatsappMessages).values(message);
+    },
+
+    async insertMessageOnce(message) {
+      const [row] = await db
+        .insert(whatsappMessages)
+        .values(message)
+        .onConflictDoNothing({ target: whatsappMessages.id })
+        .returning();
+      return row;
     },
 
     async findMessage(id) {
@@ -82,6 +98,22 @@ export function createWhatsAppRepository(db: Db): WhatsAppRepository {
         .update(whatsappMessages)
         .set({ status: 'sending', attempts: attempt, updatedAt: new Date() })
         .where(eq(whatsappMessages.id, id));
+    },
+
+    async startSending(id, phoneNumberId, attempt) {
+      const [row] = await db
+        .update(whatsappMessages)
+        .set({ status: 'sending', attempts: attempt, updatedAt: new Date() })
+        .where(
+          and(
+            eq(whatsappMessages.id, id),
+            eq(whatsappMessages.phoneNumberId, phoneNumberId),
+            // What the send job skips as already sent.
+            not(and(eq(whatsappMessages.status, 'sent'), isNotNull(whatsappMessages.wamid)) as SQL),
+          ),
+        )
+        .returning();
+      return row;
     },
 
     async markSent(id, wamid, at) {
@@ -170,7 +202,7 @@ export function createWhatsAppRepository(db: Db): WhatsAppRepository {
     },
 
     async touchContact(contact) {
-      await db
+      const [row] = await db
         .insert(whatsappContacts)
         .values({ ...contact, updatedAt: new Date() })
         .onConflictDoUpdate({
@@ -180,7 +212,10 @@ export function createWhatsAppRepository(db: Db): WhatsAppRepository {
             lastInboundAt: sql`GREATEST(excluded.last_inbound_at, ${whatsappContacts.lastInboundAt})`,
             updatedAt: sql`excluded.updated_at`,
           },
-        });
+        })
+        .returning();
+      if (!row) throw new Error(`The contact ${contact.waId} was neither inserted nor updated`);
+      return row;
     },
 
     async setConversation(waId, conversationId) {

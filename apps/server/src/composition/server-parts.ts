@@ -29,6 +29,7 @@ import {
   createUsageRepository,
   type IdempotencyRepository,
   provisionGiftServiceRoles,
+  type QueryTracer,
 } from '@switchyard/db';
 import { platformEvents, type RetryPolicy } from '@switchyard/events';
 import { type PlatformJobs, platformJobs } from '@switchyard/jobs';
@@ -134,6 +135,8 @@ export interface ServerPartsOptions {
   budgetClock?: QuotaClock;
   /** Test hook: the clock (ms) of a lazily opened database's retry backoff after a failed open. */
   databaseClock?: () => number;
+  /** Test hook: wraps every query of both databases (counting the statements a path costs). */
+  databaseTracer?: QueryTracer;
   /** Test hook: the text extraction worker's script (a prebuilt bundle instead of the source through tsx). */
   extractionWorkerEntry?: () => Promise<string>;
 }
@@ -205,6 +208,16 @@ export interface ServerParts {
   close(): Promise<void>;
 }
 
+/** The databases' query tracer: the spans of tracing, a test's own, or both (tracing's outermost). */
+function queryTracer(tracing: Tracing | null, test: QueryTracer | undefined): { tracer: QueryTracer } | null {
+  const spans = tracing?.queries;
+  if (spans && test) {
+    return { tracer: (statement, run, parameters) => spans(statement, () => test(statement, run, parameters)) };
+  }
+  const tracer = spans ?? test;
+  return tracer ? { tracer } : null;
+}
+
 /**
  * Builds every long-lived part of a Switchyard process from the frozen config.
  * Nothing here knows about HTTP; the Fastify app is built on top of it.
@@ -233,7 +246,7 @@ export async function createServerParts(
     if (config.redisUrl) void import('@switchyard/jobs/bullmq').catch(() => {});
     const [opened, connected] = await Promise.allSettled([
       openDatabases(config, {
-        ...(tracing ? { tracer: tracing.queries } : {}),
+        ...(queryTracer(tracing, options.databaseTracer) ?? {}),
         ...(options.databaseClock ? { clock: options.databaseClock } : {}),
         onError: (error, context) =>
           logger.warn({ reason: error instanceof Error ? error.message : String(error) }, `database: ${context}`),

@@ -33,11 +33,21 @@ export async function registerMessageSendJob(
     const repository = createWhatsAppRepository(dependencies.databases[payload.environment].db);
     const sender = dependencies.whatsapp.get(payload.environment);
     const messageId = payload.messageId ?? `wamsg_${context.id.replaceAll(/[^A-Za-z0-9]/g, '')}`;
-    let row = await repository.findMessage(messageId);
-    if (!row && payload.messageId === undefined && payload.text !== undefined && sender) {
+    if (!sender) {
+      const row = await repository.findMessage(messageId);
+      if (!row) throw refuse(`Message '${messageId}' does not exist in ${payload.environment}`);
+      if (row.status === 'sent' && row.wamid) return { messageId: row.id, wamid: row.wamid };
+      const error = refuse(`WhatsApp is no longer configured for ${payload.environment}`);
+      await repository.markFailed(row.id, error.code, error.message);
+      throw error;
+    }
+    // Usually one statement: the stored message, not sent yet and from this number, marked sending.
+    const started = await repository.startSending(messageId, sender.phoneNumberId, attempt);
+    let row = started ?? (await repository.findMessage(messageId));
+    if (!row && payload.messageId === undefined && payload.text !== undefined) {
       // A job queued with its text in the payload (no stored message): it gets its row now.
       const content: OutboundContent = { type: 'text', text: { body: payload.text } };
-      await repository.insertMessage({
+      row = await repository.insertMessageOnce({
         id: messageId,
         environment: payload.environment,
         source: 'api',
@@ -51,22 +61,20 @@ export async function registerMessageSendJob(
         dryRun: sender.api === null,
         jobId: context.id,
       });
-      row = await repository.findMessage(messageId);
+      // Inserted meanwhile by another attempt.
+      row ??= await repository.findMessage(messageId);
     }
     if (!row) throw refuse(`Message '${messageId}' does not exist in ${payload.environment}`);
-    if (row.status === 'sent' && row.wamid) return { messageId: row.id, wamid: row.wamid };
-    if (!sender) {
-      const error = refuse(`WhatsApp is no longer configured for ${payload.environment}`);
-      await repository.markFailed(row.id, error.code, error.message);
-      throw error;
+    if (!started) {
+      if (row.status === 'sent' && row.wamid) return { messageId: row.id, wamid: row.wamid };
+      // The number is fixed when the message is queued; never send it from another (say prod's) number.
+      if (sender.phoneNumberId !== row.phoneNumberId) {
+        const error = refuse(`${payload.environment}'s phone number changed since the message was queued`);
+        await repository.markFailed(row.id, error.code, error.message);
+        throw error;
+      }
+      await repository.markSending(row.id, attempt);
     }
-    // The number is fixed when the message is queued; never send it from another (say prod's) number.
-    if (sender.phoneNumberId !== row.phoneNumberId) {
-      const error = refuse(`${payload.environment}'s phone number changed since the message was queued`);
-      await repository.markFailed(row.id, error.code, error.message);
-      throw error;
-    }
-    await repository.markSending(row.id, attempt);
     if (sender.api === null) {
       const wamid = `dryrun.${randomUUID()}`;
       await repository.markSent(row.id, wamid, new Date());

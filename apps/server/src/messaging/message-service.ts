@@ -31,6 +31,12 @@ export interface OutboundMessage {
   readonly from?: string | undefined;
   /** A deterministic id (the bot's answers): queueing it again returns the message queued the first time. */
   readonly id?: string;
+  /**
+   * When the recipient last wrote, as the caller read it (the bot: the sender's contact row, just
+   * updated). Only ever an earlier or equal time than the stored one, so a window it shows open is
+   * open; a closed one is checked against the stored messages.
+   */
+  readonly lastInboundAt?: Date | null;
   /** Clock for the service-window check (tests). */
   readonly now?: Date;
   /** The request queueing it (its X-Request-Id): stored with the send job, whose log lines carry it. */
@@ -146,20 +152,19 @@ export async function queueMessage(
     });
   }
   const repository = createWhatsAppRepository(dependencies.databases[environment].db);
-  if (message.id !== undefined) {
-    const existing = await repository.findMessage(message.id);
-    if (existing) return existing;
-  }
   if (message.content.type !== 'template' && sender.appSecret !== null) {
-    const last = await repository.lastInboundAt(message.to);
-    const now = message.now ?? new Date();
-    if (!last || now.getTime() - last.getTime() > serviceWindowMs) {
+    const now = (message.now ?? new Date()).getTime();
+    const open = (last: Date | null | undefined) => !!last && now - last.getTime() <= serviceWindowMs;
+    if (!open(message.lastInboundAt) && !open(await repository.lastInboundAt(message.to))) {
+      // A message queued before (a retried job's answer) is what it was, whatever the window now.
+      const existing = message.id === undefined ? undefined : await repository.findMessage(message.id);
+      if (existing) return existing;
       throw new SwitchyardError('SY_ERR_OUTSIDE_SERVICE_WINDOW', outsideWindowMessage);
     }
   }
   const id = message.id ?? newOutboundMessageId();
   const jobId = `message-send.${id}`;
-  await repository.insertMessage({
+  const row = await repository.insertMessageOnce({
     id,
     environment,
     source: message.source,
@@ -173,6 +178,12 @@ export async function queueMessage(
     dryRun: sender.api === null,
     jobId,
   });
+  if (!row) {
+    // A deterministic id queued before: that message, queued once.
+    const existing = await repository.findMessage(id);
+    if (!existing) throw new SwitchyardError('SY_ERR_INTERNAL', 'The queued message vanished');
+    return existing;
+  }
   const text = textOf(message.content);
   await dependencies.jobs.enqueue(
     'message.send',
@@ -187,8 +198,6 @@ export async function queueMessage(
     },
     { environment, jobId, ...(message.requestId ? { trace: { requestId: message.requestId } } : {}) },
   );
-  const row = await repository.findMessage(id);
-  if (!row) throw new SwitchyardError('SY_ERR_INTERNAL', 'The queued message vanished');
   return row;
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Environment, isSwitchyardError, SwitchyardError } from '@switchyard/core';
-import { createWhatsAppRepository } from '@switchyard/db';
+import { createWhatsAppRepository, type WhatsAppContactRow } from '@switchyard/db';
 import type { ChatMessage, ChatRequest } from '@switchyard/providers';
 import { selectSkills, withFocusPrompt } from '../apps/focus-modes';
 import { runSkillLoop } from '../apps/skill-loop';
@@ -26,6 +26,8 @@ export interface InboundMessage {
   readonly message: Record<string, unknown>;
   readonly sentAt: Date;
   readonly profileName: string | null;
+  /** When the sender last wrote, as their contact row said once this message was recorded. */
+  readonly lastInboundAt?: Date | null;
 }
 
 export const helpText = [
@@ -86,6 +88,8 @@ async function reply(
       source: 'bot',
       to: inbound.sender,
       content: { type: 'text', text: { body: piece } },
+      // While the window it shows is open, queueing needs no statement to check it.
+      ...(inbound.lastInboundAt ? { lastInboundAt: inbound.lastInboundAt } : {}),
     });
   }
 }
@@ -243,12 +247,13 @@ export async function apologise(dependencies: WhatsAppWebhookJobDependencies, in
 export async function answerInbound(
   dependencies: WhatsAppWebhookJobDependencies,
   inbound: InboundMessage,
+  /** The sender's contact row, as recording this message left it. */
+  contact: WhatsAppContactRow | undefined,
   signal: AbortSignal,
 ): Promise<string> {
   const bot = dependencies.config.whatsapp?.bot;
   if (!bot?.enabled || !bot.environments.includes(inbound.environment)) return 'bot-off';
   const repository = createWhatsAppRepository(dependencies.databases[inbound.environment].db);
-  const contact = await repository.findContact(inbound.sender);
   const typed =
     inbound.kind === 'text' ? String((inbound.message.text as { body?: unknown } | undefined)?.body ?? '').trim() : '';
   const command = typed.toLowerCase();
@@ -304,7 +309,10 @@ export async function answerInbound(
       tags: ['whatsapp'],
     }));
   if (!existing) await repository.setConversation(inbound.sender, conversation.id);
-  const earlier = await listMessages(owner.db, conversation.id, { limit: 1000, offset: 0 });
+  // A conversation made just now has no history; an existing one's branch ends at the leaf just read with it.
+  const earlier = existing
+    ? await listMessages(owner.db, conversation.id, { limit: 1000, offset: 0 }, existing.activeLeafId)
+    : [];
   const history: ChatMessage[] = earlier
     .filter((row) => row.role === 'user' || row.role === 'assistant')
     .slice(-bot.historyMessages)

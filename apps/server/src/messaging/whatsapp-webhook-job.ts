@@ -143,16 +143,30 @@ export async function registerWhatsAppWebhookJob(
             sentAt,
           });
           const profileName = text(contacts.find((contact) => contact.wa_id === from)?.profile?.name);
-          await repository.touchContact({ waId: sender, environment, profileName, lastInboundAt: sentAt });
+          const contact = await repository.touchContact({
+            waId: sender,
+            environment,
+            profileName,
+            lastInboundAt: sentAt,
+          });
           if (!isNew) {
             const stored = await repository.findInbound(wamid);
             // A redelivery (another delivery) never answers twice; only this job's own unfinished attempt resumes.
             if (stored?.handledAt || context.attempt === 1) continue;
           }
-          const inbound: InboundMessage = { environment, wamid, sender, kind, message, sentAt, profileName };
+          const inbound: InboundMessage = {
+            environment,
+            wamid,
+            sender,
+            kind,
+            message,
+            sentAt,
+            profileName,
+            lastInboundAt: contact.lastInboundAt,
+          };
           let outcome: string;
           try {
-            outcome = await answerInbound(dependencies, inbound, context.signal);
+            outcome = await answerInbound(dependencies, inbound, contact, context.signal);
           } catch (error) {
             const retryable = !isSwitchyardError(error) || error.isRetryable;
             // Another attempt may get through (an upstream that was down); after the last one, apologise.

@@ -56,6 +56,7 @@ export interface TestServerOptions {
   budgetClock?: ServerPartsOptions['budgetClock'];
   /** The clock (ms) of the lazy dev database's retry backoff after a failed open. */
   databaseClock?: ServerPartsOptions['databaseClock'];
+  databaseTracer?: ServerPartsOptions['databaseTracer'];
 }
 
 /**
@@ -99,6 +100,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.projectsClock ? { projectsClock: options.projectsClock } : {}),
     ...(options.budgetClock ? { budgetClock: options.budgetClock } : {}),
     ...(options.databaseClock ? { databaseClock: options.databaseClock } : {}),
+    ...(options.databaseTracer ? { databaseTracer: options.databaseTracer } : {}),
     extractionWorkerEntry,
   });
   if (!options.seedIpLimit && options.role !== 'worker') {
