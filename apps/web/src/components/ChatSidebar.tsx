@@ -12,6 +12,7 @@ import {
   type SearchHit,
   searchChats,
 } from '../lib/conversations';
+import { useFirstPaintOverscan } from '../lib/first-paint';
 import { formatNumber, useTranslation } from '../lib/i18n';
 import { stripMarkdown } from '../lib/plain-text';
 import { MenuButton } from './Menu';
@@ -213,12 +214,14 @@ export function ChatSidebar({
   // Stable callbacks: a new function each render would make the virtualizer rebuild 10,000 measurements.
   const estimateSize = useCallback((index: number) => (rows[index]?.kind === 'hit' ? 56 : rowHeight), [rows]);
   const getItemKey = useCallback((index: number) => rows[index]?.key ?? index, [rows]);
+  // Only the rows in view for the list's first paint, ten more each way from the frame after.
+  const overscan = useFirstPaintOverscan(10, rows.length > 0);
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => parent.current,
     estimateSize,
     getItemKey,
-    overscan: 10,
+    overscan,
     initialRect: { width: 260, height: 800 },
     useFlushSync: false,
   });

@@ -203,6 +203,36 @@ describe('MessageList', () => {
     expect(markdownCache.has(oldestAnswer.id, oldestAnswer.content)).toBe(false);
   });
 
+  it('draws only the rows in view in its first paint, and the overscan rows from the frame after', async () => {
+    const opened = conversation.map((message) => ({ ...message, id: `overscan-${message.id}` }));
+    act(() =>
+      root.render(
+        <QueryClientProvider client={client}>
+          <MessageList
+            chatId="overscan"
+            messages={opened}
+            live={null}
+            busy={false}
+            focusMessageId={null}
+            onRegenerate={() => {}}
+            onEdit={() => {}}
+          />
+        </QueryClientProvider>,
+      ),
+    );
+    // The first commit: the newest rows that fill the 800 px viewport, none above them.
+    const inView = articles();
+    const heightOf = (row: Element) =>
+      estimateMessageHeight(opened[Number(row.getAttribute('data-index'))] as ChatMessage);
+    const drawn = inView.reduce((sum, row) => sum + heightOf(row), 0);
+    expect(drawn - heightOf(inView[0] as Element)).toBeLessThan(800);
+    const firstShown = Number(inView[0]?.getAttribute('data-index'));
+    // After that frame: two more rows above (the end has none below).
+    await until(() => expect(Number(articles()[0]?.getAttribute('data-index'))).toBe(firstShown - 2));
+    expect(articles().at(-1)?.textContent).toContain('Answer 1999');
+    await until(expectSettled);
+  });
+
   it('keeps parsed Markdown per message: rendering the list again parses nothing', async () => {
     const props = {
       chatId: 'c',

@@ -3,6 +3,7 @@ import { useVirtualizer, type Virtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { api } from '../lib/api';
 import type { ChatMessage } from '../lib/conversations';
+import { useFirstPaintOverscan } from '../lib/first-paint';
 import { t } from '../lib/i18n';
 import type { StreamText } from '../lib/stream-text';
 import { Markdown, markdownCache } from './Markdown';
@@ -337,12 +338,14 @@ export function MessageList({
     (index: number) => (index < lead ? 'load-older' : (messages[index - lead]?.id ?? 'live-answer')),
     [messages, lead],
   );
+  // The rows in view only for the first paint of a chat (fewer answers' Markdown to parse before it).
+  const overscan = useFirstPaintOverscan(2, messages.length > 0);
   const virtualizer: Virtualizer<HTMLDivElement, Element> = useVirtualizer({
     count,
     getScrollElement: () => parent.current,
     estimateSize,
     getItemKey,
-    overscan: 2,
+    overscan,
     initialRect,
     // A chat opens at its newest message (the effect below scrolls there): the first render already
     // draws the rows at the end, by their estimated heights, instead of the oldest loaded rows, whose
