@@ -45,6 +45,9 @@ export interface StartedStream<Chunk = ChatCompletionChunk> {
  */
 export type Cancellation = AbortSignal | AbortController;
 
+/** Where a call's failed attempts and key cooldowns are logged (the request's logger, or the router's). */
+export type AttemptLog = Pick<RoutingLogger, 'warn'>;
+
 /**
  * Every routed call takes an optional `log`: the logger of the request it is made for (Fastify's
  * `request.log`, which binds the request id as `reqId`), so its failed attempts and key cooldowns are
@@ -57,38 +60,38 @@ export interface Router {
     route: ModelRoute,
     request: ChatRequest,
     cancel: Cancellation,
-    log?: Pick<RoutingLogger, 'warn'>,
+    log?: AttemptLog,
   ): Promise<Routed<ChatCompletion>>;
   stream(
     route: ModelRoute,
     request: ChatRequest,
     cancel: Cancellation,
-    log?: Pick<RoutingLogger, 'warn'>,
+    log?: AttemptLog,
   ): Promise<Routed<StartedStream>>;
   embed(
     route: ModelRoute,
     request: EmbeddingsRequest,
     cancel: Cancellation,
-    log?: Pick<RoutingLogger, 'warn'>,
+    log?: AttemptLog,
   ): Promise<Routed<EmbeddingsResponse>>;
   /** Legacy text completions: the provider's own endpoint, or one chat turn per prompt (see text-completion.ts). */
   completeText(
     route: ModelRoute,
     request: TextCompletionRequest,
     cancel: Cancellation,
-    log?: Pick<RoutingLogger, 'warn'>,
+    log?: AttemptLog,
   ): Promise<Routed<TextCompletion>>;
   streamText(
     route: ModelRoute,
     request: TextCompletionRequest,
     cancel: Cancellation,
-    log?: Pick<RoutingLogger, 'warn'>,
+    log?: AttemptLog,
   ): Promise<Routed<StartedStream<TextCompletionChunk>>>;
   moderate(
     route: ModelRoute,
     request: ModerationRequest,
     cancel: Cancellation,
-    log?: Pick<RoutingLogger, 'warn'>,
+    log?: AttemptLog,
   ): Promise<Routed<ModerationResponse>>;
 }
 
@@ -132,7 +135,7 @@ export function createRouter(dependencies: RouterDependencies): Router {
     provider: ProviderRuntime,
     signal: AbortSignal,
     call: (adapter: ProviderAdapter) => Promise<T>,
-    log: Pick<RoutingLogger, 'warn'>,
+    log: AttemptLog,
   ): Promise<T> {
     const only = provider.adapters[0];
     if (provider.keyIds.length === 0 && only) return call(only);
@@ -174,7 +177,7 @@ export function createRouter(dependencies: RouterDependencies): Router {
     cancel: Cancellation,
     attempt: (adapter: ProviderAdapter, deployment: Deployment, attemptSignal: AbortSignal) => Promise<T>,
     keepInFlight = false,
-    log: Pick<RoutingLogger, 'warn'> = logger,
+    log: AttemptLog = logger,
   ): Promise<Routed<T> & { release: () => void }> {
     const list = candidates(modelRoute);
     const signal = cancel instanceof AbortController ? cancel.signal : cancel;
@@ -230,7 +233,7 @@ export function createRouter(dependencies: RouterDependencies): Router {
     modelRoute: ModelRoute,
     cancel: Cancellation,
     open: (adapter: ProviderAdapter, target: Deployment, signal: AbortSignal) => AsyncIterable<Chunk>,
-    log: Pick<RoutingLogger, 'warn'> | undefined,
+    log: AttemptLog | undefined,
   ): Promise<Routed<StartedStream<Chunk>>> {
     const routed = await route(
       modelRoute,
