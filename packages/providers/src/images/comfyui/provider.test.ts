@@ -56,6 +56,18 @@ async function until(condition: () => boolean, timeoutMs = 2_000): Promise<void>
   }
 }
 
+/**
+ * After the provider has given up, it polls no more. The poll loop is
+ * sequential, so one GET /history/ may have been on the wire when it gave up
+ * and reach the fake afterwards; a loop that kept going would send one every
+ * 20 ms, five or more in the 100 ms watched here.
+ */
+async function expectPollingStopped(fake: FakeComfyUIServer): Promise<void> {
+  const polls = countRequests(fake, '/history/');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(countRequests(fake, '/history/')).toBeLessThanOrEqual(polls + 1);
+}
+
 /** The same SDXL graph under different node ids, with the negative encoder sorted before the positive one. */
 function customTemplate(): ComfyWorkflow {
   return {
@@ -239,9 +251,7 @@ describe('comfyui image provider', () => {
     expect(Date.now() - abortedAt).toBeLessThan(200);
     expect((error as Error).name).toBe('AbortError');
 
-    const polls = countRequests(fake, '/history/');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(countRequests(fake, '/history/')).toBe(polls);
+    await expectPollingStopped(fake);
     await until(() => fake.requests.some((recorded) => recorded.method === 'POST' && recorded.path === '/queue'));
     const deletion = fake.requests.find((recorded) => recorded.path === '/queue');
     expect(deletion?.body).toEqual({ delete: [fake.jobs[0]?.promptId] });
@@ -255,9 +265,7 @@ describe('comfyui image provider', () => {
     expect(error.code).toBe('SY_ERR_UPSTREAM_TIMEOUT');
     expect(error.isRetryable).toBe(true);
     expect(Date.now() - started).toBeLessThan(2_000);
-    const polls = countRequests(fake, '/history/');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(countRequests(fake, '/history/')).toBe(polls);
+    await expectPollingStopped(fake);
   });
 
   it('gives up with SY_ERR_UPSTREAM_TIMEOUT when ComfyUI never answers', async () => {
