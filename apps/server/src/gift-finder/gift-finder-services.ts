@@ -40,7 +40,7 @@ export interface GiftFinderServiceDependencies {
   readonly databases: Databases;
   readonly models: Pick<ModelRegistry, 'resolve'>;
   readonly router: Pick<Router, 'complete'>;
-  readonly logger: Pick<Logger, 'warn' | 'info'>;
+  readonly logger: Pick<Logger, 'warn' | 'info' | 'child'>;
   readonly mode: 'embedded' | 'server';
   /** Where profile pages are read; none: links are reported as not readable, pasted text still works. */
   readonly profileSources?: readonly ProfileSource[];

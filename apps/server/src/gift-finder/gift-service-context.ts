@@ -2,7 +2,7 @@ import type { Environment } from '@switchyard/core';
 import { type Db, type GiftService, withGiftServiceRole } from '@switchyard/db';
 import type { EventContext, EventEnvelope, EventHandler, EventPayload, PlatformEvents } from '@switchyard/events';
 import type { Logger } from 'pino';
-import type { PlatformEventBus } from '../events/event-bus';
+import { handlerLog, type PlatformEventBus } from '../events/event-bus';
 import type { Databases } from '../infrastructure/databases';
 import type { GiftPayload, GiftStage, Usage } from './gift-events';
 import { noUsage } from './gift-events';
@@ -14,7 +14,7 @@ export interface GiftServiceContext {
   readonly databases: Databases;
   /** Server mode with `giftFinder.serviceRoles`: each service's transactions run as its own role. */
   readonly useRoles: boolean;
-  readonly logger: Pick<Logger, 'warn' | 'info'>;
+  readonly logger: Pick<Logger, 'warn' | 'info' | 'child'>;
   /** A clock tests can move (Retry-After). */
   readonly now: () => Date;
 }
@@ -47,15 +47,7 @@ export function forEvent(context: GiftServiceContext, event: Pick<EventEnvelope,
         trace: { ...trace, ...options.trace },
       })) as PlatformEventBus['publish'],
   });
-  const { logger } = context;
-  const scopedLogger: GiftServiceContext['logger'] =
-    'child' in logger && typeof logger.child === 'function'
-      ? (logger as Logger).child({ reqId: requestId })
-      : ({
-          warn: (object: object, message?: string) => logger.warn({ reqId: requestId, ...object }, message),
-          info: (object: object, message?: string) => logger.info({ reqId: requestId, ...object }, message),
-        } as GiftServiceContext['logger']);
-  return { ...context, bus, logger: scopedLogger };
+  return { ...context, bus, logger: handlerLog(context.logger, event) };
 }
 
 /**

@@ -90,6 +90,9 @@ function setUp(sessionId: string) {
     logger: {
       info: (fields: { sessionId?: string }, message: string) => info.push({ ...fields, message }),
       warn: () => {},
+      child() {
+        return this;
+      },
     },
     now: () => new Date(),
   } as unknown as GiftServiceContext;
