@@ -70,7 +70,9 @@ function describeResult(result: CliResult): string {
   return `exit ${result.code ?? result.signal}${result.timedOut ? ' (timed out)' : ''}; stderr: ${result.stderr}`;
 }
 
-describe('switchyard CLI against a running embedded server', () => {
+// Each test spawns the CLI a few times, and each run starts a Node.js process: ~1 s on a quiet machine,
+// 10 s and more at a load average of 14, where three runs outlasted the default 30 s.
+describe('switchyard CLI against a running embedded server', { timeout: 120_000 }, () => {
   let fakeUpstream: FakeUpstreamServer;
   let heldUpstream: FakeUpstreamServer;
   let workspace: Workspace;

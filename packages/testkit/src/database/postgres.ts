@@ -7,8 +7,16 @@ export const testPostgresAdminUrl = (): string =>
 
 export type PostgresProbe = { available: true } | { available: false; reason: string };
 
-async function connectAdmin(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: testPostgresAdminUrl(), connectionTimeoutMillis: 2_000 });
+/**
+ * The probe gives up after two seconds (a machine without PostgreSQL skips quickly); creating and dropping
+ * a database waits longer, since on a loaded machine a connection to a server that answered can take
+ * over two seconds (a backup test failed so at a load average of 14).
+ */
+const probeTimeoutMs = 2_000;
+const adminTimeoutMs = 15_000;
+
+async function connectAdmin(timeoutMs = adminTimeoutMs): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: testPostgresAdminUrl(), connectionTimeoutMillis: timeoutMs });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -22,7 +30,7 @@ async function connectAdmin(): Promise<pg.Client> {
 /** Whether the test server answers within two seconds, and if not, why not. */
 export async function probePostgres(): Promise<PostgresProbe> {
   try {
-    const client = await connectAdmin();
+    const client = await connectAdmin(probeTimeoutMs);
     try {
       await client.query('SELECT 1');
     } finally {
