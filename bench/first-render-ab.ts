@@ -16,7 +16,10 @@
  * browser's own share, which a loaded machine's slow server moves less than `inPage`), the rows drawn
  * then, and CDP's task/script/layout durations at the end. `--profile` writes each load's CPU profile,
  * `--trace` its Chrome trace (with the CPU profile, until a second after the first render; read it with
- * bench/first-render-trace.ts).
+ * bench/first-render-trace.ts). `--chromium-arg` adds a browser flag (repeatable): headless Chromium loads its
+ * omnibox popup's WebUI (~100 modules, chrome://omnibox-popup.top-chrome/) in every new context, on the
+ * same cores while the measured page loads; `--chromium-arg=--disable-features=WebUIOmniboxPopup,
+ * WebUIOmniboxFullPopup,WebUIOmniboxAimPopup,PreloadTopChromeWebUI` leaves it out.
  * Prints every load, each build's medians and the paired medians (build − first build, same round).
  */
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +37,7 @@ const { values, positionals } = parseArgs({
     throttle: { type: 'string' },
     profile: { type: 'string' },
     trace: { type: 'string' },
+    'chromium-arg': { type: 'string', multiple: true },
   },
 });
 const builds = positionals.map((spec) => {
@@ -62,7 +66,10 @@ const server = await startCliServer(['start'], {
   cwd: dataDir,
   variables: { SWITCHYARD_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
 });
-const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  args: [...chromiumArgs, ...(values['chromium-arg'] ?? [])],
+});
 type Row = Record<string, number>;
 const results = new Map<string, Row[]>(builds.map((build) => [build.name, []]));
 const loadBefore = loadavg()[0] ?? 0;
@@ -181,8 +188,10 @@ try {
           (entry) => state.pageFiles?.includes(entry.name) || /\/messages\?|\/api\/chats\?|\/api\/me$/.test(entry.name),
         );
         const inputsEnd = Math.max(0, ...inputs.map((entry) => entry.responseEnd));
+        const paint = performance.getEntriesByName('first-contentful-paint')[0];
         return {
           inPage: Math.round(state.firstRender),
+          fcp: Math.round(paint?.startTime ?? 0),
           messagesEnd: Math.round(Math.max(0, ...messages.map((entry) => entry.responseEnd))),
           inputsEnd: Math.round(inputsEnd),
           afterInputs: Math.round(state.firstRender - inputsEnd),
@@ -228,6 +237,7 @@ const median = (xs: number[]) => {
 };
 const keys = [
   'inPage',
+  'fcp',
   'messagesEnd',
   'inputsEnd',
   'afterInputs',
