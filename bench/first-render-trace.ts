@@ -39,9 +39,11 @@ const mainThread = events.find(
   (event) =>
     event.ph === 'M' && event.name === 'thread_name' && event.pid === pid && event.args?.name === 'CrRendererMain',
 )?.tid;
-const navigation = events
-  .filter((event) => event.pid === pid && event.name === 'navigationStart' && event.ts <= mark.ts)
-  .sort((a, b) => b.ts - a.ts)[0];
+// The page's navigationStart, or (a navigation that changed renderer) the last one before the mark.
+const starts = events
+  .filter((event) => event.name === 'navigationStart' && event.ts <= mark.ts)
+  .sort((a, b) => b.ts - a.ts);
+const navigation = starts.find((event) => event.pid === pid) ?? starts[0];
 if (!navigation) throw new Error('no navigationStart');
 const zero = navigation.ts;
 const ms = (ts: number) => (ts - zero) / 1000;
