@@ -2,7 +2,7 @@
 /**
  * A/B of the chat page's first render between web builds, on one server (a machine shared with other
  * work makes two separate runs incomparable): `tsx bench/first-render-ab.ts A=<dist dir> B=<dist dir>
- * [--rounds 12] [--throttle 4] [--profile <dir>]`. Each dist is a copy of apps/web/dist from
+ * [--rounds 12] [--throttle 4] [--profile <dir>] [--trace <dir>]`. Each dist is a copy of apps/web/dist from
  * `npm run build -w @switchyard/web`. **Replaces apps/web/dist** with the builds' files together
  * (hashed names do not collide; the server lists them at start) and one `chat-<name>.html` per build,
  * copied to chat.html before each of its loads; rebuild the web app afterwards.
@@ -11,7 +11,15 @@
  * fresh browser context (nothing cached), builds alternate (order reversed every round), one warm-up
  * round is not counted. First render as bench/browser-ui.ts defines it (both lists showing rows),
  * timed inside the page by a MutationObserver (`inPage`, ms after navigation start), plus when the
- * messages response ended, the rows drawn then, and CDP's task/script/layout durations at the end.
+ * messages response ended, when the last of the first render's inputs ended (the files the page names,
+ * /api/me and both lists: `inputsEnd`) and the time from then to the first render (`afterInputs`: the
+ * browser's own share, which a loaded machine's slow server moves less than `inPage`), the rows drawn
+ * then, and CDP's task/script/layout durations at the end. `--profile` writes each load's CPU profile,
+ * `--trace` its Chrome trace (with the CPU profile, until a second after the first render; read it with
+ * bench/first-render-trace.ts). `--chromium-arg` adds a browser flag (repeatable): headless Chromium loads its
+ * omnibox popup's WebUI (~100 modules, chrome://omnibox-popup.top-chrome/) in every new context, on the
+ * same cores while the measured page loads; `--chromium-arg=--disable-features=WebUIOmniboxPopup,
+ * WebUIOmniboxFullPopup,WebUIOmniboxAimPopup,PreloadTopChromeWebUI` leaves it out.
  * Prints every load, each build's medians and the paired medians (build − first build, same round).
  */
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +32,13 @@ import { chromiumArgs, chromiumPath } from '../e2e/chromium';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { rounds: { type: 'string', default: '12' }, throttle: { type: 'string' }, profile: { type: 'string' } },
+  options: {
+    rounds: { type: 'string', default: '12' },
+    throttle: { type: 'string' },
+    profile: { type: 'string' },
+    trace: { type: 'string' },
+    'chromium-arg': { type: 'string', multiple: true },
+  },
 });
 const builds = positionals.map((spec) => {
   const at = spec.indexOf('=');
@@ -52,7 +66,10 @@ const server = await startCliServer(['start'], {
   cwd: dataDir,
   variables: { SWITCHYARD_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
 });
-const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  args: [...chromiumArgs, ...(values['chromium-arg'] ?? [])],
+});
 type Row = Record<string, number>;
 const results = new Map<string, Row[]>(builds.map((build) => [build.name, []]));
 const loadBefore = loadavg()[0] ?? 0;
@@ -119,10 +136,17 @@ try {
           const chats = document.querySelectorAll('[data-testid="conversation-list"] li').length;
           if (messages && chats) {
             globalThis.firstRender = performance.now();
+            performance.mark('first-render');
             globalThis.rows = [messages, chats];
           }
         };
         new MutationObserver(check).observe(document, { childList: true, subtree: true });
+        // The files the page names (its scripts, modulepreload links and style sheet), before the app adds any.
+        document.addEventListener('DOMContentLoaded', () => {
+          globalThis.pageFiles = [...document.querySelectorAll('script[src], link[href]')].map((element) =>
+            new URL(element.getAttribute('src') ?? element.getAttribute('href'), location.href).href,
+          );
+        });
       })();`);
       const page = await context.newPage();
       const cdp = await context.newCDPSession(page);
@@ -133,19 +157,44 @@ try {
         await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
         await cdp.send('Profiler.start');
       }
+      if (values.trace) {
+        await browser.startTracing(page, {
+          categories: [
+            'devtools.timeline',
+            'disabled-by-default-devtools.timeline',
+            'v8',
+            'v8.execute',
+            'disabled-by-default-v8.compile',
+            'blink.user_timing',
+            'loading',
+            'netlog',
+            'navigation',
+            'toplevel',
+            'disabled-by-default-v8.cpu_profiler',
+          ],
+        });
+      }
       await page.goto(`${server.url}/chat?chat=${chatId}`);
       await page.waitForFunction(() => (globalThis as unknown as { firstRender?: number }).firstRender !== undefined);
       const metrics = Object.fromEntries(
         (await cdp.send('Performance.getMetrics')).metrics.map((metric) => [metric.name, metric.value]),
       );
       const timing = await page.evaluate(() => {
-        const state = globalThis as unknown as { firstRender: number; rows: [number, number] };
-        const messages = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((entry) =>
-          /\/messages/.test(entry.name),
+        const state = globalThis as unknown as { firstRender: number; rows: [number, number]; pageFiles?: string[] };
+        const resources = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+        const messages = resources.filter((entry) => /\/messages/.test(entry.name));
+        // What the first render needs from the network: the page's files, the account and both lists.
+        const inputs = resources.filter(
+          (entry) => state.pageFiles?.includes(entry.name) || /\/messages\?|\/api\/chats\?|\/api\/me$/.test(entry.name),
         );
+        const inputsEnd = Math.max(0, ...inputs.map((entry) => entry.responseEnd));
+        const paint = performance.getEntriesByName('first-contentful-paint')[0];
         return {
           inPage: Math.round(state.firstRender),
+          fcp: Math.round(paint?.startTime ?? 0),
           messagesEnd: Math.round(Math.max(0, ...messages.map((entry) => entry.responseEnd))),
+          inputsEnd: Math.round(inputsEnd),
+          afterInputs: Math.round(state.firstRender - inputsEnd),
           messageRows: state.rows[0],
           chatRows: state.rows[1],
         };
@@ -160,6 +209,13 @@ try {
         const { profile } = await cdp.send('Profiler.stop');
         mkdirSync(values.profile, { recursive: true });
         writeFileSync(join(values.profile, `${build.name}-${round}.cpuprofile`), JSON.stringify(profile));
+      }
+      if (values.trace) {
+        // The second after the first render too: what the page does right after it.
+        await page.waitForTimeout(1_000);
+        const trace = await browser.stopTracing();
+        mkdirSync(values.trace, { recursive: true });
+        writeFileSync(join(values.trace, `${build.name}-${round}.json`), trace);
       }
       if (round >= 0) results.get(build.name)?.push(row);
       console.log(build.name, round, JSON.stringify(row));
@@ -179,7 +235,18 @@ const median = (xs: number[]) => {
     ? (sorted[Math.floor(middle)] ?? 0)
     : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 };
-const keys = ['inPage', 'messagesEnd', 'messageRows', 'chatRows', 'taskMs', 'scriptMs', 'layoutMs'];
+const keys = [
+  'inPage',
+  'fcp',
+  'messagesEnd',
+  'inputsEnd',
+  'afterInputs',
+  'messageRows',
+  'chatRows',
+  'taskMs',
+  'scriptMs',
+  'layoutMs',
+];
 console.log(`load average (1 min): ${loadBefore.toFixed(1)} before, ${(loadavg()[0] ?? 0).toFixed(1)} after`);
 for (const [name, rows] of results) {
   console.log(
@@ -190,7 +257,7 @@ for (const [name, rows] of results) {
 const base = results.get(first.name) ?? [];
 for (const build of builds.slice(1)) {
   const rows = results.get(build.name) ?? [];
-  for (const key of ['inPage', 'scriptMs', 'taskMs']) {
+  for (const key of ['inPage', 'afterInputs', 'scriptMs', 'taskMs']) {
     const deltas = rows.map((row, at) => (row[key] ?? 0) - (base[at]?.[key] ?? 0));
     console.log(
       `paired ${build.name} − ${first.name}: ${key} median ${median(deltas)} ms, lower in ${deltas.filter((delta) => delta < 0).length} of ${deltas.length} rounds`,

@@ -5,6 +5,7 @@ import { ProjectSwitcher } from './components/ProjectSwitcher';
 import { buttonClass, ErrorBoundary, secondaryButtonClass } from './components/ui';
 import { api, setUnauthorizedHandler } from './lib/api';
 import { meQuery } from './lib/first-load';
+import { useReleaseAfterPaint } from './lib/first-paint';
 import { t, useTranslation } from './lib/i18n';
 import { toggleTheme } from './lib/preferences';
 import { navigate, useLocation } from './lib/router';
@@ -193,6 +194,9 @@ export function App() {
   useEffect(() => {
     if (signedIn) void preload('/chat');
   }, [signedIn]);
+
+  // The requests the page's first paint does not need go out once a page (not a placeholder) is drawn.
+  useReleaseAfterPaint(!me.isLoading && pageCode);
 
   let page: React.ReactNode;
   if (path === '/signin') page = <SignIn />;

@@ -1,7 +1,8 @@
 import type { Notification, NotificationList } from '@switchyard/api-schemas';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type QueryClient, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../lib/api';
+import { afterFirstPaint, whenPainted } from '../lib/first-paint';
 import { formatDateTime, useTranslation } from '../lib/i18n';
 import { navigate } from '../lib/router';
 import { NotificationSettings } from './NotificationSettings';
@@ -19,6 +20,24 @@ export function withLiveNotification(
   return { ...list, notifications: [notification, ...rest].slice(0, list.limit), unread };
 }
 
+/** The notification stream, kept in the cached list. */
+function followNotifications(client: QueryClient): EventSource {
+  const source = new EventSource('/api/notifications/stream');
+  source.addEventListener('notification', (event) => {
+    const data = JSON.parse((event as MessageEvent<string>).data) as { notification: Notification; unread: number };
+    client.setQueryData<NotificationList>(listKey, (current) =>
+      withLiveNotification(current, data.notification, data.unread),
+    );
+  });
+  source.addEventListener('unread', (event) => {
+    const { unread } = JSON.parse((event as MessageEvent<string>).data) as { unread: number };
+    const current = client.getQueryData<NotificationList>(listKey);
+    // Read elsewhere (another tab): the list's read marks are stale too.
+    if (current && current.unread !== unread) void client.invalidateQueries({ queryKey: listKey });
+  });
+  return source;
+}
+
 /**
  * The bell in the header: the unread count and the newest notifications, kept live by the server's
  * notification stream (EventSource reconnects by itself and resumes with Last-Event-ID).
@@ -31,24 +50,19 @@ export function NotificationBell() {
   const panel = useRef<HTMLDivElement>(null);
   const list = useQuery({
     queryKey: listKey,
-    queryFn: () => api<NotificationList>('/api/notifications?limit=20'),
+    queryFn: whenPainted(() => api<NotificationList>('/api/notifications?limit=20')),
   });
 
   useEffect(() => {
-    const source = new EventSource('/api/notifications/stream');
-    source.addEventListener('notification', (event) => {
-      const data = JSON.parse((event as MessageEvent<string>).data) as { notification: Notification; unread: number };
-      client.setQueryData<NotificationList>(listKey, (current) =>
-        withLiveNotification(current, data.notification, data.unread),
-      );
+    let source: EventSource | null = null;
+    let closed = false;
+    void afterFirstPaint().then(() => {
+      if (!closed) source = followNotifications(client);
     });
-    source.addEventListener('unread', (event) => {
-      const { unread } = JSON.parse((event as MessageEvent<string>).data) as { unread: number };
-      const current = client.getQueryData<NotificationList>(listKey);
-      // Read elsewhere (another tab): the list's read marks are stale too.
-      if (current && current.unread !== unread) void client.invalidateQueries({ queryKey: listKey });
-    });
-    return () => source.close();
+    return () => {
+      closed = true;
+      source?.close();
+    };
   }, [client]);
 
   useEffect(() => {

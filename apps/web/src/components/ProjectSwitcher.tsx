@@ -1,5 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
+import { whenPainted } from '../lib/first-paint';
 import { useTranslation } from '../lib/i18n';
 import { listProjects, projectKeys, setCurrentProject, useCurrentProject } from '../lib/projects';
 import { selectClass } from './ui';
@@ -12,7 +13,7 @@ export function ProjectSwitcher() {
   const { t } = useTranslation();
   const client = useQueryClient();
   const current = useCurrentProject();
-  const projects = useQuery({ queryKey: projectKeys.mine, queryFn: listProjects, staleTime: 60_000 });
+  const projects = useQuery({ queryKey: projectKeys.mine, queryFn: whenPainted(listProjects), staleTime: 60_000 });
   const list = projects.data ?? [];
 
   // A project you left (or that was deleted) is no longer offered: go back to personal.

@@ -10,6 +10,7 @@ import type {
 } from '@switchyard/api-schemas';
 import { useQuery } from '@tanstack/react-query';
 import { api } from './api';
+import { whenPainted } from './first-paint';
 import { useCurrentProject } from './projects';
 
 export type { AppSummary, FocusMode, ProjectApp, SkillCallResult, UpdateProjectAppRequest };
@@ -28,7 +29,7 @@ export function useWorkspaceApps() {
   const project = useCurrentProject();
   return useQuery({
     queryKey: [...appsQueryKey, project ?? ''],
-    queryFn: () => fetchApps(project),
+    queryFn: whenPainted(() => fetchApps(project)),
     staleTime: 60_000,
     retry: false,
   });

@@ -28,6 +28,7 @@ import {
   updateChatLists,
   upsertChat,
 } from './conversations';
+import { whenPainted } from './first-paint';
 
 /** The sidebar's list as it opens: every chat that is not archived, in any folder. */
 export const defaultChatFilter: ChatFilter = { archived: false };
@@ -71,7 +72,7 @@ export function useChatList(filter: ChatFilter) {
 
 /** Every folder the user has, from the server (not only those of the chats loaded so far). */
 export function useFolders() {
-  return useQuery({ queryKey: chatKeys.folders, queryFn: fetchFolders, staleTime: 60_000 });
+  return useQuery({ queryKey: chatKeys.folders, queryFn: whenPainted(fetchFolders), staleTime: 60_000 });
 }
 
 /**

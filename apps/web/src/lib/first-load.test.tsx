@@ -74,6 +74,7 @@ function answer(url: URL): Response {
   if (path === '/api/files/limits') return json(200, { maxBytes: 1000, maxFiles: 5 });
   if (path === '/api/notifications') return json(200, { notifications: [], unread: 0 });
   if (path === '/v1/projects') return json(200, { projects: [] });
+  if (path === '/v1/models') return json(200, { object: 'list', data: [] });
   return json(404, { error: { code: 'SY_ERR_NOT_FOUND', message: `no route ${path}` } });
 }
 
@@ -250,5 +251,70 @@ describe('the first requests', () => {
     });
     observer.disconnect();
     expect(statuses.filter((text) => text.includes('Opening the chat'))).toEqual([]);
+  });
+
+  it('the requests the first paint does not need go out the frame after the page is drawn, not with it', async () => {
+    // Fresh modules: the hold (first-paint.ts) is the page's, released once.
+    vi.resetModules();
+    const paint = await import('./first-paint');
+    const fresh = await import('../App');
+    const frames: FrameRequestCallback[] = [];
+    vi.stubGlobal('requestAnimationFrame', (callback: FrameRequestCallback) => frames.push(callback));
+    vi.stubGlobal('cancelAnimationFrame', () => {});
+    let streams = 0;
+    vi.stubGlobal(
+      'EventSource',
+      class {
+        constructor() {
+          streams++;
+        }
+        addEventListener() {}
+        close() {}
+      },
+    );
+    paint.holdUntilFirstPaint();
+    await fresh.preload('/chat');
+    const FreshApp = fresh.App;
+    history.replaceState(null, '', '/chat?chat=chat_1');
+    const shared = client();
+    shared.setQueryData(['me'], { id: 'u1', email: 'a@example.com', name: 'A', role: 'user' });
+    root = createRoot(container);
+    const mounted = root;
+    await act(async () =>
+      mounted.render(
+        <QueryClientProvider client={shared}>
+          <FreshApp />
+        </QueryClientProvider>,
+      ),
+    );
+    await act(async () => {
+      for (const release of held.values()) release();
+    });
+    await until(() => {
+      if (!container.querySelector('[data-testid="message-list"] article')) throw new Error('no messages yet');
+      if (!container.querySelector('[data-testid="conversation-list"] li')) throw new Error('no chats yet');
+    });
+    const later = [
+      '/v1/projects',
+      '/api/notifications',
+      '/api/chats/folders',
+      '/v1/chat/models',
+      '/api/apps',
+      '/api/files/limits',
+      '/v1/models',
+    ];
+    // The page is drawn with its rows; no frame has been painted yet, and none of the others was sent.
+    expect(later.flatMap(gets)).toEqual([]);
+    expect(streams).toBe(0);
+    expect(gets('/api/chats/chat_1/messages')).toHaveLength(1);
+    // The frame is painted: each goes out once.
+    await act(async () => {
+      for (const frame of frames.splice(0)) frame(performance.now());
+    });
+    await until(() => {
+      for (const path of later)
+        if (gets(path).length !== 1) throw new Error(`${path} not sent once: ${requests.join(' ')}`);
+    });
+    expect(streams).toBe(1);
   });
 });

@@ -40,11 +40,12 @@ function once(path: string): () => Promise<Response> | undefined {
  * than one after the other as components mount (the account, then the page's code, then its lists):
  * the account always, and on /chat the sidebar's first page of chats and the open chat's newest
  * messages. Each takes the response of its request if boot.ts already sent it; the rest are dropped.
- * A signed-out visitor's chat requests answer 401 and are left unused.
+ * A signed-out visitor's chat requests answer 401 and are left unused. Settles (never rejects) once
+ * the account is known.
  */
-export function prefetchFirstLoad(client: QueryClient, address: { pathname: string; search: string }): void {
+export function prefetchFirstLoad(client: QueryClient, address: { pathname: string; search: string }): Promise<void> {
   const me = once('/api/me');
-  void client.prefetchQuery({ ...meQuery, queryFn: () => fetchMe(me()) });
+  const account = client.prefetchQuery({ ...meQuery, queryFn: () => fetchMe(me()) });
   if (address.pathname === '/chat') {
     const chats = once(chatPagePath(defaultChatFilter, 0, currentProjectId()));
     void client.prefetchInfiniteQuery({
@@ -70,4 +71,5 @@ export function prefetchFirstLoad(client: QueryClient, address: { pathname: stri
     }
   }
   dropEarly();
+  return account;
 }

@@ -1,5 +1,6 @@
 import type { OpenAIModel } from '@switchyard/api-schemas';
 import { api, request } from './api';
+import { whenPainted } from './first-paint';
 import { readSse } from './sse';
 
 /** The kinds of model configured (GET /v1/models lists every model with its kind): transcription, speech, ... */
@@ -8,7 +9,11 @@ export async function fetchModelKinds(): Promise<string[]> {
   return [...new Set(list.data.flatMap((model) => (model.kind ? [model.kind] : [])))];
 }
 
-export const modelKindsQuery = { queryKey: ['voice', 'model-kinds'], queryFn: fetchModelKinds, staleTime: 60_000 };
+export const modelKindsQuery = {
+  queryKey: ['voice', 'model-kinds'],
+  queryFn: whenPainted(fetchModelKinds),
+  staleTime: 60_000,
+};
 
 /** An answer as words to say: code blocks are named, not read out, and Markdown marks dropped. */
 export function speakableText(markdown: string): string {

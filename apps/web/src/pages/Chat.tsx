@@ -30,6 +30,7 @@ import {
   upsertChat,
 } from '../lib/conversations';
 import { fetchFileLimits } from '../lib/files';
+import { whenPainted } from '../lib/first-paint';
 import { t as translate, useTranslation } from '../lib/i18n';
 import { importLegacyConversations } from '../lib/legacy-import';
 import { stripMarkdown } from '../lib/plain-text';
@@ -89,7 +90,7 @@ export function ChatPage() {
   const { sendKey } = usePreferences();
   const models = useQuery({
     queryKey: ['chat-models'],
-    queryFn: () => api<{ models: ChatModel[]; default: string }>('/v1/chat/models'),
+    queryFn: whenPainted(() => api<{ models: ChatModel[]; default: string }>('/v1/chat/models')),
   });
   const [model, setModel] = useState('');
   const [activeId, setActiveId] = useState<string | null>(chatFromAddress);
@@ -101,7 +102,7 @@ export function ChatPage() {
   const [panel, setPanel] = useState<'chat' | 'images'>('chat');
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const [streamText] = useState(() => createStreamText());
-  const fileLimits = useQuery({ queryKey: ['file-limits'], queryFn: fetchFileLimits, staleTime: 60_000 });
+  const fileLimits = useQuery({ queryKey: ['file-limits'], queryFn: whenPainted(fetchFileLimits), staleTime: 60_000 });
   const attachments = useAttachments(fileLimits.data ?? {});
   const composer = useRef<HTMLTextAreaElement>(null);
   const turnRef = useRef<Turn | null>(null);
