@@ -104,6 +104,10 @@ class FastRequest implements EdgeRequest {
     this.#log ??= this.#logger.child({ reqId: this.id });
     return this.#log;
   }
+
+  get logLevel(): string {
+    return (this.#log ?? this.#logger).level;
+  }
 }
 
 class FastReply implements EdgeReply {
