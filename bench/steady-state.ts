@@ -15,6 +15,7 @@
  *   B_ENV=NAME=value,NAME=value npx tsx bench/steady-state.ts embedded 5
  *       # the same A/B with extra variables for B (with or without BUNDLE_B)
  *   STEADY_C64_ONLY=1 … # only the c=64 runs, no c=1 runs
+ *   STEADY_PARALLEL=1 … # A/B: both gateways' c=64 runs at the same time (same other load for both)
  *
  * Runs the bundle (`apps/server/dist/cli.js`, built when stale) unless
  * SWITCHYARD_FROM_SOURCE=1; CPU_PROF=<dir> adds `--cpu-prof` to the gateway (with workers, each
@@ -181,7 +182,23 @@ try {
   /** STEADY_C64_ONLY=1: only the c=64 runs (twice the rounds in the same time, for A/B of CPU per request). */
   const onlyBusy = process.env.STEADY_C64_ONLY === '1';
   const emptyResult = { non2xx: 0, errors: 0, timeouts: 0, latencyMicroseconds: undefined } as unknown as LoadResult;
-  for (let round = 1; round <= rounds; round += 1) {
+  /**
+   * STEADY_PARALLEL=1 (two gateways): both c=64 runs at the same time, each from its own load worker, so
+   * both see the same other load on the machine; on a loaded machine their ratio varies much less than
+   * that of runs taken one after the other. Implies STEADY_C64_ONLY.
+   */
+  const parallel = process.env.STEADY_PARALLEL === '1' && gateways.length === 2;
+  for (let round = 1; parallel && round <= rounds; round += 1) {
+    const measured = await Promise.all(gateways.map((gateway) => measure(gateway, job(gateway, 64, false))));
+    for (const [index, gateway] of gateways.entries()) {
+      const [busy, busyCpu, busyMain] = measured[index] as [LoadResult, number, number];
+      console.log(
+        `${process.argv[2] ?? mode} ${gateway.label} round ${round}: c=64 ${Math.round(busy.requestsPerSecond)} req/s, CPU ${busyCpu} µs/request (main thread ${busyMain})` +
+          ` | both gateways loaded at once | failed ${busy.non2xx + busy.errors + busy.timeouts}`,
+      );
+    }
+  }
+  for (let round = 1; !parallel && round <= rounds; round += 1) {
     // Alternate which gateway goes first, so neither always runs right after the other's load.
     const order = round % 2 === 1 ? gateways : [...gateways].reverse();
     for (const gateway of order) {
