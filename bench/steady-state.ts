@@ -14,6 +14,8 @@
  *       # in server mode each gets its own databases (their migrations differ)
  *   B_ENV=NAME=value,NAME=value npx tsx bench/steady-state.ts embedded 5
  *       # the same A/B with extra variables for B (with or without BUNDLE_B)
+ *   STEADY_C64_ONLY=1 … # only the c=64 runs, no c=1 runs
+ *   STEADY_PARALLEL=1 … # A/B: both gateways' c=64 runs at the same time (same other load for both)
  *
  * Runs the bundle (`apps/server/dist/cli.js`, built when stale) unless
  * SWITCHYARD_FROM_SOURCE=1; CPU_PROF=<dir> adds `--cpu-prof` to the gateway (with workers, each
@@ -177,12 +179,33 @@ try {
     const perRequest = (seconds: number) => Math.round((seconds * 1e6) / Math.max(responses, 1));
     return [result, perRequest(treeCpuSeconds(pid) - tree), perRequest(threadCpuSeconds(pid, pid) - main)];
   };
-  for (let round = 1; round <= rounds; round += 1) {
+  /** STEADY_C64_ONLY=1: only the c=64 runs (twice the rounds in the same time, for A/B of CPU per request). */
+  const onlyBusy = process.env.STEADY_C64_ONLY === '1';
+  const emptyResult = { non2xx: 0, errors: 0, timeouts: 0, latencyMicroseconds: undefined } as unknown as LoadResult;
+  /**
+   * STEADY_PARALLEL=1 (two gateways): both c=64 runs at the same time, each from its own load worker, so
+   * both see the same other load on the machine; on a loaded machine their ratio varies much less than
+   * that of runs taken one after the other. Implies STEADY_C64_ONLY.
+   */
+  const parallel = process.env.STEADY_PARALLEL === '1' && gateways.length === 2;
+  for (let round = 1; parallel && round <= rounds; round += 1) {
+    const measured = await Promise.all(gateways.map((gateway) => measure(gateway, job(gateway, 64, false))));
+    for (const [index, gateway] of gateways.entries()) {
+      const [busy, busyCpu, busyMain] = measured[index] as [LoadResult, number, number];
+      console.log(
+        `${process.argv[2] ?? mode} ${gateway.label} round ${round}: c=64 ${Math.round(busy.requestsPerSecond)} req/s, CPU ${busyCpu} µs/request (main thread ${busyMain})` +
+          ` | both gateways loaded at once | failed ${busy.non2xx + busy.errors + busy.timeouts}`,
+      );
+    }
+  }
+  for (let round = 1; !parallel && round <= rounds; round += 1) {
     // Alternate which gateway goes first, so neither always runs right after the other's load.
     const order = round % 2 === 1 ? gateways : [...gateways].reverse();
     for (const gateway of order) {
       const [busy, busyCpu, busyMain] = await measure(gateway, job(gateway, 64, false));
-      const [single, singleCpu, singleMain] = await measure(gateway, job(gateway, 1, true));
+      const [single, singleCpu, singleMain] = onlyBusy
+        ? [emptyResult, Number.NaN, Number.NaN]
+        : await measure(gateway, job(gateway, 1, true));
       const latency = single.latencyMicroseconds;
       const failed = busy.non2xx + busy.errors + busy.timeouts + single.non2xx + single.errors + single.timeouts;
       console.log(

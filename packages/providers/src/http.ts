@@ -283,7 +283,7 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
       const onCallerAbort = () => abort(callerSignal?.reason);
       callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
       let statusCode = 0;
-      let responseHeaders: HeaderValues = {};
+      let rawHeaders: Buffer[] | null = null;
       let gotHeaders = false;
       const pieces: Buffer[] = [];
       let size = 0;
@@ -298,9 +298,10 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
           abortRequest = (reason) => abortThis(reason as Error);
           if (aborted) abortThis(pendingAbort as Error);
         },
-        onHeaders(status, rawHeaders) {
+        onHeaders(status, headers) {
           statusCode = status;
-          responseHeaders = parseRawHeaders(rawHeaders);
+          // Decoded only when read: a 2xx answer's headers rarely are (an error's always, for Retry-After).
+          rawHeaders = headers as Buffer[];
           gotHeaders = true;
           return true;
         },
@@ -316,10 +317,10 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
           const text =
             pieces.length === 1 ? (pieces[0] as Buffer).toString('utf8') : Buffer.concat(pieces).toString('utf8');
           if (statusCode < 200 || statusCode >= 300) {
-            reject(upstreamStatusError(errorContext, statusCode, responseHeaders, text));
+            reject(upstreamStatusError(errorContext, statusCode, parseRawHeaders(rawHeaders), text));
             return;
           }
-          resolve(bufferedResponse(statusCode, responseHeaders, text));
+          resolve(bufferedResponse(statusCode, rawHeaders, text));
         },
         onError(error) {
           finish();
@@ -346,10 +347,14 @@ export function createUpstreamHttpClient(options: UpstreamHttpOptions): Upstream
     });
   }
 
-  function bufferedResponse(status: number, headers: HeaderValues, text: string): UpstreamResponse {
+  function bufferedResponse(status: number, rawHeaders: Buffer[] | null, text: string): UpstreamResponse {
+    let headers: HeaderValues | undefined;
     return {
       status,
-      headers,
+      get headers() {
+        headers ??= parseRawHeaders(rawHeaders);
+        return headers;
+      },
       async *body() {
         if (text !== '') yield Buffer.from(text);
       },

@@ -31,6 +31,35 @@ describe.skipIf(!url)('redis change counter', () => {
     mget.mockRestore();
     get.mockRestore();
   });
+
+  it('reads asked while an MGET is on its way wait for its answer and share the next one, sent after them', async () => {
+    const keys = createRedisChangeCounter(client, `${prefix}:keys`);
+    const before = await keys.read();
+    const original = client.mget.bind(client) as (keys: string[]) => Promise<Array<string | null>>;
+    let release!: () => void;
+    const held = new Promise<void>((settle) => {
+      release = settle;
+    });
+    const mget = vi.spyOn(client, 'mget').mockImplementationOnce((async (names: string[]) => {
+      await held;
+      return original(names);
+    }) as never);
+    const first = keys.read();
+    await new Promise((settle) => setImmediate(settle));
+    expect(mget).toHaveBeenCalledTimes(1);
+    // Resolved before the next reads are asked: they must see it.
+    expect(await keys.bump()).toBe(before + 1);
+    const second = keys.read();
+    await new Promise((settle) => setImmediate(settle));
+    const third = keys.read();
+    await new Promise((settle) => setImmediate(settle));
+    expect(mget).toHaveBeenCalledTimes(1);
+    release();
+    expect(await first).toBeGreaterThanOrEqual(before);
+    expect(await Promise.all([second, third])).toEqual([before + 1, before + 1]);
+    expect(mget).toHaveBeenCalledTimes(2);
+    mget.mockRestore();
+  });
 });
 
 describe('redis change counter while Redis is unavailable', () => {

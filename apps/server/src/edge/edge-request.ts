@@ -19,6 +19,8 @@ export interface EdgeRequest {
   readonly headers: IncomingHttpHeaders;
   readonly raw: IncomingMessage;
   readonly log: FastifyBaseLogger;
+  /** The level `log` has, read without making it (the fast path makes its request logger on first use). */
+  readonly logLevel?: string;
   readonly routeOptions: {
     readonly url?: string | undefined;
     readonly config?: { readonly behaviour?: RouteBehaviour; readonly metricsRoute?: string } | undefined;

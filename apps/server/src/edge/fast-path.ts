@@ -82,7 +82,12 @@ class FastRequest implements EdgeRequest {
   #log: FastifyBaseLogger | null = null;
   readonly #logger: FastifyBaseLogger;
 
-  constructor(raw: IncomingMessage, route: FastPathRoute, logger: FastifyBaseLogger) {
+  constructor(
+    raw: IncomingMessage,
+    route: FastPathRoute,
+    routeOptions: FastRequest['routeOptions'],
+    logger: FastifyBaseLogger,
+  ) {
     this.raw = raw;
     this.headers = raw.headers;
     this.id = requestIdFrom(raw.headers['x-request-id']);
@@ -90,7 +95,7 @@ class FastRequest implements EdgeRequest {
     this.method = route.method;
     this.url = route.url;
     this.host = raw.headers.host ?? '';
-    this.routeOptions = { url: route.url, config: { behaviour: route.behaviour } };
+    this.routeOptions = routeOptions;
     this.#logger = logger;
   }
 
@@ -98,6 +103,10 @@ class FastRequest implements EdgeRequest {
   get log(): FastifyBaseLogger {
     this.#log ??= this.#logger.child({ reqId: this.id });
     return this.#log;
+  }
+
+  get logLevel(): string {
+    return (this.#log ?? this.#logger).level;
   }
 }
 
@@ -208,6 +217,8 @@ export function createFastPath(route: FastPathRoute, options: FastPathOptions): 
   let validator: ((data: unknown) => unknown) & { errors?: unknown };
   const serializers = new Map<number, ((data: unknown) => unknown) | null>();
   let served = 0;
+  /** The route's options, one object for every request (nothing writes to it). */
+  const routeOptions = { url: route.url, config: { behaviour: route.behaviour } } as const;
 
   /** The route's serializer for a status, as Fastify picks it: the status, then `4xx`, then `default`. */
   const serializerFor = (status: number) => {
@@ -281,7 +292,7 @@ export function createFastPath(route: FastPathRoute, options: FastPathOptions): 
       }
       served += 1;
       const started = performance.now();
-      const request = new FastRequest(raw, route, options.logger);
+      const request = new FastRequest(raw, route, routeOptions, options.logger);
       const reply = new FastReply(request, res, options.securityHeaders);
       res.once('finish', () => {
         rules.finished(request, reply.raw.statusCode, performance.now() - started);

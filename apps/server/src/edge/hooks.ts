@@ -488,6 +488,27 @@ export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencie
   return rules;
 }
 
+/** Pino's level numbers (no custom levels are configured): the access log line is an info line. */
+const levelValues: Readonly<Record<string, number>> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: Number.POSITIVE_INFINITY,
+};
+const infoLevel = 30;
+
+/**
+ * Whether the request's logger writes info lines, asked before anything is logged: at `warn` the access
+ * line would be dropped anyway, and the fast path's request would make its child logger for nothing
+ * (a pino child with its redaction, ~1 % of a request's CPU).
+ */
+function logsInfo(request: EdgeRequest): boolean {
+  return (levelValues[request.logLevel ?? request.log.level] ?? 0) <= infoLevel;
+}
+
 /** Metrics and one usage row for a finished (or abandoned) request. */
 function recordRequest(edge: EdgeDependencies, request: EdgeRequest, status: number, elapsedMs: number): void {
   const config = request.routeOptions.config;
@@ -499,6 +520,7 @@ function recordRequest(edge: EdgeDependencies, request: EdgeRequest, status: num
   const accessLog = edge.accessLog;
   if (
     accessLog?.enabled &&
+    logsInfo(request) &&
     (status >= 400 ||
       elapsedMs >= accessLog.slowMs ||
       accessLog.sampleRate >= 1 ||

@@ -1,7 +1,7 @@
 import { type PriceTable, type RateLimiter, SwitchyardError } from '@switchyard/core';
 import type { ModelRegistry } from '@switchyard/routing';
 import type { Metrics } from '../infrastructure/metrics';
-import type { BudgetEnforcer, BudgetTicket } from '../plans/budget-enforcer';
+import { type BudgetEnforcer, type BudgetTicket, planHasBudget } from '../plans/budget-enforcer';
 import type { PlanResolution, PlanStore } from '../plans/plan-store';
 import type { SettingsStore } from '../settings/settings-store';
 import type { EdgeReply, EdgeRequest } from './edge-request';
@@ -112,16 +112,17 @@ export function planAllowsModel(plans: EdgePlans, allowed: ReadonlySet<string>, 
 
 /**
  * Before the handler of a metered route: the plan's model and app allow-lists, then the budget
- * (a reservation settled when the request ends).
+ * (a reservation settled when the request ends). Null when there is nothing to wait for (no budget
+ * to reserve from: most plans), so the hot path awaits no promise; a refusal is thrown at once.
  */
-export async function applyPlanBeforeHandler(
+export function applyPlanBeforeHandler(
   plans: EdgePlans,
   request: EdgeRequest,
   behaviour: RouteBehaviour,
-): Promise<void> {
+): Promise<void> | null {
   const resolution = request.plan;
   const principal: Principal | null = request.principal;
-  if (!resolution || !principal || behaviour.plansInHandler) return;
+  if (!resolution || !principal || behaviour.plansInHandler) return null;
   const { plan } = resolution;
   if (plan.models) {
     const model = modelOf(request.body);
@@ -149,14 +150,18 @@ export async function applyPlanBeforeHandler(
       });
     }
   }
-  if (!behaviour.rateLimit || behaviour.usage === false) return;
-  request.budgetTicket = await plans.budgets.admit(
-    {
-      plan,
-      budgetSubject: resolution.budgetSubject,
-      environment: principal.environment,
-      userId: principal.userId,
-    },
-    undefined,
-  );
+  if (!behaviour.rateLimit || behaviour.usage === false || !planHasBudget(plan)) return null;
+  return plans.budgets
+    .admit(
+      {
+        plan,
+        budgetSubject: resolution.budgetSubject,
+        environment: principal.environment,
+        userId: principal.userId,
+      },
+      undefined,
+    )
+    .then((ticket) => {
+      request.budgetTicket = ticket;
+    });
 }

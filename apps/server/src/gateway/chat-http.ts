@@ -1,3 +1,4 @@
+import type { LogFn } from 'pino';
 import type { EdgeReply, EdgeRequest } from '../edge/edge-request';
 import type { CacheStatus, ChatCall } from './chat-execution';
 
@@ -7,7 +8,8 @@ export function chatCallOf(request: EdgeRequest): ChatCall {
   return {
     environment: request.principal?.environment ?? 'prod',
     cacheControl: Array.isArray(cacheControl) ? cacheControl.join(',') : cacheControl,
-    log: request.log,
+    // Made only when something is logged: a request's logger is a pino child, which costs on every request.
+    log: { warn: ((...args: Parameters<LogFn>) => request.log.warn(...args)) as LogFn },
   };
 }
 

@@ -176,6 +176,24 @@ describe('the fast path of POST /v1/chat/completions answers as the Fastify rout
     expect(answer.headers['x-switchyard-model']).toBe('primary/gpt-4o-mini');
     expect(answer.headers['content-security-policy']).toContain("default-src 'self'");
     expect(answer.headers['x-ratelimit-limit']).toBeDefined();
+    // At info both write its access line, with the request id (the fast path makes its request logger for it).
+    const accessLine = (server: TestServer) => {
+      const line = server.logs.find((entry) => entry.msg === 'request' && entry.reqId === 'client-id-1');
+      expect(line).toBeDefined();
+      const {
+        time: _time,
+        pid: _pid,
+        hostname: _hostname,
+        durationMs,
+        keyId,
+        ...rest
+      } = line as Record<string, unknown>;
+      expect(typeof durationMs).toBe('number');
+      return { ...rest, key: keyLabels.get(String(keyId)) };
+    };
+    const [viaFastPath, viaFastify] = await eventually(() => [accessLine(fast), accessLine(plain)]);
+    expect(viaFastPath).toEqual(viaFastify);
+    expect(viaFastPath).toMatchObject({ route: '/v1/chat/completions', status: 200, model: 'main', key: 'prod' });
   });
 
   it('streamed, with and without include_usage', async () => {

@@ -129,6 +129,9 @@ export type ChatCompletionAnswer =
 
 const streamed: ChatCompletionAnswer = { kind: 'streamed' };
 
+/** The chat route's own fields, not sent upstream as they are. */
+const chatRouteFields = new Set(['stream', 'stream_options', 'apps', 'focus'] as const);
+
 /**
  * `POST /v1/chat/completions` once the request rules have passed and the body is valid: the Fastify
  * route and the fast path (edge/fast-path.ts) both answer with it. `enqueue` answers a `Prefer:
@@ -145,8 +148,8 @@ export async function answerChatCompletion(
   const route = resolveModel(gateway, body.model, environment);
   request.usageInfo = { model: route.id, promptTokens: null, completionTokens: null };
   assertChoicesSupported(gateway, route, body.n);
-  const { stream, stream_options: streamOptions, apps: appIds, focus, ...rest } = body;
-  const upstreamRequest: ChatRequest = withoutNulls(rest);
+  const { stream, stream_options: streamOptions, apps: appIds, focus } = body;
+  const upstreamRequest: ChatRequest = withoutNulls(body, chatRouteFields);
   if ((appIds || focus) && typeof body.n === 'number' && body.n > 1) {
     throw new SwitchyardError('SY_ERR_VALIDATION', 'A chat with apps or a focus mode answers one choice; send n: 1', {
       details: { param: 'n' },

@@ -75,6 +75,11 @@ const reservationTtlMs = 15 * 60_000;
 const dayMs = 86_400_000;
 const recentCosts = 4;
 
+/** Whether the plan sets a budget: without one, `admit` has nothing to count and answers null. */
+export function planHasBudget(plan: Pick<ResolvedPlan, 'tokenBudget' | 'spendBudgetUsd'>): boolean {
+  return plan.tokenBudget !== null || plan.spendBudgetUsd !== null;
+}
+
 function limitsOf(plan: ResolvedPlan): BudgetLimits {
   return {
     tokens: plan.tokenBudget,
@@ -231,8 +236,8 @@ export function createBudgetEnforcer(dependencies: BudgetEnforcerDependencies): 
 
   return {
     async admit(request, signal) {
+      if (!planHasBudget(request.plan)) return null;
       const limits = limitsOf(request.plan);
-      if (limits.tokens === null && limits.nanoDollars === null) return null;
       for (let attempt = 0; ; attempt += 1) {
         const { now, window, bucket, counterTtlMs } = windowOf(request);
         await ensureSeeded(request, bucket, window.startsAt, counterTtlMs);
