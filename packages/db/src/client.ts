@@ -111,6 +111,9 @@ function traceQueryMethod(target: { query: (...args: never[]) => unknown }, trac
   };
 }
 
+/** `shared_buffers` of an embedded database unless `sharedBuffers` says otherwise (see there). */
+export const defaultPgliteSharedBuffers = '16MB';
+
 export interface PgliteDatabaseOptions extends CommonDatabaseOptions {
   kind: 'pglite';
   /** `null` keeps the database in memory. */
@@ -243,7 +246,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Switchyard
     ...(options.tracer ? { tracer: options.tracer } : {}),
     dataDir: options.dataDir,
     templateCacheDir: options.templateCacheDir === undefined ? defaultTemplateCacheDir() : options.templateCacheDir,
-    sharedBuffers: options.sharedBuffers ?? '16MB',
+    sharedBuffers: options.sharedBuffers ?? defaultPgliteSharedBuffers,
     reportError,
   };
   return options.lazy ? openLazyPglite(pgliteOptions, options.clock ?? Date.now) : openPglite(pgliteOptions);

@@ -21,7 +21,7 @@ import { setFlagsFromString } from 'node:v8';
  * the first rounds after a start cost ~10–20 % more CPU, then the two converge. Set once, before the
  * module compiles (a tiering budget is read when an instance is created and when a budget runs out).
  */
-const pgliteWasmTieringBudget = 180_000_000;
+export const pgliteWasmTieringBudget = 180_000_000;
 let wasmTieringSet = false;
 
 export function setPgliteWasmTiering(): void {
