@@ -22,12 +22,23 @@ import { setFlagsFromString } from 'node:v8';
  * module compiles (a tiering budget is read when an instance is created and when a budget runs out).
  */
 export const pgliteWasmTieringBudget = 180_000_000;
+/**
+ * How many background tasks compile WebAssembly at once (V8's default: up to 128, one per worker
+ * thread). Each TurboFan compile of a PostgreSQL function allocates its working memory with malloc on
+ * the worker thread that runs it; freed, that memory stays in the thread's glibc arena, so every
+ * worker thread that compiled during the start kept its own few MB to tens of MB. One task at a time
+ * keeps that in one arena: embedded idle RSS measured 244 → 217 MB (thread arenas 60 → 33 MB,
+ * medians, bench/embedded-memory.ts), and the functions still reach TurboFan (one after the other,
+ * off the main thread). Set with the tiering budget, before the module compiles.
+ */
+export const pgliteWasmCompilationTasks = 1;
 let wasmTieringSet = false;
 
 export function setPgliteWasmTiering(): void {
   if (wasmTieringSet) return;
   wasmTieringSet = true;
   setFlagsFromString(`--wasm-tiering-budget=${pgliteWasmTieringBudget}`);
+  setFlagsFromString(`--wasm-num-compilation-tasks=${pgliteWasmCompilationTasks}`);
 }
 
 /** PGlite's dist directory, found from its entry point (the package exports no other path). */
