@@ -8,8 +8,8 @@
  * `process.memoryUsage()` (a preload answers SIGUSR2):
  *   - node: a bare Node.js process (an interval keeps it alive);
  *   - pglite: Node.js with the embedded database alone, opened as `@switchyard/db` opens it in
- *     `switchyard start`: its WebAssembly module compiled ahead, the same tiering budget, compilation
- *     tasks and `shared_buffers`, on a migrated data directory, after one query;
+ *     `switchyard start`: its WebAssembly module compiled ahead for Liftoff only, the same
+ *     `shared_buffers`, on a migrated data directory, after one query;
  *   - switchyard: `switchyard start` (the bundle) on that data directory.
  * The first two are the floor under embedded mode's idle RSS and cold start (spawn to ready; the
  * polling adds up to 10 ms): what Switchyard adds is the third less the second. After the forced
@@ -23,7 +23,6 @@ import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPgliteSharedBuffers } from '@switchyard/db';
-import { pgliteWasmCompilationTasks, pgliteWasmTieringBudget } from '@switchyard/db/pglite-artifacts';
 import { type MemoryBreakdown, memoryBreakdown } from './memory-breakdown';
 import { freePort, repoRoot, runMain, sleep, spawnNode, stopProcess, treeMemory } from './processes';
 import { switchyardEnvironment, writeSwitchyardConfig } from './switchyard';
@@ -43,15 +42,15 @@ setInterval(() => {}, 60_000);
 
 /**
  * PGlite as @switchyard/db opens it for embedded mode (packages/db/src/client.ts and pglite-artifacts.ts:
- * the tiering budget and compilation tasks, the module compiled from the file ahead, `shared_buffers`).
+ * the module compiled from the file ahead for Liftoff only, `shared_buffers`).
  */
 function pgliteOnly(pgliteEntry: string): string {
   return `
-require('node:v8').setFlagsFromString('--wasm-tiering-budget=${pgliteWasmTieringBudget}');
-require('node:v8').setFlagsFromString('--wasm-num-compilation-tasks=${pgliteWasmCompilationTasks}');
 const { PGlite } = require(${JSON.stringify(pgliteEntry)});
 const wasm = require('node:path').join(require('node:path').dirname(${JSON.stringify(pgliteEntry)}), 'pglite.wasm');
+require('node:v8').setFlagsFromString('--liftoff-only');
 const pgliteWasmModule = WebAssembly.compile(require('node:fs').readFileSync(wasm));
+pgliteWasmModule.finally(() => require('node:v8').setFlagsFromString('--no-liftoff-only'));
 (async () => {
   const db = await PGlite.create(process.env.BENCH_PGDATA, {
     startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=${defaultPgliteSharedBuffers}'],

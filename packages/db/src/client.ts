@@ -9,7 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import { assertChannelName } from './channel-name';
 import { DatabaseOpenError } from './errors';
-import { setPgliteWasmTiering, takePgliteArtifacts } from './pglite-artifacts';
+import { takePgliteArtifacts } from './pglite-artifacts';
 import {
   copyTemplateDir,
   defaultTemplateCacheDir,
@@ -262,8 +262,7 @@ interface PgliteOpenOptions {
 
 async function openPgliteClient(options: PgliteOpenOptions): Promise<PGlite> {
   const { dataDir, templateCacheDir } = options;
-  setPgliteWasmTiering();
-  // What `preloadPglite` read and compiled ahead (embedded start); nothing otherwise.
+  // What `preloadPglite` read and compiled ahead (embedded start), else compiled now.
   const artifacts = takePgliteArtifacts();
   const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([
     import('@electric-sql/pglite'),
