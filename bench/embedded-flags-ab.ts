@@ -3,8 +3,9 @@
  *
  *   npx tsx bench/embedded-flags-ab.ts [rounds=3] [variant ...]
  *
- * A variant is `name` or `name=<node options and VAR=value settings, space separated>`, e.g.
- * `default 'semi4=--max-semi-space-size=4' 'arena2=MALLOC_ARENA_MAX=2'` (the default list). Per round,
+ * A variant is `name` or `name=<node options, VAR=value settings and bundle:<dir>, space separated>`,
+ * e.g. `default 'semi4=--max-semi-space-size=4' 'arena2=MALLOC_ARENA_MAX=2'` (the default list), or
+ * `before=bundle:apps/server/dist-before after` (a copy of apps/server/dist kept next to it). Per round,
  * every variant in turn: `switchyard start` (the bundle) on its own data dir with the fake upstream,
  * then RSS 2 s after the start (the full bench's idle RSS), non-streaming chat requests at 10
  * connections for 8 s after 2 s of warm-up (requests per second, the gateway's CPU per response,
@@ -12,7 +13,7 @@
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { measureThroughput } from './measure-load';
 import { runMain, sleep } from './processes';
 import { startTarget, type TargetDefinition, targetDefinitions } from './targets';
@@ -22,6 +23,9 @@ interface Variant {
   name: string;
   nodeOptions: string[];
   env: Record<string, string>;
+  entry?: string;
+  /** The bundle dir as given. */
+  bundle?: string;
 }
 
 function parseVariant(argument: string): Variant {
@@ -29,7 +33,10 @@ function parseVariant(argument: string): Variant {
   const variant: Variant = { name, nodeOptions: [], env: {} };
   for (const setting of settings.split(/\s+/).filter(Boolean)) {
     const assignment = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(setting);
-    if (assignment) variant.env[assignment[1] as string] = assignment[2] as string;
+    if (setting.startsWith('bundle:')) {
+      variant.bundle = setting.slice('bundle:'.length);
+      variant.entry = join(resolve(variant.bundle), 'cli.js');
+    } else if (assignment) variant.env[assignment[1] as string] = assignment[2] as string;
     else variant.nodeOptions.push(setting);
   }
   return variant;
@@ -72,6 +79,7 @@ async function main(): Promise<void> {
           ...targetDefinitions['switchyard-embedded'],
           nodeOptions: variant.nodeOptions,
           env: variant.env,
+          ...(variant.entry ? { entry: variant.entry } : {}),
         };
         const roundDir = join(workDir, `${variant.name}-${round}`);
         await mkdir(roundDir, { recursive: true });
@@ -110,7 +118,11 @@ async function main(): Promise<void> {
     const of = samples.get(variant.name) ?? [];
     const pick = (read: (sample: Sample) => number | null) =>
       median(of.map(read).filter((value): value is number => value !== null));
-    const settings = [...Object.entries(variant.env).map(([key, value]) => `${key}=${value}`), ...variant.nodeOptions];
+    const settings = [
+      ...(variant.bundle ? [`bundle ${variant.bundle}`] : []),
+      ...Object.entries(variant.env).map(([key, value]) => `${key}=${value}`),
+      ...variant.nodeOptions,
+    ];
     lines.push(
       `| ${variant.name} | ${settings.map((setting) => `\`${setting}\``).join(' ') || '—'} | ${Math.round(pick((sample) => sample.startupMs))} | ${pick((sample) => sample.idleMb)} | ${Math.round(pick((sample) => sample.requestsPerSecond))} | ${Math.round(pick((sample) => sample.cpuMicrosecondsPerRequest))} | ${pick((sample) => sample.peakMb)} | ${pick((sample) => sample.afterLoadMb)} | ${of.map((sample) => sample.idleMb).join(' / ')} |`,
     );

@@ -53,6 +53,8 @@ export interface TargetDefinition {
   nodeOptions?: string[];
   /** Extra environment for the gateway process (Switchyard only), e.g. `MALLOC_ARENA_MAX`. */
   env?: Record<string, string>;
+  /** Another bundle's `cli.js` to run (Switchyard only), e.g. a copy of apps/server/dist kept next to it. */
+  entry?: string;
 }
 
 export const targetDefinitions: Record<TargetName, TargetDefinition> = {
@@ -256,6 +258,7 @@ async function startSwitchyardTarget(definition: TargetDefinition, context: Targ
       logFile,
       ...(definition.workers ? { workers: definition.workers } : {}),
       ...(definition.nodeOptions ? { nodeOptions: definition.nodeOptions } : {}),
+      ...(definition.entry ? { entry: definition.entry } : {}),
     });
   let started: Awaited<ReturnType<typeof startSwitchyard>>;
   try {
