@@ -50,7 +50,6 @@ const { PGlite } = require(${JSON.stringify(pgliteEntry)});
 const wasm = require('node:path').join(require('node:path').dirname(${JSON.stringify(pgliteEntry)}), 'pglite.wasm');
 require('node:v8').setFlagsFromString('--liftoff-only');
 const pgliteWasmModule = WebAssembly.compile(require('node:fs').readFileSync(wasm));
-pgliteWasmModule.finally(() => require('node:v8').setFlagsFromString('--no-liftoff-only'));
 (async () => {
   const db = await PGlite.create(process.env.BENCH_PGDATA, {
     startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=${defaultPgliteSharedBuffers}'],
@@ -204,7 +203,8 @@ async function main(): Promise<void> {
   const rows = subjects.map((subject) => {
     const of = samples.filter((sample) => sample.subject === subject);
     const pick = (key: keyof Omit<Sample, 'subject' | 'breakdown'>) => median(of.map((sample) => sample[key]));
-    const part = (key: keyof MemoryBreakdown) => median(of.map((sample) => sample.breakdown?.[key] ?? 0));
+    const part = (key: keyof MemoryBreakdown) =>
+      Math.round(median(of.map((sample) => sample.breakdown?.[key] ?? 0)) * 10) / 10;
     return {
       subject,
       readyMs: pick('readyMs'),

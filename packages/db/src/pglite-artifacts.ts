@@ -10,7 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 // Nothing here imports PGlite or any other package: the CLI loads this module at once.
 
 /**
- * PGlite's module runs on V8's baseline WebAssembly code (Liftoff) only, never tiered up to TurboFan.
+ * WebAssembly runs on V8's baseline code (Liftoff) only, never tiered up to TurboFan: set for PGlite.
  * By default V8 compiles a function with Liftoff on its first call and again with TurboFan, on its
  * worker threads, once it has run "enough"; PostgreSQL's start and the server's first queries sent
  * many functions to TurboFan. Each such compile allocates its working memory with malloc on the worker
@@ -19,18 +19,24 @@ import { setFlagsFromString } from 'node:v8';
  * `switchyard start` idle RSS 243.8 → 196.8 MB (thread arenas 58 → 11 MB); PGlite alone after ~10,000
  * queries 222–244 → 169–175 MB; those queries' CPU did not rise (they spend their time in the
  * protocol, copies and file calls more than in PostgreSQL's code: rounds after warm-up 656–1,209 vs
- * 738–1,144 ms); a start's CPU on other threads 1.00 → 0.38 s. (It replaces a 100× tiering budget
- * that only delayed the tier-up, and applied to all WebAssembly in the process.)
+ * 738–1,144 ms); a start's CPU on other threads 1.00 → 0.38 s. (It replaces a 100× tiering budget,
+ * which only delayed the tier-up.)
  *
- * `--liftoff-only` is read when a module is compiled, and V8's flags are the process's: it is set for
- * this compile only and cleared when the compile ends, so WebAssembly compiled later (undici's HTTP
- * parser, tesseract.js) tiers up as usual; only a module compiled during those ~0.1–0.3 s would not.
+ * `--liftoff-only` is one of V8's flags, which are the process's, and V8 decides tier-up while
+ * functions run, not when a module is compiled: it holds for all WebAssembly in the process from here
+ * on, undici's HTTP parser and tesseract.js (OCR, in a worker thread) included. Measured with it: the
+ * gateway's CPU per response 758 → 565 µs at 10 connections (3 alternating rounds, load ~4), and OCR
+ * of a small image 1.36–1.77 → 0.99–1.31 s of CPU (each OCR starts a new worker, whose compile
+ * dominates; large images not measured).
  */
+let baselineOnly = false;
+
 function compileBaselineOnly(bytes: Uint8Array<ArrayBuffer>): Promise<WebAssembly.Module | null> {
-  setFlagsFromString('--liftoff-only');
-  return WebAssembly.compile(bytes)
-    .catch(() => null)
-    .finally(() => setFlagsFromString('--no-liftoff-only'));
+  if (!baselineOnly) {
+    baselineOnly = true;
+    setFlagsFromString('--liftoff-only');
+  }
+  return WebAssembly.compile(bytes).catch(() => null);
 }
 
 /** PGlite's dist directory, found from its entry point (the package exports no other path). */
