@@ -7,18 +7,23 @@
  * RSS (2 s after it is ready, nothing asked of it), then again after two forced collections with
  * `process.memoryUsage()` (a preload answers SIGUSR2):
  *   - node: a bare Node.js process (an interval keeps it alive);
- *   - pglite: Node.js with the embedded database alone: PGlite opened on a migrated data directory with
- *     the start parameters `@switchyard/db` gives it (shared_buffers=16MB), after one query;
+ *   - pglite: Node.js with the embedded database alone, opened as `@switchyard/db` opens it in
+ *     `switchyard start`: its WebAssembly module compiled ahead for Liftoff only, the same
+ *     `shared_buffers`, on a migrated data directory, after one query;
  *   - switchyard: `switchyard start` (the bundle) on that data directory.
  * The first two are the floor under embedded mode's idle RSS and cold start (spawn to ready; the
- * polling adds up to 10 ms): what Switchyard adds is the third less the second. Prints one Markdown
- * table of medians and the rounds' RSS.
+ * polling adds up to 10 ms): what Switchyard adds is the third less the second. After the forced
+ * collections the RSS is also split by mapping (bench/memory-breakdown.ts: PGlite's WebAssembly memory,
+ * glibc's thread arenas, the main malloc heap, V8's heap and other anonymous memory, the node binary).
+ * Prints Markdown tables of medians and the rounds' RSS.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultPgliteSharedBuffers } from '@switchyard/db';
+import { type MemoryBreakdown, memoryBreakdown } from './memory-breakdown';
 import { freePort, repoRoot, runMain, sleep, spawnNode, stopProcess, treeMemory } from './processes';
 import { switchyardEnvironment, writeSwitchyardConfig } from './switchyard';
 
@@ -35,13 +40,20 @@ require('node:fs').writeFileSync(process.env.BENCH_READY_OUT, 'ready');
 setInterval(() => {}, 60_000);
 `;
 
-/** PGlite as @switchyard/db opens it for embedded mode (packages/db/src/client.ts: shared_buffers=16MB). */
+/**
+ * PGlite as @switchyard/db opens it for embedded mode (packages/db/src/client.ts and pglite-artifacts.ts:
+ * the module compiled from the file ahead for Liftoff only, `shared_buffers`).
+ */
 function pgliteOnly(pgliteEntry: string): string {
   return `
 const { PGlite } = require(${JSON.stringify(pgliteEntry)});
+const wasm = require('node:path').join(require('node:path').dirname(${JSON.stringify(pgliteEntry)}), 'pglite.wasm');
+require('node:v8').setFlagsFromString('--liftoff-only');
+const pgliteWasmModule = WebAssembly.compile(require('node:fs').readFileSync(wasm));
 (async () => {
   const db = await PGlite.create(process.env.BENCH_PGDATA, {
-    startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
+    startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=${defaultPgliteSharedBuffers}'],
+    pgliteWasmModule: await pgliteWasmModule,
   });
   await db.query('select count(*) from pg_class');
   require('node:fs').writeFileSync(process.env.BENCH_READY_OUT, 'ready');
@@ -59,6 +71,7 @@ interface Sample {
   heapUsedMb: number;
   heapTotalMb: number;
   externalMb: number;
+  breakdown: MemoryBreakdown | null;
 }
 
 const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
@@ -117,6 +130,7 @@ async function measure(
   process.kill(child.pid as number, 'SIGUSR2');
   const memory = await waitFor(() => readJson<NodeJS.MemoryUsage>(memoryFile), `${subject}'s memory report`);
   const rssAfterGc = treeMemory(child.pid as number).rssBytes;
+  const breakdown = memoryBreakdown(child.pid as number);
   await stopProcess(child, 30_000);
   return {
     subject,
@@ -126,6 +140,7 @@ async function measure(
     heapUsedMb: mb(memory.heapUsed),
     heapTotalMb: mb(memory.heapTotal),
     externalMb: mb(memory.external),
+    breakdown,
   };
 }
 
@@ -187,7 +202,9 @@ async function main(): Promise<void> {
   const subjects = ['node', 'pglite', 'switchyard'];
   const rows = subjects.map((subject) => {
     const of = samples.filter((sample) => sample.subject === subject);
-    const pick = (key: keyof Omit<Sample, 'subject'>) => median(of.map((sample) => sample[key]));
+    const pick = (key: keyof Omit<Sample, 'subject' | 'breakdown'>) => median(of.map((sample) => sample[key]));
+    const part = (key: keyof MemoryBreakdown) =>
+      Math.round(median(of.map((sample) => sample.breakdown?.[key] ?? 0)) * 10) / 10;
     return {
       subject,
       readyMs: pick('readyMs'),
@@ -197,6 +214,7 @@ async function main(): Promise<void> {
       heapTotal: pick('heapTotalMb'),
       external: pick('externalMb'),
       rounds: of.map((sample) => sample.rssIdleMb).join(' / '),
+      parts: (['wasmMb', 'arenasMb', 'brkMb', 'v8Mb', 'nodeMb', 'otherMb'] as const).map((key) => part(key)),
     };
   });
   const lines = [
@@ -209,6 +227,14 @@ async function main(): Promise<void> {
         `| ${row.subject} | ${row.readyMs} | ${row.rssIdle} | ${row.rssAfterGc} | ${row.heapUsed} / ${row.heapTotal} | ${row.external} | ${row.rounds} |`,
     ),
   ];
+  lines.push(
+    '',
+    'RSS after the forced GCs by mapping (bench/memory-breakdown.ts), MB:',
+    '',
+    '| process | WebAssembly memory | malloc thread arenas | main malloc heap | V8 heap and other anonymous | node binary | other files |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((row) => `| ${row.subject} | ${row.parts.join(' | ')} |`),
+  );
   const [node, pglite, app] = rows;
   if (node && pglite && app) {
     lines.push(

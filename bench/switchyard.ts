@@ -111,13 +111,13 @@ export interface StartedSwitchyard {
 
 export async function startSwitchyard(
   setup: SwitchyardSetup,
-  options: { logFile: string; workers?: number; nodeOptions?: string[]; timeoutMs?: number },
+  options: { logFile: string; workers?: number; nodeOptions?: string[]; timeoutMs?: number; entry?: string },
 ): Promise<StartedSwitchyard> {
   const args = setup.mode === 'embedded' ? ['start'] : ['api'];
   if (options.workers !== undefined && options.workers > 1) args.push('--workers', String(options.workers));
   const baseUrl = `http://127.0.0.1:${setup.port}`;
   const started = performance.now();
-  const child = spawnNode(switchyardEntry(), args, {
+  const child = spawnNode(options.entry ?? switchyardEntry(), args, {
     env: switchyardEnvironment(setup),
     logFile: options.logFile,
     ...(options.nodeOptions ? { nodeOptions: options.nodeOptions } : {}),

@@ -49,6 +49,12 @@ export interface TargetDefinition {
   kind: 'direct' | 'floor' | 'switchyard' | 'portkey';
   mode?: 'embedded' | 'server';
   workers?: number;
+  /** Node.js options for the gateway process (Switchyard only), e.g. `--max-semi-space-size=4`. */
+  nodeOptions?: string[];
+  /** Extra environment for the gateway process (Switchyard only), e.g. `MALLOC_ARENA_MAX`. */
+  env?: Record<string, string>;
+  /** Another bundle's `cli.js` to run (Switchyard only), e.g. a copy of apps/server/dist kept next to it. */
+  entry?: string;
 }
 
 export const targetDefinitions: Record<TargetName, TargetDefinition> = {
@@ -242,6 +248,7 @@ async function startSwitchyardTarget(definition: TargetDefinition, context: Targ
     ...(databases
       ? { databaseUrl: databases.prodUrl, devDatabaseUrl: databases.devUrl, redisUrl: defaultRedisUrl }
       : {}),
+    ...(definition.env ? { extra: definition.env } : {}),
   };
   // The INSERT counter must exist before the first usage row: embedded databases get it before start.
   if (mode === 'embedded') await prepareEmbeddedDatabase(setup.dataDir);
@@ -250,6 +257,8 @@ async function startSwitchyardTarget(definition: TargetDefinition, context: Targ
     startSwitchyard(setup, {
       logFile,
       ...(definition.workers ? { workers: definition.workers } : {}),
+      ...(definition.nodeOptions ? { nodeOptions: definition.nodeOptions } : {}),
+      ...(definition.entry ? { entry: definition.entry } : {}),
     });
   let started: Awaited<ReturnType<typeof startSwitchyard>>;
   try {

@@ -9,7 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import { assertChannelName } from './channel-name';
 import { DatabaseOpenError } from './errors';
-import { setPgliteWasmTiering, takePgliteArtifacts } from './pglite-artifacts';
+import { takePgliteArtifacts } from './pglite-artifacts';
 import {
   copyTemplateDir,
   defaultTemplateCacheDir,
@@ -110,6 +110,9 @@ function traceQueryMethod(target: { query: (...args: never[]) => unknown }, trac
     return tracer(statementOf(args[0]), () => original(...args) as Promise<unknown>, parametersOf(args));
   };
 }
+
+/** `shared_buffers` of an embedded database unless `sharedBuffers` says otherwise (see there). */
+export const defaultPgliteSharedBuffers = '16MB';
 
 export interface PgliteDatabaseOptions extends CommonDatabaseOptions {
   kind: 'pglite';
@@ -243,7 +246,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Switchyard
     ...(options.tracer ? { tracer: options.tracer } : {}),
     dataDir: options.dataDir,
     templateCacheDir: options.templateCacheDir === undefined ? defaultTemplateCacheDir() : options.templateCacheDir,
-    sharedBuffers: options.sharedBuffers ?? '16MB',
+    sharedBuffers: options.sharedBuffers ?? defaultPgliteSharedBuffers,
     reportError,
   };
   return options.lazy ? openLazyPglite(pgliteOptions, options.clock ?? Date.now) : openPglite(pgliteOptions);
@@ -259,8 +262,7 @@ interface PgliteOpenOptions {
 
 async function openPgliteClient(options: PgliteOpenOptions): Promise<PGlite> {
   const { dataDir, templateCacheDir } = options;
-  setPgliteWasmTiering();
-  // What `preloadPglite` read and compiled ahead (embedded start); nothing otherwise.
+  // What `preloadPglite` read and compiled ahead (embedded start), else compiled now.
   const artifacts = takePgliteArtifacts();
   const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([
     import('@electric-sql/pglite'),

@@ -15,9 +15,12 @@ describe('preloading PGlite', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
-  it('has nothing to hand over without a preload', async () => {
-    // This file's first test: nothing in this module's process state has preloaded yet.
-    expect(await takePgliteArtifacts()).toEqual({});
+  it('compiles the module on first use when nothing preloaded it, once', async () => {
+    // This file's first test: nothing in this module's process state has preloaded yet. Every open
+    // gets the module compiled here (for Liftoff only), never one PGlite compiles itself.
+    const first = await takePgliteArtifacts();
+    expect(first.pgliteWasmModule).toBeInstanceOf(WebAssembly.Module);
+    expect((await takePgliteArtifacts()).pgliteWasmModule).toBe(first.pgliteWasmModule);
   });
 
   it('compiles the WebAssembly module once, and every open of the process gets it', async () => {
