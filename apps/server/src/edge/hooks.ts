@@ -11,6 +11,7 @@ import {
 } from '@switchyard/core';
 import type { SwitchyardDatabase } from '@switchyard/db';
 import type { FastifyInstance } from 'fastify';
+import { levels } from 'pino';
 import type { AccountService, SessionUser } from '../accounts/account-service';
 import type { Metrics } from '../infrastructure/metrics';
 import type { CachedKey, KeyStore } from '../keys/key-store';
@@ -488,25 +489,16 @@ export function registerRequestHooks(app: FastifyInstance, edge: EdgeDependencie
   return rules;
 }
 
-/** Pino's level numbers (no custom levels are configured): the access log line is an info line. */
-const levelValues: Readonly<Record<string, number>> = {
-  trace: 10,
-  debug: 20,
-  info: 30,
-  warn: 40,
-  error: 50,
-  fatal: 60,
-  silent: Number.POSITIVE_INFINITY,
-};
-const infoLevel = 30;
-
 /**
  * Whether the request's logger writes info lines, asked before anything is logged: at `warn` the access
  * line would be dropped anyway, and the fast path's request would make its child logger for nothing
  * (a pino child with its redaction, ~1 % of a request's CPU).
  */
+const infoLevel = levels.values.info ?? 30;
+
 function logsInfo(request: EdgeRequest): boolean {
-  return (levelValues[request.logLevel ?? request.log.level] ?? 0) <= infoLevel;
+  // pino's own level table; `silent` is not in it, and writes nothing.
+  return (levels.values[request.logLevel ?? request.log.level] ?? Number.POSITIVE_INFINITY) <= infoLevel;
 }
 
 /** Metrics and one usage row for a finished (or abandoned) request. */

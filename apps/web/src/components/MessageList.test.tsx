@@ -122,6 +122,25 @@ const articles = () => [...container.querySelectorAll('article')];
  * already draws the newest rows, while the virtualizer's scroll command is still in flight; a scroll
  * by the test before it lands would be read as part of it.
  */
+/** The list's first commit, synchronously (no effect or frame after it has run yet), for a chat of its own. */
+function renderAtOnce(chatId: string, messages: ChatMessage[]) {
+  act(() =>
+    root.render(
+      <QueryClientProvider client={client}>
+        <MessageList
+          chatId={chatId}
+          messages={messages}
+          live={null}
+          busy={false}
+          focusMessageId={null}
+          onRegenerate={() => {}}
+          onEdit={() => {}}
+        />
+      </QueryClientProvider>,
+    ),
+  );
+}
+
 async function render(ui: React.ReactNode, newest: string) {
   await act(async () => root.render(<QueryClientProvider client={client}>{ui}</QueryClientProvider>));
   await until(() => {
@@ -182,21 +201,7 @@ describe('MessageList', () => {
   it('draws the newest rows in its first render, and parses no Markdown of the oldest loaded rows', async () => {
     // Ids of their own: the cache is shared with the other tests.
     const opened = conversation.map((message) => ({ ...message, id: `opened-${message.id}` }));
-    act(() =>
-      root.render(
-        <QueryClientProvider client={client}>
-          <MessageList
-            chatId="opened"
-            messages={opened}
-            live={null}
-            busy={false}
-            focusMessageId={null}
-            onRegenerate={() => {}}
-            onEdit={() => {}}
-          />
-        </QueryClientProvider>,
-      ),
-    );
+    renderAtOnce('opened', opened);
     // Before any scroll event: the rows are already the newest.
     expect(articles().at(-1)?.textContent).toContain('Answer 1999');
     const oldestAnswer = opened[1] as ChatMessage;
@@ -205,21 +210,7 @@ describe('MessageList', () => {
 
   it('draws only the rows in view in its first paint, and the overscan rows from the frame after', async () => {
     const opened = conversation.map((message) => ({ ...message, id: `overscan-${message.id}` }));
-    act(() =>
-      root.render(
-        <QueryClientProvider client={client}>
-          <MessageList
-            chatId="overscan"
-            messages={opened}
-            live={null}
-            busy={false}
-            focusMessageId={null}
-            onRegenerate={() => {}}
-            onEdit={() => {}}
-          />
-        </QueryClientProvider>,
-      ),
-    );
+    renderAtOnce('overscan', opened);
     // The first commit: the newest rows that fill the 800 px viewport, none above them.
     const inView = articles();
     const heightOf = (row: Element) =>
