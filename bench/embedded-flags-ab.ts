@@ -16,6 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { measureThroughput } from './measure-load';
 import { runMain, sleep } from './processes';
+import { medianOfRuns as median } from './stats';
 import { startTarget, type TargetDefinition, targetDefinitions } from './targets';
 import { startFakeUpstream } from './upstream';
 
@@ -52,13 +53,6 @@ interface Sample {
 }
 
 const mb = (bytes: number | null | undefined) => (bytes ? Math.round((bytes / 2 ** 20) * 10) / 10 : 0);
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 
 async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? 3);

@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { defaultPgliteSharedBuffers } from '@switchyard/db';
 import { type MemoryBreakdown, memoryBreakdown } from './memory-breakdown';
 import { freePort, repoRoot, runMain, sleep, spawnNode, stopProcess, treeMemory } from './processes';
+import { medianOfRuns as median } from './stats';
 import { switchyardEnvironment, writeSwitchyardConfig } from './switchyard';
 
 const preload = `
@@ -75,13 +76,6 @@ interface Sample {
 }
 
 const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 
 async function waitFor<T>(read: () => T | null, what: string, timeoutMs = 120_000): Promise<T> {
   const deadline = performance.now() + timeoutMs;

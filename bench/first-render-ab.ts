@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { startCliServer } from '../apps/server/src/testing/cli-process';
 import { chromiumArgs, chromiumPath } from '../e2e/chromium';
+import { medianOfRuns as median } from './stats';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -228,13 +229,6 @@ try {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const middle = sorted.length / 2;
-  return sorted.length % 2
-    ? (sorted[Math.floor(middle)] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
 const keys = [
   'inPage',
   'fcp',

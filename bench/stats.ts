@@ -37,6 +37,16 @@ export function median(values: number[]): number {
   );
 }
 
+/** The median of a few runs' figures: of an even count, the mean of the two middle values. */
+export function medianOfRuns(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
 /** Nanoseconds from a monotonic clock as a float of microseconds. */
 export function microsecondsSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1000;
