@@ -9,6 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import { assertChannelName } from './channel-name';
 import { DatabaseOpenError } from './errors';
+import { startAutoAnalyze } from './pglite-analyze';
 import { takePgliteArtifacts } from './pglite-artifacts';
 import {
   copyTemplateDir,
@@ -430,8 +431,17 @@ function pgliteDatabase(
     },
     notify: (channel, payload) => notify(db, channel, payload),
     opened: lifecycle.opened ?? (() => true),
-    close: lifecycle.close,
+    async close() {
+      stopAnalyzing();
+      await lifecycle.close();
+    },
   };
+  // Opened: for a lazily opened database, once something has opened it (isOpening then false).
+  const stopAnalyzing = startAutoAnalyze(
+    client,
+    () => (lifecycle.opened?.() ?? true) && !(lifecycle.isOpening?.() ?? false),
+    reportError,
+  );
   migrators.set(database, lifecycle.migrate);
   pgliteClients.set(database, client);
   return database;
