@@ -209,4 +209,71 @@ describe.skipIf(e2eUnavailable())('chat versions, compare and drop-to-attach end
       'After the long chat',
     ]);
   }, 90_000);
+
+  it('draws a chat with the document before the app runs, and the app takes over without asking again', async () => {
+    const origin = app.server.url;
+    // The app wrote its view (language, the browser's time zone, project) on the pages before.
+    const view = (await page.context().cookies(origin)).find((cookie) => cookie.name === 'switchyard.view');
+    expect(JSON.parse(decodeURIComponent(view?.value ?? '{}'))).toMatchObject({ language: 'en', project: null });
+    const imported = await page.request.post(`${origin}/api/chats/import`, {
+      headers: { origin },
+      data: {
+        chats: [
+          {
+            title: 'Drawn by the server',
+            messages: Array.from({ length: 150 }, (_, i) => ({
+              role: i % 2 ? 'assistant' : 'user',
+              content: i % 2 ? `Drawn answer ${i} with **bold**` : `Drawn question ${i}`,
+            })),
+          },
+        ],
+      },
+    });
+    expect(imported.status()).toBe(201);
+    const chatId = ((await imported.json()) as { chatIds: string[] }).chatIds[0];
+
+    // Without the app's code, what the server drew is what the reader sees: the newest message in view.
+    const scripts = (url: URL) => url.pathname.startsWith('/assets/') && url.pathname.endsWith('.js');
+    const bare = page;
+    await bare.route(scripts, (route) => route.abort());
+    try {
+      await bare.goto(`${origin}/chat?chat=${chatId}`);
+      const drawn = bare.locator('[data-first-screen]');
+      const newest = drawn.getByText('Drawn answer 149 with', { exact: false });
+      await newest.waitFor();
+      const box = await newest.boundingBox();
+      expect(box && box.y + box.height).toBeLessThanOrEqual(800);
+      expect(await drawn.locator('strong', { hasText: 'bold' }).count()).toBeGreaterThan(0);
+      expect(await drawn.getByTestId('conversation-list').getByText('Drawn by the server').count()).toBe(1);
+      // Nothing in it can be used before the app is there: it is inert (no focus, no clicks).
+      expect(await drawn.evaluate((element) => (element as HTMLElement).inert)).toBe(true);
+      await bare.keyboard.press('Tab');
+      expect(await bare.evaluate(() => document.activeElement?.closest('[data-first-screen]') ?? null)).toBeNull();
+      await bare.screenshot({ path: join(artifacts, 'first-screen-drawn-by-the-server.png') });
+    } finally {
+      await bare.unroute(scripts);
+    }
+
+    // With it: the page sends none of the three requests the server answered, and its own list replaces the drawing.
+    const asked: string[] = [];
+    const record = (request: { url(): string }) => {
+      const url = new URL(request.url());
+      asked.push(`${url.pathname}${url.search}`);
+    };
+    page.on('request', record);
+    try {
+      await page.goto(`${origin}/chat?chat=${chatId}`);
+      await page.waitForFunction(
+        () =>
+          !document.querySelector('[data-first-screen]') &&
+          document.querySelector('[data-testid="message-list"] article') !== null,
+      );
+      await page.getByTestId('message-list').getByText('Drawn answer 149 with', { exact: false }).waitFor();
+      expect(
+        asked.filter((path) => path === '/api/me' || path.startsWith('/api/chats?') || path.includes('/messages')),
+      ).toEqual([]);
+    } finally {
+      page.off('request', record);
+    }
+  }, 90_000);
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import tailwindcss from '@tailwindcss/vite';
 import react from '@vitejs/plugin-react';
-import { defineConfig, type Plugin, type Rollup } from 'vite';
+import { defineConfig, type Plugin, type Rollup, type UserConfig } from 'vite';
 
 const api = process.env.SWITCHYARD_API ?? 'http://127.0.0.1:8080';
 const proxy = Object.fromEntries(
@@ -111,7 +111,32 @@ function pageShellsPlugin(): Plugin {
   };
 }
 
-export default defineConfig({
+/**
+ * `vite build --ssr src/first-screen.tsx`: the chat page's first screen for the server to draw
+ * (first-screen.tsx), one self-contained file in dist-server/ (not dist/, which is served as is). Its
+ * packages are bundled in, so the server needs nothing of the web app's at run time; the lazily
+ * loaded parts the server never draws (diagrams, math) stay out.
+ */
+const firstScreenBuild: UserConfig = {
+  plugins: [react()],
+  ssr: { noExternal: true },
+  // React's production build whatever the server's NODE_ENV (its development build renders several times slower).
+  define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+  build: {
+    outDir: 'dist-server',
+    emptyOutDir: true,
+    minify: true,
+    copyPublicDir: false,
+    rollupOptions: {
+      external: ['mermaid', 'rehype-katex', /^katex/],
+      output: { entryFileNames: 'first-screen.js' },
+    },
+  },
+};
+
+export default defineConfig(({ isSsrBuild }) => (isSsrBuild ? firstScreenBuild : clientBuild));
+
+const clientBuild = defineConfig({
   plugins: [react(), tailwindcss(), bootFirst(), pageShellsPlugin()],
   server: { proxy },
   // Pages are split (App.tsx loads Chat and Admin lazily), so Vite's default 500 kB chunk warning stays on.

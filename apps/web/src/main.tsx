@@ -5,9 +5,10 @@ import { App, preload } from './App';
 import { ErrorBoundary } from './components/ui';
 import { ApiError } from './lib/api';
 import { prefetchFirstLoad } from './lib/first-load';
-import { holdUntilFirstPaint } from './lib/first-paint';
+import { afterFirstPaint, holdUntilFirstPaint } from './lib/first-paint';
 import './lib/i18n';
 import { applyTheme } from './lib/preferences';
+import { keepViewHint } from './lib/view-hint';
 import './index.css';
 
 const client = new QueryClient({
@@ -25,6 +26,7 @@ const account = prefetchFirstLoad(client, location);
 const pageCode = preload(location.pathname);
 holdUntilFirstPaint();
 applyTheme();
+void afterFirstPaint().then(keepViewHint);
 const root = document.getElementById('root');
 // The first render waits for the account and the page's code (both on their way since boot.ts and
 // the page's modulepreload links; on a first load usually in before this file has run): it then draws

@@ -92,6 +92,8 @@ export interface BuiltApp {
   compileAhead(routes: readonly string[]): Promise<number>;
   /** Requests the fast path of the hot chat route answered (0 when it is off). */
   fastPathRequests(): number;
+  /** Loads and warms the chat page's first screen (web-app/first-screen-http.ts); nothing without the built web app. */
+  prepareFirstScreen(): Promise<void>;
 }
 
 /**
@@ -270,7 +272,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
   registerNotificationRoutes(app, parts.notifications);
   registerAdminNotificationRoutes(app, parts.notifications);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  await registerWebApp(app);
+  const webApp = await registerWebApp(app);
 
   let fastPathRequests = () => 0;
   // The hot chat route straight from the HTTP server, same rules (edge/fast-path.ts). Off with
@@ -304,6 +306,7 @@ export async function buildApp(parts: ServerParts): Promise<BuiltApp> {
 
   return {
     app,
+    prepareFirstScreen: webApp.prepareFirstScreen,
     startDraining() {
       if (draining) return;
       draining = true;

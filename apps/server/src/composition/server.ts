@@ -37,7 +37,8 @@ export async function startServer(
   const parts = await createServerParts(config, logger, role, options);
   let adminSocket: FastifyInstance | null = null;
   try {
-    const { app, startDraining, stopAccepting, inFlight, fastPathRequests, compileAhead } = await buildApp(parts);
+    const { app, startDraining, stopAccepting, inFlight, fastPathRequests, compileAhead, prepareFirstScreen } =
+      await buildApp(parts);
     if (parts.adminSocketPath) {
       const created = Math.floor(Date.now() / 1000);
       adminSocket = await startAdminSocket(
@@ -71,7 +72,7 @@ export async function startServer(
     // In the background, a second after listening (so a readiness probe's first /ready, whose database
     // checks would queue behind these reads, is not held up): what the chat page's first load would
     // otherwise pay on its own requests (its routes' validators and serializers; in embedded mode, the
-    // database's first reads of chats and messages). A stop cancels it, or waits for it before the
+    // database's first reads of chats and messages; the first screen's module and its first render). A stop cancels it, or waits for it before the
     // databases close.
     let preparing: Promise<void> = Promise.resolve();
     const prepareFirstLoad =
@@ -81,6 +82,7 @@ export async function startServer(
             preparing = (async () => {
               if (parts.mode === 'embedded') await readChatsOnce(parts.databases.prod.db);
               await compileAhead(firstLoadRoutes);
+              await prepareFirstScreen();
             })().catch((error: unknown) => logger.warn({ err: error }, 'preparing the first page load failed'));
           }, 1_000).unref();
     if (role !== 'worker') {

@@ -1,8 +1,9 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { firstScreenPage } from './first-screen-http';
 
 /** apps/web/dist, built by `npm run build -w @switchyard/web` (the root `prepare` script runs it). */
 export const defaultWebDist = join(dirname(fileURLToPath(import.meta.url)), '../../../web/dist');
@@ -50,16 +51,29 @@ function filesByTopDirectory(root: string): Map<string, Set<string>> {
  * listed at start: not @fastify/static's route per file, whose ~350 routes (174 files, GET and HEAD) took
  * ~130 ms of CPU at every start. A path in such a directory that lists no file gets the fallback, as before.
  */
-export async function registerWebApp(app: FastifyInstance, root = defaultWebDist): Promise<void> {
+export async function registerWebApp(
+  app: FastifyInstance,
+  root = defaultWebDist,
+): Promise<{ prepareFirstScreen(): Promise<void> }> {
   const built = existsSync(join(root, 'index.html'));
   // A page's own shell (chat.html for /chat): index.html plus the page's chunks as modulepreload
   // links, so the browser fetches them with the app's entry (vite.config.ts writes them).
   const shells = new Set(
     built ? readdirSync(root).filter((name) => name.endsWith('.html') && name !== 'index.html') : [],
   );
+  // The chat page's first screen, drawn into chat.html for a signed-in reader (first-screen-http.ts).
+  const chatPage = shells.has('chat.html')
+    ? firstScreenPage(app, {
+        shell: readFileSync(join(root, 'chat.html'), 'utf8'),
+        modulePath: join(root, '..', 'dist-server', 'first-screen.js'),
+      })
+    : null;
   const sendIndex = (request: FastifyRequest, reply: FastifyReply) => {
     if (!built) return reply.code(503).type('text/html; charset=utf-8').send(missingPage);
     const shell = `${(request.url.split('?')[0] ?? '').slice(1)}.html`;
+    if (shell === 'chat.html' && chatPage?.handle(request, reply)) return reply;
+    // Any page of the app: the first screen's module loads now, before the reader opens a chat.
+    void chatPage?.prepare();
     return reply.header('Cache-Control', 'no-cache').sendFile(shells.has(shell) ? shell : 'index.html');
   };
   if (built) {
@@ -111,4 +125,5 @@ export async function registerWebApp(app: FastifyInstance, root = defaultWebDist
     if (isApiPath(request.url)) return reply.callNotFound();
     return sendIndex(request, reply);
   });
+  return { prepareFirstScreen: async () => void (await chatPage?.warm()) };
 }

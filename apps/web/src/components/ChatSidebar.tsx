@@ -15,6 +15,7 @@ import {
 import { useFirstPaintOverscan } from '../lib/first-paint';
 import { formatNumber, useTranslation } from '../lib/i18n';
 import { stripMarkdown } from '../lib/plain-text';
+import { chatLayout } from './chat-layout';
 import { MenuButton } from './Menu';
 import { buttonClass, ErrorBox, inputClass, selectClass } from './ui';
 
@@ -24,8 +25,10 @@ type Row =
   | { kind: 'hit'; key: string; hit: SearchHit }
   | { kind: 'note'; key: string; label: string };
 
-const rowHeight = 40;
-const allChats = '';
+/** A chat's row height (the server-drawn first screen, first-screen.tsx, draws them at it too). */
+export const chatRowHeight = 40;
+/** The list's view of every chat not archived (SidebarHead's `view`). */
+export const allChats = '';
 const archivedView = '\u0000archived';
 
 function useDebounced<T>(value: T, ms: number): T {
@@ -39,7 +42,12 @@ function useDebounced<T>(value: T, ms: number): T {
 
 const iconButton = 'rounded px-2 py-1 opacity-60 hover:opacity-100 focus:opacity-100';
 
-const ChatRow = memo(function ChatRow({
+/** A chat row's box (`li`) in the list, the open chat's highlighted. */
+export const chatRowClass = (active: boolean) =>
+  `group flex w-full items-center gap-1 rounded px-1 text-sm ${active ? 'bg-indigo-100 dark:bg-indigo-900' : ''}`;
+
+/** One chat in the list (and in the server-drawn first screen: first-screen.tsx). */
+export const ChatRow = memo(function ChatRow({
   chat,
   active,
   onSelect,
@@ -138,6 +146,63 @@ const ChatRow = memo(function ChatRow({
   );
 });
 
+/** The list's controls: a new chat, the search and the folder to show (the server-drawn first screen draws them too). */
+export function SidebarHead({
+  query,
+  onQuery,
+  view,
+  onView,
+  folders,
+  onNew,
+}: {
+  query: string;
+  onQuery(query: string): void;
+  view: string;
+  onView(view: string): void;
+  folders: readonly string[];
+  onNew(): void;
+}) {
+  const { t } = useTranslation();
+  return (
+    <>
+      <button type="button" className={buttonClass} onClick={onNew}>
+        {t('sidebar.newChat')}
+      </button>
+      <input
+        id="conversation-search"
+        className={inputClass}
+        type="search"
+        placeholder={t('sidebar.searchPlaceholder')}
+        aria-label={t('sidebar.search')}
+        value={query}
+        onChange={(e) => onQuery(e.target.value)}
+      />
+      <label className="flex items-center gap-2 text-sm">
+        <span>{t('sidebar.show')}</span>
+        <select
+          className={`${selectClass} min-w-0 flex-1`}
+          aria-label={t('sidebar.showFolder')}
+          value={view}
+          onChange={(e) => onView(e.target.value)}
+        >
+          <option value={allChats}>{t('sidebar.allChats')}</option>
+          {folders.map((folder) => (
+            <option key={folder} value={folder}>
+              🗀 {folder}
+            </option>
+          ))}
+          <option value={archivedView}>{t('sidebar.archived')}</option>
+        </select>
+      </label>
+      <datalist id="chat-folders">
+        {folders.map((folder) => (
+          <option key={folder} value={folder} />
+        ))}
+      </datalist>
+    </>
+  );
+}
+
 /**
  * Conversations from /api/chats: pages of 100 loaded as the list scrolls, one virtualized list
  * (10,000 chats render ~30 rows). Search filters the loaded titles (loading the remaining pages
@@ -212,7 +277,7 @@ export function ChatSidebar({
 
   const parent = useRef<HTMLDivElement>(null);
   // Stable callbacks: a new function each render would make the virtualizer rebuild 10,000 measurements.
-  const estimateSize = useCallback((index: number) => (rows[index]?.kind === 'hit' ? 56 : rowHeight), [rows]);
+  const estimateSize = useCallback((index: number) => (rows[index]?.kind === 'hit' ? 56 : chatRowHeight), [rows]);
   const getItemKey = useCallback((index: number) => rows[index]?.key ?? index, [rows]);
   // Only the rows in view for the list's first paint, ten more each way from the frame after.
   const overscan = useFirstPaintOverscan(10, rows.length > 0);
@@ -247,43 +312,10 @@ export function ChatSidebar({
   }, []);
 
   return (
-    <nav aria-label={t('sidebar.conversations')} className="flex h-full flex-col gap-2 p-2">
-      <button type="button" className={buttonClass} onClick={onNew}>
-        {t('sidebar.newChat')}
-      </button>
-      <input
-        id="conversation-search"
-        className={inputClass}
-        type="search"
-        placeholder={t('sidebar.searchPlaceholder')}
-        aria-label={t('sidebar.search')}
-        value={query}
-        onChange={(e) => setQuery(e.target.value)}
-      />
-      <label className="flex items-center gap-2 text-sm">
-        <span>{t('sidebar.show')}</span>
-        <select
-          className={`${selectClass} min-w-0 flex-1`}
-          aria-label={t('sidebar.showFolder')}
-          value={view}
-          onChange={(e) => setView(e.target.value)}
-        >
-          <option value={allChats}>{t('sidebar.allChats')}</option>
-          {folders.map((folder) => (
-            <option key={folder} value={folder}>
-              🗀 {folder}
-            </option>
-          ))}
-          <option value={archivedView}>{t('sidebar.archived')}</option>
-        </select>
-      </label>
-      <datalist id="chat-folders">
-        {folders.map((folder) => (
-          <option key={folder} value={folder} />
-        ))}
-      </datalist>
+    <nav aria-label={t('sidebar.conversations')} className={chatLayout.sidebarNav}>
+      <SidebarHead query={query} onQuery={setQuery} view={view} onView={setView} folders={folders} onNew={onNew} />
       <ErrorBox error={error ?? list.error ?? search.error} />
-      <div ref={parent} className="min-h-0 flex-1 overflow-auto" data-testid="conversation-list">
+      <div ref={parent} className={chatLayout.list} data-testid="conversation-list">
         <ul style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {items.map((item) => {
             const row = rows[item.index];
@@ -316,11 +348,7 @@ export function ChatSidebar({
             }
             const active = row.chat.id === activeId;
             return (
-              <li
-                key={row.key}
-                className={`group absolute top-0 left-0 flex w-full items-center gap-1 rounded px-1 text-sm ${active ? 'bg-indigo-100 dark:bg-indigo-900' : ''}`}
-                style={style}
-              >
+              <li key={row.key} className={`absolute top-0 left-0 ${chatRowClass(active)}`} style={style}>
                 <ChatRow
                   chat={row.chat}
                   active={active}

@@ -185,12 +185,21 @@ const components = { pre: CodeBlock, img: MarkdownImage, table: Table };
 const urlTransform: UrlTransform = (url, key, node) =>
   key === 'src' && node.tagName === 'img' && inlineImage.test(url) ? url : defaultUrlTransform(url);
 
+/**
+ * Whether drawing an answer that may need KaTeX or the highlighter loads them. Off on the server
+ * (first-screen.tsx), which draws answers as the app's own first render does: without either.
+ */
+let loadsLazyParts = true;
+export function drawWithoutLazyParts(): void {
+  loadsLazyParts = false;
+}
+
 /** Markdown → React elements (parse, sanitize by not allowing raw HTML, highlight): the expensive part. */
 export function renderMarkdown(text: string): ReactElement {
   const katex = katexTransformer;
   const highlight = highlightTransformer;
-  if (!katex && mayHaveMath(text)) void loadMath().catch(() => {});
-  if (!highlight && mayHaveCode(text)) queueHighlight();
+  if (loadsLazyParts && !katex && mayHaveMath(text)) void loadMath().catch(() => {});
+  if (loadsLazyParts && !highlight && mayHaveCode(text)) queueHighlight();
   const rehypePlugins: NonNullable<Options['rehypePlugins']> = [];
   if (katex) rehypePlugins.push(() => katex);
   rehypePlugins.push(sharedClosedFences);
@@ -259,6 +268,10 @@ export class MarkdownCache {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  clear(): void {
+    this.entries.clear();
   }
 }
 

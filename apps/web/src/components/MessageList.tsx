@@ -6,6 +6,7 @@ import type { ChatMessage } from '../lib/conversations';
 import { useFirstPaintOverscan } from '../lib/first-paint';
 import { t } from '../lib/i18n';
 import type { StreamText } from '../lib/stream-text';
+import { chatLayout } from './chat-layout';
 import { Markdown, markdownCache } from './Markdown';
 import { MessageMeta } from './MessageMeta';
 import { ReadAloudButton } from './ReadAloudButton';
@@ -154,7 +155,8 @@ export function VersionSwitcher({
 
 const noSwitch = () => {};
 
-const MessageRow = memo(function MessageRow({
+/** One stored message (the list's row, and the server-drawn first screen's: first-screen.tsx). */
+export const MessageRow = memo(function MessageRow({
   message,
   index,
   isLastAnswer,
@@ -293,6 +295,9 @@ function nearBottom(element: HTMLElement | null): boolean {
  * opens with its newest messages: while `olderCount` more are on the server, the first row is a
  * "load older" button, and scrolling near the top loads them too (the view stays where it was).
  */
+/** A message row's box inside the list (the list places it; first-screen.tsx stacks them). */
+export const messageRowClass = 'w-full px-4 py-2';
+
 /** The list's size until it is measured (happy-dom never measures it). */
 const initialRect = { width: 800, height: 800 };
 
@@ -451,7 +456,7 @@ export function MessageList({
   return (
     <div
       ref={parent}
-      className="min-h-0 flex-1 overflow-auto"
+      className={chatLayout.list}
       data-testid="message-list"
       data-older={olderCount}
       onScroll={onScroll}
@@ -490,7 +495,7 @@ export function MessageList({
               data-index={item.index}
               ref={virtualizer.measureElement}
               aria-label={message?.role === 'user' ? t('messages.you') : t('messages.assistant')}
-              className="absolute top-0 left-0 w-full px-4 py-2"
+              className={`absolute top-0 left-0 ${messageRowClass}`}
               // Layout containment: a row's insides never make the browser lay out the other rows.
               style={{ transform: `translateY(${item.start}px)`, contain: 'layout style' }}
             >

@@ -12,6 +12,32 @@ export const firstMessagePage = 100;
 /** Where the project the web app works in is kept (null: personal); projects.ts owns it. */
 export const projectStorageKey = 'switchyard.project';
 
+/**
+ * The server can send a signed-in page's first responses with the document itself (apps/server's
+ * web-app/first-screen-http.ts): the `<meta>` in the head says they are coming, the JSON script in the body
+ * holds them by path ({ status, body }), and the page's first rows are drawn from them in the HTML.
+ */
+export const firstLoadMeta = 'switchyard-first-load';
+export const firstLoadScriptId = 'switchyard-first-load';
+/**
+ * What the server needs to draw the first screen as the app would: the page's language, the browser's
+ * time zone (message times) and the project the lists are in. A cookie (nothing secret), written by the
+ * app on each load and when one of them changes; without it the server sends the data but draws nothing.
+ */
+export const viewCookie = 'switchyard.view';
+export interface ViewHint {
+  language: string;
+  timeZone: string;
+  project: string | null;
+}
+
+export function rememberView(view: ViewHint): void {
+  try {
+    // biome-ignore lint/suspicious/noDocumentCookie: a plain first-party cookie the server reads; no store to await
+    document.cookie = `${viewCookie}=${encodeURIComponent(JSON.stringify(view))}; path=/; max-age=31536000; samesite=lax`;
+  } catch {}
+}
+
 export function searchOf(params: Record<string, string | number | undefined>): string {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
@@ -43,6 +69,8 @@ function startEarly(path: string): void {
  * as it opens: not archived, any folder, in the chosen project) and the open chat's newest messages.
  */
 export function startFirstRequests(address: { pathname: string; search: string }, project: string | null): void {
+  // The server sends them with the page (read by takeEarly once the document is parsed).
+  if (document.querySelector(`meta[name="${firstLoadMeta}"]`)) return;
   startEarly('/api/me');
   if (address.pathname !== '/chat') return;
   startEarly(chatPagePath({ archived: false }, 0, project));
@@ -50,14 +78,41 @@ export function startFirstRequests(address: { pathname: string; search: string }
   if (chatId) startEarly(messageRangePath(chatId, 'end', 0, firstMessagePage));
 }
 
-/** The request started early for this path, if any; each is handed out once. */
+let inline: Map<string, { status: number; body: unknown }> | null = null;
+
+/** The responses the server sent in the document, by path (taken out of it at the first read; none when it sent none). */
+function inlineResponses(): Map<string, { status: number; body: unknown }> {
+  if (inline) return inline;
+  inline = new Map();
+  const script = typeof document === 'undefined' ? null : document.getElementById(firstLoadScriptId);
+  script?.remove();
+  if (script?.textContent) {
+    try {
+      const byPath = JSON.parse(script.textContent) as Record<string, { status: number; body: unknown }>;
+      for (const [path, response] of Object.entries(byPath)) inline.set(path, response);
+    } catch {
+      // Not ours to fail on: the page asks for what it needs itself.
+    }
+  }
+  return inline;
+}
+
+/** The response for this path sent with the page, else the request started early for it, if any; each is handed out once. */
 export function takeEarly(path: string): Promise<Response> | undefined {
+  const sent = inlineResponses().get(path);
+  if (sent) {
+    inlineResponses().delete(path);
+    return Promise.resolve(
+      new Response(JSON.stringify(sent.body), { status: sent.status, headers: { 'content-type': 'application/json' } }),
+    );
+  }
   const response = started.get(path);
   started.delete(path);
   return response;
 }
 
-/** Drops the early requests nobody took (the page at this address did not need them after all). */
+/** Drops the early requests and sent responses nobody took (the page at this address did not need them after all). */
 export function dropEarly(): void {
   started.clear();
+  inline = null;
 }

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../App';
 import { until } from '../testing/until';
 import { fetchChatPage, type LoadedMessages } from './conversations';
-import { startFirstRequests } from './early-requests';
+import { firstLoadMeta, firstLoadScriptId, startFirstRequests } from './early-requests';
 import { prefetchFirstLoad } from './first-load';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -153,6 +153,65 @@ describe('the first requests', () => {
     prefetchFirstLoad(client(), address);
     expect(requests).toEqual(firstThree);
     expect([...held.keys()]).toHaveLength(3);
+  });
+
+  it('takes the responses the server sent with the page and sends none of the three', async () => {
+    const meta = document.createElement('meta');
+    meta.name = firstLoadMeta;
+    meta.content = 'inline';
+    document.head.append(meta);
+    const script = document.createElement('script');
+    script.type = 'application/json';
+    script.id = firstLoadScriptId;
+    const messages = [message(1999), message(2000)];
+    script.textContent = JSON.stringify({
+      '/api/me': { status: 200, body: { id: 'u1', email: 'a@example.com', name: 'A', role: 'user' } },
+      '/api/chats?limit=100&offset=0&archived=false': { status: 200, body: { chats: [chat], limit: 100, offset: 0 } },
+      '/api/chats/chat_1/messages?limit=100&offset=0&from=end': {
+        status: 200,
+        body: { messages, limit: 100, offset: 0, total: 2, from: 'end' },
+      },
+    });
+    document.body.append(script);
+    try {
+      startFirstRequests(address, null);
+      const shared = client();
+      await prefetchFirstLoad(shared, address);
+      const loaded = await until(() => {
+        const data = shared.getQueryData<LoadedMessages>(['chats', 'messages', 'chat_1']);
+        if (!data) throw new Error('not loaded yet');
+        return data;
+      });
+      expect(loaded.messages.map((entry) => entry.content)).toEqual(['Question 1999', 'Answer 2000']);
+      expect(shared.getQueryData(['me'])).toMatchObject({ id: 'u1' });
+      expect(requests).toEqual([]);
+      // Taken once: the element is gone, and a later request for the same list goes to the server.
+      expect(document.getElementById(firstLoadScriptId)).toBeNull();
+      const page = fetchChatPage({ archived: false }, 0);
+      expect(gets('/api/chats')).toHaveLength(1);
+      await act(async () => {
+        for (const release of held.values()) release();
+      });
+      await page;
+    } finally {
+      meta.remove();
+      script.remove();
+    }
+  });
+
+  it('asks for them itself when the page promised responses and carries none (the server gave up)', async () => {
+    const meta = document.createElement('meta');
+    meta.name = firstLoadMeta;
+    meta.content = 'inline';
+    document.head.append(meta);
+    try {
+      startFirstRequests(address, null);
+      expect(requests).toEqual([]);
+      prefetchFirstLoad(client(), address);
+      expect(requests).toEqual(firstThree);
+    } finally {
+      meta.remove();
+    }
   });
 
   it('elsewhere asks for the account only', () => {

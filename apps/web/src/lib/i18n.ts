@@ -69,11 +69,21 @@ function formatter<Options, Formatter extends { format(value: never): string }>(
   return made;
 }
 
+/**
+ * The time zone dates are shown in: the browser's own (undefined), or, when the server draws a page's
+ * first screen (first-screen.tsx), the one the browser told it.
+ */
+let timeZone: string | undefined;
+export function setTimeZone(zone: string | undefined): void {
+  timeZone = zone;
+}
+
 /** Dates and times in the page's language, e.g. "3 Dec 2026, 14:05" / "3 gru 2026, 14:05". */
 export function formatDateTime(value: string | number | Date, options?: Intl.DateTimeFormatOptions): string {
   const date = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(date.getTime())) return '';
-  return formatter('date', options ?? { dateStyle: 'medium', timeStyle: 'short' }, Intl.DateTimeFormat).format(date);
+  const chosen = options ?? { dateStyle: 'medium', timeStyle: 'short' };
+  return formatter('date', timeZone ? { ...chosen, timeZone } : chosen, Intl.DateTimeFormat).format(date);
 }
 
 /** Numbers in the page's language, e.g. 12345.6 → "12,345.6" / "12 345,6" (Polish groups with a no-break space). */

@@ -114,15 +114,14 @@ export function setCurrentProject(id: string | null): void {
   for (const listener of listeners) listener();
 }
 
+/** Calls `listener` whenever the chosen project changes; returns the unsubscribe. */
+export function onProjectChange(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
 export function useCurrentProject(): string | null {
-  return useSyncExternalStore(
-    (listener) => {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    currentProjectId,
-    currentProjectId,
-  );
+  return useSyncExternalStore(onProjectChange, currentProjectId, currentProjectId);
 }
 
 /** `&project=<id>` for list URLs when a project is chosen, else nothing. */

@@ -5,6 +5,7 @@ import { AttachButton, AttachmentList, useAttachments } from '../components/Atta
 import { ChatSettings, type ChatSettingsValue, emptyChatSettings } from '../components/ChatSettings';
 import { ChatSidebar } from '../components/ChatSidebar';
 import { CompareAnswers, type CompareRun, startCompare } from '../components/CompareAnswers';
+import { chatLayout } from '../components/chat-layout';
 import { type LiveAnswer, MessageList, type StreamStatus } from '../components/MessageList';
 import { MicButton } from '../components/MicButton';
 import { ShareExport } from '../components/ShareExport';
@@ -540,14 +541,12 @@ export function ChatPage() {
   const missing = messagesQuery.error instanceof ApiError && messagesQuery.error.status === 404;
 
   return (
-    <div className="flex h-[calc(100dvh-3rem)]">
-      <aside
-        className={`${sidebarOpen ? 'fixed inset-y-12 left-0 z-20 w-72 bg-white shadow-lg dark:bg-slate-950' : 'hidden'} border-r border-slate-200 md:static md:block md:w-72 dark:border-slate-800`}
-      >
+    <div className={chatLayout.page}>
+      <aside className={chatLayout.sidebar(sidebarOpen)}>
         <ChatSidebar activeId={activeId} onSelect={select} onNew={newChat} />
       </aside>
       <section
-        className="relative flex min-w-0 flex-1 flex-col"
+        className={chatLayout.conversation}
         aria-label={t('chatPage.chat')}
         // Files can be dropped or pasted anywhere on the chat, not only on the Attach button.
         onDragOver={(event) => {
@@ -578,7 +577,7 @@ export function ChatPage() {
             {t('chatPage.dropFiles')}
           </div>
         )}
-        <div className="flex flex-wrap items-center gap-2 border-b border-slate-200 p-2 dark:border-slate-800">
+        <div className={chatLayout.toolbar}>
           <button
             type="button"
             className={`${secondaryButtonClass} md:hidden`}
@@ -605,7 +604,7 @@ export function ChatPage() {
             </select>
           </label>
           {chat && (
-            <h1 className="min-w-0 max-w-xs truncate text-sm font-semibold" title={stripMarkdown(chat.title)}>
+            <h1 className={chatLayout.title} title={stripMarkdown(chat.title)}>
               {stripMarkdown(chat.title)}
               {chat.folder ? (
                 <span className="ml-1 font-normal text-slate-500">
@@ -671,8 +670,8 @@ export function ChatPage() {
             {comparing && (
               <CompareAnswers run={comparing} onKeep={(id) => void keepCompared(id)} onClose={() => setCompare(null)} />
             )}
-            <div className="border-t border-slate-200 p-2 dark:border-slate-800">
-              <div className="mx-auto max-w-3xl space-y-2">
+            <div className={chatLayout.composer}>
+              <div className={chatLayout.composerInner}>
                 <ErrorBox error={error ?? (missing ? null : messagesQuery.error)} />
                 {notice && (
                   <p role="status" className="text-sm text-slate-600 dark:text-slate-400">
