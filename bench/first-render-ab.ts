@@ -20,6 +20,10 @@
  * omnibox popup's WebUI (~100 modules, chrome://omnibox-popup.top-chrome/) in every new context, on the
  * same cores while the measured page loads; `--chromium-arg=--disable-features=WebUIOmniboxPopup,
  * WebUIOmniboxFullPopup,WebUIOmniboxAimPopup,PreloadTopChromeWebUI` leaves it out.
+ * An arm written `name=<dist>+view` loads with the view cookie the app writes (language, time zone,
+ * project), with which the server draws the chat page's first screen into the document; `appRender` is
+ * the app's own first render then (the drawn screen replaced), the same as `inPage` without it; `lcp`
+ * is when the largest text was painted (largest-contentful-paint: what the reader sees).
  * Prints every load, each build's medians and the paired medians (build − first build, same round).
  */
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,10 +45,14 @@ const { values, positionals } = parseArgs({
     'chromium-arg': { type: 'string', multiple: true },
   },
 });
+// `name=dist+view`: that arm's browser has the view cookie the app writes (lib/early-requests.ts), so the
+// server draws the chat page's first screen into the document (apps/server web-app/first-screen-http.ts).
 const builds = positionals.map((spec) => {
   const at = spec.indexOf('=');
   if (at < 1) throw new Error(`expected name=dist, got ${spec}`);
-  return { name: spec.slice(0, at), dir: spec.slice(at + 1) };
+  const dir = spec.slice(at + 1);
+  const view = dir.endsWith('+view');
+  return { name: spec.slice(0, at), dir: view ? dir.slice(0, -'+view'.length) : dir, view };
 });
 if (builds.length < 2) throw new Error('usage: first-render-ab.ts A=<dist> B=<dist> [--rounds n] [--throttle k]');
 const [first] = builds;
@@ -129,9 +137,18 @@ try {
       copyFileSync(join(dist, `chat-${build.name}.html`), join(dist, 'chat.html'));
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       await context.addCookies(cookies);
+      if (build.view) {
+        const view = { language: 'en', timeZone: 'UTC', project: null };
+        await context.addCookies([
+          { name: 'switchyard.view', value: encodeURIComponent(JSON.stringify(view)), domain: hostname, path: '/' },
+        ]);
+      }
       // A string, not a function: tsx would wrap the function's inner arrows in a helper the page lacks.
       await context.addInitScript(`(() => {
         const check = () => {
+          // The app's own first render: its rows, the first screen the server drew (if any) replaced.
+          if (!globalThis.appRender && !document.querySelector('[data-first-screen]') &&
+              document.querySelector('[data-testid="message-list"] article')) globalThis.appRender = performance.now();
           if (globalThis.firstRender) return;
           const messages = document.querySelectorAll('[data-testid="message-list"] article').length;
           const chats = document.querySelectorAll('[data-testid="conversation-list"] li').length;
@@ -142,6 +159,10 @@ try {
           }
         };
         new MutationObserver(check).observe(document, { childList: true, subtree: true });
+        // When the largest text or image was painted (what a reader sees, not only what the DOM holds).
+        new PerformanceObserver((list) => {
+          for (const entry of list.getEntries()) globalThis.lcp = entry.renderTime || entry.startTime;
+        }).observe({ type: 'largest-contentful-paint', buffered: true });
         // The files the page names (its scripts, modulepreload links and style sheet), before the app adds any.
         document.addEventListener('DOMContentLoaded', () => {
           globalThis.pageFiles = [...document.querySelectorAll('script[src], link[href]')].map((element) =>
@@ -176,12 +197,18 @@ try {
         });
       }
       await page.goto(`${server.url}/chat?chat=${chatId}`);
-      await page.waitForFunction(() => (globalThis as unknown as { firstRender?: number }).firstRender !== undefined);
+      await page.waitForFunction(() => (globalThis as unknown as { appRender?: number }).appRender !== undefined);
       const metrics = Object.fromEntries(
         (await cdp.send('Performance.getMetrics')).metrics.map((metric) => [metric.name, metric.value]),
       );
       const timing = await page.evaluate(() => {
-        const state = globalThis as unknown as { firstRender: number; rows: [number, number]; pageFiles?: string[] };
+        const state = globalThis as unknown as {
+          firstRender: number;
+          appRender: number;
+          lcp?: number;
+          rows: [number, number];
+          pageFiles?: string[];
+        };
         const resources = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
         const messages = resources.filter((entry) => /\/messages/.test(entry.name));
         // What the first render needs from the network: the page's files, the account and both lists.
@@ -192,6 +219,8 @@ try {
         const paint = performance.getEntriesByName('first-contentful-paint')[0];
         return {
           inPage: Math.round(state.firstRender),
+          appRender: Math.round(state.appRender),
+          lcp: Math.round(state.lcp ?? 0),
           fcp: Math.round(paint?.startTime ?? 0),
           messagesEnd: Math.round(Math.max(0, ...messages.map((entry) => entry.responseEnd))),
           inputsEnd: Math.round(inputsEnd),
@@ -231,6 +260,8 @@ try {
 
 const keys = [
   'inPage',
+  'appRender',
+  'lcp',
   'fcp',
   'messagesEnd',
   'inputsEnd',
@@ -251,7 +282,7 @@ for (const [name, rows] of results) {
 const base = results.get(first.name) ?? [];
 for (const build of builds.slice(1)) {
   const rows = results.get(build.name) ?? [];
-  for (const key of ['inPage', 'afterInputs', 'scriptMs', 'taskMs']) {
+  for (const key of ['inPage', 'appRender', 'lcp', 'fcp', 'afterInputs', 'scriptMs', 'taskMs']) {
     const deltas = rows.map((row, at) => (row[key] ?? 0) - (base[at]?.[key] ?? 0));
     console.log(
       `paired ${build.name} − ${first.name}: ${key} median ${median(deltas)} ms, lower in ${deltas.filter((delta) => delta < 0).length} of ${deltas.length} rounds`,
