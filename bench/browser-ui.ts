@@ -97,7 +97,7 @@ async function main() {
       await created.addCookies([
         {
           name: 'switchyard.view',
-          value: encodeURIComponent(JSON.stringify({ language: 'en', timeZone: 'UTC', project: null })),
+          value: encodeURIComponent(JSON.stringify({ language: 'en', timeZone: 'UTC', project: null, dark: false })),
           domain: hostname,
           path: '/',
         },

@@ -138,7 +138,7 @@ try {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       await context.addCookies(cookies);
       if (build.view) {
-        const view = { language: 'en', timeZone: 'UTC', project: null };
+        const view = { language: 'en', timeZone: 'UTC', project: null, dark: false };
         await context.addCookies([
           { name: 'switchyard.view', value: encodeURIComponent(JSON.stringify(view)), domain: hostname, path: '/' },
         ]);

@@ -16,6 +16,7 @@ import {
   readView,
   scriptSafeJson,
   viewCookie,
+  withView,
 } from './first-screen-http';
 import { defaultWebDist } from './web-app-routes';
 
@@ -45,6 +46,26 @@ describe('the view cookie and the JSON in the page', () => {
     expect(readView(`${viewCookie}=${view({ language: 'en' })}`, viewCookie)).toBeNull();
     expect(readView(`${viewCookie}=${view({ language: 'x'.repeat(40), timeZone: 'UTC' })}`, viewCookie)).toBeNull();
     expect(readView(`${viewCookie}=${view({ language: 'en', timeZone: 'UTC', project: 7 })}`, viewCookie)).toBeNull();
+  });
+
+  it("puts the view's language and theme on <html>, and lets theme.js run without holding the page only when the theme is known", () => {
+    const head = '<!doctype html>\n<html lang="en">\n  <head>\n    <script src="/theme.js"></script>\n  </head>';
+    const dark = withView(head, { language: 'pl', timeZone: 'UTC', project: null, dark: true });
+    expect(dark).toContain('<html lang="pl" class="dark">');
+    expect(dark).toContain('<script src="/theme.js" async></script>');
+    const light = withView(head, { language: 'en', timeZone: 'UTC', project: null, dark: false });
+    expect(light).toContain('<html lang="en">');
+    expect(light).toContain('<script src="/theme.js" async></script>');
+    // A cookie from before the theme was in it: theme.js holds the page as it always did.
+    const unknown = withView(head, { language: '"><script>', timeZone: 'UTC', project: null });
+    expect(unknown).toContain('<html lang="en">');
+    expect(unknown).toContain('<script src="/theme.js"></script>');
+    expect(
+      readView(`${viewCookie}=${view({ language: 'en', timeZone: 'UTC', project: null, dark: true })}`, viewCookie),
+    ).toMatchObject({ dark: true });
+    expect(
+      readView(`${viewCookie}=${view({ language: 'en', timeZone: 'UTC', project: null, dark: 'yes' })}`, viewCookie),
+    ).not.toHaveProperty('dark');
   });
 
   it('keeps JSON from ending its script element', () => {
@@ -130,9 +151,11 @@ describe.skipIf(!existsSync(builtModule))('GET /chat with the first screen (the 
     expect(html).not.toContain('data-testid="message-list"');
   });
 
-  it('draws in the language the view names', async () => {
-    alice.cookies.set(viewCookie, view({ language: 'pl', timeZone: 'UTC', project: null }));
+  it('draws in the language and the theme the view names', async () => {
+    alice.cookies.set(viewCookie, view({ language: 'pl', timeZone: 'UTC', project: null, dark: true }));
     const html = await (await alice.get(`/chat?chat=${chatId}`)).text();
+    expect(html).toContain('<html lang="pl" class="dark">');
+    expect(html).toContain('<script src="/theme.js" async></script>');
     expect(html).toContain('aria-label="Asystent"');
     expect(html).toContain('Nowy czat');
   });

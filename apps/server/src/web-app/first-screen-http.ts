@@ -40,6 +40,8 @@ interface View {
   language: string;
   timeZone: string;
   project: string | null;
+  /** The theme the browser showed (absent from a cookie written before the app sent it). */
+  dark?: boolean;
 }
 
 /**
@@ -68,12 +70,33 @@ export function readView(cookieHeader: string | undefined, name: string): View |
         typeof field === 'string' && field.length > 0 && field.length <= max;
       if (!text(value.language, 16) || !text(value.timeZone, 64)) return null;
       if (value.project !== null && !text(value.project, 128)) return null;
-      return { language: value.language as string, timeZone: value.timeZone as string, project: value.project ?? null };
+      return {
+        language: value.language as string,
+        timeZone: value.timeZone as string,
+        project: value.project ?? null,
+        ...(typeof value.dark === 'boolean' ? { dark: value.dark } : {}),
+      };
     } catch {
       return null;
     }
   }
   return null;
+}
+
+const themeScript = '<script src="/theme.js"></script>';
+
+/**
+ * The page's `<html>` as the view has it: its language, and its theme when the view knows it. Then
+ * theme.js need not hold the parser (it is a blocking script so that a dark page never flashes light,
+ * and it waits for the server like any file): it runs async and only corrects a theme that followed
+ * the system when the system changed since. Both come from the cookie; neither is more than a class
+ * and an attribute of known values.
+ */
+export function withView(head: string, view: View): string {
+  const language = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/.test(view.language) ? view.language : 'en';
+  let html = head.replace(/<html lang="[^"]*">/, `<html lang="${language}"${view.dark ? ' class="dark"' : ''}>`);
+  if (view.dark !== undefined) html = html.replace(themeScript, '<script src="/theme.js" async></script>');
+  return html;
 }
 
 /** JSON in a `<script>` element: no `<` can end it or open a comment (`\u003c` is the same JSON). */
@@ -212,7 +235,10 @@ export function firstScreenPage(app: FastifyInstance, options: FirstScreenOption
         return false;
       }
       const at = headEnd + '<head>'.length;
-      const head = `${options.shell.slice(0, at)}\n    <meta name="${firstLoadMeta}" content="inline">${options.shell.slice(at, split)}`;
+      const head = withView(
+        `${options.shell.slice(0, at)}\n    <meta name="${firstLoadMeta}" content="inline">${options.shell.slice(at, split)}`,
+        view,
+      );
       const stream = new PassThrough();
       // The page holds the reader's own data: never kept by a cache, and it differs by cookie.
       reply.header('Cache-Control', 'no-store').header('Vary', 'Cookie').type('text/html; charset=utf-8');

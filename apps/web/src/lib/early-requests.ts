@@ -21,7 +21,7 @@ export const firstLoadMeta = 'switchyard-first-load';
 export const firstLoadScriptId = 'switchyard-first-load';
 /**
  * What the server needs to draw the first screen as the app would: the page's language, the browser's
- * time zone (message times) and the project the lists are in. A cookie (nothing secret), written by the
+ * time zone (message times), the project the lists are in and the theme shown. A cookie (nothing secret), written by the
  * app on each load and when one of them changes; without it the server sends the data but draws nothing.
  */
 export const viewCookie = 'switchyard.view';
@@ -29,6 +29,8 @@ export interface ViewHint {
   language: string;
   timeZone: string;
   project: string | null;
+  /** The theme shown (dark or not): the server puts it on <html> and need not hold the page for theme.js. */
+  dark: boolean;
 }
 
 export function rememberView(view: ViewHint): void {

@@ -1,5 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../testing/until';
 import { viewCookie } from './early-requests';
 import { changeLanguage, i18n } from './i18n';
 import { setCurrentProject } from './projects';
@@ -17,12 +18,21 @@ describe('the view cookie (what the server needs to draw the next chat page as t
     await changeLanguage(language as 'en');
   });
 
-  it('is written with the language, the time zone and the project, and again when they change', async () => {
+  it('is written with the language, the time zone, the project and the theme, and again when they change', async () => {
     keepViewHint();
     expect(writtenView()).toEqual({
       language,
       timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
       project: null,
+      dark: false,
+    });
+    document.documentElement.classList.add('dark');
+    await until(() => {
+      if (writtenView().dark !== true) throw new Error('not written yet');
+    });
+    document.documentElement.classList.remove('dark');
+    await until(() => {
+      if (writtenView().dark !== false) throw new Error('not written yet');
     });
     setCurrentProject('prj_1');
     expect(writtenView()).toMatchObject({ project: 'prj_1' });
