@@ -78,6 +78,9 @@ function FirstScreen({ chats, chatId, messages }: FirstScreenInput) {
       </aside>
       <section className={chatLayout.conversation} aria-label={t('chatPage.chat')}>
         <div className={chatLayout.toolbar}>
+          <button type="button" className={`${secondaryButtonClass} md:hidden`}>
+            {t('chatPage.chats')}
+          </button>
           <label className="flex items-center gap-1 text-sm">
             <span>{t('chatPage.model')}</span>
             <select className={selectClass} aria-label={t('chatPage.model')} />
