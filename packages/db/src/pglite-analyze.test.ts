@@ -24,7 +24,8 @@ describe('the embedded database analyzes its own tables (no autovacuum daemon in
       CREATE INDEX chats_owner_idx ON chats (owner, updated);
       INSERT INTO chats SELECT g, 'owner-' || (g % 2), g FROM generate_series(1, 5000) g;
       CREATE TABLE untouched (id int PRIMARY KEY);
-      ANALYZE untouched;`);
+      ANALYZE untouched;
+      CREATE TABLE empty (id int PRIMARY KEY);`);
   });
   afterAll(async () => {
     await client.close();
@@ -42,9 +43,12 @@ describe('the embedded database analyzes its own tables (no autovacuum daemon in
     expect(await estimatedRows(client, query)).toBeLessThan(3000);
   });
 
-  it('leaves a table alone that was analyzed and has not changed', async () => {
+  it('leaves a table alone that was analyzed and has not changed, or that holds nothing yet', async () => {
     expect(await reltuples(client, 'untouched')).toBe(0);
-    expect(await analyzeChangedTables(client)).not.toContain('public.untouched');
+    const analyzed = await analyzeChangedTables(client);
+    expect(analyzed).not.toContain('public.untouched');
+    expect(analyzed).not.toContain('public.empty');
+    expect(await reltuples(client, 'empty')).toBe(-1);
   });
 
   it('runs on its interval once the database is open, and not before', async () => {

@@ -15,11 +15,15 @@ import type { DatabaseErrorReporter } from './postgres-listener';
  */
 export const autoAnalyzeIntervalMs = 30_000;
 
-/** autovacuum_analyze_threshold and autovacuum_analyze_scale_factor's defaults. */
+/**
+ * autovacuum_analyze_threshold and autovacuum_analyze_scale_factor's defaults; a table never analyzed
+ * only once it holds data (its file is not empty: a new database's ~70 empty tables are left alone).
+ */
 const tablesToAnalyze = `
   SELECT format('%I.%I', s.schemaname, s.relname) AS name
   FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-  WHERE c.reltuples < 0 OR s.n_mod_since_analyze > 50 + 0.1 * c.reltuples
+  WHERE (c.reltuples < 0 AND pg_relation_size(c.oid) > 0)
+     OR s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0)
   ORDER BY s.n_mod_since_analyze DESC`;
 
 /** Analyzes the tables that need it now; returns their names. */
