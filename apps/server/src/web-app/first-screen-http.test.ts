@@ -119,6 +119,9 @@ describe.skipIf(!existsSync(builtModule))('GET /chat with the first screen (the 
     const html = await response.text();
     expect(html).toContain(`<meta name="${firstLoadMeta}" content="inline">`);
     expect(html).not.toContain(firstScreenMarker);
+    // The style sheet is in the page (its first paint waits for no file), not linked.
+    expect(html).not.toMatch(/<link rel="stylesheet"/);
+    expect(html).toMatch(/<style>[^<]*tailwindcss[^<]*\.markdown/);
     const screen = html.slice(html.indexOf('data-first-screen'));
     expect(screen).toContain('data-testid="conversation-list"');
     expect(screen).toContain('The deploy plan');
@@ -166,6 +169,7 @@ describe.skipIf(!existsSync(builtModule))('GET /chat with the first screen (the 
     expect(plain.headers.get('cache-control')).toBe('no-cache');
     const plainHtml = await plain.text();
     expect(plainHtml).not.toContain(firstLoadMeta);
+    expect(plainHtml).toMatch(/<link rel="stylesheet" crossorigin href="\/assets\/index-[^"]+\.css">/);
     expect(plainHtml).not.toContain('data-first-screen');
 
     const signedOut = await fetch(`${server.url}/chat?chat=${chatId}`, {

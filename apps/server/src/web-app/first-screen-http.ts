@@ -107,6 +107,8 @@ export function scriptSafeJson(json: string): string {
 export interface FirstScreenOptions {
   /** chat.html's text. */
   shell: string;
+  /** Reads a file the shell names (its style sheet, `/assets/…`), or null when there is none. */
+  readAsset?: (path: string) => string | null;
   /** The built module (apps/web/dist-server/first-screen.js). */
   modulePath: string;
   /** How long the page waits for its responses before it is sent without them. */
@@ -123,6 +125,14 @@ export function firstScreenPage(app: FastifyInstance, options: FirstScreenOption
   const headEnd = options.shell.indexOf('<head>');
   if (split < 0 || headEnd < 0 || !existsSync(options.modulePath)) return null;
   const timeoutMs = options.timeoutMs ?? 5_000;
+  // The style sheet, in the drawn page itself: its first paint then waits for no file. Sent as a file
+  // it came from the same busy server as the document's own work, 150-200 ms after the drawn rows.
+  const sheetLink = /<link rel="stylesheet" crossorigin href="(\/assets\/[^"]+\.css)">/.exec(options.shell);
+  const sheet = sheetLink?.[1] ? options.readAsset?.(sheetLink[1]) : null;
+  const inlineSheet =
+    sheetLink && sheet && !sheet.toLowerCase().includes('</style')
+      ? { link: sheetLink[0], style: `<style>${sheet}</style>` }
+      : null;
   let loading: Promise<FirstScreenModule | null> | null = null;
   const prepare = () => {
     loading ??= (import(pathToFileURL(options.modulePath).href) as Promise<FirstScreenModule>).catch((error) => {
@@ -235,10 +245,11 @@ export function firstScreenPage(app: FastifyInstance, options: FirstScreenOption
         return false;
       }
       const at = headEnd + '<head>'.length;
-      const head = withView(
+      let head = withView(
         `${options.shell.slice(0, at)}\n    <meta name="${firstLoadMeta}" content="inline">${options.shell.slice(at, split)}`,
         view,
       );
+      if (inlineSheet) head = head.replace(inlineSheet.link, inlineSheet.style);
       const stream = new PassThrough();
       // The page holds the reader's own data: never kept by a cache, and it differs by cookie.
       reply.header('Cache-Control', 'no-store').header('Vary', 'Cookie').type('text/html; charset=utf-8');

@@ -61,11 +61,16 @@ export async function registerWebApp(
   const shells = new Set(
     built ? readdirSync(root).filter((name) => name.endsWith('.html') && name !== 'index.html') : [],
   );
+  const filesByDirectory = built ? filesByTopDirectory(root) : new Map<string, Set<string>>();
   // The chat page's first screen, drawn into chat.html for a signed-in reader (first-screen-http.ts).
   const chatPage = shells.has('chat.html')
     ? firstScreenPage(app, {
         shell: readFileSync(join(root, 'chat.html'), 'utf8'),
         modulePath: join(root, '..', 'dist-server', 'first-screen.js'),
+        readAsset: (path) => {
+          const file = path.slice(1);
+          return (filesByDirectory.get('assets')?.has(file) ?? false) ? readFileSync(join(root, file), 'utf8') : null;
+        },
       })
     : null;
   const sendIndex = (request: FastifyRequest, reply: FastifyReply) => {
@@ -103,7 +108,7 @@ export async function registerWebApp(
         return app.errorHandler(error, request, reply);
       },
     };
-    for (const [directory, files] of filesByTopDirectory(root)) {
+    for (const [directory, files] of filesByDirectory) {
       if (directory === '') {
         for (const file of files) {
           app.route({ ...routeOptions, url: `/${file}`, handler: (_request, reply) => reply.sendFile(file) });
