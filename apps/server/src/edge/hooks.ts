@@ -397,6 +397,7 @@ export function createRequestRules(edge: EdgeDependencies): RequestRules {
       return applyPlanBeforeHandler(plans, request, behaviour);
     },
     finished(request, status, elapsedMs) {
+      answered.add(request);
       edge.tracker?.finish(request);
       recordRequest(edge, request, status, elapsedMs);
     },
@@ -442,6 +443,9 @@ async function admit(
   if (opening) await opening;
 }
 
+/** Requests whose response was recorded by onResponse (`finished`). */
+const answered = new WeakSet<object>();
+
 /**
  * A client that leaves before the response is complete gets no onResponse (Fastify's onRequestAbort only
  * covers a body still being uploaded); count it as 499 so every request that reached the gateway, and maybe
@@ -451,7 +455,9 @@ async function admit(
 function watchClientLeaving(edge: EdgeDependencies, request: EdgeRequest, response: ServerResponse): void {
   response.once('close', () => {
     edge.tracker?.finish(request);
-    if (!response.writableFinished) {
+    // Answered already (onResponse recorded it): a request made in process (app.inject, as the chat
+    // page's first screen asks the API) closes a response whose writableFinished stays false.
+    if (!response.writableFinished && !answered.has(request)) {
       request.disconnect?.abort(new Error('client disconnected'));
       recordRequest(edge, request, 499, performance.now() - (request.receivedAt ?? performance.now()));
     }

@@ -49,3 +49,23 @@ it('writes a 499 usage row for a request whose client left before the answer', a
     await upstream.close();
   }
 });
+
+it('records a request made in process (app.inject) once, with its status, not also as a client that left', async () => {
+  const server = await startTestServer({ config: { ollama: { autodetect: false } } });
+  try {
+    const response = await server.app.inject({ method: 'GET', url: '/api/me' });
+    expect(response.statusCode).toBe(401);
+    const lines = await eventually(() => {
+      const found = server.logs.filter((line) => line.route === '/api/me');
+      expect(found.length).toBeGreaterThan(0);
+      return found;
+    });
+    // The close that follows the in-process response is not a client leaving.
+    const closed = await server.app.inject({ method: 'GET', url: '/health' });
+    expect(closed.statusCode).toBe(200);
+    expect(lines.map((line) => line.status)).toEqual([401]);
+    expect(server.logs.filter((line) => line.status === 499)).toEqual([]);
+  } finally {
+    await server.destroy();
+  }
+});
