@@ -49,6 +49,15 @@ export interface FirstScreenInput {
 
 const ignore = () => {};
 
+/** The page's buttons that only have to stand where the app draws them (the screen is inert). */
+function buttons(labels: ReadonlyArray<readonly [label: string, className: string]>) {
+  return labels.map(([label, className]) => (
+    <button key={label} type="button" className={className}>
+      {label}
+    </button>
+  ));
+}
+
 function FirstScreen({ chats, chatId, messages }: FirstScreenInput) {
   const chat = chats?.find((entry) => entry.id === chatId);
   const shown = messages?.slice(-drawnMessages) ?? [];
@@ -87,12 +96,10 @@ function FirstScreen({ chats, chatId, messages }: FirstScreenInput) {
           </label>
           {chat && <h1 className={chatLayout.title}>{stripMarkdown(chat.title)}</h1>}
           <div className="ml-auto flex items-center gap-1">
-            <button type="button" className={buttonClass}>
-              {t('chatPage.chat')}
-            </button>
-            <button type="button" className={secondaryButtonClass}>
-              {t('chatPage.images')}
-            </button>
+            {buttons([
+              [t('chatPage.chat'), buttonClass],
+              [t('chatPage.images'), secondaryButtonClass],
+            ])}
           </div>
         </div>
         {shown.length > 0 ? (
@@ -134,12 +141,10 @@ function FirstScreen({ chats, chatId, messages }: FirstScreenInput) {
               </div>
             </div>
             <div className="flex flex-wrap items-center gap-2">
-              <button type="button" className={secondaryButtonClass}>
-                {t('chatPage.settings')}
-              </button>
-              <button type="button" className={secondaryButtonClass}>
-                {t('chatPage.compare')}
-              </button>
+              {buttons([
+                [t('chatPage.settings'), secondaryButtonClass],
+                [t('chatPage.compare'), secondaryButtonClass],
+              ])}
             </div>
           </div>
         </div>

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from '../testing/browser';
@@ -106,6 +107,11 @@ describe.skipIf(!existsSync(builtModule))('GET /chat with the first screen (the 
 
   afterAll(async () => {
     await server?.destroy();
+  });
+
+  it("names the meta and the cookie as the web app's built module does", async () => {
+    const module = (await import(pathToFileURL(builtModule).href)) as FirstScreenModule;
+    expect([module.firstLoadMeta, module.viewCookie]).toEqual([firstLoadMeta, viewCookie]);
   });
 
   it('draws the sidebar and the newest messages, and sends the responses the app would ask for', async () => {

@@ -45,8 +45,8 @@ interface View {
 }
 
 /**
- * The names the web app reads (apps/web/src/lib/early-requests.ts; first-screen.test.ts checks the
- * built module exports the same): the head's meta that says the responses come with the page, and the
+ * The names the web app reads (apps/web/src/lib/early-requests.ts; first-screen-http.test.ts checks
+ * the built module exports the same): the head's meta that says the responses come with the page, and the
  * cookie the app writes its view into.
  */
 export const firstLoadMeta = 'switchyard-first-load';
@@ -117,8 +117,8 @@ export interface FirstScreenOptions {
 
 /**
  * GET /chat's handler when the first screen can be drawn (chat.html has the marker and the module is
- * built), else null. `prepare()` starts loading the module (any page of the app calls it, so it is in
- * by the time a reader opens a chat); the first chat page waits for it alongside its responses.
+ * built), else null. The module is loaded once: by `warm()` (the server calls it a second after it
+ * listens) or by the first chat page, which waits for it alongside its responses.
  */
 export function firstScreenPage(app: FastifyInstance, options: FirstScreenOptions) {
   const split = options.shell.indexOf(firstScreenMarker);
@@ -217,7 +217,6 @@ export function firstScreenPage(app: FastifyInstance, options: FirstScreenOption
     });
 
   return {
-    prepare,
     /**
      * Loads the module and draws one small screen (the first render of the Markdown and React code
      * it uses costs several times a later one), so the first reader after a start does not pay it.
@@ -240,10 +239,7 @@ export function firstScreenPage(app: FastifyInstance, options: FirstScreenOption
     handle(request: FastifyRequest, reply: FastifyReply): boolean {
       if (request.method !== 'GET') return false;
       const view = readView(request.headers.cookie, viewCookie);
-      if (!view) {
-        void prepare();
-        return false;
-      }
+      if (!view) return false;
       const at = headEnd + '<head>'.length;
       let head = withView(
         `${options.shell.slice(0, at)}\n    <meta name="${firstLoadMeta}" content="inline">${options.shell.slice(at, split)}`,

@@ -77,8 +77,6 @@ export async function registerWebApp(
     if (!built) return reply.code(503).type('text/html; charset=utf-8').send(missingPage);
     const shell = `${(request.url.split('?')[0] ?? '').slice(1)}.html`;
     if (shell === 'chat.html' && chatPage?.handle(request, reply)) return reply;
-    // Any page of the app: the first screen's module loads now, before the reader opens a chat.
-    void chatPage?.prepare();
     return reply.header('Cache-Control', 'no-cache').sendFile(shells.has(shell) ? shell : 'index.html');
   };
   if (built) {

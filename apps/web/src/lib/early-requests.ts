@@ -101,9 +101,10 @@ function inlineResponses(): Map<string, { status: number; body: unknown }> {
 
 /** The response for this path sent with the page, else the request started early for it, if any; each is handed out once. */
 export function takeEarly(path: string): Promise<Response> | undefined {
-  const sent = inlineResponses().get(path);
+  const responses = inlineResponses();
+  const sent = responses.get(path);
   if (sent) {
-    inlineResponses().delete(path);
+    responses.delete(path);
     return Promise.resolve(
       new Response(JSON.stringify(sent.body), { status: sent.status, headers: { 'content-type': 'application/json' } }),
     );
